@@ -1,0 +1,153 @@
+// The `spicedesk` command line: parses arguments, runs one command, maps its outcome to an exit
+// code and one line on stderr (a stack trace only with --debug).
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isSpiceError, SpiceError } from '../protocol/wire/errors.ts';
+import { runCapture } from './commands/capture.ts';
+import { runInfo } from './commands/info.ts';
+import { ExitCode, exitCodeFor } from './exit-codes.ts';
+import { createLogger, type LogLevel } from './logging.ts';
+
+const VERSION = '0.1.0';
+
+const USAGE = `usage: spicedesk <command> [options]
+
+commands:
+  capture TARGET -o FILE.png [--display N] [--timeout SECONDS] [--settle MS]
+      connect, wait for the first complete frame of display N (default 0), write it as PNG
+  info TARGET [--json]
+      server name, UUID, channels and what spicedesk does with each, mouse modes, agent,
+      negotiated capabilities
+
+TARGET is spice://HOST:PORT, spice://HOST?port=N&tls-port=M, spice+unix:///PATH, a .vv file,
+or - to read a .vv file from standard input. The password comes from the target, from
+SPICE_PASSWORD, or from a prompt when standard input is a terminal.
+
+options for every command:
+  -v, --verbose   log progress to stderr (JSON lines)
+  --debug         log everything, and print stack traces on errors
+  -h, --help      this text
+  --version       print the version
+
+not yet implemented (see the README): the desktop window, TLS, proxies, compressed images.
+exit codes: 0 ok, 1 other, 2 usage, 3 unreachable, 4 authentication, 5 TLS/security,
+6 protocol, 7 timed out waiting for the display`;
+
+const common: ParseArgsConfig['options'] = {
+  verbose: { type: 'boolean', short: 'v' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  timeout: { type: 'string' },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes('--debug');
+  const warn = (line: string): void => void process.stderr.write(`spicedesk: warning: ${line}\n`);
+  try {
+    const [command, ...rest] = argv;
+    if (!command || command === '-h' || command === '--help' || command === 'help') {
+      process.stdout.write(USAGE + '\n');
+      return command ? ExitCode.OK : ExitCode.USAGE;
+    }
+    if (command === '--version') {
+      process.stdout.write(`spicedesk ${VERSION}\n`);
+      return ExitCode.OK;
+    }
+    switch (command) {
+      case 'capture': {
+        const { values, positionals } = parse(rest, {
+          ...common,
+          output: { type: 'string', short: 'o' },
+          display: { type: 'string' },
+          settle: { type: 'string' },
+        });
+        if (values.help) return help();
+        const target = onePositional(positionals, 'capture');
+        if (typeof values.output !== 'string') throw new SpiceError('usage', 'capture needs an output file: -o FILE.png');
+        const logger = await createLogger(levelOf(values));
+        await runCapture({
+          target,
+          output: values.output,
+          displayId: intOption(values.display, 'display', 0, 255, 0),
+          timeoutMs: intOption(values.timeout, 'timeout', 1, 3600, 10) * 1000,
+          settleMs: intOption(values.settle, 'settle', 0, 60_000, 50),
+          logger,
+          warn,
+        });
+        return ExitCode.OK;
+      }
+      case 'info': {
+        const { values, positionals } = parse(rest, { ...common, json: { type: 'boolean' } });
+        if (values.help) return help();
+        const target = onePositional(positionals, 'info');
+        const logger = await createLogger(levelOf(values));
+        await runInfo({
+          target,
+          json: Boolean(values.json),
+          timeoutMs: intOption(values.timeout, 'timeout', 1, 3600, 10) * 1000,
+          logger,
+          warn,
+          out: (t) => void process.stdout.write(t),
+        });
+        return ExitCode.OK;
+      }
+      default:
+        throw new SpiceError('usage', `unknown command "${command}"; run spicedesk --help`);
+    }
+  } catch (e) {
+    return report(e, debug);
+  }
+}
+
+function help(): number {
+  process.stdout.write(USAGE + '\n');
+  return ExitCode.OK;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+function parse(args: string[], options: ParseArgsConfig['options']): { values: Values; positionals: string[] } {
+  try {
+    const r = parseArgs({ args, options, allowPositionals: true, strict: true });
+    return { values: r.values as Values, positionals: r.positionals };
+  } catch (e) {
+    throw new SpiceError('usage', (e as Error).message.replace(/\. To specify a positional.*$/s, ''));
+  }
+}
+
+function levelOf(values: Record<string, unknown>): LogLevel {
+  if (values.debug) return 'debug';
+  if (values.verbose) return 'info';
+  return 'silent';
+}
+
+function onePositional(positionals: string[], command: string): string {
+  if (positionals.length === 0) throw new SpiceError('usage', `${command} needs a TARGET (a spice:// URI, a .vv file or -)`);
+  if (positionals.length > 1) throw new SpiceError('usage', `${command} takes one TARGET, got ${positionals.length}: ${positionals.join(' ')}`);
+  return positionals[0];
+}
+
+function intOption(value: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || n < min || n > max) {
+    throw new SpiceError('usage', `--${name} must be a whole number from ${min} to ${max}, got "${String(value)}"`);
+  }
+  return n;
+}
+
+function report(e: unknown, debug: boolean): number {
+  if (isSpiceError(e)) {
+    process.stderr.write(`spicedesk: ${e.message}\n`);
+    if (debug && e.stack) process.stderr.write(e.stack + '\n');
+    return exitCodeFor(e.kind);
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  process.stderr.write(`spicedesk: unexpected error: ${err.message}${debug ? '' : ' (run with --debug for details)'}\n`);
+  if (debug && err.stack) process.stderr.write(err.stack + '\n');
+  return ExitCode.OTHER;
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// Sockets of a finished session must not keep the process alive.
+setImmediate(() => process.exit(code));

@@ -1,0 +1,79 @@
+// `spicedesk capture`: connect, wait for the first complete frame of one display (after MARK,
+// once no drawing has arrived for a short settle time), write its primary surface as PNG.
+import { writeFile } from 'node:fs/promises';
+import { ChannelType } from '../../protocol/link/constants.ts';
+import type { Logger } from '../../protocol/logger.ts';
+import type { DisplayChannel } from '../../protocol/channels/display/display-channel.ts';
+import type { Session } from '../../protocol/session/session.ts';
+import { SpiceError } from '../../protocol/wire/errors.ts';
+import { encodeSurfacePng } from '../png.ts';
+import { openSession } from './open-session.ts';
+
+export interface CaptureOptions {
+  target: string;
+  output: string;
+  displayId: number;
+  timeoutMs: number;
+  settleMs: number;
+  logger: Logger;
+  warn: (line: string) => void;
+}
+
+export async function runCapture(o: CaptureOptions): Promise<void> {
+  const { session, where, deadline } = await openSession({
+    target: o.target,
+    timeoutMs: o.timeoutMs,
+    logger: o.logger,
+    warn: o.warn,
+    // Only the display asked for: linking the others would cost time and do nothing here.
+    shouldLink: (c) => c.type === ChannelType.DISPLAY && c.id === o.displayId,
+  });
+  try {
+    const listed = session.main.info.channels.filter((c) => c.type === ChannelType.DISPLAY).map((c) => c.id);
+    if (!listed.includes(o.displayId)) {
+      throw new SpiceError('usage', `${where} has no display ${o.displayId} (it has ${listed.length ? `display ${listed.join(', ')}` : 'no display channel'})`);
+    }
+    const display = session.display(o.displayId);
+    if (!display) throw new SpiceError('internal', `display ${o.displayId} was listed but not created`);
+    let imageErrors = 0;
+    let firstImageError = '';
+    display.events.on('image-error', ({ error }) => {
+      if (imageErrors++ === 0) firstImageError = error.message;
+    });
+    await deadline.race(
+      waitForSettledFrame(display, session, o.settleMs),
+      () => new SpiceError('timeout', `no complete frame from display ${o.displayId} of ${where} within ${Math.round(o.timeoutMs / 1000)} s`),
+    );
+    const surface = display.canvas.primary();
+    if (!surface) throw new SpiceError('protocol', `display ${o.displayId} of ${where} sent MARK without a primary surface`);
+    if (imageErrors) o.warn(`${imageErrors} image(s) could not be drawn, so parts of the capture may be missing: ${firstImageError}`);
+    await writeFile(o.output, encodeSurfacePng(surface)).catch((e: Error) => {
+      throw new SpiceError('usage', `cannot write ${o.output}: ${e.message}`);
+    });
+  } finally {
+    session.close();
+  }
+}
+
+function waitForSettledFrame(display: DisplayChannel, session: Session, settleMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const offs: (() => void)[] = [];
+    const done = (error?: Error): void => {
+      if (timer) clearTimeout(timer);
+      offs.forEach((off) => off());
+      if (error) reject(error);
+      else resolve();
+    };
+    const arm = (): void => {
+      if (!display.marked) return;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => done(), settleMs);
+    };
+    offs.push(display.events.on('mark', arm));
+    offs.push(display.events.on('invalidate', arm));
+    offs.push(session.events.on('channel-error', ({ error }) => done(error)));
+    offs.push(session.events.on('closed', ({ error }) => done(error ?? new SpiceError('protocol', 'the session closed before the first frame'))));
+    arm();
+  });
+}

@@ -1,0 +1,82 @@
+// What every command does first: TARGET -> profile -> password -> a linked session, bounded by
+// a deadline that says which stage it was stuck in.
+import type { ChannelId } from '../../protocol/channels/main/main-channel.ts';
+import type { Logger } from '../../protocol/logger.ts';
+import { Session } from '../../protocol/session/session.ts';
+import type { DisplayOptions } from '../../protocol/channels/display/display-channel.ts';
+import { SpiceError } from '../../protocol/wire/errors.ts';
+import { planConnection } from '../connector.ts';
+import { resolvePassword, resolveTarget } from '../target.ts';
+import { nodeTicketCrypto } from '../ticket-crypto.ts';
+
+export interface OpenOptions {
+  target: string;
+  timeoutMs: number;
+  logger: Logger;
+  shouldLink?: (c: ChannelId) => boolean;
+  display?: DisplayOptions;
+  /** Where warnings for the user go (one line each). */
+  warn: (line: string) => void;
+}
+
+export interface OpenedSession {
+  session: Session;
+  where: string;
+  deadline: Deadline;
+}
+
+/** One overall time limit for a command, shared by its stages. */
+export class Deadline {
+  readonly at: number;
+  constructor(ms: number) {
+    this.at = Date.now() + ms;
+  }
+  /** Races `p` against the deadline; on expiry throws `onTimeout()`. */
+  race<T>(p: Promise<T>, onTimeout: () => SpiceError): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(onTimeout()), Math.max(0, this.at - Date.now()));
+      p.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+}
+
+export async function openSession(o: OpenOptions): Promise<OpenedSession> {
+  const { profile } = await resolveTarget(o.target);
+  for (const w of profile.warnings) o.warn(w);
+  const password = await resolvePassword(profile, {
+    env: process.env,
+    stdin: process.stdin,
+    stderr: process.stderr,
+    isTTY: Boolean(process.stdin.isTTY),
+  });
+  const plan = planConnection(profile, { timeoutMs: o.timeoutMs });
+  const deadline = new Deadline(o.timeoutMs);
+  const session = new Session({
+    connector: plan.connector,
+    crypto: nodeTicketCrypto,
+    logger: o.logger,
+    password,
+    where: plan.where,
+    shouldLink: o.shouldLink,
+    display: o.display,
+  });
+  try {
+    await deadline.race(
+      session.connect(),
+      () => new SpiceError('unreachable', `${plan.where} accepted the connection but did not complete the SPICE link within ${Math.round(o.timeoutMs / 1000)} s`),
+    );
+  } catch (e) {
+    session.close();
+    throw e;
+  }
+  return { session, where: plan.where, deadline };
+}

@@ -1,0 +1,95 @@
+// TCP and Unix-socket transports for SPICE channels.
+import { connect, type Socket } from 'node:net';
+import { SpiceError } from '../../protocol/wire/errors.ts';
+import type { Transport, TransportSink } from '../../protocol/wire/transport.ts';
+
+export type SocketAddress = { host: string; port: number } | { path: string };
+
+export function describeAddress(a: SocketAddress): string {
+  if ('path' in a) return a.path;
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+class SocketTransport implements Transport {
+  readonly description: string;
+  private readonly socket: Socket;
+  private sink: TransportSink | null = null;
+  private early: Uint8Array[] = [];
+  private endedWith: { error?: Error } | null = null;
+
+  constructor(socket: Socket, description: string) {
+    this.socket = socket;
+    this.description = description;
+    socket.on('data', (chunk: Buffer) => {
+      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      if (this.sink) this.sink.data(bytes);
+      else this.early.push(bytes);
+    });
+    socket.on('error', (err) => this.finish(new SpiceError('unreachable', `connection to ${description} failed: ${err.message}`, { cause: err })));
+    socket.on('close', () => this.finish());
+  }
+
+  private finish(error?: Error): void {
+    if (this.endedWith) return;
+    this.endedWith = { error };
+    this.sink?.end(error);
+  }
+
+  start(sink: TransportSink): void {
+    this.sink = sink;
+    for (const c of this.early) sink.data(c);
+    this.early = [];
+    if (this.endedWith) sink.end(this.endedWith.error);
+  }
+
+  write(data: Uint8Array): void {
+    if (!this.socket.destroyed) this.socket.write(data);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Opens a socket; a failure becomes an 'unreachable' error that says what to check. */
+export function openSocket(address: SocketAddress, timeoutMs: number): Promise<Transport> {
+  const description = describeAddress(address);
+  return new Promise((resolve, reject) => {
+    const socket = 'path' in address ? connect({ path: address.path }) : connect({ host: address.host, port: address.port });
+    socket.setNoDelay(true);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new SpiceError('unreachable', `connecting to ${description} timed out after ${Math.round(timeoutMs / 1000)} s; check the host, the port and any firewall`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(new SocketTransport(socket, description));
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new SpiceError('unreachable', explainSocketError(err, description), { cause: err }));
+    });
+  });
+}
+
+function explainSocketError(err: NodeJS.ErrnoException, where: string): string {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return `${where} refused the connection: is the SPICE server running on that port?`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot resolve the host name in ${where}`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `${where} is unreachable from this machine`;
+    case 'ETIMEDOUT':
+      return `connecting to ${where} timed out`;
+    case 'ENOENT':
+      return `no Unix socket at ${where}`;
+    case 'EACCES':
+      return `permission denied opening ${where}`;
+    default:
+      return `cannot connect to ${where}: ${err.message}`;
+  }
+}

@@ -1,0 +1,243 @@
+// The channel base: one connection, the link stage, the message loop, the ACK window, PING,
+// NOTIFY, WAIT_FOR_CHANNELS, DISCONNECTING and MIGRATE; concrete channels add a handler table.
+import { CapSet } from '../link/caps.ts';
+import { channelTypeName } from '../link/constants.ts';
+import { performLink, type LinkResult, type TicketCrypto } from '../link/link.ts';
+import type { Logger } from '../logger.ts';
+import { ByteQueue } from '../wire/byte-queue.ts';
+import { ProtocolError } from '../wire/errors.ts';
+import { encodeMessage, FULL_HEADER_SIZE, MAX_MESSAGE_SIZE, MINI_HEADER_SIZE } from '../wire/headers.ts';
+import { WireReader } from '../wire/reader.ts';
+import type { Connector, Transport } from '../wire/transport.ts';
+import { BaseMsg, BaseMsgc, buildAckSync, buildPong, MigrateFlags, NotifySeverity } from './base-messages.ts';
+
+/** What a channel needs from its session. */
+export interface ChannelHost {
+  readonly logger: Logger;
+  readonly connector: Connector;
+  readonly crypto: TicketCrypto;
+  readonly password: string;
+  readonly where: string;
+  /** Resolves once channel (type, id) has processed the message with this serial. */
+  waitForSerial(channelType: number, channelId: number, serial: bigint): Promise<void>;
+  /** Called after each message a channel has processed. */
+  processed(channel: SpiceChannel, serial: bigint): void;
+}
+
+export interface MessageHandler<C> {
+  name: string;
+  handle(channel: C, body: Uint8Array, serial: bigint, type: number): void | Promise<void>;
+}
+
+/** A handler for every message number of a channel's message table; a missing one is a type error. */
+export type HandlerTable<C, Msgs extends Record<string, number>> = {
+  [K in keyof Msgs as Msgs[K]]: MessageHandler<C>;
+};
+
+export type ChannelState = 'idle' | 'linking' | 'ready' | 'closed';
+
+export abstract class SpiceChannel {
+  readonly type: number;
+  readonly id: number;
+  readonly name: string;
+  protected readonly host: ChannelHost;
+  readonly log: Logger;
+  state: ChannelState = 'idle';
+  link: LinkResult | null = null;
+  /** Serial of the last message received (implicit with the mini header). */
+  lastSerial = 0n;
+  private outSerial = 0n;
+  private transport: Transport | null = null;
+  private queue: ByteQueue | null = null;
+  private ackWindow = 0;
+  private ackCountdown = 0;
+  private closing = false;
+  /** Set when the server said DISCONNECTING, so the close that follows is expected. */
+  disconnectReason: number | null = null;
+
+  constructor(host: ChannelHost, type: number, id: number) {
+    this.host = host;
+    this.type = type;
+    this.id = id;
+    this.name = id === 0 ? channelTypeName(type) : `${channelTypeName(type)}:${id}`;
+    this.log = host.logger.child({ channel: this.name });
+  }
+
+  /** Channel capabilities this client advertises. */
+  protected channelCaps(): CapSet {
+    return new CapSet();
+  }
+
+  /** The table for this channel's own messages (numbers 101 and up). */
+  protected abstract handlerFor(type: number): MessageHandler<this> | undefined;
+
+  /** Runs once the link is up, before the first message is read (e.g. DISPLAY_INIT). */
+  protected onReady(): void {}
+
+  /** Connects and links; resolves when the server accepted the channel. */
+  async connect(connectionId: number): Promise<void> {
+    this.state = 'linking';
+    const transport = await this.host.connector({ channelType: this.type, channelId: this.id, tls: false });
+    this.transport = transport;
+    this.queue = new ByteQueue(transport, `${this.name} channel`);
+    try {
+      this.link = await performLink(this.queue, transport, {
+        connectionId,
+        channelType: this.type,
+        channelId: this.id,
+        channelCaps: this.channelCaps(),
+        password: this.host.password,
+        crypto: this.host.crypto,
+        where: this.host.where,
+      });
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+    this.state = 'ready';
+    this.log.debug({ caps: this.link.serverChannelCaps.list(), mini: this.link.miniHeader }, 'linked');
+    this.onReady();
+  }
+
+  /** Reads and dispatches messages until the connection ends; rejects on a protocol error. */
+  async run(): Promise<void> {
+    const queue = this.queue;
+    if (!queue || !this.link) throw new Error(`${this.name}: run() before connect()`);
+    const mini = this.link.miniHeader;
+    const headerSize = mini ? MINI_HEADER_SIZE : FULL_HEADER_SIZE;
+    try {
+      for (;;) {
+        const header = queue.tryRead(headerSize) ?? (await queue.read(headerSize));
+        const h = new WireReader(header, 0, { channel: this.name, messageName: 'data header' });
+        let serial: bigint;
+        if (mini) serial = this.lastSerial + 1n;
+        else serial = h.u64();
+        const type = h.u16();
+        const size = h.u32();
+        const subList = mini ? 0 : h.u32();
+        if (size > MAX_MESSAGE_SIZE) {
+          throw new ProtocolError(`message declares ${size} bytes, more than the ${MAX_MESSAGE_SIZE} accepted`, mini ? 2 : 10, {
+            channel: this.name,
+            messageType: type,
+          });
+        }
+        const body = queue.tryRead(size) ?? (await queue.read(size));
+        this.lastSerial = serial;
+        if (subList !== 0) await this.dispatchSubList(body, subList, serial, type);
+        else await this.dispatch(type, body, serial);
+        this.countForAck();
+        this.host.processed(this, serial);
+      }
+    } catch (e) {
+      if (this.closing || this.disconnectReason !== null) return;
+      throw e;
+    } finally {
+      this.state = 'closed';
+    }
+  }
+
+  /** The full header's sub-message list: the sub-messages first, then the message itself. */
+  private async dispatchSubList(body: Uint8Array, subListOffset: number, serial: bigint, type: number): Promise<void> {
+    const r = new WireReader(body, 0, { channel: this.name, messageType: type, messageName: 'sub-message list' }).at(subListOffset, 'sub_list');
+    const n = r.u16();
+    r.count(n, 4, 'sub-message list');
+    const offsets = Array.from({ length: n }, () => r.u32());
+    for (const off of offsets) {
+      const s = r.at(off, 'sub-message');
+      const subType = s.u16();
+      const subSize = s.u32();
+      await this.dispatch(subType, s.take(subSize, 'sub-message body'), serial);
+    }
+    await this.dispatch(type, body.subarray(0, subListOffset), serial);
+  }
+
+  protected async dispatch(type: number, body: Uint8Array, serial: bigint): Promise<void> {
+    if (type < 100) return this.handleBase(type, body);
+    const handler = this.handlerFor(type);
+    if (!handler) {
+      this.log.warn({ type, size: body.byteLength }, `ignoring unknown message ${type}`);
+      return;
+    }
+    await handler.handle(this, body, serial, type);
+  }
+
+  private async handleBase(type: number, body: Uint8Array): Promise<void> {
+    const r = new WireReader(body, 0, { channel: this.name, messageType: type });
+    switch (type) {
+      case BaseMsg.SET_ACK: {
+        const generation = r.u32();
+        const window = r.u32();
+        this.ackWindow = window;
+        this.ackCountdown = window;
+        this.send(BaseMsgc.ACK_SYNC, buildAckSync(generation));
+        return;
+      }
+      case BaseMsg.PING: {
+        const id = r.u32();
+        const timestamp = r.u64();
+        this.send(BaseMsgc.PONG, buildPong(id, timestamp));
+        return;
+      }
+      case BaseMsg.WAIT_FOR_CHANNELS:
+        return this.waitForChannels(r);
+      case BaseMsg.DISCONNECTING: {
+        r.u64();
+        this.disconnectReason = r.u32();
+        this.log.info({ reason: this.disconnectReason }, 'server is disconnecting this channel');
+        return;
+      }
+      case BaseMsg.NOTIFY: {
+        r.u64();
+        const severity = r.u32();
+        const visibility = r.u32();
+        const what = r.u32();
+        const len = r.u32();
+        const text = r.text(Math.min(len, r.remaining), 'notify text');
+        const level = NotifySeverity[severity] ?? 'info';
+        this.log[level]({ visibility, what }, `server notice: ${text}`);
+        return;
+      }
+      case BaseMsg.MIGRATE: {
+        const flags = r.u32();
+        this.log.warn({ flags }, 'the server is migrating this session; spicedesk does not follow migrations yet');
+        if (flags & MigrateFlags.NEED_FLUSH) this.send(BaseMsgc.MIGRATE_FLUSH_MARK, new Uint8Array(0));
+        return;
+      }
+      case BaseMsg.MIGRATE_DATA:
+        this.log.debug({ size: body.byteLength }, 'ignoring migration data');
+        return;
+      case BaseMsg.LIST:
+        return this.dispatchSubList(body, 0, this.lastSerial, type);
+      default:
+        this.log.warn({ type }, `ignoring unknown base message ${type}`);
+    }
+  }
+
+  /** WAIT_FOR_CHANNELS (and INVAL_ALL_PIXMAPS): block this channel until others caught up. */
+  protected async waitForChannels(r: WireReader): Promise<void> {
+    const count = r.u8();
+    r.count(count, 10, 'wait list');
+    const waits = Array.from({ length: count }, () => ({ type: r.u8(), id: r.u8(), serial: r.u64() }));
+    for (const w of waits) await this.host.waitForSerial(w.type, w.id, w.serial);
+  }
+
+  private countForAck(): void {
+    if (this.ackWindow === 0) return;
+    if (--this.ackCountdown <= 0) {
+      this.ackCountdown = this.ackWindow;
+      this.send(BaseMsgc.ACK, new Uint8Array(0));
+    }
+  }
+
+  send(type: number, body: Uint8Array): void {
+    if (!this.transport || this.state === 'closed') return;
+    this.outSerial += 1n;
+    this.transport.write(encodeMessage(this.link?.miniHeader ?? false, this.outSerial, type, body));
+  }
+
+  close(): void {
+    this.closing = true;
+    this.state = 'closed';
+    this.transport?.close();
+  }
+}

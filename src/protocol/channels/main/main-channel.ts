@@ -1,0 +1,195 @@
+// The main channel: session id, channel list, mouse modes, multimedia clock, name/UUID and the
+// agent's presence. Agent data itself comes with the agent issue; here it is only counted.
+import { CapSet } from '../../link/caps.ts';
+import { Emitter } from '../../emitter.ts';
+import { SpiceChannel, type ChannelHost, type HandlerTable, type MessageHandler } from '../../channel/channel.ts';
+import { WireReader } from '../../wire/reader.ts';
+import { AGENT_START_UNLIMITED, buildAgentStart, MainCap, MainMsg, MainMsgc } from './main-messages.ts';
+
+export interface ChannelId {
+  type: number;
+  id: number;
+}
+
+export interface MainState {
+  sessionId: number;
+  displayChannelsHint: number;
+  supportedMouseModes: number;
+  currentMouseMode: number;
+  agentConnected: boolean;
+  agentTokens: number;
+  multiMediaTime: number;
+  ramHint: number;
+  name?: string;
+  uuid?: string;
+  channels: ChannelId[];
+}
+
+export type MainEvents = {
+  init: MainState;
+  channels: ChannelId[];
+  'mouse-mode': { supported: number; current: number };
+  agent: { connected: boolean };
+  name: string;
+  uuid: string;
+};
+
+type H = MessageHandler<MainChannel>;
+
+function reader(ch: MainChannel, body: Uint8Array, type: number, name: string): WireReader {
+  return new WireReader(body, 0, { channel: ch.name, messageType: type, messageName: name });
+}
+
+const migrationNotSupported = (name: string): H => ({
+  name,
+  handle: (ch) => ch.warnMigration(name),
+});
+
+const mainHandlers: HandlerTable<MainChannel, typeof MainMsg> = {
+  [MainMsg.MIGRATE_BEGIN]: migrationNotSupported('MIGRATE_BEGIN'),
+  [MainMsg.MIGRATE_CANCEL]: migrationNotSupported('MIGRATE_CANCEL'),
+  [MainMsg.INIT]: {
+    name: 'INIT',
+    handle(ch, body) {
+      const r = reader(ch, body, MainMsg.INIT, 'INIT');
+      const s = ch.info;
+      s.sessionId = r.u32();
+      s.displayChannelsHint = r.u32();
+      s.supportedMouseModes = r.u32();
+      s.currentMouseMode = r.u32();
+      s.agentConnected = r.u32() !== 0;
+      s.agentTokens = r.u32();
+      s.multiMediaTime = r.u32();
+      s.ramHint = r.u32();
+      if (s.agentConnected) ch.startAgent();
+      ch.send(MainMsgc.ATTACH_CHANNELS, new Uint8Array(0));
+      ch.events.emit('init', s);
+    },
+  },
+  [MainMsg.CHANNELS_LIST]: {
+    name: 'CHANNELS_LIST',
+    handle(ch, body) {
+      const r = reader(ch, body, MainMsg.CHANNELS_LIST, 'CHANNELS_LIST');
+      const n = r.count(r.u32(), 2, 'channel list');
+      const list: ChannelId[] = [];
+      for (let i = 0; i < n; i++) list.push({ type: r.u8(), id: r.u8() });
+      ch.info.channels = list;
+      ch.events.emit('channels', list);
+    },
+  },
+  [MainMsg.MOUSE_MODE]: {
+    name: 'MOUSE_MODE',
+    handle(ch, body) {
+      const r = reader(ch, body, MainMsg.MOUSE_MODE, 'MOUSE_MODE');
+      ch.info.supportedMouseModes = r.u16();
+      ch.info.currentMouseMode = r.u16();
+      ch.events.emit('mouse-mode', { supported: ch.info.supportedMouseModes, current: ch.info.currentMouseMode });
+    },
+  },
+  [MainMsg.MULTI_MEDIA_TIME]: {
+    name: 'MULTI_MEDIA_TIME',
+    handle(ch, body) {
+      ch.info.multiMediaTime = reader(ch, body, MainMsg.MULTI_MEDIA_TIME, 'MULTI_MEDIA_TIME').u32();
+    },
+  },
+  [MainMsg.AGENT_CONNECTED]: {
+    name: 'AGENT_CONNECTED',
+    handle(ch) {
+      ch.info.agentConnected = true;
+      ch.startAgent();
+      ch.events.emit('agent', { connected: true });
+    },
+  },
+  [MainMsg.AGENT_DISCONNECTED]: {
+    name: 'AGENT_DISCONNECTED',
+    handle(ch, body) {
+      const error = reader(ch, body, MainMsg.AGENT_DISCONNECTED, 'AGENT_DISCONNECTED').u32();
+      ch.info.agentConnected = false;
+      ch.log.info({ error }, 'guest agent disconnected');
+      ch.events.emit('agent', { connected: false });
+    },
+  },
+  [MainMsg.AGENT_DATA]: {
+    name: 'AGENT_DATA',
+    handle(ch, body) {
+      // The agent protocol comes with the agent issue; until then the data is dropped, not parsed.
+      ch.log.debug({ size: body.byteLength }, 'agent data ignored (agent support not implemented yet)');
+    },
+  },
+  [MainMsg.AGENT_TOKEN]: {
+    name: 'AGENT_TOKEN',
+    handle(ch, body) {
+      ch.info.agentTokens += reader(ch, body, MainMsg.AGENT_TOKEN, 'AGENT_TOKEN').u32();
+    },
+  },
+  [MainMsg.MIGRATE_SWITCH_HOST]: migrationNotSupported('MIGRATE_SWITCH_HOST'),
+  [MainMsg.MIGRATE_END]: migrationNotSupported('MIGRATE_END'),
+  [MainMsg.NAME]: {
+    name: 'NAME',
+    handle(ch, body) {
+      const r = reader(ch, body, MainMsg.NAME, 'NAME');
+      const len = r.u32();
+      const name = r.text(Math.min(len, r.remaining), 'name');
+      ch.info.name = name;
+      ch.events.emit('name', name);
+    },
+  },
+  [MainMsg.UUID]: {
+    name: 'UUID',
+    handle(ch, body) {
+      const bytes = reader(ch, body, MainMsg.UUID, 'UUID').take(16, 'uuid');
+      const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+      const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+      ch.info.uuid = uuid;
+      ch.events.emit('uuid', uuid);
+    },
+  },
+  [MainMsg.AGENT_CONNECTED_TOKENS]: {
+    name: 'AGENT_CONNECTED_TOKENS',
+    handle(ch, body) {
+      ch.info.agentTokens = reader(ch, body, MainMsg.AGENT_CONNECTED_TOKENS, 'AGENT_CONNECTED_TOKENS').u32();
+      ch.info.agentConnected = true;
+      ch.startAgent();
+      ch.events.emit('agent', { connected: true });
+    },
+  },
+  [MainMsg.MIGRATE_BEGIN_SEAMLESS]: migrationNotSupported('MIGRATE_BEGIN_SEAMLESS'),
+  [MainMsg.MIGRATE_DST_SEAMLESS_ACK]: migrationNotSupported('MIGRATE_DST_SEAMLESS_ACK'),
+  [MainMsg.MIGRATE_DST_SEAMLESS_NACK]: migrationNotSupported('MIGRATE_DST_SEAMLESS_NACK'),
+};
+
+export class MainChannel extends SpiceChannel {
+  readonly events = new Emitter<MainEvents>();
+  readonly info: MainState = {
+    sessionId: 0,
+    displayChannelsHint: 0,
+    supportedMouseModes: 0,
+    currentMouseMode: 0,
+    agentConnected: false,
+    agentTokens: 0,
+    multiMediaTime: 0,
+    ramHint: 0,
+    channels: [],
+  };
+
+  constructor(host: ChannelHost) {
+    super(host, 1, 0);
+  }
+
+  protected override channelCaps(): CapSet {
+    // Migration caps are left out: spicedesk does not follow migrations yet.
+    return CapSet.of(MainCap.NAME_AND_UUID, MainCap.AGENT_CONNECTED_TOKENS);
+  }
+
+  protected override handlerFor(type: number): MessageHandler<this> | undefined {
+    return (mainHandlers as Record<number, MessageHandler<MainChannel>>)[type] as MessageHandler<this> | undefined;
+  }
+
+  startAgent(): void {
+    this.send(MainMsgc.AGENT_START, buildAgentStart(AGENT_START_UNLIMITED));
+  }
+
+  warnMigration(name: string): void {
+    this.log.warn(`${name}: the server is migrating this session; spicedesk does not follow migrations yet`);
+  }
+}

@@ -1,0 +1,21 @@
+// What spicedesk does with each channel type today; `info` prints it and logs use it. Update a
+// line when the issue that implements the channel lands.
+import { ChannelType } from '../link/constants.ts';
+
+export const channelSupport: Record<number, string> = {
+  [ChannelType.MAIN]: 'session control: channel list, mouse modes, name, UUID, agent presence',
+  [ChannelType.DISPLAY]: 'drawn by the software compositor (uncompressed images only until the codecs issue)',
+  [ChannelType.INPUTS]: 'linked; keyboard and mouse come with the desktop client',
+  [ChannelType.CURSOR]: 'linked; cursor shapes come with the desktop client',
+  [ChannelType.PLAYBACK]: 'linked; audio playback not implemented yet',
+  [ChannelType.RECORD]: 'linked; microphone not implemented yet',
+  [ChannelType.TUNNEL]: 'obsolete; never linked',
+  [ChannelType.SMARTCARD]: 'linked; smartcard redirection not implemented yet',
+  [ChannelType.USBREDIR]: 'linked; USB redirection not implemented yet',
+  [ChannelType.PORT]: 'linked; port channels not implemented yet',
+  [ChannelType.WEBDAV]: 'linked; folder sharing not implemented yet',
+};
+
+export function describeChannelSupport(type: number): string {
+  return channelSupport[type] ?? 'unknown channel type; not linked';
+}

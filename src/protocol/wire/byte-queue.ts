@@ -1,0 +1,101 @@
+// Accumulates transport chunks and hands out exact-size reads, so the link stage and the message
+// loop can be written as straight-line async code. Reads are served without copying when a
+// chunk already holds all the requested bytes (the common case for small messages).
+import { SpiceError } from './errors.ts';
+import type { Transport } from './transport.ts';
+
+interface PendingRead {
+  size: number;
+  resolve(bytes: Uint8Array): void;
+  reject(err: Error): void;
+}
+
+export class ByteQueue {
+  private chunks: Uint8Array[] = [];
+  private head = 0; // read offset into chunks[0]
+  private buffered = 0;
+  private pending: PendingRead | null = null;
+  private ended: Error | null = null;
+  private readonly what: string;
+
+  constructor(transport: Transport, what: string) {
+    this.what = what;
+    transport.start({
+      data: (chunk) => this.push(chunk),
+      end: (error) => this.end(error),
+    });
+  }
+
+  get available(): number {
+    return this.buffered;
+  }
+
+  private push(chunk: Uint8Array): void {
+    if (chunk.byteLength === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.byteLength;
+    this.serve();
+  }
+
+  private end(error?: Error): void {
+    if (this.ended) return;
+    this.ended = error ?? new SpiceError('protocol', `the server closed the ${this.what} connection`);
+    this.serve();
+  }
+
+  private serve(): void {
+    const p = this.pending;
+    if (!p) return;
+    if (this.buffered >= p.size) {
+      this.pending = null;
+      p.resolve(this.take(p.size));
+    } else if (this.ended) {
+      this.pending = null;
+      p.reject(this.ended);
+    }
+  }
+
+  /** Exactly `size` bytes; rejects if the connection ends first. */
+  read(size: number): Promise<Uint8Array> {
+    if (this.pending) return Promise.reject(new Error('ByteQueue: concurrent reads'));
+    if (this.buffered >= size) return Promise.resolve(this.take(size));
+    if (this.ended) return Promise.reject(this.ended);
+    return new Promise((resolve, reject) => {
+      this.pending = { size, resolve, reject };
+    });
+  }
+
+  /** Synchronous variant for the hot path: the bytes if already buffered, else null. */
+  tryRead(size: number): Uint8Array | null {
+    return this.buffered >= size ? this.take(size) : null;
+  }
+
+  private take(size: number): Uint8Array {
+    this.buffered -= size;
+    const first = this.chunks[0];
+    if (size === 0) return new Uint8Array(0);
+    if (first.byteLength - this.head >= size) {
+      const out = first.subarray(this.head, this.head + size);
+      this.head += size;
+      if (this.head === first.byteLength) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+      return out;
+    }
+    const out = new Uint8Array(size);
+    let filled = 0;
+    while (filled < size) {
+      const c = this.chunks[0];
+      const n = Math.min(c.byteLength - this.head, size - filled);
+      out.set(c.subarray(this.head, this.head + n), filled);
+      filled += n;
+      this.head += n;
+      if (this.head === c.byteLength) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+    }
+    return out;
+  }
+}

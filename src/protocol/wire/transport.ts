@@ -1,0 +1,20 @@
+// The byte transport a channel runs on. The host (src/main) implements it over TCP, TLS, Unix
+// sockets, proxies or WebSockets; src/protocol only sees bytes.
+
+export interface TransportSink {
+  data(chunk: Uint8Array): void;
+  /** The peer closed, or the connection failed (error set). Called once. */
+  end(error?: Error): void;
+}
+
+export interface Transport {
+  /** Starts delivering bytes to the sink; called once, before any data can be lost. */
+  start(sink: TransportSink): void;
+  write(data: Uint8Array): void;
+  close(): void;
+  /** A description for logs and errors, e.g. "127.0.0.1:5900". */
+  readonly description: string;
+}
+
+/** Opens one connection for one channel. `tls` asks for the TLS port. */
+export type Connector = (request: { channelType: number; channelId: number; tls: boolean }) => Promise<Transport>;
