@@ -1,0 +1,52 @@
+// An in-memory Transport whose other end is driven by the test: what the client writes is
+// collected in `written`, and `feed()` delivers server bytes.
+import type { Transport, TransportSink } from '../../src/protocol/wire/transport.ts';
+
+export class MemoryTransport implements Transport {
+  readonly description = 'memory';
+  readonly written: Uint8Array[] = [];
+  onWrite: ((data: Uint8Array) => void) | null = null;
+  closed = false;
+  private sink: TransportSink | null = null;
+  private pending: Uint8Array[] = [];
+
+  start(sink: TransportSink): void {
+    this.sink = sink;
+    for (const p of this.pending) sink.data(p);
+    this.pending = [];
+  }
+
+  write(data: Uint8Array): void {
+    this.written.push(data.slice());
+    this.onWrite?.(data);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sink?.end();
+  }
+
+  feed(bytes: Uint8Array): void {
+    if (this.sink) this.sink.data(bytes);
+    else this.pending.push(bytes);
+  }
+
+  end(error?: Error): void {
+    this.sink?.end(error);
+  }
+
+  writtenBytes(): Uint8Array {
+    return concat(this.written);
+  }
+}
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
+}

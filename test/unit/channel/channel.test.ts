@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import type { ChannelHost, SpiceChannel } from '../../../src/protocol/channel/channel.ts';
+import { MainChannel } from '../../../src/protocol/channels/main/main-channel.ts';
+import { MainMsg, MainMsgc } from '../../../src/protocol/channels/main/main-messages.ts';
+import { silentLogger, type Logger } from '../../../src/protocol/logger.ts';
+import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
+import { WireReader } from '../../../src/protocol/wire/reader.ts';
+import { WireWriter } from '../../../src/protocol/wire/writer.ts';
+import { nodeTicketCrypto } from '../../../src/main/ticket-crypto.ts';
+import { concat, type MemoryTransport } from '../../helpers/memory-transport.ts';
+import { fakeLinkServer } from '../../helpers/fake-link-server.ts';
+import { fullMessage, miniMessage, parseClientMiniMessages } from '../../helpers/server-messages.ts';
+
+function recordingLogger(lines: string[]): Logger {
+  const log = (level: string) => (obj: object | string, msg?: string) => void lines.push(`${level}: ${typeof obj === 'string' ? obj : (msg ?? '')}`);
+  const l: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), child: () => l };
+  return l;
+}
+
+async function linkedMain(opts: { commonCaps?: number[]; logger?: Logger } = {}): Promise<{ ch: MainChannel; t: MemoryTransport; processed: bigint[] }> {
+  const { transport } = fakeLinkServer({ commonCaps: opts.commonCaps });
+  const processed: bigint[] = [];
+  const host: ChannelHost = {
+    logger: opts.logger ?? silentLogger,
+    connector: async () => transport,
+    crypto: nodeTicketCrypto,
+    password: '',
+    where: 'memory',
+    waitForSerial: async () => {},
+    processed: (_c: SpiceChannel, serial: bigint) => void processed.push(serial),
+  };
+  const ch = new MainChannel(host);
+  await ch.connect(0);
+  transport.written.length = 0;
+  return { ch, t: transport, processed };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe('channel base', () => {
+  it('answers SET_ACK with ACK_SYNC and then ACKs every window messages', async () => {
+    const { ch, t } = await linkedMain();
+    const run = ch.run();
+    t.feed(miniMessage(3, new WireWriter().u32(77).u32(2).finish()));
+    for (let i = 0; i < 4; i++) t.feed(miniMessage(106, new WireWriter().u32(i).finish()));
+    await tick();
+    const sent = parseClientMiniMessages(t.writtenBytes());
+    expect(sent[0].type).toBe(1);
+    expect(new WireReader(sent[0].body).u32()).toBe(77);
+    // SET_ACK itself counts: 5 messages with window 2 -> ACKs after the 2nd and 4th.
+    expect(sent.filter((m) => m.type === 2)).toHaveLength(2);
+    ch.close();
+    await run;
+  });
+
+  it('answers PING with PONG carrying id and timestamp but not the filler', async () => {
+    const { ch, t } = await linkedMain();
+    const run = ch.run();
+    t.feed(miniMessage(4, new WireWriter().u32(9).u64(123456789n).bytes(new Uint8Array(1000)).finish()));
+    await tick();
+    const [pong] = parseClientMiniMessages(t.writtenBytes());
+    expect(pong.type).toBe(3);
+    expect(pong.body.byteLength).toBe(12);
+    const r = new WireReader(pong.body);
+    expect([r.u32(), r.u64()]).toEqual([9, 123456789n]);
+    ch.close();
+    await run;
+  });
+
+  it('fails with a ProtocolError on a declared size beyond the limit', async () => {
+    const { ch, t } = await linkedMain();
+    const run = ch.run();
+    t.feed(new WireWriter().u16(101).u32(0x7fffffff).finish());
+    await expect(run).rejects.toBeInstanceOf(ProtocolError);
+    await expect(run).rejects.toThrow(/declares 2147483647 bytes/);
+  });
+
+  it('logs NOTIFY and ignores unknown message types without failing', async () => {
+    const lines: string[] = [];
+    const { ch, t, processed } = await linkedMain({ logger: recordingLogger(lines) });
+    const run = ch.run();
+    const text = new TextEncoder().encode('hello there');
+    t.feed(miniMessage(7, new WireWriter().u64(0).u32(1).u32(0).u32(0).u32(text.length).bytes(text).finish()));
+    t.feed(miniMessage(250, new Uint8Array(3)));
+    await tick();
+    expect(lines.some((l) => l.startsWith('warn: server notice: hello there'))).toBe(true);
+    expect(lines.some((l) => l.includes('unknown message 250'))).toBe(true);
+    expect(processed).toEqual([1n, 2n]);
+    ch.close();
+    await run;
+  });
+
+  it('handles full headers with a sub-message list, sub-messages first', async () => {
+    const { ch, t } = await linkedMain({ commonCaps: [0b0011] });
+    const events: string[] = [];
+    ch.events.on('name', (n) => events.push(`name:${n}`));
+    ch.events.on('mouse-mode', (m) => events.push(`mouse:${m.current}`));
+    const run = ch.run();
+    const nameBody = new WireWriter().u32(3).bytes(new TextEncoder().encode('vm\0')).finish();
+    // Body: the NAME message body, then a sub-list with one MOUSE_MODE sub-message.
+    const sub = new WireWriter().u16(MainMsg.MOUSE_MODE).u32(4).u16(3).u16(2).finish();
+    const subListOffset = nameBody.byteLength;
+    const body = concat([nameBody, new WireWriter().u16(1).u32(subListOffset + 6).finish(), sub]);
+    t.feed(fullMessage(1n, MainMsg.NAME, body, subListOffset));
+    await tick();
+    expect(events).toEqual(['mouse:2', 'name:vm']);
+    ch.close();
+    await run;
+  });
+});
+
+describe('main channel', () => {
+  it('on INIT starts the agent when present and attaches channels; then takes the channel list', async () => {
+    const { ch, t } = await linkedMain();
+    const run = ch.run();
+    t.feed(miniMessage(MainMsg.INIT, new WireWriter().u32(0xabc).u32(1).u32(3).u32(1).u32(1).u32(10).u32(5000).u32(0).finish()));
+    t.feed(miniMessage(MainMsg.CHANNELS_LIST, new WireWriter().u32(3).u8(2).u8(0).u8(3).u8(0).u8(9).u8(1).finish()));
+    t.feed(miniMessage(MainMsg.UUID, new Uint8Array(16).map((_, i) => i)));
+    await tick();
+    expect(ch.info.sessionId).toBe(0xabc);
+    expect(ch.info.agentConnected).toBe(true);
+    expect(ch.info.channels).toEqual([
+      { type: 2, id: 0 },
+      { type: 3, id: 0 },
+      { type: 9, id: 1 },
+    ]);
+    expect(ch.info.uuid).toBe('00010203-0405-0607-0809-0a0b0c0d0e0f');
+    const sent = parseClientMiniMessages(t.writtenBytes()).map((m) => m.type);
+    expect(sent).toEqual([MainMsgc.AGENT_START, MainMsgc.ATTACH_CHANNELS]);
+    ch.close();
+    await run;
+  });
+
+  it('rejects a truncated INIT and a lying channel count with ProtocolErrors naming the message', async () => {
+    const { ch, t } = await linkedMain();
+    const run = ch.run();
+    t.feed(miniMessage(MainMsg.CHANNELS_LIST, new WireWriter().u32(1000).u8(2).u8(0).finish()));
+    await expect(run).rejects.toThrow(/CHANNELS_LIST \(104\)/);
+    const second = await linkedMain();
+    const run2 = second.ch.run();
+    second.t.feed(miniMessage(MainMsg.INIT, new Uint8Array(10)));
+    await expect(run2).rejects.toThrow(/INIT \(103\).*offset 8/);
+  });
+});
