@@ -1,0 +1,164 @@
+// QEMU as a SPICE server with every channel type and no guest OS: the BIOS draws on the QXL
+// screen, which is enough for main, display, inputs and cursor; audio, USB redirection, WebDAV and
+// the agent port are devices added on demand. `-nic none` always: no traffic leaves the machine.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port.ts';
+import { sleep, spawnGroup } from './processes.ts';
+import { requireTool } from './require-tool.ts';
+import { tcpAccepts } from './xspice.ts';
+
+export interface QemuOptions {
+  /** Playback and record channels (intel-hda + hda-duplex on a spice audiodev). */
+  audio?: boolean;
+  /** Number of usbredir channels (each a usb-redir device on an xHCI controller); true means 1. */
+  usbredir?: boolean | number;
+  /** The WebDAV port channel org.spice-space.webdav.0 (folder sharing). */
+  webdav?: boolean;
+  /** The vdagent virtio-serial port; with no guest agent behind it, the agent never connects. */
+  agentPort?: boolean;
+  /** QXL outputs on the one VGA device (qxl-vga.max_outputs). */
+  heads?: number;
+  password?: string;
+  /** Start paused (-S); continue with qmp('cont'). Implies a QMP socket. */
+  paused?: boolean;
+  /** Open a QMP socket even when not paused. */
+  qmp?: boolean;
+  startTimeoutMs?: number;
+}
+
+export interface QemuServer {
+  readonly port: number;
+  readonly qmpSocket?: string;
+  /** Runs one QMP command and returns its `return` value (throws on a QMP error). */
+  qmp(execute: string, args?: Record<string, unknown>): Promise<unknown>;
+  outputTail(): string;
+  stop(): Promise<void>;
+}
+
+const START_ATTEMPTS = 3;
+
+export function qemuArgs(port: number, options: QemuOptions, qmpSocket: string | undefined): string[] {
+  const spice = [`port=${port}`, 'addr=127.0.0.1'];
+  if (options.password !== undefined) spice.push(`password=${options.password}`);
+  else spice.push('disable-ticketing=on');
+  const args = [
+    '-machine', 'q35,accel=kvm:tcg', '-m', '256', '-nic', 'none', '-display', 'none',
+    '-nodefaults', '-no-user-config', '-vga', 'qxl', '-spice', spice.join(','),
+  ];
+  if (options.heads !== undefined && options.heads > 1) args.push('-global', `qxl-vga.max_outputs=${options.heads}`);
+  if (options.audio) {
+    args.push('-audiodev', 'spice,id=snd0', '-device', 'intel-hda', '-device', 'hda-duplex,audiodev=snd0');
+  }
+  const usbChannels = options.usbredir === true ? 1 : options.usbredir || 0;
+  if (usbChannels > 0) {
+    args.push('-device', 'qemu-xhci');
+    for (let i = 1; i <= usbChannels; i++) {
+      args.push('-chardev', `spicevmc,name=usbredir,id=usbredir${i}`, '-device', `usb-redir,chardev=usbredir${i}`);
+    }
+  }
+  if (options.webdav || options.agentPort) args.push('-device', 'virtio-serial');
+  if (options.webdav) {
+    args.push('-chardev', 'spiceport,name=org.spice-space.webdav.0,id=webdav',
+      '-device', 'virtserialport,chardev=webdav,name=org.spice-space.webdav.0');
+  }
+  if (options.agentPort) {
+    args.push('-chardev', 'spicevmc,id=vdagent,name=vdagent',
+      '-device', 'virtserialport,chardev=vdagent,name=com.redhat.spice.0');
+  }
+  if (options.paused) args.push('-S');
+  if (qmpSocket) args.push('-qmp', `unix:${qmpSocket},server=on,wait=off`);
+  return args;
+}
+
+/** One QMP exchange: greeting, qmp_capabilities, the command. Events in between are skipped. */
+export function qmpCommand(socketPath: string, execute: string, args?: Record<string, unknown>, timeoutMs = 10_000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    let buffered = '';
+    let stage: 'greeting' | 'capabilities' | 'command' = 'greeting';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`QMP ${execute}: no answer in ${timeoutMs} ms`));
+    }, timeoutMs);
+    const finish = (error: Error | undefined, value?: unknown): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(value);
+    };
+    socket.on('error', (error) => finish(new Error(`QMP ${execute}: ${error.message}`)));
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (!line) continue;
+        const message = JSON.parse(line) as { QMP?: unknown; return?: unknown; error?: { desc?: string }; event?: string };
+        if (message.event) continue;
+        if (stage === 'greeting' && message.QMP) {
+          stage = 'capabilities';
+          socket.write(`${JSON.stringify({ execute: 'qmp_capabilities' })}\n`);
+        } else if (message.error) {
+          finish(new Error(`QMP ${stage === 'command' ? execute : 'qmp_capabilities'}: ${message.error.desc ?? 'error'}`));
+        } else if (stage === 'capabilities') {
+          stage = 'command';
+          socket.write(`${JSON.stringify(args ? { execute, arguments: args } : { execute })}\n`);
+        } else if (stage === 'command') {
+          finish(undefined, message.return);
+        }
+      }
+    });
+  });
+}
+
+async function startOnce(binary: string, options: QemuOptions): Promise<QemuServer> {
+  const port = await freePort();
+  const wantsQmp = options.qmp || options.paused;
+  const dir = wantsQmp ? mkdtempSync(join(tmpdir(), 'spicedesk-qemu-')) : undefined;
+  const qmpSocket = dir ? join(dir, 'qmp.sock') : undefined;
+  const qemu = spawnGroup(binary, qemuArgs(port, options, qmpSocket), { name: `qemu (spice port ${port})` });
+  const stop = async (): Promise<void> => {
+    await qemu.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
+  while (!(await tcpAccepts(port))) {
+    if (!qemu.running() || Date.now() > deadline) {
+      const status = qemu.running() ? 'timed out' : `exited ${String(await qemu.exited)}`;
+      await stop();
+      const output = qemu.outputTail();
+      const error = new Error(`QEMU with SPICE on port ${port} did not start (${status}):\n${output.slice(-3000)}`);
+      (error as Error & { retryable?: boolean }).retryable = /Address already in use|Failed to setup listen socket/i.test(output);
+      throw error;
+    }
+    await sleep(50);
+  }
+  return {
+    port,
+    qmpSocket,
+    qmp(execute, args) {
+      if (!qmpSocket) return Promise.reject(new Error('this QEMU has no QMP socket: start it with { qmp: true }'));
+      return qmpCommand(qmpSocket, execute, args);
+    },
+    outputTail: () => qemu.outputTail(),
+    stop,
+  };
+}
+
+export async function startQemu(options: QemuOptions = {}): Promise<QemuServer> {
+  const binary = requireTool('qemu-system-x86_64', 'qemu-system-x86');
+  let lastError: unknown;
+  for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+    try {
+      return await startOnce(binary, options);
+    } catch (error) {
+      lastError = error;
+      if (!(error as { retryable?: boolean }).retryable) break;
+    }
+  }
+  throw lastError;
+}
