@@ -300,7 +300,7 @@ describe('other draws', () => {
       x.w.u32(flags);
       x.ptr(binaryImage(102, bytesOf(1)));
       x.ptr(bitmapImage({ id: 3n, format: 10, width: 4, height: 2, stride: 4, pixels: new Uint8Array(8).fill(0x80) }));
-      x.w.i32(0x10000).i32(0).i32(-0x8000).i32(0).i32(0x10000).i32(0x20000);
+      x.w.i32(-0x10000).i32(0).i32(-0x8000).i32(0).i32(0x10000).i32(0x20000);
       x.w.i32(0x8000).i32(0).i32(0).i32(0).i32(0x8000).i32(0);
       x.w.i16(-3).i16(4).i16(5).i16(-6);
     });
@@ -310,7 +310,8 @@ describe('other draws', () => {
     expect(op.src.body).toEqual({ kind: 'glz-rgb', data: bytesOf(1) });
     expect(op.mask?.descriptor.id).toBe(3n);
     expect(op.mask?.body.kind).toBe('bitmap');
-    expect(op.srcTransform).toEqual([0x10000, 0, -0x8000, 0, 0x10000, 0x20000]);
+    // Signed 16.16 (pixman_fixed_t), though spice.proto calls the fields uint32.
+    expect(op.srcTransform).toEqual([-0x10000, 0, -0x8000, 0, 0x10000, 0x20000]);
     expect(op.maskTransform).toEqual([0x8000, 0, 0, 0, 0x8000, 0]);
     expect(op.srcOrigin).toEqual({ x: -3, y: 4 });
     expect(op.maskOrigin).toEqual({ x: 5, y: -6 });
