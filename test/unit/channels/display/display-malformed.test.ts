@@ -387,3 +387,53 @@ describe('the error context', () => {
     }
   });
 });
+
+describe('corrupted bodies', () => {
+  /** xorshift32: a fixed sequence, so a failure reproduces. */
+  function random(seed: number): () => number {
+    let s = seed >>> 0 || 1;
+    return () => {
+      s ^= s << 13;
+      s >>>= 0;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      s >>>= 0;
+      return s;
+    };
+  }
+
+  const cases: [number, () => Uint8Array][] = [
+    [304, fullCopy],
+    [311, fullText],
+    [310, fullStroke],
+    [318, fullComposite],
+  ];
+
+  for (const [type, build] of cases) {
+    it(`message ${type} with random bytes overwritten either parses or throws a ProtocolError`, () => {
+      const next = random(type);
+      const original = build();
+      let failures = 0;
+      for (let round = 0; round < 3000; round++) {
+        const b = original.slice();
+        const flips = 1 + (next() % 4);
+        for (let i = 0; i < flips; i++) {
+          const at = next() % b.byteLength;
+          // Favour the values that make counts and pointers lie the most.
+          const pick = next() % 4;
+          b[at] = pick === 0 ? 0xff : pick === 1 ? 0 : next() & 0xff;
+        }
+        try {
+          parseDisplayMessage(type, b);
+        } catch (e) {
+          if (!(e instanceof ProtocolError)) throw new Error(`round ${round}: ${String(e)}`, { cause: e });
+          expect(e.offset).toBeGreaterThanOrEqual(0);
+          expect(e.offset).toBeLessThanOrEqual(b.byteLength);
+          failures++;
+        }
+      }
+      // The corruption must actually reach the checks, or this test proves nothing.
+      expect(failures).toBeGreaterThan(100);
+    });
+  }
+});
