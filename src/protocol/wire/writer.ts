@@ -11,7 +11,7 @@ export class WireWriter {
 
   private ensure(n: number): void {
     if (this.offset + n <= this.buf.byteLength) return;
-    let size = this.buf.byteLength * 2;
+    let size = Math.max(16, this.buf.byteLength * 2);
     while (size < this.offset + n) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.offset));

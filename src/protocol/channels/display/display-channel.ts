@@ -9,6 +9,7 @@ import type { ImageCache } from '../../session/image-cache.ts';
 import { isSpiceError } from '../../wire/errors.ts';
 import {
   buildDisplayInit,
+  DisplayClientMsg,
   buildPreferredCompression,
   ImageCompression,
   parseDisplayMessage,
@@ -83,7 +84,7 @@ export class DisplayChannel extends SpiceChannel {
 
   protected override onReady(): void {
     this.send(
-      101, // SPICE_MSGC_DISPLAY_INIT
+      DisplayClientMsg.INIT,
       buildDisplayInit({
         pixmapCacheId: 1,
         pixmapCacheSize: this.options.cacheSizePixels,
@@ -92,7 +93,7 @@ export class DisplayChannel extends SpiceChannel {
       }),
     );
     if (this.link?.serverChannelCaps.has(DisplayCap.PREF_COMPRESSION)) {
-      this.send(103, buildPreferredCompression(this.options.compression)); // PREFERRED_COMPRESSION
+      this.send(DisplayClientMsg.PREFERRED_COMPRESSION, buildPreferredCompression(this.options.compression));
     }
   }
 
