@@ -125,6 +125,7 @@ function checkEndpoint(profile: ConnectionProfile): void {
     if (profile.host !== undefined || profile.port !== undefined || profile.tlsPort !== undefined) {
       fail('unix-path cannot be combined with host, port or tls-port; keep one way to reach the server');
     }
+    if (profile.secureChannels.length > 0) fail('secure-channels cannot be used with unix-path: there is no TLS on Unix sockets');
     return;
   }
   if (profile.host === undefined) fail('[virt-viewer] needs a host (or a unix-path)');

@@ -327,6 +327,7 @@ describe('parseVvFile: bad files', () => {
     ['a host with a blank', '[virt-viewer]\ntype=spice\nhost=my host\nport=5900\n', /"host" .* without spaces/],
     ['unix-path with host', '[virt-viewer]\ntype=spice\nunix-path=/s\nhost=h\n', /unix-path cannot be combined with host/],
     ['unix-path with a port', '[virt-viewer]\ntype=spice\nunix-path=/s\ntls-port=5901\n', /unix-path cannot be combined/],
+    ['unix-path with secure-channels', '[virt-viewer]\ntype=spice\nunix-path=/s\nsecure-channels=main\n', /no TLS on Unix sockets/],
     ['no host', '[virt-viewer]\ntype=spice\nport=5900\n', /needs a host/],
     ['a host without a port', '[virt-viewer]\ntype=spice\nhost=h\n', /needs a port or a tls-port/],
     ['a host with only port=-1', '[virt-viewer]\ntype=spice\nhost=h\nport=-1\n', /needs a port or a tls-port/],
@@ -413,6 +414,12 @@ describe('parseVvFile: secrets never appear in errors or warnings', () => {
       }
     });
   }
+
+  it('does not even quote the bad escape sequence of a password', () => {
+    const e = usageError(() => parseVvFile(withHead('password=ab\\Zcd')));
+    expect(e.message).toMatch(/"password" .* an invalid escape sequence/);
+    expect(e.message).not.toContain('\\Z');
+  });
 
   it('no warning of the sample files mentions their password or token', () => {
     for (const text of [PROXMOX, OVIRT]) {
