@@ -1,0 +1,67 @@
+// `npm run bench`: runs the benchmarks against real peers, prints their tables and writes the
+// results as JSON to bench/results/ (git-ignored). Exits non-zero if a bench fails.
+//   npm run bench -- [--only capture] [--runs 15]
+// The script bundles this file with esbuild to dist/bench.js first, because Node 20 cannot run
+// TypeScript directly.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runCaptureBench } from './capture-bench.ts';
+
+interface Bench {
+  name: string;
+  run(options: { runs: number; root: string }): Promise<{ table: string; failure?: string } & object>;
+}
+
+const benches: Bench[] = [
+  {
+    name: 'capture',
+    async run(options) {
+      const result = await runCaptureBench(options);
+      return { ...result, failure: result.spicedeskError && `spicedesk capture failed: ${result.spicedeskError}` };
+    },
+  },
+];
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string', multiple: true },
+      runs: { type: 'string', default: '15' },
+    },
+  });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 1000) {
+    console.error(`--runs must be a whole number from 1 to 1000, got "${values.runs}"`);
+    return 2;
+  }
+  const selected = values.only?.length ? benches.filter((b) => values.only?.includes(b.name)) : benches;
+  if (selected.length === 0) {
+    console.error(`no bench named ${values.only?.join(', ')}; there are: ${benches.map((b) => b.name).join(', ')}`);
+    return 2;
+  }
+  const root = resolve(process.cwd());
+  const resultsDir = join(root, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  let failed = false;
+  for (const bench of selected) {
+    console.log(`\n## ${bench.name} (${runs} runs each)\n`);
+    try {
+      const result = await bench.run({ runs, root });
+      console.log(result.table);
+      const file = join(resultsDir, `${bench.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+      writeFileSync(file, `${JSON.stringify({ ...result, node: process.version, date: new Date().toISOString() }, null, 2)}\n`);
+      console.log(`\nresults: ${file}`);
+      if (result.failure) {
+        console.error(`\n${bench.name}: ${result.failure}`);
+        failed = true;
+      }
+    } catch (error) {
+      console.error(`${bench.name}: ${(error as Error).stack ?? String(error)}`);
+      failed = true;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main();
