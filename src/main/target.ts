@@ -2,6 +2,7 @@
 // standard input, resolved to a ConnectionProfile; and the password for it.
 import { open } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   looksLikeUri,
   MAX_VV_BYTES,
@@ -27,13 +28,24 @@ export interface TargetIo {
   readFile?: (path: string) => Promise<Uint8Array>;
 }
 
-const TARGET_FORMS = 'TARGET is a spice://, spice+tls:// or spice+unix:// URI, a .vv file, or - to read a .vv file from standard input';
+const TARGET_FORMS =
+  'TARGET is a spice://, spice+tls:// or spice+unix:// URI, a .vv file (a path or a file:// URL), or - to read a .vv file from standard input';
 
 export async function resolveTarget(arg: string, io: TargetIo = {}): Promise<ResolvedTarget> {
   const env = io.env ?? process.env;
   if (arg.trim() === '') throw new SpiceError('usage', `no TARGET given; ${TARGET_FORMS}`);
   let resolved: ResolvedTarget;
-  if (looksLikeUri(arg)) {
+  if (/^file:\/\//i.test(arg)) {
+    // Desktop launchers (Exec=... %u) hand over a double-clicked .vv file as a file:// URI.
+    let path: string;
+    try {
+      path = fileURLToPath(arg);
+    } catch (e) {
+      throw new SpiceError('usage', `cannot use "${arg}": ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    const bytes = await readVvFile(path, io.readFile);
+    resolved = { profile: parseNamed(bytes, `.vv file "${path}"`), vvPath: resolvePath(path) };
+  } else if (looksLikeUri(arg)) {
     resolved = { profile: parseSpiceUri(arg) };
   } else if (arg === '-') {
     const bytes = await readStream(io.stdin ?? process.stdin);

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolvePassword, resolveTarget, type TtyInput } from '../../../src/main/target.ts';
 import { parseSpiceUri } from '../../../src/protocol/profile/index.ts';
@@ -49,6 +50,14 @@ describe('resolveTarget', () => {
     const result = await resolveTarget(path, { env: {} });
     expect(result.vvPath).toBe(resolve(path));
     expect(result.profile).toMatchObject({ source: 'vv', host: 'vm.lan', tlsPort: 5901, password: 'from-file' });
+  });
+
+  it('reads a .vv file given as a file:// URL, as desktop launchers pass it', async () => {
+    const path = join(dir, 'my console.vv');
+    await writeFile(path, VV);
+    const result = await resolveTarget(pathToFileURL(path).href, { env: {} });
+    expect(result.vvPath).toBe(path);
+    expect(result.profile.tlsPort).toBe(5901);
   });
 
   it('names the file in warnings and errors', async () => {
