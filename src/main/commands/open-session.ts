@@ -5,7 +5,7 @@ import type { Logger } from '../../protocol/logger.ts';
 import { Session } from '../../protocol/session/session.ts';
 import type { DisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
-import { planConnection } from '../connector.ts';
+import { planConnection, type ConnectPlan } from '../connector.ts';
 import { resolvePassword, resolveTarget } from '../target.ts';
 import { nodeTicketCrypto } from '../ticket-crypto.ts';
 
@@ -52,13 +52,21 @@ export class Deadline {
 export async function openSession(o: OpenOptions): Promise<OpenedSession> {
   const { profile } = await resolveTarget(o.target);
   for (const w of profile.warnings) o.warn(w);
-  const password = await resolvePassword(profile, {
-    env: process.env,
-    stdin: process.stdin,
-    stderr: process.stderr,
-    isTTY: Boolean(process.stdin.isTTY),
-  });
   const plan = planConnection(profile, { timeoutMs: o.timeoutMs });
+  // The password from the profile or SPICE_PASSWORD; a terminal prompt only once the server has
+  // refused the link without one, so password-less servers never prompt (remote-viewer does the same).
+  const given = profile.password ?? process.env.SPICE_PASSWORD;
+  try {
+    return await linkSession(o, plan, given);
+  } catch (e) {
+    const canPrompt = given === undefined && Boolean(process.stdin.isTTY);
+    if (!(e instanceof SpiceError && e.kind === 'auth' && canPrompt)) throw e;
+    const typed = await resolvePassword(profile, { env: {}, stdin: process.stdin, stderr: process.stderr, isTTY: true });
+    return linkSession(o, plan, typed);
+  }
+}
+
+async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string | undefined): Promise<OpenedSession> {
   const deadline = new Deadline(o.timeoutMs);
   const session = new Session({
     connector: plan.connector,
