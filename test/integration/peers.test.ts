@@ -206,6 +206,77 @@ describe('misbehaving SPICE server', () => {
     }
   });
 
+  /** Connects, links as a main channel with `password`, and returns what followed the reply. */
+  async function linkThrough(port: number, password = ''): Promise<{ reply: Buffer; after: Buffer; closed: boolean }> {
+    const socket = await connectTo(port);
+    socket.write(clientLink(1, 0b1011));
+    const reply = await readFrom(socket, 16 + 178 + 4);
+    if (reply.closed || reply.data.readUInt32LE(16) !== 0) {
+      socket.destroy();
+      return { reply: reply.data, after: Buffer.alloc(0), closed: reply.closed };
+    }
+    const key = createPublicKey({ key: reply.data.subarray(20, 20 + 162), format: 'der', type: 'spki' });
+    const ticket = publicEncrypt({ key, padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(`${password}\0`));
+    const mechanism = Buffer.alloc(4);
+    mechanism.writeUInt32LE(1, 0);
+    socket.write(Buffer.concat([mechanism, ticket]));
+    const after = await readFrom(socket, 1 << 20, 300);
+    socket.destroy();
+    return { reply: reply.data, after: after.data, closed: after.closed };
+  }
+
+  it("'link-error' puts the code in the reply, or sends it as the link result", async () => {
+    const inReply = await startMisbehavingServer('link-error', { linkError: 4 });
+    const asResult = await startMisbehavingServer('link-error', { linkError: 9, linkErrorStage: 'result' });
+    try {
+      const first = await linkThrough(inReply.port);
+      expect(first.reply.length).toBe(16 + 178);
+      expect(first.reply.readUInt32LE(12)).toBe(178);
+      expect(first.reply.readUInt32LE(16)).toBe(4);
+      expect(first.closed).toBe(true);
+      const second = await linkThrough(asResult.port);
+      expect(second.reply.readUInt32LE(16)).toBe(0);
+      expect([...second.after]).toEqual([9, 0, 0, 0]);
+      expect(second.closed).toBe(true);
+    } finally {
+      await inReply.stop();
+      await asResult.stop();
+    }
+  });
+
+  it("'short-reply', 'ok-then-close', 'garbage-after-link' and 'silent' do what they say", async () => {
+    const short = await startMisbehavingServer('short-reply');
+    const okClose = await startMisbehavingServer('ok-then-close');
+    const garbage = await startMisbehavingServer('garbage-after-link');
+    const silent = await startMisbehavingServer('silent');
+    try {
+      const s = await linkThrough(short.port);
+      expect(s.closed).toBe(true);
+      expect(s.reply.subarray(0, 4).toString('latin1')).toBe('REDQ');
+      expect(s.reply.length).toBeLessThan(16 + s.reply.readUInt32LE(12));
+
+      const o = await linkThrough(okClose.port, 'anything');
+      expect([...o.after]).toEqual([0, 0, 0, 0]);
+      expect(o.closed).toBe(true);
+
+      const g = await linkThrough(garbage.port);
+      expect(g.after.readUInt32LE(0)).toBe(0); // link result OK
+      expect(g.after.readUInt16LE(4)).toBe(101); // mini header: type, then size
+      expect(g.after.readUInt32LE(6)).toBe(0x7fffffff);
+      expect(g.closed).toBe(false);
+
+      const socket = await connectTo(silent.port);
+      socket.write(clientLink(3, 0b1011));
+      const quiet = await readFrom(socket, 1, 300);
+      expect(quiet).toEqual({ data: Buffer.alloc(0), closed: false });
+      socket.destroy();
+      expect(silent.received[0].subarray(0, 4).toString('latin1')).toBe('REDQ');
+      expect(silent.received[0].length).toBe(16 + 22);
+    } finally {
+      await Promise.all([short.stop(), okClose.stop(), garbage.stop(), silent.stop()]);
+    }
+  });
+
   it("'huge-size' announces 0xFFFFFFF0 bytes and then sends nothing", async () => {
     const server = await startMisbehavingServer('huge-size');
     try {

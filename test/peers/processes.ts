@@ -1,7 +1,7 @@
 // Child processes for test peers, each in its own process group so that stopping one also stops
 // whatever it started (xterm's shell, QEMU's helpers). Three layers make sure nothing outlives the
 // test run: stop() by the test, an 'exit' hook in this process, and a detached watchdog shell that
-// kills the group when this process disappears without running its hooks (SIGKILL by the runner).
+// kills the group when this process disappears (also when SIGKILL gave it no chance to run hooks).
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 
@@ -24,6 +24,8 @@ export interface SpawnGroupOptions {
   cwd?: string;
   /** Shown in error messages; defaults to the command. */
   name?: string;
+  /** Files and folders to delete if this process dies and the group has to be killed for it. */
+  cleanupPaths?: readonly string[];
 }
 
 const OUTPUT_TAIL_BYTES = 16 * 1024;
@@ -48,28 +50,37 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
+// SIGTERM rather than SIGKILL: Xorg and QEMU then remove their own lock files and sockets. The
+// watchdog follows up with SIGKILL for anything still running a second later.
 function installExitHooks(): void {
   if (exitHooksInstalled) return;
   exitHooksInstalled = true;
-  process.on('exit', () => {
-    for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
+  const terminateAll = (): void => {
+    for (const pgid of liveGroups) killGroup(pgid, 'SIGTERM');
     liveGroups.clear();
-  });
-  // A signal handler replaces Node's default exit-on-signal; kill the peers, then let the signal
+  };
+  process.on('exit', terminateAll);
+  // A signal handler replaces Node's default exit-on-signal; stop the peers, then let the signal
   // take its default effect on this process by re-raising it with no handler left.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
-      for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
-      liveGroups.clear();
+      terminateAll();
       process.kill(process.pid, signal);
     });
   }
 }
 
 // Polls once a second: cheap, and a peer outliving a crashed test run by a second is harmless.
-function startWatchdog(pgid: number): void {
-  const script = 'while kill -0 "$1" 2>/dev/null && kill -0 -- "-$2" 2>/dev/null; do sleep 1; done; kill -KILL -- "-$2" 2>/dev/null; exit 0';
-  const watchdog = spawn('bash', ['-c', script, 'peer-watchdog', String(process.pid), String(pgid)], {
+// Only when it had to kill the group does it remove the peer's files: after a normal stop the same
+// names (an X display's lock file) may already belong to someone else.
+function startWatchdog(pgid: number, cleanupPaths: readonly string[]): void {
+  const script = [
+    'parent="$1"; group="$2"; shift 2',
+    'while kill -0 "$parent" 2>/dev/null && kill -0 -- "-$group" 2>/dev/null; do sleep 1; done',
+    'if kill -0 -- "-$group" 2>/dev/null; then kill -KILL -- "-$group" 2>/dev/null; sleep 0.2; rm -rf -- "$@"; fi',
+    'exit 0',
+  ].join('\n');
+  const watchdog = spawn('bash', ['-c', script, 'peer-watchdog', String(process.pid), String(pgid), ...cleanupPaths], {
     detached: true,
     stdio: 'ignore',
   });
@@ -109,7 +120,7 @@ export function spawnGroup(command: string, args: readonly string[], options: Sp
   const pid = child.pid ?? -1;
   if (pid > 0) {
     liveGroups.add(pid);
-    startWatchdog(pid);
+    startWatchdog(pid, options.cleanupPaths ?? []);
   }
 
   return {

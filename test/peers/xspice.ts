@@ -164,7 +164,13 @@ async function startOnce(options: XspiceOptions, xdpyinfo: string): Promise<Xspi
   const xorg = spawnGroup(
     XORG_BINARY,
     ['-config', configPath, '-noreset', '-nolisten', 'tcp', '-logfile', logPath, display],
-    { env: driverEnvironment(port, options), cwd: dir, name: `Xspice ${display}` },
+    {
+      env: driverEnvironment(port, options),
+      cwd: dir,
+      name: `Xspice ${display}`,
+      // A killed Xorg leaves its lock and socket; without them the display number is reusable.
+      cleanupPaths: [dir, `/tmp/.X${displayNumber}-lock`, `/tmp/.X11-unix/X${displayNumber}`],
+    },
   );
   const clientEnv: NodeJS.ProcessEnv = { ...process.env, DISPLAY: display };
   const clients = new Set<GroupProcess>();
