@@ -1,6 +1,10 @@
 // A drawing surface of the software compositor: 32 bits per pixel whatever the SPICE surface
 // format, each pixel 0xAARRGGBB (SPICE's little-endian xRGB/ARGB as one u32).
 import type { Clip, Rect } from '../channels/display/draw-types.ts';
+import { SurfaceFormat } from '../channels/display/draw-types.ts';
+import { bandRects, intersect } from './region.ts';
+
+export { intersect } from './region.ts';
 
 export class Surface {
   readonly id: number;
@@ -21,24 +25,23 @@ export class Surface {
   }
 }
 
-/** The rectangles to paint: `box` ∩ surface bounds ∩ (union of clip rects, if any). */
+/**
+ * The rectangles to paint: `box` ∩ surface bounds ∩ (union of clip rects, if any), as disjoint
+ * rectangles sorted by top then left, so that overlapping clip rects paint each pixel once.
+ */
 export function paintRects(surface: Surface, box: Rect, clip: Clip): Rect[] {
   const bounded = intersect(box, { top: 0, left: 0, bottom: surface.height, right: surface.width });
   if (!bounded) return [];
   if (!clip) return [bounded];
-  const out: Rect[] = [];
+  const parts: Rect[] = [];
   for (const c of clip) {
     const r = intersect(bounded, c);
-    if (r) out.push(r);
+    if (r) parts.push(r);
   }
-  return out;
+  return parts.length <= 1 ? parts : bandRects(parts);
 }
 
-/** Intersection of two rectangles, or null when empty. */
-export function intersect(a: Rect, b: Rect): Rect | null {
-  const top = Math.max(a.top, b.top);
-  const left = Math.max(a.left, b.left);
-  const bottom = Math.min(a.bottom, b.bottom);
-  const right = Math.min(a.right, b.right);
-  return top < bottom && left < right ? { top, left, bottom, right } : null;
+/** Whether the surface's pixels carry meaningful alpha (pixman reads 0xff for the others). */
+export function surfaceHasAlpha(surface: Surface): boolean {
+  return surface.format === SurfaceFormat.ARGB32 || surface.format === SurfaceFormat.A8;
 }
