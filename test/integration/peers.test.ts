@@ -10,6 +10,7 @@ import { startMisbehavingServer } from '../peers/misbehaving-server.ts';
 import { comparePixels, encodePng, explainMismatch } from '../peers/png.ts';
 import { startQemu } from '../peers/qemu.ts';
 import { parsePpm, spicyScreenshot } from '../peers/spicy.ts';
+import { requireTool } from '../peers/require-tool.ts';
 import { startXspice } from '../peers/xspice.ts';
 import type { XspiceServer } from '../peers/xspice.ts';
 import { PNG } from 'pngjs';
@@ -95,6 +96,14 @@ describe('image helpers', () => {
     const decoded = PNG.sync.read(encodePng(a));
     expect(decoded.data.equals(a.rgba)).toBe(true);
     expect(comparePixels(a, photoLikeImage(16, 9, 3)).sizeMismatch).toEqual({ a: [16, 8], b: [16, 9] });
+  });
+});
+
+describe('requireTool', () => {
+  it('finds installed tools and fails with the install command for missing ones', () => {
+    expect(requireTool('sh', 'dash')).toMatch(/\/sh$/);
+    expect(() => requireTool('no-such-tool-spicedesk', 'no-such-package'))
+      .toThrow('no-such-tool-spicedesk is not installed: run `apt-get install no-such-package` (or bash .ci/run)');
   });
 });
 
