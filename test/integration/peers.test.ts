@@ -1,6 +1,7 @@
 // Proves the test peers work: each starts, serves a SPICE client (spice-gtk's spicy-screenshot)
 // and stops without leaving processes behind. Missing tools make these tests fail, not skip.
 import { constants as cryptoConstants, createPublicKey, publicEncrypt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,7 +137,7 @@ describe('Xspice peer', () => {
 
   it('stops without leaving Xorg behind', async () => {
     const other = await startXspice();
-    const pid = (await import('node:fs')).readFileSync(`/tmp/.X${other.display.slice(1)}-lock`, 'utf8').trim();
+    const pid = readFileSync(`/tmp/.X${other.display.slice(1)}-lock`, 'utf8').trim();
     expect(groupAlive(Number(pid))).toBe(true);
     await other.stop();
     expect(groupAlive(Number(pid))).toBe(false);
