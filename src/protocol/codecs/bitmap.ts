@@ -111,6 +111,15 @@ function paletteTable(palette: Palette | null, size: number, format: number, pal
   return table;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** The bitmap's bytes as u32 words when rows are word-aligned on a little-endian host. */
+function wordView(bitmap: BitmapBody): Uint32Array | null {
+  const { data, stride } = bitmap;
+  if (!LITTLE_ENDIAN || data.byteOffset % 4 !== 0 || stride % 4 !== 0) return null;
+  return new Uint32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
+}
+
 /**
  * Decodes an uncompressed bitmap to pixels, rows top-down. `out` is reused when it is large
  * enough (the returned Pixels then views its first width*height entries).
@@ -134,6 +143,7 @@ export function decodeBitmap(
   else if (format === BitmapFormat.P4_LE || format === BitmapFormat.P4_BE) table = paletteTable(palette, 16, format, palette555);
   else if (format === BitmapFormat.P8) table = paletteTable(palette, 256, format, palette555);
 
+  const direct = wordView(bitmap);
   for (let row = 0; row < height; row++) {
     const src = row * stride;
     const y = topDown ? row : height - 1 - row;
@@ -141,6 +151,10 @@ export function decodeBitmap(
     switch (format) {
       case BitmapFormat.RGB32:
       case BitmapFormat.RGBA:
+        if (direct) {
+          pixels.set(direct.subarray(src >> 2, (src >> 2) + width), dst);
+          break;
+        }
         for (let x = 0, s = src; x < width; x++, s += 4) {
           pixels[dst + x] = (data[s] | (data[s + 1] << 8) | (data[s + 2] << 16) | (data[s + 3] << 24)) >>> 0;
         }
@@ -197,6 +211,7 @@ export function decodeBitmapMask(bitmap: BitmapBody): Bitmask {
   const bits = new Uint8Array(width * height);
   const topDown = (bitmap.flags & BitmapFlags.TOP_DOWN) !== 0;
   const littleEndian = bitmap.format === BitmapFormat.A1_LE;
+  const direct = wordView(bitmap);
   for (let row = 0; row < height; row++) {
     const src = row * stride;
     const dst = (topDown ? row : height - 1 - row) * width;
