@@ -211,7 +211,6 @@ export function decodeBitmapMask(bitmap: BitmapBody): Bitmask {
   const bits = new Uint8Array(width * height);
   const topDown = (bitmap.flags & BitmapFlags.TOP_DOWN) !== 0;
   const littleEndian = bitmap.format === BitmapFormat.A1_LE;
-  const direct = wordView(bitmap);
   for (let row = 0; row < height; row++) {
     const src = row * stride;
     const dst = (topDown ? row : height - 1 - row) * width;
