@@ -15,6 +15,8 @@ export interface CaptureOptions {
   displayId: number;
   timeoutMs: number;
   settleMs: number;
+  /** Take the frame no earlier than this long after connecting (to catch later drawing). */
+  delayMs: number;
   logger: Logger;
   warn: (line: string) => void;
 }
@@ -41,11 +43,12 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
       if (imageErrors++ === 0) firstImageError = error.message;
     });
     await deadline.race(
-      waitForSettledFrame(display, session, o.settleMs),
+      waitForSettledFrame(display, session, o.settleMs, o.delayMs),
       () => new SpiceError('timeout', `no complete frame from display ${o.displayId} of ${where} within ${Math.round(o.timeoutMs / 1000)} s`),
     );
     const surface = display.canvas.primary();
     if (!surface) throw new SpiceError('protocol', `display ${o.displayId} of ${where} sent MARK without a primary surface`);
+    o.logger.info({ ops: Object.fromEntries(display.opCounts), surface: [surface.width, surface.height] }, 'frame captured');
     if (imageErrors) o.warn(`${imageErrors} image(s) could not be drawn, so parts of the capture may be missing: ${firstImageError}`);
     await writeFile(o.output, encodeSurfacePng(surface)).catch((e: Error) => {
       throw new SpiceError('usage', `cannot write ${o.output}: ${e.message}`);
@@ -55,7 +58,12 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
   }
 }
 
-function waitForSettledFrame(display: DisplayChannel, session: Session, settleMs: number): Promise<void> {
+/**
+ * Resolves once MARK has come, `delayMs` has passed since the call, and no drawing has arrived
+ * for `settleMs`; rejects when the session or the display channel fails first.
+ */
+function waitForSettledFrame(display: DisplayChannel, session: Session, settleMs: number, delayMs: number): Promise<void> {
+  const notBefore = Date.now() + delayMs;
   return new Promise((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const offs: (() => void)[] = [];
@@ -68,7 +76,7 @@ function waitForSettledFrame(display: DisplayChannel, session: Session, settleMs
     const arm = (): void => {
       if (!display.marked) return;
       if (timer) clearTimeout(timer);
-      timer = setTimeout(() => done(), settleMs);
+      timer = setTimeout(() => done(), Math.max(settleMs, notBefore - Date.now()));
     };
     offs.push(display.events.on('mark', arm));
     offs.push(display.events.on('invalidate', arm));

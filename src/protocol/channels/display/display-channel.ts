@@ -68,6 +68,8 @@ export class DisplayChannel extends SpiceChannel {
   private readonly imageCache: ImageCache;
   private readonly options: DisplayOptions;
   marked = false;
+  /** Draw operations received, by name, for logs and tests of what a server really sends. */
+  readonly opCounts = new Map<string, number>();
   /** Messages received that spicedesk cannot act on yet, by name, for `info` and logs. */
   readonly unsupportedSeen = new Map<string, number>();
 
@@ -121,6 +123,7 @@ export class DisplayChannel extends SpiceChannel {
         this.events.emit('surface-create', { surfaceId: 0, width: msg.xRes, height: msg.yRes, primary: true });
         return;
       case 'draw':
+        this.opCounts.set(msg.draw.op, (this.opCounts.get(msg.draw.op) ?? 0) + 1);
         try {
           this.canvas.draw(msg.draw, this.resolver);
         } catch (error) {
