@@ -99,7 +99,7 @@ export class DisplayChannel extends SpiceChannel {
     }
   }
 
-  protected override handlerFor(type: number): MessageHandler<this> | undefined {
+  protected override handlerFor(_type: number): MessageHandler<this> | undefined {
     return displayHandler as MessageHandler<this>;
   }
 
