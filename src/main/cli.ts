@@ -14,7 +14,8 @@ const USAGE = `usage: spicedesk <command> [options]
 commands:
   capture TARGET -o FILE.png [--display N] [--timeout SECONDS] [--settle MS] [--delay SECONDS]
       connect, wait for the first complete frame of display N (default 0) and until no drawing
-      has come for --settle ms (default 50), but at least --delay seconds; write it as PNG
+      has come for --settle ms (default 0: what arrived with MARK), but at least --delay
+      seconds; write it as PNG
   info TARGET [--json]
       server name, UUID, channels and what spicedesk does with each, mouse modes, agent,
       negotiated capabilities
@@ -71,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
           output: values.output,
           displayId: intOption(values.display, 'display', 0, 255, 0),
           timeoutMs: intOption(values.timeout, 'timeout', 1, 3600, 10) * 1000,
-          settleMs: intOption(values.settle, 'settle', 0, 60_000, 50),
+          settleMs: intOption(values.settle, 'settle', 0, 60_000, 0),
           delayMs: intOption(values.delay, 'delay', 0, 3600, 0) * 1000,
           logger,
           warn,

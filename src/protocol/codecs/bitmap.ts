@@ -144,6 +144,9 @@ export function decodeBitmap(
   else if (format === BitmapFormat.P8) table = paletteTable(palette, 256, format, palette555);
 
   const direct = wordView(bitmap);
+  // Unaligned 32-bit rows are copied as bytes: on the little-endian hosts we run on, SPICE's
+  // little-endian xRGB bytes are already the 0xAARRGGBB words.
+  const pixelBytes = new Uint8Array(pixels.buffer, pixels.byteOffset, count * 4);
   for (let row = 0; row < height; row++) {
     const src = row * stride;
     const y = topDown ? row : height - 1 - row;
@@ -153,6 +156,10 @@ export function decodeBitmap(
       case BitmapFormat.RGBA:
         if (direct) {
           pixels.set(direct.subarray(src >> 2, (src >> 2) + width), dst);
+          break;
+        }
+        if (LITTLE_ENDIAN) {
+          pixelBytes.set(data.subarray(src, src + width * 4), dst * 4);
           break;
         }
         for (let x = 0, s = src; x < width; x++, s += 4) {

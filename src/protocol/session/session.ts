@@ -88,6 +88,11 @@ export class Session implements ChannelHost {
         });
     });
     this.main.events.on('channels', (list) => this.linkChannels(list));
+    // Display 0 exists whenever the server hints at a display; linking it as soon as the session id
+    // is known, instead of after CHANNELS_LIST, saves a round trip to the first frame.
+    this.main.events.on('init', (info) => {
+      if (info.displayChannelsHint > 0) this.linkChannels([{ type: ChannelType.DISPLAY, id: 0 }]);
+    });
     const list = await listed;
     this.linkChannels(list);
     return this.main.info;
