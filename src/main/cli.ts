@@ -3,6 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isSpiceError, SpiceError } from '../protocol/wire/errors.ts';
 import { runCapture } from './commands/capture.ts';
+import { runDemo } from './commands/demo.ts';
 import { runInfo } from './commands/info.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { createLogger, type LogLevel } from './logging.ts';
@@ -19,6 +20,9 @@ commands:
   info TARGET [--json]
       server name, UUID, channels and what spicedesk does with each, mouse modes, agent,
       negotiated capabilities
+  demo [TARGET] [-o FILE.png] [--once]
+      what the client does today: info and a capture of TARGET; with no TARGET, of a local
+      demo Xspice server with an xterm, which stays up until Ctrl+C (--once: stop at once)
 
 TARGET is spice://HOST:PORT, spice://HOST?port=N&tls-port=M, spice+unix:///PATH, a .vv file,
 or - to read a .vv file from standard input. The password comes from the target, from
@@ -88,6 +92,21 @@ export async function main(argv: string[]): Promise<number> {
           target,
           json: Boolean(values.json),
           timeoutMs: intOption(values.timeout, 'timeout', 1, 3600, 10) * 1000,
+          logger,
+          warn,
+          out: (t) => void process.stdout.write(t),
+        });
+        return ExitCode.OK;
+      }
+      case 'demo': {
+        const { values, positionals } = parse(rest, { ...common, output: { type: 'string', short: 'o' }, once: { type: 'boolean' } });
+        if (values.help) return help();
+        if (positionals.length > 1) throw new SpiceError('usage', `demo takes at most one TARGET, got ${positionals.length}`);
+        const logger = await createLogger(levelOf(values));
+        await runDemo({
+          target: positionals[0],
+          output: typeof values.output === 'string' ? values.output : 'spicedesk-demo.png',
+          once: Boolean(values.once),
           logger,
           warn,
           out: (t) => void process.stdout.write(t),

@@ -1,12 +1,7 @@
 // Xspice: an X server whose screen is a SPICE server (Debian package xserver-xspice). The lightest
-// real SPICE peer: no VM, up in a fraction of a second.
-//
-// We start Xorg with the spiceqxl driver ourselves instead of going through the /usr/bin/Xspice
-// Python launcher. The launcher only turns its options into XSPICE_* environment variables for the
-// driver and then runs Xorg, but it also sleeps two seconds unconditionally, crashes with `--auto`
-// on Debian 12, and cannot combine `--config` with `--vdagent`. Setting the variables here gives
-// the same server with one process to manage. See /work/shared/docs/test-peers.md for the quirks:
-// the config needs FrameBufferSize/SurfaceBufferSize/CommandBufferSize, and a head count must be set.
+// real SPICE peer: no VM, up in a fraction of a second. How it is configured lives in
+// src/main/demo/xspice-config.ts (shared with `spicedesk demo`); this file runs it for tests, on a
+// free display and port, with retries and cleanup.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,22 +10,11 @@ import { freeDisplayNumber, freePort } from './free-port.ts';
 import { spawnGroup, runToCompletion, sleep } from './processes.ts';
 import type { GroupProcess } from './processes.ts';
 import { requireFile, requireTool } from './require-tool.ts';
+import { driverEnvironment, SPICEQXL_DRIVER, XORG_BINARY, xorgConfig, type XspiceSettings } from '../../src/main/demo/xspice-config.ts';
 
-export type ImageCompression = 'off' | 'auto_glz' | 'auto_lz' | 'quic' | 'glz' | 'lz';
-export type WanCompression = 'auto' | 'never' | 'always';
+export type { XspiceImageCompression as ImageCompression, XspiceWanCompression as WanCompression } from '../../src/main/demo/xspice-config.ts';
 
-export interface XspiceOptions {
-  /** Ticket password; without one, ticketing is disabled (any ticket is accepted). */
-  password?: string;
-  imageCompression?: ImageCompression;
-  jpegWan?: WanCompression;
-  zlibGlzWan?: WanCompression;
-  streamingVideo?: 'off' | 'all' | 'filter';
-  /** E.g. 'spice:mjpeg;gstreamer:vp8'. */
-  videoCodecs?: string;
-  /** Render into the frame buffer and send changed rectangles at this rate. */
-  deferredFps?: number;
-  numHeads?: 1 | 2;
+export interface XspiceOptions extends XspiceSettings {
   /** The agent needs spice-vdagent(d) started by hand (see test-peers.md); not supported yet. */
   vdagent?: false;
   /** How long to wait for the port and the X display; default 15 s. */
@@ -53,70 +37,9 @@ export interface XspiceServer {
   stop(): Promise<void>;
 }
 
-const XORG_BINARY = '/usr/lib/xorg/Xorg';
-const SPICEQXL_DRIVER = '/usr/lib/xorg/modules/drivers/spiceqxl_drv.so';
 const START_ATTEMPTS = 3;
 const tempDirsToRemove = new Set<string>();
 let tempDirHookInstalled = false;
-
-function xorgConfig(): string {
-  // Sizes in MiB. Without SurfaceBufferSize and CommandBufferSize the driver crashes at start;
-  // a 32 MiB frame buffer is enough for four 1920x1080 heads.
-  return `Section "Device"
-    Identifier "XSPICE"
-    Driver "spiceqxl"
-    Option "FrameBufferSize" "32"
-    Option "SurfaceBufferSize" "128"
-    Option "CommandBufferSize" "128"
-EndSection
-Section "InputDevice"
-    Identifier "XSPICE POINTER"
-    Driver "xspice pointer"
-EndSection
-Section "InputDevice"
-    Identifier "XSPICE KEYBOARD"
-    Driver "xspice keyboard"
-EndSection
-Section "Monitor"
-    Identifier "Configured Monitor"
-EndSection
-Section "Screen"
-    Identifier "XSPICE Screen"
-    Monitor "Configured Monitor"
-    Device "XSPICE"
-    DefaultDepth 24
-EndSection
-Section "ServerLayout"
-    Identifier "XSPICE Layout"
-    Screen "XSPICE Screen"
-    InputDevice "XSPICE KEYBOARD"
-    InputDevice "XSPICE POINTER"
-EndSection
-Section "ServerFlags"
-    Option "AutoAddDevices" "False"
-EndSection
-`;
-}
-
-/** The environment the Xspice launcher would give Xorg for these options. */
-function driverEnvironment(port: number, options: XspiceOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    // Settings inherited from a developer's shell must not leak into the server under test.
-    if (!key.startsWith('XSPICE_') && key !== 'QXL_NUM_HEADS') env[key] = value;
-  }
-  env.XSPICE_PORT = String(port);
-  if (options.password !== undefined) env.XSPICE_PASSWORD = options.password;
-  else env.XSPICE_DISABLE_TICKETING = '1';
-  if (options.imageCompression) env.XSPICE_IMAGE_COMPRESSION = options.imageCompression;
-  if (options.jpegWan) env.XSPICE_JPEG_WAN_COMPRESSION = options.jpegWan;
-  if (options.zlibGlzWan) env.XSPICE_ZLIB_GLZ_WAN_COMPRESSION = options.zlibGlzWan;
-  if (options.streamingVideo) env.XSPICE_STREAMING_VIDEO = options.streamingVideo;
-  if (options.videoCodecs) env.XSPICE_VIDEO_CODECS = options.videoCodecs;
-  if (options.deferredFps !== undefined) env.XSPICE_DEFERRED_FPS = String(options.deferredFps);
-  env.QXL_NUM_HEADS = String(options.numHeads ?? 1);
-  return env;
-}
 
 export function tcpAccepts(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
