@@ -1,0 +1,145 @@
+// The session over in-memory connections: channels linked with the session id, a bad image
+// spoiling only its own draw, WAIT_FOR_CHANNELS holding a channel back until another caught up,
+// and CHANNELS_LIST arriving again with a new channel.
+import { describe, expect, it } from 'vitest';
+import type { DisplayChannel } from '../../../src/protocol/channels/display/display-channel.ts';
+import { DisplayMsg } from '../../../src/protocol/channels/display/display-messages.ts';
+import { MainMsg } from '../../../src/protocol/channels/main/main-messages.ts';
+import { silentLogger } from '../../../src/protocol/logger.ts';
+import { Session } from '../../../src/protocol/session/session.ts';
+import { WireReader } from '../../../src/protocol/wire/reader.ts';
+import { WireWriter } from '../../../src/protocol/wire/writer.ts';
+import { nodeTicketCrypto } from '../../../src/main/ticket-crypto.ts';
+import { fakeLinkServer } from '../../helpers/fake-link-server.ts';
+import type { MemoryTransport } from '../../helpers/memory-transport.ts';
+import { miniMessage } from '../../helpers/server-messages.ts';
+import { binaryImage, body, box } from '../channels/display/body-builder.ts';
+
+const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+
+function setup() {
+  const links: { type: number; id: number; t: MemoryTransport; received: ReturnType<typeof fakeLinkServer>['received'] }[] = [];
+  const session = new Session({
+    connector: async ({ channelType, channelId }) => {
+      const { transport, received } = fakeLinkServer({ channelCaps: channelType === 2 ? [1 << 6] : [] });
+      links.push({ type: channelType, id: channelId, t: transport, received });
+      return transport;
+    },
+    crypto: nodeTicketCrypto,
+    logger: silentLogger,
+    where: 'memory',
+  });
+  const transportOf = (type: number, id = 0) => links.find((l) => l.type === type && l.id === id)!;
+  const connectionIdOf = (type: number, id = 0) => new WireReader(transportOf(type, id).received.linkMess!).at(16).u32();
+  return { session, links, transportOf, connectionIdOf };
+}
+
+const init = (sessionId: number, displays: number) =>
+  miniMessage(MainMsg.INIT, new WireWriter().u32(sessionId).u32(displays).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish());
+const channelsList = (list: [number, number][]) => {
+  const w = new WireWriter().u32(list.length);
+  for (const [t, i] of list) w.u8(t).u8(i);
+  return miniMessage(MainMsg.CHANNELS_LIST, w.finish());
+};
+const surfaceCreate = (w: number, h: number) => miniMessage(DisplayMsg.SURFACE_CREATE, new WireWriter().u32(0).u32(w).u32(h).u32(32).u32(1).finish());
+const fill = (color: number, b = box(0, 0, 4, 4)) =>
+  miniMessage(DisplayMsg.DRAW_FILL, body((x) => {
+    x.base(0, b);
+    x.w.u8(1).u32(color); // solid brush
+    x.w.u16(1 << 3); // OP_PUT
+    x.noMask();
+  }));
+const quicCopy = () =>
+  miniMessage(DisplayMsg.DRAW_COPY, body((x) => {
+    x.base(0, box(0, 0, 2, 4));
+    x.ptr(binaryImage(1, new Uint8Array([1, 2, 3, 4])));
+    x.rect(box(0, 0, 2, 4));
+    x.w.u16(1 << 3).u8(1);
+    x.noMask();
+  }));
+
+async function started() {
+  const s = setup();
+  const connecting = s.session.connect();
+  await tick();
+  s.transportOf(1).t.feed(init(0x1234, 1));
+  s.transportOf(1).t.feed(channelsList([[2, 0], [3, 0]]));
+  await connecting;
+  await tick(20);
+  return s;
+}
+
+describe('session', () => {
+  it('links the listed channels with the session id; display 0 right after INIT', async () => {
+    const s = await started();
+    expect(s.connectionIdOf(1)).toBe(0);
+    expect(s.connectionIdOf(2)).toBe(0x1234);
+    expect(s.connectionIdOf(3)).toBe(0x1234);
+    expect(s.links.filter((l) => l.type === 2)).toHaveLength(1);
+    expect(s.session.status.get('2:0')).toEqual({ state: 'linked' });
+    expect(s.session.status.get('3:0')).toEqual({ state: 'linked' });
+    s.session.close();
+  });
+
+  it('draws into the canvas; an undecodable image spoils only its own draw', async () => {
+    const s = await started();
+    const display = s.session.display(0) as DisplayChannel;
+    const errors: string[] = [];
+    display.events.on('image-error', ({ error }) => errors.push(error.message));
+    const d = s.transportOf(2).t;
+    d.feed(surfaceCreate(8, 4));
+    d.feed(fill(0x00ff0000));
+    d.feed(quicCopy());
+    d.feed(fill(0x000000ff, box(0, 4, 4, 8)));
+    d.feed(miniMessage(DisplayMsg.MARK));
+    await tick();
+    const px = display.canvas.primary()!.data;
+    expect(px[0] & 0xffffff).toBe(0xff0000); // the fill before survived the failed copy
+    expect(px[7] & 0xffffff).toBe(0x0000ff); // and the fill after was applied
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/QUIC images are not supported yet/);
+    expect(display.marked).toBe(true);
+    expect(display.state).toBe('ready');
+    s.session.close();
+  });
+
+  it('WAIT_FOR_CHANNELS holds the display back until inputs processed the named serial', async () => {
+    const s = await started();
+    const display = s.session.display(0) as DisplayChannel;
+    const d = s.transportOf(2).t;
+    d.feed(surfaceCreate(4, 4));
+    d.feed(miniMessage(5, new WireWriter().u8(1).u8(3).u8(0).u64(2n).finish())); // wait for inputs:0 serial 2
+    d.feed(fill(0x00abcdef));
+    await tick();
+    expect(display.canvas.primary()!.data[0] & 0xffffff).toBe(0);
+    const inputs = s.transportOf(3).t;
+    inputs.feed(miniMessage(101, new WireWriter().u16(0).finish()));
+    await tick();
+    expect(display.canvas.primary()!.data[0] & 0xffffff).toBe(0);
+    inputs.feed(miniMessage(101, new WireWriter().u16(0).finish()));
+    await tick();
+    expect(display.canvas.primary()!.data[0] & 0xffffff).toBe(0xabcdef);
+    s.session.close();
+  });
+
+  it('links only the new channels when CHANNELS_LIST comes again', async () => {
+    const s = await started();
+    s.transportOf(1).t.feed(channelsList([[2, 0], [3, 0], [9, 0]]));
+    await tick(20);
+    expect(s.links.map((l) => `${l.type}:${l.id}`).sort()).toEqual(['1:0', '2:0', '3:0', '9:0']);
+    expect(s.session.status.get('9:0')).toEqual({ state: 'linked' });
+    s.session.close();
+  });
+
+  it('a failing secondary channel is reported and the session goes on', async () => {
+    const s = await started();
+    const failures: string[] = [];
+    s.session.events.on('channel-error', ({ error }) => failures.push(error.message));
+    s.transportOf(3).t.feed(new WireWriter().u16(101).u32(0x7fffffff).finish());
+    await tick();
+    expect(failures[0]).toMatch(/declares 2147483647 bytes/);
+    expect(s.session.status.get('3:0')?.state).toBe('failed');
+    expect(s.session.main.state).toBe('ready');
+    s.session.close();
+  });
+});
