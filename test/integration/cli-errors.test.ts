@@ -103,6 +103,12 @@ describe('capture usage and reachability errors', () => {
     expect(oneLine(r.stderr)).toMatch(/refused the connection/);
   });
 
+  it('a host name that does not resolve: exit 3', async () => {
+    const r = await runCli(['capture', 'spice://nonexistent.invalid:5900', '-o', '/tmp/x.png']);
+    expect(r.code).toBe(3);
+    expect(oneLine(r.stderr)).toMatch(/cannot resolve the host name/);
+  });
+
   it.each([
     [['capture', 'spice://host:99999', '-o', 'x.png'], /65535/],
     [['capture', 'spice://host:5900'], /-o FILE.png/],

@@ -142,3 +142,35 @@ describe('main channel', () => {
     await expect(run2).rejects.toThrow(/INIT \(103\).*offset 8/);
   });
 });
+
+describe('main channel message parsers against truncation', () => {
+  const bodies: [number, Uint8Array][] = [
+    [MainMsg.INIT, new WireWriter().u32(1).u32(1).u32(3).u32(1).u32(0).u32(10).u32(0).u32(0).finish()],
+    [MainMsg.CHANNELS_LIST, new WireWriter().u32(2).u8(2).u8(0).u8(3).u8(0).finish()],
+    [MainMsg.MOUSE_MODE, new WireWriter().u16(3).u16(2).finish()],
+    [MainMsg.MULTI_MEDIA_TIME, new WireWriter().u32(5).finish()],
+    [MainMsg.AGENT_DISCONNECTED, new WireWriter().u32(1).finish()],
+    [MainMsg.AGENT_TOKEN, new WireWriter().u32(5).finish()],
+    [MainMsg.NAME, new WireWriter().u32(3).bytes(new Uint8Array([118, 109, 0])).finish()],
+    [MainMsg.UUID, new Uint8Array(16)],
+    [MainMsg.AGENT_CONNECTED_TOKENS, new WireWriter().u32(5).finish()],
+  ];
+
+  it.each(bodies.map(([type, body]) => [type, body] as const))('message %i: the full body parses, every shorter prefix is a ProtocolError', async (type, full) => {
+    const ok = await linkedMain();
+    const runOk = ok.ch.run();
+    ok.t.feed(miniMessage(type, full));
+    await tick();
+    expect(ok.ch.state).toBe('ready');
+    ok.ch.close();
+    await runOk;
+    // NAME's text is cut at whatever is there; only its length field is required.
+    const shortest = type === MainMsg.NAME ? 4 : full.byteLength;
+    for (let n = 0; n < shortest; n++) {
+      const bad = await linkedMain();
+      const run = bad.ch.run();
+      bad.t.feed(miniMessage(type, full.subarray(0, n)));
+      await expect(run).rejects.toBeInstanceOf(ProtocolError);
+    }
+  });
+});
