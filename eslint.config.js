@@ -56,6 +56,12 @@ export default tseslint.config(
     },
   },
   {
+    // The CommonJS launcher in bin/ is plain Node.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['src/protocol/**/*.ts'],
     rules: {
       'no-console': 'error',

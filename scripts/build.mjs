@@ -1,17 +1,32 @@
-// Bundles the CLI and the Electron main process into dist/ with esbuild: one file each keeps
-// `spicedesk` start-up fast (no module resolution of hundreds of files at run time).
+// Bundles the CLI into dist/ with esbuild. One CommonJS file, because bin/spicedesk.cjs compiles it
+// with a V8 code cache (Node 20 has no compile cache for ES modules); that and skipping module
+// resolution keep `spicedesk` start-up fast.
+import { readdirSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const common = {
+// A cache made for the previous bundle would only be rejected; remove it so the first run rebuilds it.
+for (const f of safeList('dist')) if (/^cli\.cjs\..*cache$/.test(f)) rmSync(`dist/${f}`, { force: true });
+
+function safeList(dir) {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+await build({
+  entryPoints: ['src/main/cli.ts'],
+  outfile: 'dist/cli.cjs',
   bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'esm',
+  format: 'cjs',
   sourcemap: 'linked',
   logLevel: 'warning',
+  // The bundle runs through vm.Script, which has no loader for import(): turn lazy imports (pino)
+  // into require().
+  supported: { 'dynamic-import': false },
   // Native modules and electron are resolved at run time, never bundled.
   external: ['electron', 'usb', 'node-hid', 'pino', 'pino-pretty'],
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-};
-
-await build({ ...common, entryPoints: { cli: 'src/main/cli.ts' }, outdir: 'dist' });
+});

@@ -170,7 +170,8 @@ function report(e: unknown, debug: boolean): number {
   return ExitCode.OTHER;
 }
 
-const code = await main(process.argv.slice(2));
-process.exitCode = code;
-// Sockets of a finished session must not keep the process alive.
-setImmediate(() => process.exit(code));
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+  // Sockets of a finished session must not keep the process alive.
+  setImmediate(() => process.exit(code));
+});

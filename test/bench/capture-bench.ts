@@ -20,7 +20,7 @@ import type { Measurement } from './measure.ts';
 
 export interface CaptureBenchOptions {
   runs: number;
-  /** The checkout, for bin/spicedesk.js. */
+  /** The checkout, for bin/spicedesk.cjs. */
   root: string;
 }
 
@@ -74,7 +74,7 @@ const showRatio = (r: number): string => (Number.isFinite(r) ? r.toFixed(2) : '-
 export async function runCaptureBench(options: CaptureBenchOptions): Promise<CaptureBenchResult> {
   const spicyBinary = requireTool('spicy-screenshot', 'spice-client-gtk');
   requireTool('bash', 'bash');
-  const cli = resolve(options.root, 'bin/spicedesk.js');
+  const cli = resolve(options.root, 'bin/spicedesk.cjs');
   if (!existsSync(cli)) throw new Error(`${cli} is missing; run the bench from the checkout (npm run bench)`);
 
   const xspice = await startXspice({ imageCompression: 'off' });

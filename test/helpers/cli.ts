@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../bin/spicedesk.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/spicedesk.cjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;
