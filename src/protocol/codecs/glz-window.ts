@@ -144,7 +144,7 @@ export class GlzWindow {
     if (signal?.aborted) return Promise.reject(signal.reason ?? new SpiceError('internal', 'GLZ decode aborted'));
 
     return new Promise<void>((resolve, reject) => {
-      let timer: unknown;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const onAbort = (): void => settle(false, signal?.reason ?? new SpiceError('internal', 'GLZ decode aborted'));
       const waiter: Waiter = {
         resolve: () => settle(true),
