@@ -97,7 +97,7 @@ describe('session', () => {
     expect(px[0] & 0xffffff).toBe(0xff0000); // the fill before survived the failed copy
     expect(px[7] & 0xffffff).toBe(0x0000ff); // and the fill after was applied
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/QUIC images are not supported yet/);
+    expect(errors[0]).toMatch(/malformed data from the server: QUIC/);
     expect(display.marked).toBe(true);
     expect(display.state).toBe('ready');
     s.session.close();

@@ -1,6 +1,7 @@
 // Turns the images of draw commands into pixels: the session's image cache, the channel's palette
 // cache, and one decoder per image type (src/protocol/codecs).
 import { decodeBitmap, decodeBitmapMask, type PaletteCache } from '../../codecs/bitmap.ts';
+import { decodeQuic } from '../../codecs/quic.ts';
 import type { ImageCache } from '../../session/image-cache.ts';
 import { SpiceError } from '../../wire/errors.ts';
 import { ImageFlags, type Bitmask, type ImageResolver, type Palette, type Pixels, type SpiceImage } from './draw-types.ts';
@@ -23,7 +24,6 @@ export class PaletteStore implements PaletteCache {
 
 /** Image types whose decoders come with the codecs issue. */
 const notYetSupported: Record<string, string> = {
-  quic: 'QUIC',
   'lz-rgb': 'LZ_RGB',
   'lz-plt': 'LZ_PLT',
   'glz-rgb': 'GLZ_RGB',
@@ -59,6 +59,8 @@ export class DisplayImageResolver implements ImageResolver {
         const pixels = decodeBitmap(body.bitmap, this.palettes);
         return this.finish(image, pixels, false);
       }
+      case 'quic':
+        return this.finish(image, decodeQuic(body.data, { width: d.width, height: d.height }), false);
       case 'surface':
         // The canvas resolves surface sources itself; reaching here means a caller bug.
         throw new SpiceError('internal', 'surface images are resolved by the canvas');
