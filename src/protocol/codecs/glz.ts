@@ -19,10 +19,10 @@
 // over another display channel); decodeGlz then returns a Promise. When every reference is
 // already there it decodes synchronously.
 import type { Pixels } from '../channels/display/draw-types.ts';
-import { ProtocolError, SpiceError } from '../wire/errors.ts';
+import { ProtocolError } from '../wire/errors.ts';
 import { expandRgb555 } from './bitmap.ts';
 import type { AbortSignalLike, GlzWindow } from './glz-window.ts';
-import { checkImageSize, flipRows, LZ_MAGIC, LZ_VERSION, LzImageType, type ExpectedSize } from './lz.ts';
+import { checkImageSize, copyMatch, flipRows, LZ_MAGIC, LZ_VERSION, LzImageType, type ExpectedSize } from './lz.ts';
 
 export const GLZ_HEADER_SIZE = 33;
 const MAX_COPY = 32;
@@ -222,14 +222,9 @@ class GlzJob {
         if (distance > op) fail(`a match reaches ${distance} back from pixel ${op}, before the start of the image`, at);
         if (kind === PassKind.Alpha) {
           for (const end = op + length; op < end; op++) dst[op] = (dst[op] & 0xffffff) | (dst[op - distance] & 0xff000000);
-        } else if (distance === 1) {
-          dst.fill(dst[op - 1], op, op + length);
-          op += length;
-        } else if (distance >= length && length > 8) {
-          dst.copyWithin(op, op - distance, op - distance + length);
-          op += length;
         } else {
-          for (const end = op + length; op < end; op++) dst[op] = dst[op - distance];
+          copyMatch(dst, op, length, distance);
+          op += length;
         }
         continue;
       }
@@ -313,6 +308,6 @@ export function decodeGlz(
 
 /** The id a GLZ stream will take in the window (for callers that track pending images). */
 export function glzImageId(data: Uint8Array): bigint {
-  if (data.length < GLZ_HEADER_SIZE) throw new SpiceError('protocol', 'GLZ image: the stream is shorter than its header');
+  if (data.length < GLZ_HEADER_SIZE) truncated(data.length, `the ${GLZ_HEADER_SIZE}-byte header`);
   return (BigInt(readU32BE(data, 21)) << 32n) | BigInt(readU32BE(data, 25));
 }

@@ -173,17 +173,24 @@ function checkLiterals(at: number, ip: number, op: number, n: number, bytesEach:
   if (ip + n * bytesEach > src.length) truncated(ip, `a run of ${n} literals`);
 }
 
-/** Copies `length` words from `distance` back; overlapping copies repeat the pattern (RLE). */
-function copyMatch32(dst: Uint32Array, op: number, length: number, distance: number): void {
-  if (distance === 1) dst.fill(dst[op - 1], op, op + length);
-  else if (distance >= length && length > 8) dst.copyWithin(op, op - distance, op - distance + length);
-  else for (let i = op, end = op + length; i < end; i++) dst[i] = dst[i - distance];
-}
-
-function copyMatch8(dst: Uint8Array, op: number, length: number, distance: number): void {
-  if (distance === 1) dst.fill(dst[op - 1], op, op + length);
-  else if (distance >= length && length > 8) dst.copyWithin(op, op - distance, op - distance + length);
-  else for (let i = op, end = op + length; i < end; i++) dst[i] = dst[i - distance];
+/**
+ * Copies `length` units from `distance` back to `op`. Overlapping copies repeat the last
+ * `distance` units (RLE); long ones double the repeated span per step instead of going unit by
+ * unit, since dst[op - distance .. op + done) is periodic with period `distance`.
+ */
+export function copyMatch(dst: Uint32Array | Uint8Array, op: number, length: number, distance: number): void {
+  const from = op - distance;
+  if (distance === 1) {
+    dst.fill(dst[from], op, op + length);
+  } else if (length <= 16) {
+    for (let i = op, end = op + length; i < end; i++) dst[i] = dst[i - distance];
+  } else {
+    for (let done = 0; done < length; ) {
+      const n = Math.min(distance + done, length - done);
+      dst.copyWithin(op + done, from, from + n);
+      done += n;
+    }
+  }
 }
 
 /** RGB24/RGB32 stream: three-byte literals, match length biased by 1. Returns the end position. */
@@ -201,7 +208,7 @@ function decodeRgb24Pass(src: Uint8Array, ip: number, dst: Uint32Array, count: n
       ip = readMatch(src, ip, ctrl);
       const length = matchLength + 1;
       checkMatch(at, op, length, matchDistance, count);
-      copyMatch32(dst, op, length, matchDistance);
+      copyMatch(dst, op, length, matchDistance);
       op += length;
     }
   }
@@ -223,7 +230,7 @@ function decodeRgb16Pass(src: Uint8Array, ip: number, dst: Uint32Array, count: n
       ip = readMatch(src, ip, ctrl);
       const length = matchLength + 2;
       checkMatch(at, op, length, matchDistance, count);
-      copyMatch32(dst, op, length, matchDistance);
+      copyMatch(dst, op, length, matchDistance);
       op += length;
     }
   }
@@ -269,7 +276,7 @@ function decodeBytePass(src: Uint8Array, ip: number, dst: Uint8Array, count: num
       ip = readMatch(src, ip, ctrl);
       const length = matchLength + 3;
       checkMatch(at, op, length, matchDistance, count);
-      copyMatch8(dst, op, length, matchDistance);
+      copyMatch(dst, op, length, matchDistance);
       op += length;
     }
   }

@@ -17,11 +17,13 @@ import type { Pixels } from '../channels/display/draw-types.ts';
 import { BitmapFormat } from '../channels/display/draw-types.ts';
 import { ProtocolError } from '../wire/errors.ts';
 import { expandRgb555 } from './bitmap.ts';
-import { checkImageSize, type ExpectedSize } from './lz.ts';
+import { checkImageSize, copyMatch, flipRows, type ExpectedSize } from './lz.ts';
 
 function fail(detail: string, offset: number): never {
   throw new ProtocolError(`LZ4 image: ${detail}`, offset);
 }
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 const BYTES_PER_PIXEL: Record<number, number> = {
   [BitmapFormat.RGB16]: 2,
@@ -84,14 +86,8 @@ export function decodeLz4Block(src: Uint8Array, start: number, end: number, dst:
     }
     length += 4;
     if (length > dEnd - dp) fail(`a match of ${length} bytes runs past the end of the image`, at);
-    const from = dp - offset;
-    if (offset >= length && length > 16) {
-      dst.copyWithin(dp, from, from + length);
-      dp += length;
-    } else {
-      // Overlapping matches repeat the last `offset` bytes.
-      for (let i = from, stop = dp + length; dp < stop; ) dst[dp++] = dst[i++];
-    }
+    copyMatch(dst, dp, length, offset);
+    dp += length;
   }
 }
 
@@ -109,7 +105,11 @@ export function decodeLz4(data: Uint8Array, expected: ExpectedSize, out?: Pixels
   checkImageSize('LZ4', width, height, expected, 0);
   const rowBytes = width * bytesPerPixel;
   const total = rowBytes * height;
-  const raw = new Uint8Array(total);
+  const count = width * height;
+  const pixels = out && out.data.length >= count ? out.data.subarray(0, count) : new Uint32Array(count);
+  // 32-bit rows are the pixel words' bytes on a little-endian host: decode straight into them.
+  const direct = bytesPerPixel === 4 && LITTLE_ENDIAN_HOST;
+  const raw = direct ? new Uint8Array(pixels.buffer, pixels.byteOffset, total) : new Uint8Array(total);
 
   let sp = 2;
   let dp = 0;
@@ -126,8 +126,10 @@ export function decodeLz4(data: Uint8Array, expected: ExpectedSize, out?: Pixels
   } while (sp < data.length);
   if (dp !== total) fail(`the blocks decode to ${dp} bytes; a ${width}×${height} image of format ${format} needs ${total}`, sp);
 
-  const count = width * height;
-  const pixels = out && out.data.length >= count ? out.data.subarray(0, count) : new Uint32Array(count);
+  if (direct) {
+    if (!topDown) flipRows(pixels, width, height);
+    return { width, height, data: pixels, hasAlpha: format === BitmapFormat.RGBA };
+  }
   for (let y = 0; y < height; y++) {
     let s = (topDown ? y : height - 1 - y) * rowBytes;
     const o = y * width;
