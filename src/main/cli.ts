@@ -2,6 +2,8 @@
 // code and one line on stderr (a stack trace only with --debug).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isSpiceError, SpiceError } from '../protocol/wire/errors.ts';
+import { defaultDisplayOptions } from '../protocol/channels/display/display-channel.ts';
+import { ImageCompression } from '../protocol/channels/display/display-messages.ts';
 import { runCapture } from './commands/capture.ts';
 import { runDemo } from './commands/demo.ts';
 import { runInfo } from './commands/info.ts';
@@ -14,9 +16,11 @@ const USAGE = `usage: spicedesk <command> [options]
 
 commands:
   capture TARGET -o FILE.png [--display N] [--timeout SECONDS] [--settle MS] [--delay SECONDS]
+          [--compression off|auto-glz|auto-lz|quic|glz|lz|lz4]
       connect, wait for the first complete frame of display N (default 0) and until no drawing
       has come for --settle ms (default 0: what arrived with MARK), but at least --delay
-      seconds; write it as PNG
+      seconds; write it as PNG. --compression asks the server for an image compression
+      (PREFERRED_COMPRESSION, when the server allows it); default off
   info TARGET [--json]
       server name, UUID, channels and what spicedesk does with each, mouse modes, agent,
       negotiated capabilities
@@ -34,7 +38,7 @@ options for every command:
   -h, --help      this text
   --version       print the version
 
-not yet implemented (see the README): the desktop window, TLS, proxies, compressed images.
+not yet implemented (see the README): the desktop window, TLS, proxies, JPEG images.
 exit codes: 0 ok, 1 other, 2 usage, 3 unreachable, 4 authentication, 5 TLS/security,
 6 protocol, 7 timed out waiting for the display`;
 
@@ -66,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
           display: { type: 'string' },
           settle: { type: 'string' },
           delay: { type: 'string' },
+          compression: { type: 'string' },
         });
         if (values.help) return help();
         const target = onePositional(positionals, 'capture');
@@ -78,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
           timeoutMs: intOption(values.timeout, 'timeout', 1, 3600, 10) * 1000,
           settleMs: intOption(values.settle, 'settle', 0, 60_000, 0),
           delayMs: intOption(values.delay, 'delay', 0, 3600, 0) * 1000,
+          display: { ...defaultDisplayOptions, compression: compressionOption(values.compression) },
           logger,
           warn,
         });
@@ -155,6 +161,23 @@ function intOption(value: unknown, name: string, min: number, max: number, fallb
   if (typeof value !== 'string' || !/^\d+$/.test(value) || n < min || n > max) {
     throw new SpiceError('usage', `--${name} must be a whole number from ${min} to ${max}, got "${String(value)}"`);
   }
+  return n;
+}
+
+const compressionNames: Record<string, number> = {
+  off: ImageCompression.OFF,
+  'auto-glz': ImageCompression.AUTO_GLZ,
+  'auto-lz': ImageCompression.AUTO_LZ,
+  quic: ImageCompression.QUIC,
+  glz: ImageCompression.GLZ,
+  lz: ImageCompression.LZ,
+  lz4: ImageCompression.LZ4,
+};
+
+function compressionOption(value: unknown): number {
+  if (value === undefined) return defaultDisplayOptions.compression;
+  const n = typeof value === 'string' ? compressionNames[value] : undefined;
+  if (n === undefined) throw new SpiceError('usage', `--compression must be one of ${Object.keys(compressionNames).join(', ')}, got "${String(value)}"`);
   return n;
 }
 

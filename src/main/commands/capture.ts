@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { ChannelType } from '../../protocol/link/constants.ts';
 import type { Logger } from '../../protocol/logger.ts';
-import type { DisplayChannel } from '../../protocol/channels/display/display-channel.ts';
+import type { DisplayChannel, DisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { encodeSurfacePng } from '../png.ts';
@@ -17,6 +17,8 @@ export interface CaptureOptions {
   settleMs: number;
   /** Take the frame no earlier than this long after connecting (to catch later drawing). */
   delayMs: number;
+  /** What to ask the server for with PREFERRED_COMPRESSION. */
+  display?: DisplayOptions;
   logger: Logger;
   warn: (line: string) => void;
 }
@@ -27,6 +29,7 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
     timeoutMs: o.timeoutMs,
     logger: o.logger,
     warn: o.warn,
+    display: o.display,
     // Only the display asked for: linking the others would cost time and do nothing here.
     shouldLink: (c) => c.type === ChannelType.DISPLAY && c.id === o.displayId,
   });
@@ -48,7 +51,7 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
     );
     const surface = display.canvas.primary();
     if (!surface) throw new SpiceError('protocol', `display ${o.displayId} of ${where} sent MARK without a primary surface`);
-    o.logger.info({ ops: Object.fromEntries(display.opCounts), surface: [surface.width, surface.height] }, 'frame captured');
+    o.logger.info({ ops: Object.fromEntries(display.opCounts), images: Object.fromEntries(display.imageCounts), surface: [surface.width, surface.height] }, 'frame captured');
     if (imageErrors) o.warn(`${imageErrors} image(s) could not be drawn, so parts of the capture may be missing: ${firstImageError}`);
     await writeFile(o.output, encodeSurfacePng(surface)).catch((e: Error) => {
       throw new SpiceError('usage', `cannot write ${o.output}: ${e.message}`);

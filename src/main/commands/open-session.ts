@@ -7,6 +7,7 @@ import type { DisplayOptions } from '../../protocol/channels/display/display-cha
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { planConnection, type ConnectPlan } from '../connector.ts';
 import { resolvePassword, resolveTarget } from '../target.ts';
+import { nodeInflater } from '../inflater.ts';
 import { nodeTicketCrypto } from '../ticket-crypto.ts';
 
 export interface OpenOptions {
@@ -76,6 +77,7 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     where: plan.where,
     shouldLink: o.shouldLink,
     display: o.display,
+    inflater: nodeInflater,
   });
   try {
     await deadline.race(

@@ -7,7 +7,7 @@
 // - A palette index with no entry gives 0 (spice-common reads uninitialised memory there).
 // spice-common has no converter for 1BIT_LE and 4BIT_LE images (it aborts); here they are decoded
 // as the format names say: least significant bit / low nibble first.
-import type { Bitmask, BitmapBody, Palette, Pixels } from '../channels/display/draw-types.ts';
+import type { Bitmask, BitmapBody, Palette, PaletteRef, Pixels } from '../channels/display/draw-types.ts';
 import { BitmapFlags, BitmapFormat } from '../channels/display/draw-types.ts';
 import { SpiceError } from '../wire/errors.ts';
 
@@ -86,16 +86,19 @@ function checkGeometry(bitmap: BitmapBody): number {
 }
 
 /** Resolves the bitmap's palette through the cache the way spice-common's canvas_get_palette does. */
-function resolvePalette(bitmap: BitmapBody, palettes: PaletteCache): Palette | null {
-  const ref = bitmap.paletteRef;
-  if (bitmap.flags & BitmapFlags.PAL_FROM_CACHE) {
+/**
+ * The palette of a BITMAP or LZ_PLT image: from the channel's palette cache (PAL_FROM_CACHE) or
+ * inline, which PAL_CACHE_ME also stores in the cache.
+ */
+export function resolvePalette(flags: number, ref: PaletteRef, palettes: PaletteCache): Palette | null {
+  if (flags & BitmapFlags.PAL_FROM_CACHE) {
     if (!('paletteId' in ref)) fail('PAL_FROM_CACHE is set but the bitmap carries no palette id');
     const cached = palettes.get(ref.paletteId);
     if (!cached) fail(`palette ${ref.paletteId} is not in the palette cache`);
     return cached;
   }
   const palette = 'palette' in ref ? ref.palette : null;
-  if (palette && bitmap.flags & BitmapFlags.PAL_CACHE_ME) palettes.put(palette);
+  if (palette && flags & BitmapFlags.PAL_CACHE_ME) palettes.put(palette);
   return palette;
 }
 
@@ -131,7 +134,7 @@ export function decodeBitmap(
   options: DecodeBitmapOptions = {},
 ): Pixels {
   checkGeometry(bitmap);
-  const palette = resolvePalette(bitmap, palettes);
+  const palette = resolvePalette(bitmap.flags, bitmap.paletteRef, palettes);
   const { width, height, stride, data, format } = bitmap;
   const count = width * height;
   const pixels = out && out.length >= count ? out.subarray(0, count) : new Uint32Array(count);

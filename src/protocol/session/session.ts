@@ -11,6 +11,9 @@ import type { TicketCrypto } from '../link/link.ts';
 import type { Logger } from '../logger.ts';
 import { SpiceError } from '../wire/errors.ts';
 import type { Connector } from '../wire/transport.ts';
+import { GlzWindow } from '../codecs/glz-window.ts';
+import type { Inflater } from '../codecs/zlib-glz.ts';
+import type { SharedDecoding } from '../channels/display/image-resolver.ts';
 import { ImageCache } from './image-cache.ts';
 
 export interface SessionOptions {
@@ -23,6 +26,8 @@ export interface SessionOptions {
   /** Which listed channels to link; default every one spicedesk knows. */
   shouldLink?: (c: ChannelId) => boolean;
   display?: DisplayOptions;
+  /** zlib for ZLIB_GLZ_RGB images (node:zlib in main); without it those images fail to draw. */
+  inflater?: Inflater;
 }
 
 export type ChannelStatus = { state: 'linking' } | { state: 'linked' } | { state: 'not-linked'; why: string } | { state: 'failed'; error: Error };
@@ -46,6 +51,9 @@ export class Session implements ChannelHost {
   readonly where: string;
   readonly events = new Emitter<SessionEvents>();
   readonly imageCache = new ImageCache();
+  /** The GLZ dictionary every display channel of the session shares. */
+  readonly glzWindow = new GlzWindow();
+  private readonly decoding: SharedDecoding;
   readonly main: MainChannel;
   readonly channels = new Map<string, SpiceChannel>();
   readonly status = new Map<string, ChannelStatus>();
@@ -62,6 +70,7 @@ export class Session implements ChannelHost {
     this.password = options.password ?? '';
     this.where = options.where;
     this.main = new MainChannel(this);
+    this.decoding = { cache: this.imageCache, glzWindow: this.glzWindow, inflater: options.inflater };
   }
 
   /**
@@ -100,6 +109,7 @@ export class Session implements ChannelHost {
 
   private finish(error?: Error): void {
     for (const ch of this.channels.values()) ch.close();
+    this.glzWindow.close();
     this.events.emit('closed', { error });
   }
 
@@ -127,7 +137,7 @@ export class Session implements ChannelHost {
     const k = key(c.type, c.id);
     const channel: SpiceChannel =
       c.type === ChannelType.DISPLAY
-        ? new DisplayChannel(this, c.id, this.imageCache, this.options.display ?? defaultDisplayOptions)
+        ? new DisplayChannel(this, c.id, this.decoding, this.options.display ?? defaultDisplayOptions)
         : new GenericChannel(this, c.type, c.id);
     this.channels.set(k, channel);
     if (channel instanceof DisplayChannel) this.events.emit('display-added', channel);
@@ -183,6 +193,7 @@ export class Session implements ChannelHost {
 
   close(): void {
     this.closedByUs = true;
+    this.glzWindow.close();
     for (const ch of this.channels.values()) ch.close();
     this.main.close();
   }

@@ -5,7 +5,6 @@ import { Canvas } from '../../canvas/canvas.ts';
 import { SpiceChannel, type ChannelHost, type MessageHandler } from '../../channel/channel.ts';
 import { Emitter } from '../../emitter.ts';
 import { CapSet } from '../../link/caps.ts';
-import type { ImageCache } from '../../session/image-cache.ts';
 import { isSpiceError } from '../../wire/errors.ts';
 import {
   buildDisplayInit,
@@ -16,7 +15,7 @@ import {
   type DisplayMessage,
 } from './display-messages.ts';
 import { SurfaceFlags, type Rect } from './draw-types.ts';
-import { DisplayImageResolver, PaletteStore } from './image-resolver.ts';
+import { DisplayImageResolver, imagesOf, PaletteStore, type SharedDecoding } from './image-resolver.ts';
 
 export const DisplayCap = {
   SIZED_STREAM: 0,
@@ -45,11 +44,14 @@ export interface DisplayOptions {
   glzWindowPixels: number;
 }
 
-/** Until the codecs issue lands, images come uncompressed and GLZ is off. */
+/** Pixels of GLZ window announced to the server (spice-gtk announces 12 to 64 MiB of pixels). */
+export const GLZ_WINDOW_PIXELS = (32 * 1024 * 1024) / 4;
+
+/** Until the JPEG decoder lands, images come uncompressed unless asked otherwise. */
 export const defaultDisplayOptions: DisplayOptions = {
   compression: ImageCompression.OFF,
   cacheSizePixels: BigInt((80 * 1024 * 1024) / 4),
-  glzWindowPixels: 0,
+  glzWindowPixels: GLZ_WINDOW_PIXELS,
 };
 
 export type DisplayEvents = {
@@ -65,23 +67,31 @@ export class DisplayChannel extends SpiceChannel {
   readonly events = new Emitter<DisplayEvents>();
   readonly palettes = new PaletteStore();
   private readonly resolver: DisplayImageResolver;
-  private readonly imageCache: ImageCache;
+  private readonly shared: SharedDecoding;
   private readonly options: DisplayOptions;
   marked = false;
   /** Draw operations received, by name, for logs and tests of what a server really sends. */
   readonly opCounts = new Map<string, number>();
+  /** Images received in draw commands, by type (bitmap, quic, glz-rgb, ...). */
+  readonly imageCounts = new Map<string, number>();
   /** Messages received that spicedesk cannot act on yet, by name, for `info` and logs. */
   readonly unsupportedSeen = new Map<string, number>();
 
-  constructor(host: ChannelHost, id: number, imageCache: ImageCache, options: DisplayOptions = defaultDisplayOptions) {
+  constructor(host: ChannelHost, id: number, shared: SharedDecoding, options: DisplayOptions = defaultDisplayOptions) {
     super(host, 2, id);
-    this.imageCache = imageCache;
+    this.shared = shared;
     this.options = options;
-    this.resolver = new DisplayImageResolver(imageCache, this.palettes);
+    this.resolver = new DisplayImageResolver(shared, this.palettes);
   }
 
   protected override channelCaps(): CapSet {
-    return CapSet.of(DisplayCap.MONITORS_CONFIG, DisplayCap.COMPOSITE, DisplayCap.A8_SURFACE, DisplayCap.PREF_COMPRESSION);
+    return CapSet.of(
+      DisplayCap.MONITORS_CONFIG,
+      DisplayCap.COMPOSITE,
+      DisplayCap.A8_SURFACE,
+      DisplayCap.PREF_COMPRESSION,
+      DisplayCap.LZ4_COMPRESSION,
+    );
   }
 
   protected override onReady(): void {
@@ -124,7 +134,11 @@ export class DisplayChannel extends SpiceChannel {
         return;
       case 'draw':
         this.opCounts.set(msg.draw.op, (this.opCounts.get(msg.draw.op) ?? 0) + 1);
+        for (const image of imagesOf(msg.draw)) this.imageCounts.set(image.body.kind, (this.imageCounts.get(image.body.kind) ?? 0) + 1);
         try {
+          // GLZ images may wait for another channel; the channel's later messages wait with them.
+          const preparing = this.resolver.prepare(msg.draw);
+          if (preparing) await preparing;
           this.canvas.draw(msg.draw, this.resolver);
         } catch (error) {
           if (!isSpiceError(error)) throw error;
@@ -147,11 +161,11 @@ export class DisplayChannel extends SpiceChannel {
         this.palettes.clear();
         return;
       case 'inval-list':
-        for (const r of msg.resources) this.imageCache.remove(r.id);
+        for (const r of msg.resources) this.shared.cache.remove(r.id);
         return;
       case 'inval-all-pixmaps':
         for (const w of msg.waits) await this.host.waitForSerial(w.channelType, w.channelId, w.messageSerial);
-        this.imageCache.clear();
+        this.shared.cache.clear();
         return;
       case 'inval-palette':
         this.palettes.remove(msg.id);
