@@ -16,11 +16,12 @@ const USAGE = `usage: spicedesk <command> [options]
 
 commands:
   capture TARGET -o FILE.png [--display N] [--timeout SECONDS] [--settle MS] [--delay SECONDS]
-          [--compression off|auto-glz|auto-lz|quic|glz|lz|lz4]
+          [--compression server|off|auto-glz|auto-lz|quic|glz|lz|lz4]
       connect, wait for the first complete frame of display N (default 0) and until no drawing
       has come for --settle ms (default 0: what arrived with MARK), but at least --delay
       seconds; write it as PNG. --compression asks the server for an image compression
-      (PREFERRED_COMPRESSION, when the server allows it); default off
+      (PREFERRED_COMPRESSION, when the server allows it); server: leave the server's own
+      setting; default off
   info TARGET [--json]
       server name, UUID, channels and what spicedesk does with each, mouse modes, agent,
       negotiated capabilities
@@ -164,7 +165,8 @@ function intOption(value: unknown, name: string, min: number, max: number, fallb
   return n;
 }
 
-const compressionNames: Record<string, number> = {
+const compressionNames: Record<string, number | null> = {
+  server: null,
   off: ImageCompression.OFF,
   'auto-glz': ImageCompression.AUTO_GLZ,
   'auto-lz': ImageCompression.AUTO_LZ,
@@ -174,9 +176,9 @@ const compressionNames: Record<string, number> = {
   lz4: ImageCompression.LZ4,
 };
 
-function compressionOption(value: unknown): number {
+function compressionOption(value: unknown): number | null {
   if (value === undefined) return defaultDisplayOptions.compression;
-  const n = typeof value === 'string' ? compressionNames[value] : undefined;
+  const n = typeof value === 'string' && value in compressionNames ? compressionNames[value] : undefined;
   if (n === undefined) throw new SpiceError('usage', `--compression must be one of ${Object.keys(compressionNames).join(', ')}, got "${String(value)}"`);
   return n;
 }

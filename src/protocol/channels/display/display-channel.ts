@@ -36,8 +36,8 @@ export const DisplayCap = {
 } as const;
 
 export interface DisplayOptions {
-  /** Sent as PREFERRED_COMPRESSION when the server allows it. */
-  compression: number;
+  /** Sent as PREFERRED_COMPRESSION when the server allows it; null leaves the server's own choice. */
+  compression: number | null;
   /** Pixels of the session image cache announced in DISPLAY_INIT. */
   cacheSizePixels: bigint;
   /** GLZ window announced in DISPLAY_INIT; 0 disables GLZ on the server. */
@@ -104,7 +104,7 @@ export class DisplayChannel extends SpiceChannel {
         glzWindowSize: this.options.glzWindowPixels,
       }),
     );
-    if (this.link?.serverChannelCaps.has(DisplayCap.PREF_COMPRESSION)) {
+    if (this.options.compression !== null && this.link?.serverChannelCaps.has(DisplayCap.PREF_COMPRESSION)) {
       this.send(DisplayClientMsg.PREFERRED_COMPRESSION, buildPreferredCompression(this.options.compression));
     }
   }
