@@ -2,7 +2,7 @@
 // the capture hot path: one pass turns SPICE's 0xAARRGGBB words into filtered RGB scanlines, and
 // node:zlib does the deflate and the CRCs.
 import { crc32, deflateSync } from 'node:zlib';
-import type { Surface } from '../protocol/canvas/surface.ts';
+import type { SurfaceSnapshot } from '../protocol/channels/display/display-pipeline.ts';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -16,7 +16,7 @@ function chunk(type: string, data: Buffer): Buffer {
 }
 
 /** RGB scanlines, each preceded by filter type 0 (none). */
-function scanlines(surface: Surface): Buffer {
+function scanlines(surface: SurfaceSnapshot): Buffer {
   const { width, height, data } = surface;
   const rowBytes = 1 + width * 3;
   const out = Buffer.allocUnsafe(rowBytes * height);
@@ -34,7 +34,7 @@ function scanlines(surface: Surface): Buffer {
   return out;
 }
 
-export function encodeSurfacePng(surface: Surface): Buffer {
+export function encodeSurfacePng(surface: SurfaceSnapshot): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(surface.width, 0);
   ihdr.writeUInt32BE(surface.height, 4);

@@ -2,7 +2,7 @@
 // once no drawing has arrived for a short settle time), write its primary surface as PNG.
 import { writeFile } from 'node:fs/promises';
 import { ChannelType } from '../../protocol/link/constants.ts';
-import type { Logger } from '../../protocol/logger.ts';
+import { silentLogger, type Logger } from '../../protocol/logger.ts';
 import type { DisplayChannel, DisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
@@ -42,16 +42,16 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
     if (!display) throw new SpiceError('internal', `display ${o.displayId} was listed but not created`);
     let imageErrors = 0;
     let firstImageError = '';
-    display.events.on('image-error', ({ error }) => {
-      if (imageErrors++ === 0) firstImageError = error.message;
+    display.events.on('message-error', ({ message }) => {
+      if (imageErrors++ === 0) firstImageError = message;
     });
     await deadline.race(
       waitForSettledFrame(display, session, o.settleMs, o.delayMs),
       () => new SpiceError('timeout', `no complete frame from display ${o.displayId} of ${where} within ${Math.round(o.timeoutMs / 1000)} s`),
     );
-    const surface = display.canvas.primary();
+    const surface = await display.snapshot();
     if (!surface) throw new SpiceError('protocol', `display ${o.displayId} of ${where} sent MARK without a primary surface`);
-    o.logger.info({ ops: Object.fromEntries(display.opCounts), images: Object.fromEntries(display.imageCounts), surface: [surface.width, surface.height] }, 'frame captured');
+    if (o.logger !== silentLogger) o.logger.info({ ...(await display.stats()), surface: [surface.width, surface.height] }, 'frame captured');
     if (imageErrors) o.warn(`${imageErrors} image(s) could not be drawn, so parts of the capture may be missing: ${firstImageError}`);
     await writeFile(o.output, encodeSurfacePng(surface)).catch((e: Error) => {
       throw new SpiceError('usage', `cannot write ${o.output}: ${e.message}`);

@@ -11,10 +11,8 @@ import type { TicketCrypto } from '../link/link.ts';
 import type { Logger } from '../logger.ts';
 import { SpiceError } from '../wire/errors.ts';
 import type { Connector } from '../wire/transport.ts';
-import { GlzWindow } from '../codecs/glz-window.ts';
 import type { Inflater } from '../codecs/zlib-glz.ts';
-import type { SharedDecoding } from '../channels/display/image-resolver.ts';
-import { ImageCache } from './image-cache.ts';
+import { LocalDisplaySink, type DisplaySink } from '../channels/display/display-sink.ts';
 
 export interface SessionOptions {
   connector: Connector;
@@ -28,6 +26,8 @@ export interface SessionOptions {
   display?: DisplayOptions;
   /** zlib for ZLIB_GLZ_RGB images (node:zlib in main); without it those images fail to draw. */
   inflater?: Inflater;
+  /** Where display messages are decoded and drawn; by default in this thread. */
+  displaySink?: DisplaySink;
 }
 
 export type ChannelStatus = { state: 'linking' } | { state: 'linked' } | { state: 'not-linked'; why: string } | { state: 'failed'; error: Error };
@@ -50,10 +50,8 @@ export class Session implements ChannelHost {
   readonly password: string;
   readonly where: string;
   readonly events = new Emitter<SessionEvents>();
-  readonly imageCache = new ImageCache();
-  /** The GLZ dictionary every display channel of the session shares. */
-  readonly glzWindow = new GlzWindow();
-  private readonly decoding: SharedDecoding;
+  /** Decoding and drawing for every display channel; owns the image cache and the GLZ window. */
+  readonly displaySink: DisplaySink;
   readonly main: MainChannel;
   readonly channels = new Map<string, SpiceChannel>();
   readonly status = new Map<string, ChannelStatus>();
@@ -70,7 +68,7 @@ export class Session implements ChannelHost {
     this.password = options.password ?? '';
     this.where = options.where;
     this.main = new MainChannel(this);
-    this.decoding = { cache: this.imageCache, glzWindow: this.glzWindow, inflater: options.inflater };
+    this.displaySink = options.displaySink ?? new LocalDisplaySink({ logger: options.logger, inflater: options.inflater });
   }
 
   /**
@@ -109,7 +107,7 @@ export class Session implements ChannelHost {
 
   private finish(error?: Error): void {
     for (const ch of this.channels.values()) ch.close();
-    this.glzWindow.close();
+    this.displaySink.close();
     this.events.emit('closed', { error });
   }
 
@@ -137,7 +135,7 @@ export class Session implements ChannelHost {
     const k = key(c.type, c.id);
     const channel: SpiceChannel =
       c.type === ChannelType.DISPLAY
-        ? new DisplayChannel(this, c.id, this.decoding, this.options.display ?? defaultDisplayOptions)
+        ? new DisplayChannel(this, c.id, this.displaySink, this.options.display ?? defaultDisplayOptions)
         : new GenericChannel(this, c.type, c.id);
     this.channels.set(k, channel);
     if (channel instanceof DisplayChannel) this.events.emit('display-added', channel);
@@ -193,7 +191,7 @@ export class Session implements ChannelHost {
 
   close(): void {
     this.closedByUs = true;
-    this.glzWindow.close();
+    this.displaySink.close();
     for (const ch of this.channels.values()) ch.close();
     this.main.close();
   }

@@ -85,7 +85,7 @@ describe('session', () => {
     const s = await started();
     const display = s.session.display(0) as DisplayChannel;
     const errors: string[] = [];
-    display.events.on('image-error', ({ error }) => errors.push(error.message));
+    display.events.on('message-error', ({ message }) => errors.push(message));
     const d = s.transportOf(2).t;
     d.feed(surfaceCreate(8, 4));
     d.feed(fill(0x00ff0000));
@@ -93,12 +93,30 @@ describe('session', () => {
     d.feed(fill(0x000000ff, box(0, 4, 4, 8)));
     d.feed(miniMessage(DisplayMsg.MARK));
     await tick();
-    const px = display.canvas.primary()!.data;
+    const px = (await display.snapshot())!.data;
     expect(px[0] & 0xffffff).toBe(0xff0000); // the fill before survived the failed copy
     expect(px[7] & 0xffffff).toBe(0x0000ff); // and the fill after was applied
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/malformed data from the server: QUIC/);
     expect(display.marked).toBe(true);
+    expect(display.state).toBe('ready');
+    s.session.close();
+  });
+
+  it('a malformed display message is skipped with an error; the channel goes on', async () => {
+    const s = await started();
+    const display = s.session.display(0) as DisplayChannel;
+    const errors: string[] = [];
+    display.events.on('message-error', ({ message }) => errors.push(message));
+    const d = s.transportOf(2).t;
+    d.feed(surfaceCreate(4, 4));
+    const bad = fill(0x00112233);
+    d.feed(bad.subarray(0, bad.byteLength - 3).map((b, i) => (i === 2 ? b - 3 : b))); // size field shortened to match
+    d.feed(fill(0x00445566));
+    await tick();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/DRAW_FILL/);
+    expect((await display.snapshot())!.data[0] & 0xffffff).toBe(0x445566);
     expect(display.state).toBe('ready');
     s.session.close();
   });
@@ -111,14 +129,14 @@ describe('session', () => {
     d.feed(miniMessage(5, new WireWriter().u8(1).u8(3).u8(0).u64(2n).finish())); // wait for inputs:0 serial 2
     d.feed(fill(0x00abcdef));
     await tick();
-    expect(display.canvas.primary()!.data[0] & 0xffffff).toBe(0);
+    expect((await display.snapshot())!.data[0] & 0xffffff).toBe(0);
     const inputs = s.transportOf(3).t;
     inputs.feed(miniMessage(101, new WireWriter().u16(0).finish()));
     await tick();
-    expect(display.canvas.primary()!.data[0] & 0xffffff).toBe(0);
+    expect((await display.snapshot())!.data[0] & 0xffffff).toBe(0);
     inputs.feed(miniMessage(101, new WireWriter().u16(0).finish()));
     await tick();
-    expect(display.canvas.primary()!.data[0] & 0xffffff).toBe(0xabcdef);
+    expect((await display.snapshot())!.data[0] & 0xffffff).toBe(0xabcdef);
     s.session.close();
   });
 

@@ -1,21 +1,13 @@
-// The display channel: surfaces, draw commands into the software compositor, caches and the
-// MARK that says the first frame is complete. Decoding runs inline here for now; the codecs issue
-// moves it off this thread.
-import { Canvas } from '../../canvas/canvas.ts';
+// The display channel on the socket side: links, announces caches and compression, and forwards
+// every display message, still compressed, to the display pipeline (display-pipeline.ts) through a
+// DisplaySink, which decodes and draws in order wherever it runs (a worker, in the CLI).
 import { SpiceChannel, type ChannelHost, type MessageHandler } from '../../channel/channel.ts';
 import { Emitter } from '../../emitter.ts';
 import { CapSet } from '../../link/caps.ts';
-import { isSpiceError } from '../../wire/errors.ts';
-import {
-  buildDisplayInit,
-  DisplayClientMsg,
-  buildPreferredCompression,
-  ImageCompression,
-  parseDisplayMessage,
-  type DisplayMessage,
-} from './display-messages.ts';
-import { SurfaceFlags, type Rect } from './draw-types.ts';
-import { DisplayImageResolver, imagesOf, PaletteStore, type SharedDecoding } from './image-resolver.ts';
+import type { DisplayStats, PipelineEvent, SurfaceSnapshot } from './display-pipeline.ts';
+import { buildDisplayInit, buildPreferredCompression, DisplayClientMsg, ImageCompression } from './display-messages.ts';
+import type { DisplaySink } from './display-sink.ts';
+import type { Rect } from './draw-types.ts';
 
 export const DisplayCap = {
   SIZED_STREAM: 0,
@@ -59,29 +51,23 @@ export type DisplayEvents = {
   'surface-destroy': { surfaceId: number };
   invalidate: { surfaceId: number; rect: Rect };
   mark: undefined;
-  'image-error': { error: Error };
+  /** A message that could not be applied (a corrupt image, a malformed draw); the channel goes on. */
+  'message-error': { message: string };
 };
 
 export class DisplayChannel extends SpiceChannel {
-  readonly canvas = new Canvas();
   readonly events = new Emitter<DisplayEvents>();
-  readonly palettes = new PaletteStore();
-  private readonly resolver: DisplayImageResolver;
-  private readonly shared: SharedDecoding;
+  private readonly sink: DisplaySink;
   private readonly options: DisplayOptions;
+  private readonly unlisten: () => void;
+  /** Set once MARK has been applied: the first frame is complete. */
   marked = false;
-  /** Draw operations received, by name, for logs and tests of what a server really sends. */
-  readonly opCounts = new Map<string, number>();
-  /** Images received in draw commands, by type (bitmap, quic, glz-rgb, ...). */
-  readonly imageCounts = new Map<string, number>();
-  /** Messages received that spicedesk cannot act on yet, by name, for `info` and logs. */
-  readonly unsupportedSeen = new Map<string, number>();
 
-  constructor(host: ChannelHost, id: number, shared: SharedDecoding, options: DisplayOptions = defaultDisplayOptions) {
+  constructor(host: ChannelHost, id: number, sink: DisplaySink, options: DisplayOptions = defaultDisplayOptions) {
     super(host, 2, id);
-    this.shared = shared;
+    this.sink = sink;
     this.options = options;
-    this.resolver = new DisplayImageResolver(shared, this.palettes);
+    this.unlisten = sink.listen(id, (e) => this.onPipelineEvent(e));
   }
 
   protected override channelCaps(): CapSet {
@@ -110,93 +96,55 @@ export class DisplayChannel extends SpiceChannel {
   }
 
   protected override handlerFor(_type: number): MessageHandler<this> | undefined {
-    return displayHandler as MessageHandler<this>;
+    return forwardToPipeline as MessageHandler<this>;
   }
 
-  /** Applies one parsed message; an undecodable image spoils that draw only. */
-  async apply(msg: DisplayMessage, body: Uint8Array, type: number): Promise<void> {
-    switch (msg.type) {
-      case 'surface-create': {
-        const s = msg.surface;
-        const primary = (s.flags & SurfaceFlags.PRIMARY) !== 0 || s.surfaceId === 0;
-        this.canvas.createSurface(s);
-        this.events.emit('surface-create', { surfaceId: s.surfaceId, width: s.width, height: s.height, primary });
+  submit(type: number, body: Uint8Array, serial: bigint): void {
+    this.sink.submit(this.id, type, body, serial);
+  }
+
+  /** The primary surface after everything received so far has been drawn. */
+  snapshot(): Promise<SurfaceSnapshot | null> {
+    return this.sink.snapshot(this.id);
+  }
+
+  stats(): Promise<DisplayStats> {
+    return this.sink.stats(this.id);
+  }
+
+  override close(): void {
+    this.unlisten();
+    super.close();
+  }
+
+  private onPipelineEvent(e: PipelineEvent): void {
+    switch (e.type) {
+      case 'surface-create':
+        this.events.emit('surface-create', { surfaceId: e.surfaceId, width: e.width, height: e.height, primary: e.primary });
         return;
-      }
       case 'surface-destroy':
-        this.canvas.destroySurface(msg.surfaceId);
-        this.events.emit('surface-destroy', { surfaceId: msg.surfaceId });
+        this.events.emit('surface-destroy', { surfaceId: e.surfaceId });
         return;
-      case 'mode':
-        // Legacy servers announce the primary surface with MODE instead of SURFACE_CREATE.
-        this.canvas.createSurface({ surfaceId: 0, width: msg.xRes, height: msg.yRes, format: 32, flags: SurfaceFlags.PRIMARY });
-        this.events.emit('surface-create', { surfaceId: 0, width: msg.xRes, height: msg.yRes, primary: true });
-        return;
-      case 'draw':
-        this.opCounts.set(msg.draw.op, (this.opCounts.get(msg.draw.op) ?? 0) + 1);
-        for (const image of imagesOf(msg.draw)) this.imageCounts.set(image.body.kind, (this.imageCounts.get(image.body.kind) ?? 0) + 1);
-        try {
-          // GLZ images may wait for another channel; the channel's later messages wait with them.
-          const preparing = this.resolver.prepare(msg.draw);
-          if (preparing) await preparing;
-          this.canvas.draw(msg.draw, this.resolver);
-        } catch (error) {
-          if (!isSpiceError(error)) throw error;
-          this.log.error({ op: msg.draw.op, err: error.message }, `could not draw ${msg.draw.op}: ${error.message}`);
-          this.events.emit('image-error', { error });
-          return;
-        }
-        this.events.emit('invalidate', { surfaceId: msg.draw.base.surfaceId, rect: msg.draw.base.box });
-        return;
-      case 'copy-bits':
-        this.canvas.copyBits(msg.base, msg.srcPos);
-        this.events.emit('invalidate', { surfaceId: msg.base.surfaceId, rect: msg.base.box });
+      case 'invalidate':
+        this.events.emit('invalidate', { surfaceId: e.surfaceId, rect: e.rect });
         return;
       case 'mark':
         this.marked = true;
         this.events.emit('mark', undefined);
         return;
-      case 'reset':
-        this.canvas.reset();
-        this.palettes.clear();
+      case 'message-error':
+        this.events.emit('message-error', { message: e.message });
         return;
-      case 'inval-list':
-        for (const r of msg.resources) this.shared.cache.remove(r.id);
+      case 'applied':
         return;
-      case 'inval-all-pixmaps':
-        for (const w of msg.waits) await this.host.waitForSerial(w.channelType, w.channelId, w.messageSerial);
-        this.shared.cache.clear();
-        return;
-      case 'inval-palette':
-        this.palettes.remove(msg.id);
-        return;
-      case 'inval-all-palettes':
-        this.palettes.clear();
-        return;
-      case 'monitors-config':
-        this.log.debug({ heads: msg.heads }, 'monitors config');
-        return;
-      default:
-        this.noteUnsupported(msg.type, type, body.byteLength);
     }
-  }
-
-  private noteUnsupported(name: string, type: number, size: number): void {
-    const n = (this.unsupportedSeen.get(name) ?? 0) + 1;
-    this.unsupportedSeen.set(name, n);
-    if (n === 1) this.log.warn({ type, size }, `${name} is not supported yet; ignoring it`);
   }
 }
 
-/** Every display message goes through the one parser table of display-messages.ts. */
-const displayHandler: MessageHandler<DisplayChannel> = {
+/** Display messages are parsed and applied by the pipeline (display-pipeline.ts), in order. */
+const forwardToPipeline: MessageHandler<DisplayChannel> = {
   name: 'display message',
-  async handle(ch, body, _serial, type) {
-    const msg = parseDisplayMessage(type, body, ch.name);
-    if (!msg) {
-      ch.log.warn({ type, size: body.byteLength }, `ignoring unknown display message ${type}`);
-      return;
-    }
-    await ch.apply(msg, body, type);
+  handle(ch, body, serial, type) {
+    ch.submit(type, body, serial);
   },
 };

@@ -1,0 +1,225 @@
+// Where display messages become pixels: parsing, the caches, the decoders and the software
+// compositor, for every display channel of a session. It runs wherever decoding should happen (a
+// worker thread in the CLI, a Web Worker in the renderer, or in-line in tests), fed with raw
+// message bodies by the display channels, and reports back with events.
+import { Canvas } from '../../canvas/canvas.ts';
+import type { Surface } from '../../canvas/surface.ts';
+import { GlzWindow } from '../../codecs/glz-window.ts';
+import type { Inflater } from '../../codecs/zlib-glz.ts';
+import type { Logger } from '../../logger.ts';
+import { ImageCache } from '../../session/image-cache.ts';
+import { isSpiceError } from '../../wire/errors.ts';
+import { parseDisplayMessage, type DisplayMessage } from './display-messages.ts';
+import { SurfaceFlags, type Rect } from './draw-types.ts';
+import { DisplayImageResolver, imagesOf, PaletteStore, type SharedDecoding } from './image-resolver.ts';
+
+export type PipelineEvent =
+  | { type: 'surface-create'; channelId: number; surfaceId: number; width: number; height: number; primary: boolean }
+  | { type: 'surface-destroy'; channelId: number; surfaceId: number }
+  | { type: 'invalidate'; channelId: number; surfaceId: number; rect: Rect }
+  | { type: 'mark'; channelId: number }
+  /** A message that could not be applied (a corrupt image, a malformed draw); the channel goes on. */
+  | { type: 'message-error'; channelId: number; message: string }
+  /** Every message up to this serial has been applied. */
+  | { type: 'applied'; channelId: number; serial: bigint };
+
+export interface DisplayStats {
+  ops: Record<string, number>;
+  images: Record<string, number>;
+  unsupported: Record<string, number>;
+}
+
+/** A copy of a primary surface, for screenshots. */
+export interface SurfaceSnapshot {
+  width: number;
+  height: number;
+  /** 0xAARRGGBB per pixel, row-major. */
+  data: Uint32Array;
+}
+
+class ChannelPipeline {
+  readonly canvas = new Canvas();
+  readonly palettes = new PaletteStore();
+  readonly resolver: DisplayImageResolver;
+  readonly ops = new Map<string, number>();
+  readonly images = new Map<string, number>();
+  readonly unsupported = new Map<string, number>();
+  /** Messages are applied one at a time, in the order they arrived. */
+  tail: Promise<void> = Promise.resolve();
+  appliedSerial = 0n;
+  readonly serialWaiters: { serial: bigint; resolve: () => void }[] = [];
+
+  constructor(shared: SharedDecoding) {
+    this.resolver = new DisplayImageResolver(shared, this.palettes);
+  }
+}
+
+const bump = (m: Map<string, number>, key: string): void => void m.set(key, (m.get(key) ?? 0) + 1);
+
+export class DisplayPipeline {
+  readonly imageCache = new ImageCache();
+  /** The GLZ dictionary every display channel of the session shares. */
+  readonly glzWindow = new GlzWindow();
+  private readonly shared: SharedDecoding;
+  private readonly channels = new Map<number, ChannelPipeline>();
+  private readonly log: Logger;
+  private readonly emit: (event: PipelineEvent) => void;
+
+  constructor(o: { logger: Logger; inflater?: Inflater; onEvent: (event: PipelineEvent) => void }) {
+    this.log = o.logger;
+    this.emit = o.onEvent;
+    this.shared = { cache: this.imageCache, glzWindow: this.glzWindow, inflater: o.inflater };
+  }
+
+  private channel(id: number): ChannelPipeline {
+    let ch = this.channels.get(id);
+    if (!ch) {
+      ch = new ChannelPipeline(this.shared);
+      this.channels.set(id, ch);
+    }
+    return ch;
+  }
+
+  /** Queues one display message body (numbers 101 and up) of channel `channelId`. */
+  submit(channelId: number, type: number, body: Uint8Array, serial: bigint): void {
+    const ch = this.channel(channelId);
+    ch.tail = ch.tail.then(async () => {
+      try {
+        await this.apply(channelId, ch, type, body);
+      } catch (error) {
+        if (!isSpiceError(error)) throw error;
+        this.log.error({ channel: `display:${channelId}`, type, err: error.message }, error.message);
+        this.emit({ type: 'message-error', channelId, message: error.message });
+      }
+      ch.appliedSerial = serial;
+      for (let i = ch.serialWaiters.length - 1; i >= 0; i--) {
+        if (ch.serialWaiters[i].serial <= serial) ch.serialWaiters.splice(i, 1)[0].resolve();
+      }
+      this.emit({ type: 'applied', channelId, serial });
+    });
+  }
+
+  /**
+   * Resolves once display channel `channelId` has applied the message with this serial, or after
+   * `timeoutMs` (with a warning): a channel that died must not stall the others for ever.
+   */
+  private waitApplied(channelId: number, serial: bigint, timeoutMs = 5000): Promise<void> {
+    const ch = this.channel(channelId);
+    if (ch.appliedSerial >= serial) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.log.warn({ channel: `display:${channelId}`, serial: String(serial) }, 'gave up waiting for another display channel');
+        resolve();
+      }, timeoutMs);
+      ch.serialWaiters.push({
+        serial,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  /** Resolves once every message submitted so far on the channel has been applied. */
+  drain(channelId: number): Promise<void> {
+    return this.channel(channelId).tail;
+  }
+
+  primarySurface(channelId: number): Surface | undefined {
+    return this.channels.get(channelId)?.canvas.primary();
+  }
+
+  snapshot(channelId: number): SurfaceSnapshot | null {
+    const s = this.primarySurface(channelId);
+    return s ? { width: s.width, height: s.height, data: s.data.slice() } : null;
+  }
+
+  stats(channelId: number): DisplayStats {
+    const ch = this.channels.get(channelId);
+    return {
+      ops: Object.fromEntries(ch?.ops ?? []),
+      images: Object.fromEntries(ch?.images ?? []),
+      unsupported: Object.fromEntries(ch?.unsupported ?? []),
+    };
+  }
+
+  close(): void {
+    this.glzWindow.close();
+  }
+
+  private async apply(channelId: number, ch: ChannelPipeline, type: number, body: Uint8Array): Promise<void> {
+    const msg = parseDisplayMessage(type, body, `display:${channelId}`);
+    if (!msg) {
+      this.log.warn({ channel: `display:${channelId}`, type, size: body.byteLength }, `ignoring unknown display message ${type}`);
+      return;
+    }
+    await this.applyMessage(channelId, ch, msg);
+  }
+
+  private async applyMessage(channelId: number, ch: ChannelPipeline, msg: DisplayMessage): Promise<void> {
+    switch (msg.type) {
+      case 'surface-create': {
+        const s = msg.surface;
+        ch.canvas.createSurface(s);
+        const primary = (s.flags & SurfaceFlags.PRIMARY) !== 0 || s.surfaceId === 0;
+        this.emit({ type: 'surface-create', channelId, surfaceId: s.surfaceId, width: s.width, height: s.height, primary });
+        return;
+      }
+      case 'surface-destroy':
+        ch.canvas.destroySurface(msg.surfaceId);
+        this.emit({ type: 'surface-destroy', channelId, surfaceId: msg.surfaceId });
+        return;
+      case 'mode':
+        // Legacy servers announce the primary surface with MODE instead of SURFACE_CREATE.
+        ch.canvas.createSurface({ surfaceId: 0, width: msg.xRes, height: msg.yRes, format: 32, flags: SurfaceFlags.PRIMARY });
+        this.emit({ type: 'surface-create', channelId, surfaceId: 0, width: msg.xRes, height: msg.yRes, primary: true });
+        return;
+      case 'draw': {
+        bump(ch.ops, msg.draw.op);
+        for (const image of imagesOf(msg.draw)) bump(ch.images, image.body.kind);
+        // GLZ images may wait for another channel; this channel's later messages wait with them.
+        const preparing = ch.resolver.prepare(msg.draw);
+        if (preparing) await preparing;
+        ch.canvas.draw(msg.draw, ch.resolver);
+        this.emit({ type: 'invalidate', channelId, surfaceId: msg.draw.base.surfaceId, rect: msg.draw.base.box });
+        return;
+      }
+      case 'copy-bits':
+        ch.canvas.copyBits(msg.base, msg.srcPos);
+        this.emit({ type: 'invalidate', channelId, surfaceId: msg.base.surfaceId, rect: msg.base.box });
+        return;
+      case 'mark':
+        this.emit({ type: 'mark', channelId });
+        return;
+      case 'reset':
+        ch.canvas.reset();
+        ch.palettes.clear();
+        return;
+      case 'inval-list':
+        for (const r of msg.resources) this.imageCache.remove(r.id);
+        return;
+      case 'inval-all-pixmaps':
+        // The server orders this after the other display channels' uses of the cache (the wait
+        // list names their serials); they are applied in their own order here, so wait for them.
+        await Promise.all(
+          msg.waits.filter((w) => w.channelType === 2 && w.channelId !== channelId).map((w) => this.waitApplied(w.channelId, w.messageSerial)),
+        );
+        this.imageCache.clear();
+        return;
+      case 'inval-palette':
+        ch.palettes.remove(msg.id);
+        return;
+      case 'inval-all-palettes':
+        ch.palettes.clear();
+        return;
+      case 'monitors-config':
+        this.log.debug({ channel: `display:${channelId}`, heads: msg.heads }, 'monitors config');
+        return;
+      default: {
+        bump(ch.unsupported, msg.type);
+        if (ch.unsupported.get(msg.type) === 1) this.log.warn({ channel: `display:${channelId}` }, `${msg.type} is not supported yet; ignoring it`);
+      }
+    }
+  }
+}
