@@ -15,9 +15,7 @@ function safeList(dir) {
   }
 }
 
-await build({
-  entryPoints: ['src/main/cli.ts'],
-  outfile: 'dist/cli.cjs',
+const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -29,4 +27,10 @@ await build({
   supported: { 'dynamic-import': false },
   // Native modules and electron are resolved at run time, never bundled.
   external: ['electron', 'usb', 'node-hid', 'pino', 'pino-pretty'],
-});
+};
+
+await Promise.all([
+  build({ ...common, entryPoints: ['src/main/cli.ts'], outfile: 'dist/cli.cjs' }),
+  // The display pipeline's worker thread (src/main/display-worker).
+  build({ ...common, entryPoints: ['src/main/display-worker/worker-entry.ts'], outfile: 'dist/display-worker.cjs' }),
+]);
