@@ -40,7 +40,7 @@ export interface InfoReport {
   displayChannelsHint: number;
   channels: ChannelReport[];
   clientCommonCaps: number[];
-  images: string;
+  images: { decoders: string[]; notYet: string[]; requested: string };
 }
 
 export async function runInfo(o: InfoOptions): Promise<InfoReport> {
@@ -115,7 +115,11 @@ function buildReport(session: Session, where: string): InfoReport {
     displayChannelsHint: m.displayChannelsHint,
     channels,
     clientCommonCaps: clientCommonCaps().list(),
-    images: 'uncompressed only: spicedesk asks for PREFERRED_COMPRESSION off and a GLZ window of 0 until the codecs issue lands',
+    images: {
+      decoders: ['BITMAP', 'QUIC', 'LZ_RGB', 'LZ_PLT', 'GLZ_RGB', 'ZLIB_GLZ_RGB', 'LZ4'],
+      notYet: ['JPEG', 'JPEG_ALPHA'],
+      requested: 'uncompressed (PREFERRED_COMPRESSION off) until JPEG decoding lands',
+    },
   };
 }
 
@@ -126,7 +130,8 @@ function formatReport(r: InfoReport): string {
     `uuid:         ${r.uuid ?? '(not sent)'}`,
     `mouse modes:  ${r.mouseModes.supported.join(', ') || 'none'} (current: ${r.mouseModes.current.join(', ') || 'none'})`,
     `agent:        ${r.agentConnected ? 'connected' : 'not connected'}`,
-    `images:       ${r.images}`,
+    `images:       decoded: ${r.images.decoders.join(', ')}; not yet: ${r.images.notYet.join(', ')}`,
+    `              asked for: ${r.images.requested}`,
     'channels:',
   ];
   for (const c of r.channels) {
