@@ -1,7 +1,11 @@
 // PNG output of a surface. Written out here rather than through pngjs because the screenshot is on
 // the capture hot path: one pass turns SPICE's 0xAARRGGBB words into filtered RGB scanlines, and
 // node:zlib does the deflate and the CRCs.
-import { crc32, deflateSync } from 'node:zlib';
+//
+// The Sub filter with zlib's RLE strategy: flat areas become runs of zeros and photos small
+// residuals, so a desktop compresses as well as with full deflate and a 1920x1080 photo three
+// times faster (40 ms instead of 129 ms for level 1, measured here).
+import { constants, crc32, deflateSync } from 'node:zlib';
 import type { SurfaceSnapshot } from '../protocol/channels/display/display-pipeline.ts';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -15,19 +19,21 @@ function chunk(type: string, data: Buffer): Buffer {
   return out;
 }
 
-/** RGB scanlines, each preceded by filter type 0 (none). */
+/** RGB scanlines, each with filter type 1 (Sub: every byte minus the one 3 bytes before it). */
 function scanlines(surface: SurfaceSnapshot): Buffer {
   const { width, height, data } = surface;
   const rowBytes = 1 + width * 3;
   const out = Buffer.allocUnsafe(rowBytes * height);
   for (let y = 0; y < height; y++) {
     let o = y * rowBytes;
-    out[o++] = 0;
+    out[o++] = 1;
+    let prev = 0;
     for (let i = y * width, end = i + width; i < end; i++) {
       const p = data[i];
-      out[o] = (p >>> 16) & 0xff;
-      out[o + 1] = (p >>> 8) & 0xff;
-      out[o + 2] = p & 0xff;
+      out[o] = ((p >>> 16) - (prev >>> 16)) & 0xff;
+      out[o + 1] = ((p >>> 8) - (prev >>> 8)) & 0xff;
+      out[o + 2] = (p - prev) & 0xff;
+      prev = p;
       o += 3;
     }
   }
@@ -41,6 +47,6 @@ export function encodeSurfacePng(surface: SurfaceSnapshot): Buffer {
   ihdr[8] = 8; // bits per sample
   ihdr[9] = 2; // colour type: RGB
   // Compression 0, filter method 0, no interlace.
-  const idat = deflateSync(scanlines(surface), { level: 1 });
+  const idat = deflateSync(scanlines(surface), { level: 1, strategy: constants.Z_RLE });
   return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
 }

@@ -9,7 +9,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { showXterm, solidBackground, waitForStableScreen } from '../peers/desktop.ts';
+import { photoLikeImage, showImage, showXterm, solidBackground, waitForStableScreen } from '../peers/desktop.ts';
 import type { RgbaImage } from '../peers/image.ts';
 import { comparePixels, readPng } from '../peers/png.ts';
 import { requireTool } from '../peers/require-tool.ts';
@@ -22,6 +22,12 @@ export interface CaptureBenchOptions {
   runs: number;
   /** The checkout, for bin/spicedesk.cjs. */
   root: string;
+  /**
+   * text: 1024x768, an xterm, image compression off (the foundation issue's bench).
+   * photo: 1920x1080, a full-screen photo-like image and an xterm, the server's default image
+   * compression (auto_glz: QUIC for the photo), which both clients leave as it is.
+   */
+  scenario?: 'text' | 'photo';
 }
 
 export interface ClientSummary {
@@ -77,23 +83,33 @@ export async function runCaptureBench(options: CaptureBenchOptions): Promise<Cap
   const cli = resolve(options.root, 'bin/spicedesk.cjs');
   if (!existsSync(cli)) throw new Error(`${cli} is missing; run the bench from the checkout (npm run bench)`);
 
-  const xspice = await startXspice({ imageCompression: 'off' });
+  const photo = options.scenario === 'photo';
+  const xspice = await startXspice({ imageCompression: photo ? 'auto_glz' : 'off', jpegWan: 'never' });
   const work = mkdtempSync(join(tmpdir(), 'spicedesk-bench-'));
   try {
     await solidBackground(xspice, '#336699');
+    if (photo) {
+      await xspice.exec('xrandr', ['-s', '1920x1080']);
+      await showImage(xspice, photoLikeImage(1920, 1080, 5), { x: 0, y: 0 });
+    }
     await showXterm(xspice);
     const reference = await waitForStableScreen(xspice.port);
-    const screen = `${reference.width}x${reference.height} Xspice, xterm with text, image compression off`;
+    const screen = photo
+      ? `${reference.width}x${reference.height} Xspice, full-screen photo-like image and an xterm, image compression auto_glz (the server's default)`
+      : `${reference.width}x${reference.height} Xspice, xterm with text, image compression off`;
+    // The text bench keeps spicedesk's default (uncompressed, as the server is set); the photo
+    // bench leaves the server's choice, as spicy-screenshot does.
+    const compression = photo ? ['--compression', 'server'] : [];
 
     const pngPath = join(work, 'spicedesk.png');
     const ppmPath = join(work, 'spicy.ppm');
     const target = `spice://127.0.0.1:${xspice.port}`;
     const spicedeskRun = (): Promise<Measurement> =>
-      measure(process.execPath, [cli, 'capture', target, '-o', pngPath, '--timeout', '20'], { timeoutMs: 30_000 });
+      measure(process.execPath, [cli, 'capture', target, '-o', pngPath, '--timeout', '20', ...compression], { timeoutMs: 30_000 });
     const cleanEnv = { ...process.env };
     delete cleanEnv.NODE_EXTRA_CA_CERTS;
     const spicedeskCleanRun = (): Promise<Measurement> =>
-      measure(process.execPath, [cli, 'capture', target, '-o', pngPath, '--timeout', '20'], { timeoutMs: 30_000, env: cleanEnv });
+      measure(process.execPath, [cli, 'capture', target, '-o', pngPath, '--timeout', '20', ...compression], { timeoutMs: 30_000, env: cleanEnv });
     const spicyRun = (): Promise<Measurement> =>
       measure(spicyBinary, spicyScreenshotArgs(xspice.port, ppmPath), { timeoutMs: 30_000 });
 

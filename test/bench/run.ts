@@ -21,6 +21,13 @@ const benches: Bench[] = [
       return { ...result, failure: result.spicedeskError && `spicedesk capture failed: ${result.spicedeskError}` };
     },
   },
+  {
+    name: 'capture-photo',
+    async run(options) {
+      const result = await runCaptureBench({ ...options, scenario: 'photo' });
+      return { ...result, failure: result.spicedeskError && `spicedesk capture failed: ${result.spicedeskError}` };
+    },
+  },
 ];
 
 async function main(): Promise<number> {
