@@ -87,8 +87,11 @@ export class WorkerDisplaySink implements DisplaySink {
   submit(channelId: number, type: number, body: Uint8Array, serial: bigint): void {
     if (this.failure) return;
     this.channels.add(channelId);
-    // The body is a view into a socket buffer: copy it into a buffer of its own to transfer it.
-    const own = body.slice();
+    // A body that is a view into a socket buffer is copied into a buffer of its own to be
+    // transferred; one that already owns its whole buffer (a large message the byte queue
+    // assembled) is handed over as it is: the channel does not touch a body after dispatching it.
+    const ownsBuffer = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+    const own = ownsBuffer ? body : body.slice();
     this.post({ kind: 'submit', channelId, type, body: own, serial }, [own.buffer as ArrayBuffer]);
   }
 

@@ -44,13 +44,22 @@ describe('WorkerDisplaySink', () => {
     sink.close();
   });
 
-  it('a body reused by the caller after submit does not change what is drawn', async () => {
+  it('copies a body that is a view into a larger buffer, and hands over one that owns its buffer', async () => {
     const sink = new WorkerDisplaySink(workerFile, silentLogger);
     sink.submit(0, DisplayMsg.SURFACE_CREATE, surfaceCreate(2, 2), 1n);
+    // Like a message inside a socket chunk: the chunk is reused by the caller afterwards.
     const b = fill(0x00112233);
-    sink.submit(0, DisplayMsg.DRAW_FILL, b, 2n);
-    b.fill(0);
+    const chunk = new Uint8Array(b.byteLength + 16);
+    chunk.set(b, 8);
+    const view = chunk.subarray(8, 8 + b.byteLength);
+    sink.submit(0, DisplayMsg.DRAW_FILL, view, 2n);
+    chunk.fill(0);
     expect((await sink.snapshot(0))!.data[0] & 0xffffff).toBe(0x112233);
+    // A body that owns its buffer (a large message assembled by the byte queue) is transferred.
+    const owned = fill(0x00445566);
+    sink.submit(0, DisplayMsg.DRAW_FILL, owned, 3n);
+    expect(owned.byteLength).toBe(0);
+    expect((await sink.snapshot(0))!.data[0] & 0xffffff).toBe(0x445566);
     sink.close();
   });
 
