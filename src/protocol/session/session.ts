@@ -3,6 +3,7 @@
 // WAIT_FOR_CHANNELS.
 import { SpiceChannel, type ChannelHost } from '../channel/channel.ts';
 import { DisplayChannel, type DisplayOptions, defaultDisplayOptions } from '../channels/display/display-channel.ts';
+import { channelFactories } from './channel-factories.ts';
 import { GenericChannel } from '../channels/generic-channel.ts';
 import { MainChannel, type ChannelId, type MainState } from '../channels/main/main-channel.ts';
 import { Emitter } from '../emitter.ts';
@@ -133,10 +134,10 @@ export class Session implements ChannelHost {
 
   private async linkOne(c: ChannelId): Promise<void> {
     const k = key(c.type, c.id);
-    const channel: SpiceChannel =
-      c.type === ChannelType.DISPLAY
-        ? new DisplayChannel(this, c.id, this.displaySink, this.options.display ?? defaultDisplayOptions)
-        : new GenericChannel(this, c.type, c.id);
+    const factory = channelFactories[c.type];
+    const channel: SpiceChannel = factory
+      ? factory(this, c.id, { displaySink: this.displaySink, displayOptions: this.options.display ?? defaultDisplayOptions })
+      : new GenericChannel(this, c.type, c.id);
     this.channels.set(k, channel);
     if (channel instanceof DisplayChannel) this.events.emit('display-added', channel);
     try {

@@ -1,0 +1,18 @@
+// Which class handles each channel type. A type without an entry is linked as a GenericChannel
+// (listed by `info`, its messages ignored) until its issue adds one here.
+import type { ChannelHost, SpiceChannel } from '../channel/channel.ts';
+import { DisplayChannel, type DisplayOptions } from '../channels/display/display-channel.ts';
+import type { DisplaySink } from '../channels/display/display-sink.ts';
+import { ChannelType } from '../link/constants.ts';
+
+/** What the session gives the channels it creates, beyond the ChannelHost. */
+export interface ChannelContext {
+  displaySink: DisplaySink;
+  displayOptions: DisplayOptions;
+}
+
+export type ChannelFactory = (host: ChannelHost, id: number, ctx: ChannelContext) => SpiceChannel;
+
+export const channelFactories: Partial<Record<number, ChannelFactory>> = {
+  [ChannelType.DISPLAY]: (host, id, ctx) => new DisplayChannel(host, id, ctx.displaySink, ctx.displayOptions),
+};
