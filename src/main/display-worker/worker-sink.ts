@@ -17,6 +17,22 @@ export function displayWorkerFile(): string {
   return file;
 }
 
+/** The worker bin/spicedesk.cjs started before the CLI loaded, if it did (used once). */
+function takeEarlyWorker(): Worker | undefined {
+  const g = globalThis as { spicedeskDisplayWorker?: Worker };
+  const worker = g.spicedeskDisplayWorker;
+  delete g.spicedeskDisplayWorker;
+  return worker;
+}
+
+function startWorker(workerFile: string): Worker {
+  // Through the same code cache as the CLI (bin/load-cached.cjs) when it is there.
+  const loader = join(dirname(workerFile), '..', 'bin', 'load-cached.cjs');
+  return existsSync(loader)
+    ? new Worker(`require(${JSON.stringify(loader)}).runCached(${JSON.stringify(workerFile)}, ${JSON.stringify(`${workerFile}.cache`)})`, { eval: true })
+    : new Worker(workerFile);
+}
+
 export class WorkerDisplaySink implements DisplaySink {
   private readonly worker: Worker;
   private readonly router = new EventRouter();
@@ -28,11 +44,7 @@ export class WorkerDisplaySink implements DisplaySink {
 
   constructor(workerFile: string, logger: Logger) {
     this.log = logger;
-    // Through the same code cache as the CLI (bin/load-cached.cjs) when it is there.
-    const loader = join(dirname(workerFile), '..', 'bin', 'load-cached.cjs');
-    this.worker = existsSync(loader)
-      ? new Worker(`require(${JSON.stringify(loader)}).runCached(${JSON.stringify(workerFile)}, ${JSON.stringify(`${workerFile}.cache`)})`, { eval: true })
-      : new Worker(workerFile);
+    this.worker = takeEarlyWorker() ?? startWorker(workerFile);
     this.worker.unref();
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
     this.worker.on('error', (error) => this.fail(new SpiceError('internal', `the display worker failed: ${error.message}`, { cause: error })));
