@@ -1,6 +1,7 @@
 // Which class handles each channel type. A type without an entry is linked as a GenericChannel
 // (listed by `info`, its messages ignored) until its issue adds one here.
 import type { ChannelHost, SpiceChannel } from '../channel/channel.ts';
+import { CursorChannel } from '../channels/cursor/cursor-channel.ts';
 import { DisplayChannel, type DisplayOptions } from '../channels/display/display-channel.ts';
 import type { DisplaySink } from '../channels/display/display-sink.ts';
 import { ChannelType } from '../link/constants.ts';
@@ -15,4 +16,5 @@ export type ChannelFactory = (host: ChannelHost, id: number, ctx: ChannelContext
 
 export const channelFactories: Partial<Record<number, ChannelFactory>> = {
   [ChannelType.DISPLAY]: (host, id, ctx) => new DisplayChannel(host, id, ctx.displaySink, ctx.displayOptions),
+  [ChannelType.CURSOR]: (host, id) => new CursorChannel(host, id),
 };
