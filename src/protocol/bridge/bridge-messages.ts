@@ -1,0 +1,107 @@
+// The typed messages between a session host (the web gateway today, Electron main later) and a UI
+// (the renderer). One definition for both sides; the codecs are host-codec.ts and ui-codec.ts.
+//
+// Framing: one bridge message per transport message (a WebSocket binary message, a MessagePort
+// ArrayBuffer). Byte 0 is the kind; the rest is little-endian fields, then for display and cursor
+// messages the SPICE message body as it came from the server, still compressed. Both sides send a
+// HELLO first and drop the peer when its version differs: a page left open across an upgrade of
+// the gateway must not mis-parse.
+import { SpiceError, type SpiceErrorKind } from '../wire/errors.ts';
+
+/** Bumped whenever a message layout changes. */
+export const BRIDGE_VERSION = 1;
+/** "SDBR" read as a little-endian u32: a HELLO from something that is not spicedesk fails early. */
+export const BRIDGE_MAGIC = 0x52424453;
+
+/** Host -> UI message kinds (0x01..0x7f). */
+export const HostKind = {
+  HELLO: 0x01,
+  STATUS: 0x02,
+  DISPLAY: 0x03,
+  CURSOR: 0x04,
+  MOUSE_MODE: 0x05,
+} as const;
+
+/** UI -> host message kinds (0x81..0xff), so a message sent the wrong way round is rejected. */
+export const UiKind = {
+  HELLO: 0x81,
+  KEY_DOWN: 0x82,
+  KEY_UP: 0x83,
+  KEY_MODIFIERS: 0x84,
+  MOUSE_POSITION: 0x85,
+  MOUSE_MOTION: 0x86,
+  MOUSE_PRESS: 0x87,
+  MOUSE_RELEASE: 0x88,
+  CTRL_ALT_DEL: 0x89,
+} as const;
+
+export const SessionState = { CONNECTING: 0, CONNECTED: 1, ERROR: 2, CLOSED: 3 } as const;
+
+/** SPICE mouse buttons (spice.proto `mouse_button`). */
+export const MouseButton = { LEFT: 1, MIDDLE: 2, RIGHT: 3, UP: 4, DOWN: 5, SIDE: 6, EXTRA: 7 } as const;
+/** Every bit of SPICE's `mouse_button_mask` (bit n-1 for button n). */
+export const ALL_BUTTONS_MASK = 0x7f;
+/** SPICE's `keyboard_modifier_flags`: scroll, num and caps lock. */
+export const ALL_MODIFIERS_MASK = 0x7;
+
+/** Bounds on what a UI may send; generous for any real screen, small enough to be harmless. */
+export const Limits = {
+  /** Absolute coordinates (client mouse mode). */
+  maxCoordinate: 0x7fff,
+  /** Relative motion per message (server mouse mode). */
+  maxMotion: 0x7fff,
+  /** The scancode encoding of src/protocol/input: set-1 codes, E0-prefixed ones as 0xe0XX. */
+  maxScancode: 0xffff,
+  /** Bytes of one string field (server name, error message). */
+  maxStringBytes: 4096,
+  /** The largest UI message; the gateway refuses bigger WebSocket messages before parsing. */
+  maxUiMessageBytes: 64,
+  maxTargets: 0xffff,
+} as const;
+
+export interface ChannelRef {
+  type: number;
+  id: number;
+}
+
+export type SessionStatus =
+  | { state: 'connecting'; where: string }
+  | { state: 'connected'; serverName: string; channels: ChannelRef[] }
+  | { state: 'error'; errorKind: SpiceErrorKind; message: string }
+  /** The session ended without an error (the server or the host closed it). */
+  | { state: 'closed'; reason: string };
+
+export type HostMessage =
+  | { kind: 'hello'; version: number }
+  | { kind: 'status'; status: SessionStatus }
+  /** A display message body (type 101 and up) as received, for the UI's display pipeline. */
+  | { kind: 'display'; channelId: number; type: number; serial: bigint; body: Uint8Array }
+  /** A cursor message body as received. */
+  | { kind: 'cursor'; channelId: number; type: number; serial: bigint; body: Uint8Array }
+  /** The main channel's MOUSE_MODE: bit masks of spice.proto's mouse_mode (1 server, 2 client). */
+  | { kind: 'mouse-mode'; supported: number; current: number };
+
+export type UiMessage =
+  /** The first message: which of the host's targets to connect to. */
+  | { kind: 'hello'; version: number; target: number }
+  | { kind: 'key-down'; scancode: number }
+  | { kind: 'key-up'; scancode: number }
+  /** Lock-key state (ALL_MODIFIERS_MASK bits), sent on focus. */
+  | { kind: 'key-modifiers'; modifiers: number }
+  /** Client mouse mode: an absolute position on a display, with the buttons held. */
+  | { kind: 'mouse-position'; x: number; y: number; buttons: number; displayId: number }
+  /** Server mouse mode: relative motion, with the buttons held. */
+  | { kind: 'mouse-motion'; dx: number; dy: number; buttons: number }
+  | { kind: 'mouse-press'; button: number; buttons: number }
+  | { kind: 'mouse-release'; button: number; buttons: number }
+  | { kind: 'ctrl-alt-del' };
+
+export const errorKinds: readonly SpiceErrorKind[] = ['usage', 'unreachable', 'auth', 'tls', 'protocol', 'timeout', 'internal'];
+
+/** A bridge message that cannot be decoded; the peer that sent it is dropped, the host goes on. */
+export class BridgeError extends SpiceError {
+  constructor(detail: string, from: 'UI' | 'host') {
+    super('protocol', `malformed bridge message from the ${from}: ${detail}`);
+    this.name = 'BridgeError';
+  }
+}

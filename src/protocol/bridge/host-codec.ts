@@ -1,0 +1,127 @@
+// Host -> UI bridge messages: encoding (in the gateway) and validating decoding (in the renderer).
+import { WireWriter } from '../wire/writer.ts';
+import { encodeString, FieldReader } from './bridge-fields.ts';
+import {
+  BRIDGE_MAGIC,
+  errorKinds,
+  HostKind,
+  Limits,
+  SessionState,
+  type ChannelRef,
+  type HostMessage,
+  type SessionStatus,
+} from './bridge-messages.ts';
+
+/** Bytes before the body of a DISPLAY or CURSOR message: kind, channel id, type, serial. */
+export const BODY_HEADER_BYTES = 12;
+
+export function encodeHostMessage(m: HostMessage): Uint8Array {
+  switch (m.kind) {
+    case 'hello':
+      return new WireWriter(7).u8(HostKind.HELLO).u32(BRIDGE_MAGIC).u16(m.version).finish();
+    case 'status':
+      return encodeStatus(m.status);
+    case 'display':
+    case 'cursor': {
+      const out = new Uint8Array(BODY_HEADER_BYTES + m.body.byteLength);
+      const view = new DataView(out.buffer);
+      view.setUint8(0, m.kind === 'display' ? HostKind.DISPLAY : HostKind.CURSOR);
+      view.setUint8(1, m.channelId);
+      view.setUint16(2, m.type, true);
+      view.setBigUint64(4, m.serial, true);
+      out.set(m.body, BODY_HEADER_BYTES);
+      return out;
+    }
+    case 'mouse-mode':
+      return new WireWriter(5).u8(HostKind.MOUSE_MODE).u16(m.supported).u16(m.current).finish();
+  }
+}
+
+function encodeStatus(s: SessionStatus): Uint8Array {
+  const w = new WireWriter(32).u8(HostKind.STATUS);
+  switch (s.state) {
+    case 'connecting':
+      return w.u8(SessionState.CONNECTING).bytes(encodeString(s.where, Limits.maxStringBytes)).finish();
+    case 'connected': {
+      w.u8(SessionState.CONNECTED).bytes(encodeString(s.serverName, Limits.maxStringBytes)).u16(s.channels.length);
+      for (const c of s.channels) w.u8(c.type).u8(c.id);
+      return w.finish();
+    }
+    case 'error':
+      return w
+        .u8(SessionState.ERROR)
+        .bytes(encodeString(s.errorKind, Limits.maxStringBytes))
+        .bytes(encodeString(s.message, Limits.maxStringBytes))
+        .finish();
+    case 'closed':
+      return w.u8(SessionState.CLOSED).bytes(encodeString(s.reason, Limits.maxStringBytes)).finish();
+  }
+}
+
+/** Decodes one message from the host; throws BridgeError on anything malformed. */
+export function decodeHostMessage(bytes: Uint8Array): HostMessage {
+  if (bytes.byteLength === 0) throw new FieldReader(bytes, 'host', 'empty message').fail('no kind byte');
+  const kind = bytes[0];
+  switch (kind) {
+    case HostKind.HELLO: {
+      const r = new FieldReader(bytes, 'host', 'HELLO');
+      const magic = r.u32('magic');
+      if (magic !== BRIDGE_MAGIC) r.fail(`magic is 0x${magic.toString(16)}, not spicedesk's 0x${BRIDGE_MAGIC.toString(16)}`);
+      const version = r.u16('version');
+      r.end();
+      return { kind: 'hello', version };
+    }
+    case HostKind.STATUS:
+      return { kind: 'status', status: decodeStatus(new FieldReader(bytes, 'host', 'STATUS')) };
+    case HostKind.DISPLAY:
+    case HostKind.CURSOR: {
+      const r = new FieldReader(bytes, 'host', kind === HostKind.DISPLAY ? 'DISPLAY' : 'CURSOR');
+      const channelId = r.u8('channel id');
+      const type = r.u16('message type');
+      const serial = r.u64('serial');
+      return { kind: kind === HostKind.DISPLAY ? 'display' : 'cursor', channelId, type, serial, body: r.rest() };
+    }
+    case HostKind.MOUSE_MODE: {
+      const r = new FieldReader(bytes, 'host', 'MOUSE_MODE');
+      const supported = r.u16('supported modes');
+      const current = r.u16('current mode');
+      r.end();
+      return { kind: 'mouse-mode', supported, current };
+    }
+    default:
+      return new FieldReader(bytes, 'host', 'message').fail(`unknown kind 0x${kind.toString(16)}`);
+  }
+}
+
+function decodeStatus(r: FieldReader): SessionStatus {
+  const state = r.u8('state');
+  let status: SessionStatus;
+  switch (state) {
+    case SessionState.CONNECTING:
+      status = { state: 'connecting', where: r.string('where', Limits.maxStringBytes) };
+      break;
+    case SessionState.CONNECTED: {
+      const serverName = r.string('server name', Limits.maxStringBytes);
+      const n = r.u16('channel count');
+      if (n * 2 > r.bytes.byteLength - r.offset) r.fail(`channel list claims ${n} channels but only ${r.bytes.byteLength - r.offset} bytes remain`);
+      const channels: ChannelRef[] = [];
+      for (let i = 0; i < n; i++) channels.push({ type: r.u8('channel type'), id: r.u8('channel id') });
+      status = { state: 'connected', serverName, channels };
+      break;
+    }
+    case SessionState.ERROR: {
+      const kind = r.string('error kind', Limits.maxStringBytes);
+      const errorKind = errorKinds.find((k) => k === kind);
+      if (!errorKind) r.fail(`unknown error kind "${kind}"`);
+      status = { state: 'error', errorKind, message: r.string('error message', Limits.maxStringBytes) };
+      break;
+    }
+    case SessionState.CLOSED:
+      status = { state: 'closed', reason: r.string('reason', Limits.maxStringBytes) };
+      break;
+    default:
+      return r.fail(`unknown session state ${state}`);
+  }
+  r.end();
+  return status;
+}

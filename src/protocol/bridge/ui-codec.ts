@@ -1,0 +1,112 @@
+// UI -> host bridge messages: encoding (in the renderer) and the strict decoder the host runs on
+// everything a UI sends. In the web gateway anyone holding the page's token can send these bytes,
+// so every field is range-checked, every layout has an exact size, and nothing is allocated from
+// a length the sender chose.
+import { WireWriter } from '../wire/writer.ts';
+import { FieldReader } from './bridge-fields.ts';
+import { ALL_BUTTONS_MASK, ALL_MODIFIERS_MASK, BRIDGE_MAGIC, Limits, MouseButton, UiKind, type UiMessage } from './bridge-messages.ts';
+
+export function encodeUiMessage(m: UiMessage): Uint8Array {
+  switch (m.kind) {
+    case 'hello':
+      return new WireWriter(9).u8(UiKind.HELLO).u32(BRIDGE_MAGIC).u16(m.version).u16(m.target).finish();
+    case 'key-down':
+      return new WireWriter(5).u8(UiKind.KEY_DOWN).u32(m.scancode).finish();
+    case 'key-up':
+      return new WireWriter(5).u8(UiKind.KEY_UP).u32(m.scancode).finish();
+    case 'key-modifiers':
+      return new WireWriter(3).u8(UiKind.KEY_MODIFIERS).u16(m.modifiers).finish();
+    case 'mouse-position':
+      return new WireWriter(12).u8(UiKind.MOUSE_POSITION).u32(m.x).u32(m.y).u16(m.buttons).u8(m.displayId).finish();
+    case 'mouse-motion':
+      return new WireWriter(11).u8(UiKind.MOUSE_MOTION).i32(m.dx).i32(m.dy).u16(m.buttons).finish();
+    case 'mouse-press':
+      return new WireWriter(4).u8(UiKind.MOUSE_PRESS).u8(m.button).u16(m.buttons).finish();
+    case 'mouse-release':
+      return new WireWriter(4).u8(UiKind.MOUSE_RELEASE).u8(m.button).u16(m.buttons).finish();
+    case 'ctrl-alt-del':
+      return new Uint8Array([UiKind.CTRL_ALT_DEL]);
+  }
+}
+
+const names: Record<number, string> = {
+  [UiKind.HELLO]: 'HELLO',
+  [UiKind.KEY_DOWN]: 'KEY_DOWN',
+  [UiKind.KEY_UP]: 'KEY_UP',
+  [UiKind.KEY_MODIFIERS]: 'KEY_MODIFIERS',
+  [UiKind.MOUSE_POSITION]: 'MOUSE_POSITION',
+  [UiKind.MOUSE_MOTION]: 'MOUSE_MOTION',
+  [UiKind.MOUSE_PRESS]: 'MOUSE_PRESS',
+  [UiKind.MOUSE_RELEASE]: 'MOUSE_RELEASE',
+  [UiKind.CTRL_ALT_DEL]: 'CTRL_ALT_DEL',
+};
+
+/**
+ * Decodes one message from a UI; throws BridgeError (kind 'protocol') on anything malformed:
+ * unknown kind, wrong size, a field out of range, a HELLO from another version.
+ */
+export function decodeUiMessage(bytes: Uint8Array, expectedVersion: number): UiMessage {
+  if (bytes.byteLength > Limits.maxUiMessageBytes) {
+    throw new FieldReader(bytes, 'UI', 'message').fail(`${bytes.byteLength} bytes is more than the ${Limits.maxUiMessageBytes} any UI message takes`);
+  }
+  if (bytes.byteLength === 0) throw new FieldReader(bytes, 'UI', 'empty message').fail('no kind byte');
+  const kind = bytes[0];
+  const name = names[kind];
+  if (!name) throw new FieldReader(bytes, 'UI', 'message').fail(`unknown kind 0x${kind.toString(16)}`);
+  const r = new FieldReader(bytes, 'UI', name);
+  const buttons = (): number => {
+    const mask = r.u16('buttons');
+    if (mask & ~ALL_BUTTONS_MASK) r.fail(`buttons 0x${mask.toString(16)} has bits outside 0x${ALL_BUTTONS_MASK.toString(16)}`);
+    return mask;
+  };
+  const button = (): number => r.range(r.u8('button'), 'button', MouseButton.LEFT, MouseButton.EXTRA);
+  const scancode = (): number => r.range(r.u32('scancode'), 'scancode', 1, Limits.maxScancode);
+  let m: UiMessage;
+  switch (kind) {
+    case UiKind.HELLO: {
+      const magic = r.u32('magic');
+      if (magic !== BRIDGE_MAGIC) r.fail(`magic is 0x${magic.toString(16)}, not spicedesk's 0x${BRIDGE_MAGIC.toString(16)}`);
+      const version = r.u16('version');
+      if (version !== expectedVersion) r.fail(`the page speaks bridge version ${version}, this host ${expectedVersion}; reload the page`);
+      m = { kind: 'hello', version, target: r.u16('target') };
+      break;
+    }
+    case UiKind.KEY_DOWN:
+      m = { kind: 'key-down', scancode: scancode() };
+      break;
+    case UiKind.KEY_UP:
+      m = { kind: 'key-up', scancode: scancode() };
+      break;
+    case UiKind.KEY_MODIFIERS: {
+      const modifiers = r.u16('modifiers');
+      if (modifiers & ~ALL_MODIFIERS_MASK) r.fail(`modifiers 0x${modifiers.toString(16)} has bits outside 0x${ALL_MODIFIERS_MASK.toString(16)}`);
+      m = { kind: 'key-modifiers', modifiers };
+      break;
+    }
+    case UiKind.MOUSE_POSITION: {
+      const x = r.range(r.u32('x'), 'x', 0, Limits.maxCoordinate);
+      const y = r.range(r.u32('y'), 'y', 0, Limits.maxCoordinate);
+      m = { kind: 'mouse-position', x, y, buttons: buttons(), displayId: r.u8('display id') };
+      break;
+    }
+    case UiKind.MOUSE_MOTION: {
+      const dx = r.range(r.i32('dx'), 'dx', -Limits.maxMotion, Limits.maxMotion);
+      const dy = r.range(r.i32('dy'), 'dy', -Limits.maxMotion, Limits.maxMotion);
+      m = { kind: 'mouse-motion', dx, dy, buttons: buttons() };
+      break;
+    }
+    case UiKind.MOUSE_PRESS:
+      m = { kind: 'mouse-press', button: button(), buttons: buttons() };
+      break;
+    case UiKind.MOUSE_RELEASE:
+      m = { kind: 'mouse-release', button: button(), buttons: buttons() };
+      break;
+    case UiKind.CTRL_ALT_DEL:
+      m = { kind: 'ctrl-alt-del' };
+      break;
+    default:
+      return r.fail(`unknown kind 0x${kind.toString(16)}`);
+  }
+  r.end();
+  return m;
+}

@@ -1,0 +1,161 @@
+// The UI -> host decoder is the gateway's attack surface: every malformed message must be refused
+// with a BridgeError naming the problem, never accepted and never crash with another error.
+import { describe, expect, it } from 'vitest';
+import { BRIDGE_VERSION, BridgeError, Limits, type UiMessage } from '../../../src/protocol/bridge/bridge-messages.ts';
+import { decodeUiMessage, encodeUiMessage } from '../../../src/protocol/bridge/ui-codec.ts';
+
+const V = BRIDGE_VERSION;
+
+function rejects(bytes: number[] | Uint8Array, pattern: RegExp): void {
+  const input = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let thrown: unknown;
+  try {
+    decodeUiMessage(input, V);
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown, `accepted ${Array.from(input.subarray(0, 16), (b) => b.toString(16)).join(' ')}`).toBeInstanceOf(BridgeError);
+  expect((thrown as BridgeError).kind).toBe('protocol');
+  expect((thrown as Error).message).toMatch(/^malformed bridge message from the UI: /);
+  expect((thrown as Error).message).toMatch(pattern);
+}
+
+const samples: UiMessage[] = [
+  { kind: 'hello', version: V, target: 3 },
+  { kind: 'key-down', scancode: 0x1e },
+  { kind: 'key-up', scancode: 0xe01d },
+  { kind: 'key-modifiers', modifiers: 0b101 },
+  { kind: 'mouse-position', x: 1023, y: 767, buttons: 0b1, displayId: 0 },
+  { kind: 'mouse-position', x: 0, y: Limits.maxCoordinate, buttons: 0x7f, displayId: 3 },
+  { kind: 'mouse-motion', dx: -5, dy: 12, buttons: 0 },
+  { kind: 'mouse-motion', dx: -Limits.maxMotion, dy: Limits.maxMotion, buttons: 0x40 },
+  { kind: 'mouse-press', button: 1, buttons: 1 },
+  { kind: 'mouse-release', button: 7, buttons: 0 },
+  { kind: 'ctrl-alt-del' },
+];
+
+describe('UI messages', () => {
+  it.each(samples.map((m) => [m.kind, m] as const))('%s survives encode and decode', (_kind, m) => {
+    expect(decodeUiMessage(encodeUiMessage(m), V)).toEqual(m);
+  });
+
+  it('lays fields out little-endian after the kind byte', () => {
+    // Written by hand from the layout in bridge-messages.ts, not by the encoder.
+    expect(Array.from(encodeUiMessage({ kind: 'hello', version: 1, target: 2 }))).toEqual([0x81, 0x53, 0x44, 0x42, 0x52, 1, 0, 2, 0]);
+    expect(Array.from(encodeUiMessage({ kind: 'key-down', scancode: 0xe048 }))).toEqual([0x82, 0x48, 0xe0, 0, 0]);
+    expect(Array.from(encodeUiMessage({ kind: 'mouse-motion', dx: -1, dy: 2, buttons: 4 }))).toEqual([0x86, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 4, 0]);
+    expect(decodeUiMessage(new Uint8Array([0x85, 10, 0, 0, 0, 20, 0, 0, 0, 1, 0, 2]), V)).toEqual({
+      kind: 'mouse-position',
+      x: 10,
+      y: 20,
+      buttons: 1,
+      displayId: 2,
+    });
+  });
+
+  it('rejects every truncation of every message', () => {
+    for (const m of samples) {
+      const full = encodeUiMessage(m);
+      for (let n = 0; n < full.byteLength; n++) {
+        if (n === 0) rejects(full.subarray(0, 0), /no kind byte/);
+        else rejects(full.slice(0, n), /needs \d+ bytes/);
+      }
+    }
+  });
+
+  it('rejects trailing bytes after every message', () => {
+    for (const m of samples) {
+      const full = encodeUiMessage(m);
+      const longer = new Uint8Array(full.byteLength + 1);
+      longer.set(full);
+      rejects(longer, /1 unexpected bytes after the last field/);
+    }
+  });
+
+  it('rejects unknown kinds, including host kinds sent the wrong way', () => {
+    rejects([0x00], /unknown kind 0x0/);
+    rejects([0x03, 0, 0], /unknown kind 0x3/);
+    rejects([0x8a], /unknown kind 0x8a/);
+    rejects([0xff, 1, 2], /unknown kind 0xff/);
+  });
+
+  it('rejects a huge message before looking at it', () => {
+    const huge = new Uint8Array(16 * 1024 * 1024);
+    huge[0] = 0x82;
+    rejects(huge, /16777216 bytes is more than the 64/);
+    rejects(new Uint8Array(Limits.maxUiMessageBytes + 1).fill(0x89), /65 bytes/);
+  });
+
+  it('rejects a HELLO with another magic or another version', () => {
+    rejects([0x81, 0x47, 0x45, 0x54, 0x20, 1, 0, 0, 0], /magic is 0x20544547/);
+    rejects([0x81, 0x53, 0x44, 0x42, 0x52, 2, 0, 0, 0], /version 2, this host 1; reload the page/);
+    rejects([0x81, 0x53, 0x44, 0x42, 0x52, 0, 0, 0, 0], /version 0/);
+  });
+
+  it('rejects scancodes outside 1..0xffff', () => {
+    rejects([0x82, 0, 0, 0, 0], /scancode is 0, outside 1\.\.65535/);
+    rejects([0x83, 0, 0, 1, 0], /scancode is 65536/);
+    rejects([0x82, 0xff, 0xff, 0xff, 0xff], /scancode is 4294967295/);
+  });
+
+  it('rejects lock-key modifiers with unknown bits', () => {
+    rejects([0x84, 8, 0], /modifiers 0x8 has bits outside 0x7/);
+    rejects([0x84, 0, 0x80], /modifiers 0x8000/);
+  });
+
+  it('rejects positions outside the coordinate range, and buttons with unknown bits', () => {
+    const pos = (x: number, y: number, buttons: number): Uint8Array => {
+      const b = new Uint8Array(12);
+      const v = new DataView(b.buffer);
+      v.setUint8(0, 0x85);
+      v.setUint32(1, x, true);
+      v.setUint32(5, y, true);
+      v.setUint16(9, buttons, true);
+      return b;
+    };
+    rejects(pos(0x8000, 0, 0), /x is 32768, outside 0\.\.32767/);
+    rejects(pos(0, 0xffffffff, 0), /y is 4294967295/);
+    rejects(pos(1, 1, 0x80), /buttons 0x80 has bits outside 0x7f/);
+    rejects(pos(1, 1, 0xffff), /buttons 0xffff/);
+  });
+
+  it('rejects relative motion beyond the limit in either direction', () => {
+    const motion = (dx: number, dy: number): Uint8Array => {
+      const b = new Uint8Array(11);
+      const v = new DataView(b.buffer);
+      v.setUint8(0, 0x86);
+      v.setInt32(1, dx, true);
+      v.setInt32(5, dy, true);
+      return b;
+    };
+    rejects(motion(0x8000, 0), /dx is 32768/);
+    rejects(motion(0, -0x8000), /dy is -32768/);
+    rejects(motion(-0x80000000, 0), /dx is -2147483648/);
+  });
+
+  it('rejects buttons outside LEFT..EXTRA in press and release', () => {
+    rejects([0x87, 0, 0, 0], /button is 0, outside 1\.\.7/);
+    rejects([0x88, 8, 0, 0], /button is 8/);
+    rejects([0x87, 1, 0x00, 0x01], /buttons 0x100/);
+  });
+
+  it('never throws anything but BridgeError on random input', () => {
+    let seed = 12345;
+    const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const len = next() % 16;
+      const b = new Uint8Array(len);
+      for (let j = 0; j < len; j++) b[j] = next();
+      if (len > 0 && i % 2 === 0) b[0] = 0x81 + (next() % 9);
+      try {
+        decodeUiMessage(b, V);
+        accepted++;
+      } catch (e) {
+        expect(e).toBeInstanceOf(BridgeError);
+      }
+    }
+    // Some random messages are valid (e.g. a 1-byte CTRL_ALT_DEL); the loop must have run both ways.
+    expect(accepted).toBeGreaterThan(0);
+  });
+});
