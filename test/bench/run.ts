@@ -1,12 +1,13 @@
 // `npm run bench`: runs the benchmarks against real peers, prints their tables and writes the
 // results as JSON to bench/results/ (git-ignored). Exits non-zero if a bench fails.
-//   npm run bench -- [--only capture] [--runs 15]
+//   npm run bench -- [--only capture|decoders] [--runs 15]
 // The script bundles this file with esbuild to dist/bench.js first, because Node 20 cannot run
 // TypeScript directly.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCaptureBench } from './capture-bench.ts';
+import { runDecodersBench } from './decoders-bench.ts';
 
 interface Bench {
   name: string;
@@ -27,6 +28,11 @@ const benches: Bench[] = [
       const result = await runCaptureBench({ ...options, scenario: 'photo' });
       return { ...result, failure: result.spicedeskError && `spicedesk capture failed: ${result.spicedeskError}` };
     },
+  },
+  {
+    // spicedesk's image decoders against spice-html5's on the recorded fixtures (no server needed).
+    name: 'decoders',
+    run: (options) => runDecodersBench(options),
   },
 ];
 
