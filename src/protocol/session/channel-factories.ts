@@ -4,6 +4,7 @@ import type { ChannelHost, SpiceChannel } from '../channel/channel.ts';
 import { CursorChannel } from '../channels/cursor/cursor-channel.ts';
 import { DisplayChannel, type DisplayOptions } from '../channels/display/display-channel.ts';
 import type { DisplaySink } from '../channels/display/display-sink.ts';
+import { InputsChannel } from '../channels/inputs/inputs-channel.ts';
 import { ChannelType } from '../link/constants.ts';
 
 /** What the session gives the channels it creates, beyond the ChannelHost. */
@@ -16,5 +17,6 @@ export type ChannelFactory = (host: ChannelHost, id: number, ctx: ChannelContext
 
 export const channelFactories: Partial<Record<number, ChannelFactory>> = {
   [ChannelType.DISPLAY]: (host, id, ctx) => new DisplayChannel(host, id, ctx.displaySink, ctx.displayOptions),
+  [ChannelType.INPUTS]: (host, id) => new InputsChannel(host, id),
   [ChannelType.CURSOR]: (host, id) => new CursorChannel(host, id),
 };
