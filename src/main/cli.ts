@@ -20,8 +20,8 @@ commands:
       connect, wait for the first complete frame of display N (default 0) and until no drawing
       has come for --settle ms (default 0: what arrived with MARK), but at least --delay
       seconds; write it as PNG. --compression asks the server for an image compression
-      (PREFERRED_COMPRESSION, when the server allows it); server: leave the server's own
-      setting; default off
+      (PREFERRED_COMPRESSION, when the server allows it); default server: leave the server's
+      own setting
   info TARGET [--json]
       server name, UUID, channels and what spicedesk does with each, mouse modes, agent,
       negotiated capabilities
@@ -39,7 +39,7 @@ options for every command:
   -h, --help      this text
   --version       print the version
 
-not yet implemented (see the README): the desktop window, TLS, proxies, JPEG images.
+not yet implemented (see the README): the desktop window, TLS, proxies.
 exit codes: 0 ok, 1 other, 2 usage, 3 unreachable, 4 authentication, 5 TLS/security,
 6 protocol, 7 timed out waiting for the display`;
 

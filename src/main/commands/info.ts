@@ -116,9 +116,9 @@ function buildReport(session: Session, where: string): InfoReport {
     channels,
     clientCommonCaps: clientCommonCaps().list(),
     images: {
-      decoders: ['BITMAP', 'QUIC', 'LZ_RGB', 'LZ_PLT', 'GLZ_RGB', 'ZLIB_GLZ_RGB', 'LZ4'],
-      notYet: ['JPEG', 'JPEG_ALPHA'],
-      requested: 'uncompressed (PREFERRED_COMPRESSION off) until JPEG decoding lands',
+      decoders: ['BITMAP', 'QUIC', 'LZ_RGB', 'LZ_PLT', 'GLZ_RGB', 'ZLIB_GLZ_RGB', 'LZ4', 'JPEG', 'JPEG_ALPHA'],
+      notYet: [],
+      requested: "the server's own choice (no PREFERRED_COMPRESSION)",
     },
   };
 }
@@ -130,7 +130,7 @@ function formatReport(r: InfoReport): string {
     `uuid:         ${r.uuid ?? '(not sent)'}`,
     `mouse modes:  ${r.mouseModes.supported.join(', ') || 'none'} (current: ${r.mouseModes.current.join(', ') || 'none'})`,
     `agent:        ${r.agentConnected ? 'connected' : 'not connected'}`,
-    `images:       decoded: ${r.images.decoders.join(', ')}; not yet: ${r.images.notYet.join(', ')}`,
+    `images:       decoded: ${r.images.decoders.join(', ')}${r.images.notYet.length ? `; not yet: ${r.images.notYet.join(', ')}` : ''}`,
     `              asked for: ${r.images.requested}`,
     'channels:',
   ];

@@ -8,7 +8,6 @@ import { SpiceError } from '../../protocol/wire/errors.ts';
 import { planConnection, type ConnectPlan } from '../connector.ts';
 import { resolvePassword, resolveTarget } from '../target.ts';
 import { displayWorkerFile, WorkerDisplaySink } from '../display-worker/worker-sink.ts';
-import { nodeInflater } from '../inflater.ts';
 import { nodeTicketCrypto } from '../ticket-crypto.ts';
 
 export interface OpenOptions {
@@ -78,7 +77,6 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     where: plan.where,
     shouldLink: o.shouldLink,
     display: o.display,
-    inflater: nodeInflater,
     // Decoding and drawing run in a worker thread, started now so that it boots during the link.
     displaySink: new WorkerDisplaySink(displayWorkerFile(), o.logger),
   });

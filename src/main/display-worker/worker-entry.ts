@@ -4,6 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import { DisplayPipeline } from '../../protocol/channels/display/display-pipeline.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { nodeInflater } from '../inflater.ts';
+import { nodeJpegDecoder } from '../jpeg-node.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 
 const port = parentPort;
@@ -20,7 +21,7 @@ const forwardingLogger = (): Logger => {
 /** Set by bin/load-cached.cjs when this bundle's code cache should be written. */
 const saveCodeCache = (): void => (globalThis as { spicedeskSaveCodeCache?: () => void }).spicedeskSaveCodeCache?.();
 
-const pipeline = new DisplayPipeline({ logger: forwardingLogger(), inflater: nodeInflater, onEvent: (event) => post({ kind: 'event', event }) });
+const pipeline = new DisplayPipeline({ logger: forwardingLogger(), inflater: nodeInflater, jpeg: nodeJpegDecoder, onEvent: (event) => post({ kind: 'event', event }) });
 
 port.on('message', (m: ToWorker) => {
   switch (m.kind) {

@@ -4,7 +4,7 @@ import { ChannelType } from '../link/constants.ts';
 
 export const channelSupport: Record<number, string> = {
   [ChannelType.MAIN]: 'session control: channel list, mouse modes, name, UUID, agent presence',
-  [ChannelType.DISPLAY]: 'decoded and drawn by the software compositor in a worker thread (JPEG images not yet)',
+  [ChannelType.DISPLAY]: 'every image type decoded and drawn by the software compositor in a worker thread; video streams not yet',
   [ChannelType.INPUTS]: 'linked; keyboard and mouse come with the desktop client',
   [ChannelType.CURSOR]: 'linked; cursor shapes come with the desktop client',
   [ChannelType.PLAYBACK]: 'linked; audio playback not implemented yet',

@@ -12,6 +12,7 @@ import type { TicketCrypto } from '../link/link.ts';
 import type { Logger } from '../logger.ts';
 import { SpiceError } from '../wire/errors.ts';
 import type { Connector } from '../wire/transport.ts';
+import type { JpegDecoder } from '../codecs/jpeg.ts';
 import type { Inflater } from '../codecs/zlib-glz.ts';
 import { LocalDisplaySink, type DisplaySink } from '../channels/display/display-sink.ts';
 
@@ -27,7 +28,9 @@ export interface SessionOptions {
   display?: DisplayOptions;
   /** zlib for ZLIB_GLZ_RGB images (node:zlib in main); without it those images fail to draw. */
   inflater?: Inflater;
-  /** Where display messages are decoded and drawn; by default in this thread. */
+  /** JPEG for JPEG and JPEG_ALPHA images; without it those images fail to draw. */
+  jpeg?: JpegDecoder;
+  /** Where display messages are decoded and drawn; by default in this thread (with inflater and jpeg). */
   displaySink?: DisplaySink;
 }
 
@@ -69,7 +72,7 @@ export class Session implements ChannelHost {
     this.password = options.password ?? '';
     this.where = options.where;
     this.main = new MainChannel(this);
-    this.displaySink = options.displaySink ?? new LocalDisplaySink({ logger: options.logger, inflater: options.inflater });
+    this.displaySink = options.displaySink ?? new LocalDisplaySink({ logger: options.logger, inflater: options.inflater, jpeg: options.jpeg });
   }
 
   /**

@@ -5,7 +5,7 @@ import { SpiceChannel, type ChannelHost, type MessageHandler } from '../../chann
 import { Emitter } from '../../emitter.ts';
 import { CapSet } from '../../link/caps.ts';
 import type { DisplayStats, PipelineEvent, SurfaceSnapshot } from './display-pipeline.ts';
-import { buildDisplayInit, buildPreferredCompression, DisplayClientMsg, ImageCompression } from './display-messages.ts';
+import { buildDisplayInit, buildPreferredCompression, DisplayClientMsg } from './display-messages.ts';
 import type { DisplaySink } from './display-sink.ts';
 import type { Rect } from './draw-types.ts';
 
@@ -39,9 +39,9 @@ export interface DisplayOptions {
 /** Pixels of GLZ window announced to the server (spice-gtk announces 12 to 64 MiB of pixels). */
 export const GLZ_WINDOW_PIXELS = (32 * 1024 * 1024) / 4;
 
-/** Until the JPEG decoder lands, images come uncompressed unless asked otherwise. */
+/** The server chooses the image compression unless asked otherwise (as spice-gtk does). */
 export const defaultDisplayOptions: DisplayOptions = {
-  compression: ImageCompression.OFF,
+  compression: null,
   cacheSizePixels: BigInt((80 * 1024 * 1024) / 4),
   glzWindowPixels: GLZ_WINDOW_PIXELS,
 };

@@ -5,6 +5,7 @@
 import { Canvas } from '../../canvas/canvas.ts';
 import type { Surface } from '../../canvas/surface.ts';
 import { GlzWindow } from '../../codecs/glz-window.ts';
+import type { JpegDecoder } from '../../codecs/jpeg.ts';
 import type { Inflater } from '../../codecs/zlib-glz.ts';
 import type { Logger } from '../../logger.ts';
 import { ImageCache } from '../../session/image-cache.ts';
@@ -65,10 +66,10 @@ export class DisplayPipeline {
   private readonly log: Logger;
   private readonly emit: (event: PipelineEvent) => void;
 
-  constructor(o: { logger: Logger; inflater?: Inflater; onEvent: (event: PipelineEvent) => void }) {
+  constructor(o: { logger: Logger; inflater?: Inflater; jpeg?: JpegDecoder; onEvent: (event: PipelineEvent) => void }) {
     this.log = o.logger;
     this.emit = o.onEvent;
-    this.shared = { cache: this.imageCache, glzWindow: this.glzWindow, inflater: o.inflater };
+    this.shared = { cache: this.imageCache, glzWindow: this.glzWindow, inflater: o.inflater, jpeg: o.jpeg };
   }
 
   private channel(id: number): ChannelPipeline {

@@ -1,5 +1,6 @@
 // Where a display channel hands its messages: the display pipeline, in this thread or in a worker.
 // The channel only frames and forwards; decoding and drawing happen behind this interface.
+import type { JpegDecoder } from '../../codecs/jpeg.ts';
 import type { Inflater } from '../../codecs/zlib-glz.ts';
 import type { Logger } from '../../logger.ts';
 import { DisplayPipeline, type DisplayStats, type PipelineEvent, type SurfaceSnapshot } from './display-pipeline.ts';
@@ -37,8 +38,8 @@ export class LocalDisplaySink implements DisplaySink {
   readonly pipeline: DisplayPipeline;
   private readonly router = new EventRouter();
 
-  constructor(o: { logger: Logger; inflater?: Inflater }) {
-    this.pipeline = new DisplayPipeline({ logger: o.logger, inflater: o.inflater, onEvent: (e) => this.router.dispatch(e) });
+  constructor(o: { logger: Logger; inflater?: Inflater; jpeg?: JpegDecoder }) {
+    this.pipeline = new DisplayPipeline({ logger: o.logger, inflater: o.inflater, jpeg: o.jpeg, onEvent: (e) => this.router.dispatch(e) });
   }
 
   submit(channelId: number, type: number, body: Uint8Array, serial: bigint): void {

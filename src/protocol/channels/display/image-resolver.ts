@@ -2,6 +2,8 @@
 // channel's palette cache, and one decoder per image type (src/protocol/codecs).
 import { decodeBitmap, decodeBitmapMask, MapPaletteCache, resolvePalette } from '../../codecs/bitmap.ts';
 import { decodeGlz } from '../../codecs/glz.ts';
+import { decodeJpegImage, type JpegDecoder } from '../../codecs/jpeg.ts';
+import { decodeJpegAlphaImage } from '../../codecs/jpeg-alpha.ts';
 import type { GlzWindow } from '../../codecs/glz-window.ts';
 import { decodeLz } from '../../codecs/lz.ts';
 import { decodeLz4 } from '../../codecs/lz4.ts';
@@ -19,20 +21,22 @@ export interface SharedDecoding {
   glzWindow: GlzWindow;
   /** zlib for ZLIB_GLZ_RGB images; injected by the host (src/protocol has no zlib). */
   inflater?: Inflater;
+  /** JPEG for JPEG and JPEG_ALPHA images; injected by the host (jpeg-js in Node, the browser's own). */
+  jpeg?: JpegDecoder;
 }
 
-/** Image types whose decoders are not written yet. */
-const notYetSupported: Record<string, string> = {
-  jpeg: 'JPEG',
-  'jpeg-alpha': 'JPEG_ALPHA',
-};
-
-const isGlz = (image: SpiceImage): boolean => image.body.kind === 'glz-rgb' || image.body.kind === 'zlib-glz-rgb';
+/**
+ * Images decoded before their draw: GLZ may wait for an image another display channel has not
+ * decoded yet, and a JPEG decoder may be asynchronous (the browser's); neither may block inside
+ * the compositor.
+ */
+const decodedAhead = new Set(['glz-rgb', 'zlib-glz-rgb', 'jpeg', 'jpeg-alpha']);
+const isDecodedAhead = (image: SpiceImage): boolean => decodedAhead.has(image.body.kind);
 
 export class DisplayImageResolver implements ImageResolver {
   private readonly shared: SharedDecoding;
   private readonly palettes: MapPaletteCache;
-  /** GLZ images decoded ahead of their draw (they may wait for another channel). */
+  /** Images decoded ahead of their draw (see decodedAhead). */
   private readonly preloaded = new Map<SpiceImage, Pixels>();
 
   constructor(shared: SharedDecoding, palettes: MapPaletteCache) {
@@ -41,18 +45,17 @@ export class DisplayImageResolver implements ImageResolver {
   }
 
   /**
-   * Decodes the GLZ images of a draw before it is drawn: a GLZ image may refer to one that another
-   * display channel has not decoded yet, and waiting for it must not block inside the compositor.
-   * Everything else decodes synchronously when the compositor asks.
+   * Decodes the GLZ and JPEG images of a draw before it is drawn (see decodedAhead); everything
+   * else decodes synchronously when the compositor asks. Null when there is nothing to wait for.
    */
   prepare(op: DrawOp): Promise<void> | null {
     this.preloaded.clear();
-    const glz = imagesOf(op).filter(isGlz);
-    return glz.length ? this.preloadAll(glz) : null;
+    const ahead = imagesOf(op).filter(isDecodedAhead);
+    return ahead.length ? this.preloadAll(ahead) : null;
   }
 
   private async preloadAll(images: SpiceImage[]): Promise<void> {
-    for (const image of images) this.preloaded.set(image, await this.decodeGlzImage(image));
+    for (const image of images) this.preloaded.set(image, await this.decodeAhead(image));
   }
 
   image(image: SpiceImage): Pixels {
@@ -80,16 +83,16 @@ export class DisplayImageResolver implements ImageResolver {
       case 'lz4':
         return this.finish(image, decodeLz4(body.data, expected), false);
       case 'glz-rgb':
-      case 'zlib-glz-rgb': {
+      case 'zlib-glz-rgb':
+      case 'jpeg':
+      case 'jpeg-alpha': {
         const pixels = this.preloaded.get(image);
-        if (!pixels) throw new SpiceError('internal', 'a GLZ image was drawn without being prepared');
+        if (!pixels) throw new SpiceError('internal', `a ${body.kind} image was drawn without being prepared`);
         return pixels;
       }
       case 'surface':
         // The canvas resolves surface sources itself; reaching here means a caller bug.
         throw new SpiceError('internal', 'surface images are resolved by the canvas');
-      default:
-        throw new SpiceError('protocol', `${notYetSupported[body.kind] ?? body.kind} images are not supported yet (the codecs issue)`);
     }
   }
 
@@ -106,20 +109,28 @@ export class DisplayImageResolver implements ImageResolver {
     return mask;
   }
 
-  private async decodeGlzImage(image: SpiceImage): Promise<Pixels> {
+  private async decodeAhead(image: SpiceImage): Promise<Pixels> {
     const d = image.descriptor;
     const expected = { width: d.width, height: d.height };
     const body = image.body;
-    let pixels: Pixels;
-    if (body.kind === 'glz-rgb') {
-      pixels = await decodeGlz(body.data, this.shared.glzWindow, expected);
-    } else if (body.kind === 'zlib-glz-rgb') {
-      if (!this.shared.inflater) throw new SpiceError('internal', 'ZLIB_GLZ images need an inflater, and none was given to the session');
-      pixels = await decodeZlibGlz(body, this.shared.inflater, this.shared.glzWindow, expected);
-    } else {
-      throw new SpiceError('internal', `not a GLZ image: ${body.kind}`);
+    switch (body.kind) {
+      case 'glz-rgb':
+        return this.finish(image, await decodeGlz(body.data, this.shared.glzWindow, expected), false);
+      case 'zlib-glz-rgb':
+        if (!this.shared.inflater) throw new SpiceError('internal', 'ZLIB_GLZ images need an inflater, and none was given to the session');
+        return this.finish(image, await decodeZlibGlz(body, this.shared.inflater, this.shared.glzWindow, expected), false);
+      case 'jpeg':
+        return this.finish(image, await decodeJpegImage(body.data, this.jpegDecoder(), expected), true);
+      case 'jpeg-alpha':
+        return this.finish(image, await decodeJpegAlphaImage(body, this.jpegDecoder(), expected), true);
+      default:
+        throw new SpiceError('internal', `${body.kind} images are not decoded ahead`);
     }
-    return this.finish(image, pixels, false);
+  }
+
+  private jpegDecoder(): JpegDecoder {
+    if (!this.shared.jpeg) throw new SpiceError('internal', 'JPEG images need a JPEG decoder, and none was given to the session');
+    return this.shared.jpeg;
   }
 
   private finish(image: SpiceImage, pixels: Pixels, lossy: boolean): Pixels {
@@ -128,6 +139,7 @@ export class DisplayImageResolver implements ImageResolver {
       const px = pixels.data;
       for (let i = 0; i < px.length; i++) px[i] |= 0xff000000;
     }
+    // CACHE_REPLACE_ME is the lossless copy of an image the cache holds lossy: it replaces it.
     if (d.flags & (ImageFlags.CACHE_ME | ImageFlags.CACHE_REPLACE_ME)) this.shared.cache.put(d.id, pixels, lossy);
     return pixels;
   }

@@ -1,0 +1,84 @@
+// `spicedesk serve [--listen HOST:PORT] TARGET...`: the web gateway. Serves the renderer to a
+// browser and runs one SPICE session per open page, to the targets given here and no others.
+// Prints the URL to open (with its access token) as the first line of standard output.
+import { join } from 'node:path';
+import type { Logger } from '../../protocol/logger.ts';
+import { SpiceError } from '../../protocol/wire/errors.ts';
+import { planConnection } from '../connector.ts';
+import { DEFAULT_HOST, startGateway, type Gateway } from '../gateway/gateway-server.ts';
+import type { GatewayTarget } from '../gateway/gateway-connection.ts';
+import { resolveTarget } from '../target.ts';
+
+export interface ServeOptions {
+  targets: string[];
+  /** HOST:PORT, :PORT or PORT; default 127.0.0.1 and a free port. */
+  listen?: string;
+  timeoutMs: number;
+  logger: Logger;
+  warn: (line: string) => void;
+  out: (text: string) => void;
+  /** Resolves when the gateway should stop; by default on SIGINT or SIGTERM. */
+  until?: Promise<void>;
+}
+
+export function parseListen(value: string | undefined): { host: string; port: number } {
+  if (value === undefined) return { host: DEFAULT_HOST, port: 0 };
+  const m = /^(?:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):)?(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new SpiceError('usage', `--listen must be HOST:PORT, :PORT or PORT (e.g. 127.0.0.1:8080), got "${value}"`);
+  let host = m[1] ?? '';
+  if (host.startsWith('[')) host = host.slice(1, -1);
+  if (host === '' || host === 'localhost') host = DEFAULT_HOST;
+  return { host, port };
+}
+
+/** A target as shown in messages: a URI without its password. */
+function label(arg: string): string {
+  return arg.replace(/([?&]password=)[^&]*/i, '$1***').replace(/\/\/[^@/]*@/, '//***@');
+}
+
+async function resolveTargets(args: string[], timeoutMs: number, warn: (line: string) => void): Promise<GatewayTarget[]> {
+  if (args.length === 0) throw new SpiceError('usage', 'serve needs at least one TARGET (a spice:// URI, a .vv file or -)');
+  if (args.filter((a) => a === '-').length > 1) throw new SpiceError('usage', 'serve can read only one .vv file from standard input (-)');
+  const targets: GatewayTarget[] = [];
+  for (const arg of args) {
+    const { profile } = await resolveTarget(arg);
+    for (const w of profile.warnings) warn(w);
+    // Planned now, so that a target spicedesk cannot reach (TLS, proxy) fails before the URL is printed.
+    const plan = planConnection(profile, { timeoutMs });
+    targets.push({ label: label(arg), profile, plan, password: profile.password ?? process.env.SPICE_PASSWORD });
+  }
+  return targets;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+export async function runServe(o: ServeOptions): Promise<void> {
+  const { host, port } = parseListen(o.listen);
+  const targets = await resolveTargets(o.targets, o.timeoutMs, o.warn);
+  const gateway: Gateway = await startGateway({
+    host,
+    port,
+    // dist/renderer beside the bundled CLI (dist/cli.cjs); scripts/build.mjs builds both.
+    assetsDir: join(__dirname, 'renderer'),
+    targets,
+    logger: o.logger,
+    linkTimeoutMs: o.timeoutMs,
+  });
+  o.out(`${gateway.url}\n`);
+  for (const [i, t] of targets.entries()) o.out(`target ${i}: ${t.label} (${t.plan.where})${i === 0 ? '' : `: ${gateway.url}#target=${i}`}\n`);
+  if (!/^(127\.|::1$)/.test(host)) {
+    o.warn(`listening on ${host}, not on loopback: anyone who can reach this port and learns the URL can use these SPICE targets, and the connection is not encrypted`);
+  }
+  o.out('open the URL in a browser; press Ctrl+C to stop\n');
+  try {
+    await (o.until ?? untilSignal());
+  } finally {
+    await gateway.close();
+  }
+}

@@ -1,0 +1,177 @@
+// The web gateway behind `spicedesk serve`: an HTTP server for the renderer's own files and a
+// WebSocket endpoint for the bridge, both behind a random access token in the URL path
+// (/TOKEN/, /TOKEN/main.js, /TOKEN/ws). The path carries the token so that the page's relative
+// URLs (scripts, the worker, the socket) carry it too, without cookies.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { Limits } from '../../protocol/bridge/bridge-messages.ts';
+import type { Logger } from '../../protocol/logger.ts';
+import { SpiceError } from '../../protocol/wire/errors.ts';
+import { AccessToken } from './access-token.ts';
+import { GatewayConnection, type GatewayTarget } from './gateway-connection.ts';
+import { INDEX_FILE, loadAssets, type Asset } from './static-assets.ts';
+
+export interface GatewayOptions {
+  /** Address to listen on; loopback unless the user asked otherwise. */
+  host: string;
+  /** 0 for a free port. */
+  port: number;
+  /** The built renderer (dist/renderer). */
+  assetsDir: string;
+  targets: readonly GatewayTarget[];
+  logger: Logger;
+  linkTimeoutMs: number;
+  helloTimeoutMs?: number;
+  /** For tests; a fresh random token otherwise. */
+  token?: AccessToken;
+}
+
+export interface Gateway {
+  /** The page to open, token included. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly token: string;
+  /** Open page connections. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_HOST = '127.0.0.1';
+const WS_PATH = 'ws';
+
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+const isWildcard = (host: string): boolean => host === '0.0.0.0' || host === '::';
+const hostInUrl = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+
+export async function startGateway(o: GatewayOptions): Promise<Gateway> {
+  const assets = loadAssets(o.assetsDir);
+  const token = o.token ?? new AccessToken();
+  const live = new Set<GatewayConnection>();
+  let nextId = 1;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.maxUiMessageBytes, perMessageDeflate: false, clientTracking: false });
+  const server = createServer();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new SpiceError('usage', `cannot listen on ${hostInUrl(o.host)}:${o.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`)),
+    );
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  // The Host header a browser sends for this server: anything else is a DNS-rebinding page or a
+  // misdirected request. A wildcard listener cannot know its names, and takes any well-formed one.
+  const allowedHosts = new Set([`${hostInUrl(o.host)}:${port}`]);
+  if (isLoopback(o.host)) for (const h of ['localhost', '127.0.0.1', '[::1]']) allowedHosts.add(`${h}:${port}`);
+  const hostAllowed = (host: string | undefined): host is string =>
+    typeof host === 'string' && (isWildcard(o.host) ? /^[A-Za-z0-9.\-[\]:]{1,300}$/.test(host) : allowedHosts.has(host.toLowerCase()));
+
+  /** The token segment of a path and what follows it, or null when the token is missing or wrong. */
+  const authorize = (url: string | undefined): { ok: true; rest: string | undefined } | { ok: false; status: 401 | 403 } => {
+    const path = (url ?? '/').split('?')[0];
+    const m = /^\/([^/]*)(\/.*)?$/.exec(path);
+    const segment = m?.[1] ?? '';
+    if (segment === '') return { ok: false, status: 401 };
+    if (!token.matches(segment)) return { ok: false, status: 403 };
+    return { ok: true, rest: m?.[2] };
+  };
+
+  const securityHeaders = (host: string): Record<string, string> => ({
+    'Content-Security-Policy':
+      `default-src 'self'; script-src 'self'; worker-src 'self'; style-src 'self'; img-src 'self' data: blob:; ` +
+      `connect-src 'self' ws://${host}; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Cache-Control': 'no-store',
+  });
+
+  const reply = (res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void => {
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store', ...headers });
+    res.end(`${text}\n`);
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const host = req.headers.host;
+    if (!hostAllowed(host)) return reply(res, 403, 'spicedesk serve: unexpected Host header');
+    const auth = authorize(req.url);
+    if (!auth.ok) return reply(res, auth.status, 'spicedesk serve: open the URL that `spicedesk serve` printed; it holds the access token');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'spicedesk serve: only GET', { Allow: 'GET, HEAD' });
+    // Relative URLs in the page need the trailing slash.
+    if (auth.rest === undefined) return reply(res, 308, 'see the page', { Location: `/${token.value}/` });
+    const name = auth.rest === '/' ? INDEX_FILE : auth.rest.slice(1);
+    const asset: Asset | undefined = assets.get(name);
+    if (!asset) return reply(res, 404, 'spicedesk serve: no such file');
+    res.writeHead(200, { ...securityHeaders(host), 'Content-Type': asset.contentType, 'Content-Length': String(asset.body.byteLength) });
+    res.end(req.method === 'HEAD' ? undefined : asset.body);
+  };
+
+  const refuseUpgrade = (socket: Duplex, status: number, text: string): void => {
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n`);
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const host = req.headers.host;
+    if (!hostAllowed(host)) return refuseUpgrade(socket, 403, 'Forbidden');
+    const auth = authorize(req.url);
+    if (!auth.ok) return refuseUpgrade(socket, auth.status, auth.status === 401 ? 'Unauthorized' : 'Forbidden');
+    if (auth.rest !== `/${WS_PATH}`) return refuseUpgrade(socket, 404, 'Not Found');
+    // Browsers always send Origin on a WebSocket; one from another page's origin is refused even
+    // with the token, so that a token leaked into another site cannot drive this gateway from it.
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${host}`) return refuseUpgrade(socket, 403, 'Forbidden');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const connection = new GatewayConnection(
+        ws,
+        { targets: o.targets, logger: o.logger, linkTimeoutMs: o.linkTimeoutMs, helloTimeoutMs: o.helloTimeoutMs ?? 10_000 },
+        nextId++,
+      );
+      live.add(connection);
+      ws.on('close', () => live.delete(connection));
+    });
+  };
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      onRequest(req, res);
+    } catch (e) {
+      o.logger.error({ err: (e as Error).message }, 'request failed');
+      if (!res.headersSent) reply(res, 500, 'spicedesk serve: internal error');
+      else res.destroy();
+    }
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      onUpgrade(req, socket, head);
+    } catch (e) {
+      o.logger.error({ err: (e as Error).message }, 'upgrade failed');
+      socket.destroy();
+    }
+  });
+  server.on('clientError', (_e, socket: Duplex) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  const urlHost = isWildcard(o.host) ? DEFAULT_HOST : hostInUrl(o.host);
+  return {
+    url: `http://${urlHost}:${port}/${token.value}/`,
+    host: o.host,
+    port,
+    token: token.value,
+    connections: () => live.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of live) c.shutdown();
+        live.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
