@@ -1,0 +1,89 @@
+// The cursor channel inside a session over in-memory connections: the session links a
+// CursorChannel for channel type 4, its events follow the messages, and a malformed message is
+// reported and skipped while the channel goes on.
+import { describe, expect, it } from 'vitest';
+import { CursorChannel } from '../../../../src/protocol/channels/cursor/cursor-channel.ts';
+import type { CursorImage } from '../../../../src/protocol/channels/cursor/cursor-decode.ts';
+import { CursorMsg, CursorType } from '../../../../src/protocol/channels/cursor/cursor-messages.ts';
+import { MainMsg } from '../../../../src/protocol/channels/main/main-messages.ts';
+import { silentLogger } from '../../../../src/protocol/logger.ts';
+import { Session } from '../../../../src/protocol/session/session.ts';
+import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
+import { nodeTicketCrypto } from '../../../../src/main/ticket-crypto.ts';
+import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
+import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
+import { miniMessage } from '../../../helpers/server-messages.ts';
+import { bytes, initBody, moveBody, setBody, words } from './cursor-bodies.ts';
+
+const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+
+async function linkedCursor() {
+  const transports = new Map<number, MemoryTransport>();
+  const session = new Session({
+    connector: async ({ channelType }) => {
+      const { transport } = fakeLinkServer();
+      transports.set(channelType, transport);
+      return transport;
+    },
+    crypto: nodeTicketCrypto,
+    logger: silentLogger,
+    where: 'memory',
+  });
+  const connecting = session.connect();
+  await tick();
+  const main = transports.get(1)!;
+  main.feed(miniMessage(MainMsg.INIT, new WireWriter().u32(0x77).u32(0).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish()));
+  main.feed(miniMessage(MainMsg.CHANNELS_LIST, new WireWriter().u32(1).u8(4).u8(0).finish()));
+  await connecting;
+  await tick(20);
+  const channel = session.channels.get('4:0');
+  if (!(channel instanceof CursorChannel)) throw new Error('the session did not link a CursorChannel for channel type 4');
+  return { session, channel, server: transports.get(4)! };
+}
+
+const color32 = (rgb: number) => ({ type: CursorType.COLOR32, width: 1, height: 1, hotX: 0, hotY: 0, data: bytes(words(rgb), [0]) });
+
+describe('CursorChannel', () => {
+  it('emits shape, move and visible as the messages arrive', async () => {
+    const { session, channel, server } = await linkedCursor();
+    const shapes: (CursorImage | null)[] = [];
+    const moves: [number, number][] = [];
+    const visibility: boolean[] = [];
+    channel.events.on('shape', ({ image }) => shapes.push(image));
+    channel.events.on('move', ({ x, y }) => moves.push([x, y]));
+    channel.events.on('visible', (v) => visibility.push(v));
+    server.feed(miniMessage(CursorMsg.INIT, initBody({ x: 5, y: 6, cursor: color32(0xabcdef) })));
+    server.feed(miniMessage(CursorMsg.HIDE));
+    server.feed(miniMessage(CursorMsg.MOVE, moveBody(7, 8)));
+    await tick();
+    expect(shapes).toHaveLength(1);
+    expect(Array.from(shapes[0]!.rgba)).toEqual([0xab, 0xcd, 0xef, 255]);
+    expect(moves).toEqual([[5, 6], [7, 8]]);
+    expect(visibility).toEqual([true, false, true]);
+    session.close();
+  });
+
+  it('skips a malformed message with an error and goes on with the next', async () => {
+    const { session, channel, server } = await linkedCursor();
+    const shapes: (CursorImage | null)[] = [];
+    const errors: string[] = [];
+    const raw: number[] = [];
+    channel.events.on('shape', ({ image }) => shapes.push(image));
+    channel.events.on('message-error', ({ message }) => errors.push(message));
+    channel.events.on('message', ({ type }) => raw.push(type));
+    server.feed(miniMessage(CursorMsg.INIT, initBody({ cursor: color32(0x010101) })));
+    // A 64x64 ALPHA cursor with 4 bytes of data: the size lies.
+    server.feed(miniMessage(CursorMsg.SET, setBody({ cursor: { type: CursorType.ALPHA, width: 64, height: 64, data: new Uint8Array(4) } })));
+    server.feed(miniMessage(CursorMsg.MOVE, new Uint8Array(1))); // truncated
+    server.feed(miniMessage(CursorMsg.SET, setBody({ cursor: color32(0x020202) })));
+    await tick();
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toMatch(/cursor channel, message SET \(103\), offset 24/);
+    expect(errors[1]).toMatch(/MOVE \(104\)/);
+    expect(shapes.map((s) => s && s.rgba[0])).toEqual([1, 2]);
+    expect(raw).toEqual([CursorMsg.INIT, CursorMsg.SET, CursorMsg.MOVE, CursorMsg.SET]);
+    expect(channel.state).toBe('ready');
+    expect(session.status.get('4:0')).toEqual({ state: 'linked' });
+    session.close();
+  });
+});
