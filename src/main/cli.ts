@@ -6,6 +6,7 @@ import { defaultDisplayOptions } from '../protocol/channels/display/display-chan
 import { ImageCompression } from '../protocol/channels/display/display-messages.ts';
 import { runCapture } from './commands/capture.ts';
 import { runDemo } from './commands/demo.ts';
+import { DO_USAGE, parseDoArgs, runDo } from './commands/do.ts';
 import { runInfo } from './commands/info.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { createLogger, type LogLevel } from './logging.ts';
@@ -28,6 +29,7 @@ commands:
   demo [TARGET] [-o FILE.png] [--once]
       what the client does today: info and a capture of TARGET; with no TARGET, of a local
       demo Xspice server with an xterm, which stays up until Ctrl+C (--once: stop at once)
+${DO_USAGE}
 
 TARGET is spice://HOST:PORT, spice://HOST?port=N&tls-port=M, spice+unix:///PATH, a .vv file,
 or - to read a .vv file from standard input. The password comes from the target, from
@@ -41,7 +43,7 @@ options for every command:
 
 not yet implemented (see the README): the desktop window, TLS, proxies.
 exit codes: 0 ok, 1 other, 2 usage, 3 unreachable, 4 authentication, 5 TLS/security,
-6 protocol, 7 timed out waiting for the display`;
+6 protocol, 7 timed out waiting for the display, 8 the screen did not match (do expect)`;
 
 const common: ParseArgsConfig['options'] = {
   verbose: { type: 'boolean', short: 'v' },
@@ -119,6 +121,12 @@ export async function main(argv: string[]): Promise<number> {
           out: (t) => void process.stdout.write(t),
         });
         return ExitCode.OK;
+      }
+      case 'do': {
+        const line = parseDoArgs(rest);
+        if (line.help) return help();
+        const logger = await createLogger(levelOf({ verbose: line.verbose, debug: line.debug }));
+        return await runDo({ line, logger, warn, fail: (why) => void process.stderr.write(`spicedesk: ${why}\n`) });
       }
       default:
         throw new SpiceError('usage', `unknown command "${command}"; run spicedesk --help`);

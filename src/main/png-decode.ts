@@ -71,7 +71,8 @@ export function decodePng(file: Uint8Array): RgbaPng {
   const rgba = new Uint8Array(width * height * 4);
   const sample = (row: Uint8Array, index: number): number => {
     if (depth === 8) return row[index];
-    if (depth === 16) return row[index * 2];
+    // 16-bit samples are rounded to the nearest 8-bit value, as libpng's scale-16 does.
+    if (depth === 16) return Math.round((((row[index * 2] << 8) | row[index * 2 + 1]) * 255) / 65535);
     const perByte = 8 / depth;
     const shift = 8 - depth * (1 + (index % perByte));
     return (row[Math.floor(index / perByte)] >> shift) & ((1 << depth) - 1);
