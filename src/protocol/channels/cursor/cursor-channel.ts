@@ -21,7 +21,7 @@ export type CursorEvents = {
   move: { x: number; y: number };
   visible: boolean;
   /** Every message's raw body, before it is applied (for a renderer that decodes elsewhere). */
-  message: { type: number; body: Uint8Array };
+  message: { type: number; body: Uint8Array; serial: bigint };
   /** A message that could not be applied; the channel goes on. */
   'message-error': { message: string };
 };
@@ -30,7 +30,7 @@ type H = MessageHandler<CursorChannel>;
 
 const applyMessage = (name: string): H => ({
   name,
-  handle: (ch, body, _serial, type) => ch.receive(type, body),
+  handle: (ch, body, serial, type) => ch.receive(type, body, serial),
 });
 
 const cursorHandlers: HandlerTable<CursorChannel, typeof CursorMsg> = {
@@ -67,8 +67,8 @@ export class CursorChannel extends SpiceChannel {
   }
 
   /** Parses and applies one message body; a malformed one is reported and skipped. */
-  receive(type: number, body: Uint8Array): void {
-    this.events.emit('message', { type, body });
+  receive(type: number, body: Uint8Array, serial = 0n): void {
+    this.events.emit('message', { type, body, serial });
     try {
       this.cursor.apply(parseCursorMessage(type, body, { channel: this.name }));
     } catch (e) {

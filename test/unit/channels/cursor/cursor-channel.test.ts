@@ -67,10 +67,10 @@ describe('CursorChannel', () => {
     const { session, channel, server } = await linkedCursor();
     const shapes: (CursorImage | null)[] = [];
     const errors: string[] = [];
-    const raw: number[] = [];
+    const raw: [number, bigint][] = [];
     channel.events.on('shape', ({ image }) => shapes.push(image));
     channel.events.on('message-error', ({ message }) => errors.push(message));
-    channel.events.on('message', ({ type }) => raw.push(type));
+    channel.events.on('message', ({ type, serial }) => raw.push([type, serial]));
     server.feed(miniMessage(CursorMsg.INIT, initBody({ cursor: color32(0x010101) })));
     // A 64x64 ALPHA cursor with 4 bytes of data: the size lies.
     server.feed(miniMessage(CursorMsg.SET, setBody({ cursor: { type: CursorType.ALPHA, width: 64, height: 64, data: new Uint8Array(4) } })));
@@ -81,7 +81,7 @@ describe('CursorChannel', () => {
     expect(errors[0]).toMatch(/cursor channel, message SET \(103\), offset 24/);
     expect(errors[1]).toMatch(/MOVE \(104\)/);
     expect(shapes.map((s) => s && s.rgba[0])).toEqual([1, 2]);
-    expect(raw).toEqual([CursorMsg.INIT, CursorMsg.SET, CursorMsg.MOVE, CursorMsg.SET]);
+    expect(raw).toEqual([[CursorMsg.INIT, 1n], [CursorMsg.SET, 2n], [CursorMsg.MOVE, 3n], [CursorMsg.SET, 4n]]);
     expect(channel.state).toBe('ready');
     expect(session.status.get('4:0')).toEqual({ state: 'linked' });
     session.close();
