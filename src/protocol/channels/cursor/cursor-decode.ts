@@ -92,7 +92,8 @@ export function decodeCursor(cursor: CursorShape, options: CursorDecodeOptions =
   const image: CursorImage = {
     width,
     height,
-    // A hot spot outside the image means nothing to a local cursor; spice-gtk clamps it too.
+    // A hot spot outside the image means nothing to a local cursor (browsers ignore one); spice-gtk
+    // clamps it too, though to the width itself rather than the last pixel.
     hotX: Math.min(h.hotX, Math.max(0, width - 1)),
     hotY: Math.min(h.hotY, Math.max(0, height - 1)),
     rgba,
