@@ -6,7 +6,7 @@ export const channelSupport: Record<number, string> = {
   [ChannelType.MAIN]: 'session control: channel list, mouse modes, name, UUID, agent presence',
   [ChannelType.DISPLAY]: 'every image type decoded and drawn by the software compositor in a worker thread; video streams not yet',
   [ChannelType.INPUTS]: 'linked; keyboard and mouse come with the desktop client',
-  [ChannelType.CURSOR]: 'linked; cursor shapes come with the desktop client',
+  [ChannelType.CURSOR]: 'cursor shapes of every type decoded, with the cache, moves and hiding; shown by the desktop client',
   [ChannelType.PLAYBACK]: 'linked; audio playback not implemented yet',
   [ChannelType.RECORD]: 'linked; microphone not implemented yet',
   [ChannelType.TUNNEL]: 'obsolete; never linked',
