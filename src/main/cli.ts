@@ -8,6 +8,7 @@ import { runCapture } from './commands/capture.ts';
 import { runDemo } from './commands/demo.ts';
 import { DO_USAGE, parseDoArgs, runDo } from './commands/do.ts';
 import { runInfo } from './commands/info.ts';
+import { runServe } from './commands/serve.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { createLogger, type LogLevel } from './logging.ts';
 
@@ -30,6 +31,10 @@ commands:
       what the client does today: info and a capture of TARGET; with no TARGET, of a local
       demo Xspice server with an xterm, which stays up until Ctrl+C (--once: stop at once)
 ${DO_USAGE}
+  serve [--listen HOST:PORT] TARGET...
+      the web gateway: serves the client to a browser, which opens one session per page to
+      one of these TARGETs (#target=N in the URL; nothing else). Prints the URL to open, with
+      its access token, on the first line. Listens on 127.0.0.1 and a free port by default
 
 TARGET is spice://HOST:PORT, spice://HOST?port=N&tls-port=M, spice+unix:///PATH, a .vv file,
 or - to read a .vv file from standard input. The password comes from the target, from
@@ -127,6 +132,20 @@ export async function main(argv: string[]): Promise<number> {
         if (line.help) return help();
         const logger = await createLogger(levelOf({ verbose: line.verbose, debug: line.debug }));
         return await runDo({ line, logger, warn, fail: (why) => void process.stderr.write(`spicedesk: ${why}\n`) });
+      }
+      case 'serve': {
+        const { values, positionals } = parse(rest, { ...common, listen: { type: 'string' } });
+        if (values.help) return help();
+        const logger = await createLogger(levelOf(values));
+        await runServe({
+          targets: positionals,
+          listen: typeof values.listen === 'string' ? values.listen : undefined,
+          timeoutMs: intOption(values.timeout, 'timeout', 1, 3600, 10) * 1000,
+          logger,
+          warn,
+          out: (t) => void process.stdout.write(t),
+        });
+        return ExitCode.OK;
       }
       default:
         throw new SpiceError('usage', `unknown command "${command}"; run spicedesk --help`);
