@@ -1,7 +1,7 @@
 // Bundles the CLI into dist/ with esbuild. One CommonJS file, because bin/spicedesk.cjs compiles it
 // with a V8 code cache (Node 20 has no compile cache for ES modules); that and skipping module
 // resolution keep `spicedesk` start-up fast.
-import { readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // A cache made for the previous bundle would only be rejected; remove it so the first run rebuilds it.
@@ -29,7 +29,23 @@ const common = {
   external: ['electron', 'usb', 'node-hid', 'pino', 'pino-pretty'],
 };
 
+// The renderer (src/renderer) for browsers: the page's script and its decode worker as ES modules,
+// beside its static files, in dist/renderer/ (served by `spicedesk serve`; loaded by Electron later).
+rmSync('dist/renderer', { recursive: true, force: true });
+mkdirSync('dist/renderer', { recursive: true });
+for (const f of ['index.html', 'style.css']) copyFileSync(`src/renderer/${f}`, `dist/renderer/${f}`);
+const renderer = {
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: ['chrome111', 'firefox113', 'safari16.4'],
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  outdir: 'dist/renderer',
+};
+
 await Promise.all([
+  build({ ...renderer, entryPoints: ['src/renderer/main.ts', 'src/renderer/decode-worker.ts'] }),
   build({ ...common, entryPoints: ['src/main/cli.ts'], outfile: 'dist/cli.cjs' }),
   // The display pipeline's worker thread (src/main/display-worker).
   build({ ...common, entryPoints: ['src/main/display-worker/worker-entry.ts'], outfile: 'dist/display-worker.cjs' }),

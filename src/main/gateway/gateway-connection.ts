@@ -6,6 +6,7 @@ import type { WebSocket, RawData } from 'ws';
 import { BRIDGE_VERSION, type HostMessage, type SessionStatus, type UiMessage } from '../../protocol/bridge/bridge-messages.ts';
 import { encodeHostMessage } from '../../protocol/bridge/host-codec.ts';
 import { decodeUiMessage } from '../../protocol/bridge/ui-codec.ts';
+import { CursorChannel } from '../../protocol/channels/cursor/cursor-channel.ts';
 import { buildMouseModeRequest, MainMsgc, MouseMode } from '../../protocol/channels/main/main-messages.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import type { ConnectionProfile } from '../../protocol/profile/index.ts';
@@ -16,7 +17,7 @@ import { nodeInflater } from '../inflater.ts';
 import { nodeTicketCrypto } from '../ticket-crypto.ts';
 import { Deadline } from '../commands/open-session.ts';
 import { BridgeDisplaySink } from './bridge-display-sink.ts';
-import { forwardInput } from './input-forwarding.ts';
+import { forwardInput, inputsOf } from './input-forwarding.ts';
 
 export interface GatewayTarget {
   /** What to call it in messages (never the password). */
@@ -102,7 +103,12 @@ export class GatewayConnection {
       this.refuse('HELLO may come only once');
       return;
     }
-    if (this.session) forwardInput(this.session, message, this.log);
+    if (!this.session) return;
+    try {
+      forwardInput(this.session, message, this.log);
+    } catch (e) {
+      this.refuse(`input the session could not take: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   /** Ends the page's connection for something it sent; the gateway goes on. */
@@ -143,6 +149,11 @@ export class GatewayConnection {
       else this.end({ state: 'closed', reason: `the session with ${target.plan.where} ended` }, CloseCode.NORMAL);
     });
     session.main.events.on('mouse-mode', (m) => this.onMouseMode(m.supported, m.current));
+    // Cursor bodies go to the page as they came; it parses and decodes them itself.
+    session.events.on('channel-linked', (ch) => {
+      if (!(ch instanceof CursorChannel)) return;
+      ch.events.on('message', ({ type, body }) => this.send({ kind: 'cursor', channelId: ch.id, type, serial: ch.lastSerial, body }));
+    });
     const deadline = new Deadline(this.o.linkTimeoutMs);
     try {
       const info = await deadline.race(
@@ -184,7 +195,11 @@ export class GatewayConnection {
     clearTimeout(this.helloTimer);
     const session = this.session;
     this.session = null;
-    session?.close();
+    if (session) {
+      // Keys and buttons the page held must not stay pressed in the guest.
+      inputsOf(session)?.releaseAll();
+      session.close();
+    }
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(CloseCode.GOING_AWAY);
   }
 }

@@ -50,8 +50,6 @@ export const Limits = {
   maxCoordinate: 0x7fff,
   /** Relative motion per message (server mouse mode). */
   maxMotion: 0x7fff,
-  /** The scancode encoding of src/protocol/input: set-1 codes, E0-prefixed ones as 0xe0XX. */
-  maxScancode: 0xffff,
   /** Bytes of one string field (server name, error message). */
   maxStringBytes: 4096,
   /** The largest UI message; the gateway refuses bigger WebSocket messages before parsing. */

@@ -2,6 +2,7 @@
 // everything a UI sends. In the web gateway anyone holding the page's token can send these bytes,
 // so every field is range-checked, every layout has an exact size, and nothing is allocated from
 // a length the sender chose.
+import { formatScancode, isValidScancode } from '../input/scancodes.ts';
 import { WireWriter } from '../wire/writer.ts';
 import { FieldReader } from './bridge-fields.ts';
 import { ALL_BUTTONS_MASK, ALL_MODIFIERS_MASK, BRIDGE_MAGIC, Limits, MouseButton, UiKind, type UiMessage } from './bridge-messages.ts';
@@ -60,7 +61,12 @@ export function decodeUiMessage(bytes: Uint8Array, expectedVersion: number): UiM
     return mask;
   };
   const button = (): number => r.range(r.u8('button'), 'button', MouseButton.LEFT, MouseButton.EXTRA);
-  const scancode = (): number => r.range(r.u32('scancode'), 'scancode', 1, Limits.maxScancode);
+  // Scan codes as src/protocol/input writes them: 0x00nn, 0xE0nn, or Pause's E1 sequence.
+  const scancode = (): number => {
+    const code = r.u32('scancode');
+    if (!isValidScancode(code)) r.fail(`scancode ${formatScancode(code)} is not a set-1 scan code (0xNN, 0xE0NN or Pause)`);
+    return code;
+  };
   let m: UiMessage;
   switch (kind) {
     case UiKind.HELLO: {

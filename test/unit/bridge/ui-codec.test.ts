@@ -92,10 +92,13 @@ describe('UI messages', () => {
     rejects([0x81, 0x53, 0x44, 0x42, 0x52, 0, 0, 0, 0], /version 0/);
   });
 
-  it('rejects scancodes outside 1..0xffff', () => {
-    rejects([0x82, 0, 0, 0, 0], /scancode is 0, outside 1\.\.65535/);
-    rejects([0x83, 0, 0, 1, 0], /scancode is 65536/);
-    rejects([0x82, 0xff, 0xff, 0xff, 0xff], /scancode is 4294967295/);
+  it('accepts set-1 scan codes only: 0xNN, 0xE0NN and Pause', () => {
+    expect(decodeUiMessage(new Uint8Array([0x82, 0x45, 0x1d, 0xe1, 0]), V)).toEqual({ kind: 'key-down', scancode: 0xe11d45 });
+    rejects([0x82, 0, 0, 0, 0], /scancode 0x00 is not a set-1 scan code/);
+    rejects([0x83, 0xff, 0x01, 0, 0], /scancode 0x1FF is not/);
+    rejects([0x82, 0x80, 0xe0, 0, 0], /scancode 0xE080 is not/);
+    rejects([0x82, 0, 0, 1, 0], /scancode 0x10000 is not/);
+    rejects([0x82, 0xff, 0xff, 0xff, 0xff], /scancode 0xFFFFFFFF is not/);
   });
 
   it('rejects lock-key modifiers with unknown bits', () => {

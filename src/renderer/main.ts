@@ -1,0 +1,159 @@
+// The page of the web gateway (and later the Electron window): connects the bridge, feeds display
+// bodies to the decode worker in order, presents its damage once per animation frame, captures
+// keyboard and mouse, shows the guest's cursor and the session's status.
+import { MouseMode as SpiceMouseMode } from '../protocol/channels/main/main-messages.ts';
+import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
+import { BridgeSocket, bridgeUrl } from './bridge-socket.ts';
+import { CursorView } from './cursor-view.ts';
+import { KeyboardCapture } from './input/keyboard.ts';
+import { MouseCapture } from './input/mouse.ts';
+import { Canvas2dPresenter } from './present/canvas2d-presenter.ts';
+import type { Presenter } from './present/presenter.ts';
+import { WebGlPresenter } from './present/webgl-presenter.ts';
+import { StatusLine } from './status-line.ts';
+import type { FromDecodeWorker, ToDecodeWorker } from './worker-messages.ts';
+
+const byId = <T extends HTMLElement>(id: string): T => {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`the page has no #${id}`);
+  return e as T;
+};
+
+/** Options after the # of the URL: target=N picks the gateway's target, renderer=2d skips WebGL. */
+const options = new URLSearchParams(location.hash.slice(1));
+const target = Number(options.get('target') ?? '0');
+
+const canvas = byId<HTMLCanvasElement>('screen');
+const status = new StatusLine(byId('status'), byId('detail'));
+const surface = { width: 0, height: 0 };
+const stats = { frames: 0, damageMessages: 0, marks: 0, messageErrors: 0, lastError: '' };
+
+const worker = new Worker('decode-worker.js', { type: 'module', name: 'spicedesk decode' });
+const toWorker = (m: ToDecodeWorker, transfer: Transferable[] = []): void => worker.postMessage(m, transfer);
+
+const presenter: Presenter =
+  (options.get('renderer') === '2d' ? null : WebGlPresenter.create(canvas, () => toWorker({ kind: 'resend' }))) ?? new Canvas2dPresenter(canvas);
+
+let frameRequested = false;
+/** Frames are drawn only when something changed: an idle session schedules nothing. */
+function requestFrame(): void {
+  if (frameRequested) return;
+  frameRequested = true;
+  requestAnimationFrame(() => {
+    frameRequested = false;
+    presenter.present();
+    stats.frames++;
+  });
+}
+
+worker.onmessage = (e: MessageEvent<FromDecodeWorker>) => {
+  const m = e.data;
+  switch (m.kind) {
+    case 'surface':
+      surface.width = m.width;
+      surface.height = m.height;
+      presenter.resize(m.width, m.height);
+      cursor.place();
+      return;
+    case 'damage':
+      stats.damageMessages++;
+      presenter.upload(m.rects);
+      requestFrame();
+      return;
+    case 'mark':
+      stats.marks++;
+      return;
+    case 'message-error':
+      stats.messageErrors++;
+      stats.lastError = m.message;
+      console.warn('spicedesk display:', m.message);
+      return;
+    case 'log':
+      if (m.level === 'error' || m.level === 'warn') console.warn('spicedesk display:', m.text);
+      return;
+  }
+};
+worker.onerror = (e) => status.show('error', `the decode worker failed: ${e.message}`);
+
+let bridge: BridgeSocket | null = null;
+const send = (m: UiMessage): void => bridge?.send(m);
+
+const cursor = new CursorView(canvas, byId<HTMLImageElement>('cursor'), () => surface);
+const keyboard = new KeyboardCapture(canvas, send, (e) => {
+  // shift+F12 gives the pointer back in server mouse mode (remote-viewer's default hotkey).
+  if (e.shiftKey && e.code === 'F12' && mouse.locked) {
+    mouse.releasePointer();
+    return true;
+  }
+  return false;
+});
+const mouse = new MouseCapture(canvas, send, () => surface, (e) => keyboard.syncLocks(e));
+window.addEventListener('resize', () => cursor.place());
+document.addEventListener('pointerlockchange', () => showDetail());
+byId('cad').addEventListener('click', () => {
+  send({ kind: 'ctrl-alt-del' });
+  canvas.focus();
+});
+
+function showDetail(): void {
+  const renderer = presenter.kind === 'webgl2' ? 'WebGL2' : '2D canvas';
+  const pointer = mouse.mode === 'client' ? 'client mouse' : mouse.locked ? 'server mouse (shift+F12 releases)' : 'server mouse (click to capture)';
+  status.setDetail(`${renderer} · ${pointer}`);
+}
+
+function onHostMessage(m: HostMessage): void {
+  switch (m.kind) {
+    case 'display':
+      // In arrival order; the body's buffer is this message's own, so it is handed over whole.
+      toWorker({ kind: 'display', channelId: m.channelId, type: m.type, serial: m.serial, body: m.body }, [m.body.buffer as ArrayBuffer]);
+      return;
+    case 'cursor':
+      cursor.receive(m.type, m.body);
+      return;
+    case 'status':
+      status.fromSession(m.status);
+      if (m.status.state === 'connected') canvas.focus();
+      return;
+    case 'mouse-mode': {
+      const mode = m.current === SpiceMouseMode.CLIENT ? 'client' : 'server';
+      mouse.setMode(mode);
+      cursor.setMode(mode);
+      showDetail();
+      return;
+    }
+    case 'hello':
+      return;
+  }
+}
+
+bridge = new BridgeSocket(bridgeUrl(location), Number.isInteger(target) && target >= 0 && target <= 0xffff ? target : 0, {
+  message: onHostMessage,
+  closed: (reason) => {
+    keyboard.releaseAll();
+    if (status.state === 'connecting' || status.state === 'connected') status.show('disconnected', `disconnected from the gateway${reason ? `: ${reason}` : ''}`);
+  },
+});
+showDetail();
+
+/** For tests and screenshots: read-only views of the page's state. */
+(window as unknown as { spicedeskPage: object }).spicedeskPage = {
+  state: () => ({
+    status: status.state,
+    statusText: status.text,
+    presenter: presenter.kind,
+    mouseMode: mouse.mode,
+    surface: { ...surface },
+    cursorCss: cursor.css,
+    cursorShapes: cursor.shapes,
+    keysHeld: keyboard.pressed,
+    ...stats,
+  }),
+  /** The canvas as RGBA bytes, base64, top row first. */
+  readPixels: () => {
+    const p = presenter.readPixels();
+    if (!p) return null;
+    let binary = '';
+    for (let i = 0; i < p.rgba.length; i += 0x8000) binary += String.fromCharCode(...p.rgba.subarray(i, i + 0x8000));
+    return { width: p.width, height: p.height, rgbaBase64: btoa(binary) };
+  },
+};

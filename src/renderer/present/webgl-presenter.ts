@@ -1,0 +1,151 @@
+// The GPU presenter: the primary surface is one RGBA8 texture; only damaged rectangles are
+// uploaded (texSubImage2D), and a single triangle covering the canvas fetches its texels 1:1. The
+// canvas has the surface's size; CSS scales it to the window. A lost context is recovered by
+// building everything again and asking for the whole surface (onRestored).
+import type { DamagedRect } from '../worker-messages.ts';
+import type { Presenter } from './presenter.ts';
+
+const VERTEX_SHADER = `#version 300 es
+void main() {
+  // A triangle that covers clip space: (-1,-1), (3,-1), (-1,3).
+  vec2 p = vec2(float((gl_VertexID & 1) << 2) - 1.0, float((gl_VertexID & 2) << 1) - 1.0);
+  gl_Position = vec4(p, 0.0, 1.0);
+}`;
+
+const FRAGMENT_SHADER = `#version 300 es
+precision highp float;
+uniform highp sampler2D surface;
+uniform int surfaceHeight;
+out vec4 colour;
+void main() {
+  // Texture row 0 is the top of the screen; gl_FragCoord counts from the bottom.
+  ivec2 p = ivec2(gl_FragCoord.xy);
+  colour = texelFetch(surface, ivec2(p.x, surfaceHeight - 1 - p.y), 0);
+}`;
+
+export class WebGlPresenter implements Presenter {
+  readonly kind = 'webgl2';
+  private readonly gl: WebGL2RenderingContext;
+  private program: WebGLProgram | null = null;
+  private texture: WebGLTexture | null = null;
+  private heightLocation: WebGLUniformLocation | null = null;
+  private width = 0;
+  private height = 0;
+  private queued: DamagedRect[] = [];
+  private lost = false;
+
+  /** Returns null when the browser has no WebGL2 (the caller falls back to 2D). */
+  static create(canvas: HTMLCanvasElement, onRestored: () => void): WebGlPresenter | null {
+    const gl = canvas.getContext('webgl2', {
+      alpha: false,
+      antialias: false,
+      depth: false,
+      stencil: false,
+      premultipliedAlpha: false,
+      preserveDrawingBuffer: false,
+    });
+    return gl ? new WebGlPresenter(canvas, gl, onRestored) : null;
+  }
+
+  private constructor(
+    private readonly canvas: HTMLCanvasElement,
+    gl: WebGL2RenderingContext,
+    onRestored: () => void,
+  ) {
+    this.gl = gl;
+    canvas.addEventListener('webglcontextlost', (e) => {
+      // Without preventDefault the browser never restores the context.
+      e.preventDefault();
+      this.lost = true;
+      this.queued = [];
+      this.program = null;
+      this.texture = null;
+    });
+    canvas.addEventListener('webglcontextrestored', () => {
+      this.lost = false;
+      this.setUp();
+      if (this.width > 0) this.allocate();
+      onRestored();
+    });
+    this.setUp();
+  }
+
+  get contextLost(): boolean {
+    return this.lost;
+  }
+
+  private setUp(): void {
+    const gl = this.gl;
+    const compile = (type: number, source: string): WebGLShader => {
+      const s = gl.createShader(type);
+      if (!s) throw new Error('WebGL2: cannot create a shader');
+      gl.shaderSource(s, source);
+      gl.compileShader(s);
+      if (!gl.getShaderParameter(s, gl.COMPILE_STATUS) && !gl.isContextLost()) throw new Error(`WebGL2 shader: ${gl.getShaderInfoLog(s)}`);
+      return s;
+    };
+    const program = gl.createProgram();
+    if (!program) throw new Error('WebGL2: cannot create a program');
+    gl.attachShader(program, compile(gl.VERTEX_SHADER, VERTEX_SHADER));
+    gl.attachShader(program, compile(gl.FRAGMENT_SHADER, FRAGMENT_SHADER));
+    gl.linkProgram(program);
+    if (!gl.getProgramParameter(program, gl.LINK_STATUS) && !gl.isContextLost()) throw new Error(`WebGL2 program: ${gl.getProgramInfoLog(program)}`);
+    this.program = program;
+    gl.useProgram(program);
+    gl.uniform1i(gl.getUniformLocation(program, 'surface'), 0);
+    this.heightLocation = gl.getUniformLocation(program, 'surfaceHeight');
+    // The triangle needs no vertex data, but a vertex array must be bound.
+    gl.bindVertexArray(gl.createVertexArray());
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 4);
+  }
+
+  private allocate(): void {
+    const gl = this.gl;
+    if (this.texture) gl.deleteTexture(this.texture);
+    this.texture = gl.createTexture();
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, this.texture);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+    gl.texStorage2D(gl.TEXTURE_2D, 1, gl.RGBA8, this.width, this.height);
+    gl.uniform1i(this.heightLocation, this.height);
+  }
+
+  resize(width: number, height: number): void {
+    this.width = width;
+    this.height = height;
+    this.canvas.width = width;
+    this.canvas.height = height;
+    this.queued = [];
+    if (!this.lost) this.allocate();
+  }
+
+  upload(rects: DamagedRect[]): void {
+    if (!this.lost) this.queued.push(...rects);
+  }
+
+  present(): void {
+    if (this.lost || !this.texture || this.width === 0) return;
+    const gl = this.gl;
+    for (const r of this.queued) {
+      gl.texSubImage2D(gl.TEXTURE_2D, 0, r.x, r.y, r.width, r.height, gl.RGBA, gl.UNSIGNED_BYTE, r.pixels);
+    }
+    this.queued = [];
+    gl.viewport(0, 0, this.width, this.height);
+    gl.drawArrays(gl.TRIANGLES, 0, 3);
+  }
+
+  readPixels(): { width: number; height: number; rgba: Uint8Array } | null {
+    if (this.lost || this.width === 0) return null;
+    const gl = this.gl;
+    // The drawing buffer is not preserved after it is shown, so draw again and read in one task.
+    this.present();
+    const w = this.width;
+    const h = this.height;
+    const bottomUp = new Uint8Array(w * h * 4);
+    gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, bottomUp);
+    const rgba = new Uint8Array(w * h * 4);
+    for (let y = 0; y < h; y++) rgba.set(bottomUp.subarray((h - 1 - y) * w * 4, (h - y) * w * 4), y * w * 4);
+    return { width: w, height: h, rgba };
+  }
+}

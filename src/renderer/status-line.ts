@@ -1,0 +1,43 @@
+// The line at the top of the page: connecting, connected (server name), error with its reason.
+import type { SessionStatus } from '../protocol/bridge/bridge-messages.ts';
+
+export type PageState = SessionStatus['state'] | 'disconnected';
+
+export class StatusLine {
+  state: PageState = 'connecting';
+  text = '';
+
+  constructor(
+    private readonly element: HTMLElement,
+    private readonly detail: HTMLElement,
+  ) {}
+
+  show(state: PageState, text: string): void {
+    this.state = state;
+    this.text = text;
+    this.element.dataset.state = state;
+    this.element.textContent = text;
+  }
+
+  /** Renderer, mouse mode: small print beside the status. */
+  setDetail(text: string): void {
+    this.detail.textContent = text;
+  }
+
+  fromSession(s: SessionStatus): void {
+    switch (s.state) {
+      case 'connecting':
+        this.show('connecting', `connecting to ${s.where}…`);
+        return;
+      case 'connected':
+        this.show('connected', `connected to ${s.serverName}`);
+        return;
+      case 'error':
+        this.show('error', `error (${s.errorKind}): ${s.message}`);
+        return;
+      case 'closed':
+        this.show('closed', s.reason ? `closed: ${s.reason}` : 'closed');
+        return;
+    }
+  }
+}
