@@ -69,6 +69,20 @@ describe('spicedesk do against Xspice', () => {
     expect(await waitFor('the INT trap', () => (fileText(status) ? fileText(status) : undefined), 5000)).toBe('interrupted\n');
   });
 
+  it('E0 keys, Print Screen and shifted keys arrive as themselves', async () => {
+    const xev = xs.run('stdbuf', ['-oL', 'xev', '-geometry', '200x100+700+20', '-name', 'do-keys', '-event', 'keyboard']);
+    await waitForWindow(xs, 'do-keys');
+    await xs.exec('xdotool', ['search', '--name', '^do-keys$', 'windowfocus', '--sync']);
+    const combos = ['ctrl_r', 'alt_r', 'kp_enter', 'kp_divide', 'up', 'delete', 'home', 'print', 'super', 'shift+a', 'kp_7'];
+    const r = await runCli(['do', target, ...combos.flatMap((c) => ['key', c])]);
+    expect(r.code, r.stderr).toBe(0);
+    const keysyms = (kind: string): string[] => [...xev.outputTail().matchAll(new RegExp(`${kind} event[^]*?keysym 0x[0-9a-f]+, (\\w+)\\)`, 'g'))].map((m) => m[1]);
+    const want = ['Control_R', 'Alt_R', 'KP_Enter', 'KP_Divide', 'Up', 'Delete', 'Home', 'Print', 'Super_L', 'Shift_L', 'A', 'KP_Home'];
+    await waitFor('every key press in xev', () => (keysyms('KeyPress').length >= want.length ? true : undefined), 5000).catch(() => undefined);
+    expect(keysyms('KeyPress')).toEqual(want);
+    expect(keysyms('KeyRelease')).toEqual(['Control_R', 'Alt_R', 'KP_Enter', 'KP_Divide', 'Up', 'Delete', 'Home', 'Print', 'Super_L', 'A', 'Shift_L', 'KP_Home']);
+  });
+
   it('move puts the X pointer there and clicks reach the window under it', async () => {
     const xev = xs.run('stdbuf', ['-oL', 'xev', '-geometry', '300x200+400+300', '-name', 'do-xev', '-event', 'button']);
     await waitForWindow(xs, 'do-xev');

@@ -1,11 +1,14 @@
 // KeyboardEvent.code -> PC/XT scan code set 1, as data. Values follow the "AT set1" column of
 // keycodemapdb (the table spice-gtk and QEMU use), written the way the keyboard sends them:
-// 0xE0nn for keys sent with the E0 prefix. Two entries are not plain make codes:
-//  - Pause is the E1 sequence (see PAUSE_SCANCODE); hardware sends no break code for it.
-//  - Lang1/Lang2 (Korean Hangul/Hanja) have bit 7 set: those keys send one code on press and
-//    nothing on release.
-// PrintScreen is 0x54 as in keycodemapdb and spice-gtk: QEMU turns that single code into the
-// E0 2A E0 37 sequence for the guest, while E0 37 on its own reaches no QEMU key at all.
+// 0xE0nn for keys sent with the E0 prefix. Where SPICE servers read a key differently from the
+// hardware, the table follows the servers:
+//  - PrintScreen is E0 37, the key's own code. QEMU reads it as Print (keycodemapdb keeps 0xb7 as
+//    an alias of 0x54 for it) and so does Xspice, which turns 0x54 into another key. The encoder
+//    adds the E0 2A / E0 AA "fake shift" around it that a real keyboard sends; both servers
+//    ignore that.
+//  - Lang1/Lang2 (Korean Hangul/Hanja) send F2/F1 on press only on real keyboards; QEMU expects
+//    them as 0x72/0x71 with a release (keycodemapdb strips bit 7 of those two), as spice-gtk sends.
+//  - Pause is the E1 sequence (see PAUSE_SCANCODE).
 
 /** Marker for Pause: E1 1D 45 on press, E1 9D C5 on release (spice-gtk sends it that way). */
 export const PAUSE_SCANCODE = 0xe11d45;
@@ -95,7 +98,6 @@ export const scancodeTable: Readonly<Record<string, number>> = Object.freeze({
   Numpad3: 0x51,
   Numpad0: 0x52,
   NumpadDecimal: 0x53,
-  PrintScreen: 0x54,
   IntlBackslash: 0x56,
   F11: 0x57,
   F12: 0x58,
@@ -117,8 +119,8 @@ export const scancodeTable: Readonly<Record<string, number>> = Object.freeze({
 
   // Japanese and Korean keyboards.
   KanaMode: 0x70,
-  Lang2: 0xf1,
-  Lang1: 0xf2,
+  Lang2: 0x71,
+  Lang1: 0x72,
   IntlRo: 0x73,
   Lang5: 0x76,
   Lang4: 0x77,
@@ -132,6 +134,7 @@ export const scancodeTable: Readonly<Record<string, number>> = Object.freeze({
   NumpadEnter: 0xe01c,
   ControlRight: 0xe01d,
   NumpadDivide: 0xe035,
+  PrintScreen: 0xe037,
   AltRight: 0xe038,
   Pause: PAUSE_SCANCODE,
   Home: 0xe047,

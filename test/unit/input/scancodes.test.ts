@@ -22,7 +22,7 @@ row(0x3b, ['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9', 'F10', 'NumLock
 row(0x47, ['Numpad7', 'Numpad8', 'Numpad9', 'NumpadSubtract', 'Numpad4', 'Numpad5', 'Numpad6', 'NumpadAdd', 'Numpad1', 'Numpad2', 'Numpad3', 'Numpad0', 'NumpadDecimal']);
 put('F11', 0x57);
 put('F12', 0x58);
-put('PrintScreen', 0x54);
+put('PrintScreen', 0xe037);
 put('IntlBackslash', 0x56);
 put('NumpadEqual', 0x59);
 // The navigation cluster shares codes with the keypad keys it duplicates, plus E0.
@@ -40,7 +40,7 @@ put('Pause', PAUSE_SCANCODE);
 const fKeys = [0x5d, 0x5e, 0x5f, 0x55, 0xe003, 0xe077, 0xe004, 0x5a, 0x74, 0xe079, 0x6d, 0x6f];
 fKeys.forEach((v, i) => put(`F${13 + i}`, v));
 for (const [code, v] of Object.entries({
-  KanaMode: 0x70, Lang2: 0xf1, Lang1: 0xf2, IntlRo: 0x73, Lang5: 0x76, Lang4: 0x77, Lang3: 0x78, Convert: 0x79, NonConvert: 0x7b,
+  KanaMode: 0x70, Lang2: 0x71, Lang1: 0x72, IntlRo: 0x73, Lang5: 0x76, Lang4: 0x77, Lang3: 0x78, Convert: 0x79, NonConvert: 0x7b,
   IntlYen: 0x7d, NumpadComma: 0x7e, NumpadParenLeft: 0xe076, NumpadParenRight: 0xe07b,
   MediaTrackPrevious: 0xe010, MediaTrackNext: 0xe019, AudioVolumeMute: 0xe020, LaunchApp2: 0xe021, MediaPlayPause: 0xe022,
   MediaStop: 0xe024, AudioVolumeDown: 0xe02e, AudioVolumeUp: 0xe030, BrowserHome: 0xe032, Power: 0xe05e, Sleep: 0xe05f,
@@ -77,12 +77,12 @@ describe('scan code table', () => {
     }
   });
 
-  it('uses only one-byte codes below 0x80, E0 codes, Pause, and the two press-only Korean keys', () => {
+  it('uses only one-byte codes below 0x80, E0 codes and Pause', () => {
     for (const [code, value] of Object.entries(scancodeTable)) {
       expect(isValidScancode(value), code).toBe(true);
       if (value === PAUSE_SCANCODE) expect(code).toBe('Pause');
       else if (value > 0xff) expect(value >> 8, code).toBe(0xe0);
-      else if (value >= 0x80) expect(['Lang1', 'Lang2']).toContain(code);
+      else expect(value, code).toBeLessThan(0x80);
     }
   });
 
@@ -112,11 +112,16 @@ describe('wire encoding', () => {
     expect(bytes(up)).toEqual([0xe1, 0x9d, 0xc5]);
   });
 
-  it('sends the Korean keys only on press', () => {
-    expect(wireCodesFor(scancodeTable.Lang1)).toEqual({ down: [0xf2], up: [] });
+  it('sends Print Screen as E0 2A E0 37 and E0 B7 E0 AA', () => {
+    expect(wireCodesFor(scancodeTable.PrintScreen)).toEqual({ down: [0x2ae0, 0x37e0], up: [0xb7e0, 0xaae0] });
+  });
+
+  it('sends the Korean keys as ordinary keys, as QEMU reads them', () => {
+    expect(wireCodesFor(scancodeTable.Lang1)).toEqual({ down: [0x72], up: [0xf2] });
+    expect(wireCodesFor(scancodeTable.Lang2)).toEqual({ down: [0x71], up: [0xf1] });
   });
 
   it('refuses values that are not scan codes', () => {
-    for (const bad of [0, -1, 1.5, 0xe000, 0xe09d, 0xe11d, 0x1234, 0x10000]) expect(() => wireCodesFor(bad), String(bad)).toThrow(RangeError);
+    for (const bad of [0, -1, 1.5, 0x80, 0xf2, 0xe000, 0xe09d, 0xe11d, 0x1234, 0x10000]) expect(() => wireCodesFor(bad), String(bad)).toThrow(RangeError);
   });
 });
