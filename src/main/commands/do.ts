@@ -50,7 +50,7 @@ export interface DoCommandLine {
 
 export const DO_USAGE = `  do [--timeout S] [--display N] TARGET ACTION...
       run actions in order on one connection:
-        type TEXT            type TEXT on a US keyboard layout (\\n is Enter)
+        type TEXT            type TEXT on a US keyboard layout (a newline in it is Enter)
         key COMBO            press a key combination: enter, ctrl+c, ctrl+alt+delete, shift+f12
         keydown COMBO, keyup COMBO   press or release only
         move X Y             move the pointer to X,Y of display N (default 0)
