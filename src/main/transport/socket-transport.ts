@@ -46,8 +46,12 @@ class SocketTransport implements Transport {
     if (!this.socket.destroyed) this.socket.write(data);
   }
 
+  /** Sends what is still buffered (the last keys of a `do` script), then closes. */
   close(): void {
-    this.socket.destroy();
+    if (this.socket.destroyed) return;
+    this.socket.end();
+    // A peer that never reads must not keep the socket open.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 }
 
