@@ -1,0 +1,104 @@
+// Debian's Chromium driven by playwright-core, and the page's own test hooks (window.spicedeskPage
+// in src/renderer/main.ts). Headless Chromium here draws WebGL2 with SwiftShader (a CPU
+// implementation behind ANGLE); --disable-webgl takes WebGL away so the 2D fallback runs.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { RgbaImage } from '../peers/image.ts';
+import { requireTool } from '../peers/require-tool.ts';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export interface PageState {
+  status: string;
+  statusText: string;
+  presenter: 'webgl2' | '2d';
+  mouseMode: 'client' | 'server';
+  surface: { width: number; height: number };
+  cursorCss: string;
+  cursorShapes: number;
+  keysHeld: number;
+  frames: number;
+  damageMessages: number;
+  marks: number;
+  messageErrors: number;
+  lastError: string;
+}
+
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) requireTool('chromium', 'chromium');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...extraArgs],
+  });
+}
+
+export function pageState(page: Page): Promise<PageState> {
+  return page.evaluate(() => (window as unknown as { spicedeskPage: { state(): PageState } }).spicedeskPage.state());
+}
+
+/** Opens the gateway's page and waits until the first frame (after MARK) has been presented. */
+export async function openSessionPage(browser: Browser, url: string, timeoutMs = 20_000): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  await page.goto(url);
+  try {
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { spicedeskPage?: { state(): PageState } }).spicedeskPage?.state();
+        return s !== undefined && (s.status === 'error' || (s.status === 'connected' && s.marks > 0 && s.frames > 0));
+      },
+      undefined,
+      { timeout: timeoutMs, polling: 50 },
+    );
+  } catch (e) {
+    const state = await pageState(page).catch(() => undefined);
+    throw new Error(`the page did not paint a frame: ${JSON.stringify(state)} ${problems.join('; ')}`, { cause: e });
+  }
+  const state = await pageState(page);
+  if (state.status === 'error') throw new Error(`the page shows an error: ${state.statusText}`);
+  return page;
+}
+
+/** Waits until no new damage has arrived for `quietMs` and the last damage has been presented. */
+export async function waitUntilSettled(page: Page, quietMs = 700, timeoutMs = 15_000): Promise<PageState> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await pageState(page);
+  let since = Date.now();
+  for (;;) {
+    await page.waitForTimeout(100);
+    const now = await pageState(page);
+    if (now.damageMessages !== last.damageMessages || now.frames !== last.frames) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return now;
+    }
+    if (Date.now() > deadline) throw new Error(`the page kept drawing for ${timeoutMs} ms`);
+  }
+}
+
+/** The canvas read back (readPixels or getImageData), as the peers' RgbaImage. */
+export async function pagePixels(page: Page): Promise<RgbaImage> {
+  const p = await page.evaluate(() =>
+    (window as unknown as { spicedeskPage: { readPixels(): { width: number; height: number; rgbaBase64: string } | null } }).spicedeskPage.readPixels(),
+  );
+  if (!p) throw new Error('the page has nothing to read back yet');
+  return { width: p.width, height: p.height, rgba: Buffer.from(p.rgbaBase64, 'base64') };
+}
+
+/** Page coordinates of a point of the remote screen (the canvas may be scaled). */
+export async function screenToPage(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
+  return page.evaluate(
+    ([sx, sy]) => {
+      const canvas = document.getElementById('screen') as HTMLCanvasElement;
+      const r = canvas.getBoundingClientRect();
+      return { x: r.left + ((sx + 0.5) * r.width) / canvas.width, y: r.top + ((sy + 0.5) * r.height) / canvas.height };
+    },
+    [x, y] as const,
+  );
+}

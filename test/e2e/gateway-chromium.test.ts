@@ -1,0 +1,196 @@
+// The renderer in real headless Chromium, through `spicedesk serve`, against Xspice: the page
+// shows exactly the pixels `spicedesk capture` gets from the same server (with WebGL2, which is
+// SwiftShader here, and with the 2D fallback), survives a lost WebGL context, stays idle when the
+// screen does, types into an xterm, moves the X pointer where it clicks, and follows the server's
+// cursor shape.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+import { drawStandardDesktop, waitForWindow } from '../peers/desktop.ts';
+import { isUniform, type RgbaImage } from '../peers/image.ts';
+import { explainMismatch, readPng } from '../peers/png.ts';
+import { sleep } from '../peers/processes.ts';
+import { requireFile } from '../peers/require-tool.ts';
+import { startXspice, type XspiceServer } from '../peers/xspice.ts';
+import { launchChromium, openSessionPage, pagePixels, pageState, screenToPage, waitUntilSettled } from './browser-page.ts';
+import { startServe, type ServeProcess } from './serve-process.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'spicedesk-e2e-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Closes the page, so that the gateway drops its SPICE client, then captures with the CLI. */
+async function closeAndCapture(page: Page, xs: XspiceServer, serve: ServeProcess, name: string): Promise<RgbaImage> {
+  await page.close();
+  // Xspice takes one client at a time: let the gateway's session go before the CLI links.
+  await sleep(300);
+  const out = join(dir, `${name}.png`);
+  const r = await runCli(['capture', `spice://127.0.0.1:${xs.port}`, '-o', out, '--timeout', '10']);
+  expect(r.stderr, `capture: ${r.stderr}`).toBe('');
+  expect(r.code).toBe(0);
+  expect(serve.process.running()).toBe(true);
+  return readPng(out);
+}
+
+function expectSamePixels(name: string, expected: RgbaImage, actual: RgbaImage): void {
+  const problem = explainMismatch(name, expected, actual, { ignoreAlpha: true });
+  expect(problem).toBeUndefined();
+}
+
+describe('the page in headless Chromium, through spicedesk serve, against Xspice', () => {
+  let xs: XspiceServer;
+  let serve: ServeProcess;
+  beforeAll(async () => {
+    xs = await startXspice();
+    const reference = await drawStandardDesktop(xs);
+    expect(isUniform(reference)).toBe(false);
+    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
+  });
+  afterAll(async () => {
+    await serve?.stop();
+    await xs?.stop();
+  });
+
+  const renderers = [
+    { name: 'WebGL2 (SwiftShader in headless Chromium)', args: [], kind: 'webgl2' },
+    { name: 'the 2D canvas fallback (--disable-webgl)', args: ['--disable-webgl'], kind: '2d' },
+  ] as const;
+
+  for (const renderer of renderers) {
+    describe(renderer.name, () => {
+      let browser: Browser;
+      beforeAll(async () => {
+        browser = await launchChromium([...renderer.args]);
+      });
+      afterAll(() => browser?.close());
+
+      it('shows the same pixels as spicedesk capture, and draws nothing while the screen is still', async () => {
+        const page = await openSessionPage(browser, serve.url);
+        const settled = await waitUntilSettled(page);
+        expect(settled.presenter).toBe(renderer.kind);
+        expect(settled.surface).toEqual({ width: 1024, height: 768 });
+        expect(settled.messageErrors).toBe(0);
+        // An idle session schedules no animation frames.
+        await page.waitForTimeout(1000);
+        expect((await pageState(page)).frames).toBe(settled.frames);
+        const shown = await pagePixels(page);
+        const captured = await closeAndCapture(page, xs, serve, `page-${renderer.kind}`);
+        expectSamePixels(`gateway-${renderer.kind}`, captured, shown);
+      });
+    });
+  }
+
+  it('recovers a lost WebGL context with the same pixels', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await openSessionPage(browser, serve.url);
+      await waitUntilSettled(page);
+      expect((await pageState(page)).presenter).toBe('webgl2');
+      const before = await pagePixels(page);
+      await page.evaluate(async () => {
+        const gl = (document.getElementById('screen') as HTMLCanvasElement).getContext('webgl2');
+        const ext = gl?.getExtension('WEBGL_lose_context');
+        if (!ext) throw new Error('no WEBGL_lose_context');
+        ext.loseContext();
+        await new Promise((r) => setTimeout(r, 200));
+        ext.restoreContext();
+      });
+      await page.waitForFunction(() => !(document.getElementById('screen') as HTMLCanvasElement).getContext('webgl2')?.isContextLost());
+      await waitUntilSettled(page);
+      expectSamePixels('gateway-context-restored', before, await pagePixels(page));
+      await page.close();
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('types into an xterm, and a click moves the X pointer to that point', async () => {
+    const file = join(dir, 'typed.txt');
+    xs.run('xterm', ['-geometry', '40x5+560+520', '-fn', 'fixed', '-T', 'spicedesk-cat', '-e', 'sh', '-c', `cat > ${file}`], { LC_ALL: 'C' });
+    await waitForWindow(xs, 'spicedesk-cat');
+    const browser = await launchChromium();
+    try {
+      const page = await openSessionPage(browser, serve.url);
+      await page.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): { mouseMode: string } } }).spicedeskPage.state().mouseMode === 'client');
+      // Without a window manager the keyboard follows the pointer: click into the xterm first.
+      const inside = await screenToPage(page, 700, 560);
+      await page.mouse.click(inside.x, inside.y);
+      await page.keyboard.type('hello');
+      await page.keyboard.press('Enter');
+      const deadline = Date.now() + 10_000;
+      let typed = '';
+      while (Date.now() < deadline) {
+        typed = (() => {
+          try {
+            return readFileSync(file, 'utf8');
+          } catch {
+            return '';
+          }
+        })();
+        if (typed === 'hello\n') break;
+        await sleep(100);
+      }
+      expect(typed).toBe('hello\n');
+      expect((await pageState(page)).keysHeld).toBe(0);
+
+      for (const [x, y] of [
+        [123, 456],
+        [1000, 20],
+      ]) {
+        const p = await screenToPage(page, x, y);
+        await page.mouse.click(p.x, p.y);
+        let location = '';
+        const until = Date.now() + 5000;
+        while (Date.now() < until) {
+          location = await xs.exec('xdotool', ['getmouselocation']);
+          if (location.startsWith(`x:${x} y:${y} `)) break;
+          await sleep(50);
+        }
+        expect(location).toMatch(new RegExp(`^x:${x} y:${y} `));
+      }
+      await page.close();
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("changes the page's cursor when the server's cursor changes", async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await openSessionPage(browser, serve.url);
+      await page.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): { mouseMode: string } } }).spicedeskPage.state().mouseMode === 'client');
+      const cursorCss = async (): Promise<string> => (await pageState(page)).cursorCss;
+      const waitForCursor = async (test: (css: string) => boolean, what: string): Promise<string> => {
+        const until = Date.now() + 5000;
+        let css = await cursorCss();
+        while (!test(css) && Date.now() < until) {
+          await sleep(50);
+          css = await cursorCss();
+        }
+        expect(test(css), `${what}; the page's cursor is ${css.slice(0, 80)}`).toBe(true);
+        return css;
+      };
+      // Xspice sends ARGB cursors (an Xcursor theme's), so the root window's cursor is set from one.
+      requireFile('/usr/share/icons/Adwaita/cursors/left_ptr', 'adwaita-icon-theme', 'the Adwaita cursor theme');
+      const setRootCursor = (name: string) => xs.exec('env', ['XCURSOR_SIZE=24', 'XCURSOR_THEME=Adwaita', 'xsetroot', '-cursor_name', name]);
+      const root = await screenToPage(page, 950, 700);
+      await page.mouse.move(root.x, root.y);
+      const shape = /^url\("data:image\/png;base64,[A-Za-z0-9+/=]+"\) (\d+) (\d+), default$/;
+      await setRootCursor('left_ptr');
+      // Adwaita's 24-pixel left_ptr has its hot spot at (4, 4), its xterm I-beam at (11, 12).
+      const arrow = await waitForCursor((css) => shape.exec(css)?.slice(1).join(',') === '4,4', 'left_ptr with its hot spot');
+      await setRootCursor('xterm');
+      const beam = await waitForCursor((css) => shape.exec(css)?.slice(1).join(',') === '11,12', 'the xterm I-beam with its hot spot');
+      expect(beam).not.toBe(arrow);
+      await setRootCursor('left_ptr');
+      await waitForCursor((css) => css === arrow, 'left_ptr again, the same image');
+      // The CSS cursor is really on the canvas.
+      expect(await page.evaluate(() => (document.getElementById('screen') as HTMLCanvasElement).style.cursor)).toContain('data:image/png');
+      await page.close();
+    } finally {
+      await browser.close();
+    }
+  });
+});
