@@ -31,10 +31,11 @@ commands:
       what the client does today: info and a capture of TARGET; with no TARGET, of a local
       demo Xspice server with an xterm, which stays up until Ctrl+C (--once: stop at once)
 ${DO_USAGE}
-  serve [--listen HOST:PORT] TARGET...
+  serve [--listen HOST:PORT] [--open] TARGET... | serve --demo [--open]
       the web gateway: serves the client to a browser, which opens one session per page to
       one of these TARGETs (#target=N in the URL; nothing else). Prints the URL to open, with
-      its access token, on the first line. Listens on 127.0.0.1 and a free port by default
+      its access token, on the first line. Listens on 127.0.0.1 and a free port by default.
+      --demo serves a local demo Xspice instead; --open opens the URL in the system's browser
 
 TARGET is spice://HOST:PORT, spice://HOST?port=N&tls-port=M, spice+unix:///PATH, a .vv file,
 or - to read a .vv file from standard input. The password comes from the target, from
@@ -134,12 +135,14 @@ export async function main(argv: string[]): Promise<number> {
         return await runDo({ line, logger, warn, fail: (why) => void process.stderr.write(`spicedesk: ${why}\n`) });
       }
       case 'serve': {
-        const { values, positionals } = parse(rest, { ...common, listen: { type: 'string' } });
+        const { values, positionals } = parse(rest, { ...common, listen: { type: 'string' }, demo: { type: 'boolean' }, open: { type: 'boolean' } });
         if (values.help) return help();
         const logger = await createLogger(levelOf(values));
         await runServe({
           targets: positionals,
           listen: typeof values.listen === 'string' ? values.listen : undefined,
+          demo: Boolean(values.demo),
+          open: Boolean(values.open),
           timeoutMs: intOption(values.timeout, 'timeout', 1, 3600, 10) * 1000,
           logger,
           warn,

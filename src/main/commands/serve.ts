@@ -1,10 +1,12 @@
 // `spicedesk serve [--listen HOST:PORT] TARGET...`: the web gateway. Serves the renderer to a
 // browser and runs one SPICE session per open page, to the targets given here and no others.
 // Prints the URL to open (with its access token) as the first line of standard output.
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Logger } from '../../protocol/logger.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { planConnection } from '../connector.ts';
+import { startDemoServer, type DemoServer } from '../demo/demo-server.ts';
 import { DEFAULT_HOST, startGateway, type Gateway } from '../gateway/gateway-server.ts';
 import type { GatewayTarget } from '../gateway/gateway-connection.ts';
 import { resolveTarget } from '../target.ts';
@@ -19,6 +21,10 @@ export interface ServeOptions {
   out: (text: string) => void;
   /** Resolves when the gateway should stop; by default on SIGINT or SIGTERM. */
   until?: Promise<void>;
+  /** Start a local demo Xspice (an xterm) and serve it, instead of TARGETs. */
+  demo?: boolean;
+  /** Open the URL in the system's browser (xdg-open, or $BROWSER). */
+  open?: boolean;
 }
 
 export function parseListen(value: string | undefined): { host: string; port: number } {
@@ -58,9 +64,30 @@ function untilSignal(): Promise<void> {
   });
 }
 
+/** Hands the URL to the desktop's browser; failing that, the user still has the printed URL. */
+function openInBrowser(url: string, warn: (line: string) => void): void {
+  const command = process.env.BROWSER || 'xdg-open';
+  const child = spawn(command, [url], { stdio: 'ignore', detached: true });
+  child.on('error', (e) => warn(`could not open a browser with ${command} (${e.message}); open the URL by hand`));
+  child.unref();
+}
+
 export async function runServe(o: ServeOptions): Promise<void> {
   const { host, port } = parseListen(o.listen);
-  const targets = await resolveTargets(o.targets, o.timeoutMs, o.warn);
+  let demo: DemoServer | undefined;
+  if (o.demo) {
+    if (o.targets.length > 0) throw new SpiceError('usage', 'serve --demo starts its own server and takes no TARGET');
+    demo = await startDemoServer();
+  }
+  try {
+    await serveTargets(o, host, port, demo ? [`spice://127.0.0.1:${demo.port}`] : o.targets);
+  } finally {
+    demo?.stop();
+  }
+}
+
+async function serveTargets(o: ServeOptions, host: string, port: number, args: string[]): Promise<void> {
+  const targets = await resolveTargets(args, o.timeoutMs, o.warn);
   const gateway: Gateway = await startGateway({
     host,
     port,
@@ -76,6 +103,7 @@ export async function runServe(o: ServeOptions): Promise<void> {
     o.warn(`listening on ${host}, not on loopback: anyone who can reach this port and learns the URL can use these SPICE targets, and the connection is not encrypted`);
   }
   o.out('open the URL in a browser; press Ctrl+C to stop\n');
+  if (o.open) openInBrowser(gateway.url, o.warn);
   try {
     await (o.until ?? untilSignal());
   } finally {
