@@ -194,3 +194,57 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
     }
   });
 });
+
+describe('the status line in Chromium', () => {
+  let xs: XspiceServer;
+  let serve: ServeProcess;
+  let browser: Browser;
+  beforeAll(async () => {
+    xs = await startXspice({ password: 's3cret-pw' });
+    // Target 0 has a wrong password in it, target 1 takes SPICE_PASSWORD, target 2 is nowhere.
+    serve = await startServe(
+      [`spice://127.0.0.1:${xs.port}?password=wrong`, `spice://127.0.0.1:${xs.port}`, 'spice://127.0.0.1:1'],
+      { SPICE_PASSWORD: 's3cret-pw' },
+    );
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+    await xs?.stop();
+  });
+
+  async function statusOf(hash: string, until: (state: string) => boolean): Promise<{ state: string; text: string }> {
+    const page = await browser.newPage();
+    try {
+      await page.goto(serve.url + hash);
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const s = await pageState(page).catch(() => undefined);
+        const shown = await page.locator('#status').textContent();
+        if (s && until(s.status)) return { state: s.status, text: shown ?? '' };
+        if (Date.now() > deadline) throw new Error(`the status line stayed at ${JSON.stringify(shown)}`);
+        await sleep(50);
+      }
+    } finally {
+      await page.close();
+    }
+  }
+
+  it('says the server refused the password, and why', async () => {
+    const s = await statusOf('#target=0', (state) => state === 'error');
+    expect(s.text).toMatch(/^error \(auth\): .*password.*a password dialog is not implemented yet/);
+  });
+
+  it('connects with the password from SPICE_PASSWORD, and names the server', async () => {
+    const s = await statusOf('#target=1', (state) => state === 'connected');
+    expect(s.text).toMatch(/^connected to /);
+  });
+
+  it('says when the target is unreachable, or was not given to serve', async () => {
+    expect((await statusOf('#target=2', (state) => state === 'error')).text).toMatch(/^error \(unreachable\): /);
+    expect((await statusOf('#target=3', (state) => state === 'error')).text).toBe(
+      'error (usage): target 3 was not given to spicedesk serve; it serves targets 0 to 2 only',
+    );
+  });
+});
