@@ -2,7 +2,7 @@
 // in src/renderer/main.ts). Headless Chromium here draws WebGL2 with SwiftShader (a CPU
 // implementation behind ANGLE); --disable-webgl takes WebGL away so the 2D fallback runs.
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { RgbaImage } from '../peers/image.ts';
 import { requireTool } from '../peers/require-tool.ts';
 
@@ -38,8 +38,8 @@ export function pageState(page: Page): Promise<PageState> {
 }
 
 /** Opens the gateway's page and waits until the first frame (after MARK) has been presented. */
-export async function openSessionPage(browser: Browser, url: string, timeoutMs = 20_000): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+export async function openSessionPage(browser: Browser, url: string, timeoutMs = 20_000, context?: BrowserContext): Promise<Page> {
+  const page = context ? await context.newPage() : await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(e.message));
   page.on('console', (m) => {

@@ -13,7 +13,7 @@ import { drawStandardDesktop, waitForWindow } from '../peers/desktop.ts';
 import { isUniform, type RgbaImage } from '../peers/image.ts';
 import { explainMismatch, readPng } from '../peers/png.ts';
 import { sleep } from '../peers/processes.ts';
-import { requireFile } from '../peers/require-tool.ts';
+import { requireFile, requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 import { launchChromium, openSessionPage, pagePixels, pageState, screenToPage, waitUntilSettled } from './browser-page.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
@@ -153,6 +153,68 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
       await page.close();
     } finally {
       await browser.close();
+    }
+  });
+
+  it('sends every mouse button: left, middle, right, the wheel both ways, and the side buttons', async () => {
+    requireTool('xev', 'x11-utils');
+    const xev = xs.run('stdbuf', ['-oL', 'xev', '-geometry', '300x200+600+300', '-name', 'spicedesk-xev', '-event', 'button']);
+    await waitForWindow(xs, 'spicedesk-xev');
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      // Keep a copy of what the page sends, to see the side buttons that Xspice drops.
+      await context.addInitScript(() => {
+        const sent: number[][] = [];
+        (window as unknown as { sentToGateway: number[][] }).sentToGateway = sent;
+        const send = WebSocket.prototype.send;
+        WebSocket.prototype.send = function (data) {
+          if (data instanceof Uint8Array) sent.push(Array.from(data));
+          return send.call(this, data);
+        };
+      });
+      const tracked = await openSessionPage(browser, serve.url, 20_000, context);
+      await tracked.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): { mouseMode: string } } }).spicedeskPage.state().mouseMode === 'client');
+      const p = await screenToPage(tracked, 700, 400);
+      await tracked.mouse.move(p.x, p.y);
+      const until = Date.now() + 5000;
+      while (!(await xs.exec('xdotool', ['getmouselocation'])).startsWith('x:700 y:400 ') && Date.now() < until) await sleep(50);
+      await tracked.mouse.click(p.x, p.y);
+      await tracked.mouse.click(p.x, p.y, { button: 'middle' });
+      await tracked.mouse.click(p.x, p.y, { button: 'right' });
+      await tracked.mouse.wheel(0, -100);
+      await tracked.mouse.wheel(0, 100);
+      // Playwright has no back/forward buttons: dispatch what the browser would.
+      await tracked.evaluate(([x, y]) => {
+        const canvas = document.getElementById('screen') as HTMLCanvasElement;
+        for (const button of [3, 4]) {
+          canvas.dispatchEvent(new MouseEvent('mousedown', { button, clientX: x, clientY: y, bubbles: true }));
+          window.dispatchEvent(new MouseEvent('mouseup', { button, clientX: x, clientY: y, bubbles: true }));
+        }
+      }, [p.x, p.y] as const);
+      const presses = (): string[] => [...xev.outputTail().matchAll(/ButtonPress event[^]*?root:\((\d+),(\d+)\)[^]*?button (\d+)/g)].map((m) => `${m[1]},${m[2]} ${m[3]}`);
+      while (presses().length < 5 && Date.now() < until + 5000) await sleep(50);
+      // X numbers them 1 left, 2 middle, 3 right, 4/5 wheel up/down.
+      expect(presses(), xev.outputTail()).toEqual(['700,400 1', '700,400 2', '700,400 3', '700,400 4', '700,400 5']);
+      const releases = [...xev.outputTail().matchAll(/ButtonRelease event[^]*?button (\d+)/g)].map((m) => m[1]);
+      expect(releases).toEqual(['1', '2', '3', '4', '5']);
+      // spice-server hands X only left, middle, right and the wheel, but the page sends the side
+      // buttons too: MOUSE_PRESS (0x87) and MOUSE_RELEASE (0x88) for SIDE (6) and EXTRA (7).
+      const sent = await tracked.evaluate(() => (window as unknown as { sentToGateway: number[][] }).sentToGateway);
+      const buttons = sent.filter((m) => m[0] === 0x87 || m[0] === 0x88).map((m) => `${m[0] === 0x87 ? 'press' : 'release'} ${m[1]} mask ${m[2]}`);
+      expect(buttons).toEqual([
+        'press 1 mask 1', 'release 1 mask 0',
+        'press 2 mask 2', 'release 2 mask 0',
+        'press 3 mask 4', 'release 3 mask 0',
+        'press 4 mask 8', 'release 4 mask 0',
+        'press 5 mask 16', 'release 5 mask 0',
+        'press 6 mask 32', 'release 6 mask 0',
+        'press 7 mask 64', 'release 7 mask 0',
+      ]);
+      await tracked.close();
+    } finally {
+      await browser.close();
+      await xev.stop();
     }
   });
 
