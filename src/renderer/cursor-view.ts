@@ -99,7 +99,8 @@ function toDataUrl(image: CursorImage): string {
   const c = document.createElement('canvas');
   c.width = image.width;
   c.height = image.height;
-  const ctx = c.getContext('2d');
+  // Read back at once (toDataURL): a CPU canvas avoids a GPU round trip for every shape.
+  const ctx = c.getContext('2d', { willReadFrequently: true });
   if (!ctx) return '';
   ctx.putImageData(new ImageData(new Uint8ClampedArray(image.rgba), image.width, image.height), 0, 0);
   return c.toDataURL('image/png');

@@ -37,10 +37,18 @@ export function pageState(page: Page): Promise<PageState> {
   return page.evaluate(() => (window as unknown as { spicedeskPage: { state(): PageState } }).spicedeskPage.state());
 }
 
+const problemsOf = new WeakMap<Page, string[]>();
+
+/** Errors the page logged or threw (a Content-Security-Policy violation is one). */
+export function pageProblems(page: Page): string[] {
+  return problemsOf.get(page) ?? [];
+}
+
 /** Opens the gateway's page and waits until the first frame (after MARK) has been presented. */
 export async function openSessionPage(browser: Browser, url: string, timeoutMs = 20_000, context?: BrowserContext): Promise<Page> {
   const page = context ? await context.newPage() : await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems: string[] = [];
+  problemsOf.set(page, problems);
   page.on('pageerror', (e) => problems.push(e.message));
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(m.text());

@@ -15,7 +15,7 @@ import { explainMismatch, readPng } from '../peers/png.ts';
 import { sleep } from '../peers/processes.ts';
 import { requireFile, requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, pagePixels, pageState, screenToPage, waitUntilSettled } from './browser-page.ts';
+import { launchChromium, openSessionPage, pagePixels, pageProblems, pageState, screenToPage, waitUntilSettled } from './browser-page.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-e2e-'));
@@ -72,6 +72,8 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
         expect(settled.presenter).toBe(renderer.kind);
         expect(settled.surface).toEqual({ width: 1024, height: 768 });
         expect(settled.messageErrors).toBe(0);
+        // No CSP violation, no failed request, no exception.
+        expect(pageProblems(page)).toEqual([]);
         // An idle session schedules no animation frames.
         await page.waitForTimeout(1000);
         expect((await pageState(page)).frames).toBe(settled.frames);
