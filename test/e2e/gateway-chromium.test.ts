@@ -136,6 +136,19 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
       }
       expect(typed).toBe('hello\n');
       expect((await pageState(page)).keysHeld).toBe(0);
+      // A key still held when the screen loses focus is released, not left down in the guest.
+      await page.keyboard.down('ShiftLeft');
+      expect((await pageState(page)).keysHeld).toBe(1);
+      await page.evaluate(() => (document.getElementById('screen') as HTMLCanvasElement).blur());
+      expect((await pageState(page)).keysHeld).toBe(0);
+      await page.keyboard.up('ShiftLeft');
+      await page.mouse.click(inside.x, inside.y);
+      await page.keyboard.type('x');
+      await page.keyboard.press('Enter');
+      // Lower case: the guest did not keep Shift pressed.
+      const until2 = Date.now() + 5000;
+      while (readFileSync(file, 'utf8') !== 'hello\nx\n' && Date.now() < until2) await sleep(50);
+      expect(readFileSync(file, 'utf8')).toBe('hello\nx\n');
 
       for (const [x, y] of [
         [123, 456],
