@@ -152,7 +152,7 @@ export class GatewayConnection {
     // Cursor bodies go to the page as they came; it parses and decodes them itself.
     session.events.on('channel-linked', (ch) => {
       if (!(ch instanceof CursorChannel)) return;
-      ch.events.on('message', ({ type, body }) => this.send({ kind: 'cursor', channelId: ch.id, type, serial: ch.lastSerial, body }));
+      ch.events.on('message', ({ type, body, serial }) => this.send({ kind: 'cursor', channelId: ch.id, type, serial, body }));
     });
     const deadline = new Deadline(this.o.linkTimeoutMs);
     try {
