@@ -181,8 +181,9 @@ export class GatewayConnection {
   /** Tells the page why, closes the socket and the session. */
   private end(status: SessionStatus, code: number): void {
     if (this.state === 'closed') return;
-    this.send({ kind: 'status', status });
     this.state = 'closed';
+    // Sent past the backlog limit on purpose: this is the page's last message.
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(encodeHostMessage({ kind: 'status', status }), { binary: true });
     // A close reason is limited to 123 bytes; the full text went in the STATUS message.
     const reason = status.state === 'error' ? status.message.slice(0, 100) : '';
     this.ws.close(code, Buffer.byteLength(reason) <= 123 ? reason : '');

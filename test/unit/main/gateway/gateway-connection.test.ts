@@ -1,0 +1,68 @@
+// GatewayConnection against a fake WebSocket: the limits that the browser tests cannot reach.
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import type { WebSocket } from 'ws';
+import { BRIDGE_VERSION, type HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
+import { decodeHostMessage } from '../../../../src/protocol/bridge/host-codec.ts';
+import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
+import { silentLogger } from '../../../../src/protocol/logger.ts';
+import { GatewayConnection, MAX_BUFFERED_BYTES } from '../../../../src/main/gateway/gateway-connection.ts';
+
+class FakeSocket extends EventEmitter {
+  readonly CONNECTING = 0;
+  readonly OPEN = 1;
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly sent: HostMessage[] = [];
+  closed: { code: number; reason: string } | null = null;
+
+  send(bytes: Uint8Array): void {
+    this.sent.push(decodeHostMessage(bytes));
+  }
+
+  close(code: number, reason = ''): void {
+    if (this.closed) return;
+    this.closed = { code, reason };
+    this.readyState = 2;
+  }
+}
+
+const options = { targets: [], logger: silentLogger, linkTimeoutMs: 1000, helloTimeoutMs: 50 };
+
+describe('GatewayConnection', () => {
+  it('says hello first', () => {
+    const ws = new FakeSocket();
+    const c = new GatewayConnection(ws as unknown as WebSocket, options, 1);
+    expect(ws.sent).toEqual([{ kind: 'hello', version: BRIDGE_VERSION }]);
+    c.shutdown();
+  });
+
+  it('drops a page that does not read, with one last status instead of buffering without end', () => {
+    const ws = new FakeSocket();
+    ws.bufferedAmount = MAX_BUFFERED_BYTES + 1;
+    new GatewayConnection(ws as unknown as WebSocket, options, 1);
+    expect(ws.sent).toEqual([
+      { kind: 'status', status: { state: 'error', errorKind: 'timeout', message: 'the browser is not keeping up with the display; closing this page' } },
+    ]);
+    expect(ws.closed?.code).toBe(1011);
+  });
+
+  it('drops a page that sends no HELLO in time', async () => {
+    const ws = new FakeSocket();
+    new GatewayConnection(ws as unknown as WebSocket, options, 1);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(ws.sent[1]).toEqual({ kind: 'status', status: { state: 'error', errorKind: 'protocol', message: 'no HELLO within 0.05 s' } });
+    expect(ws.closed?.code).toBe(1008);
+  });
+
+  it('ignores whatever comes after it closed the page', () => {
+    const ws = new FakeSocket();
+    new GatewayConnection(ws as unknown as WebSocket, { ...options, helloTimeoutMs: 10_000 }, 1);
+    ws.emit('message', Buffer.from(encodeUiMessage({ kind: 'hello', version: BRIDGE_VERSION, target: 4 })), true);
+    expect(ws.closed?.code).toBe(1008);
+    const count = ws.sent.length;
+    ws.emit('message', Buffer.from(encodeUiMessage({ kind: 'key-down', scancode: 0x1e })), true);
+    ws.emit('message', Buffer.from([0xff]), true);
+    expect(ws.sent).toHaveLength(count);
+  });
+});
