@@ -31,6 +31,9 @@ commands:
       what the client does today: info and a capture of TARGET; with no TARGET, of a local
       demo Xspice server with an xterm, which stays up until Ctrl+C (--once: stop at once)
 ${DO_USAGE}
+  open [TARGET] [--listen HOST:PORT]
+      the desktop client: for now the web gateway opened in the system's browser (the Electron
+      window is not done yet); with no TARGET, on a local demo Xspice with an xterm
   serve [--listen HOST:PORT] [--open] TARGET... | serve --demo [--open]
       the web gateway: serves the client to a browser, which opens one session per page to
       one of these TARGETs (#target=N in the URL; nothing else). Prints the URL to open, with
@@ -133,6 +136,25 @@ export async function main(argv: string[]): Promise<number> {
         if (line.help) return help();
         const logger = await createLogger(levelOf({ verbose: line.verbose, debug: line.debug }));
         return await runDo({ line, logger, warn, fail: (why) => void process.stderr.write(`spicedesk: ${why}\n`) });
+      }
+      case 'open': {
+        // The desktop client. Until the Electron window lands it is the web gateway in the
+        // system's browser; with no TARGET, on a local demo Xspice.
+        const { values, positionals } = parse(rest, { ...common, listen: { type: 'string' } });
+        if (values.help) return help();
+        if (positionals.length > 1) throw new SpiceError('usage', `open takes at most one TARGET, got ${positionals.length}`);
+        const logger = await createLogger(levelOf(values));
+        await runServe({
+          targets: positionals,
+          listen: typeof values.listen === 'string' ? values.listen : undefined,
+          demo: positionals.length === 0,
+          open: true,
+          timeoutMs: intOption(values.timeout, 'timeout', 1, 3600, 10) * 1000,
+          logger,
+          warn,
+          out: (t) => void process.stdout.write(t),
+        });
+        return ExitCode.OK;
       }
       case 'serve': {
         const { values, positionals } = parse(rest, { ...common, listen: { type: 'string' }, demo: { type: 'boolean' }, open: { type: 'boolean' } });
