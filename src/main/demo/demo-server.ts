@@ -88,7 +88,7 @@ export async function startDemoServer(): Promise<DemoServer> {
   }
   const text = 'Welcome to the spicedesk demo.\\nThis xterm runs on a local Xspice server.\\n';
   clients.push(
-    spawn('xterm', ['-geometry', '80x24+40+40', '-fn', 'fixed', '-T', 'spicedesk demo', '-e', 'sh', '-c', `printf "${text}"; exec sleep 2147483647`], {
+    spawn('xterm', ['-geometry', '80x24+40+40', '-fn', 'fixed', '-T', 'spicedesk demo', '-e', 'sh', '-c', `printf "${text}"; exec sh -i`], {
       env: { ...process.env, DISPLAY: display },
       detached: true,
       stdio: 'ignore',
