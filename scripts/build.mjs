@@ -47,6 +47,8 @@ const renderer = {
 await Promise.all([
   build({ ...renderer, entryPoints: ['src/renderer/main.ts', 'src/renderer/decode-worker.ts'] }),
   build({ ...common, entryPoints: ['src/main/cli.ts'], outfile: 'dist/cli.cjs' }),
+  // The web gateway, loaded by `serve` and `open` only (src/main/cli.ts runServe).
+  build({ ...common, entryPoints: ['src/main/commands/serve.ts'], outfile: 'dist/serve.cjs' }),
   // The display pipeline's worker thread (src/main/display-worker).
   build({ ...common, entryPoints: ['src/main/display-worker/worker-entry.ts'], outfile: 'dist/display-worker.cjs' }),
 ]);

@@ -1,5 +1,6 @@
 // The `spicedesk` command line: parses arguments, runs one command, maps its outcome to an exit
 // code and one line on stderr (a stack trace only with --debug).
+import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isSpiceError, SpiceError } from '../protocol/wire/errors.ts';
 import { defaultDisplayOptions } from '../protocol/channels/display/display-channel.ts';
@@ -8,7 +9,6 @@ import { runCapture } from './commands/capture.ts';
 import { runDemo } from './commands/demo.ts';
 import { DO_USAGE, parseDoArgs, runDo } from './commands/do.ts';
 import { runInfo } from './commands/info.ts';
-import { runServe } from './commands/serve.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { createLogger, type LogLevel } from './logging.ts';
 
@@ -178,6 +178,15 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     return report(e, debug);
   }
+}
+
+/**
+ * The gateway (and its WebSocket library) is a bundle of its own, dist/serve.cjs, loaded only by
+ * `serve` and `open`: the other commands start faster without it.
+ */
+function runServe(o: import('./commands/serve.ts').ServeOptions): Promise<void> {
+  const serve = require(join(__dirname, 'serve.cjs')) as typeof import('./commands/serve.ts');
+  return serve.runServe(o);
 }
 
 function help(): number {

@@ -12,6 +12,7 @@ import { openSocket } from '../../src/main/transport/socket-transport.ts';
 import { nodeTicketCrypto } from '../../src/main/ticket-crypto.ts';
 import { requireFile } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
+import { LocalDisplaySink } from '../../src/protocol/channels/display/display-sink.ts';
 
 const THEME_DIR = '/usr/share/icons/Adwaita/cursors';
 /** The nominal size asked of libXcursor, so that the image X picks is known. */
@@ -81,6 +82,7 @@ describe('cursor channel against Xspice', () => {
       connector: () => openSocket({ host: '127.0.0.1', port: xs.port }, 5000),
       crypto: nodeTicketCrypto,
       logger: silentLogger,
+      displaySink: new LocalDisplaySink({ logger: silentLogger }),
       where: `127.0.0.1:${xs.port}`,
       shouldLink: (c) => c.type === ChannelType.CURSOR,
     });

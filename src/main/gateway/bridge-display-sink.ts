@@ -2,7 +2,8 @@
 // came from the server, still compressed. The browser decodes and draws them (its Web Worker runs
 // the display pipeline); pixels never come back, so there is nothing to snapshot here.
 import type { DisplayStats, PipelineEvent, SurfaceSnapshot } from '../../protocol/channels/display/display-pipeline.ts';
-import { EventRouter, type DisplaySink } from '../../protocol/channels/display/display-sink.ts';
+import type { DisplaySink } from '../../protocol/channels/display/display-sink.ts';
+import { EventRouter } from '../../protocol/channels/display/event-router.ts';
 import { encodeHostMessage } from '../../protocol/bridge/host-codec.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 

@@ -13,7 +13,6 @@ import type { ConnectionProfile } from '../../protocol/profile/index.ts';
 import { Session } from '../../protocol/session/session.ts';
 import { isSpiceError, SpiceError } from '../../protocol/wire/errors.ts';
 import type { ConnectPlan } from '../connector.ts';
-import { nodeInflater } from '../inflater.ts';
 import { nodeTicketCrypto } from '../ticket-crypto.ts';
 import { Deadline } from '../commands/open-session.ts';
 import { BridgeDisplaySink } from './bridge-display-sink.ts';
@@ -140,7 +139,6 @@ export class GatewayConnection {
       logger: this.log,
       password: target.password,
       where: target.plan.where,
-      inflater: nodeInflater,
       displaySink: new BridgeDisplaySink((bytes) => this.sendBytes(bytes)),
     });
     this.session = session;

@@ -12,9 +12,7 @@ import type { TicketCrypto } from '../link/link.ts';
 import type { Logger } from '../logger.ts';
 import { SpiceError } from '../wire/errors.ts';
 import type { Connector } from '../wire/transport.ts';
-import type { JpegDecoder } from '../codecs/jpeg.ts';
-import type { Inflater } from '../codecs/zlib-glz.ts';
-import { LocalDisplaySink, type DisplaySink } from '../channels/display/display-sink.ts';
+import type { DisplaySink } from '../channels/display/display-sink.ts';
 
 export interface SessionOptions {
   connector: Connector;
@@ -26,12 +24,12 @@ export interface SessionOptions {
   /** Which listed channels to link; default every one spicedesk knows. */
   shouldLink?: (c: ChannelId) => boolean;
   display?: DisplayOptions;
-  /** zlib for ZLIB_GLZ_RGB images (node:zlib in main); without it those images fail to draw. */
-  inflater?: Inflater;
-  /** JPEG for JPEG and JPEG_ALPHA images; without it those images fail to draw. */
-  jpeg?: JpegDecoder;
-  /** Where display messages are decoded and drawn; by default in this thread (with inflater and jpeg). */
-  displaySink?: DisplaySink;
+  /**
+   * Where display messages are decoded and drawn: a worker thread in the CLI, the browser through
+   * the bridge, or a LocalDisplaySink in this thread. Required, so that a host that decodes
+   * elsewhere does not load the decoders at all.
+   */
+  displaySink: DisplaySink;
 }
 
 export type ChannelStatus = { state: 'linking' } | { state: 'linked' } | { state: 'not-linked'; why: string } | { state: 'failed'; error: Error };
@@ -72,7 +70,7 @@ export class Session implements ChannelHost {
     this.password = options.password ?? '';
     this.where = options.where;
     this.main = new MainChannel(this);
-    this.displaySink = options.displaySink ?? new LocalDisplaySink({ logger: options.logger, inflater: options.inflater, jpeg: options.jpeg });
+    this.displaySink = options.displaySink;
   }
 
   /**

@@ -4,6 +4,7 @@ import type { JpegDecoder } from '../../codecs/jpeg.ts';
 import type { Inflater } from '../../codecs/zlib-glz.ts';
 import type { Logger } from '../../logger.ts';
 import { DisplayPipeline, type DisplayStats, type PipelineEvent, type SurfaceSnapshot } from './display-pipeline.ts';
+import { EventRouter } from './event-router.ts';
 
 export interface DisplaySink {
   /** Queues one display message body (numbers 101 and up); `body` may be kept until applied. */
@@ -14,23 +15,6 @@ export interface DisplaySink {
   snapshot(channelId: number): Promise<SurfaceSnapshot | null>;
   stats(channelId: number): Promise<DisplayStats>;
   close(): void;
-}
-
-/** Routes pipeline events to the listeners of their channel. */
-export class EventRouter {
-  private readonly listeners = new Map<number, Set<(event: PipelineEvent) => void>>();
-
-  listen(channelId: number, listener: (event: PipelineEvent) => void): () => void {
-    let set = this.listeners.get(channelId);
-    if (!set) this.listeners.set(channelId, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
-  }
-
-  dispatch(event: PipelineEvent): void {
-    const set = this.listeners.get(event.channelId);
-    if (set) for (const l of [...set]) l(event);
-  }
 }
 
 /** The pipeline in the calling thread: for tests, and for hosts without workers. */
