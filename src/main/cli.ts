@@ -137,36 +137,21 @@ export async function main(argv: string[]): Promise<number> {
         const logger = await createLogger(levelOf({ verbose: line.verbose, debug: line.debug }));
         return await runDo({ line, logger, warn, fail: (why) => void process.stderr.write(`spicedesk: ${why}\n`) });
       }
-      case 'open': {
-        // The desktop client. Until the Electron window lands it is the web gateway in the
-        // system's browser; with no TARGET, on a local demo Xspice.
-        const { values, positionals } = parse(rest, { ...common, listen: { type: 'string' } });
-        if (values.help) return help();
-        if (positionals.length > 1) throw new SpiceError('usage', `open takes at most one TARGET, got ${positionals.length}`);
-        const logger = await createLogger(levelOf(values));
-        await runServe({
-          targets: positionals,
-          listen: typeof values.listen === 'string' ? values.listen : undefined,
-          demo: positionals.length === 0,
-          open: true,
-          timeoutMs: intOption(values.timeout, 'timeout', 1, 3600, 10) * 1000,
-          logger,
-          warn,
-          out: (t) => void process.stdout.write(t),
-        });
-        return ExitCode.OK;
-      }
+      case 'open':
       case 'serve': {
-        const { values, positionals } = parse(rest, { ...common, listen: { type: 'string' }, demo: { type: 'boolean' }, open: { type: 'boolean' } });
+        // `open` is the desktop client: until the Electron window lands, the web gateway in the
+        // system's browser; with no TARGET, on a local demo Xspice.
+        const isOpen = command === 'open';
+        const { values, positionals } = parse(rest, { ...common, listen: { type: 'string' }, ...(isOpen ? {} : { demo: { type: 'boolean' }, open: { type: 'boolean' } }) });
         if (values.help) return help();
-        const logger = await createLogger(levelOf(values));
+        if (isOpen && positionals.length > 1) throw new SpiceError('usage', `open takes at most one TARGET, got ${positionals.length}`);
         await runServe({
           targets: positionals,
           listen: typeof values.listen === 'string' ? values.listen : undefined,
-          demo: Boolean(values.demo),
-          open: Boolean(values.open),
+          demo: isOpen ? positionals.length === 0 : Boolean(values.demo),
+          open: isOpen || Boolean(values.open),
           timeoutMs: intOption(values.timeout, 'timeout', 1, 3600, 10) * 1000,
-          logger,
+          logger: await createLogger(levelOf(values)),
           warn,
           out: (t) => void process.stdout.write(t),
         });
