@@ -116,6 +116,7 @@ describe('capture usage and reachability errors', () => {
     [['capture', 'spice://h:1', '-o', 'x.png', '--timeout', 'soon'], /--timeout must be a whole number/],
     [['capture', 'spice://h:1', '-o', 'x.png', '--bogus'], /bogus/],
     [['frobnicate'], /unknown command/],
+    [['serve'], /serve needs at least one TARGET/],
     [['info', '/nonexistent/file.vv'], /does not exist/],
   ])('%j: exit 2', async (args, text) => {
     const r = await runCli(args as string[]);

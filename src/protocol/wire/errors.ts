@@ -47,6 +47,13 @@ function formatProtocolMessage(detail: string, offset: number, ctx: WireContext)
   return `malformed data from the server: ${detail} [${where.join(', ')}]`;
 }
 
+const errorKinds: ReadonlySet<string> = new Set<SpiceErrorKind>(['usage', 'unreachable', 'auth', 'tls', 'protocol', 'timeout', 'internal']);
+
+/**
+ * True for a SpiceError, also one made by another bundle's copy of this class (the CLI loads the
+ * gateway as a bundle of its own), which `instanceof` would not recognise.
+ */
 export function isSpiceError(e: unknown): e is SpiceError {
-  return e instanceof SpiceError;
+  if (e instanceof SpiceError) return true;
+  return e instanceof Error && (e.name === 'SpiceError' || e.name === 'ProtocolError') && errorKinds.has((e as { kind?: unknown }).kind as string);
 }
