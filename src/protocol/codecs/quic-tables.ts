@@ -88,7 +88,24 @@ export interface QuicFamily {
   /** Context (previous folded residual) to bucket number. */
   bucketOfContext: Uint8Array;
   bucketCount: number;
+  /**
+   * What the row decoders read per code word, in one array (fewer arrays in a hot loop means
+   * fewer registers): see VALUE_INFO, PARAMETER_INFO and CODE_LENGTHS.
+   */
+  decoderTable: Int32Array;
 }
+
+/** decoderTable[VALUE_INFO + v]: unfold[v] | bucketOfContext[v] << 8, for a code word's value v. */
+export const VALUE_INFO = 0;
+/**
+ * decoderTable[PARAMETER_INFO + parameter * 4 + 0..3]: the Rice prefix limit (a window with fewer
+ * leading zeros starts a Rice code word), the escape code word length, the number of Rice code
+ * words (where escape values start) and the escape suffix mask.
+ */
+export const PARAMETER_INFO = 256;
+/** decoderTable[CODE_LENGTHS + v * 8 + parameter]: codeLength. */
+export const CODE_LENGTHS = PARAMETER_INFO + 32;
+const DECODER_TABLE_SIZE = CODE_LENGTHS + 256 * 8;
 
 function ceilLog2(n: number): number {
   let bits = 0;
@@ -136,6 +153,12 @@ function buildFamily(bpc: number): QuicFamily {
   }
   const bucketOfContext = new Uint8Array(256);
   for (let c = 0; c < 256; c++) bucketOfContext[c] = bucketOfLevel[c & (levels - 1)];
+  const decoderTable = new Int32Array(DECODER_TABLE_SIZE);
+  for (let v = 0; v < 256; v++) decoderTable[VALUE_INFO + v] = unfold[v] | (bucketOfContext[v] << 8);
+  for (let l = 0; l < 8; l++) {
+    decoderTable.set([Math.clz32(riceWindowFloor[l]), escapeLength[l], riceCodeCount[l], escapeSuffixMask[l]], PARAMETER_INFO + l * 4);
+  }
+  decoderTable.set(codeLength, CODE_LENGTHS);
   return {
     bitsPerChannel: bpc,
     valueMask: levels - 1,
@@ -148,6 +171,7 @@ function buildFamily(bpc: number): QuicFamily {
     unfold,
     bucketOfContext,
     bucketCount,
+    decoderTable,
   };
 }
 
