@@ -193,23 +193,58 @@ export function copyMatch(dst: Uint32Array | Uint8Array, op: number, length: num
   }
 }
 
-/** RGB24/RGB32 stream: three-byte literals, match length biased by 1. Returns the end position. */
+/**
+ * RGB24/RGB32 stream: three-byte literals, match length biased by 1. Returns the end position.
+ * The hot loop of LZ: everything stays in locals (readMatch's module state would cost a store and
+ * a load per match) and short copies are plain loops, since typed-array copyWithin and fill only
+ * pay off past a few dozen pixels.
+ */
 function decodeRgb24Pass(src: Uint8Array, ip: number, dst: Uint32Array, count: number): number {
+  const srcEnd = src.length;
+  // Literals are read four bytes at a time (one unaligned load) while a fourth byte exists.
+  const view = new DataView(src.buffer, src.byteOffset, srcEnd);
   let op = 0;
   while (op < count) {
     const at = ip;
-    if (ip >= src.length) truncated(ip, 'a control byte');
+    if (ip >= srcEnd) truncated(ip, 'a control byte');
     const ctrl = src[ip++];
     if (ctrl < MAX_COPY) {
       const n = ctrl + 1;
-      checkLiterals(at, ip, op, n, 3, src, count);
-      for (const end = op + n; op < end; op++, ip += 3) dst[op] = src[ip] | (src[ip + 1] << 8) | (src[ip + 2] << 16);
+      if (n > count - op || ip + n * 3 > srcEnd) checkLiterals(at, ip, op, n, 3, src, count);
+      if (ip + n * 3 < srcEnd) {
+        for (const end = op + n; op < end; op++, ip += 3) dst[op] = view.getUint32(ip, true) & 0xffffff;
+      } else {
+        for (const end = op + n; op < end; op++, ip += 3) dst[op] = src[ip] | (src[ip + 1] << 8) | (src[ip + 2] << 16);
+      }
+      continue;
+    }
+    let length = ctrl >>> 5;
+    if (length === 7) {
+      let code: number;
+      do {
+        if (ip >= srcEnd) truncated(ip, 'a match length');
+        code = src[ip++];
+        length += code;
+      } while (code === 255);
+    }
+    if (ip >= srcEnd) truncated(ip, 'a match distance');
+    const low = src[ip++];
+    let distance = ((ctrl & 31) << 8) + low + 1;
+    if (low === 255 && (ctrl & 31) === 31) {
+      if (ip + 2 > srcEnd) truncated(ip, 'a far match distance');
+      distance = ((src[ip] << 8) | src[ip + 1]) + MAX_NEAR_DISTANCE + 1;
+      ip += 2;
+    }
+    if (distance > op || length > count - op) checkMatch(at, op, length, distance, count);
+    const end = op + length;
+    if (length > 64) {
+      copyMatch(dst, op, length, distance);
+      op = end;
+    } else if (distance === 1) {
+      const v = dst[op - 1];
+      for (; op < end; op++) dst[op] = v;
     } else {
-      ip = readMatch(src, ip, ctrl);
-      const length = matchLength + 1;
-      checkMatch(at, op, length, matchDistance, count);
-      copyMatch(dst, op, length, matchDistance);
-      op += length;
+      for (; op < end; op++) dst[op] = dst[op - distance];
     }
   }
   return ip;
@@ -237,22 +272,36 @@ function decodeRgb16Pass(src: Uint8Array, ip: number, dst: Uint32Array, count: n
   return ip;
 }
 
-/** The alpha stream of RGBA: sets only the top byte of each word; match length biased by 3. */
+/**
+ * The alpha stream of RGBA: sets only the top byte of each word; match length biased by 3. The
+ * RGB pass leaves every top byte 0, so while no literal has set a nonzero alpha a match copies
+ * zeros onto zeros and can be skipped (window contents from Xspice are RGBA with alpha 0).
+ */
 function decodeAlphaPass(src: Uint8Array, ip: number, dst: Uint32Array, count: number): number {
+  const srcEnd = src.length;
   let op = 0;
+  let alphaSeen = 0;
   while (op < count) {
     const at = ip;
-    if (ip >= src.length) truncated(ip, 'a control byte');
+    if (ip >= srcEnd) truncated(ip, 'a control byte');
     const ctrl = src[ip++];
     if (ctrl < MAX_COPY) {
       const n = ctrl + 1;
-      checkLiterals(at, ip, op, n, 1, src, count);
-      for (const end = op + n; op < end; op++) dst[op] = (dst[op] & 0xffffff) | (src[ip++] << 24);
+      if (n > count - op || ip + n > srcEnd) checkLiterals(at, ip, op, n, 1, src, count);
+      for (const end = op + n; op < end; op++) {
+        const a = src[ip++];
+        alphaSeen |= a;
+        dst[op] = (dst[op] & 0xffffff) | (a << 24);
+      }
     } else {
       ip = readMatch(src, ip, ctrl);
       const length = matchLength + 3;
       const distance = matchDistance;
-      checkMatch(at, op, length, distance, count);
+      if (distance > op || length > count - op) checkMatch(at, op, length, distance, count);
+      if (alphaSeen === 0) {
+        op += length;
+        continue;
+      }
       for (const end = op + length; op < end; op++) dst[op] = (dst[op] & 0xffffff) | (dst[op - distance] & 0xff000000);
     }
   }
