@@ -1,6 +1,6 @@
 // `npm run bench`: runs the benchmarks against real peers, prints their tables and writes the
 // results as JSON to bench/results/ (git-ignored). Exits non-zero if a bench fails.
-//   npm run bench -- [--only capture|decoders] [--runs 15]
+//   npm run bench -- [--only capture|capture-photo|decoders|gateway] [--runs 15]
 // The script bundles this file with esbuild to dist/bench.js first, because Node 20 cannot run
 // TypeScript directly.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCaptureBench } from './capture-bench.ts';
 import { runDecodersBench } from './decoders-bench.ts';
+import { runGatewayBench } from './gateway-bench.ts';
 
 interface Bench {
   name: string;
@@ -33,6 +34,12 @@ const benches: Bench[] = [
     // spicedesk's image decoders against spice-html5's on the recorded fixtures (no server needed).
     name: 'decoders',
     run: (options) => runDecodersBench(options),
+  },
+  {
+    // spicedesk in headless Chromium through `spicedesk serve` against spice-html5 through
+    // websockify, on an Xspice xterm that scrolls without pause: frames drawn and client CPU.
+    name: 'gateway',
+    run: (options) => runGatewayBench(options),
   },
 ];
 
