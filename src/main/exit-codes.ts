@@ -11,6 +11,8 @@ export const ExitCode = {
   PROTOCOL: 6,
   TIMEOUT: 7,
   EXPECT_FAILED: 8,
+  /** `do` through the guest agent: a file did not reach the guest (each is reported by name), or clip-get found no text. */
+  AGENT_ACTION_FAILED: 9,
 } as const;
 
 export function exitCodeFor(kind: SpiceErrorKind): number {

@@ -10,13 +10,17 @@ import { freeDisplayNumber, freePort } from './free-port.ts';
 import { spawnGroup, runToCompletion, sleep } from './processes.ts';
 import type { GroupProcess } from './processes.ts';
 import { requireFile, requireTool } from './require-tool.ts';
+import { startVdagent, vdagentDriverEnvironment, vdagentPaths, type RunningVdagent, type VdagentOptions } from './vdagent.ts';
 import { driverEnvironment, SPICEQXL_DRIVER, XORG_BINARY, xorgConfig, type XspiceSettings } from '../../src/main/demo/xspice-config.ts';
 
 export type { XspiceImageCompression as ImageCompression, XspiceWanCompression as WanCompression } from '../../src/main/demo/xspice-config.ts';
 
 export interface XspiceOptions extends XspiceSettings {
-  /** The agent needs spice-vdagent(d) started by hand (see test-peers.md); not supported yet. */
-  vdagent?: false;
+  /**
+   * Starts the guest agent (spice-vdagentd and spice-vdagent, test/peers/vdagent.ts) with the
+   * server: `true` for the defaults, or options (the download folder).
+   */
+  vdagent?: boolean | VdagentOptions;
   /** How long to wait for the port and the X display; default 15 s. */
   startTimeoutMs?: number;
 }
@@ -32,6 +36,8 @@ export interface XspiceServer {
   run(command: string, args: readonly string[], extraEnv?: NodeJS.ProcessEnv): GroupProcess;
   /** Runs an X client on this display to completion (xdotool, xsetroot) and returns its stdout. */
   exec(command: string, args: readonly string[], timeoutMs?: number): Promise<string>;
+  /** The guest agent, when started with `vdagent`. */
+  readonly agent: RunningVdagent | null;
   /** The end of the Xorg log, for error messages. */
   logTail(lines?: number): string;
   stop(): Promise<void>;
@@ -88,7 +94,7 @@ async function startOnce(options: XspiceOptions, xdpyinfo: string): Promise<Xspi
     XORG_BINARY,
     ['-config', configPath, '-noreset', '-nolisten', 'tcp', '-logfile', logPath, display],
     {
-      env: driverEnvironment(port, options),
+      env: { ...driverEnvironment(port, options), ...(options.vdagent ? vdagentDriverEnvironment(vdagentPaths(dir)) : {}) },
       cwd: dir,
       name: `Xspice ${display}`,
       // A killed Xorg leaves its lock and socket; without them the display number is reusable.
@@ -99,7 +105,9 @@ async function startOnce(options: XspiceOptions, xdpyinfo: string): Promise<Xspi
   const clients = new Set<GroupProcess>();
   const logTail = (lines = 30): string => tailOfFile(logPath, lines);
 
+  let agent: RunningVdagent | null = null;
   const stop = async (): Promise<void> => {
+    await agent?.stop();
     await Promise.all([...clients].map((client) => client.stop(500)));
     clients.clear();
     await xorg.stop();
@@ -140,10 +148,22 @@ async function startOnce(options: XspiceOptions, xdpyinfo: string): Promise<Xspi
     if (!(portUp && displayUp)) await sleep(50);
   }
 
+  if (options.vdagent) {
+    try {
+      agent = await startVdagent(dir, display, vdagentPaths(dir), options.vdagent === true ? {} : options.vdagent);
+    } catch (e) {
+      await stop();
+      throw new StartFailure(`the guest agent for Xspice on ${display} did not start: ${(e as Error).message}`, false);
+    }
+  }
+
   return {
     port,
     display,
     env: clientEnv,
+    get agent() {
+      return agent;
+    },
     run(command, args, extraEnv = {}) {
       const client = spawnGroup(command, args, { env: { ...clientEnv, ...extraEnv }, name: `${command} on ${display}` });
       clients.add(client);

@@ -19,6 +19,7 @@ import { SpiceError } from '../../protocol/wire/errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { encodeSurfacePng } from '../png.ts';
 import { decodePng, type RgbaPng } from '../png-decode.ts';
+import { AgentActions, checkFilesToSend, parseHeadSizes, type HeadSize } from './do-agent.ts';
 import { openSession, type Deadline } from './open-session.ts';
 
 export interface Region {
@@ -35,7 +36,11 @@ export type DoAction =
   | { kind: 'click' | 'mousedown' | 'mouseup'; button: number }
   | { kind: 'wait'; ms: number }
   | { kind: 'capture'; file: string }
-  | { kind: 'expect'; file: string; region?: Region; timeoutMs: number };
+  | { kind: 'expect'; file: string; region?: Region; timeoutMs: number }
+  | { kind: 'clip-set'; text: string }
+  | { kind: 'clip-get' }
+  | { kind: 'resize'; heads: HeadSize[] }
+  | { kind: 'send'; files: string[] };
 
 export interface DoCommandLine {
   target: string;
@@ -60,7 +65,15 @@ export const DO_USAGE = `  do [--timeout S] [--display N] TARGET ACTION...
         capture FILE.png     write the screen once drawing has paused
         expect FILE.png [--region X,Y,W,H] [--timeout S]
                              wait (default 10 s) until the screen, or the region, equals the PNG;
-                             exits 8 if it never does, saying how many pixels differ`;
+                             exits 8 if it never does, saying how many pixels differ
+      through the guest agent (spice-vdagent in the guest):
+        clip-set TEXT        put TEXT on the guest's clipboard; the guest can paste it while the
+                             connection lasts, so follow it with wait
+        clip-get             print the text on the guest's clipboard (exits 9 when it holds none)
+        resize WxH[,WxH...]  set the guest's resolution, one size per head, heads side by side
+        send FILE...         copy files into the guest's download folder, with progress on
+                             stderr; each failure is reported by file name and the command
+                             exits 9 (a file named like an action is written ./NAME)`;
 
 const buttonNames: Record<string, number> = {
   left: MouseButton.LEFT,
@@ -73,7 +86,8 @@ const buttonNames: Record<string, number> = {
 };
 for (let b = 1; b <= 7; b++) buttonNames[String(b)] = b;
 
-const actionNames = ['type', 'key', 'keydown', 'keyup', 'move', 'click', 'mousedown', 'mouseup', 'wait', 'capture', 'expect'];
+const actionNames = ['type', 'key', 'keydown', 'keyup', 'move', 'click', 'mousedown', 'mouseup', 'wait', 'capture', 'expect', 'clip-set', 'clip-get', 'resize', 'send'];
+const agentActionKinds = ['clip-set', 'clip-get', 'resize', 'send'];
 
 function usage(message: string): SpiceError {
   return new SpiceError('usage', message);
@@ -223,6 +237,27 @@ function parseAction(word: string, args: string[], at: () => number, seek: (n: n
       action = expectAction;
       break;
     }
+    case 'clip-set':
+      action = { kind: 'clip-set', text: arg('the TEXT to put on the guest clipboard') };
+      break;
+    case 'clip-get':
+      action = { kind: 'clip-get' };
+      break;
+    case 'resize':
+      try {
+        action = { kind: 'resize', heads: parseHeadSizes(arg('a size per head: WxH[,WxH...], e.g. 1280x720')) };
+      } catch (e) {
+        if (e instanceof SpiceError) throw usage(e.message);
+        throw e;
+      }
+      break;
+    case 'send': {
+      const files: string[] = [];
+      while (i < args.length && !actionNames.includes(args[i].toLowerCase())) files.push(args[i++]);
+      if (files.length === 0) throw usage('send needs at least one FILE');
+      action = { kind: 'send', files };
+      break;
+    }
     default:
       throw usage(`unknown action "${word}"; actions are ${actionNames.join(', ')} (run spicedesk --help)`);
   }
@@ -236,6 +271,10 @@ export interface DoOptions {
   warn: (line: string) => void;
   /** Where the reason for a failed `expect` goes (one line). */
   fail: (line: string) => void;
+  /** Where clip-get prints; default standard output. */
+  out?: (text: string) => void;
+  /** Where send reports progress and each failed file; default standard error. */
+  progress?: (line: string) => void;
 }
 
 /** How long drawing must pause before `capture` takes the screen, and the most it waits for that. */
@@ -247,6 +286,7 @@ const INPUT_FLUSH_MS = 200;
 export async function runDo(o: DoOptions): Promise<number> {
   const { line, logger } = o;
   const expected = await loadExpectedImages(line.actions);
+  for (const a of line.actions) if (a.kind === 'send') await checkFilesToSend(a.files);
   const needsInputs = line.actions.some((a) => ['type', 'key', 'keydown', 'keyup', 'move', 'click', 'mousedown', 'mouseup'].includes(a.kind));
   const needsDisplay = line.actions.some((a) => a.kind === 'capture' || a.kind === 'expect');
   const { session, where, deadline } = await openSession({
@@ -263,8 +303,20 @@ export async function runDo(o: DoOptions): Promise<number> {
     if (display && !(display instanceof DisplayChannel)) throw new SpiceError('internal', 'the display channel was linked without its drawing');
     const mouse = inputs ? await chooseMouseMode(session, line.actions, logger) : null;
     const runner = new ActionRunner(session, inputs, mouse, display, line, where, deadline, logger);
+    const agent = new AgentActions(session, where, deadline, line.timeoutMs, {
+      out: o.out ?? ((text) => void process.stdout.write(text)),
+      progress: o.progress ?? ((text) => void process.stderr.write(`${text}\n`)),
+    }, logger);
     for (const [index, action] of line.actions.entries()) {
       logger.info({ action: action.kind, index }, 'action');
+      if (agentActionKinds.includes(action.kind)) {
+        const failure = await runAgentAction(agent, action);
+        if (failure !== null) {
+          if (failure) o.fail(failure);
+          return ExitCode.AGENT_ACTION_FAILED;
+        }
+        continue;
+      }
       const failure = await runner.run(action, expected.get(action) ?? null);
       if (failure) {
         o.fail(failure);
@@ -277,8 +329,31 @@ export async function runDo(o: DoOptions): Promise<number> {
       inputs.releaseAll();
       await Promise.race([inputs.whenSent(), sleep(1000)]);
       await sleep(INPUT_FLUSH_MS);
+    } else if (line.actions.some((a) => agentActionKinds.includes(a.kind))) {
+      await sleep(INPUT_FLUSH_MS);
     }
     session.close();
+  }
+}
+
+/**
+ * Runs a clip-set, clip-get, resize or send: null when it worked, else the line to print (empty
+ * when it was printed already, as send does for each failed file).
+ */
+async function runAgentAction(agent: AgentActions, action: DoAction): Promise<string | null> {
+  switch (action.kind) {
+    case 'clip-set':
+      await agent.clipSet(action.text);
+      return null;
+    case 'clip-get':
+      return agent.clipGet();
+    case 'resize':
+      await agent.resize(action.heads);
+      return null;
+    case 'send':
+      return (await agent.send(action.files)).length > 0 ? '' : null;
+    default:
+      throw new SpiceError('internal', `${action.kind} is not an agent action`);
   }
 }
 
@@ -452,6 +527,8 @@ class ActionRunner {
         return null;
       case 'expect':
         return this.expect(action, expected!);
+      default:
+        throw new SpiceError('internal', `${action.kind} is run by the agent actions`);
     }
   }
 

@@ -126,7 +126,8 @@ describe('main channel', () => {
     ]);
     expect(ch.info.uuid).toBe('00010203-0405-0607-0809-0a0b0c0d0e0f');
     const sent = parseClientMiniMessages(t.writtenBytes()).map((m) => m.type);
-    expect(sent).toEqual([MainMsgc.AGENT_START, MainMsgc.ATTACH_CHANNELS]);
+    // With the agent: AGENT_START, our agent capabilities, and client mouse mode (offered, not current).
+    expect(sent).toEqual([MainMsgc.AGENT_START, MainMsgc.AGENT_DATA, MainMsgc.MOUSE_MODE_REQUEST, MainMsgc.ATTACH_CHANNELS]);
     ch.close();
     await run;
   });

@@ -1,10 +1,11 @@
-// The main channel: session id, channel list, mouse modes, multimedia clock, name/UUID and the
-// agent's presence. Agent data itself comes with the agent issue; here it is only counted.
+// The main channel: session id, channel list, mouse modes, multimedia clock, name/UUID, and the
+// guest agent, whose stream (AGENT_DATA and its tokens) is handed to ./agent/agent.ts.
 import { CapSet } from '../../link/caps.ts';
 import { Emitter } from '../../emitter.ts';
 import { SpiceChannel, type ChannelHost, type HandlerTable, type MessageHandler } from '../../channel/channel.ts';
 import { WireReader } from '../../wire/reader.ts';
-import { AGENT_START_UNLIMITED, buildAgentStart, MainCap, MainMsg, MainMsgc } from './main-messages.ts';
+import { Agent } from './agent/agent.ts';
+import { AGENT_START_UNLIMITED, buildAgentStart, buildMouseModeRequest, MainCap, MainMsg, MainMsgc, MouseMode } from './main-messages.ts';
 
 export interface ChannelId {
   type: number;
@@ -61,6 +62,7 @@ const mainHandlers: HandlerTable<MainChannel, typeof MainMsg> = {
       s.agentTokens = r.u32();
       s.multiMediaTime = r.u32();
       s.ramHint = r.u32();
+      ch.agent.transport.setTokens(s.agentTokens);
       if (s.agentConnected) ch.startAgent();
       ch.send(MainMsgc.ATTACH_CHANNELS, new Uint8Array(0));
       ch.events.emit('init', s);
@@ -83,6 +85,7 @@ const mainHandlers: HandlerTable<MainChannel, typeof MainMsg> = {
       const r = reader(ch, body, MainMsg.MOUSE_MODE, 'MOUSE_MODE');
       ch.info.supportedMouseModes = r.u16();
       ch.info.currentMouseMode = r.u16();
+      ch.followAgentMouseMode();
       ch.events.emit('mouse-mode', { supported: ch.info.supportedMouseModes, current: ch.info.currentMouseMode });
     },
   },
@@ -106,20 +109,21 @@ const mainHandlers: HandlerTable<MainChannel, typeof MainMsg> = {
       const error = reader(ch, body, MainMsg.AGENT_DISCONNECTED, 'AGENT_DISCONNECTED').u32();
       ch.info.agentConnected = false;
       ch.log.info({ error }, 'guest agent disconnected');
+      ch.agent.disconnect(`the guest agent disconnected (error ${error})`);
+      ch.followAgentMouseMode();
       ch.events.emit('agent', { connected: false });
     },
   },
   [MainMsg.AGENT_DATA]: {
     name: 'AGENT_DATA',
-    handle(ch, body) {
-      // The agent protocol comes with the agent issue; until then the data is dropped, not parsed.
-      ch.log.debug({ size: body.byteLength }, 'agent data ignored (agent support not implemented yet)');
-    },
+    handle: (ch, body) => ch.agent.receive(body),
   },
   [MainMsg.AGENT_TOKEN]: {
     name: 'AGENT_TOKEN',
     handle(ch, body) {
-      ch.info.agentTokens += reader(ch, body, MainMsg.AGENT_TOKEN, 'AGENT_TOKEN').u32();
+      const tokens = reader(ch, body, MainMsg.AGENT_TOKEN, 'AGENT_TOKEN').u32();
+      ch.info.agentTokens += tokens;
+      ch.agent.transport.addTokens(tokens);
     },
   },
   [MainMsg.MIGRATE_SWITCH_HOST]: migrationNotSupported('MIGRATE_SWITCH_HOST'),
@@ -148,6 +152,7 @@ const mainHandlers: HandlerTable<MainChannel, typeof MainMsg> = {
     name: 'AGENT_CONNECTED_TOKENS',
     handle(ch, body) {
       ch.info.agentTokens = reader(ch, body, MainMsg.AGENT_CONNECTED_TOKENS, 'AGENT_CONNECTED_TOKENS').u32();
+      ch.agent.transport.setTokens(ch.info.agentTokens);
       ch.info.agentConnected = true;
       ch.startAgent();
       ch.events.emit('agent', { connected: true });
@@ -172,8 +177,22 @@ export class MainChannel extends SpiceChannel {
     channels: [],
   };
 
+  /** The guest agent: clipboard, monitor layout, file transfer. */
+  readonly agent: Agent;
+  /** The mouse mode last asked for, so that each change is asked for once. */
+  private requestedMouseMode = 0;
+
   constructor(host: ChannelHost) {
     super(host, 1, 0);
+    this.agent = new Agent({ sendAgentData: (chunk) => this.send(MainMsgc.AGENT_DATA, chunk), log: this.log.child({ part: 'agent' }) });
+  }
+
+  override async run(): Promise<void> {
+    try {
+      await super.run();
+    } finally {
+      this.agent.close(`the connection to ${this.host.where} ended`);
+    }
   }
 
   protected override channelCaps(): CapSet {
@@ -187,6 +206,23 @@ export class MainChannel extends SpiceChannel {
 
   startAgent(): void {
     this.send(MainMsgc.AGENT_START, buildAgentStart(AGENT_START_UNLIMITED));
+    this.agent.connect();
+    this.followAgentMouseMode();
+  }
+
+  /**
+   * Client mouse mode (absolute positions, no pointer grab) whenever the agent makes it possible,
+   * server mode again when it is gone. The server grants client mode only while the agent (or a
+   * tablet) is attached and falls back on its own; this asks for each change once.
+   */
+  followAgentMouseMode(): void {
+    const { supportedMouseModes: supported, currentMouseMode: current, agentConnected } = this.info;
+    const wanted = agentConnected && supported & MouseMode.CLIENT ? MouseMode.CLIENT : current === MouseMode.CLIENT && !(supported & MouseMode.CLIENT) ? MouseMode.SERVER : 0;
+    if (current === this.requestedMouseMode) this.requestedMouseMode = 0;
+    if (wanted === 0 || wanted === current || wanted === this.requestedMouseMode) return;
+    this.requestedMouseMode = wanted;
+    this.log.info({ mode: wanted === MouseMode.CLIENT ? 'client' : 'server' }, 'asking for the mouse mode the guest agent allows');
+    this.send(MainMsgc.MOUSE_MODE_REQUEST, buildMouseModeRequest(wanted));
   }
 
   warnMigration(name: string): void {
