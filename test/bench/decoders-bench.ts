@@ -16,6 +16,7 @@
 // least SAMPLE_MS have passed; its speed is pixels decoded / time. The table shows the median
 // megapixels per second and the ratio of the medians.
 import { existsSync, readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { nodeJpegDecoder } from '../../src/main/jpeg-node.ts';
@@ -103,6 +104,8 @@ export interface DecodersBenchResult {
   html5Dir: string;
   sampleMs: number;
   runs: number;
+  /** The 1-minute load average before and after the cases: other work on the machine skews both sides. */
+  loadAverage: [number, number];
   cases: DecoderCaseResult[];
   table: string;
   failure?: string;
@@ -347,7 +350,9 @@ export async function runDecodersBench(options: { runs: number; root: string }):
       decodeJpegAlphaImage({ flags: i.header.body.flags ?? 0, jpegSize: i.header.body.jpegSize ?? 0, data: i.data }, nodeJpegDecoder, sizeOf(i)),
     ),
   ];
+  const loadBefore = loadavg()[0];
   const results = cases.map((c) => measureCase(c, runs));
+  const loadAfter = loadavg()[0];
 
   const table = formatTable(
     ['codec', 'image', 'size', 'bytes', 'spicedesk MP/s', 'reused out MP/s', 'html5 MP/s', 'html5+ImageData MP/s', 'ratio', 'same pixels'],
@@ -368,6 +373,7 @@ export async function runDecodersBench(options: { runs: number; root: string }):
   const belowTarget = results.filter((r) => r.ratio !== null && r.ratio < TARGET_RATIO);
   const notes = [
     `median of ${runs} samples of at least ${SAMPLE_MS} ms each, after ${WARM_UP_MS} ms of warm-up; ratio = spicedesk / spice-html5, both allocating their output (decode only)`,
+    `load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after (figures from a loaded machine swing by 2x; compare ratios from quiet runs)`,
     ...mismatches.map((r) => `${r.fixture}: pixels differ from spice-html5: ${r.mismatch}`),
     belowTarget.length
       ? `below the ${TARGET_RATIO}x target: ${belowTarget.map((r) => `${r.fixture} ${fixed(r.ratio, 2)}x`).join(', ')}`
@@ -378,6 +384,7 @@ export async function runDecodersBench(options: { runs: number; root: string }):
     html5Dir,
     sampleMs: SAMPLE_MS,
     runs,
+    loadAverage: [loadBefore, loadAfter],
     cases: results,
     table: `${table}\n\n${notes.join('\n')}`,
     ...(mismatches.length ? { failure: `decoded pixels differ from spice-html5 for ${mismatches.map((r) => r.fixture).join(', ')}` } : {}),

@@ -173,42 +173,40 @@ for (let i = 0; i < 64; i++) {
 function updateModel(model: Int32Array, context: number, value: number, family: Int32Array, last: number, trigger: number): void {
   const c = COUNTERS + (context << 3);
   const v = CODE_LENGTHS + (value << 3);
-  let key: number;
-  if (last === 7) {
-    const s7 = (model[c + 7] += family[v + 7]);
-    const s6 = (model[c + 6] += family[v + 6]);
-    const s5 = (model[c + 5] += family[v + 5]);
-    const s4 = (model[c + 4] += family[v + 4]);
-    const s3 = (model[c + 3] += family[v + 3]);
-    const s2 = (model[c + 2] += family[v + 2]);
-    const s1 = (model[c + 1] += family[v + 1]);
-    const s0 = (model[c] += family[v]);
-    key = s7 << 3;
-    let d = ((s6 << 3) | 1) - key;
+  let key = ((model[c + last] += family[v + last]) << 3) | (7 - last);
+  for (let code = last - 1; code >= 0; code--) {
+    const d = (((model[c + code] += family[v + code]) << 3) | (7 - code)) - key;
     key += d & (d >> 31);
-    d = ((s5 << 3) | 2) - key;
-    key += d & (d >> 31);
-    d = ((s4 << 3) | 3) - key;
-    key += d & (d >> 31);
-    d = ((s3 << 3) | 4) - key;
-    key += d & (d >> 31);
-    d = ((s2 << 3) | 5) - key;
-    key += d & (d >> 31);
-    d = ((s1 << 3) | 6) - key;
-    key += d & (d >> 31);
-    d = ((s0 << 3) | 7) - key;
-    key += d & (d >> 31);
-  } else {
-    key = ((model[c + last] += family[v + last]) << 3) | (7 - last);
-    for (let code = last - 1; code >= 0; code--) {
-      const d = (((model[c + code] += family[v + code]) << 3) | (7 - code)) - key;
-      key += d & (d >> 31);
-    }
   }
   model[context] = 7 - (key & 7);
   if (key >>> 3 > trigger) {
     for (let code = 0; code <= last; code++) model[c + code] >>>= 1;
   }
+}
+
+/** updateModel for 8 bits per channel, unrolled, with the minimum taken as a tree. */
+function updateModel8(model: Int32Array, context: number, value: number, family: Int32Array, trigger: number): void {
+  const c = COUNTERS + (context << 3);
+  const v = CODE_LENGTHS + (value << 3);
+  const k7 = (model[c + 7] += family[v + 7]) << 3;
+  const k6 = ((model[c + 6] += family[v + 6]) << 3) | 1;
+  const k5 = ((model[c + 5] += family[v + 5]) << 3) | 2;
+  const k4 = ((model[c + 4] += family[v + 4]) << 3) | 3;
+  const k3 = ((model[c + 3] += family[v + 3]) << 3) | 4;
+  const k2 = ((model[c + 2] += family[v + 2]) << 3) | 5;
+  const k1 = ((model[c + 1] += family[v + 1]) << 3) | 6;
+  const k0 = ((model[c] += family[v]) << 3) | 7;
+  const key = minimum(minimum(minimum(k7, k6), minimum(k5, k4)), minimum(minimum(k3, k2), minimum(k1, k0)));
+  model[context] = 7 - (key & 7);
+  if (key >>> 3 > trigger) {
+    for (let code = 0; code < 8; code++) model[c + code] >>>= 1;
+  }
+}
+
+/** The smaller of two numbers whose difference fits in 31 bits, without a branch. */
+function minimum(a: number, b: number): number {
+  const d = b - a;
+  return a + (d & (d >> 31));
 }
 
 /** A MELCODE run length starting at s.cursor[0]; at most `limit` pixels, or the stream is corrupt. */
@@ -356,9 +354,15 @@ function rgbPixels(s: QuicStream, m: ChannelModels, y: number, i: number, end: n
     px[o] = addLanes(prediction, ((ir & 0xff) << 16) | ((ig & 0xff) << 8) | (ib & 0xff)) & laneMask;
     if (i === stop) {
       const trigger = model[TRIGGER];
-      updateModel(model, cr, vr, family, last, trigger);
-      updateModel(model, cg, vg, family, last, trigger);
-      updateModel(model, cb, vb, family, last, trigger);
+      if (last === 7) {
+        updateModel8(model, cr, vr, family, trigger);
+        updateModel8(model, cg, vg, family, trigger);
+        updateModel8(model, cb, vb, family, trigger);
+      } else {
+        updateModel(model, cr, vr, family, last, trigger);
+        updateModel(model, cg, vg, family, last, trigger);
+        updateModel(model, cb, vb, family, last, trigger);
+      }
       const random = (model[RANDOM_INDEX] + 1) & 0xff;
       model[RANDOM_INDEX] = random;
       stop = i + 1 + (TABRAND_CHAOS[random] & ((1 << model[WAIT_MASK_INDEX]) - 1));
@@ -439,7 +443,8 @@ function planePixels(s: QuicStream, m: ChannelModels, y: number, i: number, end:
     const info = family[VALUE_INFO + v];
     px[o] = (px[o] & keep) | ((((info & 0xff) + prediction) & mask) << shift);
     if (i === stop) {
-      updateModel(model, context, v, family, last, model[TRIGGER]);
+      if (last === 7) updateModel8(model, context, v, family, model[TRIGGER]);
+      else updateModel(model, context, v, family, last, model[TRIGGER]);
       const random = (model[RANDOM_INDEX] + 1) & 0xff;
       model[RANDOM_INDEX] = random;
       stop = i + 1 + (TABRAND_CHAOS[random] & ((1 << model[WAIT_MASK_INDEX]) - 1));
