@@ -3,6 +3,15 @@
 // a config file, and when it does start it, spice-vdagentd finds no login session (no system
 // D-Bus here). So Xorg gets the agent's socket paths through XSPICE_VDAGENT_* variables, and this
 // file starts spice-vdagentd with the session check off (-X) and spice-vdagent on the display.
+//
+// Seen with spice-vdagent 0.22.1 (Debian 12):
+// - spice-vdagentd logs "vdagent_virtio_port_create: No such device or address" when the session
+//   agent connects: it first open()s the path, which fails on a socket, then connects to it as a
+//   Unix socket, which works. Harmless.
+// - spice-vdagent announces (grabs) the guest clipboard only while a client is connected, and
+//   drops what it knew when the client leaves: a test copies in the guest during the connection.
+// - spice-vdagentd drops a MONITORS_CONFIG whose size is not exactly the monitor list (so one with
+//   physical sizes), logging "invalid message size for VDAgentMonitorsConfig".
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep, spawnGroup, type GroupProcess } from './processes.ts';
