@@ -52,7 +52,8 @@ options for every command:
 
 not yet implemented (see the README): the desktop window, TLS, proxies.
 exit codes: 0 ok, 1 other, 2 usage, 3 unreachable, 4 authentication, 5 TLS/security,
-6 protocol, 7 timed out waiting for the display, 8 the screen did not match (do expect)`;
+6 protocol, 7 timed out waiting for the display, 8 the screen did not match (do expect),
+9 an agent action failed (do send, clip-get)`;
 
 const common: ParseArgsConfig['options'] = {
   verbose: { type: 'boolean', short: 'v' },

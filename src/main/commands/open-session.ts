@@ -2,6 +2,8 @@
 // a deadline that says which stage it was stuck in.
 import type { ChannelId } from '../../protocol/channels/main/main-channel.ts';
 import type { Logger } from '../../protocol/logger.ts';
+import { displayConfigFromProfile } from '../../protocol/channels/main/agent/monitors.ts';
+import type { ConnectionProfile } from '../../protocol/profile/index.ts';
 import { Session } from '../../protocol/session/session.ts';
 import type { DisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
@@ -58,16 +60,16 @@ export async function openSession(o: OpenOptions): Promise<OpenedSession> {
   // refused the link without one, so password-less servers never prompt (remote-viewer does the same).
   const given = profile.password ?? process.env.SPICE_PASSWORD;
   try {
-    return await linkSession(o, plan, given);
+    return await linkSession(o, plan, given, profile);
   } catch (e) {
     const canPrompt = given === undefined && Boolean(process.stdin.isTTY);
     if (!(e instanceof SpiceError && e.kind === 'auth' && canPrompt)) throw e;
     const typed = await resolvePassword(profile, { env: {}, stdin: process.stdin, stderr: process.stderr, isTTY: true });
-    return linkSession(o, plan, typed);
+    return linkSession(o, plan, typed, profile);
   }
 }
 
-async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string | undefined): Promise<OpenedSession> {
+async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string | undefined, profile: ConnectionProfile): Promise<OpenedSession> {
   const deadline = new Deadline(o.timeoutMs);
   const session = new Session({
     connector: plan.connector,
@@ -80,6 +82,8 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     // Decoding and drawing run in a worker thread, started now so that it boots during the link.
     displaySink: new WorkerDisplaySink(displayWorkerFile(), o.logger),
   });
+  // The .vv color-depth and disable-effects keys, sent once the agent is there.
+  session.main.agent.monitors.setDisplayConfig(displayConfigFromProfile(profile));
   try {
     await deadline.race(
       session.connect(),
