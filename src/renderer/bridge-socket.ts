@@ -1,13 +1,24 @@
-// The page's end of the bridge over WebSocket: a HELLO naming the target first, then every host
-// message decoded (and checked) before it is handed on.
+// The page's end of the bridge: a HELLO naming the target first, then every host message decoded
+// (and checked) before it is handed on. It runs over a WebSocket in the web gateway, or over a
+// MessagePort in the Electron window, whose preload hands the page the port.
 import { BRIDGE_VERSION, type HostMessage, type UiMessage } from '../protocol/bridge/bridge-messages.ts';
 import { decodeHostMessage } from '../protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../protocol/bridge/ui-codec.ts';
 
 export interface BridgeHandlers {
   message(m: HostMessage): void;
-  /** The socket closed; `reason` is the gateway's close reason, if any. */
+  /** The bridge closed; `reason` is the host's close reason, if any. */
   closed(reason: string): void;
+}
+
+/** One bridge message per transport message, both ways. */
+export interface BridgeTransport {
+  /** Where the host is, for messages: "the gateway", "spicedesk". */
+  readonly peer: string;
+  /** Calls `opened` once the transport can send (the socket opened, the port arrived). */
+  start(events: { opened(): void; message(data: unknown): void; closed(reason: string): void }): void;
+  send(bytes: Uint8Array): void;
+  close(reason: string): void;
 }
 
 /** ws:// (or wss://) URL of the socket beside the page: the page's own path, token included. */
@@ -16,38 +27,144 @@ export function bridgeUrl(location: Location): string {
   return `${scheme}//${location.host}${location.pathname.replace(/[^/]*$/, '')}ws`;
 }
 
-export class BridgeSocket {
-  private readonly ws: WebSocket;
-  private helloSeen = false;
+export function webSocketTransport(url: string): BridgeTransport {
+  let ws: WebSocket | null = null;
+  return {
+    peer: 'the gateway',
+    start(events) {
+      const socket = new WebSocket(url);
+      ws = socket;
+      socket.binaryType = 'arraybuffer';
+      socket.onopen = () => events.opened();
+      socket.onmessage = (e: MessageEvent<unknown>) => events.message(e.data);
+      socket.onclose = (e) => events.closed(e.reason);
+    },
+    send(bytes) {
+      if (ws?.readyState === WebSocket.OPEN) ws.send(bytes);
+    },
+    close(reason) {
+      ws?.close(1002, reason.slice(0, 100));
+    },
+  };
+}
 
-  constructor(url: string, target: number, handlers: BridgeHandlers) {
-    this.ws = new WebSocket(url);
-    this.ws.binaryType = 'arraybuffer';
-    this.ws.onopen = () => this.send({ kind: 'hello', version: BRIDGE_VERSION, target });
-    this.ws.onmessage = (e: MessageEvent<ArrayBuffer | string>) => {
-      if (typeof e.data === 'string') return this.fail('the gateway sent text; the bridge is binary');
-      let m: HostMessage;
-      try {
-        m = decodeHostMessage(new Uint8Array(e.data));
-      } catch (error) {
-        return this.fail(error instanceof Error ? error.message : String(error));
-      }
-      if (m.kind === 'hello') {
-        if (m.version !== BRIDGE_VERSION) return this.fail(`the gateway speaks bridge version ${m.version}, this page ${BRIDGE_VERSION}; reload the page`);
-        this.helloSeen = true;
-        return;
-      }
-      if (!this.helloSeen) return this.fail('the gateway did not start with HELLO');
-      handlers.message(m);
-    };
-    this.ws.onclose = (e) => handlers.closed(e.reason);
+/** What the Electron preload gives the page as window.spicedeskHost (src/main/electron/preload.ts). */
+export interface ElectronHost {
+  kind: 'electron';
+  openBridge(): void;
+  onScreenshotRequest(handler: (id: number) => void): void;
+  screenshotReply(id: number, width: number, height: number, rgba: Uint8Array): void;
+  screenshotFailed(id: number, error: string): void;
+}
+
+/** The window message the preload posts with the bridge's port (src/main/electron/ipc-channels.ts). */
+export const BRIDGE_PORT_MESSAGE = 'spicedesk:bridge-port';
+
+/** The Electron preload's API when the page runs in the app; null in a browser. */
+export function electronHost(w: Window = window): ElectronHost | null {
+  const host = (w as unknown as { spicedeskHost?: Partial<ElectronHost> }).spicedeskHost;
+  if (typeof host !== 'object' || host === null || host.kind !== 'electron') return null;
+  for (const f of ['openBridge', 'onScreenshotRequest', 'screenshotReply', 'screenshotFailed'] as const) {
+    if (typeof host[f] !== 'function') return null;
+  }
+  return host as ElectronHost;
+}
+
+/**
+ * The Electron window's transport: asks the preload for a bridge and takes the port that comes
+ * back as a window message from the page's own origin.
+ */
+export function messagePortTransport(host: ElectronHost, w: Window = window): BridgeTransport {
+  let port: MessagePort | null = null;
+  return {
+    peer: 'spicedesk',
+    start(events) {
+      const onWindowMessage = (e: MessageEvent<unknown>): void => {
+        if (e.origin !== w.location.origin || e.data !== BRIDGE_PORT_MESSAGE || e.ports.length !== 1) return;
+        // One page, one bridge: later ports are not listened for.
+        w.removeEventListener('message', onWindowMessage);
+        port = e.ports[0];
+        port.onmessage = (m: MessageEvent<unknown>) => events.message(m.data);
+        port.onmessageerror = () => events.message(null);
+        // Chromium tells a port that its peer is gone (main closed the bridge or exited).
+        (port as EventTarget).addEventListener('close', () => events.closed(''));
+        port.start();
+        events.opened();
+      };
+      w.addEventListener('message', onWindowMessage);
+      host.openBridge();
+    },
+    send(bytes) {
+      port?.postMessage(bytes);
+    },
+    close() {
+      port?.close();
+      port = null;
+    },
+  };
+}
+
+/** The bytes of a transport message: an ArrayBuffer (WebSocket) or a Uint8Array (a port). */
+function bytesOf(data: unknown): Uint8Array | null {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (data instanceof Uint8Array) return data;
+  return null;
+}
+
+export class BridgeSocket {
+  private helloSeen = false;
+  private closed = false;
+  readonly peer: string;
+
+  constructor(
+    private readonly transport: BridgeTransport,
+    target: number,
+    private readonly handlers: BridgeHandlers,
+  ) {
+    this.peer = transport.peer;
+    transport.start({
+      opened: () => this.send({ kind: 'hello', version: BRIDGE_VERSION, target }),
+      message: (data) => {
+        if (this.closed) return;
+        const bytes = bytesOf(data);
+        if (!bytes) return this.fail(`${this.peer} sent a message that is not binary; the bridge is binary`);
+        let m: HostMessage;
+        try {
+          m = decodeHostMessage(bytes);
+        } catch (error) {
+          return this.fail(error instanceof Error ? error.message : String(error));
+        }
+        if (m.kind === 'hello') {
+          if (m.version !== BRIDGE_VERSION) return this.fail(`${this.peer} speaks bridge version ${m.version}, this page ${BRIDGE_VERSION}; reload the page`);
+          this.helloSeen = true;
+          return;
+        }
+        if (!this.helloSeen) return this.fail(`${this.peer} did not start with HELLO`);
+        handlers.message(m);
+      },
+      closed: (reason) => this.onClosed(reason),
+    });
+  }
+
+  private onClosed(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handlers.closed(reason);
   }
 
   send(m: UiMessage): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeUiMessage(m));
+    if (!this.closed) this.transport.send(encodeUiMessage(m));
   }
 
+  /** Drops a host that broke the protocol; a port does not report its own closing, so say it here. */
   private fail(reason: string): void {
-    this.ws.close(1002, reason.slice(0, 100));
+    this.transport.close(reason);
+    this.onClosed(reason);
   }
+}
+
+/** The bridge for this page: the preload's port in the Electron app, the gateway's WebSocket otherwise. */
+export function connectBridge(target: number, handlers: BridgeHandlers, w: Window = window): BridgeSocket {
+  const host = electronHost(w);
+  return new BridgeSocket(host ? messagePortTransport(host, w) : webSocketTransport(bridgeUrl(w.location)), target, handlers);
 }

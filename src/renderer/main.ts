@@ -1,9 +1,9 @@
-// The page of the web gateway (and later the Electron window): connects the bridge, feeds display
+// The page of the web gateway and of the Electron window: connects the bridge, feeds display
 // bodies to the decode worker in order, presents its damage once per animation frame, captures
 // keyboard and mouse, shows the guest's cursor and the session's status.
 import { MouseMode as SpiceMouseMode } from '../protocol/channels/main/main-messages.ts';
 import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
-import { BridgeSocket, bridgeUrl } from './bridge-socket.ts';
+import { connectBridge, electronHost, type BridgeSocket } from './bridge-socket.ts';
 import { CursorView } from './cursor-view.ts';
 import { KeyboardCapture } from './input/keyboard.ts';
 import { MouseCapture } from './input/mouse.ts';
@@ -126,14 +126,30 @@ function onHostMessage(m: HostMessage): void {
   }
 }
 
-bridge = new BridgeSocket(bridgeUrl(location), Number.isInteger(target) && target >= 0 && target <= 0xffff ? target : 0, {
+// The gateway's WebSocket in a browser, the preload's MessagePort in the Electron window.
+const bridgeSocket = connectBridge(Number.isInteger(target) && target >= 0 && target <= 0xffff ? target : 0, {
   message: onHostMessage,
   closed: (reason) => {
     keyboard.releaseAll();
-    if (status.state === 'connecting' || status.state === 'connected') status.show('disconnected', `disconnected from the gateway${reason ? `: ${reason}` : ''}`);
+    if (status.state === 'connecting' || status.state === 'connected') {
+      status.show('disconnected', `disconnected from ${bridgeSocket.peer}${reason ? `: ${reason}` : ''}`);
+    }
   },
 });
+bridge = bridgeSocket;
 showDetail();
+
+// In the Electron window, main asks for the screen's pixels when the user saves a screenshot.
+const host = electronHost();
+host?.onScreenshotRequest((id) => {
+  try {
+    const p = presenter.readPixels();
+    if (p && p.width > 0 && p.height > 0) host.screenshotReply(id, p.width, p.height, p.rgba);
+    else host.screenshotFailed(id, 'nothing is on the screen yet');
+  } catch (e) {
+    host.screenshotFailed(id, e instanceof Error ? e.message : String(e));
+  }
+});
 
 /** For tests and screenshots: read-only views of the page's state. */
 (window as unknown as { spicedeskPage: object }).spicedeskPage = {

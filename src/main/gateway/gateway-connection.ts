@@ -1,8 +1,10 @@
-// One browser page on the gateway: a WebSocket carrying bridge messages, and the SPICE session it
-// asked for. The page's HELLO picks one of the targets `spicedesk serve` was started with, by
-// index; nothing else can be connected to. Every message from the page goes through the bridge's
-// strict decoder; a malformed one ends this connection (with a reason), never the gateway.
+// One page's end of the bridge in the host, and the SPICE session it asked for: a browser page of
+// the gateway over a WebSocket, or an Electron window over a MessagePort (src/main/electron). The
+// page's HELLO picks one of the targets the host was given, by index; nothing else can be
+// connected to. Every message from the page goes through the bridge's strict decoder; a malformed
+// one ends this connection (with a reason), never the host.
 import type { WebSocket, RawData } from 'ws';
+import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
 import { BRIDGE_VERSION, type HostMessage, type SessionStatus, type UiMessage } from '../../protocol/bridge/bridge-messages.ts';
 import { encodeHostMessage } from '../../protocol/bridge/host-codec.ts';
 import { decodeUiMessage } from '../../protocol/bridge/ui-codec.ts';
@@ -33,58 +35,129 @@ export interface ConnectionOptions {
   linkTimeoutMs: number;
   /** Time the page has to send its HELLO. */
   helloTimeoutMs: number;
+  /**
+   * What a page whose HELLO names no target of this host is told; by default that `spicedesk
+   * serve` was not given it. The Electron window without a target says how to give one.
+   */
+  noTarget?: (index: number) => { errorKind: SpiceErrorKind; message: string };
+  /** Where the user gives a password, added to an authentication error; by default serve's way. */
+  authHint?: string;
+  /** Every status the page is sent, for the host's own use (the Electron window's title). */
+  onStatus?: (status: SessionStatus) => void;
 }
 
-/** A browser this far behind is not reading; better to drop it than to buffer without end. */
+/** A page this far behind is not reading; better to drop it than to buffer without end. */
 export const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 
-/** WebSocket close codes (RFC 6455). */
-const CloseCode = { NORMAL: 1000, GOING_AWAY: 1001, POLICY: 1008, SERVER_ERROR: 1011 } as const;
+/** Close codes (RFC 6455's, which a MessagePort endpoint ignores: the last STATUS says why). */
+export const CloseCode = { NORMAL: 1000, GOING_AWAY: 1001, POLICY: 1008, SERVER_ERROR: 1011 } as const;
 
-export class GatewayConnection {
+/**
+ * The host's end of one page's bridge, whatever carries it. One bridge message per send and per
+ * message; nothing is delivered after close, from either side.
+ */
+export interface BridgeEndpoint {
+  /** False once either side closed it: sends would be lost. */
+  readonly open: boolean;
+  /** Bytes sent and not yet taken by the peer; 0 where the transport cannot tell. */
+  readonly bufferedAmount: number;
+  send(bytes: Uint8Array): void;
+  /** Idempotent. */
+  close(code: number, reason: string): void;
+  /** `null` for a message that is not binary, which the host refuses. */
+  onMessage(listener: (bytes: Uint8Array | null) => void): void;
+  /** Once, however it closed; `error` when the transport failed. */
+  onClose(listener: (error?: string) => void): void;
+}
+
+/** The gateway's transport: a `ws` WebSocket accepted by the gateway server. */
+export function webSocketEndpoint(ws: WebSocket): BridgeEndpoint {
+  return {
+    get open() {
+      return ws.readyState === ws.OPEN;
+    },
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    send: (bytes) => ws.send(bytes, { binary: true }),
+    close: (code, reason) => {
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+    },
+    onMessage: (listener) =>
+      ws.on('message', (data: RawData, isBinary: boolean) =>
+        listener(isBinary && data instanceof Buffer ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null),
+      ),
+    onClose: (listener) => {
+      let done = false;
+      const once = (error?: string): void => {
+        if (done) return;
+        done = true;
+        listener(error);
+      };
+      ws.on('close', () => once());
+      ws.on('error', (error: Error) => once(error.message));
+    },
+  };
+}
+
+export class BridgeHost {
   private session: Session | null = null;
   private state: 'hello' | 'session' | 'closed' = 'hello';
   private readonly log: Logger;
   private readonly helloTimer: ReturnType<typeof setTimeout>;
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly endpoint: BridgeEndpoint,
     private readonly o: ConnectionOptions,
     readonly id: number,
   ) {
     this.log = o.logger.child({ page: id });
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('close', () => this.shutdown());
-    ws.on('error', (error) => {
-      this.log.warn({ err: error.message }, 'page connection failed');
+    endpoint.onMessage((bytes) => this.onMessage(bytes));
+    endpoint.onClose((error) => {
+      if (error !== undefined) this.log.warn({ err: error }, 'page connection failed');
       this.shutdown();
     });
     this.helloTimer = setTimeout(() => this.refuse(`no HELLO within ${o.helloTimeoutMs / 1000} s`), o.helloTimeoutMs);
     this.send({ kind: 'hello', version: BRIDGE_VERSION });
   }
 
+  /** Whether the page's session is still running or about to. */
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /**
+   * Input the host itself produces (the Electron window's menu and hotkeys), sent as if the page
+   * had; dropped before the session is linked or after it ended.
+   */
+  sendInput(m: Exclude<UiMessage, { kind: 'hello' }>): void {
+    if (this.state !== 'session' || !this.session) return;
+    forwardInput(this.session, m, this.log);
+  }
+
   private send(m: HostMessage): void {
+    if (m.kind === 'status') this.o.onStatus?.(m.status);
     this.sendBytes(encodeHostMessage(m));
   }
 
   private sendBytes(bytes: Uint8Array): void {
-    if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+    if (this.state === 'closed' || !this.endpoint.open) return;
+    if (this.endpoint.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.end({ state: 'error', errorKind: 'timeout', message: 'the browser is not keeping up with the display; closing this page' }, CloseCode.SERVER_ERROR);
       return;
     }
-    this.ws.send(bytes, { binary: true });
+    this.endpoint.send(bytes);
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
+  private onMessage(bytes: Uint8Array | null): void {
     if (this.state === 'closed') return;
-    if (!isBinary || !(data instanceof Buffer)) {
+    if (bytes === null) {
       this.refuse('the bridge speaks binary messages only');
       return;
     }
     let message: UiMessage;
     try {
-      message = decodeUiMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), BRIDGE_VERSION);
+      message = decodeUiMessage(bytes, BRIDGE_VERSION);
     } catch (e) {
       this.refuse(isSpiceError(e) ? e.message : String(e));
       return;
@@ -119,17 +192,19 @@ export class GatewayConnection {
   private start(targetIndex: number): void {
     const target = this.o.targets[targetIndex];
     if (!target) {
-      const served = this.o.targets.length === 1 ? 'target 0' : `targets 0 to ${this.o.targets.length - 1}`;
-      this.log.warn({ target: targetIndex }, 'refusing a target the gateway was not started with');
-      this.end(
-        { state: 'error', errorKind: 'usage', message: `target ${targetIndex} was not given to spicedesk serve; it serves ${served} only` },
-        CloseCode.POLICY,
-      );
+      this.log.warn({ target: targetIndex }, 'refusing a target the host was not given');
+      this.end({ state: 'error', ...(this.o.noTarget ?? this.notServed)(targetIndex) }, CloseCode.POLICY);
       return;
     }
     this.state = 'session';
     void this.connect(target);
   }
+
+  private readonly notServed = (index: number): { errorKind: SpiceErrorKind; message: string } => {
+    const n = this.o.targets.length;
+    const served = n === 0 ? 'no target' : n === 1 ? 'target 0 only' : `targets 0 to ${n - 1} only`;
+    return { errorKind: 'usage', message: `target ${index} was not given to spicedesk serve; it serves ${served}` };
+  };
 
   private async connect(target: GatewayTarget): Promise<void> {
     this.send({ kind: 'status', status: { state: 'connecting', where: target.plan.where } });
@@ -143,7 +218,7 @@ export class GatewayConnection {
     });
     this.session = session;
     session.events.on('closed', ({ error }) => {
-      if (error) this.end(statusOf(error), CloseCode.NORMAL);
+      if (error) this.end(statusOf(error, this.o.authHint), CloseCode.NORMAL);
       else this.end({ state: 'closed', reason: `the session with ${target.plan.where} ended` }, CloseCode.NORMAL);
     });
     session.main.events.on('mouse-mode', (m) => this.onMouseMode(m.supported, m.current));
@@ -163,7 +238,7 @@ export class GatewayConnection {
       this.send({ kind: 'status', status: { state: 'connected', serverName: info.name ?? target.plan.where, channels: info.channels } });
       this.onMouseMode(info.supportedMouseModes, info.currentMouseMode);
     } catch (e) {
-      this.end(statusOf(e), CloseCode.NORMAL);
+      this.end(statusOf(e, this.o.authHint), CloseCode.NORMAL);
     }
   }
 
@@ -176,15 +251,16 @@ export class GatewayConnection {
     }
   }
 
-  /** Tells the page why, closes the socket and the session. */
+  /** Tells the page why, closes the connection and the session. */
   private end(status: SessionStatus, code: number): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.o.onStatus?.(status);
     // Sent past the backlog limit on purpose: this is the page's last message.
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(encodeHostMessage({ kind: 'status', status }), { binary: true });
-    // A close reason is limited to 123 bytes; the full text went in the STATUS message.
+    if (this.endpoint.open) this.endpoint.send(encodeHostMessage({ kind: 'status', status }));
+    // A WebSocket close reason is limited to 123 bytes; the full text went in the STATUS message.
     const reason = status.state === 'error' ? status.message.slice(0, 100) : '';
-    this.ws.close(code, Buffer.byteLength(reason) <= 123 ? reason : '');
+    this.endpoint.close(code, Buffer.byteLength(reason) <= 123 ? reason : '');
     this.shutdown();
   }
 
@@ -199,14 +275,22 @@ export class GatewayConnection {
       inputsOf(session)?.releaseAll();
       session.close();
     }
-    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(CloseCode.GOING_AWAY);
+    this.endpoint.close(CloseCode.GOING_AWAY, '');
   }
 }
 
-function statusOf(e: unknown): SessionStatus {
+/** A page of the web gateway: the bridge over the WebSocket the gateway server accepted. */
+export class GatewayConnection extends BridgeHost {
+  constructor(ws: WebSocket, o: ConnectionOptions, id: number) {
+    super(webSocketEndpoint(ws), o, id);
+  }
+}
+
+const SERVE_AUTH_HINT = 'give the password in the TARGET or in SPICE_PASSWORD when starting spicedesk serve; a password dialog is not implemented yet';
+
+function statusOf(e: unknown, authHint = SERVE_AUTH_HINT): SessionStatus {
   if (isSpiceError(e)) {
-    const hint =
-      e.kind === 'auth' ? ' (give the password in the TARGET or in SPICE_PASSWORD when starting spicedesk serve; a password dialog is not implemented yet)' : '';
+    const hint = e.kind === 'auth' ? ` (${authHint})` : '';
     return { state: 'error', errorKind: e.kind, message: e.message + hint };
   }
   return { state: 'error', errorKind: 'internal', message: `unexpected error: ${e instanceof Error ? e.message : String(e)}` };

@@ -1,0 +1,245 @@
+// The Electron app's main process (bundled to dist/electron-main.cjs, package.json "main"). Thin
+// glue: what can be decided without Electron is in the modules beside it (launch-args, ipc,
+// window-policy, hotkeys, screenshot, window-target, port-endpoint) and tested there.
+//
+// Each TARGET (command line, a second instance's, macOS open-file/open-url, File > Open) opens a
+// session window. The renderer is served from memory through a privileged custom scheme with the
+// gateway's CSP; windows are sandboxed and context-isolated, navigate nowhere, open nothing, and
+// get no permission but pointer lock, fullscreen and keyboard lock.
+import { join } from 'node:path';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type IpcMainEvent, type MenuItemConstructorOptions } from 'electron';
+import type { Logger } from '../../protocol/logger.ts';
+import { isSpiceError } from '../../protocol/wire/errors.ts';
+import { INDEX_FILE, loadAssets, type Asset } from '../gateway/static-assets.ts';
+import { createLogger } from '../logging.ts';
+import { APP_SCHEME, ToMain } from './ipc-channels.ts';
+import { validateToMain, type ToMainChannel } from './ipc.ts';
+import { instanceData, secondInstanceTargets, targetOfOpenFile, targetOfOpenUrl, targetsFromArgv } from './launch-args.ts';
+import { SessionWindow } from './session-window.ts';
+import {
+  APP_SCHEME_PRIVILEGES,
+  appResponse,
+  isAppUrl,
+  navigationAllowed,
+  permissionCheck,
+  permissionGranted,
+  requestAllowed,
+} from './window-policy.ts';
+import { prepareWindowTarget } from './window-target.ts';
+
+const LINK_TIMEOUT_MS = 10_000;
+const NO_TARGET_MESSAGE =
+  'no connection given: open a .vv file or a spice:// URI with File > Open, or start spicedesk with one (spicedesk FILE.vv, spicedesk spice://HOST:PORT)';
+
+// Before 'ready', and once: the scheme's privileges are fixed at start-up.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { ...APP_SCHEME_PRIVILEGES } }]);
+
+const defaultApp = Boolean(process.defaultApp);
+const launch = targetsFromArgv(process.argv, { defaultApp, cwd: process.cwd() });
+const windows = new Map<number, SessionWindow>();
+/** Targets that arrived before 'ready' (macOS open-file/open-url at launch). */
+const early: string[] = [];
+let ready = false;
+let log: Logger;
+let stopDemo: (() => void) | undefined;
+
+if (!app.requestSingleInstanceLock(instanceData(launch.targets))) {
+  // The first instance opens our targets ('second-instance'); this one has nothing to do.
+  app.quit();
+} else {
+  app.on('second-instance', (_event, argv, workingDirectory, additionalData) => {
+    const t = secondInstanceTargets(argv, workingDirectory, additionalData, defaultApp);
+    for (const why of t.ignored) log?.warn({ why }, 'argument of a second instance ignored');
+    if (t.targets.length === 0) focusSomeWindow();
+    for (const target of t.targets) void openTarget(target);
+  });
+  app.on('open-file', (event, path) => {
+    event.preventDefault();
+    const target = targetOfOpenFile(path);
+    if (target) queueOrOpen(target);
+  });
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    const target = targetOfOpenUrl(url);
+    if (target) queueOrOpen(target);
+  });
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-navigate', (e, url) => {
+      if (!navigationAllowed(url)) e.preventDefault();
+    });
+    contents.on('will-frame-navigate', (e) => {
+      if (!navigationAllowed(e.url)) e.preventDefault();
+    });
+    contents.on('will-redirect', (e) => e.preventDefault());
+    contents.on('will-attach-webview', (e) => e.preventDefault());
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('activate', () => {
+    if (ready && BrowserWindow.getAllWindows().length === 0) void openTarget(null);
+  });
+  app.on('will-quit', () => stopDemo?.());
+  app.whenReady().then(start, (e: unknown) => fatal(e));
+}
+
+async function start(): Promise<void> {
+  log = await createLogger(process.argv.includes('--debug') ? 'debug' : process.argv.includes('--verbose') ? 'info' : 'silent');
+  for (const why of launch.ignored) log.warn({ why }, 'argument ignored');
+  hardenSession();
+  registerIpc();
+  Menu.setApplicationMenu(buildMenu());
+  if (process.platform === 'win32' && app.isPackaged) {
+    // electron-builder registers the schemes on macOS and Linux; Windows learns them here.
+    for (const scheme of ['spice', 'spice+tls', 'spice+unix']) app.setAsDefaultProtocolClient(scheme);
+  }
+  ready = true;
+  const targets = [...launch.targets, ...early.splice(0)];
+  if (targets.length > 0) {
+    for (const t of targets) void openTarget(t);
+    return;
+  }
+  await openDemoOrEmpty();
+}
+
+/** No TARGET: the local demo Xspice when it is installed (as `spicedesk open`), else a window saying how to give one. */
+async function openDemoOrEmpty(): Promise<void> {
+  try {
+    const { startDemoServer } = await import('../demo/demo-server.ts');
+    const demo = await startDemoServer();
+    stopDemo = () => demo.stop();
+    await openTarget(`spice://127.0.0.1:${demo.port}`);
+  } catch (e) {
+    log.info({ why: isSpiceError(e) ? e.message : String(e) }, 'no demo server');
+    await openTarget(null);
+  }
+}
+
+function queueOrOpen(target: string): void {
+  if (ready) void openTarget(target);
+  else early.push(target);
+}
+
+async function openTarget(target: string | null): Promise<void> {
+  const prepared = target === null ? null : await prepareWindowTarget(target, { timeoutMs: LINK_TIMEOUT_MS });
+  const w = new SessionWindow({
+    target: prepared,
+    preload: join(__dirname, 'preload.cjs'),
+    packaged: app.isPackaged,
+    logger: log,
+    linkTimeoutMs: LINK_TIMEOUT_MS,
+    noTargetMessage: NO_TARGET_MESSAGE,
+  });
+  const id = w.win.webContents.id;
+  windows.set(id, w);
+  w.win.on('closed', () => windows.delete(id));
+}
+
+function focusSomeWindow(): void {
+  const w = BrowserWindow.getAllWindows()[0];
+  if (!w) return void openTarget(null);
+  if (w.isMinimized()) w.restore();
+  w.focus();
+}
+
+/** The default session, where every window lives: app scheme, permissions, no network. */
+function hardenSession(): void {
+  const assets: Map<string, Asset> = loadAssets(join(__dirname, 'renderer'));
+  const ses = session.defaultSession;
+  ses.protocol.handle(APP_SCHEME, (request) => {
+    const r = appResponse(request.method, request.url, assets, INDEX_FILE);
+    return new Response(r.body === null ? null : Buffer.from(r.body), { status: r.status, headers: r.headers });
+  });
+  ses.setPermissionRequestHandler((_contents, permission, callback, details) => {
+    const granted = permissionGranted(permission, details.requestingUrl, details.isMainFrame);
+    if (!granted) log.info({ permission, url: details.requestingUrl }, 'permission denied');
+    callback(granted);
+  });
+  ses.setPermissionCheckHandler((_contents, permission, requestingOrigin) => permissionCheck(permission, requestingOrigin));
+  ses.setDevicePermissionHandler(() => false);
+  const devTools = !app.isPackaged;
+  ses.webRequest.onBeforeRequest((details, callback) => {
+    const allowed = requestAllowed(details.url, devTools);
+    if (!allowed) log.warn({ url: details.url.slice(0, 200) }, 'request blocked: the window loads nothing from the network or the disk');
+    callback({ cancel: !allowed });
+  });
+  ses.on('will-download', (event) => event.preventDefault());
+}
+
+/** Every message from a page: from one of our windows' main frame on the app's origin, then validated. */
+function registerIpc(): void {
+  const route = (channel: ToMainChannel) => (event: IpcMainEvent, ...args: unknown[]) => {
+    const w = windows.get(event.sender.id);
+    const frame = event.senderFrame;
+    if (!w || !frame || frame !== event.sender.mainFrame || !isAppUrl(frame.url)) {
+      log.warn({ channel, url: frame?.url.slice(0, 200) }, 'IPC from a frame that is not a session window page; rejected');
+      return;
+    }
+    const v = validateToMain(channel, args);
+    if (!v.ok) {
+      log.warn({ why: v.why }, 'malformed IPC message rejected');
+      return;
+    }
+    w.receive(v.message);
+  };
+  ipcMain.on(ToMain.openBridge, route(ToMain.openBridge));
+  ipcMain.on(ToMain.screenshot, route(ToMain.screenshot));
+}
+
+function focused(): SessionWindow | undefined {
+  const w = BrowserWindow.getFocusedWindow();
+  return w ? windows.get(w.webContents.id) : undefined;
+}
+
+/**
+ * The menu. No item registers a keyboard accelerator (Ctrl+W, Ctrl+R, Ctrl+Plus... belong to the
+ * guest); F11 is shown but taken by the window's hotkey filter, like the .vv hotkeys.
+ */
+function buildMenu(): Menu {
+  const mac = process.platform === 'darwin';
+  const template: MenuItemConstructorOptions[] = [
+    ...(mac ? [{ role: 'appMenu' as const }] : []),
+    {
+      label: 'File',
+      submenu: [
+        { label: 'Open Connection File…', click: () => void openFromDialog() },
+        { label: 'Save Screenshot…', click: () => void focused()?.saveScreenshot() },
+        { type: 'separator' },
+        { label: 'Close Window', click: () => BrowserWindow.getFocusedWindow()?.close() },
+        ...(mac ? [] : [{ label: 'Quit', click: () => app.quit() }]),
+      ],
+    },
+    {
+      label: 'View',
+      submenu: [
+        { label: 'Toggle Fullscreen', accelerator: 'F11', registerAccelerator: false, click: () => focused()?.run('toggle-fullscreen') },
+        { type: 'separator' },
+        { label: 'Zoom In', click: () => focused()?.run('zoom-in') },
+        { label: 'Zoom Out', click: () => focused()?.run('zoom-out') },
+        { label: 'Actual Size', click: () => focused()?.run('zoom-reset') },
+        ...(app.isPackaged
+          ? []
+          : [{ type: 'separator' as const }, { label: 'Developer Tools', click: () => BrowserWindow.getFocusedWindow()?.webContents.toggleDevTools() }]),
+      ],
+    },
+    {
+      label: 'Send Key',
+      submenu: [{ label: 'Ctrl+Alt+Del', click: () => focused()?.sendCtrlAltDel() }],
+    },
+  ];
+  return Menu.buildFromTemplate(template);
+}
+
+async function openFromDialog(): Promise<void> {
+  const parent = BrowserWindow.getFocusedWindow();
+  const options = { title: 'Open Connection File', properties: ['openFile' as const], filters: [{ name: 'SPICE connection file', extensions: ['vv'] }] };
+  const r = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
+  if (!r.canceled && r.filePaths[0]) await openTarget(r.filePaths[0]);
+}
+
+function fatal(e: unknown): void {
+  const message = e instanceof Error ? e.message : String(e);
+  dialog.showErrorBox('spicedesk could not start', message);
+  app.exit(1);
+}

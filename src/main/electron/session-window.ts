@@ -1,0 +1,167 @@
+// One session window of the Electron app: the sandboxed page that shows the remote screen, and in
+// main the BridgeHost that runs its SPICE session. The page asks for its bridge when it has loaded
+// (again after a reload); main answers with one end of a fresh MessageChannelMain and keeps the
+// other for the host. Hotkeys, fullscreen, zoom, screenshots and Ctrl+Alt+Del are main's.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { app, BrowserWindow, dialog, MessageChannelMain, type Input } from 'electron';
+import type { SessionStatus } from '../../protocol/bridge/bridge-messages.ts';
+import type { Logger } from '../../protocol/logger.ts';
+import { BridgeHost, type GatewayTarget } from '../gateway/gateway-connection.ts';
+import { encodeSurfacePng } from '../png.ts';
+import { HotkeyFilter, windowHotkeys, type WindowAction } from './hotkeys.ts';
+import { FromMain } from './ipc-channels.ts';
+import type { ToMainMessage } from './ipc.ts';
+import { portEndpoint } from './port-endpoint.ts';
+import { screenshotFileName, ScreenshotRequests } from './screenshot.ts';
+import { APP_ENTRY_URL, webPreferences } from './window-policy.ts';
+import { windowTitle, type WindowTarget } from './window-target.ts';
+
+export interface SessionWindowOptions {
+  /** The prepared TARGET; null for a window opened without one. */
+  target: WindowTarget | null;
+  preload: string;
+  packaged: boolean;
+  logger: Logger;
+  linkTimeoutMs: number;
+  /** Said in the status line of a window without a TARGET. */
+  noTargetMessage: string;
+}
+
+const AUTH_HINT = 'give the password in the spice:// URI, the .vv file or SPICE_PASSWORD; a password dialog is not implemented yet';
+const ZOOM_STEP = 0.5;
+const ZOOM_LIMIT = 3;
+
+let nextBridgeId = 1;
+
+export class SessionWindow {
+  readonly win: BrowserWindow;
+  private host: BridgeHost | null = null;
+  private serverName: string | undefined;
+  private readonly screenshots = new ScreenshotRequests();
+  private readonly hotkeys: HotkeyFilter;
+  private readonly log: Logger;
+
+  constructor(private readonly o: SessionWindowOptions) {
+    const t = o.target;
+    this.log = o.logger.child({ window: t ? t.ok ? t.target.label : t.label : '(no target)' });
+    const profile = t?.ok ? t.profile : undefined;
+    this.hotkeys = new HotkeyFilter(windowHotkeys(profile?.hotkeys ?? {}, (line) => this.log.warn({ hotkey: line }, 'hotkey ignored')));
+    this.win = new BrowserWindow({
+      width: 1024,
+      height: 800,
+      title: this.title(),
+      backgroundColor: '#202124',
+      fullscreen: profile?.fullscreen === true,
+      webPreferences: webPreferences(o.preload, o.packaged),
+    });
+    // The page's own <title> is the same for every window; the window's names its session.
+    this.win.on('page-title-updated', (e) => e.preventDefault());
+    this.win.webContents.on('before-input-event', (event, input: Input) => {
+      const r = this.hotkeys.take(input);
+      if (r.swallow) event.preventDefault();
+      if (r.action) this.run(r.action);
+    });
+    this.win.on('closed', () => {
+      this.host?.shutdown();
+      this.host = null;
+      this.screenshots.cancelAll('the window closed');
+    });
+    void this.win.loadURL(APP_ENTRY_URL);
+  }
+
+  get closed(): boolean {
+    return this.win.isDestroyed();
+  }
+
+  /** A validated message from this window's page (see ipc.ts). */
+  receive(m: ToMainMessage): void {
+    switch (m.channel) {
+      case 'spicedesk:open-bridge':
+        this.openBridge();
+        return;
+      case 'spicedesk:screenshot':
+        if (!this.screenshots.answer(m.payload)) this.log.warn({ id: m.payload.id }, 'a screenshot reply nobody asked for; ignored');
+        return;
+    }
+  }
+
+  /** A new bridge for the page: the old one (a reload) ends with its session. */
+  private openBridge(): void {
+    this.host?.shutdown();
+    const { port1, port2 } = new MessageChannelMain();
+    const t = this.o.target;
+    const targets: GatewayTarget[] = t?.ok ? [t.target] : [];
+    this.host = new BridgeHost(
+      portEndpoint(port1),
+      {
+        targets,
+        logger: this.log,
+        linkTimeoutMs: this.o.linkTimeoutMs,
+        helloTimeoutMs: 10_000,
+        authHint: AUTH_HINT,
+        noTarget: () => (t && !t.ok ? { errorKind: t.errorKind, message: t.message } : { errorKind: 'usage', message: this.o.noTargetMessage }),
+        onStatus: (s) => this.onStatus(s),
+      },
+      nextBridgeId++,
+    );
+    this.win.webContents.postMessage(FromMain.bridgePort, null, [port2]);
+  }
+
+  private onStatus(s: SessionStatus): void {
+    if (s.state !== 'connected' || this.win.isDestroyed()) return;
+    this.serverName = s.serverName;
+    this.win.setTitle(this.title());
+  }
+
+  private title(): string {
+    const t = this.o.target;
+    return windowTitle({ profileTitle: t?.ok ? t.profile.title : undefined, serverName: this.serverName, label: t ? (t.ok ? t.target.label : t.label) : undefined });
+  }
+
+  run(action: WindowAction): void {
+    if (this.win.isDestroyed()) return;
+    const contents = this.win.webContents;
+    switch (action) {
+      case 'toggle-fullscreen':
+        this.win.setFullScreen(!this.win.isFullScreen());
+        return;
+      case 'secure-attention':
+        this.sendCtrlAltDel();
+        return;
+      case 'zoom-in':
+        contents.setZoomLevel(Math.min(ZOOM_LIMIT, contents.getZoomLevel() + ZOOM_STEP));
+        return;
+      case 'zoom-out':
+        contents.setZoomLevel(Math.max(-ZOOM_LIMIT, contents.getZoomLevel() - ZOOM_STEP));
+        return;
+      case 'zoom-reset':
+        contents.setZoomLevel(0);
+        return;
+    }
+  }
+
+  sendCtrlAltDel(): void {
+    this.host?.sendInput({ kind: 'ctrl-alt-del' });
+  }
+
+  /** Asks the page for its pixels, then where to save them. */
+  async saveScreenshot(): Promise<void> {
+    try {
+      const surface = await this.screenshots.request((id) => this.win.webContents.send(FromMain.screenshotRequest, id));
+      if (this.win.isDestroyed()) return;
+      const { canceled, filePath } = await dialog.showSaveDialog(this.win, {
+        title: 'Save Screenshot',
+        defaultPath: join(app.getPath('pictures'), screenshotFileName(this.title(), new Date())),
+        filters: [{ name: 'PNG image', extensions: ['png'] }],
+      });
+      if (canceled || !filePath) return;
+      await writeFile(filePath, encodeSurfacePng(surface));
+      this.log.info({ file: filePath, width: surface.width, height: surface.height }, 'screenshot saved');
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.warn({ err: message }, 'screenshot failed');
+      if (!this.win.isDestroyed()) await dialog.showMessageBox(this.win, { type: 'error', message: 'The screenshot could not be saved', detail: message });
+    }
+  }
+}

@@ -1,0 +1,164 @@
+// The security policy of the Electron window as plain data and functions, so that it can be read
+// and tested without Electron: the web preferences, the Content-Security-Policy of the page, which
+// permissions a page may get, which URLs it may load, where it may navigate (nowhere).
+import { APP_HOST, APP_ORIGIN, APP_SCHEME } from './ipc-channels.ts';
+
+/**
+ * The page's CSP: the gateway's policy (src/main/gateway/gateway-server.ts) without its WebSocket,
+ * since the bridge comes as a port from the preload and the page connects to nothing.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "worker-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "connect-src 'none'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Headers on every file the app scheme serves. */
+export const RESPONSE_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Cache-Control': 'no-store',
+};
+
+/**
+ * The app scheme's privileges (protocol.registerSchemesAsPrivileged): standard, so that the page
+ * has an origin for 'self', relative URLs and its module worker; secure, so that it is a secure
+ * context; fetch and CORS, which module scripts and workers are loaded with. No service workers,
+ * no CSP bypass.
+ */
+export const APP_SCHEME_PRIVILEGES = { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } as const;
+
+/** The page the window loads. */
+export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
+
+/** Whether `url` is one of the app's own pages or files. */
+export function isAppUrl(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  // By its parts: Node's URL gives a scheme it does not know the origin "null", Chromium (where
+  // the scheme is registered as standard) gives it the origin APP_ORIGIN.
+  return (
+    parsed.protocol === `${APP_SCHEME}:` && parsed.hostname === APP_HOST && parsed.username === '' && parsed.password === '' && parsed.port === ''
+  );
+}
+
+/**
+ * The permissions a window's page may have: pointer lock (server mouse mode), fullscreen (the page
+ * does not ask for it today, but the element fullscreen API must not fail) and keyboard lock (so
+ * that Alt+Tab and the like reach the guest in fullscreen). Names as Electron's session API spells
+ * them. Everything else (camera, microphone, notifications, clipboard, geolocation, HID, serial,
+ * USB, opening external URLs...) is denied; USB and clipboard come from main when they are done.
+ */
+export const GRANTED_PERMISSIONS: ReadonlySet<string> = new Set(['pointerLock', 'fullscreen', 'keyboardLock']);
+
+export function permissionGranted(permission: string, requestingUrl: string | undefined, isMainFrame: boolean): boolean {
+  return GRANTED_PERMISSIONS.has(permission) && isMainFrame && requestingUrl !== undefined && isAppUrl(requestingUrl);
+}
+
+/** The synchronous permission check (navigator.permissions.query and some APIs): same answer. */
+export function permissionCheck(permission: string, requestingOrigin: string): boolean {
+  return GRANTED_PERMISSIONS.has(permission) && requestingOrigin === APP_ORIGIN;
+}
+
+/**
+ * Requests the window's session may make: the app scheme, data: and blob: URLs the page makes
+ * itself, and DevTools' own in development. Anything on the network or the disk is cancelled:
+ * the renderer loads no remote content, whatever a bug in it might try.
+ */
+export function requestAllowed(url: string, devTools: boolean): boolean {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+  if (scheme === APP_SCHEME) return isAppUrl(url);
+  if (scheme === 'data' || scheme === 'blob') return true;
+  if (devTools && (scheme === 'devtools' || scheme === 'chrome-extension')) return true;
+  return false;
+}
+
+/** The page never navigates: it is one document that lives as long as its window. */
+export function navigationAllowed(_url: string): boolean {
+  return false;
+}
+
+export interface WindowWebPreferences {
+  preload: string;
+  contextIsolation: true;
+  sandbox: true;
+  nodeIntegration: false;
+  nodeIntegrationInWorker: false;
+  nodeIntegrationInSubFrames: false;
+  webSecurity: true;
+  allowRunningInsecureContent: false;
+  experimentalFeatures: false;
+  webviewTag: false;
+  navigateOnDragDrop: false;
+  spellcheck: false;
+  devTools: boolean;
+  safeDialogs: true;
+  /** Background windows keep drawing: the remote screen changes while they are hidden. */
+  backgroundThrottling: false;
+}
+
+/** BrowserWindow webPreferences; DevTools only in a development run (not app.isPackaged). */
+export function webPreferences(preload: string, packaged: boolean): WindowWebPreferences {
+  return {
+    preload,
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    experimentalFeatures: false,
+    webviewTag: false,
+    navigateOnDragDrop: false,
+    spellcheck: false,
+    devTools: !packaged,
+    safeDialogs: true,
+    backgroundThrottling: false,
+  };
+}
+
+export interface AppResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array | null;
+}
+
+/**
+ * The app scheme's answer to a request: one of the renderer's files by its exact name (no path
+ * resolution, so nothing outside them), with the CSP; 404 for anything else, 405 for anything
+ * but GET and HEAD.
+ */
+export function appResponse(
+  method: string,
+  url: string,
+  assets: ReadonlyMap<string, { body: Uint8Array; contentType: string }>,
+  indexFile: string,
+): AppResponse {
+  const plain = { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' };
+  if (method !== 'GET' && method !== 'HEAD') return { status: 405, headers: { ...plain, Allow: 'GET, HEAD' }, body: null };
+  if (!isAppUrl(url)) return { status: 404, headers: plain, body: null };
+  const path = new URL(url).pathname;
+  const name = path === '/' ? indexFile : path.slice(1);
+  const asset = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) ? assets.get(name) : undefined;
+  if (!asset) return { status: 404, headers: plain, body: null };
+  return {
+    status: 200,
+    headers: { ...RESPONSE_HEADERS, 'Content-Type': asset.contentType, 'Content-Length': String(asset.body.byteLength) },
+    body: method === 'HEAD' ? null : asset.body,
+  };
+}

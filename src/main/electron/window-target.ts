@@ -1,0 +1,41 @@
+// A window's TARGET made ready to connect: resolved to a profile and a connection plan, with the
+// window's title; or, when that fails (no such .vv file, TLS not supported yet), the error the
+// window shows in its status line instead.
+import type { ConnectionProfile } from '../../protocol/profile/index.ts';
+import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
+import { isSpiceError } from '../../protocol/wire/errors.ts';
+import { planConnection } from '../connector.ts';
+import type { GatewayTarget } from '../gateway/gateway-connection.ts';
+import { resolveTarget, type TargetIo } from '../target.ts';
+
+export type WindowTarget =
+  | { ok: true; target: GatewayTarget; profile: ConnectionProfile }
+  | { ok: false; label: string; errorKind: SpiceErrorKind; message: string };
+
+/** A TARGET as shown in titles and logs: without a password in its query or user part. */
+export function targetLabel(arg: string): string {
+  return arg.replace(/([?&]password=)[^&]*/i, '$1***').replace(/\/\/[^@/]*@/, '//***@');
+}
+
+export async function prepareWindowTarget(arg: string, o: { timeoutMs: number; env?: NodeJS.ProcessEnv; io?: TargetIo }): Promise<WindowTarget> {
+  const env = o.env ?? process.env;
+  const label = targetLabel(arg);
+  try {
+    const { profile } = await resolveTarget(arg, { ...o.io, env });
+    const plan = planConnection(profile, { timeoutMs: o.timeoutMs, env });
+    return { ok: true, profile, target: { label, profile, plan, password: profile.password ?? env.SPICE_PASSWORD } };
+  } catch (e) {
+    if (isSpiceError(e)) return { ok: false, label, errorKind: e.kind, message: e.message };
+    return { ok: false, label, errorKind: 'internal', message: `cannot open ${label}: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/**
+ * The window's title: the .vv `title` (its `%d`, the monitor number in remote-viewer, is 1: one
+ * window shows the first monitor), else the server's name once connected, else the TARGET.
+ */
+export function windowTitle(o: { profileTitle?: string; serverName?: string; label?: string }): string {
+  if (o.profileTitle && o.profileTitle.trim() !== '') return o.profileTitle.replace(/%d/g, '1');
+  const what = o.serverName ?? o.label;
+  return what ? `${what} – spicedesk` : 'spicedesk';
+}
