@@ -50,8 +50,8 @@ if (!app.requestSingleInstanceLock(instanceData(launch.targets))) {
   app.on('second-instance', (_event, argv, workingDirectory, additionalData) => {
     const t = secondInstanceTargets(argv, workingDirectory, additionalData, defaultApp);
     for (const why of t.ignored) log?.warn({ why }, 'argument of a second instance ignored');
-    if (t.targets.length === 0) focusSomeWindow();
-    for (const target of t.targets) void openTarget(target);
+    if (t.targets.length === 0 && ready) focusSomeWindow();
+    for (const target of t.targets) queueOrOpen(target);
   });
   app.on('open-file', (event, path) => {
     event.preventDefault();
@@ -81,7 +81,10 @@ if (!app.requestSingleInstanceLock(instanceData(launch.targets))) {
     if (ready && BrowserWindow.getAllWindows().length === 0) void openTarget(null);
   });
   app.on('will-quit', () => stopDemo?.());
-  app.whenReady().then(start, (e: unknown) => fatal(e));
+  app
+    .whenReady()
+    .then(start)
+    .catch((e: unknown) => fatal(e));
 }
 
 async function start(): Promise<void> {
