@@ -68,6 +68,8 @@ interface Sample {
   pagePresents?: number;
   /** spicedesk only: damage messages from the decode worker to the page in the window. */
   pageDamageMessages?: number;
+  /** WebSocket messages the page received in the window. */
+  socketMessages: number;
 }
 
 export interface ClientSummary {
@@ -83,6 +85,8 @@ export interface ClientSummary {
   totalCpu: number;
   /** CPU milliseconds per frame drawn (median of the rounds). */
   cpuMsPerFrame: number;
+  /** WebSocket messages the page received per second. */
+  socketMessagesPerSecond: number;
 }
 
 export interface GatewayBenchResult {
@@ -305,20 +309,26 @@ async function startGateway(root: string, target: string): Promise<{ url: string
 
 // ---- the clients in the page ----
 
-/** Counts how many WebSockets of the page closed: a client that lost its session draws nothing. */
-const trackSocketCloses = (): void => {
-  const w = window as unknown as { benchSocketCloses: number };
+/**
+ * Counts the closes of the page's WebSockets (a client that lost its session draws nothing) and
+ * the messages they received (how finely each client's stream is cut).
+ */
+const trackSockets = (): void => {
+  const w = window as unknown as { benchSocketCloses: number; benchSocketMessages: number };
   w.benchSocketCloses = 0;
+  w.benchSocketMessages = 0;
   const Original = WebSocket;
   window.WebSocket = class extends Original {
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols);
       this.addEventListener('close', () => w.benchSocketCloses++);
+      this.addEventListener('message', () => w.benchSocketMessages++);
     }
   };
 };
 
 const socketCloses = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { benchSocketCloses: number }).benchSocketCloses);
+const socketMessages = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { benchSocketMessages: number }).benchSocketMessages);
 
 /** A digest of spice-html5's primary surface, to see that it changes between two moments. */
 const html5SurfaceDigest = (page: Page): Promise<string> =>
@@ -343,7 +353,7 @@ interface OpenedClient {
 
 async function openSpicedesk(browser: Browser, url: string): Promise<OpenedClient> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.addInitScript(trackSocketCloses);
+  await context.addInitScript(trackSockets);
   const page = await openSessionPage(browser, url, CONNECT_TIMEOUT_MS, context);
   return {
     page,
@@ -363,12 +373,17 @@ async function openSpicedesk(browser: Browser, url: string): Promise<OpenedClien
   };
 }
 
-async function openSpiceHtml5(browser: Browser, origin: string, wsPort: number): Promise<OpenedClient> {
+async function openSpiceHtml5(browser: Browser, origin: string, wsPort: number, relay: GroupProcess): Promise<OpenedClient> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.addInitScript(trackSocketCloses);
+  await context.addInitScript(trackSockets);
   const page = await context.newPage();
   const errors: string[] = [];
+  const consoleTail: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    consoleTail.push(`${m.type()}: ${m.text().slice(0, 300)}`);
+    if (consoleTail.length > 12) consoleTail.shift();
+  });
   await page.goto(`${origin}/spice_auto.html?host=127.0.0.1&port=${wsPort}`);
   try {
     await page.waitForFunction(
@@ -380,7 +395,12 @@ async function openSpiceHtml5(browser: Browser, origin: string, wsPort: number):
       { timeout: CONNECT_TIMEOUT_MS, polling: 100 },
     );
   } catch (e) {
-    throw new Error(`spice-html5 did not show the screen within ${CONNECT_TIMEOUT_MS} ms (${errors.join('; ') || 'no page error'})`, { cause: e });
+    const closes = await socketCloses(page).catch(() => NaN);
+    throw new Error(
+      `spice-html5 did not show the screen within ${CONNECT_TIMEOUT_MS} ms (${errors.join('; ') || 'no page error'}; ${closes} WebSocket(s) closed)\n` +
+        `its console:\n  ${consoleTail.join('\n  ')}\nwebsockify:\n${relay.outputTail().slice(-1500)}`,
+      { cause: e },
+    );
   }
   return {
     page,
@@ -404,17 +424,17 @@ interface Peers {
   gatewayPid: number;
   html5Origin: string;
   websockifyPort: number;
-  websockifyPid: number;
+  websockify: GroupProcess;
 }
 
 async function measureClient(client: ClientName, round: number, peers: Peers): Promise<Sample> {
   const browser = await launchChromium();
   try {
     const browserPid = chromiumPid();
-    const relayPid = client === 'spice-html5' ? peers.websockifyPid : peers.gatewayPid;
+    const relayPid = client === 'spice-html5' ? peers.websockify.pid : peers.gatewayPid;
     const opened =
       client === 'spice-html5'
-        ? await openSpiceHtml5(browser, peers.html5Origin, peers.websockifyPort)
+        ? await openSpiceHtml5(browser, peers.html5Origin, peers.websockifyPort, peers.websockify)
         : await openSpicedesk(browser, client === 'spicedesk-2d' ? `${peers.gatewayUrl}#renderer=2d` : peers.gatewayUrl);
     if (client !== 'spice-html5') {
       const presenter = (await pageState(opened.page)).presenter;
@@ -423,6 +443,7 @@ async function measureClient(client: ClientName, round: number, peers: Peers): P
     }
     await sleep(WARM_UP_MS);
     const check = await opened.checkpoint();
+    const messagesBefore = await socketMessages(opened.page);
     const trace = await startFrameTrace(browser);
     const before = snapshot(browserPid, relayPid);
     const started = performance.now();
@@ -430,6 +451,7 @@ async function measureClient(client: ClientName, round: number, peers: Peers): P
     const after = snapshot(browserPid, relayPid);
     const seconds = (performance.now() - started) / 1000;
     const frames = await trace.stop();
+    const messagesAfter = await socketMessages(opened.page);
     const counters = await check();
     return {
       client,
@@ -442,6 +464,7 @@ async function measureClient(client: ClientName, round: number, peers: Peers): P
       relayCpu: cpuBetween(before.relay, after.relay),
       pagePresents: counters?.presents,
       pageDamageMessages: counters?.damageMessages,
+      socketMessages: messagesAfter - messagesBefore,
     };
   } finally {
     await browser.close();
@@ -463,6 +486,7 @@ function summarise(client: ClientName, samples: readonly Sample[]): ClientSummar
     otherChromiumCpu: per((s) => s.otherChromiumCpu),
     relayCpu: per((s) => s.relayCpu),
     totalCpu: per((s) => s.rendererCpu + s.gpuCpu + s.otherChromiumCpu + s.relayCpu),
+    socketMessagesPerSecond: per((s) => s.socketMessages),
     cpuMsPerFrame: median(mine.map((s) => (s.frames > 0 ? ((s.rendererCpu + s.gpuCpu + s.otherChromiumCpu + s.relayCpu) * 1000) / s.frames : NaN))),
   };
 }
@@ -500,7 +524,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
       gatewayPid: gateway.pid,
       html5Origin: html5.origin,
       websockifyPort: relay.port,
-      websockifyPid: websockify.pid,
+      websockify,
     };
 
     const order: ClientName[] = ['spicedesk-webgl2', 'spice-html5', 'spicedesk-2d'];
@@ -528,7 +552,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
     const targetMet = framesRatio >= 1 && cpuRatio < 1;
     const table =
       formatTable(
-        ['client', 'rounds', 'frames/s', 'CPU s/s total', 'renderer', 'GPU process', 'other Chromium', 'relay', 'CPU ms/frame'],
+        ['client', 'rounds', 'frames/s', 'CPU s/s total', 'renderer', 'GPU process', 'other Chromium', 'relay', 'CPU ms/frame', 'WS msg/s'],
         clients.map((c) => [
           c.label,
           String(c.rounds),
@@ -539,6 +563,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
           fixed(c.otherChromiumCpu, 3),
           fixed(c.relayCpu, 3),
           fixed(c.cpuMsPerFrame, 1),
+          fixed(c.socketMessagesPerSecond, 0),
         ]),
       ) +
       `\n(relay: spicedesk serve for spicedesk, websockify for spice-html5; medians of ${WINDOW_MS / 1000} s windows after ${WARM_UP_MS / 1000} s of warm-up)` +
