@@ -9,19 +9,19 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
-import { silentLogger } from '../../../../src/protocol/logger.ts';
-import { planConnection } from '../../../../src/main/connector.ts';
-import { BridgeHost, type BridgeEndpoint, type GatewayTarget } from '../../../../src/main/gateway/gateway-connection.ts';
-import { INDEX_FILE, loadAssets } from '../../../../src/main/gateway/static-assets.ts';
-import { encodeSurfacePng } from '../../../../src/main/png.ts';
-import { resolveTarget } from '../../../../src/main/target.ts';
-import { APP_ORIGIN, BRIDGE_PORT_MESSAGE, ToMain } from '../../../../src/main/electron/ipc-channels.ts';
-import { validateToMain } from '../../../../src/main/electron/ipc.ts';
-import { ScreenshotRequests } from '../../../../src/main/electron/screenshot.ts';
-import { appResponse } from '../../../../src/main/electron/window-policy.ts';
-import { launchChromium, pagePixels, pageProblems, pageState, waitUntilSettled } from '../../../e2e/browser-page.ts';
-import { drawStandardDesktop } from '../../../peers/desktop.ts';
-import { startXspice, type XspiceServer } from '../../../peers/xspice.ts';
+import { silentLogger } from '../../src/protocol/logger.ts';
+import { planConnection } from '../../src/main/connector.ts';
+import { BridgeHost, type BridgeEndpoint, type GatewayTarget } from '../../src/main/gateway/gateway-connection.ts';
+import { INDEX_FILE, loadAssets } from '../../src/main/gateway/static-assets.ts';
+import { encodeSurfacePng } from '../../src/main/png.ts';
+import { resolveTarget } from '../../src/main/target.ts';
+import { APP_ORIGIN, BRIDGE_PORT_MESSAGE, ToMain } from '../../src/main/electron/ipc-channels.ts';
+import { validateToMain } from '../../src/main/electron/ipc.ts';
+import { ScreenshotRequests } from '../../src/main/electron/screenshot.ts';
+import { appResponse } from '../../src/main/electron/window-policy.ts';
+import { launchChromium, pagePixels, pageProblems, pageState, waitUntilSettled } from './browser-page.ts';
+import { drawStandardDesktop } from '../peers/desktop.ts';
+import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 
 /** Chromium cannot load a custom scheme without Electron: the same files and headers over http. */
 const STAND_IN_ORIGIN = 'http://spicedesk-window.test';
@@ -59,7 +59,7 @@ interface Window_ {
 
 /** Opens the renderer as the Electron window would, with `targets` behind its bridge. */
 async function openWindow(browser: Browser, targets: GatewayTarget[], noTarget?: string): Promise<Window_> {
-  const assets = loadAssets(join(__dirname, '../../../../dist/renderer'));
+  const assets = loadAssets(join(__dirname, '../../dist/renderer'));
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const problems = pageProblems(page);

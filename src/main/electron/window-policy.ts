@@ -1,24 +1,14 @@
 // The security policy of the Electron window as plain data and functions, so that it can be read
 // and tested without Electron: the web preferences, the Content-Security-Policy of the page, which
 // permissions a page may get, which URLs it may load, where it may navigate (nowhere).
+import { pageContentSecurityPolicy } from '../page-policy.ts';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME } from './ipc-channels.ts';
 
 /**
  * The page's CSP: the gateway's policy (src/main/gateway/gateway-server.ts) without its WebSocket,
  * since the bridge comes as a port from the preload and the page connects to nothing.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "worker-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "connect-src 'none'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const CONTENT_SECURITY_POLICY = pageContentSecurityPolicy("'none'");
 
 /** Headers on every file the app scheme serves. */
 export const RESPONSE_HEADERS: Readonly<Record<string, string>> = {

@@ -12,6 +12,7 @@ import { SpiceError } from '../../protocol/wire/errors.ts';
 import { AccessToken } from './access-token.ts';
 import { GatewayConnection, type GatewayTarget } from './gateway-connection.ts';
 import { INDEX_FILE, loadAssets, type Asset } from './static-assets.ts';
+import { pageContentSecurityPolicy } from '../page-policy.ts';
 
 export interface GatewayOptions {
   /** Address to listen on; loopback unless the user asked otherwise. */
@@ -80,9 +81,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   };
 
   const securityHeaders = (host: string): Record<string, string> => ({
-    'Content-Security-Policy':
-      `default-src 'self'; script-src 'self'; worker-src 'self'; style-src 'self'; img-src 'self' data: blob:; ` +
-      `connect-src 'self' ws://${host}; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    'Content-Security-Policy': pageContentSecurityPolicy(`'self' ws://${host}`),
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'X-Frame-Options': 'DENY',

@@ -1,0 +1,17 @@
+// The Content-Security-Policy of the client page, wherever it is served from: the gateway (which
+// lets the page open its WebSocket) and the Electron window (where the bridge is a port and the
+// page connects to nothing).
+export function pageContentSecurityPolicy(connectSrc: string): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "worker-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    `connect-src ${connectSrc}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
