@@ -1,5 +1,7 @@
 // The `spicedesk` command line: parses arguments, runs one command, maps its outcome to an exit
 // code and one line on stderr (a stack trace only with --debug).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isSpiceError, SpiceError } from '../protocol/wire/errors.ts';
@@ -32,8 +34,9 @@ commands:
       demo Xspice server with an xterm, which stays up until Ctrl+C (--once: stop at once)
 ${DO_USAGE}
   open [TARGET] [--listen HOST:PORT]
-      the desktop client: for now the web gateway opened in the system's browser (the Electron
-      window is not done yet); with no TARGET, on a local demo Xspice with an xterm
+      the desktop client: the Electron window where Electron is installed (built, but not yet
+      run on a real Electron), else the web gateway opened in the system's browser; with no
+      TARGET, on a local demo Xspice with an xterm
   serve [--listen HOST:PORT] [--open] TARGET... | serve --demo [--open]
       the web gateway: serves the client to a browser, which opens one session per page to
       one of these TARGETs (#target=N in the URL; nothing else). Prints the URL to open, with
@@ -140,9 +143,13 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'open':
       case 'serve': {
-        // `open` is the desktop client: until the Electron window lands, the web gateway in the
-        // system's browser; with no TARGET, on a local demo Xspice.
+        // `open` is the desktop client: the Electron window where Electron is installed, else the
+        // web gateway in the system's browser; with no TARGET, on a local demo Xspice.
         const isOpen = command === 'open';
+        if (isOpen && !rest.includes('--help') && !rest.includes('-h')) {
+          const electron = electronBinary();
+          if (electron) return await runElectron(electron, rest);
+        }
         const { values, positionals } = parse(rest, { ...common, listen: { type: 'string' }, ...(isOpen ? {} : { demo: { type: 'boolean' }, open: { type: 'boolean' } }) });
         if (values.help) return help();
         if (isOpen && positionals.length > 1) throw new SpiceError('usage', `open takes at most one TARGET, got ${positionals.length}`);
@@ -175,6 +182,31 @@ function runServe(o: import('./commands/serve.ts').ServeOptions): Promise<void> 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const serve = require(join(__dirname, 'serve.cjs')) as typeof import('./commands/serve.ts');
   return serve.runServe(o);
+}
+
+/** The Electron binary of the electron package, when it was installed with its binary. */
+function electronBinary(): string | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const path: unknown = require('electron');
+    return typeof path === 'string' && existsSync(path) ? path : null;
+  } catch {
+    // Installed without its binary (ELECTRON_SKIP_BINARY_DOWNLOAD), or not at all.
+    return null;
+  }
+}
+
+/** Runs the Electron window (dist/electron-main.cjs) with the same arguments; its exit is ours. */
+function runElectron(binary: string, args: string[]): Promise<number> {
+  const app = join(__dirname, '..');
+  return new Promise((resolve) => {
+    const child = spawn(binary, [app, ...args.filter((a) => a !== '--')], { stdio: 'inherit' });
+    child.on('error', (e) => {
+      process.stderr.write(`spicedesk: cannot start Electron (${e.message})\n`);
+      resolve(ExitCode.OTHER);
+    });
+    child.on('exit', (code) => resolve(code ?? ExitCode.OTHER));
+  });
 }
 
 function help(): number {
