@@ -1,9 +1,13 @@
-// Chooses how each channel reaches the server from a connection profile. TLS, proxies and
-// WebSockets come with the connection issue; until then they are refused with a clear message.
+// Chooses how each channel reaches the server from a connection profile: TCP, a Unix socket, an
+// HTTP CONNECT proxy tunnel or a WebSocket.
 import type { ConnectionProfile } from '../protocol/profile/index.ts';
 import { SpiceError } from '../protocol/wire/errors.ts';
 import type { Connector } from '../protocol/wire/transport.ts';
+import { describeProxy, openProxyTunnel, openViaProxy, proxyForProfile } from './transport/http-proxy.ts';
 import { describeAddress, openSocket, type SocketAddress } from './transport/socket-transport.ts';
+import { channelTypeName } from '../protocol/link/constants.ts';
+import { openTls } from './transport/tls-transport.ts';
+import { describeWebSocketUrl, openWebSocket } from './transport/websocket-transport.ts';
 
 export interface ConnectPlan {
   connector: Connector;
@@ -12,25 +16,46 @@ export interface ConnectPlan {
 
 export function planConnection(profile: ConnectionProfile, opts: { timeoutMs: number; env?: NodeJS.ProcessEnv }): ConnectPlan {
   const env = opts.env ?? process.env;
-  if (profile.proxy || env.SPICE_PROXY) {
-    throw new SpiceError('unreachable', 'connecting through a proxy is not supported yet (SPICE_PROXY or the .vv "proxy" key); connect directly');
+  const proxy = proxyForProfile(profile, env);
+  if (profile.webSocketUrl) {
+    if (proxy) throw new SpiceError('usage', 'ws:// and wss:// connections do not go through a proxy yet; unset SPICE_PROXY');
+    const url = profile.webSocketUrl;
+    return { where: describeWebSocketUrl(url), connector: () => openWebSocket(url, opts.timeoutMs) };
   }
-  let address: SocketAddress;
   if (profile.unixPath) {
-    address = { path: profile.unixPath };
-  } else if (profile.host && profile.port && !profile.tlsOnly) {
-    address = { host: profile.host, port: profile.port };
-  } else if (profile.tlsPort || profile.tlsOnly) {
-    throw new SpiceError('tls', 'TLS connections are not supported yet; give the server\'s plain port (port=N) if it has one');
-  } else {
+    const address: SocketAddress = { path: profile.unixPath };
+    return { where: describeAddress(address), connector: () => openSocket(address, opts.timeoutMs) };
+  }
+  const host = profile.host;
+  const plainPort = profile.tlsOnly ? undefined : profile.port;
+  const tlsPort = profile.tlsPort;
+  if (!host || (plainPort === undefined && tlsPort === undefined)) {
     throw new SpiceError('usage', 'the connection profile names no port to connect to');
   }
-  if (profile.secureChannels.length > 0) {
-    throw new SpiceError('tls', `the profile requires TLS for channels (${profile.secureChannels.join(', ')}), which is not supported yet`);
-  }
-  const where = describeAddress(address);
+  const plainWhere = plainPort !== undefined ? describeAddress({ host, port: plainPort }) : undefined;
+  const tlsWhere = tlsPort !== undefined ? `${describeAddress({ host, port: tlsPort })} (TLS)` : undefined;
+  const secure = new Set(profile.secureChannels);
+  // tls=false is the profile's choice for the channel: plain unless the profile wants TLS for it
+  // (secure-channels, spice+tls, no plain port). tls=true is the server's NEED_SECURED answer.
+  const wantsTls = (channelType: number): boolean =>
+    plainPort === undefined || secure.has('all') || secure.has(channelTypeName(channelType));
+  const where = plainWhere ?? tlsWhere ?? host;
   return {
-    where,
-    connector: () => openSocket(address, opts.timeoutMs),
+    where: proxy ? `${where} via ${describeProxy(proxy)}` : where,
+    connector: async ({ channelType, tls }) => {
+      const name = channelTypeName(channelType);
+      if (tls || wantsTls(channelType)) {
+        if (tlsPort === undefined) {
+          throw new SpiceError('tls', `the server requires TLS for the ${name} channel, but the profile has no tls-port`);
+        }
+        const target = { host, port: tlsPort };
+        const settings = { ca: profile.ca, caSource: "the profile's ca", hostSubject: profile.hostSubject, ciphers: profile.tlsCiphers };
+        if (!proxy) return openTls(target, settings, opts.timeoutMs);
+        const socket = await openProxyTunnel(proxy, target, opts.timeoutMs);
+        return openTls(target, settings, opts.timeoutMs, { socket, via: describeProxy(proxy) });
+      }
+      const target = { host, port: plainPort as number };
+      return proxy ? openViaProxy(proxy, target, opts.timeoutMs) : openSocket(target, opts.timeoutMs);
+    },
   };
 }
