@@ -43,6 +43,8 @@ export interface ConnectionProfile {
   port?: number;
   tlsPort?: number;
   unixPath?: string;
+  /** ws:// or wss:// URL (host normalised, port explicit): every channel is a WebSocket to it. May hold a gateway ticket in its query: do not log it. */
+  webSocketUrl?: string;
   /** spice+tls:// : every channel goes over TLS. */
   tlsOnly: boolean;
   username?: string;

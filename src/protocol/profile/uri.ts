@@ -2,6 +2,8 @@
 //   spice://[user@]host[:port][/][?|;]key=value[&|;key=value...]   keys: port, tls-port, password
 //   spice+tls://[user@]host:port     every channel on TLS; port keys are refused there
 //   spice+unix:///absolute/path      the rest of the URI is the socket path, as is
+//   ws[s]://host[:port][/path][?query]  SPICE over WebSocket (websockify, spice-server, web consoles);
+//                                    path and query go to the WebSocket server unchanged
 // IPv6 literals go in brackets. Errors never quote the whole URI or any query value, because the
 // URI may carry a password.
 import { SpiceError } from '../wire/errors.ts';
@@ -15,7 +17,7 @@ export const URI_PASSWORD_WARNING =
   'the password given in the URI can be seen by other users in the process list; ' +
   'prefer the SPICE_PASSWORD environment variable or a .vv file';
 
-type Scheme = 'spice' | 'spice+tls' | 'spice+unix';
+type Scheme = 'spice' | 'spice+tls' | 'spice+unix' | 'ws' | 'wss';
 
 function fail(message: string): never {
   throw new SpiceError('usage', `${PREFIX}: ${message}`);
@@ -41,10 +43,10 @@ export function parseSpiceUri(uri: string): ConnectionProfile {
   if (hasControlCharacters(text)) fail('contains control characters');
 
   const schemeMatch = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text);
-  if (!schemeMatch) fail('must start with spice://, spice+tls:// or spice+unix://');
+  if (!schemeMatch) fail('must start with spice://, spice+tls://, spice+unix://, ws:// or wss://');
   const schemeName = schemeMatch[1].toLowerCase();
-  if (schemeName !== 'spice' && schemeName !== 'spice+tls' && schemeName !== 'spice+unix') {
-    fail(`the scheme "${schemeName}://" is not supported; use spice://, spice+tls:// or spice+unix://`);
+  if (schemeName !== 'spice' && schemeName !== 'spice+tls' && schemeName !== 'spice+unix' && schemeName !== 'ws' && schemeName !== 'wss') {
+    fail(`the scheme "${schemeName}://" is not supported; use spice://, spice+tls://, spice+unix://, ws:// or wss://`);
   }
   const scheme: Scheme = schemeName;
   const rest = text.slice(schemeMatch[0].length);
@@ -56,6 +58,7 @@ export function parseSpiceUri(uri: string): ConnectionProfile {
     profile.unixPath = rest;
     return profile;
   }
+  if (scheme === 'ws' || scheme === 'wss') return parseWebSocketUri(scheme, rest, profile);
 
   if (rest.includes('#')) fail('contains "#"; fragments are not supported (percent-encode it as %23)');
   const authorityEnd = rest.search(/[/?;]/);
@@ -186,4 +189,20 @@ function readQuery(query: string, scheme: Scheme, profile: ConnectionProfile): v
     if (key === 'port') profile.port = port;
     else profile.tlsPort = port;
   }
+}
+
+/** ws:// and wss://: host and port are checked; the path and query belong to the WebSocket server. */
+function parseWebSocketUri(scheme: 'ws' | 'wss', rest: string, profile: ConnectionProfile): ConnectionProfile {
+  if (rest.includes('#')) fail('contains "#"; fragments are not supported (percent-encode it as %23)');
+  if (/\s/.test(rest)) fail(`${scheme}:// URIs must not contain spaces (percent-encode them as %20)`);
+  const authorityEnd = rest.search(/[/?]/);
+  const authority = authorityEnd < 0 ? rest : rest.slice(0, authorityEnd);
+  let tail = authorityEnd < 0 ? '/' : rest.slice(authorityEnd);
+  if (tail.startsWith('?')) tail = `/${tail}`;
+  if (authority.includes('@')) fail(`${scheme}:// does not take a user part; give the password with SPICE_PASSWORD`);
+  const port = readAuthority(authority, profile) ?? (scheme === 'ws' ? 80 : 443);
+  profile.port = port;
+  const host = hostForMessage(profile);
+  profile.webSocketUrl = `${scheme}://${host}:${port}${tail}`;
+  return profile;
 }

@@ -1,0 +1,118 @@
+// SPICE over WebSocket (ws:// and wss://): each channel is one WebSocket whose binary messages
+// carry the SPICE byte stream, as websockify, spice-server's own WebSocket support and the web
+// consoles of virtualization managers expect. Message boundaries mean nothing; bytes are bytes.
+import WebSocket from 'ws';
+import { SpiceError } from '../../protocol/wire/errors.ts';
+import type { Transport, TransportSink } from '../../protocol/wire/transport.ts';
+
+/** What spice-html5 asks for; websockify then sends binary frames rather than base64 text. */
+const SUBPROTOCOL = 'binary';
+
+/** The URL without query or user part, for messages (a query may hold a gateway's ticket). */
+export function describeWebSocketUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return 'the WebSocket URL';
+  }
+}
+
+class WebSocketTransport implements Transport {
+  private sink: TransportSink | null = null;
+  private early: Uint8Array[] = [];
+  private endedWith: { error?: Error } | null = null;
+
+  constructor(
+    private readonly socket: WebSocket,
+    readonly description: string,
+  ) {
+    socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      if (!isBinary) {
+        this.finish(new SpiceError('protocol', `${description} sent a text WebSocket message; a SPICE WebSocket carries binary messages only`));
+        socket.terminate();
+        return;
+      }
+      const parts = Array.isArray(data) ? data : [data instanceof ArrayBuffer ? Buffer.from(data) : data];
+      for (const part of parts) {
+        const bytes = new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
+        if (this.sink) this.sink.data(bytes);
+        else this.early.push(bytes);
+      }
+    });
+    socket.on('error', (err) => this.finish(new SpiceError('unreachable', `WebSocket connection to ${description} failed: ${err.message}`, { cause: err })));
+    socket.on('close', () => this.finish());
+  }
+
+  private finish(error?: Error): void {
+    if (this.endedWith) return;
+    this.endedWith = { error };
+    this.sink?.end(error);
+  }
+
+  start(sink: TransportSink): void {
+    this.sink = sink;
+    for (const c of this.early) sink.data(c);
+    this.early = [];
+    if (this.endedWith) sink.end(this.endedWith.error);
+  }
+
+  write(data: Uint8Array): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(data, { binary: true });
+  }
+
+  close(): void {
+    if (this.socket.readyState === WebSocket.CLOSED || this.socket.readyState === WebSocket.CLOSING) return;
+    this.socket.close(1000);
+    setTimeout(() => this.socket.terminate(), 1000).unref();
+  }
+}
+
+function explainOpenError(err: NodeJS.ErrnoException, where: string): SpiceError {
+  if (typeof err.code === 'string' && (err.code.startsWith('ERR_TLS') || err.code.includes('CERT') || err.code.startsWith('ERR_SSL'))) {
+    return new SpiceError('tls', `TLS to ${where} failed: ${err.message}`, { cause: err });
+  }
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return new SpiceError('unreachable', `${where} refused the connection: is the WebSocket server running on that port?`, { cause: err });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new SpiceError('unreachable', `cannot resolve the host name in ${where}`, { cause: err });
+    default:
+      return new SpiceError('unreachable', `cannot open a WebSocket to ${where}: ${err.message}`, { cause: err });
+  }
+}
+
+/** Opens one WebSocket for one channel; resolves once the upgrade succeeded. */
+export function openWebSocket(url: string, timeoutMs: number): Promise<Transport> {
+  const where = describeWebSocketUrl(url);
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, [SUBPROTOCOL], { handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+    socket.binaryType = 'nodebuffer';
+    let settled = false;
+    socket.once('upgrade', () => {
+      const tcp = (socket as unknown as { _socket?: { setNoDelay?: (on: boolean) => void } })._socket;
+      tcp?.setNoDelay?.(true);
+    });
+    socket.once('unexpected-response', (_req, res) => {
+      settled = true;
+      const status = `${res.statusCode ?? '?'}${res.statusMessage ? ` ${res.statusMessage}` : ''}`;
+      socket.terminate();
+      reject(new SpiceError('unreachable', `${where} did not accept the WebSocket upgrade (HTTP ${status}); is it a WebSocket endpoint for SPICE?`));
+    });
+    socket.once('open', () => {
+      settled = true;
+      socket.removeAllListeners('error');
+      resolve(new WebSocketTransport(socket, where));
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      if (settled) return;
+      settled = true;
+      if (/handshake has timed out/i.test(err.message)) {
+        reject(new SpiceError('unreachable', `opening a WebSocket to ${where} timed out after ${Math.round(timeoutMs / 1000)} s`, { cause: err }));
+        return;
+      }
+      reject(explainOpenError(err, where));
+    });
+  });
+}
