@@ -5,7 +5,7 @@ import { channelTypeName } from '../link/constants.ts';
 import { performLink, type LinkResult, type TicketCrypto } from '../link/link.ts';
 import type { Logger } from '../logger.ts';
 import { ByteQueue } from '../wire/byte-queue.ts';
-import { ProtocolError } from '../wire/errors.ts';
+import { ProtocolError, SpiceError } from '../wire/errors.ts';
 import { encodeMessage, FULL_HEADER_SIZE, MAX_MESSAGE_SIZE, MINI_HEADER_SIZE } from '../wire/headers.ts';
 import { WireReader } from '../wire/reader.ts';
 import type { Connector, Transport } from '../wire/transport.ts';
@@ -77,7 +77,32 @@ export abstract class SpiceChannel {
   /** Connects and links; resolves when the server accepted the channel. */
   async connect(connectionId: number): Promise<void> {
     this.state = 'linking';
-    const transport = await this.host.connector({ channelType: this.type, channelId: this.id, tls: false });
+    try {
+      try {
+        await this.linkOver(connectionId, false);
+      } catch (e) {
+        // Link errors of kind 'tls' are NEED_SECURED / NEED_UNSECURED: the server wants this
+        // channel on its other port. One retry there; the connector never takes a channel the
+        // profile wants secured off TLS, so a second refusal is reported as it is.
+        if (!(e instanceof SpiceError && e.kind === 'tls' && this.linkRefusedPort) || this.closing) throw e;
+        this.log.info({ tls: true }, 'the server wants this channel on its other port; reconnecting');
+        await this.linkOver(connectionId, true);
+      }
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+    this.state = 'ready';
+    this.log.debug({ caps: this.link?.serverChannelCaps.list(), mini: this.link?.miniHeader }, 'linked');
+    this.onReady();
+  }
+
+  /** Set when the last link attempt was refused by the server during the link stage. */
+  private linkRefusedPort = false;
+
+  private async linkOver(connectionId: number, tls: boolean): Promise<void> {
+    this.linkRefusedPort = false;
+    const transport = await this.host.connector({ channelType: this.type, channelId: this.id, tls });
     this.transport = transport;
     this.queue = new ByteQueue(transport, `${this.name} channel`);
     try {
@@ -91,12 +116,10 @@ export abstract class SpiceChannel {
         where: this.host.where,
       });
     } catch (e) {
-      this.close();
+      this.linkRefusedPort = true;
+      transport.close();
       throw e;
     }
-    this.state = 'ready';
-    this.log.debug({ caps: this.link.serverChannelCaps.list(), mini: this.link.miniHeader }, 'linked');
-    this.onReady();
   }
 
   /** Reads and dispatches messages until the connection ends; rejects on a protocol error. */
