@@ -1,0 +1,72 @@
+// ws:// targets against a real Xspice: straight to spice-server's own WebSocket support (it takes
+// an HTTP upgrade on its SPICE port) and through websockify. Each capture must equal a capture
+// over plain TCP of the same screen, pixel for pixel.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drawStandardDesktop } from '../peers/desktop.ts';
+import { freePort } from '../peers/free-port.ts';
+import { isUniform } from '../peers/image.ts';
+import { spawnGroup, sleep, type GroupProcess } from '../peers/processes.ts';
+import { comparePixels, explainMismatch, readPng } from '../peers/png.ts';
+import { requireTool } from '../peers/require-tool.ts';
+import { startXspice, tcpAccepts, type XspiceServer } from '../peers/xspice.ts';
+import { runCli } from '../helpers/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'spicedesk-ws-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function capture(name: string, target: string): Promise<ReturnType<typeof readPng>> {
+  const out = join(dir, `${name}.png`);
+  const r = await runCli(['capture', target, '-o', out, '--timeout', '10']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return readPng(out);
+}
+
+function expectSame(name: string, expected: ReturnType<typeof readPng>, actual: ReturnType<typeof readPng>): void {
+  const cmp = comparePixels(expected, actual, { ignoreAlpha: true });
+  if (!cmp.equal) explainMismatch(name, expected, actual);
+  expect(cmp.sizeMismatch).toBeFalsy();
+  expect(cmp.differing).toBe(0);
+}
+
+describe('SPICE over WebSocket against Xspice', () => {
+  let xs: XspiceServer;
+  let direct: ReturnType<typeof readPng>;
+  let relay: GroupProcess | undefined;
+  let relayPort = 0;
+
+  beforeAll(async () => {
+    xs = await startXspice({ imageCompression: 'off' });
+    const reference = await drawStandardDesktop(xs);
+    expect(isUniform(reference)).toBe(false);
+    direct = await capture('direct', `spice://127.0.0.1:${xs.port}`);
+    expectSame('direct-vs-spice-gtk', reference, direct);
+  });
+  afterAll(async () => {
+    await relay?.stop();
+    await xs?.stop();
+  });
+
+  it("captures through spice-server's own WebSocket support on the SPICE port", async () => {
+    expectSame('ws-direct', direct, await capture('ws-direct', `ws://127.0.0.1:${xs.port}/`));
+  });
+
+  it('captures through websockify', async () => {
+    const websockify = requireTool('websockify', 'websockify');
+    relayPort = await freePort();
+    relay = spawnGroup(websockify, [`127.0.0.1:${relayPort}`, `127.0.0.1:${xs.port}`], { name: 'websockify' });
+    for (let i = 0; i < 100 && !(await tcpAccepts(relayPort)); i++) await sleep(100);
+    expect(await tcpAccepts(relayPort), relay.outputTail()).toBe(true);
+    expectSame('ws-websockify', direct, await capture('ws-websockify', `ws://127.0.0.1:${relayPort}`));
+  });
+
+  it('a port with no WebSocket server is unreachable (exit 3) with a message naming it', async () => {
+    const nothing = await freePort();
+    const r = await runCli(['capture', `ws://127.0.0.1:${nothing}/`, '-o', join(dir, 'none.png'), '--timeout', '5']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(new RegExp(`ws://127\\.0\\.0\\.1:${nothing} refused the connection`));
+  });
+});
