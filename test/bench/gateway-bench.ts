@@ -345,8 +345,8 @@ interface OpenedClient {
   page: Page;
   /**
    * Marks the start of the window; the function it returns marks the end, throws if the client
-   * lost its session or did not draw in between, and gives the page's own presentation count
-   * when it keeps one.
+   * lost its session or did not draw in between, and gives the page's own counters (spicedesk's
+   * presentations and damage messages) when it keeps them.
    */
   checkpoint(): Promise<() => Promise<{ presents: number; damageMessages: number } | undefined>>;
 }
