@@ -92,8 +92,30 @@ export function certificateSubject(der: Uint8Array): SubjectEntry[] {
     .filter((line) => line !== '')
     .map((line) => {
       const eq = line.indexOf('=');
-      return { key: canonicalKey(line.slice(0, eq)), value: line.slice(eq + 1) };
+      return { key: canonicalKey(line.slice(0, eq)), value: unescapeRfc2253(line.slice(eq + 1)) };
     });
+}
+
+/** Node prints subject values with RFC 2253 escapes: "\," for a comma, "\XX" for a byte. */
+function unescapeRfc2253(printed: string): string {
+  const bytes: number[] = [];
+  const encoder = new TextEncoder();
+  for (let i = 0; i < printed.length; i++) {
+    const ch = printed[i] as string;
+    if (ch === '\\' && i + 1 < printed.length) {
+      const hex = printed.slice(i + 1, i + 3);
+      if (/^[0-9A-Fa-f]{2}$/.test(hex)) {
+        bytes.push(parseInt(hex, 16));
+        i += 2;
+      } else {
+        bytes.push(...encoder.encode(printed[i + 1]));
+        i += 1;
+      }
+    } else {
+      bytes.push(...encoder.encode(ch));
+    }
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
 }
 
 export function formatSubject(entries: readonly SubjectEntry[]): string {
