@@ -52,12 +52,14 @@ export function explainRefusal(reply: ProxyReply, proxy: ProxyUrl, target: Tunne
   const to = hostPort(target.host, target.port);
   const said = `${reply.status}${reply.reason ? ` ${reply.reason}` : ''}`;
   switch (reply.status) {
+    case 401: // tinyproxy's answer to wrong credentials
     case 407:
       return proxy.username === undefined
         ? `${via} requires authentication (${said}); put the user name and password into the proxy URL, as in http://user:password@proxy:3128`
         : `${via} rejected the proxy user name or password (${said}); check the credentials in the proxy URL`;
     case 403:
       return `${via} does not allow a connection to ${to} (${said}); its access rules must allow this client and CONNECT to port ${target.port}`;
+    case 500: // tinyproxy's "Unable to connect"
     case 502:
     case 503:
     case 504:
@@ -102,6 +104,9 @@ function explainProxySocketError(err: NodeJS.ErrnoException, proxy: ProxyUrl): S
  * proxy said yes; bytes the proxy sent after its reply stay in the socket for the next reader.
  */
 export function openProxyTunnel(proxy: ProxyUrl, target: TunnelTarget, timeoutMs: number): Promise<Socket> {
+  // The tunnel is the first stage of a link bounded by the same time limit; giving up a little
+  // earlier lets the user read that the proxy was the one that hung.
+  const answerWithinMs = Math.max(500, Math.floor(timeoutMs * 0.75));
   return new Promise((resolve, reject) => {
     const socket = proxySocket(proxy);
     socket.setNoDelay(true);
@@ -125,10 +130,10 @@ export function openProxyTunnel(proxy: ProxyUrl, target: TunnelTarget, timeoutMs
       settle(
         new SpiceError(
           'unreachable',
-          `the proxy ${describeProxy(proxy)} did not open a tunnel to ${hostPort(target.host, target.port)} within ${Math.round(timeoutMs / 1000)} s`,
+          `the proxy ${describeProxy(proxy)} did not open a tunnel to ${hostPort(target.host, target.port)} within ${(answerWithinMs / 1000).toFixed(1)} s`,
         ),
       );
-    }, timeoutMs);
+    }, answerWithinMs);
     const onError = (err: NodeJS.ErrnoException): void => settle(explainProxySocketError(err, proxy));
     const onClose = (): void =>
       settle(new SpiceError('unreachable', `the proxy ${describeProxy(proxy)} closed the connection without answering the CONNECT request`));
