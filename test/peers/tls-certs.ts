@@ -58,13 +58,14 @@ export class CertificateWorkshop {
       const end = new Date(options.notBefore.getTime() + (options.days ?? 30) * 86_400_000);
       const conf = join(this.dir, `${name}-ca.cnf`);
       writeFileSync(join(this.dir, `${name}-index.txt`), '');
+      writeFileSync(join(this.dir, `${name}-serial`), '1000\n');
       writeFileSync(
         conf,
-        `[ca]\ndefault_ca = d\n[d]\ndatabase = ${name}-index.txt\nnew_certs_dir = .\ndefault_md = sha256\npolicy = any\nunique_subject = no\n` +
-          `[any]\ncountryName = optional\norganizationName = optional\ncommonName = optional\n`,
+        `[ca]\ndefault_ca = d\n[d]\ndatabase = ${name}-index.txt\nnew_certs_dir = .\ndefault_md = sha256\nserial = ${name}-serial\npolicy = any\nunique_subject = no\npreserve = yes\n` +
+          `[any]\ncountryName = optional\nlocalityName = optional\norganizationName = optional\ncommonName = optional\n`,
       );
       this.run(['ca', '-batch', '-config', conf, '-cert', ca.certFile, '-keyfile', ca.keyFile, '-in', csrFile, '-out', certFile, '-notext',
-        '-startdate', asn1Time(options.notBefore), '-enddate', asn1Time(end), '-extfile', extFile, '-rand_serial']);
+        '-startdate', asn1Time(options.notBefore), '-enddate', asn1Time(end), '-extfile', extFile]);
     } else {
       this.run(['x509', '-req', '-in', csrFile, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-set_serial', String(this.serial++), '-out', certFile,
         '-extfile', extFile, '-days', String(options.days ?? 30)]);

@@ -140,7 +140,7 @@ async function startOnce(options: XspiceOptions, xdpyinfo: string): Promise<Xspi
         false,
       );
     }
-    if (!portUp) portUp = await tcpAccepts(port);
+    if (!portUp) portUp = await tcpAccepts(options.tls?.withoutPlainPort ? options.tls.port : port);
     if (!displayUp) {
       const probe = await runToCompletion(xdpyinfo, ['-display', display], { timeoutMs: 3000 });
       displayUp = probe.code === 0;

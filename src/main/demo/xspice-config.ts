@@ -23,6 +23,19 @@ export interface XspiceSettings {
   /** Render into the frame buffer and send changed rectangles at this rate. */
   deferredFps?: number;
   numHeads?: 1 | 2;
+  /** A TLS port next to the plain one (or instead of it), with PEM files for the server. */
+  tls?: XspiceTls;
+}
+
+export interface XspiceTls {
+  port: number;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** OpenSSL cipher list the server allows. */
+  ciphers?: string;
+  /** Listen on the TLS port only, so that every channel must come over TLS. */
+  withoutPlainPort?: boolean;
 }
 
 export function xorgConfig(): string {
@@ -80,6 +93,14 @@ export function driverEnvironment(port: number, options: XspiceSettings): NodeJS
   if (options.streamingVideo) env.XSPICE_STREAMING_VIDEO = options.streamingVideo;
   if (options.videoCodecs) env.XSPICE_VIDEO_CODECS = options.videoCodecs;
   if (options.deferredFps !== undefined) env.XSPICE_DEFERRED_FPS = String(options.deferredFps);
+  if (options.tls) {
+    env.XSPICE_TLS_PORT = String(options.tls.port);
+    env.XSPICE_CACERT_FILE = options.tls.caFile;
+    env.XSPICE_X509_CERT_FILE = options.tls.certFile;
+    env.XSPICE_X509_KEY_FILE = options.tls.keyFile;
+    if (options.tls.ciphers) env.XSPICE_TLS_CIPHERS = options.tls.ciphers;
+    if (options.tls.withoutPlainPort) env.XSPICE_PORT = '0';
+  }
   env.QXL_NUM_HEADS = String(options.numHeads ?? 1);
   return env;
 }

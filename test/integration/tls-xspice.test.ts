@@ -1,0 +1,151 @@
+// TLS against a real Xspice listening on a TLS port only, with certificates made by openssl in the
+// test: the right CA and subject connect; every verification failure has its own message and exit 5.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../peers/free-port.ts';
+import { CertificateWorkshop, type CertificateAuthority, type ServerCertificate } from '../peers/tls-certs.ts';
+import { startXspice, type XspiceServer } from '../peers/xspice.ts';
+import { readPng } from '../peers/png.ts';
+import { runCli } from '../helpers/cli.ts';
+
+const SUBJECT = 'C=IL, L=Raanana, O=Red Hat, CN=my server';
+const dir = mkdtempSync(join(tmpdir(), 'spicedesk-tls-'));
+const workshop = new CertificateWorkshop();
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  workshop.remove();
+});
+
+let vvCount = 0;
+function writeVv(keys: Record<string, string | number>): string {
+  const path = join(dir, `t${vvCount++}.vv`);
+  const lines = ['[virt-viewer]', 'type=spice', ...Object.entries(keys).map(([k, v]) => `${k}=${String(v).replace(/\n/g, '\\n')}`)];
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}
+
+function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0] ?? '';
+}
+
+async function startTlsXspice(ca: CertificateAuthority, cert: ServerCertificate): Promise<{ xs: XspiceServer; tlsPort: number }> {
+  const tlsPort = await freePort();
+  const xs = await startXspice({ tls: { port: tlsPort, caFile: ca.certFile, certFile: cert.certFile, keyFile: cert.keyFile, withoutPlainPort: true } });
+  return { xs, tlsPort };
+}
+
+describe('Xspice with a TLS port only', () => {
+  let ca: CertificateAuthority;
+  let otherCa: CertificateAuthority;
+  let server: XspiceServer;
+  let tlsPort: number;
+
+  beforeAll(async () => {
+    ca = workshop.createCa('test-ca');
+    otherCa = workshop.createCa('stranger-ca');
+    const cert = workshop.createServer('server', ca, { subject: '/C=IL/L=Raanana/O=Red Hat/CN=my server', altNames: ['DNS:localhost'] });
+    ({ xs: server, tlsPort } = await startTlsXspice(ca, cert));
+  }, 60_000);
+  afterAll(async () => server?.stop());
+
+  it('the right CA and host-subject connect: capture and info', async () => {
+    const vv = writeVv({ host: '127.0.0.1', 'tls-port': tlsPort, ca: ca.pem, 'host-subject': SUBJECT });
+    const out = join(dir, 'right.png');
+    const r = await runCli(['capture', vv, '-o', out, '--timeout', '10']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readPng(out).width).toBeGreaterThan(0);
+    const info = await runCli(['info', vv, '--json', '--timeout', '10']);
+    expect(info.stderr).toBe('');
+    expect(info.code).toBe(0);
+  });
+
+  it('secure-channels=all with a plain port that nobody listens on: every channel goes over TLS', async () => {
+    const closedPort = await freePort();
+    const vv = writeVv({ host: '127.0.0.1', port: closedPort, 'tls-port': tlsPort, ca: ca.pem, 'host-subject': SUBJECT, 'secure-channels': 'all' });
+    const r = await runCli(['capture', vv, '-o', join(dir, 'secure.png'), '--timeout', '10']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // Without secure-channels the main channel goes to the plain port, which is closed.
+    const plain = writeVv({ host: '127.0.0.1', port: closedPort, 'tls-port': tlsPort, ca: ca.pem, 'host-subject': SUBJECT });
+    const p = await runCli(['capture', plain, '-o', join(dir, 'plain.png'), '--timeout', '10']);
+    expect(p.code).not.toBe(0);
+    expect(oneLine(p.stderr)).toMatch(/refused the connection/);
+  });
+
+  it('spice+tls:// with the host name in the certificate connects (CA from the system store fails, so by .vv only)', async () => {
+    const vv = writeVv({ host: 'localhost', 'tls-port': tlsPort, ca: ca.pem });
+    const r = await runCli(['info', vv, '--timeout', '10']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('a CA that did not sign the certificate: exit 5, unknown CA', async () => {
+    const vv = writeVv({ host: '127.0.0.1', 'tls-port': tlsPort, ca: otherCa.pem, 'host-subject': SUBJECT });
+    const r = await runCli(['info', vv, '--timeout', '10']);
+    expect(r.code).toBe(5);
+    expect(oneLine(r.stderr)).toMatch(/not signed by a trusted CA/);
+  });
+
+  it('no CA at all: the system store does not know the test CA, exit 5', async () => {
+    const r = await runCli(['info', `spice+tls://localhost:${tlsPort}`, '--timeout', '10']);
+    expect(r.code).toBe(5);
+    expect(oneLine(r.stderr)).toMatch(/not signed by a trusted CA \(the system CA store\)/);
+  });
+
+  it('the wrong host-subject: exit 5, expected and actual named', async () => {
+    const vv = writeVv({ host: '127.0.0.1', 'tls-port': tlsPort, ca: ca.pem, 'host-subject': 'C=IL, L=Raanana, O=Red Hat, CN=other server' });
+    const r = await runCli(['info', vv, '--timeout', '10']);
+    expect(r.code).toBe(5);
+    const line = oneLine(r.stderr);
+    expect(line).toMatch(/wrong subject/);
+    expect(line).toContain('expected host-subject "C=IL, L=Raanana, O=Red Hat, CN=other server"');
+    expect(line).toContain('presented "C=IL, L=Raanana, O=Red Hat, CN=my server"');
+  });
+
+  it('a host name the certificate does not carry: exit 5, names the certificate\'s names', async () => {
+    const vv = writeVv({ host: '127.0.0.1', 'tls-port': tlsPort, ca: ca.pem });
+    const r = await runCli(['info', vv, '--timeout', '10']);
+    expect(r.code).toBe(5);
+    const line = oneLine(r.stderr);
+    expect(line).toMatch(/not for the host name "127\.0\.0\.1"/);
+    expect(line).toContain('DNS:localhost');
+  });
+
+  it('a cipher list the server does not share: exit 5, handshake failure', async () => {
+    // The server offers only TLS 1.2+ with modern suites; a 3DES-only list has nothing in common.
+    const vv = writeVv({ host: '127.0.0.1', 'tls-port': tlsPort, ca: ca.pem, 'host-subject': SUBJECT, 'tls-ciphers': 'DES-CBC3-SHA' });
+    const r = await runCli(['info', vv, '--timeout', '10']);
+    expect(r.code).toBe(5);
+    expect(oneLine(r.stderr)).toMatch(/TLS|cipher/);
+  });
+});
+
+describe('Xspice with an expired certificate', () => {
+  let ca: CertificateAuthority;
+  let server: XspiceServer;
+  let tlsPort: number;
+
+  beforeAll(async () => {
+    ca = workshop.createCa('expired-ca');
+    const cert = workshop.createServer('expired', ca, {
+      subject: '/C=IL/L=Raanana/O=Red Hat/CN=my server',
+      altNames: ['DNS:localhost', 'IP:127.0.0.1'],
+      notBefore: new Date(Date.now() - 40 * 86_400_000),
+      days: 10,
+    });
+    ({ xs: server, tlsPort } = await startTlsXspice(ca, cert));
+  }, 60_000);
+  afterAll(async () => server?.stop());
+
+  it('exit 5, says the certificate has expired', async () => {
+    const vv = writeVv({ host: '127.0.0.1', 'tls-port': tlsPort, ca: ca.pem, 'host-subject': SUBJECT });
+    const r = await runCli(['info', vv, '--timeout', '10']);
+    expect(r.code).toBe(5);
+    expect(oneLine(r.stderr)).toMatch(/has expired/);
+  });
+});
