@@ -19,6 +19,7 @@ import { nodeTicketCrypto } from '../ticket-crypto.ts';
 import { Deadline } from '../commands/open-session.ts';
 import { BridgeDisplaySink } from './bridge-display-sink.ts';
 import { forwardInput, inputsOf } from './input-forwarding.ts';
+import { PageAgent } from './page-agent.ts';
 
 export interface GatewayTarget {
   /** What to call it in messages (never the password). */
@@ -45,6 +46,9 @@ export interface ConnectionOptions {
   /** Every status the page is sent, for the host's own use (the Electron window's title). */
   onStatus?: (status: SessionStatus) => void;
 }
+
+/** Passwords a page may try on one connection before it is dropped: a dialog, not a guessing service. */
+export const MAX_PASSWORD_ATTEMPTS = 10;
 
 /** A page this far behind is not reading; better to drop it than to buffer without end. */
 export const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
@@ -102,9 +106,14 @@ export function webSocketEndpoint(ws: WebSocket): BridgeEndpoint {
 
 export class BridgeHost {
   private session: Session | null = null;
-  private state: 'hello' | 'session' | 'closed' = 'hello';
+  private state: 'hello' | 'session' | 'password' | 'closed' = 'hello';
   private readonly log: Logger;
   private readonly helloTimer: ReturnType<typeof setTimeout>;
+  private readonly pageAgent: PageAgent;
+  private target: GatewayTarget | null = null;
+  /** While the page is asked for a password: the refusal, for when the user cancels. */
+  private refusal: SpiceError | null = null;
+  private passwordAttempts = 0;
 
   constructor(
     private readonly endpoint: BridgeEndpoint,
@@ -112,6 +121,7 @@ export class BridgeHost {
     readonly id: number,
   ) {
     this.log = o.logger.child({ page: id });
+    this.pageAgent = new PageAgent((m) => this.send(m), this.log);
     endpoint.onMessage((bytes) => this.onMessage(bytes));
     endpoint.onClose((error) => {
       if (error !== undefined) this.log.warn({ err: error }, 'page connection failed');
@@ -175,6 +185,21 @@ export class BridgeHost {
       this.refuse('HELLO may come only once');
       return;
     }
+    switch (message.kind) {
+      case 'password':
+      case 'password-cancel':
+        this.onPasswordAnswer(message.kind === 'password' ? message.password : null);
+        return;
+      case 'display-size':
+        this.pageAgent.displaySize(message.width, message.height);
+        return;
+      case 'clipboard-text':
+        this.pageAgent.pageText(message.text);
+        return;
+      case 'clipboard-sharing':
+        this.pageAgent.setSharing({ toGuest: message.toGuest, fromGuest: message.fromGuest });
+        return;
+    }
     if (!this.session) return;
     try {
       forwardInput(this.session, message, this.log);
@@ -197,7 +222,41 @@ export class BridgeHost {
       return;
     }
     this.state = 'session';
-    void this.connect(target);
+    this.target = target;
+    void this.connect(target, target.password);
+  }
+
+  /** A password can be asked for when the target came without one, as remote-viewer does. */
+  private canAskPassword(e: unknown, target: GatewayTarget): e is SpiceError {
+    return isSpiceError(e) && e.kind === 'auth' && target.password === undefined && this.passwordAttempts < MAX_PASSWORD_ATTEMPTS;
+  }
+
+  private askPassword(session: Session, refusal: SpiceError): void {
+    if (this.session === session) this.session = null;
+    session.close();
+    this.pageAgent.detach();
+    this.state = 'password';
+    this.refusal = refusal;
+    this.log.info({ attempts: this.passwordAttempts }, 'the server wants a password; asking the page');
+    this.send({ kind: 'password-request', reason: refusal.message });
+  }
+
+  /** The page's PASSWORD (a string) or PASSWORD_CANCEL (null). The password is never logged. */
+  private onPasswordAnswer(password: string | null): void {
+    const target = this.target;
+    const refusal = this.refusal;
+    if (this.state !== 'password' || !target || !refusal) {
+      this.refuse(`${password === null ? 'PASSWORD_CANCEL' : 'PASSWORD'} came without a password request`);
+      return;
+    }
+    this.refusal = null;
+    if (password === null) {
+      this.end({ state: 'error', errorKind: 'auth', message: `${refusal.message} (the password dialog was cancelled)` }, CloseCode.NORMAL);
+      return;
+    }
+    this.passwordAttempts++;
+    this.state = 'session';
+    void this.connect(target, password);
   }
 
   private readonly notServed = (index: number): { errorKind: SpiceErrorKind; message: string } => {
@@ -206,18 +265,24 @@ export class BridgeHost {
     return { errorKind: 'usage', message: `target ${index} was not given to spicedesk serve; it serves ${served}` };
   };
 
-  private async connect(target: GatewayTarget): Promise<void> {
+  private async connect(target: GatewayTarget, password: string | undefined): Promise<void> {
     this.send({ kind: 'status', status: { state: 'connecting', where: target.plan.where } });
     const session = new Session({
       connector: target.plan.connector,
       crypto: nodeTicketCrypto,
       logger: this.log,
-      password: target.password,
+      password,
       where: target.plan.where,
       displaySink: new BridgeDisplaySink((bytes) => this.sendBytes(bytes)),
     });
     this.session = session;
+    this.pageAgent.attach(session);
+    let linked = false;
     session.events.on('closed', ({ error }) => {
+      // A session given up for a password retry is no longer the page's.
+      if (this.session !== session) return;
+      // A refused link is answered by connect()'s catch below, which may ask for a password.
+      if (!linked && this.canAskPassword(error, target)) return;
       if (error) this.end(statusOf(error, this.o.authHint), CloseCode.NORMAL);
       else this.end({ state: 'closed', reason: `the session with ${target.plan.where} ended` }, CloseCode.NORMAL);
     });
@@ -233,12 +298,15 @@ export class BridgeHost {
         session.connect(),
         () => new SpiceError('unreachable', `${target.plan.where} did not complete the SPICE link within ${Math.round(this.o.linkTimeoutMs / 1000)} s`),
       );
-      if (this.state === 'closed') return;
+      if (this.state === 'closed' || this.session !== session) return;
+      linked = true;
       this.log.info({ target: target.label, where: target.plan.where }, 'session linked');
       this.send({ kind: 'status', status: { state: 'connected', serverName: info.name ?? target.plan.where, channels: info.channels } });
       this.onMouseMode(info.supportedMouseModes, info.currentMouseMode);
     } catch (e) {
-      this.end(statusOf(e, this.o.authHint), CloseCode.NORMAL);
+      if (this.state !== 'session' || this.session !== session) return;
+      if (this.canAskPassword(e, target)) this.askPassword(session, e);
+      else this.end(statusOf(e, this.o.authHint), CloseCode.NORMAL);
     }
   }
 
@@ -270,6 +338,7 @@ export class BridgeHost {
     clearTimeout(this.helloTimer);
     const session = this.session;
     this.session = null;
+    this.pageAgent.detach();
     if (session) {
       // Keys and buttons the page held must not stay pressed in the guest.
       inputsOf(session)?.releaseAll();
@@ -286,7 +355,7 @@ export class GatewayConnection extends BridgeHost {
   }
 }
 
-const SERVE_AUTH_HINT = 'give the password in the TARGET or in SPICE_PASSWORD when starting spicedesk serve; a password dialog is not implemented yet';
+const SERVE_AUTH_HINT = 'give the password in the TARGET or in SPICE_PASSWORD when starting spicedesk serve, or neither to be asked for it in the page';
 
 function statusOf(e: unknown, authHint = SERVE_AUTH_HINT): SessionStatus {
   if (isSpiceError(e)) {

@@ -1,5 +1,6 @@
 // Field-level reading and writing shared by the two bridge codecs. Reads are bounds-checked and
 // throw BridgeError naming the field, so a short or lying message is rejected, never half-read.
+import { SpiceError } from '../wire/errors.ts';
 import { BridgeError } from './bridge-messages.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -74,6 +75,17 @@ export class FieldReader {
     }
   }
 
+  /** Everything left as UTF-8 text of at most `maxBytes` (the layout of clipboard text). */
+  textToEnd(field: string, maxBytes: number): string {
+    const n = this.bytes.byteLength - this.offset;
+    if (n > maxBytes) this.fail(`${field} of ${n} bytes is longer than the ${maxBytes} allowed`);
+    try {
+      return utf8.decode(this.rest());
+    } catch {
+      return this.fail(`${field} is not valid UTF-8`);
+    }
+  }
+
   /** A view of everything left (no copy). */
   rest(): Uint8Array {
     const out = this.bytes.subarray(this.offset);
@@ -105,5 +117,23 @@ export function encodeString(text: string, maxBytes: number): Uint8Array {
   const out = new Uint8Array(2 + bytes.byteLength);
   new DataView(out.buffer).setUint16(0, bytes.byteLength, true);
   out.set(bytes, 2);
+  return out;
+}
+
+/** UTF-8 bytes of `text`, for checking a limit before sending. */
+export function utf8Length(text: string): number {
+  return utf8Encoder.encode(text).byteLength;
+}
+
+/**
+ * A kind byte followed by `text` as UTF-8 to the end of the message. Text over the limit is
+ * refused, not cut: half a clipboard or a cut password would be wrong, silently.
+ */
+export function encodeKindAndText(kind: number, text: string, maxBytes: number, what: string): Uint8Array {
+  const bytes = utf8Encoder.encode(text);
+  if (bytes.byteLength > maxBytes) throw new SpiceError('usage', `${what} of ${bytes.byteLength} bytes is longer than the ${maxBytes} the bridge carries`);
+  const out = new Uint8Array(1 + bytes.byteLength);
+  out[0] = kind;
+  out.set(bytes, 1);
   return out;
 }

@@ -8,8 +8,8 @@
 // the gateway must not mis-parse.
 import { SpiceError, type SpiceErrorKind } from '../wire/errors.ts';
 
-/** Bumped whenever a message layout changes. */
-export const BRIDGE_VERSION = 1;
+/** Bumped whenever a message layout changes or kinds are added (a page must not meet kinds it cannot read). */
+export const BRIDGE_VERSION = 2;
 /** "SDBR" read as a little-endian u32: a HELLO from something that is not spicedesk fails early. */
 export const BRIDGE_MAGIC = 0x52424453;
 
@@ -20,6 +20,9 @@ export const HostKind = {
   DISPLAY: 0x03,
   CURSOR: 0x04,
   MOUSE_MODE: 0x05,
+  PASSWORD_REQUEST: 0x06,
+  CLIPBOARD_TEXT: 0x07,
+  AGENT: 0x08,
 } as const;
 
 /** UI -> host message kinds (0x81..0xff), so a message sent the wrong way round is rejected. */
@@ -33,7 +36,17 @@ export const UiKind = {
   MOUSE_PRESS: 0x87,
   MOUSE_RELEASE: 0x88,
   CTRL_ALT_DEL: 0x89,
+  PASSWORD: 0x8a,
+  PASSWORD_CANCEL: 0x8b,
+  DISPLAY_SIZE: 0x8c,
+  CLIPBOARD_TEXT: 0x8d,
+  CLIPBOARD_SHARING: 0x8e,
 } as const;
+
+/** CLIPBOARD_SHARING flags. */
+export const SharingFlag = { TO_GUEST: 1, FROM_GUEST: 2 } as const;
+/** AGENT flags: what the guest agent can do now. */
+export const AgentFlag = { CONNECTED: 1, MONITORS_CONFIG: 2, CLIPBOARD: 4 } as const;
 
 export const SessionState = { CONNECTING: 0, CONNECTED: 1, ERROR: 2, CLOSED: 3 } as const;
 
@@ -52,8 +65,14 @@ export const Limits = {
   maxMotion: 0x7fff,
   /** Bytes of one string field (server name, error message). */
   maxStringBytes: 4096,
-  /** The largest UI message; the gateway refuses bigger WebSocket messages before parsing. */
-  maxUiMessageBytes: 64,
+  /** SPICE's ticket holds at most 60 bytes of password (spice-protocol's SPICE_MAX_PASSWORD_LENGTH). */
+  maxPasswordBytes: 60,
+  /** Clipboard text in either direction; larger text is not shared (spice-gtk's limit is larger, but a page's clipboard is for text a person copies). */
+  maxClipboardTextBytes: 1024 * 1024,
+  /** A guest display side in device pixels (the QXL device's largest mode side). */
+  maxDisplaySide: 16384,
+  /** The largest UI message (clipboard text); the gateway refuses bigger WebSocket messages before parsing. */
+  maxUiMessageBytes: 1 + 1024 * 1024,
   maxTargets: 0xffff,
 } as const;
 
@@ -77,7 +96,16 @@ export type HostMessage =
   /** A cursor message body as received. */
   | { kind: 'cursor'; channelId: number; type: number; serial: bigint; body: Uint8Array }
   /** The main channel's MOUSE_MODE: bit masks of spice.proto's mouse_mode (1 server, 2 client). */
-  | { kind: 'mouse-mode'; supported: number; current: number };
+  | { kind: 'mouse-mode'; supported: number; current: number }
+  /**
+   * The server refused the link and the target has no password: the UI asks the user and
+   * answers with PASSWORD or PASSWORD_CANCEL. `reason` is the server's refusal.
+   */
+  | { kind: 'password-request'; reason: string }
+  /** Text the guest put on its clipboard, for the UI's clipboard. */
+  | { kind: 'clipboard-text'; text: string }
+  /** The guest agent came, went, or announced what it can do. */
+  | { kind: 'agent'; connected: boolean; monitorsConfig: boolean; clipboard: boolean };
 
 export type UiMessage =
   /** The first message: which of the host's targets to connect to. */
@@ -92,7 +120,16 @@ export type UiMessage =
   | { kind: 'mouse-motion'; dx: number; dy: number; buttons: number }
   | { kind: 'mouse-press'; button: number; buttons: number }
   | { kind: 'mouse-release'; button: number; buttons: number }
-  | { kind: 'ctrl-alt-del' };
+  | { kind: 'ctrl-alt-del' }
+  /** The answer to PASSWORD_REQUEST (at most Limits.maxPasswordBytes of UTF-8). */
+  | { kind: 'password'; password: string }
+  | { kind: 'password-cancel' }
+  /** The UI's display area in device pixels: the guest's resolution when resize-to-fit is on. */
+  | { kind: 'display-size'; width: number; height: number }
+  /** Text from the UI's clipboard, for the guest's. */
+  | { kind: 'clipboard-text'; text: string }
+  /** Which clipboard directions the user allows; applied by the host at once. */
+  | { kind: 'clipboard-sharing'; toGuest: boolean; fromGuest: boolean };
 
 export const errorKinds: readonly SpiceErrorKind[] = ['usage', 'unreachable', 'auth', 'tls', 'protocol', 'timeout', 'internal'];
 

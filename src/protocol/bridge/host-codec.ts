@@ -1,7 +1,8 @@
 // Host -> UI bridge messages: encoding (in the gateway) and validating decoding (in the renderer).
 import { WireWriter } from '../wire/writer.ts';
-import { encodeString, FieldReader } from './bridge-fields.ts';
+import { encodeKindAndText, encodeString, FieldReader } from './bridge-fields.ts';
 import {
+  AgentFlag,
   BRIDGE_MAGIC,
   errorKinds,
   HostKind,
@@ -34,6 +35,14 @@ export function encodeHostMessage(m: HostMessage): Uint8Array {
     }
     case 'mouse-mode':
       return new WireWriter(5).u8(HostKind.MOUSE_MODE).u16(m.supported).u16(m.current).finish();
+    case 'password-request':
+      return new WireWriter(16).u8(HostKind.PASSWORD_REQUEST).bytes(encodeString(m.reason, Limits.maxStringBytes)).finish();
+    case 'clipboard-text':
+      return encodeKindAndText(HostKind.CLIPBOARD_TEXT, m.text, Limits.maxClipboardTextBytes, 'clipboard text');
+    case 'agent': {
+      const flags = (m.connected ? AgentFlag.CONNECTED : 0) | (m.monitorsConfig ? AgentFlag.MONITORS_CONFIG : 0) | (m.clipboard ? AgentFlag.CLIPBOARD : 0);
+      return new WireWriter(2).u8(HostKind.AGENT).u8(flags).finish();
+    }
   }
 }
 
@@ -87,6 +96,22 @@ export function decodeHostMessage(bytes: Uint8Array): HostMessage {
       const current = r.u16('current mode');
       r.end();
       return { kind: 'mouse-mode', supported, current };
+    }
+    case HostKind.PASSWORD_REQUEST: {
+      const r = new FieldReader(bytes, 'host', 'PASSWORD_REQUEST');
+      const reason = r.string('reason', Limits.maxStringBytes);
+      r.end();
+      return { kind: 'password-request', reason };
+    }
+    case HostKind.CLIPBOARD_TEXT:
+      return { kind: 'clipboard-text', text: new FieldReader(bytes, 'host', 'CLIPBOARD_TEXT').textToEnd('text', Limits.maxClipboardTextBytes) };
+    case HostKind.AGENT: {
+      const r = new FieldReader(bytes, 'host', 'AGENT');
+      const flags = r.u8('flags');
+      const all = AgentFlag.CONNECTED | AgentFlag.MONITORS_CONFIG | AgentFlag.CLIPBOARD;
+      if (flags & ~all) r.fail(`flags 0x${flags.toString(16)} has bits outside 0x${all.toString(16)}`);
+      r.end();
+      return { kind: 'agent', connected: (flags & AgentFlag.CONNECTED) !== 0, monitorsConfig: (flags & AgentFlag.MONITORS_CONFIG) !== 0, clipboard: (flags & AgentFlag.CLIPBOARD) !== 0 };
     }
     default:
       return new FieldReader(bytes, 'host', 'message').fail(`unknown kind 0x${kind.toString(16)}`);

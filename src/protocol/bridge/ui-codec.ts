@@ -4,8 +4,9 @@
 // a length the sender chose.
 import { formatScancode, isValidScancode } from '../input/scancodes.ts';
 import { WireWriter } from '../wire/writer.ts';
-import { FieldReader } from './bridge-fields.ts';
-import { ALL_BUTTONS_MASK, ALL_MODIFIERS_MASK, BRIDGE_MAGIC, Limits, MouseButton, UiKind, type UiMessage } from './bridge-messages.ts';
+import { encodeKindAndText, encodeString, FieldReader, utf8Length } from './bridge-fields.ts';
+import { ALL_BUTTONS_MASK, ALL_MODIFIERS_MASK, BRIDGE_MAGIC, Limits, MouseButton, SharingFlag, UiKind, type UiMessage } from './bridge-messages.ts';
+import { SpiceError } from '../wire/errors.ts';
 
 export function encodeUiMessage(m: UiMessage): Uint8Array {
   switch (m.kind) {
@@ -27,6 +28,20 @@ export function encodeUiMessage(m: UiMessage): Uint8Array {
       return new WireWriter(4).u8(UiKind.MOUSE_RELEASE).u8(m.button).u16(m.buttons).finish();
     case 'ctrl-alt-del':
       return new Uint8Array([UiKind.CTRL_ALT_DEL]);
+    case 'password': {
+      // Checked here too: encodeString would cut it, and a cut password is a wrong one.
+      const n = utf8Length(m.password);
+      if (n > Limits.maxPasswordBytes) throw new SpiceError('usage', `the password is ${n} bytes; SPICE allows ${Limits.maxPasswordBytes}`);
+      return new WireWriter(3 + n).u8(UiKind.PASSWORD).bytes(encodeString(m.password, Limits.maxPasswordBytes)).finish();
+    }
+    case 'password-cancel':
+      return new Uint8Array([UiKind.PASSWORD_CANCEL]);
+    case 'display-size':
+      return new WireWriter(5).u8(UiKind.DISPLAY_SIZE).u16(m.width).u16(m.height).finish();
+    case 'clipboard-text':
+      return encodeKindAndText(UiKind.CLIPBOARD_TEXT, m.text, Limits.maxClipboardTextBytes, 'clipboard text');
+    case 'clipboard-sharing':
+      return new WireWriter(2).u8(UiKind.CLIPBOARD_SHARING).u8((m.toGuest ? SharingFlag.TO_GUEST : 0) | (m.fromGuest ? SharingFlag.FROM_GUEST : 0)).finish();
   }
 }
 
@@ -38,6 +53,11 @@ const names: Record<number, string> = {
   [UiKind.MOUSE_POSITION]: 'MOUSE_POSITION',
   [UiKind.MOUSE_MOTION]: 'MOUSE_MOTION',
   [UiKind.MOUSE_PRESS]: 'MOUSE_PRESS',
+  [UiKind.PASSWORD]: 'PASSWORD',
+  [UiKind.PASSWORD_CANCEL]: 'PASSWORD_CANCEL',
+  [UiKind.DISPLAY_SIZE]: 'DISPLAY_SIZE',
+  [UiKind.CLIPBOARD_TEXT]: 'CLIPBOARD_TEXT',
+  [UiKind.CLIPBOARD_SHARING]: 'CLIPBOARD_SHARING',
   [UiKind.MOUSE_RELEASE]: 'MOUSE_RELEASE',
   [UiKind.CTRL_ALT_DEL]: 'CTRL_ALT_DEL',
 };
@@ -110,6 +130,29 @@ export function decodeUiMessage(bytes: Uint8Array, expectedVersion: number): UiM
     case UiKind.CTRL_ALT_DEL:
       m = { kind: 'ctrl-alt-del' };
       break;
+    case UiKind.PASSWORD:
+      // Failures name the field and its size, never its contents.
+      m = { kind: 'password', password: r.string('password', Limits.maxPasswordBytes) };
+      break;
+    case UiKind.PASSWORD_CANCEL:
+      m = { kind: 'password-cancel' };
+      break;
+    case UiKind.DISPLAY_SIZE: {
+      const width = r.range(r.u16('width'), 'width', 1, Limits.maxDisplaySide);
+      const height = r.range(r.u16('height'), 'height', 1, Limits.maxDisplaySide);
+      m = { kind: 'display-size', width, height };
+      break;
+    }
+    case UiKind.CLIPBOARD_TEXT:
+      m = { kind: 'clipboard-text', text: r.textToEnd('text', Limits.maxClipboardTextBytes) };
+      break;
+    case UiKind.CLIPBOARD_SHARING: {
+      const flags = r.u8('flags');
+      const all = SharingFlag.TO_GUEST | SharingFlag.FROM_GUEST;
+      if (flags & ~all) r.fail(`flags 0x${flags.toString(16)} has bits outside 0x${all.toString(16)}`);
+      m = { kind: 'clipboard-sharing', toGuest: (flags & SharingFlag.TO_GUEST) !== 0, fromGuest: (flags & SharingFlag.FROM_GUEST) !== 0 };
+      break;
+    }
     default:
       return r.fail(`unknown kind 0x${kind.toString(16)}`);
   }

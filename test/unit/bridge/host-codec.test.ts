@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BridgeError, type HostMessage } from '../../../src/protocol/bridge/bridge-messages.ts';
+import { BridgeError, Limits, type HostMessage } from '../../../src/protocol/bridge/bridge-messages.ts';
 import { BODY_HEADER_BYTES, decodeHostMessage, encodeHostMessage } from '../../../src/protocol/bridge/host-codec.ts';
 
 function rejects(bytes: number[] | Uint8Array, pattern: RegExp): void {
@@ -31,6 +31,10 @@ const samples: HostMessage[] = [
   { kind: 'display', channelId: 0, type: 302, serial: 123456789012n, body },
   { kind: 'cursor', channelId: 1, type: 101, serial: 1n, body: new Uint8Array(0) },
   { kind: 'mouse-mode', supported: 3, current: 2 },
+  { kind: 'password-request', reason: 'the server refused the password (error 7)' },
+  { kind: 'agent', connected: false, monitorsConfig: false, clipboard: false },
+  { kind: 'agent', connected: true, monitorsConfig: true, clipboard: false },
+  { kind: 'agent', connected: true, monitorsConfig: false, clipboard: true },
 ];
 
 describe('host messages', () => {
@@ -76,5 +80,28 @@ describe('host messages', () => {
     const long = new Uint8Array(4 + 5000);
     long.set([0x02, 3, 0x88, 0x13]);
     rejects(long, /reason of 5000 bytes is longer than the 4096 allowed/);
+  });
+});
+
+describe('password request, clipboard text and agent state', () => {
+  it('lays them out as documented', () => {
+    expect(Array.from(encodeHostMessage({ kind: 'password-request', reason: 'no' }))).toEqual([0x06, 2, 0, 0x6e, 0x6f]);
+    expect(Array.from(encodeHostMessage({ kind: 'clipboard-text', text: 'a\nb' }))).toEqual([0x07, 0x61, 0x0a, 0x62]);
+    expect(Array.from(encodeHostMessage({ kind: 'agent', connected: true, monitorsConfig: false, clipboard: true }))).toEqual([0x08, 5]);
+  });
+
+  it('carries clipboard text whole up to the limit, and refuses more', () => {
+    const text = 'ü'.repeat(Limits.maxClipboardTextBytes / 2);
+    expect(decodeHostMessage(encodeHostMessage({ kind: 'clipboard-text', text }))).toEqual({ kind: 'clipboard-text', text });
+    expect(() => encodeHostMessage({ kind: 'clipboard-text', text: text + 'x' })).toThrow(/longer than the 1048576/);
+    const over = new Uint8Array(2 + Limits.maxClipboardTextBytes).fill(0x61);
+    over[0] = 0x07;
+    rejects(over, /text of 1048577 bytes is longer than the 1048576 allowed/);
+    rejects([0x07, 0xe2, 0x82], /text is not valid UTF-8/);
+  });
+
+  it('rejects unknown agent flags and a reason longer than its message', () => {
+    rejects([0x08, 8], /flags 0x8 has bits outside 0x7/);
+    rejects([0x06, 5, 0, 0x61], /reason needs 5 bytes/);
   });
 });

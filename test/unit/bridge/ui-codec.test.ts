@@ -32,10 +32,29 @@ const samples: UiMessage[] = [
   { kind: 'mouse-press', button: 1, buttons: 1 },
   { kind: 'mouse-release', button: 7, buttons: 0 },
   { kind: 'ctrl-alt-del' },
+  { kind: 'password', password: 'pässwörd' },
+  { kind: 'password', password: 'x'.repeat(Limits.maxPasswordBytes) },
+  { kind: 'password', password: '' },
+  { kind: 'password-cancel' },
+  { kind: 'display-size', width: 1, height: Limits.maxDisplaySide },
+  { kind: 'display-size', width: 2559, height: 1371 },
+  { kind: 'clipboard-sharing', toGuest: true, fromGuest: false },
+  { kind: 'clipboard-sharing', toGuest: false, fromGuest: true },
+];
+
+/** Text runs to the end of the message: any truncation is shorter text, so these are apart. */
+const textSamples: UiMessage[] = [
+  { kind: 'clipboard-text', text: '' },
+  { kind: 'clipboard-text', text: 'line 1\nline 2 – ünïcode ✓' },
+  { kind: 'clipboard-text', text: 'é'.repeat(Limits.maxClipboardTextBytes / 2) },
 ];
 
 describe('UI messages', () => {
   it.each(samples.map((m) => [m.kind, m] as const))('%s survives encode and decode', (_kind, m) => {
+    expect(decodeUiMessage(encodeUiMessage(m), V)).toEqual(m);
+  });
+
+  it.each(textSamples.map((m, i) => [i, m] as const))('clipboard text %i survives encode and decode', (_i, m) => {
     expect(decodeUiMessage(encodeUiMessage(m), V)).toEqual(m);
   });
 
@@ -75,20 +94,20 @@ describe('UI messages', () => {
   it('rejects unknown kinds, including host kinds sent the wrong way', () => {
     rejects([0x00], /unknown kind 0x0/);
     rejects([0x03, 0, 0], /unknown kind 0x3/);
-    rejects([0x8a], /unknown kind 0x8a/);
+    rejects([0x8f], /unknown kind 0x8f/);
     rejects([0xff, 1, 2], /unknown kind 0xff/);
   });
 
   it('rejects a huge message before looking at it', () => {
     const huge = new Uint8Array(16 * 1024 * 1024);
     huge[0] = 0x82;
-    rejects(huge, /16777216 bytes is more than the 64/);
-    rejects(new Uint8Array(Limits.maxUiMessageBytes + 1).fill(0x89), /65 bytes/);
+    rejects(huge, new RegExp(`16777216 bytes is more than the ${1024 * 1024 + 1}`));
+    rejects(new Uint8Array(Limits.maxUiMessageBytes + 1).fill(0x8d), new RegExp(`${1024 * 1024 + 2} bytes`));
   });
 
   it('rejects a HELLO with another magic or another version', () => {
     rejects([0x81, 0x47, 0x45, 0x54, 0x20, 1, 0, 0, 0], /magic is 0x20544547/);
-    rejects([0x81, 0x53, 0x44, 0x42, 0x52, 2, 0, 0, 0], /version 2, this host 1; reload the page/);
+    rejects([0x81, 0x53, 0x44, 0x42, 0x52, V + 1, 0, 0, 0], new RegExp(`version ${V + 1}, this host ${V}; reload the page`));
     rejects([0x81, 0x53, 0x44, 0x42, 0x52, 0, 0, 0, 0], /version 0/);
   });
 
@@ -160,5 +179,58 @@ describe('UI messages', () => {
     }
     // Some random messages are valid (e.g. a 1-byte CTRL_ALT_DEL); the loop must have run both ways.
     expect(accepted).toBeGreaterThan(0);
+  });
+});
+
+describe('the password, resize and clipboard messages', () => {
+  it('lays them out as documented', () => {
+    // By hand: kind, u16 length, UTF-8; kind, u16 width, u16 height; kind, flags; kind, text.
+    expect(Array.from(encodeUiMessage({ kind: 'password', password: 'ab' }))).toEqual([0x8a, 2, 0, 0x61, 0x62]);
+    expect(Array.from(encodeUiMessage({ kind: 'password-cancel' }))).toEqual([0x8b]);
+    expect(Array.from(encodeUiMessage({ kind: 'display-size', width: 0x500, height: 0x2d0 }))).toEqual([0x8c, 0x00, 0x05, 0xd0, 0x02]);
+    expect(Array.from(encodeUiMessage({ kind: 'clipboard-text', text: 'hé' }))).toEqual([0x8d, 0x68, 0xc3, 0xa9]);
+    expect(Array.from(encodeUiMessage({ kind: 'clipboard-sharing', toGuest: true, fromGuest: true }))).toEqual([0x8e, 3]);
+    expect(decodeUiMessage(new Uint8Array([0x8e, 0]), V)).toEqual({ kind: 'clipboard-sharing', toGuest: false, fromGuest: false });
+  });
+
+  it('refuses a password longer than SPICE allows, on both sides, without echoing it', () => {
+    const secret = 'hunter2-'.repeat(8); // 64 bytes
+    expect(() => encodeUiMessage({ kind: 'password', password: secret })).toThrow(/64 bytes; SPICE allows 60/);
+    const bytes = new Uint8Array([0x8a, 64, 0, ...new TextEncoder().encode(secret)]);
+    rejects(bytes, /password of 64 bytes is longer than the 60 allowed/);
+    try {
+      decodeUiMessage(bytes, V);
+    } catch (e) {
+      expect((e as Error).message).not.toContain('hunter2');
+    }
+    // 60 bytes of multi-byte characters are fine; one more byte is not.
+    expect(() => encodeUiMessage({ kind: 'password', password: 'é'.repeat(30) })).not.toThrow();
+    expect(() => encodeUiMessage({ kind: 'password', password: 'é'.repeat(30) + 'x' })).toThrow(/61 bytes/);
+  });
+
+  it('refuses a password or clipboard text that is not UTF-8', () => {
+    rejects([0x8a, 2, 0, 0xc3, 0x28], /password is not valid UTF-8/);
+    rejects([0x8d, 0x61, 0xff], /text is not valid UTF-8/);
+  });
+
+  it('refuses display sizes of zero or beyond the largest guest mode', () => {
+    rejects([0x8c, 0, 0, 1, 0], /width is 0, outside 1\.\.16384/);
+    rejects([0x8c, 1, 0, 0, 0], /height is 0, outside 1\.\.16384/);
+    rejects([0x8c, 0x01, 0x40, 1, 0], /width is 16385/);
+    rejects([0x8c, 0xff, 0xff, 1, 0], /width is 65535/);
+  });
+
+  it('refuses unknown clipboard sharing flags', () => {
+    rejects([0x8e, 4], /flags 0x4 has bits outside 0x3/);
+    rejects([0x8e, 0x83], /flags 0x83/);
+  });
+
+  it('refuses clipboard text over the limit, when encoding and when decoding', () => {
+    const over = 'a'.repeat(Limits.maxClipboardTextBytes + 1);
+    expect(() => encodeUiMessage({ kind: 'clipboard-text', text: over })).toThrow(/1048577 bytes is longer than the 1048576/);
+    // Exactly the limit is the largest UI message there is.
+    const atLimit = encodeUiMessage({ kind: 'clipboard-text', text: 'a'.repeat(Limits.maxClipboardTextBytes) });
+    expect(atLimit.byteLength).toBe(Limits.maxUiMessageBytes);
+    expect(decodeUiMessage(atLimit, V)).toMatchObject({ kind: 'clipboard-text' });
   });
 });

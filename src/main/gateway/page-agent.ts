@@ -1,0 +1,119 @@
+// What a page asks of the guest agent: its display area as the guest's resolution (head 0) and
+// text crossing the clipboard both ways. The page's wishes outlive sessions (a password retry
+// starts a new one) and agent restarts: they are applied whenever the agent announces itself.
+import type { HostMessage } from '../../protocol/bridge/bridge-messages.ts';
+import { Limits } from '../../protocol/bridge/bridge-messages.ts';
+import { AgentCap, ClipboardSelection, ClipboardType } from '../../protocol/channels/main/agent/agent-messages.ts';
+import type { Agent } from '../../protocol/channels/main/agent/agent.ts';
+import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
+import type { Logger } from '../../protocol/logger.ts';
+import type { Session } from '../../protocol/session/session.ts';
+
+const utf8 = new TextEncoder();
+
+export class PageAgent {
+  private agent: Agent | null = null;
+  private size: { width: number; height: number } | null = null;
+  private sizeSent: string | null = null;
+  private sharing: ClipboardSharing = { toGuest: true, fromGuest: true };
+
+  constructor(
+    private readonly send: (m: HostMessage) => void,
+    private readonly log: Logger,
+  ) {}
+
+  /** Follows this session's agent from now on (the previous session's is forgotten). */
+  attach(session: Session): void {
+    const agent = session.main.agent;
+    this.agent = agent;
+    this.sizeSent = null;
+    const mine = (): boolean => this.agent === agent;
+    agent.events.on('connected', () => mine() && this.reportState());
+    agent.events.on('disconnected', () => {
+      if (!mine()) return;
+      this.sizeSent = null;
+      this.reportState();
+    });
+    agent.events.on('caps', () => {
+      if (!mine()) return;
+      agent.clipboard.setSharing(this.sharing);
+      this.reportState();
+      this.applySize();
+    });
+    agent.clipboard.events.on('guest-grab', ({ selection, types }) => {
+      if (mine() && selection === ClipboardSelection.CLIPBOARD && types.includes(ClipboardType.UTF8_TEXT)) void this.fetchGuestText(agent);
+    });
+    agent.clipboard.setSharing(this.sharing);
+    if (agent.connected) this.reportState();
+  }
+
+  detach(): void {
+    this.agent = null;
+  }
+
+  private get caps(): { monitors: boolean; clipboard: boolean } {
+    const caps = this.agent?.connected ? this.agent.peerCaps : null;
+    return { monitors: caps?.has(AgentCap.MONITORS_CONFIG) ?? false, clipboard: caps?.has(AgentCap.CLIPBOARD_BY_DEMAND) ?? false };
+  }
+
+  private reportState(): void {
+    const caps = this.caps;
+    this.send({ kind: 'agent', connected: this.agent?.connected ?? false, monitorsConfig: caps.monitors, clipboard: caps.clipboard });
+  }
+
+  /** The page's display area in device pixels; the page debounces, so it goes out at once. */
+  displaySize(width: number, height: number): void {
+    this.size = { width, height };
+    this.applySize();
+  }
+
+  private applySize(): void {
+    const agent = this.agent;
+    const size = this.size;
+    // Without an agent that sets modes the page keeps scaling the guest's screen.
+    if (!agent || !size || !this.caps.monitors) return;
+    const key = `${size.width}x${size.height}`;
+    if (key === this.sizeSent) return;
+    this.sizeSent = key;
+    agent.monitors.configure([{ width: size.width, height: size.height }]).catch((e: Error) => {
+      this.sizeSent = null;
+      this.log.warn({ error: e.message }, 'the guest resolution could not be set');
+    });
+  }
+
+  setSharing(sharing: ClipboardSharing): void {
+    this.sharing = { ...sharing };
+    this.log.info({ toGuest: sharing.toGuest, fromGuest: sharing.fromGuest }, 'clipboard sharing set by the page');
+    this.agent?.clipboard.setSharing(this.sharing);
+  }
+
+  /** Text from the page's clipboard: the guest's CLIPBOARD offers it from now on. */
+  pageText(text: string): void {
+    const agent = this.agent;
+    if (!this.sharing.toGuest) {
+      this.log.debug('clipboard text from the page dropped: sharing to the guest is off');
+      return;
+    }
+    if (!agent || !this.caps.clipboard) {
+      this.log.debug('clipboard text from the page dropped: no guest agent shares the clipboard');
+      return;
+    }
+    agent.clipboard.setText(text).catch((e: Error) => this.log.warn({ error: e.message }, 'the guest clipboard could not be set'));
+  }
+
+  private async fetchGuestText(agent: Agent): Promise<void> {
+    if (!this.sharing.fromGuest) return;
+    try {
+      const text = await agent.clipboard.requestText();
+      if (this.agent !== agent || !this.sharing.fromGuest) return;
+      const size = utf8.encode(text).byteLength;
+      if (size > Limits.maxClipboardTextBytes) {
+        this.log.warn({ size, max: Limits.maxClipboardTextBytes }, 'guest clipboard text too large for the page, not shared');
+        return;
+      }
+      this.send({ kind: 'clipboard-text', text });
+    } catch (e) {
+      this.log.debug({ error: (e as Error).message }, 'the guest clipboard text could not be read');
+    }
+  }
+}
