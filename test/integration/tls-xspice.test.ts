@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../peers/free-port.ts';
+import { startMisbehavingServer } from '../peers/misbehaving-server.ts';
 import { CertificateWorkshop, type CertificateAuthority, type ServerCertificate } from '../peers/tls-certs.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 import { readPng } from '../peers/png.ts';
@@ -77,7 +78,23 @@ describe('Xspice with a TLS port only', () => {
     expect(oneLine(p.stderr)).toMatch(/refused the connection/);
   });
 
-  it('spice+tls:// with the host name in the certificate connects (CA from the system store fails, so by .vv only)', async () => {
+  it('a plain port that answers NEED_SECURED: the channel moves to the TLS port and links', async () => {
+    const refusing = await startMisbehavingServer('link-error', { linkError: 5 });
+    try {
+      const vv = writeVv({ host: '127.0.0.1', port: refusing.port, 'tls-port': tlsPort, ca: ca.pem, 'host-subject': SUBJECT });
+      const r = await runCli(['capture', vv, '-o', join(dir, 'moved.png'), '--timeout', '10']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      // Without a tls-port there is nowhere to move to.
+      const none = await runCli(['info', `spice://127.0.0.1:${refusing.port}`, '--timeout', '10']);
+      expect(none.code).toBe(5);
+      expect(oneLine(none.stderr)).toMatch(/requires TLS for the main channel, but the profile has no tls-port/);
+    } finally {
+      await refusing.stop();
+    }
+  });
+
+  it('without host-subject, the host name in the certificate\'s SANs connects', async () => {
     const vv = writeVv({ host: 'localhost', 'tls-port': tlsPort, ca: ca.pem });
     const r = await runCli(['info', vv, '--timeout', '10']);
     expect(r.stderr).toBe('');
