@@ -9,6 +9,7 @@ import type { DisplayOptions } from '../../protocol/channels/display/display-cha
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { planConnection, type ConnectPlan } from '../connector.ts';
 import { resolvePassword, resolveTarget } from '../target.ts';
+import { applyDeleteThisFile } from '../vv-lifecycle.ts';
 import { displayWorkerFile, WorkerDisplaySink } from '../display-worker/worker-sink.ts';
 import { nodeTicketCrypto } from '../ticket-crypto.ts';
 
@@ -53,8 +54,10 @@ export class Deadline {
 }
 
 export async function openSession(o: OpenOptions): Promise<OpenedSession> {
-  const { profile } = await resolveTarget(o.target);
+  const target = await resolveTarget(o.target);
+  const { profile } = target;
   for (const w of profile.warnings) o.warn(w);
+  await applyDeleteThisFile(target, { warn: o.warn });
   const plan = planConnection(profile, { timeoutMs: o.timeoutMs });
   // The password from the profile or SPICE_PASSWORD; a terminal prompt only once the server has
   // refused the link without one, so password-less servers never prompt (remote-viewer does the same).
