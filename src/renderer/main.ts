@@ -19,7 +19,10 @@ const byId = <T extends HTMLElement>(id: string): T => {
   return e as T;
 };
 
-/** Options after the # of the URL: target=N picks the gateway's target, renderer=2d skips WebGL. */
+/**
+ * Options after the # of the URL: target=N picks the gateway's target; renderer=2d skips WebGL,
+ * renderer=webgl uses it even when it is software-rendered (which the page otherwise avoids).
+ */
 const options = new URLSearchParams(location.hash.slice(1));
 const target = Number(options.get('target') ?? '0');
 
@@ -31,8 +34,10 @@ const stats = { frames: 0, damageMessages: 0, marks: 0, messageErrors: 0, lastEr
 const worker = new Worker('decode-worker.js', { type: 'module', name: 'spicedesk decode' });
 const toWorker = (m: ToDecodeWorker, transfer: Transferable[] = []): void => worker.postMessage(m, transfer);
 
+const rendererOption = options.get('renderer');
 const presenter: Presenter =
-  (options.get('renderer') === '2d' ? null : WebGlPresenter.create(canvas, () => toWorker({ kind: 'resend' }))) ?? new Canvas2dPresenter(canvas);
+  (rendererOption === '2d' ? null : WebGlPresenter.create(canvas, () => toWorker({ kind: 'resend' }), { allowSoftware: rendererOption === 'webgl' })) ??
+  new Canvas2dPresenter(canvas);
 
 let frameRequested = false;
 /** Frames are drawn only when something changed: an idle session schedules nothing. */

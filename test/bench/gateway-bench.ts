@@ -108,8 +108,8 @@ export interface GatewayBenchResult {
 }
 
 const LABELS: Record<ClientName, string> = {
-  'spicedesk-webgl2': 'spicedesk (gateway, WebGL2)',
-  'spicedesk-2d': 'spicedesk (gateway, 2D canvas)',
+  'spicedesk-webgl2': 'spicedesk (gateway, WebGL2 forced)',
+  'spicedesk-2d': 'spicedesk (gateway, 2D canvas: the default without a GPU)',
   'spice-html5': 'spice-html5 (websockify)',
 };
 
@@ -435,7 +435,7 @@ async function measureClient(client: ClientName, round: number, peers: Peers): P
     const opened =
       client === 'spice-html5'
         ? await openSpiceHtml5(browser, peers.html5Origin, peers.websockifyPort, peers.websockify)
-        : await openSpicedesk(browser, client === 'spicedesk-2d' ? `${peers.gatewayUrl}#renderer=2d` : peers.gatewayUrl);
+        : await openSpicedesk(browser, client === 'spicedesk-2d' ? `${peers.gatewayUrl}#renderer=2d` : `${peers.gatewayUrl}#renderer=webgl`);
     if (client !== 'spice-html5') {
       const presenter = (await pageState(opened.page)).presenter;
       const wanted = client === 'spicedesk-2d' ? '2d' : 'webgl2';

@@ -54,8 +54,9 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
   });
 
   const renderers = [
-    { name: 'WebGL2 (SwiftShader in headless Chromium)', args: [], kind: 'webgl2' },
-    { name: 'the 2D canvas fallback (--disable-webgl)', args: ['--disable-webgl'], kind: '2d' },
+    { name: 'WebGL2 (SwiftShader in headless Chromium, forced with #renderer=webgl)', args: [], hash: '#renderer=webgl', kind: 'webgl2' },
+    { name: 'the 2D canvas, chosen by default over software WebGL', args: [], hash: '', kind: '2d' },
+    { name: 'the 2D canvas fallback (--disable-webgl)', args: ['--disable-webgl'], hash: '', kind: '2d' },
   ] as const;
 
   for (const renderer of renderers) {
@@ -67,7 +68,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
       afterAll(() => browser?.close());
 
       it('shows the same pixels as spicedesk capture, and draws nothing while the screen is still', async () => {
-        const page = await openSessionPage(browser, serve.url);
+        const page = await openSessionPage(browser, serve.url + renderer.hash);
         const settled = await waitUntilSettled(page);
         expect(settled.presenter).toBe(renderer.kind);
         expect(settled.surface).toEqual({ width: 1024, height: 768 });
@@ -79,7 +80,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
         expect((await pageState(page)).frames).toBe(settled.frames);
         const shown = await pagePixels(page);
         const captured = await closeAndCapture(page, xs, serve, `page-${renderer.kind}`);
-        expectSamePixels(`gateway-${renderer.kind}`, captured, shown);
+        expectSamePixels(`gateway-${renderer.kind}${renderer.args.length ? '-nowebgl' : ''}`, captured, shown);
       });
     });
   }
@@ -87,7 +88,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
   it('recovers a lost WebGL context with the same pixels', async () => {
     const browser = await launchChromium();
     try {
-      const page = await openSessionPage(browser, serve.url);
+      const page = await openSessionPage(browser, serve.url + '#renderer=webgl');
       await waitUntilSettled(page);
       expect((await pageState(page)).presenter).toBe('webgl2');
       const before = await pagePixels(page);

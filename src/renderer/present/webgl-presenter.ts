@@ -35,7 +35,14 @@ export class WebGlPresenter implements Presenter {
   private lost = false;
 
   /** Returns null when the browser has no WebGL2 (the caller falls back to 2D). */
-  static create(canvas: HTMLCanvasElement, onRestored: () => void): WebGlPresenter | null {
+  /**
+   * A WebGL2 presenter, or null where there is no WebGL2, or where it is rendered in software
+   * (SwiftShader, llvmpipe) and `allowSoftware` is not set: there every WebGL frame is read back
+   * and composited on the CPU, which the gateway bench measured at less than half the frame rate
+   * of the 2D canvas, so the 2D canvas is the better fallback.
+   */
+  static create(canvas: HTMLCanvasElement, onRestored: () => void, o: { allowSoftware?: boolean } = {}): WebGlPresenter | null {
+    if (!o.allowSoftware && isSoftwareWebGl()) return null;
     const gl = canvas.getContext('webgl2', {
       alpha: false,
       antialias: false,
@@ -148,4 +155,14 @@ export class WebGlPresenter implements Presenter {
     for (let y = 0; y < h; y++) rgba.set(bottomUp.subarray((h - 1 - y) * w * 4, (h - y) * w * 4), y * w * 4);
     return { width: w, height: h, rgba };
   }
+}
+
+/** Whether WebGL2 here is rendered on the CPU; probed on a throwaway canvas, so that the real one can still get a 2D context. */
+function isSoftwareWebGl(): boolean {
+  const probe = document.createElement('canvas').getContext('webgl2');
+  if (!probe) return false;
+  const info = probe.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(probe.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : probe.RENDERER) ?? '');
+  probe.getExtension('WEBGL_lose_context')?.loseContext();
+  return /swiftshader|llvmpipe|softpipe|software/i.test(renderer);
 }
