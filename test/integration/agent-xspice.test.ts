@@ -80,11 +80,12 @@ describe('guest agent against Xspice', () => {
   afterAll(() => xs?.stop());
 
   it('clip-get prints text copied in the guest while connected', async () => {
-    // spice-vdagent announces a copy only while a client is connected, so copy during the wait.
+    // spice-vdagent announces a copy only while a client is connected, so the guest copies again
+    // and again during the wait: however long the link takes on a busy machine, a copy happens
+    // while spicedesk is connected.
     const text = 'copied in the guest\nline two: héllo ✓';
-    const run = runCli(['do', target, 'wait', '1.5', 'clip-get']);
-    await sleep(700);
-    const copier = xs.run('sh', ['-c', `printf '%s' "$TEXT" | xclip -selection clipboard -i`], { TEXT: text });
+    const run = runCli(['do', target, 'wait', '4', 'clip-get']);
+    const copier = xs.run('sh', ['-c', `for i in $(seq 1 25); do printf '%s' "$TEXT" | xclip -selection clipboard -i; sleep 0.3; done`], { TEXT: text });
     const r = await run;
     await copier.stop(200);
     expect(r.stderr).toBe('');
