@@ -175,3 +175,31 @@ describe('parseSpiceUri: the password never appears in an error', () => {
     });
   }
 });
+
+describe('parseSpiceUri: ws:// and wss://', () => {
+  it('keeps path and query for the WebSocket server and makes the port explicit', () => {
+    const p = parseSpiceUri('wss://gw.example.org/spice/vm-7?ticket=a%2Fb&x=1');
+    expect(p).toMatchObject({ source: 'uri', host: 'gw.example.org', port: 443, tlsOnly: false });
+    expect(p.webSocketUrl).toBe('wss://gw.example.org:443/spice/vm-7?ticket=a%2Fb&x=1');
+    expect(p.password).toBeUndefined();
+    expect(p.warnings).toEqual([]);
+  });
+
+  it('ws:// defaults to port 80 and path /; IPv6 stays in brackets in the URL only', () => {
+    expect(parseSpiceUri('ws://h').webSocketUrl).toBe('ws://h:80/');
+    expect(parseSpiceUri('WS://h:5959?t=1').webSocketUrl).toBe('ws://h:5959/?t=1');
+    const v6 = parseSpiceUri('ws://[::1]:5959/x');
+    expect(v6.host).toBe('::1');
+    expect(v6.port).toBe(5959);
+    expect(v6.webSocketUrl).toBe('ws://[::1]:5959/x');
+  });
+
+  it('refuses user parts, fragments, spaces, bad hosts and ports without quoting the query', () => {
+    expect(usageError(() => parseSpiceUri('ws://u@h:1/')).message).toMatch(/does not take a user part/);
+    expect(usageError(() => parseSpiceUri('ws://h:1/#frag')).message).toMatch(/fragments are not supported/);
+    expect(usageError(() => parseSpiceUri('ws://h:1/a b')).message).toMatch(/must not contain spaces/);
+    expect(usageError(() => parseSpiceUri('ws://h:0/')).message).toMatch(/from 1 to 65535/);
+    expect(usageError(() => parseSpiceUri('wss://:443/')).message).toMatch(/no host name/);
+    expect(usageError(() => parseSpiceUri('ws://h$:1/?ticket=SECRET')).message).not.toMatch(/SECRET/);
+  });
+});
