@@ -1,6 +1,7 @@
 // Chooses how each channel reaches the server from a connection profile: TCP, a Unix socket, an
 // HTTP CONNECT proxy tunnel or a WebSocket.
 import type { ConnectionProfile } from '../protocol/profile/index.ts';
+import { parseHostSubject } from './transport/tls-verify.ts';
 import { SpiceError } from '../protocol/wire/errors.ts';
 import type { Connector } from '../protocol/wire/transport.ts';
 import { describeProxy, openProxyTunnel, openViaProxy, proxyForProfile } from './transport/http-proxy.ts';
@@ -32,6 +33,8 @@ export function planConnection(profile: ConnectionProfile, opts: { timeoutMs: nu
   if (!host || (plainPort === undefined && tlsPort === undefined)) {
     throw new SpiceError('usage', 'the connection profile names no port to connect to');
   }
+  // A host-subject that cannot be read is refused now, before anything connects.
+  if (profile.hostSubject !== undefined) parseHostSubject(profile.hostSubject);
   const plainWhere = plainPort !== undefined ? describeAddress({ host, port: plainPort }) : undefined;
   const tlsWhere = tlsPort !== undefined ? `${describeAddress({ host, port: tlsPort })} (TLS)` : undefined;
   const secure = new Set(profile.secureChannels);

@@ -40,8 +40,10 @@ describe('prepareWindowTarget', () => {
     expect(t.message).toMatch(/missing\.vv.*does not exist/);
   });
 
-  it('gives the error for a connection spicedesk cannot make yet', async () => {
-    const t = await prepareWindowTarget('spice+tls://127.0.0.1:5933', { timeoutMs: 1000, env });
+  it('gives the error for a connection spicedesk refuses before connecting (a malformed host-subject)', async () => {
+    const vv = join(dir, 'tls.vv');
+    writeFileSync(vv, '[virt-viewer]\ntype=spice\nhost=127.0.0.1\ntls-port=5933\nhost-subject=CN=\n');
+    const t = await prepareWindowTarget(vv, { timeoutMs: 1000, env });
     expect(t.ok ? 'ok' : t.errorKind).toBe('tls');
   });
 });

@@ -37,8 +37,8 @@ function profile(overrides: Partial<ConnectionProfile>): ConnectionProfile {
 }
 
 async function attempt(p: ConnectionProfile, channelType: number, tls: boolean): Promise<Error | undefined> {
-  const plan = planConnection(p, { timeoutMs: 2000, env: {} });
   try {
+    const plan = planConnection(p, { timeoutMs: 2000, env: {} });
     const transport = await plan.connector({ channelType, channelId: 0, tls });
     transport.close();
     return undefined;
