@@ -1,7 +1,7 @@
 // Captures through a real HTTP CONNECT proxy (Debian's tinyproxy, started with a configuration
 // written here) must equal a direct capture; each way the proxy can refuse has its own message and
 // exit code 3, and the proxy password never shows. The https:// proxy is tinyproxy behind socat's
-// TLS listener, trusted through NODE_EXTRA_CA_CERTS.
+// TLS listener, trusted through NODE_EXTRA_CA_CERTS. SPICE's own TLS runs inside the tunnel too.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -13,6 +13,7 @@ import { freePort } from '../peers/free-port.ts';
 import { spawnGroup, sleep, type GroupProcess } from '../peers/processes.ts';
 import { comparePixels, explainMismatch, readPng } from '../peers/png.ts';
 import { requireTool } from '../peers/require-tool.ts';
+import { CertificateWorkshop, type CertificateAuthority } from '../peers/tls-certs.ts';
 import { startXspice, tcpAccepts, type XspiceServer } from '../peers/xspice.ts';
 import { runCli, type CliResult } from '../helpers/cli.ts';
 
@@ -152,5 +153,48 @@ describe('HTTP CONNECT proxy (tinyproxy) in front of Xspice', () => {
     const untrusted = await capture('https-untrusted', `spice://127.0.0.1:${xs.port}`, { SPICE_PROXY: proxy });
     expect(untrusted.code).toBe(5);
     expect(untrusted.stderr).toMatch(/TLS to the proxy https:\/\/127\.0\.0\.1:\d+ failed/);
+  });
+});
+
+describe('SPICE TLS through the proxy tunnel', () => {
+  const workshop = new CertificateWorkshop();
+  let xs: XspiceServer;
+  let tlsPort = 0;
+  let proxyPort = 0;
+  let ca: CertificateAuthority;
+  let direct: ReturnType<typeof readPng>;
+
+  beforeAll(async () => {
+    ca = workshop.createCa('proxy-test-ca');
+    const cert = workshop.createServer('proxied', ca, { subject: '/O=spicedesk tests/CN=proxied server', altNames: ['IP:127.0.0.1'] });
+    tlsPort = await freePort();
+    xs = await startXspice({ imageCompression: 'off', tls: { port: tlsPort, caFile: ca.certFile, certFile: cert.certFile, keyFile: cert.keyFile } });
+    await drawStandardDesktop(xs);
+    const d = await capture('tls-direct', `spice://127.0.0.1:${xs.port}`, {});
+    expect(d.code, d.stderr).toBe(0);
+    direct = readPng(d.out);
+    // Only the TLS port: a plain connection through this proxy would be refused.
+    proxyPort = await startTinyproxy('tls-only', [tlsPort], { user: 'viewer', password: PROXY_PASSWORD });
+  });
+  afterAll(async () => {
+    await xs?.stop();
+    workshop.remove();
+  });
+
+  it('a .vv with tls-port, ca, host-subject and proxy: every channel on TLS through the tunnel equals a direct capture', async () => {
+    const vv = join(dir, 'tls.vv');
+    const caText = ca.pem.replace(/\n/g, '\\n');
+    writeFileSync(
+      vv,
+      `[virt-viewer]\ntype=spice\nhost=127.0.0.1\ntls-port=${tlsPort}\nca=${caText}\nhost-subject=O=spicedesk tests, CN=proxied server\n` +
+        `proxy=http://viewer:${PROXY_PASSWORD}@127.0.0.1:${proxyPort}\n`,
+    );
+    const r = await capture('tls-proxied', vv, {});
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const mine = readPng(r.out);
+    const cmp = comparePixels(direct, mine, { ignoreAlpha: true });
+    if (!cmp.equal) explainMismatch('tls-proxied', direct, mine);
+    expect(cmp.differing).toBe(0);
   });
 });
