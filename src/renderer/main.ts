@@ -10,6 +10,7 @@ import { MouseCapture } from './input/mouse.ts';
 import { Canvas2dPresenter } from './present/canvas2d-presenter.ts';
 import type { Presenter } from './present/presenter.ts';
 import { WebGlPresenter } from './present/webgl-presenter.ts';
+import { SessionExtras } from './session-extras.ts';
 import { StatusLine } from './status-line.ts';
 import type { FromDecodeWorker, ToDecodeWorker } from './worker-messages.ts';
 
@@ -100,6 +101,9 @@ byId('cad').addEventListener('click', () => {
   canvas.focus();
 });
 
+// Password dialog, resize-to-fit (#resize=never turns it off), clipboard (#clipboard=...).
+const extras = new SessionExtras({ send, status, canvas, options, byId });
+
 function showDetail(): void {
   const renderer = presenter.kind === 'webgl2' ? 'WebGL2' : '2D canvas';
   const pointer = mouse.mode === 'client' ? 'client mouse' : mouse.locked ? 'server mouse (shift+F12 releases)' : 'server mouse (click to capture)';
@@ -107,6 +111,7 @@ function showDetail(): void {
 }
 
 function onHostMessage(m: HostMessage): void {
+  if (extras.onHostMessage(m)) return;
   switch (m.kind) {
     case 'display':
       // In arrival order; the body's buffer is this message's own, so it is handed over whole.
@@ -136,6 +141,7 @@ const bridgeSocket = connectBridge(Number.isInteger(target) && target >= 0 && ta
   message: onHostMessage,
   closed: (reason) => {
     keyboard.releaseAll();
+    extras.onClosed();
     if (status.state === 'connecting' || status.state === 'connected') {
       status.show('disconnected', `disconnected from ${bridgeSocket.peer}${reason ? `: ${reason}` : ''}`);
     }
@@ -167,6 +173,7 @@ host?.onScreenshotRequest((id) => {
     cursorCss: cursor.css,
     cursorShapes: cursor.shapes,
     keysHeld: keyboard.pressed,
+    ...extras.state(),
     ...stats,
   }),
   /** The canvas as RGBA bytes, base64, top row first. */

@@ -1,0 +1,257 @@
+// The page's password dialog, resize-to-fit and text clipboard in headless Chromium, through
+// `spicedesk serve`, against Xspice: a target without the server's password gets the dialog (a
+// wrong password brings it back with the server's reason, the right one connects and draws); with
+// the guest agent, resizing the browser viewport changes the guest's mode (xrandr on the server's
+// display), text copied in the guest with xclip reaches the page's clipboard, and text pasted in
+// the page reaches the guest's (xclip -o). The guest side is read with X tools, never through
+// spicedesk.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runToCompletion, sleep } from '../peers/processes.ts';
+import { requireTool } from '../peers/require-tool.ts';
+import { startXspice, type XspiceServer } from '../peers/xspice.ts';
+import { launchChromium, openSessionPage, pageProblems, type PageState } from './browser-page.ts';
+import { startServe, type ServeProcess } from './serve-process.ts';
+
+interface ExtraState extends PageState {
+  passwordDialogs: number;
+  passwordDialogOpen: boolean;
+  agent: { connected: boolean; monitorsConfig: boolean; clipboard: boolean };
+  resizeToFit: boolean;
+  displayArea: { width: number; height: number } | null;
+  clipboard: { received: number; sent: number; writeErrors: number; lastWriteError: string; sharing: { toGuest: boolean; fromGuest: boolean } };
+}
+
+function state(page: Page): Promise<ExtraState> {
+  return page.evaluate(() => (window as unknown as { spicedeskPage: { state(): ExtraState } }).spicedeskPage.state());
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const got = await probe();
+    if (got !== undefined) return got;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('the password dialog', () => {
+  let xs: XspiceServer;
+  let serve: ServeProcess;
+  let browser: Browser;
+  beforeAll(async () => {
+    xs = await startXspice({ password: 'right-pw ✓' });
+    // No password in the target and none in SPICE_PASSWORD (startServe clears it): the page asks.
+    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+    await xs?.stop();
+  });
+
+  async function answer(page: Page, password: string): Promise<void> {
+    await page.locator('#password-dialog input[type=password]').fill(password);
+    await page.locator('#password-dialog button[type=submit]').click();
+  }
+
+  it('asks, asks again with the reason after a wrong password, and connects with the right one', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await page.goto(serve.url);
+      await page.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): ExtraState } }).spicedeskPage.state().passwordDialogOpen, undefined, { timeout: 15_000 });
+      expect((await state(page)).passwordDialogs).toBe(1);
+      await expect.poll(() => page.locator('#password-dialog .reason').textContent()).toMatch(/password/i);
+
+      await answer(page, 'wrong-pw');
+      await page.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): ExtraState } }).spicedeskPage.state().passwordDialogs === 2, undefined, { timeout: 15_000 });
+      const again = await state(page);
+      expect(again.passwordDialogOpen).toBe(true);
+      expect(await page.locator('#password-dialog .reason').textContent()).toMatch(/password/i);
+      // The field is emptied, and the password is not anywhere on the page.
+      expect(await page.locator('#password-dialog input[type=password]').inputValue()).toBe('');
+      expect(await page.content()).not.toContain('wrong-pw');
+
+      await answer(page, 'right-pw ✓');
+      await page.waitForFunction(
+        () => {
+          const s = (window as unknown as { spicedeskPage: { state(): ExtraState } }).spicedeskPage.state();
+          return s.status === 'connected' && s.marks > 0 && s.frames > 0;
+        },
+        undefined,
+        { timeout: 20_000 },
+      );
+      const connected = await state(page);
+      expect(connected.passwordDialogOpen).toBe(false);
+      expect(connected.surface.width).toBeGreaterThan(0);
+      expect(pageProblems(page)).toEqual([]);
+      // The gateway never prints a password.
+      expect(serve.stdout()).not.toContain('right-pw');
+      expect(serve.process.outputTail()).not.toContain('right-pw');
+      expect(serve.process.outputTail()).not.toContain('wrong-pw');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('cancel ends with the authentication error', async () => {
+    await sleep(300);
+    const page = await browser.newPage();
+    try {
+      await page.goto(serve.url);
+      await page.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): ExtraState } }).spicedeskPage.state().passwordDialogOpen, undefined, { timeout: 15_000 });
+      await page.locator('#password-dialog button[value=cancel]').click();
+      await page.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): ExtraState } }).spicedeskPage.state().status === 'error', undefined, { timeout: 10_000 });
+      const s = await state(page);
+      expect(s.statusText).toMatch(/^error \(auth\): .*cancelled/);
+      expect(s.passwordDialogOpen).toBe(false);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('resize-to-fit and the clipboard, with the guest agent', () => {
+  let xs: XspiceServer;
+  let serve: ServeProcess;
+  let browser: Browser;
+  beforeAll(async () => {
+    requireTool('xclip', 'xclip');
+    requireTool('xrandr', 'x11-xserver-utils');
+    xs = await startXspice({ vdagent: true });
+    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+    await xs?.stop();
+  });
+
+  async function guestMode(): Promise<string> {
+    const first = (await xs.exec('xrandr', [])).split('\n')[0];
+    const m = /current (\d+) x (\d+)/.exec(first);
+    return m ? `${m[1]}x${m[2]}` : first;
+  }
+
+  async function openWithAgent(context: BrowserContext, hash = ''): Promise<Page> {
+    const page = await openSessionPage(browser, serve.url + hash, 20_000, context);
+    await waitFor('the guest agent', async () => ((await state(page)).agent.clipboard ? true : undefined));
+    return page;
+  }
+
+  it('makes the guest mode follow the viewport, in device pixels', async () => {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    try {
+      const page = await openWithAgent(context);
+      for (const viewport of [
+        { width: 1000, height: 700 },
+        { width: 1200, height: 640 },
+      ]) {
+        await page.setViewportSize(viewport);
+        const area = await waitFor('the display area', async () => {
+          const a = (await state(page)).displayArea;
+          return a && a.width === viewport.width ? a : undefined;
+        });
+        expect(area.height).toBeLessThan(viewport.height);
+        const want = `${area.width}x${area.height}`;
+        const mode = await waitFor(`the guest mode ${want}`, async () => ((await guestMode()) === want ? want : undefined)).catch(() => guestMode());
+        expect(mode).toBe(want);
+        // The page draws the new surface.
+        await waitFor('the new surface', async () => {
+          const s = (await state(page)).surface;
+          return s.width === area.width && s.height === area.height ? s : undefined;
+        });
+      }
+      await page.close();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('keeps the guest resolution with #resize=never', async () => {
+    await sleep(300);
+    const before = await guestMode();
+    const context = await browser.newContext({ viewport: { width: 900, height: 600 } });
+    try {
+      const page = await openWithAgent(context, '#resize=never');
+      expect((await state(page)).resizeToFit).toBe(false);
+      await page.setViewportSize({ width: 800, height: 560 });
+      await sleep(1500);
+      expect(await guestMode()).toBe(before);
+      await page.close();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shares text both ways: xclip in the guest to the page clipboard, a paste in the page to the guest', async () => {
+    await sleep(300);
+    const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] });
+    try {
+      const page = await openWithAgent(context);
+      await page.bringToFront();
+      // Guest -> page.
+      const fromGuest = 'copied in the guest\nsecond line: héllo ✓';
+      const copier = xs.run('sh', ['-c', `printf '%s' "$TEXT" | xclip -selection clipboard -i`], { TEXT: fromGuest });
+      const local = await waitFor('the text on the page clipboard', async () => {
+        const t = await page.evaluate(() => navigator.clipboard.readText().catch(() => ''));
+        return t === fromGuest ? t : undefined;
+      }).catch(async () => JSON.stringify(await state(page)));
+      await copier.stop(200);
+      expect(local).toBe(fromGuest);
+
+      // Page -> guest, by a paste event.
+      const pasted = 'pasted in the page ✓\nline two';
+      await page.evaluate((text) => {
+        const data = new DataTransfer();
+        data.setData('text/plain', text);
+        document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data }));
+      }, pasted);
+      const guestText = async (): Promise<string | undefined> => {
+        const r = await runToCompletion('xclip', ['-selection', 'clipboard', '-t', 'UTF8_STRING', '-o'], { env: xs.env, timeoutMs: 3000 });
+        return r.code === 0 ? r.stdout.toString('utf8') : undefined;
+      };
+      expect(await waitFor('the pasted text in the guest', async () => ((await guestText()) === pasted ? pasted : undefined)).catch(guestText)).toBe(pasted);
+
+      // Page -> guest, by the local clipboard changing while the page was elsewhere.
+      const focused = 'put on the local clipboard, then focus';
+      await page.evaluate(async (text) => {
+        await navigator.clipboard.writeText(text);
+        window.dispatchEvent(new Event('focus'));
+      }, focused);
+      expect(await waitFor('the focused text in the guest', async () => ((await guestText()) === focused ? focused : undefined)).catch(guestText)).toBe(focused);
+      expect(pageProblems(page)).toEqual([]);
+      await page.close();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shares nothing in a direction the page turned off', async () => {
+    await sleep(300);
+    const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] });
+    try {
+      const page = await openWithAgent(context, '#clipboard=off');
+      await page.evaluate(() => navigator.clipboard.writeText('page clipboard before'));
+      const copier = xs.run('sh', ['-c', `printf '%s' "$TEXT" | xclip -selection clipboard -i`], { TEXT: 'must not cross' });
+      await sleep(1500);
+      await copier.stop(200);
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('page clipboard before');
+      await page.evaluate(() => {
+        const data = new DataTransfer();
+        data.setData('text/plain', 'must not cross either');
+        document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data }));
+      });
+      await sleep(1000);
+      const r = await runToCompletion('xclip', ['-selection', 'clipboard', '-t', 'UTF8_STRING', '-o'], { env: xs.env, timeoutMs: 3000 });
+      expect(r.stdout.toString('utf8')).not.toBe('must not cross either');
+      expect((await state(page)).clipboard).toMatchObject({ received: 0, sent: 0, sharing: { toGuest: false, fromGuest: false } });
+      await page.close();
+    } finally {
+      await context.close();
+    }
+  });
+});
