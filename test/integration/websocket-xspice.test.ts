@@ -1,6 +1,6 @@
 // ws:// targets against a real Xspice: straight to spice-server's own WebSocket support (it takes
 // an HTTP upgrade on its SPICE port) and through websockify. Each capture must equal a capture
-// over plain TCP of the same screen, pixel for pixel.
+// over plain TCP of the same screen, pixel for pixel; wss:// through websockify's TLS listener too.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,15 +11,20 @@ import { isUniform } from '../peers/image.ts';
 import { spawnGroup, sleep, type GroupProcess } from '../peers/processes.ts';
 import { comparePixels, explainMismatch, readPng } from '../peers/png.ts';
 import { requireTool } from '../peers/require-tool.ts';
+import { CertificateWorkshop } from '../peers/tls-certs.ts';
 import { startXspice, tcpAccepts, type XspiceServer } from '../peers/xspice.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-ws-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const workshop = new CertificateWorkshop();
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  workshop.remove();
+});
 
-async function capture(name: string, target: string): Promise<ReturnType<typeof readPng>> {
+async function capture(name: string, target: string, env: NodeJS.ProcessEnv = {}): Promise<ReturnType<typeof readPng>> {
   const out = join(dir, `${name}.png`);
-  const r = await runCli(['capture', target, '-o', out, '--timeout', '10']);
+  const r = await runCli(['capture', target, '-o', out, '--timeout', '10'], { env });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return readPng(out);
@@ -61,6 +66,26 @@ describe('SPICE over WebSocket against Xspice', () => {
     for (let i = 0; i < 100 && !(await tcpAccepts(relayPort)); i++) await sleep(100);
     expect(await tcpAccepts(relayPort), relay.outputTail()).toBe(true);
     expectSame('ws-websockify', direct, await capture('ws-websockify', `ws://127.0.0.1:${relayPort}`));
+  });
+
+  it('wss:// through websockify with TLS: trusted through NODE_EXTRA_CA_CERTS it equals a TCP capture; untrusted is exit 5', async () => {
+    const websockify = requireTool('websockify', 'websockify');
+    const ca = workshop.createCa('ws-ca');
+    const cert = workshop.createServer('ws-server', ca, { subject: '/O=spicedesk tests/CN=ws relay', altNames: ['IP:127.0.0.1'] });
+    const port = await freePort();
+    const tlsRelay = spawnGroup(websockify, ['--ssl-only', '--cert', cert.certFile, '--key', cert.keyFile, `127.0.0.1:${port}`, `127.0.0.1:${xs.port}`], {
+      name: 'websockify --ssl-only',
+    });
+    try {
+      for (let i = 0; i < 100 && !(await tcpAccepts(port)); i++) await sleep(100);
+      expect(await tcpAccepts(port), tlsRelay.outputTail()).toBe(true);
+      expectSame('wss', direct, await capture('wss', `wss://127.0.0.1:${port}/`, { NODE_EXTRA_CA_CERTS: ca.certFile }));
+      const r = await runCli(['capture', `wss://127.0.0.1:${port}/`, '-o', join(dir, 'untrusted.png'), '--timeout', '10']);
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(new RegExp(`TLS to wss://127\\.0\\.0\\.1:${port} failed`));
+    } finally {
+      await tlsRelay.stop();
+    }
   });
 
   it('a port with no WebSocket server is unreachable (exit 3) with a message naming it', async () => {

@@ -83,7 +83,7 @@ function proxySocket(proxy: ProxyUrl): Socket {
 
 function explainProxySocketError(err: NodeJS.ErrnoException, proxy: ProxyUrl): SpiceError {
   const where = describeProxy(proxy);
-  if (typeof err.code === 'string' && (err.code.startsWith('ERR_TLS') || err.code.includes('CERT') || err.code.startsWith('ERR_SSL'))) {
+  if (isTlsFailure(err)) {
     return new SpiceError('tls', `TLS to the proxy ${where} failed: ${err.message}`, { cause: err });
   }
   switch (err.code) {
@@ -224,4 +224,9 @@ export function proxyForProfile(profile: ConnectionProfile, env: NodeJS.ProcessE
   const checked = parseProxyUrl(text);
   if (!checked.ok) throw new SpiceError('usage', `the proxy URL ${checked.problem}`);
   return checked.value;
+}
+
+/** OpenSSL's verification codes (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, ...) and Node's TLS errors. */
+function isTlsFailure(err: NodeJS.ErrnoException): boolean {
+  return typeof err.code === 'string' && /^ERR_(TLS|SSL)|CERT|SIGNATURE|ISSUER|SELF_SIGNED|ALTNAME/.test(err.code);
 }

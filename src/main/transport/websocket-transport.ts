@@ -69,7 +69,7 @@ class WebSocketTransport implements Transport {
 }
 
 function explainOpenError(err: NodeJS.ErrnoException, where: string): SpiceError {
-  if (typeof err.code === 'string' && (err.code.startsWith('ERR_TLS') || err.code.includes('CERT') || err.code.startsWith('ERR_SSL'))) {
+  if (isTlsFailure(err)) {
     return new SpiceError('tls', `TLS to ${where} failed: ${err.message}`, { cause: err });
   }
   switch (err.code) {
@@ -115,4 +115,9 @@ export function openWebSocket(url: string, timeoutMs: number): Promise<Transport
       reject(explainOpenError(err, where));
     });
   });
+}
+
+/** OpenSSL's verification codes (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, ...) and Node's TLS errors. */
+function isTlsFailure(err: NodeJS.ErrnoException): boolean {
+  return typeof err.code === 'string' && /^ERR_(TLS|SSL)|CERT|SIGNATURE|ISSUER|SELF_SIGNED|ALTNAME/.test(err.code);
 }
