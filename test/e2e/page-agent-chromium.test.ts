@@ -146,6 +146,7 @@ describe('resize-to-fit and the clipboard, with the guest agent', () => {
     const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
     try {
       const page = await openWithAgent(context);
+      // Widths that are multiples of 8, which the QXL driver takes as they are.
       for (const viewport of [
         { width: 1000, height: 700 },
         { width: 1200, height: 640 },
@@ -165,6 +166,29 @@ describe('resize-to-fit and the clipboard, with the guest agent', () => {
           return s.width === area.width && s.height === area.height ? s : undefined;
         });
       }
+      await page.close();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('counts device pixels with a fractional scale factor (1.25)', async () => {
+    await sleep(300);
+    const context = await browser.newContext({ viewport: { width: 880, height: 640 }, deviceScaleFactor: 1.25 });
+    try {
+      const page = await openWithAgent(context);
+      const css = await page.evaluate(() => {
+        const r = document.getElementById('view')!.getBoundingClientRect();
+        return { width: r.width, height: r.height, ratio: devicePixelRatio };
+      });
+      expect(css.ratio).toBe(1.25);
+      const width = Math.round(css.width * 1.25);
+      expect(width).toBe(1100);
+      // The guest asks for exactly that, and the QXL driver aligns mode widths down to a multiple of 8.
+      const want = `${width - (width % 8)}x${Math.round(css.height * 1.25)}`;
+      const mode = await waitFor(`the guest mode ${want}`, async () => ((await guestMode()) === want ? want : undefined)).catch(() => guestMode());
+      expect(mode).toBe(want);
+      expect((await state(page)).displayArea).toEqual({ width, height: Math.round(css.height * 1.25) });
       await page.close();
     } finally {
       await context.close();
