@@ -5,7 +5,8 @@ import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { parseProxyUrl, type ConnectionProfile, type ProxyUrl } from '../../protocol/profile/index.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
-import type { Transport, TransportSink } from '../../protocol/wire/transport.ts';
+import type { Transport } from '../../protocol/wire/transport.ts';
+import { SocketTransport } from './socket-transport.ts';
 
 export interface TunnelTarget {
   host: string;
@@ -167,54 +168,10 @@ export function openProxyTunnel(proxy: ProxyUrl, target: TunnelTarget, timeoutMs
   });
 }
 
-/** A connected socket (a tunnel, or TLS over one) as a channel transport. */
-export class StreamSocketTransport implements Transport {
-  private sink: TransportSink | null = null;
-  private early: Uint8Array[] = [];
-  private endedWith: { error?: Error } | null = null;
-
-  constructor(
-    private readonly socket: Socket,
-    readonly description: string,
-  ) {
-    socket.on('data', (chunk: Buffer) => {
-      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      if (this.sink) this.sink.data(bytes);
-      else this.early.push(bytes);
-    });
-    socket.on('error', (err) => this.finish(new SpiceError('unreachable', `connection to ${description} failed: ${err.message}`, { cause: err })));
-    socket.on('close', () => this.finish());
-    socket.resume();
-  }
-
-  private finish(error?: Error): void {
-    if (this.endedWith) return;
-    this.endedWith = { error };
-    this.sink?.end(error);
-  }
-
-  start(sink: TransportSink): void {
-    this.sink = sink;
-    for (const c of this.early) sink.data(c);
-    this.early = [];
-    if (this.endedWith) sink.end(this.endedWith.error);
-  }
-
-  write(data: Uint8Array): void {
-    if (!this.socket.destroyed) this.socket.write(data);
-  }
-
-  close(): void {
-    if (this.socket.destroyed) return;
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 1000).unref();
-  }
-}
-
 /** The transport for one channel through the proxy. */
 export async function openViaProxy(proxy: ProxyUrl, target: TunnelTarget, timeoutMs: number): Promise<Transport> {
   const socket = await openProxyTunnel(proxy, target, timeoutMs);
-  return new StreamSocketTransport(socket, `${hostPort(target.host, target.port)} via ${describeProxy(proxy)}`);
+  return new SocketTransport(socket, `${hostPort(target.host, target.port)} via ${describeProxy(proxy)}`);
 }
 
 /** The proxy for a profile: its own, else SPICE_PROXY (never for Unix sockets), validated. */

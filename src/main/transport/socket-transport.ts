@@ -10,14 +10,18 @@ export function describeAddress(a: SocketAddress): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
-class SocketTransport implements Transport {
+/**
+ * A connected socket as a channel transport: plain TCP, a Unix socket, a proxy tunnel, or TLS
+ * over any of them (a TLSSocket is a Socket). `what` names it in errors ("TLS connection").
+ */
+export class SocketTransport implements Transport {
   readonly description: string;
   private readonly socket: Socket;
   private sink: TransportSink | null = null;
   private early: Uint8Array[] = [];
   private endedWith: { error?: Error } | null = null;
 
-  constructor(socket: Socket, description: string) {
+  constructor(socket: Socket, description: string, what = 'connection') {
     this.socket = socket;
     this.description = description;
     socket.on('data', (chunk: Buffer) => {
@@ -25,8 +29,10 @@ class SocketTransport implements Transport {
       if (this.sink) this.sink.data(bytes);
       else this.early.push(bytes);
     });
-    socket.on('error', (err) => this.finish(new SpiceError('unreachable', `connection to ${description} failed: ${err.message}`, { cause: err })));
+    socket.on('error', (err) => this.finish(new SpiceError('unreachable', `${what} to ${description} failed: ${err.message}`, { cause: err })));
     socket.on('close', () => this.finish());
+    // A socket handed over paused (a proxy tunnel after its reply) must flow again.
+    socket.resume();
   }
 
   private finish(error?: Error): void {

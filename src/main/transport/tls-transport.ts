@@ -4,7 +4,8 @@
 import { connect, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { isIP, type Socket } from 'node:net';
 import { SpiceError } from '../../protocol/wire/errors.ts';
-import type { Transport, TransportSink } from '../../protocol/wire/transport.ts';
+import type { Transport } from '../../protocol/wire/transport.ts';
+import { SocketTransport } from './socket-transport.ts';
 import { explainTlsError, parseHostSubject, verifyServerIdentity } from './tls-verify.ts';
 
 export interface TlsSettings {
@@ -16,49 +17,6 @@ export interface TlsSettings {
   hostSubject?: string;
   /** OpenSSL cipher list (the .vv tls-ciphers). */
   ciphers?: string;
-}
-
-class TlsTransport implements Transport {
-  readonly description: string;
-  private readonly socket: TLSSocket;
-  private sink: TransportSink | null = null;
-  private early: Uint8Array[] = [];
-  private endedWith: { error?: Error } | null = null;
-
-  constructor(socket: TLSSocket, description: string) {
-    this.socket = socket;
-    this.description = description;
-    socket.on('data', (chunk: Buffer) => {
-      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      if (this.sink) this.sink.data(bytes);
-      else this.early.push(bytes);
-    });
-    socket.on('error', (err) => this.finish(new SpiceError('unreachable', `TLS connection to ${description} failed: ${err.message}`, { cause: err })));
-    socket.on('close', () => this.finish());
-  }
-
-  private finish(error?: Error): void {
-    if (this.endedWith) return;
-    this.endedWith = { error };
-    this.sink?.end(error);
-  }
-
-  start(sink: TransportSink): void {
-    this.sink = sink;
-    for (const c of this.early) sink.data(c);
-    this.early = [];
-    if (this.endedWith) sink.end(this.endedWith.error);
-  }
-
-  write(data: Uint8Array): void {
-    if (!this.socket.destroyed) this.socket.write(data);
-  }
-
-  close(): void {
-    if (this.socket.destroyed) return;
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 1000).unref();
-  }
 }
 
 /** Options for node:tls from the settings; exported for the unit tests. */
@@ -113,7 +71,7 @@ export function openTls(
       clearTimeout(timer);
       socket.removeAllListeners('error');
       socket.setNoDelay(true);
-      resolve(new TlsTransport(socket, where));
+      resolve(new SocketTransport(socket, where, 'TLS connection'));
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
