@@ -29,7 +29,12 @@ export interface TargetIo {
 }
 
 const TARGET_FORMS =
-  'TARGET is a spice://, spice+tls:// or spice+unix:// URI, a .vv file (a path or a file:// URL), or - to read a .vv file from standard input';
+  'TARGET is a spice://, spice+tls://, spice+unix://, ws:// or wss:// URI, a .vv file (a path or a file:// URL), or - to read a .vv file from standard input';
+
+/** A TARGET as shown in titles, logs and messages: without a password in its query or user part. */
+export function targetLabel(arg: string): string {
+  return arg.replace(/([?&]password=)[^&]*/i, '$1***').replace(/\/\/[^@/]*@/, '//***@');
+}
 
 export async function resolveTarget(arg: string, io: TargetIo = {}): Promise<ResolvedTarget> {
   const env = io.env ?? process.env;

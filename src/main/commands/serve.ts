@@ -9,7 +9,8 @@ import { planConnection } from '../connector.ts';
 import { startDemoServer, type DemoServer } from '../demo/demo-server.ts';
 import { DEFAULT_HOST, startGateway, type Gateway } from '../gateway/gateway-server.ts';
 import type { GatewayTarget } from '../gateway/gateway-connection.ts';
-import { resolveTarget } from '../target.ts';
+import { resolveTarget, targetLabel } from '../target.ts';
+import { applyDeleteThisFile } from '../vv-lifecycle.ts';
 
 export interface ServeOptions {
   targets: string[];
@@ -38,21 +39,19 @@ export function parseListen(value: string | undefined): { host: string; port: nu
   return { host, port };
 }
 
-/** A target as shown in messages: a URI without its password. */
-function label(arg: string): string {
-  return arg.replace(/([?&]password=)[^&]*/i, '$1***').replace(/\/\/[^@/]*@/, '//***@');
-}
 
 async function resolveTargets(args: string[], timeoutMs: number, warn: (line: string) => void): Promise<GatewayTarget[]> {
   if (args.length === 0) throw new SpiceError('usage', 'serve needs at least one TARGET (a spice:// URI, a .vv file or -)');
   if (args.filter((a) => a === '-').length > 1) throw new SpiceError('usage', 'serve can read only one .vv file from standard input (-)');
   const targets: GatewayTarget[] = [];
   for (const arg of args) {
-    const { profile } = await resolveTarget(arg);
+    const resolved = await resolveTarget(arg);
+    const { profile } = resolved;
+    await applyDeleteThisFile(resolved, { warn });
     for (const w of profile.warnings) warn(w);
     // Planned now, so that a target spicedesk cannot reach (TLS, proxy) fails before the URL is printed.
     const plan = planConnection(profile, { timeoutMs });
-    targets.push({ label: label(arg), profile, plan, password: profile.password ?? process.env.SPICE_PASSWORD });
+    targets.push({ label: targetLabel(arg), profile, plan, password: profile.password ?? process.env.SPICE_PASSWORD });
   }
   return targets;
 }

@@ -6,22 +6,26 @@ import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
 import { isSpiceError } from '../../protocol/wire/errors.ts';
 import { planConnection } from '../connector.ts';
 import type { GatewayTarget } from '../gateway/gateway-connection.ts';
-import { resolveTarget, type TargetIo } from '../target.ts';
+import { resolveTarget, targetLabel, type TargetIo } from '../target.ts';
+import { applyDeleteThisFile } from '../vv-lifecycle.ts';
 
 export type WindowTarget =
   | { ok: true; target: GatewayTarget; profile: ConnectionProfile }
   | { ok: false; label: string; errorKind: SpiceErrorKind; message: string };
 
-/** A TARGET as shown in titles and logs: without a password in its query or user part. */
-export function targetLabel(arg: string): string {
-  return arg.replace(/([?&]password=)[^&]*/i, '$1***').replace(/\/\/[^@/]*@/, '//***@');
-}
+export { targetLabel };
 
-export async function prepareWindowTarget(arg: string, o: { timeoutMs: number; env?: NodeJS.ProcessEnv; io?: TargetIo }): Promise<WindowTarget> {
+export async function prepareWindowTarget(
+  arg: string,
+  o: { timeoutMs: number; env?: NodeJS.ProcessEnv; io?: TargetIo; warn?: (line: string) => void },
+): Promise<WindowTarget> {
   const env = o.env ?? process.env;
   const label = targetLabel(arg);
   try {
-    const { profile } = await resolveTarget(arg, { ...o.io, env });
+    const resolved = await resolveTarget(arg, { ...o.io, env });
+    const { profile } = resolved;
+    // A .vv with delete-this-file goes once read, as with the CLI (its password is one-time).
+    await applyDeleteThisFile(resolved, { env, warn: o.warn ?? (() => {}) });
     const plan = planConnection(profile, { timeoutMs: o.timeoutMs, env });
     return { ok: true, profile, target: { label, profile, plan, password: profile.password ?? env.SPICE_PASSWORD } };
   } catch (e) {
