@@ -74,7 +74,10 @@ describe('the password dialog', () => {
       expect(await page.locator('#password-dialog input[type=password]').inputValue()).toBe('');
       expect(await page.content()).not.toContain('wrong-pw');
 
-      await answer(page, 'right-pw ✓');
+      // Typed as a person would: the keys go to the dialog, not to the guest.
+      await page.locator('#password-dialog input[type=password]').click();
+      await page.keyboard.type('right-pw ✓');
+      await page.keyboard.press('Enter');
       await page.waitForFunction(
         () => {
           const s = (window as unknown as { spicedeskPage: { state(): ExtraState } }).spicedeskPage.state();
@@ -195,7 +198,7 @@ describe('resize-to-fit and the clipboard, with the guest agent', () => {
     }
   });
 
-  it('keeps the guest resolution with #resize=never', async () => {
+  it('keeps the guest resolution with #resize=never, until the toggle turns fitting on', async () => {
     await sleep(300);
     const before = await guestMode();
     const context = await browser.newContext({ viewport: { width: 900, height: 600 } });
@@ -205,6 +208,12 @@ describe('resize-to-fit and the clipboard, with the guest agent', () => {
       await page.setViewportSize({ width: 800, height: 560 });
       await sleep(1500);
       expect(await guestMode()).toBe(before);
+      // The toggle turns fitting on again: the guest follows the page's area at once.
+      await page.locator('#resize-toggle').check();
+      const area = await waitFor('the display area', async () => (await state(page)).displayArea ?? undefined);
+      expect(area.width).toBe(800);
+      const want = `${area.width}x${area.height}`;
+      expect(await waitFor(`the guest mode ${want}`, async () => ((await guestMode()) === want ? want : undefined)).catch(() => guestMode())).toBe(want);
       await page.close();
     } finally {
       await context.close();
