@@ -311,7 +311,7 @@ describe('the status line in Chromium', () => {
 
   it('says the server refused the password, and why', async () => {
     const s = await statusOf('#target=0', (state) => state === 'error');
-    expect(s.text).toMatch(/^error \(auth\): .*password.*a password dialog is not implemented yet/);
+    expect(s.text).toMatch(/^error \(auth\): .*password.*or neither to be asked for it in the page/);
   });
 
   it('connects with the password from SPICE_PASSWORD, and names the server', async () => {

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { BRIDGE_VERSION, type HostMessage } from '../../src/protocol/bridge/bridge-messages.ts';
+import { BRIDGE_VERSION, Limits, type HostMessage } from '../../src/protocol/bridge/bridge-messages.ts';
 import { decodeHostMessage } from '../../src/protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../../src/protocol/bridge/ui-codec.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -228,7 +228,7 @@ describe('spicedesk serve without a SPICE server behind it', () => {
       expect(o.closeCode).toBe(1008);
     }
     // Bigger than any bridge message: the socket layer refuses it before the decoder sees it.
-    const huge = await bridge(wsUrl, { send: [new Uint8Array(1 << 20)] });
+    const huge = await bridge(wsUrl, { send: [new Uint8Array(Limits.maxUiMessageBytes + 1)] });
     expect(huge.closeCode).toBe(1009);
     expect(serve.process.running()).toBe(true);
     expect((await get(serve.origin, `/${serve.token}/`)).status).toBe(200);
@@ -262,7 +262,8 @@ describe('spicedesk serve on the command line', () => {
     const bad = await runCli(['serve', '--listen', 'nowhere:port', 'spice://127.0.0.1:1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--listen must be HOST:PORT/);
-    const tls = await runCli(['serve', 'spice://127.0.0.1?tls-port=5901']);
+    // A TLS target whose host-subject cannot be read is refused before the URL is printed.
+    const tls = await runCli(['serve', '-'], { stdin: '[virt-viewer]\ntype=spice\nhost=127.0.0.1\ntls-port=5901\nhost-subject=CN=\n' });
     expect(tls.code).toBe(5);
     expect(tls.stdout).toBe('');
   });
