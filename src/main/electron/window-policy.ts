@@ -49,11 +49,19 @@ export function isAppUrl(url: string): boolean {
 /**
  * The permissions a window's page may have: pointer lock (server mouse mode), fullscreen (the page
  * does not ask for it today, but the element fullscreen API must not fail) and keyboard lock (so
- * that Alt+Tab and the like reach the guest in fullscreen). Names as Electron's session API spells
- * them. Everything else (camera, microphone, notifications, clipboard, geolocation, HID, serial,
- * USB, opening external URLs...) is denied; USB and clipboard come from main when they are done.
+ * that Alt+Tab and the like reach the guest in fullscreen), and the clipboard for sharing text with
+ * the guest. Names as Electron's session API spells them. Everything else (camera, microphone,
+ * notifications, geolocation, HID, serial, USB, opening external URLs...) is denied.
  */
-export const GRANTED_PERMISSIONS: ReadonlySet<string> = new Set(['pointerLock', 'fullscreen', 'keyboardLock']);
+export const GRANTED_PERMISSIONS: ReadonlySet<string> = new Set([
+  'pointerLock',
+  'fullscreen',
+  'keyboardLock',
+  // The page shares text with the guest's clipboard (src/renderer/clipboard-sync.ts), which the
+  // user can turn off with #clipboard=off.
+  'clipboard-read',
+  'clipboard-sanitized-write',
+]);
 
 export function permissionGranted(permission: string, requestingUrl: string | undefined, isMainFrame: boolean): boolean {
   return GRANTED_PERMISSIONS.has(permission) && isMainFrame && requestingUrl !== undefined && isAppUrl(requestingUrl);

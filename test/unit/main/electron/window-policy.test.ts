@@ -87,9 +87,18 @@ describe('permissions', () => {
   });
 
   it('denies everything else', () => {
-    for (const p of ['media', 'clipboard-read', 'clipboard-sanitized-write', 'notifications', 'geolocation', 'openExternal', 'display-capture', 'midiSysex', 'window-management', 'fileSystem', 'unknown', 'PointerLock', '']) {
+    for (const p of ['media', 'notifications', 'geolocation', 'openExternal', 'display-capture', 'midiSysex', 'window-management', 'fileSystem', 'unknown', 'PointerLock', '']) {
       expect(permissionGranted(p, APP_ENTRY_URL, true), p).toBe(false);
       expect(permissionCheck(p, APP_ORIGIN), p).toBe(false);
+    }
+  });
+
+  it('grants the clipboard to the window's own page only, for the guest clipboard sharing', () => {
+    for (const p of ['clipboard-read', 'clipboard-sanitized-write']) {
+      expect(permissionGranted(p, APP_ENTRY_URL, true), p).toBe(true);
+      expect(permissionGranted(p, 'https://example.com/', true), p).toBe(false);
+      expect(permissionGranted(p, APP_ENTRY_URL, false), p).toBe(false);
+      expect(permissionCheck(p, 'https://example.com'), p).toBe(false);
     }
   });
 
