@@ -93,7 +93,7 @@ describe('permissions', () => {
     }
   });
 
-  it('grants the clipboard to the window's own page only, for the guest clipboard sharing', () => {
+  it('grants the clipboard to the window\'s own page only, for sharing with the guest', () => {
     for (const p of ['clipboard-read', 'clipboard-sanitized-write']) {
       expect(permissionGranted(p, APP_ENTRY_URL, true), p).toBe(true);
       expect(permissionGranted(p, 'https://example.com/', true), p).toBe(false);
