@@ -2,6 +2,7 @@
 import { connect, type Socket } from 'node:net';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import type { Transport, TransportSink } from '../../protocol/wire/transport.ts';
+import { SinkRelay } from './sink-relay.ts';
 
 export type SocketAddress = { host: string; port: number } | { path: string };
 
@@ -17,35 +18,20 @@ export function describeAddress(a: SocketAddress): string {
 export class SocketTransport implements Transport {
   readonly description: string;
   private readonly socket: Socket;
-  private sink: TransportSink | null = null;
-  private early: Uint8Array[] = [];
-  private endedWith: { error?: Error } | null = null;
+  private readonly relay = new SinkRelay();
 
   constructor(socket: Socket, description: string, what = 'connection') {
     this.socket = socket;
     this.description = description;
-    socket.on('data', (chunk: Buffer) => {
-      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      if (this.sink) this.sink.data(bytes);
-      else this.early.push(bytes);
-    });
-    socket.on('error', (err) => this.finish(new SpiceError('unreachable', `${what} to ${description} failed: ${err.message}`, { cause: err })));
-    socket.on('close', () => this.finish());
+    socket.on('data', (chunk: Buffer) => this.relay.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    socket.on('error', (err) => this.relay.end(new SpiceError('unreachable', `${what} to ${description} failed: ${err.message}`, { cause: err })));
+    socket.on('close', () => this.relay.end());
     // A socket handed over paused (a proxy tunnel after its reply) must flow again.
     socket.resume();
   }
 
-  private finish(error?: Error): void {
-    if (this.endedWith) return;
-    this.endedWith = { error };
-    this.sink?.end(error);
-  }
-
   start(sink: TransportSink): void {
-    this.sink = sink;
-    for (const c of this.early) sink.data(c);
-    this.early = [];
-    if (this.endedWith) sink.end(this.endedWith.error);
+    this.relay.start(sink);
   }
 
   write(data: Uint8Array): void {

@@ -4,6 +4,7 @@
 import WebSocket from 'ws';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import type { Transport, TransportSink } from '../../protocol/wire/transport.ts';
+import { SinkRelay } from './sink-relay.ts';
 
 /** What spice-html5 asks for; websockify then sends binary frames rather than base64 text. */
 const SUBPROTOCOL = 'binary';
@@ -19,9 +20,7 @@ export function describeWebSocketUrl(url: string): string {
 }
 
 class WebSocketTransport implements Transport {
-  private sink: TransportSink | null = null;
-  private early: Uint8Array[] = [];
-  private endedWith: { error?: Error } | null = null;
+  private readonly relay = new SinkRelay();
 
   constructor(
     private readonly socket: WebSocket,
@@ -29,32 +28,19 @@ class WebSocketTransport implements Transport {
   ) {
     socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       if (!isBinary) {
-        this.finish(new SpiceError('protocol', `${description} sent a text WebSocket message; a SPICE WebSocket carries binary messages only`));
+        this.relay.end(new SpiceError('protocol', `${description} sent a text WebSocket message; a SPICE WebSocket carries binary messages only`));
         socket.terminate();
         return;
       }
       const parts = Array.isArray(data) ? data : [data instanceof ArrayBuffer ? Buffer.from(data) : data];
-      for (const part of parts) {
-        const bytes = new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
-        if (this.sink) this.sink.data(bytes);
-        else this.early.push(bytes);
-      }
+      for (const part of parts) this.relay.data(new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
     });
-    socket.on('error', (err) => this.finish(new SpiceError('unreachable', `WebSocket connection to ${description} failed: ${err.message}`, { cause: err })));
-    socket.on('close', () => this.finish());
-  }
-
-  private finish(error?: Error): void {
-    if (this.endedWith) return;
-    this.endedWith = { error };
-    this.sink?.end(error);
+    socket.on('error', (err) => this.relay.end(new SpiceError('unreachable', `WebSocket connection to ${description} failed: ${err.message}`, { cause: err })));
+    socket.on('close', () => this.relay.end());
   }
 
   start(sink: TransportSink): void {
-    this.sink = sink;
-    for (const c of this.early) sink.data(c);
-    this.early = [];
-    if (this.endedWith) sink.end(this.endedWith.error);
+    this.relay.start(sink);
   }
 
   write(data: Uint8Array): void {
