@@ -21,12 +21,17 @@ const common = {
   target: 'node20',
   format: 'cjs',
   sourcemap: 'linked',
+  // Less source to read at start-up (the code cache still needs the source); names are kept, so
+  // stack traces and error names stay readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
   // The bundle runs through vm.Script, which has no loader for import(): turn lazy imports (pino)
   // into require().
   supported: { 'dynamic-import': false },
   // Native modules and electron are resolved at run time, never bundled.
-  external: ['electron', 'usb', 'node-hid', 'pino', 'pino-pretty'],
+  // ws too: only `serve`, `open` and ws:// targets load it, from node_modules at run time.
+  external: ['electron', 'usb', 'node-hid', 'pino', 'pino-pretty', 'ws'],
 };
 
 // The renderer (src/renderer) for browsers: the page's script and its decode worker as ES modules,

@@ -8,7 +8,7 @@ import { describeProxy, openProxyTunnel, openViaProxy, proxyForProfile } from '.
 import { describeAddress, openSocket, type SocketAddress } from './transport/socket-transport.ts';
 import { channelTypeName } from '../protocol/link/constants.ts';
 import { openTls } from './transport/tls-transport.ts';
-import { describeWebSocketUrl, openWebSocket } from './transport/websocket-transport.ts';
+import { describeWebSocketUrl } from './transport/websocket-url.ts';
 
 export interface ConnectPlan {
   connector: Connector;
@@ -21,7 +21,11 @@ export function planConnection(profile: ConnectionProfile, opts: { timeoutMs: nu
   if (profile.webSocketUrl) {
     if (proxy) throw new SpiceError('usage', 'ws:// and wss:// connections do not go through a proxy yet; unset SPICE_PROXY');
     const url = profile.webSocketUrl;
-    return { where: describeWebSocketUrl(url), connector: () => openWebSocket(url, opts.timeoutMs) };
+    // Loaded only for ws:// targets: the WebSocket library is not needed by anything else here.
+    return {
+      where: describeWebSocketUrl(url),
+      connector: async () => (await import('./transport/websocket-transport.ts')).openWebSocket(url, opts.timeoutMs),
+    };
   }
   if (profile.unixPath) {
     const address: SocketAddress = { path: profile.unixPath };

@@ -5,19 +5,12 @@ import WebSocket from 'ws';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import type { Transport, TransportSink } from '../../protocol/wire/transport.ts';
 import { SinkRelay } from './sink-relay.ts';
+import { describeWebSocketUrl } from './websocket-url.ts';
+
+export { describeWebSocketUrl };
 
 /** What spice-html5 asks for; websockify then sends binary frames rather than base64 text. */
 const SUBPROTOCOL = 'binary';
-
-/** The URL without query or user part, for messages (a query may hold a gateway's ticket). */
-export function describeWebSocketUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
-  } catch {
-    return 'the WebSocket URL';
-  }
-}
 
 class WebSocketTransport implements Transport {
   private readonly relay = new SinkRelay();
