@@ -2,7 +2,7 @@
 // (and checked) before it is handed on. It runs over a WebSocket in the web gateway, or over a
 // MessagePort in the Electron window, whose preload hands the page the port.
 import { BRIDGE_VERSION, type HostMessage, type UiMessage } from '../protocol/bridge/bridge-messages.ts';
-import { decodeHostMessage } from '../protocol/bridge/host-codec.ts';
+import { decodeHostPacket } from '../protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../protocol/bridge/ui-codec.ts';
 
 export interface BridgeHandlers {
@@ -128,19 +128,23 @@ export class BridgeSocket {
         if (this.closed) return;
         const bytes = bytesOf(data);
         if (!bytes) return this.fail(`${this.peer} sent a message that is not binary; the bridge is binary`);
-        let m: HostMessage;
+        let messages: HostMessage[];
         try {
-          m = decodeHostMessage(bytes);
+          // The host sends its messages in packets (host-codec.ts encodeHostPacket).
+          messages = decodeHostPacket(bytes);
         } catch (error) {
           return this.fail(error instanceof Error ? error.message : String(error));
         }
-        if (m.kind === 'hello') {
-          if (m.version !== BRIDGE_VERSION) return this.fail(`${this.peer} speaks bridge version ${m.version}, this page ${BRIDGE_VERSION}; reload the page`);
-          this.helloSeen = true;
-          return;
+        for (const m of messages) {
+          if (this.closed) return;
+          if (m.kind === 'hello') {
+            if (m.version !== BRIDGE_VERSION) return this.fail(`${this.peer} speaks bridge version ${m.version}, this page ${BRIDGE_VERSION}; reload the page`);
+            this.helloSeen = true;
+            continue;
+          }
+          if (!this.helloSeen) return this.fail(`${this.peer} did not start with HELLO`);
+          handlers.message(m);
         }
-        if (!this.helloSeen) return this.fail(`${this.peer} did not start with HELLO`);
-        handlers.message(m);
       },
       closed: (reason) => this.onClosed(reason),
     });

@@ -113,10 +113,13 @@ function showDetail(): void {
 function onHostMessage(m: HostMessage): void {
   if (extras.onHostMessage(m)) return;
   switch (m.kind) {
-    case 'display':
-      // In arrival order; the body's buffer is this message's own, so it is handed over whole.
-      toWorker({ kind: 'display', channelId: m.channelId, type: m.type, serial: m.serial, body: m.body }, [m.body.buffer as ArrayBuffer]);
+    case 'display': {
+      // In arrival order. The body is a view into the host's packet, which holds other messages
+      // too: it gets a buffer of its own, which is then handed over whole.
+      const body = m.body.slice();
+      toWorker({ kind: 'display', channelId: m.channelId, type: m.type, serial: m.serial, body }, [body.buffer]);
       return;
+    }
     case 'cursor':
       cursor.receive(m.type, m.body);
       return;

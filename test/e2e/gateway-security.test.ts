@@ -6,7 +6,7 @@ import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { BRIDGE_VERSION, Limits, type HostMessage } from '../../src/protocol/bridge/bridge-messages.ts';
-import { decodeHostMessage } from '../../src/protocol/bridge/host-codec.ts';
+import { decodeHostPacket } from '../../src/protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../../src/protocol/bridge/ui-codec.ts';
 import { runCli } from '../helpers/cli.ts';
 import { freePort } from '../peers/free-port.ts';
@@ -58,9 +58,10 @@ function bridge(url: string, options: { origin?: string; send?: (Uint8Array | st
       resolve(outcome);
     });
     ws.on('message', (data: Buffer) => {
-      const m = decodeHostMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      outcome.messages.push(m);
-      if (m.kind === 'hello') for (const s of options.send ?? []) ws.send(s);
+      for (const m of decodeHostPacket(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))) {
+        outcome.messages.push(m);
+        if (m.kind === 'hello') for (const s of options.send ?? []) ws.send(s);
+      }
     });
     ws.on('close', (code, reason) => {
       clearTimeout(timer);

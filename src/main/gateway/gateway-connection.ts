@@ -6,7 +6,7 @@
 import type { WebSocket, RawData } from 'ws';
 import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
 import { BRIDGE_VERSION, type HostMessage, type SessionStatus, type UiMessage } from '../../protocol/bridge/bridge-messages.ts';
-import { encodeHostMessage } from '../../protocol/bridge/host-codec.ts';
+import { encodeHostMessage, encodeHostPacket } from '../../protocol/bridge/host-codec.ts';
 import { decodeUiMessage } from '../../protocol/bridge/ui-codec.ts';
 import { CursorChannel } from '../../protocol/channels/cursor/cursor-channel.ts';
 import { buildMouseModeRequest, MainMsgc, MouseMode } from '../../protocol/channels/main/main-messages.ts';
@@ -51,6 +51,9 @@ export interface ConnectionOptions {
 export const MAX_PASSWORD_ATTEMPTS = 10;
 
 /** A page this far behind is not reading; better to drop it than to buffer without end. */
+/** A packet is sent at once when this much is queued, without waiting for the end of the turn. */
+const MAX_PACKET_BYTES = 4 * 1024 * 1024;
+
 export const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 
 /** Close codes (RFC 6455's, which a MessagePort endpoint ignores: the last STATUS says why). */
@@ -107,6 +110,9 @@ export function webSocketEndpoint(ws: WebSocket): BridgeEndpoint {
 export class BridgeHost {
   private session: Session | null = null;
   private state: 'hello' | 'session' | 'password' | 'closed' = 'hello';
+  private queued: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private flushScheduled = false;
   private readonly log: Logger;
   private readonly helloTimer: ReturnType<typeof setTimeout>;
   private readonly pageAgent: PageAgent;
@@ -150,13 +156,33 @@ export class BridgeHost {
     this.sendBytes(encodeHostMessage(m));
   }
 
+  /**
+   * Queues a message for the page. Everything queued in one turn of the event loop (the display
+   * messages of one socket read, say) goes as one packet (encodeHostPacket): one transport message
+   * per SPICE message cost the page more than the drawing.
+   */
   private sendBytes(bytes: Uint8Array): void {
     if (this.state === 'closed' || !this.endpoint.open) return;
     if (this.endpoint.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.end({ state: 'error', errorKind: 'timeout', message: 'the browser is not keeping up with the display; closing this page' }, CloseCode.SERVER_ERROR);
       return;
     }
-    this.endpoint.send(bytes);
+    this.queued.push(bytes);
+    this.queuedBytes += bytes.byteLength;
+    if (this.queuedBytes >= MAX_PACKET_BYTES) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.queued.length === 0) return;
+    const packet = encodeHostPacket(this.queued);
+    this.queued = [];
+    this.queuedBytes = 0;
+    if (this.endpoint.open) this.endpoint.send(packet);
   }
 
   private onMessage(bytes: Uint8Array | null): void {
@@ -324,8 +350,9 @@ export class BridgeHost {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.o.onStatus?.(status);
-    // Sent past the backlog limit on purpose: this is the page's last message.
-    if (this.endpoint.open) this.endpoint.send(encodeHostMessage({ kind: 'status', status }));
+    // Sent past the backlog limit on purpose: this is the page's last message, after what is queued.
+    this.flush();
+    if (this.endpoint.open) this.endpoint.send(encodeHostPacket([encodeHostMessage({ kind: 'status', status })]));
     // A WebSocket close reason is limited to 123 bytes; the full text went in the STATUS message.
     const reason = status.state === 'error' ? status.message.slice(0, 100) : '';
     this.endpoint.close(code, Buffer.byteLength(reason) <= 123 ? reason : '');

@@ -9,7 +9,7 @@
 import { SpiceError, type SpiceErrorKind } from '../wire/errors.ts';
 
 /** Bumped whenever a message layout changes or kinds are added (a page must not meet kinds it cannot read). */
-export const BRIDGE_VERSION = 2;
+export const BRIDGE_VERSION = 3;
 /** "SDBR" read as a little-endian u32: a HELLO from something that is not spicedesk fails early. */
 export const BRIDGE_MAGIC = 0x52424453;
 

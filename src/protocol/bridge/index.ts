@@ -1,4 +1,4 @@
 // The bridge between a session host and a UI: message types and both codecs.
 export * from './bridge-messages.ts';
-export { BODY_HEADER_BYTES, decodeHostMessage, encodeHostMessage } from './host-codec.ts';
+export { BODY_HEADER_BYTES, decodeHostMessage, decodeHostPacket, encodeHostMessage, encodeHostPacket, splitHostPacket } from './host-codec.ts';
 export { decodeUiMessage, encodeUiMessage } from './ui-codec.ts';

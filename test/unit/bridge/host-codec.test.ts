@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BridgeError, Limits, type HostMessage } from '../../../src/protocol/bridge/bridge-messages.ts';
-import { BODY_HEADER_BYTES, decodeHostMessage, encodeHostMessage } from '../../../src/protocol/bridge/host-codec.ts';
+import { BODY_HEADER_BYTES, decodeHostMessage, decodeHostPacket, encodeHostMessage, encodeHostPacket, splitHostPacket } from '../../../src/protocol/bridge/host-codec.ts';
 
 function rejects(bytes: number[] | Uint8Array, pattern: RegExp): void {
   const input = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
@@ -103,5 +103,28 @@ describe('password request, clipboard text and agent state', () => {
   it('rejects unknown agent flags and a reason longer than its message', () => {
     rejects([0x08, 8], /flags 0x8 has bits outside 0x7/);
     rejects([0x06, 5, 0, 0x61], /reason needs 5 bytes/);
+  });
+});
+
+describe('host packets', () => {
+  it('carry several messages in order, and split back into them', () => {
+    const a = encodeHostMessage({ kind: 'hello', version: 3 });
+    const b = encodeHostMessage({ kind: 'status', status: { state: 'closed', reason: 'bye' } });
+    const packet = encodeHostPacket([a, b]);
+    expect(packet.byteLength).toBe(8 + a.byteLength + b.byteLength);
+    expect(new DataView(packet.buffer).getUint32(0, true)).toBe(a.byteLength);
+    expect(splitHostPacket(packet).map((m) => Array.from(m))).toEqual([Array.from(a), Array.from(b)]);
+    expect(decodeHostPacket(packet)).toEqual([decodeHostMessage(a), decodeHostMessage(b)]);
+  });
+
+  it('refuse broken framing: empty, cut length, zero length, a length past the end', () => {
+    const a = encodeHostMessage({ kind: 'hello', version: 3 });
+    const packet = encodeHostPacket([a]);
+    expect(() => splitHostPacket(new Uint8Array(0))).toThrow(BridgeError);
+    for (let n = 1; n < packet.byteLength; n++) expect(() => splitHostPacket(packet.subarray(0, n)), `cut at ${n}`).toThrow(BridgeError);
+    expect(() => splitHostPacket(new Uint8Array(4))).toThrow(/0 bytes/);
+    const lying = packet.slice();
+    new DataView(lying.buffer).setUint32(0, 0xffffffff, true);
+    expect(() => splitHostPacket(lying)).toThrow(/does not fit/);
   });
 });

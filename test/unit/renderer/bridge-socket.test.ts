@@ -2,7 +2,10 @@
 // garbage ends the bridge; in the Electron window, the port taken from the preload's message.
 import { describe, expect, it } from 'vitest';
 import { BRIDGE_VERSION, type HostMessage } from '../../../src/protocol/bridge/bridge-messages.ts';
-import { encodeHostMessage } from '../../../src/protocol/bridge/host-codec.ts';
+import { encodeHostMessage, encodeHostPacket } from '../../../src/protocol/bridge/host-codec.ts';
+
+/** One host message as the host sends it: in a packet. */
+const packet = (m: Parameters<typeof encodeHostMessage>[0]): Uint8Array => encodeHostPacket([encodeHostMessage(m)]);
 import { decodeUiMessage } from '../../../src/protocol/bridge/ui-codec.ts';
 import {
   BRIDGE_PORT_MESSAGE,
@@ -47,15 +50,15 @@ describe('BridgeSocket', () => {
     expect(t.sent).toHaveLength(0);
     t.events.opened();
     expect(decodeUiMessage(t.sent[0], BRIDGE_VERSION)).toEqual({ kind: 'hello', version: BRIDGE_VERSION, target: 2 });
-    t.events.message(encodeHostMessage({ kind: 'hello', version: BRIDGE_VERSION }).buffer);
+    t.events.message(packet({ kind: 'hello', version: BRIDGE_VERSION }).buffer);
     // As a port delivers it: a Uint8Array.
-    t.events.message(encodeHostMessage(status));
+    t.events.message(packet(status));
     expect(got).toEqual([status]);
   });
 
   it('ends the bridge on a message before HELLO', () => {
     const { t, got, closed } = socket();
-    t.events.message(encodeHostMessage(status));
+    t.events.message(packet(status));
     expect(got).toEqual([]);
     expect(t.closedWith).toBe('the test host did not start with HELLO');
     expect(closed).toEqual(['the test host did not start with HELLO']);
@@ -63,7 +66,7 @@ describe('BridgeSocket', () => {
 
   it('ends the bridge on another bridge version, text, or garbage, and reports the close once', () => {
     const v = socket();
-    v.t.events.message(encodeHostMessage({ kind: 'hello', version: BRIDGE_VERSION + 1 }));
+    v.t.events.message(packet({ kind: 'hello', version: BRIDGE_VERSION + 1 }));
     expect(v.t.closedWith).toMatch(new RegExp(`speaks bridge version ${BRIDGE_VERSION + 1}, this page ${BRIDGE_VERSION}`));
     const text = socket();
     text.t.events.message('hello');
@@ -116,8 +119,8 @@ describe('messagePortTransport', () => {
 
     const fromPage: Uint8Array[] = [];
     main.onmessage = (e: MessageEvent<Uint8Array>) => fromPage.push(e.data);
-    main.postMessage(encodeHostMessage({ kind: 'hello', version: BRIDGE_VERSION }));
-    main.postMessage(encodeHostMessage(status));
+    main.postMessage(packet({ kind: 'hello', version: BRIDGE_VERSION }));
+    main.postMessage(packet(status));
     for (let i = 0; i < 100 && (got.length < 1 || fromPage.length < 1); i++) await new Promise((r) => setTimeout(r, 5));
     expect(decodeUiMessage(fromPage[0], BRIDGE_VERSION)).toEqual({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
     expect(got).toEqual([status]);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BRIDGE_VERSION, type HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
-import { decodeHostMessage } from '../../../../src/protocol/bridge/host-codec.ts';
+import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { FromMain, ToMain } from '../../../../src/main/electron/ipc-channels.ts';
 import { APP_ENTRY_URL, CONTENT_SECURITY_POLICY } from '../../../../src/main/electron/window-policy.ts';
@@ -222,7 +222,7 @@ describe('electron-main against a fake electron', () => {
     expect(fake.posted.map((p) => p.channel)).toEqual([FromMain.bridgePort]);
     const page = fake.posted[0].ports[0];
     const got: HostMessage[] = [];
-    page.on('message', (data: Uint8Array) => got.push(decodeHostMessage(data)));
+    page.on('message', (data: Uint8Array) => got.push(...decodeHostPacket(data)));
     page.postMessage(encodeUiMessage({ kind: 'hello', version: BRIDGE_VERSION, target: 0 }));
     for (let i = 0; i < 400 && !got.some((m) => m.kind === 'status' && m.status.state === 'error'); i++) await new Promise((r) => setTimeout(r, 10));
     expect(got[0]).toEqual({ kind: 'hello', version: BRIDGE_VERSION });

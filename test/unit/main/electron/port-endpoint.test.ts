@@ -4,7 +4,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BRIDGE_VERSION, type HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
-import { decodeHostMessage } from '../../../../src/protocol/bridge/host-codec.ts';
+import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { BridgeHost } from '../../../../src/main/gateway/gateway-connection.ts';
@@ -32,7 +32,7 @@ class FakePage {
   constructor(readonly port: MessagePort) {
     port.on('message', (data: unknown) => {
       this.raw.push(data);
-      this.received.push(decodeHostMessage(data as Uint8Array));
+      this.received.push(...decodeHostPacket(data as Uint8Array));
     });
     port.on('close', () => (this.closed = true));
   }

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { BRIDGE_VERSION, type HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
-import { decodeHostMessage } from '../../../../src/protocol/bridge/host-codec.ts';
+import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { GatewayConnection, MAX_BUFFERED_BYTES } from '../../../../src/main/gateway/gateway-connection.ts';
@@ -17,7 +17,7 @@ class FakeSocket extends EventEmitter {
   closed: { code: number; reason: string } | null = null;
 
   send(bytes: Uint8Array): void {
-    this.sent.push(decodeHostMessage(bytes));
+    this.sent.push(...decodeHostPacket(bytes));
   }
 
   close(code: number, reason = ''): void {
@@ -30,9 +30,11 @@ class FakeSocket extends EventEmitter {
 const options = { targets: [], logger: silentLogger, linkTimeoutMs: 1000, helloTimeoutMs: 50 };
 
 describe('GatewayConnection', () => {
-  it('says hello first', () => {
+  it('says hello first, in the packet of the first turn', async () => {
     const ws = new FakeSocket();
     const c = new GatewayConnection(ws as unknown as WebSocket, options, 1);
+    expect(ws.sent).toEqual([]); // queued until the end of this turn of the event loop
+    await new Promise((r) => setImmediate(r));
     expect(ws.sent).toEqual([{ kind: 'hello', version: BRIDGE_VERSION }]);
     c.shutdown();
   });
