@@ -28,11 +28,17 @@ function asMainPort(port: MessagePort): MainPort {
 class FakePage {
   readonly received: HostMessage[] = [];
   readonly raw: unknown[] = [];
+  /** Messages that were not host packets (the endpoint tests send raw bytes too). */
+  readonly undecodable: Error[] = [];
   closed = false;
   constructor(readonly port: MessagePort) {
     port.on('message', (data: unknown) => {
       this.raw.push(data);
-      this.received.push(...decodeHostPacket(data as Uint8Array));
+      try {
+        this.received.push(...decodeHostPacket(data as Uint8Array));
+      } catch (e) {
+        this.undecodable.push(e as Error);
+      }
     });
     port.on('close', () => (this.closed = true));
   }
