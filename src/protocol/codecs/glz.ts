@@ -22,7 +22,7 @@ import type { Pixels } from '../channels/display/draw-types.ts';
 import { ProtocolError } from '../wire/errors.ts';
 import { expandRgb555 } from './bitmap.ts';
 import type { AbortSignalLike, GlzWindow } from './glz-window.ts';
-import { checkImageSize, copyMatch, flipRows, LZ_MAGIC, LZ_VERSION, LzImageType, type ExpectedSize } from './lz.ts';
+import { checkImageSize, copyMatch, flipRows, LZ_MAGIC, LZ_VERSION, LzImageType, readU32BE, type ExpectedSize } from './lz.ts';
 
 export const GLZ_HEADER_SIZE = 33;
 const MAX_COPY = 32;
@@ -50,10 +50,6 @@ function fail(detail: string, offset: number): never {
 
 function truncated(offset: number, what: string): never {
   fail(`the stream ends inside ${what}`, offset);
-}
-
-function readU32BE(data: Uint8Array, offset: number): number {
-  return ((data[offset] << 24) | (data[offset + 1] << 16) | (data[offset + 2] << 8) | data[offset + 3]) >>> 0;
 }
 
 const BYTES_PER_PIXEL: Record<number, number> = {

@@ -84,7 +84,8 @@ function truncated(offset: number, what: string): never {
   fail(`the stream ends inside ${what}`, offset);
 }
 
-function readU32BE(data: Uint8Array, offset: number): number {
+/** The LZ-family headers are big-endian (spice-protocol.md §5); shared with glz.ts. */
+export function readU32BE(data: Uint8Array, offset: number): number {
   return ((data[offset] << 24) | (data[offset + 1] << 16) | (data[offset + 2] << 8) | data[offset + 3]) >>> 0;
 }
 
