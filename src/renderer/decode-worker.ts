@@ -105,8 +105,8 @@ function flush(): void {
 scope.onmessage = (e) => {
   const m = e.data;
   switch (m.kind) {
-    case 'display':
-      pipeline.submit(m.channelId, m.type, m.body, m.serial);
+    case 'display-batch':
+      for (const i of m.items) pipeline.submit(i.channelId, i.type, i.body, i.serial);
       return;
     case 'resend':
       // After everything already queued, so the full copy is not older than what follows it.

@@ -110,16 +110,32 @@ function showDetail(): void {
   status.setDetail(`${renderer} · ${pointer}`);
 }
 
+/**
+ * The display messages of one host packet go to the decode worker together, in arrival order,
+ * with the packet's buffer transferred once: their bodies are views into it. The batch is sent
+ * when the packet's messages have all been handled (a microtask later); nothing else keeps a view
+ * into the packet past that point (cursor images and clipboard text are copied out as decoded).
+ */
+let displayBatch: { channelId: number; type: number; serial: bigint; body: Uint8Array }[] = [];
+
+function queueDisplay(m: Extract<HostMessage, { kind: 'display' }>): void {
+  if (displayBatch.length === 0) queueMicrotask(flushDisplay);
+  displayBatch.push({ channelId: m.channelId, type: m.type, serial: m.serial, body: m.body });
+}
+
+function flushDisplay(): void {
+  const items = displayBatch;
+  displayBatch = [];
+  const buffers = [...new Set(items.map((i) => i.body.buffer as ArrayBuffer))];
+  toWorker({ kind: 'display-batch', items }, buffers);
+}
+
 function onHostMessage(m: HostMessage): void {
   if (extras.onHostMessage(m)) return;
   switch (m.kind) {
-    case 'display': {
-      // In arrival order. The body is a view into the host's packet, which holds other messages
-      // too: it gets a buffer of its own, which is then handed over whole.
-      const body = m.body.slice();
-      toWorker({ kind: 'display', channelId: m.channelId, type: m.type, serial: m.serial, body }, [body.buffer]);
+    case 'display':
+      queueDisplay(m);
       return;
-    }
     case 'cursor':
       cursor.receive(m.type, m.body);
       return;

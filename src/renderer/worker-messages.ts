@@ -2,8 +2,16 @@
 // compressed; what comes back is the damaged rectangles of the primary surface as RGBA bytes,
 // transferred, not copied.
 
+export interface DisplayItem {
+  channelId: number;
+  type: number;
+  serial: bigint;
+  body: Uint8Array;
+}
+
 export type ToDecodeWorker =
-  | { kind: 'display'; channelId: number; type: number; serial: bigint; body: Uint8Array }
+  /** The display messages of one host packet, in order; their bodies share the packet's buffer. */
+  | { kind: 'display-batch'; items: DisplayItem[] }
   /** Send the whole primary surface again (a new presenter, a restored WebGL context). */
   | { kind: 'resend' };
 
