@@ -4,6 +4,7 @@ import { decodeGlz } from '../../../src/protocol/codecs/glz.ts';
 import { GlzWindow } from '../../../src/protocol/codecs/glz-window.ts';
 import { ProtocolError, SpiceError } from '../../../src/protocol/wire/errors.ts';
 import { bgr, GlzWriter, LzType, rng } from './lz-streams.ts';
+import { expectProtocolError } from '../../helpers/expect-protocol-error.ts';
 
 const A = 0x112233;
 const B = 0x445566;
@@ -19,15 +20,6 @@ function sync(result: Pixels | Promise<Pixels>): Pixels {
   return result;
 }
 
-function expectProtocolError(f: () => unknown): ProtocolError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProtocolError);
-    return e as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 /** A window holding `count` images of `size` pixels whose pixel i is (id << 20) + i. */
 function windowWith(ids: number[], size: number, options = {}): GlzWindow {

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { Pixels } from '../../../src/protocol/channels/display/draw-types.ts';
 import type { JpegDecoder } from '../../../src/protocol/codecs/jpeg.ts';
 import { decodeJpegAlphaImage, JpegAlphaFlags } from '../../../src/protocol/codecs/jpeg-alpha.ts';
-import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
 import { LzType, LzWriter } from './lz-streams.ts';
+import { expectProtocolError } from '../../helpers/expect-protocol-error.ts';
 
 /** Just enough JPEG structure for the header checks: a 2×2, 3-component baseline frame. */
 const JPEG_2X2 = Uint8Array.from([
@@ -44,16 +44,6 @@ function withAlpha(alphas: number[]): number[] {
   return COLOURS.map((c, i) => ((alphas[i] << 24) | c) >>> 0);
 }
 
-function expectProtocolError(f: () => unknown, pattern?: RegExp): ProtocolError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProtocolError);
-    if (pattern) expect((e as Error).message).toMatch(pattern);
-    return e as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 const SIZE = { width: 2, height: 2 };
 

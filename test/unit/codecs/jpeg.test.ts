@@ -7,6 +7,7 @@ import { nodeJpegDecoder } from '../../../src/main/jpeg-node.ts';
 import type { Pixels } from '../../../src/protocol/channels/display/draw-types.ts';
 import { decodeJpegImage, readJpegFrameHeader, type JpegDecoder } from '../../../src/protocol/codecs/jpeg.ts';
 import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
+import { expectProtocolError } from '../../helpers/expect-protocol-error.ts';
 
 interface StreamOptions {
   width?: number;
@@ -52,16 +53,6 @@ function jpegStream(o: StreamOptions = {}): Uint8Array {
   return Uint8Array.from(bytes);
 }
 
-function expectProtocolError(f: () => unknown, pattern?: RegExp): ProtocolError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProtocolError);
-    if (pattern) expect((e as Error).message).toMatch(pattern);
-    return e as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 /** A decoder that records its calls and returns (or throws) what it is given. */
 function fakeDecoder(result: () => Pixels | Promise<Pixels>): JpegDecoder & { calls: number } {

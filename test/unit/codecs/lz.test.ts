@@ -3,6 +3,7 @@ import type { Palette, Pixels } from '../../../src/protocol/channels/display/dra
 import { decodeLz, MAX_DECODED_PIXELS } from '../../../src/protocol/codecs/lz.ts';
 import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
 import { bgr, LzType, LzWriter, lzCompressUnits, rng } from './lz-streams.ts';
+import { expectProtocolError } from '../../helpers/expect-protocol-error.ts';
 
 const A = 0x112233;
 const B = 0x445566;
@@ -16,15 +17,6 @@ function words(p: Pixels): number[] {
   return Array.from(p.data);
 }
 
-function expectProtocolError(f: () => unknown): ProtocolError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProtocolError);
-    return e as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 describe('LZ RGB types', () => {
   it('decodes RGB32 literals, a run and a back reference, top-down', () => {

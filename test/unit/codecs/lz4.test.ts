@@ -3,6 +3,7 @@ import { BitmapFormat, type Pixels } from '../../../src/protocol/channels/displa
 import { decodeLz4, decodeLz4Block } from '../../../src/protocol/codecs/lz4.ts';
 import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
 import { lz4CompressBlock, lz4CompressImage, lz4Image, lz4Sequence, rng } from './lz-streams.ts';
+import { expectProtocolError } from '../../helpers/expect-protocol-error.ts';
 
 function words(p: Pixels): number[] {
   return Array.from(p.data);
@@ -14,15 +15,6 @@ function block(...sequences: [number[], { offset: number; length: number } | nul
   return Uint8Array.from(out);
 }
 
-function expectProtocolError(f: () => unknown): ProtocolError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProtocolError);
-    return e as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 describe('LZ4 blocks', () => {
   it('decodes literals and an overlapping match (a run)', () => {
