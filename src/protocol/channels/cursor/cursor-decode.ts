@@ -50,6 +50,15 @@ const INVERT_ODD = [0x30, 0x30, 0x30, 0xc0] as const;
 const INVERT_EVEN = [0x50, 0x50, 0x50, 0x30] as const;
 
 /** Bit x of a 1-bpp row, most significant bit first. */
+/** Each color cursor type's pixel decoder; each returns where its AND mask starts. */
+const colorDecoders: Record<number, (width: number, height: number, data: Uint8Array, out: Uint8ClampedArray) => number> = {
+  [CursorType.COLOR4]: decodeColor4,
+  [CursorType.COLOR8]: decodeColor8,
+  [CursorType.COLOR16]: decodeColor16,
+  [CursorType.COLOR24]: decodeColor24,
+  [CursorType.COLOR32]: decodeColor32,
+};
+
 const bitAt = (bytes: Uint8Array, rowStart: number, x: number): number => (bytes[rowStart + (x >> 3)] >> (7 - (x & 7))) & 1;
 
 /**
@@ -73,21 +82,11 @@ export function decodeCursor(cursor: CursorShape, options: CursorDecodeOptions =
     case CursorType.MONO:
       inverted = decodeMono(width, height, data, rgba, invert);
       break;
-    case CursorType.COLOR4:
-      inverted = applyAndMask(width, height, data.subarray(decodeColor4(width, height, data, rgba)), rgba, invert);
-      break;
-    case CursorType.COLOR8:
-      inverted = applyAndMask(width, height, data.subarray(decodeColor8(width, height, data, rgba)), rgba, invert);
-      break;
-    case CursorType.COLOR16:
-      inverted = applyAndMask(width, height, data.subarray(decodeColor16(width, height, data, rgba)), rgba, invert);
-      break;
-    case CursorType.COLOR24:
-      inverted = applyAndMask(width, height, data.subarray(decodeColor24(width, height, data, rgba)), rgba, invert);
-      break;
-    case CursorType.COLOR32:
-      inverted = applyAndMask(width, height, data.subarray(decodeColor32(width, height, data, rgba)), rgba, invert);
-      break;
+    default: {
+      // The color types: the pixels, then the AND mask where they end.
+      const colorsEnd = colorDecoders[h.type](width, height, data, rgba);
+      inverted = applyAndMask(width, height, data.subarray(colorsEnd), rgba, invert);
+    }
   }
   const image: CursorImage = {
     width,
