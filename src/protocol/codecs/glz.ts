@@ -22,17 +22,13 @@ import type { Pixels } from '../channels/display/draw-types.ts';
 import { ProtocolError } from '../wire/errors.ts';
 import { expandRgb555 } from './bitmap.ts';
 import type { AbortSignalLike, GlzWindow } from './glz-window.ts';
-import { checkImageSize, copyMatch, flipRows, LZ_MAGIC, LZ_VERSION, LzImageType, readU32BE, type ExpectedSize } from './lz.ts';
+import { checkImageSize, copyMatch, flipRows, LZ_MAGIC, LZ_VERSION, LzImageType, readU32BE, type ExpectedSize, type LzHeader } from './lz.ts';
 
 export const GLZ_HEADER_SIZE = 33;
 const MAX_COPY = 32;
 
-export interface GlzHeader {
-  type: number;
-  width: number;
-  height: number;
-  stride: number;
-  topDown: boolean;
+/** An LZ header plus GLZ's image id and how far back the server's window reaches. */
+export interface GlzHeader extends LzHeader {
   id: bigint;
   winHeadDist: number;
 }
