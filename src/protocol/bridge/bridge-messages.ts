@@ -9,11 +9,15 @@
 import { SpiceError, type SpiceErrorKind } from '../wire/errors.ts';
 
 /** Bumped whenever a message layout changes or kinds are added (a page must not meet kinds it cannot read). */
-export const BRIDGE_VERSION = 3;
+export const BRIDGE_VERSION = 4;
 /** "SDBR" read as a little-endian u32: a HELLO from something that is not spicedesk fails early. */
 export const BRIDGE_MAGIC = 0x52424453;
 
-/** Host -> UI message kinds (0x01..0x7f). */
+/**
+ * Host -> UI message kinds (0x01..0x7f). Ranges by feature, so that work on several features at
+ * once never hands out one code twice: 0x10-0x17 reconnect, 0x18-0x1f kiosk and policy, 0x20-0x27
+ * heads and monitors, 0x28-0x2f file transfer and clipboard images.
+ */
 export const HostKind = {
   HELLO: 0x01,
   STATUS: 0x02,
@@ -25,7 +29,10 @@ export const HostKind = {
   AGENT: 0x08,
 } as const;
 
-/** UI -> host message kinds (0x81..0xff), so a message sent the wrong way round is rejected. */
+/**
+ * UI -> host message kinds (0x81..0xff), so a message sent the wrong way round is rejected. Ranges
+ * as above, plus 0x80: 0x90-0x97 reconnect, 0x98-0x9f kiosk, 0xa0-0xa7 heads, 0xa8-0xaf files.
+ */
 export const UiKind = {
   HELLO: 0x81,
   KEY_DOWN: 0x82,
