@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../../protocol/logger.ts';
 import type { DisplayChannel, DisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
-import { encodeSurfacePng } from '../png.ts';
+import { encodeSurfacePng, warmUpPngEncoder } from '../png.ts';
 import { openSession } from './open-session.ts';
 
 export interface CaptureOptions {
@@ -40,6 +40,8 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
     }
     const display = session.display(o.displayId);
     if (!display) throw new SpiceError('internal', `display ${o.displayId} was listed but not created`);
+    // The server is now linking the display channel and drawing the frame: time to spare here.
+    setImmediate(warmUpPngEncoder);
     let imageErrors = 0;
     let firstImageError = '';
     display.events.on('message-error', ({ message }) => {
@@ -53,6 +55,8 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
     if (!surface) throw new SpiceError('protocol', `display ${o.displayId} of ${where} sent MARK without a primary surface`);
     if (o.logger !== silentLogger) o.logger.info({ ...(await display.stats()), surface: [surface.width, surface.height] }, 'frame captured');
     if (imageErrors) o.warn(`${imageErrors} image(s) could not be drawn, so parts of the capture may be missing: ${firstImageError}`);
+    // Done with the server and the display worker: they wind down while the PNG is encoded.
+    session.close();
     await writeFile(o.output, encodeSurfacePng(surface)).catch((e: Error) => {
       throw new SpiceError('usage', `cannot write ${o.output}: ${e.message}`);
     });

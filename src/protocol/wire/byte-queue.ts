@@ -8,7 +8,17 @@ interface PendingRead {
   size: number;
   resolve(bytes: Uint8Array): void;
   reject(err: Error): void;
+  /**
+   * For a large read: the result, filled as chunks arrive, so that a 3 MB image is not copied
+   * in one go after its last byte (on the critical path) but while the rest is still in flight.
+   * The chunks stay queued until the read completes, so a connection that ends first leaves
+   * every byte readable.
+   */
+  assembly?: { out: Uint8Array; filled: number };
 }
+
+/** Reads at least this large are assembled while they arrive (smaller ones are rarely split). */
+const ASSEMBLE_AHEAD_BYTES = 64 * 1024;
 
 export class ByteQueue {
   private chunks: Uint8Array[] = [];
@@ -34,6 +44,12 @@ export class ByteQueue {
     if (chunk.byteLength === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.byteLength;
+    const a = this.pending?.assembly;
+    if (a) {
+      const n = Math.min(chunk.byteLength, a.out.byteLength - a.filled);
+      a.out.set(n === chunk.byteLength ? chunk : chunk.subarray(0, n), a.filled);
+      a.filled += n;
+    }
     this.serve();
   }
 
@@ -48,7 +64,10 @@ export class ByteQueue {
     if (!p) return;
     if (this.buffered >= p.size) {
       this.pending = null;
-      p.resolve(this.take(p.size));
+      if (p.assembly) {
+        this.discard(p.size);
+        p.resolve(p.assembly.out);
+      } else p.resolve(this.take(p.size));
     } else if (this.ended) {
       this.pending = null;
       p.reject(this.ended);
@@ -61,13 +80,40 @@ export class ByteQueue {
     if (this.buffered >= size) return Promise.resolve(this.take(size));
     if (this.ended) return Promise.reject(this.ended);
     return new Promise((resolve, reject) => {
-      this.pending = { size, resolve, reject };
+      const pending: PendingRead = { size, resolve, reject };
+      if (size >= ASSEMBLE_AHEAD_BYTES) {
+        const out = new Uint8Array(size);
+        let filled = 0;
+        for (let i = 0; i < this.chunks.length; i++) {
+          const c = i === 0 ? this.chunks[0].subarray(this.head) : this.chunks[i];
+          out.set(c, filled);
+          filled += c.byteLength;
+        }
+        pending.assembly = { out, filled };
+      }
+      this.pending = pending;
     });
   }
 
   /** Synchronous variant for the hot path: the bytes if already buffered, else null. */
   tryRead(size: number): Uint8Array | null {
-    return this.buffered >= size ? this.take(size) : null;
+    return this.buffered >= size && !this.pending ? this.take(size) : null;
+  }
+
+  /** Drops `size` buffered bytes (already copied out by an assembly). */
+  private discard(size: number): void {
+    this.buffered -= size;
+    let left = size;
+    while (left > 0) {
+      const c = this.chunks[0];
+      const n = Math.min(c.byteLength - this.head, left);
+      left -= n;
+      this.head += n;
+      if (this.head === c.byteLength) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+    }
   }
 
   private take(size: number): Uint8Array {

@@ -34,3 +34,52 @@ describe('ByteQueue', () => {
     await expect(pending).rejects.toThrow('reset by peer');
   });
 });
+
+describe('ByteQueue large reads', () => {
+  const bytes = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+
+  it('assembles a read larger than its chunks while they arrive, leaving the rest queued', async () => {
+    const t = new MemoryTransport();
+    const q = new ByteQueue(t, 'display');
+    const all = bytes(300_000, 7);
+    t.feed(all.subarray(0, 1000)); // already buffered when the read starts
+    const pending = q.read(200_000);
+    let resolved = false;
+    void pending.then(() => (resolved = true));
+    t.feed(all.subarray(1000, 70_000));
+    t.feed(all.subarray(70_000, 199_999));
+    await Promise.resolve();
+    expect(resolved).toBe(false);
+    t.feed(all.subarray(199_999, 250_000)); // completes it and carries the next message's start
+    const got = await pending;
+    expect(got.byteLength).toBe(200_000);
+    expect(Buffer.from(got).equals(Buffer.from(all.subarray(0, 200_000)))).toBe(true);
+    expect(q.available).toBe(50_000);
+    const next = await q.read(50_000);
+    expect(Buffer.from(next).equals(Buffer.from(all.subarray(200_000, 250_000)))).toBe(true);
+  });
+
+  it('a large read cut short by the end of the connection leaves every byte readable', async () => {
+    const t = new MemoryTransport();
+    const q = new ByteQueue(t, 'display');
+    const all = bytes(100_000, 3);
+    const pending = q.read(150_000);
+    t.feed(all.subarray(0, 40_000));
+    t.feed(all.subarray(40_000));
+    t.end();
+    await expect(pending).rejects.toThrow(/closed the display connection/);
+    expect(q.available).toBe(100_000);
+    const back = await q.read(100_000);
+    expect(Buffer.from(back).equals(Buffer.from(all))).toBe(true);
+  });
+
+  it('tryRead does not take bytes a pending read is waiting for', async () => {
+    const t = new MemoryTransport();
+    const q = new ByteQueue(t, 'x');
+    const pending = q.read(70_000);
+    t.feed(bytes(10, 1));
+    expect(q.tryRead(5)).toBeNull();
+    t.feed(bytes(69_990, 2));
+    expect((await pending).byteLength).toBe(70_000);
+  });
+});
