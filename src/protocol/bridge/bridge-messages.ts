@@ -7,6 +7,7 @@
 // HELLO first and drop the peer when its version differs: a page left open across an upgrade of
 // the gateway must not mis-parse.
 import { SpiceError, type SpiceErrorKind } from '../wire/errors.ts';
+import type { FileHostMessage, FileUiMessage } from './file-messages.ts';
 
 /** Bumped whenever a message layout changes or kinds are added (a page must not meet kinds it cannot read). */
 export const BRIDGE_VERSION = 4;
@@ -112,7 +113,9 @@ export type HostMessage =
   /** Text the guest put on its clipboard, for the UI's clipboard. */
   | { kind: 'clipboard-text'; text: string }
   /** The guest agent came, went, or announced what it can do. */
-  | { kind: 'agent'; connected: boolean; monitorsConfig: boolean; clipboard: boolean };
+  | { kind: 'agent'; connected: boolean; monitorsConfig: boolean; clipboard: boolean }
+  /** Files and clipboard images (kinds 0x28-0x2c, file-messages.ts). */
+  | FileHostMessage;
 
 export type UiMessage =
   /** The first message: which of the host's targets to connect to. */
@@ -136,7 +139,9 @@ export type UiMessage =
   /** Text from the UI's clipboard, for the guest's. */
   | { kind: 'clipboard-text'; text: string }
   /** Which clipboard directions the user allows; applied by the host at once. */
-  | { kind: 'clipboard-sharing'; toGuest: boolean; fromGuest: boolean };
+  | { kind: 'clipboard-sharing'; toGuest: boolean; fromGuest: boolean }
+  /** Files and clipboard images (kinds 0xa8-0xab, file-messages.ts). */
+  | FileUiMessage;
 
 export const errorKinds: readonly SpiceErrorKind[] = ['usage', 'unreachable', 'auth', 'tls', 'protocol', 'timeout', 'internal'];
 

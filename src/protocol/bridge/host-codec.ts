@@ -1,6 +1,7 @@
 // Host -> UI bridge messages: encoding (in the gateway) and validating decoding (in the renderer).
 import { WireWriter } from '../wire/writer.ts';
 import { encodeKindAndText, encodeString, FieldReader } from './bridge-fields.ts';
+import { decodeFileHostMessage, encodeFileHostMessage } from './file-messages.ts';
 import {
   AgentFlag,
   BridgeError,
@@ -44,6 +45,8 @@ export function encodeHostMessage(m: HostMessage): Uint8Array {
       const flags = (m.connected ? AgentFlag.CONNECTED : 0) | (m.monitorsConfig ? AgentFlag.MONITORS_CONFIG : 0) | (m.clipboard ? AgentFlag.CLIPBOARD : 0);
       return new WireWriter(2).u8(HostKind.AGENT).u8(flags).finish();
     }
+    default:
+      return encodeFileHostMessage(m);
   }
 }
 
@@ -115,7 +118,7 @@ export function decodeHostMessage(bytes: Uint8Array): HostMessage {
       return { kind: 'agent', connected: (flags & AgentFlag.CONNECTED) !== 0, monitorsConfig: (flags & AgentFlag.MONITORS_CONFIG) !== 0, clipboard: (flags & AgentFlag.CLIPBOARD) !== 0 };
     }
     default:
-      return new FieldReader(bytes, 'host', 'message').fail(`unknown kind 0x${kind.toString(16)}`);
+      return decodeFileHostMessage(bytes) ?? new FieldReader(bytes, 'host', 'message').fail(`unknown kind 0x${kind.toString(16)}`);
   }
 }
 

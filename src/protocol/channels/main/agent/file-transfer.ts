@@ -263,6 +263,12 @@ export class AgentFileTransfers {
         data = length === 0 ? new Uint8Array(0) : await t.source.read(offset, length);
         if (data.byteLength !== length) throw new Error(`the file is now shorter than the ${t.size} bytes it had`);
       } catch (e) {
+        // A source that waits for its bytes (a page's upload) gives up when the transfer is
+        // cancelled or the agent left: the reason is that, not the read.
+        if (t.abort) {
+          this.tellAgent(t, t.abort);
+          return t.abort;
+        }
         const error = new FileTransferError(t.name, 'read-error', `reading it failed after ${offset} bytes: ${(e as Error).message}`);
         this.tellAgent(t, error);
         return error;
