@@ -20,12 +20,13 @@ const USAGE = `usage: spicedesk <command> [options]
 
 commands:
   capture TARGET -o FILE.png [--display N] [--timeout SECONDS] [--settle MS] [--delay SECONDS]
-          [--compression server|off|auto-glz|auto-lz|quic|glz|lz|lz4]
+          [--compression server|off|auto-glz|auto-lz|quic|glz|lz|lz4] [--small-png]
       connect, wait for the first complete frame of display N (default 0) and until no drawing
       has come for --settle ms (default 0: what arrived with MARK), but at least --delay
       seconds; write it as PNG. --compression asks the server for an image compression
       (PREFERRED_COMPRESSION, when the server allows it); default server: leave the server's
-      own setting
+      own setting. A mostly photo-like screen is written uncompressed inside the PNG (fast,
+      as large as a PPM); --small-png deflates it anyway (a third smaller, several times slower)
   info TARGET [--json]
       server name, UUID, channels and what spicedesk does with each, mouse modes, agent,
       negotiated capabilities
@@ -87,6 +88,7 @@ export async function main(argv: string[]): Promise<number> {
           settle: { type: 'string' },
           delay: { type: 'string' },
           compression: { type: 'string' },
+          'small-png': { type: 'boolean' },
         });
         if (values.help) return help();
         const target = onePositional(positionals, 'capture');
@@ -100,6 +102,7 @@ export async function main(argv: string[]): Promise<number> {
           settleMs: intOption(values.settle, 'settle', 0, 60_000, 0),
           delayMs: intOption(values.delay, 'delay', 0, 3600, 0) * 1000,
           display: { ...defaultDisplayOptions, compression: compressionOption(values.compression) },
+          pngCompression: values['small-png'] ? 'always' : 'auto',
           logger,
           warn,
         });

@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../../protocol/logger.ts';
 import type { DisplayChannel, DisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
-import { encodeSurfacePng, warmUpPngEncoder } from '../png.ts';
+import { encodeSurfacePng, warmUpPngEncoder, type PngCompression } from '../png.ts';
 import { openSession } from './open-session.ts';
 
 export interface CaptureOptions {
@@ -19,6 +19,8 @@ export interface CaptureOptions {
   delayMs: number;
   /** What to ask the server for with PREFERRED_COMPRESSION. */
   display?: DisplayOptions;
+  /** Whether a photo-like screen is deflated too (see png.ts); default auto. */
+  pngCompression?: PngCompression;
   logger: Logger;
   warn: (line: string) => void;
 }
@@ -57,7 +59,7 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
     if (imageErrors) o.warn(`${imageErrors} image(s) could not be drawn, so parts of the capture may be missing: ${firstImageError}`);
     // Done with the server and the display worker: they wind down while the PNG is encoded.
     session.close();
-    await writeFile(o.output, encodeSurfacePng(surface)).catch((e: Error) => {
+    await writeFile(o.output, encodeSurfacePng(surface, o.pngCompression)).catch((e: Error) => {
       throw new SpiceError('usage', `cannot write ${o.output}: ${e.message}`);
     });
   } finally {
