@@ -38,7 +38,13 @@ let flushTimer: ReturnType<typeof setTimeout> | undefined;
 
 // No inflater: the browser's zlib (DecompressionStream) is asynchronous, and ZLIB_GLZ images,
 // which servers send only on slow links, fail to draw with a message until one is added.
-const pipeline = new DisplayPipeline({ logger, jpeg: browserJpegDecoder, onEvent });
+let pipeline = createPipeline();
+
+/** Events of a pipeline replaced by a display reset (its GLZ waits failing, say) are dropped. */
+function createPipeline(): DisplayPipeline {
+  const created: DisplayPipeline = new DisplayPipeline({ logger, jpeg: browserJpegDecoder, onEvent: (e) => created === pipeline && onEvent(e) });
+  return created;
+}
 
 function onEvent(e: PipelineEvent): void {
   if (e.type === 'applied') {
@@ -107,6 +113,13 @@ scope.onmessage = (e) => {
   switch (m.kind) {
     case 'display-batch':
       for (const i of m.items) pipeline.submit(i.channelId, i.type, i.body, i.serial);
+      return;
+    case 'reset':
+      // A new session (a reconnect): its surfaces, image cache and GLZ window start empty.
+      pipeline.close();
+      pipeline = createPipeline();
+      primarySurfaceId = -1;
+      damage.take();
       return;
     case 'resend':
       // After everything already queued, so the full copy is not older than what follows it.

@@ -150,9 +150,20 @@ function onHostMessage(m: HostMessage): void {
       showDetail();
       return;
     }
+    case 'display-reset':
+      resetDisplay();
+      return;
     case 'hello':
       return;
   }
+}
+
+/** The host reconnected: the old session's display must not show through, nor feed the new one's decoding. */
+function resetDisplay(): void {
+  if (displayBatch.length > 0) flushDisplay();
+  toWorker({ kind: 'reset' });
+  if (surface.width > 0) presenter.resize(surface.width, surface.height);
+  requestFrame();
 }
 
 // The gateway's WebSocket in a browser, the preload's MessagePort in the Electron window.
@@ -161,7 +172,7 @@ const bridgeSocket = connectBridge(Number.isInteger(target) && target >= 0 && ta
   closed: (reason) => {
     keyboard.releaseAll();
     extras.onClosed();
-    if (status.state === 'connecting' || status.state === 'connected') {
+    if (status.state === 'connecting' || status.state === 'connected' || status.state === 'reconnecting') {
       status.show('disconnected', `disconnected from ${bridgeSocket.peer}${reason ? `: ${reason}` : ''}`);
     }
   },

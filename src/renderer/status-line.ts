@@ -1,4 +1,5 @@
-// The line at the top of the page: connecting, connected (server name), error with its reason.
+// The line at the top of the page: connecting, connected (server name), reconnecting (why, when,
+// which attempt), error with its reason.
 import type { SessionStatus } from '../protocol/bridge/bridge-messages.ts';
 
 export type PageState = SessionStatus['state'] | 'disconnected';
@@ -38,6 +39,16 @@ export class StatusLine {
       case 'closed':
         this.show('closed', s.reason ? `closed: ${s.reason}` : 'closed');
         return;
+      case 'reconnecting': {
+        const when = s.delayMs > 0 ? `in ${formatDelay(s.delayMs)}` : 'now';
+        this.show('reconnecting', `connection to ${s.where} lost (${s.reason}); reconnecting ${when}, attempt ${s.attempt}…`);
+        return;
+      }
     }
   }
+}
+
+function formatDelay(ms: number): string {
+  const seconds = ms / 1000;
+  return seconds < 10 && !Number.isInteger(seconds) ? `${seconds.toFixed(1)} s` : `${Math.round(seconds)} s`;
 }

@@ -13,7 +13,9 @@ export type ToDecodeWorker =
   /** The display messages of one host packet, in order; their bodies share the packet's buffer. */
   | { kind: 'display-batch'; items: DisplayItem[] }
   /** Send the whole primary surface again (a new presenter, a restored WebGL context). */
-  | { kind: 'resend' };
+  | { kind: 'resend' }
+  /** A new session (a reconnect): surfaces, image cache and GLZ window start empty. */
+  | { kind: 'reset' };
 
 export interface DamagedRect {
   x: number;

@@ -20,6 +20,8 @@ import { Deadline } from '../commands/open-session.ts';
 import { BridgeDisplaySink } from './bridge-display-sink.ts';
 import { forwardInput, inputsOf } from './input-forwarding.ts';
 import { PageAgent } from './page-agent.ts';
+import { PageReconnect } from '../reconnect/page-reconnect.ts';
+import type { BackoffOptions } from '../../protocol/session/reconnect-policy.ts';
 
 export interface GatewayTarget {
   /** What to call it in messages (never the password). */
@@ -45,6 +47,8 @@ export interface ConnectionOptions {
   authHint?: string;
   /** Every status the page is sent, for the host's own use (the Electron window's title). */
   onStatus?: (status: SessionStatus) => void;
+  /** Delays between reconnect attempts after a linked session dropped; default 1 s doubling to 30 s. */
+  reconnectBackoff?: BackoffOptions;
 }
 
 /** Passwords a page may try on one connection before it is dropped: a dialog, not a guessing service. */
@@ -120,6 +124,10 @@ export class BridgeHost {
   /** While the page is asked for a password: the refusal, for when the user cancels. */
   private refusal: SpiceError | null = null;
   private passwordAttempts = 0;
+  /** Set once the page picked its target: brings a dropped session back (reconnect/page-reconnect.ts). */
+  private reconnect: PageReconnect | null = null;
+  /** The password the last session linked with, for reconnecting with it. */
+  private linkPassword: string | undefined;
 
   constructor(
     private readonly endpoint: BridgeEndpoint,
@@ -249,12 +257,15 @@ export class BridgeHost {
     }
     this.state = 'session';
     this.target = target;
+    this.reconnect = this.pageReconnect(target);
     void this.connect(target, target.password);
   }
 
   /** A password can be asked for when the target came without one, as remote-viewer does. */
   private canAskPassword(e: unknown, target: GatewayTarget): e is SpiceError {
-    return isSpiceError(e) && e.kind === 'auth' && target.password === undefined && this.passwordAttempts < MAX_PASSWORD_ATTEMPTS;
+    // While reconnecting the target's own password may have expired (a one-time ticket): ask too.
+    const askable = target.password === undefined || this.reconnect?.active === true;
+    return isSpiceError(e) && e.kind === 'auth' && askable && this.passwordAttempts < MAX_PASSWORD_ATTEMPTS;
   }
 
   private askPassword(session: Session, refusal: SpiceError): void {
@@ -292,7 +303,9 @@ export class BridgeHost {
   };
 
   private async connect(target: GatewayTarget, password: string | undefined): Promise<void> {
-    this.send({ kind: 'status', status: { state: 'connecting', where: target.plan.where } });
+    this.linkPassword = password;
+    // While reconnecting the page keeps its 'reconnecting' status, which says which attempt this is.
+    if (!this.reconnect?.active) this.send({ kind: 'status', status: { state: 'connecting', where: target.plan.where } });
     const session = new Session({
       connector: target.plan.connector,
       crypto: nodeTicketCrypto,
@@ -309,6 +322,9 @@ export class BridgeHost {
       if (this.session !== session) return;
       // A refused link is answered by connect()'s catch below, which may ask for a password.
       if (!linked && this.canAskPassword(error, target)) return;
+      // A reconnect attempt that fails is answered there too; a linked session may come back.
+      if (!linked && this.reconnect?.active) return;
+      if (linked && this.reconnectAfter(error)) return;
       if (error) this.end(statusOf(error, this.o.authHint), CloseCode.NORMAL);
       else this.end({ state: 'closed', reason: `the session with ${target.plan.where} ended` }, CloseCode.NORMAL);
     });
@@ -326,12 +342,14 @@ export class BridgeHost {
       );
       if (this.state === 'closed' || this.session !== session) return;
       linked = true;
+      this.reconnect?.linked();
       this.log.info({ target: target.label, where: target.plan.where }, 'session linked');
       this.send({ kind: 'status', status: { state: 'connected', serverName: info.name ?? target.plan.where, channels: info.channels } });
       this.onMouseMode(info.supportedMouseModes, info.currentMouseMode);
     } catch (e) {
       if (this.state !== 'session' || this.session !== session) return;
       if (this.canAskPassword(e, target)) this.askPassword(session, e);
+      else if (this.reconnect?.attemptFailed(e) === 'retry') this.dropSession(session);
       else this.end(statusOf(e, this.o.authHint), CloseCode.NORMAL);
     }
   }
@@ -359,8 +377,35 @@ export class BridgeHost {
     this.shutdown();
   }
 
+  private pageReconnect(target: GatewayTarget): PageReconnect {
+    return new PageReconnect(target.plan.where, {
+      status: (status) => this.send({ kind: 'status', status }),
+      resetDisplay: () => this.send({ kind: 'display-reset' }),
+      connect: () => {
+        if (this.state === 'session' && this.target) void this.connect(this.target, this.linkPassword);
+      },
+    }, this.log, this.o.reconnectBackoff);
+  }
+
+  /** A linked session ended: true when it is being brought back, false to end the page. */
+  private reconnectAfter(error: Error | undefined): boolean {
+    if (!this.reconnect?.sessionEnded(error)) return false;
+    this.session = null;
+    this.pageAgent.detach();
+    this.send({ kind: 'agent', connected: false, monitorsConfig: false, clipboard: false });
+    return true;
+  }
+
+  /** A failed reconnect attempt's session, given up while the next attempt waits. */
+  private dropSession(session: Session): void {
+    if (this.session === session) this.session = null;
+    this.pageAgent.detach();
+    session.close();
+  }
+
   /** Releases everything; safe to call more than once. */
   shutdown(): void {
+    this.reconnect?.stop();
     this.state = 'closed';
     clearTimeout(this.helloTimer);
     const session = this.session;

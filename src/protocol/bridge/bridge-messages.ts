@@ -28,6 +28,8 @@ export const HostKind = {
   PASSWORD_REQUEST: 0x06,
   CLIPBOARD_TEXT: 0x07,
   AGENT: 0x08,
+  /** The session the display messages came from is gone: forget its surfaces and caches. */
+  DISPLAY_RESET: 0x10,
 } as const;
 
 /**
@@ -56,7 +58,7 @@ export const SharingFlag = { TO_GUEST: 1, FROM_GUEST: 2 } as const;
 /** AGENT flags: what the guest agent can do now. */
 export const AgentFlag = { CONNECTED: 1, MONITORS_CONFIG: 2, CLIPBOARD: 4 } as const;
 
-export const SessionState = { CONNECTING: 0, CONNECTED: 1, ERROR: 2, CLOSED: 3 } as const;
+export const SessionState = { CONNECTING: 0, CONNECTED: 1, ERROR: 2, CLOSED: 3, RECONNECTING: 4 } as const;
 
 /** SPICE mouse buttons (spice.proto `mouse_button`). */
 export const MouseButton = { LEFT: 1, MIDDLE: 2, RIGHT: 3, UP: 4, DOWN: 5, SIDE: 6, EXTRA: 7 } as const;
@@ -94,7 +96,12 @@ export type SessionStatus =
   | { state: 'connected'; serverName: string; channels: ChannelRef[] }
   | { state: 'error'; errorKind: SpiceErrorKind; message: string }
   /** The session ended without an error (the server or the host closed it). */
-  | { state: 'closed'; reason: string };
+  | { state: 'closed'; reason: string }
+  /**
+   * The linked session dropped for a reason worth retrying: attempt `attempt` links again after
+   * `delayMs` (0: it is linking now).
+   */
+  | { state: 'reconnecting'; where: string; reason: string; attempt: number; delayMs: number };
 
 export type HostMessage =
   | { kind: 'hello'; version: number }
@@ -114,6 +121,11 @@ export type HostMessage =
   | { kind: 'clipboard-text'; text: string }
   /** The guest agent came, went, or announced what it can do. */
   | { kind: 'agent'; connected: boolean; monitorsConfig: boolean; clipboard: boolean }
+  /**
+   * Before a new session's display messages: the old session's surfaces, image cache and GLZ
+   * window mean nothing to it, so the UI drops them and clears the screen.
+   */
+  | { kind: 'display-reset' }
   /** Files and clipboard images (kinds 0x28-0x2c, file-messages.ts). */
   | FileHostMessage;
 

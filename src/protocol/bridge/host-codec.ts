@@ -45,6 +45,8 @@ export function encodeHostMessage(m: HostMessage): Uint8Array {
       const flags = (m.connected ? AgentFlag.CONNECTED : 0) | (m.monitorsConfig ? AgentFlag.MONITORS_CONFIG : 0) | (m.clipboard ? AgentFlag.CLIPBOARD : 0);
       return new WireWriter(2).u8(HostKind.AGENT).u8(flags).finish();
     }
+    case 'display-reset':
+      return new Uint8Array([HostKind.DISPLAY_RESET]);
     default:
       return encodeFileHostMessage(m);
   }
@@ -68,6 +70,14 @@ function encodeStatus(s: SessionStatus): Uint8Array {
         .finish();
     case 'closed':
       return w.u8(SessionState.CLOSED).bytes(encodeString(s.reason, Limits.maxStringBytes)).finish();
+    case 'reconnecting':
+      return w
+        .u8(SessionState.RECONNECTING)
+        .bytes(encodeString(s.where, Limits.maxStringBytes))
+        .bytes(encodeString(s.reason, Limits.maxStringBytes))
+        .u32(s.attempt)
+        .u32(s.delayMs)
+        .finish();
   }
 }
 
@@ -117,6 +127,9 @@ export function decodeHostMessage(bytes: Uint8Array): HostMessage {
       r.end();
       return { kind: 'agent', connected: (flags & AgentFlag.CONNECTED) !== 0, monitorsConfig: (flags & AgentFlag.MONITORS_CONFIG) !== 0, clipboard: (flags & AgentFlag.CLIPBOARD) !== 0 };
     }
+    case HostKind.DISPLAY_RESET:
+      new FieldReader(bytes, 'host', 'DISPLAY_RESET').end();
+      return { kind: 'display-reset' };
     default:
       return decodeFileHostMessage(bytes) ?? new FieldReader(bytes, 'host', 'message').fail(`unknown kind 0x${kind.toString(16)}`);
   }
@@ -148,6 +161,12 @@ function decodeStatus(r: FieldReader): SessionStatus {
     case SessionState.CLOSED:
       status = { state: 'closed', reason: r.string('reason', Limits.maxStringBytes) };
       break;
+    case SessionState.RECONNECTING: {
+      const where = r.string('where', Limits.maxStringBytes);
+      const reason = r.string('reason', Limits.maxStringBytes);
+      status = { state: 'reconnecting', where, reason, attempt: r.u32('attempt'), delayMs: r.u32('delay') };
+      break;
+    }
     default:
       return r.fail(`unknown session state ${state}`);
   }
