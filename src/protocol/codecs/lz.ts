@@ -17,6 +17,7 @@
 import type { Palette, Pixels } from '../channels/display/draw-types.ts';
 import { ProtocolError } from '../wire/errors.ts';
 import { expandRgb555 } from './bitmap.ts';
+import { wasmDecoders } from './wasm/wasm-decoders.ts';
 
 export const LzImageType = {
   PLT1_LE: 1,
@@ -437,6 +438,12 @@ export function decodeLz(
     case LzImageType.RGB32:
     case LzImageType.RGBA: {
       const pixels = outputArray(out, count);
+      const hasAlpha = type === LzImageType.RGBA;
+      // The WebAssembly decoder when it can run; the passes below stay the reference, the
+      // fallback, and what reports a corrupt stream.
+      if (type !== LzImageType.RGB16 && wasmDecoders()?.lzRgb(data, ip, hasAlpha, width, height, topDown, pixels)) {
+        return { width, height, data: pixels, hasAlpha };
+      }
       if (type === LzImageType.RGB16) ip = decodeRgb16Pass(data, ip, pixels, count);
       else ip = decodeRgb24Pass(data, ip, pixels, count);
       if (type === LzImageType.RGBA) ip = decodeAlphaPass(data, ip, pixels, count);

@@ -15,6 +15,7 @@ import type { Pixels } from '../channels/display/draw-types.ts';
 import { ProtocolError, SpiceError } from '../wire/errors.ts';
 import { ChannelModels, decodePlaneRow, decodeRgbRow, QuicStream } from './quic-rows.ts';
 import { FAMILY_5BPC, FAMILY_8BPC } from './quic-tables.ts';
+import { wasmDecoders } from './wasm/wasm-decoders.ts';
 
 export const QuicImageType = { GRAY: 1, RGB16: 2, RGB24: 3, RGB32: 4, RGBA: 5 } as const;
 
@@ -76,6 +77,10 @@ export function decodeQuic(data: Uint8Array, expected: { width: number; height: 
   } else {
     pixels = { width, height, data: new Uint32Array(width * height), hasAlpha: type === QuicImageType.RGBA };
   }
+
+  // The WebAssembly decoder when it can run; the code below stays the reference, the fallback,
+  // and what reports a corrupt stream (the WebAssembly one only says that it failed).
+  if (wasmDecoders()?.quic(data, HEADER_BYTES, type, width, height, pixels.data)) return pixels;
 
   const family = type === QuicImageType.RGB16 ? FAMILY_5BPC : FAMILY_8BPC;
   const px = pixels.data;
