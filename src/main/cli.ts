@@ -13,8 +13,10 @@ import { DO_USAGE, parseDoArgs, runDo } from './commands/do.ts';
 import { runInfo } from './commands/info.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { createLogger, type LogLevel } from './logging.ts';
+import { caFileForCommand } from './transport/tls-ca-file.ts';
+import { SPICEDESK_VERSION } from './version-check.ts';
 
-const VERSION = '0.1.0';
+const VERSION = SPICEDESK_VERSION;
 
 const USAGE = `usage: spicedesk <command> [options]
 
@@ -48,13 +50,19 @@ TARGET is spice://HOST:PORT, spice://HOST?port=N&tls-port=M, spice+unix:///PATH,
 or - to read a .vv file from standard input. The password comes from the target, from
 SPICE_PASSWORD, or from a prompt when standard input is a terminal.
 
+options for every command that connects (capture, info, do, open, serve):
+  --spice-ca-file FILE   also trust the CA certificates in this PEM file for TLS and wss://,
+                         together with the .vv ca (as remote-viewer); without it, the file
+                         ~/.spicec/spice_truststore.pem when it exists; with neither, the
+                         system's CA store
+
 options for every command:
   -v, --verbose   log progress to stderr (JSON lines)
   --debug         log everything, and print stack traces on errors
   -h, --help      this text
   --version       print the version
 
-not yet implemented (see the README): the desktop window, TLS, proxies.
+not yet implemented (see the README): the desktop window has not run in Electron yet.
 exit codes: 0 ok, 1 other, 2 usage, 3 unreachable, 4 authentication, 5 TLS/security,
 6 protocol, 7 timed out waiting for the display, 8 the screen did not match (do expect),
 9 an agent action failed (do send, clip-get)`;
@@ -65,6 +73,11 @@ const common: ParseArgsConfig['options'] = {
   help: { type: 'boolean', short: 'h' },
   timeout: { type: 'string' },
 };
+
+/** Options of the commands that connect to a server. */
+const connecting: ParseArgsConfig['options'] = { 'spice-ca-file': { type: 'string' } };
+const caFileOf = (values: Values, warn: (line: string) => void) =>
+  caFileForCommand(typeof values['spice-ca-file'] === 'string' ? values['spice-ca-file'] : undefined, { warn });
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
@@ -83,6 +96,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'capture': {
         const { values, positionals } = parse(rest, {
           ...common,
+          ...connecting,
           output: { type: 'string', short: 'o' },
           display: { type: 'string' },
           settle: { type: 'string' },
@@ -93,8 +107,10 @@ export async function main(argv: string[]): Promise<number> {
         if (values.help) return help();
         const target = onePositional(positionals, 'capture');
         if (typeof values.output !== 'string') throw new SpiceError('usage', 'capture needs an output file: -o FILE.png');
+        const caFile = caFileOf(values, warn);
         const logger = await createLogger(levelOf(values));
         await runCapture({
+          caFile,
           target,
           output: values.output,
           displayId: intOption(values.display, 'display', 0, 255, 0),
@@ -109,11 +125,13 @@ export async function main(argv: string[]): Promise<number> {
         return ExitCode.OK;
       }
       case 'info': {
-        const { values, positionals } = parse(rest, { ...common, json: { type: 'boolean' } });
+        const { values, positionals } = parse(rest, { ...common, ...connecting, json: { type: 'boolean' } });
         if (values.help) return help();
         const target = onePositional(positionals, 'info');
+        const caFile = caFileOf(values, warn);
         const logger = await createLogger(levelOf(values));
         await runInfo({
+          caFile,
           target,
           json: Boolean(values.json),
           timeoutMs: intOption(values.timeout, 'timeout', 1, 3600, 10) * 1000,
@@ -141,8 +159,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'do': {
         const line = parseDoArgs(rest);
         if (line.help) return help();
+        const caFile = caFileForCommand(line.caFile, { warn });
         const logger = await createLogger(levelOf({ verbose: line.verbose, debug: line.debug }));
-        return await runDo({ line, logger, warn, fail: (why) => void process.stderr.write(`spicedesk: ${why}\n`) });
+        return await runDo({ line, caFile, logger, warn, fail: (why) => void process.stderr.write(`spicedesk: ${why}\n`) });
       }
       case 'open':
       case 'serve': {
@@ -151,12 +170,16 @@ export async function main(argv: string[]): Promise<number> {
         const isOpen = command === 'open';
         if (isOpen && !rest.includes('--help') && !rest.includes('-h')) {
           const electron = electronBinary();
+          if (electron && rest.some((a) => a.startsWith('--spice-ca-file'))) {
+            throw new SpiceError('usage', 'the desktop window does not take --spice-ca-file yet; use spicedesk serve --open --spice-ca-file FILE TARGET');
+          }
           if (electron) return await runElectron(electron, rest);
         }
-        const { values, positionals } = parse(rest, { ...common, listen: { type: 'string' }, ...(isOpen ? {} : { demo: { type: 'boolean' }, open: { type: 'boolean' } }) });
+        const { values, positionals } = parse(rest, { ...common, ...connecting, listen: { type: 'string' }, ...(isOpen ? {} : { demo: { type: 'boolean' }, open: { type: 'boolean' } }) });
         if (values.help) return help();
         if (isOpen && positionals.length > 1) throw new SpiceError('usage', `open takes at most one TARGET, got ${positionals.length}`);
         await runServe({
+          caFile: caFileOf(values, warn),
           targets: positionals,
           listen: typeof values.listen === 'string' ? values.listen : undefined,
           demo: isOpen ? positionals.length === 0 : Boolean(values.demo),

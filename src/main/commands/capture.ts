@@ -8,6 +8,7 @@ import type { Session } from '../../protocol/session/session.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { encodeSurfacePng, warmUpPngEncoder, type PngCompression } from '../png.ts';
 import { openSession } from './open-session.ts';
+import type { CaFile } from '../transport/tls-ca-file.ts';
 
 export interface CaptureOptions {
   target: string;
@@ -23,6 +24,7 @@ export interface CaptureOptions {
   pngCompression?: PngCompression;
   logger: Logger;
   warn: (line: string) => void;
+  caFile?: CaFile;
 }
 
 export async function runCapture(o: CaptureOptions): Promise<void> {
@@ -32,6 +34,7 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
     logger: o.logger,
     warn: o.warn,
     display: o.display,
+    caFile: o.caFile,
     // Only the display asked for: linking the others would cost time and do nothing here.
     shouldLink: (c) => c.type === ChannelType.DISPLAY && c.id === o.displayId,
   });

@@ -21,6 +21,7 @@ import { encodeSurfacePng } from '../png.ts';
 import { decodePng, type RgbaPng } from '../png-decode.ts';
 import { AgentActions, checkFilesToSend, parseHeadSizes, type HeadSize } from './do-agent.ts';
 import { openSession, type Deadline } from './open-session.ts';
+import type { CaFile } from '../transport/tls-ca-file.ts';
 
 export interface Region {
   x: number;
@@ -51,9 +52,11 @@ export interface DoCommandLine {
   verbose: boolean;
   debug: boolean;
   help: boolean;
+  /** --spice-ca-file as given; read by the CLI before connecting. */
+  caFile?: string;
 }
 
-export const DO_USAGE = `  do [--timeout S] [--display N] TARGET ACTION...
+export const DO_USAGE = `  do [--timeout S] [--display N] [--spice-ca-file FILE] TARGET ACTION...
       run actions in order on one connection:
         type TEXT            type TEXT on a US keyboard layout (a newline in it is Enter)
         key COMBO            press a key combination: enter, ctrl+c, ctrl+alt+delete, shift+f12
@@ -145,6 +148,10 @@ export function parseDoArgs(args: string[]): DoCommandLine {
         continue;
       case '--display':
         line.displayId = wholeNumber(next(), '--display', 255);
+        continue;
+      case '--spice-ca-file':
+        line.caFile = next();
+        if (line.caFile === undefined) throw usage('--spice-ca-file needs a FILE');
         continue;
     }
     if (target === undefined) {
@@ -275,6 +282,7 @@ export interface DoOptions {
   out?: (text: string) => void;
   /** Where send reports progress and each failed file; default standard error. */
   progress?: (line: string) => void;
+  caFile?: CaFile;
 }
 
 /** How long drawing must pause before `capture` takes the screen, and the most it waits for that. */
@@ -294,6 +302,7 @@ export async function runDo(o: DoOptions): Promise<number> {
     timeoutMs: line.timeoutMs,
     logger,
     warn: o.warn,
+    caFile: o.caFile,
     shouldLink: (c) => (needsInputs && c.type === ChannelType.INPUTS && c.id === 0) || (needsDisplay && c.type === ChannelType.DISPLAY && c.id === line.displayId),
   });
   let inputs: InputsChannel | null = null;

@@ -8,6 +8,7 @@ import { describeChannelSupport } from '../../protocol/session/channel-support.t
 import type { Session } from '../../protocol/session/session.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { openSession } from './open-session.ts';
+import type { CaFile } from '../transport/tls-ca-file.ts';
 
 export interface InfoOptions {
   target: string;
@@ -16,6 +17,7 @@ export interface InfoOptions {
   logger: Logger;
   warn: (line: string) => void;
   out: (text: string) => void;
+  caFile?: CaFile;
 }
 
 export interface ChannelReport {
@@ -44,7 +46,7 @@ export interface InfoReport {
 }
 
 export async function runInfo(o: InfoOptions): Promise<InfoReport> {
-  const { session, where, deadline } = await openSession({ target: o.target, timeoutMs: o.timeoutMs, logger: o.logger, warn: o.warn });
+  const { session, where, deadline } = await openSession({ target: o.target, timeoutMs: o.timeoutMs, logger: o.logger, warn: o.warn, caFile: o.caFile });
   try {
     await deadline.race(settled(session), () => new SpiceError('timeout', `not every channel of ${where} finished linking within ${Math.round(o.timeoutMs / 1000)} s`));
     // NAME and UUID follow INIT closely; give them a moment if they are not in yet.

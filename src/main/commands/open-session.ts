@@ -8,6 +8,7 @@ import { Session } from '../../protocol/session/session.ts';
 import type { DisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { planConnection, type ConnectPlan } from '../connector.ts';
+import type { CaFile } from '../transport/tls-ca-file.ts';
 import { resolvePassword, resolveTarget } from '../target.ts';
 import { applyDeleteThisFile } from '../vv-lifecycle.ts';
 import { displayWorkerFile, WorkerDisplaySink } from '../display-worker/worker-sink.ts';
@@ -21,6 +22,8 @@ export interface OpenOptions {
   display?: DisplayOptions;
   /** Where warnings for the user go (one line each). */
   warn: (line: string) => void;
+  /** --spice-ca-file, trusted together with the profile's ca. */
+  caFile?: CaFile;
 }
 
 export interface OpenedSession {
@@ -58,7 +61,7 @@ export async function openSession(o: OpenOptions): Promise<OpenedSession> {
   const { profile } = target;
   for (const w of profile.warnings) o.warn(w);
   await applyDeleteThisFile(target, { warn: o.warn });
-  const plan = planConnection(profile, { timeoutMs: o.timeoutMs });
+  const plan = planConnection(profile, { timeoutMs: o.timeoutMs, caFile: o.caFile, logger: o.logger });
   // The password from the profile or SPICE_PASSWORD; a terminal prompt only once the server has
   // refused the link without one, so password-less servers never prompt (remote-viewer does the same).
   const given = profile.password ?? process.env.SPICE_PASSWORD;

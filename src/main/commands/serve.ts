@@ -11,6 +11,7 @@ import { DEFAULT_HOST, startGateway, type Gateway } from '../gateway/gateway-ser
 import type { GatewayTarget } from '../gateway/gateway-connection.ts';
 import { resolveTarget, targetLabel } from '../target.ts';
 import { applyDeleteThisFile } from '../vv-lifecycle.ts';
+import type { CaFile } from '../transport/tls-ca-file.ts';
 
 export interface ServeOptions {
   targets: string[];
@@ -26,6 +27,8 @@ export interface ServeOptions {
   demo?: boolean;
   /** Open the URL in the system's browser (xdg-open, or $BROWSER). */
   open?: boolean;
+  /** --spice-ca-file, trusted together with each target's ca. */
+  caFile?: CaFile;
 }
 
 export function parseListen(value: string | undefined): { host: string; port: number } {
@@ -40,7 +43,7 @@ export function parseListen(value: string | undefined): { host: string; port: nu
 }
 
 
-async function resolveTargets(args: string[], timeoutMs: number, warn: (line: string) => void): Promise<GatewayTarget[]> {
+async function resolveTargets(args: string[], timeoutMs: number, warn: (line: string) => void, tls: { caFile?: CaFile; logger?: Logger } = {}): Promise<GatewayTarget[]> {
   if (args.length === 0) throw new SpiceError('usage', 'serve needs at least one TARGET (a spice:// URI, a .vv file or -)');
   if (args.filter((a) => a === '-').length > 1) throw new SpiceError('usage', 'serve can read only one .vv file from standard input (-)');
   const targets: GatewayTarget[] = [];
@@ -50,7 +53,7 @@ async function resolveTargets(args: string[], timeoutMs: number, warn: (line: st
     await applyDeleteThisFile(resolved, { warn });
     for (const w of profile.warnings) warn(w);
     // Planned now, so that a target spicedesk cannot reach (TLS, proxy) fails before the URL is printed.
-    const plan = planConnection(profile, { timeoutMs });
+    const plan = planConnection(profile, { timeoutMs, ...tls });
     targets.push({ label: targetLabel(arg), profile, plan, password: profile.password ?? process.env.SPICE_PASSWORD });
   }
   return targets;
@@ -86,7 +89,7 @@ export async function runServe(o: ServeOptions): Promise<void> {
 }
 
 async function serveTargets(o: ServeOptions, host: string, port: number, args: string[]): Promise<void> {
-  const targets = await resolveTargets(args, o.timeoutMs, o.warn);
+  const targets = await resolveTargets(args, o.timeoutMs, o.warn, { caFile: o.caFile, logger: o.logger });
   const gateway: Gateway = await startGateway({
     host,
     port,

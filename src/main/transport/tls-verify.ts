@@ -255,6 +255,12 @@ export function explainTlsError(err: NodeJS.ErrnoException, where: string, trust
     return new SpiceError('tls', `the certificate of ${where} is not valid yet; check this machine's clock`, { cause: err });
   }
   if (code === 'CERT_REVOKED') return new SpiceError('tls', `the certificate of ${where} has been revoked`, { cause: err });
+  if (code === 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' || code === 'ERR_SSL_UNSUPPORTED_PROTOCOL' || code === 'ERR_SSL_NO_PROTOCOLS_AVAILABLE') {
+    return new SpiceError('tls', `${where} speaks only a TLS version older than 1.2, which spicedesk refuses (TLS 1.2 is the minimum); the server's TLS settings need updating`, { cause: err });
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+    return new SpiceError('tls', `${where} did not answer with TLS; is this the server's TLS port and not its plain one?`, { cause: err });
+  }
   if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || /SSL|TLS|handshake/i.test(err.message)) {
     return new SpiceError('tls', `the TLS handshake with ${where} failed: ${err.message}; is this the server's TLS port, and do tls-ciphers allow a common cipher?`, { cause: err });
   }

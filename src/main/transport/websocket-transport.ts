@@ -6,6 +6,7 @@ import { SpiceError } from '../../protocol/wire/errors.ts';
 import type { Transport, TransportSink } from '../../protocol/wire/transport.ts';
 import { SinkRelay } from './sink-relay.ts';
 import { describeWebSocketUrl } from './websocket-url.ts';
+import { explainTlsError } from './tls-verify.ts';
 
 export { describeWebSocketUrl };
 
@@ -47,10 +48,8 @@ class WebSocketTransport implements Transport {
   }
 }
 
-function explainOpenError(err: NodeJS.ErrnoException, where: string): SpiceError {
-  if (isTlsFailure(err)) {
-    return new SpiceError('tls', `TLS to ${where} failed: ${err.message}`, { cause: err });
-  }
+function explainOpenError(err: NodeJS.ErrnoException, where: string, trust: string): SpiceError {
+  if (isTlsFailure(err)) return explainTlsError(err, where, trust);
   switch (err.code) {
     case 'ECONNREFUSED':
       return new SpiceError('unreachable', `${where} refused the connection: is the WebSocket server running on that port?`, { cause: err });
@@ -62,11 +61,21 @@ function explainOpenError(err: NodeJS.ErrnoException, where: string): SpiceError
   }
 }
 
+export interface WebSocketTls {
+  /** PEM text of the CAs to trust for wss:// (--spice-ca-file); without it, the system store. */
+  ca?: string;
+  /** Where `ca` came from, for messages. */
+  caSource?: string;
+}
+
 /** Opens one WebSocket for one channel; resolves once the upgrade succeeded. */
-export function openWebSocket(url: string, timeoutMs: number): Promise<Transport> {
+export function openWebSocket(url: string, timeoutMs: number, tls: WebSocketTls = {}): Promise<Transport> {
   const where = describeWebSocketUrl(url);
+  const trust = tls.ca !== undefined ? `CA from ${tls.caSource ?? 'the profile'}` : 'the system CA store';
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, [SUBPROTOCOL], { handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+    // For wss://, the same floor as the SPICE TLS port; ws hands these options to node:tls.
+    const secure = { minVersion: 'TLSv1.2' as const, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) };
+    const socket = new WebSocket(url, [SUBPROTOCOL], { handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, ...secure });
     socket.binaryType = 'nodebuffer';
     let settled = false;
     socket.once('upgrade', () => {
@@ -91,7 +100,7 @@ export function openWebSocket(url: string, timeoutMs: number): Promise<Transport
         reject(new SpiceError('unreachable', `opening a WebSocket to ${where} timed out after ${Math.round(timeoutMs / 1000)} s`, { cause: err }));
         return;
       }
-      reject(explainOpenError(err, where));
+      reject(explainOpenError(err, where, trust));
     });
   });
 }

@@ -1,11 +1,11 @@
 // The channel base: one connection, the link stage, the message loop, the ACK window, PING,
 // NOTIFY, WAIT_FOR_CHANNELS, DISCONNECTING and MIGRATE; concrete channels add a handler table.
 import { CapSet } from '../link/caps.ts';
-import { channelTypeName } from '../link/constants.ts';
-import { performLink, type LinkResult, type TicketCrypto } from '../link/link.ts';
+import { channelTypeName, LinkErr } from '../link/constants.ts';
+import { LinkRefusedError, performLink, type LinkResult, type TicketCrypto } from '../link/link.ts';
 import type { Logger } from '../logger.ts';
 import { ByteQueue } from '../wire/byte-queue.ts';
-import { ProtocolError, SpiceError } from '../wire/errors.ts';
+import { ProtocolError } from '../wire/errors.ts';
 import { encodeMessage, FULL_HEADER_SIZE, MAX_MESSAGE_SIZE, MINI_HEADER_SIZE } from '../wire/headers.ts';
 import { WireReader } from '../wire/reader.ts';
 import type { Connector, Transport } from '../wire/transport.ts';
@@ -79,14 +79,15 @@ export abstract class SpiceChannel {
     this.state = 'linking';
     try {
       try {
-        await this.linkOver(connectionId, false);
+        await this.linkOver(connectionId, { tls: false });
       } catch (e) {
-        // Link errors of kind 'tls' are NEED_SECURED / NEED_UNSECURED: the server wants this
-        // channel on its other port. One retry there; the connector never takes a channel the
-        // profile wants secured off TLS, so a second refusal is reported as it is.
-        if (!(e instanceof SpiceError && e.kind === 'tls' && this.linkRefusedPort) || this.closing) throw e;
-        this.log.info({ tls: true }, 'the server wants this channel on its other port; reconnecting');
-        await this.linkOver(connectionId, true);
+        // NEED_SECURED / NEED_UNSECURED: the server wants this channel on its other port. One
+        // retry there (the connector decides whether the profile allows it); a second refusal is
+        // reported as it is, so a server that sends both cannot make us loop.
+        const retry = this.linkRefusedPort && !this.closing ? otherPortFor(e) : undefined;
+        if (!retry) throw e;
+        this.log.info(retry, retry.tls ? 'the server wants this channel on its TLS port; reconnecting' : 'the server refuses TLS for this channel; reconnecting to its plain port');
+        await this.linkOver(connectionId, retry);
       }
     } catch (e) {
       this.close();
@@ -100,9 +101,9 @@ export abstract class SpiceChannel {
   /** Set when the last link attempt was refused by the server during the link stage. */
   private linkRefusedPort = false;
 
-  private async linkOver(connectionId: number, tls: boolean): Promise<void> {
+  private async linkOver(connectionId: number, port: { tls: boolean; unsecured?: boolean }): Promise<void> {
     this.linkRefusedPort = false;
-    const transport = await this.host.connector({ channelType: this.type, channelId: this.id, tls });
+    const transport = await this.host.connector({ channelType: this.type, channelId: this.id, ...port });
     this.transport = transport;
     this.queue = new ByteQueue(transport, `${this.name} channel`);
     try {
@@ -263,4 +264,12 @@ export abstract class SpiceChannel {
     this.state = 'closed';
     this.transport?.close();
   }
+}
+
+/** The port to retry on after a link refusal, or undefined when the refusal is not about the port. */
+function otherPortFor(e: unknown): { tls: boolean; unsecured?: boolean } | undefined {
+  if (!(e instanceof LinkRefusedError)) return undefined;
+  if (e.linkErrorCode === LinkErr.NEED_SECURED) return { tls: true };
+  if (e.linkErrorCode === LinkErr.NEED_UNSECURED) return { tls: false, unsecured: true };
+  return undefined;
 }

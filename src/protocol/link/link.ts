@@ -58,8 +58,24 @@ export function buildLinkMess(p: { connectionId: number; channelType: number; ch
   return w.finish();
 }
 
+/** A link refused by the server; `linkErrorCode` says which SPICE_LINK_ERR it sent. */
+export class LinkRefusedError extends SpiceError {
+  constructor(
+    kind: SpiceError['kind'],
+    message: string,
+    readonly linkErrorCode: number,
+  ) {
+    super(kind, message);
+  }
+}
+
 /** A person-readable meaning for each link error code, with the error kind it maps to. */
 export function linkError(code: number, channel: string, where: string): SpiceError {
+  const refused = describeLinkError(code, channel, where);
+  return new LinkRefusedError(refused.kind, refused.message, code);
+}
+
+function describeLinkError(code: number, channel: string, where: string): SpiceError {
   switch (code) {
     case LinkErr.PERMISSION_DENIED:
       return new SpiceError('auth', `the server at ${where} refused the password (wrong or expired ticket)`);

@@ -16,5 +16,8 @@ export interface Transport {
   readonly description: string;
 }
 
-/** Opens one connection for one channel. `tls` asks for the TLS port. */
-export type Connector = (request: { channelType: number; channelId: number; tls: boolean }) => Promise<Transport>;
+/**
+ * Opens one connection for one channel. `tls` asks for the TLS port (the server answered
+ * NEED_SECURED); `unsecured` for the plain port (it answered NEED_UNSECURED on the TLS port).
+ */
+export type Connector = (request: { channelType: number; channelId: number; tls: boolean; unsecured?: boolean }) => Promise<Transport>;

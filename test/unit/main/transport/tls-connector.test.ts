@@ -36,10 +36,10 @@ function profile(overrides: Partial<ConnectionProfile>): ConnectionProfile {
   return { ...emptyProfile('uri'), host: '127.0.0.1', ...overrides };
 }
 
-async function attempt(p: ConnectionProfile, channelType: number, tls: boolean): Promise<Error | undefined> {
+async function attempt(p: ConnectionProfile, channelType: number, tls: boolean, unsecured = false): Promise<Error | undefined> {
   try {
     const plan = planConnection(p, { timeoutMs: 2000, env: {} });
-    const transport = await plan.connector({ channelType, channelId: 0, tls });
+    const transport = await plan.connector({ channelType, channelId: 0, tls, unsecured });
     transport.close();
     return undefined;
   } catch (e) {
@@ -92,5 +92,25 @@ describe('planConnection with TLS', () => {
     expect(err).toMatchObject({ kind: 'tls' });
     expect(err?.message).toMatch(/host-subject "CN" cannot be read/);
     expect(secure.accepted).toBe(0);
+  });
+
+  it('NEED_UNSECURED: a channel secure-channels sent to TLS goes to the plain port', async () => {
+    const plain = await countingServer();
+    const secure = await countingServer();
+    const p = profile({ port: plain.port, tlsPort: secure.port, secureChannels: ['all'] });
+    expect(await attempt(p, ChannelType.CURSOR, false, true)).toBeUndefined();
+    expect([plain.accepted, secure.accepted]).toEqual([1, 0]);
+  });
+
+  it('NEED_UNSECURED with spice+tls:// or without a plain port: a TLS error naming the channel, nothing opened', async () => {
+    const plain = await countingServer();
+    const secure = await countingServer();
+    const tlsOnly = await attempt(profile({ port: plain.port, tlsPort: secure.port, tlsOnly: true }), ChannelType.CURSOR, false, true);
+    expect(tlsOnly).toMatchObject({ kind: 'tls' });
+    expect(tlsOnly?.message).toMatch(/refuses TLS for the cursor channel \(NEED_UNSECURED\), but a spice\+tls:\/\/ target allows TLS only/);
+    const noPlain = await attempt(profile({ tlsPort: secure.port }), ChannelType.INPUTS, false, true);
+    expect(noPlain).toMatchObject({ kind: 'tls' });
+    expect(noPlain?.message).toMatch(/refuses TLS for the inputs channel \(NEED_UNSECURED\), but the profile has no plain port/);
+    expect([plain.accepted, secure.accepted]).toEqual([0, 0]);
   });
 });
