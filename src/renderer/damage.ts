@@ -9,13 +9,21 @@ export class DamageTracker {
   private rects: Rect[] = [];
 
   constructor(
-    private width: number,
-    private height: number,
+    private surfaceWidth: number,
+    private surfaceHeight: number,
   ) {}
 
+  get width(): number {
+    return this.surfaceWidth;
+  }
+
+  get height(): number {
+    return this.surfaceHeight;
+  }
+
   resize(width: number, height: number): void {
-    this.width = width;
-    this.height = height;
+    this.surfaceWidth = width;
+    this.surfaceHeight = height;
     this.rects = [];
   }
 
@@ -24,8 +32,8 @@ export class DamageTracker {
     const c = {
       left: Math.max(0, r.left),
       top: Math.max(0, r.top),
-      right: Math.min(this.width, r.right),
-      bottom: Math.min(this.height, r.bottom),
+      right: Math.min(this.surfaceWidth, r.right),
+      bottom: Math.min(this.surfaceHeight, r.bottom),
     };
     if (c.right <= c.left || c.bottom <= c.top) return;
     for (const e of this.rects) {
@@ -36,7 +44,7 @@ export class DamageTracker {
   }
 
   all(): void {
-    this.rects = this.width > 0 && this.height > 0 ? [{ left: 0, top: 0, right: this.width, bottom: this.height }] : [];
+    this.rects = this.surfaceWidth > 0 && this.surfaceHeight > 0 ? [{ left: 0, top: 0, right: this.surfaceWidth, bottom: this.surfaceHeight }] : [];
   }
 
   get empty(): boolean {
@@ -60,24 +68,4 @@ function boundingBox(rects: Rect[]): Rect {
     b.bottom = Math.max(b.bottom, r.bottom);
   }
   return b;
-}
-
-/**
- * One rectangle of a surface (0xAARRGGBB words) as RGBA bytes with alpha 255: the byte order
- * texImage2D and ImageData take. The primary surface's alpha byte is not meaningful (xRGB).
- */
-export function extractRgba(data: Uint32Array, surfaceWidth: number, r: Rect): Uint8Array {
-  const w = r.right - r.left;
-  const h = r.bottom - r.top;
-  const out = new Uint32Array(w * h);
-  let o = 0;
-  for (let y = r.top; y < r.bottom; y++) {
-    let i = y * surfaceWidth + r.left;
-    for (let x = 0; x < w; x++, i++) {
-      const p = data[i];
-      // Little-endian memory of 0xAABBGGRR is the bytes R, G, B, A.
-      out[o++] = 0xff000000 | ((p & 0xff) << 16) | (p & 0xff00) | ((p >>> 16) & 0xff);
-    }
-  }
-  return new Uint8Array(out.buffer);
 }

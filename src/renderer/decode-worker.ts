@@ -1,11 +1,16 @@
 // The page's decode worker: runs the display pipeline of src/protocol (parsing, caches, GLZ
-// window, decoders, software compositor) on the display bodies the page hands over, in order, and
-// sends back the damaged parts of display 0's primary surface as RGBA. The page presents them.
+// window, decoders, software compositor) on the display bodies the page hands over, in order.
+// Where the page could hand over its canvas (OffscreenCanvas), the worker presents display 0's
+// primary surface itself, once per animation frame, straight from the surface; otherwise it sends
+// the damaged parts to the page, which presents them.
 import { DisplayPipeline, type PipelineEvent } from '../protocol/channels/display/display-pipeline.ts';
 import type { Logger } from '../protocol/logger.ts';
-import { DamageTracker, extractRgba } from './damage.ts';
+import { DamageTracker } from './damage.ts';
+import { browserInflater } from './inflater-browser.ts';
 import { browserJpegDecoder } from './jpeg-browser.ts';
-import type { DamagedRect, FromDecodeWorker, ToDecodeWorker } from './worker-messages.ts';
+import { copyPatch } from './present/patch-pixels.ts';
+import { WorkerPresentation } from './present/worker-presentation.ts';
+import type { FromDecodeWorker, ToDecodeWorker } from './worker-messages.ts';
 
 interface WorkerScope {
   postMessage(message: FromDecodeWorker, transfer?: Transferable[]): void;
@@ -16,10 +21,10 @@ const scope = self as unknown as WorkerScope;
 /** Only display 0's primary surface is presented for now (multi-monitor comes later). */
 const SHOWN_CHANNEL = 0;
 /**
- * Damage goes to the page at most this often (about once per display frame): a busy server sends
- * thousands of small draws a second, and one message with copied pixels per draw costs the page
- * far more than the drawing (measured by the gateway bench: 5,000 damage messages a second gave
- * 10 frames a second).
+ * When the page presents, damage goes to it at most this often (about once per display frame): a
+ * busy server sends thousands of small draws a second, and one message with copied pixels per draw
+ * costs the page far more than the drawing (measured by the gateway bench: 5,000 damage messages a
+ * second gave 10 frames a second).
  */
 const FLUSH_EVERY_MS = 16;
 
@@ -35,20 +40,26 @@ let primarySurfaceId = -1;
 const damage = new DamageTracker(0, 0);
 let lastFlush = 0;
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
+/** Set once the page hands over its canvas; from then on the worker presents. */
+let presentation: WorkerPresentation | null = null;
 
-// No inflater: the browser's zlib (DecompressionStream) is asynchronous, and ZLIB_GLZ images,
-// which servers send only on slow links, fail to draw with a message until one is added.
 let pipeline = createPipeline();
 
 /** Events of a pipeline replaced by a display reset (its GLZ waits failing, say) are dropped. */
 function createPipeline(): DisplayPipeline {
-  const created: DisplayPipeline = new DisplayPipeline({ logger, jpeg: browserJpegDecoder, onEvent: (e) => created === pipeline && onEvent(e) });
+  const created: DisplayPipeline = new DisplayPipeline({ logger, inflater: browserInflater, jpeg: browserJpegDecoder, onEvent: (e) => created === pipeline && onEvent(e) });
   return created;
+}
+
+/** Display 0's primary surface, if it is the one the page was told about. */
+function shownSurface(): { data: Uint32Array; width: number; height: number } | null {
+  const surface = pipeline.primarySurface(SHOWN_CHANNEL);
+  return surface && surface.id === primarySurfaceId ? surface : null;
 }
 
 function onEvent(e: PipelineEvent): void {
   if (e.type === 'applied') {
-    scheduleFlush();
+    changed();
     return;
   }
   if (e.channelId !== SHOWN_CHANNEL) return;
@@ -58,6 +69,7 @@ function onEvent(e: PipelineEvent): void {
       primarySurfaceId = e.surfaceId;
       damage.resize(e.width, e.height);
       damage.all();
+      presentation?.resize(e.width, e.height);
       post({ kind: 'surface', width: e.width, height: e.height });
       return;
     case 'surface-destroy':
@@ -67,13 +79,18 @@ function onEvent(e: PipelineEvent): void {
       if (e.surfaceId === primarySurfaceId) damage.add(e.rect);
       return;
     case 'mark':
-      flush();
+      if (!presentation) flush();
       post({ kind: 'mark' });
       return;
     case 'message-error':
       post({ kind: 'message-error', message: e.message });
       return;
   }
+}
+
+function changed(): void {
+  if (presentation) presentation.requestFrame();
+  else scheduleFlush();
 }
 
 /** A flush no sooner than FLUSH_EVERY_MS after the last one; at once when that is past. */
@@ -86,6 +103,7 @@ function scheduleFlush(): void {
   }, wait);
 }
 
+/** The page presents: the damaged rectangles' pixels go to it, transferred. */
 function flush(): void {
   if (flushTimer !== undefined) {
     clearTimeout(flushTimer);
@@ -93,19 +111,13 @@ function flush(): void {
   }
   lastFlush = performance.now();
   if (damage.empty) return;
-  const surface = pipeline.primarySurface(SHOWN_CHANNEL);
-  if (!surface || surface.id !== primarySurfaceId) {
+  const surface = shownSurface();
+  if (!surface) {
     damage.take();
     return;
   }
-  const rects: DamagedRect[] = damage.take().map((r) => ({
-    x: r.left,
-    y: r.top,
-    width: r.right - r.left,
-    height: r.bottom - r.top,
-    pixels: extractRgba(surface.data, surface.width, r),
-  }));
-  post({ kind: 'damage', rects }, rects.map((r) => r.pixels.buffer as ArrayBuffer));
+  const patches = damage.take().map((r) => copyPatch(surface.data, surface.width, r));
+  post({ kind: 'damage', patches }, patches.map((p) => p.data.buffer as ArrayBuffer));
 }
 
 scope.onmessage = (e) => {
@@ -120,6 +132,7 @@ scope.onmessage = (e) => {
       pipeline = createPipeline();
       primarySurfaceId = -1;
       damage.take();
+      presentation?.clear();
       return;
     case 'resend':
       // After everything already queued, so the full copy is not older than what follows it.
@@ -127,6 +140,32 @@ scope.onmessage = (e) => {
         damage.all();
         flush();
       });
+      return;
+    case 'present-here':
+      presentation = new WorkerPresentation(m.canvas, m.renderer, {
+        takeDamage: () => {
+          const surface = shownSurface();
+          const rects = damage.take();
+          return surface ? { surface, rects } : null;
+        },
+        damageAll: () => damage.all(),
+        post,
+      });
+      if (primarySurfaceId >= 0) {
+        presentation.resize(damage.width, damage.height);
+        damage.all();
+        presentation.requestFrame();
+      }
+      return;
+    case 'read-pixels':
+      if (presentation) presentation.readPixels(m.id);
+      else post({ kind: 'pixels', id: m.id, error: 'the page presents, not the worker' });
+      return;
+    case 'display-stats':
+      post({ kind: 'display-stats', id: m.id, stats: pipeline.stats(SHOWN_CHANNEL) });
+      return;
+    case 'lose-context':
+      void (presentation?.loseContextFor(m.ms) ?? Promise.resolve(false)).then((ok) => post({ kind: 'context-lost', id: m.id, ok }));
       return;
   }
 };

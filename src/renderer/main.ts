@@ -7,12 +7,9 @@ import { connectBridge, electronHost, type BridgeSocket } from './bridge-socket.
 import { CursorView } from './cursor-view.ts';
 import { KeyboardCapture } from './input/keyboard.ts';
 import { MouseCapture } from './input/mouse.ts';
-import { Canvas2dPresenter } from './present/canvas2d-presenter.ts';
-import type { Presenter } from './present/presenter.ts';
-import { WebGlPresenter } from './present/webgl-presenter.ts';
+import { DisplayView } from './display-view.ts';
 import { SessionExtras } from './session-extras.ts';
 import { StatusLine } from './status-line.ts';
-import type { FromDecodeWorker, ToDecodeWorker } from './worker-messages.ts';
 
 const byId = <T extends HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -22,7 +19,8 @@ const byId = <T extends HTMLElement>(id: string): T => {
 
 /**
  * Options after the # of the URL: target=N picks the gateway's target; renderer=2d skips WebGL,
- * renderer=webgl uses it even when it is software-rendered (which the page otherwise avoids).
+ * renderer=webgl uses it even when it is software-rendered (which the page otherwise avoids);
+ * present=page draws on the page's thread instead of in the decode worker.
  */
 const options = new URLSearchParams(location.hash.slice(1));
 const target = Number(options.get('target') ?? '0');
@@ -30,56 +28,21 @@ const target = Number(options.get('target') ?? '0');
 const canvas = byId<HTMLCanvasElement>('screen');
 const status = new StatusLine(byId('status'), byId('detail'));
 const surface = { width: 0, height: 0 };
-const stats = { frames: 0, damageMessages: 0, marks: 0, messageErrors: 0, lastError: '' };
-
-const worker = new Worker('decode-worker.js', { type: 'module', name: 'spicedesk decode' });
-const toWorker = (m: ToDecodeWorker, transfer: Transferable[] = []): void => worker.postMessage(m, transfer);
 
 const rendererOption = options.get('renderer');
-const presenter: Presenter =
-  (rendererOption === '2d' ? null : WebGlPresenter.create(canvas, () => toWorker({ kind: 'resend' }), { allowSoftware: rendererOption === 'webgl' })) ??
-  new Canvas2dPresenter(canvas);
-
-let frameRequested = false;
-/** Frames are drawn only when something changed: an idle session schedules nothing. */
-function requestFrame(): void {
-  if (frameRequested) return;
-  frameRequested = true;
-  requestAnimationFrame(() => {
-    frameRequested = false;
-    presenter.present();
-    stats.frames++;
-  });
-}
-
-worker.onmessage = (e: MessageEvent<FromDecodeWorker>) => {
-  const m = e.data;
-  switch (m.kind) {
-    case 'surface':
-      surface.width = m.width;
-      surface.height = m.height;
-      presenter.resize(m.width, m.height);
+const display = new DisplayView(
+  canvas,
+  { renderer: rendererOption === '2d' || rendererOption === 'webgl' ? rendererOption : 'auto', presentIn: options.get('present') === 'page' ? 'page' : 'worker' },
+  {
+    surface: (width, height) => {
+      surface.width = width;
+      surface.height = height;
       cursor.place();
-      return;
-    case 'damage':
-      stats.damageMessages++;
-      presenter.upload(m.rects);
-      requestFrame();
-      return;
-    case 'mark':
-      stats.marks++;
-      return;
-    case 'message-error':
-      stats.messageErrors++;
-      stats.lastError = m.message;
-      console.warn('spicedesk display:', m.message);
-      return;
-    case 'log':
-      if (m.level === 'error' || m.level === 'warn') console.warn('spicedesk display:', m.text);
-      return;
-  }
-};
-worker.onerror = (e) => status.show('error', `the decode worker failed: ${e.message}`);
+    },
+    presenter: () => showDetail(),
+    workerFailed: (message) => status.show('error', `the decode worker failed: ${message}`),
+  },
+);
 
 let bridge: BridgeSocket | null = null;
 const send = (m: UiMessage): void => bridge?.send(m);
@@ -105,7 +68,7 @@ byId('cad').addEventListener('click', () => {
 const extras = new SessionExtras({ send, status, canvas, options, byId });
 
 function showDetail(): void {
-  const renderer = presenter.kind === 'webgl2' ? 'WebGL2' : '2D canvas';
+  const renderer = display.presenter === 'webgl2' ? 'WebGL2' : display.presenter === '2d' ? '2D canvas' : 'starting';
   const pointer = mouse.mode === 'client' ? 'client mouse' : mouse.locked ? 'server mouse (shift+F12 releases)' : 'server mouse (click to capture)';
   status.setDetail(`${renderer} · ${pointer}`);
 }
@@ -127,7 +90,7 @@ function flushDisplay(): void {
   const items = displayBatch;
   displayBatch = [];
   const buffers = [...new Set(items.map((i) => i.body.buffer as ArrayBuffer))];
-  toWorker({ kind: 'display-batch', items }, buffers);
+  display.submit(items, buffers);
 }
 
 function onHostMessage(m: HostMessage): void {
@@ -161,9 +124,7 @@ function onHostMessage(m: HostMessage): void {
 /** The host reconnected: the old session's display must not show through, nor feed the new one's decoding. */
 function resetDisplay(): void {
   if (displayBatch.length > 0) flushDisplay();
-  toWorker({ kind: 'reset' });
-  if (surface.width > 0) presenter.resize(surface.width, surface.height);
-  requestFrame();
+  display.reset();
 }
 
 // The gateway's WebSocket in a browser, the preload's MessagePort in the Electron window.
@@ -183,13 +144,13 @@ showDetail();
 // In the Electron window, main asks for the screen's pixels when the user saves a screenshot.
 const host = electronHost();
 host?.onScreenshotRequest((id) => {
-  try {
-    const p = presenter.readPixels();
-    if (p && p.width > 0 && p.height > 0) host.screenshotReply(id, p.width, p.height, p.rgba);
-    else host.screenshotFailed(id, 'nothing is on the screen yet');
-  } catch (e) {
-    host.screenshotFailed(id, e instanceof Error ? e.message : String(e));
-  }
+  display.readPixels().then(
+    (p) => {
+      if (p && p.width > 0 && p.height > 0) host.screenshotReply(id, p.width, p.height, p.rgba);
+      else host.screenshotFailed(id, 'nothing is on the screen yet');
+    },
+    (e: unknown) => host.screenshotFailed(id, e instanceof Error ? e.message : String(e)),
+  );
 });
 
 /** For tests and screenshots: read-only views of the page's state. */
@@ -197,21 +158,26 @@ host?.onScreenshotRequest((id) => {
   state: () => ({
     status: status.state,
     statusText: status.text,
-    presenter: presenter.kind,
+    presenter: display.presenter,
+    presentsIn: display.presentsIn,
     mouseMode: mouse.mode,
     surface: { ...surface },
     cursorCss: cursor.css,
     cursorShapes: cursor.shapes,
     keysHeld: keyboard.pressed,
     ...extras.state(),
-    ...stats,
+    ...display.stats,
   }),
   /** The canvas as RGBA bytes, base64, top row first. */
-  readPixels: () => {
-    const p = presenter.readPixels();
+  readPixels: async () => {
+    const p = await display.readPixels();
     if (!p) return null;
     let binary = '';
     for (let i = 0; i < p.rgba.length; i += 0x8000) binary += String.fromCharCode(...p.rgba.subarray(i, i + 0x8000));
     return { width: p.width, height: p.height, rgbaBase64: btoa(binary) };
   },
+  /** Loses the WebGL context and restores it after `ms` (false without WebGL). */
+  loseContext: (ms: number) => display.loseContextFor(ms),
+  /** Display 0's operations and images drawn so far, by type. */
+  drawStats: () => display.drawStats(),
 };

@@ -1,6 +1,10 @@
 // Messages between the page and its decode worker (decode-worker.ts). Bodies go in still
-// compressed; what comes back is the damaged rectangles of the primary surface as RGBA bytes,
-// transferred, not copied.
+// compressed. Where the browser can hand a canvas to a worker, the page gives the worker its
+// canvas once ('present-here') and the worker draws into it, so no pixels come back at all; only
+// the frame count does. Otherwise the worker sends the damaged rectangles' pixels ('damage',
+// transferred, not copied) and the page draws them.
+import type { DisplayStats } from '../protocol/channels/display/display-pipeline.ts';
+import type { PixelPatch, PresenterKind } from './present/presenter.ts';
 
 export interface DisplayItem {
   channelId: number;
@@ -9,27 +13,38 @@ export interface DisplayItem {
   body: Uint8Array;
 }
 
+/** '2d' skips WebGL; 'webgl' uses it even when it is software-rendered; 'auto' avoids that. */
+export type RendererChoice = 'auto' | '2d' | 'webgl';
+
 export type ToDecodeWorker =
   /** The display messages of one host packet, in order; their bodies share the packet's buffer. */
   | { kind: 'display-batch'; items: DisplayItem[] }
-  /** Send the whole primary surface again (a new presenter, a restored WebGL context). */
-  | { kind: 'resend' }
   /** A new session (a reconnect): surfaces, image cache and GLZ window start empty. */
-  | { kind: 'reset' };
-
-export interface DamagedRect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  /** width * height * 4 bytes, RGBA, alpha 255. */
-  pixels: Uint8Array;
-}
+  | { kind: 'reset' }
+  /** The page presents: send the whole primary surface again (a new presenter, a restored WebGL context). */
+  | { kind: 'resend' }
+  /** The worker presents, into this canvas (transferred from the page's canvas element). */
+  | { kind: 'present-here'; canvas: OffscreenCanvas; renderer: RendererChoice }
+  /** The canvas as the worker drew it; answered with 'pixels'. */
+  | { kind: 'read-pixels'; id: number }
+  /** What display 0 has drawn so far, by operation and image type; answered with 'display-stats'. */
+  | { kind: 'display-stats'; id: number }
+  /** For tests: lose the worker's WebGL context and restore it after `ms`; answered with 'context-lost' once restored. */
+  | { kind: 'lose-context'; id: number; ms: number };
 
 export type FromDecodeWorker =
   /** The primary surface of display 0 was created (or replaced): a new size. */
   | { kind: 'surface'; width: number; height: number }
-  | { kind: 'damage'; rects: DamagedRect[] }
+  /** When the page presents: what changed since the last 'damage'. */
+  | { kind: 'damage'; patches: PixelPatch[] }
+  /** When the worker presents: which presenter it made for the canvas. */
+  | { kind: 'presenter'; presenter: PresenterKind }
+  /** When the worker presents: it drew `count` more frames. */
+  | { kind: 'frames'; count: number }
+  | { kind: 'pixels'; id: number; width: number; height: number; rgba: Uint8Array }
+  | { kind: 'pixels'; id: number; error: string }
+  | { kind: 'context-lost'; id: number; ok: boolean }
+  | { kind: 'display-stats'; id: number; stats: DisplayStats }
   /** The server's MARK: the first complete frame has been drawn. */
   | { kind: 'mark' }
   | { kind: 'message-error'; message: string }

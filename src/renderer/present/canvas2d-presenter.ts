@@ -1,14 +1,17 @@
-// The fallback presenter: a 2D canvas that takes the damaged rectangles with putImageData.
-import type { DamagedRect } from '../worker-messages.ts';
-import type { Presenter } from './presenter.ts';
+// The presenter without a GPU: a 2D canvas that takes each damaged rectangle with putImageData,
+// after turning its 0xAARRGGBB words into the RGBA bytes ImageData holds (one reused buffer).
+import { patchToRgba } from './patch-pixels.ts';
+import type { AnyCanvas, PixelPatch, Presenter } from './presenter.ts';
+
+type Context2d = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
 
 export class Canvas2dPresenter implements Presenter {
   readonly kind = '2d';
-  private readonly ctx: CanvasRenderingContext2D;
-  private queued: DamagedRect[] = [];
+  private readonly ctx: Context2d;
+  private scratch = new Uint32Array(0);
 
-  constructor(private readonly canvas: HTMLCanvasElement) {
-    const ctx = canvas.getContext('2d', { alpha: false });
+  constructor(private readonly canvas: AnyCanvas) {
+    const ctx = canvas.getContext('2d', { alpha: false }) as Context2d | null;
     if (!ctx) throw new Error('this browser has neither WebGL2 nor a 2D canvas');
     this.ctx = ctx;
   }
@@ -16,19 +19,17 @@ export class Canvas2dPresenter implements Presenter {
   resize(width: number, height: number): void {
     this.canvas.width = width;
     this.canvas.height = height;
-    this.queued = [];
   }
 
-  upload(rects: DamagedRect[]): void {
-    this.queued.push(...rects);
-  }
-
-  present(): void {
-    for (const r of this.queued) {
-      const pixels = new Uint8ClampedArray(r.pixels.buffer as ArrayBuffer, r.pixels.byteOffset, r.pixels.byteLength);
-      this.ctx.putImageData(new ImageData(pixels, r.width, r.height), r.x, r.y);
+  draw(patches: readonly PixelPatch[]): void {
+    for (const p of patches) {
+      const size = p.width * p.height;
+      if (size === 0) continue;
+      if (this.scratch.length < size) this.scratch = new Uint32Array(size);
+      patchToRgba(p, this.scratch);
+      const bytes = new Uint8ClampedArray(this.scratch.buffer, 0, size * 4);
+      this.ctx.putImageData(new ImageData(bytes, p.width, p.height), p.x, p.y);
     }
-    this.queued = [];
   }
 
   readPixels(): { width: number; height: number; rgba: Uint8Array } | null {

@@ -1,16 +1,35 @@
-// What draws the remote screen into the page's canvas: WebGL2 when the browser has it, a 2D canvas
-// otherwise. Uploads are queued as they come from the decode worker and applied once per
-// animation frame, in present().
-import type { DamagedRect } from '../worker-messages.ts';
+// What draws the remote screen into a canvas: WebGL2 when the browser has it on a GPU, a 2D canvas
+// otherwise. The canvas is the page's own, or (where the browser can) an OffscreenCanvas the page
+// handed to the decode worker, which then presents straight from its surface with no copy to the
+// page. Either way draw() is called at most once per animation frame with what changed since the
+// last one.
+
+/**
+ * A rectangle of pixels in 0xAARRGGBB words (the software compositor's format, alpha ignored):
+ * row r starts at data[offset + r * stride]. In the worker it is a window into the surface itself;
+ * on the page it is a copy the worker sent (stride == width, offset 0).
+ */
+export interface PixelPatch {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  data: Uint32Array;
+  offset: number;
+  stride: number;
+}
+
+export type PresenterKind = 'webgl2' | '2d';
 
 export interface Presenter {
-  readonly kind: 'webgl2' | '2d';
+  readonly kind: PresenterKind;
   /** A new primary surface: the canvas takes its size, the old contents are gone. */
   resize(width: number, height: number): void;
-  /** Queues damaged rectangles for the next present(). */
-  upload(rects: DamagedRect[]): void;
-  /** Applies the queued uploads and shows the result. */
-  present(): void;
+  /** Draws the patches into the canvas and shows the result. */
+  draw(patches: readonly PixelPatch[]): void;
   /** The canvas contents as RGBA rows, top row first (tests and screenshots). */
   readPixels(): { width: number; height: number; rgba: Uint8Array } | null;
 }
+
+/** A canvas on the page or in a worker: the presenters use only what both have. */
+export type AnyCanvas = HTMLCanvasElement | OffscreenCanvas;

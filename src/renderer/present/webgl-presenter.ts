@@ -2,8 +2,10 @@
 // uploaded (texSubImage2D), and a single triangle covering the canvas fetches its texels 1:1. The
 // canvas has the surface's size; CSS scales it to the window. A lost context is recovered by
 // building everything again and asking for the whole surface (onRestored).
-import type { DamagedRect } from '../worker-messages.ts';
-import type { Presenter } from './presenter.ts';
+// The texture holds the surface's 0xAARRGGBB words as they are in memory (bytes B, G, R, A), read
+// straight out of the surface with UNPACK_ROW_LENGTH, and the shader swaps red and blue: no
+// pixel is copied or converted on the CPU.
+import type { AnyCanvas, PixelPatch, Presenter } from './presenter.ts';
 
 const VERTEX_SHADER = `#version 300 es
 void main() {
@@ -20,7 +22,8 @@ out vec4 colour;
 void main() {
   // Texture row 0 is the top of the screen; gl_FragCoord counts from the bottom.
   ivec2 p = ivec2(gl_FragCoord.xy);
-  colour = texelFetch(surface, ivec2(p.x, surfaceHeight - 1 - p.y), 0);
+  vec4 bgra = texelFetch(surface, ivec2(p.x, surfaceHeight - 1 - p.y), 0);
+  colour = vec4(bgra.b, bgra.g, bgra.r, 1.0);
 }`;
 
 export class WebGlPresenter implements Presenter {
@@ -31,17 +34,16 @@ export class WebGlPresenter implements Presenter {
   private heightLocation: WebGLUniformLocation | null = null;
   private width = 0;
   private height = 0;
-  private queued: DamagedRect[] = [];
   private lost = false;
+  private restoredWaiters: (() => void)[] = [];
 
-  /** Returns null when the browser has no WebGL2 (the caller falls back to 2D). */
   /**
    * A WebGL2 presenter, or null where there is no WebGL2, or where it is rendered in software
    * (SwiftShader, llvmpipe) and `allowSoftware` is not set: there every WebGL frame is read back
    * and composited on the CPU, which the gateway bench measured at less than half the frame rate
    * of the 2D canvas, so the 2D canvas is the better fallback.
    */
-  static create(canvas: HTMLCanvasElement, onRestored: () => void, o: { allowSoftware?: boolean } = {}): WebGlPresenter | null {
+  static create(canvas: AnyCanvas, onRestored: () => void, o: { allowSoftware?: boolean } = {}): WebGlPresenter | null {
     if (!o.allowSoftware && isSoftwareWebGl()) return null;
     const gl = canvas.getContext('webgl2', {
       alpha: false,
@@ -51,11 +53,11 @@ export class WebGlPresenter implements Presenter {
       premultipliedAlpha: false,
       preserveDrawingBuffer: false,
     });
-    return gl ? new WebGlPresenter(canvas, gl, onRestored) : null;
+    return gl ? new WebGlPresenter(canvas, gl as WebGL2RenderingContext, onRestored) : null;
   }
 
   private constructor(
-    private readonly canvas: HTMLCanvasElement,
+    private readonly canvas: AnyCanvas,
     gl: WebGL2RenderingContext,
     onRestored: () => void,
   ) {
@@ -64,7 +66,6 @@ export class WebGlPresenter implements Presenter {
       // Without preventDefault the browser never restores the context.
       e.preventDefault();
       this.lost = true;
-      this.queued = [];
       this.program = null;
       this.texture = null;
     });
@@ -73,6 +74,7 @@ export class WebGlPresenter implements Presenter {
       this.setUp();
       if (this.width > 0) this.allocate();
       onRestored();
+      for (const done of this.restoredWaiters.splice(0)) done();
     });
     this.setUp();
   }
@@ -123,30 +125,46 @@ export class WebGlPresenter implements Presenter {
     this.height = height;
     this.canvas.width = width;
     this.canvas.height = height;
-    this.queued = [];
     if (!this.lost) this.allocate();
   }
 
-  upload(rects: DamagedRect[]): void {
-    if (!this.lost) this.queued.push(...rects);
-  }
-
-  present(): void {
+  draw(patches: readonly PixelPatch[]): void {
     if (this.lost || !this.texture || this.width === 0) return;
     const gl = this.gl;
-    for (const r of this.queued) {
-      gl.texSubImage2D(gl.TEXTURE_2D, 0, r.x, r.y, r.width, r.height, gl.RGBA, gl.UNSIGNED_BYTE, r.pixels);
+    for (const p of patches) {
+      if (p.width === 0 || p.height === 0) continue;
+      gl.pixelStorei(gl.UNPACK_ROW_LENGTH, p.stride);
+      const bytes = new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength);
+      gl.texSubImage2D(gl.TEXTURE_2D, 0, p.x, p.y, p.width, p.height, gl.RGBA, gl.UNSIGNED_BYTE, bytes, p.offset * 4);
     }
-    this.queued = [];
+    this.show();
+  }
+
+  private show(): void {
+    const gl = this.gl;
     gl.viewport(0, 0, this.width, this.height);
     gl.drawArrays(gl.TRIANGLES, 0, 3);
+  }
+
+  /**
+   * For tests: loses the context now and restores it after `ms` (WEBGL_lose_context); true once
+   * it is restored and the whole surface asked for again.
+   */
+  loseContextFor(ms: number): Promise<boolean> {
+    const ext = this.gl.getExtension('WEBGL_lose_context');
+    if (!ext) return Promise.resolve(false);
+    const restored = new Promise<boolean>((done) => this.restoredWaiters.push(() => done(true)));
+    ext.loseContext();
+    setTimeout(() => ext.restoreContext(), ms);
+    return restored;
   }
 
   readPixels(): { width: number; height: number; rgba: Uint8Array } | null {
     if (this.lost || this.width === 0) return null;
     const gl = this.gl;
     // The drawing buffer is not preserved after it is shown, so draw again and read in one task.
-    this.present();
+    if (!this.texture) return null;
+    this.show();
     const w = this.width;
     const h = this.height;
     const bottomUp = new Uint8Array(w * h * 4);
@@ -159,7 +177,7 @@ export class WebGlPresenter implements Presenter {
 
 /** Whether WebGL2 here is rendered on the CPU; probed on a throwaway canvas, so that the real one can still get a 2D context. */
 function isSoftwareWebGl(): boolean {
-  const probe = document.createElement('canvas').getContext('webgl2');
+  const probe = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(1, 1).getContext('webgl2') : document.createElement('canvas').getContext('webgl2');
   if (!probe) return false;
   const info = probe.getExtension('WEBGL_debug_renderer_info');
   const renderer = String(probe.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : probe.RENDERER) ?? '');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DamageTracker, extractRgba, MAX_DAMAGE_RECTS } from '../../../src/renderer/damage.ts';
+import { DamageTracker, MAX_DAMAGE_RECTS } from '../../../src/renderer/damage.ts';
 
 const rect = (left: number, top: number, right: number, bottom: number) => ({ left, top, right, bottom });
 
@@ -38,14 +38,5 @@ describe('DamageTracker', () => {
     expect(d.empty).toBe(true);
     d.all();
     expect(d.take()).toEqual([rect(0, 0, 8, 8)]);
-  });
-});
-
-describe('extractRgba', () => {
-  it('turns 0xAARRGGBB words into R, G, B, 255 bytes, row by row', () => {
-    // A 3x2 surface; the rectangle is its right two columns.
-    const data = new Uint32Array([0x00112233, 0x00445566, 0x80778899, 0xffaabbcc, 0x00ddeeff, 0x12000001]);
-    const bytes = extractRgba(data, 3, rect(1, 0, 3, 2));
-    expect(Array.from(bytes)).toEqual([0x44, 0x55, 0x66, 255, 0x77, 0x88, 0x99, 255, 0xdd, 0xee, 0xff, 255, 0x00, 0x00, 0x01, 255]);
   });
 });

@@ -1,0 +1,184 @@
+// The page's side of the display: the decode worker, and who presents. Where the browser can
+// hand a canvas to a worker (transferControlToOffscreen), the worker gets the page's canvas and
+// draws into it straight from its surface, so decoded pixels never reach the page's thread;
+// otherwise (or with #present=page) the worker sends the damaged pixels and the page draws them
+// once per animation frame, as it did before.
+import type { DisplayStats as PipelineStats } from '../protocol/channels/display/display-pipeline.ts';
+import { Canvas2dPresenter } from './present/canvas2d-presenter.ts';
+import type { PixelPatch, Presenter, PresenterKind } from './present/presenter.ts';
+import { WebGlPresenter } from './present/webgl-presenter.ts';
+import type { DisplayItem, FromDecodeWorker, RendererChoice, ToDecodeWorker } from './worker-messages.ts';
+
+export interface DisplayStats {
+  /** Frames presented (by the worker or the page). */
+  frames: number;
+  /** Damage messages from the worker (only when the page presents). */
+  damageMessages: number;
+  marks: number;
+  messageErrors: number;
+  lastError: string;
+}
+
+export interface DisplayEvents {
+  surface(width: number, height: number): void;
+  /** The presenter is known (the worker picks it when it presents). */
+  presenter(kind: PresenterKind): void;
+  workerFailed(message: string): void;
+}
+
+type Pixels = { width: number; height: number; rgba: Uint8Array };
+
+export class DisplayView {
+  readonly stats: DisplayStats = { frames: 0, damageMessages: 0, marks: 0, messageErrors: 0, lastError: '' };
+  /** Who draws: 'worker' or 'page'. */
+  readonly presentsIn: 'worker' | 'page';
+  private presenterKind: PresenterKind | 'starting' = 'starting';
+  private readonly worker: Worker;
+  /** When the page presents. */
+  private readonly pagePresenter: Presenter | null = null;
+  private queued: PixelPatch[] = [];
+  private frameRequested = false;
+  private nextRequest = 1;
+  private readonly waiting = new Map<number, (m: FromDecodeWorker) => void>();
+  private width = 0;
+  private height = 0;
+
+  constructor(
+    canvas: HTMLCanvasElement,
+    o: { renderer: RendererChoice; presentIn: 'worker' | 'page' },
+    private readonly events: DisplayEvents,
+  ) {
+    this.worker = new Worker('decode-worker.js', { type: 'module', name: 'spicedesk decode' });
+    this.worker.onmessage = (e: MessageEvent<FromDecodeWorker>) => this.onWorkerMessage(e.data);
+    this.worker.onerror = (e) => events.workerFailed(e.message);
+    if (o.presentIn === 'worker' && typeof canvas.transferControlToOffscreen === 'function') {
+      this.presentsIn = 'worker';
+      const offscreen = canvas.transferControlToOffscreen();
+      this.toWorker({ kind: 'present-here', canvas: offscreen, renderer: o.renderer }, [offscreen]);
+    } else {
+      this.presentsIn = 'page';
+      this.pagePresenter =
+        (o.renderer === '2d' ? null : WebGlPresenter.create(canvas, () => this.toWorker({ kind: 'resend' }), { allowSoftware: o.renderer === 'webgl' })) ??
+        new Canvas2dPresenter(canvas);
+      this.presenterKind = this.pagePresenter.kind;
+    }
+  }
+
+  get presenter(): PresenterKind | 'starting' {
+    return this.presenterKind;
+  }
+
+  get surface(): { width: number; height: number } {
+    return { width: this.width, height: this.height };
+  }
+
+  /** The display messages of one host packet, in order; `transfer` holds the buffers their bodies view. */
+  submit(items: DisplayItem[], transfer: ArrayBuffer[]): void {
+    this.toWorker({ kind: 'display-batch', items }, transfer);
+  }
+
+  /** A new session (a reconnect): the old picture goes, decoding starts from nothing. */
+  reset(): void {
+    this.toWorker({ kind: 'reset' });
+    this.queued = [];
+    if (this.pagePresenter && this.width > 0) {
+      this.pagePresenter.resize(this.width, this.height);
+      this.stats.frames++;
+    }
+  }
+
+  /** The canvas as presented, RGBA rows top first; null when nothing is shown yet. */
+  async readPixels(): Promise<Pixels | null> {
+    if (this.pagePresenter) {
+      this.drawQueued();
+      return this.pagePresenter.readPixels();
+    }
+    const m = await this.ask((id) => ({ kind: 'read-pixels', id }));
+    return m.kind === 'pixels' && 'rgba' in m ? { width: m.width, height: m.height, rgba: m.rgba } : null;
+  }
+
+  /** For tests: loses the WebGL context and restores it after `ms`; true once restored, false without WebGL. */
+  async loseContextFor(ms: number): Promise<boolean> {
+    if (this.pagePresenter) return this.pagePresenter instanceof WebGlPresenter && (await this.pagePresenter.loseContextFor(ms));
+    const m = await this.ask((id) => ({ kind: 'lose-context', id, ms }));
+    return m.kind === 'context-lost' && m.ok;
+  }
+
+  /** What display 0 has drawn so far, by operation and image type (tests). */
+  async drawStats(): Promise<PipelineStats | null> {
+    const m = await this.ask((id) => ({ kind: 'display-stats', id }));
+    return m.kind === 'display-stats' ? m.stats : null;
+  }
+
+  private ask(message: (id: number) => ToDecodeWorker): Promise<FromDecodeWorker> {
+    const id = this.nextRequest++;
+    return new Promise((done) => {
+      this.waiting.set(id, done);
+      this.toWorker(message(id));
+    });
+  }
+
+  private toWorker(m: ToDecodeWorker, transfer: Transferable[] = []): void {
+    this.worker.postMessage(m, transfer);
+  }
+
+  private onWorkerMessage(m: FromDecodeWorker): void {
+    switch (m.kind) {
+      case 'surface':
+        this.width = m.width;
+        this.height = m.height;
+        if (this.pagePresenter) {
+          this.pagePresenter.resize(m.width, m.height);
+          this.queued = [];
+        }
+        this.events.surface(m.width, m.height);
+        return;
+      case 'damage':
+        this.stats.damageMessages++;
+        this.queued.push(...m.patches);
+        this.requestFrame();
+        return;
+      case 'presenter':
+        this.presenterKind = m.presenter;
+        this.events.presenter(m.presenter);
+        return;
+      case 'frames':
+        this.stats.frames += m.count;
+        return;
+      case 'pixels':
+      case 'context-lost':
+      case 'display-stats':
+        this.waiting.get(m.id)?.(m);
+        this.waiting.delete(m.id);
+        return;
+      case 'mark':
+        this.stats.marks++;
+        return;
+      case 'message-error':
+        this.stats.messageErrors++;
+        this.stats.lastError = m.message;
+        console.warn('spicedesk display:', m.message);
+        return;
+      case 'log':
+        if (m.level === 'error' || m.level === 'warn') console.warn('spicedesk display:', m.text);
+        return;
+    }
+  }
+
+  /** When the page presents: once per animation frame, only when something changed. */
+  private requestFrame(): void {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    requestAnimationFrame(() => {
+      this.frameRequested = false;
+      if (this.drawQueued()) this.stats.frames++;
+    });
+  }
+
+  private drawQueued(): boolean {
+    if (!this.pagePresenter || this.queued.length === 0) return false;
+    this.pagePresenter.draw(this.queued);
+    this.queued = [];
+    return true;
+  }
+}

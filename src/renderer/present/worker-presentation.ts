@@ -1,0 +1,91 @@
+// Presenting from the decode worker, into the OffscreenCanvas the page handed over: once per
+// animation frame of the worker, the damage since the last frame is drawn straight from the
+// surface (patch-pixels.ts surfacePatch); nothing is copied for the page or posted to it but a
+// frame count. What the page sees is what the browser composites from this canvas.
+import type { Rect } from '../../protocol/channels/display/draw-types.ts';
+import type { FromDecodeWorker, RendererChoice } from '../worker-messages.ts';
+import { Canvas2dPresenter } from './canvas2d-presenter.ts';
+import { surfacePatch } from './patch-pixels.ts';
+import type { Presenter } from './presenter.ts';
+import { WebGlPresenter } from './webgl-presenter.ts';
+
+export interface PresentationHooks {
+  /** The damage since the last call (and a clean slate), with the surface it is in; null when nothing is shown. */
+  takeDamage(): { surface: { data: Uint32Array; width: number }; rects: Rect[] } | null;
+  /** Marks the whole surface damaged (a restored WebGL context lost its texture). */
+  damageAll(): void;
+  post(m: FromDecodeWorker, transfer?: Transferable[]): void;
+}
+
+type FrameScheduler = (callback: () => void) => void;
+
+/** The worker's requestAnimationFrame (Chromium, Firefox), or a 60 Hz timer where there is none. */
+function frameScheduler(): FrameScheduler {
+  const raf = (globalThis as { requestAnimationFrame?: (cb: () => void) => number }).requestAnimationFrame;
+  return typeof raf === 'function' ? (cb) => raf.call(globalThis, cb) : (cb) => setTimeout(cb, 16);
+}
+
+export class WorkerPresentation {
+  private readonly presenter: Presenter;
+  private readonly schedule = frameScheduler();
+  private frameRequested = false;
+  private width = 0;
+  private height = 0;
+
+  constructor(
+    canvas: OffscreenCanvas,
+    choice: RendererChoice,
+    private readonly hooks: PresentationHooks,
+  ) {
+    const onRestored = (): void => {
+      hooks.damageAll();
+      this.requestFrame();
+    };
+    this.presenter = (choice === '2d' ? null : WebGlPresenter.create(canvas, onRestored, { allowSoftware: choice === 'webgl' })) ?? new Canvas2dPresenter(canvas);
+    hooks.post({ kind: 'presenter', presenter: this.presenter.kind });
+  }
+
+  resize(width: number, height: number): void {
+    this.width = width;
+    this.height = height;
+    this.presenter.resize(width, height);
+  }
+
+  /** Blank: a new session has no picture yet (resizing a canvas clears it). */
+  clear(): void {
+    this.presenter.resize(this.width, this.height);
+    this.hooks.post({ kind: 'frames', count: 1 });
+  }
+
+  /** Frames are drawn only when something changed: an idle session schedules nothing. */
+  requestFrame(): void {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    this.schedule(() => {
+      this.frameRequested = false;
+      if (this.drawDamage()) this.hooks.post({ kind: 'frames', count: 1 });
+    });
+  }
+
+  private drawDamage(): boolean {
+    const d = this.hooks.takeDamage();
+    if (!d || d.rects.length === 0) return false;
+    this.presenter.draw(d.rects.map((r) => surfacePatch(d.surface.data, d.surface.width, r)));
+    return true;
+  }
+
+  readPixels(id: number): void {
+    // What is already damaged would be on the screen at the next frame: show it now.
+    if (this.drawDamage()) this.hooks.post({ kind: 'frames', count: 1 });
+    const p = this.presenter.readPixels();
+    if (!p) {
+      this.hooks.post({ kind: 'pixels', id, error: 'nothing is on the screen yet' });
+      return;
+    }
+    this.hooks.post({ kind: 'pixels', id, width: p.width, height: p.height, rgba: p.rgba }, [p.rgba.buffer as ArrayBuffer]);
+  }
+
+  loseContextFor(ms: number): Promise<boolean> {
+    return this.presenter instanceof WebGlPresenter ? this.presenter.loseContextFor(ms) : Promise.resolve(false);
+  }
+}

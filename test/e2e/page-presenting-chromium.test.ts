@@ -1,0 +1,87 @@
+// Where the page presents, in real headless Chromium through `spicedesk serve` against Xspice:
+// by default the decode worker draws into the page's canvas (an OffscreenCanvas), with #present=page
+// the worker sends pixels and the page draws them; either way, with the 2D canvas and with WebGL2,
+// the page shows exactly what `spicedesk capture` gets. The server compresses its GLZ images with
+// zlib (--zlib-glz-wan-compression always), so this also proves the worker's inflater.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+import { drawStandardDesktop, photoLikeImage, showImage } from '../peers/desktop.ts';
+import { isUniform, type RgbaImage } from '../peers/image.ts';
+import { explainMismatch, readPng } from '../peers/png.ts';
+import { sleep } from '../peers/processes.ts';
+import { startXspice, type XspiceServer } from '../peers/xspice.ts';
+import { launchChromium, openSessionPage, pagePixels, pageProblems, waitUntilSettled } from './browser-page.ts';
+import { startServe, type ServeProcess } from './serve-process.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'spicedesk-present-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface DrawStats {
+  images: Record<string, number>;
+}
+
+const drawStats = (page: Page): Promise<DrawStats> =>
+  page.evaluate(() => (window as unknown as { spicedeskPage: { drawStats(): Promise<DrawStats> } }).spicedeskPage.drawStats());
+
+const presentsIn = (page: Page): Promise<string> =>
+  page.evaluate(() => (window as unknown as { spicedeskPage: { state(): { presentsIn: string } } }).spicedeskPage.state().presentsIn);
+
+describe('the page presents in its decode worker or on its own thread; ZLIB_GLZ images are drawn', () => {
+  let xs: XspiceServer;
+  let serve: ServeProcess;
+  let browser: Browser;
+  beforeAll(async () => {
+    xs = await startXspice({ imageCompression: 'glz', zlibGlzWan: 'always', jpegWan: 'never' });
+    const reference = await drawStandardDesktop(xs);
+    expect(isUniform(reference)).toBe(false);
+    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
+    browser = await launchChromium();
+  }, 90_000);
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+    await xs?.stop();
+  });
+
+  /** Closes the page, so that the gateway drops its SPICE client, then captures with the CLI. */
+  async function closeAndCapture(page: Page, name: string): Promise<RgbaImage> {
+    await page.close();
+    await sleep(300);
+    const out = join(dir, `${name}.png`);
+    const r = await runCli(['capture', `spice://127.0.0.1:${xs.port}`, '-o', out, '--timeout', '10']);
+    expect(r.stderr, `capture: ${r.stderr}`).toBe('');
+    expect(r.code).toBe(0);
+    return readPng(out);
+  }
+
+  const cases = [
+    { name: 'the worker, 2D canvas (the default without a GPU)', hash: '', presenter: '2d', where: 'worker' },
+    { name: 'the worker, WebGL2', hash: '#renderer=webgl', presenter: 'webgl2', where: 'worker' },
+    { name: 'the page, 2D canvas', hash: '#present=page&renderer=2d', presenter: '2d', where: 'page' },
+    { name: 'the page, WebGL2', hash: '#present=page&renderer=webgl', presenter: 'webgl2', where: 'page' },
+  ] as const;
+
+  cases.forEach((c, i) => {
+    it(`${c.name}: the same pixels as spicedesk capture, ZLIB_GLZ images included`, async () => {
+      const page = await openSessionPage(browser, serve.url + c.hash);
+      // The screen a client gets on connecting comes as one LZ image; what is drawn while it is
+      // connected comes as GLZ images, here wrapped in zlib.
+      await showImage(xs, photoLikeImage(240, 180, 20 + i), { x: 560 + 100 * i, y: 420 + 40 * i, title: `spicedesk-present-${i}` });
+      const settled = await waitUntilSettled(page);
+      expect(settled.presenter).toBe(c.presenter);
+      expect(await presentsIn(page)).toBe(c.where);
+      expect(settled.messageErrors, settled.lastError).toBe(0);
+      expect(pageProblems(page)).toEqual([]);
+      // The server really sent zlib-wrapped GLZ images, and the worker drew them.
+      const stats = await drawStats(page);
+      expect(stats.images['zlib-glz-rgb'] ?? 0, JSON.stringify(stats)).toBeGreaterThan(0);
+      const shown = await pagePixels(page);
+      const captured = await closeAndCapture(page, c.hash.replace(/\W+/g, '-') || 'default');
+      expect(explainMismatch(`present-${c.where}-${c.presenter}`, captured, shown, { ignoreAlpha: true })).toBeUndefined();
+    }, 90_000);
+  });
+});
