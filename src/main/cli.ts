@@ -13,6 +13,7 @@ import { DO_USAGE, parseDoArgs, runDo } from './commands/do.ts';
 import { runInfo } from './commands/info.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { createLogger, type LogLevel } from './logging.ts';
+import { CLIPBOARD_USAGE, takeClipboardOption } from './clipboard/clipboard-option.ts';
 import { caFileForCommand } from './transport/tls-ca-file.ts';
 import { SPICEDESK_VERSION } from './version-check.ts';
 
@@ -45,6 +46,7 @@ ${DO_USAGE}
       one of these TARGETs (#target=N in the URL; nothing else). Prints the URL to open, with
       its access token, on the first line. Listens on 127.0.0.1 and a free port by default.
       --demo serves a local demo Xspice instead; --open opens the URL in the system's browser
+${CLIPBOARD_USAGE}
 
 TARGET is spice://HOST:PORT, spice://HOST?port=N&tls-port=M, spice+unix:///PATH, a .vv file,
 or - to read a .vv file from standard input. The password comes from the target, from
@@ -168,8 +170,11 @@ export async function main(argv: string[]): Promise<number> {
         // `open` is the desktop client: the Electron window where Electron is installed, else the
         // web gateway in the system's browser; with no TARGET, on a local demo Xspice.
         const isOpen = command === 'open';
+        const clipboardPolicy = takeClipboardOption(rest);
         if (isOpen && !rest.includes('--help') && !rest.includes('-h')) {
           const electron = electronBinary();
+          // The window does not enforce it yet: refused rather than silently ignored.
+          if (electron && clipboardPolicy) throw new SpiceError('usage', 'the desktop window does not take --clipboard yet; use spicedesk serve --open --clipboard ... TARGET');
           if (electron && rest.some((a) => a.startsWith('--spice-ca-file'))) {
             throw new SpiceError('usage', 'the desktop window does not take --spice-ca-file yet; use spicedesk serve --open --spice-ca-file FILE TARGET');
           }
@@ -184,6 +189,7 @@ export async function main(argv: string[]): Promise<number> {
           listen: typeof values.listen === 'string' ? values.listen : undefined,
           demo: isOpen ? positionals.length === 0 : Boolean(values.demo),
           open: isOpen || Boolean(values.open),
+          clipboardPolicy,
           timeoutMs: intOption(values.timeout, 'timeout', 1, 3600, 10) * 1000,
           logger: await createLogger(levelOf(values)),
           warn,

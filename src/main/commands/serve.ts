@@ -11,6 +11,7 @@ import { DEFAULT_HOST, startGateway, type Gateway } from '../gateway/gateway-ser
 import type { GatewayTarget } from '../gateway/gateway-connection.ts';
 import { resolveTarget, targetLabel } from '../target.ts';
 import { applyDeleteThisFile } from '../vv-lifecycle.ts';
+import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
 
 export interface ServeOptions {
@@ -27,6 +28,8 @@ export interface ServeOptions {
   demo?: boolean;
   /** Open the URL in the system's browser (xdg-open, or $BROWSER). */
   open?: boolean;
+  /** --clipboard: the directions pages may share the clipboard in; default both. */
+  clipboardPolicy?: ClipboardSharing;
   /** --spice-ca-file, trusted together with each target's ca. */
   caFile?: CaFile;
 }
@@ -90,6 +93,7 @@ export async function runServe(o: ServeOptions): Promise<void> {
 
 async function serveTargets(o: ServeOptions, host: string, port: number, args: string[]): Promise<void> {
   const targets = await resolveTargets(args, o.timeoutMs, o.warn, { caFile: o.caFile, logger: o.logger });
+  for (const t of targets) t.clipboard = o.clipboardPolicy;
   const gateway: Gateway = await startGateway({
     host,
     port,

@@ -20,6 +20,7 @@ import { Deadline } from '../commands/open-session.ts';
 import { BridgeDisplaySink } from './bridge-display-sink.ts';
 import { forwardInput, inputsOf } from './input-forwarding.ts';
 import { PageAgent } from './page-agent.ts';
+import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import { PageReconnect } from '../reconnect/page-reconnect.ts';
 import type { BackoffOptions } from '../../protocol/session/reconnect-policy.ts';
 
@@ -29,6 +30,8 @@ export interface GatewayTarget {
   profile: ConnectionProfile;
   plan: ConnectPlan;
   password?: string;
+  /** The clipboard directions allowed with this target (`--clipboard`); a page cannot turn on more. Default both. */
+  clipboard?: ClipboardSharing;
 }
 
 export interface ConnectionOptions {
@@ -233,6 +236,14 @@ export class BridgeHost {
       case 'clipboard-sharing':
         this.pageAgent.setSharing({ toGuest: message.toGuest, fromGuest: message.fromGuest });
         return;
+      case 'file-offer':
+      case 'file-data':
+      case 'file-cancel':
+        this.pageAgent.files.handle(message);
+        return;
+      case 'clipboard-image':
+        this.pageAgent.images.pagePart(message.total, message.offset, message.data);
+        return;
     }
     if (!this.session) return;
     try {
@@ -257,6 +268,7 @@ export class BridgeHost {
     }
     this.state = 'session';
     this.target = target;
+    this.pageAgent.setPolicy(target.clipboard);
     this.reconnect = this.pageReconnect(target);
     void this.connect(target, target.password);
   }

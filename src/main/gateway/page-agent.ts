@@ -8,6 +8,8 @@ import type { Agent } from '../../protocol/channels/main/agent/agent.ts';
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import type { Session } from '../../protocol/session/session.ts';
+import { PageClipboardImages } from './page-clipboard-images.ts';
+import { PageFiles } from './page-files.ts';
 
 const utf8 = new TextEncoder();
 
@@ -17,10 +19,26 @@ export class PageAgent {
   private sizeSent: string | null = null;
   private sharing: ClipboardSharing = { toGuest: true, fromGuest: true };
 
+  /** What the host allows (`--clipboard`), and what the page asked for within it. */
+  private policy: ClipboardSharing = { toGuest: true, fromGuest: true };
+  private requested: ClipboardSharing = { toGuest: true, fromGuest: true };
+  /** Files dropped on the page (page-files.ts) and clipboard images (page-clipboard-images.ts). */
+  readonly files: PageFiles;
+  readonly images: PageClipboardImages;
+
   constructor(
     private readonly send: (m: HostMessage) => void,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.files = new PageFiles(send, log);
+    this.images = new PageClipboardImages(send, log, () => this.sharing);
+  }
+
+  /** The host's clipboard policy for this page's target; the page's choice stays within it. */
+  setPolicy(policy: ClipboardSharing | undefined): void {
+    this.policy = { ...(policy ?? { toGuest: true, fromGuest: true }) };
+    this.setSharing(this.requested);
+  }
 
   /** Follows this session's agent from now on (the previous session's is forgotten). */
   attach(session: Session): void {
@@ -44,11 +62,16 @@ export class PageAgent {
       if (mine() && selection === ClipboardSelection.CLIPBOARD && types.includes(ClipboardType.UTF8_TEXT)) void this.fetchGuestText(agent);
     });
     agent.clipboard.setSharing(this.sharing);
+    this.files.attach(agent);
+    this.images.attach(agent);
+    this.send({ kind: 'clipboard-policy', ...this.policy });
     if (agent.connected) this.reportState();
   }
 
   detach(): void {
     this.agent = null;
+    this.files.detach();
+    this.images.detach();
   }
 
   private get caps(): { monitors: boolean; clipboard: boolean } {
@@ -82,7 +105,8 @@ export class PageAgent {
   }
 
   setSharing(sharing: ClipboardSharing): void {
-    this.sharing = { ...sharing };
+    this.requested = { ...sharing };
+    this.sharing = { toGuest: sharing.toGuest && this.policy.toGuest, fromGuest: sharing.fromGuest && this.policy.fromGuest };
     this.log.info({ toGuest: sharing.toGuest, fromGuest: sharing.fromGuest }, 'clipboard sharing set by the page');
     this.agent?.clipboard.setSharing(this.sharing);
   }
