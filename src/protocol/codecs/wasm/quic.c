@@ -6,6 +6,8 @@
 // quic-tables.ts into `quic_tables` once, before the first image.
 #include "common.h"
 
+#include <wasm_simd128.h>
+
 // Layout of one family's decoder table (quic-tables.ts decoderTable).
 #define VALUE_INFO 0
 #define PARAMETER_INFO 256
@@ -30,6 +32,11 @@ struct QuicTables {
   i32 triggers[LAST_WAIT_MASK_INDEX + 1];
 };
 struct QuicTables quic_tables;
+
+// The 8-bit family's code lengths shifted left by 3, for update_model8's keys; made from
+// quic_tables by quic_begin the first time.
+static i32 keyLengths8[256 * 8];
+static u32 keyLengthsReady;
 
 EXPORT("quic_tables") struct QuicTables *quic_tables_address(void) { return &quic_tables; }
 
@@ -67,7 +74,8 @@ typedef struct {
 
 static void init_models(Models *m, i32 *contexts, u32 width, u32 channels, u32 bpc, i32 contextBase) {
   for (u32 i = 0; i < 3 * CHANNEL_STRIDE; i++) m->best[i] = (i32)bpc - 1;
-  for (u32 i = 0; i < 3 * CHANNEL_STRIDE * 8; i++) m->sums[i] = 0;
+  // Sums of 0; for 8 bits per channel kept as keys (update_model8).
+  for (u32 i = 0; i < 3 * CHANNEL_STRIDE * 8; i++) m->sums[i] = bpc == 8 ? 7 - (i32)(i & 7) : 0;
   m->waitCount = 0;
   m->randomIndex = 0xff;
   m->waitMaskIndex = 0;
@@ -107,20 +115,25 @@ static inline i32 min_key(i32 a, i32 b) { return a < b ? a : b; }
 
 // Adds the code lengths of `value` to a context's sums and picks its best parameter again: the
 // smallest sum, the highest parameter among equal ones; halves the sums past the trigger.
-static inline void update_model8(i32 *best, i32 *sums, const i32 *lengths, u32 trigger) {
-  i32 k0 = ((sums[0] += lengths[0]) << 3) | 7;
-  i32 k1 = ((sums[1] += lengths[1]) << 3) | 6;
-  i32 k2 = ((sums[2] += lengths[2]) << 3) | 5;
-  i32 k3 = ((sums[3] += lengths[3]) << 3) | 4;
-  i32 k4 = ((sums[4] += lengths[4]) << 3) | 3;
-  i32 k5 = ((sums[5] += lengths[5]) << 3) | 2;
-  i32 k6 = ((sums[6] += lengths[6]) << 3) | 1;
-  i32 k7 = (sums[7] += lengths[7]) << 3;
-  i32 key = min_key(min_key(min_key(k7, k6), min_key(k5, k4)), min_key(min_key(k3, k2), min_key(k1, k0)));
+// The same for 8 bits per channel with 128-bit vectors. Here the sums are kept as keys,
+// sum << 3 | (7 - parameter), and the code lengths come shifted by 3 (keyLengths8), so that an
+// update is two additions and a minimum over the lanes.
+static inline void update_model8(i32 *best, i32 *keys, const i32 *lengths, u32 trigger) {
+  v128_t low = wasm_i32x4_add(wasm_v128_load(keys), wasm_v128_load(lengths));
+  v128_t high = wasm_i32x4_add(wasm_v128_load(keys + 4), wasm_v128_load(lengths + 4));
+  v128_t least = wasm_i32x4_min(low, high);
+  least = wasm_i32x4_min(least, wasm_i32x4_shuffle(least, least, 2, 3, 0, 1));
+  least = wasm_i32x4_min(least, wasm_i32x4_shuffle(least, least, 1, 0, 3, 2));
+  i32 key = wasm_i32x4_extract_lane(least, 0);
   *best = 7 - (key & 7);
   if ((u32)key >> 3 > trigger) {
-    for (u32 p = 0; p < 8; p++) sums[p] = (i32)((u32)sums[p] >> 1);
+    // Halve the sums, keep the parameter bits.
+    v128_t parameters = wasm_i32x4_splat(7);
+    low = wasm_v128_or(wasm_v128_andnot(wasm_u32x4_shr(low, 1), parameters), wasm_v128_and(low, parameters));
+    high = wasm_v128_or(wasm_v128_andnot(wasm_u32x4_shr(high, 1), parameters), wasm_v128_and(high, parameters));
   }
+  wasm_v128_store(keys, low);
+  wasm_v128_store(keys + 4, high);
 }
 
 static inline void update_model(i32 *best, i32 *sums, const i32 *lengths, u32 last, u32 trigger) {
@@ -133,9 +146,8 @@ static inline void update_model(i32 *best, i32 *sums, const i32 *lengths, u32 la
 }
 
 static inline void update(Stream *s, Models *m, u32 context, u32 value) {
-  const i32 *lengths = s->family + CODE_LENGTHS + (value << 3);
-  if (s->last == 7) update_model8(&m->best[context], &m->sums[context << 3], lengths, m->trigger);
-  else update_model(&m->best[context], &m->sums[context << 3], lengths, s->last, m->trigger);
+  if (s->last == 7) update_model8(&m->best[context], &m->sums[context << 3], keyLengths8 + (value << 3), m->trigger);
+  else update_model(&m->best[context], &m->sums[context << 3], s->family + CODE_LENGTHS + (value << 3), s->last, m->trigger);
 }
 
 static inline u32 next_stop(Models *m, u32 i) {
@@ -184,6 +196,25 @@ static i32 read_run(Stream *s, Models *m, u32 limit) {
 static inline u32 add_lanes(u32 a, u32 b) { return ((a & 0x7f7f7f) + (b & 0x7f7f7f)) ^ ((a ^ b) & 0x808080); }
 static inline u32 average_lanes(u32 a, u32 b) { return (a & b & RGB_LANES) + (((a ^ b) & 0xfefefe) >> 1); }
 
+// The bit reader of the pixel loops: the next bits left-aligned in a 64-bit buffer, `avail` of
+// them valid, `next` the index of the next word to load. Kept in locals, the code word length is
+// the loop's only serial dependency.
+#define READER_START(at)                         \
+  u32 next = (at) >> 5;                          \
+  u64 buf = (u64)words[next] << 32 | words[next + 1]; \
+  buf <<= (at) & 31;                             \
+  u32 avail = 64 - ((at) & 31);                  \
+  next += 2;
+#define READER_POS() (next * 32 - avail)
+// Consumes `length` bits and keeps at least 32 valid (a code word has at most 26).
+#define READER_SKIP(length)                                \
+  buf <<= (length);                                        \
+  avail -= (length);                                       \
+  if (avail < 32) {                                        \
+    buf |= (u64)words[next++] << (32 - avail);             \
+    avail += 32;                                           \
+  }
+
 // Pixels [i, end) of row y for r, g and b, up to where a run starts (not at noRunAt). Returns
 // where it stopped, or -1 past the data.
 static i32 rgb_pixels(Stream *s, Models *m, u32 y, u32 i, u32 end, u32 noRunAt) {
@@ -197,7 +228,7 @@ static i32 rgb_pixels(Stream *s, Models *m, u32 y, u32 i, u32 end, u32 noRunAt) 
   u32 stop = i + m->waitCount;
   u32 context = (u32)contexts[i];
   u32 cr = context >> 16, cg = (context >> 8) & 0xff, cb = context & 0xff;
-  u32 at = s->pos;
+  READER_START(s->pos)
   while (i < end) {
     u32 prediction;
     if (y == 0) {
@@ -212,16 +243,16 @@ static i32 rgb_pixels(Stream *s, Models *m, u32 y, u32 i, u32 end, u32 noRunAt) 
         prediction = average_lanes(left, above);
       }
     }
-    u32 code = code_word(family, window_at(words, at), (u32)m->best[cr]);
-    at += code & 31;
+    u32 code = code_word(family, (u32)(buf >> 32), (u32)m->best[cr]);
+    READER_SKIP(code & 31)
     u32 vr = code >> 5;
-    code = code_word(family, window_at(words, at), (u32)m->best[cg]);
-    at += code & 31;
+    code = code_word(family, (u32)(buf >> 32), (u32)m->best[cg]);
+    READER_SKIP(code & 31)
     u32 vg = code >> 5;
-    code = code_word(family, window_at(words, at), (u32)m->best[cb]);
-    at += code & 31;
+    code = code_word(family, (u32)(buf >> 32), (u32)m->best[cb]);
+    READER_SKIP(code & 31)
     u32 vb = code >> 5;
-    if (at > bitLimit) return -1;
+    if (READER_POS() > bitLimit) return -1;
     u32 ir = (u32)family[VALUE_INFO + vr], ig = (u32)family[VALUE_INFO + vg], ib = (u32)family[VALUE_INFO + vb];
     px[i] = add_lanes(prediction, ((ir & 0xff) << 16) | ((ig & 0xff) << 8) | (ib & 0xff)) & laneMask;
     if (i == stop) {
@@ -237,7 +268,7 @@ static i32 rgb_pixels(Stream *s, Models *m, u32 y, u32 i, u32 end, u32 noRunAt) 
     i++;
   }
   m->waitCount = stop - i;
-  s->pos = at;
+  s->pos = READER_POS();
   return (i32)i;
 }
 
@@ -273,7 +304,7 @@ static i32 plane_pixels(Stream *s, Models *m, u32 y, u32 i, u32 end, u32 shift, 
   u32 *px = s->px + (y - s->firstRow) * width;
   u32 stop = i + m->waitCount;
   u32 context = (u32)contexts[i];
-  u32 at = s->pos;
+  READER_START(s->pos)
   while (i < end) {
     u32 prediction;
     if (y == 0) {
@@ -288,10 +319,10 @@ static i32 plane_pixels(Stream *s, Models *m, u32 y, u32 i, u32 end, u32 shift, 
         prediction = (left + above) >> 1;
       }
     }
-    u32 code = code_word(family, window_at(words, at), (u32)m->best[context]);
-    at += code & 31;
+    u32 code = code_word(family, (u32)(buf >> 32), (u32)m->best[context]);
+    READER_SKIP(code & 31)
     u32 v = code >> 5;
-    if (at > bitLimit) return -1;
+    if (READER_POS() > bitLimit) return -1;
     u32 info = (u32)family[VALUE_INFO + v];
     px[i] = (px[i] & keep) | ((((info & 0xff) + prediction) & mask) << shift);
     if (i == stop) {
@@ -303,7 +334,7 @@ static i32 plane_pixels(Stream *s, Models *m, u32 y, u32 i, u32 end, u32 shift, 
     i++;
   }
   m->waitCount = stop - i;
-  s->pos = at;
+  s->pos = READER_POS();
   return (i32)i;
 }
 
@@ -372,6 +403,10 @@ static struct {
 EXPORT("quic_begin")
 int quic_begin(const u32 *words, u32 wordCount, u32 startBit, u32 *band, u32 width, u32 height, u32 type, i32 *contexts) {
   if (wordCount == 0) return -1;
+  if (!keyLengthsReady) {
+    for (u32 i = 0; i < 256 * 8; i++) keyLengths8[i] = quic_tables.family8[CODE_LENGTHS + i] << 3;
+    keyLengthsReady = 1;
+  }
   u32 bpc = type == IMAGE_RGB16 ? 5 : 8;
   Stream s = {
     .words = words,
