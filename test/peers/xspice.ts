@@ -21,6 +21,11 @@ export interface XspiceOptions extends XspiceSettings {
    * server: `true` for the defaults, or options (the download folder).
    */
   vdagent?: boolean | VdagentOptions;
+  /**
+   * The SPICE port; default a free one. Giving the port of a server just stopped restarts "the
+   * same server" for reconnect tests.
+   */
+  port?: number;
   /** How long to wait for the port and the X display; default 15 s. */
   startTimeoutMs?: number;
 }
@@ -83,7 +88,7 @@ class StartFailure extends Error {
 async function startOnce(options: XspiceOptions, xdpyinfo: string): Promise<XspiceServer> {
   const displayNumber = freeDisplayNumber();
   const display = `:${displayNumber}`;
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'spicedesk-xspice-'));
   tempDirsToRemove.add(dir);
   const configPath = join(dir, 'xorg.conf');

@@ -20,7 +20,8 @@ import { ExitCode } from '../exit-codes.ts';
 import { encodeSurfacePng } from '../png.ts';
 import { decodePng, type RgbaPng } from '../png-decode.ts';
 import { AgentActions, checkFilesToSend, parseHeadSizes, type HeadSize } from './do-agent.ts';
-import { openSession, type Deadline } from './open-session.ts';
+import { openSession, type Deadline, type OpenedSession } from './open-session.ts';
+import { SessionKeeper } from '../reconnect/session-keeper.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
 
 export interface Region {
@@ -52,6 +53,10 @@ export interface DoCommandLine {
   verbose: boolean;
   debug: boolean;
   help: boolean;
+  /** --reconnect: a dropped connection is linked again and the script goes on. */
+  reconnect: boolean;
+  /** How long after a drop to keep trying (--reconnect-timeout). */
+  reconnectTimeoutMs: number;
   /** --spice-ca-file as given; read by the CLI before connecting. */
   caFile?: string;
 }
@@ -76,7 +81,12 @@ export const DO_USAGE = `  do [--timeout S] [--display N] [--spice-ca-file FILE]
         resize WxH[,WxH...]  set the guest's resolution, one size per head, heads side by side
         send FILE...         copy files into the guest's download folder, with progress on
                              stderr; each failure is reported by file name and the command
-                             exits 9 (a file named like an action is written ./NAME)`;
+                             exits 9 (a file named like an action is written ./NAME)
+      --reconnect: when the connection drops (network cut, server restart), say so on stderr,
+        link again with backoff (1 s doubling to 30 s) for up to --reconnect-timeout S (default
+        60) and go on. An interrupted wait, capture, expect, move, resize, clip-set or clip-get
+        is repeated; an interrupted type, key, keydown, keyup, click, mousedown, mouseup or send
+        is not (part of it may have reached the guest): exit 3`;
 
 const buttonNames: Record<string, number> = {
   left: MouseButton.LEFT,
@@ -124,7 +134,8 @@ function parseRegion(value: string | undefined): Region {
  * text of `type` may itself start with "-"). Throws a usage SpiceError naming the bad part.
  */
 export function parseDoArgs(args: string[]): DoCommandLine {
-  const line: DoCommandLine = { target: '', actions: [], timeoutMs: 10_000, displayId: 0, verbose: false, debug: false, help: false };
+  const line: DoCommandLine = { target: '', actions: [], timeoutMs: 10_000, displayId: 0, verbose: false, debug: false, help: false, reconnect: false, reconnectTimeoutMs: 60_000 };
+  let reconnectTimeoutGiven = false;
   let target: string | undefined;
   let i = 0;
   const next = (): string | undefined => args[i++];
@@ -149,6 +160,14 @@ export function parseDoArgs(args: string[]): DoCommandLine {
       case '--display':
         line.displayId = wholeNumber(next(), '--display', 255);
         continue;
+      case '--reconnect':
+        line.reconnect = true;
+        continue;
+      case '--reconnect-timeout':
+        line.reconnectTimeoutMs = wholeNumber(next(), '--reconnect-timeout', 86_400) * 1000;
+        if (line.reconnectTimeoutMs === 0) throw usage('--reconnect-timeout must be at least 1 second');
+        reconnectTimeoutGiven = true;
+        continue;
       case '--spice-ca-file':
         line.caFile = next();
         if (line.caFile === undefined) throw usage('--spice-ca-file needs a FILE');
@@ -162,6 +181,7 @@ export function parseDoArgs(args: string[]): DoCommandLine {
     line.actions.push(parseAction(word, args, () => i, (n) => (i = n)));
   }
   if (line.help) return line;
+  if (reconnectTimeoutGiven && !line.reconnect) throw usage('--reconnect-timeout needs --reconnect');
   if (target === undefined) throw usage('do needs a TARGET (a spice:// URI, a .vv file or -) and then actions');
   if (line.actions.length === 0) throw usage(`do needs at least one action after the TARGET: ${actionNames.join(', ')}`);
   line.target = target;
@@ -297,7 +317,7 @@ export async function runDo(o: DoOptions): Promise<number> {
   for (const a of line.actions) if (a.kind === 'send') await checkFilesToSend(a.files);
   const needsInputs = line.actions.some((a) => ['type', 'key', 'keydown', 'keyup', 'move', 'click', 'mousedown', 'mouseup'].includes(a.kind));
   const needsDisplay = line.actions.some((a) => a.kind === 'capture' || a.kind === 'expect');
-  const { session, where, deadline } = await openSession({
+  const opened = await openSession({
     target: line.target,
     timeoutMs: line.timeoutMs,
     logger,
@@ -305,10 +325,55 @@ export async function runDo(o: DoOptions): Promise<number> {
     caFile: o.caFile,
     shouldLink: (c) => (needsInputs && c.type === ChannelType.INPUTS && c.id === 0) || (needsDisplay && c.type === ChannelType.DISPLAY && c.id === line.displayId),
   });
-  let inputs: InputsChannel | null = null;
+  const prepare = (s: OpenedSession): Promise<ScriptConnection> => prepareConnection(s, o, needsInputs, needsDisplay);
+  const first = await prepare(opened);
+  const stderrLine = (text: string): void => void process.stderr.write(`${text}\n`);
+  const keeper = new SessionKeeper(first, {
+    where: opened.where,
+    reconnect: line.reconnect,
+    relink: async () => prepare(await opened.relink()),
+    budgetMs: line.reconnectTimeoutMs,
+    notify: o.progress ?? stderrLine,
+    logger,
+  });
+  try {
+    for (const [index, action] of line.actions.entries()) {
+      logger.info({ action: action.kind, index }, 'action');
+      const expectedImage = expected.get(action) ?? null;
+      const run = (c: ScriptConnection): Promise<number | null> => runAction(c, action, expectedImage, o);
+      // A wait needs no connection: a drop during it is repaired in the background meanwhile.
+      const code = await keeper.run(action.kind, { repeatable: repeatableActions.has(action.kind), needsConnection: action.kind !== 'wait' }, run);
+      if (code !== null) return code;
+    }
+    return ExitCode.OK;
+  } finally {
+    keeper.stop();
+    const last = keeper.latest;
+    if (last.inputs && !keeper.hasLost(last)) {
+      last.inputs.releaseAll();
+      await Promise.race([last.inputs.whenSent(), sleep(1000)]);
+      await sleep(INPUT_FLUSH_MS);
+    } else if (line.actions.some((a) => agentActionKinds.includes(a.kind))) {
+      await sleep(INPUT_FLUSH_MS);
+    }
+    last.session.close();
+  }
+}
+
+/** One session made ready for the script: its channels, mouse mode and action runners. */
+interface ScriptConnection {
+  session: Session;
+  inputs: InputsChannel | null;
+  runner: ActionRunner;
+  agent: AgentActions;
+}
+
+async function prepareConnection(opened: OpenedSession, o: DoOptions, needsInputs: boolean, needsDisplay: boolean): Promise<ScriptConnection> {
+  const { session, where, deadline } = opened;
+  const { line, logger } = o;
   try {
     const display = needsDisplay ? await linkedChannel(session, ChannelType.DISPLAY, line.displayId, deadline, where) : null;
-    if (needsInputs) inputs = await prepareInputs(session, deadline, where, line, logger);
+    const inputs = needsInputs ? await prepareInputs(session, deadline, where, line, logger) : null;
     if (display && !(display instanceof DisplayChannel)) throw new SpiceError('internal', 'the display channel was linked without its drawing');
     const mouse = inputs ? await chooseMouseMode(session, line.actions, logger) : null;
     const runner = new ActionRunner(session, inputs, mouse, display, line, where, deadline, logger);
@@ -316,34 +381,33 @@ export async function runDo(o: DoOptions): Promise<number> {
       out: o.out ?? ((text) => void process.stdout.write(text)),
       progress: o.progress ?? ((text) => void process.stderr.write(`${text}\n`)),
     }, logger);
-    for (const [index, action] of line.actions.entries()) {
-      logger.info({ action: action.kind, index }, 'action');
-      if (agentActionKinds.includes(action.kind)) {
-        const failure = await runAgentAction(agent, action);
-        if (failure !== null) {
-          if (failure) o.fail(failure);
-          return ExitCode.AGENT_ACTION_FAILED;
-        }
-        continue;
-      }
-      const failure = await runner.run(action, expected.get(action) ?? null);
-      if (failure) {
-        o.fail(failure);
-        return ExitCode.EXPECT_FAILED;
-      }
-    }
-    return ExitCode.OK;
-  } finally {
-    if (inputs) {
-      inputs.releaseAll();
-      await Promise.race([inputs.whenSent(), sleep(1000)]);
-      await sleep(INPUT_FLUSH_MS);
-    } else if (line.actions.some((a) => agentActionKinds.includes(a.kind))) {
-      await sleep(INPUT_FLUSH_MS);
-    }
+    return { session, inputs, runner, agent };
+  } catch (e) {
     session.close();
+    throw e;
   }
 }
+
+/** Runs one action: null when it worked, else the exit code (its reason printed). */
+async function runAction(c: ScriptConnection, action: DoAction, expected: RgbaPng | null, o: DoOptions): Promise<number | null> {
+  if (agentActionKinds.includes(action.kind)) {
+    const failure = await runAgentAction(c.agent, action);
+    if (failure === null) return null;
+    if (failure) o.fail(failure);
+    return ExitCode.AGENT_ACTION_FAILED;
+  }
+  const failure = await c.runner.run(action, expected);
+  if (!failure) return null;
+  o.fail(failure);
+  return ExitCode.EXPECT_FAILED;
+}
+
+/**
+ * Actions that can run again on a new connection when the connection drops under them: they only
+ * look, or put the guest in a state that a second time leaves the same. Keys, clicks and files
+ * may have partly reached the guest: doing them again could type twice.
+ */
+const repeatableActions = new Set<DoAction['kind']>(['wait', 'capture', 'expect', 'move', 'resize', 'clip-set', 'clip-get']);
 
 /**
  * Runs a clip-set, clip-get, resize or send: null when it worked, else the line to print (empty

@@ -30,6 +30,8 @@ export interface OpenedSession {
   session: Session;
   where: string;
   deadline: Deadline;
+  /** Links a new session to the same place with the same password (`do --reconnect`). */
+  relink: () => Promise<OpenedSession>;
 }
 
 /** One overall time limit for a command, shared by its stages. */
@@ -99,5 +101,5 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     session.close();
     throw e;
   }
-  return { session, where: plan.where, deadline };
+  return { session, where: plan.where, deadline, relink: () => linkSession(o, plan, password, profile) };
 }
