@@ -1,7 +1,8 @@
 // The page's password dialog, resize-to-fit and clipboard, wired to the bridge in one place so
 // that main.ts only hands messages over.
 import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
-import { ClipboardSync, sharingFromOption } from './clipboard-sync.ts';
+import { ClipboardSync, imageParts, sharingFromOption } from './clipboard-sync.ts';
+import { FileDrop } from './file-drop.ts';
 import { PasswordDialog } from './password-dialog.ts';
 import { ResizeToFit } from './resize-to-fit.ts';
 import type { StatusLine } from './status-line.ts';
@@ -21,6 +22,8 @@ export class SessionExtras {
   private readonly passwordDialog: PasswordDialog;
   private readonly resize: ResizeToFit;
   private readonly clipboard: ClipboardSync;
+  /** Files dropped on the view, and their list (file-drop.ts). */
+  private readonly files: FileDrop;
 
   constructor(private readonly o: SessionExtrasOptions) {
     this.passwordDialog = new PasswordDialog(o.byId<HTMLDialogElement>('password-dialog'), ({ password }) => {
@@ -38,7 +41,10 @@ export class SessionExtras {
       sharingFromOption(o.options.get('clipboard')),
       (text) => o.send({ kind: 'clipboard-text', text }),
       () => o.status.state === 'connected',
+      (png) => imageParts(png).forEach((part) => o.send(part)),
     );
+    this.clipboard.bindSelect(o.byId<HTMLSelectElement>('clipboard-mode'), (sharing) => o.send({ kind: 'clipboard-sharing', ...sharing }));
+    this.files = new FileDrop(o.byId('view'), o.byId('transfers'), o.send, () => o.status.state === 'connected');
   }
 
   /** Takes the host messages this part of the page handles; false for the others. */
@@ -59,6 +65,17 @@ export class SessionExtras {
       case 'clipboard-text':
         void this.clipboard.fromGuest(m.text);
         return true;
+      case 'clipboard-image':
+        // Copied: the packet's buffer goes to the decode worker.
+        void this.clipboard.imageFromGuest(m.png.slice());
+        return true;
+      case 'clipboard-policy':
+        this.clipboard.setPolicy({ toGuest: m.toGuest, fromGuest: m.fromGuest });
+        return true;
+      case 'file-credit':
+      case 'file-progress':
+      case 'file-result':
+        return this.files.onHostMessage(m);
       case 'agent':
         Object.assign(this.agent, { connected: m.connected, monitorsConfig: m.monitorsConfig, clipboard: m.clipboard });
         this.resize.setActive(this.o.status.state === 'connected' && m.monitorsConfig);
@@ -70,6 +87,7 @@ export class SessionExtras {
 
   onClosed(): void {
     this.passwordDialog.dismiss();
+    this.files.onClosed();
     this.resize.setActive(false);
   }
 
@@ -81,7 +99,8 @@ export class SessionExtras {
       agent: { ...this.agent },
       resizeToFit: this.resize.enabled,
       displayArea: this.resize.measured,
-      clipboard: { ...this.clipboard.stats, sharing: this.clipboard.currentSharing },
+      clipboard: { ...this.clipboard.stats, sharing: this.clipboard.currentSharing, policy: this.clipboard.hostPolicy },
+      files: { ...this.files.stats, rows: this.files.list.snapshot() },
     };
   }
 }

@@ -68,7 +68,7 @@ describe('SPICE over WebSocket against Xspice', () => {
     expectSame('ws-websockify', direct, await capture('ws-websockify', `ws://127.0.0.1:${relayPort}`));
   });
 
-  it('wss:// through websockify with TLS: trusted through NODE_EXTRA_CA_CERTS it equals a TCP capture; untrusted is exit 5', async () => {
+  it('wss:// through websockify with TLS: trusted through NODE_EXTRA_CA_CERTS or --spice-ca-file it equals a TCP capture; untrusted, wrong CA, wrong host name are exit 5', async () => {
     const websockify = requireTool('websockify', 'websockify');
     const ca = workshop.createCa('ws-ca');
     const cert = workshop.createServer('ws-server', ca, { subject: '/O=spicedesk tests/CN=ws relay', altNames: ['IP:127.0.0.1'] });
@@ -82,7 +82,21 @@ describe('SPICE over WebSocket against Xspice', () => {
       expectSame('wss', direct, await capture('wss', `wss://127.0.0.1:${port}/`, { NODE_EXTRA_CA_CERTS: ca.certFile }));
       const r = await runCli(['capture', `wss://127.0.0.1:${port}/`, '-o', join(dir, 'untrusted.png'), '--timeout', '10']);
       expect(r.code).toBe(5);
-      expect(r.stderr).toMatch(new RegExp(`TLS to wss://127\\.0\\.0\\.1:${port} failed`));
+      expect(r.stderr).toMatch(new RegExp(`the certificate of wss://127\\.0\\.0\\.1:${port} is not signed by a trusted CA \\(the system CA store\\)`));
+      // --spice-ca-file: the same CA from a file.
+      const out = join(dir, 'wss-ca-file.png');
+      const withFile = await runCli(['capture', `wss://127.0.0.1:${port}/`, '-o', out, '--timeout', '10', '--spice-ca-file', ca.certFile]);
+      expect(withFile.stderr).toBe('');
+      expect(withFile.code).toBe(0);
+      expectSame('wss-ca-file', direct, readPng(out));
+      // A CA file that did not sign the relay's certificate, and a host name it does not carry.
+      const stranger = workshop.createCa('ws-stranger-ca');
+      const wrongCa = await runCli(['info', `wss://127.0.0.1:${port}/`, '--timeout', '10', '--spice-ca-file', stranger.certFile]);
+      expect(wrongCa.code).toBe(5);
+      expect(wrongCa.stderr).toMatch(/is not signed by a trusted CA \(CA from ".*ws-stranger-ca-cert\.pem"\)/);
+      const wrongName = await runCli(['info', `wss://localhost:${port}/`, '--timeout', '10', '--spice-ca-file', ca.certFile]);
+      expect(wrongName.code).toBe(5);
+      expect(wrongName.stderr).toMatch(new RegExp(`the certificate of wss://localhost:${port} is not for the host name "localhost": it names IP:127\\.0\\.0\\.1`));
     } finally {
       await tlsRelay.stop();
     }

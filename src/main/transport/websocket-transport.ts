@@ -1,12 +1,13 @@
 // SPICE over WebSocket (ws:// and wss://): each channel is one WebSocket whose binary messages
 // carry the SPICE byte stream, as websockify, spice-server's own WebSocket support and the web
 // consoles of virtualization managers expect. Message boundaries mean nothing; bytes are bytes.
+import type { PeerCertificate } from 'node:tls';
 import WebSocket from 'ws';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import type { Transport, TransportSink } from '../../protocol/wire/transport.ts';
 import { SinkRelay } from './sink-relay.ts';
 import { describeWebSocketUrl } from './websocket-url.ts';
-import { explainTlsError } from './tls-verify.ts';
+import { explainTlsError, verifyServerIdentity } from './tls-verify.ts';
 
 export { describeWebSocketUrl };
 
@@ -49,6 +50,8 @@ class WebSocketTransport implements Transport {
 }
 
 function explainOpenError(err: NodeJS.ErrnoException, where: string, trust: string): SpiceError {
+  // The identity check's own verdict (wrong host name) is already a message for the user.
+  if (err instanceof SpiceError) return err;
   if (isTlsFailure(err)) return explainTlsError(err, where, trust);
   switch (err.code) {
     case 'ECONNREFUSED':
@@ -74,7 +77,12 @@ export function openWebSocket(url: string, timeoutMs: number, tls: WebSocketTls 
   const trust = tls.ca !== undefined ? `CA from ${tls.caSource ?? 'the profile'}` : 'the system CA store';
   return new Promise((resolve, reject) => {
     // For wss://, the same floor as the SPICE TLS port; ws hands these options to node:tls.
-    const secure = { minVersion: 'TLSv1.2' as const, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) };
+    const secure = {
+      minVersion: 'TLSv1.2' as const,
+      ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+      // ws hands this to node:tls, which wants an Error or undefined (ws's typings say boolean).
+      checkServerIdentity: ((name: string, cert: PeerCertificate) => verifyServerIdentity(name, cert, { where })) as unknown as WebSocket.ClientOptions['checkServerIdentity'],
+    };
     const socket = new WebSocket(url, [SUBPROTOCOL], { handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, ...secure });
     socket.binaryType = 'nodebuffer';
     let settled = false;
