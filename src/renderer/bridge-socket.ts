@@ -120,10 +120,12 @@ export class BridgeSocket {
     private readonly transport: BridgeTransport,
     target: number,
     private readonly handlers: BridgeHandlers,
+    /** The first message, when not HELLO (a view of another guest head joins with HEAD_JOIN). */
+    first?: UiMessage,
   ) {
     this.peer = transport.peer;
     transport.start({
-      opened: () => this.send({ kind: 'hello', version: BRIDGE_VERSION, target }),
+      opened: () => this.send(first ?? { kind: 'hello', version: BRIDGE_VERSION, target }),
       message: (data) => {
         if (this.closed) return;
         const bytes = bytesOf(data);
@@ -168,7 +170,7 @@ export class BridgeSocket {
 }
 
 /** The bridge for this page: the preload's port in the Electron app, the gateway's WebSocket otherwise. */
-export function connectBridge(target: number, handlers: BridgeHandlers, w: Window = window): BridgeSocket {
+export function connectBridge(target: number, handlers: BridgeHandlers, w: Window = window, first?: UiMessage): BridgeSocket {
   const host = electronHost(w);
-  return new BridgeSocket(host ? messagePortTransport(host, w) : webSocketTransport(bridgeUrl(w.location)), target, handlers);
+  return new BridgeSocket(host ? messagePortTransport(host, w) : webSocketTransport(bridgeUrl(w.location)), target, handlers, first);
 }

@@ -8,6 +8,7 @@ import { CursorView } from './cursor-view.ts';
 import { KeyboardCapture } from './input/keyboard.ts';
 import { MouseCapture } from './input/mouse.ts';
 import { DisplayView } from './display-view.ts';
+import { HeadsView } from './heads.ts';
 import { SessionExtras } from './session-extras.ts';
 import { StatusLine } from './status-line.ts';
 
@@ -37,6 +38,7 @@ const display = new DisplayView(
     surface: (width, height) => {
       surface.width = width;
       surface.height = height;
+      heads.apply();
       cursor.place();
     },
     presenter: () => showDetail(),
@@ -66,6 +68,9 @@ byId('cad').addEventListener('click', () => {
 
 // Password dialog, resize-to-fit (#resize=never turns it off), clipboard (#clipboard=...).
 const extras = new SessionExtras({ send, status, canvas, options, byId });
+// Guest heads: this page's head cropped from the surface, and head 0's list of the others (#head=N&join=...).
+const targetIndex = Number.isInteger(target) && target >= 0 && target <= 0xffff ? target : 0;
+const heads = new HeadsView({ canvas, view: byId('view'), bar: byId('bar'), options, target: targetIndex, send, surface: () => surface, moved: () => cursor.place() });
 
 function showDetail(): void {
   const renderer = display.presenter === 'webgl2' ? 'WebGL2' : display.presenter === '2d' ? '2D canvas' : 'starting';
@@ -94,7 +99,7 @@ function flushDisplay(): void {
 }
 
 function onHostMessage(m: HostMessage): void {
-  if (extras.onHostMessage(m)) return;
+  if (extras.onHostMessage(m) || heads.onHostMessage(m)) return;
   switch (m.kind) {
     case 'display':
       queueDisplay(m);
@@ -128,7 +133,7 @@ function resetDisplay(): void {
 }
 
 // The gateway's WebSocket in a browser, the preload's MessagePort in the Electron window.
-const bridgeSocket = connectBridge(Number.isInteger(target) && target >= 0 && target <= 0xffff ? target : 0, {
+const bridgeSocket = connectBridge(targetIndex, {
   message: onHostMessage,
   closed: (reason) => {
     keyboard.releaseAll();
@@ -137,7 +142,7 @@ const bridgeSocket = connectBridge(Number.isInteger(target) && target >= 0 && ta
       status.show('disconnected', `disconnected from ${bridgeSocket.peer}${reason ? `: ${reason}` : ''}`);
     }
   },
-});
+}, window, heads.firstMessage);
 bridge = bridgeSocket;
 showDetail();
 
@@ -166,6 +171,7 @@ host?.onScreenshotRequest((id) => {
     cursorShapes: cursor.shapes,
     keysHeld: keyboard.pressed,
     ...extras.state(),
+    ...heads.state(),
     ...display.stats,
   }),
   /** The canvas as RGBA bytes, base64, top row first. */
@@ -178,6 +184,8 @@ host?.onScreenshotRequest((id) => {
   },
   /** Loses the WebGL context and restores it after `ms` (false without WebGL). */
   loseContext: (ms: number) => display.loseContextFor(ms),
+  /** The URL of guest head N's window (N 1-3), once the host gave the join token. */
+  headUrl: (head: number) => heads.urlFor(head),
   /** Display 0's operations and images drawn so far, by type. */
   drawStats: () => display.drawStats(),
 };

@@ -20,6 +20,7 @@ import { Deadline } from '../commands/open-session.ts';
 import { BridgeDisplaySink } from './bridge-display-sink.ts';
 import { forwardInput, inputsOf } from './input-forwarding.ts';
 import { PageAgent } from './page-agent.ts';
+import { HeadGroup, type HeadRegistry, type JoinedHead } from '../monitors/head-group.ts';
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import { PageReconnect } from '../reconnect/page-reconnect.ts';
 import type { BackoffOptions } from '../../protocol/session/reconnect-policy.ts';
@@ -52,6 +53,8 @@ export interface ConnectionOptions {
   onStatus?: (status: SessionStatus) => void;
   /** Delays between reconnect attempts after a linked session dropped; default 1 s doubling to 30 s. */
   reconnectBackoff?: BackoffOptions;
+  /** Where views of guest heads 2-4 find the session they join (HEAD_JOIN); without it they are refused. */
+  heads?: HeadRegistry;
 }
 
 /** Passwords a page may try on one connection before it is dropped: a dialog, not a guessing service. */
@@ -131,6 +134,10 @@ export class BridgeHost {
   private reconnect: PageReconnect | null = null;
   /** The password the last session linked with, for reconnecting with it. */
   private linkPassword: string | undefined;
+  /** This page's session as views of the other guest heads share it (monitors/head-group.ts). */
+  private heads: HeadGroup | null = null;
+  /** Set when this page is a view that joined another page's session. */
+  private joined: JoinedHead | null = null;
 
   constructor(
     private readonly endpoint: BridgeEndpoint,
@@ -164,7 +171,9 @@ export class BridgeHost {
 
   private send(m: HostMessage): void {
     if (m.kind === 'status') this.o.onStatus?.(m.status);
-    this.sendBytes(encodeHostMessage(m));
+    const bytes = encodeHostMessage(m);
+    this.sendBytes(bytes);
+    this.heads?.relay(m, bytes);
   }
 
   /**
@@ -210,6 +219,11 @@ export class BridgeHost {
       return;
     }
     if (this.state === 'hello') {
+      if (message.kind === 'head-join') {
+        clearTimeout(this.helloTimer);
+        this.joinHead(message.head, message.token);
+        return;
+      }
       if (message.kind !== 'hello') {
         this.refuse(`the first message must be HELLO, not ${message.kind}`);
         return;
@@ -218,11 +232,22 @@ export class BridgeHost {
       this.start(message.target);
       return;
     }
+    if (this.joined) {
+      const problem = this.joined.onMessage(message);
+      if (problem) this.refuse(problem);
+      return;
+    }
     if (message.kind === 'hello') {
       this.refuse('HELLO may come only once');
       return;
     }
     switch (message.kind) {
+      case 'head-join':
+        this.refuse('HEAD_JOIN may come only first');
+        return;
+      case 'head-enable':
+        this.heads?.setEnabled(message.head, message.enabled);
+        return;
       case 'password':
       case 'password-cancel':
         this.onPasswordAnswer(message.kind === 'password' ? message.password : null);
@@ -268,6 +293,7 @@ export class BridgeHost {
     }
     this.state = 'session';
     this.target = target;
+    if (this.o.heads) this.heads = this.headGroup(this.o.heads);
     this.pageAgent.setPolicy(target.clipboard);
     this.reconnect = this.pageReconnect(target);
     void this.connect(target, target.password);
@@ -324,7 +350,10 @@ export class BridgeHost {
       logger: this.log,
       password,
       where: target.plan.where,
-      displaySink: new BridgeDisplaySink((bytes) => this.sendBytes(bytes)),
+      displaySink: new BridgeDisplaySink((bytes) => {
+        this.sendBytes(bytes);
+        this.heads?.display(bytes);
+      }),
     });
     this.session = session;
     this.pageAgent.attach(session);
@@ -358,6 +387,7 @@ export class BridgeHost {
       this.log.info({ target: target.label, where: target.plan.where }, 'session linked');
       this.send({ kind: 'status', status: { state: 'connected', serverName: info.name ?? target.plan.where, channels: info.channels } });
       this.onMouseMode(info.supportedMouseModes, info.currentMouseMode);
+      this.heads?.linked();
     } catch (e) {
       if (this.state !== 'session' || this.session !== session) return;
       if (this.canAskPassword(e, target)) this.askPassword(session, e);
@@ -380,6 +410,7 @@ export class BridgeHost {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.o.onStatus?.(status);
+    this.heads?.close(status);
     // Sent past the backlog limit on purpose: this is the page's last message, after what is queued.
     this.flush();
     if (this.endpoint.open) this.endpoint.send(encodeHostPacket([encodeHostMessage({ kind: 'status', status })]));
@@ -415,10 +446,41 @@ export class BridgeHost {
     session.close();
   }
 
+  /** This page as a view of guest head `head` in the session whose token it gave (HEAD_JOIN). */
+  private joinHead(head: number, token: Uint8Array): void {
+    const group = this.o.heads?.find(token);
+    if (!group) {
+      this.log.warn({ head }, 'refusing a view with an unknown head token');
+      this.end({ state: 'error', errorKind: 'usage', message: 'this head window belongs to a session that is over (or its link is wrong); open it again from the window of head 1' }, CloseCode.POLICY);
+      return;
+    }
+    const joined = group.join(head, { sendBytes: (bytes) => this.sendBytes(bytes), end: (status) => this.end(status, CloseCode.NORMAL) });
+    if (typeof joined === 'string') {
+      this.end({ state: 'error', errorKind: 'usage', message: joined }, CloseCode.POLICY);
+      return;
+    }
+    this.state = 'session';
+    this.joined = joined;
+  }
+
+  private headGroup(registry: HeadRegistry): HeadGroup {
+    const group = new HeadGroup(registry, {
+      log: this.log,
+      session: () => this.session,
+      sendToOwner: (m) => this.send(m),
+      relayout: () => this.pageAgent.relayout(),
+      pageText: (text) => this.pageAgent.pageText(text),
+    });
+    this.pageAgent.layoutOf = (size) => group.layoutFor(size);
+    return group;
+  }
+
   /** Releases everything; safe to call more than once. */
   shutdown(): void {
     this.reconnect?.stop();
     this.state = 'closed';
+    this.joined?.leave();
+    this.heads?.close({ state: 'closed', reason: 'the window of head 1 closed' });
     clearTimeout(this.helloTimer);
     const session = this.session;
     this.session = null;

@@ -13,6 +13,7 @@ import { AccessToken } from './access-token.ts';
 import { GatewayConnection, type GatewayTarget } from './gateway-connection.ts';
 import { INDEX_FILE, loadAssets, type Asset } from './static-assets.ts';
 import { pageContentSecurityPolicy } from '../page-policy.ts';
+import { HeadRegistry } from '../monitors/head-group.ts';
 
 export interface GatewayOptions {
   /** Address to listen on; loopback unless the user asked otherwise. */
@@ -51,6 +52,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const assets = loadAssets(o.assetsDir);
   const token = o.token ?? new AccessToken();
   const live = new Set<GatewayConnection>();
+  // Views of guest heads 2-4 join the session of head 1's page by its token (monitors/head-group.ts).
+  const heads = new HeadRegistry();
   let nextId = 1;
   const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.maxUiMessageBytes, perMessageDeflate: false, clientTracking: false });
   const server = createServer();
@@ -128,7 +131,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     wss.handleUpgrade(req, socket, head, (ws) => {
       const connection = new GatewayConnection(
         ws,
-        { targets: o.targets, logger: o.logger, linkTimeoutMs: o.linkTimeoutMs, helloTimeoutMs: o.helloTimeoutMs ?? 10_000 },
+        { targets: o.targets, logger: o.logger, linkTimeoutMs: o.linkTimeoutMs, helloTimeoutMs: o.helloTimeoutMs ?? 10_000, heads },
         nextId++,
       );
       live.add(connection);

@@ -5,6 +5,7 @@ import type { HostMessage } from '../../protocol/bridge/bridge-messages.ts';
 import { Limits } from '../../protocol/bridge/bridge-messages.ts';
 import { AgentCap, ClipboardSelection, ClipboardType } from '../../protocol/channels/main/agent/agent-messages.ts';
 import type { Agent } from '../../protocol/channels/main/agent/agent.ts';
+import type { HeadRequest } from '../../protocol/channels/main/agent/monitors.ts';
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import type { Session } from '../../protocol/session/session.ts';
@@ -18,6 +19,8 @@ export class PageAgent {
   private size: { width: number; height: number } | null = null;
   private sizeSent: string | null = null;
   private sharing: ClipboardSharing = { toGuest: true, fromGuest: true };
+  /** The guest layout for the page's size; several heads when views of other heads joined (monitors/head-group.ts). */
+  layoutOf: (size: { width: number; height: number } | null) => (HeadRequest | null)[] | null = (size) => (size ? [size] : null);
 
   /** What the host allows (`--clipboard`), and what the page asked for within it. */
   private policy: ClipboardSharing = { toGuest: true, fromGuest: true };
@@ -92,16 +95,21 @@ export class PageAgent {
 
   private applySize(): void {
     const agent = this.agent;
-    const size = this.size;
+    const layout = this.layoutOf(this.size);
     // Without an agent that sets modes the page keeps scaling the guest's screen.
-    if (!agent || !size || !this.caps.monitors) return;
-    const key = `${size.width}x${size.height}`;
+    if (!agent || !layout || !this.caps.monitors) return;
+    const key = JSON.stringify(layout);
     if (key === this.sizeSent) return;
     this.sizeSent = key;
-    agent.monitors.configure([{ width: size.width, height: size.height }]).catch((e: Error) => {
+    agent.monitors.configure(layout).catch((e: Error) => {
       this.sizeSent = null;
       this.log.warn({ error: e.message }, 'the guest resolution could not be set');
     });
+  }
+
+  /** The heads or their sizes changed: the layout goes out again if it differs. */
+  relayout(): void {
+    this.applySize();
   }
 
   setSharing(sharing: ClipboardSharing): void {

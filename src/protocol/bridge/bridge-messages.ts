@@ -7,6 +7,7 @@
 // HELLO first and drop the peer when its version differs: a page left open across an upgrade of
 // the gateway must not mis-parse.
 import { SpiceError, type SpiceErrorKind } from '../wire/errors.ts';
+import type { HeadsHostMessage, HeadsUiMessage } from '../monitors/heads-bridge.ts';
 import type { FileHostMessage, FileUiMessage } from './file-messages.ts';
 
 /** Bumped whenever a message layout changes or kinds are added (a page must not meet kinds it cannot read). */
@@ -127,7 +128,9 @@ export type HostMessage =
    */
   | { kind: 'display-reset' }
   /** Files and clipboard images (kinds 0x28-0x2c, file-messages.ts). */
-  | FileHostMessage;
+  | FileHostMessage
+  /** Guest heads (kinds 0x20-0x21, src/protocol/monitors/heads-bridge.ts). */
+  | HeadsHostMessage;
 
 export type UiMessage =
   /** The first message: which of the host's targets to connect to. */
@@ -153,7 +156,9 @@ export type UiMessage =
   /** Which clipboard directions the user allows; applied by the host at once. */
   | { kind: 'clipboard-sharing'; toGuest: boolean; fromGuest: boolean }
   /** Files and clipboard images (kinds 0xa8-0xab, file-messages.ts). */
-  | FileUiMessage;
+  | FileUiMessage
+  /** Guest heads (kinds 0xa0-0xa1, src/protocol/monitors/heads-bridge.ts). */
+  | HeadsUiMessage;
 
 export const errorKinds: readonly SpiceErrorKind[] = ['usage', 'unreachable', 'auth', 'tls', 'protocol', 'timeout', 'internal'];
 

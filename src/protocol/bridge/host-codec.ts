@@ -2,6 +2,7 @@
 import { WireWriter } from '../wire/writer.ts';
 import { encodeKindAndText, encodeString, FieldReader } from './bridge-fields.ts';
 import { decodeFileHostMessage, encodeFileHostMessage } from './file-messages.ts';
+import { decodeHeadsHostMessage, encodeHeadsHostMessage } from '../monitors/heads-bridge.ts';
 import {
   AgentFlag,
   BridgeError,
@@ -47,6 +48,9 @@ export function encodeHostMessage(m: HostMessage): Uint8Array {
     }
     case 'display-reset':
       return new Uint8Array([HostKind.DISPLAY_RESET]);
+    case 'heads':
+    case 'head-token':
+      return encodeHeadsHostMessage(m);
     default:
       return encodeFileHostMessage(m);
   }
@@ -131,7 +135,7 @@ export function decodeHostMessage(bytes: Uint8Array): HostMessage {
       new FieldReader(bytes, 'host', 'DISPLAY_RESET').end();
       return { kind: 'display-reset' };
     default:
-      return decodeFileHostMessage(bytes) ?? new FieldReader(bytes, 'host', 'message').fail(`unknown kind 0x${kind.toString(16)}`);
+      return decodeFileHostMessage(bytes) ?? decodeHeadsHostMessage(bytes) ?? new FieldReader(bytes, 'host', 'message').fail(`unknown kind 0x${kind.toString(16)}`);
   }
 }
 

@@ -8,6 +8,7 @@ import { encodeKindAndText, encodeString, FieldReader, utf8Length } from './brid
 import { ALL_BUTTONS_MASK, ALL_MODIFIERS_MASK, BRIDGE_MAGIC, Limits, MouseButton, SharingFlag, UiKind, type UiMessage } from './bridge-messages.ts';
 import { SpiceError } from '../wire/errors.ts';
 import { decodeFileUiMessage, encodeFileUiMessage, fileUiKindNames } from './file-messages.ts';
+import { decodeHeadsUiMessage, encodeHeadsUiMessage, headsUiKindNames } from '../monitors/heads-bridge.ts';
 
 export function encodeUiMessage(m: UiMessage): Uint8Array {
   switch (m.kind) {
@@ -43,6 +44,9 @@ export function encodeUiMessage(m: UiMessage): Uint8Array {
       return encodeKindAndText(UiKind.CLIPBOARD_TEXT, m.text, Limits.maxClipboardTextBytes, 'clipboard text');
     case 'clipboard-sharing':
       return new WireWriter(2).u8(UiKind.CLIPBOARD_SHARING).u8((m.toGuest ? SharingFlag.TO_GUEST : 0) | (m.fromGuest ? SharingFlag.FROM_GUEST : 0)).finish();
+    case 'head-join':
+    case 'head-enable':
+      return encodeHeadsUiMessage(m);
     default:
       return encodeFileUiMessage(m);
   }
@@ -75,7 +79,7 @@ export function decodeUiMessage(bytes: Uint8Array, expectedVersion: number): UiM
   }
   if (bytes.byteLength === 0) throw new FieldReader(bytes, 'UI', 'empty message').fail('no kind byte');
   const kind = bytes[0];
-  const name = names[kind] ?? fileUiKindNames[kind];
+  const name = names[kind] ?? fileUiKindNames[kind] ?? headsUiKindNames[kind];
   if (!name) throw new FieldReader(bytes, 'UI', 'message').fail(`unknown kind 0x${kind.toString(16)}`);
   const r = new FieldReader(bytes, 'UI', name);
   const buttons = (): number => {
@@ -157,7 +161,7 @@ export function decodeUiMessage(bytes: Uint8Array, expectedVersion: number): UiM
       break;
     }
     default:
-      m = decodeFileUiMessage(kind, r) ?? r.fail(`unknown kind 0x${kind.toString(16)}`);
+      m = decodeFileUiMessage(kind, r) ?? decodeHeadsUiMessage(kind, r, expectedVersion) ?? r.fail(`unknown kind 0x${kind.toString(16)}`);
   }
   r.end();
   return m;

@@ -1,0 +1,54 @@
+// Links a channel of a running session again. A view of a guest head that joins a session late has
+// none of the surfaces, images or GLZ window its display messages build on; a newly linked display
+// channel makes the server send every surface whole (SURFACE_CREATE, the drawing, MARK), and a
+// newly linked cursor channel sends the current shape (CURSOR_INIT). The old channel is closed
+// first: spice-server refuses a second link of a channel a client already has, and only once the
+// old one is gone does it drop the old image cache and GLZ dictionary, so the new channel starts
+// from nothing as the views do.
+import type { SpiceChannel } from '../../protocol/channel/channel.ts';
+import { defaultDisplayOptions } from '../../protocol/channels/display/display-channel.ts';
+import type { Logger } from '../../protocol/logger.ts';
+import { channelFactories } from '../../protocol/session/channel-factories.ts';
+import type { Session } from '../../protocol/session/session.ts';
+
+const ATTEMPTS = 10;
+const RETRY_MS = 100;
+
+/**
+ * Closes the session's channel `type:id` and links a new one in its place (with a few retries while
+ * the server lets go of the old one). `beforeLink` runs between the two: nothing of the old
+ * channel arrives after it. Resolves with the new channel, or null when there was none to relink
+ * or it could not be linked (logged; the session goes on without it).
+ */
+export async function relinkChannel(session: Session, type: number, id: number, log: Logger, beforeLink: () => void = () => {}): Promise<SpiceChannel | null> {
+  const key = `${type}:${id}`;
+  const old = session.channels.get(key);
+  const factory = channelFactories[type];
+  if (!old || old.state !== 'ready' || !factory) return null;
+  old.close();
+  beforeLink();
+  let lastError = '';
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const channel = factory(session, id, { displaySink: session.displaySink, displayOptions: defaultDisplayOptions });
+    session.channels.set(key, channel);
+    try {
+      await channel.connect(session.main.info.sessionId);
+    } catch (e) {
+      channel.close();
+      lastError = e instanceof Error ? e.message : String(e);
+      if (session.main.state !== 'ready') break;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      continue;
+    }
+    session.status.set(key, { state: 'linked' });
+    session.events.emit('channel-linked', channel);
+    channel.run().catch((e: Error) => {
+      if (session.channels.get(key) === channel && channel.state !== 'closed') log.warn({ channel: channel.name, err: e.message }, 'a relinked channel failed');
+    });
+    log.info({ channel: channel.name, id, attempt }, 'channel linked again for a joining view');
+    return channel;
+  }
+  session.status.set(key, { state: 'failed', error: new Error(lastError) });
+  log.warn({ channel: key, err: lastError }, 'the channel could not be linked again; the views go without it');
+  return null;
+}

@@ -1,0 +1,197 @@
+// Several guest heads in the page. Every view decodes the whole display (the host links the display
+// channel again when a view joins, so each gets the full screen); a view shows its own head's
+// rectangle of the surface, cropped with CSS. The mouse needs nothing more: positions come from
+// the canvas's box, which the crop moves, so they land in the head's part of the surface.
+//
+// URL options: head=N (1-3) and join=TOKEN make this page the view of guest head N+1 in the
+// session of the page that opened it; without them the page is head 0's view and lists the other
+// heads in its bar (open a window, switch a head on or off).
+import { BRIDGE_VERSION, type HostMessage, type UiMessage } from '../protocol/bridge/bridge-messages.ts';
+import type { GuestHead } from '../protocol/monitors/head-layout.ts';
+import { HEAD_TOKEN_BYTES, headTokenFromHex, headTokenToHex } from '../protocol/monitors/heads-bridge.ts';
+import { MAX_MAPPED_HEADS } from '../protocol/monitors/monitor-mapping.ts';
+
+export interface HeadsViewOptions {
+  canvas: HTMLCanvasElement;
+  /** The area the head is shown in (#view). */
+  view: HTMLElement;
+  /** Where head 0's page puts its list of heads (#bar). */
+  bar: HTMLElement;
+  options: URLSearchParams;
+  target: number;
+  send(m: UiMessage): void;
+  surface(): { width: number; height: number };
+  /** The crop changed (the cursor overlay follows the canvas). */
+  moved(): void;
+}
+
+/** The page's head from its URL: 0, or 1-3 with the join token. */
+export function headOfOptions(options: URLSearchParams): { head: number; token: Uint8Array | null } {
+  const head = Number(options.get('head') ?? '0');
+  if (!Number.isInteger(head) || head < 1 || head >= MAX_MAPPED_HEADS) return { head: 0, token: null };
+  // A wrong token still joins, to be refused by the host with a sentence the page shows.
+  return { head, token: headTokenFromHex(options.get('join') ?? '') ?? new Uint8Array(HEAD_TOKEN_BYTES) };
+}
+
+/** Where the head's rectangle sits, in CSS pixels, for a view box; never scaled up. */
+export function cropFor(head: GuestHead, surface: { width: number; height: number }, box: { width: number; height: number }) {
+  const scale = Math.min(1, box.width / head.width, box.height / head.height);
+  return {
+    scale,
+    clip: { width: head.width * scale, height: head.height * scale },
+    canvas: { left: -head.x * scale, top: -head.y * scale, width: surface.width * scale, height: surface.height * scale },
+  };
+}
+
+export class HeadsView {
+  readonly head: number;
+  private readonly joinToken: Uint8Array | null;
+  private token: Uint8Array | null = null;
+  private heads: GuestHead[] = [];
+  private maxHeads = 1;
+  private enabled = 1;
+  private joined = 0;
+  private readonly clip: HTMLDivElement;
+  private readonly list: HTMLSpanElement;
+  private cropped = false;
+  /** Windows this page opened, by head. */
+  private readonly windows = new Map<number, Window>();
+
+  constructor(private readonly o: HeadsViewOptions) {
+    const { head, token } = headOfOptions(o.options);
+    this.head = head;
+    this.joinToken = token;
+    this.clip = document.createElement('div');
+    this.clip.id = 'head-clip';
+    o.canvas.replaceWith(this.clip);
+    this.clip.append(o.canvas);
+    this.list = document.createElement('span');
+    this.list.id = 'heads';
+    this.list.hidden = true;
+    if (head === 0) o.bar.insertBefore(this.list, o.bar.querySelector('#cad'));
+    new ResizeObserver(() => this.apply()).observe(o.view);
+    if (head > 0) document.title = `spicedesk · head ${head + 1}`;
+  }
+
+  /** The page's first bridge message: HELLO for head 0, HEAD_JOIN for the others. */
+  get firstMessage(): UiMessage {
+    return this.joinToken
+      ? { kind: 'head-join', version: BRIDGE_VERSION, target: this.o.target, head: this.head, token: this.joinToken }
+      : { kind: 'hello', version: BRIDGE_VERSION, target: this.o.target };
+  }
+
+  /** Takes the host messages about heads; false for the others. */
+  onHostMessage(m: HostMessage): boolean {
+    switch (m.kind) {
+      case 'head-token':
+        this.token = m.token;
+        this.renderList();
+        return true;
+      case 'heads':
+        this.heads = m.heads;
+        this.maxHeads = m.maxHeads;
+        this.enabled = m.enabled;
+        this.joined = m.joined;
+        this.apply();
+        this.renderList();
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** This view's head as the guest has it now; undefined when the guest has it switched off. */
+  get rect(): GuestHead | undefined {
+    return this.heads.find((h) => h.head === this.head);
+  }
+
+  /** Crops the canvas to the head (again: a new surface, a resized window, new heads). */
+  apply(): void {
+    const rect = this.rect;
+    const surface = this.o.surface();
+    const canvas = this.o.canvas;
+    const shown = rect && rect.channelId === 0 && surface.width > 0;
+    if (!shown) {
+      // Head 0 without MONITORS_CONFIG shows the whole surface, as before; another head shows nothing.
+      this.uncrop();
+      canvas.style.visibility = this.head === 0 ? '' : 'hidden';
+      this.o.moved();
+      return;
+    }
+    const box = this.o.view.getBoundingClientRect();
+    const c = cropFor(rect, surface, box);
+    this.cropped = true;
+    canvas.style.visibility = '';
+    Object.assign(this.clip.style, { position: 'relative', overflow: 'hidden', flex: 'none', width: `${c.clip.width}px`, height: `${c.clip.height}px` });
+    Object.assign(canvas.style, {
+      position: 'absolute',
+      maxWidth: 'none',
+      maxHeight: 'none',
+      left: `${c.canvas.left}px`,
+      top: `${c.canvas.top}px`,
+      width: `${c.canvas.width}px`,
+      height: `${c.canvas.height}px`,
+    });
+    this.o.moved();
+  }
+
+  private uncrop(): void {
+    if (!this.cropped) return;
+    this.cropped = false;
+    this.clip.removeAttribute('style');
+    for (const p of ['position', 'max-width', 'max-height', 'left', 'top', 'width', 'height']) this.o.canvas.style.removeProperty(p);
+  }
+
+  /** The URL of head `head`'s view (null before the host gave the token). */
+  urlFor(head: number): string | null {
+    if (!this.token || head < 1 || head >= MAX_MAPPED_HEADS) return null;
+    return `${location.origin}${location.pathname}#target=${this.o.target}&head=${head}&join=${headTokenToHex(this.token)}`;
+  }
+
+  /** Opens (or brings forward) the window of head `head`; its size becomes the head's resolution. */
+  open(head: number): void {
+    const url = this.urlFor(head);
+    if (!url) return;
+    const open = this.windows.get(head);
+    if (open && !open.closed) {
+      open.focus();
+      return;
+    }
+    const rect = this.heads.find((h) => h.head === head);
+    const size = rect ? `,width=${Math.round(rect.width / devicePixelRatio)},height=${Math.round(rect.height / devicePixelRatio)}` : '';
+    const w = window.open(url, `spicedesk-head-${head}`, `popup${size}`);
+    if (w) this.windows.set(head, w);
+  }
+
+  private renderList(): void {
+    if (this.head !== 0) return;
+    this.list.hidden = this.maxHeads < 2;
+    this.list.replaceChildren();
+    for (let head = 1; head < this.maxHeads; head++) {
+      const item = document.createElement('span');
+      item.className = 'head';
+      const on = document.createElement('input');
+      on.type = 'checkbox';
+      on.checked = (this.enabled & (1 << head)) !== 0;
+      on.title = `Switch guest head ${head + 1} on or off`;
+      on.dataset.head = String(head);
+      on.addEventListener('change', () => this.o.send({ kind: 'head-enable', head, enabled: on.checked }));
+      const label = document.createElement('label');
+      label.append(on, ` Head ${head + 1}`);
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = (this.joined & (1 << head)) !== 0 ? 'Show' : 'Open';
+      button.title = `Open guest head ${head + 1} in its own window`;
+      button.disabled = this.token === null;
+      button.dataset.head = String(head);
+      button.addEventListener('click', () => this.open(head));
+      item.append(label, button);
+      this.list.append(item);
+    }
+  }
+
+  /** For the page's test hooks. */
+  state(): object {
+    return { head: this.head, heads: this.heads, maxHeads: this.maxHeads, headsEnabled: this.enabled, headsJoined: this.joined, headRect: this.rect ?? null, hasHeadToken: this.token !== null };
+  }
+}

@@ -1,0 +1,200 @@
+// Two guest heads in headless Chromium through `spicedesk serve`, against Xspice --numheads 2 with
+// spice-vdagent: head 1's page opens head 2's window from its bar, each page shows its own head's
+// part of the X screen (compared with `import -window root`, read on the server's display, never
+// through spicedesk), the guest gets a two-output layout with the sizes of the two pages (xrandr),
+// a click in head 2's window lands at head 2's offset (xdotool), switching head 2 off leaves one
+// output, and a page with a wrong join token is refused with a sentence.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RgbaImage } from '../peers/image.ts';
+import { comparePixels, readPng } from '../peers/png.ts';
+import { runToCompletion, sleep } from '../peers/processes.ts';
+import { requireTool } from '../peers/require-tool.ts';
+import { startXspice, type XspiceServer } from '../peers/xspice.ts';
+import { launchChromium, openSessionPage, pageProblems, type PageState } from './browser-page.ts';
+import { startServe, type ServeProcess } from './serve-process.ts';
+
+interface Rect {
+  head: number;
+  channelId: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+interface HeadsState extends PageState {
+  agent: { connected: boolean; monitorsConfig: boolean; clipboard: boolean };
+  displayArea: { width: number; height: number } | null;
+  head: number;
+  heads: Rect[];
+  maxHeads: number;
+  headsEnabled: number;
+  headsJoined: number;
+  headRect: Rect | null;
+  hasHeadToken: boolean;
+}
+
+function state(page: Page): Promise<HeadsState> {
+  return page.evaluate(() => (window as unknown as { spicedeskPage: { state(): HeadsState } }).spicedeskPage.state());
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const got = await probe();
+    if (got !== undefined) return got;
+    await sleep(150);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function crop(image: RgbaImage, r: { x: number; y: number; width: number; height: number }): RgbaImage {
+  const out = Buffer.alloc(r.width * r.height * 4);
+  for (let y = 0; y < r.height; y++) {
+    image.rgba.subarray(((r.y + y) * image.width + r.x) * 4, ((r.y + y) * image.width + r.x + r.width) * 4).forEach((v, i) => (out[y * r.width * 4 + i] = v));
+  }
+  return { width: r.width, height: r.height, rgba: out };
+}
+
+describe('several guest heads in the page', () => {
+  let xs: XspiceServer;
+  let serve: ServeProcess;
+  let browser: Browser;
+  let context: BrowserContext;
+  let dir: string;
+  beforeAll(async () => {
+    requireTool('xrandr', 'x11-xserver-utils');
+    requireTool('xdotool', 'xdotool');
+    requireTool('import', 'imagemagick');
+    dir = mkdtempSync(join(tmpdir(), 'spicedesk-heads-'));
+    xs = await startXspice({ vdagent: { downloadDir: false }, numHeads: 2 });
+    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 800, height: 600 } });
+  });
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await serve?.stop();
+    await xs?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function outputs(): Promise<string[]> {
+    const out = await xs.exec('xrandr', []);
+    return [...out.matchAll(/^(qxl-\d) connected (?:primary )?(\d+x\d+\+\d+\+\d+)/gm)].map((m) => `${m[1]} ${m[2]}`);
+  }
+
+  async function rootScreen(): Promise<RgbaImage> {
+    const file = join(dir, `root-${Date.now()}.png`);
+    const r = await runToCompletion('import', ['-window', 'root', file], { env: xs.env, timeoutMs: 15_000 });
+    if (r.code !== 0) throw new Error(`import -window root failed: ${r.stderr}`);
+    return readPng(file);
+  }
+
+  /** What the page shows of the guest: its head's clip, as the screen shows it. */
+  async function shown(page: Page, rect: { width: number; height: number }): Promise<RgbaImage> {
+    const box = await page.locator('#head-clip').boundingBox();
+    if (!box) throw new Error('the page has no #head-clip');
+    expect({ width: Math.round(box.width), height: Math.round(box.height) }).toEqual({ width: rect.width, height: rect.height });
+    const file = join(dir, `page-${Date.now()}.png`);
+    await page.screenshot({ path: file, clip: { x: box.x, y: box.y, width: rect.width, height: rect.height } });
+    return readPng(file);
+  }
+
+  it('shows each head in its own window, lays the guest out from their sizes, and switches a head off', async () => {
+    const page0 = await openSessionPage(browser, serve.url, 20_000, context);
+    await waitFor('the agent and the heads', async () => {
+      const s = await state(page0);
+      return s.agent.monitorsConfig && s.maxHeads === 2 && s.hasHeadToken && s.displayArea ? s : undefined;
+    });
+    expect((await state(page0)).head).toBe(0);
+
+    // Head 2's window, from the bar of head 1's page.
+    const popup = page0.waitForEvent('popup');
+    await page0.locator('#heads button[data-head="1"]').click();
+    const page1 = await popup;
+    await page1.setViewportSize({ width: 640, height: 480 });
+    await page1.waitForFunction(() => (window as unknown as { spicedeskPage?: { state(): HeadsState } }).spicedeskPage?.state().status === 'connected', undefined, { timeout: 20_000 });
+    expect((await state(page1)).head).toBe(1);
+
+    const area0 = (await state(page0)).displayArea!;
+    const area1 = await waitFor('head 2 page area', async () => {
+      const a = (await state(page1)).displayArea;
+      return a && a.width === 640 ? a : undefined;
+    });
+    const want = [`qxl-0 ${area0.width}x${area0.height}+0+0`, `qxl-1 ${area1.width}x${area1.height}+${area0.width}+0`];
+    const got = await waitFor('the two-output layout', async () => {
+      const o = await outputs();
+      return o.join() === want.join() ? o : undefined;
+    }).catch(() => outputs());
+    expect(got).toEqual(want);
+
+    // Known content on each head: an xterm with its own colours.
+    xs.run('xterm', ['-bg', 'darkred', '-fg', 'white', '-geometry', '30x6+20+30', '-e', 'sh', '-c', 'echo head one; sleep 600']);
+    xs.run('xterm', ['-bg', 'navy', '-fg', 'yellow', '-geometry', '30x6+' + (area0.width + 40) + '+50', '-e', 'sh', '-c', 'echo head two; sleep 600']);
+
+    const rect1 = await waitFor('head 2 rectangle in its page', async () => {
+      const r = (await state(page1)).headRect;
+      return r && r.width === area1.width && r.height === area1.height ? r : undefined;
+    });
+    expect(rect1).toEqual({ head: 1, channelId: 0, x: area0.width, y: 0, width: area1.width, height: area1.height });
+    expect((await state(page0)).headRect).toEqual({ head: 0, channelId: 0, x: 0, y: 0, width: area0.width, height: area0.height });
+
+    // Each page equals its part of the X screen (once both xterms are drawn everywhere).
+    let last = '';
+    await waitFor('both pages to show their heads', async () => {
+      const root = await rootScreen();
+      const part0 = crop(root, { x: 0, y: 0, ...area0 });
+      const part1 = crop(root, { x: area0.width, y: 0, ...area1 });
+      // Head 2's part differs from the same-sized part at head 1's place: a page showing the wrong part fails.
+      const misplaced1 = crop(root, { x: 0, y: 0, ...area1 });
+      if (comparePixels(part1, misplaced1, { ignoreAlpha: true }).differing === 0) return undefined;
+      const d0 = comparePixels(await shown(page0, area0), part0, { ignoreAlpha: true }).differing;
+      const page1Pixels = await shown(page1, area1);
+      const d1 = comparePixels(page1Pixels, part1, { ignoreAlpha: true }).differing;
+      expect(comparePixels(page1Pixels, misplaced1, { ignoreAlpha: true }).differing).toBeGreaterThan(0);
+      last = `head 1: ${d0} pixels differ, head 2: ${d1}`;
+      return d0 === 0 && d1 === 0 ? true : undefined;
+    }, 30_000).catch(() => expect(last).toBe('head 1: 0 pixels differ, head 2: 0'));
+
+    // A click in head 2's window lands at head 2's offset in the guest.
+    const box = (await page1.locator('#head-clip').boundingBox())!;
+    await page1.mouse.move(box.x + 100, box.y + 120);
+    const pointer = await waitFor('the guest pointer', async () => {
+      const p = await xs.exec('xdotool', ['getmouselocation']);
+      const m = /x:(\d+) y:(\d+)/.exec(p);
+      return m && Number(m[1]) === area0.width + 100 ? `${m[1]},${m[2]}` : undefined;
+    }).catch(() => xs.exec('xdotool', ['getmouselocation']));
+    expect(pointer).toBe(`${area0.width + 100},120`);
+
+    // Head 2 switched off from head 1's bar: one output, and head 2's page shows nothing.
+    await page0.locator('#heads input[data-head="1"]').uncheck();
+    const single = await waitFor('one output', async () => {
+      const o = await outputs();
+      return o.length === 1 ? o : undefined;
+    }).catch(() => outputs());
+    expect(single).toEqual([`qxl-0 ${area0.width}x${area0.height}+0+0`]);
+    await waitFor('head 2 page without its head', async () => ((await state(page1)).headRect === null ? true : undefined));
+    expect(await page1.evaluate(() => getComputedStyle(document.getElementById('screen')!).visibility)).toBe('hidden');
+    expect(pageProblems(page0)).toEqual([]);
+    await page1.close();
+    await page0.close();
+  });
+
+  it('refuses a head window whose join token is wrong', async () => {
+    await sleep(300);
+    const page = await context.newPage();
+    try {
+      await page.goto(`${serve.url}#head=1&join=${'ab'.repeat(32)}`);
+      await page.waitForFunction(() => (window as unknown as { spicedeskPage?: { state(): HeadsState } }).spicedeskPage?.state().status === 'error', undefined, { timeout: 15_000 });
+      expect((await state(page)).statusText).toMatch(/session that is over \(or its link is wrong\)/);
+    } finally {
+      await page.close();
+    }
+  });
+});

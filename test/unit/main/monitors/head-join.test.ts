@@ -1,0 +1,93 @@
+// Join tokens in the bridge host: a view of another head gets in only with the token of a live
+// session; a wrong token, a session that ended, and a head already shown are refused with a sentence.
+import { describe, expect, it } from 'vitest';
+import { BRIDGE_VERSION, type HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
+import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
+import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
+import { silentLogger } from '../../../../src/protocol/logger.ts';
+import { BridgeHost, type BridgeEndpoint } from '../../../../src/main/gateway/gateway-connection.ts';
+import { HeadGroup, HeadRegistry } from '../../../../src/main/monitors/head-group.ts';
+
+const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+
+class FakePage implements BridgeEndpoint {
+  open = true;
+  readonly bufferedAmount = 0;
+  readonly received: HostMessage[] = [];
+  private listener: ((bytes: Uint8Array | null) => void) | null = null;
+  private closeListener: ((error?: string) => void) | null = null;
+  send(bytes: Uint8Array): void {
+    this.received.push(...decodeHostPacket(bytes));
+  }
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.closeListener?.();
+  }
+  onMessage(listener: (bytes: Uint8Array | null) => void): void {
+    this.listener = listener;
+  }
+  onClose(listener: (error?: string) => void): void {
+    this.closeListener = listener;
+  }
+  deliver(bytes: Uint8Array): void {
+    this.listener?.(bytes);
+  }
+  lastStatus(): string {
+    const s = this.received.filter((m) => m.kind === 'status').at(-1);
+    return s && s.kind === 'status' && s.status.state === 'error' ? s.status.message : JSON.stringify(s);
+  }
+}
+
+function joinHost(registry: HeadRegistry, token: Uint8Array, head = 1): FakePage {
+  const page = new FakePage();
+  new BridgeHost(page, { targets: [], logger: silentLogger, linkTimeoutMs: 1000, helloTimeoutMs: 1000, heads: registry }, 1);
+  page.deliver(encodeUiMessage({ kind: 'head-join', version: BRIDGE_VERSION, target: 0, head, token }));
+  return page;
+}
+
+const hooks = { log: silentLogger, session: () => null, sendToOwner: () => {}, relayout: () => {}, pageText: () => {} };
+
+describe('joining a session as the view of another head', () => {
+  it('finds a group only by its exact token', () => {
+    const registry = new HeadRegistry();
+    const a = new HeadGroup(registry, hooks);
+    const b = new HeadGroup(registry, hooks);
+    expect(a.token).not.toEqual(b.token);
+    expect(registry.find(a.token)).toBe(a);
+    expect(registry.find(b.token)).toBe(b);
+    const wrong = Uint8Array.from(a.token);
+    wrong[31] ^= 1;
+    expect(registry.find(wrong)).toBeUndefined();
+    expect(registry.find(a.token.subarray(0, 31))).toBeUndefined();
+    a.close({ state: 'closed', reason: 'done' });
+    expect(registry.find(a.token)).toBeUndefined();
+  });
+
+  it('refuses an unknown token', async () => {
+    const registry = new HeadRegistry();
+    new HeadGroup(registry, hooks);
+    const page = joinHost(registry, new Uint8Array(32));
+    await tick();
+    expect(page.open).toBe(false);
+    expect(page.lastStatus()).toMatch(/belongs to a session that is over \(or its link is wrong\)/);
+  });
+
+  it('refuses a token when the host has no registry (the Electron window without heads)', async () => {
+    const page = new FakePage();
+    new BridgeHost(page, { targets: [], logger: silentLogger, linkTimeoutMs: 1000, helloTimeoutMs: 1000 }, 1);
+    page.deliver(encodeUiMessage({ kind: 'head-join', version: BRIDGE_VERSION, target: 0, head: 1, token: new Uint8Array(32) }));
+    await tick();
+    expect(page.open).toBe(false);
+  });
+
+  it('refuses a valid token while the session is not linked', async () => {
+    const registry = new HeadRegistry();
+    const group = new HeadGroup(registry, hooks);
+    const page = joinHost(registry, group.token);
+    await tick();
+    expect(page.lastStatus()).toMatch(/not linked yet/);
+    const joined = group.join(2, { sendBytes: () => {}, end: () => {} });
+    expect(joined).toBe('the session is not linked yet; try again once it is');
+  });
+});
