@@ -27,6 +27,7 @@ import { decodeJpegAlphaImage } from '../../src/protocol/codecs/jpeg-alpha.ts';
 import { decodeLz } from '../../src/protocol/codecs/lz.ts';
 import { decodeLz4 } from '../../src/protocol/codecs/lz4.ts';
 import { decodeQuic } from '../../src/protocol/codecs/quic.ts';
+import { setWasmDecoding } from '../../src/protocol/codecs/wasm/wasm-decoders.ts';
 import { readRecordedImage, type RecordedImage } from '../fixtures/images/recorded-image.ts';
 import { formatTable, median } from './measure.ts';
 
@@ -77,6 +78,8 @@ interface Case {
   spicedesk: Decoder;
   /** spicedesk decoding into one preallocated output (the codecs' `out` argument). */
   spicedeskReused?: Decoder;
+  /** spicedesk's TypeScript decoder alone (the WebAssembly one switched off), allocating. */
+  spicedeskTs?: Decoder;
   html5?: Decoder;
   /** Html5 including its conversion to RGBA ImageData (QUIC only; LZ decodes straight into it). */
   html5WithConvert?: Decoder;
@@ -91,6 +94,7 @@ export interface DecoderCaseResult {
   compressedBytes: number;
   spicedeskMpps: number;
   spicedeskReusedMpps: number | null;
+  spicedeskTsMpps: number | null;
   html5Mpps: number | null;
   html5WithConvertMpps: number | null;
   /** spicedesk / spice-html5 (decode only). */
@@ -146,6 +150,21 @@ function reusing(size: { width: number; height: number }, decode: (out: Pixels) 
   return { name: 'spicedesk, output reused', run: () => decode(out).data };
 }
 
+/** The same decode with the WebAssembly decoders switched off (the TypeScript fallback). */
+function typeScriptOnly(run: () => Uint32Array): Decoder {
+  return {
+    name: 'spicedesk, TypeScript only',
+    run: () => {
+      setWasmDecoding(false);
+      try {
+        return run();
+      } finally {
+        setWasmDecoding(true);
+      }
+    },
+  };
+}
+
 function quicCase(root: string, name: string, html5: Html5Quic): Case {
   const image = load(root, name);
   const size = sizeOf(image);
@@ -170,6 +189,7 @@ function quicCase(root: string, name: string, html5: Html5Quic): Case {
     compare: 'rgb',
     spicedesk: { name: 'spicedesk', run: () => decodeQuic(data, size).data },
     spicedeskReused: reusing(size, (out) => decodeQuic(data, size, out)),
+    spicedeskTs: typeScriptOnly(() => decodeQuic(data, size).data),
     // outptr holds b, g, r, x bytes per pixel, i.e. the same little-endian words.
     html5: { name: 'spice-html5', run: () => new Uint32Array(html5Decode().outptr!.buffer, 0, size.width * size.height) },
     html5WithConvert: { name: 'spice-html5 + ImageData', run: () => wordsFromRgba(html5.convert_spice_quic_to_web(context2d, html5Decode())) },
@@ -197,6 +217,7 @@ function lzCase(root: string, name: string, html5: Html5Lz): Case {
     compare: 'rgba',
     spicedesk: { name: 'spicedesk', run: () => decodeLz(data, size, null).data },
     spicedeskReused: reusing(size, (out) => decodeLz(data, size, null, out)),
+    spicedeskTs: typeScriptOnly(() => decodeLz(data, size, null).data),
     html5: {
       name: 'spice-html5',
       run: () => {
@@ -298,7 +319,7 @@ function measureCase(c: Case, runs: number): DecoderCaseResult {
   if (c.html5) {
     const mask = c.compare === 'rgba' ? 0xffffffff : 0x00ffffff;
     const ours = c.spicedesk.run();
-    const diffs = [c.spicedeskReused, c.html5, c.html5WithConvert].flatMap((d) => {
+    const diffs = [c.spicedeskReused, c.spicedeskTs, c.html5, c.html5WithConvert].flatMap((d) => {
       if (!d) return [];
       const why = firstDifference(ours, d.run(), mask, c.width);
       return why ? [`${d.name}: ${why}`] : [];
@@ -306,12 +327,12 @@ function measureCase(c: Case, runs: number): DecoderCaseResult {
     pixelsEqual = diffs.length === 0;
     if (!pixelsEqual) mismatch = diffs.join('; ');
   }
-  const decoders = [c.spicedesk, c.spicedeskReused, c.html5, c.html5WithConvert];
+  const decoders = [c.spicedesk, c.spicedeskReused, c.html5, c.html5WithConvert, c.spicedeskTs];
   const present = decoders.filter((d): d is Decoder => d !== undefined);
   const repeats = new Map(present.map((d) => [d, warmUp(d)]));
   const samples = new Map<Decoder, number[]>(present.map((d) => [d, []]));
   for (let r = 0; r < runs; r++) for (const d of present) samples.get(d)!.push(sample(d, repeats.get(d)!, c.pixels));
-  const [ours, reused, html5, withConvert] = decoders.map((d) => (d ? median(samples.get(d)!) : NaN));
+  const [ours, reused, html5, withConvert, typeScript] = decoders.map((d) => (d ? median(samples.get(d)!) : NaN));
   const fastest = (d: Decoder): number => Math.max(...samples.get(d)!);
   return {
     codec: c.codec,
@@ -320,6 +341,7 @@ function measureCase(c: Case, runs: number): DecoderCaseResult {
     compressedBytes: c.compressedBytes,
     spicedeskMpps: ours,
     spicedeskReusedMpps: c.spicedeskReused ? reused : null,
+    spicedeskTsMpps: c.spicedeskTs ? typeScript : null,
     html5Mpps: c.html5 ? html5 : null,
     html5WithConvertMpps: c.html5WithConvert ? withConvert : null,
     ratio: c.html5 ? ours / html5 : null,
@@ -362,7 +384,7 @@ export async function runDecodersBench(options: { runs: number; root: string }):
   const loadAfter = loadavg()[0];
 
   const table = formatTable(
-    ['codec', 'image', 'size', 'bytes', 'spicedesk MP/s', 'reused out MP/s', 'html5 MP/s', 'html5+ImageData MP/s', 'ratio', 'best ratio', 'same pixels'],
+    ['codec', 'image', 'size', 'bytes', 'spicedesk MP/s', 'reused out MP/s', 'TS only MP/s', 'html5 MP/s', 'html5+ImageData MP/s', 'ratio', 'best ratio', 'same pixels'],
     results.map((r) => [
       r.codec,
       r.fixture,
@@ -370,6 +392,7 @@ export async function runDecodersBench(options: { runs: number; root: string }):
       String(r.compressedBytes),
       fixed(r.spicedeskMpps),
       fixed(r.spicedeskReusedMpps),
+      fixed(r.spicedeskTsMpps),
       fixed(r.html5Mpps),
       fixed(r.html5WithConvertMpps),
       r.ratio === null ? '—' : `${fixed(r.ratio, 2)}x`,
