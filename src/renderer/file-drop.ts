@@ -17,17 +17,17 @@ interface Outgoing {
   done: boolean;
 }
 
-/** What a person reads for each way a file can end (the host's sentence follows). */
+/** The first words of a row's final message; the host's sentence says why. */
 const outcomeTitles: Record<FileOutcome, string> = {
   saved: 'Saved',
   refused: 'Not sent',
-  disabled: 'Not sent: file transfer is disabled in the guest',
-  'no-space': 'Not sent: the guest is out of space',
-  locked: 'Not sent: the guest session is locked',
-  'no-session-agent': 'Not sent: nobody is logged in to the guest',
+  disabled: 'Not sent',
+  'no-space': 'Not sent',
+  locked: 'Not sent',
+  'no-session-agent': 'Not sent',
   'agent-error': 'Failed in the guest',
   'agent-cancelled': 'Cancelled by the guest',
-  'agent-gone': 'Failed: the guest agent went away',
+  'agent-gone': 'Failed',
   cancelled: 'Cancelled',
   'read-error': 'Failed',
   'unknown-status': 'Failed',

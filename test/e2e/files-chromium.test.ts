@@ -1,0 +1,153 @@
+// Files dropped on the page, in headless Chromium through `spicedesk serve`, against Xspice with
+// spice-vdagent: two files dropped together (a DataTransfer built in the page) land whole in the
+// agent's download folder with the page's rows at 100% and "Saved"; with an agent that has no
+// download folder (file transfer disabled) the row of each file says "disabled" by its name.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../peers/processes.ts';
+import { startXspice, type XspiceServer } from '../peers/xspice.ts';
+import { launchChromium, openSessionPage, pageProblems, type PageState } from './browser-page.ts';
+import { startServe, type ServeProcess } from './serve-process.ts';
+
+interface Row {
+  id: number;
+  name: string;
+  size: number;
+  sent: number;
+  state: string;
+  message: string;
+}
+interface FilesState extends PageState {
+  agent: { connected: boolean; clipboard: boolean };
+  files: { offered: number; saved: number; failed: number; bytesSent: number; rows: Row[] };
+}
+
+const state = (page: Page): Promise<FilesState> => page.evaluate(() => (window as unknown as { spicedeskPage: { state(): FilesState } }).spicedeskPage.state());
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const got = await probe();
+    if (got !== undefined) return got;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Drops files on the view as a person would: dragenter/dragover/drop with a DataTransfer of Files. */
+async function dropFiles(page: Page, files: { name: string; base64: string }[]): Promise<void> {
+  await page.evaluate((list) => {
+    const data = new DataTransfer();
+    for (const f of list) {
+      const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+      data.items.add(new File([bytes], f.name, { type: 'application/octet-stream' }));
+    }
+    const view = document.getElementById('view')!;
+    const rect = view.getBoundingClientRect();
+    const at = { clientX: rect.left + rect.width / 2, clientY: rect.top + rect.height / 2 };
+    view.dispatchEvent(new DragEvent('dragenter', { bubbles: true, cancelable: true, dataTransfer: data, ...at }));
+    view.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: data, ...at }));
+    view.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: data, ...at }));
+  }, files);
+}
+
+async function openWithAgent(browser: Browser, url: string): Promise<Page> {
+  const page = await openSessionPage(browser, url, 30_000);
+  await waitFor('the guest agent', async () => ((await state(page)).agent.connected ? true : undefined));
+  // The agent announces its capabilities just after it connects.
+  await sleep(500);
+  return page;
+}
+
+describe('files dropped on the page', () => {
+  let xs: XspiceServer;
+  let serve: ServeProcess;
+  let browser: Browser;
+  beforeAll(async () => {
+    xs = await startXspice({ vdagent: true });
+    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
+    browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+    await xs?.stop();
+  });
+
+  it('land whole in the agent download folder, two at once, with progress to 100%', async () => {
+    const page = await openWithAgent(browser, serve.url);
+    try {
+      // Larger than the host's credit window (1 MiB): the page must wait for credit on the way.
+      const big = randomBytes(2_500_000);
+      const small = Buffer.from('a small text file ✓\n');
+      await dropFiles(page, [
+        { name: 'dropped big.bin', base64: big.toString('base64') },
+        { name: 'notes ✓.txt', base64: small.toString('base64') },
+      ]);
+      const rows = await waitFor('both files saved', async () => {
+        const r = (await state(page)).files.rows;
+        return r.length === 2 && r.every((row) => row.state === 'saved' || row.state === 'failed') ? r : undefined;
+      }, 60_000);
+      expect(rows.map((r) => [r.name, r.state, r.sent, r.size])).toEqual([
+        ['dropped big.bin', 'saved', big.byteLength, big.byteLength],
+        ['notes ✓.txt', 'saved', small.byteLength, small.byteLength],
+      ]);
+      expect(rows[0].message).toBe('Saved: saved in the guest (2.5 MB)');
+      // The row shows a full bar and no cancel button any more.
+      const bar = await page.locator('#transfers .transfer[data-state="saved"] progress').first().evaluate((p: HTMLProgressElement) => p.value);
+      expect(bar).toBe(1);
+      const downloads = xs.agent!.downloadDir!;
+      await waitFor('the files in the download folder', async () => {
+        const names = readdirSync(downloads);
+        return names.includes('dropped big.bin') && names.includes('notes ✓.txt') ? names : undefined;
+      });
+      expect(Buffer.compare(readFileSync(join(downloads, 'dropped big.bin')), big)).toBe(0);
+      expect(Buffer.compare(readFileSync(join(downloads, 'notes ✓.txt')), small)).toBe(0);
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+});
+
+describe('files dropped on the page when the agent has file transfer disabled', () => {
+  let xs: XspiceServer;
+  let serve: ServeProcess;
+  let browser: Browser;
+  beforeAll(async () => {
+    xs = await startXspice({ vdagent: { downloadDir: false } });
+    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
+    browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+    await xs?.stop();
+  });
+
+  it('shows "disabled" for each file, by name', async () => {
+    const page = await openWithAgent(browser, serve.url);
+    try {
+      await dropFiles(page, [
+        { name: 'refused-one.txt', base64: Buffer.from('one').toString('base64') },
+        { name: 'refused-two.txt', base64: Buffer.from('two').toString('base64') },
+      ]);
+      const rows = await waitFor('both files failed', async () => {
+        const r = (await state(page)).files.rows;
+        return r.length === 2 && r.every((row) => row.state === 'failed') ? r : undefined;
+      });
+      for (const [i, name] of ['refused-one.txt', 'refused-two.txt'].entries()) {
+        expect(rows[i].name).toBe(name);
+        expect(rows[i].message).toBe('Not sent: the agent has file transfer disabled');
+        const row = page.locator(`#transfers .transfer[data-id="${rows[i].id}"]`);
+        expect(await row.locator('.name').textContent()).toBe(name);
+        expect(await row.locator('.message').textContent()).toMatch(/disabled/);
+      }
+    } finally {
+      await page.close();
+    }
+  }, 90_000);
+});
