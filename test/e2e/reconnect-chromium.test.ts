@@ -1,0 +1,114 @@
+// The page through `spicedesk serve` in headless Chromium while its Xspice is stopped and started
+// again on the same port: the status line says 'reconnecting' (with the reason) right after the
+// stop, and 'connected' with the new server's pixels after the restart, none of the old screen
+// left. A server restarted with another password makes the page ask for one, although the target
+// came with a password, and the new one connects.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { solidBackground } from '../peers/desktop.ts';
+import { startXspice, type XspiceServer } from '../peers/xspice.ts';
+import { launchChromium, openSessionPage, pagePixels, pageProblems, type PageState } from './browser-page.ts';
+import { startServe, type ServeProcess } from './serve-process.ts';
+
+interface ReconnectState extends PageState {
+  passwordDialogOpen: boolean;
+  passwordDialogs: number;
+}
+
+function state(page: Page): Promise<ReconnectState> {
+  return page.evaluate(() => (window as unknown as { spicedeskPage: { state(): ReconnectState } }).spicedeskPage.state());
+}
+
+async function until<T>(what: string, page: Page, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await probe();
+    if (got !== undefined) return got;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; the page: ${JSON.stringify(await state(page))}`);
+    await page.waitForTimeout(50);
+  }
+}
+
+/** How many of the canvas's pixels are not `hex` (#rrggbb). */
+async function pixelsOtherThan(page: Page, hex: string): Promise<number> {
+  const want = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const p = await pagePixels(page);
+  let other = 0;
+  for (let i = 0; i < p.width * p.height * 4; i += 4) {
+    if (p.rgba[i] !== want[0] || p.rgba[i + 1] !== want[1] || p.rgba[i + 2] !== want[2]) other++;
+  }
+  return other;
+}
+
+const servers: XspiceServer[] = [];
+async function server(options: { port?: number; password?: string; colour: string }): Promise<XspiceServer> {
+  const xs = await startXspice({ imageCompression: 'off', port: options.port, password: options.password, startTimeoutMs: 30_000 });
+  servers.push(xs);
+  await solidBackground(xs, options.colour);
+  return xs;
+}
+async function kill(xs: XspiceServer): Promise<void> {
+  servers.splice(servers.indexOf(xs), 1);
+  await xs.stop();
+}
+
+describe('the page across a server restart', () => {
+  let browser: Browser;
+  let serve: ServeProcess | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(async () => {
+    await serve?.stop();
+    serve = undefined;
+    await Promise.all(servers.splice(0).map((s) => s.stop()));
+  });
+
+  it("shows 'reconnecting' after the stop and the new server's screen after the restart", async () => {
+    const first = await server({ colour: '#203040' });
+    const port = first.port;
+    serve = await startServe([`spice://127.0.0.1:${port}`]);
+    const page = await openSessionPage(browser, serve.url);
+    await until('the first background', page, async () => ((await pixelsOtherThan(page, '#203040')) === 0 ? true : undefined), 15_000);
+
+    await kill(first);
+    const lost = await until('the reconnecting status', page, async () => {
+      const s = await state(page);
+      return s.status === 'reconnecting' ? s : undefined;
+    }, 3000);
+    expect(lost.statusText).toMatch(new RegExp(`^connection to 127\\.0\\.0\\.1:${port} lost \\(.+\\); reconnecting (in \\d+(\\.\\d)? s|now), attempt \\d+…$`));
+
+    await server({ port, colour: '#3a5070' });
+    await until('connected again', page, async () => ((await state(page)).status === 'connected' ? true : undefined), 40_000);
+    // Every pixel from the new server: the old screen was cleared, nothing of it shows through.
+    await until('the new background everywhere', page, async () => ((await pixelsOtherThan(page, '#3a5070')) === 0 ? true : undefined), 15_000);
+    const s = await state(page);
+    expect(s.messageErrors, s.lastError).toBe(0);
+    expect(pageProblems(page)).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('asks for a password when the restarted server refuses the one the target came with, and the new one connects', async () => {
+    const first = await server({ colour: '#203040', password: 'first-ticket' });
+    const port = first.port;
+    serve = await startServe([`spice://127.0.0.1:${port}`], { SPICE_PASSWORD: 'first-ticket' });
+    const page = await openSessionPage(browser, serve.url);
+    expect((await state(page)).passwordDialogs).toBe(0);
+
+    await kill(first);
+    await until('the reconnecting status', page, async () => ((await state(page)).status === 'reconnecting' ? true : undefined), 3000);
+    await server({ port, colour: '#506070', password: 'second-ticket' });
+    await until('the password dialog', page, async () => ((await state(page)).passwordDialogOpen ? true : undefined), 40_000);
+    expect(await page.locator('#password-dialog .reason').textContent()).toMatch(/refused the password/);
+
+    await page.locator('#password-dialog input[type=password]').fill('second-ticket');
+    await page.locator('#password-dialog button[type=submit]').click();
+    await until('connected with the new password', page, async () => ((await state(page)).status === 'connected' ? true : undefined), 20_000);
+    await until('the new background everywhere', page, async () => ((await pixelsOtherThan(page, '#506070')) === 0 ? true : undefined), 15_000);
+    expect((await state(page)).passwordDialogs).toBe(1);
+    await page.close();
+  }, 120_000);
+});
