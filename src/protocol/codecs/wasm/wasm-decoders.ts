@@ -158,7 +158,14 @@ export class WasmDecoders {
   }
 }
 
-let enabled = true;
+/**
+ * On by default where no Content-Security-Policy can refuse the module (Node: the CLI, its worker,
+ * the gateway). In a browser or Electron page a refused compilation is reported as a CSP violation
+ * on the page's console, so there the decode worker switches it on (setWasmDecoding(true)) once
+ * the page's policy allows 'wasm-unsafe-eval'.
+ */
+const inBrowser = 'document' in globalThis || 'WorkerGlobalScope' in globalThis;
+let enabled = !inBrowser;
 let instance: WasmDecoders | null | undefined;
 
 function instantiate(): WasmDecoders | null {
