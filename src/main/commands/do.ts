@@ -61,7 +61,8 @@ export interface DoCommandLine {
   caFile?: string;
 }
 
-export const DO_USAGE = `  do [--timeout S] [--display N] [--spice-ca-file FILE] TARGET ACTION...
+export const DO_USAGE = `  do [--timeout S] [--display N] [--spice-ca-file FILE] [--reconnect [--reconnect-timeout S]]
+          TARGET ACTION...
       run actions in order on one connection:
         type TEXT            type TEXT on a US keyboard layout (a newline in it is Enter)
         key COMBO            press a key combination: enter, ctrl+c, ctrl+alt+delete, shift+f12
