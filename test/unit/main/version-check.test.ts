@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prepareWindowTarget } from '../../../src/main/electron/window-target.ts';
 import { describe, expect, it } from 'vitest';
 import { checkClientVersion, clientVersionIds, SPICEDESK_VERSION } from '../../../src/main/version-check.ts';
 import { planConnection } from '../../../src/main/connector.ts';
@@ -81,5 +84,20 @@ describe('checkClientVersion', () => {
     const p = vv(`versions=${clientVersionIds()[0]}:1000.0`);
     expect(() => planConnection(p, { timeoutMs: 1000, env: {} })).toThrow(/at least spicedesk version 1000\.0 is required/);
     expect(() => planConnection(p, { timeoutMs: 1000, env: {}, clientVersion: '1000.0.1' })).not.toThrow();
+  });
+});
+
+describe('the desktop window with a too-old client', () => {
+  it("gets the refusal as its status-line error instead of a session", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spicedesk-versions-'));
+    try {
+      const path = join(dir, 'new.vv');
+      writeFileSync(path, `[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=5900\nversions=spicedesk:1000.0\nnewer-version-url=https://example.org/dl\n`);
+      const prepared = await prepareWindowTarget(path, { timeoutMs: 1000, env: {} });
+      expect(prepared).toMatchObject({ ok: false, errorKind: 'usage' });
+      expect(prepared.ok ? '' : prepared.message).toMatch(/^at least spicedesk version 1000\.0 is required .*; see https:\/\/example\.org\/dl for details$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
