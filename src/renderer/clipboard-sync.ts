@@ -61,7 +61,7 @@ export class ClipboardSync {
   /** What the host allows (its --clipboard); `wanted` is the page's own setting. */
   private policy: ClipboardSharing = { toGuest: true, fromGuest: true };
   private wanted: ClipboardSharing;
-  readonly stats = { received: 0, sent: 0, writeErrors: 0, lastWriteError: '', imagesReceived: 0, imagesSent: 0 };
+  readonly stats = { received: 0, sent: 0, writeErrors: 0, lastWriteError: '', imagesReceived: 0, imagesSent: 0, imagesFromHost: 0 };
 
   constructor(
     private sharing: ClipboardSharing,
@@ -111,6 +111,7 @@ export class ClipboardSync {
 
   /** An image the guest copied, as PNG. */
   async imageFromGuest(png: Uint8Array): Promise<void> {
+    this.stats.imagesFromHost++;
     if (!this.sharing.fromGuest) return;
     this.stats.imagesReceived++;
     this.knownImage = png;
