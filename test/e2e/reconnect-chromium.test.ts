@@ -2,10 +2,12 @@
 // again on the same port: the status line says 'reconnecting' (with the reason) right after the
 // stop, and 'connected' with the new server's pixels after the restart, none of the old screen
 // left. A server restarted with another password makes the page ask for one, although the target
-// came with a password, and the new one connects.
+// came with a password, and the new one connects. With the guest agent, the restarted guest is
+// given the page's display size again.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { solidBackground } from '../peers/desktop.ts';
+import { requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 import { launchChromium, openSessionPage, pagePixels, pageProblems, type PageState } from './browser-page.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
@@ -13,6 +15,8 @@ import { startServe, type ServeProcess } from './serve-process.ts';
 interface ReconnectState extends PageState {
   passwordDialogOpen: boolean;
   passwordDialogs: number;
+  agent: { connected: boolean; monitorsConfig: boolean; clipboard: boolean };
+  displayArea: { width: number; height: number } | null;
 }
 
 function state(page: Page): Promise<ReconnectState> {
@@ -41,8 +45,8 @@ async function pixelsOtherThan(page: Page, hex: string): Promise<number> {
 }
 
 const servers: XspiceServer[] = [];
-async function server(options: { port?: number; password?: string; colour: string }): Promise<XspiceServer> {
-  const xs = await startXspice({ imageCompression: 'off', port: options.port, password: options.password, startTimeoutMs: 30_000 });
+async function server(options: { port?: number; password?: string; colour: string; vdagent?: boolean }): Promise<XspiceServer> {
+  const xs = await startXspice({ imageCompression: 'off', port: options.port, password: options.password, vdagent: options.vdagent, startTimeoutMs: 30_000 });
   servers.push(xs);
   await solidBackground(xs, options.colour);
   return xs;
@@ -111,4 +115,42 @@ describe('the page across a server restart', () => {
     expect((await state(page)).passwordDialogs).toBe(1);
     await page.close();
   }, 120_000);
+
+  it("gives the restarted guest the page's display size again (the monitor configuration)", async () => {
+    requireTool('xrandr', 'x11-xserver-utils');
+    const first = await server({ colour: '#203040', vdagent: true });
+    const port = first.port;
+    serve = await startServe([`spice://127.0.0.1:${port}`]);
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    try {
+      const page = await openSessionPage(browser, serve.url, 20_000, context);
+      const area = await until('the display area with the agent', page, async () => {
+        const s = await state(page);
+        return s.agent.monitorsConfig && s.displayArea ? s.displayArea : undefined;
+      }, 20_000);
+      const want = `${area.width}x${area.height}`;
+      expect(want).not.toBe('1024x768');
+      await until(`the first guest in ${want}`, page, async () => ((await guestMode(first)) === want ? true : undefined), 15_000);
+
+      await kill(first);
+      await until('the reconnecting status', page, async () => ((await state(page)).status === 'reconnecting' ? true : undefined), 3000);
+      const second = await server({ port, colour: '#3a5070', vdagent: true });
+      // A fresh Xspice starts in 1024x768; the page's size comes back through the new agent.
+      await until(`the restarted guest in ${want}`, page, async () => ((await guestMode(second)) === want ? true : undefined), 40_000);
+      await until('the page drawing the new mode', page, async () => {
+        const s = (await state(page)).surface;
+        return `${s.width}x${s.height}` === want ? true : undefined;
+      }, 15_000);
+      expect((await state(page)).status).toBe('connected');
+      await page.close();
+    } finally {
+      await context.close();
+    }
+  }, 150_000);
 });
+
+async function guestMode(xs: XspiceServer): Promise<string> {
+  const first = (await xs.exec('xrandr', [])).split('\n')[0];
+  const m = /current (\d+) x (\d+)/.exec(first);
+  return m ? `${m[1]}x${m[2]}` : first;
+}
