@@ -16,6 +16,8 @@ import { createLogger, type LogLevel } from './logging.ts';
 import { CLIPBOARD_USAGE, takeClipboardOption } from './clipboard/clipboard-option.ts';
 import { caFileForCommand } from './transport/tls-ca-file.ts';
 import { SPICEDESK_VERSION } from './version-check.ts';
+import { kioskFlagsOf } from '../protocol/policy/kiosk-policy.ts';
+import { kioskFlagsFromArgv } from './electron/launch-args.ts';
 
 const VERSION = SPICEDESK_VERSION;
 
@@ -47,6 +49,16 @@ ${DO_USAGE}
       its access token, on the first line. Listens on 127.0.0.1 and a free port by default.
       --demo serves a local demo Xspice instead; --open opens the URL in the system's browser
 ${CLIPBOARD_USAGE}
+  open and serve also take
+    -k, --kiosk   kiosk mode, as remote-viewer's: fullscreen on every head, no window controls,
+                  menus, developer tools or quit, no buttons or status bar in the page; only the
+                  hotkeys the .vv file names work (no F11, shift+F12, Ctrl+Alt+End defaults).
+                  In a browser (serve, or open without Electron) only the page is locked: run the
+                  browser in its own kiosk mode (resources/thin-client/README.md)
+    --kiosk-quit never|on-disconnect
+                  when the session ends: never (default) shows a reconnect screen, which asks for
+                  the password again when the TARGET has none; on-disconnect quits the window
+                  (a browser page says that the session ended) without reconnecting by itself
 
 TARGET is spice://HOST:PORT, spice://HOST?port=N&tls-port=M, spice+unix:///PATH, a .vv file,
 or - to read a .vv file from standard input. The password comes from the target, from
@@ -178,9 +190,11 @@ export async function main(argv: string[]): Promise<number> {
           if (electron && rest.some((a) => a.startsWith('--spice-ca-file'))) {
             throw new SpiceError('usage', 'the desktop window does not take --spice-ca-file yet; use spicedesk serve --open --spice-ca-file FILE TARGET');
           }
+          const kioskArgs = kioskFlagsFromArgv(['spicedesk', ...rest]);
+          if ('error' in kioskArgs) throw new SpiceError('usage', kioskArgs.error);
           if (electron) return await runElectron(electron, rest);
         }
-        const { values, positionals } = parse(rest, { ...common, ...connecting, listen: { type: 'string' }, ...(isOpen ? {} : { demo: { type: 'boolean' }, open: { type: 'boolean' } }) });
+        const { values, positionals } = parse(rest, { ...common, ...connecting, listen: { type: 'string' }, kiosk: { type: 'boolean', short: 'k' }, 'kiosk-quit': { type: 'string' }, ...(isOpen ? {} : { demo: { type: 'boolean' }, open: { type: 'boolean' } }) });
         if (values.help) return help();
         if (isOpen && positionals.length > 1) throw new SpiceError('usage', `open takes at most one TARGET, got ${positionals.length}`);
         await runServe({
@@ -190,6 +204,7 @@ export async function main(argv: string[]): Promise<number> {
           demo: isOpen ? positionals.length === 0 : Boolean(values.demo),
           open: isOpen || Boolean(values.open),
           clipboardPolicy,
+          kiosk: kioskFlagsOf(values.kiosk, values['kiosk-quit'], warn),
           timeoutMs: intOption(values.timeout, 'timeout', 1, 3600, 10) * 1000,
           logger: await createLogger(levelOf(values)),
           warn,

@@ -162,6 +162,13 @@ export class BridgeSocket {
     if (!this.closed) this.transport.send(encodeUiMessage(m));
   }
 
+  /** Ends the bridge from the page's side (the kiosk reconnect screen starts a new one); `closed` is not called. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.transport.close('');
+  }
+
   /** Drops a host that broke the protocol; a port does not report its own closing, so say it here. */
   private fail(reason: string): void {
     this.transport.close(reason);

@@ -3,7 +3,8 @@
 // keyboard and mouse, shows the guest's cursor and the session's status.
 import { MouseMode as SpiceMouseMode } from '../protocol/channels/main/main-messages.ts';
 import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
-import { connectBridge, electronHost, type BridgeSocket } from './bridge-socket.ts';
+import { connectBridge, electronHost, type BridgeHandlers, type BridgeSocket } from './bridge-socket.ts';
+import { KioskPage } from './kiosk-page.ts';
 import { CursorView } from './cursor-view.ts';
 import { KeyboardCapture } from './input/keyboard.ts';
 import { MouseCapture } from './input/mouse.ts';
@@ -50,14 +51,8 @@ let bridge: BridgeSocket | null = null;
 const send = (m: UiMessage): void => bridge?.send(m);
 
 const cursor = new CursorView(canvas, byId<HTMLImageElement>('cursor'), () => surface);
-const keyboard = new KeyboardCapture(canvas, send, (e) => {
-  // shift+F12 gives the pointer back in server mouse mode (remote-viewer's default hotkey).
-  if (e.shiftKey && e.code === 'F12' && mouse.locked) {
-    mouse.releasePointer();
-    return true;
-  }
-  return false;
-});
+// The hotkeys are the session policy's (kiosk-page.ts): release-cursor, zoom, Ctrl+Alt+Del...
+const keyboard = new KeyboardCapture(canvas, send, (e) => kiosk.hotkey(e));
 const mouse = new MouseCapture(canvas, send, () => surface, (e) => keyboard.syncLocks(e));
 window.addEventListener('resize', () => cursor.place());
 document.addEventListener('pointerlockchange', () => showDetail());
@@ -68,6 +63,8 @@ byId('cad').addEventListener('click', () => {
 
 // Password dialog, resize-to-fit (#resize=never turns it off), clipboard (#clipboard=...).
 const extras = new SessionExtras({ send, status, canvas, options, byId });
+// Kiosk mode, the controls shown, the hotkeys and the reconnect screen, as the host's PAGE_POLICY says.
+const kiosk = new KioskPage({ send, canvas, byId, mouse, viewChanged: () => cursor.place(), reconnect: () => reopenBridge() });
 // Guest heads: this page's head cropped from the surface, and head 0's list of the others (#head=N&join=...).
 const targetIndex = Number.isInteger(target) && target >= 0 && target <= 0xffff ? target : 0;
 const heads = new HeadsView({ canvas, view: byId('view'), bar: byId('bar'), options, target: targetIndex, send, surface: () => surface, moved: () => cursor.place() });
@@ -99,6 +96,7 @@ function flushDisplay(): void {
 }
 
 function onHostMessage(m: HostMessage): void {
+  if (kiosk.onHostMessage(m)) return;
   if (extras.onHostMessage(m) || heads.onHostMessage(m)) return;
   switch (m.kind) {
     case 'display':
@@ -133,17 +131,27 @@ function resetDisplay(): void {
 }
 
 // The gateway's WebSocket in a browser, the preload's MessagePort in the Electron window.
-const bridgeSocket = connectBridge(targetIndex, {
+const bridgeHandlers: BridgeHandlers = {
   message: onHostMessage,
   closed: (reason) => {
     keyboard.releaseAll();
     extras.onClosed();
     if (status.state === 'connecting' || status.state === 'connected' || status.state === 'reconnecting') {
-      status.show('disconnected', `disconnected from ${bridgeSocket.peer}${reason ? `: ${reason}` : ''}`);
+      status.show('disconnected', `disconnected from ${bridge?.peer ?? 'the host'}${reason ? `: ${reason}` : ''}`);
     }
+    kiosk.onBridgeClosed(status.text);
   },
-}, window, heads.firstMessage);
-bridge = bridgeSocket;
+};
+bridge = connectBridge(targetIndex, bridgeHandlers, window, heads.firstMessage);
+
+/** The reconnect screen's button: the old bridge (and its session) ends, a new one starts. */
+function reopenBridge(): void {
+  bridge?.close();
+  keyboard.releaseAll();
+  resetDisplay();
+  status.show('connecting', 'starting a new session…');
+  bridge = connectBridge(targetIndex, bridgeHandlers, window, heads.firstMessage);
+}
 showDetail();
 
 // In the Electron window, main asks for the screen's pixels when the user saves a screenshot.
@@ -171,6 +179,7 @@ host?.onScreenshotRequest((id) => {
     cursorShapes: cursor.shapes,
     keysHeld: keyboard.pressed,
     ...extras.state(),
+    ...kiosk.state(),
     ...heads.state(),
     ...display.stats,
   }),

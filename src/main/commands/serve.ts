@@ -13,6 +13,7 @@ import { resolveTarget, targetLabel } from '../target.ts';
 import { applyDeleteThisFile } from '../vv-lifecycle.ts';
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
+import type { KioskFlags } from '../../protocol/policy/kiosk-policy.ts';
 
 export interface ServeOptions {
   targets: string[];
@@ -32,6 +33,8 @@ export interface ServeOptions {
   clipboardPolicy?: ClipboardSharing;
   /** --spice-ca-file, trusted together with each target's ca. */
   caFile?: CaFile;
+  /** --kiosk, --kiosk-quit: every page of every target gets the kiosk policy (src/protocol/policy). */
+  kiosk?: KioskFlags;
 }
 
 export function parseListen(value: string | undefined): { host: string; port: number } {
@@ -93,6 +96,7 @@ export async function runServe(o: ServeOptions): Promise<void> {
 
 async function serveTargets(o: ServeOptions, host: string, port: number, args: string[]): Promise<void> {
   const targets = await resolveTargets(args, o.timeoutMs, o.warn, { caFile: o.caFile, logger: o.logger });
+  for (const t of targets) t.kiosk = o.kiosk;
   for (const t of targets) t.clipboard = o.clipboardPolicy;
   const gateway: Gateway = await startGateway({
     host,

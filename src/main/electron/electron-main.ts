@@ -14,7 +14,8 @@ import { INDEX_FILE, loadAssets, type Asset } from '../gateway/static-assets.ts'
 import { createLogger } from '../logging.ts';
 import { APP_SCHEME, ToMain } from './ipc-channels.ts';
 import { validateToMain, type ToMainChannel } from './ipc.ts';
-import { instanceData, secondInstanceTargets, targetOfOpenFile, targetOfOpenUrl, targetsFromArgv } from './launch-args.ts';
+import { instanceData, kioskFlagsFromArgv, secondInstanceTargets, targetOfOpenFile, targetOfOpenUrl, targetsFromArgv } from './launch-args.ts';
+import { NOT_KIOSK } from '../../protocol/policy/kiosk-policy.ts';
 import { SessionWindow } from './session-window.ts';
 import {
   APP_SCHEME_PRIVILEGES,
@@ -23,6 +24,7 @@ import {
   navigationAllowed,
   permissionCheck,
   permissionGranted,
+  QuitGate,
   requestAllowed,
 } from './window-policy.ts';
 import { prepareWindowTarget } from './window-target.ts';
@@ -36,6 +38,10 @@ protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { ...APP
 
 const defaultApp = Boolean(process.defaultApp);
 const launch = targetsFromArgv(process.argv, { defaultApp, cwd: process.cwd() });
+// --kiosk and --kiosk-quit (src/protocol/policy/kiosk-policy.ts): no menu, no quit, every window kiosk.
+const kioskArgs = kioskFlagsFromArgv(process.argv);
+const kioskFlags = 'flags' in kioskArgs ? kioskArgs.flags : NOT_KIOSK;
+const quitGate = new QuitGate(kioskFlags.kiosk);
 const windows = new Map<number, SessionWindow>();
 /** Targets that arrived before 'ready' (macOS open-file/open-url at launch). */
 const early: string[] = [];
@@ -81,6 +87,9 @@ if (!app.requestSingleInstanceLock(instanceData(launch.targets))) {
     if (ready && BrowserWindow.getAllWindows().length === 0) void openTarget(null);
   });
   app.on('will-quit', () => stopDemo?.());
+  app.on('before-quit', (e) => {
+    if (!quitGate.allowed) e.preventDefault();
+  });
   app
     .whenReady()
     .then(start)
@@ -89,10 +98,11 @@ if (!app.requestSingleInstanceLock(instanceData(launch.targets))) {
 
 async function start(): Promise<void> {
   log = await createLogger(process.argv.includes('--debug') ? 'debug' : process.argv.includes('--verbose') ? 'info' : 'silent');
+  if ('error' in kioskArgs) throw new Error(kioskArgs.error);
   for (const why of launch.ignored) log.warn({ why }, 'argument ignored');
   hardenSession();
   registerIpc();
-  Menu.setApplicationMenu(buildMenu());
+  Menu.setApplicationMenu(kioskFlags.kiosk ? null : buildMenu());
   if (process.platform === 'win32' && app.isPackaged) {
     // electron-builder registers the schemes on macOS and Linux; Windows learns them here.
     for (const scheme of ['spice', 'spice+tls', 'spice+unix']) app.setAsDefaultProtocolClient(scheme);
@@ -133,10 +143,17 @@ async function openTarget(target: string | null): Promise<void> {
     logger: log,
     linkTimeoutMs: LINK_TIMEOUT_MS,
     noTargetMessage: NO_TARGET_MESSAGE,
+    kiosk: { flags: kioskFlags, gate: quitGate, quit: quitByPolicy },
   });
   const id = w.win.webContents.id;
   windows.set(id, w);
   w.win.on('closed', () => windows.delete(id));
+}
+
+/** --kiosk-quit on-disconnect: the one way a kiosk app ends. */
+function quitByPolicy(): void {
+  quitGate.open();
+  app.quit();
 }
 
 function focusSomeWindow(): void {

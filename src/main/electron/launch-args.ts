@@ -3,6 +3,7 @@
 // open-url events. Each TARGET becomes one session window; resolving it (reading the .vv file,
 // parsing the URI) happens later, per window, so that a bad one shows its error in its window.
 import { isAbsolute, resolve } from 'node:path';
+import { NOT_KIOSK, parseKioskQuit, type KioskFlags } from '../../protocol/policy/kiosk-policy.ts';
 
 /** More than this many windows from one launch is a mistake (a glob gone wrong), not a wish. */
 export const MAX_TARGETS_PER_LAUNCH = 16;
@@ -16,6 +17,7 @@ export interface LaunchTargets {
   ignored: string[];
 }
 
+const KIOSK_QUIT = '--kiosk-quit';
 const URI = /^(spice|spice\+tls|spice\+unix|file):\/\//i;
 const SPICE_URI = /^(spice|spice\+tls|spice\+unix):\/\//i;
 
@@ -43,9 +45,19 @@ export function targetsFromArgv(argv: readonly string[], o: { defaultApp: boolea
   const out: LaunchTargets = { targets: [], ignored: [] };
   let skipAppPath = o.defaultApp;
   let switchesDone = false;
+  let skipNext = false;
   for (const arg of argv.slice(1)) {
     if (!switchesDone && arg === '--') {
       switchesDone = true;
+      continue;
+    }
+    if (!switchesDone && arg === KIOSK_QUIT) {
+      // Its value is the next argument, not a TARGET.
+      skipNext = true;
+      continue;
+    }
+    if (skipNext) {
+      skipNext = false;
       continue;
     }
     if (!switchesDone && arg.startsWith('-')) {
@@ -66,6 +78,32 @@ function add(out: LaunchTargets, arg: string, cwd: string): void {
   if ('why' in t) out.ignored.push(`${arg.slice(0, 80)}: ${t.why}`);
   else if (out.targets.length >= MAX_TARGETS_PER_LAUNCH) out.ignored.push(`${arg.slice(0, 80)}: more than ${MAX_TARGETS_PER_LAUNCH} targets at once`);
   else out.targets.push(t.target);
+}
+
+/**
+ * `--kiosk` (`-k`) and `--kiosk-quit never|on-disconnect` (or `--kiosk-quit=...`) on an Electron
+ * command line, before `--`. A wrong value is an error, not a guess: a kiosk that quits when it
+ * should not (or the reverse) is worse than one that does not start.
+ */
+export function kioskFlagsFromArgv(argv: readonly string[]): { flags: KioskFlags } | { error: string } {
+  let kiosk = false;
+  let quit: string | undefined;
+  const args = argv.slice(1);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--') break;
+    if (arg === '--kiosk' || arg === '-k') kiosk = true;
+    else if (arg === KIOSK_QUIT) {
+      quit = args[++i];
+      if (quit === undefined) return { error: '--kiosk-quit needs a value: never or on-disconnect' };
+    } else if (arg.startsWith(`${KIOSK_QUIT}=`)) quit = arg.slice(KIOSK_QUIT.length + 1);
+  }
+  if (quit === undefined) return { flags: { ...NOT_KIOSK, kiosk } };
+  try {
+    return { flags: { kiosk, kioskQuit: parseKioskQuit(quit) } };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 /** What a second instance hands the first (requestSingleInstanceLock's additionalData). */

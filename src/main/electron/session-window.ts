@@ -9,12 +9,13 @@ import type { SessionStatus } from '../../protocol/bridge/bridge-messages.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { BridgeHost, type GatewayTarget } from '../gateway/gateway-connection.ts';
 import { encodeSurfacePng } from '../png.ts';
-import { HotkeyFilter, windowHotkeys, type WindowAction } from './hotkeys.ts';
+import { HotkeyFilter, policyWindowHotkeys, type WindowAction } from './hotkeys.ts';
+import { NOT_KIOSK, sessionPolicy, type KioskFlags, type SessionPolicy } from '../../protocol/policy/kiosk-policy.ts';
 import { FromMain } from './ipc-channels.ts';
 import type { ToMainMessage } from './ipc.ts';
 import { portEndpoint } from './port-endpoint.ts';
 import { screenshotFileName, ScreenshotRequests } from './screenshot.ts';
-import { APP_ENTRY_URL, webPreferences } from './window-policy.ts';
+import { APP_ENTRY_URL, guardWindow, policyWindowOptions, QuitGate, webPreferences } from './window-policy.ts';
 import { windowTitle, type WindowTarget } from './window-target.ts';
 
 export interface SessionWindowOptions {
@@ -26,6 +27,8 @@ export interface SessionWindowOptions {
   linkTimeoutMs: number;
   /** Said in the status line of a window without a TARGET. */
   noTargetMessage: string;
+  /** --kiosk and --kiosk-quit, and the app's quit gate (src/protocol/policy/kiosk-policy.ts). */
+  kiosk?: { flags: KioskFlags; gate: QuitGate; quit: () => void };
 }
 
 const AUTH_HINT = 'give the password in the spice:// URI, the .vv file or SPICE_PASSWORD; a password dialog is not implemented yet';
@@ -41,20 +44,24 @@ export class SessionWindow {
   private readonly screenshots = new ScreenshotRequests();
   private readonly hotkeys: HotkeyFilter;
   private readonly log: Logger;
+  private readonly policy: SessionPolicy;
 
   constructor(private readonly o: SessionWindowOptions) {
     const t = o.target;
     this.log = o.logger.child({ window: t ? t.ok ? t.target.label : t.label : '(no target)' });
     const profile = t?.ok ? t.profile : undefined;
-    this.hotkeys = new HotkeyFilter(windowHotkeys(profile?.hotkeys ?? {}, (line) => this.log.warn({ hotkey: line }, 'hotkey ignored')));
+    this.policy = sessionPolicy({ profile, flags: o.kiosk?.flags ?? NOT_KIOSK, development: !o.packaged });
+    const warn = (line: string): void => this.log.warn({ hotkey: line }, 'hotkey ignored');
+    this.hotkeys = new HotkeyFilter(policyWindowHotkeys(this.policy, warn), this.policy.swallowedKeys);
     this.win = new BrowserWindow({
       width: 1024,
       height: 800,
       title: this.title(),
       backgroundColor: '#202124',
-      fullscreen: profile?.fullscreen === true,
-      webPreferences: webPreferences(o.preload, o.packaged),
+      ...policyWindowOptions(this.policy.window),
+      webPreferences: webPreferences(o.preload, o.packaged, this.policy.window.devTools),
     });
+    guardWindow(this.win, this.win.webContents, this.policy.window, o.kiosk?.gate ?? new QuitGate(false));
     // The page's own <title> is the same for every window; the window's names its session.
     this.win.on('page-title-updated', (e) => e.preventDefault());
     this.win.webContents.on('before-input-event', (event, input: Input) => {
@@ -91,7 +98,7 @@ export class SessionWindow {
     this.host?.shutdown();
     const { port1, port2 } = new MessageChannelMain();
     const t = this.o.target;
-    const targets: GatewayTarget[] = t?.ok ? [t.target] : [];
+    const targets: GatewayTarget[] = t?.ok ? [{ ...t.target, kiosk: this.o.kiosk?.flags }] : [];
     this.host = new BridgeHost(
       portEndpoint(port1),
       {
@@ -109,6 +116,8 @@ export class SessionWindow {
   }
 
   private onStatus(s: SessionStatus): void {
+    // --kiosk-quit on-disconnect: the session is over, and so is the app.
+    if ((s.state === 'error' || s.state === 'closed') && this.policy.onSessionEnd === 'quit') this.o.kiosk?.quit();
     if (s.state !== 'connected' || this.win.isDestroyed()) return;
     this.serverName = s.serverName;
     this.win.setTitle(this.title());
@@ -124,7 +133,7 @@ export class SessionWindow {
     const contents = this.win.webContents;
     switch (action) {
       case 'toggle-fullscreen':
-        this.win.setFullScreen(!this.win.isFullScreen());
+        if (this.policy.window.leaveFullscreen) this.win.setFullScreen(!this.win.isFullScreen());
         return;
       case 'secure-attention':
         this.sendCtrlAltDel();

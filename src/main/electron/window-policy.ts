@@ -2,6 +2,7 @@
 // and tested without Electron: the web preferences, the Content-Security-Policy of the page, which
 // permissions a page may get, which URLs it may load, where it may navigate (nowhere).
 import { pageContentSecurityPolicy } from '../page-policy.ts';
+import type { WindowRules } from '../../protocol/policy/kiosk-policy.ts';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME } from './ipc-channels.ts';
 
 /**
@@ -109,8 +110,11 @@ export interface WindowWebPreferences {
   backgroundThrottling: false;
 }
 
-/** BrowserWindow webPreferences; DevTools only in a development run (not app.isPackaged). */
-export function webPreferences(preload: string, packaged: boolean): WindowWebPreferences {
+/**
+ * BrowserWindow webPreferences; DevTools only in a development run (not app.isPackaged), and never
+ * when the session policy says so (kiosk).
+ */
+export function webPreferences(preload: string, packaged: boolean, policyDevTools = true): WindowWebPreferences {
   return {
     preload,
     contextIsolation: true,
@@ -124,7 +128,7 @@ export function webPreferences(preload: string, packaged: boolean): WindowWebPre
     webviewTag: false,
     navigateOnDragDrop: false,
     spellcheck: false,
-    devTools: !packaged,
+    devTools: !packaged && policyDevTools,
     safeDialogs: true,
     backgroundThrottling: false,
   };
@@ -159,4 +163,74 @@ export function appResponse(
     headers: { ...RESPONSE_HEADERS, 'Content-Type': asset.contentType, 'Content-Length': String(asset.body.byteLength) },
     body: method === 'HEAD' ? null : asset.body,
   };
+}
+
+/** The BrowserWindow options a session policy's window rules make (src/protocol/policy/kiosk-policy.ts). */
+export interface PolicyWindowOptions {
+  kiosk: boolean;
+  fullscreen: boolean;
+  fullscreenable: boolean;
+  frame: boolean;
+  closable: boolean;
+  minimizable: boolean;
+  maximizable: boolean;
+  resizable: boolean;
+  movable: boolean;
+  /** No menu bar, not even one that Alt reveals. */
+  autoHideMenuBar: boolean;
+}
+
+export function policyWindowOptions(rules: WindowRules): PolicyWindowOptions {
+  return {
+    kiosk: rules.kiosk,
+    fullscreen: rules.fullscreen,
+    fullscreenable: true,
+    frame: rules.frame,
+    closable: rules.closable,
+    minimizable: rules.minimizable,
+    maximizable: rules.maximizable,
+    resizable: rules.resizable,
+    movable: rules.movable,
+    autoHideMenuBar: !rules.menu,
+  };
+}
+
+/** Whether the app may quit now: always outside kiosk; in kiosk only once the policy quits (on-disconnect). */
+export class QuitGate {
+  private opened = false;
+
+  constructor(private readonly kiosk: boolean) {}
+
+  /** The session ended and the policy says quit: let the app go. */
+  open(): void {
+    this.opened = true;
+  }
+
+  get allowed(): boolean {
+    return !this.kiosk || this.opened;
+  }
+}
+
+/** What guardWindow needs of a BrowserWindow and its webContents (structural, for tests without Electron). */
+export interface GuardedWindow {
+  on(event: 'close', listener: (e: { preventDefault(): void }) => void): unknown;
+}
+export interface GuardedContents {
+  on(event: 'devtools-opened', listener: () => void): unknown;
+  closeDevTools(): void;
+  setIgnoreMenuShortcuts(ignore: boolean): void;
+}
+
+/**
+ * A kiosk window cannot be closed (its close button, Alt+F4, the window manager) unless the
+ * gate is open, cannot keep developer tools open, and ignores menu accelerators.
+ */
+export function guardWindow(win: GuardedWindow, contents: GuardedContents, rules: WindowRules, gate: QuitGate): void {
+  if (!rules.closable) {
+    win.on('close', (e) => {
+      if (!gate.allowed) e.preventDefault();
+    });
+  }
+  if (!rules.devTools) contents.on('devtools-opened', () => contents.closeDevTools());
+  if (!rules.menu) contents.setIgnoreMenuShortcuts(true);
 }

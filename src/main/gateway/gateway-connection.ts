@@ -24,6 +24,8 @@ import { HeadGroup, type HeadRegistry, type JoinedHead } from '../monitors/head-
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import { PageReconnect } from '../reconnect/page-reconnect.ts';
 import type { BackoffOptions } from '../../protocol/session/reconnect-policy.ts';
+import { NOT_KIOSK, sessionPolicy, type KioskFlags } from '../../protocol/policy/kiosk-policy.ts';
+import { pagePolicyMessage } from '../../protocol/policy/policy-bridge.ts';
 
 export interface GatewayTarget {
   /** What to call it in messages (never the password). */
@@ -33,6 +35,8 @@ export interface GatewayTarget {
   password?: string;
   /** The clipboard directions allowed with this target (`--clipboard`); a page cannot turn on more. Default both. */
   clipboard?: ClipboardSharing;
+  /** --kiosk and --kiosk-quit: with the profile, the page's policy (src/protocol/policy). */
+  kiosk?: KioskFlags;
 }
 
 export interface ConnectionOptions {
@@ -295,7 +299,9 @@ export class BridgeHost {
     this.target = target;
     if (this.o.heads) this.heads = this.headGroup(this.o.heads);
     this.pageAgent.setPolicy(target.clipboard);
-    this.reconnect = this.pageReconnect(target);
+    const policy = sessionPolicy({ profile: target.profile, flags: target.kiosk ?? NOT_KIOSK });
+    this.send(pagePolicyMessage(policy));
+    this.reconnect = policy.autoReconnect ? this.pageReconnect(target) : null;
     void this.connect(target, target.password);
   }
 

@@ -9,6 +9,7 @@
 import { SpiceError, type SpiceErrorKind } from '../wire/errors.ts';
 import type { HeadsHostMessage, HeadsUiMessage } from '../monitors/heads-bridge.ts';
 import type { FileHostMessage, FileUiMessage } from './file-messages.ts';
+import type { PolicyHostMessage } from '../policy/policy-bridge.ts';
 
 /** Bumped whenever a message layout changes or kinds are added (a page must not meet kinds it cannot read). */
 export const BRIDGE_VERSION = 4;
@@ -130,7 +131,9 @@ export type HostMessage =
   /** Files and clipboard images (kinds 0x28-0x2c, file-messages.ts). */
   | FileHostMessage
   /** Guest heads (kinds 0x20-0x21, src/protocol/monitors/heads-bridge.ts). */
-  | HeadsHostMessage;
+  | HeadsHostMessage
+  /** Kiosk mode, the page's controls and hotkeys (kind 0x18, src/protocol/policy/policy-bridge.ts). */
+  | PolicyHostMessage;
 
 export type UiMessage =
   /** The first message: which of the host's targets to connect to. */

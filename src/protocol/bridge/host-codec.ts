@@ -3,6 +3,7 @@ import { WireWriter } from '../wire/writer.ts';
 import { encodeKindAndText, encodeString, FieldReader } from './bridge-fields.ts';
 import { decodeFileHostMessage, encodeFileHostMessage } from './file-messages.ts';
 import { decodeHeadsHostMessage, encodeHeadsHostMessage } from '../monitors/heads-bridge.ts';
+import { decodePolicyHostMessage, encodePolicyHostMessage } from '../policy/policy-bridge.ts';
 import {
   AgentFlag,
   BridgeError,
@@ -51,6 +52,8 @@ export function encodeHostMessage(m: HostMessage): Uint8Array {
     case 'heads':
     case 'head-token':
       return encodeHeadsHostMessage(m);
+    case 'page-policy':
+      return encodePolicyHostMessage(m);
     default:
       return encodeFileHostMessage(m);
   }
@@ -135,7 +138,7 @@ export function decodeHostMessage(bytes: Uint8Array): HostMessage {
       new FieldReader(bytes, 'host', 'DISPLAY_RESET').end();
       return { kind: 'display-reset' };
     default:
-      return decodeFileHostMessage(bytes) ?? decodeHeadsHostMessage(bytes) ?? new FieldReader(bytes, 'host', 'message').fail(`unknown kind 0x${kind.toString(16)}`);
+      return decodeFileHostMessage(bytes) ?? decodeHeadsHostMessage(bytes) ?? decodePolicyHostMessage(bytes) ?? new FieldReader(bytes, 'host', 'message').fail(`unknown kind 0x${kind.toString(16)}`);
   }
 }
 

@@ -226,8 +226,11 @@ describe('electron-main against a fake electron', () => {
     page.postMessage(encodeUiMessage({ kind: 'hello', version: BRIDGE_VERSION, target: 0 }));
     for (let i = 0; i < 400 && !got.some((m) => m.kind === 'status' && m.status.state === 'error'); i++) await new Promise((r) => setTimeout(r, 10));
     expect(got[0]).toEqual({ kind: 'hello', version: BRIDGE_VERSION });
-    expect(got[1]).toEqual({ kind: 'status', status: { state: 'connecting', where: '127.0.0.1:9' } });
-    expect(got[2]).toMatchObject({ kind: 'status', status: { state: 'error', errorKind: 'unreachable' } });
+    // The page's policy (not kiosk: this run has no --kiosk) comes before the session's first status.
+    expect(got[1]).toMatchObject({ kind: 'page-policy', kiosk: false, onSessionEnd: 'status' });
+    const statuses = got.filter((m) => m.kind === 'status');
+    expect(statuses[0]).toEqual({ kind: 'status', status: { state: 'connecting', where: '127.0.0.1:9' } });
+    expect(statuses[1]).toMatchObject({ kind: 'status', status: { state: 'error', errorKind: 'unreachable' } });
   });
 
   it('takes F11 for fullscreen before the page sees it', () => {

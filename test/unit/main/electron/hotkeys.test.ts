@@ -1,7 +1,8 @@
 // The window's hotkeys: .vv hotkey strings, matching Electron's before-input-event Input, and
 // which events the page must not see.
 import { describe, expect, it } from 'vitest';
-import { HotkeyFilter, hotkeyMatches, parseHotkey, windowHotkeys, type KeyInput } from '../../../../src/main/electron/hotkeys.ts';
+import { HotkeyFilter, hotkeyMatches, parseHotkey, policyWindowHotkeys, windowHotkeys, type KeyInput } from '../../../../src/main/electron/hotkeys.ts';
+import { sessionPolicy } from '../../../../src/protocol/policy/kiosk-policy.ts';
 
 const key = (code: string, mods: Partial<KeyInput> = {}, type = 'keyDown'): KeyInput => ({
   type,
@@ -99,5 +100,28 @@ describe('HotkeyFilter', () => {
     const f = new HotkeyFilter(windowHotkeys({ 'zoom-reset': 'ctrl+alt' }, () => {}));
     expect(f.take(key('AltLeft', { control: true, alt: true }))).toEqual({ action: 'zoom-reset', swallow: false });
     expect(f.take(key('AltLeft', { control: true }, 'keyUp'))).toEqual({ swallow: false });
+  });
+});
+
+describe('HotkeyFilter in kiosk mode', () => {
+  const policy = sessionPolicy({ profile: { source: 'vv', hotkeys: { 'secure-attention': 'ctrl+alt+insert', 'zoom-in': 'ctrl+r' } }, flags: { kiosk: true, kioskQuit: 'never' } });
+  const filter = (): HotkeyFilter => new HotkeyFilter(policyWindowHotkeys(policy, () => {}), policy.swallowedKeys);
+
+  it("runs only the profile's hotkeys: F11 and Ctrl+Alt+End do nothing of the window's", () => {
+    const f = filter();
+    expect(f.take(key('Insert', { control: true, alt: true }))).toEqual({ action: 'secure-attention', swallow: true });
+    expect(f.take(key('End', { control: true, alt: true }))).toEqual({ swallow: false });
+    expect(f.take(key('F11'))).toEqual({ swallow: true });
+  });
+
+  it('swallows Alt+F4, Ctrl+W, Ctrl+Shift+I and their releases, and lets the profile have Ctrl+R', () => {
+    const f = filter();
+    expect(f.take(key('F4', { alt: true }))).toEqual({ swallow: true });
+    expect(f.take(key('F4', { alt: true }, 'keyUp'))).toEqual({ swallow: true });
+    expect(f.take(key('KeyW', { control: true }))).toEqual({ swallow: true });
+    expect(f.take(key('KeyI', { control: true, shift: true }))).toEqual({ swallow: true });
+    expect(f.take(key('KeyR', { control: true }))).toEqual({ action: 'zoom-in', swallow: true });
+    expect(f.take(key('KeyW', {}, 'keyUp'))).toEqual({ swallow: true });
+    expect(f.take(key('KeyW'))).toEqual({ swallow: false });
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   MAX_TARGETS_PER_LAUNCH,
   instanceData,
+  kioskFlagsFromArgv,
   parseInstanceData,
   secondInstanceTargets,
   targetOfOpenFile,
@@ -95,5 +96,26 @@ describe('macOS open-url and open-file', () => {
     expect(targetOfOpenFile('/Users/ann/a.vv')).toBe('/Users/ann/a.vv');
     expect(targetOfOpenFile('a.vv')).toBeNull();
     expect(targetOfOpenFile('/' + 'x'.repeat(5000))).toBeNull();
+  });
+});
+
+describe('kioskFlagsFromArgv', () => {
+  it('reads --kiosk, -k and --kiosk-quit in both spellings; without them, not kiosk', () => {
+    expect(kioskFlagsFromArgv(['/x/spicedesk', 'a.vv'])).toEqual({ flags: { kiosk: false, kioskQuit: 'never' } });
+    expect(kioskFlagsFromArgv(['/x/spicedesk', '--kiosk', 'a.vv'])).toEqual({ flags: { kiosk: true, kioskQuit: 'never' } });
+    expect(kioskFlagsFromArgv(['/x/spicedesk', '-k', '--kiosk-quit', 'on-disconnect', 'a.vv'])).toEqual({ flags: { kiosk: true, kioskQuit: 'on-disconnect' } });
+    expect(kioskFlagsFromArgv(['/x/spicedesk', '--kiosk-quit=never', '--kiosk'])).toEqual({ flags: { kiosk: true, kioskQuit: 'never' } });
+    // After --, everything is a TARGET.
+    expect(kioskFlagsFromArgv(['/x/spicedesk', '--', '--kiosk'])).toEqual({ flags: { kiosk: false, kioskQuit: 'never' } });
+  });
+
+  it('refuses a wrong or missing --kiosk-quit value', () => {
+    expect(kioskFlagsFromArgv(['/x/spicedesk', '--kiosk', '--kiosk-quit', 'sometimes'])).toEqual({ error: '--kiosk-quit must be never or on-disconnect, got "sometimes"' });
+    expect(kioskFlagsFromArgv(['/x/spicedesk', '--kiosk', '--kiosk-quit'])).toEqual({ error: '--kiosk-quit needs a value: never or on-disconnect' });
+  });
+
+  it("does not take --kiosk-quit's value for a TARGET", () => {
+    expect(targetsFromArgv(['/opt/spicedesk/spicedesk', '--kiosk', '--kiosk-quit', 'never', 'spice://h:5900'], packaged)).toEqual({ targets: ['spice://h:5900'], ignored: [] });
+    expect(targetsFromArgv(['/opt/spicedesk/spicedesk', '--kiosk-quit=never', 'console.vv'], packaged).targets).toEqual(['/home/ann/Downloads/console.vv']);
   });
 });

@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { startGateway, type Gateway } from '../../../../src/main/gateway/gateway-server.ts';
 import { APP_ORIGIN } from '../../../../src/main/electron/ipc-channels.ts';
+import { sessionPolicy } from '../../../../src/protocol/policy/kiosk-policy.ts';
 import {
+  guardWindow,
+  policyWindowOptions,
+  QuitGate,
   APP_ENTRY_URL,
   APP_SCHEME_PRIVILEGES,
   appResponse,
@@ -176,5 +180,59 @@ describe('appResponse', () => {
     const r = appResponse('POST', APP_ENTRY_URL, assets, 'index.html');
     expect(r.status).toBe(405);
     expect(r.headers.Allow).toBe('GET, HEAD');
+  });
+});
+
+describe('kiosk windows', () => {
+  const kiosk = sessionPolicy({ flags: { kiosk: true, kioskQuit: 'never' }, development: true }).window;
+  const plain = sessionPolicy({ flags: { kiosk: false, kioskQuit: 'never' }, development: true }).window;
+
+  it('are kiosk, fullscreen, frameless and fixed; ordinary windows are not', () => {
+    expect(policyWindowOptions(kiosk)).toEqual({
+      kiosk: true,
+      fullscreen: true,
+      fullscreenable: true,
+      frame: false,
+      closable: false,
+      minimizable: false,
+      maximizable: false,
+      resizable: false,
+      movable: false,
+      autoHideMenuBar: true,
+    });
+    expect(policyWindowOptions(plain)).toMatchObject({ kiosk: false, fullscreen: false, frame: true, closable: true, autoHideMenuBar: false });
+  });
+
+  it('have no developer tools even in a development run', () => {
+    expect(webPreferences('/p.cjs', false, kiosk.devTools).devTools).toBe(false);
+    expect(webPreferences('/p.cjs', false, plain.devTools).devTools).toBe(true);
+  });
+
+  it('cannot be closed until the quit gate opens, close developer tools and ignore menu shortcuts', () => {
+    type Listener = (e: { preventDefault(): void }) => void;
+    const listeners = new Map<string, Listener>();
+    const on = (event: string, l: Listener): void => void listeners.set(event, l);
+    const contents = { on, closeDevTools: () => closedDevTools++, setIgnoreMenuShortcuts: (i: boolean) => (ignoring = i) };
+    let closedDevTools = 0;
+    let ignoring = false;
+    const gate = new QuitGate(true);
+    guardWindow({ on }, contents, kiosk, gate);
+    let prevented = 0;
+    listeners.get('close')!({ preventDefault: () => prevented++ });
+    expect(prevented).toBe(1);
+    listeners.get('devtools-opened')!({ preventDefault: () => {} });
+    expect(closedDevTools).toBe(1);
+    expect(ignoring).toBe(true);
+    expect(gate.allowed).toBe(false);
+    gate.open();
+    listeners.get('close')!({ preventDefault: () => prevented++ });
+    expect(prevented).toBe(1);
+    expect(new QuitGate(false).allowed).toBe(true);
+  });
+
+  it('outside kiosk, guard nothing', () => {
+    const events: string[] = [];
+    guardWindow({ on: (e: string) => events.push(e) }, { on: (e: string) => events.push(e), closeDevTools: () => {}, setIgnoreMenuShortcuts: () => events.push('ignore') }, plain, new QuitGate(false));
+    expect(events).toEqual([]);
   });
 });
