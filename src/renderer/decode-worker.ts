@@ -6,6 +6,7 @@
 import { DisplayPipeline, type PipelineEvent } from '../protocol/channels/display/display-pipeline.ts';
 import type { Logger } from '../protocol/logger.ts';
 import { DamageTracker } from './damage.ts';
+import { forEachDisplayItem } from './display-batch.ts';
 import { browserInflater } from './inflater-browser.ts';
 import { browserJpegDecoder } from './jpeg-browser.ts';
 import { copyPatch } from './present/patch-pixels.ts';
@@ -124,7 +125,7 @@ scope.onmessage = (e) => {
   const m = e.data;
   switch (m.kind) {
     case 'display-batch':
-      for (const i of m.items) pipeline.submit(i.channelId, i.type, i.body, i.serial);
+      forEachDisplayItem(m, (channelId, type, body, serial) => pipeline.submit(channelId, type, body, serial));
       return;
     case 'reset':
       // A new session (a reconnect): its surfaces, image cache and GLZ window start empty.

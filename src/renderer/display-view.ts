@@ -4,6 +4,7 @@
 // otherwise (or with #present=page) the worker sends the damaged pixels and the page draws them
 // once per animation frame, as it did before.
 import type { DisplayStats as PipelineStats } from '../protocol/channels/display/display-pipeline.ts';
+import { packDisplayBatch } from './display-batch.ts';
 import { Canvas2dPresenter } from './present/canvas2d-presenter.ts';
 import type { PixelPatch, Presenter, PresenterKind } from './present/presenter.ts';
 import { WebGlPresenter } from './present/webgl-presenter.ts';
@@ -72,9 +73,13 @@ export class DisplayView {
     return { width: this.width, height: this.height };
   }
 
-  /** The display messages of one host packet, in order; `transfer` holds the buffers their bodies view. */
-  submit(items: DisplayItem[], transfer: ArrayBuffer[]): void {
-    this.toWorker({ kind: 'display-batch', items }, transfer);
+  /**
+   * The display messages of one host packet, in order. The buffers their bodies view are
+   * transferred: nothing on the page may use them afterwards.
+   */
+  submit(items: DisplayItem[]): void {
+    const { buffers, table } = packDisplayBatch(items);
+    this.toWorker({ kind: 'display-batch', buffers, table }, [...buffers, table.buffer]);
   }
 
   /** A new session (a reconnect): the old picture goes, decoding starts from nothing. */

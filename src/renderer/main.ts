@@ -91,8 +91,7 @@ function queueDisplay(m: Extract<HostMessage, { kind: 'display' }>): void {
 function flushDisplay(): void {
   const items = displayBatch;
   displayBatch = [];
-  const buffers = [...new Set(items.map((i) => i.body.buffer as ArrayBuffer))];
-  display.submit(items, buffers);
+  display.submit(items);
 }
 
 function onHostMessage(m: HostMessage): void {

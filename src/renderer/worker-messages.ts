@@ -17,8 +17,8 @@ export interface DisplayItem {
 export type RendererChoice = 'auto' | '2d' | 'webgl';
 
 export type ToDecodeWorker =
-  /** The display messages of one host packet, in order; their bodies share the packet's buffer. */
-  | { kind: 'display-batch'; items: DisplayItem[] }
+  /** The display messages of one host packet, in order, as a table into the packet's buffer (display-batch.ts). */
+  | { kind: 'display-batch'; buffers: ArrayBuffer[]; table: Uint32Array }
   /** A new session (a reconnect): surfaces, image cache and GLZ window start empty. */
   | { kind: 'reset' }
   /** The page presents: send the whole primary surface again (a new presenter, a restored WebGL context). */

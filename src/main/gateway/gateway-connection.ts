@@ -19,6 +19,7 @@ import { nodeTicketCrypto } from '../ticket-crypto.ts';
 import { Deadline } from '../commands/open-session.ts';
 import { BridgeDisplaySink } from './bridge-display-sink.ts';
 import { forwardInput, inputsOf } from './input-forwarding.ts';
+import { PacketPacer } from './packet-pacing.ts';
 import { PageAgent } from './page-agent.ts';
 import { HeadGroup, type HeadRegistry, type JoinedHead } from '../monitors/head-group.ts';
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
@@ -126,7 +127,7 @@ export class BridgeHost {
   private state: 'hello' | 'session' | 'password' | 'closed' = 'hello';
   private queued: Uint8Array[] = [];
   private queuedBytes = 0;
-  private flushScheduled = false;
+  private readonly pacer = new PacketPacer(() => this.flush());
   private readonly log: Logger;
   private readonly helloTimer: ReturnType<typeof setTimeout>;
   private readonly pageAgent: PageAgent;
@@ -194,15 +195,12 @@ export class BridgeHost {
     this.queued.push(bytes);
     this.queuedBytes += bytes.byteLength;
     if (this.queuedBytes >= MAX_PACKET_BYTES) this.flush();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    else this.pacer.schedule();
   }
 
   private flush(): void {
-    this.flushScheduled = false;
     if (this.queued.length === 0) return;
+    this.pacer.sent();
     const packet = encodeHostPacket(this.queued);
     this.queued = [];
     this.queuedBytes = 0;

@@ -1,0 +1,160 @@
+// Where the gateway page's time goes on the gateway bench's scrolling xterm: a Chromium trace with
+// V8's sampling profiler on every thread (page, decode worker, compositor threads), summed by
+// thread and by function (self time), and optionally the gateway's own CPU profile
+// (node --cpu-prof). A tool for finding what to make cheaper, not a bench with a verdict.
+//   npx esbuild test/bench/page-profile.ts --bundle --platform=node --format=esm --packages=external \
+//     --outfile=dist/page-profile.js && node dist/page-profile.js [--hash '#renderer=2d'] [--seconds 5] [--gateway-profile DIR]
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { launchChromium, openSessionPage } from '../e2e/browser-page.ts';
+import { solidBackground, waitForWindow } from '../peers/desktop.ts';
+import { sleep, spawnGroup } from '../peers/processes.ts';
+import { startXspice } from '../peers/xspice.ts';
+
+interface TraceEvent {
+  name: string;
+  cat?: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  id?: string;
+  args?: { name?: string; data?: { cpuProfile?: { nodes?: ProfileNode[]; samples?: number[] }; timeDeltas?: number[] } };
+}
+interface ProfileNode {
+  id: number;
+  parent?: number;
+  callFrame: { functionName: string; url?: string; lineNumber: number };
+}
+
+const { values } = parseArgs({
+  options: {
+    hash: { type: 'string', default: '' },
+    seconds: { type: 'string', default: '5' },
+    'gateway-profile': { type: 'string' },
+    top: { type: 'string', default: '25' },
+  },
+});
+const seconds = Number(values.seconds);
+const top = Number(values.top);
+
+const xspice = await startXspice({ imageCompression: 'auto_lz', jpegWan: 'never' });
+await solidBackground(xspice, '#336699');
+xspice.run('xterm', ['-geometry', '100x40+10+10', '-fn', 'fixed', '-fg', 'black', '-bg', 'white', '+sb', '-T', 'spicedesk-scroll', '-e', 'sh', '-c', 'while :; do seq 1 1000000; done'], { LC_ALL: 'C' });
+await waitForWindow(xspice, 'spicedesk-scroll');
+const profileDir = values['gateway-profile'];
+const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
+const gateway = spawnGroup(process.execPath, [...nodeArgs, resolve('bin/spicedesk.cjs'), 'serve', `spice://127.0.0.1:${xspice.port}`], { name: 'spicedesk serve' });
+const url = await new Promise<string>((done) => {
+  let out = '';
+  gateway.child.stdout?.on('data', (c: Buffer) => {
+    out += c.toString();
+    if (out.includes('\n')) done(out.slice(0, out.indexOf('\n')).trim());
+  });
+});
+const browser = await launchChromium();
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // How often, how long and how much the page posts to its worker.
+  await context.addInitScript(() => {
+    const counters = { calls: 0, ms: 0, bytes: 0 };
+    (window as unknown as { postCounters: typeof counters }).postCounters = counters;
+    const original = Worker.prototype.postMessage as (this: Worker, message: unknown, transfer: Transferable[]) => void;
+    Worker.prototype.postMessage = function (this: Worker, message: unknown, transfer?: Transferable[]) {
+      // Before the call: a transferred buffer is empty after it.
+      if (Array.isArray(transfer)) for (const b of transfer) if (b instanceof ArrayBuffer) counters.bytes += b.byteLength;
+      const t = performance.now();
+      original.call(this, message, transfer ?? []);
+      counters.ms += performance.now() - t;
+      counters.calls++;
+    } as typeof Worker.prototype.postMessage;
+  });
+  const page = await openSessionPage(browser, url + values.hash, 20_000, context);
+  const posts = (): Promise<{ calls: number; ms: number; bytes: number }> =>
+    page.evaluate(() => ({ ...(window as unknown as { postCounters: { calls: number; ms: number; bytes: number } }).postCounters }));
+  await sleep(2000);
+  const cdp = await browser.newBrowserCDPSession();
+  const events: TraceEvent[] = [];
+  cdp.on('Tracing.dataCollected', (e) => {
+    events.push(...(e.value as unknown as TraceEvent[]));
+  });
+  await cdp.send('Tracing.start', {
+    transferMode: 'ReportEvents',
+    traceConfig: {
+      recordMode: 'recordContinuously',
+      includedCategories: ['disabled-by-default-v8.cpu_profiler', '__metadata', 'disabled-by-default-display.framedisplayed'],
+      excludedCategories: ['*'],
+    },
+  });
+  const posts0 = await posts();
+  const frames0 = await page.evaluate(() => (window as unknown as { spicedeskPage: { state(): { frames: number } } }).spicedeskPage.state().frames);
+  await sleep(seconds * 1000);
+  const frames1 = await page.evaluate(() => (window as unknown as { spicedeskPage: { state(): { frames: number } } }).spicedeskPage.state().frames);
+  const posts1 = await posts();
+  console.log(
+    `page -> worker: ${((posts1.calls - posts0.calls) / seconds).toFixed(0)} postMessage/s, ` +
+      `${((posts1.ms - posts0.ms) / seconds).toFixed(1)} ms/s inside them, ${((posts1.bytes - posts0.bytes) / seconds / 1024).toFixed(0)} KiB/s transferred`,
+  );
+  const complete = new Promise<void>((done) => cdp.once('Tracing.tracingComplete', () => done()));
+  await cdp.send('Tracing.end');
+  await complete;
+  report(events, frames1 - frames0);
+} finally {
+  await browser.close();
+  await gateway.stop();
+  await xspice.stop();
+}
+if (profileDir) reportGateway(profileDir);
+
+function report(events: TraceEvent[], presents: number): void {
+  const threadNames = new Map<string, string>();
+  for (const e of events) if (e.ph === 'M' && e.name === 'thread_name') threadNames.set(`${e.pid}:${e.tid}`, e.args?.name ?? '?');
+  const displayed = events.filter((e) => e.name === 'Display::FrameDisplayed').length;
+  console.log(`\n${seconds} s: ${displayed / seconds} frames displayed/s, ${presents / seconds} page presents/s`);
+  // ProfileChunk events of one profile (id) share their node table, sent in pieces.
+  const profiles = new Map<string, { thread: string; nodes: Map<number, ProfileNode>; samples: number[]; deltas: number[] }>();
+  for (const e of events) {
+    if (e.name !== 'Profile' && e.name !== 'ProfileChunk') continue;
+    const key = `${e.pid}:${e.id}`;
+    let p = profiles.get(key);
+    if (!p) profiles.set(key, (p = { thread: threadNames.get(`${e.pid}:${e.tid}`) ?? `${e.pid}:${e.tid}`, nodes: new Map(), samples: [], deltas: [] }));
+    const data = e.args?.data;
+    for (const n of data?.cpuProfile?.nodes ?? []) p.nodes.set(n.id, n);
+    p.samples.push(...(data?.cpuProfile?.samples ?? []));
+    p.deltas.push(...(data?.timeDeltas ?? []));
+  }
+  for (const p of profiles.values()) {
+    const self = new Map<string, number>();
+    let total = 0;
+    for (let i = 0; i < p.samples.length; i++) {
+      const n = p.nodes.get(p.samples[i]);
+      const ms = (p.deltas[i + 1] ?? 0) / 1000;
+      const name = n ? `${n.callFrame.functionName || '(anonymous)'} ${(n.callFrame.url ?? '').split('/').pop()}:${n.callFrame.lineNumber}` : '?';
+      if (name.startsWith('(idle)')) continue;
+      total += ms;
+      self.set(name, (self.get(name) ?? 0) + ms);
+    }
+    if (total < 50) continue;
+    console.log(`\n## ${p.thread}: ${(total / seconds).toFixed(0)} ms/s busy in V8 samples`);
+    for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(ms / seconds).toFixed(1).padStart(8)} ms/s  ${name}`);
+  }
+}
+
+function reportGateway(dir: string): void {
+  const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().pop();
+  if (!file) {
+    console.log(`no .cpuprofile in ${dir}`);
+    return;
+  }
+  const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: (ProfileNode & { hitCount: number })[]; startTime: number; endTime: number };
+  const wall = (prof.endTime - prof.startTime) / 1e6;
+  const interval = wall / Math.max(1, prof.nodes.reduce((s, n) => s + n.hitCount, 0));
+  const self = new Map<string, number>();
+  for (const n of prof.nodes) {
+    const name = `${n.callFrame.functionName || '(anonymous)'} ${(n.callFrame.url ?? '').split('/').pop()}:${n.callFrame.lineNumber}`;
+    if (name.startsWith('(idle)')) continue;
+    self.set(name, (self.get(name) ?? 0) + n.hitCount * interval * 1000);
+  }
+  console.log(`\n## gateway (${file}, ${wall.toFixed(1)} s)`);
+  for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(ms / wall).toFixed(1).padStart(8)} ms/s  ${name}`);
+}

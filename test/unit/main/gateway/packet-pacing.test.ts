@@ -1,0 +1,57 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MIN_PACKET_INTERVAL_MS, PacketPacer } from '../../../../src/main/gateway/packet-pacing.ts';
+
+describe('PacketPacer', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setImmediate', 'performance'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('sends the first packet after a quiet spell at the end of the turn', () => {
+    const flushes: number[] = [];
+    const pacer = new PacketPacer(() => {
+      flushes.push(performance.now());
+      pacer.sent();
+    });
+    pacer.schedule();
+    pacer.schedule(); // one flush for everything queued in the turn
+    expect(flushes).toEqual([]);
+    vi.advanceTimersToNextTimer();
+    expect(flushes).toHaveLength(1);
+  });
+
+  it('spaces the packets of a burst at least the interval apart', () => {
+    const flushes: number[] = [];
+    const pacer = new PacketPacer(() => {
+      flushes.push(performance.now());
+      pacer.sent();
+    });
+    const start = performance.now();
+    // Something is queued every millisecond for 20 ms.
+    for (let t = 0; t < 20; t++) {
+      pacer.schedule();
+      vi.advanceTimersByTime(1);
+    }
+    vi.advanceTimersByTime(MIN_PACKET_INTERVAL_MS);
+    expect(flushes.length).toBeGreaterThanOrEqual(4);
+    expect(flushes.length).toBeLessThanOrEqual(6);
+    for (let i = 1; i < flushes.length; i++) expect(flushes[i] - flushes[i - 1]).toBeGreaterThanOrEqual(MIN_PACKET_INTERVAL_MS);
+    // Nothing waits longer than the interval either.
+    expect(flushes[0] - start).toBeLessThan(1);
+  });
+
+  it('counts a packet sent outside its schedule (a full one) for the spacing', () => {
+    let flushes = 0;
+    const pacer = new PacketPacer(() => {
+      flushes++;
+    });
+    pacer.sent();
+    pacer.schedule();
+    vi.advanceTimersByTime(MIN_PACKET_INTERVAL_MS - 1);
+    expect(flushes).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(flushes).toBe(1);
+  });
+});
