@@ -41,11 +41,4 @@ function runCached(bundle, cacheFile) {
   return mod.exports;
 }
 
-/** Starts `bundle` in a worker thread, through the same code cache. */
-function startWorkerCached(bundle) {
-  const { Worker } = require('node:worker_threads');
-  const loader = JSON.stringify(__filename);
-  return new Worker(`require(${loader}).runCached(${JSON.stringify(bundle)}, ${JSON.stringify(`${bundle}.cache`)})`, { eval: true });
-}
-
-module.exports = { runCached, startWorkerCached };
+module.exports = { runCached };

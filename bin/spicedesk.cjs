@@ -4,7 +4,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { runCached, startWorkerCached } = require('./load-cached.cjs');
+const { runCached } = require('./load-cached.cjs');
 
 const bundle = path.join(__dirname, '..', 'dist', 'cli.cjs');
 if (!fs.existsSync(bundle)) {
@@ -14,10 +14,4 @@ if (!fs.existsSync(bundle)) {
 // One cache per command: each holds the functions its command compiled, which differ widely
 // (capture draws, info does not).
 const command = /^[a-z]{1,20}$/.test(process.argv[2] || '') ? process.argv[2] : 'other';
-// Commands that decode a display start its worker thread first, so that it boots while the CLI
-// loads and connects (src/main/display-worker/worker-sink.ts picks it up).
-const displayWorker = path.join(__dirname, '..', 'dist', 'display-worker.cjs');
-if (['capture', 'info', 'demo', 'do'].includes(command) && fs.existsSync(displayWorker)) {
-  globalThis.spicedeskDisplayWorker = startWorkerCached(displayWorker);
-}
 runCached(bundle, `${bundle}.${command}.cache`);

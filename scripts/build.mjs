@@ -54,8 +54,8 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/main/cli.ts'], outfile: 'dist/cli.cjs' }),
   // The web gateway, loaded by `serve` and `open` only (src/main/cli.ts runServe).
   build({ ...common, entryPoints: ['src/main/commands/serve.ts'], outfile: 'dist/serve.cjs' }),
-  // The display pipeline's worker thread (src/main/display-worker).
-  build({ ...common, entryPoints: ['src/main/display-worker/worker-entry.ts'], outfile: 'dist/display-worker.cjs' }),
+  // The CLI's decode pool workers (src/main/display-worker).
+  build({ ...common, entryPoints: ['src/main/display-worker/decode-worker-entry.ts'], outfile: 'dist/decode-worker.cjs' }),
   // The Electron app (src/main/electron): its main process (package.json "main") and the window's
   // preload, which runs sandboxed and so must be one file that requires nothing but electron.
   build({ ...common, target: 'node22', entryPoints: ['src/main/electron/electron-main.ts'], outfile: 'dist/electron-main.cjs' }),

@@ -325,6 +325,8 @@ export async function runDo(o: DoOptions): Promise<number> {
     warn: o.warn,
     caFile: o.caFile,
     shouldLink: (c) => (needsInputs && c.type === ChannelType.INPUTS && c.id === 0) || (needsDisplay && c.type === ChannelType.DISPLAY && c.id === line.displayId),
+    // A script watches the screen change: compressed images will come.
+    prestartDecoders: needsDisplay,
   });
   const prepare = (s: OpenedSession): Promise<ScriptConnection> => prepareConnection(s, o, needsInputs, needsDisplay);
   const first = await prepare(opened);

@@ -11,7 +11,8 @@ import { planConnection, type ConnectPlan } from '../connector.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
 import { resolvePassword, resolveTarget } from '../target.ts';
 import { applyDeleteThisFile } from '../vv-lifecycle.ts';
-import { displayWorkerFile, WorkerDisplaySink } from '../display-worker/worker-sink.ts';
+import { LocalDisplaySink } from '../../protocol/channels/display/display-sink.ts';
+import { DecodePool } from '../display-worker/decode-pool.ts';
 import { nodeTicketCrypto } from '../ticket-crypto.ts';
 
 export interface OpenOptions {
@@ -24,6 +25,11 @@ export interface OpenOptions {
   warn: (line: string) => void;
   /** --spice-ca-file, trusted together with the profile's ca. */
   caFile?: CaFile;
+  /**
+   * Start a decode worker as soon as the session links, for commands that go on receiving
+   * compressed images (do); by default the first compressed image starts it.
+   */
+  prestartDecoders?: boolean;
 }
 
 export interface OpenedSession {
@@ -79,6 +85,7 @@ export async function openSession(o: OpenOptions): Promise<OpenedSession> {
 
 async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string | undefined, profile: ConnectionProfile): Promise<OpenedSession> {
   const deadline = new Deadline(o.timeoutMs);
+  const decoders = new DecodePool({ logger: o.logger });
   const session = new Session({
     connector: plan.connector,
     crypto: nodeTicketCrypto,
@@ -87,8 +94,8 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     where: plan.where,
     shouldLink: o.shouldLink,
     display: o.display,
-    // Decoding and drawing run in a worker thread, started now so that it boots during the link.
-    displaySink: new WorkerDisplaySink(displayWorkerFile(), o.logger),
+    // Drawing in this thread; compressed images decoded in worker threads (src/main/display-worker).
+    displaySink: new LocalDisplaySink({ logger: o.logger, offload: decoders }),
   });
   // The .vv color-depth and disable-effects keys, sent once the agent is there.
   session.main.agent.monitors.setDisplayConfig(displayConfigFromProfile(profile));
@@ -101,5 +108,6 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     session.close();
     throw e;
   }
+  if (o.prestartDecoders) decoders.prestart();
   return { session, where: plan.where, deadline, relink: () => linkSession(o, plan, password, profile) };
 }

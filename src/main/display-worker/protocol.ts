@@ -1,14 +1,12 @@
-// The messages between the CLI's socket thread and its display worker (worker_threads). Bodies
-// travel as transferred ArrayBuffers; decoded pixels only come back for a screenshot.
-import type { DisplayStats, PipelineEvent } from '../../protocol/channels/display/display-pipeline.ts';
+// The messages between the CLI's socket thread and the workers of its decode pool
+// (worker_threads). Compressed bytes go out and pixels come back as transferred ArrayBuffers.
+import type { DecodeJob } from '../../protocol/channels/display/image-decode-job.ts';
+import type { Pixels } from '../../protocol/channels/display/draw-types.ts';
+import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
 
-export type ToWorker =
-  | { kind: 'submit'; channelId: number; type: number; body: Uint8Array; serial: bigint }
-  | { kind: 'snapshot'; request: number; channelId: number }
-  | { kind: 'stats'; request: number; channelId: number };
+export type ToDecodeWorker = { kind: 'decode'; id: number; job: DecodeJob } | { kind: 'close' };
 
-export type FromWorker =
-  | { kind: 'event'; event: PipelineEvent }
-  | { kind: 'snapshot'; request: number; snapshot: { width: number; height: number; data: Uint32Array } | null }
-  | { kind: 'stats'; request: number; stats: DisplayStats }
+export type FromDecodeWorker =
+  | { kind: 'decoded'; id: number; pixels: Pixels }
+  | { kind: 'failed'; id: number; errorKind: SpiceErrorKind; message: string }
   | { kind: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object | string; msg?: string };

@@ -1,7 +1,8 @@
 // Where display messages become pixels: parsing, the caches, the decoders and the software
-// compositor, for every display channel of a session. It runs wherever decoding should happen (a
-// worker thread in the CLI, a Web Worker in the renderer, or in-line in tests), fed with raw
-// message bodies by the display channels, and reports back with events.
+// compositor, for every display channel of a session. It runs in a Web Worker in the renderer, in
+// the socket's thread in the CLI (with the decoders in a pool of worker threads: an ImageOffload),
+// or in-line in tests, fed with raw message bodies by the display channels; it reports back with
+// events.
 import { Canvas } from '../../canvas/canvas.ts';
 import type { Surface } from '../../canvas/surface.ts';
 import { GlzWindow } from '../../codecs/glz-window.ts';
@@ -12,6 +13,7 @@ import { ImageCache } from '../../session/image-cache.ts';
 import { isSpiceError } from '../../wire/errors.ts';
 import { parseDisplayMessage, type DisplayMessage } from './display-messages.ts';
 import { SurfaceFlags, type Rect } from './draw-types.ts';
+import type { ImageOffload } from './image-decode-job.ts';
 import { DisplayImageResolver, imagesOf, PaletteStore, type SharedDecoding } from './image-resolver.ts';
 
 export type PipelineEvent =
@@ -66,10 +68,10 @@ export class DisplayPipeline {
   private readonly log: Logger;
   private readonly emit: (event: PipelineEvent) => void;
 
-  constructor(o: { logger: Logger; inflater?: Inflater; jpeg?: JpegDecoder; onEvent: (event: PipelineEvent) => void }) {
+  constructor(o: { logger: Logger; inflater?: Inflater; jpeg?: JpegDecoder; offload?: ImageOffload; onEvent: (event: PipelineEvent) => void }) {
     this.log = o.logger;
     this.emit = o.onEvent;
-    this.shared = { cache: this.imageCache, glzWindow: this.glzWindow, inflater: o.inflater, jpeg: o.jpeg };
+    this.shared = { cache: this.imageCache, glzWindow: this.glzWindow, inflater: o.inflater, jpeg: o.jpeg, offload: o.offload };
   }
 
   private channel(id: number): ChannelPipeline {
@@ -147,6 +149,7 @@ export class DisplayPipeline {
 
   close(): void {
     this.glzWindow.close();
+    this.shared.offload?.close();
   }
 
   private async apply(channelId: number, ch: ChannelPipeline, type: number, body: Uint8Array): Promise<void> {

@@ -4,6 +4,7 @@ import type { JpegDecoder } from '../../codecs/jpeg.ts';
 import type { Inflater } from '../../codecs/zlib-glz.ts';
 import type { Logger } from '../../logger.ts';
 import { DisplayPipeline, type DisplayStats, type PipelineEvent, type SurfaceSnapshot } from './display-pipeline.ts';
+import type { ImageOffload } from './image-decode-job.ts';
 import { EventRouter } from './event-router.ts';
 
 export interface DisplaySink {
@@ -17,13 +18,16 @@ export interface DisplaySink {
   close(): void;
 }
 
-/** The pipeline in the calling thread: for tests, and for hosts without workers. */
+/**
+ * The pipeline in the calling thread: the CLI's, with `offload` decoding the compressed images in
+ * worker threads; tests, without.
+ */
 export class LocalDisplaySink implements DisplaySink {
   readonly pipeline: DisplayPipeline;
   private readonly router = new EventRouter();
 
-  constructor(o: { logger: Logger; inflater?: Inflater; jpeg?: JpegDecoder }) {
-    this.pipeline = new DisplayPipeline({ logger: o.logger, inflater: o.inflater, jpeg: o.jpeg, onEvent: (e) => this.router.dispatch(e) });
+  constructor(o: { logger: Logger; inflater?: Inflater; jpeg?: JpegDecoder; offload?: ImageOffload }) {
+    this.pipeline = new DisplayPipeline({ logger: o.logger, inflater: o.inflater, jpeg: o.jpeg, offload: o.offload, onEvent: (e) => this.router.dispatch(e) });
   }
 
   submit(channelId: number, type: number, body: Uint8Array, serial: bigint): void {

@@ -10,6 +10,7 @@ import { decodeLz4 } from '../../codecs/lz4.ts';
 import { decodeQuic } from '../../codecs/quic.ts';
 import { decodeZlibGlz, type Inflater } from '../../codecs/zlib-glz.ts';
 import type { ImageCache } from '../../session/image-cache.ts';
+import { decodeJobOf, isLossy, isOffloaded, type ImageOffload } from './image-decode-job.ts';
 import { SpiceError } from '../../wire/errors.ts';
 import { ImageFlags, type Bitmask, type DrawOp, type ImageResolver, type Pixels, type SpiceImage } from './draw-types.ts';
 
@@ -23,6 +24,11 @@ export interface SharedDecoding {
   inflater?: Inflater;
   /** JPEG for JPEG and JPEG_ALPHA images; injected by the host (jpeg-js in Node, the browser's own). */
   jpeg?: JpegDecoder;
+  /**
+   * Where compressed images are decoded when not in this thread (the CLI's decode pool); every
+   * compressed image is then decoded ahead of its draw, there, and GLZ's window lives there too.
+   */
+  offload?: ImageOffload;
 }
 
 /**
@@ -50,6 +56,21 @@ export class DisplayImageResolver implements ImageResolver {
    */
   prepare(op: DrawOp): Promise<void> | null {
     this.preloaded.clear();
+    const offload = this.shared.offload;
+    if (offload) {
+      const images = imagesOf(op).filter(isOffloaded);
+      if (!images.length) return null;
+      // Every job is handed over at once (in order: GLZ's go to one worker), so that the images of
+      // one draw decode side by side; palettes resolve now, in message order.
+      const decoding = images.map((image) => {
+        const palette = image.body.kind === 'lz-plt' ? resolvePalette(image.body.flags, image.body.paletteRef, this.palettes) : null;
+        const job = decodeJobOf(image, palette);
+        return offload.decode(job).then((pixels) => ({ image, pixels, lossy: isLossy(job) }));
+      });
+      return Promise.all(decoding).then((done) => {
+        for (const d of done) this.preloaded.set(d.image, this.finish(d.image, d.pixels, d.lossy));
+      });
+    }
     const ahead = imagesOf(op).filter(isDecodedAhead);
     return ahead.length ? this.preloadAll(ahead) : null;
   }
@@ -59,6 +80,8 @@ export class DisplayImageResolver implements ImageResolver {
   }
 
   image(image: SpiceImage): Pixels {
+    const ready = this.preloaded.get(image);
+    if (ready) return ready;
     const d = image.descriptor;
     const body = image.body;
     const expected = { width: d.width, height: d.height };
