@@ -43,7 +43,8 @@ export function webSocketTransport(url: string): BridgeTransport {
       if (ws?.readyState === WebSocket.OPEN) ws.send(bytes);
     },
     close(reason) {
-      ws?.close(1002, reason.slice(0, 100));
+      // A page may close with 1000 or 3000-4999 only (anything else throws): 4002 for a host that broke the protocol.
+      ws?.close(reason === '' ? 1000 : 4002, reason.slice(0, 100));
     },
   };
 }
