@@ -14,6 +14,7 @@ import { runInfo } from './commands/info.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { createLogger, type LogLevel } from './logging.ts';
 import { CLIPBOARD_USAGE, takeClipboardOption } from './clipboard/clipboard-option.ts';
+import { MONITOR_MAPPING_USAGE, monitorMappingArg, takeMonitorMappingOption } from './monitors/mapping-option.ts';
 import { caFileForCommand } from './transport/tls-ca-file.ts';
 import { SPICEDESK_VERSION } from './version-check.ts';
 import { kioskFlagsOf } from '../protocol/policy/kiosk-policy.ts';
@@ -49,6 +50,7 @@ ${DO_USAGE}
       its access token, on the first line. Listens on 127.0.0.1 and a free port by default.
       --demo serves a local demo Xspice instead; --open opens the URL in the system's browser
 ${CLIPBOARD_USAGE}
+${MONITOR_MAPPING_USAGE}
   open and serve also take
     -k, --kiosk   kiosk mode, as remote-viewer's: fullscreen on every head, no window controls,
                   menus, developer tools or quit, no buttons or status bar in the page; only the
@@ -183,6 +185,7 @@ export async function main(argv: string[]): Promise<number> {
         // web gateway in the system's browser; with no TARGET, on a local demo Xspice.
         const isOpen = command === 'open';
         const clipboardPolicy = takeClipboardOption(rest);
+        const monitorMapping = takeMonitorMappingOption(rest);
         if (isOpen && !rest.includes('--help') && !rest.includes('-h')) {
           const electron = electronBinary();
           // The window does not enforce it yet: refused rather than silently ignored.
@@ -192,7 +195,7 @@ export async function main(argv: string[]): Promise<number> {
           }
           const kioskArgs = kioskFlagsFromArgv(['spicedesk', ...rest]);
           if ('error' in kioskArgs) throw new SpiceError('usage', kioskArgs.error);
-          if (electron) return await runElectron(electron, rest);
+          if (electron) return await runElectron(electron, monitorMapping ? [monitorMappingArg(monitorMapping), ...rest] : rest);
         }
         const { values, positionals } = parse(rest, { ...common, ...connecting, listen: { type: 'string' }, kiosk: { type: 'boolean', short: 'k' }, 'kiosk-quit': { type: 'string' }, ...(isOpen ? {} : { demo: { type: 'boolean' }, open: { type: 'boolean' } }) });
         if (values.help) return help();
@@ -204,6 +207,7 @@ export async function main(argv: string[]): Promise<number> {
           demo: isOpen ? positionals.length === 0 : Boolean(values.demo),
           open: isOpen || Boolean(values.open),
           clipboardPolicy,
+          monitorMapping,
           kiosk: kioskFlagsOf(values.kiosk, values['kiosk-quit'], warn),
           timeoutMs: intOption(values.timeout, 'timeout', 1, 3600, 10) * 1000,
           logger: await createLogger(levelOf(values)),

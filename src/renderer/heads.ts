@@ -10,6 +10,8 @@ import { BRIDGE_VERSION, type HostMessage, type UiMessage } from '../protocol/br
 import type { GuestHead } from '../protocol/monitors/head-layout.ts';
 import { HEAD_TOKEN_BYTES, headTokenFromHex, headTokenToHex } from '../protocol/monitors/heads-bridge.ts';
 import { MAX_MAPPED_HEADS } from '../protocol/monitors/monitor-mapping.ts';
+import { formatMonitorMapping } from '../protocol/monitors/monitor-mapping.ts';
+import { planHeadWindows, type ClientMonitor } from '../protocol/monitors/head-placement.ts';
 
 export interface HeadsViewOptions {
   canvas: HTMLCanvasElement;
@@ -56,6 +58,8 @@ export class HeadsView {
   private cropped = false;
   /** Windows this page opened, by head. */
   private readonly windows = new Map<number, Window>();
+  /** Where the monitor mapping puts head windows (protocol/monitors/head-placement.ts). */
+  private readonly placement = new PageHeadPlacement(() => this.maxHeads);
 
   constructor(private readonly o: HeadsViewOptions) {
     const { head, token } = headOfOptions(o.options);
@@ -85,6 +89,10 @@ export class HeadsView {
     switch (m.kind) {
       case 'head-token':
         this.token = m.token;
+        this.renderList();
+        return true;
+      case 'head-mapping':
+        this.placement.setMapping(m.source === 'none' ? null : m.mapping);
         this.renderList();
         return true;
       case 'heads':
@@ -148,8 +156,11 @@ export class HeadsView {
     return `${location.origin}${location.pathname}#target=${this.o.target}&head=${head}&join=${headTokenToHex(this.token)}`;
   }
 
-  /** Opens (or brings forward) the window of head `head`; its size becomes the head's resolution. */
-  open(head: number): void {
+  /**
+   * Opens (or brings forward) the window of head `head`; its size becomes the head's resolution.
+   * With a monitor mapping, on the monitor it names when the browser lets the page place windows.
+   */
+  async open(head: number): Promise<void> {
     const url = this.urlFor(head);
     if (!url) return;
     const open = this.windows.get(head);
@@ -158,8 +169,10 @@ export class HeadsView {
       return;
     }
     const rect = this.heads.find((h) => h.head === head);
-    const size = rect ? `,width=${Math.round(rect.width / devicePixelRatio)},height=${Math.round(rect.height / devicePixelRatio)}` : '';
-    const w = window.open(url, `spicedesk-head-${head}`, `popup${size}`);
+    const size = rect ? { width: Math.round(rect.width / devicePixelRatio), height: Math.round(rect.height / devicePixelRatio) } : null;
+    const features = await this.placement.featuresFor(head, size);
+    this.renderList();
+    const w = window.open(url, `spicedesk-head-${head}`, features);
     if (w) this.windows.set(head, w);
   }
 
@@ -184,14 +197,100 @@ export class HeadsView {
       button.title = `Open guest head ${head + 1} in its own window`;
       button.disabled = this.token === null;
       button.dataset.head = String(head);
-      button.addEventListener('click', () => this.open(head));
+      button.addEventListener('click', () => void this.open(head));
       item.append(label, button);
       this.list.append(item);
+    }
+    const note = this.placement.note;
+    if (note) {
+      const p = document.createElement('span');
+      p.id = 'head-mapping-note';
+      p.textContent = note;
+      this.list.append(p);
     }
   }
 
   /** For the page's test hooks. */
   state(): object {
-    return { head: this.head, heads: this.heads, maxHeads: this.maxHeads, headsEnabled: this.enabled, headsJoined: this.joined, headRect: this.rect ?? null, hasHeadToken: this.token !== null };
+    return { head: this.head, heads: this.heads, maxHeads: this.maxHeads, headsEnabled: this.enabled, headsJoined: this.joined, headRect: this.rect ?? null, hasHeadToken: this.token !== null, ...this.placement.state() };
+  }
+}
+
+/** The Window Management API, where the browser has it (Chromium 100+); not in TypeScript's DOM types yet. */
+interface ScreenDetailed {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+  availLeft: number;
+  availTop: number;
+  availWidth: number;
+  availHeight: number;
+}
+interface ScreenDetails {
+  screens: ScreenDetailed[];
+  currentScreen: ScreenDetailed;
+}
+type WindowWithScreens = Window & { getScreenDetails?: () => Promise<ScreenDetails> };
+
+/**
+ * The monitor mapping in the page, best effort: head windows open on the monitors it names when
+ * the browser lets the page know its monitors and place windows (the Window Management API, with
+ * the user's permission); otherwise they open where the browser puts them and the page says so.
+ * The page cannot move its own window: when head 1 is on another monitor than the mapping's, it
+ * says where to move it.
+ */
+class PageHeadPlacement {
+  private mapping: number[] | null = null;
+  /** What the page says about the mapping, in head 1's bar. */
+  note: string | null = null;
+  private applied: 'none' | 'placed' | 'not-applied' = 'none';
+
+  constructor(private readonly maxHeads: () => number) {}
+
+  setMapping(mapping: number[] | null): void {
+    this.mapping = mapping && mapping.length > 0 ? mapping : null;
+    this.note = null;
+    this.applied = 'none';
+  }
+
+  /** window.open features for head `head`'s window. */
+  async featuresFor(head: number, size: { width: number; height: number } | null): Promise<string> {
+    const plain = `popup${size ? `,width=${size.width},height=${size.height}` : ''}`;
+    if (!this.mapping) return plain;
+    const text = formatMonitorMapping(this.mapping);
+    const screens = (window as WindowWithScreens).getScreenDetails;
+    if (!screens) return this.notApplied(plain, `the monitor mapping ${text} could not be applied: this browser cannot place windows on monitors (no Window Management API); head windows open where it puts them`);
+    let details: ScreenDetails;
+    try {
+      details = await screens.call(window);
+    } catch (e) {
+      return this.notApplied(plain, `the monitor mapping ${text} could not be applied: the page may not place windows (${e instanceof Error ? e.message : String(e)}); allow window management for this site to use it`);
+    }
+    const monitors: ClientMonitor[] = details.screens.map((sc) => ({
+      bounds: { x: sc.left, y: sc.top, width: sc.width, height: sc.height },
+      workArea: { x: sc.availLeft, y: sc.availTop, width: sc.availWidth, height: sc.availHeight },
+    }));
+    const heads = Array.from({ length: Math.max(this.maxHeads(), head + 1) }, (_, i) => i);
+    const plan = planHeadWindows({ mapping: this.mapping, monitors, heads, sizes: heads.map((h) => (h === head ? size : null)), fullscreen: false });
+    if (plan.problem) return this.notApplied(plain, `${plan.problem}; head windows open where the browser puts them`);
+    const w = plan.windows.find((p) => p.head === head);
+    if (!w) return this.notApplied(plain, `the monitor mapping ${text} gives head ${head + 1} no monitor`);
+    this.applied = 'placed';
+    const own = plan.windows.find((p) => p.head === 0);
+    const here = details.screens.indexOf(details.currentScreen);
+    this.note = own && here >= 0 && own.monitor !== here ? `monitor mapping ${text}: move this window (head 1) to monitor ${own.monitor + 1}` : `monitor mapping ${text}`;
+    const b = w.bounds;
+    return `popup,left=${b.x},top=${b.y},width=${b.width},height=${b.height}`;
+  }
+
+  private notApplied(features: string, why: string): string {
+    this.applied = 'not-applied';
+    this.note = why;
+    return features;
+  }
+
+  state(): object {
+    return { headMapping: this.mapping, headMappingApplied: this.applied, headMappingNote: this.note };
   }
 }

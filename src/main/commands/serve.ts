@@ -14,6 +14,9 @@ import { applyDeleteThisFile } from '../vv-lifecycle.ts';
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
 import type { KioskFlags } from '../../protocol/policy/kiosk-policy.ts';
+import type { MonitorMapping } from '../../protocol/monitors/monitor-mapping.ts';
+import { MonitorMappingSource } from '../monitors/session-mapping.ts';
+import { SettingsStore, settingsDir } from '../monitors/settings-store.ts';
 
 export interface ServeOptions {
   targets: string[];
@@ -35,6 +38,8 @@ export interface ServeOptions {
   caFile?: CaFile;
   /** --kiosk, --kiosk-quit: every page of every target gets the kiosk policy (src/protocol/policy). */
   kiosk?: KioskFlags;
+  /** --monitor-mapping, remembered per VM UUID in the settings folder. */
+  monitorMapping?: MonitorMapping;
 }
 
 export function parseListen(value: string | undefined): { host: string; port: number } {
@@ -98,6 +103,8 @@ async function serveTargets(o: ServeOptions, host: string, port: number, args: s
   const targets = await resolveTargets(args, o.timeoutMs, o.warn, { caFile: o.caFile, logger: o.logger });
   for (const t of targets) t.kiosk = o.kiosk;
   for (const t of targets) t.clipboard = o.clipboardPolicy;
+  const monitors = new MonitorMappingSource(o.monitorMapping, new SettingsStore(settingsDir(), { warn: o.warn }));
+  for (const t of targets) t.monitors = monitors;
   const gateway: Gateway = await startGateway({
     host,
     port,

@@ -22,6 +22,7 @@ import { forwardInput, inputsOf } from './input-forwarding.ts';
 import { PacketPacer } from './packet-pacing.ts';
 import { PageAgent } from './page-agent.ts';
 import { HeadGroup, type HeadRegistry, type JoinedHead } from '../monitors/head-group.ts';
+import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import { PageReconnect } from '../reconnect/page-reconnect.ts';
 import type { BackoffOptions } from '../../protocol/session/reconnect-policy.ts';
@@ -38,6 +39,8 @@ export interface GatewayTarget {
   clipboard?: ClipboardSharing;
   /** --kiosk and --kiosk-quit: with the profile, the page's policy (src/protocol/policy). */
   kiosk?: KioskFlags;
+  /** --monitor-mapping and the mappings remembered per VM (monitors/session-mapping.ts). */
+  monitors?: MonitorMappingSource;
 }
 
 export interface ConnectionOptions {
@@ -391,7 +394,7 @@ export class BridgeHost {
       this.log.info({ target: target.label, where: target.plan.where }, 'session linked');
       this.send({ kind: 'status', status: { state: 'connected', serverName: info.name ?? target.plan.where, channels: info.channels } });
       this.onMouseMode(info.supportedMouseModes, info.currentMouseMode);
-      this.heads?.linked();
+      this.heads?.linked(target.monitors?.forSession(info.uuid, info.name, this.log));
     } catch (e) {
       if (this.state !== 'session' || this.session !== session) return;
       if (this.canAskPassword(e, target)) this.askPassword(session, e);

@@ -16,6 +16,7 @@ import { MAX_MAPPED_HEADS } from '../../protocol/monitors/monitor-mapping.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import { forwardInput } from '../gateway/input-forwarding.ts';
 import { relinkChannel } from './relink.ts';
+import type { SessionMapping } from './session-mapping.ts';
 
 /** A joined view's end of its bridge, as its BridgeHost gives it. */
 export interface HeadViewEnd {
@@ -114,9 +115,13 @@ export class HeadGroup {
     }
   }
 
-  /** The session (re)linked: head 0's page gets the token, every view the heads. */
-  linked(): void {
+  /**
+   * The session (re)linked: head 0's page gets the token and the monitor mapping (for placing the
+   * head windows it opens), every view the heads.
+   */
+  linked(mapping?: SessionMapping): void {
     this.hooks.sendToOwner({ kind: 'head-token', token: this.token });
+    if (mapping) this.hooks.sendToOwner({ kind: 'head-mapping', source: mapping.source, mapping: mapping.mapping ? [...mapping.mapping] : [] });
     this.sendHeads();
   }
 

@@ -51,6 +51,7 @@ export function encodeHostMessage(m: HostMessage): Uint8Array {
       return new Uint8Array([HostKind.DISPLAY_RESET]);
     case 'heads':
     case 'head-token':
+    case 'head-mapping':
       return encodeHeadsHostMessage(m);
     case 'page-policy':
       return encodePolicyHostMessage(m);

@@ -13,7 +13,7 @@ import { BRIDGE_MAGIC, Limits } from '../bridge/bridge-messages.ts';
 import type { GuestHead } from './head-layout.ts';
 import { MAX_MAPPED_HEADS } from './monitor-mapping.ts';
 
-export const HeadsHostKind = { HEADS: 0x20, HEAD_TOKEN: 0x21 } as const;
+export const HeadsHostKind = { HEADS: 0x20, HEAD_TOKEN: 0x21, HEAD_MAPPING: 0x22 } as const;
 export const HeadsUiKind = { HEAD_JOIN: 0xa0, HEAD_ENABLE: 0xa1 } as const;
 
 export const headsUiKindNames: Record<number, string> = {
@@ -33,7 +33,16 @@ export type HeadsHostMessage =
    */
   | { kind: 'heads'; maxHeads: number; enabled: number; joined: number; heads: GuestHead[] }
   /** For the view of head 0 only: what views of the other heads must present to join. */
-  | { kind: 'head-token'; token: Uint8Array };
+  | { kind: 'head-token'; token: Uint8Array }
+  /**
+   * For the view of head 0 only: the client monitor (0-based) each head should go on, by head,
+   * from --monitor-mapping or remembered for the VM; empty with source 'none'.
+   */
+  | { kind: 'head-mapping'; source: 'given' | 'remembered' | 'none'; mapping: number[] };
+
+const MAPPING_SOURCES = ['none', 'given', 'remembered'] as const;
+/** Monitor numbers a mapping may name (monitor-mapping.ts refuses more than 64). */
+const MAX_MAPPED_MONITOR = 63;
 
 export type HeadsUiMessage =
   /** The first message of a view of head `head` (1..3), instead of HELLO. */
@@ -52,6 +61,11 @@ export function encodeHeadsHostMessage(m: HeadsHostMessage): Uint8Array {
     }
     case 'head-token':
       return new WireWriter(1 + HEAD_TOKEN_BYTES).u8(HeadsHostKind.HEAD_TOKEN).bytes(m.token).finish();
+    case 'head-mapping': {
+      const w = new WireWriter(3 + m.mapping.length).u8(HeadsHostKind.HEAD_MAPPING).u8(MAPPING_SOURCES.indexOf(m.source)).u8(m.mapping.length);
+      for (const monitor of m.mapping) w.u8(monitor);
+      return w.finish();
+    }
   }
 }
 
@@ -81,6 +95,19 @@ export function decodeHeadsHostMessage(bytes: Uint8Array): HeadsHostMessage | nu
       const token = token32(r);
       r.end();
       return { kind: 'head-token', token };
+    }
+    case HeadsHostKind.HEAD_MAPPING: {
+      const r = new FieldReader(bytes, 'host', 'HEAD_MAPPING');
+      const source = MAPPING_SOURCES[r.range(r.u8('source'), 'source', 0, MAPPING_SOURCES.length - 1)];
+      const count = r.range(r.u8('head count'), 'head count', source === 'none' ? 0 : 1, source === 'none' ? 0 : MAX_MAPPED_HEADS);
+      const mapping: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const monitor = r.range(r.u8('monitor'), 'monitor', 0, MAX_MAPPED_MONITOR);
+        if (mapping.includes(monitor)) r.fail(`monitor ${monitor + 1} is named twice`);
+        mapping.push(monitor);
+      }
+      r.end();
+      return { kind: 'head-mapping', source, mapping };
     }
     default:
       return null;
