@@ -15,6 +15,13 @@ export function describeAddress(a: SocketAddress): string {
  * A connected socket as a channel transport: plain TCP, a Unix socket, a proxy tunnel, or TLS
  * over any of them (a TLSSocket is a Socket). `what` names it in errors ("TLS connection").
  */
+/**
+ * Idle time before TCP probes a silent peer: a network cut that nobody reports (a cable pulled
+ * between two routers, a laptop suspended) is then noticed in seconds instead of never, and the
+ * session can reconnect. Only idle connections are probed: a busy one fails by its retransmissions.
+ */
+export const KEEPALIVE_IDLE_MS = 10_000;
+
 export class SocketTransport implements Transport {
   readonly description: string;
   private readonly socket: Socket;
@@ -23,6 +30,7 @@ export class SocketTransport implements Transport {
   constructor(socket: Socket, description: string, what = 'connection') {
     this.socket = socket;
     this.description = description;
+    socket.setKeepAlive(true, KEEPALIVE_IDLE_MS);
     socket.on('data', (chunk: Buffer) => this.relay.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     socket.on('error', (err) => this.relay.end(new SpiceError('unreachable', `${what} to ${description} failed: ${err.message}`, { cause: err })));
     socket.on('close', () => this.relay.end());
