@@ -21,6 +21,10 @@ export interface QemuOptions {
   agentPort?: boolean;
   /** QXL outputs on the one VGA device (qxl-vga.max_outputs). */
   heads?: number;
+  /** Extra `-device qxl` devices: each is one more display channel (ids 1, 2, ...), as a Windows guest's heads. */
+  extraQxl?: number;
+  /** The VM's UUID (-uuid), which the main channel reports; without it QEMU reports all zeros. */
+  uuid?: string;
   password?: string;
   /** Start paused (-S); continue with qmp('cont'). Implies a QMP socket. */
   paused?: boolean;
@@ -49,6 +53,8 @@ export function qemuArgs(port: number, options: QemuOptions, qmpSocket: string |
     '-nodefaults', '-no-user-config', '-vga', 'qxl', '-spice', spice.join(','),
   ];
   if (options.heads !== undefined && options.heads > 1) args.push('-global', `qxl-vga.max_outputs=${options.heads}`);
+  for (let i = 0; i < (options.extraQxl ?? 0); i++) args.push('-device', 'qxl');
+  if (options.uuid !== undefined) args.push('-uuid', options.uuid);
   if (options.audio) {
     args.push('-audiodev', 'spice,id=snd0', '-device', 'intel-hda', '-device', 'hda-duplex,audiodev=snd0');
   }
