@@ -116,10 +116,11 @@ export class KioskPage {
     this.screenReason.textContent = reason;
     this.screenButton.hidden = button === null;
     this.screenButton.textContent = button ?? '';
-    const wasHidden = this.screen.hidden;
     this.screen.hidden = false;
-    // Keys go to the button (Enter starts over), not to a guest that is not there.
-    if (wasHidden || document.activeElement === this.o.canvas) this.screenButton.focus();
+    // Keys go to the button (Enter starts over), not to a guest that is not there; a dialog
+    // (the password) keeps its focus.
+    const focused = document.activeElement;
+    if (button !== null && (focused === null || focused === document.body || focused === this.o.canvas)) this.screenButton.focus();
   }
 
   private hideScreen(): void {
