@@ -28,6 +28,9 @@ import {
   requestAllowed,
 } from './window-policy.ts';
 import { prepareWindowTarget } from './window-target.ts';
+import { headWindowOf } from './head-windows.ts';
+import { monitorMappingsOf } from '../monitors/app-mappings.ts';
+import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
 
 const LINK_TIMEOUT_MS = 10_000;
 const NO_TARGET_MESSAGE =
@@ -144,10 +147,18 @@ async function openTarget(target: string | null): Promise<void> {
     linkTimeoutMs: LINK_TIMEOUT_MS,
     noTargetMessage: NO_TARGET_MESSAGE,
     kiosk: { flags: kioskFlags, gate: quitGate, quit: quitByPolicy },
+    monitors: monitorMappings(),
   });
   const id = w.win.webContents.id;
   windows.set(id, w);
   w.win.on('closed', () => windows.delete(id));
+}
+
+/** --monitor-mapping (handed over by `spicedesk open`) and the per-VM settings, made once. */
+let mappings: MonitorMappingSource | undefined;
+function monitorMappings(): MonitorMappingSource {
+  mappings ??= monitorMappingsOf(process.argv, (line) => log.warn({ settings: line }, 'settings'));
+  return mappings;
 }
 
 /** --kiosk-quit on-disconnect: the one way a kiosk app ends. */
@@ -190,7 +201,7 @@ function hardenSession(): void {
 /** Every message from a page: from one of our windows' main frame on the app's origin, then validated. */
 function registerIpc(): void {
   const route = (channel: ToMainChannel) => (event: IpcMainEvent, ...args: unknown[]) => {
-    const w = windows.get(event.sender.id);
+    const w = windows.get(event.sender.id) ?? headWindowOf(event.sender.id);
     const frame = event.senderFrame;
     if (!w || !frame || frame !== event.sender.mainFrame || !isAppUrl(frame.url)) {
       log.warn({ channel, url: frame?.url.slice(0, 200) }, 'IPC from a frame that is not a session window page; rejected');

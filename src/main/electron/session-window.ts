@@ -17,6 +17,9 @@ import { portEndpoint } from './port-endpoint.ts';
 import { screenshotFileName, ScreenshotRequests } from './screenshot.ts';
 import { APP_ENTRY_URL, guardWindow, policyWindowOptions, QuitGate, webPreferences } from './window-policy.ts';
 import { windowTitle, type WindowTarget } from './window-target.ts';
+import { HeadWindows } from './head-windows.ts';
+import { HeadRegistry } from '../monitors/head-group.ts';
+import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
 
 export interface SessionWindowOptions {
   /** The prepared TARGET; null for a window opened without one. */
@@ -29,6 +32,8 @@ export interface SessionWindowOptions {
   noTargetMessage: string;
   /** --kiosk and --kiosk-quit, and the app's quit gate (src/protocol/policy/kiosk-policy.ts). */
   kiosk?: { flags: KioskFlags; gate: QuitGate; quit: () => void };
+  /** --monitor-mapping and the mappings remembered per VM (src/main/monitors/session-mapping.ts). */
+  monitors?: MonitorMappingSource;
 }
 
 const AUTH_HINT = 'give the password in the spice:// URI, the .vv file or SPICE_PASSWORD; a password dialog is not implemented yet';
@@ -45,6 +50,9 @@ export class SessionWindow {
   private readonly hotkeys: HotkeyFilter;
   private readonly log: Logger;
   private readonly policy: SessionPolicy;
+  /** Windows of guest heads 2-4 (head-windows.ts), joined to this window's session. */
+  private readonly headWindows: HeadWindows;
+  private readonly heads = new HeadRegistry();
 
   constructor(private readonly o: SessionWindowOptions) {
     const t = o.target;
@@ -74,7 +82,28 @@ export class SessionWindow {
       this.host = null;
       this.screenshots.cancelAll('the window closed');
     });
+    this.headWindows = this.createHeadWindows();
     void this.win.loadURL(APP_ENTRY_URL);
+  }
+
+  private createHeadWindows(): HeadWindows {
+    const o = this.o;
+    const windows = new HeadWindows({
+      registry: this.heads,
+      preload: o.preload,
+      packaged: o.packaged,
+      logger: this.log,
+      linkTimeoutMs: o.linkTimeoutMs,
+      policy: this.policy,
+      gate: o.kiosk?.gate ?? new QuitGate(false),
+      title: () => this.title(),
+      fullscreen: () => !this.win.isDestroyed() && this.win.isFullScreen(),
+      sessionWindow: () => (this.win.isDestroyed() ? null : this.win),
+    });
+    this.win.on('enter-full-screen', () => windows.placeAll());
+    this.win.on('leave-full-screen', () => windows.placeAll());
+    this.win.on('closed', () => windows.closeAll());
+    return windows;
   }
 
   get closed(): boolean {
@@ -98,7 +127,7 @@ export class SessionWindow {
     this.host?.shutdown();
     const { port1, port2 } = new MessageChannelMain();
     const t = this.o.target;
-    const targets: GatewayTarget[] = t?.ok ? [{ ...t.target, kiosk: this.o.kiosk?.flags }] : [];
+    const targets: GatewayTarget[] = t?.ok ? [{ ...t.target, kiosk: this.o.kiosk?.flags, monitors: this.o.monitors }] : [];
     this.host = new BridgeHost(
       portEndpoint(port1),
       {
@@ -109,6 +138,8 @@ export class SessionWindow {
         authHint: AUTH_HINT,
         noTarget: () => (t && !t.ok ? { errorKind: t.errorKind, message: t.message } : { errorKind: 'usage', message: this.o.noTargetMessage }),
         onStatus: (s) => this.onStatus(s),
+        heads: this.heads,
+        onHostMessage: (m) => this.headWindows.observe(m),
       },
       nextBridgeId++,
     );

@@ -63,6 +63,8 @@ export interface ConnectionOptions {
   reconnectBackoff?: BackoffOptions;
   /** Where views of guest heads 2-4 find the session they join (HEAD_JOIN); without it they are refused. */
   heads?: HeadRegistry;
+  /** Every message the page is sent, for the host's own use (the Electron head windows follow HEADS). */
+  onHostMessage?: (m: HostMessage) => void;
 }
 
 /** Passwords a page may try on one connection before it is dropped: a dialog, not a guessing service. */
@@ -179,6 +181,7 @@ export class BridgeHost {
 
   private send(m: HostMessage): void {
     if (m.kind === 'status') this.o.onStatus?.(m.status);
+    this.o.onHostMessage?.(m);
     const bytes = encodeHostMessage(m);
     this.sendBytes(bytes);
     this.heads?.relay(m, bytes);

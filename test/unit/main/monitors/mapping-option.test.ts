@@ -72,3 +72,13 @@ describe('MonitorMappingSource', () => {
     expect(vmUuidOf('00000000-0000-0000-0000-000000000001')).toBe('00000000-0000-0000-0000-000000000001');
   });
 });
+
+describe('monitorMappingsOf (the Electron app)', () => {
+  it('takes the handed-over mapping, and reports a bad one instead of failing', async () => {
+    const { monitorMappingsOf } = await import('../../../../src/main/monitors/app-mappings.ts');
+    const lines: string[] = [];
+    expect(monitorMappingsOf(['electron', '--monitor-mapping=2:1;1:2'], (l) => lines.push(l)).given).toEqual([1, 0]);
+    expect(monitorMappingsOf(['electron', '--monitor-mapping=2:2'], (l) => lines.push(l)).given).toBeUndefined();
+    expect(lines).toEqual(['--monitor-mapping: monitor mapping "2:2": guest head 1 is missing: the mapping must name every head from 1 to 2; ignored']);
+  });
+});
