@@ -293,6 +293,16 @@ export class JoinedHead {
         return null;
       case 'clipboard-sharing':
         return null;
+      // Transfers and image parts are kept per page by head 1's host; a second page's would mix
+      // with them. Files are refused with a sentence in this view's list; images wait until head 1's
+      // window has the focus (its page offers the local clipboard then).
+      case 'file-offer':
+        this.view.sendBytes(encodeHostMessage({ kind: 'file-result', id: m.id, outcome: 'refused', message: 'drop files on the window of head 1 to send them' }));
+        return null;
+      case 'file-data':
+      case 'file-cancel':
+      case 'clipboard-image':
+        return null;
       default:
         this.group.input(m);
         return null;

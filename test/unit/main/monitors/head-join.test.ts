@@ -6,7 +6,8 @@ import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts'
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { BridgeHost, type BridgeEndpoint } from '../../../../src/main/gateway/gateway-connection.ts';
-import { HeadGroup, HeadRegistry } from '../../../../src/main/monitors/head-group.ts';
+import { HeadGroup, HeadRegistry, JoinedHead } from '../../../../src/main/monitors/head-group.ts';
+import { decodeHostMessage } from '../../../../src/protocol/bridge/host-codec.ts';
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
@@ -89,5 +90,21 @@ describe('joining a session as the view of another head', () => {
     expect(page.lastStatus()).toMatch(/not linked yet/);
     const joined = group.join(2, { sendBytes: () => {}, end: () => {} });
     expect(joined).toBe('the session is not linked yet; try again once it is');
+  });
+
+  it('answers a file dropped on a joined head with a refusal in that view, and sends nothing to the session', () => {
+    const registry = new HeadRegistry();
+    const inputs: string[] = [];
+    const group = new HeadGroup(registry, hooks);
+    group.input = (m) => void inputs.push(m.kind);
+    const sent: HostMessage[] = [];
+    const joined = new JoinedHead(group, 1, { sendBytes: (b) => sent.push(decodeHostMessage(b)), end: () => {} });
+    expect(joined.onMessage({ kind: 'file-offer', id: 7, name: 'report.pdf', size: 1000 })).toBeNull();
+    expect(sent).toEqual([{ kind: 'file-result', id: 7, outcome: 'refused', message: expect.stringMatching(/window of head 1/) }]);
+    expect(joined.onMessage({ kind: 'file-data', id: 7, offset: 0, data: new Uint8Array(4) })).toBeNull();
+    expect(joined.onMessage({ kind: 'clipboard-image', total: 4, offset: 0, data: new Uint8Array(4) })).toBeNull();
+    expect(inputs).toEqual([]);
+    expect(joined.onMessage({ kind: 'ctrl-alt-del' })).toBeNull();
+    expect(inputs).toEqual(['ctrl-alt-del']);
   });
 });
