@@ -109,6 +109,7 @@ function onHostMessage(m: HostMessage): void {
       if (m.status.state === 'connected') canvas.focus();
       return;
     case 'mouse-mode': {
+      askMouseMode();
       const mode = m.current === SpiceMouseMode.CLIENT ? 'client' : 'server';
       mouse.setMode(mode);
       cursor.setMode(mode);
@@ -121,6 +122,18 @@ function onHostMessage(m: HostMessage): void {
     case 'hello':
       return;
   }
+}
+
+/**
+ * #mouse=server keeps relative motion (Pointer Lock) where the server offers absolute positions
+ * too; asked once, when the host first reports the modes, it holds for reconnects as well. Head
+ * windows (#join=...) follow head 1's.
+ */
+let mouseModeAsked = false;
+function askMouseMode(): void {
+  if (mouseModeAsked || options.get('mouse') !== 'server' || options.has('join')) return;
+  mouseModeAsked = true;
+  send({ kind: 'mouse-mode-request', mode: 'server' });
 }
 
 /** The host reconnected: the old session's display must not show through, nor feed the new one's decoding. */

@@ -137,6 +137,9 @@ export class BridgeHost {
   private readonly helloTimer: ReturnType<typeof setTimeout>;
   private readonly pageAgent: PageAgent;
   private target: GatewayTarget | null = null;
+  /** The page's MOUSE_MODE_REQUEST: kept across reconnects, applied whenever modes are announced. */
+  private mousePreference: 'client' | 'server' = 'client';
+  private lastMouseModes: { supported: number; current: number } | null = null;
   /** While the page is asked for a password: the refusal, for when the user cancels. */
   private refusal: SpiceError | null = null;
   private passwordAttempts = 0;
@@ -265,6 +268,10 @@ export class BridgeHost {
         return;
       case 'clipboard-text':
         this.pageAgent.pageText(message.text);
+        return;
+      case 'mouse-mode-request':
+        this.mousePreference = message.mode;
+        if (this.lastMouseModes) this.requestMouseMode(this.lastMouseModes.supported, this.lastMouseModes.current);
         return;
       case 'clipboard-sharing':
         this.pageAgent.setSharing({ toGuest: message.toGuest, fromGuest: message.fromGuest });
@@ -407,12 +414,19 @@ export class BridgeHost {
   }
 
   private onMouseMode(supported: number, current: number): void {
+    this.lastMouseModes = { supported, current };
     this.send({ kind: 'mouse-mode', supported, current });
-    // Absolute positions (client mode) whenever the server offers them, as spice-gtk does: the
-    // page can then follow the browser's own pointer without Pointer Lock.
-    if (supported & MouseMode.CLIENT && current !== MouseMode.CLIENT) {
-      this.session?.main.send(MainMsgc.MOUSE_MODE_REQUEST, buildMouseModeRequest(MouseMode.CLIENT));
-    }
+    this.requestMouseMode(supported, current);
+  }
+
+  /**
+   * Absolute positions (client mode) whenever the server offers them, as spice-gtk does: the page
+   * can then follow the browser's own pointer without Pointer Lock. Unless the page asked for
+   * server mode, which every server offers.
+   */
+  private requestMouseMode(supported: number, current: number): void {
+    const wanted = this.mousePreference === 'server' ? MouseMode.SERVER : MouseMode.CLIENT;
+    if (supported & wanted && current !== wanted) this.session?.main.send(MainMsgc.MOUSE_MODE_REQUEST, buildMouseModeRequest(wanted));
   }
 
   /** Tells the page why, closes the connection and the session. */

@@ -53,6 +53,7 @@ export const UiKind = {
   DISPLAY_SIZE: 0x8c,
   CLIPBOARD_TEXT: 0x8d,
   CLIPBOARD_SHARING: 0x8e,
+  MOUSE_MODE_REQUEST: 0x8f,
 } as const;
 
 /** CLIPBOARD_SHARING flags. */
@@ -158,6 +159,12 @@ export type UiMessage =
   | { kind: 'clipboard-text'; text: string }
   /** Which clipboard directions the user allows; applied by the host at once. */
   | { kind: 'clipboard-sharing'; toGuest: boolean; fromGuest: boolean }
+  /**
+   * The mouse mode the user wants: 'server' keeps relative motion (Pointer Lock) even where the
+   * server offers absolute positions (for programs that read relative motion, such as games);
+   * 'client' (the default) asks for absolute positions whenever the server offers them.
+   */
+  | { kind: 'mouse-mode-request'; mode: 'client' | 'server' }
   /** Files and clipboard images (kinds 0xa8-0xab, file-messages.ts). */
   | FileUiMessage
   /** Guest heads (kinds 0xa0-0xa1, src/protocol/monitors/heads-bridge.ts). */

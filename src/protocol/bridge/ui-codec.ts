@@ -44,6 +44,8 @@ export function encodeUiMessage(m: UiMessage): Uint8Array {
       return encodeKindAndText(UiKind.CLIPBOARD_TEXT, m.text, Limits.maxClipboardTextBytes, 'clipboard text');
     case 'clipboard-sharing':
       return new WireWriter(2).u8(UiKind.CLIPBOARD_SHARING).u8((m.toGuest ? SharingFlag.TO_GUEST : 0) | (m.fromGuest ? SharingFlag.FROM_GUEST : 0)).finish();
+    case 'mouse-mode-request':
+      return new Uint8Array([UiKind.MOUSE_MODE_REQUEST, m.mode === 'server' ? 1 : 2]);
     case 'head-join':
     case 'head-enable':
       return encodeHeadsUiMessage(m);
@@ -67,6 +69,7 @@ const names: Record<number, string> = {
   [UiKind.CLIPBOARD_SHARING]: 'CLIPBOARD_SHARING',
   [UiKind.MOUSE_RELEASE]: 'MOUSE_RELEASE',
   [UiKind.CTRL_ALT_DEL]: 'CTRL_ALT_DEL',
+  [UiKind.MOUSE_MODE_REQUEST]: 'MOUSE_MODE_REQUEST',
 };
 
 /**
@@ -158,6 +161,13 @@ export function decodeUiMessage(bytes: Uint8Array, expectedVersion: number): UiM
       const all = SharingFlag.TO_GUEST | SharingFlag.FROM_GUEST;
       if (flags & ~all) r.fail(`flags 0x${flags.toString(16)} has bits outside 0x${all.toString(16)}`);
       m = { kind: 'clipboard-sharing', toGuest: (flags & SharingFlag.TO_GUEST) !== 0, fromGuest: (flags & SharingFlag.FROM_GUEST) !== 0 };
+      break;
+    }
+    case UiKind.MOUSE_MODE_REQUEST: {
+      // spice.proto's mouse_mode values: 1 server, 2 client.
+      const mode = r.u8('mode');
+      if (mode !== 1 && mode !== 2) r.fail(`mouse mode ${mode} is neither 1 (server) nor 2 (client)`);
+      m = { kind: 'mouse-mode-request', mode: mode === 1 ? 'server' : 'client' };
       break;
     }
     default:

@@ -94,7 +94,7 @@ describe('UI messages', () => {
   it('rejects unknown kinds, including host kinds sent the wrong way', () => {
     rejects([0x00], /unknown kind 0x0/);
     rejects([0x03, 0, 0], /unknown kind 0x3/);
-    rejects([0x8f], /unknown kind 0x8f/);
+    rejects([0x80], /unknown kind 0x80/);
     rejects([0xff, 1, 2], /unknown kind 0xff/);
   });
 
@@ -191,6 +191,14 @@ describe('the password, resize and clipboard messages', () => {
     expect(Array.from(encodeUiMessage({ kind: 'clipboard-text', text: 'hé' }))).toEqual([0x8d, 0x68, 0xc3, 0xa9]);
     expect(Array.from(encodeUiMessage({ kind: 'clipboard-sharing', toGuest: true, fromGuest: true }))).toEqual([0x8e, 3]);
     expect(decodeUiMessage(new Uint8Array([0x8e, 0]), V)).toEqual({ kind: 'clipboard-sharing', toGuest: false, fromGuest: false });
+  });
+
+  it('lays out MOUSE_MODE_REQUEST with spice.proto mode numbers and refuses others', () => {
+    expect(Array.from(encodeUiMessage({ kind: 'mouse-mode-request', mode: 'server' }))).toEqual([0x8f, 1]);
+    expect(decodeUiMessage(new Uint8Array([0x8f, 2]), V)).toEqual({ kind: 'mouse-mode-request', mode: 'client' });
+    rejects(new Uint8Array([0x8f, 3]), /mouse mode 3 is neither 1 \(server\) nor 2 \(client\)/);
+    rejects(new Uint8Array([0x8f]), /mode/);
+    rejects(new Uint8Array([0x8f, 1, 0]), /./);
   });
 
   it('refuses a password longer than SPICE allows, on both sides, without echoing it', () => {
