@@ -86,11 +86,16 @@ try {
       excludedCategories: ['*'],
     },
   });
+  const gateway0 = userAndSystemTicks(gateway.pid);
   const posts0 = await posts();
   const frames0 = await page.evaluate(() => (window as unknown as { spicedeskPage: { state(): { frames: number } } }).spicedeskPage.state().frames);
   await sleep(seconds * 1000);
   const frames1 = await page.evaluate(() => (window as unknown as { spicedeskPage: { state(): { frames: number } } }).spicedeskPage.state().frames);
   const posts1 = await posts();
+  const gateway1 = userAndSystemTicks(gateway.pid);
+  console.log(
+    `gateway: ${((gateway1.user - gateway0.user) / 100 / seconds).toFixed(3)} user + ${((gateway1.system - gateway0.system) / 100 / seconds).toFixed(3)} system CPU s/s`,
+  );
   console.log(
     `page -> worker: ${((posts1.calls - posts0.calls) / seconds).toFixed(0)} postMessage/s, ` +
       `${((posts1.ms - posts0.ms) / seconds).toFixed(1)} ms/s inside them, ${((posts1.bytes - posts0.bytes) / seconds / 1024).toFixed(0)} KiB/s transferred`,
@@ -105,6 +110,13 @@ try {
   await xspice.stop();
 }
 if (profileDir) reportGateway(profileDir);
+
+/** utime and stime of a process, in clock ticks (1/100 s). */
+function userAndSystemTicks(pid: number): { user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]), system: Number(fields[12]) };
+}
 
 function report(events: TraceEvent[], presents: number): void {
   const threadNames = new Map<string, string>();
