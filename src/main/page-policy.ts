@@ -4,7 +4,9 @@
 export function pageContentSecurityPolicy(connectSrc: string): string {
   return [
     "default-src 'self'",
-    "script-src 'self'",
+    // WebAssembly compilation only (the QUIC and LZ decoders, src/protocol/codecs/wasm); no eval of
+    // JavaScript, no script from anywhere but the page's own files.
+    "script-src 'self' 'wasm-unsafe-eval'",
     "worker-src 'self'",
     "style-src 'self'",
     "img-src 'self' data: blob:",

@@ -4,6 +4,7 @@
 // primary surface itself, once per animation frame, straight from the surface; otherwise it sends
 // the damaged parts to the page, which presents them.
 import { DisplayPipeline, type PipelineEvent } from '../protocol/channels/display/display-pipeline.ts';
+import { setWasmDecoding } from '../protocol/codecs/wasm/wasm-decoders.ts';
 import type { Logger } from '../protocol/logger.ts';
 import { DamageTracker } from './damage.ts';
 import { forEachDisplayItem } from './display-batch.ts';
@@ -18,6 +19,12 @@ interface WorkerScope {
   onmessage: ((e: MessageEvent<ToDecodeWorker>) => void) | null;
 }
 const scope = self as unknown as WorkerScope;
+
+/**
+ * QUIC and LZ in WebAssembly: the page's Content-Security-Policy allows compiling it
+ * ('wasm-unsafe-eval'); where a browser refuses anyway, the TypeScript decoders do the work.
+ */
+const wasmDecoding = setWasmDecoding(true);
 
 /** Only display 0's primary surface is presented for now (multi-monitor comes later). */
 const SHOWN_CHANNEL = 0;
@@ -163,7 +170,7 @@ scope.onmessage = (e) => {
       else post({ kind: 'pixels', id: m.id, error: 'the page presents, not the worker' });
       return;
     case 'display-stats':
-      post({ kind: 'display-stats', id: m.id, stats: pipeline.stats(SHOWN_CHANNEL) });
+      post({ kind: 'display-stats', id: m.id, stats: { ...pipeline.stats(SHOWN_CHANNEL), wasm: wasmDecoding } });
       return;
     case 'lose-context':
       void (presentation?.loseContextFor(m.ms) ?? Promise.resolve(false)).then((ok) => post({ kind: 'context-lost', id: m.id, ok }));

@@ -110,7 +110,7 @@ export class DisplayView {
   }
 
   /** What display 0 has drawn so far, by operation and image type (tests). */
-  async drawStats(): Promise<PipelineStats | null> {
+  async drawStats(): Promise<(PipelineStats & { wasm: boolean }) | null> {
     const m = await this.ask((id) => ({ kind: 'display-stats', id }));
     return m.kind === 'display-stats' ? m.stats : null;
   }

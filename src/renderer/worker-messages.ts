@@ -44,7 +44,8 @@ export type FromDecodeWorker =
   | { kind: 'pixels'; id: number; width: number; height: number; rgba: Uint8Array }
   | { kind: 'pixels'; id: number; error: string }
   | { kind: 'context-lost'; id: number; ok: boolean }
-  | { kind: 'display-stats'; id: number; stats: DisplayStats }
+  /** `wasm`: whether QUIC and LZ decode in WebAssembly in this worker. */
+  | { kind: 'display-stats'; id: number; stats: DisplayStats & { wasm: boolean } }
   /** The server's MARK: the first complete frame has been drawn. */
   | { kind: 'mark' }
   | { kind: 'message-error'; message: string }

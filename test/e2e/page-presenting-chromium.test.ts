@@ -22,6 +22,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface DrawStats {
   images: Record<string, number>;
+  wasm: boolean;
 }
 
 const drawStats = (page: Page): Promise<DrawStats> =>
@@ -79,6 +80,9 @@ describe('the page presents in its decode worker or on its own thread; ZLIB_GLZ 
       // The server really sent zlib-wrapped GLZ images, and the worker drew them.
       const stats = await drawStats(page);
       expect(stats.images['zlib-glz-rgb'] ?? 0, JSON.stringify(stats)).toBeGreaterThan(0);
+      // The page's policy lets the worker compile the WebAssembly decoders (and no CSP violation
+      // was logged: pageProblems above).
+      expect(stats.wasm).toBe(true);
       const shown = await pagePixels(page);
       const captured = await closeAndCapture(page, c.hash.replace(/\W+/g, '-') || 'default');
       expect(explainMismatch(`present-${c.where}-${c.presenter}`, captured, shown, { ignoreAlpha: true })).toBeUndefined();

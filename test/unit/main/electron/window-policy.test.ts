@@ -54,8 +54,8 @@ describe('Content-Security-Policy', () => {
 
   it('allows no inline or eval script and no plugin, base or form target', () => {
     const d = directives(CONTENT_SECURITY_POLICY);
-    expect(d.get('script-src')).toBe("'self'");
-    expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-(inline|eval)/);
+    expect(d.get('script-src')).toBe("'self' 'wasm-unsafe-eval'");
+    expect(CONTENT_SECURITY_POLICY).not.toMatch(/'unsafe-(inline|eval)'/);
     expect(d.get('object-src')).toBe("'none'");
     expect(d.get('base-uri')).toBe("'none'");
     expect(d.get('form-action')).toBe("'none'");
