@@ -8,7 +8,7 @@
 // The module is compiled synchronously on first use (about 8 KB, a millisecond): decoding runs
 // in workers and in Node, where synchronous compilation is allowed at any size.
 //
-// Memory layout of one call, from __heap_base on: the compressed data (followed by zero padding,
+// Memory layout of one call, from __heap_base on: 64 bytes for quic_begin, the compressed data (followed by zero padding,
 // which both decoders rely on to read a little past the data without a check), then for LZ the
 // output pixels, for QUIC the row contexts and a band of rows. The memory grows as images need
 // and is reused; images over WASM_MAX_PIXELS are left to TypeScript so that one huge image does
@@ -22,6 +22,8 @@ export const WASM_MAX_PIXELS = 1 << 24;
 const PAGE_BYTES = 65536;
 /** Zero bytes after the compressed data (the QUIC reader may look 16 words ahead). */
 const INPUT_PADDING = 128;
+/** Bytes before the input that quic_begin zeroes (it reads its stream backwards, see quic.c). */
+const STREAM_LEAD = 64;
 /**
  * Pixels per QUIC band: small enough that a band is still in the cache when it is copied out of
  * the WebAssembly memory (copying a whole decoded screen afterwards costs as much as decoding it).
@@ -39,6 +41,7 @@ interface DecoderExports {
   quic_tables(): number;
   quic_begin(words: number, wordCount: number, startBit: number, band: number, width: number, height: number, type: number, contexts: number): number;
   quic_rows(count: number): number;
+  quic_code_word(bpc: number, parameter: number, high: number, low: number): number;
   lz_decode_rgb(src: number, size: number, start: number, dst: number, count: number, withAlpha: number): number;
 }
 
@@ -75,7 +78,7 @@ export class WasmDecoders {
   private readonly heapBase: number;
 
   constructor(private readonly api: DecoderExports) {
-    this.heapBase = (api.__heap_base.value + 15) & ~15;
+    this.heapBase = ((api.__heap_base.value + 15) & ~15) + STREAM_LEAD;
     this.bytes = new Uint8Array(api.memory.buffer);
     this.words = new Uint32Array(api.memory.buffer);
     this.writeQuicTables();
@@ -133,6 +136,16 @@ export class WasmDecoders {
       out.set(this.words.subarray(rowsAt, rowsAt + rows * width), y * width);
     }
     return true;
+  }
+
+  /**
+   * For the tests: how the QUIC decoder reads the code word at the top of the 64-bit window
+   * high:low with Rice parameter `parameter` of the 8- or 5-bit family: length | value << 5 |
+   * context info << 13 (quic-tables.ts VALUE_INFO), or 0xffffffff when its two ways of finding
+   * the length disagree.
+   */
+  quicCodeWord(bitsPerChannel: number, parameter: number, high: number, low: number): number {
+    return this.api.quic_code_word(bitsPerChannel, parameter, high, low) >>> 0;
   }
 
   /**
