@@ -4,6 +4,8 @@
 // failure, runs the TypeScript decoder on the same data to produce the error a person reads.
 #include "common.h"
 
+#include <wasm_simd128.h>
+
 #define MAX_COPY 32
 #define MAX_NEAR_DISTANCE 8191
 
@@ -39,15 +41,17 @@ static inline u32 read_match(const u8 *src, u32 end, u32 ip, u32 ctrl, u32 count
 }
 
 // Forward copy of `length` words from `distance` back: overlapping copies repeat the last
-// `distance` words.
+// `distance` words. Copies 4 words a step, so it may write up to 3 words past the match: the
+// caller's output has room for them, and the next matches and literals overwrite them.
 static inline void copy_match(u32 *dst, u32 op, u32 length, u32 distance) {
   u32 *to = dst + op;
   const u32 *from = to - distance;
-  if (distance == 1) {
-    u32 v = from[0];
-    for (u32 i = 0; i < length; i++) to[i] = v;
-  } else if (distance >= length) {
-    __builtin_memcpy(to, from, length * 4);
+  if (distance >= 4) {
+    // Each step reads words at least 4 behind the ones it writes: written by an earlier step.
+    for (u32 i = 0; i < length; i += 4) wasm_v128_store(to + i, wasm_v128_load(from + i));
+  } else if (distance == 1) {
+    v128_t v = wasm_i32x4_splat((i32)from[0]);
+    for (u32 i = 0; i < length; i += 4) wasm_v128_store(to + i, v);
   } else {
     for (u32 i = 0; i < length; i++) to[i] = from[i];
   }

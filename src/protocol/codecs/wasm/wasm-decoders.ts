@@ -155,7 +155,8 @@ export class WasmDecoders {
   lzRgb(data: Uint8Array, headerBytes: number, withAlpha: boolean, width: number, height: number, topDown: boolean, out: Uint32Array): boolean {
     const count = width * height;
     if (count > WASM_MAX_PIXELS) return false;
-    const outAt = this.input(data, count * 4, 0);
+    // 16 bytes past the pixels: lz.c copies matches 4 words a step and may write 3 words past the end.
+    const outAt = this.input(data, count * 4 + 16, 0);
     this.bytes.fill(0, this.heapBase + data.length, outAt);
     if (this.api.lz_decode_rgb(this.heapBase, data.length, headerBytes, outAt, count, withAlpha ? 1 : 0)) return false;
     const first = outAt >>> 2;
