@@ -74,6 +74,12 @@ export abstract class SpiceChannel {
   /** Runs once the link is up, before the first message is read (e.g. DISPLAY_INIT). */
   protected onReady(): void {}
 
+  /**
+   * The ticket is sent and the link is negotiated, but not yet accepted: messages the server reads
+   * first (DISPLAY_INIT) go out here, so that they wait in its socket buffer (see LinkParams).
+   */
+  protected onTicketSent(): void {}
+
   /** Connects and links; resolves when the server accepted the channel. */
   async connect(connectionId: number): Promise<void> {
     this.state = 'linking';
@@ -115,6 +121,10 @@ export abstract class SpiceChannel {
         password: this.host.password,
         crypto: this.host.crypto,
         where: this.host.where,
+        afterTicket: (link) => {
+          this.link = link;
+          this.onTicketSent();
+        },
       });
     } catch (e) {
       this.linkRefusedPort = true;

@@ -36,6 +36,14 @@ export interface LinkParams {
   crypto: TicketCrypto;
   /** For messages: "127.0.0.1:5900". */
   where: string;
+  /**
+   * Called with what was negotiated right after the ticket is sent, before the server's verdict:
+   * a channel's first messages can go out now. spice-server's display worker looks for the
+   * client's DISPLAY_INIT once, as soon as the link succeeds, and if it has not arrived sleeps
+   * 10 ms before looking again; sent behind the ticket, it is always there. Discarded by the
+   * server when the ticket is refused.
+   */
+  afterTicket?: (link: LinkResult) => void;
 }
 
 export interface LinkResult {
@@ -157,13 +165,14 @@ export async function performLink(queue: ByteQueue, transport: Transport, p: Lin
     throw new SpiceError('protocol', `the server at ${p.where} sent a ${ticket.byteLength * 8}-bit key; SPICE tickets need RSA-1024`);
   }
   transport.write(ticket);
-
-  const result = new WireReader(await queue.read(4), 0, { channel, messageName: 'link result' }).u32();
-  if (result !== LinkErr.OK) throw linkError(result, channel, p.where);
-
-  return {
+  const link: LinkResult = {
     serverCommonCaps: serverCommon,
     serverChannelCaps: serverChannel,
     miniHeader: serverCommon.has(CommonCap.MINI_HEADER),
   };
+  p.afterTicket?.(link);
+
+  const result = new WireReader(await queue.read(4), 0, { channel, messageName: 'link result' }).u32();
+  if (result !== LinkErr.OK) throw linkError(result, channel, p.where);
+  return link;
 }

@@ -77,6 +77,28 @@ describe('link stage', () => {
     expect(result.miniHeader).toBe(false);
   });
 
+  it('lets the channel send its first messages right behind the ticket, before the verdict', async () => {
+    const { transport } = fakeLinkServer({ channelCaps: [0b100] });
+    const writes: number[] = [];
+    const plainWrite = transport.onWrite;
+    transport.onWrite = (data) => {
+      writes.push(data.byteLength);
+      plainWrite?.(data);
+    };
+    const queue = new ByteQueue(transport, 'display channel');
+    let seen: { mini: boolean; cap2: boolean; writesBefore: number } | undefined;
+    const result = await performLink(queue, transport, params({
+      afterTicket: (l) => {
+        seen = { mini: l.miniHeader, cap2: l.serverChannelCaps.has(2), writesBefore: writes.length };
+        transport.write(new Uint8Array(20));
+      },
+    }));
+    expect(seen).toEqual({ mini: true, cap2: true, writesBefore: 3 });
+    // Link message, auth mechanism, ticket, then the early message.
+    expect(writes.slice(-2)).toEqual([128, 20]);
+    expect(result.miniHeader).toBe(true);
+  });
+
   it('maps a wrong password to an auth error', async () => {
     const e = await linkError({ expectPassword: 'right' }, { password: 'hunter2-xyz' });
     expect(e.kind).toBe('auth');

@@ -80,7 +80,8 @@ export class DisplayChannel extends SpiceChannel {
     );
   }
 
-  protected override onReady(): void {
+  // Behind the ticket, not after the link result: see LinkParams.afterTicket.
+  protected override onTicketSent(): void {
     this.send(
       DisplayClientMsg.INIT,
       buildDisplayInit({
