@@ -4,6 +4,7 @@
 // primary surface itself, once per animation frame, straight from the surface; otherwise it sends
 // the damaged parts to the page, which presents them.
 import { DisplayPipeline, type PipelineEvent } from '../protocol/channels/display/display-pipeline.ts';
+import { localImageDecoder } from '../protocol/channels/display/run-decode-job.ts';
 import { setWasmDecoding } from '../protocol/codecs/wasm/wasm-decoders.ts';
 import type { Logger } from '../protocol/logger.ts';
 import { DamageTracker } from './damage.ts';
@@ -55,7 +56,11 @@ let pipeline = createPipeline();
 
 /** Events of a pipeline replaced by a display reset (its GLZ waits failing, say) are dropped. */
 function createPipeline(): DisplayPipeline {
-  const created: DisplayPipeline = new DisplayPipeline({ logger, inflater: browserInflater, jpeg: browserJpegDecoder, onEvent: (e) => created === pipeline && onEvent(e) });
+  const created: DisplayPipeline = new DisplayPipeline({
+    logger,
+    decoder: localImageDecoder({ inflater: browserInflater, jpeg: browserJpegDecoder }),
+    onEvent: (e) => created === pipeline && onEvent(e),
+  });
   return created;
 }
 

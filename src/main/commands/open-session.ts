@@ -95,7 +95,7 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     shouldLink: o.shouldLink,
     display: o.display,
     // Drawing in this thread; compressed images decoded in worker threads (src/main/display-worker).
-    displaySink: new LocalDisplaySink({ logger: o.logger, offload: decoders }),
+    displaySink: new LocalDisplaySink({ logger: o.logger, decoder: decoders }),
   });
   // The .vv color-depth and disable-effects keys, sent once the agent is there.
   session.main.agent.monitors.setDisplayConfig(displayConfigFromProfile(profile));

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Pixels } from '../../protocol/channels/display/draw-types.ts';
-import { needsGlzWindow, type DecodeJob, type ImageOffload } from '../../protocol/channels/display/image-decode-job.ts';
+import { needsGlzWindow, type DecodeJob, type ImageDecoder } from '../../protocol/channels/display/image-decode-job.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import type { FromDecodeWorker, ToDecodeWorker } from './protocol.ts';
@@ -51,7 +51,9 @@ class PoolWorker {
   }
 }
 
-export class DecodePool implements ImageOffload {
+export class DecodePool implements ImageDecoder {
+  /** Jobs go to other threads: their bytes are copied out of the message so they can be transferred. */
+  readonly transfersJobs = true;
   private readonly workers: PoolWorker[] = [];
   private readonly file: string;
   private readonly size: number;

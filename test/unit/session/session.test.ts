@@ -14,6 +14,7 @@ import { fakeLinkServer } from '../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../helpers/memory-transport.ts';
 import { miniMessage } from '../../helpers/server-messages.ts';
 import { binaryImage, body, box } from '../channels/display/body-builder.ts';
+import { localImageDecoder } from '../../../src/protocol/channels/display/run-decode-job.ts';
 import { LocalDisplaySink } from '../../../src/protocol/channels/display/display-sink.ts';
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
@@ -28,7 +29,7 @@ function setup() {
     },
     crypto: nodeTicketCrypto,
     logger: silentLogger,
-    displaySink: new LocalDisplaySink({ logger: silentLogger }),
+    displaySink: new LocalDisplaySink({ logger: silentLogger, decoder: localImageDecoder() }),
     where: 'memory',
   });
   const transportOf = (type: number, id = 0) => links.find((l) => l.type === type && l.id === id)!;

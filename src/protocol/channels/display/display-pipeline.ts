@@ -1,19 +1,15 @@
 // Where display messages become pixels: parsing, the caches, the decoders and the software
 // compositor, for every display channel of a session. It runs in a Web Worker in the renderer, in
-// the socket's thread in the CLI (with the decoders in a pool of worker threads: an ImageOffload),
-// or in-line in tests, fed with raw message bodies by the display channels; it reports back with
-// events.
+// the socket's thread in the CLI (with the decoders in a pool of worker threads), or in-line in
+// tests, fed with raw message bodies by the display channels; it reports back with events.
 import { Canvas } from '../../canvas/canvas.ts';
 import type { Surface } from '../../canvas/surface.ts';
-import { GlzWindow } from '../../codecs/glz-window.ts';
-import type { JpegDecoder } from '../../codecs/jpeg.ts';
-import type { Inflater } from '../../codecs/zlib-glz.ts';
 import type { Logger } from '../../logger.ts';
 import { ImageCache } from '../../session/image-cache.ts';
 import { isSpiceError } from '../../wire/errors.ts';
 import { parseDisplayMessage, type DisplayMessage } from './display-messages.ts';
 import { SurfaceFlags, type Rect } from './draw-types.ts';
-import type { ImageOffload } from './image-decode-job.ts';
+import type { ImageDecoder } from './image-decode-job.ts';
 import { DisplayImageResolver, imagesOf, PaletteStore, type SharedDecoding } from './image-resolver.ts';
 
 export type PipelineEvent =
@@ -61,17 +57,20 @@ const bump = (m: Map<string, number>, key: string): void => void m.set(key, (m.g
 
 export class DisplayPipeline {
   readonly imageCache = new ImageCache();
-  /** The GLZ dictionary every display channel of the session shares. */
-  readonly glzWindow = new GlzWindow();
   private readonly shared: SharedDecoding;
   private readonly channels = new Map<number, ChannelPipeline>();
   private readonly log: Logger;
   private readonly emit: (event: PipelineEvent) => void;
 
-  constructor(o: { logger: Logger; inflater?: Inflater; jpeg?: JpegDecoder; offload?: ImageOffload; onEvent: (event: PipelineEvent) => void }) {
+  /**
+   * `decoder` decodes the compressed images (and holds the session's GLZ window): in this thread
+   * (run-decode-job.ts's localImageDecoder) or in worker threads (the CLI's decode pool). Without
+   * one, only bitmaps can be drawn.
+   */
+  constructor(o: { logger: Logger; decoder?: ImageDecoder; onEvent: (event: PipelineEvent) => void }) {
     this.log = o.logger;
     this.emit = o.onEvent;
-    this.shared = { cache: this.imageCache, glzWindow: this.glzWindow, inflater: o.inflater, jpeg: o.jpeg, offload: o.offload };
+    this.shared = { cache: this.imageCache, decoder: o.decoder ?? null };
   }
 
   private channel(id: number): ChannelPipeline {
@@ -148,8 +147,7 @@ export class DisplayPipeline {
   }
 
   close(): void {
-    this.glzWindow.close();
-    this.shared.offload?.close();
+    this.shared.decoder?.close();
   }
 
   private async apply(channelId: number, ch: ChannelPipeline, type: number, body: Uint8Array): Promise<void> {

@@ -1,10 +1,8 @@
 // Where a display channel hands its messages: the display pipeline, in this thread or in a worker.
 // The channel only frames and forwards; decoding and drawing happen behind this interface.
-import type { JpegDecoder } from '../../codecs/jpeg.ts';
-import type { Inflater } from '../../codecs/zlib-glz.ts';
 import type { Logger } from '../../logger.ts';
 import { DisplayPipeline, type DisplayStats, type PipelineEvent, type SurfaceSnapshot } from './display-pipeline.ts';
-import type { ImageOffload } from './image-decode-job.ts';
+import type { ImageDecoder } from './image-decode-job.ts';
 import { EventRouter } from './event-router.ts';
 
 export interface DisplaySink {
@@ -19,15 +17,15 @@ export interface DisplaySink {
 }
 
 /**
- * The pipeline in the calling thread: the CLI's, with `offload` decoding the compressed images in
- * worker threads; tests, without.
+ * The pipeline in the calling thread: the CLI's, with a decoder that decodes the compressed images
+ * in worker threads; tests', with localImageDecoder or none.
  */
 export class LocalDisplaySink implements DisplaySink {
   readonly pipeline: DisplayPipeline;
   private readonly router = new EventRouter();
 
-  constructor(o: { logger: Logger; inflater?: Inflater; jpeg?: JpegDecoder; offload?: ImageOffload }) {
-    this.pipeline = new DisplayPipeline({ logger: o.logger, inflater: o.inflater, jpeg: o.jpeg, offload: o.offload, onEvent: (e) => this.router.dispatch(e) });
+  constructor(o: { logger: Logger; decoder?: ImageDecoder }) {
+    this.pipeline = new DisplayPipeline({ logger: o.logger, decoder: o.decoder, onEvent: (e) => this.router.dispatch(e) });
   }
 
   submit(channelId: number, type: number, body: Uint8Array, serial: bigint): void {

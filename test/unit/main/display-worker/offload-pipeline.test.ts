@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DisplayMsg } from '../../../../src/protocol/channels/display/display-messages.ts';
 import { LocalDisplaySink } from '../../../../src/protocol/channels/display/display-sink.ts';
+import { localImageDecoder } from '../../../../src/protocol/channels/display/run-decode-job.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
 import { DecodePool } from '../../../../src/main/display-worker/decode-pool.ts';
@@ -53,9 +54,9 @@ describe('the display pipeline with the decode pool', () => {
       [DisplayMsg.DRAW_COPY, copy(220, 10, l.width, l.height, image(l.type, 501n, 0, l.width, l.height, lz.data.slice()))],
       [DisplayMsg.DRAW_COPY, copy(420, 200, q.width, q.height, image(FROM_CACHE, 500n, 0, q.width, q.height, null))],
     ];
-    const inline = await draw(new LocalDisplaySink({ logger: silentLogger }), messages());
+    const inline = await draw(new LocalDisplaySink({ logger: silentLogger, decoder: localImageDecoder() }), messages());
     const pool = new DecodePool({ logger: silentLogger, workerFile, size: 2 });
-    const pooled = await draw(new LocalDisplaySink({ logger: silentLogger, offload: pool }), messages());
+    const pooled = await draw(new LocalDisplaySink({ logger: silentLogger, decoder: pool }), messages());
     expect(pool.started).toBeGreaterThan(0);
     expect(Buffer.from(pooled.buffer).equals(Buffer.from(inline.buffer))).toBe(true);
     // The photo really is there, twice (a blank surface would also be "equal").
@@ -68,7 +69,7 @@ describe('the display pipeline with the decode pool', () => {
     const q = quic.header.descriptor;
     const errors: string[] = [];
     const pool = new DecodePool({ logger: silentLogger, workerFile, size: 1 });
-    const sink = new LocalDisplaySink({ logger: silentLogger, offload: pool });
+    const sink = new LocalDisplaySink({ logger: silentLogger, decoder: pool });
     sink.listen(0, (e) => {
       if (e.type === 'message-error') errors.push(e.message);
     });
