@@ -1,6 +1,5 @@
 // The `spicedesk` command line: parses arguments, runs one command, maps its outcome to an exit
 // code and one line on stderr (a stack trace only with --debug).
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -251,6 +250,8 @@ function electronBinary(): string | null {
 function runElectron(binary: string, args: string[]): Promise<number> {
   const app = join(__dirname, '..');
   return new Promise((resolve) => {
+    // Loaded here: every other command would pay for child_process at start-up.
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(binary, [app, ...args.filter((a) => a !== '--')], { stdio: 'inherit' });
     child.on('error', (e) => {
       process.stderr.write(`spicedesk: cannot start Electron (${e.message})\n`);

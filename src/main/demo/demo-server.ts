@@ -1,6 +1,6 @@
 // A local Xspice with an xterm on it, for `spicedesk demo` when no server is given. Loopback only,
 // no password, stopped with the command.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -64,6 +64,8 @@ export async function startDemoServer(): Promise<DemoServer> {
   const dir = mkdtempSync(join(tmpdir(), 'spicedesk-demo-'));
   const configPath = join(dir, 'xorg.conf');
   writeFileSync(configPath, xorgConfig());
+  // Loaded here, not at start-up: the CLI's other commands never start processes.
+  const { spawn } = process.getBuiltinModule('node:child_process');
   const xorg = spawn(XORG_BINARY, ['-config', configPath, '-noreset', '-nolisten', 'tcp', '-logfile', join(dir, 'xorg.log'), display], {
     env: driverEnvironment(port, { imageCompression: 'off' }),
     cwd: dir,

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Pixels } from '../../protocol/channels/display/draw-types.ts';
 import { needsGlzWindow, type DecodeJob, type ImageDecoder } from '../../protocol/channels/display/image-decode-job.ts';
 import type { Logger } from '../../protocol/logger.ts';
@@ -35,6 +35,8 @@ class PoolWorker {
   constructor(file: string, onMessage: (w: PoolWorker, m: FromDecodeWorker) => void, onFailure: (w: PoolWorker, error: Error) => void) {
     // Through the same code cache as the CLI (bin/load-cached.cjs) when it is there.
     const loader = join(dirname(file), '..', 'bin', 'load-cached.cjs');
+    // Loaded with the first worker: a capture that decodes nothing does not load it at all.
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     this.worker = existsSync(loader)
       ? new Worker(`require(${JSON.stringify(loader)}).runCached(${JSON.stringify(file)}, ${JSON.stringify(`${file}.cache`)})`, { eval: true })
       : new Worker(file);

@@ -2,7 +2,6 @@
 // The SPICE link (or TLS to the SPICE server) then runs over the returned socket as if it were a
 // direct connection. Messages name the proxy by host and port only: its URL may hold a password.
 import { connect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import { parseProxyUrl, type ConnectionProfile, type ProxyUrl } from '../../protocol/profile/index.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import type { Transport } from '../../protocol/wire/transport.ts';
@@ -77,7 +76,8 @@ export function explainRefusal(reply: ProxyReply, proxy: ProxyUrl, target: Tunne
 function proxySocket(proxy: ProxyUrl): Socket {
   if (proxy.scheme === 'https') {
     const servername = proxy.host.includes(':') || /^[0-9.]+$/.test(proxy.host) ? undefined : proxy.host;
-    return tlsConnect({ host: proxy.host, port: proxy.port, servername, minVersion: 'TLSv1.2' });
+    // node:tls loaded only when used: plain connections do not pay for it at start-up.
+    return process.getBuiltinModule('node:tls').connect({ host: proxy.host, port: proxy.port, servername, minVersion: 'TLSv1.2' });
   }
   return connect({ host: proxy.host, port: proxy.port });
 }

@@ -1,7 +1,7 @@
 // TLS transport for SPICE channels: TLS 1.2 or newer from the first byte on the server's tls-port,
 // trust from the profile's CA (or the system store), identity by host-subject or host name
 // (tls-verify.ts). There is deliberately no way to connect to a server that fails these checks.
-import { connect, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
+import type { ConnectionOptions, PeerCertificate, TLSSocket } from 'node:tls';
 import { isIP, type Socket } from 'node:net';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import type { Transport } from '../../protocol/wire/transport.ts';
@@ -57,7 +57,8 @@ export function openTls(
   return new Promise((resolve, reject) => {
     let socket: TLSSocket;
     try {
-      socket = connect(tunnel ? { ...options, socket: tunnel.socket } : options);
+      // node:tls loaded only when used: plain connections do not pay for it at start-up.
+      socket = process.getBuiltinModule('node:tls').connect(tunnel ? { ...options, socket: tunnel.socket } : options);
     } catch (e) {
       // Bad PEM text or an unknown cipher list are refused before connecting.
       reject(new SpiceError('tls', `cannot set up TLS to ${where}: ${(e as Error).message}; check the CA and tls-ciphers`, { cause: e }));
