@@ -1,8 +1,9 @@
 // The page's decode worker: runs the display pipeline of src/protocol (parsing, caches, GLZ
 // window, decoders, software compositor) on the display bodies the page hands over, in order.
-// Where the page could hand over its canvas (OffscreenCanvas), the worker presents display 0's
-// primary surface itself, once per animation frame, straight from the surface; otherwise it sends
-// the damaged parts to the page, which presents them.
+// Where the page could hand over its canvas (OffscreenCanvas), the worker presents the primary
+// surface of the display channel the page shows (its head's; 0 until told otherwise) itself, once
+// per animation frame, straight from the surface; otherwise it sends the damaged parts to the
+// page, which presents them.
 import { DisplayPipeline, type PipelineEvent } from '../protocol/channels/display/display-pipeline.ts';
 import { localImageDecoder } from '../protocol/channels/display/run-decode-job.ts';
 import { setWasmDecoding } from '../protocol/codecs/wasm/wasm-decoders.ts';
@@ -27,8 +28,8 @@ const scope = self as unknown as WorkerScope;
  */
 const wasmDecoding = setWasmDecoding(true);
 
-/** Only display 0's primary surface is presented for now (multi-monitor comes later). */
-const SHOWN_CHANNEL = 0;
+/** The display channel whose primary surface is presented: the page's head's ('show-channel'). */
+let shownChannel = 0;
 /**
  * When the page presents, damage goes to it at most this often (about once per display frame): a
  * busy server sends thousands of small draws a second, and one message with copied pixels per draw
@@ -64,9 +65,28 @@ function createPipeline(): DisplayPipeline {
   return created;
 }
 
-/** Display 0's primary surface, if it is the one the page was told about. */
+/**
+ * Another head's view (one display channel per guest head, as QEMU gives a guest with several
+ * display devices): from now on that channel's primary surface is presented, whole, at once.
+ */
+function showChannel(channelId: number): void {
+  if (channelId === shownChannel) return;
+  shownChannel = channelId;
+  const surface = pipeline.primarySurface(channelId);
+  primarySurfaceId = surface ? surface.id : -1;
+  damage.resize(surface?.width ?? 0, surface?.height ?? 0);
+  damage.take();
+  if (surface) {
+    damage.all();
+    presentation?.resize(surface.width, surface.height);
+  }
+  post({ kind: 'surface', width: surface?.width ?? 0, height: surface?.height ?? 0, channelId });
+  if (surface) changed();
+}
+
+/** The shown channel's primary surface, if it is the one the page was told about. */
 function shownSurface(): { data: Uint32Array; width: number; height: number } | null {
-  const surface = pipeline.primarySurface(SHOWN_CHANNEL);
+  const surface = pipeline.primarySurface(shownChannel);
   return surface && surface.id === primarySurfaceId ? surface : null;
 }
 
@@ -75,7 +95,7 @@ function onEvent(e: PipelineEvent): void {
     changed();
     return;
   }
-  if (e.channelId !== SHOWN_CHANNEL) return;
+  if (e.channelId !== shownChannel) return;
   switch (e.type) {
     case 'surface-create':
       if (!e.primary) return;
@@ -83,7 +103,7 @@ function onEvent(e: PipelineEvent): void {
       damage.resize(e.width, e.height);
       damage.all();
       presentation?.resize(e.width, e.height);
-      post({ kind: 'surface', width: e.width, height: e.height });
+      post({ kind: 'surface', width: e.width, height: e.height, channelId: shownChannel });
       return;
     case 'surface-destroy':
       if (e.surfaceId === primarySurfaceId) primarySurfaceId = -1;
@@ -149,10 +169,13 @@ scope.onmessage = (e) => {
       return;
     case 'resend':
       // After everything already queued, so the full copy is not older than what follows it.
-      void pipeline.drain(SHOWN_CHANNEL).then(() => {
+      void pipeline.drain(shownChannel).then(() => {
         damage.all();
         flush();
       });
+      return;
+    case 'show-channel':
+      showChannel(m.channelId);
       return;
     case 'present-here':
       presentation = new WorkerPresentation(m.canvas, m.renderer, {
@@ -175,7 +198,7 @@ scope.onmessage = (e) => {
       else post({ kind: 'pixels', id: m.id, error: 'the page presents, not the worker' });
       return;
     case 'display-stats':
-      post({ kind: 'display-stats', id: m.id, stats: { ...pipeline.stats(SHOWN_CHANNEL), wasm: wasmDecoding } });
+      post({ kind: 'display-stats', id: m.id, stats: { ...pipeline.stats(shownChannel), wasm: wasmDecoding } });
       return;
     case 'lose-context':
       void (presentation?.loseContextFor(m.ms) ?? Promise.resolve(false)).then((ok) => post({ kind: 'context-lost', id: m.id, ok }));

@@ -21,7 +21,8 @@ export interface DisplayStats {
 }
 
 export interface DisplayEvents {
-  surface(width: number, height: number): void;
+  /** The shown display channel's primary surface (0x0: that channel has none yet). */
+  surface(width: number, height: number, channelId: number): void;
   /** The presenter is known (the worker picks it when it presents). */
   presenter(kind: PresenterKind): void;
   workerFailed(message: string): void;
@@ -43,6 +44,8 @@ export class DisplayView {
   private readonly waiting = new Map<number, (m: FromDecodeWorker) => void>();
   private width = 0;
   private height = 0;
+  /** The display channel asked for (showChannel); the surface events say when the worker shows it. */
+  private wantedChannel = 0;
 
   constructor(
     canvas: HTMLCanvasElement,
@@ -80,6 +83,13 @@ export class DisplayView {
   submit(items: DisplayItem[]): void {
     const { buffers, table } = packDisplayBatch(items);
     this.toWorker({ kind: 'display-batch', buffers, table }, [...buffers, table.buffer]);
+  }
+
+  /** Presents display channel `channelId`'s primary surface (the page's guest head is there). */
+  showChannel(channelId: number): void {
+    if (channelId === this.wantedChannel) return;
+    this.wantedChannel = channelId;
+    this.toWorker({ kind: 'show-channel', channelId });
   }
 
   /** A new session (a reconnect): the old picture goes, decoding starts from nothing. */
@@ -132,11 +142,11 @@ export class DisplayView {
       case 'surface':
         this.width = m.width;
         this.height = m.height;
-        if (this.pagePresenter) {
+        if (this.pagePresenter && m.width > 0) {
           this.pagePresenter.resize(m.width, m.height);
           this.queued = [];
         }
-        this.events.surface(m.width, m.height);
+        this.events.surface(m.width, m.height, m.channelId);
         return;
       case 'damage':
         this.stats.damageMessages++;

@@ -1,7 +1,9 @@
-// Several guest heads in the page. Every view decodes the whole display (the host links the display
-// channel again when a view joins, so each gets the full screen); a view shows its own head's
-// rectangle of the surface, cropped with CSS. The mouse needs nothing more: positions come from
-// the canvas's box, which the crop moves, so they land in the head's part of the surface.
+// Several guest heads in the page. Every view decodes every display channel (the host links them
+// again when a view joins, so each gets the full screen); a view presents the display channel its
+// head is on (one channel with several heads, as Xspice has, or one channel per head, as QEMU with
+// several display devices has) and shows its own head's rectangle of that channel's surface,
+// cropped with CSS. The mouse needs nothing more than the channel: positions come from the
+// canvas's box, which the crop moves, so they land in the head's part of the surface.
 //
 // URL options: head=N (1-3) and join=TOKEN make this page the view of guest head N+1 in the
 // session of the page that opened it; without them the page is head 0's view and lists the other
@@ -22,7 +24,10 @@ export interface HeadsViewOptions {
   options: URLSearchParams;
   target: number;
   send(m: UiMessage): void;
-  surface(): { width: number; height: number };
+  /** The presented surface, and the display channel it belongs to. */
+  surface(): { width: number; height: number; channelId: number };
+  /** Present this display channel's primary surface (the head's). */
+  showChannel(channelId: number): void;
   /** The crop changed (the cursor overlay follows the canvas). */
   moved(): void;
 }
@@ -113,12 +118,19 @@ export class HeadsView {
     return this.heads.find((h) => h.head === this.head);
   }
 
+  /** The display channel of this view's head, which the guest's mouse positions name. */
+  get displayId(): number {
+    return this.rect?.channelId ?? 0;
+  }
+
   /** Crops the canvas to the head (again: a new surface, a resized window, new heads). */
   apply(): void {
     const rect = this.rect;
+    if (rect) this.o.showChannel(rect.channelId);
     const surface = this.o.surface();
     const canvas = this.o.canvas;
-    const shown = rect && rect.channelId === 0 && surface.width > 0;
+    // Until the worker presents the head's channel, the surface is another channel's: nothing is shown.
+    const shown = rect && rect.channelId === surface.channelId && surface.width > 0;
     if (!shown) {
       // Head 0 without MONITORS_CONFIG shows the whole surface, as before; another head shows nothing.
       this.uncrop();

@@ -29,16 +29,17 @@ const target = Number(options.get('target') ?? '0');
 
 const canvas = byId<HTMLCanvasElement>('screen');
 const status = new StatusLine(byId('status'), byId('detail'));
-const surface = { width: 0, height: 0 };
+const surface = { width: 0, height: 0, channelId: 0 };
 
 const rendererOption = options.get('renderer');
 const display = new DisplayView(
   canvas,
   { renderer: rendererOption === '2d' || rendererOption === 'webgl' ? rendererOption : 'auto', presentIn: options.get('present') === 'page' ? 'page' : 'worker' },
   {
-    surface: (width, height) => {
+    surface: (width, height, channelId) => {
       surface.width = width;
       surface.height = height;
+      surface.channelId = channelId;
       heads.apply();
       cursor.place();
     },
@@ -53,7 +54,9 @@ const send = (m: UiMessage): void => bridge?.send(m);
 const cursor = new CursorView(canvas, byId<HTMLImageElement>('cursor'), () => surface);
 // The hotkeys are the session policy's (kiosk-page.ts): release-cursor, zoom, Ctrl+Alt+Del...
 const keyboard = new KeyboardCapture(canvas, send, (e) => kiosk.hotkey(e));
-const mouse = new MouseCapture(canvas, send, () => surface, (e) => keyboard.syncLocks(e));
+// Positions name the display channel of the page's head (heads.ts).
+const sendMouse = (m: UiMessage): void => send(m.kind === 'mouse-position' ? { ...m, displayId: heads.displayId } : m);
+const mouse = new MouseCapture(canvas, sendMouse, () => surface, (e) => keyboard.syncLocks(e));
 window.addEventListener('resize', () => cursor.place());
 document.addEventListener('pointerlockchange', () => showDetail());
 byId('cad').addEventListener('click', () => {
@@ -67,7 +70,7 @@ const extras = new SessionExtras({ send, status, canvas, options, byId });
 const kiosk = new KioskPage({ send, canvas, byId, mouse, viewChanged: () => cursor.place(), reconnect: () => reopenBridge() });
 // Guest heads: this page's head cropped from the surface, and head 0's list of the others (#head=N&join=...).
 const targetIndex = Number.isInteger(target) && target >= 0 && target <= 0xffff ? target : 0;
-const heads = new HeadsView({ canvas, view: byId('view'), bar: byId('bar'), options, target: targetIndex, send, surface: () => surface, moved: () => cursor.place() });
+const heads = new HeadsView({ canvas, view: byId('view'), bar: byId('bar'), options, target: targetIndex, send, surface: () => surface, showChannel: (id) => display.showChannel(id), moved: () => cursor.place() });
 
 function showDetail(): void {
   const renderer = display.presenter === 'webgl2' ? 'WebGL2' : display.presenter === '2d' ? '2D canvas' : 'starting';

@@ -23,6 +23,8 @@ export type ToDecodeWorker =
   | { kind: 'reset' }
   /** The page presents: send the whole primary surface again (a new presenter, a restored WebGL context). */
   | { kind: 'resend' }
+  /** Present display channel `channelId`'s primary surface from now on (the page's head lives there). */
+  | { kind: 'show-channel'; channelId: number }
   /** The worker presents, into this canvas (transferred from the page's canvas element). */
   | { kind: 'present-here'; canvas: OffscreenCanvas; renderer: RendererChoice }
   /** The canvas as the worker drew it; answered with 'pixels'. */
@@ -33,8 +35,8 @@ export type ToDecodeWorker =
   | { kind: 'lose-context'; id: number; ms: number };
 
 export type FromDecodeWorker =
-  /** The primary surface of display 0 was created (or replaced): a new size. */
-  | { kind: 'surface'; width: number; height: number }
+  /** The shown channel's primary surface was created or replaced, or another channel is shown (0x0: it has none yet). */
+  | { kind: 'surface'; width: number; height: number; channelId: number }
   /** When the page presents: what changed since the last 'damage'. */
   | { kind: 'damage'; patches: PixelPatch[] }
   /** When the worker presents: which presenter it made for the canvas. */

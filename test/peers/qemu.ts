@@ -23,6 +23,12 @@ export interface QemuOptions {
   heads?: number;
   /** Extra `-device qxl` devices: each is one more display channel (ids 1, 2, ...), as a Windows guest's heads. */
   extraQxl?: number;
+  /**
+   * A virtio-vga with this many outputs instead of the QXL: QEMU gives every output its own display
+   * channel (ids 0, 1, ...). The firmware draws on output 0; the others show QEMU's own "not
+   * initialized" screen, a real surface (a second `-device qxl` gets none without a guest driver).
+   */
+  virtioGpuOutputs?: number;
   /** The VM's UUID (-uuid), which the main channel reports; without it QEMU reports all zeros. */
   uuid?: string;
   password?: string;
@@ -50,8 +56,9 @@ export function qemuArgs(port: number, options: QemuOptions, qmpSocket: string |
   else spice.push('disable-ticketing=on');
   const args = [
     '-machine', 'q35,accel=kvm:tcg', '-m', '256', '-nic', 'none', '-display', 'none',
-    '-nodefaults', '-no-user-config', '-vga', 'qxl', '-spice', spice.join(','),
+    '-nodefaults', '-no-user-config', '-vga', options.virtioGpuOutputs ? 'none' : 'qxl', '-spice', spice.join(','),
   ];
+  if (options.virtioGpuOutputs) args.push('-device', `virtio-vga,max_outputs=${options.virtioGpuOutputs}`);
   if (options.heads !== undefined && options.heads > 1) args.push('-global', `qxl-vga.max_outputs=${options.heads}`);
   for (let i = 0; i < (options.extraQxl ?? 0); i++) args.push('-device', 'qxl');
   if (options.uuid !== undefined) args.push('-uuid', options.uuid);

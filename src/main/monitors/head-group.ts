@@ -78,6 +78,8 @@ export class HeadGroup {
   /** The heads of each display channel, as its last MONITORS_CONFIG said. */
   private readonly guestHeads = new Map<number, GuestHead[]>();
   private maxHeads = 1;
+  /** Each display channel's max_allowed, as its last MONITORS_CONFIG said. */
+  private readonly maxAllowed = new Map<number, number>();
   /** Client monitor positions from the mapping (the Electron windows), by head. */
   private monitorPositions: ({ x: number; y: number } | undefined)[] = [];
   private closed = false;
@@ -107,7 +109,8 @@ export class HeadGroup {
       const m = parseDisplayMessage(type, bytes.subarray(12));
       if (m?.type !== 'monitors-config') return;
       const channelId = bytes[1];
-      this.maxHeads = Math.max(1, Math.min(MAX_MAPPED_HEADS, channelId === 0 ? m.maxAllowed : Math.max(this.maxHeads, channelId + 1)));
+      this.maxAllowed.set(channelId, m.maxAllowed);
+      this.maxHeads = maxHeadsOf(this.maxAllowed);
       this.guestHeads.set(channelId, guestHeadsOf(channelId, m.heads, MAX_MAPPED_HEADS));
       this.sendHeads();
     } catch (e) {
@@ -264,6 +267,17 @@ export class HeadGroup {
     for (const v of [...this.views.values()]) v.end(status);
     this.views.clear();
   }
+}
+
+/**
+ * How many heads the views may show: channel N's heads are numbered from N, so it allows heads up
+ * to N + its max_allowed (one channel with several heads, or one channel per head, whichever order
+ * their MONITORS_CONFIGs come in).
+ */
+export function maxHeadsOf(maxAllowed: ReadonlyMap<number, number>): number {
+  let most = 1;
+  for (const [channelId, allowed] of maxAllowed) most = Math.max(most, channelId + Math.max(1, allowed));
+  return Math.min(MAX_MAPPED_HEADS, most);
 }
 
 /** A joined view's messages, handled for the group. */
