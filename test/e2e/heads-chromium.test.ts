@@ -3,7 +3,10 @@
 // part of the X screen (compared with `import -window root`, read on the server's display, never
 // through spicedesk), the guest gets a two-output layout with the sizes of the two pages (xrandr),
 // a click in head 2's window lands at head 2's offset (xdotool), switching head 2 off leaves one
-// output, and a page with a wrong join token is refused with a sentence.
+// output, and a page with a wrong join token is refused with a sentence. Across a server restart
+// (Xspice stopped and started again on its port) head 2's window stays open, says 'reconnecting',
+// and shows its head again once the new session links, the new guest laid out from the views'
+// sizes as before.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,7 +74,7 @@ describe('several guest heads in the page', () => {
     requireTool('xdotool', 'xdotool');
     requireTool('import', 'imagemagick');
     dir = mkdtempSync(join(tmpdir(), 'spicedesk-heads-'));
-    xs = await startXspice({ vdagent: { downloadDir: false }, numHeads: 2 });
+    xs = await startXspice({ vdagent: { downloadDir: false }, numHeads: 2, startTimeoutMs: 30_000 });
     serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 800, height: 600 } });
@@ -185,6 +188,78 @@ describe('several guest heads in the page', () => {
     await page1.close();
     await page0.close();
   });
+
+  /** Waits until each page shows exactly its part of the X screen (xterms placed per head first). */
+  async function headsMatchScreen(page0: Page, area0: { width: number; height: number }, page1: Page, area1: { width: number; height: number }): Promise<void> {
+    let last = '';
+    await waitFor('both pages to show their heads', async () => {
+      const root = await rootScreen();
+      const part0 = crop(root, { x: 0, y: 0, ...area0 });
+      const part1 = crop(root, { x: area0.width, y: 0, ...area1 });
+      const misplaced1 = crop(root, { x: 0, y: 0, ...area1 });
+      if (comparePixels(part1, misplaced1, { ignoreAlpha: true }).differing === 0) return undefined;
+      const d0 = comparePixels(await shown(page0, area0), part0, { ignoreAlpha: true }).differing;
+      const d1 = comparePixels(await shown(page1, area1), part1, { ignoreAlpha: true }).differing;
+      last = `head 1: ${d0} pixels differ, head 2: ${d1}`;
+      return d0 === 0 && d1 === 0 ? true : undefined;
+    }, 30_000).catch(() => expect(last).toBe('head 1: 0 pixels differ, head 2: 0'));
+  }
+
+  it('keeps head 2 open across a server restart and lays the new guest out from the views again', async () => {
+    await sleep(300);
+    const page0 = await openSessionPage(browser, serve.url, 20_000, context);
+    await waitFor('the agent and the head token', async () => {
+      const s = await state(page0);
+      return s.agent.monitorsConfig && s.maxHeads === 2 && s.hasHeadToken && s.displayArea ? s : undefined;
+    });
+    const popup = page0.waitForEvent('popup');
+    await page0.locator('#heads button[data-head="1"]').click();
+    const page1 = await popup;
+    await page1.setViewportSize({ width: 600, height: 440 });
+    const area0 = (await state(page0)).displayArea!;
+    const area1 = await waitFor('head 2 page area', async () => {
+      const a = (await state(page1)).displayArea;
+      return a && a.width === 600 ? a : undefined;
+    });
+    const want = [`qxl-0 ${area0.width}x${area0.height}+0+0`, `qxl-1 ${area1.width}x${area1.height}+${area0.width}+0`];
+    await waitFor('the two-output layout', async () => ((await outputs()).join() === want.join() ? true : undefined)).catch(async () => expect(await outputs()).toEqual(want));
+
+    const port = xs.port;
+    await xs.stop();
+    for (const page of [page0, page1]) {
+      await waitFor('reconnecting in both windows', async () => ((await state(page)).status === 'reconnecting' ? true : undefined), 5000).catch(async () =>
+        expect((await state(page)).status).toBe('reconnecting'),
+      );
+    }
+    expect(page1.isClosed()).toBe(false);
+    // While the server is away, head 2's window shows no stale picture of the old session.
+    await waitFor("head 2's view without the old head", async () => ((await state(page1)).headRect === null ? true : undefined), 5000);
+
+    xs = await startXspice({ vdagent: { downloadDir: false }, numHeads: 2, port, startTimeoutMs: 30_000 });
+    for (const page of [page0, page1]) {
+      await waitFor('connected again in both windows', async () => ((await state(page)).status === 'connected' ? true : undefined), 45_000).catch(async () =>
+        expect((await state(page)).statusText).toBe('connected'),
+      );
+    }
+    // A fresh Xspice starts with one 1024x768 output: the two-output layout comes from the views again.
+    const got = await waitFor('the two-output layout on the new guest', async () => {
+      const o = await outputs();
+      return o.join() === want.join() ? o : undefined;
+    }, 30_000).catch(() => outputs());
+    expect(got).toEqual(want);
+    const rect1 = await waitFor("head 2's rectangle in its window again", async () => {
+      const r = (await state(page1)).headRect;
+      return r && r.width === area1.width ? r : undefined;
+    });
+    expect(rect1).toEqual({ head: 1, channelId: 0, x: area0.width, y: 0, width: area1.width, height: area1.height });
+    expect((await state(page0)).headsJoined).toBe(0b10);
+
+    xs.run('xterm', ['-bg', 'darkgreen', '-fg', 'white', '-geometry', '30x6+30+40', '-e', 'sh', '-c', 'echo head one again; sleep 600']);
+    xs.run('xterm', ['-bg', 'purple', '-fg', 'white', '-geometry', '30x6+' + (area0.width + 50) + '+60', '-e', 'sh', '-c', 'echo head two again; sleep 600']);
+    await headsMatchScreen(page0, area0, page1, area1);
+    await page1.close();
+    await page0.close();
+  }, 180_000);
 
   it('refuses a head window whose join token is wrong', async () => {
     await sleep(300);

@@ -460,6 +460,7 @@ export class BridgeHost {
     this.session = null;
     this.pageAgent.detach();
     this.send({ kind: 'agent', connected: false, monitorsConfig: false, clipboard: false });
+    this.heads?.sessionLost();
     return true;
   }
 

@@ -193,6 +193,18 @@ export class HeadGroup {
     if (!added) reset();
   }
 
+  /**
+   * The owner's session dropped and is being brought back (reconnect): the joined views stay, with
+   * their sizes and the enabled heads, but the old guest's heads go, so that no view crops the new
+   * session's screen with the old one's rectangles. The new session's MONITORS_CONFIG brings them
+   * back, and the owner's agent lays the new guest out from the views (PageAgent re-applies it).
+   */
+  sessionLost(): void {
+    if (this.closed) return;
+    this.guestHeads.clear();
+    this.sendHeads();
+  }
+
   /** From head 0's page: switch a head on or off in the guest's layout. */
   setEnabled(head: number, enabled: boolean): void {
     if (head < 1 || head >= MAX_MAPPED_HEADS) return;
