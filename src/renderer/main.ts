@@ -105,7 +105,8 @@ function onHostMessage(m: HostMessage): void {
       queueDisplay(m);
       return;
     case 'cursor':
-      cursor.receive(m.type, m.body);
+      // Each display channel has its cursor channel; the page's head's is the one shown.
+      if (m.channelId === heads.displayId) cursor.receive(m.type, m.body);
       return;
     case 'status':
       status.fromSession(m.status);

@@ -160,7 +160,11 @@ export class HeadGroup {
     if (!session) return 'the session is not linked yet; try again once it is';
     this.hooks.log.info({ head }, 'a view joins the session');
     for (const bytes of this.latest.values()) view.sendBytes(bytes);
-    const relinks = this.relinkScreen(session, () => this.views.set(head, view));
+    // The view learns its head (and so its display and cursor channel) before anything of the relinked channels.
+    const relinks = this.relinkScreen(session, () => {
+      this.views.set(head, view);
+      this.sendHeads();
+    });
     this.enabledMask |= 1 << head;
     void relinks.then(() => {
       this.sendHeads();
@@ -170,8 +174,9 @@ export class HeadGroup {
   }
 
   /**
-   * Links the display and cursor channels again. `addView` runs when the old display channel is
-   * closed: the new view gets nothing older than the reset every view gets then.
+   * Links the display and cursor channels again (all of them: QEMU has one of each per head).
+   * `addView` runs when the old display channel is closed: the new view gets nothing older than the
+   * reset every view gets then.
    */
   private async relinkScreen(session: Session, addView: () => void): Promise<void> {
     const displays = [...session.channels.values()].filter((c) => c.type === ChannelType.DISPLAY).map((c) => c.id);
@@ -189,7 +194,9 @@ export class HeadGroup {
       // One reset, before the first channel's new messages; the others' old messages are dropped by the close.
       await relinkChannel(session, ChannelType.DISPLAY, id, this.hooks.log, i === 0 ? reset : () => {});
     }
-    if (session.channels.has(`${ChannelType.CURSOR}:0`)) await relinkChannel(session, ChannelType.CURSOR, 0, this.hooks.log);
+    // Each display channel has its own cursor channel, whose state a view showing that channel needs.
+    const cursors = [...session.channels.values()].filter((c) => c.type === ChannelType.CURSOR).map((c) => c.id);
+    for (const id of cursors.sort((a, b) => a - b)) await relinkChannel(session, ChannelType.CURSOR, id, this.hooks.log);
     if (!added) reset();
   }
 
