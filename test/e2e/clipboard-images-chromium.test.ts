@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../../src/main/png-decode.ts';
 import { encodePng } from '../peers/png.ts';
-import { runToCompletion, sleep } from '../peers/processes.ts';
+import { runToCompletion, sleep, waitFor } from '../peers/processes.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 import { launchChromium, openSessionPage, pageProblems, type PageState } from './browser-page.ts';
@@ -25,16 +25,6 @@ const dir = mkdtempSync(join(tmpdir(), 'spicedesk-clip-img-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const state = (page: Page): Promise<ImageState> => page.evaluate(() => (window as unknown as { spicedeskPage: { state(): ImageState } }).spicedeskPage.state());
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    await sleep(150);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** A gradient, opaque (the page's PNGs from re-encoded guest images carry no alpha). */
 function testImage(width = 41, height = 29): { width: number; height: number; rgba: Buffer } {

@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../peers/processes.ts';
+import { sleep, waitFor as waitUntil } from '../peers/processes.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 import { launchChromium, openSessionPage, pageProblems, type PageState } from './browser-page.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
@@ -27,15 +27,7 @@ interface FilesState extends PageState {
 
 const state = (page: Page): Promise<FilesState> => page.evaluate(() => (window as unknown as { spicedeskPage: { state(): FilesState } }).spicedeskPage.state());
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => waitUntil(what, probe, timeoutMs);
 
 /** Drops files on the view as a person would: dragenter/dragover/drop with a DataTransfer of Files. */
 async function dropFiles(page: Page, files: { name: string; base64: string }[]): Promise<void> {

@@ -7,7 +7,7 @@
 // spicedesk.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runToCompletion, sleep } from '../peers/processes.ts';
+import { runToCompletion, sleep, waitFor as waitUntil } from '../peers/processes.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 import { launchChromium, openSessionPage, pageProblems, type PageState } from './browser-page.ts';
@@ -26,15 +26,7 @@ function state(page: Page): Promise<ExtraState> {
   return page.evaluate(() => (window as unknown as { spicedeskPage: { state(): ExtraState } }).spicedeskPage.state());
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> => waitUntil(what, probe, timeoutMs);
 
 describe('the password dialog', () => {
   let xs: XspiceServer;

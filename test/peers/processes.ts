@@ -176,3 +176,14 @@ export function runToCompletion(
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** Polls `probe` until it gives something other than undefined; fails naming `what` after the timeout. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000, pollMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const got = await probe();
+    if (got !== undefined) return got;
+    await sleep(pollMs);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
