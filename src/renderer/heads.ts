@@ -61,6 +61,7 @@ export class HeadsView {
   private readonly clip: HTMLDivElement;
   private readonly list: HTMLSpanElement;
   private cropped = false;
+  private lastChannel = 0;
   /** Windows this page opened, by head. */
   private readonly windows = new Map<number, Window>();
   /** Where the monitor mapping puts head windows (protocol/monitors/head-placement.ts). */
@@ -102,6 +103,7 @@ export class HeadsView {
         return true;
       case 'heads':
         this.heads = m.heads;
+        this.lastChannel = this.rect?.channelId ?? this.lastChannel;
         this.maxHeads = m.maxHeads;
         this.enabled = m.enabled;
         this.joined = m.joined;
@@ -118,9 +120,13 @@ export class HeadsView {
     return this.heads.find((h) => h.head === this.head);
   }
 
-  /** The display channel of this view's head, which the guest's mouse positions name. */
+  /**
+   * The display channel of this view's head, which the guest's mouse positions name and whose
+   * cursor channel the view follows; the last one known while the guest has the head off or a new
+   * session has not said yet (a reconnect's cursor comes before its MONITORS_CONFIG).
+   */
   get displayId(): number {
-    return this.rect?.channelId ?? 0;
+    return this.lastChannel;
   }
 
   /** Crops the canvas to the head (again: a new surface, a resized window, new heads). */
