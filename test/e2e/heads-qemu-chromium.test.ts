@@ -3,7 +3,8 @@
 // with one display device per head has), the firmware drawing on channel 0 and QEMU's "not
 // initialized" screen on channel 1. Head 1's page must show channel 0's surface and head 2's
 // window channel 1's, each equal (size and pixels) to `spicedesk capture --display N` taken
-// before the page connected (only one client at a time).
+// before the page connected (only one client at a time). Across a restart of QEMU on its port,
+// head 2's window stays open, says 'reconnecting', and shows display channel 1 again.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,8 +130,28 @@ describe('guest heads on separate display channels (QEMU, one channel per output
     );
     expect((await state(page0)).headRect).toEqual({ head: 0, channelId: 0, x: 0, y: 0, width: display0.width, height: display0.height });
     expect(pageProblems(page0)).toEqual([]);
-    expect(pageProblems(page1)).toEqual([]);
+
+    // QEMU stopped and started again on its port: both windows wait, then show their channels again.
+    const port = qemu.port;
+    await qemu.stop();
+    for (const page of [page0, page1]) {
+      await waitFor('reconnecting in both windows', async () => ((await state(page)).status === 'reconnecting' ? true : undefined), 5000, async () => JSON.stringify(await state(page)));
+    }
+    await waitFor("head 2's view without the old head", async () => ((await state(page1)).headRect === null ? true : undefined), 5000);
+    expect(page1.isClosed()).toBe(false);
+    qemu = await startQemu({ virtioGpuOutputs: 2, port, startTimeoutMs: 30_000 });
+    for (const page of [page0, page1]) {
+      await waitFor('connected again in both windows', async () => ((await state(page)).status === 'connected' ? true : undefined), 45_000, async () => JSON.stringify(await state(page)));
+    }
+    await waitFor("display 1 in head 2's window again", async () => ((last1 = await matches(page1, display1)) === '0 pixels differ' ? true : undefined), 30_000).catch(() =>
+      expect(last1).toBe('0 pixels differ'),
+    );
+    expect((await state(page1)).headRect).toEqual({ head: 1, channelId: 1, x: 0, y: 0, width: display1.width, height: display1.height });
+    // The restarted firmware gives up booting again and ends on the same screen.
+    await waitFor("display 0 in head 1's page again", async () => ((last0 = await matches(page0, display0)) === '0 pixels differ' ? true : undefined), 40_000).catch(() =>
+      expect(last0).toBe('0 pixels differ'),
+    );
     await page1.close();
     await page0.close();
-  }, 150_000);
+  }, 240_000);
 });

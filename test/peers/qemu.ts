@@ -29,6 +29,8 @@ export interface QemuOptions {
    * initialized" screen, a real surface (a second `-device qxl` gets none without a guest driver).
    */
   virtioGpuOutputs?: number;
+  /** The SPICE port; default a free one. The port of a QEMU just stopped starts "the same server" again (reconnect tests). */
+  port?: number;
   /** The VM's UUID (-uuid), which the main channel reports; without it QEMU reports all zeros. */
   uuid?: string;
   password?: string;
@@ -129,7 +131,7 @@ export function qmpCommand(socketPath: string, execute: string, args?: Record<st
 }
 
 async function startOnce(binary: string, options: QemuOptions): Promise<QemuServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const wantsQmp = options.qmp || options.paused;
   const dir = wantsQmp ? mkdtempSync(join(tmpdir(), 'spicedesk-qemu-')) : undefined;
   const qmpSocket = dir ? join(dir, 'qmp.sock') : undefined;
