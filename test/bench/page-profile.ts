@@ -4,6 +4,7 @@
 // (node --cpu-prof). A tool for finding what to make cheaper, not a bench with a verdict.
 //   npx esbuild test/bench/page-profile.ts --bundle --platform=node --format=esm --packages=external \
 //     --outfile=dist/page-profile.js && node dist/page-profile.js [--hash '#renderer=2d'] [--seconds 5] [--gateway-profile DIR]
+//     [--bin OTHER/bin/spicedesk.cjs]
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     'gateway-profile': { type: 'string' },
     top: { type: 'string', default: '25' },
+    // Another build's CLI (a checkout of an older commit, say) to compare with.
+    bin: { type: 'string', default: 'bin/spicedesk.cjs' },
   },
 });
 const seconds = Number(values.seconds);
@@ -44,7 +47,7 @@ xspice.run('xterm', ['-geometry', '100x40+10+10', '-fn', 'fixed', '-fg', 'black'
 await waitForWindow(xspice, 'spicedesk-scroll');
 const profileDir = values['gateway-profile'];
 const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
-const gateway = spawnGroup(process.execPath, [...nodeArgs, resolve('bin/spicedesk.cjs'), 'serve', `spice://127.0.0.1:${xspice.port}`], { name: 'spicedesk serve' });
+const gateway = spawnGroup(process.execPath, [...nodeArgs, resolve(values.bin), 'serve', `spice://127.0.0.1:${xspice.port}`], { name: 'spicedesk serve' });
 const url = await new Promise<string>((done) => {
   let out = '';
   gateway.child.stdout?.on('data', (c: Buffer) => {
@@ -87,14 +90,25 @@ try {
     },
   });
   const gateway0 = userAndSystemTicks(gateway.pid);
+  const io0 = ioCounters(gateway.pid);
   const posts0 = await posts();
   const frames0 = await page.evaluate(() => (window as unknown as { spicedeskPage: { state(): { frames: number } } }).spicedeskPage.state().frames);
   await sleep(seconds * 1000);
   const frames1 = await page.evaluate(() => (window as unknown as { spicedeskPage: { state(): { frames: number } } }).spicedeskPage.state().frames);
   const posts1 = await posts();
   const gateway1 = userAndSystemTicks(gateway.pid);
+  const io1 = ioCounters(gateway.pid);
+  const cpu = (gateway1.user - gateway0.user + gateway1.system - gateway0.system) / 100;
+  const readMiB = (io1.rchar - io0.rchar) / 1048576;
   console.log(
     `gateway: ${((gateway1.user - gateway0.user) / 100 / seconds).toFixed(3)} user + ${((gateway1.system - gateway0.system) / 100 / seconds).toFixed(3)} system CPU s/s`,
+  );
+  // The scrolling xterm's output rate swings with the machine's load (1-3 MiB/s from the server),
+  // so CPU per MiB relayed is what compares between runs.
+  console.log(
+    `gateway I/O: ${(readMiB / seconds).toFixed(2)} MiB/s read, ${((io1.wchar - io0.wchar) / 1048576 / seconds).toFixed(2)} MiB/s written, ` +
+      `${((io1.syscr - io0.syscr) / seconds).toFixed(0)} reads/s, ${((io1.syscw - io0.syscw) / seconds).toFixed(0)} writes/s; ` +
+      `${readMiB > 0 ? ((cpu * 1000) / readMiB).toFixed(1) : '-'} CPU ms per MiB read`,
   );
   console.log(
     `page -> worker: ${((posts1.calls - posts0.calls) / seconds).toFixed(0)} postMessage/s, ` +
@@ -110,6 +124,18 @@ try {
   await xspice.stop();
 }
 if (profileDir) reportGateway(profileDir);
+
+/** Bytes and read/write system calls of a process (/proc/PID/io; sockets included). */
+function ioCounters(pid: number): { rchar: number; wchar: number; syscr: number; syscw: number } {
+  const fields = new Map(
+    readFileSync(`/proc/${pid}/io`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(': ') as [string, string]),
+  );
+  const get = (name: string): number => Number(fields.get(name) ?? NaN);
+  return { rchar: get('rchar'), wchar: get('wchar'), syscr: get('syscr'), syscw: get('syscw') };
+}
 
 /** utime and stime of a process, in clock ticks (1/100 s). */
 function userAndSystemTicks(pid: number): { user: number; system: number } {

@@ -1,21 +1,22 @@
 // The gateway's DisplaySink: display message bodies go over the bridge to the browser as they
 // came from the server, still compressed. The browser decodes and draws them (its Web Worker runs
-// the display pipeline); pixels never come back, so there is nothing to snapshot here.
+// the display pipeline); pixels never come back, so there is nothing to snapshot here. The body is
+// handed on by reference (a view into the socket's chunk): the packet it goes in copies it once.
 import type { DisplayStats, PipelineEvent, SurfaceSnapshot } from '../../protocol/channels/display/display-pipeline.ts';
+import { DisplayMsg } from '../../protocol/channels/display/display-messages.ts';
 import type { DisplaySink } from '../../protocol/channels/display/display-sink.ts';
 import { EventRouter } from '../../protocol/channels/display/event-router.ts';
-import { encodeHostMessage } from '../../protocol/bridge/host-codec.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 
 export class BridgeDisplaySink implements DisplaySink {
   private readonly router = new EventRouter();
   private closed = false;
 
-  constructor(private readonly send: (message: Uint8Array) => void) {}
+  constructor(private readonly send: (channelId: number, type: number, serial: bigint, body: Uint8Array) => void) {}
 
   submit(channelId: number, type: number, body: Uint8Array, serial: bigint): void {
     if (this.closed) return;
-    this.send(encodeHostMessage({ kind: 'display', channelId, type, serial, body }));
+    this.send(channelId, type, serial, body);
   }
 
   listen(channelId: number, listener: (event: PipelineEvent) => void): () => void {
@@ -33,4 +34,20 @@ export class BridgeDisplaySink implements DisplaySink {
   close(): void {
     this.closed = true;
   }
+}
+
+// A session with head views (monitors/head-group.ts) relays each encoded DISPLAY message to them
+// and reads MONITORS_CONFIG from it, so its owner encodes display messages only while some view
+// joined, or for MONITORS_CONFIG; otherwise the bodies go into the packet by reference. The group
+// keeps its views to itself, so the pages that join count themselves here, conservatively from
+// the join (the group adds the view a little later) to the view's end.
+const joinedViews = new WeakMap<object, number>();
+
+export function countJoinedView(group: object, delta: 1 | -1): void {
+  joinedViews.set(group, Math.max(0, (joinedViews.get(group) ?? 0) + delta));
+}
+
+/** Whether the owner of `group` must hand it this display message encoded. */
+export function headsNeedDisplayBytes(group: object, type: number): boolean {
+  return type === DisplayMsg.MONITORS_CONFIG || (joinedViews.get(group) ?? 0) > 0;
 }

@@ -6,7 +6,7 @@
 import type { WebSocket, RawData } from 'ws';
 import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
 import { BRIDGE_VERSION, type HostMessage, type SessionStatus, type UiMessage } from '../../protocol/bridge/bridge-messages.ts';
-import { encodeHostMessage, encodeHostPacket } from '../../protocol/bridge/host-codec.ts';
+import { encodeHostMessage, encodeHostPacket, HostPacketBuilder } from '../../protocol/bridge/host-codec.ts';
 import { decodeUiMessage } from '../../protocol/bridge/ui-codec.ts';
 import { CursorChannel } from '../../protocol/channels/cursor/cursor-channel.ts';
 import { buildMouseModeRequest, MainMsgc, MouseMode } from '../../protocol/channels/main/main-messages.ts';
@@ -17,7 +17,7 @@ import { isSpiceError, SpiceError } from '../../protocol/wire/errors.ts';
 import type { ConnectPlan } from '../connector.ts';
 import { nodeTicketCrypto } from '../ticket-crypto.ts';
 import { Deadline } from '../commands/open-session.ts';
-import { BridgeDisplaySink } from './bridge-display-sink.ts';
+import { BridgeDisplaySink, countJoinedView, headsNeedDisplayBytes } from './bridge-display-sink.ts';
 import { forwardInput, inputsOf } from './input-forwarding.ts';
 import { PacketPacer } from './packet-pacing.ts';
 import { PageAgent } from './page-agent.ts';
@@ -130,8 +130,7 @@ export function webSocketEndpoint(ws: WebSocket): BridgeEndpoint {
 export class BridgeHost {
   private session: Session | null = null;
   private state: 'hello' | 'session' | 'password' | 'closed' = 'hello';
-  private queued: Uint8Array[] = [];
-  private queuedBytes = 0;
+  private readonly packet = new HostPacketBuilder((n) => Buffer.allocUnsafeSlow(n));
   private readonly pacer = new PacketPacer(() => this.flush());
   private readonly log: Logger;
   private readonly helloTimer: ReturnType<typeof setTimeout>;
@@ -151,6 +150,7 @@ export class BridgeHost {
   private heads: HeadGroup | null = null;
   /** Set when this page is a view that joined another page's session. */
   private joined: JoinedHead | null = null;
+  private joinedGroup: HeadGroup | null = null;
 
   constructor(
     private readonly endpoint: BridgeEndpoint,
@@ -196,23 +196,36 @@ export class BridgeHost {
    * per SPICE message cost the page more than the drawing.
    */
   private sendBytes(bytes: Uint8Array): void {
-    if (this.state === 'closed' || !this.endpoint.open) return;
+    if (!this.canQueue()) return;
+    this.packet.addEncoded(bytes);
+    this.queuedMore();
+  }
+
+  /** A display message queued with its body referenced: the packet copies it once (HostPacketBuilder). */
+  private sendDisplay(channelId: number, type: number, serial: bigint, body: Uint8Array): void {
+    if (!this.canQueue()) return;
+    this.packet.addBody('display', channelId, type, serial, body);
+    this.queuedMore();
+  }
+
+  private canQueue(): boolean {
+    if (this.state === 'closed' || !this.endpoint.open) return false;
     if (this.endpoint.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.end({ state: 'error', errorKind: 'timeout', message: 'the browser is not keeping up with the display; closing this page' }, CloseCode.SERVER_ERROR);
-      return;
+      return false;
     }
-    this.queued.push(bytes);
-    this.queuedBytes += bytes.byteLength;
-    if (this.queuedBytes >= MAX_PACKET_BYTES) this.flush();
+    return true;
+  }
+
+  private queuedMore(): void {
+    if (this.packet.byteLength >= MAX_PACKET_BYTES) this.flush();
     else this.pacer.schedule();
   }
 
   private flush(): void {
-    if (this.queued.length === 0) return;
+    const packet = this.packet.take();
+    if (!packet) return;
     this.pacer.sent();
-    const packet = encodeHostPacket(this.queued);
-    this.queued = [];
-    this.queuedBytes = 0;
     if (this.endpoint.open) this.endpoint.send(packet);
   }
 
@@ -367,9 +380,11 @@ export class BridgeHost {
       logger: this.log,
       password,
       where: target.plan.where,
-      displaySink: new BridgeDisplaySink((bytes) => {
+      displaySink: new BridgeDisplaySink((channelId, type, serial, body) => {
+        if (!this.heads || !headsNeedDisplayBytes(this.heads, type)) return this.sendDisplay(channelId, type, serial, body);
+        const bytes = encodeHostMessage({ kind: 'display', channelId, type, serial, body });
         this.sendBytes(bytes);
-        this.heads?.display(bytes);
+        this.heads.display(bytes);
       }),
     });
     this.session = session;
@@ -486,6 +501,8 @@ export class BridgeHost {
     }
     this.state = 'session';
     this.joined = joined;
+    this.joinedGroup = group;
+    countJoinedView(group, 1);
   }
 
   private headGroup(registry: HeadRegistry): HeadGroup {
@@ -505,6 +522,8 @@ export class BridgeHost {
     this.reconnect?.stop();
     this.state = 'closed';
     this.joined?.leave();
+    if (this.joinedGroup) countJoinedView(this.joinedGroup, -1);
+    this.joinedGroup = null;
     this.heads?.close({ state: 'closed', reason: 'the window of head 1 closed' });
     clearTimeout(this.helloTimer);
     const session = this.session;

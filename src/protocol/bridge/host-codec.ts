@@ -202,6 +202,93 @@ export function encodeHostPacket(messages: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * A packet being gathered: encoded messages and DISPLAY / CURSOR bodies by reference, written once
+ * into the packet's own buffer by `take`. The gateway's busiest path (every display message of a
+ * scrolling screen) then copies each body once, from the socket's chunk into the packet, where
+ * encoding each message and then the packet copied it twice and left a buffer per message to the
+ * garbage collector. The bytes are those of encodeHostPacket over encodeHostMessage.
+ */
+export class HostPacketBuilder {
+  /** Per message: 0 for an encoded message in `parts`, else the HostKind of a body in `parts`. */
+  private kinds: number[] = [];
+  private parts: Uint8Array[] = [];
+  private channelIds: number[] = [];
+  private types: number[] = [];
+  private serials: bigint[] = [];
+  private size = 0;
+
+  /** `allocate` gives the packet's buffer (the gateway passes one that skips zero-filling). */
+  constructor(private readonly allocate: (bytes: number) => Uint8Array = (n) => new Uint8Array(n)) {}
+
+  /** Packet bytes gathered so far. */
+  get byteLength(): number {
+    return this.size;
+  }
+
+  get messageCount(): number {
+    return this.kinds.length;
+  }
+
+  /** An encoded message (encodeHostMessage); referenced until `take`. */
+  addEncoded(message: Uint8Array): void {
+    this.kinds.push(0);
+    this.parts.push(message);
+    this.channelIds.push(0);
+    this.types.push(0);
+    this.serials.push(0n);
+    this.size += 4 + message.byteLength;
+  }
+
+  /** A DISPLAY or CURSOR message whose body is referenced, not copied, until `take`. */
+  addBody(kind: 'display' | 'cursor', channelId: number, type: number, serial: bigint, body: Uint8Array): void {
+    this.kinds.push(kind === 'display' ? HostKind.DISPLAY : HostKind.CURSOR);
+    this.parts.push(body);
+    this.channelIds.push(channelId);
+    this.types.push(type);
+    this.serials.push(serial);
+    this.size += 4 + BODY_HEADER_BYTES + body.byteLength;
+  }
+
+  /** The packet of everything added since the last take, or null when nothing was; drops the references. */
+  take(): Uint8Array | null {
+    const n = this.kinds.length;
+    if (n === 0) return null;
+    const out = this.allocate(this.size);
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      const kind = this.kinds[i];
+      const part = this.parts[i];
+      if (kind === 0) {
+        view.setUint32(o, part.byteLength, true);
+        out.set(part, o + 4);
+        o += 4 + part.byteLength;
+        continue;
+      }
+      view.setUint32(o, BODY_HEADER_BYTES + part.byteLength, true);
+      out[o + 4] = kind;
+      out[o + 5] = this.channelIds[i];
+      view.setUint16(o + 6, this.types[i], true);
+      view.setBigUint64(o + 8, this.serials[i], true);
+      out.set(part, o + 4 + BODY_HEADER_BYTES);
+      o += 4 + BODY_HEADER_BYTES + part.byteLength;
+    }
+    this.clear();
+    return out;
+  }
+
+  /** Forgets everything added (the references included). */
+  clear(): void {
+    this.kinds.length = 0;
+    this.parts.length = 0;
+    this.channelIds.length = 0;
+    this.types.length = 0;
+    this.serials.length = 0;
+    this.size = 0;
+  }
+}
+
 /** The messages of a packet, as views into it; throws BridgeError on broken framing. */
 export function splitHostPacket(packet: Uint8Array): Uint8Array[] {
   const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);

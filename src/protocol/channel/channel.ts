@@ -157,8 +157,9 @@ export abstract class SpiceChannel {
         }
         const body = queue.tryRead(size) ?? (await queue.read(size));
         this.lastSerial = serial;
-        if (subList !== 0) await this.dispatchSubList(body, subList, serial, type);
-        else await this.dispatch(type, body, serial);
+        // Display messages are handled synchronously: awaiting only real promises spares a microtask per message.
+        const handling = subList !== 0 ? this.dispatchSubList(body, subList, serial, type) : this.dispatch(type, body, serial);
+        if (handling) await handling;
         this.countForAck();
         this.host.processed(this, serial);
       }
@@ -185,14 +186,14 @@ export abstract class SpiceChannel {
     await this.dispatch(type, body.subarray(0, subListOffset), serial);
   }
 
-  protected async dispatch(type: number, body: Uint8Array, serial: bigint): Promise<void> {
+  protected dispatch(type: number, body: Uint8Array, serial: bigint): void | Promise<void> {
     if (type < 100) return this.handleBase(type, body);
     const handler = this.handlerFor(type);
     if (!handler) {
       this.log.warn({ type, size: body.byteLength }, `ignoring unknown message ${type}`);
       return;
     }
-    await handler.handle(this, body, serial, type);
+    return handler.handle(this, body, serial, type);
   }
 
   private async handleBase(type: number, body: Uint8Array): Promise<void> {
