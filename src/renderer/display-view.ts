@@ -119,7 +119,7 @@ export class DisplayView {
     return m.kind === 'context-lost' && m.ok;
   }
 
-  /** What display 0 has drawn so far, by operation and image type (tests). */
+  /** What the shown display channel has drawn so far, by operation and image type (tests). */
   async drawStats(): Promise<(PipelineStats & { wasm: boolean }) | null> {
     const m = await this.ask((id) => ({ kind: 'display-stats', id }));
     return m.kind === 'display-stats' ? m.stats : null;

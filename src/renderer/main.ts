@@ -211,6 +211,6 @@ host?.onScreenshotRequest((id) => {
   loseContext: (ms: number) => display.loseContextFor(ms),
   /** The URL of guest head N's window (N 1-3), once the host gave the join token. */
   headUrl: (head: number) => heads.urlFor(head),
-  /** Display 0's operations and images drawn so far, by type. */
+  /** The shown display channel's operations and images drawn so far, by type. */
   drawStats: () => display.drawStats(),
 };
