@@ -14,7 +14,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../peers/image.ts';
 import { comparePixels, readPng } from '../peers/png.ts';
-import { runToCompletion, sleep } from '../peers/processes.ts';
+import { runToCompletion, sleep, waitFor as waitUntil } from '../peers/processes.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 import { launchChromium, openSessionPage, pageProblems, type PageState } from './browser-page.ts';
@@ -45,15 +45,7 @@ function state(page: Page): Promise<HeadsState> {
   return page.evaluate(() => (window as unknown as { spicedeskPage: { state(): HeadsState } }).spicedeskPage.state());
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    await sleep(150);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> => waitUntil(what, probe, timeoutMs, 150);
 
 function crop(image: RgbaImage, r: { x: number; y: number; width: number; height: number }): RgbaImage {
   const out = Buffer.alloc(r.width * r.height * 4);
