@@ -2,43 +2,14 @@
 // session; a wrong token, a session that ended, and a head already shown are refused with a sentence.
 import { describe, expect, it } from 'vitest';
 import { BRIDGE_VERSION, type HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
-import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
-import { BridgeHost, type BridgeEndpoint } from '../../../../src/main/gateway/gateway-connection.ts';
+import { BridgeHost } from '../../../../src/main/gateway/gateway-connection.ts';
 import { HeadGroup, HeadRegistry, JoinedHead } from '../../../../src/main/monitors/head-group.ts';
+import { FakePage } from '../../../helpers/fake-page.ts';
 import { decodeHostMessage } from '../../../../src/protocol/bridge/host-codec.ts';
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
-
-class FakePage implements BridgeEndpoint {
-  open = true;
-  readonly bufferedAmount = 0;
-  readonly received: HostMessage[] = [];
-  private listener: ((bytes: Uint8Array | null) => void) | null = null;
-  private closeListener: ((error?: string) => void) | null = null;
-  send(bytes: Uint8Array): void {
-    this.received.push(...decodeHostPacket(bytes));
-  }
-  close(): void {
-    if (!this.open) return;
-    this.open = false;
-    this.closeListener?.();
-  }
-  onMessage(listener: (bytes: Uint8Array | null) => void): void {
-    this.listener = listener;
-  }
-  onClose(listener: (error?: string) => void): void {
-    this.closeListener = listener;
-  }
-  deliver(bytes: Uint8Array): void {
-    this.listener?.(bytes);
-  }
-  lastStatus(): string {
-    const s = this.received.filter((m) => m.kind === 'status').at(-1);
-    return s && s.kind === 'status' && s.status.state === 'error' ? s.status.message : JSON.stringify(s);
-  }
-}
 
 function joinHost(registry: HeadRegistry, token: Uint8Array, head = 1): FakePage {
   const page = new FakePage();

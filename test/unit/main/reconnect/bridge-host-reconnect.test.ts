@@ -3,18 +3,17 @@
 // session; connected again), the password asked again when the server now refuses the target's
 // own, a drop not worth retrying ending the page as before, and no attempts after the page left.
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_VERSION, type HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
-import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
-import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
+import { BRIDGE_VERSION } from '../../../../src/protocol/bridge/bridge-messages.ts';
 import { MainMsg } from '../../../../src/protocol/channels/main/main-messages.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import type { ConnectionProfile } from '../../../../src/protocol/profile/index.ts';
 import { SpiceError } from '../../../../src/protocol/wire/errors.ts';
 import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
-import { BridgeHost, type BridgeEndpoint, type GatewayTarget } from '../../../../src/main/gateway/gateway-connection.ts';
+import { BridgeHost, type GatewayTarget } from '../../../../src/main/gateway/gateway-connection.ts';
 import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
 import { miniMessage } from '../../../helpers/server-messages.ts';
+import { FakePage } from '../../../helpers/fake-page.ts';
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,33 +59,7 @@ class FakeServer {
   }
 }
 
-class FakePage implements BridgeEndpoint {
-  open = true;
-  readonly bufferedAmount = 0;
-  readonly received: HostMessage[] = [];
-  private listener: ((bytes: Uint8Array | null) => void) | null = null;
-  private closeListener: ((error?: string) => void) | null = null;
-
-  send(bytes: Uint8Array): void {
-    this.received.push(...decodeHostPacket(bytes));
-  }
-  close(): void {
-    if (!this.open) return;
-    this.open = false;
-    this.closeListener?.();
-  }
-  onMessage(listener: (bytes: Uint8Array | null) => void): void {
-    this.listener = listener;
-  }
-  onClose(listener: (error?: string) => void): void {
-    this.closeListener = listener;
-  }
-  say(m: Parameters<typeof encodeUiMessage>[0]): void {
-    this.listener?.(encodeUiMessage(m));
-  }
-  statuses(): string[] {
-    return this.received.flatMap((m) => (m.kind === 'status' ? [m.status.state] : m.kind === 'display-reset' ? ['display-reset'] : []));
-  }
+class WatchedPage extends FakePage {
   async until(what: string, test: () => boolean, ms = 3000): Promise<void> {
     const end = Date.now() + ms;
     while (!test()) {
@@ -98,15 +71,15 @@ class FakePage implements BridgeEndpoint {
 
 const fastBackoff = { firstDelayMs: 20, factor: 2, maxDelayMs: 80, stableAfterMs: 60_000 };
 
-function host(server: FakeServer, password?: string): { page: FakePage; bridge: BridgeHost } {
+function host(server: FakeServer, password?: string): { page: WatchedPage; bridge: BridgeHost } {
   const target: GatewayTarget = { label: 'memory', profile: {} as ConnectionProfile, plan: { where: 'memory:1', connector: server.connector as GatewayTarget['plan']['connector'] }, password };
-  const page = new FakePage();
+  const page = new WatchedPage();
   const bridge = new BridgeHost(page, { targets: [target], logger: silentLogger, linkTimeoutMs: 2000, helloTimeoutMs: 5000, reconnectBackoff: fastBackoff }, 1);
   page.say({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
   return { page, bridge };
 }
 
-const connectedCount = (page: FakePage): number => page.statuses().filter((s) => s === 'connected').length;
+const connectedCount = (page: WatchedPage): number => page.statuses().filter((s) => s === 'connected').length;
 
 describe('BridgeHost reconnect', () => {
   it('tells the page at once, resets its display, retries with growing delays and comes back', async () => {
