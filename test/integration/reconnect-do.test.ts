@@ -11,6 +11,7 @@ import { BIN } from '../helpers/cli.ts';
 import { solidBackground } from '../peers/desktop.ts';
 import { readPng, writePng } from '../peers/png.ts';
 import { sleep } from '../peers/processes.ts';
+import { requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-reconnect-'));
@@ -60,8 +61,8 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
 
-async function server(options: { port?: number; colour: string }): Promise<XspiceServer> {
-  const xs = await startXspice({ imageCompression: 'off', port: options.port, startTimeoutMs: 30_000 });
+async function server(options: { port?: number; colour: string; password?: string }): Promise<XspiceServer> {
+  const xs = await startXspice({ imageCompression: 'off', port: options.port, password: options.password, startTimeoutMs: 30_000 });
   servers.push(xs);
   await solidBackground(xs, options.colour);
   return xs;
@@ -130,4 +131,39 @@ describe('spicedesk do --reconnect against Xspice restarted on the same port', (
     expect(code, cli.stderr()).toBe(3);
     expect(cli.stderr()).toMatch(new RegExp(`spicedesk: could not reconnect to 127\\.0\\.0\\.1:${port} within 3 s: .*refused`));
   }, 90_000);
+
+  it('on a terminal, asks for the password again when the restarted server refuses the old one', async () => {
+    requireTool('script', 'bsdutils');
+    const first = await server({ colour: '#203040', password: 'first-ticket' });
+    const port = first.port;
+    const out = join(dir, 'after-new-password.png');
+    // script(1) gives the CLI a terminal: its stdin and stderr are the pty, fed and read here.
+    const command = [process.execPath, BIN, 'do', '--reconnect', `spice://127.0.0.1:${port}`, 'wait', '6', 'capture', out].map((a) => `'${a}'`).join(' ');
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, SPICE_PASSWORD: 'first-ticket', SPICE_PROXY: undefined }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let terminal = '';
+    child.stdout.on('data', (d) => (terminal += d));
+    child.stderr.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const until = async (re: RegExp, ms: number): Promise<void> => {
+      const end = Date.now() + ms;
+      while (!re.test(terminal)) {
+        if (Date.now() > end) throw new Error(`the terminal did not show ${re} within ${ms} ms:\n${terminal}`);
+        await sleep(50);
+      }
+    };
+    try {
+      await sleep(2000);
+      await kill(first);
+      await until(/reconnecting/, 10_000);
+      await server({ port, colour: '#3a5070', password: 'second-ticket' });
+      await until(/refused the password on reconnecting[\s\S]*Password for 127\.0\.0\.1: /, 30_000);
+      child.stdin.write('second-ticket\r');
+      expect(await exited, terminal).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    // Typed in raw mode: the password never shows on the terminal.
+    expect(terminal).not.toMatch(/second-ticket/);
+    expect([...colours(out).keys()]).toEqual(['#3a5070']);
+  }, 120_000);
 });

@@ -109,5 +109,21 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     throw e;
   }
   if (o.prestartDecoders) decoders.prestart();
-  return { session, where: plan.where, deadline, relink: () => linkSession(o, plan, password, profile) };
+  return { session, where: plan.where, deadline, relink: () => relinkSession(o, plan, password, profile) };
+}
+
+/**
+ * Links again to the same place with the password that worked. A server that now refuses it (a
+ * one-time ticket that expired, a VM restarted with a new one) gets a new one typed on the
+ * terminal, when there is one; the typed one is used for later reconnects.
+ */
+async function relinkSession(o: OpenOptions, plan: ConnectPlan, password: string | undefined, profile: ConnectionProfile): Promise<OpenedSession> {
+  try {
+    return await linkSession(o, plan, password, profile);
+  } catch (e) {
+    if (!(e instanceof SpiceError && e.kind === 'auth' && process.stdin.isTTY)) throw e;
+    o.warn(`${plan.where} refused the password on reconnecting (it may have expired)`);
+    const typed = await resolvePassword({ ...profile, password: undefined }, { env: {}, stdin: process.stdin, stderr: process.stderr, isTTY: true });
+    return linkSession(o, plan, typed, profile);
+  }
 }
