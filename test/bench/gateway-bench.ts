@@ -15,7 +15,11 @@
 // window: every Chromium process (browser, renderer, GPU, utility: spicedesk's WebGL is drawn by
 // SwiftShader in the GPU process, so counting only the renderer would flatter it), plus what
 // carries the session outside the browser, the gateway (spicedesk serve, where the session and
-// the parsing of display messages run) or websockify (which only relays bytes).
+// the parsing of display messages run) or websockify (which only relays bytes). The bytes the page
+// received over its WebSockets give the relay's CPU per MiB, which compares across rounds and runs
+// where the CPU alone does not: the xterm's output rate swings with the machine's load. (Not
+// /proc/PID/io: its rchar counts read(2), which Node uses on sockets, not recv(2), which Python's
+// websockify uses.)
 //
 // Xspice takes one client at a time, so the clients take turns, round after round, each in a fresh
 // Chromium; the table shows the medians over the rounds.
@@ -42,6 +46,7 @@ const XTERM_GEOMETRY = '100x40+10+10';
 const SPICE_HTML5_DIR = process.env.SPICE_HTML5_DIR ?? '/usr/share/spice-html5';
 const FRAME_EVENT = 'Display::FrameDisplayed';
 const FRAME_CATEGORY = 'disabled-by-default-display.framedisplayed';
+const MIB = 1024 * 1024;
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux; /proc/PID/stat counts in these
 
 export interface GatewayBenchOptions {
@@ -68,8 +73,9 @@ interface Sample {
   pagePresents?: number;
   /** spicedesk only: damage messages from the decode worker to the page in the window. */
   pageDamageMessages?: number;
-  /** WebSocket messages the page received in the window. */
+  /** WebSocket messages the page received in the window, and their bytes. */
   socketMessages: number;
+  socketBytes: number;
 }
 
 export interface ClientSummary {
@@ -82,6 +88,9 @@ export interface ClientSummary {
   gpuCpu: number;
   otherChromiumCpu: number;
   relayCpu: number;
+  /** MiB/s the page received over its WebSockets, and the relay's CPU milliseconds per MiB of it (medians of the rounds). */
+  socketMiBPerSecond: number;
+  relayCpuMsPerMiB: number;
   totalCpu: number;
   /** CPU milliseconds per frame drawn (median of the rounds). */
   cpuMsPerFrame: number;
@@ -318,21 +327,30 @@ async function startGateway(root: string, target: string): Promise<{ url: string
  * the messages they received (how finely each client's stream is cut).
  */
 const trackSockets = (): void => {
-  const w = window as unknown as { benchSocketCloses: number; benchSocketMessages: number };
+  const w = window as unknown as { benchSocketCloses: number; benchSocketMessages: number; benchSocketBytes: number };
   w.benchSocketCloses = 0;
   w.benchSocketMessages = 0;
+  w.benchSocketBytes = 0;
   const Original = WebSocket;
   window.WebSocket = class extends Original {
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols);
       this.addEventListener('close', () => w.benchSocketCloses++);
-      this.addEventListener('message', () => w.benchSocketMessages++);
+      this.addEventListener('message', (e: MessageEvent<unknown>) => {
+        w.benchSocketMessages++;
+        const data = e.data;
+        w.benchSocketBytes += data instanceof ArrayBuffer ? data.byteLength : data instanceof Blob ? data.size : String(data).length;
+      });
     }
   };
 };
 
 const socketCloses = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { benchSocketCloses: number }).benchSocketCloses);
-const socketMessages = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { benchSocketMessages: number }).benchSocketMessages);
+const socketMessages = (page: Page): Promise<{ messages: number; bytes: number }> =>
+  page.evaluate(() => {
+    const w = window as unknown as { benchSocketMessages: number; benchSocketBytes: number };
+    return { messages: w.benchSocketMessages, bytes: w.benchSocketBytes };
+  });
 
 /** A digest of spice-html5's primary surface, to see that it changes between two moments. */
 const html5SurfaceDigest = (page: Page): Promise<string> =>
@@ -475,7 +493,8 @@ async function measureClient(client: ClientName, round: number, peers: Peers): P
       relayCpu: cpuBetween(before.relay, after.relay),
       pagePresents: counters?.presents,
       pageDamageMessages: counters?.damageMessages,
-      socketMessages: messagesAfter - messagesBefore,
+      socketMessages: messagesAfter.messages - messagesBefore.messages,
+      socketBytes: messagesAfter.bytes - messagesBefore.bytes,
     };
   } finally {
     await browser.close();
@@ -496,6 +515,9 @@ function summarise(client: ClientName, samples: readonly Sample[]): ClientSummar
     gpuCpu: per((s) => s.gpuCpu),
     otherChromiumCpu: per((s) => s.otherChromiumCpu),
     relayCpu: per((s) => s.relayCpu),
+    socketMiBPerSecond: per((s) => s.socketBytes / MIB),
+    // The xterm's output rate swings with the machine's load, and the relay's CPU with it.
+    relayCpuMsPerMiB: median(mine.map((s) => (s.socketBytes > 0 ? (s.relayCpu * 1000) / (s.socketBytes / MIB) : NaN))),
     totalCpu: per((s) => s.rendererCpu + s.gpuCpu + s.otherChromiumCpu + s.relayCpu),
     socketMessagesPerSecond: per((s) => s.socketMessages),
     cpuMsPerFrame: median(mine.map((s) => (s.frames > 0 ? ((s.rendererCpu + s.gpuCpu + s.otherChromiumCpu + s.relayCpu) * 1000) / s.frames : NaN))),
@@ -566,7 +588,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
     const targetMet = twoD.framesPerSecond >= html5Summary.framesPerSecond - 1 && cpuRatio2d < 1;
     const table =
       formatTable(
-        ['client', 'rounds', 'frames/s', 'CPU s/s total', 'renderer', 'GPU process', 'other Chromium', 'relay', 'CPU ms/frame', 'WS msg/s'],
+        ['client', 'rounds', 'frames/s', 'CPU s/s total', 'renderer', 'GPU process', 'other Chromium', 'relay', 'WS MiB/s', 'relay ms/MiB', 'CPU ms/frame', 'WS msg/s'],
         clients.map((c) => [
           c.label,
           String(c.rounds),
@@ -576,6 +598,8 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
           fixed(c.gpuCpu, 3),
           fixed(c.otherChromiumCpu, 3),
           fixed(c.relayCpu, 3),
+          fixed(c.socketMiBPerSecond, 2),
+          fixed(c.relayCpuMsPerMiB, 1),
           fixed(c.cpuMsPerFrame, 1),
           fixed(c.socketMessagesPerSecond, 0),
         ]),
