@@ -20,6 +20,7 @@ import { Deadline } from '../commands/open-session.ts';
 import { BridgeDisplaySink, countJoinedView, headsNeedDisplayBytes } from './bridge-display-sink.ts';
 import { forwardInput, inputsOf } from './input-forwarding.ts';
 import { PacketPacer } from './packet-pacing.ts';
+import { HeldAcks } from './held-acks.ts';
 import { PageAgent } from './page-agent.ts';
 import { HeadGroup, type HeadRegistry, type JoinedHead } from '../monitors/head-group.ts';
 import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
@@ -132,6 +133,7 @@ export class BridgeHost {
   private state: 'hello' | 'session' | 'password' | 'closed' = 'hello';
   private readonly packet = new HostPacketBuilder((n) => Buffer.allocUnsafeSlow(n));
   private readonly pacer = new PacketPacer(() => this.flush());
+  private readonly acks = new HeldAcks(() => this.pacer.schedule());
   private readonly log: Logger;
   private readonly helloTimer: ReturnType<typeof setTimeout>;
   private readonly pageAgent: PageAgent;
@@ -223,6 +225,7 @@ export class BridgeHost {
   }
 
   private flush(): void {
+    this.acks.release();
     const packet = this.packet.take();
     if (!packet) return;
     this.pacer.sent();
@@ -404,6 +407,7 @@ export class BridgeHost {
     session.main.events.on('mouse-mode', (m) => this.onMouseMode(m.supported, m.current));
     // Cursor bodies go to the page as they came; it parses and decodes them itself.
     session.events.on('channel-linked', (ch) => {
+      this.acks.attach(ch);
       if (!(ch instanceof CursorChannel)) return;
       ch.events.on('message', ({ type, body, serial }) => this.send({ kind: 'cursor', channelId: ch.id, type, serial, body }));
     });

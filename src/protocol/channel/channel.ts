@@ -54,6 +54,11 @@ export abstract class SpiceChannel {
   private closing = false;
   /** Set when the server said DISCONNECTING, so the close that follows is expected. */
   disconnectReason: number | null = null;
+  /**
+   * When set, an ACK that is due goes through it and is sent when it calls `send` (the gateway
+   * sends a display channel's ACKs with the packet that carries the acknowledged messages).
+   */
+  ackGate: ((send: () => void) => void) | null = null;
 
   constructor(host: ChannelHost, type: number, id: number) {
     this.host = host;
@@ -260,7 +265,8 @@ export abstract class SpiceChannel {
     if (this.ackWindow === 0) return;
     if (--this.ackCountdown <= 0) {
       this.ackCountdown = this.ackWindow;
-      this.send(BaseMsgc.ACK, new Uint8Array(0));
+      if (this.ackGate) this.ackGate(() => this.send(BaseMsgc.ACK, new Uint8Array(0)));
+      else this.send(BaseMsgc.ACK, new Uint8Array(0));
     }
   }
 
