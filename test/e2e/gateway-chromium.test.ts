@@ -71,7 +71,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
         const page = await openSessionPage(browser, serve.url + renderer.hash);
         const settled = await waitUntilSettled(page);
         expect(settled.presenter).toBe(renderer.kind);
-        expect(settled.surface).toEqual({ width: 1024, height: 768 });
+        expect(settled.surface).toEqual({ channelId: 0, width: 1024, height: 768 });
         expect(settled.messageErrors).toBe(0);
         // No CSP violation, no failed request, no exception.
         expect(pageProblems(page)).toEqual([]);
