@@ -24,21 +24,32 @@ function chunk(type: string, data: Buffer): Buffer {
   return out;
 }
 
-/** RGB scanlines, each with filter type 1 (Sub: every byte minus the one 3 bytes before it). */
-function scanlines(surface: SurfaceSnapshot): Buffer {
-  const { width, height, data } = surface;
+/**
+ * RGB scanlines of rows 0, `step`, 2 * `step`, ...: with filter type 1 (Sub: every byte minus the
+ * one 3 bytes before it) for deflating, or 0 (None) for storing, where a filter gains nothing.
+ */
+function scanlines(surface: SurfaceSnapshot, filter: 'sub' | 'none', step = 1): Buffer {
+  const { width, data } = surface;
+  const rows = Math.ceil(surface.height / step);
   const rowBytes = 1 + width * 3;
-  const out = Buffer.allocUnsafe(rowBytes * height);
-  for (let y = 0; y < height; y++) {
-    let o = y * rowBytes;
-    out[o++] = 1;
+  const out = Buffer.allocUnsafe(rowBytes * rows);
+  const sub = filter === 'sub';
+  for (let r = 0; r < rows; r++) {
+    let o = r * rowBytes;
+    out[o++] = sub ? 1 : 0;
     let prev = 0;
-    for (let i = y * width, end = i + width; i < end; i++) {
+    for (let i = r * step * width, end = i + width; i < end; i++) {
       const p = data[i];
-      out[o] = ((p >>> 16) - (prev >>> 16)) & 0xff;
-      out[o + 1] = ((p >>> 8) - (prev >>> 8)) & 0xff;
-      out[o + 2] = (p - prev) & 0xff;
-      prev = p;
+      if (sub) {
+        out[o] = ((p >>> 16) - (prev >>> 16)) & 0xff;
+        out[o + 1] = ((p >>> 8) - (prev >>> 8)) & 0xff;
+        out[o + 2] = (p - prev) & 0xff;
+        prev = p;
+      } else {
+        out[o] = p >>> 16;
+        out[o + 1] = p >>> 8;
+        out[o + 2] = p;
+      }
       o += 3;
     }
   }
@@ -55,7 +66,8 @@ export function warmUpPngEncoder(): void {
   const dummy = { width: 96, height: 64, data: new Uint32Array(96 * 64) };
   for (let i = 0; i < 4; i++) {
     dummy.data[i] = i * 0x010203;
-    scanlines(dummy);
+    scanlines(dummy, 'sub');
+    scanlines(dummy, 'none');
   }
 }
 
@@ -69,11 +81,10 @@ const STORE_AT_RATIO = 0.5;
 
 const RLE = { level: 1, strategy: constants.Z_RLE } as const;
 
-function worthDeflating(lines: Buffer, rowBytes: number, height: number): boolean {
-  const rows = Math.ceil(height / SAMPLE_EVERY_ROWS);
-  if (rows < 4) return true;
-  const sample = Buffer.allocUnsafe(rows * rowBytes);
-  for (let i = 0; i < rows; i++) lines.copy(sample, i * rowBytes, i * SAMPLE_EVERY_ROWS * rowBytes, (i * SAMPLE_EVERY_ROWS + 1) * rowBytes);
+/** Whether a sample of the rows, filtered and deflated, comes to less than STORE_AT_RATIO. */
+function worthDeflating(surface: SurfaceSnapshot): boolean {
+  if (surface.height < 4 * SAMPLE_EVERY_ROWS) return true;
+  const sample = scanlines(surface, 'sub', SAMPLE_EVERY_ROWS);
   return deflateSync(sample, RLE).byteLength < STORE_AT_RATIO * sample.byteLength;
 }
 
@@ -84,8 +95,7 @@ export function encodeSurfacePng(surface: SurfaceSnapshot, compression: PngCompr
   ihdr[8] = 8; // bits per sample
   ihdr[9] = 2; // colour type: RGB
   // Compression 0, filter method 0, no interlace.
-  const lines = scanlines(surface);
-  const deflate = compression === 'always' || worthDeflating(lines, 1 + surface.width * 3, surface.height);
-  const idat = deflateSync(lines, deflate ? RLE : { level: 0 });
+  const deflate = compression === 'always' || worthDeflating(surface);
+  const idat = deflateSync(scanlines(surface, deflate ? 'sub' : 'none'), deflate ? RLE : { level: 0 });
   return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
 }

@@ -56,7 +56,8 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
       waitForSettledFrame(display, session, o.settleMs, o.delayMs),
       () => new SpiceError('timeout', `no complete frame from display ${o.displayId} of ${where} within ${Math.round(o.timeoutMs / 1000)} s`),
     );
-    const surface = await display.snapshot();
+    // The surface itself, not a copy: the session is closed below, before anything else draws.
+    const surface = await display.snapshot({ live: true });
     if (!surface) throw new SpiceError('protocol', `display ${o.displayId} of ${where} sent MARK without a primary surface`);
     if (o.logger !== silentLogger) o.logger.info({ ...(await display.stats()), surface: [surface.width, surface.height] }, 'frame captured');
     if (imageErrors) o.warn(`${imageErrors} image(s) could not be drawn, so parts of the capture may be missing: ${firstImageError}`);

@@ -105,8 +105,8 @@ export class DisplayChannel extends SpiceChannel {
   }
 
   /** The primary surface after everything received so far has been drawn. */
-  snapshot(): Promise<SurfaceSnapshot | null> {
-    return this.sink.snapshot(this.id);
+  snapshot(options?: { live?: boolean }): Promise<SurfaceSnapshot | null> {
+    return this.sink.snapshot(this.id, options);
   }
 
   stats(): Promise<DisplayStats> {

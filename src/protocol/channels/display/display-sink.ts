@@ -10,8 +10,12 @@ export interface DisplaySink {
   submit(channelId: number, type: number, body: Uint8Array, serial: bigint): void;
   /** Events of one display channel; returns the unsubscribe function. */
   listen(channelId: number, listener: (event: PipelineEvent) => void): () => void;
-  /** The primary surface once everything submitted so far has been applied. */
-  snapshot(channelId: number): Promise<SurfaceSnapshot | null>;
+  /**
+   * The primary surface once everything submitted so far has been applied: a copy, or with
+   * `live` the surface itself, for a caller that reads it before anything else is drawn (a capture
+   * that closes the session first: 8 MB not copied for a 1920x1080 screen).
+   */
+  snapshot(channelId: number, options?: { live?: boolean }): Promise<SurfaceSnapshot | null>;
   stats(channelId: number): Promise<DisplayStats>;
   close(): void;
 }
@@ -36,9 +40,11 @@ export class LocalDisplaySink implements DisplaySink {
     return this.router.listen(channelId, listener);
   }
 
-  async snapshot(channelId: number): Promise<SurfaceSnapshot | null> {
+  async snapshot(channelId: number, options: { live?: boolean } = {}): Promise<SurfaceSnapshot | null> {
     await this.pipeline.drain(channelId);
-    return this.pipeline.snapshot(channelId);
+    if (!options.live) return this.pipeline.snapshot(channelId);
+    const s = this.pipeline.primarySurface(channelId);
+    return s ? { width: s.width, height: s.height, data: s.data } : null;
   }
 
   async stats(channelId: number): Promise<DisplayStats> {
