@@ -15,13 +15,14 @@ import type { SurfaceSnapshot } from '../protocol/channels/display/display-pipel
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-function chunk(type: string, data: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  data.copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
+/** A chunk as three parts (length and type, data, CRC), so that a large IDAT is never copied. */
+function chunk(type: string, data: Buffer): Buffer[] {
+  const head = Buffer.allocUnsafe(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'latin1');
+  const crc = Buffer.allocUnsafe(4);
+  crc.writeUInt32BE(crc32(data, crc32(head.subarray(4))), 0);
+  return [head, data, crc];
 }
 
 /**
@@ -88,7 +89,8 @@ function worthDeflating(surface: SurfaceSnapshot): boolean {
   return deflateSync(sample, RLE).byteLength < STORE_AT_RATIO * sample.byteLength;
 }
 
-export function encodeSurfacePng(surface: SurfaceSnapshot, compression: PngCompression = 'auto'): Buffer {
+/** The PNG file, in parts to be written one after the other (writev): see encodeSurfacePng. */
+export function encodeSurfacePngParts(surface: SurfaceSnapshot, compression: PngCompression = 'auto'): Buffer[] {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(surface.width, 0);
   ihdr.writeUInt32BE(surface.height, 4);
@@ -96,6 +98,12 @@ export function encodeSurfacePng(surface: SurfaceSnapshot, compression: PngCompr
   ihdr[9] = 2; // colour type: RGB
   // Compression 0, filter method 0, no interlace.
   const deflate = compression === 'always' || worthDeflating(surface);
-  const idat = deflateSync(scanlines(surface, deflate ? 'sub' : 'none'), deflate ? RLE : { level: 0 });
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+  const lines = scanlines(surface, deflate ? 'sub' : 'none');
+  // Stored: one output chunk that holds it all (zlib's default 16 KB chunks double the time).
+  const idat = deflateSync(lines, deflate ? RLE : { level: 0, chunkSize: Math.max(16 * 1024, lines.length + (lines.length >> 10) + 1024) });
+  return [SIGNATURE, ...chunk('IHDR', ihdr), ...chunk('IDAT', idat), ...chunk('IEND', Buffer.alloc(0))];
+}
+
+export function encodeSurfacePng(surface: SurfaceSnapshot, compression: PngCompression = 'auto'): Buffer {
+  return Buffer.concat(encodeSurfacePngParts(surface, compression));
 }

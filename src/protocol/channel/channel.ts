@@ -85,6 +85,12 @@ export abstract class SpiceChannel {
    */
   protected onTicketSent(): void {}
 
+  /**
+   * A message whose body is still arriving (a large one): `peek` gives its first bytes so far.
+   * For work that can start before the body is whole (the display starts its decoders).
+   */
+  protected onBodyPending(_type: number, _size: number, _peek: (max: number) => Uint8Array): void {}
+
   /** Connects and links; resolves when the server accepted the channel. */
   async connect(connectionId: number): Promise<void> {
     this.state = 'linking';
@@ -160,7 +166,11 @@ export abstract class SpiceChannel {
             messageType: type,
           });
         }
-        const body = queue.tryRead(size) ?? (await queue.read(size));
+        let body = queue.tryRead(size);
+        if (!body) {
+          this.onBodyPending(type, size, (max) => queue.peek(max));
+          body = await queue.read(size);
+        }
         this.lastSerial = serial;
         // Display messages are handled synchronously: awaiting only real promises spares a microtask per message.
         const handling = subList !== 0 ? this.dispatchSubList(body, subList, serial, type) : this.dispatch(type, body, serial);

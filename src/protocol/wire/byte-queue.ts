@@ -95,6 +95,19 @@ export class ByteQueue {
     });
   }
 
+  /** A copy of the first bytes buffered (at most `max`), without taking them. */
+  peek(max: number): Uint8Array {
+    const out = new Uint8Array(Math.min(max, this.buffered));
+    let filled = 0;
+    for (let i = 0; i < this.chunks.length && filled < out.byteLength; i++) {
+      const c = i === 0 ? this.chunks[0].subarray(this.head) : this.chunks[i];
+      const n = Math.min(c.byteLength, out.byteLength - filled);
+      out.set(c.subarray(0, n), filled);
+      filled += n;
+    }
+    return out;
+  }
+
   /** Synchronous variant for the hot path: the bytes if already buffered, else null. */
   tryRead(size: number): Uint8Array | null {
     return this.buffered >= size && !this.pending ? this.take(size) : null;

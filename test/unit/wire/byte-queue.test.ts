@@ -83,3 +83,17 @@ describe('ByteQueue large reads', () => {
     expect((await pending).byteLength).toBe(70_000);
   });
 });
+
+describe('ByteQueue.peek', () => {
+  it('copies the first buffered bytes across chunks without taking them', async () => {
+    const t = new MemoryTransport();
+    const q = new ByteQueue(t, 'x');
+    t.feed(new Uint8Array([1, 2, 3]));
+    t.feed(new Uint8Array([4, 5]));
+    expect(Array.from(q.tryRead(1)!)).toEqual([1]);
+    expect(Array.from(q.peek(3))).toEqual([2, 3, 4]);
+    expect(Array.from(q.peek(100))).toEqual([2, 3, 4, 5]);
+    expect(Array.from(await q.read(4))).toEqual([2, 3, 4, 5]);
+    expect(q.peek(10).byteLength).toBe(0);
+  });
+});

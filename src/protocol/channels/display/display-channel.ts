@@ -7,7 +7,10 @@ import { CapSet } from '../../link/caps.ts';
 import type { DisplayStats, PipelineEvent, SurfaceSnapshot } from './display-pipeline.ts';
 import { buildDisplayInit, buildPreferredCompression, DisplayClientMsg } from './display-messages.ts';
 import type { DisplaySink } from './display-sink.ts';
-import type { Rect } from './draw-types.ts';
+import { ImageType, type Rect } from './draw-types.ts';
+import { readDisplayBase } from './display-draw.ts';
+import { DisplayMsg } from './display-messages.ts';
+import { WireReader } from '../../wire/reader.ts';
 
 export const DisplayCap = {
   SIZED_STREAM: 0,
@@ -80,6 +83,17 @@ export class DisplayChannel extends SpiceChannel {
     );
   }
 
+  /**
+   * A large draw is arriving: when its source image is compressed, the decoders (the CLI starts
+   * its worker threads on demand, 20-30 ms) get ready while the rest of the image is in flight.
+   */
+  protected override onBodyPending(type: number, size: number, peek: (max: number) => Uint8Array): void {
+    if (size < LARGE_DRAW_BYTES || !this.sink.expectCompressedImage) return;
+    if (type !== DisplayMsg.DRAW_COPY && type !== DisplayMsg.DRAW_OPAQUE && type !== DisplayMsg.DRAW_BLEND) return;
+    const imageType = sourceImageType(peek(PEEK_BYTES));
+    if (imageType !== null && compressedImageTypes.has(imageType)) this.sink.expectCompressedImage();
+  }
+
   // Behind the ticket, not after the link result: see LinkParams.afterTicket.
   protected override onTicketSent(): void {
     this.send(
@@ -149,3 +163,37 @@ const forwardToPipeline: MessageHandler<DisplayChannel> = {
     ch.submit(type, body, serial);
   },
 };
+
+/** Draws this large are worth starting decoders early for (a large photo, a whole screen). */
+const LARGE_DRAW_BYTES = 64 * 1024;
+/** Enough for the display base with a few clip rectangles, the image pointer and its descriptor. */
+const PEEK_BYTES = 512;
+
+const compressedImageTypes = new Set<number>([
+  ImageType.QUIC,
+  ImageType.LZ_PLT,
+  ImageType.LZ_RGB,
+  ImageType.GLZ_RGB,
+  ImageType.JPEG,
+  ImageType.ZLIB_GLZ_RGB,
+  ImageType.JPEG_ALPHA,
+  ImageType.LZ4,
+]);
+
+/**
+ * The type of the source image of a COPY, OPAQUE or BLEND draw from the first bytes of its body
+ * (the display base, then a pointer to the image, whose descriptor has the type after its id);
+ * null when those bytes do not reach it. A hint only: the body is parsed properly once whole.
+ */
+export function sourceImageType(head: Uint8Array): number | null {
+  try {
+    const r = new WireReader(head, 0, { channel: 'display', messageName: 'draw (peeked)' });
+    readDisplayBase(r);
+    const imageAt = r.u32();
+    const descriptor = r.at(imageAt, 'source image');
+    descriptor.skip(8);
+    return descriptor.u8();
+  } catch {
+    return null;
+  }
+}

@@ -146,6 +146,11 @@ export class DisplayPipeline {
     };
   }
 
+  /** Starts a decoder that starts on demand (the CLI's pool), ahead of the image. */
+  expectCompressedImage(): void {
+    this.shared.decoder?.prestart?.();
+  }
+
   close(): void {
     this.shared.decoder?.close();
   }

@@ -17,6 +17,8 @@ export interface DisplaySink {
    */
   snapshot(channelId: number, options?: { live?: boolean }): Promise<SurfaceSnapshot | null>;
   stats(channelId: number): Promise<DisplayStats>;
+  /** A compressed image is on its way: decoders that start on demand can start now. */
+  expectCompressedImage?(): void;
   close(): void;
 }
 
@@ -50,6 +52,10 @@ export class LocalDisplaySink implements DisplaySink {
   async stats(channelId: number): Promise<DisplayStats> {
     await this.pipeline.drain(channelId);
     return this.pipeline.stats(channelId);
+  }
+
+  expectCompressedImage(): void {
+    this.pipeline.expectCompressedImage();
   }
 
   close(): void {

@@ -23,6 +23,8 @@ export interface ImageDecoder {
   decode(job: DecodeJob): Promise<Pixels>;
   /** Whether decodeJobOf must copy the bytes: true where they are transferred to another thread. */
   readonly transfersJobs: boolean;
+  /** Gets ready to decode (a pool starts its first worker); idempotent. */
+  prestart?(): void;
   close(): void;
 }
 
