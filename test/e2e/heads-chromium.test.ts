@@ -114,7 +114,7 @@ describe('several guest heads in the page', () => {
     await page0.locator('#heads button[data-head="1"]').click();
     const page1 = await popup;
     await page1.setViewportSize({ width: 640, height: 480 });
-    await page1.waitForFunction(() => (window as unknown as { spicedeskPage?: { state(): HeadsState } }).spicedeskPage?.state().status === 'connected', undefined, { timeout: 20_000 });
+    await page1.waitForFunction(() => (window as unknown as { spicedeskPage?: { state(): HeadsState } }).spicedeskPage?.state().status === 'connected', undefined, { timeout: 30_000 });
     expect((await state(page1)).head).toBe(1);
 
     const area0 = (await state(page0)).displayArea!;
@@ -133,10 +133,14 @@ describe('several guest heads in the page', () => {
     xs.run('xterm', ['-bg', 'darkred', '-fg', 'white', '-geometry', '30x6+20+30', '-e', 'sh', '-c', 'echo head one; sleep 600']);
     xs.run('xterm', ['-bg', 'navy', '-fg', 'yellow', '-geometry', '30x6+' + (area0.width + 40) + '+50', '-e', 'sh', '-c', 'echo head two; sleep 600']);
 
-    const rect1 = await waitFor('head 2 rectangle in its page', async () => {
-      const r = (await state(page1)).headRect;
-      return r && r.width === area1.width && r.height === area1.height ? r : undefined;
-    });
+    const rect1 = await waitFor(
+      'head 2 rectangle in its page',
+      async () => {
+        const r = (await state(page1)).headRect;
+        return r && r.width === area1.width && r.height === area1.height ? r : undefined;
+      },
+      45_000,
+    );
     expect(rect1).toEqual({ head: 1, channelId: 0, x: area0.width, y: 0, width: area1.width, height: area1.height });
     expect((await state(page0)).headRect).toEqual({ head: 0, channelId: 0, x: 0, y: 0, width: area0.width, height: area0.height });
 
@@ -179,7 +183,7 @@ describe('several guest heads in the page', () => {
     expect(pageProblems(page0)).toEqual([]);
     await page1.close();
     await page0.close();
-  });
+  }, 150_000);
 
   /** Waits until each page shows exactly its part of the X screen (xterms placed per head first). */
   async function headsMatchScreen(page0: Page, area0: { width: number; height: number }, page1: Page, area1: { width: number; height: number }): Promise<void> {
@@ -208,6 +212,8 @@ describe('several guest heads in the page', () => {
     await page0.locator('#heads button[data-head="1"]').click();
     const page1 = await popup;
     await page1.setViewportSize({ width: 600, height: 440 });
+    // A loaded machine may take seconds to load the new window's page.
+    await page1.waitForFunction(() => (window as unknown as { spicedeskPage?: { state(): HeadsState } }).spicedeskPage?.state().status === 'connected', undefined, { timeout: 30_000 });
     const area0 = (await state(page0)).displayArea!;
     const area1 = await waitFor('head 2 page area', async () => {
       const a = (await state(page1)).displayArea;
