@@ -19,15 +19,10 @@ import { requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 import { launchChromium, openSessionPage, pageProblems, type PageState } from './browser-page.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
+import type { GuestHead } from '../../src/protocol/monitors/head-layout.ts';
 
-interface Rect {
-  head: number;
-  channelId: number;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+/** A head's rectangle as the page reports it. */
+type Rect = GuestHead;
 
 interface HeadsState extends PageState {
   agent: { connected: boolean; monitorsConfig: boolean; clipboard: boolean };

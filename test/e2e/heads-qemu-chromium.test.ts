@@ -17,15 +17,10 @@ import { runToCompletion, sleep } from '../peers/processes.ts';
 import { startQemu, type QemuServer } from '../peers/qemu.ts';
 import { launchChromium, openSessionPage, pagePixels, pageProblems, type PageState } from './browser-page.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
+import type { GuestHead } from '../../src/protocol/monitors/head-layout.ts';
 
-interface Rect {
-  head: number;
-  channelId: number;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+/** A head's rectangle as the page reports it. */
+type Rect = GuestHead;
 
 interface HeadsState extends PageState {
   head: number;
