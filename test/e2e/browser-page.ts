@@ -3,7 +3,11 @@
 // implementation behind ANGLE); --disable-webgl takes WebGL away so the 2D fallback runs.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
 import type { RgbaImage } from '../peers/image.ts';
+import { readPng } from '../peers/png.ts';
+import { sleep } from '../peers/processes.ts';
 import { requireTool } from '../peers/require-tool.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -109,4 +113,17 @@ export async function screenToPage(page: Page, x: number, y: number): Promise<{ 
     },
     [x, y] as const,
   );
+}
+
+/**
+ * Closes the page, so that the gateway drops its SPICE client (Xspice takes one client at a time),
+ * then captures the server's screen with the CLI into `file`.
+ */
+export async function closeAndCapture(page: Page, port: number, file: string): Promise<RgbaImage> {
+  await page.close();
+  await sleep(300);
+  const r = await runCli(['capture', `spice://127.0.0.1:${port}`, '-o', file, '--timeout', '10']);
+  expect(r.stderr, `capture: ${r.stderr}`).toBe('');
+  expect(r.code).toBe(0);
+  return readPng(file);
 }

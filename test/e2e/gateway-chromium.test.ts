@@ -8,30 +8,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.ts';
 import { drawStandardDesktop, waitForWindow } from '../peers/desktop.ts';
 import { isUniform, type RgbaImage } from '../peers/image.ts';
-import { explainMismatch, readPng } from '../peers/png.ts';
+import { explainMismatch } from '../peers/png.ts';
 import { sleep } from '../peers/processes.ts';
 import { requireFile, requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, pagePixels, pageProblems, pageState, screenToPage, waitUntilSettled } from './browser-page.ts';
+import { closeAndCapture as captureAfterClosing, launchChromium, openSessionPage, pagePixels, pageProblems, pageState, screenToPage, waitUntilSettled } from './browser-page.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-e2e-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Closes the page, so that the gateway drops its SPICE client, then captures with the CLI. */
+/** Closes the page and captures with the CLI; the gateway goes on serving. */
 async function closeAndCapture(page: Page, xs: XspiceServer, serve: ServeProcess, name: string): Promise<RgbaImage> {
-  await page.close();
-  // Xspice takes one client at a time: let the gateway's session go before the CLI links.
-  await sleep(300);
-  const out = join(dir, `${name}.png`);
-  const r = await runCli(['capture', `spice://127.0.0.1:${xs.port}`, '-o', out, '--timeout', '10']);
-  expect(r.stderr, `capture: ${r.stderr}`).toBe('');
-  expect(r.code).toBe(0);
+  const image = await captureAfterClosing(page, xs.port, join(dir, `${name}.png`));
   expect(serve.process.running()).toBe(true);
-  return readPng(out);
+  return image;
 }
 
 function expectSamePixels(name: string, expected: RgbaImage, actual: RgbaImage): void {

@@ -8,13 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.ts';
 import { drawStandardDesktop, photoLikeImage, showImage } from '../peers/desktop.ts';
 import { isUniform, type RgbaImage } from '../peers/image.ts';
-import { explainMismatch, readPng } from '../peers/png.ts';
-import { sleep } from '../peers/processes.ts';
+import { explainMismatch } from '../peers/png.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, pagePixels, pageProblems, waitUntilSettled } from './browser-page.ts';
+import { closeAndCapture as captureAfterClosing, launchChromium, openSessionPage, pagePixels, pageProblems, waitUntilSettled } from './browser-page.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-present-'));
@@ -49,15 +47,7 @@ describe('the page presents in its decode worker or on its own thread; ZLIB_GLZ 
   });
 
   /** Closes the page, so that the gateway drops its SPICE client, then captures with the CLI. */
-  async function closeAndCapture(page: Page, name: string): Promise<RgbaImage> {
-    await page.close();
-    await sleep(300);
-    const out = join(dir, `${name}.png`);
-    const r = await runCli(['capture', `spice://127.0.0.1:${xs.port}`, '-o', out, '--timeout', '10']);
-    expect(r.stderr, `capture: ${r.stderr}`).toBe('');
-    expect(r.code).toBe(0);
-    return readPng(out);
-  }
+  const closeAndCapture = (page: Page, name: string): Promise<RgbaImage> => captureAfterClosing(page, xs.port, join(dir, `${name}.png`));
 
   const cases = [
     { name: 'the worker, 2D canvas (the default without a GPU)', hash: '', presenter: '2d', where: 'worker' },
