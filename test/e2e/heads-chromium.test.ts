@@ -40,6 +40,26 @@ function state(page: Page): Promise<HeadsState> {
   return page.evaluate(() => (window as unknown as { spicedeskPage: { state(): HeadsState } }).spicedeskPage.state());
 }
 
+/**
+ * The page's display area once it has stayed the same for a second: the bar above the screen can
+ * still change height while the page settles (status text, the heads list), and the guest's layout
+ * follows the area, so the expectations must be taken from the settled one.
+ */
+async function settledArea(page: Page, width?: number): Promise<{ width: number; height: number }> {
+  let last = '';
+  let since = Date.now();
+  return waitFor(`a settled display area${width ? ` ${width} wide` : ''}`, async () => {
+    const a = (await state(page)).displayArea;
+    const key = a ? `${a.width}x${a.height}` : '';
+    if (key !== last) {
+      last = key;
+      since = Date.now();
+      return undefined;
+    }
+    return a && (width === undefined || a.width === width) && Date.now() - since >= 1000 ? a : undefined;
+  }, 30_000);
+}
+
 const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> => waitUntil(what, probe, timeoutMs, 150);
 
 function crop(image: RgbaImage, r: { x: number; y: number; width: number; height: number }): RgbaImage {
@@ -112,11 +132,8 @@ describe('several guest heads in the page', () => {
     await page1.waitForFunction(() => (window as unknown as { spicedeskPage?: { state(): HeadsState } }).spicedeskPage?.state().status === 'connected', undefined, { timeout: 30_000 });
     expect((await state(page1)).head).toBe(1);
 
-    const area0 = (await state(page0)).displayArea!;
-    const area1 = await waitFor('head 2 page area', async () => {
-      const a = (await state(page1)).displayArea;
-      return a && a.width === 640 ? a : undefined;
-    });
+    const area0 = await settledArea(page0);
+    const area1 = await settledArea(page1, 640);
     const want = [`qxl-0 ${area0.width}x${area0.height}+0+0`, `qxl-1 ${area1.width}x${area1.height}+${area0.width}+0`];
     const got = await waitFor('the two-output layout', async () => {
       const o = await outputs();
@@ -209,11 +226,8 @@ describe('several guest heads in the page', () => {
     await page1.setViewportSize({ width: 600, height: 440 });
     // A loaded machine may take seconds to load the new window's page.
     await page1.waitForFunction(() => (window as unknown as { spicedeskPage?: { state(): HeadsState } }).spicedeskPage?.state().status === 'connected', undefined, { timeout: 30_000 });
-    const area0 = (await state(page0)).displayArea!;
-    const area1 = await waitFor('head 2 page area', async () => {
-      const a = (await state(page1)).displayArea;
-      return a && a.width === 600 ? a : undefined;
-    });
+    const area0 = await settledArea(page0);
+    const area1 = await settledArea(page1, 600);
     const want = [`qxl-0 ${area0.width}x${area0.height}+0+0`, `qxl-1 ${area1.width}x${area1.height}+${area0.width}+0`];
     await waitFor('the two-output layout', async () => ((await outputs()).join() === want.join() ? true : undefined)).catch(async () => expect(await outputs()).toEqual(want));
 
