@@ -11,7 +11,8 @@ import type { Logger } from '../../protocol/logger.ts';
 import { channelFactories } from '../../protocol/session/channel-factories.ts';
 import type { Session } from '../../protocol/session/session.ts';
 
-const ATTEMPTS = 10;
+/** About 5 s: on a loaded machine the server can take seconds to let go of the old channel. */
+const ATTEMPTS = 50;
 const RETRY_MS = 100;
 
 /**
