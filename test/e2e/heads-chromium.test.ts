@@ -157,21 +157,7 @@ describe('several guest heads in the page', () => {
     expect((await state(page0)).headRect).toEqual({ head: 0, channelId: 0, x: 0, y: 0, width: area0.width, height: area0.height });
 
     // Each page equals its part of the X screen (once both xterms are drawn everywhere).
-    let last = '';
-    await waitFor('both pages to show their heads', async () => {
-      const root = await rootScreen();
-      const part0 = crop(root, { x: 0, y: 0, ...area0 });
-      const part1 = crop(root, { x: area0.width, y: 0, ...area1 });
-      // Head 2's part differs from the same-sized part at head 1's place: a page showing the wrong part fails.
-      const misplaced1 = crop(root, { x: 0, y: 0, ...area1 });
-      if (comparePixels(part1, misplaced1, { ignoreAlpha: true }).differing === 0) return undefined;
-      const d0 = comparePixels(await shown(page0, area0), part0, { ignoreAlpha: true }).differing;
-      const page1Pixels = await shown(page1, area1);
-      const d1 = comparePixels(page1Pixels, part1, { ignoreAlpha: true }).differing;
-      expect(comparePixels(page1Pixels, misplaced1, { ignoreAlpha: true }).differing).toBeGreaterThan(0);
-      last = `head 1: ${d0} pixels differ, head 2: ${d1}`;
-      return d0 === 0 && d1 === 0 ? true : undefined;
-    }, 30_000).catch(() => expect(last).toBe('head 1: 0 pixels differ, head 2: 0'));
+    await headsMatchScreen(page0, area0, page1, area1);
 
     // A click in head 2's window lands at head 2's offset in the guest.
     const box = (await page1.locator('#head-clip').boundingBox())!;
@@ -207,7 +193,10 @@ describe('several guest heads in the page', () => {
       const misplaced1 = crop(root, { x: 0, y: 0, ...area1 });
       if (comparePixels(part1, misplaced1, { ignoreAlpha: true }).differing === 0) return undefined;
       const d0 = comparePixels(await shown(page0, area0), part0, { ignoreAlpha: true }).differing;
-      const d1 = comparePixels(await shown(page1, area1), part1, { ignoreAlpha: true }).differing;
+      const page1Pixels = await shown(page1, area1);
+      const d1 = comparePixels(page1Pixels, part1, { ignoreAlpha: true }).differing;
+      // Head 2's part differs from the same-sized part at head 1's place: a page showing the wrong part fails.
+      expect(comparePixels(page1Pixels, misplaced1, { ignoreAlpha: true }).differing).toBeGreaterThan(0);
       last = `head 1: ${d0} pixels differ, head 2: ${d1}`;
       return d0 === 0 && d1 === 0 ? true : undefined;
     }, 30_000).catch(() => expect(last).toBe('head 1: 0 pixels differ, head 2: 0'));
