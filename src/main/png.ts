@@ -10,6 +10,7 @@
 // 4 MB) for most of the capture's time, so by default a sample of the rows decides: content
 // that deflates to less than half is deflated, other content is stored (as large as the PPM
 // spice-gtk writes, in a fifth of the time). `compression: 'always'` deflates whatever it is.
+import { open } from 'node:fs/promises';
 import { constants, crc32, deflateSync } from 'node:zlib';
 import type { SurfaceSnapshot } from '../protocol/channels/display/display-pipeline.ts';
 
@@ -106,4 +107,35 @@ export function encodeSurfacePngParts(surface: SurfaceSnapshot, compression: Png
 
 export function encodeSurfacePng(surface: SurfaceSnapshot, compression: PngCompression = 'auto'): Buffer {
   return Buffer.concat(encodeSurfacePngParts(surface, compression));
+}
+
+/**
+ * Writes the surface as a PNG file, its parts one after the other with writev: a 6 MB image is
+ * not copied into one buffer first.
+ */
+export async function writeSurfacePng(file: string, surface: SurfaceSnapshot, compression: PngCompression = 'auto'): Promise<void> {
+  const handle = await open(file, 'w');
+  try {
+    let left = encodeSurfacePngParts(surface, compression);
+    while (left.length) {
+      const { bytesWritten } = await handle.writev(left);
+      left = remainingAfter(left, bytesWritten);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** What writev left unwritten (a short write), as parts. */
+function remainingAfter(parts: Buffer[], written: number): Buffer[] {
+  let skip = written;
+  const out: Buffer[] = [];
+  for (const p of parts) {
+    if (skip >= p.length) skip -= p.length;
+    else {
+      out.push(skip ? p.subarray(skip) : p);
+      skip = 0;
+    }
+  }
+  return out;
 }

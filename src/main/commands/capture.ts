@@ -1,12 +1,11 @@
 // `spicedesk capture`: connect, wait for the first complete frame of one display (after MARK,
 // once no drawing has arrived for a short settle time), write its primary surface as PNG.
-import { open } from 'node:fs/promises';
 import { ChannelType } from '../../protocol/link/constants.ts';
 import { silentLogger, type Logger } from '../../protocol/logger.ts';
 import type { DisplayChannel, DisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
-import { encodeSurfacePngParts, warmUpPngEncoder, type PngCompression } from '../png.ts';
+import { warmUpPngEncoder, writeSurfacePng, type PngCompression } from '../png.ts';
 import { openSession } from './open-session.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
 
@@ -63,7 +62,7 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
     if (imageErrors) o.warn(`${imageErrors} image(s) could not be drawn, so parts of the capture may be missing: ${firstImageError}`);
     // Done with the server and the display worker: they wind down while the PNG is encoded.
     session.close();
-    await writeParts(o.output, encodeSurfacePngParts(surface, o.pngCompression)).catch((e: Error) => {
+    await writeSurfacePng(o.output, surface, o.pngCompression).catch((e: Error) => {
       throw new SpiceError('usage', `cannot write ${o.output}: ${e.message}`);
     });
   } finally {
@@ -97,32 +96,4 @@ function waitForSettledFrame(display: DisplayChannel, session: Session, settleMs
     offs.push(session.events.on('closed', ({ error }) => done(error ?? new SpiceError('protocol', 'the session closed before the first frame'))));
     arm();
   });
-}
-
-/** Writes the parts one after the other with writev: a 6 MB image is not copied into one buffer first. */
-async function writeParts(file: string, parts: Buffer[]): Promise<void> {
-  const handle = await open(file, 'w');
-  try {
-    let left = parts;
-    while (left.length) {
-      const { bytesWritten } = await handle.writev(left);
-      left = remainingAfter(left, bytesWritten);
-    }
-  } finally {
-    await handle.close();
-  }
-}
-
-/** What writev left unwritten (a short write), as parts. */
-function remainingAfter(parts: Buffer[], written: number): Buffer[] {
-  let skip = written;
-  const out: Buffer[] = [];
-  for (const p of parts) {
-    if (skip >= p.length) skip -= p.length;
-    else {
-      out.push(skip ? p.subarray(skip) : p);
-      skip = 0;
-    }
-  }
-  return out;
 }

@@ -2,7 +2,7 @@
 // VNC: type text, press key combinations, move and click the mouse, wait, capture the screen, and
 // wait until the screen matches a PNG. Every action is parsed (and every expected PNG read) before
 // connecting, so a typo costs no connection.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { SpiceChannel } from '../../protocol/channel/channel.ts';
 import { DisplayChannel } from '../../protocol/channels/display/display-channel.ts';
 import type { SurfaceSnapshot } from '../../protocol/channels/display/display-pipeline.ts';
@@ -17,7 +17,7 @@ import type { Logger } from '../../protocol/logger.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { encodeSurfacePng } from '../png.ts';
+import { writeSurfacePng } from '../png.ts';
 import { decodePng, type RgbaPng } from '../png-decode.ts';
 import { AgentActions, checkFilesToSend, parseHeadSizes, type HeadSize } from './do-agent.ts';
 import { openSession, type Deadline, type OpenedSession } from './open-session.ts';
@@ -674,7 +674,7 @@ class ActionRunner {
     const display = await this.firstFrame(Math.max(1000, this.deadline.at - Date.now()));
     await quiet(display, CAPTURE_QUIET_MS, CAPTURE_QUIET_LIMIT_MS);
     const surface = await this.snapshot(display);
-    await writeFile(file, encodeSurfacePng(surface)).catch((e: Error) => {
+    await writeSurfacePng(file, surface).catch((e: Error) => {
       throw usage(`capture: cannot write ${file}: ${e.message}`);
     });
     this.logger.info({ file, size: [surface.width, surface.height] }, 'captured');

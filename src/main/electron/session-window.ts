@@ -2,13 +2,12 @@
 // main the BridgeHost that runs its SPICE session. The page asks for its bridge when it has loaded
 // (again after a reload); main answers with one end of a fresh MessageChannelMain and keeps the
 // other for the host. Hotkeys, fullscreen, zoom, screenshots and Ctrl+Alt+Del are main's.
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, MessageChannelMain, type Input } from 'electron';
 import type { SessionStatus } from '../../protocol/bridge/bridge-messages.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { BridgeHost, type GatewayTarget } from '../gateway/gateway-connection.ts';
-import { encodeSurfacePng } from '../png.ts';
+import { writeSurfacePng } from '../png.ts';
 import { HotkeyFilter, policyWindowHotkeys, type WindowAction } from './hotkeys.ts';
 import { NOT_KIOSK, sessionPolicy, type KioskFlags, type SessionPolicy } from '../../protocol/policy/kiosk-policy.ts';
 import { FromMain } from './ipc-channels.ts';
@@ -196,7 +195,7 @@ export class SessionWindow {
         filters: [{ name: 'PNG image', extensions: ['png'] }],
       });
       if (canceled || !filePath) return;
-      await writeFile(filePath, encodeSurfacePng(surface));
+      await writeSurfacePng(filePath, surface);
       this.log.info({ file: filePath, width: surface.width, height: surface.height }, 'screenshot saved');
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
