@@ -19,6 +19,69 @@ const forbiddenLayers = {
   'src/renderer': ['src/main', 'test'],
 };
 
+// Inside each layer, its folders stand in levels, lowest first. A file may import its own folder
+// and the folders of lower levels only: never a higher level, never another folder of its own
+// level. So a cycle between folders is a lint error, and a new folder must be given its level
+// here. '' is the layer's own root files; channels/<name> are separate folders of one level.
+export const folderLevels = {
+  'src/protocol': [
+    ['', 'wire'],
+    ['pixels', 'input', 'profile', 'link'],
+    ['codecs', 'canvas', 'channel'],
+    ['channels', 'channels/cursor', 'channels/display', 'channels/inputs', 'channels/main'],
+    ['display'],
+    ['session'],
+    ['monitors', 'policy'],
+    ['bridge'],
+  ],
+  'src/main': [
+    ['node', 'demo'],
+    ['transport', 'clipboard', 'display-worker'],
+    ['connect'],
+    ['reconnect', 'monitors'],
+    ['host'],
+    ['gateway', 'electron'],
+    ['commands'],
+    ['cli', ''],
+  ],
+  'src/renderer': [
+    ['present', 'input'],
+    [''],
+  ],
+};
+
+/** The folder of a file inside its layer ('' for the layer's root files), as folderLevels names it. */
+function folderOf(layer, file) {
+  const rel = path.relative(path.join(root, layer), file).split(path.sep).join('/');
+  const parts = rel.split('/');
+  if (parts.length === 1) return '';
+  if (parts[0] === 'channels' && parts.length > 2) return `channels/${parts[1]}`;
+  return parts[0];
+}
+
+function levelOf(layer, folder) {
+  const levels = folderLevels[layer];
+  if (!levels) return undefined;
+  const level = levels.findIndex((folders) => folders.includes(folder));
+  return level < 0 ? null : level;
+}
+
+/** Why an import from one folder to another inside a layer is not allowed, or null when it is. */
+function folderBreach(layer, fromFile, toFile) {
+  const from = folderOf(layer, fromFile);
+  const to = folderOf(layer, toFile);
+  if (from === to) return null;
+  const name = (folder) => (folder === '' ? `${layer}/*.ts` : `${layer}/${folder}`);
+  const fromLevel = levelOf(layer, from);
+  const toLevel = levelOf(layer, to);
+  if (fromLevel === undefined) return null;
+  if (fromLevel === null) return `${name(from)} has no level in folderLevels (eslint.config.js): give it one`;
+  if (toLevel === null) return `${name(to)} has no level in folderLevels (eslint.config.js): give it one`;
+  if (toLevel < fromLevel) return null;
+  const why = toLevel === fromLevel ? 'a folder of the same level' : 'a higher level';
+  return `${name(from)} must not import ${name(to)}: ${why} (see the folder levels in docs/architecture.md)`;
+}
+
 // Relative imports are checked by where they resolve, not by their text: "../main/x" is the main
 // channel's folder inside src/protocol, not the src/main layer.
 const layersPlugin = {
@@ -31,9 +94,13 @@ const layersPlugin = {
         const check = (node) => {
           const spec = node.source?.value;
           if (typeof spec !== 'string' || !spec.startsWith('.')) return;
-          const to = layerOf(path.resolve(path.dirname(context.filename), spec));
+          const target = path.resolve(path.dirname(context.filename), spec);
+          const to = layerOf(target);
           if (to && forbidden.includes(to)) {
-            context.report({ node: node.source, message: `${from} must not import ${to} (see shared/docs/architecture.md)` });
+            context.report({ node: node.source, message: `${from} must not import ${to} (see docs/architecture.md)` });
+          } else if (to && to === from) {
+            const breach = folderBreach(from, path.resolve(context.filename), target);
+            if (breach) context.report({ node: node.source, message: breach });
           }
         };
         return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check };

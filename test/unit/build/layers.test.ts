@@ -1,4 +1,4 @@
-// The import layers of shared/docs/architecture.md are lint errors; these prove the rules fire.
+// The import layers and folder levels of docs/architecture.md are lint errors; these prove the rules fire.
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
@@ -31,5 +31,29 @@ describe('import layers', () => {
     expect(r.join('\n')).toMatch(/sandboxed/);
     const m = await errorsFor('src/main/x.ts', "import { ui } from '../renderer/ui.ts';\nexport const y = ui;\n");
     expect(m.join('\n')).toMatch(/src\/main must not import src\/renderer/);
+  });
+
+  it('a folder may not import a higher level inside src/protocol, src/main or src/renderer', async () => {
+    const p = await errorsFor('src/protocol/wire/x.ts', "import { Session } from '../session/session.ts';\nexport const y = Session;\n");
+    expect(p.join('\n')).toMatch(/src\/protocol\/wire must not import src\/protocol\/session: a higher level/);
+    const m = await errorsFor('src/main/transport/x.ts', "import { run } from '../commands/capture.ts';\nexport const y = run;\n");
+    expect(m.join('\n')).toMatch(/src\/main\/transport must not import src\/main\/commands: a higher level/);
+    const r = await errorsFor('src/renderer/present/x.ts', "import { page } from '../main.ts';\nexport const y = page;\n");
+    expect(r.join('\n')).toMatch(/src\/renderer\/present must not import src\/renderer\/\*\.ts: a higher level/);
+  });
+
+  it('folders of one level may not import each other, channels included', async () => {
+    const c = await errorsFor('src/protocol/channels/cursor/x.ts', "import { D } from '../display/display-channel.ts';\nexport const y = D;\n");
+    expect(c.join('\n')).toMatch(/src\/protocol\/channels\/cursor must not import src\/protocol\/channels\/display: a folder of the same level/);
+  });
+
+  it('a lower level, the own folder and nested folders of it are allowed', async () => {
+    expect(await errorsFor('src/protocol/session/x.ts', "import { W } from '../wire/reader.ts';\nimport { S } from './session.ts';\nexport const y = [W, S];\n")).toEqual([]);
+    expect(await errorsFor('src/protocol/channels/main/agent/x.ts', "import { M } from '../main-channel.ts';\nexport const y = M;\n")).toEqual([]);
+  });
+
+  it('a folder without a level is an error, so every new folder is placed', async () => {
+    const errors = await errorsFor('src/protocol/brand-new/x.ts', "import { W } from '../wire/reader.ts';\nexport const y = W;\n");
+    expect(errors.join('\n')).toMatch(/src\/protocol\/brand-new has no level in folderLevels/);
   });
 });
