@@ -94,8 +94,9 @@ export function emptyProfile(source: ConnectionProfile['source']): ConnectionPro
     disableChannels: [],
     hotkeys: {},
     disableEffects: [],
-    ovirt: {},
-    extras: {},
+    // No prototype: keys come from the file, and one named __proto__ must stay a plain key.
+    ovirt: Object.create(null),
+    extras: Object.create(null),
     warnings: [],
   };
 }

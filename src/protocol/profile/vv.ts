@@ -23,14 +23,15 @@ const OVIRT_GROUP = 'ovirt';
 const SECRET_KEYS = new Set(['password', 'proxy', 'jsessionid', 'sso-token']);
 
 /** Keys people put in .vv files that belong elsewhere, with where they do belong. */
-const MISPLACED_KEY_HINTS: Record<string, string> = {
-  kiosk: 'kiosk mode is a command-line option, not a .vv key',
-  'kiosk-quit': 'kiosk-quit is a command-line option, not a .vv key',
-  hotkeys: 'a .vv file has one key per action (toggle-fullscreen=..., release-cursor=...)',
-  'monitor-mapping': 'monitor-mapping belongs in the per-user settings file, not in a .vv file',
-  'share-clipboard': 'share-clipboard belongs in the per-user settings file, not in a .vv file',
-  address: 'the key for the server is "host"',
-};
+// Maps, not objects: a key named __proto__, constructor or toString must find nothing.
+const MISPLACED_KEY_HINTS = new Map<string, string>([
+  ['kiosk', 'kiosk mode is a command-line option, not a .vv key'],
+  ['kiosk-quit', 'kiosk-quit is a command-line option, not a .vv key'],
+  ['hotkeys', 'a .vv file has one key per action (toggle-fullscreen=..., release-cursor=...)'],
+  ['monitor-mapping', 'monitor-mapping belongs in the per-user settings file, not in a .vv file'],
+  ['share-clipboard', 'share-clipboard belongs in the per-user settings file, not in a .vv file'],
+  ['address', 'the key for the server is "host"'],
+]);
 
 function fail(message: string): never {
   throw new SpiceError('usage', `${VV_PREFIX}: ${message}`);
@@ -75,14 +76,14 @@ export function parseVvFile(text: string): ConnectionProfile {
   const reader = new GroupReader(main, profile);
   for (const entry of main.entries.values()) {
     if (entry.key === 'type') continue;
-    const handler = MAIN_KEY_HANDLERS[entry.key];
+    const handler = MAIN_KEY_HANDLERS.get(entry.key);
     if (handler) {
       handler(reader, entry);
     } else if (entry.key.startsWith('x-')) {
       const value = reader.lenientString(entry);
       if (value !== undefined) profile.extras[entry.key] = value;
     } else {
-      const hint = MISPLACED_KEY_HINTS[entry.key];
+      const hint = MISPLACED_KEY_HINTS.get(entry.key);
       profile.warnings.push(`${VV_PREFIX}: unknown key "${entry.key}" in [virt-viewer] ignored (line ${entry.line})${hint ? `; ${hint}` : ''}`);
     }
   }
@@ -254,7 +255,7 @@ const hotkeyHandler =
   };
 
 /** One handler per [virt-viewer] key virt-viewer's file reader knows (except `type`). */
-const MAIN_KEY_HANDLERS: Record<string, KeyHandler> = {
+const MAIN_KEY_HANDLER_LIST: Record<string, KeyHandler> = {
   host: (r, e) => {
     const value = r.line(e);
     if (value === undefined) return;
@@ -288,7 +289,7 @@ const MAIN_KEY_HANDLERS: Record<string, KeyHandler> = {
   ca: (r, e) => {
     const value = r.optional(e);
     if (value === undefined) return;
-    if (!/-----BEGIN CERTIFICATE-----[\s\S]*-----END CERTIFICATE-----/.test(value)) {
+    if (!holdsPemCertificate(value)) {
       r.fail(e, 'must hold PEM certificates (-----BEGIN CERTIFICATE----- ... with \\n between the lines)');
     }
     r.profile.ca = value;
@@ -357,7 +358,7 @@ const MAIN_KEY_HANDLERS: Record<string, KeyHandler> = {
   versions: (r, e) => {
     const items = r.list(e);
     if (!items) return;
-    const versions: Record<string, string> = {};
+    const versions: Record<string, string> = Object.create(null);
     for (const item of items) {
       const colon = item.indexOf(':');
       if (colon <= 0 || colon === item.length - 1) r.fail(e, `must be os-id:version pairs separated by ";", got ${quote(item)}`);
@@ -370,6 +371,16 @@ const MAIN_KEY_HANDLERS: Record<string, KeyHandler> = {
   },
   ...Object.fromEntries(HOTKEY_ACTIONS.map((action) => [action, hotkeyHandler(action)])),
 };
+const MAIN_KEY_HANDLERS = new Map<string, KeyHandler>(Object.entries(MAIN_KEY_HANDLER_LIST));
+
+const PEM_BEGIN = '-----BEGIN CERTIFICATE-----';
+const PEM_END = '-----END CERTIFICATE-----';
+
+/** A BEGIN line with an END line after it, found in linear time (a regular expression backtracks quadratically on many BEGINs). */
+export function holdsPemCertificate(text: string): boolean {
+  const begin = text.indexOf(PEM_BEGIN);
+  return begin >= 0 && text.indexOf(PEM_END, begin + PEM_BEGIN.length) >= 0;
+}
 
 function usbRules(r: GroupReader, e: KeyFileEntry): string | undefined {
   const value = r.line(e);

@@ -430,3 +430,50 @@ describe('parseVvFile: secrets never appear in errors or warnings', () => {
     }
   });
 });
+
+describe('parseVvFile: keys that name Object.prototype members are plain keys', () => {
+  const prototypeNames = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'];
+
+  it.each(prototypeNames)('warns that [virt-viewer] key "%s" is unknown', (key) => {
+    const p = parseVvFile(withHead(`${key}=1`));
+    expect(p.warnings).toEqual([`.vv file: unknown key "${key}" in [virt-viewer] ignored (line 5)`]);
+  });
+
+  it('keeps [ovirt] and x- keys of those names as data, without touching the profile prototype', () => {
+    const p = parseVvFile(withHead('x-__proto__=a', '[ovirt]', '__proto__=b', 'constructor=c'));
+    expect(Object.getOwnPropertyNames(p.extras)).toEqual(['x-__proto__']);
+    expect(Object.getOwnPropertyNames(p.ovirt)).toEqual(['__proto__', 'constructor']);
+    expect(p.ovirt['__proto__']).toBe('b');
+    expect(p.ovirt.constructor).toBe('c');
+  });
+
+  it('keeps an os id named __proto__ in versions as a plain entry', () => {
+    const p = parseVvFile(withHead('versions=__proto__:1.0;spicedesk:0.1'));
+    expect(Object.getOwnPropertyNames(p.versions)).toEqual(['__proto__', 'spicedesk']);
+  });
+});
+
+describe('parseVvFile: ca', () => {
+  it('checks a megabyte of repeated BEGIN lines in linear time, refusing it', () => {
+    const begin = '-----BEGIN CERTIFICATE-----\\n';
+    const value = begin.repeat(Math.floor((1024 * 1024 - 200) / begin.length));
+    // Counted in steps, not seconds: the check must not depend on the machine's speed.
+    let steps = 0;
+    const indexOf = String.prototype.indexOf;
+    String.prototype.indexOf = function (this: string, ...args: [string, number?]) {
+      steps++;
+      return indexOf.apply(this, args);
+    };
+    try {
+      expect(usageError(() => parseVvFile(withHead(`ca=${value}`))).message).toMatch(/"ca" .*must hold PEM certificates/);
+    } finally {
+      String.prototype.indexOf = indexOf;
+    }
+    expect(steps).toBeLessThan(100);
+  });
+
+  it('accepts a BEGIN line followed by an END line', () => {
+    const p = parseVvFile(withHead('ca=-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n'));
+    expect(p.ca).toContain('MIIB');
+  });
+});
