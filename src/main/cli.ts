@@ -10,12 +10,12 @@ import { runCapture } from './commands/capture.ts';
 import { runDemo } from './commands/demo.ts';
 import { DO_USAGE, parseDoArgs, runDo } from './commands/do.ts';
 import { runInfo } from './commands/info.ts';
-import { ExitCode, exitCodeFor } from './exit-codes.ts';
-import { createLogger, type LogLevel } from './logging.ts';
+import { ExitCode, exitCodeFor } from './node/exit-codes.ts';
+import { createLogger, type LogLevel } from './node/logging.ts';
 import { CLIPBOARD_USAGE, takeClipboardOption } from './clipboard/clipboard-option.ts';
 import { MONITOR_MAPPING_USAGE, monitorMappingArg, takeMonitorMappingOption } from './monitors/mapping-option.ts';
 import { caFileForCommand } from './transport/tls-ca-file.ts';
-import { SPICEDESK_VERSION } from './version-check.ts';
+import { SPICEDESK_VERSION } from './connect/version-check.ts';
 import { kioskFlagsOf } from '../protocol/policy/kiosk-policy.ts';
 import { kioskFlagsFromArgv } from './electron/launch-args.ts';
 

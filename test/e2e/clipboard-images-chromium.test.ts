@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng } from '../../src/main/png-decode.ts';
+import { decodePng } from '../../src/main/node/png-decode.ts';
 import { encodePng } from '../peers/png.ts';
 import { runToCompletion, sleep, waitFor } from '../peers/processes.ts';
 import { requireTool } from '../peers/require-tool.ts';

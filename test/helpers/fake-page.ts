@@ -3,7 +3,7 @@
 import type { HostMessage, UiMessage } from '../../src/protocol/bridge/bridge-messages.ts';
 import { decodeHostPacket } from '../../src/protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../../src/protocol/bridge/ui-codec.ts';
-import type { BridgeEndpoint } from '../../src/main/gateway/gateway-connection.ts';
+import type { BridgeEndpoint } from '../../src/main/host/bridge-host.ts';
 
 export class FakePage implements BridgeEndpoint {
   open = true;

@@ -14,7 +14,7 @@ import { silentLogger } from '../../src/protocol/logger.ts';
 import { Session } from '../../src/protocol/session/session.ts';
 import { LocalDisplaySink } from '../../src/protocol/channels/display/display-sink.ts';
 import { openSocket } from '../../src/main/transport/socket-transport.ts';
-import { nodeTicketCrypto } from '../../src/main/ticket-crypto.ts';
+import { nodeTicketCrypto } from '../../src/main/node/ticket-crypto.ts';
 import { runCli } from '../helpers/cli.ts';
 import { encodePng } from '../peers/png.ts';
 import { runToCompletion, sleep } from '../peers/processes.ts';

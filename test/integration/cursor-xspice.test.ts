@@ -9,7 +9,7 @@ import { ChannelType } from '../../src/protocol/link/constants.ts';
 import { silentLogger } from '../../src/protocol/logger.ts';
 import { Session } from '../../src/protocol/session/session.ts';
 import { openSocket } from '../../src/main/transport/socket-transport.ts';
-import { nodeTicketCrypto } from '../../src/main/ticket-crypto.ts';
+import { nodeTicketCrypto } from '../../src/main/node/ticket-crypto.ts';
 import { requireFile } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 import { LocalDisplaySink } from '../../src/protocol/channels/display/display-sink.ts';

@@ -7,7 +7,7 @@ import { decode as decodeJpeg } from 'jpeg-js';
 import { decode as decodeTiff } from 'tiff';
 import { ClipboardType } from '../../protocol/channels/main/agent/agent-messages.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
-import { encodeSurfacePng } from '../png.ts';
+import { encodeSurfacePng } from '../node/png.ts';
 import { decodeBmp, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, type DecodedImage } from './bmp.ts';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

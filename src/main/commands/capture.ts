@@ -5,8 +5,8 @@ import { silentLogger, type Logger } from '../../protocol/logger.ts';
 import type { DisplayChannel, DisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
-import { warmUpPngEncoder, writeSurfacePng, type PngCompression } from '../png.ts';
-import { openSession } from './open-session.ts';
+import { warmUpPngEncoder, writeSurfacePng, type PngCompression } from '../node/png.ts';
+import { openSession } from '../connect/open-session.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
 
 export interface CaptureOptions {

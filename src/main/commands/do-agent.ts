@@ -9,7 +9,7 @@ import { formatBytes, type FileSource, type FileTransfer } from '../../protocol/
 import type { Logger } from '../../protocol/logger.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
-import type { Deadline } from './open-session.ts';
+import type { Deadline } from '../node/deadline.ts';
 
 export interface HeadSize {
   width: number;

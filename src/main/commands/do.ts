@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { SpiceChannel } from '../../protocol/channel/channel.ts';
 import { DisplayChannel } from '../../protocol/channels/display/display-channel.ts';
-import type { SurfaceSnapshot } from '../../protocol/channels/display/display-pipeline.ts';
+import type { SurfaceSnapshot } from '../../protocol/display/display-pipeline.ts';
 import { InputsChannel } from '../../protocol/channels/inputs/inputs-channel.ts';
 import { buttonMask, LockModifier, MouseButton } from '../../protocol/channels/inputs/inputs-messages.ts';
 import { buildMouseModeRequest, MainMsgc, MouseMode } from '../../protocol/channels/main/main-messages.ts';
@@ -16,11 +16,12 @@ import { ChannelType } from '../../protocol/link/constants.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
-import { ExitCode } from '../exit-codes.ts';
-import { writeSurfacePng } from '../png.ts';
-import { decodePng, type RgbaPng } from '../png-decode.ts';
+import { ExitCode } from '../node/exit-codes.ts';
+import { writeSurfacePng } from '../node/png.ts';
+import { decodePng, type RgbaPng } from '../node/png-decode.ts';
 import { AgentActions, checkFilesToSend, parseHeadSizes, type HeadSize } from './do-agent.ts';
-import { openSession, type Deadline, type OpenedSession } from './open-session.ts';
+import { openSession, type OpenedSession } from '../connect/open-session.ts';
+import type { Deadline } from '../node/deadline.ts';
 import { SessionKeeper } from '../reconnect/session-keeper.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
 

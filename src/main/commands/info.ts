@@ -7,7 +7,7 @@ import type { Logger } from '../../protocol/logger.ts';
 import { describeChannelSupport } from '../../protocol/session/channel-support.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
-import { openSession } from './open-session.ts';
+import { openSession } from '../connect/open-session.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
 
 export interface InfoOptions {

@@ -3,11 +3,11 @@
 // worker, whose window is then the session's GLZ dictionary. Built as dist/decode-worker.cjs.
 import { parentPort } from 'node:worker_threads';
 import { GlzWindow } from '../../protocol/codecs/glz-window.ts';
-import type { DecodeContext } from '../../protocol/channels/display/image-decode-job.ts';
-import { runDecodeJob } from '../../protocol/channels/display/run-decode-job.ts';
+import type { DecodeContext } from '../../protocol/display/image-decode-job.ts';
+import { runDecodeJob } from '../../protocol/display/run-decode-job.ts';
 import { isSpiceError } from '../../protocol/wire/errors.ts';
-import { nodeInflater } from '../inflater.ts';
-import { nodeJpegDecoder } from '../jpeg-node.ts';
+import { nodeInflater } from '../node/inflater.ts';
+import { nodeJpegDecoder } from '../node/jpeg-node.ts';
 import type { FromDecodeWorker, ToDecodeWorker } from './protocol.ts';
 
 const port = parentPort;

@@ -15,7 +15,7 @@ import { planHeadWindows, type ClientMonitor, type Rect } from '../../protocol/m
 import { headTokenToHex } from '../../protocol/monitors/heads-bridge.ts';
 import type { MonitorMapping } from '../../protocol/monitors/monitor-mapping.ts';
 import type { SessionPolicy } from '../../protocol/policy/kiosk-policy.ts';
-import { BridgeHost } from '../gateway/gateway-connection.ts';
+import { BridgeHost } from '../host/bridge-host.ts';
 import type { HeadRegistry } from '../monitors/head-group.ts';
 import { FromMain } from './ipc-channels.ts';
 import type { ToMainMessage } from './ipc.ts';

@@ -1,7 +1,7 @@
 // The Electron window's transport: the main process's end of a MessageChannelMain whose other end
 // the preload handed to the page. Typed by the few members it uses, so that a test can drive it
 // with a node:worker_threads port shaped the same way.
-import type { BridgeEndpoint } from '../gateway/gateway-connection.ts';
+import type { BridgeEndpoint } from '../host/bridge-host.ts';
 
 /** What of Electron's MessagePortMain this uses. */
 export interface MainPort {

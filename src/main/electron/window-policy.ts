@@ -1,7 +1,7 @@
 // The security policy of the Electron window as plain data and functions, so that it can be read
 // and tested without Electron: the web preferences, the Content-Security-Policy of the page, which
 // permissions a page may get, which URLs it may load, where it may navigate (nowhere).
-import { pageContentSecurityPolicy } from '../page-policy.ts';
+import { pageContentSecurityPolicy } from '../host/page-policy.ts';
 import type { WindowRules } from '../../protocol/policy/kiosk-policy.ts';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME } from './ipc-channels.ts';
 

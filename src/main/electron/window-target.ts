@@ -4,10 +4,10 @@
 import type { ConnectionProfile } from '../../protocol/profile/index.ts';
 import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
 import { isSpiceError } from '../../protocol/wire/errors.ts';
-import { planConnection } from '../connector.ts';
-import type { GatewayTarget } from '../gateway/gateway-connection.ts';
-import { resolveTarget, targetLabel, type TargetIo } from '../target.ts';
-import { applyDeleteThisFile } from '../vv-lifecycle.ts';
+import { planConnection } from '../connect/connector.ts';
+import type { GatewayTarget } from '../host/bridge-host.ts';
+import { resolveTarget, targetLabel, type TargetIo } from '../connect/target.ts';
+import { applyDeleteThisFile } from '../connect/vv-lifecycle.ts';
 
 export type WindowTarget =
   | { ok: true; target: GatewayTarget; profile: ConnectionProfile }

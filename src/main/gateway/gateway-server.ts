@@ -10,9 +10,10 @@ import { Limits } from '../../protocol/bridge/bridge-messages.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { AccessToken } from './access-token.ts';
-import { GatewayConnection, type GatewayTarget } from './gateway-connection.ts';
-import { INDEX_FILE, loadAssets, type Asset } from './static-assets.ts';
-import { pageContentSecurityPolicy } from '../page-policy.ts';
+import type { GatewayTarget } from '../host/bridge-host.ts';
+import { GatewayConnection } from './gateway-connection.ts';
+import { INDEX_FILE, loadAssets, type Asset } from '../host/static-assets.ts';
+import { pageContentSecurityPolicy } from '../host/page-policy.ts';
 import { HeadRegistry } from '../monitors/head-group.ts';
 
 export interface GatewayOptions {

@@ -14,7 +14,6 @@ import { guestHeadsOf, headLayout, type GuestHead, type HeadWish } from '../../p
 import { HEAD_TOKEN_BYTES } from '../../protocol/monitors/heads-bridge.ts';
 import { MAX_MAPPED_HEADS } from '../../protocol/monitors/monitor-mapping.ts';
 import type { Session } from '../../protocol/session/session.ts';
-import { forwardInput } from '../gateway/input-forwarding.ts';
 import { relinkChannel } from './relink.ts';
 import type { SessionMapping } from './session-mapping.ts';
 
@@ -36,6 +35,11 @@ export interface HeadGroupHooks {
   relayout(): void;
   /** Clipboard text from a joined view, as if head 0's page had sent it. */
   pageText(text: string): void;
+  /**
+   * Input from a joined view, for the session's inputs channel as if head 0's page had sent it
+   * (the host forwards it: host/input-forwarding.ts, a layer above this folder).
+   */
+  input(m: UiMessage): void;
 }
 
 /** Host messages every view gets, not only head 0's page. */
@@ -270,8 +274,7 @@ export class HeadGroup {
   }
 
   input(m: UiMessage): void {
-    const session = this.hooks.session();
-    if (session) forwardInput(session, m, this.hooks.log);
+    this.hooks.input(m);
   }
 
   pageText(text: string): void {

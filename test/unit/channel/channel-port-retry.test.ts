@@ -6,7 +6,7 @@ import { MainChannel } from '../../../src/protocol/channels/main/main-channel.ts
 import { LinkErr } from '../../../src/protocol/link/constants.ts';
 import { silentLogger } from '../../../src/protocol/logger.ts';
 import type { Connector } from '../../../src/protocol/wire/transport.ts';
-import { nodeTicketCrypto } from '../../../src/main/ticket-crypto.ts';
+import { nodeTicketCrypto } from '../../../src/main/node/ticket-crypto.ts';
 import { fakeLinkServer } from '../../helpers/fake-link-server.ts';
 
 type Request = Parameters<Connector>[0];

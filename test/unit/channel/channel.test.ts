@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../../../src/protocol/logger.ts';
 import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
 import { WireReader } from '../../../src/protocol/wire/reader.ts';
 import { WireWriter } from '../../../src/protocol/wire/writer.ts';
-import { nodeTicketCrypto } from '../../../src/main/ticket-crypto.ts';
+import { nodeTicketCrypto } from '../../../src/main/node/ticket-crypto.ts';
 import { concat, type MemoryTransport } from '../../helpers/memory-transport.ts';
 import { fakeLinkServer } from '../../helpers/fake-link-server.ts';
 import { fullMessage, miniMessage, parseClientMiniMessages } from '../../helpers/server-messages.ts';

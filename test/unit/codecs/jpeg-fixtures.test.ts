@@ -20,8 +20,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nodeJpegDecoder } from '../../../src/main/jpeg-node.ts';
-import type { Pixels } from '../../../src/protocol/channels/display/draw-types.ts';
+import { nodeJpegDecoder } from '../../../src/main/node/jpeg-node.ts';
+import type { Pixels } from '../../../src/protocol/pixels/pixels.ts';
 import { decodeJpegImage, readJpegFrameHeader } from '../../../src/protocol/codecs/jpeg.ts';
 import { decodeJpegAlphaImage, type JpegAlphaBody } from '../../../src/protocol/codecs/jpeg-alpha.ts';
 import { ProtocolError } from '../../../src/protocol/wire/errors.ts';

@@ -3,8 +3,8 @@
 // Real recorded images are in jpeg-fixtures.test.ts.
 import { encode } from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
-import { nodeJpegDecoder } from '../../../src/main/jpeg-node.ts';
-import type { Pixels } from '../../../src/protocol/channels/display/draw-types.ts';
+import { nodeJpegDecoder } from '../../../src/main/node/jpeg-node.ts';
+import type { Pixels } from '../../../src/protocol/pixels/pixels.ts';
 import { decodeJpegImage, readJpegFrameHeader, type JpegDecoder } from '../../../src/protocol/codecs/jpeg.ts';
 import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
 import { expectProtocolError } from '../../helpers/expect-protocol-error.ts';

@@ -6,7 +6,7 @@ import { ByteQueue } from '../../../src/protocol/wire/byte-queue.ts';
 import { SpiceError } from '../../../src/protocol/wire/errors.ts';
 import { WireReader } from '../../../src/protocol/wire/reader.ts';
 import { WireWriter } from '../../../src/protocol/wire/writer.ts';
-import { nodeTicketCrypto } from '../../../src/main/ticket-crypto.ts';
+import { nodeTicketCrypto } from '../../../src/main/node/ticket-crypto.ts';
 import { fakeLinkServer, linkReply, type FakeLinkOptions } from '../../helpers/fake-link-server.ts';
 
 function params(over: Partial<LinkParams> = {}): LinkParams {

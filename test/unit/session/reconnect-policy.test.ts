@@ -10,7 +10,7 @@ import { Session } from '../../../src/protocol/session/session.ts';
 import { ByteQueue } from '../../../src/protocol/wire/byte-queue.ts';
 import { ProtocolError, SpiceError } from '../../../src/protocol/wire/errors.ts';
 import { WireWriter } from '../../../src/protocol/wire/writer.ts';
-import { nodeTicketCrypto } from '../../../src/main/ticket-crypto.ts';
+import { nodeTicketCrypto } from '../../../src/main/node/ticket-crypto.ts';
 import { fakeLinkServer } from '../../helpers/fake-link-server.ts';
 import { MemoryTransport } from '../../helpers/memory-transport.ts';
 import { miniMessage } from '../../helpers/server-messages.ts';

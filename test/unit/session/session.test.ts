@@ -9,12 +9,12 @@ import { silentLogger } from '../../../src/protocol/logger.ts';
 import { Session } from '../../../src/protocol/session/session.ts';
 import { WireReader } from '../../../src/protocol/wire/reader.ts';
 import { WireWriter } from '../../../src/protocol/wire/writer.ts';
-import { nodeTicketCrypto } from '../../../src/main/ticket-crypto.ts';
+import { nodeTicketCrypto } from '../../../src/main/node/ticket-crypto.ts';
 import { fakeLinkServer } from '../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../helpers/memory-transport.ts';
 import { miniMessage } from '../../helpers/server-messages.ts';
 import { binaryImage, body, box } from '../channels/display/body-builder.ts';
-import { localImageDecoder } from '../../../src/protocol/channels/display/run-decode-job.ts';
+import { localImageDecoder } from '../../../src/protocol/display/run-decode-job.ts';
 import { LocalDisplaySink } from '../../../src/protocol/channels/display/display-sink.ts';
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));

@@ -9,7 +9,7 @@ import { MainMsg } from '../../../../src/protocol/channels/main/main-messages.ts
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { Session } from '../../../../src/protocol/session/session.ts';
 import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
-import { nodeTicketCrypto } from '../../../../src/main/ticket-crypto.ts';
+import { nodeTicketCrypto } from '../../../../src/main/node/ticket-crypto.ts';
 import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
 import { miniMessage } from '../../../helpers/server-messages.ts';

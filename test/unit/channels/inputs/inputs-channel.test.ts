@@ -6,7 +6,7 @@ import { PAUSE_SCANCODE } from '../../../../src/protocol/input/scancodes.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { WireReader } from '../../../../src/protocol/wire/reader.ts';
 import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
-import { nodeTicketCrypto } from '../../../../src/main/ticket-crypto.ts';
+import { nodeTicketCrypto } from '../../../../src/main/node/ticket-crypto.ts';
 import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
 import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
 import { miniMessage, parseClientMiniMessages } from '../../../helpers/server-messages.ts';

@@ -8,7 +8,7 @@ import { ClipboardType } from '../../../../src/protocol/channels/main/agent/agen
 import { SpiceError } from '../../../../src/protocol/wire/errors.ts';
 import { decodeBmp } from '../../../../src/main/clipboard/bmp.ts';
 import { guestImageToPng, pngSize } from '../../../../src/main/clipboard/guest-image.ts';
-import { decodePng } from '../../../../src/main/png-decode.ts';
+import { decodePng } from '../../../../src/main/node/png-decode.ts';
 import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
 
 const dir = join(__dirname, '../../../fixtures/clipboard');

@@ -7,7 +7,7 @@ import { BRIDGE_VERSION, type HostMessage } from '../../../../src/protocol/bridg
 import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
-import { BridgeHost } from '../../../../src/main/gateway/gateway-connection.ts';
+import { BridgeHost } from '../../../../src/main/host/bridge-host.ts';
 import { bytesOf, portEndpoint, type MainPort } from '../../../../src/main/electron/port-endpoint.ts';
 
 /** A worker_threads port as Electron's MessagePortMain looks: 'message' listeners get { data, ports }. */

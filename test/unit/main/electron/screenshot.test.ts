@@ -1,7 +1,7 @@
 // Screenshots: the page's RGBA rows to a PNG with the same pixels, and the request/reply pairing.
 import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
-import { encodeSurfacePng } from '../../../../src/main/png.ts';
+import { encodeSurfacePng } from '../../../../src/main/node/png.ts';
 import { rgbaToSurface, ScreenshotRequests, screenshotFileName } from '../../../../src/main/electron/screenshot.ts';
 
 describe('rgbaToSurface', () => {

@@ -6,7 +6,8 @@ import { BRIDGE_VERSION, type HostMessage } from '../../../../src/protocol/bridg
 import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
-import { GatewayConnection, MAX_BUFFERED_BYTES } from '../../../../src/main/gateway/gateway-connection.ts';
+import { MAX_BUFFERED_BYTES } from '../../../../src/main/host/bridge-host.ts';
+import { GatewayConnection } from '../../../../src/main/gateway/gateway-connection.ts';
 
 class FakeSocket extends EventEmitter {
   readonly CONNECTING = 0;

@@ -39,6 +39,7 @@ describe('HeadGroup across a reconnect', () => {
       sendToOwner: (m) => owner.push(m),
       relayout: () => relayouts++,
       pageText: () => {},
+      input: () => {},
     });
     group.display(monitorsConfig(0, 2, [[0, 0, 800, 600], [800, 0, 640, 480]]));
     const joined = group.join(1, { sendBytes: (b) => view.push(decodeHostMessage(b)), end: () => view.push({ kind: 'status', status: { state: 'closed', reason: 'ended' } }) });

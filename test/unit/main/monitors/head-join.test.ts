@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BRIDGE_VERSION, type HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
-import { BridgeHost } from '../../../../src/main/gateway/gateway-connection.ts';
+import { BridgeHost } from '../../../../src/main/host/bridge-host.ts';
 import { HeadGroup, HeadRegistry, JoinedHead } from '../../../../src/main/monitors/head-group.ts';
 import { FakePage } from '../../../helpers/fake-page.ts';
 import { decodeHostMessage } from '../../../../src/protocol/bridge/host-codec.ts';
@@ -18,7 +18,7 @@ function joinHost(registry: HeadRegistry, token: Uint8Array, head = 1): FakePage
   return page;
 }
 
-const hooks = { log: silentLogger, session: () => null, sendToOwner: () => {}, relayout: () => {}, pageText: () => {} };
+const hooks = { log: silentLogger, session: () => null, sendToOwner: () => {}, relayout: () => {}, pageText: () => {}, input: () => {} };
 
 describe('joining a session as the view of another head', () => {
   it('finds a group only by its exact token', () => {

@@ -2,7 +2,7 @@
 // spice+tls and the server's NEED_SECURED, and a clear error when TLS is wanted without a tls-port.
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { planConnection } from '../../../../src/main/connector.ts';
+import { planConnection } from '../../../../src/main/connect/connector.ts';
 import { emptyProfile } from '../../../../src/protocol/profile/index.ts';
 import type { ConnectionProfile } from '../../../../src/protocol/profile/index.ts';
 import { ChannelType } from '../../../../src/protocol/link/constants.ts';

@@ -9,7 +9,7 @@ import { CapSet } from '../../../../../src/protocol/link/caps.ts';
 import type { Logger } from '../../../../../src/protocol/logger.ts';
 import { WireReader } from '../../../../../src/protocol/wire/reader.ts';
 import { WireWriter } from '../../../../../src/protocol/wire/writer.ts';
-import { nodeTicketCrypto } from '../../../../../src/main/ticket-crypto.ts';
+import { nodeTicketCrypto } from '../../../../../src/main/node/ticket-crypto.ts';
 import { fakeLinkServer } from '../../../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../../../helpers/memory-transport.ts';
 import { miniMessage, parseClientMiniMessages } from '../../../../helpers/server-messages.ts';

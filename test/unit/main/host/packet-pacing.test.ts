@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MIN_PACKET_INTERVAL_MS, PacketPacer } from '../../../../src/main/gateway/packet-pacing.ts';
+import { MIN_PACKET_INTERVAL_MS, PacketPacer } from '../../../../src/main/host/packet-pacing.ts';
 
 describe('PacketPacer', () => {
   beforeEach(() => {

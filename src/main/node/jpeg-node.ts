@@ -2,9 +2,9 @@
 // decoder (no native module to build or ship). The renderer uses the browser's decoder behind
 // the same JpegDecoder interface instead.
 import { decode } from 'jpeg-js';
-import type { Pixels } from '../protocol/channels/display/draw-types.ts';
-import type { JpegDecoder } from '../protocol/codecs/jpeg.ts';
-import type { ExpectedSize } from '../protocol/codecs/lz.ts';
+import type { Pixels } from '../../protocol/pixels/pixels.ts';
+import type { JpegDecoder } from '../../protocol/codecs/jpeg.ts';
+import type { ExpectedSize } from '../../protocol/codecs/lz.ts';
 
 /**
  * What jpeg-js may allocate for one image, in bytes per pixel of the MCU-padded frame: 4 per

@@ -1,5 +1,5 @@
 // The one place that maps error kinds to process exit codes (README: "Exit codes").
-import type { SpiceErrorKind } from '../protocol/wire/errors.ts';
+import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
 
 export const ExitCode = {
   OK: 0,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BridgeDisplaySink, countJoinedView, headsNeedDisplayBytes } from '../../../../src/main/gateway/bridge-display-sink.ts';
+import { BridgeDisplaySink, countJoinedView, headsNeedDisplayBytes } from '../../../../src/main/host/bridge-display-sink.ts';
 
 describe('BridgeDisplaySink', () => {
   it('hands the body on as the same view, not a copy, and nothing after close', () => {

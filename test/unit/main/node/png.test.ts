@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { encodeSurfacePng } from '../../../src/main/png.ts';
+import { encodeSurfacePng } from '../../../../src/main/node/png.ts';
 
 /** A seeded xorshift, so the noise is the same on every run. */
 function noise(width: number, height: number, seed: number): Uint32Array {

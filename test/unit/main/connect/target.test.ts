@@ -4,9 +4,9 @@ import { join, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { resolvePassword, resolveTarget, type TtyInput } from '../../../src/main/target.ts';
-import { parseSpiceUri } from '../../../src/protocol/profile/index.ts';
-import { SpiceError } from '../../../src/protocol/wire/errors.ts';
+import { resolvePassword, resolveTarget, type TtyInput } from '../../../../src/main/connect/target.ts';
+import { parseSpiceUri } from '../../../../src/protocol/profile/index.ts';
+import { SpiceError } from '../../../../src/protocol/wire/errors.ts';
 
 const VV = '[virt-viewer]\ntype=spice\nhost=vm.lan\ntls-port=5901\npassword=from-file\ncolour=x\n';
 

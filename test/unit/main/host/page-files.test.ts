@@ -9,7 +9,7 @@ import { AgentMsg, FileXferStatus, parseFileXferData, parseFileXferStart } from 
 import { AgentFileTransfers } from '../../../../src/protocol/channels/main/agent/file-transfer.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
-import { CREDIT_WINDOW_BYTES, MAX_PAGE_FILES, PageFiles } from '../../../../src/main/gateway/page-files.ts';
+import { CREDIT_WINDOW_BYTES, MAX_PAGE_FILES, PageFiles } from '../../../../src/main/host/page-files.ts';
 import { fakeLink, tick, type FakeLink } from '../../channels/main/agent/fake-link.ts';
 
 const CHUNK = 64 * 1024;

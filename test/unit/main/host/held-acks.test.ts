@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SpiceChannel } from '../../../../src/protocol/channel/channel.ts';
-import { HeldAcks } from '../../../../src/main/gateway/held-acks.ts';
+import { HeldAcks } from '../../../../src/main/host/held-acks.ts';
 
 function fakeChannel(type: number): SpiceChannel {
   return { type, ackGate: null } as unknown as SpiceChannel;

@@ -9,7 +9,7 @@ import { silentLogger } from '../../../../src/protocol/logger.ts';
 import type { ConnectionProfile } from '../../../../src/protocol/profile/index.ts';
 import { SpiceError } from '../../../../src/protocol/wire/errors.ts';
 import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
-import { BridgeHost, type GatewayTarget } from '../../../../src/main/gateway/gateway-connection.ts';
+import { BridgeHost, type GatewayTarget } from '../../../../src/main/host/bridge-host.ts';
 import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
 import { miniMessage } from '../../../helpers/server-messages.ts';

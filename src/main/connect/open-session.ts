@@ -7,13 +7,14 @@ import type { ConnectionProfile } from '../../protocol/profile/index.ts';
 import { Session } from '../../protocol/session/session.ts';
 import type { DisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
-import { planConnection, type ConnectPlan } from '../connector.ts';
+import { planConnection, type ConnectPlan } from './connector.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
-import { resolvePassword, resolveTarget } from '../target.ts';
-import { applyDeleteThisFile } from '../vv-lifecycle.ts';
+import { resolvePassword, resolveTarget } from './target.ts';
+import { applyDeleteThisFile } from './vv-lifecycle.ts';
 import { LocalDisplaySink } from '../../protocol/channels/display/display-sink.ts';
 import { DecodePool } from '../display-worker/decode-pool.ts';
-import { nodeTicketCrypto } from '../ticket-crypto.ts';
+import { nodeTicketCrypto } from '../node/ticket-crypto.ts';
+import { Deadline } from '../node/deadline.ts';
 
 export interface OpenOptions {
   target: string;
@@ -38,30 +39,6 @@ export interface OpenedSession {
   deadline: Deadline;
   /** Links a new session to the same place with the same password (`do --reconnect`). */
   relink: () => Promise<OpenedSession>;
-}
-
-/** One overall time limit for a command, shared by its stages. */
-export class Deadline {
-  readonly at: number;
-  constructor(ms: number) {
-    this.at = Date.now() + ms;
-  }
-  /** Races `p` against the deadline; on expiry throws `onTimeout()`. */
-  race<T>(p: Promise<T>, onTimeout: () => SpiceError): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(onTimeout()), Math.max(0, this.at - Date.now()));
-      p.then(
-        (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      );
-    });
-  }
 }
 
 export async function openSession(o: OpenOptions): Promise<OpenedSession> {

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { emptyProfile } from '../../../src/protocol/profile/index.ts';
-import type { ResolvedTarget } from '../../../src/main/target.ts';
-import { applyDeleteThisFile } from '../../../src/main/vv-lifecycle.ts';
+import { emptyProfile } from '../../../../src/protocol/profile/index.ts';
+import type { ResolvedTarget } from '../../../../src/main/connect/target.ts';
+import { applyDeleteThisFile } from '../../../../src/main/connect/vv-lifecycle.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-vvlife-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,8 +10,8 @@ import {
   parseSpiceUri,
   parseVvBytes,
   type ConnectionProfile,
-} from '../protocol/profile/index.ts';
-import { SpiceError } from '../protocol/wire/errors.ts';
+} from '../../protocol/profile/index.ts';
+import { SpiceError } from '../../protocol/wire/errors.ts';
 
 export interface ResolvedTarget {
   profile: ConnectionProfile;

@@ -1,17 +1,17 @@
 // Chooses how each channel reaches the server from a connection profile: TCP, a Unix socket, an
 // HTTP CONNECT proxy tunnel or a WebSocket.
-import type { ConnectionProfile } from '../protocol/profile/index.ts';
-import { parseHostSubject } from './transport/tls-verify.ts';
-import { SpiceError } from '../protocol/wire/errors.ts';
-import type { Connector } from '../protocol/wire/transport.ts';
-import { describeProxy, openProxyTunnel, openViaProxy, proxyForProfile } from './transport/http-proxy.ts';
-import { describeAddress, openSocket, type SocketAddress } from './transport/socket-transport.ts';
-import { channelTypeName } from '../protocol/link/constants.ts';
-import { openTls } from './transport/tls-transport.ts';
-import { describeWebSocketUrl } from './transport/websocket-url.ts';
-import { combineTrust, type CaFile } from './transport/tls-ca-file.ts';
+import type { ConnectionProfile } from '../../protocol/profile/index.ts';
+import { parseHostSubject } from '../transport/tls-verify.ts';
+import { SpiceError } from '../../protocol/wire/errors.ts';
+import type { Connector } from '../../protocol/wire/transport.ts';
+import { describeProxy, openProxyTunnel, openViaProxy, proxyForProfile } from '../transport/http-proxy.ts';
+import { describeAddress, openSocket, type SocketAddress } from '../transport/socket-transport.ts';
+import { channelTypeName } from '../../protocol/link/constants.ts';
+import { openTls } from '../transport/tls-transport.ts';
+import { describeWebSocketUrl } from '../transport/websocket-url.ts';
+import { combineTrust, type CaFile } from '../transport/tls-ca-file.ts';
 import { checkClientVersion } from './version-check.ts';
-import type { Logger } from '../protocol/logger.ts';
+import type { Logger } from '../../protocol/logger.ts';
 
 export interface ConnectPlan {
   connector: Connector;
@@ -44,7 +44,7 @@ export function planConnection(profile: ConnectionProfile, opts: PlanOptions): C
     // Loaded only for ws:// targets: the WebSocket library is not needed by anything else here.
     return {
       where: describeWebSocketUrl(url),
-      connector: async () => (await import('./transport/websocket-transport.ts')).openWebSocket(url, opts.timeoutMs, tls),
+      connector: async () => (await import('../transport/websocket-transport.ts')).openWebSocket(url, opts.timeoutMs, tls),
     };
   }
   if (profile.unixPath) {

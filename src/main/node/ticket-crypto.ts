@@ -1,6 +1,6 @@
 // RSA-OAEP (SHA-1) for the SPICE ticket, from node:crypto; never a hand-made RSA.
 import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
-import type { TicketCrypto } from '../protocol/link/link.ts';
+import type { TicketCrypto } from '../../protocol/link/link.ts';
 
 export const nodeTicketCrypto: TicketCrypto = {
   async encryptTicket(spkiDer, plaintext) {

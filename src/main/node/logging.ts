@@ -1,7 +1,7 @@
 // Logging for the CLI and main process: pino to stderr when asked for (-v, --debug), silent
 // otherwise, so a failing command prints exactly one line a person can act on.
-import type { Logger } from '../protocol/logger.ts';
-import { silentLogger } from '../protocol/logger.ts';
+import type { Logger } from '../../protocol/logger.ts';
+import { silentLogger } from '../../protocol/logger.ts';
 
 export type LogLevel = 'silent' | 'info' | 'debug';
 

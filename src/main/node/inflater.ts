@@ -1,6 +1,6 @@
 // zlib for ZLIB_GLZ_RGB images, from node:zlib (src/protocol has no zlib of its own).
 import { inflateSync } from 'node:zlib';
-import type { Inflater } from '../protocol/codecs/zlib-glz.ts';
+import type { Inflater } from '../../protocol/codecs/zlib-glz.ts';
 
 export const nodeInflater: Inflater = {
   inflate(data, expectedSize) {

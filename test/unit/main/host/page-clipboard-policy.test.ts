@@ -10,9 +10,9 @@ import { silentLogger } from '../../../../src/protocol/logger.ts';
 import type { Session } from '../../../../src/protocol/session/session.ts';
 import { SpiceError } from '../../../../src/protocol/wire/errors.ts';
 import { parseClipboardPolicy, takeClipboardOption } from '../../../../src/main/clipboard/clipboard-option.ts';
-import { ImageParts } from '../../../../src/main/gateway/page-clipboard-images.ts';
-import { PageAgent } from '../../../../src/main/gateway/page-agent.ts';
-import { encodeSurfacePng } from '../../../../src/main/png.ts';
+import { ImageParts } from '../../../../src/main/host/page-clipboard-images.ts';
+import { PageAgent } from '../../../../src/main/host/page-agent.ts';
+import { encodeSurfacePng } from '../../../../src/main/node/png.ts';
 
 function agentWithClipboard(): Agent {
   const agent = new Agent({ sendAgentData: () => {}, log: silentLogger });

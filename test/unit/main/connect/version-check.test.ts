@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareWindowTarget } from '../../../src/main/electron/window-target.ts';
+import { prepareWindowTarget } from '../../../../src/main/electron/window-target.ts';
 import { describe, expect, it } from 'vitest';
-import { checkClientVersion, clientVersionIds, SPICEDESK_VERSION } from '../../../src/main/version-check.ts';
-import { planConnection } from '../../../src/main/connector.ts';
-import { parseVvFile } from '../../../src/protocol/profile/index.ts';
-import type { Logger } from '../../../src/protocol/logger.ts';
+import { checkClientVersion, clientVersionIds, SPICEDESK_VERSION } from '../../../../src/main/connect/version-check.ts';
+import { planConnection } from '../../../../src/main/connect/connector.ts';
+import { parseVvFile } from '../../../../src/protocol/profile/index.ts';
+import type { Logger } from '../../../../src/protocol/logger.ts';
 
 const vv = (...keys: string[]) => parseVvFile(['[virt-viewer]', 'type=spice', 'host=127.0.0.1', 'port=5900', ...keys, ''].join('\n'));
 
@@ -25,7 +25,7 @@ describe('client version ids', () => {
   });
 
   it("this build's version is package.json's", () => {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(SPICEDESK_VERSION).toBe(pkg.version);
   });
 });

@@ -1,8 +1,8 @@
 import { crc32, deflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { decodePng, PngError } from '../../../src/main/png-decode.ts';
-import { encodeSurfacePng } from '../../../src/main/png.ts';
+import { decodePng, PngError } from '../../../../src/main/node/png-decode.ts';
+import { encodeSurfacePng } from '../../../../src/main/node/png.ts';
 
 function chunk(type: string, data: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + data.byteLength);

@@ -3,10 +3,10 @@
 // needed and where to get it (`newer-version-url`). spicedesk answers to "spicedesk-<os>" (linux,
 // windows, macos) first and then to "spicedesk"; every other id, and the single `version` key,
 // are remote-viewer's numbers and are ignored (with a debug line saying so).
-import type { Logger } from '../protocol/logger.ts';
-import type { ConnectionProfile } from '../protocol/profile/index.ts';
-import { compareVersions, parseVersion, versionRequirement } from '../protocol/profile/versions.ts';
-import { SpiceError } from '../protocol/wire/errors.ts';
+import type { Logger } from '../../protocol/logger.ts';
+import type { ConnectionProfile } from '../../protocol/profile/index.ts';
+import { compareVersions, parseVersion, versionRequirement } from '../../protocol/profile/versions.ts';
+import { SpiceError } from '../../protocol/wire/errors.ts';
 
 /** This build's version; the unit tests check that it is package.json's. */
 export const SPICEDESK_VERSION = '0.1.0';

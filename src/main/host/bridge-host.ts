@@ -1,0 +1,525 @@
+// One page's end of the bridge in the host, and the SPICE session it asked for: a browser page of
+// the gateway over a WebSocket (src/main/gateway), or an Electron window over a MessagePort
+// (src/main/electron). The page's HELLO picks one of the targets the host was given, by index;
+// nothing else can be connected to. Every message from the page goes through the bridge's strict
+// decoder; a malformed one ends this connection (with a reason), never the host.
+import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
+import { BRIDGE_VERSION, type HostMessage, type SessionStatus, type UiMessage } from '../../protocol/bridge/bridge-messages.ts';
+import { encodeHostMessage, encodeHostPacket, HostPacketBuilder } from '../../protocol/bridge/host-codec.ts';
+import { decodeUiMessage } from '../../protocol/bridge/ui-codec.ts';
+import { CursorChannel } from '../../protocol/channels/cursor/cursor-channel.ts';
+import { buildMouseModeRequest, MainMsgc, MouseMode } from '../../protocol/channels/main/main-messages.ts';
+import type { Logger } from '../../protocol/logger.ts';
+import type { ConnectionProfile } from '../../protocol/profile/index.ts';
+import { Session } from '../../protocol/session/session.ts';
+import { isSpiceError, SpiceError } from '../../protocol/wire/errors.ts';
+import type { ConnectPlan } from '../connect/connector.ts';
+import { nodeTicketCrypto } from '../node/ticket-crypto.ts';
+import { Deadline } from '../node/deadline.ts';
+import { BridgeDisplaySink, countJoinedView, headsNeedDisplayBytes } from './bridge-display-sink.ts';
+import { forwardInput, inputsOf } from './input-forwarding.ts';
+import { PacketPacer } from './packet-pacing.ts';
+import { HeldAcks } from './held-acks.ts';
+import { PageAgent } from './page-agent.ts';
+import { HeadGroup, type HeadRegistry, type JoinedHead } from '../monitors/head-group.ts';
+import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
+import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
+import { PageReconnect } from '../reconnect/page-reconnect.ts';
+import type { BackoffOptions } from '../../protocol/session/reconnect-policy.ts';
+import { NOT_KIOSK, sessionPolicy, type KioskFlags } from '../../protocol/policy/kiosk-policy.ts';
+import { pagePolicyMessage } from '../../protocol/policy/policy-bridge.ts';
+
+export interface GatewayTarget {
+  /** What to call it in messages (never the password). */
+  label: string;
+  profile: ConnectionProfile;
+  plan: ConnectPlan;
+  password?: string;
+  /** The clipboard directions allowed with this target (`--clipboard`); a page cannot turn on more. Default both. */
+  clipboard?: ClipboardSharing;
+  /** --kiosk and --kiosk-quit: with the profile, the page's policy (src/protocol/policy). */
+  kiosk?: KioskFlags;
+  /** --monitor-mapping and the mappings remembered per VM (monitors/session-mapping.ts). */
+  monitors?: MonitorMappingSource;
+}
+
+export interface ConnectionOptions {
+  targets: readonly GatewayTarget[];
+  logger: Logger;
+  /** Time for the SPICE link, as --timeout of the other commands. */
+  linkTimeoutMs: number;
+  /** Time the page has to send its HELLO. */
+  helloTimeoutMs: number;
+  /**
+   * What a page whose HELLO names no target of this host is told; by default that `spicedesk
+   * serve` was not given it. The Electron window without a target says how to give one.
+   */
+  noTarget?: (index: number) => { errorKind: SpiceErrorKind; message: string };
+  /** Where the user gives a password, added to an authentication error; by default serve's way. */
+  authHint?: string;
+  /** Every status the page is sent, for the host's own use (the Electron window's title). */
+  onStatus?: (status: SessionStatus) => void;
+  /** Delays between reconnect attempts after a linked session dropped; default 1 s doubling to 30 s. */
+  reconnectBackoff?: BackoffOptions;
+  /** Where views of guest heads 2-4 find the session they join (HEAD_JOIN); without it they are refused. */
+  heads?: HeadRegistry;
+  /** Every message the page is sent, for the host's own use (the Electron head windows follow HEADS). */
+  onHostMessage?: (m: HostMessage) => void;
+}
+
+/** Passwords a page may try on one connection before it is dropped: a dialog, not a guessing service. */
+export const MAX_PASSWORD_ATTEMPTS = 10;
+
+/** A page this far behind is not reading; better to drop it than to buffer without end. */
+/** A packet is sent at once when this much is queued, without waiting for the end of the turn. */
+const MAX_PACKET_BYTES = 4 * 1024 * 1024;
+
+export const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
+
+/** Close codes (RFC 6455's, which a MessagePort endpoint ignores: the last STATUS says why). */
+export const CloseCode = { NORMAL: 1000, GOING_AWAY: 1001, POLICY: 1008, SERVER_ERROR: 1011 } as const;
+
+/**
+ * The host's end of one page's bridge, whatever carries it. One bridge message per send and per
+ * message; nothing is delivered after close, from either side.
+ */
+export interface BridgeEndpoint {
+  /** False once either side closed it: sends would be lost. */
+  readonly open: boolean;
+  /** Bytes sent and not yet taken by the peer; 0 where the transport cannot tell. */
+  readonly bufferedAmount: number;
+  send(bytes: Uint8Array): void;
+  /** Idempotent. */
+  close(code: number, reason: string): void;
+  /** `null` for a message that is not binary, which the host refuses. */
+  onMessage(listener: (bytes: Uint8Array | null) => void): void;
+  /** Once, however it closed; `error` when the transport failed. */
+  onClose(listener: (error?: string) => void): void;
+}
+
+export class BridgeHost {
+  private session: Session | null = null;
+  private state: 'hello' | 'session' | 'password' | 'closed' = 'hello';
+  private readonly packet = new HostPacketBuilder((n) => Buffer.allocUnsafeSlow(n));
+  private readonly pacer = new PacketPacer(() => this.flush());
+  private readonly acks = new HeldAcks(() => this.pacer.schedule());
+  private readonly log: Logger;
+  private readonly helloTimer: ReturnType<typeof setTimeout>;
+  private readonly pageAgent: PageAgent;
+  private target: GatewayTarget | null = null;
+  /** The page's MOUSE_MODE_REQUEST: kept across reconnects, applied whenever modes are announced. */
+  private mousePreference: 'client' | 'server' = 'client';
+  private lastMouseModes: { supported: number; current: number } | null = null;
+  /** While the page is asked for a password: the refusal, for when the user cancels. */
+  private refusal: SpiceError | null = null;
+  private passwordAttempts = 0;
+  /** Set once the page picked its target: brings a dropped session back (reconnect/page-reconnect.ts). */
+  private reconnect: PageReconnect | null = null;
+  /** The password the last session linked with, for reconnecting with it. */
+  private linkPassword: string | undefined;
+  /** This page's session as views of the other guest heads share it (monitors/head-group.ts). */
+  private heads: HeadGroup | null = null;
+  /** Set when this page is a view that joined another page's session. */
+  private joined: JoinedHead | null = null;
+  private joinedGroup: HeadGroup | null = null;
+
+  constructor(
+    private readonly endpoint: BridgeEndpoint,
+    private readonly o: ConnectionOptions,
+    readonly id: number,
+  ) {
+    this.log = o.logger.child({ page: id });
+    this.pageAgent = new PageAgent((m) => this.send(m), this.log);
+    endpoint.onMessage((bytes) => this.onMessage(bytes));
+    endpoint.onClose((error) => {
+      if (error !== undefined) this.log.warn({ err: error }, 'page connection failed');
+      this.shutdown();
+    });
+    this.helloTimer = setTimeout(() => this.refuse(`no HELLO within ${o.helloTimeoutMs / 1000} s`), o.helloTimeoutMs);
+    this.send({ kind: 'hello', version: BRIDGE_VERSION });
+  }
+
+  /** Whether the page's session is still running or about to. */
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /**
+   * Input the host itself produces (the Electron window's menu and hotkeys), sent as if the page
+   * had; dropped before the session is linked or after it ended.
+   */
+  sendInput(m: Exclude<UiMessage, { kind: 'hello' }>): void {
+    if (this.state !== 'session' || !this.session) return;
+    forwardInput(this.session, m, this.log);
+  }
+
+  private send(m: HostMessage): void {
+    if (m.kind === 'status') this.o.onStatus?.(m.status);
+    this.o.onHostMessage?.(m);
+    const bytes = encodeHostMessage(m);
+    this.sendBytes(bytes);
+    this.heads?.relay(m, bytes);
+  }
+
+  /**
+   * Queues a message for the page. Everything queued in one turn of the event loop (the display
+   * messages of one socket read, say) goes as one packet (encodeHostPacket): one transport message
+   * per SPICE message cost the page more than the drawing.
+   */
+  private sendBytes(bytes: Uint8Array): void {
+    if (!this.canQueue()) return;
+    this.packet.addEncoded(bytes);
+    this.queuedMore();
+  }
+
+  /** A display message queued with its body referenced: the packet copies it once (HostPacketBuilder). */
+  private sendDisplay(channelId: number, type: number, serial: bigint, body: Uint8Array): void {
+    if (!this.canQueue()) return;
+    this.packet.addBody('display', channelId, type, serial, body);
+    this.queuedMore();
+  }
+
+  private canQueue(): boolean {
+    if (this.state === 'closed' || !this.endpoint.open) return false;
+    if (this.endpoint.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.end({ state: 'error', errorKind: 'timeout', message: 'the browser is not keeping up with the display; closing this page' }, CloseCode.SERVER_ERROR);
+      return false;
+    }
+    return true;
+  }
+
+  private queuedMore(): void {
+    if (this.packet.byteLength >= MAX_PACKET_BYTES) this.flush();
+    else this.pacer.schedule();
+  }
+
+  private flush(): void {
+    this.acks.release();
+    const packet = this.packet.take();
+    if (!packet) return;
+    this.pacer.sent();
+    if (this.endpoint.open) this.endpoint.send(packet);
+  }
+
+  private onMessage(bytes: Uint8Array | null): void {
+    if (this.state === 'closed') return;
+    if (bytes === null) {
+      this.refuse('the bridge speaks binary messages only');
+      return;
+    }
+    let message: UiMessage;
+    try {
+      message = decodeUiMessage(bytes, BRIDGE_VERSION);
+    } catch (e) {
+      this.refuse(isSpiceError(e) ? e.message : String(e));
+      return;
+    }
+    if (this.state === 'hello') {
+      if (message.kind === 'head-join') {
+        clearTimeout(this.helloTimer);
+        this.joinHead(message.head, message.token);
+        return;
+      }
+      if (message.kind !== 'hello') {
+        this.refuse(`the first message must be HELLO, not ${message.kind}`);
+        return;
+      }
+      clearTimeout(this.helloTimer);
+      this.start(message.target);
+      return;
+    }
+    if (this.joined) {
+      const problem = this.joined.onMessage(message);
+      if (problem) this.refuse(problem);
+      return;
+    }
+    if (message.kind === 'hello') {
+      this.refuse('HELLO may come only once');
+      return;
+    }
+    switch (message.kind) {
+      case 'head-join':
+        this.refuse('HEAD_JOIN may come only first');
+        return;
+      case 'head-enable':
+        this.heads?.setEnabled(message.head, message.enabled);
+        return;
+      case 'password':
+      case 'password-cancel':
+        this.onPasswordAnswer(message.kind === 'password' ? message.password : null);
+        return;
+      case 'display-size':
+        this.pageAgent.displaySize(message.width, message.height);
+        return;
+      case 'clipboard-text':
+        this.pageAgent.pageText(message.text);
+        return;
+      case 'mouse-mode-request':
+        this.mousePreference = message.mode;
+        if (this.lastMouseModes) this.requestMouseMode(this.lastMouseModes.supported, this.lastMouseModes.current);
+        return;
+      case 'clipboard-sharing':
+        this.pageAgent.setSharing({ toGuest: message.toGuest, fromGuest: message.fromGuest });
+        return;
+      case 'file-offer':
+      case 'file-data':
+      case 'file-cancel':
+        this.pageAgent.files.handle(message);
+        return;
+      case 'clipboard-image':
+        this.pageAgent.images.pagePart(message.total, message.offset, message.data);
+        return;
+    }
+    if (!this.session) return;
+    try {
+      forwardInput(this.session, message, this.log);
+    } catch (e) {
+      this.refuse(`input the session could not take: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** Ends the page's connection for something it sent; the gateway goes on. */
+  private refuse(reason: string): void {
+    this.log.warn({ reason }, 'refusing a page');
+    this.end({ state: 'error', errorKind: 'protocol', message: reason }, CloseCode.POLICY);
+  }
+
+  private start(targetIndex: number): void {
+    const target = this.o.targets[targetIndex];
+    if (!target) {
+      this.log.warn({ target: targetIndex }, 'refusing a target the host was not given');
+      this.end({ state: 'error', ...(this.o.noTarget ?? this.notServed)(targetIndex) }, CloseCode.POLICY);
+      return;
+    }
+    this.state = 'session';
+    this.target = target;
+    if (this.o.heads) this.heads = this.headGroup(this.o.heads);
+    this.pageAgent.setPolicy(target.clipboard);
+    const policy = sessionPolicy({ profile: target.profile, flags: target.kiosk ?? NOT_KIOSK });
+    this.send(pagePolicyMessage(policy));
+    this.reconnect = policy.autoReconnect ? this.pageReconnect(target) : null;
+    void this.connect(target, target.password);
+  }
+
+  /** A password can be asked for when the target came without one, as remote-viewer does. */
+  private canAskPassword(e: unknown, target: GatewayTarget): e is SpiceError {
+    // While reconnecting the target's own password may have expired (a one-time ticket): ask too.
+    const askable = target.password === undefined || this.reconnect?.active === true;
+    return isSpiceError(e) && e.kind === 'auth' && askable && this.passwordAttempts < MAX_PASSWORD_ATTEMPTS;
+  }
+
+  private askPassword(session: Session, refusal: SpiceError): void {
+    if (this.session === session) this.session = null;
+    session.close();
+    this.pageAgent.detach();
+    this.state = 'password';
+    this.refusal = refusal;
+    this.log.info({ attempts: this.passwordAttempts }, 'the server wants a password; asking the page');
+    this.send({ kind: 'password-request', reason: refusal.message });
+  }
+
+  /** The page's PASSWORD (a string) or PASSWORD_CANCEL (null). The password is never logged. */
+  private onPasswordAnswer(password: string | null): void {
+    const target = this.target;
+    const refusal = this.refusal;
+    if (this.state !== 'password' || !target || !refusal) {
+      this.refuse(`${password === null ? 'PASSWORD_CANCEL' : 'PASSWORD'} came without a password request`);
+      return;
+    }
+    this.refusal = null;
+    if (password === null) {
+      this.end({ state: 'error', errorKind: 'auth', message: `${refusal.message} (the password dialog was cancelled)` }, CloseCode.NORMAL);
+      return;
+    }
+    this.passwordAttempts++;
+    this.state = 'session';
+    void this.connect(target, password);
+  }
+
+  private readonly notServed = (index: number): { errorKind: SpiceErrorKind; message: string } => {
+    const n = this.o.targets.length;
+    const served = n === 0 ? 'no target' : n === 1 ? 'target 0 only' : `targets 0 to ${n - 1} only`;
+    return { errorKind: 'usage', message: `target ${index} was not given to spicedesk serve; it serves ${served}` };
+  };
+
+  private async connect(target: GatewayTarget, password: string | undefined): Promise<void> {
+    this.linkPassword = password;
+    // While reconnecting the page keeps its 'reconnecting' status, which says which attempt this is.
+    if (!this.reconnect?.active) this.send({ kind: 'status', status: { state: 'connecting', where: target.plan.where } });
+    const session = new Session({
+      connector: target.plan.connector,
+      crypto: nodeTicketCrypto,
+      logger: this.log,
+      password,
+      where: target.plan.where,
+      displaySink: new BridgeDisplaySink((channelId, type, serial, body) => {
+        if (!this.heads || !headsNeedDisplayBytes(this.heads, type)) return this.sendDisplay(channelId, type, serial, body);
+        const bytes = encodeHostMessage({ kind: 'display', channelId, type, serial, body });
+        this.sendBytes(bytes);
+        this.heads.display(bytes);
+      }),
+    });
+    this.session = session;
+    this.pageAgent.attach(session);
+    let linked = false;
+    session.events.on('closed', ({ error }) => {
+      // A session given up for a password retry is no longer the page's.
+      if (this.session !== session) return;
+      // A refused link is answered by connect()'s catch below, which may ask for a password.
+      if (!linked && this.canAskPassword(error, target)) return;
+      // A reconnect attempt that fails is answered there too; a linked session may come back.
+      if (!linked && this.reconnect?.active) return;
+      if (linked && this.reconnectAfter(error)) return;
+      if (error) this.end(statusOf(error, this.o.authHint), CloseCode.NORMAL);
+      else this.end({ state: 'closed', reason: `the session with ${target.plan.where} ended` }, CloseCode.NORMAL);
+    });
+    session.main.events.on('mouse-mode', (m) => this.onMouseMode(m.supported, m.current));
+    // Cursor bodies go to the page as they came; it parses and decodes them itself.
+    session.events.on('channel-linked', (ch) => {
+      this.acks.attach(ch);
+      if (!(ch instanceof CursorChannel)) return;
+      ch.events.on('message', ({ type, body, serial }) => this.send({ kind: 'cursor', channelId: ch.id, type, serial, body }));
+    });
+    const deadline = new Deadline(this.o.linkTimeoutMs);
+    try {
+      const info = await deadline.race(
+        session.connect(),
+        () => new SpiceError('unreachable', `${target.plan.where} did not complete the SPICE link within ${Math.round(this.o.linkTimeoutMs / 1000)} s`),
+      );
+      if (this.state === 'closed' || this.session !== session) return;
+      linked = true;
+      this.reconnect?.linked();
+      this.log.info({ target: target.label, where: target.plan.where }, 'session linked');
+      this.send({ kind: 'status', status: { state: 'connected', serverName: info.name ?? target.plan.where, channels: info.channels } });
+      this.onMouseMode(info.supportedMouseModes, info.currentMouseMode);
+      this.heads?.linked(target.monitors?.forSession(info.uuid, info.name, this.log));
+    } catch (e) {
+      if (this.state !== 'session' || this.session !== session) return;
+      if (this.canAskPassword(e, target)) this.askPassword(session, e);
+      else if (this.reconnect?.attemptFailed(e) === 'retry') this.dropSession(session);
+      else this.end(statusOf(e, this.o.authHint), CloseCode.NORMAL);
+    }
+  }
+
+  private onMouseMode(supported: number, current: number): void {
+    this.lastMouseModes = { supported, current };
+    this.send({ kind: 'mouse-mode', supported, current });
+    this.requestMouseMode(supported, current);
+  }
+
+  /**
+   * Absolute positions (client mode) whenever the server offers them, as spice-gtk does: the page
+   * can then follow the browser's own pointer without Pointer Lock. Unless the page asked for
+   * server mode, which every server offers.
+   */
+  private requestMouseMode(supported: number, current: number): void {
+    const wanted = this.mousePreference === 'server' ? MouseMode.SERVER : MouseMode.CLIENT;
+    if (supported & wanted && current !== wanted) this.session?.main.send(MainMsgc.MOUSE_MODE_REQUEST, buildMouseModeRequest(wanted));
+  }
+
+  /** Tells the page why, closes the connection and the session. */
+  private end(status: SessionStatus, code: number): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.o.onStatus?.(status);
+    this.heads?.close(status);
+    // Sent past the backlog limit on purpose: this is the page's last message, after what is queued.
+    this.flush();
+    if (this.endpoint.open) this.endpoint.send(encodeHostPacket([encodeHostMessage({ kind: 'status', status })]));
+    // A WebSocket close reason is limited to 123 bytes; the full text went in the STATUS message.
+    const reason = status.state === 'error' ? status.message.slice(0, 100) : '';
+    this.endpoint.close(code, Buffer.byteLength(reason) <= 123 ? reason : '');
+    this.shutdown();
+  }
+
+  private pageReconnect(target: GatewayTarget): PageReconnect {
+    return new PageReconnect(target.plan.where, {
+      status: (status) => this.send({ kind: 'status', status }),
+      resetDisplay: () => this.send({ kind: 'display-reset' }),
+      connect: () => {
+        if (this.state === 'session' && this.target) void this.connect(this.target, this.linkPassword);
+      },
+    }, this.log, this.o.reconnectBackoff);
+  }
+
+  /** A linked session ended: true when it is being brought back, false to end the page. */
+  private reconnectAfter(error: Error | undefined): boolean {
+    if (!this.reconnect?.sessionEnded(error)) return false;
+    this.session = null;
+    this.pageAgent.detach();
+    this.send({ kind: 'agent', connected: false, monitorsConfig: false, clipboard: false });
+    this.heads?.sessionLost();
+    return true;
+  }
+
+  /** A failed reconnect attempt's session, given up while the next attempt waits. */
+  private dropSession(session: Session): void {
+    if (this.session === session) this.session = null;
+    this.pageAgent.detach();
+    session.close();
+  }
+
+  /** This page as a view of guest head `head` in the session whose token it gave (HEAD_JOIN). */
+  private joinHead(head: number, token: Uint8Array): void {
+    const group = this.o.heads?.find(token);
+    if (!group) {
+      this.log.warn({ head }, 'refusing a view with an unknown head token');
+      this.end({ state: 'error', errorKind: 'usage', message: 'this head window belongs to a session that is over (or its link is wrong); open it again from the window of head 1' }, CloseCode.POLICY);
+      return;
+    }
+    const joined = group.join(head, { sendBytes: (bytes) => this.sendBytes(bytes), end: (status) => this.end(status, CloseCode.NORMAL) });
+    if (typeof joined === 'string') {
+      this.end({ state: 'error', errorKind: 'usage', message: joined }, CloseCode.POLICY);
+      return;
+    }
+    this.state = 'session';
+    this.joined = joined;
+    this.joinedGroup = group;
+    countJoinedView(group, 1);
+  }
+
+  private headGroup(registry: HeadRegistry): HeadGroup {
+    const group = new HeadGroup(registry, {
+      log: this.log,
+      session: () => this.session,
+      sendToOwner: (m) => this.send(m),
+      relayout: () => this.pageAgent.relayout(),
+      pageText: (text) => this.pageAgent.pageText(text),
+      input: (m) => {
+        if (this.session) forwardInput(this.session, m, this.log);
+      },
+    });
+    this.pageAgent.layoutOf = (size) => group.layoutFor(size);
+    return group;
+  }
+
+  /** Releases everything; safe to call more than once. */
+  shutdown(): void {
+    this.reconnect?.stop();
+    this.state = 'closed';
+    this.joined?.leave();
+    if (this.joinedGroup) countJoinedView(this.joinedGroup, -1);
+    this.joinedGroup = null;
+    this.heads?.close({ state: 'closed', reason: 'the window of head 1 closed' });
+    clearTimeout(this.helloTimer);
+    const session = this.session;
+    this.session = null;
+    this.pageAgent.detach();
+    if (session) {
+      // Keys and buttons the page held must not stay pressed in the guest.
+      inputsOf(session)?.releaseAll();
+      session.close();
+    }
+    this.endpoint.close(CloseCode.GOING_AWAY, '');
+  }
+}
+
+const SERVE_AUTH_HINT = 'give the password in the TARGET or in SPICE_PASSWORD when starting spicedesk serve, or neither to be asked for it in the page';
+
+function statusOf(e: unknown, authHint = SERVE_AUTH_HINT): SessionStatus {
+  if (isSpiceError(e)) {
+    const hint = e.kind === 'auth' ? ` (${authHint})` : '';
+    return { state: 'error', errorKind: e.kind, message: e.message + hint };
+  }
+  return { state: 'error', errorKind: 'internal', message: `unexpected error: ${e instanceof Error ? e.message : String(e)}` };
+}
