@@ -97,6 +97,18 @@ export interface BridgeEndpoint {
   onClose(listener: (error?: string) => void): void;
 }
 
+/** A bridge message from the page, by its kind. */
+type UiMessageOf<K extends UiMessage['kind']> = Extract<UiMessage, { kind: K }>;
+
+/** One handler for every kind of message a page can send. */
+type PageMessageHandlers = { readonly [K in UiMessage['kind']]: (m: UiMessageOf<K>) => void };
+
+/** Calls the handler of `m`'s kind. */
+function dispatchPageMessage(handlers: PageMessageHandlers, m: UiMessage): void {
+  // The table is typed per kind; TypeScript cannot follow that `m` is of the kind it looked up.
+  (handlers[m.kind] as (m: UiMessage) => void)(m);
+}
+
 export class BridgeHost {
   private session: Session | null = null;
   private state: 'hello' | 'session' | 'password' | 'closed' = 'hello';
@@ -233,46 +245,45 @@ export class BridgeHost {
       if (problem) this.refuse(problem);
       return;
     }
-    if (message.kind === 'hello') {
-      this.refuse('HELLO may come only once');
-      return;
-    }
-    switch (message.kind) {
-      case 'head-join':
-        this.refuse('HEAD_JOIN may come only first');
-        return;
-      case 'head-enable':
-        this.heads?.setEnabled(message.head, message.enabled);
-        return;
-      case 'password':
-      case 'password-cancel':
-        this.onPasswordAnswer(message.kind === 'password' ? message.password : null);
-        return;
-      case 'display-size':
-        this.pageAgent.displaySize(message.width, message.height);
-        return;
-      case 'clipboard-text':
-        this.pageAgent.pageText(message.text);
-        return;
-      case 'mouse-mode-request':
-        this.mousePreference = message.mode;
-        if (this.lastMouseModes) this.requestMouseMode(this.lastMouseModes.supported, this.lastMouseModes.current);
-        return;
-      case 'clipboard-sharing':
-        this.pageAgent.setSharing({ toGuest: message.toGuest, fromGuest: message.fromGuest });
-        return;
-      case 'file-offer':
-      case 'file-data':
-      case 'file-cancel':
-        this.pageAgent.files.handle(message);
-        return;
-      case 'clipboard-image':
-        this.pageAgent.images.pagePart(message.total, message.offset, message.data);
-        return;
-    }
+    dispatchPageMessage(this.pageMessages, message);
+  }
+
+  /**
+   * What the page's own messages do once its session started (after HELLO), one handler per bridge
+   * message kind: a kind added to UiMessage does not compile until it is given one here.
+   */
+  private readonly pageMessages: PageMessageHandlers = {
+    'hello': () => this.refuse('HELLO may come only once'),
+    'head-join': () => this.refuse('HEAD_JOIN may come only first'),
+    'head-enable': (m) => this.heads?.setEnabled(m.head, m.enabled),
+    'password': (m) => this.onPasswordAnswer(m.password),
+    'password-cancel': () => this.onPasswordAnswer(null),
+    'display-size': (m) => this.pageAgent.displaySize(m.width, m.height),
+    'clipboard-text': (m) => this.pageAgent.pageText(m.text),
+    'mouse-mode-request': (m) => {
+      this.mousePreference = m.mode;
+      if (this.lastMouseModes) this.requestMouseMode(this.lastMouseModes.supported, this.lastMouseModes.current);
+    },
+    'clipboard-sharing': (m) => this.pageAgent.setSharing({ toGuest: m.toGuest, fromGuest: m.fromGuest }),
+    'file-offer': (m) => this.pageAgent.files.handle(m),
+    'file-data': (m) => this.pageAgent.files.handle(m),
+    'file-cancel': (m) => this.pageAgent.files.handle(m),
+    'clipboard-image': (m) => this.pageAgent.images.pagePart(m.total, m.offset, m.data),
+    'key-down': (m) => this.pageInput(m),
+    'key-up': (m) => this.pageInput(m),
+    'key-modifiers': (m) => this.pageInput(m),
+    'mouse-position': (m) => this.pageInput(m),
+    'mouse-motion': (m) => this.pageInput(m),
+    'mouse-press': (m) => this.pageInput(m),
+    'mouse-release': (m) => this.pageInput(m),
+    'ctrl-alt-del': (m) => this.pageInput(m),
+  };
+
+  /** Keys and the mouse from the page, for the session's inputs channel (dropped without a session). */
+  private pageInput(m: UiMessage): void {
     if (!this.session) return;
     try {
-      forwardInput(this.session, message, this.log);
+      forwardInput(this.session, m, this.log);
     } catch (e) {
       this.refuse(`input the session could not take: ${e instanceof Error ? e.message : String(e)}`);
     }
