@@ -1,5 +1,5 @@
 // `--clipboard both|to-guest|from-guest|none` of `serve` and `open`: the clipboard directions the
-// host allows. Enforced by the host (src/main/gateway/page-agent.ts), so a page cannot turn on a
+// host allows. Enforced by the host (src/main/host/page-agent.ts), so a page cannot turn on a
 // direction the command line turned off; kiosk deployments use it to keep data in or out.
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';

@@ -1,4 +1,4 @@
-// Errors are values with a kind and a message a person can act on. One place (src/main/exit-codes.ts)
+// Errors are values with a kind and a message a person can act on. One place (src/main/node/exit-codes.ts)
 // maps kinds to exit codes and dialogs; library code never exits or prints.
 
 export type SpiceErrorKind =
