@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,13 +55,13 @@ describe('readCaFile', () => {
     }
   });
 
-  it('an unreadable file: permission denied (skipped as root, who reads everything)', () => {
-    const path = file('secret.pem', ca.pem);
-    chmodSync(path, 0o000);
-    if (process.getuid?.() === 0) {
-      expect(readCaFile(path).pem).toContain('BEGIN CERTIFICATE');
-      return;
-    }
+  // A file no one may read, root included: Linux checks the mode of /proc/sys files for root too,
+  // and drop_caches is write-only (0200). Root reads any ordinary file whatever its mode, so a
+  // chmod 000 file would not fail where the tests run as root (CI). The link gives it our name.
+  const WRITE_ONLY = '/proc/sys/vm/drop_caches';
+  it.skipIf(!existsSync(WRITE_ONLY))('an unreadable file: permission denied (for root too)', () => {
+    const path = join(dir, 'secret.pem');
+    symlinkSync(WRITE_ONLY, path);
     expect(() => readCaFile(path)).toThrow(/secret\.pem" cannot be read: permission denied/);
   });
 });
