@@ -3,6 +3,7 @@
 // MessagePort in the Electron window, whose preload hands the page the port.
 import { BRIDGE_VERSION, type HostMessage, type UiMessage } from '../protocol/bridge/bridge-messages.ts';
 import { decodeHostPacket } from '../protocol/bridge/host-codec.ts';
+import { BRIDGE_PORT_MESSAGE, PRELOAD_FUNCTIONS, PRELOAD_GLOBAL, type PreloadContract } from '../protocol/bridge/preload-contract.ts';
 import { encodeUiMessage } from '../protocol/bridge/ui-codec.ts';
 
 export interface BridgeHandlers {
@@ -49,23 +50,16 @@ export function webSocketTransport(url: string): BridgeTransport {
   };
 }
 
-/** What the Electron preload gives the page as window.spicedeskHost (src/main/electron/preload.ts). */
-export interface ElectronHost {
-  kind: 'electron';
-  openBridge(): void;
-  onScreenshotRequest(handler: (id: number) => void): void;
-  screenshotReply(id: number, width: number, height: number, rgba: Uint8Array): void;
-  screenshotFailed(id: number, error: string): void;
-}
+/** What the Electron preload gives the page as window.spicedeskHost: the contract src/main/electron/preload.ts satisfies. */
+export type ElectronHost = PreloadContract;
 
-/** The window message the preload posts with the bridge's port (src/main/electron/ipc-channels.ts). */
-export const BRIDGE_PORT_MESSAGE = 'spicedesk:bridge-port';
+export { BRIDGE_PORT_MESSAGE };
 
 /** The Electron preload's API when the page runs in the app; null in a browser. */
 export function electronHost(w: Window = window): ElectronHost | null {
-  const host = (w as unknown as { spicedeskHost?: Partial<ElectronHost> }).spicedeskHost;
+  const host = (w as unknown as Record<typeof PRELOAD_GLOBAL, Partial<ElectronHost> | undefined>)[PRELOAD_GLOBAL];
   if (typeof host !== 'object' || host === null || host.kind !== 'electron') return null;
-  for (const f of ['openBridge', 'onScreenshotRequest', 'screenshotReply', 'screenshotFailed'] as const) {
+  for (const f of PRELOAD_FUNCTIONS) {
     if (typeof host[f] !== 'function') return null;
   }
   return host as ElectronHost;

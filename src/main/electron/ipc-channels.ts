@@ -17,8 +17,8 @@ export const FromMain = {
   screenshotRequest: 'spicedesk:screenshot-request',
 } as const;
 
-/** The window.postMessage the preload sends into the page with the bridge port. */
-export const BRIDGE_PORT_MESSAGE = 'spicedesk:bridge-port';
+/** The window.postMessage the preload sends into the page with the bridge port (the page's contract too). */
+export { BRIDGE_PORT_MESSAGE } from '../../protocol/bridge/preload-contract.ts';
 
 /** The custom scheme the renderer is served from (see app-protocol.ts), and its one host. */
 export const APP_SCHEME = 'spicedesk-app';

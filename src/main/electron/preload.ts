@@ -4,7 +4,8 @@
 // and hands the page the bridge's port. No Node, no ipcRenderer, no Electron object reaches the
 // page; only the functions below, which take plain values.
 import { contextBridge, ipcRenderer } from 'electron';
-import { APP_SCHEME, BRIDGE_PORT_MESSAGE, FromMain, ToMain } from './ipc-channels.ts';
+import { BRIDGE_PORT_MESSAGE, PRELOAD_GLOBAL, type PreloadContract } from '../../protocol/bridge/preload-contract.ts';
+import { APP_SCHEME, FromMain, ToMain } from './ipc-channels.ts';
 
 /** The page's window, as the preload reaches it (src/main has no DOM types). */
 interface PageWindow {
@@ -26,7 +27,8 @@ ipcRenderer.on(FromMain.screenshotRequest, (_event, id: unknown) => {
   if (typeof id === 'number' && Number.isInteger(id) && screenshotHandler) screenshotHandler(id);
 });
 
-contextBridge.exposeInMainWorld('spicedeskHost', {
+// The contract is the page's too (src/protocol/bridge/preload-contract.ts): satisfies keeps the two in step.
+contextBridge.exposeInMainWorld(PRELOAD_GLOBAL, {
   kind: 'electron',
   /** Asks main for a bridge; its port arrives as a window message BRIDGE_PORT_MESSAGE. */
   openBridge: (): void => ipcRenderer.send(ToMain.openBridge),
@@ -37,4 +39,4 @@ contextBridge.exposeInMainWorld('spicedeskHost', {
   screenshotReply: (id: unknown, width: unknown, height: unknown, rgba: unknown): void =>
     ipcRenderer.send(ToMain.screenshot, { id, width, height, rgba }),
   screenshotFailed: (id: unknown, error: unknown): void => ipcRenderer.send(ToMain.screenshot, { id, error: String(error).slice(0, 1000) }),
-});
+} satisfies PreloadContract);
