@@ -9,8 +9,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchChromium, openSessionPage } from '../e2e/browser-page.ts';
+import { pageState } from '../e2e/page-api.ts';
 import { solidBackground, waitForWindow } from '../peers/desktop.ts';
-import { sleep, spawnGroup } from '../peers/processes.ts';
+import { spawnGroup } from '../peers/processes.ts';
+import { sleep } from '../helpers/wait.ts';
 import { startXspice } from '../peers/xspice.ts';
 
 interface TraceEvent {
@@ -92,9 +94,9 @@ try {
   const gateway0 = userAndSystemTicks(gateway.pid);
   const io0 = ioCounters(gateway.pid);
   const posts0 = await posts();
-  const frames0 = await page.evaluate(() => (window as unknown as { spicedeskPage: { state(): { frames: number } } }).spicedeskPage.state().frames);
+  const frames0 = await (await pageState(page)).frames;
   await sleep(seconds * 1000);
-  const frames1 = await page.evaluate(() => (window as unknown as { spicedeskPage: { state(): { frames: number } } }).spicedeskPage.state().frames);
+  const frames1 = await (await pageState(page)).frames;
   const posts1 = await posts();
   const gateway1 = userAndSystemTicks(gateway.pid);
   const io1 = ioCounters(gateway.pid);

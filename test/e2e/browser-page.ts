@@ -1,5 +1,5 @@
-// Debian's Chromium driven by playwright-core, and the page's own test hooks (window.spicedeskPage
-// in src/renderer/main.ts). Headless Chromium here draws WebGL2 with SwiftShader (a CPU
+// Debian's Chromium driven by playwright-core, and what tests do with the page through its own test
+// hooks (typed in page-api.ts). Headless Chromium here draws WebGL2 with SwiftShader (a CPU
 // implementation behind ANGLE); --disable-webgl takes WebGL away so the 2D fallback runs.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -7,26 +7,12 @@ import { expect } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import type { RgbaImage } from '../peers/image.ts';
 import { readPng } from '../peers/png.ts';
-import { sleep } from '../peers/processes.ts';
+import { waitUntil } from '../helpers/wait.ts';
+import { tcpConnectionsOn } from '../peers/tcp-connections.ts';
+import { pageState, readPagePixels, type PageState } from './page-api.ts';
 import { requireTool } from '../peers/require-tool.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
-
-export interface PageState {
-  status: string;
-  statusText: string;
-  presenter: 'webgl2' | '2d';
-  mouseMode: 'client' | 'server';
-  surface: { width: number; height: number };
-  cursorCss: string;
-  cursorShapes: number;
-  keysHeld: number;
-  frames: number;
-  damageMessages: number;
-  marks: number;
-  messageErrors: number;
-  lastError: string;
-}
 
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) requireTool('chromium', 'chromium');
@@ -35,10 +21,6 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
     headless: true,
     args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...extraArgs],
   });
-}
-
-export function pageState(page: Page): Promise<PageState> {
-  return page.evaluate(() => (window as unknown as { spicedeskPage: { state(): PageState } }).spicedeskPage.state());
 }
 
 const problemsOf = new WeakMap<Page, string[]>();
@@ -61,7 +43,7 @@ export async function openSessionPage(browser: Browser, url: string, timeoutMs =
   try {
     await page.waitForFunction(
       () => {
-        const s = (window as unknown as { spicedeskPage?: { state(): PageState } }).spicedeskPage?.state();
+        const s = window.spicedeskPage?.state();
         return s !== undefined && (s.status === 'error' || (s.status === 'connected' && s.marks > 0 && s.frames > 0));
       },
       undefined,
@@ -96,9 +78,7 @@ export async function waitUntilSettled(page: Page, quietMs = 700, timeoutMs = 15
 
 /** The canvas read back (readPixels or getImageData), as the peers' RgbaImage. */
 export async function pagePixels(page: Page): Promise<RgbaImage> {
-  const p = await page.evaluate(() =>
-    (window as unknown as { spicedeskPage: { readPixels(): { width: number; height: number; rgbaBase64: string } | null } }).spicedeskPage.readPixels(),
-  );
+  const p = await readPagePixels(page);
   if (!p) throw new Error('the page has nothing to read back yet');
   return { width: p.width, height: p.height, rgba: Buffer.from(p.rgbaBase64, 'base64') };
 }
@@ -121,7 +101,9 @@ export async function screenToPage(page: Page, x: number, y: number): Promise<{ 
  */
 export async function closeAndCapture(page: Page, port: number, file: string): Promise<RgbaImage> {
   await page.close();
-  await sleep(300);
+  // The gateway ends its SPICE session when the page goes; until then a capture could be cut off
+  // by the gateway still holding (or taking back) the server's one client slot.
+  await waitUntil(`the gateway's connections to port ${port} to close`, () => tcpConnectionsOn(port) === 0, 15_000);
   const r = await runCli(['capture', `spice://127.0.0.1:${port}`, '-o', file, '--timeout', '10']);
   expect(r.stderr, `capture: ${r.stderr}`).toBe('');
   expect(r.code).toBe(0);

@@ -10,21 +10,19 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../../src/main/node/png-decode.ts';
 import { encodePng } from '../peers/png.ts';
-import { runToCompletion, sleep, waitFor } from '../peers/processes.ts';
+import { runToCompletion } from '../peers/processes.ts';
+import { waitFor, waitUntil, watchForNothing } from '../helpers/wait.ts';
+import { tcpConnectionsOn } from '../peers/tcp-connections.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, pageProblems, type PageState } from './browser-page.ts';
+import { launchChromium, openSessionPage, pageProblems } from './browser-page.ts';
+import { pageState } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
-
-interface ImageState extends PageState {
-  agent: { connected: boolean; clipboard: boolean };
-  clipboard: { imagesReceived: number; imagesSent: number; imagesFromHost: number; writeErrors: number; lastWriteError: string; policy: { toGuest: boolean; fromGuest: boolean } };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-clip-img-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const state = (page: Page): Promise<ImageState> => page.evaluate(() => (window as unknown as { spicedeskPage: { state(): ImageState } }).spicedeskPage.state());
+const state = pageState;
 
 /** A gradient, opaque (the page's PNGs from re-encoded guest images carry no alpha). */
 function testImage(width = 41, height = 29): { width: number; height: number; rgba: Buffer } {
@@ -127,7 +125,8 @@ describeImages([], 'clipboard images with the guest agent', (get) => {
 
   it('a PNG on the page clipboard can be pasted in the guest with the same pixels', async () => {
     const { xs, serve, browser } = get();
-    await sleep(300);
+    // The previous test's page is gone once the gateway has let go of Xspice (one client at a time).
+    await waitUntil("the gateway's connections to Xspice to close", () => tcpConnectionsOn(xs.port) === 0, 15_000);
     const { context, page } = await openWithAgent(browser, serve.url);
     try {
       const image = testImage(53, 21);
@@ -171,7 +170,7 @@ describeImages(['--clipboard', 'to-guest'], 'clipboard images with serve --clipb
       const pngFile = join(dir, 'kept-in-guest.png');
       writeFileSync(pngFile, encodePng(testImage(9, 9)));
       const copier = xs.run('xclip', ['-selection', 'clipboard', '-t', 'image/png', '-i', pngFile]);
-      await sleep(2500);
+      await watchForNothing(2500);
       await copier.stop(200);
       expect(await pageClipboardPng(page)).toBeUndefined();
       // The host sent none: the policy is enforced there, not only by the page.

@@ -7,27 +7,15 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, waitFor as waitUntil } from '../peers/processes.ts';
+import { waitFor as waitForCondition } from '../helpers/wait.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, pageProblems, type PageState } from './browser-page.ts';
+import { launchChromium, openSessionPage, pageProblems } from './browser-page.ts';
+import { pageState } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
-interface Row {
-  id: number;
-  name: string;
-  size: number;
-  sent: number;
-  state: string;
-  message: string;
-}
-interface FilesState extends PageState {
-  agent: { connected: boolean; clipboard: boolean };
-  files: { offered: number; saved: number; failed: number; bytesSent: number; rows: Row[] };
-}
+const state = pageState;
 
-const state = (page: Page): Promise<FilesState> => page.evaluate(() => (window as unknown as { spicedeskPage: { state(): FilesState } }).spicedeskPage.state());
-
-const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => waitUntil(what, probe, timeoutMs);
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => waitForCondition(what, probe, timeoutMs);
 
 /** Drops files on the view as a person would: dragenter/dragover/drop with a DataTransfer of Files. */
 async function dropFiles(page: Page, files: { name: string; base64: string }[]): Promise<void> {
@@ -48,9 +36,12 @@ async function dropFiles(page: Page, files: { name: string; base64: string }[]):
 
 async function openWithAgent(browser: Browser, url: string): Promise<Page> {
   const page = await openSessionPage(browser, url, 30_000);
-  await waitFor('the guest agent', async () => ((await state(page)).agent.connected ? true : undefined));
-  // The agent announces its capabilities just after it connects.
-  await sleep(500);
+  // The agent announces its capabilities just after it connects; the page learns them with the
+  // monitors-config flag (spice-vdagent always has it), and files need them known.
+  await waitFor("the guest agent and its capabilities", async () => {
+    const agent = (await state(page)).agent;
+    return agent.connected && agent.monitorsConfig ? true : undefined;
+  });
   return page;
 }
 

@@ -3,7 +3,7 @@
 // SwiftShader here, and with the 2D fallback), survives a lost WebGL context, stays idle when the
 // screen does, types into an xterm, moves the X pointer where it clicks, and follows the server's
 // cursor shape.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -11,10 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drawStandardDesktop, waitForWindow } from '../peers/desktop.ts';
 import { isUniform, type RgbaImage } from '../peers/image.ts';
 import { explainMismatch } from '../peers/png.ts';
-import { sleep } from '../peers/processes.ts';
+import { waitFor, waitUntil, watchForNothing } from '../helpers/wait.ts';
 import { requireFile, requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { closeAndCapture as captureAfterClosing, launchChromium, openSessionPage, pagePixels, pageProblems, pageState, screenToPage, waitUntilSettled } from './browser-page.ts';
+import { closeAndCapture as captureAfterClosing, launchChromium, openSessionPage, pagePixels, pageProblems, screenToPage, waitUntilSettled } from './browser-page.ts';
+import { loseContext, pageState } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-e2e-'));
@@ -69,7 +70,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
         // No CSP violation, no failed request, no exception.
         expect(pageProblems(page)).toEqual([]);
         // An idle session schedules no animation frames.
-        await page.waitForTimeout(1000);
+        await watchForNothing(1000);
         expect((await pageState(page)).frames).toBe(settled.frames);
         const shown = await pagePixels(page);
         const captured = await closeAndCapture(page, xs, serve, `page-${renderer.kind}`);
@@ -87,9 +88,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
       const before = await pagePixels(page);
       // The WebGL context lives where the presenter is (the decode worker, by default): the page's
       // hook loses it there (WEBGL_lose_context) and answers once it has been restored.
-      const restored = await page.evaluate(() =>
-        (window as unknown as { spicedeskPage: { loseContext(ms: number): Promise<boolean> } }).spicedeskPage.loseContext(200),
-      );
+      const restored = await loseContext(page, 200);
       expect(restored).toBe(true);
       await waitUntilSettled(page);
       expectSamePixels('gateway-context-restored', before, await pagePixels(page));
@@ -106,26 +105,15 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
     const browser = await launchChromium();
     try {
       const page = await openSessionPage(browser, serve.url);
-      await page.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): { mouseMode: string } } }).spicedeskPage.state().mouseMode === 'client');
+      await page.waitForFunction(() => window.spicedeskPage?.state().mouseMode === 'client');
       // Without a window manager the keyboard follows the pointer: click into the xterm first.
       const inside = await screenToPage(page, 700, 560);
       await page.mouse.click(inside.x, inside.y);
       await page.keyboard.type('hello');
       await page.keyboard.press('Enter');
-      const deadline = Date.now() + 10_000;
-      let typed = '';
-      while (Date.now() < deadline) {
-        typed = (() => {
-          try {
-            return readFileSync(file, 'utf8');
-          } catch {
-            return '';
-          }
-        })();
-        if (typed === 'hello\n') break;
-        await sleep(100);
-      }
-      expect(typed).toBe('hello\n');
+      const typedText = (): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+      await waitUntil('the typed line in the file', () => typedText() === 'hello\n', 10_000).catch(() => undefined);
+      expect(typedText()).toBe('hello\n');
       expect((await pageState(page)).keysHeld).toBe(0);
       // A key still held when the screen loses focus is released, not left down in the guest.
       await page.keyboard.down('ShiftLeft');
@@ -137,9 +125,8 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
       await page.keyboard.type('x');
       await page.keyboard.press('Enter');
       // Lower case: the guest did not keep Shift pressed.
-      const until2 = Date.now() + 5000;
-      while (readFileSync(file, 'utf8') !== 'hello\nx\n' && Date.now() < until2) await sleep(50);
-      expect(readFileSync(file, 'utf8')).toBe('hello\nx\n');
+      await waitUntil('the second line in the file', () => typedText() === 'hello\nx\n', 5000).catch(() => undefined);
+      expect(typedText()).toBe('hello\nx\n');
 
       for (const [x, y] of [
         [123, 456],
@@ -148,12 +135,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
         const p = await screenToPage(page, x, y);
         await page.mouse.click(p.x, p.y);
         let location = '';
-        const until = Date.now() + 5000;
-        while (Date.now() < until) {
-          location = await xs.exec('xdotool', ['getmouselocation']);
-          if (location.startsWith(`x:${x} y:${y} `)) break;
-          await sleep(50);
-        }
+        await waitUntil(`the X pointer at ${x},${y}`, async () => (location = await xs.exec('xdotool', ['getmouselocation'])).startsWith(`x:${x} y:${y} `), 5000).catch(() => undefined);
         expect(location).toMatch(new RegExp(`^x:${x} y:${y} `));
       }
       await page.close();
@@ -180,11 +162,10 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
         };
       });
       const tracked = await openSessionPage(browser, serve.url, 20_000, context);
-      await tracked.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): { mouseMode: string } } }).spicedeskPage.state().mouseMode === 'client');
+      await tracked.waitForFunction(() => window.spicedeskPage?.state().mouseMode === 'client');
       const p = await screenToPage(tracked, 700, 400);
       await tracked.mouse.move(p.x, p.y);
-      const until = Date.now() + 5000;
-      while (!(await xs.exec('xdotool', ['getmouselocation'])).startsWith('x:700 y:400 ') && Date.now() < until) await sleep(50);
+      await waitUntil('the X pointer at 700,400', async () => (await xs.exec('xdotool', ['getmouselocation'])).startsWith('x:700 y:400 '), 5000);
       await tracked.mouse.click(p.x, p.y);
       await tracked.mouse.click(p.x, p.y, { button: 'middle' });
       await tracked.mouse.click(p.x, p.y, { button: 'right' });
@@ -199,7 +180,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
         }
       }, [p.x, p.y] as const);
       const presses = (): string[] => [...xev.outputTail().matchAll(/ButtonPress event[^]*?root:\((\d+),(\d+)\)[^]*?button (\d+)/g)].map((m) => `${m[1]},${m[2]} ${m[3]}`);
-      while (presses().length < 5 && Date.now() < until + 5000) await sleep(50);
+      await waitUntil('five button presses in xev', () => presses().length >= 5, 10_000).catch(() => undefined);
       // X numbers them 1 left, 2 middle, 3 right, 4/5 wheel up/down.
       expect(presses(), xev.outputTail()).toEqual(['700,400 1', '700,400 2', '700,400 3', '700,400 4', '700,400 5']);
       const releases = [...xev.outputTail().matchAll(/ButtonRelease event[^]*?button (\d+)/g)].map((m) => m[1]);
@@ -228,15 +209,11 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
     const browser = await launchChromium();
     try {
       const page = await openSessionPage(browser, serve.url);
-      await page.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): { mouseMode: string } } }).spicedeskPage.state().mouseMode === 'client');
+      await page.waitForFunction(() => window.spicedeskPage?.state().mouseMode === 'client');
       const cursorCss = async (): Promise<string> => (await pageState(page)).cursorCss;
       const waitForCursor = async (test: (css: string) => boolean, what: string): Promise<string> => {
-        const until = Date.now() + 5000;
-        let css = await cursorCss();
-        while (!test(css) && Date.now() < until) {
-          await sleep(50);
-          css = await cursorCss();
-        }
+        let css = '';
+        await waitUntil(what, async () => test((css = await cursorCss())), 5000).catch(() => undefined);
         expect(test(css), `${what}; the page's cursor is ${css.slice(0, 80)}`).toBe(true);
         return css;
       };
@@ -286,14 +263,12 @@ describe('the status line in Chromium', () => {
     const page = await browser.newPage();
     try {
       await page.goto(serve.url + hash);
-      const deadline = Date.now() + 15_000;
-      for (;;) {
+      let shown: string | null = null;
+      return await waitFor('the status line', async () => {
         const s = await pageState(page).catch(() => undefined);
-        const shown = await page.locator('#status').textContent();
-        if (s && until(s.status)) return { state: s.status, text: shown ?? '' };
-        if (Date.now() > deadline) throw new Error(`the status line stayed at ${JSON.stringify(shown)}`);
-        await sleep(50);
-      }
+        shown = await page.locator('#status').textContent();
+        return s && until(s.status) ? { state: s.status, text: shown ?? '' } : undefined;
+      }, 15_000, { explain: () => `it stayed at ${JSON.stringify(shown)}` });
     } finally {
       await page.close();
     }

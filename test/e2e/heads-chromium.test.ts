@@ -14,31 +14,16 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../peers/image.ts';
 import { comparePixels, readPng } from '../peers/png.ts';
-import { runToCompletion, sleep, waitFor as waitUntil } from '../peers/processes.ts';
+import { runToCompletion } from '../peers/processes.ts';
+import { waitFor as waitForCondition, waitUntil } from '../helpers/wait.ts';
+import { tcpConnectionsOn } from '../peers/tcp-connections.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, pageProblems, type PageState } from './browser-page.ts';
+import { launchChromium, openSessionPage, pageProblems } from './browser-page.ts';
+import { pageState, waitForPageStatus } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
-import type { GuestHead } from '../../src/protocol/monitors/head-layout.ts';
 
-/** A head's rectangle as the page reports it. */
-type Rect = GuestHead;
-
-interface HeadsState extends PageState {
-  agent: { connected: boolean; monitorsConfig: boolean; clipboard: boolean };
-  displayArea: { width: number; height: number } | null;
-  head: number;
-  heads: Rect[];
-  maxHeads: number;
-  headsEnabled: number;
-  headsJoined: number;
-  headRect: Rect | null;
-  hasHeadToken: boolean;
-}
-
-function state(page: Page): Promise<HeadsState> {
-  return page.evaluate(() => (window as unknown as { spicedeskPage: { state(): HeadsState } }).spicedeskPage.state());
-}
+const state = pageState;
 
 /**
  * The page's display area once it has stayed the same for a second: the bar above the screen can
@@ -60,7 +45,10 @@ async function settledArea(page: Page, width?: number): Promise<{ width: number;
   }, 30_000);
 }
 
-const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> => waitUntil(what, probe, timeoutMs, 150);
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> => waitForCondition(what, probe, timeoutMs, { pollMs: 150 });
+
+/** The previous test's pages are closed once the gateway has let go of Xspice (one client at a time). */
+const gatewayLetGo = (port: number): Promise<void> => waitUntil("the gateway's connections to Xspice to close", () => tcpConnectionsOn(port) === 0, 15_000);
 
 function crop(image: RgbaImage, r: { x: number; y: number; width: number; height: number }): RgbaImage {
   const out = Buffer.alloc(r.width * r.height * 4);
@@ -129,7 +117,7 @@ describe('several guest heads in the page', () => {
     await page0.locator('#heads button[data-head="1"]').click();
     const page1 = await popup;
     await page1.setViewportSize({ width: 640, height: 480 });
-    await page1.waitForFunction(() => (window as unknown as { spicedeskPage?: { state(): HeadsState } }).spicedeskPage?.state().status === 'connected', undefined, { timeout: 30_000 });
+    await waitForPageStatus(page1, 'connected', 30_000);
     expect((await state(page1)).head).toBe(1);
 
     const area0 = await settledArea(page0);
@@ -203,7 +191,7 @@ describe('several guest heads in the page', () => {
   }
 
   it('keeps head 2 open across a server restart and lays the new guest out from the views again', async () => {
-    await sleep(300);
+    await gatewayLetGo(xs.port);
     const page0 = await openSessionPage(browser, serve.url, 20_000, context);
     await waitFor('the agent and the head token', async () => {
       const s = await state(page0);
@@ -214,7 +202,7 @@ describe('several guest heads in the page', () => {
     const page1 = await popup;
     await page1.setViewportSize({ width: 600, height: 440 });
     // A loaded machine may take seconds to load the new window's page.
-    await page1.waitForFunction(() => (window as unknown as { spicedeskPage?: { state(): HeadsState } }).spicedeskPage?.state().status === 'connected', undefined, { timeout: 30_000 });
+    await waitForPageStatus(page1, 'connected', 30_000);
     const area0 = await settledArea(page0);
     const area1 = await settledArea(page1, 600);
     const want = [`qxl-0 ${area0.width}x${area0.height}+0+0`, `qxl-1 ${area1.width}x${area1.height}+${area0.width}+0`];
@@ -258,11 +246,11 @@ describe('several guest heads in the page', () => {
   }, 180_000);
 
   it('refuses a head window whose join token is wrong', async () => {
-    await sleep(300);
+    await gatewayLetGo(xs.port);
     const page = await context.newPage();
     try {
       await page.goto(`${serve.url}#head=1&join=${'ab'.repeat(32)}`);
-      await page.waitForFunction(() => (window as unknown as { spicedeskPage?: { state(): HeadsState } }).spicedeskPage?.state().status === 'error', undefined, { timeout: 15_000 });
+      await waitForPageStatus(page, 'error', 15_000);
       expect((await state(page)).statusText).toMatch(/session that is over \(or its link is wrong\)/);
     } finally {
       await page.close();

@@ -13,36 +13,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.ts';
 import type { RgbaImage } from '../peers/image.ts';
 import { comparePixels, readPng } from '../peers/png.ts';
-import { runToCompletion, sleep } from '../peers/processes.ts';
+import { runToCompletion } from '../peers/processes.ts';
+import { waitFor as waitForCondition, waitUntil } from '../helpers/wait.ts';
 import { startQemu, type QemuServer } from '../peers/qemu.ts';
-import { launchChromium, openSessionPage, pagePixels, pageProblems, type PageState } from './browser-page.ts';
+import { launchChromium, openSessionPage, pagePixels, pageProblems } from './browser-page.ts';
+import { pageState, waitForPageStatus } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
-import type { GuestHead } from '../../src/protocol/monitors/head-layout.ts';
 
-/** A head's rectangle as the page reports it. */
-type Rect = GuestHead;
+const state = pageState;
 
-interface HeadsState extends PageState {
-  head: number;
-  heads: Rect[];
-  maxHeads: number;
-  headRect: Rect | null;
-  hasHeadToken: boolean;
-}
-
-function state(page: Page): Promise<HeadsState> {
-  return page.evaluate(() => (window as unknown as { spicedeskPage: { state(): HeadsState } }).spicedeskPage.state());
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000, explain: () => Promise<string> = async () => ''): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what} ${await explain()}`);
-}
+/** Polls every 200 ms (each probe may read a whole canvas back); on a timeout `explain` says what was seen. */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000, explain?: () => Promise<string>): Promise<T> =>
+  waitForCondition(what, probe, timeoutMs, { pollMs: 200, explain });
 
 describe('guest heads on separate display channels (QEMU, one channel per output)', () => {
   let qemu: QemuServer;
@@ -51,6 +33,11 @@ describe('guest heads on separate display channels (QEMU, one channel per output
   let context: BrowserContext;
   let dir: string;
   const captured: RgbaImage[] = [];
+
+  const firmwareGaveUp = (): Promise<void> =>
+    waitUntil('the firmware to give up booting', () => qemu.firmwareLog().includes('No bootable device.'), 60_000, {
+      explain: () => qemu.firmwareLog().slice(-500),
+    });
 
   async function capture(display: number): Promise<RgbaImage> {
     const file = join(dir, `display-${display}.png`);
@@ -61,9 +48,10 @@ describe('guest heads on separate display channels (QEMU, one channel per output
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'spicedesk-heads-qemu-'));
-    qemu = await startQemu({ virtioGpuOutputs: 2, startTimeoutMs: 30_000 });
-    // The firmware needs a moment to give up booting; its last screen is what both captures see.
-    await sleep(4000);
+    qemu = await startQemu({ virtioGpuOutputs: 2, firmwareLog: true, startTimeoutMs: 30_000 });
+    // The firmware gives up booting with "No bootable device." (and then waits for ever): its last
+    // screen is what both captures see, so they are taken after it said so.
+    await firmwareGaveUp();
     captured.push(await capture(0), await capture(1));
     serve = await startServe([`spice://127.0.0.1:${qemu.port}`]);
     browser = await launchChromium();
@@ -96,7 +84,7 @@ describe('guest heads on separate display channels (QEMU, one channel per output
     await page0.locator('#heads button[data-head="1"]').click();
     const page1 = await popup;
     await page1.setViewportSize({ width: 900, height: 700 });
-    await page1.waitForFunction(() => (window as unknown as { spicedeskPage?: { state(): HeadsState } }).spicedeskPage?.state().status === 'connected', undefined, { timeout: 30_000 });
+    await waitForPageStatus(page1, 'connected', 30_000);
 
     // Each view's canvas holds its head's channel: the same size and pixels as the capture.
     const matches = async (page: Page, want: RgbaImage): Promise<string> => {
@@ -134,7 +122,7 @@ describe('guest heads on separate display channels (QEMU, one channel per output
     }
     await waitFor("head 2's view without the old head", async () => ((await state(page1)).headRect === null ? true : undefined), 5000);
     expect(page1.isClosed()).toBe(false);
-    qemu = await startQemu({ virtioGpuOutputs: 2, port, startTimeoutMs: 30_000 });
+    qemu = await startQemu({ virtioGpuOutputs: 2, port, firmwareLog: true, startTimeoutMs: 30_000 });
     for (const page of [page0, page1]) {
       await waitFor('connected again in both windows', async () => ((await state(page)).status === 'connected' ? true : undefined), 45_000, async () => JSON.stringify(await state(page)));
     }

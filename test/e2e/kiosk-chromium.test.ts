@@ -9,31 +9,21 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForWindow } from '../peers/desktop.ts';
-import { sleep } from '../peers/processes.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, pageState, screenToPage } from './browser-page.ts';
+import { launchChromium, openSessionPage, screenToPage } from './browser-page.ts';
+import { pageState } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
-interface KioskState {
-  status: string;
-  kiosk: boolean;
-  hotkeys: { action: string; text: string }[];
-  hotkeysRun: string[];
-  reconnectScreen: { title: string; reason: string; button: string | null } | null;
-  reconnects: number;
-}
+const kioskState = pageState;
 
-const kioskState = (page: Page): Promise<KioskState> => pageState(page) as unknown as Promise<KioskState>;
-
+/** Probes until `ok` holds for what `probe` gives; the error names the last value seen. */
 async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
-    await sleep(100);
+  let last: T | undefined;
+  return waitFor(what, async () => {
     last = await probe();
-  }
-  return last;
+    return ok(last) ? last : undefined;
+  }, timeoutMs, { explain: () => `still ${JSON.stringify(last)}` });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-kiosk-'));

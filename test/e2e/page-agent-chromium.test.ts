@@ -7,26 +7,21 @@
 // spicedesk.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runToCompletion, sleep, waitFor as waitUntil } from '../peers/processes.ts';
+import { runToCompletion } from '../peers/processes.ts';
+import { waitFor as waitForCondition, waitUntil, watchForNothing } from '../helpers/wait.ts';
+import { tcpConnectionsOn } from '../peers/tcp-connections.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, pageProblems, type PageState } from './browser-page.ts';
+import { launchChromium, openSessionPage, pageProblems } from './browser-page.ts';
+import { pageState, waitForPageStatus } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
-interface ExtraState extends PageState {
-  passwordDialogs: number;
-  passwordDialogOpen: boolean;
-  agent: { connected: boolean; monitorsConfig: boolean; clipboard: boolean };
-  resizeToFit: boolean;
-  displayArea: { width: number; height: number } | null;
-  clipboard: { received: number; sent: number; writeErrors: number; lastWriteError: string; sharing: { toGuest: boolean; fromGuest: boolean } };
-}
+const state = pageState;
 
-function state(page: Page): Promise<ExtraState> {
-  return page.evaluate(() => (window as unknown as { spicedeskPage: { state(): ExtraState } }).spicedeskPage.state());
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> => waitForCondition(what, probe, timeoutMs);
 
-const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> => waitUntil(what, probe, timeoutMs);
+/** The previous test's page is gone once the gateway has let go of Xspice (one client at a time). */
+const gatewayLetGo = (port: number): Promise<void> => waitUntil("the gateway's connections to Xspice to close", () => tcpConnectionsOn(port) === 0, 15_000);
 
 describe('the password dialog', () => {
   let xs: XspiceServer;
@@ -53,12 +48,12 @@ describe('the password dialog', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     try {
       await page.goto(serve.url);
-      await page.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): ExtraState } }).spicedeskPage.state().passwordDialogOpen, undefined, { timeout: 15_000 });
+      await page.waitForFunction(() => window.spicedeskPage?.state().passwordDialogOpen === true, undefined, { timeout: 15_000 });
       expect((await state(page)).passwordDialogs).toBe(1);
       await expect.poll(() => page.locator('#password-dialog .reason').textContent()).toMatch(/password/i);
 
       await answer(page, 'wrong-pw');
-      await page.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): ExtraState } }).spicedeskPage.state().passwordDialogs === 2, undefined, { timeout: 15_000 });
+      await page.waitForFunction(() => window.spicedeskPage?.state().passwordDialogs === 2, undefined, { timeout: 15_000 });
       const again = await state(page);
       expect(again.passwordDialogOpen).toBe(true);
       expect(await page.locator('#password-dialog .reason').textContent()).toMatch(/password/i);
@@ -72,8 +67,8 @@ describe('the password dialog', () => {
       await page.keyboard.press('Enter');
       await page.waitForFunction(
         () => {
-          const s = (window as unknown as { spicedeskPage: { state(): ExtraState } }).spicedeskPage.state();
-          return s.status === 'connected' && s.marks > 0 && s.frames > 0;
+          const s = window.spicedeskPage?.state();
+          return s !== undefined && s.status === 'connected' && s.marks > 0 && s.frames > 0;
         },
         undefined,
         { timeout: 20_000 },
@@ -92,13 +87,13 @@ describe('the password dialog', () => {
   });
 
   it('cancel ends with the authentication error', async () => {
-    await sleep(300);
+    await gatewayLetGo(xs.port);
     const page = await browser.newPage();
     try {
       await page.goto(serve.url);
-      await page.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): ExtraState } }).spicedeskPage.state().passwordDialogOpen, undefined, { timeout: 15_000 });
+      await page.waitForFunction(() => window.spicedeskPage?.state().passwordDialogOpen === true, undefined, { timeout: 15_000 });
       await page.locator('#password-dialog button[value=cancel]').click();
-      await page.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): ExtraState } }).spicedeskPage.state().status === 'error', undefined, { timeout: 10_000 });
+      await waitForPageStatus(page, 'error', 10_000);
       const s = await state(page);
       expect(s.statusText).toMatch(/^error \(auth\): .*cancelled/);
       expect(s.passwordDialogOpen).toBe(false);
@@ -168,7 +163,7 @@ describe('resize-to-fit and the clipboard, with the guest agent', () => {
   });
 
   it('counts device pixels with a fractional scale factor (1.25)', async () => {
-    await sleep(300);
+    await gatewayLetGo(xs.port);
     const context = await browser.newContext({ viewport: { width: 880, height: 640 }, deviceScaleFactor: 1.25 });
     try {
       const page = await openWithAgent(context);
@@ -191,14 +186,14 @@ describe('resize-to-fit and the clipboard, with the guest agent', () => {
   });
 
   it('keeps the guest resolution with #resize=never, until the toggle turns fitting on', async () => {
-    await sleep(300);
+    await gatewayLetGo(xs.port);
     const before = await guestMode();
     const context = await browser.newContext({ viewport: { width: 900, height: 600 } });
     try {
       const page = await openWithAgent(context, '#resize=never');
       expect((await state(page)).resizeToFit).toBe(false);
       await page.setViewportSize({ width: 800, height: 560 });
-      await sleep(1500);
+      await watchForNothing(1500);
       expect(await guestMode()).toBe(before);
       // The toggle turns fitting on again: the guest follows the page's area at once.
       await page.locator('#resize-toggle').check();
@@ -213,7 +208,7 @@ describe('resize-to-fit and the clipboard, with the guest agent', () => {
   });
 
   it('shares text both ways: xclip in the guest to the page clipboard, a paste in the page to the guest', async () => {
-    await sleep(300);
+    await gatewayLetGo(xs.port);
     const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] });
     try {
       const page = await openWithAgent(context);
@@ -256,13 +251,13 @@ describe('resize-to-fit and the clipboard, with the guest agent', () => {
   });
 
   it('shares nothing in a direction the page turned off', async () => {
-    await sleep(300);
+    await gatewayLetGo(xs.port);
     const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] });
     try {
       const page = await openWithAgent(context, '#clipboard=off');
       await page.evaluate(() => navigator.clipboard.writeText('page clipboard before'));
       const copier = xs.run('sh', ['-c', `printf '%s' "$TEXT" | xclip -selection clipboard -i`], { TEXT: 'must not cross' });
-      await sleep(1500);
+      await watchForNothing(1500);
       await copier.stop(200);
       expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('page clipboard before');
       await page.evaluate(() => {
@@ -270,7 +265,7 @@ describe('resize-to-fit and the clipboard, with the guest agent', () => {
         data.setData('text/plain', 'must not cross either');
         document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data }));
       });
-      await sleep(1000);
+      await watchForNothing(1000);
       const r = await runToCompletion('xclip', ['-selection', 'clipboard', '-t', 'UTF8_STRING', '-o'], { env: xs.env, timeoutMs: 3000 });
       expect(r.stdout.toString('utf8')).not.toBe('must not cross either');
       expect((await state(page)).clipboard).toMatchObject({ received: 0, sent: 0, sharing: { toGuest: false, fromGuest: false } });

@@ -19,7 +19,8 @@ import { APP_ORIGIN, BRIDGE_PORT_MESSAGE, ToMain } from '../../src/main/electron
 import { validateToMain } from '../../src/main/electron/ipc.ts';
 import { ScreenshotRequests } from '../../src/main/electron/screenshot.ts';
 import { appResponse } from '../../src/main/electron/window-policy.ts';
-import { launchChromium, pagePixels, pageProblems, pageState, waitUntilSettled } from './browser-page.ts';
+import { launchChromium, pagePixels, pageProblems, waitUntilSettled } from './browser-page.ts';
+import { pageState, waitForPageStatus } from './page-api.ts';
 import { drawStandardDesktop } from '../peers/desktop.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 
@@ -137,7 +138,7 @@ describe('the Electron page path in Chromium (MessagePort bridge, the window CSP
     const w = await openWindow(browser, [target]);
     await w.page
       .waitForFunction(() => {
-        const s = (window as unknown as { spicedeskPage?: { state(): { status: string; frames: number; marks: number } } }).spicedeskPage?.state();
+        const s = window.spicedeskPage?.state();
         return s !== undefined && (s.status === 'error' || (s.status === 'connected' && s.frames > 0 && s.marks > 0));
       }, undefined, { timeout: 20_000, polling: 50 })
       .catch(async (e: unknown) => {
@@ -163,9 +164,7 @@ describe('the Electron page path in Chromium (MessagePort bridge, the window CSP
 
   it("shows the host's message when the window has no target", async () => {
     const w = await openWindow(browser, [], 'no connection given: open a .vv file');
-    await w.page.waitForFunction(() => (window as unknown as { spicedeskPage?: { state(): { status: string } } }).spicedeskPage?.state().status === 'error', undefined, {
-      timeout: 10_000,
-    });
+    await waitForPageStatus(w.page, 'error', 10_000);
     expect((await pageState(w.page)).statusText).toBe('error (usage): no connection given: open a .vv file');
     expect(pageProblems(w.page)).toEqual([]);
     await w.page.context().close();

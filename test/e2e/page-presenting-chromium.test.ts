@@ -13,21 +13,13 @@ import { isUniform, type RgbaImage } from '../peers/image.ts';
 import { explainMismatch } from '../peers/png.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 import { closeAndCapture as captureAfterClosing, launchChromium, openSessionPage, pagePixels, pageProblems, waitUntilSettled } from './browser-page.ts';
+import { drawStats, pageState } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-present-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface DrawStats {
-  images: Record<string, number>;
-  wasm: boolean;
-}
-
-const drawStats = (page: Page): Promise<DrawStats> =>
-  page.evaluate(() => (window as unknown as { spicedeskPage: { drawStats(): Promise<DrawStats> } }).spicedeskPage.drawStats());
-
-const presentsIn = (page: Page): Promise<string> =>
-  page.evaluate(() => (window as unknown as { spicedeskPage: { state(): { presentsIn: string } } }).spicedeskPage.state().presentsIn);
+const presentsIn = async (page: Page): Promise<string> => (await pageState(page)).presentsIn;
 
 describe('the page presents in its decode worker or on its own thread; ZLIB_GLZ images are drawn', () => {
   let xs: XspiceServer;
@@ -69,6 +61,7 @@ describe('the page presents in its decode worker or on its own thread; ZLIB_GLZ 
       expect(pageProblems(page)).toEqual([]);
       // The server really sent zlib-wrapped GLZ images, and the worker drew them.
       const stats = await drawStats(page);
+      if (!stats) throw new Error('the page has no draw statistics');
       expect(stats.images['zlib-glz-rgb'] ?? 0, JSON.stringify(stats)).toBeGreaterThan(0);
       // The page's policy lets the worker compile the WebAssembly decoders (and no CSP violation
       // was logged: pageProblems above).

@@ -9,28 +9,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { solidBackground } from '../peers/desktop.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, pagePixels, pageProblems, type PageState } from './browser-page.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { launchChromium, openSessionPage, pagePixels, pageProblems } from './browser-page.ts';
+import { pageState } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
-interface ReconnectState extends PageState {
-  passwordDialogOpen: boolean;
-  passwordDialogs: number;
-  agent: { connected: boolean; monitorsConfig: boolean; clipboard: boolean };
-  displayArea: { width: number; height: number } | null;
-}
+const state = pageState;
 
-function state(page: Page): Promise<ReconnectState> {
-  return page.evaluate(() => (window as unknown as { spicedeskPage: { state(): ReconnectState } }).spicedeskPage.state());
-}
-
-async function until<T>(what: string, page: Page, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; the page: ${JSON.stringify(await state(page))}`);
-    await page.waitForTimeout(50);
-  }
+/** waitFor, with the page's state in the error when it times out. */
+function until<T>(what: string, page: Page, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  return waitFor(what, probe, timeoutMs, { pollMs: 50, explain: async () => `the page: ${JSON.stringify(await state(page))}` });
 }
 
 /** How many of the canvas's pixels are not `hex` (#rrggbb). */

@@ -3,10 +3,11 @@
 // captures the pointer with Pointer Lock without reaching the guest, and shift+F12 gives it back.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../peers/processes.ts';
+import { waitFor, watchForNothing } from '../helpers/wait.ts';
 import { solidBackground } from '../peers/desktop.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, pageState } from './browser-page.ts';
+import { launchChromium, openSessionPage } from './browser-page.ts';
+import { pageState } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
 async function pointerAt(xs: XspiceServer): Promise<{ x: number; y: number }> {
@@ -17,13 +18,10 @@ async function pointerAt(xs: XspiceServer): Promise<{ x: number; y: number }> {
 
 async function waitForPointer(xs: XspiceServer, want: (p: { x: number; y: number }) => boolean, what: string): Promise<{ x: number; y: number }> {
   let p = await pointerAt(xs);
-  const until = Date.now() + 5000;
-  while (!want(p) && Date.now() < until) {
-    await sleep(50);
+  return waitFor(what, async () => {
     p = await pointerAt(xs);
-  }
-  if (!want(p)) throw new Error(`the X pointer is at ${p.x},${p.y}: ${what}`);
-  return p;
+    return want(p) ? p : undefined;
+  }, 5000, { explain: () => `the X pointer is at ${p.x},${p.y}` });
 }
 
 const locked = (page: Page): Promise<boolean> => page.evaluate(() => document.pointerLockElement !== null);
@@ -45,7 +43,7 @@ describe('server mouse mode (#mouse=server) in Chromium against Xspice', () => {
     const browser = await launchChromium();
     try {
       const page = await openSessionPage(browser, `${serve.url}#mouse=server`);
-      await page.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): { mouseMode: string } } }).spicedeskPage.state().mouseMode === 'server', undefined, { timeout: 10_000 });
+      await page.waitForFunction(() => window.spicedeskPage?.state().mouseMode === 'server', undefined, { timeout: 10_000 });
       // The server reports server mode (not only the page): it answered the request.
       expect((await pageState(page)).mouseMode).toBe('server');
       await xs.exec('xdotool', ['mousemove', '400', '300']);
@@ -69,7 +67,7 @@ describe('server mouse mode (#mouse=server) in Chromium against Xspice', () => {
       expect(await locked(page)).toBe(false);
       // Released, the page does not take the pointer back by itself.
       await page.mouse.move(300, 200, { steps: 4 });
-      await sleep(300);
+      await watchForNothing(300);
       expect(await locked(page)).toBe(false);
       expect(await pointerAt(xs)).toEqual({ x: 400, y: 300 });
       await page.close();
@@ -82,7 +80,7 @@ describe('server mouse mode (#mouse=server) in Chromium against Xspice', () => {
     const browser = await launchChromium();
     try {
       const page = await openSessionPage(browser, serve.url);
-      await page.waitForFunction(() => (window as unknown as { spicedeskPage: { state(): { mouseMode: string } } }).spicedeskPage.state().mouseMode === 'client', undefined, { timeout: 10_000 });
+      await page.waitForFunction(() => window.spicedeskPage?.state().mouseMode === 'client', undefined, { timeout: 10_000 });
       await page.close();
     } finally {
       await browser.close();

@@ -11,23 +11,40 @@ export interface CliResult {
   ms: number;
 }
 
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: string; killAfterMs?: number } = {}): Promise<CliResult> {
+export interface RunningCli {
+  /** What the command has written to stderr so far, for waiting on a log line while it runs. */
+  stderrSoFar(): string;
+  /** True once the process has exited. */
+  exited(): boolean;
+  readonly done: Promise<CliResult>;
+}
+
+type CliOptions = { env?: NodeJS.ProcessEnv; stdin?: string; killAfterMs?: number };
+
+export function startCli(args: string[], opts: CliOptions = {}): RunningCli {
   const started = Date.now();
-  return new Promise((resolve, reject) => {
+  let stdout = '';
+  let stderr = '';
+  let exited = false;
+  const done = new Promise<CliResult>((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, SPICE_PASSWORD: undefined, SPICE_PROXY: undefined, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const killer = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 30_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(killer);
+      exited = true;
       resolve({ code, stdout, stderr, ms: Date.now() - started });
     });
     child.stdin.end(opts.stdin ?? '');
   });
+  return { stderrSoFar: () => stderr, exited: () => exited, done };
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  return startCli(args, opts).done;
 }

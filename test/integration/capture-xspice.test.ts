@@ -8,7 +8,9 @@ import { drawStandardDesktop, photoLikeImage, showImage, showXlogo, showXterm, s
 import { isUniform } from '../peers/image.ts';
 import { comparePixels, explainMismatch, readPng } from '../peers/png.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, startCli } from '../helpers/cli.ts';
+import { waitUntil } from '../helpers/wait.ts';
+import { tcpConnectionsOn } from '../peers/tcp-connections.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-capture-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -106,8 +108,14 @@ describe('Xspice drawing while spicedesk is connected', () => {
     // The initial frame of a fresh connection is one full-screen copy; what a desktop sends while
     // a client watches (fills, copies, scrolls) only shows up on a connection opened first.
     const out = join(dir, 'live.png');
-    const capture = runCli(['capture', `spice://127.0.0.1:${xs.port}`, '-o', out, '--delay', '5', '--timeout', '30', '-v']);
-    await new Promise((r) => setTimeout(r, 500));
+    // --delay: the capture keeps watching this long, while the desktop below is drawn; it cannot
+    // be told when the drawing is done, so the test checks afterwards that it outlasted it.
+    const capture = startCli(['capture', `spice://127.0.0.1:${xs.port}`, '-o', out, '--delay', '10', '--timeout', '60', '-v'], { killAfterMs: 90_000 });
+    // Its main and display channels connected (each connection counts at both ends on loopback):
+    // what is drawn from now on reaches it as live drawing.
+    await waitUntil('the capture to connect its main and display channels', () => tcpConnectionsOn(xs.port) >= 4 || capture.exited(), 20_000, {
+      explain: capture.stderrSoFar,
+    });
     const long = Array.from({ length: 60 }, (_, i) => `line ${i} ${'#'.repeat(i % 50)}`);
     // No spice-gtk screenshot until the capture is done: a second client would take over the
     // server and disconnect spicedesk.
@@ -117,7 +125,8 @@ describe('Xspice drawing while spicedesk is connected', () => {
     await showImage(xs, photoLikeImage(256, 192, 7));
     await showXterm(xs, { x: 120, y: 360, columns: 50, rows: 8, lines: long, title: 'scroller' });
     await xs.exec('xdotool', ['search', '--name', '^spicedesk-xlogo$', 'windowmove', '640', '380']);
-    const r = await capture;
+    expect(capture.exited(), 'the capture ended before the desktop was drawn (more than 10 s)').toBe(false);
+    const r = await capture.done;
     expect(r.code, r.stderr).toBe(0);
     const ops = JSON.parse(r.stderr.trim().split('\n').at(-1)!).ops as Record<string, number>;
     expect(ops.fill).toBeGreaterThan(0);
@@ -127,5 +136,5 @@ describe('Xspice drawing while spicedesk is connected', () => {
     const cmp = comparePixels(reference, mine, { ignoreAlpha: true });
     if (!cmp.equal) explainMismatch('xspice-live', reference, mine);
     expect(cmp.differing).toBe(0);
-  });
+  }, 60_000);
 });

@@ -9,10 +9,29 @@ import { photoLikeImage, showImage, showXlogo, showXterm, solidBackground, STAND
 import type { RgbaImage } from '../peers/image.ts';
 import { comparePixels, explainMismatch, readPng } from '../peers/png.ts';
 import { startXspice, type XspiceOptions } from '../peers/xspice.ts';
-import { runCli } from '../helpers/cli.ts';
+import { startCli, type RunningCli } from '../helpers/cli.ts';
+import { waitUntil } from '../helpers/wait.ts';
+import { tcpConnectionsOn } from '../peers/tcp-connections.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-codecs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * How long each capture watches the desktop being drawn. The capture command cannot be told when
+ * the drawing is done, so this must outlast it on a loaded machine; the test checks that it did,
+ * rather than comparing a half-drawn capture.
+ */
+const CAPTURE_DELAY_S = 10;
+
+/**
+ * The capture's main and display channels are connected (on loopback each connection counts at
+ * both ends): what is drawn from now on reaches it as live drawing.
+ */
+function captureWatching(port: number, capture: RunningCli): Promise<void> {
+  return waitUntil('the capture to connect its main and display channels', () => tcpConnectionsOn(port) >= 4 || capture.exited(), 20_000, {
+    explain: capture.stderrSoFar,
+  });
+}
 
 interface Case {
   name: string;
@@ -53,14 +72,16 @@ describe.each(cases)('Xspice $name at 1920x1080', ({ name, server, ask, expectIm
     try {
       await xs.exec('xrandr', ['-s', '1920x1080']);
       const out = join(dir, `${name.replace(/\W+/g, '-')}.png`);
-      const capture = runCli(['capture', `spice://127.0.0.1:${xs.port}`, '-o', out, '--compression', ask, '--delay', '5', '--timeout', '30', '-v']);
-      await new Promise((r) => setTimeout(r, 500));
+      // --delay: the capture keeps watching this long, while the desktop below is drawn.
+      const capture = startCli(['capture', `spice://127.0.0.1:${xs.port}`, '-o', out, '--compression', ask, '--delay', String(CAPTURE_DELAY_S), '--timeout', '60', '-v'], { killAfterMs: 90_000 });
+      await captureWatching(xs.port, capture);
       // No spice-gtk screenshot before the capture ends: a second client would take the server over.
       await solidBackground(xs, '#336699');
       await showXterm(xs, { lines: [...STANDARD_TEXT, ...Array.from({ length: 30 }, (_, i) => `row ${i}: ${'spicedesk '.repeat(i % 7)}`)] });
       await showImage(xs, photoLikeImage(640, 480, 11), { x: 900, y: 300 });
       await showXlogo(xs, { x: 1500, y: 40 });
-      const r = await capture;
+      expect(capture.exited(), `the capture ended before the desktop was drawn (more than ${CAPTURE_DELAY_S} s)`).toBe(false);
+      const r = await capture.done;
       expect(r.code, r.stderr).toBe(0);
       const log = JSON.parse(r.stderr.trim().split('\n').at(-1)!) as { images: Record<string, number>; surface: number[] };
       expect(log.surface).toEqual([1920, 1080]);

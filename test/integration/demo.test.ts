@@ -8,6 +8,7 @@ import { expect, it } from 'vitest';
 import { isUniform } from '../peers/image.ts';
 import { readPng } from '../peers/png.ts';
 import { requireTool } from '../peers/require-tool.ts';
+import { waitUntil } from '../helpers/wait.ts';
 import { runCli } from '../helpers/cli.ts';
 
 function xorgDisplays(): string[] {
@@ -31,7 +32,8 @@ it('demo --once starts a local server, shows info, writes a capture and stops th
     const image = readPng(out);
     expect([image.width, image.height]).toEqual([1024, 768]);
     expect(isUniform(image)).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The demo's Xorg is told to stop before the command exits; it may take a moment to go.
+    await waitUntil("the demo's Xorg to exit", () => xorgDisplays().length === 0, 10_000).catch(() => undefined);
     expect(xorgDisplays()).toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

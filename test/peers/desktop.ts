@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RgbaImage } from './image.ts';
 import { isUniform } from './image.ts';
-import { sleep } from './processes.ts';
+import { sleep } from '../helpers/wait.ts';
 import { requireTool } from './require-tool.ts';
 import { spicyScreenshot } from './spicy.ts';
 import type { XspiceServer } from './xspice.ts';

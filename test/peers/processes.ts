@@ -4,6 +4,7 @@
 // kills the group when this process disappears (also when SIGKILL gave it no chance to run hooks).
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { sleep } from '../helpers/wait.ts';
 
 export interface GroupProcess {
   readonly name: string;
@@ -135,7 +136,7 @@ export function spawnGroup(command: string, args: readonly string[], options: Sp
       if (killGroup(pid, 'SIGTERM')) {
         const deadline = Date.now() + graceMs;
         while (groupAlive(pid) && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 25));
+          await sleep(25);
         }
         killGroup(pid, 'SIGKILL');
       }
@@ -171,19 +172,4 @@ export function runToCompletion(
       resolve({ code, signal, stdout: Buffer.concat(out), stderr, timedOut });
     });
   });
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `probe` until it gives something other than undefined; fails naming `what` after the timeout. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000, pollMs = 100): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    await sleep(pollMs);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }

@@ -1,12 +1,13 @@
 // QEMU as a SPICE server with every channel type and no guest OS: the BIOS draws on the QXL
 // screen, which is enough for main, display, inputs and cursor; audio, USB redirection, WebDAV and
 // the agent port are devices added on demand. `-nic none` always: no traffic leaves the machine.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
-import { sleep, spawnGroup } from './processes.ts';
+import { spawnGroup } from './processes.ts';
+import { sleep } from '../helpers/wait.ts';
 import { requireTool } from './require-tool.ts';
 import { tcpAccepts } from './xspice.ts';
 
@@ -38,6 +39,12 @@ export interface QemuOptions {
   paused?: boolean;
   /** Open a QMP socket even when not paused. */
   qmp?: boolean;
+  /**
+   * Keep SeaBIOS's messages (its debug port 0x402, which also gets every line it prints on the
+   * screen), readable with firmwareLog(): a test can wait for "No bootable device." instead of
+   * guessing how long the firmware takes to give up.
+   */
+  firmwareLog?: boolean;
   startTimeoutMs?: number;
 }
 
@@ -47,12 +54,14 @@ export interface QemuServer {
   /** Runs one QMP command and returns its `return` value (throws on a QMP error). */
   qmp(execute: string, args?: Record<string, unknown>): Promise<unknown>;
   outputTail(): string;
+  /** What the firmware has written to its debug port so far ('' without { firmwareLog: true }). */
+  firmwareLog(): string;
   stop(): Promise<void>;
 }
 
 const START_ATTEMPTS = 3;
 
-export function qemuArgs(port: number, options: QemuOptions, qmpSocket: string | undefined): string[] {
+export function qemuArgs(port: number, options: QemuOptions, qmpSocket: string | undefined, firmwareLogFile?: string): string[] {
   const spice = [`port=${port}`, 'addr=127.0.0.1'];
   if (options.password !== undefined) spice.push(`password=${options.password}`);
   else spice.push('disable-ticketing=on');
@@ -82,6 +91,9 @@ export function qemuArgs(port: number, options: QemuOptions, qmpSocket: string |
   if (options.agentPort) {
     args.push('-chardev', 'spicevmc,id=vdagent,name=vdagent',
       '-device', 'virtserialport,chardev=vdagent,name=com.redhat.spice.0');
+  }
+  if (firmwareLogFile) {
+    args.push('-chardev', `file,id=firmware-log,path=${firmwareLogFile}`, '-device', 'isa-debugcon,iobase=0x402,chardev=firmware-log');
   }
   if (options.paused) args.push('-S');
   if (qmpSocket) args.push('-qmp', `unix:${qmpSocket},server=on,wait=off`);
@@ -133,9 +145,10 @@ export function qmpCommand(socketPath: string, execute: string, args?: Record<st
 async function startOnce(binary: string, options: QemuOptions): Promise<QemuServer> {
   const port = options.port ?? (await freePort());
   const wantsQmp = options.qmp || options.paused;
-  const dir = wantsQmp ? mkdtempSync(join(tmpdir(), 'spicedesk-qemu-')) : undefined;
-  const qmpSocket = dir ? join(dir, 'qmp.sock') : undefined;
-  const qemu = spawnGroup(binary, qemuArgs(port, options, qmpSocket), { name: `qemu (spice port ${port})` });
+  const dir = wantsQmp || options.firmwareLog ? mkdtempSync(join(tmpdir(), 'spicedesk-qemu-')) : undefined;
+  const qmpSocket = dir && wantsQmp ? join(dir, 'qmp.sock') : undefined;
+  const firmwareLogFile = dir && options.firmwareLog ? join(dir, 'firmware.log') : undefined;
+  const qemu = spawnGroup(binary, qemuArgs(port, options, qmpSocket, firmwareLogFile), { name: `qemu (spice port ${port})` });
   const stop = async (): Promise<void> => {
     await qemu.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -160,6 +173,7 @@ async function startOnce(binary: string, options: QemuOptions): Promise<QemuServ
       return qmpCommand(qmpSocket, execute, args);
     },
     outputTail: () => qemu.outputTail(),
+    firmwareLog: () => (firmwareLogFile && existsSync(firmwareLogFile) ? readFileSync(firmwareLogFile, 'latin1') : ''),
     stop,
   };
 }

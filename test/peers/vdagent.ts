@@ -12,9 +12,10 @@
 //   drops what it knew when the client leaves: a test copies in the guest during the connection.
 // - spice-vdagentd drops a MONITORS_CONFIG whose size is not exactly the monitor list (so one with
 //   physical sizes), logging "invalid message size for VDAgentMonitorsConfig".
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sleep, spawnGroup, type GroupProcess } from './processes.ts';
+import { spawnGroup, type GroupProcess } from './processes.ts';
+import { sleep, waitUntil } from '../helpers/wait.ts';
 import { requireTool } from './require-tool.ts';
 
 export interface VdagentOptions {
@@ -56,6 +57,18 @@ export interface RunningVdagent {
   /** Both processes' output, for error messages. */
   outputTail(): string;
   stop(): Promise<void>;
+}
+
+/** Connected sockets on the Unix socket `path` (the daemon's accepted ends carry its name). */
+function unixConnections(path: string): number {
+  const CONNECTED = '03';
+  let count = 0;
+  for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
+    // "Num RefCount Protocol Flags Type St Inode Path"
+    const fields = line.trim().split(/\s+/);
+    if (fields[5] === CONNECTED && fields[7] === path) count++;
+  }
+  return count;
 }
 
 async function waitForPath(path: string, what: string, process: GroupProcess | null, timeoutMs: number): Promise<void> {
@@ -104,9 +117,11 @@ export async function startVdagent(dir: string, display: string, paths: VdagentP
     env: { ...process.env, DISPLAY: display, HOME: home, XDG_CONFIG_HOME: configHome, LC_ALL: 'C' },
   });
   const outputTail = (): string => `spice-vdagentd:\n${daemon.outputTail()}\nspice-vdagent:\n${agent.outputTail()}`;
-  // The session agent has no readiness signal; a short pause lets it connect to the daemon, and
-  // the client waits for the agent's capabilities anyway.
-  await sleep(300);
+  // The session agent has no readiness signal of its own: it is up once it has connected to the
+  // daemon's socket (or it has exited, which is the error below).
+  await waitUntil('spice-vdagent to connect to spice-vdagentd', () => unixConnections(paths.udcs) > 0 || !agent.running(), 10_000, {
+    explain: outputTail,
+  });
   if (!agent.running()) {
     await daemon.stop(500);
     throw new Error(`spice-vdagent exited at start:\n${outputTail()}`);

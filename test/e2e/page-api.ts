@@ -1,0 +1,134 @@
+// The page's test hooks, typed once: src/renderer/main.ts puts `window.spicedeskPage` on the page
+// (read-only views of its state, the canvas read back, the WebGL context loss, head URLs and draw
+// statistics). The shapes below follow what the renderer's parts return from their state()
+// methods (status line, display view, session extras, kiosk page, heads view); a field the page
+// stops giving shows up as a failing e2e test, not as a silent undefined in many casts.
+import type { Page } from 'playwright-core';
+import type { GuestHead } from '../../src/protocol/monitors/head-layout.ts';
+
+export interface ClipboardSharing {
+  toGuest: boolean;
+  fromGuest: boolean;
+}
+
+/** One row of the page's file-transfer list. */
+export interface TransferRowState {
+  id: number;
+  name: string;
+  size: number;
+  sent: number;
+  state: string;
+  message: string;
+}
+
+export interface PageState {
+  // Status line, display, pointer and keyboard (main.ts).
+  status: string;
+  statusText: string;
+  presenter: 'webgl2' | '2d' | 'starting';
+  presentsIn: 'worker' | 'page';
+  mouseMode: 'client' | 'server';
+  surface: { width: number; height: number; channelId: number };
+  cursorCss: string;
+  cursorShapes: number;
+  keysHeld: number;
+  // The display view's statistics.
+  frames: number;
+  damageMessages: number;
+  marks: number;
+  messageErrors: number;
+  lastError: string;
+  // Session extras: password dialog, agent, resize, clipboard and files.
+  passwordDialogs: number;
+  passwordDialogOpen: boolean;
+  agent: { connected: boolean; monitorsConfig: boolean; clipboard: boolean };
+  resizeToFit: boolean;
+  displayArea: { width: number; height: number } | null;
+  clipboard: {
+    received: number;
+    sent: number;
+    writeErrors: number;
+    lastWriteError: string;
+    imagesReceived: number;
+    imagesSent: number;
+    imagesFromHost: number;
+    sharing: ClipboardSharing;
+    policy: ClipboardSharing;
+  };
+  files: { offered: number; saved: number; failed: number; bytesSent: number; rows: TransferRowState[] };
+  // The kiosk page: policy, hotkeys, zoom and the reconnect screen.
+  kiosk: boolean;
+  onSessionEnd: string;
+  hotkeys: { action: string; text: string }[];
+  hotkeysRun: string[];
+  zoom: number;
+  reconnectScreen: { title: string; reason: string; button: string | null } | null;
+  reconnects: number;
+  notice: string;
+  // The heads view: this window's head, the guest's heads and the monitor mapping.
+  head: number;
+  heads: GuestHead[];
+  maxHeads: number;
+  headsEnabled: number;
+  headsJoined: number;
+  headRect: GuestHead | null;
+  hasHeadToken: boolean;
+  headMapping: number[] | null;
+  headMappingApplied: 'none' | 'placed' | 'not-applied';
+  headMappingNote: string | null;
+}
+
+/** What `spicedeskPage.drawStats()` gives: the shown channel's operations and images by type. */
+export interface DrawStats {
+  images: Record<string, number>;
+  wasm: boolean;
+}
+
+/** `window.spicedeskPage` as src/renderer/main.ts defines it. */
+export interface PageTestApi {
+  state(): PageState;
+  /** The canvas as RGBA bytes, base64, top row first; null before anything is drawn. */
+  readPixels(): Promise<{ width: number; height: number; rgbaBase64: string } | null>;
+  /** Loses the WebGL context and restores it after `ms` (false without WebGL). */
+  loseContext(ms: number): Promise<boolean>;
+  /** The URL of guest head N's window (N 1-3), once the host gave the join token. */
+  headUrl(head: number): string | null;
+  drawStats(): Promise<DrawStats | null>;
+}
+
+declare global {
+  interface Window {
+    /** Set by the page's script once it runs; absent while the page loads. */
+    spicedeskPage?: PageTestApi;
+  }
+}
+
+/** The page's state now (throws if the page's script has not run). */
+export function pageState(page: Page): Promise<PageState> {
+  return page.evaluate(() => {
+    if (!window.spicedeskPage) throw new Error('the page has no spicedeskPage (its script has not run)');
+    return window.spicedeskPage.state();
+  });
+}
+
+/** Waits, inside the page, until its status is `status`. */
+export async function waitForPageStatus(page: Page, status: string, timeoutMs: number): Promise<void> {
+  await page.waitForFunction((want) => window.spicedeskPage?.state().status === want, status, { timeout: timeoutMs, polling: 50 });
+}
+
+/** The canvas read back, or null when nothing is drawn yet. */
+export function readPagePixels(page: Page): Promise<{ width: number; height: number; rgbaBase64: string } | null> {
+  return page.evaluate(() => window.spicedeskPage?.readPixels() ?? null);
+}
+
+export function loseContext(page: Page, ms: number): Promise<boolean> {
+  return page.evaluate((forMs) => window.spicedeskPage?.loseContext(forMs) ?? false, ms);
+}
+
+export function headUrl(page: Page, head: number): Promise<string | null> {
+  return page.evaluate((n) => window.spicedeskPage?.headUrl(n) ?? null, head);
+}
+
+export function drawStats(page: Page): Promise<DrawStats | null> {
+  return page.evaluate(() => window.spicedeskPage?.drawStats() ?? null);
+}
