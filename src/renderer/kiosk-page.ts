@@ -7,6 +7,7 @@ import type { HostMessage, SessionStatus, UiMessage } from '../protocol/bridge/b
 import { NOT_KIOSK, sessionPolicy } from '../protocol/policy/kiosk-policy.ts';
 import { pagePolicyMessage, type PagePolicyMessage } from '../protocol/policy/policy-bridge.ts';
 import { PageHotkeys, PageZoom } from './hotkeys-page.ts';
+import type { PagePart } from './page-parts.ts';
 
 export interface KioskPageOptions {
   send(m: UiMessage): void;
@@ -160,6 +161,25 @@ export class KioskPage {
     };
   }
 }
+
+/**
+ * Every window mounts it: kiosk mode is the host's policy (PAGE_POLICY), known only once the
+ * bridge is up, and the page's hotkeys are the policy's in any mode. Last in the table, so that
+ * when the bridge closes the other parts have closed their dialogs before its screen takes focus.
+ */
+export const kioskPart: PagePart = {
+  name: 'kiosk',
+  applies: () => true,
+  mount(page) {
+    const kiosk = new KioskPage(page);
+    return {
+      onHostMessage: (m) => kiosk.onHostMessage(m),
+      onBridgeClosed: (statusText) => kiosk.onBridgeClosed(statusText),
+      hotkey: (e) => kiosk.hotkey(e),
+      state: () => kiosk.state(),
+    };
+  },
+};
 
 function element(tag: string, id: string): HTMLElement {
   const e = document.createElement(tag);

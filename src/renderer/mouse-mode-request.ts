@@ -1,0 +1,22 @@
+// #mouse=server keeps relative motion (Pointer Lock) where the server offers absolute positions
+// too. Asked once, when the host first reports the modes, it holds for reconnects as well. Head
+// windows (#join=...) follow head 1's, so they do not ask.
+import type { PagePart } from './page-parts.ts';
+
+export const mouseModeRequestPart: PagePart = {
+  name: 'mouse-mode-request',
+  applies: (context) => context.options.get('mouse') === 'server' && !context.headWindow,
+  mount(page) {
+    let asked = false;
+    return {
+      onHostMessage(m) {
+        if (m.kind === 'mouse-mode' && !asked) {
+          asked = true;
+          page.send({ kind: 'mouse-mode-request', mode: 'server' });
+        }
+        // The page still takes the mode the host reports.
+        return false;
+      },
+    };
+  },
+};

@@ -1,0 +1,18 @@
+// The session page's parts (page-parts.ts), in the order they mount and are asked: a new panel
+// is one file with its PagePart and one line here.
+import { kioskPart } from './kiosk-page.ts';
+import { mouseModeRequestPart } from './mouse-mode-request.ts';
+import type { PagePart } from './page-parts.ts';
+import { screenshotReplyPart } from './screenshot-reply.ts';
+import { clipboardPart, filesPart, passwordPart, resizePart } from './session-parts.ts';
+
+export const PAGE_PARTS: readonly PagePart[] = [
+  passwordPart,
+  resizePart,
+  clipboardPart,
+  filesPart,
+  mouseModeRequestPart,
+  screenshotReplyPart,
+  // Last: its reconnect screen takes focus once the others have closed their dialogs.
+  kioskPart,
+];

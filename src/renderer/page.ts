@@ -1,0 +1,228 @@
+// The session page of the web gateway and of the Electron window: connects the bridge, feeds
+// display bodies to the decode worker in order, presents its damage once per animation frame,
+// captures keyboard and mouse, shows the guest's cursor, the session's status and the guest head
+// this window is for. The rest (dialogs, clipboard, files, kiosk mode...) are parts that mount
+// themselves from page-part-table.ts (page-parts.ts says how).
+import { MouseMode as SpiceMouseMode } from '../protocol/channels/main/main-messages.ts';
+import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
+import type { PreloadContract } from '../protocol/bridge/preload-contract.ts';
+import { connectBridge, type BridgeHandlers, type BridgeSocket } from './bridge-socket.ts';
+import { CursorView } from './cursor-view.ts';
+import { DisplayView } from './display-view.ts';
+import { HeadsView } from './heads.ts';
+import { KeyboardCapture } from './input/keyboard.ts';
+import { MouseCapture } from './input/mouse.ts';
+import { MountedParts, pageContext, type PageContext, type PagePart, type PageServices } from './page-parts.ts';
+import { StatusLine } from './status-line.ts';
+
+export interface SessionPageOptions {
+  /** The URL's # options (page-parts.ts PageContext lists them). */
+  options: URLSearchParams;
+  /** The preload's API in the Electron app, null in a browser. */
+  electron: PreloadContract | null;
+  byId<T extends HTMLElement>(id: string): T;
+  parts: readonly PagePart[];
+}
+
+/**
+ * URL options the page itself reads: target=N picks the gateway's target; renderer=2d skips
+ * WebGL, renderer=webgl uses it even when it is software-rendered (which the page otherwise
+ * avoids); present=page draws on the page's thread instead of in the decode worker.
+ */
+export class SessionPage implements PageServices {
+  readonly context: PageContext;
+  readonly canvas: HTMLCanvasElement;
+  readonly status: StatusLine;
+  readonly display: DisplayView;
+  readonly cursor: CursorView;
+  readonly keyboard: KeyboardCapture;
+  readonly mouse: MouseCapture;
+  /** Guest heads: this page's head cropped from the surface, and head 1's list of the others (#head=N&join=...). */
+  readonly heads: HeadsView;
+  readonly parts: MountedParts;
+  readonly electron: PreloadContract | null;
+  readonly byId: <T extends HTMLElement>(id: string) => T;
+  /** The presented surface and the display channel it belongs to. */
+  private readonly surface = { width: 0, height: 0, channelId: 0 };
+  private readonly target: number;
+  private bridge: BridgeSocket | null = null;
+  /**
+   * The display messages of one host packet go to the decode worker together, in arrival order,
+   * with the packet's buffer transferred once: their bodies are views into it. The batch is sent
+   * when the packet's messages have all been handled (a microtask later); nothing else keeps a view
+   * into the packet past that point (cursor images and clipboard text are copied out as decoded).
+   */
+  private displayBatch: { channelId: number; type: number; serial: bigint; body: Uint8Array }[] = [];
+  // The gateway's WebSocket in a browser, the preload's MessagePort in the Electron window.
+  private readonly bridgeHandlers: BridgeHandlers = {
+    message: (m) => this.onHostMessage(m),
+    closed: (reason) => this.onBridgeClosed(reason),
+  };
+
+  constructor(o: SessionPageOptions) {
+    this.context = pageContext(o.options, o.electron !== null);
+    this.electron = o.electron;
+    this.byId = o.byId;
+    const options = o.options;
+    const target = Number(options.get('target') ?? '0');
+    this.target = Number.isInteger(target) && target >= 0 && target <= 0xffff ? target : 0;
+    const canvas = (this.canvas = o.byId<HTMLCanvasElement>('screen'));
+    this.status = new StatusLine(o.byId('status'), o.byId('detail'));
+    const rendererOption = options.get('renderer');
+    this.display = new DisplayView(
+      canvas,
+      { renderer: rendererOption === '2d' || rendererOption === 'webgl' ? rendererOption : 'auto', presentIn: options.get('present') === 'page' ? 'page' : 'worker' },
+      {
+        surface: (width, height, channelId) => {
+          Object.assign(this.surface, { width, height, channelId });
+          this.heads.apply();
+          this.cursor.place();
+        },
+        presenter: () => this.showDetail(),
+        workerFailed: (message) => this.status.show('error', `the decode worker failed: ${message}`),
+      },
+    );
+    this.cursor = new CursorView(canvas, o.byId<HTMLImageElement>('cursor'), () => this.surface);
+    // The hotkeys are the parts' (the session policy's, kiosk-page.ts): release-cursor, zoom, Ctrl+Alt+Del...
+    this.keyboard = new KeyboardCapture(canvas, this.send, (e) => this.parts.hotkey(e));
+    // Positions name the display channel of the page's head (heads.ts).
+    const sendMouse = (m: UiMessage): void => this.send(m.kind === 'mouse-position' ? { ...m, displayId: this.heads.displayId } : m);
+    this.mouse = new MouseCapture(canvas, sendMouse, () => this.surface, (e) => this.keyboard.syncLocks(e));
+    window.addEventListener('resize', () => this.cursor.place());
+    document.addEventListener('pointerlockchange', () => this.showDetail());
+    o.byId('cad').addEventListener('click', () => {
+      this.send({ kind: 'ctrl-alt-del' });
+      canvas.focus();
+    });
+    this.parts = MountedParts.mount(o.parts, this.context, this);
+    this.heads = new HeadsView({
+      canvas,
+      view: o.byId('view'),
+      bar: o.byId('bar'),
+      options,
+      target: this.target,
+      send: this.send,
+      surface: () => this.surface,
+      showChannel: (id) => this.display.showChannel(id),
+      moved: () => this.cursor.place(),
+    });
+  }
+
+  /** Opens the bridge (HELLO, or HEAD_JOIN for a head's window). */
+  start(): void {
+    this.bridge = connectBridge(this.target, this.bridgeHandlers, window, this.heads.firstMessage);
+    this.showDetail();
+  }
+
+  readonly send = (m: UiMessage): void => this.bridge?.send(m);
+
+  viewChanged(): void {
+    this.cursor.place();
+  }
+
+  readPixels(): Promise<{ width: number; height: number; rgba: Uint8Array } | null> {
+    return this.display.readPixels();
+  }
+
+  /** The reconnect screen's button: the old bridge (and its session) ends, a new one starts. */
+  reconnect(): void {
+    this.bridge?.close();
+    this.keyboard.releaseAll();
+    this.resetDisplay();
+    this.status.show('connecting', 'starting a new session…');
+    this.bridge = connectBridge(this.target, this.bridgeHandlers, window, this.heads.firstMessage);
+  }
+
+  private showDetail(): void {
+    const display = this.display.presenter;
+    const renderer = display === 'webgl2' ? 'WebGL2' : display === '2d' ? '2D canvas' : 'starting';
+    const mouse = this.mouse;
+    const pointer = mouse.mode === 'client' ? 'client mouse' : mouse.locked ? 'server mouse (shift+F12 releases)' : 'server mouse (click to capture)';
+    this.status.setDetail(`${renderer} · ${pointer}`);
+  }
+
+  private onHostMessage(m: HostMessage): void {
+    if (this.parts.onHostMessage(m) || this.heads.onHostMessage(m)) return;
+    switch (m.kind) {
+      case 'display':
+        if (this.displayBatch.length === 0) queueMicrotask(() => this.flushDisplay());
+        this.displayBatch.push({ channelId: m.channelId, type: m.type, serial: m.serial, body: m.body });
+        return;
+      case 'cursor':
+        // Each display channel has its cursor channel; the page's head's is the one shown.
+        if (m.channelId === this.heads.displayId) this.cursor.receive(m.type, m.body);
+        return;
+      case 'status':
+        this.status.fromSession(m.status);
+        if (m.status.state === 'connected') this.canvas.focus();
+        return;
+      case 'mouse-mode': {
+        const mode = m.current === SpiceMouseMode.CLIENT ? 'client' : 'server';
+        this.mouse.setMode(mode);
+        this.cursor.setMode(mode);
+        this.showDetail();
+        return;
+      }
+      case 'display-reset':
+        this.resetDisplay();
+        return;
+      case 'hello':
+        return;
+    }
+  }
+
+  private onBridgeClosed(reason: string): void {
+    this.keyboard.releaseAll();
+    const status = this.status;
+    if (status.state === 'connecting' || status.state === 'connected' || status.state === 'reconnecting') {
+      status.show('disconnected', `disconnected from ${this.bridge?.peer ?? 'the host'}${reason ? `: ${reason}` : ''}`);
+    }
+    this.parts.onBridgeClosed(status.text);
+  }
+
+  private flushDisplay(): void {
+    const items = this.displayBatch;
+    this.displayBatch = [];
+    this.display.submit(items);
+  }
+
+  /** The host reconnected: the old session's display must not show through, nor feed the new one's decoding. */
+  private resetDisplay(): void {
+    if (this.displayBatch.length > 0) this.flushDisplay();
+    this.display.reset();
+  }
+
+  /** window.spicedeskPage: read-only views of the page's state, for tests and screenshots. */
+  testHooks() {
+    return {
+      state: () => ({
+        status: this.status.state,
+        statusText: this.status.text,
+        presenter: this.display.presenter,
+        presentsIn: this.display.presentsIn,
+        mouseMode: this.mouse.mode,
+        surface: { ...this.surface },
+        cursorCss: this.cursor.css,
+        cursorShapes: this.cursor.shapes,
+        keysHeld: this.keyboard.pressed,
+        ...this.parts.state(),
+        ...this.heads.state(),
+        ...this.display.stats,
+      }),
+      /** The canvas as RGBA bytes, base64, top row first. */
+      readPixels: async () => {
+        const p = await this.display.readPixels();
+        if (!p) return null;
+        let binary = '';
+        for (let i = 0; i < p.rgba.length; i += 0x8000) binary += String.fromCharCode(...p.rgba.subarray(i, i + 0x8000));
+        return { width: p.width, height: p.height, rgbaBase64: btoa(binary) };
+      },
+      /** Loses the WebGL context and restores it after `ms` (false without WebGL). */
+      loseContext: (ms: number) => this.display.loseContextFor(ms),
+      /** The URL of guest head N's window (N 1-3), once the host gave the join token. */
+      headUrl: (head: number) => this.heads.urlFor(head),
+      /** The shown display channel's operations and images drawn so far, by type. */
+      drawStats: () => this.display.drawStats(),
+    };
+  }
+}
