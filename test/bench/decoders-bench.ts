@@ -30,6 +30,7 @@ import { decodeQuic } from '../../src/protocol/codecs/quic.ts';
 import { setWasmDecoding } from '../../src/protocol/codecs/wasm/wasm-decoders.ts';
 import { readRecordedImage, type RecordedImage } from '../fixtures/images/recorded-image.ts';
 import { formatTable, median } from './measure.ts';
+import { firstDifference } from '../helpers/pixels.ts';
 
 const SAMPLE_MS = 40;
 const WARM_UP_MS = 400;
@@ -298,21 +299,6 @@ function sample(decoder: Decoder, repeats: number, pixels: number): number {
   return (repeats * pixels) / 1e6 / seconds;
 }
 
-function firstDifference(a: Uint32Array, b: Uint32Array, mask: number, width: number): string | null {
-  if (a.length !== b.length) return `${a.length} pixels against ${b.length}`;
-  let count = 0;
-  let first = -1;
-  for (let i = 0; i < a.length; i++) {
-    if (((a[i] ^ b[i]) & mask) !== 0) {
-      if (first < 0) first = i;
-      count++;
-    }
-  }
-  if (count === 0) return null;
-  const at = width > 0 ? `(${first % width}, ${Math.floor(first / width)})` : `word ${first}`;
-  return `${count} pixels differ, first at ${at}: 0x${(a[first] >>> 0).toString(16)} against 0x${(b[first] >>> 0).toString(16)}`;
-}
-
 function measureCase(c: Case, runs: number): DecoderCaseResult {
   let pixelsEqual: boolean | null = null;
   let mismatch: string | undefined;
@@ -321,7 +307,7 @@ function measureCase(c: Case, runs: number): DecoderCaseResult {
     const ours = c.spicedesk.run();
     const diffs = [c.spicedeskReused, c.spicedeskTs, c.html5, c.html5WithConvert].flatMap((d) => {
       if (!d) return [];
-      const why = firstDifference(ours, d.run(), mask, c.width);
+      const why = firstDifference(d.run(), ours, c.width, mask);
       return why ? [`${d.name}: ${why}`] : [];
     });
     pixelsEqual = diffs.length === 0;

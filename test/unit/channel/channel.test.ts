@@ -10,12 +10,8 @@ import { nodeTicketCrypto } from '../../../src/main/node/ticket-crypto.ts';
 import { concat, type MemoryTransport } from '../../helpers/memory-transport.ts';
 import { fakeLinkServer } from '../../helpers/fake-link-server.ts';
 import { fullMessage, miniMessage, parseClientMiniMessages } from '../../helpers/server-messages.ts';
-
-function recordingLogger(lines: string[]): Logger {
-  const log = (level: string) => (obj: object | string, msg?: string) => void lines.push(`${level}: ${typeof obj === 'string' ? obj : (msg ?? '')}`);
-  const l: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), child: () => l };
-  return l;
-}
+import { recordingLogger } from '../../helpers/logger.ts';
+import { waitUntil } from '../../helpers/wait.ts';
 
 async function linkedMain(opts: { commonCaps?: number[]; logger?: Logger } = {}): Promise<{ ch: MainChannel; t: MemoryTransport; processed: bigint[] }> {
   const { transport } = fakeLinkServer({ commonCaps: opts.commonCaps });
@@ -35,15 +31,16 @@ async function linkedMain(opts: { commonCaps?: number[]; logger?: Logger } = {})
   return { ch, t: transport, processed };
 }
 
-const tick = () => new Promise((r) => setTimeout(r, 5));
+/** The channel has processed (handled, and ACK-counted) `count` messages of the ones fed to it. */
+const processedAll = (processed: bigint[], count: number): Promise<void> => waitUntil(`${count} message(s) processed`, () => processed.length >= count, 5000);
 
 describe('channel base', () => {
   it('answers SET_ACK with ACK_SYNC and then ACKs every window messages', async () => {
-    const { ch, t } = await linkedMain();
+    const { ch, t, processed } = await linkedMain();
     const run = ch.run();
     t.feed(miniMessage(3, new WireWriter().u32(77).u32(2).finish()));
     for (let i = 0; i < 4; i++) t.feed(miniMessage(106, new WireWriter().u32(i).finish()));
-    await tick();
+    await processedAll(processed, 5);
     const sent = parseClientMiniMessages(t.writtenBytes());
     expect(sent[0].type).toBe(1);
     expect(new WireReader(sent[0].body).u32()).toBe(77);
@@ -54,10 +51,10 @@ describe('channel base', () => {
   });
 
   it('answers PING with PONG carrying id and timestamp but not the filler', async () => {
-    const { ch, t } = await linkedMain();
+    const { ch, t, processed } = await linkedMain();
     const run = ch.run();
     t.feed(miniMessage(4, new WireWriter().u32(9).u64(123456789n).bytes(new Uint8Array(1000)).finish()));
-    await tick();
+    await processedAll(processed, 1);
     const [pong] = parseClientMiniMessages(t.writtenBytes());
     expect(pong.type).toBe(3);
     expect(pong.body.byteLength).toBe(12);
@@ -82,7 +79,7 @@ describe('channel base', () => {
     const text = new TextEncoder().encode('hello there');
     t.feed(miniMessage(7, new WireWriter().u64(0).u32(1).u32(0).u32(0).u32(text.length).bytes(text).finish()));
     t.feed(miniMessage(250, new Uint8Array(3)));
-    await tick();
+    await processedAll(processed, 2);
     expect(lines.some((l) => l.startsWith('warn: server notice: hello there'))).toBe(true);
     expect(lines.some((l) => l.includes('unknown message 250'))).toBe(true);
     expect(processed).toEqual([1n, 2n]);
@@ -102,7 +99,7 @@ describe('channel base', () => {
     const subListOffset = nameBody.byteLength;
     const body = concat([nameBody, new WireWriter().u16(1).u32(subListOffset + 6).finish(), sub]);
     t.feed(fullMessage(1n, MainMsg.NAME, body, subListOffset));
-    await tick();
+    await waitUntil('the NAME message and its sub-message handled', () => events.length >= 2, 5000);
     expect(events).toEqual(['mouse:2', 'name:vm']);
     ch.close();
     await run;
@@ -111,12 +108,12 @@ describe('channel base', () => {
 
 describe('main channel', () => {
   it('on INIT starts the agent when present and attaches channels; then takes the channel list', async () => {
-    const { ch, t } = await linkedMain();
+    const { ch, t, processed } = await linkedMain();
     const run = ch.run();
     t.feed(miniMessage(MainMsg.INIT, new WireWriter().u32(0xabc).u32(1).u32(3).u32(1).u32(1).u32(10).u32(5000).u32(0).finish()));
     t.feed(miniMessage(MainMsg.CHANNELS_LIST, new WireWriter().u32(3).u8(2).u8(0).u8(3).u8(0).u8(9).u8(1).finish()));
     t.feed(miniMessage(MainMsg.UUID, new Uint8Array(16).map((_, i) => i)));
-    await tick();
+    await processedAll(processed, 3);
     expect(ch.info.sessionId).toBe(0xabc);
     expect(ch.info.agentConnected).toBe(true);
     expect(ch.info.channels).toEqual([
@@ -161,7 +158,7 @@ describe('main channel message parsers against truncation', () => {
     const ok = await linkedMain();
     const runOk = ok.ch.run();
     ok.t.feed(miniMessage(type, full));
-    await tick();
+    await processedAll(ok.processed, 1);
     expect(ok.ch.state).toBe('ready');
     ok.ch.close();
     await runOk;

@@ -255,15 +255,5 @@ export function lz4CompressImage(raw: Uint8Array, rowBytes: number, rowsPerBlock
   return lz4Image(topDown, format, blocks);
 }
 
-/** A deterministic pseudo-random generator for test data. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+// The generator the codec tests draw their data from, here with the streams they build.
+export { rng } from '../../helpers/random.ts';

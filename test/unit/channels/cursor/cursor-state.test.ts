@@ -4,20 +4,14 @@ import { describe, expect, it } from 'vitest';
 import type { CursorImage } from '../../../../src/protocol/channels/cursor/cursor-decode.ts';
 import { CursorFlags, CursorMsg, CursorType, parseCursorMessage } from '../../../../src/protocol/channels/cursor/cursor-messages.ts';
 import { CURSOR_CACHE_LIMIT, CursorState } from '../../../../src/protocol/channels/cursor/cursor-state.ts';
-import type { Logger } from '../../../../src/protocol/logger.ts';
+import { recordingLogger } from '../../../helpers/logger.ts';
 import { bytes, initBody, invalOneBody, moveBody, setBody, words, type CursorSpec } from './cursor-bodies.ts';
 
 type Event = ['shape', CursorImage | null] | ['move', number, number] | ['visible', boolean];
 
-function recordingLogger(lines: { level: string; text: string }[]): Logger {
-  const at = (level: string) => (obj: object | string, msg?: string) => lines.push({ level, text: typeof obj === 'string' ? obj : (msg ?? '') });
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return logger;
-}
-
 function setup() {
   const events: Event[] = [];
-  const logs: { level: string; text: string }[] = [];
+  const logs: string[] = [];
   const state = new CursorState(
     {
       shape: (image) => events.push(['shape', image]),
@@ -61,7 +55,7 @@ describe('cursor cache', () => {
     s.feed(CursorMsg.SET, setBody({ x: 3, y: 4, cursor: fromCache(99n) }));
     expect(rgbOf(s.state.image)).toEqual([1, 2, 3]);
     expect(s.events).toEqual([['move', 3, 4]]);
-    expect(s.logs.some((l) => l.level === 'error' && /cursor 63 from the cache/.test(l.text))).toBe(true);
+    expect(s.logs.some((l) => /^error: .*cursor 63 from the cache/.test(l))).toBe(true);
   });
 
   it('INVAL_ONE drops one entry, INVAL_ALL every entry', () => {
@@ -106,7 +100,7 @@ describe('cursor cache', () => {
     expect(s.state.cache.size).toBe(CURSOR_CACHE_LIMIT);
     expect(s.state.cache.has(1n)).toBe(false);
     expect(s.state.cache.has(BigInt(CURSOR_CACHE_LIMIT + 1))).toBe(true);
-    expect(s.logs.some((l) => l.level === 'warn')).toBe(true);
+    expect(s.logs.some((l) => l.startsWith('warn: '))).toBe(true);
   });
 });
 

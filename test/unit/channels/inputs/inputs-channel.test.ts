@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChannelHost } from '../../../../src/protocol/channel/channel.ts';
+import type { ChannelHost, SpiceChannel } from '../../../../src/protocol/channel/channel.ts';
 import { InputsChannel } from '../../../../src/protocol/channels/inputs/inputs-channel.ts';
 import { ProtocolError } from '../../../../src/protocol/wire/errors.ts';
 import { PAUSE_SCANCODE } from '../../../../src/protocol/input/scancodes.ts';
@@ -10,6 +10,7 @@ import { nodeTicketCrypto } from '../../../../src/main/node/ticket-crypto.ts';
 import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
 import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
 import { miniMessage, parseClientMiniMessages } from '../../../helpers/server-messages.ts';
+import { waitUntil } from '../../../helpers/wait.ts';
 
 // Message numbers and layouts as spice.proto gives them, written out here rather than imported.
 const KEY_DOWN = 101;
@@ -23,8 +24,13 @@ const MSG_INIT = 101;
 const MSG_KEY_MODIFIERS = 102;
 const MSG_MOTION_ACK = 111;
 
+/** The serials each channel's transport has seen processed, for waiting on a fed message. */
+const processedOn = new WeakMap<MemoryTransport, bigint[]>();
+
 async function linkedInputs(): Promise<{ ch: InputsChannel; t: MemoryTransport; run: Promise<void> }> {
   const { transport, received } = fakeLinkServer();
+  const processed: bigint[] = [];
+  processedOn.set(transport, processed);
   const host: ChannelHost = {
     logger: silentLogger,
     connector: async () => transport,
@@ -32,7 +38,7 @@ async function linkedInputs(): Promise<{ ch: InputsChannel; t: MemoryTransport; 
     password: '',
     where: 'memory',
     waitForSerial: async () => {},
-    processed: () => {},
+    processed: (_c: SpiceChannel, serial: bigint) => void processed.push(serial),
   };
   const ch = new InputsChannel(host, 0);
   await ch.connect(7);
@@ -59,10 +65,12 @@ const button = (m: Sent) => {
   const r = new WireReader(m.body);
   return { button: r.u8(), buttons: r.u16() };
 };
-const tick = () => new Promise((r) => setTimeout(r, 5));
+/** Feeds the server's MOTION_ACK and waits until the channel has handled it. */
 const ack = async (t: MemoryTransport) => {
+  const processed = processedOn.get(t) ?? [];
+  const want = processed.length + 1;
   t.feed(miniMessage(MSG_MOTION_ACK));
-  await tick();
+  await waitUntil('the MOTION_ACK handled', () => processed.length >= want, 5000);
 };
 
 describe('inputs channel: keys', () => {
@@ -107,7 +115,7 @@ describe('inputs channel: keys', () => {
     expect(ch.modifiers).toBeNull();
     t.feed(miniMessage(MSG_INIT, new WireWriter().u16(2).finish()));
     t.feed(miniMessage(MSG_KEY_MODIFIERS, new WireWriter().u16(4).finish()));
-    await tick();
+    await waitUntil('INIT and KEY_MODIFIERS handled', () => seen.length >= 2, 5000);
     expect(seen).toEqual([{ modifiers: 2, initial: true }, { modifiers: 4, initial: false }]);
     expect(ch.modifiers).toBe(4);
     ch.close();

@@ -6,15 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { checkClientVersion, clientVersionIds, SPICEDESK_VERSION } from '../../../../src/main/connect/version-check.ts';
 import { planConnection } from '../../../../src/main/connect/connector.ts';
 import { parseVvFile } from '../../../../src/protocol/profile/index.ts';
-import type { Logger } from '../../../../src/protocol/logger.ts';
+import { recordingLogger } from '../../../helpers/logger.ts';
 
 const vv = (...keys: string[]) => parseVvFile(['[virt-viewer]', 'type=spice', 'host=127.0.0.1', 'port=5900', ...keys, ''].join('\n'));
-
-function recordingLogger(lines: string[]): Logger {
-  const log = (level: string) => (obj: object | string, msg?: string) => void lines.push(`${level}: ${typeof obj === 'string' ? obj : (msg ?? '')}`);
-  const l: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), child: () => l };
-  return l;
-}
 
 describe('client version ids', () => {
   it('spicedesk-<os> first, then spicedesk', () => {

@@ -6,7 +6,6 @@ import { AgentCap, AgentMsg, ClipboardType } from '../../../../../src/protocol/c
 import { MainChannel } from '../../../../../src/protocol/channels/main/main-channel.ts';
 import { MainMsg, MainMsgc, MouseMode } from '../../../../../src/protocol/channels/main/main-messages.ts';
 import { CapSet } from '../../../../../src/protocol/link/caps.ts';
-import type { Logger } from '../../../../../src/protocol/logger.ts';
 import { WireReader } from '../../../../../src/protocol/wire/reader.ts';
 import { WireWriter } from '../../../../../src/protocol/wire/writer.ts';
 import { nodeTicketCrypto } from '../../../../../src/main/node/ticket-crypto.ts';
@@ -14,12 +13,7 @@ import { fakeLinkServer } from '../../../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../../../helpers/memory-transport.ts';
 import { miniMessage, parseClientMiniMessages } from '../../../../helpers/server-messages.ts';
 import { tick } from './fake-link.ts';
-
-function recordingLogger(lines: string[]): Logger {
-  const log = (level: string) => (obj: object | string, msg?: string) => void lines.push(`${level}: ${typeof obj === 'string' ? obj : (msg ?? '')}`);
-  const l: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), child: () => l };
-  return l;
-}
+import { recordingLogger } from '../../../../helpers/logger.ts';
 
 async function linkedMain(lines: string[]): Promise<{ ch: MainChannel; t: MemoryTransport; run: Promise<void> }> {
   const { transport } = fakeLinkServer();
