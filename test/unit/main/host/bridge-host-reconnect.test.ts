@@ -14,8 +14,8 @@ import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
 import { miniMessage } from '../../../helpers/server-messages.ts';
 import { FakePage } from '../../../helpers/fake-page.ts';
+import { waitUntil, watchForNothing } from '../../../helpers/wait.ts';
 
-const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
 /** A SPICE server in memory: links with its password, sends INIT and an empty channel list. */
 class FakeServer {
@@ -61,11 +61,7 @@ class FakeServer {
 
 class WatchedPage extends FakePage {
   async until(what: string, test: () => boolean, ms = 3000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!test()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; the page got ${JSON.stringify(this.statuses())}`);
-      await tick();
-    }
+    await waitUntil(what, test, ms, { explain: () => `the page got ${JSON.stringify(this.statuses())}` });
   }
 }
 
@@ -159,7 +155,8 @@ describe('BridgeHost reconnect', () => {
     await page.until('a refused attempt', () => server.refusals >= 1);
     page.close();
     const refusals = server.refusals;
-    await tick(300);
+    // Longer than the first retry's back-off: a host still trying would have been refused again.
+    await watchForNothing(300);
     expect(server.refusals).toBe(refusals);
   });
 });

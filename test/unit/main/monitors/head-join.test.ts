@@ -7,9 +7,9 @@ import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { BridgeHost } from '../../../../src/main/host/bridge-host.ts';
 import { HeadGroup, HeadRegistry, JoinedHead } from '../../../../src/main/monitors/head-group.ts';
 import { FakePage } from '../../../helpers/fake-page.ts';
+import { waitUntil } from '../../../helpers/wait.ts';
 import { decodeHostMessage } from '../../../../src/protocol/bridge/host-codec.ts';
 
-const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
 function joinHost(registry: HeadRegistry, token: Uint8Array, head = 1): FakePage {
   const page = new FakePage();
@@ -40,7 +40,7 @@ describe('joining a session as the view of another head', () => {
     const registry = new HeadRegistry();
     new HeadGroup(registry, hooks);
     const page = joinHost(registry, new Uint8Array(32));
-    await tick();
+    await waitUntil('the page closed', () => !page.open, 5000);
     expect(page.open).toBe(false);
     expect(page.lastStatus()).toMatch(/belongs to a session that is over \(or its link is wrong\)/);
   });
@@ -49,7 +49,7 @@ describe('joining a session as the view of another head', () => {
     const page = new FakePage();
     new BridgeHost(page, { targets: [], logger: silentLogger, linkTimeoutMs: 1000, helloTimeoutMs: 1000 }, 1);
     page.deliver(encodeUiMessage({ kind: 'head-join', version: BRIDGE_VERSION, target: 0, head: 1, token: new Uint8Array(32) }));
-    await tick();
+    await waitUntil('the page closed', () => !page.open, 5000);
     expect(page.open).toBe(false);
   });
 
@@ -57,7 +57,7 @@ describe('joining a session as the view of another head', () => {
     const registry = new HeadRegistry();
     const group = new HeadGroup(registry, hooks);
     const page = joinHost(registry, group.token);
-    await tick();
+    await waitUntil('an error status on the page', () => /not linked yet/.test(page.lastStatus()), 5000);
     expect(page.lastStatus()).toMatch(/not linked yet/);
     const joined = group.join(2, { sendBytes: () => {}, end: () => {} });
     expect(joined).toBe('the session is not linked yet; try again once it is');
