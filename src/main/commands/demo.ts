@@ -10,6 +10,8 @@ export interface DemoOptions {
   target?: string;
   output: string;
   once: boolean;
+  /** Bounds the link and the first frame, as capture's --timeout. */
+  timeoutMs: number;
   logger: Logger;
   warn: (line: string) => void;
   out: (text: string) => void;
@@ -24,8 +26,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     target = `spice://127.0.0.1:${server.port}`;
   }
   try {
-    await runInfo({ target, json: false, timeoutMs: 10_000, logger: o.logger, warn: o.warn, out: o.out });
-    await runCapture({ target, output: o.output, displayId: 0, timeoutMs: 10_000, settleMs: 0, delayMs: 0, logger: o.logger, warn: o.warn });
+    await runInfo({ target, json: false, timeoutMs: o.timeoutMs, logger: o.logger, warn: o.warn, out: o.out });
+    await runCapture({ target, output: o.output, displayId: 0, timeoutMs: o.timeoutMs, settleMs: 0, delayMs: 0, logger: o.logger, warn: o.warn });
     o.out(
       `\nwrote what spicedesk sees on ${target} to ${o.output}\n` +
         'The desktop window is not implemented yet (it comes with the desktop-client issue); today spicedesk\n' +

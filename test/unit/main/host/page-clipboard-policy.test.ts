@@ -9,7 +9,9 @@ import { CapSet } from '../../../../src/protocol/link/caps.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import type { Session } from '../../../../src/protocol/session/session.ts';
 import { SpiceError } from '../../../../src/protocol/wire/errors.ts';
-import { parseClipboardPolicy, takeClipboardOption } from '../../../../src/main/clipboard/clipboard-option.ts';
+import { parseClipboardPolicy } from '../../../../src/main/clipboard/clipboard-option.ts';
+import { parseCommandLine } from '../../../../src/main/commands/args/parse-command-line.ts';
+import { serveCommand } from '../../../../src/main/commands/serve-command.ts';
 import { ImageParts } from '../../../../src/main/host/page-clipboard-images.ts';
 import { PageAgent } from '../../../../src/main/host/page-agent.ts';
 import { encodeSurfacePng } from '../../../../src/main/node/png.ts';
@@ -92,22 +94,29 @@ describe('image parts', () => {
 });
 
 describe('--clipboard', () => {
-  it('is taken out of the arguments, in both spellings', () => {
-    const args = ['--listen', ':8080', '--clipboard', 'to-guest', 'spice://h:1'];
-    expect(takeClipboardOption(args)).toEqual({ toGuest: true, fromGuest: false });
-    expect(args).toEqual(['--listen', ':8080', 'spice://h:1']);
-    const inline = ['--clipboard=none', 'x'];
-    expect(takeClipboardOption(inline)).toEqual({ toGuest: false, fromGuest: false });
-    expect(inline).toEqual(['x']);
-    expect(takeClipboardOption(['x'])).toBeUndefined();
-    expect(takeClipboardOption(['--', '--clipboard', 'none'])).toBeUndefined();
+  const serve = (args: string[]) => {
+    const parsed = parseCommandLine(serveCommand, args);
+    if (parsed.help) throw new Error('help');
+    return parsed.input;
+  };
+
+  it('is read by the shared parser, in both spellings', () => {
+    const input = serve(['--listen', ':8080', '--clipboard', 'to-guest', 'spice://h:1']);
+    expect(input.values.clipboard).toEqual({ toGuest: true, fromGuest: false });
+    expect(input.operands).toEqual(['spice://h:1']);
+    expect(serve(['--clipboard=none', 'x']).values.clipboard).toEqual({ toGuest: false, fromGuest: false });
+    expect(serve(['x']).values.clipboard).toBeUndefined();
+    const afterDashes = serve(['--', '--clipboard', 'none']);
+    expect(afterDashes.values.clipboard).toBeUndefined();
+    expect(afterDashes.operands).toEqual(['--clipboard', 'none']);
   });
 
   it('refuses a missing, unknown or repeated value', () => {
-    expect(() => takeClipboardOption(['--clipboard'])).toThrow(SpiceError);
-    expect(() => takeClipboardOption(['--clipboard', '--verbose'])).toThrow(/needs a value/);
-    expect(() => takeClipboardOption(['--clipboard', 'off'])).toThrow(/--clipboard must be one of both, to-guest, from-guest, none, got "off"/);
-    expect(() => takeClipboardOption(['--clipboard=both', '--clipboard=none'])).toThrow(/more than once/);
+    expect(() => serve(['--clipboard'])).toThrow(SpiceError);
+    expect(() => serve(['--clipboard', '--verbose'])).toThrow(/needs a value/);
+    expect(() => serve(['--clipboard', 'off'])).toThrow(/--clipboard must be one of both, to-guest, from-guest, none, got "off"/);
+    expect(() => serve(['--clipboard', 'constructor'])).toThrow(/--clipboard must be one of/);
+    expect(() => serve(['--clipboard=both', '--clipboard=none'])).toThrow(/more than once/);
     expect(parseClipboardPolicy('from-guest')).toEqual({ toGuest: false, fromGuest: true });
   });
 });

@@ -2,28 +2,36 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { monitorMappingArg, monitorMappingFromArgv, takeMonitorMappingOption } from '../../../../src/main/monitors/mapping-option.ts';
+import { parseCommandLine } from '../../../../src/main/commands/args/parse-command-line.ts';
+import { serveCommand } from '../../../../src/main/commands/serve-command.ts';
+import { monitorMappingArg, monitorMappingFromArgv } from '../../../../src/main/monitors/mapping-option.ts';
 import { MonitorMappingSource, vmUuidOf } from '../../../../src/main/monitors/session-mapping.ts';
 import { SettingsStore } from '../../../../src/main/monitors/settings-store.ts';
 import type { Logger } from '../../../../src/protocol/logger.ts';
 
 describe('--monitor-mapping', () => {
-  it('is taken out of the arguments, in both spellings', () => {
-    const args = ['--monitor-mapping', '1:2;2:1', 'spice://h:1'];
-    expect(takeMonitorMappingOption(args)).toEqual([1, 0]);
-    expect(args).toEqual(['spice://h:1']);
-    const inline = ['-v', '--monitor-mapping=1:1', 'x.vv'];
-    expect(takeMonitorMappingOption(inline)).toEqual([0]);
-    expect(inline).toEqual(['-v', 'x.vv']);
-    const none = ['spice://h:1', '--', '--monitor-mapping', '1:1'];
-    expect(takeMonitorMappingOption(none)).toBeUndefined();
-    expect(none).toHaveLength(4);
+  const serve = (args: string[]) => {
+    const parsed = parseCommandLine(serveCommand, args);
+    if (parsed.help) throw new Error('help');
+    return parsed.input;
+  };
+
+  it('is read by the shared parser, in both spellings', () => {
+    const given = serve(['--monitor-mapping', '1:2;2:1', 'spice://h:1']);
+    expect(given.values.monitorMapping).toEqual([1, 0]);
+    expect(given.operands).toEqual(['spice://h:1']);
+    const inline = serve(['-v', '--monitor-mapping=1:1', 'x.vv']);
+    expect(inline.values.monitorMapping).toEqual([0]);
+    expect(inline.operands).toEqual(['x.vv']);
+    const none = serve(['spice://h:1', '--', '--monitor-mapping', '1:1']);
+    expect(none.values.monitorMapping).toBeUndefined();
+    expect(none.operands).toHaveLength(3);
   });
 
   it('is refused with a usage error naming what is wrong', () => {
     const err = (args: string[]) => {
       try {
-        takeMonitorMappingOption(args);
+        serve(args);
       } catch (e) {
         return e as { kind: string; message: string };
       }

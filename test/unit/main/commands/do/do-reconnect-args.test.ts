@@ -1,6 +1,6 @@
 // The --reconnect options of `spicedesk do`.
 import { describe, expect, it } from 'vitest';
-import { parseDoArgs } from '../../../../src/main/commands/do.ts';
+import { parseDoArgs } from '../../../../../src/main/commands/do/do-command.ts';
 
 describe('do --reconnect', () => {
   it('is off by default, with a 60 s budget', () => {
@@ -14,13 +14,13 @@ describe('do --reconnect', () => {
     const line = parseDoArgs(['spice://h:1', 'wait', '1', '--reconnect', '--reconnect-timeout', '120', 'capture', 'x.png']);
     expect(line.reconnect).toBe(true);
     expect(line.reconnectTimeoutMs).toBe(120_000);
-    expect(line.actions.map((a) => a.kind)).toEqual(['wait', 'capture']);
+    expect(line.actions.map((a) => a.name)).toEqual(['wait', 'capture']);
   });
 
   it('is typed, not taken as an option, inside a type action', () => {
     const line = parseDoArgs(['spice://h:1', 'type', '--reconnect']);
     expect(line.reconnect).toBe(false);
-    expect(line.actions).toEqual([{ kind: 'type', text: '--reconnect' }]);
+    expect(line.actions.map((a) => [a.name, a.args])).toEqual([['type', { text: '--reconnect' }]]);
   });
 
   it('refuses a budget without --reconnect, or one that is not a whole number of seconds from 1', () => {

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { parseDoArgs } from '../../../../src/main/commands/do.ts';
-import { parseHeadSizes } from '../../../../src/main/commands/do-agent.ts';
+import { parseDoArgs } from '../../../../../src/main/commands/do/do-command.ts';
+import { parseHeadSizes } from '../../../../../src/main/commands/do/agent-actions.ts';
 
 describe('do agent actions', () => {
   it('parses clip-set, clip-get, resize and send with the files up to the next action', () => {
     const line = parseDoArgs(['spice://h:1', 'clip-set', '-not an option', 'clip-get', 'resize', '1280x720,800x600', 'send', 'a.txt', 'b c.bin', 'wait', '1']);
-    expect(line.actions).toEqual([
-      { kind: 'clip-set', text: '-not an option' },
-      { kind: 'clip-get' },
-      { kind: 'resize', heads: [{ width: 1280, height: 720 }, { width: 800, height: 600 }] },
-      { kind: 'send', files: ['a.txt', 'b c.bin'] },
-      { kind: 'wait', ms: 1000 },
+    expect(line.actions.map((a) => [a.name, a.args])).toEqual([
+      ['clip-set', { text: '-not an option' }],
+      ['clip-get', {}],
+      ['resize', { heads: [{ width: 1280, height: 720 }, { width: 800, height: 600 }] }],
+      ['send', { files: ['a.txt', 'b c.bin'] }],
+      ['wait', { ms: 1000 }],
     ]);
   });
 

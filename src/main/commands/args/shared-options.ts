@@ -1,0 +1,163 @@
+// The options and operands that several commands take, each defined once: the commands list the
+// ones they take, and the help groups them by the commands that take them.
+import { kioskFlagsOf, parseKioskQuit, type KioskFlags, type KioskQuit } from '../../../protocol/policy/kiosk-policy.ts';
+import type { ClipboardSharing } from '../../../protocol/channels/main/agent/clipboard.ts';
+import type { MonitorMapping } from '../../../protocol/monitors/monitor-mapping.ts';
+import { CLIPBOARD_POLICY_NAMES, parseClipboardPolicy } from '../../clipboard/clipboard-option.ts';
+import { MONITOR_MAPPING_OPTION, parseMonitorMappingOption } from '../../monitors/mapping-option.ts';
+import { caFileForCommand, type CaFile } from '../../transport/tls-ca-file.ts';
+import { flag, usageError, valueOption, wholeNumberOption, type OperandReader } from './option-spec.ts';
+
+/** Taken by every command, whatever its definition lists (the parser adds them). */
+export const everyCommandOptions = {
+  verbose: flag({ long: 'verbose', short: 'v', help: 'log progress to stderr (JSON lines)' }),
+  debug: flag({ long: 'debug', help: 'log everything, and print stack traces on errors' }),
+  help: flag({ long: 'help', short: 'h', help: "this text; after a command, that command's options" }),
+};
+
+export const timeoutOption = wholeNumberOption({
+  long: 'timeout',
+  valueName: 'SECONDS',
+  min: 1,
+  max: 3600,
+  scale: 1000,
+  unit: 'second',
+  absent: 10_000,
+  help: 'how long to wait for the server to link (and for capture and do, for the first frame);\ndefault 10',
+});
+
+export const caFileOption = valueOption<string | undefined>({
+  long: 'spice-ca-file',
+  valueName: 'FILE',
+  needs: 'a FILE',
+  absent: undefined,
+  help:
+    'also trust the CA certificates in this PEM file for TLS and wss://, together with the\n' +
+    '.vv ca (as remote-viewer); without it, the file ~/.spicec/spice_truststore.pem when it\n' +
+    "exists; with neither, the system's CA store",
+  parse: (raw) => raw,
+});
+
+/** The options of every command that connects to a server. */
+export const connectingOptions = { timeout: timeoutOption, spiceCaFile: caFileOption };
+
+/** --spice-ca-file read and checked, or the per-user default trust store. */
+export function trustedCaFile(given: string | undefined, warn: (line: string) => void): CaFile | undefined {
+  return caFileForCommand(given, { warn });
+}
+
+export const displayOption = wholeNumberOption({
+  long: 'display',
+  valueName: 'N',
+  min: 0,
+  max: 255,
+  absent: 0,
+  help: 'the display channel (default 0)',
+});
+
+export const listenOption = valueOption<string | undefined>({
+  long: 'listen',
+  valueName: 'HOST:PORT',
+  needs: 'HOST:PORT, :PORT or PORT',
+  absent: undefined,
+  help: 'where the web gateway listens (checked when it starts); default 127.0.0.1 and a free port',
+  parse: (raw) => raw,
+});
+
+export const clipboardOption = valueOption<ClipboardSharing | undefined>({
+  long: 'clipboard',
+  valueName: CLIPBOARD_POLICY_NAMES.join('|'),
+  needs: 'a value: both, to-guest, from-guest or none',
+  once: true,
+  absent: undefined,
+  help:
+    "the clipboard directions pages may share with the guest (text and images); the\n" +
+    "page's own setting can only narrow them. Kiosk deployments: --clipboard none",
+  parse: parseClipboardPolicy,
+});
+
+export const monitorMappingOption = valueOption<MonitorMapping | undefined>({
+  long: MONITOR_MAPPING_OPTION.slice(2),
+  valueName: 'MAP',
+  needs: 'a value such as 1:2;2:1',
+  once: true,
+  absent: undefined,
+  help:
+    "which client monitor shows which guest head, as remote-viewer's monitor-mapping:\n" +
+    'GUEST-HEAD:CLIENT-MONITOR pairs from 1, such as 1:2;2:1 (quote the ;). Remembered for\n' +
+    "the VM's UUID (in the settings folder: ~/.config/spicedesk, %APPDATA%\\spicedesk or\n" +
+    '~/Library/Application Support/spicedesk) and used again when not given. Applied in the\n' +
+    'Electron window and, where the browser allows window placement, in the page',
+  parse: parseMonitorMappingOption,
+});
+
+export const kioskOption = flag({
+  long: 'kiosk',
+  short: 'k',
+  help:
+    "kiosk mode, as remote-viewer's: fullscreen on every head, no window controls, menus,\n" +
+    'developer tools or quit, no buttons or status bar in the page; only the hotkeys the .vv\n' +
+    'file names work (no F11, shift+F12, Ctrl+Alt+End defaults). In a browser (serve, or open\n' +
+    'without Electron) only the page is locked: run the browser in its own kiosk mode\n' +
+    '(resources/thin-client/README.md)',
+});
+
+export const kioskQuitOption = valueOption<KioskQuit | undefined>({
+  long: 'kiosk-quit',
+  valueName: 'never|on-disconnect',
+  needs: 'a value: never or on-disconnect',
+  absent: undefined,
+  help:
+    'when the session ends: never (default) shows a reconnect screen, which asks for the\n' +
+    'password again when the TARGET has none; on-disconnect quits the window (a browser page\n' +
+    'says that the session ended) without reconnecting by itself',
+  parse: parseKioskQuit,
+});
+
+/** --kiosk and --kiosk-quit together; --kiosk-quit alone is warned about, as remote-viewer ignores it. */
+export function kioskFlags(values: { kiosk: boolean; kioskQuit: KioskQuit | undefined }, warn: (line: string) => void): KioskFlags {
+  return kioskFlagsOf(values.kiosk, values.kioskQuit, warn);
+}
+
+/** The options of the commands that run the client (the web gateway or the Electron window). */
+export const clientOptions = {
+  ...connectingOptions,
+  listen: listenOption,
+  clipboard: clipboardOption,
+  monitorMapping: monitorMappingOption,
+  kiosk: kioskOption,
+  kioskQuit: kioskQuitOption,
+};
+
+const TARGET_FORMS = 'a spice:// URI, a .vv file or -';
+
+/** Exactly one TARGET. */
+export function oneTarget(command: string): OperandReader<string> {
+  const words: string[] = [];
+  return {
+    take: (word) => void words.push(word),
+    finish() {
+      if (words.length === 0) throw usageError(`${command} needs a TARGET (${TARGET_FORMS})`);
+      if (words.length > 1) throw usageError(`${command} takes one TARGET, got ${words.length}: ${words.join(' ')}`);
+      return words[0];
+    },
+  };
+}
+
+/** No TARGET (the command then starts a local demo server) or one. */
+export function optionalTarget(command: string): OperandReader<string | undefined> {
+  const words: string[] = [];
+  return {
+    take: (word) => void words.push(word),
+    finish() {
+      if (words.length > 1) throw usageError(`${command} takes at most one TARGET, got ${words.length}`);
+      return words[0];
+    },
+  };
+}
+
+/** Any number of TARGETs; the command says how many it needs. */
+export function targetList(): OperandReader<string[]> {
+  const words: string[] = [];
+  return { take: (word) => void words.push(word), finish: () => words };
+}

@@ -1,0 +1,305 @@
+// One session of a `do` script made ready for its actions: the channels they need linked, the
+// mouse mode chosen, and the keyboard, mouse, screen and agent access they run with. A reconnect
+// makes a new one (held keys and buttons are not pressed again on it).
+import type { SpiceChannel } from '../../../protocol/channel/channel.ts';
+import { DisplayChannel } from '../../../protocol/channels/display/display-channel.ts';
+import type { SurfaceSnapshot } from '../../../protocol/channels/display/display-sink.ts';
+import { InputsChannel } from '../../../protocol/channels/inputs/inputs-channel.ts';
+import { buttonMask, MouseButton } from '../../../protocol/channels/inputs/inputs-messages.ts';
+import type { Agent } from '../../../protocol/channels/main/agent/agent.ts';
+import { buildMouseModeRequest, MainMsgc, MouseMode } from '../../../protocol/channels/main/main-messages.ts';
+import type { KeyStep } from '../../../protocol/input/key-steps.ts';
+import { ChannelType } from '../../../protocol/link/constants.ts';
+import type { Logger } from '../../../protocol/logger.ts';
+import type { Session } from '../../../protocol/session/session.ts';
+import { SpiceError } from '../../../protocol/wire/errors.ts';
+import type { OpenedSession } from '../../connect/open-session.ts';
+import type { Deadline } from '../../node/deadline.ts';
+import { sleep, type ScriptAgent, type ScriptContext, type ScriptInputs, type ScriptNeed, type ScriptScreen } from './action.ts';
+
+/** What the whole script needs, gathered from its actions. */
+export type ScriptNeeds = ReadonlySet<ScriptNeed>;
+
+export interface ScriptSettings {
+  displayId: number;
+  timeoutMs: number;
+  logger: Logger;
+  /** Where clip-get prints. */
+  out: (text: string) => void;
+  /** Where send reports progress and each failed file, one line each. */
+  progress: (line: string) => void;
+}
+
+type MouseModeName = 'client' | 'server';
+
+/** Distance that surely takes a relative pointer into the top-left corner. */
+const HOME_MOTION = -16384;
+
+/** One connection of the script; `session` for the SessionKeeper, the rest for the actions. */
+export class ScriptConnection implements ScriptContext {
+  constructor(
+    readonly session: Session,
+    readonly where: string,
+    readonly deadline: Deadline,
+    private readonly settings: ScriptSettings,
+    private readonly inputsAccess: ScriptInputs | null,
+    private readonly screenAccess: ScriptScreen | null,
+  ) {}
+
+  get displayId(): number {
+    return this.settings.displayId;
+  }
+
+  get logger(): Logger {
+    return this.settings.logger;
+  }
+
+  get inputs(): ScriptInputs {
+    if (!this.inputsAccess) throw new SpiceError('internal', 'an action used the inputs channel without saying it needs it');
+    return this.inputsAccess;
+  }
+
+  get screen(): ScriptScreen {
+    if (!this.screenAccess) throw new SpiceError('internal', 'an action used the display without saying it needs it');
+    return this.screenAccess;
+  }
+
+  get agent(): ScriptAgent {
+    return new AgentAccess(this.session, this.where, this.deadline, this.settings);
+  }
+
+  /** The inputs channel, when the script uses it (its held keys are released at the end). */
+  get inputsChannel(): InputsChannel | null {
+    return this.inputsAccess?.channel ?? null;
+  }
+}
+
+/** Links what the script needs on a new session; closes the session when that fails. */
+export async function prepareConnection(opened: OpenedSession, needs: ScriptNeeds, settings: ScriptSettings): Promise<ScriptConnection> {
+  const { session, where, deadline } = opened;
+  try {
+    const display = needs.has('display') ? await linkedChannel(session, ChannelType.DISPLAY, settings.displayId, deadline, where) : null;
+    if (display && !(display instanceof DisplayChannel)) throw new SpiceError('internal', 'the display channel was linked without its drawing');
+    const inputs = needs.has('inputs') ? await prepareInputs(session, deadline, where, needs, settings.logger) : null;
+    const mouse = inputs && needs.has('mouse-mode') ? await chooseMouseMode(session, settings.logger) : null;
+    return new ScriptConnection(
+      session,
+      where,
+      deadline,
+      settings,
+      inputs ? new InputsAccess(inputs, mouse, settings.displayId) : null,
+      display ? new ScreenAccess(session, display, where, settings.displayId) : null,
+    );
+  } catch (e) {
+    session.close();
+    throw e;
+  }
+}
+
+/** The channel once it is linked; a usage or protocol error when the server has none or it fails. */
+async function linkedChannel(session: Session, type: number, id: number, deadline: Deadline, where: string): Promise<SpiceChannel> {
+  const name = type === ChannelType.DISPLAY ? `display ${id}` : 'an inputs channel';
+  const listed = session.main.info.channels.some((c) => c.type === type && c.id === id);
+  if (!listed) {
+    if (type === ChannelType.DISPLAY) {
+      const ids = session.main.info.channels.filter((c) => c.type === ChannelType.DISPLAY).map((c) => c.id);
+      throw new SpiceError('usage', `${where} has no display ${id} (it has ${ids.length ? `display ${ids.join(', ')}` : 'no display channel'})`);
+    }
+    throw new SpiceError('protocol', `${where} offers no inputs channel, so spicedesk cannot send keys or mouse input to it`);
+  }
+  const key = `${type}:${id}`;
+  const ready = new Promise<SpiceChannel>((resolve, reject) => {
+    const check = (): boolean => {
+      const status = session.status.get(key);
+      const channel = session.channels.get(key);
+      if (status?.state === 'linked' && channel) {
+        resolve(channel);
+        return true;
+      }
+      if (status?.state === 'failed') {
+        reject(status.error);
+        return true;
+      }
+      return false;
+    };
+    if (check()) return;
+    const offs = [
+      session.events.on('channel-linked', () => check() && offs.forEach((off) => off())),
+      session.events.on('channel-error', () => check() && offs.forEach((off) => off())),
+      session.events.on('closed', ({ error }) => {
+        offs.forEach((off) => off());
+        reject(error ?? new SpiceError('protocol', `the session with ${where} closed`));
+      }),
+    ];
+  });
+  return deadline.race(ready, () => new SpiceError('timeout', `${where} did not link ${name} in time`));
+}
+
+async function prepareInputs(session: Session, deadline: Deadline, where: string, needs: ScriptNeeds, logger: Logger): Promise<InputsChannel> {
+  const channel = await linkedChannel(session, ChannelType.INPUTS, 0, deadline, where);
+  if (!(channel instanceof InputsChannel)) throw new SpiceError('internal', 'the inputs channel was linked without its input handling');
+  // The server reports the guest's lock keys right after the link; typing needs Caps Lock's state.
+  if (channel.modifiers === null && needs.has('lock-keys')) {
+    await Promise.race([new Promise<void>((resolve) => channel.events.on('modifiers', () => resolve())), sleep(1000)]);
+  }
+  logger.info({ modifiers: channel.modifiers }, 'inputs channel ready');
+  return channel;
+}
+
+/**
+ * Client mode (absolute positions) when the server grants it, asked for when it is offered but
+ * not current; otherwise server mode, where `move` can only work relative to a corner.
+ */
+async function chooseMouseMode(session: Session, logger: Logger): Promise<MouseModeName> {
+  const info = session.main.info;
+  if (info.currentMouseMode === MouseMode.CLIENT) return 'client';
+  if (info.supportedMouseModes & MouseMode.CLIENT) {
+    const granted = new Promise<boolean>((resolve) => {
+      const off = session.main.events.on('mouse-mode', ({ current }) => {
+        if (current === MouseMode.CLIENT) {
+          off();
+          resolve(true);
+        }
+      });
+      void sleep(2000).then(() => {
+        off();
+        resolve(false);
+      });
+    });
+    session.main.send(MainMsgc.MOUSE_MODE_REQUEST, buildMouseModeRequest(MouseMode.CLIENT));
+    if (await granted) return 'client';
+  }
+  logger.warn('the server uses the server mouse mode: `move` homes the pointer in the top-left corner and moves from there, so guest pointer acceleration makes it inexact');
+  return 'server';
+}
+
+class InputsAccess implements ScriptInputs {
+  private buttons = 0;
+
+  constructor(
+    readonly channel: InputsChannel,
+    private readonly mouseMode: MouseModeName | null,
+    private readonly displayId: number,
+  ) {}
+
+  async keys(steps: readonly KeyStep[]): Promise<void> {
+    for (const s of steps) {
+      if (s.down) this.channel.keyDown(s.scancode);
+      else this.channel.keyUp(s.scancode);
+    }
+    await this.channel.whenSent();
+  }
+
+  async move(x: number, y: number): Promise<void> {
+    if (this.mouseMode === 'client') {
+      this.channel.mousePosition(x, y, this.buttons, this.displayId);
+    } else {
+      this.channel.mouseMotion(HOME_MOTION, HOME_MOTION, this.buttons);
+      await this.channel.whenSent();
+      this.channel.mouseMotion(x, y, this.buttons);
+    }
+    await this.channel.whenSent();
+  }
+
+  press(button: number): void {
+    this.buttons |= maskOf(button);
+    this.channel.mousePress(button, this.buttons);
+  }
+
+  release(button: number): void {
+    this.buttons &= ~maskOf(button);
+    this.channel.mouseRelease(button, this.buttons);
+  }
+}
+
+/** Wheel "buttons" are events, not held state: they never enter the buttons mask (as in spice-gtk). */
+function maskOf(button: number): number {
+  return button === MouseButton.UP || button === MouseButton.DOWN ? 0 : buttonMask(button);
+}
+
+class ScreenAccess implements ScriptScreen {
+  constructor(
+    private readonly session: Session,
+    readonly display: DisplayChannel,
+    private readonly where: string,
+    private readonly displayId: number,
+  ) {}
+
+  async firstFrame(limitMs: number): Promise<DisplayChannel> {
+    const display = this.display;
+    if (display.marked) return display;
+    const marked = new Promise<void>((resolve, reject) => {
+      const offs = [
+        display.events.on('mark', () => {
+          offs.forEach((off) => off());
+          resolve();
+        }),
+        this.session.events.on('closed', ({ error }) => reject(error ?? new SpiceError('protocol', `the session with ${this.where} closed`))),
+      ];
+    });
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new SpiceError('timeout', `no complete frame from display ${this.displayId} of ${this.where} within ${Math.round(limitMs / 1000)} s`)), limitMs),
+    );
+    await Promise.race([marked, timeout]);
+    return display;
+  }
+
+  async snapshot(): Promise<SurfaceSnapshot> {
+    const surface = await this.display.snapshot();
+    if (!surface) throw new SpiceError('protocol', `display ${this.displayId} of ${this.where} has no primary surface`);
+    return surface;
+  }
+}
+
+class AgentAccess implements ScriptAgent {
+  constructor(
+    private readonly session: Session,
+    private readonly where: string,
+    private readonly deadline: Deadline,
+    private readonly settings: ScriptSettings,
+  ) {}
+
+  get timeoutMs(): number {
+    return this.settings.timeoutMs;
+  }
+
+  out(text: string): void {
+    this.settings.out(text);
+  }
+
+  progress(line: string): void {
+    this.settings.progress(line);
+  }
+
+  async ready(): Promise<Agent> {
+    const agent = this.session.main.agent;
+    if (agent.connected && agent.peerCaps) return agent;
+    const why = this.session.main.info.agentConnected
+      ? 'the guest agent did not announce its capabilities'
+      : 'no guest agent is connected (clipboard, resize and send need spice-vdagent running in the guest)';
+    const wait = Math.max(this.deadline.at - Date.now(), Math.min(this.timeoutMs, 3000));
+    await withTimeout(agent.whenReady(), wait, () => new SpiceError('timeout', `${this.where}: ${why}`));
+    return agent;
+  }
+
+  bounded<T>(p: Promise<T>, what: string): Promise<T> {
+    const ms = Math.max(this.deadline.at - Date.now(), this.timeoutMs);
+    return withTimeout(p, ms, () => new SpiceError('timeout', `${what} within ${Math.round(ms / 1000)} s`));
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,66 @@
+// `spicedesk open`: the desktop client. The Electron window where Electron is installed (the same
+// command line handed over, as the switches electron-main.ts reads), else the web gateway in the
+// system's browser; with no TARGET, on a local demo Xspice.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorMappingArg } from '../monitors/mapping-option.ts';
+import { ExitCode } from '../node/exit-codes.ts';
+import { defineCommand, usageError } from './args/option-spec.ts';
+import { clientOptions, kioskFlags, optionalTarget } from './args/shared-options.ts';
+import { runGateway } from './serve-command.ts';
+
+/** The Electron binary of the electron package, when it was installed with its binary. */
+function electronBinary(): string | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const path: unknown = require('electron');
+    return typeof path === 'string' && existsSync(path) ? path : null;
+  } catch {
+    // Installed without its binary (ELECTRON_SKIP_BINARY_DOWNLOAD), or not at all.
+    return null;
+  }
+}
+
+/** Runs the Electron window (dist/electron-main.cjs) with these arguments; its exit is ours. */
+function runElectron(binary: string, args: string[]): Promise<number> {
+  const app = join(__dirname, '..');
+  return new Promise((resolve) => {
+    // Loaded here: every other command would pay for child_process at start-up.
+    const { spawn } = process.getBuiltinModule('node:child_process');
+    const child = spawn(binary, [app, ...args], { stdio: 'inherit' });
+    child.on('error', (e) => {
+      process.stderr.write(`spicedesk: cannot start Electron (${e.message})\n`);
+      resolve(ExitCode.OTHER);
+    });
+    child.on('exit', (code) => resolve(code ?? ExitCode.OTHER));
+  });
+}
+
+export const openCommand = defineCommand({
+  name: 'open',
+  synopsis: '[TARGET] [--listen HOST:PORT]',
+  summary:
+    'the desktop client: the Electron window where Electron is installed (built, but not yet\n' +
+    "run on a real Electron), else the web gateway opened in the system's browser; with no\n" +
+    'TARGET, on a local demo Xspice with an xterm',
+  options: clientOptions,
+  operands: () => optionalTarget('open'),
+  async run({ values, operands: target }, cx) {
+    const electron = electronBinary();
+    if (!electron) return runGateway(values, { targets: target === undefined ? [] : [target], demo: target === undefined, open: true }, cx);
+    // The window does not enforce these yet: refused rather than silently ignored.
+    if (values.clipboard) throw usageError('the desktop window does not take --clipboard yet; use spicedesk serve --open --clipboard ... TARGET');
+    if (values.spiceCaFile !== undefined) throw usageError('the desktop window does not take --spice-ca-file yet; use spicedesk serve --open --spice-ca-file FILE TARGET');
+    const kiosk = kioskFlags(values, cx.warn);
+    // The switches electron-main.ts reads (launch-args.ts, app-mappings.ts), then the TARGET.
+    const args = [
+      ...(values.debug ? ['--debug'] : []),
+      ...(values.verbose ? ['--verbose'] : []),
+      ...(kiosk.kiosk ? ['--kiosk'] : []),
+      ...(kiosk.kioskQuit !== 'never' ? [`--kiosk-quit=${kiosk.kioskQuit}`] : []),
+      ...(values.monitorMapping ? [monitorMappingArg(values.monitorMapping)] : []),
+      ...(target === undefined ? [] : [target]),
+    ];
+    return runElectron(electron, args);
+  },
+});

@@ -1,0 +1,63 @@
+// `spicedesk serve`: its options and usage. The gateway itself (serve.ts and the WebSocket
+// library) is a bundle of its own, dist/serve.cjs, loaded only by `serve` and `open`: the other
+// commands start faster without it.
+import { join } from 'node:path';
+import { ExitCode } from '../node/exit-codes.ts';
+import { defineCommand, flag, type CommandContext } from './args/option-spec.ts';
+import { clientOptions, kioskFlags, targetList, trustedCaFile } from './args/shared-options.ts';
+import type { ServeOptions } from './serve.ts';
+
+/** Runs serve.ts from dist/serve.cjs, beside the bundled CLI. */
+export function runServe(o: ServeOptions): Promise<void> {
+  // A run-time path, so esbuild leaves this require alone instead of bundling the gateway here.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const serve = require(join(__dirname, 'serve.cjs')) as typeof import('./serve.ts');
+  return serve.runServe(o);
+}
+
+/** The values open and serve share, as the gateway takes them. */
+export interface ClientValues {
+  timeout: number;
+  spiceCaFile: string | undefined;
+  listen: string | undefined;
+  clipboard: ServeOptions['clipboardPolicy'];
+  monitorMapping: ServeOptions['monitorMapping'];
+  kiosk: boolean;
+  kioskQuit: Parameters<typeof kioskFlags>[0]['kioskQuit'];
+}
+
+/** Runs the web gateway for `serve` and for `open` without Electron. */
+export async function runGateway(values: ClientValues, o: { targets: string[]; demo: boolean; open: boolean }, cx: CommandContext): Promise<number> {
+  await runServe({
+    caFile: trustedCaFile(values.spiceCaFile, cx.warn),
+    targets: o.targets,
+    listen: values.listen,
+    demo: o.demo,
+    open: o.open,
+    clipboardPolicy: values.clipboard,
+    monitorMapping: values.monitorMapping,
+    kiosk: kioskFlags(values, cx.warn),
+    timeoutMs: values.timeout,
+    logger: await cx.logger(),
+    warn: cx.warn,
+    out: cx.out,
+  });
+  return ExitCode.OK;
+}
+
+export const serveCommand = defineCommand({
+  name: 'serve',
+  synopsis: '[--listen HOST:PORT] [--open] TARGET... | serve --demo [--open]',
+  summary:
+    'the web gateway: serves the client to a browser, which opens one session per page to\n' +
+    'one of these TARGETs (#target=N in the URL; nothing else). Prints the URL to open, with\n' +
+    'its access token, on the first line. Listens on 127.0.0.1 and a free port by default.\n' +
+    "--demo serves a local demo Xspice instead; --open opens the URL in the system's browser",
+  options: {
+    ...clientOptions,
+    demo: flag({ long: 'demo', help: 'serve a local demo Xspice with an xterm instead of TARGETs' }),
+    open: flag({ long: 'open', help: "open the URL in the system's browser (xdg-open, or $BROWSER)" }),
+  },
+  operands: targetList,
+  run: ({ values, operands }, cx) => runGateway(values, { targets: operands, demo: values.demo, open: values.open }, cx),
+});
