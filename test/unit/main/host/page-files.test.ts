@@ -10,12 +10,13 @@ import { AgentFileTransfers } from '../../../../src/protocol/channels/main/agent
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
 import { CREDIT_WINDOW_BYTES, MAX_PAGE_FILES, PageFiles } from '../../../../src/main/host/page-files.ts';
-import { fakeLink, tick, type FakeLink } from '../../channels/main/agent/fake-link.ts';
+import { fakeLink, type FakeLink } from '../../channels/main/agent/fake-link.ts';
+import { drainQueuedWork } from '../../../helpers/wait.ts';
 
 const CHUNK = 64 * 1024;
 
 async function settle(): Promise<void> {
-  for (let i = 0; i < 30; i++) await tick();
+  for (let i = 0; i < 30; i++) await drainQueuedWork();
 }
 
 function setup(): { link: FakeLink; agentFiles: AgentFileTransfers; events: Emitter<AgentEvents>; files: PageFiles; out: FileHostMessage[] } {

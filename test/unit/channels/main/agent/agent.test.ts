@@ -12,7 +12,7 @@ import { nodeTicketCrypto } from '../../../../../src/main/node/ticket-crypto.ts'
 import { fakeLinkServer } from '../../../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../../../helpers/memory-transport.ts';
 import { miniMessage, parseClientMiniMessages } from '../../../../helpers/server-messages.ts';
-import { tick } from './fake-link.ts';
+import { drainQueuedWork } from '../../../../helpers/wait.ts';
 import { recordingLogger } from '../../../../helpers/logger.ts';
 
 async function linkedMain(lines: string[]): Promise<{ ch: MainChannel; t: MemoryTransport; run: Promise<void> }> {
@@ -66,12 +66,12 @@ describe('agent on the main channel', () => {
     const lines: string[] = [];
     const { ch, t, run } = await linkedMain(lines);
     t.feed(init({ agent: true, tokens: 10 }));
-    await tick();
+    await drainQueuedWork();
     expect(agentMessagesSent(t)).toEqual([{ type: AgentMsg.ANNOUNCE_CAPABILITIES, size: 8 }]);
     const ready = ch.agent.whenReady();
     t.feed(agentData(AgentMsg.ANNOUNCE_CAPABILITIES, new WireWriter().u32(1).u32(CapSet.of(AgentCap.CLIPBOARD_BY_DEMAND, AgentCap.MAX_CLIPBOARD).words[0]).finish()));
     expect((await ready).has(AgentCap.MAX_CLIPBOARD)).toBe(true);
-    await tick();
+    await drainQueuedWork();
     // Our caps again (not asking), then the clipboard limit the agent can take.
     expect(agentMessagesSent(t).map((m) => m.type)).toEqual([AgentMsg.ANNOUNCE_CAPABILITIES, AgentMsg.ANNOUNCE_CAPABILITIES, AgentMsg.MAX_CLIPBOARD]);
     ch.close();
@@ -82,9 +82,9 @@ describe('agent on the main channel', () => {
     const { ch, t, run } = await linkedMain([]);
     t.feed(init({ agent: true, tokens: 1 }));
     t.feed(agentData(AgentMsg.ANNOUNCE_CAPABILITIES, caps(AgentCap.CLIPBOARD_BY_DEMAND)));
-    await tick();
+    await drainQueuedWork();
     const grab = ch.agent.clipboard.setText('x');
-    await tick();
+    await drainQueuedWork();
     expect(agentMessagesSent(t).map((m) => m.type)).toEqual([AgentMsg.ANNOUNCE_CAPABILITIES]);
     t.feed(miniMessage(MainMsg.AGENT_TOKEN, new WireWriter().u32(5).finish()));
     await grab;
@@ -106,7 +106,7 @@ describe('agent on the main channel', () => {
     t.feed(miniMessage(MainMsg.AGENT_DATA, new Uint8Array([...new WireWriter().u32(1).u32(3).u64(0n).u32(8).finish(), ...new Uint8Array(12)]))); // runs past
     t.feed(agentData(AgentMsg.CLIPBOARD, new Uint8Array(0), 0xffffffff)); // claims 4 GB
     t.feed(miniMessage(MainMsg.NAME, new WireWriter().u32(3).bytes(new TextEncoder().encode('vm\0')).finish()));
-    await tick();
+    await drainQueuedWork();
     const errors = lines.filter((l) => l.startsWith('error:'));
     expect(errors).toHaveLength(5);
     expect(errors[0]).toMatch(/CLIPBOARD_GRAB was rejected/);
@@ -127,13 +127,13 @@ describe('agent on the main channel', () => {
     t.feed(miniMessage(MainMsg.AGENT_CONNECTED_TOKENS, new WireWriter().u32(10).finish()));
     t.feed(miniMessage(MainMsg.MOUSE_MODE, new WireWriter().u16(3).u16(MouseMode.SERVER).finish()));
     t.feed(miniMessage(MainMsg.MOUSE_MODE, new WireWriter().u16(3).u16(MouseMode.CLIENT).finish()));
-    await tick();
+    await drainQueuedWork();
     const requests = () => parseClientMiniMessages(t.writtenBytes()).filter((m) => m.type === MainMsgc.MOUSE_MODE_REQUEST).map((m) => m.body[0]);
     expect(requests()).toEqual([MouseMode.CLIENT]);
     // The agent leaves; the server still reports client mode but no longer offers it.
     t.feed(miniMessage(MainMsg.AGENT_DISCONNECTED, new WireWriter().u32(0).finish()));
     t.feed(miniMessage(MainMsg.MOUSE_MODE, new WireWriter().u16(MouseMode.SERVER).u16(MouseMode.CLIENT).finish()));
-    await tick();
+    await drainQueuedWork();
     expect(requests()).toEqual([MouseMode.CLIENT, MouseMode.SERVER]);
     ch.close();
     await run;
@@ -144,10 +144,10 @@ describe('agent on the main channel', () => {
     t.feed(init({ agent: true, tokens: 10 }));
     t.feed(agentData(AgentMsg.ANNOUNCE_CAPABILITIES, caps(AgentCap.CLIPBOARD_BY_DEMAND)));
     t.feed(agentData(AgentMsg.CLIPBOARD_GRAB, new WireWriter().u32(ClipboardType.UTF8_TEXT).finish()));
-    await tick();
+    await drainQueuedWork();
     const request = expect(ch.agent.clipboard.requestText()).rejects.toThrow(/guest agent disconnected/);
     const transfer = ch.agent.files.send({ name: 'f.txt', size: 3, read: async () => new Uint8Array(3) });
-    await tick();
+    await drainQueuedWork();
     t.feed(miniMessage(MainMsg.AGENT_DISCONNECTED, new WireWriter().u32(0).finish()));
     await request;
     expect((await transfer.done)?.message).toMatch(/^f\.txt: the guest agent disconnected/);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AgentCap, AgentMsg, ClipboardType } from '../../../../../src/protocol/channels/main/agent/agent-messages.ts';
 import { AgentClipboard, textForGuest, textFromGuest } from '../../../../../src/protocol/channels/main/agent/clipboard.ts';
-import { fakeLink, tick, u32s } from './fake-link.ts';
+import { fakeLink, u32s } from './fake-link.ts';
+import { drainQueuedWork } from '../../../../helpers/wait.ts';
 
 const ALL = [AgentCap.CLIPBOARD_BY_DEMAND, AgentCap.CLIPBOARD_SELECTION, AgentCap.CLIPBOARD_GRAB_SERIAL];
 const text = (s: string) => new TextEncoder().encode(s);
@@ -41,7 +42,7 @@ describe('clipboard', () => {
     const cb = new AgentClipboard(link);
     await cb.setText('one\ntwo\r\nthree');
     cb.handleRequest(u32s(0, ClipboardType.UTF8_TEXT));
-    await tick();
+    await drainQueuedWork();
     const reply = link.sent[1];
     expect(reply.type).toBe(AgentMsg.CLIPBOARD);
     expect(Buffer.from(reply.body).toString('hex')).toBe(Buffer.concat([Buffer.from(u32s(0, 1)), Buffer.from('one\r\ntwo\r\nthree')]).toString('hex'));
@@ -54,7 +55,7 @@ describe('clipboard', () => {
     await cb.setText('too long');
     cb.handleRequest(u32s(0, ClipboardType.UTF8_TEXT));
     cb.handleRequest(u32s(1, ClipboardType.UTF8_TEXT));
-    await tick();
+    await drainQueuedWork();
     expect(link.sent.slice(1).map((m) => Buffer.from(m.body).toString('hex')).sort()).toEqual([
       Buffer.from(u32s(0, 1)).toString('hex'),
       Buffer.from(u32s(1, 1)).toString('hex'),
@@ -66,7 +67,7 @@ describe('clipboard', () => {
     const cb = new AgentClipboard(link);
     cb.handleGrab(u32s(0, 0, ClipboardType.UTF8_TEXT));
     const got = cb.requestText();
-    await tick();
+    await drainQueuedWork();
     expect(Buffer.from(link.sent[0].body).toString('hex')).toBe(Buffer.from(u32s(0, ClipboardType.UTF8_TEXT)).toString('hex'));
     cb.handleData(new Uint8Array([...u32s(0, ClipboardType.UTF8_TEXT), ...text('a\r\nb\0')]));
     expect(await got).toBe('a\nb');
@@ -99,7 +100,7 @@ describe('clipboard', () => {
     cb.handleGrab(u32s(0, 0, ClipboardType.UTF8_TEXT));
     const pending = expect(cb.request(ClipboardType.UTF8_TEXT)).rejects.toThrow(/turned off/);
     cb.setSharing({ toGuest: false, fromGuest: false });
-    await tick();
+    await drainQueuedWork();
     expect(link.sent.some((m) => m.type === AgentMsg.CLIPBOARD_RELEASE && m.body[0] === 1)).toBe(true);
     await pending;
     expect(cb.guestTypes(0)).toBeNull();

@@ -30,4 +30,3 @@ export const u32s = (...v: number[]): Uint8Array => {
   return out;
 };
 
-export const tick = () => new Promise((r) => setTimeout(r, 0));

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { AgentCap, AgentMsg, FileXferStatus, parseFileXferData, parseFileXferStart } from '../../../../../src/protocol/channels/main/agent/agent-messages.ts';
 import { AgentFileTransfers, describeFileXferStatus, FILE_XFER_DATA_SIZE, type FileSource } from '../../../../../src/protocol/channels/main/agent/file-transfer.ts';
 import { WireWriter } from '../../../../../src/protocol/wire/writer.ts';
-import { fakeLink, tick } from './fake-link.ts';
+import { fakeLink } from './fake-link.ts';
+import { drainQueuedWork } from '../../../../helpers/wait.ts';
 
 function source(name: string, size: number, failAt?: number): FileSource {
   return {
@@ -22,7 +23,7 @@ const status = (id: number, result: number, extra?: (w: WireWriter) => void) => 
 };
 
 async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await tick();
+  for (let i = 0; i < 20; i++) await drainQueuedWork();
 }
 
 describe('file transfer', () => {

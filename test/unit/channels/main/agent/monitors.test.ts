@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AgentCap, AgentMsg, parseMonitorsConfig } from '../../../../../src/protocol/channels/main/agent/agent-messages.ts';
 import { AgentMonitors, displayConfigFromProfile, monitorsConfigFor } from '../../../../../src/protocol/channels/main/agent/monitors.ts';
-import { fakeLink, tick } from './fake-link.ts';
+import { fakeLink } from './fake-link.ts';
+import { drainQueuedWork } from '../../../../helpers/wait.ts';
 
 describe('monitor layouts', () => {
   it('places heads without positions side by side, with USE_POS and no physical sizes', () => {
@@ -47,7 +48,7 @@ describe('monitor layouts', () => {
     const m = new AgentMonitors(link);
     m.setDisplayConfig({ flags: 2, depth: 0 });
     m.sendDisplayConfigIfReady();
-    await tick();
+    await drainQueuedWork();
     expect(link.sent.map((s) => [s.type, Buffer.from(s.body).toString('hex')])).toEqual([[AgentMsg.DISPLAY_CONFIG, '0200000000000000']]);
   });
 });
