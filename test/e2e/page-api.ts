@@ -1,8 +1,9 @@
 // The page's test hooks, typed once: src/renderer/main.ts puts `window.spicedeskPage` on the page
-// (read-only views of its state, the canvas read back, the WebGL context loss, head URLs and draw
-// statistics). The shapes below follow what the renderer's parts return from their state()
-// methods (status line, display view, session extras, kiosk page, heads view); a field the page
-// stops giving shows up as a failing e2e test, not as a silent undefined in many casts.
+// (SessionPage.testHooks() in src/renderer/page.ts: read-only views of its state, the canvas read
+// back, the WebGL context loss, head URLs and draw statistics). The shapes below follow what the
+// page and its parts return from their state() methods (status line, display view, the session
+// parts, kiosk page, heads view); a field the page stops giving shows up as a failing e2e test,
+// not as a silent undefined in many casts.
 import type { Page } from 'playwright-core';
 import type { GuestHead } from '../../src/protocol/monitors/head-layout.ts';
 
@@ -38,7 +39,7 @@ export interface PageState {
   marks: number;
   messageErrors: number;
   lastError: string;
-  // Session extras: password dialog, agent, resize, clipboard and files.
+  // The session parts: password dialog, agent and resize, clipboard, files.
   passwordDialogs: number;
   passwordDialogOpen: boolean;
   agent: { connected: boolean; monitorsConfig: boolean; clipboard: boolean };
@@ -84,7 +85,7 @@ export interface DrawStats {
   wasm: boolean;
 }
 
-/** `window.spicedeskPage` as src/renderer/main.ts defines it. */
+/** `window.spicedeskPage` as src/renderer/page.ts defines it. */
 export interface PageTestApi {
   state(): PageState;
   /** The canvas as RGBA bytes, base64, top row first; null before anything is drawn. */
