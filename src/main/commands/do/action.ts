@@ -130,9 +130,12 @@ export function stepOf<A>(definition: DoActionDefinition<A>, parsed: A): DoStep 
   };
 }
 
-/** Lets a family's array hold actions of different argument types. */
+/**
+ * Types an action's parse and run by its argument type A; the result goes into a family's array
+ * beside actions of other argument types.
+ */
 export function defineAction<A>(definition: DoActionDefinition<A>): DoActionDefinition<unknown> {
-  return definition as DoActionDefinition<unknown>;
+  return definition;
 }
 
 export function usage(message: string): SpiceError {

@@ -37,6 +37,8 @@ const HOME_MOTION = -16384;
 
 /** One connection of the script; `session` for the SessionKeeper, the rest for the actions. */
 export class ScriptConnection implements ScriptContext {
+  readonly agent: ScriptAgent;
+
   constructor(
     readonly session: Session,
     readonly where: string,
@@ -44,7 +46,9 @@ export class ScriptConnection implements ScriptContext {
     private readonly settings: ScriptSettings,
     private readonly inputsAccess: ScriptInputs | null,
     private readonly screenAccess: ScriptScreen | null,
-  ) {}
+  ) {
+    this.agent = new AgentAccess(session, where, deadline, settings);
+  }
 
   get displayId(): number {
     return this.settings.displayId;
@@ -62,10 +66,6 @@ export class ScriptConnection implements ScriptContext {
   get screen(): ScriptScreen {
     if (!this.screenAccess) throw new SpiceError('internal', 'an action used the display without saying it needs it');
     return this.screenAccess;
-  }
-
-  get agent(): ScriptAgent {
-    return new AgentAccess(this.session, this.where, this.deadline, this.settings);
   }
 
   /** The inputs channel, when the script uses it (its held keys are released at the end). */
