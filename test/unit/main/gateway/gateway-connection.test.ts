@@ -8,6 +8,7 @@ import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { MAX_BUFFERED_BYTES } from '../../../../src/main/host/bridge-host.ts';
 import { GatewayConnection } from '../../../../src/main/gateway/gateway-connection.ts';
+import { waitUntil } from '../../../helpers/wait.ts';
 
 class FakeSocket extends EventEmitter {
   readonly CONNECTING = 0;
@@ -53,7 +54,7 @@ describe('GatewayConnection', () => {
   it('drops a page that sends no HELLO in time', async () => {
     const ws = new FakeSocket();
     new GatewayConnection(ws as unknown as WebSocket, options, 1);
-    await new Promise((r) => setTimeout(r, 120));
+    await waitUntil('the page dropped', () => ws.closed !== null, 5000);
     expect(ws.sent[1]).toEqual({ kind: 'status', status: { state: 'error', errorKind: 'protocol', message: 'no HELLO within 0.05 s' } });
     expect(ws.closed?.code).toBe(1008);
   });

@@ -7,6 +7,7 @@ import { decodeHostMessage, encodeHostMessage } from '../../../../src/protocol/b
 import { DisplayMsg } from '../../../../src/protocol/channels/display/display-messages.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { HeadGroup, HeadRegistry } from '../../../../src/main/monitors/head-group.ts';
+import { waitUntil } from '../../../helpers/wait.ts';
 
 /** A DISPLAY message carrying MONITORS_CONFIG, as the owner's page gets it: heads [x, y, w, h]. */
 function monitorsConfig(channelId: number, maxAllowed: number, heads: [number, number, number, number][]): Uint8Array {
@@ -44,7 +45,7 @@ describe('HeadGroup across a reconnect', () => {
     group.display(monitorsConfig(0, 2, [[0, 0, 800, 600], [800, 0, 640, 480]]));
     const joined = group.join(1, { sendBytes: (b) => view.push(decodeHostMessage(b)), end: () => view.push({ kind: 'status', status: { state: 'closed', reason: 'ended' } }) });
     expect(typeof joined).not.toBe('string');
-    await new Promise((r) => setTimeout(r, 5));
+    await waitUntil('the joined window told the layout', () => lastHeads(view) !== undefined, 5000);
     group.setSize(1, 640, 480);
     expect(lastHeads(view)?.heads.map((h) => h.head)).toEqual([0, 1]);
 

@@ -7,6 +7,7 @@ import { silentLogger } from '../../../../src/protocol/logger.ts';
 import type { Session, SessionEvents } from '../../../../src/protocol/session/session.ts';
 import { SpiceError } from '../../../../src/protocol/wire/errors.ts';
 import { SessionKeeper } from '../../../../src/main/reconnect/session-keeper.ts';
+import { sleep, waitUntil, watchForNothing } from '../../../helpers/wait.ts';
 
 interface FakeConnection {
   session: Session;
@@ -24,7 +25,6 @@ function connection(): FakeConnection {
 const serverGone = (): SpiceError => new SpiceError('protocol', 'the server closed the main channel connection');
 const refused = (): SpiceError => new SpiceError('unreachable', 'connection refused by h:1');
 const fast = { firstDelayMs: 10, factor: 2, maxDelayMs: 40, stableAfterMs: 60_000 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function keeper(first: FakeConnection, relink: () => Promise<FakeConnection>, reconnect = true, budgetMs = 2000) {
   const lines: string[] = [];
@@ -48,7 +48,7 @@ describe('SessionKeeper', () => {
       if (c === first) return new Promise<string>(() => {}); // never finishes: the loss interrupts it
       return 'captured';
     });
-    await sleep(5);
+    await waitUntil('the action running on the first connection', () => ranOn.length === 1, 5000);
     first.drop(serverGone());
     expect(lines).toEqual(['spicedesk: connection to h:1 lost (the server closed the main channel connection); reconnecting']);
     expect(await result).toBe('captured');
@@ -73,7 +73,7 @@ describe('SessionKeeper', () => {
     const second = connection();
     const { k } = keeper(first, async () => second);
     const pause = k.run('wait', { repeatable: true, needsConnection: false }, async () => {
-      await sleep(30);
+      await sleep(30); // the pause itself: a wait action's time
       return 'waited';
     });
     first.drop(serverGone());
@@ -112,7 +112,7 @@ describe('SessionKeeper', () => {
     const action = k.run('capture', { repeatable: true, needsConnection: true }, () => new Promise<null>(() => {}));
     first.drop(serverGone());
     await expect(action).rejects.toThrow('the connection to h:1 was lost (the server closed the main channel connection); --reconnect links again and goes on');
-    await sleep(50);
+    await watchForNothing(50);
     expect(relinks).toBe(0);
     expect(lines).toEqual([]);
   });
