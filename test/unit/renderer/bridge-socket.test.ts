@@ -17,6 +17,7 @@ import {
   type ElectronHost,
 } from '../../../src/renderer/bridge-socket.ts';
 import { BRIDGE_PORT_MESSAGE as PRELOAD_BRIDGE_PORT_MESSAGE } from '../../../src/main/electron/ipc-channels.ts';
+import { waitUntil, watchForNothing } from '../../helpers/wait.ts';
 
 class FakeTransport implements BridgeTransport {
   readonly peer = 'the test host';
@@ -121,13 +122,13 @@ describe('messagePortTransport', () => {
     main.onmessage = (e: MessageEvent<Uint8Array>) => fromPage.push(e.data);
     main.postMessage(packet({ kind: 'hello', version: BRIDGE_VERSION }));
     main.postMessage(packet(status));
-    for (let i = 0; i < 100 && (got.length < 1 || fromPage.length < 1); i++) await new Promise((r) => setTimeout(r, 5));
+    await waitUntil('a message each way', () => got.length >= 1 && fromPage.length >= 1, 5000);
     expect(decodeUiMessage(fromPage[0], BRIDGE_VERSION)).toEqual({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
     expect(got).toEqual([status]);
     // Nothing went to the stranger's port.
     let strangerGot = 0;
     stranger.port2.onmessage = () => strangerGot++;
-    await new Promise((r) => setTimeout(r, 20));
+    await watchForNothing(20);
     expect(strangerGot).toBe(0);
     for (const p of [page, main, stranger.port1, stranger.port2]) p.close();
   });

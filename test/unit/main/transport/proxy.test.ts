@@ -11,6 +11,7 @@ import {
   proxyForProfile,
 } from '../../../../src/main/transport/http-proxy.ts';
 import { isSpiceError } from '../../../../src/protocol/wire/errors.ts';
+import { waitUntil } from '../../../helpers/wait.ts';
 
 const target = { host: 'spice.example', port: 5900 };
 
@@ -107,7 +108,7 @@ describe('openProxyTunnel against a scripted proxy', () => {
     const transport = await openViaProxy(proxy, target, 2000);
     const got: Uint8Array[] = [];
     transport.start({ data: (c) => got.push(c), end: () => {} });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitUntil('the bytes after the reply header', () => Buffer.concat(got).byteLength >= 4, 5000);
     expect(Buffer.concat(got).toString('latin1')).toBe('REDQ');
     expect(requests[0]).toBe('CONNECT spice.example:5900 HTTP/1.1\r\nHost: spice.example:5900\r\n\r\n');
     expect(transport.description).toBe(`spice.example:5900 via http://127.0.0.1:${proxy.port}`);
@@ -138,9 +139,9 @@ describe('openProxyTunnel against a scripted proxy', () => {
 
   it('a refused proxy port names the proxy', async () => {
     const { proxy } = await scriptedProxy(null);
-    server!.close();
+    // Closed, and no longer listening, once close() calls back.
+    await new Promise((r) => server!.close(r));
     server = undefined;
-    await new Promise((r) => setTimeout(r, 20));
     await expect(openProxyTunnel(proxy, target, 2000)).rejects.toThrow(/the proxy http:\/\/127\.0\.0\.1:\d+ refused the connection/);
   });
 });
