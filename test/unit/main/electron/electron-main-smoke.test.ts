@@ -13,6 +13,7 @@ import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts'
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { FromMain, ToMain } from '../../../../src/main/electron/ipc-channels.ts';
 import { APP_ENTRY_URL, CONTENT_SECURITY_POLICY } from '../../../../src/main/electron/window-policy.ts';
+import { waitUntil } from '../../../helpers/wait.ts';
 
 type Handler = (...args: unknown[]) => unknown;
 
@@ -161,7 +162,7 @@ beforeAll(async () => {
   } finally {
     process.argv = argv;
   }
-  for (let i = 0; i < 200 && fake.windows.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  await waitUntil('the first window', () => fake.windows.length > 0, 5000).catch(() => undefined);
 });
 afterAll(() => {
   for (const p of fake.posted.flatMap((x) => x.ports)) p.close();
@@ -224,7 +225,7 @@ describe('electron-main against a fake electron', () => {
     const got: HostMessage[] = [];
     page.on('message', (data: Uint8Array) => got.push(...decodeHostPacket(data)));
     page.postMessage(encodeUiMessage({ kind: 'hello', version: BRIDGE_VERSION, target: 0 }));
-    for (let i = 0; i < 400 && !got.some((m) => m.kind === 'status' && m.status.state === 'error'); i++) await new Promise((r) => setTimeout(r, 10));
+    await waitUntil('an error status', () => got.some((m) => m.kind === 'status' && m.status.state === 'error'), 5000).catch(() => undefined);
     expect(got[0]).toEqual({ kind: 'hello', version: BRIDGE_VERSION });
     // The page's policy (not kiosk: this run has no --kiosk) comes before the session's first status.
     expect(got[1]).toMatchObject({ kind: 'page-policy', kiosk: false, onSessionEnd: 'status' });

@@ -9,6 +9,7 @@ import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { BridgeHost } from '../../../../src/main/host/bridge-host.ts';
 import { bytesOf, portEndpoint, type MainPort } from '../../../../src/main/electron/port-endpoint.ts';
+import { waitUntil } from '../../../helpers/wait.ts';
 
 /** A worker_threads port as Electron's MessagePortMain looks: 'message' listeners get { data, ports }. */
 function asMainPort(port: MessagePort): MainPort {
@@ -46,8 +47,7 @@ class FakePage {
     this.port.postMessage(data);
   }
   async until(check: () => boolean, what: string): Promise<void> {
-    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-    if (!check()) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.received, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+    await waitUntil(what, check, 5000, { explain: () => `got ${JSON.stringify(this.received, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}` });
   }
 }
 
@@ -142,7 +142,7 @@ describe('portEndpoint', () => {
     const h = new BridgeHost(e, hostOptions, 1);
     await page.until(() => page.received.length === 1, 'HELLO');
     page.port.close();
-    for (let i = 0; i < 100 && e.open; i++) await new Promise((r) => setTimeout(r, 5));
+    await waitUntil('the endpoint closed', () => !e.open, 5000).catch(() => undefined);
     expect(e.open).toBe(false);
     expect(h.closed).toBe(true);
     expect(() => e.send(new Uint8Array([1]))).not.toThrow();
