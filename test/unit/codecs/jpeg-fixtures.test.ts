@@ -27,6 +27,7 @@ import { decodeJpegAlphaImage, type JpegAlphaBody } from '../../../src/protocol/
 import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
 import { readRecordedImage, type RecordedImage } from '../../fixtures/images/recorded-image.ts';
 import { readPng } from '../../peers/png.ts';
+import { rngFraction } from '../../helpers/random.ts';
 
 const DIR = join(import.meta.dirname, '../../fixtures/images');
 
@@ -129,15 +130,6 @@ describe('recorded JPEG_ALPHA images', () => {
   });
 });
 
-/** A small deterministic generator, so that a failing case can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
 /** Runs a decode of a corrupt body: it must either succeed at the declared size or throw ProtocolError. */
 function decodeCorrupt(run: () => Pixels | Promise<Pixels>, size: { width: number; height: number }): 'ok' | 'refused' {
   try {
@@ -155,7 +147,6 @@ describe('corrupt recorded images', () => {
   const jpeg = f.body.data.subarray(0, f.body.jpegSize);
 
   it('every truncation of the JPEG is a ProtocolError, for JPEG and for JPEG_ALPHA', () => {
-    const started = performance.now();
     for (let n = 0; n < jpeg.length; n += n < 700 ? 1 : 37) {
       expect(decodeCorrupt(() => decodeJpegImage(jpeg.subarray(0, n), nodeJpegDecoder, f.size), f.size), `JPEG cut at ${n}`).toBe('refused');
       const cut: JpegAlphaBody = { ...f.body, jpegSize: n, data: Uint8Array.from([...jpeg.subarray(0, n), ...f.body.data.subarray(f.body.jpegSize)]) };
@@ -164,17 +155,15 @@ describe('corrupt recorded images', () => {
     for (let n = 0; n < f.body.data.length; n += 53) {
       expect(decodeCorrupt(() => decodeJpegAlphaImage({ ...f.body, data: f.body.data.subarray(0, n) }, nodeJpegDecoder, f.size), f.size)).toBe('refused');
     }
-    expect(performance.now() - started).toBeLessThan(20_000);
   });
 
   it('bit flips end in pixels of the declared size or a ProtocolError; flips in marker bytes are refused', () => {
-    const random = rng(0x5eed);
+    const random = rngFraction(0x5eed);
     const header = readJpegFrameHeader(jpeg, f.size);
     const positions = new Set<number>();
     for (let i = 0; i < header.scanOffset + 14; i++) positions.add(i);
     for (let i = 0; i < 400; i++) positions.add(Math.floor(random() * jpeg.length));
     let refused = 0;
-    const started = performance.now();
     for (const at of positions) {
       const bit = 1 << Math.floor(random() * 8);
       const data = Uint8Array.from(f.body.data);
@@ -187,11 +176,10 @@ describe('corrupt recorded images', () => {
       }
     }
     expect(refused).toBeGreaterThan(0);
-    expect(performance.now() - started).toBeLessThan(30_000);
   });
 
   it('bit flips in the alpha stream end in pixels or a ProtocolError', () => {
-    const random = rng(42);
+    const random = rngFraction(42);
     for (let at = f.body.jpegSize; at < f.body.data.length; at++) {
       const data = Uint8Array.from(f.body.data);
       data[at] ^= 1 << Math.floor(random() * 8);
