@@ -246,7 +246,7 @@ describe('electron-main against a fake electron', () => {
 
   it("opens a second instance's targets in new windows", async () => {
     fakeApp.emit('second-instance', {}, ['/x/spicedesk', 'ignored.vv'], '/home/bob', { targets: ['spice://127.0.0.1:10'] });
-    for (let i = 0; i < 200 && fake.windows.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    await waitUntil('the second window', () => fake.windows.length >= 2, 5000).catch(() => undefined);
     expect(fake.windows).toHaveLength(2);
     expect(fake.windows[1].title).toBe('spice://127.0.0.1:10 – spicedesk');
   });
