@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drawStandardDesktop } from '../peers/desktop.ts';
 import { freePort } from '../peers/free-port.ts';
 import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
-import { sleep } from '../helpers/wait.ts';
+import { waitUntil } from '../helpers/wait.ts';
 import { comparePixels, explainMismatch, readPng } from '../peers/png.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { CertificateWorkshop, type CertificateAuthority } from '../peers/tls-certs.ts';
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 async function waitForPort(port: number, p: GroupProcess): Promise<void> {
-  for (let i = 0; i < 100 && !(await tcpAccepts(port)); i++) await sleep(50);
+  await waitUntil(`port ${port} to accept connections`, () => tcpAccepts(port), 5000).catch(() => undefined);
   if (!(await tcpAccepts(port))) throw new Error(`${p.name} did not listen on ${port}:\n${p.outputTail()}`);
 }
 

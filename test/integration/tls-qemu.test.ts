@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../peers/free-port.ts';
 import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
-import { sleep } from '../helpers/wait.ts';
+import { waitUntil } from '../helpers/wait.ts';
 import { qemuArgs } from '../peers/qemu.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { CertificateWorkshop, type CertificateAuthority } from '../peers/tls-certs.ts';
@@ -45,7 +45,7 @@ describe('QEMU refusing TLS for the cursor channel (NEED_UNSECURED)', () => {
     const spiceAt = args.indexOf('-spice') + 1;
     args[spiceAt] = `${args[spiceAt]},tls-port=${tlsPort},x509-dir=${dir},plaintext-channel=cursor`;
     qemu = spawnGroup(binary, args, { name: `qemu (spice ${port}, tls ${tlsPort})` });
-    for (let i = 0; i < 200 && !(await tcpAccepts(tlsPort)); i++) await sleep(100);
+    await waitUntil(`port ${tlsPort} to accept connections`, () => tcpAccepts(tlsPort), 20_000).catch(() => undefined);
     expect(await tcpAccepts(tlsPort), qemu.outputTail()).toBe(true);
   }, 60_000);
 

@@ -9,7 +9,7 @@ import { startMisbehavingServer } from '../peers/misbehaving-server.ts';
 import { CertificateWorkshop, type CertificateAuthority, type ServerCertificate } from '../peers/tls-certs.ts';
 import { startXspice, tcpAccepts, type XspiceServer } from '../peers/xspice.ts';
 import { spawnGroup } from '../peers/processes.ts';
-import { sleep } from '../helpers/wait.ts';
+import { waitUntil } from '../helpers/wait.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { readPng } from '../peers/png.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -220,7 +220,7 @@ describe('a server that speaks only TLS 1.1', () => {
       name: 'openssl s_server -tls1_1',
     });
     try {
-      for (let i = 0; i < 100 && !(await tcpAccepts(port)); i++) await sleep(100);
+      await waitUntil(`port ${port} to accept connections`, () => tcpAccepts(port), 10_000).catch(() => undefined);
       expect(await tcpAccepts(port), server.outputTail()).toBe(true);
       const r = await runCli(['info', `spice+tls://localhost:${port}`, '--timeout', '10', '--spice-ca-file', ca.certFile]);
       expect(r.code).toBe(5);

@@ -9,7 +9,7 @@ import { drawStandardDesktop } from '../peers/desktop.ts';
 import { freePort } from '../peers/free-port.ts';
 import { isUniform } from '../peers/image.ts';
 import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
-import { sleep } from '../helpers/wait.ts';
+import { waitUntil } from '../helpers/wait.ts';
 import { comparePixels, explainMismatch, readPng } from '../peers/png.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { CertificateWorkshop } from '../peers/tls-certs.ts';
@@ -64,7 +64,7 @@ describe('SPICE over WebSocket against Xspice', () => {
     const websockify = requireTool('websockify', 'websockify');
     relayPort = await freePort();
     relay = spawnGroup(websockify, [`127.0.0.1:${relayPort}`, `127.0.0.1:${xs.port}`], { name: 'websockify' });
-    for (let i = 0; i < 100 && !(await tcpAccepts(relayPort)); i++) await sleep(100);
+    await waitUntil(`port ${relayPort} to accept connections`, () => tcpAccepts(relayPort), 10_000).catch(() => undefined);
     expect(await tcpAccepts(relayPort), relay.outputTail()).toBe(true);
     expectSame('ws-websockify', direct, await capture('ws-websockify', `ws://127.0.0.1:${relayPort}`));
   });
@@ -78,7 +78,7 @@ describe('SPICE over WebSocket against Xspice', () => {
       name: 'websockify --ssl-only',
     });
     try {
-      for (let i = 0; i < 100 && !(await tcpAccepts(port)); i++) await sleep(100);
+      await waitUntil(`port ${port} to accept connections`, () => tcpAccepts(port), 10_000).catch(() => undefined);
       expect(await tcpAccepts(port), tlsRelay.outputTail()).toBe(true);
       expectSame('wss', direct, await capture('wss', `wss://127.0.0.1:${port}/`, { NODE_EXTRA_CA_CERTS: ca.certFile }));
       const r = await runCli(['capture', `wss://127.0.0.1:${port}/`, '-o', join(dir, 'untrusted.png'), '--timeout', '10']);
