@@ -4,7 +4,10 @@
 // the frame count does. Otherwise the worker sends the damaged rectangles' pixels ('damage',
 // transferred, not copied) and the page draws them.
 import type { DisplayStats } from '../protocol/channels/display/display-pipeline.ts';
-import type { PixelPatch, PresenterKind } from './present/presenter.ts';
+import type { PixelPatch, RendererChoice } from './present/presenter.ts';
+import type { PresentationMessage } from './present/worker-presentation.ts';
+
+export type { RendererChoice };
 
 export interface DisplayItem {
   channelId: number;
@@ -12,9 +15,6 @@ export interface DisplayItem {
   serial: bigint;
   body: Uint8Array;
 }
-
-/** '2d' skips WebGL; 'webgl' uses it even when it is software-rendered; 'auto' avoids that. */
-export type RendererChoice = 'auto' | '2d' | 'webgl';
 
 export type ToDecodeWorker =
   /** The display messages of one host packet, in order, as a table into the packet's buffer (display-batch.ts). */
@@ -39,12 +39,8 @@ export type FromDecodeWorker =
   | { kind: 'surface'; width: number; height: number; channelId: number }
   /** When the page presents: what changed since the last 'damage'. */
   | { kind: 'damage'; patches: PixelPatch[] }
-  /** When the worker presents: which presenter it made for the canvas. */
-  | { kind: 'presenter'; presenter: PresenterKind }
-  /** When the worker presents: it drew `count` more frames. */
-  | { kind: 'frames'; count: number }
-  | { kind: 'pixels'; id: number; width: number; height: number; rgba: Uint8Array }
-  | { kind: 'pixels'; id: number; error: string }
+  /** When the worker presents: its presenter, its frames, the canvas's pixels (present/worker-presentation.ts). */
+  | PresentationMessage
   | { kind: 'context-lost'; id: number; ok: boolean }
   /** `wasm`: whether QUIC and LZ decode in WebAssembly in this worker. */
   | { kind: 'display-stats'; id: number; stats: DisplayStats & { wasm: boolean } }

@@ -21,6 +21,9 @@ export interface PixelPatch {
 
 export type PresenterKind = 'webgl2' | '2d';
 
+/** '2d' skips WebGL; 'webgl' uses it even when it is software-rendered; 'auto' avoids that. */
+export type RendererChoice = 'auto' | '2d' | 'webgl';
+
 export interface Presenter {
   readonly kind: PresenterKind;
   /** A new primary surface: the canvas takes its size, the old contents are gone. */

@@ -3,18 +3,30 @@
 // surface (patch-pixels.ts surfacePatch); nothing is copied for the page or posted to it but a
 // frame count. What the page sees is what the browser composites from this canvas.
 import type { Rect } from '../../protocol/channels/display/draw-types.ts';
-import type { FromDecodeWorker, RendererChoice } from '../worker-messages.ts';
 import { Canvas2dPresenter } from './canvas2d-presenter.ts';
 import { surfacePatch } from './patch-pixels.ts';
-import type { Presenter } from './presenter.ts';
+import type { Presenter, PresenterKind, RendererChoice } from './presenter.ts';
 import { WebGlPresenter } from './webgl-presenter.ts';
+
+/**
+ * What the worker's presentation tells the page: part of the worker's messages to the page
+ * (FromDecodeWorker in ../worker-messages.ts), defined here so that this layer imports nothing of
+ * the page's.
+ */
+export type PresentationMessage =
+  /** Which presenter it made for the canvas. */
+  | { kind: 'presenter'; presenter: PresenterKind }
+  /** It drew `count` more frames. */
+  | { kind: 'frames'; count: number }
+  | { kind: 'pixels'; id: number; width: number; height: number; rgba: Uint8Array }
+  | { kind: 'pixels'; id: number; error: string };
 
 export interface PresentationHooks {
   /** The damage since the last call (and a clean slate), with the surface it is in; null when nothing is shown. */
   takeDamage(): { surface: { data: Uint32Array; width: number }; rects: Rect[] } | null;
   /** Marks the whole surface damaged (a restored WebGL context lost its texture). */
   damageAll(): void;
-  post(m: FromDecodeWorker, transfer?: Transferable[]): void;
+  post(m: PresentationMessage, transfer?: Transferable[]): void;
 }
 
 type FrameScheduler = (callback: () => void) => void;
