@@ -17,23 +17,13 @@ import { openSocket } from '../../src/main/transport/socket-transport.ts';
 import { nodeTicketCrypto } from '../../src/main/node/ticket-crypto.ts';
 import { runCli } from '../helpers/cli.ts';
 import { encodePng } from '../peers/png.ts';
-import { runToCompletion, sleep } from '../peers/processes.ts';
+import { runToCompletion } from '../peers/processes.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-agent-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    last = await probe();
-    if (last !== undefined) return last;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** The guest clipboard as bytes, read by an X client in the guest. */
 async function guestClipboard(xs: XspiceServer, target = 'UTF8_STRING'): Promise<Buffer | undefined> {
