@@ -11,6 +11,7 @@ import { Session } from '../../src/protocol/session/session.ts';
 import { openSocket } from '../../src/main/transport/socket-transport.ts';
 import { nodeTicketCrypto } from '../../src/main/node/ticket-crypto.ts';
 import { requireFile } from '../peers/require-tool.ts';
+import { waitFor, waitUntil } from '../helpers/wait.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 import { LocalDisplaySink } from '../../src/protocol/channels/display/display-sink.ts';
 
@@ -107,17 +108,12 @@ describe('cursor channel against Xspice', () => {
 
   /** Waits for a 'shape' event after index `from` that passes `test`; returns it. */
   async function shapeAfter(from: number, test: (image: CursorImage) => boolean, what: string, timeoutMs = 5000): Promise<CursorImage> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = shapes.slice(from).find((s): s is CursorImage => s !== null && test(s));
-      if (found) return found;
-      if (Date.now() > deadline) {
+    return waitFor(`a cursor shape ${what}`, () => shapes.slice(from).find((s): s is CursorImage => s !== null && test(s)), timeoutMs, {
+      explain: () => {
         const seen = shapes.slice(from).map((s) => (s ? `${s.width}x${s.height} hot ${s.hotX},${s.hotY}` : 'none'));
-        const summary = `${seen.length} shapes since, the last: [${seen.slice(-5).join('; ')}]`;
-        throw new Error(`no cursor shape ${what} arrived within ${timeoutMs} ms; ${summary}; errors: [${errors.join('; ')}]`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+        return `${seen.length} shapes since, the last: [${seen.slice(-5).join('; ')}]; errors: [${errors.join('; ')}]`;
+      },
+    });
   }
 
   /** Sets a root cursor and waits for the server's shape of that cursor; checks it against the theme file. */
@@ -174,11 +170,9 @@ describe('cursor channel against Xspice', () => {
     await rootCursorShape('left_ptr');
     const from = moves.length;
     await xs.exec('xdotool', ['mousemove', '321', '123']);
-    const deadline = Date.now() + 5000;
-    while (!moves.slice(from).some((m) => m.x === 321 && m.y === 123)) {
-      if (Date.now() > deadline) throw new Error(`no move to 321,123; moves since: ${JSON.stringify(moves.slice(from))}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitUntil('a move to 321,123', () => moves.slice(from).some((m) => m.x === 321 && m.y === 123), 5000, {
+      explain: () => `moves since: ${JSON.stringify(moves.slice(from))}`,
+    });
     expect(cursor.cursor.x).toBe(321);
     expect(cursor.cursor.y).toBe(123);
     expect(cursor.cursor.visible).toBe(true);

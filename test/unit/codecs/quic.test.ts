@@ -11,6 +11,7 @@ import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
 import { readRecordedImage } from '../../fixtures/images/recorded-image.ts';
 import { photoLikeImage } from '../../peers/desktop.ts';
 import { readPng } from '../../peers/png.ts';
+import { firstDifference } from '../../helpers/pixels.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/images');
 const REFERENCE = join(FIXTURES, 'quic-reference');
@@ -23,17 +24,6 @@ function words(...values: number[]): Uint8Array {
 }
 
 const header = (type: number, width: number, height: number): number[] => [0x43495551, 0, type, width, height];
-
-/** First differing pixel as a readable string, or undefined. */
-function firstDifference(actual: Uint32Array, expected: Uint32Array, width: number): string | undefined {
-  if (actual.length !== expected.length) return `length ${actual.length} vs ${expected.length}`;
-  for (let i = 0; i < actual.length; i++) {
-    if (actual[i] !== expected[i]) {
-      return `pixel (${i % width}, ${Math.floor(i / width)}): got 0x${actual[i].toString(16)}, expected 0x${expected[i].toString(16)}`;
-    }
-  }
-  return undefined;
-}
 
 describe('hand-made streams', () => {
   it('decodes a 1x1 RGB32 image coded with the initial Rice parameter 7 and an escape code', () => {

@@ -13,6 +13,7 @@ import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
 import { readRecordedImage } from '../../fixtures/images/recorded-image.ts';
 import { photoLikeImage } from '../../peers/desktop.ts';
 import { LzType, LzWriter, lzCompressUnits, rng } from './lz-streams.ts';
+import { firstDifference } from '../../helpers/pixels.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/images');
 const REFERENCE = join(FIXTURES, 'quic-reference');
@@ -33,12 +34,6 @@ function outcome(wasm: boolean, decode: () => Pixels): Outcome {
     expect(e).toBeInstanceOf(ProtocolError);
     return { error: (e as Error).message };
   }
-}
-
-function firstDifference(a: Uint32Array, b: Uint32Array): string | undefined {
-  if (a.length !== b.length) return `${a.length} pixels against ${b.length}`;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return `word ${i}: 0x${a[i].toString(16)} against 0x${b[i].toString(16)}`;
-  return undefined;
 }
 
 /** Both paths give the same outcome; returns it. */

@@ -14,6 +14,7 @@ import { nodeTicketCrypto } from '../../../src/main/node/ticket-crypto.ts';
 import { fakeLinkServer } from '../../helpers/fake-link-server.ts';
 import { MemoryTransport } from '../../helpers/memory-transport.ts';
 import { miniMessage } from '../../helpers/server-messages.ts';
+import { waitUntil } from '../../helpers/wait.ts';
 
 async function connectionEndedError(): Promise<Error> {
   const t = new MemoryTransport();
@@ -29,10 +30,14 @@ async function connectionEndedError(): Promise<Error> {
 /** The error a linked session's 'closed' event carries when the server side of main just ends. */
 async function serverClosedSessionError(): Promise<Error | undefined> {
   let main: MemoryTransport | undefined;
+  let mainTicket: { password?: string } | undefined;
   const session = new Session({
     connector: async ({ channelType }) => {
-      const { transport } = fakeLinkServer();
-      if (channelType === 1) main = transport;
+      const { transport, received } = fakeLinkServer();
+      if (channelType === 1) {
+        main = transport;
+        mainTicket = received;
+      }
       return transport;
     },
     crypto: nodeTicketCrypto,
@@ -42,7 +47,8 @@ async function serverClosedSessionError(): Promise<Error | undefined> {
   });
   const closed = new Promise<Error | undefined>((resolve) => session.events.on('closed', ({ error }) => resolve(error)));
   const linked = session.connect();
-  await new Promise((r) => setTimeout(r, 20));
+  // The fake server has the ticket: the link result is on its way, so INIT follows it.
+  await waitUntil('the main channel linking', () => mainTicket?.password !== undefined, 5000);
   main!.feed(miniMessage(MainMsg.INIT, new WireWriter().u32(7).u32(0).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish()));
   main!.feed(miniMessage(MainMsg.CHANNELS_LIST, new WireWriter().u32(0).finish()));
   await linked;

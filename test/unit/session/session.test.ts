@@ -16,8 +16,11 @@ import { miniMessage } from '../../helpers/server-messages.ts';
 import { binaryImage, body, box } from '../channels/display/body-builder.ts';
 import { localImageDecoder } from '../../../src/protocol/display/run-decode-job.ts';
 import { LocalDisplaySink } from '../../../src/protocol/channels/display/display-sink.ts';
+import { waitUntil, watchForNothing } from '../../helpers/wait.ts';
 
-const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+const linked = (s: ReturnType<typeof setup>, ...keys: string[]): Promise<void> =>
+  waitUntil(`channels ${keys.join(', ')} linked`, () => keys.every((k) => s.session.status.get(k)?.state === 'linked'), 5000);
+const firstPixel = async (display: DisplayChannel): Promise<number> => ((await display.snapshot())?.data[0] ?? 0) & 0xffffff;
 
 function setup() {
   const links: { type: number; id: number; t: MemoryTransport; received: ReturnType<typeof fakeLinkServer>['received'] }[] = [];
@@ -64,11 +67,12 @@ const quicCopy = () =>
 async function started() {
   const s = setup();
   const connecting = s.session.connect();
-  await tick();
+  // The fake server has the ticket: the link result is on its way, so what is fed next follows it.
+  await waitUntil('the main channel linking', () => s.links.some((l) => l.type === 1 && l.received.password !== undefined), 5000);
   s.transportOf(1).t.feed(init(0x1234, 1));
   s.transportOf(1).t.feed(channelsList([[2, 0], [3, 0]]));
   await connecting;
-  await tick(20);
+  await linked(s, '2:0', '3:0');
   return s;
 }
 
@@ -95,7 +99,7 @@ describe('session', () => {
     d.feed(quicCopy());
     d.feed(fill(0x000000ff, box(0, 4, 4, 8)));
     d.feed(miniMessage(DisplayMsg.MARK));
-    await tick();
+    await waitUntil('MARK', () => display.marked, 5000);
     const px = (await display.snapshot())!.data;
     expect(px[0] & 0xffffff).toBe(0xff0000); // the fill before survived the failed copy
     expect(px[7] & 0xffffff).toBe(0x0000ff); // and the fill after was applied
@@ -116,7 +120,7 @@ describe('session', () => {
     const bad = fill(0x00112233);
     d.feed(bad.subarray(0, bad.byteLength - 3).map((b, i) => (i === 2 ? b - 3 : b))); // size field shortened to match
     d.feed(fill(0x00445566));
-    await tick();
+    await waitUntil('the second fill drawn', async () => (await firstPixel(display)) === 0x445566, 5000);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/DRAW_FILL/);
     expect((await display.snapshot())!.data[0] & 0xffffff).toBe(0x445566);
@@ -131,22 +135,21 @@ describe('session', () => {
     d.feed(surfaceCreate(4, 4));
     d.feed(miniMessage(5, new WireWriter().u8(1).u8(3).u8(0).u64(2n).finish())); // wait for inputs:0 serial 2
     d.feed(fill(0x00abcdef));
-    await tick();
+    await watchForNothing(20);
     expect((await display.snapshot())!.data[0] & 0xffffff).toBe(0);
     const inputs = s.transportOf(3).t;
     inputs.feed(miniMessage(101, new WireWriter().u16(0).finish()));
-    await tick();
+    await watchForNothing(20);
     expect((await display.snapshot())!.data[0] & 0xffffff).toBe(0);
     inputs.feed(miniMessage(101, new WireWriter().u16(0).finish()));
-    await tick();
-    expect((await display.snapshot())!.data[0] & 0xffffff).toBe(0xabcdef);
+    await waitUntil('the fill drawn once inputs serial 2 is processed', async () => (await firstPixel(display)) === 0xabcdef, 5000);
     s.session.close();
   });
 
   it('links only the new channels when CHANNELS_LIST comes again', async () => {
     const s = await started();
     s.transportOf(1).t.feed(channelsList([[2, 0], [3, 0], [9, 0]]));
-    await tick(20);
+    await linked(s, '9:0');
     expect(s.links.map((l) => `${l.type}:${l.id}`).sort()).toEqual(['1:0', '2:0', '3:0', '9:0']);
     expect(s.session.status.get('9:0')).toEqual({ state: 'linked' });
     s.session.close();
@@ -157,7 +160,7 @@ describe('session', () => {
     const failures: string[] = [];
     s.session.events.on('channel-error', ({ error }) => failures.push(error.message));
     s.transportOf(3).t.feed(new WireWriter().u16(101).u32(0x7fffffff).finish());
-    await tick();
+    await waitUntil('the channel error', () => failures.length > 0, 5000);
     expect(failures[0]).toMatch(/declares 2147483647 bytes/);
     expect(s.session.status.get('3:0')?.state).toBe('failed');
     expect(s.session.main.state).toBe('ready');

@@ -15,15 +15,16 @@ import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
 import { miniMessage } from '../../../helpers/server-messages.ts';
 import { bytes, initBody, moveBody, setBody, words } from './cursor-bodies.ts';
 import { LocalDisplaySink } from '../../../../src/protocol/channels/display/display-sink.ts';
-
-const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+import { waitUntil } from '../../../helpers/wait.ts';
 
 async function linkedCursor() {
   const transports = new Map<number, MemoryTransport>();
+  const tickets = new Map<number, { password?: string }>();
   const session = new Session({
     connector: async ({ channelType }) => {
-      const { transport } = fakeLinkServer();
+      const { transport, received } = fakeLinkServer();
       transports.set(channelType, transport);
+      tickets.set(channelType, received);
       return transport;
     },
     crypto: nodeTicketCrypto,
@@ -32,12 +33,13 @@ async function linkedCursor() {
     where: 'memory',
   });
   const connecting = session.connect();
-  await tick();
+  // The fake server has the main channel's ticket: the link result is on its way, so INIT follows it.
+  await waitUntil('the main channel linking', () => tickets.get(1)?.password !== undefined, 5000);
   const main = transports.get(1)!;
   main.feed(miniMessage(MainMsg.INIT, new WireWriter().u32(0x77).u32(0).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish()));
   main.feed(miniMessage(MainMsg.CHANNELS_LIST, new WireWriter().u32(1).u8(4).u8(0).finish()));
   await connecting;
-  await tick(20);
+  await waitUntil('the cursor channel linked', () => session.status.get('4:0')?.state === 'linked', 5000);
   const channel = session.channels.get('4:0');
   if (!(channel instanceof CursorChannel)) throw new Error('the session did not link a CursorChannel for channel type 4');
   return { session, channel, server: transports.get(4)! };
@@ -57,7 +59,7 @@ describe('CursorChannel', () => {
     server.feed(miniMessage(CursorMsg.INIT, initBody({ x: 5, y: 6, cursor: color32(0xabcdef) })));
     server.feed(miniMessage(CursorMsg.HIDE));
     server.feed(miniMessage(CursorMsg.MOVE, moveBody(7, 8)));
-    await tick();
+    await waitUntil('the second move', () => moves.length >= 2, 5000);
     expect(shapes).toHaveLength(1);
     expect(Array.from(shapes[0]!.rgba)).toEqual([0xab, 0xcd, 0xef, 255]);
     expect(moves).toEqual([[5, 6], [7, 8]]);
@@ -78,7 +80,7 @@ describe('CursorChannel', () => {
     server.feed(miniMessage(CursorMsg.SET, setBody({ cursor: { type: CursorType.ALPHA, width: 64, height: 64, data: new Uint8Array(4) } })));
     server.feed(miniMessage(CursorMsg.MOVE, new Uint8Array(1))); // truncated
     server.feed(miniMessage(CursorMsg.SET, setBody({ cursor: color32(0x020202) })));
-    await tick();
+    await waitUntil('the last SET handled', () => shapes.length >= 2, 5000);
     expect(errors).toHaveLength(2);
     expect(errors[0]).toMatch(/cursor channel, message SET \(103\), offset 24/);
     expect(errors[1]).toMatch(/MOVE \(104\)/);
