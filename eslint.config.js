@@ -1,4 +1,4 @@
-// Import layers of ../shared/docs/architecture.md, enforced as errors (VS Code's layer checks).
+// Import layers of docs/architecture.md ("Import rules and how they are enforced"), enforced as errors (VS Code's layer checks).
 import path from 'node:path';
 import tseslint from 'typescript-eslint';
 

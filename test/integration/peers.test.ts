@@ -47,7 +47,7 @@ function readFrom(socket: Socket, bytes: number, ms = 3000): Promise<{ data: Buf
   });
 }
 
-/** A client link message by hand, as spice-protocol.md §1 lays it out. */
+/** A client link message by hand, as docs/protocol.md ("Link and ticket") lays it out. */
 function clientLink(channelType: number, commonCapsWord: number): Buffer {
   const mess = Buffer.alloc(18 + 4);
   mess.writeUInt32LE(0, 0);

@@ -13,7 +13,7 @@
 //  - an image shown by ImageMagick's `display`: one large DRAW_COPY whose bitmap is sent raw,
 //    QUIC (photo-like), LZ or GLZ according to --image-compression; later the image cache
 //    (the same bitmap again) when the window is re-exposed.
-// To see the exact messages, capture the port with tshark's SPICE dissector (test-peers.md).
+// To see the exact messages, capture the port with tshark's SPICE dissector (docs/testing.md, "Looking at the wire").
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// A scripted fake SPICE server for the link stage (spice-protocol.md §1). It plays a correct server
+// A scripted fake SPICE server for the link stage (docs/protocol.md, "Link and ticket"). It plays a correct server
 // ('good', which checks the ticket password) or one of several broken ones, and records everything
 // each client sent so tests can check the client's link message.
 //
@@ -86,7 +86,7 @@ export interface MisbehavingServer {
   stop(): Promise<void>;
 }
 
-// Wire constants, from spice-protocol.md §1.
+// Wire constants, from docs/protocol.md, "Link and ticket".
 const MAGIC = Buffer.from('REDQ', 'latin1');
 const MAJOR = 2;
 const MINOR = 2;

@@ -1,5 +1,5 @@
 // The SPICE guest agent for an Xspice server (Debian package spice-vdagent), started by hand the
-// way ../shared/docs/test-peers.md says works: the Xspice launcher cannot start it together with
+// way docs/testing.md ("spice-vdagent") says works: the Xspice launcher cannot start it together with
 // a config file, and when it does start it, spice-vdagentd finds no login session (no system
 // D-Bus here). So Xorg gets the agent's socket paths through XSPICE_VDAGENT_* variables, and this
 // file starts spice-vdagentd with the session check off (-X) and spice-vdagent on the display.

@@ -3,7 +3,7 @@
 //
 // Xorg is started directly rather than through the /usr/bin/Xspice Python launcher: the launcher
 // only turns its options into these variables, but it sleeps two seconds, crashes with --auto on
-// Debian 12 and cannot combine --config with --vdagent (../shared/docs/test-peers.md).
+// Debian 12 and cannot combine --config with --vdagent (docs/testing.md, "Xspice").
 
 export const XORG_BINARY = '/usr/lib/xorg/Xorg';
 export const SPICEQXL_DRIVER = '/usr/lib/xorg/modules/drivers/spiceqxl_drv.so';

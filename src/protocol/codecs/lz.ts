@@ -14,7 +14,8 @@
 // - Without top_down the rows come bottom row first.
 // spice-common asserts (aborts) when the stream does not fill the image exactly or leaves bytes
 // over; here both are a ProtocolError, as is any reference outside the decoded pixels.
-import type { Palette, Pixels } from '../channels/display/draw-types.ts';
+import type { Palette } from '../pixels/formats.ts';
+import type { Pixels } from '../pixels/pixels.ts';
 import { ProtocolError } from '../wire/errors.ts';
 import { expandRgb555 } from './bitmap.ts';
 import { wasmDecoders } from './wasm/wasm-decoders.ts';
@@ -85,7 +86,7 @@ function truncated(offset: number, what: string): never {
   fail(`the stream ends inside ${what}`, offset);
 }
 
-/** The LZ-family headers are big-endian (spice-protocol.md §5); shared with glz.ts. */
+/** The LZ-family headers are big-endian (docs/protocol.md, "Image codecs"); shared with glz.ts. */
 export function readU32BE(data: Uint8Array, offset: number): number {
   return ((data[offset] << 24) | (data[offset + 1] << 16) | (data[offset + 2] << 8) | data[offset + 3]) >>> 0;
 }
