@@ -20,7 +20,7 @@ export const FromMain = {
 /** The window.postMessage the preload sends into the page with the bridge port (the page's contract too). */
 export { BRIDGE_PORT_MESSAGE } from '../../protocol/bridge/preload-contract.ts';
 
-/** The custom scheme the renderer is served from (see app-protocol.ts), and its one host. */
+/** The custom scheme the renderer is served from (registered in electron-main.ts, answered by window-policy.ts appResponse), and its one host. */
 export const APP_SCHEME = 'spicedesk-app';
 export const APP_HOST = 'renderer';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
