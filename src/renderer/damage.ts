@@ -1,7 +1,7 @@
 // Damage of one surface between two presentations: the rectangles drawn since the last flush.
 // Few rectangles are kept as they are; past a handful they collapse into their bounding box, since
 // uploading a little too much costs less than many small uploads.
-import type { Rect } from '../protocol/channels/display/draw-types.ts';
+import type { Rect } from '../protocol/pixels/geometry.ts';
 
 export const MAX_DAMAGE_RECTS = 16;
 

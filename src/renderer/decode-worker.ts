@@ -4,8 +4,9 @@
 // surface of the display channel the page shows (its head's; 0 until told otherwise) itself, once
 // per animation frame, straight from the surface; otherwise it sends the damaged parts to the
 // page, which presents them.
-import { DisplayPipeline, type PipelineEvent } from '../protocol/channels/display/display-pipeline.ts';
-import { localImageDecoder } from '../protocol/channels/display/run-decode-job.ts';
+import type { PipelineEvent } from '../protocol/channels/display/display-sink.ts';
+import { DisplayPipeline } from '../protocol/display/display-pipeline.ts';
+import { localImageDecoder } from '../protocol/display/run-decode-job.ts';
 import { setWasmDecoding } from '../protocol/codecs/wasm/wasm-decoders.ts';
 import type { Logger } from '../protocol/logger.ts';
 import { DamageTracker } from './damage.ts';

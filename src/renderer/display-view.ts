@@ -3,7 +3,7 @@
 // draws into it straight from its surface, so decoded pixels never reach the page's thread;
 // otherwise (or with #present=page) the worker sends the damaged pixels and the page draws them
 // once per animation frame, as it did before.
-import type { DisplayStats as PipelineStats } from '../protocol/channels/display/display-pipeline.ts';
+import type { DisplayStats as PipelineStats } from '../protocol/channels/display/display-sink.ts';
 import { packDisplayBatch } from './display-batch.ts';
 import { Canvas2dPresenter } from './present/canvas2d-presenter.ts';
 import type { PixelPatch, Presenter, PresenterKind } from './present/presenter.ts';

@@ -1,6 +1,6 @@
 // JPEG images decoded by the browser's own decoder (createImageBitmap), behind src/protocol's
 // JpegDecoder interface; decodeJpegImage has already checked the frame header against the image.
-import type { Pixels } from '../protocol/channels/display/draw-types.ts';
+import type { Pixels } from '../protocol/pixels/pixels.ts';
 import type { JpegDecoder } from '../protocol/codecs/jpeg.ts';
 import type { ExpectedSize } from '../protocol/codecs/lz.ts';
 

@@ -3,7 +3,7 @@
 // canvas once ('present-here') and the worker draws into it, so no pixels come back at all; only
 // the frame count does. Otherwise the worker sends the damaged rectangles' pixels ('damage',
 // transferred, not copied) and the page draws them.
-import type { DisplayStats } from '../protocol/channels/display/display-pipeline.ts';
+import type { DisplayStats } from '../protocol/channels/display/display-sink.ts';
 import type { PixelPatch, RendererChoice } from './present/presenter.ts';
 import type { PresentationMessage } from './present/worker-presentation.ts';
 

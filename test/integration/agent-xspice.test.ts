@@ -12,7 +12,7 @@ import { ClipboardSelection, ClipboardType } from '../../src/protocol/channels/m
 import { MouseMode } from '../../src/protocol/channels/main/main-messages.ts';
 import { silentLogger } from '../../src/protocol/logger.ts';
 import { Session } from '../../src/protocol/session/session.ts';
-import { LocalDisplaySink } from '../../src/protocol/channels/display/display-sink.ts';
+import { LocalDisplaySink } from '../../src/protocol/display/local-display-sink.ts';
 import { openSocket } from '../../src/main/transport/socket-transport.ts';
 import { nodeTicketCrypto } from '../../src/main/node/ticket-crypto.ts';
 import { runCli } from '../helpers/cli.ts';

@@ -13,7 +13,7 @@ import { nodeTicketCrypto } from '../../src/main/node/ticket-crypto.ts';
 import { requireFile } from '../peers/require-tool.ts';
 import { waitFor, waitUntil } from '../helpers/wait.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { LocalDisplaySink } from '../../src/protocol/channels/display/display-sink.ts';
+import { LocalDisplaySink } from '../../src/protocol/display/local-display-sink.ts';
 
 const THEME_DIR = '/usr/share/icons/Adwaita/cursors';
 /** The nominal size asked of libXcursor, so that the image X picks is known. */

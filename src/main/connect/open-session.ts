@@ -11,7 +11,7 @@ import { planConnection, type ConnectPlan } from './connector.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
 import { resolvePassword, resolveTarget } from './target.ts';
 import { applyDeleteThisFile } from './vv-lifecycle.ts';
-import { LocalDisplaySink } from '../../protocol/channels/display/display-sink.ts';
+import { LocalDisplaySink } from '../../protocol/display/local-display-sink.ts';
 import { DecodePool } from '../display-worker/decode-pool.ts';
 import { nodeTicketCrypto } from '../node/ticket-crypto.ts';
 import { Deadline } from '../node/deadline.ts';

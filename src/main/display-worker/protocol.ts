@@ -1,7 +1,7 @@
 // The messages between the CLI's socket thread and the workers of its decode pool
 // (worker_threads). Compressed bytes go out and pixels come back as transferred ArrayBuffers.
-import type { DecodeJob } from '../../protocol/channels/display/image-decode-job.ts';
-import type { Pixels } from '../../protocol/channels/display/draw-types.ts';
+import type { DecodeJob } from '../../protocol/display/image-decode-job.ts';
+import type { Pixels } from '../../protocol/pixels/pixels.ts';
 import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
 
 export type ToDecodeWorker = { kind: 'decode'; id: number; job: DecodeJob } | { kind: 'close' };

@@ -1,7 +1,7 @@
 // Screenshots of the Electron window: main asks the page for the pixels it shows (the page
 // decodes; main never has them otherwise) and writes a PNG. Pixels cross from the renderer to main
 // only here, for this one explicit action of the user.
-import type { SurfaceSnapshot } from '../../protocol/channels/display/display-pipeline.ts';
+import type { SurfaceSnapshot } from '../../protocol/channels/display/display-sink.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import type { ToMainMessages } from './ipc.ts';
 

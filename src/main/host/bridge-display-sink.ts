@@ -2,7 +2,7 @@
 // came from the server, still compressed. The browser decodes and draws them (its Web Worker runs
 // the display pipeline); pixels never come back, so there is nothing to snapshot here. The body is
 // handed on by reference (a view into the socket's chunk): the packet it goes in copies it once.
-import type { DisplayStats, PipelineEvent, SurfaceSnapshot } from '../../protocol/display/display-pipeline.ts';
+import type { DisplayStats, PipelineEvent, SurfaceSnapshot } from '../../protocol/channels/display/display-sink.ts';
 import { DisplayMsg } from '../../protocol/channels/display/display-messages.ts';
 import type { DisplaySink } from '../../protocol/channels/display/display-sink.ts';
 import { EventRouter } from '../../protocol/display/event-router.ts';

@@ -12,7 +12,7 @@
 // spice-gtk writes, in a fifth of the time). `compression: 'always'` deflates whatever it is.
 import { open } from 'node:fs/promises';
 import { constants, crc32, deflateSync } from 'node:zlib';
-import type { SurfaceSnapshot } from '../../protocol/display/display-pipeline.ts';
+import type { SurfaceSnapshot } from '../../protocol/channels/display/display-sink.ts';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

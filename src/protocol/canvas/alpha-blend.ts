@@ -1,7 +1,7 @@
 // DRAW_ALPHA_BLEND: pixman OVER of a premultiplied source, scaled by the overall alpha, onto the
 // surface. A stretched source is always sampled NEAREST (spice-common passes NEAREST here).
 // Sources without alpha read as opaque; samples outside the source are transparent.
-import type { Rect } from '../channels/display/draw-types.ts';
+import type { Rect } from '../pixels/geometry.ts';
 import { clearDestAlpha, mul4, over } from './pixel-math.ts';
 import { scaleMapForArea, sampleScaledRow } from './scale.ts';
 import { type PixelSource, scratch } from './source.ts';

@@ -1,6 +1,6 @@
 // Brushes resolved to what the fill loops need. A NONE brush paints colour 0 through the ROP,
 // as spice-common's draw_brush does (the ROP may still invert or clear the destination).
-import type { Rect } from '../channels/display/draw-types.ts';
+import type { Rect } from '../pixels/geometry.ts';
 import { Rop, ropSpanCopy, ropSpanSolid } from './rop.ts';
 import { type PixelSource, scratch } from './source.ts';
 import type { Surface } from './surface.ts';

@@ -3,19 +3,11 @@
 // for every pixel. Each command paints a region: box ∩ clip ∩ surface bounds, then ∩ mask.
 // Images are resolved before anything is skipped, because decoding may fill caches that later
 // commands rely on (spice-common "touches" images for the same reason).
-import type {
-  Bitmask,
-  Brush,
-  DisplayBase,
-  DrawOp,
-  ImageResolver,
-  Point,
-  QMask,
-  Rect,
-  SpiceImage,
-  SurfaceCreate,
-} from '../channels/display/draw-types.ts';
-import { AlphaFlags, CompositeFlags, MaskFlags, ScaleMode, SurfaceFlags, SurfaceFormat } from '../channels/display/draw-types.ts';
+import type { Brush, DisplayBase, DrawOp, ImageResolver, QMask, SpiceImage, SurfaceCreate } from '../pixels/draw-ops.ts';
+import type { Point, Rect } from '../pixels/geometry.ts';
+import type { Bitmask } from '../pixels/pixels.ts';
+import { AlphaFlags, CompositeFlags, MaskFlags, ScaleMode, SurfaceFlags } from '../pixels/draw-ops.ts';
+import { SurfaceFormat } from '../pixels/formats.ts';
 import { SpiceError } from '../wire/errors.ts';
 import { drawAlphaBlend } from './alpha-blend.ts';
 import { fillRegion, type ResolvedBrush } from './brush.ts';

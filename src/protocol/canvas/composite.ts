@@ -2,7 +2,7 @@
 // and component alpha packed in the flags. Implemented per pixel with pixman's 8-bit arithmetic:
 // the Porter-Duff operators (0-13) and their disjoint (0x10-0x1b) and conjoint (0x20-0x2b)
 // variants. The PDF blend modes (0x30 and up) are drawn as OVER, an approximation.
-import type { Point, Rect, Transform } from '../channels/display/draw-types.ts';
+import type { Point, Rect, Transform } from '../pixels/geometry.ts';
 import { divUn8, mulUn8 } from './pixel-math.ts';
 import { bilinear } from './scale.ts';
 import type { PixelSource } from './source.ts';

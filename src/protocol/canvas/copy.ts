@@ -1,6 +1,6 @@
 // Image blits: DRAW_COPY/DRAW_BLEND (the same operation in spice-common), the source half of
 // DRAW_OPAQUE, and COPY_BITS scrolling within one surface.
-import type { Rect } from '../channels/display/draw-types.ts';
+import type { Rect } from '../pixels/geometry.ts';
 import { intersectRegion } from './region.ts';
 import { Rop, ropSpanCopy } from './rop.ts';
 import { type ScaleMap, sampleScaledRow } from './scale.ts';

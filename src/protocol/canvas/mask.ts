@@ -1,8 +1,9 @@
 // QMask: a 1-bit mask that limits where an operation paints. Mask pixel (x - box.left + pos.x,
 // y - box.top + pos.y) decides for destination pixel (x, y); outside the mask nothing is painted,
 // with or without INVERS (spice-common inverts only within the mask's extent).
-import type { Bitmask, Rect } from '../channels/display/draw-types.ts';
-import { SurfaceFormat } from '../channels/display/draw-types.ts';
+import type { Rect } from '../pixels/geometry.ts';
+import type { Bitmask } from '../pixels/pixels.ts';
+import { SurfaceFormat } from '../pixels/formats.ts';
 import { maskRegion } from './region.ts';
 import type { Surface } from './surface.ts';
 

@@ -1,7 +1,8 @@
 // Regions as lists of disjoint rectangles, in pixman's y-x banded order (sorted by top, then
 // left). Every drawing operation paints a region, so a pixel covered by two overlapping clip
 // rectangles is painted once: a XOR or an invert must not apply twice.
-import type { Bitmask, Rect } from '../channels/display/draw-types.ts';
+import type { Rect } from '../pixels/geometry.ts';
+import type { Bitmask } from '../pixels/pixels.ts';
 
 /** Intersection of two rectangles, or null when empty. */
 export function intersect(a: Rect, b: Rect): Rect | null {

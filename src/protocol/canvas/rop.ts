@@ -4,7 +4,7 @@
 // Ternary ROPs (rop3) use the Windows numbering: bit ((p << 2) | (s << 1) | d) of the code is the
 // result, so P=0xF0, S=0xCC, D=0xAA give back the code itself.
 // All operations act on the full 32-bit pixel, alpha byte included, as spice-common's do.
-import { Ropd } from '../channels/display/draw-types.ts';
+import { Ropd } from '../pixels/draw-ops.ts';
 
 export const Rop = {
   CLEAR: 0,

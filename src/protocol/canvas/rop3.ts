@@ -3,8 +3,8 @@
 // (its own scale rounding). When the source is smaller than the box needs, spice-common draws
 // nothing, and so does this. All 256 codes are implemented from their truth table; spice-common
 // lacks the codes the server never sends (those equivalent to simpler operations).
-import type { Rect } from '../channels/display/draw-types.ts';
-import { ScaleMode } from '../channels/display/draw-types.ts';
+import type { Rect } from '../pixels/geometry.ts';
+import { ScaleMode } from '../pixels/draw-ops.ts';
 import { type ResolvedBrush, tileRow } from './brush.ts';
 import { rop3Span } from './rop.ts';
 import { scaleMapForRop3, sampleScaledRow } from './scale.ts';

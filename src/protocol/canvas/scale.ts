@@ -2,7 +2,7 @@
 // transform, REPEAT_NONE (samples outside the source read as 0x00000000), and either NEAREST or
 // GOOD, which pixman implements as bilinear with 7-bit weights. Sample positions are computed as
 // pixman_transform_point_3d does: centre of the destination pixel, products rounded to 16.16.
-import type { Rect } from '../channels/display/draw-types.ts';
+import type { Rect } from '../pixels/geometry.ts';
 import type { PixelSource } from './source.ts';
 
 export interface ScaleMap {

@@ -1,5 +1,5 @@
 // What drawing operations read pixels from: a decoded image or a surface, 0xAARRGGBB per pixel.
-import type { Pixels } from '../channels/display/draw-types.ts';
+import type { Pixels } from '../pixels/pixels.ts';
 import { type Surface, surfaceHasAlpha } from './surface.ts';
 
 export interface PixelSource {

@@ -6,8 +6,9 @@
 // Styled (dashed) lines are an approximation: spice-common draws them as 1-pixel-wide polygons
 // (miWideDash); here the same Bresenham pixels are switched on and off by the dash pattern
 // counted in pixels along the major axis.
-import type { LineAttr, PathSegment, Point, Rect } from '../channels/display/draw-types.ts';
-import { LineFlags, PathFlags } from '../channels/display/draw-types.ts';
+import type { LineAttr, PathSegment } from '../pixels/draw-ops.ts';
+import type { Point, Rect } from '../pixels/geometry.ts';
+import { LineFlags, PathFlags } from '../pixels/draw-ops.ts';
 import { type ResolvedBrush, tileRow } from './brush.ts';
 import { applyRop, Rop } from './rop.ts';
 import type { Surface } from './surface.ts';

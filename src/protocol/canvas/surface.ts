@@ -1,7 +1,7 @@
 // A drawing surface of the software compositor: 32 bits per pixel whatever the SPICE surface
 // format, each pixel 0xAARRGGBB (SPICE's little-endian xRGB/ARGB as one u32).
-import type { Clip, Rect } from '../channels/display/draw-types.ts';
-import { SurfaceFormat } from '../channels/display/draw-types.ts';
+import type { Clip, Rect } from '../pixels/geometry.ts';
+import { SurfaceFormat } from '../pixels/formats.ts';
 import { bandRects, intersect } from './region.ts';
 
 export { intersect } from './region.ts';

@@ -3,8 +3,9 @@
 // rasterised into one alpha mask (A1 bits OR-ed, A4/A8 coverage MAX-ed) and the fore brush is
 // composited through it with pixman OVER. Glyph rows are read bottom-up whatever the
 // RASTER_TOP_DOWN flag says, as spice-common does; A4 coverage n becomes n * 16.
-import type { Rect, RasterGlyph, SpiceString } from '../channels/display/draw-types.ts';
-import { Ropd, StringFlags } from '../channels/display/draw-types.ts';
+import type { RasterGlyph, SpiceString } from '../pixels/draw-ops.ts';
+import type { Rect } from '../pixels/geometry.ts';
+import { Ropd, StringFlags } from '../pixels/draw-ops.ts';
 import { fillRegion, type ResolvedBrush, tileRow } from './brush.ts';
 import { clearDestAlpha, mul4, over } from './pixel-math.ts';
 import { intersectRegion, isEmptyRect } from './region.ts';

@@ -1,7 +1,7 @@
 // DRAW_TRANSPARENT: copy source pixels except those whose RGB equals the key colour.
 // spice-common keys on true_color (src_color is ignored) and compares the low 24 bits on 32-bit
 // surfaces; a stretched source is always sampled NEAREST.
-import type { Rect } from '../channels/display/draw-types.ts';
+import type { Rect } from '../pixels/geometry.ts';
 import { intersectRegion } from './region.ts';
 import { scaleMapForArea, sampleScaledRow } from './scale.ts';
 import { type PixelSource, scratch } from './source.ts';

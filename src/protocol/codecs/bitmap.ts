@@ -7,8 +7,9 @@
 // - A palette index with no entry gives 0 (spice-common reads uninitialised memory there).
 // spice-common has no converter for 1BIT_LE and 4BIT_LE images (it aborts); here they are decoded
 // as the format names say: least significant bit / low nibble first.
-import type { Bitmask, BitmapBody, Palette, PaletteRef, Pixels } from '../channels/display/draw-types.ts';
-import { BitmapFlags, BitmapFormat } from '../channels/display/draw-types.ts';
+import type { BitmapBody, Palette, PaletteRef } from '../pixels/formats.ts';
+import type { Bitmask, Pixels } from '../pixels/pixels.ts';
+import { BitmapFlags, BitmapFormat } from '../pixels/formats.ts';
 import { SpiceError } from '../wire/errors.ts';
 
 export interface PaletteCache {

@@ -18,7 +18,7 @@
 // A reference to an image that is not in the window yet makes the decode wait for it (it may come
 // over another display channel); decodeGlz then returns a Promise. When every reference is
 // already there it decodes synchronously.
-import type { Pixels } from '../channels/display/draw-types.ts';
+import type { Pixels } from '../pixels/pixels.ts';
 import { ProtocolError } from '../wire/errors.ts';
 import { expandRgb555 } from './bitmap.ts';
 import type { AbortSignalLike, GlzWindow } from './glz-window.ts';

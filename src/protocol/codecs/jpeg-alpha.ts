@@ -6,7 +6,7 @@
 //   TOP_DOWN flag; without it the alpha rows come bottom row first (so the first alpha row sent
 //   belongs to the last JPEG row).
 // - The alpha stream must be XXXA and of the JPEG's size; the result is ARGB.
-import type { Pixels } from '../channels/display/draw-types.ts';
+import type { Pixels } from '../pixels/pixels.ts';
 import { ProtocolError } from '../wire/errors.ts';
 import { decodeJpegImage, type JpegDecoder } from './jpeg.ts';
 import { decodeLz, LzImageType, readLzHeader, type ExpectedSize } from './lz.ts';

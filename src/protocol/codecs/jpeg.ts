@@ -7,7 +7,7 @@
 // trusted to any decoder: reading the frame header first, so that an image whose JPEG says a
 // different size than its descriptor (or a huge one) is refused before anything is allocated, and
 // turning every decoder failure into a ProtocolError.
-import type { Pixels } from '../channels/display/draw-types.ts';
+import type { Pixels } from '../pixels/pixels.ts';
 import { ProtocolError, SpiceError } from '../wire/errors.ts';
 import { checkImageSize, type ExpectedSize } from './lz.ts';
 

@@ -13,8 +13,8 @@
 // length extension. The last sequence has literals only.
 // spice-common rejects an empty block or one that decodes to nothing; so does this decoder, and
 // it also rejects output that does not fill the image exactly.
-import type { Pixels } from '../channels/display/draw-types.ts';
-import { BitmapFormat } from '../channels/display/draw-types.ts';
+import type { Pixels } from '../pixels/pixels.ts';
+import { BitmapFormat } from '../pixels/formats.ts';
 import { ProtocolError } from '../wire/errors.ts';
 import { expandRgb555 } from './bitmap.ts';
 import { checkImageSize, copyMatch, flipRows, type ExpectedSize } from './lz.ts';

@@ -10,8 +10,8 @@
 // - GRAY, which spice-common's canvas refuses and no server sends, gives grey pixels (v, v, v).
 // A corrupt or truncated stream throws a ProtocolError; decoding stops at the first word past the
 // data and every loop is bounded by the image size. The row decoders are in quic-rows.ts.
-import { MAX_IMAGE_DIMENSION } from '../channels/display/display-images.ts';
-import type { Pixels } from '../channels/display/draw-types.ts';
+import type { Pixels } from '../pixels/pixels.ts';
+import { MAX_IMAGE_DIMENSION } from '../pixels/limits.ts';
 import { ProtocolError, SpiceError } from '../wire/errors.ts';
 import { ChannelModels, decodePlaneRow, decodeRgbRow, QuicStream } from './quic-rows.ts';
 import { FAMILY_5BPC, FAMILY_8BPC } from './quic-tables.ts';

@@ -3,7 +3,7 @@
 // the message's data into a buffer of the declared glz_data_size and decodes that as GLZ.
 // Inflating is not done here: src/protocol has no zlib, so the host injects one (node:zlib in
 // main, DecompressionStream-based code in browsers).
-import type { Pixels } from '../channels/display/draw-types.ts';
+import type { Pixels } from '../pixels/pixels.ts';
 import { ProtocolError, SpiceError } from '../wire/errors.ts';
 import { decodeGlz, type GlzDecodeOptions } from './glz.ts';
 import type { GlzWindow } from './glz-window.ts';

@@ -1,5 +1,5 @@
 // Pixel patches (presenter.ts) cut out of a surface and turned into RGBA.
-import type { Rect } from '../../protocol/channels/display/draw-types.ts';
+import type { Rect } from '../../protocol/pixels/geometry.ts';
 import type { PixelPatch } from './presenter.ts';
 
 /** A window into a surface's words: no copy. */

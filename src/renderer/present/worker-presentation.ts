@@ -2,7 +2,7 @@
 // animation frame of the worker, the damage since the last frame is drawn straight from the
 // surface (patch-pixels.ts surfacePatch); nothing is copied for the page or posted to it but a
 // frame count. What the page sees is what the browser composites from this canvas.
-import type { Rect } from '../../protocol/channels/display/draw-types.ts';
+import type { Rect } from '../../protocol/pixels/geometry.ts';
 import { Canvas2dPresenter } from './canvas2d-presenter.ts';
 import { surfacePatch } from './patch-pixels.ts';
 import type { Presenter, PresenterKind, RendererChoice } from './presenter.ts';

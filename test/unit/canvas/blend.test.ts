@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AlphaFlags, CompositeFlags, SurfaceFormat } from '../../../src/protocol/channels/display/draw-types.ts';
+import { AlphaFlags, CompositeFlags } from '../../../src/protocol/pixels/draw-ops.ts';
+import { SurfaceFormat } from '../../../src/protocol/pixels/formats.ts';
 import { Canvas } from '../../../src/protocol/canvas/canvas.ts';
 import { alphaImage, base, image, images, rect } from './fake-images.ts';
 

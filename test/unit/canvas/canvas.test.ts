@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MaskFlags, Ropd, SurfaceFormat } from '../../../src/protocol/channels/display/draw-types.ts';
+import { MaskFlags, Ropd } from '../../../src/protocol/pixels/draw-ops.ts';
+import { SurfaceFormat } from '../../../src/protocol/pixels/formats.ts';
 import { Canvas } from '../../../src/protocol/canvas/canvas.ts';
 import { paintRects, Surface } from '../../../src/protocol/canvas/surface.ts';
 import { base, image, images, maskImage, noMask, pixelsOf, rect, surfaceImage } from './fake-images.ts';

@@ -1,7 +1,9 @@
 // Test support: a small ImageResolver that decodes 'bitmap' bodies with the real bitmap decoder,
 // and builders for images and draw ops on tiny surfaces.
-import type { DisplayBase, ImageResolver, QMask, Rect, SpiceImage } from '../../../src/protocol/channels/display/draw-types.ts';
-import { BitmapFlags, BitmapFormat, ImageType } from '../../../src/protocol/channels/display/draw-types.ts';
+import type { DisplayBase, ImageResolver, QMask, SpiceImage } from '../../../src/protocol/pixels/draw-ops.ts';
+import type { Rect } from '../../../src/protocol/pixels/geometry.ts';
+import { ImageType } from '../../../src/protocol/pixels/draw-ops.ts';
+import { BitmapFlags, BitmapFormat } from '../../../src/protocol/pixels/formats.ts';
 import { decodeBitmap, decodeBitmapMask, MapPaletteCache } from '../../../src/protocol/codecs/bitmap.ts';
 
 export const palettes = new MapPaletteCache();

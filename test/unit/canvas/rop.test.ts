@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Ropd, SurfaceFormat } from '../../../src/protocol/channels/display/draw-types.ts';
+import { Ropd } from '../../../src/protocol/pixels/draw-ops.ts';
+import { SurfaceFormat } from '../../../src/protocol/pixels/formats.ts';
 import { Canvas } from '../../../src/protocol/canvas/canvas.ts';
 import { Rop, ropFromDescriptor } from '../../../src/protocol/canvas/rop.ts';
 import { base, image, images, noMask, rect } from './fake-images.ts';

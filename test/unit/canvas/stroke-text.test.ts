@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { PathSegment, Point } from '../../../src/protocol/channels/display/draw-types.ts';
-import { PathFlags, Ropd, StringFlags, SurfaceFormat } from '../../../src/protocol/channels/display/draw-types.ts';
+import type { PathSegment } from '../../../src/protocol/pixels/draw-ops.ts';
+import type { Point } from '../../../src/protocol/pixels/geometry.ts';
+import { PathFlags, Ropd, StringFlags } from '../../../src/protocol/pixels/draw-ops.ts';
+import { SurfaceFormat } from '../../../src/protocol/pixels/formats.ts';
 import { Canvas } from '../../../src/protocol/canvas/canvas.ts';
 import { fixToInt } from '../../../src/protocol/canvas/stroke.ts';
 import { base, images, rect } from './fake-images.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { BitmapBody, Palette, PaletteRef } from '../../../src/protocol/channels/display/draw-types.ts';
-import { BitmapFlags, BitmapFormat } from '../../../src/protocol/channels/display/draw-types.ts';
+import type { BitmapBody, Palette, PaletteRef } from '../../../src/protocol/pixels/formats.ts';
+import { BitmapFlags, BitmapFormat } from '../../../src/protocol/pixels/formats.ts';
 import { decodeBitmap, decodeBitmapMask, expandRgb555, MapPaletteCache } from '../../../src/protocol/codecs/bitmap.ts';
 
 const palette: Palette = { unique: 7n, entries: Uint32Array.from([0x000000aa, 0x00bb0000, 0x0000cc00, 0x00dddddd]) };

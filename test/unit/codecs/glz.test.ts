@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Pixels } from '../../../src/protocol/channels/display/draw-types.ts';
+import type { Pixels } from '../../../src/protocol/pixels/pixels.ts';
 import { decodeGlz } from '../../../src/protocol/codecs/glz.ts';
 import { GlzWindow } from '../../../src/protocol/codecs/glz-window.ts';
 import { ProtocolError, SpiceError } from '../../../src/protocol/wire/errors.ts';

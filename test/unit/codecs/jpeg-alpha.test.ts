@@ -2,7 +2,7 @@
 // jpeg.test.ts and jpeg-fixtures.test.ts), the alpha part is an LZ XXXA stream written by the
 // test-only LzWriter.
 import { describe, expect, it } from 'vitest';
-import type { Pixels } from '../../../src/protocol/channels/display/draw-types.ts';
+import type { Pixels } from '../../../src/protocol/pixels/pixels.ts';
 import type { JpegDecoder } from '../../../src/protocol/codecs/jpeg.ts';
 import { decodeJpegAlphaImage, JpegAlphaFlags } from '../../../src/protocol/codecs/jpeg-alpha.ts';
 import { LzType, LzWriter } from './lz-streams.ts';

@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { Pixels } from '../../../src/protocol/channels/display/draw-types.ts';
+import type { Pixels } from '../../../src/protocol/pixels/pixels.ts';
 import { decodeGlz, glzImageId } from '../../../src/protocol/codecs/glz.ts';
 import { GlzWindow } from '../../../src/protocol/codecs/glz-window.ts';
 import { decodeLz } from '../../../src/protocol/codecs/lz.ts';

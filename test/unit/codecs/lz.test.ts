@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Palette, Pixels } from '../../../src/protocol/channels/display/draw-types.ts';
+import type { Palette } from '../../../src/protocol/pixels/formats.ts';
+import type { Pixels } from '../../../src/protocol/pixels/pixels.ts';
 import { decodeLz, MAX_DECODED_PIXELS } from '../../../src/protocol/codecs/lz.ts';
 import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
 import { bgr, LzType, LzWriter, lzCompressUnits, rng } from './lz-streams.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BitmapFormat, type Pixels } from '../../../src/protocol/channels/display/draw-types.ts';
+import { BitmapFormat } from '../../../src/protocol/pixels/formats.ts';
+import type { Pixels } from '../../../src/protocol/pixels/pixels.ts';
 import { decodeLz4, decodeLz4Block } from '../../../src/protocol/codecs/lz4.ts';
 import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
 import { lz4CompressBlock, lz4CompressImage, lz4Image, lz4Sequence, rng } from './lz-streams.ts';

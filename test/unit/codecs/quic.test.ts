@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeQuic, QuicImageType, readQuicHeader } from '../../../src/protocol/codecs/quic.ts';
-import type { Pixels } from '../../../src/protocol/channels/display/draw-types.ts';
+import type { Pixels } from '../../../src/protocol/pixels/pixels.ts';
 import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
 import { readRecordedImage } from '../../fixtures/images/recorded-image.ts';
 import { photoLikeImage } from '../../peers/desktop.ts';

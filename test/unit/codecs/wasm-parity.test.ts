@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Pixels } from '../../../src/protocol/channels/display/draw-types.ts';
+import type { Pixels } from '../../../src/protocol/pixels/pixels.ts';
 import { decodeLz } from '../../../src/protocol/codecs/lz.ts';
 import { decodeQuic, readQuicHeader } from '../../../src/protocol/codecs/quic.ts';
 import { setWasmDecoding, wasmDecoders } from '../../../src/protocol/codecs/wasm/wasm-decoders.ts';

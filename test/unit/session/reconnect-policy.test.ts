@@ -3,7 +3,7 @@
 // connection ends, a session whose main channel ends); the rest are built as their sources build them.
 import { describe, expect, it } from 'vitest';
 import { MainMsg } from '../../../src/protocol/channels/main/main-messages.ts';
-import { LocalDisplaySink } from '../../../src/protocol/channels/display/display-sink.ts';
+import { LocalDisplaySink } from '../../../src/protocol/display/local-display-sink.ts';
 import { silentLogger } from '../../../src/protocol/logger.ts';
 import { ReconnectBackoff, reconnectVerdict } from '../../../src/protocol/session/reconnect-policy.ts';
 import { Session } from '../../../src/protocol/session/session.ts';

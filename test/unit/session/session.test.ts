@@ -15,7 +15,7 @@ import type { MemoryTransport } from '../../helpers/memory-transport.ts';
 import { miniMessage } from '../../helpers/server-messages.ts';
 import { binaryImage, body, box } from '../channels/display/body-builder.ts';
 import { localImageDecoder } from '../../../src/protocol/display/run-decode-job.ts';
-import { LocalDisplaySink } from '../../../src/protocol/channels/display/display-sink.ts';
+import { LocalDisplaySink } from '../../../src/protocol/display/local-display-sink.ts';
 import { waitUntil, watchForNothing } from '../../helpers/wait.ts';
 
 const linked = (s: ReturnType<typeof setup>, ...keys: string[]): Promise<void> =>

@@ -1,13 +1,13 @@
 // The display channel on the socket side: links, announces caches and compression, and forwards
-// every display message, still compressed, to the display pipeline (display-pipeline.ts) through a
+// every display message, still compressed, to the display pipeline (src/protocol/display) through a
 // DisplaySink, which decodes and draws in order wherever it runs (a worker, in the CLI).
 import { SpiceChannel, type ChannelHost, type MessageHandler } from '../../channel/channel.ts';
 import { Emitter } from '../../emitter.ts';
 import { CapSet } from '../../link/caps.ts';
-import type { DisplayStats, PipelineEvent, SurfaceSnapshot } from './display-pipeline.ts';
+import type { DisplaySink, DisplayStats, PipelineEvent, SurfaceSnapshot } from './display-sink.ts';
 import { buildDisplayInit, buildPreferredCompression, DisplayClientMsg } from './display-messages.ts';
-import type { DisplaySink } from './display-sink.ts';
-import { ImageType, type Rect } from './draw-types.ts';
+import { ImageType } from '../../pixels/draw-ops.ts';
+import type { Rect } from '../../pixels/geometry.ts';
 import { readDisplayBase } from './display-draw.ts';
 import { DisplayMsg } from './display-messages.ts';
 import { WireReader } from '../../wire/reader.ts';
@@ -156,7 +156,7 @@ export class DisplayChannel extends SpiceChannel {
   }
 }
 
-/** Display messages are parsed and applied by the pipeline (display-pipeline.ts), in order. */
+/** Display messages are parsed and applied by the pipeline (display/display-pipeline.ts), in order. */
 const forwardToPipeline: MessageHandler<DisplayChannel> = {
   name: 'display message',
   handle(ch, body, serial, type) {

@@ -4,23 +4,8 @@
 // allocated for it; every pointer is followed exactly once per use and no pointed-to structure
 // holds a pointer deeper than image -> palette, so a hostile body cannot make parsing loop.
 import type { WireReader } from '../../wire/reader.ts';
-import {
-  CompositeFlags,
-  LineFlags,
-  StringFlags,
-  type Brush,
-  type Clip,
-  type DisplayBase,
-  type DrawOp,
-  type LineAttr,
-  type PathSegment,
-  type Point,
-  type QMask,
-  type RasterGlyph,
-  type Rect,
-  type SpiceString,
-  type Transform,
-} from './draw-types.ts';
+import { CompositeFlags, LineFlags, StringFlags, type Brush, type DisplayBase, type DrawOp, type LineAttr, type PathSegment, type QMask, type RasterGlyph, type SpiceString } from '../../pixels/draw-ops.ts';
+import type { Clip, Point, Rect, Transform } from '../../pixels/geometry.ts';
 import { followPointer, imageSize, readImagePointer, readRequiredImagePointer } from './display-images.ts';
 
 const CLIP_NONE = 0;

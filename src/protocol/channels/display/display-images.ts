@@ -2,23 +2,9 @@
 // `BitmapData`, `Palette`, ...). Images are reached only through pointer fields; pixel and codec
 // data stay views into the message, so nothing here copies image bytes.
 import type { WireReader } from '../../wire/reader.ts';
-import {
-  BitmapFlags,
-  BitmapFormat,
-  ImageType,
-  type BitmapBody,
-  type ImageDescriptor,
-  type Palette,
-  type PaletteRef,
-  type SpiceImage,
-  type SpiceImageBody,
-} from './draw-types.ts';
-
-/** Largest width or height accepted for an image or surface; anything bigger is a lie or an attack. */
-export const MAX_IMAGE_DIMENSION = 16384;
-
-/** A palette indexes at most 8 bits of pixel (spice-common never builds a bigger one). */
-export const MAX_PALETTE_ENTRIES = 256;
+import { MAX_IMAGE_DIMENSION, MAX_PALETTE_ENTRIES } from '../../pixels/limits.ts';
+import { ImageType, type ImageDescriptor, type SpiceImage, type SpiceImageBody } from '../../pixels/draw-ops.ts';
+import { BitmapFlags, BitmapFormat, type BitmapBody, type Palette, type PaletteRef } from '../../pixels/formats.ts';
 
 /** Bits per pixel of each BitmapFormat, indexed by format number; 0 for INVALID. */
 const BITMAP_BITS_PER_PIXEL: readonly number[] = [0, 1, 1, 4, 4, 8, 16, 24, 32, 32, 8];

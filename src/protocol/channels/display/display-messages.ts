@@ -6,7 +6,8 @@
 import { SpiceError } from '../../wire/errors.ts';
 import { WireReader } from '../../wire/reader.ts';
 import { WireWriter } from '../../wire/writer.ts';
-import type { Clip, DisplayBase, DrawOp, Point, Rect, SurfaceCreate } from './draw-types.ts';
+import type { DisplayBase, DrawOp, SurfaceCreate } from '../../pixels/draw-ops.ts';
+import type { Clip, Point, Rect } from '../../pixels/geometry.ts';
 import { checkDimensions } from './display-images.ts';
 import {
   parseDrawAlphaBlend,

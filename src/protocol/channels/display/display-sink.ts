@@ -1,9 +1,32 @@
-// Where a display channel hands its messages: the display pipeline, in this thread or in a worker.
-// The channel only frames and forwards; decoding and drawing happen behind this interface.
-import type { Logger } from '../../logger.ts';
-import { DisplayPipeline, type DisplayStats, type PipelineEvent, type SurfaceSnapshot } from './display-pipeline.ts';
-import type { ImageDecoder } from './image-decode-job.ts';
-import { EventRouter } from './event-router.ts';
+// Where a display channel hands its messages: the display pipeline (src/protocol/display), in this
+// thread or in a worker. The channel only frames and forwards; decoding and drawing happen behind
+// this interface, which the pipeline's hosts implement (LocalDisplaySink, the page's worker, the
+// gateway's bridge), so that the channel does not import the pipeline.
+import type { Rect } from '../../pixels/geometry.ts';
+
+export type PipelineEvent =
+  | { type: 'surface-create'; channelId: number; surfaceId: number; width: number; height: number; primary: boolean }
+  | { type: 'surface-destroy'; channelId: number; surfaceId: number }
+  | { type: 'invalidate'; channelId: number; surfaceId: number; rect: Rect }
+  | { type: 'mark'; channelId: number }
+  /** A message that could not be applied (a corrupt image, a malformed draw); the channel goes on. */
+  | { type: 'message-error'; channelId: number; message: string }
+  /** Every message up to this serial has been applied. */
+  | { type: 'applied'; channelId: number; serial: bigint };
+
+export interface DisplayStats {
+  ops: Record<string, number>;
+  images: Record<string, number>;
+  unsupported: Record<string, number>;
+}
+
+/** A copy of a primary surface, for screenshots. */
+export interface SurfaceSnapshot {
+  width: number;
+  height: number;
+  /** 0xAARRGGBB per pixel, row-major. */
+  data: Uint32Array;
+}
 
 export interface DisplaySink {
   /** Queues one display message body (numbers 101 and up); `body` may be kept until applied. */
@@ -20,45 +43,4 @@ export interface DisplaySink {
   /** A compressed image is on its way: decoders that start on demand can start now. */
   expectCompressedImage?(): void;
   close(): void;
-}
-
-/**
- * The pipeline in the calling thread: the CLI's, with a decoder that decodes the compressed images
- * in worker threads; tests', with localImageDecoder or none.
- */
-export class LocalDisplaySink implements DisplaySink {
-  readonly pipeline: DisplayPipeline;
-  private readonly router = new EventRouter();
-
-  constructor(o: { logger: Logger; decoder?: ImageDecoder }) {
-    this.pipeline = new DisplayPipeline({ logger: o.logger, decoder: o.decoder, onEvent: (e) => this.router.dispatch(e) });
-  }
-
-  submit(channelId: number, type: number, body: Uint8Array, serial: bigint): void {
-    this.pipeline.submit(channelId, type, body, serial);
-  }
-
-  listen(channelId: number, listener: (event: PipelineEvent) => void): () => void {
-    return this.router.listen(channelId, listener);
-  }
-
-  async snapshot(channelId: number, options: { live?: boolean } = {}): Promise<SurfaceSnapshot | null> {
-    await this.pipeline.drain(channelId);
-    if (!options.live) return this.pipeline.snapshot(channelId);
-    const s = this.pipeline.primarySurface(channelId);
-    return s ? { width: s.width, height: s.height, data: s.data } : null;
-  }
-
-  async stats(channelId: number): Promise<DisplayStats> {
-    await this.pipeline.drain(channelId);
-    return this.pipeline.stats(channelId);
-  }
-
-  expectCompressedImage(): void {
-    this.pipeline.expectCompressedImage();
-  }
-
-  close(): void {
-    this.pipeline.close();
-  }
 }

@@ -14,7 +14,7 @@ import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
 import { miniMessage } from '../../../helpers/server-messages.ts';
 import { bytes, initBody, moveBody, setBody, words } from './cursor-bodies.ts';
-import { LocalDisplaySink } from '../../../../src/protocol/channels/display/display-sink.ts';
+import { LocalDisplaySink } from '../../../../src/protocol/display/local-display-sink.ts';
 import { waitUntil } from '../../../helpers/wait.ts';
 
 async function linkedCursor() {

@@ -2,7 +2,7 @@
 // placeholder; the structure it points to is appended after everything written so far when the
 // body is finished, and the placeholder is patched with its offset (as spice-server lays them out).
 import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
-import type { Rect } from '../../../../src/protocol/channels/display/draw-types.ts';
+import type { Rect } from '../../../../src/protocol/pixels/geometry.ts';
 
 export type Block = (b: BodyBuilder) => void;
 

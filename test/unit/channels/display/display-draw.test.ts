@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDisplayMessage } from '../../../../src/protocol/channels/display/display-messages.ts';
-import type { DrawOp, SpiceImage } from '../../../../src/protocol/channels/display/draw-types.ts';
+import type { DrawOp, SpiceImage } from '../../../../src/protocol/pixels/draw-ops.ts';
 import { binaryImage, bitmapImage, body, box, bytesOf } from './body-builder.ts';
 
 function drawOf(type: number, b: Uint8Array): DrawOp {

@@ -3,8 +3,8 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DisplayMsg } from '../../../../src/protocol/channels/display/display-messages.ts';
-import { LocalDisplaySink } from '../../../../src/protocol/channels/display/display-sink.ts';
-import { localImageDecoder } from '../../../../src/protocol/channels/display/run-decode-job.ts';
+import { LocalDisplaySink } from '../../../../src/protocol/display/local-display-sink.ts';
+import { localImageDecoder } from '../../../../src/protocol/display/run-decode-job.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
 import { DecodePool } from '../../../../src/main/display-worker/decode-pool.ts';

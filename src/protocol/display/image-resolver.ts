@@ -1,11 +1,12 @@
 // Turns the images of draw commands into pixels: the session's image cache, the channel's palette
 // cache, bitmaps here, and every compressed image through the session's ImageDecoder (in this
 // thread or a pool of workers), decoded ahead of its draw.
-import { decodeBitmap, decodeBitmapMask, MapPaletteCache, resolvePalette } from '../../codecs/bitmap.ts';
-import type { ImageCache } from '../../session/image-cache.ts';
+import { decodeBitmap, decodeBitmapMask, MapPaletteCache, resolvePalette } from '../codecs/bitmap.ts';
+import type { ImageCache } from './image-cache.ts';
 import { decodeJobOf, isCompressed, isLossy, type ImageDecoder } from './image-decode-job.ts';
-import { SpiceError } from '../../wire/errors.ts';
-import { ImageFlags, type Bitmask, type DrawOp, type ImageResolver, type Pixels, type SpiceImage } from './draw-types.ts';
+import { SpiceError } from '../wire/errors.ts';
+import { ImageFlags, type DrawOp, type ImageResolver, type SpiceImage } from '../pixels/draw-ops.ts';
+import type { Bitmask, Pixels } from '../pixels/pixels.ts';
 
 export { MapPaletteCache as PaletteStore };
 

@@ -1,6 +1,6 @@
 // Routes display pipeline events to the listeners of their channel. Its own module, so that a sink
 // forwarding to another thread does not pull the pipeline (decoders, compositor) into its bundle.
-import type { PipelineEvent } from './display-pipeline.ts';
+import type { PipelineEvent } from '../channels/display/display-sink.ts';
 
 /** Routes pipeline events to the listeners of their channel. */
 export class EventRouter {

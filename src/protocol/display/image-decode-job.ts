@@ -5,11 +5,13 @@
 // bytes in a buffer of their own to transfer them). The caches, HIGH_BITS and the compositor stay
 // with the pipeline. This file imports no codec, so that a host decoding elsewhere does not load
 // them.
-import type { GlzWindow } from '../../codecs/glz-window.ts';
-import type { JpegDecoder } from '../../codecs/jpeg.ts';
-import type { Inflater } from '../../codecs/zlib-glz.ts';
-import { SpiceError } from '../../wire/errors.ts';
-import type { Palette, Pixels, SpiceImage } from './draw-types.ts';
+import type { GlzWindow } from '../codecs/glz-window.ts';
+import type { JpegDecoder } from '../codecs/jpeg.ts';
+import type { Inflater } from '../codecs/zlib-glz.ts';
+import { SpiceError } from '../wire/errors.ts';
+import type { SpiceImage } from '../pixels/draw-ops.ts';
+import type { Palette } from '../pixels/formats.ts';
+import type { Pixels } from '../pixels/pixels.ts';
 
 export type DecodeJob = { width: number; height: number; data: Uint8Array } & (
   | { kind: 'quic' | 'lz-rgb' | 'lz4' | 'glz-rgb' | 'jpeg' }

@@ -1,16 +1,16 @@
 // Decoding a DecodeJob with the codecs of src/protocol/codecs: in the decode pool's workers (CLI),
 // and as the display pipeline's decoder where it decodes in its own thread (the page's Web Worker,
 // tests).
-import { decodeGlz } from '../../codecs/glz.ts';
-import { GlzWindow } from '../../codecs/glz-window.ts';
-import { decodeJpegImage, type JpegDecoder } from '../../codecs/jpeg.ts';
-import { decodeJpegAlphaImage } from '../../codecs/jpeg-alpha.ts';
-import { decodeLz } from '../../codecs/lz.ts';
-import { decodeLz4 } from '../../codecs/lz4.ts';
-import { decodeQuic } from '../../codecs/quic.ts';
-import { decodeZlibGlz, type Inflater } from '../../codecs/zlib-glz.ts';
-import { SpiceError } from '../../wire/errors.ts';
-import type { Pixels } from './draw-types.ts';
+import { decodeGlz } from '../codecs/glz.ts';
+import { GlzWindow } from '../codecs/glz-window.ts';
+import { decodeJpegImage, type JpegDecoder } from '../codecs/jpeg.ts';
+import { decodeJpegAlphaImage } from '../codecs/jpeg-alpha.ts';
+import { decodeLz } from '../codecs/lz.ts';
+import { decodeLz4 } from '../codecs/lz4.ts';
+import { decodeQuic } from '../codecs/quic.ts';
+import { decodeZlibGlz, type Inflater } from '../codecs/zlib-glz.ts';
+import { SpiceError } from '../wire/errors.ts';
+import type { Pixels } from '../pixels/pixels.ts';
 import type { DecodeContext, DecodeJob, ImageDecoder } from './image-decode-job.ts';
 
 /** Runs a job; errors are the decoders' (ProtocolError with the offset in the image). */

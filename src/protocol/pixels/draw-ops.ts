@@ -1,23 +1,11 @@
 // Parsed display-channel drawing commands: the contract between the message parser
-// (display-messages.ts) and whoever draws them (the software compositor in src/protocol/canvas,
-// the GPU compositor in the renderer). Images stay compressed here; decoding is the drawer's job.
+// (channels/display/display-messages.ts) and the software compositor that draws them
+// (src/protocol/canvas). It sits below both so that neither imports the other. Images stay
+// compressed here; decoding is the drawer's job (through ImageResolver).
 // Field names follow spice-common's spice.proto; every integer is as read from the wire.
-
-export interface Point {
-  x: number;
-  y: number;
-}
-
-/** SPICE Rect: int32 top, left, bottom, right; bottom/right exclusive. */
-export interface Rect {
-  top: number;
-  left: number;
-  bottom: number;
-  right: number;
-}
-
-/** null = no clipping (clip type NONE); otherwise the union of the rectangles. */
-export type Clip = Rect[] | null;
+import type { BitmapBody, PaletteRef } from './formats.ts';
+import type { Clip, Point, Rect, Transform } from './geometry.ts';
+import type { Bitmask, Pixels } from './pixels.ts';
 
 export interface DisplayBase {
   surfaceId: number;
@@ -42,48 +30,12 @@ export const ImageType = {
 
 export const ImageFlags = { CACHE_ME: 1, HIGH_BITS_SET: 2, CACHE_REPLACE_ME: 4 } as const;
 
-export const BitmapFormat = {
-  INVALID: 0,
-  A1_LE: 1, // 1BIT_LE
-  A1_BE: 2, // 1BIT_BE
-  P4_LE: 3, // 4BIT_LE
-  P4_BE: 4, // 4BIT_BE
-  P8: 5, // 8BIT, paletted
-  RGB16: 6, // x555
-  RGB24: 7, // B,G,R
-  RGB32: 8, // xRGB little-endian
-  RGBA: 9, // ARGB little-endian
-  A8: 10, // 8BIT_A
-} as const;
-
-export const BitmapFlags = { PAL_CACHE_ME: 1, PAL_FROM_CACHE: 2, TOP_DOWN: 4 } as const;
-
-export interface Palette {
-  unique: bigint;
-  /** 0xAARRGGBB (alpha as sent; usually 0). */
-  entries: Uint32Array;
-}
-
-/** A palette is either inline or a reference into the display channel's palette cache. */
-export type PaletteRef = { palette: Palette | null } | { paletteId: bigint };
-
 export interface ImageDescriptor {
   id: bigint;
   type: number;
   flags: number;
   width: number;
   height: number;
-}
-
-export interface BitmapBody {
-  format: number;
-  flags: number;
-  width: number;
-  height: number;
-  stride: number;
-  paletteRef: PaletteRef;
-  /** stride * height bytes, rows bottom-up unless flags has TOP_DOWN. */
-  data: Uint8Array;
 }
 
 export type SpiceImageBody =
@@ -185,9 +137,6 @@ export const CompositeFlags = {
   DEST_OPAQUE: 1 << 24,
 } as const;
 
-/** Affine transform in 16.16 fixed point, as pixman takes it (t00 t01 t02 / t10 t11 t12). */
-export type Transform = [number, number, number, number, number, number];
-
 export type DrawOp =
   | { op: 'fill'; base: DisplayBase; brush: Brush; ropDescriptor: number; mask: QMask }
   | {
@@ -228,15 +177,6 @@ export type DrawOp =
       maskOrigin: Point;
     };
 
-export const SurfaceFormat = {
-  A1: 1,
-  A8: 8,
-  RGB555: 16,
-  XRGB32: 32,
-  RGB565: 80,
-  ARGB32: 96,
-} as const;
-
 export const SurfaceFlags = { PRIMARY: 1, STREAMING_MODE: 2 } as const;
 
 export interface SurfaceCreate {
@@ -245,25 +185,6 @@ export interface SurfaceCreate {
   height: number;
   format: number;
   flags: number;
-}
-
-/**
- * Decoded pixels: row-major, `width` pixels per row, each 0xAARRGGBB (the in-memory order of
- * SPICE's little-endian xRGB/ARGB). For formats without alpha the top byte is unspecified unless
- * `hasAlpha` is set.
- */
-export interface Pixels {
-  width: number;
-  height: number;
-  data: Uint32Array;
-  hasAlpha: boolean;
-}
-
-/** A 1-bit mask, one byte per pixel (0 or 1), row-major. */
-export interface Bitmask {
-  width: number;
-  height: number;
-  bits: Uint8Array;
 }
 
 /**

@@ -1,6 +1,6 @@
 // The session's image cache, shared by every display channel (the server sizes and evicts it by
 // the size announced in DISPLAY_INIT and tells us what to drop with INVAL_LIST/INVAL_ALL_PIXMAPS).
-import type { Bitmask, Pixels } from '../channels/display/draw-types.ts';
+import type { Bitmask, Pixels } from '../pixels/pixels.ts';
 
 export interface CachedImage {
   pixels: Pixels;

@@ -2,39 +2,16 @@
 // compositor, for every display channel of a session. It runs in a Web Worker in the renderer, in
 // the socket's thread in the CLI (with the decoders in a pool of worker threads), or in-line in
 // tests, fed with raw message bodies by the display channels; it reports back with events.
-import { Canvas } from '../../canvas/canvas.ts';
-import type { Surface } from '../../canvas/surface.ts';
-import type { Logger } from '../../logger.ts';
-import { ImageCache } from '../../session/image-cache.ts';
-import { isSpiceError } from '../../wire/errors.ts';
-import { parseDisplayMessage, type DisplayMessage } from './display-messages.ts';
-import { SurfaceFlags, type Rect } from './draw-types.ts';
+import { Canvas } from '../canvas/canvas.ts';
+import type { Surface } from '../canvas/surface.ts';
+import type { DisplayStats, PipelineEvent, SurfaceSnapshot } from '../channels/display/display-sink.ts';
+import type { Logger } from '../logger.ts';
+import { ImageCache } from './image-cache.ts';
+import { isSpiceError } from '../wire/errors.ts';
+import { parseDisplayMessage, type DisplayMessage } from '../channels/display/display-messages.ts';
+import { SurfaceFlags } from '../pixels/draw-ops.ts';
 import type { ImageDecoder } from './image-decode-job.ts';
 import { DisplayImageResolver, imagesOf, PaletteStore, type SharedDecoding } from './image-resolver.ts';
-
-export type PipelineEvent =
-  | { type: 'surface-create'; channelId: number; surfaceId: number; width: number; height: number; primary: boolean }
-  | { type: 'surface-destroy'; channelId: number; surfaceId: number }
-  | { type: 'invalidate'; channelId: number; surfaceId: number; rect: Rect }
-  | { type: 'mark'; channelId: number }
-  /** A message that could not be applied (a corrupt image, a malformed draw); the channel goes on. */
-  | { type: 'message-error'; channelId: number; message: string }
-  /** Every message up to this serial has been applied. */
-  | { type: 'applied'; channelId: number; serial: bigint };
-
-export interface DisplayStats {
-  ops: Record<string, number>;
-  images: Record<string, number>;
-  unsupported: Record<string, number>;
-}
-
-/** A copy of a primary surface, for screenshots. */
-export interface SurfaceSnapshot {
-  width: number;
-  height: number;
-  /** 0xAARRGGBB per pixel, row-major. */
-  data: Uint32Array;
-}
 
 class ChannelPipeline {
   readonly canvas = new Canvas();

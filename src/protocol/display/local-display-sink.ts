@@ -1,0 +1,48 @@
+// The display pipeline as a DisplaySink in the calling thread: the CLI's (with a decoder that
+// decodes in worker threads) and the tests'.
+import type { DisplaySink, DisplayStats, PipelineEvent, SurfaceSnapshot } from '../channels/display/display-sink.ts';
+import type { Logger } from '../logger.ts';
+import { DisplayPipeline } from './display-pipeline.ts';
+import { EventRouter } from './event-router.ts';
+import type { ImageDecoder } from './image-decode-job.ts';
+
+/**
+ * The pipeline in the calling thread: the CLI's, with a decoder that decodes the compressed images
+ * in worker threads; tests', with localImageDecoder or none.
+ */
+export class LocalDisplaySink implements DisplaySink {
+  readonly pipeline: DisplayPipeline;
+  private readonly router = new EventRouter();
+
+  constructor(o: { logger: Logger; decoder?: ImageDecoder }) {
+    this.pipeline = new DisplayPipeline({ logger: o.logger, decoder: o.decoder, onEvent: (e) => this.router.dispatch(e) });
+  }
+
+  submit(channelId: number, type: number, body: Uint8Array, serial: bigint): void {
+    this.pipeline.submit(channelId, type, body, serial);
+  }
+
+  listen(channelId: number, listener: (event: PipelineEvent) => void): () => void {
+    return this.router.listen(channelId, listener);
+  }
+
+  async snapshot(channelId: number, options: { live?: boolean } = {}): Promise<SurfaceSnapshot | null> {
+    await this.pipeline.drain(channelId);
+    if (!options.live) return this.pipeline.snapshot(channelId);
+    const s = this.pipeline.primarySurface(channelId);
+    return s ? { width: s.width, height: s.height, data: s.data } : null;
+  }
+
+  async stats(channelId: number): Promise<DisplayStats> {
+    await this.pipeline.drain(channelId);
+    return this.pipeline.stats(channelId);
+  }
+
+  expectCompressedImage(): void {
+    this.pipeline.expectCompressedImage();
+  }
+
+  close(): void {
+    this.pipeline.close();
+  }
+}

@@ -1,0 +1,8 @@
+// Limits on what a server may ask us to decode or allocate, checked by the message parser and
+// again by the codecs (which may be handed bytes by other paths than the parser).
+
+/** Largest width or height accepted for an image or surface; anything bigger is a lie or an attack. */
+export const MAX_IMAGE_DIMENSION = 16384;
+
+/** A palette indexes at most 8 bits of pixel (spice-common never builds a bigger one). */
+export const MAX_PALETTE_ENTRIES = 256;
