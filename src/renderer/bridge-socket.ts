@@ -1,7 +1,8 @@
 // The page's end of the bridge: a HELLO naming the target first, then every host message decoded
 // (and checked) before it is handed on. It runs over a WebSocket in the web gateway, or over a
 // MessagePort in the Electron window, whose preload hands the page the port.
-import { BRIDGE_VERSION, type HostMessage, type UiMessage } from '../protocol/bridge/bridge-messages.ts';
+import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
+import { BRIDGE_VERSION } from '../protocol/bridge/kinds.ts';
 import { decodeHostPacket } from '../protocol/bridge/host-codec.ts';
 import { BRIDGE_PORT_MESSAGE, PRELOAD_FUNCTIONS, PRELOAD_GLOBAL, type PreloadContract } from '../protocol/bridge/preload-contract.ts';
 import { encodeUiMessage } from '../protocol/bridge/ui-codec.ts';

@@ -3,7 +3,7 @@
 // API (a focused page in a secure context; loopback http counts as one). Page -> guest: the text
 // or image of a paste event, or on focus the local clipboard when it changed while the page was
 // elsewhere. Either direction can be off: by the page's setting, within the host's policy.
-import { Limits } from '../protocol/bridge/bridge-messages.ts';
+import { Limits } from '../protocol/bridge/limits.ts';
 import { FileLimits } from '../protocol/bridge/file-messages.ts';
 
 export interface ClipboardSharing {

@@ -8,9 +8,10 @@
 // URL options: head=N (1-3) and join=TOKEN make this page the view of guest head N+1 in the
 // session of the page that opened it; without them the page is head 0's view and lists the other
 // heads in its bar (open a window, switch a head on or off).
-import { BRIDGE_VERSION, type HostMessage, type UiMessage } from '../protocol/bridge/bridge-messages.ts';
+import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
+import { BRIDGE_VERSION } from '../protocol/bridge/kinds.ts';
 import type { GuestHead } from '../protocol/monitors/head-layout.ts';
-import { HEAD_TOKEN_BYTES, headTokenFromHex, headTokenToHex } from '../protocol/monitors/heads-bridge.ts';
+import { HEAD_TOKEN_BYTES, headTokenFromHex, headTokenToHex } from '../protocol/bridge/heads-messages.ts';
 import { MAX_MAPPED_HEADS } from '../protocol/monitors/monitor-mapping.ts';
 import { formatMonitorMapping } from '../protocol/monitors/monitor-mapping.ts';
 import { planHeadWindows, type ClientMonitor } from '../protocol/monitors/head-placement.ts';

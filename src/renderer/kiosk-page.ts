@@ -5,7 +5,7 @@
 // bridge, and so a new session, with the password asked again when the target has none.
 import type { HostMessage, SessionStatus, UiMessage } from '../protocol/bridge/bridge-messages.ts';
 import { NOT_KIOSK, sessionPolicy } from '../protocol/policy/kiosk-policy.ts';
-import { pagePolicyMessage, type PagePolicyMessage } from '../protocol/policy/policy-bridge.ts';
+import { pagePolicyMessage, type PagePolicyMessage } from '../protocol/bridge/policy-messages.ts';
 import { PageHotkeys, PageZoom } from './hotkeys-page.ts';
 import type { PagePart } from './page-parts.ts';
 

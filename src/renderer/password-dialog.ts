@@ -1,6 +1,6 @@
 // The dialog that asks for the password when the server refused the link and the target had
 // none. The password goes to the host and nowhere else: not logged, not kept by the page.
-import { Limits } from '../protocol/bridge/bridge-messages.ts';
+import { Limits } from '../protocol/bridge/limits.ts';
 
 export interface PasswordAnswer {
   /** null when the user cancelled. */

@@ -1,7 +1,7 @@
 // Resize-to-fit: the page's display area, in device pixels, becomes the guest's resolution
 // (through the host and the guest agent), as remote-viewer does by default. With the option
 // off (#resize=never, or the toggle) the guest keeps its resolution and the page scales it.
-import { Limits } from '../protocol/bridge/bridge-messages.ts';
+import { Limits } from '../protocol/bridge/limits.ts';
 
 /** Long enough to let a window drag finish, short enough to feel like it follows. */
 export const RESIZE_DEBOUNCE_MS = 300;

@@ -12,7 +12,7 @@ import { BrowserWindow, MessageChannelMain, screen } from 'electron';
 import type { HostMessage } from '../../protocol/bridge/bridge-messages.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { planHeadWindows, type ClientMonitor, type Rect } from '../../protocol/monitors/head-placement.ts';
-import { headTokenToHex } from '../../protocol/monitors/heads-bridge.ts';
+import { headTokenToHex } from '../../protocol/bridge/heads-messages.ts';
 import type { MonitorMapping } from '../../protocol/monitors/monitor-mapping.ts';
 import type { SessionPolicy } from '../../protocol/policy/kiosk-policy.ts';
 import { BridgeHost } from '../host/bridge-host.ts';

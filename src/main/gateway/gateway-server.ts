@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { Limits } from '../../protocol/bridge/bridge-messages.ts';
+import { Limits } from '../../protocol/bridge/limits.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { AccessToken } from './access-token.ts';

@@ -4,7 +4,8 @@
 // nothing else can be connected to. Every message from the page goes through the bridge's strict
 // decoder; a malformed one ends this connection (with a reason), never the host.
 import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
-import { BRIDGE_VERSION, type HostMessage, type SessionStatus, type UiMessage } from '../../protocol/bridge/bridge-messages.ts';
+import type { HostMessage, SessionStatus, UiMessage } from '../../protocol/bridge/bridge-messages.ts';
+import { BRIDGE_VERSION } from '../../protocol/bridge/kinds.ts';
 import { encodeHostMessage, encodeHostPacket, HostPacketBuilder } from '../../protocol/bridge/host-codec.ts';
 import { decodeUiMessage } from '../../protocol/bridge/ui-codec.ts';
 import { CursorChannel } from '../../protocol/channels/cursor/cursor-channel.ts';
@@ -27,7 +28,7 @@ import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipbo
 import { PageReconnect } from '../reconnect/page-reconnect.ts';
 import type { BackoffOptions } from '../../protocol/session/reconnect-policy.ts';
 import { NOT_KIOSK, sessionPolicy, type KioskFlags } from '../../protocol/policy/kiosk-policy.ts';
-import { pagePolicyMessage } from '../../protocol/policy/policy-bridge.ts';
+import { pagePolicyMessage } from '../../protocol/bridge/policy-messages.ts';
 
 export interface GatewayTarget {
   /** What to call it in messages (never the password). */

@@ -2,7 +2,7 @@
 // text crossing the clipboard both ways. The page's wishes outlive sessions (a password retry
 // starts a new one) and agent restarts: they are applied whenever the agent announces itself.
 import type { HostMessage } from '../../protocol/bridge/bridge-messages.ts';
-import { Limits } from '../../protocol/bridge/bridge-messages.ts';
+import { Limits } from '../../protocol/bridge/limits.ts';
 import { AgentCap, ClipboardSelection, ClipboardType } from '../../protocol/channels/main/agent/agent-messages.ts';
 import type { Agent } from '../../protocol/channels/main/agent/agent.ts';
 import type { HeadRequest } from '../../protocol/channels/main/agent/monitors.ts';

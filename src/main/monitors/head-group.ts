@@ -4,14 +4,14 @@
 // (MONITORS_CONFIG), and turns the views' sizes and the enabled heads into the guest's layout.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { HostMessage, SessionStatus, UiMessage } from '../../protocol/bridge/bridge-messages.ts';
-import { HostKind } from '../../protocol/bridge/bridge-messages.ts';
+import { HostKind } from '../../protocol/bridge/kinds.ts';
 import { encodeHostMessage } from '../../protocol/bridge/host-codec.ts';
 import { DisplayMsg, parseDisplayMessage } from '../../protocol/channels/display/display-messages.ts';
 import type { HeadRequest } from '../../protocol/channels/main/agent/monitors.ts';
 import { ChannelType } from '../../protocol/link/constants.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { guestHeadsOf, headLayout, type GuestHead, type HeadWish } from '../../protocol/monitors/head-layout.ts';
-import { HEAD_TOKEN_BYTES } from '../../protocol/monitors/heads-bridge.ts';
+import { HEAD_TOKEN_BYTES } from '../../protocol/bridge/heads-messages.ts';
 import { MAX_MAPPED_HEADS } from '../../protocol/monitors/monitor-mapping.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import { relinkChannel } from './relink.ts';

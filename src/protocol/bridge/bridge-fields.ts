@@ -1,7 +1,14 @@
 // Field-level reading and writing shared by the two bridge codecs. Reads are bounds-checked and
 // throw BridgeError naming the field, so a short or lying message is rejected, never half-read.
 import { SpiceError } from '../wire/errors.ts';
-import { BridgeError } from './bridge-messages.ts';
+
+/** A bridge message that cannot be decoded; the peer that sent it is dropped, the host goes on. */
+export class BridgeError extends SpiceError {
+  constructor(detail: string, from: 'UI' | 'host') {
+    super('protocol', `malformed bridge message from the ${from}: ${detail}`);
+    this.name = 'BridgeError';
+  }
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();

@@ -6,55 +6,10 @@
 // messages the SPICE message body as it came from the server, still compressed. Both sides send a
 // HELLO first and drop the peer when its version differs: a page left open across an upgrade of
 // the gateway must not mis-parse.
-import { SpiceError, type SpiceErrorKind } from '../wire/errors.ts';
-import type { HeadsHostMessage, HeadsUiMessage } from '../monitors/heads-bridge.ts';
+import type { SpiceErrorKind } from '../wire/errors.ts';
+import type { HeadsHostMessage, HeadsUiMessage } from './heads-messages.ts';
 import type { FileHostMessage, FileUiMessage } from './file-messages.ts';
-import type { PolicyHostMessage } from '../policy/policy-bridge.ts';
-
-/** Bumped whenever a message layout changes or kinds are added (a page must not meet kinds it cannot read). */
-export const BRIDGE_VERSION = 4;
-/** "SDBR" read as a little-endian u32: a HELLO from something that is not spicedesk fails early. */
-export const BRIDGE_MAGIC = 0x52424453;
-
-/**
- * Host -> UI message kinds (0x01..0x7f). Ranges by feature, so that work on several features at
- * once never hands out one code twice: 0x10-0x17 reconnect, 0x18-0x1f kiosk and policy, 0x20-0x27
- * heads and monitors, 0x28-0x2f file transfer and clipboard images.
- */
-export const HostKind = {
-  HELLO: 0x01,
-  STATUS: 0x02,
-  DISPLAY: 0x03,
-  CURSOR: 0x04,
-  MOUSE_MODE: 0x05,
-  PASSWORD_REQUEST: 0x06,
-  CLIPBOARD_TEXT: 0x07,
-  AGENT: 0x08,
-  /** The session the display messages came from is gone: forget its surfaces and caches. */
-  DISPLAY_RESET: 0x10,
-} as const;
-
-/**
- * UI -> host message kinds (0x81..0xff), so a message sent the wrong way round is rejected. Ranges
- * as above, plus 0x80: 0x90-0x97 reconnect, 0x98-0x9f kiosk, 0xa0-0xa7 heads, 0xa8-0xaf files.
- */
-export const UiKind = {
-  HELLO: 0x81,
-  KEY_DOWN: 0x82,
-  KEY_UP: 0x83,
-  KEY_MODIFIERS: 0x84,
-  MOUSE_POSITION: 0x85,
-  MOUSE_MOTION: 0x86,
-  MOUSE_PRESS: 0x87,
-  MOUSE_RELEASE: 0x88,
-  CTRL_ALT_DEL: 0x89,
-  PASSWORD: 0x8a,
-  PASSWORD_CANCEL: 0x8b,
-  DISPLAY_SIZE: 0x8c,
-  CLIPBOARD_TEXT: 0x8d,
-  CLIPBOARD_SHARING: 0x8e,
-  MOUSE_MODE_REQUEST: 0x8f,
-} as const;
+import type { PolicyHostMessage } from './policy-messages.ts';
 
 /** CLIPBOARD_SHARING flags. */
 export const SharingFlag = { TO_GUEST: 1, FROM_GUEST: 2 } as const;
@@ -69,25 +24,6 @@ export const MouseButton = { LEFT: 1, MIDDLE: 2, RIGHT: 3, UP: 4, DOWN: 5, SIDE:
 export const ALL_BUTTONS_MASK = 0x7f;
 /** SPICE's `keyboard_modifier_flags`: scroll, num and caps lock. */
 export const ALL_MODIFIERS_MASK = 0x7;
-
-/** Bounds on what a UI may send; generous for any real screen, small enough to be harmless. */
-export const Limits = {
-  /** Absolute coordinates (client mouse mode). */
-  maxCoordinate: 0x7fff,
-  /** Relative motion per message (server mouse mode). */
-  maxMotion: 0x7fff,
-  /** Bytes of one string field (server name, error message). */
-  maxStringBytes: 4096,
-  /** SPICE's ticket holds at most 60 bytes of password (spice-protocol's SPICE_MAX_PASSWORD_LENGTH). */
-  maxPasswordBytes: 60,
-  /** Clipboard text in either direction; larger text is not shared (spice-gtk's limit is larger, but a page's clipboard is for text a person copies). */
-  maxClipboardTextBytes: 1024 * 1024,
-  /** A guest display side in device pixels (the QXL device's largest mode side). */
-  maxDisplaySide: 16384,
-  /** The largest UI message (clipboard text); the gateway refuses bigger WebSocket messages before parsing. */
-  maxUiMessageBytes: 1 + 1024 * 1024,
-  maxTargets: 0xffff,
-} as const;
 
 export interface ChannelRef {
   type: number;
@@ -171,11 +107,3 @@ export type UiMessage =
   | HeadsUiMessage;
 
 export const errorKinds: readonly SpiceErrorKind[] = ['usage', 'unreachable', 'auth', 'tls', 'protocol', 'timeout', 'internal'];
-
-/** A bridge message that cannot be decoded; the peer that sent it is dropped, the host goes on. */
-export class BridgeError extends SpiceError {
-  constructor(detail: string, from: 'UI' | 'host') {
-    super('protocol', `malformed bridge message from the ${from}: ${detail}`);
-    this.name = 'BridgeError';
-  }
-}

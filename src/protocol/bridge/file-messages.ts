@@ -9,6 +9,7 @@
 import type { FileTransferFailure } from '../channels/main/agent/file-transfer.ts';
 import { WireWriter } from '../wire/writer.ts';
 import { encodeString, FieldReader } from './bridge-fields.ts';
+import { HostKind, UiKind } from './kinds.ts';
 
 export const FileLimits = {
   /** One FILE_DATA's bytes: the agent's own read size (FILE_XFER_DATA_SIZE). */
@@ -43,28 +44,6 @@ export const fileOutcomes: readonly FileOutcome[] = [
   'read-error',
   'unknown-status',
 ];
-
-export const FileHostKind = {
-  FILE_CREDIT: 0x28,
-  FILE_PROGRESS: 0x29,
-  FILE_RESULT: 0x2a,
-  CLIPBOARD_IMAGE: 0x2b,
-  CLIPBOARD_POLICY: 0x2c,
-} as const;
-
-export const FileUiKind = {
-  FILE_OFFER: 0xa8,
-  FILE_DATA: 0xa9,
-  FILE_CANCEL: 0xaa,
-  CLIPBOARD_IMAGE: 0xab,
-} as const;
-
-export const fileUiKindNames: Record<number, string> = {
-  [FileUiKind.FILE_OFFER]: 'FILE_OFFER',
-  [FileUiKind.FILE_DATA]: 'FILE_DATA',
-  [FileUiKind.FILE_CANCEL]: 'FILE_CANCEL',
-  [FileUiKind.CLIPBOARD_IMAGE]: 'CLIPBOARD_IMAGE',
-};
 
 export type FileHostMessage =
   /** The page may send the file's bytes up to (not including) offset `upTo`. */
@@ -111,24 +90,24 @@ const fileId = (r: FieldReader): number => r.range(r.u32('file id'), 'file id', 
 export function encodeFileHostMessage(m: FileHostMessage): Uint8Array {
   switch (m.kind) {
     case 'file-credit':
-      return new WireWriter(13).u8(FileHostKind.FILE_CREDIT).u32(m.id).u64(m.upTo).finish();
+      return new WireWriter(13).u8(HostKind.FILE_CREDIT).u32(m.id).u64(m.upTo).finish();
     case 'file-progress':
-      return new WireWriter(13).u8(FileHostKind.FILE_PROGRESS).u32(m.id).u64(m.sent).finish();
+      return new WireWriter(13).u8(HostKind.FILE_PROGRESS).u32(m.id).u64(m.sent).finish();
     case 'file-result':
       return new WireWriter(64)
-        .u8(FileHostKind.FILE_RESULT)
+        .u8(HostKind.FILE_RESULT)
         .u32(m.id)
         .u8(fileOutcomes.indexOf(m.outcome))
         .bytes(encodeString(m.message, FileLimits.maxMessageBytes))
         .finish();
     case 'clipboard-image': {
       const out = new Uint8Array(1 + m.png.byteLength);
-      out[0] = FileHostKind.CLIPBOARD_IMAGE;
+      out[0] = HostKind.CLIPBOARD_IMAGE;
       out.set(m.png, 1);
       return out;
     }
     case 'clipboard-policy':
-      return new WireWriter(2).u8(FileHostKind.CLIPBOARD_POLICY).u8((m.toGuest ? 1 : 0) | (m.fromGuest ? 2 : 0)).finish();
+      return new WireWriter(2).u8(HostKind.CLIPBOARD_POLICY).u8((m.toGuest ? 1 : 0) | (m.fromGuest ? 2 : 0)).finish();
   }
 }
 
@@ -137,19 +116,19 @@ export function decodeFileHostMessage(bytes: Uint8Array): FileHostMessage | null
   const kind = bytes[0];
   let m: FileHostMessage;
   switch (kind) {
-    case FileHostKind.FILE_CREDIT: {
+    case HostKind.FILE_CREDIT: {
       const r = new FieldReader(bytes, 'host', 'FILE_CREDIT');
       m = { kind: 'file-credit', id: fileId(r), upTo: u64(r, 'credit') };
       r.end();
       return m;
     }
-    case FileHostKind.FILE_PROGRESS: {
+    case HostKind.FILE_PROGRESS: {
       const r = new FieldReader(bytes, 'host', 'FILE_PROGRESS');
       m = { kind: 'file-progress', id: fileId(r), sent: u64(r, 'bytes sent') };
       r.end();
       return m;
     }
-    case FileHostKind.FILE_RESULT: {
+    case HostKind.FILE_RESULT: {
       const r = new FieldReader(bytes, 'host', 'FILE_RESULT');
       const id = fileId(r);
       const code = r.u8('outcome');
@@ -159,14 +138,14 @@ export function decodeFileHostMessage(bytes: Uint8Array): FileHostMessage | null
       r.end();
       return m;
     }
-    case FileHostKind.CLIPBOARD_IMAGE: {
+    case HostKind.CLIPBOARD_IMAGE: {
       const r = new FieldReader(bytes, 'host', 'CLIPBOARD_IMAGE');
       const n = bytes.byteLength - 1;
       if (n === 0) r.fail('the image is empty');
       if (n > FileLimits.maxClipboardImageBytes) r.fail(`the image of ${n} bytes is larger than the ${FileLimits.maxClipboardImageBytes} allowed`);
       return { kind: 'clipboard-image', png: r.rest() };
     }
-    case FileHostKind.CLIPBOARD_POLICY: {
+    case HostKind.CLIPBOARD_POLICY: {
       const r = new FieldReader(bytes, 'host', 'CLIPBOARD_POLICY');
       const flags = r.u8('flags');
       if (flags & ~3) r.fail(`flags 0x${flags.toString(16)} has bits outside 0x3`);
@@ -182,17 +161,17 @@ export function encodeFileUiMessage(m: FileUiMessage): Uint8Array {
   switch (m.kind) {
     case 'file-offer':
       return new WireWriter(16 + m.name.length * 3)
-        .u8(FileUiKind.FILE_OFFER)
+        .u8(UiKind.FILE_OFFER)
         .u32(m.id)
         .u64(m.size)
         .bytes(encodeString(m.name, FileLimits.maxNameBytes))
         .finish();
     case 'file-data':
-      return new WireWriter(13 + m.data.byteLength).u8(FileUiKind.FILE_DATA).u32(m.id).u64(m.offset).bytes(m.data).finish();
+      return new WireWriter(13 + m.data.byteLength).u8(UiKind.FILE_DATA).u32(m.id).u64(m.offset).bytes(m.data).finish();
     case 'file-cancel':
-      return new WireWriter(5).u8(FileUiKind.FILE_CANCEL).u32(m.id).finish();
+      return new WireWriter(5).u8(UiKind.FILE_CANCEL).u32(m.id).finish();
     case 'clipboard-image':
-      return new WireWriter(9 + m.data.byteLength).u8(FileUiKind.CLIPBOARD_IMAGE).u32(m.total).u32(m.offset).bytes(m.data).finish();
+      return new WireWriter(9 + m.data.byteLength).u8(UiKind.CLIPBOARD_IMAGE).u32(m.total).u32(m.offset).bytes(m.data).finish();
   }
 }
 
@@ -202,7 +181,7 @@ export function encodeFileUiMessage(m: FileUiMessage): Uint8Array {
  */
 export function decodeFileUiMessage(kind: number, r: FieldReader): FileUiMessage | null {
   switch (kind) {
-    case FileUiKind.FILE_OFFER: {
+    case UiKind.FILE_OFFER: {
       const id = fileId(r);
       const size = u64(r, 'size');
       const name = r.string('name', FileLimits.maxNameBytes);
@@ -210,7 +189,7 @@ export function decodeFileUiMessage(kind: number, r: FieldReader): FileUiMessage
       if (problem) r.fail(problem);
       return { kind: 'file-offer', id, name, size };
     }
-    case FileUiKind.FILE_DATA: {
+    case UiKind.FILE_DATA: {
       const id = fileId(r);
       const offset = u64(r, 'offset');
       const data = r.rest();
@@ -219,9 +198,9 @@ export function decodeFileUiMessage(kind: number, r: FieldReader): FileUiMessage
       if (offset + data.byteLength > FileLimits.maxFileBytes) r.fail(`data at offset ${offset} ends past ${FileLimits.maxFileBytes}`);
       return { kind: 'file-data', id, offset, data };
     }
-    case FileUiKind.FILE_CANCEL:
+    case UiKind.FILE_CANCEL:
       return { kind: 'file-cancel', id: fileId(r) };
-    case FileUiKind.CLIPBOARD_IMAGE: {
+    case UiKind.CLIPBOARD_IMAGE: {
       const total = r.range(r.u32('total size'), 'total size', 1, FileLimits.maxClipboardImageBytes);
       const offset = r.u32('offset');
       const data = r.rest();

@@ -2,20 +2,12 @@
 import { WireWriter } from '../wire/writer.ts';
 import { encodeKindAndText, encodeString, FieldReader } from './bridge-fields.ts';
 import { decodeFileHostMessage, encodeFileHostMessage } from './file-messages.ts';
-import { decodeHeadsHostMessage, encodeHeadsHostMessage } from '../monitors/heads-bridge.ts';
-import { decodePolicyHostMessage, encodePolicyHostMessage } from '../policy/policy-bridge.ts';
-import {
-  AgentFlag,
-  BridgeError,
-  BRIDGE_MAGIC,
-  errorKinds,
-  HostKind,
-  Limits,
-  SessionState,
-  type ChannelRef,
-  type HostMessage,
-  type SessionStatus,
-} from './bridge-messages.ts';
+import { decodeHeadsHostMessage, encodeHeadsHostMessage } from './heads-messages.ts';
+import { decodePolicyHostMessage, encodePolicyHostMessage } from './policy-messages.ts';
+import { BridgeError } from './bridge-fields.ts';
+import { AgentFlag, errorKinds, SessionState, type ChannelRef, type HostMessage, type SessionStatus } from './bridge-messages.ts';
+import { BRIDGE_MAGIC, HostKind } from './kinds.ts';
+import { Limits } from './limits.ts';
 
 /** Bytes before the body of a DISPLAY or CURSOR message: kind, channel id, type, serial. */
 export const BODY_HEADER_BYTES = 12;
@@ -89,6 +81,19 @@ function encodeStatus(s: SessionStatus): Uint8Array {
   }
 }
 
+/** The decoders of the feature files, keyed on kind; the core kinds are decoded by decodeHostMessage's switch. */
+const featureHostDecoders = new Map<number, (bytes: Uint8Array) => HostMessage | null>([
+  [HostKind.PAGE_POLICY, decodePolicyHostMessage],
+  [HostKind.HEADS, decodeHeadsHostMessage],
+  [HostKind.HEAD_TOKEN, decodeHeadsHostMessage],
+  [HostKind.HEAD_MAPPING, decodeHeadsHostMessage],
+  [HostKind.FILE_CREDIT, decodeFileHostMessage],
+  [HostKind.FILE_PROGRESS, decodeFileHostMessage],
+  [HostKind.FILE_RESULT, decodeFileHostMessage],
+  [HostKind.CLIPBOARD_IMAGE, decodeFileHostMessage],
+  [HostKind.CLIPBOARD_POLICY, decodeFileHostMessage],
+]);
+
 /** Decodes one message from the host; throws BridgeError on anything malformed. */
 export function decodeHostMessage(bytes: Uint8Array): HostMessage {
   if (bytes.byteLength === 0) throw new FieldReader(bytes, 'host', 'empty message').fail('no kind byte');
@@ -139,7 +144,7 @@ export function decodeHostMessage(bytes: Uint8Array): HostMessage {
       new FieldReader(bytes, 'host', 'DISPLAY_RESET').end();
       return { kind: 'display-reset' };
     default:
-      return decodeFileHostMessage(bytes) ?? decodeHeadsHostMessage(bytes) ?? decodePolicyHostMessage(bytes) ?? new FieldReader(bytes, 'host', 'message').fail(`unknown kind 0x${kind.toString(16)}`);
+      return featureHostDecoders.get(kind)?.(bytes) ?? new FieldReader(bytes, 'host', 'message').fail(`unknown kind 0x${kind.toString(16)}`);
   }
 }
 

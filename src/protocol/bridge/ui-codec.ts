@@ -5,10 +5,12 @@
 import { formatScancode, isValidScancode } from '../input/scancodes.ts';
 import { WireWriter } from '../wire/writer.ts';
 import { encodeKindAndText, encodeString, FieldReader, utf8Length } from './bridge-fields.ts';
-import { ALL_BUTTONS_MASK, ALL_MODIFIERS_MASK, BRIDGE_MAGIC, Limits, MouseButton, SharingFlag, UiKind, type UiMessage } from './bridge-messages.ts';
+import { ALL_BUTTONS_MASK, ALL_MODIFIERS_MASK, MouseButton, SharingFlag, type UiMessage } from './bridge-messages.ts';
+import { BRIDGE_MAGIC, UiKind, uiKindName } from './kinds.ts';
+import { Limits } from './limits.ts';
 import { SpiceError } from '../wire/errors.ts';
-import { decodeFileUiMessage, encodeFileUiMessage, fileUiKindNames } from './file-messages.ts';
-import { decodeHeadsUiMessage, encodeHeadsUiMessage, headsUiKindNames } from '../monitors/heads-bridge.ts';
+import { decodeFileUiMessage, encodeFileUiMessage } from './file-messages.ts';
+import { decodeHeadsUiMessage, encodeHeadsUiMessage } from './heads-messages.ts';
 
 export function encodeUiMessage(m: UiMessage): Uint8Array {
   switch (m.kind) {
@@ -54,23 +56,15 @@ export function encodeUiMessage(m: UiMessage): Uint8Array {
   }
 }
 
-const names: Record<number, string> = {
-  [UiKind.HELLO]: 'HELLO',
-  [UiKind.KEY_DOWN]: 'KEY_DOWN',
-  [UiKind.KEY_UP]: 'KEY_UP',
-  [UiKind.KEY_MODIFIERS]: 'KEY_MODIFIERS',
-  [UiKind.MOUSE_POSITION]: 'MOUSE_POSITION',
-  [UiKind.MOUSE_MOTION]: 'MOUSE_MOTION',
-  [UiKind.MOUSE_PRESS]: 'MOUSE_PRESS',
-  [UiKind.PASSWORD]: 'PASSWORD',
-  [UiKind.PASSWORD_CANCEL]: 'PASSWORD_CANCEL',
-  [UiKind.DISPLAY_SIZE]: 'DISPLAY_SIZE',
-  [UiKind.CLIPBOARD_TEXT]: 'CLIPBOARD_TEXT',
-  [UiKind.CLIPBOARD_SHARING]: 'CLIPBOARD_SHARING',
-  [UiKind.MOUSE_RELEASE]: 'MOUSE_RELEASE',
-  [UiKind.CTRL_ALT_DEL]: 'CTRL_ALT_DEL',
-  [UiKind.MOUSE_MODE_REQUEST]: 'MOUSE_MODE_REQUEST',
-};
+/** The decoders of the feature files, keyed on kind; the core kinds are decoded by decodeUiMessage's switch. */
+const featureUiDecoders = new Map<number, (kind: number, r: FieldReader, expectedVersion: number) => UiMessage | null>([
+  [UiKind.HEAD_JOIN, decodeHeadsUiMessage],
+  [UiKind.HEAD_ENABLE, decodeHeadsUiMessage],
+  [UiKind.FILE_OFFER, decodeFileUiMessage],
+  [UiKind.FILE_DATA, decodeFileUiMessage],
+  [UiKind.FILE_CANCEL, decodeFileUiMessage],
+  [UiKind.CLIPBOARD_IMAGE, decodeFileUiMessage],
+]);
 
 /**
  * Decodes one message from a UI; throws BridgeError (kind 'protocol') on anything malformed:
@@ -82,7 +76,7 @@ export function decodeUiMessage(bytes: Uint8Array, expectedVersion: number): UiM
   }
   if (bytes.byteLength === 0) throw new FieldReader(bytes, 'UI', 'empty message').fail('no kind byte');
   const kind = bytes[0];
-  const name = names[kind] ?? fileUiKindNames[kind] ?? headsUiKindNames[kind];
+  const name = uiKindName(kind);
   if (!name) throw new FieldReader(bytes, 'UI', 'message').fail(`unknown kind 0x${kind.toString(16)}`);
   const r = new FieldReader(bytes, 'UI', name);
   const buttons = (): number => {
@@ -171,7 +165,7 @@ export function decodeUiMessage(bytes: Uint8Array, expectedVersion: number): UiM
       break;
     }
     default:
-      m = decodeFileUiMessage(kind, r) ?? decodeHeadsUiMessage(kind, r, expectedVersion) ?? r.fail(`unknown kind 0x${kind.toString(16)}`);
+      m = featureUiDecoders.get(kind)?.(kind, r, expectedVersion) ?? r.fail(`unknown kind 0x${kind.toString(16)}`);
   }
   r.end();
   return m;

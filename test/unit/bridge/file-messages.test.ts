@@ -1,7 +1,9 @@
 // File and clipboard-image bridge messages: both codecs round-trip every kind, and the UI decoder
 // (the gateway's attack surface) refuses file names with paths, oversized chunks, lying sizes.
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_VERSION, BridgeError, type HostMessage, type UiMessage } from '../../../src/protocol/bridge/bridge-messages.ts';
+import { BridgeError } from '../../../src/protocol/bridge/bridge-fields.ts';
+import type { HostMessage, UiMessage } from '../../../src/protocol/bridge/bridge-messages.ts';
+import { BRIDGE_VERSION } from '../../../src/protocol/bridge/kinds.ts';
 import { FileLimits, fileNameProblem, fileOutcomes } from '../../../src/protocol/bridge/file-messages.ts';
 import { decodeHostMessage, encodeHostMessage } from '../../../src/protocol/bridge/host-codec.ts';
 import { decodeUiMessage, encodeUiMessage } from '../../../src/protocol/bridge/ui-codec.ts';

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BridgeError, Limits, type HostMessage } from '../../../src/protocol/bridge/bridge-messages.ts';
+import { BridgeError } from '../../../src/protocol/bridge/bridge-fields.ts';
+import type { HostMessage } from '../../../src/protocol/bridge/bridge-messages.ts';
+import { Limits } from '../../../src/protocol/bridge/limits.ts';
 import { BODY_HEADER_BYTES, decodeHostMessage, decodeHostPacket, encodeHostMessage, encodeHostPacket, splitHostPacket } from '../../../src/protocol/bridge/host-codec.ts';
 
 function rejects(bytes: number[] | Uint8Array, pattern: RegExp): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HostKind } from '../../../src/protocol/bridge/bridge-messages.ts';
+import { HostKind } from '../../../src/protocol/bridge/kinds.ts';
 import { decodeHostPacket, encodeHostMessage, encodeHostPacket, HostPacketBuilder } from '../../../src/protocol/bridge/host-codec.ts';
 
 describe('HostPacketBuilder', () => {

@@ -1,7 +1,7 @@
 // The reconnect messages of the bridge: the 'reconnecting' status and DISPLAY_RESET, byte for byte,
 // and their malformed forms rejected.
 import { describe, expect, it } from 'vitest';
-import { BridgeError } from '../../../src/protocol/bridge/bridge-messages.ts';
+import { BridgeError } from '../../../src/protocol/bridge/bridge-fields.ts';
 import { decodeHostMessage, encodeHostMessage } from '../../../src/protocol/bridge/host-codec.ts';
 
 describe('reconnect bridge messages', () => {

@@ -1,7 +1,10 @@
 // The UI -> host decoder is the gateway's attack surface: every malformed message must be refused
 // with a BridgeError naming the problem, never accepted and never crash with another error.
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_VERSION, BridgeError, Limits, type UiMessage } from '../../../src/protocol/bridge/bridge-messages.ts';
+import { BridgeError } from '../../../src/protocol/bridge/bridge-fields.ts';
+import type { UiMessage } from '../../../src/protocol/bridge/bridge-messages.ts';
+import { BRIDGE_VERSION } from '../../../src/protocol/bridge/kinds.ts';
+import { Limits } from '../../../src/protocol/bridge/limits.ts';
 import { decodeUiMessage, encodeUiMessage } from '../../../src/protocol/bridge/ui-codec.ts';
 
 const V = BRIDGE_VERSION;

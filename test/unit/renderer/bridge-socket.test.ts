@@ -1,7 +1,8 @@
 // The page's end of the bridge over either transport: HELLO first, the host's HELLO checked,
 // garbage ends the bridge; in the Electron window, the port taken from the preload's message.
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_VERSION, type HostMessage } from '../../../src/protocol/bridge/bridge-messages.ts';
+import type { HostMessage } from '../../../src/protocol/bridge/bridge-messages.ts';
+import { BRIDGE_VERSION } from '../../../src/protocol/bridge/kinds.ts';
 import { encodeHostMessage, encodeHostPacket } from '../../../src/protocol/bridge/host-codec.ts';
 
 /** One host message as the host sends it: in a packet. */

@@ -3,7 +3,8 @@
 // playing the page.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BRIDGE_VERSION, type HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
+import type { HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
+import { BRIDGE_VERSION } from '../../../../src/protocol/bridge/kinds.ts';
 import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';

@@ -2,7 +2,8 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { BRIDGE_VERSION, type HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
+import type { HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
+import { BRIDGE_VERSION } from '../../../../src/protocol/bridge/kinds.ts';
 import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';

@@ -2,7 +2,8 @@
 // first or only when asked for end the page with a reason that names them; the others are taken
 // and the page stays. The server here never answers, so everything happens while linking.
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_VERSION, type UiMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
+import type { UiMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
+import { BRIDGE_VERSION } from '../../../../src/protocol/bridge/kinds.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import type { ConnectionProfile } from '../../../../src/protocol/profile/index.ts';
 import { BridgeHost, CloseCode, type GatewayTarget } from '../../../../src/main/host/bridge-host.ts';

@@ -3,7 +3,7 @@
 // session; connected again), the password asked again when the server now refuses the target's
 // own, a drop not worth retrying ending the page as before, and no attempts after the page left.
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_VERSION } from '../../../../src/protocol/bridge/bridge-messages.ts';
+import { BRIDGE_VERSION } from '../../../../src/protocol/bridge/kinds.ts';
 import { MainMsg } from '../../../../src/protocol/channels/main/main-messages.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import type { ConnectionProfile } from '../../../../src/protocol/profile/index.ts';

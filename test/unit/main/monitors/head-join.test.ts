@@ -1,7 +1,8 @@
 // Join tokens in the bridge host: a view of another head gets in only with the token of a live
 // session; a wrong token, a session that ended, and a head already shown are refused with a sentence.
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_VERSION, type HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
+import type { HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
+import { BRIDGE_VERSION } from '../../../../src/protocol/bridge/kinds.ts';
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { BridgeHost } from '../../../../src/main/host/bridge-host.ts';

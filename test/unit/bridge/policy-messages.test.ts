@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeHostMessage, encodeHostMessage } from '../../../src/protocol/bridge/host-codec.ts';
 import { sessionPolicy } from '../../../src/protocol/policy/kiosk-policy.ts';
-import { pagePolicyMessage, type PagePolicyMessage } from '../../../src/protocol/policy/policy-bridge.ts';
+import { pagePolicyMessage, type PagePolicyMessage } from '../../../src/protocol/bridge/policy-messages.ts';
 
 const kioskVv: PagePolicyMessage = pagePolicyMessage(
   sessionPolicy({ profile: { source: 'vv', hotkeys: { 'secure-attention': 'ctrl+alt+insert', 'release-cursor': 'shift+f12' } }, flags: { kiosk: true, kioskQuit: 'never' } }),

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_MAGIC, BRIDGE_VERSION } from '../../../src/protocol/bridge/bridge-messages.ts';
+import { BRIDGE_MAGIC, BRIDGE_VERSION } from '../../../src/protocol/bridge/kinds.ts';
 import { decodeHostMessage, encodeHostMessage } from '../../../src/protocol/bridge/host-codec.ts';
 import { decodeUiMessage, encodeUiMessage } from '../../../src/protocol/bridge/ui-codec.ts';
-import { headTokenFromHex, headTokenToHex } from '../../../src/protocol/monitors/heads-bridge.ts';
+import { headTokenFromHex, headTokenToHex } from '../../../src/protocol/bridge/heads-messages.ts';
 import { WireWriter } from '../../../src/protocol/wire/writer.ts';
 
 const token = Uint8Array.from({ length: 32 }, (_, i) => i * 7);

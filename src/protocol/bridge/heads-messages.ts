@@ -8,18 +8,11 @@
 // view where the heads are on the display surfaces; HEAD_ENABLE switches a head on or off in the
 // guest's layout.
 import { WireWriter } from '../wire/writer.ts';
-import { FieldReader } from '../bridge/bridge-fields.ts';
-import { BRIDGE_MAGIC, Limits } from '../bridge/bridge-messages.ts';
-import type { GuestHead } from './head-layout.ts';
-import { MAX_MAPPED_HEADS } from './monitor-mapping.ts';
-
-export const HeadsHostKind = { HEADS: 0x20, HEAD_TOKEN: 0x21, HEAD_MAPPING: 0x22 } as const;
-export const HeadsUiKind = { HEAD_JOIN: 0xa0, HEAD_ENABLE: 0xa1 } as const;
-
-export const headsUiKindNames: Record<number, string> = {
-  [HeadsUiKind.HEAD_JOIN]: 'HEAD_JOIN',
-  [HeadsUiKind.HEAD_ENABLE]: 'HEAD_ENABLE',
-};
+import { FieldReader } from './bridge-fields.ts';
+import { BRIDGE_MAGIC, HostKind, UiKind } from './kinds.ts';
+import { Limits } from './limits.ts';
+import type { GuestHead } from '../monitors/head-layout.ts';
+import { MAX_MAPPED_HEADS } from '../monitors/monitor-mapping.ts';
 
 /** Bytes of a join token (256 random bits). */
 export const HEAD_TOKEN_BYTES = 32;
@@ -55,14 +48,14 @@ const ALL_HEADS_MASK = (1 << MAX_MAPPED_HEADS) - 1;
 export function encodeHeadsHostMessage(m: HeadsHostMessage): Uint8Array {
   switch (m.kind) {
     case 'heads': {
-      const w = new WireWriter(5 + HEAD_BYTES * m.heads.length).u8(HeadsHostKind.HEADS).u8(m.maxHeads).u8(m.enabled).u8(m.joined).u8(m.heads.length);
+      const w = new WireWriter(5 + HEAD_BYTES * m.heads.length).u8(HostKind.HEADS).u8(m.maxHeads).u8(m.enabled).u8(m.joined).u8(m.heads.length);
       for (const h of m.heads) w.u8(h.head).u8(h.channelId).u16(h.x).u16(h.y).u16(h.width).u16(h.height);
       return w.finish();
     }
     case 'head-token':
-      return new WireWriter(1 + HEAD_TOKEN_BYTES).u8(HeadsHostKind.HEAD_TOKEN).bytes(m.token).finish();
+      return new WireWriter(1 + HEAD_TOKEN_BYTES).u8(HostKind.HEAD_TOKEN).bytes(m.token).finish();
     case 'head-mapping': {
-      const w = new WireWriter(3 + m.mapping.length).u8(HeadsHostKind.HEAD_MAPPING).u8(MAPPING_SOURCES.indexOf(m.source)).u8(m.mapping.length);
+      const w = new WireWriter(3 + m.mapping.length).u8(HostKind.HEAD_MAPPING).u8(MAPPING_SOURCES.indexOf(m.source)).u8(m.mapping.length);
       for (const monitor of m.mapping) w.u8(monitor);
       return w.finish();
     }
@@ -71,7 +64,7 @@ export function encodeHeadsHostMessage(m: HeadsHostMessage): Uint8Array {
 
 export function decodeHeadsHostMessage(bytes: Uint8Array): HeadsHostMessage | null {
   switch (bytes[0]) {
-    case HeadsHostKind.HEADS: {
+    case HostKind.HEADS: {
       const r = new FieldReader(bytes, 'host', 'HEADS');
       const maxHeads = r.range(r.u8('max heads'), 'max heads', 1, MAX_MAPPED_HEADS);
       const enabled = mask(r, 'enabled heads');
@@ -90,13 +83,13 @@ export function decodeHeadsHostMessage(bytes: Uint8Array): HeadsHostMessage | nu
       r.end();
       return { kind: 'heads', maxHeads, enabled, joined, heads };
     }
-    case HeadsHostKind.HEAD_TOKEN: {
+    case HostKind.HEAD_TOKEN: {
       const r = new FieldReader(bytes, 'host', 'HEAD_TOKEN');
       const token = token32(r);
       r.end();
       return { kind: 'head-token', token };
     }
-    case HeadsHostKind.HEAD_MAPPING: {
+    case HostKind.HEAD_MAPPING: {
       const r = new FieldReader(bytes, 'host', 'HEAD_MAPPING');
       const source = MAPPING_SOURCES[r.range(r.u8('source'), 'source', 0, MAPPING_SOURCES.length - 1)];
       const count = r.range(r.u8('head count'), 'head count', source === 'none' ? 0 : 1, source === 'none' ? 0 : MAX_MAPPED_HEADS);
@@ -117,16 +110,16 @@ export function decodeHeadsHostMessage(bytes: Uint8Array): HeadsHostMessage | nu
 export function encodeHeadsUiMessage(m: HeadsUiMessage): Uint8Array {
   switch (m.kind) {
     case 'head-join':
-      return new WireWriter(10 + HEAD_TOKEN_BYTES).u8(HeadsUiKind.HEAD_JOIN).u32(BRIDGE_MAGIC).u16(m.version).u16(m.target).u8(m.head).bytes(m.token).finish();
+      return new WireWriter(10 + HEAD_TOKEN_BYTES).u8(UiKind.HEAD_JOIN).u32(BRIDGE_MAGIC).u16(m.version).u16(m.target).u8(m.head).bytes(m.token).finish();
     case 'head-enable':
-      return new WireWriter(3).u8(HeadsUiKind.HEAD_ENABLE).u8(m.head).u8(m.enabled ? 1 : 0).finish();
+      return new WireWriter(3).u8(UiKind.HEAD_ENABLE).u8(m.head).u8(m.enabled ? 1 : 0).finish();
   }
 }
 
 /** The UI message of `kind` read from `r` (the caller checks that nothing follows), or null for another kind. */
 export function decodeHeadsUiMessage(kind: number, r: FieldReader, expectedVersion: number): HeadsUiMessage | null {
   switch (kind) {
-    case HeadsUiKind.HEAD_JOIN: {
+    case UiKind.HEAD_JOIN: {
       const magic = r.u32('magic');
       if (magic !== BRIDGE_MAGIC) r.fail(`magic is 0x${magic.toString(16)}, not spicedesk's 0x${BRIDGE_MAGIC.toString(16)}`);
       const version = r.u16('version');
@@ -135,7 +128,7 @@ export function decodeHeadsUiMessage(kind: number, r: FieldReader, expectedVersi
       const head = r.range(r.u8('head'), 'head', 1, MAX_MAPPED_HEADS - 1);
       return { kind: 'head-join', version, target, head, token: token32(r) };
     }
-    case HeadsUiKind.HEAD_ENABLE: {
+    case UiKind.HEAD_ENABLE: {
       const head = r.range(r.u8('head'), 'head', 1, MAX_MAPPED_HEADS - 1);
       const enabled = r.range(r.u8('enabled'), 'enabled', 0, 1) === 1;
       return { kind: 'head-enable', head, enabled };

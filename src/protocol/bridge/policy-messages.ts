@@ -4,11 +4,10 @@
 // host codec hands kind 0x18 over to the functions here.
 import { HOTKEY_ACTIONS, type HotkeyAction } from '../profile/types.ts';
 import { WireWriter } from '../wire/writer.ts';
-import { encodeString, FieldReader } from '../bridge/bridge-fields.ts';
-import { parseHotkey } from './hotkey-combo.ts';
-import type { PageControls, SessionEndAction, SessionPolicy } from './kiosk-policy.ts';
-
-export const PolicyHostKind = { PAGE_POLICY: 0x18 } as const;
+import { encodeString, FieldReader } from './bridge-fields.ts';
+import { HostKind } from './kinds.ts';
+import { parseHotkey } from '../policy/hotkey-combo.ts';
+import type { PageControls, SessionEndAction, SessionPolicy } from '../policy/kiosk-policy.ts';
 
 /** A hotkey's text in bytes: longer than any real combination, short enough to be harmless. */
 export const MAX_HOTKEY_TEXT_BYTES = 64;
@@ -43,7 +42,7 @@ export function encodePolicyHostMessage(m: PolicyHostMessage): Uint8Array {
   const flags =
     (m.kiosk ? Flag.KIOSK : 0) | (m.controls.bar ? Flag.BAR : 0) | (m.controls.ctrlAltDelButton ? Flag.CAD_BUTTON : 0) | (m.controls.resizeToggle ? Flag.RESIZE_TOGGLE : 0);
   const w = new WireWriter(8 + m.hotkeys.length * 16)
-    .u8(PolicyHostKind.PAGE_POLICY)
+    .u8(HostKind.PAGE_POLICY)
     .u8(flags)
     .u8(sessionEndActions.indexOf(m.onSessionEnd))
     .u8(m.hotkeys.length);
@@ -53,7 +52,7 @@ export function encodePolicyHostMessage(m: PolicyHostMessage): Uint8Array {
 
 /** Null when the kind is not this file's; a BridgeError for a malformed PAGE_POLICY. */
 export function decodePolicyHostMessage(bytes: Uint8Array): PolicyHostMessage | null {
-  if (bytes[0] !== PolicyHostKind.PAGE_POLICY) return null;
+  if (bytes[0] !== HostKind.PAGE_POLICY) return null;
   const r = new FieldReader(bytes, 'host', 'PAGE_POLICY');
   const flags = r.u8('flags');
   if (flags & ~ALL_FLAGS) r.fail(`unknown flags 0x${flags.toString(16)}`);

@@ -1,0 +1,81 @@
+// The one registry of bridge message kinds: every kind byte of both directions, with the name the
+// codecs report in their errors (the key). A new message gets its number here, in its feature's
+// range, and bridge/kinds.test.ts checks that no number is given twice and that the codecs
+// decode every kind. The version and magic of HELLO live here too: the version changes with kinds.
+
+/** Bumped whenever a message layout changes or kinds are added (a page must not meet kinds it cannot read). */
+export const BRIDGE_VERSION = 4;
+/** "SDBR" read as a little-endian u32: a HELLO from something that is not spicedesk fails early. */
+export const BRIDGE_MAGIC = 0x52424453;
+
+/**
+ * Host -> UI message kinds (0x01..0x7f). Ranges by feature, so that work on several features at
+ * once never hands out one code twice: 0x10-0x17 reconnect, 0x18-0x1f kiosk and policy, 0x20-0x27
+ * heads and monitors, 0x28-0x2f file transfer and clipboard images.
+ */
+export const HostKind = {
+  HELLO: 0x01,
+  STATUS: 0x02,
+  DISPLAY: 0x03,
+  CURSOR: 0x04,
+  MOUSE_MODE: 0x05,
+  PASSWORD_REQUEST: 0x06,
+  CLIPBOARD_TEXT: 0x07,
+  AGENT: 0x08,
+  /** The session the display messages came from is gone: forget its surfaces and caches. */
+  DISPLAY_RESET: 0x10,
+  /** Kiosk mode, the page's controls and hotkeys (policy-messages.ts). */
+  PAGE_POLICY: 0x18,
+  /** Guest heads (heads-messages.ts). */
+  HEADS: 0x20,
+  HEAD_TOKEN: 0x21,
+  HEAD_MAPPING: 0x22,
+  /** Files and clipboard images (file-messages.ts). */
+  FILE_CREDIT: 0x28,
+  FILE_PROGRESS: 0x29,
+  FILE_RESULT: 0x2a,
+  CLIPBOARD_IMAGE: 0x2b,
+  CLIPBOARD_POLICY: 0x2c,
+} as const;
+
+/**
+ * UI -> host message kinds (0x81..0xff), so a message sent the wrong way round is rejected. Ranges
+ * as above, plus 0x80: 0x90-0x97 reconnect, 0x98-0x9f kiosk, 0xa0-0xa7 heads, 0xa8-0xaf files.
+ */
+export const UiKind = {
+  HELLO: 0x81,
+  KEY_DOWN: 0x82,
+  KEY_UP: 0x83,
+  KEY_MODIFIERS: 0x84,
+  MOUSE_POSITION: 0x85,
+  MOUSE_MOTION: 0x86,
+  MOUSE_PRESS: 0x87,
+  MOUSE_RELEASE: 0x88,
+  CTRL_ALT_DEL: 0x89,
+  PASSWORD: 0x8a,
+  PASSWORD_CANCEL: 0x8b,
+  DISPLAY_SIZE: 0x8c,
+  CLIPBOARD_TEXT: 0x8d,
+  CLIPBOARD_SHARING: 0x8e,
+  MOUSE_MODE_REQUEST: 0x8f,
+  /** Guest heads (heads-messages.ts). */
+  HEAD_JOIN: 0xa0,
+  HEAD_ENABLE: 0xa1,
+  /** Files and clipboard images (file-messages.ts). */
+  FILE_OFFER: 0xa8,
+  FILE_DATA: 0xa9,
+  FILE_CANCEL: 0xaa,
+  CLIPBOARD_IMAGE: 0xab,
+} as const;
+
+export type HostKindName = keyof typeof HostKind;
+export type UiKindName = keyof typeof UiKind;
+
+const namesOf = (kinds: Record<string, number>): Map<number, string> => new Map(Object.entries(kinds).map(([name, kind]) => [kind, name]));
+const hostKindNames = namesOf(HostKind);
+const uiKindNames = namesOf(UiKind);
+
+/** The name of a host -> UI kind byte, or undefined for a byte that is no kind. */
+export const hostKindName = (kind: number): string | undefined => hostKindNames.get(kind);
+/** The name of a UI -> host kind byte, or undefined for a byte that is no kind. */
+export const uiKindName = (kind: number): string | undefined => uiKindNames.get(kind);

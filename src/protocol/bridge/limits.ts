@@ -1,0 +1,20 @@
+// Bounds on bridge message fields, shared by the codecs of every feature and by the hosts.
+
+/** Bounds on what a UI may send; generous for any real screen, small enough to be harmless. */
+export const Limits = {
+  /** Absolute coordinates (client mouse mode). */
+  maxCoordinate: 0x7fff,
+  /** Relative motion per message (server mouse mode). */
+  maxMotion: 0x7fff,
+  /** Bytes of one string field (server name, error message). */
+  maxStringBytes: 4096,
+  /** SPICE's ticket holds at most 60 bytes of password (spice-protocol's SPICE_MAX_PASSWORD_LENGTH). */
+  maxPasswordBytes: 60,
+  /** Clipboard text in either direction; larger text is not shared (spice-gtk's limit is larger, but a page's clipboard is for text a person copies). */
+  maxClipboardTextBytes: 1024 * 1024,
+  /** A guest display side in device pixels (the QXL device's largest mode side). */
+  maxDisplaySide: 16384,
+  /** The largest UI message (clipboard text); the gateway refuses bigger WebSocket messages before parsing. */
+  maxUiMessageBytes: 1 + 1024 * 1024,
+  maxTargets: 0xffff,
+} as const;
