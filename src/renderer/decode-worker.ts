@@ -7,7 +7,7 @@
 import type { PipelineEvent } from '../protocol/channels/display/display-sink.ts';
 import { DisplayPipeline } from '../protocol/display/display-pipeline.ts';
 import { localImageDecoder } from '../protocol/display/run-decode-job.ts';
-import { setWasmDecoding } from '../protocol/codecs/wasm/wasm-decoders.ts';
+import { loadWasmDecoders } from '../protocol/codecs/wasm/wasm-decoders.ts';
 import type { Logger } from '../protocol/logger.ts';
 import { DamageTracker } from './damage.ts';
 import { forEachDisplayItem } from './display-batch.ts';
@@ -27,7 +27,8 @@ const scope = self as unknown as WorkerScope;
  * QUIC and LZ in WebAssembly: the page's Content-Security-Policy allows compiling it
  * ('wasm-unsafe-eval'); where a browser refuses anyway, the TypeScript decoders do the work.
  */
-const wasmDecoding = setWasmDecoding(true);
+const wasmDecoders = loadWasmDecoders();
+const wasmDecoding = wasmDecoders !== null;
 
 /** The display channel whose primary surface is presented: the page's head's ('show-channel'). */
 let shownChannel = 0;
@@ -60,7 +61,7 @@ let pipeline = createPipeline();
 function createPipeline(): DisplayPipeline {
   const created: DisplayPipeline = new DisplayPipeline({
     logger,
-    decoder: localImageDecoder({ inflater: browserInflater, jpeg: browserJpegDecoder }),
+    decoder: localImageDecoder({ inflater: browserInflater, jpeg: browserJpegDecoder, wasm: wasmDecoders }),
     onEvent: (e) => created === pipeline && onEvent(e),
   });
   return created;

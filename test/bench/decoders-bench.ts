@@ -27,7 +27,7 @@ import { decodeJpegAlphaImage } from '../../src/protocol/codecs/jpeg-alpha.ts';
 import { decodeLz } from '../../src/protocol/codecs/lz.ts';
 import { decodeLz4 } from '../../src/protocol/codecs/lz4.ts';
 import { decodeQuic } from '../../src/protocol/codecs/quic.ts';
-import { setWasmDecoding } from '../../src/protocol/codecs/wasm/wasm-decoders.ts';
+import { loadWasmDecoders } from '../../src/protocol/codecs/wasm/wasm-decoders.ts';
 import { readRecordedImage, type RecordedImage } from '../fixtures/images/recorded-image.ts';
 import { formatTable, median } from './measure.ts';
 import { firstDifference } from '../helpers/pixels.ts';
@@ -151,19 +151,12 @@ function reusing(size: { width: number; height: number }, decode: (out: Pixels) 
   return { name: 'spicedesk, output reused', run: () => decode(out).data };
 }
 
-/** The same decode with the WebAssembly decoders switched off (the TypeScript fallback). */
+/** The WebAssembly decoders, as the CLI's decode workers pass them in. */
+const wasm = loadWasmDecoders();
+
+/** The same decode without the WebAssembly decoders passed in (the TypeScript fallback). */
 function typeScriptOnly(run: () => Uint32Array): Decoder {
-  return {
-    name: 'spicedesk, TypeScript only',
-    run: () => {
-      setWasmDecoding(false);
-      try {
-        return run();
-      } finally {
-        setWasmDecoding(true);
-      }
-    },
-  };
+  return { name: 'spicedesk, TypeScript only', run };
 }
 
 function quicCase(root: string, name: string, html5: Html5Quic): Case {
@@ -188,8 +181,8 @@ function quicCase(root: string, name: string, html5: Html5Quic): Case {
     pixels: size.width * size.height,
     compressedBytes: data.length,
     compare: 'rgb',
-    spicedesk: { name: 'spicedesk', run: () => decodeQuic(data, size).data },
-    spicedeskReused: reusing(size, (out) => decodeQuic(data, size, out)),
+    spicedesk: { name: 'spicedesk', run: () => decodeQuic(data, size, undefined, wasm).data },
+    spicedeskReused: reusing(size, (out) => decodeQuic(data, size, out, wasm)),
     spicedeskTs: typeScriptOnly(() => decodeQuic(data, size).data),
     // outptr holds b, g, r, x bytes per pixel, i.e. the same little-endian words.
     html5: { name: 'spice-html5', run: () => new Uint32Array(html5Decode().outptr!.buffer, 0, size.width * size.height) },
@@ -216,8 +209,8 @@ function lzCase(root: string, name: string, html5: Html5Lz): Case {
     pixels: size.width * size.height,
     compressedBytes: data.length,
     compare: 'rgba',
-    spicedesk: { name: 'spicedesk', run: () => decodeLz(data, size, null).data },
-    spicedeskReused: reusing(size, (out) => decodeLz(data, size, null, out)),
+    spicedesk: { name: 'spicedesk', run: () => decodeLz(data, size, null, undefined, { wasm }).data },
+    spicedeskReused: reusing(size, (out) => decodeLz(data, size, null, out, { wasm })),
     spicedeskTs: typeScriptOnly(() => decodeLz(data, size, null).data),
     html5: {
       name: 'spice-html5',

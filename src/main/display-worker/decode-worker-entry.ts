@@ -3,6 +3,7 @@
 // worker, whose window is then the session's GLZ dictionary. Built as dist/decode-worker.cjs.
 import { parentPort } from 'node:worker_threads';
 import { GlzWindow } from '../../protocol/codecs/glz-window.ts';
+import { loadWasmDecoders } from '../../protocol/codecs/wasm/wasm-decoders.ts';
 import type { DecodeContext } from '../../protocol/display/image-decode-job.ts';
 import { runDecodeJob } from '../../protocol/display/run-decode-job.ts';
 import { isSpiceError } from '../../protocol/wire/errors.ts';
@@ -18,7 +19,8 @@ const post = (m: FromDecodeWorker, transfer: ArrayBuffer[] = []): void => port.p
 /** Set by bin/load-cached.cjs when this bundle's code cache should be written. */
 const saveCodeCache = (): void => (globalThis as { spicedeskSaveCodeCache?: () => void }).spicedeskSaveCodeCache?.();
 
-const context: DecodeContext = { glzWindow: new GlzWindow(), inflater: nodeInflater, jpeg: nodeJpegDecoder };
+// Node has no Content-Security-Policy to refuse WebAssembly: QUIC and LZ always use it where it compiles.
+const context: DecodeContext = { glzWindow: new GlzWindow(), inflater: nodeInflater, jpeg: nodeJpegDecoder, wasm: loadWasmDecoders() };
 let decoded = 0;
 
 port.on('message', (m: ToDecodeWorker) => {

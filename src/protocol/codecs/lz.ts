@@ -18,7 +18,7 @@ import type { Palette } from '../pixels/formats.ts';
 import type { Pixels } from '../pixels/pixels.ts';
 import { ProtocolError } from '../wire/errors.ts';
 import { expandRgb555 } from './bitmap.ts';
-import { wasmDecoders } from './wasm/wasm-decoders.ts';
+import type { WasmDecoders } from './wasm/wasm-decoders.ts';
 
 export const LzImageType = {
   PLT1_LE: 1,
@@ -76,6 +76,8 @@ export interface LzOptions {
   palette555?: boolean;
   /** For XXXA: the row order the JPEG_ALPHA flags declared; the stream must agree. */
   topDown?: boolean;
+  /** The WebAssembly decoders for RGB images, when the host passes them (wasm-decoders.ts). */
+  wasm?: WasmDecoders | null;
 }
 
 function fail(detail: string, offset: number): never {
@@ -442,7 +444,7 @@ export function decodeLz(
       const hasAlpha = type === LzImageType.RGBA;
       // The WebAssembly decoder when it can run; the passes below stay the reference, the
       // fallback, and what reports a corrupt stream.
-      if (type !== LzImageType.RGB16 && wasmDecoders()?.lzRgb(data, ip, hasAlpha, width, height, topDown, pixels)) {
+      if (type !== LzImageType.RGB16 && options.wasm?.lzRgb(data, ip, hasAlpha, width, height, topDown, pixels)) {
         return { width, height, data: pixels, hasAlpha };
       }
       if (type === LzImageType.RGB16) ip = decodeRgb16Pass(data, ip, pixels, count);

@@ -15,7 +15,7 @@ import { MAX_IMAGE_DIMENSION } from '../pixels/limits.ts';
 import { ProtocolError, SpiceError } from '../wire/errors.ts';
 import { ChannelModels, decodePlaneRow, decodeRgbRow, QuicStream } from './quic-rows.ts';
 import { FAMILY_5BPC, FAMILY_8BPC } from './quic-tables.ts';
-import { wasmDecoders } from './wasm/wasm-decoders.ts';
+import type { WasmDecoders } from './wasm/wasm-decoders.ts';
 
 export const QuicImageType = { GRAY: 1, RGB16: 2, RGB24: 3, RGB32: 4, RGBA: 5 } as const;
 
@@ -52,9 +52,10 @@ export function readQuicHeader(data: Uint8Array): QuicHeader {
 
 /**
  * Decodes a QUIC image into pixels. `expected` is the size the image descriptor announced; the
- * stream must say the same. `out`, if given, must be that size and receives the pixels.
+ * stream must say the same. `out`, if given, must be that size and receives the pixels. `wasm`,
+ * when the host passes it (wasm-decoders.ts), decodes first; the TypeScript decoder is the fallback.
  */
-export function decodeQuic(data: Uint8Array, expected: { width: number; height: number }, out?: Pixels): Pixels {
+export function decodeQuic(data: Uint8Array, expected: { width: number; height: number }, out?: Pixels, wasm: WasmDecoders | null = null): Pixels {
   const { type, width, height } = readQuicHeader(data);
   if (width === 0 || height === 0 || width > MAX_IMAGE_DIMENSION || height > MAX_IMAGE_DIMENSION) {
     headerError(`QUIC image size ${width}x${height} is empty or over the ${MAX_IMAGE_DIMENSION}-pixel limit`, 12);
@@ -80,7 +81,7 @@ export function decodeQuic(data: Uint8Array, expected: { width: number; height: 
 
   // The WebAssembly decoder when it can run; the code below stays the reference, the fallback,
   // and what reports a corrupt stream (the WebAssembly one only says that it failed).
-  if (wasmDecoders()?.quic(data, HEADER_BYTES, type, width, height, pixels.data)) return pixels;
+  if (wasm?.quic(data, HEADER_BYTES, type, width, height, pixels.data)) return pixels;
 
   const family = type === QuicImageType.RGB16 ? FAMILY_5BPC : FAMILY_8BPC;
   const px = pixels.data;

@@ -7,6 +7,7 @@
 // them.
 import type { GlzWindow } from '../codecs/glz-window.ts';
 import type { JpegDecoder } from '../codecs/jpeg.ts';
+import type { WasmDecoders } from '../codecs/wasm/wasm-decoders.ts';
 import type { Inflater } from '../codecs/zlib-glz.ts';
 import { SpiceError } from '../wire/errors.ts';
 import type { SpiceImage } from '../pixels/draw-ops.ts';
@@ -36,6 +37,8 @@ export interface DecodeContext {
   glzWindow: GlzWindow;
   inflater?: Inflater;
   jpeg?: JpegDecoder;
+  /** QUIC and LZ in WebAssembly, when the host allows it (loadWasmDecoders); else TypeScript only. */
+  wasm?: WasmDecoders | null;
 }
 
 const offloaded = new Set<string>(['quic', 'lz-rgb', 'lz-plt', 'lz4', 'glz-rgb', 'zlib-glz-rgb', 'jpeg', 'jpeg-alpha']);

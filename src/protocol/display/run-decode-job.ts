@@ -8,6 +8,7 @@ import { decodeJpegAlphaImage } from '../codecs/jpeg-alpha.ts';
 import { decodeLz } from '../codecs/lz.ts';
 import { decodeLz4 } from '../codecs/lz4.ts';
 import { decodeQuic } from '../codecs/quic.ts';
+import type { WasmDecoders } from '../codecs/wasm/wasm-decoders.ts';
 import { decodeZlibGlz, type Inflater } from '../codecs/zlib-glz.ts';
 import { SpiceError } from '../wire/errors.ts';
 import type { Pixels } from '../pixels/pixels.ts';
@@ -18,11 +19,11 @@ export async function runDecodeJob(job: DecodeJob, ctx: DecodeContext): Promise<
   const expected = { width: job.width, height: job.height };
   switch (job.kind) {
     case 'quic':
-      return decodeQuic(job.data, expected);
+      return decodeQuic(job.data, expected, undefined, ctx.wasm ?? null);
     case 'lz-rgb':
-      return decodeLz(job.data, expected, null);
+      return decodeLz(job.data, expected, null, undefined, { wasm: ctx.wasm });
     case 'lz-plt':
-      return decodeLz(job.data, expected, job.palette);
+      return decodeLz(job.data, expected, job.palette, undefined, { wasm: ctx.wasm });
     case 'lz4':
       return decodeLz4(job.data, expected);
     case 'glz-rgb':
@@ -40,8 +41,8 @@ export async function runDecodeJob(job: DecodeJob, ctx: DecodeContext): Promise<
 }
 
 /** Decodes in the calling thread, with its own GLZ window (one per session). */
-export function localImageDecoder(o: { inflater?: Inflater; jpeg?: JpegDecoder } = {}): ImageDecoder {
-  const ctx: DecodeContext = { glzWindow: new GlzWindow(), inflater: o.inflater, jpeg: o.jpeg };
+export function localImageDecoder(o: { inflater?: Inflater; jpeg?: JpegDecoder; wasm?: WasmDecoders | null } = {}): ImageDecoder {
+  const ctx: DecodeContext = { glzWindow: new GlzWindow(), inflater: o.inflater, jpeg: o.jpeg, wasm: o.wasm };
   return {
     transfersJobs: false,
     decode: (job) => runDecodeJob(job, ctx),

@@ -1,14 +1,14 @@
 // The WebAssembly QUIC and LZ decoders (src/protocol/codecs/wasm) against the TypeScript ones,
 // which are the reference: the same pixels on every recorded and reference fixture, on generated
 // LZ streams, and the same outcome (same pixels, or an error) on truncated and bit-flipped
-// streams. setWasmDecoding switches between the two paths of the same public functions.
+// streams. Each decode runs twice, with the WebAssembly decoders passed in and without.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Pixels } from '../../../src/protocol/pixels/pixels.ts';
 import { decodeLz } from '../../../src/protocol/codecs/lz.ts';
 import { decodeQuic, readQuicHeader } from '../../../src/protocol/codecs/quic.ts';
-import { setWasmDecoding, wasmDecoders } from '../../../src/protocol/codecs/wasm/wasm-decoders.ts';
+import { loadWasmDecoders, type WasmDecoders } from '../../../src/protocol/codecs/wasm/wasm-decoders.ts';
 import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
 import { readRecordedImage } from '../../fixtures/images/recorded-image.ts';
 import { photoLikeImage } from '../../peers/desktop.ts';
@@ -18,17 +18,12 @@ import { firstDifference } from '../../helpers/pixels.ts';
 const FIXTURES = join(import.meta.dirname, '../../fixtures/images');
 const REFERENCE = join(FIXTURES, 'quic-reference');
 
-afterAll(() => {
-  setWasmDecoding(true);
-});
-
 type Outcome = { pixels: Uint32Array; hasAlpha: boolean } | { error: string };
 
 /** Decodes with one path; an error is an outcome too (it must be a ProtocolError). */
-function outcome(wasm: boolean, decode: () => Pixels): Outcome {
-  setWasmDecoding(wasm);
+function outcome(wasm: WasmDecoders | null, decode: (wasm: WasmDecoders | null) => Pixels): Outcome {
   try {
-    const p = decode();
+    const p = decode(wasm);
     return { pixels: Uint32Array.from(p.data), hasAlpha: p.hasAlpha };
   } catch (e) {
     expect(e).toBeInstanceOf(ProtocolError);
@@ -37,9 +32,11 @@ function outcome(wasm: boolean, decode: () => Pixels): Outcome {
 }
 
 /** Both paths give the same outcome; returns it. */
-function expectSame(decode: () => Pixels, label: string): Outcome {
-  const fromWasm = outcome(true, decode);
-  const fromTs = outcome(false, decode);
+function expectSame(decode: (wasm: WasmDecoders | null) => Pixels, label: string): Outcome {
+  const wasm = loadWasmDecoders();
+  expect(wasm, 'WebAssembly decoders').not.toBeNull();
+  const fromWasm = outcome(wasm, decode);
+  const fromTs = outcome(null, decode);
   if ('error' in fromTs) {
     expect(fromWasm, label).toEqual(fromTs);
   } else {
@@ -65,10 +62,7 @@ const lzFixtures = recorded.filter((f) => f.startsWith('lz-rgb-')).map((f) => [f
 
 describe('WebAssembly decoders', () => {
   it('are available in Node', () => {
-    expect(setWasmDecoding(true)).toBe(true);
-    expect(wasmDecoders()).not.toBeNull();
-    setWasmDecoding(false);
-    expect(wasmDecoders()).toBeNull();
+    expect(loadWasmDecoders()).not.toBeNull();
   });
 
   it('have fixtures of every QUIC image type to compare on', () => {
@@ -78,22 +72,22 @@ describe('WebAssembly decoders', () => {
   });
 
   it.each(quicFixtures)('QUIC %s: the same pixels as the TypeScript decoder', (name, data) => {
-    const result = expectSame(() => decodeQuic(data, quicSize(data)), name);
+    const result = expectSame((wasm) => decodeQuic(data, quicSize(data), undefined, wasm), name);
     expect('pixels' in result, name).toBe(true);
   });
 
   it.each(quicFixtures)('QUIC %s: the same pixels into a reused output holding other pixels', (name, data) => {
     const size = quicSize(data);
-    const decode = (): Pixels => {
+    const decode = (wasm: WasmDecoders | null): Pixels => {
       const out: Pixels = { ...size, data: new Uint32Array(size.width * size.height).fill(0x5a5a5a5a), hasAlpha: false };
-      return decodeQuic(data, size, out);
+      return decodeQuic(data, size, out, wasm);
     };
     expectSame(decode, name);
   });
 
   it.each(lzFixtures)('LZ %s: the same pixels as the TypeScript decoder', (name, image) => {
     const size = { width: image.header.descriptor.width, height: image.header.descriptor.height };
-    const result = expectSame(() => decodeLz(image.data, size, null), name);
+    const result = expectSame((wasm) => decodeLz(image.data, size, null, undefined, { wasm }), name);
     expect('pixels' in result, name).toBe(true);
   });
 
@@ -105,11 +99,11 @@ describe('WebAssembly decoders', () => {
       const size = quicSize(data);
       for (let k = 0; k < 12; k++) {
         const cut = data.slice(0, 20 + Math.floor(random() * (data.length - 20)));
-        if ('error' in expectSame(() => decodeQuic(cut, size), `${name} cut to ${cut.length}`)) errors++;
+        if ('error' in expectSame((wasm) => decodeQuic(cut, size, undefined, wasm), `${name} cut to ${cut.length}`)) errors++;
         const flipped = data.slice();
         const at = 20 + Math.floor(random() * (data.length - 20));
         flipped[at] ^= 1 << Math.floor(random() * 8);
-        if ('error' in expectSame(() => decodeQuic(flipped, size), `${name} bit flipped at ${at}`)) errors++;
+        if ('error' in expectSame((wasm) => decodeQuic(flipped, size, undefined, wasm), `${name} bit flipped at ${at}`)) errors++;
       }
     }
     // Most of the damaged streams must have been errors, or this compared nothing interesting.
@@ -136,14 +130,14 @@ describe('WebAssembly decoders', () => {
         if (type === LzType.RGBA) lzCompressUnits(w, pixels.map((_, i) => [(i * 7) & 0xff]), 3, 500);
         const data = w.build();
         const label = `type ${type} ${topDown ? 'top-down' : 'bottom-up'} ${width}x${height}`;
-        const result = expectSame(() => decodeLz(data, { width, height }, null), label);
+        const result = expectSame((wasm) => decodeLz(data, { width, height }, null, undefined, { wasm }), label);
         expect('pixels' in result, label).toBe(true);
         for (let k = 0; k < 8; k++) {
           const cut = data.slice(0, 28 + Math.floor(random() * (data.length - 28)));
-          expect('error' in expectSame(() => decodeLz(cut, { width, height }, null), `${label} cut`)).toBe(true);
+          expect('error' in expectSame((wasm) => decodeLz(cut, { width, height }, null, undefined, { wasm }), `${label} cut`)).toBe(true);
           const flipped = data.slice();
           flipped[28 + Math.floor(random() * (data.length - 28))] ^= 1 << Math.floor(random() * 8);
-          expectSame(() => decodeLz(flipped, { width, height }, null), `${label} flipped`);
+          expectSame((wasm) => decodeLz(flipped, { width, height }, null, undefined, { wasm }), `${label} flipped`);
         }
       }
     }

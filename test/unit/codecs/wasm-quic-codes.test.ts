@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeLz } from '../../../src/protocol/codecs/lz.ts';
 import { decodeQuic, readQuicHeader } from '../../../src/protocol/codecs/quic.ts';
 import { FAMILY_5BPC, FAMILY_8BPC } from '../../../src/protocol/codecs/quic-tables.ts';
-import { setWasmDecoding, wasmDecoders, type WasmDecoders } from '../../../src/protocol/codecs/wasm/wasm-decoders.ts';
+import { loadWasmDecoders, type WasmDecoders } from '../../../src/protocol/codecs/wasm/wasm-decoders.ts';
 import { readRecordedImage } from '../../fixtures/images/recorded-image.ts';
 import { rng } from './lz-streams.ts';
 
@@ -16,8 +16,7 @@ const FIXTURES = join(import.meta.dirname, '../../fixtures/images');
 const REFERENCE = join(FIXTURES, 'quic-reference');
 
 function decoders(): WasmDecoders {
-  expect(setWasmDecoding(true)).toBe(true);
-  const wasm = wasmDecoders();
+  const wasm = loadWasmDecoders();
   if (!wasm) throw new Error('no WebAssembly decoders');
   return wasm;
 }
@@ -83,12 +82,8 @@ describe('WebAssembly decoders decode the fixtures themselves', () => {
     const { type, width, height } = readQuicHeader(data);
     const out = new Uint32Array(width * height);
     expect(decoders().quic(data, 20, type, width, height, out), name).toBe(true);
-    setWasmDecoding(false);
-    try {
-      expect(Array.from(out)).toEqual(Array.from(decodeQuic(data, { width, height }).data));
-    } finally {
-      setWasmDecoding(true);
-    }
+    // Without WebAssembly passed in, decodeQuic is the TypeScript decoder.
+    expect(Array.from(out)).toEqual(Array.from(decodeQuic(data, { width, height }).data));
   });
 
   it('QUIC damaged streams: the WebAssembly decoder fails exactly where the TypeScript one throws', () => {
@@ -101,14 +96,11 @@ describe('WebAssembly decoders decode the fixtures themselves', () => {
         if (k % 2 === 0) damaged[20 + (next() % (data.length - 20))] ^= 1 << next() % 8;
         const out = new Uint32Array(width * height);
         const wasmOk = decoders().quic(damaged, 20, type, width, height, out);
-        setWasmDecoding(false);
         let tsOk = true;
         try {
           decodeQuic(damaged, { width, height });
         } catch {
           tsOk = false;
-        } finally {
-          setWasmDecoding(true);
         }
         expect(wasmOk, `${name} damaged #${k}`).toBe(tsOk);
         if (!wasmOk) failures++;
@@ -124,11 +116,6 @@ describe('WebAssembly decoders decode the fixtures themselves', () => {
     const [type, width, height, topDown] = [word(8), word(12), word(16), word(24)];
     const out = new Uint32Array(width * height);
     expect(decoders().lzRgb(data, 28, type === 9, width, height, topDown === 1, out), name).toBe(true);
-    setWasmDecoding(false);
-    try {
-      expect(Array.from(out)).toEqual(Array.from(decodeLz(data, { width, height }, null).data));
-    } finally {
-      setWasmDecoding(true);
-    }
+    expect(Array.from(out)).toEqual(Array.from(decodeLz(data, { width, height }, null).data));
   });
 });

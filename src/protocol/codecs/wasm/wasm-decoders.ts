@@ -172,14 +172,6 @@ export class WasmDecoders {
   }
 }
 
-/**
- * On by default where no Content-Security-Policy can refuse the module (Node: the CLI, its worker,
- * the gateway). In a browser or Electron page a refused compilation is reported as a CSP violation
- * on the page's console, so there the decode worker switches it on (setWasmDecoding(true)) once
- * the page's policy allows 'wasm-unsafe-eval'.
- */
-const inBrowser = 'document' in globalThis || 'WorkerGlobalScope' in globalThis;
-let enabled = !inBrowser;
 let instance: WasmDecoders | null | undefined;
 
 function instantiate(): WasmDecoders | null {
@@ -196,19 +188,14 @@ function instantiate(): WasmDecoders | null {
   }
 }
 
-/** The WebAssembly decoders, or null where they cannot run or are switched off. */
-export function wasmDecoders(): WasmDecoders | null {
-  if (!enabled) return null;
+/**
+ * The WebAssembly decoders of this thread, compiled on the first call; null where WebAssembly is
+ * missing or refused. src/protocol never decides this itself: the host that decodes asks for them
+ * and passes them in (DecodeContext.wasm), the CLI's decode workers always, the page's worker once
+ * its Content-Security-Policy allows 'wasm-unsafe-eval' (a refused compilation is reported as a
+ * CSP violation on the page's console, so a page without that policy must not ask).
+ */
+export function loadWasmDecoders(): WasmDecoders | null {
   if (instance === undefined) instance = instantiate();
   return instance;
-}
-
-/**
- * Switches the WebAssembly decoders on or off for this thread (on by default): the tests and the
- * decoder bench compare both paths. Returns whether they are available when switched on.
- */
-export function setWasmDecoding(on: boolean): boolean {
-  enabled = on;
-  if (instance === undefined) instance = instantiate();
-  return instance !== null;
 }
