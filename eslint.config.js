@@ -42,7 +42,7 @@ export const folderLevels = {
     ['host'],
     ['gateway', 'electron'],
     ['commands'],
-    ['cli', ''],
+    [''],
   ],
   'src/renderer': [
     ['present', 'input'],
