@@ -1,6 +1,7 @@
 // Import layers of docs/architecture.md ("Import rules and how they are enforced"), enforced as errors (VS Code's layer checks).
 import path from 'node:path';
 import tseslint from 'typescript-eslint';
+import { importGraph, importPath, importsOfSource, resolveImport } from './scripts/import-graph.mjs';
 
 const root = path.dirname(new URL(import.meta.url).pathname);
 
@@ -106,8 +107,36 @@ const layersPlugin = {
         return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check };
       },
     },
+    // A cycle inside one folder passes the folder levels; this finds every cycle through src/.
+    'no-import-cycle': {
+      meta: { type: 'problem', schema: [] },
+      create(context) {
+        const layer = layerOf(context.filename);
+        if (!layer || layer === 'test') return {};
+        const file = path.resolve(context.filename);
+        // The files on disk, with this file's imports as it is now (an editor's unsaved text).
+        const graph = new Map(srcGraph());
+        graph.set(file, importsOfSource(file, context.sourceCode.text));
+        const check = (node) => {
+          const spec = node.source?.value;
+          if (typeof spec !== 'string' || !spec.startsWith('.')) return;
+          const chain = importPath(graph, resolveImport(file, spec), file);
+          if (!chain) return;
+          const shown = [file, ...chain].map((f) => path.relative(root, f).split(path.sep).join('/'));
+          context.report({ node: node.source, message: `import cycle: ${shown.join(' -> ')} (see docs/architecture.md)` });
+        };
+        return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check };
+      },
+    },
   },
 };
+
+let cachedSrcGraph = null;
+/** src/'s import graph, read once per lint run. */
+function srcGraph() {
+  cachedSrcGraph ??= importGraph(path.join(root, 'src'));
+  return cachedSrcGraph;
+}
 
 const nodeBuiltins = ['node:*', 'fs', 'net', 'tls', 'os', 'path', 'crypto', 'child_process', 'zlib', 'stream', 'events', 'util', 'http', 'https', 'url', 'worker_threads', 'buffer', 'process'];
 
@@ -118,6 +147,7 @@ export default tseslint.config(
     plugins: { layers: layersPlugin },
     rules: {
       'layers/no-cross-layer': 'error',
+      'layers/no-import-cycle': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
     },

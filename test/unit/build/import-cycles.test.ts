@@ -1,73 +1,10 @@
-// No module in src/ may reach itself through its imports: the folder levels of eslint.config.js
-// forbid cycles between folders, and this finds the ones inside a folder too (madge --circular's
-// job, done with the TypeScript compiler's own import scanner so no dependency is added).
-import { readdirSync, readFileSync } from 'node:fs';
+// No module in src/ may reach itself through its imports. The folder levels of eslint.config.js
+// forbid cycles between folders; scripts/import-graph.mjs finds the ones inside a folder too, for
+// this test and for the lint rule layers/no-import-cycle.
 import path from 'node:path';
-import ts from 'typescript';
+import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
-
-/** Every file's relative imports (static, re-exports, dynamic, type-only), resolved to files. */
-export function importGraph(dir: string): Map<string, string[]> {
-  const graph = new Map<string, string[]>();
-  const walk = (folder: string): void => {
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      const file = path.join(folder, entry.name);
-      if (entry.isDirectory()) walk(file);
-      else if (file.endsWith('.ts') && !file.endsWith('.d.ts')) graph.set(file, importsOf(file));
-    }
-  };
-  walk(dir);
-  return graph;
-}
-
-function importsOf(file: string): string[] {
-  const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-  return info.importedFiles
-    .map((f) => f.fileName)
-    .filter((spec) => spec.startsWith('.'))
-    .map((spec) => {
-      const target = path.resolve(path.dirname(file), spec);
-      return target.endsWith('.ts') ? target : `${target}.ts`;
-    });
-}
-
-/** The strongly connected components with more than one file, or a file importing itself (Tarjan). */
-export function importCycles(graph: Map<string, string[]>): string[][] {
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  const cycles: string[][] = [];
-  let next = 0;
-  const visit = (v: string): void => {
-    index.set(v, next);
-    low.set(v, next);
-    next++;
-    stack.push(v);
-    onStack.add(v);
-    for (const w of graph.get(v) ?? []) {
-      if (!graph.has(w)) continue;
-      if (!index.has(w)) {
-        visit(w);
-        low.set(v, Math.min(low.get(v)!, low.get(w)!));
-      } else if (onStack.has(w)) {
-        low.set(v, Math.min(low.get(v)!, index.get(w)!));
-      }
-    }
-    if (low.get(v) === index.get(v)) {
-      const component: string[] = [];
-      let w: string;
-      do {
-        w = stack.pop()!;
-        onStack.delete(w);
-        component.push(w);
-      } while (w !== v);
-      if (component.length > 1 || (graph.get(v) ?? []).includes(v)) cycles.push(component.sort());
-    }
-  };
-  for (const v of graph.keys()) if (!index.has(v)) visit(v);
-  return cycles;
-}
+import { importCycles, importGraph } from '../../../scripts/import-graph.mjs';
 
 describe('import cycles', () => {
   it('src/ has none', () => {
@@ -76,7 +13,7 @@ describe('import cycles', () => {
     expect(cycles).toEqual([]);
   });
 
-  it('finds a cycle through a re-export, a dynamic import and a type-only import', () => {
+  it('finds a cycle of several files and a file importing itself, and nothing else', () => {
     const graph = new Map<string, string[]>([
       ['/a.ts', ['/b.ts']],
       ['/b.ts', ['/c.ts']],
@@ -87,10 +24,20 @@ describe('import cycles', () => {
     expect(importCycles(graph)).toEqual([['/a.ts', '/b.ts', '/c.ts'], ['/e.ts']]);
   });
 
-  it('reads every kind of relative import', () => {
+  it('reads every kind of relative import: type-only, re-export, export *, dynamic', () => {
     const root = path.join(process.cwd(), 'test/unit/build/import-cycles-sample');
     const graph = importGraph(root);
     const edges = (graph.get(path.join(root, 'a.ts')) ?? []).map((f) => path.relative(root, f)).sort();
     expect(edges).toEqual(['b.ts', 'c.ts', 'd.ts', 'e.ts']);
+  });
+
+  it('npm run lint reports a new cycle inside one folder, naming the chain', async () => {
+    const eslint = new ESLint({ cwd: process.cwd() });
+    // session.ts imports session/channel-factories.ts already; make channel-factories import session.ts back.
+    const [result] = await eslint.lintText("import { Session } from './session.ts';\nexport const y = Session;\n", {
+      filePath: 'src/protocol/session/channel-factories.ts',
+    });
+    const messages = result.messages.filter((m) => m.severity === 2).map((m) => m.message);
+    expect(messages.join('\n')).toMatch(/import cycle: src\/protocol\/session\/channel-factories\.ts -> src\/protocol\/session\/session\.ts -> .*src\/protocol\/session\/channel-factories\.ts/);
   });
 });

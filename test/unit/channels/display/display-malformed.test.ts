@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDisplayMessage } from '../../../../src/protocol/channels/display/display-messages.ts';
 import { ProtocolError } from '../../../../src/protocol/wire/errors.ts';
+import { rng } from '../../../helpers/random.ts';
 import { bitmapImage, binaryImage, body, box, bytesOf, paletteBlock, type Block, type BodyBuilder } from './body-builder.ts';
 
 function protocolErrorOf(type: number, b: Uint8Array): ProtocolError {
@@ -389,19 +390,6 @@ describe('the error context', () => {
 });
 
 describe('corrupted bodies', () => {
-  /** xorshift32: a fixed sequence, so a failure reproduces. */
-  function random(seed: number): () => number {
-    let s = seed >>> 0 || 1;
-    return () => {
-      s ^= s << 13;
-      s >>>= 0;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      s >>>= 0;
-      return s;
-    };
-  }
-
   const cases: [number, () => Uint8Array][] = [
     [304, fullCopy],
     [311, fullText],
@@ -411,7 +399,7 @@ describe('corrupted bodies', () => {
 
   for (const [type, build] of cases) {
     it(`message ${type} with random bytes overwritten either parses or throws a ProtocolError`, () => {
-      const next = random(type);
+      const next = rng(type);
       const original = build();
       let failures = 0;
       for (let round = 0; round < 3000; round++) {
