@@ -41,7 +41,7 @@ describe('guest heads on separate display channels (QEMU, one channel per output
 
   async function capture(display: number): Promise<RgbaImage> {
     const file = join(dir, `display-${display}.png`);
-    const r = await runToCompletion(process.execPath, [BIN, 'capture', `spice://127.0.0.1:${qemu.port}`, '-o', file, '--display', String(display), '--timeout', '30', '--delay', '2'], { timeoutMs: 60_000 });
+    const r = await runToCompletion(process.execPath, [BIN, 'capture', `spice://127.0.0.1:${qemu.port}`, '-o', file, '--display', String(display), '--timeout', '30'], { timeoutMs: 60_000 });
     if (r.code !== 0) throw new Error(`capture --display ${display} failed (${r.code}): ${r.stderr}`);
     return readPng(file);
   }

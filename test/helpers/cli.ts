@@ -16,16 +16,25 @@ export interface RunningCli {
   stderrSoFar(): string;
   /** True once the process has exited. */
   exited(): boolean;
+  /** Ends the command's standard input (kept open with keepStdinOpen). */
+  closeStdin(): void;
   readonly done: Promise<CliResult>;
 }
 
-type CliOptions = { env?: NodeJS.ProcessEnv; stdin?: string; killAfterMs?: number };
+type CliOptions = {
+  env?: NodeJS.ProcessEnv;
+  stdin?: string;
+  /** Leave standard input open after `stdin` until closeStdin() (capture --until-eof). */
+  keepStdinOpen?: boolean;
+  killAfterMs?: number;
+};
 
 export function startCli(args: string[], opts: CliOptions = {}): RunningCli {
   const started = Date.now();
   let stdout = '';
   let stderr = '';
   let exited = false;
+  let closeStdin = (): void => {};
   const done = new Promise<CliResult>((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, SPICE_PASSWORD: undefined, SPICE_PROXY: undefined, ...opts.env },
@@ -40,9 +49,16 @@ export function startCli(args: string[], opts: CliOptions = {}): RunningCli {
       exited = true;
       resolve({ code, stdout, stderr, ms: Date.now() - started });
     });
-    child.stdin.end(opts.stdin ?? '');
+    // A command that exits before reading its input must not fail the test with EPIPE.
+    child.stdin.on('error', () => {});
+    if (opts.keepStdinOpen) {
+      if (opts.stdin) child.stdin.write(opts.stdin);
+      closeStdin = () => void child.stdin.end();
+    } else {
+      child.stdin.end(opts.stdin ?? '');
+    }
   });
-  return { stderrSoFar: () => stderr, exited: () => exited, done };
+  return { stderrSoFar: () => stderr, exited: () => exited, closeStdin: () => closeStdin(), done };
 }
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {

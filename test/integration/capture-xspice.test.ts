@@ -97,6 +97,9 @@ describe('Xspice with a password', () => {
   });
 });
 
+/** How long the live capture waits with no drawing after the desktop is drawn: the server's last updates in flight. */
+const SETTLE_MS = 1500;
+
 describe('Xspice drawing while spicedesk is connected', () => {
   let xs: XspiceServer;
   beforeAll(async () => {
@@ -108,9 +111,12 @@ describe('Xspice drawing while spicedesk is connected', () => {
     // The initial frame of a fresh connection is one full-screen copy; what a desktop sends while
     // a client watches (fills, copies, scrolls) only shows up on a connection opened first.
     const out = join(dir, 'live.png');
-    // --delay: the capture keeps watching this long, while the desktop below is drawn; it cannot
-    // be told when the drawing is done, so the test checks afterwards that it outlasted it.
-    const capture = startCli(['capture', `spice://127.0.0.1:${xs.port}`, '-o', out, '--delay', '10', '--timeout', '60', '-v'], { killAfterMs: 90_000 });
+    // --until-eof: the capture keeps watching until the test closes its standard input, once the
+    // desktop below is drawn, and then until nothing has been drawn for --settle ms.
+    const capture = startCli(['capture', `spice://127.0.0.1:${xs.port}`, '-o', out, '--until-eof', '--settle', String(SETTLE_MS), '--timeout', '60', '-v'], {
+      keepStdinOpen: true,
+      killAfterMs: 90_000,
+    });
     // Its main and display channels connected (each connection counts at both ends on loopback):
     // what is drawn from now on reaches it as live drawing.
     await waitUntil('the capture to connect its main and display channels', () => tcpConnectionsOn(xs.port) >= 4 || capture.exited(), 20_000, {
@@ -125,7 +131,8 @@ describe('Xspice drawing while spicedesk is connected', () => {
     await showImage(xs, photoLikeImage(256, 192, 7));
     await showXterm(xs, { x: 120, y: 360, columns: 50, rows: 8, lines: long, title: 'scroller' });
     await xs.exec('xdotool', ['search', '--name', '^spicedesk-xlogo$', 'windowmove', '640', '380']);
-    expect(capture.exited(), 'the capture ended before the desktop was drawn (more than 10 s)').toBe(false);
+    expect(capture.exited(), `the capture ended before the desktop was drawn: ${capture.stderrSoFar()}`).toBe(false);
+    capture.closeStdin();
     const r = await capture.done;
     expect(r.code, r.stderr).toBe(0);
     const ops = JSON.parse(r.stderr.trim().split('\n').at(-1)!).ops as Record<string, number>;

@@ -17,11 +17,10 @@ const dir = mkdtempSync(join(tmpdir(), 'spicedesk-codecs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
- * How long each capture watches the desktop being drawn. The capture command cannot be told when
- * the drawing is done, so this must outlast it on a loaded machine; the test checks that it did,
- * rather than comparing a half-drawn capture.
+ * Each capture watches (--until-eof) until the test closes its standard input once the desktop is
+ * drawn, and then until nothing has been drawn for this long: the server's last updates in flight.
  */
-const CAPTURE_DELAY_S = 10;
+const SETTLE_MS = 1500;
 
 /**
  * The capture's main and display channels are connected (on loopback each connection counts at
@@ -72,15 +71,18 @@ describe.each(cases)('Xspice $name at 1920x1080', ({ name, server, ask, expectIm
     try {
       await xs.exec('xrandr', ['-s', '1920x1080']);
       const out = join(dir, `${name.replace(/\W+/g, '-')}.png`);
-      // --delay: the capture keeps watching this long, while the desktop below is drawn.
-      const capture = startCli(['capture', `spice://127.0.0.1:${xs.port}`, '-o', out, '--compression', ask, '--delay', String(CAPTURE_DELAY_S), '--timeout', '60', '-v'], { killAfterMs: 90_000 });
+      const capture = startCli(
+        ['capture', `spice://127.0.0.1:${xs.port}`, '-o', out, '--compression', ask, '--until-eof', '--settle', String(SETTLE_MS), '--timeout', '60', '-v'],
+        { keepStdinOpen: true, killAfterMs: 90_000 },
+      );
       await captureWatching(xs.port, capture);
       // No spice-gtk screenshot before the capture ends: a second client would take the server over.
       await solidBackground(xs, '#336699');
       await showXterm(xs, { lines: [...STANDARD_TEXT, ...Array.from({ length: 30 }, (_, i) => `row ${i}: ${'spicedesk '.repeat(i % 7)}`)] });
       await showImage(xs, photoLikeImage(640, 480, 11), { x: 900, y: 300 });
       await showXlogo(xs, { x: 1500, y: 40 });
-      expect(capture.exited(), `the capture ended before the desktop was drawn (more than ${CAPTURE_DELAY_S} s)`).toBe(false);
+      expect(capture.exited(), `the capture ended before the desktop was drawn: ${capture.stderrSoFar()}`).toBe(false);
+      capture.closeStdin();
       const r = await capture.done;
       expect(r.code, r.stderr).toBe(0);
       const log = JSON.parse(r.stderr.trim().split('\n').at(-1)!) as { images: Record<string, number>; surface: number[] };

@@ -17,6 +17,8 @@ export interface CaptureOptions {
   settleMs: number;
   /** Take the frame no earlier than this long after connecting (to catch later drawing). */
   delayMs: number;
+  /** Take the frame no earlier than this settles (capture --until-eof: standard input's end). */
+  notBefore?: Promise<void>;
   /** What to ask the server for with PREFERRED_COMPRESSION. */
   display?: DisplayOptions;
   /** Whether a photo-like screen is deflated too (see png.ts); default auto. */
@@ -52,7 +54,7 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
       if (imageErrors++ === 0) firstImageError = message;
     });
     await deadline.race(
-      waitForSettledFrame(display, session, o.settleMs, o.delayMs),
+      waitForSettledFrame(display, session, o.settleMs, o.delayMs, o.notBefore),
       () => new SpiceError('timeout', `no complete frame from display ${o.displayId} of ${where} within ${Math.round(o.timeoutMs / 1000)} s`),
     );
     // The surface itself, not a copy: the session is closed below, before anything else draws.
@@ -71,12 +73,13 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
 }
 
 /**
- * Resolves once MARK has come, `delayMs` has passed since the call, and no drawing has arrived
- * for `settleMs`; rejects when the session or the display channel fails first.
+ * Resolves once MARK has come, `delayMs` has passed since the call, `gate` (if any) has settled,
+ * and no drawing has arrived for `settleMs`; rejects when the session or the display channel fails first.
  */
-function waitForSettledFrame(display: DisplayChannel, session: Session, settleMs: number, delayMs: number): Promise<void> {
+function waitForSettledFrame(display: DisplayChannel, session: Session, settleMs: number, delayMs: number, gate?: Promise<void>): Promise<void> {
   const notBefore = Date.now() + delayMs;
   return new Promise((resolve, reject) => {
+    let open = gate === undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const offs: (() => void)[] = [];
     const done = (error?: Error): void => {
@@ -86,7 +89,7 @@ function waitForSettledFrame(display: DisplayChannel, session: Session, settleMs
       else resolve();
     };
     const arm = (): void => {
-      if (!display.marked) return;
+      if (!display.marked || !open) return;
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => done(), Math.max(settleMs, notBefore - Date.now()));
     };
@@ -94,6 +97,10 @@ function waitForSettledFrame(display: DisplayChannel, session: Session, settleMs
     offs.push(display.events.on('invalidate', arm));
     offs.push(session.events.on('channel-error', ({ error }) => done(error)));
     offs.push(session.events.on('closed', ({ error }) => done(error ?? new SpiceError('protocol', 'the session closed before the first frame'))));
+    gate?.then(() => {
+      open = true;
+      arm();
+    });
     arm();
   });
 }
