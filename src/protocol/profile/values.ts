@@ -47,10 +47,18 @@ export function isIpv4Literal(text: string): boolean {
   return parts.length === 4 && parts.every((p) => /^[0-9]{1,3}$/.test(p) && Number(p) <= 255);
 }
 
-/** A DNS name or IPv4 literal as it may appear in a URI authority (after percent-decoding). */
+/**
+ * A DNS name or IPv4 literal as it may appear in a URI authority (after percent-decoding). A name
+ * whose last label is a number is an IPv4 address to a URL parser (WHATWG), so it must be a
+ * whole dotted-quad one: `127.0i.0.1` or `300.1.1.1` is refused here rather than by the socket or
+ * the WebSocket library later, with a less clear error.
+ */
 export function isDnsHostName(text: string): boolean {
   if (text.length === 0 || text.length > 253) return false;
-  return /^[A-Za-z0-9_~-]+(\.[A-Za-z0-9_~-]+)*\.?$/.test(text);
+  if (!/^[A-Za-z0-9_~-]+(\.[A-Za-z0-9_~-]+)*\.?$/.test(text)) return false;
+  const name = text.endsWith('.') ? text.slice(0, -1) : text;
+  const lastLabel = name.slice(name.lastIndexOf('.') + 1);
+  return !/^([0-9]+|0[xX][0-9A-Fa-f]*)$/.test(lastLabel) || isIpv4Literal(name);
 }
 
 /**

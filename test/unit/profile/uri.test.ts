@@ -129,6 +129,11 @@ describe('parseSpiceUri: bad URIs', () => {
     ['spice://[::1]x:5900', /after the IPv6 address/],
     ['spice://ho st:5900', /not a valid host name/],
     ['spice://h..x:5900', /not a valid host name/],
+    // A last label that is a number makes the host an IPv4 address to a URL parser.
+    ['ws://127.0i.0.1:9/p', /"127\.0i\.0\.1" is not a valid host name or address/],
+    ['wss://300.1.1.1/p', /not a valid host name/],
+    ['spice://10.1.2:5900', /not a valid host name/],
+    ['spice://host.0x1f:5900', /not a valid host name/],
     ['spice://@h:5900', /empty user name/],
     ['spice://a@b@h:5900', /more than one "@"/],
     ['spice://h:5900#frag', /fragments/],
