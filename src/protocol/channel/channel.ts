@@ -242,7 +242,7 @@ export abstract class SpiceChannel {
         const visibility = r.u32();
         const what = r.u32();
         const len = r.u32();
-        const text = r.text(Math.min(len, r.remaining), 'notify text');
+        const text = r.printableText(Math.min(len, r.remaining), 'notify text');
         const level = NotifySeverity[severity] ?? 'info';
         this.log[level]({ visibility, what }, `server notice: ${text}`);
         return;

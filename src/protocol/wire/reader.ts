@@ -131,6 +131,23 @@ export class WireReader {
     const end = raw.indexOf(0);
     return utf8Decoder.decode(end >= 0 ? raw.subarray(0, end) : raw);
   }
+
+  /**
+   * Text meant for a person (a server's NAME, a notice): like text(), with every control
+   * character and bidirectional override made U+FFFD, so that what the server sends cannot move
+   * the cursor, recolour or rewrite the user's terminal, nor disguise a window title.
+   */
+  printableText(n: number, what = 'string'): string {
+    return printable(this.text(n, what));
+  }
+}
+
+// C0 controls (tab included), DEL, C1 controls, and the bidirectional embeddings, overrides and isolates.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** The text with every control character and bidirectional override replaced by U+FFFD. */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, '\ufffd');
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });

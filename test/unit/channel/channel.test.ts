@@ -107,6 +107,20 @@ describe('channel base', () => {
 });
 
 describe('main channel', () => {
+  it("makes the server's NAME printable: escape sequences and bidi overrides cannot reach a terminal or title", async () => {
+    const { ch, t } = await linkedMain();
+    const names: string[] = [];
+    ch.events.on('name', (n) => names.push(n));
+    const run = ch.run();
+    const hostile = new TextEncoder().encode('vm\u001b[2J\u001b]0;owned\u0007\u202eexe.txt\u0085\0');
+    t.feed(miniMessage(MainMsg.NAME, new WireWriter().u32(hostile.byteLength).bytes(hostile).finish()));
+    await waitUntil('the NAME message handled', () => names.length === 1, 5000);
+    expect(names[0]).toBe('vm\ufffd[2J\ufffd]0;owned\ufffd\ufffdexe.txt\ufffd');
+    expect(ch.info.name).toBe(names[0]);
+    ch.close();
+    await run;
+  });
+
   it('on INIT starts the agent when present and attaches channels; then takes the channel list', async () => {
     const { ch, t, processed } = await linkedMain();
     const run = ch.run();

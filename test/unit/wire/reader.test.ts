@@ -58,6 +58,13 @@ describe('WireReader', () => {
   });
 });
 
+describe('printableText', () => {
+  it('replaces C0, DEL, C1 and bidirectional controls, and keeps other text', () => {
+    const bytes = new TextEncoder().encode('a\tb\u001bc\u007fd\u009be\u2066f\u2069 Grüße 名前\0junk');
+    expect(new WireReader(bytes).printableText(bytes.byteLength)).toBe('a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf\ufffd Grüße 名前');
+  });
+});
+
 describe('WireWriter', () => {
   it('grows and patches', () => {
     const w = new WireWriter(1);

@@ -133,7 +133,7 @@ const mainHandlers: HandlerTable<MainChannel, typeof MainMsg> = {
     handle(ch, body) {
       const r = reader(ch, body, MainMsg.NAME, 'NAME');
       const len = r.u32();
-      const name = r.text(Math.min(len, r.remaining), 'name');
+      const name = r.printableText(Math.min(len, r.remaining), 'name');
       ch.info.name = name;
       ch.events.emit('name', name);
     },
