@@ -55,8 +55,18 @@ function report(e: unknown, debug: boolean): number {
   return ExitCode.OTHER;
 }
 
+/** How long the exit waits for a reader of stdout or stderr that does not read. */
+const FLUSH_LIMIT_MS = 5000;
+
 void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
-  // Sockets of a finished session must not keep the process alive.
-  setImmediate(() => process.exit(code));
+  // Sockets of a finished session must not keep the process alive, but what is still queued for
+  // stdout and stderr (a pipe) must get out first: the last line is the one that says what happened.
+  let pending = 2;
+  const flushed = (): void => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', flushed);
+  process.stderr.write('', flushed);
+  setTimeout(() => process.exit(code), FLUSH_LIMIT_MS);
 });

@@ -3,7 +3,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../peers/free-port.ts';
 import { startMisbehavingServer, type MisbehavingServer, type MisbehavingServerOptions, type Scenario } from '../peers/misbehaving-server.ts';
-import { runCli } from '../helpers/cli.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, runCli } from '../helpers/cli.ts';
+import { runToCompletion } from '../peers/processes.ts';
 
 let server: MisbehavingServer | undefined;
 afterEach(async () => {
@@ -118,6 +122,7 @@ describe('capture usage and reachability errors', () => {
     [['frobnicate'], /unknown command/],
     [['serve'], /serve needs at least one TARGET/],
     [['info', '/nonexistent/file.vv'], /does not exist/],
+    [['info', 'ws://127.0i.0.1:9/p'], /"127\.0i\.0\.1" is not a valid host name/],
   ])('%j: exit 2', async (args, text) => {
     const r = await runCli(args as string[]);
     expect(r.code).toBe(2);
@@ -135,5 +140,24 @@ describe('capture usage and reachability errors', () => {
     const r = await runCli(['capture', `spice://127.0.0.1:${port}`, '-o', '/tmp/x.png', '--debug']);
     expect(r.code).toBe(3);
     expect(r.stderr.split('\n').length).toBeGreaterThan(2);
+  });
+});
+
+describe('output through a pipe', () => {
+  it('a .vv with 60,000 unknown keys, run as `info FILE 2>&1 | cat`: ten warnings, one count, and the final error line', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'spicedesk-pipe-'));
+    try {
+      const file = join(dir, 'many.vv');
+      const junk = Array.from({ length: 60_000 }, (_, i) => `junk${i}=1`).join('\n');
+      writeFileSync(file, `[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=${port}\n${junk}\n`);
+      const r = await runToCompletion('sh', ['-c', `"${process.execPath}" "${BIN}" info "${file}" 2>&1 | cat`], { timeoutMs: 30_000 });
+      const lines = r.stdout.toString().trim().split('\n');
+      expect(lines.filter((l) => /unknown key "junk/.test(l))).toHaveLength(10);
+      expect(lines.filter((l) => /^spicedesk: warning: \.vv file .*: 59,990 more unknown keys in \[virt-viewer\] ignored$/.test(l))).toHaveLength(1);
+      expect(lines.at(-1)).toMatch(/refused the connection/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -74,6 +74,9 @@ export function parseVvFile(text: string): ConnectionProfile {
 
   const profile = emptyProfile('vv');
   const reader = new GroupReader(main, profile);
+  const unknownKeys = new CappedWarnings(profile.warnings, (more) => `${VV_PREFIX}: ${more} more unknown keys in [virt-viewer] ignored`);
+  const repeatedKeys = new CappedWarnings(profile.warnings, (more) => `${VV_PREFIX}: ${more} more keys appear more than once; the last of each is used`);
+  const unknownGroups = new CappedWarnings(profile.warnings, (more) => `${VV_PREFIX}: ${more} more unknown groups ignored`);
   for (const entry of main.entries.values()) {
     if (entry.key === 'type') continue;
     const handler = MAIN_KEY_HANDLERS.get(entry.key);
@@ -84,12 +87,12 @@ export function parseVvFile(text: string): ConnectionProfile {
       if (value !== undefined) profile.extras[entry.key] = value;
     } else {
       const hint = MISPLACED_KEY_HINTS.get(entry.key);
-      profile.warnings.push(`${VV_PREFIX}: unknown key "${entry.key}" in [virt-viewer] ignored (line ${entry.line})${hint ? `; ${hint}` : ''}`);
+      unknownKeys.add(`${VV_PREFIX}: unknown key "${entry.key}" in [virt-viewer] ignored (line ${entry.line})${hint ? `; ${hint}` : ''}`);
     }
   }
   for (const r of file.repeated) {
     if (r.group !== MAIN_GROUP && r.group !== OVIRT_GROUP) continue;
-    profile.warnings.push(`${VV_PREFIX}: key "${r.key}" appears more than once in [${r.group}]; the last one (line ${r.line}) is used`);
+    repeatedKeys.add(`${VV_PREFIX}: key "${r.key}" appears more than once in [${r.group}]; the last one (line ${r.line}) is used`);
   }
 
   for (const group of file.groups.values()) {
@@ -101,12 +104,39 @@ export function parseVvFile(text: string): ConnectionProfile {
         if (value !== undefined) profile.ovirt[entry.key] = value;
       }
     } else {
-      profile.warnings.push(`${VV_PREFIX}: unknown group [${group.name}] ignored (line ${group.line})`);
+      unknownGroups.add(`${VV_PREFIX}: unknown group [${group.name}] ignored (line ${group.line})`);
     }
   }
+  for (const capped of [unknownKeys, repeatedKeys, unknownGroups]) capped.finish();
 
   checkEndpoint(profile);
   return profile;
+}
+
+/** How many warnings of one kind are listed one by one; the rest are counted in one line. */
+export const WARNINGS_LISTED = 10;
+
+/** Warnings of one kind: the first WARNINGS_LISTED as they are, then one line that counts the rest. */
+class CappedWarnings {
+  private listed = 0;
+  private more = 0;
+  constructor(
+    private readonly warnings: string[],
+    private readonly summary: (more: string) => string,
+  ) {}
+
+  add(line: string): void {
+    if (this.listed < WARNINGS_LISTED) {
+      this.warnings.push(line);
+      this.listed++;
+    } else {
+      this.more++;
+    }
+  }
+
+  finish(): void {
+    if (this.more > 0) this.warnings.push(this.summary(this.more.toLocaleString('en-US')));
+  }
 }
 
 function checkType(main: KeyFileGroup): void {

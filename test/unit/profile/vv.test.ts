@@ -477,3 +477,25 @@ describe('parseVvFile: ca', () => {
     expect(p.ca).toContain('MIIB');
   });
 });
+
+describe('parseVvFile: many warnings of one kind', () => {
+  it('lists the first ten unknown keys and counts the rest in one line', () => {
+    const keys = Array.from({ length: 60_000 }, (_, i) => `junk${i}=1`);
+    const p = parseVvFile(withHead(...keys));
+    expect(p.warnings).toHaveLength(11);
+    expect(p.warnings[0]).toBe('.vv file: unknown key "junk0" in [virt-viewer] ignored (line 5)');
+    expect(p.warnings[9]).toMatch(/"junk9"/);
+    expect(p.warnings[10]).toBe('.vv file: 59,990 more unknown keys in [virt-viewer] ignored');
+  });
+
+  it('counts repeated keys and unknown groups the same way, each kind on its own', () => {
+    const repeated = Array.from({ length: 12 }, () => 'title=x');
+    const groups = Array.from({ length: 13 }, (_, i) => `[g${i}]`);
+    const p = parseVvFile(withHead('a=1', ...repeated, ...groups));
+    expect(p.warnings.filter((w) => /appears more than once/.test(w))).toHaveLength(10);
+    expect(p.warnings).toContain('.vv file: 1 more keys appear more than once; the last of each is used');
+    expect(p.warnings.filter((w) => /unknown group \[/.test(w))).toHaveLength(10);
+    expect(p.warnings).toContain('.vv file: 3 more unknown groups ignored');
+    expect(p.warnings.filter((w) => /unknown key/.test(w))).toEqual(['.vv file: unknown key "a" in [virt-viewer] ignored (line 5)']);
+  });
+});
