@@ -1,0 +1,46 @@
+// The packaging config sets Electron's fuses so that a packaged spicedesk cannot be run as a plain
+// Node or debugged into by whoever starts it, and loads only its own integrity-checked code.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+/** The `key: value` lines of one top-level block of a YAML file (this config's flat blocks only). */
+function topLevelBlock(yaml: string, name: string): Map<string, string> {
+  const lines = yaml.split('\n');
+  const start = lines.findIndex((l) => l === `${name}:`);
+  if (start < 0) throw new Error(`electron-builder.yml has no top-level ${name}:`);
+  const block = new Map<string, string>();
+  for (const line of lines.slice(start + 1)) {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    if (!line.startsWith('  ')) break;
+    const m = /^ {2}([A-Za-z]+):\s*(\S+)\s*$/.exec(line);
+    if (!m) throw new Error(`unexpected line in ${name}: ${line}`);
+    block.set(m[1], m[2]);
+  }
+  return block;
+}
+
+describe('electron-builder.yml', () => {
+  const yaml = readFileSync('electron-builder.yml', 'utf8');
+
+  it('flips the fuses: no run-as-node, NODE_OPTIONS or --inspect; cookie encryption; only the checked app.asar', () => {
+    const fuses = topLevelBlock(yaml, 'electronFuses');
+    expect(Object.fromEntries(fuses)).toEqual({
+      runAsNode: 'false',
+      enableNodeOptionsEnvironmentVariable: 'false',
+      enableNodeCliInspectArguments: 'false',
+      enableCookieEncryption: 'true',
+      enableEmbeddedAsarIntegrityValidation: 'true',
+      onlyLoadAppFromAsar: 'true',
+      grantFileProtocolExtraPrivileges: 'false',
+    });
+  });
+
+  it('names only fuses that electron-builder knows', () => {
+    const schema = JSON.parse(readFileSync('node_modules/app-builder-lib/scheme.json', 'utf8')) as {
+      definitions: Record<string, { properties?: Record<string, unknown> }>;
+    };
+    const known = Object.keys(schema.definitions.FuseOptionsV1?.properties ?? {});
+    expect(known.length).toBeGreaterThan(0);
+    for (const fuse of topLevelBlock(yaml, 'electronFuses').keys()) expect(known).toContain(fuse);
+  });
+});
