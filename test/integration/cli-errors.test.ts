@@ -123,6 +123,9 @@ describe('capture usage and reachability errors', () => {
     [['serve'], /serve needs at least one TARGET/],
     [['info', '/nonexistent/file.vv'], /does not exist/],
     [['info', 'ws://127.0i.0.1:9/p'], /"127\.0i\.0\.1" is not a valid host name/],
+    // Option values are looked up in Maps: a name of Object.prototype is just a wrong value.
+    [['capture', 'spice://h:1', '-o', 'x.png', '--compression', 'toString'], /--compression must be one of/],
+    [['serve', '--clipboard', 'constructor', 'spice://h:1'], /--clipboard must be one of/],
   ])('%j: exit 2', async (args, text) => {
     const r = await runCli(args as string[]);
     expect(r.code).toBe(2);
