@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../peers/free-port.ts';
 import { startMisbehavingServer, type MisbehavingServer, type MisbehavingServerOptions, type Scenario } from '../peers/misbehaving-server.ts';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,6 +124,9 @@ describe('capture usage and reachability errors', () => {
     [['serve'], /serve needs at least one TARGET/],
     [['info', '/nonexistent/file.vv'], /does not exist/],
     [['info', 'ws://127.0i.0.1:9/p'], /"127\.0i\.0\.1" is not a valid host name/],
+    // What is not a regular file is refused at once, not read for ever or waited on.
+    [['info', '/dev/zero'], /"\/dev\/zero": it is a character device, not a file/],
+    [['info', 'spice://h:1', '--spice-ca-file', '/dev/zero'], /--spice-ca-file "\/dev\/zero" is a character device, not a file/],
     // Option values are looked up in Maps: a name of Object.prototype is just a wrong value.
     [['capture', 'spice://h:1', '-o', 'x.png', '--compression', 'toString'], /--compression must be one of/],
     [['serve', '--clipboard', 'constructor', 'spice://h:1'], /--clipboard must be one of/],
@@ -143,6 +147,21 @@ describe('capture usage and reachability errors', () => {
     const r = await runCli(['capture', `spice://127.0.0.1:${port}`, '-o', '/tmp/x.png', '--debug']);
     expect(r.code).toBe(3);
     expect(r.stderr.split('\n').length).toBeGreaterThan(2);
+  });
+});
+
+describe('files that are not files', () => {
+  it('a FIFO as the .vv TARGET: exit 2 at once, pointing at standard input', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spicedesk-fifo-'));
+    try {
+      const fifo = join(dir, 'console.vv');
+      execFileSync('mkfifo', [fifo]);
+      const r = await runCli(['info', fifo, '--timeout', '3']);
+      expect(r.code).toBe(2);
+      expect(oneLine(r.stderr)).toMatch(/console\.vv": it is a FIFO \(named pipe\), not a file; give standard input as -/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

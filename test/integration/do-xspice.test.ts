@@ -152,7 +152,7 @@ describe('spicedesk do against Xspice', () => {
       [['key', 'ctrl+nope'], /key: unknown key "nope" in "ctrl\+nope"/],
       [['type', 'café'], /type: cannot type "é"/],
       [['wait', 'soon'], /wait must be a number of seconds/],
-      [['expect', join(dir, 'missing.png')], /expect: cannot read .*missing\.png/],
+      [['expect', join(dir, 'missing.png')], /expect: .*missing\.png does not exist/],
       [['fly'], /unknown action "fly"/],
     ];
     for (const [actions, message] of cases) {

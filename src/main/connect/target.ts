@@ -1,6 +1,5 @@
 // The TARGET of the command line and the app: a spice:// URI, a .vv file, or `-` for a .vv file on
 // standard input, resolved to a ConnectionProfile; and the password for it.
-import { open } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -12,6 +11,7 @@ import {
   type ConnectionProfile,
 } from '../../protocol/profile/index.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
+import { readUserFile, UserFileProblem } from '../node/user-file.ts';
 
 export interface ResolvedTarget {
   profile: ConnectionProfile;
@@ -108,25 +108,16 @@ function describeReadError(path: string, e: unknown): string {
   return `${prefix}: ${e instanceof Error ? e.message : String(e)}`;
 }
 
-/** Reads at most one byte past the limit, so a huge file (or endless FIFO) costs nothing. */
+/** A regular file of at most 1 MiB; a FIFO, a device or anything larger is refused at once. */
 async function readCapped(path: string): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
   try {
-    const stat = await handle.stat();
-    if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    if (stat.isFile() && stat.size > MAX_VV_BYTES) {
-      throw new SpiceError('usage', `.vv file "${path}" is ${stat.size} bytes; a connection file is at most ${MAX_VV_BYTES} bytes (1 MiB)`);
+    return readUserFile(path, MAX_VV_BYTES);
+  } catch (e) {
+    if (!(e instanceof UserFileProblem) || e.code) throw e;
+    if (e.size !== undefined) {
+      throw new SpiceError('usage', `.vv file "${path}" is ${e.size} bytes; a connection file is at most ${MAX_VV_BYTES} bytes (1 MiB)`);
     }
-    const buffer = new Uint8Array(MAX_VV_BYTES + 1);
-    let filled = 0;
-    while (filled < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return buffer.subarray(0, filled);
-  } finally {
-    await handle.close();
+    throw new SpiceError('usage', `cannot read the .vv file "${path}": it ${e.reason}; give standard input as - to read a .vv file from a pipe`);
   }
 }
 

@@ -3,9 +3,11 @@
 // trusted together with the .vv `ca` (neither replaces the other); with either, the system store
 // is not consulted.
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pemCertificateBlocks } from '../../protocol/profile/pem.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
+import { readUserFile, UserFileProblem } from '../node/user-file.ts';
 
 export interface CaFile {
   /** The path as the user gave it, for messages. */
@@ -17,8 +19,6 @@ export interface CaFile {
 /** A CA bundle is a few hundred kilobytes at most (Mozilla's whole store is about 220 KB). */
 export const MAX_CA_FILE_BYTES = 4 * 1024 * 1024;
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
 /** Reads and checks a CA file; every failure is a 'usage' error that names the file and the problem. */
 export function readCaFile(path: string): CaFile {
   const bad = (why: string, cause?: unknown): never => {
@@ -27,16 +27,12 @@ export function readCaFile(path: string): CaFile {
   if (path.trim() === '') bad('is empty; give the path of a PEM file with the CA certificates');
   let bytes: Buffer;
   try {
-    const stat = statSync(path);
-    if (stat.isDirectory()) bad('is a directory; give the PEM file with the CA certificates');
-    if (stat.isFile() && stat.size > MAX_CA_FILE_BYTES) bad(`is ${stat.size} bytes; a CA file is at most ${MAX_CA_FILE_BYTES} bytes`);
-    bytes = readFileSync(path);
+    bytes = Buffer.from(readUserFile(path, MAX_CA_FILE_BYTES));
   } catch (e) {
-    if (e instanceof SpiceError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') bad('does not exist', e);
-    if (code === 'EACCES' || code === 'EPERM') bad('cannot be read: permission denied', e);
-    return bad(`cannot be read: ${(e as Error).message}`, e);
+    if (!(e instanceof UserFileProblem)) throw e;
+    if (e.code === 'EISDIR') bad('is a directory; give the PEM file with the CA certificates', e);
+    if (e.size !== undefined) bad(`is ${e.size} bytes; a CA file is at most ${MAX_CA_FILE_BYTES} bytes`, e);
+    return bad(e.reason, e);
   }
   return { path, pem: checkPem(bytes, (why) => bad(why)) };
 }
@@ -65,7 +61,7 @@ export function defaultTrustStore(env: NodeJS.ProcessEnv, warn: (line: string) =
 function checkPem(bytes: Buffer, bad: (why: string) => never): string {
   if (bytes.includes(0)) bad('is not a PEM file (it holds binary data; a DER certificate must be converted: openssl x509 -inform der -in FILE -out FILE.pem)');
   const text = bytes.toString('utf8');
-  const blocks = text.match(PEM_CERTIFICATE) ?? [];
+  const blocks = pemCertificateBlocks(text);
   if (blocks.length === 0) {
     if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) bad('holds a private key, not CA certificates; give the CA certificate (ca-cert.pem), never a key');
     bad('holds no PEM certificate ("-----BEGIN CERTIFICATE-----" ... "-----END CERTIFICATE-----")');

@@ -13,6 +13,7 @@ import {
   type GuestEffect,
   type HotkeyAction,
 } from './types.ts';
+import { holdsPemCertificate } from './pem.ts';
 import { checkHotkey, checkUsbFilter, checkVvHost, parseProxyUrl } from './values.ts';
 
 export const MAX_VV_BYTES = 1024 * 1024;
@@ -402,15 +403,6 @@ const MAIN_KEY_HANDLER_LIST: Record<string, KeyHandler> = {
   ...Object.fromEntries(HOTKEY_ACTIONS.map((action) => [action, hotkeyHandler(action)])),
 };
 const MAIN_KEY_HANDLERS = new Map<string, KeyHandler>(Object.entries(MAIN_KEY_HANDLER_LIST));
-
-const PEM_BEGIN = '-----BEGIN CERTIFICATE-----';
-const PEM_END = '-----END CERTIFICATE-----';
-
-/** A BEGIN line with an END line after it, found in linear time (a regular expression backtracks quadratically on many BEGINs). */
-export function holdsPemCertificate(text: string): boolean {
-  const begin = text.indexOf(PEM_BEGIN);
-  return begin >= 0 && text.indexOf(PEM_END, begin + PEM_BEGIN.length) >= 0;
-}
 
 function usbRules(r: GroupReader, e: KeyFileEntry): string | undefined {
   const value = r.line(e);

@@ -1,6 +1,5 @@
 // The `do` actions that look at the screen: capture writes it once drawing has paused, expect
 // waits until it (or a region of it) equals a PNG. Both only look, so a reconnect repeats them.
-import { readFile } from 'node:fs/promises';
 import type { Logger } from '../../../protocol/logger.ts';
 import type { DisplayChannel } from '../../../protocol/channels/display/display-channel.ts';
 import type { SurfaceSnapshot } from '../../../protocol/channels/display/display-sink.ts';
@@ -8,6 +7,7 @@ import { SpiceError } from '../../../protocol/wire/errors.ts';
 import { ExitCode } from '../../node/exit-codes.ts';
 import { writeSurfacePng } from '../../node/png.ts';
 import { decodePng, type RgbaPng } from '../../node/png-decode.ts';
+import { readUserFile, UserFileProblem } from '../../node/user-file.ts';
 import { defineAction, seconds, usage, type DoActionDefinition, type ScriptScreen } from './action.ts';
 
 export interface Region {
@@ -38,12 +38,16 @@ interface ExpectArgs {
   image?: RgbaPng;
 }
 
+/** The largest PNG `expect` reads: a whole 8192x8192 screen barely compressed fits. */
+const MAX_EXPECTED_PNG_BYTES = 256 * 1024 * 1024;
+
 async function readExpectedImage(a: ExpectArgs): Promise<RgbaPng> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(a.file);
+    bytes = readUserFile(a.file, MAX_EXPECTED_PNG_BYTES);
   } catch (e) {
-    throw usage(`expect: cannot read ${a.file}: ${(e as Error).message}`);
+    if (e instanceof UserFileProblem) throw usage(`expect: ${a.file} ${e.reason}`);
+    throw e;
   }
   let image: RgbaPng;
   try {
