@@ -94,4 +94,26 @@ describe('.vv delete-this-file', () => {
     expect(r.code).toBe(3);
     expect(existsSync(vv)).toBe(false);
   });
+
+  it('removes a file that fails validation too, saying so after the error', async () => {
+    const vv = join(dir, 'broken.vv');
+    writeFileSync(vv, `${vvText}port=not-a-number\n`);
+    const r = await captureFrom(vv);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/"port" .*must be a number.*; the file asked to be deleted \(delete-this-file=1\), and was$/);
+    expect(existsSync(vv)).toBe(false);
+  });
+
+  it('keeps a file that fails validation with VIRT_VIEWER_KEEP_FILE, and one that does not ask', async () => {
+    const kept = join(dir, 'kept-broken.vv');
+    writeFileSync(kept, `${vvText}port=not-a-number\n`);
+    const r = await captureFrom(kept, { VIRT_VIEWER_KEEP_FILE: '1' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/VIRT_VIEWER_KEEP_FILE keeps it/);
+    expect(existsSync(kept)).toBe(true);
+    const notAsked = join(dir, 'not-asked-broken.vv');
+    writeFileSync(notAsked, `${vvText.replace('delete-this-file=1\n', '')}port=x\n`);
+    expect((await captureFrom(notAsked)).code).toBe(2);
+    expect(existsSync(notAsked)).toBe(true);
+  });
 });

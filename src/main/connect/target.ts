@@ -4,6 +4,7 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   looksLikeUri,
+  asksToBeDeleted,
   MAX_VV_BYTES,
   parseProxyUrl,
   parseSpiceUri,
@@ -12,6 +13,7 @@ import {
 } from '../../protocol/profile/index.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { readUserFile, UserFileProblem } from '../node/user-file.ts';
+import { applyDeleteThisFile } from './vv-lifecycle.ts';
 
 export interface ResolvedTarget {
   profile: ConnectionProfile;
@@ -49,7 +51,7 @@ export async function resolveTarget(arg: string, io: TargetIo = {}): Promise<Res
       throw new SpiceError('usage', `cannot use "${arg}": ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     const bytes = await readVvFile(path, io.readFile);
-    resolved = { profile: parseNamed(bytes, `.vv file "${path}"`), vvPath: resolvePath(path) };
+    resolved = { profile: await parseVvOnDisk(bytes, `.vv file "${path}"`, path, env), vvPath: resolvePath(path) };
   } else if (looksLikeUri(arg)) {
     resolved = { profile: parseSpiceUri(arg) };
   } else if (arg === '-') {
@@ -58,7 +60,7 @@ export async function resolveTarget(arg: string, io: TargetIo = {}): Promise<Res
   } else {
     const vvPath = resolvePath(arg);
     const bytes = await readVvFile(arg, io.readFile);
-    resolved = { profile: parseNamed(bytes, `.vv file "${arg}"`), vvPath };
+    resolved = { profile: await parseVvOnDisk(bytes, `.vv file "${arg}"`, arg, env), vvPath };
   }
   applyProxyFromEnv(resolved.profile, env);
   return resolved;
@@ -71,6 +73,27 @@ function applyProxyFromEnv(profile: ConnectionProfile, env: NodeJS.ProcessEnv): 
   const checked = parseProxyUrl(fromEnv);
   if (!checked.ok) throw new SpiceError('usage', `the SPICE_PROXY environment variable ${checked.problem}`);
   profile.proxy = fromEnv.trim();
+}
+
+/**
+ * Parse a .vv file read from disk. One that is refused but asks to be deleted (delete-this-file=1)
+ * is deleted all the same, and the error says so: it may hold a one-time password.
+ */
+async function parseVvOnDisk(bytes: Uint8Array, name: string, path: string, env: NodeJS.ProcessEnv): Promise<ConnectionProfile> {
+  try {
+    return parseNamed(bytes, name);
+  } catch (e) {
+    if (!(e instanceof SpiceError) || e.kind !== 'usage' || !asksToBeDeleted(new TextDecoder().decode(bytes))) throw e;
+    const notes: string[] = [];
+    const outcome = await applyDeleteThisFile({ profile: { source: 'vv', deleteThisFile: true }, vvPath: resolvePath(path) }, { env, warn: (line) => notes.push(line) });
+    const said =
+      outcome === 'deleted'
+        ? 'the file asked to be deleted (delete-this-file=1), and was'
+        : outcome === 'kept'
+          ? 'the file asks to be deleted (delete-this-file=1); VIRT_VIEWER_KEEP_FILE keeps it'
+          : notes.join('; ');
+    throw new SpiceError('usage', `${e.message}; ${said}`, { cause: e });
+  }
 }
 
 /** Parse, and say which file the messages are about. */

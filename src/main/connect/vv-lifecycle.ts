@@ -5,7 +5,14 @@
 // link, a FIFO or a device, whatever the file says.
 import { lstat, unlink } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { ResolvedTarget } from './target.ts';
+import type { ConnectionProfile } from '../../protocol/profile/types.ts';
+
+/** What the deletion needs of a resolved target: where the profile came from and whether it asks. */
+export interface VvOrigin {
+  profile: Pick<ConnectionProfile, 'source' | 'deleteThisFile'>;
+  /** The .vv file's path, when it was read from one. */
+  vvPath?: string;
+}
 
 export type VvDeletion = 'not-asked' | 'kept' | 'deleted' | 'refused' | 'failed';
 
@@ -15,7 +22,7 @@ export interface VvLifecycleIo {
   warn: (line: string) => void;
 }
 
-export async function applyDeleteThisFile(target: ResolvedTarget, io: VvLifecycleIo): Promise<VvDeletion> {
+export async function applyDeleteThisFile(target: VvOrigin, io: VvLifecycleIo): Promise<VvDeletion> {
   const env = io.env ?? process.env;
   if (target.profile.source !== 'vv' || target.profile.deleteThisFile !== true) return 'not-asked';
   const path = target.vvPath;

@@ -12,5 +12,5 @@ export {
   type SpiceChannelName,
 } from './types.ts';
 export { looksLikeUri, parseSpiceUri, URI_PASSWORD_WARNING } from './uri.ts';
-export { MAX_VV_BYTES, parseVvBytes, parseVvFile } from './vv.ts';
+export { asksToBeDeleted, MAX_VV_BYTES, parseVvBytes, parseVvFile } from './vv.ts';
 export { parseProxyUrl, type ProxyUrl } from './values.ts';

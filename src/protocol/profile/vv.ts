@@ -411,3 +411,25 @@ function usbRules(r: GroupReader, e: KeyFileEntry): string | undefined {
   if (!checked.ok) return r.fail(e, checked.problem);
   return checked.value;
 }
+
+/**
+ * Whether a .vv file that failed validation still asks to be deleted (delete-this-file=1 in
+ * [virt-viewer]). Read line by line without the parser, so that a file refused for any other
+ * reason is removed anyway: it may hold a one-time password that must not stay on disk.
+ */
+export function asksToBeDeleted(text: string): boolean {
+  let group = '';
+  let asked = false;
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.replace(/^\ufeff/, '').trim();
+    if (line.startsWith('[')) {
+      const close = line.indexOf(']');
+      group = close > 0 ? line.slice(1, close) : '';
+    } else if (group === MAIN_GROUP) {
+      const eq = line.indexOf('=');
+      // The last one counts, as in the parser.
+      if (eq > 0 && line.slice(0, eq).trim() === 'delete-this-file') asked = line.slice(eq + 1).trim() === '1';
+    }
+  }
+  return asked;
+}

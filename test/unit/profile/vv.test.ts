@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseVvBytes, parseVvFile } from '../../../src/protocol/profile/index.ts';
+import { asksToBeDeleted, parseVvBytes, parseVvFile } from '../../../src/protocol/profile/index.ts';
 import { SpiceError } from '../../../src/protocol/wire/errors.ts';
 
 function usageError(f: () => unknown): SpiceError {
@@ -497,5 +497,14 @@ describe('parseVvFile: many warnings of one kind', () => {
     expect(p.warnings.filter((w) => /unknown group \[/.test(w))).toHaveLength(10);
     expect(p.warnings).toContain('.vv file: 3 more unknown groups ignored');
     expect(p.warnings.filter((w) => /unknown key/.test(w))).toEqual(['.vv file: unknown key "a" in [virt-viewer] ignored (line 5)']);
+  });
+});
+
+describe('asksToBeDeleted', () => {
+  it('reads delete-this-file in [virt-viewer] without the parser, the last one counting', () => {
+    expect(asksToBeDeleted('[virt-viewer]\nport=bad\n delete-this-file = 1 \n')).toBe(true);
+    expect(asksToBeDeleted('[virt-viewer]\ndelete-this-file=1\ndelete-this-file=0\n')).toBe(false);
+    expect(asksToBeDeleted('[ovirt]\ndelete-this-file=1\n')).toBe(false);
+    expect(asksToBeDeleted('garbage [ line\n[virt-viewer]\r\ndelete-this-file=1\r\n')).toBe(true);
   });
 });
