@@ -3,6 +3,8 @@
 // rectangles is painted once: a XOR or an invert must not apply twice.
 import type { Rect } from '../pixels/geometry.ts';
 import type { Bitmask } from '../pixels/pixels.ts';
+import { MAX_REGION_RECTS } from '../pixels/limits.ts';
+import { SpiceError } from '../wire/errors.ts';
 
 /** Intersection of two rectangles, or null when empty. */
 export function intersect(a: Rect, b: Rect): Rect | null {
@@ -13,10 +15,16 @@ export function intersect(a: Rect, b: Rect): Rect | null {
   return top < bottom && left < right ? { top, left, bottom, right } : null;
 }
 
-/** The union of `rects` as disjoint banded rectangles. */
+/**
+ * The union of `rects` as disjoint banded rectangles. A sweep from top to bottom keeps the
+ * rectangles that cross the current band in order of their left edge, so each band costs what
+ * crosses it rather than a pass over every rectangle: a clip of many small rectangles is banded
+ * in near-linear time (the display parser bounds how many one message may carry).
+ */
 export function bandRects(rects: readonly Rect[]): Rect[] {
   const valid = rects.filter((r) => r.top < r.bottom && r.left < r.right);
   if (valid.length <= 1) return valid.map((r) => ({ ...r }));
+  const byTop = [...valid].sort((a, b) => a.top - b.top);
   const edges = new Set<number>();
   for (const r of valid) {
     edges.add(r.top);
@@ -25,18 +33,23 @@ export function bandRects(rects: readonly Rect[]): Rect[] {
   const ys = [...edges].sort((a, b) => a - b);
   const out: Rect[] = [];
   let previous: Rect[] = [];
+  let active: Rect[] = [];
+  let next = 0;
   for (let i = 0; i + 1 < ys.length; i++) {
     const top = ys[i];
     const bottom = ys[i + 1];
-    const spans = valid
-      .filter((r) => r.top <= top && r.bottom >= bottom)
-      .map((r) => [r.left, r.right] as [number, number])
-      .sort((a, b) => a[0] - b[0]);
+    if (active.some((r) => r.bottom <= top)) active = active.filter((r) => r.bottom > top);
+    if (next < byTop.length && byTop[next].top <= top) {
+      const entering: Rect[] = [];
+      while (next < byTop.length && byTop[next].top <= top) entering.push(byTop[next++]);
+      active = mergeByLeft(active, entering.sort((a, b) => a.left - b.left));
+    }
+    if (active.length === 0) continue;
     const merged: [number, number][] = [];
-    for (const s of spans) {
+    for (const r of active) {
       const last = merged[merged.length - 1];
-      if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
-      else merged.push([s[0], s[1]]);
+      if (last && r.left <= last[1]) last[1] = Math.max(last[1], r.right);
+      else merged.push([r.left, r.right]);
     }
     // A band with the same spans as the one just above it extends that band downwards.
     if (
@@ -50,7 +63,22 @@ export function bandRects(rects: readonly Rect[]): Rect[] {
     }
     previous = merged.map(([left, right]) => ({ top, left, bottom, right }));
     out.push(...previous);
+    if (out.length > MAX_REGION_RECTS) {
+      throw new SpiceError('protocol', `a clip of ${valid.length} rectangles bands into more than ${MAX_REGION_RECTS} rectangles; the draw is refused as too complex`);
+    }
   }
+  return out;
+}
+
+/** Two lists sorted by left edge, merged into one. */
+function mergeByLeft(a: readonly Rect[], b: readonly Rect[]): Rect[] {
+  const out: Rect[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i].left <= b[j].left ? a[i++] : b[j++];
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
   return out;
 }
 

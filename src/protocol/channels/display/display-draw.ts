@@ -6,6 +6,7 @@
 import type { WireReader } from '../../wire/reader.ts';
 import { CompositeFlags, LineFlags, StringFlags, type Brush, type DisplayBase, type DrawOp, type LineAttr, type PathSegment, type QMask, type RasterGlyph, type SpiceString } from '../../pixels/draw-ops.ts';
 import type { Clip, Point, Rect, Transform } from '../../pixels/geometry.ts';
+import { MAX_CLIP_RECTS } from '../../pixels/limits.ts';
 import { followPointer, imageSize, readImagePointer, readRequiredImagePointer } from './display-images.ts';
 
 const CLIP_NONE = 0;
@@ -45,7 +46,9 @@ export function readClip(r: WireReader): Clip {
   const type = r.u8();
   if (type === CLIP_NONE) return null;
   if (type !== CLIP_RECTS) r.fail(`unknown clip type ${type}`, typeOffset);
+  const countOffset = r.offset;
   const count = r.count(r.u32(), RECT_BYTES, 'clip rects');
+  if (count > MAX_CLIP_RECTS) r.fail(`${count} clip rectangles; at most ${MAX_CLIP_RECTS} are accepted`, countOffset);
   const rects: Rect[] = new Array(count);
   for (let i = 0; i < count; i++) rects[i] = readRect(r);
   return rects;

@@ -226,6 +226,15 @@ describe('lying counts', () => {
     expectError(104, 'COPY_BITS', b, 25, /clip rects claims 2147483647 entries of 16 bytes but only 8 bytes remain/);
   });
 
+  it('more clip rectangles than any real server sends, all present', () => {
+    const rects = Array.from({ length: 8193 }, (_, i) => box(0, i, 1, i + 1));
+    const many = body((x) => x.base(0, box(0, 0, 1, 1), rects).point(0, 0));
+    const allowed = body((x) => x.base(0, box(0, 0, 1, 1), rects.slice(1)).point(0, 0));
+    expect(() => parseDisplayMessage(104, allowed)).not.toThrow();
+    // surface 4 + box 16 + clip type 1: the count at 21.
+    expectError(104, 'COPY_BITS', many, 21, /8193 clip rectangles; at most 8192 are accepted/);
+  });
+
   it('a palette over 256 entries, and one whose entries are not there', () => {
     const huge = copyBody(p8(paletteBlock(1n, [1, 2], 0xffff)));
     const paletteAt = FIRST_BLOCK + 18 + 18 + P8_PIXELS.byteLength;
