@@ -18,19 +18,10 @@ describe('pemCertificateBlocks', () => {
     expect(holdsPemCertificate(texts[3])).toBe(false);
   });
 
-  it('scans four megabytes of BEGIN lines without an END once, not once per BEGIN', () => {
+  it('finds nothing in four megabytes of BEGIN lines without an END, at once', () => {
+    // The lazy expression rescans the rest from every BEGIN: minutes on this input, past the test's timeout.
     const text = '-----BEGIN CERTIFICATE-----\n'.repeat(150_000);
-    let scanned = 0;
-    const indexOf = String.prototype.indexOf;
-    String.prototype.indexOf = function (this: string, ...args: [string, number?]) {
-      scanned++;
-      return indexOf.apply(this, args);
-    };
-    try {
-      expect(pemCertificateBlocks(text)).toEqual([]);
-    } finally {
-      String.prototype.indexOf = indexOf;
-    }
-    expect(scanned).toBeLessThan(10);
+    expect(pemCertificateBlocks(text)).toEqual([]);
+    expect(holdsPemCertificate(text)).toBe(false);
   });
 });
