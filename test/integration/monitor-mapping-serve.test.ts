@@ -94,9 +94,19 @@ describe('the mapping remembered per VM UUID through spicedesk serve (QEMU -uuid
     // With the server's name for a person reading the file (QEMU without -name calls itself "QEMU <version>").
     expect(stored).toEqual({ version: 1, vms: { [UUID]: { monitorMapping: '1:2;2:1', name: expect.stringMatching(/^QEMU /) } } });
 
+    // The same VM started again: Debian's spice-server (0.14.x) sometimes dies of a NULL pointer in
+    // its display worker ("SPICE Worker ... segfault ... in libspice-server.so") after a gateway
+    // session ends, so the second session gets a fresh QEMU with the same UUID (docs/testing.md).
+    await qemu.stop();
+    qemu = await startQemu({ uuid: UUID });
     const second = await startServe([`spice://127.0.0.1:${qemu.port}`], { SPICEDESK_CONFIG_DIR: cfg });
     try {
-      expect(await headMappingOf(second.url)).toEqual({ kind: 'head-mapping', source: 'remembered', mapping: [1, 0] });
+      const server = qemu;
+      const mapping = await headMappingOf(second.url).catch(async (e: Error) => {
+        const state = server.running() ? 'is running' : `has exited (${String(await server.exited)})`;
+        throw new Error(`${e.message}\nQEMU ${state}; its output:\n${server.outputTail().slice(-2000)}`);
+      });
+      expect(mapping).toEqual({ kind: 'head-mapping', source: 'remembered', mapping: [1, 0] });
     } finally {
       await second.stop();
     }

@@ -54,6 +54,10 @@ export interface QemuServer {
   /** Runs one QMP command and returns its `return` value (throws on a QMP error). */
   qmp(execute: string, args?: Record<string, unknown>): Promise<unknown>;
   outputTail(): string;
+  /** Whether QEMU is still running: a refused connection is explained by its exit and output. */
+  running(): boolean;
+  /** QEMU's exit code or signal name, once it has exited. */
+  readonly exited: Promise<number | string>;
   /** What the firmware has written to its debug port so far ('' without { firmwareLog: true }). */
   firmwareLog(): string;
   stop(): Promise<void>;
@@ -173,6 +177,8 @@ async function startOnce(binary: string, options: QemuOptions): Promise<QemuServ
       return qmpCommand(qmpSocket, execute, args);
     },
     outputTail: () => qemu.outputTail(),
+    running: () => qemu.running(),
+    exited: qemu.exited,
     firmwareLog: () => (firmwareLogFile && existsSync(firmwareLogFile) ? readFileSync(firmwareLogFile, 'latin1') : ''),
     stop,
   };
