@@ -18,6 +18,8 @@ export interface HeadSize {
 
 /** How long clip-get waits for the guest to say what its clipboard holds. */
 const GUEST_GRAB_WAIT_MS = 1500;
+/** How often clip-get asks when the guest copies again while its contents are on the way. */
+const CLIP_GET_ATTEMPTS = 5;
 /** How long resize waits for the agent to acknowledge the layout (agents with the REPLY cap). */
 const RESIZE_REPLY_WAIT_MS = 3000;
 /** Progress lines for one file at most this often. */
@@ -153,21 +155,31 @@ async function clipGet(access: ScriptAgent): Promise<string | null> {
       }
     });
   }
-  const types = clipboard.guestTypes(ClipboardSelection.CLIPBOARD);
-  if (types && !types.includes(ClipboardType.UTF8_TEXT)) {
-    const held = types.map((t) => clipboardMimeTypes[t] ?? `type ${t}`).join(', ');
-    return `clip-get: the guest's clipboard holds no text (it holds ${held || 'nothing'})`;
+  // The guest may copy again while its last contents are on the way: then the newer contents are
+  // what the user wants, so ask again (a few times, for a guest that keeps copying).
+  for (let attempt = 1; ; attempt++) {
+    const types = clipboard.guestTypes(ClipboardSelection.CLIPBOARD);
+    if (types && !types.includes(ClipboardType.UTF8_TEXT)) {
+      const held = types.map((t) => clipboardMimeTypes[t] ?? `type ${t}`).join(', ');
+      return `clip-get: the guest's clipboard holds no text (it holds ${held || 'nothing'})`;
+    }
+    let regrabbed = false;
+    const off = clipboard.events.on('guest-grab', ({ selection }) => {
+      if (selection === ClipboardSelection.CLIPBOARD) regrabbed = true;
+    });
+    try {
+      // Without a grab, ask anyway: contents copied before this connection are not announced.
+      const text = await access.bounded(clipboard.requestText(ClipboardSelection.CLIPBOARD, { unannounced: !types }), 'the guest did not send its clipboard');
+      access.out(text);
+      return null;
+    } catch (e) {
+      if (!(e instanceof SpiceError) || e.kind !== 'protocol' || !agent.connected) throw e;
+      if (regrabbed && attempt < CLIP_GET_ATTEMPTS) continue;
+      return types ? `clip-get: ${e.message}` : `clip-get: the guest's clipboard is empty`;
+    } finally {
+      off();
+    }
   }
-  let text: string;
-  try {
-    // Without a grab, ask anyway: contents copied before this connection are not announced.
-    text = await access.bounded(clipboard.requestText(ClipboardSelection.CLIPBOARD, { unannounced: !types }), 'the guest did not send its clipboard');
-  } catch (e) {
-    if (!(e instanceof SpiceError) || e.kind !== 'protocol' || !agent.connected) throw e;
-    return types ? `clip-get: ${e.message}` : `clip-get: the guest's clipboard is empty`;
-  }
-  access.out(text);
-  return null;
 }
 
 async function resize(agent: Agent, heads: HeadSize[]): Promise<void> {
