@@ -112,22 +112,29 @@ describe('the page across a server restart', () => {
     const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
     try {
       const page = await openSessionPage(browser, serve.url, 20_000, context);
-      const area = await until('the display area with the agent', page, async () => {
+      await until('the display area with the agent', page, async () => {
         const s = await state(page);
-        return s.agent.monitorsConfig && s.displayArea ? s.displayArea : undefined;
+        return s.agent.monitorsConfig && s.displayArea ? true : undefined;
       }, 20_000);
-      const want = `${area.width}x${area.height}`;
-      expect(want).not.toBe('1024x768');
-      await until(`the first guest in ${want}`, page, async () => ((await guestMode(first)) === want ? true : undefined), 15_000);
+      // The page's size as it is now: the bar above the screen may still change height while the
+      // page settles, and the page then sends the new size, so each check reads it again.
+      const pageSize = async (): Promise<string> => {
+        const area = (await state(page)).displayArea;
+        return area ? `${area.width}x${area.height}` : 'none';
+      };
+      const guestInPageSize = (xs: XspiceServer) => async () =>
+        (await guestMode(xs)) === (await pageSize()) ? true : undefined;
+      expect(await pageSize()).not.toBe('1024x768');
+      await until("the first guest in the page's size", page, guestInPageSize(first), 15_000);
 
       await kill(first);
       await until('the reconnecting status', page, async () => ((await state(page)).status === 'reconnecting' ? true : undefined), 3000);
       const second = await server({ port, colour: '#3a5070', vdagent: true });
       // A fresh Xspice starts in 1024x768; the page's size comes back through the new agent.
-      await until(`the restarted guest in ${want}`, page, async () => ((await guestMode(second)) === want ? true : undefined), 40_000);
+      await until("the restarted guest in the page's size", page, guestInPageSize(second), 40_000);
       await until('the page drawing the new mode', page, async () => {
         const s = (await state(page)).surface;
-        return `${s.width}x${s.height}` === want ? true : undefined;
+        return `${s.width}x${s.height}` === (await pageSize()) ? true : undefined;
       }, 15_000);
       expect((await state(page)).status).toBe('connected');
       await page.close();
