@@ -5,7 +5,7 @@
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../peers/free-port.ts';
 import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -31,14 +31,20 @@ describe('QEMU refusing TLS for the cursor channel (NEED_UNSECURED)', () => {
   let port: number;
   let tlsPort: number;
 
-  beforeAll(async () => {
-    const binary = requireTool('qemu-system-x86_64', 'qemu-system-x86');
+  beforeAll(() => {
+    requireTool('qemu-system-x86_64', 'qemu-system-x86');
     ca = workshop.createCa('qemu-ca');
     const cert = workshop.createServer('qemu-server', ca, { subject: '/O=spicedesk tests/CN=localhost', altNames: ['DNS:localhost'] });
     // QEMU reads fixed names from x509-dir.
     for (const [from, to] of [[ca.certFile, 'ca-cert.pem'], [cert.certFile, 'server-cert.pem'], [cert.keyFile, 'server-key.pem']] as const) {
       copyFileSync(from, join(dir, to));
     }
+  });
+
+  // A QEMU for each test: Debian's spice-server sometimes dies of a NULL pointer in its display
+  // worker after a client leaves (docs/testing.md), and the next test would find its ports closed.
+  beforeEach(async () => {
+    const binary = requireTool('qemu-system-x86_64', 'qemu-system-x86');
     port = await freePort();
     tlsPort = await freePort();
     const args = qemuArgs(port, {}, undefined);
@@ -49,8 +55,11 @@ describe('QEMU refusing TLS for the cursor channel (NEED_UNSECURED)', () => {
     expect(await tcpAccepts(tlsPort), qemu.outputTail()).toBe(true);
   }, 60_000);
 
-  afterAll(async () => {
+  afterEach(async () => {
     await qemu?.stop();
+  });
+
+  afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
     workshop.remove();
   });
