@@ -96,6 +96,34 @@ export async function screenToPage(page: Page, x: number, y: number): Promise<{ 
 }
 
 /**
+ * Moves the mouse over remote point (x, y) until the X server's pointer is there, and returns the
+ * page point that got it there. It moves again on each try, from one pixel away, because the first
+ * move can be lost: the inputs channel may still be linking, or the bar above the screen may still
+ * be settling, which moves the canvas under a point computed a moment earlier.
+ */
+export async function pointAt(page: Page, server: { exec(command: string, args: readonly string[]): Promise<string> }, x: number, y: number, timeoutMs = 10_000): Promise<{ x: number; y: number }> {
+  let point = await screenToPage(page, x, y);
+  let seen = '';
+  await waitUntil(
+    `the X pointer at ${x},${y}`,
+    async () => {
+      point = await screenToPage(page, x, y);
+      await page.mouse.move(point.x + 1, point.y + 1);
+      await page.mouse.move(point.x, point.y);
+      for (let i = 0; i < 5; i++) {
+        seen = await server.exec('xdotool', ['getmouselocation']);
+        if (seen.startsWith(`x:${x} y:${y} `)) return true;
+        await page.waitForTimeout(100);
+      }
+      return false;
+    },
+    timeoutMs,
+    { pollMs: 300, explain: () => `xdotool last said: ${seen.trim()}` },
+  );
+  return point;
+}
+
+/**
  * Closes the page, so that the gateway drops its SPICE client (Xspice takes one client at a time),
  * then captures the server's screen with the CLI into `file`.
  */

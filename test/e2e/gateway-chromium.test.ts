@@ -14,7 +14,7 @@ import { explainMismatch } from '../peers/png.ts';
 import { waitFor, waitUntil, watchForNothing } from '../helpers/wait.ts';
 import { requireFile, requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { closeAndCapture as captureAfterClosing, launchChromium, openSessionPage, pagePixels, pageProblems, screenToPage, waitUntilSettled } from './browser-page.ts';
+import { closeAndCapture as captureAfterClosing, launchChromium, openSessionPage, pagePixels, pageProblems, pointAt, screenToPage, waitUntilSettled } from './browser-page.ts';
 import { loseContext, pageState } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
@@ -107,7 +107,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
       const page = await openSessionPage(browser, serve.url);
       await page.waitForFunction(() => window.spicedeskPage?.state().mouseMode === 'client');
       // Without a window manager the keyboard follows the pointer: click into the xterm first.
-      const inside = await screenToPage(page, 700, 560);
+      const inside = await pointAt(page, xs, 700, 560);
       await page.mouse.click(inside.x, inside.y);
       await page.keyboard.type('hello');
       await page.keyboard.press('Enter');
@@ -163,9 +163,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
       });
       const tracked = await openSessionPage(browser, serve.url, 20_000, context);
       await tracked.waitForFunction(() => window.spicedeskPage?.state().mouseMode === 'client');
-      const p = await screenToPage(tracked, 700, 400);
-      await tracked.mouse.move(p.x, p.y);
-      await waitUntil('the X pointer at 700,400', async () => (await xs.exec('xdotool', ['getmouselocation'])).startsWith('x:700 y:400 '), 5000);
+      const p = await pointAt(tracked, xs, 700, 400);
       await tracked.mouse.click(p.x, p.y);
       await tracked.mouse.click(p.x, p.y, { button: 'middle' });
       await tracked.mouse.click(p.x, p.y, { button: 'right' });
