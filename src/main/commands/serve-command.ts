@@ -21,6 +21,7 @@ export interface ClientValues {
   spiceCaFile: string | undefined;
   listen: string | undefined;
   clipboard: ServeOptions['clipboardPolicy'];
+  fileTransfer: Parameters<typeof kioskFlags>[0]['fileTransfer'];
   monitorMapping: ServeOptions['monitorMapping'];
   kiosk: boolean;
   kioskQuit: Parameters<typeof kioskFlags>[0]['kioskQuit'];

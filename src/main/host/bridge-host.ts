@@ -308,6 +308,8 @@ export class BridgeHost {
     if (this.o.heads) this.heads = this.headGroup(this.o.heads);
     this.pageAgent.setPolicy(target.clipboard);
     const policy = sessionPolicy({ profile: target.profile, flags: target.kiosk ?? NOT_KIOSK });
+    // Enforced here, whatever the page does with the policy message.
+    this.pageAgent.files.setPolicy(policy.fileTransfer);
     this.send(pagePolicyMessage(policy));
     this.reconnect = policy.autoReconnect ? this.pageReconnect(target) : null;
     void this.connect(target, target.password);
