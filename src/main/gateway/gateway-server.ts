@@ -14,6 +14,7 @@ import { SpiceError } from '../../protocol/wire/errors.ts';
 import { AccessToken } from './access-token.ts';
 import { LaunchCodes, type LaunchOutcome } from './launch-codes.ts';
 import { DEFAULT_SOCKET_LIMITS, SocketGuard, type SocketLimits } from './socket-guard.ts';
+import { PageBudget, type PageBudgetLimits } from '../host/page-budget.ts';
 import type { GatewayTarget } from '../host/bridge-host.ts';
 import { GatewayConnection } from './gateway-connection.ts';
 import { INDEX_FILE, loadAssets, type Asset } from '../host/static-assets.ts';
@@ -37,6 +38,8 @@ export interface GatewayOptions {
   socketLimits?: Partial<SocketLimits>;
   /** For tests; 20-second codes on the real clock otherwise. */
   launchCodes?: LaunchCodes;
+  /** For tests; DEFAULT_PAGE_BUDGET otherwise. */
+  pageBudget?: PageBudgetLimits;
 }
 
 export interface Gateway {
@@ -89,6 +92,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const launchCodes = o.launchCodes ?? new LaunchCodes();
   const limits: SocketLimits = { ...DEFAULT_SOCKET_LIMITS, ...o.socketLimits };
   const guard = new SocketGuard(limits);
+  // One memory bound for every page of this gateway together (host/page-budget.ts).
+  const budget = new PageBudget(o.pageBudget);
   const live = new Set<GatewayConnection>();
   // Views of guest heads 2-4 join the session of head 1's page by its token (monitors/head-group.ts).
   const heads = new HeadRegistry();
@@ -193,7 +198,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     wss.handleUpgrade(req, socket, head, (ws) => {
       const connection = new GatewayConnection(
         ws,
-        { targets: o.targets, logger: o.logger, linkTimeoutMs: o.linkTimeoutMs, helloTimeoutMs: o.helloTimeoutMs ?? 10_000, heads },
+        { targets: o.targets, logger: o.logger, linkTimeoutMs: o.linkTimeoutMs, helloTimeoutMs: o.helloTimeoutMs ?? 10_000, heads, budget },
         nextId++,
       );
       live.add(connection);

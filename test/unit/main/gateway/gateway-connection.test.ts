@@ -7,7 +7,7 @@ import { BRIDGE_VERSION } from '../../../../src/protocol/bridge/kinds.ts';
 import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
-import { MAX_BUFFERED_BYTES } from '../../../../src/main/host/bridge-host.ts';
+import { DEFAULT_PAGE_BUDGET } from '../../../../src/main/host/page-budget.ts';
 import { GatewayConnection } from '../../../../src/main/gateway/gateway-connection.ts';
 import { waitUntil } from '../../../helpers/wait.ts';
 
@@ -44,10 +44,13 @@ describe('GatewayConnection', () => {
 
   it('drops a page that does not read, with one last status instead of buffering without end', () => {
     const ws = new FakeSocket();
-    ws.bufferedAmount = MAX_BUFFERED_BYTES + 1;
+    ws.bufferedAmount = DEFAULT_PAGE_BUDGET.backlogPerPage + 1;
     new GatewayConnection(ws as unknown as WebSocket, options, 1);
     expect(ws.sent).toEqual([
-      { kind: 'status', status: { state: 'error', errorKind: 'timeout', message: 'the browser is not keeping up with the display; closing this page' } },
+      {
+        kind: 'status',
+        status: { state: 'error', errorKind: 'timeout', message: 'the browser is not keeping up with the display (64 MiB queued for this page, at most 64 MiB); closing this page' },
+      },
     ]);
     expect(ws.closed?.code).toBe(1011);
   });
