@@ -1,6 +1,6 @@
 // GatewayConnection against a fake WebSocket: the limits that the browser tests cannot reach.
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
 import type { HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
 import { BRIDGE_VERSION } from '../../../../src/protocol/bridge/kinds.ts';
@@ -8,7 +8,7 @@ import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts'
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { DEFAULT_PAGE_BUDGET } from '../../../../src/main/host/page-budget.ts';
-import { GatewayConnection } from '../../../../src/main/gateway/gateway-connection.ts';
+import { CLOSE_GRACE_MS, GatewayConnection } from '../../../../src/main/gateway/gateway-connection.ts';
 import { waitUntil } from '../../../helpers/wait.ts';
 
 class FakeSocket extends EventEmitter {
@@ -28,6 +28,13 @@ class FakeSocket extends EventEmitter {
     this.closed = { code, reason };
     this.readyState = 2;
   }
+  terminated = false;
+  terminate(): void {
+    this.terminated = true;
+    this.readyState = 3;
+    this.emit('close');
+  }
+
 }
 
 const options = { targets: [], logger: silentLogger, linkTimeoutMs: 1000, helloTimeoutMs: 50 };
@@ -53,6 +60,22 @@ describe('GatewayConnection', () => {
       },
     ]);
     expect(ws.closed?.code).toBe(1011);
+  });
+
+  it('lets go of a closed page that does not answer the close (its backlog with it) after a grace', () => {
+    vi.useFakeTimers();
+    try {
+      const ws = new FakeSocket();
+      ws.bufferedAmount = DEFAULT_PAGE_BUDGET.backlogPerPage + 1;
+      new GatewayConnection(ws as unknown as WebSocket, options, 1);
+      expect(ws.closed?.code).toBe(1011);
+      vi.advanceTimersByTime(CLOSE_GRACE_MS - 1);
+      expect(ws.terminated).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(ws.terminated).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('drops a page that sends no HELLO in time', async () => {

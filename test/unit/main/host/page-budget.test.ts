@@ -36,6 +36,13 @@ class FakeSocket extends EventEmitter {
     this.closed = { code, reason };
     this.readyState = 2;
   }
+  terminated = false;
+  terminate(): void {
+    this.terminated = true;
+    this.readyState = 3;
+    this.emit('close');
+  }
+
 }
 
 function page(budget: PageBudget, backlog: number): FakeSocket {
