@@ -80,7 +80,8 @@ export const clipboardOption = valueOption<ClipboardSharing | undefined>({
   absent: undefined,
   help:
     "the clipboard directions pages may share with the guest (text and images); the\n" +
-    "page's own setting can only narrow them. Kiosk deployments: --clipboard none",
+    "page's own setting can only narrow them. Kiosk deployments: --clipboard none (files are\n" +
+    'apart: --file-transfer none)',
   parse: parseClipboardPolicy,
 });
 
