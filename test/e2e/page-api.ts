@@ -56,7 +56,7 @@ export interface PageState {
     sharing: ClipboardSharing;
     policy: ClipboardSharing;
   };
-  files: { offered: number; saved: number; failed: number; bytesSent: number; rows: TransferRowState[] };
+  files: { offered: number; saved: number; failed: number; bytesSent: number; allowed: boolean; rows: TransferRowState[] };
   // The kiosk page: policy, hotkeys, zoom and the reconnect screen.
   kiosk: boolean;
   onSessionEnd: string;

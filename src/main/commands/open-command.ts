@@ -8,6 +8,7 @@ import { ExitCode } from '../node/exit-codes.ts';
 import { defineCommand, usageError } from './args/option-spec.ts';
 import { clientOptions, kioskFlags, optionalTarget } from './args/shared-options.ts';
 import { runGateway } from './serve-command.ts';
+import { FILE_TRANSFER_ARG } from '../electron/launch-args.ts';
 
 /** The Electron binary of the electron package, when it was installed with its binary. */
 function electronBinary(): string | null {
@@ -58,6 +59,7 @@ export const openCommand = defineCommand({
       ...(values.verbose ? ['--verbose'] : []),
       ...(kiosk.kiosk ? ['--kiosk'] : []),
       ...(kiosk.kioskQuit !== 'never' ? [`--kiosk-quit=${kiosk.kioskQuit}`] : []),
+      ...(kiosk.fileTransfer !== undefined ? [`${FILE_TRANSFER_ARG}=${kiosk.fileTransfer}`] : []),
       ...(values.monitorMapping ? [monitorMappingArg(values.monitorMapping)] : []),
       ...(target === undefined ? [] : [target]),
     ];

@@ -11,6 +11,7 @@ import type { Logger } from '../../protocol/logger.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import { PageClipboardImages } from './page-clipboard-images.ts';
 import { PageFiles } from './page-files.ts';
+import type { PageBudget } from './page-budget.ts';
 
 const utf8 = new TextEncoder();
 
@@ -32,9 +33,10 @@ export class PageAgent {
   constructor(
     private readonly send: (m: HostMessage) => void,
     private readonly log: Logger,
+    budget?: PageBudget,
   ) {
     this.files = new PageFiles(send, log);
-    this.images = new PageClipboardImages(send, log, () => this.sharing);
+    this.images = new PageClipboardImages(send, log, () => this.sharing, budget);
   }
 
   /** The host's clipboard policy for this page's target; the page's choice stays within it. */
