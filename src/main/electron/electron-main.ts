@@ -3,7 +3,7 @@
 // window-policy, hotkeys, screenshot, window-target, port-endpoint) and tested there.
 //
 // Each TARGET (command line, a second instance's, macOS open-file/open-url, File > Open) opens a
-// session window. The renderer is served from memory through a privileged custom scheme with the
+// session window; one that came from a link asks the user first (link-consent.ts). The renderer is served from memory through a privileged custom scheme with the
 // gateway's CSP; windows are sandboxed and context-isolated, navigate nowhere, open nothing, and
 // get no permission but pointer lock, fullscreen and keyboard lock.
 import { join } from 'node:path';
@@ -29,7 +29,9 @@ import {
 } from './window-policy.ts';
 import { prepareWindowTarget } from './window-target.ts';
 import { headWindowOf } from './head-windows.ts';
-import { monitorMappingsOf } from '../monitors/app-mappings.ts';
+import { appSettingsStore, monitorMappingsOf } from '../monitors/app-mappings.ts';
+import type { SettingsStore } from '../monitors/settings-store.ts';
+import { consentAnswer, consentFor, consentPrompt, ConsentQueue, FROM_LINK_SWITCH, launchedFromLink, type TargetOrigin } from './link-consent.ts';
 import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
 
 const LINK_TIMEOUT_MS = 10_000;
@@ -41,13 +43,16 @@ protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { ...APP
 
 const defaultApp = Boolean(process.defaultApp);
 const launch = targetsFromArgv(process.argv, { defaultApp, cwd: process.cwd() });
+/** A start the system made for a link (FROM_LINK_SWITCH) asks before its spice URIs connect. */
+const launchOrigin: TargetOrigin = launchedFromLink(process.argv) ? 'link' : 'command-line';
 // --kiosk and --kiosk-quit (src/protocol/policy/kiosk-policy.ts): no menu, no quit, every window kiosk.
 const kioskArgs = kioskFlagsFromArgv(process.argv);
 const kioskFlags = 'flags' in kioskArgs ? kioskArgs.flags : NOT_KIOSK;
 const quitGate = new QuitGate(kioskFlags.kiosk);
 const windows = new Map<number, SessionWindow>();
 /** Targets that arrived before 'ready' (macOS open-file/open-url at launch). */
-const early: string[] = [];
+const early: { target: string; origin: TargetOrigin }[] = [];
+const consents = new ConsentQueue();
 let ready = false;
 let log: Logger;
 let stopDemo: (() => void) | undefined;
@@ -60,17 +65,19 @@ if (!app.requestSingleInstanceLock(instanceData(launch.targets))) {
     const t = secondInstanceTargets(argv, workingDirectory, additionalData, defaultApp);
     for (const why of t.ignored) log?.warn({ why }, 'argument of a second instance ignored');
     if (t.targets.length === 0 && ready) focusSomeWindow();
-    for (const target of t.targets) queueOrOpen(target);
+    // Windows and Linux: a link clicked while the app runs starts a second instance with the switch.
+    const origin: TargetOrigin = launchedFromLink(argv) ? 'link' : 'command-line';
+    for (const target of t.targets) queueOrOpen(target, origin);
   });
   app.on('open-file', (event, path) => {
     event.preventDefault();
     const target = targetOfOpenFile(path);
-    if (target) queueOrOpen(target);
+    if (target) queueOrOpen(target, 'file');
   });
   app.on('open-url', (event, url) => {
     event.preventDefault();
     const target = targetOfOpenUrl(url);
-    if (target) queueOrOpen(target);
+    if (target) queueOrOpen(target, 'link');
   });
   app.on('web-contents-created', (_event, contents) => {
     contents.on('will-navigate', (e, url) => {
@@ -107,13 +114,14 @@ async function start(): Promise<void> {
   registerIpc();
   Menu.setApplicationMenu(kioskFlags.kiosk ? null : buildMenu());
   if (process.platform === 'win32' && app.isPackaged) {
-    // electron-builder registers the schemes on macOS and Linux; Windows learns them here.
-    for (const scheme of ['spice', 'spice+tls', 'spice+unix']) app.setAsDefaultProtocolClient(scheme);
+    // electron-builder registers the schemes on macOS and Linux; Windows learns them here, with
+    // the switch that makes a link's session ask first, and `--` so that a URI is never a switch.
+    for (const scheme of ['spice', 'spice+tls', 'spice+unix']) app.setAsDefaultProtocolClient(scheme, process.execPath, [FROM_LINK_SWITCH, '--']);
   }
   ready = true;
-  const targets = [...launch.targets, ...early.splice(0)];
+  const targets = [...launch.targets.map((target) => ({ target, origin: launchOrigin })), ...early.splice(0)];
   if (targets.length > 0) {
-    for (const t of targets) void openTarget(t);
+    for (const t of targets) openOrAsk(t.target, t.origin);
     return;
   }
   await openDemoOrEmpty();
@@ -132,9 +140,33 @@ async function openDemoOrEmpty(): Promise<void> {
   }
 }
 
-function queueOrOpen(target: string): void {
-  if (ready) void openTarget(target);
-  else early.push(target);
+function queueOrOpen(target: string, origin: TargetOrigin): void {
+  if (ready) openOrAsk(target, origin);
+  else early.push({ target, origin });
+}
+
+/** Opens `target`'s window, once the user said yes when it came from a link to a host not allowed before. */
+function openOrAsk(target: string, origin: TargetOrigin): void {
+  const decision = consentFor(target, origin, (key) => settings().linkHostAllowed(key));
+  if (!decision.ask) return void openTarget(target);
+  const d = decision.destination;
+  const queued = consents.enqueue(async () => {
+    const prompt = consentPrompt(d);
+    const r = await dialog.showMessageBox(prompt);
+    const answer = consentAnswer(d, r.response, r.checkboxChecked);
+    log.info({ host: d.shownHost, connect: answer.connect, remember: answer.remember !== null }, 'link consent');
+    if (answer.remember !== null) settings().allowLinkHost(answer.remember);
+    if (answer.connect) await openTarget(target);
+    else if (BrowserWindow.getAllWindows().length === 0 && process.platform !== 'darwin') app.quit();
+  });
+  if (!queued) log.warn({ host: d.shownHost }, 'link ignored: too many links are waiting for an answer');
+}
+
+/** settings.json, one store for the whole app (monitor mappings and allowed link hosts). */
+let settingsStore: SettingsStore | undefined;
+function settings(): SettingsStore {
+  settingsStore ??= appSettingsStore((line) => log.warn({ settings: line }, 'settings'));
+  return settingsStore;
 }
 
 async function openTarget(target: string | null): Promise<void> {
@@ -157,7 +189,7 @@ async function openTarget(target: string | null): Promise<void> {
 /** --monitor-mapping (handed over by `spicedesk open`) and the per-VM settings, made once. */
 let mappings: MonitorMappingSource | undefined;
 function monitorMappings(): MonitorMappingSource {
-  mappings ??= monitorMappingsOf(process.argv, (line) => log.warn({ settings: line }, 'settings'));
+  mappings ??= monitorMappingsOf(process.argv, (line) => log.warn({ settings: line }, 'settings'), settings());
   return mappings;
 }
 

@@ -108,15 +108,20 @@ function linkHosts(value: unknown): string[] {
   if (value.length > MAX_ALLOWED_LINK_HOSTS) throw new Error(`"allowedLinkHosts" has ${value.length} entries, more than ${MAX_ALLOWED_LINK_HOSTS}`);
   const out: string[] = [];
   for (const [i, host] of value.entries()) {
-    if (!isLinkHostKey(host)) throw new Error(`"allowedLinkHosts" entry ${i + 1} is not a lower-case host name, address or unix:PATH`);
+    if (!isLinkHostKey(host)) throw new Error(`"allowedLinkHosts" entry ${i + 1} is not a lower-case host name or address, or unix:/PATH`);
     if (!out.includes(host)) out.push(host);
   }
   return out;
 }
 
-/** A key as link-consent.ts makes them: no upper case, spaces or control characters, bounded. */
+/**
+ * A key as link-consent.ts makes them, bounded: a host in lower case without spaces, or `unix:`
+ * and an absolute socket path (kept as it is: paths are case-sensitive); no control characters.
+ */
 export function isLinkHostKey(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_LINK_HOST_CHARS && value === value.toLowerCase() && !/[\s\u0000-\u001f\u007f]/.test(value);
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_LINK_HOST_CHARS || /[\u0000-\u001f\u007f]/.test(value)) return false;
+  if (value.startsWith('unix:/')) return true;
+  return value === value.toLowerCase() && !/\s/.test(value);
 }
 
 function vmSettings(value: unknown, where: string): VmSettings {
@@ -228,8 +233,9 @@ export class SettingsStore {
 
   /** Remembers that links may open sessions to `key` without asking; false (said through `warn`) when it could not be stored. */
   allowLinkHost(key: string): boolean {
+    const given: string = key;
     if (!isLinkHostKey(key)) {
-      this.o.warn(`not remembering the link host "${key.slice(0, 60)}": not a host key`);
+      this.o.warn(`not remembering the link host "${given.slice(0, 60)}": not a host key`);
       return false;
     }
     const data = this.load();
