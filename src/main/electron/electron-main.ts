@@ -17,6 +17,8 @@ import { validateToMain, type ToMainChannel } from './ipc.ts';
 import { instanceData, kioskFlagsFromArgv, secondInstanceTargets, targetOfOpenFile, targetOfOpenUrl, targetsFromArgv } from './launch-args.ts';
 import { NOT_KIOSK } from '../../protocol/policy/kiosk-policy.ts';
 import { SessionWindow } from './session-window.ts';
+import { clipboardPolicyFromArgv } from './focus-clipboard.ts';
+import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import {
   APP_SCHEME_PRIVILEGES,
   appResponse,
@@ -48,6 +50,9 @@ const launchOrigin: TargetOrigin = launchedFromLink(process.argv) ? 'link' : 'co
 // --kiosk and --kiosk-quit (src/protocol/policy/kiosk-policy.ts): no menu, no quit, every window kiosk.
 const kioskArgs = kioskFlagsFromArgv(process.argv);
 const kioskFlags = 'flags' in kioskArgs ? kioskArgs.flags : NOT_KIOSK;
+// --clipboard both|to-guest|from-guest|none: enforced by each window's host and by main's own reading (focus-clipboard.ts).
+const clipboardArgs = clipboardPolicyFromArgv(process.argv);
+const clipboardPolicy: ClipboardSharing = 'policy' in clipboardArgs ? clipboardArgs.policy : { toGuest: false, fromGuest: false };
 const quitGate = new QuitGate(kioskFlags.kiosk);
 const windows = new Map<number, SessionWindow>();
 /** Targets that arrived before 'ready' (macOS open-file/open-url at launch). */
@@ -109,6 +114,7 @@ if (!app.requestSingleInstanceLock(instanceData(launch.targets))) {
 async function start(): Promise<void> {
   log = await createLogger(process.argv.includes('--debug') ? 'debug' : process.argv.includes('--verbose') ? 'info' : 'silent');
   if ('error' in kioskArgs) throw new Error(kioskArgs.error);
+  if ('error' in clipboardArgs) throw new Error(clipboardArgs.error);
   for (const why of launch.ignored) log.warn({ why }, 'argument ignored');
   hardenSession();
   registerIpc();
@@ -180,6 +186,7 @@ async function openTarget(target: string | null): Promise<void> {
     noTargetMessage: NO_TARGET_MESSAGE,
     kiosk: { flags: kioskFlags, gate: quitGate, quit: quitByPolicy },
     monitors: monitorMappings(),
+    clipboard: clipboardPolicy,
   });
   const id = w.win.webContents.id;
   windows.set(id, w);
@@ -215,11 +222,11 @@ function hardenSession(): void {
     return new Response(r.body === null ? null : Buffer.from(r.body), { status: r.status, headers: r.headers });
   });
   ses.setPermissionRequestHandler((_contents, permission, callback, details) => {
-    const granted = permissionGranted(permission, details.requestingUrl, details.isMainFrame);
+    const granted = permissionGranted(permission, details.requestingUrl, details.isMainFrame, clipboardPolicy);
     if (!granted) log.info({ permission, url: details.requestingUrl }, 'permission denied');
     callback(granted);
   });
-  ses.setPermissionCheckHandler((_contents, permission, requestingOrigin) => permissionCheck(permission, requestingOrigin));
+  ses.setPermissionCheckHandler((_contents, permission, requestingOrigin) => permissionCheck(permission, requestingOrigin, clipboardPolicy));
   ses.setDevicePermissionHandler(() => false);
   const devTools = !app.isPackaged;
   ses.webRequest.onBeforeRequest((details, callback) => {

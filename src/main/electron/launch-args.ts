@@ -18,6 +18,8 @@ export interface LaunchTargets {
 }
 
 const KIOSK_QUIT = '--kiosk-quit';
+/** Switches whose value is the next argument, not a TARGET (their own modules read them). */
+const SWITCHES_WITH_VALUE: ReadonlySet<string> = new Set([KIOSK_QUIT, '--clipboard']);
 const URI = /^(spice|spice\+tls|spice\+unix|file):\/\//i;
 const SPICE_URI = /^(spice|spice\+tls|spice\+unix):\/\//i;
 
@@ -51,7 +53,7 @@ export function targetsFromArgv(argv: readonly string[], o: { defaultApp: boolea
       switchesDone = true;
       continue;
     }
-    if (!switchesDone && arg === KIOSK_QUIT) {
+    if (!switchesDone && SWITCHES_WITH_VALUE.has(arg)) {
       // Its value is the next argument, not a TARGET.
       skipNext = true;
       continue;
