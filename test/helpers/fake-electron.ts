@@ -31,78 +31,7 @@ export class FakeElectron {
   ready = false;
   /** The local clipboard, and how often the app read it. */
   readonly clipboard = { text: '', reads: 0 };
-  readonly module: Record<string, unknown>;
-
-  constructor() {
-    const fake = this;
-    const app = Object.assign(new EventEmitter(), {
-      isPackaged: false,
-      requestSingleInstanceLock: () => true,
-      whenReady(): Promise<void> {
-        fake.ready = true;
-        return Promise.resolve();
-      },
-      quit: () => void fake.quits++,
-      exit: () => {},
-      getPath: () => '/tmp',
-      setAsDefaultProtocolClient: (scheme: string, path?: string, args?: string[]) => fake.protocolClients.push({ scheme, path, args }),
-    });
-    class Window extends FakeWindow {
-      constructor(options: { title: string; webPreferences: Record<string, unknown> }) {
-        super(fake, options);
-      }
-      static getAllWindows(): FakeWindow[] {
-        return fake.windows.filter((w) => !w.destroyed);
-      }
-      static getFocusedWindow(): FakeWindow | null {
-        return fake.windows.find((w) => w.focused && !w.destroyed) ?? null;
-      }
-    }
-    const emptyImage = { isEmpty: () => true, toPNG: () => Buffer.alloc(0), getSize: () => ({ width: 0, height: 0 }), toBitmap: () => Buffer.alloc(0) };
-    this.module = {
-      app,
-      BrowserWindow: Window,
-      protocol: { registerSchemesAsPrivileged: () => {} },
-      session: {
-        defaultSession: {
-          protocol: { handle: () => {} },
-          setPermissionRequestHandler: (h: Handler) => (fake.permissionRequest = h),
-          setPermissionCheckHandler: (h: Handler) => (fake.permissionCheck = h),
-          setDevicePermissionHandler: () => {},
-          webRequest: { onBeforeRequest: () => {} },
-          on: () => {},
-        },
-      },
-      ipcMain: { on: (channel: string, h: Handler) => fake.ipc.set(channel, h) },
-      Menu: { setApplicationMenu: () => {}, buildFromTemplate: (t: unknown) => t },
-      dialog: {
-        showErrorBox: (title: string, m: string) => fake.fatal.push(`${title}: ${m}`),
-        showMessageBox: (options: Record<string, unknown>) =>
-          new Promise((resolve) => fake.messageBoxes.push({ options, answer: (response, checkboxChecked) => resolve({ response, checkboxChecked }) })),
-      },
-      clipboard: {
-        readText: () => {
-          fake.clipboard.reads++;
-          return fake.clipboard.text;
-        },
-        readImage: () => {
-          fake.clipboard.reads++;
-          return emptyImage;
-        },
-      },
-      nativeImage: { createFromBuffer: () => emptyImage },
-      screen: { getAllDisplays: () => [], getDisplayMatching: () => ({ bounds: { x: 0, y: 0, width: 1920, height: 1080 } }) },
-      MessageChannelMain: class {
-        readonly port1: unknown;
-        readonly port2: MessagePort;
-        constructor() {
-          const c = new MessageChannel();
-          this.port1 = mainPort(c.port1);
-          this.port2 = c.port2;
-        }
-      },
-    };
-  }
+  readonly module: Record<string, unknown> = electronModule(this);
 
   get app(): EventEmitter {
     return this.module.app as EventEmitter;
@@ -196,6 +125,77 @@ export class FakeWindow extends EventEmitter {
   destroy(): void {
     this.close();
   }
+}
+
+/** The module's members, recording into `fake`. */
+function electronModule(fake: FakeElectron): Record<string, unknown> {
+  const app = Object.assign(new EventEmitter(), {
+    isPackaged: false,
+    requestSingleInstanceLock: () => true,
+    whenReady(): Promise<void> {
+      fake.ready = true;
+      return Promise.resolve();
+    },
+    quit: () => void fake.quits++,
+    exit: () => {},
+    getPath: () => '/tmp',
+    setAsDefaultProtocolClient: (scheme: string, path?: string, args?: string[]) => fake.protocolClients.push({ scheme, path, args }),
+  });
+  class Window extends FakeWindow {
+    constructor(options: { title: string; webPreferences: Record<string, unknown> }) {
+      super(fake, options);
+    }
+    static getAllWindows(): FakeWindow[] {
+      return fake.windows.filter((w) => !w.destroyed);
+    }
+    static getFocusedWindow(): FakeWindow | null {
+      return fake.windows.find((w) => w.focused && !w.destroyed) ?? null;
+    }
+  }
+  const emptyImage = { isEmpty: () => true, toPNG: () => Buffer.alloc(0), getSize: () => ({ width: 0, height: 0 }), toBitmap: () => Buffer.alloc(0) };
+  return {
+    app,
+    BrowserWindow: Window,
+    protocol: { registerSchemesAsPrivileged: () => {} },
+    session: {
+      defaultSession: {
+        protocol: { handle: () => {} },
+        setPermissionRequestHandler: (h: Handler) => (fake.permissionRequest = h),
+        setPermissionCheckHandler: (h: Handler) => (fake.permissionCheck = h),
+        setDevicePermissionHandler: () => {},
+        webRequest: { onBeforeRequest: () => {} },
+        on: () => {},
+      },
+    },
+    ipcMain: { on: (channel: string, h: Handler) => fake.ipc.set(channel, h) },
+    Menu: { setApplicationMenu: () => {}, buildFromTemplate: (t: unknown) => t },
+    dialog: {
+      showErrorBox: (title: string, m: string) => fake.fatal.push(`${title}: ${m}`),
+      showMessageBox: (options: Record<string, unknown>) =>
+        new Promise((resolve) => fake.messageBoxes.push({ options, answer: (response, checkboxChecked) => resolve({ response, checkboxChecked }) })),
+    },
+    clipboard: {
+      readText: () => {
+        fake.clipboard.reads++;
+        return fake.clipboard.text;
+      },
+      readImage: () => {
+        fake.clipboard.reads++;
+        return emptyImage;
+      },
+    },
+    nativeImage: { createFromBuffer: () => emptyImage },
+    screen: { getAllDisplays: () => [], getDisplayMatching: () => ({ bounds: { x: 0, y: 0, width: 1920, height: 1080 } }) },
+    MessageChannelMain: class {
+      readonly port1: unknown;
+      readonly port2: MessagePort;
+      constructor() {
+        const c = new MessageChannel();
+        this.port1 = mainPort(c.port1);
+        this.port2 = c.port2;
+      }
+    },
+  };
 }
 
 /** Electron's MessagePortMain over a worker_threads port. */
