@@ -63,7 +63,8 @@ export class ClipboardSync {
   /** What the host allows (its --clipboard); `wanted` is the page's own setting. */
   private policy: ClipboardSharing = { toGuest: true, fromGuest: true };
   private wanted: ClipboardSharing;
-  readonly stats = { received: 0, sent: 0, writeErrors: 0, lastWriteError: '', imagesReceived: 0, imagesSent: 0, imagesFromHost: 0 };
+  /** `focusReads`: how often the page read the local clipboard on focus (never in the Electron window). */
+  readonly stats = { received: 0, sent: 0, writeErrors: 0, lastWriteError: '', imagesReceived: 0, imagesSent: 0, imagesFromHost: 0, focusReads: 0 };
 
   constructor(
     private sharing: ClipboardSharing,
@@ -213,6 +214,7 @@ export class ClipboardSync {
       return;
     }
     if (!this.readsOnFocus || !this.sharing.toGuest || !this.active()) return;
+    this.stats.focusReads++;
     try {
       // Text first, as the guest's applications prefer it; an image when there is no text.
       const items = await navigator.clipboard.read();
