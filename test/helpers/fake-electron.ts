@@ -2,7 +2,6 @@
 // Electron binary runs on these machines: a fresh one per load, recording what the app asked of
 // it (windows, dialogs, clipboard reads) and letting a test play the user (focus, answers to
 // dialogs) and the page (a bridge request from the window's main frame).
-// test/unit/main/electron/electron-main-smoke.test.ts keeps its own, older copy.
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -25,6 +24,13 @@ export class FakeElectron {
   readonly messageBoxes: MessageBoxCall[] = [];
   readonly protocolClients: { scheme: string; path?: string; args?: string[] }[] = [];
   readonly ipc = new Map<string, Handler>();
+  /** protocol.registerSchemesAsPrivileged's schemes, and whether they came before whenReady. */
+  readonly schemes: unknown[] = [];
+  schemesBeforeReady = false;
+  /** requestSingleInstanceLock's additionalData. */
+  lockData: unknown = undefined;
+  protocolHandler: ((r: { method: string; url: string }) => Response) | null = null;
+  beforeRequest: Handler | null = null;
   permissionRequest: Handler | null = null;
   permissionCheck: Handler | null = null;
   quits = 0;
@@ -57,18 +63,24 @@ export class FakeElectron {
 export class FakeContents extends EventEmitter {
   readonly id = nextContentsId++;
   readonly mainFrame = { url: '' };
+  openHandler: Handler | null = null;
+  zoom = 0;
   constructor(private readonly fake: FakeElectron) {
     super();
   }
-  setWindowOpenHandler(): void {}
+  setWindowOpenHandler(h: Handler): void {
+    this.openHandler = h;
+  }
   postMessage(channel: string, _message: unknown, ports: MessagePort[]): void {
     this.fake.posted.push({ channel, ports });
   }
   send(): void {}
   getZoomLevel(): number {
-    return 0;
+    return this.zoom;
   }
-  setZoomLevel(): void {}
+  setZoomLevel(z: number): void {
+    this.zoom = z;
+  }
   setIgnoreMenuShortcuts(): void {}
   closeDevTools(): void {}
 }
@@ -77,6 +89,7 @@ export class FakeWindow extends EventEmitter {
   readonly webContents: FakeContents;
   title: string;
   focused = false;
+  fullScreen = false;
   destroyed = false;
   constructor(
     fake: FakeElectron,
@@ -89,6 +102,10 @@ export class FakeWindow extends EventEmitter {
     (fake.module.app as EventEmitter).emit('web-contents-created', {}, this.webContents);
     fake.windows.push(this);
   }
+  /** The URL the window loaded. */
+  get url(): string {
+    return this.webContents.mainFrame.url;
+  }
   loadURL(url: string): Promise<void> {
     this.webContents.mainFrame.url = url;
     return Promise.resolve();
@@ -100,9 +117,11 @@ export class FakeWindow extends EventEmitter {
     return this.destroyed;
   }
   isFullScreen(): boolean {
-    return false;
+    return this.fullScreen;
   }
-  setFullScreen(): void {}
+  setFullScreen(f: boolean): void {
+    this.fullScreen = f;
+  }
   isMinimized(): boolean {
     return false;
   }
@@ -131,8 +150,12 @@ export class FakeWindow extends EventEmitter {
 function electronModule(fake: FakeElectron): Record<string, unknown> {
   const app = Object.assign(new EventEmitter(), {
     isPackaged: false,
-    requestSingleInstanceLock: () => true,
+    requestSingleInstanceLock(data: unknown): boolean {
+      fake.lockData = data;
+      return true;
+    },
     whenReady(): Promise<void> {
+      fake.schemesBeforeReady = fake.schemes.length > 0;
       fake.ready = true;
       return Promise.resolve();
     },
@@ -156,14 +179,14 @@ function electronModule(fake: FakeElectron): Record<string, unknown> {
   return {
     app,
     BrowserWindow: Window,
-    protocol: { registerSchemesAsPrivileged: () => {} },
+    protocol: { registerSchemesAsPrivileged: (s: unknown[]) => fake.schemes.push(...s) },
     session: {
       defaultSession: {
-        protocol: { handle: () => {} },
+        protocol: { handle: (_scheme: string, h: (r: { method: string; url: string }) => Response) => (fake.protocolHandler = h) },
         setPermissionRequestHandler: (h: Handler) => (fake.permissionRequest = h),
         setPermissionCheckHandler: (h: Handler) => (fake.permissionCheck = h),
         setDevicePermissionHandler: () => {},
-        webRequest: { onBeforeRequest: () => {} },
+        webRequest: { onBeforeRequest: (h: Handler) => (fake.beforeRequest = h) },
         on: () => {},
       },
     },
