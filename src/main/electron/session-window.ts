@@ -109,6 +109,8 @@ export class SessionWindow {
       title: () => this.title(),
       fullscreen: () => !this.win.isDestroyed() && this.win.isFullScreen(),
       sessionWindow: () => (this.win.isDestroyed() ? null : this.win),
+      // A head window of this session has the focus as much as head 1's: the guest is the same.
+      focusChanged: (focused) => (focused ? this.focusClipboard.focus() : this.focusClipboard.blur()),
     });
     this.win.on('enter-full-screen', () => windows.placeAll());
     this.win.on('leave-full-screen', () => windows.placeAll());
