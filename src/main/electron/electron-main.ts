@@ -3,9 +3,11 @@
 // window-policy, hotkeys, screenshot, window-target, port-endpoint) and tested there.
 //
 // Each TARGET (command line, a second instance's, macOS open-file/open-url, File > Open) opens a
-// session window; one that came from a link asks the user first (link-consent.ts). The renderer is served from memory through a privileged custom scheme with the
-// gateway's CSP; windows are sandboxed and context-isolated, navigate nowhere, open nothing, and
-// get no permission but pointer lock, fullscreen and keyboard lock.
+// session window; one that came from a link asks the user first (link-consent.ts). The renderer
+// is served from memory through a privileged custom scheme with the gateway's CSP; windows are
+// sandboxed and context-isolated, navigate nowhere, open nothing, and get no permission but
+// pointer lock, fullscreen, keyboard lock and writing the clipboard (main reads it:
+// focus-clipboard.ts).
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type IpcMainEvent, type MenuItemConstructorOptions } from 'electron';
 import type { Logger } from '../../protocol/logger.ts';
@@ -157,13 +159,20 @@ function openOrAsk(target: string, origin: TargetOrigin): void {
   if (!decision.ask) return void openTarget(target);
   const d = decision.destination;
   const queued = consents.enqueue(async () => {
-    const prompt = consentPrompt(d);
-    const r = await dialog.showMessageBox(prompt);
-    const answer = consentAnswer(d, r.response, r.checkboxChecked);
+    let answer: ReturnType<typeof consentAnswer>;
+    try {
+      const r = await dialog.showMessageBox(consentPrompt(d));
+      answer = consentAnswer(d, r.response, r.checkboxChecked);
+    } catch (e) {
+      // No question, no session.
+      log.warn({ host: d.shownHost, err: e instanceof Error ? e.message : String(e) }, 'link not opened: the question could not be shown');
+      answer = { connect: false, remember: null };
+    }
     log.info({ host: d.shownHost, connect: answer.connect, remember: answer.remember !== null }, 'link consent');
     if (answer.remember !== null) settings().allowLinkHost(answer.remember);
     if (answer.connect) await openTarget(target);
-    else if (BrowserWindow.getAllWindows().length === 0 && process.platform !== 'darwin') app.quit();
+    // Started for a link and told no: nothing is left to show (macOS apps stay without windows).
+    else if (BrowserWindow.getAllWindows().length === 0 && consents.waiting <= 1 && process.platform !== 'darwin') app.quit();
   });
   if (!queued) log.warn({ host: d.shownHost }, 'link ignored: too many links are waiting for an answer');
 }

@@ -149,19 +149,24 @@ export const MAX_WAITING_CONSENTS = 3;
  */
 export class ConsentQueue {
   private tail: Promise<void> = Promise.resolve();
-  private waiting = 0;
+  private count = 0;
+
+  /** Questions shown or waiting, the one being answered included. */
+  get waiting(): number {
+    return this.count;
+  }
 
   /** Runs `ask` after the dialogs before it; false (not run) when too many wait already. */
   enqueue(ask: () => Promise<void>): boolean {
-    if (this.waiting >= MAX_WAITING_CONSENTS) return false;
-    this.waiting++;
+    if (this.count >= MAX_WAITING_CONSENTS) return false;
+    this.count++;
     this.tail = this.tail.then(async () => {
       try {
         await ask();
       } catch {
-        // The caller's own task reports its failures; the queue goes on.
+        // The task reports its own failures (electron-main.ts logs them); the queue goes on.
       } finally {
-        this.waiting--;
+        this.count--;
       }
     });
     return true;

@@ -126,6 +126,7 @@ describe('ConsentQueue', () => {
       });
     const taken = ['a', 'b', 'c', 'd', 'e'].map((n) => q.enqueue(ask(n)));
     expect(taken).toEqual([true, true, true, false, false]);
+    expect(q.waiting).toBe(3);
     await waitUntil('the first dialog', () => answers.length === 1);
     expect(log).toEqual(['ask a']);
     answers[0]();
@@ -139,6 +140,7 @@ describe('ConsentQueue', () => {
     await waitUntil('the fourth dialog', () => answers.length === 4);
     answers[3]();
     await waitUntil('all done', () => log.length === 8);
+    await waitUntil('the queue empty', () => q.waiting === 0);
     expect(log).toEqual(['ask a', 'done a', 'ask b', 'done b', 'ask c', 'done c', 'ask f', 'done f']);
   });
 
