@@ -35,6 +35,9 @@ export class FakeElectron {
   permissionCheck: Handler | null = null;
   quits = 0;
   ready = false;
+  /** Makes dialog.showMessageBox fail, as it can without a display; failedMessageBoxes counts the failures. */
+  messageBoxFails = false;
+  failedMessageBoxes = 0;
   /** The local clipboard, and how often the app read it. */
   readonly clipboard = { text: '', reads: 0 };
   readonly module: Record<string, unknown> = electronModule(this);
@@ -195,7 +198,9 @@ function electronModule(fake: FakeElectron): Record<string, unknown> {
     dialog: {
       showErrorBox: (title: string, m: string) => fake.fatal.push(`${title}: ${m}`),
       showMessageBox: (options: Record<string, unknown>) =>
-        new Promise((resolve) => fake.messageBoxes.push({ options, answer: (response, checkboxChecked) => resolve({ response, checkboxChecked }) })),
+        fake.messageBoxFails
+          ? Promise.reject(new Error('no display')).finally(() => fake.failedMessageBoxes++)
+          : new Promise((resolve) => fake.messageBoxes.push({ options, answer: (response, checkboxChecked) => resolve({ response, checkboxChecked }) })),
     },
     clipboard: {
       readText: () => {

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FROM_LINK_SWITCH } from '../../../../src/main/electron/link-consent.ts';
 import { FakeElectron, loadElectronMain } from '../../../helpers/fake-electron.ts';
 import { waitUntil } from '../../../helpers/wait.ts';
 
@@ -86,6 +87,27 @@ describe('a session from a link asks first', () => {
     expect(fake.messageBoxes).toHaveLength(4);
   });
 
+  it('opens nothing when the question cannot be shown', async () => {
+    const windows = fake.windows.length;
+    const quits = fake.quits;
+    fake.messageBoxFails = true;
+    try {
+      openUrl('spice://unshown.example:5900');
+      await waitUntil('the failed question', () => fake.failedMessageBoxes === 1, 5000);
+      // With windows open, a link not asked does not quit the app; the next link is asked normally.
+      fake.messageBoxFails = false;
+      const before = fake.messageBoxes.length;
+      openUrl('spice://asked.example:5900');
+      await waitUntil('the next question', () => fake.messageBoxes.length === before + 1, 5000);
+      expect(String(lastBox().options.message)).toContain('asked.example');
+      lastBox().answer(CANCEL, false);
+      expect(fake.windows.length).toBe(windows);
+      expect(fake.quits).toBe(quits);
+    } finally {
+      fake.messageBoxFails = false;
+    }
+  });
+
   it('asks a few questions at a time: a page following many links gets the rest dropped', async () => {
     const before = fake.messageBoxes.length;
     for (let i = 0; i < 10; i++) openUrl(`spice://host${i}.example:5900`);
@@ -97,5 +119,25 @@ describe('a session from a link asks first', () => {
     // Only three were taken; nothing else comes.
     await new Promise((r) => setImmediate(r));
     expect(fake.messageBoxes.length).toBe(before + 3);
+  });
+});
+
+describe('the Windows protocol registration', () => {
+  it('puts the link switch and -- before the URI, for each SPICE scheme', async () => {
+    const packaged = new FakeElectron();
+    (packaged.module.app as { isPackaged: boolean }).isPackaged = true;
+    const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
+    Object.defineProperty(process, 'platform', { value: 'win32' });
+    try {
+      loadElectronMain(packaged, ['C:\\spicedesk\\spicedesk.exe', UNREACHABLE]);
+      await waitUntil('the registration', () => packaged.protocolClients.length === 3 || packaged.fatal.length > 0, 5000);
+    } finally {
+      Object.defineProperty(process, 'platform', platform);
+      packaged.closeAll();
+    }
+    expect(packaged.fatal).toEqual([]);
+    expect(packaged.protocolClients).toEqual(
+      ['spice', 'spice+tls', 'spice+unix'].map((scheme) => ({ scheme, path: process.execPath, args: [FROM_LINK_SWITCH, '--'] })),
+    );
   });
 });
