@@ -43,6 +43,8 @@ export const clipboardPart: PagePart = {
       (text) => page.send({ kind: 'clipboard-text', text }),
       () => page.status.state === 'connected',
       (png) => imageParts(png).forEach((part) => page.send(part)),
+      // The Electron window's main reads the local clipboard on focus itself.
+      !page.context.electron,
     );
     clipboard.bindSelect(page.byId<HTMLSelectElement>('clipboard-mode'), (sharing) => page.send({ kind: 'clipboard-sharing', ...sharing }));
     return {

@@ -53,6 +53,7 @@ export interface PageState {
     imagesReceived: number;
     imagesSent: number;
     imagesFromHost: number;
+    focusReads: number;
     sharing: ClipboardSharing;
     policy: ClipboardSharing;
   };

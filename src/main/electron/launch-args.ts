@@ -20,6 +20,8 @@ export interface LaunchTargets {
 const KIOSK_QUIT = '--kiosk-quit';
 /** `--file-transfer none|to-guest` (or `=`), handed over by `spicedesk open`. */
 export const FILE_TRANSFER_ARG = '--file-transfer';
+/** Switches whose value is the next argument, not a TARGET (their own modules read them). */
+const SWITCHES_WITH_VALUE: ReadonlySet<string> = new Set([KIOSK_QUIT, '--clipboard', FILE_TRANSFER_ARG]);
 const URI = /^(spice|spice\+tls|spice\+unix|file):\/\//i;
 const SPICE_URI = /^(spice|spice\+tls|spice\+unix):\/\//i;
 
@@ -53,7 +55,7 @@ export function targetsFromArgv(argv: readonly string[], o: { defaultApp: boolea
       switchesDone = true;
       continue;
     }
-    if (!switchesDone && (arg === KIOSK_QUIT || arg === FILE_TRANSFER_ARG)) {
+    if (!switchesDone && SWITCHES_WITH_VALUE.has(arg)) {
       // Its value is the next argument, not a TARGET.
       skipNext = true;
       continue;

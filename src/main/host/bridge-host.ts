@@ -171,6 +171,23 @@ export class BridgeHost {
     forwardInput(this.session, m, this.log);
   }
 
+  /**
+   * Whether the local clipboard would go to the guest now (a running session, sharing to the
+   * guest allowed by `--clipboard` and the page's setting, an agent that shares the clipboard):
+   * the Electron window reads it only then (electron/focus-clipboard.ts).
+   */
+  get takesLocalClipboard(): boolean {
+    return this.state === 'session' && this.pageAgent.takesPageClipboard;
+  }
+
+  /** The local clipboard as the Electron window's main process read it, taken as the page's own (the same checks apply). */
+  localClipboard(c: { text: string } | { png: Uint8Array }): void {
+    if (this.state !== 'session') return;
+    if ('text' in c) this.pageAgent.pageText(c.text);
+    // One whole image, as if the page had sent it in a single part.
+    else this.pageAgent.images.pagePart(c.png.byteLength, 0, c.png);
+  }
+
   private send(m: HostMessage): void {
     if (m.kind === 'status') this.o.onStatus?.(m.status);
     this.o.onHostMessage?.(m);

@@ -121,6 +121,15 @@ export class PageAgent {
     this.agent?.clipboard.setSharing(this.sharing);
   }
 
+  /**
+   * Whether clipboard contents from the page's side would reach the guest now: sharing to the
+   * guest allowed (host policy and page setting) and an agent that shares the clipboard. The
+   * Electron window reads the local clipboard only then (electron/focus-clipboard.ts).
+   */
+  get takesPageClipboard(): boolean {
+    return this.sharing.toGuest && this.agent !== null && this.caps.clipboard;
+  }
+
   /** Text from the page's clipboard: the guest's CLIPBOARD offers it from now on. */
   pageText(text: string): void {
     const agent = this.agent;
