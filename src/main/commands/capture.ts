@@ -63,12 +63,13 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
     if (o.logger !== silentLogger) o.logger.info({ ...(await display.stats()), surface: [surface.width, surface.height] }, 'frame captured');
     if (imageErrors) o.warn(`${imageErrors} image(s) could not be drawn, so parts of the capture may be missing: ${firstImageError}`);
     // Done with the server and the display worker: they wind down while the PNG is encoded.
-    session.close();
+    void session.close();
     await writeSurfacePng(o.output, surface, o.pngCompression).catch((e: Error) => {
       throw new SpiceError('usage', `cannot write ${o.output}: ${e.message}`);
     });
   } finally {
-    session.close();
+    // Awaited: the process may exit next, and a display connection must not end too early.
+    await session.close();
   }
 }
 

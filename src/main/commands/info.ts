@@ -55,7 +55,8 @@ export async function runInfo(o: InfoOptions): Promise<InfoReport> {
     o.out(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
     return report;
   } finally {
-    session.close();
+    // Awaited: the process may exit next, and a display connection must not end too early.
+    await session.close();
   }
 }
 

@@ -82,7 +82,7 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
       () => new SpiceError('unreachable', `${plan.where} accepted the connection but did not complete the SPICE link within ${Math.round(o.timeoutMs / 1000)} s`),
     );
   } catch (e) {
-    session.close();
+    void session.close();
     throw e;
   }
   if (o.prestartDecoders) decoders.prestart();

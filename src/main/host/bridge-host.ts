@@ -349,7 +349,7 @@ export class BridgeHost {
 
   private askPassword(session: Session, refusal: SpiceError): void {
     if (this.session === session) this.session = null;
-    session.close();
+    void session.close();
     this.pageAgent.detach();
     this.state = 'password';
     this.refusal = refusal;
@@ -495,7 +495,7 @@ export class BridgeHost {
   private dropSession(session: Session): void {
     if (this.session === session) this.session = null;
     this.pageAgent.detach();
-    session.close();
+    void session.close();
   }
 
   /** This page as a view of guest head `head` in the session whose token it gave (HEAD_JOIN). */
@@ -548,7 +548,7 @@ export class BridgeHost {
     if (session) {
       // Keys and buttons the page held must not stay pressed in the guest.
       inputsOf(session)?.releaseAll();
-      session.close();
+      void session.close();
     }
     this.endpoint.close(CloseCode.GOING_AWAY, '');
   }

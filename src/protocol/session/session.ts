@@ -191,10 +191,16 @@ export class Session implements ChannelHost {
     else this.serialWaiters.delete(k);
   }
 
-  close(): void {
+  /**
+   * Ends the session; resolves once every connection is closed. A display channel may stay open a
+   * moment longer (see SpiceChannel.close), and the main channel is closed after the others, so
+   * that the server tears the session down channel by channel, as it does for spice-gtk. A host
+   * that exits the process right after must wait for this.
+   */
+  async close(): Promise<void> {
     this.closedByUs = true;
     this.displaySink.close();
-    for (const ch of this.channels.values()) ch.close();
-    this.main.close();
+    await Promise.all([...this.channels.values()].map((ch) => ch.close()));
+    await this.main.close();
   }
 }

@@ -27,6 +27,7 @@ export class ByteQueue {
   private pending: PendingRead | null = null;
   private ended: Error | null = null;
   private readonly what: string;
+  private arrivalWaiters: (() => void)[] = [];
 
   constructor(transport: Transport, what: string) {
     this.what = what;
@@ -38,6 +39,12 @@ export class ByteQueue {
 
   get available(): number {
     return this.buffered;
+  }
+
+  /** Resolves when more bytes arrive or the connection ends (at once if it has ended). */
+  whenMoreArrives(): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    return new Promise((resolve) => this.arrivalWaiters.push(resolve));
   }
 
   private push(chunk: Uint8Array): void {
@@ -60,6 +67,11 @@ export class ByteQueue {
   }
 
   private serve(): void {
+    if (this.arrivalWaiters.length) {
+      const waiters = this.arrivalWaiters;
+      this.arrivalWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
     const p = this.pending;
     if (!p) return;
     if (this.buffered >= p.size) {

@@ -99,6 +99,7 @@ export async function runScript(o: DoOptions): Promise<number> {
     } else if (needs.has('agent')) {
       await sleep(INPUT_FLUSH_MS);
     }
-    last.session.close();
+    // Awaited: the process may exit next, and a display connection must not end too early.
+    await last.session.close();
   }
 }

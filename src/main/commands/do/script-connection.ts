@@ -91,7 +91,7 @@ export async function prepareConnection(opened: OpenedSession, needs: ScriptNeed
       display ? new ScreenAccess(session, display, where, settings.displayId) : null,
     );
   } catch (e) {
-    session.close();
+    void session.close();
     throw e;
   }
 }
