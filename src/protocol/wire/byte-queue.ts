@@ -58,7 +58,7 @@ export class ByteQueue {
     if (this.budget) {
       // A transport callback must not throw: an over-budget chunk ends this queue (and the budget's
       // listener ends the session), and the chunk is dropped.
-      const error = this.budget.tryCharge('incoming messages', chunk.byteLength, () => `${formatBytes(chunk.byteLength)} more of incoming data on the ${this.what}, with ${formatBytes(this.buffered)} already waiting to be read`);
+      const error = this.budget.tryCharge('incoming messages', chunk.byteLength, () => `room for more data on the ${this.what}, where ${formatBytes(this.buffered)} waited to be read`);
       if (error) {
         this.end(error);
         return;
