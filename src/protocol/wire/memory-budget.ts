@@ -93,8 +93,10 @@ export class MemoryBudget {
     if (this.tripped) return this.tripped;
     const after = this.usedBytes + bytes;
     if (after > this.limit) {
+      // Rounded, the total could read as the limit itself.
+      const total = formatBytes(after) === formatBytes(this.limit) ? `just over ${formatBytes(this.limit)}` : formatBytes(after);
       const error = new MemoryLimitError(
-        `the server asked for ${what()} (${formatBytes(bytes)}), which would take this session to ${formatBytes(after)} of its ` +
+        `the server asked for ${what()} (${formatBytes(bytes)}), which would take this session to ${total} of its ` +
           `${formatBytes(this.limit)} memory limit (held now: ${this.breakdown()})`,
         bytes,
         this.limit,

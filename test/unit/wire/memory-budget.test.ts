@@ -42,6 +42,12 @@ describe('MemoryBudget', () => {
     expect(b.used).toBe(784 * MiB);
   });
 
+  it('says "just over" when the total, rounded, would read as the limit itself', () => {
+    const b = new MemoryBudget(4 * MiB);
+    b.charge('surfaces', 4 * MiB - 100, () => 'a');
+    expect(() => b.charge('incoming messages', 549, () => 'b')).toThrow(/^the server asked for b \(549 bytes\), which would take this session to just over 4 MiB of its 4 MiB memory limit/);
+  });
+
   it('trips once: the listener hears the first refusal, and every later charge fails too', () => {
     const b = new MemoryBudget(10 * MiB);
     const heard: MemoryLimitError[] = [];
