@@ -80,6 +80,11 @@ export class SessionPage implements PageServices {
         },
         presenter: () => this.showDetail(),
         workerFailed: (message) => this.status.show('error', `the decode worker failed: ${message}`),
+        // As the CLI does: the session ends, saying what the server asked for.
+        memoryExceeded: (message) => {
+          this.status.show('error', message);
+          this.bridge?.close();
+        },
       },
     );
     this.cursor = new CursorView(canvas, o.byId<HTMLImageElement>('cursor'), () => this.surface);
