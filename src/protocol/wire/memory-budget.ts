@@ -110,6 +110,14 @@ export class MemoryBudget {
     return null;
   }
 
+  /**
+   * A new session on the same budget (the page's cursor cache, across reconnects): charges go
+   * through again, and the listeners hear the next refusal.
+   */
+  rearm(): void {
+    this.tripped = null;
+  }
+
   release(use: MemoryUse, bytes: number): void {
     if (bytes <= 0) return;
     const held = this.byUse.get(use) ?? 0;

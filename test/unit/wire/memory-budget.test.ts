@@ -59,6 +59,18 @@ describe('MemoryBudget', () => {
     expect(heard[0].message).toMatch(/^the server asked for a \(20 MiB\)/);
   });
 
+  it('rearmed for a new session, it takes charges again and reports the next refusal', () => {
+    const b = new MemoryBudget(10 * MiB);
+    const heard: string[] = [];
+    b.onExceeded((e) => heard.push(e.message));
+    b.tryCharge('cursor cache', 20 * MiB, () => 'a');
+    b.rearm();
+    expect(b.exceeded).toBeNull();
+    expect(b.tryCharge('cursor cache', MiB, () => 'b')).toBeNull();
+    b.tryCharge('cursor cache', 20 * MiB, () => 'c');
+    expect(heard.map((m) => m.slice(0, 22))).toEqual(['the server asked for a', 'the server asked for c']);
+  });
+
   it('formats sizes in binary units', () => {
     expect(formatBytes(100)).toBe('100 bytes');
     expect(formatBytes(12 * 1024)).toBe('12 KiB');
