@@ -8,9 +8,8 @@ import type { DisplayStats, PipelineEvent, SurfaceSnapshot } from '../channels/d
 import type { Logger } from '../logger.ts';
 import { ImageCache } from './image-cache.ts';
 import { isSpiceError } from '../wire/errors.ts';
-import { isCompressed } from './image-decode-job.ts';
 import { parseDisplayMessage, type DisplayMessage } from '../channels/display/display-messages.ts';
-import { SurfaceFlags } from '../pixels/draw-ops.ts';
+import { SurfaceFlags, type SpiceImage } from '../pixels/draw-ops.ts';
 import type { ImageDecoder } from './image-decode-job.ts';
 import { DisplayImageResolver, imagesOf, type SharedDecoding } from './image-resolver.ts';
 import { BoundedPaletteCache } from './palette-cache.ts';
@@ -19,10 +18,12 @@ import { MemoryBudget, MemoryLimitError } from '../wire/memory-budget.ts';
 
 /**
  * What the GLZ window of a decoder can hold at most (GlzWindow's default bound), reserved in the
- * budget up front: the window lives with the decoder, which may be in another thread (the CLI's
+ * budget at the first GLZ image: the window lives with the decoder, which may be in another thread (the CLI's
  * decode pool), where the budget cannot follow each image.
  */
 export const GLZ_WINDOW_RESERVE_BYTES = GLZ_MAX_WINDOW_PIXELS * 4;
+
+const usesGlzWindow = (image: SpiceImage): boolean => image.body.kind === 'glz-rgb' || image.body.kind === 'zlib-glz-rgb';
 
 class ChannelPipeline {
   readonly canvas: Canvas;
@@ -84,7 +85,7 @@ export class DisplayPipeline {
     this.shared = { cache: this.imageCache, decoder: o.decoder ?? null };
   }
 
-  /** The GLZ window's most, charged once, when the first compressed image needs the decoder. */
+  /** The GLZ window's most, charged once, at the first GLZ image (only those fill the window). */
   private reserveGlzWindow(): void {
     if (this.glzReserved || !this.shared.decoder) return;
     this.budget.charge('GLZ window', GLZ_WINDOW_RESERVE_BYTES, () => `the GLZ window of ${GLZ_MAX_WINDOW_PIXELS} pixels at most`);
@@ -226,7 +227,7 @@ export class DisplayPipeline {
         bump(ch.ops, msg.draw.op);
         for (const image of imagesOf(msg.draw)) bump(ch.images, image.body.kind);
         // GLZ images may wait for another channel; this channel's later messages wait with them.
-        if (imagesOf(msg.draw).some(isCompressed)) this.reserveGlzWindow();
+        if (imagesOf(msg.draw).some(usesGlzWindow)) this.reserveGlzWindow();
         const preparing = ch.resolver.prepare(msg.draw);
         if (preparing) await preparing;
         ch.canvas.draw(msg.draw, ch.resolver);
