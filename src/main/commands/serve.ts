@@ -123,7 +123,8 @@ async function serveTargets(o: ServeOptions, host: string, port: number, args: s
     o.warn(`listening on ${host}, not on loopback: anyone who can reach this port and learns the URL can use these SPICE targets, and the connection is not encrypted`);
   }
   o.out('open the URL in a browser; press Ctrl+C to stop\n');
-  if (o.open) openInBrowser(gateway.url, o.warn);
+  // The browser's command line is readable by every local user: it gets a one-time link, not the token.
+  if (o.open) openInBrowser(gateway.launchUrl(), o.warn);
   try {
     await (o.until ?? untilSignal());
   } finally {

@@ -1,6 +1,14 @@
 // The options and operands that several commands take, each defined once: the commands list the
 // ones they take, and the help groups them by the commands that take them.
-import { kioskFlagsOf, parseKioskQuit, type KioskFlags, type KioskQuit } from '../../../protocol/policy/kiosk-policy.ts';
+import {
+  FILE_TRANSFER_VALUES,
+  kioskFlagsOf,
+  parseFileTransfer,
+  parseKioskQuit,
+  type FileTransferPolicy,
+  type KioskFlags,
+  type KioskQuit,
+} from '../../../protocol/policy/kiosk-policy.ts';
 import type { ClipboardSharing } from '../../../protocol/channels/main/agent/clipboard.ts';
 import type { MonitorMapping } from '../../../protocol/monitors/monitor-mapping.ts';
 import { CLIPBOARD_POLICY_NAMES, parseClipboardPolicy } from '../../clipboard/clipboard-option.ts';
@@ -95,7 +103,8 @@ export const clipboardOption = valueOption<ClipboardSharing | undefined>({
   absent: undefined,
   help:
     "the clipboard directions pages may share with the guest (text and images); the\n" +
-    "page's own setting can only narrow them. Kiosk deployments: --clipboard none",
+    "page's own setting can only narrow them. Kiosk deployments: --clipboard none (files are\n" +
+    'apart: --file-transfer none)',
   parse: parseClipboardPolicy,
 });
 
@@ -137,9 +146,25 @@ export const kioskQuitOption = valueOption<KioskQuit | undefined>({
   parse: parseKioskQuit,
 });
 
-/** --kiosk and --kiosk-quit together; --kiosk-quit alone is warned about, as remote-viewer ignores it. */
-export function kioskFlags(values: { kiosk: boolean; kioskQuit: KioskQuit | undefined }, warn: (line: string) => void): KioskFlags {
-  return kioskFlagsOf(values.kiosk, values.kioskQuit, warn);
+export const fileTransferOption = valueOption<FileTransferPolicy | undefined>({
+  long: 'file-transfer',
+  valueName: FILE_TRANSFER_VALUES.join('|'),
+  needs: `a value: ${FILE_TRANSFER_VALUES.join(' or ')}`,
+  once: true,
+  absent: undefined,
+  help:
+    'whether files dropped on the page go into the guest (to-guest, the default) or not\n' +
+    '(none: the page shows no drop target, and the host refuses a file offer anyway).\n' +
+    'Apart from --clipboard: to keep data in or out, give --clipboard none --file-transfer none',
+  parse: parseFileTransfer,
+});
+
+/** --kiosk, --kiosk-quit and --file-transfer together; --kiosk-quit alone is warned about, as remote-viewer ignores it. */
+export function kioskFlags(
+  values: { kiosk: boolean; kioskQuit: KioskQuit | undefined; fileTransfer?: FileTransferPolicy | undefined },
+  warn: (line: string) => void,
+): KioskFlags {
+  return kioskFlagsOf(values.kiosk, values.kioskQuit, warn, values.fileTransfer);
 }
 
 /** The options of the commands that run the client (the web gateway or the Electron window). */
@@ -147,6 +172,7 @@ export const clientOptions = {
   ...connectingOptions,
   listen: listenOption,
   clipboard: clipboardOption,
+  fileTransfer: fileTransferOption,
   monitorMapping: monitorMappingOption,
   kiosk: kioskOption,
   kioskQuit: kioskQuitOption,
