@@ -26,6 +26,8 @@ export interface CaptureOptions {
   logger: Logger;
   warn: (line: string) => void;
   caFile?: CaFile;
+  /** --memory-limit in bytes (undefined: the default). */
+  memoryLimit?: number;
 }
 
 export async function runCapture(o: CaptureOptions): Promise<void> {
@@ -36,6 +38,7 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
     warn: o.warn,
     display: o.display,
     caFile: o.caFile,
+    memoryLimit: o.memoryLimit,
     // Only the display asked for: linking the others would cost time and do nothing here.
     shouldLink: (c) => c.type === ChannelType.DISPLAY && c.id === o.displayId,
   });

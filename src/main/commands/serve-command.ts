@@ -25,6 +25,7 @@ export interface ClientValues {
   monitorMapping: ServeOptions['monitorMapping'];
   kiosk: boolean;
   kioskQuit: Parameters<typeof kioskFlags>[0]['kioskQuit'];
+  memoryLimit: number | undefined;
 }
 
 /** Runs the web gateway for `serve` and for `open` without Electron. */
@@ -39,6 +40,7 @@ export async function runGateway(values: ClientValues, o: { targets: string[]; d
     monitorMapping: values.monitorMapping,
     kiosk: kioskFlags(values, cx.warn),
     timeoutMs: values.timeout,
+    memoryLimit: values.memoryLimit,
     logger: await cx.logger(),
     warn: cx.warn,
     out: cx.out,

@@ -14,6 +14,7 @@ import type { Logger } from '../../protocol/logger.ts';
 import type { ConnectionProfile } from '../../protocol/profile/index.ts';
 import { Session } from '../../protocol/session/session.ts';
 import { isSpiceError, SpiceError } from '../../protocol/wire/errors.ts';
+import { MemoryBudget } from '../../protocol/wire/memory-budget.ts';
 import type { ConnectPlan } from '../connect/connector.ts';
 import { nodeTicketCrypto } from '../node/ticket-crypto.ts';
 import { Deadline } from '../node/deadline.ts';
@@ -43,6 +44,11 @@ export interface GatewayTarget {
   kiosk?: KioskFlags;
   /** --monitor-mapping and the mappings remembered per VM (monitors/session-mapping.ts). */
   monitors?: MonitorMappingSource;
+  /**
+   * --memory-limit in bytes: the session's budget here (the bytes each channel buffers, the cursor
+   * cache); the page's decode worker keeps its own for the surfaces and caches it composes.
+   */
+  memoryLimit?: number;
 }
 
 export interface ConnectionOptions {
@@ -391,6 +397,7 @@ export class BridgeHost {
       logger: this.log,
       password,
       where: target.plan.where,
+      memoryBudget: new MemoryBudget(target.memoryLimit),
       displaySink: new BridgeDisplaySink((channelId, type, serial, body) => {
         if (!this.heads || !headsNeedDisplayBytes(this.heads, type)) return this.sendDisplay(channelId, type, serial, body);
         const bytes = encodeHostMessage({ kind: 'display', channelId, type, serial, body });

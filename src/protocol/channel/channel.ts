@@ -5,6 +5,7 @@ import { channelTypeName, LinkErr } from '../link/constants.ts';
 import { LinkRefusedError, performLink, type LinkResult, type TicketCrypto } from '../link/link.ts';
 import type { Logger } from '../logger.ts';
 import { ByteQueue } from '../wire/byte-queue.ts';
+import type { MemoryBudget } from '../wire/memory-budget.ts';
 import { ProtocolError, SpiceError } from '../wire/errors.ts';
 import { encodeMessage, FULL_HEADER_SIZE, MAX_MESSAGE_SIZE, MINI_HEADER_SIZE } from '../wire/headers.ts';
 import { WireReader } from '../wire/reader.ts';
@@ -18,6 +19,8 @@ export interface ChannelHost {
   readonly crypto: TicketCrypto;
   readonly password: string;
   readonly where: string;
+  /** The session's memory budget, charged with the bytes buffered on each channel; none in some tests. */
+  readonly memoryBudget?: MemoryBudget;
   /** Resolves once channel (type, id) has processed the message with this serial. */
   waitForSerial(channelType: number, channelId: number, serial: bigint): Promise<void>;
   /** Called after each message a channel has processed. */
@@ -139,7 +142,8 @@ export abstract class SpiceChannel {
     this.linkRefusedPort = false;
     const transport = await this.host.connector({ channelType: this.type, channelId: this.id, ...port });
     this.transport = transport;
-    this.queue = new ByteQueue(transport, `${this.name} channel`);
+    this.queue?.dispose();
+    this.queue = new ByteQueue(transport, `${this.name} channel`, this.host.memoryBudget);
     this.ticketSent = false;
     let settle = (): void => {};
     this.linkSettled = new Promise((resolve) => (settle = resolve));
@@ -207,6 +211,7 @@ export abstract class SpiceChannel {
       throw e;
     } finally {
       this.state = 'closed';
+      queue.dispose();
     }
   }
 
@@ -319,10 +324,14 @@ export abstract class SpiceChannel {
     this.closing = true;
     this.state = 'closed';
     const transport = this.transport;
-    if (!transport) return Promise.resolve();
+    if (!transport) {
+      this.queue?.dispose();
+      return Promise.resolve();
+    }
     if (this.heldClose) return this.heldClose;
     if (!this.holdCloseUntilServerSpeaks || !this.ticketSent || this.messageSeen) {
       transport.close();
+      this.queue?.dispose();
       return Promise.resolve();
     }
     this.heldClose = this.closeOnceServerSpoke(transport);
@@ -342,6 +351,7 @@ export abstract class SpiceChannel {
     await Promise.race([spoke, gaveUp]);
     clearTimeout(timer);
     transport.close();
+    this.queue?.dispose();
   }
 }
 

@@ -15,6 +15,7 @@ import { CLIPBOARD_POLICY_NAMES, parseClipboardPolicy } from '../../clipboard/cl
 import { MONITOR_MAPPING_OPTION, parseMonitorMappingOption } from '../../monitors/mapping-option.ts';
 import { caFileForCommand, type CaFile } from '../../transport/tls-ca-file.ts';
 import { flag, usageError, valueOption, wholeNumberOption, type OperandReader } from './option-spec.ts';
+import { DEFAULT_MEMORY_LIMIT, formatBytes, MAX_MEMORY_LIMIT, MIN_MEMORY_LIMIT, parseByteSize } from '../../../protocol/wire/memory-budget.ts';
 
 /** Taken by every command, whatever its definition lists (the parser adds them). */
 export const everyCommandOptions = {
@@ -46,8 +47,30 @@ export const caFileOption = valueOption<string | undefined>({
   parse: (raw) => raw,
 });
 
+/** --memory-limit: bytes, or undefined when not given (the session's default applies). */
+export const memoryLimitOption = valueOption<number | undefined>({
+  long: 'memory-limit',
+  valueName: 'SIZE',
+  needs: 'a SIZE such as 512M or 2G',
+  once: true,
+  absent: undefined,
+  help:
+    'the most memory one session may take for what the server asks the client to hold\n' +
+    '(surfaces, image and cursor caches, the GLZ window, messages in flight), such as 512M\n' +
+    `or 2G (K, M, G: KiB, MiB, GiB); from ${formatBytes(MIN_MEMORY_LIMIT)}, default ${formatBytes(DEFAULT_MEMORY_LIMIT)}. A server that asks for more\n` +
+    'ends the session (exit 6)',
+  parse(raw) {
+    const n = parseByteSize(raw);
+    if (n === null) throw usageError(`--memory-limit must be a size such as 512M, 1G or 1536M, got "${raw}"`);
+    if (n < MIN_MEMORY_LIMIT || n > MAX_MEMORY_LIMIT) {
+      throw usageError(`--memory-limit must be from ${formatBytes(MIN_MEMORY_LIMIT)} to ${formatBytes(MAX_MEMORY_LIMIT)}, got "${raw}"`);
+    }
+    return n;
+  },
+});
+
 /** The options of every command that connects to a server. */
-export const connectingOptions = { timeout: timeoutOption, spiceCaFile: caFileOption };
+export const connectingOptions = { timeout: timeoutOption, spiceCaFile: caFileOption, memoryLimit: memoryLimitOption };
 
 /** --spice-ca-file read and checked, or the per-user default trust store. */
 export function trustedCaFile(given: string | undefined, warn: (line: string) => void): CaFile | undefined {
