@@ -14,7 +14,9 @@ import { MainChannel } from '../../../src/protocol/channels/main/main-channel.ts
 import { MainMsg } from '../../../src/protocol/channels/main/main-messages.ts';
 import { BaseMsg } from '../../../src/protocol/channel/base-messages.ts';
 import { LocalDisplaySink } from '../../../src/protocol/display/local-display-sink.ts';
-import { localImageDecoder } from '../../../src/protocol/display/run-decode-job.ts';
+import { runDecodeJob } from '../../../src/protocol/display/run-decode-job.ts';
+import type { ImageDecoder } from '../../../src/protocol/display/image-decode-job.ts';
+import { GlzWindow } from '../../../src/protocol/codecs/glz-window.ts';
 import { ChannelType } from '../../../src/protocol/link/constants.ts';
 import { silentLogger } from '../../../src/protocol/logger.ts';
 import { SpiceError } from '../../../src/protocol/wire/errors.ts';
@@ -142,6 +144,16 @@ function genericSeeds(): Uint8Array[] {
   return [withBase([m(101, w().u32(1).u32(2).finish()), m(102, new Uint8Array(64)), m(103)])];
 }
 
+/**
+ * localImageDecoder's decoder, with a GLZ window that waits 100 ms (not 20 s) for an image a
+ * reference names: that image could come over another display channel, so the wait is by design,
+ * and a mutated reference would otherwise make the case look like a hang.
+ */
+function fuzzImageDecoder(): ImageDecoder {
+  const ctx = { glzWindow: new GlzWindow({ waitTimeoutMs: 100 }), inflater: nodeInflater, jpeg: nodeJpegDecoder };
+  return { transfersJobs: false, decode: (job) => runDecodeJob(job, ctx), close: () => ctx.glzWindow.close() };
+}
+
 const displayTarget: FuzzTarget = {
   name: 'display',
   what: 'display channel: framing, base messages, every display message, the image decoders and the compositor',
@@ -149,7 +161,7 @@ const displayTarget: FuzzTarget = {
   seeds: () => [...displaySeeds(), ...recordedTraffic('display')],
   quickCases: 500,
   async run(input) {
-    const sink = new LocalDisplaySink({ logger: silentLogger, decoder: localImageDecoder({ inflater: nodeInflater, jpeg: nodeJpegDecoder }) });
+    const sink = new LocalDisplaySink({ logger: silentLogger, decoder: fuzzImageDecoder() });
     try {
       await driveChannel((host) => new DisplayChannel(host, 0, sink), input, { channelCaps: [6], settle: () => sink.pipeline.drain(0) });
     } finally {
@@ -231,4 +243,5 @@ export const channelTargets: FuzzTarget[] = [
   genericTarget('record', ChannelType.RECORD),
   genericTarget('port', ChannelType.PORT),
   genericTarget('usbredir', ChannelType.USBREDIR),
+  genericTarget('webdav', ChannelType.WEBDAV),
 ];
