@@ -58,6 +58,8 @@ function fromTiff(bytes: Uint8Array): DecodedImage {
   const [head] = decodeTiff(bytes, { pages: [0], ignoreImageData: true });
   if (!head) unsupported('it has no image');
   const { width, height } = head;
+  // A damaged size tag can give a non-number, which every comparison below would let through.
+  if (!Number.isInteger(width) || !Number.isInteger(height)) unsupported(`its width or height tag is missing or damaged (${width}×${height})`);
   if (width < 1 || height < 1 || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || width * height > MAX_IMAGE_PIXELS) {
     unsupported(`its size ${width}×${height} is outside 1..${MAX_IMAGE_SIDE} per side or over ${MAX_IMAGE_PIXELS} pixels`);
   }
