@@ -35,7 +35,7 @@ describe('inputs the fuzzer once crashed on (test/fuzz/fixtures)', () => {
     it(`${name} now ends in success or a clear error`, async () => {
       const target = targetNamed(name.split('--')[0]);
       const outcome = await runCase(target, new Uint8Array(readFileSync(join(fixturesDir, name))));
-      expect(outcome.kind === 'finding' ? outcome.problem : outcome.kind).not.toMatch(/:/);
+      expect(outcome.kind === 'finding' ? outcome.problem : 'no finding').toBe('no finding');
     });
   }
 });

@@ -30,8 +30,13 @@ function finding(problem: string): Outcome {
 
 function describeThrown(e: unknown): string {
   if (e instanceof Error) {
-    const frame = e.stack?.split('\n').find((l) => l.includes('/src/'))?.trim();
-    return `${e.name}: ${e.message}${frame ? ` (${frame.replace(/^at /, 'at ').replace(/\(.*?\/src\//, '(src/')})` : ''}`;
+    // Where it was thrown: the first frame in the project's code (a source file, or the bundle).
+    const frame = e.stack
+      ?.split('\n')
+      .slice(1)
+      .map((l) => l.trim())
+      .find((l) => l.startsWith('at ') && !l.includes('node:') && !l.includes('node_modules'));
+    return `${e.name}: ${e.message}${frame ? ` (${frame})` : ''}`;
   }
   return `a thrown non-error: ${String(e)}`;
 }

@@ -159,7 +159,7 @@ const displayTarget: FuzzTarget = {
   what: 'display channel: framing, base messages, every display message, the image decoders and the compositor',
   shape: 'messages',
   seeds: () => [...displaySeeds(), ...recordedTraffic('display')],
-  quickCases: 500,
+  quickCases: 400,
   async run(input) {
     const sink = new LocalDisplaySink({ logger: silentLogger, decoder: fuzzImageDecoder() });
     try {

@@ -65,7 +65,7 @@ const codecTarget = (name: string, wasm: boolean): FuzzTarget => ({
   what: `the image decoders${wasm ? ' in WebAssembly where there is one (QUIC, LZ)' : ' (QUIC, LZ, LZ4, GLZ, ZLIB_GLZ, JPEG_ALPHA)'} on recorded images`,
   shape: 'bytes',
   seeds: codecSeeds,
-  quickCases: 1200,
+  quickCases: 1000,
   async run(input) {
     const job = jobOf(input);
     if (!job) return;
