@@ -88,7 +88,7 @@ async function report(finding: Finding): Promise<void> {
 async function fuzzTarget(name: string, runSeed: number, until: number): Promise<{ cases: number; ok: number; refused: number; findings: Finding[] }> {
   const total = { cases: 0, ok: 0, refused: 0, findings: [] as Finding[] };
   let firstCase = 0;
-  const bound = defaultLimits.timeMs * 3;
+  const bound = (targetNamed(name).timeMs ?? defaultLimits.timeMs) * 3;
   while (Date.now() < until) {
     const result = await new Promise<{ endlessCase: number | null }>((resolve, reject) => {
       const worker = new Worker(new URL(import.meta.url), { workerData: { target: name, runSeed, firstCase, until } satisfies WorkerJob });

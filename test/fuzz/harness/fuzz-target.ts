@@ -32,6 +32,11 @@ export interface FuzzTarget {
   expected?(error: unknown): boolean;
   /** Mutated cases per seed round in `npm test` (the fixed set), sized to keep the file near a minute. */
   quickCases: number;
+  /**
+   * Longest one input may take, when the parser has a documented wait longer than the default
+   * bound (run-case.ts defaultLimits).
+   */
+  timeMs?: number;
   /** Inputs are cut to this many bytes (the parser's own limit, or what makes sense to fuzz). */
   maxBytes?: number;
 }

@@ -35,13 +35,14 @@ function describeThrown(e: unknown): string {
       ?.split('\n')
       .slice(1)
       .map((l) => l.trim())
-      .find((l) => l.startsWith('at ') && !l.includes('node:') && !l.includes('node_modules'));
+      .find((l) => l.startsWith('at ') && !l.includes('node:') && !l.includes('node_modules') && !l.includes('<anonymous>'));
     return `${e.name}: ${e.message}${frame ? ` (${frame})` : ''}`;
   }
   return `a thrown non-error: ${String(e)}`;
 }
 
-export async function runCase(target: FuzzTarget, input: Uint8Array, limits: CaseLimits = defaultLimits): Promise<Outcome> {
+export async function runCase(target: FuzzTarget, input: Uint8Array, defaults: CaseLimits = defaultLimits): Promise<Outcome> {
+  const limits = { ...defaults, timeMs: target.timeMs ?? defaults.timeMs };
   const rssBefore = process.memoryUsage.rss();
   const started = performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -160,6 +160,9 @@ const displayTarget: FuzzTarget = {
   shape: 'messages',
   seeds: () => [...displaySeeds(), ...recordedTraffic('display')],
   quickCases: 400,
+  // INVAL_ALL_PIXMAPS waits up to 5 s for the display channels its wait list names (another
+  // channel's messages may still be on their way): by design, so not a hang.
+  timeMs: 8000,
   async run(input) {
     const sink = new LocalDisplaySink({ logger: silentLogger, decoder: fuzzImageDecoder() });
     try {
