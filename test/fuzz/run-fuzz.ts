@@ -5,7 +5,10 @@
 // returns (an endless loop) is found by the watchdog here, which ends the worker, records the
 // case and goes on with the next one. Findings are minimized and written to test/fuzz/fixtures/
 // (<target>--<hash>.bin, with a .txt saying what happened and how to rebuild it); add nothing
-// else: test/fuzz/fuzz.test.ts runs every fixture. `--case N` rebuilds one case of `--seed S`.
+// else: test/fuzz/fuzz.test.ts runs every fixture. `--case N` rebuilds one case of `--seed S`;
+// `--replay FILE` runs a fixture (its target is in its name) and prints the whole stack.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { fuzzLoop, minimize, writeFixture, type Finding } from './harness/fuzz-loop.ts';
 import { makeCase } from './harness/mutate.ts';
@@ -34,8 +37,8 @@ async function workerMain(job: WorkerJob): Promise<void> {
   parentPort!.postMessage({ kind: 'done', ...stats } satisfies WorkerReport);
 }
 
-function parseArgs(argv: string[]): { minutes: number; targets: string[]; runSeed: number; caseNumber: number | null; list: boolean } {
-  const out = { minutes: 1, targets: fuzzTargets.map((t) => t.name), runSeed: (Date.now() ^ (process.pid << 16)) >>> 0, caseNumber: null as number | null, list: false };
+function parseArgs(argv: string[]): { minutes: number; targets: string[]; runSeed: number; caseNumber: number | null; list: boolean; replay: string | null } {
+  const out = { minutes: 1, targets: fuzzTargets.map((t) => t.name), runSeed: (Date.now() ^ (process.pid << 16)) >>> 0, caseNumber: null as number | null, list: false, replay: null as string | null };
   for (let i = 0; i < argv.length; i++) {
     const value = (): string => {
       const v = argv[++i];
@@ -64,6 +67,9 @@ function parseArgs(argv: string[]): { minutes: number; targets: string[]; runSee
       case '--list':
         out.list = true;
         break;
+      case '--replay':
+        out.replay = value();
+        break;
       default:
         usage(`unknown argument "${argv[i]}"`);
     }
@@ -72,7 +78,7 @@ function parseArgs(argv: string[]): { minutes: number; targets: string[]; runSee
 }
 
 function usage(problem: string): never {
-  process.stderr.write(`npm run fuzz: ${problem}\nusage: npm run fuzz -- [--minutes N] [--target NAME[,NAME...]] [--seed S] [--case N] [--list]\n`);
+  process.stderr.write(`npm run fuzz: ${problem}\nusage: npm run fuzz -- [--minutes N] [--target NAME[,NAME...]] [--seed S] [--case N] [--list] [--replay FIXTURE.bin]\n`);
   process.exit(2);
 }
 
@@ -131,6 +137,18 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.list) {
     for (const t of fuzzTargets) process.stdout.write(`${t.name.padEnd(14)} ${t.what}\n`);
+    return;
+  }
+  if (args.replay !== null) {
+    const target = targetNamed(basename(args.replay).split('--')[0]);
+    const input = new Uint8Array(readFileSync(args.replay));
+    const outcome = await runCase(target, input);
+    process.stdout.write(`${target.name}, ${input.byteLength} bytes: ${outcome.kind === 'finding' ? outcome.problem : outcome.kind === 'refused' ? `refused: ${outcome.message}` : 'ok'}\n`);
+    try {
+      await target.run(input);
+    } catch (e) {
+      process.stdout.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    }
     return;
   }
   if (args.caseNumber !== null) {
