@@ -183,7 +183,7 @@ function pngChunk(type: string, data: Uint8Array): Uint8Array {
 }
 
 /** A small PNG of each colour type and a few bit depths, with every filter type in its rows. */
-function pngSeed(colourType: number, depth: number, width: number, height: number, extra: Uint8Array[] = []): Uint8Array {
+function pngSeed(colourType: number, depth: number, width: number, height: number, extra: Uint8Array[] = [], compress = true): Uint8Array {
   const channels = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[colourType as 0 | 2 | 3 | 4 | 6];
   const rowBytes = Math.ceil((width * channels * depth) / 8);
   const raw = new Uint8Array((rowBytes + 1) * height);
@@ -197,7 +197,7 @@ function pngSeed(colourType: number, depth: number, width: number, height: numbe
   v.setUint32(4, height);
   ihdr.set([depth, colourType, 0, 0, 0], 8);
   const sig = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
-  return Buffer.concat([sig, pngChunk('IHDR', ihdr), ...extra, pngChunk('IDAT', deflateSync(raw)), pngChunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([sig, pngChunk('IHDR', ihdr), ...extra, pngChunk('IDAT', compress ? deflateSync(raw) : raw), pngChunk('IEND', new Uint8Array(0))]);
 }
 
 const pngTarget: FuzzTarget = {
@@ -220,6 +220,46 @@ const pngTarget: FuzzTarget = {
 
 const imageTypes: Record<string, number> = { bmp: ClipboardType.IMAGE_BMP, tiff: ClipboardType.IMAGE_TIFF, jpg: ClipboardType.IMAGE_JPG, png: ClipboardType.IMAGE_PNG };
 
+/**
+ * Deflates the data of every IDAT chunk of `file` (walked as the decoder walks it; a file whose
+ * chunks do not add up is returned as it is). Lets the png-pixels target keep its image data
+ * uncompressed, so that mutations reach the filters and the pixel conversion instead of zlib.
+ */
+function deflateIdat(file: Uint8Array): Uint8Array {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const parts: Uint8Array[] = [file.subarray(0, 8)];
+  let offset = 8;
+  while (offset + 12 <= file.byteLength) {
+    const length = view.getUint32(offset);
+    const type = String.fromCharCode(...file.subarray(offset + 4, offset + 8));
+    if (offset + 12 + length > file.byteLength) return file;
+    const data = file.subarray(offset + 8, offset + 8 + length);
+    parts.push(type === 'IDAT' ? pngChunk('IDAT', deflateSync(data)) : file.subarray(offset, offset + 12 + length));
+    offset += 12 + length;
+  }
+  parts.push(file.subarray(offset));
+  return Buffer.concat(parts);
+}
+
+/** The same PNGs with their IDAT data stored uncompressed (see deflateIdat). */
+const pngPixelsTarget: FuzzTarget = {
+  name: 'png-pixels',
+  what: 'PNG input past zlib: row filters, bit depths, palettes and transparency (IDAT deflated by the harness)',
+  shape: 'bytes',
+  seeds: () => [
+    pngSeed(6, 8, 5, 4, [], false),
+    pngSeed(2, 16, 3, 3, [], false),
+    pngSeed(0, 2, 9, 3, [pngChunk('tRNS', Uint8Array.of(0, 1))], false),
+    pngSeed(3, 4, 5, 5, [pngChunk('PLTE', Uint8Array.from({ length: 48 }, (_, i) => i * 5)), pngChunk('tRNS', Uint8Array.of(0, 128, 255))], false),
+    pngSeed(4, 16, 4, 2, [], false),
+  ],
+  quickCases: 1500,
+  expected: (e) => e instanceof PngError,
+  run(input) {
+    decodePng(deflateIdat(input));
+  },
+};
+
 /** The guest's clipboard image: the input's first byte picks the agent clipboard type. */
 const guestImageTarget: FuzzTarget = {
   name: 'guest-image',
@@ -236,4 +276,4 @@ const guestImageTarget: FuzzTarget = {
   expected: isSpiceError,
 };
 
-export const inputTargets: FuzzTarget[] = [linkTarget, hostCodecTarget, uiCodecTarget, vvTarget, uriTarget, pngTarget, guestImageTarget];
+export const inputTargets: FuzzTarget[] = [linkTarget, hostCodecTarget, uiCodecTarget, vvTarget, uriTarget, pngTarget, pngPixelsTarget, guestImageTarget];
