@@ -69,6 +69,8 @@ function fromTiff(bytes: Uint8Array): DecodedImage {
   const bits = ifd.bitsPerSample;
   if (bits !== 8 && bits !== 16) unsupported(`${bits} bits per sample (8 and 16 are read)`);
   const samples = ifd.samplesPerPixel;
+  // A damaged tag can give a list here: the loops below would then step by a string.
+  if (!Number.isInteger(samples) || samples < 1 || samples > 8) unsupported('its samples-per-pixel tag is not a whole number from 1 to 8');
   const src = ifd.data;
   const count = width * height;
   if (src.length < count * samples) throw new Error(`${src.length} samples for ${count} pixels of ${samples}`);
