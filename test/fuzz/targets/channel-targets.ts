@@ -159,7 +159,7 @@ const displayTarget: FuzzTarget = {
   what: 'display channel: framing, base messages, every display message, the image decoders and the compositor',
   shape: 'messages',
   seeds: () => [...displaySeeds(), ...recordedTraffic('display')],
-  quickCases: 400,
+  quickCases: 300,
   // INVAL_ALL_PIXMAPS waits up to 5 s for the display channels its wait list names (another
   // channel's messages may still be on their way): by design, so not a hang.
   timeMs: 8000,
