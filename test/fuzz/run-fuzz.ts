@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { fuzzLoop, minimize, writeFixture, type Finding } from './harness/fuzz-loop.ts';
-import { makeCase } from './harness/mutate.ts';
+import { makeCase, seedsOf } from './harness/mutate.ts';
 import { defaultLimits, runCase } from './harness/run-case.ts';
 import { fuzzTargets, targetNamed } from './targets/target-table.ts';
 
@@ -126,7 +126,7 @@ async function fuzzTarget(name: string, runSeed: number, until: number): Promise
     });
     if (result.endlessCase === null) break;
     const target = targetNamed(name);
-    const input = makeCase(target, target.seeds(), runSeed, result.endlessCase);
+    const input = makeCase(target, seedsOf(target), runSeed, result.endlessCase);
     total.findings.push({ target: name, runSeed, caseNumber: result.endlessCase, problem: `endless: case ${result.endlessCase} ran for over ${bound} ms without returning`, signature: `endless ${result.endlessCase}`, input });
     firstCase = result.endlessCase + 1;
   }
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   if (args.caseNumber !== null) {
     for (const name of args.targets) {
       const target = targetNamed(name);
-      const input = makeCase(target, target.seeds(), args.runSeed, args.caseNumber);
+      const input = makeCase(target, seedsOf(target), args.runSeed, args.caseNumber);
       const outcome = await runCase(target, input);
       process.stdout.write(`${name} case ${args.caseNumber} of seed ${args.runSeed} (${input.byteLength} bytes): ${outcome.kind === 'finding' ? outcome.problem : outcome.kind === 'refused' ? `refused: ${outcome.message}` : 'ok'}\n`);
       if (outcome.kind === 'finding') await report({ target: name, runSeed: args.runSeed, caseNumber: args.caseNumber, problem: outcome.problem, signature: outcome.signature, input });

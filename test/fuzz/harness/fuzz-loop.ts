@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FuzzTarget } from './fuzz-target.ts';
 import { fixturesDir } from './paths.ts';
-import { makeCase, splitMessages, frameMessages } from './mutate.ts';
+import { frameMessages, makeCase, seedsOf, splitMessages } from './mutate.ts';
 import { defaultLimits, runCase, type CaseLimits, type Outcome } from './run-case.ts';
 
 export { fixturesDir };
@@ -43,7 +43,7 @@ export interface LoopOptions {
 
 export async function fuzzLoop(target: FuzzTarget, o: LoopOptions): Promise<LoopStats> {
   const limits = o.limits ?? defaultLimits;
-  const seeds = target.seeds();
+  const seeds = seedsOf(target);
   if (seeds.length === 0) throw new Error(`fuzz target ${target.name} has no seeds`);
   const stats: LoopStats = { cases: 0, ok: 0, refused: 0, findings: [] };
   const count = (outcome: Outcome, input: Uint8Array, caseNumber: number | null): void => {
