@@ -108,7 +108,10 @@ export function writeFixture(f: Finding, input: Uint8Array = f.input): string {
   const hash = createHash('sha256').update(input).digest('hex').slice(0, 10);
   const base = join(fixturesDir, `${f.target}--${hash}`);
   writeFileSync(`${base}.bin`, input);
-  const how = f.runSeed === null ? 'a seed input' : `run seed ${f.runSeed}, case ${f.caseNumber} (npm run fuzz -- --target ${f.target} --seed ${f.runSeed} --case ${f.caseNumber})`;
+  const how =
+    f.runSeed === null
+      ? 'a seed input'
+      : `run seed ${f.runSeed}, case ${f.caseNumber} (npm run fuzz -- --target ${f.target} --seed ${f.runSeed} --case ${f.caseNumber}, with the seeds and mutator of the commit that adds this file)`;
   writeFileSync(`${base}.txt`, `target: ${f.target}\nfound by: ${how}\nproblem: ${f.problem}\ninput: ${input.byteLength} bytes (minimized from ${f.input.byteLength})\n`);
   return `${base}.bin`;
 }
