@@ -58,6 +58,8 @@ function fromTiff(bytes: Uint8Array): DecodedImage {
   const [head] = decodeTiff(bytes, { pages: [0], ignoreImageData: true });
   if (!head) unsupported('it has no image');
   const { width, height } = head;
+  // A damaged size tag can give a non-number, which every comparison below would let through.
+  if (!Number.isInteger(width) || !Number.isInteger(height)) unsupported(`its width or height tag is missing or damaged (${width}×${height})`);
   if (width < 1 || height < 1 || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || width * height > MAX_IMAGE_PIXELS) {
     unsupported(`its size ${width}×${height} is outside 1..${MAX_IMAGE_SIDE} per side or over ${MAX_IMAGE_PIXELS} pixels`);
   }
@@ -67,6 +69,8 @@ function fromTiff(bytes: Uint8Array): DecodedImage {
   const bits = ifd.bitsPerSample;
   if (bits !== 8 && bits !== 16) unsupported(`${bits} bits per sample (8 and 16 are read)`);
   const samples = ifd.samplesPerPixel;
+  // A damaged tag can give a list here: the loops below would then step by a string.
+  if (!Number.isInteger(samples) || samples < 1 || samples > 8) unsupported('its samples-per-pixel tag is not a whole number from 1 to 8');
   const src = ifd.data;
   const count = width * height;
   if (src.length < count * samples) throw new Error(`${src.length} samples for ${count} pixels of ${samples}`);

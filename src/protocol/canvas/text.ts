@@ -39,8 +39,12 @@ function glyphBox(g: RasterGlyph): Rect {
   return { top, left, bottom: top + g.height, right: left + g.width };
 }
 
-/** canvas_get_str_mask: the union of the glyph boxes, with every glyph's coverage merged in. */
-export function stringMask(str: SpiceString, depth: 1 | 4 | 8): GlyphMask | null {
+/**
+ * canvas_get_str_mask: the union of the glyph boxes, with every glyph's coverage merged in, cut
+ * to `within` (the area drawn): glyph positions are the server's, and two far apart would
+ * otherwise size the mask by the distance between them.
+ */
+export function stringMask(str: SpiceString, depth: 1 | 4 | 8, within?: Rect): GlyphMask | null {
   if (str.glyphs.length === 0) return null;
   const bounds = glyphBox(str.glyphs[0]);
   for (const g of str.glyphs) {
@@ -50,6 +54,12 @@ export function stringMask(str: SpiceString, depth: 1 | 4 | 8): GlyphMask | null
     bounds.bottom = Math.max(bounds.bottom, b.bottom);
     bounds.right = Math.max(bounds.right, b.right);
   }
+  if (within) {
+    bounds.top = Math.max(bounds.top, within.top);
+    bounds.left = Math.max(bounds.left, within.left);
+    bounds.bottom = Math.min(bounds.bottom, within.bottom);
+    bounds.right = Math.min(bounds.right, within.right);
+  }
   const width = bounds.right - bounds.left;
   const height = bounds.bottom - bounds.top;
   if (width <= 0 || height <= 0) return null;
@@ -58,10 +68,12 @@ export function stringMask(str: SpiceString, depth: 1 | 4 | 8): GlyphMask | null
     const stride = depth === 1 ? (g.width + 7) >> 3 : depth === 4 ? (g.width + 1) >> 1 : g.width;
     if (g.width <= 0 || g.height <= 0 || g.data.length < stride * g.height) continue;
     const b = glyphBox(g);
-    for (let row = 0; row < g.height; row++) {
+    const fromX = Math.max(0, bounds.left - b.left);
+    const toX = Math.min(g.width, bounds.right - b.left);
+    for (let row = Math.max(0, bounds.top - b.top); row < Math.min(g.height, bounds.bottom - b.top); row++) {
       const src = (g.height - 1 - row) * stride;
       const dst = (b.top - bounds.top + row) * width + (b.left - bounds.left);
-      for (let x = 0; x < g.width; x++) {
+      for (let x = fromX; x < toX; x++) {
         let a: number;
         if (depth === 1) a = (g.data[src + (x >> 3)] >> (7 - (x & 7))) & 1 ? 0xff : 0;
         else if (depth === 4) {
@@ -75,6 +87,17 @@ export function stringMask(str: SpiceString, depth: 1 | 4 | 8): GlyphMask | null
   return { left: bounds.left, top: bounds.top, width, height, alpha };
 }
 
+function boundsOf(region: readonly Rect[]): Rect {
+  const out = { ...region[0] };
+  for (const r of region) {
+    out.top = Math.min(out.top, r.top);
+    out.left = Math.min(out.left, r.left);
+    out.bottom = Math.max(out.bottom, r.bottom);
+    out.right = Math.max(out.right, r.right);
+  }
+  return out;
+}
+
 export function drawText(surface: Surface, region: readonly Rect[], p: TextParams): void {
   if (region.length === 0) return;
   if (!isEmptyRect(p.backArea)) {
@@ -84,7 +107,7 @@ export function drawText(surface: Surface, region: readonly Rect[], p: TextParam
   const flags = p.str.flags;
   const depth = flags & StringFlags.RASTER_A1 ? 1 : flags & StringFlags.RASTER_A4 ? 4 : flags & StringFlags.RASTER_A8 ? 8 : 0;
   if (depth === 0 || !p.foreBrush) return;
-  const mask = stringMask(p.str, depth);
+  const mask = stringMask(p.str, depth, boundsOf(region));
   if (!mask) return;
   const brush = p.foreBrush;
   const { data, width } = surface;

@@ -103,6 +103,32 @@ describe('DRAW_TEXT', () => {
     });
   });
 
+  it('a glyph far off the surface is cut away before the mask is made (found by the fuzzer)', () => {
+    const draw = (glyphs: (typeof glyph)[]) => {
+      const { canvas, surface } = setup(SurfaceFormat.ARGB32);
+      canvas.draw(
+        {
+          op: 'text',
+          base: base(rect(0, 0, 8, 8)),
+          str: { flags: StringFlags.RASTER_A1, glyphs },
+          backArea: rect(0, 0, 0, 0),
+          foreBrush: { type: 'solid', color: 0x00ff0000 },
+          backBrush: { type: 'solid', color: 0x000000ff },
+          foreMode: Ropd.OP_PUT,
+          backMode: Ropd.OP_PUT,
+        },
+        images,
+      );
+      return Array.from(surface.data);
+    };
+    // The union of these boxes is about 2e9 pixels square: a mask that size cannot be made.
+    const far = { ...glyph, renderPos: { x: 2_000_000_000, y: 2_000_000_000 } };
+    const halfOut = { ...glyph, renderPos: { x: 5, y: 7 } };
+    expect(draw([glyph, far])).toEqual(draw([glyph]));
+    expect(draw([glyph, far, halfOut])).toEqual(draw([glyph, halfOut]));
+    expect(draw([glyph, halfOut]).filter((p) => p !== 0).length).toBe(3 + 3);
+  });
+
   it('blends A4 coverage (n * 16) with pixman OVER', () => {
     const { canvas, surface } = setup(SurfaceFormat.ARGB32);
     surface.data.fill(0xff000000);

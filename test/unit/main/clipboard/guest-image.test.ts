@@ -74,6 +74,36 @@ describe('guest clipboard images to PNG', () => {
     expect(refusal(() => guestImageToPng(ClipboardType.UTF8_TEXT, png))).toMatch(/not an image type/);
   });
 
+  it('a TIFF without its width tag is refused, not drawn as NaN pixels (found by the fuzzer)', () => {
+    const tiff = new Uint8Array(fixture('rgb.tiff'));
+    const view = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength);
+    const little = tiff[0] === 0x49;
+    const ifd = view.getUint32(4, little);
+    const entries = view.getUint16(ifd, little);
+    const widthEntry = Array.from({ length: entries }, (_, i) => ifd + 2 + 12 * i).find((at) => view.getUint16(at, little) === 256);
+    expect(widthEntry).toBeDefined();
+    // Tag 256 (ImageWidth) becomes a private tag: the file has no width any more.
+    view.setUint16(widthEntry!, 65000, little);
+    expect(refusal(() => guestImageToPng(ClipboardType.IMAGE_TIFF, tiff))).toMatch(/^the guest's TIFF image is not supported: its width or height tag is missing or damaged/);
+  });
+
+  it('a TIFF whose samples-per-pixel tag is a list is refused at once (found by the fuzzer: it looped for seconds)', () => {
+    const tiff = new Uint8Array(fixture('rgb.tiff'));
+    const view = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength);
+    const little = tiff[0] === 0x49;
+    const ifd = view.getUint32(4, little);
+    const entries = view.getUint16(ifd, little);
+    const at = Array.from({ length: entries }, (_, i) => ifd + 2 + 12 * i).find((e) => view.getUint16(e, little) === 277);
+    const bitsAt = Array.from({ length: entries }, (_, i) => ifd + 2 + 12 * i).find((e) => view.getUint16(e, little) === 258);
+    expect(at).toBeDefined();
+    expect(bitsAt).toBeDefined();
+    // SamplesPerPixel (277) becomes three SHORTs stored where BitsPerSample's three SHORTs are (8, 8, 8).
+    view.setUint16(at! + 2, 3, little);
+    view.setUint32(at! + 4, 3, little);
+    view.setUint32(at! + 8, view.getUint32(bitsAt! + 8, little), little);
+    expect(refusal(() => guestImageToPng(ClipboardType.IMAGE_TIFF, tiff))).toMatch(/samples-per-pixel tag is not a whole number/);
+  });
+
   it('RLE BMPs and 4-bit palette TIFFs are refused as not supported', () => {
     expect(refusal(() => decodeBmp(fixture('rle8.bmp')))).toBe("the guest's BMP image is not supported: run-length compressed (RLE) bitmaps cannot be read yet");
     expect(refusal(() => guestImageToPng(ClipboardType.IMAGE_TIFF, fixture('palette4.tiff')))).toMatch(/^the guest's TIFF image could not be read: .*4/);
