@@ -8,7 +8,7 @@ import type { DisplayStats, PipelineEvent, SurfaceSnapshot } from '../channels/d
 import type { Logger } from '../logger.ts';
 import { ImageCache } from './image-cache.ts';
 import { isSpiceError } from '../wire/errors.ts';
-import { parseDisplayMessage, type DisplayMessage } from '../channels/display/display-messages.ts';
+import { displayMessageParsers, parseDisplayMessage, type DisplayMessage } from '../channels/display/display-messages.ts';
 import { SurfaceFlags } from '../pixels/draw-ops.ts';
 import type { ImageDecoder } from './image-decode-job.ts';
 import { DisplayImageResolver, imagesOf, PaletteStore, type SharedDecoding } from './image-resolver.ts';
@@ -28,6 +28,20 @@ class ChannelPipeline {
   constructor(shared: SharedDecoding) {
     this.resolver = new DisplayImageResolver(shared, this.palettes);
   }
+}
+
+/**
+ * The error's text with the display message it dropped, when it does not say it already (a parse
+ * error does; a decoder's or the compositor's does not): the user sees which draw is missing.
+ */
+function namingTheMessage(text: string, channelId: number, type: number): string {
+  const name = displayMessageParsers[type]?.name;
+  if (!name || text.includes(`message ${name} `)) return text;
+  const where = `display:${channelId} channel, message ${name} (${type})`;
+  // A decoder's ProtocolError ends with its place in the image ("[offset 12]"): one bracket for both.
+  const open = text.lastIndexOf('[');
+  if (open < 0 || !text.endsWith(']')) return `${text} [${where}]`;
+  return `${text.slice(0, open)}[${where}, image ${text.slice(open + 1, -1)}]`;
 }
 
 const bump = (m: Map<string, number>, key: string): void => void m.set(key, (m.get(key) ?? 0) + 1);
@@ -67,8 +81,9 @@ export class DisplayPipeline {
         await this.apply(channelId, ch, type, body);
       } catch (error) {
         if (!isSpiceError(error)) throw error;
-        this.log.error({ channel: `display:${channelId}`, type, err: error.message }, error.message);
-        this.emit({ type: 'message-error', channelId, message: error.message });
+        const message = namingTheMessage(error.message, channelId, type);
+        this.log.error({ channel: `display:${channelId}`, type, err: message }, message);
+        this.emit({ type: 'message-error', channelId, message });
       }
       ch.appliedSerial = serial;
       for (let i = ch.serialWaiters.length - 1; i >= 0; i--) {

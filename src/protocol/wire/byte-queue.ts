@@ -40,6 +40,18 @@ export class ByteQueue {
     return this.buffered;
   }
 
+  /** Why the stream ended (the transport's error, or the server's close), once it has. */
+  get endedWith(): Error | null {
+    return this.ended;
+  }
+
+  /** True once the transport ended without an error: the peer closed the connection. */
+  get closedByPeer(): boolean {
+    return this.ended !== null && this.endedCleanly;
+  }
+
+  private endedCleanly = false;
+
   private push(chunk: Uint8Array): void {
     if (chunk.byteLength === 0) return;
     this.chunks.push(chunk);
@@ -55,6 +67,7 @@ export class ByteQueue {
 
   private end(error?: Error): void {
     if (this.ended) return;
+    this.endedCleanly = error === undefined;
     this.ended = error ?? new SpiceError('protocol', `the server closed the ${this.what} connection`);
     this.serve();
   }
