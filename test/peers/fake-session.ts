@@ -9,6 +9,8 @@ import { startMisbehavingServer, type ClientLink, type MisbehavingServer } from 
 export const CHANNEL_MAIN = 1;
 export const CHANNEL_DISPLAY = 2;
 
+const BASE_PONG = 3;
+const BASE_PING = 4;
 const MAIN_INIT = 103;
 const MAIN_CHANNELS_LIST = 104;
 const DISPLAY_MARK = 102;
@@ -32,8 +34,13 @@ export interface DisplayConnection {
   socket: Socket;
   /** Sends one message with a mini header. */
   send(type: number, body: Buffer): void;
-  /** Resolves once the client's bytes have come: DISPLAY_INIT at least. */
+  /** What the client sent in the link stage. */
   link: ClientLink;
+  /**
+   * Sends PING and resolves when the client's PONG has come: the client is then past the link
+   * and reading messages (a cut after this is a cut mid-session).
+   */
+  pingPong(): Promise<void>;
 }
 
 export interface FakeSessionOptions {
@@ -62,10 +69,27 @@ export async function startFakeSession(options: FakeSessionOptions = {}): Promis
   return startMisbehavingServer('good', {
     refuseLink: (link) => options.refuseLink?.(link.channelType),
     onLinked(socket, link) {
+      const send = (type: number, body: Buffer): void => void (socket.destroyed || socket.write(message(type, body)));
       const connection: DisplayConnection = {
         socket,
         link,
-        send: (type, body) => void (socket.destroyed || socket.write(message(type, body))),
+        send,
+        pingPong: () =>
+          new Promise<void>((resolve) => {
+            const id = 0x70696e67;
+            // PONG as the client sends it: mini header (type 3, 12 bytes), the id, the timestamp.
+            const pong = Buffer.concat([Buffer.from([BASE_PONG, 0, 12, 0, 0, 0]), u32s(id)]);
+            let seen = Buffer.alloc(0);
+            const onData = (chunk: Buffer): void => {
+              seen = Buffer.concat([seen, chunk]);
+              if (seen.includes(pong)) {
+                socket.off('data', onData);
+                resolve();
+              }
+            };
+            socket.on('data', onData);
+            send(BASE_PING, Buffer.concat([u32s(id), Buffer.alloc(8)]));
+          }),
       };
       if (link.channelType === CHANNEL_MAIN) {
         // session id, display hint, supported and current mouse mode, agent, tokens, mm time, ram hint

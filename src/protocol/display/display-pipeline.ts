@@ -44,6 +44,11 @@ function namingTheMessage(text: string, channelId: number, type: number): string
   return `${text.slice(0, open)}[${where}, image ${text.slice(open + 1, -1)}]`;
 }
 
+/** Destination pixels drawn between two looks at the clock (a few ms of the costliest operation). */
+const PIECE_PIXELS = 1 << 16;
+/** The longest stretch the pipeline draws before the event loop gets a turn. */
+const SLICE_MS = 40;
+
 const bump = (m: Map<string, number>, key: string): void => void m.set(key, (m.get(key) ?? 0) + 1);
 
 export class DisplayPipeline {
@@ -52,6 +57,9 @@ export class DisplayPipeline {
   private readonly channels = new Map<number, ChannelPipeline>();
   private readonly log: Logger;
   private readonly emit: (event: PipelineEvent) => void;
+  private closed = false;
+  /** When drawing last gave the event loop a turn. */
+  private sliceStarted = Date.now();
 
   /**
    * `decoder` decodes the compressed images (and holds the session's GLZ window): in this thread
@@ -77,7 +85,11 @@ export class DisplayPipeline {
   submit(channelId: number, type: number, body: Uint8Array, serial: bigint): void {
     const ch = this.channel(channelId);
     ch.tail = ch.tail.then(async () => {
+      // After close() what is still queued is dropped: the session is over.
+      if (this.closed) return;
       try {
+        await this.breather();
+        if (this.closed) return;
         await this.apply(channelId, ch, type, body);
       } catch (error) {
         if (!isSpiceError(error)) throw error;
@@ -144,7 +156,19 @@ export class DisplayPipeline {
   }
 
   close(): void {
+    this.closed = true;
     this.shared.decoder?.close();
+  }
+
+  /**
+   * Gives the event loop a turn once drawing has held it for SLICE_MS: a stream of costly draws
+   * (or one that is drawn in pieces) must not keep a deadline's timer, the socket or the page
+   * waiting. Messages are applied one at a time, so nothing else draws meanwhile.
+   */
+  private async breather(): Promise<void> {
+    if (Date.now() - this.sliceStarted < SLICE_MS) return;
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    this.sliceStarted = Date.now();
   }
 
   private async apply(channelId: number, ch: ChannelPipeline, type: number, body: Uint8Array): Promise<void> {
@@ -180,7 +204,12 @@ export class DisplayPipeline {
         // GLZ images may wait for another channel; this channel's later messages wait with them.
         const preparing = ch.resolver.prepare(msg.draw);
         if (preparing) await preparing;
-        ch.canvas.draw(msg.draw, ch.resolver);
+        for (const piece of ch.canvas.drawInPieces(msg.draw, ch.resolver, PIECE_PIXELS)) {
+          void piece;
+          await this.breather();
+          // Closed while this draw was in pieces: the rest is not wanted.
+          if (this.closed) return;
+        }
         this.emit({ type: 'invalidate', channelId, surfaceId: msg.draw.base.surfaceId, rect: msg.draw.base.box });
         return;
       }
