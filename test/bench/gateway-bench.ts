@@ -23,7 +23,7 @@
 //
 // Xspice takes one client at a time, so the clients take turns, round after round, each in a fresh
 // Chromium; the table shows the medians over the rounds.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -36,6 +36,7 @@ import { sleep } from '../helpers/wait.ts';
 import { requireFile, requireTool } from '../peers/require-tool.ts';
 import { startXspice, tcpAccepts } from '../peers/xspice.ts';
 import { formatTable, median } from './measure.ts';
+import { allProcesses, chromiumPid, CLOCK_TICKS_PER_SECOND, processTree } from '../helpers/proc-tree.ts';
 
 const WINDOW_MS = 10_000;
 const WARM_UP_MS = 3_000;
@@ -49,7 +50,6 @@ const SPICE_HTML5_DIR = process.env.SPICE_HTML5_DIR ?? '/usr/share/spice-html5';
 const FRAME_EVENT = 'Display::FrameDisplayed';
 const FRAME_CATEGORY = 'disabled-by-default-display.framedisplayed';
 const MIB = 1024 * 1024;
-const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux; /proc/PID/stat counts in these
 
 export interface GatewayBenchOptions {
   runs: number;
@@ -130,58 +130,6 @@ const LABELS: Record<ClientName, string> = {
 
 // ---- CPU time of process trees, from /proc ----
 
-interface ProcInfo {
-  pid: number;
-  ppid: number;
-  /** utime + stime, in clock ticks. */
-  ticks: number;
-  argv0: string;
-  type: string;
-}
-
-function readProc(pid: number): ProcInfo | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name is in parentheses and may contain spaces; the fields after it are fixed.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Chromium rewrites the command line of the processes its zygote forks (one string, spaces).
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return {
-      pid,
-      ppid: Number(fields[1]),
-      ticks: Number(fields[11]) + Number(fields[12]),
-      argv0: cmdline.split(/[\0 ]/)[0],
-      type: /(?:^|[\0 ])--type=([^\0 ]+)/.exec(cmdline)?.[1] ?? 'browser',
-    };
-  } catch {
-    return undefined; // gone between the listing and the read
-  }
-}
-
-function allProcesses(): ProcInfo[] {
-  const out: ProcInfo[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const p = readProc(Number(name));
-    if (p) out.push(p);
-  }
-  return out;
-}
-
-/** The processes of the tree under (and including) `root`. */
-function tree(processes: readonly ProcInfo[], root: number): ProcInfo[] {
-  const children = new Map<number, ProcInfo[]>();
-  for (const p of processes) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
-  const out: ProcInfo[] = [];
-  const queue = processes.filter((p) => p.pid === root);
-  while (queue.length) {
-    const p = queue.shift() as ProcInfo;
-    out.push(p);
-    queue.push(...(children.get(p.pid) ?? []));
-  }
-  return out;
-}
-
 interface CpuSnapshot {
   /** Ticks per pid, for each part. */
   renderer: Map<number, number>;
@@ -190,21 +138,14 @@ interface CpuSnapshot {
   relay: Map<number, number>;
 }
 
-/** The Chromium that playwright-core started for this measurement: a child of this process. */
-function chromiumPid(): number {
-  const browsers = allProcesses().filter((p) => p.ppid === process.pid && /chromium/.test(p.argv0) && p.type === 'browser');
-  if (browsers.length !== 1) throw new Error(`expected one Chromium started by the bench, found ${browsers.length}`);
-  return browsers[0].pid;
-}
-
 function snapshot(browserPid: number, relayPid: number): CpuSnapshot {
   const processes = allProcesses();
   const s: CpuSnapshot = { renderer: new Map(), gpu: new Map(), otherChromium: new Map(), relay: new Map() };
-  for (const p of tree(processes, browserPid)) {
+  for (const p of processTree(processes, browserPid)) {
     const part = p.type === 'renderer' ? s.renderer : p.type === 'gpu-process' ? s.gpu : s.otherChromium;
     part.set(p.pid, p.ticks);
   }
-  for (const p of tree(processes, relayPid)) s.relay.set(p.pid, p.ticks);
+  for (const p of processTree(processes, relayPid)) s.relay.set(p.pid, p.ticks);
   return s;
 }
 
