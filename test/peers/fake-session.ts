@@ -245,3 +245,39 @@ export function drawCopyOfCorruptImage(surfaceId: number, box: Box, kind: 'quic'
   const srcArea = { left: 0, top: 0, right: width, bottom: height };
   return Buffer.concat([base, u32s(fixed), rect(srcArea), tail, noMask(), descriptor, image]);
 }
+
+/**
+ * A DRAW_COPY of a BITMAP image carried in the message (decoded where the draw is applied, not in
+ * a decode worker): `bits` 1 (with a two-colour palette) or 32 per pixel.
+ */
+export function drawCopyOfBitmap(surfaceId: number, box: Box, bits: 1 | 32): Buffer {
+  const width = box.right - box.left;
+  const height = box.bottom - box.top;
+  const base = displayBase(surfaceId, box, null);
+  const fixed = base.length + 4 + 16 + 2 + 1 + 13;
+  const tail = Buffer.alloc(3);
+  tail.writeUInt16LE(ROPD_OP_PUT, 0);
+  tail.writeUInt8(1, 2);
+  const descriptor = Buffer.alloc(18);
+  descriptor.writeBigUInt64LE(78n, 0);
+  descriptor.writeUInt8(IMAGE_BITMAP, 8);
+  descriptor.writeUInt32LE(width, 10);
+  descriptor.writeUInt32LE(height, 14);
+  const stride = bits === 1 ? Math.ceil(width / 8) : width * 4;
+  // Bitmap: u8 format (1BIT_LE = 1, 32BIT = 8), u8 flags, u32 x, u32 y, u32 stride, palette pointer.
+  const bitmap = Buffer.alloc(1 + 1 + 12 + 4);
+  bitmap.writeUInt8(bits === 1 ? 1 : BITMAP_FMT_32BIT, 0);
+  bitmap.writeUInt32LE(width, 2);
+  bitmap.writeUInt32LE(height, 6);
+  bitmap.writeUInt32LE(stride, 10);
+  const imageAt = fixed + descriptor.length;
+  const pixels = Buffer.alloc(stride * height, 0xa5);
+  let palette = Buffer.alloc(0);
+  if (bits === 1) {
+    bitmap.writeUInt32LE(imageAt + bitmap.length + pixels.length, 14);
+    // Palette: u64 unique, u16 count, the entries.
+    palette = Buffer.concat([Buffer.alloc(8), Buffer.from([2, 0]), u32s(0x000000, 0xffffff)]);
+  }
+  const srcArea = { left: 0, top: 0, right: width, bottom: height };
+  return Buffer.concat([base, u32s(fixed), rect(srcArea), tail, noMask(), descriptor, bitmap, pixels, palette]);
+}
