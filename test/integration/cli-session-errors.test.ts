@@ -168,4 +168,25 @@ describe('--timeout holds whatever the server sends', () => {
     expect(oneLine(r.stderr)).toMatch(/no complete frame from display 0 of .* within 4 s/);
     expect(r.ms).toBeLessThan(6000);
   });
+
+  it.each([
+    ['capture', /display 0 of .* was still drawing what came with its frame when the --timeout of 4 s ran out/],
+    ['do', /display 0 of .* was still drawing what it received when its time \(--timeout\) ran out/],
+  ] as const)('costly draws right after MARK: %s --timeout 4 still ends within 6 s (exit 7, saying it was still drawing)', async (command, text) => {
+    const r = await run(
+      command,
+      {
+        onDisplay: (d) => {
+          d.send(M.SURFACE_CREATE, surfaceCreate(0, S, S));
+          d.send(M.SURFACE_CREATE, surfaceCreate(1, S, S, false, true));
+          d.send(M.MARK, Buffer.alloc(0));
+          for (let i = 0; i < 200; i++) worst[0][1](d);
+        },
+      },
+      4,
+    );
+    expect(r.code, r.stderr).toBe(7);
+    expect(oneLine(r.stderr)).toMatch(text);
+    expect(r.ms).toBeLessThan(6000);
+  });
 });

@@ -55,9 +55,13 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
       () => new SpiceError('timeout', `no complete frame from display ${o.displayId} of ${where} within ${Math.round(o.timeoutMs / 1000)} s`),
     );
     // The surface itself, not a copy: the session is closed below, before anything else draws.
-    const surface = await display.snapshot({ live: true });
+    // Taking it waits for what is still queued to be drawn, within the same --timeout.
+    const surface = await deadline.race(
+      display.snapshot({ live: true }),
+      () => new SpiceError('timeout', `display ${o.displayId} of ${where} was still drawing what came with its frame when the --timeout of ${Math.round(o.timeoutMs / 1000)} s ran out`),
+    );
     if (!surface) throw new SpiceError('protocol', `display ${o.displayId} of ${where} sent MARK without a primary surface`);
-    if (o.logger !== silentLogger) o.logger.info({ ...(await display.stats()), surface: [surface.width, surface.height] }, 'frame captured');
+    if (o.logger !== silentLogger) o.logger.info({ ...(await deadline.race(display.stats(), () => new SpiceError('timeout', 'display statistics did not come in time'))), surface: [surface.width, surface.height] }, 'frame captured');
     const damaged = damage.describe();
     // Done with the server and the display worker: they wind down while the PNG is encoded.
     session.close();

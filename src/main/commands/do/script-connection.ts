@@ -33,6 +33,9 @@ export interface ScriptSettings {
 
 type MouseModeName = 'client' | 'server';
 
+/** The least a snapshot waits for queued drawing, however little is left of --timeout. */
+const MIN_DRAW_WAIT_MS = 3000;
+
 /** Distance that surely takes a relative pointer into the top-left corner. */
 const HOME_MOTION = -16384;
 
@@ -89,7 +92,7 @@ export async function prepareConnection(opened: OpenedSession, needs: ScriptNeed
       deadline,
       settings,
       inputs ? new InputsAccess(inputs, mouse, settings.displayId) : null,
-      display ? new ScreenAccess(session, display, where, settings.displayId) : null,
+      display ? new ScreenAccess(session, display, where, settings.displayId, deadline) : null,
     );
   } catch (e) {
     session.close();
@@ -226,6 +229,8 @@ class ScreenAccess implements ScriptScreen {
     readonly display: DisplayChannel,
     private readonly where: string,
     private readonly displayId: number,
+    /** What is left of it bounds how long a snapshot waits for what is queued to be drawn. */
+    private readonly deadline: Deadline,
   ) {
     this.damage = new DrawingDamage(display);
   }
@@ -267,7 +272,9 @@ class ScreenAccess implements ScriptScreen {
   async snapshot(): Promise<SurfaceSnapshot> {
     const failed = this.failure();
     if (failed) throw failed;
-    const surface = await this.display.snapshot();
+    // The rest of --timeout, but at least a few seconds for a script that has run for long.
+    const limitMs = Math.max(this.deadline.at - Date.now(), MIN_DRAW_WAIT_MS);
+    const surface = await withTimeout(this.display.snapshot(), limitMs, () => new SpiceError('timeout', `display ${this.displayId} of ${this.where} was still drawing what it received when its time (--timeout) ran out`));
     if (!surface) throw new SpiceError('protocol', `display ${this.displayId} of ${this.where} has no primary surface`);
     return surface;
   }
