@@ -69,7 +69,7 @@ export class DisplayPipeline {
   constructor(o: { logger: Logger; decoder?: ImageDecoder; onEvent: (event: PipelineEvent) => void }) {
     this.log = o.logger;
     this.emit = o.onEvent;
-    this.shared = { cache: this.imageCache, decoder: o.decoder ?? null };
+    this.shared = { cache: this.imageCache, decoder: o.decoder ?? null, breather: () => this.breather() };
   }
 
   private channel(id: number): ChannelPipeline {

@@ -3,7 +3,12 @@
 // timer run in the middle of one costly draw.
 import { describe, expect, it } from 'vitest';
 import { Canvas, regionPieces } from '../../../src/protocol/canvas/canvas.ts';
-import type { DrawOp } from '../../../src/protocol/pixels/draw-ops.ts';
+import type { DrawOp, SpiceImage } from '../../../src/protocol/pixels/draw-ops.ts';
+import { ImageType } from '../../../src/protocol/pixels/draw-ops.ts';
+import { BitmapFlags, BitmapFormat, type Palette } from '../../../src/protocol/pixels/formats.ts';
+import { decodeBitmap } from '../../../src/protocol/codecs/bitmap.ts';
+import { DisplayImageResolver, PaletteStore } from '../../../src/protocol/display/image-resolver.ts';
+import { ImageCache } from '../../../src/protocol/display/image-cache.ts';
 import type { Rect } from '../../../src/protocol/pixels/geometry.ts';
 import { Ropd } from '../../../src/protocol/pixels/draw-ops.ts';
 import { DisplayPipeline } from '../../../src/protocol/display/display-pipeline.ts';
@@ -93,5 +98,32 @@ describe('DisplayPipeline', () => {
     counting.close();
     await counting.drain(0);
     expect(drawn).toBe(0);
+  });
+});
+
+describe('large bitmaps, decoded in bands', () => {
+  const bitmapImage = (format: number, flags: number, width: number, height: number, stride: number, palette: Palette | null): SpiceImage => {
+    const data = new Uint8Array(stride * height);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 131 + (i >> 9)) & 0xff;
+    return {
+      descriptor: { id: 99n, type: ImageType.BITMAP, flags: 0, width, height },
+      body: { kind: 'bitmap', bitmap: { format, flags, width, height, stride, paletteRef: { palette }, data } },
+    };
+  };
+  it.each([
+    ['32-bit, bottom-up, padded rows', bitmapImage(BitmapFormat.RGB32, 0, 700, 601, 700 * 4 + 8, null)],
+    ['32-bit, top-down', bitmapImage(BitmapFormat.RGB32, BitmapFlags.TOP_DOWN, 1000, 530, 4000, null)],
+    ['1-bit with a palette, bottom-up', bitmapImage(BitmapFormat.A1_BE, 0, 2049, 300, 257, { unique: 5n, entries: Uint32Array.from([0x112233, 0xffeedd]) })],
+  ])('%s: the same pixels as one decode', async (_, src) => {
+    const resolver = new DisplayImageResolver({ cache: new ImageCache(), decoder: null, breather: () => Promise.resolve() }, new PaletteStore());
+    const op: DrawOp = { op: 'copy', base: base(rect(0, 0, 10, 10)), src, srcArea: rect(0, 0, 10, 10), ropDescriptor: Ropd.OP_PUT, scaleMode: 1, mask: noMask };
+    const preparing = resolver.prepare(op);
+    expect(preparing).not.toBeNull();
+    await preparing;
+    if (src.body.kind !== 'bitmap') throw new Error('a bitmap image');
+    const once = decodeBitmap(src.body.bitmap, new PaletteStore());
+    const banded = resolver.image(src);
+    expect(banded.hasAlpha).toBe(once.hasAlpha);
+    expect(Buffer.from(banded.data.buffer, banded.data.byteOffset, banded.data.byteLength).equals(Buffer.from(once.data.buffer, once.data.byteOffset, once.data.byteLength))).toBe(true);
   });
 });
