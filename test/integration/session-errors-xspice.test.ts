@@ -154,7 +154,9 @@ describe('--timeout holds whatever the server sends', () => {
           if (m.type === MSG_DISPLAY_MARK) return [];
           if (m.type !== MSG_DISPLAY_SURFACE_CREATE) return undefined;
           const extra = [1, 2].map((id) => ({ type: MSG_DISPLAY_SURFACE_CREATE, body: new Uint8Array(surfaceCreate(id, S, S, false, id === 2)) }));
-          return [m, ...extra, ...Array.from({ length: 20 }, draw)];
+          // One message sent 20 times: building 20 of the 8 MB bitmaps would load this process.
+          const costlyDraw = draw();
+          return [m, ...extra, ...Array.from({ length: 20 }, () => costlyDraw)];
         },
       },
       'capture',
