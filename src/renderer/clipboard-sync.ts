@@ -2,7 +2,9 @@
 // what the guest copied (images already made PNG) and the page writes it with the async clipboard
 // API (a focused page in a secure context; loopback http counts as one). Page -> guest: the text
 // or image of a paste event, or on focus the local clipboard when it changed while the page was
-// elsewhere. Either direction can be off: by the page's setting, within the host's policy.
+// elsewhere (in a browser: in the Electron window main reads it, src/main/electron/focus-clipboard.ts,
+// and the page has no permission to). Either direction can be off: by the page's setting, within
+// the host's policy.
 import { Limits } from '../protocol/bridge/limits.ts';
 import { FileLimits } from '../protocol/bridge/file-messages.ts';
 
@@ -61,7 +63,8 @@ export class ClipboardSync {
   /** What the host allows (its --clipboard); `wanted` is the page's own setting. */
   private policy: ClipboardSharing = { toGuest: true, fromGuest: true };
   private wanted: ClipboardSharing;
-  readonly stats = { received: 0, sent: 0, writeErrors: 0, lastWriteError: '', imagesReceived: 0, imagesSent: 0, imagesFromHost: 0 };
+  /** `focusReads`: how often the page read the local clipboard on focus (never in the Electron window). */
+  readonly stats = { received: 0, sent: 0, writeErrors: 0, lastWriteError: '', imagesReceived: 0, imagesSent: 0, imagesFromHost: 0, focusReads: 0 };
 
   constructor(
     private sharing: ClipboardSharing,
@@ -69,6 +72,8 @@ export class ClipboardSync {
     private active: () => boolean,
     /** Sends a PNG to the host (in parts: see sendImageParts). */
     private readonly sendImage: (png: Uint8Array) => void = () => {},
+    /** False in the Electron window, whose main process reads the local clipboard on focus instead. */
+    private readonly readsOnFocus = true,
   ) {
     this.wanted = { ...sharing };
     document.addEventListener('paste', (e) => {
@@ -208,7 +213,8 @@ export class ClipboardSync {
       await this.fromGuest(this.pendingWrite);
       return;
     }
-    if (!this.sharing.toGuest || !this.active()) return;
+    if (!this.readsOnFocus || !this.sharing.toGuest || !this.active()) return;
+    this.stats.focusReads++;
     try {
       // Text first, as the guest's applications prefer it; an image when there is no text.
       const items = await navigator.clipboard.read();

@@ -7,6 +7,7 @@ import { parseCursorMessage } from '../protocol/channels/cursor/cursor-messages.
 import type { CursorImage } from '../protocol/channels/cursor/cursor-decode.ts';
 import { CursorState } from '../protocol/channels/cursor/cursor-state.ts';
 import type { Logger } from '../protocol/logger.ts';
+import { MemoryBudget } from '../protocol/wire/memory-budget.ts';
 import type { MouseMode } from './input/mouse.ts';
 
 const consoleLogger: Logger = {
@@ -19,6 +20,7 @@ const consoleLogger: Logger = {
 
 export class CursorView {
   private readonly state: CursorState;
+  private readonly budget = new MemoryBudget();
   private image: CursorImage | null = null;
   private dataUrl = '';
   private visible = false;
@@ -31,7 +33,11 @@ export class CursorView {
     private readonly canvas: HTMLCanvasElement,
     private readonly overlay: HTMLImageElement,
     private readonly surfaceSize: () => { width: number; height: number },
+    /** The server asked for more cursor memory than the page's budget allows (the sentence says what). */
+    memoryExceeded: (message: string) => void = () => {},
   ) {
+    // The cursors the page caches (up to 1024x1024 each) are charged to a budget of the default limit.
+    this.budget.onExceeded((error) => memoryExceeded(error.message));
     this.state = new CursorState(
       {
         shape: (image) => this.onShape(image),
@@ -42,7 +48,15 @@ export class CursorView {
         },
       },
       consoleLogger,
+      {},
+      this.budget,
     );
+  }
+
+  /** A new session: its cursors start from an empty cache, and the budget takes charges again. */
+  newSession(): void {
+    this.state.clearCache();
+    this.budget.rearm();
   }
 
   receive(type: number, body: Uint8Array): void {

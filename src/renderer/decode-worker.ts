@@ -9,6 +9,7 @@ import { DisplayPipeline } from '../protocol/display/display-pipeline.ts';
 import { localImageDecoder } from '../protocol/display/run-decode-job.ts';
 import { loadWasmDecoders } from '../protocol/codecs/wasm/wasm-decoders.ts';
 import type { Logger } from '../protocol/logger.ts';
+import { MemoryBudget } from '../protocol/wire/memory-budget.ts';
 import { DamageTracker } from './damage.ts';
 import { forEachDisplayItem } from './display-batch.ts';
 import { browserInflater } from './inflater-browser.ts';
@@ -57,12 +58,25 @@ let presentation: WorkerPresentation | null = null;
 
 let pipeline = createPipeline();
 
-/** Events of a pipeline replaced by a display reset (its GLZ waits failing, say) are dropped. */
+/**
+ * Events of a pipeline replaced by a display reset (its GLZ waits failing, say) are dropped. Each
+ * session's pipeline has its own memory budget (the default limit: the page is not told the
+ * gateway's --memory-limit, which bounds the host's side): the surfaces, caches and GLZ window
+ * composed here. Over it, the pipeline stops drawing and the page ends the session.
+ */
 function createPipeline(): DisplayPipeline {
+  const budget = new MemoryBudget();
   const created: DisplayPipeline = new DisplayPipeline({
     logger,
+    budget,
     decoder: localImageDecoder({ inflater: browserInflater, jpeg: browserJpegDecoder, wasm: wasmDecoders }),
     onEvent: (e) => created === pipeline && onEvent(e),
+  });
+  budget.onExceeded((error) => {
+    if (created !== pipeline) return;
+    post({ kind: 'memory-exceeded', message: error.message });
+    // Everything it holds goes back at once; later messages are not drawn.
+    created.close();
   });
   return created;
 }

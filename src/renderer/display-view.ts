@@ -26,6 +26,8 @@ export interface DisplayEvents {
   /** The presenter is known (the worker picks it when it presents). */
   presenter(kind: PresenterKind): void;
   workerFailed(message: string): void;
+  /** The server asked for more memory than the worker's budget allows (the sentence says what). */
+  memoryExceeded(message: string): void;
 }
 
 type Pixels = { width: number; height: number; rgba: Uint8Array };
@@ -173,6 +175,9 @@ export class DisplayView {
         this.stats.messageErrors++;
         this.stats.lastError = m.message;
         console.warn('spicedesk display:', m.message);
+        return;
+      case 'memory-exceeded':
+        this.events.memoryExceeded(m.message);
         return;
       case 'log':
         if (m.level === 'error' || m.level === 'warn') console.warn('spicedesk display:', m.text);

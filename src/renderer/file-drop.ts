@@ -38,11 +38,13 @@ export class FileDrop {
   /** Files the page itself gave up on (unreadable): the host's later "cancelled" is not shown over it. */
   private readonly endedHere = new Set<number>();
   private nextId = 1;
+  /** Why files cannot be sent at all (the host's --file-transfer none), or null when they can. */
+  private off: string | null = null;
   readonly list: TransferList;
   readonly stats = { offered: 0, saved: 0, failed: 0, bytesSent: 0 };
 
   constructor(
-    target: HTMLElement,
+    private readonly target: HTMLElement,
     listElement: HTMLElement,
     private readonly send: (m: UiMessage) => void,
     /** Whether a session is connected: drops before that are refused on the page. */
@@ -51,9 +53,10 @@ export class FileDrop {
     this.list = new TransferList(listElement, (id) => this.cancel(id));
     target.addEventListener('dragover', (e) => {
       if (!e.dataTransfer?.types.includes('Files')) return;
+      // Taken even when files are off: a file dropped and not taken would replace the page.
       e.preventDefault();
-      e.dataTransfer.dropEffect = 'copy';
-      target.classList.add('drop-target');
+      e.dataTransfer.dropEffect = this.off === null ? 'copy' : 'none';
+      target.classList.toggle('drop-target', this.off === null);
     });
     target.addEventListener('dragleave', () => target.classList.remove('drop-target'));
     target.addEventListener('drop', (e) => {
@@ -62,6 +65,20 @@ export class FileDrop {
       e.preventDefault();
       this.drop(e.dataTransfer);
     });
+  }
+
+  /**
+   * The host's file transfer policy: with 'none' the view is no drop target, and a file dropped
+   * anyway gets a row saying why instead of an offer (the host would refuse it too).
+   */
+  setPolicy(fileTransfer: 'none' | 'to-guest'): void {
+    this.off = fileTransfer === 'none' ? 'file transfer to the guest is turned off here (--file-transfer none)' : null;
+    this.target.title = this.off === null ? '' : `Files cannot be dropped here: ${this.off}`;
+  }
+
+  /** Whether files can be dropped for the guest. */
+  get allowed(): boolean {
+    return this.off === null;
   }
 
   /** Offers every file of a drop; folders are reported, not sent. */
@@ -76,7 +93,9 @@ export class FileDrop {
   private offer(file: File, isFolder: boolean): void {
     const id = this.nextId++;
     this.list.add(id, file.name, file.size);
-    const problem = isFolder
+    const problem = this.off
+      ? this.off
+      : isFolder
       ? 'folders cannot be sent; drop the files in it'
       : !this.connected()
         ? 'the session is not connected'

@@ -80,9 +80,11 @@ export class SessionPage implements PageServices {
         },
         presenter: () => this.showDetail(),
         workerFailed: (message) => this.status.show('error', `the decode worker failed: ${message}`),
+        memoryExceeded: (message) => this.memoryExceeded(message),
       },
     );
-    this.cursor = new CursorView(canvas, o.byId<HTMLImageElement>('cursor'), () => this.surface);
+    // The cursors the page caches have a budget too; a server over it ends the session as the display's does.
+    this.cursor = new CursorView(canvas, o.byId<HTMLImageElement>('cursor'), () => this.surface, (message) => this.memoryExceeded(message));
     // The hotkeys are the parts' (the session policy's, kiosk-page.ts): release-cursor, zoom, Ctrl+Alt+Del...
     this.keyboard = new KeyboardCapture(canvas, this.send, (e) => this.parts.hotkey(e));
     // Positions name the display channel of the page's head (heads.ts).
@@ -190,6 +192,13 @@ export class SessionPage implements PageServices {
   private resetDisplay(): void {
     if (this.displayBatch.length > 0) this.flushDisplay();
     this.display.reset();
+    this.cursor.newSession();
+  }
+
+  /** As the CLI does when the server asks for more memory than the budget: the session ends, saying what was asked. */
+  private memoryExceeded(message: string): void {
+    this.status.show('error', message);
+    this.bridge?.close();
   }
 
   /** window.spicedeskPage: read-only views of the page's state, for tests and screenshots. */

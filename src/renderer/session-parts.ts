@@ -43,6 +43,8 @@ export const clipboardPart: PagePart = {
       (text) => page.send({ kind: 'clipboard-text', text }),
       () => page.status.state === 'connected',
       (png) => imageParts(png).forEach((part) => page.send(part)),
+      // The Electron window's main reads the local clipboard on focus itself.
+      !page.context.electron,
     );
     clipboard.bindSelect(page.byId<HTMLSelectElement>('clipboard-mode'), (sharing) => page.send({ kind: 'clipboard-sharing', ...sharing }));
     return {
@@ -78,9 +80,13 @@ export const filesPart: PagePart = {
   mount(page) {
     const files = new FileDrop(page.byId('view'), page.byId('transfers'), page.send, () => page.status.state === 'connected');
     return {
-      onHostMessage: (m) => (m.kind === 'file-credit' || m.kind === 'file-progress' || m.kind === 'file-result' ? files.onHostMessage(m) : false),
+      onHostMessage: (m) => {
+        // The kiosk part applies the rest of the policy: seen here, not taken.
+        if (m.kind === 'page-policy') files.setPolicy(m.fileTransfer);
+        return m.kind === 'file-credit' || m.kind === 'file-progress' || m.kind === 'file-result' ? files.onHostMessage(m) : false;
+      },
       onBridgeClosed: () => files.onClosed(),
-      state: () => ({ files: { ...files.stats, rows: files.list.snapshot() } }),
+      state: () => ({ files: { ...files.stats, allowed: files.allowed, rows: files.list.snapshot() } }),
     };
   },
 };

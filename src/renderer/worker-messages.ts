@@ -47,4 +47,6 @@ export type FromDecodeWorker =
   /** The server's MARK: the first complete frame has been drawn. */
   | { kind: 'mark' }
   | { kind: 'message-error'; message: string }
+  /** The server asked for more than the worker's memory budget: nothing more is drawn; the page ends the session. */
+  | { kind: 'memory-exceeded'; message: string }
   | { kind: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; text: string };

@@ -1,9 +1,17 @@
 // Files dropped on the page, in headless Chromium through `spicedesk serve`, against Xspice with
 // spice-vdagent: two files dropped together (a DataTransfer built in the page) land whole in the
 // agent's download folder with the page's rows at 100% and "Saved"; with an agent that has no
-// download folder (file transfer disabled) the row of each file says "disabled" by its name.
+// download folder (file transfer disabled) the row of each file says "disabled" by its name; and
+// with `--file-transfer none` (beside --clipboard none) the page is no drop target, a dropped file
+// gets a row saying why, and an offer sent anyway is refused by the host, naming the setting.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
+import WebSocket from 'ws';
+import type { HostMessage } from '../../src/protocol/bridge/bridge-messages.ts';
+import { decodeHostPacket } from '../../src/protocol/bridge/host-codec.ts';
+import { BRIDGE_VERSION } from '../../src/protocol/bridge/kinds.ts';
+import { encodeUiMessage } from '../../src/protocol/bridge/ui-codec.ts';
+import { runCli } from '../helpers/cli.ts';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,4 +141,70 @@ describe('files dropped on the page when the agent has file transfer disabled', 
       await page.close();
     }
   }, 90_000);
+});
+
+describe('files with serve --clipboard none --file-transfer none', () => {
+  let xs: XspiceServer;
+  let serve: ServeProcess;
+  let browser: Browser;
+  beforeAll(async () => {
+    xs = await startXspice({ vdagent: true });
+    serve = await startServe(['--clipboard', 'none', '--file-transfer', 'none', `spice://127.0.0.1:${xs.port}`]);
+    browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+    await xs?.stop();
+  });
+
+  it('the page is no drop target and says why; nothing reaches the guest', async () => {
+    const page = await openWithAgent(browser, serve.url);
+    try {
+      expect((await state(page)).files.allowed).toBe(false);
+      expect(await page.locator('#view').getAttribute('title')).toContain('--file-transfer none');
+      await dropFiles(page, [{ name: 'kept-out.txt', base64: Buffer.from('secret').toString('base64') }]);
+      const rows = await waitFor('the refused row', async () => {
+        const r = (await state(page)).files.rows;
+        return r.length === 1 && r[0].state === 'failed' ? r : undefined;
+      });
+      expect(rows[0].message).toBe('Not sent: file transfer to the guest is turned off here (--file-transfer none)');
+      expect((await state(page)).files.offered).toBe(0);
+      expect(readdirSync(xs.agent!.downloadDir!)).toEqual([]);
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 90_000);
+
+  it('a file offer sent anyway is refused by the host, naming the setting', async () => {
+    const received: HostMessage[] = [];
+    const ws = new WebSocket(`${serve.origin.replace('http:', 'ws:')}/${serve.token}/ws`, { origin: serve.origin });
+    try {
+      ws.on('message', (data: Buffer) => received.push(...decodeHostPacket(new Uint8Array(data))));
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      ws.send(encodeUiMessage({ kind: 'hello', version: BRIDGE_VERSION, target: 0 }));
+      await waitFor('the session linked', async () => (received.some((m) => m.kind === 'status' && m.status.state === 'connected') ? true : undefined));
+      ws.send(encodeUiMessage({ kind: 'file-offer', id: 1, name: 'sneaked.txt', size: 6 }));
+      ws.send(encodeUiMessage({ kind: 'file-data', id: 1, offset: 0, data: new TextEncoder().encode('secret') }));
+      const result = await waitFor('the file result', async () => received.find((m) => m.kind === 'file-result'));
+      expect(result).toEqual({ kind: 'file-result', id: 1, outcome: 'disabled', message: 'file transfer to the guest is turned off here (--file-transfer none)' });
+      expect(readdirSync(xs.agent!.downloadDir!)).toEqual([]);
+    } finally {
+      ws.terminate();
+    }
+  }, 60_000);
+
+  it('--file-transfer takes none or to-guest only: anything else is a usage error (exit 2)', async () => {
+    for (const command of ['serve', 'open']) {
+      for (const value of ['constructor', '__proto__', 'off']) {
+        const r = await runCli([command, '--file-transfer', value, 'spice://127.0.0.1:1']);
+        expect(r.code, `${command} ${value}`).toBe(2);
+        expect(r.stderr).toContain(`--file-transfer must be none or to-guest, got "${value}"`);
+      }
+    }
+  });
 });

@@ -53,10 +53,11 @@ export interface PageState {
     imagesReceived: number;
     imagesSent: number;
     imagesFromHost: number;
+    focusReads: number;
     sharing: ClipboardSharing;
     policy: ClipboardSharing;
   };
-  files: { offered: number; saved: number; failed: number; bytesSent: number; rows: TransferRowState[] };
+  files: { offered: number; saved: number; failed: number; bytesSent: number; allowed: boolean; rows: TransferRowState[] };
   // The kiosk page: policy, hotkeys, zoom and the reconnect screen.
   kiosk: boolean;
   onSessionEnd: string;

@@ -21,6 +21,7 @@ import { ScreenshotRequests } from '../../src/main/electron/screenshot.ts';
 import { appResponse } from '../../src/main/electron/window-policy.ts';
 import { launchChromium, pagePixels, pageProblems, waitUntilSettled } from './browser-page.ts';
 import { pageState, waitForPageStatus } from './page-api.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { drawStandardDesktop } from '../peers/desktop.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 
@@ -158,6 +159,29 @@ describe('the Electron page path in Chromium (MessagePort bridge, the window CSP
       for (let c = 0; c < 3; c++) if (png.data[i * 4 + c] !== shown.rgba[i * 4 + c]) differing++;
     }
     expect(differing).toBe(0);
+    w.host()?.shutdown();
+    await w.page.context().close();
+  });
+
+  it("leaves the local clipboard to main (no read on focus) and shows the host's --clipboard limit", async () => {
+    const { profile } = await resolveTarget(`spice://127.0.0.1:${xs.port}`);
+    const target: GatewayTarget = {
+      label: 'xspice',
+      profile,
+      plan: planConnection(profile, { timeoutMs: 10_000, env: {} }),
+      clipboard: { toGuest: true, fromGuest: false },
+    };
+    const w = await openWindow(browser, [target]);
+    await waitForPageStatus(w.page, 'connected', 20_000);
+    await waitFor('the host policy at the page', async () => ((await pageState(w.page)).clipboard.policy.fromGuest === false ? true : undefined));
+    // A read is counted before it starts (synchronously in the focus handler), so it counts even
+    // where the stand-in's http origin has no navigator.clipboard: once dispatch returns, it would show.
+    await w.page.evaluate(() => window.dispatchEvent(new Event('focus')));
+    const state = await pageState(w.page);
+    expect(state.clipboard).toMatchObject({ focusReads: 0, sent: 0, sharing: { toGuest: true, fromGuest: false }, policy: { toGuest: true, fromGuest: false } });
+    const options = await w.page.$$eval('#clipboard-mode option', (os) => os.map((o) => `${(o as HTMLOptionElement).value}${(o as HTMLOptionElement).disabled ? ' (disabled)' : ''}`));
+    expect(options).toEqual(['both (disabled)', 'to-guest', 'from-guest (disabled)', 'none']);
+    expect(pageProblems(w.page)).toEqual([]);
     w.host()?.shutdown();
     await w.page.context().close();
   });

@@ -55,6 +55,11 @@ export interface RelayHooks {
   onLinked?(channel: RelayedChannel): void;
   fromServer?(channel: RelayedChannel, message: RelayedMessage): MessageHookResult;
   fromClient?(channel: RelayedChannel, message: RelayedMessage): MessageHookResult;
+  /**
+   * The client closed this connection: how long to keep the server's side open before closing it
+   * too (default 0). Lets a test order what the server sees, as its threads may on a loaded host.
+   */
+  serverCloseDelayMs?(channel: RelayedChannel): number;
 }
 
 export interface SpiceRelay {
@@ -332,7 +337,11 @@ export async function startSpiceRelay(target: { host?: string; port: number }, h
       fromClient.push(data);
       pumpGuarded(pumpClient);
     });
-    client.on('close', () => upstream?.destroy());
+    client.on('close', () => {
+      const delay = channel ? (hooks.serverCloseDelayMs?.(channel) ?? 0) : 0;
+      if (delay > 0) setTimeout(() => upstream?.destroy(), delay).unref();
+      else upstream?.destroy();
+    });
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -72,6 +72,7 @@ export const captureCommand = defineCommand({
       pngCompression: values.smallPng ? 'always' : 'auto',
       logger: await cx.logger(),
       warn: cx.warn,
+      memoryLimit: values.memoryLimit,
     });
     return ExitCode.OK;
   },

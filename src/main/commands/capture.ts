@@ -27,6 +27,8 @@ export interface CaptureOptions {
   logger: Logger;
   warn: (line: string) => void;
   caFile?: CaFile;
+  /** --memory-limit in bytes (undefined: the default). */
+  memoryLimit?: number;
 }
 
 export async function runCapture(o: CaptureOptions): Promise<void> {
@@ -37,6 +39,7 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
     warn: o.warn,
     display: o.display,
     caFile: o.caFile,
+    memoryLimit: o.memoryLimit,
     // Only the display asked for: linking the others would cost time and do nothing here.
     shouldLink: (c) => c.type === ChannelType.DISPLAY && c.id === o.displayId,
   });
@@ -64,14 +67,15 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
     if (o.logger !== silentLogger) o.logger.info({ ...(await deadline.race(display.stats(), () => new SpiceError('timeout', 'display statistics did not come in time'))), surface: [surface.width, surface.height] }, 'frame captured');
     const damaged = damage.describe();
     // Done with the server and the display worker: they wind down while the PNG is encoded.
-    session.close();
+    void session.close();
     await writeSurfacePng(o.output, surface, o.pngCompression).catch((e: Error) => {
       throw new SpiceError('usage', `cannot write ${o.output}: ${e.message}`);
     });
     // What could be drawn is written (it may help), but a script must not take it for the screen.
     if (damaged) throw new SpiceError('protocol', `${o.output} is written but is not a true picture of display ${o.displayId} of ${where}: ${damaged}`);
   } finally {
-    session.close();
+    // Awaited: the process may exit next, and a display connection must not end too early.
+    await session.close();
   }
 }
 

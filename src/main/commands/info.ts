@@ -18,6 +18,8 @@ export interface InfoOptions {
   warn: (line: string) => void;
   out: (text: string) => void;
   caFile?: CaFile;
+  /** --memory-limit in bytes (undefined: the default). */
+  memoryLimit?: number;
 }
 
 export interface ChannelReport {
@@ -46,7 +48,7 @@ export interface InfoReport {
 }
 
 export async function runInfo(o: InfoOptions): Promise<InfoReport> {
-  const { session, where, deadline } = await openSession({ target: o.target, timeoutMs: o.timeoutMs, logger: o.logger, warn: o.warn, caFile: o.caFile });
+  const { session, where, deadline } = await openSession({ target: o.target, timeoutMs: o.timeoutMs, logger: o.logger, warn: o.warn, caFile: o.caFile, memoryLimit: o.memoryLimit });
   try {
     await deadline.race(settled(session), () => new SpiceError('timeout', `not every channel of ${where} finished linking within ${Math.round(o.timeoutMs / 1000)} s`));
     // NAME and UUID follow INIT closely; give them a moment if they are not in yet.
@@ -55,7 +57,8 @@ export async function runInfo(o: InfoOptions): Promise<InfoReport> {
     o.out(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
     return report;
   } finally {
-    session.close();
+    // Awaited: the process may exit next, and a display connection must not end too early.
+    await session.close();
   }
 }
 

@@ -3,11 +3,13 @@
 // system's browser; with no TARGET, on a local demo Xspice.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { clipboardPolicyName } from '../clipboard/clipboard-option.ts';
 import { monitorMappingArg } from '../monitors/mapping-option.ts';
 import { ExitCode } from '../node/exit-codes.ts';
 import { defineCommand, usageError } from './args/option-spec.ts';
 import { clientOptions, kioskFlags, optionalTarget } from './args/shared-options.ts';
 import { runGateway } from './serve-command.ts';
+import { FILE_TRANSFER_ARG } from '../electron/launch-args.ts';
 
 /** The Electron binary of the electron package, when it was installed with its binary. */
 function electronBinary(): string | null {
@@ -49,7 +51,7 @@ export const openCommand = defineCommand({
     const electron = electronBinary();
     if (!electron) return runGateway(values, { targets: target === undefined ? [] : [target], demo: target === undefined, open: true }, cx);
     // The window does not enforce these yet: refused rather than silently ignored.
-    if (values.clipboard) throw usageError('the desktop window does not take --clipboard yet; use spicedesk serve --open --clipboard ... TARGET');
+    if (values.memoryLimit !== undefined) throw usageError('the desktop window does not take --memory-limit yet; use spicedesk serve --open --memory-limit SIZE TARGET');
     if (values.spiceCaFile !== undefined) throw usageError('the desktop window does not take --spice-ca-file yet; use spicedesk serve --open --spice-ca-file FILE TARGET');
     const kiosk = kioskFlags(values, cx.warn);
     // The switches electron-main.ts reads (launch-args.ts, app-mappings.ts), then the TARGET.
@@ -58,7 +60,10 @@ export const openCommand = defineCommand({
       ...(values.verbose ? ['--verbose'] : []),
       ...(kiosk.kiosk ? ['--kiosk'] : []),
       ...(kiosk.kioskQuit !== 'never' ? [`--kiosk-quit=${kiosk.kioskQuit}`] : []),
+      ...(kiosk.fileTransfer !== undefined ? [`${FILE_TRANSFER_ARG}=${kiosk.fileTransfer}`] : []),
       ...(values.monitorMapping ? [monitorMappingArg(values.monitorMapping)] : []),
+      // Read by the app's focus-clipboard.ts, enforced by each window's host and main's clipboard reads.
+      ...(values.clipboard ? [`--clipboard=${clipboardPolicyName(values.clipboard)}`] : []),
       ...(target === undefined ? [] : [target]),
     ];
     return runElectron(electron, args);

@@ -21,9 +21,11 @@ export interface ClientValues {
   spiceCaFile: string | undefined;
   listen: string | undefined;
   clipboard: ServeOptions['clipboardPolicy'];
+  fileTransfer: Parameters<typeof kioskFlags>[0]['fileTransfer'];
   monitorMapping: ServeOptions['monitorMapping'];
   kiosk: boolean;
   kioskQuit: Parameters<typeof kioskFlags>[0]['kioskQuit'];
+  memoryLimit: number | undefined;
 }
 
 /** Runs the web gateway for `serve` and for `open` without Electron. */
@@ -38,6 +40,7 @@ export async function runGateway(values: ClientValues, o: { targets: string[]; d
     monitorMapping: values.monitorMapping,
     kiosk: kioskFlags(values, cx.warn),
     timeoutMs: values.timeout,
+    memoryLimit: values.memoryLimit,
     logger: await cx.logger(),
     warn: cx.warn,
     out: cx.out,
@@ -52,11 +55,18 @@ export const serveCommand = defineCommand({
     'the web gateway: serves the client to a browser, which opens one session per page to\n' +
     'one of these TARGETs (#target=N in the URL; nothing else). Prints the URL to open, with\n' +
     'its access token, on the first line. Listens on 127.0.0.1 and a free port by default.\n' +
-    "--demo serves a local demo Xspice instead; --open opens the URL in the system's browser",
+    "--demo serves a local demo Xspice instead; --open opens the page in the system's browser\n" +
+    'by a one-time launch link, never with the token on its command line',
   options: {
     ...clientOptions,
     demo: flag({ long: 'demo', help: 'serve a local demo Xspice with an xterm instead of TARGETs' }),
-    open: flag({ long: 'open', help: "open the URL in the system's browser (xdg-open, or $BROWSER)" }),
+    open: flag({
+      long: 'open',
+      help:
+        "open the page in the system's browser (xdg-open, or $BROWSER) by a one-time launch link\n" +
+        "(good once, for 20 s): the browser's command line, which every local user can read,\n" +
+        'never holds the access token',
+    }),
   },
   operands: targetList,
   run: ({ values, operands }, cx) => runGateway(values, { targets: operands, demo: values.demo, open: values.open }, cx),

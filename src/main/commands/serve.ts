@@ -40,6 +40,8 @@ export interface ServeOptions {
   kiosk?: KioskFlags;
   /** --monitor-mapping, remembered per VM UUID in the settings folder. */
   monitorMapping?: MonitorMapping;
+  /** --memory-limit in bytes, for each page's session (undefined: the default). */
+  memoryLimit?: number;
 }
 
 export function parseListen(value: string | undefined): { host: string; port: number } {
@@ -103,6 +105,7 @@ async function serveTargets(o: ServeOptions, host: string, port: number, args: s
   const targets = await resolveTargets(args, o.timeoutMs, o.warn, { caFile: o.caFile, logger: o.logger });
   for (const t of targets) t.kiosk = o.kiosk;
   for (const t of targets) t.clipboard = o.clipboardPolicy;
+  for (const t of targets) t.memoryLimit = o.memoryLimit;
   const monitors = new MonitorMappingSource(o.monitorMapping, new SettingsStore(settingsDir(), { warn: o.warn }));
   for (const t of targets) t.monitors = monitors;
   const gateway: Gateway = await startGateway({
@@ -120,7 +123,8 @@ async function serveTargets(o: ServeOptions, host: string, port: number, args: s
     o.warn(`listening on ${host}, not on loopback: anyone who can reach this port and learns the URL can use these SPICE targets, and the connection is not encrypted`);
   }
   o.out('open the URL in a browser; press Ctrl+C to stop\n');
-  if (o.open) openInBrowser(gateway.url, o.warn);
+  // The browser's command line is readable by every local user: it gets a one-time link, not the token.
+  if (o.open) openInBrowser(gateway.launchUrl(), o.warn);
   try {
     await (o.until ?? untilSignal());
   } finally {

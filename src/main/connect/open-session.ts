@@ -7,6 +7,7 @@ import type { ConnectionProfile } from '../../protocol/profile/index.ts';
 import { Session } from '../../protocol/session/session.ts';
 import type { DisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
+import { MemoryBudget } from '../../protocol/wire/memory-budget.ts';
 import { planConnection, type ConnectPlan } from './connector.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
 import { resolvePassword, resolveTarget } from './target.ts';
@@ -31,6 +32,8 @@ export interface OpenOptions {
    * compressed images (do); by default the first compressed image starts it.
    */
   prestartDecoders?: boolean;
+  /** --memory-limit in bytes; undefined: the default (DEFAULT_MEMORY_LIMIT). */
+  memoryLimit?: number;
 }
 
 export interface OpenedSession {
@@ -63,6 +66,8 @@ export async function openSession(o: OpenOptions): Promise<OpenedSession> {
 async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string | undefined, profile: ConnectionProfile): Promise<OpenedSession> {
   const deadline = new Deadline(o.timeoutMs);
   const decoders = new DecodePool({ logger: o.logger });
+  // One budget for the session and its display pipeline: surfaces, caches and buffered bytes.
+  const memoryBudget = new MemoryBudget(o.memoryLimit);
   const session = new Session({
     connector: plan.connector,
     crypto: nodeTicketCrypto,
@@ -71,8 +76,15 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     where: plan.where,
     shouldLink: o.shouldLink,
     display: o.display,
+    memoryBudget,
+    warn: o.warn,
     // Drawing in this thread; compressed images decoded in worker threads (src/main/display-worker).
-    displaySink: new LocalDisplaySink({ logger: o.logger, decoder: decoders }),
+    displaySink: new LocalDisplaySink({
+      logger: o.logger,
+      decoder: decoders,
+      budget: memoryBudget,
+      announcedCachePixels: o.display ? Number(o.display.cacheSizePixels) : undefined,
+    }),
   });
   // The .vv color-depth and disable-effects keys, sent once the agent is there.
   session.main.agent.monitors.setDisplayConfig(displayConfigFromProfile(profile));
@@ -82,7 +94,7 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
       () => new SpiceError('unreachable', `${plan.where} accepted the connection but did not complete the SPICE link within ${Math.round(o.timeoutMs / 1000)} s`),
     );
   } catch (e) {
-    session.close();
+    void session.close();
     throw e;
   }
   if (o.prestartDecoders) decoders.prestart();

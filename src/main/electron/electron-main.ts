@@ -3,9 +3,11 @@
 // window-policy, hotkeys, screenshot, window-target, port-endpoint) and tested there.
 //
 // Each TARGET (command line, a second instance's, macOS open-file/open-url, File > Open) opens a
-// session window. The renderer is served from memory through a privileged custom scheme with the
-// gateway's CSP; windows are sandboxed and context-isolated, navigate nowhere, open nothing, and
-// get no permission but pointer lock, fullscreen and keyboard lock.
+// session window; one that came from a link asks the user first (link-consent.ts). The renderer
+// is served from memory through a privileged custom scheme with the gateway's CSP; windows are
+// sandboxed and context-isolated, navigate nowhere, open nothing, and get no permission but
+// pointer lock, fullscreen, keyboard lock and writing the clipboard (main reads it:
+// focus-clipboard.ts).
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type IpcMainEvent, type MenuItemConstructorOptions } from 'electron';
 import type { Logger } from '../../protocol/logger.ts';
@@ -17,6 +19,8 @@ import { validateToMain, type ToMainChannel } from './ipc.ts';
 import { instanceData, kioskFlagsFromArgv, secondInstanceTargets, targetOfOpenFile, targetOfOpenUrl, targetsFromArgv } from './launch-args.ts';
 import { NOT_KIOSK } from '../../protocol/policy/kiosk-policy.ts';
 import { SessionWindow } from './session-window.ts';
+import { clipboardPolicyFromArgv } from './focus-clipboard.ts';
+import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import {
   APP_SCHEME_PRIVILEGES,
   appResponse,
@@ -29,7 +33,9 @@ import {
 } from './window-policy.ts';
 import { prepareWindowTarget } from './window-target.ts';
 import { headWindowOf } from './head-windows.ts';
-import { monitorMappingsOf } from '../monitors/app-mappings.ts';
+import { appSettingsStore, monitorMappingsOf } from '../monitors/app-mappings.ts';
+import type { SettingsStore } from '../monitors/settings-store.ts';
+import { consentAnswer, consentFor, consentPrompt, ConsentQueue, FROM_LINK_SWITCH, launchedFromLink, type TargetOrigin } from './link-consent.ts';
 import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
 
 const LINK_TIMEOUT_MS = 10_000;
@@ -41,13 +47,19 @@ protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { ...APP
 
 const defaultApp = Boolean(process.defaultApp);
 const launch = targetsFromArgv(process.argv, { defaultApp, cwd: process.cwd() });
+/** A start the system made for a link (FROM_LINK_SWITCH) asks before its spice URIs connect. */
+const launchOrigin: TargetOrigin = launchedFromLink(process.argv) ? 'link' : 'command-line';
 // --kiosk and --kiosk-quit (src/protocol/policy/kiosk-policy.ts): no menu, no quit, every window kiosk.
 const kioskArgs = kioskFlagsFromArgv(process.argv);
 const kioskFlags = 'flags' in kioskArgs ? kioskArgs.flags : NOT_KIOSK;
+// --clipboard both|to-guest|from-guest|none: enforced by each window's host and by main's own reading (focus-clipboard.ts).
+const clipboardArgs = clipboardPolicyFromArgv(process.argv);
+const clipboardPolicy: ClipboardSharing = 'policy' in clipboardArgs ? clipboardArgs.policy : { toGuest: false, fromGuest: false };
 const quitGate = new QuitGate(kioskFlags.kiosk);
 const windows = new Map<number, SessionWindow>();
 /** Targets that arrived before 'ready' (macOS open-file/open-url at launch). */
-const early: string[] = [];
+const early: { target: string; origin: TargetOrigin }[] = [];
+const consents = new ConsentQueue();
 let ready = false;
 let log: Logger;
 let stopDemo: (() => void) | undefined;
@@ -60,17 +72,19 @@ if (!app.requestSingleInstanceLock(instanceData(launch.targets))) {
     const t = secondInstanceTargets(argv, workingDirectory, additionalData, defaultApp);
     for (const why of t.ignored) log?.warn({ why }, 'argument of a second instance ignored');
     if (t.targets.length === 0 && ready) focusSomeWindow();
-    for (const target of t.targets) queueOrOpen(target);
+    // Windows and Linux: a link clicked while the app runs starts a second instance with the switch.
+    const origin: TargetOrigin = launchedFromLink(argv) ? 'link' : 'command-line';
+    for (const target of t.targets) queueOrOpen(target, origin);
   });
   app.on('open-file', (event, path) => {
     event.preventDefault();
     const target = targetOfOpenFile(path);
-    if (target) queueOrOpen(target);
+    if (target) queueOrOpen(target, 'file');
   });
   app.on('open-url', (event, url) => {
     event.preventDefault();
     const target = targetOfOpenUrl(url);
-    if (target) queueOrOpen(target);
+    if (target) queueOrOpen(target, 'link');
   });
   app.on('web-contents-created', (_event, contents) => {
     contents.on('will-navigate', (e, url) => {
@@ -102,18 +116,20 @@ if (!app.requestSingleInstanceLock(instanceData(launch.targets))) {
 async function start(): Promise<void> {
   log = await createLogger(process.argv.includes('--debug') ? 'debug' : process.argv.includes('--verbose') ? 'info' : 'silent');
   if ('error' in kioskArgs) throw new Error(kioskArgs.error);
+  if ('error' in clipboardArgs) throw new Error(clipboardArgs.error);
   for (const why of launch.ignored) log.warn({ why }, 'argument ignored');
   hardenSession();
   registerIpc();
   Menu.setApplicationMenu(kioskFlags.kiosk ? null : buildMenu());
   if (process.platform === 'win32' && app.isPackaged) {
-    // electron-builder registers the schemes on macOS and Linux; Windows learns them here.
-    for (const scheme of ['spice', 'spice+tls', 'spice+unix']) app.setAsDefaultProtocolClient(scheme);
+    // electron-builder registers the schemes on macOS and Linux; Windows learns them here, with
+    // the switch that makes a link's session ask first, and `--` so that a URI is never a switch.
+    for (const scheme of ['spice', 'spice+tls', 'spice+unix']) app.setAsDefaultProtocolClient(scheme, process.execPath, [FROM_LINK_SWITCH, '--']);
   }
   ready = true;
-  const targets = [...launch.targets, ...early.splice(0)];
+  const targets = [...launch.targets.map((target) => ({ target, origin: launchOrigin })), ...early.splice(0)];
   if (targets.length > 0) {
-    for (const t of targets) void openTarget(t);
+    for (const t of targets) openOrAsk(t.target, t.origin);
     return;
   }
   await openDemoOrEmpty();
@@ -132,9 +148,40 @@ async function openDemoOrEmpty(): Promise<void> {
   }
 }
 
-function queueOrOpen(target: string): void {
-  if (ready) void openTarget(target);
-  else early.push(target);
+function queueOrOpen(target: string, origin: TargetOrigin): void {
+  if (ready) openOrAsk(target, origin);
+  else early.push({ target, origin });
+}
+
+/** Opens `target`'s window, once the user said yes when it came from a link to a host not allowed before. */
+function openOrAsk(target: string, origin: TargetOrigin): void {
+  const decision = consentFor(target, origin, (key) => settings().linkHostAllowed(key));
+  if (!decision.ask) return void openTarget(target);
+  const d = decision.destination;
+  const queued = consents.enqueue(async () => {
+    let answer: ReturnType<typeof consentAnswer>;
+    try {
+      const r = await dialog.showMessageBox(consentPrompt(d));
+      answer = consentAnswer(d, r.response, r.checkboxChecked);
+    } catch (e) {
+      // No question, no session.
+      log.warn({ host: d.shownHost, err: e instanceof Error ? e.message : String(e) }, 'link not opened: the question could not be shown');
+      answer = { connect: false, remember: null };
+    }
+    log.info({ host: d.shownHost, connect: answer.connect, remember: answer.remember !== null }, 'link consent');
+    if (answer.remember !== null) settings().allowLinkHost(answer.remember);
+    if (answer.connect) await openTarget(target);
+    // Started for a link and told no: nothing is left to show (macOS apps stay without windows).
+    else if (BrowserWindow.getAllWindows().length === 0 && consents.waiting <= 1 && process.platform !== 'darwin') app.quit();
+  });
+  if (!queued) log.warn({ host: d.shownHost }, 'link ignored: too many links are waiting for an answer');
+}
+
+/** settings.json, one store for the whole app (monitor mappings and allowed link hosts). */
+let settingsStore: SettingsStore | undefined;
+function settings(): SettingsStore {
+  settingsStore ??= appSettingsStore((line) => log.warn({ settings: line }, 'settings'));
+  return settingsStore;
 }
 
 async function openTarget(target: string | null): Promise<void> {
@@ -148,6 +195,7 @@ async function openTarget(target: string | null): Promise<void> {
     noTargetMessage: NO_TARGET_MESSAGE,
     kiosk: { flags: kioskFlags, gate: quitGate, quit: quitByPolicy },
     monitors: monitorMappings(),
+    clipboard: clipboardPolicy,
   });
   const id = w.win.webContents.id;
   windows.set(id, w);
@@ -157,7 +205,7 @@ async function openTarget(target: string | null): Promise<void> {
 /** --monitor-mapping (handed over by `spicedesk open`) and the per-VM settings, made once. */
 let mappings: MonitorMappingSource | undefined;
 function monitorMappings(): MonitorMappingSource {
-  mappings ??= monitorMappingsOf(process.argv, (line) => log.warn({ settings: line }, 'settings'));
+  mappings ??= monitorMappingsOf(process.argv, (line) => log.warn({ settings: line }, 'settings'), settings());
   return mappings;
 }
 
@@ -183,11 +231,11 @@ function hardenSession(): void {
     return new Response(r.body === null ? null : Buffer.from(r.body), { status: r.status, headers: r.headers });
   });
   ses.setPermissionRequestHandler((_contents, permission, callback, details) => {
-    const granted = permissionGranted(permission, details.requestingUrl, details.isMainFrame);
+    const granted = permissionGranted(permission, details.requestingUrl, details.isMainFrame, clipboardPolicy);
     if (!granted) log.info({ permission, url: details.requestingUrl }, 'permission denied');
     callback(granted);
   });
-  ses.setPermissionCheckHandler((_contents, permission, requestingOrigin) => permissionCheck(permission, requestingOrigin));
+  ses.setPermissionCheckHandler((_contents, permission, requestingOrigin) => permissionCheck(permission, requestingOrigin, clipboardPolicy));
   ses.setDevicePermissionHandler(() => false);
   const devTools = !app.isPackaged;
   ses.webRequest.onBeforeRequest((details, callback) => {

@@ -36,6 +36,8 @@ export interface HeadWindowsOptions {
   fullscreen(): boolean;
   /** The session window, moved to head 1's monitor when a mapping is given. */
   sessionWindow(): BrowserWindow | null;
+  /** A head window got (true) or lost the focus: the session's local clipboard reads follow it (focus-clipboard.ts). */
+  focusChanged?(focused: boolean): void;
 }
 
 /** Head windows by their page's webContents id, for the app's IPC routing. */
@@ -75,6 +77,8 @@ class HeadWindow {
     });
     guardWindow(this.win, this.win.webContents, o.policy.window, o.gate);
     this.win.on('page-title-updated', (e) => e.preventDefault());
+    this.win.on('focus', () => o.focusChanged?.(true));
+    this.win.on('blur', () => o.focusChanged?.(false));
     const id = this.win.webContents.id;
     byContents.set(id, this);
     this.win.on('closed', () => {

@@ -3,7 +3,7 @@
 // open-url events. Each TARGET becomes one session window; resolving it (reading the .vv file,
 // parsing the URI) happens later, per window, so that a bad one shows its error in its window.
 import { isAbsolute, resolve } from 'node:path';
-import { NOT_KIOSK, parseKioskQuit, type KioskFlags } from '../../protocol/policy/kiosk-policy.ts';
+import { NOT_KIOSK, parseFileTransfer, parseKioskQuit, type FileTransferPolicy, type KioskFlags } from '../../protocol/policy/kiosk-policy.ts';
 
 /** More than this many windows from one launch is a mistake (a glob gone wrong), not a wish. */
 export const MAX_TARGETS_PER_LAUNCH = 16;
@@ -18,6 +18,10 @@ export interface LaunchTargets {
 }
 
 const KIOSK_QUIT = '--kiosk-quit';
+/** `--file-transfer none|to-guest` (or `=`), handed over by `spicedesk open`. */
+export const FILE_TRANSFER_ARG = '--file-transfer';
+/** Switches whose value is the next argument, not a TARGET (their own modules read them). */
+const SWITCHES_WITH_VALUE: ReadonlySet<string> = new Set([KIOSK_QUIT, '--clipboard', FILE_TRANSFER_ARG]);
 const URI = /^(spice|spice\+tls|spice\+unix|file):\/\//i;
 const SPICE_URI = /^(spice|spice\+tls|spice\+unix):\/\//i;
 
@@ -51,7 +55,7 @@ export function targetsFromArgv(argv: readonly string[], o: { defaultApp: boolea
       switchesDone = true;
       continue;
     }
-    if (!switchesDone && arg === KIOSK_QUIT) {
+    if (!switchesDone && SWITCHES_WITH_VALUE.has(arg)) {
       // Its value is the next argument, not a TARGET.
       skipNext = true;
       continue;
@@ -81,13 +85,15 @@ function add(out: LaunchTargets, arg: string, cwd: string): void {
 }
 
 /**
- * `--kiosk` (`-k`) and `--kiosk-quit never|on-disconnect` (or `--kiosk-quit=...`) on an Electron
- * command line, before `--`. A wrong value is an error, not a guess: a kiosk that quits when it
- * should not (or the reverse) is worse than one that does not start.
+ * `--kiosk` (`-k`), `--kiosk-quit never|on-disconnect` and `--file-transfer none|to-guest` (or
+ * `--name=...`) on an Electron command line, before `--`. A wrong value is an error, not a guess: a
+ * kiosk that quits when it should not (or the reverse), or that takes files it was told to refuse,
+ * is worse than one that does not start.
  */
 export function kioskFlagsFromArgv(argv: readonly string[]): { flags: KioskFlags } | { error: string } {
   let kiosk = false;
   let quit: string | undefined;
+  let files: string | undefined;
   const args = argv.slice(1);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -97,10 +103,16 @@ export function kioskFlagsFromArgv(argv: readonly string[]): { flags: KioskFlags
       quit = args[++i];
       if (quit === undefined) return { error: '--kiosk-quit needs a value: never or on-disconnect' };
     } else if (arg.startsWith(`${KIOSK_QUIT}=`)) quit = arg.slice(KIOSK_QUIT.length + 1);
+    else if (arg === FILE_TRANSFER_ARG) {
+      files = args[++i];
+      if (files === undefined) return { error: '--file-transfer needs a value: none or to-guest' };
+    } else if (arg.startsWith(`${FILE_TRANSFER_ARG}=`)) files = arg.slice(FILE_TRANSFER_ARG.length + 1);
   }
-  if (quit === undefined) return { flags: { ...NOT_KIOSK, kiosk } };
   try {
-    return { flags: { kiosk, kioskQuit: parseKioskQuit(quit) } };
+    const fileTransfer: FileTransferPolicy | undefined = files === undefined ? undefined : parseFileTransfer(files);
+    return {
+      flags: { kiosk, kioskQuit: quit === undefined ? NOT_KIOSK.kioskQuit : parseKioskQuit(quit), ...(fileTransfer === undefined ? {} : { fileTransfer }) },
+    };
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }

@@ -3,7 +3,7 @@
 // (again after a reload); main answers with one end of a fresh MessageChannelMain and keeps the
 // other for the host. Hotkeys, fullscreen, zoom, screenshots and Ctrl+Alt+Del are main's.
 import { join } from 'node:path';
-import { app, BrowserWindow, dialog, MessageChannelMain, type Input } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, MessageChannelMain, nativeImage, type Input, type NativeImage } from 'electron';
 import type { SessionStatus } from '../../protocol/bridge/bridge-messages.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { BridgeHost, type GatewayTarget } from '../host/bridge-host.ts';
@@ -19,6 +19,8 @@ import { windowTitle, type WindowTarget } from './window-target.ts';
 import { HeadWindows } from './head-windows.ts';
 import { HeadRegistry } from '../monitors/head-group.ts';
 import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
+import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
+import { FocusClipboard, type LocalClipboard } from './focus-clipboard.ts';
 
 export interface SessionWindowOptions {
   /** The prepared TARGET; null for a window opened without one. */
@@ -33,6 +35,8 @@ export interface SessionWindowOptions {
   kiosk?: { flags: KioskFlags; gate: QuitGate; quit: () => void };
   /** --monitor-mapping and the mappings remembered per VM (src/main/monitors/session-mapping.ts). */
   monitors?: MonitorMappingSource;
+  /** `--clipboard`: the directions the host lets through (focus-clipboard.ts); default both. */
+  clipboard?: ClipboardSharing;
 }
 
 const AUTH_HINT = 'give the password in the spice:// URI, the .vv file or SPICE_PASSWORD; a password dialog is not implemented yet';
@@ -52,6 +56,8 @@ export class SessionWindow {
   /** Windows of guest heads 2-4 (head-windows.ts), joined to this window's session. */
   private readonly headWindows: HeadWindows;
   private readonly heads = new HeadRegistry();
+  /** The local clipboard to the guest, read here on focus (the page has no clipboard-read). */
+  private readonly focusClipboard: FocusClipboard;
 
   constructor(private readonly o: SessionWindowOptions) {
     const t = o.target;
@@ -81,6 +87,11 @@ export class SessionWindow {
       this.host = null;
       this.screenshots.cancelAll('the window closed');
     });
+    this.focusClipboard = new FocusClipboard(o.clipboard ?? { toGuest: true, fromGuest: true }, electronClipboard(), () => this.host, (line) =>
+      this.log.warn({ clipboard: line }, 'local clipboard not shared'),
+    );
+    this.win.on('focus', () => this.focusClipboard.focus());
+    this.win.on('blur', () => this.focusClipboard.blur());
     this.headWindows = this.createHeadWindows();
     void this.win.loadURL(APP_ENTRY_URL);
   }
@@ -98,6 +109,8 @@ export class SessionWindow {
       title: () => this.title(),
       fullscreen: () => !this.win.isDestroyed() && this.win.isFullScreen(),
       sessionWindow: () => (this.win.isDestroyed() ? null : this.win),
+      // A head window of this session has the focus as much as head 1's: the guest is the same.
+      focusChanged: (focused) => (focused ? this.focusClipboard.focus() : this.focusClipboard.blur()),
     });
     this.win.on('enter-full-screen', () => windows.placeAll());
     this.win.on('leave-full-screen', () => windows.placeAll());
@@ -126,7 +139,7 @@ export class SessionWindow {
     this.host?.shutdown();
     const { port1, port2 } = new MessageChannelMain();
     const t = this.o.target;
-    const targets: GatewayTarget[] = t?.ok ? [{ ...t.target, kiosk: this.o.kiosk?.flags, monitors: this.o.monitors }] : [];
+    const targets: GatewayTarget[] = t?.ok ? [{ ...t.target, kiosk: this.o.kiosk?.flags, monitors: this.o.monitors, clipboard: this.o.clipboard }] : [];
     this.host = new BridgeHost(
       portEndpoint(port1),
       {
@@ -138,7 +151,10 @@ export class SessionWindow {
         noTarget: () => (t && !t.ok ? { errorKind: t.errorKind, message: t.message } : { errorKind: 'usage', message: this.o.noTargetMessage }),
         onStatus: (s) => this.onStatus(s),
         heads: this.heads,
-        onHostMessage: (m) => this.headWindows.observe(m),
+        onHostMessage: (m) => {
+          this.headWindows.observe(m);
+          this.focusClipboard.observe(m);
+        },
       },
       nextBridgeId++,
     );
@@ -203,4 +219,23 @@ export class SessionWindow {
       if (!this.win.isDestroyed()) await dialog.showMessageBox(this.win, { type: 'error', message: 'The screenshot could not be saved', detail: message });
     }
   }
+}
+
+/** Electron's clipboard for focus-clipboard.ts: text, or an image as PNG compared by its pixels. */
+function electronClipboard(): LocalClipboard {
+  return {
+    readText: () => clipboard.readText('clipboard'),
+    readImage: () => {
+      const image = clipboard.readImage('clipboard');
+      if (image.isEmpty()) return null;
+      return { png: new Uint8Array(image.toPNG()), samePixels: (png) => samePixels(image, nativeImage.createFromBuffer(Buffer.from(png))) };
+    },
+  };
+}
+
+/** The guest's PNG written by the page comes back re-encoded: the pixels say whether it is the same image. */
+function samePixels(a: NativeImage, b: NativeImage): boolean {
+  const sa = a.getSize();
+  const sb = b.getSize();
+  return sa.width === sb.width && sa.height === sb.height && a.toBitmap().equals(b.toBitmap());
 }

@@ -3,6 +3,7 @@
 // permissions a page may get, which URLs it may load, where it may navigate (nowhere).
 import { pageContentSecurityPolicy } from '../host/page-policy.ts';
 import type { WindowRules } from '../../protocol/policy/kiosk-policy.ts';
+import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME } from './ipc-channels.ts';
 
 /**
@@ -47,29 +48,35 @@ export function isAppUrl(url: string): boolean {
   );
 }
 
+const CLIPBOARD_WRITE = 'clipboard-sanitized-write';
+
 /**
  * The permissions a window's page may have: pointer lock (server mouse mode), fullscreen (the page
  * does not ask for it today, but the element fullscreen API must not fail) and keyboard lock (so
- * that Alt+Tab and the like reach the guest in fullscreen), and the clipboard for sharing text with
- * the guest. Names as Electron's session API spells them. Everything else (camera, microphone,
- * notifications, geolocation, HID, serial, USB, opening external URLs...) is denied.
+ * that Alt+Tab and the like reach the guest in fullscreen), and writing the clipboard with what
+ * the guest copied. Names as Electron's session API spells them. Everything else (camera,
+ * microphone, notifications, geolocation, HID, serial, USB, opening external URLs...) is denied,
+ * reading the clipboard too: main reads it, on focus and when allowed (focus-clipboard.ts).
  */
 export const GRANTED_PERMISSIONS: ReadonlySet<string> = new Set([
   'pointerLock',
   'fullscreen',
   'keyboardLock',
-  // The page shares text with the guest's clipboard (src/renderer/clipboard-sync.ts), which the
-  // user can turn off with #clipboard=off.
-  'clipboard-read',
-  'clipboard-sanitized-write',
+  // What the guest copies (src/renderer/clipboard-sync.ts): only while --clipboard lets it out.
+  CLIPBOARD_WRITE,
 ]);
 
-export function permissionGranted(permission: string, requestingUrl: string | undefined, isMainFrame: boolean): boolean {
+const BOTH_WAYS: ClipboardSharing = { toGuest: true, fromGuest: true };
+
+/** `clipboard`: the app's --clipboard; writing the guest's copies needs its from-guest direction. */
+export function permissionGranted(permission: string, requestingUrl: string | undefined, isMainFrame: boolean, clipboard: ClipboardSharing = BOTH_WAYS): boolean {
+  if (permission === CLIPBOARD_WRITE && !clipboard.fromGuest) return false;
   return GRANTED_PERMISSIONS.has(permission) && isMainFrame && requestingUrl !== undefined && isAppUrl(requestingUrl);
 }
 
 /** The synchronous permission check (navigator.permissions.query and some APIs): same answer. */
-export function permissionCheck(permission: string, requestingOrigin: string): boolean {
+export function permissionCheck(permission: string, requestingOrigin: string, clipboard: ClipboardSharing = BOTH_WAYS): boolean {
+  if (permission === CLIPBOARD_WRITE && !clipboard.fromGuest) return false;
   return GRANTED_PERMISSIONS.has(permission) && requestingOrigin === APP_ORIGIN;
 }
 

@@ -4,6 +4,12 @@
 import type { WebSocket, RawData } from 'ws';
 import { BridgeHost, type BridgeEndpoint, type ConnectionOptions } from '../host/bridge-host.ts';
 
+/**
+ * How long a closed page has to read what is still queued for it (its last STATUS among it) and
+ * answer the close. `ws` itself waits 30 s, holding the backlog of a page that stopped reading.
+ */
+export const CLOSE_GRACE_MS = 5000;
+
 /** The gateway's transport: a `ws` WebSocket accepted by the gateway server. */
 export function webSocketEndpoint(ws: WebSocket): BridgeEndpoint {
   return {
@@ -15,7 +21,11 @@ export function webSocketEndpoint(ws: WebSocket): BridgeEndpoint {
     },
     send: (bytes) => ws.send(bytes, { binary: true }),
     close: (code, reason) => {
-      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+      if (ws.readyState !== ws.OPEN && ws.readyState !== ws.CONNECTING) return;
+      ws.close(code, reason);
+      const timer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+      timer.unref();
+      ws.once('close', () => clearTimeout(timer));
     },
     onMessage: (listener) =>
       ws.on('message', (data: RawData, isBinary: boolean) =>

@@ -15,6 +15,7 @@ import type { Logger } from '../../protocol/logger.ts';
 import type { ConnectionProfile } from '../../protocol/profile/index.ts';
 import { Session } from '../../protocol/session/session.ts';
 import { isSpiceError, SpiceError } from '../../protocol/wire/errors.ts';
+import { MemoryBudget } from '../../protocol/wire/memory-budget.ts';
 import type { ConnectPlan } from '../connect/connector.ts';
 import { nodeTicketCrypto } from '../node/ticket-crypto.ts';
 import { Deadline } from '../node/deadline.ts';
@@ -23,6 +24,7 @@ import { forwardInput, inputsOf } from './input-forwarding.ts';
 import { PacketPacer } from './packet-pacing.ts';
 import { HeldAcks } from './held-acks.ts';
 import { PageAgent } from './page-agent.ts';
+import { PageBudget } from './page-budget.ts';
 import { HeadGroup, type HeadRegistry, type JoinedHead } from '../monitors/head-group.ts';
 import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
@@ -43,6 +45,11 @@ export interface GatewayTarget {
   kiosk?: KioskFlags;
   /** --monitor-mapping and the mappings remembered per VM (monitors/session-mapping.ts). */
   monitors?: MonitorMappingSource;
+  /**
+   * --memory-limit in bytes: the session's budget here (the bytes each channel buffers, the cursor
+   * cache); the page's decode worker keeps its own for the surfaces and caches it composes.
+   */
+  memoryLimit?: number;
 }
 
 export interface ConnectionOptions {
@@ -67,16 +74,15 @@ export interface ConnectionOptions {
   heads?: HeadRegistry;
   /** Every message the page is sent, for the host's own use (the Electron head windows follow HEADS). */
   onHostMessage?: (m: HostMessage) => void;
+  /** The memory bound this page shares with the host's other pages; a budget of its own by default. */
+  budget?: PageBudget;
 }
 
 /** Passwords a page may try on one connection before it is dropped: a dialog, not a guessing service. */
 export const MAX_PASSWORD_ATTEMPTS = 10;
 
-/** A page this far behind is not reading; better to drop it than to buffer without end. */
 /** A packet is sent at once when this much is queued, without waiting for the end of the turn. */
 const MAX_PACKET_BYTES = 4 * 1024 * 1024;
-
-export const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 
 /** Close codes (RFC 6455's, which a MessagePort endpoint ignores: the last STATUS says why). */
 export const CloseCode = { NORMAL: 1000, GOING_AWAY: 1001, POLICY: 1008, SERVER_ERROR: 1011 } as const;
@@ -136,6 +142,9 @@ export class BridgeHost {
   /** Set when this page is a view that joined another page's session. */
   private joined: JoinedHead | null = null;
   private joinedGroup: HeadGroup | null = null;
+  /** What this page may hold queued, alone and with the host's other pages (page-budget.ts). */
+  private readonly budget: PageBudget;
+  private readonly leaveBudget: () => void;
 
   constructor(
     private readonly endpoint: BridgeEndpoint,
@@ -143,7 +152,9 @@ export class BridgeHost {
     readonly id: number,
   ) {
     this.log = o.logger.child({ page: id });
-    this.pageAgent = new PageAgent((m) => this.send(m), this.log);
+    this.budget = o.budget ?? new PageBudget();
+    this.leaveBudget = this.budget.addPage(() => endpoint.bufferedAmount);
+    this.pageAgent = new PageAgent((m) => this.send(m), this.log, this.budget);
     endpoint.onMessage((bytes) => this.onMessage(bytes));
     endpoint.onClose((error) => {
       if (error !== undefined) this.log.warn({ err: error }, 'page connection failed');
@@ -165,6 +176,23 @@ export class BridgeHost {
   sendInput(m: Exclude<UiMessage, { kind: 'hello' }>): void {
     if (this.state !== 'session' || !this.session) return;
     forwardInput(this.session, m, this.log);
+  }
+
+  /**
+   * Whether the local clipboard would go to the guest now (a running session, sharing to the
+   * guest allowed by `--clipboard` and the page's setting, an agent that shares the clipboard):
+   * the Electron window reads it only then (electron/focus-clipboard.ts).
+   */
+  get takesLocalClipboard(): boolean {
+    return this.state === 'session' && this.pageAgent.takesPageClipboard;
+  }
+
+  /** The local clipboard as the Electron window's main process read it, taken as the page's own (the same checks apply). */
+  localClipboard(c: { text: string } | { png: Uint8Array }): void {
+    if (this.state !== 'session') return;
+    if ('text' in c) this.pageAgent.pageText(c.text);
+    // One whole image, as if the page had sent it in a single part.
+    else this.pageAgent.images.pagePart(c.png.byteLength, 0, c.png);
   }
 
   private send(m: HostMessage): void {
@@ -195,8 +223,11 @@ export class BridgeHost {
 
   private canQueue(): boolean {
     if (this.state === 'closed' || !this.endpoint.open) return false;
-    if (this.endpoint.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.end({ state: 'error', errorKind: 'timeout', message: 'the browser is not keeping up with the display; closing this page' }, CloseCode.SERVER_ERROR);
+    // A page that does not read is better dropped than buffered for without end.
+    const problem = this.budget.backlogProblem(this.endpoint.bufferedAmount);
+    if (problem) {
+      this.log.warn({ backlog: this.endpoint.bufferedAmount, why: problem }, 'closing a page that is too far behind');
+      this.end({ state: 'error', errorKind: 'timeout', message: problem }, CloseCode.SERVER_ERROR);
       return false;
     }
     return true;
@@ -309,6 +340,8 @@ export class BridgeHost {
     if (this.o.heads) this.heads = this.headGroup(this.o.heads);
     this.pageAgent.setPolicy(target.clipboard);
     const policy = sessionPolicy({ profile: target.profile, flags: target.kiosk ?? NOT_KIOSK });
+    // Enforced here, whatever the page does with the policy message.
+    this.pageAgent.files.setPolicy(policy.fileTransfer);
     this.send(pagePolicyMessage(policy));
     this.reconnect = policy.autoReconnect ? this.pageReconnect(target) : null;
     void this.connect(target, target.password);
@@ -323,7 +356,7 @@ export class BridgeHost {
 
   private askPassword(session: Session, refusal: SpiceError): void {
     if (this.session === session) this.session = null;
-    session.close();
+    void session.close();
     this.pageAgent.detach();
     this.state = 'password';
     this.refusal = refusal;
@@ -365,6 +398,7 @@ export class BridgeHost {
       logger: this.log,
       password,
       where: target.plan.where,
+      memoryBudget: new MemoryBudget(target.memoryLimit),
       displaySink: new BridgeDisplaySink((channelId, type, serial, body) => {
         if (!this.heads || !headsNeedDisplayBytes(this.heads, type)) return this.sendDisplay(channelId, type, serial, body);
         const bytes = encodeHostMessage({ kind: 'display', channelId, type, serial, body });
@@ -484,7 +518,7 @@ export class BridgeHost {
   private dropSession(session: Session): void {
     if (this.session === session) this.session = null;
     this.pageAgent.detach();
-    session.close();
+    void session.close();
   }
 
   /** This page as a view of guest head `head` in the session whose token it gave (HEAD_JOIN). */
@@ -523,6 +557,7 @@ export class BridgeHost {
 
   /** Releases everything; safe to call more than once. */
   shutdown(): void {
+    this.leaveBudget();
     this.reconnect?.stop();
     this.state = 'closed';
     this.joined?.leave();
@@ -536,7 +571,7 @@ export class BridgeHost {
     if (session) {
       // Keys and buttons the page held must not stay pressed in the guest.
       inputsOf(session)?.releaseAll();
-      session.close();
+      void session.close();
     }
     this.endpoint.close(CloseCode.GOING_AWAY, '');
   }

@@ -11,6 +11,7 @@ import type { Logger } from '../../protocol/logger.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import { PageClipboardImages } from './page-clipboard-images.ts';
 import { PageFiles } from './page-files.ts';
+import type { PageBudget } from './page-budget.ts';
 
 const utf8 = new TextEncoder();
 
@@ -32,9 +33,10 @@ export class PageAgent {
   constructor(
     private readonly send: (m: HostMessage) => void,
     private readonly log: Logger,
+    budget?: PageBudget,
   ) {
     this.files = new PageFiles(send, log);
-    this.images = new PageClipboardImages(send, log, () => this.sharing);
+    this.images = new PageClipboardImages(send, log, () => this.sharing, budget);
   }
 
   /** The host's clipboard policy for this page's target; the page's choice stays within it. */
@@ -117,6 +119,15 @@ export class PageAgent {
     this.sharing = { toGuest: sharing.toGuest && this.policy.toGuest, fromGuest: sharing.fromGuest && this.policy.fromGuest };
     this.log.info({ toGuest: sharing.toGuest, fromGuest: sharing.fromGuest }, 'clipboard sharing set by the page');
     this.agent?.clipboard.setSharing(this.sharing);
+  }
+
+  /**
+   * Whether clipboard contents from the page's side would reach the guest now: sharing to the
+   * guest allowed (host policy and page setting) and an agent that shares the clipboard. The
+   * Electron window reads the local clipboard only then (electron/focus-clipboard.ts).
+   */
+  get takesPageClipboard(): boolean {
+    return this.sharing.toGuest && this.agent !== null && this.caps.clipboard;
   }
 
   /** Text from the page's clipboard: the guest's CLIPBOARD offers it from now on. */

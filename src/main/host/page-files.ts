@@ -9,11 +9,15 @@ import type { Emitter } from '../../protocol/emitter.ts';
 import type { AgentEvents } from '../../protocol/channels/main/agent/agent.ts';
 import { formatBytes, type AgentFileTransfers, type FileSource, type FileTransfer, type FileTransferError } from '../../protocol/channels/main/agent/file-transfer.ts';
 import type { Logger } from '../../protocol/logger.ts';
+import { DEFAULT_FILE_TRANSFER, type FileTransferPolicy } from '../../protocol/policy/kiosk-policy.ts';
 
 /** Bytes the page may send ahead of what the agent has read: 16 agent reads. */
 export const CREDIT_WINDOW_BYTES = 16 * FileLimits.maxChunkBytes;
 /** Files queued or under way for one page; more offers are refused until some end. */
 export const MAX_PAGE_FILES = 256;
+
+/** What a page that offers a file under `--file-transfer none` is told. */
+export const FILE_TRANSFER_OFF_MESSAGE = 'file transfer to the guest is turned off here (--file-transfer none)';
 
 /** The part of the guest agent PageFiles uses (the Agent class, or a fake in tests). */
 export interface FileAgent {
@@ -112,6 +116,8 @@ export class PageFiles {
   private agent: FileAgent | null = null;
   private readonly files = new Map<number, PageFile>();
   private offs: (() => void)[] = [];
+  /** --file-transfer (or the kiosk policy): 'none' refuses every offer, whatever the page shows. */
+  private policy: FileTransferPolicy = DEFAULT_FILE_TRANSFER;
 
   constructor(
     private readonly send: (m: FileHostMessage) => void,
@@ -139,6 +145,11 @@ export class PageFiles {
     this.offs = [];
     this.agent = null;
     for (const file of this.files.values()) file.abandon('the session ended');
+  }
+
+  /** The host's file transfer policy for this page's target. */
+  setPolicy(policy: FileTransferPolicy): void {
+    this.policy = policy;
   }
 
   /** Files queued or under way. */
@@ -178,6 +189,11 @@ export class PageFiles {
       this.log.info({ name, size, why: message }, 'a file from the page was refused');
       this.send({ kind: 'file-result', id, outcome: 'refused', message });
     };
+    if (this.policy === 'none') {
+      this.log.warn({ name, size }, 'a file offer from the page refused: file transfer is off (--file-transfer none)');
+      this.send({ kind: 'file-result', id, outcome: 'disabled', message: FILE_TRANSFER_OFF_MESSAGE });
+      return;
+    }
     if (this.files.has(id)) return refuse(`another file with id ${id} is still under way`);
     if (this.files.size >= MAX_PAGE_FILES) return refuse(`${MAX_PAGE_FILES} files are already queued; send more when some have finished`);
     const agent = this.agent;

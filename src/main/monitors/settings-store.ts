@@ -1,6 +1,8 @@
 // Per-VM settings kept between runs, as virt-viewer keeps `monitor-mapping` per VM UUID in
 // ~/.config/virt-viewer/settings (with a `fallback` group for VMs it has no entry for). Ours is
-// one JSON file, settings.json, in the platform's per-user config folder.
+// one JSON file, settings.json, in the platform's per-user config folder. The Electron app keeps
+// the hosts a spice:// link may open without asking there too (electron/link-consent.ts), so that
+// one file, with one set of rules for a damaged copy, holds what spicedesk remembers.
 //
 // The file is the user's: it may have been edited by hand, truncated by a crash or replaced by
 // anything. What is read is validated strictly; a file that does not pass is reported in one
@@ -21,6 +23,10 @@ const MAX_SETTINGS_BYTES = 1024 * 1024;
 const MAX_VMS = 10_000;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAX_NAME_CHARS = 256;
+/** More allowed link hosts than this are not a person's choices, one dialog at a time. */
+export const MAX_ALLOWED_LINK_HOSTS = 1000;
+/** A DNS name is at most 253 characters; a unix socket path a little more (see link-consent.ts). */
+const MAX_LINK_HOST_CHARS = 300;
 
 /** What is remembered for one VM. */
 export interface VmSettings {
@@ -34,6 +40,12 @@ export interface SettingsData {
   vms: Map<string, VmSettings>;
   /** Used for a VM without an entry of its own, as virt-viewer's `[fallback]` group. */
   fallback?: VmSettings;
+  /**
+   * Hosts a spice:// link may open a session to without asking ("always allow this host" in the
+   * Electron app's dialog), as link-consent.ts names them: lower-case host names and addresses,
+   * `unix:` and a socket path for spice+unix.
+   */
+  allowedLinkHosts: string[];
 }
 
 /**
@@ -74,7 +86,7 @@ export function parseSettings(text: string): SettingsData {
     throw new Error(`it is not JSON (${(e as Error).message})`);
   }
   const top = plainObject(raw, 'the file');
-  onlyKeys(top, ['version', 'vms', 'fallback'], 'the file');
+  onlyKeys(top, ['version', 'vms', 'fallback', 'allowedLinkHosts'], 'the file');
   if (top.version !== SETTINGS_VERSION) throw new Error(`"version" is ${JSON.stringify(top.version)}, this spicedesk reads version ${SETTINGS_VERSION}`);
   const vms = new Map<string, VmSettings>();
   if (top.vms !== undefined) {
@@ -86,9 +98,30 @@ export function parseSettings(text: string): SettingsData {
       vms.set(uuid, vmSettings(value, `VM ${uuid}`));
     }
   }
-  const data: SettingsData = { vms };
+  const data: SettingsData = { vms, allowedLinkHosts: top.allowedLinkHosts === undefined ? [] : linkHosts(top.allowedLinkHosts) };
   if (top.fallback !== undefined) data.fallback = vmSettings(top.fallback, '"fallback"');
   return data;
+}
+
+function linkHosts(value: unknown): string[] {
+  if (!Array.isArray(value)) throw new Error('"allowedLinkHosts" must be a JSON array of host names');
+  if (value.length > MAX_ALLOWED_LINK_HOSTS) throw new Error(`"allowedLinkHosts" has ${value.length} entries, more than ${MAX_ALLOWED_LINK_HOSTS}`);
+  const out: string[] = [];
+  for (const [i, host] of value.entries()) {
+    if (!isLinkHostKey(host)) throw new Error(`"allowedLinkHosts" entry ${i + 1} is not a lower-case host name or address, or unix:/PATH`);
+    if (!out.includes(host)) out.push(host);
+  }
+  return out;
+}
+
+/**
+ * A key as link-consent.ts makes them, bounded: a host in lower case without spaces, or `unix:`
+ * and an absolute socket path (kept as it is: paths are case-sensitive); no control characters.
+ */
+export function isLinkHostKey(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_LINK_HOST_CHARS || /[\u0000-\u001f\u007f]/.test(value)) return false;
+  if (value.startsWith('unix:/')) return true;
+  return value === value.toLowerCase() && !/\s/.test(value);
 }
 
 function vmSettings(value: unknown, where: string): VmSettings {
@@ -127,6 +160,7 @@ export function formatSettings(data: SettingsData): string {
   for (const uuid of [...data.vms.keys()].sort()) vms[uuid] = vmJson(data.vms.get(uuid) ?? {});
   const top: Record<string, unknown> = { version: SETTINGS_VERSION, vms };
   if (data.fallback) top.fallback = vmJson(data.fallback);
+  if (data.allowedLinkHosts.length > 0) top.allowedLinkHosts = [...data.allowedLinkHosts].sort();
   return JSON.stringify(top, null, 2) + '\n';
 }
 
@@ -192,9 +226,31 @@ export class SettingsStore {
     return this.save(data);
   }
 
+  /** Whether "always allow this host" was chosen for `key` (a link-consent.ts host key). */
+  linkHostAllowed(key: string): boolean {
+    return this.load().allowedLinkHosts.includes(key);
+  }
+
+  /** Remembers that links may open sessions to `key` without asking; false (said through `warn`) when it could not be stored. */
+  allowLinkHost(key: string): boolean {
+    const given: string = key;
+    if (!isLinkHostKey(key)) {
+      this.o.warn(`not remembering the link host "${given.slice(0, 60)}": not a host key`);
+      return false;
+    }
+    const data = this.load();
+    if (data.allowedLinkHosts.includes(key)) return true;
+    if (data.allowedLinkHosts.length >= MAX_ALLOWED_LINK_HOSTS) {
+      this.o.warn(`not remembering the link host ${key}: ${MAX_ALLOWED_LINK_HOSTS} hosts are allowed already`);
+      return false;
+    }
+    data.allowedLinkHosts.push(key);
+    return this.save(data);
+  }
+
   private load(): SettingsData {
     if (this.data) return this.data;
-    this.data = { vms: new Map() };
+    this.data = { vms: new Map(), allowedLinkHosts: [] };
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(this.file);

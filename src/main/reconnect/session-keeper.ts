@@ -159,7 +159,7 @@ export class SessionKeeper<C extends KeptConnection> {
       try {
         const c = await this.o.relink();
         if (this.stopped) {
-          c.session.close();
+          void c.session.close();
           throw new SpiceError('internal', 'reconnecting was stopped');
         }
         this.latestConnection = c;

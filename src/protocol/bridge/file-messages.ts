@@ -18,8 +18,8 @@ export const FileLimits = {
   maxNameBytes: 255,
   /** Sizes and offsets stay exact in a JavaScript number. */
   maxFileBytes: Number.MAX_SAFE_INTEGER,
-  /** A clipboard image (PNG) in either direction. */
-  maxClipboardImageBytes: 32 * 1024 * 1024,
+  /** A clipboard image (PNG) in either direction: a 4K screenshot is a few MB; more is a page to refuse. */
+  maxClipboardImageBytes: 16 * 1024 * 1024,
   /** One CLIPBOARD_IMAGE part from the page. */
   maxImagePartBytes: 512 * 1024,
   /** Bytes of a RESULT's sentence. */

@@ -7,13 +7,13 @@ import { WireWriter } from '../wire/writer.ts';
 import { encodeString, FieldReader } from './bridge-fields.ts';
 import { HostKind } from './kinds.ts';
 import { parseHotkey } from '../policy/hotkey-combo.ts';
-import type { PageControls, SessionEndAction, SessionPolicy } from '../policy/kiosk-policy.ts';
+import type { FileTransferPolicy, PageControls, SessionEndAction, SessionPolicy } from '../policy/kiosk-policy.ts';
 
 /** A hotkey's text in bytes: longer than any real combination, short enough to be harmless. */
 export const MAX_HOTKEY_TEXT_BYTES = 64;
 
-const Flag = { KIOSK: 1, BAR: 2, CAD_BUTTON: 4, RESIZE_TOGGLE: 8 } as const;
-const ALL_FLAGS = 0xf;
+const Flag = { KIOSK: 1, BAR: 2, CAD_BUTTON: 4, RESIZE_TOGGLE: 8, NO_FILE_TRANSFER: 16 } as const;
+const ALL_FLAGS = 0x1f;
 const sessionEndActions: readonly SessionEndAction[] = ['status', 'reconnect-screen', 'quit'];
 
 export interface PagePolicyMessage {
@@ -21,6 +21,8 @@ export interface PagePolicyMessage {
   kiosk: boolean;
   controls: PageControls;
   onSessionEnd: SessionEndAction;
+  /** Whether files may be dropped for the guest (--file-transfer); the host refuses them anyway under 'none'. */
+  fileTransfer: FileTransferPolicy;
   /** The hotkeys that are on, as their text (the page parses them with the same rules). */
   hotkeys: { action: HotkeyAction; text: string }[];
 }
@@ -34,13 +36,15 @@ export function pagePolicyMessage(p: SessionPolicy): PagePolicyMessage {
     kiosk: p.kiosk,
     controls: { ...p.controls },
     onSessionEnd: p.onSessionEnd,
+    fileTransfer: p.fileTransfer,
     hotkeys: p.hotkeys.map((h) => ({ action: h.action, text: h.hotkey.text })),
   };
 }
 
 export function encodePolicyHostMessage(m: PolicyHostMessage): Uint8Array {
   const flags =
-    (m.kiosk ? Flag.KIOSK : 0) | (m.controls.bar ? Flag.BAR : 0) | (m.controls.ctrlAltDelButton ? Flag.CAD_BUTTON : 0) | (m.controls.resizeToggle ? Flag.RESIZE_TOGGLE : 0);
+    (m.kiosk ? Flag.KIOSK : 0) | (m.controls.bar ? Flag.BAR : 0) | (m.controls.ctrlAltDelButton ? Flag.CAD_BUTTON : 0) | (m.controls.resizeToggle ? Flag.RESIZE_TOGGLE : 0) |
+    (m.fileTransfer === 'none' ? Flag.NO_FILE_TRANSFER : 0);
   const w = new WireWriter(8 + m.hotkeys.length * 16)
     .u8(HostKind.PAGE_POLICY)
     .u8(flags)
@@ -78,6 +82,7 @@ export function decodePolicyHostMessage(bytes: Uint8Array): PolicyHostMessage | 
     kiosk: (flags & Flag.KIOSK) !== 0,
     controls: { bar: (flags & Flag.BAR) !== 0, ctrlAltDelButton: (flags & Flag.CAD_BUTTON) !== 0, resizeToggle: (flags & Flag.RESIZE_TOGGLE) !== 0 },
     onSessionEnd,
+    fileTransfer: flags & Flag.NO_FILE_TRANSFER ? 'none' : 'to-guest',
     hotkeys,
   };
 }

@@ -9,6 +9,7 @@ import type { Bitmask } from '../pixels/pixels.ts';
 import { AlphaFlags, CompositeFlags, MaskFlags, ScaleMode, SurfaceFlags } from '../pixels/draw-ops.ts';
 import { SurfaceFormat } from '../pixels/formats.ts';
 import { SpiceError } from '../wire/errors.ts';
+import type { MemoryBudget } from '../wire/memory-budget.ts';
 import { drawAlphaBlend } from './alpha-blend.ts';
 import { fillRegion, type ResolvedBrush } from './brush.ts';
 import { type CompositeLayer, drawComposite } from './composite.ts';
@@ -89,9 +90,12 @@ export class Canvas {
   private readonly maxSurfacePixels: number;
   /** While a draw is planned: the copy of its target taken in pieces (see drawInPieces). */
   private targetCopy: Uint32Array | null = null;
+  /** The session's memory budget: each surface's pixels are charged before they are allocated. */
+  private readonly budget: MemoryBudget | null;
 
-  constructor(opts: { maxSurfacePixels?: number } = {}) {
+  constructor(opts: { maxSurfacePixels?: number; budget?: MemoryBudget } = {}) {
     this.maxSurfacePixels = opts.maxSurfacePixels ?? DEFAULT_MAX_SURFACE_PIXELS;
+    this.budget = opts.budget ?? null;
   }
 
   /** A new zero-filled surface; an existing surface with the same id is replaced. */
@@ -109,6 +113,10 @@ export class Canvas {
     if (!KNOWN_FORMATS.has(format)) {
       throw new SpiceError('protocol', `the server asked for surface ${surfaceId} in unknown format ${format}`);
     }
+    // The surface it replaces goes first, so that re-creating a surface at a new size (a mode
+    // change) needs only the difference.
+    this.destroySurface(surfaceId);
+    this.budget?.charge('surfaces', width * height * 4, () => `surface ${surfaceId} of ${width}x${height}`);
     const surface = new Surface(surfaceId, width, height, format, (c.flags & SurfaceFlags.PRIMARY) !== 0);
     this.surfaces.set(surfaceId, surface);
     return surface;
@@ -116,7 +124,15 @@ export class Canvas {
 
   /** Destroying an unknown surface is ignored, as spice-gtk does. */
   destroySurface(id: number): void {
+    const s = this.surfaces.get(id);
+    if (!s) return;
     this.surfaces.delete(id);
+    this.budget?.release('surfaces', s.data.byteLength);
+  }
+
+  /** Drops every surface (the display channel is gone), giving their memory back to the budget. */
+  dispose(): void {
+    for (const id of [...this.surfaces.keys()]) this.destroySurface(id);
   }
 
   surface(id: number): Surface | undefined {

@@ -5,6 +5,7 @@ import { channelTypeName, LinkErr } from '../link/constants.ts';
 import { LinkRefusedError, performLink, type LinkResult, type TicketCrypto } from '../link/link.ts';
 import type { Logger } from '../logger.ts';
 import { ByteQueue } from '../wire/byte-queue.ts';
+import type { MemoryBudget } from '../wire/memory-budget.ts';
 import { isSpiceError, ProtocolError, SpiceError } from '../wire/errors.ts';
 import { encodeMessage, FULL_HEADER_SIZE, MAX_MESSAGE_SIZE, MINI_HEADER_SIZE } from '../wire/headers.ts';
 import { WireReader } from '../wire/reader.ts';
@@ -18,6 +19,8 @@ export interface ChannelHost {
   readonly crypto: TicketCrypto;
   readonly password: string;
   readonly where: string;
+  /** The session's memory budget, charged with the bytes buffered on each channel; none in some tests. */
+  readonly memoryBudget?: MemoryBudget;
   /** Resolves once channel (type, id) has processed the message with this serial. */
   waitForSerial(channelType: number, channelId: number, serial: bigint): Promise<void>;
   /** Called after each message a channel has processed. */
@@ -59,6 +62,18 @@ export abstract class SpiceChannel {
    * sends a display channel's ACKs with the packet that carries the acknowledged messages).
    */
   ackGate: ((send: () => void) => void) | null = null;
+  /**
+   * Whether close() waits, once the ticket is sent, until the server has said something on this
+   * connection. spice-server 0.15 frees a display channel client that ends while its worker waits
+   * for DISPLAY_INIT and then reads the freed memory, killing the whole VM (docs/protocol.md,
+   * "Closing a display channel"); its first message comes only after that wait.
+   */
+  protected holdCloseUntilServerSpeaks = false;
+  private ticketSent = false;
+  private messageSeen = false;
+  /** The link stage of the current connection, settled either way. */
+  private linkSettled: Promise<void> = Promise.resolve();
+  private heldClose: Promise<void> | null = null;
 
   constructor(host: ChannelHost, type: number, id: number) {
     this.host = host;
@@ -110,6 +125,11 @@ export abstract class SpiceChannel {
       this.close();
       throw e;
     }
+    if (this.closing) {
+      // close() came while the link was finishing (and waited for it): nothing to run.
+      this.state = 'closed';
+      throw new SpiceError('protocol', `the ${this.name} channel was closed while it linked`);
+    }
     this.state = 'ready';
     this.log.debug({ caps: this.link?.serverChannelCaps.list(), mini: this.link?.miniHeader }, 'linked');
     this.onReady();
@@ -122,7 +142,11 @@ export abstract class SpiceChannel {
     this.linkRefusedPort = false;
     const transport = await this.host.connector({ channelType: this.type, channelId: this.id, ...port });
     this.transport = transport;
-    this.queue = new ByteQueue(transport, `${this.name} channel`);
+    this.queue?.dispose();
+    this.queue = new ByteQueue(transport, `${this.name} channel`, this.host.memoryBudget);
+    this.ticketSent = false;
+    let settle = (): void => {};
+    this.linkSettled = new Promise((resolve) => (settle = resolve));
     try {
       this.link = await performLink(this.queue, transport, {
         connectionId,
@@ -134,6 +158,7 @@ export abstract class SpiceChannel {
         where: this.host.where,
         afterTicket: (link) => {
           this.link = link;
+          this.ticketSent = true;
           this.onTicketSent();
         },
       });
@@ -141,6 +166,8 @@ export abstract class SpiceChannel {
       this.linkRefusedPort = true;
       transport.close();
       throw e;
+    } finally {
+      settle();
     }
   }
 
@@ -160,6 +187,7 @@ export abstract class SpiceChannel {
         const type = h.u16();
         const size = h.u32();
         const subList = mini ? 0 : h.u32();
+        this.messageSeen = true;
         if (size > MAX_MESSAGE_SIZE) {
           throw new ProtocolError(`message declares ${size} bytes, more than the ${MAX_MESSAGE_SIZE} accepted`, mini ? 2 : 10, {
             channel: this.name,
@@ -186,6 +214,7 @@ export abstract class SpiceChannel {
       throw e;
     } finally {
       this.state = 'closed';
+      queue.dispose();
     }
   }
 
@@ -289,10 +318,43 @@ export abstract class SpiceChannel {
     this.transport.write(encodeMessage(this.link?.miniHeader ?? false, this.outSerial, type, body));
   }
 
-  close(): void {
+  /**
+   * Closes the connection; resolves once it is closed. A channel that must not end before the
+   * server has spoken (holdCloseUntilServerSpeaks) stays open until the server's first message
+   * arrives, the link fails, or CLOSE_HOLD_MS pass.
+   */
+  close(): Promise<void> {
     this.closing = true;
     this.state = 'closed';
-    this.transport?.close();
+    const transport = this.transport;
+    if (!transport) {
+      this.queue?.dispose();
+      return Promise.resolve();
+    }
+    if (this.heldClose) return this.heldClose;
+    if (!this.holdCloseUntilServerSpeaks || !this.ticketSent || this.messageSeen) {
+      transport.close();
+      this.queue?.dispose();
+      return Promise.resolve();
+    }
+    this.heldClose = this.closeOnceServerSpoke(transport);
+    return this.heldClose;
+  }
+
+  private async closeOnceServerSpoke(transport: Transport): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_HOLD_MS)));
+    const spoke = (async () => {
+      await this.linkSettled;
+      const queue = this.queue;
+      // Bytes after the link result are the server's first message (perhaps still arriving).
+      if (!queue || this.messageSeen || queue.available > 0) return;
+      await queue.whenMoreArrives();
+    })();
+    await Promise.race([spoke, gaveUp]);
+    clearTimeout(timer);
+    transport.close();
+    this.queue?.dispose();
   }
 }
 
@@ -310,6 +372,13 @@ export function connectionLost(channelName: string, ended: Error): SpiceError {
 function isTransportFailure(e: unknown): e is SpiceError {
   return isSpiceError(e) && e.kind === 'unreachable';
 }
+
+/**
+ * The longest a held close waits for the server's first message. spice-server waits 30 s for
+ * DISPLAY_INIT, which went out right behind the ticket; a server that has not answered within
+ * this is stuck, and the user wanted to leave.
+ */
+const CLOSE_HOLD_MS = 5000;
 
 /** The port to retry on after a link refusal, or undefined when the refusal is not about the port. */
 function otherPortFor(e: unknown): { tls: boolean; unsecured?: boolean } | undefined {

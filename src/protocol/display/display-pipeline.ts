@@ -9,13 +9,25 @@ import type { Logger } from '../logger.ts';
 import { ImageCache } from './image-cache.ts';
 import { isSpiceError } from '../wire/errors.ts';
 import { displayMessageParsers, parseDisplayMessage, type DisplayMessage } from '../channels/display/display-messages.ts';
-import { SurfaceFlags } from '../pixels/draw-ops.ts';
+import { SurfaceFlags, type SpiceImage } from '../pixels/draw-ops.ts';
 import type { ImageDecoder } from './image-decode-job.ts';
-import { DisplayImageResolver, imagesOf, PaletteStore, type SharedDecoding } from './image-resolver.ts';
+import { DisplayImageResolver, imagesOf, type SharedDecoding } from './image-resolver.ts';
+import { BoundedPaletteCache } from './palette-cache.ts';
+import { GLZ_MAX_WINDOW_PIXELS } from '../codecs/glz-window.ts';
+import { MemoryBudget, MemoryLimitError } from '../wire/memory-budget.ts';
+
+/**
+ * What the GLZ window of a decoder can hold at most (GlzWindow's default bound), reserved in the
+ * budget at the first GLZ image: the window lives with the decoder, which may be in another thread (the CLI's
+ * decode pool), where the budget cannot follow each image.
+ */
+export const GLZ_WINDOW_RESERVE_BYTES = GLZ_MAX_WINDOW_PIXELS * 4;
+
+const usesGlzWindow = (image: SpiceImage): boolean => image.body.kind === 'glz-rgb' || image.body.kind === 'zlib-glz-rgb';
 
 class ChannelPipeline {
-  readonly canvas = new Canvas();
-  readonly palettes = new PaletteStore();
+  readonly canvas: Canvas;
+  readonly palettes: BoundedPaletteCache;
   readonly resolver: DisplayImageResolver;
   readonly ops = new Map<string, number>();
   readonly images = new Map<string, number>();
@@ -25,7 +37,9 @@ class ChannelPipeline {
   appliedSerial = 0n;
   readonly serialWaiters: { serial: bigint; resolve: () => void }[] = [];
 
-  constructor(shared: SharedDecoding) {
+  constructor(shared: SharedDecoding, budget: MemoryBudget) {
+    this.canvas = new Canvas({ budget });
+    this.palettes = new BoundedPaletteCache({ budget });
     this.resolver = new DisplayImageResolver(shared, this.palettes);
   }
 }
@@ -51,13 +65,31 @@ const SLICE_MS = 40;
 
 const bump = (m: Map<string, number>, key: string): void => void m.set(key, (m.get(key) ?? 0) + 1);
 
+export interface DisplayPipelineOptions {
+  logger: Logger;
+  decoder?: ImageDecoder;
+  onEvent: (event: PipelineEvent) => void;
+  /**
+   * The session's memory budget (surfaces, image and palette caches, the GLZ window, messages
+   * waiting to be applied); default one of its own with the default limit.
+   */
+  budget?: MemoryBudget;
+  /** The pixmap cache size the display channels announce in DISPLAY_INIT, in pixels. */
+  announcedCachePixels?: number;
+}
+
+/** spice-gtk's and this client's DISPLAY_INIT pixmap cache: 80 MiB of 4-byte pixels. */
+export const DEFAULT_ANNOUNCED_CACHE_PIXELS = (80 * 1024 * 1024) / 4;
+
 export class DisplayPipeline {
-  readonly imageCache = new ImageCache();
+  readonly imageCache: ImageCache;
+  readonly budget: MemoryBudget;
   private readonly shared: SharedDecoding;
+  private glzReserved = 0;
+  private closed = false;
   private readonly channels = new Map<number, ChannelPipeline>();
   private readonly log: Logger;
   private readonly emit: (event: PipelineEvent) => void;
-  private closed = false;
   /** When drawing last gave the event loop a turn. */
   private sliceStarted = Date.now();
 
@@ -66,16 +98,25 @@ export class DisplayPipeline {
    * (run-decode-job.ts's localImageDecoder) or in worker threads (the CLI's decode pool). Without
    * one, only bitmaps can be drawn.
    */
-  constructor(o: { logger: Logger; decoder?: ImageDecoder; onEvent: (event: PipelineEvent) => void }) {
+  constructor(o: DisplayPipelineOptions) {
     this.log = o.logger;
     this.emit = o.onEvent;
+    this.budget = o.budget ?? new MemoryBudget();
+    this.imageCache = new ImageCache({ announcedPixels: o.announcedCachePixels ?? DEFAULT_ANNOUNCED_CACHE_PIXELS, budget: this.budget, logger: o.logger });
     this.shared = { cache: this.imageCache, decoder: o.decoder ?? null, breather: () => this.breather() };
+  }
+
+  /** The GLZ window's most, charged once, at the first GLZ image (only those fill the window). */
+  private reserveGlzWindow(): void {
+    if (this.glzReserved || !this.shared.decoder) return;
+    this.budget.charge('GLZ window', GLZ_WINDOW_RESERVE_BYTES, () => `the GLZ window of ${GLZ_MAX_WINDOW_PIXELS} pixels at most`);
+    this.glzReserved = GLZ_WINDOW_RESERVE_BYTES;
   }
 
   private channel(id: number): ChannelPipeline {
     let ch = this.channels.get(id);
     if (!ch) {
-      ch = new ChannelPipeline(this.shared);
+      ch = new ChannelPipeline(this.shared, this.budget);
       this.channels.set(id, ch);
     }
     return ch;
@@ -84,18 +125,28 @@ export class DisplayPipeline {
   /** Queues one display message body (numbers 101 and up) of channel `channelId`. */
   submit(channelId: number, type: number, body: Uint8Array, serial: bigint): void {
     const ch = this.channel(channelId);
+    // A body waits here until the messages before it are applied (a GLZ image waiting for another
+    // channel can hold a queue for seconds while the server keeps sending): it counts meanwhile.
+    const queued = body.byteLength;
+    const error = this.budget.tryCharge('queued display messages', queued, () => `display message ${type} of ${queued} bytes, queued behind the ones not yet drawn`);
+    if (error) {
+      this.emit({ type: 'message-error', channelId, message: error.message });
+      return;
+    }
     ch.tail = ch.tail.then(async () => {
-      // After close() what is still queued is dropped: the session is over.
-      if (this.closed) return;
       try {
-        await this.breather();
-        if (this.closed) return;
-        await this.apply(channelId, ch, type, body);
+        // Closed, or over budget (the session is ending): what is still queued is not drawn.
+        if (!this.budget.exceeded && !this.closed) await this.breather();
+        if (!this.budget.exceeded && !this.closed) await this.apply(channelId, ch, type, body);
       } catch (error) {
         if (!isSpiceError(error)) throw error;
-        const message = namingTheMessage(error.message, channelId, type);
-        this.log.error({ channel: `display:${channelId}`, type, err: message }, message);
+        // Over the memory budget: the session that owns the budget logs it and ends on it.
+        const overBudget = error instanceof MemoryLimitError;
+        const message = overBudget ? error.message : namingTheMessage(error.message, channelId, type);
+        if (!overBudget) this.log.error({ channel: `display:${channelId}`, type, err: message }, message);
         this.emit({ type: 'message-error', channelId, message });
+      } finally {
+        this.budget.release('queued display messages', queued);
       }
       ch.appliedSerial = serial;
       for (let i = ch.serialWaiters.length - 1; i >= 0; i--) {
@@ -155,9 +206,18 @@ export class DisplayPipeline {
     this.shared.decoder?.prestart?.();
   }
 
+  /** Ends decoding and gives everything back to the budget (surfaces, caches, the GLZ reserve). */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     this.shared.decoder?.close();
+    for (const ch of this.channels.values()) {
+      ch.canvas.dispose();
+      ch.palettes.clear();
+    }
+    this.imageCache.clear();
+    this.budget.release('GLZ window', this.glzReserved);
+    this.glzReserved = 0;
   }
 
   /**
@@ -202,6 +262,7 @@ export class DisplayPipeline {
         bump(ch.ops, msg.draw.op);
         for (const image of imagesOf(msg.draw)) bump(ch.images, image.body.kind);
         // GLZ images may wait for another channel; this channel's later messages wait with them.
+        if (imagesOf(msg.draw).some(usesGlzWindow)) this.reserveGlzWindow();
         const preparing = ch.resolver.prepare(msg.draw);
         if (preparing) await preparing;
         for (const piece of ch.canvas.drawInPieces(msg.draw, ch.resolver, PIECE_PIXELS)) {

@@ -1,15 +1,13 @@
 // Turns the images of draw commands into pixels: the session's image cache, the channel's palette
 // cache, bitmaps here, and every compressed image through the session's ImageDecoder (in this
 // thread or a pool of workers), decoded ahead of its draw.
-import { checkGeometry, decodeBitmap, decodeBitmapMask, MapPaletteCache, resolvePalette } from '../codecs/bitmap.ts';
+import { checkGeometry, decodeBitmap, decodeBitmapMask, resolvePalette, type PaletteCache } from '../codecs/bitmap.ts';
 import type { ImageCache } from './image-cache.ts';
 import { decodeJobOf, isCompressed, isLossy, type ImageDecoder } from './image-decode-job.ts';
 import { SpiceError } from '../wire/errors.ts';
 import { ImageFlags, type DrawOp, type ImageResolver, type SpiceImage } from '../pixels/draw-ops.ts';
 import type { Bitmask, Pixels } from '../pixels/pixels.ts';
 import { BitmapFlags } from '../pixels/formats.ts';
-
-export { MapPaletteCache as PaletteStore };
 
 /** What the display channels of a session share (owned by the pipeline). */
 export interface SharedDecoding {
@@ -25,11 +23,11 @@ const LARGE_BITMAP_PIXELS = 1 << 18;
 
 export class DisplayImageResolver implements ImageResolver {
   private readonly shared: SharedDecoding;
-  private readonly palettes: MapPaletteCache;
+  private readonly palettes: PaletteCache;
   /** This draw's compressed images, decoded ahead of it. */
   private readonly preloaded = new Map<SpiceImage, Pixels>();
 
-  constructor(shared: SharedDecoding, palettes: MapPaletteCache) {
+  constructor(shared: SharedDecoding, palettes: PaletteCache) {
     this.shared = shared;
     this.palettes = palettes;
   }

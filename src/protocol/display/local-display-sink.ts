@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import { DisplayPipeline } from './display-pipeline.ts';
 import { EventRouter } from './event-router.ts';
 import type { ImageDecoder } from './image-decode-job.ts';
+import type { MemoryBudget } from '../wire/memory-budget.ts';
 
 /**
  * The pipeline in the calling thread: the CLI's, with a decoder that decodes the compressed images
@@ -14,8 +15,15 @@ export class LocalDisplaySink implements DisplaySink {
   readonly pipeline: DisplayPipeline;
   private readonly router = new EventRouter();
 
-  constructor(o: { logger: Logger; decoder?: ImageDecoder }) {
-    this.pipeline = new DisplayPipeline({ logger: o.logger, decoder: o.decoder, onEvent: (e) => this.router.dispatch(e) });
+  /** `budget`: the session's (give the Session the same one), so that surfaces and caches count in it. */
+  constructor(o: { logger: Logger; decoder?: ImageDecoder; budget?: MemoryBudget; announcedCachePixels?: number }) {
+    this.pipeline = new DisplayPipeline({
+      logger: o.logger,
+      decoder: o.decoder,
+      budget: o.budget,
+      announcedCachePixels: o.announcedCachePixels,
+      onEvent: (e) => this.router.dispatch(e),
+    });
   }
 
   submit(channelId: number, type: number, body: Uint8Array, serial: bigint): void {

@@ -15,10 +15,32 @@ import { parseHotkey, type Hotkey } from './hotkey-combo.ts';
 export const KIOSK_QUIT_VALUES = ['never', 'on-disconnect'] as const;
 export type KioskQuit = (typeof KIOSK_QUIT_VALUES)[number];
 
-/** The command line's part: `--kiosk` and `--kiosk-quit`. */
+/**
+ * `--file-transfer`: whether files dropped on the page or window go into the guest. Its own switch,
+ * apart from `--clipboard`: a deployment that keeps data in or out needs both off.
+ */
+export type FileTransferPolicy = 'none' | 'to-guest';
+/** Looked up in a Map, never on an object: `constructor` or `__proto__` is no value of it. */
+const fileTransferValues = new Map<string, FileTransferPolicy>([
+  ['none', 'none'],
+  ['to-guest', 'to-guest'],
+]);
+export const FILE_TRANSFER_VALUES: readonly FileTransferPolicy[] = [...fileTransferValues.values()];
+export const DEFAULT_FILE_TRANSFER: FileTransferPolicy = 'to-guest';
+
+/** `--file-transfer`'s value, checked. */
+export function parseFileTransfer(value: string): FileTransferPolicy {
+  const policy = fileTransferValues.get(value);
+  if (policy === undefined) throw new SpiceError('usage', `--file-transfer must be ${FILE_TRANSFER_VALUES.join(' or ')}, got "${value}"`);
+  return policy;
+}
+
+/** The command line's part: `--kiosk`, `--kiosk-quit` and `--file-transfer`. */
 export interface KioskFlags {
   kiosk: boolean;
   kioskQuit: KioskQuit;
+  /** Absent: DEFAULT_FILE_TRANSFER, in kiosk mode too (a kiosk that must keep files out says --file-transfer none). */
+  fileTransfer?: FileTransferPolicy;
 }
 
 export const NOT_KIOSK: KioskFlags = { kiosk: false, kioskQuit: 'never' };
@@ -91,6 +113,8 @@ export interface SessionPolicy {
   onSessionEnd: SessionEndAction;
   /** Whether a dropped session is retried automatically (the host's reconnect with backoff). */
   autoReconnect: boolean;
+  /** Files from the page into the guest; the host refuses offers under 'none', the page shows no drop target. */
+  fileTransfer: FileTransferPolicy;
   /**
    * Keys the Electron window swallows before the page (and the guest) sees them, because Chromium,
    * Electron or the OS could act on them locally: close, quit, hide, reload, developer tools,
@@ -158,6 +182,7 @@ export function sessionPolicy(input: PolicyInput): SessionPolicy {
     onSessionEnd: kiosk ? (input.flags.kioskQuit === 'on-disconnect' ? 'quit' : 'reconnect-screen') : 'status',
     // remote-viewer quits at the first disconnect with on-disconnect; the supervisor brings it back.
     autoReconnect: !(kiosk && input.flags.kioskQuit === 'on-disconnect'),
+    fileTransfer: input.flags.fileTransfer ?? DEFAULT_FILE_TRANSFER,
     swallowedKeys: kiosk ? swallowedKeys(hotkeys) : [],
   };
 }
@@ -256,8 +281,8 @@ function swallowedKeys(hotkeys: readonly ActiveHotkey[]): Hotkey[] {
  * The command line's `--kiosk` and `--kiosk-quit` values (as node:util parseArgs gives them).
  * `--kiosk-quit` alone is accepted and means nothing, as in remote-viewer; `warn` says so.
  */
-export function kioskFlagsOf(kiosk: unknown, kioskQuit: unknown, warn: (line: string) => void): KioskFlags {
+export function kioskFlagsOf(kiosk: unknown, kioskQuit: unknown, warn: (line: string) => void, fileTransfer?: FileTransferPolicy): KioskFlags {
   const quit = typeof kioskQuit === 'string' ? parseKioskQuit(kioskQuit) : 'never';
   if (kiosk !== true && typeof kioskQuit === 'string') warn('--kiosk-quit has no effect without --kiosk');
-  return { kiosk: kiosk === true, kioskQuit: quit };
+  return { kiosk: kiosk === true, kioskQuit: quit, ...(fileTransfer === undefined ? {} : { fileTransfer }) };
 }

@@ -11,6 +11,8 @@ import { channelTypeName, ChannelType } from '../link/constants.ts';
 import { LinkRefusedError, type TicketCrypto } from '../link/link.ts';
 import type { Logger } from '../logger.ts';
 import { isSpiceError, SpiceError } from '../wire/errors.ts';
+import { MemoryBudget, type MemoryLimitError } from '../wire/memory-budget.ts';
+import { channelLimitFor, describeNotLinked } from './channel-limits.ts';
 import type { Connector } from '../wire/transport.ts';
 import type { DisplaySink } from '../channels/display/display-sink.ts';
 
@@ -30,6 +32,14 @@ export interface SessionOptions {
    * elsewhere does not load the decoders at all.
    */
   displaySink: DisplaySink;
+  /**
+   * The session's memory budget (give the same one to a LocalDisplaySink, so that its surfaces and
+   * caches count too); default one of DEFAULT_MEMORY_LIMIT. A server that exceeds it ends the
+   * session with a MemoryLimitError (a protocol error).
+   */
+  memoryBudget?: MemoryBudget;
+  /** Where a line for the user goes (the channels a server listed and we did not link); default the logger. */
+  warn?: (line: string) => void;
 }
 
 export type ChannelStatus = { state: 'linking' } | { state: 'linked' } | { state: 'not-linked'; why: string } | { state: 'failed'; error: Error };
@@ -67,7 +77,11 @@ export class Session implements ChannelHost {
   readonly main: MainChannel;
   readonly channels = new Map<string, SpiceChannel>();
   readonly status = new Map<string, ChannelStatus>();
+  readonly memoryBudget: MemoryBudget;
   private readonly options: SessionOptions;
+  /** Set when the session ended on an error of its own making (the memory budget). */
+  private failure: Error | null = null;
+  private warnedNotLinked = false;
   private readonly processedSerials = new Map<string, bigint>();
   private readonly serialWaiters = new Map<string, { serial: bigint; resolve: () => void }[]>();
   private closedByUs = false;
@@ -81,6 +95,19 @@ export class Session implements ChannelHost {
     this.where = options.where;
     this.main = new MainChannel(this);
     this.displaySink = options.displaySink;
+    this.memoryBudget = options.memoryBudget ?? new MemoryBudget();
+    this.memoryBudget.onExceeded((error) => this.fail(error));
+  }
+
+  /** Ends the session on `error` (a server over the memory budget): every channel closes, 'closed' carries it. */
+  private fail(error: MemoryLimitError): void {
+    if (this.failure || this.closedByUs) return;
+    this.failure = error;
+    this.logger.error({ err: error.message }, error.message);
+    this.closedByUs = true;
+    this.displaySink.close();
+    for (const ch of this.channels.values()) void ch.close();
+    void this.main.close();
   }
 
   /**
@@ -98,11 +125,12 @@ export class Session implements ChannelHost {
         .run()
         .then(() => {
           // The server said DISCONNECTING and closed: it ended the session, as when it goes away.
-          const error = this.closedByUs ? undefined : new SpiceError('unreachable', `the server at ${this.where} closed the session`);
+          const error = this.failure ?? (this.closedByUs ? undefined : new SpiceError('unreachable', `the server at ${this.where} closed the session`));
           if (error) reject(error);
           this.finish(error);
         })
-        .catch((error: Error) => {
+        .catch((e: Error) => {
+          const error = this.failure ?? e;
           reject(error);
           this.finish(error);
         });
@@ -124,8 +152,13 @@ export class Session implements ChannelHost {
     this.events.emit('closed', { error });
   }
 
-  /** CHANNELS_LIST may come again later with new channels: link only the new ones. */
+  /**
+   * CHANNELS_LIST may come again later with new channels: link only the new ones, and of each type
+   * no more than a real server offers (channel-limits.ts), so that a list of thousands of entries
+   * cannot make the client open thousands of connections.
+   */
   private linkChannels(list: ChannelId[]): void {
+    const over = new Map<number, number>();
     for (const c of list) {
       const k = key(c.type, c.id);
       if (this.status.has(k)) continue;
@@ -139,9 +172,28 @@ export class Session implements ChannelHost {
         this.status.set(k, { state: 'not-linked', why: 'not needed for this command' });
         continue;
       }
+      const limit = channelLimitFor(c.type);
+      if (this.linkedOfType(c.type) >= limit) {
+        this.status.set(k, { state: 'not-linked', why: `more than the ${limit} channel(s) of this type a server offers` });
+        over.set(c.type, (over.get(c.type) ?? 0) + 1);
+        continue;
+      }
       this.status.set(k, { state: 'linking' });
       void this.linkOne(c);
     }
+    if (over.size && !this.warnedNotLinked) {
+      this.warnedNotLinked = true;
+      const line = `${this.where} listed more channels than a SPICE server offers; not linking ${describeNotLinked(over)}`;
+      if (this.options.warn) this.options.warn(line);
+      else this.logger.warn({ notLinked: Object.fromEntries(over) }, line);
+    }
+  }
+
+  /** Channels of this type linked or linking (the main channel counts as one of its type). */
+  private linkedOfType(type: number): number {
+    let n = type === ChannelType.MAIN ? 1 : 0;
+    for (const ch of this.channels.values()) if (ch.type === type) n++;
+    return n;
   }
 
   private async linkOne(c: ChannelId): Promise<void> {
@@ -206,10 +258,16 @@ export class Session implements ChannelHost {
     else this.serialWaiters.delete(k);
   }
 
-  close(): void {
+  /**
+   * Ends the session; resolves once every connection is closed. A display channel may stay open a
+   * moment longer (see SpiceChannel.close), and the main channel is closed after the others, so
+   * that the server tears the session down channel by channel, as it does for spice-gtk. A host
+   * that exits the process right after must wait for this.
+   */
+  async close(): Promise<void> {
     this.closedByUs = true;
     this.displaySink.close();
-    for (const ch of this.channels.values()) ch.close();
-    this.main.close();
+    await Promise.all([...this.channels.values()].map((ch) => ch.close()));
+    await this.main.close();
   }
 }

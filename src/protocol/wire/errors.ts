@@ -55,5 +55,5 @@ const errorKinds: ReadonlySet<string> = new Set<SpiceErrorKind>(['usage', 'unrea
  */
 export function isSpiceError(e: unknown): e is SpiceError {
   if (e instanceof SpiceError) return true;
-  return e instanceof Error && (e.name === 'SpiceError' || e.name === 'ProtocolError') && errorKinds.has((e as { kind?: unknown }).kind as string);
+  return e instanceof Error && (e.name === 'SpiceError' || e.name === 'ProtocolError' || e.name === 'MemoryLimitError') && errorKinds.has((e as { kind?: unknown }).kind as string);
 }

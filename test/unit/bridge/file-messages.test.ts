@@ -82,7 +82,7 @@ describe('file bridge messages', () => {
   it('refuses image parts that lie about the total or are too big', () => {
     const part = (total: number, offset: number, n: number): Uint8Array => new WireWriter().u8(0xab).u32(total).u32(offset).bytes(new Uint8Array(n)).finish();
     uiRejects(part(0, 0, 1), /total size is 0/);
-    uiRejects(part(FileLimits.maxClipboardImageBytes + 1, 0, 1), /total size is 33554433/);
+    uiRejects(part(FileLimits.maxClipboardImageBytes + 1, 0, 1), /total size is 16777217/);
     uiRejects(part(10, 5, 6), /ends past the image's 10 bytes/);
     uiRejects(part(10, 0xffffffff, 1), /ends past/);
     uiRejects(part(FileLimits.maxClipboardImageBytes, 0, FileLimits.maxImagePartBytes + 1), /more than the 524288 allowed/);

@@ -16,6 +16,7 @@ describe('PAGE_POLICY', () => {
       kiosk: true,
       controls: { bar: false, ctrlAltDelButton: false, resizeToggle: false },
       onSessionEnd: 'reconnect-screen',
+      fileTransfer: 'to-guest',
       hotkeys: [
         { action: 'release-cursor', text: 'shift+f12' },
         { action: 'secure-attention', text: 'ctrl+alt+insert' },
@@ -38,7 +39,7 @@ describe('PAGE_POLICY', () => {
       b[i] = v;
       return new Uint8Array(b);
     };
-    expect(() => decodeHostMessage(withByte(1, 0x10))).toThrow(/PAGE_POLICY: unknown flags 0x10/);
+    expect(() => decodeHostMessage(withByte(1, 0x20))).toThrow(/PAGE_POLICY: unknown flags 0x20/);
     expect(() => decodeHostMessage(withByte(2, 3))).toThrow(/session end is 3, outside 0..2/);
     expect(() => decodeHostMessage(withByte(3, 10))).toThrow(/hotkey count is 10, outside 0..9/);
     expect(() => decodeHostMessage(withByte(4, 9))).toThrow(/hotkey action is 9, outside 0..8/);

@@ -7,7 +7,8 @@ import type { DrawOp, SpiceImage } from '../../../src/protocol/pixels/draw-ops.t
 import { ImageType } from '../../../src/protocol/pixels/draw-ops.ts';
 import { BitmapFlags, BitmapFormat, type Palette } from '../../../src/protocol/pixels/formats.ts';
 import { decodeBitmap } from '../../../src/protocol/codecs/bitmap.ts';
-import { DisplayImageResolver, PaletteStore } from '../../../src/protocol/display/image-resolver.ts';
+import { DisplayImageResolver } from '../../../src/protocol/display/image-resolver.ts';
+import { MapPaletteCache as PaletteStore } from '../../../src/protocol/codecs/bitmap.ts';
 import { ImageCache } from '../../../src/protocol/display/image-cache.ts';
 import type { Rect } from '../../../src/protocol/pixels/geometry.ts';
 import { Ropd } from '../../../src/protocol/pixels/draw-ops.ts';
@@ -115,7 +116,7 @@ describe('large bitmaps, decoded in bands', () => {
     ['32-bit, top-down', bitmapImage(BitmapFormat.RGB32, BitmapFlags.TOP_DOWN, 1000, 530, 4000, null)],
     ['1-bit with a palette, bottom-up', bitmapImage(BitmapFormat.A1_BE, 0, 2049, 300, 257, { unique: 5n, entries: Uint32Array.from([0x112233, 0xffeedd]) })],
   ])('%s: the same pixels as one decode', async (_, src) => {
-    const resolver = new DisplayImageResolver({ cache: new ImageCache(), decoder: null, breather: () => Promise.resolve() }, new PaletteStore());
+    const resolver = new DisplayImageResolver({ cache: new ImageCache({ announcedPixels: 20_000_000 }), decoder: null, breather: () => Promise.resolve() }, new PaletteStore());
     const op: DrawOp = { op: 'copy', base: base(rect(0, 0, 10, 10)), src, srcArea: rect(0, 0, 10, 10), ropDescriptor: Ropd.OP_PUT, scaleMode: 1, mask: noMask };
     const preparing = resolver.prepare(op);
     expect(preparing).not.toBeNull();

@@ -2,6 +2,7 @@
 // Node or debugged into by whoever starts it, and loads only its own integrity-checked code.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { FROM_LINK_SWITCH } from '../../../src/main/electron/link-consent.ts';
 
 /** The `key: value` lines of one top-level block of a YAML file (this config's flat blocks only). */
 function topLevelBlock(yaml: string, name: string): Map<string, string> {
@@ -42,5 +43,13 @@ describe('electron-builder.yml', () => {
     const known = Object.keys(schema.definitions.FuseOptionsV1?.properties ?? {});
     expect(known.length).toBeGreaterThan(0);
     for (const fuse of topLevelBlock(yaml, 'electronFuses').keys()) expect(known).toContain(fuse);
+  });
+
+  it('starts the Linux app for a link with the switch that makes it ask, then `--` before the URI', () => {
+    const lines = yaml.split('\n');
+    const linux = lines.slice(lines.indexOf('linux:') + 1);
+    const end = linux.findIndex((l) => l !== '' && !l.startsWith(' '));
+    const args = linux.slice(0, end).map((l) => /^ {2}executableArgs:\s*\[(.*)\]\s*$/.exec(l)).find((m) => m !== null);
+    expect(args?.[1].split(',').map((a) => a.trim())).toEqual([FROM_LINK_SWITCH, '--']);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ByteQueue } from '../../../src/protocol/wire/byte-queue.ts';
+import { MemoryBudget, MemoryLimitError } from '../../../src/protocol/wire/memory-budget.ts';
 import { MemoryTransport } from '../../helpers/memory-transport.ts';
 
 describe('ByteQueue', () => {
@@ -95,5 +96,51 @@ describe('ByteQueue.peek', () => {
     expect(Array.from(q.peek(100))).toEqual([2, 3, 4, 5]);
     expect(Array.from(await q.read(4))).toEqual([2, 3, 4, 5]);
     expect(q.peek(10).byteLength).toBe(0);
+  });
+
+});
+
+describe('ByteQueue with a memory budget', () => {
+  it('charges the bytes it holds and gives them back as they are read', async () => {
+    const t = new MemoryTransport();
+    const budget = new MemoryBudget(1024 * 1024);
+    const q = new ByteQueue(t, 'display channel', budget);
+    t.feed(new Uint8Array(100));
+    t.feed(new Uint8Array(50));
+    expect(budget.usedFor('incoming messages')).toBe(150);
+    q.tryRead(100);
+    expect(budget.usedFor('incoming messages')).toBe(50);
+    await q.read(50);
+    expect(budget.used).toBe(0);
+  });
+
+  it('charges a large message before allocating its buffer, and refuses one over the budget', async () => {
+    const t = new MemoryTransport();
+    const budget = new MemoryBudget(16 * 1024 * 1024);
+    const q = new ByteQueue(t, 'display channel', budget);
+    const read = q.read(8 * 1024 * 1024);
+    expect(budget.usedFor('incoming messages')).toBe(8 * 1024 * 1024);
+    t.feed(new Uint8Array(8 * 1024 * 1024));
+    expect((await read).byteLength).toBe(8 * 1024 * 1024);
+    expect(budget.used).toBe(0);
+    // 128 MiB announced: refused at once, nothing allocated or charged.
+    await expect(q.read(128 * 1024 * 1024)).rejects.toThrow(
+      /^the server asked for a message of 128 MiB on the display channel \(128 MiB\), which would take this session to 128 MiB of its 16 MiB memory limit/,
+    );
+    expect(budget.used).toBe(0);
+  });
+
+  it('ends the queue when a peer that is not read keeps sending past the budget', async () => {
+    const t = new MemoryTransport();
+    const budget = new MemoryBudget(1024 * 1024);
+    const q = new ByteQueue(t, 'cursor channel', budget);
+    for (let i = 0; i < 20; i++) t.feed(new Uint8Array(64 * 1024)); // 1.25 MiB, no one reading
+    expect(budget.exceeded).toBeInstanceOf(MemoryLimitError);
+    expect(budget.exceeded!.message).toMatch(/^the server asked for room for more data on the cursor channel, where 1 MiB waited to be read \(64 KiB\), which would take this session to 1.06 MiB of its 1 MiB memory limit/);
+    expect(q.available).toBeLessThanOrEqual(1024 * 1024);
+    q.dispose();
+    expect(budget.used).toBe(0);
+    // What is read now fails with why the queue ended.
+    await expect(q.read(1)).rejects.toBeInstanceOf(MemoryLimitError);
   });
 });

@@ -1,12 +1,21 @@
 // The options and operands that several commands take, each defined once: the commands list the
 // ones they take, and the help groups them by the commands that take them.
-import { kioskFlagsOf, parseKioskQuit, type KioskFlags, type KioskQuit } from '../../../protocol/policy/kiosk-policy.ts';
+import {
+  FILE_TRANSFER_VALUES,
+  kioskFlagsOf,
+  parseFileTransfer,
+  parseKioskQuit,
+  type FileTransferPolicy,
+  type KioskFlags,
+  type KioskQuit,
+} from '../../../protocol/policy/kiosk-policy.ts';
 import type { ClipboardSharing } from '../../../protocol/channels/main/agent/clipboard.ts';
 import type { MonitorMapping } from '../../../protocol/monitors/monitor-mapping.ts';
 import { CLIPBOARD_POLICY_NAMES, parseClipboardPolicy } from '../../clipboard/clipboard-option.ts';
 import { MONITOR_MAPPING_OPTION, parseMonitorMappingOption } from '../../monitors/mapping-option.ts';
 import { caFileForCommand, type CaFile } from '../../transport/tls-ca-file.ts';
 import { flag, usageError, valueOption, wholeNumberOption, type OperandReader } from './option-spec.ts';
+import { DEFAULT_MEMORY_LIMIT, formatBytes, MAX_MEMORY_LIMIT, MIN_MEMORY_LIMIT, parseByteSize } from '../../../protocol/wire/memory-budget.ts';
 
 /** Taken by every command, whatever its definition lists (the parser adds them). */
 export const everyCommandOptions = {
@@ -38,8 +47,30 @@ export const caFileOption = valueOption<string | undefined>({
   parse: (raw) => raw,
 });
 
+/** --memory-limit: bytes, or undefined when not given (the session's default applies). */
+export const memoryLimitOption = valueOption<number | undefined>({
+  long: 'memory-limit',
+  valueName: 'SIZE',
+  needs: 'a SIZE such as 512M or 2G',
+  once: true,
+  absent: undefined,
+  help:
+    'the most memory one session may take for what the server asks the client to hold\n' +
+    '(surfaces, image and cursor caches, the GLZ window, messages in flight), such as 512M\n' +
+    `or 2G (K, M, G: KiB, MiB, GiB); from ${formatBytes(MIN_MEMORY_LIMIT)}, default ${formatBytes(DEFAULT_MEMORY_LIMIT)}. A server that asks for more\n` +
+    'ends the session (exit 6)',
+  parse(raw) {
+    const n = parseByteSize(raw);
+    if (n === null) throw usageError(`--memory-limit must be a size such as 512M, 1G or 1536M, got "${raw}"`);
+    if (n < MIN_MEMORY_LIMIT || n > MAX_MEMORY_LIMIT) {
+      throw usageError(`--memory-limit must be from ${formatBytes(MIN_MEMORY_LIMIT)} to ${formatBytes(MAX_MEMORY_LIMIT)}, got "${raw}"`);
+    }
+    return n;
+  },
+});
+
 /** The options of every command that connects to a server. */
-export const connectingOptions = { timeout: timeoutOption, spiceCaFile: caFileOption };
+export const connectingOptions = { timeout: timeoutOption, spiceCaFile: caFileOption, memoryLimit: memoryLimitOption };
 
 /** --spice-ca-file read and checked, or the per-user default trust store. */
 export function trustedCaFile(given: string | undefined, warn: (line: string) => void): CaFile | undefined {
@@ -72,7 +103,8 @@ export const clipboardOption = valueOption<ClipboardSharing | undefined>({
   absent: undefined,
   help:
     "the clipboard directions pages may share with the guest (text and images); the\n" +
-    "page's own setting can only narrow them. Kiosk deployments: --clipboard none",
+    "page's own setting can only narrow them. Kiosk deployments: --clipboard none (files are\n" +
+    'apart: --file-transfer none)',
   parse: parseClipboardPolicy,
 });
 
@@ -114,9 +146,25 @@ export const kioskQuitOption = valueOption<KioskQuit | undefined>({
   parse: parseKioskQuit,
 });
 
-/** --kiosk and --kiosk-quit together; --kiosk-quit alone is warned about, as remote-viewer ignores it. */
-export function kioskFlags(values: { kiosk: boolean; kioskQuit: KioskQuit | undefined }, warn: (line: string) => void): KioskFlags {
-  return kioskFlagsOf(values.kiosk, values.kioskQuit, warn);
+export const fileTransferOption = valueOption<FileTransferPolicy | undefined>({
+  long: 'file-transfer',
+  valueName: FILE_TRANSFER_VALUES.join('|'),
+  needs: `a value: ${FILE_TRANSFER_VALUES.join(' or ')}`,
+  once: true,
+  absent: undefined,
+  help:
+    'whether files dropped on the page go into the guest (to-guest, the default) or not\n' +
+    '(none: the page shows no drop target, and the host refuses a file offer anyway).\n' +
+    'Apart from --clipboard: to keep data in or out, give --clipboard none --file-transfer none',
+  parse: parseFileTransfer,
+});
+
+/** --kiosk, --kiosk-quit and --file-transfer together; --kiosk-quit alone is warned about, as remote-viewer ignores it. */
+export function kioskFlags(
+  values: { kiosk: boolean; kioskQuit: KioskQuit | undefined; fileTransfer?: FileTransferPolicy | undefined },
+  warn: (line: string) => void,
+): KioskFlags {
+  return kioskFlagsOf(values.kiosk, values.kioskQuit, warn, values.fileTransfer);
 }
 
 /** The options of the commands that run the client (the web gateway or the Electron window). */
@@ -124,6 +172,7 @@ export const clientOptions = {
   ...connectingOptions,
   listen: listenOption,
   clipboard: clipboardOption,
+  fileTransfer: fileTransferOption,
   monitorMapping: monitorMappingOption,
   kiosk: kioskOption,
   kioskQuit: kioskQuitOption,

@@ -4,7 +4,7 @@
 import { indent, wrapWords } from '../args/help.ts';
 import { parseCommandLine } from '../args/parse-command-line.ts';
 import { defineCommand, flag, usageError, wholeNumberOption, type OperandReader, type OptionValues, type EveryCommandValues } from '../args/option-spec.ts';
-import { caFileOption, displayOption, timeoutOption, trustedCaFile } from '../args/shared-options.ts';
+import { caFileOption, displayOption, memoryLimitOption, timeoutOption, trustedCaFile } from '../args/shared-options.ts';
 import { stepOf, type DoStep } from './action.ts';
 import { doActionFamilies, doActions } from './action-table.ts';
 import { runScript, type DoCommandLine } from './run-script.ts';
@@ -13,6 +13,7 @@ const doOptions = {
   timeout: timeoutOption,
   display: displayOption,
   spiceCaFile: caFileOption,
+  memoryLimit: memoryLimitOption,
   reconnect: flag({ long: 'reconnect', help: 'when the connection drops, link again and go on (see above)' }),
   reconnectTimeout: wholeNumberOption({
     long: 'reconnect-timeout',
@@ -106,12 +107,13 @@ function lineOf(values: OptionValues<typeof doOptions> & EveryCommandValues, scr
     reconnect: values.reconnect,
     reconnectTimeoutMs: values.reconnectTimeout ?? DEFAULT_RECONNECT_TIMEOUT_MS,
     caFile: values.spiceCaFile,
+    memoryLimit: values.memoryLimit,
   };
 }
 
 export const doCommand = defineCommand({
   name: 'do',
-  synopsis: '[--timeout S] [--display N] [--spice-ca-file FILE] [--reconnect [--reconnect-timeout S]]\nTARGET ACTION...',
+  synopsis: '[--timeout S] [--display N] [--spice-ca-file FILE] [--memory-limit SIZE] [--reconnect [--reconnect-timeout S]]\nTARGET ACTION...',
   get summary() {
     return doSummary();
   },

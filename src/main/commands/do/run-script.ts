@@ -27,6 +27,8 @@ export interface DoCommandLine {
   reconnectTimeoutMs: number;
   /** --spice-ca-file as given; read before connecting. */
   caFile?: string;
+  /** --memory-limit in bytes (undefined: the default). */
+  memoryLimit?: number;
 }
 
 export interface DoOptions {
@@ -63,6 +65,7 @@ export async function runScript(o: DoOptions): Promise<number> {
     logger,
     warn: o.warn,
     caFile: o.caFile,
+    memoryLimit: line.memoryLimit,
     shouldLink: (c) => (needs.has('inputs') && c.type === ChannelType.INPUTS && c.id === 0) || (needs.has('display') && c.type === ChannelType.DISPLAY && c.id === line.displayId),
     // A script watches the screen change: compressed images will come.
     prestartDecoders: needs.has('display'),
@@ -99,6 +102,7 @@ export async function runScript(o: DoOptions): Promise<number> {
     } else if (needs.has('agent')) {
       await sleep(INPUT_FLUSH_MS);
     }
-    last.session.close();
+    // Awaited: the process may exit next, and a display connection must not end too early.
+    await last.session.close();
   }
 }

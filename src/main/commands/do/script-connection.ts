@@ -95,7 +95,7 @@ export async function prepareConnection(opened: OpenedSession, needs: ScriptNeed
       display ? new ScreenAccess(session, display, where, settings.displayId, deadline) : null,
     );
   } catch (e) {
-    session.close();
+    void session.close();
     throw e;
   }
 }

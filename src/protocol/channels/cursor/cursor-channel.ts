@@ -59,6 +59,7 @@ export class CursorChannel extends SpiceChannel {
       },
       this.log,
       decodeOptions,
+      host.memoryBudget,
     );
   }
 
@@ -76,5 +77,11 @@ export class CursorChannel extends SpiceChannel {
       this.log.warn({ type, size: body.byteLength }, `skipping cursor message ${cursorMessageNames[type] ?? type}: ${e.message}`);
       this.events.emit('message-error', { message: e.message });
     }
+  }
+
+  override close(): Promise<void> {
+    const closed = super.close();
+    this.cursor.clearCache();
+    return closed;
   }
 }

@@ -2,6 +2,7 @@
 // visibility, and the cursor cache. Fed parsed messages; reports changes through callbacks. The
 // CursorChannel drives it in the session; a renderer given raw bodies can drive its own.
 import type { Logger } from '../../logger.ts';
+import type { MemoryBudget } from '../../wire/memory-budget.ts';
 import { decodeCursor, type CursorDecodeOptions, type CursorImage } from './cursor-decode.ts';
 import { CursorFlags, type CursorMessage, type WireCursor } from './cursor-messages.ts';
 
@@ -30,11 +31,14 @@ export class CursorState {
   private readonly listener: CursorStateListener;
   private readonly log: Logger;
   private readonly decodeOptions: CursorDecodeOptions;
+  /** The session's memory budget: cached cursors (up to 1024x1024 each) are charged to it. */
+  private readonly budget: MemoryBudget | null;
 
-  constructor(listener: CursorStateListener, log: Logger, decodeOptions: CursorDecodeOptions = {}) {
+  constructor(listener: CursorStateListener, log: Logger, decodeOptions: CursorDecodeOptions = {}, budget?: MemoryBudget) {
     this.listener = listener;
     this.log = log;
     this.decodeOptions = decodeOptions;
+    this.budget = budget ?? null;
   }
 
   /** Applies one message. Throws ProtocolError only for a shape that cannot be decoded. */
@@ -42,7 +46,7 @@ export class CursorState {
     switch (msg.kind) {
       case 'init':
         // The server resets its record of our cache before INIT.
-        this.cache.clear();
+        this.clearCache();
         this.trailLength = msg.trailLength;
         this.trailFrequency = msg.trailFrequency;
         this.setCursor(msg.cursor, msg.x, msg.y, msg.visible);
@@ -51,7 +55,7 @@ export class CursorState {
         this.setCursor(msg.cursor, msg.x, msg.y, msg.visible);
         return;
       case 'reset':
-        this.cache.clear();
+        this.clearCache();
         this.image = null;
         this.listener.shape(null);
         this.setVisible(false);
@@ -73,10 +77,10 @@ export class CursorState {
         this.trailFrequency = msg.frequency;
         return;
       case 'inval-one':
-        if (!this.cache.delete(msg.id)) this.log.debug({ id: msg.id.toString(16) }, 'INVAL_ONE for a cursor not in the cache');
+        if (!this.drop(msg.id)) this.log.debug({ id: msg.id.toString(16) }, 'INVAL_ONE for a cursor not in the cache');
         return;
       case 'inval-all':
-        this.cache.clear();
+        this.clearCache();
         return;
     }
   }
@@ -109,13 +113,28 @@ export class CursorState {
   }
 
   private store(id: bigint, image: CursorImage): void {
-    this.cache.delete(id);
+    this.drop(id);
+    this.budget?.charge('cursor cache', cursorBytes(image), () => `cursor ${id.toString(16)} of ${image.width}x${image.height} in the cursor cache`);
     this.cache.set(id, image);
     if (this.cache.size > CURSOR_CACHE_LIMIT) {
       const oldest = this.cache.keys().next().value as bigint;
-      this.cache.delete(oldest);
+      this.drop(oldest);
       this.log.warn({ limit: CURSOR_CACHE_LIMIT }, 'cursor cache over its limit; dropped the oldest entry');
     }
+  }
+
+  /** Removes a cached cursor, giving its bytes back; false when it was not cached. */
+  private drop(id: bigint): boolean {
+    const image = this.cache.get(id);
+    if (!image) return false;
+    this.cache.delete(id);
+    this.budget?.release('cursor cache', cursorBytes(image));
+    return true;
+  }
+
+  /** Empties the cache (RESET, INVAL_ALL, INIT, the channel closing). */
+  clearCache(): void {
+    for (const id of [...this.cache.keys()]) this.drop(id);
   }
 
   private moveTo(x: number, y: number): void {
@@ -131,3 +150,5 @@ export class CursorState {
     this.listener.visible(visible);
   }
 }
+
+const cursorBytes = (image: CursorImage): number => image.rgba.byteLength + (image.invertMask?.byteLength ?? 0);

@@ -94,6 +94,9 @@ export class DisplayChannel extends SpiceChannel {
     if (imageType !== null && compressedImageTypes.has(imageType)) this.sink.expectCompressedImage();
   }
 
+  // spice-server 0.15 crashes when a display connection ends while it waits for DISPLAY_INIT.
+  protected override holdCloseUntilServerSpeaks = true;
+
   // Behind the ticket, not after the link result: see LinkParams.afterTicket.
   protected override onTicketSent(): void {
     this.send(
@@ -127,9 +130,9 @@ export class DisplayChannel extends SpiceChannel {
     return this.sink.stats(this.id);
   }
 
-  override close(): void {
+  override close(): Promise<void> {
     this.unlisten();
-    super.close();
+    return super.close();
   }
 
   private onPipelineEvent(e: PipelineEvent): void {

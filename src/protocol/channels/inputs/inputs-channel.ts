@@ -179,11 +179,12 @@ export class InputsChannel extends SpiceChannel {
     this.drain();
   }
 
-  override close(): void {
-    super.close();
+  override close(): Promise<void> {
+    const closed = super.close();
     // Nothing held back will be sent now; nobody should wait for it.
     this.held.length = 0;
     this.notifyDrained();
+    return closed;
   }
 
   private sendOrHold(type: number, body: Uint8Array): void {

@@ -4,12 +4,13 @@ import { describe, expect, it } from 'vitest';
 import type { CursorImage } from '../../../../src/protocol/channels/cursor/cursor-decode.ts';
 import { CursorFlags, CursorMsg, CursorType, parseCursorMessage } from '../../../../src/protocol/channels/cursor/cursor-messages.ts';
 import { CURSOR_CACHE_LIMIT, CursorState } from '../../../../src/protocol/channels/cursor/cursor-state.ts';
+import { MemoryBudget, MemoryLimitError } from '../../../../src/protocol/wire/memory-budget.ts';
 import { recordingLogger } from '../../../helpers/logger.ts';
 import { bytes, initBody, invalOneBody, moveBody, setBody, words, type CursorSpec } from './cursor-bodies.ts';
 
 type Event = ['shape', CursorImage | null] | ['move', number, number] | ['visible', boolean];
 
-function setup() {
+function setup(budget?: MemoryBudget) {
   const events: Event[] = [];
   const logs: string[] = [];
   const state = new CursorState(
@@ -19,6 +20,8 @@ function setup() {
       visible: (v) => events.push(['visible', v]),
     },
     recordingLogger(logs),
+    {},
+    budget,
   );
   const feed = (type: number, body: Uint8Array = new Uint8Array(0)) => state.apply(parseCursorMessage(type, body));
   return { state, events, logs, feed };
@@ -154,5 +157,44 @@ describe('cursor visibility and position', () => {
     s.events.length = 0;
     s.feed(CursorMsg.SET, setBody({ cursor: 'none' }));
     expect(s.events).toEqual([['shape', null], ['visible', false]]);
+  });
+});
+
+describe('cursor cache and the memory budget', () => {
+  /** A side x side COLOR32 cursor: side*side*4 bytes of pixels, side*side/8 of mask. */
+  const big = (side: number, unique: bigint): CursorSpec => ({
+    flags: CursorFlags.CACHE_ME,
+    unique,
+    type: CursorType.COLOR32,
+    width: side,
+    height: side,
+    data: bytes(new Uint8Array(side * side * 4), new Uint8Array((side / 8) * side)),
+  });
+
+  it('charges each cached cursor and gives it back on INVAL_ONE, INVAL_ALL and RESET', () => {
+    const budget = new MemoryBudget(64 * 1024 * 1024);
+    const s = setup(budget);
+    s.feed(CursorMsg.SET, setBody({ cursor: big(64, 1n) }));
+    s.feed(CursorMsg.SET, setBody({ cursor: big(64, 2n) }));
+    expect(budget.usedFor('cursor cache')).toBeGreaterThanOrEqual(2 * 64 * 64 * 4);
+    s.feed(CursorMsg.INVAL_ONE, invalOneBody(1n));
+    expect(budget.usedFor('cursor cache')).toBeGreaterThanOrEqual(64 * 64 * 4);
+    expect(budget.usedFor('cursor cache')).toBeLessThan(2 * 64 * 64 * 4);
+    s.feed(CursorMsg.INVAL_ALL);
+    expect(budget.used).toBe(0);
+    s.feed(CursorMsg.SET, setBody({ cursor: big(64, 3n) }));
+    s.feed(CursorMsg.RESET);
+    expect(budget.used).toBe(0);
+  });
+
+  it('a server caching more large cursors than the budget holds is refused with the budget error', () => {
+    const budget = new MemoryBudget(15 * 1024 * 1024);
+    const s = setup(budget);
+    // 1024x1024 cursors are 4 MiB each: the fourth does not fit.
+    const feedBig = (i: number) => s.feed(CursorMsg.SET, setBody({ cursor: big(1024, BigInt(i)) }));
+    for (let i = 0; i < 3; i++) feedBig(i);
+    expect(() => feedBig(3)).toThrow(MemoryLimitError);
+    expect(budget.exceeded?.message).toMatch(/^the server asked for cursor 3 of 1024x1024 in the cursor cache \(4 MiB\), which would take this session to 16 MiB of its 15 MiB memory limit/);
+    expect(budget.used).toBeLessThanOrEqual(15 * 1024 * 1024);
   });
 });

@@ -3,10 +3,6 @@
 // lock before 'ready', serves the renderer with the CSP, applies the permission and request
 // policy, hardens every web contents, opens a window per TARGET, answers a page's bridge request
 // (from its own main frame only) with a port that carries a working bridge, and takes F11.
-import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
 import { BRIDGE_VERSION } from '../../../../src/protocol/bridge/kinds.ts';
@@ -14,160 +10,18 @@ import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts'
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { FromMain, ToMain } from '../../../../src/main/electron/ipc-channels.ts';
 import { APP_ENTRY_URL, CONTENT_SECURITY_POLICY } from '../../../../src/main/electron/window-policy.ts';
+import { FakeElectron, loadElectronMain, type FakeWindow } from '../../../helpers/fake-electron.ts';
 import { waitUntil } from '../../../helpers/wait.ts';
 
-type Handler = (...args: unknown[]) => unknown;
-
-const fake = {
-  schemes: [] as unknown[],
-  schemesBeforeReady: false,
-  lockData: undefined as unknown,
-  ready: false,
-  protocolHandler: null as null | ((r: { method: string; url: string }) => Response),
-  permissionRequest: null as null | Handler,
-  permissionCheck: null as null | Handler,
-  beforeRequest: null as null | Handler,
-  ipc: new Map<string, Handler>(),
-  windows: [] as FakeWindow[],
-  posted: [] as { channel: string; ports: MessagePort[] }[],
-  fatal: [] as string[],
-};
-
-let nextContentsId = 1;
-class FakeContents extends EventEmitter {
-  readonly id = nextContentsId++;
-  readonly mainFrame = { url: '' };
-  openHandler: Handler | null = null;
-  zoom = 0;
-  setWindowOpenHandler(h: Handler): void {
-    this.openHandler = h;
-  }
-  postMessage(channel: string, _message: unknown, ports: MessagePort[]): void {
-    fake.posted.push({ channel, ports });
-  }
-  send(): void {}
-  getZoomLevel(): number {
-    return this.zoom;
-  }
-  setZoomLevel(z: number): void {
-    this.zoom = z;
-  }
-}
-
-class FakeWindow extends EventEmitter {
-  readonly webContents = new FakeContents();
-  url = '';
-  title: string;
-  fullScreen = false;
-  constructor(readonly options: { title: string; webPreferences: Record<string, unknown> }) {
-    super();
-    this.title = options.title;
-    if (!fake.ready) throw new Error('a window before ready');
-    fakeApp.emit('web-contents-created', {}, this.webContents);
-    fake.windows.push(this);
-  }
-  loadURL(url: string): Promise<void> {
-    this.url = url;
-    this.webContents.mainFrame.url = url;
-    return Promise.resolve();
-  }
-  setTitle(t: string): void {
-    this.title = t;
-  }
-  isDestroyed(): boolean {
-    return false;
-  }
-  isFullScreen(): boolean {
-    return this.fullScreen;
-  }
-  setFullScreen(f: boolean): void {
-    this.fullScreen = f;
-  }
-  static getAllWindows(): FakeWindow[] {
-    return fake.windows;
-  }
-  static getFocusedWindow(): FakeWindow | null {
-    return null;
-  }
-}
-
-/** Electron's MessagePortMain over a worker_threads port. */
-function mainPort(port: MessagePort): unknown {
-  return {
-    postMessage: (m: unknown) => port.postMessage(m),
-    on(event: string, listener: Handler) {
-      if (event === 'message') port.on('message', (data: unknown) => listener({ data, ports: [] }));
-      else port.on(event, listener);
-      return this;
-    },
-    start: () => port.start(),
-    close: () => port.close(),
-  };
-}
-
-const fakeApp = Object.assign(new EventEmitter(), {
-  isPackaged: false,
-  requestSingleInstanceLock(data: unknown): boolean {
-    fake.lockData = data;
-    return true;
-  },
-  whenReady(): Promise<void> {
-    fake.schemesBeforeReady = fake.schemes.length > 0;
-    fake.ready = true;
-    return Promise.resolve();
-  },
-  quit(): void {},
-  exit(): void {},
-  getPath: () => '/tmp',
-  setAsDefaultProtocolClient: () => true,
-});
-
-const electronFake = {
-  app: fakeApp,
-  BrowserWindow: FakeWindow,
-  protocol: { registerSchemesAsPrivileged: (s: unknown[]) => fake.schemes.push(...s) },
-  session: {
-    defaultSession: {
-      protocol: { handle: (_scheme: string, h: (r: { method: string; url: string }) => Response) => (fake.protocolHandler = h) },
-      setPermissionRequestHandler: (h: Handler) => (fake.permissionRequest = h),
-      setPermissionCheckHandler: (h: Handler) => (fake.permissionCheck = h),
-      setDevicePermissionHandler: () => {},
-      webRequest: { onBeforeRequest: (h: Handler) => (fake.beforeRequest = h) },
-      on: () => {},
-    },
-  },
-  ipcMain: { on: (channel: string, h: Handler) => fake.ipc.set(channel, h) },
-  Menu: { setApplicationMenu: () => {}, buildFromTemplate: (t: unknown) => t },
-  dialog: { showErrorBox: (title: string, m: string) => fake.fatal.push(`${title}: ${m}`) },
-  MessageChannelMain: class {
-    readonly port1: unknown;
-    readonly port2: MessagePort;
-    constructor() {
-      const c = new MessageChannel();
-      this.port1 = mainPort(c.port1);
-      this.port2 = c.port2;
-    }
-  },
-};
-
 const UNREACHABLE = 'spice://127.0.0.1:9';
+const fake = new FakeElectron();
+const fakeApp = fake.app;
 
 beforeAll(async () => {
-  const require = createRequire(import.meta.url);
-  const entry = join(__dirname, '../../../../dist/electron-main.cjs');
-  require.cache[require.resolve('electron')] = { exports: electronFake } as unknown as NodeJS.Module;
-  const argv = process.argv;
-  process.argv = ['/opt/spicedesk/spicedesk', UNREACHABLE, '--enable-logging'];
-  try {
-    require(entry);
-  } finally {
-    process.argv = argv;
-  }
+  loadElectronMain(fake, ['/opt/spicedesk/spicedesk', UNREACHABLE, '--enable-logging']);
   await waitUntil('the first window', () => fake.windows.length > 0, 5000).catch(() => undefined);
 });
-afterAll(() => {
-  for (const p of fake.posted.flatMap((x) => x.ports)) p.close();
-});
+afterAll(() => fake.closeAll());
 
 const win = (): FakeWindow => fake.windows[0];
 

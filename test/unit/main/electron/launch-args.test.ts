@@ -114,6 +114,12 @@ describe('kioskFlagsFromArgv', () => {
     expect(kioskFlagsFromArgv(['/x/spicedesk', '--kiosk', '--kiosk-quit'])).toEqual({ error: '--kiosk-quit needs a value: never or on-disconnect' });
   });
 
+  it("does not take --clipboard's value for a TARGET (focus-clipboard.ts reads it), nor the link switch and its --", () => {
+    expect(targetsFromArgv(['/opt/spicedesk/spicedesk', '--clipboard', 'none', 'spice://h:5900'], packaged)).toEqual({ targets: ['spice://h:5900'], ignored: [] });
+    expect(targetsFromArgv(['/opt/spicedesk/spicedesk', '--clipboard=none', 'console.vv'], packaged).targets).toEqual(['/home/ann/Downloads/console.vv']);
+    expect(targetsFromArgv(['/opt/spicedesk/spicedesk', '--from-link', '--', 'spice://h:5900'], packaged)).toEqual({ targets: ['spice://h:5900'], ignored: [] });
+  });
+
   it("does not take --kiosk-quit's value for a TARGET", () => {
     expect(targetsFromArgv(['/opt/spicedesk/spicedesk', '--kiosk', '--kiosk-quit', 'never', 'spice://h:5900'], packaged)).toEqual({ targets: ['spice://h:5900'], ignored: [] });
     expect(targetsFromArgv(['/opt/spicedesk/spicedesk', '--kiosk-quit=never', 'console.vv'], packaged).targets).toEqual(['/home/ann/Downloads/console.vv']);

@@ -97,13 +97,23 @@ describe('permissions', () => {
     }
   });
 
-  it('grants the clipboard to the window\'s own page only, for sharing with the guest', () => {
-    for (const p of ['clipboard-read', 'clipboard-sanitized-write']) {
-      expect(permissionGranted(p, APP_ENTRY_URL, true), p).toBe(true);
-      expect(permissionGranted(p, 'https://example.com/', true), p).toBe(false);
-      expect(permissionGranted(p, APP_ENTRY_URL, false), p).toBe(false);
-      expect(permissionCheck(p, 'https://example.com'), p).toBe(false);
+  it('lets the window\'s own page write what the guest copied, only while --clipboard lets it out', () => {
+    const p = 'clipboard-sanitized-write';
+    expect(permissionGranted(p, APP_ENTRY_URL, true)).toBe(true);
+    expect(permissionCheck(p, APP_ORIGIN)).toBe(true);
+    expect(permissionGranted(p, 'https://example.com/', true)).toBe(false);
+    expect(permissionGranted(p, APP_ENTRY_URL, false)).toBe(false);
+    expect(permissionCheck(p, 'https://example.com')).toBe(false);
+    for (const policy of [{ toGuest: true, fromGuest: false }, { toGuest: false, fromGuest: false }]) {
+      expect(permissionGranted(p, APP_ENTRY_URL, true, policy)).toBe(false);
+      expect(permissionCheck(p, APP_ORIGIN, policy)).toBe(false);
     }
+    expect(permissionGranted(p, APP_ENTRY_URL, true, { toGuest: false, fromGuest: true })).toBe(true);
+  });
+
+  it('never lets the page read the clipboard: main reads it on focus when allowed (focus-clipboard.ts)', () => {
+    expect(permissionGranted('clipboard-read', APP_ENTRY_URL, true)).toBe(false);
+    expect(permissionCheck('clipboard-read', APP_ORIGIN)).toBe(false);
   });
 
   it('answers checks like requests, by origin', () => {

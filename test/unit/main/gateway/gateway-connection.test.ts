@@ -1,14 +1,14 @@
 // GatewayConnection against a fake WebSocket: the limits that the browser tests cannot reach.
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
 import type { HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
 import { BRIDGE_VERSION } from '../../../../src/protocol/bridge/kinds.ts';
 import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
-import { MAX_BUFFERED_BYTES } from '../../../../src/main/host/bridge-host.ts';
-import { GatewayConnection } from '../../../../src/main/gateway/gateway-connection.ts';
+import { DEFAULT_PAGE_BUDGET } from '../../../../src/main/host/page-budget.ts';
+import { CLOSE_GRACE_MS, GatewayConnection } from '../../../../src/main/gateway/gateway-connection.ts';
 import { waitUntil } from '../../../helpers/wait.ts';
 
 class FakeSocket extends EventEmitter {
@@ -28,6 +28,13 @@ class FakeSocket extends EventEmitter {
     this.closed = { code, reason };
     this.readyState = 2;
   }
+  terminated = false;
+  terminate(): void {
+    this.terminated = true;
+    this.readyState = 3;
+    this.emit('close');
+  }
+
 }
 
 const options = { targets: [], logger: silentLogger, linkTimeoutMs: 1000, helloTimeoutMs: 50 };
@@ -44,12 +51,31 @@ describe('GatewayConnection', () => {
 
   it('drops a page that does not read, with one last status instead of buffering without end', () => {
     const ws = new FakeSocket();
-    ws.bufferedAmount = MAX_BUFFERED_BYTES + 1;
+    ws.bufferedAmount = DEFAULT_PAGE_BUDGET.backlogPerPage + 1;
     new GatewayConnection(ws as unknown as WebSocket, options, 1);
     expect(ws.sent).toEqual([
-      { kind: 'status', status: { state: 'error', errorKind: 'timeout', message: 'the browser is not keeping up with the display; closing this page' } },
+      {
+        kind: 'status',
+        status: { state: 'error', errorKind: 'timeout', message: 'the browser is not keeping up with the display (64 MiB queued for this page, at most 64 MiB); closing this page' },
+      },
     ]);
     expect(ws.closed?.code).toBe(1011);
+  });
+
+  it('lets go of a closed page that does not answer the close (its backlog with it) after a grace', () => {
+    vi.useFakeTimers();
+    try {
+      const ws = new FakeSocket();
+      ws.bufferedAmount = DEFAULT_PAGE_BUDGET.backlogPerPage + 1;
+      new GatewayConnection(ws as unknown as WebSocket, options, 1);
+      expect(ws.closed?.code).toBe(1011);
+      vi.advanceTimersByTime(CLOSE_GRACE_MS - 1);
+      expect(ws.terminated).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(ws.terminated).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('drops a page that sends no HELLO in time', async () => {

@@ -9,7 +9,7 @@ import { CapSet } from '../../../../src/protocol/link/caps.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import type { Session } from '../../../../src/protocol/session/session.ts';
 import { SpiceError } from '../../../../src/protocol/wire/errors.ts';
-import { parseClipboardPolicy } from '../../../../src/main/clipboard/clipboard-option.ts';
+import { CLIPBOARD_POLICY_NAMES, clipboardPolicyName, parseClipboardPolicy } from '../../../../src/main/clipboard/clipboard-option.ts';
 import { parseCommandLine } from '../../../../src/main/commands/args/parse-command-line.ts';
 import { serveCommand } from '../../../../src/main/commands/serve-command.ts';
 import { ImageParts } from '../../../../src/main/host/page-clipboard-images.ts';
@@ -71,6 +71,18 @@ describe('the host clipboard policy', () => {
     expect(setText).not.toHaveBeenCalled();
   });
 
+  it('says when the local clipboard would reach the guest, so that the Electron window reads it only then', () => {
+    expect(setup(undefined).page.takesPageClipboard).toBe(true);
+    expect(setup({ toGuest: true, fromGuest: false }).page.takesPageClipboard).toBe(true);
+    expect(setup({ toGuest: false, fromGuest: true }).page.takesPageClipboard).toBe(false);
+    const { page } = setup(undefined);
+    page.setSharing({ toGuest: false, fromGuest: true });
+    expect(page.takesPageClipboard).toBe(false);
+    page.setSharing({ toGuest: true, fromGuest: true });
+    page.detach();
+    expect(page.takesPageClipboard).toBe(false);
+  });
+
   it('an image from the page that is not a PNG is dropped', () => {
     const { page, setPng } = setup(undefined);
     const gif = new TextEncoder().encode('GIF89a' + 'x'.repeat(40));
@@ -118,5 +130,9 @@ describe('--clipboard', () => {
     expect(() => serve(['--clipboard', 'constructor'])).toThrow(/--clipboard must be one of/);
     expect(() => serve(['--clipboard=both', '--clipboard=none'])).toThrow(/more than once/);
     expect(parseClipboardPolicy('from-guest')).toEqual({ toGuest: false, fromGuest: true });
+  });
+
+  it('is named again for the Electron app, as `spicedesk open` hands it over', () => {
+    for (const name of CLIPBOARD_POLICY_NAMES) expect(clipboardPolicyName(parseClipboardPolicy(name))).toBe(name);
   });
 });

@@ -72,6 +72,8 @@ describe('SettingsStore', () => {
     ['a key that is not a UUID', '{"version": 1, "vms": {"../../etc": {}}}', /"\.\.\/\.\.\/etc" is not a lower-case VM UUID/],
     ['a bad mapping', `{"version": 1, "vms": {"${VM}": {"monitorMapping": "1:1;1:2"}}}`, /guest head 1 is mapped twice/],
     ['a mapping of the wrong type', `{"version": 1, "vms": {"${VM}": {"monitorMapping": [1, 2]}}}`, /must be a string/],
+    ['an allowed link host in upper case', '{"version": 1, "allowedLinkHosts": ["Evil.Example"]}', /"allowedLinkHosts" entry 1 is not a lower-case host/],
+    ['allowed link hosts that are not an array', '{"version": 1, "allowedLinkHosts": "a.example"}', /"allowedLinkHosts" must be a JSON array/],
     ['bytes that are not UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), /not UTF-8/],
     ['a file far too large', ' '.repeat(1024 * 1024 + 1), /more than spicedesk ever writes/],
   ];
@@ -121,9 +123,44 @@ describe('SettingsStore', () => {
   });
 });
 
+describe('SettingsStore link hosts', () => {
+  it('remembers allowed link hosts beside the monitor mappings, across instances', () => {
+    const s = store();
+    expect(s.linkHostAllowed('vm.example')).toBe(false);
+    expect(s.rememberMonitorMapping(VM, [1, 0])).toBe(true);
+    expect(s.allowLinkHost('vm.example')).toBe(true);
+    expect(s.allowLinkHost('unix:/run/vm.sock')).toBe(true);
+    expect(s.allowLinkHost('vm.example')).toBe(true);
+    const again = store();
+    expect(again.linkHostAllowed('vm.example')).toBe(true);
+    expect(again.linkHostAllowed('other.example')).toBe(false);
+    expect(again.monitorMapping(VM)).toEqual([1, 0]);
+    const json = JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8'));
+    expect(json.allowedLinkHosts).toEqual(['unix:/run/vm.sock', 'vm.example']);
+    expect(warnings).toEqual([]);
+  });
+
+  it('refuses a key link-consent.ts never makes', () => {
+    expect(store().allowLinkHost('Evil.Example')).toBe(false);
+    expect(store().allowLinkHost('a b')).toBe(false);
+    expect(warnings).toHaveLength(2);
+    expect(existsSync(join(dir, 'settings.json'))).toBe(false);
+  });
+
+  it('keeps a corrupt file aside before remembering a host, never writing over it', () => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'settings.json'), '{"version": 1, "allowedLinkHosts": [');
+    const s = store();
+    expect(s.linkHostAllowed('vm.example')).toBe(false);
+    expect(s.allowLinkHost('vm.example')).toBe(true);
+    expect(readFileSync(join(dir, 'settings.json.corrupt-2024-05-06T07-08-09-010Z'), 'utf8')).toBe('{"version": 1, "allowedLinkHosts": [');
+    expect(store().linkHostAllowed('vm.example')).toBe(true);
+  });
+});
+
 describe('parseSettings', () => {
   it('accepts an empty file of version 1', () => {
-    expect(parseSettings('{"version": 1}')).toEqual({ vms: new Map() });
+    expect(parseSettings('{"version": 1}')).toEqual({ vms: new Map(), allowedLinkHosts: [] });
   });
   it('refuses an upper-case UUID key (spicedesk writes lower case)', () => {
     expect(() => parseSettings(`{"version": 1, "vms": {"${VM.toUpperCase()}": {}}}`)).toThrow(/lower-case VM UUID/);

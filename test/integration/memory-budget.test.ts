@@ -1,0 +1,127 @@
+// The audit of issue #11, end to end through the built CLI: a server that creates twelve
+// 8192x8192 surfaces (and fills them) makes `capture` exit 6 with the budget's sentence while the
+// process stays well under the budget plus Node's own memory (it took 3.2 GB before), and a
+// CHANNELS_LIST of 2,560 entries links only what a real server offers. The server is a scripted
+// fake (test/peers/misbehaving-server.ts) that links every channel and then sends what the test
+// gives it; --memory-limit's values are checked here too.
+import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DisplayMsg } from '../../src/protocol/channels/display/display-messages.ts';
+import { MainMsg } from '../../src/protocol/channels/main/main-messages.ts';
+import { channelLimitFor } from '../../src/protocol/session/channel-limits.ts';
+import { WireWriter } from '../../src/protocol/wire/writer.ts';
+import { BIN, runCli } from '../helpers/cli.ts';
+import { miniMessage } from '../helpers/server-messages.ts';
+import { startMisbehavingServer, type ClientLink, type MisbehavingServer } from '../peers/misbehaving-server.ts';
+import { requireTool } from '../peers/require-tool.ts';
+import { body, box } from '../unit/channels/display/body-builder.ts';
+
+const MiB = 1024 * 1024;
+
+let server: MisbehavingServer | undefined;
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+});
+
+const mainInit = (displays: number) =>
+  miniMessage(MainMsg.INIT, new WireWriter().u32(0x5eed).u32(displays).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish());
+function channelsList(list: [number, number][]): Uint8Array {
+  const w = new WireWriter().u32(list.length);
+  for (const [type, id] of list) w.u8(type).u8(id);
+  return miniMessage(MainMsg.CHANNELS_LIST, w.finish());
+}
+const surfaceCreate = (id: number, side: number) =>
+  miniMessage(DisplayMsg.SURFACE_CREATE, new WireWriter().u32(id).u32(side).u32(side).u32(32).u32(id === 0 ? 1 : 0).finish());
+const fillAll = (id: number, side: number) =>
+  miniMessage(DisplayMsg.DRAW_FILL, body((x) => {
+    x.base(id, box(0, 0, side, side));
+    x.w.u8(1).u32(0x336699); // solid brush
+    x.w.u16(1 << 3); // OP_PUT
+    x.noMask();
+  }));
+
+/** A server that answers the main channel with INIT and `list`, and each display channel with `display`. */
+function scriptedServer(list: [number, number][], display: Uint8Array[] = []): Promise<MisbehavingServer> {
+  return startMisbehavingServer('good', {
+    onLinked(socket: Socket, link: ClientLink) {
+      socket.on('data', () => {}); // what the client sends after the link is not read
+      if (link.channelType === 1) {
+        socket.write(mainInit(1));
+        socket.write(channelsList(list));
+      } else if (link.channelType === 2) {
+        for (const m of display) socket.write(m);
+      }
+    },
+  });
+}
+
+/** Runs the CLI under /usr/bin/time, which reports the process's peak resident set. */
+function runMeasured(args: string[]): Promise<{ code: number | null; stderr: string; peakRssBytes: number }> {
+  const time = requireTool('/usr/bin/time', 'time');
+  return new Promise((resolve, reject) => {
+    const child = spawn(time, ['-f', 'peak-rss-kb=%M', process.execPath, BIN, ...args], { env: { ...process.env, SPICE_PASSWORD: undefined }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      const m = /peak-rss-kb=(\d+)/.exec(stderr);
+      if (!m) return reject(new Error(`/usr/bin/time reported no peak: ${stderr}`));
+      // time exits with the command's code ("Command exited with non-zero status N" is its own line).
+      const own = stderr.replace(/^Command exited with non-zero status \d+\n/m, '').replace(/peak-rss-kb=\d+\n?/, '');
+      resolve({ code, stderr: own, peakRssBytes: Number(m[1]) * 1024 });
+    });
+  });
+}
+
+describe('a server that asks for more memory than the session allows', () => {
+  it('twelve 8192x8192 surfaces: capture exits 6 with the sentence, its memory bounded by the limit', async () => {
+    const display: Uint8Array[] = [];
+    for (let i = 0; i < 12; i++) display.push(surfaceCreate(i, 8192), fillAll(i, 8192));
+    server = await scriptedServer([[2, 0]], display);
+    const r = await runMeasured(['capture', `spice://127.0.0.1:${server.port}`, '-o', '/tmp/spicedesk-budget-never-written.png', '--timeout', '20', '--memory-limit', '512M']);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(
+      /^spicedesk: the server asked for surface 1 of 8192x8192 \(256 MiB\), which would take this session to (just over )?512 MiB of its 512 MiB memory limit \(held now: .*surfaces 256 MiB.*\)$/,
+    );
+    expect(r.code).toBe(6);
+    // One 256 MiB surface plus Node (about 100 MiB): far below the 3 GB of twelve surfaces, and
+    // below the limit itself plus Node's own memory.
+    expect(r.peakRssBytes, `peak RSS ${Math.round(r.peakRssBytes / MiB)} MiB`).toBeLessThan(512 * MiB + 192 * MiB);
+    // The client ended the session: it closed its connections, the server did not.
+    await Promise.all(server.connections.map((c) => c.closed));
+    expect(server.connections.every((c) => c.closedByClient)).toBe(true);
+  }, 90_000);
+
+  it('a CHANNELS_LIST of 2,560 entries links at most what a real server offers of each type', async () => {
+    const list: [number, number][] = [];
+    for (let type = 1; type <= 10; type++) for (let id = 0; id < 256; id++) list.push([type, id]);
+    server = await scriptedServer(list);
+    const r = await runCli(['info', `spice://127.0.0.1:${server.port}`, '--json', '--timeout', '20'], { killAfterMs: 60_000 });
+    expect(r.code).toBe(0);
+    const bound = [2, 3, 4, 5, 6, 8, 9, 10].reduce((n, type) => n + channelLimitFor(type), 0);
+    const report = JSON.parse(r.stdout) as { channels: { type: string; status: string }[] };
+    expect(report.channels.filter((c) => c.status === 'linked')).toHaveLength(1 + bound);
+    // The main channel and the bounded others: no more connections than that.
+    expect(server.connections).toHaveLength(1 + bound);
+    expect(bound).toBeLessThan(100);
+    const warnings = r.stderr.trim().split('\n');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/listed more channels than a SPICE server offers; not linking 240 display channels \(at most 16 linked\), 255 inputs channels/);
+  }, 90_000);
+
+  it.each([
+    ['lots', /--memory-limit must be a size such as 512M, 1G or 1536M, got "lots"/],
+    ['100M', /--memory-limit must be from 256 MiB to 1024 GiB, got "100M"/],
+    ['1.5G', /--memory-limit must be a size such as 512M, 1G or 1536M, got "1.5G"/],
+  ])('--memory-limit %s: exit 2 naming the value', async (value, text) => {
+    for (const command of [['capture', 'spice://h:1', '-o', 'x.png'], ['info', 'spice://h:1'], ['do', 'spice://h:1', 'wait', '1'], ['serve', 'spice://h:1']]) {
+      const r = await runCli([...command, '--memory-limit', value]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toMatch(text);
+    }
+  });
+});
