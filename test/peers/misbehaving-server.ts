@@ -38,6 +38,11 @@ export interface MisbehavingServerOptions {
   seed?: number;
   /** 'good': called after the link succeeds; the test then drives the socket. */
   onLinked?: (socket: Socket, link: ClientLink) => void;
+  /**
+   * 'good': a link error code to answer this link with (in the reply), or undefined to accept it;
+   * for refusing one channel of a session (e.g. the display) while the others link.
+   */
+  refuseLink?: (link: ClientLink) => number | undefined;
 }
 
 /** What the client sent in the link stage, decoded. */
@@ -400,8 +405,14 @@ function linkConversation(socket: Socket, scenario: Scenario, options: Misbehavi
         socket.write(linkHeader(0xfffffff0));
         stage = 'done';
         return false;
-      default:
+      default: {
+        const refusal = link ? options.refuseLink?.(link) : undefined;
+        if (refusal !== undefined) {
+          fail(refusal);
+          return false;
+        }
         break;
+      }
     }
     socket.write(linkReply(context.publicKeyDer, context.commonCaps, context.channelCaps));
     const bothSelect = clientCaps.includes(CAP_AUTH_SELECTION) && context.commonCaps.includes(CAP_AUTH_SELECTION);

@@ -7,6 +7,7 @@ import type { Session } from '../../protocol/session/session.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { warmUpPngEncoder, writeSurfacePng, type PngCompression } from '../node/png.ts';
 import { openSession } from '../connect/open-session.ts';
+import { DrawingDamage } from './drawing-damage.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
 
 export interface CaptureOptions {
@@ -51,25 +52,27 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
     if (!display) throw new SpiceError('internal', `display ${o.displayId} was listed but not created`);
     // The server is now linking the display channel and drawing the frame: time to spare here.
     setImmediate(warmUpPngEncoder);
-    let imageErrors = 0;
-    let firstImageError = '';
-    display.events.on('message-error', ({ message }) => {
-      if (imageErrors++ === 0) firstImageError = message;
-    });
+    const damage = new DrawingDamage(display);
     await deadline.race(
       waitForSettledFrame(display, session, o.settleMs, o.delayMs, o.notBefore),
       () => new SpiceError('timeout', `no complete frame from display ${o.displayId} of ${where} within ${Math.round(o.timeoutMs / 1000)} s`),
     );
     // The surface itself, not a copy: the session is closed below, before anything else draws.
-    const surface = await display.snapshot({ live: true });
+    // Taking it waits for what is still queued to be drawn, within the same --timeout.
+    const surface = await deadline.race(
+      display.snapshot({ live: true }),
+      () => new SpiceError('timeout', `display ${o.displayId} of ${where} was still drawing what came with its frame when the --timeout of ${Math.round(o.timeoutMs / 1000)} s ran out`),
+    );
     if (!surface) throw new SpiceError('protocol', `display ${o.displayId} of ${where} sent MARK without a primary surface`);
-    if (o.logger !== silentLogger) o.logger.info({ ...(await display.stats()), surface: [surface.width, surface.height] }, 'frame captured');
-    if (imageErrors) o.warn(`${imageErrors} image(s) could not be drawn, so parts of the capture may be missing: ${firstImageError}`);
+    if (o.logger !== silentLogger) o.logger.info({ ...(await deadline.race(display.stats(), () => new SpiceError('timeout', 'display statistics did not come in time'))), surface: [surface.width, surface.height] }, 'frame captured');
+    const damaged = damage.describe();
     // Done with the server and the display worker: they wind down while the PNG is encoded.
     void session.close();
     await writeSurfacePng(o.output, surface, o.pngCompression).catch((e: Error) => {
       throw new SpiceError('usage', `cannot write ${o.output}: ${e.message}`);
     });
+    // What could be drawn is written (it may help), but a script must not take it for the screen.
+    if (damaged) throw new SpiceError('protocol', `${o.output} is written but is not a true picture of display ${o.displayId} of ${where}: ${damaged}`);
   } finally {
     // Awaited: the process may exit next, and a display connection must not end too early.
     await session.close();
@@ -92,6 +95,12 @@ function waitForSettledFrame(display: DisplayChannel, session: Session, settleMs
       if (error) reject(error);
       else resolve();
     };
+    // A display channel that failed to link before this was called (a refusal is quick).
+    const status = session.status.get(`${ChannelType.DISPLAY}:${display.id}`);
+    if (status?.state === 'failed') {
+      reject(status.error);
+      return;
+    }
     const arm = (): void => {
       if (!display.marked || !open) return;
       if (timer) clearTimeout(timer);

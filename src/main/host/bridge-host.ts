@@ -9,6 +9,7 @@ import { BRIDGE_VERSION } from '../../protocol/bridge/kinds.ts';
 import { encodeHostMessage, encodeHostPacket, HostPacketBuilder } from '../../protocol/bridge/host-codec.ts';
 import { decodeUiMessage } from '../../protocol/bridge/ui-codec.ts';
 import { CursorChannel } from '../../protocol/channels/cursor/cursor-channel.ts';
+import { ChannelType } from '../../protocol/link/constants.ts';
 import { buildMouseModeRequest, MainMsgc, MouseMode } from '../../protocol/channels/main/main-messages.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import type { ConnectionProfile } from '../../protocol/profile/index.ts';
@@ -418,6 +419,21 @@ export class BridgeHost {
       if (linked && this.reconnectAfter(error)) return;
       if (error) this.end(statusOf(error, this.o.authHint), CloseCode.NORMAL);
       else this.end({ state: 'closed', reason: `the session with ${target.plan.where} ended` }, CloseCode.NORMAL);
+    });
+    // The page shows the display: a display channel refused or cut leaves it nothing to show, so
+    // it is told why (and a linked session is brought back when that is worth a try).
+    session.events.on('channel-error', ({ channel, error }) => {
+      if (channel.type !== ChannelType.DISPLAY || this.session !== session || this.state !== 'session') return;
+      if (linked && this.reconnectAfter(error)) {
+        session.close();
+        return;
+      }
+      // A reconnect attempt whose display failed counts as a failed attempt.
+      if (!linked && this.reconnect?.active && this.reconnect.attemptFailed(error) === 'retry') {
+        this.dropSession(session);
+        return;
+      }
+      this.end(statusOf(error, this.o.authHint), CloseCode.NORMAL);
     });
     session.main.events.on('mouse-mode', (m) => this.onMouseMode(m.supported, m.current));
     // Cursor bodies go to the page as they came; it parses and decodes them itself.

@@ -34,9 +34,62 @@ function sameSize(a: Rect, b: Rect): boolean {
   return a.right - a.left === b.right - b.left && a.bottom - a.top === b.bottom - b.top;
 }
 
+/** Whether a draw reads surface `id` as an image (source, pattern or composite mask). */
+function readsSurface(op: DrawOp, id: number): boolean {
+  const images: (SpiceImage | null | undefined)[] = [];
+  if ('src' in op) images.push(op.src);
+  if ('brush' in op && op.brush.type === 'pattern') images.push(op.brush.image);
+  if (op.op === 'composite') images.push(op.mask);
+  return images.some((image) => image?.body.kind === 'surface' && image.body.surfaceId === id);
+}
+
+/** What a draw paints, and how; `split` false for an operation drawn in one piece. */
+interface DrawPlan {
+  region: Rect[];
+  paint: (region: Rect[]) => void;
+  split?: false;
+}
+
+/** A plan drawn in one piece (a stroke's or a text's cost is bounded by its message's bytes). */
+function whole(region: Rect[], paint: () => void): DrawPlan {
+  return { region, paint, split: false };
+}
+
+/**
+ * The region in pieces of at most `maxPixels` pixels, in order: whole rectangles while they fit,
+ * a rectangle larger than that in bands of rows (at least one row each).
+ */
+export function* regionPieces(region: readonly Rect[], maxPixels: number): Generator<Rect[], void, undefined> {
+  if (!Number.isFinite(maxPixels)) {
+    yield [...region];
+    return;
+  }
+  let piece: Rect[] = [];
+  let pixels = 0;
+  for (const r of region) {
+    const width = r.right - r.left;
+    let top = r.top;
+    while (top < r.bottom) {
+      const rows = Math.max(1, Math.min(r.bottom - top, Math.floor((maxPixels - pixels) / width)));
+      if (pixels > 0 && pixels + rows * width > maxPixels) {
+        yield piece;
+        piece = [];
+        pixels = 0;
+        continue;
+      }
+      piece.push(rows === r.bottom - r.top ? r : { left: r.left, right: r.right, top, bottom: top + rows });
+      pixels += rows * width;
+      top += rows;
+    }
+  }
+  if (piece.length) yield piece;
+}
+
 export class Canvas {
   private readonly surfaces = new Map<number, Surface>();
   private readonly maxSurfacePixels: number;
+  /** While a draw is planned: the copy of its target taken in pieces (see drawInPieces). */
+  private targetCopy: Uint32Array | null = null;
   /** The session's memory budget: each surface's pixels are charged before they are allocated. */
   private readonly budget: MemoryBudget | null;
 
@@ -117,6 +170,50 @@ export class Canvas {
   }
 
   draw(op: DrawOp, images: ImageResolver): void {
+    for (const piece of this.drawInPieces(op, images)) void piece;
+  }
+
+  /**
+   * The same drawing in pieces of at most `piecePixels` destination pixels each (a piece is done
+   * when the iterator steps), so that a host can let other work run between them: one 8192x8192
+   * composite takes tens of seconds, which must not hold up a deadline. Every operation split here
+   * computes each destination pixel from that pixel's source, brush and previous value only (a
+   * source that is the target itself is read from a copy taken first), so the pieces give the
+   * pixels one call would. Strokes, text and COPY_BITS are not split: their cost is bounded by
+   * their message's bytes, or they are a plain memory move.
+   */
+  *drawInPieces(op: DrawOp, images: ImageResolver, piecePixels = Infinity): Generator<void, void, undefined> {
+    // A draw that reads its own target reads a copy taken before it: taken here in pieces too
+    // (a 256 MB copy is a long stretch on its own), while nothing else draws.
+    const target = this.target(op.base.surfaceId, op.op);
+    if (Number.isFinite(piecePixels) && readsSurface(op, target.id)) {
+      const copy = new Uint32Array(target.data.length);
+      const step = piecePixels * 16;
+      for (let at = 0; at < copy.length; at += step) {
+        copy.set(target.data.subarray(at, at + step), at);
+        yield;
+      }
+      this.targetCopy = copy;
+    }
+    let plan: DrawPlan | null;
+    try {
+      plan = this.plan(op, images);
+    } finally {
+      this.targetCopy = null;
+    }
+    if (!plan || !plan.region.length) return;
+    if (plan.split === false) {
+      plan.paint(plan.region);
+      return;
+    }
+    for (const piece of regionPieces(plan.region, piecePixels)) {
+      plan.paint(piece);
+      yield;
+    }
+  }
+
+  /** What a draw paints and how: everything resolved (images, brushes, masks) before any piece. */
+  private plan(op: DrawOp, images: ImageResolver): DrawPlan | null {
     const surface = this.target(op.base.surfaceId, op.op);
     const { box, clip } = op.base;
     switch (op.op) {
@@ -124,16 +221,15 @@ export class Canvas {
         const brush = this.brush(op.brush, images, surface);
         const region = this.masked(paintRects(surface, box, clip), op.mask, box, images);
         const rop = ropFromDescriptor(op.ropDescriptor, 'brush', 'dest');
-        if (region.length) fillRegion(surface, region, brush, rop);
-        return;
+        return { region, paint: (r) => fillRegion(surface, r, brush, rop) };
       }
       case 'copy':
       case 'blend': {
         const src = this.source(op.src, images, surface);
         const region = this.masked(paintRects(surface, box, clip), op.mask, box, images);
         const rop = ropFromDescriptor(op.ropDescriptor, 'src', 'dest');
-        if (region.length && rop !== Rop.NOOP) this.drawImage(surface, region, src, op.srcArea, box, op.scaleMode, rop);
-        return;
+        if (rop === Rop.NOOP) return null;
+        return { region, paint: (r) => this.drawImage(surface, r, src, op.srcArea, box, op.scaleMode, rop) };
       }
       case 'opaque': {
         const src = this.source(op.src, images, surface);
@@ -141,64 +237,68 @@ export class Canvas {
         const region = this.masked(paintRects(surface, box, clip), op.mask, box, images);
         // The brush is combined with the freshly copied source, which plays the destination.
         const rop = ropFromDescriptor(op.ropDescriptor, 'brush', 'src');
-        if (!region.length || rop === Rop.NOOP) return;
-        this.drawImage(surface, region, src, op.srcArea, box, op.scaleMode, Rop.COPY);
-        fillRegion(surface, region, brush, rop);
-        return;
+        if (rop === Rop.NOOP) return null;
+        return {
+          region,
+          paint: (r) => {
+            this.drawImage(surface, r, src, op.srcArea, box, op.scaleMode, Rop.COPY);
+            fillRegion(surface, r, brush, rop);
+          },
+        };
       }
       case 'blackness':
       case 'whiteness':
       case 'invers': {
         const region = this.masked(paintRects(surface, box, clip), op.mask, box, images);
-        if (op.op === 'invers') fillRegion(surface, region, { kind: 'solid', color: 0 }, Rop.INVERT);
-        else fillRegion(surface, region, { kind: 'solid', color: op.op === 'blackness' ? 0 : 0xffffffff }, Rop.COPY);
-        return;
+        if (op.op === 'invers') return { region, paint: (r) => fillRegion(surface, r, { kind: 'solid', color: 0 }, Rop.INVERT) };
+        const color = op.op === 'blackness' ? 0 : 0xffffffff;
+        return { region, paint: (r) => fillRegion(surface, r, { kind: 'solid', color }, Rop.COPY) };
       }
       case 'rop3': {
         const src = this.source(op.src, images, surface);
         const brush = this.brush(op.brush, images, surface);
         const region = this.masked(paintRects(surface, box, clip), op.mask, box, images);
-        drawRop3(surface, region, { code: op.rop3, src, srcArea: op.srcArea, box, brush, scaleMode: op.scaleMode });
-        return;
+        return { region, paint: (r) => drawRop3(surface, r, { code: op.rop3, src, srcArea: op.srcArea, box, brush, scaleMode: op.scaleMode }) };
       }
       case 'stroke': {
         const brush = this.brush(op.brush, images, surface);
         const rop = ropFromDescriptor(op.foreMode, 'brush', 'dest');
-        drawStroke(surface, paintRects(surface, box, clip), op.path, op.attr, brush, rop);
-        return;
+        const region = paintRects(surface, box, clip);
+        return whole(region, () => drawStroke(surface, region, op.path, op.attr, brush, rop));
       }
       case 'text': {
         const foreBrush = op.foreBrush.type === 'none' ? null : this.brush(op.foreBrush, images, surface);
         const backBrush = this.brush(op.backBrush, images, surface);
-        drawText(surface, paintRects(surface, box, clip), {
-          str: op.str,
-          backArea: op.backArea,
-          foreBrush,
-          backBrush,
-          foreMode: op.foreMode,
-          foreTileHasAlpha: foreBrush?.kind === 'tile' && foreBrush.tile.hasAlpha,
-          clearAlpha: surface.format === SurfaceFormat.XRGB32,
-        });
-        return;
+        const region = paintRects(surface, box, clip);
+        return whole(region, () =>
+          drawText(surface, region, {
+            str: op.str,
+            backArea: op.backArea,
+            foreBrush,
+            backBrush,
+            foreMode: op.foreMode,
+            foreTileHasAlpha: foreBrush?.kind === 'tile' && foreBrush.tile.hasAlpha,
+            clearAlpha: surface.format === SurfaceFormat.XRGB32,
+          }),
+        );
       }
       case 'transparent': {
         const src = this.source(op.src, images, surface);
-        drawTransparent(surface, paintRects(surface, box, clip), src, op.srcArea, box, op.trueColor);
-        return;
+        return { region: paintRects(surface, box, clip), paint: (r) => drawTransparent(surface, r, src, op.srcArea, box, op.trueColor) };
       }
       case 'alpha-blend': {
         const srcAlpha = (op.alphaFlags & AlphaFlags.SRC_SURFACE_HAS_ALPHA) !== 0;
         const src = this.source(op.src, images, surface, (s) => surfaceHasAlpha(s) || srcAlpha);
         const region = paintRects(surface, box, clip);
-        if (op.alpha === 0 || !region.length) return;
-        drawAlphaBlend(surface, region, {
+        if (op.alpha === 0) return null;
+        const params = {
           src,
           srcArea: op.srcArea,
           box,
           alpha: op.alpha & 0xff,
           clearAlpha: surface.format === SurfaceFormat.XRGB32 && !(op.alphaFlags & AlphaFlags.DEST_HAS_ALPHA),
-        });
-        return;
+        };
+        return { region, paint: (r) => drawAlphaBlend(surface, r, params) };
       }
       case 'composite': {
         const f = op.flags;
@@ -220,15 +320,15 @@ export class Canvas {
                 origin: op.maskOrigin,
               }
             : null;
-        drawComposite(surface, paintRects(surface, box, clip), {
+        const params = {
           op: f & CompositeFlags.OP_MASK,
           src,
           mask,
           componentAlpha: (f & CompositeFlags.COMPONENT_ALPHA) !== 0,
           box,
           destHasAlpha: surfaceHasAlpha(surface),
-        });
-        return;
+        };
+        return { region: paintRects(surface, box, clip), paint: (r) => drawComposite(surface, r, params) };
       }
       default: {
         const unknown: never = op;
@@ -253,7 +353,7 @@ export class Canvas {
     const s = this.surfaces.get(id);
     if (!s) throw new SpiceError('protocol', `the server used surface ${id} as an image, but it does not exist`);
     const src = sourceOfSurface(s, alphaOf(s));
-    return s === target ? { ...src, data: s.data.slice() } : src;
+    return s === target ? { ...src, data: this.targetCopy ?? s.data.slice() } : src;
   }
 
   private brush(brush: Brush, images: ImageResolver, target: Surface): ResolvedBrush {

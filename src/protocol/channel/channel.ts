@@ -6,7 +6,7 @@ import { LinkRefusedError, performLink, type LinkResult, type TicketCrypto } fro
 import type { Logger } from '../logger.ts';
 import { ByteQueue } from '../wire/byte-queue.ts';
 import type { MemoryBudget } from '../wire/memory-budget.ts';
-import { ProtocolError, SpiceError } from '../wire/errors.ts';
+import { isSpiceError, ProtocolError, SpiceError } from '../wire/errors.ts';
 import { encodeMessage, FULL_HEADER_SIZE, MAX_MESSAGE_SIZE, MINI_HEADER_SIZE } from '../wire/headers.ts';
 import { WireReader } from '../wire/reader.ts';
 import type { Connector, Transport } from '../wire/transport.ts';
@@ -208,6 +208,9 @@ export abstract class SpiceChannel {
       }
     } catch (e) {
       if (this.closing || this.disconnectReason !== null) return;
+      // The stream ended under a linked channel: one sentence and one exit code, whether the
+      // server closed it or it was reset (a write's EPIPE, a read's ECONNRESET, a keepalive timeout).
+      if (e === queue.endedWith && (queue.closedByPeer || isTransportFailure(e))) throw connectionLost(this.name, e as Error);
       throw e;
     } finally {
       this.state = 'closed';
@@ -353,6 +356,21 @@ export abstract class SpiceChannel {
     transport.close();
     this.queue?.dispose();
   }
+}
+
+/**
+ * A linked channel's connection that ended without DISCONNECTING: kind 'unreachable' (exit 3, like
+ * a server that cannot be reached: a retry may help), with what the transport said, if anything.
+ */
+export function connectionLost(channelName: string, ended: Error): SpiceError {
+  const cause = isTransportFailure(ended) ? (ended.cause instanceof Error ? ended.cause : ended) : undefined;
+  const detail = cause ? ` (${cause.message})` : '';
+  return new SpiceError('unreachable', `the server closed the ${channelName} channel connection${detail}`, { cause: ended });
+}
+
+/** A socket error under the stream (reset, EPIPE, keepalive timeout), as the transports report it. */
+function isTransportFailure(e: unknown): e is SpiceError {
+  return isSpiceError(e) && e.kind === 'unreachable';
 }
 
 /**

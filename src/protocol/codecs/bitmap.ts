@@ -69,7 +69,8 @@ function fail(message: string): never {
 }
 
 /** Checks the geometry and returns the bytes one row needs. */
-function checkGeometry(bitmap: BitmapBody): number {
+/** Refuses a bitmap whose size, stride or data do not fit together (a ProtocolError saying how). */
+export function checkGeometry(bitmap: BitmapBody): number {
   const bpp = BITS_PER_PIXEL[bitmap.format];
   if (bpp === undefined) fail(`unknown bitmap format ${bitmap.format}`);
   const { width, height, stride, data } = bitmap;

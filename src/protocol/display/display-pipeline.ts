@@ -8,7 +8,7 @@ import type { DisplayStats, PipelineEvent, SurfaceSnapshot } from '../channels/d
 import type { Logger } from '../logger.ts';
 import { ImageCache } from './image-cache.ts';
 import { isSpiceError } from '../wire/errors.ts';
-import { parseDisplayMessage, type DisplayMessage } from '../channels/display/display-messages.ts';
+import { displayMessageParsers, parseDisplayMessage, type DisplayMessage } from '../channels/display/display-messages.ts';
 import { SurfaceFlags, type SpiceImage } from '../pixels/draw-ops.ts';
 import type { ImageDecoder } from './image-decode-job.ts';
 import { DisplayImageResolver, imagesOf, type SharedDecoding } from './image-resolver.ts';
@@ -44,6 +44,25 @@ class ChannelPipeline {
   }
 }
 
+/**
+ * The error's text with the display message it dropped, when it does not say it already (a parse
+ * error does; a decoder's or the compositor's does not): the user sees which draw is missing.
+ */
+function namingTheMessage(text: string, channelId: number, type: number): string {
+  const name = displayMessageParsers[type]?.name;
+  if (!name || text.includes(`message ${name} `)) return text;
+  const where = `display:${channelId} channel, message ${name} (${type})`;
+  // A decoder's ProtocolError ends with its place in the image ("[offset 12]"): one bracket for both.
+  const open = text.lastIndexOf('[');
+  if (open < 0 || !text.endsWith(']')) return `${text} [${where}]`;
+  return `${text.slice(0, open)}[${where}, image ${text.slice(open + 1, -1)}]`;
+}
+
+/** Destination pixels drawn between two looks at the clock (a few ms of the costliest operation). */
+const PIECE_PIXELS = 1 << 16;
+/** The longest stretch the pipeline draws before the event loop gets a turn. */
+const SLICE_MS = 40;
+
 const bump = (m: Map<string, number>, key: string): void => void m.set(key, (m.get(key) ?? 0) + 1);
 
 export interface DisplayPipelineOptions {
@@ -71,6 +90,8 @@ export class DisplayPipeline {
   private readonly channels = new Map<number, ChannelPipeline>();
   private readonly log: Logger;
   private readonly emit: (event: PipelineEvent) => void;
+  /** When drawing last gave the event loop a turn. */
+  private sliceStarted = Date.now();
 
   /**
    * `decoder` decodes the compressed images (and holds the session's GLZ window): in this thread
@@ -82,7 +103,7 @@ export class DisplayPipeline {
     this.emit = o.onEvent;
     this.budget = o.budget ?? new MemoryBudget();
     this.imageCache = new ImageCache({ announcedPixels: o.announcedCachePixels ?? DEFAULT_ANNOUNCED_CACHE_PIXELS, budget: this.budget, logger: o.logger });
-    this.shared = { cache: this.imageCache, decoder: o.decoder ?? null };
+    this.shared = { cache: this.imageCache, decoder: o.decoder ?? null, breather: () => this.breather() };
   }
 
   /** The GLZ window's most, charged once, at the first GLZ image (only those fill the window). */
@@ -114,13 +135,16 @@ export class DisplayPipeline {
     }
     ch.tail = ch.tail.then(async () => {
       try {
-        // Over budget: the session is ending; nothing more is drawn.
+        // Closed, or over budget (the session is ending): what is still queued is not drawn.
+        if (!this.budget.exceeded && !this.closed) await this.breather();
         if (!this.budget.exceeded && !this.closed) await this.apply(channelId, ch, type, body);
       } catch (error) {
         if (!isSpiceError(error)) throw error;
         // Over the memory budget: the session that owns the budget logs it and ends on it.
-        if (!(error instanceof MemoryLimitError)) this.log.error({ channel: `display:${channelId}`, type, err: error.message }, error.message);
-        this.emit({ type: 'message-error', channelId, message: error.message });
+        const overBudget = error instanceof MemoryLimitError;
+        const message = overBudget ? error.message : namingTheMessage(error.message, channelId, type);
+        if (!overBudget) this.log.error({ channel: `display:${channelId}`, type, err: message }, message);
+        this.emit({ type: 'message-error', channelId, message });
       } finally {
         this.budget.release('queued display messages', queued);
       }
@@ -196,6 +220,17 @@ export class DisplayPipeline {
     this.glzReserved = 0;
   }
 
+  /**
+   * Gives the event loop a turn once drawing has held it for SLICE_MS: a stream of costly draws
+   * (or one that is drawn in pieces) must not keep a deadline's timer, the socket or the page
+   * waiting. Messages are applied one at a time, so nothing else draws meanwhile.
+   */
+  private async breather(): Promise<void> {
+    if (Date.now() - this.sliceStarted < SLICE_MS) return;
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    this.sliceStarted = Date.now();
+  }
+
   private async apply(channelId: number, ch: ChannelPipeline, type: number, body: Uint8Array): Promise<void> {
     const msg = parseDisplayMessage(type, body, `display:${channelId}`);
     if (!msg) {
@@ -230,7 +265,12 @@ export class DisplayPipeline {
         if (imagesOf(msg.draw).some(usesGlzWindow)) this.reserveGlzWindow();
         const preparing = ch.resolver.prepare(msg.draw);
         if (preparing) await preparing;
-        ch.canvas.draw(msg.draw, ch.resolver);
+        for (const piece of ch.canvas.drawInPieces(msg.draw, ch.resolver, PIECE_PIXELS)) {
+          void piece;
+          await this.breather();
+          // Closed while this draw was in pieces: the rest is not wanted.
+          if (this.closed) return;
+        }
         this.emit({ type: 'invalidate', channelId, surfaceId: msg.draw.base.surfaceId, rect: msg.draw.base.box });
         return;
       }

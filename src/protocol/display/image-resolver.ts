@@ -1,19 +1,25 @@
 // Turns the images of draw commands into pixels: the session's image cache, the channel's palette
 // cache, bitmaps here, and every compressed image through the session's ImageDecoder (in this
 // thread or a pool of workers), decoded ahead of its draw.
-import { decodeBitmap, decodeBitmapMask, resolvePalette, type PaletteCache } from '../codecs/bitmap.ts';
+import { checkGeometry, decodeBitmap, decodeBitmapMask, resolvePalette, type PaletteCache } from '../codecs/bitmap.ts';
 import type { ImageCache } from './image-cache.ts';
 import { decodeJobOf, isCompressed, isLossy, type ImageDecoder } from './image-decode-job.ts';
 import { SpiceError } from '../wire/errors.ts';
 import { ImageFlags, type DrawOp, type ImageResolver, type SpiceImage } from '../pixels/draw-ops.ts';
 import type { Bitmask, Pixels } from '../pixels/pixels.ts';
+import { BitmapFlags } from '../pixels/formats.ts';
 
 /** What the display channels of a session share (owned by the pipeline). */
 export interface SharedDecoding {
   cache: ImageCache;
   /** Compressed images; null in a pipeline that only ever gets bitmaps (some tests). */
   decoder: ImageDecoder | null;
+  /** Gives the event loop a turn when drawing has held it long enough (the pipeline's). */
+  breather?: () => Promise<void>;
 }
+
+/** Bitmaps this large are decoded in bands of about this many pixels (see decodeInBands). */
+const LARGE_BITMAP_PIXELS = 1 << 18;
 
 export class DisplayImageResolver implements ImageResolver {
   private readonly shared: SharedDecoding;
@@ -33,7 +39,41 @@ export class DisplayImageResolver implements ImageResolver {
    */
   prepare(op: DrawOp): Promise<void> | null {
     this.preloaded.clear();
-    const images = imagesOf(op).filter(isCompressed);
+    const all = imagesOf(op);
+    const large = all.filter((image) => image.body.kind === 'bitmap' && image.descriptor.width * image.descriptor.height >= LARGE_BITMAP_PIXELS);
+    const bitmaps = large.length ? this.decodeInBands(large) : null;
+    const compressed = this.prepareCompressed(all.filter(isCompressed));
+    if (!bitmaps) return compressed;
+    return compressed ? Promise.all([bitmaps, compressed]).then(() => {}) : bitmaps;
+  }
+
+  /**
+   * Large bitmaps, decoded here (they are in the message) a band of rows at a time, with the
+   * pipeline's turns for the event loop between bands: a 8192x8192 one is most of a second.
+   */
+  private async decodeInBands(images: SpiceImage[]): Promise<void> {
+    for (const image of images) {
+      if (image.body.kind !== 'bitmap') continue;
+      const bitmap = image.body.bitmap;
+      checkGeometry(bitmap);
+      const { width, height, stride } = bitmap;
+      const out = new Uint32Array(width * height);
+      const rows = Math.max(1, Math.floor(LARGE_BITMAP_PIXELS / width));
+      const topDown = (bitmap.flags & BitmapFlags.TOP_DOWN) !== 0;
+      let hasAlpha = false;
+      for (let first = 0; first < height; first += rows) {
+        const last = Math.min(height, first + rows);
+        // Source rows first..last; bottom-up ones land, reversed, at the other end of the picture.
+        const band = { ...bitmap, height: last - first, data: bitmap.data.subarray(first * stride, Math.min(bitmap.data.byteLength, last * stride)) };
+        const at = topDown ? first : height - last;
+        hasAlpha = decodeBitmap(band, this.palettes, out.subarray(at * width, (at + last - first) * width)).hasAlpha;
+        await this.shared.breather?.();
+      }
+      this.preloaded.set(image, this.finish(image, { width, height, data: out, hasAlpha }, false));
+    }
+  }
+
+  private prepareCompressed(images: SpiceImage[]): Promise<void> | null {
     if (!images.length) return null;
     const decoder = this.shared.decoder;
     if (!decoder) return Promise.reject(new SpiceError('internal', `a ${images[0].body.kind} image came, and this display has no image decoder`));

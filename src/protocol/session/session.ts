@@ -8,9 +8,9 @@ import { GenericChannel } from '../channels/generic-channel.ts';
 import { MainChannel, type ChannelId, type MainState } from '../channels/main/main-channel.ts';
 import { Emitter } from '../emitter.ts';
 import { channelTypeName, ChannelType } from '../link/constants.ts';
-import type { TicketCrypto } from '../link/link.ts';
+import { LinkRefusedError, type TicketCrypto } from '../link/link.ts';
 import type { Logger } from '../logger.ts';
-import { SpiceError } from '../wire/errors.ts';
+import { isSpiceError, SpiceError } from '../wire/errors.ts';
 import { MemoryBudget, type MemoryLimitError } from '../wire/memory-budget.ts';
 import { channelLimitFor, describeNotLinked } from './channel-limits.ts';
 import type { Connector } from '../wire/transport.ts';
@@ -54,6 +54,16 @@ export type SessionEvents = {
 };
 
 const key = (type: number, id: number): string => `${type}:${id}`;
+
+/**
+ * A channel other than main that could not link, said as such: the server accepted the session,
+ * so "refused the password" alone would mislead. The kind (so the exit code) stays the cause's.
+ */
+function linkFailure(channelName: string, e: unknown): Error {
+  if (!isSpiceError(e)) return e instanceof Error ? e : new Error(String(e));
+  const how = e instanceof LinkRefusedError ? 'was refused' : 'could not be linked';
+  return new SpiceError(e.kind, `the ${channelName} channel ${how}: ${e.message}`, { cause: e });
+}
 
 export class Session implements ChannelHost {
   readonly logger: Logger;
@@ -114,7 +124,8 @@ export class Session implements ChannelHost {
       this.main
         .run()
         .then(() => {
-          const error = this.failure ?? (this.closedByUs ? undefined : new SpiceError('protocol', `the server at ${this.where} closed the session`));
+          // The server said DISCONNECTING and closed: it ended the session, as when it goes away.
+          const error = this.failure ?? (this.closedByUs ? undefined : new SpiceError('unreachable', `the server at ${this.where} closed the session`));
           if (error) reject(error);
           this.finish(error);
         })
@@ -194,7 +205,11 @@ export class Session implements ChannelHost {
     this.channels.set(k, channel);
     if (channel instanceof DisplayChannel) this.events.emit('display-added', channel);
     try {
-      await channel.connect(this.main.info.sessionId);
+      try {
+        await channel.connect(this.main.info.sessionId);
+      } catch (e) {
+        throw linkFailure(channel.name, e);
+      }
       this.status.set(k, { state: 'linked' });
       this.events.emit('channel-linked', channel);
       await channel.run();

@@ -54,6 +54,18 @@ export class ByteQueue {
     return this.buffered;
   }
 
+  /** Why the stream ended (the transport's error, or the server's close), once it has. */
+  get endedWith(): Error | null {
+    return this.ended;
+  }
+
+  /** True once the transport ended without an error: the peer closed the connection. */
+  get closedByPeer(): boolean {
+    return this.ended !== null && this.endedCleanly;
+  }
+
+  private endedCleanly = false;
+
   /** Resolves when more bytes arrive or the connection ends (at once if it has ended). */
   whenMoreArrives(): Promise<void> {
     if (this.ended) return Promise.resolve();
@@ -85,6 +97,7 @@ export class ByteQueue {
 
   private end(error?: Error): void {
     if (this.ended) return;
+    this.endedCleanly = error === undefined;
     this.ended = error ?? new SpiceError('protocol', `the server closed the ${this.what} connection`);
     this.serve();
   }

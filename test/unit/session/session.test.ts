@@ -9,6 +9,7 @@ import { silentLogger } from '../../../src/protocol/logger.ts';
 import { Session } from '../../../src/protocol/session/session.ts';
 import { WireReader } from '../../../src/protocol/wire/reader.ts';
 import { WireWriter } from '../../../src/protocol/wire/writer.ts';
+import { SpiceError } from '../../../src/protocol/wire/errors.ts';
 import { nodeTicketCrypto } from '../../../src/main/node/ticket-crypto.ts';
 import { fakeLinkServer } from '../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../helpers/memory-transport.ts';
@@ -16,7 +17,7 @@ import { miniMessage } from '../../helpers/server-messages.ts';
 import { binaryImage, body, box } from '../channels/display/body-builder.ts';
 import { localImageDecoder } from '../../../src/protocol/display/run-decode-job.ts';
 import { LocalDisplaySink } from '../../../src/protocol/display/local-display-sink.ts';
-import { waitUntil, watchForNothing } from '../../helpers/wait.ts';
+import { waitFor, waitUntil, watchForNothing } from '../../helpers/wait.ts';
 
 const linked = (s: ReturnType<typeof setup>, ...keys: string[]): Promise<void> =>
   waitUntil(`channels ${keys.join(', ')} linked`, () => keys.every((k) => s.session.status.get(k)?.state === 'linked'), 5000);
@@ -165,5 +166,58 @@ describe('session', () => {
     expect(s.session.status.get('3:0')?.state).toBe('failed');
     expect(s.session.main.state).toBe('ready');
     s.session.close();
+  });
+});
+
+describe('how a session says a channel ended', () => {
+  const failureOf = (s: Awaited<ReturnType<typeof started>>, key: string): Error | undefined => {
+    const status = s.session.status.get(key);
+    return status?.state === 'failed' ? status.error : undefined;
+  };
+
+  it('a linked channel closed by the server: kind unreachable, "the server closed the display channel connection"', async () => {
+    const s = await started();
+    s.transportOf(2).t.end();
+    const error = await waitFor('the display failed', () => failureOf(s, '2:0'), 5000);
+    expect(error).toMatchObject({ kind: 'unreachable', message: 'the server closed the display channel connection' });
+    s.session.close();
+  });
+
+  it('a linked channel reset: the same sentence with the socket\'s reason, not "connection ... failed"', async () => {
+    const s = await started();
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    s.transportOf(3).t.end(new SpiceError('unreachable', 'connection to memory failed: read ECONNRESET', { cause: reset }));
+    const error = await waitFor('the inputs channel failed', () => failureOf(s, '3:0'), 5000);
+    expect(error).toMatchObject({ kind: 'unreachable', message: 'the server closed the inputs channel connection (read ECONNRESET)' });
+    s.session.close();
+  });
+
+  it('a channel after main refused at the link: "the ... channel was refused: ..." with the refusal\'s kind', async () => {
+    const links: string[] = [];
+    const session = new Session({
+      connector: async ({ channelType }) => {
+        links.push(String(channelType));
+        const { transport } = fakeLinkServer(channelType === 2 ? { replyError: 7 } : {});
+        if (channelType === 1) {
+          const answer = transport.onWrite!;
+          transport.onWrite = (data) => {
+            answer(data);
+            if (data.byteLength === 128) queueMicrotask(() => transport.feed(new Uint8Array([...init(1, 1), ...channelsList([[2, 0]])])));
+          };
+        }
+        return transport;
+      },
+      crypto: nodeTicketCrypto,
+      logger: silentLogger,
+      displaySink: new LocalDisplaySink({ logger: silentLogger }),
+      where: 'memory',
+    });
+    await session.connect();
+    const status = await waitFor('the display refused', () => {
+      const st = session.status.get('2:0');
+      return st?.state === 'failed' ? st.error : undefined;
+    }, 5000);
+    expect(status).toMatchObject({ kind: 'auth', message: 'the display channel was refused: the server at memory refused the password (wrong or expired ticket)' });
+    session.close();
   });
 });

@@ -53,8 +53,10 @@ export interface ScriptScreen {
   readonly display: DisplayChannel;
   /** The display once its first frame (MARK) came, within `limitMs`; a timeout error otherwise. */
   firstFrame(limitMs: number): Promise<DisplayChannel>;
-  /** A copy of the primary surface; a protocol error when there is none. */
+  /** A copy of the primary surface; a protocol error when there is none, the channel's error when it failed. */
   snapshot(): Promise<SurfaceSnapshot>;
+  /** Says which draws were dropped (a corrupted image) since the last call, or null when none was. */
+  damaged(): string | null;
 }
 
 /** The guest agent, once it announced its capabilities. */

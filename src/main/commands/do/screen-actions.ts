@@ -77,10 +77,13 @@ export const screenActions: readonly DoActionDefinition<unknown>[] = [
       const display = await script.screen.firstFrame(Math.max(1000, script.deadline.at - Date.now()));
       await quiet(display, CAPTURE_QUIET_MS, CAPTURE_QUIET_LIMIT_MS);
       const surface = await script.screen.snapshot();
+      const damaged = script.screen.damaged();
       await writeSurfacePng(file, surface).catch((e: Error) => {
         throw usage(`capture: cannot write ${file}: ${e.message}`);
       });
       script.logger.info({ file, size: [surface.width, surface.height] }, 'captured');
+      // As `spicedesk capture`: the file is written, but the script learns it is not the screen.
+      if (damaged) return { code: ExitCode.PROTOCOL, message: `capture: ${file} is written but is not a true picture of display ${script.displayId}: ${damaged}` };
       return null;
     },
   }),

@@ -15,6 +15,7 @@ import type { Session } from '../../../protocol/session/session.ts';
 import { SpiceError } from '../../../protocol/wire/errors.ts';
 import type { OpenedSession } from '../../connect/open-session.ts';
 import type { Deadline } from '../../node/deadline.ts';
+import { DrawingDamage } from '../drawing-damage.ts';
 import { sleep, type ScriptAgent, type ScriptContext, type ScriptInputs, type ScriptNeed, type ScriptScreen } from './action.ts';
 
 /** What the whole script needs, gathered from its actions. */
@@ -31,6 +32,9 @@ export interface ScriptSettings {
 }
 
 type MouseModeName = 'client' | 'server';
+
+/** The least a snapshot waits for queued drawing, however little is left of --timeout. */
+const MIN_DRAW_WAIT_MS = 3000;
 
 /** Distance that surely takes a relative pointer into the top-left corner. */
 const HOME_MOTION = -16384;
@@ -88,7 +92,7 @@ export async function prepareConnection(opened: OpenedSession, needs: ScriptNeed
       deadline,
       settings,
       inputs ? new InputsAccess(inputs, mouse, settings.displayId) : null,
-      display ? new ScreenAccess(session, display, where, settings.displayId) : null,
+      display ? new ScreenAccess(session, display, where, settings.displayId, deadline) : null,
     );
   } catch (e) {
     void session.close();
@@ -218,36 +222,67 @@ function maskOf(button: number): number {
 }
 
 class ScreenAccess implements ScriptScreen {
+  private readonly damage: DrawingDamage;
+
   constructor(
     private readonly session: Session,
     readonly display: DisplayChannel,
     private readonly where: string,
     private readonly displayId: number,
-  ) {}
+    /** What is left of it bounds how long a snapshot waits for what is queued to be drawn. */
+    private readonly deadline: Deadline,
+  ) {
+    this.damage = new DrawingDamage(display);
+  }
+
+  /** The display channel's failure (refused, cut), if it failed. */
+  private failure(): Error | null {
+    const status = this.session.status.get(`${ChannelType.DISPLAY}:${this.displayId}`);
+    return status?.state === 'failed' ? status.error : null;
+  }
 
   async firstFrame(limitMs: number): Promise<DisplayChannel> {
     const display = this.display;
+    const failed = this.failure();
+    if (failed) throw failed;
     if (display.marked) return display;
+    const offs: (() => void)[] = [];
     const marked = new Promise<void>((resolve, reject) => {
-      const offs = [
-        display.events.on('mark', () => {
-          offs.forEach((off) => off());
-          resolve();
+      offs.push(
+        display.events.on('mark', () => resolve()),
+        this.session.events.on('channel-error', ({ channel, error }) => {
+          if (channel.type === ChannelType.DISPLAY && channel.id === this.displayId) reject(error);
         }),
         this.session.events.on('closed', ({ error }) => reject(error ?? new SpiceError('protocol', `the session with ${this.where} closed`))),
-      ];
+      );
     });
-    const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new SpiceError('timeout', `no complete frame from display ${this.displayId} of ${this.where} within ${Math.round(limitMs / 1000)} s`)), limitMs),
-    );
-    await Promise.race([marked, timeout]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SpiceError('timeout', `no complete frame from display ${this.displayId} of ${this.where} within ${Math.round(limitMs / 1000)} s`)), limitMs);
+    });
+    try {
+      await Promise.race([marked, timeout]);
+    } finally {
+      clearTimeout(timer);
+      offs.forEach((off) => off());
+    }
     return display;
   }
 
   async snapshot(): Promise<SurfaceSnapshot> {
-    const surface = await this.display.snapshot();
+    const failed = this.failure();
+    if (failed) throw failed;
+    // The rest of --timeout, but at least a few seconds for a script that has run for long.
+    const limitMs = Math.max(this.deadline.at - Date.now(), MIN_DRAW_WAIT_MS);
+    const surface = await withTimeout(this.display.snapshot(), limitMs, () => new SpiceError('timeout', `display ${this.displayId} of ${this.where} was still drawing what it received when its time (--timeout) ran out`));
     if (!surface) throw new SpiceError('protocol', `display ${this.displayId} of ${this.where} has no primary surface`);
     return surface;
+  }
+
+  damaged(): string | null {
+    const text = this.damage.describe();
+    this.damage.restart();
+    return text;
   }
 }
 
