@@ -92,12 +92,12 @@ describe('QEMU refusing TLS for the cursor channel (NEED_UNSECURED)', () => {
   it('spice+tls:// allows TLS only: the cursor channel fails, naming NEED_UNSECURED', async () => {
     const cursor = await cursorReport(`spice+tls://localhost:${tlsPort}`);
     expect(cursor?.status).toBe('failed');
-    expect(cursor?.detail).toMatch(/^the server refuses TLS for the cursor channel \(NEED_UNSECURED\), but a spice\+tls:\/\/ target allows TLS only/);
+    expect(cursor?.detail).toMatch(/^the cursor channel could not be linked: the server refuses TLS for the cursor channel \(NEED_UNSECURED\), but a spice\+tls:\/\/ target allows TLS only/);
   });
 
   it('without a plain port in the profile: the cursor channel fails, nowhere to move it', async () => {
     const cursor = await cursorReport(`spice://localhost?tls-port=${tlsPort}`);
     expect(cursor?.status).toBe('failed');
-    expect(cursor?.detail).toMatch(/^the server refuses TLS for the cursor channel \(NEED_UNSECURED\), but the profile has no plain port/);
+    expect(cursor?.detail).toMatch(/^the cursor channel could not be linked: the server refuses TLS for the cursor channel \(NEED_UNSECURED\), but the profile has no plain port/);
   });
 });
