@@ -5,29 +5,17 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisplayMsg } from '../../src/protocol/channels/display/display-messages.ts';
-import { WireWriter } from '../../src/protocol/wire/writer.ts';
 import { startSpiceRelay, type RelayedMessage, type SpiceRelay } from '../peers/spice-relay.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { body, box } from '../unit/channels/display/body-builder.ts';
+import { fillSurfaceBody, surfaceCreateBody } from '../helpers/huge-surfaces.ts';
 import { launchChromium } from './browser-page.ts';
 import { pageState } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
 const DISPLAY = 2;
 
-const surfaceCreate = (id: number, side: number): RelayedMessage => ({
-  type: DisplayMsg.SURFACE_CREATE,
-  body: new WireWriter().u32(id).u32(side).u32(side).u32(32).u32(0).finish(),
-});
-const fillAll = (id: number, side: number): RelayedMessage => ({
-  type: DisplayMsg.DRAW_FILL,
-  body: body((x) => {
-    x.base(id, box(0, 0, side, side));
-    x.w.u8(1).u32(0x336699); // solid brush
-    x.w.u16(1 << 3); // OP_PUT
-    x.noMask();
-  }),
-});
+const surfaceCreate = (id: number, side: number): RelayedMessage => ({ type: DisplayMsg.SURFACE_CREATE, body: surfaceCreateBody(id, side) });
+const fillAll = (id: number, side: number): RelayedMessage => ({ type: DisplayMsg.DRAW_FILL, body: fillSurfaceBody(id, side) });
 
 describe('huge surfaces sent to a page', () => {
   let xs: XspiceServer;

@@ -1,6 +1,7 @@
 // Runs the built `spicedesk` command as a user would, and collects its exit code and output.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { requireTool } from '../peers/require-tool.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/spicedesk.cjs', import.meta.url));
 
@@ -63,4 +64,24 @@ export function startCli(args: string[], opts: CliOptions = {}): RunningCli {
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return startCli(args, opts).done;
+}
+
+/** Runs the CLI under /usr/bin/time, which reports the process's peak resident set. */
+export function runCliMeasured(args: string[]): Promise<{ code: number | null; stderr: string; peakRssBytes: number }> {
+  const time = requireTool('/usr/bin/time', 'time');
+  return new Promise((resolve, reject) => {
+    const child = spawn(time, ['-f', 'peak-rss-kb=%M', process.execPath, BIN, ...args], { env: { ...process.env, SPICE_PASSWORD: undefined }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      const m = /peak-rss-kb=(\d+)/.exec(stderr);
+      if (!m) return reject(new Error(`/usr/bin/time reported no peak: ${stderr}`));
+      // time exits with the command's code ("Command exited with non-zero status N" is its own line).
+      const own = stderr.replace(/^Command exited with non-zero status \d+\n/m, '').replace(/peak-rss-kb=\d+\n?/, '');
+      resolve({ code, stderr: own, peakRssBytes: Number(m[1]) * 1024 });
+    });
+  });
 }

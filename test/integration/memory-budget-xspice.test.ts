@@ -2,51 +2,18 @@
 // 8192x8192 SURFACE_CREATE + DRAW_FILL messages in front of the server's first surface. With the
 // default budget (1 GiB) the fourth does not fit: capture exits 6 with the sentence naming it, and
 // the process's peak memory stays under the budget plus Node's own (it reached 3.2 GB before).
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisplayMsg } from '../../src/protocol/channels/display/display-messages.ts';
-import { WireWriter } from '../../src/protocol/wire/writer.ts';
-import { BIN } from '../helpers/cli.ts';
-import { requireTool } from '../peers/require-tool.ts';
+import { runCliMeasured } from '../helpers/cli.ts';
 import { startSpiceRelay, type RelayedMessage } from '../peers/spice-relay.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { body, box } from '../unit/channels/display/body-builder.ts';
+import { fillSurfaceBody, surfaceCreateBody } from '../helpers/huge-surfaces.ts';
 
 const MiB = 1024 * 1024;
 const DISPLAY = 2;
 
-const surfaceCreate = (id: number, side: number): RelayedMessage => ({
-  type: DisplayMsg.SURFACE_CREATE,
-  body: new WireWriter().u32(id).u32(side).u32(side).u32(32).u32(0).finish(),
-});
-const fillAll = (id: number, side: number): RelayedMessage => ({
-  type: DisplayMsg.DRAW_FILL,
-  body: body((x) => {
-    x.base(id, box(0, 0, side, side));
-    x.w.u8(1).u32(0x336699); // solid brush
-    x.w.u16(1 << 3); // OP_PUT
-    x.noMask();
-  }),
-});
-
-/** Runs the CLI under /usr/bin/time, which reports the process's peak resident set. */
-function runMeasured(args: string[]): Promise<{ code: number | null; stderr: string; peakRssBytes: number }> {
-  const time = requireTool('/usr/bin/time', 'time');
-  return new Promise((resolve, reject) => {
-    const child = spawn(time, ['-f', 'peak-rss-kb=%M', process.execPath, BIN, ...args], { env: { ...process.env, SPICE_PASSWORD: undefined }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      const m = /peak-rss-kb=(\d+)/.exec(stderr);
-      if (!m) return reject(new Error(`/usr/bin/time reported no peak: ${stderr}`));
-      const own = stderr.replace(/^Command exited with non-zero status \d+\n/m, '').replace(/peak-rss-kb=\d+\n?/, '');
-      resolve({ code, stderr: own, peakRssBytes: Number(m[1]) * 1024 });
-    });
-  });
-}
+const surfaceCreate = (id: number, side: number): RelayedMessage => ({ type: DisplayMsg.SURFACE_CREATE, body: surfaceCreateBody(id, side) });
+const fillAll = (id: number, side: number): RelayedMessage => ({ type: DisplayMsg.DRAW_FILL, body: fillSurfaceBody(id, side) });
 
 describe('huge surfaces added to a real Xspice session', () => {
   let xs: XspiceServer;
@@ -70,7 +37,7 @@ describe('huge surfaces added to a real Xspice session', () => {
       },
     );
     try {
-      const r = await runMeasured(['capture', relay.url, '-o', '/tmp/spicedesk-budget-never-written.png', '--timeout', '30']);
+      const r = await runCliMeasured(['capture', relay.url, '-o', '/tmp/spicedesk-budget-never-written.png', '--timeout', '30']);
       expect(injected).toBe(true);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr.trim()).toMatch(

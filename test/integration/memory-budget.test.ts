@@ -4,18 +4,16 @@
 // CHANNELS_LIST of 2,560 entries links only what a real server offers. The server is a scripted
 // fake (test/peers/misbehaving-server.ts) that links every channel and then sends what the test
 // gives it; --memory-limit's values are checked here too.
-import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DisplayMsg } from '../../src/protocol/channels/display/display-messages.ts';
 import { MainMsg } from '../../src/protocol/channels/main/main-messages.ts';
 import { channelLimitFor } from '../../src/protocol/session/channel-limits.ts';
 import { WireWriter } from '../../src/protocol/wire/writer.ts';
-import { BIN, runCli } from '../helpers/cli.ts';
+import { runCli, runCliMeasured } from '../helpers/cli.ts';
 import { miniMessage } from '../helpers/server-messages.ts';
 import { startMisbehavingServer, type ClientLink, type MisbehavingServer } from '../peers/misbehaving-server.ts';
-import { requireTool } from '../peers/require-tool.ts';
-import { body, box } from '../unit/channels/display/body-builder.ts';
+import { fillSurfaceBody, surfaceCreateBody } from '../helpers/huge-surfaces.ts';
 
 const MiB = 1024 * 1024;
 
@@ -32,15 +30,8 @@ function channelsList(list: [number, number][]): Uint8Array {
   for (const [type, id] of list) w.u8(type).u8(id);
   return miniMessage(MainMsg.CHANNELS_LIST, w.finish());
 }
-const surfaceCreate = (id: number, side: number) =>
-  miniMessage(DisplayMsg.SURFACE_CREATE, new WireWriter().u32(id).u32(side).u32(side).u32(32).u32(id === 0 ? 1 : 0).finish());
-const fillAll = (id: number, side: number) =>
-  miniMessage(DisplayMsg.DRAW_FILL, body((x) => {
-    x.base(id, box(0, 0, side, side));
-    x.w.u8(1).u32(0x336699); // solid brush
-    x.w.u16(1 << 3); // OP_PUT
-    x.noMask();
-  }));
+const surfaceCreate = (id: number, side: number): Uint8Array => miniMessage(DisplayMsg.SURFACE_CREATE, surfaceCreateBody(id, side, id === 0));
+const fillAll = (id: number, side: number): Uint8Array => miniMessage(DisplayMsg.DRAW_FILL, fillSurfaceBody(id, side));
 
 /** A server that answers the main channel with INIT and `list`, and each display channel with `display`. */
 function scriptedServer(list: [number, number][], display: Uint8Array[] = []): Promise<MisbehavingServer> {
@@ -57,32 +48,12 @@ function scriptedServer(list: [number, number][], display: Uint8Array[] = []): P
   });
 }
 
-/** Runs the CLI under /usr/bin/time, which reports the process's peak resident set. */
-function runMeasured(args: string[]): Promise<{ code: number | null; stderr: string; peakRssBytes: number }> {
-  const time = requireTool('/usr/bin/time', 'time');
-  return new Promise((resolve, reject) => {
-    const child = spawn(time, ['-f', 'peak-rss-kb=%M', process.execPath, BIN, ...args], { env: { ...process.env, SPICE_PASSWORD: undefined }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      const m = /peak-rss-kb=(\d+)/.exec(stderr);
-      if (!m) return reject(new Error(`/usr/bin/time reported no peak: ${stderr}`));
-      // time exits with the command's code ("Command exited with non-zero status N" is its own line).
-      const own = stderr.replace(/^Command exited with non-zero status \d+\n/m, '').replace(/peak-rss-kb=\d+\n?/, '');
-      resolve({ code, stderr: own, peakRssBytes: Number(m[1]) * 1024 });
-    });
-  });
-}
-
 describe('a server that asks for more memory than the session allows', () => {
   it('twelve 8192x8192 surfaces: capture exits 6 with the sentence, its memory bounded by the limit', async () => {
     const display: Uint8Array[] = [];
     for (let i = 0; i < 12; i++) display.push(surfaceCreate(i, 8192), fillAll(i, 8192));
     server = await scriptedServer([[2, 0]], display);
-    const r = await runMeasured(['capture', `spice://127.0.0.1:${server.port}`, '-o', '/tmp/spicedesk-budget-never-written.png', '--timeout', '20', '--memory-limit', '512M']);
+    const r = await runCliMeasured(['capture', `spice://127.0.0.1:${server.port}`, '-o', '/tmp/spicedesk-budget-never-written.png', '--timeout', '20', '--memory-limit', '512M']);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr.trim()).toMatch(
       /^spicedesk: the server asked for surface 1 of 8192x8192 \(256 MiB\), which would take this session to (just over )?512 MiB of its 512 MiB memory limit \(held now: .*surfaces 256 MiB.*\)$/,

@@ -3,9 +3,8 @@
 // close() until the server's first message, a failed link, or a grace period.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SpiceChannel, type ChannelHost, type MessageHandler } from '../../../src/protocol/channel/channel.ts';
-import { silentLogger } from '../../../src/protocol/logger.ts';
 import { WireWriter } from '../../../src/protocol/wire/writer.ts';
-import { nodeTicketCrypto } from '../../../src/main/node/ticket-crypto.ts';
+import { memoryChannelHost } from '../../helpers/channel-host.ts';
 import { fakeLinkServer } from '../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../helpers/memory-transport.ts';
 import { miniMessage } from '../../helpers/server-messages.ts';
@@ -22,16 +21,7 @@ class HeldChannel extends SpiceChannel {
 }
 
 function channelOver(transport: MemoryTransport, hold = true): HeldChannel {
-  const host: ChannelHost = {
-    logger: silentLogger,
-    connector: async () => transport,
-    crypto: nodeTicketCrypto,
-    password: '',
-    where: 'memory',
-    waitForSerial: async () => {},
-    processed: () => {},
-  };
-  return new HeldChannel(host, hold);
+  return new HeldChannel(memoryChannelHost(transport), hold);
 }
 
 const setAck = (): Uint8Array => miniMessage(3, new WireWriter().u32(1).u32(20).finish());

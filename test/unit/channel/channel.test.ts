@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { ChannelHost, SpiceChannel } from '../../../src/protocol/channel/channel.ts';
 import { MainChannel } from '../../../src/protocol/channels/main/main-channel.ts';
 import { MainMsg, MainMsgc } from '../../../src/protocol/channels/main/main-messages.ts';
-import { silentLogger, type Logger } from '../../../src/protocol/logger.ts';
+import type { Logger } from '../../../src/protocol/logger.ts';
 import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
 import { WireReader } from '../../../src/protocol/wire/reader.ts';
 import { WireWriter } from '../../../src/protocol/wire/writer.ts';
-import { nodeTicketCrypto } from '../../../src/main/node/ticket-crypto.ts';
 import { concat, type MemoryTransport } from '../../helpers/memory-transport.ts';
+import { memoryChannelHost } from '../../helpers/channel-host.ts';
 import { fakeLinkServer } from '../../helpers/fake-link-server.ts';
 import { fullMessage, miniMessage, parseClientMiniMessages } from '../../helpers/server-messages.ts';
 import { recordingLogger } from '../../helpers/logger.ts';
@@ -16,16 +15,7 @@ import { waitUntil } from '../../helpers/wait.ts';
 async function linkedMain(opts: { commonCaps?: number[]; logger?: Logger } = {}): Promise<{ ch: MainChannel; t: MemoryTransport; processed: bigint[] }> {
   const { transport } = fakeLinkServer({ commonCaps: opts.commonCaps });
   const processed: bigint[] = [];
-  const host: ChannelHost = {
-    logger: opts.logger ?? silentLogger,
-    connector: async () => transport,
-    crypto: nodeTicketCrypto,
-    password: '',
-    where: 'memory',
-    waitForSerial: async () => {},
-    processed: (_c: SpiceChannel, serial: bigint) => void processed.push(serial),
-  };
-  const ch = new MainChannel(host);
+  const ch = new MainChannel(memoryChannelHost(transport, { logger: opts.logger, processed }));
   await ch.connect(0);
   transport.written.length = 0;
   return { ch, t: transport, processed };

@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { ChannelHost, SpiceChannel } from '../../../../src/protocol/channel/channel.ts';
 import { InputsChannel } from '../../../../src/protocol/channels/inputs/inputs-channel.ts';
 import { ProtocolError } from '../../../../src/protocol/wire/errors.ts';
 import { PAUSE_SCANCODE } from '../../../../src/protocol/input/scancodes.ts';
-import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { WireReader } from '../../../../src/protocol/wire/reader.ts';
 import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
-import { nodeTicketCrypto } from '../../../../src/main/node/ticket-crypto.ts';
 import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
+import { memoryChannelHost } from '../../../helpers/channel-host.ts';
 import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
 import { miniMessage, parseClientMiniMessages } from '../../../helpers/server-messages.ts';
 import { waitUntil } from '../../../helpers/wait.ts';
@@ -31,16 +29,7 @@ async function linkedInputs(): Promise<{ ch: InputsChannel; t: MemoryTransport; 
   const { transport, received } = fakeLinkServer();
   const processed: bigint[] = [];
   processedOn.set(transport, processed);
-  const host: ChannelHost = {
-    logger: silentLogger,
-    connector: async () => transport,
-    crypto: nodeTicketCrypto,
-    password: '',
-    where: 'memory',
-    waitForSerial: async () => {},
-    processed: (_c: SpiceChannel, serial: bigint) => void processed.push(serial),
-  };
-  const ch = new InputsChannel(host, 0);
+  const ch = new InputsChannel(memoryChannelHost(transport, { processed }), 0);
   await ch.connect(7);
   // SpiceLinkMess: u32 connection_id, u8 channel_type, u8 channel_id.
   const link = received.linkMess!;

@@ -1,47 +1,19 @@
 // GatewayConnection against a fake WebSocket: the limits that the browser tests cannot reach.
-import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
-import type { HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
 import { BRIDGE_VERSION } from '../../../../src/protocol/bridge/kinds.ts';
-import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
 import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
+import { FakePageSocket } from '../../../helpers/fake-page-socket.ts';
 import { DEFAULT_PAGE_BUDGET } from '../../../../src/main/host/page-budget.ts';
 import { CLOSE_GRACE_MS, GatewayConnection } from '../../../../src/main/gateway/gateway-connection.ts';
 import { waitUntil } from '../../../helpers/wait.ts';
-
-class FakeSocket extends EventEmitter {
-  readonly CONNECTING = 0;
-  readonly OPEN = 1;
-  readyState = 1;
-  bufferedAmount = 0;
-  readonly sent: HostMessage[] = [];
-  closed: { code: number; reason: string } | null = null;
-
-  send(bytes: Uint8Array): void {
-    this.sent.push(...decodeHostPacket(bytes));
-  }
-
-  close(code: number, reason = ''): void {
-    if (this.closed) return;
-    this.closed = { code, reason };
-    this.readyState = 2;
-  }
-  terminated = false;
-  terminate(): void {
-    this.terminated = true;
-    this.readyState = 3;
-    this.emit('close');
-  }
-
-}
 
 const options = { targets: [], logger: silentLogger, linkTimeoutMs: 1000, helloTimeoutMs: 50 };
 
 describe('GatewayConnection', () => {
   it('says hello first, in the packet of the first turn', async () => {
-    const ws = new FakeSocket();
+    const ws = new FakePageSocket();
     const c = new GatewayConnection(ws as unknown as WebSocket, options, 1);
     expect(ws.sent).toEqual([]); // queued until the end of this turn of the event loop
     await new Promise((r) => setImmediate(r));
@@ -50,7 +22,7 @@ describe('GatewayConnection', () => {
   });
 
   it('drops a page that does not read, with one last status instead of buffering without end', () => {
-    const ws = new FakeSocket();
+    const ws = new FakePageSocket();
     ws.bufferedAmount = DEFAULT_PAGE_BUDGET.backlogPerPage + 1;
     new GatewayConnection(ws as unknown as WebSocket, options, 1);
     expect(ws.sent).toEqual([
@@ -65,7 +37,7 @@ describe('GatewayConnection', () => {
   it('lets go of a closed page that does not answer the close (its backlog with it) after a grace', () => {
     vi.useFakeTimers();
     try {
-      const ws = new FakeSocket();
+      const ws = new FakePageSocket();
       ws.bufferedAmount = DEFAULT_PAGE_BUDGET.backlogPerPage + 1;
       new GatewayConnection(ws as unknown as WebSocket, options, 1);
       expect(ws.closed?.code).toBe(1011);
@@ -79,7 +51,7 @@ describe('GatewayConnection', () => {
   });
 
   it('drops a page that sends no HELLO in time', async () => {
-    const ws = new FakeSocket();
+    const ws = new FakePageSocket();
     new GatewayConnection(ws as unknown as WebSocket, options, 1);
     await waitUntil('the page dropped', () => ws.closed !== null, 5000);
     expect(ws.sent[1]).toEqual({ kind: 'status', status: { state: 'error', errorKind: 'protocol', message: 'no HELLO within 0.05 s' } });
@@ -87,7 +59,7 @@ describe('GatewayConnection', () => {
   });
 
   it('ignores whatever comes after it closed the page', () => {
-    const ws = new FakeSocket();
+    const ws = new FakePageSocket();
     new GatewayConnection(ws as unknown as WebSocket, { ...options, helloTimeoutMs: 10_000 }, 1);
     ws.emit('message', Buffer.from(encodeUiMessage({ kind: 'hello', version: BRIDGE_VERSION, target: 4 })), true);
     expect(ws.closed?.code).toBe(1008);

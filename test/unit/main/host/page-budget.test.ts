@@ -2,16 +2,14 @@
 // (the page that is behind when the total is passed is closed, saying why), and clipboard images
 // from pages refused before they are buffered when the policy closes that direction, capped per
 // image and in total.
-import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
-import type { HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
-import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
 import { FileLimits } from '../../../../src/protocol/bridge/file-messages.ts';
 import { Agent } from '../../../../src/protocol/channels/main/agent/agent.ts';
 import { AgentCap, buildAnnounceCapabilities } from '../../../../src/protocol/channels/main/agent/agent-messages.ts';
 import { CapSet } from '../../../../src/protocol/link/caps.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
+import { FakePageSocket } from '../../../helpers/fake-page-socket.ts';
 import type { Session } from '../../../../src/protocol/session/session.ts';
 import { GatewayConnection } from '../../../../src/main/gateway/gateway-connection.ts';
 import { PageAgent } from '../../../../src/main/host/page-agent.ts';
@@ -21,38 +19,14 @@ import { encodeSurfacePng } from '../../../../src/main/node/png.ts';
 
 const MiB = 1024 * 1024;
 
-class FakeSocket extends EventEmitter {
-  readonly CONNECTING = 0;
-  readonly OPEN = 1;
-  readyState = 1;
-  bufferedAmount = 0;
-  readonly sent: HostMessage[] = [];
-  closed: { code: number; reason: string } | null = null;
-  send(bytes: Uint8Array): void {
-    this.sent.push(...decodeHostPacket(bytes));
-  }
-  close(code: number, reason = ''): void {
-    if (this.closed) return;
-    this.closed = { code, reason };
-    this.readyState = 2;
-  }
-  terminated = false;
-  terminate(): void {
-    this.terminated = true;
-    this.readyState = 3;
-    this.emit('close');
-  }
-
-}
-
-function page(budget: PageBudget, backlog: number): FakeSocket {
-  const ws = new FakeSocket();
+function page(budget: PageBudget, backlog: number): FakePageSocket {
+  const ws = new FakePageSocket();
   ws.bufferedAmount = backlog;
   new GatewayConnection(ws as unknown as WebSocket, { targets: [], logger: silentLogger, linkTimeoutMs: 1000, helloTimeoutMs: 60_000, budget }, 1);
   return ws;
 }
 
-const lastStatus = (ws: FakeSocket): string => {
+const lastStatus = (ws: FakePageSocket): string => {
   const s = ws.sent.filter((m) => m.kind === 'status').at(-1);
   return s?.kind === 'status' && s.status.state === 'error' ? s.status.message : '';
 };
