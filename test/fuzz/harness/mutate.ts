@@ -1,6 +1,7 @@
 // Seeded mutation. Every case is made from (run seed, target name, case number) alone, so a case
 // can be rebuilt from the line the fuzzer prints, without replaying the cases before it.
 import { rng } from '../../helpers/random.ts';
+import { concat } from '../../helpers/memory-transport.ts';
 import type { FuzzTarget } from './fuzz-target.ts';
 
 export type Random = () => number;
@@ -36,16 +37,6 @@ function interestingU32(next: Random, length: number): number {
 
 function writeLE(b: Uint8Array, at: number, value: number, width: number): void {
   for (let i = 0; i < width && at + i < b.byteLength; i++) b[at + i] = (value >>> (8 * i)) & 0xff;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
 }
 
 const encoder = new TextEncoder();
