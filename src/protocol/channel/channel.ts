@@ -25,6 +25,8 @@ export interface ChannelHost {
   waitForSerial(channelType: number, channelId: number, serial: bigint): Promise<void>;
   /** Called after each message a channel has processed. */
   processed(channel: SpiceChannel, serial: bigint): void;
+  /** The session's multimedia time in ms (main channel's clock), null before the server set it; none in some tests. */
+  mediaTime?(): number | null;
 }
 
 export interface MessageHandler<C> {

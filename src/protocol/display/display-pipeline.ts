@@ -15,6 +15,7 @@ import { DisplayImageResolver, imagesOf, type SharedDecoding } from './image-res
 import { BoundedPaletteCache } from './palette-cache.ts';
 import { GLZ_MAX_WINDOW_PIXELS } from '../codecs/glz-window.ts';
 import { MemoryBudget, MemoryLimitError } from '../wire/memory-budget.ts';
+import { VideoStreams } from './video-streams.ts';
 
 /**
  * What the GLZ window of a decoder can hold at most (GlzWindow's default bound), reserved in the
@@ -29,6 +30,7 @@ class ChannelPipeline {
   readonly canvas: Canvas;
   readonly palettes: BoundedPaletteCache;
   readonly resolver: DisplayImageResolver;
+  readonly streams = new VideoStreams();
   readonly ops = new Map<string, number>();
   readonly images = new Map<string, number>();
   readonly unsupported = new Map<string, number>();
@@ -283,6 +285,7 @@ export class DisplayPipeline {
         return;
       case 'reset':
         ch.canvas.reset();
+        ch.streams.clear();
         ch.palettes.clear();
         return;
       case 'inval-list':
@@ -302,6 +305,18 @@ export class DisplayPipeline {
       case 'inval-all-palettes':
         ch.palettes.clear();
         return;
+      case 'stream-create':
+      case 'stream-data':
+      case 'stream-data-sized':
+      case 'stream-clip':
+      case 'stream-destroy':
+      case 'stream-destroy-all':
+      case 'stream-activate-report': {
+        if (msg.type === 'stream-data' || msg.type === 'stream-data-sized') bump(ch.ops, 'stream-frame');
+        const changed = await ch.streams.apply(msg, ch.canvas, this.shared.decoder);
+        if (changed) this.emit({ type: 'invalidate', channelId, surfaceId: changed.surfaceId, rect: changed.rect });
+        return;
+      }
       case 'monitors-config':
         this.log.debug({ channel: `display:${channelId}`, heads: msg.heads }, 'monitors config');
         return;

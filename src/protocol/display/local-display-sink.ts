@@ -14,9 +14,12 @@ import type { MemoryBudget } from '../wire/memory-budget.ts';
 export class LocalDisplaySink implements DisplaySink {
   readonly pipeline: DisplayPipeline;
   private readonly router = new EventRouter();
+  private readonly codecs: readonly number[];
 
   /** `budget`: the session's (give the Session the same one), so that surfaces and caches count in it. */
   constructor(o: { logger: Logger; decoder?: ImageDecoder; budget?: MemoryBudget; announcedCachePixels?: number }) {
+    // The stream codecs are the decoder's to say (MJPEG where it has a JPEG decoder); none without one.
+    this.codecs = o.decoder?.videoCodecs ?? [];
     this.pipeline = new DisplayPipeline({
       logger: o.logger,
       decoder: o.decoder,
@@ -44,6 +47,10 @@ export class LocalDisplaySink implements DisplaySink {
   async stats(channelId: number): Promise<DisplayStats> {
     await this.pipeline.drain(channelId);
     return this.pipeline.stats(channelId);
+  }
+
+  videoCodecs(): readonly number[] {
+    return this.codecs;
   }
 
   expectCompressedImage(): void {

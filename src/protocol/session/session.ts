@@ -227,6 +227,10 @@ export class Session implements ChannelHost {
     return ch instanceof DisplayChannel ? ch : undefined;
   }
 
+  mediaTime(): number | null {
+    return this.main.clock.now();
+  }
+
   waitForSerial(channelType: number, channelId: number, serial: bigint): Promise<void> {
     const k = key(channelType, channelId);
     if ((this.processedSerials.get(k) ?? 0n) >= serial) return Promise.resolve();

@@ -9,8 +9,9 @@ import { buildDisplayInit, buildPreferredCompression, DisplayClientMsg } from '.
 import { ImageType } from '../../pixels/draw-ops.ts';
 import type { Rect } from '../../pixels/geometry.ts';
 import { readDisplayBase } from './display-draw.ts';
-import { DisplayMsg } from './display-messages.ts';
+import { DisplayMsg, VideoCodec } from './display-messages.ts';
 import { WireReader } from '../../wire/reader.ts';
+import { StreamGate } from './display-streams.ts';
 
 export const DisplayCap = {
   SIZED_STREAM: 0,
@@ -65,22 +66,36 @@ export class DisplayChannel extends SpiceChannel {
   private readonly unlisten: () => void;
   /** Set once MARK has been applied: the first frame is complete. */
   marked = false;
+  /** The video streams: which are taken, and their STREAM_REPORTs. */
+  readonly streams: StreamGate;
+  /** The codecs announced in the caps: those the sink's host decodes (asked, never assumed). */
+  readonly videoCodecs: readonly number[];
 
   constructor(host: ChannelHost, id: number, sink: DisplaySink, options: DisplayOptions = defaultDisplayOptions) {
     super(host, 2, id);
     this.sink = sink;
     this.options = options;
     this.unlisten = sink.listen(id, (e) => this.onPipelineEvent(e));
+    this.videoCodecs = sink.videoCodecs?.() ?? [];
+    this.streams = new StreamGate({
+      announcedCodecs: this.videoCodecs.length > 0 ? this.videoCodecs : null,
+      send: (type, body) => this.send(type, body),
+      mediaTime: () => host.mediaTime?.() ?? null,
+      error: (message) => {
+        this.log.error({ channel: this.name }, message);
+        this.events.emit('message-error', { message });
+      },
+    });
   }
 
   protected override channelCaps(): CapSet {
-    return CapSet.of(
-      DisplayCap.MONITORS_CONFIG,
-      DisplayCap.COMPOSITE,
-      DisplayCap.A8_SURFACE,
-      DisplayCap.PREF_COMPRESSION,
-      DisplayCap.LZ4_COMPRESSION,
-    );
+    const caps: number[] = [DisplayCap.MONITORS_CONFIG, DisplayCap.COMPOSITE, DisplayCap.A8_SURFACE, DisplayCap.PREF_COMPRESSION, DisplayCap.LZ4_COMPRESSION];
+    // Without MULTI_CODEC the server would stream MJPEG regardless; with it and no codec cap (a host
+    // that decodes no video codec) it sends the video as ordinary draws.
+    caps.push(DisplayCap.MULTI_CODEC);
+    const codecCaps = this.videoCodecs.map((codec) => videoCodecCaps[codec]).filter((cap) => cap !== undefined);
+    if (codecCaps.length > 0) caps.push(DisplayCap.SIZED_STREAM, DisplayCap.STREAM_REPORT, ...codecCaps);
+    return CapSet.of(...caps);
   }
 
   /**
@@ -113,8 +128,8 @@ export class DisplayChannel extends SpiceChannel {
     }
   }
 
-  protected override handlerFor(_type: number): MessageHandler<this> | undefined {
-    return forwardToPipeline as MessageHandler<this>;
+  protected override handlerFor(type: number): MessageHandler<this> | undefined {
+    return (streamMessages.has(type) ? throughStreamGate : forwardToPipeline) as MessageHandler<this>;
   }
 
   submit(type: number, body: Uint8Array, serial: bigint): void {
@@ -165,6 +180,34 @@ const forwardToPipeline: MessageHandler<DisplayChannel> = {
   handle(ch, body, serial, type) {
     ch.submit(type, body, serial);
   },
+};
+
+/** Stream messages pass the stream gate (display-streams.ts) before the pipeline. */
+const throughStreamGate: MessageHandler<DisplayChannel> = {
+  name: 'stream message',
+  handle(ch, body, serial, type) {
+    const admitted = ch.streams.admit(type, body);
+    if (admitted) ch.submit(admitted.type, admitted.body, serial);
+  },
+};
+
+const streamMessages = new Set<number>([
+  DisplayMsg.STREAM_CREATE,
+  DisplayMsg.STREAM_DATA,
+  DisplayMsg.STREAM_DATA_SIZED,
+  DisplayMsg.STREAM_CLIP,
+  DisplayMsg.STREAM_DESTROY,
+  DisplayMsg.STREAM_DESTROY_ALL,
+  DisplayMsg.STREAM_ACTIVATE_REPORT,
+]);
+
+/** The display cap that announces each codec. */
+const videoCodecCaps: Partial<Record<number, number>> = {
+  [VideoCodec.MJPEG]: DisplayCap.CODEC_MJPEG,
+  [VideoCodec.VP8]: DisplayCap.CODEC_VP8,
+  [VideoCodec.H264]: DisplayCap.CODEC_H264,
+  [VideoCodec.VP9]: DisplayCap.CODEC_VP9,
+  [VideoCodec.H265]: DisplayCap.CODEC_H265,
 };
 
 /** Draws this large are worth starting decoders early for (a large photo, a whole screen). */

@@ -40,6 +40,11 @@ export interface DisplaySink {
    */
   snapshot(channelId: number, options?: { live?: boolean }): Promise<SurfaceSnapshot | null>;
   stats(channelId: number): Promise<DisplayStats>;
+  /**
+   * The video codecs (VideoCodec values) whose stream frames this host decodes and draws; the
+   * display channel announces exactly these. Absent or empty: video arrives as ordinary draws.
+   */
+  videoCodecs?(): readonly number[];
   /** A compressed image is on its way: decoders that start on demand can start now. */
   expectCompressedImage?(): void;
   close(): void;

@@ -5,6 +5,7 @@ import { Emitter } from '../../emitter.ts';
 import { SpiceChannel, type ChannelHost, type HandlerTable, type MessageHandler } from '../../channel/channel.ts';
 import { WireReader } from '../../wire/reader.ts';
 import { Agent } from './agent/agent.ts';
+import { MediaClock } from './media-clock.ts';
 import { AGENT_START_UNLIMITED, buildAgentStart, buildMouseModeRequest, MainCap, MainMsg, MainMsgc, MouseMode } from './main-messages.ts';
 
 export interface ChannelId {
@@ -61,6 +62,7 @@ const mainHandlers: HandlerTable<MainChannel, typeof MainMsg> = {
       s.agentConnected = r.u32() !== 0;
       s.agentTokens = r.u32();
       s.multiMediaTime = r.u32();
+      ch.clock.set(s.multiMediaTime);
       s.ramHint = r.u32();
       ch.agent.transport.setTokens(s.agentTokens);
       if (s.agentConnected) ch.startAgent();
@@ -93,6 +95,7 @@ const mainHandlers: HandlerTable<MainChannel, typeof MainMsg> = {
     name: 'MULTI_MEDIA_TIME',
     handle(ch, body) {
       ch.info.multiMediaTime = reader(ch, body, MainMsg.MULTI_MEDIA_TIME, 'MULTI_MEDIA_TIME').u32();
+      ch.clock.set(ch.info.multiMediaTime);
     },
   },
   [MainMsg.AGENT_CONNECTED]: {
@@ -177,6 +180,8 @@ export class MainChannel extends SpiceChannel {
     channels: [],
   };
 
+  /** The multimedia clock the server sets (INIT, MULTI_MEDIA_TIME); video frames are timed by it. */
+  readonly clock = new MediaClock();
   /** The guest agent: clipboard, monitor layout, file transfer. */
   readonly agent: Agent;
   /** The mouse mode last asked for, so that each change is asked for once. */
