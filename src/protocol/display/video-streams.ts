@@ -79,7 +79,11 @@ export class VideoStreams {
         if (dest.left < 0 || dest.top < 0 || dest.right > surface.width || dest.bottom > surface.height || dest.right <= dest.left || dest.bottom <= dest.top) {
           throw new SpiceError('protocol', `video stream ${msg.id}: a frame at ${describe(dest)} does not fit its ${surface.width}x${surface.height} surface; ignoring the frame`);
         }
-        const frame = await decoder.decode({ kind: 'jpeg', width, height, data: s.tables.complete(msg.data) });
+        const jpeg = s.tables.complete(msg.data);
+        // A decoder in another thread takes the bytes' buffer: never the message's own (other
+        // messages may share it), as decodeJobOf does for images.
+        const data = decoder.transfersJobs && jpeg === msg.data ? jpeg.slice() : jpeg;
+        const frame = await decoder.decode({ kind: 'jpeg', width, height, data });
         // The stream may have been destroyed while its frame decoded in another thread: nothing is drawn then.
         if (this.streams.get(msg.id) !== s) return null;
         drawFrame(surface, frame, dest, s.clip, (c.flags & StreamFlags.TOP_DOWN) === 0);

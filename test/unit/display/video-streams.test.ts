@@ -8,6 +8,7 @@ import type { PipelineEvent } from '../../../src/protocol/channels/display/displ
 import { DisplayMsg, VideoCodec } from '../../../src/protocol/channels/display/display-messages.ts';
 import { DisplayPipeline } from '../../../src/protocol/display/display-pipeline.ts';
 import { localImageDecoder } from '../../../src/protocol/display/run-decode-job.ts';
+import type { ImageDecoder } from '../../../src/protocol/display/image-decode-job.ts';
 import { silentLogger } from '../../../src/protocol/logger.ts';
 import { MjpegTables } from '../../../src/protocol/codecs/mjpeg.ts';
 import { nodeJpegDecoder } from '../../../src/main/node/jpeg-node.ts';
@@ -131,6 +132,29 @@ describe('video streams in the display pipeline', () => {
     expect(e[3]).toMatch(/a frame for video stream 5, which does not exist here/);
     expect(e[4]).toMatch(/STREAM_DATA/);
     expect(e).toHaveLength(5);
+  });
+
+  it('gives a decoder that transfers its jobs a copy of the frame, never the buffer the messages share', async () => {
+    const local = localImageDecoder({ jpeg: nodeJpegDecoder });
+    const transferring: ImageDecoder = {
+      transfersJobs: true,
+      videoCodecs: [VideoCodec.MJPEG],
+      // As the CLI's decode pool does: the job's buffer moves to another thread.
+      decode: (job) => local.decode({ ...job, data: new Uint8Array(structuredClone(job.data.buffer, { transfer: [job.data.buffer] })) }),
+      close: () => local.close(),
+    };
+    const { submit, errors, pixel, create } = pipeline(transferring);
+    create({ id: 7, dest: box(0, 0, 8, 8) });
+    const first = streamData(7, 1, jpeg(8, 8, RED, RED));
+    const second = streamData(7, 2, jpeg(8, 8, BLUE, BLUE));
+    // Two messages in one received buffer, as the socket delivers them.
+    const shared = new Uint8Array(first.length + second.length);
+    shared.set(first, 0);
+    shared.set(second, first.length);
+    submit(DisplayMsg.STREAM_DATA, shared.subarray(0, first.length));
+    submit(DisplayMsg.STREAM_DATA, shared.subarray(first.length));
+    expect(near(await pixel(0, 0), BLUE)).toBe(true);
+    expect(errors()).toEqual([]);
   });
 
   it('keeps and puts back Huffman tables only before SOS, leaving malformed bytes to the decoder', async () => {
