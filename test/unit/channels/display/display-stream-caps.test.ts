@@ -11,14 +11,16 @@ import type { Transport } from '../../../../src/protocol/wire/transport.ts';
 import { nodeJpegDecoder } from '../../../../src/main/node/jpeg-node.ts';
 import { memoryChannelHost } from '../../../helpers/channel-host.ts';
 
-const streamCaps = [DisplayCap.SIZED_STREAM, DisplayCap.STREAM_REPORT, DisplayCap.MULTI_CODEC, DisplayCap.CODEC_MJPEG];
+const streamCaps: number[] = [DisplayCap.SIZED_STREAM, DisplayCap.STREAM_REPORT, DisplayCap.MULTI_CODEC, DisplayCap.CODEC_MJPEG];
 
 function capsWith(sink: LocalDisplaySink): number[] {
   const channel = new DisplayChannel(memoryChannelHost({} as Transport), 0, sink);
   const caps = (channel as unknown as { channelCaps(): CapSet }).channelCaps().list();
   sink.close();
-  return caps.filter((c) => streamCaps.includes(c) || [DisplayCap.CODEC_VP8, DisplayCap.CODEC_H264, DisplayCap.CODEC_VP9, DisplayCap.CODEC_H265].includes(c));
+  return caps.filter((c) => streamCaps.includes(c) || otherCodecCaps.includes(c));
 }
+
+const otherCodecCaps: number[] = [DisplayCap.CODEC_VP8, DisplayCap.CODEC_H264, DisplayCap.CODEC_VP9, DisplayCap.CODEC_H265];
 
 describe('display stream caps', () => {
   it('announces MJPEG streams where the decoder decodes JPEG', () => {
