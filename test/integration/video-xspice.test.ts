@@ -2,7 +2,8 @@
 // scrolling in a window becomes an MJPEG stream; through the SPICE relay the test sees
 // STREAM_CREATE and STREAM_DATA reach spicedesk and its STREAM_REPORTs reach the server, and
 // `capture` shows the stream's frames: the video region matches the pattern (at some scroll
-// offset, within a measured tolerance) and differs between two captures taken apart.
+// offset, within a measured tolerance) and differs between two captures taken apart. A client
+// that decodes no codec (as the page) gets no stream: the video comes as draws, and shows.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,8 +14,15 @@ import { startSpiceRelay, type RelayedMessage } from '../peers/spice-relay.ts';
 import { readPng, type RgbaImage } from '../peers/png.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { startCli } from '../helpers/cli.ts';
-import { waitUntil } from '../helpers/wait.ts';
+import { waitFor, waitUntil } from '../helpers/wait.ts';
 import type { Rect } from '../../src/protocol/pixels/geometry.ts';
+import { ChannelType } from '../../src/protocol/link/constants.ts';
+import { silentLogger } from '../../src/protocol/logger.ts';
+import { Session } from '../../src/protocol/session/session.ts';
+import { LocalDisplaySink } from '../../src/protocol/display/local-display-sink.ts';
+import { localImageDecoder } from '../../src/protocol/display/run-decode-job.ts';
+import { openSocket } from '../../src/main/transport/socket-transport.ts';
+import { nodeTicketCrypto } from '../../src/main/node/ticket-crypto.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-video-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,15 +32,18 @@ const STREAM_CREATE = 122;
 const STREAM_DATA = 123;
 const STREAM_DATA_SIZED = 316;
 const STREAM_REPORT = 102;
+const DRAW_FIRST = 302;
+const DRAW_LAST = 318;
 const W = 320;
 const H = 240;
 /** Pixels the pattern scrolls left per frame (videotestsrc horizontal-speed). */
 const SPEED = 4;
 /**
  * Largest mean per-channel difference (0-255) between the captured video region and the pattern
- * at its best-matching scroll offset. Measured here: 6.8 to 7.1 (MJPEG at the server's quality,
- * 4:2:0 chroma against the sharp bar edges); the same-sized region beside the window (the desktop)
- * is 131 at its best offset.
+ * at its best-matching scroll offset. Measured here: 6.8 to 7.1 for MJPEG stream frames (the
+ * server's JPEG quality), 5.2 for the same video sent as lossless draws (the pattern goes through
+ * 4:2:0 on its way to the X window, so sharp bar edges differ from the reference anyway); the
+ * same-sized region beside the window (the desktop) is 131 at its best offset.
  */
 const MEAN_TOLERANCE = 12;
 
@@ -74,7 +85,9 @@ describe('video streams from Xspice', () => {
     requireTool('gst-launch-1.0', 'gstreamer1.0-tools');
     const reference = patternReference();
     const xs = await startXspice({ streamingVideo: 'all', videoCodecs: 'spice:mjpeg' });
-    const creates: { codec: number; dest: Rect; flags: number }[] = [];
+    const creates: { codec: number; dest: Rect; flags: number; index: number }[] = [];
+    /** Draw messages (302 and up) per relayed connection. */
+    const draws = new Map<number, number>();
     const frames: number[] = [];
     const reports: { streamId: number; frames: number; drops: number; delay: number }[] = [];
     const relay = await startSpiceRelay(
@@ -84,9 +97,10 @@ describe('video streams from Xspice', () => {
           if (channel.type !== DISPLAY) return undefined;
           if (m.type === STREAM_CREATE) {
             const b = m.body;
-            creates.push({ flags: b[8], codec: b[9], dest: { top: u32(b, 34), left: u32(b, 38), bottom: u32(b, 42), right: u32(b, 46) } });
+            creates.push({ index: channel.index, flags: b[8], codec: b[9], dest: { top: u32(b, 34), left: u32(b, 38), bottom: u32(b, 42), right: u32(b, 46) } });
           }
           if (m.type === STREAM_DATA || m.type === STREAM_DATA_SIZED) frames.push(channel.index);
+          if (m.type >= DRAW_FIRST && m.type <= DRAW_LAST) draws.set(channel.index, (draws.get(channel.index) ?? 0) + 1);
           return undefined;
         },
         fromClient(channel, m) {
@@ -131,6 +145,37 @@ describe('video streams from Xspice', () => {
         expect(report.streamId).toBeLessThan(50);
         expect(report.frames).toBeGreaterThan(0);
         expect(report.drops).toBeLessThanOrEqual(report.frames);
+      }
+
+      // A client whose decoder decodes no JPEG (as the page, which announces no codec) announces
+      // MULTI_CODEC alone: the server sends the video as ordinary draws, and they show it.
+      const session = new Session({
+        connector: () => openSocket({ host: '127.0.0.1', port: relay.port }, 5000),
+        crypto: nodeTicketCrypto,
+        logger: silentLogger,
+        displaySink: new LocalDisplaySink({ logger: silentLogger, decoder: localImageDecoder() }),
+        where: relay.url,
+        shouldLink: (c) => c.type === ChannelType.DISPLAY,
+      });
+      try {
+        const createsBefore = creates.length;
+        const relayedBefore = relay.channels.length;
+        await session.connect();
+        const linked = await waitFor('the display channel of the client without codecs', () => relay.channels.slice(relayedBefore).find((c) => c.type === DISPLAY), 15_000);
+        await waitUntil('50 draws of the playing video on the client without codecs', () => (draws.get(linked.index) ?? 0) >= 50, 30_000, {
+          explain: () => `${draws.get(linked.index) ?? 0} draws`,
+        });
+        const snapshot = await session.display(0)?.snapshot();
+        expect(snapshot).toBeTruthy();
+        if (!snapshot) return;
+        const rgba = Buffer.alloc(snapshot.width * snapshot.height * 4);
+        snapshot.data.forEach((p, i) => rgba.writeUInt32BE(((p << 8) | 0xff) >>> 0, i * 4));
+        const match = bestScroll({ width: snapshot.width, height: snapshot.height, rgba }, creates[0].dest, reference);
+        expect(match.mean, `the video region drawn from draws, at offset ${match.offset}`).toBeLessThan(MEAN_TOLERANCE);
+        expect(creates.filter((c) => c.index === linked.index)).toEqual([]);
+        expect(creates.length).toBe(createsBefore);
+      } finally {
+        await session.close();
       }
     } finally {
       await relay.close();
