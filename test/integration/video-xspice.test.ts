@@ -19,6 +19,7 @@ import type { Rect } from '../../src/protocol/pixels/geometry.ts';
 import { ChannelType } from '../../src/protocol/link/constants.ts';
 import { silentLogger } from '../../src/protocol/logger.ts';
 import { Session } from '../../src/protocol/session/session.ts';
+import { DisplayChannel } from '../../src/protocol/channels/display/display-channel.ts';
 import { LocalDisplaySink } from '../../src/protocol/display/local-display-sink.ts';
 import { localImageDecoder } from '../../src/protocol/display/run-decode-job.ts';
 import { openSocket } from '../../src/main/transport/socket-transport.ts';
@@ -160,6 +161,10 @@ describe('video streams from Xspice', () => {
       try {
         const createsBefore = creates.length;
         const relayedBefore = relay.channels.length;
+        const displayErrors: string[] = [];
+        session.events.on('channel-linked', (ch) => {
+          if (ch instanceof DisplayChannel) ch.events.on('message-error', (e) => displayErrors.push(e.message));
+        });
         await session.connect();
         const linked = await waitFor('the display channel of the client without codecs', () => relay.channels.slice(relayedBefore).find((c) => c.type === DISPLAY), 15_000);
         await waitUntil('50 draws of the playing video on the client without codecs', () => (draws.get(linked.index) ?? 0) >= 50, 30_000, {
@@ -174,6 +179,7 @@ describe('video streams from Xspice', () => {
         expect(match.mean, `the video region drawn from draws, at offset ${match.offset}`).toBeLessThan(MEAN_TOLERANCE);
         expect(creates.filter((c) => c.index === linked.index)).toEqual([]);
         expect(creates.length).toBe(createsBefore);
+        expect(displayErrors).toEqual([]);
       } finally {
         await session.close();
       }

@@ -85,6 +85,7 @@ export class DisplayChannel extends SpiceChannel {
         this.log.error({ channel: this.name }, message);
         this.events.emit('message-error', { message });
       },
+      debug: (message) => this.log.debug({ channel: this.name }, message),
     });
   }
 
