@@ -46,6 +46,9 @@ export class VideoStreams {
         if (d.left < 0 || d.top < 0 || d.right > surface.width || d.bottom > surface.height || d.right <= d.left || d.bottom <= d.top) {
           throw new SpiceError('protocol', `video stream ${c.id} at ${describe(d)} does not fit its ${surface.width}x${surface.height} surface ${c.surfaceId}; the stream is dropped`);
         }
+        if (c.srcWidth * c.srcHeight > surface.width * surface.height) {
+          throw new SpiceError('protocol', `video stream ${c.id}'s frames of ${c.srcWidth}x${c.srcHeight} are larger than its ${surface.width}x${surface.height} surface ${c.surfaceId}; the stream is dropped`);
+        }
         if (c.codecType !== VideoCodec.MJPEG || !decoder) {
           throw new SpiceError('protocol', `video stream ${c.id}: codec ${c.codecType} is not decoded here (MJPEG only, with a JPEG decoder); the stream is dropped`);
         }
@@ -78,6 +81,10 @@ export class VideoStreams {
         if (!surface || !decoder) throw new SpiceError('protocol', `video stream ${msg.id}: its surface ${c.surfaceId} is gone; ignoring the frame`);
         if (dest.left < 0 || dest.top < 0 || dest.right > surface.width || dest.bottom > surface.height || dest.right <= dest.left || dest.bottom <= dest.top) {
           throw new SpiceError('protocol', `video stream ${msg.id}: a frame at ${describe(dest)} does not fit its ${surface.width}x${surface.height} surface; ignoring the frame`);
+        }
+        // Decoding allocates for the frame's size: never more pixels than the surface it is drawn on.
+        if (width * height > surface.width * surface.height) {
+          throw new SpiceError('protocol', `video stream ${msg.id}: a frame of ${width}x${height} is larger than its ${surface.width}x${surface.height} surface; ignoring the frame`);
         }
         const jpeg = s.tables.complete(msg.data);
         // A decoder in another thread takes the bytes' buffer: never the message's own (other

@@ -125,13 +125,20 @@ describe('video streams in the display pipeline', () => {
     submit(DisplayMsg.STREAM_DATA, streamData(6, 1, new Uint8Array([0xff, 0xd8, 1, 2])));
     submit(DisplayMsg.STREAM_DATA, streamData(6, 2, jpeg(8, 8, RED, RED)));
     expect(near(await pixel(0, 0), RED)).toBe(true);
+    // Frames larger than the surface: the stream, or one sized frame.
+    create({ id: 8, width: 64, height: 64, dest: box(0, 0, 8, 8) });
+    create({ id: 9, dest: box(0, 0, 8, 8) });
+    submit(DisplayMsg.STREAM_DATA_SIZED, streamDataSized(9, 1, 33, 32, box(0, 0, 8, 8), jpeg(8, 8, RED, RED)));
+    expect(near(await pixel(0, 0), RED)).toBe(true);
     const e = errors();
+    expect(e[5]).toMatch(/video stream 8's frames of 64x64 are larger than its 32x32 surface 0; the stream is dropped/);
+    expect(e[6]).toMatch(/video stream 9: a frame of 33x32 is larger than its 32x32 surface; ignoring the frame/);
     expect(e[0]).toMatch(/video stream 3 at \(0,0\)-\(40,8\) does not fit its 32x32 surface 0; the stream is dropped/);
     expect(e[1]).toMatch(/a frame for video stream 3, which does not exist here/);
     expect(e[2]).toMatch(/video stream 4: codec 2 is not decoded here/);
     expect(e[3]).toMatch(/a frame for video stream 5, which does not exist here/);
     expect(e[4]).toMatch(/STREAM_DATA/);
-    expect(e).toHaveLength(5);
+    expect(e).toHaveLength(7);
   });
 
   it('gives a decoder that transfers its jobs a copy of the frame, never the buffer the messages share', async () => {
