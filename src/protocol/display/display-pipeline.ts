@@ -142,11 +142,15 @@ export class DisplayPipeline {
         if (!this.budget.exceeded && !this.closed) await this.apply(channelId, ch, type, body);
       } catch (error) {
         if (!isSpiceError(error)) throw error;
-        // Over the memory budget: the session that owns the budget logs it and ends on it.
-        const overBudget = error instanceof MemoryLimitError;
-        const message = overBudget ? error.message : namingTheMessage(error.message, channelId, type);
-        if (!overBudget) this.log.error({ channel: `display:${channelId}`, type, err: message }, message);
-        this.emit({ type: 'message-error', channelId, message });
+        // Closed while this message was being decoded (a capture ending with video frames in
+        // flight: the decoders reject what they still had): nothing is missing from the picture taken.
+        if (!this.closed) {
+          // Over the memory budget: the session that owns the budget logs it and ends on it.
+          const overBudget = error instanceof MemoryLimitError;
+          const message = overBudget ? error.message : namingTheMessage(error.message, channelId, type);
+          if (!overBudget) this.log.error({ channel: `display:${channelId}`, type, err: message }, message);
+          this.emit({ type: 'message-error', channelId, message });
+        }
       } finally {
         this.budget.release('queued display messages', queued);
       }

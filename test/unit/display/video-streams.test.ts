@@ -13,6 +13,7 @@ import { silentLogger } from '../../../src/protocol/logger.ts';
 import { MjpegTables } from '../../../src/protocol/codecs/mjpeg.ts';
 import { nodeJpegDecoder } from '../../../src/main/node/jpeg-node.ts';
 import { WireWriter } from '../../../src/protocol/wire/writer.ts';
+import { SpiceError } from '../../../src/protocol/wire/errors.ts';
 import { box } from '../channels/display/body-builder.ts';
 import { streamClip, streamCreate, streamData, streamDataSized, streamDestroy, type StreamCreateFields } from '../channels/display/stream-bodies.ts';
 
@@ -161,6 +162,30 @@ describe('video streams in the display pipeline', () => {
     submit(DisplayMsg.STREAM_DATA, shared.subarray(0, first.length));
     submit(DisplayMsg.STREAM_DATA, shared.subarray(first.length));
     expect(near(await pixel(0, 0), BLUE)).toBe(true);
+    expect(errors()).toEqual([]);
+  });
+
+  it('reports nothing for a frame whose decoding the closing pipeline cut short', async () => {
+    let started: () => void = () => {};
+    const decodeStarted = new Promise<void>((resolve) => (started = resolve));
+    let rejectPending: (e: Error) => void = () => {};
+    const stalled: ImageDecoder = {
+      transfersJobs: false,
+      videoCodecs: [VideoCodec.MJPEG],
+      decode: () =>
+        new Promise((_resolve, reject) => {
+          rejectPending = reject;
+          started();
+        }),
+      // As the CLI's decode pool: closing rejects the jobs still in flight.
+      close: () => rejectPending(new SpiceError('internal', 'the decode pool closed')),
+    };
+    const { p, submit, errors, create } = pipeline(stalled);
+    create({ id: 1, dest: box(0, 0, 8, 8) });
+    submit(DisplayMsg.STREAM_DATA, streamData(1, 1, jpeg(8, 8, RED, RED)));
+    await decodeStarted;
+    p.close();
+    await p.drain(0);
     expect(errors()).toEqual([]);
   });
 
