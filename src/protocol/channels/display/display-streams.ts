@@ -50,8 +50,6 @@ export class StreamGate {
   private readonly reportedUnknown = new Set<number>();
   private readonly o: StreamGateOptions;
   private readonly wallMs: () => number;
-  /** Frames sent to the server in STREAM_REPORTs (and "cannot decode" reports), for tests and stats. */
-  reportsSent = 0;
 
   constructor(o: StreamGateOptions) {
     this.o = o;
@@ -163,7 +161,6 @@ export class StreamGate {
   }
 
   private sendReport(report: StreamReport): void {
-    this.reportsSent++;
     this.o.send(DisplayClientMsg.STREAM_REPORT, buildStreamReport(report));
   }
 }
