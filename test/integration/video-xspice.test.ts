@@ -4,14 +4,14 @@
 // `capture` shows the stream's frames: the video region matches the pattern (at some scroll
 // offset, within a measured tolerance) and differs between two captures taken apart. A client
 // that decodes no codec (as the page) gets no stream: the video comes as draws, and shows.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startXspice } from '../peers/xspice.ts';
+import { bestScroll, H, MEAN_TOLERANCE, patternReference, playPattern, W, type Match } from '../peers/video-pattern.ts';
 import { startSpiceRelay, type RelayedMessage } from '../peers/spice-relay.ts';
-import { readPng, type RgbaImage } from '../peers/png.ts';
+import { readPng } from '../peers/png.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { startCli } from '../helpers/cli.ts';
 import { waitFor, waitUntil } from '../helpers/wait.ts';
@@ -35,56 +35,13 @@ const STREAM_DATA_SIZED = 316;
 const STREAM_REPORT = 102;
 const DRAW_FIRST = 302;
 const DRAW_LAST = 318;
-const W = 320;
-const H = 240;
-/** Pixels the pattern scrolls left per frame (videotestsrc horizontal-speed). */
-const SPEED = 4;
-/**
- * Largest mean per-channel difference (0-255) between the captured video region and the pattern
- * at its best-matching scroll offset. Measured here: 6.8 to 7.1 for MJPEG stream frames (the
- * server's JPEG quality), 5.2 for the same video sent as lossless draws (the pattern goes through
- * 4:2:0 on its way to the X window, so sharp bar edges differ from the reference anyway); the
- * same-sized region beside the window (the desktop) is 131 at its best offset.
- */
-const MEAN_TOLERANCE = 12;
-
-/** The pattern's first frame, BGRx as X stores it: the reference every scrolled frame is a shift of. */
-function patternReference(): Uint8Array {
-  const file = join(dir, 'smpte.raw');
-  execFileSync('gst-launch-1.0', ['-q', 'videotestsrc', 'pattern=smpte', 'num-buffers=1', '!', `video/x-raw,format=BGRx,width=${W},height=${H}`, '!', 'filesink', `location=${file}`]);
-  return new Uint8Array(readFileSync(file));
-}
-
-interface Match {
-  offset: number;
-  mean: number;
-}
-
-/** The scroll offset at which the captured region best matches the pattern, and its mean difference. */
-function bestScroll(capture: RgbaImage, at: Rect, reference: Uint8Array): Match {
-  let best: Match = { offset: -1, mean: Infinity };
-  for (let offset = 0; offset < W; offset++) {
-    let sum = 0;
-    for (let y = 0; y < H; y += 2) {
-      for (let x = 0; x < W; x += 2) {
-        const c = ((at.top + y) * capture.width + at.left + x) * 4;
-        const r = (y * W + ((x + offset) % W)) * 4;
-        sum += Math.abs(capture.rgba[c] - reference[r + 2]) + Math.abs(capture.rgba[c + 1] - reference[r + 1]) + Math.abs(capture.rgba[c + 2] - reference[r]);
-      }
-    }
-    const mean = sum / ((W / 2) * (H / 2) * 3);
-    if (mean < best.mean) best = { offset, mean };
-  }
-  return best;
-}
-
 const u32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(at, true);
 const i32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset, b.byteLength).getInt32(at, true);
 
 describe('video streams from Xspice', () => {
   it('MJPEG: STREAM_CREATE/DATA arrive, STREAM_REPORTs reach the server, and capture shows the video', { timeout: 120_000 }, async () => {
     requireTool('gst-launch-1.0', 'gstreamer1.0-tools');
-    const reference = patternReference();
+    const reference = patternReference(dir);
     const xs = await startXspice({ streamingVideo: 'all', videoCodecs: 'spice:mjpeg' });
     const creates: { codec: number; dest: Rect; flags: number; index: number }[] = [];
     /** Draw messages (302 and up) per relayed connection. */
@@ -111,7 +68,7 @@ describe('video streams from Xspice', () => {
       },
     );
     try {
-      xs.run('gst-launch-1.0', ['-q', 'videotestsrc', 'pattern=smpte', 'is-live=true', `horizontal-speed=${SPEED}`, '!', `video/x-raw,width=${W},height=${H},framerate=25/1`, '!', 'videoconvert', '!', 'ximagesink']);
+      playPattern(xs);
       const matches: Match[] = [];
       for (const name of ['first', 'second']) {
         const out = join(dir, `${name}.png`);

@@ -6,7 +6,7 @@
 import type { Logger } from '../../protocol/logger.ts';
 import { defaultBackoff, ReconnectBackoff, reconnectVerdict, type BackoffOptions } from '../../protocol/session/reconnect-policy.ts';
 import type { Session } from '../../protocol/session/session.ts';
-import { SpiceError } from '../../protocol/wire/errors.ts';
+import { isSpiceError, SpiceError } from '../../protocol/wire/errors.ts';
 
 /** Whatever the script keeps per session (channels, mouse mode); the keeper needs its session. */
 export interface KeptConnection {
@@ -14,6 +14,11 @@ export interface KeptConnection {
 }
 
 /** The connection an action ran on dropped while it ran. */
+/** How long a channel's end may come before the session's own when a server goes away. */
+const LOSS_GRACE_MS = 2000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 export class ConnectionLost extends Error {
   constructor(readonly reason: Error | undefined) {
     super(reason?.message ?? 'the session closed');
@@ -95,6 +100,10 @@ export class SessionKeeper<C extends KeptConnection> {
       try {
         return await Promise.race([running, this.lost(c)]);
       } catch (e) {
+        // One channel's connection ending (kind 'unreachable') is often the first sign of the
+        // whole server going: the main channel's end may follow a moment later. Give it that
+        // moment before calling the failure the action's own.
+        if (!this.hasLost(c) && isSpiceError(e) && e.kind === 'unreachable') await Promise.race([this.lost(c).catch(() => {}), sleep(LOSS_GRACE_MS)]);
         // Whatever the action failed with, a connection that went under it is the cause.
         if (!this.hasLost(c)) throw e;
         // Without reconnecting, this rejects with why the connection went.

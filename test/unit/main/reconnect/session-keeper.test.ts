@@ -58,6 +58,34 @@ describe('SessionKeeper', () => {
     expect(k.latest).toBe(second);
   });
 
+  it("repeats an action that failed because a channel's connection ended just before the session did", async () => {
+    const first = connection();
+    const second = connection();
+    const { k } = keeper(first, async () => second);
+    const ranOn: number[] = [];
+    const result = k.run('expect', { repeatable: true, needsConnection: true }, async (c) => {
+      ranOn.push(c.n);
+      if (c === first) {
+        // The display channel's end reaches the client first; the main channel's follows.
+        setTimeout(() => first.drop(serverGone()), 50);
+        throw new SpiceError('unreachable', 'the server closed the display channel connection');
+      }
+      return 'matched';
+    });
+    expect(await result).toBe('matched');
+    expect(ranOn).toEqual([first.n, second.n]);
+  });
+
+  it("fails with the channel's own error when only that channel went (the session stays)", async () => {
+    const first = connection();
+    const { k } = keeper(first, async () => connection());
+    const result = k.run('expect', { repeatable: true, needsConnection: true }, async () => {
+      throw new SpiceError('unreachable', 'the server closed the display channel connection');
+    });
+    await expect(result).rejects.toThrow('the server closed the display channel connection');
+    expect(k.hasLost(first)).toBe(false);
+  });
+
   it('does not repeat an interrupted keystroke: it may have reached the guest', async () => {
     const first = connection();
     const { k } = keeper(first, async () => connection());
