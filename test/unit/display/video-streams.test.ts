@@ -16,6 +16,7 @@ import { WireWriter } from '../../../src/protocol/wire/writer.ts';
 import { SpiceError } from '../../../src/protocol/wire/errors.ts';
 import { box } from '../channels/display/body-builder.ts';
 import { streamClip, streamCreate, streamData, streamDataSized, streamDestroy, type StreamCreateFields } from '../channels/display/stream-bodies.ts';
+import { concat } from '../../helpers/memory-transport.ts';
 
 const RED = 0xff0000;
 const BLUE = 0x0000ff;
@@ -41,13 +42,7 @@ function withoutHuffmanTables(frame: Uint8Array): Uint8Array {
     at += 2 + length;
   }
   parts.push(frame.subarray(at));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 function pipeline(decoder = localImageDecoder({ jpeg: nodeJpegDecoder })) {
