@@ -1,7 +1,7 @@
 // Damage of one surface between two presentations: the rectangles drawn since the last flush.
 // Few rectangles are kept as they are; past a handful they collapse into their bounding box, since
 // uploading a little too much costs less than many small uploads.
-import type { Rect } from '../protocol/pixels/geometry.ts';
+import { boundingRect, type Rect } from '../protocol/pixels/geometry.ts';
 
 export const MAX_DAMAGE_RECTS = 16;
 
@@ -40,7 +40,7 @@ export class DamageTracker {
       if (c.left >= e.left && c.top >= e.top && c.right <= e.right && c.bottom <= e.bottom) return;
     }
     this.rects.push(c);
-    if (this.rects.length > MAX_DAMAGE_RECTS) this.rects = [boundingBox(this.rects)];
+    if (this.rects.length > MAX_DAMAGE_RECTS) this.rects = [boundingRect(this.rects)];
   }
 
   all(): void {
@@ -57,15 +57,4 @@ export class DamageTracker {
     this.rects = [];
     return out;
   }
-}
-
-function boundingBox(rects: Rect[]): Rect {
-  const b = { ...rects[0] };
-  for (const r of rects) {
-    b.left = Math.min(b.left, r.left);
-    b.top = Math.min(b.top, r.top);
-    b.right = Math.max(b.right, r.right);
-    b.bottom = Math.max(b.bottom, r.bottom);
-  }
-  return b;
 }

@@ -4,7 +4,7 @@
 // composited through it with pixman OVER. Glyph rows are read bottom-up whatever the
 // RASTER_TOP_DOWN flag says, as spice-common does; A4 coverage n becomes n * 16.
 import type { RasterGlyph, SpiceString } from '../pixels/draw-ops.ts';
-import type { Rect } from '../pixels/geometry.ts';
+import { boundingRect, type Rect } from '../pixels/geometry.ts';
 import { Ropd, StringFlags } from '../pixels/draw-ops.ts';
 import { fillRegion, type ResolvedBrush, tileRow } from './brush.ts';
 import { clearDestAlpha, mul4, over } from './pixel-math.ts';
@@ -87,17 +87,6 @@ export function stringMask(str: SpiceString, depth: 1 | 4 | 8, within?: Rect): G
   return { left: bounds.left, top: bounds.top, width, height, alpha };
 }
 
-function boundsOf(region: readonly Rect[]): Rect {
-  const out = { ...region[0] };
-  for (const r of region) {
-    out.top = Math.min(out.top, r.top);
-    out.left = Math.min(out.left, r.left);
-    out.bottom = Math.max(out.bottom, r.bottom);
-    out.right = Math.max(out.right, r.right);
-  }
-  return out;
-}
-
 export function drawText(surface: Surface, region: readonly Rect[], p: TextParams): void {
   if (region.length === 0) return;
   if (!isEmptyRect(p.backArea)) {
@@ -107,7 +96,7 @@ export function drawText(surface: Surface, region: readonly Rect[], p: TextParam
   const flags = p.str.flags;
   const depth = flags & StringFlags.RASTER_A1 ? 1 : flags & StringFlags.RASTER_A4 ? 4 : flags & StringFlags.RASTER_A8 ? 8 : 0;
   if (depth === 0 || !p.foreBrush) return;
-  const mask = stringMask(p.str, depth, boundsOf(region));
+  const mask = stringMask(p.str, depth, boundingRect(region));
   if (!mask) return;
   const brush = p.foreBrush;
   const { data, width } = surface;

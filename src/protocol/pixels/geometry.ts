@@ -20,3 +20,15 @@ export type Clip = Rect[] | null;
 
 /** Affine transform in 16.16 fixed point, as pixman takes it (t00 t01 t02 / t10 t11 t12). */
 export type Transform = [number, number, number, number, number, number];
+
+/** The smallest rectangle holding every one of `rects` (at least one). */
+export function boundingRect(rects: readonly Rect[]): Rect {
+  const out = { ...rects[0]! };
+  for (const r of rects) {
+    out.top = Math.min(out.top, r.top);
+    out.left = Math.min(out.left, r.left);
+    out.bottom = Math.max(out.bottom, r.bottom);
+    out.right = Math.max(out.right, r.right);
+  }
+  return out;
+}
