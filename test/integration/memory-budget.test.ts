@@ -2,17 +2,14 @@
 // 8192x8192 surfaces (and fills them) makes `capture` exit 6 with the budget's sentence while the
 // process stays well under the budget plus Node's own memory (it took 3.2 GB before), and a
 // CHANNELS_LIST of 2,560 entries links only what a real server offers. The server is a scripted
-// fake (test/peers/misbehaving-server.ts) that links every channel and then sends what the test
+// fake session (test/peers/fake-session.ts) that links every channel and then sends what the test
 // gives it; --memory-limit's values are checked here too.
-import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DisplayMsg } from '../../src/protocol/channels/display/display-messages.ts';
-import { MainMsg } from '../../src/protocol/channels/main/main-messages.ts';
 import { channelLimitFor } from '../../src/protocol/session/channel-limits.ts';
-import { WireWriter } from '../../src/protocol/wire/writer.ts';
 import { runCli, runCliMeasured } from '../helpers/cli.ts';
-import { miniMessage } from '../helpers/server-messages.ts';
-import { startMisbehavingServer, type ClientLink, type MisbehavingServer } from '../peers/misbehaving-server.ts';
+import type { MisbehavingServer } from '../peers/misbehaving-server.ts';
+import { startFakeSession } from '../peers/fake-session.ts';
 import { fillSurfaceBody, surfaceCreateBody } from '../helpers/huge-surfaces.ts';
 
 const MiB = 1024 * 1024;
@@ -23,35 +20,23 @@ afterEach(async () => {
   server = undefined;
 });
 
-const mainInit = (displays: number) =>
-  miniMessage(MainMsg.INIT, new WireWriter().u32(0x5eed).u32(displays).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish());
-function channelsList(list: [number, number][]): Uint8Array {
-  const w = new WireWriter().u32(list.length);
-  for (const [type, id] of list) w.u8(type).u8(id);
-  return miniMessage(MainMsg.CHANNELS_LIST, w.finish());
-}
-const surfaceCreate = (id: number, side: number): Uint8Array => miniMessage(DisplayMsg.SURFACE_CREATE, surfaceCreateBody(id, side, id === 0));
-const fillAll = (id: number, side: number): Uint8Array => miniMessage(DisplayMsg.DRAW_FILL, fillSurfaceBody(id, side));
+const surfaceCreate = (id: number, side: number): Buffer => Buffer.from(surfaceCreateBody(id, side, id === 0));
+const fillAll = (id: number, side: number): Buffer => Buffer.from(fillSurfaceBody(id, side));
 
-/** A server that answers the main channel with INIT and `list`, and each display channel with `display`. */
-function scriptedServer(list: [number, number][], display: Uint8Array[] = []): Promise<MisbehavingServer> {
-  return startMisbehavingServer('good', {
-    onLinked(socket: Socket, link: ClientLink) {
-      socket.on('data', () => {}); // what the client sends after the link is not read
-      if (link.channelType === 1) {
-        socket.write(mainInit(1));
-        socket.write(channelsList(list));
-      } else if (link.channelType === 2) {
-        for (const m of display) socket.write(m);
-      }
+/** A session whose main channel lists `channels` and whose display channels are sent `display`. */
+function scriptedServer(channels: [number, number][], display: { type: number; body: Buffer }[] = []): Promise<MisbehavingServer> {
+  return startFakeSession({
+    channels,
+    onDisplay: (connection) => {
+      for (const m of display) connection.send(m.type, m.body);
     },
   });
 }
 
 describe('a server that asks for more memory than the session allows', () => {
   it('twelve 8192x8192 surfaces: capture exits 6 with the sentence, its memory bounded by the limit', async () => {
-    const display: Uint8Array[] = [];
-    for (let i = 0; i < 12; i++) display.push(surfaceCreate(i, 8192), fillAll(i, 8192));
+    const display: { type: number; body: Buffer }[] = [];
+    for (let i = 0; i < 12; i++) display.push({ type: DisplayMsg.SURFACE_CREATE, body: surfaceCreate(i, 8192) }, { type: DisplayMsg.DRAW_FILL, body: fillAll(i, 8192) });
     server = await scriptedServer([[2, 0]], display);
     const r = await runCliMeasured(['capture', `spice://127.0.0.1:${server.port}`, '-o', '/tmp/spicedesk-budget-never-written.png', '--timeout', '20', '--memory-limit', '512M']);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -50,6 +50,8 @@ export interface FakeSessionOptions {
   onDisplay?: (display: DisplayConnection) => void;
   /** Called when the main channel has sent INIT and CHANNELS_LIST. */
   onMain?: (main: DisplayConnection) => void;
+  /** The CHANNELS_LIST as [type, id] pairs; default one display, [[2, 0]]. */
+  channels?: readonly (readonly [number, number])[];
 }
 
 function message(type: number, body: Buffer): Buffer {
@@ -94,7 +96,8 @@ export async function startFakeSession(options: FakeSessionOptions = {}): Promis
       if (link.channelType === CHANNEL_MAIN) {
         // session id, display hint, supported and current mouse mode, agent, tokens, mm time, ram hint
         connection.send(MAIN_INIT, u32s(0x5eed, 1, MOUSE_MODE_SERVER, MOUSE_MODE_SERVER, 0, 0, 0, 0));
-        connection.send(MAIN_CHANNELS_LIST, Buffer.concat([u32s(1), Buffer.from([CHANNEL_DISPLAY, 0])]));
+        const channels = options.channels ?? [[CHANNEL_DISPLAY, 0]];
+        connection.send(MAIN_CHANNELS_LIST, Buffer.concat([u32s(channels.length), Buffer.from(channels.flat())]));
         options.onMain?.(connection);
       } else if (link.channelType === CHANNEL_DISPLAY) {
         options.onDisplay?.(connection);
