@@ -20,6 +20,7 @@ import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 import { launchChromium, openSessionPage, pageProblems } from './browser-page.ts';
 import { pageState } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
+import { useGatewayPeers } from './gateway-peers.ts';
 
 const state = pageState;
 
@@ -144,22 +145,10 @@ describe('files dropped on the page when the agent has file transfer disabled', 
 });
 
 describe('files with serve --clipboard none --file-transfer none', () => {
-  let xs: XspiceServer;
-  let serve: ServeProcess;
-  let browser: Browser;
-  beforeAll(async () => {
-    xs = await startXspice({ vdagent: true });
-    serve = await startServe(['--clipboard', 'none', '--file-transfer', 'none', `spice://127.0.0.1:${xs.port}`]);
-    browser = await launchChromium();
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    await xs?.stop();
-  });
+  const peers = useGatewayPeers({ vdagent: true }, (xs) => ['--clipboard', 'none', '--file-transfer', 'none', `spice://127.0.0.1:${xs.port}`]);
 
   it('the page is no drop target and says why; nothing reaches the guest', async () => {
-    const page = await openWithAgent(browser, serve.url);
+    const page = await openWithAgent(peers.browser, peers.serve.url);
     try {
       expect((await state(page)).files.allowed).toBe(false);
       expect(await page.locator('#view').getAttribute('title')).toContain('--file-transfer none');
@@ -170,7 +159,7 @@ describe('files with serve --clipboard none --file-transfer none', () => {
       });
       expect(rows[0].message).toBe('Not sent: file transfer to the guest is turned off here (--file-transfer none)');
       expect((await state(page)).files.offered).toBe(0);
-      expect(readdirSync(xs.agent!.downloadDir!)).toEqual([]);
+      expect(readdirSync(peers.xs.agent!.downloadDir!)).toEqual([]);
       expect(pageProblems(page)).toEqual([]);
     } finally {
       await page.close();
@@ -179,7 +168,7 @@ describe('files with serve --clipboard none --file-transfer none', () => {
 
   it('a file offer sent anyway is refused by the host, naming the setting', async () => {
     const received: HostMessage[] = [];
-    const ws = new WebSocket(`${serve.origin.replace('http:', 'ws:')}/${serve.token}/ws`, { origin: serve.origin });
+    const ws = new WebSocket(`${peers.serve.origin.replace('http:', 'ws:')}/${peers.serve.token}/ws`, { origin: peers.serve.origin });
     try {
       ws.on('message', (data: Buffer) => received.push(...decodeHostPacket(new Uint8Array(data))));
       await new Promise((resolve, reject) => {
@@ -192,7 +181,7 @@ describe('files with serve --clipboard none --file-transfer none', () => {
       ws.send(encodeUiMessage({ kind: 'file-data', id: 1, offset: 0, data: new TextEncoder().encode('secret') }));
       const result = await waitFor('the file result', async () => received.find((m) => m.kind === 'file-result'));
       expect(result).toEqual({ kind: 'file-result', id: 1, outcome: 'disabled', message: 'file transfer to the guest is turned off here (--file-transfer none)' });
-      expect(readdirSync(xs.agent!.downloadDir!)).toEqual([]);
+      expect(readdirSync(peers.xs.agent!.downloadDir!)).toEqual([]);
     } finally {
       ws.terminate();
     }

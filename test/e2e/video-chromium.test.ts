@@ -5,16 +5,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rect } from '../../src/protocol/pixels/geometry.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { bestScroll, H, MEAN_TOLERANCE, patternReference, playPattern, W, type Match } from '../peers/video-pattern.ts';
-import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, pagePixels, pageProblems } from './browser-page.ts';
+import type { XspiceServer } from '../peers/xspice.ts';
+import { openSessionPage, pagePixels, pageProblems } from './browser-page.ts';
+import { useGatewayPeers } from './gateway-peers.ts';
 import { pageState } from './page-api.ts';
-import { startServe, type ServeProcess } from './serve-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-video-page-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,27 +34,17 @@ async function patternWindow(xs: XspiceServer): Promise<Rect> {
 }
 
 describe('a video playing in the guest, in the page', () => {
-  let xs: XspiceServer;
-  let serve: ServeProcess;
-  let browser: Browser;
-  beforeAll(async () => {
+  beforeAll(() => {
     requireTool('gst-launch-1.0', 'gstreamer1.0-tools');
     requireTool('xwininfo', 'x11-utils');
-    xs = await startXspice({ streamingVideo: 'all', videoCodecs: 'spice:mjpeg' });
-    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
-    browser = await launchChromium();
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    await xs?.stop();
   });
+  const peers = useGatewayPeers({ streamingVideo: 'all', videoCodecs: 'spice:mjpeg' });
 
   it('shows the video and keeps it moving (sent as draws, since the page announces no codec)', { timeout: 90_000 }, async () => {
     const reference = patternReference(dir);
-    playPattern(xs);
-    const at = await patternWindow(xs);
-    const page = await openSessionPage(browser, serve.url);
+    playPattern(peers.xs);
+    const at = await patternWindow(peers.xs);
+    const page = await openSessionPage(peers.browser, peers.serve.url);
     try {
       const matchNow = async (): Promise<Match> => bestScroll(await pagePixels(page), at, reference);
       // The first matching frame, then a later one: the pattern scrolls 4 px a frame at 25 fps.
