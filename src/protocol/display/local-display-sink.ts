@@ -1,6 +1,6 @@
 // The display pipeline as a DisplaySink in the calling thread: the CLI's (with a decoder that
 // decodes in worker threads) and the tests'.
-import type { DisplaySink, DisplayStats, PipelineEvent, SurfaceSnapshot } from '../channels/display/display-sink.ts';
+import type { DisplaySink, DisplayStats, PipelineEvent, SurfaceSnapshot, VideoCodecSupport } from '../channels/display/display-sink.ts';
 import type { Logger } from '../logger.ts';
 import { DisplayPipeline } from './display-pipeline.ts';
 import { EventRouter } from './event-router.ts';
@@ -14,12 +14,12 @@ import type { MemoryBudget } from '../wire/memory-budget.ts';
 export class LocalDisplaySink implements DisplaySink {
   readonly pipeline: DisplayPipeline;
   private readonly router = new EventRouter();
-  private readonly codecs: readonly number[];
+  private readonly codecs: readonly VideoCodecSupport[];
 
   /** `budget`: the session's (give the Session the same one), so that surfaces and caches count in it. */
   constructor(o: { logger: Logger; decoder?: ImageDecoder; budget?: MemoryBudget; announcedCachePixels?: number }) {
     // The stream codecs are the decoder's to say (MJPEG where it has a JPEG decoder); none without one.
-    this.codecs = o.decoder?.videoCodecs ?? [];
+    this.codecs = (o.decoder?.videoCodecs ?? []).map((codec) => ({ codec, acceleration: 'software' as const }));
     this.pipeline = new DisplayPipeline({
       logger: o.logger,
       decoder: o.decoder,
@@ -49,7 +49,7 @@ export class LocalDisplaySink implements DisplaySink {
     return this.pipeline.stats(channelId);
   }
 
-  videoCodecs(): readonly number[] {
+  videoCodecs(): readonly VideoCodecSupport[] {
     return this.codecs;
   }
 

@@ -5,17 +5,11 @@
 // the display channel announces exactly those. This file imports no codec, so a host that decodes
 // elsewhere (WebCodecs in the page, a WebAssembly library in the CLI) loads only its own.
 import type { Surface } from '../canvas/surface.ts';
+import type { VideoAcceleration, VideoCodecSupport } from '../channels/display/display-sink.ts';
 import type { Clip, Rect } from '../pixels/geometry.ts';
 import type { Pixels } from '../pixels/pixels.ts';
 
-/** How a codec is decoded where it is decoded: the page's status shows it. */
-export type VideoAcceleration = 'hardware' | 'software';
-
-export interface VideoCodecSupport {
-  /** A VideoCodec value (channels/display/display-messages.ts). */
-  codec: number;
-  acceleration: VideoAcceleration;
-}
+export type { VideoAcceleration, VideoCodecSupport };
 
 /** One decoded picture. Its pixels may stay where the decoder put them (on a GPU) until asked for. */
 export interface DecodedFrame {
@@ -75,4 +69,9 @@ export interface FramePresenter {
   present(frame: DecodedFrame, at: FramePlacement): Promise<Rect | null>;
   /** The stream is gone (destroyed, or its surface reset): nothing of it stays over the surface. */
   streamGone(channelId: number, streamId: number): void;
+  /**
+   * A draw (or COPY_BITS) is about to read or write `area` of the surface: a picture shown over
+   * that area must be in the surface's pixels first. The pipeline awaits it before every draw.
+   */
+  beforeDraw?(channelId: number, surfaceId: number, area: Rect): Promise<void> | void;
 }

@@ -76,7 +76,7 @@ export class DisplayChannel extends SpiceChannel {
     this.sink = sink;
     this.options = options;
     this.unlisten = sink.listen(id, (e) => this.onPipelineEvent(e));
-    this.videoCodecs = sink.videoCodecs?.() ?? [];
+    this.videoCodecs = (sink.videoCodecs?.() ?? []).map((s) => s.codec);
     this.streams = new StreamGate({
       announcedCodecs: this.videoCodecs.length > 0 ? this.videoCodecs : null,
       send: (type, body) => this.send(type, body),

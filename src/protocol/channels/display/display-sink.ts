@@ -12,7 +12,21 @@ export type PipelineEvent =
   /** A message that could not be applied (a corrupt image, a malformed draw); the channel goes on. */
   | { type: 'message-error'; channelId: number; message: string }
   /** Every message up to this serial has been applied. */
-  | { type: 'applied'; channelId: number; serial: bigint };
+  | { type: 'applied'; channelId: number; serial: bigint }
+  /**
+   * A video stream could not be decoded (its decoder could not be made, or failed on a frame): the
+   * pipeline has dropped it; the channel tells the server, which then sends the area as draws.
+   */
+  | { type: 'stream-error'; channelId: number; streamId: number; message: string };
+
+/** How a codec is decoded where it is decoded: the page's status shows it. */
+export type VideoAcceleration = 'hardware' | 'software';
+
+export interface VideoCodecSupport {
+  /** A VideoCodec value (display-messages.ts). */
+  codec: number;
+  acceleration: VideoAcceleration;
+}
 
 export interface DisplayStats {
   ops: Record<string, number>;
@@ -41,10 +55,17 @@ export interface DisplaySink {
   snapshot(channelId: number, options?: { live?: boolean }): Promise<SurfaceSnapshot | null>;
   stats(channelId: number): Promise<DisplayStats>;
   /**
-   * The video codecs (VideoCodec values) whose stream frames this host decodes and draws; the
-   * display channel announces exactly these. Absent or empty: video arrives as ordinary draws.
+   * The video codecs whose stream frames this host decodes and draws, best first (in hardware
+   * before in software); the display channel announces exactly these. Absent or empty: video
+   * arrives as ordinary draws.
    */
-  videoCodecs?(): readonly number[];
+  videoCodecs?(): readonly VideoCodecSupport[];
+  /**
+   * The session's multimedia time now (ms, the server's wrapping clock): MAIN_INIT,
+   * MAIN_MULTI_MEDIA_TIME and later the audio clock set it; stream frames are shown when it
+   * reaches their time.
+   */
+  setMediaTime?(mmNow: number): void;
   /** A compressed image is on its way: decoders that start on demand can start now. */
   expectCompressedImage?(): void;
   close(): void;
