@@ -23,18 +23,17 @@
 //
 // Xspice takes one client at a time, so the clients take turns, round after round, each in a fresh
 // Chromium; the table shows the medians over the rounds.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { extname, join, resolve, sep } from 'node:path';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openSessionPage, pageProblems } from '../e2e/browser-page.ts';
 import { pageState } from '../e2e/page-api.ts';
 import { solidBackground, waitForWindow } from '../peers/desktop.ts';
-import { freePort } from '../peers/free-port.ts';
-import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
+import type { GroupProcess } from '../peers/processes.ts';
 import { sleep } from '../helpers/wait.ts';
 import { requireFile, requireTool } from '../peers/require-tool.ts';
-import { startXspice, tcpAccepts } from '../peers/xspice.ts';
+import { startXspice } from '../peers/xspice.ts';
+import { serveStaticFolder, socketCloses, socketMessages, startGateway, startWebsockify, trackSockets } from './bench-peers.ts';
 import { formatTable, median } from './measure.ts';
 import { allProcesses, chromiumPid, CLOCK_TICKS_PER_SECOND, processTree } from '../helpers/proc-tree.ts';
 
@@ -184,116 +183,7 @@ async function startFrameTrace(browser: Browser): Promise<FrameTrace> {
   };
 }
 
-// ---- the peers ----
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-};
-
-/** spice-html5's files over HTTP on loopback: ES modules do not load from file:// URLs. */
-async function serveStaticFolder(folder: string): Promise<{ origin: string; server: Server }> {
-  const root = resolve(folder);
-  const server = createServer((req, res) => {
-    const path = resolve(root, `.${decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname)}`);
-    const inside = path.startsWith(root + sep);
-    let body: Buffer | undefined;
-    try {
-      if (inside && statSync(path).isFile()) body = readFileSync(path);
-    } catch {
-      body = undefined;
-    }
-    if (!body) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(path)] ?? 'application/octet-stream' }).end(body);
-  });
-  const port = await freePort();
-  await new Promise<void>((done, fail) => {
-    server.once('error', fail);
-    server.listen(port, '127.0.0.1', () => done());
-  });
-  return { origin: `http://127.0.0.1:${port}`, server };
-}
-
-async function startWebsockify(spicePort: number): Promise<{ port: number; process: GroupProcess }> {
-  const websockify = requireTool('websockify', 'websockify');
-  const port = await freePort();
-  const proc = spawnGroup(websockify, [`127.0.0.1:${port}`, `127.0.0.1:${spicePort}`], { name: 'websockify' });
-  const deadline = Date.now() + 10_000;
-  while (!(await tcpAccepts(port))) {
-    if (!proc.running() || Date.now() > deadline) {
-      await proc.stop();
-      throw new Error(`websockify did not listen on ${port}: ${proc.outputTail()}`);
-    }
-    await sleep(50);
-  }
-  return { port, process: proc };
-}
-
-async function startGateway(root: string, target: string): Promise<{ url: string; process: GroupProcess }> {
-  const cli = resolve(root, 'bin/spicedesk.cjs');
-  if (!existsSync(cli)) throw new Error(`${cli} is missing; run the bench from the checkout (npm run bench)`);
-  const proc = spawnGroup(process.execPath, [cli, 'serve', target], {
-    env: { ...process.env, SPICE_PASSWORD: undefined, SPICE_PROXY: undefined },
-    name: 'spicedesk serve',
-  });
-  let out = '';
-  const url = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`spicedesk serve printed no URL in 10 s: ${proc.outputTail()}`)), 10_000);
-    proc.child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const nl = out.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        done(out.slice(0, nl).trim());
-      }
-    });
-    void proc.exited.then((code) => {
-      clearTimeout(timer);
-      fail(new Error(`spicedesk serve exited (${code}) before printing a URL: ${proc.outputTail()}`));
-    });
-  });
-  if (!/^http:\/\/127\.0\.0\.1:\d+\/[^/]+\/$/.test(url)) {
-    await proc.stop();
-    throw new Error(`the first line of spicedesk serve is not its URL: ${JSON.stringify(url)}`);
-  }
-  return { url, process: proc };
-}
-
 // ---- the clients in the page ----
-
-/**
- * Counts the closes of the page's WebSockets (a client that lost its session draws nothing) and
- * the messages they received (how finely each client's stream is cut).
- */
-const trackSockets = (): void => {
-  const w = window as unknown as { benchSocketCloses: number; benchSocketMessages: number; benchSocketBytes: number };
-  w.benchSocketCloses = 0;
-  w.benchSocketMessages = 0;
-  w.benchSocketBytes = 0;
-  const Original = WebSocket;
-  window.WebSocket = class extends Original {
-    constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols);
-      this.addEventListener('close', () => w.benchSocketCloses++);
-      this.addEventListener('message', (e: MessageEvent<unknown>) => {
-        w.benchSocketMessages++;
-        const data = e.data;
-        w.benchSocketBytes += data instanceof ArrayBuffer ? data.byteLength : data instanceof Blob ? data.size : String(data).length;
-      });
-    }
-  };
-};
-
-const socketCloses = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { benchSocketCloses: number }).benchSocketCloses);
-const socketMessages = (page: Page): Promise<{ messages: number; bytes: number }> =>
-  page.evaluate(() => {
-    const w = window as unknown as { benchSocketMessages: number; benchSocketBytes: number };
-    return { messages: w.benchSocketMessages, bytes: w.benchSocketBytes };
-  });
 
 /** A digest of spice-html5's primary surface, to see that it changes between two moments. */
 const html5SurfaceDigest = (page: Page): Promise<string> =>
