@@ -1,6 +1,6 @@
 // `npm run bench`: runs the benchmarks against real peers, prints their tables and writes the
 // results as JSON to bench/results/ (git-ignored). Exits non-zero if a bench fails.
-//   npm run bench -- [--only capture|capture-photo|decoders|gateway] [--runs 15]
+//   npm run bench -- [--only capture|capture-photo|decoders|gateway|video] [--runs 15]
 // The script bundles this file with esbuild to dist/bench.js first, because Node 20 cannot run
 // TypeScript directly.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { runCaptureBench } from './capture-bench.ts';
 import { runDecodersBench } from './decoders-bench.ts';
 import { runGatewayBench } from './gateway-bench.ts';
+import { runVideoBench } from './video-bench.ts';
 
 interface Bench {
   name: string;
@@ -40,6 +41,12 @@ const benches: Bench[] = [
     // websockify, on an Xspice xterm that scrolls without pause: frames drawn and client CPU.
     name: 'gateway',
     run: (options) => runGatewayBench(options),
+  },
+  {
+    // A video playing on Xspice, one row per codec: spicedesk's page against spice-html5 (MJPEG,
+    // VP8) and remote-viewer in Xvfb: frames sent, on time, dropped and shown, and client CPU.
+    name: 'video',
+    run: (options) => runVideoBench(options),
   },
 ];
 

@@ -40,6 +40,8 @@ export interface RelayedChannel {
   sendToServer(message: RelayedMessage): void;
   /** Closes both sides of this connection at once (a cut cable, a crashed server). */
   cut(): void;
+  /** Both sides of this connection are closed. */
+  readonly closed: boolean;
 }
 
 /**
@@ -306,6 +308,9 @@ export async function startSpiceRelay(target: { host?: string; port: number }, h
         upstream?.write(miniMessage(m));
       },
       cut,
+      get closed() {
+        return client.destroyed && (upstream === undefined || upstream.destroyed);
+      },
     });
 
     const openUpstream = (): Socket => {
