@@ -14,10 +14,9 @@ import { runToCompletion } from '../peers/processes.ts';
 import { waitFor, waitUntil, watchForNothing } from '../helpers/wait.ts';
 import { tcpConnectionsOn } from '../peers/tcp-connections.ts';
 import { requireTool } from '../peers/require-tool.ts';
-import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, pageProblems } from './browser-page.ts';
+import { openSessionPage, pageProblems } from './browser-page.ts';
+import { useGatewayPeers, type GatewayPeers } from './gateway-peers.ts';
 import { pageState } from './page-api.ts';
-import { startServe, type ServeProcess } from './serve-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-clip-img-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,23 +57,10 @@ async function pageClipboardPng(page: Page): Promise<Uint8Array | undefined> {
   return b64 ? new Uint8Array(Buffer.from(b64, 'base64')) : undefined;
 }
 
-function describeImages(policyArgs: string[], title: string, body: (get: () => { xs: XspiceServer; serve: ServeProcess; browser: Browser }) => void): void {
+function describeImages(policyArgs: string[], title: string, body: (peers: GatewayPeers) => void): void {
   describe(title, () => {
-    let xs: XspiceServer;
-    let serve: ServeProcess;
-    let browser: Browser;
-    beforeAll(async () => {
-      requireTool('xclip', 'xclip');
-      xs = await startXspice({ vdagent: true });
-      serve = await startServe([...policyArgs, `spice://127.0.0.1:${xs.port}`]);
-      browser = await launchChromium();
-    }, 60_000);
-    afterAll(async () => {
-      await browser?.close();
-      await serve?.stop();
-      await xs?.stop();
-    });
-    body(() => ({ xs, serve, browser }));
+    beforeAll(() => requireTool('xclip', 'xclip'));
+    body(useGatewayPeers({ vdagent: true }, (_xs, target) => [...policyArgs, target]));
   });
 }
 
@@ -86,9 +72,9 @@ async function openWithAgent(browser: Browser, url: string): Promise<{ context: 
   return { context, page };
 }
 
-describeImages([], 'clipboard images with the guest agent', (get) => {
+describeImages([], 'clipboard images with the guest agent', (peers) => {
   it('a PNG and a BMP copied in the guest reach the page clipboard as PNG with the same pixels', async () => {
-    const { xs, serve, browser } = get();
+    const { xs, serve, browser } = peers;
     const { context, page } = await openWithAgent(browser, serve.url);
     try {
       const image = testImage();
@@ -124,7 +110,7 @@ describeImages([], 'clipboard images with the guest agent', (get) => {
   }, 90_000);
 
   it('a PNG on the page clipboard can be pasted in the guest with the same pixels', async () => {
-    const { xs, serve, browser } = get();
+    const { xs, serve, browser } = peers;
     // The previous test's page is gone once the gateway has let go of Xspice (one client at a time).
     await waitUntil("the gateway's connections to Xspice to close", () => tcpConnectionsOn(xs.port) === 0, 15_000);
     const { context, page } = await openWithAgent(browser, serve.url);
@@ -151,9 +137,9 @@ describeImages([], 'clipboard images with the guest agent', (get) => {
   }, 90_000);
 });
 
-describeImages(['--clipboard', 'to-guest'], 'clipboard images with serve --clipboard to-guest', (get) => {
+describeImages(['--clipboard', 'to-guest'], 'clipboard images with serve --clipboard to-guest', (peers) => {
   it('a guest image does not reach the page, and the page cannot turn that direction on', async () => {
-    const { xs, serve, browser } = get();
+    const { xs, serve, browser } = peers;
     const { context, page } = await openWithAgent(browser, serve.url);
     try {
       expect((await state(page)).clipboard.policy).toEqual({ toGuest: true, fromGuest: false });

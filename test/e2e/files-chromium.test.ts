@@ -14,12 +14,10 @@ import { encodeUiMessage } from '../../src/protocol/bridge/ui-codec.ts';
 import { runCli } from '../helpers/cli.ts';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor as waitForCondition } from '../helpers/wait.ts';
-import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, pageProblems } from './browser-page.ts';
+import { openSessionPage, pageProblems } from './browser-page.ts';
 import { pageState } from './page-api.ts';
-import { startServe, type ServeProcess } from './serve-process.ts';
 import { useGatewayPeers } from './gateway-peers.ts';
 
 const state = pageState;
@@ -55,22 +53,10 @@ async function openWithAgent(browser: Browser, url: string): Promise<Page> {
 }
 
 describe('files dropped on the page', () => {
-  let xs: XspiceServer;
-  let serve: ServeProcess;
-  let browser: Browser;
-  beforeAll(async () => {
-    xs = await startXspice({ vdagent: true });
-    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
-    browser = await launchChromium();
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    await xs?.stop();
-  });
+  const peers = useGatewayPeers({ vdagent: true });
 
   it('land whole in the agent download folder, two at once, with progress to 100%', async () => {
-    const page = await openWithAgent(browser, serve.url);
+    const page = await openWithAgent(peers.browser, peers.serve.url);
     try {
       // Larger than the host's credit window (1 MiB): the page must wait for credit on the way.
       const big = randomBytes(2_500_000);
@@ -91,7 +77,7 @@ describe('files dropped on the page', () => {
       // The row shows a full bar and no cancel button any more.
       const bar = await page.locator('#transfers .transfer[data-state="saved"] progress').first().evaluate((p: HTMLProgressElement) => p.value);
       expect(bar).toBe(1);
-      const downloads = xs.agent!.downloadDir!;
+      const downloads = peers.xs.agent!.downloadDir!;
       await waitFor('the files in the download folder', async () => {
         const names = readdirSync(downloads);
         return names.includes('dropped big.bin') && names.includes('notes ✓.txt') ? names : undefined;
@@ -106,22 +92,10 @@ describe('files dropped on the page', () => {
 });
 
 describe('files dropped on the page when the agent has file transfer disabled', () => {
-  let xs: XspiceServer;
-  let serve: ServeProcess;
-  let browser: Browser;
-  beforeAll(async () => {
-    xs = await startXspice({ vdagent: { downloadDir: false } });
-    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
-    browser = await launchChromium();
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    await xs?.stop();
-  });
+  const peers = useGatewayPeers({ vdagent: { downloadDir: false } });
 
   it('shows "disabled" for each file, by name', async () => {
-    const page = await openWithAgent(browser, serve.url);
+    const page = await openWithAgent(peers.browser, peers.serve.url);
     try {
       await dropFiles(page, [
         { name: 'refused-one.txt', base64: Buffer.from('one').toString('base64') },
@@ -145,7 +119,7 @@ describe('files dropped on the page when the agent has file transfer disabled', 
 });
 
 describe('files with serve --clipboard none --file-transfer none', () => {
-  const peers = useGatewayPeers({ vdagent: true }, (xs) => ['--clipboard', 'none', '--file-transfer', 'none', `spice://127.0.0.1:${xs.port}`]);
+  const peers = useGatewayPeers({ vdagent: true }, (_xs, target) => ['--clipboard', 'none', '--file-transfer', 'none', target]);
 
   it('the page is no drop target and says why; nothing reaches the guest', async () => {
     const page = await openWithAgent(peers.browser, peers.serve.url);
