@@ -13,10 +13,11 @@ import { isUniform, type RgbaImage } from '../peers/image.ts';
 import { explainMismatch } from '../peers/png.ts';
 import { waitFor, waitUntil, watchForNothing } from '../helpers/wait.ts';
 import { requireFile, requireTool } from '../peers/require-tool.ts';
-import { startXspice, type XspiceServer } from '../peers/xspice.ts';
+import type { XspiceServer } from '../peers/xspice.ts';
 import { closeAndCapture as captureAfterClosing, launchChromium, openSessionPage, pagePixels, pageProblems, pointAt, screenToPage, waitUntilSettled } from './browser-page.ts';
 import { loseContext, pageState } from './page-api.ts';
-import { startServe, type ServeProcess } from './serve-process.ts';
+import type { ServeProcess } from './serve-process.ts';
+import { useGatewayPeers } from './gateway-peers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-e2e-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,17 +35,13 @@ function expectSamePixels(name: string, expected: RgbaImage, actual: RgbaImage):
 }
 
 describe('the page in headless Chromium, through spicedesk serve, against Xspice', () => {
-  let xs: XspiceServer;
-  let serve: ServeProcess;
-  beforeAll(async () => {
-    xs = await startXspice();
-    const reference = await drawStandardDesktop(xs);
-    expect(isUniform(reference)).toBe(false);
-    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
-  });
-  afterAll(async () => {
-    await serve?.stop();
-    await xs?.stop();
+  // Each test launches its own browser (the renderers with their own arguments).
+  const peers = useGatewayPeers({}, undefined, {
+    prepare: async (xs) => {
+      const reference = await drawStandardDesktop(xs);
+      expect(isUniform(reference)).toBe(false);
+    },
+    chromium: false,
   });
 
   const renderers = [
@@ -62,7 +59,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
       afterAll(() => browser?.close());
 
       it('shows the same pixels as spicedesk capture, and draws nothing while the screen is still', async () => {
-        const page = await openSessionPage(browser, serve.url + renderer.hash);
+        const page = await openSessionPage(browser, peers.serve.url + renderer.hash);
         const settled = await waitUntilSettled(page);
         expect(settled.presenter).toBe(renderer.kind);
         expect(settled.surface).toEqual({ channelId: 0, width: 1024, height: 768 });
@@ -73,7 +70,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
         await watchForNothing(1000);
         expect((await pageState(page)).frames).toBe(settled.frames);
         const shown = await pagePixels(page);
-        const captured = await closeAndCapture(page, xs, serve, `page-${renderer.kind}`);
+        const captured = await closeAndCapture(page, peers.xs, peers.serve, `page-${renderer.kind}`);
         expectSamePixels(`gateway-${renderer.kind}${renderer.args.length ? '-nowebgl' : ''}`, captured, shown);
       });
     });
@@ -82,7 +79,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
   it('recovers a lost WebGL context with the same pixels', async () => {
     const browser = await launchChromium();
     try {
-      const page = await openSessionPage(browser, serve.url + '#renderer=webgl');
+      const page = await openSessionPage(browser, peers.serve.url + '#renderer=webgl');
       await waitUntilSettled(page);
       expect((await pageState(page)).presenter).toBe('webgl2');
       const before = await pagePixels(page);
@@ -100,14 +97,14 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
 
   it('types into an xterm, and a click moves the X pointer to that point', async () => {
     const file = join(dir, 'typed.txt');
-    xs.run('xterm', ['-geometry', '40x5+560+520', '-fn', 'fixed', '-T', 'spicedesk-cat', '-e', 'sh', '-c', `cat > ${file}`], { LC_ALL: 'C' });
-    await waitForWindow(xs, 'spicedesk-cat');
+    peers.xs.run('xterm', ['-geometry', '40x5+560+520', '-fn', 'fixed', '-T', 'spicedesk-cat', '-e', 'sh', '-c', `cat > ${file}`], { LC_ALL: 'C' });
+    await waitForWindow(peers.xs, 'spicedesk-cat');
     const browser = await launchChromium();
     try {
-      const page = await openSessionPage(browser, serve.url);
+      const page = await openSessionPage(browser, peers.serve.url);
       await page.waitForFunction(() => window.spicedeskPage?.state().mouseMode === 'client');
       // Without a window manager the keyboard follows the pointer: click into the xterm first.
-      const inside = await pointAt(page, xs, 700, 560);
+      const inside = await pointAt(page, peers.xs, 700, 560);
       await page.mouse.click(inside.x, inside.y);
       await page.keyboard.type('hello');
       await page.keyboard.press('Enter');
@@ -135,7 +132,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
         const p = await screenToPage(page, x, y);
         await page.mouse.click(p.x, p.y);
         let location = '';
-        await waitUntil(`the X pointer at ${x},${y}`, async () => (location = await xs.exec('xdotool', ['getmouselocation'])).startsWith(`x:${x} y:${y} `), 5000).catch(() => undefined);
+        await waitUntil(`the X pointer at ${x},${y}`, async () => (location = await peers.xs.exec('xdotool', ['getmouselocation'])).startsWith(`x:${x} y:${y} `), 5000).catch(() => undefined);
         expect(location).toMatch(new RegExp(`^x:${x} y:${y} `));
       }
       await page.close();
@@ -146,8 +143,8 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
 
   it('sends every mouse button: left, middle, right, the wheel both ways, and the side buttons', async () => {
     requireTool('xev', 'x11-utils');
-    const xev = xs.run('stdbuf', ['-oL', 'xev', '-geometry', '300x200+600+300', '-name', 'spicedesk-xev', '-event', 'button']);
-    await waitForWindow(xs, 'spicedesk-xev');
+    const xev = peers.xs.run('stdbuf', ['-oL', 'xev', '-geometry', '300x200+600+300', '-name', 'spicedesk-xev', '-event', 'button']);
+    await waitForWindow(peers.xs, 'spicedesk-xev');
     const browser = await launchChromium();
     try {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -161,9 +158,9 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
           return send.call(this, data);
         };
       });
-      const tracked = await openSessionPage(browser, serve.url, 20_000, context);
+      const tracked = await openSessionPage(browser, peers.serve.url, 20_000, context);
       await tracked.waitForFunction(() => window.spicedeskPage?.state().mouseMode === 'client');
-      const p = await pointAt(tracked, xs, 700, 400);
+      const p = await pointAt(tracked, peers.xs, 700, 400);
       await tracked.mouse.click(p.x, p.y);
       await tracked.mouse.click(p.x, p.y, { button: 'middle' });
       await tracked.mouse.click(p.x, p.y, { button: 'right' });
@@ -206,7 +203,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
   it("changes the page's cursor when the server's cursor changes", async () => {
     const browser = await launchChromium();
     try {
-      const page = await openSessionPage(browser, serve.url);
+      const page = await openSessionPage(browser, peers.serve.url);
       await page.waitForFunction(() => window.spicedeskPage?.state().mouseMode === 'client');
       const cursorCss = async (): Promise<string> => (await pageState(page)).cursorCss;
       const waitForCursor = async (test: (css: string) => boolean, what: string): Promise<string> => {
@@ -217,7 +214,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
       };
       // Xspice sends ARGB cursors (an Xcursor theme's), so the root window's cursor is set from one.
       requireFile('/usr/share/icons/Adwaita/cursors/left_ptr', 'adwaita-icon-theme', 'the Adwaita cursor theme');
-      const setRootCursor = (name: string) => xs.exec('env', ['XCURSOR_SIZE=24', 'XCURSOR_THEME=Adwaita', 'xsetroot', '-cursor_name', name]);
+      const setRootCursor = (name: string) => peers.xs.exec('env', ['XCURSOR_SIZE=24', 'XCURSOR_THEME=Adwaita', 'xsetroot', '-cursor_name', name]);
       const root = await screenToPage(page, 950, 700);
       await page.mouse.move(root.x, root.y);
       const shape = /^url\("data:image\/png;base64,[A-Za-z0-9+/=]+"\) (\d+) (\d+), default$/;
@@ -239,28 +236,17 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
 });
 
 describe('the status line in Chromium', () => {
-  let xs: XspiceServer;
-  let serve: ServeProcess;
-  let browser: Browser;
-  beforeAll(async () => {
-    xs = await startXspice({ password: 's3cret-pw' });
+  const peers = useGatewayPeers(
+    { password: 's3cret-pw' },
     // Target 0 has a wrong password in it, target 1 takes SPICE_PASSWORD, target 2 is nowhere.
-    serve = await startServe(
-      [`spice://127.0.0.1:${xs.port}?password=wrong`, `spice://127.0.0.1:${xs.port}`, 'spice://127.0.0.1:1'],
-      { SPICE_PASSWORD: 's3cret-pw' },
-    );
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    await xs?.stop();
-  });
+    (_xs, target) => [`${target}?password=wrong`, target, 'spice://127.0.0.1:1'],
+    { serveEnv: { SPICE_PASSWORD: 's3cret-pw' } },
+  );
 
   async function statusOf(hash: string, until: (state: string) => boolean): Promise<{ state: string; text: string }> {
-    const page = await browser.newPage();
+    const page = await peers.browser.newPage();
     try {
-      await page.goto(serve.url + hash);
+      await page.goto(peers.serve.url + hash);
       let shown: string | null = null;
       return await waitFor('the status line', async () => {
         const s = await pageState(page).catch(() => undefined);
