@@ -6,15 +6,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
 import { drawStandardDesktop, photoLikeImage, showImage } from '../peers/desktop.ts';
 import { isUniform, type RgbaImage } from '../peers/image.ts';
 import { explainMismatch } from '../peers/png.ts';
-import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { closeAndCapture as captureAfterClosing, launchChromium, openSessionPage, pagePixels, pageProblems, waitUntilSettled } from './browser-page.ts';
+import { closeAndCapture as captureAfterClosing, openSessionPage, pagePixels, pageProblems, waitUntilSettled } from './browser-page.ts';
 import { drawStats, pageState } from './page-api.ts';
-import { startServe, type ServeProcess } from './serve-process.ts';
+import { useGatewayPeers } from './gateway-peers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-present-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,24 +21,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const presentsIn = async (page: Page): Promise<string> => (await pageState(page)).presentsIn;
 
 describe('the page presents in its decode worker or on its own thread; ZLIB_GLZ images are drawn', () => {
-  let xs: XspiceServer;
-  let serve: ServeProcess;
-  let browser: Browser;
-  beforeAll(async () => {
-    xs = await startXspice({ imageCompression: 'glz', zlibGlzWan: 'always', jpegWan: 'never' });
-    const reference = await drawStandardDesktop(xs);
-    expect(isUniform(reference)).toBe(false);
-    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
-    browser = await launchChromium();
-  }, 90_000);
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    await xs?.stop();
+  const peers = useGatewayPeers({ imageCompression: 'glz', zlibGlzWan: 'always', jpegWan: 'never' }, undefined, {
+    prepare: async (xs) => {
+      const reference = await drawStandardDesktop(xs);
+      expect(isUniform(reference)).toBe(false);
+    },
+    startTimeoutMs: 90_000,
   });
 
   /** Closes the page, so that the gateway drops its SPICE client, then captures with the CLI. */
-  const closeAndCapture = (page: Page, name: string): Promise<RgbaImage> => captureAfterClosing(page, xs.port, join(dir, `${name}.png`));
+  const closeAndCapture = (page: Page, name: string): Promise<RgbaImage> => captureAfterClosing(page, peers.xs.port, join(dir, `${name}.png`));
 
   const cases = [
     { name: 'the worker, 2D canvas (the default without a GPU)', hash: '', presenter: '2d', where: 'worker' },
@@ -50,10 +41,10 @@ describe('the page presents in its decode worker or on its own thread; ZLIB_GLZ 
 
   cases.forEach((c, i) => {
     it(`${c.name}: the same pixels as spicedesk capture, ZLIB_GLZ images included`, async () => {
-      const page = await openSessionPage(browser, serve.url + c.hash);
+      const page = await openSessionPage(peers.browser, peers.serve.url + c.hash);
       // The screen a client gets on connecting comes as one LZ image; what is drawn while it is
       // connected comes as GLZ images, here wrapped in zlib.
-      await showImage(xs, photoLikeImage(240, 180, 20 + i), { x: 560 + 100 * i, y: 420 + 40 * i, title: `spicedesk-present-${i}` });
+      await showImage(peers.xs, photoLikeImage(240, 180, 20 + i), { x: 560 + 100 * i, y: 420 + 40 * i, title: `spicedesk-present-${i}` });
       const settled = await waitUntilSettled(page);
       expect(settled.presenter).toBe(c.presenter);
       expect(await presentsIn(page)).toBe(c.where);

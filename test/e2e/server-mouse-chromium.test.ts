@@ -2,13 +2,13 @@
 // client mode too, and the page takes client mode by default) and the server switches; a click
 // captures the pointer with Pointer Lock without reaching the guest, and shift+F12 gives it back.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor, watchForNothing } from '../helpers/wait.ts';
 import { solidBackground } from '../peers/desktop.ts';
-import { startXspice, type XspiceServer } from '../peers/xspice.ts';
+import type { XspiceServer } from '../peers/xspice.ts';
 import { launchChromium, openSessionPage } from './browser-page.ts';
 import { pageState } from './page-api.ts';
-import { startServe, type ServeProcess } from './serve-process.ts';
+import { useGatewayPeers } from './gateway-peers.ts';
 
 async function pointerAt(xs: XspiceServer): Promise<{ x: number; y: number }> {
   const m = /^x:(\d+) y:(\d+) /.exec(await xs.exec('xdotool', ['getmouselocation']));
@@ -27,34 +27,25 @@ async function waitForPointer(xs: XspiceServer, want: (p: { x: number; y: number
 const locked = (page: Page): Promise<boolean> => page.evaluate(() => document.pointerLockElement !== null);
 
 describe('server mouse mode (#mouse=server) in Chromium against Xspice', () => {
-  let xs: XspiceServer;
-  let serve: ServeProcess;
-  beforeAll(async () => {
-    xs = await startXspice();
-    await solidBackground(xs, '#336699');
-    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
-  });
-  afterAll(async () => {
-    await serve?.stop();
-    await xs?.stop();
-  });
+  // Each test launches a browser of its own.
+  const peers = useGatewayPeers({}, undefined, { prepare: (xs) => solidBackground(xs, '#336699'), chromium: false });
 
   it('puts the server in server mode, captures the pointer with a click and gives it back with shift+F12', async () => {
     const browser = await launchChromium();
     try {
-      const page = await openSessionPage(browser, `${serve.url}#mouse=server`);
+      const page = await openSessionPage(browser, `${peers.serve.url}#mouse=server`);
       await page.waitForFunction(() => window.spicedeskPage?.state().mouseMode === 'server', undefined, { timeout: 10_000 });
       // The server reports server mode (not only the page): it answered the request.
       expect((await pageState(page)).mouseMode).toBe('server');
-      await xs.exec('xdotool', ['mousemove', '400', '300']);
-      await waitForPointer(xs, (p) => p.x === 400 && p.y === 300, 'xdotool did not place it');
+      await peers.xs.exec('xdotool', ['mousemove', '400', '300']);
+      await waitForPointer(peers.xs, (p) => p.x === 400 && p.y === 300, 'xdotool did not place it');
 
       // The first click only captures the pointer.
       await page.mouse.move(600, 400);
       await page.mouse.down();
       await page.mouse.up();
       await page.waitForFunction(() => document.pointerLockElement !== null, undefined, { timeout: 5000 });
-      expect(await pointerAt(xs)).toEqual({ x: 400, y: 300 });
+      expect(await pointerAt(peers.xs)).toEqual({ x: 400, y: 300 });
 
       // Motion under the lock goes to the guest as relative motion; Xspice itself ignores relative
       // motion (checked with a session of our own: the X pointer stays), so it is not checked here.
@@ -69,7 +60,7 @@ describe('server mouse mode (#mouse=server) in Chromium against Xspice', () => {
       await page.mouse.move(300, 200, { steps: 4 });
       await watchForNothing(300);
       expect(await locked(page)).toBe(false);
-      expect(await pointerAt(xs)).toEqual({ x: 400, y: 300 });
+      expect(await pointerAt(peers.xs)).toEqual({ x: 400, y: 300 });
       await page.close();
     } finally {
       await browser.close();
@@ -79,7 +70,7 @@ describe('server mouse mode (#mouse=server) in Chromium against Xspice', () => {
   it('without #mouse=server the page takes client mode, which the server offers', async () => {
     const browser = await launchChromium();
     try {
-      const page = await openSessionPage(browser, serve.url);
+      const page = await openSessionPage(browser, peers.serve.url);
       await page.waitForFunction(() => window.spicedeskPage?.state().mouseMode === 'client', undefined, { timeout: 10_000 });
       await page.close();
     } finally {
