@@ -5,16 +5,15 @@
 // display), text copied in the guest with xclip reaches the page's clipboard, and text pasted in
 // the page reaches the guest's (xclip -o). The guest side is read with X tools, never through
 // spicedesk.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runToCompletion } from '../peers/processes.ts';
 import { waitFor as waitForCondition, waitUntil, watchForNothing } from '../helpers/wait.ts';
 import { tcpConnectionsOn } from '../peers/tcp-connections.ts';
 import { requireTool } from '../peers/require-tool.ts';
-import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, pageProblems } from './browser-page.ts';
+import { openSessionPage, pageProblems } from './browser-page.ts';
 import { pageState, waitForPageStatus } from './page-api.ts';
-import { startServe, type ServeProcess } from './serve-process.ts';
+import { useGatewayPeers } from './gateway-peers.ts';
 
 const state = pageState;
 
@@ -24,20 +23,8 @@ const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs
 const gatewayLetGo = (port: number): Promise<void> => waitUntil("the gateway's connections to Xspice to close", () => tcpConnectionsOn(port) === 0, 15_000);
 
 describe('the password dialog', () => {
-  let xs: XspiceServer;
-  let serve: ServeProcess;
-  let browser: Browser;
-  beforeAll(async () => {
-    xs = await startXspice({ password: 'right-pw ✓' });
-    // No password in the target and none in SPICE_PASSWORD (startServe clears it): the page asks.
-    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    await xs?.stop();
-  });
+  // No password in the target and none in SPICE_PASSWORD (startServe clears it): the page asks.
+  const peers = useGatewayPeers({ password: 'right-pw ✓' });
 
   async function answer(page: Page, password: string): Promise<void> {
     await page.locator('#password-dialog input[type=password]').fill(password);
@@ -45,9 +32,9 @@ describe('the password dialog', () => {
   }
 
   it('asks, asks again with the reason after a wrong password, and connects with the right one', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await peers.browser.newPage({ viewport: { width: 1280, height: 900 } });
     try {
-      await page.goto(serve.url);
+      await page.goto(peers.serve.url);
       await page.waitForFunction(() => window.spicedeskPage?.state().passwordDialogOpen === true, undefined, { timeout: 15_000 });
       expect((await state(page)).passwordDialogs).toBe(1);
       await expect.poll(() => page.locator('#password-dialog .reason').textContent()).toMatch(/password/i);
@@ -78,19 +65,19 @@ describe('the password dialog', () => {
       expect(connected.surface.width).toBeGreaterThan(0);
       expect(pageProblems(page)).toEqual([]);
       // The gateway never prints a password.
-      expect(serve.stdout()).not.toContain('right-pw');
-      expect(serve.process.outputTail()).not.toContain('right-pw');
-      expect(serve.process.outputTail()).not.toContain('wrong-pw');
+      expect(peers.serve.stdout()).not.toContain('right-pw');
+      expect(peers.serve.process.outputTail()).not.toContain('right-pw');
+      expect(peers.serve.process.outputTail()).not.toContain('wrong-pw');
     } finally {
       await page.close();
     }
   });
 
   it('cancel ends with the authentication error', async () => {
-    await gatewayLetGo(xs.port);
-    const page = await browser.newPage();
+    await gatewayLetGo(peers.xs.port);
+    const page = await peers.browser.newPage();
     try {
-      await page.goto(serve.url);
+      await page.goto(peers.serve.url);
       await page.waitForFunction(() => window.spicedeskPage?.state().passwordDialogOpen === true, undefined, { timeout: 15_000 });
       await page.locator('#password-dialog button[value=cancel]').click();
       await waitForPageStatus(page, 'error', 10_000);
@@ -104,36 +91,26 @@ describe('the password dialog', () => {
 });
 
 describe('resize-to-fit and the clipboard, with the guest agent', () => {
-  let xs: XspiceServer;
-  let serve: ServeProcess;
-  let browser: Browser;
-  beforeAll(async () => {
+  beforeAll(() => {
     requireTool('xclip', 'xclip');
     requireTool('xrandr', 'x11-xserver-utils');
-    xs = await startXspice({ vdagent: true });
-    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
-    browser = await launchChromium();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    await xs?.stop();
-  });
+  const peers = useGatewayPeers({ vdagent: true });
 
   async function guestMode(): Promise<string> {
-    const first = (await xs.exec('xrandr', [])).split('\n')[0];
+    const first = (await peers.xs.exec('xrandr', [])).split('\n')[0];
     const m = /current (\d+) x (\d+)/.exec(first);
     return m ? `${m[1]}x${m[2]}` : first;
   }
 
   async function openWithAgent(context: BrowserContext, hash = ''): Promise<Page> {
-    const page = await openSessionPage(browser, serve.url + hash, 20_000, context);
+    const page = await openSessionPage(peers.browser, peers.serve.url + hash, 20_000, context);
     await waitFor('the guest agent', async () => ((await state(page)).agent.clipboard ? true : undefined));
     return page;
   }
 
   it('makes the guest mode follow the viewport, in device pixels', async () => {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    const context = await peers.browser.newContext({ viewport: { width: 1000, height: 700 } });
     try {
       const page = await openWithAgent(context);
       // Widths that are multiples of 8, which the QXL driver takes as they are.
@@ -168,8 +145,8 @@ describe('resize-to-fit and the clipboard, with the guest agent', () => {
   });
 
   it('counts device pixels with a fractional scale factor (1.25)', async () => {
-    await gatewayLetGo(xs.port);
-    const context = await browser.newContext({ viewport: { width: 880, height: 640 }, deviceScaleFactor: 1.25 });
+    await gatewayLetGo(peers.xs.port);
+    const context = await peers.browser.newContext({ viewport: { width: 880, height: 640 }, deviceScaleFactor: 1.25 });
     try {
       const page = await openWithAgent(context);
       const css = await page.evaluate(() => {
@@ -191,9 +168,9 @@ describe('resize-to-fit and the clipboard, with the guest agent', () => {
   });
 
   it('keeps the guest resolution with #resize=never, until the toggle turns fitting on', async () => {
-    await gatewayLetGo(xs.port);
+    await gatewayLetGo(peers.xs.port);
     const before = await guestMode();
-    const context = await browser.newContext({ viewport: { width: 900, height: 600 } });
+    const context = await peers.browser.newContext({ viewport: { width: 900, height: 600 } });
     try {
       const page = await openWithAgent(context, '#resize=never');
       expect((await state(page)).resizeToFit).toBe(false);
@@ -213,14 +190,14 @@ describe('resize-to-fit and the clipboard, with the guest agent', () => {
   });
 
   it('shares text both ways: xclip in the guest to the page clipboard, a paste in the page to the guest', async () => {
-    await gatewayLetGo(xs.port);
-    const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] });
+    await gatewayLetGo(peers.xs.port);
+    const context = await peers.browser.newContext({ viewport: { width: 1024, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] });
     try {
       const page = await openWithAgent(context);
       await page.bringToFront();
       // Guest -> page.
       const fromGuest = 'copied in the guest\nsecond line: héllo ✓';
-      const copier = xs.run('sh', ['-c', `printf '%s' "$TEXT" | xclip -selection clipboard -i`], { TEXT: fromGuest });
+      const copier = peers.xs.run('sh', ['-c', `printf '%s' "$TEXT" | xclip -selection clipboard -i`], { TEXT: fromGuest });
       const local = await waitFor('the text on the page clipboard', async () => {
         const t = await page.evaluate(() => navigator.clipboard.readText().catch(() => ''));
         return t === fromGuest ? t : undefined;
@@ -236,7 +213,7 @@ describe('resize-to-fit and the clipboard, with the guest agent', () => {
         document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data }));
       }, pasted);
       const guestText = async (): Promise<string | undefined> => {
-        const r = await runToCompletion('xclip', ['-selection', 'clipboard', '-t', 'UTF8_STRING', '-o'], { env: xs.env, timeoutMs: 3000 });
+        const r = await runToCompletion('xclip', ['-selection', 'clipboard', '-t', 'UTF8_STRING', '-o'], { env: peers.xs.env, timeoutMs: 3000 });
         return r.code === 0 ? r.stdout.toString('utf8') : undefined;
       };
       expect(await waitFor('the pasted text in the guest', async () => ((await guestText()) === pasted ? pasted : undefined)).catch(guestText)).toBe(pasted);
@@ -256,12 +233,12 @@ describe('resize-to-fit and the clipboard, with the guest agent', () => {
   });
 
   it('shares nothing in a direction the page turned off', async () => {
-    await gatewayLetGo(xs.port);
-    const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] });
+    await gatewayLetGo(peers.xs.port);
+    const context = await peers.browser.newContext({ viewport: { width: 1024, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] });
     try {
       const page = await openWithAgent(context, '#clipboard=off');
       await page.evaluate(() => navigator.clipboard.writeText('page clipboard before'));
-      const copier = xs.run('sh', ['-c', `printf '%s' "$TEXT" | xclip -selection clipboard -i`], { TEXT: 'must not cross' });
+      const copier = peers.xs.run('sh', ['-c', `printf '%s' "$TEXT" | xclip -selection clipboard -i`], { TEXT: 'must not cross' });
       await watchForNothing(1500);
       await copier.stop(200);
       expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('page clipboard before');
@@ -271,7 +248,7 @@ describe('resize-to-fit and the clipboard, with the guest agent', () => {
         document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data }));
       });
       await watchForNothing(1000);
-      const r = await runToCompletion('xclip', ['-selection', 'clipboard', '-t', 'UTF8_STRING', '-o'], { env: xs.env, timeoutMs: 3000 });
+      const r = await runToCompletion('xclip', ['-selection', 'clipboard', '-t', 'UTF8_STRING', '-o'], { env: peers.xs.env, timeoutMs: 3000 });
       expect(r.stdout.toString('utf8')).not.toBe('must not cross either');
       expect((await state(page)).clipboard).toMatchObject({ received: 0, sent: 0, sharing: { toGuest: false, fromGuest: false } });
       await page.close();
