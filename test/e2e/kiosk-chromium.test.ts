@@ -6,14 +6,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForWindow } from '../peers/desktop.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, screenToPage } from './browser-page.ts';
+import { openSessionPage, screenToPage } from './browser-page.ts';
+import { useGatewayPeers } from './gateway-peers.ts';
 import { pageState } from './page-api.ts';
-import { startServe, type ServeProcess } from './serve-process.ts';
 
 const kioskState = pageState;
 
@@ -30,27 +29,20 @@ const dir = mkdtempSync(join(tmpdir(), 'spicedesk-kiosk-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('spicedesk serve --kiosk in Chromium, against Xspice', () => {
-  let xs: XspiceServer;
-  let serve: ServeProcess;
-  let browser: Browser;
   let page: Page;
   const typed = join(dir, 'typed.txt');
+  const vv = join(dir, 'kiosk.vv');
 
+  const peers = useGatewayPeers({}, () => ['--kiosk', '--kiosk-quit', 'never', vv], {
+    prepare: async (xs) => {
+      // cat -v writes what the keys send, escape sequences made visible, once Enter ends the line.
+      xs.run('xterm', ['-geometry', '60x5+0+0', '-fn', 'fixed', '-T', 'kiosk-keys', '-e', 'sh', '-c', `cat -v > ${typed}`], { LC_ALL: 'C' });
+      await waitForWindow(xs, 'kiosk-keys');
+      writeFileSync(vv, `[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=${xs.port}\nsecure-attention=ctrl+alt+insert\n`);
+    },
+  });
   beforeAll(async () => {
-    xs = await startXspice();
-    // cat -v writes what the keys send, escape sequences made visible, once Enter ends the line.
-    xs.run('xterm', ['-geometry', '60x5+0+0', '-fn', 'fixed', '-T', 'kiosk-keys', '-e', 'sh', '-c', `cat -v > ${typed}`], { LC_ALL: 'C' });
-    await waitForWindow(xs, 'kiosk-keys');
-    const vv = join(dir, 'kiosk.vv');
-    writeFileSync(vv, `[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=${xs.port}\nsecure-attention=ctrl+alt+insert\n`);
-    serve = await startServe(['--kiosk', '--kiosk-quit', 'never', vv]);
-    browser = await launchChromium();
-    page = await openSessionPage(browser, serve.url);
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    await xs?.stop();
+    page = await openSessionPage(peers.browser, peers.serve.url);
   });
 
   it('shows no controls, and has only the hotkey the .vv file names', async () => {
@@ -94,8 +86,7 @@ describe('spicedesk serve --kiosk in Chromium, against Xspice', () => {
   });
 
   it('covers the page with the reconnect screen when the server goes, and starts a new session from it', async () => {
-    const port = xs.port;
-    await xs.stop();
+    await peers.stopXspice();
     let s = await until('the reconnect screen', () => kioskState(page), (v) => v.reconnectScreen !== null);
     expect(s.reconnectScreen).toMatchObject({ title: 'Connection lost', button: 'Reconnect now' });
     // Enter on the screen: a new bridge, whose first link fails while the server is down...
@@ -105,10 +96,10 @@ describe('spicedesk serve --kiosk in Chromium, against Xspice', () => {
     expect(s.reconnectScreen?.button).toBe('Reconnect');
     expect(s.reconnectScreen?.reason).toMatch(/unreachable/);
     // ...and once the server is back, Enter again connects a new session.
-    xs = await startXspice({ port });
+    await peers.startXspiceAgain();
     await page.keyboard.press('Enter');
     s = await until('a new session', () => kioskState(page), (v) => v.status === 'connected' && v.reconnectScreen === null);
     expect(s.reconnects).toBe(2);
-    expect(serve.process.running()).toBe(true);
+    expect(peers.serve.process.running()).toBe(true);
   }, 60_000);
 });
