@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../peers/image.ts';
 import { comparePixels, readPng } from '../peers/png.ts';
@@ -18,10 +18,9 @@ import { runToCompletion } from '../peers/processes.ts';
 import { waitFor as waitForCondition, waitUntil } from '../helpers/wait.ts';
 import { tcpConnectionsOn } from '../peers/tcp-connections.ts';
 import { requireTool } from '../peers/require-tool.ts';
-import { startXspice, type XspiceServer } from '../peers/xspice.ts';
-import { launchChromium, openSessionPage, pageProblems } from './browser-page.ts';
+import { openSessionPage, pageProblems } from './browser-page.ts';
+import { useGatewayPeers } from './gateway-peers.ts';
 import { pageState, waitForPageStatus } from './page-api.ts';
-import { startServe, type ServeProcess } from './serve-process.ts';
 
 const state = pageState;
 
@@ -59,37 +58,33 @@ function crop(image: RgbaImage, r: { x: number; y: number; width: number; height
 }
 
 describe('several guest heads in the page', () => {
-  let xs: XspiceServer;
-  let serve: ServeProcess;
-  let browser: Browser;
   let context: BrowserContext;
   let dir: string;
-  beforeAll(async () => {
+  beforeAll(() => {
     requireTool('xrandr', 'x11-xserver-utils');
     requireTool('xdotool', 'xdotool');
     requireTool('import', 'imagemagick');
     dir = mkdtempSync(join(tmpdir(), 'spicedesk-heads-'));
-    xs = await startXspice({ vdagent: { downloadDir: false }, numHeads: 2, startTimeoutMs: 30_000 });
-    serve = await startServe([`spice://127.0.0.1:${xs.port}`]);
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 800, height: 600 } });
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const peers = useGatewayPeers({ vdagent: { downloadDir: false }, numHeads: 2, startTimeoutMs: 30_000 });
+  beforeAll(async () => {
+    context = await peers.browser.newContext({ viewport: { width: 800, height: 600 } });
   });
   afterAll(async () => {
     await context?.close();
-    await browser?.close();
-    await serve?.stop();
-    await xs?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   async function outputs(): Promise<string[]> {
-    const out = await xs.exec('xrandr', []);
+    const out = await peers.xs.exec('xrandr', []);
     return [...out.matchAll(/^(qxl-\d) connected (?:primary )?(\d+x\d+\+\d+\+\d+)/gm)].map((m) => `${m[1]} ${m[2]}`);
   }
 
   async function rootScreen(): Promise<RgbaImage> {
     const file = join(dir, `root-${Date.now()}.png`);
-    const r = await runToCompletion('import', ['-window', 'root', file], { env: xs.env, timeoutMs: 15_000 });
+    const r = await runToCompletion('import', ['-window', 'root', file], { env: peers.xs.env, timeoutMs: 15_000 });
     if (r.code !== 0) throw new Error(`import -window root failed: ${r.stderr}`);
     return readPng(file);
   }
@@ -105,7 +100,7 @@ describe('several guest heads in the page', () => {
   }
 
   it('shows each head in its own window, lays the guest out from their sizes, and switches a head off', async () => {
-    const page0 = await openSessionPage(browser, serve.url, 20_000, context);
+    const page0 = await openSessionPage(peers.browser, peers.serve.url, 20_000, context);
     await waitFor('the agent and the heads', async () => {
       const s = await state(page0);
       return s.agent.monitorsConfig && s.maxHeads === 2 && s.hasHeadToken && s.displayArea ? s : undefined;
@@ -130,8 +125,8 @@ describe('several guest heads in the page', () => {
     expect(got).toEqual(want);
 
     // Known content on each head: an xterm with its own colours.
-    xs.run('xterm', ['-bg', 'darkred', '-fg', 'white', '-geometry', '30x6+20+30', '-e', 'sh', '-c', 'echo head one; sleep 600']);
-    xs.run('xterm', ['-bg', 'navy', '-fg', 'yellow', '-geometry', '30x6+' + (area0.width + 40) + '+50', '-e', 'sh', '-c', 'echo head two; sleep 600']);
+    peers.xs.run('xterm', ['-bg', 'darkred', '-fg', 'white', '-geometry', '30x6+20+30', '-e', 'sh', '-c', 'echo head one; sleep 600']);
+    peers.xs.run('xterm', ['-bg', 'navy', '-fg', 'yellow', '-geometry', '30x6+' + (area0.width + 40) + '+50', '-e', 'sh', '-c', 'echo head two; sleep 600']);
 
     const rect1 = await waitFor(
       'head 2 rectangle in its page',
@@ -151,10 +146,10 @@ describe('several guest heads in the page', () => {
     const box = (await page1.locator('#head-clip').boundingBox())!;
     await page1.mouse.move(box.x + 100, box.y + 120);
     const pointer = await waitFor('the guest pointer', async () => {
-      const p = await xs.exec('xdotool', ['getmouselocation']);
+      const p = await peers.xs.exec('xdotool', ['getmouselocation']);
       const m = /x:(\d+) y:(\d+)/.exec(p);
       return m && Number(m[1]) === area0.width + 100 ? `${m[1]},${m[2]}` : undefined;
-    }).catch(() => xs.exec('xdotool', ['getmouselocation']));
+    }).catch(() => peers.xs.exec('xdotool', ['getmouselocation']));
     expect(pointer).toBe(`${area0.width + 100},120`);
 
     // Head 2 switched off from head 1's bar: one output, and head 2's page shows nothing.
@@ -191,8 +186,8 @@ describe('several guest heads in the page', () => {
   }
 
   it('keeps head 2 open across a server restart and lays the new guest out from the views again', async () => {
-    await gatewayLetGo(xs.port);
-    const page0 = await openSessionPage(browser, serve.url, 20_000, context);
+    await gatewayLetGo(peers.xs.port);
+    const page0 = await openSessionPage(peers.browser, peers.serve.url, 20_000, context);
     await waitFor('the agent and the head token', async () => {
       const s = await state(page0);
       return s.agent.monitorsConfig && s.maxHeads === 2 && s.hasHeadToken && s.displayArea ? s : undefined;
@@ -208,8 +203,7 @@ describe('several guest heads in the page', () => {
     const want = [`qxl-0 ${area0.width}x${area0.height}+0+0`, `qxl-1 ${area1.width}x${area1.height}+${area0.width}+0`];
     await waitFor('the two-output layout', async () => ((await outputs()).join() === want.join() ? true : undefined)).catch(async () => expect(await outputs()).toEqual(want));
 
-    const port = xs.port;
-    await xs.stop();
+    await peers.stopXspice();
     for (const page of [page0, page1]) {
       await waitFor('reconnecting in both windows', async () => ((await state(page)).status === 'reconnecting' ? true : undefined), 5000).catch(async () =>
         expect((await state(page)).status).toBe('reconnecting'),
@@ -219,7 +213,7 @@ describe('several guest heads in the page', () => {
     // While the server is away, head 2's window shows no stale picture of the old session.
     await waitFor("head 2's view without the old head", async () => ((await state(page1)).headRect === null ? true : undefined), 5000);
 
-    xs = await startXspice({ vdagent: { downloadDir: false }, numHeads: 2, port, startTimeoutMs: 30_000 });
+    await peers.startXspiceAgain();
     for (const page of [page0, page1]) {
       await waitFor('connected again in both windows', async () => ((await state(page)).status === 'connected' ? true : undefined), 45_000).catch(async () =>
         expect((await state(page)).statusText).toBe('connected'),
@@ -238,18 +232,18 @@ describe('several guest heads in the page', () => {
     expect(rect1).toEqual({ head: 1, channelId: 0, x: area0.width, y: 0, width: area1.width, height: area1.height });
     expect((await state(page0)).headsJoined).toBe(0b10);
 
-    xs.run('xterm', ['-bg', 'darkgreen', '-fg', 'white', '-geometry', '30x6+30+40', '-e', 'sh', '-c', 'echo head one again; sleep 600']);
-    xs.run('xterm', ['-bg', 'purple', '-fg', 'white', '-geometry', '30x6+' + (area0.width + 50) + '+60', '-e', 'sh', '-c', 'echo head two again; sleep 600']);
+    peers.xs.run('xterm', ['-bg', 'darkgreen', '-fg', 'white', '-geometry', '30x6+30+40', '-e', 'sh', '-c', 'echo head one again; sleep 600']);
+    peers.xs.run('xterm', ['-bg', 'purple', '-fg', 'white', '-geometry', '30x6+' + (area0.width + 50) + '+60', '-e', 'sh', '-c', 'echo head two again; sleep 600']);
     await headsMatchScreen(page0, area0, page1, area1);
     await page1.close();
     await page0.close();
   }, 180_000);
 
   it('refuses a head window whose join token is wrong', async () => {
-    await gatewayLetGo(xs.port);
+    await gatewayLetGo(peers.xs.port);
     const page = await context.newPage();
     try {
-      await page.goto(`${serve.url}#head=1&join=${'ab'.repeat(32)}`);
+      await page.goto(`${peers.serve.url}#head=1&join=${'ab'.repeat(32)}`);
       await waitForPageStatus(page, 'error', 15_000);
       expect((await state(page)).statusText).toMatch(/session that is over \(or its link is wrong\)/);
     } finally {
