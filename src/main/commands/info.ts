@@ -20,6 +20,8 @@ export interface InfoOptions {
   caFile?: CaFile;
   /** --memory-limit in bytes (undefined: the default). */
   memoryLimit?: number;
+  /** --video-codecs. */
+  videoCodecs?: number[];
 }
 
 export interface ChannelReport {
@@ -48,7 +50,7 @@ export interface InfoReport {
 }
 
 export async function runInfo(o: InfoOptions): Promise<InfoReport> {
-  const { session, where, deadline } = await openSession({ target: o.target, timeoutMs: o.timeoutMs, logger: o.logger, warn: o.warn, caFile: o.caFile, memoryLimit: o.memoryLimit });
+  const { session, where, deadline } = await openSession({ target: o.target, timeoutMs: o.timeoutMs, logger: o.logger, warn: o.warn, caFile: o.caFile, memoryLimit: o.memoryLimit, videoCodecs: o.videoCodecs });
   try {
     await deadline.race(settled(session), () => new SpiceError('timeout', `not every channel of ${where} finished linking within ${Math.round(o.timeoutMs / 1000)} s`));
     // NAME and UUID follow INIT closely; give them a moment if they are not in yet.

@@ -233,6 +233,11 @@ export class Session implements ChannelHost {
     return this.main.clock.now();
   }
 
+  warn(line: string): void {
+    if (this.options.warn) this.options.warn(line);
+    else this.logger.warn(line);
+  }
+
   waitForSerial(channelType: number, channelId: number, serial: bigint): Promise<void> {
     const k = key(channelType, channelId);
     if ((this.processedSerials.get(k) ?? 0n) >= serial) return Promise.resolve();
