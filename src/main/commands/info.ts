@@ -8,6 +8,9 @@ import { describeChannelSupport } from '../../protocol/session/channel-support.t
 import type { Session } from '../../protocol/session/session.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { openSession } from '../connect/open-session.ts';
+import { DisplayChannel } from '../../protocol/channels/display/display-channel.ts';
+import type { VideoAcceleration } from '../../protocol/channels/display/display-sink.ts';
+import { videoCodecName } from '../../protocol/profile/video-codecs.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
 
 export interface InfoOptions {
@@ -47,6 +50,16 @@ export interface InfoReport {
   channels: ChannelReport[];
   clientCommonCaps: number[];
   images: { decoders: string[]; notYet: string[]; requested: string };
+  video: VideoReport;
+}
+
+export interface VideoReport {
+  /** The stream codecs this client decodes, best first, and how. */
+  decoded: { codec: string; acceleration: VideoAcceleration }[];
+  /** Whether the server takes a codec preference (display cap 12); null when no display channel linked. */
+  serverTakesPreference: boolean | null;
+  /** The codec order sent (PREFERRED_VIDEO_CODEC_TYPE), or null when none was. */
+  asked: string[] | null;
 }
 
 export async function runInfo(o: InfoOptions): Promise<InfoReport> {
@@ -127,7 +140,28 @@ function buildReport(session: Session, where: string): InfoReport {
       notYet: [],
       requested: "the server's own choice (no PREFERRED_COMPRESSION)",
     },
+    video: videoReport(session),
   };
+}
+
+function videoReport(session: Session): VideoReport {
+  const display = [...session.channels.values()].find((ch) => ch instanceof DisplayChannel && ch.link !== null) as DisplayChannel | undefined;
+  return {
+    decoded: (session.displaySink.videoCodecs?.() ?? []).map((s) => ({ codec: videoCodecName(s.codec), acceleration: s.acceleration })),
+    serverTakesPreference: display ? display.takesVideoCodecPreference : null,
+    asked: display?.videoCodecPreference?.map(videoCodecName) ?? null,
+  };
+}
+
+function formatVideo(v: VideoReport): string[] {
+  const decoded = v.decoded.map((d) => `${d.codec} (${d.acceleration})`).join(', ') || 'none (the server sends video as ordinary draws)';
+  const takes =
+    v.serverTakesPreference === null
+      ? 'unknown (no display channel linked)'
+      : v.serverTakesPreference
+        ? `yes (display cap 12)${v.asked ? `; asked for: ${v.asked.join(', ')}` : ''}`
+        : 'no (its own codec order applies)';
+  return [`video:        decoded: ${decoded}`, `              server takes a codec preference: ${takes}`];
 }
 
 function formatReport(r: InfoReport): string {
@@ -139,6 +173,7 @@ function formatReport(r: InfoReport): string {
     `agent:        ${r.agentConnected ? 'connected' : 'not connected'}`,
     `images:       decoded: ${r.images.decoders.join(', ')}${r.images.notYet.length ? `; not yet: ${r.images.notYet.join(', ')}` : ''}`,
     `              asked for: ${r.images.requested}`,
+    ...formatVideo(r.video),
     'channels:',
   ];
   for (const c of r.channels) {
