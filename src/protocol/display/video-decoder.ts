@@ -32,7 +32,8 @@ export interface StreamDecoder {
    * Decodes the stream's next frame, of `width`×`height` (the stream's or a STREAM_DATA_SIZED
    * frame's). Resolves with its picture, or null when the frame gives none (yet); rejects with a
    * SpiceError when the stream cannot be decoded any more (the server is then told so, and sends
-   * the area as ordinary draws).
+   * the area as ordinary draws). `data` is a view into the received message, whose buffer other
+   * messages may share: copy it to keep it past the call or to transfer it to another thread.
    */
   decode(data: Uint8Array, width: number, height: number): Promise<DecodedFrame | null>;
   close(): void;
