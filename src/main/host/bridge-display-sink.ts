@@ -50,9 +50,9 @@ export class BridgeDisplaySink implements DisplaySink {
    * The page could not decode a stream (its STREAM_ERROR): the display channel drops the stream
    * and tells the server. A channel or stream the session does not have is the channel's to ignore.
    */
-  streamError(channelId: number, streamId: number, message: string): void {
+  streamError(channelId: number, streamId: number, message: string, serial?: bigint): void {
     if (this.closed) return;
-    this.router.dispatch({ type: 'stream-error', channelId, streamId, message });
+    this.router.dispatch(serial === undefined ? { type: 'stream-error', channelId, streamId, message } : { type: 'stream-error', channelId, streamId, message, serial });
   }
 
   close(): void {

@@ -318,7 +318,7 @@ export class BridgeHost {
     'ctrl-alt-del': (m) => this.pageInput(m),
     'stream-error': (m) => {
       this.log.info({ channel: m.channelId, stream: m.streamId, why: m.message }, 'the page cannot decode a video stream; the server is told');
-      this.displaySink?.streamError(m.channelId, m.streamId, m.message);
+      this.displaySink?.streamError(m.channelId, m.streamId, m.message, m.serial);
     },
   };
 

@@ -21,6 +21,12 @@ export interface StreamErrorMessage {
   /** The display channel's id. */
   channelId: number;
   streamId: number;
+  /**
+   * The serial of the failed stream's STREAM_CREATE, so that a newer stream of the same id is left
+   * alone (PipelineEvent 'stream-error'); absent: whichever stream has the id now. Sent as a u64, 0
+   * for absent (SPICE serials start at 1).
+   */
+  serial?: bigint;
   /** The decoder's sentence, for the host's log. */
   message: string;
 }
@@ -45,7 +51,13 @@ export function decodeVideoHostMessage(bytes: Uint8Array): VideoHostMessage | nu
 }
 
 export function encodeVideoUiMessage(m: VideoUiMessage): Uint8Array {
-  return new WireWriter(16).u8(UiKind.STREAM_ERROR).u8(m.channelId).u8(m.streamId).bytes(encodeString(m.message, Limits.maxStreamErrorBytes)).finish();
+  return new WireWriter(24)
+    .u8(UiKind.STREAM_ERROR)
+    .u8(m.channelId)
+    .u8(m.streamId)
+    .u64(m.serial ?? 0n)
+    .bytes(encodeString(m.message, Limits.maxStreamErrorBytes))
+    .finish();
 }
 
 /** STREAM_ERROR's fields; the shared UI decoder checks that nothing follows them. */
@@ -54,7 +66,9 @@ export function decodeVideoUiMessage(kind: number, r: FieldReader): VideoUiMessa
   const channelId = r.u8('display channel id');
   // Only ids a stream can have: the display channel never reports others to the server.
   const streamId = r.range(r.u8('stream id'), 'stream id', 0, MAX_STREAM_IDS - 1);
-  return { kind: 'stream-error', channelId, streamId, message: r.string('message', Limits.maxStreamErrorBytes) };
+  const serial = r.u64('stream serial');
+  const message = r.string('message', Limits.maxStreamErrorBytes);
+  return serial === 0n ? { kind: 'stream-error', channelId, streamId, message } : { kind: 'stream-error', channelId, streamId, serial, message };
 }
 
 /** The HELLO's codec list: a u8 count, then per codec its VideoCodec value and 0 (software) or 1 (hardware). */

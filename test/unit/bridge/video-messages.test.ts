@@ -58,11 +58,16 @@ describe('the HELLO codec list', () => {
 
 describe('STREAM_ERROR and MEDIA_TIME', () => {
   it('refuses a stream id no stream can have and an over-long message', () => {
-    expect(errorOf(new Uint8Array([UiKind.STREAM_ERROR, 0, 64, 0, 0]))).toMatch(/stream id is 64, outside 0..63/);
+    expect(errorOf(new Uint8Array([UiKind.STREAM_ERROR, 0, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]))).toMatch(/stream id is 64, outside 0..63/);
     const long = Limits.maxStreamErrorBytes + 1;
-    const bytes = new Uint8Array(5 + long).fill(0x61);
-    bytes.set([UiKind.STREAM_ERROR, 0, 1, long & 0xff, long >> 8]);
+    const bytes = new Uint8Array(13 + long).fill(0x61);
+    bytes.set([UiKind.STREAM_ERROR, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, long & 0xff, long >> 8]);
     expect(errorOf(bytes)).toMatch(/message of 1025 bytes is longer than the 1024 allowed/);
+  });
+
+  it('carries the serial of the stream STREAM_CREATE, 0 for none', () => {
+    expect(decodeUiMessage(new Uint8Array([UiKind.STREAM_ERROR, 2, 49, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0]), V)).toEqual({ kind: 'stream-error', channelId: 2, streamId: 49, serial: 7n, message: '' });
+    expect(decodeUiMessage(new Uint8Array([UiKind.STREAM_ERROR, 2, 49, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), V)).toEqual({ kind: 'stream-error', channelId: 2, streamId: 49, message: '' });
   });
 
   it('carries the media time as a wrapping u32', () => {

@@ -14,7 +14,11 @@ import { BridgeDisplaySink } from '../../../../src/main/host/bridge-display-sink
 import { BridgeHost, type GatewayTarget } from '../../../../src/main/host/bridge-host.ts';
 import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
 import { FakePage } from '../../../helpers/fake-page.ts';
-import { miniMessage } from '../../../helpers/server-messages.ts';
+import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
+import { miniMessage, parseClientMiniMessages } from '../../../helpers/server-messages.ts';
+import { box } from '../../channels/display/body-builder.ts';
+import { streamCreate } from '../../channels/display/stream-bodies.ts';
+import { DisplayClientMsg, DisplayMsg } from '../../../../src/protocol/channels/display/display-messages.ts';
 import { drainQueuedWork, waitFor, waitUntil } from '../../../helpers/wait.ts';
 
 const DISPLAY = 2;
@@ -22,12 +26,14 @@ const DISPLAY = 2;
 const Cap = { SIZED_STREAM: 0, STREAM_REPORT: 4, MULTI_CODEC: 8, MJPEG: 9, VP8: 10, H264: 11, VP9: 13, H265: 14 } as const;
 
 /** A server in memory with display 0, recording the display's link message. */
-function server(): { connector: GatewayTarget['plan']['connector']; displayLink: () => Uint8Array | undefined } {
+function server(): { connector: GatewayTarget['plan']['connector']; displayLink: () => Uint8Array | undefined; display: () => MemoryTransport | undefined } {
   let displayLink: { linkMess?: Uint8Array } | undefined;
+  let display: MemoryTransport | undefined;
   const connector = async ({ channelType }: { channelType: number }) => {
     const { transport, received } = fakeLinkServer();
     if (channelType === DISPLAY) {
       displayLink = received;
+      display = transport;
       return transport;
     }
     const answerLink = transport.onWrite!;
@@ -41,7 +47,7 @@ function server(): { connector: GatewayTarget['plan']['connector']; displayLink:
     };
     return transport;
   };
-  return { connector: connector as GatewayTarget['plan']['connector'], displayLink: () => displayLink?.linkMess };
+  return { connector: connector as GatewayTarget['plan']['connector'], displayLink: () => displayLink?.linkMess, display: () => display };
 }
 
 /** The channel caps of a SpiceLinkMess (16-byte header, then connection id, type, id, cap counts, caps offset). */
@@ -70,6 +76,25 @@ describe('BridgeHost and the page video codecs', () => {
     const caps = channelCapsOf(link);
     for (const bit of [Cap.MULTI_CODEC, Cap.SIZED_STREAM, Cap.STREAM_REPORT, Cap.H264, Cap.VP9, Cap.MJPEG]) expect(caps & (1 << bit), `cap ${bit}`).not.toBe(0);
     for (const bit of [Cap.VP8, Cap.H265]) expect(caps & (1 << bit), `cap ${bit}`).toBe(0);
+    bridge.shutdown();
+  });
+
+  it("the page's STREAM_ERROR for a live stream makes the display channel send the cannot-decode report", async () => {
+    const s = server();
+    const { page, bridge } = host(s, { kind: 'hello', version: BRIDGE_VERSION, target: 0, videoCodecs: [{ codec: 2, acceleration: 'software' }] });
+    await waitUntil('connected', () => page.statuses().includes('connected'), 3000);
+    const display = await waitFor('the display linked', () => s.display(), 3000);
+    const reports = (): number[][] =>
+      display.written.flatMap((w) => parseClientMiniMessages(w)).filter((m) => m.type === DisplayClientMsg.STREAM_REPORT).map((m) => Array.from(new Uint32Array(m.body.slice().buffer)));
+    display.feed(miniMessage(DisplayMsg.STREAM_CREATE, streamCreate({ id: 49, codec: 2, width: 320, height: 240, dest: box(0, 0, 320, 240) })));
+    await waitUntil('the stream created on the page side', () => page.received.some((m) => m.kind === 'display' && m.type === DisplayMsg.STREAM_CREATE), 3000);
+    // A stream the channel does not have: no report.
+    page.say({ kind: 'stream-error', channelId: 0, streamId: 48, message: 'not a stream' });
+    page.say({ kind: 'stream-error', channelId: 0, streamId: 49, message: 'VideoDecoder failed' });
+    const report = await waitFor('a STREAM_REPORT', () => reports()[0], 3000);
+    // stream 49, unique id 0, times 0, 0 frames, 0xffffffff drops: "cannot decode".
+    expect(report.slice(0, 6)).toEqual([49, 0, 0, 0, 0, 0xffffffff]);
+    expect(reports()).toHaveLength(1);
     bridge.shutdown();
   });
 
