@@ -95,6 +95,8 @@ export class Session implements ChannelHost {
     this.where = options.where;
     this.main = new MainChannel(this);
     this.displaySink = options.displaySink;
+    // Video frames are shown by the session's mm clock, wherever the display pipeline runs.
+    this.main.clock.onSet((mm) => this.displaySink.setMediaTime?.(mm));
     this.memoryBudget = options.memoryBudget ?? new MemoryBudget();
     this.memoryBudget.onExceeded((error) => this.fail(error));
   }
