@@ -11,7 +11,8 @@ import { browserWebCodecs, WebCodecsStreamDecoder, type WebCodecs } from './webc
 
 export class BrowserVideoDecoders implements VideoDecoders {
   constructor(
-    readonly supported: readonly VideoCodecSupport[],
+    /** Set once the probe answered (codec-probe.ts); streams come only after the HELLO that announced them. */
+    public supported: readonly VideoCodecSupport[],
     private readonly webCodecs: () => WebCodecs = browserWebCodecs,
   ) {}
 
