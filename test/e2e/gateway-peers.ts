@@ -15,15 +15,16 @@ export interface GatewayPeers {
 
 /**
  * Registers the hooks of a describe block; the peers are there once its beforeAll has run.
- * `serveArgs` gives serve's arguments for the started server (its TARGET included).
+ * `serveArgs` gives serve's arguments for the started server (its TARGET included); it may start
+ * something first (a relay in front of the server, which the caller stops).
  */
-export function useGatewayPeers(xspice: XspiceOptions, serveArgs: (xs: XspiceServer) => string[] = (xs) => [`spice://127.0.0.1:${xs.port}`]): GatewayPeers {
+export function useGatewayPeers(xspice: XspiceOptions, serveArgs: (xs: XspiceServer) => string[] | Promise<string[]> = (xs) => [`spice://127.0.0.1:${xs.port}`]): GatewayPeers {
   let xs: XspiceServer | undefined;
   let serve: ServeProcess | undefined;
   let browser: Browser | undefined;
   beforeAll(async () => {
     xs = await startXspice(xspice);
-    serve = await startServe(serveArgs(xs));
+    serve = await startServe(await serveArgs(xs));
     browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
