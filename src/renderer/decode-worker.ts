@@ -93,11 +93,11 @@ const overlays = new VideoOverlays({
 /** What the page's status shows of the playing stream, sent when it changes (the frame rate each second). */
 let lastVideoStatus = '';
 setInterval(() => {
-  const status = overlays.status();
-  const text = JSON.stringify(status);
+  const m: FromDecodeWorker = { kind: 'video-status', status: overlays.status(), framesPresented: overlays.framesPresented, materialised: overlays.materialised };
+  const text = JSON.stringify(m);
   if (text === lastVideoStatus) return;
   lastVideoStatus = text;
-  post({ kind: 'video-status', status, framesPresented: overlays.framesPresented, materialised: overlays.materialised });
+  post(m);
 }, 500);
 
 let pipeline = createPipeline();

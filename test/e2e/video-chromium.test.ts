@@ -33,10 +33,13 @@ const MSGC_STREAM_REPORT = 102;
 /**
  * Largest mean per-channel difference (0-255) between the page's video region and the pattern at
  * its best scroll offset, per codec. Measured here (Chromium 156, 320x240 at 25 fps, the server's
- * default bit rate): see the measured values in the docs/testing.md video section; the tolerance is
- * a little above the worst seen, and far below the 131 of a region that is not the video.
+ * default bit rate): spice:mjpeg 7.6-7.8, gstreamer:vp8 12.1-12.3, gstreamer:vp9 11.4-11.5,
+ * gstreamer:h264 6.2-6.3 (4:4:4), gstreamer:mjpeg 20.5-20.9: avenc_mjpeg writes limited-range
+ * (ITU-601) YUV into a JFIF file, which decoders read as full range, so its pictures are off by 17
+ * even decoded by GStreamer's own jpegdec. Each tolerance is a little above the worst seen, and far
+ * below the 131 of a same-sized region that is not the video.
  */
-const TOLERANCE: Record<string, number> = { 'spice:mjpeg': 12, 'gstreamer:mjpeg': 12, 'gstreamer:vp8': 14, 'gstreamer:vp9': 14, 'gstreamer:h264': 14 };
+const TOLERANCE: Record<string, number> = { 'spice:mjpeg': 11, 'gstreamer:mjpeg': 24, 'gstreamer:vp8': 15, 'gstreamer:vp9': 15, 'gstreamer:h264': 10 };
 
 interface Codec {
   /** The server's --video-codecs. */
@@ -149,9 +152,11 @@ for (const c of CODECS) {
         }, 15_000, { pollMs: 300 });
         console.log(`${c.server}: mean difference ${first.mean.toFixed(2)} then ${later.mean.toFixed(2)} (offsets ${first.offset}, ${later.offset})`);
 
-        const state = await pageState(page);
-        // Shown as stream pictures, not as draws: the server streamed, the page presented.
-        expect(state.video.framesPresented).toBeGreaterThan(20);
+        // Shown as stream pictures, not as draws: the server streamed, the page presented (a second's worth at 25 fps).
+        const state = await waitFor('25 stream pictures presented', async () => {
+          const now = await pageState(page);
+          return now.video.framesPresented >= 25 ? now : undefined;
+        }, 15_000, { pollMs: 200 });
         expect(state.video.streamErrors, state.video.lastStreamError).toBe(0);
         await waitFor('a STREAM_REPORT', () => reports.find((r) => r.frames > 0), 15_000, { pollMs: 200 });
         expect(reports.some((r) => r.drops === 0xffffffff), 'a cannot-decode report').toBe(false);
@@ -166,7 +171,8 @@ for (const c of CODECS) {
           return m.mean < TOLERANCE[c.server] ? m : undefined;
         }, 10_000, { pollMs: 200 });
         console.log(`${c.server}: the COPY_BITS destination matches with mean ${copied.mean.toFixed(2)}`);
-        expect((await pageState(page)).video.materialised).toBeGreaterThan(before);
+        // The picture was written into the surface for the copy (the worker reports its counts every 0.5 s).
+        await waitFor('the picture written into the surface', async () => ((await pageState(page)).video.materialised > before ? true : undefined), 5000, { pollMs: 100 });
         const end = await pageState(page);
         expect(end.messageErrors, end.lastError).toBe(0);
         expect(pageProblems(page)).toEqual([]);
