@@ -19,7 +19,7 @@ import { bestScroll, H, patternReference, playPattern, W, type Match } from '../
 import type { XspiceServer } from '../peers/xspice.ts';
 import { openSessionPage, pagePixels, pageProblems } from './browser-page.ts';
 import { useGatewayPeers } from './gateway-peers.ts';
-import { pageState } from './page-api.ts';
+import { loseContext, pageState } from './page-api.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-video-page-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -160,6 +160,21 @@ for (const c of CODECS) {
         expect(state.video.streamErrors, state.video.lastStreamError).toBe(0);
         await waitFor('a STREAM_REPORT', () => reports.find((r) => r.frames > 0), 15_000, { pollMs: 200 });
         expect(reports.some((r) => r.drops === 0xffffffff), 'a cannot-decode report').toBe(false);
+
+        if (c.renderer === 'webgl') {
+          // A lost WebGL context takes the overlay textures with it: once restored, they are uploaded again.
+          expect(await loseContext(page, 200)).toBe(true);
+          const restored = await waitFor('the video after the context came back', async () => {
+            const m = await matchNow();
+            return m.mean < TOLERANCE[c.server] ? m : undefined;
+          }, 10_000, { pollMs: 200 });
+          // Moving, so it is the overlay and not the surface under it (which holds the draws of before the stream).
+          const moved = await waitFor('the video moving after the context came back', async () => {
+            const m = await matchNow();
+            return m.mean < TOLERANCE[c.server] && m.offset !== restored.offset ? m : undefined;
+          }, 10_000, { pollMs: 200 });
+          console.log(`${c.server}: after a lost WebGL context, mean ${restored.mean.toFixed(2)} then ${moved.mean.toFixed(2)}`);
+        }
 
         // COPY_BITS from the video area to a part of the screen nothing else draws.
         const display = await relay!.linked(DISPLAY);
