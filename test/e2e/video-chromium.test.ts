@@ -122,7 +122,7 @@ for (const c of CODECS) {
 
     it(`streams ${c.name} to the page, which decodes and shows it moving, reports back, and materialises it for COPY_BITS`, { timeout: 120_000 }, async () => {
       const reference = patternReference(dir);
-      playPattern(peers.xs);
+      const player = playPattern(peers.xs);
       const at = await patternWindow(peers.xs);
       const page = await openSessionPage(peers.browser, `${peers.serve.url}#renderer=${c.renderer}`);
       try {
@@ -188,7 +188,12 @@ for (const c of CODECS) {
         console.log(`${c.server}: the COPY_BITS destination matches with mean ${copied.mean.toFixed(2)}`);
         // The picture was written into the surface for the copy (the worker reports its counts every 0.5 s).
         await waitFor('the picture written into the surface', async () => ((await pageState(page)).video.materialised > before ? true : undefined), 5000, { pollMs: 100 });
-        const end = await pageState(page);
+        // The video stops: the server ends the stream (after 1 s without frames) and the status shows no stream.
+        await player.stop();
+        const end = await waitFor('no stream in the status', async () => {
+          const now = await pageState(page);
+          return now.video.status === null && now.video.statusText === '' ? now : undefined;
+        }, 10_000, { pollMs: 200 });
         expect(end.messageErrors, end.lastError).toBe(0);
         expect(pageProblems(page)).toEqual([]);
       } finally {
