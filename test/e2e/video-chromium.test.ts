@@ -202,3 +202,64 @@ for (const c of CODECS) {
     });
   });
 }
+
+// A stream the page cannot decode: the relay flips the key-frame bit of the first VP8 frame, so the
+// page's decoder refuses the stream (its first frame is no key frame). The page's STREAM_ERROR must
+// reach the server as the "cannot decode" report, and the video must go on showing (as draws, or a
+// later stream).
+describe('a video stream the page cannot decode', () => {
+  let relay: SpiceRelay | undefined;
+  const reports: { frames: number; drops: number }[] = [];
+  let spoiled = 0;
+  const MSG_STREAM_DATA = 123;
+  const peers = useGatewayPeers({ streamingVideo: 'all', videoCodecs: 'gstreamer:vp8' }, async (xs) => {
+    relay = await startSpiceRelay(
+      { port: xs.port },
+      {
+        fromServer(channel, m) {
+          if (channel.type !== DISPLAY || m.type !== MSG_STREAM_DATA || spoiled > 0) return undefined;
+          spoiled++;
+          const body = m.body.slice();
+          // STREAM_DATA: u32 id, u32 mm time, u32 size, then the frame; bit 0 of a VP8 frame tag is 1 on an inter frame.
+          body[12] |= 1;
+          return [{ type: m.type, body }];
+        },
+        fromClient(channel, m) {
+          if (channel.type === DISPLAY && m.type === MSGC_STREAM_REPORT) {
+            const v = new DataView(m.body.buffer, m.body.byteOffset, m.body.byteLength);
+            reports.push({ frames: v.getUint32(16, true), drops: v.getUint32(20, true) });
+          }
+          return undefined;
+        },
+      },
+    );
+    return [relay.url];
+  });
+  afterAll(() => relay?.close());
+
+  it('reports it to the server, which stops streaming it, and the video keeps showing', { timeout: 120_000 }, async () => {
+    const reference = patternReference(dir);
+    const player = playPattern(peers.xs);
+    const at = await patternWindow(peers.xs);
+    const page = await openSessionPage(peers.browser, peers.serve.url);
+    try {
+      await waitFor('the cannot-decode report', () => reports.find((r) => r.frames === 0 && r.drops === 0xffffffff), 30_000, { pollMs: 100 });
+      expect(spoiled).toBe(1);
+      const state = await pageState(page);
+      expect(state.video.streamErrors).toBeGreaterThanOrEqual(1);
+      expect(state.video.lastStreamError).toMatch(/first frame is not a key frame/);
+      const matchNow = async (): Promise<Match> => bestScroll(await pagePixels(page), at, reference);
+      const first = await waitFor('the pattern in the page', async () => {
+        const m = await matchNow();
+        return m.mean < TOLERANCE['gstreamer:vp8'] ? m : undefined;
+      }, 30_000, { pollMs: 300 });
+      await waitFor('the pattern moved in the page', async () => {
+        const m = await matchNow();
+        return m.mean < TOLERANCE['gstreamer:vp8'] && m.offset !== first.offset ? m : undefined;
+      }, 15_000, { pollMs: 300 });
+      await player.stop();
+    } finally {
+      await page.close();
+    }
+  });
+});
