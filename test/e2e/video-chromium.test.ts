@@ -33,8 +33,8 @@ const MSGC_STREAM_REPORT = 102;
 /**
  * Largest mean per-channel difference (0-255) between the page's video region and the pattern at
  * its best scroll offset, per codec. Measured here (Chromium 156, 320x240 at 25 fps, the server's
- * default bit rate): spice:mjpeg 7.6-7.8, gstreamer:vp8 12.1-12.3, gstreamer:vp9 11.4-11.5,
- * gstreamer:h264 6.2-6.3 (4:4:4), gstreamer:mjpeg 20.5-20.9: avenc_mjpeg writes limited-range
+ * default bit rate): spice:mjpeg 7.4-7.9, gstreamer:vp8 12.1-12.5, gstreamer:vp9 11.2-11.5,
+ * gstreamer:h264 6.0-6.4 (4:4:4), gstreamer:mjpeg 20.5-20.9: avenc_mjpeg writes limited-range
  * (ITU-601) YUV into a JFIF file, which decoders read as full range, so its pictures are off by 17
  * even decoded by GStreamer's own jpegdec. Each tolerance is a little above the worst seen, and far
  * below the 131 of a same-sized region that is not the video.
