@@ -46,7 +46,7 @@ export const folderLevels = {
     [''],
   ],
   'src/renderer': [
-    ['present', 'input'],
+    ['present', 'input', 'video'],
     [''],
   ],
 };

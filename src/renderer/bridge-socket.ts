@@ -2,6 +2,7 @@
 // (and checked) before it is handed on. It runs over a WebSocket in the web gateway, or over a
 // MessagePort in the Electron window, whose preload hands the page the port.
 import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
+import type { VideoCodecSupport } from '../protocol/channels/display/display-sink.ts';
 import { BRIDGE_VERSION } from '../protocol/bridge/kinds.ts';
 import { decodeHostPacket } from '../protocol/bridge/host-codec.ts';
 import { BRIDGE_PORT_MESSAGE, PRELOAD_FUNCTIONS, PRELOAD_GLOBAL, type PreloadContract } from '../protocol/bridge/preload-contract.ts';
@@ -118,10 +119,16 @@ export class BridgeSocket {
     private readonly handlers: BridgeHandlers,
     /** The first message, when not HELLO (a view of another guest head joins with HEAD_JOIN). */
     first?: UiMessage,
+    /** The video codecs the page decodes, for its HELLO (which waits for them); none without. */
+    videoCodecs?: () => Promise<readonly VideoCodecSupport[]>,
   ) {
     this.peer = transport.peer;
+    const hello = first ?? { kind: 'hello', version: BRIDGE_VERSION, target };
     transport.start({
-      opened: () => this.send(first ?? { kind: 'hello', version: BRIDGE_VERSION, target }),
+      opened: () => {
+        if (hello.kind !== 'hello' || !videoCodecs) return this.send(hello);
+        void videoCodecs().then((codecs) => this.send({ ...hello, videoCodecs: codecs }));
+      },
       message: (data) => {
         if (this.closed) return;
         const bytes = bytesOf(data);
@@ -173,7 +180,7 @@ export class BridgeSocket {
 }
 
 /** The bridge for this page: the preload's port in the Electron app, the gateway's WebSocket otherwise. */
-export function connectBridge(target: number, handlers: BridgeHandlers, w: Window = window, first?: UiMessage): BridgeSocket {
+export function connectBridge(target: number, handlers: BridgeHandlers, w: Window = window, first?: UiMessage, videoCodecs?: () => Promise<readonly VideoCodecSupport[]>): BridgeSocket {
   const host = electronHost(w);
-  return new BridgeSocket(host ? messagePortTransport(host, w) : webSocketTransport(bridgeUrl(w.location)), target, handlers, first);
+  return new BridgeSocket(host ? messagePortTransport(host, w) : webSocketTransport(bridgeUrl(w.location)), target, handlers, first, videoCodecs);
 }

@@ -15,7 +15,10 @@ import { forEachDisplayItem } from './display-batch.ts';
 import { browserInflater } from './inflater-browser.ts';
 import { browserJpegDecoder } from './jpeg-browser.ts';
 import { copyPatch } from './present/patch-pixels.ts';
+import { VideoOverlays } from './present/video-overlay.ts';
 import { WorkerPresentation } from './present/worker-presentation.ts';
+import { BrowserVideoDecoders } from './video/browser-video-decoders.ts';
+import { browserProbeEnvironment, probeVideoCodecs } from './video/codec-probe.ts';
 import type { FromDecodeWorker, ToDecodeWorker } from './worker-messages.ts';
 
 interface WorkerScope {
@@ -56,6 +59,47 @@ let flushTimer: ReturnType<typeof setTimeout> | undefined;
 /** Set once the page hands over its canvas; from then on the worker presents. */
 let presentation: WorkerPresentation | null = null;
 
+/**
+ * The video codecs WebCodecs (and the JPEG decoder) give this worker, asked once at its start: the
+ * page waits for them before its HELLO, which announces them, so no stream can arrive before they
+ * are known.
+ */
+const videoDecoders = new BrowserVideoDecoders([]);
+void probeVideoCodecs(browserProbeEnvironment()).then(
+  (codecs) => {
+    videoDecoders.supported = codecs;
+    post({ kind: 'video-codecs', codecs });
+  },
+  (error: unknown) => {
+    logger.warn(`probing the video codecs failed (${error instanceof Error ? error.message : String(error)}); video comes as draws`);
+    post({ kind: 'video-codecs', codecs: [] });
+  },
+);
+
+/**
+ * Stream pictures: drawn over the presented surface on the GPU when this worker presents, written
+ * into the surface when the page presents or the surface is not the one shown (video-overlay.ts).
+ */
+const overlays = new VideoOverlays({
+  overlaid: (channelId, surfaceId) => presentation !== null && channelId === shownChannel && surfaceId === primarySurfaceId,
+  damaged: (channelId, surfaceId, rect) => {
+    if (channelId !== shownChannel || surfaceId !== primarySurfaceId) return;
+    damage.add(rect);
+    changed();
+  },
+  requestFrame: () => presentation?.requestFrame(),
+});
+
+/** What the page's status shows of the playing stream, sent when it changes (the frame rate each second). */
+let lastVideoStatus = '';
+setInterval(() => {
+  const m: FromDecodeWorker = { kind: 'video-status', status: overlays.status(), framesPresented: overlays.framesPresented, materialised: overlays.materialised };
+  const text = JSON.stringify(m);
+  if (text === lastVideoStatus) return;
+  lastVideoStatus = text;
+  post(m);
+}, 500);
+
 let pipeline = createPipeline();
 
 /**
@@ -70,6 +114,8 @@ function createPipeline(): DisplayPipeline {
     logger,
     budget,
     decoder: localImageDecoder({ inflater: browserInflater, jpeg: browserJpegDecoder, wasm: wasmDecoders }),
+    video: videoDecoders,
+    framePresenter: overlays,
     onEvent: (e) => created === pipeline && onEvent(e),
   });
   budget.onExceeded((error) => {
@@ -109,6 +155,11 @@ function shownSurface(): { data: Uint32Array; width: number; height: number } | 
 function onEvent(e: PipelineEvent): void {
   if (e.type === 'applied') {
     changed();
+    return;
+  }
+  if (e.type === 'stream-error') {
+    // Any channel's: the host tells the server, which sends that area as draws from then on.
+    post({ kind: 'stream-error', channelId: e.channelId, streamId: e.streamId, serial: e.serial, message: e.message });
     return;
   }
   if (e.channelId !== shownChannel) return;
@@ -178,6 +229,7 @@ scope.onmessage = (e) => {
     case 'reset':
       // A new session (a reconnect): its surfaces, image cache and GLZ window start empty.
       pipeline.close();
+      overlays.clear();
       pipeline = createPipeline();
       primarySurfaceId = -1;
       damage.take();
@@ -201,6 +253,7 @@ scope.onmessage = (e) => {
           return surface ? { surface, rects } : null;
         },
         damageAll: () => damage.all(),
+        overlays: () => (primarySurfaceId >= 0 ? overlays.pictures(shownChannel, primarySurfaceId) : []),
         post,
       });
       if (primarySurfaceId >= 0) {
@@ -215,6 +268,9 @@ scope.onmessage = (e) => {
       return;
     case 'display-stats':
       post({ kind: 'display-stats', id: m.id, stats: { ...pipeline.stats(shownChannel), wasm: wasmDecoding } });
+      return;
+    case 'media-time':
+      pipeline.setMediaTime(m.mmNow);
       return;
     case 'lose-context':
       void (presentation?.loseContextFor(m.ms) ?? Promise.resolve(false)).then((ok) => post({ kind: 'context-lost', id: m.id, ok }));

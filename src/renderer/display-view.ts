@@ -3,7 +3,8 @@
 // draws into it straight from its surface, so decoded pixels never reach the page's thread;
 // otherwise (or with #present=page) the worker sends the damaged pixels and the page draws them
 // once per animation frame, as it did before.
-import type { DisplayStats as PipelineStats } from '../protocol/channels/display/display-sink.ts';
+import type { DisplayStats as PipelineStats, VideoCodecSupport } from '../protocol/channels/display/display-sink.ts';
+import type { VideoStatus } from './present/video-overlay.ts';
 import { packDisplayBatch } from './display-batch.ts';
 import { Canvas2dPresenter } from './present/canvas2d-presenter.ts';
 import type { PixelPatch, Presenter, PresenterKind } from './present/presenter.ts';
@@ -28,12 +29,33 @@ export interface DisplayEvents {
   workerFailed(message: string): void;
   /** The server asked for more memory than the worker's budget allows (the sentence says what). */
   memoryExceeded(message: string): void;
+  /** A video stream the worker could not decode: the host is told, so the server sends the area as draws. */
+  streamError(e: { channelId: number; streamId: number; serial?: bigint; message: string }): void;
+  /** The playing stream changed, or its frame rate (null: no stream plays). */
+  videoStatus(status: VideoStatus | null): void;
 }
+
+/** The page's video streams, for the status and the tests. */
+export interface VideoStats {
+  /** What the worker decodes, best first (empty until it answered, or where it decodes nothing). */
+  codecs: VideoCodecSupport[];
+  status: VideoStatus | null;
+  framesPresented: number;
+  materialised: number;
+  streamErrors: number;
+  lastStreamError: string;
+}
+
+/** How long the page waits for the worker's codecs before its HELLO goes without them (video then comes as draws). */
+const CODEC_PROBE_WAIT_MS = 5000;
 
 type Pixels = { width: number; height: number; rgba: Uint8Array };
 
 export class DisplayView {
   readonly stats: DisplayStats = { frames: 0, damageMessages: 0, marks: 0, messageErrors: 0, lastError: '' };
+  readonly video: VideoStats = { codecs: [], status: null, framesPresented: 0, materialised: 0, streamErrors: 0, lastStreamError: '' };
+  private readonly codecsProbed: Promise<VideoCodecSupport[]>;
+  private codecsKnown: (codecs: VideoCodecSupport[]) => void = () => {};
   /** Who draws: 'worker' or 'page'. */
   readonly presentsIn: 'worker' | 'page';
   private presenterKind: PresenterKind | 'starting' = 'starting';
@@ -54,6 +76,7 @@ export class DisplayView {
     o: { renderer: RendererChoice; presentIn: 'worker' | 'page' },
     private readonly events: DisplayEvents,
   ) {
+    this.codecsProbed = new Promise((done) => (this.codecsKnown = done));
     this.worker = new Worker('decode-worker.js', { type: 'module', name: 'spicedesk decode' });
     this.worker.onmessage = (e: MessageEvent<FromDecodeWorker>) => this.onWorkerMessage(e.data);
     this.worker.onerror = (e) => events.workerFailed(e.message);
@@ -85,6 +108,21 @@ export class DisplayView {
   submit(items: DisplayItem[]): void {
     const { buffers, table } = packDisplayBatch(items);
     this.toWorker({ kind: 'display-batch', buffers, table }, [...buffers, table.buffer]);
+  }
+
+  /**
+   * The video codecs the decode worker decodes, best first, for the HELLO; none when the worker
+   * does not answer in time (it failed to start, say): video then comes as ordinary draws.
+   */
+  videoCodecs(): Promise<VideoCodecSupport[]> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<VideoCodecSupport[]>((done) => (timer = setTimeout(() => done([]), CODEC_PROBE_WAIT_MS)));
+    return Promise.race([this.codecsProbed, late]).finally(() => clearTimeout(timer));
+  }
+
+  /** The session's multimedia time (the host's MEDIA_TIME), for showing stream pictures at theirs. */
+  setMediaTime(mmNow: number): void {
+    this.toWorker({ kind: 'media-time', mmNow });
   }
 
   /** Presents display channel `channelId`'s primary surface (the page's guest head is there). */
@@ -181,6 +219,22 @@ export class DisplayView {
         return;
       case 'log':
         if (m.level === 'error' || m.level === 'warn') console.warn('spicedesk display:', m.text);
+        return;
+      case 'video-codecs':
+        this.video.codecs = m.codecs;
+        this.codecsKnown(m.codecs);
+        return;
+      case 'stream-error':
+        this.video.streamErrors++;
+        this.video.lastStreamError = m.message;
+        console.warn('spicedesk video:', m.message);
+        this.events.streamError(m);
+        return;
+      case 'video-status':
+        this.video.status = m.status;
+        this.video.framesPresented = m.framesPresented;
+        this.video.materialised = m.materialised;
+        this.events.videoStatus(m.status);
         return;
     }
   }

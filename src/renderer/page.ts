@@ -67,7 +67,7 @@ export class SessionPage implements PageServices {
     const target = Number(options.get('target') ?? '0');
     this.target = Number.isInteger(target) && target >= 0 && target <= 0xffff ? target : 0;
     const canvas = (this.canvas = o.byId<HTMLCanvasElement>('screen'));
-    this.status = new StatusLine(o.byId('status'), o.byId('detail'));
+    this.status = new StatusLine(o.byId('status'), o.byId('detail'), o.byId('video-status'));
     const rendererOption = options.get('renderer');
     this.display = new DisplayView(
       canvas,
@@ -81,6 +81,8 @@ export class SessionPage implements PageServices {
         presenter: () => this.showDetail(),
         workerFailed: (message) => this.status.show('error', `the decode worker failed: ${message}`),
         memoryExceeded: (message) => this.memoryExceeded(message),
+        streamError: (e) => this.send({ kind: 'stream-error', channelId: e.channelId, streamId: e.streamId, serial: e.serial, message: e.message }),
+        videoStatus: (status) => this.status.setVideo(status),
       },
     );
     // The cursors the page caches have a budget too; a server over it ends the session as the display's does.
@@ -112,7 +114,7 @@ export class SessionPage implements PageServices {
 
   /** Opens the bridge (HELLO, or HEAD_JOIN for a head's window). */
   start(): void {
-    this.bridge = connectBridge(this.target, this.bridgeHandlers, window, this.heads.firstMessage);
+    this.bridge = this.openBridge();
     this.showDetail();
   }
 
@@ -132,7 +134,12 @@ export class SessionPage implements PageServices {
     this.keyboard.releaseAll();
     this.resetDisplay();
     this.status.show('connecting', 'starting a new session…');
-    this.bridge = connectBridge(this.target, this.bridgeHandlers, window, this.heads.firstMessage);
+    this.bridge = this.openBridge();
+  }
+
+  /** The HELLO lists the video codecs the decode worker found (head windows join with HEAD_JOIN instead). */
+  private openBridge(): BridgeSocket {
+    return connectBridge(this.target, this.bridgeHandlers, window, this.heads.firstMessage, () => this.display.videoCodecs());
   }
 
   private showDetail(): void {
@@ -167,6 +174,9 @@ export class SessionPage implements PageServices {
       }
       case 'display-reset':
         this.resetDisplay();
+        return;
+      case 'media-time':
+        this.display.setMediaTime(m.mmNow);
         return;
       case 'hello':
         return;
@@ -217,6 +227,7 @@ export class SessionPage implements PageServices {
         ...this.parts.state(),
         ...this.heads.state(),
         ...this.display.stats,
+        video: { ...this.display.video, statusText: this.status.videoText },
       }),
       /** The canvas as RGBA bytes, base64, top row first. */
       readPixels: async () => {

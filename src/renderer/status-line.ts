@@ -1,17 +1,30 @@
 // The line at the top of the page: connecting, connected (server name), reconnecting (why, when,
 // which attempt), error with its reason.
 import type { SessionStatus } from '../protocol/bridge/bridge-messages.ts';
+import { codecName } from '../protocol/channels/display/display-streams.ts';
+import type { VideoStatus } from './present/video-overlay.ts';
 
 export type PageState = SessionStatus['state'] | 'disconnected';
 
 export class StatusLine {
   state: PageState = 'connecting';
   text = '';
+  /** The playing stream as shown ('' when none plays). */
+  videoText = '';
 
   constructor(
     private readonly element: HTMLElement,
     private readonly detail: HTMLElement,
+    private readonly video: HTMLElement | null = null,
   ) {}
+
+  /** The playing video stream: its codec, frame rate and whether it decodes in hardware; nothing when none plays. */
+  setVideo(status: VideoStatus | null): void {
+    this.videoText = status ? videoStatusText(status) : '';
+    if (!this.video) return;
+    this.video.textContent = this.videoText;
+    this.video.hidden = this.videoText === '';
+  }
 
   show(state: PageState, text: string): void {
     this.state = state;
@@ -46,6 +59,11 @@ export class StatusLine {
       }
     }
   }
+}
+
+/** "VP9 25 fps (software)": what the status shows of a playing stream. */
+export function videoStatusText(s: VideoStatus): string {
+  return `${codecName(s.codec)} ${s.fps} fps (${s.acceleration === 'hardware' ? 'hardware decoding' : 'software decoding'})`;
 }
 
 function formatDelay(ms: number): string {

@@ -3,7 +3,8 @@
 // canvas once ('present-here') and the worker draws into it, so no pixels come back at all; only
 // the frame count does. Otherwise the worker sends the damaged rectangles' pixels ('damage',
 // transferred, not copied) and the page draws them.
-import type { DisplayStats } from '../protocol/channels/display/display-sink.ts';
+import type { DisplayStats, VideoCodecSupport } from '../protocol/channels/display/display-sink.ts';
+import type { VideoStatus } from './present/video-overlay.ts';
 import type { PixelPatch, RendererChoice } from './present/presenter.ts';
 import type { PresentationMessage } from './present/worker-presentation.ts';
 
@@ -32,7 +33,9 @@ export type ToDecodeWorker =
   /** What display 0 has drawn so far, by operation and image type; answered with 'display-stats'. */
   | { kind: 'display-stats'; id: number }
   /** For tests: lose the worker's WebGL context and restore it after `ms`; answered with 'context-lost' once restored. */
-  | { kind: 'lose-context'; id: number; ms: number };
+  | { kind: 'lose-context'; id: number; ms: number }
+  /** The session's multimedia time (the host's MEDIA_TIME): stream pictures are shown at theirs. */
+  | { kind: 'media-time'; mmNow: number };
 
 export type FromDecodeWorker =
   /** The shown channel's primary surface was created or replaced, or another channel is shown (0x0: it has none yet). */
@@ -49,4 +52,10 @@ export type FromDecodeWorker =
   | { kind: 'message-error'; message: string }
   /** The server asked for more than the worker's memory budget: nothing more is drawn; the page ends the session. */
   | { kind: 'memory-exceeded'; message: string }
-  | { kind: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; text: string };
+  | { kind: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; text: string }
+  /** The video codecs this worker decodes, best first (once, at its start): the page's HELLO lists them. */
+  | { kind: 'video-codecs'; codecs: VideoCodecSupport[] }
+  /** A stream could not be decoded: the page tells the host (STREAM_ERROR). */
+  | { kind: 'stream-error'; channelId: number; streamId: number; serial?: bigint; message: string }
+  /** The playing stream (null: none), and how many pictures were presented and written into the surface in all. */
+  | { kind: 'video-status'; status: VideoStatus | null; framesPresented: number; materialised: number };

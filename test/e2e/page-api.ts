@@ -39,6 +39,19 @@ export interface PageState {
   marks: number;
   messageErrors: number;
   lastError: string;
+  // The video streams: the codecs the HELLO announced, the playing stream (status line), totals.
+  video: {
+    codecs: { codec: number; acceleration: 'hardware' | 'software' }[];
+    /** The playing stream (null: none): codec (VideoCodec value), pictures in the last second, how it decodes. */
+    status: { codec: number; acceleration: 'hardware' | 'software'; fps: number } | null;
+    /** What the status line shows of it ('' when no stream plays), e.g. "VP9 25 fps (software decoding)". */
+    statusText: string;
+    framesPresented: number;
+    /** Pictures written into the surface because a draw needed their area, or their stream ended. */
+    materialised: number;
+    streamErrors: number;
+    lastStreamError: string;
+  };
   // The session parts: password dialog, agent and resize, clipboard, files.
   passwordDialogs: number;
   passwordDialogOpen: boolean;

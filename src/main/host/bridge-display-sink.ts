@@ -2,7 +2,10 @@
 // came from the server, still compressed. The browser decodes and draws them (its Web Worker runs
 // the display pipeline); pixels never come back, so there is nothing to snapshot here. The body is
 // handed on by reference (a view into the socket's chunk): the packet it goes in copies it once.
-import type { DisplayStats, PipelineEvent, SurfaceSnapshot } from '../../protocol/channels/display/display-sink.ts';
+// The video codecs are the page's (its HELLO lists what its browser decodes, before the session
+// and so its display channels exist); the session's multimedia time goes to the page, and the
+// streams the page could not decode come back as pipeline events for the display channel.
+import type { DisplayStats, PipelineEvent, SurfaceSnapshot, VideoCodecSupport } from '../../protocol/channels/display/display-sink.ts';
 import { DisplayMsg } from '../../protocol/channels/display/display-messages.ts';
 import type { DisplaySink } from '../../protocol/channels/display/display-sink.ts';
 import { EventRouter } from '../../protocol/display/event-router.ts';
@@ -12,7 +15,10 @@ export class BridgeDisplaySink implements DisplaySink {
   private readonly router = new EventRouter();
   private closed = false;
 
-  constructor(private readonly send: (channelId: number, type: number, serial: bigint, body: Uint8Array) => void) {}
+  constructor(
+    private readonly send: (channelId: number, type: number, serial: bigint, body: Uint8Array) => void,
+    private readonly page: { videoCodecs?: readonly VideoCodecSupport[]; sendMediaTime?: (mmNow: number) => void } = {},
+  ) {}
 
   submit(channelId: number, type: number, body: Uint8Array, serial: bigint): void {
     if (this.closed) return;
@@ -29,6 +35,24 @@ export class BridgeDisplaySink implements DisplaySink {
 
   stats(): Promise<DisplayStats> {
     return Promise.reject(new SpiceError('internal', 'the gateway does not draw: the browser decodes the display'));
+  }
+
+  /** What the page's HELLO listed: the display channels announce exactly these. */
+  videoCodecs(): readonly VideoCodecSupport[] {
+    return this.page.videoCodecs ?? [];
+  }
+
+  setMediaTime(mmNow: number): void {
+    if (!this.closed) this.page.sendMediaTime?.(mmNow);
+  }
+
+  /**
+   * The page could not decode a stream (its STREAM_ERROR): the display channel drops the stream
+   * and tells the server. A channel or stream the session does not have is the channel's to ignore.
+   */
+  streamError(channelId: number, streamId: number, message: string, serial?: bigint): void {
+    if (this.closed) return;
+    this.router.dispatch(serial === undefined ? { type: 'stream-error', channelId, streamId, message } : { type: 'stream-error', channelId, streamId, message, serial });
   }
 
   close(): void {

@@ -29,6 +29,7 @@ import { PageBudget } from './page-budget.ts';
 import { HeadGroup, type HeadRegistry, type JoinedHead } from '../monitors/head-group.ts';
 import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
+import type { VideoCodecSupport } from '../../protocol/channels/display/display-sink.ts';
 import { PageReconnect } from '../reconnect/page-reconnect.ts';
 import type { BackoffOptions } from '../../protocol/session/reconnect-policy.ts';
 import { NOT_KIOSK, sessionPolicy, type KioskFlags } from '../../protocol/policy/kiosk-policy.ts';
@@ -143,6 +144,10 @@ export class BridgeHost {
   /** Set when this page is a view that joined another page's session. */
   private joined: JoinedHead | null = null;
   private joinedGroup: HeadGroup | null = null;
+  /** The video codecs the page's HELLO listed, best first: its sessions' display channels announce them. */
+  private videoCodecs: readonly VideoCodecSupport[] = [];
+  /** The running session's display sink, for the page's STREAM_ERRORs. */
+  private displaySink: BridgeDisplaySink | null = null;
   /** What this page may hold queued, alone and with the host's other pages (page-budget.ts). */
   private readonly budget: PageBudget;
   private readonly leaveBudget: () => void;
@@ -271,6 +276,7 @@ export class BridgeHost {
         return;
       }
       clearTimeout(this.helloTimer);
+      this.videoCodecs = message.videoCodecs ?? [];
       this.start(message.target);
       return;
     }
@@ -311,6 +317,10 @@ export class BridgeHost {
     'mouse-press': (m) => this.pageInput(m),
     'mouse-release': (m) => this.pageInput(m),
     'ctrl-alt-del': (m) => this.pageInput(m),
+    'stream-error': (m) => {
+      this.log.info({ channel: m.channelId, stream: m.streamId, why: m.message }, 'the page cannot decode a video stream; the server is told');
+      this.displaySink?.streamError(m.channelId, m.streamId, m.message, m.serial);
+    },
   };
 
   /** Keys and the mouse from the page, for the session's inputs channel (dropped without a session). */
@@ -393,6 +403,21 @@ export class BridgeHost {
     this.linkPassword = password;
     // While reconnecting the page keeps its 'reconnecting' status, which says which attempt this is.
     if (!this.reconnect?.active) this.send({ kind: 'status', status: { state: 'connecting', where: target.plan.where } });
+    const sink = new BridgeDisplaySink(
+      (channelId, type, serial, body) => {
+        if (!this.heads || !headsNeedDisplayBytes(this.heads, type)) return this.sendDisplay(channelId, type, serial, body);
+        const bytes = encodeHostMessage({ kind: 'display', channelId, type, serial, body });
+        this.sendBytes(bytes);
+        this.heads.display(bytes);
+      },
+      {
+        videoCodecs: this.videoCodecs,
+        // Only the session that is the page's now sets the page's clock.
+        sendMediaTime: (mmNow) => {
+          if (this.displaySink === sink) this.send({ kind: 'media-time', mmNow });
+        },
+      },
+    );
     const session = new Session({
       connector: target.plan.connector,
       crypto: nodeTicketCrypto,
@@ -402,14 +427,10 @@ export class BridgeHost {
       memoryBudget: new MemoryBudget(target.memoryLimit),
       // The codec order of the profile (video-codecs; serve --video-codecs writes it there).
       display: { ...defaultDisplayOptions, videoCodecs: target.profile.videoCodecs ?? null },
-      displaySink: new BridgeDisplaySink((channelId, type, serial, body) => {
-        if (!this.heads || !headsNeedDisplayBytes(this.heads, type)) return this.sendDisplay(channelId, type, serial, body);
-        const bytes = encodeHostMessage({ kind: 'display', channelId, type, serial, body });
-        this.sendBytes(bytes);
-        this.heads.display(bytes);
-      }),
+      displaySink: sink,
     });
     this.session = session;
+    this.displaySink = sink;
     this.pageAgent.attach(session);
     let linked = false;
     session.events.on('closed', ({ error }) => {

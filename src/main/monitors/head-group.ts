@@ -339,6 +339,10 @@ export class JoinedHead {
       case 'file-cancel':
       case 'clipboard-image':
         return null;
+      // The streams are head 1's: its page reports those it cannot decode; a view's failure to show
+      // one does not stop it for head 1's window.
+      case 'stream-error':
+        return null;
       default:
         this.group.input(m);
         return null;

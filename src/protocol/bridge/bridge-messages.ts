@@ -10,6 +10,8 @@ import type { SpiceErrorKind } from '../wire/errors.ts';
 import type { HeadsHostMessage, HeadsUiMessage } from './heads-messages.ts';
 import type { FileHostMessage, FileUiMessage } from './file-messages.ts';
 import type { PolicyHostMessage } from './policy-messages.ts';
+import type { VideoHostMessage, VideoUiMessage } from './video-messages.ts';
+import type { VideoCodecSupport } from '../channels/display/display-sink.ts';
 
 /** CLIPBOARD_SHARING flags. */
 export const SharingFlag = { TO_GUEST: 1, FROM_GUEST: 2 } as const;
@@ -70,11 +72,16 @@ export type HostMessage =
   /** Guest heads (kinds 0x20-0x21, src/protocol/monitors/heads-bridge.ts). */
   | HeadsHostMessage
   /** Kiosk mode, the page's controls and hotkeys (kind 0x18, src/protocol/policy/policy-bridge.ts). */
-  | PolicyHostMessage;
+  | PolicyHostMessage
+  /** The multimedia time for the page's video streams (kind 0x30, video-messages.ts). */
+  | VideoHostMessage;
 
 export type UiMessage =
-  /** The first message: which of the host's targets to connect to. */
-  | { kind: 'hello'; version: number; target: number }
+  /**
+   * The first message: which of the host's targets to connect to, and the video codecs the page
+   * decodes, best first (the display channel announces exactly these; none: video comes as draws).
+   */
+  | { kind: 'hello'; version: number; target: number; videoCodecs?: readonly VideoCodecSupport[] }
   | { kind: 'key-down'; scancode: number }
   | { kind: 'key-up'; scancode: number }
   /** Lock-key state (ALL_MODIFIERS_MASK bits), sent on focus. */
@@ -104,6 +111,8 @@ export type UiMessage =
   /** Files and clipboard images (kinds 0xa8-0xab, file-messages.ts). */
   | FileUiMessage
   /** Guest heads (kinds 0xa0-0xa1, src/protocol/monitors/heads-bridge.ts). */
-  | HeadsUiMessage;
+  | HeadsUiMessage
+  /** A video stream the page could not decode (kind 0xb0, video-messages.ts). */
+  | VideoUiMessage;
 
 export const errorKinds: readonly SpiceErrorKind[] = ['usage', 'unreachable', 'auth', 'tls', 'protocol', 'timeout', 'internal'];

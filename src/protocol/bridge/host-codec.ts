@@ -4,6 +4,7 @@ import { encodeKindAndText, encodeString, FieldReader } from './bridge-fields.ts
 import { decodeFileHostMessage, encodeFileHostMessage } from './file-messages.ts';
 import { decodeHeadsHostMessage, encodeHeadsHostMessage } from './heads-messages.ts';
 import { decodePolicyHostMessage, encodePolicyHostMessage } from './policy-messages.ts';
+import { decodeVideoHostMessage, encodeVideoHostMessage } from './video-messages.ts';
 import { BridgeError } from './bridge-fields.ts';
 import { AgentFlag, errorKinds, SessionState, type ChannelRef, type HostMessage, type SessionStatus } from './bridge-messages.ts';
 import { BRIDGE_MAGIC, HostKind } from './kinds.ts';
@@ -47,6 +48,8 @@ export function encodeHostMessage(m: HostMessage): Uint8Array {
       return encodeHeadsHostMessage(m);
     case 'page-policy':
       return encodePolicyHostMessage(m);
+    case 'media-time':
+      return encodeVideoHostMessage(m);
     default:
       return encodeFileHostMessage(m);
   }
@@ -92,6 +95,7 @@ const featureHostDecoders = new Map<number, (bytes: Uint8Array) => HostMessage |
   [HostKind.FILE_RESULT, decodeFileHostMessage],
   [HostKind.CLIPBOARD_IMAGE, decodeFileHostMessage],
   [HostKind.CLIPBOARD_POLICY, decodeFileHostMessage],
+  [HostKind.MEDIA_TIME, decodeVideoHostMessage],
 ]);
 
 /** Decodes one message from the host; throws BridgeError on anything malformed. */

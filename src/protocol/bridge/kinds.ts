@@ -4,14 +4,14 @@
 // decode every kind. The version and magic of HELLO live here too: the version changes with kinds.
 
 /** Bumped whenever a message layout changes or kinds are added (a page must not meet kinds it cannot read). */
-export const BRIDGE_VERSION = 4;
+export const BRIDGE_VERSION = 5;
 /** "SDBR" read as a little-endian u32: a HELLO from something that is not spicedesk fails early. */
 export const BRIDGE_MAGIC = 0x52424453;
 
 /**
  * Host -> UI message kinds (0x01..0x7f). Ranges by feature, so that work on several features at
  * once never hands out one code twice: 0x10-0x17 reconnect, 0x18-0x1f kiosk and policy, 0x20-0x27
- * heads and monitors, 0x28-0x2f file transfer and clipboard images.
+ * heads and monitors, 0x28-0x2f file transfer and clipboard images, 0x30-0x37 video streams.
  */
 export const HostKind = {
   HELLO: 0x01,
@@ -36,11 +36,14 @@ export const HostKind = {
   FILE_RESULT: 0x2a,
   CLIPBOARD_IMAGE: 0x2b,
   CLIPBOARD_POLICY: 0x2c,
+  /** The session's multimedia time, for showing stream frames at their time (video-messages.ts). */
+  MEDIA_TIME: 0x30,
 } as const;
 
 /**
  * UI -> host message kinds (0x81..0xff), so a message sent the wrong way round is rejected. Ranges
- * as above, plus 0x80: 0x90-0x97 reconnect, 0x98-0x9f kiosk, 0xa0-0xa7 heads, 0xa8-0xaf files.
+ * as above, plus 0x80: 0x90-0x97 reconnect, 0x98-0x9f kiosk, 0xa0-0xa7 heads, 0xa8-0xaf files,
+ * 0xb0-0xb7 video streams.
  */
 export const UiKind = {
   HELLO: 0x81,
@@ -66,6 +69,8 @@ export const UiKind = {
   FILE_DATA: 0xa9,
   FILE_CANCEL: 0xaa,
   CLIPBOARD_IMAGE: 0xab,
+  /** The page could not decode a video stream: the server is told, and sends the area as draws (video-messages.ts). */
+  STREAM_ERROR: 0xb0,
 } as const;
 
 export type HostKindName = keyof typeof HostKind;

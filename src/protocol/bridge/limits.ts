@@ -17,4 +17,8 @@ export const Limits = {
   /** The largest UI message (clipboard text); the gateway refuses bigger WebSocket messages before parsing. */
   maxUiMessageBytes: 1 + 1024 * 1024,
   maxTargets: 0xffff,
+  /** Video codecs a page may list in its HELLO: SPICE has five; a few more entries are a page gone wrong. */
+  maxVideoCodecs: 8,
+  /** Bytes of a STREAM_ERROR's message (the decoder's sentence, for the host's log). */
+  maxStreamErrorBytes: 1024,
 } as const;

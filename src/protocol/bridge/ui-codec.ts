@@ -11,11 +11,12 @@ import { Limits } from './limits.ts';
 import { SpiceError } from '../wire/errors.ts';
 import { decodeFileUiMessage, encodeFileUiMessage } from './file-messages.ts';
 import { decodeHeadsUiMessage, encodeHeadsUiMessage } from './heads-messages.ts';
+import { decodeVideoCodecs, decodeVideoUiMessage, encodeVideoCodecs, encodeVideoUiMessage } from './video-messages.ts';
 
 export function encodeUiMessage(m: UiMessage): Uint8Array {
   switch (m.kind) {
     case 'hello':
-      return new WireWriter(9).u8(UiKind.HELLO).u32(BRIDGE_MAGIC).u16(m.version).u16(m.target).finish();
+      return encodeVideoCodecs(new WireWriter(12).u8(UiKind.HELLO).u32(BRIDGE_MAGIC).u16(m.version).u16(m.target), m.videoCodecs ?? []).finish();
     case 'key-down':
       return new WireWriter(5).u8(UiKind.KEY_DOWN).u32(m.scancode).finish();
     case 'key-up':
@@ -51,6 +52,8 @@ export function encodeUiMessage(m: UiMessage): Uint8Array {
     case 'head-join':
     case 'head-enable':
       return encodeHeadsUiMessage(m);
+    case 'stream-error':
+      return encodeVideoUiMessage(m);
     default:
       return encodeFileUiMessage(m);
   }
@@ -64,6 +67,7 @@ const featureUiDecoders = new Map<number, (kind: number, r: FieldReader, expecte
   [UiKind.FILE_DATA, decodeFileUiMessage],
   [UiKind.FILE_CANCEL, decodeFileUiMessage],
   [UiKind.CLIPBOARD_IMAGE, decodeFileUiMessage],
+  [UiKind.STREAM_ERROR, decodeVideoUiMessage],
 ]);
 
 /**
@@ -98,7 +102,8 @@ export function decodeUiMessage(bytes: Uint8Array, expectedVersion: number): UiM
       if (magic !== BRIDGE_MAGIC) r.fail(`magic is 0x${magic.toString(16)}, not spicedesk's 0x${BRIDGE_MAGIC.toString(16)}`);
       const version = r.u16('version');
       if (version !== expectedVersion) r.fail(`the page speaks bridge version ${version}, this host ${expectedVersion}; reload the page`);
-      m = { kind: 'hello', version, target: r.u16('target') };
+      const target = r.u16('target');
+      m = { kind: 'hello', version, target, videoCodecs: decodeVideoCodecs(r) };
       break;
     }
     case UiKind.KEY_DOWN:

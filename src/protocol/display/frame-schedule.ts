@@ -2,9 +2,9 @@
 // for its GStreamer decoders. Every frame is decoded at once, in order (VP8, VP9 and H.264 frames
 // refer to the ones before them, so decoding is never skipped); only showing is. A picture already
 // late when decoded is not shown, unless no later one follows within a frame interval (the video
-// must not freeze on a slow host). At most MAX_WAITING pictures wait: a third one arriving drops the
-// oldest, so a host that cannot keep up never builds a queue. Without an mm clock, pictures are
-// shown at once.
+// must not freeze on a slow host). At most MAX_WAITING pictures wait: a third one arriving has the
+// oldest shown at once, ahead of its time (counted as 'stream-overflow'), so no queue of decoded
+// pictures builds up. Without an mm clock, pictures are shown at once.
 import { mmDelta } from '../channels/display/stream-reports.ts';
 import type { Rect } from '../pixels/geometry.ts';
 import type { PresentationClock } from './presentation-clock.ts';
@@ -90,7 +90,15 @@ export class FrameSchedule {
     const margin = mmDelta(mm, now);
     if (margin < 0) this.waiting.push({ frame, dest, due: wall + this.interval, late: true });
     else this.waiting.push({ frame, dest, due: wall + Math.min(margin, MAX_WAIT_MS), late: false });
-    while (this.waiting.length > MAX_WAITING) this.drop(this.waiting.shift()!, 'stream-overflow');
+    // The oldest is shown now, early, rather than dropped: with the server's usual margin (400 ms,
+    // 10 frames at 25 fps) more pictures are always on their way than may wait, and dropping the
+    // one due first would drop every picture. The video then runs ahead of its mm time by what does
+    // not fit; it keeps moving.
+    while (this.waiting.length > MAX_WAITING) {
+      const early = this.waiting.shift()!;
+      this.host.dropped('stream-overflow');
+      void this.show(early);
+    }
     this.arm();
     return null;
   }

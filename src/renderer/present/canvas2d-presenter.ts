@@ -1,7 +1,7 @@
 // The presenter without a GPU: a 2D canvas that takes each damaged rectangle with putImageData,
 // after turning its 0xAARRGGBB words into the RGBA bytes ImageData holds (one reused buffer).
 import { patchToRgba } from './patch-pixels.ts';
-import type { AnyCanvas, PixelPatch, Presenter } from './presenter.ts';
+import type { AnyCanvas, OverlaySource, PixelPatch, Presenter } from './presenter.ts';
 
 type Context2d = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
 
@@ -21,7 +21,7 @@ export class Canvas2dPresenter implements Presenter {
     this.canvas.height = height;
   }
 
-  draw(patches: readonly PixelPatch[]): void {
+  draw(patches: readonly PixelPatch[], overlays: readonly OverlaySource[] = []): void {
     for (const p of patches) {
       const size = p.width * p.height;
       if (size === 0) continue;
@@ -30,6 +30,23 @@ export class Canvas2dPresenter implements Presenter {
       const bytes = new Uint8ClampedArray(this.scratch.buffer, 0, size * 4);
       this.ctx.putImageData(new ImageData(bytes, p.width, p.height), p.x, p.y);
     }
+    for (const o of overlays) this.drawOverlay(o);
+  }
+
+  /** drawImage of the picture scaled into its dest, inside its rects (a clip path), flipped when bottom-up. */
+  private drawOverlay(o: OverlaySource): void {
+    const ctx = this.ctx;
+    const { dest } = o;
+    ctx.save();
+    ctx.beginPath();
+    for (const r of o.rects) ctx.rect(r.left, r.top, r.right - r.left, r.bottom - r.top);
+    ctx.clip();
+    if (o.bottomUp) {
+      ctx.translate(0, dest.top + dest.bottom);
+      ctx.scale(1, -1);
+    }
+    ctx.drawImage(o.source, dest.left, dest.top, dest.right - dest.left, dest.bottom - dest.top);
+    ctx.restore();
   }
 
   readPixels(): { width: number; height: number; rgba: Uint8Array } | null {

@@ -24,14 +24,30 @@ export type PresenterKind = 'webgl2' | '2d';
 /** '2d' skips WebGL; 'webgl' uses it even when it is software-rendered; 'auto' avoids that. */
 export type RendererChoice = 'auto' | '2d' | 'webgl';
 
+/**
+ * A picture drawn over the surface (a video stream's, present/video-overlay.ts): defined there,
+ * repeated here as what a presenter needs of it.
+ */
+export interface OverlaySource {
+  key: string;
+  generation: number;
+  source: VideoFrame | ImageBitmap;
+  dest: { left: number; top: number; right: number; bottom: number };
+  rects: readonly { left: number; top: number; right: number; bottom: number }[];
+  bottomUp: boolean;
+}
+
 export interface Presenter {
   readonly kind: PresenterKind;
   /** A new primary surface: the canvas takes its size, the old contents are gone. */
   resize(width: number, height: number): void;
-  /** Draws the patches into the canvas and shows the result. */
-  draw(patches: readonly PixelPatch[]): void;
-  /** The canvas contents as RGBA rows, top row first (tests and screenshots). */
-  readPixels(): { width: number; height: number; rgba: Uint8Array } | null;
+  /**
+   * Draws the patches into the canvas, then the overlays over it (scaled into their dest, cut to
+   * their rects), and shows the result.
+   */
+  draw(patches: readonly PixelPatch[], overlays?: readonly OverlaySource[]): void;
+  /** The canvas contents as RGBA rows, top row first (tests and screenshots), overlays included. */
+  readPixels(overlays?: readonly OverlaySource[]): { width: number; height: number; rgba: Uint8Array } | null;
 }
 
 /** A canvas on the page or in a worker: the presenters use only what both have. */

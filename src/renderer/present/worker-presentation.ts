@@ -5,7 +5,7 @@
 import type { Rect } from '../../protocol/pixels/geometry.ts';
 import { Canvas2dPresenter } from './canvas2d-presenter.ts';
 import { surfacePatch } from './patch-pixels.ts';
-import type { Presenter, PresenterKind, RendererChoice } from './presenter.ts';
+import type { OverlaySource, Presenter, PresenterKind, RendererChoice } from './presenter.ts';
 import { WebGlPresenter } from './webgl-presenter.ts';
 
 /**
@@ -26,6 +26,8 @@ export interface PresentationHooks {
   takeDamage(): { surface: { data: Uint32Array; width: number }; rects: Rect[] } | null;
   /** Marks the whole surface damaged (a restored WebGL context lost its texture). */
   damageAll(): void;
+  /** The video pictures to draw over the shown surface now (video-overlay.ts); none by default. */
+  overlays?(): readonly OverlaySource[];
   post(m: PresentationMessage, transfer?: Transferable[]): void;
 }
 
@@ -79,17 +81,20 @@ export class WorkerPresentation {
     });
   }
 
+  /** Draws what changed, and the overlays over it whenever there are some (a new picture needs no damage). */
   private drawDamage(): boolean {
     const d = this.hooks.takeDamage();
-    if (!d || d.rects.length === 0) return false;
-    this.presenter.draw(d.rects.map((r) => surfacePatch(d.surface.data, d.surface.width, r)));
+    const overlays = this.hooks.overlays?.() ?? [];
+    const rects = d?.rects ?? [];
+    if (rects.length === 0 && overlays.length === 0) return false;
+    this.presenter.draw(d ? rects.map((r) => surfacePatch(d.surface.data, d.surface.width, r)) : [], overlays);
     return true;
   }
 
   readPixels(id: number): void {
     // What is already damaged would be on the screen at the next frame: show it now.
     if (this.drawDamage()) this.hooks.post({ kind: 'frames', count: 1 });
-    const p = this.presenter.readPixels();
+    const p = this.presenter.readPixels(this.hooks.overlays?.() ?? []);
     if (!p) {
       this.hooks.post({ kind: 'pixels', id, error: 'nothing is on the screen yet' });
       return;

@@ -1,0 +1,205 @@
+// Video stream pictures shown over the surface on the GPU: the decode worker's FramePresenter when
+// it presents into the page's canvas itself. A stream's newest picture (a VideoFrame or an
+// ImageBitmap) stays where the browser decoded it and is drawn over the surface, scaled into its
+// dest and cut to its clip, at each animation frame; its pixels are written into the software
+// surface only when something needs them there (the materialisation rule):
+// - a draw or COPY_BITS about to read or write the area (beforeDraw): the picture goes into the
+//   surface first and is no longer drawn over it until the stream's next picture, so the draw wins
+//   and COPY_BITS copies the video's pixels;
+// - the stream's end (streamGone): its last picture stays visible as surface pixels.
+// Pictures of a surface the worker does not present (another head's channel, an off-screen
+// surface, or a page that presents itself) are written into the surface at once, as the
+// pipeline's default presenter does.
+import { paintRects } from '../../protocol/canvas/surface.ts';
+import type { VideoAcceleration } from '../../protocol/channels/display/display-sink.ts';
+import { drawFrame } from '../../protocol/display/surface-frame-presenter.ts';
+import type { DecodedFrame, FramePlacement, FramePresenter } from '../../protocol/display/video-decoder.ts';
+import type { Rect } from '../../protocol/pixels/geometry.ts';
+
+/** One picture for a presenter to draw over the surface. */
+export interface OverlayPicture {
+  /** Which stream it belongs to: a GPU presenter keeps one texture per key. */
+  key: string;
+  /** A new value with every new picture of the stream: the texture is uploaded only then. */
+  generation: number;
+  source: VideoFrame | ImageBitmap;
+  dest: Rect;
+  /** Where it may be drawn (dest inside its clip and the surface), in surface pixels. */
+  rects: readonly Rect[];
+  bottomUp: boolean;
+}
+
+export interface OverlayHooks {
+  /** Whether pictures of this surface are drawn over the canvas (it is the primary surface the worker presents). */
+  overlaid(channelId: number, surfaceId: number): boolean;
+  /** Pixels of a surface changed under the overlays: present them. */
+  damaged(channelId: number, surfaceId: number, rect: Rect): void;
+  /** The overlays changed: draw an animation frame. */
+  requestFrame(): void;
+  /** Milliseconds, for the frame rate; performance.now by default. */
+  now?(): number;
+}
+
+/** What the page's status shows: the stream that showed a picture last. */
+export interface VideoStatus {
+  codec: number;
+  acceleration: VideoAcceleration;
+  /** Pictures presented in the last second. */
+  fps: number;
+}
+
+interface Overlay {
+  frame: DecodedFrame;
+  at: FramePlacement;
+  generation: number;
+  rects: Rect[];
+}
+
+const keyOf = (channelId: number, streamId: number): string => `${channelId}:${streamId}`;
+const overlaps = (a: Rect, b: Rect): boolean => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+const sameRects = (a: readonly Rect[], b: readonly Rect[]): boolean =>
+  a.length === b.length && a.every((r, i) => r.left === b[i].left && r.top === b[i].top && r.right === b[i].right && r.bottom === b[i].bottom);
+
+/** The codec and acceleration a picture of this page's decoders carries (video/pictures.ts StreamPicture). */
+function pictureInfo(frame: DecodedFrame): { codec: number; acceleration: VideoAcceleration } | null {
+  const p = frame as DecodedFrame & { codec?: unknown; acceleration?: unknown };
+  return typeof p.codec === 'number' && (p.acceleration === 'hardware' || p.acceleration === 'software') ? { codec: p.codec, acceleration: p.acceleration } : null;
+}
+
+/** A picture a presenter can draw: this page's decoders give a VideoFrame or an ImageBitmap; a picture without one (in CPU memory) is not overlaid. */
+function drawable(frame: DecodedFrame): VideoFrame | ImageBitmap | null {
+  const n = frame.native;
+  return typeof n === 'object' && n !== null ? (n as VideoFrame | ImageBitmap) : null;
+}
+
+export class VideoOverlays implements FramePresenter {
+  private readonly overlays = new Map<string, Overlay>();
+  private generation = 0;
+  /** Streams gone, their last pictures still being written into their surfaces: draws wait for them. */
+  private pending: Promise<void> = Promise.resolve();
+  /** Bumped by clear(): writes of an earlier session are not done. */
+  private epoch = 0;
+  private readonly now: () => number;
+  private readonly presented: number[] = [];
+  private last: { codec: number; acceleration: VideoAcceleration } | null = null;
+  private readonly live = new Set<string>();
+  /** Pictures presented in all (tests). */
+  framesPresented = 0;
+  /** Pictures written into the surface because a draw needed the area, or the stream ended. */
+  materialised = 0;
+
+  constructor(private readonly hooks: OverlayHooks) {
+    this.now = hooks.now ?? (() => performance.now());
+  }
+
+  async present(frame: DecodedFrame, at: FramePlacement): Promise<Rect | null> {
+    const key = keyOf(at.channelId, at.streamId);
+    this.count(key, frame);
+    const old = this.overlays.get(key);
+    const source = drawable(frame);
+    if (!source || !this.hooks.overlaid(at.channelId, at.surfaceId)) {
+      if (old) this.drop(key, old);
+      try {
+        drawFrame(at.surface, await frame.pixels(), at.dest, at.clip, at.bottomUp);
+      } finally {
+        frame.close();
+      }
+      return at.dest;
+    }
+    const rects = paintRects(at.surface, at.dest, at.clip);
+    if (old) {
+      old.frame.close();
+      // Where the old picture was drawn and the new one is not, the surface shows again.
+      if (!sameRects(old.rects, rects)) this.hooks.damaged(old.at.channelId, old.at.surfaceId, old.at.dest);
+    }
+    this.overlays.set(key, { frame, at, generation: ++this.generation, rects });
+    this.hooks.requestFrame();
+    return null;
+  }
+
+  streamGone(channelId: number, streamId: number): void {
+    const key = keyOf(channelId, streamId);
+    this.live.delete(key);
+    const o = this.overlays.get(key);
+    if (!o) return;
+    const epoch = this.epoch;
+    this.pending = this.pending.then(() => (epoch === this.epoch ? this.materialise(key, o) : undefined));
+  }
+
+  async beforeDraw(channelId: number, surfaceId: number, area: Rect): Promise<void> {
+    await this.pending;
+    for (const [key, o] of [...this.overlays]) {
+      if (o.at.channelId !== channelId || o.at.surfaceId !== surfaceId) continue;
+      if (o.rects.some((r) => overlaps(r, area))) await this.materialise(key, o);
+    }
+  }
+
+  /** The pictures to draw over channel `channelId`'s surface `surfaceId`, oldest stream first. */
+  pictures(channelId: number, surfaceId: number): OverlayPicture[] {
+    const out: OverlayPicture[] = [];
+    for (const [key, o] of this.overlays) {
+      if (o.at.channelId !== channelId || o.at.surfaceId !== surfaceId || o.rects.length === 0) continue;
+      const source = drawable(o.frame);
+      if (source) out.push({ key, generation: o.generation, source, dest: o.at.dest, rects: o.rects, bottomUp: o.at.bottomUp });
+    }
+    return out;
+  }
+
+  /** The stream that presented last, with its frame rate; null when no stream plays (none live, or none presented for a second). */
+  status(): VideoStatus | null {
+    const now = this.now();
+    while (this.presented.length > 0 && this.presented[0] <= now - 1000) this.presented.shift();
+    if (!this.last || this.live.size === 0 || this.presented.length === 0) return null;
+    return { ...this.last, fps: this.presented.length };
+  }
+
+  /**
+   * Forgets every picture without writing it anywhere: a new session (its surfaces are new), or
+   * the page presenting instead. Every VideoFrame is closed (a frame kept open holds one of its
+   * decoder's few buffers, and the decoder stalls).
+   */
+  clear(): void {
+    this.epoch++;
+    for (const o of this.overlays.values()) o.frame.close();
+    this.overlays.clear();
+    this.live.clear();
+    this.pending = Promise.resolve();
+  }
+
+  /** Writes each overlaid picture into its surface (the worker stops presenting overlays). */
+  async materialiseAll(): Promise<void> {
+    await this.pending;
+    for (const [key, o] of [...this.overlays]) await this.materialise(key, o);
+  }
+
+  private count(key: string, frame: DecodedFrame): void {
+    this.framesPresented++;
+    this.live.add(key);
+    this.presented.push(this.now());
+    this.last = pictureInfo(frame) ?? this.last;
+  }
+
+  /** The picture goes into the surface's pixels; the stream is not overlaid until its next picture. */
+  private async materialise(key: string, o: Overlay): Promise<void> {
+    if (this.overlays.get(key) === o) this.overlays.delete(key);
+    const epoch = this.epoch;
+    try {
+      const pixels = await o.frame.pixels();
+      if (epoch === this.epoch) {
+        drawFrame(o.at.surface, pixels, o.at.dest, o.at.clip, o.at.bottomUp);
+        this.materialised++;
+      }
+    } catch {
+      // A picture that cannot be read back leaves the surface as it was; the server redraws the area.
+    } finally {
+      o.frame.close();
+      if (epoch === this.epoch) this.hooks.damaged(o.at.channelId, o.at.surfaceId, o.at.dest);
+    }
+  }
+
+  private drop(key: string, o: Overlay): void {
+    this.overlays.delete(key);
+    o.frame.close();
+    this.hooks.damaged(o.at.channelId, o.at.surfaceId, o.at.dest);
+  }
+}

@@ -1,0 +1,41 @@
+// MJPEG streams in the page: each frame a JPEG the browser decodes (createImageBitmap), kept as an
+// ImageBitmap for the overlay. spice-server's own encoder writes the Huffman tables into a stream's
+// first frame only; Chromium decodes the later frames without them (libjpeg-turbo falls back to the
+// standard tables, which are the ones the server uses: multimedia.md §1.5), but a browser need not,
+// so the first frame's tables are put back (MjpegTables: a copy of ~2 kB per frame).
+import { VideoCodec } from '../../protocol/channels/display/display-messages.ts';
+import { MjpegTables } from '../../protocol/codecs/mjpeg.ts';
+import type { DecodedFrame, StreamDecoder } from '../../protocol/display/video-decoder.ts';
+import { SpiceError } from '../../protocol/wire/errors.ts';
+import { BitmapPicture } from './pictures.ts';
+
+export class MjpegStreamDecoder implements StreamDecoder {
+  readonly acceleration = 'software';
+  private readonly tables = new MjpegTables();
+  private closed = false;
+
+  async decode(data: Uint8Array, width: number, height: number): Promise<DecodedFrame | null> {
+    if (this.closed) return null;
+    const jpeg = this.tables.complete(data);
+    let bitmap: ImageBitmap;
+    try {
+      bitmap = await createImageBitmap(new Blob([jpeg as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+    } catch (e) {
+      throw new SpiceError('protocol', `an MJPEG stream frame of ${data.byteLength} bytes does not decode: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (this.closed) {
+      bitmap.close();
+      return null;
+    }
+    if (bitmap.width !== width || bitmap.height !== height) {
+      const got = `${bitmap.width}x${bitmap.height}`;
+      bitmap.close();
+      throw new SpiceError('protocol', `an MJPEG stream frame is ${got}, not the ${width}x${height} the stream said`);
+    }
+    return new BitmapPicture(bitmap, VideoCodec.MJPEG);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
