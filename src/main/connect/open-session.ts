@@ -13,6 +13,7 @@ import type { CaFile } from '../transport/tls-ca-file.ts';
 import { resolvePassword, resolveTarget } from './target.ts';
 import { applyDeleteThisFile } from './vv-lifecycle.ts';
 import { LocalDisplaySink } from '../../protocol/display/local-display-sink.ts';
+import { mjpegVideoDecoders } from '../../protocol/display/mjpeg-video-decoders.ts';
 import { DecodePool } from '../display-worker/decode-pool.ts';
 import { nodeTicketCrypto } from '../node/ticket-crypto.ts';
 import { Deadline } from '../node/deadline.ts';
@@ -82,6 +83,8 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     displaySink: new LocalDisplaySink({
       logger: o.logger,
       decoder: decoders,
+      // MJPEG stream frames are JPEG images: the pool's workers decode them.
+      video: mjpegVideoDecoders(decoders),
       budget: memoryBudget,
       announcedCachePixels: o.display ? Number(o.display.cacheSizePixels) : undefined,
     }),

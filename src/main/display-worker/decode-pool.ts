@@ -13,7 +13,6 @@ import type { Pixels } from '../../protocol/pixels/pixels.ts';
 import { needsGlzWindow, type DecodeJob, type ImageDecoder } from '../../protocol/display/image-decode-job.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
-import { VideoCodec } from '../../protocol/channels/display/display-messages.ts';
 import type { FromDecodeWorker, ToDecodeWorker } from './protocol.ts';
 
 /** dist/decode-worker.cjs, beside the bundled CLI (scripts/build.mjs builds both). */
@@ -57,8 +56,6 @@ class PoolWorker {
 export class DecodePool implements ImageDecoder {
   /** Jobs go to other threads: their bytes are copied out of the message so they can be transferred. */
   readonly transfersJobs = true;
-  /** The workers decode JPEG with jpeg-js (decode-worker-entry.ts), so MJPEG stream frames too. */
-  readonly videoCodecs = [VideoCodec.MJPEG];
   private readonly workers: PoolWorker[] = [];
   private readonly file: string;
   private readonly size: number;

@@ -16,6 +16,11 @@ import { BoundedPaletteCache } from './palette-cache.ts';
 import { GLZ_MAX_WINDOW_PIXELS } from '../codecs/glz-window.ts';
 import { MemoryBudget, MemoryLimitError } from '../wire/memory-budget.ts';
 import { VideoStreams } from './video-streams.ts';
+import type { FramePresenter, VideoDecoders } from './video-decoder.ts';
+import { noVideoDecoders } from './video-decoder-sets.ts';
+import { SurfaceFramePresenter } from './surface-frame-presenter.ts';
+import { boundingRect, type Rect } from '../pixels/geometry.ts';
+import type { DrawOp } from '../pixels/draw-ops.ts';
 
 /**
  * What the GLZ window of a decoder can hold at most (GlzWindow's default bound), reserved in the
@@ -30,7 +35,7 @@ class ChannelPipeline {
   readonly canvas: Canvas;
   readonly palettes: BoundedPaletteCache;
   readonly resolver: DisplayImageResolver;
-  readonly streams = new VideoStreams();
+  readonly streams: VideoStreams;
   readonly ops = new Map<string, number>();
   readonly images = new Map<string, number>();
   readonly unsupported = new Map<string, number>();
@@ -39,10 +44,11 @@ class ChannelPipeline {
   appliedSerial = 0n;
   readonly serialWaiters: { serial: bigint; resolve: () => void }[] = [];
 
-  constructor(shared: SharedDecoding, budget: MemoryBudget) {
+  constructor(shared: SharedDecoding, budget: MemoryBudget, streams: VideoStreams) {
     this.canvas = new Canvas({ budget });
     this.palettes = new BoundedPaletteCache({ budget });
     this.resolver = new DisplayImageResolver(shared, this.palettes);
+    this.streams = streams;
   }
 }
 
@@ -78,6 +84,10 @@ export interface DisplayPipelineOptions {
   budget?: MemoryBudget;
   /** The pixmap cache size the display channels announce in DISPLAY_INIT, in pixels. */
   announcedCachePixels?: number;
+  /** The video stream codecs decoded here (video-decoder.ts); default none: video comes as draws. */
+  video?: VideoDecoders;
+  /** Where decoded stream pictures go; default drawn into the software surface at once. */
+  framePresenter?: FramePresenter;
 }
 
 /** spice-gtk's and this client's DISPLAY_INIT pixmap cache: 80 MiB of 4-byte pixels. */
@@ -92,6 +102,8 @@ export class DisplayPipeline {
   private readonly channels = new Map<number, ChannelPipeline>();
   private readonly log: Logger;
   private readonly emit: (event: PipelineEvent) => void;
+  readonly video: VideoDecoders;
+  private readonly presenter: FramePresenter;
   /** When drawing last gave the event loop a turn. */
   private sliceStarted = Date.now();
 
@@ -106,6 +118,8 @@ export class DisplayPipeline {
     this.budget = o.budget ?? new MemoryBudget();
     this.imageCache = new ImageCache({ announcedPixels: o.announcedCachePixels ?? DEFAULT_ANNOUNCED_CACHE_PIXELS, budget: this.budget, logger: o.logger });
     this.shared = { cache: this.imageCache, decoder: o.decoder ?? null, breather: () => this.breather() };
+    this.video = o.video ?? noVideoDecoders;
+    this.presenter = o.framePresenter ?? new SurfaceFramePresenter();
   }
 
   /** The GLZ window's most, charged once, at the first GLZ image (only those fill the window). */
@@ -118,7 +132,15 @@ export class DisplayPipeline {
   private channel(id: number): ChannelPipeline {
     let ch = this.channels.get(id);
     if (!ch) {
-      ch = new ChannelPipeline(this.shared, this.budget);
+      const streams = new VideoStreams({
+        channelId: id,
+        video: this.video,
+        presenter: this.presenter,
+        logger: this.log,
+        emit: this.emit,
+        closed: () => this.closed,
+      });
+      ch = new ChannelPipeline(this.shared, this.budget, streams);
       this.channels.set(id, ch);
     }
     return ch;
@@ -139,7 +161,7 @@ export class DisplayPipeline {
       try {
         // Closed, or over budget (the session is ending): what is still queued is not drawn.
         if (!this.budget.exceeded && !this.closed) await this.breather();
-        if (!this.budget.exceeded && !this.closed) await this.apply(channelId, ch, type, body);
+        if (!this.budget.exceeded && !this.closed) await this.apply(channelId, ch, type, body, serial);
       } catch (error) {
         if (!isSpiceError(error)) throw error;
         // Closed while this message was being decoded (a capture ending with video frames in
@@ -216,6 +238,8 @@ export class DisplayPipeline {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const ch of this.channels.values()) ch.streams.clear();
+    this.video.close?.();
     this.shared.decoder?.close();
     for (const ch of this.channels.values()) {
       ch.canvas.dispose();
@@ -237,16 +261,30 @@ export class DisplayPipeline {
     this.sliceStarted = Date.now();
   }
 
-  private async apply(channelId: number, ch: ChannelPipeline, type: number, body: Uint8Array): Promise<void> {
+  private async apply(channelId: number, ch: ChannelPipeline, type: number, body: Uint8Array, serial: bigint): Promise<void> {
     const msg = parseDisplayMessage(type, body, `display:${channelId}`);
     if (!msg) {
       this.log.warn({ channel: `display:${channelId}`, type, size: body.byteLength }, `ignoring unknown display message ${type}`);
       return;
     }
-    await this.applyMessage(channelId, ch, msg);
+    await this.applyMessage(channelId, ch, msg, serial);
   }
 
-  private async applyMessage(channelId: number, ch: ChannelPipeline, msg: DisplayMessage): Promise<void> {
+  /**
+   * Tells the presenter what a draw is about to read and write, surface by surface: a picture it
+   * keeps over those areas (on a GPU) must be in the surface's pixels first.
+   */
+  private async beforeDraw(channelId: number, ch: ChannelPipeline, areas: Map<number, Rect>): Promise<void> {
+    const before = this.presenter.beforeDraw;
+    if (!before) return;
+    for (const [surfaceId, area] of areas) {
+      if (!ch.canvas.surface(surfaceId)) continue;
+      const waiting = before.call(this.presenter, channelId, surfaceId, area);
+      if (waiting) await waiting;
+    }
+  }
+
+  private async applyMessage(channelId: number, ch: ChannelPipeline, msg: DisplayMessage, serial: bigint): Promise<void> {
     switch (msg.type) {
       case 'surface-create': {
         const s = msg.surface;
@@ -271,6 +309,7 @@ export class DisplayPipeline {
         if (imagesOf(msg.draw).some(usesGlzWindow)) this.reserveGlzWindow();
         const preparing = ch.resolver.prepare(msg.draw);
         if (preparing) await preparing;
+        if (this.presenter.beforeDraw) await this.beforeDraw(channelId, ch, drawAreas(msg.draw, ch.canvas));
         for (const piece of ch.canvas.drawInPieces(msg.draw, ch.resolver, PIECE_PIXELS)) {
           void piece;
           await this.breather();
@@ -280,16 +319,22 @@ export class DisplayPipeline {
         this.emit({ type: 'invalidate', channelId, surfaceId: msg.draw.base.surfaceId, rect: msg.draw.base.box });
         return;
       }
-      case 'copy-bits':
+      case 'copy-bits': {
+        if (this.presenter.beforeDraw) {
+          const box = msg.base.box;
+          const source = { left: msg.srcPos.x, top: msg.srcPos.y, right: msg.srcPos.x + box.right - box.left, bottom: msg.srcPos.y + box.bottom - box.top };
+          await this.beforeDraw(channelId, ch, new Map([[msg.base.surfaceId, boundingRect([box, source])]]));
+        }
         ch.canvas.copyBits(msg.base, msg.srcPos);
         this.emit({ type: 'invalidate', channelId, surfaceId: msg.base.surfaceId, rect: msg.base.box });
         return;
+      }
       case 'mark':
         this.emit({ type: 'mark', channelId });
         return;
       case 'reset':
-        ch.canvas.reset();
         ch.streams.clear();
+        ch.canvas.reset();
         ch.palettes.clear();
         return;
       case 'inval-list':
@@ -317,8 +362,7 @@ export class DisplayPipeline {
       case 'stream-destroy-all':
       case 'stream-activate-report': {
         if (msg.type === 'stream-data' || msg.type === 'stream-data-sized') bump(ch.ops, 'stream-frame');
-        const changed = await ch.streams.apply(msg, ch.canvas, this.shared.decoder);
-        if (changed) this.emit({ type: 'invalidate', channelId, surfaceId: changed.surfaceId, rect: changed.rect });
+        await ch.streams.apply(msg, ch.canvas, serial);
         return;
       }
       case 'monitors-config':
@@ -330,4 +374,28 @@ export class DisplayPipeline {
       }
     }
   }
+}
+
+/**
+ * What a draw writes (its box) and reads, by surface: a source image that is a surface is read
+ * over its srcArea (the whole surface where a transform or a brush decides what is read).
+ */
+function drawAreas(draw: DrawOp, canvas: Canvas): Map<number, Rect> {
+  const areas = new Map<number, Rect>();
+  const add = (surfaceId: number, r: Rect): void => {
+    const had = areas.get(surfaceId);
+    areas.set(surfaceId, had ? boundingRect([had, r]) : r);
+  };
+  add(draw.base.surfaceId, draw.base.box);
+  for (const image of imagesOf(draw)) {
+    if (image.body.kind !== 'surface') continue;
+    const id = image.body.surfaceId;
+    if ('srcArea' in draw && image === draw.src) {
+      add(id, draw.srcArea);
+    } else {
+      const s = canvas.surface(id);
+      if (s) add(id, { left: 0, top: 0, right: s.width, bottom: s.height });
+    }
+  }
+  return areas;
 }

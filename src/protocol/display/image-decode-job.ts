@@ -26,11 +26,6 @@ export interface ImageDecoder {
   decode(job: DecodeJob): Promise<Pixels>;
   /** Whether decodeJobOf must copy the bytes: true where they are transferred to another thread. */
   readonly transfersJobs: boolean;
-  /**
-   * The video stream codecs (VideoCodec values) whose frames it decodes: MJPEG where it decodes
-   * JPEG images. The display channel announces these and no others.
-   */
-  readonly videoCodecs?: readonly number[];
   /** Gets ready to decode (a pool starts its first worker); idempotent. */
   prestart?(): void;
   close(): void;

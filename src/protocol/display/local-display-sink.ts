@@ -6,6 +6,7 @@ import { DisplayPipeline } from './display-pipeline.ts';
 import { EventRouter } from './event-router.ts';
 import type { ImageDecoder } from './image-decode-job.ts';
 import type { MemoryBudget } from '../wire/memory-budget.ts';
+import type { FramePresenter, VideoDecoders } from './video-decoder.ts';
 
 /**
  * The pipeline in the calling thread: the CLI's, with a decoder that decodes the compressed images
@@ -14,15 +15,25 @@ import type { MemoryBudget } from '../wire/memory-budget.ts';
 export class LocalDisplaySink implements DisplaySink {
   readonly pipeline: DisplayPipeline;
   private readonly router = new EventRouter();
-  private readonly codecs: readonly VideoCodecSupport[];
 
-  /** `budget`: the session's (give the Session the same one), so that surfaces and caches count in it. */
-  constructor(o: { logger: Logger; decoder?: ImageDecoder; budget?: MemoryBudget; announcedCachePixels?: number }) {
-    // The stream codecs are the decoder's to say (MJPEG where it has a JPEG decoder); none without one.
-    this.codecs = (o.decoder?.videoCodecs ?? []).map((codec) => ({ codec, acceleration: 'software' as const }));
+  /**
+   * `budget`: the session's (give the Session the same one), so that surfaces and caches count in it.
+   * `video`: the stream codecs decoded here (the CLI: mjpegVideoDecoders over its decode pool, with
+   * VP8/VP9); none by default, and the server then sends video as ordinary draws.
+   */
+  constructor(o: {
+    logger: Logger;
+    decoder?: ImageDecoder;
+    video?: VideoDecoders;
+    framePresenter?: FramePresenter;
+    budget?: MemoryBudget;
+    announcedCachePixels?: number;
+  }) {
     this.pipeline = new DisplayPipeline({
       logger: o.logger,
       decoder: o.decoder,
+      video: o.video,
+      framePresenter: o.framePresenter,
       budget: o.budget,
       announcedCachePixels: o.announcedCachePixels,
       onEvent: (e) => this.router.dispatch(e),
@@ -50,7 +61,7 @@ export class LocalDisplaySink implements DisplaySink {
   }
 
   videoCodecs(): readonly VideoCodecSupport[] {
-    return this.codecs;
+    return this.pipeline.video.supported;
   }
 
   expectCompressedImage(): void {

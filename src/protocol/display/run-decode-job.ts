@@ -11,7 +11,6 @@ import { decodeQuic } from '../codecs/quic.ts';
 import type { WasmDecoders } from '../codecs/wasm/wasm-decoders.ts';
 import { decodeZlibGlz, type Inflater } from '../codecs/zlib-glz.ts';
 import { SpiceError } from '../wire/errors.ts';
-import { VideoCodec } from '../channels/display/display-messages.ts';
 import type { Pixels } from '../pixels/pixels.ts';
 import type { DecodeContext, DecodeJob, ImageDecoder } from './image-decode-job.ts';
 
@@ -46,7 +45,6 @@ export function localImageDecoder(o: { inflater?: Inflater; jpeg?: JpegDecoder; 
   const ctx: DecodeContext = { glzWindow: new GlzWindow(), inflater: o.inflater, jpeg: o.jpeg, wasm: o.wasm };
   return {
     transfersJobs: false,
-    videoCodecs: o.jpeg ? [VideoCodec.MJPEG] : [],
     decode: (job) => runDecodeJob(job, ctx),
     close: () => ctx.glzWindow.close(),
   };

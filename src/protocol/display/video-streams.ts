@@ -1,122 +1,204 @@
 // Video streams in the display pipeline: each stream's place on its surface, its clip and row order,
-// and its frames decoded and drawn there (MJPEG, through the pipeline's image decoder, which decodes
-// JPEG wherever it runs). Which streams exist at all, and the reports, are the channel's
-// (channels/display/display-streams.ts); this side refuses what cannot be drawn: a stream outside
-// its surface, a codec it cannot decode.
+// its decoder (one per stream, from the host's VideoDecoders: it sees every frame, in order), and
+// its pictures handed to the FramePresenter. Which streams exist at all, and the reports, are the
+// channel's (channels/display/display-streams.ts); this side refuses what cannot be drawn (a stream
+// outside its surface) or decoded (a decoder that cannot be made, or fails on a frame): such a
+// stream is dropped with one error and a 'stream-error' event, on which the channel tells the
+// server, which then sends the area as ordinary draws.
 import type { Canvas } from '../canvas/canvas.ts';
-import { paintRects, type Surface } from '../canvas/surface.ts';
-import { MjpegTables } from '../codecs/mjpeg.ts';
-import { StreamFlags, VideoCodec, type DisplayMessage, type StreamCreate } from '../channels/display/display-messages.ts';
+import type { PipelineEvent } from '../channels/display/display-sink.ts';
+import { StreamFlags, type DisplayMessage, type StreamCreate } from '../channels/display/display-messages.ts';
+import { codecName } from '../channels/display/display-streams.ts';
+import type { Logger } from '../logger.ts';
 import type { Clip, Rect } from '../pixels/geometry.ts';
-import type { Pixels } from '../pixels/pixels.ts';
 import { SpiceError } from '../wire/errors.ts';
-import type { ImageDecoder } from './image-decode-job.ts';
+import type { DecodedFrame, FramePlacement, FramePresenter, StreamDecoder, VideoDecoders } from './video-decoder.ts';
 
-type StreamMessage = Extract<DisplayMessage, { type: `stream-${string}` }>;
+export type StreamMessage = Extract<DisplayMessage, { type: `stream-${string}` }>;
 
 interface VideoStream {
-  create: StreamCreate;
+  readonly create: StreamCreate;
+  /** The serial of its STREAM_CREATE: a stream-error names it, so the channel knows which stream of that id failed. */
+  readonly serial: bigint;
   clip: Clip;
-  tables: MjpegTables;
+  readonly decoder: Promise<StreamDecoder>;
+  /** The decoder once made: closed at once when the stream goes. */
+  ready: StreamDecoder | null;
+  /** Destroyed, replaced or failed: frames still in flight are closed, not shown. */
+  gone: boolean;
+}
+
+export interface VideoStreamsOptions {
+  channelId: number;
+  video: VideoDecoders;
+  presenter: FramePresenter;
+  logger: Logger;
+  emit(event: PipelineEvent): void;
+  /** Whether the pipeline is closed: decoders then fail on purpose, and nothing is reported. */
+  closed(): boolean;
 }
 
 const describe = (r: Rect): string => `(${r.left},${r.top})-(${r.right},${r.bottom})`;
+const fits = (r: Rect, width: number, height: number): boolean =>
+  r.left >= 0 && r.top >= 0 && r.right <= width && r.bottom <= height && r.right > r.left && r.bottom > r.top;
+const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 export class VideoStreams {
   private readonly streams = new Map<number, VideoStream>();
+  /**
+   * Ids of streams dropped here, until the server destroys or recreates them: their frames already
+   * on the way are ignored quietly (the error was told once).
+   */
+  private readonly failed = new Set<number>();
+  private readonly o: VideoStreamsOptions;
 
-  /** Forgets every stream (the surfaces were reset). */
+  constructor(o: VideoStreamsOptions) {
+    this.o = o;
+  }
+
+  /** Ends every stream (the surfaces were reset, or the pipeline closes). */
   clear(): void {
-    this.streams.clear();
+    for (const s of [...this.streams.values()]) this.end(s);
+    this.failed.clear();
   }
 
   /**
-   * Applies one stream message; returns the rectangle of `surfaceId` it changed, or null. Throws
-   * SpiceError (the pipeline logs it and goes on) for a stream or frame it cannot draw; a stream it
-   * refuses is forgotten, so its frames are refused too.
+   * Applies one stream message. Throws SpiceError (the pipeline logs it and goes on) for a frame it
+   * cannot draw; a stream it cannot draw or decode is dropped with a 'stream-error' event.
    */
-  async apply(msg: StreamMessage, canvas: Canvas, decoder: ImageDecoder | null): Promise<{ surfaceId: number; rect: Rect } | null> {
+  async apply(msg: StreamMessage, canvas: Canvas, serial: bigint): Promise<void> {
     switch (msg.type) {
-      case 'stream-create': {
-        const c = msg.stream;
-        this.streams.delete(c.id);
-        const surface = canvas.surface(c.surfaceId);
-        if (!surface) throw new SpiceError('protocol', `video stream ${c.id} is on surface ${c.surfaceId}, which does not exist; the stream is dropped`);
-        const d = c.dest;
-        if (d.left < 0 || d.top < 0 || d.right > surface.width || d.bottom > surface.height || d.right <= d.left || d.bottom <= d.top) {
-          throw new SpiceError('protocol', `video stream ${c.id} at ${describe(d)} does not fit its ${surface.width}x${surface.height} surface ${c.surfaceId}; the stream is dropped`);
-        }
-        if (c.srcWidth * c.srcHeight > surface.width * surface.height) {
-          throw new SpiceError('protocol', `video stream ${c.id}'s frames of ${c.srcWidth}x${c.srcHeight} are larger than its ${surface.width}x${surface.height} surface ${c.surfaceId}; the stream is dropped`);
-        }
-        if (c.codecType !== VideoCodec.MJPEG || !decoder) {
-          throw new SpiceError('protocol', `video stream ${c.id}: codec ${c.codecType} is not decoded here (MJPEG only, with a JPEG decoder); the stream is dropped`);
-        }
-        this.streams.set(c.id, { create: c, clip: c.clip, tables: new MjpegTables() });
-        return null;
-      }
+      case 'stream-create':
+        this.create(msg.stream, canvas, serial);
+        return;
       case 'stream-clip': {
         const s = this.streams.get(msg.id);
         if (s) s.clip = msg.clip;
-        return null;
+        return;
       }
-      case 'stream-destroy':
-        this.streams.delete(msg.id);
-        return null;
-      case 'stream-destroy-all':
-        this.streams.clear();
-        return null;
-      case 'stream-activate-report':
-        return null;
-      case 'stream-data':
-      case 'stream-data-sized': {
+      case 'stream-destroy': {
         const s = this.streams.get(msg.id);
-        if (!s) throw new SpiceError('protocol', `a frame for video stream ${msg.id}, which does not exist here; ignoring it`);
-        const c = s.create;
-        const sized = msg.type === 'stream-data-sized';
-        const width = sized ? msg.width : c.srcWidth;
-        const height = sized ? msg.height : c.srcHeight;
-        const dest = sized ? msg.dest : c.dest;
-        const surface = canvas.surface(c.surfaceId);
-        if (!surface || !decoder) throw new SpiceError('protocol', `video stream ${msg.id}: its surface ${c.surfaceId} is gone; ignoring the frame`);
-        if (dest.left < 0 || dest.top < 0 || dest.right > surface.width || dest.bottom > surface.height || dest.right <= dest.left || dest.bottom <= dest.top) {
-          throw new SpiceError('protocol', `video stream ${msg.id}: a frame at ${describe(dest)} does not fit its ${surface.width}x${surface.height} surface; ignoring the frame`);
-        }
-        // Decoding allocates for the frame's size: never more pixels than the surface it is drawn on.
-        if (width * height > surface.width * surface.height) {
-          throw new SpiceError('protocol', `video stream ${msg.id}: a frame of ${width}x${height} is larger than its ${surface.width}x${surface.height} surface; ignoring the frame`);
-        }
-        const jpeg = s.tables.complete(msg.data);
-        // A decoder in another thread takes the bytes' buffer: never the message's own (other
-        // messages may share it), as decodeJobOf does for images.
-        const data = decoder.transfersJobs && jpeg === msg.data ? jpeg.slice() : jpeg;
-        const frame = await decoder.decode({ kind: 'jpeg', width, height, data });
-        // The stream may have been destroyed while its frame decoded in another thread: nothing is drawn then.
-        if (this.streams.get(msg.id) !== s) return null;
-        drawFrame(surface, frame, dest, s.clip, (c.flags & StreamFlags.TOP_DOWN) === 0);
-        return { surfaceId: c.surfaceId, rect: dest };
+        if (s) this.end(s);
+        this.failed.delete(msg.id);
+        return;
       }
+      case 'stream-destroy-all':
+        this.clear();
+        return;
+      case 'stream-activate-report':
+        return;
+      case 'stream-data':
+      case 'stream-data-sized':
+        await this.frame(msg, canvas);
+        return;
     }
   }
-}
 
-/**
- * Draws a decoded frame scaled (nearest pixel) into `dest`, inside the clip; `bottomUp` frames
- * have their first row at the bottom.
- */
-export function drawFrame(surface: Surface, frame: Pixels, dest: Rect, clip: Clip, bottomUp: boolean): void {
-  const dw = dest.right - dest.left;
-  const dh = dest.bottom - dest.top;
-  const fw = frame.width;
-  const fh = frame.height;
-  for (const r of paintRects(surface, dest, clip)) {
-    const columns = new Int32Array(r.right - r.left);
-    for (let x = r.left; x < r.right; x++) columns[x - r.left] = Math.floor(((x - dest.left) * fw) / dw);
-    for (let y = r.top; y < r.bottom; y++) {
-      const row = Math.floor(((y - dest.top) * fh) / dh);
-      const from = (bottomUp ? fh - 1 - row : row) * fw;
-      let to = y * surface.width + r.left;
-      for (let i = 0; i < columns.length; i++) surface.data[to++] = (frame.data[from + columns[i]] | 0xff000000) >>> 0;
+  private create(c: StreamCreate, canvas: Canvas, serial: bigint): void {
+    const old = this.streams.get(c.id);
+    if (old) this.end(old);
+    this.failed.delete(c.id);
+    const surface = canvas.surface(c.surfaceId);
+    let refusal: string | null = null;
+    if (!surface) {
+      refusal = `video stream ${c.id} is on surface ${c.surfaceId}, which does not exist; the stream is dropped`;
+    } else if (!fits(c.dest, surface.width, surface.height)) {
+      refusal = `video stream ${c.id} at ${describe(c.dest)} does not fit its ${surface.width}x${surface.height} surface ${c.surfaceId}; the stream is dropped`;
+    } else if (c.srcWidth * c.srcHeight > surface.width * surface.height) {
+      // Decoding allocates for the frame's size: never more pixels than the surface it is drawn on.
+      refusal = `video stream ${c.id}'s frames of ${c.srcWidth}x${c.srcHeight} are larger than its ${surface.width}x${surface.height} surface ${c.surfaceId}; the stream is dropped`;
+    } else if (!this.o.video.supported.some((s) => s.codec === c.codecType)) {
+      refusal = `video stream ${c.id} uses ${codecName(c.codecType)}, which is not decoded here; the stream is dropped`;
     }
+    if (refusal) {
+      this.reportFailure(c.id, serial, refusal);
+      return;
+    }
+    const decoder = this.o.video.create(c.codecType, c.srcWidth, c.srcHeight);
+    const s: VideoStream = { create: c, serial, clip: c.clip, decoder, ready: null, gone: false };
+    this.streams.set(c.id, s);
+    decoder.then(
+      (d) => {
+        // Gone before its decoder was made: nothing will use it.
+        if (s.gone) d.close();
+        else s.ready = d;
+      },
+      (error: unknown) => this.fail(s, `video stream ${c.id}: no ${codecName(c.codecType)} decoder could be made for it (${reason(error)}); the stream is dropped`),
+    );
+  }
+
+  private async frame(msg: Extract<StreamMessage, { type: 'stream-data' | 'stream-data-sized' }>, canvas: Canvas): Promise<void> {
+    const s = this.streams.get(msg.id);
+    if (!s) {
+      if (this.failed.has(msg.id)) return;
+      throw new SpiceError('protocol', `a frame for video stream ${msg.id}, which does not exist here; ignoring it`);
+    }
+    const c = s.create;
+    const sized = msg.type === 'stream-data-sized';
+    const width = sized ? msg.width : c.srcWidth;
+    const height = sized ? msg.height : c.srcHeight;
+    const dest = sized ? msg.dest : c.dest;
+    const surface = canvas.surface(c.surfaceId);
+    if (!surface) throw new SpiceError('protocol', `video stream ${msg.id}: its surface ${c.surfaceId} is gone; ignoring the frame`);
+    if (!fits(dest, surface.width, surface.height)) {
+      throw new SpiceError('protocol', `video stream ${msg.id}: a frame at ${describe(dest)} does not fit its ${surface.width}x${surface.height} surface; ignoring the frame`);
+    }
+    if (width * height > surface.width * surface.height) {
+      throw new SpiceError('protocol', `video stream ${msg.id}: a frame of ${width}x${height} is larger than its ${surface.width}x${surface.height} surface; ignoring the frame`);
+    }
+    let decoder: StreamDecoder;
+    try {
+      decoder = await s.decoder;
+    } catch {
+      // Told once, where its creation failed.
+      return;
+    }
+    if (s.gone) return;
+    let frame: DecodedFrame | null;
+    try {
+      frame = await decoder.decode(msg.data, width, height);
+    } catch (error) {
+      this.fail(s, `video stream ${msg.id}: its ${codecName(c.codecType)} decoder failed on a frame (${reason(error)}); the stream is dropped`);
+      return;
+    }
+    if (!frame) return;
+    // Destroyed (or the pipeline closed) while its frame decoded: nothing is shown then.
+    if (s.gone || this.o.closed() || canvas.surface(c.surfaceId) !== surface) {
+      frame.close();
+      return;
+    }
+    const at: FramePlacement = {
+      channelId: this.o.channelId,
+      surfaceId: c.surfaceId,
+      streamId: c.id,
+      surface,
+      dest,
+      clip: s.clip,
+      bottomUp: (c.flags & StreamFlags.TOP_DOWN) === 0,
+    };
+    const changed = await this.o.presenter.present(frame, at);
+    if (changed) this.o.emit({ type: 'invalidate', channelId: this.o.channelId, surfaceId: c.surfaceId, rect: changed });
+  }
+
+  /** Drops a stream that cannot be decoded, once: one error, one event. */
+  private fail(s: VideoStream, message: string): void {
+    if (s.gone || this.o.closed()) return;
+    this.end(s);
+    this.reportFailure(s.create.id, s.serial, message);
+  }
+
+  private reportFailure(id: number, serial: bigint, message: string): void {
+    this.failed.add(id);
+    this.o.logger.error({ channel: `display:${this.o.channelId}`, stream: id }, message);
+    this.o.emit({ type: 'stream-error', channelId: this.o.channelId, streamId: id, message, serial });
+  }
+
+  private end(s: VideoStream): void {
+    if (s.gone) return;
+    s.gone = true;
+    if (this.streams.get(s.create.id) === s) this.streams.delete(s.create.id);
+    s.ready?.close();
+    s.ready = null;
+    this.o.presenter.streamGone(this.o.channelId, s.create.id);
   }
 }

@@ -8,6 +8,7 @@ import type { PipelineEvent } from '../../../src/protocol/channels/display/displ
 import { DisplayMsg, VideoCodec } from '../../../src/protocol/channels/display/display-messages.ts';
 import { DisplayPipeline } from '../../../src/protocol/display/display-pipeline.ts';
 import { localImageDecoder } from '../../../src/protocol/display/run-decode-job.ts';
+import { mjpegVideoDecoders } from '../../../src/protocol/display/mjpeg-video-decoders.ts';
 import type { ImageDecoder } from '../../../src/protocol/display/image-decode-job.ts';
 import { silentLogger } from '../../../src/protocol/logger.ts';
 import { MjpegTables } from '../../../src/protocol/codecs/mjpeg.ts';
@@ -47,18 +48,19 @@ function withoutHuffmanTables(frame: Uint8Array): Uint8Array {
 
 function pipeline(decoder = localImageDecoder({ jpeg: nodeJpegDecoder })) {
   const events: PipelineEvent[] = [];
-  const p = new DisplayPipeline({ logger: silentLogger, decoder, onEvent: (e) => events.push(e) });
+  const p = new DisplayPipeline({ logger: silentLogger, decoder, video: mjpegVideoDecoders(decoder), onEvent: (e) => events.push(e) });
   let serial = 0n;
   const submit = (type: number, b: Uint8Array) => p.submit(0, type, b, ++serial);
   submit(DisplayMsg.SURFACE_CREATE, new WireWriter().u32(0).u32(SURFACE).u32(SURFACE).u32(32).u32(1).finish());
-  const errors = () => events.flatMap((e) => (e.type === 'message-error' ? [e.message] : []));
+  const errors = () => events.flatMap((e) => (e.type === 'message-error' || e.type === 'stream-error' ? [e.message] : []));
+  const streamErrors = () => events.flatMap((e) => (e.type === 'stream-error' ? [e.streamId] : []));
   const pixel = async (x: number, y: number) => {
     await p.drain(0);
     return (p.primarySurface(0)?.data[y * SURFACE + x] ?? 0) & 0xffffff;
   };
   const create = (f: Omit<StreamCreateFields, 'width' | 'height'> & { width?: number; height?: number }) =>
     submit(DisplayMsg.STREAM_CREATE, streamCreate({ width: 8, height: 8, ...f }));
-  return { p, submit, errors, pixel, create };
+  return { p, submit, errors, streamErrors, pixel, create };
 }
 
 /** Near a colour, as JPEG gives it back. */
@@ -109,39 +111,40 @@ describe('video streams in the display pipeline', () => {
   });
 
   it('refuses a stream larger than its surface, a codec it cannot decode, and frames of streams it does not have', async () => {
-    const { submit, errors, pixel, create } = pipeline();
+    const { submit, errors, streamErrors, pixel, create } = pipeline();
     create({ id: 3, dest: box(0, 0, 8, 40) });
+    // The frames of a stream dropped here are ignored quietly: its error was told once.
     submit(DisplayMsg.STREAM_DATA, streamData(3, 1, jpeg(8, 8, RED, RED)));
     create({ id: 4, codec: VideoCodec.VP8, dest: box(0, 0, 8, 8) });
     create({ id: 5, dest: box(0, 0, 8, 8) });
     submit(DisplayMsg.STREAM_DESTROY, streamDestroy(5));
     submit(DisplayMsg.STREAM_DATA, streamData(5, 1, jpeg(8, 8, RED, RED)));
-    // A corrupt frame is that frame's error only.
+    // A frame its decoder fails on drops the stream (the server then sends draws): once.
     create({ id: 6, dest: box(0, 0, 8, 8) });
     submit(DisplayMsg.STREAM_DATA, streamData(6, 1, new Uint8Array([0xff, 0xd8, 1, 2])));
     submit(DisplayMsg.STREAM_DATA, streamData(6, 2, jpeg(8, 8, RED, RED)));
-    expect(near(await pixel(0, 0), RED)).toBe(true);
+    expect(await pixel(0, 0)).toBe(0);
     // Frames larger than the surface: the stream, or one sized frame.
     create({ id: 8, width: 64, height: 64, dest: box(0, 0, 8, 8) });
     create({ id: 9, dest: box(0, 0, 8, 8) });
     submit(DisplayMsg.STREAM_DATA_SIZED, streamDataSized(9, 1, 33, 32, box(0, 0, 8, 8), jpeg(8, 8, RED, RED)));
+    submit(DisplayMsg.STREAM_DATA, streamData(9, 2, jpeg(8, 8, RED, RED)));
     expect(near(await pixel(0, 0), RED)).toBe(true);
     const e = errors();
-    expect(e[5]).toMatch(/video stream 8's frames of 64x64 are larger than its 32x32 surface 0; the stream is dropped/);
-    expect(e[6]).toMatch(/video stream 9: a frame of 33x32 is larger than its 32x32 surface; ignoring the frame/);
     expect(e[0]).toMatch(/video stream 3 at \(0,0\)-\(40,8\) does not fit its 32x32 surface 0; the stream is dropped/);
-    expect(e[1]).toMatch(/a frame for video stream 3, which does not exist here/);
-    expect(e[2]).toMatch(/video stream 4: codec 2 is not decoded here/);
-    expect(e[3]).toMatch(/a frame for video stream 5, which does not exist here/);
-    expect(e[4]).toMatch(/STREAM_DATA/);
-    expect(e).toHaveLength(7);
+    expect(e[1]).toMatch(/video stream 4 uses VP8, which is not decoded here; the stream is dropped/);
+    expect(e[2]).toMatch(/a frame for video stream 5, which does not exist here/);
+    expect(e[3]).toMatch(/video stream 6: its MJPEG decoder failed on a frame \(.+\); the stream is dropped/);
+    expect(e[4]).toMatch(/video stream 8's frames of 64x64 are larger than its 32x32 surface 0; the stream is dropped/);
+    expect(e[5]).toMatch(/video stream 9: a frame of 33x32 is larger than its 32x32 surface; ignoring the frame/);
+    expect(e).toHaveLength(6);
+    expect(streamErrors()).toEqual([3, 4, 6, 8]);
   });
 
   it('gives a decoder that transfers its jobs a copy of the frame, never the buffer the messages share', async () => {
     const local = localImageDecoder({ jpeg: nodeJpegDecoder });
     const transferring: ImageDecoder = {
       transfersJobs: true,
-      videoCodecs: [VideoCodec.MJPEG],
       // As the CLI's decode pool does: the job's buffer moves to another thread.
       decode: (job) => local.decode({ ...job, data: new Uint8Array(structuredClone(job.data.buffer, { transfer: [job.data.buffer] })) }),
       close: () => local.close(),
@@ -166,7 +169,6 @@ describe('video streams in the display pipeline', () => {
     let rejectPending: (e: Error) => void = () => {};
     const stalled: ImageDecoder = {
       transfersJobs: false,
-      videoCodecs: [VideoCodec.MJPEG],
       decode: () =>
         new Promise((_resolve, reject) => {
           rejectPending = reject;

@@ -169,6 +169,11 @@ export class DisplayChannel extends SpiceChannel {
       case 'message-error':
         this.events.emit('message-error', { message: e.message });
         return;
+      case 'stream-error':
+        // Logged by the pipeline; the server is told here, where the socket is.
+        this.streams.decodeFailed(e.streamId, e.serial);
+        this.events.emit('message-error', { message: e.message });
+        return;
       case 'applied':
         return;
     }
@@ -187,7 +192,7 @@ const forwardToPipeline: MessageHandler<DisplayChannel> = {
 const throughStreamGate: MessageHandler<DisplayChannel> = {
   name: 'stream message',
   handle(ch, body, serial, type) {
-    const admitted = ch.streams.admit(type, body);
+    const admitted = ch.streams.admit(type, body, serial);
     if (admitted) ch.submit(admitted.type, admitted.body, serial);
   },
 };

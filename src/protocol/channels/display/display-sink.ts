@@ -17,7 +17,17 @@ export type PipelineEvent =
    * A video stream could not be decoded (its decoder could not be made, or failed on a frame): the
    * pipeline has dropped it; the channel tells the server, which then sends the area as draws.
    */
-  | { type: 'stream-error'; channelId: number; streamId: number; message: string };
+  | {
+      type: 'stream-error';
+      channelId: number;
+      streamId: number;
+      message: string;
+      /**
+       * The serial of the failed stream's STREAM_CREATE: the channel, which is ahead of the
+       * pipeline, may already have a newer stream of the same id, which this error is not about.
+       */
+      serial?: bigint;
+    };
 
 /** How a codec is decoded where it is decoded: the page's status shows it. */
 export type VideoAcceleration = 'hardware' | 'software';

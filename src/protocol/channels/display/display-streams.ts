@@ -35,6 +35,8 @@ export interface StreamGateOptions {
 interface LiveStream {
   codec: number;
   report: StreamReportWindow | null;
+  /** The serial of its STREAM_CREATE (0 when not given). */
+  serial: bigint;
 }
 
 export const codecName = (codec: number): string => Object.entries(VideoCodec).find(([, v]) => v === codec)?.[0] ?? `codec ${codec}`;
@@ -64,7 +66,7 @@ export class StreamGate {
    * What to forward to the pipeline for this stream message: the message itself, a STREAM_DESTROY
    * body in its place (the stream is dropped now), or nothing.
    */
-  admit(type: number, body: Uint8Array): { type: number; body: Uint8Array } | null {
+  admit(type: number, body: Uint8Array, serial = 0n): { type: number; body: Uint8Array } | null {
     let msg: DisplayMessage | null;
     try {
       msg = parseDisplayMessage(type, body);
@@ -76,7 +78,7 @@ export class StreamGate {
     if (!msg) return { type, body };
     switch (msg.type) {
       case 'stream-create':
-        return this.create(msg.stream.id, msg.stream.codecType) ? { type, body } : null;
+        return this.create(msg.stream.id, msg.stream.codecType, serial) ? { type, body } : null;
       case 'stream-activate-report': {
         const s = this.streams.get(msg.streamId);
         if (!s) return this.unknown(msg.streamId, 'STREAM_ACTIVATE_REPORT');
@@ -115,7 +117,21 @@ export class StreamGate {
     }
   }
 
-  private create(id: number, codec: number): boolean {
+  /**
+   * The pipeline could not decode stream `id` (its decoder could not be made, or failed on a frame)
+   * and has dropped it, with the error logged there: the server is told "cannot decode", and sends
+   * the area as ordinary draws; the stream's later frames are an unknown stream's, ignored quietly.
+   * `serial` is that stream's STREAM_CREATE's: a newer stream of the same id is left alone.
+   */
+  decodeFailed(id: number, serial?: bigint): void {
+    const s = this.streams.get(id);
+    if (!s || (serial !== undefined && s.serial > serial)) return;
+    this.streams.delete(id);
+    this.reportedUnknown.add(id);
+    if (this.o.announcedCodecs !== null && id < SERVER_STREAM_IDS) this.sendReport(cannotDecodeReport(id));
+  }
+
+  private create(id: number, codec: number, serial: bigint): boolean {
     if (id >= MAX_STREAM_IDS) {
       this.o.error(`video stream id ${id} is out of range (ids are below ${MAX_STREAM_IDS}); the stream is dropped`);
       return false;
@@ -133,7 +149,7 @@ export class StreamGate {
       this.refuse(id, `video stream ${id} would be stream number ${this.streams.size + 1}, over the server's maximum of ${MAX_LIVE_STREAMS}; the stream is dropped`);
       return false;
     }
-    this.streams.set(id, { codec, report: null });
+    this.streams.set(id, { codec, report: null, serial });
     return true;
   }
 

@@ -146,4 +146,25 @@ describe('display stream gate', () => {
     expect(g.admit(DisplayMsg.STREAM_DATA, truncated)).toEqual({ type: DisplayMsg.STREAM_DATA, body: truncated });
     expect(errors).toEqual([]);
   });
+
+  it('tells the server a stream the pipeline could not decode, once, and leaves a newer stream of that id alone', () => {
+    const { g, reports, errors } = gate();
+    g.admit(DisplayMsg.STREAM_CREATE, create(49), 10n);
+    g.admit(DisplayMsg.STREAM_ACTIVATE_REPORT, activateReport(49, 5, 5, 1000));
+    g.decodeFailed(49, 10n);
+    expect(reports).toEqual([{ streamId: 49, uniqueId: 0, start: 0, end: 0, frames: 0, drops: 0xffffffff, lastDelay: 0, audioDelay: 0 }]);
+    expect(g.liveStreams).toBe(0);
+    // Its later frames are an unknown stream's, already told: no flood of reports or errors.
+    for (let i = 0; i < 10; i++) expect(g.admit(DisplayMsg.STREAM_DATA, streamData(49, 6000 + i, frame))).toBeNull();
+    g.decodeFailed(49, 10n);
+    expect(reports).toHaveLength(1);
+    expect(errors).toEqual([]);
+    // The server destroys it and makes another with the same id: an error about the old one is stale.
+    g.admit(DisplayMsg.STREAM_DESTROY, streamDestroy(49), 20n);
+    g.admit(DisplayMsg.STREAM_CREATE, create(49), 30n);
+    g.decodeFailed(49, 10n);
+    expect(g.liveStreams).toBe(1);
+    expect(g.admit(DisplayMsg.STREAM_DATA, streamData(49, 7000, frame))?.type).toBe(DisplayMsg.STREAM_DATA);
+    expect(reports).toHaveLength(1);
+  });
 });
