@@ -1,8 +1,10 @@
 // The CLI's VP8 and VP9 stream decoders (a VideoDecoders set, src/protocol/display/video-decoder.ts),
 // decoded by libav.js in a worker thread (video-backend.ts). libav.js starts with the first stream,
-// not with the CLI: most commands never see a VP8/VP9 stream. Until then the set announces the
-// codecs the installed libav.js variant is built with (LIBAV_VARIANT_CODECS); from then on, only
-// those whose decoder initialised in it, and a stream of another codec is refused at once.
+// not with the CLI: most commands never see a VP8/VP9 stream. The display channel announces its
+// codecs when it links, before any stream, so until libav.js has been asked in this process the set
+// announces the codecs the installed variant is built with (LIBAV_VARIANT_CODECS). From then on it
+// (and every later session's set: `do --reconnect`) announces only those whose decoder initialised,
+// and a stream of another codec is refused, which makes the server send that video as draws.
 import { codecName } from '../../protocol/channels/display/display-streams.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { cpuFrame } from '../../protocol/display/mjpeg-video-decoders.ts';
@@ -37,12 +39,21 @@ class LibavStreamDecoder implements StreamDecoder {
   }
 }
 
+/** What libav.js said when asked which codecs it decodes: kept for the process, so later sessions announce it. */
+export interface LibavAnswer {
+  working: readonly number[] | null;
+}
+
+const processAnswer: LibavAnswer = { working: null };
+
 export interface LibavVideoDecodersOptions {
   logger: Logger;
   /** Where libav.js runs; made on the first stream. */
   backend: () => VideoBackend;
   /** What is announced before libav.js has been asked (default LIBAV_VARIANT_CODECS). */
   expected?: readonly number[];
+  /** Where libav.js's answer is kept (default: one for the process). */
+  answer?: LibavAnswer;
 }
 
 export class LibavVideoDecoders implements VideoDecoders {
@@ -50,15 +61,16 @@ export class LibavVideoDecoders implements VideoDecoders {
   private backend: VideoBackend | null = null;
   private started: Promise<readonly number[]> | null = null;
   /** The codecs whose decoder initialised, once libav.js has been asked. */
-  private working: readonly number[] | null = null;
+  private readonly answer: LibavAnswer;
   private closed = false;
 
   constructor(o: LibavVideoDecodersOptions) {
     this.o = o;
+    this.answer = o.answer ?? processAnswer;
   }
 
   get supported(): readonly VideoCodecSupport[] {
-    return (this.working ?? this.o.expected ?? LIBAV_VARIANT_CODECS).map((codec) => ({ codec, acceleration: 'software' as const }));
+    return (this.answer.working ?? this.o.expected ?? LIBAV_VARIANT_CODECS).map((codec) => ({ codec, acceleration: 'software' as const }));
   }
 
   /**
@@ -74,12 +86,14 @@ export class LibavVideoDecoders implements VideoDecoders {
       try {
         working = await backend.probe(asked);
       } catch (error) {
-        this.o.logger.error({ error: error instanceof Error ? error.message : String(error) }, 'libav.js did not start: no VP8/VP9 video is decoded');
+        this.o.logger.error({}, `libav.js did not start (${error instanceof Error ? error.message : String(error)}): no VP8/VP9 video is decoded`);
         working = [];
       }
       const missing = asked.filter((c) => !working.includes(c));
-      if (missing.length > 0) this.o.logger.warn({ missing: missing.map(codecName) }, 'libav.js has no working decoder for these codecs; they are no longer announced');
-      this.working = working;
+      if (working.length > 0 && missing.length > 0) {
+        this.o.logger.warn({}, `libav.js has no working decoder for ${missing.map(codecName).join(', ')}: no longer announced`);
+      }
+      this.answer.working = working;
       return working;
     })();
     return this.started;

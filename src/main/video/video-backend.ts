@@ -85,8 +85,8 @@ export class VideoWorkerBackend implements VideoBackend {
   }
 
   async decode(handle: number, data: Uint8Array, width: number, height: number): Promise<Pixels | null> {
-    // The worker takes the bytes' buffer: only a buffer of their own, never one shared with other messages.
-    const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+    // The worker takes a copy's buffer: the caller's bytes stay its own (a message body may share them).
+    const own = data.slice();
     const m = await this.call({ kind: 'decode', handle, data: own, width, height }, [own.buffer as ArrayBuffer]);
     if (m.kind !== 'decoded') throw new SpiceError('internal', `the video worker answered ${m.kind} to decode`);
     return m.pixels;
