@@ -104,7 +104,8 @@ export class LibavVideoDecoders implements VideoDecoders {
     return this.backend;
   }
 
-  async create(codec: number): Promise<StreamDecoder> {
+  /** The stream's size does not matter here: each frame is checked against the size it comes with. */
+  async create(codec: number, _width?: number, _height?: number): Promise<StreamDecoder> {
     const working = await this.start();
     if (!working.includes(codec)) throw new SpiceError('protocol', `${codecName(codec)} is not decoded here: libav.js has no working ${codecName(codec)} decoder`);
     const backend = this.useBackend();

@@ -4,17 +4,17 @@ import { join, resolve } from 'node:path';
 import type { Pixels } from '../../../../src/protocol/pixels/pixels.ts';
 import { readRecordedVideo, type RecordedVideo } from '../../../fixtures/video/recorded-video.ts';
 import { readPng } from '../../../peers/png.ts';
-import { bestScroll, type Match } from '../../../peers/video-pattern.ts';
+import { bestScroll, VPX_MEAN_TOLERANCE, type Match } from '../../../peers/video-pattern.ts';
 
 export const VIDEO_DIR = resolve('test/fixtures/video');
 
 /**
  * Largest mean per-channel difference (0-255) between a decoded frame and the pattern at its best
- * scroll offset. Measured on every frame of the fixtures: VP8 6.8-7.4, VP9 5.8-6.4 (the encoders'
- * loss; GStreamer's own vp8dec/vp9dec + videoconvert decode of the same frames is 8.0 and 7.3 off
- * the pattern); converted with U and V swapped, frame 0 of VP8 is 50 off.
+ * scroll offset (VPX_MEAN_TOLERANCE). Measured on every frame of the fixtures: VP8 6.8-7.4, VP9
+ * 5.8-6.4 (the encoders' loss; GStreamer's own vp8dec/vp9dec + videoconvert decode of frame 0 is
+ * 8.0 and 7.3 off the pattern); converted with U and V swapped, frame 0 of VP8 is 50 off.
  */
-export const VIDEO_MEAN_TOLERANCE = 9;
+export const VIDEO_MEAN_TOLERANCE = VPX_MEAN_TOLERANCE;
 
 export function recording(name: string): RecordedVideo {
   return readRecordedVideo(join(VIDEO_DIR, `${name}.bin`));
