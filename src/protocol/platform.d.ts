@@ -13,3 +13,5 @@ declare class TextEncoder {
 declare function setTimeout(handler: () => void, timeout?: number): unknown;
 declare function clearTimeout(handle: unknown): void;
 declare function queueMicrotask(callback: () => void): void;
+/** A monotonic clock in ms (Node, browsers and workers all have it): video frames are timed on it. */
+declare const performance: { now(): number };

@@ -73,6 +73,7 @@ export const captureCommand = defineCommand({
       logger: await cx.logger(),
       warn: cx.warn,
       memoryLimit: values.memoryLimit,
+      videoCodecs: values.videoCodecs,
     });
     return ExitCode.OK;
   },

@@ -29,6 +29,8 @@ export interface CaptureOptions {
   caFile?: CaFile;
   /** --memory-limit in bytes (undefined: the default). */
   memoryLimit?: number;
+  /** --video-codecs. */
+  videoCodecs?: number[];
 }
 
 export async function runCapture(o: CaptureOptions): Promise<void> {
@@ -40,6 +42,7 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
     display: o.display,
     caFile: o.caFile,
     memoryLimit: o.memoryLimit,
+    videoCodecs: o.videoCodecs,
     // Only the display asked for: linking the others would cost time and do nothing here.
     shouldLink: (c) => c.type === ChannelType.DISPLAY && c.id === o.displayId,
   });

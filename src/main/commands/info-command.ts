@@ -14,7 +14,7 @@ export const infoCommand = defineCommand({
   operands: () => oneTarget('info'),
   async run({ values, operands: target }, cx) {
     const caFile = trustedCaFile(values.spiceCaFile, cx.warn);
-    await runInfo({ caFile, target, json: values.json, timeoutMs: values.timeout, logger: await cx.logger(), warn: cx.warn, out: cx.out, memoryLimit: values.memoryLimit });
+    await runInfo({ caFile, target, json: values.json, timeoutMs: values.timeout, logger: await cx.logger(), warn: cx.warn, out: cx.out, memoryLimit: values.memoryLimit, videoCodecs: values.videoCodecs });
     return ExitCode.OK;
   },
 });

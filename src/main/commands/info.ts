@@ -8,6 +8,9 @@ import { describeChannelSupport } from '../../protocol/session/channel-support.t
 import type { Session } from '../../protocol/session/session.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { openSession } from '../connect/open-session.ts';
+import { DisplayChannel } from '../../protocol/channels/display/display-channel.ts';
+import type { VideoAcceleration } from '../../protocol/channels/display/display-sink.ts';
+import { videoCodecName } from '../../protocol/profile/video-codecs.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
 
 export interface InfoOptions {
@@ -20,6 +23,8 @@ export interface InfoOptions {
   caFile?: CaFile;
   /** --memory-limit in bytes (undefined: the default). */
   memoryLimit?: number;
+  /** --video-codecs. */
+  videoCodecs?: number[];
 }
 
 export interface ChannelReport {
@@ -45,10 +50,20 @@ export interface InfoReport {
   channels: ChannelReport[];
   clientCommonCaps: number[];
   images: { decoders: string[]; notYet: string[]; requested: string };
+  video: VideoReport;
+}
+
+export interface VideoReport {
+  /** The stream codecs this client decodes, best first, and how. */
+  decoded: { codec: string; acceleration: VideoAcceleration }[];
+  /** Whether the server takes a codec preference (display cap 12); null when no display channel linked. */
+  serverTakesPreference: boolean | null;
+  /** The codec order sent (PREFERRED_VIDEO_CODEC_TYPE), or null when none was. */
+  asked: string[] | null;
 }
 
 export async function runInfo(o: InfoOptions): Promise<InfoReport> {
-  const { session, where, deadline } = await openSession({ target: o.target, timeoutMs: o.timeoutMs, logger: o.logger, warn: o.warn, caFile: o.caFile, memoryLimit: o.memoryLimit });
+  const { session, where, deadline } = await openSession({ target: o.target, timeoutMs: o.timeoutMs, logger: o.logger, warn: o.warn, caFile: o.caFile, memoryLimit: o.memoryLimit, videoCodecs: o.videoCodecs });
   try {
     await deadline.race(settled(session), () => new SpiceError('timeout', `not every channel of ${where} finished linking within ${Math.round(o.timeoutMs / 1000)} s`));
     // NAME and UUID follow INIT closely; give them a moment if they are not in yet.
@@ -125,7 +140,28 @@ function buildReport(session: Session, where: string): InfoReport {
       notYet: [],
       requested: "the server's own choice (no PREFERRED_COMPRESSION)",
     },
+    video: videoReport(session),
   };
+}
+
+function videoReport(session: Session): VideoReport {
+  const display = [...session.channels.values()].find((ch) => ch instanceof DisplayChannel && ch.link !== null) as DisplayChannel | undefined;
+  return {
+    decoded: (session.displaySink.videoCodecs?.() ?? []).map((s) => ({ codec: videoCodecName(s.codec), acceleration: s.acceleration })),
+    serverTakesPreference: display ? display.takesVideoCodecPreference : null,
+    asked: display?.videoCodecPreference?.map(videoCodecName) ?? null,
+  };
+}
+
+function formatVideo(v: VideoReport): string[] {
+  const decoded = v.decoded.map((d) => `${d.codec} (${d.acceleration})`).join(', ') || 'none (the server sends video as ordinary draws)';
+  const takes =
+    v.serverTakesPreference === null
+      ? 'unknown (no display channel linked)'
+      : v.serverTakesPreference
+        ? `yes (display cap 12)${v.asked ? `; asked for: ${v.asked.join(', ')}` : ''}`
+        : 'no (its own codec order applies)';
+  return [`video:        decoded: ${decoded}`, `              server takes a codec preference: ${takes}`];
 }
 
 function formatReport(r: InfoReport): string {
@@ -137,6 +173,7 @@ function formatReport(r: InfoReport): string {
     `agent:        ${r.agentConnected ? 'connected' : 'not connected'}`,
     `images:       decoded: ${r.images.decoders.join(', ')}${r.images.notYet.length ? `; not yet: ${r.images.notYet.join(', ')}` : ''}`,
     `              asked for: ${r.images.requested}`,
+    ...formatVideo(r.video),
     'channels:',
   ];
   for (const c of r.channels) {

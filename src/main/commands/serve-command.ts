@@ -25,6 +25,7 @@ export interface ClientValues {
   monitorMapping: ServeOptions['monitorMapping'];
   kiosk: boolean;
   kioskQuit: Parameters<typeof kioskFlags>[0]['kioskQuit'];
+  videoCodecs: number[] | undefined;
   memoryLimit: number | undefined;
 }
 
@@ -41,6 +42,7 @@ export async function runGateway(values: ClientValues, o: { targets: string[]; d
     kiosk: kioskFlags(values, cx.warn),
     timeoutMs: values.timeout,
     memoryLimit: values.memoryLimit,
+    videoCodecs: values.videoCodecs,
     logger: await cx.logger(),
     warn: cx.warn,
     out: cx.out,

@@ -42,6 +42,8 @@ export interface ServeOptions {
   monitorMapping?: MonitorMapping;
   /** --memory-limit in bytes, for each page's session (undefined: the default). */
   memoryLimit?: number;
+  /** --video-codecs: every target's codec order, over its profile's video-codecs. */
+  videoCodecs?: number[];
 }
 
 export function parseListen(value: string | undefined): { host: string; port: number } {
@@ -106,6 +108,8 @@ async function serveTargets(o: ServeOptions, host: string, port: number, args: s
   for (const t of targets) t.kiosk = o.kiosk;
   for (const t of targets) t.clipboard = o.clipboardPolicy;
   for (const t of targets) t.memoryLimit = o.memoryLimit;
+  // The page's session sends the profile's codec order (bridge-host.ts): the option goes there.
+  if (o.videoCodecs) for (const t of targets) t.profile.videoCodecs = o.videoCodecs;
   const monitors = new MonitorMappingSource(o.monitorMapping, new SettingsStore(settingsDir(), { warn: o.warn }));
   for (const t of targets) t.monitors = monitors;
   const gateway: Gateway = await startGateway({

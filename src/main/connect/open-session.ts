@@ -5,7 +5,7 @@ import type { Logger } from '../../protocol/logger.ts';
 import { displayConfigFromProfile } from '../../protocol/channels/main/agent/monitors.ts';
 import type { ConnectionProfile } from '../../protocol/profile/index.ts';
 import { Session } from '../../protocol/session/session.ts';
-import type { DisplayOptions } from '../../protocol/channels/display/display-channel.ts';
+import { defaultDisplayOptions, type DisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { MemoryBudget } from '../../protocol/wire/memory-budget.ts';
 import { planConnection, type ConnectPlan } from './connector.ts';
@@ -37,6 +37,8 @@ export interface OpenOptions {
   prestartDecoders?: boolean;
   /** --memory-limit in bytes; undefined: the default (DEFAULT_MEMORY_LIMIT). */
   memoryLimit?: number;
+  /** --video-codecs; undefined: the profile's video-codecs, else this client's own order. */
+  videoCodecs?: number[];
 }
 
 export interface OpenedSession {
@@ -78,7 +80,8 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     password,
     where: plan.where,
     shouldLink: o.shouldLink,
-    display: o.display,
+    // The codec order: the command line's, else the profile's, else the host's own (null).
+    display: { ...(o.display ?? defaultDisplayOptions), videoCodecs: o.videoCodecs ?? profile.videoCodecs ?? o.display?.videoCodecs ?? null },
     memoryBudget,
     warn: o.warn,
     // Drawing in this thread; compressed images decoded in worker threads (src/main/display-worker).

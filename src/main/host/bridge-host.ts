@@ -3,6 +3,7 @@
 // (src/main/electron). The page's HELLO picks one of the targets the host was given, by index;
 // nothing else can be connected to. Every message from the page goes through the bridge's strict
 // decoder; a malformed one ends this connection (with a reason), never the host.
+import { defaultDisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
 import type { HostMessage, SessionStatus, UiMessage } from '../../protocol/bridge/bridge-messages.ts';
 import { BRIDGE_VERSION } from '../../protocol/bridge/kinds.ts';
@@ -399,6 +400,8 @@ export class BridgeHost {
       password,
       where: target.plan.where,
       memoryBudget: new MemoryBudget(target.memoryLimit),
+      // The codec order of the profile (video-codecs; serve --video-codecs writes it there).
+      display: { ...defaultDisplayOptions, videoCodecs: target.profile.videoCodecs ?? null },
       displaySink: new BridgeDisplaySink((channelId, type, serial, body) => {
         if (!this.heads || !headsNeedDisplayBytes(this.heads, type)) return this.sendDisplay(channelId, type, serial, body);
         const bytes = encodeHostMessage({ kind: 'display', channelId, type, serial, body });

@@ -27,6 +27,8 @@ export interface ChannelHost {
   processed(channel: SpiceChannel, serial: bigint): void;
   /** The session's multimedia time in ms (main channel's clock), null before the server set it; none in some tests. */
   mediaTime?(): number | null;
+  /** A warning the user should see (on the terminal in the CLI); absent: the channel logs it. */
+  warn?(line: string): void;
 }
 
 export interface MessageHandler<C> {

@@ -19,6 +19,7 @@ import { VideoStreams } from './video-streams.ts';
 import type { FramePresenter, VideoDecoders } from './video-decoder.ts';
 import { noVideoDecoders } from './video-decoder-sets.ts';
 import { SurfaceFramePresenter } from './surface-frame-presenter.ts';
+import { PresentationClock, type PresentationTimer } from './presentation-clock.ts';
 import { boundingRect, type Rect } from '../pixels/geometry.ts';
 import type { DrawOp } from '../pixels/draw-ops.ts';
 
@@ -36,7 +37,7 @@ class ChannelPipeline {
   readonly palettes: BoundedPaletteCache;
   readonly resolver: DisplayImageResolver;
   readonly streams: VideoStreams;
-  readonly ops = new Map<string, number>();
+  readonly ops: Map<string, number>;
   readonly images = new Map<string, number>();
   readonly unsupported = new Map<string, number>();
   /** Messages are applied one at a time, in the order they arrived. */
@@ -44,11 +45,12 @@ class ChannelPipeline {
   appliedSerial = 0n;
   readonly serialWaiters: { serial: bigint; resolve: () => void }[] = [];
 
-  constructor(shared: SharedDecoding, budget: MemoryBudget, streams: VideoStreams) {
+  constructor(shared: SharedDecoding, budget: MemoryBudget, makeStreams: (canvas: Canvas) => VideoStreams, ops: Map<string, number>) {
+    this.ops = ops;
     this.canvas = new Canvas({ budget });
     this.palettes = new BoundedPaletteCache({ budget });
     this.resolver = new DisplayImageResolver(shared, this.palettes);
-    this.streams = streams;
+    this.streams = makeStreams(this.canvas);
   }
 }
 
@@ -88,6 +90,8 @@ export interface DisplayPipelineOptions {
   video?: VideoDecoders;
   /** Where decoded stream pictures go; default drawn into the software surface at once. */
   framePresenter?: FramePresenter;
+  /** The clock stream pictures are shown by (setMediaTime sets its mm time); injectable for tests. */
+  presentationTimer?: PresentationTimer;
 }
 
 /** spice-gtk's and this client's DISPLAY_INIT pixmap cache: 80 MiB of 4-byte pixels. */
@@ -103,6 +107,7 @@ export class DisplayPipeline {
   private readonly log: Logger;
   private readonly emit: (event: PipelineEvent) => void;
   readonly video: VideoDecoders;
+  private readonly clock: PresentationClock;
   private readonly presenter: FramePresenter;
   /** When drawing last gave the event loop a turn. */
   private sliceStarted = Date.now();
@@ -120,6 +125,26 @@ export class DisplayPipeline {
     this.shared = { cache: this.imageCache, decoder: o.decoder ?? null, breather: () => this.breather() };
     this.video = o.video ?? noVideoDecoders;
     this.presenter = o.framePresenter ?? new SurfaceFramePresenter();
+    this.clock = new PresentationClock(o.presentationTimer);
+  }
+
+  /**
+   * The session's multimedia time is `mmNow` (ms, the server's wrapping clock): stream pictures are
+   * shown when it reaches their time. Before the first call they are shown at once. A jump (back,
+   * or over 500 ms ahead) shows what waits now and starts the schedules over.
+   */
+  setMediaTime(mmNow: number): void {
+    if (!this.clock.set(mmNow)) return;
+    for (const ch of this.channels.values()) ch.streams.clockJumped();
+  }
+
+  /**
+   * Resolves once every message submitted so far on the channel has been applied and every stream
+   * picture decoded so far is shown (the newest at once, not at its time): what a snapshot shows.
+   */
+  async settle(channelId: number): Promise<void> {
+    await this.drain(channelId);
+    await this.channel(channelId).streams.settle();
   }
 
   /** The GLZ window's most, charged once, at the first GLZ image (only those fill the window). */
@@ -132,15 +157,20 @@ export class DisplayPipeline {
   private channel(id: number): ChannelPipeline {
     let ch = this.channels.get(id);
     if (!ch) {
-      const streams = new VideoStreams({
-        channelId: id,
-        video: this.video,
-        presenter: this.presenter,
-        logger: this.log,
-        emit: this.emit,
-        closed: () => this.closed,
-      });
-      ch = new ChannelPipeline(this.shared, this.budget, streams);
+      const ops = new Map<string, number>();
+      const makeStreams = (canvas: Canvas): VideoStreams =>
+        new VideoStreams({
+          channelId: id,
+          video: this.video,
+          presenter: this.presenter,
+          logger: this.log,
+          emit: this.emit,
+          closed: () => this.closed,
+          clock: this.clock,
+          canvas,
+          count: (op) => bump(ops, op),
+        });
+      ch = new ChannelPipeline(this.shared, this.budget, makeStreams, ops);
       this.channels.set(id, ch);
     }
     return ch;
@@ -362,7 +392,7 @@ export class DisplayPipeline {
       case 'stream-destroy-all':
       case 'stream-activate-report': {
         if (msg.type === 'stream-data' || msg.type === 'stream-data-sized') bump(ch.ops, 'stream-frame');
-        await ch.streams.apply(msg, ch.canvas, serial);
+        await ch.streams.apply(msg, serial);
         return;
       }
       case 'monitors-config':

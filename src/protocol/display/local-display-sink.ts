@@ -7,6 +7,7 @@ import { EventRouter } from './event-router.ts';
 import type { ImageDecoder } from './image-decode-job.ts';
 import type { MemoryBudget } from '../wire/memory-budget.ts';
 import type { FramePresenter, VideoDecoders } from './video-decoder.ts';
+import type { PresentationTimer } from './presentation-clock.ts';
 
 /**
  * The pipeline in the calling thread: the CLI's, with a decoder that decodes the compressed images
@@ -26,6 +27,7 @@ export class LocalDisplaySink implements DisplaySink {
     decoder?: ImageDecoder;
     video?: VideoDecoders;
     framePresenter?: FramePresenter;
+    presentationTimer?: PresentationTimer;
     budget?: MemoryBudget;
     announcedCachePixels?: number;
   }) {
@@ -34,6 +36,7 @@ export class LocalDisplaySink implements DisplaySink {
       decoder: o.decoder,
       video: o.video,
       framePresenter: o.framePresenter,
+      presentationTimer: o.presentationTimer,
       budget: o.budget,
       announcedCachePixels: o.announcedCachePixels,
       onEvent: (e) => this.router.dispatch(e),
@@ -49,7 +52,7 @@ export class LocalDisplaySink implements DisplaySink {
   }
 
   async snapshot(channelId: number, options: { live?: boolean } = {}): Promise<SurfaceSnapshot | null> {
-    await this.pipeline.drain(channelId);
+    await this.pipeline.settle(channelId);
     if (!options.live) return this.pipeline.snapshot(channelId);
     const s = this.pipeline.primarySurface(channelId);
     return s ? { width: s.width, height: s.height, data: s.data } : null;
@@ -62,6 +65,10 @@ export class LocalDisplaySink implements DisplaySink {
 
   videoCodecs(): readonly VideoCodecSupport[] {
     return this.pipeline.video.supported;
+  }
+
+  setMediaTime(mmNow: number): void {
+    this.pipeline.setMediaTime(mmNow);
   }
 
   expectCompressedImage(): void {

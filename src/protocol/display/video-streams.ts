@@ -13,6 +13,8 @@ import type { Logger } from '../logger.ts';
 import type { Clip, Rect } from '../pixels/geometry.ts';
 import { SpiceError } from '../wire/errors.ts';
 import type { DecodedFrame, FramePlacement, FramePresenter, StreamDecoder, VideoDecoders } from './video-decoder.ts';
+import { FrameSchedule, type DropReason } from './frame-schedule.ts';
+import type { PresentationClock } from './presentation-clock.ts';
 
 export type StreamMessage = Extract<DisplayMessage, { type: `stream-${string}` }>;
 
@@ -26,6 +28,8 @@ interface VideoStream {
   ready: StreamDecoder | null;
   /** Destroyed, replaced or failed: frames still in flight are closed, not shown. */
   gone: boolean;
+  /** When its pictures are shown. */
+  readonly schedule: FrameSchedule;
 }
 
 export interface VideoStreamsOptions {
@@ -36,6 +40,11 @@ export interface VideoStreamsOptions {
   emit(event: PipelineEvent): void;
   /** Whether the pipeline is closed: decoders then fail on purpose, and nothing is reported. */
   closed(): boolean;
+  /** The session's mm clock, which the pictures are shown by. */
+  clock: PresentationClock;
+  canvas: Canvas;
+  /** Counts an operation in the pipeline's stats (a picture dropped, say). */
+  count(op: DropReason): void;
 }
 
 const describe = (r: Rect): string => `(${r.left},${r.top})-(${r.right},${r.bottom})`;
@@ -62,14 +71,24 @@ export class VideoStreams {
     this.failed.clear();
   }
 
+  /** The mm clock jumped: every stream's waiting picture is shown now, and their schedules start over. */
+  clockJumped(): void {
+    for (const s of this.streams.values()) s.schedule.flush();
+  }
+
+  /** Once every picture decoded so far is shown (the newest of each stream, at once): for a snapshot. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.streams.values()].map((s) => s.schedule.settle()));
+  }
+
   /**
    * Applies one stream message. Throws SpiceError (the pipeline logs it and goes on) for a frame it
    * cannot draw; a stream it cannot draw or decode is dropped with a 'stream-error' event.
    */
-  async apply(msg: StreamMessage, canvas: Canvas, serial: bigint): Promise<void> {
+  async apply(msg: StreamMessage, serial: bigint): Promise<void> {
     switch (msg.type) {
       case 'stream-create':
-        this.create(msg.stream, canvas, serial);
+        this.create(msg.stream, serial);
         return;
       case 'stream-clip': {
         const s = this.streams.get(msg.id);
@@ -89,16 +108,16 @@ export class VideoStreams {
         return;
       case 'stream-data':
       case 'stream-data-sized':
-        await this.frame(msg, canvas);
+        await this.frame(msg);
         return;
     }
   }
 
-  private create(c: StreamCreate, canvas: Canvas, serial: bigint): void {
+  private create(c: StreamCreate, serial: bigint): void {
     const old = this.streams.get(c.id);
     if (old) this.end(old);
     this.failed.delete(c.id);
-    const surface = canvas.surface(c.surfaceId);
+    const surface = this.o.canvas.surface(c.surfaceId);
     let refusal: string | null = null;
     if (!surface) {
       refusal = `video stream ${c.id} is on surface ${c.surfaceId}, which does not exist; the stream is dropped`;
@@ -115,7 +134,19 @@ export class VideoStreams {
       return;
     }
     const decoder = this.o.video.create(c.codecType, c.srcWidth, c.srcHeight);
-    const s: VideoStream = { create: c, serial, clip: c.clip, decoder, ready: null, gone: false };
+    const s: VideoStream = {
+      create: c,
+      serial,
+      clip: c.clip,
+      decoder,
+      ready: null,
+      gone: false,
+      schedule: new FrameSchedule({
+        clock: this.o.clock,
+        show: (frame, dest) => this.show(s, frame, dest),
+        dropped: (why) => this.o.count(why),
+      }),
+    };
     this.streams.set(c.id, s);
     decoder.then(
       (d) => {
@@ -127,7 +158,7 @@ export class VideoStreams {
     );
   }
 
-  private async frame(msg: Extract<StreamMessage, { type: 'stream-data' | 'stream-data-sized' }>, canvas: Canvas): Promise<void> {
+  private async frame(msg: Extract<StreamMessage, { type: 'stream-data' | 'stream-data-sized' }>): Promise<void> {
     const s = this.streams.get(msg.id);
     if (!s) {
       if (this.failed.has(msg.id)) return;
@@ -138,7 +169,7 @@ export class VideoStreams {
     const width = sized ? msg.width : c.srcWidth;
     const height = sized ? msg.height : c.srcHeight;
     const dest = sized ? msg.dest : c.dest;
-    const surface = canvas.surface(c.surfaceId);
+    const surface = this.o.canvas.surface(c.surfaceId);
     if (!surface) throw new SpiceError('protocol', `video stream ${msg.id}: its surface ${c.surfaceId} is gone; ignoring the frame`);
     if (!fits(dest, surface.width, surface.height)) {
       throw new SpiceError('protocol', `video stream ${msg.id}: a frame at ${describe(dest)} does not fit its ${surface.width}x${surface.height} surface; ignoring the frame`);
@@ -163,7 +194,20 @@ export class VideoStreams {
     }
     if (!frame) return;
     // Destroyed (or the pipeline closed) while its frame decoded: nothing is shown then.
-    if (s.gone || this.o.closed() || canvas.surface(c.surfaceId) !== surface) {
+    if (s.gone || this.o.closed()) {
+      frame.close();
+      return;
+    }
+    const shown = s.schedule.add(frame, dest, msg.multiMediaTime);
+    if (shown) await shown;
+  }
+
+  /** Shows a stream's picture now, where the stream is now (its clip may have changed since it was decoded). */
+  private async show(s: VideoStream, frame: DecodedFrame, dest: Rect): Promise<void> {
+    const c = s.create;
+    const surface = this.o.canvas.surface(c.surfaceId);
+    // Gone, or its surface replaced, since it was decoded: nothing is shown.
+    if (s.gone || this.o.closed() || !surface || !fits(dest, surface.width, surface.height)) {
       frame.close();
       return;
     }
@@ -176,7 +220,13 @@ export class VideoStreams {
       clip: s.clip,
       bottomUp: (c.flags & StreamFlags.TOP_DOWN) === 0,
     };
-    const changed = await this.o.presenter.present(frame, at);
+    let changed: Rect | null;
+    try {
+      changed = await this.o.presenter.present(frame, at);
+    } catch (error) {
+      this.fail(s, `video stream ${c.id}: a decoded picture could not be shown (${reason(error)}); the stream is dropped`);
+      return;
+    }
     if (changed) this.o.emit({ type: 'invalidate', channelId: this.o.channelId, surfaceId: c.surfaceId, rect: changed });
   }
 
@@ -199,6 +249,7 @@ export class VideoStreams {
     if (this.streams.get(s.create.id) === s) this.streams.delete(s.create.id);
     s.ready?.close();
     s.ready = null;
-    this.o.presenter.streamGone(this.o.channelId, s.create.id);
+    // After a picture being shown is done: nothing of the stream may stay over the surface.
+    void s.schedule.close().then(() => this.o.presenter.streamGone(this.o.channelId, s.create.id));
   }
 }

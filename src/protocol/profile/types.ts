@@ -73,6 +73,8 @@ export interface ConnectionProfile {
   usbRedirectOnConnect?: string;
   colorDepth?: 16 | 32;
   disableEffects: GuestEffect[];
+  /** video-codecs: the video codecs to ask the server for, most wanted first (VideoCodec values). */
+  videoCodecs?: number[];
   /** Minimum remote-viewer version the file asks for; kept, not enforced. */
   version?: string;
   /** Minimum version per OS id (`versions=osid:ver;...`). */

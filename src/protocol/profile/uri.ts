@@ -7,6 +7,7 @@
 // IPv6 literals go in brackets. Errors never quote the whole URI or any query value, because the
 // URI may carry a password.
 import { SpiceError } from '../wire/errors.ts';
+import { readVideoCodecList } from './video-codecs.ts';
 import { emptyProfile, type ConnectionProfile } from './types.ts';
 import { hasControlCharacters, isDnsHostName, isIpv6Literal, parsePort } from './values.ts';
 
@@ -166,10 +167,10 @@ function readQuery(query: string, scheme: Scheme, profile: ConnectionProfile): v
       const shown = mayHoldPassword ? '' : quoted(item, '');
       fail(shown === '' ? 'has a query part that is not key=value' : `has a query part ${shown} that is not key=value`);
     }
-    if (key !== 'port' && key !== 'tls-port' && key !== 'password') {
-      fail(`${quoteKey(key)} is unknown; the keys are port, tls-port and password`);
+    if (key !== 'port' && key !== 'tls-port' && key !== 'password' && key !== 'video-codecs') {
+      fail(`${quoteKey(key)} is unknown; the keys are port, tls-port, password and video-codecs`);
     }
-    if (scheme === 'spice+tls' && key !== 'password') {
+    if (scheme === 'spice+tls' && key !== 'password' && key !== 'video-codecs') {
       fail(`spice+tls:// does not take ${key}=; write the TLS port after the host, as in spice+tls://host:5901`);
     }
     if (seen.has(key)) fail(`the query key "${key}" is given twice`);
@@ -182,6 +183,12 @@ function readQuery(query: string, scheme: Scheme, profile: ConnectionProfile): v
       continue;
     }
     const value = decode(rawValue, `the query key "${key}"`);
+    if (key === 'video-codecs') {
+      const list = readVideoCodecList(value);
+      if ('problem' in list) fail(`the query key "video-codecs" ${list.problem}`);
+      profile.videoCodecs = list;
+      continue;
+    }
     const port = parsePort(value);
     if (port === undefined) {
       fail(`the query key "${key}" must be a number from 1 to 65535${mayHoldPassword ? '' : `, got ${quoted(value, 'something else')}`}`);

@@ -3,6 +3,7 @@
 // extension keys. Every known key is validated; unknown keys only warn, like remote-viewer, which
 // ignores them.
 import { SpiceError } from '../wire/errors.ts';
+import { readVideoCodecList } from './video-codecs.ts';
 import { readKeyFile, unescapeValue, VV_PREFIX, type KeyFileEntry, type KeyFileGroup } from './keyfile.ts';
 import {
   emptyProfile,
@@ -379,6 +380,13 @@ const MAIN_KEY_HANDLER_LIST: Record<string, KeyHandler> = {
       else r.fail(e, `has unknown effect "${name}"; effects are ${GUEST_EFFECTS.join(', ')}, all`);
     }
     r.profile.disableEffects = GUEST_EFFECTS.filter((x) => effects.has(x));
+  },
+  'video-codecs': (r, e) => {
+    const value = r.line(e);
+    if (value === undefined) return;
+    const list = readVideoCodecList(value);
+    if ('problem' in list) return r.fail(e, list.problem);
+    r.profile.videoCodecs = list;
   },
   version: (r, e) => {
     const value = r.line(e);

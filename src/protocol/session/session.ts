@@ -95,6 +95,8 @@ export class Session implements ChannelHost {
     this.where = options.where;
     this.main = new MainChannel(this);
     this.displaySink = options.displaySink;
+    // Video frames are shown by the session's mm clock, wherever the display pipeline runs.
+    this.main.clock.onSet((mm) => this.displaySink.setMediaTime?.(mm));
     this.memoryBudget = options.memoryBudget ?? new MemoryBudget();
     this.memoryBudget.onExceeded((error) => this.fail(error));
   }
@@ -229,6 +231,11 @@ export class Session implements ChannelHost {
 
   mediaTime(): number | null {
     return this.main.clock.now();
+  }
+
+  warn(line: string): void {
+    if (this.options.warn) this.options.warn(line);
+    else this.logger.warn(line);
   }
 
   waitForSerial(channelType: number, channelId: number, serial: bigint): Promise<void> {

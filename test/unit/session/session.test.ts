@@ -220,4 +220,24 @@ describe('how a session says a channel ended', () => {
     expect(status).toMatchObject({ kind: 'auth', message: 'the display channel was refused: the server at memory refused the password (wrong or expired ticket)' });
     session.close();
   });
+
+  it('hands every mm time the main channel receives (MAIN_INIT, MULTI_MEDIA_TIME) to the display sink, which times video by it', async () => {
+    const s = setup();
+    const sink = s.session.displaySink as LocalDisplaySink;
+    const times: number[] = [];
+    const setMediaTime = sink.setMediaTime.bind(sink);
+    sink.setMediaTime = (mm) => {
+      times.push(mm);
+      setMediaTime(mm);
+    };
+    const connecting = s.session.connect();
+    await waitUntil('the main channel linking', () => s.links.some((l) => l.type === 1 && l.received.password !== undefined), 5000);
+    s.transportOf(1).t.feed(miniMessage(MainMsg.INIT, new WireWriter().u32(1).u32(1).u32(1).u32(1).u32(0).u32(10).u32(123_456).u32(0).finish()));
+    s.transportOf(1).t.feed(channelsList([[2, 0]]));
+    await connecting;
+    s.transportOf(1).t.feed(miniMessage(MainMsg.MULTI_MEDIA_TIME, new WireWriter().u32(654_321).finish()));
+    await waitUntil('both mm times at the sink', () => times.length === 2, 5000);
+    expect(times).toEqual([123_456, 654_321]);
+    s.session.close();
+  });
 });

@@ -15,6 +15,7 @@ import { CLIPBOARD_POLICY_NAMES, parseClipboardPolicy } from '../../clipboard/cl
 import { MONITOR_MAPPING_OPTION, parseMonitorMappingOption } from '../../monitors/mapping-option.ts';
 import { caFileForCommand, type CaFile } from '../../transport/tls-ca-file.ts';
 import { flag, usageError, valueOption, wholeNumberOption, type OperandReader } from './option-spec.ts';
+import { parseVideoCodecList, VIDEO_CODEC_NAMES } from '../../../protocol/profile/video-codecs.ts';
 import { DEFAULT_MEMORY_LIMIT, formatBytes, MAX_MEMORY_LIMIT, MIN_MEMORY_LIMIT, parseByteSize } from '../../../protocol/wire/memory-budget.ts';
 
 /** Taken by every command, whatever its definition lists (the parser adds them). */
@@ -69,8 +70,23 @@ export const memoryLimitOption = valueOption<number | undefined>({
   },
 });
 
+/** --video-codecs: the codecs to ask the server to stream in, most wanted first; undefined: the profile's, else this client's own order. */
+export const videoCodecsOption = valueOption<number[] | undefined>({
+  long: 'video-codecs',
+  valueName: 'LIST',
+  needs: 'a LIST such as vp9,vp8,mjpeg',
+  once: true,
+  absent: undefined,
+  help:
+    `the video codecs to ask the server to stream in, most wanted first, of ${[...VIDEO_CODEC_NAMES.keys()].join(', ')},\n` +
+    'such as vp9,vp8,mjpeg (PREFERRED_VIDEO_CODEC_TYPE, when the server takes it). Codecs this\n' +
+    "client does not decode are left out, with a warning. Default: the .vv file's or URI's\n" +
+    "video-codecs, else this client's own order (hardware decoding first)",
+  parse: (raw) => parseVideoCodecList(raw, '--video-codecs'),
+});
+
 /** The options of every command that connects to a server. */
-export const connectingOptions = { timeout: timeoutOption, spiceCaFile: caFileOption, memoryLimit: memoryLimitOption };
+export const connectingOptions = { timeout: timeoutOption, spiceCaFile: caFileOption, memoryLimit: memoryLimitOption, videoCodecs: videoCodecsOption };
 
 /** --spice-ca-file read and checked, or the per-user default trust store. */
 export function trustedCaFile(given: string | undefined, warn: (line: string) => void): CaFile | undefined {

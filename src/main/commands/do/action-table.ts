@@ -5,6 +5,7 @@ import { agentActions } from './agent-actions.ts';
 import { inputActions } from './input-actions.ts';
 import { screenActions } from './screen-actions.ts';
 import { timingActions } from './timing-actions.ts';
+import { videoActions } from './video-actions.ts';
 
 export interface DoActionFamily {
   /** The heading above the family in the help. */
@@ -16,6 +17,7 @@ export const doActionFamilies: readonly DoActionFamily[] = [
   { title: 'keyboard and mouse', actions: inputActions },
   { title: 'time', actions: timingActions },
   { title: 'the screen', actions: screenActions },
+  { title: 'video streams', actions: videoActions },
   { title: 'through the guest agent (spice-vdagent in the guest)', actions: agentActions },
 ];
 

@@ -4,7 +4,7 @@
 import { indent, wrapWords } from '../args/help.ts';
 import { parseCommandLine } from '../args/parse-command-line.ts';
 import { defineCommand, flag, usageError, wholeNumberOption, type OperandReader, type OptionValues, type EveryCommandValues } from '../args/option-spec.ts';
-import { caFileOption, displayOption, memoryLimitOption, timeoutOption, trustedCaFile } from '../args/shared-options.ts';
+import { caFileOption, displayOption, memoryLimitOption, timeoutOption, trustedCaFile, videoCodecsOption } from '../args/shared-options.ts';
 import { stepOf, type DoStep } from './action.ts';
 import { doActionFamilies, doActions } from './action-table.ts';
 import { runScript, type DoCommandLine } from './run-script.ts';
@@ -14,6 +14,7 @@ const doOptions = {
   display: displayOption,
   spiceCaFile: caFileOption,
   memoryLimit: memoryLimitOption,
+  videoCodecs: videoCodecsOption,
   reconnect: flag({ long: 'reconnect', help: 'when the connection drops, link again and go on (see above)' }),
   reconnectTimeout: wholeNumberOption({
     long: 'reconnect-timeout',
@@ -108,6 +109,7 @@ function lineOf(values: OptionValues<typeof doOptions> & EveryCommandValues, scr
     reconnectTimeoutMs: values.reconnectTimeout ?? DEFAULT_RECONNECT_TIMEOUT_MS,
     caFile: values.spiceCaFile,
     memoryLimit: values.memoryLimit,
+    videoCodecs: values.videoCodecs,
   };
 }
 

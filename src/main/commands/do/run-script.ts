@@ -29,6 +29,8 @@ export interface DoCommandLine {
   caFile?: string;
   /** --memory-limit in bytes (undefined: the default). */
   memoryLimit?: number;
+  /** --video-codecs: the codec order to ask the server for. */
+  videoCodecs?: number[];
 }
 
 export interface DoOptions {
@@ -66,6 +68,7 @@ export async function runScript(o: DoOptions): Promise<number> {
     warn: o.warn,
     caFile: o.caFile,
     memoryLimit: line.memoryLimit,
+    videoCodecs: line.videoCodecs,
     shouldLink: (c) => (needs.has('inputs') && c.type === ChannelType.INPUTS && c.id === 0) || (needs.has('display') && c.type === ChannelType.DISPLAY && c.id === line.displayId),
     // A script watches the screen change: compressed images will come.
     prestartDecoders: needs.has('display'),

@@ -5,7 +5,9 @@ import { SpiceChannel, type ChannelHost, type MessageHandler } from '../../chann
 import { Emitter } from '../../emitter.ts';
 import { CapSet } from '../../link/caps.ts';
 import type { DisplaySink, DisplayStats, PipelineEvent, SurfaceSnapshot } from './display-sink.ts';
-import { buildDisplayInit, buildPreferredCompression, DisplayClientMsg } from './display-messages.ts';
+import { buildDisplayInit, buildPreferredCompression, buildPreferredVideoCodecType, DisplayClientMsg } from './display-messages.ts';
+import { undecodableWarning, videoCodecPreference, type VideoCodecPreference } from './video-codec-preference.ts';
+import { SpiceError } from '../../wire/errors.ts';
 import { ImageType } from '../../pixels/draw-ops.ts';
 import type { Rect } from '../../pixels/geometry.ts';
 import { readDisplayBase } from './display-draw.ts';
@@ -38,6 +40,12 @@ export interface DisplayOptions {
   cacheSizePixels: bigint;
   /** GLZ window announced in DISPLAY_INIT; 0 disables GLZ on the server. */
   glzWindowPixels: number;
+  /**
+   * The video codecs the user wants streams in, most wanted first (--video-codecs, the profile's
+   * video-codecs); null or absent: the host's own order. Sent as PREFERRED_VIDEO_CODEC_TYPE, without
+   * those the host does not decode, when the server takes it.
+   */
+  videoCodecs?: readonly number[] | null;
 }
 
 /** Pixels of GLZ window announced to the server (spice-gtk announces 12 to 64 MiB of pixels). */
@@ -48,6 +56,7 @@ export const defaultDisplayOptions: DisplayOptions = {
   compression: null,
   cacheSizePixels: BigInt((80 * 1024 * 1024) / 4),
   glzWindowPixels: GLZ_WINDOW_PIXELS,
+  videoCodecs: null,
 };
 
 export type DisplayEvents = {
@@ -70,6 +79,8 @@ export class DisplayChannel extends SpiceChannel {
   readonly streams: StreamGate;
   /** The codecs announced in the caps: those the sink's host decodes (asked, never assumed). */
   readonly videoCodecs: readonly number[];
+  /** The codec order last sent as PREFERRED_VIDEO_CODEC_TYPE; null before any. */
+  videoCodecPreference: readonly number[] | null = null;
 
   constructor(host: ChannelHost, id: number, sink: DisplaySink, options: DisplayOptions = defaultDisplayOptions) {
     super(host, 2, id);
@@ -127,6 +138,37 @@ export class DisplayChannel extends SpiceChannel {
     if (this.options.compression !== null && this.link?.serverChannelCaps.has(DisplayCap.PREF_COMPRESSION)) {
       this.send(DisplayClientMsg.PREFERRED_COMPRESSION, buildPreferredCompression(this.options.compression));
     }
+    // Without a preference spice-server streams with the first codec of its own list (MJPEG by
+    // default) that the client announced: the user's, else this host's best, is asked for.
+    if (this.takesVideoCodecPreference && this.videoCodecs.length > 0) this.preferVideoCodecs(this.options.videoCodecs ?? null);
+  }
+
+  /** Whether the server takes PREFERRED_VIDEO_CODEC_TYPE (its display cap 12); false before the link. */
+  get takesVideoCodecPreference(): boolean {
+    return this.link?.serverChannelCaps.has(DisplayCap.PREF_VIDEO_CODEC_TYPE) ?? false;
+  }
+
+  /**
+   * Asks the server to stream in `wanted`'s order (null: this host's own), leaving out what this
+   * host does not decode, with a warning naming it. The server stops its streams and starts them
+   * again in the first codec of its list, sorted by this, that it can encode. Throws a SpiceError
+   * when the server takes no preference or this host decodes no codec.
+   */
+  preferVideoCodecs(wanted: readonly number[] | null): VideoCodecPreference {
+    if (!this.takesVideoCodecPreference) {
+      throw new SpiceError('protocol', `the server's display channel ${this.id} takes no video codec preference (it lacks the PREF_VIDEO_CODEC_TYPE cap)`);
+    }
+    const decodable = this.sink.videoCodecs?.() ?? [];
+    if (decodable.length === 0) throw new SpiceError('usage', 'this client decodes no video codec here, so it has none to prefer');
+    const preference = videoCodecPreference(wanted, decodable);
+    const warning = undecodableWarning(preference, decodable);
+    if (warning) {
+      if (this.host.warn) this.host.warn(warning);
+      else this.log.warn({ channel: this.name }, warning);
+    }
+    this.send(DisplayClientMsg.PREFERRED_VIDEO_CODEC_TYPE, buildPreferredVideoCodecType(preference.order));
+    this.videoCodecPreference = preference.order;
+    return preference;
   }
 
   protected override handlerFor(type: number): MessageHandler<this> | undefined {

@@ -11,6 +11,7 @@ const defaultMonotonic: MonotonicMs = Date.now;
 export class MediaClock {
   private offset: number | null = null;
   private readonly monotonic: MonotonicMs;
+  private readonly listeners = new Set<(mmTime: number) => void>();
 
   constructor(monotonic: MonotonicMs = defaultMonotonic) {
     this.monotonic = monotonic;
@@ -19,6 +20,13 @@ export class MediaClock {
   /** The server says the mm time is `mmTime` now. */
   set(mmTime: number): void {
     this.offset = this.monotonic() - mmTime;
+    for (const l of this.listeners) l(mmTime);
+  }
+
+  /** Calls `listener` with the mm time at every setting (the display sink times video frames by it); returns the unsubscribe function. */
+  onSet(listener: (mmTime: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The mm time now (u32 wrap-around kept), or null before the server has set it. */
