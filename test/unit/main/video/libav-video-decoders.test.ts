@@ -195,6 +195,22 @@ describe('the CLI VP8/VP9 decoders (libav.js)', () => {
     none.close();
   });
 
+  it('a video worker that cannot start fails the first stream with an error, and decodes nothing after', async () => {
+    const lines: string[] = [];
+    const set = new LibavVideoDecoders({
+      logger: recordingLogger(lines),
+      backend: () => new VideoWorkerBackend({ logger: silentLogger, workerFile: resolve('dist/no-such-video-worker.cjs') }),
+      answer: { working: null },
+    });
+    try {
+      await expect(set.create(VideoCodec.VP8, 320, 240)).rejects.toThrow(/VP8 is not decoded here/);
+      expect(set.supported).toEqual([]);
+      expect(lines.join('\n')).toMatch(/error: libav.js did not start \(the video worker failed: .*no-such-video-worker/);
+    } finally {
+      set.close();
+    }
+  });
+
   it('refuses frames that declare a larger picture than the stream before libvpx sees them', async () => {
     const set = decoders();
     try {
