@@ -19,6 +19,7 @@ import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
 import { LibavVideoDecoders } from '../../../../src/main/video/libav-video-decoders.ts';
 import { inThreadBackend, VideoWorkerBackend, type VideoBackend } from '../../../../src/main/video/video-backend.ts';
 import { loadLibav, type LibavInstance } from '../../../../src/main/video/libav-codecs.ts';
+import { cliVideoDecoders, libavInstalled } from '../../../../src/main/video/cli-video-decoders.ts';
 import { streamCreate, streamData } from '../../channels/display/stream-bodies.ts';
 import { recordingLogger } from '../../../helpers/logger.ts';
 import { matchPattern, patternOf, recording, VIDEO_MEAN_TOLERANCE } from './video-fixtures.ts';
@@ -224,5 +225,16 @@ describe('the CLI VP8/VP9 decoders (libav.js)', () => {
     } finally {
       set.close();
     }
+  });
+});
+
+describe('the CLI sessions\' VP8/VP9 set', () => {
+  it('announces VP8 and VP9 where libav.js is installed, nothing where it is not, without starting it', () => {
+    expect(libavInstalled(resolve('dist'))).toBe(true);
+    expect(cliVideoDecoders(silentLogger, { resolveFrom: resolve('dist') }).supported.map((s) => s.codec)).toEqual([VideoCodec.VP8, VideoCodec.VP9]);
+    const lines: string[] = [];
+    expect(libavInstalled('/')).toBe(false);
+    expect(cliVideoDecoders(recordingLogger(lines), { resolveFrom: '/' }).supported).toEqual([]);
+    expect(lines).toEqual(['debug: @libav.js/variant-webm-vp9 is not installed: no VP8/VP9 video is decoded']);
   });
 });
