@@ -14,6 +14,7 @@ import { MainChannel } from '../../../src/protocol/channels/main/main-channel.ts
 import { MainMsg } from '../../../src/protocol/channels/main/main-messages.ts';
 import { BaseMsg } from '../../../src/protocol/channel/base-messages.ts';
 import { LocalDisplaySink } from '../../../src/protocol/display/local-display-sink.ts';
+import { mjpegVideoDecoders } from '../../../src/protocol/display/mjpeg-video-decoders.ts';
 import { runDecodeJob } from '../../../src/protocol/display/run-decode-job.ts';
 import type { ImageDecoder } from '../../../src/protocol/display/image-decode-job.ts';
 import { GlzWindow } from '../../../src/protocol/codecs/glz-window.ts';
@@ -164,7 +165,9 @@ const displayTarget: FuzzTarget = {
   // channel's messages may still be on their way): by design, so not a hang.
   timeMs: 8000,
   async run(input) {
-    const sink = new LocalDisplaySink({ logger: silentLogger, decoder: fuzzImageDecoder() });
+    const decoder = fuzzImageDecoder();
+    // MJPEG announced, so that stream messages reach the pipeline's video streams.
+    const sink = new LocalDisplaySink({ logger: silentLogger, decoder, video: mjpegVideoDecoders(decoder) });
     try {
       await driveChannel((host) => new DisplayChannel(host, 0, sink), input, { channelCaps: [6], settle: () => sink.pipeline.drain(0) });
     } finally {

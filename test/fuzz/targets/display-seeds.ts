@@ -2,6 +2,7 @@
 // that parses and applies, and draws whose images are real compressed images recorded from Xspice
 // (test/fixtures/images), so that mutations reach the decoders with data they would really get.
 import { join } from 'node:path';
+import { encode } from 'jpeg-js';
 import { DisplayMsg } from '../../../src/protocol/channels/display/display-messages.ts';
 import { ImageType } from '../../../src/protocol/pixels/draw-ops.ts';
 import { readRecordedImage } from '../../fixtures/images/recorded-image.ts';
@@ -207,8 +208,70 @@ function palettes(): FramedMessage[] {
   return [surface(0, 8, 8), m(DisplayMsg.DRAW_COPY, copyOf(p8, 4, 2)), m(DisplayMsg.DRAW_COPY, copyOf(cachedPalette, 4, 2)), m(DisplayMsg.DRAW_COPY, copyOf(lzPlt, 4, 2))];
 }
 
+/**
+ * A video stream as Xspice sends one: STREAM_CREATE (bottom-up, with a clip), ACTIVATE_REPORT, a
+ * full MJPEG frame, an abbreviated one (no Huffman tables, as spice:mjpeg's later frames), CLIP,
+ * a STREAM_DATA_SIZED frame, DESTROY; then a second stream that DESTROY_ALL ends.
+ */
+function videoStream(): FramedMessage[] {
+  const D = DisplayMsg;
+  const frame = (w: number, h: number, grey: number) => new Uint8Array(encode({ data: new Uint8Array(w * h * 4).fill(grey), width: w, height: h }, 80).data);
+  const full = frame(16, 16, 0x80);
+  const create = (id: number, flags: number, clip: ReturnType<typeof box>[] | null) =>
+    m(D.STREAM_CREATE, body((x) => {
+      x.w.u32(0).u32(id).u8(flags).u8(1).u64(0n).u32(16).u32(16).u32(16).u32(16);
+      x.rect(box(4, 4, 20, 20));
+      x.clip(clip);
+    }));
+  const data = (id: number, mm: number, bytes: Uint8Array) => m(D.STREAM_DATA, body((x) => x.w.u32(id).u32(mm).u32(bytes.byteLength).bytes(bytes)));
+  return [
+    surface(0, 32, 32),
+    create(49, 0, [box(4, 4, 12, 20)]),
+    m(D.STREAM_ACTIVATE_REPORT, body((x) => x.w.u32(49).u32(0x1234).u32(5).u32(1000))),
+    data(49, 1000, full),
+    data(49, 1040, withoutHuffmanTables(frame(16, 16, 0x40))),
+    m(D.STREAM_CLIP, body((x) => x.w.u32(49).u8(0))),
+    m(D.STREAM_DATA_SIZED, body((x) => {
+      const sized = frame(8, 8, 0xc0);
+      x.w.u32(49).u32(1080).u32(8).u32(8);
+      x.rect(box(0, 0, 8, 8));
+      x.w.u32(sized.byteLength).bytes(sized);
+    })),
+    m(D.STREAM_DESTROY, body((x) => x.w.u32(49))),
+    create(48, 1, null),
+    data(48, 0, full),
+    m(D.STREAM_DESTROY_ALL, new Uint8Array(0)),
+    m(D.MARK, new Uint8Array(0)),
+  ];
+}
+
+/** A JPEG without its DHT segments. */
+function withoutHuffmanTables(jpeg: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [jpeg.subarray(0, 2)];
+  let at = 2;
+  while (jpeg[at + 1] !== 0xda) {
+    const length = (jpeg[at + 2] << 8) | jpeg[at + 3];
+    if (jpeg[at + 1] !== 0xc4) parts.push(jpeg.subarray(at, at + 2 + length));
+    at += 2 + length;
+  }
+  parts.push(jpeg.subarray(at));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
+}
+
 export function displaySeeds(): Uint8Array[] {
-  return [frameMessages(everyMessage()), frameMessages(recordedImages()), frameMessages(palettes()), frameMessages([surface(0, 32, 32), solidFill(0xff), binaryDraw()])];
+  return [
+    frameMessages(everyMessage()),
+    frameMessages(recordedImages()),
+    frameMessages(palettes()),
+    frameMessages([surface(0, 32, 32), solidFill(0xff), binaryDraw()]),
+    frameMessages(videoStream()),
+  ];
 }
 
 /** A JPEG source whose data is not a JPEG: refused by the decoder, which is what the seed checks. */

@@ -194,18 +194,22 @@ describe('frame schedule', () => {
 describe('the pipeline on the mm clock', () => {
   it('shows frames at their time, counts late ones, and a snapshot shows the newest at once', async () => {
     const { timer, advance } = fakeTimer();
+    let decoded = 0;
+    let closed = 0;
     const video: VideoDecoders = {
       supported: [{ codec: VideoCodec.VP8, acceleration: 'software' }],
       create: () =>
         Promise.resolve({
           acceleration: 'software',
-          decode: (data, w, h) =>
-            Promise.resolve({
+          decode: (data, w, h) => {
+            decoded++;
+            return Promise.resolve({
               width: w,
               height: h,
               pixels: () => Promise.resolve({ width: w, height: h, data: new Uint32Array(w * h).fill(data[0]), hasAlpha: false }),
-              close: () => {},
-            }),
+              close: () => void closed++,
+            });
+          },
           close: () => {},
         }),
     };
@@ -238,6 +242,8 @@ describe('the pipeline on the mm clock', () => {
     await sink.pipeline.drain(0);
     await advance(5000);
     expect(pixel()).toBe(4);
+    // Every picture decoded was given back: shown, dropped, or closed with its stream.
+    expect([decoded, closed]).toEqual([5, 5]);
     sink.close();
   });
 });

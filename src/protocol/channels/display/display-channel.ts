@@ -79,8 +79,13 @@ export class DisplayChannel extends SpiceChannel {
   readonly streams: StreamGate;
   /** The codecs announced in the caps: those the sink's host decodes (asked, never assumed). */
   readonly videoCodecs: readonly number[];
-  /** The codec order last sent as PREFERRED_VIDEO_CODEC_TYPE; null before any. */
+  /**
+   * The codec order asked for as PREFERRED_VIDEO_CODEC_TYPE: sent, or chosen at the link and sent
+   * with the first complete frame; null when none is (the server takes none, or nothing is decoded).
+   */
   videoCodecPreference: readonly number[] | null = null;
+  /** The order chosen at the link, until the first MARK sends it. */
+  private plannedPreference: readonly number[] | null = null;
 
   constructor(host: ChannelHost, id: number, sink: DisplaySink, options: DisplayOptions = defaultDisplayOptions) {
     super(host, 2, id);
@@ -138,9 +143,10 @@ export class DisplayChannel extends SpiceChannel {
     if (this.options.compression !== null && this.link?.serverChannelCaps.has(DisplayCap.PREF_COMPRESSION)) {
       this.send(DisplayClientMsg.PREFERRED_COMPRESSION, buildPreferredCompression(this.options.compression));
     }
-    // Without a preference spice-server streams with the first codec of its own list (MJPEG by
-    // default) that the client announced: the user's, else this host's best, is asked for.
-    if (this.takesVideoCodecPreference && this.videoCodecs.length > 0) this.preferVideoCodecs(this.options.videoCodecs ?? null);
+    if (this.takesVideoCodecPreference && this.videoCodecs.length > 0) {
+      this.plannedPreference = this.chooseVideoCodecs(this.options.videoCodecs ?? null).order;
+      this.videoCodecPreference = this.plannedPreference;
+    }
   }
 
   /** Whether the server takes PREFERRED_VIDEO_CODEC_TYPE (its display cap 12); false before the link. */
@@ -158,6 +164,19 @@ export class DisplayChannel extends SpiceChannel {
     if (!this.takesVideoCodecPreference) {
       throw new SpiceError('protocol', `the server's display channel ${this.id} takes no video codec preference (it lacks the PREF_VIDEO_CODEC_TYPE cap)`);
     }
+    const preference = this.chooseVideoCodecs(wanted);
+    this.sendVideoCodecPreference(preference.order);
+    return preference;
+  }
+
+  private sendVideoCodecPreference(order: readonly number[]): void {
+    this.plannedPreference = null;
+    this.send(DisplayClientMsg.PREFERRED_VIDEO_CODEC_TYPE, buildPreferredVideoCodecType(order));
+    this.videoCodecPreference = order;
+  }
+
+  /** The order to ask for, from `wanted` and what this host decodes; warns about what it leaves out. */
+  private chooseVideoCodecs(wanted: readonly number[] | null): VideoCodecPreference {
     const decodable = this.sink.videoCodecs?.() ?? [];
     if (decodable.length === 0) throw new SpiceError('usage', 'this client decodes no video codec here, so it has none to prefer');
     const preference = videoCodecPreference(wanted, decodable);
@@ -166,8 +185,6 @@ export class DisplayChannel extends SpiceChannel {
       if (this.host.warn) this.host.warn(warning);
       else this.log.warn({ channel: this.name }, warning);
     }
-    this.send(DisplayClientMsg.PREFERRED_VIDEO_CODEC_TYPE, buildPreferredVideoCodecType(preference.order));
-    this.videoCodecPreference = preference.order;
     return preference;
   }
 
@@ -205,6 +222,12 @@ export class DisplayChannel extends SpiceChannel {
         this.events.emit('invalidate', { surfaceId: e.surfaceId, rect: e.rect });
         return;
       case 'mark':
+        // Without a preference spice-server streams with the first codec of its own list (MJPEG by
+        // default) that the client announced: the user's, else this host's best, is asked for. Only
+        // once the first frame is complete: sent while spice-server 0.15 still sets the new client
+        // up (its streams' STREAM_CREATE), it was seen to send a stream's clip without the stream,
+        // then nothing more, and to stop answering new links.
+        if (!this.marked && this.state === 'ready' && this.plannedPreference) this.sendVideoCodecPreference(this.plannedPreference);
         this.marked = true;
         this.events.emit('mark', undefined);
         return;

@@ -1,9 +1,10 @@
 // The video codec preference: codec names read from the command line, .vv files and spice:// URIs
 // with clear errors; the order sent as PREFERRED_VIDEO_CODEC_TYPE (the user's, without what this
 // host does not decode and with a warning naming it, else the host's own) once the display channel
-// is up and only when the server takes it (display cap 12); and again mid-session.
+// has its first complete frame, and only when the server takes it (display cap 12); and again
+// mid-session.
 import { describe, expect, it } from 'vitest';
-import { DisplayClientMsg, VideoCodec } from '../../../../src/protocol/channels/display/display-messages.ts';
+import { DisplayClientMsg, DisplayMsg, VideoCodec } from '../../../../src/protocol/channels/display/display-messages.ts';
 import { DisplayCap } from '../../../../src/protocol/channels/display/display-channel.ts';
 import { videoCodecPreference, undecodableWarning } from '../../../../src/protocol/channels/display/video-codec-preference.ts';
 import { parseVideoCodecList, readVideoCodecList } from '../../../../src/protocol/profile/video-codecs.ts';
@@ -99,11 +100,16 @@ async function sessionWith(o: { displayCaps: number[]; wanted?: number[] | null;
   const ticketAt = written.findIndex((w) => w.byteLength === 128);
   const sent = () => parseClientMiniMessages(concat(written.slice(ticketAt + 1)));
   const preferences = () => sent().flatMap((m) => (m.type === DisplayClientMsg.PREFERRED_VIDEO_CODEC_TYPE ? [[...m.body]] : []));
-  return { session, warnings, preferences, display: session.display(0)! };
+  const display = session.display(0)!;
+  // Nothing before the first complete frame (spice-server is still setting the client up).
+  expect(preferences()).toEqual([]);
+  transports.get(2)!.feed(miniMessage(DisplayMsg.MARK));
+  await waitUntil('the first MARK applied', () => display.marked, 5000);
+  return { session, warnings, preferences, display };
 }
 
 describe('PREFERRED_VIDEO_CODEC_TYPE', () => {
-  it("is sent once the display channel is up when the server takes it, in the host's order by default", async () => {
+  it("is sent with the first complete frame when the server takes it, in the host's order by default", async () => {
     const s = await sessionWith({ displayCaps: [DisplayCap.PREF_VIDEO_CODEC_TYPE] });
     expect(s.preferences()).toEqual([[3, VP9, MJPEG, VP8]]);
     expect(s.display.videoCodecPreference).toEqual([VP9, MJPEG, VP8]);
