@@ -37,7 +37,7 @@ export const folderLevels = {
   ],
   'src/main': [
     ['node', 'demo'],
-    ['transport', 'clipboard', 'display-worker'],
+    ['transport', 'clipboard', 'display-worker', 'video'],
     ['connect'],
     ['reconnect', 'monitors'],
     ['host'],

@@ -31,7 +31,8 @@ const common = {
   supported: { 'dynamic-import': false },
   // Native modules and electron are resolved at run time, never bundled.
   // ws too: only `serve`, `open` and ws:// targets load it, from node_modules at run time.
-  external: ['electron', 'usb', 'node-hid', 'pino', 'pino-pretty', 'ws'],
+  // libav.js (LGPL-2.1) likewise: the video worker loads it and its .wasm with the first VP8/VP9 stream.
+  external: ['electron', 'usb', 'node-hid', 'pino', 'pino-pretty', 'ws', '@libav.js/variant-webm-vp9'],
 };
 
 // The renderer (src/renderer) for browsers: the page's script and its decode worker as ES modules,
@@ -56,6 +57,8 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/main/commands/serve.ts'], outfile: 'dist/serve.cjs' }),
   // The CLI's decode pool workers (src/main/display-worker).
   build({ ...common, entryPoints: ['src/main/display-worker/decode-worker-entry.ts'], outfile: 'dist/decode-worker.cjs' }),
+  // The CLI's VP8/VP9 video worker (src/main/video), started with the first such stream.
+  build({ ...common, entryPoints: ['src/main/video/video-worker-entry.ts'], outfile: 'dist/video-worker.cjs' }),
   // The Electron app (src/main/electron): its main process (package.json "main") and the window's
   // preload, which runs sandboxed and so must be one file that requires nothing but electron.
   build({ ...common, target: 'node22', entryPoints: ['src/main/electron/electron-main.ts'], outfile: 'dist/electron-main.cjs' }),

@@ -1,6 +1,6 @@
 // `npm run bench`: runs the benchmarks against real peers, prints their tables and writes the
 // results as JSON to bench/results/ (git-ignored). Exits non-zero if a bench fails.
-//   npm run bench -- [--only capture|capture-photo|decoders|gateway|video] [--runs 15]
+//   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video] [--runs 15]
 // The script bundles this file with esbuild to dist/bench.js first, because Node 20 cannot run
 // TypeScript directly.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { runCaptureBench } from './capture-bench.ts';
 import { runDecodersBench } from './decoders-bench.ts';
 import { runGatewayBench } from './gateway-bench.ts';
 import { runVideoBench } from './video-bench.ts';
+import { runVideoDecodeBench } from './video-decode-bench.ts';
 
 interface Bench {
   name: string;
@@ -35,6 +36,11 @@ const benches: Bench[] = [
     // spicedesk's image decoders against spice-html5's on the recorded fixtures (no server needed).
     name: 'decoders',
     run: (options) => runDecodersBench(options),
+  },
+  {
+    // The CLI's VP8/VP9 (libav.js) and MJPEG stream decoders on the recorded Xspice streams (no server needed).
+    name: 'video-decode',
+    run: (options) => runVideoDecodeBench(options),
   },
   {
     // spicedesk in headless Chromium through `spicedesk serve` against spice-html5 through

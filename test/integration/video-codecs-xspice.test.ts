@@ -140,13 +140,18 @@ describe('video codecs with Xspice (spice:mjpeg;gstreamer:vp8)', () => {
   const imageDecoder = () => localImageDecoder({ jpeg: nodeJpegDecoder });
 
   it('info lists the codecs decoded here and that the server takes a codec preference', { timeout: 60_000 }, async () => {
-    const r = await runCli(['info', relay.url, '--json', '--video-codecs', 'vp9,mjpeg']);
+    const r = await runCli(['info', relay.url, '--json', '--video-codecs', 'h264,vp9,mjpeg']);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).video).toEqual({ decoded: [{ codec: 'mjpeg', acceleration: 'software' }], serverTakesPreference: true, asked: ['mjpeg'] });
-    // vp9 is not decoded by the CLI (yet): named in a warning, left out of what is asked.
-    expect(r.stderr).toMatch(/this client does not decode vp9 \(it decodes mjpeg\); asking the server for mjpeg/);
+    const decoded = [
+      { codec: 'mjpeg', acceleration: 'software' },
+      { codec: 'vp8', acceleration: 'software' },
+      { codec: 'vp9', acceleration: 'software' },
+    ];
+    expect(JSON.parse(r.stdout).video).toEqual({ decoded, serverTakesPreference: true, asked: ['vp9', 'mjpeg'] });
+    // h264 is not decoded by the CLI: named in a warning, left out of what is asked.
+    expect(r.stderr).toMatch(/this client does not decode h264 \(it decodes mjpeg, vp8, vp9\); asking the server for vp9, mjpeg/);
     const human = await runCli(['info', relay.url]);
-    expect(human.stdout).toMatch(/video: +decoded: mjpeg \(software\)\n +server takes a codec preference: yes \(display cap 12\); asked for: mjpeg/);
+    expect(human.stdout).toMatch(/video: +decoded: mjpeg \(software\), vp8 \(software\), vp9 \(software\)\n +server takes a codec preference: yes \(display cap 12\); asked for: mjpeg, vp8, vp9/);
   });
 
   it('switches codecs mid-session: the server recreates the stream in the codec asked for, and back', { timeout: 120_000 }, async () => {

@@ -23,10 +23,25 @@ export const SPEED = 4;
  */
 export const MEAN_TOLERANCE = 12;
 
+/**
+ * The same for VP8 and VP9 stream frames decoded by the CLI (libav.js, BT.601 limited range):
+ * measured 6.8-7.4 (VP8) and 5.8-6.4 (VP9) on every frame of the recordings in
+ * test/fixtures/video, at 320x240 and 640x480.
+ */
+export const VPX_MEAN_TOLERANCE = 9;
+
+/** The pattern's picture size; the tests play it at W×H unless they ask for another. */
+export interface PatternSize {
+  width: number;
+  height: number;
+}
+
+const DEFAULT_SIZE: PatternSize = { width: W, height: H };
+
 /** The pattern's first frame, BGRx as X stores it: the reference every scrolled frame is a shift of. */
-export function patternReference(dir: string): Uint8Array {
-  const file = join(dir, 'smpte.raw');
-  execFileSync('gst-launch-1.0', ['-q', 'videotestsrc', 'pattern=smpte', 'num-buffers=1', '!', `video/x-raw,format=BGRx,width=${W},height=${H}`, '!', 'filesink', `location=${file}`]);
+export function patternReference(dir: string, size: PatternSize = DEFAULT_SIZE): Uint8Array {
+  const file = join(dir, `smpte-${size.width}x${size.height}.raw`);
+  execFileSync('gst-launch-1.0', ['-q', 'videotestsrc', 'pattern=smpte', 'num-buffers=1', '!', `video/x-raw,format=BGRx,width=${size.width},height=${size.height}`, '!', 'filesink', `location=${file}`]);
   return new Uint8Array(readFileSync(file));
 }
 
@@ -36,24 +51,25 @@ export interface Match {
 }
 
 /** The scroll offset at which the captured region best matches the pattern, and its mean difference. */
-export function bestScroll(capture: RgbaImage, at: Rect, reference: Uint8Array): Match {
+export function bestScroll(capture: RgbaImage, at: Rect, reference: Uint8Array, size: PatternSize = DEFAULT_SIZE): Match {
+  const { width, height } = size;
   let best: Match = { offset: -1, mean: Infinity };
-  for (let offset = 0; offset < W; offset++) {
+  for (let offset = 0; offset < width; offset++) {
     let sum = 0;
-    for (let y = 0; y < H; y += 2) {
-      for (let x = 0; x < W; x += 2) {
+    for (let y = 0; y < height; y += 2) {
+      for (let x = 0; x < width; x += 2) {
         const c = ((at.top + y) * capture.width + at.left + x) * 4;
-        const r = (y * W + ((x + offset) % W)) * 4;
+        const r = (y * width + ((x + offset) % width)) * 4;
         sum += Math.abs(capture.rgba[c] - reference[r + 2]) + Math.abs(capture.rgba[c + 1] - reference[r + 1]) + Math.abs(capture.rgba[c + 2] - reference[r]);
       }
     }
-    const mean = sum / ((W / 2) * (H / 2) * 3);
+    const mean = sum / ((width / 2) * (height / 2) * 3);
     if (mean < best.mean) best = { offset, mean };
   }
   return best;
 }
 
 /** Plays the pattern in a window of `xs` (ximagesink), scrolling SPEED pixels a frame at 25 fps. */
-export function playPattern(xs: XspiceServer): GroupProcess {
-  return xs.run('gst-launch-1.0', ['-q', 'videotestsrc', 'pattern=smpte', 'is-live=true', `horizontal-speed=${SPEED}`, '!', `video/x-raw,width=${W},height=${H},framerate=25/1`, '!', 'videoconvert', '!', 'ximagesink']);
+export function playPattern(xs: XspiceServer, size: PatternSize = DEFAULT_SIZE): GroupProcess {
+  return xs.run('gst-launch-1.0', ['-q', 'videotestsrc', 'pattern=smpte', 'is-live=true', `horizontal-speed=${SPEED}`, '!', `video/x-raw,width=${size.width},height=${size.height},framerate=25/1`, '!', 'videoconvert', '!', 'ximagesink']);
 }

@@ -14,7 +14,9 @@ import { resolvePassword, resolveTarget } from './target.ts';
 import { applyDeleteThisFile } from './vv-lifecycle.ts';
 import { LocalDisplaySink } from '../../protocol/display/local-display-sink.ts';
 import { mjpegVideoDecoders } from '../../protocol/display/mjpeg-video-decoders.ts';
+import { combineVideoDecoders } from '../../protocol/display/video-decoder-sets.ts';
 import { DecodePool } from '../display-worker/decode-pool.ts';
+import { cliVideoDecoders } from '../video/cli-video-decoders.ts';
 import { nodeTicketCrypto } from '../node/ticket-crypto.ts';
 import { Deadline } from '../node/deadline.ts';
 
@@ -86,8 +88,9 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     displaySink: new LocalDisplaySink({
       logger: o.logger,
       decoder: decoders,
-      // MJPEG stream frames are JPEG images: the pool's workers decode them.
-      video: mjpegVideoDecoders(decoders),
+      // MJPEG stream frames are JPEG images: the pool's workers decode them. VP8 and VP9 are
+      // decoded by libav.js in a worker of their own, started by the first such stream (src/main/video).
+      video: combineVideoDecoders(mjpegVideoDecoders(decoders), cliVideoDecoders(o.logger)),
       budget: memoryBudget,
       announcedCachePixels: o.display ? Number(o.display.cacheSizePixels) : undefined,
     }),

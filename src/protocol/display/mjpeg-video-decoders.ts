@@ -2,7 +2,7 @@
 // ImageDecoder (its 'jpeg' job), in this thread or in the CLI's decode pool. The stream's decoder
 // keeps the Huffman tables spice-server's built-in encoder sends with the first frame only
 // (codecs/mjpeg.ts). Software decoding: the host's JPEG decoder runs on the CPU.
-import { MjpegTables } from '../codecs/mjpeg.ts';
+import { isStudioRangeJpeg, MjpegTables, stretchStudioRange } from '../codecs/mjpeg.ts';
 import { VideoCodec } from '../channels/display/display-messages.ts';
 import { SpiceError } from '../wire/errors.ts';
 import type { ImageDecoder } from './image-decode-job.ts';
@@ -35,7 +35,10 @@ class MjpegStreamDecoder implements StreamDecoder {
     // A decoder in another thread takes the bytes' buffer: never the message's own (other
     // messages may share it), as decodeJobOf does for images.
     const bytes = this.images.transfersJobs && jpeg === data ? jpeg.slice() : jpeg;
-    return cpuFrame(await this.images.decode({ kind: 'jpeg', width, height, data: bytes }));
+    const studioRange = isStudioRangeJpeg(jpeg);
+    const pixels = await this.images.decode({ kind: 'jpeg', width, height, data: bytes });
+    if (studioRange) stretchStudioRange(pixels);
+    return cpuFrame(pixels);
   }
 
   close(): void {
