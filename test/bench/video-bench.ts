@@ -141,8 +141,7 @@ interface ClientUnderTest {
 
 /** spicedesk's page: its count of presented stream frames, from the page's test API. */
 async function spicedeskFramesShown(page: Page): Promise<number | undefined> {
-  const state = (await pageState(page)) as unknown as { video?: { framesShown?: number } };
-  return state.video?.framesShown;
+  return (await pageState(page)).video.framesPresented;
 }
 
 async function openSpicedesk(gatewayUrl: string, gatewayPid: number): Promise<ClientUnderTest> {
