@@ -74,6 +74,8 @@ export interface VideoSample {
   /** The client's own count of frames shown; undefined where it keeps none. */
   framesShown?: number;
   cpuSeconds: number;
+  /** The same CPU by part: Chromium's renderer, GPU and other processes, the relay into the browser, remote-viewer, Xvfb. */
+  cpuByPart: Record<string, number>;
 }
 
 /** What the relay saw of the client connected now. */
@@ -117,23 +119,36 @@ async function startCountingRelay(port: number, counters: StreamCounters): Promi
   );
 }
 
-function cpuTicks(roots: readonly number[]): Map<number, number> {
+interface CpuReading {
+  ticks: number;
+  part: string;
+}
+
+/** CPU ticks of every process under the roots, each with its part (the root's name, or Chromium's process type). */
+function cpuTicks(roots: readonly { pid: number; part: string }[]): Map<number, CpuReading> {
   const processes = allProcesses();
-  const ticks = new Map<number, number>();
-  for (const root of roots) for (const p of processTree(processes, root)) ticks.set(p.pid, p.ticks);
+  const ticks = new Map<number, CpuReading>();
+  for (const root of roots) {
+    for (const p of processTree(processes, root.pid)) {
+      const part = root.part === 'chromium' ? `chromium ${p.type === 'renderer' || p.type === 'gpu-process' ? p.type : 'other'}` : root.part;
+      ticks.set(p.pid, { ticks: p.ticks, part });
+    }
+  }
   return ticks;
 }
 
-/** CPU seconds between two readings; a process born in between counts from zero. */
-function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
-  let ticks = 0;
-  for (const [pid, t] of after) ticks += t - (before.get(pid) ?? 0);
-  return ticks / CLOCK_TICKS_PER_SECOND;
+/** CPU seconds between two readings, by part; a process born in between counts from zero. */
+function cpuBetween(before: Map<number, CpuReading>, after: Map<number, CpuReading>): Record<string, number> {
+  const parts: Record<string, number> = {};
+  for (const [pid, r] of after) parts[r.part] = (parts[r.part] ?? 0) + (r.ticks - (before.get(pid)?.ticks ?? 0)) / CLOCK_TICKS_PER_SECOND;
+  return parts;
 }
 
+const sum = (parts: Record<string, number>): number => Object.values(parts).reduce((a, b) => a + b, 0);
+
 interface ClientUnderTest {
-  /** The processes whose CPU counts. */
-  pids(): number[];
+  /** The processes whose CPU counts, each with the part of the client it is. */
+  pids(): { pid: number; part: string }[];
   /** The client's own count of frames shown so far, if it keeps one. */
   framesShown(): Promise<number | undefined>;
   close(): Promise<void>;
@@ -150,7 +165,10 @@ async function openSpicedesk(gatewayUrl: string, gatewayPid: number): Promise<Cl
     const page = await openSessionPage(browser, gatewayUrl, STREAM_TIMEOUT_MS);
     const browserPid = chromiumPid();
     return {
-      pids: () => [browserPid, gatewayPid],
+      pids: () => [
+        { pid: browserPid, part: 'chromium' },
+        { pid: gatewayPid, part: 'gateway' },
+      ],
       framesShown: async () => {
         const problems = pageProblems(page);
         if (problems.length) throw new Error(`spicedesk's page reported errors: ${problems.join('; ')}`);
@@ -173,7 +191,7 @@ async function openSpiceHtml5(origin: string, wsPort: number): Promise<ClientUnd
     await page.goto(`${origin}/spice_auto.html?host=127.0.0.1&port=${wsPort}`);
     const browserPid = chromiumPid();
     return {
-      pids: () => [browserPid],
+      pids: () => [{ pid: browserPid, part: 'chromium' }],
       framesShown: async () => {
         if (errors.length) throw new Error(`spice-html5's page threw: ${errors.join('; ')}`);
         // VP8 plays in a <video> through Media Source; MJPEG frames are drawn as images (no count).
@@ -207,7 +225,10 @@ async function openRemoteViewer(relayUrl: string, display: string, xvfbPid: numb
   const viewer = requireTool('remote-viewer', 'virt-viewer');
   const proc = spawnGroup(viewer, [relayUrl], { env: { ...process.env, DISPLAY: display, GDK_BACKEND: 'x11', NO_AT_BRIDGE: '1' }, name: 'remote-viewer' });
   return {
-    pids: () => [proc.pid, xvfbPid],
+    pids: () => [
+      { pid: proc.pid, part: 'remote-viewer' },
+      { pid: xvfbPid, part: 'Xvfb' },
+    ],
     framesShown: async () => {
       if (!proc.running()) throw new Error(`remote-viewer exited: ${proc.outputTail()}`);
       return undefined;
@@ -258,6 +279,7 @@ async function measureClient(client: ClientName, serverCodec: string, round: num
     const cpuAfter = cpuTicks(opened.pids());
     const seconds = (performance.now() - started) / 1000;
     const shownAfter = await opened.framesShown();
+    const cpuByPart = cpuBetween(cpuBefore, cpuAfter);
     return {
       client,
       serverCodec,
@@ -268,7 +290,8 @@ async function measureClient(client: ClientName, serverCodec: string, round: num
       reportedFrames: peers.counters.reportedFrames - framesBefore,
       reportedDrops: peers.counters.reportedDrops - dropsBefore,
       framesShown: shownBefore !== undefined && shownAfter !== undefined ? shownAfter - shownBefore : undefined,
-      cpuSeconds: cpuBetween(cpuBefore, cpuAfter),
+      cpuSeconds: sum(cpuByPart),
+      cpuByPart,
     };
   } finally {
     await opened.close();
@@ -287,6 +310,8 @@ export interface VideoRow {
   dropsPerSecond: number;
   shownPerSecond: number;
   cpuPerSecond: number;
+  /** CPU seconds per second by part (medians). */
+  cpuByPart: Record<string, number>;
 }
 
 export interface VideoBenchResult {
@@ -320,6 +345,7 @@ function summarise(samples: readonly VideoSample[]): VideoRow[] {
       dropsPerSecond: per((s) => s.reportedDrops),
       shownPerSecond: per((s) => s.framesShown),
       cpuPerSecond: per((s) => s.cpuSeconds),
+      cpuByPart: Object.fromEntries([...new Set(mine.flatMap((s) => Object.keys(s.cpuByPart)))].map((part) => [part, per((s) => s.cpuByPart[part] ?? 0)])),
     };
   });
 }
@@ -397,7 +423,7 @@ export async function runVideoBench(options: { runs: number; root: string }): Pr
   const bestCpuRatio = cheapest('spicedesk') / cheapest('remote-viewer');
   const table =
     formatTable(
-      ['client', 'server codec', 'streamed', 'rounds', 'sent/s', 'on time/s', 'drops/s', 'shown/s', 'CPU s/s'],
+      ['client', 'server codec', 'streamed', 'rounds', 'sent/s', 'on time/s', 'drops/s', 'shown/s', 'CPU s/s', 'CPU by part'],
       rows.map((r) => [
         r.client,
         r.serverCodec,
@@ -408,6 +434,9 @@ export async function runVideoBench(options: { runs: number; root: string }): Pr
         fixed(r.dropsPerSecond, 2),
         fixed(r.shownPerSecond, 1),
         fixed(r.cpuPerSecond, 3),
+        Object.entries(r.cpuByPart)
+          .map(([part, cpu]) => `${part} ${fixed(cpu, 3)}`)
+          .join(', '),
       ]),
     ) +
     `\n(${WIDTH}x${HEIGHT} at ${FPS} fps; medians of ${WINDOW_MS / 1000} s windows after ${WARM_UP_MS / 1000} s of warm-up; "on time" and "drops" are the clients' own STREAM_REPORTs; "shown" is the client's own count where it keeps one)` +
