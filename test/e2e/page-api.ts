@@ -95,6 +95,8 @@ export interface PageState {
 
 /** What `spicedeskPage.drawStats()` gives: the shown channel's operations and images by type. */
 export interface DrawStats {
+  /** Draw operations by kind, and the video streams' 'stream-frame', 'stream-late', 'stream-overflow'. */
+  ops: Record<string, number>;
   images: Record<string, number>;
   wasm: boolean;
 }

@@ -19,7 +19,7 @@ import { bestScroll, H, patternReference, playPattern, W, type Match } from '../
 import type { XspiceServer } from '../peers/xspice.ts';
 import { openSessionPage, pagePixels, pageProblems } from './browser-page.ts';
 import { useGatewayPeers } from './gateway-peers.ts';
-import { loseContext, pageState } from './page-api.ts';
+import { drawStats, loseContext, pageState } from './page-api.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-video-page-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,6 +40,11 @@ const MSGC_STREAM_REPORT = 102;
  * below the 131 of a same-sized region that is not the video.
  */
 const TOLERANCE: Record<string, number> = { 'spice:mjpeg': 11, 'gstreamer:mjpeg': 24, 'gstreamer:vp8': 15, 'gstreamer:vp9': 15, 'gstreamer:h264': 10 };
+
+/** Most pictures the page may count late (decoded after their time, not shown), as a share of those presented in a quiet stretch. */
+const LATE_SHARE = 0.1;
+/** The quiet stretch: this many pictures presented (2 s at 25 fps). */
+const QUIET_FRAMES = 50;
 
 interface Codec {
   /** The server's --video-codecs. */
@@ -152,6 +157,20 @@ for (const c of CODECS) {
           return now.video.framesPresented >= 25 ? now : undefined;
         }, 15_000, { pollMs: 200 });
         expect(state.video.streamErrors, state.video.lastStreamError).toBe(0);
+        // Shown at their mm time, in a stretch where the test only asks the page for its state: the
+        // pipeline's counts of pictures decoded after their time (not shown) and shown early.
+        const opsBefore = (await drawStats(page))?.ops ?? {};
+        const quiet = await waitFor(`${QUIET_FRAMES} more stream pictures presented`, async () => {
+          const now = await pageState(page);
+          return now.video.framesPresented >= state.video.framesPresented + QUIET_FRAMES ? now : undefined;
+        }, 15_000, { pollMs: 200 });
+        const opsAfter = (await drawStats(page))?.ops ?? {};
+        const since = (op: string) => (opsAfter[op] ?? 0) - (opsBefore[op] ?? 0);
+        const presented = quiet.video.framesPresented - state.video.framesPresented;
+        console.log(`${c.server}: in a quiet stretch ${since('stream-frame')} frames received, ${presented} presented, ${since('stream-late')} late, ${since('stream-overflow')} shown early`);
+        expect(since('stream-frame')).toBeGreaterThan(0);
+        expect(since('stream-overflow')).toBe(0);
+        expect(since('stream-late')).toBeLessThan(presented * LATE_SHARE);
         await waitFor('a STREAM_REPORT', () => reports.find((r) => r.frames > 0), 15_000, { pollMs: 200 });
         expect(reports.some((r) => r.drops === 0xffffffff), 'a cannot-decode report').toBe(false);
 
@@ -189,6 +208,10 @@ for (const c of CODECS) {
           return now.video.status === null && now.video.statusText === '' ? now : undefined;
         }, 10_000, { pollMs: 200 });
         expect(end.messageErrors, end.lastError).toBe(0);
+        // Over the whole run (the test's own pixel reads and the COPY_BITS included): none shown early.
+        const ops = (await drawStats(page))?.ops ?? {};
+        console.log(`${c.server}: over the run ${ops['stream-frame'] ?? 0} frames received, ${end.video.framesPresented} presented, ${ops['stream-late'] ?? 0} late, ${ops['stream-overflow'] ?? 0} shown early`);
+        expect(ops['stream-overflow'] ?? 0).toBe(0);
         expect(pageProblems(page)).toEqual([]);
       } finally {
         await page.close();

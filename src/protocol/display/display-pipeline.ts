@@ -130,8 +130,9 @@ export class DisplayPipeline {
 
   /**
    * The session's multimedia time is `mmNow` (ms, the server's wrapping clock): stream pictures are
-   * shown when it reaches their time. Before the first call they are shown at once. A jump (back,
-   * or over 500 ms ahead) shows what waits now and starts the schedules over.
+   * decoded just before and shown when it reaches their time. Before the first call they are decoded
+   * and shown at once. A jump (back, or over 500 ms ahead) decodes what is queued now, shows the
+   * newest and starts the schedules over.
    */
   setMediaTime(mmNow: number): void {
     if (!this.clock.set(mmNow)) return;
@@ -140,7 +141,8 @@ export class DisplayPipeline {
 
   /**
    * Resolves once every message submitted so far on the channel has been applied and every stream
-   * picture decoded so far is shown (the newest at once, not at its time): what a snapshot shows.
+   * frame received so far is decoded, the newest picture of each stream shown at once (not at its
+   * time): what a snapshot shows.
    */
   async settle(channelId: number): Promise<void> {
     await this.drain(channelId);
@@ -168,6 +170,7 @@ export class DisplayPipeline {
           closed: () => this.closed,
           clock: this.clock,
           canvas,
+          budget: this.budget,
           count: (op) => bump(ops, op),
         });
       ch = new ChannelPipeline(this.shared, this.budget, makeStreams, ops);

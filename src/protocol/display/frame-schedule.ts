@@ -1,10 +1,11 @@
 // When a video stream's decoded pictures are shown: at their mm time, by a timer, as spice-gtk does
-// for its GStreamer decoders. Every frame is decoded at once, in order (VP8, VP9 and H.264 frames
-// refer to the ones before them, so decoding is never skipped); only showing is. A picture already
-// late when decoded is not shown, unless no later one follows within a frame interval (the video
-// must not freeze on a slow host). At most MAX_WAITING pictures wait: a third one arriving has the
-// oldest shown at once, ahead of its time (counted as 'stream-overflow'), so no queue of decoded
-// pictures builds up. Without an mm clock, pictures are shown at once.
+// for its GStreamer decoders. The stream's pump (stream-pump.ts) decodes each frame just before its
+// time, in order, and only while fewer than MAX_WAITING pictures wait here, so no queue of decoded
+// pictures builds up. A picture already late when decoded is not shown, unless no later one follows
+// within a frame interval (the video must not freeze on a slow host). A picture beyond MAX_WAITING
+// (the pump decoded it early because its queue of encoded frames was over its bounds) has the
+// oldest waiting one shown at once, ahead of its time, counted as 'stream-overflow'. Without an mm
+// clock, pictures are shown at once.
 import { mmDelta } from '../channels/display/stream-reports.ts';
 import type { Rect } from '../pixels/geometry.ts';
 import type { PresentationClock } from './presentation-clock.ts';
@@ -27,8 +28,18 @@ export interface FrameScheduleHost {
   clock: PresentationClock;
   /** Shows the picture now (the host checks the stream and surface are still there); owns the frame. */
   show(frame: DecodedFrame, dest: Rect): Promise<void>;
-  /** A picture not shown, closed here: counted in the pipeline's stats. */
+  /** A picture not shown, closed here (or shown ahead of its time): counted in the pipeline's stats. */
   dropped(reason: DropReason): void;
+  /** Fewer pictures wait than a moment ago (one was shown or dropped): the pump may decode the next. */
+  released?(): void;
+}
+
+/** A decoded picture shown at once, not at its time: the newest after a clock jump or for a snapshot. */
+export interface NewestPicture {
+  frame: DecodedFrame;
+  dest: Rect;
+  /** Its stream's mm time (resolved: never the 0 of an unstamped frame). */
+  mm: number;
 }
 
 interface Waiting {
@@ -60,10 +71,11 @@ export class FrameSchedule {
   }
 
   /**
-   * A decoded picture, meant for mm time `mmTime`. Without an mm clock it is shown at once, and the
-   * returned promise settles once it is.
+   * A decoded picture, meant for mm time `mmTime`; `due` (monotonic ms), when given, is when that is
+   * (the pump's reckoning, which caps a far stamp from the frame's arrival). Without an mm clock it
+   * is shown at once, and the returned promise settles once it is.
    */
-  add(frame: DecodedFrame, dest: Rect, mmTime: number): Promise<void> | null {
+  add(frame: DecodedFrame, dest: Rect, mmTime: number, due?: number): Promise<void> | null {
     if (this.closed) {
       frame.close();
       return null;
@@ -87,13 +99,12 @@ export class FrameSchedule {
       return false;
     });
     const wall = this.host.clock.timer.now();
-    const margin = mmDelta(mm, now);
-    if (margin < 0) this.waiting.push({ frame, dest, due: wall + this.interval, late: true });
-    else this.waiting.push({ frame, dest, due: wall + Math.min(margin, MAX_WAIT_MS), late: false });
-    // The oldest is shown now, early, rather than dropped: with the server's usual margin (400 ms,
-    // 10 frames at 25 fps) more pictures are always on their way than may wait, and dropping the
-    // one due first would drop every picture. The video then runs ahead of its mm time by what does
-    // not fit; it keeps moving.
+    const at = due ?? wall + Math.min(mmDelta(mm, now), MAX_WAIT_MS);
+    if (at < wall) this.waiting.push({ frame, dest, due: wall + this.interval, late: true });
+    else this.waiting.push({ frame, dest, due: at, late: false });
+    // Only when the pump was forced to decode ahead (its encoded queue over its bounds): the oldest
+    // is shown now, early, rather than dropped, as dropping the one due first could drop every
+    // picture. The video then runs ahead of its mm time by what does not fit; it keeps moving.
     while (this.waiting.length > MAX_WAITING) {
       const early = this.waiting.shift()!;
       this.host.dropped('stream-overflow');
@@ -103,13 +114,24 @@ export class FrameSchedule {
     return null;
   }
 
-  /** Shows the newest waiting picture now, dropping the others: the clock jumped, or a snapshot is taken. */
-  flush(): void {
+  /**
+   * Shows the newest picture now, dropping the others waiting: the clock jumped, the stream's stamps
+   * did, or a snapshot is taken. `newest`, when given, is newer than every waiting one (the pump
+   * decoded it at once).
+   */
+  flush(newest?: NewestPicture): void {
     this.cancel();
-    const newest = this.waiting.pop();
+    if (newest && !this.closed) {
+      this.waiting.push({ frame: newest.frame, dest: newest.dest, due: 0, late: false });
+      this.lastMm = newest.mm >>> 0;
+    } else if (newest) {
+      newest.frame.close();
+    }
+    const shown = this.waiting.pop();
     for (const w of this.waiting) this.drop(w, 'stream-late');
     this.waiting = [];
-    if (newest) void this.show(newest);
+    if (shown) void this.show(shown);
+    this.host.released?.();
   }
 
   /** Once every picture given so far is shown (the newest of those waiting at once). */
@@ -165,5 +187,6 @@ export class FrameSchedule {
     for (const w of shown) this.drop(w, 'stream-late');
     void this.show(newest);
     this.arm();
+    this.host.released?.();
   }
 }

@@ -1,6 +1,7 @@
 // Video streams in the display pipeline: each stream's place on its surface, its clip and row order,
-// its decoder (one per stream, from the host's VideoDecoders: it sees every frame, in order), and
-// its pictures handed to the FramePresenter. Which streams exist at all, and the reports, are the
+// its decoder (one per stream, from the host's VideoDecoders: it sees every frame, in order), its
+// frames queued until just before their time (stream-pump.ts) and its pictures handed to the
+// FramePresenter at their time (frame-schedule.ts). Which streams exist at all, and the reports, are the
 // channel's (channels/display/display-streams.ts); this side refuses what cannot be drawn (a stream
 // outside its surface) or decoded (a decoder that cannot be made, or fails on a frame): such a
 // stream is dropped with one error and a 'stream-error' event, on which the channel tells the
@@ -15,6 +16,8 @@ import { SpiceError } from '../wire/errors.ts';
 import type { DecodedFrame, FramePlacement, FramePresenter, StreamDecoder, VideoDecoders } from './video-decoder.ts';
 import { FrameSchedule, type DropReason } from './frame-schedule.ts';
 import type { PresentationClock } from './presentation-clock.ts';
+import { StreamPump } from './stream-pump.ts';
+import type { MemoryBudget } from '../wire/memory-budget.ts';
 
 export type StreamMessage = Extract<DisplayMessage, { type: `stream-${string}` }>;
 
@@ -30,6 +33,8 @@ interface VideoStream {
   gone: boolean;
   /** When its pictures are shown. */
   readonly schedule: FrameSchedule;
+  /** Its encoded frames until they are decoded, just before their time. */
+  readonly pump: StreamPump;
 }
 
 export interface VideoStreamsOptions {
@@ -43,6 +48,8 @@ export interface VideoStreamsOptions {
   /** The session's mm clock, which the pictures are shown by. */
   clock: PresentationClock;
   canvas: Canvas;
+  /** The session's memory budget: queued encoded frames are charged to it. */
+  budget: MemoryBudget;
   /** Counts an operation in the pipeline's stats (a picture dropped, say). */
   count(op: DropReason): void;
 }
@@ -71,14 +78,14 @@ export class VideoStreams {
     this.failed.clear();
   }
 
-  /** The mm clock jumped: every stream's waiting picture is shown now, and their schedules start over. */
+  /** The mm clock jumped: every stream decodes what it has queued now and shows the newest; their schedules start over. */
   clockJumped(): void {
-    for (const s of this.streams.values()) s.schedule.flush();
+    for (const s of this.streams.values()) s.pump.restart();
   }
 
-  /** Once every picture decoded so far is shown (the newest of each stream, at once): for a snapshot. */
+  /** Once every frame received so far is decoded and the newest picture of each stream shown (at once): for a snapshot. */
   async settle(): Promise<void> {
-    await Promise.all([...this.streams.values()].map((s) => s.schedule.settle()));
+    await Promise.all([...this.streams.values()].map((s) => s.pump.settle()));
   }
 
   /**
@@ -134,6 +141,12 @@ export class VideoStreams {
       return;
     }
     const decoder = this.o.video.create(c.codecType, c.srcWidth, c.srcHeight);
+    const schedule = new FrameSchedule({
+      clock: this.o.clock,
+      show: (frame, dest) => this.show(s, frame, dest),
+      dropped: (why) => this.o.count(why),
+      released: () => s.pump.kick(),
+    });
     const s: VideoStream = {
       create: c,
       serial,
@@ -141,9 +154,15 @@ export class VideoStreams {
       decoder,
       ready: null,
       gone: false,
-      schedule: new FrameSchedule({
+      schedule,
+      pump: new StreamPump({
         clock: this.o.clock,
-        show: (frame, dest) => this.show(s, frame, dest),
+        decoder,
+        schedule,
+        budget: this.o.budget,
+        name: `video stream ${c.id}`,
+        failed: (error) =>
+          this.fail(s, `video stream ${c.id}: its ${codecName(c.codecType)} decoder failed on a frame (${reason(error)}); the stream is dropped`),
         dropped: (why) => this.o.count(why),
       }),
     };
@@ -158,6 +177,7 @@ export class VideoStreams {
     );
   }
 
+  /** Queues a frame that can be drawn for its stream's pump; waits only while the stream's queue is over its bounds. */
   private async frame(msg: Extract<StreamMessage, { type: 'stream-data' | 'stream-data-sized' }>): Promise<void> {
     const s = this.streams.get(msg.id);
     if (!s) {
@@ -177,29 +197,8 @@ export class VideoStreams {
     if (width * height > surface.width * surface.height) {
       throw new SpiceError('protocol', `video stream ${msg.id}: a frame of ${width}x${height} is larger than its ${surface.width}x${surface.height} surface; ignoring the frame`);
     }
-    let decoder: StreamDecoder;
-    try {
-      decoder = await s.decoder;
-    } catch {
-      // Told once, where its creation failed.
-      return;
-    }
-    if (s.gone) return;
-    let frame: DecodedFrame | null;
-    try {
-      frame = await decoder.decode(msg.data, width, height);
-    } catch (error) {
-      this.fail(s, `video stream ${msg.id}: its ${codecName(c.codecType)} decoder failed on a frame (${reason(error)}); the stream is dropped`);
-      return;
-    }
-    if (!frame) return;
-    // Destroyed (or the pipeline closed) while its frame decoded: nothing is shown then.
-    if (s.gone || this.o.closed()) {
-      frame.close();
-      return;
-    }
-    const shown = s.schedule.add(frame, dest, msg.multiMediaTime);
-    if (shown) await shown;
+    const queued = s.pump.enqueue(msg.data, width, height, dest, msg.multiMediaTime);
+    if (queued) await queued;
   }
 
   /** Shows a stream's picture now, where the stream is now (its clip may have changed since it was decoded). */
@@ -247,6 +246,7 @@ export class VideoStreams {
     if (s.gone) return;
     s.gone = true;
     if (this.streams.get(s.create.id) === s) this.streams.delete(s.create.id);
+    s.pump.close();
     s.ready?.close();
     s.ready = null;
     // After a picture being shown is done: nothing of the stream may stay over the surface.

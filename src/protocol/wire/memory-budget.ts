@@ -28,7 +28,7 @@ export const MIN_MEMORY_LIMIT = 256 * MiB;
 export const MAX_MEMORY_LIMIT = 1024 * GiB;
 
 /** What the charges are for, as they are named in the error's totals. */
-export type MemoryUse = 'surfaces' | 'image cache' | 'palette cache' | 'cursor cache' | 'GLZ window' | 'incoming messages' | 'queued display messages';
+export type MemoryUse = 'surfaces' | 'image cache' | 'palette cache' | 'cursor cache' | 'GLZ window' | 'incoming messages' | 'queued display messages' | 'queued video frames';
 
 /** The server asked for more than the session's memory limit: a protocol error (exit 6). */
 export class MemoryLimitError extends SpiceError {

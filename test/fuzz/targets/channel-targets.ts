@@ -169,7 +169,7 @@ const displayTarget: FuzzTarget = {
     // MJPEG announced, so that stream messages reach the pipeline's video streams.
     const sink = new LocalDisplaySink({ logger: silentLogger, decoder, video: mjpegVideoDecoders(decoder) });
     try {
-      await driveChannel((host) => new DisplayChannel(host, 0, sink), input, { channelCaps: [6], settle: () => sink.pipeline.drain(0) });
+      await driveChannel((host) => new DisplayChannel(host, 0, sink), input, { channelCaps: [6], settle: () => sink.pipeline.settle(0) });
     } finally {
       sink.close();
     }

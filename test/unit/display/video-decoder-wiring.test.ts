@@ -62,8 +62,9 @@ function setup(o: { video: VideoDecoders; presenter?: FramePresenter; logger?: L
   const submit = (type: number, b: Uint8Array) => p.submit(0, type, b, ++serial);
   const surface = (id: number, w = SURFACE, h = SURFACE) => submit(DisplayMsg.SURFACE_CREATE, new WireWriter().u32(id).u32(w).u32(h).u32(32).u32(id === 0 ? 1 : 0).finish());
   surface(0);
+  // Frames are queued and decoded by the stream's pump, not in the message chain: settle waits for them.
   const pixel = async (x: number, y: number) => {
-    await p.drain(0);
+    await p.settle(0);
     return (p.primarySurface(0)?.data[y * SURFACE + x] ?? 0) & 0xffffff;
   };
   const create = (id: number, dest: Rect, extra: { codec?: number; flags?: number; clip?: Rect[] | null } = {}) =>
@@ -118,7 +119,7 @@ describe('video decoders in the display pipeline', () => {
     const { p, create, frame } = setup({ video });
     create(4, box(0, 0, 8, 8));
     frame(4, 0x40);
-    await p.drain(0);
+    await p.settle(0);
     p.close();
     await Promise.resolve();
     expect(log.at(-1)).toBe('close#0');
@@ -141,8 +142,11 @@ describe('video decoders in the display pipeline', () => {
     const { p, events, submit, create, frame } = setup({ video, presenter });
     create(5, box(2, 2, 10, 10), { flags: 0, clip: [box(2, 2, 6, 10)] });
     frame(5, 0x50);
+    // Without an mm clock each picture is shown once decoded; a picture takes the clip the stream has when it is shown.
+    await p.settle(0);
     submit(DisplayMsg.STREAM_CLIP, streamClip(5, null));
     frame(5, 0x51);
+    await p.settle(0);
     submit(DisplayMsg.STREAM_DESTROY, streamDestroy(5));
     await p.drain(0);
     const base = { channelId: 0, surfaceId: 0, streamId: 5, dest: box(2, 2, 10, 10), bottomUp: true };
@@ -202,7 +206,7 @@ describe('video decoders in the display pipeline', () => {
     create(49, box(0, 0, 8, 8));
     const createSerial = serial();
     for (let i = 0; i < 5; i++) frame(49, 0x10);
-    await p.drain(0);
+    await p.settle(0);
     expect(log).toEqual(['create#0 2 8x8']);
     const errors = events.filter((e) => e.type === 'stream-error' || e.type === 'message-error');
     expect(errors).toEqual([

@@ -54,8 +54,9 @@ function pipeline(decoder = localImageDecoder({ jpeg: nodeJpegDecoder })) {
   submit(DisplayMsg.SURFACE_CREATE, new WireWriter().u32(0).u32(SURFACE).u32(SURFACE).u32(32).u32(1).finish());
   const errors = () => events.flatMap((e) => (e.type === 'message-error' || e.type === 'stream-error' ? [e.message] : []));
   const streamErrors = () => events.flatMap((e) => (e.type === 'stream-error' ? [e.streamId] : []));
+  // Frames are decoded by their stream's pump, after the message chain: settle waits for them.
   const pixel = async (x: number, y: number) => {
-    await p.drain(0);
+    await p.settle(0);
     return (p.primarySurface(0)?.data[y * SURFACE + x] ?? 0) & 0xffffff;
   };
   const create = (f: Omit<StreamCreateFields, 'width' | 'height'> & { width?: number; height?: number }) =>

@@ -130,7 +130,8 @@ describe('the CLI VP8/VP9 decoders (libav.js)', () => {
       const dest = { left: 40, top: 30, right: 360, bottom: 270 };
       submit(DisplayMsg.STREAM_CREATE, streamCreate({ id: 7, codec: VideoCodec.VP9, width: 320, height: 240, dest }));
       for (const f of v.frames) submit(DisplayMsg.STREAM_DATA, streamData(7, 0, f));
-      await p.drain(0);
+      // Decoded by the stream's pump after the message chain: settle waits for every frame.
+      await p.settle(0);
       const surface = p.primarySurface(0);
       expect(surface).toBeDefined();
       if (!surface) return;
@@ -142,7 +143,7 @@ describe('the CLI VP8/VP9 decoders (libav.js)', () => {
 
       const corrupt = new Uint8Array(200).fill(0x33);
       submit(DisplayMsg.STREAM_DATA, streamData(7, 0, corrupt));
-      await p.drain(0);
+      await p.settle(0);
       const errors = events.filter((e) => e.type === 'stream-error');
       expect(errors.length).toBe(1);
       expect(errors[0].type === 'stream-error' && errors[0].message).toMatch(/video stream 7: its VP9 decoder failed on a frame \(.*VP9.*\); the stream is dropped/);

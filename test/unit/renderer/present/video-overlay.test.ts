@@ -65,8 +65,9 @@ function setup(o: { overlaid?: boolean } = {}) {
   let serial = 0n;
   const submit = (type: number, b: Uint8Array) => p.submit(0, type, b, ++serial);
   submit(DisplayMsg.SURFACE_CREATE, new WireWriter().u32(0).u32(SURFACE).u32(SURFACE).u32(32).u32(1).finish());
+  // Frames are decoded by their stream's pump, after the message chain: settle waits for them.
   const pixel = async (x: number, y: number) => {
-    await p.drain(0);
+    await p.settle(0);
     return (p.primarySurface(0)?.data[y * SURFACE + x] ?? 0) & 0xffffff;
   };
   const create = (id: number, dest: Rect, clip: Rect[] | null = null) => submit(DisplayMsg.STREAM_CREATE, streamCreate({ id, codec: VideoCodec.VP9, width: 8, height: 8, dest, clip }));
@@ -105,6 +106,8 @@ describe('VideoOverlays', () => {
     const t = setup();
     t.create(1, box(0, 0, 16, 16));
     t.frame(1, 0x30);
+    // Without an mm clock the picture is shown once decoded, by the stream's pump: before the draw here.
+    await t.p.settle(0);
     t.fill(box(0, 0, 4, 4), 0x0000ff);
     expect(await t.pixel(2, 2)).toBe(0x0000ff);
     expect(await t.pixel(10, 10)).toBe(0x30);
@@ -113,7 +116,7 @@ describe('VideoOverlays', () => {
     expect(t.damaged).toContainEqual(box(0, 0, 16, 16));
     expect(t.overlays.materialised).toBe(1);
     t.frame(1, 0x40);
-    await t.p.drain(0);
+    await t.p.settle(0);
     expect(t.overlays.pictures(0, 0)).toHaveLength(1);
   });
 
@@ -121,6 +124,7 @@ describe('VideoOverlays', () => {
     const t = setup();
     t.create(1, box(0, 0, 16, 16), [box(0, 0, 16, 8)]);
     t.frame(1, 0x30);
+    await t.p.settle(0);
     // Inside dest but outside the clip: the picture is not drawn there.
     t.fill(box(0, 12, 4, 16), 0x00ff00);
     t.fill(box(40, 40, 48, 48), 0x00ff00);
@@ -133,6 +137,7 @@ describe('VideoOverlays', () => {
     const t = setup();
     t.create(1, box(0, 0, 16, 16));
     t.frame(1, 0x50);
+    await t.p.settle(0);
     // (32,32)-(40,40) from (4,4).
     t.copyBits(box(32, 32, 40, 40), 4, 4);
     expect(await t.pixel(35, 35)).toBe(0x50);
@@ -143,6 +148,7 @@ describe('VideoOverlays', () => {
     const t = setup();
     t.create(1, box(0, 0, 16, 16));
     t.frame(1, 0x60);
+    await t.p.settle(0);
     t.submit(DisplayMsg.STREAM_DESTROY, streamDestroy(1));
     // The next draw waits for the write.
     t.fill(box(60, 60, 64, 64), 0);
@@ -166,7 +172,7 @@ describe('VideoOverlays', () => {
     t.create(1, box(0, 0, 16, 16));
     for (let i = 0; i < 5; i++) {
       t.frame(1, i + 1);
-      await t.p.drain(0);
+      await t.p.settle(0);
       t.tick(100);
     }
     expect(t.overlays.status()).toEqual({ codec: VideoCodec.VP9, acceleration: 'software', fps: 5 });
@@ -176,7 +182,7 @@ describe('VideoOverlays', () => {
     t.tick(300);
     expect(t.overlays.status()).toBeNull();
     t.frame(1, 9);
-    await t.p.drain(0);
+    await t.p.settle(0);
     expect(t.overlays.status()?.fps).toBe(1);
     t.submit(DisplayMsg.STREAM_DESTROY, streamDestroy(1));
     await t.p.drain(0);
@@ -187,7 +193,7 @@ describe('VideoOverlays', () => {
     const t = setup();
     t.create(1, box(0, 0, 16, 16));
     t.frame(1, 0x11);
-    await t.p.drain(0);
+    await t.p.settle(0);
     t.overlays.clear();
     expect(t.natives.every((n) => n.closed)).toBe(true);
     expect(t.overlays.pictures(0, 0)).toEqual([]);
