@@ -25,6 +25,7 @@ import { solidBackground } from '../peers/desktop.ts';
 import { freeDisplayNumber } from '../peers/free-port.ts';
 import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
 import { startSpiceRelay, type SpiceRelay } from '../peers/spice-relay.ts';
+import { DISPLAY, isCannotDecode, readStreamReport, STREAM_CREATE, STREAM_DATA, STREAM_DATA_SIZED, STREAM_REPORT } from '../peers/stream-wire.ts';
 import { requireFile, requireTool } from '../peers/require-tool.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
@@ -42,11 +43,6 @@ const HEIGHT = 480;
 const FPS = 25;
 const SPICE_HTML5_DIR = process.env.SPICE_HTML5_DIR ?? '/usr/share/spice-html5';
 
-const DISPLAY_CHANNEL = 2;
-const MSG_STREAM_CREATE = 122;
-const MSG_STREAM_DATA = 123;
-const MSG_STREAM_DATA_SIZED = 316;
-const MSGC_STREAM_REPORT = 102;
 const CODEC_NAMES: Record<number, string> = { 1: 'mjpeg', 2: 'vp8', 3: 'h264', 4: 'vp9', 5: 'h265' };
 
 /** Xspice's --video-codecs values measured, and the codec name each streams as. */
@@ -98,20 +94,18 @@ async function startCountingRelay(port: number, counters: StreamCounters): Promi
     { port },
     {
       fromServer(channel, m) {
-        if (channel.type !== DISPLAY_CHANNEL) return undefined;
-        if (m.type === MSG_STREAM_DATA || m.type === MSG_STREAM_DATA_SIZED) counters.framesSent++;
-        if (m.type === MSG_STREAM_CREATE && m.body.byteLength > 9) counters.streamedCodec = CODEC_NAMES[m.body[9]] ?? `codec ${m.body[9]}`;
+        if (channel.type !== DISPLAY) return undefined;
+        if (m.type === STREAM_DATA || m.type === STREAM_DATA_SIZED) counters.framesSent++;
+        if (m.type === STREAM_CREATE && m.body.byteLength > 9) counters.streamedCodec = CODEC_NAMES[m.body[9]] ?? `codec ${m.body[9]}`;
         return undefined;
       },
       fromClient(channel, m) {
-        if (channel.type !== DISPLAY_CHANNEL || m.type !== MSGC_STREAM_REPORT || m.body.byteLength < 24) return undefined;
-        const view = new DataView(m.body.buffer, m.body.byteOffset, m.body.byteLength);
-        const frames = view.getUint32(16, true);
-        const drops = view.getUint32(20, true);
-        // num_frames 0 with num_drops 0xFFFFFFFF is "cannot decode", not a window of frames.
-        if (!(frames === 0 && drops === 0xffffffff)) {
-          counters.reportedFrames += frames;
-          counters.reportedDrops += drops;
+        if (channel.type !== DISPLAY || m.type !== STREAM_REPORT || m.body.byteLength < 24) return undefined;
+        const report = readStreamReport(m.body);
+        // "Cannot decode" is not a window of frames.
+        if (!isCannotDecode(report)) {
+          counters.reportedFrames += report.frames;
+          counters.reportedDrops += report.drops;
         }
         return undefined;
       },

@@ -20,15 +20,11 @@ import type { XspiceServer } from '../peers/xspice.ts';
 import { openSessionPage, pagePixels, pageProblems } from './browser-page.ts';
 import { useGatewayPeers } from './gateway-peers.ts';
 import { drawStats, loseContext, pageState } from './page-api.ts';
+import { COPY_BITS, DISPLAY, readStreamReport, STREAM_CREATE, STREAM_DATA, STREAM_REPORT } from '../peers/stream-wire.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-video-page-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// Wire numbers, from docs/protocol.md (the relay shares no constants with src/protocol).
-const DISPLAY = 2;
-const MSG_COPY_BITS = 104;
-const MSG_STREAM_CREATE = 122;
-const MSGC_STREAM_REPORT = 102;
 
 /**
  * Largest mean per-channel difference (0-255) between the page's video region and the pattern at
@@ -91,7 +87,7 @@ function copyBits(to: Rect, from: { x: number; y: number }): RelayedMessage {
   body.writeUInt8(0, 20);
   body.writeInt32LE(from.x, 21);
   body.writeInt32LE(from.y, 25);
-  return { type: MSG_COPY_BITS, body: new Uint8Array(body) };
+  return { type: COPY_BITS, body: new Uint8Array(body) };
 }
 
 beforeAll(() => {
@@ -106,13 +102,12 @@ for (const c of CODECS) {
     const peers = useGatewayPeers({ streamingVideo: 'all', videoCodecs: c.server }, undefined, {
       relay: {
         fromServer(channel, m) {
-          if (channel.type === DISPLAY && m.type === MSG_STREAM_CREATE) creates.push(m.body[9]);
+          if (channel.type === DISPLAY && m.type === STREAM_CREATE) creates.push(m.body[9]);
           return undefined;
         },
         fromClient(channel, m) {
-          if (channel.type === DISPLAY && m.type === MSGC_STREAM_REPORT) {
-            const v = new DataView(m.body.buffer, m.body.byteOffset, m.body.byteLength);
-            reports.push({ frames: v.getUint32(16, true), drops: v.getUint32(20, true) });
+          if (channel.type === DISPLAY && m.type === STREAM_REPORT) {
+            reports.push(readStreamReport(m.body));
           }
           return undefined;
         },
@@ -227,11 +222,10 @@ for (const c of CODECS) {
 describe('a video stream the page cannot decode', () => {
   const reports: { frames: number; drops: number }[] = [];
   let spoiled = 0;
-  const MSG_STREAM_DATA = 123;
   const peers = useGatewayPeers({ streamingVideo: 'all', videoCodecs: 'gstreamer:vp8' }, undefined, {
     relay: {
       fromServer(channel, m) {
-        if (channel.type !== DISPLAY || m.type !== MSG_STREAM_DATA || spoiled > 0) return undefined;
+        if (channel.type !== DISPLAY || m.type !== STREAM_DATA || spoiled > 0) return undefined;
         spoiled++;
         const body = m.body.slice();
         // STREAM_DATA: u32 id, u32 mm time, u32 size, then the frame; bit 0 of a VP8 frame tag is 1 on an inter frame.
@@ -239,9 +233,8 @@ describe('a video stream the page cannot decode', () => {
         return [{ type: m.type, body }];
       },
       fromClient(channel, m) {
-        if (channel.type === DISPLAY && m.type === MSGC_STREAM_REPORT) {
-          const v = new DataView(m.body.buffer, m.body.byteOffset, m.body.byteLength);
-          reports.push({ frames: v.getUint32(16, true), drops: v.getUint32(20, true) });
+        if (channel.type === DISPLAY && m.type === STREAM_REPORT) {
+          reports.push(readStreamReport(m.body));
         }
         return undefined;
       },

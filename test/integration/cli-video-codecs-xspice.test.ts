@@ -15,16 +15,11 @@ import { requireTool } from '../peers/require-tool.ts';
 import { startCli } from '../helpers/cli.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import type { Rect } from '../../src/protocol/pixels/geometry.ts';
+import { DISPLAY, STREAM_CREATE, STREAM_DATA, STREAM_DATA_SIZED, STREAM_REPORT, u32 } from '../peers/stream-wire.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-video-codecs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const DISPLAY = 2;
-const STREAM_CREATE = 122;
-const STREAM_DATA = 123;
-const STREAM_DATA_SIZED = 316;
-const STREAM_REPORT = 102;
-const u32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(at, true);
 
 const CASES = [
   { codec: 'vp8', type: 2, tolerance: VPX_MEAN_TOLERANCE },

@@ -32,19 +32,11 @@ import { SpiceError } from '../../src/protocol/wire/errors.ts';
 import { openSocket } from '../../src/main/transport/socket-transport.ts';
 import { nodeTicketCrypto } from '../../src/main/node/ticket-crypto.ts';
 import { nodeJpegDecoder } from '../../src/main/node/jpeg-node.ts';
+import { DISPLAY, DRAW_FIRST, DRAW_LAST, STREAM_CREATE, STREAM_DATA, STREAM_DATA_SIZED, STREAM_DESTROY, STREAM_REPORT, u32 } from '../peers/stream-wire.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-video-codecs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const DISPLAY = 2;
-const STREAM_CREATE = 122;
-const STREAM_DATA = 123;
-const STREAM_DESTROY = 125;
-const STREAM_DATA_SIZED = 316;
-const STREAM_REPORT = 102;
-const DRAW_FIRST = 302;
-const DRAW_LAST = 318;
-const u32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(at, true);
 
 /** What the relay saw on one display connection, in order. */
 interface Seen {

@@ -24,19 +24,11 @@ import { LocalDisplaySink } from '../../src/protocol/display/local-display-sink.
 import { localImageDecoder } from '../../src/protocol/display/run-decode-job.ts';
 import { openSocket } from '../../src/main/transport/socket-transport.ts';
 import { nodeTicketCrypto } from '../../src/main/node/ticket-crypto.ts';
+import { DISPLAY, DRAW_FIRST, DRAW_LAST, i32, STREAM_CREATE, STREAM_DATA, STREAM_DATA_SIZED, STREAM_REPORT, u32 } from '../peers/stream-wire.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-video-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const DISPLAY = 2;
-const STREAM_CREATE = 122;
-const STREAM_DATA = 123;
-const STREAM_DATA_SIZED = 316;
-const STREAM_REPORT = 102;
-const DRAW_FIRST = 302;
-const DRAW_LAST = 318;
-const u32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(at, true);
-const i32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset, b.byteLength).getInt32(at, true);
 
 describe('video streams from Xspice', () => {
   it('MJPEG: STREAM_CREATE/DATA arrive, STREAM_REPORTs reach the server, and capture shows the video', { timeout: 120_000 }, async () => {
