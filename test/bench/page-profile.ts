@@ -1,10 +1,11 @@
-// Where the gateway page's time goes on the gateway bench's scrolling xterm: a Chromium trace with
+// Where the gateway page's time goes on the gateway bench's scrolling xterm (or, with --video CODECS,
+// on the video bench's playing pattern, streamed with those Xspice --video-codecs): a Chromium trace with
 // V8's sampling profiler on every thread (page, decode worker, compositor threads), summed by
 // thread and by function (self time), and optionally the gateway's own CPU profile
 // (node --cpu-prof). A tool for finding what to make cheaper, not a bench with a verdict.
 //   npx esbuild test/bench/page-profile.ts --bundle --platform=node --format=esm --packages=external \
 //     --outfile=dist/page-profile.js && node dist/page-profile.js [--hash '#renderer=2d'] [--seconds 5] [--gateway-profile DIR]
-//     [--bin OTHER/bin/spicedesk.cjs]
+//     [--bin OTHER/bin/spicedesk.cjs] [--video gstreamer:vp8]
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +15,7 @@ import { solidBackground, waitForWindow } from '../peers/desktop.ts';
 import { spawnGroup } from '../peers/processes.ts';
 import { sleep } from '../helpers/wait.ts';
 import { startXspice } from '../peers/xspice.ts';
+import { playPattern } from '../peers/video-pattern.ts';
 
 interface TraceEvent {
   name: string;
@@ -33,6 +35,7 @@ interface ProfileNode {
 const { values } = parseArgs({
   options: {
     hash: { type: 'string', default: '' },
+    video: { type: 'string' },
     seconds: { type: 'string', default: '5' },
     'gateway-profile': { type: 'string' },
     top: { type: 'string', default: '25' },
@@ -43,10 +46,16 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const top = Number(values.top);
 
-const xspice = await startXspice({ imageCompression: 'auto_lz', jpegWan: 'never' });
+const xspice = values.video
+  ? await startXspice({ streamingVideo: 'all', videoCodecs: values.video })
+  : await startXspice({ imageCompression: 'auto_lz', jpegWan: 'never' });
 await solidBackground(xspice, '#336699');
-xspice.run('xterm', ['-geometry', '100x40+10+10', '-fn', 'fixed', '-fg', 'black', '-bg', 'white', '+sb', '-T', 'spicedesk-scroll', '-e', 'sh', '-c', 'while :; do seq 1 1000000; done'], { LC_ALL: 'C' });
-await waitForWindow(xspice, 'spicedesk-scroll');
+if (values.video) {
+  playPattern(xspice, { width: 640, height: 480 });
+} else {
+  xspice.run('xterm', ['-geometry', '100x40+10+10', '-fn', 'fixed', '-fg', 'black', '-bg', 'white', '+sb', '-T', 'spicedesk-scroll', '-e', 'sh', '-c', 'while :; do seq 1 1000000; done'], { LC_ALL: 'C' });
+  await waitForWindow(xspice, 'spicedesk-scroll');
+}
 const profileDir = values['gateway-profile'];
 const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
 const gateway = spawnGroup(process.execPath, [...nodeArgs, resolve(values.bin), 'serve', `spice://127.0.0.1:${xspice.port}`], { name: 'spicedesk serve' });

@@ -27,7 +27,8 @@ import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
 import { startSpiceRelay, type SpiceRelay } from '../peers/spice-relay.ts';
 import { DISPLAY, isCannotDecode, readStreamReport, STREAM_CREATE, STREAM_DATA, STREAM_DATA_SIZED, STREAM_REPORT } from '../peers/stream-wire.ts';
 import { requireFile, requireTool } from '../peers/require-tool.ts';
-import { startXspice, type XspiceServer } from '../peers/xspice.ts';
+import { startXspice } from '../peers/xspice.ts';
+import { playPattern } from '../peers/video-pattern.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 import { allProcesses, chromiumPid, CLOCK_TICKS_PER_SECOND, processTree } from '../helpers/proc-tree.ts';
 import { serveStaticFolder, startGateway, startWebsockify } from './bench-peers.ts';
@@ -40,6 +41,7 @@ const STREAM_TIMEOUT_MS = 25_000;
 export const MAX_ROUNDS = 2;
 const WIDTH = 640;
 const HEIGHT = 480;
+/** The pattern's frame rate (playPattern plays at 25 fps). */
 const FPS = 25;
 const SPICE_HTML5_DIR = process.env.SPICE_HTML5_DIR ?? '/usr/share/spice-html5';
 
@@ -231,13 +233,6 @@ async function openRemoteViewer(relayUrl: string, display: string, xvfbPid: numb
   };
 }
 
-/** Plays the SMPTE pattern, scrolling, at WIDTHxHEIGHT and FPS in a window of the server. */
-function playPattern(xs: XspiceServer): GroupProcess {
-  return xs.run('gst-launch-1.0', [
-    '-q', 'videotestsrc', 'pattern=smpte', 'is-live=true', 'horizontal-speed=4',
-    '!', `video/x-raw,width=${WIDTH},height=${HEIGHT},framerate=${FPS}/1`, '!', 'videoconvert', '!', 'ximagesink',
-  ]);
-}
 
 interface CodecPeers {
   relay: SpiceRelay;
@@ -361,7 +356,7 @@ export async function runVideoBench(options: { runs: number; root: string }): Pr
       let html5Server: Server | undefined;
       try {
         await solidBackground(xspice, '#336699');
-        playPattern(xspice);
+        playPattern(xspice, { width: WIDTH, height: HEIGHT });
         relay = await startCountingRelay(xspice.port, counters);
         const started = await startGateway(options.root, relay.url);
         gateway = started.process;
