@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../peers/image.ts';
 import { comparePixels, readPng } from '../peers/png.ts';
 import { runToCompletion } from '../peers/processes.ts';
@@ -70,11 +70,19 @@ describe('several guest heads in the page', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
   const peers = useGatewayPeers({ vdagent: { downloadDir: false }, numHeads: 2, startTimeoutMs: 30_000 });
+  /** The pages a test opened (head windows included), closed after it even when it failed. */
+  const opened: Page[] = [];
   beforeAll(async () => {
     context = await peers.browser.newContext({ viewport: { width: 800, height: 600 } });
+    context.on('page', (page) => opened.push(page));
   });
   afterAll(async () => {
     await context?.close();
+  });
+  // A failed test must not fail the next ones: its pages would keep the gateway's session with
+  // Xspice open, and the next test waits for that to close (Xspice takes one client at a time).
+  afterEach(async () => {
+    for (const page of opened.splice(0)) await page.close().catch(() => {});
   });
 
   async function outputs(): Promise<string[]> {
