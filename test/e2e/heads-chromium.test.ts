@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../peers/image.ts';
 import { comparePixels, readPng } from '../peers/png.ts';
 import { runToCompletion } from '../peers/processes.ts';
@@ -20,6 +20,7 @@ import { tcpConnectionsOn } from '../peers/tcp-connections.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { openSessionPage, pageProblems } from './browser-page.ts';
 import { useGatewayPeers } from './gateway-peers.ts';
+import { headWindowsReport } from './heads-report.ts';
 import { pageState, waitForPageStatus } from './page-api.ts';
 
 const state = pageState;
@@ -44,7 +45,8 @@ async function settledArea(page: Page, width?: number): Promise<{ width: number;
   }, 30_000);
 }
 
-const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> => waitForCondition(what, probe, timeoutMs, { pollMs: 150 });
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000, explain?: () => Promise<string>): Promise<T> =>
+  waitForCondition(what, probe, timeoutMs, { pollMs: 150, explain });
 
 /** The previous test's pages are closed once the gateway has let go of Xspice (one client at a time). */
 const gatewayLetGo = (port: number): Promise<void> => waitUntil("the gateway's connections to Xspice to close", () => tcpConnectionsOn(port) === 0, 15_000);
@@ -69,12 +71,21 @@ describe('several guest heads in the page', () => {
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
-  const peers = useGatewayPeers({ vdagent: { downloadDir: false }, numHeads: 2, startTimeoutMs: 30_000 });
+  // serve -v: a test that times out on a head window says what the gateway logged about the join.
+  const peers = useGatewayPeers({ vdagent: { downloadDir: false }, numHeads: 2, startTimeoutMs: 30_000 }, (_xs, target) => ['-v', target]);
+  /** The pages a test opened (head windows included), closed after it even when it failed. */
+  const opened: Page[] = [];
   beforeAll(async () => {
     context = await peers.browser.newContext({ viewport: { width: 800, height: 600 } });
+    context.on('page', (page) => opened.push(page));
   });
   afterAll(async () => {
     await context?.close();
+  });
+  // A failed test must not fail the next ones: its pages would keep the gateway's session with
+  // Xspice open, and the next test waits for that to close (Xspice takes one client at a time).
+  afterEach(async () => {
+    for (const page of opened.splice(0)) await page.close().catch(() => {});
   });
 
   async function outputs(): Promise<string[]> {
@@ -135,6 +146,7 @@ describe('several guest heads in the page', () => {
         return r && r.width === area1.width && r.height === area1.height ? r : undefined;
       },
       45_000,
+      () => headWindowsReport({ 'head 1': page0, 'head 2': page1 }, peers.serve.process.outputTail()),
     );
     expect(rect1).toEqual({ head: 1, channelId: 0, x: area0.width, y: 0, width: area1.width, height: area1.height });
     expect((await state(page0)).headRect).toEqual({ head: 0, channelId: 0, x: 0, y: 0, width: area0.width, height: area0.height });
@@ -225,10 +237,15 @@ describe('several guest heads in the page', () => {
       return o.join() === want.join() ? o : undefined;
     }, 30_000).catch(() => outputs());
     expect(got).toEqual(want);
-    const rect1 = await waitFor("head 2's rectangle in its window again", async () => {
-      const r = (await state(page1)).headRect;
-      return r && r.width === area1.width ? r : undefined;
-    });
+    const rect1 = await waitFor(
+      "head 2's rectangle in its window again",
+      async () => {
+        const r = (await state(page1)).headRect;
+        return r && r.width === area1.width ? r : undefined;
+      },
+      20_000,
+      () => headWindowsReport({ 'head 1': page0, 'head 2': page1 }, peers.serve.process.outputTail()),
+    );
     expect(rect1).toEqual({ head: 1, channelId: 0, x: area0.width, y: 0, width: area1.width, height: area1.height });
     expect((await state(page0)).headsJoined).toBe(0b10);
 

@@ -17,6 +17,7 @@ import { runToCompletion } from '../peers/processes.ts';
 import { waitFor as waitForCondition, waitUntil } from '../helpers/wait.ts';
 import { startQemu, type QemuServer } from '../peers/qemu.ts';
 import { launchChromium, openSessionPage, pagePixels, pageProblems } from './browser-page.ts';
+import { headWindowsReport } from './heads-report.ts';
 import { pageState, waitForPageStatus } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
@@ -53,7 +54,8 @@ describe('guest heads on separate display channels (QEMU, one channel per output
     // screen is what both captures see, so they are taken after it said so.
     await firmwareGaveUp();
     captured.push(await capture(0), await capture(1));
-    serve = await startServe([`spice://127.0.0.1:${qemu.port}`]);
+    // -v: a test that times out on a head window says what the gateway logged about the join.
+    serve = await startServe(['-v', `spice://127.0.0.1:${qemu.port}`]);
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 900, height: 700 } });
   }, 120_000);
@@ -100,16 +102,17 @@ describe('guest heads on separate display channels (QEMU, one channel per output
       return `${comparePixels(got, want, { ignoreAlpha: true }).differing} pixels differ`;
     };
     let last1 = '';
-    await waitFor("display 1 in head 2's window", async () => ((last1 = await matches(page1, display1)) === '0 pixels differ' ? true : undefined), 30_000).catch(() =>
-      expect(last1).toBe('0 pixels differ'),
+    const report = (): Promise<string> => headWindowsReport({ 'head 1': page0, 'head 2': page1 }, serve.process.outputTail());
+    await waitFor("display 1 in head 2's window", async () => ((last1 = await matches(page1, display1)) === '0 pixels differ' ? true : undefined), 30_000).catch(async () =>
+      expect(last1, await report()).toBe('0 pixels differ'),
     );
     expect((await state(page1)).headRect).toEqual({ head: 1, channelId: 1, x: 0, y: 0, width: display1.width, height: display1.height });
     expect(await page1.evaluate(() => getComputedStyle(document.getElementById('screen')!).visibility)).toBe('visible');
 
     // The firmware's text cursor blinks: the page matches the capture whenever it is in the same phase.
     let last0 = '';
-    await waitFor("display 0 in head 1's page", async () => ((last0 = await matches(page0, display0)) === '0 pixels differ' ? true : undefined), 30_000).catch(() =>
-      expect(last0).toBe('0 pixels differ'),
+    await waitFor("display 0 in head 1's page", async () => ((last0 = await matches(page0, display0)) === '0 pixels differ' ? true : undefined), 30_000).catch(async () =>
+      expect(last0, await report()).toBe('0 pixels differ'),
     );
     expect((await state(page0)).headRect).toEqual({ head: 0, channelId: 0, x: 0, y: 0, width: display0.width, height: display0.height });
     expect(pageProblems(page0)).toEqual([]);
@@ -126,13 +129,13 @@ describe('guest heads on separate display channels (QEMU, one channel per output
     for (const page of [page0, page1]) {
       await waitFor('connected again in both windows', async () => ((await state(page)).status === 'connected' ? true : undefined), 45_000, async () => JSON.stringify(await state(page)));
     }
-    await waitFor("display 1 in head 2's window again", async () => ((last1 = await matches(page1, display1)) === '0 pixels differ' ? true : undefined), 30_000).catch(() =>
-      expect(last1).toBe('0 pixels differ'),
+    await waitFor("display 1 in head 2's window again", async () => ((last1 = await matches(page1, display1)) === '0 pixels differ' ? true : undefined), 30_000).catch(async () =>
+      expect(last1, await report()).toBe('0 pixels differ'),
     );
     expect((await state(page1)).headRect).toEqual({ head: 1, channelId: 1, x: 0, y: 0, width: display1.width, height: display1.height });
     // The restarted firmware gives up booting again and ends on the same screen.
-    await waitFor("display 0 in head 1's page again", async () => ((last0 = await matches(page0, display0)) === '0 pixels differ' ? true : undefined), 40_000).catch(() =>
-      expect(last0).toBe('0 pixels differ'),
+    await waitFor("display 0 in head 1's page again", async () => ((last0 = await matches(page0, display0)) === '0 pixels differ' ? true : undefined), 40_000).catch(async () =>
+      expect(last0, await report()).toBe('0 pixels differ'),
     );
     await page1.close();
     await page0.close();

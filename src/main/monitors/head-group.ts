@@ -170,38 +170,33 @@ export class HeadGroup {
       this.sendHeads();
     });
     this.enabledMask |= 1 << head;
-    void relinks.then(() => {
-      this.sendHeads();
-      this.hooks.relayout();
-    });
+    void relinks
+      .catch((e: Error) => this.hooks.log.warn({ err: e.message }, 'the screen could not be linked again for a joining view'))
+      .then(() => {
+        this.sendHeads();
+        this.hooks.relayout();
+      });
     return new JoinedHead(this, head, view);
   }
 
   /**
    * Links the display and cursor channels again (all of them: QEMU has one of each per head).
-   * `addView` runs when the old display channel is closed: the new view gets nothing older than the
-   * reset every view gets then.
+   * `addView` and the reset every view gets run first, in the same turn as the first display
+   * channel is closed (relinkChannel closes it before it waits for anything): the new view gets
+   * nothing older than the reset, and every relinked channel's surfaces come after it. Waiting for
+   * that close instead left the view out whenever the first channel could not be relinked (not
+   * linked yet, or failed): the other channels' new surfaces then went to head 1's page alone, and
+   * the reset that came last wiped them there too.
    */
   private async relinkScreen(session: Session, addView: () => void): Promise<void> {
     const displays = [...session.channels.values()].filter((c) => c.type === ChannelType.DISPLAY).map((c) => c.id);
-    let added = false;
-    const reset = (): void => {
-      if (!added) {
-        added = true;
-        addView();
-      }
-      // Relayed to the joined views by the owner's send, the new one included.
-      this.hooks.sendToOwner({ kind: 'display-reset' });
-    };
-    if (displays.length === 0) reset();
-    for (const [i, id] of displays.sort((a, b) => a - b).entries()) {
-      // One reset, before the first channel's new messages; the others' old messages are dropped by the close.
-      await relinkChannel(session, ChannelType.DISPLAY, id, this.hooks.log, i === 0 ? reset : () => {});
-    }
+    addView();
+    // Relayed to the joined views by the owner's send, the new one included.
+    this.hooks.sendToOwner({ kind: 'display-reset' });
+    for (const id of displays.sort((a, b) => a - b)) await relinkChannel(session, ChannelType.DISPLAY, id, this.hooks.log);
     // Each display channel has its own cursor channel, whose state a view showing that channel needs.
     const cursors = [...session.channels.values()].filter((c) => c.type === ChannelType.CURSOR).map((c) => c.id);
     for (const id of cursors.sort((a, b) => a - b)) await relinkChannel(session, ChannelType.CURSOR, id, this.hooks.log);
-    if (!added) reset();
   }
 
   /**

@@ -17,17 +17,16 @@ const RETRY_MS = 100;
 
 /**
  * Closes the session's channel `type:id` and links a new one in its place (with a few retries while
- * the server lets go of the old one). `beforeLink` runs between the two: nothing of the old
- * channel arrives after it. Resolves with the new channel, or null when there was none to relink
- * or it could not be linked (logged; the session goes on without it).
+ * the server lets go of the old one). The old channel is closed before the first wait: nothing of
+ * it arrives after the turn this was called in. Resolves with the new channel, or null when there
+ * was none to relink or it could not be linked (logged; the session goes on without it).
  */
-export async function relinkChannel(session: Session, type: number, id: number, log: Logger, beforeLink: () => void = () => {}): Promise<SpiceChannel | null> {
+export async function relinkChannel(session: Session, type: number, id: number, log: Logger): Promise<SpiceChannel | null> {
   const key = `${type}:${id}`;
   const old = session.channels.get(key);
   const factory = channelFactories[type];
   if (!old || old.state !== 'ready' || !factory) return null;
   old.close();
-  beforeLink();
   let lastError = '';
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const channel = factory(session, id, { displaySink: session.displaySink, displayOptions: defaultDisplayOptions });
