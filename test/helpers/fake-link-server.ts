@@ -2,6 +2,12 @@
 import { constants, generateKeyPairSync, privateDecrypt } from 'node:crypto';
 import { WireWriter } from '../../src/protocol/wire/writer.ts';
 import { MemoryTransport } from './memory-transport.ts';
+import { miniMessage } from './server-messages.ts';
+
+/** Wire numbers (docs/protocol.md): MAIN_INIT, MAIN_CHANNELS_LIST, the display channel's type. */
+const MAIN_INIT = 103;
+const MAIN_CHANNELS_LIST = 104;
+const DISPLAY_CHANNEL = 2;
 
 const keys = generateKeyPairSync('rsa', { modulusLength: 1024, publicExponent: 65537 });
 export const serverPublicKeyDer = new Uint8Array(keys.publicKey.export({ type: 'spki', format: 'der' }));
@@ -51,4 +57,23 @@ export function fakeLinkServer(o: FakeLinkOptions = {}): { transport: MemoryTran
     }
   };
   return { transport: t, received };
+}
+
+/**
+ * A main channel in memory that links, then sends MAIN_INIT and a CHANNELS_LIST of one display
+ * channel (type 2, id 0) once the client's ticket (128 bytes) arrives: the server of the BridgeHost
+ * tests, whose display channel each test links its own way.
+ */
+export function fakeMainWithDisplay(): MemoryTransport {
+  const { transport } = fakeLinkServer();
+  const answerLink = transport.onWrite!;
+  transport.onWrite = (data) => {
+    answerLink(data);
+    if (data.byteLength !== 128) return;
+    queueMicrotask(() => {
+      transport.feed(miniMessage(MAIN_INIT, new WireWriter().u32(9).u32(1).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish()));
+      transport.feed(miniMessage(MAIN_CHANNELS_LIST, new WireWriter().u32(1).u8(DISPLAY_CHANNEL).u8(0).finish()));
+    });
+  };
+  return transport;
 }

@@ -9,6 +9,7 @@ import { readRecordedImage } from '../../fixtures/images/recorded-image.ts';
 import { bitmapImage, binaryImage, body, box, bytesOf, paletteBlock, type Block, type BodyBuilder } from '../../unit/channels/display/body-builder.ts';
 import { frameMessages, type FramedMessage } from '../harness/mutate.ts';
 import { imagesDir } from '../harness/paths.ts';
+import { concat } from '../../helpers/memory-transport.ts';
 
 
 /** A recorded image as an image block (descriptor and body), cached by the server under `id`. */
@@ -255,13 +256,7 @@ function withoutHuffmanTables(jpeg: Uint8Array): Uint8Array {
     at += 2 + length;
   }
   parts.push(jpeg.subarray(at));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+  return concat(parts);
 }
 
 export function displaySeeds(): Uint8Array[] {

@@ -3,12 +3,11 @@
 // cut mid-session is a drop the page is told about ("reconnecting" with the reason).
 import { describe, expect, it } from 'vitest';
 import { BRIDGE_VERSION } from '../../../../src/protocol/bridge/kinds.ts';
-import { MainMsg } from '../../../../src/protocol/channels/main/main-messages.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import type { ConnectionProfile } from '../../../../src/protocol/profile/index.ts';
 import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
 import { BridgeHost, type GatewayTarget } from '../../../../src/main/host/bridge-host.ts';
-import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
+import { fakeLinkServer, fakeMainWithDisplay } from '../../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
 import { miniMessage } from '../../../helpers/server-messages.ts';
 import { FakePage } from '../../../helpers/fake-page.ts';
@@ -28,17 +27,7 @@ function server(display: 'refuse' | 'link'): { connector: GatewayTarget['plan'][
       displays.push(transport);
       return transport;
     }
-    const { transport } = fakeLinkServer();
-    const answerLink = transport.onWrite!;
-    transport.onWrite = (data) => {
-      answerLink(data);
-      if (data.byteLength !== 128) return;
-      queueMicrotask(() => {
-        transport.feed(miniMessage(MainMsg.INIT, new WireWriter().u32(9).u32(1).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish()));
-        transport.feed(miniMessage(MainMsg.CHANNELS_LIST, new WireWriter().u32(1).u8(DISPLAY).u8(0).finish()));
-      });
-    };
-    return transport;
+    return fakeMainWithDisplay();
   };
   return { connector: connector as GatewayTarget['plan']['connector'], displays };
 }

@@ -6,13 +6,11 @@ import { describe, expect, it } from 'vitest';
 import type { HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
 import { BRIDGE_VERSION } from '../../../../src/protocol/bridge/kinds.ts';
 import type { PipelineEvent } from '../../../../src/protocol/channels/display/display-sink.ts';
-import { MainMsg } from '../../../../src/protocol/channels/main/main-messages.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import type { ConnectionProfile } from '../../../../src/protocol/profile/index.ts';
-import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
 import { BridgeDisplaySink } from '../../../../src/main/host/bridge-display-sink.ts';
 import { BridgeHost, type GatewayTarget } from '../../../../src/main/host/bridge-host.ts';
-import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
+import { fakeLinkServer, fakeMainWithDisplay } from '../../../helpers/fake-link-server.ts';
 import { FakePage } from '../../../helpers/fake-page.ts';
 import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
 import { miniMessage, parseClientMiniMessages } from '../../../helpers/server-messages.ts';
@@ -30,21 +28,10 @@ function server(): { connector: GatewayTarget['plan']['connector']; displayLink:
   let displayLink: { linkMess?: Uint8Array } | undefined;
   let display: MemoryTransport | undefined;
   const connector = async ({ channelType }: { channelType: number }) => {
+    if (channelType !== DISPLAY) return fakeMainWithDisplay();
     const { transport, received } = fakeLinkServer();
-    if (channelType === DISPLAY) {
-      displayLink = received;
-      display = transport;
-      return transport;
-    }
-    const answerLink = transport.onWrite!;
-    transport.onWrite = (data) => {
-      answerLink(data);
-      if (data.byteLength !== 128) return;
-      queueMicrotask(() => {
-        transport.feed(miniMessage(MainMsg.INIT, new WireWriter().u32(9).u32(1).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish()));
-        transport.feed(miniMessage(MainMsg.CHANNELS_LIST, new WireWriter().u32(1).u8(DISPLAY).u8(0).finish()));
-      });
-    };
+    displayLink = received;
+    display = transport;
     return transport;
   };
   return { connector: connector as GatewayTarget['plan']['connector'], displayLink: () => displayLink?.linkMess, display: () => display };
