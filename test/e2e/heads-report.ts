@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { pageState } from './page-api.ts';
 
 /** The gateway's log lines (serve -v) about views joining and the channels linked again for them. */
-const JOIN_LINES = /joins the session|left the session|linked again|could not be linked|relinked channel failed|joining view|reconnect|session lost|channel failed/;
+const JOIN_LINES = /asked the server for video codecs|joins the session|left the session|linked again|could not be linked|relinked channel failed|joining view|reconnect|session lost|channel failed/;
 
 export async function headWindowsReport(pages: Record<string, Page>, serveLog: string): Promise<string> {
   const parts: string[] = [];

@@ -6,7 +6,7 @@ import { Emitter } from '../../emitter.ts';
 import { CapSet } from '../../link/caps.ts';
 import type { DisplaySink, DisplayStats, PipelineEvent, SurfaceSnapshot } from './display-sink.ts';
 import { buildDisplayInit, buildPreferredCompression, buildPreferredVideoCodecType, DisplayClientMsg } from './display-messages.ts';
-import { undecodableWarning, videoCodecPreference, type VideoCodecPreference } from './video-codec-preference.ts';
+import { undecodableWarning, videoCodecName, videoCodecPreference, type VideoCodecPreference } from './video-codec-preference.ts';
 import { SpiceError } from '../../wire/errors.ts';
 import { ImageType } from '../../pixels/draw-ops.ts';
 import type { Rect } from '../../pixels/geometry.ts';
@@ -173,6 +173,10 @@ export class DisplayChannel extends SpiceChannel {
     this.plannedPreference = null;
     this.send(DisplayClientMsg.PREFERRED_VIDEO_CODEC_TYPE, buildPreferredVideoCodecType(order));
     this.videoCodecPreference = order;
+    // Logged where a session's log is kept (serve -v): spice-server 0.15.1 has been seen to stop
+    // sending on a display channel around this message (docs/protocol.md), so a display that goes
+    // silent can be placed against it.
+    this.log.info({ channel: this.name, codecs: order.map(videoCodecName) }, 'asked the server for video codecs in this order');
   }
 
   /** The order to ask for, from `wanted` and what this host decodes; warns about what it leaves out. */
