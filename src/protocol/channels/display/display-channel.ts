@@ -174,8 +174,8 @@ export class DisplayChannel extends SpiceChannel {
     this.send(DisplayClientMsg.PREFERRED_VIDEO_CODEC_TYPE, buildPreferredVideoCodecType(order));
     this.videoCodecPreference = order;
     // Logged where a session's log is kept (serve -v): spice-server 0.15.1 has been seen to stop
-    // sending on a display channel around this message (docs/protocol.md), so a display that goes
-    // silent can be placed against it.
+    // sending on a display channel when this message came too early (docs/protocol.md), so a
+    // display that goes silent can be placed against it.
     this.log.info({ channel: this.name, codecs: order.map(videoCodecName) }, 'asked the server for video codecs in this order');
   }
 
