@@ -20,7 +20,7 @@ import { tcpConnectionsOn } from '../peers/tcp-connections.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { openSessionPage, pageProblems } from './browser-page.ts';
 import { useGatewayPeers } from './gateway-peers.ts';
-import { headWindowsReport } from './heads-report.ts';
+import { DisplayTrace, headWindowsReport } from './heads-report.ts';
 import { pageState, waitForPageStatus } from './page-api.ts';
 
 const state = pageState;
@@ -71,8 +71,10 @@ describe('several guest heads in the page', () => {
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
-  // serve -v: a test that times out on a head window says what the gateway logged about the join.
-  const peers = useGatewayPeers({ vdagent: { downloadDir: false }, numHeads: 2, startTimeoutMs: 30_000 }, (_xs, target) => ['-v', target]);
+  // serve -v and a relay in front of Xspice: a test that times out on a head window says what the
+  // gateway logged about the join and what went over each display connection.
+  const trace = new DisplayTrace();
+  const peers = useGatewayPeers({ vdagent: { downloadDir: false }, numHeads: 2, startTimeoutMs: 30_000 }, (_xs, target) => ['-v', target], { relay: trace.hooks });
   /** The pages a test opened (head windows included), closed after it even when it failed. */
   const opened: Page[] = [];
   beforeAll(async () => {
@@ -146,7 +148,7 @@ describe('several guest heads in the page', () => {
         return r && r.width === area1.width && r.height === area1.height ? r : undefined;
       },
       45_000,
-      () => headWindowsReport({ 'head 1': page0, 'head 2': page1 }, peers.serve.process.outputTail()),
+      () => headWindowsReport({ 'head 1': page0, 'head 2': page1 }, peers.serve.process.outputTail(), trace),
     );
     expect(rect1).toEqual({ head: 1, channelId: 0, x: area0.width, y: 0, width: area1.width, height: area1.height });
     expect((await state(page0)).headRect).toEqual({ head: 0, channelId: 0, x: 0, y: 0, width: area0.width, height: area0.height });
@@ -244,7 +246,7 @@ describe('several guest heads in the page', () => {
         return r && r.width === area1.width ? r : undefined;
       },
       20_000,
-      () => headWindowsReport({ 'head 1': page0, 'head 2': page1 }, peers.serve.process.outputTail()),
+      () => headWindowsReport({ 'head 1': page0, 'head 2': page1 }, peers.serve.process.outputTail(), trace),
     );
     expect(rect1).toEqual({ head: 1, channelId: 0, x: area0.width, y: 0, width: area1.width, height: area1.height });
     expect((await state(page0)).headsJoined).toBe(0b10);
