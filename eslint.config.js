@@ -46,7 +46,7 @@ export const folderLevels = {
     [''],
   ],
   'src/renderer': [
-    ['present', 'input', 'video'],
+    ['present', 'input', 'video', 'audio'],
     [''],
   ],
 };

@@ -1,0 +1,288 @@
+// The playout buffer of the page's sound: decoded stereo frames in, one render quantum of output
+// out at a time. It waits until the jitter target is buffered, reads with a small resampling
+// correction that holds the level at the target (drift-controller.ts), fades out instead of
+// clicking when it runs dry and fades back in once refilled, skips ahead (with a crossfade) when
+// the level ever runs far over the target, and says which DATA.time it is playing, for the clock
+// video is shown by. Pure arithmetic on Float32Arrays: the AudioWorklet processor runs it, and
+// Node tests it.
+import { DriftController, type DriftOptions } from './drift-controller.ts';
+import { JitterEstimator, type JitterOptions } from './jitter-estimator.ts';
+
+export interface PlayoutOptions {
+  /** The AudioContext's sample rate. */
+  outputRate: number;
+  /** The most audio held; a push beyond drops the oldest (a stalled output must not grow memory). */
+  capacityMs: number;
+  /** Frames of a fade in or out. */
+  fadeFrames: number;
+  /** Over target + this, the buffer skips back to the target. */
+  overflowMarginMs: number;
+  /** A packet stamped this far off the time its predecessor's end implies starts a new timeline. */
+  timeResyncMs: number;
+  /** Seconds of the volume's smoothing (so a slider or the guest's VOLUME never clicks). */
+  gainSmoothingSeconds: number;
+  jitter: Partial<JitterOptions>;
+  drift: Partial<DriftOptions>;
+}
+
+export const DEFAULT_PLAYOUT_OPTIONS: PlayoutOptions = {
+  outputRate: 48000,
+  capacityMs: 2000,
+  fadeFrames: 128,
+  overflowMarginMs: 250,
+  timeResyncMs: 100,
+  gainSmoothingSeconds: 0.01,
+  jitter: {},
+  drift: {},
+};
+
+export type PlayoutState = 'idle' | 'buffering' | 'playing';
+
+export interface PlayoutStats {
+  state: PlayoutState;
+  levelMs: number;
+  targetMs: number;
+  /** The resampling correction now (0.001: reading 0.1 % fast). */
+  correction: number;
+  underruns: number;
+  /** Times the level ran so far over the target that audio was skipped. */
+  skips: number;
+  /** Frames dropped because the buffer was full. */
+  droppedFrames: number;
+  /** Input frames pushed and output frames rendered with sound (not silence). */
+  framesIn: number;
+  framesOut: number;
+}
+
+interface Segment {
+  /** Absolute input frame index of the segment's first frame. */
+  frame: number;
+  /** Its DATA.time (ms, not wrapped: the caller's times unwrapped into a line). */
+  time: number;
+}
+
+export class Playout {
+  readonly options: PlayoutOptions;
+  readonly jitter: JitterEstimator;
+  readonly drift: DriftController;
+  private readonly capacity: number;
+  private readonly ring: Float32Array;
+  /** Absolute index of the next frame written. */
+  private head = 0;
+  /** Fractional absolute index of the next frame read. */
+  private pos = 0;
+  private segments: Segment[] = [];
+  private inputRate = 48000;
+  private mediaFramesSinceStart = 0;
+  private state: PlayoutState = 'idle';
+  /** Set by STOP: play out what is left, then go idle without counting an underrun. */
+  private ending = false;
+  private fade = 0;
+  private gain = 1;
+  private targetGain = 1;
+  private readonly gainCoefficient: number;
+  private counts = { underruns: 0, skips: 0, droppedFrames: 0, framesIn: 0, framesOut: 0 };
+
+  constructor(options: Partial<PlayoutOptions> = {}) {
+    this.options = { ...DEFAULT_PLAYOUT_OPTIONS, ...options };
+    this.jitter = new JitterEstimator(this.options.jitter);
+    this.drift = new DriftController(this.options.drift);
+    this.capacity = Math.ceil((this.options.capacityMs / 1000) * Math.max(this.options.outputRate, 48000));
+    this.ring = new Float32Array(this.capacity * 2);
+    this.gainCoefficient = 1 - Math.exp(-1 / (this.options.gainSmoothingSeconds * this.options.outputRate));
+  }
+
+  /** A stream starts (PLAYBACK START) at `inputRate` Hz. Audio still buffered from before plays on. */
+  start(inputRate: number): void {
+    this.inputRate = inputRate;
+    this.ending = false;
+    this.mediaFramesSinceStart = 0;
+    this.jitter.reset();
+    this.drift.restart();
+    if (this.state === 'idle') this.state = 'buffering';
+  }
+
+  /** The stream stopped (PLAYBACK STOP): what is buffered plays out. */
+  stop(): void {
+    this.ending = true;
+  }
+
+  /** Linear gain (local volume and mute, the guest's VOLUME and MUTE): reached smoothly. */
+  setGain(gain: number): void {
+    this.targetGain = Math.max(0, Math.min(1, gain));
+  }
+
+  /**
+   * Stereo frames (interleaved L R) stamped `time` (DATA.time, ms), arrived at `arrivalMs` on the
+   * receiver's clock.
+   */
+  push(frames: Float32Array, time: number, arrivalMs: number): void {
+    const n = frames.length >> 1;
+    if (n === 0) return;
+    if (this.state === 'idle') this.start(this.inputRate);
+    this.jitter.observe(arrivalMs, (this.mediaFramesSinceStart / this.inputRate) * 1000);
+    this.mediaFramesSinceStart += n;
+    this.stampSegment(time);
+    // Full: the oldest audio goes (the output has stalled, or a burst came far over the target).
+    const over = this.head + n - Math.floor(this.pos) - this.capacity + 2;
+    if (over > 0) {
+      this.pos += over;
+      this.counts.droppedFrames += over;
+    }
+    let w = (this.head % this.capacity) * 2;
+    for (let i = 0; i < frames.length; i++) {
+      this.ring[w++] = frames[i];
+      if (w === this.ring.length) w = 0;
+    }
+    this.head += n;
+    this.counts.framesIn += n;
+  }
+
+  /** The buffered audio ahead of the read position, in ms of input. */
+  get levelMs(): number {
+    return (Math.max(0, this.head - this.pos) / this.inputRate) * 1000;
+  }
+
+  /** The DATA.time (ms, unwrapped) of the next frame to be played, or null when nothing plays. */
+  get positionMs(): number | null {
+    if (this.state !== 'playing') return null;
+    return this.timeAt(this.pos);
+  }
+
+  get stats(): PlayoutStats {
+    return {
+      state: this.state,
+      levelMs: this.levelMs,
+      targetMs: this.jitter.targetMs,
+      correction: this.drift.currentCorrection,
+      ...this.counts,
+    };
+  }
+
+  /** Fills one quantum of output (both channels, same length). */
+  render(left: Float32Array, right: Float32Array): void {
+    const n = left.length;
+    if (this.state !== 'playing') {
+      const ready = this.head - this.pos >= 2 && (this.ending || this.levelMs >= this.jitter.targetMs);
+      if (!ready) {
+        left.fill(0);
+        right.fill(0);
+        if (this.ending && this.head - this.pos < 2) this.state = 'idle';
+        return;
+      }
+      this.state = 'playing';
+      this.fade = 0;
+    }
+    const nominal = this.inputRate / this.options.outputRate;
+    const step = nominal * this.drift.update(this.levelMs, this.jitter.targetMs, n / this.options.outputRate);
+    // Frames that can be read with the interpolation's one frame of look-ahead.
+    const possible = Math.max(0, Math.floor((this.head - 1 - this.pos) / step));
+    if (possible < 2 * n && !(this.ending && possible >= n)) {
+      // Running dry: fade out over what there is (the whole quantum when it is all there), silence
+      // after, and wait for the target again.
+      const m = Math.min(n, possible);
+      this.readInto(left, right, 0, m, step, 'out');
+      left.fill(0, m);
+      right.fill(0, m);
+      if (this.ending) {
+        this.state = 'idle';
+        this.pos = this.head;
+      } else {
+        this.state = 'buffering';
+        this.counts.underruns++;
+      }
+      return;
+    }
+    const overflowMs = this.levelMs - this.jitter.targetMs - this.options.overflowMarginMs;
+    if (overflowMs > 0 && !this.ending) {
+      this.skipTo(left, right, this.head - (this.jitter.targetMs / 1000) * this.inputRate, step);
+      return;
+    }
+    this.readInto(left, right, 0, n, step, 'in');
+  }
+
+  /** Output frames [from, to) read at `step`, with the fade going 'in' (up to 1) or 'out' (down to 0 at `to`). */
+  private readInto(left: Float32Array, right: Float32Array, from: number, to: number, step: number, fade: 'in' | 'out'): void {
+    const fadeStep = 1 / this.options.fadeFrames;
+    const startFade = this.fade;
+    const count = to - from;
+    for (let k = from; k < to; k++) {
+      if (fade === 'in') this.fade = Math.min(1, this.fade + fadeStep);
+      else this.fade = startFade * (1 - (k - from + 1) / count);
+      this.gain += (this.targetGain - this.gain) * this.gainCoefficient;
+      const g = this.fade * this.gain;
+      const i = Math.floor(this.pos);
+      const f = this.pos - i;
+      const a = (i % this.capacity) * 2;
+      const b = ((i + 1) % this.capacity) * 2;
+      left[k] = (this.ring[a] + (this.ring[b] - this.ring[a]) * f) * g;
+      right[k] = (this.ring[a + 1] + (this.ring[b + 1] - this.ring[a + 1]) * f) * g;
+      this.pos += step;
+    }
+    this.counts.framesOut += count;
+    this.prune();
+  }
+
+  /** Skips the read position to `target` with a crossfade over one quantum, so the jump does not click. */
+  private skipTo(left: Float32Array, right: Float32Array, target: number, step: number): void {
+    const n = left.length;
+    const oldPos = this.pos;
+    let newPos = Math.max(oldPos, Math.floor(target));
+    for (let k = 0; k < n; k++) {
+      const w = (k + 1) / n;
+      this.gain += (this.targetGain - this.gain) * this.gainCoefficient;
+      this.fade = Math.min(1, this.fade + 1 / this.options.fadeFrames);
+      const g = this.fade * this.gain;
+      const p = oldPos + k * step;
+      const q = newPos + k * step;
+      left[k] = (this.sample(p, 0) * (1 - w) + this.sample(q, 0) * w) * g;
+      right[k] = (this.sample(p, 1) * (1 - w) + this.sample(q, 1) * w) * g;
+    }
+    newPos += n * step;
+    this.pos = newPos;
+    this.counts.skips++;
+    this.counts.framesOut += n;
+    this.prune();
+  }
+
+  private sample(p: number, channel: 0 | 1): number {
+    const i = Math.floor(p);
+    const f = p - i;
+    const a = this.ring[(i % this.capacity) * 2 + channel];
+    const b = this.ring[((i + 1) % this.capacity) * 2 + channel];
+    return a + (b - a) * f;
+  }
+
+  /**
+   * The segment of a new packet. Its time is taken as the end of the one before when it is close
+   * to it, pulled slowly toward what the server stamped: the server stamps bursts with one time
+   * (Xspice feeds 80 ms ahead), and a clock that stood still and jumped would shake the video.
+   */
+  private stampSegment(time: number): void {
+    const last = this.segments[this.segments.length - 1];
+    let stamped = time;
+    if (last) {
+      const expected = last.time + ((this.head - last.frame) / this.inputRate) * 1000;
+      // DATA.time is a wrapping u32: compare on the circle.
+      const delta = ((((time - expected) % 2 ** 32) + 2 ** 32 + 2 ** 31) % 2 ** 32) - 2 ** 31;
+      stamped = Math.abs(delta) <= this.options.timeResyncMs ? expected + delta / 32 : expected + delta;
+    }
+    this.segments.push({ frame: this.head, time: stamped });
+  }
+
+  private timeAt(frame: number): number | null {
+    let seg: Segment | undefined;
+    for (const s of this.segments) {
+      if (s.frame <= frame) seg = s;
+      else break;
+    }
+    if (!seg) return null;
+    return seg.time + ((frame - seg.frame) / this.inputRate) * 1000;
+  }
+
+  /** Segments wholly before the read position say nothing any more. */
+  private prune(): void {
+    const read = Math.floor(this.pos);
+    while (this.segments.length > 1 && this.segments[1].frame <= read) this.segments.shift();
+  }
+}

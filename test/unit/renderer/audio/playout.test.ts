@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import { DriftController } from '../../../../src/renderer/audio/drift-controller.ts';
+import { JitterEstimator } from '../../../../src/renderer/audio/jitter-estimator.ts';
+import { Playout } from '../../../../src/renderer/audio/playout.ts';
+
+const RATE = 48000;
+const QUANTUM = 128;
+const PACKET = 480;
+
+/** 480 stereo frames of a sine at `hz`, starting at absolute frame `first`. */
+function sinePacket(first: number, hz: number, amplitude = 0.5): Float32Array {
+  const out = new Float32Array(PACKET * 2);
+  for (let i = 0; i < PACKET; i++) {
+    const v = amplitude * Math.sin((2 * Math.PI * hz * (first + i)) / RATE);
+    out[2 * i] = v;
+    out[2 * i + 1] = v;
+  }
+  return out;
+}
+
+interface Run {
+  out: Float32Array;
+  levels: number[];
+  positions: { atMs: number; position: number }[];
+}
+
+/**
+ * Runs a sender and the output for `seconds`: packets every 10 ms of the sender's clock, which runs
+ * `ppm` fast against the output's, each late by `jitterMs(k)`; `gap(k)` leaves packet k out.
+ */
+function simulate(p: Playout, seconds: number, o: { ppm?: number; jitterMs?: (k: number) => number; gap?: (k: number) => boolean; hz?: number } = {}): Run {
+  const ppm = o.ppm ?? 0;
+  const quanta = Math.floor((seconds * RATE) / QUANTUM);
+  const out = new Float32Array(quanta * QUANTUM);
+  const levels: number[] = [];
+  const positions: Run['positions'] = [];
+  let k = 0;
+  const left = new Float32Array(QUANTUM);
+  const right = new Float32Array(QUANTUM);
+  for (let q = 0; q < quanta; q++) {
+    const nowMs = ((q * QUANTUM) / RATE) * 1000;
+    for (;;) {
+      const sentMs = (k * 10) / (1 + ppm * 1e-6);
+      const arrival = sentMs + (o.jitterMs?.(k) ?? 0);
+      if (arrival > nowMs) break;
+      if (!o.gap?.(k)) p.push(sinePacket(k * PACKET, o.hz ?? 440), 1000 + k * 10, arrival);
+      k++;
+    }
+    p.render(left, right);
+    out.set(left, q * QUANTUM);
+    levels.push(p.levelMs);
+    const position = p.positionMs;
+    if (position !== null) positions.push({ atMs: nowMs, position });
+  }
+  return { out, levels, positions };
+}
+
+/** The largest step between neighbouring samples: a click is a step far over what the tone makes. */
+function largestStep(x: Float32Array): number {
+  let m = 0;
+  for (let i = 1; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - x[i - 1]));
+  return m;
+}
+
+/** Frequency from the rising zero crossings of the non-silent part. */
+function frequency(x: Float32Array): number {
+  const crossings: number[] = [];
+  for (let i = 1; i < x.length; i++) if (x[i - 1] < 0 && x[i] >= 0) crossings.push(i);
+  return ((crossings.length - 1) * RATE) / (crossings[crossings.length - 1] - crossings[0]);
+}
+
+describe('JitterEstimator', () => {
+  it('starts at the initial target, then follows the measured spread within its bounds', () => {
+    const j = new JitterEstimator({ initialTargetMs: 80, minTargetMs: 30, maxTargetMs: 300, marginMs: 15, warmupPackets: 100 });
+    expect(j.targetMs).toBe(80);
+    for (let k = 0; k < 200; k++) j.observe(k * 10, k * 10);
+    expect(j.targetMs).toBe(30);
+    // ±20 ms of jitter: a spread of 40 ms, plus the margin.
+    for (let k = 200; k < 400; k++) j.observe(k * 10 + (k % 2 ? 20 : -20), k * 10);
+    expect(j.spreadMs).toBe(40);
+    expect(j.targetMs).toBe(55);
+    for (let k = 400; k < 500; k++) j.observe(k * 10 + (k % 2 ? 400 : 0), k * 10);
+    expect(j.targetMs).toBe(300);
+  });
+
+  it('forgets a spike once it is out of the window', () => {
+    const j = new JitterEstimator({ windowMs: 2000, warmupPackets: 0, marginMs: 15, minTargetMs: 30 });
+    for (let k = 0; k < 100; k++) j.observe(k * 10 + (k === 50 ? 100 : 0), k * 10);
+    expect(j.targetMs).toBe(115);
+    for (let k = 100; k < 500; k++) j.observe(k * 10, k * 10);
+    expect(j.targetMs).toBe(30);
+  });
+});
+
+describe('DriftController', () => {
+  it('reads faster above the target, slower below, never past its bound', () => {
+    const c = new DriftController({ maxCorrection: 0.005 });
+    expect(c.update(100, 60, 0.01)).toBeGreaterThan(1);
+    const d = new DriftController({ maxCorrection: 0.005 });
+    expect(d.update(20, 60, 0.01)).toBeLessThan(1);
+    const e = new DriftController({ maxCorrection: 0.005 });
+    for (let i = 0; i < 10_000; i++) e.update(2000, 60, 0.01);
+    expect(e.update(2000, 60, 0.01)).toBeCloseTo(1.005, 9);
+  });
+});
+
+describe('Playout', () => {
+  it('waits for the target, then plays the tone continuously at its frequency and level', () => {
+    const p = new Playout();
+    const { out } = simulate(p, 3, { hz: 440 });
+    const firstSound = out.findIndex((v) => v !== 0);
+    // The initial target (80 ms: packets 0-7, the last arriving at 70 ms) is buffered first.
+    expect((firstSound / RATE) * 1000).toBeGreaterThanOrEqual(70);
+    expect((firstSound / RATE) * 1000).toBeLessThan(100);
+    const steady = out.subarray(RATE);
+    // Within the controller's half a percent (it drains the initial 80 ms toward the measured target).
+    expect(frequency(steady)).toBeGreaterThan(440 * 0.995);
+    expect(frequency(steady)).toBeLessThan(440 * 1.0051);
+    const peak = steady.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(peak).toBeGreaterThan(0.49);
+    expect(peak).toBeLessThanOrEqual(0.5);
+    expect(p.stats.underruns).toBe(0);
+    expect(largestStep(steady)).toBeLessThan(0.5 * ((2 * Math.PI * 440) / RATE) * 1.05);
+  });
+
+  it('holds the level at the target over 10 minutes of a sender clock 300 ppm fast or slow (no growth, no underrun)', () => {
+    for (const ppm of [300, -300]) {
+      const p = new Playout();
+      const { levels } = simulate(p, 600, { ppm });
+      const lastMinute = levels.slice(-Math.floor((60 * RATE) / QUANTUM));
+      const target = p.stats.targetMs;
+      // Packets are 10 ms: the level saw-tooths by one packet around the target.
+      expect(Math.max(...lastMinute)).toBeLessThan(target + 15);
+      expect(Math.min(...lastMinute)).toBeGreaterThan(target - 15);
+      expect(p.stats.underruns).toBe(0);
+      expect(p.stats.skips).toBe(0);
+      expect(p.stats.correction * 1e6).toBeGreaterThan(Math.abs(ppm) * (ppm > 0 ? 0.5 : -1.5));
+      expect(p.stats.correction * 1e6).toBeLessThan(Math.abs(ppm) * (ppm > 0 ? 1.5 : -0.5));
+    }
+  });
+
+  it('raises its target with jitter and so plays jittery packets without underruns', () => {
+    const p = new Playout();
+    // Every fifth packet 35 ms late.
+    simulate(p, 20, { jitterMs: (k) => (k % 5 === 0 ? 35 : 0) });
+    expect(p.stats.targetMs).toBeGreaterThanOrEqual(50);
+    expect(p.stats.underruns).toBe(0);
+  });
+
+  it('fades out when packets stop coming and fades back in, with no click', () => {
+    const p = new Playout();
+    // 300 ms missing in the middle.
+    const { out } = simulate(p, 3, { gap: (k) => k >= 100 && k < 130 });
+    expect(p.stats.underruns).toBe(1);
+    // The fades are steps no larger than the tone's own (a cut tone steps by up to its amplitude).
+    expect(largestStep(out)).toBeLessThan(0.5 * ((2 * Math.PI * 440) / RATE) * 1.5);
+    // Silence in the gap, sound after it.
+    const gapMid = Math.floor(1.15 * RATE);
+    expect(out.subarray(gapMid, gapMid + 480).every((v) => v === 0)).toBe(true);
+    expect(out.subarray(2 * RATE).some((v) => Math.abs(v) > 0.4)).toBe(true);
+  });
+
+  it('skips back to the target, with a crossfade, when far too much arrives at once; memory stays bounded', () => {
+    const p = new Playout({ capacityMs: 2000 });
+    simulate(p, 1);
+    // 1.5 s at once.
+    for (let k = 0; k < 150; k++) p.push(sinePacket(k * PACKET, 440), 5000 + k * 10, 1000);
+    expect(p.levelMs).toBeGreaterThan(1000);
+    const left = new Float32Array(QUANTUM);
+    const right = new Float32Array(QUANTUM);
+    p.render(left, right);
+    expect(p.stats.skips).toBe(1);
+    expect(p.levelMs).toBeLessThan(p.stats.targetMs + 10);
+    // Beyond the capacity the oldest frames go.
+    for (let k = 0; k < 300; k++) p.push(sinePacket(k * PACKET, 440), 7000 + k * 10, 1000);
+    expect(p.levelMs).toBeLessThanOrEqual(2000);
+    expect(p.stats.droppedFrames).toBeGreaterThan(0);
+  });
+
+  it('says which DATA.time plays now, advancing with the sound', () => {
+    const p = new Playout();
+    const { positions } = simulate(p, 20);
+    const last = positions[positions.length - 1];
+    // Packet k is stamped 1000 + 10k and arrives at 10k ms: what plays is what is buffered behind
+    // the newest, which after 20 s is the target (30 ms; the first 80 ms drained by the controller).
+    const lag = 1000 + last.atMs - last.position;
+    // (minus up to one packet: the newest was pushed up to 10 ms before `atMs`).
+    expect(lag).toBeGreaterThan(p.stats.targetMs - 15);
+    expect(lag).toBeLessThan(p.stats.targetMs + 15);
+    for (let i = 1; i < positions.length; i++) expect(positions[i].position).toBeGreaterThanOrEqual(positions[i - 1].position);
+  });
+
+  it('plays out what is buffered after STOP, then goes idle', () => {
+    const p = new Playout();
+    simulate(p, 0.5);
+    p.stop();
+    const left = new Float32Array(QUANTUM);
+    const right = new Float32Array(QUANTUM);
+    for (let i = 0; i < 100; i++) p.render(left, right);
+    expect(p.stats.state).toBe('idle');
+    expect(p.stats.underruns).toBe(0);
+  });
+
+  it('applies its gain smoothly', () => {
+    const p = new Playout();
+    p.setGain(0.25);
+    const { out } = simulate(p, 1);
+    const tail = out.subarray(RATE / 2);
+    const peak = tail.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(peak).toBeGreaterThan(0.12);
+    expect(peak).toBeLessThan(0.13);
+  });
+});
