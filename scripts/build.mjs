@@ -52,6 +52,9 @@ const renderer = {
 
 await Promise.all([
   build({ ...renderer, entryPoints: ['src/renderer/main.ts', 'src/renderer/decode-worker.ts'] }),
+  // The page's audio worklet module (playout and capture processors): a separate script, which
+  // audioWorklet.addModule loads from the page's origin.
+  build({ ...renderer, entryPoints: ['src/renderer/audio/audio-worklet.ts'] }),
   build({ ...common, entryPoints: ['src/main/cli.ts'], outfile: 'dist/cli.cjs' }),
   // The web gateway, loaded by `serve` and `open` only (src/main/cli.ts runServe).
   build({ ...common, entryPoints: ['src/main/commands/serve.ts'], outfile: 'dist/serve.cjs' }),

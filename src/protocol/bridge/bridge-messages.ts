@@ -12,6 +12,8 @@ import type { FileHostMessage, FileUiMessage } from './file-messages.ts';
 import type { PolicyHostMessage } from './policy-messages.ts';
 import type { VideoHostMessage, VideoUiMessage } from './video-messages.ts';
 import type { VideoCodecSupport } from '../channels/display/display-sink.ts';
+import type { AudioHostMessage, AudioUiMessage } from './audio-messages.ts';
+import type { AudioCapabilities } from '../audio/audio-format.ts';
 
 /** CLIPBOARD_SHARING flags. */
 export const SharingFlag = { TO_GUEST: 1, FROM_GUEST: 2 } as const;
@@ -74,14 +76,17 @@ export type HostMessage =
   /** Kiosk mode, the page's controls and hotkeys (kind 0x18, src/protocol/policy/policy-bridge.ts). */
   | PolicyHostMessage
   /** The multimedia time for the page's video streams (kind 0x30, video-messages.ts). */
-  | VideoHostMessage;
+  | VideoHostMessage
+  /** Sound: playback and record channel bodies (kinds 0x38-0x39, audio-messages.ts). */
+  | AudioHostMessage;
 
 export type UiMessage =
   /**
    * The first message: which of the host's targets to connect to, and the video codecs the page
-   * decodes, best first (the display channel announces exactly these; none: video comes as draws).
+   * decodes, best first (the display channel announces exactly these; none: video comes as draws),
+   * and what it can do with sound (the sound channels announce caps by it; absent: nothing, RAW only).
    */
-  | { kind: 'hello'; version: number; target: number; videoCodecs?: readonly VideoCodecSupport[] }
+  | { kind: 'hello'; version: number; target: number; videoCodecs?: readonly VideoCodecSupport[]; audio?: AudioCapabilities }
   | { kind: 'key-down'; scancode: number }
   | { kind: 'key-up'; scancode: number }
   /** Lock-key state (ALL_MODIFIERS_MASK bits), sent on focus. */
@@ -113,6 +118,8 @@ export type UiMessage =
   /** Guest heads (kinds 0xa0-0xa1, src/protocol/monitors/heads-bridge.ts). */
   | HeadsUiMessage
   /** A video stream the page could not decode (kind 0xb0, video-messages.ts). */
-  | VideoUiMessage;
+  | VideoUiMessage
+  /** The microphone's packets and the page's audio clock (kinds 0xb8-0xb9, audio-messages.ts). */
+  | AudioUiMessage;
 
 export const errorKinds: readonly SpiceErrorKind[] = ['usage', 'unreachable', 'auth', 'tls', 'protocol', 'timeout', 'internal'];

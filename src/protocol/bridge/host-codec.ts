@@ -5,6 +5,7 @@ import { decodeFileHostMessage, encodeFileHostMessage } from './file-messages.ts
 import { decodeHeadsHostMessage, encodeHeadsHostMessage } from './heads-messages.ts';
 import { decodePolicyHostMessage, encodePolicyHostMessage } from './policy-messages.ts';
 import { decodeVideoHostMessage, encodeVideoHostMessage } from './video-messages.ts';
+import { decodeAudioHostMessage, encodeAudioHostMessage } from './audio-messages.ts';
 import { BridgeError } from './bridge-fields.ts';
 import { AgentFlag, errorKinds, SessionState, type ChannelRef, type HostMessage, type SessionStatus } from './bridge-messages.ts';
 import { BRIDGE_MAGIC, HostKind } from './kinds.ts';
@@ -50,6 +51,9 @@ export function encodeHostMessage(m: HostMessage): Uint8Array {
       return encodePolicyHostMessage(m);
     case 'media-time':
       return encodeVideoHostMessage(m);
+    case 'playback':
+    case 'record':
+      return encodeAudioHostMessage(m);
     default:
       return encodeFileHostMessage(m);
   }
@@ -96,6 +100,8 @@ const featureHostDecoders = new Map<number, (bytes: Uint8Array) => HostMessage |
   [HostKind.CLIPBOARD_IMAGE, decodeFileHostMessage],
   [HostKind.CLIPBOARD_POLICY, decodeFileHostMessage],
   [HostKind.MEDIA_TIME, decodeVideoHostMessage],
+  [HostKind.PLAYBACK, decodeAudioHostMessage],
+  [HostKind.RECORD, decodeAudioHostMessage],
 ]);
 
 /** Decodes one message from the host; throws BridgeError on anything malformed. */

@@ -4,14 +4,15 @@
 // decode every kind. The version and magic of HELLO live here too: the version changes with kinds.
 
 /** Bumped whenever a message layout changes or kinds are added (a page must not meet kinds it cannot read). */
-export const BRIDGE_VERSION = 5;
+export const BRIDGE_VERSION = 6;
 /** "SDBR" read as a little-endian u32: a HELLO from something that is not spicedesk fails early. */
 export const BRIDGE_MAGIC = 0x52424453;
 
 /**
  * Host -> UI message kinds (0x01..0x7f). Ranges by feature, so that work on several features at
  * once never hands out one code twice: 0x10-0x17 reconnect, 0x18-0x1f kiosk and policy, 0x20-0x27
- * heads and monitors, 0x28-0x2f file transfer and clipboard images, 0x30-0x37 video streams.
+ * heads and monitors, 0x28-0x2f file transfer and clipboard images, 0x30-0x37 video streams, 0x38-0x3f
+ * sound.
  */
 export const HostKind = {
   HELLO: 0x01,
@@ -38,12 +39,15 @@ export const HostKind = {
   CLIPBOARD_POLICY: 0x2c,
   /** The session's multimedia time, for showing stream frames at their time (video-messages.ts). */
   MEDIA_TIME: 0x30,
+  /** Sound: a playback or record channel message body as it came (audio-messages.ts). */
+  PLAYBACK: 0x38,
+  RECORD: 0x39,
 } as const;
 
 /**
  * UI -> host message kinds (0x81..0xff), so a message sent the wrong way round is rejected. Ranges
  * as above, plus 0x80: 0x90-0x97 reconnect, 0x98-0x9f kiosk, 0xa0-0xa7 heads, 0xa8-0xaf files,
- * 0xb0-0xb7 video streams.
+ * 0xb0-0xb7 video streams, 0xb8-0xbf sound.
  */
 export const UiKind = {
   HELLO: 0x81,
@@ -71,6 +75,9 @@ export const UiKind = {
   CLIPBOARD_IMAGE: 0xab,
   /** The page could not decode a video stream: the server is told, and sends the area as draws (video-messages.ts). */
   STREAM_ERROR: 0xb0,
+  /** Sound: the microphone's packets, and the multimedia time the page hears now (audio-messages.ts). */
+  RECORD_DATA: 0xb8,
+  AUDIO_CLOCK: 0xb9,
 } as const;
 
 export type HostKindName = keyof typeof HostKind;

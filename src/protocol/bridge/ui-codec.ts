@@ -12,11 +12,12 @@ import { SpiceError } from '../wire/errors.ts';
 import { decodeFileUiMessage, encodeFileUiMessage } from './file-messages.ts';
 import { decodeHeadsUiMessage, encodeHeadsUiMessage } from './heads-messages.ts';
 import { decodeVideoCodecs, decodeVideoUiMessage, encodeVideoCodecs, encodeVideoUiMessage } from './video-messages.ts';
+import { decodeAudioCapabilities, decodeAudioUiMessage, encodeAudioCapabilities, encodeAudioUiMessage } from './audio-messages.ts';
 
 export function encodeUiMessage(m: UiMessage): Uint8Array {
   switch (m.kind) {
     case 'hello':
-      return encodeVideoCodecs(new WireWriter(12).u8(UiKind.HELLO).u32(BRIDGE_MAGIC).u16(m.version).u16(m.target), m.videoCodecs ?? []).finish();
+      return encodeAudioCapabilities(encodeVideoCodecs(new WireWriter(12).u8(UiKind.HELLO).u32(BRIDGE_MAGIC).u16(m.version).u16(m.target), m.videoCodecs ?? []), m.audio).finish();
     case 'key-down':
       return new WireWriter(5).u8(UiKind.KEY_DOWN).u32(m.scancode).finish();
     case 'key-up':
@@ -54,6 +55,9 @@ export function encodeUiMessage(m: UiMessage): Uint8Array {
       return encodeHeadsUiMessage(m);
     case 'stream-error':
       return encodeVideoUiMessage(m);
+    case 'record-data':
+    case 'audio-clock':
+      return encodeAudioUiMessage(m);
     default:
       return encodeFileUiMessage(m);
   }
@@ -68,6 +72,8 @@ const featureUiDecoders = new Map<number, (kind: number, r: FieldReader, expecte
   [UiKind.FILE_CANCEL, decodeFileUiMessage],
   [UiKind.CLIPBOARD_IMAGE, decodeFileUiMessage],
   [UiKind.STREAM_ERROR, decodeVideoUiMessage],
+  [UiKind.RECORD_DATA, decodeAudioUiMessage],
+  [UiKind.AUDIO_CLOCK, decodeAudioUiMessage],
 ]);
 
 /**
@@ -103,7 +109,8 @@ export function decodeUiMessage(bytes: Uint8Array, expectedVersion: number): UiM
       const version = r.u16('version');
       if (version !== expectedVersion) r.fail(`the page speaks bridge version ${version}, this host ${expectedVersion}; reload the page`);
       const target = r.u16('target');
-      m = { kind: 'hello', version, target, videoCodecs: decodeVideoCodecs(r) };
+      const videoCodecs = decodeVideoCodecs(r);
+      m = { kind: 'hello', version, target, videoCodecs, audio: decodeAudioCapabilities(r) };
       break;
     }
     case UiKind.KEY_DOWN:

@@ -1,0 +1,54 @@
+// Sample conversions of the page's sound, pure (tested in Node): SPICE's RAW mode is interleaved
+// S16LE, Web Audio and WebCodecs work in Float32.
+
+/** Interleaved S16LE `channels`-channel bytes as interleaved stereo Float32 (mono duplicated, channels past two dropped). */
+export function s16leToStereoFloat(bytes: Uint8Array, channels: number): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const frames = Math.floor(bytes.byteLength / (2 * channels));
+  const out = new Float32Array(frames * 2);
+  for (let i = 0; i < frames; i++) {
+    const base = i * channels * 2;
+    const l = view.getInt16(base, true) / 32768;
+    const r = channels > 1 ? view.getInt16(base + 2, true) / 32768 : l;
+    out[2 * i] = l;
+    out[2 * i + 1] = r;
+  }
+  return out;
+}
+
+/** Planes (one Float32Array per channel, as AudioData.copyTo gives them) as interleaved stereo. */
+export function planesToStereo(planes: readonly Float32Array[]): Float32Array {
+  const l = planes[0];
+  const r = planes[1] ?? l;
+  const out = new Float32Array(l.length * 2);
+  for (let i = 0; i < l.length; i++) {
+    out[2 * i] = l[i];
+    out[2 * i + 1] = r[i];
+  }
+  return out;
+}
+
+/** Interleaved Float32 as S16LE bytes, clipped. */
+export function floatToS16le(samples: Float32Array): Uint8Array {
+  const out = new Uint8Array(samples.length * 2);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < samples.length; i++) {
+    const v = Math.max(-1, Math.min(1, samples[i]));
+    view.setInt16(2 * i, Math.round(v < 0 ? v * 32768 : v * 32767), true);
+  }
+  return out;
+}
+
+/** SPICE's VOLUME (u16 per channel) as a linear gain: volume[0]/65535 on a cubic curve, as spice-gtk's sink. */
+export function guestVolumeGain(volume: readonly number[]): number {
+  if (volume.length === 0) return 1;
+  const v = Math.max(0, Math.min(65535, volume[0])) / 65535;
+  return v * v * v;
+}
+
+/** The gain the player applies: the local slider (0..1) and mute, then the guest's volume and mute. */
+export function playbackGain(local: { volume: number; muted: boolean }, guest: { volume: readonly number[] | null; muted: boolean }): number {
+  if (local.muted || guest.muted) return 0;
+  const slider = Math.max(0, Math.min(1, local.volume));
+  return slider * (guest.volume ? guestVolumeGain(guest.volume) : 1);
+}

@@ -1,0 +1,35 @@
+// The messages between the page and its audio worklet processors (audio-worklet.ts), over the
+// AudioWorkletNode's port. The worklet trusts the page (the same document's code), not the server:
+// the page has decoded and checked what it forwards.
+import type { PlayoutStats } from './playout.ts';
+
+/** The processor names registered by the worklet module. */
+export const PLAYOUT_PROCESSOR = 'spicedesk-playout';
+export const CAPTURE_PROCESSOR = 'spicedesk-capture';
+/** The worklet module's file, built beside main.js (scripts/build.mjs). */
+export const WORKLET_MODULE = 'audio-worklet.js';
+
+export type ToPlayout =
+  /** PLAYBACK START: a stream at `rate` Hz. */
+  | { type: 'start'; rate: number }
+  /** Decoded interleaved stereo frames of one DATA, stamped with its time (ms). */
+  | { type: 'data'; frames: Float32Array; time: number }
+  | { type: 'stop' }
+  /** Linear gain (local volume and mute, guest volume and mute), applied smoothly. */
+  | { type: 'gain'; gain: number }
+  /** Copy the output (after the gain) back to the page, for tests: on or off. */
+  | { type: 'tap'; on: boolean };
+
+export type FromPlayout =
+  /**
+   * Every ~50 ms: the DATA.time (ms, unwrapped) of the frame rendered now, or null while nothing
+   * plays, at the context's `contextTime` (s); and the buffer's numbers.
+   */
+  | { type: 'position'; position: number | null; contextTime: number; stats: PlayoutStats }
+  /** Output frames (interleaved stereo) while the tap is on. */
+  | { type: 'tap'; frames: Float32Array };
+
+/** From the capture processor: about 10 ms of the microphone, one Float32Array per channel. */
+export interface FromCapture {
+  planes: Float32Array[];
+}
