@@ -27,9 +27,9 @@ const forbiddenLayers = {
 export const folderLevels = {
   'src/protocol': [
     ['', 'wire'],
-    ['pixels', 'input', 'profile', 'link'],
+    ['pixels', 'input', 'profile', 'link', 'audio'],
     ['codecs', 'canvas', 'channel'],
-    ['channels', 'channels/cursor', 'channels/display', 'channels/inputs', 'channels/main'],
+    ['channels', 'channels/cursor', 'channels/display', 'channels/inputs', 'channels/main', 'channels/playback', 'channels/record'],
     ['display'],
     ['session'],
     ['monitors', 'policy'],
@@ -37,7 +37,7 @@ export const folderLevels = {
   ],
   'src/main': [
     ['node', 'demo'],
-    ['transport', 'clipboard', 'display-worker', 'video'],
+    ['transport', 'clipboard', 'display-worker', 'video', 'audio'],
     ['connect'],
     ['reconnect', 'monitors'],
     ['host'],

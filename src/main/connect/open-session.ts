@@ -17,6 +17,7 @@ import { mjpegVideoDecoders } from '../../protocol/display/mjpeg-video-decoders.
 import { combineVideoDecoders } from '../../protocol/display/video-decoder-sets.ts';
 import { DecodePool } from '../display-worker/decode-pool.ts';
 import { cliVideoDecoders } from '../video/cli-video-decoders.ts';
+import { cliAudioCapabilities } from '../audio/cli-audio-capabilities.ts';
 import { nodeTicketCrypto } from '../node/ticket-crypto.ts';
 import { Deadline } from '../node/deadline.ts';
 
@@ -84,6 +85,8 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     display: { ...(o.display ?? defaultDisplayOptions), videoCodecs: o.videoCodecs ?? profile.videoCodecs ?? o.display?.videoCodecs ?? null },
     memoryBudget,
     warn: o.warn,
+    // Sound is played (recorded to a file) and the microphone sent by this process (src/main/audio).
+    audio: cliAudioCapabilities,
     // Drawing in this thread; compressed images decoded in worker threads (src/main/display-worker).
     displaySink: new LocalDisplaySink({
       logger: o.logger,

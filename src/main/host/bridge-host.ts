@@ -428,6 +428,9 @@ export class BridgeHost {
       // The codec order of the profile (video-codecs; serve --video-codecs writes it there).
       display: { ...defaultDisplayOptions, videoCodecs: target.profile.videoCodecs ?? null },
       displaySink: sink,
+      // TODO(#13, audio-page branch): the page's AudioCapabilities from its HELLO; until the page
+      // plays sound, announce nothing it cannot honour (RAW playback, no volume or latency).
+      audio: { opusDecode: false, opusEncode: false, volume: false, latency: false },
     });
     this.session = session;
     this.displaySink = sink;

@@ -5,12 +5,17 @@ import { CursorChannel } from '../channels/cursor/cursor-channel.ts';
 import { DisplayChannel, type DisplayOptions } from '../channels/display/display-channel.ts';
 import type { DisplaySink } from '../channels/display/display-sink.ts';
 import { InputsChannel } from '../channels/inputs/inputs-channel.ts';
+import { PlaybackChannel } from '../channels/playback/playback-channel.ts';
+import { RecordChannel } from '../channels/record/record-channel.ts';
+import type { AudioCapabilities } from '../audio/audio-format.ts';
 import { ChannelType } from '../link/constants.ts';
 
 /** What the session gives the channels it creates, beyond the ChannelHost. */
 export interface ChannelContext {
   displaySink: DisplaySink;
   displayOptions: DisplayOptions;
+  /** What the host that plays the sound honours: decides the playback and record caps announced. */
+  audio: AudioCapabilities;
 }
 
 export type ChannelFactory = (host: ChannelHost, id: number, ctx: ChannelContext) => SpiceChannel;
@@ -19,4 +24,6 @@ export const channelFactories: Partial<Record<number, ChannelFactory>> = {
   [ChannelType.DISPLAY]: (host, id, ctx) => new DisplayChannel(host, id, ctx.displaySink, ctx.displayOptions),
   [ChannelType.INPUTS]: (host, id) => new InputsChannel(host, id),
   [ChannelType.CURSOR]: (host, id) => new CursorChannel(host, id),
+  [ChannelType.PLAYBACK]: (host, id, ctx) => new PlaybackChannel(host, id, ctx.audio),
+  [ChannelType.RECORD]: (host, id, ctx) => new RecordChannel(host, id, ctx.audio),
 };

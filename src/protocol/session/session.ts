@@ -15,6 +15,7 @@ import { MemoryBudget, type MemoryLimitError } from '../wire/memory-budget.ts';
 import { channelLimitFor, describeNotLinked } from './channel-limits.ts';
 import type { Connector } from '../wire/transport.ts';
 import type { DisplaySink } from '../channels/display/display-sink.ts';
+import { noAudioCapabilities, type AudioCapabilities } from '../audio/audio-format.ts';
 
 export interface SessionOptions {
   connector: Connector;
@@ -38,6 +39,11 @@ export interface SessionOptions {
    * session with a MemoryLimitError (a protocol error).
    */
   memoryBudget?: MemoryBudget;
+  /**
+   * What the host that plays the sound can honour (Opus decode/encode, volume, latency): the
+   * playback and record channels announce only that. Default: nothing (RAW, no volume).
+   */
+  audio?: AudioCapabilities;
   /** Where a line for the user goes (the channels a server listed and we did not link); default the logger. */
   warn?: (line: string) => void;
 }
@@ -78,6 +84,8 @@ export class Session implements ChannelHost {
   readonly channels = new Map<string, SpiceChannel>();
   readonly status = new Map<string, ChannelStatus>();
   readonly memoryBudget: MemoryBudget;
+  /** What this session's sound host honours (SessionOptions.audio). */
+  readonly audio: AudioCapabilities;
   private readonly options: SessionOptions;
   /** Set when the session ended on an error of its own making (the memory budget). */
   private failure: Error | null = null;
@@ -95,6 +103,7 @@ export class Session implements ChannelHost {
     this.where = options.where;
     this.main = new MainChannel(this);
     this.displaySink = options.displaySink;
+    this.audio = options.audio ?? noAudioCapabilities;
     // Video frames are shown by the session's mm clock, wherever the display pipeline runs.
     this.main.clock.onSet((mm) => this.displaySink.setMediaTime?.(mm));
     this.memoryBudget = options.memoryBudget ?? new MemoryBudget();
@@ -202,7 +211,7 @@ export class Session implements ChannelHost {
     const k = key(c.type, c.id);
     const factory = channelFactories[c.type];
     const channel: SpiceChannel = factory
-      ? factory(this, c.id, { displaySink: this.displaySink, displayOptions: this.options.display ?? defaultDisplayOptions })
+      ? factory(this, c.id, { displaySink: this.displaySink, displayOptions: this.options.display ?? defaultDisplayOptions, audio: this.audio })
       : new GenericChannel(this, c.type, c.id);
     this.channels.set(k, channel);
     if (channel instanceof DisplayChannel) this.events.emit('display-added', channel);

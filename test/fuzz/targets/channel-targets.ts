@@ -12,6 +12,11 @@ import { Agent } from '../../../src/protocol/channels/main/agent/agent.ts';
 import { AgentCap, AgentMsg, encodeAgentMessage } from '../../../src/protocol/channels/main/agent/agent-messages.ts';
 import { MainChannel } from '../../../src/protocol/channels/main/main-channel.ts';
 import { MainMsg } from '../../../src/protocol/channels/main/main-messages.ts';
+import { PlaybackChannel } from '../../../src/protocol/channels/playback/playback-channel.ts';
+import { PlaybackMsg } from '../../../src/protocol/channels/playback/playback-messages.ts';
+import { RecordChannel } from '../../../src/protocol/channels/record/record-channel.ts';
+import { RecordMsg } from '../../../src/protocol/channels/record/record-messages.ts';
+import { AudioDataMode } from '../../../src/protocol/audio/audio-format.ts';
 import { BaseMsg } from '../../../src/protocol/channel/base-messages.ts';
 import { LocalDisplaySink } from '../../../src/protocol/display/local-display-sink.ts';
 import { mjpegVideoDecoders } from '../../../src/protocol/display/mjpeg-video-decoders.ts';
@@ -24,6 +29,7 @@ import { SpiceError } from '../../../src/protocol/wire/errors.ts';
 import { WireWriter } from '../../../src/protocol/wire/writer.ts';
 import { nodeInflater } from '../../../src/main/node/inflater.ts';
 import { nodeJpegDecoder } from '../../../src/main/node/jpeg-node.ts';
+import { dataBody, modeBody, opusPacket, qemuModeRaw, recordStartBody, sinePcm, startBody, u32Body, u8Body, volumeBody } from '../../unit/channels/playback/audio-bodies.ts';
 import { bytes, initBody, invalOneBody, moveBody, palette, setBody, trailBody, words, halfWords } from '../../unit/channels/cursor/cursor-bodies.ts';
 import type { FuzzTarget } from '../harness/fuzz-target.ts';
 import { frameMessages, type FramedMessage } from '../harness/mutate.ts';
@@ -140,6 +146,33 @@ function inputsSeeds(): Uint8Array[] {
   return [withBase([m(InputsMsg.INIT, w().u16(2).finish()), m(InputsMsg.KEY_MODIFIERS, w().u16(5).finish()), m(InputsMsg.MOUSE_MOTION_ACK), m(InputsMsg.MOUSE_MOTION_ACK)])];
 }
 
+/** A RAW stream and an Opus stream as Xspice and QEMU send them, with the guest's mixer messages. */
+function playbackSeeds(): Uint8Array[] {
+  return [
+    withBase([
+      m(PlaybackMsg.MODE, qemuModeRaw),
+      m(PlaybackMsg.VOLUME, volumeBody(0, 65535)),
+      m(PlaybackMsg.MUTE, u8Body(1)),
+      m(PlaybackMsg.START, startBody({ time: 1000 })),
+      m(PlaybackMsg.DATA, dataBody(1000, sinePcm())),
+      m(PlaybackMsg.DATA, dataBody(1010, sinePcm(480, 3000, 440))),
+      m(PlaybackMsg.LATENCY, u32Body(400)),
+      m(PlaybackMsg.STOP),
+    ]),
+    withBase([
+      m(PlaybackMsg.MODE, modeBody(5, AudioDataMode.OPUS)),
+      m(PlaybackMsg.START, startBody({ time: 5 })),
+      m(PlaybackMsg.DATA, dataBody(5, opusPacket())),
+      m(PlaybackMsg.DATA, dataBody(15, opusPacket())),
+      m(PlaybackMsg.STOP),
+    ]),
+  ];
+}
+
+function recordSeeds(): Uint8Array[] {
+  return [withBase([m(RecordMsg.VOLUME, volumeBody(65535, 65535)), m(RecordMsg.MUTE, u8Body(0)), m(RecordMsg.START, recordStartBody()), m(RecordMsg.STOP), m(RecordMsg.START, recordStartBody({ frequency: 44100 }))])];
+}
+
 /** Channels spicedesk links but does not act on yet: only the base messages matter there. */
 function genericSeeds(): Uint8Array[] {
   return [withBase([m(101, w().u32(1).u32(2).finish()), m(102, new Uint8Array(64)), m(103)])];
@@ -209,6 +242,35 @@ const inputsTarget: FuzzTarget = {
   },
 };
 
+const allAudio = { opusDecode: true, opusEncode: true, volume: true, latency: true };
+
+const playbackTarget: FuzzTarget = {
+  name: 'playback',
+  what: 'playback channel: MODE, START, DATA (RAW and Opus packets, not decoded), STOP, VOLUME, MUTE, LATENCY',
+  shape: 'messages',
+  seeds: () => [...playbackSeeds(), ...recordedTraffic('playback')],
+  quickCases: 300,
+  async run(input) {
+    await driveChannel((host) => new PlaybackChannel(host, 0, allAudio), input, { channelCaps: [1, 3] });
+  },
+};
+
+const recordTarget: FuzzTarget = {
+  name: 'record',
+  what: 'record channel: START, STOP, VOLUME, MUTE, and a microphone packet sent after each message',
+  shape: 'messages',
+  seeds: () => [...recordSeeds(), ...recordedTraffic('record')],
+  quickCases: 300,
+  async run(input) {
+    await driveChannel((host) => {
+      const channel = new RecordChannel(host, 0, allAudio);
+      // Whatever the server said, sendAudio must frame or drop, never throw.
+      channel.events.on('message', () => channel.sendAudio(sinePcm(), AudioDataMode.RAW, 1));
+      return channel;
+    }, input, { channelCaps: [1, 2] });
+  },
+};
+
 const genericTarget = (name: string, type: number): FuzzTarget => ({
   name,
   what: `${name} channel (linked, its own messages not acted on yet): framing and base messages`,
@@ -245,8 +307,8 @@ export const channelTargets: FuzzTarget[] = [
   mainTarget,
   agentTarget,
   inputsTarget,
-  genericTarget('playback', ChannelType.PLAYBACK),
-  genericTarget('record', ChannelType.RECORD),
+  playbackTarget,
+  recordTarget,
   genericTarget('port', ChannelType.PORT),
   genericTarget('usbredir', ChannelType.USBREDIR),
   genericTarget('webdav', ChannelType.WEBDAV),
