@@ -25,6 +25,8 @@ import { forwardInput, inputsOf } from './input-forwarding.ts';
 import { PacketPacer } from './packet-pacing.ts';
 import { HeldAcks } from './held-acks.ts';
 import { PageAgent } from './page-agent.ts';
+import { PageAudio } from './page-audio.ts';
+import { noAudioCapabilities, type AudioCapabilities } from '../../protocol/audio/audio-format.ts';
 import { PageBudget } from './page-budget.ts';
 import { HeadGroup, type HeadRegistry, type JoinedHead } from '../monitors/head-group.ts';
 import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
@@ -78,6 +80,8 @@ export interface ConnectionOptions {
   onHostMessage?: (m: HostMessage) => void;
   /** The memory bound this page shares with the host's other pages; a budget of its own by default. */
   budget?: PageBudget;
+  /** Told when the server starts or stops recording (the Electron window allows the microphone only meanwhile). */
+  onRecording?: (on: boolean) => void;
 }
 
 /** Passwords a page may try on one connection before it is dropped: a dialog, not a guessing service. */
@@ -128,6 +132,9 @@ export class BridgeHost {
   private readonly log: Logger;
   private readonly helloTimer: ReturnType<typeof setTimeout>;
   private readonly pageAgent: PageAgent;
+  private readonly pageAudio: PageAudio;
+  /** What the page's HELLO said it does with sound: its sessions' sound channels announce that. */
+  private audio: AudioCapabilities = noAudioCapabilities;
   private target: GatewayTarget | null = null;
   /** The page's MOUSE_MODE_REQUEST: kept across reconnects, applied whenever modes are announced. */
   private mousePreference: 'client' | 'server' = 'client';
@@ -161,6 +168,7 @@ export class BridgeHost {
     this.budget = o.budget ?? new PageBudget();
     this.leaveBudget = this.budget.addPage(() => endpoint.bufferedAmount);
     this.pageAgent = new PageAgent((m) => this.send(m), this.log, this.budget);
+    this.pageAudio = new PageAudio((m) => this.send(m), this.log, o.onRecording);
     endpoint.onMessage((bytes) => this.onMessage(bytes));
     endpoint.onClose((error) => {
       if (error !== undefined) this.log.warn({ err: error }, 'page connection failed');
@@ -277,6 +285,7 @@ export class BridgeHost {
       }
       clearTimeout(this.helloTimer);
       this.videoCodecs = message.videoCodecs ?? [];
+      this.audio = message.audio ?? noAudioCapabilities;
       this.start(message.target);
       return;
     }
@@ -321,6 +330,8 @@ export class BridgeHost {
       this.log.info({ channel: m.channelId, stream: m.streamId, why: m.message }, 'the page cannot decode a video stream; the server is told');
       this.displaySink?.streamError(m.channelId, m.streamId, m.message, m.serial);
     },
+    'record-data': (m) => this.pageAudio.handle(m),
+    'audio-clock': (m) => this.pageAudio.handle(m),
   };
 
   /** Keys and the mouse from the page, for the session's inputs channel (dropped without a session). */
@@ -369,6 +380,7 @@ export class BridgeHost {
     if (this.session === session) this.session = null;
     void session.close();
     this.pageAgent.detach();
+    this.pageAudio.attach(null);
     this.state = 'password';
     this.refusal = refusal;
     this.log.info({ attempts: this.passwordAttempts }, 'the server wants a password; asking the page');
@@ -428,13 +440,13 @@ export class BridgeHost {
       // The codec order of the profile (video-codecs; serve --video-codecs writes it there).
       display: { ...defaultDisplayOptions, videoCodecs: target.profile.videoCodecs ?? null },
       displaySink: sink,
-      // TODO(#13, audio-page branch): the page's AudioCapabilities from its HELLO; until the page
-      // plays sound, announce nothing it cannot honour (RAW playback, no volume or latency).
-      audio: { opusDecode: false, opusEncode: false, volume: false, latency: false },
+      // What the page's HELLO said it does with sound: the sound channels announce only that.
+      audio: this.audio,
     });
     this.session = session;
     this.displaySink = sink;
     this.pageAgent.attach(session);
+    this.pageAudio.attach(session);
     let linked = false;
     session.events.on('closed', ({ error }) => {
       // A session given up for a password retry is no longer the page's.
@@ -466,6 +478,8 @@ export class BridgeHost {
     // Cursor bodies go to the page as they came; it parses and decodes them itself.
     session.events.on('channel-linked', (ch) => {
       this.acks.attach(ch);
+      // Playback and record bodies go to the page likewise (page-audio.ts).
+      if (this.session === session) this.pageAudio.channelLinked(session, ch);
       if (!(ch instanceof CursorChannel)) return;
       ch.events.on('message', ({ type, body, serial }) => this.send({ kind: 'cursor', channelId: ch.id, type, serial, body }));
     });
@@ -536,6 +550,7 @@ export class BridgeHost {
     if (!this.reconnect?.sessionEnded(error)) return false;
     this.session = null;
     this.pageAgent.detach();
+    this.pageAudio.attach(null);
     this.send({ kind: 'agent', connected: false, monitorsConfig: false, clipboard: false });
     this.heads?.sessionLost();
     return true;
@@ -545,6 +560,7 @@ export class BridgeHost {
   private dropSession(session: Session): void {
     if (this.session === session) this.session = null;
     this.pageAgent.detach();
+    this.pageAudio.attach(null);
     void session.close();
   }
 
@@ -595,6 +611,7 @@ export class BridgeHost {
     const session = this.session;
     this.session = null;
     this.pageAgent.detach();
+    this.pageAudio.attach(null);
     if (session) {
       // Keys and buttons the page held must not stay pressed in the guest.
       inputsOf(session)?.releaseAll();

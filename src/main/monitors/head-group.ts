@@ -338,6 +338,10 @@ export class JoinedHead {
       // one does not stop it for head 1's window.
       case 'stream-error':
         return null;
+      // Sound is head 1's window's (only it plays and records, and its clock times the video).
+      case 'record-data':
+      case 'audio-clock':
+        return null;
       default:
         this.group.input(m);
         return null;

@@ -24,8 +24,14 @@ function rejects(bytes: number[] | Uint8Array, pattern: RegExp): void {
 }
 
 const samples: UiMessage[] = [
-  { kind: 'hello', version: V, target: 3, videoCodecs: [] },
-  { kind: 'hello', version: V, target: 0, videoCodecs: [{ codec: 3, acceleration: 'hardware' }, { codec: 4, acceleration: 'software' }, { codec: 1, acceleration: 'software' }] },
+  { kind: 'hello', version: V, target: 3, videoCodecs: [], audio: { opusDecode: false, opusEncode: false, volume: false, latency: false } },
+  {
+    kind: 'hello',
+    version: V,
+    target: 0,
+    videoCodecs: [{ codec: 3, acceleration: 'hardware' }, { codec: 4, acceleration: 'software' }, { codec: 1, acceleration: 'software' }],
+    audio: { opusDecode: true, opusEncode: true, volume: true, latency: false },
+  },
   { kind: 'stream-error', channelId: 1, streamId: 49, message: 'VideoDecoder: unsupported configuration' },
   { kind: 'stream-error', channelId: 0, streamId: 0, serial: 123456789012n, message: '' },
   { kind: 'key-down', scancode: 0x1e },
@@ -66,10 +72,14 @@ describe('UI messages', () => {
 
   it('lays fields out little-endian after the kind byte', () => {
     // Written by hand from the layout in bridge-messages.ts, not by the encoder.
-    expect(Array.from(encodeUiMessage({ kind: 'hello', version: 1, target: 2 }))).toEqual([0x81, 0x53, 0x44, 0x42, 0x52, 1, 0, 2, 0, 0]);
-    expect(Array.from(encodeUiMessage({ kind: 'hello', version: 1, target: 2, videoCodecs: [{ codec: 4, acceleration: 'hardware' }, { codec: 2, acceleration: 'software' }] }))).toEqual([
-      0x81, 0x53, 0x44, 0x42, 0x52, 1, 0, 2, 0, 2, 4, 1, 2, 0,
+    // Kind, magic, version, target, video codec count and pairs, audio capability flags.
+    expect(Array.from(encodeUiMessage({ kind: 'hello', version: 1, target: 2 }))).toEqual([0x81, 0x53, 0x44, 0x42, 0x52, 1, 0, 2, 0, 0, 0]);
+    const audio = { opusDecode: true, opusEncode: false, volume: true, latency: false };
+    expect(Array.from(encodeUiMessage({ kind: 'hello', version: 1, target: 2, videoCodecs: [{ codec: 4, acceleration: 'hardware' }, { codec: 2, acceleration: 'software' }], audio }))).toEqual([
+      0x81, 0x53, 0x44, 0x42, 0x52, 1, 0, 2, 0, 2, 4, 1, 2, 0, 5,
     ]);
+    expect(Array.from(encodeUiMessage({ kind: 'record-data', mode: 3, time: 0x0102, payload: new Uint8Array([9]) }))).toEqual([0xb8, 3, 2, 1, 0, 0, 9]);
+    expect(Array.from(encodeUiMessage({ kind: 'audio-clock', mmNow: 0x01020304 }))).toEqual([0xb9, 4, 3, 2, 1]);
     expect(Array.from(encodeUiMessage({ kind: 'stream-error', channelId: 1, streamId: 49, serial: 0x0102n, message: 'no' }))).toEqual([0xb0, 1, 49, 2, 1, 0, 0, 0, 0, 0, 0, 2, 0, 0x6e, 0x6f]);
     expect(Array.from(encodeUiMessage({ kind: 'key-down', scancode: 0xe048 }))).toEqual([0x82, 0x48, 0xe0, 0, 0]);
     expect(Array.from(encodeUiMessage({ kind: 'mouse-motion', dx: -1, dy: 2, buttons: 4 }))).toEqual([0x86, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 4, 0]);

@@ -9,10 +9,10 @@ import { decodeUiMessage } from '../../../src/protocol/bridge/ui-codec.ts';
 
 const V = BRIDGE_VERSION;
 
-/** A HELLO for target 0 with a codec list written by hand: count, then (codec, acceleration) pairs. */
-function hello(count: number, pairs: number[]): Uint8Array {
+/** A HELLO for target 0 with a codec list written by hand: count, then (codec, acceleration) pairs, then `tail` (the audio capability flags). */
+function hello(count: number, pairs: number[], tail: number[] = [0]): Uint8Array {
   const head = [UiKind.HELLO, BRIDGE_MAGIC & 0xff, (BRIDGE_MAGIC >>> 8) & 0xff, (BRIDGE_MAGIC >>> 16) & 0xff, BRIDGE_MAGIC >>> 24, V & 0xff, V >> 8, 0, 0];
-  return new Uint8Array([...head, count, ...pairs]);
+  return new Uint8Array([...head, count, ...pairs, ...tail]);
 }
 
 function errorOf(bytes: Uint8Array): string {
@@ -37,6 +37,7 @@ describe('the HELLO codec list', () => {
         { codec: 4, acceleration: 'software' },
         { codec: 1, acceleration: 'software' },
       ],
+      audio: { opusDecode: false, opusEncode: false, volume: false, latency: false },
     });
   });
 
@@ -51,8 +52,8 @@ describe('the HELLO codec list', () => {
   it('refuses more than a few entries, an unknown acceleration and a cut list', () => {
     expect(errorOf(hello(Limits.maxVideoCodecs + 1, new Array<number>((Limits.maxVideoCodecs + 1) * 2).fill(1)))).toMatch(/9 video codecs listed; a page lists at most 8/);
     expect(errorOf(hello(1, [3, 2]))).toMatch(/video codec 3's acceleration is 2, neither 0 \(software\) nor 1 \(hardware\)/);
-    expect(errorOf(hello(2, [3, 0]))).toMatch(/video codec needs 1 bytes/);
-    expect(errorOf(hello(0, [3]))).toMatch(/1 unexpected bytes after the last field/);
+    expect(errorOf(hello(2, [3, 0], []))).toMatch(/video codec needs 1 bytes/);
+    expect(errorOf(hello(0, [], [0, 3]))).toMatch(/1 unexpected bytes after the last field/);
   });
 });
 
