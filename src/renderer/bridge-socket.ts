@@ -3,6 +3,7 @@
 // MessagePort in the Electron window, whose preload hands the page the port.
 import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
 import type { VideoCodecSupport } from '../protocol/channels/display/display-sink.ts';
+import type { AudioCapabilities } from '../protocol/audio/audio-format.ts';
 import { BRIDGE_VERSION } from '../protocol/bridge/kinds.ts';
 import { decodeHostPacket } from '../protocol/bridge/host-codec.ts';
 import { BRIDGE_PORT_MESSAGE, PRELOAD_FUNCTIONS, PRELOAD_GLOBAL, type PreloadContract } from '../protocol/bridge/preload-contract.ts';
@@ -121,13 +122,17 @@ export class BridgeSocket {
     first?: UiMessage,
     /** The video codecs the page decodes, for its HELLO (which waits for them); none without. */
     videoCodecs?: () => Promise<readonly VideoCodecSupport[]>,
+    /** What the page does with sound, for its HELLO (which waits for it); nothing without. */
+    audio?: () => Promise<AudioCapabilities>,
   ) {
     this.peer = transport.peer;
     const hello = first ?? { kind: 'hello', version: BRIDGE_VERSION, target };
     transport.start({
       opened: () => {
-        if (hello.kind !== 'hello' || !videoCodecs) return this.send(hello);
-        void videoCodecs().then((codecs) => this.send({ ...hello, videoCodecs: codecs }));
+        if (hello.kind !== 'hello' || (!videoCodecs && !audio)) return this.send(hello);
+        void Promise.all([videoCodecs?.(), audio?.()]).then(([codecs, caps]) =>
+          this.send({ ...hello, ...(codecs ? { videoCodecs: codecs } : {}), ...(caps ? { audio: caps } : {}) }),
+        );
       },
       message: (data) => {
         if (this.closed) return;
@@ -180,7 +185,14 @@ export class BridgeSocket {
 }
 
 /** The bridge for this page: the preload's port in the Electron app, the gateway's WebSocket otherwise. */
-export function connectBridge(target: number, handlers: BridgeHandlers, w: Window = window, first?: UiMessage, videoCodecs?: () => Promise<readonly VideoCodecSupport[]>): BridgeSocket {
+export function connectBridge(
+  target: number,
+  handlers: BridgeHandlers,
+  w: Window = window,
+  first?: UiMessage,
+  videoCodecs?: () => Promise<readonly VideoCodecSupport[]>,
+  audio?: () => Promise<AudioCapabilities>,
+): BridgeSocket {
   const host = electronHost(w);
-  return new BridgeSocket(host ? messagePortTransport(host, w) : webSocketTransport(bridgeUrl(w.location)), target, handlers, first, videoCodecs);
+  return new BridgeSocket(host ? messagePortTransport(host, w) : webSocketTransport(bridgeUrl(w.location)), target, handlers, first, videoCodecs, audio);
 }

@@ -1,5 +1,6 @@
 // The session page's parts (page-parts.ts), in the order they mount and are asked: a new panel
 // is one file with its PagePart and one line here.
+import { audioPart } from './audio-part.ts';
 import { kioskPart } from './kiosk-page.ts';
 import { mouseModeRequestPart } from './mouse-mode-request.ts';
 import type { PagePart } from './page-parts.ts';
@@ -13,6 +14,7 @@ export const PAGE_PARTS: readonly PagePart[] = [
   filesPart,
   mouseModeRequestPart,
   screenshotReplyPart,
+  audioPart,
   // Last: its reconnect screen takes focus once the others have closed their dialogs.
   kioskPart,
 ];

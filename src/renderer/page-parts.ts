@@ -44,6 +44,11 @@ export interface PageServices {
   readPixels(): Promise<{ width: number; height: number; rgba: Uint8Array } | null>;
   /** The preload's API in the Electron app; null in a browser. */
   readonly electron: PreloadContract | null;
+  /**
+   * The multimedia time audible now (the sound's clock, audio-part.ts): the video is shown by it
+   * while sound plays, instead of by the host's MEDIA_TIME; null when the sound stopped.
+   */
+  audioClock(mmNow: number | null): void;
 }
 
 /** A mounted part's hooks; each is optional. */
@@ -59,6 +64,8 @@ export interface MountedPart {
   hotkey?(e: KeyboardEvent): boolean;
   /** The part's fields of window.spicedeskPage.state(), for tests and screenshots. */
   state?(): object;
+  /** The part's functions on window.spicedeskPage, for tests (test/e2e/page-api.ts types them). */
+  testHooks?(): Record<string, (...args: never[]) => unknown>;
 }
 
 export interface PagePart<Page = PageServices> {
@@ -100,5 +107,9 @@ export class MountedParts {
 
   state(): object {
     return Object.assign({}, ...this.parts.map((p) => p.hooks.state?.() ?? {})) as object;
+  }
+
+  testHooks(): Record<string, (...args: never[]) => unknown> {
+    return Object.assign({}, ...this.parts.map((p) => p.hooks.testHooks?.() ?? {})) as Record<string, (...args: never[]) => unknown>;
   }
 }

@@ -14,6 +14,8 @@ import { KeyboardCapture } from './input/keyboard.ts';
 import { MouseCapture } from './input/mouse.ts';
 import { MountedParts, pageContext, type PageContext, type PagePart, type PageServices } from './page-parts.ts';
 import { StatusLine } from './status-line.ts';
+import { browserAudioEnvironment, probeAudioCapabilities } from './audio/audio-capabilities.ts';
+import type { AudioCapabilities } from '../protocol/audio/audio-format.ts';
 
 export interface SessionPageOptions {
   /** The URL's # options (page-parts.ts PageContext lists them). */
@@ -46,6 +48,10 @@ export class SessionPage implements PageServices {
   private readonly surface = { width: 0, height: 0, channelId: 0 };
   private readonly target: number;
   private bridge: BridgeSocket | null = null;
+  /** While sound plays, the video is shown by what is audible (audio-part.ts), not by the host's MEDIA_TIME. */
+  private audioClockActive = false;
+  /** What the page can do with sound, asked once (the HELLO carries it). */
+  private audioCapabilities: Promise<AudioCapabilities> | null = null;
   /**
    * The display messages of one host packet go to the decode worker together, in arrival order,
    * with the packet's buffer transferred once: their bodies are views into it. The batch is sent
@@ -137,9 +143,15 @@ export class SessionPage implements PageServices {
     this.bridge = this.openBridge();
   }
 
-  /** The HELLO lists the video codecs the decode worker found (head windows join with HEAD_JOIN instead). */
+  audioClock(mmNow: number | null): void {
+    this.audioClockActive = mmNow !== null;
+    if (mmNow !== null) this.display.setMediaTime(mmNow);
+  }
+
+  /** The HELLO lists the video codecs the decode worker found and what the page does with sound (head windows join with HEAD_JOIN instead). */
   private openBridge(): BridgeSocket {
-    return connectBridge(this.target, this.bridgeHandlers, window, this.heads.firstMessage, () => this.display.videoCodecs());
+    const audio = (): Promise<AudioCapabilities> => (this.audioCapabilities ??= probeAudioCapabilities(browserAudioEnvironment()));
+    return connectBridge(this.target, this.bridgeHandlers, window, this.heads.firstMessage, () => this.display.videoCodecs(), audio);
   }
 
   private showDetail(): void {
@@ -176,7 +188,8 @@ export class SessionPage implements PageServices {
         this.resetDisplay();
         return;
       case 'media-time':
-        this.display.setMediaTime(m.mmNow);
+        // The host's clock follows the page's AUDIO_CLOCK while sound plays: its echo is older than what the page hears.
+        if (!this.audioClockActive) this.display.setMediaTime(m.mmNow);
         return;
       case 'hello':
         return;
@@ -243,6 +256,7 @@ export class SessionPage implements PageServices {
       headUrl: (head: number) => this.heads.urlFor(head),
       /** The shown display channel's operations and images drawn so far, by type. */
       drawStats: () => this.display.drawStats(),
+      ...this.parts.testHooks(),
     };
   }
 }

@@ -21,6 +21,12 @@ export const systemPresentationTimer: PresentationTimer = {
 
 /** A setting this far ahead of the running clock, or behind it, is a jump: schedules start over (as spice-gtk's mm-time-reset). */
 export const MM_JUMP_MS = 500;
+/**
+ * A setting at most this far behind the running clock is a correction, not a jump: the page's audio
+ * clock (what the listener hears now) is re-applied whenever the local clock has drifted from it by
+ * a few ms, either way, and starting the video schedules over at each would shake the picture.
+ */
+export const MM_CORRECTION_BACK_MS = 50;
 
 export class PresentationClock {
   readonly timer: PresentationTimer;
@@ -30,13 +36,13 @@ export class PresentationClock {
     this.timer = timer;
   }
 
-  /** The mm time is `mmNow` now. Returns true when that is a jump (backwards, or over MM_JUMP_MS ahead). */
+  /** The mm time is `mmNow` now. Returns true when that is a jump (over MM_CORRECTION_BACK_MS back, or over MM_JUMP_MS ahead). */
   set(mmNow: number): boolean {
     const before = this.mmNow();
     this.offset = this.timer.now() - (mmNow >>> 0);
     if (before === null) return false;
     const step = mmDelta(mmNow >>> 0, before);
-    return step < 0 || step > MM_JUMP_MS;
+    return step < -MM_CORRECTION_BACK_MS || step > MM_JUMP_MS;
   }
 
   /** The mm time now (wrapping u32), or null before it was ever set. */

@@ -1,0 +1,214 @@
+// The page's sound (a part, page-parts.ts): the guest's playback through the audio worklet, the
+// microphone while the server records, the bar's mute button, volume slider and voice-cleanup
+// switch, the notice that sound waits for a click or key (browsers start sound only after a user
+// gesture) and the "microphone in use" indicator. While sound plays, the page's video clock and the
+// host's session clock follow what is audible (audio/audio-clock.ts). Only head 1's window plays
+// and records: the other heads' windows are views of the same session.
+import { OPUS_RATES } from '../protocol/audio/audio-format.ts';
+import { parseRecordMessage } from '../protocol/channels/record/record-messages.ts';
+import type { PagePart } from './page-parts.ts';
+import { AudioClockFollower, audibleTime } from './audio/audio-clock.ts';
+import { AudioOutput, type SoundGate } from './audio/audio-output.ts';
+import { Microphone, type MicrophoneState } from './audio/microphone.ts';
+import { PagePlayback } from './audio/page-playback.ts';
+import type { PlayoutStats } from './audio/playout.ts';
+
+/** Most tapped output kept for a test (about 10 s of stereo at 48 kHz). */
+const MAX_TAP_SAMPLES = 48000 * 2 * 10;
+
+export const audioPart: PagePart = {
+  name: 'audio',
+  applies: (context) => !context.headWindow,
+  mount(page) {
+    const root = page.byId<HTMLElement>('sound');
+    const muteButton = page.byId<HTMLButtonElement>('sound-mute');
+    const volume = page.byId<HTMLInputElement>('sound-volume');
+    const notice = page.byId<HTMLElement>('sound-notice');
+    const micIndicator = page.byId<HTMLElement>('mic-indicator');
+    const processing = page.byId<HTMLInputElement>('mic-processing');
+    const clock = new AudioClockFollower();
+    let position: number | null = null;
+    let playout: PlayoutStats | null = null;
+    let micWhy = '';
+    let gateWhy = '';
+    let tap: Float32Array[] | null = null;
+    let tapSamples = 0;
+    let localMuted = false;
+    let record: { channelId: number } | null = null;
+    const sent = { clocks: 0, recordPackets: 0 };
+
+    const output = new AudioOutput({
+      gate: (state, why) => {
+        gateWhy = why ?? '';
+        showNotice();
+        // A context that failed to start plays nothing: the clock must not wait on it.
+        if (state === 'failed') page.audioClock(null);
+      },
+      position: (report) => {
+        playout = report.stats;
+        position = report.position;
+        if (report.position === null || output.gate !== 'on') {
+          if (report.stats.state === 'idle') {
+            clock.reset();
+            page.audioClock(null);
+          }
+          return;
+        }
+        const audible = audibleTime(report.position, report.contextTime, output.currentTime, output.outputLatencyMs);
+        const decision = clock.update(audible, performance.now());
+        const mm = Math.round(audible) >>> 0;
+        if (decision.setDisplay) page.audioClock(mm);
+        if (decision.sendHost) {
+          sent.clocks++;
+          page.send({ kind: 'audio-clock', mmNow: mm });
+        }
+      },
+      tap: (frames) => {
+        if (!tap) return;
+        tap.push(frames);
+        tapSamples += frames.length;
+        while (tapSamples > MAX_TAP_SAMPLES && tap.length > 1) tapSamples -= tap.shift()!.length;
+      },
+    });
+    const playback = new PagePlayback(output, (message) => page.status.setDetail(message));
+    const microphone = new Microphone(output, {
+      state: (state: MicrophoneState, why?: string) => {
+        micWhy = why ?? '';
+        micIndicator.hidden = state !== 'open' && state !== 'asking';
+        micIndicator.textContent = state === 'asking' ? 'microphone: asking…' : '● microphone in use';
+        if (state === 'refused') page.status.setDetail(micWhy);
+        showNotice();
+      },
+      packet: (payload, mode) => {
+        if (!record) return;
+        sent.recordPackets++;
+        page.send({ kind: 'record-data', mode, time: 0, payload });
+      },
+    });
+
+    function showNotice(): void {
+      const gate: SoundGate = output.gate;
+      let text = '';
+      if (gate === 'waiting') text = playback.playing || microphone.state === 'open' ? '🔇 sound is waiting: click or press a key to turn it on' : 'click or press a key to turn sound on';
+      else if (gate === 'failed') text = `sound does not work here: ${gateWhy}`;
+      notice.textContent = text;
+      notice.hidden = text === '';
+    }
+
+    const applyLocal = (): void => {
+      playback.setLocal(Number(volume.value) / 100, localMuted);
+      muteButton.setAttribute('aria-pressed', String(localMuted));
+      muteButton.textContent = localMuted ? 'Sound off' : 'Sound on';
+    };
+    muteButton.addEventListener('click', () => {
+      localMuted = !localMuted;
+      applyLocal();
+      page.canvas.focus();
+    });
+    volume.addEventListener('input', applyLocal);
+    volume.addEventListener('change', () => page.canvas.focus());
+    processing.addEventListener('change', () => {
+      microphone.processing = processing.checked;
+      page.canvas.focus();
+    });
+    root.hidden = false;
+
+    const onRecord = (channelId: number, type: number, body: Uint8Array, opus: boolean): void => {
+      let m;
+      try {
+        m = parseRecordMessage(type, body, { channel: 'record' });
+      } catch (e) {
+        page.status.setDetail(`microphone: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
+      if (m.kind === 'start') {
+        record = { channelId };
+        void microphone.open({ channels: m.channels, frequency: m.frequency, opus: opus && OPUS_RATES.includes(m.frequency) });
+      } else if (m.kind === 'stop') {
+        record = null;
+        microphone.close();
+      }
+      // The guest's capture VOLUME and MUTE are its own mixer's: the page sends what it hears.
+    };
+
+    const endSession = (): void => {
+      playback.reset();
+      microphone.close();
+      record = null;
+      clock.reset();
+      page.audioClock(null);
+      showNotice();
+    };
+
+    return {
+      onHostMessage(m) {
+        switch (m.kind) {
+          case 'playback':
+            playback.receive(m.type, m.body);
+            showNotice();
+            return true;
+          case 'record':
+            onRecord(m.channelId, m.type, m.body, m.opus);
+            return true;
+          case 'page-policy':
+            // Kiosk: the sound is what the guest sets; the page's own controls are not offered.
+            if (m.kiosk) {
+              localMuted = false;
+              volume.value = '100';
+              applyLocal();
+              root.hidden = true;
+            }
+            return false;
+          case 'display-reset':
+            endSession();
+            return false;
+          case 'status':
+            if (m.status.state === 'error' || m.status.state === 'closed' || m.status.state === 'reconnecting') endSession();
+            return false;
+          default:
+            return false;
+        }
+      },
+      onBridgeClosed: () => endSession(),
+      state: () => ({
+        audio: {
+          gate: output.gate,
+          notice: notice.hidden ? '' : (notice.textContent ?? ''),
+          playback: playback.stats,
+          playout,
+          position,
+          localVolume: Number(volume.value) / 100,
+          localMuted,
+          microphone: { state: microphone.state, mode: microphone.mode, why: micWhy, processing: microphone.processing, ...microphone.counts },
+          sent: { ...sent },
+        },
+      }),
+      testHooks: () => ({
+        /** Starts (or stops) copying the worklet's output, after the gain, for a test to measure. */
+        audioTap: (on: boolean) => {
+          tap = on ? [] : null;
+          tapSamples = 0;
+          output.post({ type: 'tap', on });
+        },
+        /** The output copied since the tap started (and forgets it): interleaved stereo Float32 as base64, at the context's rate. */
+        audioTapTake: async () => {
+          const ctx = await output.context();
+          const parts = tap ?? [];
+          if (tap) tap = [];
+          tapSamples = 0;
+          const total = parts.reduce((n, p) => n + p.length, 0);
+          const all = new Float32Array(total);
+          let o = 0;
+          for (const p of parts) {
+            all.set(p, o);
+            o += p.length;
+          }
+          const bytes = new Uint8Array(all.buffer);
+          let binary = '';
+          for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+          return { rate: ctx?.sampleRate ?? 0, samplesBase64: btoa(binary) };
+        },
+      }),
+    };
+  },
+};

@@ -1,0 +1,41 @@
+// What this page can do with sound, asked of the browser once: its HELLO carries it, and the
+// sound channels announce exactly that (Opus only where WebCodecs decodes or encodes it, volume
+// only where the page can play at all).
+import type { AudioCapabilities } from '../../protocol/audio/audio-format.ts';
+
+export interface AudioProbeEnvironment {
+  /** An AudioWorklet can run here (Web Audio with worklets, a secure context). */
+  worklet: boolean;
+  decoderSupport?: (config: AudioDecoderConfig) => Promise<{ supported?: boolean }>;
+  encoderSupport?: (config: AudioEncoderConfig) => Promise<{ supported?: boolean }>;
+}
+
+/** The Opus configurations of SPICE: 48 kHz stereo, 10 ms frames (multimedia.md §2.1). */
+export const OPUS_DECODER_CONFIG: AudioDecoderConfig = { codec: 'opus', sampleRate: 48000, numberOfChannels: 2 };
+export const OPUS_ENCODER_CONFIG: AudioEncoderConfig = { codec: 'opus', sampleRate: 48000, numberOfChannels: 2, bitrate: 96000, opus: { frameDuration: 10000 } };
+
+async function asks(check: ((c: never) => Promise<{ supported?: boolean }>) | undefined, config: unknown): Promise<boolean> {
+  if (!check) return false;
+  try {
+    return (await check(config as never)).supported === true;
+  } catch {
+    return false;
+  }
+}
+
+export async function probeAudioCapabilities(env: AudioProbeEnvironment): Promise<AudioCapabilities> {
+  if (!env.worklet) return { opusDecode: false, opusEncode: false, volume: false, latency: false };
+  const [opusDecode, opusEncode] = await Promise.all([asks(env.decoderSupport, OPUS_DECODER_CONFIG), asks(env.encoderSupport, OPUS_ENCODER_CONFIG)]);
+  // LATENCY is not acted on: the jitter buffer follows the measured jitter, not the server's wish.
+  return { opusDecode, opusEncode, volume: true, latency: false };
+}
+
+/** This browser's environment. */
+export function browserAudioEnvironment(w: Window = window): AudioProbeEnvironment {
+  const g = w as unknown as { AudioWorkletNode?: unknown; AudioDecoder?: typeof AudioDecoder; AudioEncoder?: typeof AudioEncoder };
+  return {
+    worklet: w.isSecureContext && typeof g.AudioWorkletNode === 'function',
+    decoderSupport: g.AudioDecoder ? (c) => g.AudioDecoder!.isConfigSupported(c) : undefined,
+    encoderSupport: g.AudioEncoder ? (c) => g.AudioEncoder!.isConfigSupported(c) : undefined,
+  };
+}

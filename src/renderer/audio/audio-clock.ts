@@ -1,0 +1,56 @@
+// The multimedia clock from the sound: what the listener hears now is the DATA.time of the frame
+// the worklet renders, later by the output's latency. The page's video is shown by this clock
+// while sound plays (as spice-gtk's: mm time = the last DATA.time minus what the sink still holds),
+// and the host's session clock follows it (AUDIO_CLOCK, about once a second). The display's clock
+// runs on its own between settings: it is set again only when it has drifted from the sound by
+// more than a few ms, so that small corrections do not restart the video schedules. Pure.
+
+export interface ClockDecision {
+  /** Set the display's clock to the audible time now. */
+  setDisplay: boolean;
+  /** Send AUDIO_CLOCK to the host. */
+  sendHost: boolean;
+}
+
+export interface AudioClockOptions {
+  /** Drift of the display's clock from the sound that makes it be set again. */
+  toleranceMs: number;
+  /** Interval between AUDIO_CLOCKs to the host. */
+  hostIntervalMs: number;
+}
+
+export const DEFAULT_AUDIO_CLOCK_OPTIONS: AudioClockOptions = { toleranceMs: 15, hostIntervalMs: 1000 };
+
+/**
+ * The mm time (ms, unwrapped) audible at the page's time `contextNowSeconds`: the worklet rendered
+ * the frame of `position` at `contextTimeSeconds`, and what is rendered is heard `outputLatencyMs` later.
+ */
+export function audibleTime(position: number, contextTimeSeconds: number, contextNowSeconds: number, outputLatencyMs: number): number {
+  return position + (contextNowSeconds - contextTimeSeconds) * 1000 - outputLatencyMs;
+}
+
+export class AudioClockFollower {
+  readonly options: AudioClockOptions;
+  private display: { mm: number; at: number } | null = null;
+  private lastHost = -Infinity;
+
+  constructor(options: Partial<AudioClockOptions> = {}) {
+    this.options = { ...DEFAULT_AUDIO_CLOCK_OPTIONS, ...options };
+  }
+
+  /** The sound says `audibleMm` is heard at `nowMs` (the page's monotonic clock). */
+  update(audibleMm: number, nowMs: number): ClockDecision {
+    const predicted = this.display ? this.display.mm + (nowMs - this.display.at) : null;
+    const setDisplay = predicted === null || Math.abs(predicted - audibleMm) > this.options.toleranceMs;
+    if (setDisplay) this.display = { mm: audibleMm, at: nowMs };
+    const sendHost = setDisplay || nowMs - this.lastHost >= this.options.hostIntervalMs;
+    if (sendHost) this.lastHost = nowMs;
+    return { setDisplay, sendHost };
+  }
+
+  /** The sound stopped: the next report sets the clocks afresh. */
+  reset(): void {
+    this.display = null;
+    this.lastHost = -Infinity;
+  }
+}

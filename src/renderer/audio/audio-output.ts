@@ -1,0 +1,128 @@
+// The page's sound output: one AudioContext with the playout worklet (audio-worklet.ts), made when
+// the first sound (or the microphone) needs it. Browsers start a context only after a user
+// gesture unless autoplay is allowed: the output then says 'waiting' (the page shows "click or press
+// a key to turn sound on") and resumes on the first click or key. The worklet keeps what arrives
+// meanwhile within its bounded buffer, so the sound starts at once with the gesture.
+import { PLAYOUT_PROCESSOR, WORKLET_MODULE, type FromPlayout, type ToPlayout } from './worklet-messages.ts';
+
+export type SoundGate = 'off' | 'starting' | 'waiting' | 'on' | 'failed';
+
+export interface AudioOutputEvents {
+  gate(state: SoundGate, why?: string): void;
+  position(report: Extract<FromPlayout, { type: 'position' }>): void;
+  tap(frames: Float32Array): void;
+}
+
+/** Messages held while the worklet module loads; older ones go first (a few seconds of a stalled load). */
+const MAX_PENDING = 400;
+
+export class AudioOutput {
+  private ctx: AudioContext | null = null;
+  private node: AudioWorkletNode | null = null;
+  private pending: { m: ToPlayout; transfer: Transferable[] }[] = [];
+  private state: SoundGate = 'off';
+  private readonly gestureEvents = ['pointerdown', 'keydown'] as const;
+
+  constructor(
+    private readonly events: AudioOutputEvents,
+    private readonly w: Window = window,
+  ) {}
+
+  get gate(): SoundGate {
+    return this.state;
+  }
+
+  /** The context (made at the first call), for the microphone's graph; null where Web Audio failed. */
+  async context(): Promise<AudioContext | null> {
+    this.open();
+    await this.loaded;
+    return this.ctx;
+  }
+
+  /** Posts to the playout processor (queued while it loads). */
+  post(m: ToPlayout, transfer: Transferable[] = []): void {
+    this.open();
+    if (this.node) {
+      this.node.port.postMessage(m, transfer);
+      return;
+    }
+    if (this.state === 'failed') return;
+    this.pending.push({ m, transfer });
+    if (this.pending.length > MAX_PENDING) this.pending.splice(0, this.pending.length - MAX_PENDING);
+  }
+
+  /** The context's output latency in ms (what is rendered now is heard this much later). */
+  get outputLatencyMs(): number {
+    const ctx = this.ctx;
+    if (!ctx) return 0;
+    return ((ctx.outputLatency || 0) + (ctx.baseLatency || 0)) * 1000;
+  }
+
+  /** The context's time now, in seconds. */
+  get currentTime(): number {
+    return this.ctx?.currentTime ?? 0;
+  }
+
+  private loaded: Promise<void> = Promise.resolve();
+
+  private open(): void {
+    if (this.state !== 'off') return;
+    this.setGate('starting');
+    this.loaded = this.start().catch((e: unknown) => {
+      this.pending = [];
+      this.setGate('failed', e instanceof Error ? e.message : String(e));
+    });
+  }
+
+  private async start(): Promise<void> {
+    let ctx: AudioContext;
+    try {
+      // SPICE's rate: no resampling in the browser's mixer when the device runs at it too.
+      ctx = new AudioContext({ latencyHint: 'interactive', sampleRate: 48000 });
+    } catch {
+      ctx = new AudioContext({ latencyHint: 'interactive' });
+    }
+    this.ctx = ctx;
+    await ctx.audioWorklet.addModule(new URL(WORKLET_MODULE, this.w.location.href).href);
+    const node = new AudioWorkletNode(ctx, PLAYOUT_PROCESSOR, { numberOfInputs: 0, numberOfOutputs: 1, outputChannelCount: [2] });
+    node.port.onmessage = (e: MessageEvent<FromPlayout>) => {
+      const m = e.data;
+      if (m.type === 'position') this.events.position(m);
+      else this.events.tap(m.frames);
+    };
+    node.connect(ctx.destination);
+    this.node = node;
+    for (const p of this.pending) node.port.postMessage(p.m, p.transfer);
+    this.pending = [];
+    ctx.onstatechange = () => this.followState();
+    this.followState();
+    if (ctx.state === 'suspended') {
+      // Allowed without a gesture where autoplay is; otherwise this stays pending until one.
+      void ctx.resume();
+      for (const type of this.gestureEvents) this.w.addEventListener(type, this.onGesture, { capture: true });
+    }
+  }
+
+  private readonly onGesture = (): void => {
+    const ctx = this.ctx;
+    if (!ctx) return;
+    void ctx.resume().then(() => this.followState());
+  };
+
+  private followState(): void {
+    const ctx = this.ctx;
+    if (!ctx) return;
+    if (ctx.state === 'running') {
+      for (const type of this.gestureEvents) this.w.removeEventListener(type, this.onGesture, { capture: true });
+      this.setGate('on');
+    } else if (ctx.state === 'suspended') {
+      this.setGate('waiting');
+    }
+  }
+
+  private setGate(state: SoundGate, why?: string): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.events.gate(state, why);
+  }
+}

@@ -1,0 +1,206 @@
+// The guest's sound in the page: playback channel bodies as the host forwarded them, parsed with
+// the channel's own parser (a malformed one is reported and skipped; the sound goes on), RAW
+// converted to Float32 and Opus decoded by WebCodecs' AudioDecoder (one SPICE packet is one
+// EncodedAudioChunk: 10 ms, no container, no description), then to the playout worklet with its
+// DATA.time. The guest's VOLUME and MUTE are applied on top of the page's own slider and mute.
+import { AudioDataMode } from '../../protocol/audio/audio-format.ts';
+import { parsePlaybackMessage } from '../../protocol/channels/playback/playback-messages.ts';
+import { planesToStereo, playbackGain, s16leToStereoFloat } from './pcm.ts';
+import type { AudioOutput } from './audio-output.ts';
+
+/** Opus packets waiting in the decoder beyond which new ones are dropped (a stalled decoder must not queue without end). */
+const MAX_DECODE_QUEUE = 50;
+/** Packet times kept for the decoder's outputs (one per packet in flight). */
+const MAX_TIMES = 200;
+
+export interface PlaybackStats {
+  packets: number;
+  decoded: number;
+  /** Packets dropped: a full decoder queue, a decoder that failed, a mode the page cannot play. */
+  dropped: number;
+  errors: number;
+  starts: number;
+  mode: 'raw' | 'opus' | null;
+  /** The format of the stream playing (null outside START..STOP). */
+  stream: { channels: number; frequency: number } | null;
+  guest: { volume: number[] | null; muted: boolean };
+}
+
+export class PagePlayback {
+  private mode: number | null = null;
+  private stream: { channels: number; frequency: number } | null = null;
+  private decoder: AudioDecoder | null = null;
+  private decoderRate = 0;
+  private sequence = 0;
+  private readonly times = new Map<number, number>();
+  private readonly guest = { volume: null as number[] | null, muted: false };
+  private readonly local = { volume: 1, muted: false };
+  private readonly counts = { packets: 0, decoded: 0, dropped: 0, errors: 0, starts: 0 };
+
+  constructor(
+    private readonly output: AudioOutput,
+    /** A sentence for the page's status (a malformed message, a decoder that failed). */
+    private readonly problem: (message: string) => void,
+  ) {}
+
+  /** One playback channel body, as the server sent it. */
+  receive(type: number, body: Uint8Array): void {
+    let m;
+    try {
+      m = parsePlaybackMessage(type, body, { channel: 'playback' });
+    } catch (e) {
+      this.counts.errors++;
+      this.problem(`sound: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    switch (m.kind) {
+      case 'mode':
+        this.mode = m.mode;
+        return;
+      case 'start':
+        this.counts.starts++;
+        this.stream = { channels: m.channels, frequency: m.frequency };
+        this.output.post({ type: 'start', rate: m.frequency });
+        this.applyGain();
+        return;
+      case 'data':
+        this.counts.packets++;
+        if (!this.stream) {
+          // DATA outside START..STOP: no format to play it in.
+          this.counts.dropped++;
+          return;
+        }
+        if ((this.mode ?? AudioDataMode.RAW) === AudioDataMode.OPUS) this.decodeOpus(m.payload, m.time);
+        else this.play(s16leToStereoFloat(m.payload, this.stream.channels), m.time);
+        return;
+      case 'stop':
+        this.stream = null;
+        this.output.post({ type: 'stop' });
+        return;
+      case 'volume':
+        this.guest.volume = m.volume;
+        this.applyGain();
+        return;
+      case 'mute':
+        this.guest.muted = m.muted;
+        this.applyGain();
+        return;
+      case 'latency':
+        // The jitter buffer follows the measured jitter; the server's wish is not acted on (LATENCY is not announced).
+        return;
+    }
+  }
+
+  /** The page's own volume (0..1) and mute. */
+  setLocal(volume: number, muted: boolean): void {
+    this.local.volume = volume;
+    this.local.muted = muted;
+    this.applyGain();
+  }
+
+  /** The session ended: whatever plays stops, the decoder goes. */
+  reset(): void {
+    if (this.stream) this.output.post({ type: 'stop' });
+    this.stream = null;
+    this.mode = null;
+    this.closeDecoder();
+    this.guest.volume = null;
+    this.guest.muted = false;
+  }
+
+  get playing(): boolean {
+    return this.stream !== null;
+  }
+
+  get stats(): PlaybackStats {
+    const mode = this.mode === null ? null : this.mode === AudioDataMode.OPUS ? 'opus' : 'raw';
+    return { ...this.counts, mode, stream: this.stream && { ...this.stream }, guest: { volume: this.guest.volume && [...this.guest.volume], muted: this.guest.muted } };
+  }
+
+  private applyGain(): void {
+    if (this.output.gate === 'off') return;
+    this.output.post({ type: 'gain', gain: playbackGain(this.local, this.guest) });
+  }
+
+  private play(frames: Float32Array, time: number): void {
+    if (frames.length === 0) return;
+    if (this.output.gate === 'off') this.applyGainAfterOpen();
+    this.output.post({ type: 'data', frames, time }, [frames.buffer]);
+  }
+
+  /** The first sound opens the output; its gain goes with it. */
+  private applyGainAfterOpen(): void {
+    this.output.post({ type: 'gain', gain: playbackGain(this.local, this.guest) });
+  }
+
+  private decodeOpus(packet: Uint8Array, time: number): void {
+    const decoder = this.opusDecoder();
+    if (!decoder || decoder.decodeQueueSize > MAX_DECODE_QUEUE) {
+      this.counts.dropped++;
+      return;
+    }
+    const timestamp = this.sequence++ * 10_000;
+    this.times.set(timestamp, time);
+    if (this.times.size > MAX_TIMES) this.times.delete(this.times.keys().next().value!);
+    try {
+      decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp, data: packet }));
+    } catch (e) {
+      this.counts.dropped++;
+      this.decoderFailed(e);
+    }
+  }
+
+  private opusDecoder(): AudioDecoder | null {
+    const rate = this.stream?.frequency ?? 48000;
+    if (this.decoder && this.decoderRate === rate && this.decoder.state === 'configured') return this.decoder;
+    this.closeDecoder();
+    if (typeof AudioDecoder !== 'function') {
+      this.problem('sound: this browser has no WebCodecs AudioDecoder, so the Opus sound the server sends cannot play');
+      return null;
+    }
+    const decoder = new AudioDecoder({
+      output: (data) => this.decoded(data),
+      error: (e) => this.decoderFailed(e),
+    });
+    try {
+      decoder.configure({ codec: 'opus', sampleRate: rate, numberOfChannels: 2 });
+    } catch (e) {
+      this.decoderFailed(e);
+      return null;
+    }
+    this.decoder = decoder;
+    this.decoderRate = rate;
+    return decoder;
+  }
+
+  private decoded(data: AudioData): void {
+    try {
+      const time = this.times.get(data.timestamp);
+      this.times.delete(data.timestamp);
+      if (time === undefined) return;
+      const planes: Float32Array[] = [];
+      for (let c = 0; c < Math.min(2, data.numberOfChannels); c++) {
+        const plane = new Float32Array(data.numberOfFrames);
+        data.copyTo(plane, { planeIndex: c, format: 'f32-planar' });
+        planes.push(plane);
+      }
+      this.counts.decoded++;
+      this.play(planesToStereo(planes), time);
+    } finally {
+      data.close();
+    }
+  }
+
+  private decoderFailed(e: unknown): void {
+    this.counts.errors++;
+    this.problem(`sound: the Opus decoder failed (${e instanceof Error ? e.message : String(e)})`);
+    this.closeDecoder();
+  }
+
+  private closeDecoder(): void {
+    const d = this.decoder;
+    this.decoder = null;
+    this.times.clear();
+    if (d && d.state !== 'closed') d.close();
+  }
+}

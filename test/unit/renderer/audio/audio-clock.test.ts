@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { AudioClockFollower, audibleTime } from '../../../../src/renderer/audio/audio-clock.ts';
+
+describe('AudioClockFollower', () => {
+  it('sets the display clock first, then only when it drifts from the sound, and the host about once a second', () => {
+    const f = new AudioClockFollower({ toleranceMs: 15, hostIntervalMs: 1000 });
+    expect(f.update(5000, 0)).toEqual({ setDisplay: true, sendHost: true });
+    // Sound and page clock in step: nothing to set; the host hears again after a second.
+    expect(f.update(5050, 50)).toEqual({ setDisplay: false, sendHost: false });
+    expect(f.update(6000, 1000)).toEqual({ setDisplay: false, sendHost: true });
+    // 10 ms off: within tolerance. 20 ms: set again (and tell the host).
+    expect(f.update(6110, 1100)).toEqual({ setDisplay: false, sendHost: false });
+    expect(f.update(6180, 1200)).toEqual({ setDisplay: true, sendHost: true });
+    f.reset();
+    expect(f.update(100, 1300).setDisplay).toBe(true);
+  });
+
+  it('computes what is heard now from the rendered frame, the time since and the output latency', () => {
+    expect(audibleTime(1000, 2.0, 2.05, 30)).toBeCloseTo(1020, 9);
+  });
+});
