@@ -51,7 +51,7 @@ describe('BridgeSocket', () => {
     const { t, got } = socket();
     expect(t.sent).toHaveLength(0);
     t.events.opened();
-    expect(decodeUiMessage(t.sent[0], BRIDGE_VERSION)).toEqual({ kind: 'hello', version: BRIDGE_VERSION, target: 2, videoCodecs: [] });
+    expect(decodeUiMessage(t.sent[0], BRIDGE_VERSION)).toEqual({ kind: 'hello', version: BRIDGE_VERSION, target: 2, videoCodecs: [], audio: { opusDecode: false, opusEncode: false, volume: false, latency: false } });
     t.events.message(packet({ kind: 'hello', version: BRIDGE_VERSION }).buffer);
     // As a port delivers it: a Uint8Array.
     t.events.message(packet(status));
@@ -124,7 +124,7 @@ describe('messagePortTransport', () => {
     main.postMessage(packet({ kind: 'hello', version: BRIDGE_VERSION }));
     main.postMessage(packet(status));
     await waitUntil('a message each way', () => got.length >= 1 && fromPage.length >= 1, 5000);
-    expect(decodeUiMessage(fromPage[0], BRIDGE_VERSION)).toEqual({ kind: 'hello', version: BRIDGE_VERSION, target: 0, videoCodecs: [] });
+    expect(decodeUiMessage(fromPage[0], BRIDGE_VERSION)).toEqual({ kind: 'hello', version: BRIDGE_VERSION, target: 0, videoCodecs: [], audio: { opusDecode: false, opusEncode: false, volume: false, latency: false } });
     expect(got).toEqual([status]);
     // Nothing went to the stranger's port.
     let strangerGot = 0;
