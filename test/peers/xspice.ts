@@ -3,6 +3,7 @@
 // src/main/demo/xspice-config.ts (shared with `spicedesk demo`); this file runs it for tests, on a
 // free display and port, with retries and cleanup.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,11 @@ export interface XspiceOptions extends XspiceSettings {
   port?: number;
   /** How long to wait for the port and the X display; default 15 s. */
   startTimeoutMs?: number;
+  /**
+   * Sound: the driver plays the FIFOs created in `fifoDir` after the start (S16LE stereo 48 kHz,
+   * playFifo below), RAW, or Opus with `opus` (shared/docs/multimedia.md §4.1).
+   */
+  audio?: { fifoDir: string; opus?: boolean };
 }
 
 export interface XspiceServer {
@@ -100,7 +106,7 @@ async function startOnce(options: XspiceOptions, xdpyinfo: string): Promise<Xspi
     XORG_BINARY,
     ['-config', configPath, '-noreset', '-nolisten', 'tcp', '-logfile', logPath, display],
     {
-      env: { ...driverEnvironment(port, options), ...(options.vdagent ? vdagentDriverEnvironment(vdagentPaths(dir)) : {}) },
+      env: { ...driverEnvironment(port, options), ...(options.vdagent ? vdagentDriverEnvironment(vdagentPaths(dir)) : {}), ...audioEnvironment(options.audio) },
       cwd: dir,
       name: `Xspice ${display}`,
       // A killed Xorg leaves its lock and socket; without them the display number is reusable.
@@ -186,6 +192,35 @@ async function startOnce(options: XspiceOptions, xdpyinfo: string): Promise<Xspi
     logTail,
     stop,
   };
+}
+
+/** The driver's sound settings (no launcher flag exists for them). */
+function audioEnvironment(audio: XspiceOptions['audio']): NodeJS.ProcessEnv {
+  if (!audio) return {};
+  return { XSPICE_PLAYBACK_FIFO_DIR: audio.fifoDir, ...(audio.opus ? { XSPICE_PLAYBACK_COMPRESSION: '1' } : {}) };
+}
+
+/**
+ * Plays interleaved S16LE stereo 48 kHz through a new FIFO in the server's `audio.fifoDir`: the
+ * driver picks it up (inotify), reads it in real time and mixes it; closing it ends the sound
+ * (PLAYBACK_STOP once no FIFO is left). Resolves when everything is written and the FIFO removed.
+ * Sound played while no client is connected is lost.
+ */
+export async function playFifo(fifoDir: string, pcm: Int16Array, name = `tone-${process.pid}-${Date.now()}`): Promise<void> {
+  const mkfifo = requireTool('mkfifo', 'coreutils');
+  const path = join(fifoDir, name);
+  await runToCompletion(mkfifo, [path], { timeoutMs: 5000 });
+  try {
+    // Opening for writing waits until the driver has opened it for reading.
+    const fifo = await open(path, 'w');
+    try {
+      await fifo.write(new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+    } finally {
+      await fifo.close();
+    }
+  } finally {
+    rmSync(path, { force: true });
+  }
 }
 
 /** Starts Xspice on a free display and port; waits until both answer. */

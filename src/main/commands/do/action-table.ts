@@ -2,6 +2,7 @@
 // else. The families' order is the order of the help.
 import type { DoActionDefinition } from './action.ts';
 import { agentActions } from './agent-actions.ts';
+import { audioActions } from './audio-actions.ts';
 import { inputActions } from './input-actions.ts';
 import { screenActions } from './screen-actions.ts';
 import { timingActions } from './timing-actions.ts';
@@ -18,6 +19,7 @@ export const doActionFamilies: readonly DoActionFamily[] = [
   { title: 'time', actions: timingActions },
   { title: 'the screen', actions: screenActions },
   { title: 'video streams', actions: videoActions },
+  { title: 'sound', actions: audioActions },
   { title: 'through the guest agent (spice-vdagent in the guest)', actions: agentActions },
 ];
 

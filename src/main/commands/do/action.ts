@@ -8,14 +8,17 @@ import type { SurfaceSnapshot } from '../../../protocol/channels/display/display
 import type { InputsChannel } from '../../../protocol/channels/inputs/inputs-channel.ts';
 import type { KeyStep } from '../../../protocol/input/key-steps.ts';
 import type { Agent } from '../../../protocol/channels/main/agent/agent.ts';
+import type { PlaybackChannel } from '../../../protocol/channels/playback/playback-channel.ts';
+import type { RecordChannel } from '../../../protocol/channels/record/record-channel.ts';
 import type { Deadline } from '../../node/deadline.ts';
 import { SpiceError } from '../../../protocol/wire/errors.ts';
 
 /**
  * What an action needs from the connection: the inputs channel (with the guest's lock keys, for
- * typing text; with a mouse mode chosen, for the pointer), the display channel, the guest agent.
+ * typing text; with a mouse mode chosen, for the pointer), the display channel, the guest agent,
+ * the playback or record channel.
  */
-export type ScriptNeed = 'inputs' | 'lock-keys' | 'mouse-mode' | 'display' | 'agent';
+export type ScriptNeed = 'inputs' | 'lock-keys' | 'mouse-mode' | 'display' | 'agent' | 'playback' | 'record';
 
 /** The words of the command line from just after the action's name. */
 export interface ActionWords {
@@ -73,6 +76,20 @@ export interface ScriptAgent {
   progress(line: string): void;
 }
 
+/** The sound channels, linked when an action of the script needs them. */
+export interface ScriptSound {
+  readonly playback: PlaybackChannel;
+  readonly record: RecordChannel;
+  /** Resolves, with why, when this connection's session ends. */
+  readonly ended: Promise<string>;
+  /** The session's multimedia time now (ms), 0 before the server set it. */
+  mediaTime(): number;
+  /** The command's --timeout, in ms. */
+  readonly timeoutMs: number;
+  /** One progress line on stderr. */
+  progress(line: string): void;
+}
+
 /** What an action runs with: one connection of the script, and the script's settings. */
 export interface ScriptContext {
   readonly where: string;
@@ -83,6 +100,7 @@ export interface ScriptContext {
   readonly inputs: ScriptInputs;
   readonly screen: ScriptScreen;
   readonly agent: ScriptAgent;
+  readonly sound: ScriptSound;
 }
 
 export interface DoActionDefinition<A> {

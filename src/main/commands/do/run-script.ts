@@ -69,7 +69,11 @@ export async function runScript(o: DoOptions): Promise<number> {
     caFile: o.caFile,
     memoryLimit: line.memoryLimit,
     videoCodecs: line.videoCodecs,
-    shouldLink: (c) => (needs.has('inputs') && c.type === ChannelType.INPUTS && c.id === 0) || (needs.has('display') && c.type === ChannelType.DISPLAY && c.id === line.displayId),
+    shouldLink: (c) =>
+      (needs.has('inputs') && c.type === ChannelType.INPUTS && c.id === 0) ||
+      (needs.has('display') && c.type === ChannelType.DISPLAY && c.id === line.displayId) ||
+      (needs.has('playback') && c.type === ChannelType.PLAYBACK && c.id === 0) ||
+      (needs.has('record') && c.type === ChannelType.RECORD && c.id === 0),
     // A script watches the screen change: compressed images will come.
     prestartDecoders: needs.has('display'),
   });

@@ -7,6 +7,8 @@ import type { SurfaceSnapshot } from '../../../protocol/channels/display/display
 import { InputsChannel } from '../../../protocol/channels/inputs/inputs-channel.ts';
 import { buttonMask, MouseButton } from '../../../protocol/channels/inputs/inputs-messages.ts';
 import type { Agent } from '../../../protocol/channels/main/agent/agent.ts';
+import { PlaybackChannel } from '../../../protocol/channels/playback/playback-channel.ts';
+import { RecordChannel } from '../../../protocol/channels/record/record-channel.ts';
 import { buildMouseModeRequest, MainMsgc, MouseMode } from '../../../protocol/channels/main/main-messages.ts';
 import type { KeyStep } from '../../../protocol/input/key-steps.ts';
 import { ChannelType } from '../../../protocol/link/constants.ts';
@@ -16,7 +18,7 @@ import { SpiceError } from '../../../protocol/wire/errors.ts';
 import type { OpenedSession } from '../../connect/open-session.ts';
 import type { Deadline } from '../../node/deadline.ts';
 import { DrawingDamage } from '../drawing-damage.ts';
-import { sleep, type ScriptAgent, type ScriptContext, type ScriptInputs, type ScriptNeed, type ScriptScreen } from './action.ts';
+import { sleep, type ScriptAgent, type ScriptContext, type ScriptInputs, type ScriptNeed, type ScriptScreen, type ScriptSound } from './action.ts';
 
 /** What the whole script needs, gathered from its actions. */
 export type ScriptNeeds = ReadonlySet<ScriptNeed>;
@@ -50,8 +52,14 @@ export class ScriptConnection implements ScriptContext {
     private readonly settings: ScriptSettings,
     private readonly inputsAccess: ScriptInputs | null,
     private readonly screenAccess: ScriptScreen | null,
+    private readonly soundAccess: ScriptSound | null = null,
   ) {
     this.agent = new AgentAccess(session, where, deadline, settings);
+  }
+
+  get sound(): ScriptSound {
+    if (!this.soundAccess) throw new SpiceError('internal', 'an action used the sound channels without saying it needs them');
+    return this.soundAccess;
   }
 
   get displayId(): number {
@@ -86,6 +94,7 @@ export async function prepareConnection(opened: OpenedSession, needs: ScriptNeed
     if (display && !(display instanceof DisplayChannel)) throw new SpiceError('internal', 'the display channel was linked without its drawing');
     const inputs = needs.has('inputs') ? await prepareInputs(session, deadline, where, needs, settings.logger) : null;
     const mouse = inputs && needs.has('mouse-mode') ? await chooseMouseMode(session, settings.logger) : null;
+    const sound = needs.has('playback') || needs.has('record') ? await prepareSound(session, deadline, where, needs, settings) : null;
     return new ScriptConnection(
       session,
       where,
@@ -93,6 +102,7 @@ export async function prepareConnection(opened: OpenedSession, needs: ScriptNeed
       settings,
       inputs ? new InputsAccess(inputs, mouse, settings.displayId) : null,
       display ? new ScreenAccess(session, display, where, settings.displayId, deadline) : null,
+      sound,
     );
   } catch (e) {
     void session.close();
@@ -102,14 +112,14 @@ export async function prepareConnection(opened: OpenedSession, needs: ScriptNeed
 
 /** The channel once it is linked; a usage or protocol error when the server has none or it fails. */
 async function linkedChannel(session: Session, type: number, id: number, deadline: Deadline, where: string): Promise<SpiceChannel> {
-  const name = type === ChannelType.DISPLAY ? `display ${id}` : 'an inputs channel';
+  const name = type === ChannelType.DISPLAY ? `display ${id}` : (linkedChannelNames[type] ?? `channel type ${type}`);
   const listed = session.main.info.channels.some((c) => c.type === type && c.id === id);
   if (!listed) {
     if (type === ChannelType.DISPLAY) {
       const ids = session.main.info.channels.filter((c) => c.type === ChannelType.DISPLAY).map((c) => c.id);
       throw new SpiceError('usage', `${where} has no display ${id} (it has ${ids.length ? `display ${ids.join(', ')}` : 'no display channel'})`);
     }
-    throw new SpiceError('protocol', `${where} offers no inputs channel, so spicedesk cannot send keys or mouse input to it`);
+    throw new SpiceError('protocol', `${where} offers no ${name}, so spicedesk cannot ${whatNeedsIt[type] ?? 'use it'}`);
   }
   const key = `${type}:${id}`;
   const ready = new Promise<SpiceChannel>((resolve, reject) => {
@@ -137,6 +147,46 @@ async function linkedChannel(session: Session, type: number, id: number, deadlin
     ];
   });
   return deadline.race(ready, () => new SpiceError('timeout', `${where} did not link ${name} in time`));
+}
+
+const linkedChannelNames: Record<number, string> = {
+  [ChannelType.INPUTS]: 'inputs channel',
+  [ChannelType.PLAYBACK]: 'playback channel',
+  [ChannelType.RECORD]: 'record channel',
+};
+
+const whatNeedsIt: Record<number, string> = {
+  [ChannelType.INPUTS]: 'send keys or mouse input to it',
+  [ChannelType.PLAYBACK]: 'hear its sound (listen)',
+  [ChannelType.RECORD]: 'send it a microphone (speak; Xspice has no record channel)',
+};
+
+/** The playback and/or record channel linked, with what listen and speak wait on. */
+async function prepareSound(session: Session, deadline: Deadline, where: string, needs: ScriptNeeds, settings: ScriptSettings): Promise<ScriptSound> {
+  const playback = needs.has('playback') ? await linkedChannel(session, ChannelType.PLAYBACK, 0, deadline, where) : null;
+  const record = needs.has('record') ? await linkedChannel(session, ChannelType.RECORD, 0, deadline, where) : null;
+  if (playback && !(playback instanceof PlaybackChannel)) throw new SpiceError('internal', 'the playback channel was linked without its sound handling');
+  if (record && !(record instanceof RecordChannel)) throw new SpiceError('internal', 'the record channel was linked without its microphone handling');
+  const ended = new Promise<string>((resolve) => {
+    session.events.on('closed', ({ error }) => resolve(error?.message ?? `the session with ${where} closed`));
+    session.events.on('channel-error', ({ channel, error }) => {
+      if (channel.type === ChannelType.PLAYBACK || channel.type === ChannelType.RECORD) resolve(error.message);
+    });
+  });
+  return {
+    get playback(): PlaybackChannel {
+      if (!playback) throw new SpiceError('internal', 'an action used the playback channel without saying it needs it');
+      return playback;
+    },
+    get record(): RecordChannel {
+      if (!record) throw new SpiceError('internal', 'an action used the record channel without saying it needs it');
+      return record;
+    },
+    ended,
+    mediaTime: () => session.main.clock.now() ?? 0,
+    timeoutMs: settings.timeoutMs,
+    progress: (line) => settings.progress(line),
+  };
 }
 
 async function prepareInputs(session: Session, deadline: Deadline, where: string, needs: ScriptNeeds, logger: Logger): Promise<InputsChannel> {

@@ -1,0 +1,79 @@
+// Measures recorded sound for tests and benches: one channel out of interleaved S16, its RMS level,
+// its frequency (zero crossings, interpolated between samples), the power at one frequency
+// (Goertzel), and a sine to feed a server. Pure functions, usable by the page's tests too.
+
+/** Channel `c` of interleaved samples, as numbers. */
+export function channelOf(samples: Int16Array, channels: number, c = 0): Float64Array {
+  const frames = Math.floor(samples.length / channels);
+  const out = new Float64Array(frames);
+  for (let i = 0; i < frames; i++) out[i] = samples[i * channels + c];
+  return out;
+}
+
+/** The middle part of a signal: `fraction` of it, centred (skips fade-ins, codec start-up and the cut at the end). */
+export function middle(signal: Float64Array, fraction = 0.5): Float64Array {
+  const len = Math.floor(signal.length * fraction);
+  const start = Math.floor((signal.length - len) / 2);
+  return signal.subarray(start, start + len);
+}
+
+export function rms(signal: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < signal.length; i++) sum += signal[i] * signal[i];
+  return signal.length ? Math.sqrt(sum / signal.length) : 0;
+}
+
+/**
+ * The frequency of a steady tone, from its rising zero crossings: the time from the first to the
+ * last (each placed between its two samples by linear interpolation) over the cycles between them.
+ * Accurate to a small fraction of a hertz over a second of a clean sine; NaN with under two crossings.
+ */
+export function zeroCrossingFrequency(signal: ArrayLike<number>, rate: number): number {
+  let first = -1;
+  let last = -1;
+  let crossings = 0;
+  for (let i = 1; i < signal.length; i++) {
+    const a = signal[i - 1];
+    const b = signal[i];
+    if (a < 0 && b >= 0) {
+      const at = i - 1 + a / (a - b);
+      if (first < 0) first = at;
+      last = at;
+      crossings++;
+    }
+  }
+  if (crossings < 2) return NaN;
+  return ((crossings - 1) * rate) / (last - first);
+}
+
+/** The power of `signal` at `hz` (Goertzel), normalised so a full-scale sine of that frequency gives about (amplitude/2)^2. */
+export function goertzelPower(signal: ArrayLike<number>, rate: number, hz: number): number {
+  const w = (2 * Math.PI * hz) / rate;
+  const coeff = 2 * Math.cos(w);
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < signal.length; i++) {
+    const s0 = signal[i] + coeff * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+  return power / (signal.length * signal.length);
+}
+
+/** Share of the signal's energy that is at `hz` (1 for a pure tone, near 0 for noise or another tone). */
+export function toneShare(signal: ArrayLike<number>, rate: number, hz: number): number {
+  const total = rms(signal) ** 2;
+  return total > 0 ? (2 * goertzelPower(signal, rate, hz)) / total : 0;
+}
+
+/** An interleaved S16 sine: `amplitude` of full scale, the same on every channel. */
+export function sineS16(o: { hz: number; seconds: number; rate: number; channels: number; amplitude: number }): Int16Array {
+  const frames = Math.round(o.seconds * o.rate);
+  const out = new Int16Array(frames * o.channels);
+  for (let i = 0; i < frames; i++) {
+    const v = Math.round(o.amplitude * 32767 * Math.sin((2 * Math.PI * o.hz * i) / o.rate));
+    for (let c = 0; c < o.channels; c++) out[i * o.channels + c] = v;
+  }
+  return out;
+}
