@@ -9,7 +9,7 @@ export interface DriftOptions {
   kp: number;
   /** Correction per second of accumulated error per second (integral gain). */
   ki: number;
-  /** The largest correction either way (0.005: half a percent, about 9 cents of pitch). */
+  /** The largest correction either way (0.002: 0.2 %, about 3.5 cents of pitch, under what ears tell apart). */
   maxCorrection: number;
   /** Time constant of the level's smoothing, in seconds (packets come in 10 ms steps). */
   smoothingSeconds: number;
@@ -23,7 +23,7 @@ export interface DriftOptions {
 
 // kp and ki give the loop (the buffer level integrates the correction) a damping of about 0.7:
 // a step in the target settles in some 10 s without ringing.
-export const DEFAULT_DRIFT_OPTIONS: DriftOptions = { kp: 0.2, ki: 0.02, maxCorrection: 0.005, smoothingSeconds: 0.5, integrateWithinMs: 10 };
+export const DEFAULT_DRIFT_OPTIONS: DriftOptions = { kp: 0.2, ki: 0.02, maxCorrection: 0.002, smoothingSeconds: 0.5, integrateWithinMs: 10 };
 
 export class DriftController {
   readonly options: DriftOptions;
