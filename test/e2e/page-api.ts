@@ -91,6 +91,44 @@ export interface PageState {
   headMapping: number[] | null;
   headMappingApplied: 'none' | 'placed' | 'not-applied';
   headMappingNote: string | null;
+  // The sound (audio-part.ts).
+  audio: AudioState;
+}
+
+/** The page's sound: the gesture gate, the playback channel, the playout buffer, the microphone. */
+export interface AudioState {
+  gate: 'off' | 'starting' | 'waiting' | 'on' | 'failed';
+  /** The bar's notice ('' when none): that sound waits for a click or key, or why it does not work. */
+  notice: string;
+  playback: {
+    packets: number;
+    decoded: number;
+    dropped: number;
+    errors: number;
+    starts: number;
+    restamped: number;
+    mode: 'raw' | 'opus' | null;
+    stream: { channels: number; frequency: number } | null;
+    guest: { volume: number[] | null; muted: boolean };
+  };
+  playout: {
+    state: 'idle' | 'buffering' | 'playing';
+    levelMs: number;
+    targetMs: number;
+    correction: number;
+    underruns: number;
+    skips: number;
+    droppedFrames: number;
+    framesIn: number;
+    framesOut: number;
+  } | null;
+  /** The DATA.time being rendered at the last report (unwrapped ms), null while nothing plays. */
+  position: number | null;
+  localVolume: number;
+  localMuted: boolean;
+  microphone: { state: 'off' | 'asking' | 'open' | 'refused'; mode: 'raw' | 'opus' | null; why: string; processing: boolean; frames: number; opusPackets: number; rawPackets: number; dropped: number };
+  /** AUDIO_CLOCKs and RECORD_DATA packets sent to the host. */
+  sent: { clocks: number; recordPackets: number };
 }
 
 /** What `spicedeskPage.drawStats()` gives: the shown channel's operations and images by type. */
@@ -111,6 +149,10 @@ export interface PageTestApi {
   /** The URL of guest head N's window (N 1-3), once the host gave the join token. */
   headUrl(head: number): string | null;
   drawStats(): Promise<DrawStats | null>;
+  /** Starts (true) or stops copying the audio worklet's output (after the gain) for audioTapTake. */
+  audioTap(on: boolean): void;
+  /** The output copied since the tap started or was last taken: interleaved stereo Float32, base64, at `rate`. */
+  audioTapTake(): Promise<{ rate: number; samplesBase64: string }>;
 }
 
 declare global {
@@ -148,4 +190,11 @@ export function headUrl(page: Page, head: number): Promise<string | null> {
 
 export function drawStats(page: Page): Promise<DrawStats | null> {
   return page.evaluate(() => window.spicedeskPage?.drawStats() ?? null);
+}
+
+/** The page's audio output copied since the tap started (audioTap(true)), as interleaved stereo. */
+export async function takeAudioTap(page: Page): Promise<{ rate: number; samples: Float32Array }> {
+  const taken = await page.evaluate(() => window.spicedeskPage!.audioTapTake());
+  const bytes = Buffer.from(taken.samplesBase64, 'base64');
+  return { rate: taken.rate, samples: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
 }

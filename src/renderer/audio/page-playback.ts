@@ -20,6 +20,8 @@ export interface PlaybackStats {
   dropped: number;
   errors: number;
   starts: number;
+  /** Decoded outputs whose timestamp matched no packet's (played with the time after the previous one). */
+  restamped: number;
   mode: 'raw' | 'opus' | null;
   /** The format of the stream playing (null outside START..STOP). */
   stream: { channels: number; frequency: number } | null;
@@ -33,9 +35,11 @@ export class PagePlayback {
   private decoderRate = 0;
   private sequence = 0;
   private readonly times = new Map<number, number>();
+  /** The time of the last decoded packet, for an output whose timestamp matches none. */
+  private lastDecodedTime: number | null = null;
   private readonly guest = { volume: null as number[] | null, muted: false };
   private readonly local = { volume: 1, muted: false };
-  private readonly counts = { packets: 0, decoded: 0, dropped: 0, errors: 0, starts: 0 };
+  private readonly counts = { packets: 0, decoded: 0, dropped: 0, errors: 0, starts: 0, restamped: 0 };
 
   constructor(
     private readonly output: AudioOutput,
@@ -175,9 +179,15 @@ export class PagePlayback {
 
   private decoded(data: AudioData): void {
     try {
-      const time = this.times.get(data.timestamp);
-      this.times.delete(data.timestamp);
-      if (time === undefined) return;
+      // Chromium's decoder may restamp its outputs by a few ms (seen: 10 of 300 outputs of an
+      // Xspice stream did not carry their input's timestamp): the packet is the nearest 10 ms step.
+      const key = Math.round(data.timestamp / 10_000) * 10_000;
+      const stamped = this.times.get(key);
+      this.times.delete(key);
+      const time = stamped ?? (this.lastDecodedTime === null ? null : this.lastDecodedTime + (data.numberOfFrames / data.sampleRate) * 1000);
+      if (time === null) return;
+      if (stamped === undefined) this.counts.restamped++;
+      this.lastDecodedTime = time;
       const planes: Float32Array[] = [];
       for (let c = 0; c < Math.min(2, data.numberOfChannels); c++) {
         const plane = new Float32Array(data.numberOfFrames);
@@ -201,6 +211,7 @@ export class PagePlayback {
     const d = this.decoder;
     this.decoder = null;
     this.times.clear();
+    this.lastDecodedTime = null;
     if (d && d.state !== 'closed') d.close();
   }
 }
