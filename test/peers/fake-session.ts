@@ -52,6 +52,10 @@ export interface FakeSessionOptions {
   onMain?: (main: DisplayConnection) => void;
   /** The CHANNELS_LIST as [type, id] pairs; default one display, [[2, 0]]. */
   channels?: readonly (readonly [number, number])[];
+  /** Called when a channel of another type (not main, not display) has linked: the record channel, say. */
+  onChannel?: (channelType: number, connection: DisplayConnection) => void;
+  /** The channel capabilities announced to a channel type; default none. */
+  channelCaps?: (channelType: number) => readonly number[] | undefined;
 }
 
 function message(type: number, body: Buffer): Buffer {
@@ -70,6 +74,7 @@ function u32s(...values: number[]): Buffer {
 export async function startFakeSession(options: FakeSessionOptions = {}): Promise<MisbehavingServer> {
   return startMisbehavingServer('good', {
     refuseLink: (link) => options.refuseLink?.(link.channelType),
+    channelCapsFor: (link) => options.channelCaps?.(link.channelType),
     onLinked(socket, link) {
       const send = (type: number, body: Buffer): void => void (socket.destroyed || socket.write(message(type, body)));
       const connection: DisplayConnection = {
@@ -101,6 +106,8 @@ export async function startFakeSession(options: FakeSessionOptions = {}): Promis
         options.onMain?.(connection);
       } else if (link.channelType === CHANNEL_DISPLAY) {
         options.onDisplay?.(connection);
+      } else {
+        options.onChannel?.(link.channelType, connection);
       }
     },
   });

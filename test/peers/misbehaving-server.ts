@@ -30,6 +30,8 @@ export interface MisbehavingServerOptions {
   commonCaps?: readonly number[];
   /** Channel capability numbers the server announces; default none. */
   channelCaps?: readonly number[];
+  /** 'good': the channel capabilities announced to this link, in place of channelCaps (each channel type has its own). */
+  channelCapsFor?: (link: ClientLink) => readonly number[] | undefined;
   /** 'wrong-magic': the 4 bytes sent in place of REDQ; default 'QDER'. */
   wrongMagic?: Buffer;
   /** 'garbage-after-link': the bytes sent after the link; default a huge data header and noise. */
@@ -414,7 +416,7 @@ function linkConversation(socket: Socket, scenario: Scenario, options: Misbehavi
         break;
       }
     }
-    socket.write(linkReply(context.publicKeyDer, context.commonCaps, context.channelCaps));
+    socket.write(linkReply(context.publicKeyDer, context.commonCaps, (link && options.channelCapsFor?.(link)) ?? context.channelCaps));
     const bothSelect = clientCaps.includes(CAP_AUTH_SELECTION) && context.commonCaps.includes(CAP_AUTH_SELECTION);
     stage = bothSelect ? 'mechanism' : 'ticket';
     return true;
