@@ -26,6 +26,9 @@ import {
   appResponse,
   isAppUrl,
   navigationAllowed,
+  mediaPermissionCheck,
+  mediaPermissionGranted,
+  MicrophoneGrants,
   permissionCheck,
   permissionGranted,
   QuitGate,
@@ -196,10 +199,15 @@ async function openTarget(target: string | null): Promise<void> {
     kiosk: { flags: kioskFlags, gate: quitGate, quit: quitByPolicy },
     monitors: monitorMappings(),
     clipboard: clipboardPolicy,
+    // The window's id is known once it exists; recording starts long after.
+    onRecording: (on) => microphoneGrants.set(w.win.webContents.id, on),
   });
   const id = w.win.webContents.id;
   windows.set(id, w);
-  w.win.on('closed', () => windows.delete(id));
+  w.win.on('closed', () => {
+    windows.delete(id);
+    microphoneGrants.set(id, false);
+  });
 }
 
 /** --monitor-mapping (handed over by `spicedesk open`) and the per-VM settings, made once. */
@@ -222,6 +230,9 @@ function focusSomeWindow(): void {
   w.focus();
 }
 
+/** The windows whose server records now: only they may open the microphone. */
+const microphoneGrants = new MicrophoneGrants();
+
 /** The default session, where every window lives: app scheme, permissions, no network. */
 function hardenSession(): void {
   const assets: Map<string, Asset> = loadAssets(join(__dirname, 'renderer'));
@@ -230,12 +241,19 @@ function hardenSession(): void {
     const r = appResponse(request.method, request.url, assets, INDEX_FILE);
     return new Response(r.body === null ? null : Buffer.from(r.body), { status: r.status, headers: r.headers });
   });
-  ses.setPermissionRequestHandler((_contents, permission, callback, details) => {
-    const granted = permissionGranted(permission, details.requestingUrl, details.isMainFrame, clipboardPolicy);
+  ses.setPermissionRequestHandler((contents, permission, callback, details) => {
+    const granted =
+      permission === 'media'
+        ? mediaPermissionGranted(details.requestingUrl, details.isMainFrame, (details as { mediaTypes?: string[] }).mediaTypes, microphoneGrants.has(contents.id))
+        : permissionGranted(permission, details.requestingUrl, details.isMainFrame, clipboardPolicy);
     if (!granted) log.info({ permission, url: details.requestingUrl }, 'permission denied');
     callback(granted);
   });
-  ses.setPermissionCheckHandler((_contents, permission, requestingOrigin) => permissionCheck(permission, requestingOrigin, clipboardPolicy));
+  ses.setPermissionCheckHandler((contents, permission, requestingOrigin, details) =>
+    permission === 'media'
+      ? contents !== null && mediaPermissionCheck(requestingOrigin, (details as { mediaType?: string }).mediaType, microphoneGrants.has(contents.id))
+      : permissionCheck(permission, requestingOrigin, clipboardPolicy),
+  );
   ses.setDevicePermissionHandler(() => false);
   const devTools = !app.isPackaged;
   ses.webRequest.onBeforeRequest((details, callback) => {

@@ -37,6 +37,8 @@ export interface SessionWindowOptions {
   monitors?: MonitorMappingSource;
   /** `--clipboard`: the directions the host lets through (focus-clipboard.ts); default both. */
   clipboard?: ClipboardSharing;
+  /** Told when the window's server starts or stops recording: the microphone is allowed only meanwhile (window-policy.ts). */
+  onRecording?: (on: boolean) => void;
 }
 
 const AUTH_HINT = 'give the password in the spice:// URI, the .vv file or SPICE_PASSWORD; a password dialog is not implemented yet';
@@ -150,6 +152,7 @@ export class SessionWindow {
         authHint: AUTH_HINT,
         noTarget: () => (t && !t.ok ? { errorKind: t.errorKind, message: t.message } : { errorKind: 'usage', message: this.o.noTargetMessage }),
         onStatus: (s) => this.onStatus(s),
+        onRecording: this.o.onRecording,
         heads: this.heads,
         onHostMessage: (m) => {
           this.headWindows.observe(m);

@@ -54,8 +54,9 @@ const CLIPBOARD_WRITE = 'clipboard-sanitized-write';
  * The permissions a window's page may have: pointer lock (server mouse mode), fullscreen (the page
  * does not ask for it today, but the element fullscreen API must not fail) and keyboard lock (so
  * that Alt+Tab and the like reach the guest in fullscreen), and writing the clipboard with what
- * the guest copied. Names as Electron's session API spells them. Everything else (camera,
- * microphone, notifications, geolocation, HID, serial, USB, opening external URLs...) is denied,
+ * the guest copied. Names as Electron's session API spells them. The microphone ('media') has its
+ * own rule (mediaPermissionGranted: only while the server records). Everything else (camera,
+ * other media, notifications, geolocation, HID, serial, USB, opening external URLs...) is denied,
  * reading the clipboard too: main reads it, on focus and when allowed (focus-clipboard.ts).
  */
 export const GRANTED_PERMISSIONS: ReadonlySet<string> = new Set([
@@ -72,6 +73,37 @@ const BOTH_WAYS: ClipboardSharing = { toGuest: true, fromGuest: true };
 export function permissionGranted(permission: string, requestingUrl: string | undefined, isMainFrame: boolean, clipboard: ClipboardSharing = BOTH_WAYS): boolean {
   if (permission === CLIPBOARD_WRITE && !clipboard.fromGuest) return false;
   return GRANTED_PERMISSIONS.has(permission) && isMainFrame && requestingUrl !== undefined && isAppUrl(requestingUrl);
+}
+
+/**
+ * Which windows' servers are recording now (RECORD START..STOP, told by the window's BridgeHost):
+ * the microphone is allowed to a window only meanwhile, so a page cannot open it on its own.
+ */
+export class MicrophoneGrants {
+  private readonly recording = new Set<number>();
+
+  set(webContentsId: number, on: boolean): void {
+    if (on) this.recording.add(webContentsId);
+    else this.recording.delete(webContentsId);
+  }
+
+  has(webContentsId: number): boolean {
+    return this.recording.has(webContentsId);
+  }
+}
+
+/**
+ * 'media' (getUserMedia): the microphone only (no camera, no screen), for the app's own page in its
+ * main frame, and only while its server records (`recording`).
+ */
+export function mediaPermissionGranted(requestingUrl: string | undefined, isMainFrame: boolean, mediaTypes: readonly string[] | undefined, recording: boolean): boolean {
+  const audioOnly = mediaTypes !== undefined && mediaTypes.length > 0 && mediaTypes.every((t) => t === 'audio');
+  return recording && audioOnly && isMainFrame && requestingUrl !== undefined && isAppUrl(requestingUrl);
+}
+
+/** The synchronous check of 'media' (enumerating devices, permissions.query): the same rule. */
+export function mediaPermissionCheck(requestingOrigin: string, mediaType: string | undefined, recording: boolean): boolean {
+  return recording && mediaType === 'audio' && requestingOrigin === APP_ORIGIN;
 }
 
 /** The synchronous permission check (navigator.permissions.query and some APIs): same answer. */
@@ -115,6 +147,8 @@ export interface WindowWebPreferences {
   safeDialogs: true;
   /** Background windows keep drawing: the remote screen changes while they are hidden. */
   backgroundThrottling: false;
+  /** The guest's sound plays at once: the window is the remote desktop, not a web page that might autoplay ads. */
+  autoplayPolicy: 'no-user-gesture-required';
 }
 
 /**
@@ -138,6 +172,7 @@ export function webPreferences(preload: string, packaged: boolean, policyDevTool
     devTools: !packaged && policyDevTools,
     safeDialogs: true,
     backgroundThrottling: false,
+    autoplayPolicy: 'no-user-gesture-required',
   };
 }
 

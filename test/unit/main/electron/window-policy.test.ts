@@ -17,6 +17,9 @@ import {
   appResponse,
   CONTENT_SECURITY_POLICY,
   isAppUrl,
+  mediaPermissionCheck,
+  mediaPermissionGranted,
+  MicrophoneGrants,
   navigationAllowed,
   permissionCheck,
   permissionGranted,
@@ -95,6 +98,29 @@ describe('permissions', () => {
       expect(permissionGranted(p, APP_ENTRY_URL, true), p).toBe(false);
       expect(permissionCheck(p, APP_ORIGIN), p).toBe(false);
     }
+  });
+
+  it('allows the microphone (audio only) to the app page only while its server records', () => {
+    const grants = new MicrophoneGrants();
+    const recording = (): boolean => grants.has(7);
+    expect(mediaPermissionGranted(APP_ENTRY_URL, true, ['audio'], recording())).toBe(false);
+    expect(mediaPermissionCheck(APP_ORIGIN, 'audio', recording())).toBe(false);
+    grants.set(7, true);
+    expect(grants.has(8)).toBe(false);
+    expect(mediaPermissionGranted(APP_ENTRY_URL, true, ['audio'], recording())).toBe(true);
+    expect(mediaPermissionCheck(APP_ORIGIN, 'audio', recording())).toBe(true);
+    // Never the camera or the screen, another page, a subframe, or a request that names nothing.
+    expect(mediaPermissionGranted(APP_ENTRY_URL, true, ['audio', 'video'], recording())).toBe(false);
+    expect(mediaPermissionGranted(APP_ENTRY_URL, true, ['video'], recording())).toBe(false);
+    expect(mediaPermissionGranted(APP_ENTRY_URL, true, [], recording())).toBe(false);
+    expect(mediaPermissionGranted(APP_ENTRY_URL, true, undefined, recording())).toBe(false);
+    expect(mediaPermissionGranted('https://evil.example/', true, ['audio'], recording())).toBe(false);
+    expect(mediaPermissionGranted(APP_ENTRY_URL, false, ['audio'], recording())).toBe(false);
+    expect(mediaPermissionCheck(APP_ORIGIN, 'video', recording())).toBe(false);
+    expect(mediaPermissionCheck('https://evil.example', 'audio', recording())).toBe(false);
+    // STOP (or the window's session ending): denied again.
+    grants.set(7, false);
+    expect(mediaPermissionGranted(APP_ENTRY_URL, true, ['audio'], recording())).toBe(false);
   });
 
   it('lets the window\'s own page write what the guest copied, only while --clipboard lets it out', () => {
