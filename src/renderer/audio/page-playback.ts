@@ -42,7 +42,7 @@ export class PagePlayback {
   private readonly counts = { packets: 0, decoded: 0, dropped: 0, errors: 0, starts: 0, restamped: 0 };
 
   constructor(
-    private readonly output: AudioOutput,
+    private readonly output: Pick<AudioOutput, 'gate' | 'post'>,
     /** A sentence for the page's status (a malformed message, a decoder that failed). */
     private readonly problem: (message: string) => void,
   ) {}

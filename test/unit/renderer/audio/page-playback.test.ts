@@ -1,0 +1,78 @@
+// The page's playback against a fake output (no Web Audio in Node): the channel bodies as the host
+// forwards them become START, DATA (RAW to Float32), STOP and gain messages for the worklet; the
+// guest's VOLUME (cubic) and MUTE apply on top of the page's slider and mute; a malformed body is
+// reported and the sound goes on. Xspice sends no VOLUME or MUTE (QEMU's guest does: a later test).
+import { describe, expect, it } from 'vitest';
+import { AudioDataMode } from '../../../../src/protocol/audio/audio-format.ts';
+import { PlaybackMsg } from '../../../../src/protocol/channels/playback/playback-messages.ts';
+import { PagePlayback } from '../../../../src/renderer/audio/page-playback.ts';
+import type { SoundGate } from '../../../../src/renderer/audio/audio-output.ts';
+import type { ToPlayout } from '../../../../src/renderer/audio/worklet-messages.ts';
+import { dataBody, modeBody, sinePcm, startBody, u8Body, volumeBody } from '../../channels/playback/audio-bodies.ts';
+
+function fakeOutput() {
+  const posted: ToPlayout[] = [];
+  const output = {
+    gate: 'off' as SoundGate,
+    post(m: ToPlayout) {
+      posted.push(m);
+      // The first post opens the output (audio-output.ts).
+      if (output.gate === 'off') output.gate = 'on';
+    },
+  };
+  return { output, posted, gains: () => posted.filter((m) => m.type === 'gain').map((m) => (m as { gain: number }).gain) };
+}
+
+describe('PagePlayback', () => {
+  it('plays RAW packets as stereo Float32 with their DATA.time, between START and STOP', () => {
+    const { output, posted } = fakeOutput();
+    const problems: string[] = [];
+    const p = new PagePlayback(output, (m) => problems.push(m));
+    p.receive(PlaybackMsg.MODE, modeBody(10, AudioDataMode.RAW));
+    // DATA before START has no format: dropped.
+    p.receive(PlaybackMsg.DATA, dataBody(5, sinePcm()));
+    expect(posted).toEqual([]);
+    p.receive(PlaybackMsg.START, startBody({ time: 100 }));
+    p.receive(PlaybackMsg.DATA, dataBody(100, sinePcm(480, 16384)));
+    p.receive(PlaybackMsg.STOP, new Uint8Array(0));
+    const kinds = posted.map((m) => m.type);
+    expect(kinds).toEqual(['start', 'gain', 'data', 'stop']);
+    const data = posted[2] as Extract<ToPlayout, { type: 'data' }>;
+    expect(data.time).toBe(100);
+    expect(data.frames.length).toBe(960);
+    expect(Math.max(...data.frames)).toBeCloseTo(0.5, 3);
+    expect(p.stats).toMatchObject({ packets: 2, dropped: 1, starts: 1, mode: 'raw', stream: null });
+    expect(problems).toEqual([]);
+  });
+
+  it('applies the guest\'s VOLUME on a cubic curve and its MUTE on top of the page\'s slider and mute', () => {
+    const { output, gains } = fakeOutput();
+    const p = new PagePlayback(output, () => {});
+    p.receive(PlaybackMsg.START, startBody());
+    p.receive(PlaybackMsg.VOLUME, volumeBody(32768, 32768));
+    expect(gains().at(-1)).toBeCloseTo(0.125, 3);
+    p.setLocal(0.5, false);
+    expect(gains().at(-1)).toBeCloseTo(0.0625, 3);
+    p.receive(PlaybackMsg.MUTE, u8Body(1));
+    expect(gains().at(-1)).toBe(0);
+    p.receive(PlaybackMsg.MUTE, u8Body(0));
+    expect(gains().at(-1)).toBeCloseTo(0.0625, 3);
+    p.setLocal(0.5, true);
+    expect(gains().at(-1)).toBe(0);
+    expect(p.stats.guest).toEqual({ volume: [32768, 32768], muted: false });
+  });
+
+  it('reports a malformed body and goes on', () => {
+    const { output, posted } = fakeOutput();
+    const problems: string[] = [];
+    const p = new PagePlayback(output, (m) => problems.push(m));
+    p.receive(PlaybackMsg.START, startBody());
+    p.receive(PlaybackMsg.START, new Uint8Array(3));
+    p.receive(PlaybackMsg.MODE, modeBody(0, 2));
+    p.receive(PlaybackMsg.DATA, dataBody(7, sinePcm()));
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^sound: /);
+    expect(p.stats.errors).toBe(2);
+    expect(posted.filter((m) => m.type === 'data')).toHaveLength(1);
+  });
+});
