@@ -51,9 +51,9 @@ export const audioActions: readonly DoActionDefinition<unknown>[] = [
       const sound = script.sound;
       try {
         const r = await listenToPlayback(sound.playback, { file: args.file, seconds: args.seconds, waitMs: sound.timeoutMs, logger: script.logger, ended: sound.ended });
-        const short = args.seconds !== null && r.ended !== 'seconds' ? ` (only ${fixed(r.seconds)} of the ${args.seconds} s asked for: ${r.detail ?? r.ended})` : '';
+        const short = args.seconds !== null && r.ended !== 'seconds' ? ` (only ${fixed(r.seconds, 3)} of the ${args.seconds} s asked for: ${r.detail ?? r.ended})` : '';
         const bad = r.badPackets ? `, ${r.badPackets} undecodable packets skipped` : '';
-        sound.progress(`listen: wrote ${fixed(r.seconds)} s of ${r.channels}-channel ${r.frequency} Hz sound (${r.modes.join('+') || 'no packets'}, ${r.packets} packets${bad}) to ${r.file}${short}`);
+        sound.progress(`listen: wrote ${fixed(r.seconds, 3)} s of ${r.channels}-channel ${r.frequency} Hz sound (${r.modes.join('+') || 'no packets'}, ${r.packets} packets${bad}) to ${r.file}${short}`);
         return null;
       } catch (e) {
         if (!(e instanceof SpiceError)) throw e;
