@@ -2,7 +2,7 @@
 // read before connecting (a bad WAV is refused then, naming what is wrong), the WAV listen writes
 // (exact length, the temp file renamed, nothing left on a failure), and speak's packets paced by
 // the clock, converted to the START's format, ending at the file's end or STOP.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
