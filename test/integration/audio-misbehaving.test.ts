@@ -1,8 +1,8 @@
 // Hostile bytes on the sound channels (a scripted server, peers/fake-session.ts): a dead or unknown
 // data mode, lying counts, truncated and absurd STARTs, a RAW packet of half a frame. Each is
 // reported in the log (-v shows it) with a line naming the message and what was wrong, and the
-// session goes on: the
-// good messages after them are recorded by `do listen` and answered by `do speak`.
+// session goes on: the good messages after them are recorded by `do listen` and answered by
+// `do speak`.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
