@@ -180,7 +180,7 @@ describe('do speak', () => {
     const dataWrites = r.times.slice(r.times.length - sent.length + 2);
     expect(dataWrites).toHaveLength(30);
     dataWrites.forEach((t, i) => expect(t - first, `packet ${i}`).toBeGreaterThanOrEqual((i - 3) * 10 - 2));
-    expect(dataWrites[29] - first).toBeGreaterThanOrEqual(260);
+    expect(dataWrites[29] - first).toBeGreaterThanOrEqual(258); // 26 periods; node timers may fire a fraction of a ms early
     const pcm = new Int16Array(data.flatMap((m) => Array.from(new Int16Array(m.body.slice(4).buffer))));
     expect(zeroCrossingFrequency(channelOf(pcm, 2, 1), 48000)).toBeCloseTo(500, 0);
     expect(r.progress).toEqual(['speak: sent 0.30 s of 0.30 s as 30 packets of 2-channel 48000 Hz RAW (converted from 1 channels at 16000 Hz)']);
