@@ -5,13 +5,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli, type RunningCli } from '../helpers/cli.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { buildGuestImage, guestImageInputs, startGuest, type Guest, type StartGuestOptions } from '../peers/guest.ts';
 import { hostKernel } from '../peers/guest/image.ts';
 import { runToCompletion } from '../peers/processes.ts';
 import { requireTool } from '../peers/require-tool.ts';
-import { startSpiceRelay, type RelayedMessage, type SpiceRelay } from '../peers/spice-relay.ts';
+import { linkRawChannel, linkRawSession, type RawChannel } from '../peers/raw-channel.ts';
 
 const BOOT_TIMEOUT_MS = 180_000;
 const md5 = (data: Uint8Array): string => createHash('md5').update(data).digest('hex');
@@ -103,12 +102,12 @@ describe('a guest with no devices', () => {
 
 describe('a guest with audio', () => {
   const PLAYBACK = 5;
+  const PLAYBACK_DATA = 101;
   const PLAYBACK_START = 103;
+  const PLAYBACK_STOP = 104;
   const work = mkdtempSync(join(tmpdir(), 'spicedesk-guest-audio-'));
   let guest: Guest;
-  let relay: SpiceRelay;
-  let client: RunningCli | undefined;
-  const playback: RelayedMessage[] = [];
+  const channels: RawChannel[] = [];
 
   beforeAll(async () => {
     const sox = requireTool('sox', 'sox');
@@ -117,16 +116,9 @@ describe('a guest with audio', () => {
     expect(made.code, made.stderr).toBe(0);
     guest = await startGuest({ devices: ['audio'], files: { '/tone.wav': readFileSync(tone) } });
     console.log(`audio guest: booted in ${guest.bootMs} ms`);
-    relay = await startSpiceRelay({ port: guest.port }, {
-      fromServer(channel, message) {
-        if (channel.type === PLAYBACK) playback.push({ type: message.type, body: Uint8Array.from(message.body) });
-        return undefined;
-      },
-    });
   }, BOOT_TIMEOUT_MS);
   afterAll(async () => {
-    await relay?.close();
-    await client?.done;
+    for (const channel of channels) channel.close();
     await guest?.stop();
     rmSync(work, { recursive: true, force: true });
   });
@@ -137,17 +129,28 @@ describe('a guest with audio', () => {
     expect(cards.output).toMatch(/card 0: Intel \[HDA Intel\], device 0: Generic Analog/);
   });
 
-  it('aplay of a tone exits 0 and a connected client gets PLAYBACK_START', async () => {
-    // spicedesk links the playback channel (and ignores it so far); the relay sees what QEMU sends.
-    client = startCli(['do', relay.url, 'wait', '60'], { killAfterMs: 90_000 });
-    await relay.linked(PLAYBACK, 0, 30_000);
+  it('aplay of a tone exits 0 and a connected client gets PLAYBACK_START, the samples and STOP', async () => {
+    // A bare client (no OPUS cap: raw samples) on the playback channel; QEMU sends START only
+    // while a client is connected to it.
+    const { main, sessionId } = await linkRawSession(guest.port);
+    channels.push(main);
+    const playback = await linkRawChannel(guest.port, { connectionId: sessionId, type: PLAYBACK, id: 0 });
+    channels.push(playback);
     const played = await guest.run('aplay -q -D plughw:0,0 /tone.wav', { timeoutMs: 30_000 });
     expect(played).toEqual({ output: '', status: 0 });
-    const start = await waitFor('PLAYBACK_START', () => playback.find((m) => m.type === PLAYBACK_START), 10_000, {
-      explain: () => `playback messages: ${playback.map((m) => m.type).join(',')}; client stderr: ${client?.stderrSoFar()}`,
-    });
-    const body = Buffer.from(start.body);
-    expect({ channels: body.readUInt32LE(0), format: body.readUInt16LE(4), frequency: body.readUInt32LE(6) })
+    const types = (): string => playback.messages.map((m) => m.type).join(',');
+    await waitFor('PLAYBACK_STOP', () => playback.messages.find((m) => m.type === PLAYBACK_STOP), 10_000, { explain: types });
+    const start = playback.messages.find((m) => m.type === PLAYBACK_START);
+    expect(start, types()).toBeDefined();
+    expect({ channels: start!.body.readUInt32LE(0), format: start!.body.readUInt16LE(4), frequency: start!.body.readUInt32LE(6) })
       .toEqual({ channels: 2, format: 1, frequency: 48000 });
+    // DATA: u32 time, then S16LE stereo. A 1 s tone at -6 dB: most of a second of loud samples.
+    const samples = playback.messages.filter((m) => m.type === PLAYBACK_DATA).map((m) => m.body.subarray(4));
+    const frames = samples.reduce((sum, s) => sum + s.length / 4, 0);
+    let peak = 0;
+    for (const s of samples) for (let i = 0; i + 1 < s.length; i += 2) peak = Math.max(peak, Math.abs(s.readInt16LE(i)));
+    console.log(`audio guest: ${samples.length} DATA messages, ${frames} frames, peak ${peak}`);
+    expect(frames).toBeGreaterThanOrEqual(0.8 * 48000);
+    expect(peak).toBeGreaterThan(0.3 * 32767);
   });
 });
