@@ -15,6 +15,24 @@ import { linkRawChannel, linkRawSession, type RawChannel } from '../peers/raw-ch
 const BOOT_TIMEOUT_MS = 180_000;
 const md5 = (data: Uint8Array): string => createHash('md5').update(data).digest('hex');
 
+describe('the guest image builder', () => {
+  it('names the Debian package of what is missing', () => {
+    expect(() => buildGuestImage({ tools: [{ name: 'spicedesk-no-such-tool', debianPackage: 'spicedesk-no-such-package' }] }))
+      .toThrow(/spicedesk-no-such-tool is not installed: run `apt-get install spicedesk-no-such-package`/);
+    expect(() => buildGuestImage({ modules: ['spicedesk_no_such_module'] })).toThrow(/spicedesk_no_such_module.*linux-image-amd64/s);
+    expect(() => buildGuestImage({ tools: ['spicedesk-unknown-tool'] })).toThrow(/say which Debian package provides it/);
+  });
+
+  it('lists the HDA modules with their dependencies, the generic codec before snd-hda-intel', () => {
+    const order = buildGuestImage(guestImageInputs({ devices: ['audio'] })).moduleOrder.map((path) => path.replace(/^.*\/|\.ko$/g, ''));
+    expect(new Set(order).size).toBe(order.length);
+    for (const [first, then] of [['soundcore', 'snd'], ['snd', 'snd-pcm'], ['snd-hda-codec', 'snd-hda-codec-generic'], ['snd-hda-codec-generic', 'snd-hda-intel']]) {
+      expect(order.indexOf(first), `${first} before ${then} in ${order.join(' ')}`).toBeGreaterThanOrEqual(0);
+      expect(order.indexOf(first), `${first} before ${then} in ${order.join(' ')}`).toBeLessThan(order.indexOf(then));
+    }
+  });
+});
+
 describe('a guest with no devices', () => {
   const options: StartGuestOptions = { files: { '/etc/greeting': 'hello from the image\n' } };
   let guest: Guest;

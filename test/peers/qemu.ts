@@ -15,6 +15,8 @@ import { tcpAccepts } from './xspice.ts';
 export interface QemuOptions {
   /** Playback and record channels (intel-hda + hda-duplex on a spice audiodev). */
   audio?: boolean;
+  /** `-spice playback-compression=`: QEMU's default is on (Opus to a client with the OPUS cap); false sends raw S16LE. */
+  playbackCompression?: boolean;
   /** Number of usbredir channels (each a usb-redir device on an xHCI controller); true means 1. */
   usbredir?: boolean | number;
   /** The WebDAV port channel org.spice-space.webdav.0 (folder sharing). */
@@ -86,6 +88,7 @@ export function qemuArgs(port: number, options: QemuOptions, qmpSocket: string |
   const spice = [`port=${port}`, 'addr=127.0.0.1'];
   if (options.password !== undefined) spice.push(`password=${options.password}`);
   else spice.push('disable-ticketing=on');
+  if (options.playbackCompression !== undefined) spice.push(`playback-compression=${options.playbackCompression ? 'on' : 'off'}`);
   const guest = options.guest;
   const args = [
     '-machine', guest ? 'q35,accel=tcg' : 'q35,accel=kvm:tcg', '-m', guest ? '512' : '256', '-nic', 'none', '-display', 'none',

@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { requireFile, requireTool } from '../require-tool.ts';
@@ -234,9 +234,4 @@ export function buildGuestImage(inputs: GuestImageInputs = {}): GuestImage {
     rmSync(building, { recursive: true, force: true });
   }
   return result(false);
-}
-
-/** For error messages: where a cached image came from. */
-export function describeImage(image: GuestImage): string {
-  return `${relative(process.cwd(), image.initrd)} (kernel ${image.kernelVersion}, ${image.initrdBytes} bytes)`;
 }
