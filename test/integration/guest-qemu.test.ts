@@ -86,6 +86,16 @@ describe('a guest with no devices', () => {
     expect(await background.wait({ timeoutMs: 20_000 })).toEqual({ output: 'finished\n', status: 5 });
   });
 
+  it('takes a long command line whole while a background command ends', async () => {
+    // The background command ends while the guest still reads the next line (16 KB at the UART's
+    // pace): its SIGCHLD must not reach the shell that reads the commands.
+    const padding = 'x'.repeat(16 * 1024);
+    for (let round = 0; round < 3; round++) {
+      await guest.spawn('usleep 30000');
+      expect(await guest.run(`: ${padding}; echo whole`)).toEqual({ output: 'whole\n', status: 0 });
+    }
+  });
+
   it('a second build of the same image comes from the cache; a fresh cache builds it', () => {
     const again = buildGuestImage(guestImageInputs(options));
     expect(again.fromCache).toBe(true);

@@ -17,8 +17,8 @@
 //   all that (guest/image.ts), so the first test file pays ~0.3 s to build it, the others nothing.
 // - Every other QemuOptions field (port, password, qmp, usbredir, ...) passes through to QEMU.
 // - Commands run one at a time under /bin/sh (busybox) with stdin on /dev/null, as root; PATH has
-//   the tools. A command that times out throws with the serial log's tail, and keeps the console
-//   busy until it ends in the guest.
+//   the tools. A command that times out (default 20 s) throws with the serial log's tail, and keeps
+//   the console busy until it ends in the guest.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +86,9 @@ export function guestImageInputs(options: StartGuestOptions): GuestImageInputs {
   };
 }
 
+/** Below vitest's own 30 s test timeout, so that a stuck command fails with the guest's serial log. */
+const DEFAULT_COMMAND_TIMEOUT_MS = 20_000;
+
 // The file port's speed, for timeouts: measured here about 400 KB/s out of the guest and 50 KB/s
 // into it (the emulated UART's 16-byte receive FIFO); the timeouts allow ten times slower.
 const FILE_PORT_MIN_BYTES_PER_SECOND = 5_000;
@@ -140,7 +143,7 @@ export async function startGuest(options: StartGuestOptions = {}): Promise<Guest
   const serial = shell;
   const filePort = files;
   const run = (command: string, runOptions: { timeoutMs?: number } = {}): Promise<GuestCommandResult> =>
-    serial.run(command, runOptions.timeoutMs ?? 30_000);
+    serial.run(command, runOptions.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
   let spawned = 0;
 
   return {

@@ -94,7 +94,7 @@ export class GuestConsole {
    * one runs at a time. On a timeout the command may still be running in the guest, and the next
    * command starts after it.
    */
-  run(command: string, timeoutMs = 30_000): Promise<GuestCommandResult> {
+  run(command: string, timeoutMs: number): Promise<GuestCommandResult> {
     const result = this.queue.then(() => this.runNow(command, timeoutMs));
     this.queue = result.catch(() => undefined);
     return result;

@@ -19,6 +19,11 @@ export const SHELL_LOOP_PATH = '/etc/spicedesk/shell.sh';
  * `exit` in it cannot end PID 1 (a kernel panic). Both serial ports go raw and silent: ttyS0
  * carries the command loop, ttyS1 binary files. `dmesg -n 1` then keeps kernel messages (but for
  * panics) from landing in the middle of a command's output; `dmesg` in the guest still has them.
+ * The command loop must not be PID 1: orphans (a command's background job, once its subshell has
+ * ended) become PID 1's children, and a SIGCHLD arriving while busybox's `read` waits makes `read`
+ * fail and throw away the part of the line it had already taken (seen: a command line cut to its
+ * last four bytes when a spawned command ended). PID 1 only waits, and starts the loop again
+ * should it ever end.
  */
 export const GUEST_INIT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -35,7 +40,7 @@ stty -F /dev/ttyS0 raw -echo
 stty -F /dev/ttyS1 raw -echo
 dmesg -n 1
 echo "${READY_MARKER} uptime=$(cut -d' ' -f1 /proc/uptime)"
-exec sh ${SHELL_LOOP_PATH} </dev/ttyS0 >/dev/ttyS0 2>&1
+while :; do sh ${SHELL_LOOP_PATH} </dev/ttyS0 >/dev/ttyS0 2>&1; done
 `;
 
 /**
@@ -46,15 +51,12 @@ exec sh ${SHELL_LOOP_PATH} </dev/ttyS0 >/dev/ttyS0 2>&1
  * reader starts wait in the tty's buffer instead of being lost when the port is opened again.
  */
 export const GUEST_SHELL_LOOP = `exec 3<>/dev/ttyS1
-while :; do
-  while IFS= read -r line; do
-    id=\${line%% *}
-    command=$(printf '%s' "\${line#* }" | base64 -d)
-    printf '${BEGIN_MARKER}%s\\n' "$id"
-    ( eval "$command" ) </dev/null 2>&1
-    status=$?
-    printf '\\n${END_MARKER}%s:%s\\n' "$id" "$status"
-  done
-  sleep 1
+while IFS= read -r line; do
+  id=\${line%% *}
+  command=$(printf '%s' "\${line#* }" | base64 -d)
+  printf '${BEGIN_MARKER}%s\\n' "$id"
+  ( eval "$command" ) </dev/null 2>&1
+  status=$?
+  printf '\\n${END_MARKER}%s:%s\\n' "$id" "$status"
 done
 `;
