@@ -133,11 +133,12 @@ describe('a guest with audio', () => {
   const PLAYBACK_DATA = 101;
   const PLAYBACK_START = 103;
   const PLAYBACK_STOP = 104;
-  const work = mkdtempSync(join(tmpdir(), 'spicedesk-guest-audio-'));
+  let work: string | undefined;
   let guest: Guest;
   const channels: RawChannel[] = [];
 
   beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'spicedesk-guest-audio-'));
     const sox = requireTool('sox', 'sox');
     const tone = join(work, 'tone.wav');
     const made = await runToCompletion(sox, ['-n', '-r', '48000', '-c', '2', '-b', '16', '-e', 'signed-integer', tone, 'synth', '1', 'sine', '660', 'gain', '-6']);
@@ -148,7 +149,7 @@ describe('a guest with audio', () => {
   afterAll(async () => {
     for (const channel of channels) channel.close();
     await guest?.stop();
-    rmSync(work, { recursive: true, force: true });
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('aplay -l lists the HDA card', async () => {
