@@ -6,7 +6,7 @@ import { parseWav, WavError, type WavAudio } from '../../../protocol/audio/wav.t
 import { SpiceError } from '../../../protocol/wire/errors.ts';
 import { listenToPlayback } from '../../audio/playback-recorder.ts';
 import { speakIntoRecord } from '../../audio/wav-microphone.ts';
-import { ExitCode } from '../../node/exit-codes.ts';
+import { ExitCode, exitCodeFor } from '../../node/exit-codes.ts';
 import { defineAction, seconds, usage, type DoActionDefinition } from './action.ts';
 
 interface ListenArgs {
@@ -57,7 +57,7 @@ export const audioActions: readonly DoActionDefinition<unknown>[] = [
         return null;
       } catch (e) {
         if (!(e instanceof SpiceError)) throw e;
-        return { code: e.kind === 'timeout' ? ExitCode.TIMEOUT : e.kind === 'usage' ? ExitCode.USAGE : ExitCode.PROTOCOL, message: `listen: ${e.message}` };
+        return { code: exitCodeFor(e.kind), message: `listen: ${e.message}` };
       }
     },
   }),
@@ -85,7 +85,7 @@ export const audioActions: readonly DoActionDefinition<unknown>[] = [
         return null;
       } catch (e) {
         if (!(e instanceof SpiceError)) throw e;
-        return { code: e.kind === 'timeout' ? ExitCode.TIMEOUT : ExitCode.PROTOCOL, message: `speak: ${e.message}` };
+        return { code: exitCodeFor(e.kind), message: `speak: ${e.message}` };
       }
     },
   }),

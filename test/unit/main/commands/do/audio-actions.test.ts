@@ -132,6 +132,13 @@ describe('do listen', () => {
     await p.close();
   });
 
+  it('fails with exit 3 when the connection ends before any sound', async () => {
+    const p = await playing(1, join(dir, 'never.wav'));
+    p.endSession('the server closed the main channel connection');
+    expect(await p.run).toEqual({ code: ExitCode.UNREACHABLE, message: 'listen: the connection ended before any sound came (the server closed the main channel connection)' });
+    await p.close();
+  });
+
   it('leaves the last good FILE.wav in place while recording: the sound goes to a temporary file', async () => {
     const file = join(dir, 'replaced.wav');
     writeFileSync(file, 'the old recording');
