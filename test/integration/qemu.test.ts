@@ -27,7 +27,7 @@ describe('QEMU with every channel type', () => {
   it('info links every listed channel without an error', async () => {
     const r = await runCli(['info', `spice://127.0.0.1:${qemu.port}`, '--json', '--timeout', '20']);
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { channels: { type: string; id: number; status: string; detail?: string }[]; uuid?: string; name?: string };
+    const report = JSON.parse(r.stdout) as { channels: { type: string; id: number; status: string; detail?: string }[]; uuid?: string; name?: string; audio: unknown };
     const kinds = report.channels.map((c) => `${c.type}:${c.id}`);
     expect(kinds).toEqual(
       expect.arrayContaining(['main:0', 'display:0', 'inputs:0', 'cursor:0', 'playback:0', 'record:0', 'usbredir:0', 'usbredir:1', 'webdav:0']),
@@ -35,6 +35,12 @@ describe('QEMU with every channel type', () => {
     for (const c of report.channels) expect(`${c.type}:${c.id} ${c.status} ${c.detail ?? ''}`).toMatch(/ linked/);
     // QEMU sends its UUID (all zeros without -uuid) because spicedesk announces NAME_AND_UUID.
     expect(report.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
+    // QEMU plays Opus by default (playback-compression=on) to a client that decodes it, and takes
+    // Opus on record; the command line has no Opus encoder, so it would record in RAW.
+    expect(report.audio).toEqual({
+      playback: { client: ['OPUS'], server: ['VOLUME', 'OPUS'], mode: 'OPUS' },
+      record: { client: [], server: ['VOLUME', 'OPUS'], mode: 'RAW' },
+    });
   });
 
   it('capture shows the firmware screen as spice-gtk does, but for the blinking cursor', async () => {

@@ -8,6 +8,8 @@ import { startMisbehavingServer, type ClientLink, type MisbehavingServer } from 
 
 export const CHANNEL_MAIN = 1;
 export const CHANNEL_DISPLAY = 2;
+export const CHANNEL_PLAYBACK = 5;
+export const CHANNEL_RECORD = 6;
 
 const BASE_PONG = 3;
 const BASE_PING = 4;
@@ -50,6 +52,8 @@ export interface FakeSessionOptions {
   onDisplay?: (display: DisplayConnection) => void;
   /** Called when the main channel has sent INIT and CHANNELS_LIST. */
   onMain?: (main: DisplayConnection) => void;
+  /** Called when a channel of another type (playback, record...) has linked. */
+  onChannel?: (type: number, channel: DisplayConnection) => void;
   /** The CHANNELS_LIST as [type, id] pairs; default one display, [[2, 0]]. */
   channels?: readonly (readonly [number, number])[];
   /** Called when a channel of another type (not main, not display) has linked: the record channel, say. */
@@ -290,4 +294,63 @@ export function drawCopyOfBitmap(surfaceId: number, box: Box, bits: 1 | 32): Buf
   }
   const srcArea = { left: 0, top: 0, right: width, bottom: height };
   return Buffer.concat([base, u32s(fixed), rect(srcArea), tail, noMask(), descriptor, bitmap, pixels, palette]);
+}
+
+// Playback and record messages, laid out as spice.proto says (docs/protocol.md "Playback and record").
+
+export const soundMessages = {
+  PLAYBACK_DATA: 101,
+  PLAYBACK_MODE: 102,
+  PLAYBACK_START: 103,
+  PLAYBACK_STOP: 104,
+  PLAYBACK_VOLUME: 105,
+  RECORD_START: 101,
+  RECORD_STOP: 102,
+  RECORD_VOLUME: 103,
+  /** Client to server on the record channel. */
+  RECORD_DATA: 101,
+  RECORD_MODE: 102,
+  RECORD_START_MARK: 103,
+} as const;
+
+/** MODE: u32 time, u16 mode (1 RAW, 2 CELT, 3 OPUS). */
+export function soundMode(time: number, mode: number): Buffer {
+  const b = Buffer.alloc(6);
+  b.writeUInt32LE(time, 0);
+  b.writeUInt16LE(mode, 4);
+  return b;
+}
+
+/** Playback START (u32 channels, u16 format, u32 frequency, u32 time) or, without time, record START. */
+export function soundStart(channels: number, format: number, frequency: number, time?: number): Buffer {
+  const b = Buffer.alloc(time === undefined ? 10 : 14);
+  b.writeUInt32LE(channels, 0);
+  b.writeUInt16LE(format, 4);
+  b.writeUInt32LE(frequency, 6);
+  if (time !== undefined) b.writeUInt32LE(time, 10);
+  return b;
+}
+
+/** VOLUME: u8 count, then u16 per channel (a lying count when `count` exceeds the values). */
+export function soundVolume(count: number, ...values: number[]): Buffer {
+  const b = Buffer.alloc(1 + 2 * values.length);
+  b.writeUInt8(count, 0);
+  values.forEach((v, i) => b.writeUInt16LE(v, 1 + 2 * i));
+  return b;
+}
+
+/** Playback DATA: u32 time, then the payload. */
+export function soundData(time: number, payload: Buffer): Buffer {
+  return Buffer.concat([u32s(time), payload]);
+}
+
+/** Splits what a client sent after its link into mini-header messages. */
+export function clientMessages(bytes: Buffer): { type: number; body: Buffer }[] {
+  const out: { type: number; body: Buffer }[] = [];
+  for (let o = 0; o + 6 <= bytes.length; ) {
+    const size = bytes.readUInt32LE(o + 2);
+    out.push({ type: bytes.readUInt16LE(o), body: bytes.subarray(o + 6, o + 6 + size) });
+    o += 6 + size;
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 // QEMU as a SPICE server with every channel type and no guest OS: the BIOS draws on the QXL
 // screen, which is enough for main, display, inputs and cursor; audio, USB redirection, WebDAV and
 // the agent port are devices added on demand. `-nic none` always: no traffic leaves the machine.
+// With `guest`, the same QEMU boots a Linux kernel and initramfs instead (test/peers/guest.ts).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,8 @@ import { tcpAccepts } from './xspice.ts';
 export interface QemuOptions {
   /** Playback and record channels (intel-hda + hda-duplex on a spice audiodev). */
   audio?: boolean;
+  /** `-spice playback-compression=`: QEMU's default is on (Opus to a client with the OPUS cap); false sends raw S16LE. */
+  playbackCompression?: boolean;
   /** Number of usbredir channels (each a usb-redir device on an xHCI controller); true means 1. */
   usbredir?: boolean | number;
   /** The WebDAV port channel org.spice-space.webdav.0 (folder sharing). */
@@ -46,6 +49,22 @@ export interface QemuOptions {
    */
   firmwareLog?: boolean;
   startTimeoutMs?: number;
+  /** Boot this kernel and initramfs (test/peers/guest.ts) instead of sitting in the firmware. */
+  guest?: QemuGuestBoot;
+}
+
+/**
+ * A Linux guest: always TCG (`/dev/kvm` exists on these machines but a KVM guest never gets past
+ * the kernel's decompressor), 512 MiB, and `-no-reboot` so that a reboot or a panic ends QEMU.
+ */
+export interface QemuGuestBoot {
+  kernel: string;
+  initrd: string;
+  append: string;
+  /** More arguments, e.g. the serial ports' chardevs (`-serial` in order: ttyS0, ttyS1, ...). */
+  extraArgs?: readonly string[];
+  /** The guest's work folder, removed if the test process dies and its QEMU has to be killed. */
+  workDir?: string;
 }
 
 export interface QemuServer {
@@ -69,8 +88,10 @@ export function qemuArgs(port: number, options: QemuOptions, qmpSocket: string |
   const spice = [`port=${port}`, 'addr=127.0.0.1'];
   if (options.password !== undefined) spice.push(`password=${options.password}`);
   else spice.push('disable-ticketing=on');
+  if (options.playbackCompression !== undefined) spice.push(`playback-compression=${options.playbackCompression ? 'on' : 'off'}`);
+  const guest = options.guest;
   const args = [
-    '-machine', 'q35,accel=kvm:tcg', '-m', '256', '-nic', 'none', '-display', 'none',
+    '-machine', guest ? 'q35,accel=tcg' : 'q35,accel=kvm:tcg', '-m', guest ? '512' : '256', '-nic', 'none', '-display', 'none',
     '-nodefaults', '-no-user-config', '-vga', options.virtioGpuOutputs ? 'none' : 'qxl', '-spice', spice.join(','),
   ];
   if (options.virtioGpuOutputs) args.push('-device', `virtio-vga,max_outputs=${options.virtioGpuOutputs}`);
@@ -98,6 +119,9 @@ export function qemuArgs(port: number, options: QemuOptions, qmpSocket: string |
   }
   if (firmwareLogFile) {
     args.push('-chardev', `file,id=firmware-log,path=${firmwareLogFile}`, '-device', 'isa-debugcon,iobase=0x402,chardev=firmware-log');
+  }
+  if (guest) {
+    args.push('-kernel', guest.kernel, '-initrd', guest.initrd, '-append', guest.append, '-no-reboot', ...(guest.extraArgs ?? []));
   }
   if (options.paused) args.push('-S');
   if (qmpSocket) args.push('-qmp', `unix:${qmpSocket},server=on,wait=off`);
@@ -152,7 +176,10 @@ async function startOnce(binary: string, options: QemuOptions): Promise<QemuServ
   const dir = wantsQmp || options.firmwareLog ? mkdtempSync(join(tmpdir(), 'spicedesk-qemu-')) : undefined;
   const qmpSocket = dir && wantsQmp ? join(dir, 'qmp.sock') : undefined;
   const firmwareLogFile = dir && options.firmwareLog ? join(dir, 'firmware.log') : undefined;
-  const qemu = spawnGroup(binary, qemuArgs(port, options, qmpSocket, firmwareLogFile), { name: `qemu (spice port ${port})` });
+  const qemu = spawnGroup(binary, qemuArgs(port, options, qmpSocket, firmwareLogFile), {
+    name: `qemu (spice port ${port})`,
+    cleanupPaths: options.guest?.workDir ? [options.guest.workDir] : [],
+  });
   const stop = async (): Promise<void> => {
     await qemu.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -153,7 +153,7 @@ export function listenToPlayback(channel: PlaybackChannel, o: ListenOptions): Pr
       if (done) return;
       if (!writer) {
         cleanup();
-        reject(new SpiceError('protocol', `no sound from the guest before ${detail ?? 'the end'}`));
+        reject(new SpiceError('unreachable', `the connection ended before any sound came (${detail ?? 'closed'})`));
         return;
       }
       cleanup();

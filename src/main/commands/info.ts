@@ -12,6 +12,12 @@ import { DisplayChannel } from '../../protocol/channels/display/display-channel.
 import type { VideoAcceleration } from '../../protocol/channels/display/display-sink.ts';
 import { videoCodecName } from '../../protocol/profile/video-codecs.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
+import { audioDataModeNames } from '../../protocol/audio/audio-format.ts';
+import { PlaybackChannel } from '../../protocol/channels/playback/playback-channel.ts';
+import { PlaybackCap } from '../../protocol/channels/playback/playback-messages.ts';
+import { RecordChannel } from '../../protocol/channels/record/record-channel.ts';
+import { RecordCap } from '../../protocol/channels/record/record-messages.ts';
+import type { CapSet } from '../../protocol/link/caps.ts';
 
 export interface InfoOptions {
   target: string;
@@ -51,6 +57,26 @@ export interface InfoReport {
   clientCommonCaps: number[];
   images: { decoders: string[]; notYet: string[]; requested: string };
   video: VideoReport;
+  audio: AudioReport;
+}
+
+/** A sound channel's caps each side announced (by name), and the data mode. */
+export interface SoundChannelReport {
+  /** What this client announced. */
+  client: string[];
+  /** What the server announced. */
+  server: string[];
+  /**
+   * Playback: the mode the server's MODE chose (null: no MODE came within a second of the link).
+   * Record: the mode this client sends in when the server asks for the microphone.
+   */
+  mode: string | null;
+}
+
+/** The playback and record channels, null when not linked. */
+export interface AudioReport {
+  playback: SoundChannelReport | null;
+  record: SoundChannelReport | null;
 }
 
 export interface VideoReport {
@@ -68,6 +94,7 @@ export async function runInfo(o: InfoOptions): Promise<InfoReport> {
     await deadline.race(settled(session), () => new SpiceError('timeout', `not every channel of ${where} finished linking within ${Math.round(o.timeoutMs / 1000)} s`));
     // NAME and UUID follow INIT closely; give them a moment if they are not in yet.
     if (!session.main.info.name) await new Promise((r) => setTimeout(r, 50));
+    await playbackModeIn(session, PLAYBACK_MODE_WAIT_MS);
     const report = buildReport(session, where);
     o.out(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
     return report;
@@ -75,6 +102,23 @@ export async function runInfo(o: InfoOptions): Promise<InfoReport> {
     // Awaited: the process may exit next, and a display connection must not end too early.
     await session.close();
   }
+}
+
+/** The server sends the playback MODE right after the link: a moment for it, if it is not in yet. */
+const PLAYBACK_MODE_WAIT_MS = 1000;
+
+function playbackModeIn(session: Session, ms: number): Promise<void> {
+  const playback = [...session.channels.values()].find((ch): ch is PlaybackChannel => ch instanceof PlaybackChannel && ch.state === 'ready');
+  if (!playback || playback.mode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    const off = playback.events.on('mode', done);
+    function done(): void {
+      clearTimeout(timer);
+      off();
+      resolve();
+    }
+  });
 }
 
 /** Resolves when no channel is still linking. */
@@ -141,7 +185,44 @@ function buildReport(session: Session, where: string): InfoReport {
       requested: "the server's own choice (no PREFERRED_COMPRESSION)",
     },
     video: videoReport(session),
+    audio: audioReport(session),
   };
+}
+
+const capNames = (caps: CapSet | undefined, table: Record<string, number>): string[] =>
+  (caps?.list() ?? []).map((cap) => Object.keys(table).find((name) => table[name] === cap) ?? String(cap));
+
+function audioReport(session: Session): AudioReport {
+  const linked = [...session.channels.values()].filter((ch) => ch.link !== null);
+  const playback = linked.find((ch): ch is PlaybackChannel => ch instanceof PlaybackChannel);
+  const record = linked.find((ch): ch is RecordChannel => ch instanceof RecordChannel);
+  return {
+    playback: playback
+      ? {
+          client: capNames(playback.announcedCaps(), PlaybackCap),
+          server: capNames(playback.link?.serverChannelCaps, PlaybackCap),
+          mode: playback.mode === null ? null : (audioDataModeNames[playback.mode] ?? String(playback.mode)),
+        }
+      : null,
+    record: record
+      ? {
+          client: capNames(record.announcedCaps(), RecordCap),
+          server: capNames(record.link?.serverChannelCaps, RecordCap),
+          // At an Opus rate (every server records at 48 kHz); the START decides for good.
+          mode: record.serverTakesOpus && record.audio.opusEncode ? 'OPUS' : 'RAW',
+        }
+      : null,
+  };
+}
+
+function formatAudio(a: AudioReport): string[] {
+  const caps = (list: string[]) => list.join(', ') || 'none';
+  const line = (name: string, c: SoundChannelReport | null, mode: string) =>
+    c ? `${name}: ${mode}; caps announced: ${caps(c.client)}; server's: ${caps(c.server)}` : `${name}: not linked`;
+  return [
+    `sound:        ${line('playback', a.playback, a.playback?.mode ? `mode ${a.playback.mode}` : 'no MODE yet')}`,
+    `              ${line('record', a.record, `sends ${a.record?.mode ?? ''}`)}`,
+  ];
 }
 
 function videoReport(session: Session): VideoReport {
@@ -174,6 +255,7 @@ function formatReport(r: InfoReport): string {
     `images:       decoded: ${r.images.decoders.join(', ')}${r.images.notYet.length ? `; not yet: ${r.images.notYet.join(', ')}` : ''}`,
     `              asked for: ${r.images.requested}`,
     ...formatVideo(r.video),
+    ...formatAudio(r.audio),
     'channels:',
   ];
   for (const c of r.channels) {

@@ -16,3 +16,4 @@ export const fixturesDir = join(fuzzDir, 'fixtures');
 export const trafficDir = join(fuzzDir, 'traffic');
 export const imagesDir = join(repoRoot, 'test/fixtures/images');
 export const clipboardDir = join(repoRoot, 'test/fixtures/clipboard');
+export const audioFixturesDir = join(repoRoot, 'test/fixtures/audio');

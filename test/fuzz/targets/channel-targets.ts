@@ -33,6 +33,9 @@ import { dataBody, modeBody, opusPacket, qemuModeRaw, recordStartBody, sinePcm, 
 import { bytes, initBody, invalOneBody, moveBody, palette, setBody, trailBody, words, halfWords } from '../../unit/channels/cursor/cursor-bodies.ts';
 import type { FuzzTarget } from '../harness/fuzz-target.ts';
 import { frameMessages, type FramedMessage } from '../harness/mutate.ts';
+import { readRecordedOpus } from '../../fixtures/audio/recorded-opus.ts';
+import { audioFixturesDir } from '../harness/paths.ts';
+import { join } from 'node:path';
 import { driveChannel } from './channel-driver.ts';
 import { displaySeeds } from './display-seeds.ts';
 import { recordedTraffic } from './traffic.ts';
@@ -146,6 +149,10 @@ function inputsSeeds(): Uint8Array[] {
   return [withBase([m(InputsMsg.INIT, w().u16(2).finish()), m(InputsMsg.KEY_MODIFIERS, w().u16(5).finish()), m(InputsMsg.MOUSE_MOTION_ACK), m(InputsMsg.MOUSE_MOTION_ACK)])];
 }
 
+function recordedOpusPackets(): Uint8Array[] {
+  return readRecordedOpus(join(audioFixturesDir, 'xspice-opus-440.bin')).packets;
+}
+
 /** A RAW stream and an Opus stream as Xspice and QEMU send them, with the guest's mixer messages. */
 function playbackSeeds(): Uint8Array[] {
   return [
@@ -162,8 +169,9 @@ function playbackSeeds(): Uint8Array[] {
     withBase([
       m(PlaybackMsg.MODE, modeBody(5, AudioDataMode.OPUS)),
       m(PlaybackMsg.START, startBody({ time: 5 })),
-      m(PlaybackMsg.DATA, dataBody(5, opusPacket())),
-      m(PlaybackMsg.DATA, dataBody(15, opusPacket())),
+      // Real Opus packets from Xspice (test/fixtures/audio), the first ones of a tone.
+      ...recordedOpusPackets().slice(0, 4).map((p, i) => m(PlaybackMsg.DATA, dataBody(5 + 10 * i, p))),
+      m(PlaybackMsg.DATA, dataBody(45, opusPacket())),
       m(PlaybackMsg.STOP),
     ]),
   ];

@@ -6,7 +6,7 @@ import { parseWav, WavError, type WavAudio } from '../../../protocol/audio/wav.t
 import { SpiceError } from '../../../protocol/wire/errors.ts';
 import { listenToPlayback } from '../../audio/playback-recorder.ts';
 import { speakIntoRecord } from '../../audio/wav-microphone.ts';
-import { ExitCode } from '../../node/exit-codes.ts';
+import { ExitCode, exitCodeFor } from '../../node/exit-codes.ts';
 import { defineAction, seconds, usage, type DoActionDefinition } from './action.ts';
 
 interface ListenArgs {
@@ -51,13 +51,13 @@ export const audioActions: readonly DoActionDefinition<unknown>[] = [
       const sound = script.sound;
       try {
         const r = await listenToPlayback(sound.playback, { file: args.file, seconds: args.seconds, waitMs: sound.timeoutMs, logger: script.logger, ended: sound.ended });
-        const short = args.seconds !== null && r.ended !== 'seconds' ? ` (only ${fixed(r.seconds)} of the ${args.seconds} s asked for: ${r.detail ?? r.ended})` : '';
+        const short = args.seconds !== null && r.ended !== 'seconds' ? ` (only ${fixed(r.seconds, 3)} of the ${args.seconds} s asked for: ${r.detail ?? r.ended})` : '';
         const bad = r.badPackets ? `, ${r.badPackets} undecodable packets skipped` : '';
-        sound.progress(`listen: wrote ${fixed(r.seconds)} s of ${r.channels}-channel ${r.frequency} Hz sound (${r.modes.join('+') || 'no packets'}, ${r.packets} packets${bad}) to ${r.file}${short}`);
+        sound.progress(`listen: wrote ${fixed(r.seconds, 3)} s of ${r.channels}-channel ${r.frequency} Hz sound (${r.modes.join('+') || 'no packets'}, ${r.packets} packets${bad}) to ${r.file}${short}`);
         return null;
       } catch (e) {
         if (!(e instanceof SpiceError)) throw e;
-        return { code: e.kind === 'timeout' ? ExitCode.TIMEOUT : e.kind === 'usage' ? ExitCode.USAGE : ExitCode.PROTOCOL, message: `listen: ${e.message}` };
+        return { code: exitCodeFor(e.kind), message: `listen: ${e.message}` };
       }
     },
   }),
@@ -85,7 +85,7 @@ export const audioActions: readonly DoActionDefinition<unknown>[] = [
         return null;
       } catch (e) {
         if (!(e instanceof SpiceError)) throw e;
-        return { code: e.kind === 'timeout' ? ExitCode.TIMEOUT : ExitCode.PROTOCOL, message: `speak: ${e.message}` };
+        return { code: exitCodeFor(e.kind), message: `speak: ${e.message}` };
       }
     },
   }),

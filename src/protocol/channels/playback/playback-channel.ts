@@ -72,6 +72,11 @@ export class PlaybackChannel extends SpiceChannel {
     return playbackCaps(this.audio);
   }
 
+  /** The caps this channel announces when it links (for `info`). */
+  announcedCaps(): CapSet {
+    return this.channelCaps();
+  }
+
   protected override handlerFor(type: number): MessageHandler<this> | undefined {
     return (playbackHandlers as Record<number, H>)[type] as MessageHandler<this> | undefined;
   }

@@ -89,6 +89,11 @@ export class RecordChannel extends SpiceChannel {
     return recordCaps(this.audio);
   }
 
+  /** The caps this channel announces when it links (for `info`). */
+  announcedCaps(): CapSet {
+    return this.channelCaps();
+  }
+
   protected override handlerFor(type: number): MessageHandler<this> | undefined {
     return (recordHandlers as Record<number, H>)[type] as MessageHandler<this> | undefined;
   }

@@ -1,0 +1,32 @@
+// Named device sets for the guest: what QEMU adds, which kernel modules and tools the guest
+// needs for it, and what its init does once they are loaded. The USB (#14) and folder-sharing
+// (#15) tests add their entries here (`usb`, `webdav`) without touching the rest of the peer.
+import type { QemuOptions } from '../qemu.ts';
+import type { GuestTool } from './image.ts';
+
+export interface GuestDeviceSet {
+  /** QEMU options this set turns on (merged over the caller's). */
+  qemu: Partial<QemuOptions>;
+  /** Kernel modules in the order they must load; each brings its own dependencies first. */
+  modules: readonly string[];
+  tools: readonly GuestTool[];
+  /** Shell lines /init runs after the modules load (before the test's own initScript). */
+  initScript?: string;
+}
+
+export const GUEST_DEVICES = {
+  /**
+   * intel-hda + hda-duplex on a spice audiodev: the playback and record channels. The generic
+   * codec driver must be loaded BEFORE snd-hda-intel: snd-hda-intel binds the codec while it
+   * probes, and the guest has no modprobe to fetch the codec driver then. ALSA starts with every control at 0 and
+   * muted; Master and Capture go to 100 % so that a test hears what it plays.
+   */
+  audio: {
+    qemu: { audio: true },
+    modules: ['snd-hda-codec-generic', 'snd-hda-intel'],
+    tools: ['aplay', 'arecord', 'amixer'],
+    initScript: 'amixer -q -c0 sset Master 100% unmute\namixer -q -c0 sset Capture 100% cap\n',
+  },
+} satisfies Record<string, GuestDeviceSet>;
+
+export type GuestDeviceName = keyof typeof GUEST_DEVICES;
