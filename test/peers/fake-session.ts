@@ -56,8 +56,6 @@ export interface FakeSessionOptions {
   onChannel?: (type: number, channel: DisplayConnection) => void;
   /** The CHANNELS_LIST as [type, id] pairs; default one display, [[2, 0]]. */
   channels?: readonly (readonly [number, number])[];
-  /** Called when a channel of another type (not main, not display) has linked: the record channel, say. */
-  onChannel?: (channelType: number, connection: DisplayConnection) => void;
   /** The channel capabilities announced to a channel type; default none. */
   channelCaps?: (channelType: number) => readonly number[] | undefined;
 }
