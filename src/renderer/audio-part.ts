@@ -36,6 +36,8 @@ export const audioPart: PagePart = {
     let localMuted = false;
     let record: { channelId: number } | null = null;
     const sent = { clocks: 0, recordPackets: 0 };
+    /** Times the video clock was set from the sound, and the last audible time (ms, wrapping). */
+    const videoClock = { sets: 0, lastMm: null as number | null };
 
     const output = new AudioOutput({
       gate: (state, why) => {
@@ -57,7 +59,11 @@ export const audioPart: PagePart = {
         const audible = audibleTime(report.position, report.contextTime, output.currentTime, output.outputLatencyMs);
         const decision = clock.update(audible, performance.now());
         const mm = Math.round(audible) >>> 0;
-        if (decision.setDisplay) page.audioClock(mm);
+        if (decision.setDisplay) {
+          videoClock.sets++;
+          videoClock.lastMm = mm;
+          page.audioClock(mm);
+        }
         if (decision.sendHost) {
           sent.clocks++;
           page.send({ kind: 'audio-clock', mmNow: mm });
@@ -181,6 +187,7 @@ export const audioPart: PagePart = {
           localMuted,
           microphone: { state: microphone.state, mode: microphone.mode, why: micWhy, processing: microphone.processing, ...microphone.counts },
           sent: { ...sent },
+          videoClock: { ...videoClock },
         },
       }),
       testHooks: () => ({

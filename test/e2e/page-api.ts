@@ -129,6 +129,8 @@ export interface AudioState {
   microphone: { state: 'off' | 'asking' | 'open' | 'refused'; mode: 'raw' | 'opus' | null; why: string; processing: boolean; frames: number; opusPackets: number; rawPackets: number; dropped: number };
   /** AUDIO_CLOCKs and RECORD_DATA packets sent to the host. */
   sent: { clocks: number; recordPackets: number };
+  /** Times the page's video clock was set from what is audible, and the last such time (ms). */
+  videoClock: { sets: number; lastMm: number | null };
 }
 
 /** What `spicedeskPage.drawStats()` gives: the shown channel's operations and images by type. */
