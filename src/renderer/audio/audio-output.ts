@@ -15,12 +15,21 @@ export interface AudioOutputEvents {
 
 /** Messages held while the worklet module loads; older ones go first (a few seconds of a stalled load). */
 const MAX_PENDING = 400;
+/**
+ * Sound held while the browser waits for a gesture (a suspended context may not take its
+ * worklet's messages either): the newest ~2 s of 10 ms packets, older ones dropped and counted.
+ */
+const MAX_WAITING_PACKETS = 200;
 
 export class AudioOutput {
   private ctx: AudioContext | null = null;
   private node: AudioWorkletNode | null = null;
   private pending: { m: ToPlayout; transfer: Transferable[] }[] = [];
+  /** Messages held while the gate waits, sent in order when it opens. */
+  private waiting: { m: ToPlayout; transfer: Transferable[] }[] = [];
   private state: SoundGate = 'off';
+  /** Packets dropped while the gate waited (over MAX_WAITING_PACKETS). */
+  droppedWhileWaiting = 0;
   private readonly gestureEvents = ['pointerdown', 'keydown'] as const;
 
   constructor(
@@ -42,6 +51,18 @@ export class AudioOutput {
   /** Posts to the playout processor (queued while it loads). */
   post(m: ToPlayout, transfer: Transferable[] = []): void {
     this.open();
+    if (this.node && this.state === 'waiting') {
+      // In order (a STOP after its DATA), the oldest DATA dropped beyond the bound.
+      this.waiting.push({ m, transfer });
+      if (this.waiting.length > MAX_WAITING_PACKETS) {
+        const oldest = this.waiting.findIndex((p) => p.m.type === 'data');
+        if (oldest >= 0) {
+          this.waiting.splice(oldest, 1);
+          this.droppedWhileWaiting++;
+        }
+      }
+      return;
+    }
     if (this.node) {
       this.node.port.postMessage(m, transfer);
       return;
@@ -115,6 +136,9 @@ export class AudioOutput {
     if (ctx.state === 'running') {
       for (const type of this.gestureEvents) this.w.removeEventListener(type, this.onGesture, { capture: true });
       this.setGate('on');
+      const held = this.waiting;
+      this.waiting = [];
+      for (const p of held) this.node?.port.postMessage(p.m, p.transfer);
     } else if (ctx.state === 'suspended') {
       this.setGate('waiting');
     }

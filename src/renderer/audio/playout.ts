@@ -128,6 +128,8 @@ export class Playout {
     if (over > 0) {
       this.pos += over;
       this.counts.droppedFrames += over;
+      // Nothing may be read for a long while (a stalled output): the timeline must not grow either.
+      this.prune();
     }
     let w = (this.head % this.capacity) * 2;
     for (let i = 0; i < frames.length; i++) {

@@ -177,6 +177,15 @@ describe('Playout', () => {
     expect(p.stats.droppedFrames).toBeGreaterThan(0);
   });
 
+  it('keeps its memory bounded while nothing reads it (a suspended output), timeline included', () => {
+    const p = new Playout({ capacityMs: 2000 });
+    // Ten minutes of packets, never rendered.
+    for (let k = 0; k < 60_000; k++) p.push(sinePacket(k * PACKET, 440), 1000 + k * 10, k * 10);
+    expect(p.levelMs).toBeLessThanOrEqual(2000);
+    const segments = (p as unknown as { segments: unknown[] }).segments.length;
+    expect(segments).toBeLessThanOrEqual(201);
+  });
+
   it('says which DATA.time plays now, advancing with the sound', () => {
     const p = new Playout();
     const { positions } = simulate(p, 40);
