@@ -21,6 +21,13 @@ export interface QemuOptions {
   usbredir?: boolean | number;
   /** The WebDAV port channel org.spice-space.webdav.0 (folder sharing). */
   webdav?: boolean;
+  /**
+   * The QEMU monitor on a SPICE port channel (org.qemu.monitor.qmp.0, `-mon mode=control`): the
+   * VM's power menu. Needs no guest OS.
+   */
+  qmpPort?: boolean;
+  /** Extra spiceport chardevs with these names, each a port channel no one reads (for "left alone"). */
+  otherPorts?: string[];
   /** The vdagent virtio-serial port; with no guest agent behind it, the agent never connects. */
   agentPort?: boolean;
   /** QXL outputs on the one VGA device (qxl-vga.max_outputs). */
@@ -108,6 +115,8 @@ export function qemuArgs(port: number, options: QemuOptions, qmpSocket: string |
       args.push('-chardev', `spicevmc,name=usbredir,id=usbredir${i}`, '-device', `usb-redir,chardev=usbredir${i}`);
     }
   }
+  if (options.qmpPort) args.push('-chardev', 'spiceport,name=org.qemu.monitor.qmp.0,id=qmpport', '-mon', 'chardev=qmpport,mode=control');
+  (options.otherPorts ?? []).forEach((name, i) => args.push('-chardev', `spiceport,name=${name},id=otherport${i}`));
   if (options.webdav || options.agentPort) args.push('-device', 'virtio-serial');
   if (options.webdav) {
     args.push('-chardev', 'spiceport,name=org.spice-space.webdav.0,id=webdav',
