@@ -179,6 +179,45 @@ export function qmpCommand(socketPath: string, execute: string, args?: Record<st
   });
 }
 
+/**
+ * A connection to QEMU's own QMP socket that collects the events (every monitor gets them) in
+ * order from the handshake on, and runs commands on the same connection (the socket takes one
+ * client at a time, so qmp() waits while this is open).
+ */
+export async function watchQmpEvents(socketPath: string): Promise<{ events: string[]; execute(command: string): Promise<unknown>; close(): void }> {
+  const socket = connect(socketPath);
+  const events: string[] = [];
+  const waiting: ((value: unknown) => void)[] = [];
+  let buffered = '';
+  await new Promise<void>((resolve, reject) => {
+    socket.on('error', reject);
+    waiting.push(() => resolve());
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (!line) continue;
+        const message = JSON.parse(line) as { QMP?: unknown; return?: unknown; error?: unknown; event?: string };
+        if (message.QMP) socket.write(`${JSON.stringify({ execute: 'qmp_capabilities' })}\n`);
+        else if (message.event) events.push(message.event);
+        else waiting.shift()?.(message.return ?? message.error);
+      }
+    });
+  });
+  return {
+    events,
+    execute(command) {
+      return new Promise((resolve) => {
+        waiting.push(resolve);
+        socket.write(`${JSON.stringify({ execute: command })}\n`);
+      });
+    },
+    close: () => socket.destroy(),
+  };
+}
+
 async function startOnce(binary: string, options: QemuOptions): Promise<QemuServer> {
   const port = options.port ?? (await freePort());
   const wantsQmp = options.qmp || options.paused;

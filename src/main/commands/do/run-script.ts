@@ -73,7 +73,9 @@ export async function runScript(o: DoOptions): Promise<number> {
       (needs.has('inputs') && c.type === ChannelType.INPUTS && c.id === 0) ||
       (needs.has('display') && c.type === ChannelType.DISPLAY && c.id === line.displayId) ||
       (needs.has('playback') && c.type === ChannelType.PLAYBACK && c.id === 0) ||
-      (needs.has('record') && c.type === ChannelType.RECORD && c.id === 0),
+      (needs.has('record') && c.type === ChannelType.RECORD && c.id === 0) ||
+      // Which port is the monitor is known only from each port's PORT_INIT: every port is linked.
+      (needs.has('qmp') && c.type === ChannelType.PORT),
     // A script watches the screen change: compressed images will come.
     prestartDecoders: needs.has('display'),
   });
