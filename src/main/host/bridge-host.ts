@@ -3,6 +3,7 @@
 // (src/main/electron). The page's HELLO picks one of the targets the host was given, by index;
 // nothing else can be connected to. Every message from the page goes through the bridge's strict
 // decoder; a malformed one ends this connection (with a reason), never the host.
+import { sharedDirPorts, type SharedDirSetting } from '../webdav/shared-dir.ts';
 import { defaultDisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
 import type { HostMessage, SessionStatus, UiMessage } from '../../protocol/bridge/bridge-messages.ts';
@@ -52,6 +53,8 @@ export interface GatewayTarget {
    * cache); the page's decode worker keeps its own for the surfaces and caches it composes.
    */
   memoryLimit?: number;
+  /** --spice-shared-dir: the folder the session shares with the guest (none: not shared). */
+  sharedDir?: SharedDirSetting;
 }
 
 export interface ConnectionOptions {
@@ -431,6 +434,7 @@ export class BridgeHost {
       // TODO(#13, audio-page branch): the page's AudioCapabilities from its HELLO; until the page
       // plays sound, announce nothing it cannot honour (RAW playback, no volume or latency).
       audio: { opusDecode: false, opusEncode: false, volume: false, latency: false },
+      ports: sharedDirPorts(target.sharedDir, this.log),
     });
     this.session = session;
     this.displaySink = sink;
