@@ -29,7 +29,7 @@ export const folderLevels = {
     ['', 'wire'],
     ['pixels', 'input', 'profile', 'link', 'audio'],
     ['codecs', 'canvas', 'channel'],
-    ['channels', 'channels/cursor', 'channels/display', 'channels/inputs', 'channels/main', 'channels/playback', 'channels/record'],
+    ['channels', 'channels/cursor', 'channels/display', 'channels/inputs', 'channels/main', 'channels/playback', 'channels/record', 'channels/port'],
     ['display'],
     ['session'],
     ['monitors', 'policy'],
@@ -37,7 +37,7 @@ export const folderLevels = {
   ],
   'src/main': [
     ['node', 'demo'],
-    ['transport', 'clipboard', 'display-worker', 'video', 'audio'],
+    ['transport', 'clipboard', 'display-worker', 'video', 'audio', 'webdav'],
     ['connect'],
     ['reconnect', 'monitors'],
     ['host'],

@@ -21,6 +21,13 @@ export interface QemuOptions {
   usbredir?: boolean | number;
   /** The WebDAV port channel org.spice-space.webdav.0 (folder sharing). */
   webdav?: boolean;
+  /**
+   * The QEMU monitor on a SPICE port channel (org.qemu.monitor.qmp.0, `-mon mode=control`): the
+   * VM's power menu. Needs no guest OS.
+   */
+  qmpPort?: boolean;
+  /** Extra spiceport chardevs with these names, each a port channel no one reads (for "left alone"). */
+  otherPorts?: string[];
   /** The vdagent virtio-serial port; with no guest agent behind it, the agent never connects. */
   agentPort?: boolean;
   /** QXL outputs on the one VGA device (qxl-vga.max_outputs). */
@@ -108,6 +115,8 @@ export function qemuArgs(port: number, options: QemuOptions, qmpSocket: string |
       args.push('-chardev', `spicevmc,name=usbredir,id=usbredir${i}`, '-device', `usb-redir,chardev=usbredir${i}`);
     }
   }
+  if (options.qmpPort) args.push('-chardev', 'spiceport,name=org.qemu.monitor.qmp.0,id=qmpport', '-mon', 'chardev=qmpport,mode=control');
+  (options.otherPorts ?? []).forEach((name, i) => args.push('-chardev', `spiceport,name=${name},id=otherport${i}`));
   if (options.webdav || options.agentPort) args.push('-device', 'virtio-serial');
   if (options.webdav) {
     args.push('-chardev', 'spiceport,name=org.spice-space.webdav.0,id=webdav',
@@ -168,6 +177,45 @@ export function qmpCommand(socketPath: string, execute: string, args?: Record<st
       }
     });
   });
+}
+
+/**
+ * A connection to QEMU's own QMP socket that collects the events (every monitor gets them) in
+ * order from the handshake on, and runs commands on the same connection (the socket takes one
+ * client at a time, so qmp() waits while this is open).
+ */
+export async function watchQmpEvents(socketPath: string): Promise<{ events: string[]; execute(command: string): Promise<unknown>; close(): void }> {
+  const socket = connect(socketPath);
+  const events: string[] = [];
+  const waiting: ((value: unknown) => void)[] = [];
+  let buffered = '';
+  await new Promise<void>((resolve, reject) => {
+    socket.on('error', reject);
+    waiting.push(() => resolve());
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (!line) continue;
+        const message = JSON.parse(line) as { QMP?: unknown; return?: unknown; error?: unknown; event?: string };
+        if (message.QMP) socket.write(`${JSON.stringify({ execute: 'qmp_capabilities' })}\n`);
+        else if (message.event) events.push(message.event);
+        else waiting.shift()?.(message.return ?? message.error);
+      }
+    });
+  });
+  return {
+    events,
+    execute(command) {
+      return new Promise((resolve) => {
+        waiting.push(resolve);
+        socket.write(`${JSON.stringify({ execute: command })}\n`);
+      });
+    },
+    close: () => socket.destroy(),
+  };
 }
 
 async function startOnce(binary: string, options: QemuOptions): Promise<QemuServer> {

@@ -18,6 +18,8 @@ import { PlaybackCap } from '../../protocol/channels/playback/playback-messages.
 import { RecordChannel } from '../../protocol/channels/record/record-channel.ts';
 import { RecordCap } from '../../protocol/channels/record/record-messages.ts';
 import type { CapSet } from '../../protocol/link/caps.ts';
+import { PortChannel } from '../../protocol/channels/port/port-channel.ts';
+import { QmpPort } from '../../protocol/channels/port/qmp-port.ts';
 
 export interface InfoOptions {
   target: string;
@@ -58,6 +60,20 @@ export interface InfoReport {
   images: { decoders: string[]; notYet: string[]; requested: string };
   video: VideoReport;
   audio: AudioReport;
+  /** The port and webdav channels by name, in channel order. */
+  ports: PortReport[];
+  /** The VM's state from the QMP port (null: no QMP port, or it did not answer in time). */
+  vm: { status: string; running: boolean; qemu: string | null } | null;
+}
+
+export interface PortReport {
+  channel: string;
+  /** From PORT_INIT (null: it did not come). */
+  name: string | null;
+  /** Whether the guest side has it open. */
+  opened: boolean;
+  /** What spicedesk does with it. */
+  use: string;
 }
 
 /** A sound channel's caps each side announced (by name), and the data mode. */
@@ -95,6 +111,7 @@ export async function runInfo(o: InfoOptions): Promise<InfoReport> {
     // NAME and UUID follow INIT closely; give them a moment if they are not in yet.
     if (!session.main.info.name) await new Promise((r) => setTimeout(r, 50));
     await playbackModeIn(session, PLAYBACK_MODE_WAIT_MS);
+    await portsIn(session, PORT_WAIT_MS);
     const report = buildReport(session, where);
     o.out(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
     return report;
@@ -119,6 +136,40 @@ function playbackModeIn(session: Session, ms: number): Promise<void> {
       resolve();
     }
   });
+}
+
+/** PORT_INIT follows the link at once; QMP's greeting, handshake and query-status take a few round trips. */
+const PORT_WAIT_MS = 2000;
+
+const portChannels = (session: Session): PortChannel[] => [...session.channels.values()].filter((ch): ch is PortChannel => ch instanceof PortChannel && ch.link !== null);
+
+/** Waits (at most `ms`) until every linked port is named and an open QMP port has told the VM's state. */
+async function portsIn(session: Session, ms: number): Promise<void> {
+  const done = () =>
+    portChannels(session).every((ch) => ch.state !== 'ready' || (ch.portName !== null && !(ch.handler instanceof QmpPort && ch.opened && ch.handler.state === null)));
+  const end = Date.now() + ms;
+  while (!done() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+}
+
+function portReports(session: Session): PortReport[] {
+  return portChannels(session).map((ch) => ({
+    channel: ch.name,
+    name: ch.portName,
+    opened: ch.opened,
+    use: ch.handler ? ch.handler.describe() : ch.portName === null ? 'no PORT_INIT came' : 'not used by spicedesk (left alone)',
+  }));
+}
+
+function vmReport(session: Session): InfoReport['vm'] {
+  const qmp = portChannels(session).map((ch) => ch.handler).find((h): h is QmpPort => h instanceof QmpPort && h.state !== null);
+  return qmp?.state ? { ...qmp.state, qemu: qmp.qemuVersion } : null;
+}
+
+function formatPorts(r: InfoReport): string[] {
+  if (!r.ports.length) return ['ports:        none offered'];
+  const lines = r.ports.map((p, i) => `${i === 0 ? 'ports:        ' : '              '}${p.name ?? '(unnamed)'} on ${p.channel}, ${p.opened ? 'open' : 'closed'} in the guest: ${p.use}`);
+  if (r.vm) lines.push(`vm:           ${r.vm.status}${r.vm.qemu ? ` (QEMU ${r.vm.qemu})` : ''}; spicedesk do TARGET power pause|resume|reset|powerdown|off`);
+  return lines;
 }
 
 /** Resolves when no channel is still linking. */
@@ -186,6 +237,8 @@ function buildReport(session: Session, where: string): InfoReport {
     },
     video: videoReport(session),
     audio: audioReport(session),
+    ports: portReports(session),
+    vm: vmReport(session),
   };
 }
 
@@ -256,6 +309,7 @@ function formatReport(r: InfoReport): string {
     `              asked for: ${r.images.requested}`,
     ...formatVideo(r.video),
     ...formatAudio(r.audio),
+    ...formatPorts(r),
     'channels:',
   ];
   for (const c of r.channels) {

@@ -1,6 +1,7 @@
 // `spicedesk serve`: its options and usage. The gateway itself (serve.ts and the WebSocket
 // library) is a bundle of its own, dist/serve.cjs, loaded only by `serve` and `open`: the other
 // commands start faster without it.
+import { sharedDirOf } from '../webdav/shared-dir.ts';
 import { join } from 'node:path';
 import { ExitCode } from '../node/exit-codes.ts';
 import { defineCommand, flag, type CommandContext } from './args/option-spec.ts';
@@ -27,6 +28,8 @@ export interface ClientValues {
   kioskQuit: Parameters<typeof kioskFlags>[0]['kioskQuit'];
   videoCodecs: number[] | undefined;
   memoryLimit: number | undefined;
+  spiceSharedDir: string | undefined;
+  spiceSharedDirRo: boolean;
 }
 
 /** Runs the web gateway for `serve` and for `open` without Electron. */
@@ -43,6 +46,7 @@ export async function runGateway(values: ClientValues, o: { targets: string[]; d
     timeoutMs: values.timeout,
     memoryLimit: values.memoryLimit,
     videoCodecs: values.videoCodecs,
+    sharedDir: sharedDirOf(values),
     logger: await cx.logger(),
     warn: cx.warn,
     out: cx.out,

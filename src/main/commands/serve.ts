@@ -1,6 +1,7 @@
 // `spicedesk serve [--listen HOST:PORT] TARGET...`: the web gateway. Serves the renderer to a
 // browser and runs one SPICE session per open page, to the targets given here and no others.
 // Prints the URL to open (with its access token) as the first line of standard output.
+import type { SharedDirSetting } from '../webdav/shared-dir.ts';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Logger } from '../../protocol/logger.ts';
@@ -44,6 +45,8 @@ export interface ServeOptions {
   memoryLimit?: number;
   /** --video-codecs: every target's codec order, over its profile's video-codecs. */
   videoCodecs?: number[];
+  /** --spice-shared-dir (and -ro): the folder each page's session shares with its guest. */
+  sharedDir?: SharedDirSetting;
 }
 
 export function parseListen(value: string | undefined): { host: string; port: number } {
@@ -108,6 +111,7 @@ async function serveTargets(o: ServeOptions, host: string, port: number, args: s
   for (const t of targets) t.kiosk = o.kiosk;
   for (const t of targets) t.clipboard = o.clipboardPolicy;
   for (const t of targets) t.memoryLimit = o.memoryLimit;
+  for (const t of targets) t.sharedDir = o.sharedDir;
   // The page's session sends the profile's codec order (bridge-host.ts): the option goes there.
   if (o.videoCodecs) for (const t of targets) t.profile.videoCodecs = o.videoCodecs;
   const monitors = new MonitorMappingSource(o.monitorMapping, new SettingsStore(settingsDir(), { warn: o.warn }));

@@ -20,6 +20,7 @@ import { cliVideoDecoders } from '../video/cli-video-decoders.ts';
 import { cliAudioCapabilities } from '../audio/cli-audio-capabilities.ts';
 import { nodeTicketCrypto } from '../node/ticket-crypto.ts';
 import { Deadline } from '../node/deadline.ts';
+import type { PortContext } from '../../protocol/channels/port/port-handler.ts';
 
 export interface OpenOptions {
   target: string;
@@ -40,6 +41,8 @@ export interface OpenOptions {
   memoryLimit?: number;
   /** --video-codecs; undefined: the profile's video-codecs, else this client's own order. */
   videoCodecs?: number[];
+  /** What the port handlers get (the shared folder's WebDAV server); default nothing shared. */
+  ports?: PortContext;
 }
 
 export interface OpenedSession {
@@ -87,6 +90,7 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     warn: o.warn,
     // Sound is played (recorded to a file) and the microphone sent by this process (src/main/audio).
     audio: cliAudioCapabilities,
+    ports: o.ports,
     // Drawing in this thread; compressed images decoded in worker threads (src/main/display-worker).
     displaySink: new LocalDisplaySink({
       logger: o.logger,

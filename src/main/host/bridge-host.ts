@@ -3,6 +3,7 @@
 // (src/main/electron). The page's HELLO picks one of the targets the host was given, by index;
 // nothing else can be connected to. Every message from the page goes through the bridge's strict
 // decoder; a malformed one ends this connection (with a reason), never the host.
+import { sharedDirPorts, type SharedDirSetting } from '../webdav/shared-dir.ts';
 import { defaultDisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
 import type { HostMessage, SessionStatus, UiMessage } from '../../protocol/bridge/bridge-messages.ts';
@@ -54,6 +55,8 @@ export interface GatewayTarget {
    * cache); the page's decode worker keeps its own for the surfaces and caches it composes.
    */
   memoryLimit?: number;
+  /** --spice-shared-dir: the folder the session shares with the guest (none: not shared). */
+  sharedDir?: SharedDirSetting;
 }
 
 export interface ConnectionOptions {
@@ -442,6 +445,7 @@ export class BridgeHost {
       displaySink: sink,
       // What the page's HELLO said it does with sound: the sound channels announce only that.
       audio: this.audio,
+      ports: sharedDirPorts(target.sharedDir, this.log),
     });
     this.session = session;
     this.displaySink = sink;

@@ -29,7 +29,7 @@ export async function relinkChannel(session: Session, type: number, id: number, 
   old.close();
   let lastError = '';
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const channel = factory(session, id, { displaySink: session.displaySink, displayOptions: defaultDisplayOptions, audio: session.audio });
+    const channel = factory(session, id, { displaySink: session.displaySink, displayOptions: defaultDisplayOptions, audio: session.audio, ports: session.ports });
     session.channels.set(key, channel);
     try {
       await channel.connect(session.main.info.sessionId);

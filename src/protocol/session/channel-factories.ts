@@ -5,6 +5,8 @@ import { CursorChannel } from '../channels/cursor/cursor-channel.ts';
 import { DisplayChannel, type DisplayOptions } from '../channels/display/display-channel.ts';
 import type { DisplaySink } from '../channels/display/display-sink.ts';
 import { InputsChannel } from '../channels/inputs/inputs-channel.ts';
+import { PortChannel } from '../channels/port/port-channel.ts';
+import type { PortContext } from '../channels/port/port-handler.ts';
 import { PlaybackChannel } from '../channels/playback/playback-channel.ts';
 import { RecordChannel } from '../channels/record/record-channel.ts';
 import type { AudioCapabilities } from '../audio/audio-format.ts';
@@ -16,6 +18,8 @@ export interface ChannelContext {
   displayOptions: DisplayOptions;
   /** What the host that plays the sound honours: decides the playback and record caps announced. */
   audio: AudioCapabilities;
+  /** What the port handlers get from the host (the WebDAV server of the shared folder). */
+  ports: PortContext;
 }
 
 export type ChannelFactory = (host: ChannelHost, id: number, ctx: ChannelContext) => SpiceChannel;
@@ -26,4 +30,6 @@ export const channelFactories: Partial<Record<number, ChannelFactory>> = {
   [ChannelType.CURSOR]: (host, id) => new CursorChannel(host, id),
   [ChannelType.PLAYBACK]: (host, id, ctx) => new PlaybackChannel(host, id, ctx.audio),
   [ChannelType.RECORD]: (host, id, ctx) => new RecordChannel(host, id, ctx.audio),
+  [ChannelType.PORT]: (host, id, ctx) => new PortChannel(host, ChannelType.PORT, id, ctx.ports),
+  [ChannelType.WEBDAV]: (host, id, ctx) => new PortChannel(host, ChannelType.WEBDAV, id, ctx.ports),
 };

@@ -12,8 +12,8 @@ export const channelSupport: Record<number, string> = {
   [ChannelType.TUNNEL]: 'obsolete; never linked',
   [ChannelType.SMARTCARD]: 'linked; smartcard redirection not implemented yet',
   [ChannelType.USBREDIR]: 'linked; USB redirection not implemented yet',
-  [ChannelType.PORT]: 'linked; port channels not implemented yet',
-  [ChannelType.WEBDAV]: 'linked; folder sharing not implemented yet',
+  [ChannelType.PORT]: 'PORT_INIT, PORT_EVENT, data (LZ4 decoded); org.qemu.monitor.qmp.0 drives the VM power actions (spicedesk do power), other ports are left alone',
+  [ChannelType.WEBDAV]: 'folder sharing: the guest\'s WebDAV connections served from --spice-shared-dir (not shared by default)',
 };
 
 export function describeChannelSupport(type: number): string {

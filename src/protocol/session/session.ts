@@ -15,6 +15,7 @@ import { MemoryBudget, type MemoryLimitError } from '../wire/memory-budget.ts';
 import { channelLimitFor, describeNotLinked } from './channel-limits.ts';
 import type { Connector } from '../wire/transport.ts';
 import type { DisplaySink } from '../channels/display/display-sink.ts';
+import type { PortContext } from '../channels/port/port-handler.ts';
 import { noAudioCapabilities, type AudioCapabilities } from '../audio/audio-format.ts';
 
 export interface SessionOptions {
@@ -44,6 +45,8 @@ export interface SessionOptions {
    * playback and record channels announce only that. Default: nothing (RAW, no volume).
    */
   audio?: AudioCapabilities;
+  /** What port handlers get from the host: the shared folder's WebDAV server (none: no folder shared). */
+  ports?: PortContext;
   /** Where a line for the user goes (the channels a server listed and we did not link); default the logger. */
   warn?: (line: string) => void;
 }
@@ -86,6 +89,8 @@ export class Session implements ChannelHost {
   readonly memoryBudget: MemoryBudget;
   /** What this session's sound host honours (SessionOptions.audio). */
   readonly audio: AudioCapabilities;
+  /** What this session's port handlers get (SessionOptions.ports). */
+  readonly ports: PortContext;
   private readonly options: SessionOptions;
   /** Set when the session ended on an error of its own making (the memory budget). */
   private failure: Error | null = null;
@@ -104,6 +109,7 @@ export class Session implements ChannelHost {
     this.main = new MainChannel(this);
     this.displaySink = options.displaySink;
     this.audio = options.audio ?? noAudioCapabilities;
+    this.ports = options.ports ?? {};
     // Video frames are shown by the session's mm clock, wherever the display pipeline runs.
     this.main.clock.onSet((mm) => this.displaySink.setMediaTime?.(mm));
     this.memoryBudget = options.memoryBudget ?? new MemoryBudget();
@@ -211,7 +217,7 @@ export class Session implements ChannelHost {
     const k = key(c.type, c.id);
     const factory = channelFactories[c.type];
     const channel: SpiceChannel = factory
-      ? factory(this, c.id, { displaySink: this.displaySink, displayOptions: this.options.display ?? defaultDisplayOptions, audio: this.audio })
+      ? factory(this, c.id, { displaySink: this.displaySink, displayOptions: this.options.display ?? defaultDisplayOptions, audio: this.audio, ports: this.ports })
       : new GenericChannel(this, c.type, c.id);
     this.channels.set(k, channel);
     if (channel instanceof DisplayChannel) this.events.emit('display-added', channel);

@@ -14,6 +14,10 @@ import { MainChannel } from '../../../src/protocol/channels/main/main-channel.ts
 import { MainMsg } from '../../../src/protocol/channels/main/main-messages.ts';
 import { PlaybackChannel } from '../../../src/protocol/channels/playback/playback-channel.ts';
 import { PlaybackMsg } from '../../../src/protocol/channels/playback/playback-messages.ts';
+import { PortChannel } from '../../../src/protocol/channels/port/port-channel.ts';
+import type { WebdavServer } from '../../../src/protocol/channels/port/port-handler.ts';
+import { PortEvent, PortMsg, SpicevmcCap } from '../../../src/protocol/channels/port/port-messages.ts';
+import { lz4Body, muxFrame, portInitBody, qmpGreeting, qmpLine, uncompressedBody } from '../../unit/channels/port/port-bodies.ts';
 import { RecordChannel } from '../../../src/protocol/channels/record/record-channel.ts';
 import { RecordMsg } from '../../../src/protocol/channels/record/record-messages.ts';
 import { AudioDataMode } from '../../../src/protocol/audio/audio-format.ts';
@@ -181,6 +185,49 @@ function recordSeeds(): Uint8Array[] {
   return [withBase([m(RecordMsg.VOLUME, volumeBody(65535, 65535)), m(RecordMsg.MUTE, u8Body(0)), m(RecordMsg.START, recordStartBody()), m(RecordMsg.STOP), m(RecordMsg.START, recordStartBody({ frequency: 44100 }))])];
 }
 
+/** The QMP port as QEMU talks on it, an unknown port with LZ4 data, and folder sharing's mux. */
+function portSeeds(): Uint8Array[] {
+  const ts = { seconds: 1765000000, microseconds: 5 };
+  const { body: lz4 } = lz4Body('log ', 3, 'end');
+  return [
+    withBase([
+      m(PortMsg.INIT, portInitBody('org.qemu.monitor.qmp.0', true)),
+      m(PortMsg.DATA, qmpLine(qmpGreeting)),
+      m(PortMsg.DATA, qmpLine({ return: {}, id: 1 })),
+      m(PortMsg.DATA, qmpLine({ return: { status: 'running', singlestep: false, running: true }, id: 2 })),
+      m(PortMsg.DATA, qmpLine({ timestamp: ts, event: 'STOP' })),
+      m(PortMsg.DATA, qmpLine({ timestamp: ts, event: 'RESET', data: { guest: false, reason: 'host-qmp-system-reset' } })),
+      m(PortMsg.COMPRESSED_DATA, uncompressedBody(qmpLine({ timestamp: ts, event: 'RESUME' }))),
+      m(PortMsg.DATA, qmpLine({ error: { class: 'GenericError', desc: 'no' }, id: 3 })),
+      m(PortMsg.EVENT, u8Body(PortEvent.CLOSED)),
+    ]),
+    withBase([m(PortMsg.INIT, portInitBody('org.qemu.console.serial.0', false)), m(PortMsg.EVENT, u8Body(PortEvent.OPENED)), m(PortMsg.COMPRESSED_DATA, lz4), m(PortMsg.EVENT, u8Body(PortEvent.BREAK))]),
+  ];
+}
+
+function webdavSeeds(): Uint8Array[] {
+  const request = 'PROPFIND / HTTP/1.1\r\nHost: localhost\r\nDepth: 1\r\n\r\n';
+  const frames = bytes(muxFrame(-995229200n, request.slice(0, 20)), muxFrame(7n, 'GET /a HTTP/1.1\r\n\r\n'), muxFrame(-995229200n, request.slice(20)));
+  return [
+    withBase([
+      m(PortMsg.INIT, portInitBody('org.spice-space.webdav.0', false)),
+      m(PortMsg.EVENT, u8Body(PortEvent.OPENED)),
+      m(PortMsg.DATA, frames.subarray(0, 13)),
+      m(PortMsg.DATA, frames.subarray(13)),
+      m(PortMsg.DATA, muxFrame(7n, new Uint8Array(0))),
+      m(PortMsg.EVENT, u8Body(PortEvent.CLOSED)),
+    ]),
+  ];
+}
+
+/** A WebDAV server stand-in that answers every request bytes with a small reply and ends on end(). */
+const echoWebdav: WebdavServer = {
+  describe: () => 'fuzz',
+  connect(reply, ended) {
+    return { write: (b) => reply(b.subarray(0, 16)), end: () => ended() };
+  },
+};
+
 /** Channels spicedesk links but does not act on yet: only the base messages matter there. */
 function genericSeeds(): Uint8Array[] {
   return [withBase([m(101, w().u32(1).u32(2).finish()), m(102, new Uint8Array(64)), m(103)])];
@@ -279,6 +326,17 @@ const recordTarget: FuzzTarget = {
   },
 };
 
+const portTarget = (name: string, type: typeof ChannelType.PORT | typeof ChannelType.WEBDAV, seeds: () => Uint8Array[]): FuzzTarget => ({
+  name,
+  what: `${name} channel: PORT_INIT, PORT_EVENT, data (LZ4), and its handler (QMP lines, the webdav mux)`,
+  shape: 'messages',
+  seeds: () => [...seeds(), ...recordedTraffic(name)],
+  quickCases: 300,
+  async run(input) {
+    await driveChannel((host) => new PortChannel(host, type, 0, { webdav: echoWebdav }), input, { channelCaps: [SpicevmcCap.DATA_COMPRESS_LZ4] });
+  },
+});
+
 const genericTarget = (name: string, type: number): FuzzTarget => ({
   name,
   what: `${name} channel (linked, its own messages not acted on yet): framing and base messages`,
@@ -317,7 +375,7 @@ export const channelTargets: FuzzTarget[] = [
   inputsTarget,
   playbackTarget,
   recordTarget,
-  genericTarget('port', ChannelType.PORT),
+  portTarget('port', ChannelType.PORT, portSeeds),
   genericTarget('usbredir', ChannelType.USBREDIR),
-  genericTarget('webdav', ChannelType.WEBDAV),
+  portTarget('webdav', ChannelType.WEBDAV, webdavSeeds),
 ];

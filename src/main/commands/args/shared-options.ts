@@ -184,8 +184,24 @@ export function kioskFlags(
 }
 
 /** The options of the commands that run the client (the web gateway or the Electron window). */
+/** --spice-shared-dir DIR and --spice-shared-dir-ro: folder sharing (the webdav channel); default none. */
+export const sharedDirOptions = {
+  spiceSharedDir: valueOption<string | undefined>({
+    long: 'spice-shared-dir',
+    valueName: 'DIR',
+    needs: 'a DIR',
+    absent: undefined,
+    help:
+      "share this folder with the guest (its spice-webdavd, the webdav channel); nothing outside\n" +
+      'it is reachable; not shared without it',
+    parse: (raw) => raw,
+  }),
+  spiceSharedDirRo: flag({ long: 'spice-shared-dir-ro', help: 'share the folder read-only: every write is refused (403)' }),
+};
+
 export const clientOptions = {
   ...connectingOptions,
+  ...sharedDirOptions,
   listen: listenOption,
   clipboard: clipboardOption,
   fileTransfer: fileTransferOption,

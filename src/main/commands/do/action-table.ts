@@ -4,6 +4,7 @@ import type { DoActionDefinition } from './action.ts';
 import { agentActions } from './agent-actions.ts';
 import { audioActions } from './audio-actions.ts';
 import { inputActions } from './input-actions.ts';
+import { powerActionsFamily } from './power-actions.ts';
 import { screenActions } from './screen-actions.ts';
 import { timingActions } from './timing-actions.ts';
 import { videoActions } from './video-actions.ts';
@@ -20,6 +21,7 @@ export const doActionFamilies: readonly DoActionFamily[] = [
   { title: 'the screen', actions: screenActions },
   { title: 'video streams', actions: videoActions },
   { title: 'sound', actions: audioActions },
+  { title: "the VM's power (QEMU's monitor port)", actions: powerActionsFamily },
   { title: 'through the guest agent (spice-vdagent in the guest)', actions: agentActions },
 ];
 

@@ -10,15 +10,16 @@ import type { KeyStep } from '../../../protocol/input/key-steps.ts';
 import type { Agent } from '../../../protocol/channels/main/agent/agent.ts';
 import type { PlaybackChannel } from '../../../protocol/channels/playback/playback-channel.ts';
 import type { RecordChannel } from '../../../protocol/channels/record/record-channel.ts';
+import type { QmpPort } from '../../../protocol/channels/port/qmp-port.ts';
 import type { Deadline } from '../../node/deadline.ts';
 import { SpiceError } from '../../../protocol/wire/errors.ts';
 
 /**
  * What an action needs from the connection: the inputs channel (with the guest's lock keys, for
  * typing text; with a mouse mode chosen, for the pointer), the display channel, the guest agent,
- * the playback or record channel.
+ * the playback or record channel, the QEMU monitor (QMP) port.
  */
-export type ScriptNeed = 'inputs' | 'lock-keys' | 'mouse-mode' | 'display' | 'agent' | 'playback' | 'record';
+export type ScriptNeed = 'inputs' | 'lock-keys' | 'mouse-mode' | 'display' | 'agent' | 'playback' | 'record' | 'qmp';
 
 /** The words of the command line from just after the action's name. */
 export interface ActionWords {
@@ -90,6 +91,16 @@ export interface ScriptSound {
   progress(line: string): void;
 }
 
+/** The VM's monitor over the org.qemu.monitor.qmp.0 port (QEMU only). */
+export interface ScriptVm {
+  /** The monitor once its handshake is done, or an error saying the server offers none / it did not answer. */
+  qmp(): Promise<QmpPort>;
+  /** `p` bounded by the command's timeout; a timeout error "<what> within N s". */
+  bounded<T>(p: Promise<T>, what: string): Promise<T>;
+  /** One progress line on stderr. */
+  progress(line: string): void;
+}
+
 /** What an action runs with: one connection of the script, and the script's settings. */
 export interface ScriptContext {
   readonly where: string;
@@ -101,6 +112,7 @@ export interface ScriptContext {
   readonly screen: ScriptScreen;
   readonly agent: ScriptAgent;
   readonly sound: ScriptSound;
+  readonly vm: ScriptVm;
 }
 
 export interface DoActionDefinition<A> {

@@ -4,10 +4,11 @@
 import { indent, wrapWords } from '../args/help.ts';
 import { parseCommandLine } from '../args/parse-command-line.ts';
 import { defineCommand, flag, usageError, wholeNumberOption, type OperandReader, type OptionValues, type EveryCommandValues } from '../args/option-spec.ts';
-import { caFileOption, displayOption, memoryLimitOption, timeoutOption, trustedCaFile, videoCodecsOption } from '../args/shared-options.ts';
+import { caFileOption, displayOption, memoryLimitOption, sharedDirOptions, timeoutOption, trustedCaFile, videoCodecsOption } from '../args/shared-options.ts';
 import { stepOf, type DoStep } from './action.ts';
 import { doActionFamilies, doActions } from './action-table.ts';
 import { runScript, type DoCommandLine } from './run-script.ts';
+import { sharedDirOf } from '../../webdav/shared-dir.ts';
 
 const doOptions = {
   timeout: timeoutOption,
@@ -15,6 +16,7 @@ const doOptions = {
   spiceCaFile: caFileOption,
   memoryLimit: memoryLimitOption,
   videoCodecs: videoCodecsOption,
+  ...sharedDirOptions,
   reconnect: flag({ long: 'reconnect', help: 'when the connection drops, link again and go on (see above)' }),
   reconnectTimeout: wholeNumberOption({
     long: 'reconnect-timeout',
@@ -110,6 +112,7 @@ function lineOf(values: OptionValues<typeof doOptions> & EveryCommandValues, scr
     caFile: values.spiceCaFile,
     memoryLimit: values.memoryLimit,
     videoCodecs: values.videoCodecs,
+    sharedDir: sharedDirOf(values),
   };
 }
 

@@ -3,6 +3,7 @@
 // --reconnect a new session after a drop (SessionKeeper), repeating the interrupted action when
 // its definition says that is harmless.
 import type { Logger } from '../../../protocol/logger.ts';
+import { sharedDirPorts, type SharedDirSetting } from '../../webdav/shared-dir.ts';
 import { ChannelType } from '../../../protocol/link/constants.ts';
 import { openSession, type OpenedSession } from '../../connect/open-session.ts';
 import { ExitCode } from '../../node/exit-codes.ts';
@@ -31,6 +32,8 @@ export interface DoCommandLine {
   memoryLimit?: number;
   /** --video-codecs: the codec order to ask the server for. */
   videoCodecs?: number[];
+  /** --spice-shared-dir (and -ro): the folder shared with the guest while the script runs. */
+  sharedDir?: SharedDirSetting;
 }
 
 export interface DoOptions {
@@ -69,11 +72,16 @@ export async function runScript(o: DoOptions): Promise<number> {
     caFile: o.caFile,
     memoryLimit: line.memoryLimit,
     videoCodecs: line.videoCodecs,
+    ports: sharedDirPorts(line.sharedDir, logger),
     shouldLink: (c) =>
       (needs.has('inputs') && c.type === ChannelType.INPUTS && c.id === 0) ||
       (needs.has('display') && c.type === ChannelType.DISPLAY && c.id === line.displayId) ||
       (needs.has('playback') && c.type === ChannelType.PLAYBACK && c.id === 0) ||
-      (needs.has('record') && c.type === ChannelType.RECORD && c.id === 0),
+      (needs.has('record') && c.type === ChannelType.RECORD && c.id === 0) ||
+      // Which port is the monitor is known only from each port's PORT_INIT: every port is linked.
+      (needs.has('qmp') && c.type === ChannelType.PORT) ||
+      // A shared folder is served for as long as the script runs.
+      (line.sharedDir !== undefined && c.type === ChannelType.WEBDAV),
     // A script watches the screen change: compressed images will come.
     prestartDecoders: needs.has('display'),
   });

@@ -18,7 +18,8 @@ import { SpiceError } from '../../../protocol/wire/errors.ts';
 import type { OpenedSession } from '../../connect/open-session.ts';
 import type { Deadline } from '../../node/deadline.ts';
 import { DrawingDamage } from '../drawing-damage.ts';
-import { sleep, type ScriptAgent, type ScriptContext, type ScriptInputs, type ScriptNeed, type ScriptScreen, type ScriptSound } from './action.ts';
+import { VmAccess } from './vm-access.ts';
+import { sleep, type ScriptAgent, type ScriptContext, type ScriptInputs, type ScriptNeed, type ScriptScreen, type ScriptSound, type ScriptVm } from './action.ts';
 
 /** What the whole script needs, gathered from its actions. */
 export type ScriptNeeds = ReadonlySet<ScriptNeed>;
@@ -44,6 +45,7 @@ const HOME_MOTION = -16384;
 /** One connection of the script; `session` for the SessionKeeper, the rest for the actions. */
 export class ScriptConnection implements ScriptContext {
   readonly agent: ScriptAgent;
+  readonly vm: ScriptVm;
 
   constructor(
     readonly session: Session,
@@ -55,6 +57,7 @@ export class ScriptConnection implements ScriptContext {
     private readonly soundAccess: ScriptSound | null = null,
   ) {
     this.agent = new AgentAccess(session, where, deadline, settings);
+    this.vm = new VmAccess(session, where, deadline, settings.timeoutMs, settings.progress);
   }
 
   get sound(): ScriptSound {

@@ -1,0 +1,468 @@
+// The WebDAV server on the shared folder, for folder sharing (the webdav channel's mux, see
+// protocol/channels/port/webdav-mux.ts). It never listens on a socket: each guest connection is an
+// in-memory stream handed to a Node HTTP server that is never started (`emit('connection')`), so
+// nothing on the network can reach it. Methods: OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE,
+// PROPFIND, PROPPATCH, LOCK, UNLOCK (RFC 4918 class 1 and 2; locks are advisory: handed out and
+// released, not enforced). Every path goes through SharedFolder (nothing outside the folder);
+// read-only refuses every method that writes with 403; PUT writes a temporary file beside the
+// target and renames it over, so a cut connection never leaves half a file in its place.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { cp, lstat, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { basename, dirname, join } from 'node:path';
+import { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { WebdavConnection, WebdavServer } from '../../protocol/channels/port/port-handler.ts';
+import type { Logger } from '../../protocol/logger.ts';
+import { child, DAV, escapeXml, parseXml, XmlError, type XmlElement } from './dav-xml.ts';
+import { PathRefused, SharedFolder, type SharedPath } from './shared-path.ts';
+
+export interface WebdavServerOptions {
+  /** The shared folder. */
+  root: string;
+  readOnly: boolean;
+  logger: Logger;
+}
+
+/** An XML request body larger than this is refused (413): property requests are a few hundred bytes. */
+export const MAX_XML_BODY = 1 << 20;
+
+const WRITE_METHODS = new Set(['PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPPATCH', 'LOCK', 'UNLOCK']);
+const ALLOW = 'OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK';
+/** Temporary files of PUTs in progress: hidden from listings. */
+const PART_FILE = /^\.spicedesk-.*\.part$/;
+
+class HttpStatus extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One guest connection as a stream the HTTP server reads and writes. */
+class MemorySocket extends Duplex {
+  readonly remoteAddress = '127.0.0.1';
+  readonly remotePort = 0;
+  readonly encrypted = false;
+  private ended = false;
+
+  constructor(
+    private readonly reply: (bytes: Uint8Array) => void,
+    private readonly onEnd: () => void,
+  ) {
+    super({ allowHalfOpen: true });
+  }
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
+    if (!this.ended) this.reply(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    done();
+  }
+
+  override _final(done: () => void): void {
+    this.finish();
+    done();
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    this.finish();
+    done(error);
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.onEnd();
+  }
+
+  setTimeout(): this {
+    return this;
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+}
+
+type DeadProps = Map<string, { ns: string; name: string; value: string }>;
+
+export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { close(): void } {
+  const folder = new SharedFolder(o.root);
+  const log = o.logger.child({ part: 'webdav' });
+  /** PROPPATCH's properties, by path, for the life of the process (phodav keeps them in xattrs). */
+  const deadProps = new Map<string, DeadProps>();
+  const locks = new Map<string, string>();
+  const sockets = new Set<MemorySocket>();
+  const http = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      const status = e instanceof HttpStatus ? e.status : e instanceof PathRefused ? e.status : statusOfFsError(e);
+      if (status === 500) log.warn({ method: req.method, err: (e as Error).message }, `WebDAV ${req.method} failed: ${(e as Error).message}`);
+      if (!res.headersSent) send(res, status, status >= 400 ? `${(e as Error).message}\n` : undefined);
+      else res.destroy();
+    });
+  });
+  http.keepAliveTimeout = 0;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? '';
+    const target = await folder.resolve(requestPath(req.url ?? '/'));
+    log.debug({ method, path: '/' + target.segments.join('/') }, 'WebDAV request');
+    if (o.readOnly && WRITE_METHODS.has(method)) throw new HttpStatus(403, 'the shared folder is read-only');
+    switch (method) {
+      case 'OPTIONS':
+        res.setHeader('DAV', '1, 2');
+        res.setHeader('MS-Author-Via', 'DAV');
+        res.setHeader('Allow', o.readOnly ? 'OPTIONS, GET, HEAD, PROPFIND' : ALLOW);
+        return send(res, 200);
+      case 'GET':
+      case 'HEAD':
+        return get(req, res, target, method === 'HEAD');
+      case 'PUT':
+        return put(req, res, target);
+      case 'DELETE':
+        if (!target.segments.length) throw new HttpStatus(403, 'the shared folder itself cannot be deleted');
+        await lstat(target.file);
+        await rm(target.file, { recursive: true });
+        forgetProps(target);
+        return send(res, 204);
+      case 'MKCOL':
+        return mkcol(req, res, target);
+      case 'COPY':
+      case 'MOVE':
+        return copyOrMove(req, res, target, method === 'MOVE');
+      case 'PROPFIND':
+        return propfind(req, res, target);
+      case 'PROPPATCH':
+        return proppatch(req, res, target);
+      case 'LOCK':
+        return lock(req, res, target);
+      case 'UNLOCK': {
+        const token = /<([^>]+)>/.exec(String(req.headers['lock-token'] ?? ''))?.[1];
+        const key = pathKey(target);
+        if (!token || locks.get(key) !== token) throw new HttpStatus(409, 'no such lock on this resource');
+        locks.delete(key);
+        return send(res, 204);
+      }
+      default:
+        res.setHeader('Allow', ALLOW);
+        throw new HttpStatus(405, `method ${method} is not served`);
+    }
+  }
+
+  async function get(req: IncomingMessage, res: ServerResponse, target: SharedPath, headOnly: boolean): Promise<void> {
+    const st = await stat(target.file);
+    if (st.isDirectory()) {
+      const names = (await readdir(target.file)).filter((n) => !PART_FILE.test(n)).sort();
+      const body = `<!DOCTYPE html><html><body><ul>${names.map((n) => `<li><a href="${escapeXml(encodeURIComponent(n))}">${escapeXml(n)}</a></li>`).join('')}</ul></body></html>\n`;
+      res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      return send(res, 200, headOnly ? undefined : body, Buffer.byteLength(body));
+    }
+    if (!st.isFile()) throw new HttpStatus(403, 'not a regular file');
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader('Content-Length', st.size);
+    res.setHeader('Last-Modified', st.mtime.toUTCString());
+    res.setHeader('ETag', etag(st));
+    if (headOnly) return void res.end();
+    await pipeline(createReadStream(target.file), res);
+    void req;
+  }
+
+  async function put(req: IncomingMessage, res: ServerResponse, target: SharedPath): Promise<void> {
+    if (!target.segments.length) throw new HttpStatus(405, 'the shared folder is a collection');
+    const existing = await stat(target.file).catch(() => null);
+    if (existing?.isDirectory()) throw new HttpStatus(405, 'a collection cannot be written as a file');
+    const parent = await stat(dirname(target.file)).catch(() => null);
+    if (!parent?.isDirectory()) throw new HttpStatus(409, 'the parent collection does not exist');
+    const temp = join(dirname(target.file), `.spicedesk-${randomBytes(6).toString('hex')}.part`);
+    try {
+      await pipeline(req, createWriteStream(temp, { flags: 'wx', mode: existing ? existing.mode & 0o777 : 0o644 }));
+      await rename(temp, target.file);
+    } catch (e) {
+      await unlink(temp).catch(() => {});
+      throw e;
+    }
+    send(res, existing ? 204 : 201);
+  }
+
+  async function mkcol(req: IncomingMessage, res: ServerResponse, target: SharedPath): Promise<void> {
+    const body = await readBody(req);
+    if (body.byteLength) throw new HttpStatus(415, 'MKCOL takes no body');
+    if (await lstat(target.file).then(() => true, () => false)) throw new HttpStatus(405, 'it exists already');
+    const parent = await stat(dirname(target.file)).catch(() => null);
+    if (!parent?.isDirectory()) throw new HttpStatus(409, 'the parent collection does not exist');
+    await mkdir(target.file);
+    send(res, 201);
+  }
+
+  async function copyOrMove(req: IncomingMessage, res: ServerResponse, source: SharedPath, move: boolean): Promise<void> {
+    const header = req.headers.destination;
+    if (typeof header !== 'string') throw new HttpStatus(400, 'no Destination header');
+    const dest = await folder.resolve(requestPath(header));
+    if (!source.segments.length || !dest.segments.length) throw new HttpStatus(403, 'the shared folder itself cannot be copied, moved or replaced');
+    const inside = dest.segments.length >= source.segments.length && source.segments.every((s, i) => s === dest.segments[i]);
+    if (inside) throw new HttpStatus(403, 'the destination is the source or inside it');
+    const st = await lstat(source.file);
+    const parent = await stat(dirname(dest.file)).catch(() => null);
+    if (!parent?.isDirectory()) throw new HttpStatus(409, 'the destination\'s parent collection does not exist');
+    const exists = await lstat(dest.file).then(() => true, () => false);
+    if (exists) {
+      if (String(req.headers.overwrite ?? 'T').toUpperCase() === 'F') throw new HttpStatus(412, 'the destination exists and Overwrite is F');
+      await rm(dest.file, { recursive: true });
+      forgetProps(dest);
+    }
+    if (move) {
+      await rename(source.file, dest.file);
+      moveProps(source, dest, true);
+    } else if (st.isDirectory() && req.headers.depth === '0') {
+      await mkdir(dest.file);
+      moveProps(source, dest, false, true);
+    } else {
+      await cp(source.file, dest.file, { recursive: true, errorOnExist: true, force: false, verbatimSymlinks: true });
+      moveProps(source, dest, false);
+    }
+    send(res, exists ? 204 : 201);
+  }
+
+  async function propfind(req: IncomingMessage, res: ServerResponse, target: SharedPath): Promise<void> {
+    const depth = String(req.headers.depth ?? 'infinity');
+    if (depth !== '0' && depth !== '1') {
+      res.setHeader('Content-Type', 'application/xml; charset=utf-8');
+      return send(res, 403, '<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>\n');
+    }
+    const body = await readBody(req);
+    let mode: 'allprop' | 'propname' | 'prop' = 'allprop';
+    let wanted: { ns: string; name: string }[] = [];
+    if (body.byteLength) {
+      const root = xmlBody(body);
+      if (root.ns !== DAV || root.name !== 'propfind') throw new HttpStatus(400, 'the body is not a DAV:propfind');
+      const prop = child(root, 'prop');
+      if (child(root, 'propname')) mode = 'propname';
+      else if (prop) {
+        mode = 'prop';
+        wanted = prop.children.map((c) => ({ ns: c.ns, name: c.name }));
+      }
+    }
+    const st = await stat(target.file);
+    const entries: [SharedPath, Stats][] = [[target, st]];
+    if (depth === '1' && st.isDirectory()) {
+      for (const name of (await readdir(target.file)).sort()) {
+        if (PART_FILE.test(name)) continue;
+        const entry = { file: join(target.file, name), segments: [...target.segments, name] };
+        const est = await stat(entry.file).catch(() => null);
+        if (est) entries.push([entry, est]);
+      }
+    }
+    const responses = entries.map(([p, s]) => propResponse(p, s, mode, wanted)).join('');
+    multistatus(res, responses);
+  }
+
+  function propResponse(p: SharedPath, st: Stats, mode: 'allprop' | 'propname' | 'prop', wanted: { ns: string; name: string }[]): string {
+    const live = liveProps(p, st);
+    const dead = deadProps.get(pathKey(p)) ?? new Map();
+    const found: string[] = [];
+    const missing: string[] = [];
+    if (mode === 'allprop' || mode === 'propname') {
+      for (const [name, value] of Object.entries(live)) found.push(mode === 'propname' ? `<D:${name}/>` : `<D:${name}>${value}</D:${name}>`);
+      for (const d of dead.values()) found.push(mode === 'propname' ? element(d.ns, d.name, '') : element(d.ns, d.name, escapeXml(d.value)));
+    } else {
+      for (const w of wanted) {
+        const d = dead.get(`{${w.ns}}${w.name}`);
+        if (w.ns === DAV && Object.hasOwn(live, w.name)) found.push(`<D:${w.name}>${live[w.name]}</D:${w.name}>`);
+        else if (d) found.push(element(d.ns, d.name, escapeXml(d.value)));
+        else missing.push(element(w.ns, w.name, ''));
+      }
+    }
+    const propstat = (props: string[], status: string) => (props.length ? `<D:propstat><D:prop>${props.join('')}</D:prop><D:status>HTTP/1.1 ${status}</D:status></D:propstat>` : '');
+    return `<D:response><D:href>${escapeXml(href(p, st.isDirectory()))}</D:href>${propstat(found, '200 OK')}${propstat(missing, '404 Not Found')}</D:response>`;
+  }
+
+  async function proppatch(req: IncomingMessage, res: ServerResponse, target: SharedPath): Promise<void> {
+    await stat(target.file);
+    const root = xmlBody(await readBody(req));
+    if (root.ns !== DAV || root.name !== 'propertyupdate') throw new HttpStatus(400, 'the body is not a DAV:propertyupdate');
+    const key = pathKey(target);
+    const props = new Map(deadProps.get(key) ?? []);
+    const names: string[] = [];
+    let refused = false;
+    for (const op of root.children) {
+      if (op.ns !== DAV || (op.name !== 'set' && op.name !== 'remove')) continue;
+      for (const p of child(op, 'prop')?.children ?? []) {
+        names.push(element(p.ns, p.name, ''));
+        if (p.ns === DAV) refused = true;
+        else if (op.name === 'set') props.set(`{${p.ns}}${p.name}`, { ns: p.ns, name: p.name, value: textOf(p) });
+        else props.delete(`{${p.ns}}${p.name}`);
+      }
+    }
+    // All or nothing: a DAV: (live) property cannot be set, and then nothing is.
+    if (!refused) deadProps.set(key, props);
+    const status = refused ? '403 Forbidden' : '200 OK';
+    multistatus(res, `<D:response><D:href>${escapeXml(href(target, false))}</D:href><D:propstat><D:prop>${names.join('')}</D:prop><D:status>HTTP/1.1 ${status}</D:status></D:propstat></D:response>`);
+  }
+
+  async function lock(req: IncomingMessage, res: ServerResponse, target: SharedPath): Promise<void> {
+    const body = await readBody(req);
+    const key = pathKey(target);
+    let status = 200;
+    if (body.byteLength) xmlBody(body);
+    else if (!locks.has(key)) throw new HttpStatus(412, 'a lock refresh for a resource that holds no lock');
+    if (!(await lstat(target.file).then(() => true, () => false))) {
+      if (!(await stat(dirname(target.file)).catch(() => null))?.isDirectory()) throw new HttpStatus(409, 'the parent collection does not exist');
+      await writeFile(target.file, '', { flag: 'wx' });
+      status = 201;
+    }
+    const token = locks.get(key) ?? `opaquelocktoken:${randomUUID()}`;
+    locks.set(key, token);
+    res.setHeader('Lock-Token', `<${token}>`);
+    res.setHeader('Content-Type', 'application/xml; charset=utf-8');
+    send(
+      res,
+      status,
+      `<?xml version="1.0" encoding="utf-8"?>\n<D:prop xmlns:D="DAV:"><D:lockdiscovery><D:activelock><D:locktype><D:write/></D:locktype><D:lockscope><D:exclusive/></D:lockscope><D:depth>${req.headers.depth === '0' ? '0' : 'infinity'}</D:depth><D:timeout>Second-3600</D:timeout><D:locktoken><D:href>${token}</D:href></D:locktoken><D:lockroot><D:href>${escapeXml(href(target, false))}</D:href></D:lockroot></D:activelock></D:lockdiscovery></D:prop>\n`,
+    );
+  }
+
+  function forgetProps(p: SharedPath): void {
+    const key = pathKey(p);
+    for (const k of [...deadProps.keys()]) if (k === key || k.startsWith(key + '/')) deadProps.delete(k);
+    for (const k of [...locks.keys()]) if (k === key || k.startsWith(key + '/')) locks.delete(k);
+  }
+
+  function moveProps(from: SharedPath, to: SharedPath, remove: boolean, shallow = false): void {
+    const a = pathKey(from);
+    const b = pathKey(to);
+    for (const [k, v] of [...deadProps]) {
+      if (k !== a && (shallow || !k.startsWith(a + '/'))) continue;
+      deadProps.set(b + k.slice(a.length), new Map(v));
+      if (remove) deadProps.delete(k);
+    }
+  }
+
+  return {
+    connect(reply, ended): WebdavConnection {
+      const socket = new MemorySocket(reply, () => {
+        sockets.delete(socket);
+        ended();
+      });
+      sockets.add(socket);
+      socket.on('error', () => {});
+      http.emit('connection', socket);
+      return {
+        write: (bytes) => void socket.push(Buffer.from(bytes)),
+        end: () => socket.destroy(),
+      };
+    },
+    describe: () => `${o.root}${o.readOnly ? ' (read-only)' : ''}`,
+    close() {
+      for (const s of [...sockets]) s.destroy();
+    },
+  };
+}
+
+/**
+ * The path part of a request target or Destination: an absolute URL's path, or the path itself; no
+ * query. Taken as written (a URL parser would drop "..", hiding an attempt that must be refused).
+ */
+function requestPath(url: string): string {
+  const path = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '') || '/';
+  const q = path.search(/[?#]/);
+  return q < 0 ? path : path.slice(0, q);
+}
+
+function pathKey(p: SharedPath): string {
+  return '/' + p.segments.join('/');
+}
+
+function href(p: SharedPath, collection: boolean): string {
+  const path = '/' + p.segments.map(encodeURIComponent).join('/');
+  return collection && p.segments.length ? path + '/' : path;
+}
+
+function etag(st: Stats): string {
+  return `"${st.ino.toString(16)}-${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+}
+
+function liveProps(p: SharedPath, st: Stats): Record<string, string> {
+  const props: Record<string, string> = {
+    displayname: escapeXml(p.segments.length ? basename(p.file) : '/'),
+    resourcetype: st.isDirectory() ? '<D:collection/>' : '',
+    creationdate: st.birthtime.toISOString(),
+    getlastmodified: st.mtime.toUTCString(),
+    getetag: escapeXml(etag(st)),
+    supportedlock: '<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>',
+    lockdiscovery: '',
+  };
+  if (!st.isDirectory()) {
+    props.getcontentlength = String(st.size);
+    props.getcontenttype = 'application/octet-stream';
+  }
+  return props;
+}
+
+function element(ns: string, name: string, inner: string): string {
+  if (ns === DAV) return inner ? `<D:${name}>${inner}</D:${name}>` : `<D:${name}/>`;
+  const attr = ns ? ` xmlns="${escapeXml(ns)}"` : ' xmlns=""';
+  return inner ? `<${name}${attr}>${inner}</${name}>` : `<${name}${attr}/>`;
+}
+
+function textOf(el: XmlElement): string {
+  return el.text + el.children.map(textOf).join('');
+}
+
+function multistatus(res: ServerResponse, responses: string): void {
+  res.setHeader('Content-Type', 'application/xml; charset=utf-8');
+  send(res, 207, `<?xml version="1.0" encoding="utf-8"?>\n<D:multistatus xmlns:D="DAV:">${responses}</D:multistatus>\n`);
+}
+
+function send(res: ServerResponse, status: number, body?: string, length?: number): void {
+  res.statusCode = status;
+  if (body !== undefined || length !== undefined) res.setHeader('Content-Length', length ?? Buffer.byteLength(body ?? ''));
+  else if (status !== 204) res.setHeader('Content-Length', 0);
+  res.end(body);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > MAX_XML_BODY) throw new HttpStatus(413, `a request body over ${MAX_XML_BODY} bytes`);
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts);
+}
+
+function xmlBody(body: Buffer): XmlElement {
+  try {
+    return parseXml(body.toString('utf8'));
+  } catch (e) {
+    if (e instanceof XmlError) throw new HttpStatus(400, `the XML body has ${e.message}`);
+    throw e;
+  }
+}
+
+function statusOfFsError(e: unknown): number {
+  switch ((e as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 404;
+    case 'EACCES':
+    case 'EPERM':
+      return 403;
+    case 'ENOTDIR':
+    case 'EEXIST':
+    case 'ENOTEMPTY':
+    case 'EINVAL':
+      return 409;
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 507;
+    default:
+      return 500;
+  }
+}

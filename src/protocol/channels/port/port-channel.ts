@@ -1,0 +1,141 @@
+// A port channel (type 10) or the webdav channel (11, a port channel by another type number): the
+// server names the port in PORT_INIT, says when the guest side opens and closes it (PORT_EVENT),
+// and carries a byte stream both ways (SPICEVMC_DATA, or COMPRESSED_DATA with LZ4). What the bytes
+// mean depends on the name: port-handler-table.ts gives the handler; a port none knows is linked
+// and left alone (its bytes are counted and dropped).
+//
+// A malformed message ends this channel with a ProtocolError (the stream cannot be resynchronised);
+// the session goes on without it.
+import { SpiceChannel, type ChannelHost, type HandlerTable, type MessageHandler } from '../../channel/channel.ts';
+import { Emitter } from '../../emitter.ts';
+import { CapSet } from '../../link/caps.ts';
+import type { ChannelType } from '../../link/constants.ts';
+import { ProtocolError } from '../../wire/errors.ts';
+import type { PortContext, PortHandler, PortIo } from './port-handler.ts';
+import { portHandlerFor } from './port-handler-table.ts';
+import { buildPortEvent, dataMessages, parsePortMessage, portEventNames, PortEvent, PortMsg, PortMsgc, SpicevmcCap } from './port-messages.ts';
+
+export type PortEvents = {
+  /** PORT_INIT: the port's name, whether the guest side has it open, and whether a handler took it. */
+  init: { name: string; opened: boolean; handled: boolean };
+  /** PORT_EVENT from the server. */
+  event: { event: number };
+  /** Bytes from the guest side (decompressed), before the handler sees them. */
+  data: { payload: Uint8Array };
+};
+
+type H = MessageHandler<PortChannel>;
+
+const receiveMessage = (name: string): H => ({ name, handle: (ch, body, _serial, type) => ch.receive(type, body) });
+
+const portHandlers: HandlerTable<PortChannel, typeof PortMsg> = {
+  [PortMsg.DATA]: receiveMessage('SPICEVMC_DATA'),
+  [PortMsg.COMPRESSED_DATA]: receiveMessage('SPICEVMC_COMPRESSED_DATA'),
+  [PortMsg.INIT]: receiveMessage('PORT_INIT'),
+  [PortMsg.EVENT]: receiveMessage('PORT_EVENT'),
+};
+
+export class PortChannel extends SpiceChannel {
+  readonly events = new Emitter<PortEvents>();
+  /** The port's name from PORT_INIT (null before it). */
+  portName: string | null = null;
+  /** Whether the guest side has the port open, as the server last said. */
+  opened = false;
+  /** What acts on this port's bytes (null: a port no handler knows, or before PORT_INIT). */
+  handler: PortHandler | null = null;
+  readonly counts = { bytesIn: 0, bytesOut: 0, events: 0 };
+  private readonly ports: PortContext;
+
+  constructor(host: ChannelHost, type: typeof ChannelType.PORT | typeof ChannelType.WEBDAV, id: number, ports: PortContext) {
+    super(host, type, id);
+    this.ports = ports;
+  }
+
+  protected override channelCaps(): CapSet {
+    return new CapSet().add(SpicevmcCap.DATA_COMPRESS_LZ4);
+  }
+
+  protected override handlerFor(type: number): MessageHandler<this> | undefined {
+    return (portHandlers as Record<number, H>)[type] as MessageHandler<this> | undefined;
+  }
+
+  /** Parses and applies one message; a malformed one throws (and so ends the channel). */
+  receive(type: number, body: Uint8Array): void {
+    const m = parsePortMessage(type, body, { channel: this.name });
+    switch (m.kind) {
+      case 'init': {
+        if (this.portName !== null) throw new ProtocolError(`a second PORT_INIT (this port is already "${this.portName}")`, 0, { channel: this.name, messageType: type, messageName: 'PORT_INIT' });
+        this.portName = m.name;
+        this.handler = portHandlerFor(m.name, this.io(), this.ports);
+        this.log.info({ port: m.name, opened: m.opened, handled: this.handler !== null }, this.handler ? `port ${m.name}: ${this.handler.describe()}` : `port ${m.name}: not used by spicedesk; left alone`);
+        this.events.emit('init', { name: m.name, opened: m.opened, handled: this.handler !== null });
+        if (m.opened) this.setOpened(true);
+        return;
+      }
+      case 'event':
+        this.counts.events++;
+        this.log.debug({ event: portEventNames[m.event] ?? m.event }, 'port event');
+        this.events.emit('event', { event: m.event });
+        if (m.event === PortEvent.OPENED) this.setOpened(true);
+        else if (m.event === PortEvent.CLOSED) this.setOpened(false);
+        else if (m.event !== PortEvent.BREAK) this.log.warn({ event: m.event }, `ignoring unknown port event ${m.event}`);
+        return;
+      case 'data':
+        if (this.portName === null) throw new ProtocolError('port data before PORT_INIT named the port', 0, { channel: this.name, messageType: type });
+        this.counts.bytesIn += m.payload.byteLength;
+        // Data means the guest side has the port open, whether or not OPENED was said (spice-gtk does the same).
+        if (!this.opened) this.setOpened(true);
+        this.events.emit('data', { payload: m.payload });
+        this.handler?.data(m.payload);
+        return;
+    }
+  }
+
+  private setOpened(opened: boolean): void {
+    if (this.opened === opened) return;
+    this.opened = opened;
+    if (opened) this.handler?.opened();
+    else this.handler?.closed();
+  }
+
+  /** Sends bytes on the port, cut into DATA messages. */
+  write(bytes: Uint8Array): void {
+    for (const body of dataMessages(bytes)) {
+      this.counts.bytesOut += body.byteLength;
+      this.send(PortMsgc.DATA, body);
+    }
+  }
+
+  sendEvent(event: number): void {
+    this.send(PortMsgc.EVENT, buildPortEvent(event));
+  }
+
+  private io(): PortIo {
+    return {
+      write: (bytes) => this.write(bytes),
+      sendEvent: (event) => this.sendEvent(event),
+      log: this.log,
+      channelName: this.name,
+    };
+  }
+
+  /** The message loop; the handler is dropped when it ends, however it ends. */
+  override async run(): Promise<void> {
+    try {
+      await super.run();
+    } finally {
+      this.disposeHandler();
+    }
+  }
+
+  override close(): Promise<void> {
+    this.disposeHandler();
+    return super.close();
+  }
+
+  private disposeHandler(): void {
+    const handler = this.handler;
+    this.handler = null;
+    handler?.dispose();
+  }
+}

@@ -1,0 +1,16 @@
+// Which handler acts on a port, by the port's name: one line per port spicedesk uses, each handler
+// in a file of its own. Any other name is linked and left alone.
+import type { PortContext, PortHandler, PortHandlerFactory, PortIo } from './port-handler.ts';
+import { QMP_PORT_NAME, QmpPort } from './qmp-port.ts';
+import { WEBDAV_PORT_NAME, WebdavMux } from './webdav-mux.ts';
+
+export const portHandlerTable: Readonly<Record<string, PortHandlerFactory>> = {
+  [QMP_PORT_NAME]: (io) => new QmpPort(io),
+  [WEBDAV_PORT_NAME]: (io, ctx) => new WebdavMux(io, ctx.webdav),
+};
+
+/** The handler for a port of this name, or null for a port spicedesk leaves alone. */
+export function portHandlerFor(name: string, io: PortIo, ctx: PortContext): PortHandler | null {
+  const factory = Object.hasOwn(portHandlerTable, name) ? portHandlerTable[name] : undefined;
+  return factory ? factory(io, ctx) : null;
+}

@@ -1,0 +1,53 @@
+// What acts on a port's byte stream, by the port's name (port-handler-table.ts): the QMP monitor,
+// folder sharing's mux. A port no handler knows is linked and left alone. A handler sees the
+// guest side open and close the port and the bytes in between; it writes through PortIo. A handler
+// that throws a SpiceError from one of these ends its channel with that error (a byte stream out of
+// step cannot be resynchronised); the session goes on.
+import type { Logger } from '../../logger.ts';
+
+export interface PortIo {
+  /** Sends bytes on the port (cut into SPICEVMC_DATA messages). */
+  write(bytes: Uint8Array): void;
+  /** Sends a PORT_EVENT (spice-server passes values above CLOSED to the chardev). */
+  sendEvent(event: number): void;
+  readonly log: Logger;
+  /** The channel's name ("port:1"), for messages. */
+  readonly channelName: string;
+}
+
+export interface PortHandler {
+  /** Short name for `info` ("QEMU monitor (QMP)", "folder sharing"). */
+  readonly describe: () => string;
+  /** The guest side opened the port (PORT_INIT opened, PORT_EVENT OPENED, or data arriving). */
+  opened(): void;
+  /** The guest side closed it (PORT_EVENT CLOSED). */
+  closed(): void;
+  /** Bytes from the guest side, in order; message boundaries mean nothing. */
+  data(bytes: Uint8Array): void;
+  /** The channel ended: drop everything. */
+  dispose(): void;
+}
+
+/**
+ * One HTTP connection into the WebDAV server the host runs on the shared folder: what the guest
+ * sends goes in with write(), the server's bytes come back through the `reply` given to connect.
+ */
+export interface WebdavConnection {
+  write(bytes: Uint8Array): void;
+  /** The guest closed its side (or the mux went away): the server drops the connection. */
+  end(): void;
+}
+
+/** The host's WebDAV server (src/main/webdav), reachable only this way: it listens on no socket. */
+export interface WebdavServer {
+  connect(reply: (bytes: Uint8Array) => void, ended: () => void): WebdavConnection;
+  /** "/home/me/Public (read-only)" for `info`. */
+  describe(): string;
+}
+
+/** What the host gives port handlers: the WebDAV server when a folder is shared (none: not shared). */
+export interface PortContext {
+  webdav?: WebdavServer;
+}
+
+export type PortHandlerFactory = (io: PortIo, ctx: PortContext) => PortHandler;

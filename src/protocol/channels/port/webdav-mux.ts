@@ -1,0 +1,154 @@
+// Folder sharing's multiplexer over the webdav channel (org.spice-space.webdav.0). The guest's
+// spice-webdavd accepts local HTTP connections and carries each over the port as frames of
+// {i64 LE client id, u16 LE size, size bytes}; a new id is a new connection, size 0 closes it
+// (either way). Each guest connection becomes one connection into the host's WebDAV server
+// (PortContext.webdav), and the server's bytes go back in frames with the same id. Demuxing starts
+// when the guest side opens the port and every connection is dropped when it closes (spice-gtk's
+// behaviour). Without a shared folder, every connection the guest opens is closed at once.
+import { ProtocolError } from '../../wire/errors.ts';
+import type { PortHandler, PortIo, WebdavConnection, WebdavServer } from './port-handler.ts';
+
+export const WEBDAV_PORT_NAME = 'org.spice-space.webdav.0';
+
+const FRAME_HEADER = 10;
+/** The most one frame carries (its size is a u16). */
+export const MAX_MUX_FRAME = 0xffff;
+/** The most guest connections open at once; more are closed as they come (spice-webdavd opens a few). */
+export const MAX_MUX_CLIENTS = 256;
+
+interface Client {
+  connection: WebdavConnection;
+  /** A size-0 frame for this id has gone to the guest. */
+  closeSent: boolean;
+}
+
+export class WebdavMux implements PortHandler {
+  private readonly io: PortIo;
+  private readonly server: WebdavServer | undefined;
+  private readonly clients = new Map<bigint, Client>();
+  private active = false;
+  /** A frame's bytes so far (header, then body), when a message ended inside it. */
+  private partial = new Uint8Array(FRAME_HEADER + MAX_MUX_FRAME);
+  private partialBytes = 0;
+  readonly counts = { connections: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
+
+  constructor(io: PortIo, server: WebdavServer | undefined) {
+    this.io = io;
+    this.server = server;
+  }
+
+  describe(): string {
+    return this.server ? `folder sharing: ${this.server.describe()}` : 'folder sharing: no folder shared (--spice-shared-dir); guest connections are closed';
+  }
+
+  get openConnections(): number {
+    return this.clients.size;
+  }
+
+  opened(): void {
+    this.active = true;
+    this.partialBytes = 0;
+  }
+
+  closed(): void {
+    this.active = false;
+    this.partialBytes = 0;
+    this.dropAll();
+  }
+
+  dispose(): void {
+    this.closed();
+  }
+
+  data(bytes: Uint8Array): void {
+    if (!this.active) this.opened();
+    let o = 0;
+    while (o < bytes.byteLength) {
+      // Complete the header, then the body, in `partial`; whole frames in `bytes` skip the copy.
+      if (this.partialBytes === 0 && bytes.byteLength - o >= FRAME_HEADER) {
+        const size = bytes[o + 8] | (bytes[o + 9] << 8);
+        if (bytes.byteLength - o >= FRAME_HEADER + size) {
+          this.frame(readId(bytes, o), bytes.subarray(o + FRAME_HEADER, o + FRAME_HEADER + size));
+          o += FRAME_HEADER + size;
+          continue;
+        }
+      }
+      const need = this.partialBytes < FRAME_HEADER ? FRAME_HEADER - this.partialBytes : FRAME_HEADER + this.partialSize() - this.partialBytes;
+      const n = Math.min(need, bytes.byteLength - o);
+      this.partial.set(bytes.subarray(o, o + n), this.partialBytes);
+      this.partialBytes += n;
+      o += n;
+      if (this.partialBytes >= FRAME_HEADER && this.partialBytes === FRAME_HEADER + this.partialSize()) {
+        this.partialBytes = 0;
+        this.frame(readId(this.partial, 0), this.partial.slice(FRAME_HEADER, FRAME_HEADER + this.partialSize()));
+      }
+    }
+  }
+
+  /** The body size in the partial frame's header (read once the header is whole). */
+  private partialSize(): number {
+    return this.partial[8] | (this.partial[9] << 8);
+  }
+
+  private frame(id: bigint, body: Uint8Array): void {
+    this.counts.bytesIn += body.byteLength;
+    const client = this.clients.get(id);
+    if (body.byteLength === 0) {
+      if (!client) return;
+      this.clients.delete(id);
+      // The guest closed: answer with a size-0 frame once our side ends (WebdavConnection.end does that).
+      client.connection.end();
+      return;
+    }
+    if (client) {
+      client.connection.write(body);
+      return;
+    }
+    if (!this.server || this.clients.size >= MAX_MUX_CLIENTS) {
+      this.counts.refused++;
+      if (this.server) this.io.log.warn({ open: this.clients.size }, `the guest opened more than ${MAX_MUX_CLIENTS} WebDAV connections at once; closing the new one`);
+      this.sendFrame(id, new Uint8Array(0));
+      return;
+    }
+    this.counts.connections++;
+    const entry: Client = { connection: null as unknown as WebdavConnection, closeSent: false };
+    this.clients.set(id, entry);
+    entry.connection = this.server.connect(
+      (reply) => {
+        if (entry.closeSent) return;
+        for (let o = 0; o < reply.byteLength; o += MAX_MUX_FRAME) this.sendFrame(id, reply.subarray(o, Math.min(reply.byteLength, o + MAX_MUX_FRAME)));
+      },
+      () => {
+        if (entry.closeSent) return;
+        entry.closeSent = true;
+        if (this.clients.get(id) === entry) this.clients.delete(id);
+        if (this.active) this.sendFrame(id, new Uint8Array(0));
+      },
+    );
+    entry.connection.write(body);
+  }
+
+  private sendFrame(id: bigint, body: Uint8Array): void {
+    if (body.byteLength > MAX_MUX_FRAME) throw new ProtocolError(`a mux frame of ${body.byteLength} bytes`, 0, { channel: this.io.channelName });
+    const frame = new Uint8Array(FRAME_HEADER + body.byteLength);
+    const view = new DataView(frame.buffer);
+    view.setBigInt64(0, id, true);
+    view.setUint16(8, body.byteLength, true);
+    frame.set(body, FRAME_HEADER);
+    this.counts.bytesOut += body.byteLength;
+    this.io.write(frame);
+  }
+
+  private dropAll(): void {
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    for (const c of clients) {
+      c.closeSent = true;
+      c.connection.end();
+    }
+  }
+}
+
+function readId(bytes: Uint8Array, at: number): bigint {
+  return new DataView(bytes.buffer, bytes.byteOffset + at, 8).getBigInt64(0, true);
+}
