@@ -6,6 +6,8 @@
 // not as a silent undefined in many casts.
 import type { Page } from 'playwright-core';
 import type { GuestHead } from '../../src/protocol/monitors/head-layout.ts';
+import type { PlaybackStats } from '../../src/renderer/audio/page-playback.ts';
+import type { PlayoutStats } from '../../src/renderer/audio/playout.ts';
 
 export interface ClipboardSharing {
   toGuest: boolean;
@@ -100,28 +102,8 @@ export interface AudioState {
   gate: 'off' | 'starting' | 'waiting' | 'on' | 'failed';
   /** The bar's notice ('' when none): that sound waits for a click or key, or why it does not work. */
   notice: string;
-  playback: {
-    packets: number;
-    decoded: number;
-    dropped: number;
-    errors: number;
-    starts: number;
-    restamped: number;
-    mode: 'raw' | 'opus' | null;
-    stream: { channels: number; frequency: number } | null;
-    guest: { volume: number[] | null; muted: boolean };
-  };
-  playout: {
-    state: 'idle' | 'buffering' | 'playing';
-    levelMs: number;
-    targetMs: number;
-    correction: number;
-    underruns: number;
-    skips: number;
-    droppedFrames: number;
-    framesIn: number;
-    framesOut: number;
-  } | null;
+  playback: PlaybackStats;
+  playout: PlayoutStats | null;
   /** The DATA.time being rendered at the last report (unwrapped ms), null while nothing plays. */
   position: number | null;
   localVolume: number;

@@ -17,6 +17,7 @@ import type { Session } from '../../../protocol/session/session.ts';
 import { SpiceError } from '../../../protocol/wire/errors.ts';
 import type { OpenedSession } from '../../connect/open-session.ts';
 import type { Deadline } from '../../node/deadline.ts';
+import { withTimeout } from '../../node/with-timeout.ts';
 import { DrawingDamage } from '../drawing-damage.ts';
 import { VmAccess } from './vm-access.ts';
 import { sleep, type ScriptAgent, type ScriptContext, type ScriptInputs, type ScriptNeed, type ScriptScreen, type ScriptSound, type ScriptVm } from './action.ts';
@@ -374,20 +375,4 @@ class AgentAccess implements ScriptAgent {
     const ms = Math.max(this.deadline.at - Date.now(), this.timeoutMs);
     return withTimeout(p, ms, () => new SpiceError('timeout', `${what} within ${Math.round(ms / 1000)} s`));
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }

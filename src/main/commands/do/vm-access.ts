@@ -7,6 +7,7 @@ import { ChannelType } from '../../../protocol/link/constants.ts';
 import type { Session } from '../../../protocol/session/session.ts';
 import { SpiceError } from '../../../protocol/wire/errors.ts';
 import type { Deadline } from '../../node/deadline.ts';
+import { withTimeout } from '../../node/with-timeout.ts';
 import type { ScriptVm } from './action.ts';
 
 /** How often the wait looks again (ports link in the background; the QMP handshake emits 'ready'). */
@@ -43,19 +44,7 @@ export class VmAccess implements ScriptVm {
 
   bounded<T>(p: Promise<T>, what: string, detail?: () => string): Promise<T> {
     const ms = Math.max(this.deadline.at - Date.now(), this.timeoutMs);
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new SpiceError('timeout', `${what}${detail ? detail() : ''} within ${Math.round(ms / 1000)} s`)), ms);
-      p.then(
-        (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        (e: unknown) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      );
-    });
+    return withTimeout(p, ms, () => new SpiceError('timeout', `${what}${detail ? detail() : ''} within ${Math.round(ms / 1000)} s`));
   }
 
   private ports(): PortChannel[] {
