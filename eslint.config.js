@@ -28,7 +28,7 @@ export const folderLevels = {
   'src/protocol': [
     ['', 'wire'],
     ['pixels', 'input', 'profile', 'link'],
-    ['codecs', 'canvas', 'channel'],
+    ['codecs', 'canvas', 'channel', 'usbredir'],
     ['channels', 'channels/cursor', 'channels/display', 'channels/inputs', 'channels/main'],
     ['display'],
     ['session'],
