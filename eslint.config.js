@@ -29,7 +29,7 @@ export const folderLevels = {
     ['', 'wire'],
     ['pixels', 'input', 'profile', 'link'],
     ['codecs', 'canvas', 'channel', 'usbredir'],
-    ['channels', 'channels/cursor', 'channels/display', 'channels/inputs', 'channels/main'],
+    ['channels', 'channels/cursor', 'channels/display', 'channels/inputs', 'channels/main', 'channels/usbredir'],
     ['display'],
     ['session'],
     ['monitors', 'policy'],

@@ -5,6 +5,7 @@ import { CursorChannel } from '../channels/cursor/cursor-channel.ts';
 import { DisplayChannel, type DisplayOptions } from '../channels/display/display-channel.ts';
 import type { DisplaySink } from '../channels/display/display-sink.ts';
 import { InputsChannel } from '../channels/inputs/inputs-channel.ts';
+import { UsbredirChannel } from '../channels/usbredir/usbredir-channel.ts';
 import { ChannelType } from '../link/constants.ts';
 
 /** What the session gives the channels it creates, beyond the ChannelHost. */
@@ -19,4 +20,5 @@ export const channelFactories: Partial<Record<number, ChannelFactory>> = {
   [ChannelType.DISPLAY]: (host, id, ctx) => new DisplayChannel(host, id, ctx.displaySink, ctx.displayOptions),
   [ChannelType.INPUTS]: (host, id) => new InputsChannel(host, id),
   [ChannelType.CURSOR]: (host, id) => new CursorChannel(host, id),
+  [ChannelType.USBREDIR]: (host, id) => new UsbredirChannel(host, id),
 };

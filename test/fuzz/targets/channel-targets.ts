@@ -248,6 +248,5 @@ export const channelTargets: FuzzTarget[] = [
   genericTarget('playback', ChannelType.PLAYBACK),
   genericTarget('record', ChannelType.RECORD),
   genericTarget('port', ChannelType.PORT),
-  genericTarget('usbredir', ChannelType.USBREDIR),
   genericTarget('webdav', ChannelType.WEBDAV),
 ];

@@ -6,7 +6,12 @@ import { checkUsbredirFilter, parseUsbredirFilter, UsbredirFilterError } from '.
 import type { UsbredirPacket } from '../../../src/protocol/usbredir/usbredir-packets.ts';
 import { UsbredirStream } from '../../../src/protocol/usbredir/usbredir-stream.ts';
 import { isSpiceError } from '../../../src/protocol/wire/errors.ts';
+import { UsbredirChannel } from '../../../src/protocol/channels/usbredir/usbredir-channel.ts';
+import { encodeLz4Block } from '../../../src/protocol/codecs/lz4-encode.ts';
+import { miniMessage } from '../../helpers/server-messages.ts';
 import type { FuzzTarget } from '../harness/fuzz-target.ts';
+import { driveChannel } from './channel-driver.ts';
+import { recordedTraffic } from './traffic.ts';
 
 const ALL_CAPS = 0xff;
 
@@ -94,4 +99,35 @@ const filterTarget: FuzzTarget = {
   },
 };
 
-export const usbredirTargets: readonly FuzzTarget[] = [usbredirStreamTarget, filterTarget];
+const joined = (parts: Uint8Array[]): Uint8Array => Uint8Array.from(parts.flatMap((p) => [...p]));
+
+/** The guest streams as a server sends them: DATA pieces of odd sizes, and LZ4 COMPRESSED_DATA. */
+function channelSeeds(): Uint8Array[] {
+  return usbredirGuestSeeds().flatMap((stream) => {
+    const pieces: Uint8Array[] = [];
+    for (let at = 0, size = 7; at < stream.byteLength; at += size, size = size * 3 + 1) pieces.push(miniMessage(101, stream.subarray(at, at + size)));
+    const block = encodeLz4Block(stream);
+    const compressed = new Uint8Array(5 + block.byteLength);
+    compressed[0] = 1;
+    new DataView(compressed.buffer).setUint32(1, stream.byteLength, true);
+    compressed.set(block, 5);
+    return [joined(pieces), miniMessage(102, compressed), miniMessage(102, Uint8Array.from([0, ...stream]))];
+  });
+}
+
+const usbredirChannelTarget: FuzzTarget = {
+  name: 'usbredir',
+  what: 'usbredir channel: SPICEVMC_DATA and LZ4 COMPRESSED_DATA into the usbredir stream, with a device attached',
+  shape: 'messages',
+  seeds: () => [...channelSeeds(), ...recordedTraffic('usbredir')],
+  quickCases: 600,
+  async run(input) {
+    await driveChannel((host) => {
+      const channel = new UsbredirChannel(host, 0);
+      channel.attach({ packet: () => {}, channelClosed: () => {} });
+      return channel;
+    }, input, { channelCaps: [0] });
+  },
+};
+
+export const usbredirTargets: readonly FuzzTarget[] = [usbredirChannelTarget, usbredirStreamTarget, filterTarget];
