@@ -37,7 +37,7 @@ export const folderLevels = {
   ],
   'src/main': [
     ['node', 'demo'],
-    ['transport', 'clipboard', 'display-worker', 'video'],
+    ['transport', 'clipboard', 'display-worker', 'video', 'usb'],
     ['connect'],
     ['reconnect', 'monitors'],
     ['host'],

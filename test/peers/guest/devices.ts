@@ -27,6 +27,18 @@ export const GUEST_DEVICES = {
     tools: ['aplay', 'arecord', 'amixer'],
     initScript: 'amixer -q -c0 sset Master 100% unmute\namixer -q -c0 sset Capture 100% cap\n',
   },
+  /**
+   * USB redirection: qemu-xhci and two usb-redir slots on spicevmc chardevs (QemuOptions.usbredir;
+   * two spicedesk usbredir channels), and the guest's xHCI, HID and input drivers (what
+   * /work/shared/docs/devices.md 0.3 proved on these machines). usb-storage and sr_mod come with
+   * the simulated disk and CD.
+   */
+  usb: {
+    qemu: { usbredir: 2 },
+    modules: ['xhci-pci', 'usbhid', 'hid-generic', 'evdev'],
+    tools: [],
+    initScript: '',
+  },
 } satisfies Record<string, GuestDeviceSet>;
 
 export type GuestDeviceName = keyof typeof GUEST_DEVICES;

@@ -1,0 +1,257 @@
+// Test-only simulated USB devices behind the device-source interface (src/main/usb/device-source.ts):
+// these machines have no USB bus (docs/testing.md), so the USB tests redirect these into the guest.
+// Never offered to users: nothing in src/ imports this file. The keyboard's default ids are
+// pid.codes' test VID:PID 1209:0001.
+//
+//   const source = new SimulatedUsbSource();
+//   const keyboard = source.plug(new SimulatedKeyboard());
+//   const handle = await source.open(keyboard.id);     // then UsbredirHost.attach(channel, handle, ...)
+//   keyboard.press(0x04);                              // HID usage 0x04 = 'a': a report, then all keys up
+//
+// The keyboard is a full-speed HID boot keyboard (HID 1.11, appendix B.1's report descriptor):
+// device, configuration, interface, HID, endpoint and string descriptors; GET_STATUS,
+// SET_IDLE/GET_IDLE, SET_PROTOCOL/GET_PROTOCOL, SET_REPORT (LEDs), GET_REPORT; interrupt IN
+// endpoint 0x81 (8 bytes, 10 ms) that answers only when a report is waiting, as a real device NAKs.
+// Like a device on a Linux host, it is already in configuration 1 when opened (the kernel
+// configured it) and a reset keeps it there (libusb re-applies the configuration).
+import { Emitter } from '../../src/protocol/emitter.ts';
+import type {
+  UsbActiveConfiguration, UsbDeviceDescription, UsbDeviceHandle, UsbDeviceSource, UsbSetup, UsbSourceEvents, UsbTransferResult, UsbTransferStatus,
+} from '../../src/main/usb/device-source.ts';
+
+/** What a simulated device implements: the descriptors and requests of its own class. */
+export interface SimulatedDevice {
+  readonly description: UsbDeviceDescription;
+  configuration(): UsbActiveConfiguration;
+  selectConfiguration(value: number): UsbTransferStatus;
+  control(setup: UsbSetup, lengthOrData: number | Uint8Array): UsbTransferResult;
+  transferIn(endpoint: number, length: number, signal?: AbortSignal): Promise<UsbTransferResult>;
+  transferOut(endpoint: number, data: Uint8Array): Promise<UsbTransferResult>;
+  reset(): void;
+  /** Requests seen, as "bmRequestType/bRequest/wValue" strings, for tests. */
+  readonly requests: string[];
+}
+
+const utf16Descriptor = (text: string): Uint8Array => {
+  const out = new Uint8Array(2 + 2 * text.length);
+  out[0] = out.length;
+  out[1] = 3;
+  for (let i = 0; i < text.length; i++) {
+    out[2 + 2 * i] = text.charCodeAt(i) & 0xff;
+    out[3 + 2 * i] = text.charCodeAt(i) >> 8;
+  }
+  return out;
+};
+
+const le16 = (v: number): number[] => [v & 0xff, v >> 8];
+
+/** The boot keyboard report descriptor of HID 1.11 appendix B.1 (modifiers, reserved, LEDs, 6 keys). */
+export const BOOT_KEYBOARD_REPORT_DESCRIPTOR = Uint8Array.of(
+  0x05, 0x01, 0x09, 0x06, 0xa1, 0x01, 0x05, 0x07, 0x19, 0xe0, 0x29, 0xe7, 0x15, 0x00, 0x25, 0x01,
+  0x75, 0x01, 0x95, 0x08, 0x81, 0x02, 0x95, 0x01, 0x75, 0x08, 0x81, 0x01, 0x95, 0x05, 0x75, 0x01,
+  0x05, 0x08, 0x19, 0x01, 0x29, 0x05, 0x91, 0x02, 0x95, 0x01, 0x75, 0x03, 0x91, 0x01, 0x95, 0x06,
+  0x75, 0x08, 0x15, 0x00, 0x25, 0x65, 0x05, 0x07, 0x19, 0x00, 0x29, 0x65, 0x81, 0x00, 0xc0,
+);
+
+export interface SimulatedKeyboardOptions {
+  id?: string;
+  vendorId?: number;
+  productId?: number;
+  manufacturer?: string;
+  product?: string;
+  serial?: string;
+}
+
+export class SimulatedKeyboard implements SimulatedDevice {
+  readonly description: UsbDeviceDescription;
+  readonly requests: string[] = [];
+  /** LED bits the host last set (SET_REPORT output): num 1, caps 2, scroll 4. */
+  leds = 0;
+  protocol = 1;
+  idle = 0;
+  private configured = 1;
+  private readonly reports: Uint8Array[] = [];
+  private waiter: ((report: Uint8Array | null) => void) | null = null;
+  private current: Uint8Array = new Uint8Array(8);
+
+  constructor(o: SimulatedKeyboardOptions = {}) {
+    this.description = {
+      id: o.id ?? 'sim:keyboard', vendorId: o.vendorId ?? 0x1209, productId: o.productId ?? 0x0001,
+      deviceClass: 0, deviceSubclass: 0, deviceProtocol: 0, deviceVersionBcd: 0x0100, speed: 'full', maxPacketSize0: 64,
+      manufacturer: o.manufacturer ?? 'spicedesk', product: o.product ?? 'spicedesk simulated keyboard', serial: o.serial ?? 'SIM-KBD-0001',
+    };
+  }
+
+  private deviceDescriptor(): Uint8Array {
+    const d = this.description;
+    return Uint8Array.of(18, 1, ...le16(0x0200), 0, 0, 0, d.maxPacketSize0, ...le16(d.vendorId), ...le16(d.productId), ...le16(d.deviceVersionBcd), 1, 2, 3, 1);
+  }
+
+  private hidDescriptor(): number[] {
+    return [9, 0x21, ...le16(0x0111), 0, 1, 0x22, ...le16(BOOT_KEYBOARD_REPORT_DESCRIPTOR.length)];
+  }
+
+  private configDescriptor(): Uint8Array {
+    const body = [
+      9, 4, 0, 0, 1, 3, 1, 1, 0, // interface 0: one endpoint, HID boot keyboard
+      ...this.hidDescriptor(),
+      7, 5, 0x81, 3, ...le16(8), 10, // endpoint 0x81 interrupt, 8 bytes, 10 ms
+    ];
+    return Uint8Array.of(9, 2, ...le16(9 + body.length), 1, 1, 0, 0xa0, 50, ...body);
+  }
+
+  private stringDescriptor(index: number): Uint8Array | null {
+    const d = this.description;
+    const strings: Record<number, string | undefined> = { 1: d.manufacturer, 2: d.product, 3: d.serial };
+    if (index === 0) return Uint8Array.of(4, 3, 0x09, 0x04);
+    const text = strings[index];
+    return text === undefined ? null : utf16Descriptor(text);
+  }
+
+  configuration(): UsbActiveConfiguration {
+    if (this.configured === 0) return { value: 0, interfaces: [] };
+    return {
+      value: 1,
+      interfaces: [{ number: 0, alternate: 0, class: 3, subclass: 1, protocol: 1, endpoints: [{ address: 0x81, type: 'interrupt', maxPacketSize: 8, interval: 10 }] }],
+    };
+  }
+
+  selectConfiguration(value: number): UsbTransferStatus {
+    if (value !== 0 && value !== 1) return 'stall';
+    this.configured = value;
+    return 'ok';
+  }
+
+  control(setup: UsbSetup, lengthOrData: number | Uint8Array): UsbTransferResult {
+    const { requestType, request, value } = setup;
+    this.requests.push(`${hex2(requestType)}/${hex2(request)}/${value.toString(16).padStart(4, '0')}`);
+    const reply = (bytes: Uint8Array | number[] | null): UsbTransferResult => {
+      if (!bytes) return { status: 'stall' };
+      const data = Uint8Array.from(bytes);
+      return { status: 'ok', data: data.subarray(0, typeof lengthOrData === 'number' ? lengthOrData : data.length) };
+    };
+    const ok: UsbTransferResult = { status: 'ok', written: typeof lengthOrData === 'number' ? 0 : lengthOrData.length };
+    const key = `${hex2(requestType)}/${hex2(request)}`;
+    switch (key) {
+      case '80/06': {
+        const type = value >> 8;
+        if (type === 1) return reply(this.deviceDescriptor());
+        if (type === 2) return reply(this.configDescriptor());
+        if (type === 3) return reply(this.stringDescriptor(value & 0xff));
+        return reply(null); // device qualifier (6) and others: a full-speed device has none
+      }
+      case '81/06': {
+        const type = value >> 8;
+        if (type === 0x22) return reply(BOOT_KEYBOARD_REPORT_DESCRIPTOR);
+        if (type === 0x21) return reply(this.hidDescriptor());
+        return reply(null);
+      }
+      case '80/00': case '81/00': case '82/00': return reply([0, 0]);
+      case '80/08': return reply([this.configured]);
+      case '00/01': case '00/03': case '02/01': case '02/03': return ok;
+      case '21/0a': this.idle = value >> 8; return ok;
+      case '21/0b': this.protocol = value & 1; return ok;
+      case '21/09':
+        if (typeof lengthOrData !== 'number' && lengthOrData.length > 0) this.leds = lengthOrData[0];
+        return ok;
+      case 'a1/01': return reply(this.current);
+      case 'a1/02': return reply([this.idle]);
+      case 'a1/03': return reply([this.protocol]);
+      default: return reply(null);
+    }
+  }
+
+  /** Queues one report (modifier byte, then up to 6 HID usages). */
+  report(modifiers: number, keys: number[]): void {
+    const r = new Uint8Array(8);
+    r[0] = modifiers;
+    keys.slice(0, 6).forEach((k, i) => (r[2 + i] = k));
+    this.reports.push(r);
+    this.deliver();
+  }
+
+  /** A key press and release: the report with `usage` down, then all keys up. */
+  press(usage: number, modifiers = 0): void {
+    this.report(modifiers, [usage]);
+    this.report(0, []);
+  }
+
+  private deliver(): void {
+    if (!this.waiter || this.reports.length === 0) return;
+    const w = this.waiter;
+    this.waiter = null;
+    w(this.reports.shift()!);
+  }
+
+  async transferIn(endpoint: number, _length: number, signal?: AbortSignal): Promise<UsbTransferResult> {
+    if (endpoint !== 0x81 || this.configured !== 1) return { status: 'stall' };
+    if (this.waiter) return { status: 'error' }; // one transfer at a time on this endpoint
+    const report = await new Promise<Uint8Array | null>((resolve) => {
+      this.waiter = resolve;
+      signal?.addEventListener('abort', () => {
+        if (this.waiter === resolve) this.waiter = null;
+        resolve(null);
+      }, { once: true });
+      this.deliver();
+    });
+    if (!report) return { status: 'cancelled' };
+    this.current = report;
+    return { status: 'ok', data: report };
+  }
+
+  async transferOut(): Promise<UsbTransferResult> {
+    return { status: 'stall' };
+  }
+
+  reset(): void {
+    this.requests.push('reset');
+  }
+}
+
+const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+
+/** A device source of simulated devices: plug and unplug them from the test. */
+export class SimulatedUsbSource implements UsbDeviceSource {
+  readonly name = 'simulated devices (tests only)';
+  readonly events = new Emitter<UsbSourceEvents>();
+  private readonly devices = new Map<string, SimulatedDevice>();
+  private readonly opened = new Set<string>();
+
+  plug<D extends SimulatedDevice>(device: D): UsbDeviceDescription & { device: D } {
+    this.devices.set(device.description.id, device);
+    this.events.emit('added', device.description);
+    return { ...device.description, device };
+  }
+
+  unplug(id: string): void {
+    const device = this.devices.get(id);
+    if (!device) return;
+    this.devices.delete(id);
+    this.events.emit('removed', device.description);
+  }
+
+  async list(): Promise<UsbDeviceDescription[]> {
+    return [...this.devices.values()].map((d) => d.description);
+  }
+
+  async open(id: string): Promise<UsbDeviceHandle> {
+    const device = this.devices.get(id);
+    if (!device) throw new Error(`no simulated USB device ${id}`);
+    if (this.opened.has(id)) throw new Error(`the simulated USB device ${id} is already open`);
+    this.opened.add(id);
+    const gone = (): boolean => !this.devices.has(id);
+    const lost: UsbTransferResult = { status: 'error' };
+    return {
+      description: device.description,
+      configuration: () => device.configuration(),
+      selectConfiguration: async (value) => (gone() ? 'error' : device.selectConfiguration(value)),
+      selectAlternate: async (iface, alt) => (gone() ? 'error' : device.configuration().interfaces.some((f) => f.number === iface) && alt === 0 ? 'ok' : 'stall'),
+      controlIn: async (setup, length) => (gone() ? lost : device.control(setup, length)),
+      controlOut: async (setup, data) => (gone() ? lost : device.control(setup, data)),
+      transferIn: async (endpoint, length, signal) => (gone() ? lost : device.transferIn(endpoint, length, signal)),
+      transferOut: async (endpoint, data) => (gone() ? lost : device.transferOut(endpoint, data)),
+      reset: async () => device.reset(),
+      close: async () => void this.opened.delete(id),
+    };
+  }
+}
