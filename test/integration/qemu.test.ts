@@ -17,7 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'spicedesk-qemu-'));
 describe('QEMU with every channel type', () => {
   let qemu: QemuServer;
   beforeAll(async () => {
-    qemu = await startQemu({ audio: true, usbredir: 2, webdav: true, agentPort: true });
+    qemu = await startQemu({ audio: true, usbredir: 2, usbredirFilter: '0x03:-1:-1:-1:0|-1:-1:-1:-1:1', webdav: true, agentPort: true });
   }, 60_000);
   afterAll(async () => {
     await qemu?.stop();
@@ -27,12 +27,26 @@ describe('QEMU with every channel type', () => {
   it('info links every listed channel without an error', async () => {
     const r = await runCli(['info', `spice://127.0.0.1:${qemu.port}`, '--json', '--timeout', '20']);
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { channels: { type: string; id: number; status: string; detail?: string }[]; uuid?: string; name?: string };
+    const report = JSON.parse(r.stdout) as {
+      channels: { type: string; id: number; status: string; detail?: string }[]; uuid?: string; name?: string;
+      usbSlots: { id: number; guest: string | null; caps: number[]; filter: string | null; device: string }[];
+    };
     const kinds = report.channels.map((c) => `${c.type}:${c.id}`);
     expect(kinds).toEqual(
       expect.arrayContaining(['main:0', 'display:0', 'inputs:0', 'cursor:0', 'playback:0', 'record:0', 'usbredir:0', 'usbredir:1', 'webdav:0']),
     );
     for (const c of report.channels) expect(`${c.type}:${c.id} ${c.status} ${c.detail ?? ''}`).toMatch(/ linked/);
+    // Both usbredir slots said hello (QEMU's usb-redir offers all eight caps) and sent their filter,
+    // re-serialised with ',' between fields.
+    expect(report.usbSlots.map((s) => s.id)).toEqual([0, 1]);
+    for (const s of report.usbSlots) {
+      expect(s.guest).toMatch(/^qemu usb-redir guest/);
+      expect(s.caps).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(s.filter).toBe('0x03,-1,-1,-1,0|-1,-1,-1,-1,1');
+      expect(s.device).toBe('free');
+    }
+    const text = await runCli(['info', `spice://127.0.0.1:${qemu.port}`, '--timeout', '20']);
+    expect(text.stdout).toMatch(/usb slots: +usbredir:0 free; qemu usb-redir guest .* caps \[0,1,2,3,4,5,6,7\]; filter "0x03,-1,-1,-1,0\|-1,-1,-1,-1,1"/);
     // QEMU sends its UUID (all zeros without -uuid) because spicedesk announces NAME_AND_UUID.
     expect(report.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
   });

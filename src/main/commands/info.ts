@@ -12,6 +12,7 @@ import { DisplayChannel } from '../../protocol/channels/display/display-channel.
 import type { VideoAcceleration } from '../../protocol/channels/display/display-sink.ts';
 import { videoCodecName } from '../../protocol/profile/video-codecs.ts';
 import type { CaFile } from '../transport/tls-ca-file.ts';
+import { UsbredirChannel } from '../../protocol/channels/usbredir/usbredir-channel.ts';
 
 export interface InfoOptions {
   target: string;
@@ -51,6 +52,22 @@ export interface InfoReport {
   clientCommonCaps: number[];
   images: { decoders: string[]; notYet: string[]; requested: string };
   video: VideoReport;
+  /** The guest's USB redirection slots (usbredir channels), in channel id order. */
+  usbSlots: UsbSlotReport[];
+}
+
+export interface UsbSlotReport {
+  id: number;
+  /** The guest's usbredir hello version text, null when it never said hello. */
+  guest: string | null;
+  /** The guest's usbredir capability bits. */
+  caps: number[];
+  /** The guest's filter (filter_filter) as sent, null when it sent none. */
+  filter: string | null;
+  /** Why the filter does not parse, if it does not. */
+  filterError?: string;
+  /** The device on the slot ("free" in info: it attaches none). */
+  device: string;
 }
 
 export interface VideoReport {
@@ -68,6 +85,7 @@ export async function runInfo(o: InfoOptions): Promise<InfoReport> {
     await deadline.race(settled(session), () => new SpiceError('timeout', `not every channel of ${where} finished linking within ${Math.round(o.timeoutMs / 1000)} s`));
     // NAME and UUID follow INIT closely; give them a moment if they are not in yet.
     if (!session.main.info.name) await new Promise((r) => setTimeout(r, 50));
+    await deadline.race(usbSlotsHeard(session), () => new SpiceError('timeout', `the USB slots of ${where} did not say hello within ${Math.round(o.timeoutMs / 1000)} s`));
     const report = buildReport(session, where);
     o.out(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
     return report;
@@ -75,6 +93,47 @@ export async function runInfo(o: InfoOptions): Promise<InfoReport> {
     // Awaited: the process may exit next, and a display connection must not end too early.
     await session.close();
   }
+}
+
+/**
+ * Resolves once every linked usbredir channel has the guest's hello, plus a moment for its filter:
+ * QEMU sends filter_filter when our hello reaches it, which may be after its own hello reached us.
+ */
+async function usbSlotsHeard(session: Session): Promise<void> {
+  const slots = [...session.channels.values()].filter((ch): ch is UsbredirChannel => ch instanceof UsbredirChannel && ch.state === 'ready');
+  if (slots.length === 0) return;
+  await Promise.all(slots.map((s) => s.whenHello()));
+  await new Promise((r) => setTimeout(r, USB_FILTER_GRACE_MS));
+}
+
+/** How long info waits for a guest's filter_filter after the hellos (QEMU sends it within a round trip). */
+const USB_FILTER_GRACE_MS = 200;
+
+function usbSlots(session: Session): UsbSlotReport[] {
+  const slots = [...session.channels.values()].filter((ch): ch is UsbredirChannel => ch instanceof UsbredirChannel);
+  return slots.sort((a, b) => a.id - b.id).map((s) => ({
+    id: s.id,
+    guest: s.stream.peerVersion,
+    caps: s.stream.peerCaps === null ? [] : Array.from({ length: 8 }, (_, bit) => bit).filter((bit) => (s.stream.peerCaps! & (1 << bit)) !== 0),
+    filter: s.guestFilter?.text ?? null,
+    ...(s.guestFilter?.error ? { filterError: s.guestFilter.error } : {}),
+    device: s.device ? 'in use' : 'free',
+  }));
+}
+
+function formatUsbSlots(slots: UsbSlotReport[]): string[] {
+  if (slots.length === 0) return ['usb slots:    none (the VM has no usbredir channels)'];
+  return slots.map((s, i) => {
+    const head = i === 0 ? 'usb slots:   ' : '             ';
+    const guest = s.guest === null ? 'no hello from the guest' : `${s.guest} caps [${s.caps.join(',')}]`;
+    const filter = s.filter === null ? 'no filter' : `filter "${printableFilter(s.filter)}"${s.filterError ? ` (does not parse: ${s.filterError})` : ''}`;
+    return `${head} usbredir:${s.id} ${s.device}; ${guest}; ${filter}`;
+  });
+}
+
+/** The guest's filter text with anything unprintable shown as an escape, for the terminal. */
+function printableFilter(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** Resolves when no channel is still linking. */
@@ -141,6 +200,7 @@ function buildReport(session: Session, where: string): InfoReport {
       requested: "the server's own choice (no PREFERRED_COMPRESSION)",
     },
     video: videoReport(session),
+    usbSlots: usbSlots(session),
   };
 }
 
@@ -174,6 +234,7 @@ function formatReport(r: InfoReport): string {
     `images:       decoded: ${r.images.decoders.join(', ')}${r.images.notYet.length ? `; not yet: ${r.images.notYet.join(', ')}` : ''}`,
     `              asked for: ${r.images.requested}`,
     ...formatVideo(r.video),
+    ...formatUsbSlots(r.usbSlots),
     'channels:',
   ];
   for (const c of r.channels) {
