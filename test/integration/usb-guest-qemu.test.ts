@@ -2,7 +2,13 @@
 // chardevs): spicedesk links both usbredir channels, says hello as the usb-host, and attaches the
 // test-only simulated HID keyboard (test/peers/usb-simulated.ts) through its usb-host
 // (src/main/usb/usbredir-host.ts). The guest's kernel enumerates it (sysfs ids and product
-// string), binds usbhid, and a key press reaches /dev/input/eventN; detach makes it go.
+// string), binds usbhid, and a key press reaches /dev/input/eventN; detach makes it go. Then the
+// simulated disk (a file here) on the other slot: usb-storage makes it /dev/sda, the guest writes
+// and reads it back, the file has the guest's bytes, and its bulk transfers over 1000 bytes go
+// LZ4-compressed both ways.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsbredirChannel } from '../../src/protocol/channels/usbredir/usbredir-channel.ts';
 import { LocalDisplaySink } from '../../src/protocol/display/local-display-sink.ts';
@@ -14,7 +20,7 @@ import { openSocket } from '../../src/main/transport/socket-transport.ts';
 import { UsbredirHost } from '../../src/main/usb/usbredir-host.ts';
 import { waitFor, waitUntil } from '../helpers/wait.ts';
 import { startGuest, type Guest } from '../peers/guest.ts';
-import { SimulatedKeyboard, SimulatedUsbSource } from '../peers/usb-simulated.ts';
+import { SimulatedDisk, SimulatedKeyboard, SimulatedUsbSource } from '../peers/usb-simulated.ts';
 
 /** `vid:pid:product` of every USB device the guest's kernel sees (root hubs included). */
 async function guestUsbDevices(guest: Guest): Promise<string[]> {
@@ -59,9 +65,12 @@ describe('USB redirection into a Linux guest (simulated HID keyboard)', () => {
     source.plug(keyboard);
   }, 180_000);
 
+  const work = mkdtempSync(join(tmpdir(), 'spicedesk-usb-'));
+
   afterAll(async () => {
     await session?.close();
     await guest?.stop();
+    rmSync(work, { recursive: true, force: true });
   });
 
   it('links one usbredir channel per slot and reads QEMU\'s hello (all eight caps)', () => {
@@ -111,5 +120,58 @@ describe('USB redirection into a Linux guest (simulated HID keyboard)', () => {
     expect(slot.device).toBeNull();
     await waitUntil('the keyboard to leave the guest', async () => !(await guestUsbDevices(guest)).some((l) => l.startsWith('1209:0001')), 30_000, { pollMs: 300 });
     expect(host.handled.get('device_disconnect_ack')).toBe(1);
+  }, 150_000);
+
+  it('attaches a file-backed disk on the second slot: the guest writes and reads it, the file has the bytes, bulk goes LZ4 both ways', async () => {
+    const MiB = 1024 * 1024;
+    const backing = join(work, 'disk.img');
+    // A text the guest will find at 1 MiB: compressible, so the host's READ(10) data goes as LZ4.
+    const image = new Uint8Array(8 * MiB);
+    const marker = new TextEncoder().encode('spicedesk host-written block\n'.repeat(2300)).subarray(0, 64 * 1024);
+    image.set(marker, MiB);
+    writeFileSync(backing, image);
+    const disk = new SimulatedDisk({ path: backing });
+    source.plug(disk);
+    const slot = slots[1];
+    const before = { ...slot.counts };
+    const host = await UsbredirHost.attach(slot, await source.open(disk.description.id), { logger: silentLogger });
+    try {
+      const size = await waitFor('the guest\'s sda', async () => {
+        const { output } = await guest.run('cat /sys/block/sda/size 2>/dev/null; true');
+        return output.trim() ? Number(output.trim()) : undefined;
+      }, 60_000, { pollMs: 300, explain: () => `serial log:\n${guest.serialLog().slice(-3000)}\nSCSI: ${disk.commands.join(' ')}` });
+      expect(size).toBe((8 * MiB) / 512);
+      expect(await guestUsbDevices(guest)).toContain('1209:0002:spicedesk simulated disk');
+
+      // Host to guest: the marker, read with the page cache bypassed.
+      const read = await guest.run(`dd if=/dev/sda bs=65536 skip=16 count=1 iflag=direct 2>/dev/null | md5sum`);
+      const { createHash } = await import('node:crypto');
+      expect(read.output.split(' ')[0]).toBe(createHash('md5').update(marker).digest('hex'));
+
+      // Guest to host: 256 KiB of random bytes and 256 KiB of text at 2 MiB, written through.
+      const wrote = await guest.run([
+        'dd if=/dev/urandom of=/tmp/random bs=65536 count=4 2>/dev/null',
+        'yes "guest-written line of the usb test" | head -c 262144 > /tmp/text',
+        'cat /tmp/random /tmp/text | dd of=/dev/sda bs=65536 seek=32 oflag=direct conv=fsync 2>/dev/null',
+        'cat /tmp/random /tmp/text | md5sum',
+        'dd if=/dev/sda bs=65536 skip=32 count=8 iflag=direct 2>/dev/null | md5sum',
+      ].join(' && '), { timeoutMs: 25_000 });
+      expect(wrote.status, wrote.output).toBe(0);
+      const [written, readBack] = wrote.output.trim().split('\n').map((l) => l.split(' ')[0]);
+      expect(readBack).toBe(written);
+      const file = readFileSync(backing).subarray(2 * MiB, 2 * MiB + 512 * 1024);
+      expect(createHash('md5').update(file).digest('hex')).toBe(written);
+      const guestRandom = await guest.readFile('/tmp/random');
+      expect(Buffer.compare(file.subarray(0, 256 * 1024), guestRandom)).toBe(0);
+      expect(disk.bytesWritten).toBeGreaterThanOrEqual(512 * 1024);
+      expect(disk.commands).toEqual(expect.arrayContaining(['12', '25', '28', '2a']));
+      // LZ4 both ways: the server compressed the guest's text writes, spicedesk the marker it read.
+      expect(slot.counts.compressedIn - before.compressedIn).toBeGreaterThan(0);
+      expect(slot.counts.compressedOut - before.compressedOut).toBeGreaterThan(0);
+    } finally {
+      await host.detach();
+      disk.close();
+    }
+    await waitUntil('the disk to leave the guest', async () => !(await guestUsbDevices(guest)).some((l) => l.startsWith('1209:0002')), 30_000, { pollMs: 300 });
   }, 150_000);
 });

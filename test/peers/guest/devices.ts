@@ -30,12 +30,12 @@ export const GUEST_DEVICES = {
   /**
    * USB redirection: qemu-xhci and two usb-redir slots on spicevmc chardevs (QemuOptions.usbredir;
    * two spicedesk usbredir channels), and the guest's xHCI, HID and input drivers (what
-   * /work/shared/docs/devices.md 0.3 proved on these machines). usb-storage and sr_mod come with
-   * the simulated disk and CD.
+   * /work/shared/docs/devices.md 0.3 proved on these machines), and usb-storage with sd_mod for the
+   * simulated disk (sr_mod comes with the shared CD).
    */
   usb: {
     qemu: { usbredir: 2 },
-    modules: ['xhci-pci', 'usbhid', 'hid-generic', 'evdev'],
+    modules: ['xhci-pci', 'usbhid', 'hid-generic', 'evdev', 'usb-storage', 'sd_mod'],
     tools: [],
     initScript: '',
   },
