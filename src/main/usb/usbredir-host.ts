@@ -19,7 +19,7 @@ import { Emitter } from '../../protocol/emitter.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import type { UsbredirChannel, UsbredirDeviceHandler } from '../../protocol/channels/usbredir/usbredir-channel.ts';
 import {
-  endpointAddress, UsbredirCap, UsbredirEndpointType, UsbredirSpeed, UsbredirStatus,
+  endpointIndex, UsbredirCap, UsbredirEndpointType, UsbredirSpeed, UsbredirStatus,
 } from '../../protocol/usbredir/usbredir-constants.ts';
 import { checkUsbredirFilter, describeFilterVerdict } from '../../protocol/usbredir/usbredir-filter.ts';
 import type { UsbredirEndpointInfo, UsbredirPacket, UsbredirPacketOf } from '../../protocol/usbredir/usbredir-packets.ts';
@@ -348,8 +348,9 @@ function endpointInfo(config: UsbActiveConfiguration, maxPacketSize0: number): U
   for (const index of [0, 16]) endpoints[index] = { type: UsbredirEndpointType.control, interval: 0, interface: 0, maxPacketSize: maxPacketSize0, maxStreams: 0 };
   for (const f of config.interfaces) {
     for (const e of f.endpoints) {
-      const index = ((e.address & 0x80) >> 3) | (e.address & 0x0f);
-      if (endpointAddress(index) !== (e.address & 0x8f)) continue;
+      // An address with bits 4-6 set is not a USB endpoint address: left out.
+      if ((e.address & 0x70) !== 0) continue;
+      const index = endpointIndex(e.address);
       endpoints[index] = { type: endpointTypeCode[e.type], interval: e.interval, interface: f.number, maxPacketSize: e.maxPacketSize, maxStreams: 0 };
     }
   }

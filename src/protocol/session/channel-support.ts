@@ -11,7 +11,7 @@ export const channelSupport: Record<number, string> = {
   [ChannelType.RECORD]: 'linked; microphone not implemented yet',
   [ChannelType.TUNNEL]: 'obsolete; never linked',
   [ChannelType.SMARTCARD]: 'linked; smartcard redirection not implemented yet',
-  [ChannelType.USBREDIR]: 'usbredir stream (every packet type, LZ4 both ways), the guest\'s filter; devices attached through spicedesk\'s usb-host (a test-only simulated keyboard so far; no real USB devices yet)',
+  [ChannelType.USBREDIR]: 'usbredir stream (every packet type, LZ4 both ways), the guest\'s filter; devices attached through spicedesk\'s usb-host (only the tests\' simulated keyboard and disk so far; no real USB devices yet)',
   [ChannelType.PORT]: 'linked; port channels not implemented yet',
   [ChannelType.WEBDAV]: 'linked; folder sharing not implemented yet',
 };

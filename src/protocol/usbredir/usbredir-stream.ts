@@ -7,7 +7,7 @@
 // lying length never makes the stream hold more than `maxBulkBytes` (plus one header).
 import { ProtocolError } from '../wire/errors.ts';
 import {
-  HELLO_VERSION_BYTES, isUsbredirType, UsbredirCap, UsbredirType, USBREDIR_MAX_BULK_TRANSFER, usbredirTypeName, type UsbredirTypeName,
+  isUsbredirType, UsbredirCap, UsbredirType, USBREDIR_MAX_BULK_TRANSFER, usbredirTypeName, type UsbredirTypeName,
 } from './usbredir-constants.ts';
 import {
   dataEndpoint, decodePacket, encodePacketBody, mayCarryData, senderOf, typeHeaderSize,
@@ -306,4 +306,3 @@ export class UsbredirStream {
   }
 }
 
-export { HELLO_VERSION_BYTES };
