@@ -28,8 +28,8 @@ export const folderLevels = {
   'src/protocol': [
     ['', 'wire'],
     ['pixels', 'input', 'profile', 'link', 'audio'],
-    ['codecs', 'canvas', 'channel'],
-    ['channels', 'channels/cursor', 'channels/display', 'channels/inputs', 'channels/main', 'channels/playback', 'channels/record', 'channels/port'],
+    ['codecs', 'canvas', 'channel', 'usbredir'],
+    ['channels', 'channels/cursor', 'channels/display', 'channels/inputs', 'channels/main', 'channels/playback', 'channels/record', 'channels/port', 'channels/usbredir'],
     ['display'],
     ['session'],
     ['monitors', 'policy'],
@@ -37,7 +37,7 @@ export const folderLevels = {
   ],
   'src/main': [
     ['node', 'demo'],
-    ['transport', 'clipboard', 'display-worker', 'video', 'audio', 'webdav'],
+    ['transport', 'clipboard', 'display-worker', 'video', 'audio', 'webdav', 'usb'],
     ['connect'],
     ['reconnect', 'monitors'],
     ['host'],

@@ -11,13 +11,24 @@ import { waitForStableScreen } from '../peers/desktop.ts';
 import { spicyScreenshot } from '../peers/spicy.ts';
 import { startQemu, type QemuServer } from '../peers/qemu.ts';
 import { runCli } from '../helpers/cli.ts';
+import { waitUntil } from '../helpers/wait.ts';
+import { writeFileSync } from 'node:fs';
+import { UsbredirChannel } from '../../src/protocol/channels/usbredir/usbredir-channel.ts';
+import { LocalDisplaySink } from '../../src/protocol/display/local-display-sink.ts';
+import { ChannelType } from '../../src/protocol/link/constants.ts';
+import { silentLogger } from '../../src/protocol/logger.ts';
+import { Session } from '../../src/protocol/session/session.ts';
+import { nodeTicketCrypto } from '../../src/main/node/ticket-crypto.ts';
+import { openSocket } from '../../src/main/transport/socket-transport.ts';
+import { UsbAttachError, UsbredirHost } from '../../src/main/usb/usbredir-host.ts';
+import { SimulatedDisk, SimulatedKeyboard, SimulatedUsbSource } from '../peers/usb-simulated.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-qemu-'));
 
 describe('QEMU with every channel type', () => {
   let qemu: QemuServer;
   beforeAll(async () => {
-    qemu = await startQemu({ audio: true, usbredir: 2, webdav: true, agentPort: true });
+    qemu = await startQemu({ audio: true, usbredir: 2, usbredirFilter: '0x03:-1:-1:-1:0|-1:-1:-1:-1:1', webdav: true, agentPort: true });
   }, 60_000);
   afterAll(async () => {
     await qemu?.stop();
@@ -27,12 +38,27 @@ describe('QEMU with every channel type', () => {
   it('info links every listed channel without an error', async () => {
     const r = await runCli(['info', `spice://127.0.0.1:${qemu.port}`, '--json', '--timeout', '20']);
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { channels: { type: string; id: number; status: string; detail?: string }[]; uuid?: string; name?: string; audio: unknown };
+    const report = JSON.parse(r.stdout) as {
+      channels: { type: string; id: number; status: string; detail?: string }[]; uuid?: string; name?: string;
+      audio: unknown;
+      usbSlots: { id: number; guest: string | null; caps: number[]; filter: string | null; device: string }[];
+    };
     const kinds = report.channels.map((c) => `${c.type}:${c.id}`);
     expect(kinds).toEqual(
       expect.arrayContaining(['main:0', 'display:0', 'inputs:0', 'cursor:0', 'playback:0', 'record:0', 'usbredir:0', 'usbredir:1', 'webdav:0']),
     );
     for (const c of report.channels) expect(`${c.type}:${c.id} ${c.status} ${c.detail ?? ''}`).toMatch(/ linked/);
+    // Both usbredir slots said hello (QEMU's usb-redir offers all eight caps) and sent their filter,
+    // re-serialised with ',' between fields.
+    expect(report.usbSlots.map((s) => s.id)).toEqual([0, 1]);
+    for (const s of report.usbSlots) {
+      expect(s.guest).toMatch(/^qemu usb-redir guest/);
+      expect(s.caps).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(s.filter).toBe('0x03,-1,-1,-1,0|-1,-1,-1,-1,1');
+      expect(s.device).toBe('free');
+    }
+    const text = await runCli(['info', `spice://127.0.0.1:${qemu.port}`, '--timeout', '20']);
+    expect(text.stdout).toMatch(/usb slots: +usbredir:0 free; qemu usb-redir guest .* caps \[0,1,2,3,4,5,6,7\]; filter "0x03,-1,-1,-1,0\|-1,-1,-1,-1,1"/);
     // QEMU sends its UUID (all zeros without -uuid) because spicedesk announces NAME_AND_UUID.
     expect(report.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
     // QEMU plays Opus by default (playback-compression=on) to a client that decodes it, and takes
@@ -42,6 +68,45 @@ describe('QEMU with every channel type', () => {
       record: { client: [], server: ['VOLUME', 'OPUS'], mode: 'RAW' },
     });
   });
+
+  it("honours the guest's USB filter (everything but HID): the keyboard is refused with its sentence, the disk is offered and taken back", async () => {
+    const session = new Session({
+      connector: () => openSocket({ host: '127.0.0.1', port: qemu.port }, 5000),
+      crypto: nodeTicketCrypto,
+      logger: silentLogger,
+      displaySink: new LocalDisplaySink({ logger: silentLogger }),
+      where: `127.0.0.1:${qemu.port}`,
+      shouldLink: (c) => c.type === ChannelType.USBREDIR,
+    });
+    const slots: UsbredirChannel[] = [];
+    session.events.on('channel-linked', (ch) => {
+      if (ch instanceof UsbredirChannel) slots.push(ch);
+    });
+    const backing = join(dir, 'filter-disk.img');
+    writeFileSync(backing, new Uint8Array(1024 * 1024));
+    const disk = new SimulatedDisk({ path: backing });
+    try {
+      await session.connect();
+      await waitUntil('a usbredir slot with the guest filter', () => slots.some((s) => s.guestFilter !== null), 20_000);
+      const slot = slots.find((s) => s.guestFilter !== null)!;
+      const source = new SimulatedUsbSource();
+      source.plug(new SimulatedKeyboard());
+      source.plug(disk);
+      const refused = UsbredirHost.attach(slot, await source.open('sim:keyboard'), { logger: silentLogger });
+      await expect(refused).rejects.toThrow(UsbAttachError);
+      await expect(refused).rejects.toThrow("the guest's USB filter (0x03,-1,-1,-1,0|-1,-1,-1,-1,1) does not let spicedesk spicedesk simulated keyboard (1209:0001) in: blocked by a rule");
+      const host = await UsbredirHost.attach(slot, await source.open('sim:disk'), { logger: silentLogger });
+      expect(host.state).toBe('connected');
+      await host.detach();
+      // QEMU acknowledged the disconnect (cap device_disconnect_ack) and did not reject the disk.
+      expect(host.handled.get('device_disconnect_ack')).toBe(1);
+      expect(host.handled.get('filter_reject')).toBeUndefined();
+      expect(slot.device).toBeNull();
+    } finally {
+      await session.close();
+      disk.close();
+    }
+  }, 60_000);
 
   it('capture shows the firmware screen as spice-gtk does, but for the blinking cursor', async () => {
     // The VGA text cursor blinks, so two clients never agree on every pixel: all differences must

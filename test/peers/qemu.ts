@@ -19,6 +19,11 @@ export interface QemuOptions {
   playbackCompression?: boolean;
   /** Number of usbredir channels (each a usb-redir device on an xHCI controller); true means 1. */
   usbredir?: boolean | number;
+  /**
+   * usb-redir's `filter=` on every slot, in QEMU's property form (':' between fields, '|' between
+   * rules); QEMU sends it to the client as filter_filter (with ',' between fields).
+   */
+  usbredirFilter?: string;
   /** The WebDAV port channel org.spice-space.webdav.0 (folder sharing). */
   webdav?: boolean;
   /**
@@ -112,7 +117,8 @@ export function qemuArgs(port: number, options: QemuOptions, qmpSocket: string |
   if (usbChannels > 0) {
     args.push('-device', 'qemu-xhci');
     for (let i = 1; i <= usbChannels; i++) {
-      args.push('-chardev', `spicevmc,name=usbredir,id=usbredir${i}`, '-device', `usb-redir,chardev=usbredir${i}`);
+      const filter = options.usbredirFilter ? `,filter=${options.usbredirFilter}` : '';
+      args.push('-chardev', `spicevmc,name=usbredir,id=usbredir${i}`, '-device', `usb-redir,chardev=usbredir${i}${filter}`);
     }
   }
   if (options.qmpPort) args.push('-chardev', 'spiceport,name=org.qemu.monitor.qmp.0,id=qmpport', '-mon', 'chardev=qmpport,mode=control');

@@ -20,6 +20,7 @@ import { RecordCap } from '../../protocol/channels/record/record-messages.ts';
 import type { CapSet } from '../../protocol/link/caps.ts';
 import { PortChannel } from '../../protocol/channels/port/port-channel.ts';
 import { QmpPort } from '../../protocol/channels/port/qmp-port.ts';
+import { UsbredirChannel } from '../../protocol/channels/usbredir/usbredir-channel.ts';
 
 export interface InfoOptions {
   target: string;
@@ -64,6 +65,8 @@ export interface InfoReport {
   ports: PortReport[];
   /** The VM's state from the QMP port (null: no QMP port, or it did not answer in time). */
   vm: { status: string; running: boolean; qemu: string | null } | null;
+  /** The guest's USB redirection slots (usbredir channels), in channel id order. */
+  usbSlots: UsbSlotReport[];
 }
 
 export interface PortReport {
@@ -95,6 +98,20 @@ export interface AudioReport {
   record: SoundChannelReport | null;
 }
 
+export interface UsbSlotReport {
+  id: number;
+  /** The guest's usbredir hello version text, null when it never said hello. */
+  guest: string | null;
+  /** The guest's usbredir capability bits. */
+  caps: number[];
+  /** The guest's filter (filter_filter) as sent, null when it sent none. */
+  filter: string | null;
+  /** Why the filter does not parse, if it does not. */
+  filterError?: string;
+  /** The device on the slot ("free" in info: it attaches none). */
+  device: string;
+}
+
 export interface VideoReport {
   /** The stream codecs this client decodes, best first, and how. */
   decoded: { codec: string; acceleration: VideoAcceleration }[];
@@ -112,6 +129,7 @@ export async function runInfo(o: InfoOptions): Promise<InfoReport> {
     if (!session.main.info.name) await new Promise((r) => setTimeout(r, 50));
     await playbackModeIn(session, PLAYBACK_MODE_WAIT_MS);
     await portsIn(session, PORT_WAIT_MS);
+    await deadline.race(usbSlotsHeard(session), () => new SpiceError('timeout', `the USB slots of ${where} did not say hello within ${Math.round(o.timeoutMs / 1000)} s`));
     const report = buildReport(session, where);
     o.out(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
     return report;
@@ -170,6 +188,47 @@ function formatPorts(r: InfoReport): string[] {
   const lines = r.ports.map((p, i) => `${i === 0 ? 'ports:        ' : '              '}${p.name ?? '(unnamed)'} on ${p.channel}, ${p.opened ? 'open' : 'closed'} in the guest: ${p.use}`);
   if (r.vm) lines.push(`vm:           ${r.vm.status}${r.vm.qemu ? ` (QEMU ${r.vm.qemu})` : ''}; spicedesk do TARGET power pause|resume|reset|powerdown|off`);
   return lines;
+}
+
+/**
+ * Resolves once every linked usbredir channel has the guest's hello, plus a moment for its filter:
+ * QEMU sends filter_filter when our hello reaches it, which may be after its own hello reached us.
+ */
+async function usbSlotsHeard(session: Session): Promise<void> {
+  const slots = [...session.channels.values()].filter((ch): ch is UsbredirChannel => ch instanceof UsbredirChannel && ch.state === 'ready');
+  if (slots.length === 0) return;
+  await Promise.all(slots.map((s) => s.whenHello()));
+  await new Promise((r) => setTimeout(r, USB_FILTER_GRACE_MS));
+}
+
+/** How long info waits for a guest's filter_filter after the hellos (QEMU sends it within a round trip). */
+const USB_FILTER_GRACE_MS = 200;
+
+function usbSlots(session: Session): UsbSlotReport[] {
+  const slots = [...session.channels.values()].filter((ch): ch is UsbredirChannel => ch instanceof UsbredirChannel);
+  return slots.sort((a, b) => a.id - b.id).map((s) => ({
+    id: s.id,
+    guest: s.stream.peerVersion,
+    caps: s.stream.peerCaps === null ? [] : Array.from({ length: 8 }, (_, bit) => bit).filter((bit) => (s.stream.peerCaps! & (1 << bit)) !== 0),
+    filter: s.guestFilter?.text ?? null,
+    ...(s.guestFilter?.error ? { filterError: s.guestFilter.error } : {}),
+    device: s.device ? 'in use' : 'free',
+  }));
+}
+
+function formatUsbSlots(slots: UsbSlotReport[]): string[] {
+  if (slots.length === 0) return ['usb slots:    none (the VM has no usbredir channels)'];
+  return slots.map((s, i) => {
+    const head = i === 0 ? 'usb slots:   ' : '             ';
+    const guest = s.guest === null ? 'no hello from the guest' : `${s.guest} caps [${s.caps.join(',')}]`;
+    const filter = s.filter === null ? 'no filter' : `filter "${printableFilter(s.filter)}"${s.filterError ? ` (does not parse: ${s.filterError})` : ''}`;
+    return `${head} usbredir:${s.id} ${s.device}; ${guest}; ${filter}`;
+  });
+}
+
+/** The guest's filter text with anything unprintable shown as an escape, for the terminal. */
+function printableFilter(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** Resolves when no channel is still linking. */
@@ -239,6 +298,7 @@ function buildReport(session: Session, where: string): InfoReport {
     audio: audioReport(session),
     ports: portReports(session),
     vm: vmReport(session),
+    usbSlots: usbSlots(session),
   };
 }
 
@@ -310,6 +370,7 @@ function formatReport(r: InfoReport): string {
     ...formatVideo(r.video),
     ...formatAudio(r.audio),
     ...formatPorts(r),
+    ...formatUsbSlots(r.usbSlots),
     'channels:',
   ];
   for (const c of r.channels) {

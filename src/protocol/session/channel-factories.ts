@@ -10,6 +10,7 @@ import type { PortContext } from '../channels/port/port-handler.ts';
 import { PlaybackChannel } from '../channels/playback/playback-channel.ts';
 import { RecordChannel } from '../channels/record/record-channel.ts';
 import type { AudioCapabilities } from '../audio/audio-format.ts';
+import { UsbredirChannel } from '../channels/usbredir/usbredir-channel.ts';
 import { ChannelType } from '../link/constants.ts';
 
 /** What the session gives the channels it creates, beyond the ChannelHost. */
@@ -32,4 +33,5 @@ export const channelFactories: Partial<Record<number, ChannelFactory>> = {
   [ChannelType.RECORD]: (host, id, ctx) => new RecordChannel(host, id, ctx.audio),
   [ChannelType.PORT]: (host, id, ctx) => new PortChannel(host, ChannelType.PORT, id, ctx.ports),
   [ChannelType.WEBDAV]: (host, id, ctx) => new PortChannel(host, ChannelType.WEBDAV, id, ctx.ports),
+  [ChannelType.USBREDIR]: (host, id) => new UsbredirChannel(host, id),
 };

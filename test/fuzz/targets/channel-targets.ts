@@ -376,6 +376,6 @@ export const channelTargets: FuzzTarget[] = [
   playbackTarget,
   recordTarget,
   portTarget('port', ChannelType.PORT, portSeeds),
-  genericTarget('usbredir', ChannelType.USBREDIR),
   portTarget('webdav', ChannelType.WEBDAV, webdavSeeds),
+  genericTarget('smartcard', ChannelType.SMARTCARD),
 ];

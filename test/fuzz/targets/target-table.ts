@@ -4,8 +4,9 @@ import type { FuzzTarget } from '../harness/fuzz-target.ts';
 import { channelTargets } from './channel-targets.ts';
 import { codecTargets } from './codec-targets.ts';
 import { inputTargets } from './input-targets.ts';
+import { usbredirTargets } from './usbredir-targets.ts';
 
-export const fuzzTargets: readonly FuzzTarget[] = [...channelTargets, ...codecTargets, ...inputTargets];
+export const fuzzTargets: readonly FuzzTarget[] = [...channelTargets, ...codecTargets, ...inputTargets, ...usbredirTargets];
 
 export function targetNamed(name: string): FuzzTarget {
   const t = fuzzTargets.find((x) => x.name === name);

@@ -27,6 +27,18 @@ export const GUEST_DEVICES = {
     tools: ['aplay', 'arecord', 'amixer'],
     initScript: 'amixer -q -c0 sset Master 100% unmute\namixer -q -c0 sset Capture 100% cap\n',
   },
+  /**
+   * USB redirection: qemu-xhci and two usb-redir slots on spicevmc chardevs (QemuOptions.usbredir;
+   * two spicedesk usbredir channels), and the guest's xHCI, HID and input drivers (what
+   * /work/shared/docs/devices.md 0.3 proved on these machines), and usb-storage with sd_mod for the
+   * simulated disk (sr_mod comes with the shared CD).
+   */
+  usb: {
+    qemu: { usbredir: 2 },
+    modules: ['xhci-pci', 'usbhid', 'hid-generic', 'evdev', 'usb-storage', 'sd_mod'],
+    tools: [],
+    initScript: '',
+  },
 } satisfies Record<string, GuestDeviceSet>;
 
 export type GuestDeviceName = keyof typeof GUEST_DEVICES;
