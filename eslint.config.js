@@ -29,6 +29,7 @@ export const folderLevels = {
     ['', 'wire'],
     ['pixels', 'input', 'profile', 'link', 'audio'],
     ['codecs', 'canvas', 'channel', 'usbredir'],
+    ['channels/spicevmc'],
     ['channels', 'channels/cursor', 'channels/display', 'channels/inputs', 'channels/main', 'channels/playback', 'channels/record', 'channels/port', 'channels/usbredir'],
     ['display'],
     ['session'],

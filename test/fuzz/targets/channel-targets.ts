@@ -16,7 +16,8 @@ import { PlaybackChannel } from '../../../src/protocol/channels/playback/playbac
 import { PlaybackMsg } from '../../../src/protocol/channels/playback/playback-messages.ts';
 import { PortChannel } from '../../../src/protocol/channels/port/port-channel.ts';
 import type { WebdavServer } from '../../../src/protocol/channels/port/port-handler.ts';
-import { PortEvent, PortMsg, SpicevmcCap } from '../../../src/protocol/channels/port/port-messages.ts';
+import { PortEvent, PortMsg } from '../../../src/protocol/channels/port/port-messages.ts';
+import { SpicevmcCap } from '../../../src/protocol/channels/spicevmc/spicevmc-messages.ts';
 import { lz4Body, muxFrame, portInitBody, qmpGreeting, qmpLine, uncompressedBody } from '../../unit/channels/port/port-bodies.ts';
 import { RecordChannel } from '../../../src/protocol/channels/record/record-channel.ts';
 import { RecordMsg } from '../../../src/protocol/channels/record/record-messages.ts';

@@ -13,7 +13,8 @@ import type { ChannelType } from '../../link/constants.ts';
 import { ProtocolError } from '../../wire/errors.ts';
 import type { PortContext, PortHandler, PortIo } from './port-handler.ts';
 import { portHandlerFor } from './port-handler-table.ts';
-import { buildPortEvent, dataMessages, parsePortMessage, portEventNames, PortEvent, PortMsg, PortMsgc, SpicevmcCap } from './port-messages.ts';
+import { buildPortEvent, dataMessages, parsePortMessage, portEventNames, PortEvent, PortMsg, PortMsgc } from './port-messages.ts';
+import { SpicevmcCap } from '../spicevmc/spicevmc-messages.ts';
 
 export type PortEvents = {
   /** PORT_INIT: the port's name, whether the guest side has it open, and whether a handler took it. */

@@ -1,23 +1,23 @@
 // Port (10) and WebDAV (11) channel messages: the spicevmc byte stream (DATA, COMPRESSED_DATA) both
 // ways, and the port's own INIT and EVENT (spice.proto `channel SpicevmcChannel`, `channel
 // PortChannel`; layouts in docs/protocol.md "Port channels"). Parsing is pure and bounded.
-import { decodeLz4Block } from '../../codecs/lz4.ts';
-import { ProtocolError, isSpiceError, type WireContext } from '../../wire/errors.ts';
+import { ProtocolError, type WireContext } from '../../wire/errors.ts';
 import { WireReader } from '../../wire/reader.ts';
 import { WireWriter } from '../../wire/writer.ts';
+import { decodeCompressedData, SpicevmcMsg, SpicevmcMsgc } from '../spicevmc/spicevmc-messages.ts';
 
 /** Server messages. DATA and COMPRESSED_DATA are the spicevmc base; INIT and EVENT the port's. */
 export const PortMsg = {
-  DATA: 101,
-  COMPRESSED_DATA: 102,
+  DATA: SpicevmcMsg.DATA,
+  COMPRESSED_DATA: SpicevmcMsg.COMPRESSED_DATA,
   INIT: 201,
   EVENT: 202,
 } as const;
 
 /** Client messages. */
 export const PortMsgc = {
-  DATA: 101,
-  COMPRESSED_DATA: 102,
+  DATA: SpicevmcMsgc.DATA,
+  COMPRESSED_DATA: SpicevmcMsgc.COMPRESSED_DATA,
   EVENT: 201,
 } as const;
 
@@ -33,20 +33,8 @@ export const PortEvent = { OPENED: 0, CLOSED: 1, BREAK: 2 } as const;
 
 export const portEventNames: Record<number, string> = { 0: 'OPENED', 1: 'CLOSED', 2: 'BREAK' };
 
-/** Spicevmc caps (SPICE_SPICEVMC_CAP_*): the client decodes LZ4-compressed data. */
-export const SpicevmcCap = { DATA_COMPRESS_LZ4: 0 } as const;
-
-/** COMPRESSED_DATA types (SPICE_DATA_COMPRESSION_TYPE_*). */
-export const DataCompression = { NONE: 0, LZ4: 1 } as const;
-
 /** The longest port name taken: QEMU's are a few dozen bytes (org.qemu.monitor.qmp.0). */
 export const MAX_PORT_NAME = 256;
-
-/**
- * The most one COMPRESSED_DATA may expand to. spice-server compresses what it read from the
- * chardev in one go (at most 64 KiB per read; its queue is 1 MiB); more is not a real message.
- */
-export const MAX_DECOMPRESSED_DATA = 1 << 20;
 
 /** What the client writes per DATA message at most (spice-gtk's spicevmc writes are at most 64 KiB as well). */
 export const MAX_CLIENT_DATA = 65536;
@@ -59,8 +47,8 @@ export type PortMessage =
 /**
  * Parses one server message of a port or webdav channel. Throws a ProtocolError naming the message
  * and what was wrong: a truncated body, a name pointer outside the body, a name that is too long,
- * not NUL-terminated or not printable ASCII, an unknown compression type, LZ4 data that does not
- * decode to exactly the size it declares (or declares more than MAX_DECOMPRESSED_DATA).
+ * not NUL-terminated or not printable ASCII, and what decodeCompressedData refuses (an unknown
+ * compression type, LZ4 data that does not decode to exactly the size it declares or declares too much).
  */
 export function parsePortMessage(type: number, body: Uint8Array, context: WireContext = {}): PortMessage {
   const ctx = { ...context, messageType: type, messageName: portMessageNames[type] };
@@ -69,7 +57,7 @@ export function parsePortMessage(type: number, body: Uint8Array, context: WireCo
     case PortMsg.DATA:
       return { kind: 'data', payload: r.rest() };
     case PortMsg.COMPRESSED_DATA:
-      return { kind: 'data', payload: readCompressedData(r, ctx) };
+      return { kind: 'data', payload: decodeCompressedData(body, ctx) };
     case PortMsg.INIT: {
       const nameSize = r.u32();
       const namePtr = r.u32();
@@ -98,28 +86,6 @@ function readPortName(body: Uint8Array, size: number, ptr: number, ctx: WireCont
   }
   if (!name) throw new ProtocolError('the port name is empty', ptr, ctx);
   return name;
-}
-
-function readCompressedData(r: WireReader, ctx: WireContext): Uint8Array {
-  const compression = r.u8();
-  if (compression === DataCompression.NONE) return r.rest();
-  if (compression !== DataCompression.LZ4) r.fail(`compression type ${compression} (only NONE 0 and LZ4 1 exist)`, 0);
-  const sizeAt = r.offset;
-  const size = r.u32();
-  if (size === 0 || size > MAX_DECOMPRESSED_DATA) r.fail(`LZ4 data declares ${size} bytes uncompressed (1 to ${MAX_DECOMPRESSED_DATA} accepted)`, sizeAt);
-  const block = r.rest();
-  const out = new Uint8Array(size);
-  let produced: number;
-  try {
-    produced = block.byteLength === 0 ? 0 : decodeLz4Block(block, 0, block.byteLength, out, 0, size);
-  } catch (e) {
-    if (!isSpiceError(e)) throw e;
-    // The block decoder's words are about images ("the end of the image" is the declared size here).
-    const detail = /LZ4 image: (.*) \[/.exec(e.message)?.[1] ?? e.message;
-    throw new ProtocolError(`LZ4 data of ${block.byteLength} bytes does not decode to the ${size} bytes it declares (${detail})`, sizeAt + 4, ctx);
-  }
-  if (produced !== size) r.fail(`LZ4 data decodes to ${produced} bytes but declares ${size}`, sizeAt);
-  return out;
 }
 
 /** SPICEVMC_DATA bodies for `bytes`, cut into messages of at most MAX_CLIENT_DATA bytes. */

@@ -14,7 +14,7 @@ import { UsbredirCap } from '../../usbredir/usbredir-constants.ts';
 import { parseUsbredirFilter, UsbredirFilterError, type UsbredirFilterRule } from '../../usbredir/usbredir-filter.ts';
 import type { UsbredirPacket } from '../../usbredir/usbredir-packets.ts';
 import { UsbredirStream } from '../../usbredir/usbredir-stream.ts';
-import { buildSpicevmcWrite, decodeCompressedData, SPICEVMC_CAP_DATA_COMPRESS_LZ4, SpicevmcMsg } from './spicevmc-messages.ts';
+import { buildSpicevmcWrite, decodeCompressedData, SpicevmcCap, SpicevmcMsg } from '../spicevmc/spicevmc-messages.ts';
 
 /** The usb-host's hello: what spicedesk supports (no bulk streams, no buffered bulk receiving). */
 export const USBREDIR_HOST_CAPS =
@@ -83,7 +83,7 @@ export class UsbredirChannel extends SpiceChannel {
   }
 
   protected override channelCaps(): CapSet {
-    return CapSet.of(SPICEVMC_CAP_DATA_COMPRESS_LZ4);
+    return CapSet.of(SpicevmcCap.DATA_COMPRESS_LZ4);
   }
 
   protected override handlerFor(type: number): MessageHandler<this> | undefined {
@@ -144,7 +144,7 @@ export class UsbredirChannel extends SpiceChannel {
 
   /** Lz4 COMPRESSED_DATA when the server has the cap and it helps, else DATA. */
   private writeStream(bytes: Uint8Array): void {
-    const lz4 = this.link?.serverChannelCaps.has(SPICEVMC_CAP_DATA_COMPRESS_LZ4) ?? false;
+    const lz4 = this.link?.serverChannelCaps.has(SpicevmcCap.DATA_COMPRESS_LZ4) ?? false;
     const { type, body } = buildSpicevmcWrite(bytes, lz4);
     if (type === SpicevmcMsg.COMPRESSED_DATA) this.counts.compressedOut++;
     else this.counts.dataOut++;

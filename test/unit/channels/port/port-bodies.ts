@@ -1,5 +1,5 @@
 // Port channel message bodies as spice-server sends them, for the unit tests and the fuzzer's seeds.
-import { DataCompression } from '../../../../src/protocol/channels/port/port-messages.ts';
+import { DataCompression } from '../../../../src/protocol/channels/spicevmc/spicevmc-messages.ts';
 import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
 
 const ascii = (s: string) => new TextEncoder().encode(s);

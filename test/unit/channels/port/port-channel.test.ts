@@ -3,7 +3,8 @@
 // messages, and a malformed message ends the channel with a clear error.
 import { describe, expect, it } from 'vitest';
 import { PortChannel } from '../../../../src/protocol/channels/port/port-channel.ts';
-import { MAX_CLIENT_DATA, PortEvent, PortMsg, PortMsgc, SpicevmcCap } from '../../../../src/protocol/channels/port/port-messages.ts';
+import { MAX_CLIENT_DATA, PortEvent, PortMsg, PortMsgc } from '../../../../src/protocol/channels/port/port-messages.ts';
+import { SpicevmcCap } from '../../../../src/protocol/channels/spicevmc/spicevmc-messages.ts';
 import { QmpPort } from '../../../../src/protocol/channels/port/qmp-port.ts';
 import { WebdavMux } from '../../../../src/protocol/channels/port/webdav-mux.ts';
 import { ChannelType } from '../../../../src/protocol/link/constants.ts';

@@ -1,4 +1,5 @@
-// The spicevmc message set shared by the usbredir (9), port (10) and webdav (11) channels
+// The spicevmc message set shared by the usbredir (9), port (10) and webdav (11) channels, one
+// module below all three so that each decodes and builds them the same way
 // (spice-common spice.proto `channel SpicevmcChannel`; spice-gtk channel-usbredir.c; spice-server
 // spicevmc.cpp). DATA carries a piece of a byte stream (message boundaries mean nothing);
 // COMPRESSED_DATA carries u8 type (NONE 0, LZ4 1), then for LZ4 a u32 uncompressed size and one
@@ -11,8 +12,8 @@ import { ProtocolError, type WireContext } from '../../wire/errors.ts';
 
 export const SpicevmcMsg = { DATA: 101, COMPRESSED_DATA: 102 } as const;
 export const SpicevmcMsgc = { DATA: 101, COMPRESSED_DATA: 102 } as const;
-/** Channel capability: the peer takes COMPRESSED_DATA with LZ4. */
-export const SPICEVMC_CAP_DATA_COMPRESS_LZ4 = 0;
+/** Spicevmc channel caps (SPICE_SPICEVMC_CAP_*): the peer takes COMPRESSED_DATA with LZ4. */
+export const SpicevmcCap = { DATA_COMPRESS_LZ4: 0 } as const;
 export const DataCompression = { NONE: 0, LZ4: 1 } as const;
 /** spice-gtk and spice-server compress payloads over this many bytes (COMPRESS_THRESHOLD). */
 export const COMPRESS_THRESHOLD = 1000;
