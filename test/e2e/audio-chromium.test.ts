@@ -233,10 +233,19 @@ describe('the gesture gate (autoplay needs a gesture)', () => {
     const page = await openSessionPage(peers.browser, peers.serve.url, 20_000, context);
     try {
       await playbackLinked(page);
+      // The tap opens the page's output before any sound: the gate already waits, and the notice
+      // says so without "sound is waiting" (nothing has come yet).
       await page.evaluate(() => window.spicedeskPage!.audioTap(true));
+      await waitUntil('the gate to wait before any sound', async () => (await pageState(page)).audio.gate === 'waiting', 15_000, {
+        explain: async () => JSON.stringify((await pageState(page)).audio),
+      });
+      const before = (await pageState(page)).audio;
+      expect(before.playback.stream).toBeNull();
+      expect(before.notice).toBe('click or press a key to turn sound on');
       const tone = sineS16({ hz: TONE_HZ, seconds: 6, rate: 48000, channels: 2, amplitude: AMPLITUDE });
       const playing = playFifo(fifos, tone);
-      await waitUntil('the page says sound is waiting', async () => (await pageState(page)).audio.notice.includes('click or press a key'), 15_000, {
+      // Read once the sound's START has reached the page: until then the notice above is the right one.
+      await waitUntil('the sound to arrive while the gate waits', async () => (await pageState(page)).audio.playback.stream !== null, 15_000, {
         explain: async () => JSON.stringify((await pageState(page)).audio),
       });
       const waiting = (await pageState(page)).audio;
