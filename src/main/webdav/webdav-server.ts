@@ -111,6 +111,9 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? '';
+    // A fragment is the client's own business and never part of a request target (RFC 9110 7.1):
+    // one sent anyway is refused rather than cut off, so DELETE /dir/#x cannot remove /dir/.
+    if ((req.url ?? '').includes('#')) throw new HttpStatus(400, 'a fragment (#) in the request target');
     const target = await folder.resolve(requestPath(req.url ?? '/'));
     log.debug({ method, path: '/' + target.segments.join('/') }, 'WebDAV request');
     if (o.readOnly && WRITE_METHODS.has(method)) throw new HttpStatus(403, 'the shared folder is read-only');
