@@ -81,7 +81,7 @@ export function guestImageInputs(options: StartGuestOptions): GuestImageInputs {
   return {
     modules: [...sets.flatMap((set) => set.modules), ...(options.modules ?? [])],
     tools: [...new Set([...sets.flatMap((set) => set.tools), ...(options.tools ?? [])])],
-    files: options.files,
+    files: Object.assign({}, ...sets.map((set) => ('files' in set && set.files ? set.files() : {})), options.files),
     initScript: [...sets.map((set) => set.initScript ?? ''), options.initScript ?? ''].join(''),
   };
 }
