@@ -102,7 +102,7 @@ function listing(xml: string): Map<string, number | 'collection'> {
 /** The host folder as the same map. */
 function hostListing(dir: string): Map<string, number | 'collection'> {
   return new Map(
-    readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? [`${e.name}/`, 'collection' as const] : [e.name, statSync(join(dir, e.name)).size])),
+    readdirSync(dir, { withFileTypes: true }).map((e): [string, number | 'collection'] => (e.isDirectory() ? [`${e.name}/`, 'collection'] : [e.name, statSync(join(dir, e.name)).size])),
   );
 }
 
