@@ -54,6 +54,18 @@ export const GUEST_DEVICES = {
       '',
     ].join('\n'),
   },
+  /**
+   * The VM's serial console on the SPICE port org.qemu.console.serial.0: the guest's third serial
+   * port, ttyS2 (after the peer's console and file ports), raw and without echo. A background
+   * `sleep` keeps it open, so that bytes arriving before a reader wait in its buffer (a closed
+   * port's UART drops them).
+   */
+  'serial-console': {
+    qemu: { serialConsolePort: true },
+    modules: [],
+    tools: [],
+    initScript: 'stty -F /dev/ttyS2 raw -echo\nsleep 2147483647 </dev/ttyS2 >/dev/null 2>&1 &\n',
+  },
 } satisfies Record<string, GuestDeviceSet>;
 
 export type GuestDeviceName = keyof typeof GUEST_DEVICES;
