@@ -6,6 +6,7 @@ import { mouseModeRequestPart } from './mouse-mode-request.ts';
 import type { PagePart } from './page-parts.ts';
 import { screenshotReplyPart } from './screenshot-reply.ts';
 import { clipboardPart, filesPart, passwordPart, resizePart } from './session-parts.ts';
+import { vmMenuPart } from './vm-menu.ts';
 
 export const PAGE_PARTS: readonly PagePart[] = [
   passwordPart,
@@ -15,6 +16,7 @@ export const PAGE_PARTS: readonly PagePart[] = [
   mouseModeRequestPart,
   screenshotReplyPart,
   audioPart,
+  vmMenuPart,
   // Last: its reconnect screen takes focus once the others have closed their dialogs.
   kioskPart,
 ];

@@ -95,6 +95,19 @@ export interface PageState {
   headMappingNote: string | null;
   // The sound (audio-part.ts).
   audio: AudioState;
+  // The VM menu (vm-menu.ts): shown where QEMU's monitor port is there and the policy allows it.
+  vm: {
+    shown: boolean;
+    status: string | null;
+    running: boolean | null;
+    /** The actions whose buttons are enabled now. */
+    enabled: string[];
+    /** The action whose confirmation dialog is open. */
+    confirming: string | null;
+    /** VM_ACTIONs sent. */
+    sent: number;
+    lastResult: { action: string; ok: boolean; message: string } | null;
+  };
 }
 
 /** The page's sound: the gesture gate, the playback channel, the playout buffer, the microphone. */

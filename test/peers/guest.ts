@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { startQemu, type QemuOptions, type QemuServer } from './qemu.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { connectChardev, GuestConsole, GuestFilePort, shellQuote, type GuestCommandResult } from './guest/console.ts';
-import { GUEST_DEVICES, type GuestDeviceName } from './guest/devices.ts';
+import { GUEST_DEVICES, type GuestDeviceName, type GuestDeviceSet } from './guest/devices.ts';
 import { buildGuestImage, type GuestImage, type GuestImageInputs } from './guest/image.ts';
 import { READY_MARKER } from './guest/init.ts';
 
@@ -73,7 +73,7 @@ export interface Guest {
 
 /** The image inputs of these options: the device sets' first (in the order given), then the test's own. */
 export function guestImageInputs(options: StartGuestOptions): GuestImageInputs {
-  const sets = (options.devices ?? []).map((name) => {
+  const sets = (options.devices ?? []).map((name): GuestDeviceSet => {
     const set = GUEST_DEVICES[name];
     if (!set) throw new Error(`unknown guest device set ${String(name)} (known: ${Object.keys(GUEST_DEVICES).join(', ')})`);
     return set;
@@ -81,7 +81,7 @@ export function guestImageInputs(options: StartGuestOptions): GuestImageInputs {
   return {
     modules: [...sets.flatMap((set) => set.modules), ...(options.modules ?? [])],
     tools: [...new Set([...sets.flatMap((set) => set.tools), ...(options.tools ?? [])])],
-    files: options.files,
+    files: Object.assign({}, ...sets.map((set) => set.files?.() ?? {}), options.files),
     initScript: [...sets.map((set) => set.initScript ?? ''), options.initScript ?? ''].join(''),
   };
 }

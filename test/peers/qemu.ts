@@ -27,6 +27,11 @@ export interface QemuOptions {
   /** The WebDAV port channel org.spice-space.webdav.0 (folder sharing). */
   webdav?: boolean;
   /**
+   * A serial port on the port channel org.qemu.console.serial.0 (`spicedesk console`). Added after
+   * the guest peer's own serial ports, so in a guest it is the third one (ttyS2).
+   */
+  serialConsolePort?: boolean;
+  /**
    * The QEMU monitor on a SPICE port channel (org.qemu.monitor.qmp.0, `-mon mode=control`): the
    * VM's power menu. Needs no guest OS.
    */
@@ -138,6 +143,7 @@ export function qemuArgs(port: number, options: QemuOptions, qmpSocket: string |
   if (guest) {
     args.push('-kernel', guest.kernel, '-initrd', guest.initrd, '-append', guest.append, '-no-reboot', ...(guest.extraArgs ?? []));
   }
+  if (options.serialConsolePort) args.push('-chardev', 'spiceport,name=org.qemu.console.serial.0,id=serialconsole', '-serial', 'chardev:serialconsole');
   if (options.paused) args.push('-S');
   if (qmpSocket) args.push('-qmp', `unix:${qmpSocket},server=on,wait=off`);
   return args;

@@ -2,13 +2,14 @@
 // new file exporting its CommandDefinition, and one line here.
 import type { CommandDefinition } from './args/option-spec.ts';
 import { captureCommand } from './capture-command.ts';
+import { consoleCommand } from './console-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { doCommand } from './do/do-command.ts';
 import { infoCommand } from './info-command.ts';
 import { openCommand } from './open-command.ts';
 import { serveCommand } from './serve-command.ts';
 
-export const commands: readonly CommandDefinition[] = [captureCommand, infoCommand, demoCommand, doCommand, openCommand, serveCommand];
+export const commands: readonly CommandDefinition[] = [captureCommand, infoCommand, demoCommand, doCommand, openCommand, serveCommand, consoleCommand];
 
 /** The commands by name; a name given twice is a programming error, found when this loads. */
 export function commandsByName(list: readonly CommandDefinition[]): ReadonlyMap<string, CommandDefinition> {

@@ -27,6 +27,7 @@ import { PacketPacer } from './packet-pacing.ts';
 import { HeldAcks } from './held-acks.ts';
 import { PageAgent } from './page-agent.ts';
 import { PageAudio } from './page-audio.ts';
+import { PageVm } from './page-vm.ts';
 import { noAudioCapabilities, type AudioCapabilities } from '../../protocol/audio/audio-format.ts';
 import { PageBudget } from './page-budget.ts';
 import { HeadGroup, type HeadRegistry, type JoinedHead } from '../monitors/head-group.ts';
@@ -136,6 +137,7 @@ export class BridgeHost {
   private readonly helloTimer: ReturnType<typeof setTimeout>;
   private readonly pageAgent: PageAgent;
   private readonly pageAudio: PageAudio;
+  private readonly pageVm: PageVm;
   /** What the page's HELLO said it does with sound: its sessions' sound channels announce that. */
   private audio: AudioCapabilities = noAudioCapabilities;
   private target: GatewayTarget | null = null;
@@ -172,6 +174,7 @@ export class BridgeHost {
     this.leaveBudget = this.budget.addPage(() => endpoint.bufferedAmount);
     this.pageAgent = new PageAgent((m) => this.send(m), this.log, this.budget);
     this.pageAudio = new PageAudio((m) => this.send(m), this.log, o.onRecording);
+    this.pageVm = new PageVm((m) => this.send(m), this.log);
     endpoint.onMessage((bytes) => this.onMessage(bytes));
     endpoint.onClose((error) => {
       if (error !== undefined) this.log.warn({ err: error }, 'page connection failed');
@@ -335,6 +338,7 @@ export class BridgeHost {
     },
     'record-data': (m) => this.pageAudio.handle(m),
     'audio-clock': (m) => this.pageAudio.handle(m),
+    'vm-action': (m) => void this.pageVm.handle(m),
   };
 
   /** Keys and the mouse from the page, for the session's inputs channel (dropped without a session). */
@@ -367,6 +371,7 @@ export class BridgeHost {
     const policy = sessionPolicy({ profile: target.profile, flags: target.kiosk ?? NOT_KIOSK });
     // Enforced here, whatever the page does with the policy message.
     this.pageAgent.files.setPolicy(policy.fileTransfer);
+    this.pageVm.setAllowed(policy.controls.vmMenu);
     this.send(pagePolicyMessage(policy));
     this.reconnect = policy.autoReconnect ? this.pageReconnect(target) : null;
     void this.connect(target, target.password);
@@ -384,6 +389,7 @@ export class BridgeHost {
     void session.close();
     this.pageAgent.detach();
     this.pageAudio.attach(null);
+    this.pageVm.attach(null);
     this.state = 'password';
     this.refusal = refusal;
     this.log.info({ attempts: this.passwordAttempts }, 'the server wants a password; asking the page');
@@ -451,6 +457,7 @@ export class BridgeHost {
     this.displaySink = sink;
     this.pageAgent.attach(session);
     this.pageAudio.attach(session);
+    this.pageVm.attach(session);
     let linked = false;
     session.events.on('closed', ({ error }) => {
       // A session given up for a password retry is no longer the page's.
@@ -484,6 +491,7 @@ export class BridgeHost {
       this.acks.attach(ch);
       // Playback and record bodies go to the page likewise (page-audio.ts).
       if (this.session === session) this.pageAudio.channelLinked(session, ch);
+      if (this.session === session) this.pageVm.channelLinked(session, ch);
       if (!(ch instanceof CursorChannel)) return;
       ch.events.on('message', ({ type, body, serial }) => this.send({ kind: 'cursor', channelId: ch.id, type, serial, body }));
     });
@@ -555,6 +563,7 @@ export class BridgeHost {
     this.session = null;
     this.pageAgent.detach();
     this.pageAudio.attach(null);
+    this.pageVm.attach(null);
     this.send({ kind: 'agent', connected: false, monitorsConfig: false, clipboard: false });
     this.heads?.sessionLost();
     return true;
@@ -565,6 +574,7 @@ export class BridgeHost {
     if (this.session === session) this.session = null;
     this.pageAgent.detach();
     this.pageAudio.attach(null);
+    this.pageVm.attach(null);
     void session.close();
   }
 
@@ -616,6 +626,7 @@ export class BridgeHost {
     this.session = null;
     this.pageAgent.detach();
     this.pageAudio.attach(null);
+    this.pageVm.attach(null);
     if (session) {
       // Keys and buttons the page held must not stay pressed in the guest.
       inputsOf(session)?.releaseAll();

@@ -93,7 +93,11 @@ export function parseXml(source: string): XmlElement {
       const prefixes = new Map(prefixesNow());
       for (const [k, v] of attrs) {
         if (k === 'xmlns') prefixes.set('', v);
-        else if (k.startsWith('xmlns:')) prefixes.set(k.slice(6), v);
+        else if (k.startsWith('xmlns:')) {
+          // Namespaces in XML 1.0: a prefix cannot be bound to the empty name (only the default can).
+          if (v === '') throw new XmlError(`the prefix ${k.slice(6)}: declared with an empty namespace`);
+          prefixes.set(k.slice(6), v);
+        }
       }
       const colon = raw.indexOf(':');
       const prefix = colon < 0 ? '' : raw.slice(0, colon);

@@ -2,11 +2,11 @@
 // protocol/channels/port/webdav-mux.ts). It never listens on a socket: each guest connection is an
 // in-memory stream handed to a Node HTTP server that is never started (`emit('connection')`), so
 // nothing on the network can reach it. Methods: OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE,
-// PROPFIND, PROPPATCH, LOCK, UNLOCK (RFC 4918 class 1 and 2; locks are advisory: handed out and
-// released, not enforced). Every path goes through SharedFolder (nothing outside the folder);
+// PROPFIND, PROPPATCH, LOCK, UNLOCK (RFC 4918 class 1 and 2: write locks, exclusive or shared, are
+// enforced, and If headers checked; dav-locks.ts). Every path goes through SharedFolder (nothing outside the folder);
 // read-only refuses every method that writes with 403; PUT writes a temporary file beside the
 // target and renames it over, so a cut connection never leaves half a file in its place.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import { cp, lstat, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -16,7 +16,8 @@ import { pipeline } from 'node:stream/promises';
 import type { WebdavConnection, WebdavServer } from '../../protocol/channels/port/port-handler.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { child, DAV, escapeXml, parseXml, XmlError, type XmlElement } from './dav-xml.ts';
-import { PathRefused, SharedFolder, type SharedPath } from './shared-path.ts';
+import { IfHeaderError, lockTimeout, LockTable, parseIfHeader, type DavLock } from './dav-locks.ts';
+import { pathSegments, PathRefused, SharedFolder, type SharedPath } from './shared-path.ts';
 
 export interface WebdavServerOptions {
   /** The shared folder. */
@@ -97,7 +98,7 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
   const log = o.logger.child({ part: 'webdav' });
   /** PROPPATCH's properties, by path, for the life of the process (phodav keeps them in xattrs). */
   const deadProps = new Map<string, DeadProps>();
-  const locks = new Map<string, string>();
+  const locks = new LockTable();
   const sockets = new Set<MemorySocket>();
   const http = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -111,9 +112,14 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? '';
+    // A fragment is the client's own business and never part of a request target (RFC 9110 7.1):
+    // one sent anyway is refused rather than cut off, so DELETE /dir/#x cannot remove /dir/.
+    if ((req.url ?? '').includes('#')) throw new HttpStatus(400, 'a fragment (#) in the request target');
     const target = await folder.resolve(requestPath(req.url ?? '/'));
     log.debug({ method, path: '/' + target.segments.join('/') }, 'WebDAV request');
     if (o.readOnly && WRITE_METHODS.has(method)) throw new HttpStatus(403, 'the shared folder is read-only');
+    const submitted = await checkIf(req, target);
+    await checkLocks(req, method, target, submitted);
     switch (method) {
       case 'OPTIONS':
         res.setHeader('DAV', '1, 2');
@@ -141,12 +147,11 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
       case 'PROPPATCH':
         return proppatch(req, res, target);
       case 'LOCK':
-        return lock(req, res, target);
+        return lock(req, res, target, submitted);
       case 'UNLOCK': {
         const token = /<([^>]+)>/.exec(String(req.headers['lock-token'] ?? ''))?.[1];
-        const key = pathKey(target);
-        if (!token || locks.get(key) !== token) throw new HttpStatus(409, 'no such lock on this resource');
-        locks.delete(key);
+        if (!token || !locks.covering(pathKey(target)).some((l) => l.token === token)) throw new HttpStatus(409, 'no such lock on this resource');
+        locks.release(token);
         return send(res, 204);
       }
       default:
@@ -220,6 +225,8 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
     if (move) {
       await rename(source.file, dest.file);
       moveProps(source, dest, true);
+      // Locks stay where they were taken: the moved resource arrives unlocked (RFC 4918 7.7).
+      locks.forget(pathKey(source));
     } else if (st.isDirectory() && req.headers.depth === '0') {
       await mkdir(dest.file);
       moveProps(source, dest, false, true);
@@ -264,7 +271,7 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
   }
 
   function propResponse(p: SharedPath, st: Stats, mode: 'allprop' | 'propname' | 'prop', wanted: { ns: string; name: string }[]): string {
-    const live = liveProps(p, st);
+    const live = liveProps(p, st, locks.covering(pathKey(p)));
     const dead = deadProps.get(pathKey(p)) ?? new Map();
     const found: string[] = [];
     const missing: string[] = [];
@@ -306,32 +313,126 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
     multistatus(res, `<D:response><D:href>${escapeXml(href(target, false))}</D:href><D:propstat><D:prop>${names.join('')}</D:prop><D:status>HTTP/1.1 ${status}</D:status></D:propstat></D:response>`);
   }
 
-  async function lock(req: IncomingMessage, res: ServerResponse, target: SharedPath): Promise<void> {
+  async function lock(req: IncomingMessage, res: ServerResponse, target: SharedPath, submitted: ReadonlySet<string>): Promise<void> {
     const body = await readBody(req);
     const key = pathKey(target);
-    let status = 200;
-    if (body.byteLength) xmlBody(body);
-    else if (!locks.has(key)) throw new HttpStatus(412, 'a lock refresh for a resource that holds no lock');
-    if (!(await lstat(target.file).then(() => true, () => false))) {
-      if (!(await stat(dirname(target.file)).catch(() => null))?.isDirectory()) throw new HttpStatus(409, 'the parent collection does not exist');
-      await writeFile(target.file, '', { flag: 'wx' });
-      status = 201;
+    const timeoutS = lockTimeout(req.headers.timeout as string | undefined);
+    if (!body.byteLength) {
+      // A refresh: the If header names the lock, which may be a folder's above this path.
+      const held = locks.covering(key).find((l) => submitted.has(l.token));
+      if (!held) throw new HttpStatus(412, 'a lock refresh that names no lock on this resource in its If header');
+      locks.refresh(held, timeoutS);
+      return sendLock(res, 200, held);
     }
-    const token = locks.get(key) ?? `opaquelocktoken:${randomUUID()}`;
-    locks.set(key, token);
-    res.setHeader('Lock-Token', `<${token}>`);
+    const info = xmlBody(body);
+    if (info.ns !== DAV || info.name !== 'lockinfo') throw new HttpStatus(400, 'the body is not a DAV:lockinfo');
+    const scopeEl = child(info, 'lockscope');
+    const scope = scopeEl && child(scopeEl, 'shared') ? 'shared' : scopeEl && child(scopeEl, 'exclusive') ? 'exclusive' : null;
+    if (!scope) throw new HttpStatus(400, 'a lockinfo without an exclusive or shared lockscope');
+    const typeEl = child(info, 'locktype');
+    if (!typeEl || !child(typeEl, 'write')) throw new HttpStatus(400, 'only write locks exist');
+    const depthHeader = String(req.headers.depth ?? 'infinity').toLowerCase();
+    if (depthHeader !== '0' && depthHeader !== 'infinity') throw new HttpStatus(400, `a lock of depth ${depthHeader} (0 or infinity)`);
+    const ownerEl = child(info, 'owner');
+    const taken = locks.take(key, depthHeader === '0' ? 0 : 'infinity', scope, ownerEl ? textOf(ownerEl).trim() : '', timeoutS);
+    if (!taken) throw new HttpStatus(423, 'the resource holds a lock that conflicts with this one');
+    let status = 200;
+    try {
+      if (!(await lstat(target.file).then(() => true, () => false))) {
+        if (!(await stat(dirname(target.file)).catch(() => null))?.isDirectory()) throw new HttpStatus(409, 'the parent collection does not exist');
+        await writeFile(target.file, '', { flag: 'wx' });
+        status = 201;
+      }
+    } catch (e) {
+      locks.release(taken.token);
+      throw e;
+    }
+    res.setHeader('Lock-Token', `<${taken.token}>`);
+    sendLock(res, status, taken);
+  }
+
+  function sendLock(res: ServerResponse, status: number, l: DavLock): void {
     res.setHeader('Content-Type', 'application/xml; charset=utf-8');
-    send(
-      res,
-      status,
-      `<?xml version="1.0" encoding="utf-8"?>\n<D:prop xmlns:D="DAV:"><D:lockdiscovery><D:activelock><D:locktype><D:write/></D:locktype><D:lockscope><D:exclusive/></D:lockscope><D:depth>${req.headers.depth === '0' ? '0' : 'infinity'}</D:depth><D:timeout>Second-3600</D:timeout><D:locktoken><D:href>${token}</D:href></D:locktoken><D:lockroot><D:href>${escapeXml(href(target, false))}</D:href></D:lockroot></D:activelock></D:lockdiscovery></D:prop>\n`,
-    );
+    send(res, status, `<?xml version="1.0" encoding="utf-8"?>\n<D:prop xmlns:D="DAV:"><D:lockdiscovery>${activeLock(l)}</D:lockdiscovery></D:prop>\n`);
+  }
+
+  /**
+   * The If header (RFC 4918 10.4), when there is one: true when one of its lists holds (412
+   * otherwise); the lock tokens it names are the ones the request submits.
+   */
+  async function checkIf(req: IncomingMessage, target: SharedPath): Promise<Set<string>> {
+    const header = req.headers.if;
+    if (typeof header !== 'string') return new Set();
+    let lists;
+    try {
+      lists = parseIfHeader(header, (uri) => {
+        try {
+          return '/' + pathSegments(requestPath(uri)).join('/');
+        } catch {
+          return null;
+        }
+      });
+    } catch (e) {
+      if (e instanceof IfHeaderError) throw new HttpStatus(400, e.message);
+      throw e;
+    }
+    const submitted = new Set(lists.flatMap((l) => l.conditions.flatMap((c) => (c.token ? [c.token] : []))));
+    const etags = new Map<string, string | null>();
+    const etagOf = async (path: string): Promise<string | null> => {
+      if (!etags.has(path)) {
+        const st = await folder.resolve(path).then((p) => stat(p.file)).catch(() => null);
+        etags.set(path, st ? etag(st) : null);
+      }
+      return etags.get(path) ?? null;
+    };
+    for (const list of lists) {
+      const path = list.resource ?? pathKey(target);
+      let holds = true;
+      for (const c of list.conditions) {
+        const met = c.token !== undefined ? locks.covering(path).some((l) => l.token === c.token) : (await etagOf(path)) === c.etag;
+        if (met === c.not) {
+          holds = false;
+          break;
+        }
+      }
+      if (holds) return submitted;
+    }
+    throw new HttpStatus(412, 'no list of the If header holds');
+  }
+
+  /**
+   * 423 when the request would change a locked resource without its token: an exclusive lock's
+   * own token, or one of the shared locks' tokens. DELETE and MOVE reach everything under the path.
+   */
+  async function checkLocks(req: IncomingMessage, method: string, target: SharedPath, submitted: ReadonlySet<string>): Promise<void> {
+    const guard = (path: string, deep: boolean): void => {
+      const held = locks.affected(path, deep);
+      const exclusiveMissing = held.some((l) => l.scope === 'exclusive' && !submitted.has(l.token));
+      const shared = held.filter((l) => l.scope === 'shared');
+      if (exclusiveMissing || (shared.length && !shared.some((l) => submitted.has(l.token)))) throw new HttpStatus(423, `${path} is locked and the request names none of its locks`);
+    };
+    const key = pathKey(target);
+    switch (method) {
+      case 'PUT':
+      case 'PROPPATCH':
+      case 'MKCOL':
+        return guard(key, false);
+      case 'DELETE':
+        return guard(key, true);
+      case 'MOVE':
+      case 'COPY': {
+        if (method === 'MOVE') guard(key, true);
+        const dest = req.headers.destination;
+        if (typeof dest === 'string') guard('/' + (await folder.resolve(requestPath(dest))).segments.join('/'), true);
+        return;
+      }
+    }
   }
 
   function forgetProps(p: SharedPath): void {
     const key = pathKey(p);
     for (const k of [...deadProps.keys()]) if (k === key || k.startsWith(key + '/')) deadProps.delete(k);
-    for (const k of [...locks.keys()]) if (k === key || k.startsWith(key + '/')) locks.delete(k);
+    locks.forget(key);
   }
 
   function moveProps(from: SharedPath, to: SharedPath, remove: boolean, shallow = false): void {
@@ -388,15 +489,23 @@ function etag(st: Stats): string {
   return `"${st.ino.toString(16)}-${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
 }
 
-function liveProps(p: SharedPath, st: Stats): Record<string, string> {
+function activeLock(l: DavLock): string {
+  const owner = l.owner ? `<D:owner>${escapeXml(l.owner)}</D:owner>` : '';
+  const root = l.root === '/' ? '/' : l.root.split('/').map(encodeURIComponent).join('/');
+  return `<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope><D:${l.scope}/></D:lockscope><D:depth>${l.depth === 0 ? '0' : 'infinity'}</D:depth>${owner}<D:timeout>Second-${l.timeoutS}</D:timeout><D:locktoken><D:href>${escapeXml(l.token)}</D:href></D:locktoken><D:lockroot><D:href>${escapeXml(root)}</D:href></D:lockroot></D:activelock>`;
+}
+
+function liveProps(p: SharedPath, st: Stats, held: readonly DavLock[]): Record<string, string> {
   const props: Record<string, string> = {
     displayname: escapeXml(p.segments.length ? basename(p.file) : '/'),
     resourcetype: st.isDirectory() ? '<D:collection/>' : '',
     creationdate: st.birthtime.toISOString(),
     getlastmodified: st.mtime.toUTCString(),
     getetag: escapeXml(etag(st)),
-    supportedlock: '<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>',
-    lockdiscovery: '',
+    supportedlock:
+      '<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>' +
+      '<D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>',
+    lockdiscovery: held.map(activeLock).join(''),
   };
   if (!st.isDirectory()) {
     props.getcontentlength = String(st.size);

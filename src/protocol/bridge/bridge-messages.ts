@@ -10,6 +10,7 @@ import type { SpiceErrorKind } from '../wire/errors.ts';
 import type { HeadsHostMessage, HeadsUiMessage } from './heads-messages.ts';
 import type { FileHostMessage, FileUiMessage } from './file-messages.ts';
 import type { PolicyHostMessage } from './policy-messages.ts';
+import type { VmHostMessage, VmUiMessage } from './vm-messages.ts';
 import type { VideoHostMessage, VideoUiMessage } from './video-messages.ts';
 import type { VideoCodecSupport } from '../channels/display/display-sink.ts';
 import type { AudioHostMessage, AudioUiMessage } from './audio-messages.ts';
@@ -78,7 +79,9 @@ export type HostMessage =
   /** The multimedia time for the page's video streams (kind 0x30, video-messages.ts). */
   | VideoHostMessage
   /** Sound: playback and record channel bodies (kinds 0x38-0x39, audio-messages.ts). */
-  | AudioHostMessage;
+  | AudioHostMessage
+  /** The VM menu: the VM's state, the actions offered, an action's result (kinds 0x40-0x41, vm-messages.ts). */
+  | VmHostMessage;
 
 export type UiMessage =
   /**
@@ -120,6 +123,8 @@ export type UiMessage =
   /** A video stream the page could not decode (kind 0xb0, video-messages.ts). */
   | VideoUiMessage
   /** The microphone's packets and the page's audio clock (kinds 0xb8-0xb9, audio-messages.ts). */
-  | AudioUiMessage;
+  | AudioUiMessage
+  /** A power action from the page's VM menu (kind 0xc0, vm-messages.ts). */
+  | VmUiMessage;
 
 export const errorKinds: readonly SpiceErrorKind[] = ['usage', 'unreachable', 'auth', 'tls', 'protocol', 'timeout', 'internal'];

@@ -6,6 +6,7 @@ import { decodeHeadsHostMessage, encodeHeadsHostMessage } from './heads-messages
 import { decodePolicyHostMessage, encodePolicyHostMessage } from './policy-messages.ts';
 import { decodeVideoHostMessage, encodeVideoHostMessage } from './video-messages.ts';
 import { decodeAudioHostMessage, encodeAudioHostMessage } from './audio-messages.ts';
+import { decodeVmHostMessage, encodeVmHostMessage } from './vm-messages.ts';
 import { BridgeError } from './bridge-fields.ts';
 import { AgentFlag, errorKinds, SessionState, type ChannelRef, type HostMessage, type SessionStatus } from './bridge-messages.ts';
 import { BRIDGE_MAGIC, HostKind } from './kinds.ts';
@@ -54,6 +55,9 @@ export function encodeHostMessage(m: HostMessage): Uint8Array {
     case 'playback':
     case 'record':
       return encodeAudioHostMessage(m);
+    case 'vm-state':
+    case 'vm-action-result':
+      return encodeVmHostMessage(m);
     default:
       return encodeFileHostMessage(m);
   }
@@ -102,6 +106,8 @@ const featureHostDecoders = new Map<number, (bytes: Uint8Array) => HostMessage |
   [HostKind.MEDIA_TIME, decodeVideoHostMessage],
   [HostKind.PLAYBACK, decodeAudioHostMessage],
   [HostKind.RECORD, decodeAudioHostMessage],
+  [HostKind.VM_STATE, decodeVmHostMessage],
+  [HostKind.VM_ACTION_RESULT, decodeVmHostMessage],
 ]);
 
 /** Decodes one message from the host; throws BridgeError on anything malformed. */

@@ -12,8 +12,8 @@ import type { FileTransferPolicy, PageControls, SessionEndAction, SessionPolicy 
 /** A hotkey's text in bytes: longer than any real combination, short enough to be harmless. */
 export const MAX_HOTKEY_TEXT_BYTES = 64;
 
-const Flag = { KIOSK: 1, BAR: 2, CAD_BUTTON: 4, RESIZE_TOGGLE: 8, NO_FILE_TRANSFER: 16 } as const;
-const ALL_FLAGS = 0x1f;
+const Flag = { KIOSK: 1, BAR: 2, CAD_BUTTON: 4, RESIZE_TOGGLE: 8, NO_FILE_TRANSFER: 16, VM_MENU: 32 } as const;
+const ALL_FLAGS = 0x3f;
 const sessionEndActions: readonly SessionEndAction[] = ['status', 'reconnect-screen', 'quit'];
 
 export interface PagePolicyMessage {
@@ -44,7 +44,7 @@ export function pagePolicyMessage(p: SessionPolicy): PagePolicyMessage {
 export function encodePolicyHostMessage(m: PolicyHostMessage): Uint8Array {
   const flags =
     (m.kiosk ? Flag.KIOSK : 0) | (m.controls.bar ? Flag.BAR : 0) | (m.controls.ctrlAltDelButton ? Flag.CAD_BUTTON : 0) | (m.controls.resizeToggle ? Flag.RESIZE_TOGGLE : 0) |
-    (m.fileTransfer === 'none' ? Flag.NO_FILE_TRANSFER : 0);
+    (m.fileTransfer === 'none' ? Flag.NO_FILE_TRANSFER : 0) | (m.controls.vmMenu ? Flag.VM_MENU : 0);
   const w = new WireWriter(8 + m.hotkeys.length * 16)
     .u8(HostKind.PAGE_POLICY)
     .u8(flags)
@@ -80,7 +80,12 @@ export function decodePolicyHostMessage(bytes: Uint8Array): PolicyHostMessage | 
   return {
     kind: 'page-policy',
     kiosk: (flags & Flag.KIOSK) !== 0,
-    controls: { bar: (flags & Flag.BAR) !== 0, ctrlAltDelButton: (flags & Flag.CAD_BUTTON) !== 0, resizeToggle: (flags & Flag.RESIZE_TOGGLE) !== 0 },
+    controls: {
+      bar: (flags & Flag.BAR) !== 0,
+      ctrlAltDelButton: (flags & Flag.CAD_BUTTON) !== 0,
+      resizeToggle: (flags & Flag.RESIZE_TOGGLE) !== 0,
+      vmMenu: (flags & Flag.VM_MENU) !== 0,
+    },
     onSessionEnd,
     fileTransfer: flags & Flag.NO_FILE_TRANSFER ? 'none' : 'to-guest',
     hotkeys,

@@ -11,6 +11,7 @@ import { Limits } from './limits.ts';
 import { SpiceError } from '../wire/errors.ts';
 import { decodeFileUiMessage, encodeFileUiMessage } from './file-messages.ts';
 import { decodeHeadsUiMessage, encodeHeadsUiMessage } from './heads-messages.ts';
+import { decodeVmUiMessage, encodeVmUiMessage } from './vm-messages.ts';
 import { decodeVideoCodecs, decodeVideoUiMessage, encodeVideoCodecs, encodeVideoUiMessage } from './video-messages.ts';
 import { decodeAudioCapabilities, decodeAudioUiMessage, encodeAudioCapabilities, encodeAudioUiMessage } from './audio-messages.ts';
 
@@ -55,6 +56,8 @@ export function encodeUiMessage(m: UiMessage): Uint8Array {
       return encodeHeadsUiMessage(m);
     case 'stream-error':
       return encodeVideoUiMessage(m);
+    case 'vm-action':
+      return encodeVmUiMessage(m);
     case 'record-data':
     case 'audio-clock':
       return encodeAudioUiMessage(m);
@@ -74,6 +77,7 @@ const featureUiDecoders = new Map<number, (kind: number, r: FieldReader, expecte
   [UiKind.STREAM_ERROR, decodeVideoUiMessage],
   [UiKind.RECORD_DATA, decodeAudioUiMessage],
   [UiKind.AUDIO_CLOCK, decodeAudioUiMessage],
+  [UiKind.VM_ACTION, decodeVmUiMessage],
 ]);
 
 /**

@@ -82,6 +82,12 @@ export interface PageControls {
   bar: boolean;
   ctrlAltDelButton: boolean;
   resizeToggle: boolean;
+  /**
+   * The VM menu (pause, resume, reset, power down, force off) where the server offers QEMU's
+   * monitor port: hidden in kiosk mode, as remote-viewer hides its menus, and the host then refuses
+   * the page's power actions too.
+   */
+  vmMenu: boolean;
 }
 
 /**
@@ -176,7 +182,7 @@ export function sessionPolicy(input: PolicyInput): SessionPolicy {
   return {
     kiosk,
     window: windowRules(kiosk, input.profile?.fullscreen === true, input.development === true),
-    controls: { bar: !kiosk, ctrlAltDelButton: !kiosk, resizeToggle: !kiosk },
+    controls: { bar: !kiosk, ctrlAltDelButton: !kiosk, resizeToggle: !kiosk, vmMenu: !kiosk },
     hotkeys,
     ignoredHotkeys,
     onSessionEnd: kiosk ? (input.flags.kioskQuit === 'on-disconnect' ? 'quit' : 'reconnect-screen') : 'status',

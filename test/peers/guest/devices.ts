@@ -3,6 +3,10 @@
 // (#15) tests add their entries here (`usb`, `webdav`) without touching the rest of the peer.
 import type { QemuOptions } from '../qemu.ts';
 import type { GuestTool } from './image.ts';
+import { noAvahiShim } from './noavahi.ts';
+
+/** The port the guest's spice-webdavd serves the shared folder on (its systemd unit's). */
+export const GUEST_WEBDAV_PORT = 9843;
 
 export interface GuestDeviceSet {
   /** QEMU options this set turns on (merged over the caller's). */
@@ -12,6 +16,8 @@ export interface GuestDeviceSet {
   tools: readonly GuestTool[];
   /** Shell lines /init runs after the modules load (before the test's own initScript). */
   initScript?: string;
+  /** Files the set adds (guest path -> bytes), made when an image is asked for (a compiled shim). */
+  files?: () => Record<string, Uint8Array | string>;
 }
 
 export const GUEST_DEVICES = {
@@ -38,6 +44,39 @@ export const GUEST_DEVICES = {
     modules: ['xhci-pci', 'usbhid', 'hid-generic', 'evdev', 'usb-storage', 'sd_mod'],
     tools: [],
     initScript: '',
+  },
+  /**
+   * Folder sharing: QEMU's virtio-serial port org.spice-space.webdav.0 on a spiceport chardev (the
+   * webdav channel), spice-webdavd on 127.0.0.1:${GUEST_WEBDAV_PORT} muxing each TCP connection
+   * onto it, and curl to speak WebDAV to it (busybox wget does GET only). busybox's mdev does not
+   * make /dev/virtio-ports/<name>, which spice-webdavd opens: init links them from sysfs. The
+   * daemon needs the loopback interface up and, without Avahi, the noavahi shim. Its log is
+   * /tmp/webdavd.log.
+   */
+  webdav: {
+    qemu: { webdav: true },
+    modules: ['virtio_pci', 'virtio_console'],
+    tools: [{ name: '/usr/sbin/spice-webdavd', debianPackage: 'spice-webdavd' }, { name: 'curl', debianPackage: 'curl' }],
+    files: () => ({ '/lib/noavahi.so': noAvahiShim() }),
+    initScript: [
+      'ip link set lo up',
+      'mkdir -p /dev/virtio-ports',
+      'for port in /sys/class/virtio-ports/*; do ln -sf /dev/${port##*/} /dev/virtio-ports/$(cat $port/name); done',
+      `LD_PRELOAD=/lib/noavahi.so spice-webdavd -p ${GUEST_WEBDAV_PORT} >/tmp/webdavd.log 2>&1 &`,
+      '',
+    ].join('\n'),
+  },
+  /**
+   * The VM's serial console on the SPICE port org.qemu.console.serial.0: the guest's third serial
+   * port, ttyS2 (after the peer's console and file ports), raw and without echo. A background
+   * `sleep` keeps it open, so that bytes arriving before a reader wait in its buffer (a closed
+   * port's UART drops them).
+   */
+  'serial-console': {
+    qemu: { serialConsolePort: true },
+    modules: [],
+    tools: [],
+    initScript: 'stty -F /dev/ttyS2 raw -echo\nsleep 2147483647 </dev/ttyS2 >/dev/null 2>&1 &\n',
   },
 } satisfies Record<string, GuestDeviceSet>;
 

@@ -14,7 +14,7 @@ describe('PAGE_POLICY', () => {
     expect(kioskVv).toEqual({
       kind: 'page-policy',
       kiosk: true,
-      controls: { bar: false, ctrlAltDelButton: false, resizeToggle: false },
+      controls: { bar: false, ctrlAltDelButton: false, resizeToggle: false, vmMenu: false },
       onSessionEnd: 'reconnect-screen',
       fileTransfer: 'to-guest',
       hotkeys: [
@@ -27,7 +27,7 @@ describe('PAGE_POLICY', () => {
     expect([...bytes.subarray(0, 6)]).toEqual([0x18, 0x01, 0x01, 0x02, 0x01, 9]);
     expect(decodeHostMessage(bytes)).toEqual(kioskVv);
     const plain = pagePolicyMessage(sessionPolicy({ flags: { kiosk: false, kioskQuit: 'never' } }));
-    expect(encodeHostMessage(plain)[1]).toBe(0x0e);
+    expect(encodeHostMessage(plain)[1]).toBe(0x2e);
     expect(decodeHostMessage(encodeHostMessage(plain))).toEqual(plain);
   });
 
@@ -39,7 +39,7 @@ describe('PAGE_POLICY', () => {
       b[i] = v;
       return new Uint8Array(b);
     };
-    expect(() => decodeHostMessage(withByte(1, 0x20))).toThrow(/PAGE_POLICY: unknown flags 0x20/);
+    expect(() => decodeHostMessage(withByte(1, 0x40))).toThrow(/PAGE_POLICY: unknown flags 0x40/);
     expect(() => decodeHostMessage(withByte(2, 3))).toThrow(/session end is 3, outside 0..2/);
     expect(() => decodeHostMessage(withByte(3, 10))).toThrow(/hotkey count is 10, outside 0..9/);
     expect(() => decodeHostMessage(withByte(4, 9))).toThrow(/hotkey action is 9, outside 0..8/);

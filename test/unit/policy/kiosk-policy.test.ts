@@ -65,8 +65,8 @@ describe('the window', () => {
 
 describe('the page', () => {
   it('shows no controls in kiosk and all of them otherwise', () => {
-    expect(sessionPolicy({ flags: KIOSK }).controls).toEqual({ bar: false, ctrlAltDelButton: false, resizeToggle: false });
-    expect(sessionPolicy({ flags: PLAIN }).controls).toEqual({ bar: true, ctrlAltDelButton: true, resizeToggle: true });
+    expect(sessionPolicy({ flags: KIOSK }).controls).toEqual({ bar: false, ctrlAltDelButton: false, resizeToggle: false, vmMenu: false });
+    expect(sessionPolicy({ flags: PLAIN }).controls).toEqual({ bar: true, ctrlAltDelButton: true, resizeToggle: true, vmMenu: true });
   });
 
   it('at the end of the session: the reconnect screen (never), quit (on-disconnect), or the status', () => {

@@ -120,10 +120,17 @@ export class PortChannel extends SpiceChannel {
     };
   }
 
-  /** The message loop; the handler is dropped when it ends, however it ends. */
+  /**
+   * The message loop; the handler is dropped when it ends, however it ends. A port whose bytes
+   * could not be taken also closes its connection, so the server sees the channel go (and the
+   * guest's side of the port closes) while the rest of the session goes on.
+   */
   override async run(): Promise<void> {
     try {
       await super.run();
+    } catch (e) {
+      await this.close();
+      throw e;
     } finally {
       this.disposeHandler();
     }

@@ -38,13 +38,13 @@ describe('PortChannel', () => {
     const l = await link();
     const payloads: string[] = [];
     l.channel.events.on('data', ({ payload }) => payloads.push(new TextDecoder().decode(payload)));
-    l.server.feed(miniMessage(PortMsg.INIT, portInitBody('org.qemu.console.serial.0', false)));
+    l.server.feed(miniMessage(PortMsg.INIT, portInitBody('org.qemu.console.debug.0', false)));
     l.server.feed(miniMessage(PortMsg.EVENT, Uint8Array.of(PortEvent.OPENED)));
     const { body, text } = lz4Body('ab', 3, 'c');
     l.server.feed(miniMessage(PortMsg.COMPRESSED_DATA, body));
     l.server.feed(miniMessage(PortMsg.DATA, new TextEncoder().encode('login: ')));
     await waitUntil('the data', () => l.channel.counts.bytesIn === text.length + 7);
-    expect(l.channel.portName).toBe('org.qemu.console.serial.0');
+    expect(l.channel.portName).toBe('org.qemu.console.debug.0');
     expect(l.channel.handler).toBeNull();
     expect(l.channel.opened).toBe(true);
     expect(payloads).toEqual([text, 'login: ']);

@@ -15,7 +15,7 @@ describe('spicedesk --help', () => {
 
   it('describes each shared option once, under the commands that take it', () => {
     expect(text.split(`  ${optionTitle(caFileOption)}\n`)).toHaveLength(2);
-    expect(text).toMatch(/options of capture, info, do, open, serve:\n(.*\n)*  --spice-ca-file FILE\n\s+also trust the CA certificates/);
+    expect(text).toMatch(/options of capture, info, do, open, serve, console:\n(.*\n)*  --spice-ca-file FILE\n\s+also trust the CA certificates/);
     expect(text).toMatch(/options of open, serve:\n(.*\n)*  --clipboard both\|to-guest\|from-guest\|none\n/);
     expect(text).toMatch(/--monitor-mapping MAP\n\s+which client monitor shows which guest head/);
   });
