@@ -13,6 +13,15 @@ import { Microphone, type MicrophoneState } from './audio/microphone.ts';
 import { PagePlayback } from './audio/page-playback.ts';
 import type { PlayoutStats } from './audio/playout.ts';
 
+/** Position reports kept for a test's A/V sync log (about 3.4 minutes at one per ~50 ms). */
+const MAX_HEARD_LOG = 4096;
+
+/** The sound's position when it reaches the listener: DATA.time `mm` (ms, unwrapped) is heard at `at` (ms since the epoch). */
+export interface HeardPosition {
+  mm: number;
+  at: number;
+}
+
 /** Most tapped output kept for a test (about 10 s of stereo at 48 kHz). */
 const MAX_TAP_SAMPLES = 48000 * 2 * 10;
 
@@ -33,6 +42,7 @@ export const audioPart: PagePart = {
     let gateWhy = '';
     let tap: Float32Array[] | null = null;
     let tapSamples = 0;
+    let heard: HeardPosition[] = [];
     let localMuted = false;
     let record: { channelId: number } | null = null;
     const sent = { clocks: 0, recordPackets: 0 };
@@ -55,6 +65,11 @@ export const audioPart: PagePart = {
             page.audioClock(null);
           }
           return;
+        }
+        const out = output.heardAt(report.contextTime);
+        if (out !== null) {
+          heard.push({ mm: report.position, at: out });
+          if (heard.length > MAX_HEARD_LOG) heard.shift();
         }
         const audible = audibleTime(report.position, report.contextTime, output.currentTime, output.outputLatencyMs);
         const decision = clock.update(audible, performance.now());
@@ -196,6 +211,12 @@ export const audioPart: PagePart = {
           tap = on ? [] : null;
           tapSamples = 0;
           output.post({ type: 'tap', on });
+        },
+        /** When the sound's positions reached the output since the last call (and forgets them): the other half of an A/V sync test. */
+        heardLog: () => {
+          const log = heard;
+          heard = [];
+          return log;
         },
         /** The output copied since the tap started (and forgets it): interleaved stereo Float32 as base64, at the context's rate. */
         audioTapTake: async () => {
