@@ -110,11 +110,13 @@ export interface AudioState {
     mode: 'raw' | 'opus' | null;
     stream: { channels: number; frequency: number } | null;
     guest: { volume: number[] | null; muted: boolean };
+    serverLatencyMs: number | null;
   };
   playout: {
     state: 'idle' | 'buffering' | 'playing';
     levelMs: number;
     targetMs: number;
+    floorMs: number;
     correction: number;
     underruns: number;
     skips: number;
