@@ -149,12 +149,15 @@ export const audioPart: PagePart = {
         record = null;
         microphone.close();
       }
-      // The guest's capture VOLUME and MUTE are its own mixer's: the page sends what it hears.
+      // The guest's capture mixer: applied to what the page sends (silence while muted).
+      else if (m.kind === 'volume') microphone.setGuest({ volume: m.volume });
+      else if (m.kind === 'mute') microphone.setGuest({ muted: m.muted });
     };
 
     const endSession = (): void => {
       playback.reset();
       microphone.close();
+      microphone.setGuest(null);
       record = null;
       clock.reset();
       page.audioClock(null);
@@ -200,7 +203,7 @@ export const audioPart: PagePart = {
           position,
           localVolume: Number(volume.value) / 100,
           localMuted,
-          microphone: { state: microphone.state, mode: microphone.mode, why: micWhy, processing: microphone.processing, ...microphone.counts },
+          microphone: { state: microphone.state, mode: microphone.mode, why: micWhy, processing: microphone.processing, guest: microphone.guestMixer, ...microphone.counts },
           sent: { ...sent },
           videoClock: { ...videoClock },
         },

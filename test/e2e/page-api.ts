@@ -128,7 +128,7 @@ export interface AudioState {
   position: number | null;
   localVolume: number;
   localMuted: boolean;
-  microphone: { state: 'off' | 'asking' | 'open' | 'refused'; mode: 'raw' | 'opus' | null; why: string; processing: boolean; frames: number; opusPackets: number; rawPackets: number; dropped: number };
+  microphone: { state: 'off' | 'asking' | 'open' | 'refused'; mode: 'raw' | 'opus' | null; why: string; processing: boolean; guest: { volume: number[] | null; muted: boolean }; frames: number; opusPackets: number; rawPackets: number; dropped: number };
   /** AUDIO_CLOCKs and RECORD_DATA packets sent to the host. */
   sent: { clocks: number; recordPackets: number };
   /** Times the page's video clock was set from what is audible, and the last such time (ms). */
