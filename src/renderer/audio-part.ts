@@ -174,7 +174,7 @@ export const audioPart: PagePart = {
           case 'record':
             onRecord(m.channelId, m.type, m.body, m.opus);
             return true;
-          case 'page-policy':
+          case 'page-policy': {
             // Kiosk: the sound is what the guest sets; the page's own controls are not offered.
             if (m.kiosk) {
               localMuted = false;
@@ -182,7 +182,14 @@ export const audioPart: PagePart = {
               applyLocal();
               root.hidden = true;
             }
+            // Without the bar (kiosk, or a policy that hides it) the notice that sound waits for a
+            // click must still be seen: it is not a control, so it floats over the screen instead.
+            const floating = m.kiosk || !m.controls.bar;
+            notice.classList.toggle('floating', floating);
+            if (floating) document.body.append(notice);
+            else root.append(notice);
             return false;
+          }
           case 'display-reset':
             endSession();
             return false;
