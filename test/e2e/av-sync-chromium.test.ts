@@ -12,7 +12,7 @@
 // shared/docs/multimedia.md §4.1), so an offset the server adds between the two is in what it
 // sends, and no SPICE client can take it out. The second test measures it with content that
 // carries the sync (a flash and a flip at the same instants of one GStreamer clock): in Xspice's
-// stamps the flip's sound comes 310-360 ms after the flash's frame (the path up to the server:
+// stamps the flip's sound comes 260-360 ms after the flash's frame (the path up to the server:
 // GStreamer's compositor and sinks, the X server, the FIFO, which held a median 60 ms and at most
 // 290 ms while measured, so it is not a full pipe; the cause is not pinned down), and the page
 // adds a median 5-17 ms to that.
