@@ -13,6 +13,15 @@ import { Microphone, type MicrophoneState } from './audio/microphone.ts';
 import { PagePlayback } from './audio/page-playback.ts';
 import type { PlayoutStats } from './audio/playout.ts';
 
+/** Position reports kept for a test's A/V sync log (about 3.4 minutes at one per ~50 ms). */
+const MAX_HEARD_LOG = 4096;
+
+/** The sound's position when it reaches the listener: DATA.time `mm` (ms, unwrapped) is heard at `at` (ms since the epoch). */
+export interface HeardPosition {
+  mm: number;
+  at: number;
+}
+
 /** Most tapped output kept for a test (about 10 s of stereo at 48 kHz). */
 const MAX_TAP_SAMPLES = 48000 * 2 * 10;
 
@@ -33,6 +42,7 @@ export const audioPart: PagePart = {
     let gateWhy = '';
     let tap: Float32Array[] | null = null;
     let tapSamples = 0;
+    let heard: HeardPosition[] = [];
     let localMuted = false;
     let record: { channelId: number } | null = null;
     const sent = { clocks: 0, recordPackets: 0 };
@@ -55,6 +65,11 @@ export const audioPart: PagePart = {
             page.audioClock(null);
           }
           return;
+        }
+        const out = output.heardAt(report.contextTime);
+        if (out !== null) {
+          heard.push({ mm: report.position, at: out });
+          if (heard.length > MAX_HEARD_LOG) heard.shift();
         }
         const audible = audibleTime(report.position, report.contextTime, output.currentTime, output.outputLatencyMs);
         const decision = clock.update(audible, performance.now());
@@ -134,12 +149,15 @@ export const audioPart: PagePart = {
         record = null;
         microphone.close();
       }
-      // The guest's capture VOLUME and MUTE are its own mixer's: the page sends what it hears.
+      // The guest's capture mixer: applied to what the page sends (silence while muted).
+      else if (m.kind === 'volume') microphone.setGuest({ volume: m.volume });
+      else if (m.kind === 'mute') microphone.setGuest({ muted: m.muted });
     };
 
     const endSession = (): void => {
       playback.reset();
       microphone.close();
+      microphone.setGuest(null);
       record = null;
       clock.reset();
       page.audioClock(null);
@@ -156,7 +174,7 @@ export const audioPart: PagePart = {
           case 'record':
             onRecord(m.channelId, m.type, m.body, m.opus);
             return true;
-          case 'page-policy':
+          case 'page-policy': {
             // Kiosk: the sound is what the guest sets; the page's own controls are not offered.
             if (m.kiosk) {
               localMuted = false;
@@ -164,7 +182,14 @@ export const audioPart: PagePart = {
               applyLocal();
               root.hidden = true;
             }
+            // Without the bar (kiosk, or a policy that hides it) the notice that sound waits for a
+            // click must still be seen: it is not a control, so it floats over the screen instead.
+            const floating = m.kiosk || !m.controls.bar;
+            notice.classList.toggle('floating', floating);
+            if (floating) document.body.append(notice);
+            else root.append(notice);
             return false;
+          }
           case 'display-reset':
             endSession();
             return false;
@@ -185,7 +210,7 @@ export const audioPart: PagePart = {
           position,
           localVolume: Number(volume.value) / 100,
           localMuted,
-          microphone: { state: microphone.state, mode: microphone.mode, why: micWhy, processing: microphone.processing, ...microphone.counts },
+          microphone: { state: microphone.state, mode: microphone.mode, why: micWhy, processing: microphone.processing, guest: microphone.guestMixer, ...microphone.counts },
           sent: { ...sent },
           videoClock: { ...videoClock },
         },
@@ -196,6 +221,12 @@ export const audioPart: PagePart = {
           tap = on ? [] : null;
           tapSamples = 0;
           output.post({ type: 'tap', on });
+        },
+        /** When the sound's positions reached the output since the last call (and forgets them): the other half of an A/V sync test. */
+        heardLog: () => {
+          const log = heard;
+          heard = [];
+          return log;
         },
         /** The output copied since the tap started (and forgets it): interleaved stereo Float32 as base64, at the context's rate. */
         audioTapTake: async () => {

@@ -272,6 +272,9 @@ scope.onmessage = (e) => {
     case 'media-time':
       pipeline.setMediaTime(m.mmNow);
       return;
+    case 'presentation-log':
+      post({ kind: 'presentation-log', id: m.id, pictures: overlays.takePresentationLog() });
+      return;
     case 'lose-context':
       void (presentation?.loseContextFor(m.ms) ?? Promise.resolve(false)).then((ok) => post({ kind: 'context-lost', id: m.id, ok }));
       return;

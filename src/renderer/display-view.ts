@@ -4,7 +4,7 @@
 // otherwise (or with #present=page) the worker sends the damaged pixels and the page draws them
 // once per animation frame, as it did before.
 import type { DisplayStats as PipelineStats, VideoCodecSupport } from '../protocol/channels/display/display-sink.ts';
-import type { VideoStatus } from './present/video-overlay.ts';
+import type { PresentedPicture, VideoStatus } from './present/video-overlay.ts';
 import { packDisplayBatch } from './display-batch.ts';
 import { Canvas2dPresenter } from './present/canvas2d-presenter.ts';
 import type { PixelPatch, Presenter, PresenterKind } from './present/presenter.ts';
@@ -165,6 +165,12 @@ export class DisplayView {
     return m.kind === 'display-stats' ? m.stats : null;
   }
 
+  /** For tests: the video pictures that reached the screen since the last call, with their mm times and when (ms since the epoch). */
+  async presentationLog(): Promise<PresentedPicture[]> {
+    const m = await this.ask((id) => ({ kind: 'presentation-log', id }));
+    return m.kind === 'presentation-log' ? m.pictures : [];
+  }
+
   private ask(message: (id: number) => ToDecodeWorker): Promise<FromDecodeWorker> {
     const id = this.nextRequest++;
     return new Promise((done) => {
@@ -203,6 +209,7 @@ export class DisplayView {
       case 'pixels':
       case 'context-lost':
       case 'display-stats':
+      case 'presentation-log':
         this.waiting.get(m.id)?.(m);
         this.waiting.delete(m.id);
         return;

@@ -256,6 +256,8 @@ export class SessionPage implements PageServices {
       headUrl: (head: number) => this.heads.urlFor(head),
       /** The shown display channel's operations and images drawn so far, by type. */
       drawStats: () => this.display.drawStats(),
+      /** The video pictures that reached the screen since the last call: mm time and when (ms since the epoch). */
+      presentationLog: () => this.display.presentationLog(),
       ...this.parts.testHooks(),
     };
   }

@@ -4,7 +4,7 @@
 // the frame count does. Otherwise the worker sends the damaged rectangles' pixels ('damage',
 // transferred, not copied) and the page draws them.
 import type { DisplayStats, VideoCodecSupport } from '../protocol/channels/display/display-sink.ts';
-import type { VideoStatus } from './present/video-overlay.ts';
+import type { PresentedPicture, VideoStatus } from './present/video-overlay.ts';
 import type { PixelPatch, RendererChoice } from './present/presenter.ts';
 import type { PresentationMessage } from './present/worker-presentation.ts';
 
@@ -34,6 +34,8 @@ export type ToDecodeWorker =
   | { kind: 'display-stats'; id: number }
   /** For tests: lose the worker's WebGL context and restore it after `ms`; answered with 'context-lost' once restored. */
   | { kind: 'lose-context'; id: number; ms: number }
+  /** For tests: the video pictures that reached the screen since the last ask; answered with 'presentation-log'. */
+  | { kind: 'presentation-log'; id: number }
   /** The session's multimedia time (the host's MEDIA_TIME): stream pictures are shown at theirs. */
   | { kind: 'media-time'; mmNow: number };
 
@@ -47,6 +49,7 @@ export type FromDecodeWorker =
   | { kind: 'context-lost'; id: number; ok: boolean }
   /** `wasm`: whether QUIC and LZ decode in WebAssembly in this worker. */
   | { kind: 'display-stats'; id: number; stats: DisplayStats & { wasm: boolean } }
+  | { kind: 'presentation-log'; id: number; pictures: PresentedPicture[] }
   /** The server's MARK: the first complete frame has been drawn. */
   | { kind: 'mark' }
   | { kind: 'message-error'; message: string }

@@ -269,3 +269,41 @@ describe('the gesture gate (autoplay needs a gesture)', () => {
     }
   });
 });
+
+describe('the gesture gate in kiosk mode (no bar)', () => {
+  const fifos = fifoDir('kiosk-gate');
+  const peers = useGatewayPeers({ audio: { fifoDir: fifos } }, (_xs, target) => ['--kiosk', target], { chromium: [] });
+
+  it('still says that sound waits for a click (over the screen, not in the hidden bar), and plays after one', { timeout: 90_000 }, async () => {
+    const context = await peers.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addInitScript(AUTOPLAY_POLICY);
+    const page = await openSessionPage(peers.browser, peers.serve.url, 20_000, context);
+    try {
+      await playbackLinked(page);
+      expect((await pageState(page)).kiosk).toBe(true);
+      expect(await page.locator('#bar').isVisible()).toBe(false);
+      const tone = sineS16({ hz: TONE_HZ, seconds: 6, rate: 48000, channels: 2, amplitude: AMPLITUDE });
+      const playing = playFifo(fifos, tone);
+      await waitUntil('the page says sound is waiting', async () => (await pageState(page)).audio.notice.includes('click or press a key'), 15_000, {
+        explain: async () => JSON.stringify((await pageState(page)).audio),
+      });
+      expect((await pageState(page)).audio.gate).toBe('waiting');
+      // Seen: on the screen, inside the viewport, while the sound controls stay hidden.
+      expect(await page.locator('#sound-notice').isVisible()).toBe(true);
+      expect(await page.locator('#sound-mute').isVisible()).toBe(false);
+      const box = await page.locator('#sound-notice').boundingBox();
+      expect(box).not.toBeNull();
+      expect(box!.y).toBeGreaterThanOrEqual(0);
+      expect(box!.y + box!.height).toBeLessThanOrEqual(900);
+      expect(box!.width).toBeGreaterThan(100);
+      await page.mouse.click(200, 300);
+      await waitUntil('the sound turned on', async () => (await pageState(page)).audio.gate === 'on', 10_000);
+      await waitUntil('sound came out after the click', async () => ((await pageState(page)).audio.playout?.framesOut ?? 0) > 48000, 10_000);
+      expect(await page.locator('#sound-notice').isVisible()).toBe(false);
+      await playing;
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -62,8 +62,9 @@ describe('the page with a real guest', () => {
     const g = guest!;
     // QEMU forwards the HDA mixer to the client while the guest plays (seen: changes made while
     // nothing plays arrive with the next playback's start), so a quiet tone plays meanwhile.
-    // It ends by itself (15 s): the peer's kill() ends the shell around the command, not aplay.
-    const playing = await g.spawn('aplay -q -D plughw:0,0 -d 15 /long.wav');
+    // Played over and over until the mixer's changes have come, then killed: kill() ends the
+    // loop's shell and the aplay under it (the peer runs the command in a process group of its own).
+    const playing = await g.spawn('while :; do aplay -q -D plughw:0,0 /long.wav || exit; done');
     try {
       await waitUntil('the page plays at the init script\'s 100 %, unmuted', async () => {
         const a = await audio();
@@ -85,7 +86,9 @@ describe('the page with a real guest', () => {
       }, 30_000, { explain: async () => JSON.stringify((await audio()).playback.guest) });
       console.log(`guest mixer at 50 %: VOLUME ${JSON.stringify(half.volume)}`);
     } finally {
-      expect((await playing.wait({ timeoutMs: 60_000 })).status).toBe(0);
+      await playing.kill();
+      // Ended by the TERM (128 + 15), not by reaching the file's end.
+      expect((await playing.wait({ timeoutMs: 10_000 })).status).toBe(128 + 15);
     }
     await waitUntil('the page stopped playing', async () => (await audio()).playback.stream === null, 30_000);
   });
@@ -133,5 +136,31 @@ describe('the page with a real guest', () => {
     // the same bound as the command line's speak.
     expect(Math.abs(hz - 660)).toBeLessThan(4);
     expect(Math.abs(level - 1)).toBeLessThan(0.1);
+  });
+
+  it('sends at the guest\'s capture volume (amixer Capture 50 %: record VOLUME from QEMU), which QEMU leaves to the client', { timeout: 120_000 }, async () => {
+    const g = guest!;
+    expect(await g.run('amixer -q -c0 sset Capture 50%')).toEqual({ output: '', status: 0 });
+    try {
+      const recorded = await g.run('arecord -q -D plughw:0,0 -f S16_LE -c 2 -r 48000 -d 3 /quiet.wav', { timeoutMs: 60_000 });
+      expect(recorded).toEqual({ output: '', status: 0 });
+      const mixer = (await audio()).microphone.guest;
+      const wav = parseWav(new Uint8Array(await g.readFile('/quiet.wav')));
+      const signal = channelOf(wav.samples, 2, 0);
+      // From where the page's sound arrives (QEMU gives silence until it has enough), its steady part.
+      const start = signal.findIndex((v) => Math.abs(v) > AMPLITUDE * 32767 * 0.05);
+      const steady = middle(signal.subarray(Math.max(0, start)), 0.6);
+      const level = rms(steady) / ((AMPLITUDE * 32767) / Math.SQRT2);
+      const expected = ((mixer.volume ?? [65535])[0] / 65535) ** 3;
+      console.log(`guest Capture 50 %: record VOLUME ${JSON.stringify(mixer)}, arecord level ${level.toFixed(4)} (the cubic curve gives ${expected.toFixed(4)})`);
+      expect(mixer.muted).toBe(false);
+      expect(mixer.volume).not.toBeNull();
+      expect(mixer.volume![0]).toBeLessThan(65535);
+      expect(mixer.volume![0]).toBeGreaterThan(0);
+      // Applied once, by the page (QEMU does not scale what it records when the client does).
+      expect(Math.abs(level / expected - 1)).toBeLessThan(0.1);
+    } finally {
+      await g.run('amixer -q -c0 sset Capture 100%');
+    }
   });
 });

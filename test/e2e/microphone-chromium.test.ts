@@ -24,6 +24,9 @@ const RECORD_STOP = 102;
 const RECORDC_DATA = 101;
 const RECORDC_MODE = 102;
 const RECORDC_START_MARK = 103;
+const RECORD_VOLUME = 103;
+const RECORD_MUTE = 104;
+const RECORD_CAP_VOLUME = 1;
 const RECORD_CAP_OPUS = 2;
 const TONE_HZ = 1000;
 const AMPLITUDE = 0.5;
@@ -181,6 +184,53 @@ for (const { mode, opus } of [{ mode: 'raw', opus: false }, { mode: 'opus', opus
           expect(Math.abs(hz - TONE_HZ)).toBeLessThan(TONE_HZ * 0.001);
           expect(Math.abs(level - 1)).toBeLessThan(opus ? 0.05 : 0.02);
         }
+        expect(pageProblems(page)).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    });
+
+    it('applies the guest\'s capture VOLUME (cubic) and MUTE to what it sends, and announces record VOLUME', { timeout: 90_000 }, async () => {
+      record = undefined;
+      const page = await openSessionPage(browser!, serve!.url);
+      try {
+        await page.uncheck('#mic-processing');
+        await waitUntil('the record channel linked', () => record !== undefined, 20_000);
+        const r = record!;
+        expect(r.connection.link.channelCaps).toContain(RECORD_CAP_VOLUME);
+        const start = Buffer.alloc(10);
+        start.writeUInt32LE(2, 0);
+        start.writeUInt16LE(1, 4);
+        start.writeUInt32LE(48000, 6);
+        r.connection.send(RECORD_START, start);
+        const data = () => r.messages.filter((m) => m.type === RECORDC_DATA).map((m) => m.body.subarray(4));
+        /** The level (of the file's) of the packets sent after `from` + 20 (those in flight skipped), once `count` more came. */
+        const levelAfter = async (from: number, count: number, what: string): Promise<number> => {
+          await waitUntil(what, () => data().length >= from + 20 + count, 30_000, { explain: async () => JSON.stringify((await pageState(page)).audio.microphone) });
+          // Opus decoded from the first packet on (a decoder started mid-stream needs packets to settle); 480 frames a packet.
+          const payloads = data().slice(0, from + 20 + count);
+          const all = opus ? await decodeOpus(payloads) : new Int16Array(Buffer.concat(payloads).buffer.slice(0));
+          const pcm = all.subarray((from + 20) * 960, (from + 20 + count) * 960);
+          return rms(channelOf(pcm, 2, 0)) / ((AMPLITUDE * 32767) / Math.SQRT2);
+        };
+        // Full level once the tone plays (the fake device starts with a moment of near-silence).
+        await waitUntil('the tone reaches the server', async () => (await levelAfter(0, 40, 'packets')) > 0.9 || data().length > 400, 30_000);
+        const full = await levelAfter(data().length, 50, 'packets at full volume');
+        // Half the mixer's range: (1/2)^3 of the level.
+        r.connection.send(RECORD_VOLUME, Buffer.from([2, 0x00, 0x80, 0x00, 0x80]));
+        const half = await levelAfter(data().length, 50, 'packets after VOLUME');
+        r.connection.send(RECORD_MUTE, Buffer.from([1]));
+        const muted = await levelAfter(data().length, 50, 'packets after MUTE');
+        r.connection.send(RECORD_MUTE, Buffer.from([0]));
+        const unmuted = await levelAfter(data().length, 50, 'packets after unMUTE');
+        console.log(`${mode}: level ${full.toFixed(4)} at full volume, ${half.toFixed(4)} at VOLUME 32768, ${muted.toFixed(4)} muted, ${unmuted.toFixed(4)} unmuted`);
+        expect(Math.abs(full - 1)).toBeLessThan(opus ? 0.05 : 0.02);
+        expect(Math.abs(half / full - 0.125)).toBeLessThan(opus ? 0.01 : 0.003);
+        expect(muted).toBeLessThan(0.001);
+        expect(Math.abs(unmuted / half - 1)).toBeLessThan(0.05);
+        const mic = (await pageState(page)).audio.microphone;
+        expect(mic.guest).toEqual({ volume: [32768, 32768], muted: false });
+        r.connection.send(RECORD_STOP, Buffer.alloc(0));
         expect(pageProblems(page)).toEqual([]);
       } finally {
         await page.close();

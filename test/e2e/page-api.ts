@@ -121,7 +121,7 @@ export interface AudioState {
   position: number | null;
   localVolume: number;
   localMuted: boolean;
-  microphone: { state: 'off' | 'asking' | 'open' | 'refused'; mode: 'raw' | 'opus' | null; why: string; processing: boolean; frames: number; opusPackets: number; rawPackets: number; dropped: number };
+  microphone: { state: 'off' | 'asking' | 'open' | 'refused'; mode: 'raw' | 'opus' | null; why: string; processing: boolean; guest: { volume: number[] | null; muted: boolean }; frames: number; opusPackets: number; rawPackets: number; dropped: number };
   /** AUDIO_CLOCKs and RECORD_DATA packets sent to the host. */
   sent: { clocks: number; recordPackets: number };
   /** Times the page's video clock was set from what is audible, and the last such time (ms). */
@@ -146,6 +146,10 @@ export interface PageTestApi {
   /** The URL of guest head N's window (N 1-3), once the host gave the join token. */
   headUrl(head: number): string | null;
   drawStats(): Promise<DrawStats | null>;
+  /** The video pictures that reached the screen since the last call: mm time, and when (ms since the epoch). */
+  presentationLog(): Promise<{ mm: number; at: number }[]>;
+  /** When the sound's positions (DATA.time, unwrapped ms) reached the audio output since the last call (ms since the epoch). */
+  heardLog(): { mm: number; at: number }[];
   /** Starts (true) or stops copying the audio worklet's output (after the gain) for audioTapTake. */
   audioTap(on: boolean): void;
   /** The output copied since the tap started or was last taken: interleaved stereo Float32, base64, at `rate`. */

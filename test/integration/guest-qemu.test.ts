@@ -86,6 +86,23 @@ describe('a guest with no devices', () => {
     expect(await background.wait({ timeoutMs: 20_000 })).toEqual({ output: 'finished\n', status: 5 });
   });
 
+  it('kill() ends the command and what it started, not only a shell around it, and the console goes on', async () => {
+    // A shell running a child that would outlive it: the kill must reach the child (sleep) too.
+    const long = await guest.spawn('sleep 300; echo never');
+    await waitFor('the spawned sleep to run', async () => ((await guest.run('ps')).output.includes('sleep 300') ? true : undefined), 10_000, { pollMs: 100 });
+    await long.kill();
+    expect(await long.wait({ timeoutMs: 10_000 })).toEqual({ output: '', status: 128 + 15 });
+    // Nothing of it is left running, and the console takes commands.
+    expect((await guest.run('ps')).output).not.toContain('sleep 300');
+    expect(await guest.run('echo still here')).toEqual({ output: 'still here\n', status: 0 });
+    // A plain command (no shell of its own around it) ends the same way, with the signal asked for.
+    const plain = await guest.spawn('sleep 301');
+    await waitFor('the second sleep to run', async () => ((await guest.run('ps')).output.includes('sleep 301') ? true : undefined), 10_000, { pollMs: 100 });
+    await plain.kill('KILL');
+    expect((await plain.wait({ timeoutMs: 10_000 })).status).toBe(128 + 9);
+    expect((await guest.run('ps')).output).not.toContain('sleep 301');
+  });
+
   it('takes a long command line whole while a background command ends', async () => {
     // The background command ends while the guest still reads the next line (16 KB at the UART's
     // pace): its SIGCHLD must not reach the shell that reads the commands.

@@ -43,10 +43,11 @@ export interface StartGuestOptions extends GuestImageInputs, Omit<QemuOptions, '
 
 /** A command started with spawn(), running in the guest in the background. */
 export interface GuestProcess {
+  /** The command's pid, which is also its process group's (it runs under setsid). */
   readonly pid: number;
   /** Waits for it to end: its output (stdout and stderr, kept in a file in the guest) and status. Holds the console meanwhile. */
   wait(options?: { timeoutMs?: number }): Promise<GuestCommandResult>;
-  /** Sends it a signal (default TERM). */
+  /** Sends the command and everything it started (its process group) a signal (default TERM); wait() then gives 128 + the signal's number. */
   kill(signal?: string): Promise<void>;
 }
 
@@ -155,8 +156,16 @@ export async function startGuest(options: StartGuestOptions = {}): Promise<Guest
     async spawn(command) {
       const dir = '/tmp/.spicedesk-spawn';
       const name = `${dir}/${++spawned}`;
-      // The status file appears whole (mv) once the command has ended; its output waits in .out.
-      const started = await run(`mkdir -p ${dir}; ( ( eval ${shellQuote(command)} ) >${name}.out 2>&1; echo $? >${name}.tmp; mv ${name}.tmp ${name}.status ) >/dev/null 2>&1 </dev/null & echo $!`);
+      // The command runs as `sh -c` in a session (and process group) of its own, under setsid: its
+      // pid is the group's id, so kill() reaches the command and everything it started, not only a
+      // shell around it. A watcher subshell (not in that group) waits for it and writes its status
+      // (128 + the signal's number when killed), whole (mv), once it has ended; its output waits in
+      // .out. The pid comes back through a file, whole too, before this command's own end.
+      const started = await run(
+        `mkdir -p ${dir}; ( setsid sh -c ${shellQuote(command)} >${name}.out 2>&1 </dev/null & echo $! >${name}.pidtmp; mv ${name}.pidtmp ${name}.pid; ` +
+          `wait $!; echo $? >${name}.tmp; mv ${name}.tmp ${name}.status ) >/dev/null 2>&1 </dev/null & ` +
+          `while [ ! -e ${name}.pid ]; do usleep 1000; done; cat ${name}.pid`,
+      );
       const pid = Number(started.output.trim());
       if (started.status !== 0 || !Number.isInteger(pid)) throw new Error(`guest: could not start \`${command}\`: ${started.output}`);
       return {
@@ -166,7 +175,8 @@ export async function startGuest(options: StartGuestOptions = {}): Promise<Guest
           return done;
         },
         async kill(signal = 'TERM') {
-          await run(`kill -${signal} ${pid} 2>/dev/null; true`);
+          // The whole group: the command and its children (a shell's pipeline, aplay under it).
+          await run(`kill -${signal} -${pid} 2>/dev/null; true`);
         },
       };
     },

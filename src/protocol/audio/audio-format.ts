@@ -33,7 +33,7 @@ export interface AudioCapabilities {
   /** Opus packets can be decoded (playback) / encoded (record). */
   opusDecode: boolean;
   opusEncode: boolean;
-  /** Guest volume/mute is applied; LATENCY is acted on. */
+  /** Guest volume/mute is applied (playback, and record where the host records); LATENCY is acted on. */
   volume: boolean;
   latency: boolean;
 }

@@ -26,8 +26,8 @@ export type DropReason = 'stream-late' | 'stream-overflow';
 
 export interface FrameScheduleHost {
   clock: PresentationClock;
-  /** Shows the picture now (the host checks the stream and surface are still there); owns the frame. */
-  show(frame: DecodedFrame, dest: Rect): Promise<void>;
+  /** Shows the picture (meant for mm time `mm`) now (the host checks the stream and surface are still there); owns the frame. */
+  show(frame: DecodedFrame, dest: Rect, mm: number): Promise<void>;
   /** A picture not shown, closed here (or shown ahead of its time): counted in the pipeline's stats. */
   dropped(reason: DropReason): void;
   /** Fewer pictures wait than a moment ago (one was shown or dropped): the pump may decode the next. */
@@ -45,6 +45,8 @@ export interface NewestPicture {
 interface Waiting {
   frame: DecodedFrame;
   dest: Rect;
+  /** Its mm time (resolved), or 0 when it is shown without a clock. */
+  mm: number;
   /** Monotonic ms at which it is shown. */
   due: number;
   /** Late when decoded: shown only if nothing follows it in time. */
@@ -83,7 +85,7 @@ export class FrameSchedule {
     const now = this.host.clock.mmNow();
     if (now === null) {
       this.flush();
-      return this.show({ frame, dest, due: 0, late: false });
+      return this.show({ frame, dest, mm: mmTime >>> 0, due: 0, late: false });
     }
     const mm = mmTime === 0 ? (now + UNSTAMPED_DELAY_MS) >>> 0 : mmTime >>> 0;
     if (this.lastMm !== null) {
@@ -100,8 +102,8 @@ export class FrameSchedule {
     });
     const wall = this.host.clock.timer.now();
     const at = due ?? wall + Math.min(mmDelta(mm, now), MAX_WAIT_MS);
-    if (at < wall) this.waiting.push({ frame, dest, due: wall + this.interval, late: true });
-    else this.waiting.push({ frame, dest, due: at, late: false });
+    if (at < wall) this.waiting.push({ frame, dest, mm, due: wall + this.interval, late: true });
+    else this.waiting.push({ frame, dest, mm, due: at, late: false });
     // Only when the pump was forced to decode ahead (its encoded queue over its bounds): the oldest
     // is shown now, early, rather than dropped, as dropping the one due first could drop every
     // picture. The video then runs ahead of its mm time by what does not fit; it keeps moving.
@@ -122,7 +124,7 @@ export class FrameSchedule {
   flush(newest?: NewestPicture): void {
     this.cancel();
     if (newest && !this.closed) {
-      this.waiting.push({ frame: newest.frame, dest: newest.dest, due: 0, late: false });
+      this.waiting.push({ frame: newest.frame, dest: newest.dest, mm: newest.mm >>> 0, due: 0, late: false });
       this.lastMm = newest.mm >>> 0;
     } else if (newest) {
       newest.frame.close();
@@ -156,7 +158,7 @@ export class FrameSchedule {
 
   private show(w: Waiting): Promise<void> {
     // The host reports its own failures (the stream is dropped then): the chain goes on.
-    this.showing = this.showing.then(() => this.host.show(w.frame, w.dest)).catch(() => {});
+    this.showing = this.showing.then(() => this.host.show(w.frame, w.dest, w.mm)).catch(() => {});
     return this.showing;
   }
 

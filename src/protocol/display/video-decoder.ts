@@ -58,6 +58,8 @@ export interface FramePlacement {
   clip: Clip;
   /** The picture's first row is the bottom one (STREAM_CREATE without TOP_DOWN). */
   bottomUp: boolean;
+  /** The mm time the picture was meant for (its frame's stamp; 0 for one shown without a clock). */
+  mm: number;
 }
 
 /**

@@ -143,7 +143,7 @@ export class VideoStreams {
     const decoder = this.o.video.create(c.codecType, c.srcWidth, c.srcHeight);
     const schedule = new FrameSchedule({
       clock: this.o.clock,
-      show: (frame, dest) => this.show(s, frame, dest),
+      show: (frame, dest, mm) => this.show(s, frame, dest, mm),
       dropped: (why) => this.o.count(why),
       released: () => s.pump.kick(),
     });
@@ -202,7 +202,7 @@ export class VideoStreams {
   }
 
   /** Shows a stream's picture now, where the stream is now (its clip may have changed since it was decoded). */
-  private async show(s: VideoStream, frame: DecodedFrame, dest: Rect): Promise<void> {
+  private async show(s: VideoStream, frame: DecodedFrame, dest: Rect, mm: number): Promise<void> {
     const c = s.create;
     const surface = this.o.canvas.surface(c.surfaceId);
     // Gone, or its surface replaced, since it was decoded: nothing is shown.
@@ -218,6 +218,7 @@ export class VideoStreams {
       dest,
       clip: s.clip,
       bottomUp: (c.flags & StreamFlags.TOP_DOWN) === 0,
+      mm,
     };
     let changed: Rect | null;
     try {

@@ -26,8 +26,8 @@ async function asks(check: ((c: never) => Promise<{ supported?: boolean }>) | un
 export async function probeAudioCapabilities(env: AudioProbeEnvironment): Promise<AudioCapabilities> {
   if (!env.worklet) return { opusDecode: false, opusEncode: false, volume: false, latency: false };
   const [opusDecode, opusEncode] = await Promise.all([asks(env.decoderSupport, OPUS_DECODER_CONFIG), asks(env.encoderSupport, OPUS_ENCODER_CONFIG)]);
-  // LATENCY is not acted on: the jitter buffer follows the measured jitter, not the server's wish.
-  return { opusDecode, opusEncode, volume: true, latency: false };
+  // LATENCY is acted on: the server's minimum latency is the playout buffer's floor (playout.ts).
+  return { opusDecode, opusEncode, volume: true, latency: true };
 }
 
 /** This browser's environment. */

@@ -79,6 +79,17 @@ export class AudioOutput {
     return ((ctx.outputLatency || 0) + (ctx.baseLatency || 0)) * 1000;
   }
 
+  /**
+   * When what the context rendered at `contextTimeSeconds` reaches the output, in ms since the
+   * epoch, as the browser reports its output (getOutputTimestamp: the context time being played
+   * at a performance time); null before the output has played anything.
+   */
+  heardAt(contextTimeSeconds: number): number | null {
+    const ts = this.ctx?.getOutputTimestamp?.();
+    if (!ts || ts.contextTime === undefined || ts.performanceTime === undefined || ts.performanceTime === 0) return null;
+    return performance.timeOrigin + ts.performanceTime + (contextTimeSeconds - ts.contextTime) * 1000;
+  }
+
   /** The context's time now, in seconds. */
   get currentTime(): number {
     return this.ctx?.currentTime ?? 0;

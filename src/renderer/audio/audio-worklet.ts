@@ -41,6 +41,9 @@ class PlayoutProcessor extends AudioWorkletProcessor {
       case 'stop':
         this.playout.stop();
         return;
+      case 'min-latency':
+        this.playout.setMinLatency(m.ms);
+        return;
       case 'gain':
         this.playout.setGain(m.gain);
         return;

@@ -6,7 +6,7 @@
 import { AudioDataMode, OPUS_RATES } from '../../protocol/audio/audio-format.ts';
 import { OPUS_ENCODER_CONFIG } from './audio-capabilities.ts';
 import type { AudioOutput } from './audio-output.ts';
-import { floatToS16le } from './pcm.ts';
+import { floatToS16le, rampGain, recordGain } from './pcm.ts';
 import { RECORD_FRAME_SAMPLES, RecordFramer } from './record-framer.ts';
 import { CAPTURE_PROCESSOR, type FromCapture } from './worklet-messages.ts';
 
@@ -40,6 +40,10 @@ export class Microphone {
   /** Echo cancellation, noise suppression, automatic gain (one switch for the three). */
   processing = true;
   mode: 'raw' | 'opus' | null = null;
+  /** The guest's capture mixer (record VOLUME and MUTE): applied to what is sent, kept across START and STOP. */
+  private readonly guest = { volume: null as number[] | null, muted: false };
+  /** The gain the last frame was sent at (a change ramps from it over the next frame). */
+  private sentGain = 1;
 
   constructor(
     private readonly output: AudioOutput,
@@ -49,6 +53,21 @@ export class Microphone {
 
   get state(): MicrophoneState {
     return this.current;
+  }
+
+  /** The guest's capture VOLUME (u16 per channel) and MUTE, as the record channel says them; null resets (a new session). */
+  setGuest(change: { volume?: number[]; muted?: boolean } | null): void {
+    if (change === null) {
+      this.guest.volume = null;
+      this.guest.muted = false;
+      return;
+    }
+    if (change.volume) this.guest.volume = [...change.volume];
+    if (change.muted !== undefined) this.guest.muted = change.muted;
+  }
+
+  get guestMixer(): { volume: number[] | null; muted: boolean } {
+    return { volume: this.guest.volume && [...this.guest.volume], muted: this.guest.muted };
   }
 
   /** RECORD START: asks for the microphone (the browser may prompt) and starts sending. */
@@ -136,8 +155,12 @@ export class Microphone {
     return true;
   }
 
-  private send(frame: Float32Array, rate: number): void {
+  private send(captured: Float32Array, rate: number): void {
     this.counts.frames++;
+    const gain = recordGain(this.guest);
+    // The framer's view is reused: a frame kept (or scaled) is a copy.
+    const frame: Float32Array<ArrayBuffer> = gain === 1 && this.sentGain === 1 ? new Float32Array(captured) : rampGain(captured, this.sentGain, gain);
+    this.sentGain = gain;
     const encoder = this.encoder;
     if (encoder && encoder.state === 'configured') {
       if (encoder.encodeQueueSize > MAX_ENCODE_QUEUE) {
@@ -150,7 +173,7 @@ export class Microphone {
         numberOfFrames: RECORD_FRAME_SAMPLES,
         numberOfChannels: 2,
         timestamp: (this.frames++ * RECORD_FRAME_SAMPLES * 1e6) / rate,
-        data: frame.slice(),
+        data: frame,
       });
       encoder.encode(data);
       data.close();

@@ -26,6 +26,8 @@ export interface PlaybackStats {
   /** The format of the stream playing (null outside START..STOP). */
   stream: { channels: number; frequency: number } | null;
   guest: { volume: number[] | null; muted: boolean };
+  /** The server's minimum latency (LATENCY, ms) in force for this stream, or null. */
+  serverLatencyMs: number | null;
 }
 
 export class PagePlayback {
@@ -38,6 +40,8 @@ export class PagePlayback {
   /** The time of the last decoded packet, for an output whose timestamp matches none. */
   private lastDecodedTime: number | null = null;
   private readonly guest = { volume: null as number[] | null, muted: false };
+  /** The server's LATENCY: the buffer's floor from its arrival (or the next START) until STOP. */
+  private serverLatency: number | null = null;
   private readonly local = { volume: 1, muted: false };
   private readonly counts = { packets: 0, decoded: 0, dropped: 0, errors: 0, starts: 0, restamped: 0 };
 
@@ -65,6 +69,7 @@ export class PagePlayback {
         this.counts.starts++;
         this.stream = { channels: m.channels, frequency: m.frequency };
         this.output.post({ type: 'start', rate: m.frequency });
+        if (this.serverLatency !== null) this.output.post({ type: 'min-latency', ms: this.serverLatency });
         this.applyGain();
         return;
       case 'data':
@@ -79,6 +84,8 @@ export class PagePlayback {
         return;
       case 'stop':
         this.stream = null;
+        // The server's wish ends with its stream (it resets its own latency when playback stops).
+        this.serverLatency = null;
         this.output.post({ type: 'stop' });
         return;
       case 'volume':
@@ -90,7 +97,10 @@ export class PagePlayback {
         this.applyGain();
         return;
       case 'latency':
-        // The jitter buffer follows the measured jitter; the server's wish is not acted on (LATENCY is not announced).
+        // As spice-gtk's min-latency: the buffer holds at least this (the video encoder asked the
+        // server for more room); the measured jitter may ask for more still.
+        this.serverLatency = m.ms;
+        if (this.stream) this.output.post({ type: 'min-latency', ms: m.ms });
         return;
     }
   }
@@ -110,6 +120,7 @@ export class PagePlayback {
     this.closeDecoder();
     this.guest.volume = null;
     this.guest.muted = false;
+    this.serverLatency = null;
   }
 
   get playing(): boolean {
@@ -118,7 +129,7 @@ export class PagePlayback {
 
   get stats(): PlaybackStats {
     const mode = this.mode === null ? null : this.mode === AudioDataMode.OPUS ? 'opus' : 'raw';
-    return { ...this.counts, mode, stream: this.stream && { ...this.stream }, guest: { volume: this.guest.volume && [...this.guest.volume], muted: this.guest.muted } };
+    return { ...this.counts, mode, stream: this.stream && { ...this.stream }, guest: { volume: this.guest.volume && [...this.guest.volume], muted: this.guest.muted }, serverLatencyMs: this.serverLatency };
   }
 
   private applyGain(): void {

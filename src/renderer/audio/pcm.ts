@@ -46,6 +46,27 @@ export function guestVolumeGain(volume: readonly number[]): number {
   return v * v * v;
 }
 
+/** The gain of what the page sends as the guest's microphone: the guest's capture VOLUME (same cubic curve), 0 while it is MUTEd. */
+export function recordGain(guest: { volume: readonly number[] | null; muted: boolean }): number {
+  if (guest.muted) return 0;
+  return guest.volume ? guestVolumeGain(guest.volume) : 1;
+}
+
+/**
+ * Interleaved stereo `frame` times a gain going linearly from `from` to `to` across it (a change of
+ * the guest's capture volume is a ramp over one 10 ms frame, not a click), as a new array.
+ */
+export function rampGain(frame: Float32Array, from: number, to: number): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(frame.length);
+  const frames = frame.length >> 1;
+  for (let i = 0; i < frames; i++) {
+    const g = from + ((to - from) * (i + 1)) / frames;
+    out[2 * i] = frame[2 * i] * g;
+    out[2 * i + 1] = frame[2 * i + 1] * g;
+  }
+  return out;
+}
+
 /** The gain the player applies: the local slider (0..1) and mute, then the guest's volume and mute. */
 export function playbackGain(local: { volume: number; muted: boolean }, guest: { volume: readonly number[] | null; muted: boolean }): number {
   if (local.muted || guest.muted) return 0;

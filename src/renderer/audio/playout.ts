@@ -21,6 +21,8 @@ export interface PlayoutOptions {
   timeResyncMs: number;
   /** Seconds of the volume's smoothing (so a slider or the guest's VOLUME never clicks). */
   gainSmoothingSeconds: number;
+  /** The most a server's LATENCY may raise the target to (half the ring: room for the jitter above it). */
+  maxFloorMs: number;
   jitter: Partial<JitterOptions>;
   drift: Partial<DriftOptions>;
 }
@@ -32,9 +34,13 @@ export const DEFAULT_PLAYOUT_OPTIONS: PlayoutOptions = {
   overflowMarginMs: 250,
   timeResyncMs: 100,
   gainSmoothingSeconds: 0.01,
+  maxFloorMs: 1000,
   jitter: {},
   drift: {},
 };
+
+/** A floor this far over the level refills the buffer at once. */
+const REFILL_MS = 20;
 
 export type PlayoutState = 'idle' | 'buffering' | 'playing';
 
@@ -42,6 +48,8 @@ export interface PlayoutStats {
   state: PlayoutState;
   levelMs: number;
   targetMs: number;
+  /** The server's minimum latency (PLAYBACK LATENCY) the target does not go below, 0 when none applies. */
+  floorMs: number;
   /** The resampling correction now (0.001: reading 0.1 % fast). */
   correction: number;
   underruns: number;
@@ -81,6 +89,10 @@ export class Playout {
   private gain = 1;
   private targetGain = 1;
   private readonly gainCoefficient: number;
+  /** The target's floor from the server's LATENCY (ms), until the stream stops. */
+  private floor = 0;
+  /** The floor rose over the level while playing: fade out and buffer up to it (once, not a slow drift). */
+  private refill = false;
   private counts = { underruns: 0, skips: 0, droppedFrames: 0, framesIn: 0, framesOut: 0 };
 
   constructor(options: Partial<PlayoutOptions> = {}) {
@@ -102,9 +114,27 @@ export class Playout {
     if (this.state === 'idle') this.state = 'buffering';
   }
 
-  /** The stream stopped (PLAYBACK STOP): what is buffered plays out. */
+  /** The stream stopped (PLAYBACK STOP): what is buffered plays out; a server's latency floor ends with it. */
   stop(): void {
     this.ending = true;
+    this.floor = 0;
+    this.refill = false;
+  }
+
+  /**
+   * The server's minimum latency (PLAYBACK LATENCY, while video plays with the sound): the target
+   * does not go below it (bounded by maxFloorMs) until the stream stops. A floor far over what is
+   * buffered is reached at once by buffering up to it (a short gap, faded), not by the drift
+   * correction's 0.2 % (minutes); a lower one is left to the correction and the overflow skip.
+   */
+  setMinLatency(ms: number): void {
+    this.floor = Math.max(0, Math.min(this.options.maxFloorMs, ms));
+    if (this.state === 'playing' && !this.ending && this.targetMs - this.levelMs > REFILL_MS) this.refill = true;
+  }
+
+  /** The level the buffer holds: the measured jitter's target, or the server's floor above it. */
+  get targetMs(): number {
+    return Math.max(this.jitter.targetMs, this.floor);
   }
 
   /** Linear gain (local volume and mute, the guest's VOLUME and MUTE): reached smoothly. */
@@ -155,7 +185,8 @@ export class Playout {
     return {
       state: this.state,
       levelMs: this.levelMs,
-      targetMs: this.jitter.targetMs,
+      targetMs: this.targetMs,
+      floorMs: this.floor,
       correction: this.drift.currentCorrection,
       ...this.counts,
     };
@@ -165,7 +196,7 @@ export class Playout {
   render(left: Float32Array, right: Float32Array): void {
     const n = left.length;
     if (this.state !== 'playing') {
-      const ready = this.head - this.pos >= 2 && (this.ending || this.levelMs >= this.jitter.targetMs);
+      const ready = this.head - this.pos >= 2 && (this.ending || this.levelMs >= this.targetMs);
       if (!ready) {
         left.fill(0);
         right.fill(0);
@@ -176,9 +207,17 @@ export class Playout {
       this.fade = 0;
     }
     const nominal = this.inputRate / this.options.outputRate;
-    const step = nominal * this.drift.update(this.levelMs, this.jitter.targetMs, n / this.options.outputRate);
+    const step = nominal * this.drift.update(this.levelMs, this.targetMs, n / this.options.outputRate);
     // Frames that can be read with the interpolation's one frame of look-ahead.
     const possible = Math.max(0, Math.floor((this.head - 1 - this.pos) / step));
+    if (this.refill && possible >= n) {
+      // The server's floor rose: fade out now, and play again once it is buffered.
+      this.refill = false;
+      this.readInto(left, right, 0, n, step, 'out');
+      this.state = 'buffering';
+      this.drift.restart();
+      return;
+    }
     if (possible < 2 * n && !(this.ending && possible >= n)) {
       // Running dry: fade out over what there is (the whole quantum when it is all there), silence
       // after, and wait for the target again.
@@ -195,9 +234,9 @@ export class Playout {
       }
       return;
     }
-    const overflowMs = this.levelMs - this.jitter.targetMs - this.options.overflowMarginMs;
+    const overflowMs = this.levelMs - this.targetMs - this.options.overflowMarginMs;
     if (overflowMs > 0 && !this.ending) {
-      this.skipTo(left, right, this.head - (this.jitter.targetMs / 1000) * this.inputRate, step);
+      this.skipTo(left, right, this.head - (this.targetMs / 1000) * this.inputRate, step);
       return;
     }
     this.readInto(left, right, 0, n, step, 'in');

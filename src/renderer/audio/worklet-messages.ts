@@ -15,6 +15,8 @@ export type ToPlayout =
   /** Decoded interleaved stereo frames of one DATA, stamped with its time (ms). */
   | { type: 'data'; frames: Float32Array; time: number }
   | { type: 'stop' }
+  /** The server's minimum latency (PLAYBACK LATENCY, ms): the buffer's target floor until the stream stops. */
+  | { type: 'min-latency'; ms: number }
   /** Linear gain (local volume and mute, guest volume and mute), applied smoothly. */
   | { type: 'gain'; gain: number }
   /** Copy the output (after the gain) back to the page, for tests: on or off. */

@@ -53,7 +53,18 @@ interface Overlay {
   at: FramePlacement;
   generation: number;
   rects: Rect[];
+  /** Handed to a presenter's animation frame (and logged) already. */
+  drawn: boolean;
 }
+
+/** One picture on the screen: the mm time it was meant for, and when it was first drawn (ms since the epoch: performance.timeOrigin + now, comparable across the page and its worker). */
+export interface PresentedPicture {
+  mm: number;
+  at: number;
+}
+
+/** Pictures kept in the presentation log (about 2.5 minutes at 25 fps); the oldest go first. */
+export const PRESENTATION_LOG_SIZE = 4096;
 
 const keyOf = (channelId: number, streamId: number): string => `${channelId}:${streamId}`;
 const overlaps = (a: Rect, b: Rect): boolean => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
@@ -87,6 +98,8 @@ export class VideoOverlays implements FramePresenter {
   framesPresented = 0;
   /** Pictures written into the surface because a draw needed the area, or the stream ended. */
   materialised = 0;
+  /** When each picture reached the screen, with its mm time: what an A/V sync test compares with the sound. */
+  private log: PresentedPicture[] = [];
 
   constructor(private readonly hooks: OverlayHooks) {
     this.now = hooks.now ?? (() => performance.now());
@@ -104,6 +117,7 @@ export class VideoOverlays implements FramePresenter {
       } finally {
         frame.close();
       }
+      this.logPresented(at.mm);
       return at.dest;
     }
     const rects = paintRects(at.surface, at.dest, at.clip);
@@ -112,7 +126,7 @@ export class VideoOverlays implements FramePresenter {
       // Where the old picture was drawn and the new one is not, the surface shows again.
       if (!sameRects(old.rects, rects)) this.hooks.damaged(old.at.channelId, old.at.surfaceId, old.at.dest);
     }
-    this.overlays.set(key, { frame, at, generation: ++this.generation, rects });
+    this.overlays.set(key, { frame, at, generation: ++this.generation, rects, drawn: false });
     this.hooks.requestFrame();
     return null;
   }
@@ -140,7 +154,12 @@ export class VideoOverlays implements FramePresenter {
     for (const [key, o] of this.overlays) {
       if (o.at.channelId !== channelId || o.at.surfaceId !== surfaceId || o.rects.length === 0) continue;
       const source = drawable(o.frame);
-      if (source) out.push({ key, generation: o.generation, source, dest: o.at.dest, rects: o.rects, bottomUp: o.at.bottomUp });
+      if (!source) continue;
+      out.push({ key, generation: o.generation, source, dest: o.at.dest, rects: o.rects, bottomUp: o.at.bottomUp });
+      if (!o.drawn) {
+        o.drawn = true;
+        this.logPresented(o.at.mm);
+      }
     }
     return out;
   }
@@ -170,6 +189,18 @@ export class VideoOverlays implements FramePresenter {
   async materialiseAll(): Promise<void> {
     await this.pending;
     for (const [key, o] of [...this.overlays]) await this.materialise(key, o);
+  }
+
+  /** The pictures that reached the screen since the last call, oldest first (and forgets them). */
+  takePresentationLog(): PresentedPicture[] {
+    const log = this.log;
+    this.log = [];
+    return log;
+  }
+
+  private logPresented(mm: number): void {
+    this.log.push({ mm, at: performance.timeOrigin + this.now() });
+    if (this.log.length > PRESENTATION_LOG_SIZE) this.log.shift();
   }
 
   private count(key: string, frame: DecodedFrame): void {

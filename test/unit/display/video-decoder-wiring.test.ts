@@ -149,7 +149,7 @@ describe('video decoders in the display pipeline', () => {
     await p.settle(0);
     submit(DisplayMsg.STREAM_DESTROY, streamDestroy(5));
     await p.drain(0);
-    const base = { channelId: 0, surfaceId: 0, streamId: 5, dest: box(2, 2, 10, 10), bottomUp: true };
+    const base = { channelId: 0, surfaceId: 0, streamId: 5, dest: box(2, 2, 10, 10), bottomUp: true, mm: 0 };
     expect(shown).toEqual([
       { colour: 0x50, at: { ...base, clip: [box(2, 2, 6, 10)] } },
       { colour: 0x51, at: { ...base, clip: null } },

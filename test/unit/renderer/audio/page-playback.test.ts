@@ -10,6 +10,13 @@ import type { SoundGate } from '../../../../src/renderer/audio/audio-output.ts';
 import type { ToPlayout } from '../../../../src/renderer/audio/worklet-messages.ts';
 import { dataBody, modeBody, sinePcm, startBody, u8Body, volumeBody } from '../../channels/playback/audio-bodies.ts';
 
+/** A LATENCY body: u32 ms. */
+function u32Body(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v, true);
+  return b;
+}
+
 function fakeOutput() {
   const posted: ToPlayout[] = [];
   const output = {
@@ -43,6 +50,25 @@ describe('PagePlayback', () => {
     expect(Math.max(...data.frames)).toBeCloseTo(0.5, 3);
     expect(p.stats).toMatchObject({ packets: 2, dropped: 1, starts: 1, mode: 'raw', stream: null });
     expect(problems).toEqual([]);
+  });
+
+  it('makes the server\'s LATENCY the buffer\'s floor while its stream plays (one before START waits for it), and forgets it at STOP', () => {
+    const { output, posted } = fakeOutput();
+    const p = new PagePlayback(output, () => {});
+    const floors = () => posted.filter((m) => m.type === 'min-latency').map((m) => (m as { ms: number }).ms);
+    // Outside a stream nothing is posted (nor is the output opened for it).
+    p.receive(PlaybackMsg.LATENCY, u32Body(250));
+    expect(posted).toEqual([]);
+    expect(p.stats.serverLatencyMs).toBe(250);
+    p.receive(PlaybackMsg.START, startBody());
+    expect(posted.map((m) => m.type)).toEqual(['start', 'min-latency', 'gain']);
+    p.receive(PlaybackMsg.LATENCY, u32Body(400));
+    expect(floors()).toEqual([250, 400]);
+    p.receive(PlaybackMsg.STOP, new Uint8Array(0));
+    expect(p.stats.serverLatencyMs).toBeNull();
+    // The next stream starts without it.
+    p.receive(PlaybackMsg.START, startBody());
+    expect(floors()).toEqual([250, 400]);
   });
 
   it('applies the guest\'s VOLUME on a cubic curve and its MUTE on top of the page\'s slider and mute', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { floatToS16le, guestVolumeGain, planesToStereo, playbackGain, s16leToStereoFloat } from '../../../../src/renderer/audio/pcm.ts';
+import { floatToS16le, guestVolumeGain, planesToStereo, playbackGain, rampGain, recordGain, s16leToStereoFloat } from '../../../../src/renderer/audio/pcm.ts';
 import { RECORD_FRAME_SAMPLES, RecordFramer } from '../../../../src/renderer/audio/record-framer.ts';
 
 describe('pcm', () => {
@@ -48,5 +48,26 @@ describe('RecordFramer', () => {
     for (let i = 1; i < out.length; i++) if (out[i - 1] < 0 && out[i] >= 0) crossings++;
     expect((crossings * 48000) / out.length).toBeGreaterThan(995);
     expect((crossings * 48000) / out.length).toBeLessThan(1005);
+  });
+});
+
+describe('the guest\'s capture mixer on what the page sends', () => {
+  it('record VOLUME on the cubic curve, MUTE as silence, nothing said as full level', () => {
+    expect(recordGain({ volume: null, muted: false })).toBe(1);
+    expect(recordGain({ volume: [32768, 32768], muted: false })).toBeCloseTo(0.125, 3);
+    expect(recordGain({ volume: [65535], muted: true })).toBe(0);
+  });
+
+  it('ramps a change of gain across one frame (no step), in a new array', () => {
+    const frame = new Float32Array(960).fill(0.5);
+    const out = rampGain(frame, 1, 0);
+    expect(out).not.toBe(frame);
+    expect(frame[0]).toBe(0.5);
+    // Falls evenly to 0 at the frame's end, both channels alike.
+    expect(out[0]).toBeCloseTo(0.5 * (1 - 1 / 480), 6);
+    expect(out[1]).toBe(out[0]);
+    expect(out[958]).toBe(0);
+    for (let i = 2; i < out.length; i += 2) expect(out[i - 2] - out[i]).toBeCloseTo(0.5 / 480, 6);
+    expect(Array.from(rampGain(frame, 0.25, 0.25))).toEqual(Array.from(frame, (v) => v * 0.25));
   });
 });

@@ -220,3 +220,73 @@ describe('Playout', () => {
     expect(peak).toBeLessThan(0.13);
   });
 });
+
+describe('Playout: the server\'s LATENCY as the target\'s floor', () => {
+  /** A sender on time (a packet every 10 ms, arriving at once) and the output, run in steps. */
+  function live(p: Playout) {
+    let k = 0;
+    let q = 0;
+    const left = new Float32Array(QUANTUM);
+    const right = new Float32Array(QUANTUM);
+    const out: number[] = [];
+    return {
+      until(seconds: number): { lagMs: number | null } {
+        let lagMs: number | null = null;
+        while ((q * QUANTUM) / RATE < seconds) {
+          const nowMs = ((q * QUANTUM) / RATE) * 1000;
+          while (k * 10 <= nowMs) {
+            p.push(sinePacket(k * PACKET, 440), 1000 + k * 10, k * 10);
+            k++;
+          }
+          p.render(left, right);
+          for (const v of left) out.push(v);
+          const position = p.positionMs;
+          // What plays now was sent (stamped) this long ago.
+          lagMs = position === null ? null : 1000 + nowMs - position;
+          q++;
+        }
+        return { lagMs };
+      },
+      out: () => Float32Array.from(out),
+    };
+  }
+
+  it('holds at least the server\'s minimum latency while it applies, reached at once with a faded refill, and ends with STOP', () => {
+    const p = new Playout();
+    const run = live(p);
+    // Settled on the measured jitter first (the 30 ms floor of the estimator, its margin).
+    run.until(20);
+    const before = p.stats.targetMs;
+    expect(before).toBeLessThan(100);
+    p.setMinLatency(400);
+    expect(p.stats.floorMs).toBe(400);
+    expect(p.stats.targetMs).toBe(400);
+    // Within a second the buffer holds the floor (a refill, not 0.2 % of drift: that would take minutes).
+    const { lagMs } = run.until(21.5);
+    expect(lagMs).not.toBeNull();
+    expect(lagMs!).toBeGreaterThan(400 - 15);
+    expect(lagMs!).toBeLessThan(400 + 15);
+    expect(p.stats.underruns).toBe(0);
+    // Faded out and in: no click.
+    expect(largestStep(run.out())).toBeLessThan(0.5 * ((2 * Math.PI * 440) / RATE) * 1.5);
+    // It stays there.
+    expect(run.until(40).lagMs!).toBeGreaterThan(400 - 15);
+    // The floor never exceeds half the ring, and STOP ends it.
+    p.setMinLatency(60_000);
+    expect(p.stats.floorMs).toBe(1000);
+    p.stop();
+    expect(p.stats.floorMs).toBe(0);
+    expect(p.stats.targetMs).toBe(before);
+  });
+
+  it('a floor under the measured jitter changes nothing', () => {
+    const p = new Playout();
+    const run = live(p);
+    run.until(5);
+    const target = p.stats.targetMs;
+    p.setMinLatency(10);
+    expect(p.stats.targetMs).toBe(target);
+    run.until(6);
+    expect(p.stats.underruns).toBe(0);
+  });
+});

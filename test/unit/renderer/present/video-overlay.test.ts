@@ -71,7 +71,7 @@ function setup(o: { overlaid?: boolean } = {}) {
     return (p.primarySurface(0)?.data[y * SURFACE + x] ?? 0) & 0xffffff;
   };
   const create = (id: number, dest: Rect, clip: Rect[] | null = null) => submit(DisplayMsg.STREAM_CREATE, streamCreate({ id, codec: VideoCodec.VP9, width: 8, height: 8, dest, clip }));
-  const frame = (id: number, colour: number) => submit(DisplayMsg.STREAM_DATA, streamData(id, 0, new Uint8Array([colour, 1, 2])));
+  const frame = (id: number, colour: number, mm = 0) => submit(DisplayMsg.STREAM_DATA, streamData(id, mm, new Uint8Array([colour, 1, 2])));
   const fill = (r: Rect, colour: number) =>
     submit(DisplayMsg.DRAW_FILL, body((x) => {
       x.base(0, r);
@@ -87,6 +87,38 @@ function setup(o: { overlaid?: boolean } = {}) {
 }
 
 describe('VideoOverlays', () => {
+  it('logs each picture once, with its mm time, when an animation frame first draws it (an A/V sync test reads this)', async () => {
+    const t = setup();
+    t.create(1, box(0, 0, 16, 16));
+    t.frame(1, 0x10, 1000);
+    await t.p.settle(0);
+    t.tick(5);
+    t.overlays.pictures(0, 0);
+    t.tick(40);
+    t.overlays.pictures(0, 0);
+    // Replaced before any frame drew it: never on the screen, not logged.
+    t.frame(1, 0x20, 1040);
+    t.frame(1, 0x30, 1080);
+    await t.p.settle(0);
+    t.tick(45);
+    t.overlays.pictures(0, 0);
+    const origin = performance.timeOrigin;
+    expect(t.overlays.takePresentationLog()).toEqual([
+      { mm: 1000, at: origin + 5 },
+      { mm: 1080, at: origin + 90 },
+    ]);
+    expect(t.overlays.takePresentationLog()).toEqual([]);
+  });
+
+  it('logs a picture written into a surface that is not overlaid when it is written', async () => {
+    const t = setup({ overlaid: false });
+    t.create(1, box(0, 0, 16, 16));
+    t.tick(7);
+    t.frame(1, 0x10, 500);
+    await t.p.settle(0);
+    expect(t.overlays.takePresentationLog()).toEqual([{ mm: 500, at: performance.timeOrigin + 7 }]);
+  });
+
   it('keeps the newest picture over the surface, closing the one it replaces', async () => {
     const t = setup();
     t.create(1, box(0, 0, 16, 16));
