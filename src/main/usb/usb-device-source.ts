@@ -164,6 +164,7 @@ export function describeUsbPackageDevice(d: UsbPackageDevice): UsbDeviceDescript
     manufacturer: d.manufacturerName ?? undefined,
     product: d.productName ?? undefined,
     serial: d.serialNumber ?? undefined,
+    interfaces: (d.configuration?.interfaces ?? []).map((f) => ({ class: f.alternate.interfaceClass, subclass: f.alternate.interfaceSubclass, protocol: f.alternate.interfaceProtocol })),
   };
 }
 
@@ -209,10 +210,6 @@ export function endpointIntervals(descriptor: Uint8Array): Map<string, number> {
 
 // ---- The source.
 
-export type UsbPackageSourceEvents = UsbSourceEvents & {
-  /** Once per source: why there is no USB here (no USB subsystem, the package does not load). */
-  unavailable: string;
-};
 
 export interface UsbPackageSourceOptions {
   /** Defaults to the real package (loadUsbPackage). */
@@ -222,7 +219,7 @@ export interface UsbPackageSourceOptions {
 
 export class UsbPackageSource implements UsbDeviceSource {
   readonly name = 'USB devices of this machine';
-  readonly events = new Emitter<UsbPackageSourceEvents>();
+  readonly events = new Emitter<UsbSourceEvents>();
   /** Set once `usb` failed: the sentence `unavailable` carried. */
   unavailableReason: string | null = null;
   private readonly load: () => Promise<UsbPackageApi>;

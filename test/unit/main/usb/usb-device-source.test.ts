@@ -1,11 +1,11 @@
 // The `usb` package adapter (src/main/usb/usb-device-source.ts) against a fake of the package's
 // WebUSB-shaped API, and once against the real package on this machine, which has no USB subsystem.
 import { describe, expect, it } from 'vitest';
-import { waitUntil } from '../../helpers/wait.ts';
+import { waitUntil } from '../../../helpers/wait.ts';
 import {
   busPortId, endpointIntervals, needsDriverAdvice, UsbDeviceBusyError, UsbPackageSource,
   type UsbPackageApi, type UsbPackageConfiguration, type UsbPackageConnectionEvent, type UsbPackageDevice, type UsbPackageSetup,
-} from '../../../src/main/usb/usb-device-source.ts';
+} from '../../../../src/main/usb/usb-device-source.ts';
 
 const le16 = (v: number): number[] => [v & 0xff, v >> 8];
 
