@@ -142,16 +142,19 @@ export class UsbRedirector {
     return this.cds.plug(new IsoCdrom(file, this.log));
   }
 
-  /** A slot linked: it takes part once the guest said hello; redirect-on-connect then. */
-  addSlot(channel: UsbredirChannel): void {
+  /**
+   * A slot linked: it takes part once the guest said hello; redirect-on-connect then. Resolves
+   * when that is done (whatever came of it).
+   */
+  addSlot(channel: UsbredirChannel): Promise<void> {
     this.slots.push(channel);
     channel.events.on('closed', () => {
       const i = this.slots.indexOf(channel);
       if (i >= 0) this.slots.splice(i, 1);
     });
-    void channel.whenHello().then(() => {
+    return channel.whenHello().then(() => {
       if (channel.helloDone && channel.state !== 'closed') return this.redirectOnConnect(channel);
-    });
+    }).catch((e: unknown) => this.log.warn({ err: String(e) }, 'redirect-on-connect failed'));
   }
 
   /** Every device of every source, with where it is redirected. */
@@ -166,13 +169,17 @@ export class UsbRedirector {
   }
 
   private async find(selector: UsbSelector): Promise<UsbDeviceEntry> {
-    if (selector.kind === 'cd') this.shareCd(selector.file);
+    if (selector.kind === 'cd') {
+      // Only the CDs: naming a file must not load the machine's USB.
+      const d = this.shareCd(selector.file);
+      return { description: d, source: this.cds, slot: this.hosts.get(d.id)?.host.channel.name ?? null };
+    }
     const all = await this.devices();
     const match = all.find((e) => selector.kind === 'ids'
       ? e.description.vendorId === selector.vendorId && e.description.productId === selector.productId
-      : e.description.id === (selector.kind === 'cd' ? `cd:${selector.file}` : selector.id));
+      : e.description.id === selector.id);
     if (match) return match;
-    const what = selector.kind === 'ids' ? `${hex4(selector.vendorId)}:${hex4(selector.productId)}` : selector.kind === 'path' ? selector.id : selector.file;
+    const what = selector.kind === 'ids' ? `${hex4(selector.vendorId)}:${hex4(selector.productId)}` : selector.id;
     const reasons = this.sources.map((s) => s.unavailableReason).filter(Boolean);
     if (reasons.length > 0) throw new UsbRefusal('no-usb', `no USB device ${what}: ${reasons.join('; ')}`);
     throw new UsbRefusal('not-found', `no USB device ${what} on this machine (spicedesk usb list shows them)`);

@@ -1,0 +1,92 @@
+// `spicedesk do TARGET usb-attach|usb-detach` and --spice-share-cd against a real Linux guest
+// (QEMU TCG, two usb-redir slots), run as a user runs them: the shared CD goes in on connect,
+// comes out with usb-detach, goes in again with usb-attach cd:FILE, and the guest mounts it and
+// reads the image's bytes; then the refusals, each with its sentence: a machine without USB (this
+// one), already redirected, no free slot, not redirected, redirection disabled by the .vv file,
+// a selector that is none of the forms.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../helpers/cli.ts';
+import { waitUntil } from '../helpers/wait.ts';
+import { startGuest, type Guest } from '../peers/guest.ts';
+import { isoImage } from '../peers/iso9660.ts';
+
+const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
+
+async function guestUsbIds(guest: Guest): Promise<string[]> {
+  const { output } = await guest.run('for d in /sys/bus/usb/devices/*; do [ -f $d/idVendor ] && echo "$(cat $d/idVendor):$(cat $d/idProduct)"; done; true');
+  return output.split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', () => {
+  let guest: Guest;
+  let uri: string;
+  const work = mkdtempSync(join(tmpdir(), 'spicedesk-usbdo-'));
+  const text = new TextEncoder().encode('a file on the shared CD\n'.repeat(3000));
+  const iso = join(work, 'cd.iso');
+  const isoB = join(work, 'b.iso');
+  const isoC = join(work, 'c.iso');
+
+  beforeAll(async () => {
+    writeFileSync(iso, isoImage('SHARED', [{ name: 'NOTES.TXT', data: text }]));
+    writeFileSync(isoB, isoImage('B', [{ name: 'B.TXT', data: new TextEncoder().encode('b') }]));
+    writeFileSync(isoC, isoImage('C', [{ name: 'C.TXT', data: new TextEncoder().encode('c') }]));
+    guest = await startGuest({ devices: ['usb'] });
+    uri = `spice://127.0.0.1:${guest.port}`;
+  }, 180_000);
+
+  afterAll(async () => {
+    await guest?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('--spice-share-cd puts the CD in on connect; usb-detach takes it out, usb-attach cd:FILE back; the guest reads it', async () => {
+    const cli = startCli(['do', uri, '--spice-share-cd', iso, '--timeout', '60', 'usb-detach', `cd:${iso}`, 'usb-attach', `cd:${iso}`, 'wait', '300'], { killAfterMs: 200_000 });
+    try {
+      await waitUntil('usb-attach to say the CD is in', () => /usb-attach: .*\(1209:0003\) is in the VM on usbredir/.test(cli.stderrSoFar()) || cli.exited(), 120_000, { pollMs: 200 });
+      expect(cli.stderrSoFar()).toMatch(/usb-detach: spicedesk shared CD cd\.iso \(1209:0003\) left the VM\n/);
+      await waitUntil('the guest\'s sr0', async () => (await guest.run('cat /sys/block/sr0/size 2>/dev/null; true')).output.trim() !== '', 60_000, { pollMs: 300 });
+      const r = await guest.run('mkdir -p /mnt/cd && mount -t iso9660 -o ro /dev/sr0 /mnt/cd && md5sum /mnt/cd/notes.txt; umount /mnt/cd', { timeoutMs: 30_000 });
+      expect(r.output.trim().split(' ')[0], r.output).toBe(md5(text));
+    } finally {
+      cli.terminate();
+    }
+    await cli.done;
+    await waitUntil('the CD to leave the guest with the connection', async () => !(await guestUsbIds(guest)).includes('1209:0003'), 30_000, { pollMs: 300 });
+  }, 240_000);
+
+  it('says why a device cannot go in: no USB here, already redirected, no free slot, not redirected', async () => {
+    const noUsb = await runCli(['do', uri, 'usb-attach', '1209:0001']);
+    expect(noUsb.code).toBe(1);
+    expect(noUsb.stderr).toMatch(/^spicedesk: usb-attach: no USB device 1209:0001: no USB on this machine \(.*\/sys\/bus\/usb/m);
+
+    const twice = await runCli(['do', uri, '--timeout', '60', 'usb-attach', `cd:${iso}`, 'usb-attach', `cd:${iso}`], { killAfterMs: 120_000 });
+    expect(twice.code, twice.stderr).toBe(1);
+    expect(twice.stderr).toMatch(/^spicedesk: usb-attach: spicedesk shared CD cd\.iso \(1209:0003\) is already redirected \(on usbredir/m);
+
+    const full = await runCli(['do', uri, '--timeout', '60', 'usb-attach', `cd:${iso}`, 'usb-attach', `cd:${isoB}`, 'usb-attach', `cd:${isoC}`], { killAfterMs: 120_000 });
+    expect(full.code, full.stderr).toBe(1);
+    expect(full.stderr).toMatch(/^spicedesk: usb-attach: all 2 USB redirection slots of the VM are in use; detach a device first .* to redirect spicedesk shared CD c\.iso \(1209:0003\)$/m);
+
+    const notIn = await runCli(['do', uri, 'usb-detach', `cd:${isoB}`]);
+    expect(notIn.code).toBe(1);
+    expect(notIn.stderr).toMatch(/^spicedesk: usb-detach: spicedesk shared CD b\.iso \(1209:0003\) is not redirected to this VM; nothing to detach$/m);
+  }, 240_000);
+
+  it('a .vv file with enable-usbredir=0 turns it off; a selector of none of the forms is a usage error', async () => {
+    const vv = join(work, 'no-usb.vv');
+    writeFileSync(vv, `[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=${guest.port}\nenable-usbredir=0\n`);
+    const off = await runCli(['do', vv, 'usb-attach', `cd:${iso}`]);
+    expect(off.code).toBe(1);
+    expect(off.stderr).toMatch(/^spicedesk: usb-attach: USB redirection is disabled for this connection \(enable-usbredir=0 in the \.vv file\), so spicedesk shared CD cd\.iso \(1209:0003\) stays here$/m);
+    const bad = await runCli(['do', uri, 'usb-attach', 'keyboard']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('usb-attach takes VID:PID (hex, e.g. 0781:5583), BUS-PORT (e.g. 1-2.3) or cd:FILE.iso, got "keyboard"');
+    const missing = await runCli(['do', uri, 'usb-attach', `cd:${join(work, 'missing.iso')}`]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/usb-attach: cannot read .*missing\.iso: ENOENT/);
+  }, 120_000);
+});
