@@ -9,10 +9,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDoArgs } from '../../src/main/commands/do/do-command.ts';
+import { runScript } from '../../src/main/commands/do/run-script.ts';
+import { silentLogger } from '../../src/protocol/logger.ts';
 import { runCli, startCli } from '../helpers/cli.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { startGuest, type Guest } from '../peers/guest.ts';
 import { isoImage } from '../peers/iso9660.ts';
+import { SimulatedKeyboard, SimulatedUsbSource } from '../peers/usb-simulated.ts';
 
 const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
 
@@ -88,5 +92,30 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
     const missing = await runCli(['do', uri, 'usb-attach', `cd:${join(work, 'missing.iso')}`]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/usb-attach: cannot read .*missing\.iso: ENOENT/);
+  }, 120_000);
+
+  it('usb-attach VID:PID and usb-detach with a device source injected in the test process (simulated keyboard)', async () => {
+    const source = new SimulatedUsbSource();
+    source.plug(new SimulatedKeyboard());
+    const lines: string[] = [];
+    const failures: string[] = [];
+    const code = await runScript({
+      line: parseDoArgs([uri, '--timeout', '60', 'usb-attach', '1209:0001', 'usb-detach', '1-9']),
+      logger: silentLogger, warn: (l) => lines.push(`warn ${l}`), fail: (l) => failures.push(l), progress: (l) => lines.push(l),
+      usbHostSource: () => source,
+    });
+    expect(code, failures.join('\n')).toBe(1);
+    expect(lines[0]).toMatch(/^usb-attach: spicedesk simulated keyboard \(1209:0001\) is in the VM on usbredir/);
+    expect(failures).toEqual(['usb-detach: 1-9 is not redirected to this VM; nothing to detach']);
+    const again = await runScript({
+      line: parseDoArgs([uri, '--timeout', '60', 'usb-attach', '1209:0001', 'usb-detach', '1209:0001']),
+      logger: silentLogger, warn: (l) => lines.push(`warn ${l}`), fail: (l) => failures.push(l), progress: (l) => lines.push(l),
+      usbHostSource: () => source,
+    });
+    expect(again, failures.join('\n')).toBe(0);
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(/^usb-attach: spicedesk simulated keyboard \(1209:0001\) is in the VM on usbredir/),
+      'usb-detach: spicedesk simulated keyboard (1209:0001) left the VM',
+    ]);
   }, 120_000);
 });

@@ -110,6 +110,8 @@ export interface ScriptUsb {
   bounded<T>(p: Promise<T>, what: string): Promise<T>;
   /** One progress line on stderr. */
   progress(line: string): void;
+  /** The script is over: devices leave the VM before the session closes. */
+  end(): Promise<void>;
 }
 
 /** What an action runs with: one connection of the script, and the script's settings. */

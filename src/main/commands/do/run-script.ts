@@ -127,6 +127,7 @@ export async function runScript(o: DoOptions): Promise<number> {
     } else if (needs.has('agent')) {
       await sleep(INPUT_FLUSH_MS);
     }
+    if (needs.has('usb') && !keeper.hasLost(last)) await last.usb.end();
     // Awaited: the process may exit next, and a display connection must not end too early.
     await last.session.close();
   }

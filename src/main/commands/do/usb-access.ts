@@ -16,6 +16,8 @@ import type { ScriptUsb } from './action.ts';
 
 /** How often the wait for the slots looks again (they link in the background). */
 const LOOK_EVERY_MS = 20;
+/** How long the script's end waits for the guest to let its devices go. */
+const END_LIMIT_MS = 3000;
 
 export interface UsbAccessSettings {
   policy: UsbPolicy;
@@ -43,6 +45,17 @@ export class UsbAccess implements ScriptUsb {
 
   bounded<T>(p: Promise<T>, what: string): Promise<T> {
     return withTimeout(p, this.settings.timeoutMs, () => new SpiceError('timeout', `${this.where}: no ${what} within ${Math.round(this.settings.timeoutMs / 1000)} s`));
+  }
+
+  /**
+   * The script is over: every device leaves the VM cleanly (device_disconnect and the guest's ack,
+   * kernel drivers attached again) before the session closes, and no line is printed for it.
+   */
+  async end(): Promise<void> {
+    this.ended = true;
+    const redirector = await this.started?.catch(() => null);
+    if (!redirector) return;
+    await withTimeout(redirector.close(), END_LIMIT_MS, () => new Error('timeout')).catch(() => {});
   }
 
   /** The redirector once every listed slot linked (or failed) and said hello. */
