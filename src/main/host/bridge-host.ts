@@ -4,6 +4,9 @@
 // nothing else can be connected to. Every message from the page goes through the bridge's strict
 // decoder; a malformed one ends this connection (with a reason), never the host.
 import { sharedDirPorts, type SharedDirSetting } from '../webdav/shared-dir.ts';
+import type { UsbDeviceSource } from '../usb/device-source.ts';
+import type { UsbCommandLine } from '../usb/usb-policy.ts';
+import { PageUsb } from './page-usb.ts';
 import { defaultDisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
 import type { HostMessage, SessionStatus, UiMessage } from '../../protocol/bridge/bridge-messages.ts';
@@ -57,6 +60,8 @@ export interface GatewayTarget {
   memoryLimit?: number;
   /** --spice-shared-dir: the folder the session shares with the guest (none: not shared). */
   sharedDir?: SharedDirSetting;
+  /** --spice-share-cd and the usbredir rules (page-usb.ts). */
+  usb?: UsbCommandLine;
 }
 
 export interface ConnectionOptions {
@@ -85,6 +90,8 @@ export interface ConnectionOptions {
   budget?: PageBudget;
   /** Told when the server starts or stops recording (the Electron window allows the microphone only meanwhile). */
   onRecording?: (on: boolean) => void;
+  /** The machine's USB devices; default the `usb` package (API-level tests give simulated ones). */
+  usbHostSource?: () => UsbDeviceSource;
 }
 
 /** Passwords a page may try on one connection before it is dropped: a dialog, not a guessing service. */
@@ -136,6 +143,7 @@ export class BridgeHost {
   private readonly helloTimer: ReturnType<typeof setTimeout>;
   private readonly pageAgent: PageAgent;
   private readonly pageAudio: PageAudio;
+  private readonly pageUsb: PageUsb;
   /** What the page's HELLO said it does with sound: its sessions' sound channels announce that. */
   private audio: AudioCapabilities = noAudioCapabilities;
   private target: GatewayTarget | null = null;
@@ -172,6 +180,7 @@ export class BridgeHost {
     this.leaveBudget = this.budget.addPage(() => endpoint.bufferedAmount);
     this.pageAgent = new PageAgent((m) => this.send(m), this.log, this.budget);
     this.pageAudio = new PageAudio((m) => this.send(m), this.log, o.onRecording);
+    this.pageUsb = new PageUsb(this.log, o.usbHostSource);
     endpoint.onMessage((bytes) => this.onMessage(bytes));
     endpoint.onClose((error) => {
       if (error !== undefined) this.log.warn({ err: error }, 'page connection failed');
@@ -384,6 +393,7 @@ export class BridgeHost {
     void session.close();
     this.pageAgent.detach();
     this.pageAudio.attach(null);
+    this.pageUsb.attach(null);
     this.state = 'password';
     this.refusal = refusal;
     this.log.info({ attempts: this.passwordAttempts }, 'the server wants a password; asking the page');
@@ -451,6 +461,7 @@ export class BridgeHost {
     this.displaySink = sink;
     this.pageAgent.attach(session);
     this.pageAudio.attach(session);
+    this.pageUsb.attach(session);
     let linked = false;
     session.events.on('closed', ({ error }) => {
       // A session given up for a password retry is no longer the page's.
@@ -484,6 +495,7 @@ export class BridgeHost {
       this.acks.attach(ch);
       // Playback and record bodies go to the page likewise (page-audio.ts).
       if (this.session === session) this.pageAudio.channelLinked(session, ch);
+      this.pageUsb.channelLinked(session, ch, target.profile, target.usb);
       if (!(ch instanceof CursorChannel)) return;
       ch.events.on('message', ({ type, body, serial }) => this.send({ kind: 'cursor', channelId: ch.id, type, serial, body }));
     });
@@ -555,6 +567,7 @@ export class BridgeHost {
     this.session = null;
     this.pageAgent.detach();
     this.pageAudio.attach(null);
+    this.pageUsb.attach(null);
     this.send({ kind: 'agent', connected: false, monitorsConfig: false, clipboard: false });
     this.heads?.sessionLost();
     return true;
@@ -565,6 +578,7 @@ export class BridgeHost {
     if (this.session === session) this.session = null;
     this.pageAgent.detach();
     this.pageAudio.attach(null);
+    this.pageUsb.attach(null);
     void session.close();
   }
 
@@ -616,6 +630,7 @@ export class BridgeHost {
     this.session = null;
     this.pageAgent.detach();
     this.pageAudio.attach(null);
+    this.pageUsb.attach(null);
     if (session) {
       // Keys and buttons the page held must not stay pressed in the guest.
       inputsOf(session)?.releaseAll();

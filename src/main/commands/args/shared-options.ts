@@ -245,6 +245,7 @@ export const sharedDirOptions = {
 export const clientOptions = {
   ...connectingOptions,
   ...sharedDirOptions,
+  ...usbOptions,
   listen: listenOption,
   clipboard: clipboardOption,
   fileTransfer: fileTransferOption,

@@ -1,4 +1,5 @@
-// `spicedesk do TARGET usb-attach|usb-detach` and --spice-share-cd against a real Linux guest
+// `spicedesk do TARGET usb-attach|usb-detach` and --spice-share-cd (do, and serve's page sessions
+// through the bridge host with a page in memory) against a real Linux guest
 // (QEMU TCG, two usb-redir slots), run as a user runs them: the shared CD goes in on connect,
 // comes out with usb-detach, goes in again with usb-attach cd:FILE, and the guest mounts it and
 // reads the image's bytes; then the refusals, each with its sentence: a machine without USB (this
@@ -12,6 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDoArgs } from '../../src/main/commands/do/do-command.ts';
 import { runScript } from '../../src/main/commands/do/run-script.ts';
 import { silentLogger } from '../../src/protocol/logger.ts';
+import { BRIDGE_VERSION } from '../../src/protocol/bridge/kinds.ts';
+import type { ConnectionProfile } from '../../src/protocol/profile/index.ts';
+import { BridgeHost, type GatewayTarget } from '../../src/main/host/bridge-host.ts';
+import { openSocket } from '../../src/main/transport/socket-transport.ts';
+import { FakePage } from '../helpers/fake-page.ts';
 import { runCli, startCli } from '../helpers/cli.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { startGuest, type Guest } from '../peers/guest.ts';
@@ -117,5 +123,26 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
       expect.stringMatching(/^usb-attach: spicedesk simulated keyboard \(1209:0001\) is in the VM on usbredir/),
       'usb-detach: spicedesk simulated keyboard (1209:0001) left the VM',
     ]);
+  }, 120_000);
+
+  it('serve --spice-share-cd: a page\'s session puts the CD in the VM when its slots come up; the page leaving takes it out', async () => {
+    const target: GatewayTarget = {
+      label: 'guest', profile: { secureChannels: [], disableChannels: [] } as unknown as ConnectionProfile,
+      plan: { where: `127.0.0.1:${guest.port}`, connector: () => openSocket({ host: '127.0.0.1', port: guest.port }, 5000) } as unknown as GatewayTarget['plan'],
+      usb: { shareCd: iso },
+    };
+    const page = new FakePage();
+    const bridge = new BridgeHost(page, { targets: [target], logger: silentLogger, linkTimeoutMs: 20_000, helloTimeoutMs: 5000 }, 1);
+    page.say({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
+    try {
+      await waitUntil('the guest\'s sr0 from the page\'s session', async () => (await guest.run('cat /sys/block/sr0/size 2>/dev/null; true')).output.trim() !== '',
+        60_000, { pollMs: 300, explain: () => page.statuses().join(' ') });
+      const r = await guest.run('mkdir -p /mnt/cd && mount -t iso9660 -o ro /dev/sr0 /mnt/cd && md5sum /mnt/cd/notes.txt; umount /mnt/cd', { timeoutMs: 30_000 });
+      expect(r.output.trim().split(' ')[0], r.output).toBe(md5(text));
+    } finally {
+      page.close();
+    }
+    await waitUntil('the CD to leave the guest with the page', async () => !(await guestUsbIds(guest)).includes('1209:0003'), 30_000, { pollMs: 300 });
+    void bridge;
   }, 120_000);
 });
