@@ -26,6 +26,8 @@ export const SHARED_CD_PRODUCT_ID = 0x0003;
 /** MMC profile numbers for GET CONFIGURATION. */
 const PROFILE_CD_ROM = 0x0008;
 const PROFILE_DVD_ROM = 0x0010;
+/** The most one READ may ask for (Linux asks 120 KiB at a time; Windows up to 1 MiB). */
+const MAX_READ_BYTES = 16 * 1024 * 1024;
 /** A CD holds at most about 900 MB; larger images are announced as DVDs. */
 const CD_MAX_BYTES = 900 * 1024 * 1024;
 
@@ -74,9 +76,9 @@ export class IsoCdromTarget implements ScsiTarget {
       case 0x25: // READ CAPACITY(10)
         return good([...be32Bytes(this.blocks - 1), ...be32Bytes(CD_BLOCK)]);
       case 0x28: // READ(10)
-        return this.read(be32(cb, 2), be16(cb, 7));
+        return this.read(be32(cb, 2), be16(cb, 7), expected);
       case 0xa8: // READ(12)
-        return this.read(be32(cb, 2), be32(cb, 6));
+        return this.read(be32(cb, 2), be32(cb, 6), expected);
       case 0x1a: // MODE SENSE(6)
         return good(this.modeSense(cb[2] & 0x3f, false));
       case 0x5a: // MODE SENSE(10)
@@ -105,8 +107,10 @@ export class IsoCdromTarget implements ScsiTarget {
     }
   }
 
-  private read(lba: number, count: number): ScsiResult {
+  private read(lba: number, count: number, expected: number): ScsiResult {
     if (lba + count > this.blocks) return { status: 'check', sense: SENSE.lbaOutOfRange };
+    // The guest's numbers size the buffer: never more than the CBW asked for, nor than a bound.
+    if (count * CD_BLOCK > Math.min(expected, MAX_READ_BYTES)) return { status: 'check', sense: SENSE.invalidFieldInCdb };
     const data = new Uint8Array(count * CD_BLOCK);
     let at = 0;
     while (at < data.length) {

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CD_BLOCK, IsoCdrom } from '../../../../src/main/usb/iso-cdrom.ts';
 import { EmulatedUsbSource } from '../../../../src/main/usb/emulated-device.ts';
 import { recordingLogger } from '../../../helpers/logger.ts';
+import { rng } from '../../../helpers/random.ts';
 import { isoImage } from '../../../peers/iso9660.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'spicedesk-iso-'));
@@ -99,6 +100,13 @@ describe('the shared CD/ISO as a USB CD-ROM', () => {
     expect(beyond.residue).toBe(CD_BLOCK);
     expect(await senseOf(cd)).toBe('5/21');
     expect(cd.iso.bytesRead).toBe(63 * CD_BLOCK);
+    // More blocks than the CBW's length, or than any real READ: refused before anything is read.
+    const more = await scsi(cd, [0x28, 0, 0, 0, 0, 16, 0, 0, 4, 0], 2 * CD_BLOCK);
+    expect(more.status).toBe(1);
+    expect(await senseOf(cd)).toBe('5/24');
+    const huge = await scsi(cd, [0xa8, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0], 0xffffffff - 1);
+    expect(huge.status).toBe(1);
+    expect(cd.iso.bytesRead).toBe(63 * CD_BLOCK);
     cd.dispose();
   });
 
@@ -164,6 +172,24 @@ describe('the shared CD/ISO as a USB CD-ROM', () => {
     expect(await handle.transferIn(0x81, 13)).toEqual({ status: 'error' });
     await handle.close();
     expect(() => cd.dispose()).toThrow(); // already closed by the source
+  });
+
+  it('takes hostile bulk traffic (random CBWs with valid signatures, random bytes, reads out of turn) without throwing', async () => {
+    const { cd } = makeCd();
+    const next = rng(14);
+    const statuses = new Set<string>();
+    for (let i = 0; i < 3000; i++) {
+      const bytes = Uint8Array.from({ length: next() % 3 === 0 ? 31 : next() % 64 }, () => next() & 0xff);
+      if (bytes.length === 31 && next() % 2 === 0) {
+        new DataView(bytes.buffer).setUint32(0, 0x43425355, true);
+        bytes[15] = [0x28, 0xa8, 0x43, 0x46, 0x4a, 0x5a, 0x1a, 0x12, 0x25, 0x2a, next() & 0xff][next() % 11];
+      }
+      const r = next() % 2 === 0 ? await cd.transferOut(0x02, bytes) : await cd.transferIn(0x81, next() % 70000);
+      statuses.add(r.status);
+      expect(r.data?.length ?? 0).toBeLessThanOrEqual(70000);
+    }
+    expect([...statuses].sort()).toEqual(['ok', 'stall']);
+    cd.dispose();
   });
 
   it('refuses an empty file', () => {
