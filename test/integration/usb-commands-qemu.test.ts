@@ -139,10 +139,50 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
         60_000, { pollMs: 300, explain: () => page.statuses().join(' ') });
       const r = await guest.run('mkdir -p /mnt/cd && mount -t iso9660 -o ro /dev/sr0 /mnt/cd && md5sum /mnt/cd/notes.txt; umount /mnt/cd', { timeoutMs: 30_000 });
       expect(r.output.trim().split(' ')[0], r.output).toBe(md5(text));
+      // The page's USB panel was told: the CD on a slot, the other slot free, no USB here.
+      const state = [...page.received].reverse().find((m) => m.kind === 'usb-state');
+      expect(state?.kind === 'usb-state' && state.devices).toEqual([{ id: `cd:${iso}`, label: 'spicedesk shared CD cd.iso (1209:0003)', slot: expect.stringMatching(/^usbredir/) }]);
+      expect(state?.kind === 'usb-state' && state.slots.map((x) => x.device).sort()).toEqual(['', 'spicedesk shared CD cd.iso (1209:0003)']);
+      expect(state?.kind === 'usb-state' && state.notice).toMatch(/^no USB on this machine/);
     } finally {
       page.close();
     }
     await waitUntil('the CD to leave the guest with the page', async () => !(await guestUsbIds(guest)).includes('1209:0003'), 30_000, { pollMs: 300 });
+    void bridge;
+  }, 120_000);
+
+  it('the page\'s USB panel messages: USB_ATTACH puts a device of the host in the VM, USB_DETACH takes it out, each answered', async () => {
+    const source = new SimulatedUsbSource();
+    source.plug(new SimulatedKeyboard());
+    const target: GatewayTarget = {
+      label: 'guest', profile: { secureChannels: [], disableChannels: [] } as unknown as ConnectionProfile,
+      plan: { where: `127.0.0.1:${guest.port}`, connector: () => openSocket({ host: '127.0.0.1', port: guest.port }, 5000) } as unknown as GatewayTarget['plan'],
+    };
+    const page = new FakePage();
+    const bridge = new BridgeHost(page, { targets: [target], logger: silentLogger, linkTimeoutMs: 20_000, helloTimeoutMs: 5000, usbHostSource: () => source }, 1);
+    page.say({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
+    const results = (): string[] => page.received.flatMap((m) => (m.kind === 'usb-result' ? [`${m.ok ? 'ok' : 'refused'}: ${m.message}`] : []));
+    try {
+      await waitUntil('the panel\'s first USB_STATE with both slots', () => page.received.some((m) => m.kind === 'usb-state' && m.slots.length === 2), 30_000);
+      page.say({ kind: 'usb-attach', id: 'sim:keyboard' });
+      await waitUntil('USB_RESULT', () => results().length === 1, 30_000);
+      expect(results()[0]).toMatch(/^ok: spicedesk simulated keyboard \(1209:0001\) is in the VM on usbredir/);
+      await waitUntil('the keyboard in the guest', async () => (await guestUsbIds(guest)).includes('1209:0001'), 60_000, { pollMs: 300 });
+      page.say({ kind: 'usb-attach', id: 'sim:keyboard' });
+      page.say({ kind: 'usb-attach', id: '9-9' });
+      await waitUntil('two more USB_RESULTs', () => results().length === 3, 30_000);
+      // Handled side by side: in either order.
+      expect(results().slice(1)).toEqual(expect.arrayContaining([
+        expect.stringMatching(/^refused: spicedesk simulated keyboard \(1209:0001\) is already redirected \(on usbredir/),
+        'refused: no USB device 9-9 on this machine (spicedesk usb list shows them)',
+      ]));
+      page.say({ kind: 'usb-detach', id: 'sim:keyboard' });
+      await waitUntil('the detach\'s USB_RESULT', () => results().length === 4, 30_000);
+      expect(results()[3]).toBe('ok: spicedesk simulated keyboard (1209:0001) left the VM');
+      await waitUntil('the keyboard to leave the guest', async () => !(await guestUsbIds(guest)).includes('1209:0001'), 30_000, { pollMs: 300 });
+    } finally {
+      page.close();
+    }
     void bridge;
   }, 120_000);
 });

@@ -180,7 +180,7 @@ export class BridgeHost {
     this.leaveBudget = this.budget.addPage(() => endpoint.bufferedAmount);
     this.pageAgent = new PageAgent((m) => this.send(m), this.log, this.budget);
     this.pageAudio = new PageAudio((m) => this.send(m), this.log, o.onRecording);
-    this.pageUsb = new PageUsb(this.log, o.usbHostSource);
+    this.pageUsb = new PageUsb((m) => this.send(m), this.log, o.usbHostSource);
     endpoint.onMessage((bytes) => this.onMessage(bytes));
     endpoint.onClose((error) => {
       if (error !== undefined) this.log.warn({ err: error }, 'page connection failed');
@@ -344,6 +344,8 @@ export class BridgeHost {
     },
     'record-data': (m) => this.pageAudio.handle(m),
     'audio-clock': (m) => this.pageAudio.handle(m),
+    'usb-attach': (m) => void this.pageUsb.handle(m),
+    'usb-detach': (m) => void this.pageUsb.handle(m),
   };
 
   /** Keys and the mouse from the page, for the session's inputs channel (dropped without a session). */

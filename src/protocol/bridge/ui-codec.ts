@@ -12,6 +12,7 @@ import { SpiceError } from '../wire/errors.ts';
 import { decodeFileUiMessage, encodeFileUiMessage } from './file-messages.ts';
 import { decodeHeadsUiMessage, encodeHeadsUiMessage } from './heads-messages.ts';
 import { decodeVideoCodecs, decodeVideoUiMessage, encodeVideoCodecs, encodeVideoUiMessage } from './video-messages.ts';
+import { decodeUsbUiMessage, encodeUsbUiMessage } from './usb-messages.ts';
 import { decodeAudioCapabilities, decodeAudioUiMessage, encodeAudioCapabilities, encodeAudioUiMessage } from './audio-messages.ts';
 
 export function encodeUiMessage(m: UiMessage): Uint8Array {
@@ -55,6 +56,9 @@ export function encodeUiMessage(m: UiMessage): Uint8Array {
       return encodeHeadsUiMessage(m);
     case 'stream-error':
       return encodeVideoUiMessage(m);
+    case 'usb-attach':
+    case 'usb-detach':
+      return encodeUsbUiMessage(m);
     case 'record-data':
     case 'audio-clock':
       return encodeAudioUiMessage(m);
@@ -74,6 +78,8 @@ const featureUiDecoders = new Map<number, (kind: number, r: FieldReader, expecte
   [UiKind.STREAM_ERROR, decodeVideoUiMessage],
   [UiKind.RECORD_DATA, decodeAudioUiMessage],
   [UiKind.AUDIO_CLOCK, decodeAudioUiMessage],
+  [UiKind.USB_ATTACH, decodeUsbUiMessage],
+  [UiKind.USB_DETACH, decodeUsbUiMessage],
 ]);
 
 /**
