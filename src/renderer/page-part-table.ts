@@ -5,6 +5,7 @@ import { kioskPart } from './kiosk-page.ts';
 import { mouseModeRequestPart } from './mouse-mode-request.ts';
 import type { PagePart } from './page-parts.ts';
 import { screenshotReplyPart } from './screenshot-reply.ts';
+import { usbPart } from './usb-panel.ts';
 import { clipboardPart, filesPart, passwordPart, resizePart } from './session-parts.ts';
 import { vmMenuPart } from './vm-menu.ts';
 
@@ -17,6 +18,7 @@ export const PAGE_PARTS: readonly PagePart[] = [
   screenshotReplyPart,
   audioPart,
   vmMenuPart,
+  usbPart,
   // Last: its reconnect screen takes focus once the others have closed their dialogs.
   kioskPart,
 ];

@@ -4,6 +4,7 @@
 // page and its parts return from their state() methods (status line, display view, the session
 // parts, kiosk page, heads view); a field the page stops giving shows up as a failing e2e test,
 // not as a silent undefined in many casts.
+import type { UsbPanelRow } from '../../src/renderer/usb-panel.ts';
 import type { Page } from 'playwright-core';
 import type { GuestHead } from '../../src/protocol/monitors/head-layout.ts';
 import type { PlaybackStats } from '../../src/renderer/audio/page-playback.ts';
@@ -108,6 +109,8 @@ export interface PageState {
     sent: number;
     lastResult: { action: string; ok: boolean; message: string } | null;
   };
+  // The USB devices panel (usb-panel.ts): null until the host sent USB_STATE.
+  usb: { devices: UsbPanelRow[]; slots: string; notice: string; lastResult: string } | null;
 }
 
 /** The page's sound: the gesture gate, the playback channel, the playout buffer, the microphone. */

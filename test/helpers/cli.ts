@@ -19,6 +19,8 @@ export interface RunningCli {
   exited(): boolean;
   /** Ends the command's standard input (kept open with keepStdinOpen). */
   closeStdin(): void;
+  /** Sends the command SIGTERM (a user's kill; a `do ... wait` that has shown what it should). */
+  terminate(): void;
   readonly done: Promise<CliResult>;
 }
 
@@ -36,6 +38,7 @@ export function startCli(args: string[], opts: CliOptions = {}): RunningCli {
   let stderr = '';
   let exited = false;
   let closeStdin = (): void => {};
+  let terminate = (): void => {};
   const done = new Promise<CliResult>((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, SPICE_PASSWORD: undefined, SPICE_PROXY: undefined, ...opts.env },
@@ -43,6 +46,7 @@ export function startCli(args: string[], opts: CliOptions = {}): RunningCli {
     });
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
+    terminate = () => void child.kill('SIGTERM');
     const killer = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 30_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -59,7 +63,7 @@ export function startCli(args: string[], opts: CliOptions = {}): RunningCli {
       child.stdin.end(opts.stdin ?? '');
     }
   });
-  return { stderrSoFar: () => stderr, exited: () => exited, closeStdin: () => closeStdin(), done };
+  return { stderrSoFar: () => stderr, exited: () => exited, closeStdin: () => closeStdin(), terminate: () => terminate(), done };
 }
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {

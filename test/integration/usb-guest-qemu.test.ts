@@ -5,7 +5,9 @@
 // string), binds usbhid, and a key press reaches /dev/input/eventN; detach makes it go. Then the
 // simulated disk (a file here) on the other slot: usb-storage makes it /dev/sda, the guest writes
 // and reads it back, the file has the guest's bytes, and its bulk transfers over 1000 bytes go
-// LZ4-compressed both ways.
+// LZ4-compressed both ways. Last the shared CD (src/main/usb/iso-cdrom.ts) with an ISO 9660 image
+// written by the test: sr_mod makes it /dev/sr0, the guest mounts it and reads a file whose bytes
+// equal the image's.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +19,12 @@ import { silentLogger } from '../../src/protocol/logger.ts';
 import { Session } from '../../src/protocol/session/session.ts';
 import { nodeTicketCrypto } from '../../src/main/node/ticket-crypto.ts';
 import { openSocket } from '../../src/main/transport/socket-transport.ts';
+import { EmulatedUsbSource } from '../../src/main/usb/emulated-device.ts';
+import { IsoCdrom } from '../../src/main/usb/iso-cdrom.ts';
 import { UsbredirHost } from '../../src/main/usb/usbredir-host.ts';
 import { waitFor, waitUntil } from '../helpers/wait.ts';
 import { startGuest, type Guest } from '../peers/guest.ts';
+import { isoImage } from '../peers/iso9660.ts';
 import { SimulatedDisk, SimulatedKeyboard, SimulatedUsbSource } from '../peers/usb-simulated.ts';
 
 /** `vid:pid:product` of every USB device the guest's kernel sees (root hubs included). */
@@ -173,5 +178,40 @@ describe('USB redirection into a Linux guest (simulated HID keyboard)', () => {
       disk.close();
     }
     await waitUntil('the disk to leave the guest', async () => !(await guestUsbDevices(guest)).some((l) => l.startsWith('1209:0002')), 30_000, { pollMs: 300 });
+  }, 150_000);
+
+  it('shares an ISO file as a USB CD-ROM: the guest mounts /dev/sr0 and reads a file with the image\'s bytes', async () => {
+    const { createHash } = await import('node:crypto');
+    const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
+    // 300 KiB of noise (no compression helps) and a text file (LZ4 does).
+    const noise = Uint8Array.from({ length: 300 * 1024 }, (_, i) => (Math.imul(i + 1, 2654435761) >>> 13) & 0xff);
+    const text = new TextEncoder().encode('spicedesk shared CD line\n'.repeat(4000));
+    const path = join(work, 'shared.iso');
+    writeFileSync(path, isoImage('SPICEDESK', [{ name: 'NOISE.BIN', data: noise }, { name: 'README.TXT', data: text }]));
+    const cdSource = new EmulatedUsbSource();
+    const cd = new IsoCdrom(path, silentLogger);
+    cdSource.plug(cd);
+    const slot = slots.find((s) => s.device === null)!;
+    const host = await UsbredirHost.attach(slot, await cdSource.open(cd.description.id), { logger: silentLogger });
+    try {
+      await waitUntil('the guest\'s sr0', async () => (await guest.run('[ -b /dev/sr0 ] && cat /sys/block/sr0/size; true')).output.trim() !== '',
+        60_000, { pollMs: 300, explain: () => `serial log:\n${guest.serialLog().slice(-3000)}\nSCSI: ${cd.commands.join(' ')}` });
+      expect(await guestUsbDevices(guest)).toContain(`1209:0003:${cd.description.product}`);
+      const mounted = await guest.run('mkdir -p /mnt/cd && mount -t iso9660 -o ro /dev/sr0 /mnt/cd && ls -1 /mnt/cd && md5sum /mnt/cd/noise.bin /mnt/cd/readme.txt', { timeoutMs: 30_000 });
+      expect(mounted.status, `${mounted.output}\n${guest.serialLog().slice(-2000)}`).toBe(0);
+      const lines = mounted.output.trim().split('\n');
+      expect(lines.slice(0, 2)).toEqual(['noise.bin', 'readme.txt']);
+      expect(lines[2].split(' ')[0]).toBe(md5(noise));
+      expect(lines[3].split(' ')[0]).toBe(md5(text));
+      // What the sr driver asked: no opcode it needs was refused.
+      expect(cd.commands).toEqual(expect.arrayContaining(['12', '25', '28']));
+      expect([...cd.iso.unknownOpcodes].filter((op) => op === '28' || op === '25')).toEqual([]);
+      const unmounted = await guest.run('umount /mnt/cd');
+      expect(unmounted.status).toBe(0);
+    } finally {
+      await host.detach();
+      cdSource.unplug(cd.description.id);
+    }
+    await waitUntil('the CD to leave the guest', async () => !(await guestUsbDevices(guest)).some((l) => l.startsWith('1209:0003')), 30_000, { pollMs: 300 });
   }, 150_000);
 });

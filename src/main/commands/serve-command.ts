@@ -5,7 +5,7 @@ import { sharedDirOf } from '../webdav/shared-dir.ts';
 import { join } from 'node:path';
 import { ExitCode } from '../node/exit-codes.ts';
 import { defineCommand, flag, type CommandContext } from './args/option-spec.ts';
-import { clientOptions, kioskFlags, targetList, trustedCaFile } from './args/shared-options.ts';
+import { clientOptions, kioskFlags, targetList, trustedCaFile, usbCommandLineOf } from './args/shared-options.ts';
 import type { ServeOptions } from './serve.ts';
 
 /** Runs serve.ts from dist/serve.cjs, beside the bundled CLI. */
@@ -30,6 +30,9 @@ export interface ClientValues {
   memoryLimit: number | undefined;
   spiceSharedDir: string | undefined;
   spiceSharedDirRo: boolean;
+  spiceShareCd: string | undefined;
+  spiceUsbredirAutoRedirectFilter: string | undefined;
+  spiceUsbredirRedirectOnConnect: string | undefined;
 }
 
 /** Runs the web gateway for `serve` and for `open` without Electron. */
@@ -47,6 +50,7 @@ export async function runGateway(values: ClientValues, o: { targets: string[]; d
     memoryLimit: values.memoryLimit,
     videoCodecs: values.videoCodecs,
     sharedDir: sharedDirOf(values),
+    usb: usbCommandLineOf(values),
     logger: await cx.logger(),
     warn: cx.warn,
     out: cx.out,

@@ -8,8 +8,9 @@ import { doCommand } from './do/do-command.ts';
 import { infoCommand } from './info-command.ts';
 import { openCommand } from './open-command.ts';
 import { serveCommand } from './serve-command.ts';
+import { usbCommand } from './usb-command.ts';
 
-export const commands: readonly CommandDefinition[] = [captureCommand, infoCommand, demoCommand, doCommand, openCommand, serveCommand, consoleCommand];
+export const commands: readonly CommandDefinition[] = [captureCommand, infoCommand, demoCommand, doCommand, openCommand, serveCommand, consoleCommand, usbCommand];
 
 /** The commands by name; a name given twice is a programming error, found when this loads. */
 export function commandsByName(list: readonly CommandDefinition[]): ReadonlyMap<string, CommandDefinition> {

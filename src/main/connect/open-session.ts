@@ -49,6 +49,8 @@ export interface OpenedSession {
   session: Session;
   where: string;
   deadline: Deadline;
+  /** The TARGET's settings (.vv keys such as the USB policy's). */
+  profile: ConnectionProfile;
   /** Links a new session to the same place with the same password (`do --reconnect`). */
   relink: () => Promise<OpenedSession>;
 }
@@ -114,7 +116,7 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     throw e;
   }
   if (o.prestartDecoders) decoders.prestart();
-  return { session, where: plan.where, deadline, relink: () => relinkSession(o, plan, password, profile) };
+  return { session, where: plan.where, deadline, profile, relink: () => relinkSession(o, plan, password, profile) };
 }
 
 /**

@@ -4,6 +4,9 @@
 // nothing else can be connected to. Every message from the page goes through the bridge's strict
 // decoder; a malformed one ends this connection (with a reason), never the host.
 import { sharedDirPorts, type SharedDirSetting } from '../webdav/shared-dir.ts';
+import type { UsbDeviceSource } from '../usb/device-source.ts';
+import type { UsbCommandLine } from '../usb/usb-policy.ts';
+import { PageUsb } from './page-usb.ts';
 import { defaultDisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
 import type { HostMessage, SessionStatus, UiMessage } from '../../protocol/bridge/bridge-messages.ts';
@@ -58,6 +61,8 @@ export interface GatewayTarget {
   memoryLimit?: number;
   /** --spice-shared-dir: the folder the session shares with the guest (none: not shared). */
   sharedDir?: SharedDirSetting;
+  /** --spice-share-cd and the usbredir rules (page-usb.ts). */
+  usb?: UsbCommandLine;
 }
 
 export interface ConnectionOptions {
@@ -86,6 +91,8 @@ export interface ConnectionOptions {
   budget?: PageBudget;
   /** Told when the server starts or stops recording (the Electron window allows the microphone only meanwhile). */
   onRecording?: (on: boolean) => void;
+  /** The machine's USB devices; default the `usb` package (API-level tests give simulated ones). */
+  usbHostSource?: () => UsbDeviceSource;
 }
 
 /** Passwords a page may try on one connection before it is dropped: a dialog, not a guessing service. */
@@ -138,6 +145,7 @@ export class BridgeHost {
   private readonly pageAgent: PageAgent;
   private readonly pageAudio: PageAudio;
   private readonly pageVm: PageVm;
+  private readonly pageUsb: PageUsb;
   /** What the page's HELLO said it does with sound: its sessions' sound channels announce that. */
   private audio: AudioCapabilities = noAudioCapabilities;
   private target: GatewayTarget | null = null;
@@ -175,6 +183,7 @@ export class BridgeHost {
     this.pageAgent = new PageAgent((m) => this.send(m), this.log, this.budget);
     this.pageAudio = new PageAudio((m) => this.send(m), this.log, o.onRecording);
     this.pageVm = new PageVm((m) => this.send(m), this.log);
+    this.pageUsb = new PageUsb((m) => this.send(m), this.log, o.usbHostSource);
     endpoint.onMessage((bytes) => this.onMessage(bytes));
     endpoint.onClose((error) => {
       if (error !== undefined) this.log.warn({ err: error }, 'page connection failed');
@@ -339,6 +348,8 @@ export class BridgeHost {
     'record-data': (m) => this.pageAudio.handle(m),
     'audio-clock': (m) => this.pageAudio.handle(m),
     'vm-action': (m) => void this.pageVm.handle(m),
+    'usb-attach': (m) => void this.pageUsb.handle(m),
+    'usb-detach': (m) => void this.pageUsb.handle(m),
   };
 
   /** Keys and the mouse from the page, for the session's inputs channel (dropped without a session). */
@@ -390,6 +401,7 @@ export class BridgeHost {
     this.pageAgent.detach();
     this.pageAudio.attach(null);
     this.pageVm.attach(null);
+    this.pageUsb.attach(null);
     this.state = 'password';
     this.refusal = refusal;
     this.log.info({ attempts: this.passwordAttempts }, 'the server wants a password; asking the page');
@@ -458,6 +470,7 @@ export class BridgeHost {
     this.pageAgent.attach(session);
     this.pageAudio.attach(session);
     this.pageVm.attach(session);
+    this.pageUsb.attach(session);
     let linked = false;
     session.events.on('closed', ({ error }) => {
       // A session given up for a password retry is no longer the page's.
@@ -492,6 +505,7 @@ export class BridgeHost {
       // Playback and record bodies go to the page likewise (page-audio.ts).
       if (this.session === session) this.pageAudio.channelLinked(session, ch);
       if (this.session === session) this.pageVm.channelLinked(session, ch);
+      this.pageUsb.channelLinked(session, ch, target.profile, target.usb);
       if (!(ch instanceof CursorChannel)) return;
       ch.events.on('message', ({ type, body, serial }) => this.send({ kind: 'cursor', channelId: ch.id, type, serial, body }));
     });
@@ -564,6 +578,7 @@ export class BridgeHost {
     this.pageAgent.detach();
     this.pageAudio.attach(null);
     this.pageVm.attach(null);
+    this.pageUsb.attach(null);
     this.send({ kind: 'agent', connected: false, monitorsConfig: false, clipboard: false });
     this.heads?.sessionLost();
     return true;
@@ -575,6 +590,7 @@ export class BridgeHost {
     this.pageAgent.detach();
     this.pageAudio.attach(null);
     this.pageVm.attach(null);
+    this.pageUsb.attach(null);
     void session.close();
   }
 
@@ -627,6 +643,7 @@ export class BridgeHost {
     this.pageAgent.detach();
     this.pageAudio.attach(null);
     this.pageVm.attach(null);
+    this.pageUsb.attach(null);
     if (session) {
       // Keys and buttons the page held must not stay pressed in the guest.
       inputsOf(session)?.releaseAll();

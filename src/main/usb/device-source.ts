@@ -1,6 +1,7 @@
 // Where redirectable USB devices come from: one small interface, so that the usbredir usb-host
-// (usbredir-host.ts) does not care whether a device is a real one (the `usb` package, later), a
-// client-made device (a shared CD/ISO, a node-hid device, later) or the tests' simulated devices
+// (usbredir-host.ts) does not care whether a device is a real one (the `usb` package,
+// usb-device-source.ts), a client-made device (the shared CD/ISO, iso-cdrom.ts; a node-hid device,
+// later) or the tests' simulated devices
 // (test/peers/usb-simulated.ts, never offered to users). WebUSB-shaped, like `usb` 3.x: no raw
 // descriptor reads beyond control transfers, no isochronous transfers.
 import type { Emitter } from '../../protocol/emitter.ts';
@@ -41,6 +42,8 @@ export interface UsbDeviceDescription {
   manufacturer?: string;
   product?: string;
   serial?: string;
+  /** The active configuration's interface classes where known without opening (filters need them). */
+  interfaces?: readonly { class: number; subclass: number; protocol: number }[];
 }
 
 /** A control transfer's setup packet, minus wLength (the data or the length asked says it). */
@@ -85,6 +88,8 @@ export interface UsbDeviceHandle {
 export type UsbSourceEvents = {
   added: UsbDeviceDescription;
   removed: UsbDeviceDescription;
+  /** Once per source: why it has no devices here (no USB subsystem, a native module that does not load). */
+  unavailable: string;
 };
 
 export interface UsbDeviceSource {
@@ -92,6 +97,8 @@ export interface UsbDeviceSource {
   readonly name: string;
   /** Hotplug: devices plugged and unplugged after `list`. */
   readonly events: Emitter<UsbSourceEvents>;
+  /** Set once the source found it cannot work here: the sentence `unavailable` carried. */
+  readonly unavailableReason?: string | null;
   list(): Promise<UsbDeviceDescription[]>;
   open(id: string): Promise<UsbDeviceHandle>;
 }

@@ -12,6 +12,7 @@ import type { FileHostMessage, FileUiMessage } from './file-messages.ts';
 import type { PolicyHostMessage } from './policy-messages.ts';
 import type { VmHostMessage, VmUiMessage } from './vm-messages.ts';
 import type { VideoHostMessage, VideoUiMessage } from './video-messages.ts';
+import type { UsbHostMessage, UsbUiMessage } from './usb-messages.ts';
 import type { VideoCodecSupport } from '../channels/display/display-sink.ts';
 import type { AudioHostMessage, AudioUiMessage } from './audio-messages.ts';
 import type { AudioCapabilities } from '../audio/audio-format.ts';
@@ -78,6 +79,8 @@ export type HostMessage =
   | PolicyHostMessage
   /** The multimedia time for the page's video streams (kind 0x30, video-messages.ts). */
   | VideoHostMessage
+  /** The USB panel's devices and slots, and an attach's outcome (kinds 0x48-0x49, usb-messages.ts). */
+  | UsbHostMessage
   /** Sound: playback and record channel bodies (kinds 0x38-0x39, audio-messages.ts). */
   | AudioHostMessage
   /** The VM menu: the VM's state, the actions offered, an action's result (kinds 0x40-0x41, vm-messages.ts). */
@@ -122,6 +125,8 @@ export type UiMessage =
   | HeadsUiMessage
   /** A video stream the page could not decode (kind 0xb0, video-messages.ts). */
   | VideoUiMessage
+  /** A device into the VM or out of it (kinds 0xc8-0xc9, usb-messages.ts). */
+  | UsbUiMessage
   /** The microphone's packets and the page's audio clock (kinds 0xb8-0xb9, audio-messages.ts). */
   | AudioUiMessage
   /** A power action from the page's VM menu (kind 0xc0, vm-messages.ts). */

@@ -5,6 +5,7 @@ import { decodeFileHostMessage, encodeFileHostMessage } from './file-messages.ts
 import { decodeHeadsHostMessage, encodeHeadsHostMessage } from './heads-messages.ts';
 import { decodePolicyHostMessage, encodePolicyHostMessage } from './policy-messages.ts';
 import { decodeVideoHostMessage, encodeVideoHostMessage } from './video-messages.ts';
+import { decodeUsbHostMessage, encodeUsbHostMessage } from './usb-messages.ts';
 import { decodeAudioHostMessage, encodeAudioHostMessage } from './audio-messages.ts';
 import { decodeVmHostMessage, encodeVmHostMessage } from './vm-messages.ts';
 import { BridgeError } from './bridge-fields.ts';
@@ -52,6 +53,9 @@ export function encodeHostMessage(m: HostMessage): Uint8Array {
       return encodePolicyHostMessage(m);
     case 'media-time':
       return encodeVideoHostMessage(m);
+    case 'usb-state':
+    case 'usb-result':
+      return encodeUsbHostMessage(m);
     case 'playback':
     case 'record':
       return encodeAudioHostMessage(m);
@@ -108,6 +112,8 @@ const featureHostDecoders = new Map<number, (bytes: Uint8Array) => HostMessage |
   [HostKind.RECORD, decodeAudioHostMessage],
   [HostKind.VM_STATE, decodeVmHostMessage],
   [HostKind.VM_ACTION_RESULT, decodeVmHostMessage],
+  [HostKind.USB_STATE, decodeUsbHostMessage],
+  [HostKind.USB_RESULT, decodeUsbHostMessage],
 ]);
 
 /** Decodes one message from the host; throws BridgeError on anything malformed. */

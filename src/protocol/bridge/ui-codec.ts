@@ -13,6 +13,7 @@ import { decodeFileUiMessage, encodeFileUiMessage } from './file-messages.ts';
 import { decodeHeadsUiMessage, encodeHeadsUiMessage } from './heads-messages.ts';
 import { decodeVmUiMessage, encodeVmUiMessage } from './vm-messages.ts';
 import { decodeVideoCodecs, decodeVideoUiMessage, encodeVideoCodecs, encodeVideoUiMessage } from './video-messages.ts';
+import { decodeUsbUiMessage, encodeUsbUiMessage } from './usb-messages.ts';
 import { decodeAudioCapabilities, decodeAudioUiMessage, encodeAudioCapabilities, encodeAudioUiMessage } from './audio-messages.ts';
 
 export function encodeUiMessage(m: UiMessage): Uint8Array {
@@ -58,6 +59,9 @@ export function encodeUiMessage(m: UiMessage): Uint8Array {
       return encodeVideoUiMessage(m);
     case 'vm-action':
       return encodeVmUiMessage(m);
+    case 'usb-attach':
+    case 'usb-detach':
+      return encodeUsbUiMessage(m);
     case 'record-data':
     case 'audio-clock':
       return encodeAudioUiMessage(m);
@@ -78,6 +82,8 @@ const featureUiDecoders = new Map<number, (kind: number, r: FieldReader, expecte
   [UiKind.RECORD_DATA, decodeAudioUiMessage],
   [UiKind.AUDIO_CLOCK, decodeAudioUiMessage],
   [UiKind.VM_ACTION, decodeVmUiMessage],
+  [UiKind.USB_ATTACH, decodeUsbUiMessage],
+  [UiKind.USB_DETACH, decodeUsbUiMessage],
 ]);
 
 /**

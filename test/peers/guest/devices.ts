@@ -36,12 +36,12 @@ export const GUEST_DEVICES = {
   /**
    * USB redirection: qemu-xhci and two usb-redir slots on spicevmc chardevs (QemuOptions.usbredir;
    * two spicedesk usbredir channels), and the guest's xHCI, HID and input drivers (what
-   * /work/shared/docs/devices.md 0.3 proved on these machines), and usb-storage with sd_mod for the
-   * simulated disk (sr_mod comes with the shared CD).
+   * /work/shared/docs/devices.md 0.3 proved on these machines), usb-storage with sd_mod for the
+   * simulated disk, and cdrom, sr_mod and isofs for the shared CD (/dev/sr0, mount -t iso9660).
    */
   usb: {
     qemu: { usbredir: 2 },
-    modules: ['xhci-pci', 'usbhid', 'hid-generic', 'evdev', 'usb-storage', 'sd_mod'],
+    modules: ['xhci-pci', 'usbhid', 'hid-generic', 'evdev', 'usb-storage', 'sd_mod', 'cdrom', 'sr_mod', 'isofs'],
     tools: [],
     initScript: '',
   },

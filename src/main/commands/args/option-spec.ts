@@ -27,6 +27,8 @@ export interface ValueSpec<T> {
   readonly help: string;
   /** Given twice is a usage error (instead of the last one winning). */
   readonly once?: boolean;
+  /** Its value may start with "-" (usbredirfilter rules "-1,-1,..."): the next word is the value, whatever it looks like. */
+  readonly dashValue?: boolean;
   /** The value when the option is not given. */
   readonly absent: T;
   /** Checks and converts the text; throws a usage SpiceError that names the option. */

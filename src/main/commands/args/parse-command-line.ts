@@ -41,7 +41,7 @@ export function parseCommandLine<O extends OptionSpecs, P>(command: CommandDefin
     let raw = inline;
     if (raw === undefined) {
       const next = args[i];
-      if (next === undefined || isOptionLike(next)) throw usageError(`--${spec.long} needs ${spec.needs}`);
+      if (next === undefined || (isOptionLike(next) && !spec.dashValue)) throw usageError(`--${spec.long} needs ${spec.needs}`);
       raw = next;
       i++;
     }

@@ -14,6 +14,7 @@ import type { MonitorMapping } from '../../../protocol/monitors/monitor-mapping.
 import { CLIPBOARD_POLICY_NAMES, parseClipboardPolicy } from '../../clipboard/clipboard-option.ts';
 import { MONITOR_MAPPING_OPTION, parseMonitorMappingOption } from '../../monitors/mapping-option.ts';
 import { caFileForCommand, type CaFile } from '../../transport/tls-ca-file.ts';
+import { usbRulesOption, type UsbCommandLine } from '../../usb/usb-policy.ts';
 import { flag, usageError, valueOption, wholeNumberOption, type OperandReader } from './option-spec.ts';
 import { parseVideoCodecList, VIDEO_CODEC_NAMES } from '../../../protocol/profile/video-codecs.ts';
 import { DEFAULT_MEMORY_LIMIT, formatBytes, MAX_MEMORY_LIMIT, MIN_MEMORY_LIMIT, parseByteSize } from '../../../protocol/wire/memory-budget.ts';
@@ -183,6 +184,48 @@ export function kioskFlags(
   return kioskFlagsOf(values.kiosk, values.kioskQuit, warn, values.fileTransfer);
 }
 
+/** remote-viewer's USB options: a shared CD, the auto-redirect and redirect-on-connect rules. */
+export const usbOptions = {
+  spiceShareCd: valueOption<string | undefined>({
+    long: 'spice-share-cd',
+    valueName: 'FILE.iso',
+    needs: 'a FILE.iso',
+    once: true,
+    absent: undefined,
+    help:
+      'offer this ISO file to the VM as a USB CD-ROM drive (read-only) on its first free USB\n' +
+      'redirection slot once the connection is up',
+    parse: (raw) => raw,
+  }),
+  spiceUsbredirAutoRedirectFilter: valueOption<string | undefined>({
+    long: 'spice-usbredir-auto-redirect-filter',
+    valueName: 'RULES',
+    needs: 'usbredirfilter RULES (class,vendor,product,version,allow|...)',
+    once: true,
+    dashValue: true,
+    absent: undefined,
+    help:
+      'which devices plugged during the session go into the VM by themselves (with\n' +
+      'enable-usb-autoshare); default 0x03,-1,-1,-1,0|-1,-1,-1,-1,1 (everything but HID)',
+    parse: (raw) => usbRulesOption('spice-usbredir-auto-redirect-filter', raw),
+  }),
+  spiceUsbredirRedirectOnConnect: valueOption<string | undefined>({
+    long: 'spice-usbredir-redirect-on-connect',
+    valueName: 'RULES',
+    needs: 'usbredirfilter RULES (class,vendor,product,version,allow|...)',
+    once: true,
+    dashValue: true,
+    absent: undefined,
+    help: 'when a USB slot of the VM comes up, redirect the first present device these rules allow',
+    parse: (raw) => usbRulesOption('spice-usbredir-redirect-on-connect', raw),
+  }),
+};
+
+/** The USB options' values as the usb policy takes them. */
+export function usbCommandLineOf(values: { spiceShareCd: string | undefined; spiceUsbredirAutoRedirectFilter: string | undefined; spiceUsbredirRedirectOnConnect: string | undefined }): UsbCommandLine {
+  return { shareCd: values.spiceShareCd, autoRedirectFilter: values.spiceUsbredirAutoRedirectFilter, redirectOnConnect: values.spiceUsbredirRedirectOnConnect };
+}
+
 /** The options of the commands that run the client (the web gateway or the Electron window). */
 /** --spice-shared-dir DIR and --spice-shared-dir-ro: folder sharing (the webdav channel); default none. */
 export const sharedDirOptions = {
@@ -202,6 +245,7 @@ export const sharedDirOptions = {
 export const clientOptions = {
   ...connectingOptions,
   ...sharedDirOptions,
+  ...usbOptions,
   listen: listenOption,
   clipboard: clipboardOption,
   fileTransfer: fileTransferOption,

@@ -7,6 +7,7 @@ import { inputActions } from './input-actions.ts';
 import { powerActionsFamily } from './power-actions.ts';
 import { screenActions } from './screen-actions.ts';
 import { timingActions } from './timing-actions.ts';
+import { usbActions } from './usb-actions.ts';
 import { videoActions } from './video-actions.ts';
 
 export interface DoActionFamily {
@@ -23,6 +24,7 @@ export const doActionFamilies: readonly DoActionFamily[] = [
   { title: 'sound', actions: audioActions },
   { title: "the VM's power (QEMU's monitor port)", actions: powerActionsFamily },
   { title: 'through the guest agent (spice-vdagent in the guest)', actions: agentActions },
+  { title: 'USB redirection (the VM\'s usbredir slots)', actions: usbActions },
 ];
 
 /** The actions by name; a name given twice is a programming error, found when this loads. */

@@ -12,14 +12,15 @@ import type { PlaybackChannel } from '../../../protocol/channels/playback/playba
 import type { RecordChannel } from '../../../protocol/channels/record/record-channel.ts';
 import type { QmpPort } from '../../../protocol/channels/port/qmp-port.ts';
 import type { Deadline } from '../../node/deadline.ts';
+import type { UsbRedirector } from '../../usb/usb-redirector.ts';
 import { SpiceError } from '../../../protocol/wire/errors.ts';
 
 /**
  * What an action needs from the connection: the inputs channel (with the guest's lock keys, for
  * typing text; with a mouse mode chosen, for the pointer), the display channel, the guest agent,
- * the playback or record channel, the QEMU monitor (QMP) port.
+ * the playback or record channel, the QEMU monitor (QMP) port, the usbredir slots.
  */
-export type ScriptNeed = 'inputs' | 'lock-keys' | 'mouse-mode' | 'display' | 'agent' | 'playback' | 'record' | 'qmp';
+export type ScriptNeed = 'inputs' | 'lock-keys' | 'mouse-mode' | 'display' | 'agent' | 'playback' | 'record' | 'qmp' | 'usb';
 
 /** The words of the command line from just after the action's name. */
 export interface ActionWords {
@@ -101,6 +102,18 @@ export interface ScriptVm {
   progress(line: string): void;
 }
 
+/** USB redirection on the script's connection (usb-access.ts). */
+export interface ScriptUsb {
+  /** The redirector once the VM's USB slots are linked and said hello. */
+  redirector(): Promise<UsbRedirector>;
+  /** `p` bounded by the command's timeout; a timeout error "<what> within N s". */
+  bounded<T>(p: Promise<T>, what: string): Promise<T>;
+  /** One progress line on stderr. */
+  progress(line: string): void;
+  /** The script is over: devices leave the VM before the session closes. */
+  end(): Promise<void>;
+}
+
 /** What an action runs with: one connection of the script, and the script's settings. */
 export interface ScriptContext {
   readonly where: string;
@@ -113,6 +126,7 @@ export interface ScriptContext {
   readonly agent: ScriptAgent;
   readonly sound: ScriptSound;
   readonly vm: ScriptVm;
+  readonly usb: ScriptUsb;
 }
 
 export interface DoActionDefinition<A> {

@@ -4,7 +4,9 @@
 import { indent, wrapWords } from '../args/help.ts';
 import { parseCommandLine } from '../args/parse-command-line.ts';
 import { defineCommand, flag, usageError, wholeNumberOption, type OperandReader, type OptionValues, type EveryCommandValues } from '../args/option-spec.ts';
-import { caFileOption, displayOption, memoryLimitOption, sharedDirOptions, timeoutOption, trustedCaFile, videoCodecsOption } from '../args/shared-options.ts';
+import {
+  caFileOption, displayOption, memoryLimitOption, sharedDirOptions, timeoutOption, trustedCaFile, usbCommandLineOf, usbOptions, videoCodecsOption,
+} from '../args/shared-options.ts';
 import { stepOf, type DoStep } from './action.ts';
 import { doActionFamilies, doActions } from './action-table.ts';
 import { runScript, type DoCommandLine } from './run-script.ts';
@@ -17,6 +19,7 @@ const doOptions = {
   memoryLimit: memoryLimitOption,
   videoCodecs: videoCodecsOption,
   ...sharedDirOptions,
+  ...usbOptions,
   reconnect: flag({ long: 'reconnect', help: 'when the connection drops, link again and go on (see above)' }),
   reconnectTimeout: wholeNumberOption({
     long: 'reconnect-timeout',
@@ -113,6 +116,7 @@ function lineOf(values: OptionValues<typeof doOptions> & EveryCommandValues, scr
     memoryLimit: values.memoryLimit,
     videoCodecs: values.videoCodecs,
     sharedDir: sharedDirOf(values),
+    usb: usbCommandLineOf(values),
   };
 }
 

@@ -11,6 +11,8 @@ import { SessionKeeper } from '../../reconnect/session-keeper.ts';
 import type { CaFile } from '../../transport/tls-ca-file.ts';
 import { sleep, type DoStep, type ScriptNeed } from './action.ts';
 import { prepareConnection, type ScriptConnection, type ScriptSettings } from './script-connection.ts';
+import type { UsbDeviceSource } from '../../usb/device-source.ts';
+import { usbWantedAtConnect, type UsbCommandLine } from '../../usb/usb-policy.ts';
 
 /** A parsed `do` command line (do-command.ts). */
 export interface DoCommandLine {
@@ -34,6 +36,8 @@ export interface DoCommandLine {
   videoCodecs?: number[];
   /** --spice-shared-dir (and -ro): the folder shared with the guest while the script runs. */
   sharedDir?: SharedDirSetting;
+  /** --spice-share-cd and the usbredir filters: the VM's USB slots are linked for the whole script. */
+  usb?: UsbCommandLine;
 }
 
 export interface DoOptions {
@@ -47,6 +51,8 @@ export interface DoOptions {
   /** Where send reports progress and each failed file; default standard error. */
   progress?: (line: string) => void;
   caFile?: CaFile;
+  /** The machine's USB devices for usb-attach; default the `usb` package (API-level tests only). */
+  usbHostSource?: () => UsbDeviceSource;
 }
 
 /** Time for the last input to leave the socket before the connection is torn down. */
@@ -56,6 +62,7 @@ export async function runScript(o: DoOptions): Promise<number> {
   const { line, logger } = o;
   for (const step of line.actions) await step.prepare();
   const needs = new Set<ScriptNeed>(line.actions.flatMap((a) => a.needs));
+  if (line.usb && usbWantedAtConnect(line.usb)) needs.add('usb');
   const stderrLine = (text: string): void => void process.stderr.write(`${text}\n`);
   const settings: ScriptSettings = {
     displayId: line.displayId,
@@ -63,6 +70,8 @@ export async function runScript(o: DoOptions): Promise<number> {
     logger,
     out: o.out ?? ((text) => void process.stdout.write(text)),
     progress: o.progress ?? stderrLine,
+    usb: line.usb,
+    usbHostSource: o.usbHostSource,
   };
   const opened = await openSession({
     target: line.target,
@@ -80,6 +89,7 @@ export async function runScript(o: DoOptions): Promise<number> {
       (needs.has('record') && c.type === ChannelType.RECORD && c.id === 0) ||
       // Which port is the monitor is known only from each port's PORT_INIT: every port is linked.
       (needs.has('qmp') && c.type === ChannelType.PORT) ||
+      (needs.has('usb') && c.type === ChannelType.USBREDIR) ||
       // A shared folder is served for as long as the script runs.
       (line.sharedDir !== undefined && c.type === ChannelType.WEBDAV),
     // A script watches the screen change: compressed images will come.
@@ -117,6 +127,7 @@ export async function runScript(o: DoOptions): Promise<number> {
     } else if (needs.has('agent')) {
       await sleep(INPUT_FLUSH_MS);
     }
+    if (needs.has('usb') && !keeper.hasLost(last)) await last.usb.end();
     // Awaited: the process may exit next, and a display connection must not end too early.
     await last.session.close();
   }

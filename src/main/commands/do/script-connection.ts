@@ -20,7 +20,10 @@ import type { Deadline } from '../../node/deadline.ts';
 import { withTimeout } from '../../node/with-timeout.ts';
 import { DrawingDamage } from '../drawing-damage.ts';
 import { VmAccess } from './vm-access.ts';
-import { sleep, type ScriptAgent, type ScriptContext, type ScriptInputs, type ScriptNeed, type ScriptScreen, type ScriptSound, type ScriptVm } from './action.ts';
+import { UsbAccess } from './usb-access.ts';
+import type { UsbDeviceSource } from '../../usb/device-source.ts';
+import { usbPolicyOf, type UsbCommandLine } from '../../usb/usb-policy.ts';
+import { sleep, type ScriptAgent, type ScriptContext, type ScriptInputs, type ScriptNeed, type ScriptScreen, type ScriptSound, type ScriptUsb, type ScriptVm } from './action.ts';
 
 /** What the whole script needs, gathered from its actions. */
 export type ScriptNeeds = ReadonlySet<ScriptNeed>;
@@ -33,6 +36,10 @@ export interface ScriptSettings {
   out: (text: string) => void;
   /** Where send reports progress and each failed file, one line each. */
   progress: (line: string) => void;
+  /** The command line's USB options (the .vv keys come with the TARGET). */
+  usb?: UsbCommandLine;
+  /** The machine's USB devices; default the `usb` package (API-level tests inject simulated ones). */
+  usbHostSource?: () => UsbDeviceSource;
 }
 
 type MouseModeName = 'client' | 'server';
@@ -47,6 +54,7 @@ const HOME_MOTION = -16384;
 export class ScriptConnection implements ScriptContext {
   readonly agent: ScriptAgent;
   readonly vm: ScriptVm;
+  readonly usb: ScriptUsb;
 
   constructor(
     readonly session: Session,
@@ -56,9 +64,14 @@ export class ScriptConnection implements ScriptContext {
     private readonly inputsAccess: ScriptInputs | null,
     private readonly screenAccess: ScriptScreen | null,
     private readonly soundAccess: ScriptSound | null = null,
+    profile: OpenedSession['profile'] | null = null,
   ) {
     this.agent = new AgentAccess(session, where, deadline, settings);
     this.vm = new VmAccess(session, where, deadline, settings.timeoutMs, settings.progress);
+    this.usb = new UsbAccess(session, where, deadline, {
+      policy: usbPolicyOf(profile ?? {}, settings.usb ?? {}), logger: settings.logger, timeoutMs: settings.timeoutMs,
+      progress: settings.progress, hostSource: settings.usbHostSource,
+    });
   }
 
   get sound(): ScriptSound {
@@ -99,7 +112,7 @@ export async function prepareConnection(opened: OpenedSession, needs: ScriptNeed
     const inputs = needs.has('inputs') ? await prepareInputs(session, deadline, where, needs, settings.logger) : null;
     const mouse = inputs && needs.has('mouse-mode') ? await chooseMouseMode(session, settings.logger) : null;
     const sound = needs.has('playback') || needs.has('record') ? await prepareSound(session, deadline, where, needs, settings) : null;
-    return new ScriptConnection(
+    const connection = new ScriptConnection(
       session,
       where,
       deadline,
@@ -107,7 +120,11 @@ export async function prepareConnection(opened: OpenedSession, needs: ScriptNeed
       inputs ? new InputsAccess(inputs, mouse, settings.displayId) : null,
       display ? new ScreenAccess(session, display, where, settings.displayId, deadline) : null,
       sound,
+      opened.profile,
     );
+    // Slots up before the first action: redirect-on-connect and the shared CD happen now.
+    if (needs.has('usb')) await connection.usb.redirector();
+    return connection;
   } catch (e) {
     void session.close();
     throw e;

@@ -9,7 +9,7 @@ describe('the command table', () => {
     const names = commands.map((c) => c.name);
     expect(new Set(names).size).toBe(names.length);
     expect([...commandTable.keys()]).toEqual(names);
-    expect(names).toEqual(['capture', 'info', 'demo', 'do', 'open', 'serve', 'console']);
+    expect(names).toEqual(['capture', 'info', 'demo', 'do', 'open', 'serve', 'console', 'usb']);
   });
 
   it('refuses two commands of one name', () => {

@@ -1,58 +1,11 @@
 // The usb-host against a scripted usb-guest over an in-memory usbredir channel: what it sends on
 // attach, how it answers the guest, the filter, resets, interrupt polling, cancel and detach.
 import { describe, expect, it } from 'vitest';
-import { UsbredirChannel } from '../../../../src/protocol/channels/usbredir/usbredir-channel.ts';
-import { decodeLz4Block } from '../../../../src/protocol/codecs/lz4.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
-import type { UsbredirPacket } from '../../../../src/protocol/usbredir/usbredir-packets.ts';
-import { UsbredirStream } from '../../../../src/protocol/usbredir/usbredir-stream.ts';
 import { UsbAttachError, UsbredirHost } from '../../../../src/main/usb/usbredir-host.ts';
-import { memoryChannelHost } from '../../../helpers/channel-host.ts';
-import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
-import { parseClientMiniMessages } from '../../../helpers/server-messages.ts';
-import { concat } from '../../../helpers/memory-transport.ts';
-import { miniMessage } from '../../../helpers/server-messages.ts';
+import { slotWithGuest } from '../../../helpers/usbredir-slot.ts';
 import { waitUntil } from '../../../helpers/wait.ts';
-import { SimulatedKeyboard, SimulatedUsbSource } from '../../../peers/usb-simulated.ts';
-
-/** A usb-guest in memory: QEMU's side of one slot. */
-async function slotWithGuest(guestCaps = 0xff) {
-  const { transport } = fakeLinkServer({ channelCaps: [1] });
-  const channel = new UsbredirChannel(memoryChannelHost(transport), 0);
-  await channel.connect(1);
-  void channel.run().catch(() => {});
-  const guest = new UsbredirStream({ role: 'guest', version: 'test guest', caps: guestCaps });
-  const received: UsbredirPacket[] = [];
-  let seenWrites = transport.written.findIndex((w) => w.byteLength === 128) + 1;
-  /** Parses what the client wrote since the last call. */
-  const poll = (): UsbredirPacket[] => {
-    const fresh = transport.written.slice(seenWrites);
-    seenWrites = transport.written.length;
-    for (const m of parseClientMiniMessages(concat(fresh))) {
-      let bytes = m.body;
-      if (m.type === 102) {
-        const size = new DataView(m.body.buffer, m.body.byteOffset + 1).getUint32(0, true);
-        bytes = new Uint8Array(size);
-        decodeLz4Block(m.body, 5, m.body.byteLength, bytes, 0, size);
-      }
-      received.push(...guest.feed(bytes));
-    }
-    return received;
-  };
-  const send = (p: UsbredirPacket): void => transport.feed(miniMessage(101, guest.encode(p)));
-  transport.feed(miniMessage(101, guest.hello()));
-  await channel.whenHello();
-  poll();
-  const source = new SimulatedUsbSource();
-  const keyboard = new SimulatedKeyboard();
-  source.plug(keyboard);
-  const types = (): string[] => poll().map((p) => p.type);
-  const reply = async <T extends UsbredirPacket['type']>(type: T, after: number): Promise<Extract<UsbredirPacket, { type: T }>> => {
-    await waitUntil(`a ${type} from the host`, () => poll().slice(after).some((p) => p.type === type));
-    return poll().slice(after).find((p) => p.type === type) as Extract<UsbredirPacket, { type: T }>;
-  };
-  return { channel, guest, send, poll, types, reply, source, keyboard, transport };
-}
+import { miniMessage } from '../../../helpers/server-messages.ts';
 
 describe('usbredir usb-host', () => {
   it('offers the device with ep_info, interface_info, device_connect (in that order), after one reset', async () => {

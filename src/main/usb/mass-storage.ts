@@ -1,0 +1,223 @@
+// A USB mass-storage device made by the client: the bulk-only transport (USB Mass Storage Class
+// Bulk-Only Transport 1.0: a 31-byte CBW on bulk OUT 0x02, the data, a 13-byte CSW on bulk IN 0x81)
+// over a SCSI target that answers the commands (the shared CD's MMC in iso-cdrom.ts; the tests'
+// file-backed disk). The transport keeps the sense data of the last failed command and answers
+// REQUEST SENSE itself, so a target only says what failed.
+import type { UsbActiveConfiguration, UsbDeviceDescription, UsbSetup, UsbTransferResult, UsbTransferStatus } from './device-source.ts';
+import { hex2, le16, stringDescriptor, type EmulatedUsbDevice } from './emulated-device.ts';
+
+export interface ScsiSense {
+  key: number;
+  asc: number;
+  ascq: number;
+}
+
+export const SENSE = {
+  none: { key: 0, asc: 0, ascq: 0 },
+  invalidOpcode: { key: 0x05, asc: 0x20, ascq: 0 },
+  lbaOutOfRange: { key: 0x05, asc: 0x21, ascq: 0 },
+  invalidFieldInCdb: { key: 0x05, asc: 0x24, ascq: 0 },
+  writeProtected: { key: 0x07, asc: 0x27, ascq: 0 },
+  mediumNotPresent: { key: 0x02, asc: 0x3a, ascq: 0 },
+} as const satisfies Record<string, ScsiSense>;
+
+export type ScsiResult =
+  /** Done; `data` goes to the host (a data-in command). */
+  | { status: 'good'; data?: Uint8Array }
+  | { status: 'check'; sense: ScsiSense }
+  /** A data-out command: the host's bytes go to `receive` in order, `length` of them at most. */
+  | { status: 'receive'; length: number; receive: (offset: number, chunk: Uint8Array) => void };
+
+export interface ScsiTarget {
+  command(cdb: Uint8Array, expectedLength: number): ScsiResult;
+  reset?(): void;
+}
+
+export interface MassStorageIdentity {
+  id: string;
+  vendorId: number;
+  productId: number;
+  manufacturer: string;
+  product: string;
+  serial: string;
+}
+
+const CBW_SIGNATURE = 0x43425355; // "USBC"
+const CSW_SIGNATURE = 0x53425355; // "USBS"
+const BULK_IN = 0x81;
+const BULK_OUT = 0x02;
+const MAX_PACKET = 512;
+
+type Phase =
+  | { kind: 'cbw' }
+  | { kind: 'in'; tag: number; data: Uint8Array; at: number; expected: number; status: number }
+  | { kind: 'out'; tag: number; expected: number; received: number; receive: ((offset: number, chunk: Uint8Array) => void) | null; status: number }
+  | { kind: 'csw'; tag: number; residue: number; status: number };
+
+/** A high-speed mass-storage device (SCSI transparent command set, bulk-only) over a SCSI target. */
+export class BulkOnlyMassStorage implements EmulatedUsbDevice {
+  readonly description: UsbDeviceDescription;
+  readonly requests: string[] = [];
+  /** SCSI opcodes seen, in order (hex), kept to the last 1000. */
+  readonly commands: string[] = [];
+  protected readonly target: ScsiTarget;
+  private configured = 1;
+  private phase: Phase = { kind: 'cbw' };
+  private sense: ScsiSense = SENSE.none;
+
+  constructor(identity: MassStorageIdentity, target: ScsiTarget) {
+    this.target = target;
+    this.description = {
+      id: identity.id, vendorId: identity.vendorId, productId: identity.productId,
+      deviceClass: 0, deviceSubclass: 0, deviceProtocol: 0, deviceVersionBcd: 0x0100, speed: 'high', maxPacketSize0: 64,
+      manufacturer: identity.manufacturer, product: identity.product, serial: identity.serial,
+      interfaces: [{ class: 8, subclass: 6, protocol: 0x50 }],
+    };
+  }
+
+  configuration(): UsbActiveConfiguration {
+    if (this.configured === 0) return { value: 0, interfaces: [] };
+    return {
+      value: 1,
+      interfaces: [{
+        number: 0, alternate: 0, class: 8, subclass: 6, protocol: 0x50,
+        endpoints: [{ address: BULK_IN, type: 'bulk', maxPacketSize: MAX_PACKET, interval: 0 }, { address: BULK_OUT, type: 'bulk', maxPacketSize: MAX_PACKET, interval: 0 }],
+      }],
+    };
+  }
+
+  selectConfiguration(value: number): UsbTransferStatus {
+    if (value !== 0 && value !== 1) return 'stall';
+    this.configured = value;
+    return 'ok';
+  }
+
+  private configDescriptor(): Uint8Array {
+    const body = [9, 4, 0, 0, 2, 8, 6, 0x50, 0, 7, 5, BULK_IN, 2, ...le16(MAX_PACKET), 0, 7, 5, BULK_OUT, 2, ...le16(MAX_PACKET), 0];
+    return Uint8Array.of(9, 2, ...le16(9 + body.length), 1, 1, 0, 0x80, 50, ...body);
+  }
+
+  control(setup: UsbSetup, lengthOrData: number | Uint8Array): UsbTransferResult {
+    const { requestType, request, value } = setup;
+    this.requests.push(`${hex2(requestType)}/${hex2(request)}/${value.toString(16).padStart(4, '0')}`);
+    if (this.requests.length > 1000) this.requests.splice(0, 500);
+    const reply = (bytes: Uint8Array | number[] | null): UsbTransferResult => {
+      if (!bytes) return { status: 'stall' };
+      const data = Uint8Array.from(bytes);
+      return { status: 'ok', data: data.subarray(0, typeof lengthOrData === 'number' ? lengthOrData : data.length) };
+    };
+    const ok: UsbTransferResult = { status: 'ok', written: typeof lengthOrData === 'number' ? 0 : lengthOrData.length };
+    const d = this.description;
+    switch (`${hex2(requestType)}/${hex2(request)}`) {
+      case '80/06': {
+        const type = value >> 8;
+        const index = value & 0xff;
+        if (type === 1) return reply(Uint8Array.of(18, 1, ...le16(0x0200), 0, 0, 0, 64, ...le16(d.vendorId), ...le16(d.productId), ...le16(d.deviceVersionBcd), 1, 2, 3, 1));
+        if (type === 2) return reply(this.configDescriptor());
+        if (type === 6) return reply([10, 6, ...le16(0x0200), 0, 0, 0, 64, 1, 0]); // device qualifier: a high-speed device has one
+        if (type === 3) {
+          if (index === 0) return reply([4, 3, 0x09, 0x04]);
+          const text = ({ 1: d.manufacturer, 2: d.product, 3: d.serial } as Record<number, string | undefined>)[index];
+          return reply(text === undefined ? null : stringDescriptor(text));
+        }
+        return reply(null);
+      }
+      case '80/00': case '81/00': case '82/00': return reply([0, 0]);
+      case '80/08': return reply([this.configured]);
+      case '00/01': case '00/03': case '02/01': case '02/03': return ok;
+      case 'a1/fe': return reply([0]); // GET MAX LUN: one LUN
+      case '21/ff': this.phase = { kind: 'cbw' }; return ok; // Bulk-Only Mass Storage Reset
+      default: return reply(null);
+    }
+  }
+
+  private command(tag: number, expected: number, dataIn: boolean, cb: Uint8Array): void {
+    const op = cb[0];
+    this.commands.push(hex2(op));
+    if (this.commands.length > 1000) this.commands.splice(0, 500);
+    let result: ScsiResult;
+    if (op === 0x03) {
+      // REQUEST SENSE: fixed format, the sense of the last command; then it is cleared.
+      const s = this.sense;
+      result = { status: 'good', data: Uint8Array.of(0x70, 0, s.key, 0, 0, 0, 0, 10, 0, 0, 0, 0, s.asc, s.ascq, 0, 0, 0, 0) };
+    } else {
+      try {
+        result = this.target.command(cb, expected);
+      } catch {
+        result = { status: 'check', sense: { key: 0x04, asc: 0x44, ascq: 0 } }; // HARDWARE ERROR, internal target failure
+      }
+    }
+    if (result.status === 'receive') {
+      this.sense = SENSE.none;
+      const length = Math.min(expected, result.length);
+      this.phase = length > 0 && !dataIn
+        ? { kind: 'out', tag, expected, received: 0, receive: result.receive, status: 0 }
+        : { kind: 'csw', tag, residue: expected, status: length > 0 ? 2 : 0 }; // phase error: the host sends nothing
+      return;
+    }
+    const status = result.status === 'good' ? 0 : 1;
+    this.sense = result.status === 'good' ? SENSE.none : result.sense;
+    const data = result.status === 'good' && result.data ? result.data.subarray(0, expected) : new Uint8Array(0);
+    if (expected === 0) this.phase = { kind: 'csw', tag, residue: 0, status };
+    else if (dataIn) this.phase = { kind: 'in', tag, data, at: 0, expected, status };
+    // Data-out the command did not want (a write to a read-only medium): take the bytes, drop them.
+    else this.phase = { kind: 'out', tag, expected, received: 0, receive: null, status };
+  }
+
+  async transferOut(endpoint: number, data: Uint8Array): Promise<UsbTransferResult> {
+    if (endpoint !== BULK_OUT) return { status: 'stall' };
+    const phase = this.phase;
+    if (phase.kind === 'out') {
+      const take = data.subarray(0, phase.expected - phase.received);
+      phase.receive?.(phase.received, take);
+      phase.received += take.length;
+      if (phase.received >= phase.expected) this.phase = { kind: 'csw', tag: phase.tag, residue: 0, status: phase.status };
+      return { status: 'ok', written: data.length };
+    }
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    if (data.length !== 31 || view.getUint32(0, true) !== CBW_SIGNATURE) return { status: 'stall' };
+    const tag = view.getUint32(4, true);
+    const expected = view.getUint32(8, true);
+    const dataIn = (data[12] & 0x80) !== 0;
+    this.command(tag, expected, dataIn, data.subarray(15, 15 + Math.max(1, Math.min(16, data[14]))));
+    return { status: 'ok', written: 31 };
+  }
+
+  async transferIn(endpoint: number, length: number): Promise<UsbTransferResult> {
+    if (endpoint !== BULK_IN) return { status: 'stall' };
+    const phase = this.phase;
+    if (phase.kind === 'in') {
+      const chunk = phase.data.subarray(phase.at, phase.at + length);
+      phase.at += chunk.length;
+      // A short (or empty) transfer ends the data phase; the CSW says how much was not sent.
+      if (phase.at >= phase.data.length) this.phase = { kind: 'csw', tag: phase.tag, residue: phase.expected - phase.data.length, status: phase.status };
+      return { status: 'ok', data: chunk.slice() };
+    }
+    if (phase.kind === 'csw') {
+      this.phase = { kind: 'cbw' };
+      const csw = new Uint8Array(13);
+      const view = new DataView(csw.buffer);
+      view.setUint32(0, CSW_SIGNATURE, true);
+      view.setUint32(4, phase.tag, true);
+      view.setUint32(8, phase.residue, true);
+      csw[12] = phase.status;
+      return { status: 'ok', data: csw };
+    }
+    return { status: 'stall' };
+  }
+
+  reset(): void {
+    this.requests.push('reset');
+    this.phase = { kind: 'cbw' };
+    this.target.reset?.();
+  }
+}
+
+/** Fixed-width ASCII, space padded (INQUIRY's vendor, product and revision fields). */
+export function asciiField(text: string, width: number): number[] {
+  return Array.from(text.padEnd(width).slice(0, width), (c) => c.charCodeAt(0) & 0x7f);
+}
+
+export const be32 = (cb: Uint8Array, at: number): number => ((cb[at] << 24) | (cb[at + 1] << 16) | (cb[at + 2] << 8) | cb[at + 3]) >>> 0;
+export const be16 = (cb: Uint8Array, at: number): number => (cb[at] << 8) | cb[at + 1];
+export const be32Bytes = (v: number): number[] => [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];

@@ -1,0 +1,293 @@
+// USB redirection for one session: the VM's usbredir slots, where devices come from (the machine's
+// own through `usb`, the shared CDs), and the policy remote-viewer has:
+// - enable-usbredir (.vv) turns it all off; the sentence says so.
+// - A device is offered on the first free slot (spice-gtk does the same), after the guest's filter
+//   (every slot's filter; spice-gtk assumes all are channel 0's) let it in.
+// - redirect-on-connect (.vv usb-redirect-on-connect, --spice-usbredir-redirect-on-connect): when a
+//   slot says hello, the first present, not yet redirected device the rules allow goes there.
+//   Shared CDs go in on connect always (spice-gtk does so only when some redirect-on-connect
+//   filter is set; a CD the user named on the command line is meant to be in the VM).
+// - auto-redirect (.vv enable-usb-autoshare with usb-filter, --spice-usbredir-auto-redirect-filter):
+//   a device plugged while the session has focus goes in when the rules allow it. Default rules:
+//   everything but HID (spice-gtk's default auto-connect filter).
+// Every refusal is a UsbRefusal with its reason and its own sentence.
+import { Emitter } from '../../protocol/emitter.ts';
+import type { Logger } from '../../protocol/logger.ts';
+import type { UsbredirChannel } from '../../protocol/channels/usbredir/usbredir-channel.ts';
+import { checkUsbredirFilter, describeFilterVerdict, parseUsbredirFilter, type UsbredirFilterRule, type UsbredirFilterVerdict } from '../../protocol/usbredir/usbredir-filter.ts';
+import type { UsbDeviceDescription, UsbDeviceSource } from './device-source.ts';
+import { EmulatedUsbSource } from './emulated-device.ts';
+import { IsoCdrom } from './iso-cdrom.ts';
+import { UsbDeviceBusyError } from './usb-device-source.ts';
+import { UsbAttachError, UsbredirHost } from './usbredir-host.ts';
+
+export type UsbRefusalReason =
+  | 'disabled' | 'no-slots' | 'filter' | 'no-free-slot' | 'already-redirected' | 'busy' | 'not-found' | 'no-usb' | 'not-redirected';
+
+export class UsbRefusal extends Error {
+  readonly reason: UsbRefusalReason;
+  constructor(reason: UsbRefusalReason, message: string) {
+    super(message);
+    this.name = 'UsbRefusal';
+    this.reason = reason;
+  }
+}
+
+/** spice-gtk's default auto-connect filter: every device but HID ones. */
+export const DEFAULT_AUTO_REDIRECT_FILTER = '0x03,-1,-1,-1,0|-1,-1,-1,-1,1';
+
+export interface UsbPolicy {
+  /** enable-usbredir; default true. */
+  enabled: boolean;
+  /** enable-usb-autoshare: redirect devices plugged while the session has focus. */
+  autoRedirect: boolean;
+  /** usb-filter / --spice-usbredir-auto-redirect-filter (usbredirfilter rules). */
+  autoRedirectFilter: string;
+  /** usb-redirect-on-connect / --spice-usbredir-redirect-on-connect; undefined: none. */
+  redirectOnConnect?: string;
+  /** --spice-share-cd files. */
+  sharedCds: readonly string[];
+}
+
+export const defaultUsbPolicy = (): UsbPolicy => ({ enabled: true, autoRedirect: false, autoRedirectFilter: DEFAULT_AUTO_REDIRECT_FILTER, sharedCds: [] });
+
+/** What `usb-attach` names: VID:PID, BUS-PORT, or cd:FILE. */
+export type UsbSelector = { kind: 'ids'; vendorId: number; productId: number } | { kind: 'path'; id: string } | { kind: 'cd'; file: string };
+
+/** Reads a selector; null when it is none of the three forms. */
+export function parseUsbSelector(text: string): UsbSelector | null {
+  if (text.startsWith('cd:') && text.length > 3) return { kind: 'cd', file: text.slice(3) };
+  const ids = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(text);
+  if (ids) return { kind: 'ids', vendorId: parseInt(ids[1], 16), productId: parseInt(ids[2], 16) };
+  if (/^\d{1,3}-\d{1,3}(\.\d{1,3})*$/.test(text)) return { kind: 'path', id: text };
+  return null;
+}
+
+export const USB_SELECTOR_FORMS = 'VID:PID (hex, e.g. 0781:5583), BUS-PORT (e.g. 1-2.3) or cd:FILE.iso';
+
+const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
+
+/** "Acme Pad (1234:5678)"; the manufacturer left out when the product name starts with it. */
+export function deviceName(d: UsbDeviceDescription): string {
+  const product = d.product ?? '';
+  const name = (d.manufacturer && !product.startsWith(d.manufacturer) ? [d.manufacturer, product] : [product]).filter(Boolean).join(' ') || 'USB device';
+  return `${name} (${hex4(d.vendorId)}:${hex4(d.productId)})`;
+}
+
+/** A filter's verdict for a description (interfaces as listed; a device not yet opened may list none). */
+export function filterVerdict(rules: readonly UsbredirFilterRule[], d: UsbDeviceDescription): UsbredirFilterVerdict {
+  return checkUsbredirFilter(rules, { ...d, interfaces: d.interfaces ?? [] });
+}
+
+export interface UsbDeviceEntry {
+  description: UsbDeviceDescription;
+  source: UsbDeviceSource;
+  /** The slot it is redirected on, or null. */
+  slot: string | null;
+}
+
+export type UsbRedirectorEvents = {
+  attached: { device: UsbDeviceDescription; slot: string };
+  detached: { device: UsbDeviceDescription; slot: string; error: Error | null };
+  /** An automatic redirection (on connect, on plug) that did not happen, with its sentence. */
+  refused: { device: UsbDeviceDescription; refusal: UsbRefusal };
+  /** A one-time message for the user ("no USB on this machine"). */
+  notice: string;
+};
+
+export interface UsbRedirectorOptions {
+  logger: Logger;
+  policy: UsbPolicy;
+  /** The machine's devices (UsbPackageSource); none: only shared CDs. */
+  hostSource?: UsbDeviceSource;
+  /** Tests inject their simulated devices here; users never get one. */
+  extraSources?: readonly UsbDeviceSource[];
+  /** Whether the session has focus (auto-redirect only then); default: always. */
+  focused?: () => boolean;
+}
+
+export class UsbRedirector {
+  readonly events = new Emitter<UsbRedirectorEvents>();
+  readonly slots: UsbredirChannel[] = [];
+  /** The shared CDs (and cd: devices attached later). */
+  readonly cds = new EmulatedUsbSource('shared CDs');
+  private readonly sources: UsbDeviceSource[];
+  private readonly hosts = new Map<string, { host: UsbredirHost; source: UsbDeviceSource }>();
+  private readonly log: Logger;
+  private readonly policy: UsbPolicy;
+  private readonly autoRules: UsbredirFilterRule[];
+  private readonly onConnectRules: UsbredirFilterRule[] | null;
+  private readonly focused: () => boolean;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(o: UsbRedirectorOptions) {
+    this.log = o.logger;
+    this.policy = o.policy;
+    this.autoRules = parseUsbredirFilter(o.policy.autoRedirectFilter);
+    this.onConnectRules = o.policy.redirectOnConnect !== undefined ? parseUsbredirFilter(o.policy.redirectOnConnect) : null;
+    this.focused = o.focused ?? (() => true);
+    this.sources = [this.cds, ...(o.hostSource ? [o.hostSource] : []), ...(o.extraSources ?? [])];
+    for (const file of o.policy.sharedCds) this.shareCd(file);
+    for (const source of this.sources) {
+      this.unsubscribe.push(source.events.on('added', (d) => void this.plugged(source, d)));
+      this.unsubscribe.push(source.events.on('removed', (d) => void this.unplugged(d)));
+      this.unsubscribe.push(source.events.on('unavailable', (m) => this.events.emit('notice', m)));
+    }
+  }
+
+  /** Offers a file as a CD (not yet redirected); its id is `cd:<file>`. Throws with the file's problem. */
+  shareCd(file: string): UsbDeviceDescription {
+    const existing = this.cds.get(`cd:${file}`);
+    if (existing) return existing.description;
+    return this.cds.plug(new IsoCdrom(file, this.log));
+  }
+
+  /**
+   * A slot linked: it takes part once the guest said hello; redirect-on-connect then. Resolves
+   * when that is done (whatever came of it).
+   */
+  addSlot(channel: UsbredirChannel): Promise<void> {
+    this.slots.push(channel);
+    channel.events.on('closed', () => {
+      const i = this.slots.indexOf(channel);
+      if (i >= 0) this.slots.splice(i, 1);
+    });
+    return channel.whenHello().then(() => {
+      if (channel.helloDone && channel.state !== 'closed') return this.redirectOnConnect(channel);
+    }).catch((e: unknown) => this.log.warn({ err: String(e) }, 'redirect-on-connect failed'));
+  }
+
+  /** Every device of every source, with where it is redirected. */
+  async devices(): Promise<UsbDeviceEntry[]> {
+    const entries: UsbDeviceEntry[] = [];
+    for (const source of this.sources) {
+      for (const d of await source.list()) {
+        entries.push({ description: d, source, slot: this.hosts.get(d.id)?.host.channel.name ?? null });
+      }
+    }
+    return entries;
+  }
+
+  private async find(selector: UsbSelector): Promise<UsbDeviceEntry> {
+    if (selector.kind === 'cd') {
+      // Only the CDs: naming a file must not load the machine's USB.
+      const d = this.shareCd(selector.file);
+      return { description: d, source: this.cds, slot: this.hosts.get(d.id)?.host.channel.name ?? null };
+    }
+    const all = await this.devices();
+    const match = all.find((e) => selector.kind === 'ids'
+      ? e.description.vendorId === selector.vendorId && e.description.productId === selector.productId
+      : e.description.id === selector.id);
+    if (match) return match;
+    const what = selector.kind === 'ids' ? `${hex4(selector.vendorId)}:${hex4(selector.productId)}` : selector.id;
+    const reasons = this.sources.map((s) => s.unavailableReason).filter(Boolean);
+    if (reasons.length > 0) throw new UsbRefusal('no-usb', `no USB device ${what}: ${reasons.join('; ')}`);
+    throw new UsbRefusal('not-found', `no USB device ${what} on this machine (spicedesk usb list shows them)`);
+  }
+
+  /** Why `d` cannot go into this VM now, or null; `slot` gets the free slot when there is one. */
+  private refusal(d: UsbDeviceDescription): UsbRefusal | { slot: UsbredirChannel } {
+    const name = deviceName(d);
+    if (!this.policy.enabled) return new UsbRefusal('disabled', `USB redirection is disabled for this connection (enable-usbredir=0 in the .vv file), so ${name} stays here`);
+    const ready = this.slots.filter((s) => s.helloDone && s.state !== 'closed');
+    if (ready.length === 0) return new UsbRefusal('no-slots', `the VM has no USB redirection slots (its QEMU needs -chardev spicevmc,name=usbredir with -device usb-redir; libvirt: <redirdev bus='usb' type='spicevmc'/>), so ${name} cannot go in`);
+    if (this.hosts.has(d.id)) return new UsbRefusal('already-redirected', `${name} is already redirected (on ${this.hosts.get(d.id)!.host.channel.name})`);
+    for (const s of ready) {
+      const rules = s.guestFilter?.rules;
+      if (!rules) continue;
+      const verdict = filterVerdict(rules, d);
+      if (verdict !== 'allowed') return new UsbRefusal('filter', `the VM's USB filter (${s.guestFilter!.text}) blocks ${name}: ${describeFilterVerdict(verdict)}`);
+    }
+    const free = ready.find((s) => s.device === null);
+    if (!free) return new UsbRefusal('no-free-slot', `all ${ready.length} USB redirection slots of the VM are in use; detach a device first (spicedesk do TARGET usb-detach ...) to redirect ${name}`);
+    return { slot: free };
+  }
+
+  /** Redirects the device: on the first free slot, once the guest's filter allowed it. */
+  async attach(selector: UsbSelector): Promise<UsbredirHost> {
+    const entry = await this.find(selector);
+    return this.attachEntry(entry.source, entry.description);
+  }
+
+  private async attachEntry(source: UsbDeviceSource, d: UsbDeviceDescription): Promise<UsbredirHost> {
+    const verdict = this.refusal(d);
+    if (verdict instanceof UsbRefusal) throw verdict;
+    let handle;
+    try {
+      handle = await source.open(d.id);
+    } catch (e) {
+      if (e instanceof UsbDeviceBusyError) throw new UsbRefusal('busy', e.message);
+      throw new UsbRefusal('busy', `cannot open ${deviceName(d)}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    let host: UsbredirHost;
+    try {
+      host = await UsbredirHost.attach(verdict.slot, handle, { logger: this.log });
+    } catch (e) {
+      if (e instanceof UsbAttachError) {
+        const reason: UsbRefusalReason = e.reason === 'filter' ? 'filter' : e.reason === 'slot-busy' ? 'no-free-slot' : e.reason === 'slot-closed' ? 'no-slots' : 'busy';
+        throw new UsbRefusal(reason, e.message);
+      }
+      throw e;
+    }
+    this.hosts.set(d.id, { host, source });
+    const slot = verdict.slot.name;
+    host.events.on('disconnected', ({ error }) => {
+      if (this.hosts.get(d.id)?.host === host) this.hosts.delete(d.id);
+      this.events.emit('detached', { device: d, slot, error });
+    });
+    this.events.emit('attached', { device: d, slot });
+    return host;
+  }
+
+  /** Takes the device out of the VM (device_disconnect and the guest's ack). */
+  async detach(selector: UsbSelector): Promise<UsbDeviceDescription> {
+    const entry = await this.find(selector).catch(() => null);
+    const id = entry?.description.id ?? (selector.kind === 'cd' ? `cd:${selector.file}` : selector.kind === 'path' ? selector.id : null);
+    const found = id ? this.hosts.get(id) : [...this.hosts.values()].find((h) => selector.kind === 'ids' && h.host.device.description.vendorId === selector.vendorId && h.host.device.description.productId === selector.productId);
+    if (!found) {
+      const what = entry ? deviceName(entry.description) : (id ?? (selector.kind === 'ids' ? `${hex4(selector.vendorId)}:${hex4(selector.productId)}` : ''));
+      throw new UsbRefusal('not-redirected', `${what} is not redirected to this VM; nothing to detach`);
+    }
+    await found.host.detach();
+    return found.host.device.description;
+  }
+
+  private async redirectOnConnect(channel: UsbredirChannel): Promise<void> {
+    if (!this.policy.enabled || channel.device) return;
+    const entries = await this.devices();
+    const candidates = entries.filter((e) => e.slot === null && (e.source === this.cds
+      || (this.onConnectRules !== null && filterVerdict(this.onConnectRules, e.description) === 'allowed')));
+    for (const e of candidates) {
+      if (channel.device || channel.state === 'closed') return;
+      try {
+        await this.attachEntry(e.source, e.description);
+        return;
+      } catch (err) {
+        if (err instanceof UsbRefusal) this.events.emit('refused', { device: e.description, refusal: err });
+        else this.log.warn({ err: String(err) }, 'redirect-on-connect failed');
+      }
+    }
+  }
+
+  private async plugged(source: UsbDeviceSource, d: UsbDeviceDescription): Promise<void> {
+    if (!this.policy.autoRedirect || source === this.cds || !this.focused()) return;
+    if (filterVerdict(this.autoRules, d) !== 'allowed') return;
+    try {
+      await this.attachEntry(source, d);
+    } catch (e) {
+      if (e instanceof UsbRefusal) this.events.emit('refused', { device: d, refusal: e });
+      else this.log.warn({ err: String(e) }, 'auto-redirect failed');
+    }
+  }
+
+  private async unplugged(d: UsbDeviceDescription): Promise<void> {
+    // The device is gone: its transfers fail; take it off its slot.
+    await this.hosts.get(d.id)?.host.detach();
+  }
+
+  /** Detaches every device (the session ends). */
+  async close(): Promise<void> {
+    for (const off of this.unsubscribe.splice(0)) off();
+    await Promise.all([...this.hosts.values()].map((h) => h.host.detach().catch(() => {})));
+  }
+}
