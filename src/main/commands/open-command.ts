@@ -54,6 +54,7 @@ export const openCommand = defineCommand({
     if (values.memoryLimit !== undefined) throw usageError('the desktop window does not take --memory-limit yet; use spicedesk serve --open --memory-limit SIZE TARGET');
     if (values.videoCodecs !== undefined) throw usageError('the desktop window does not take --video-codecs yet; put video-codecs= in the TARGET (URI query or .vv file), or use spicedesk serve --open --video-codecs LIST TARGET');
     if (values.spiceSharedDir !== undefined || values.spiceSharedDirRo) throw usageError('the desktop window does not share folders yet; use spicedesk serve --open --spice-shared-dir DIR TARGET');
+    if (values.printTo !== undefined || values.printMaxMb !== undefined) throw usageError('the desktop window does not print yet; use spicedesk serve --open --print-to PRINTER TARGET');
     if (values.spiceCaFile !== undefined) throw usageError('the desktop window does not take --spice-ca-file yet; use spicedesk serve --open --spice-ca-file FILE TARGET');
     const kiosk = kioskFlags(values, cx.warn);
     // The switches electron-main.ts reads (launch-args.ts, app-mappings.ts), then the TARGET.

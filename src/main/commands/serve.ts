@@ -2,6 +2,7 @@
 // browser and runs one SPICE session per open page, to the targets given here and no others.
 // Prints the URL to open (with its access token) as the first line of standard output.
 import type { SharedDirSetting } from '../webdav/shared-dir.ts';
+import type { PrintSetting } from '../printing/print-setting.ts';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Logger } from '../../protocol/logger.ts';
@@ -47,6 +48,8 @@ export interface ServeOptions {
   videoCodecs?: number[];
   /** --spice-shared-dir (and -ro): the folder each page's session shares with its guest. */
   sharedDir?: SharedDirSetting;
+  /** --print-to, --print-max-mb: where each page's session prints the guest's jobs (none: off). */
+  print?: PrintSetting;
 }
 
 export function parseListen(value: string | undefined): { host: string; port: number } {
@@ -112,6 +115,7 @@ async function serveTargets(o: ServeOptions, host: string, port: number, args: s
   for (const t of targets) t.clipboard = o.clipboardPolicy;
   for (const t of targets) t.memoryLimit = o.memoryLimit;
   for (const t of targets) t.sharedDir = o.sharedDir;
+  for (const t of targets) t.print = o.print;
   // The page's session sends the profile's codec order (bridge-host.ts): the option goes there.
   if (o.videoCodecs) for (const t of targets) t.profile.videoCodecs = o.videoCodecs;
   const monitors = new MonitorMappingSource(o.monitorMapping, new SettingsStore(settingsDir(), { warn: o.warn }));

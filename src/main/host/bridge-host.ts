@@ -4,6 +4,7 @@
 // nothing else can be connected to. Every message from the page goes through the bridge's strict
 // decoder; a malformed one ends this connection (with a reason), never the host.
 import { sharedDirPorts, type SharedDirSetting } from '../webdav/shared-dir.ts';
+import { printPorts, type PrintSetting } from '../printing/print-setting.ts';
 import { defaultDisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
 import type { HostMessage, SessionStatus, UiMessage } from '../../protocol/bridge/bridge-messages.ts';
@@ -58,6 +59,8 @@ export interface GatewayTarget {
   memoryLimit?: number;
   /** --spice-shared-dir: the folder the session shares with the guest (none: not shared). */
   sharedDir?: SharedDirSetting;
+  /** --print-to: where the session prints the guest's jobs (none: off). */
+  print?: PrintSetting;
 }
 
 export interface ConnectionOptions {
@@ -451,7 +454,7 @@ export class BridgeHost {
       displaySink: sink,
       // What the page's HELLO said it does with sound: the sound channels announce only that.
       audio: this.audio,
-      ports: sharedDirPorts(target.sharedDir, this.log),
+      ports: { ...sharedDirPorts(target.sharedDir, this.log), ...printPorts(target.print, this.log) },
     });
     this.session = session;
     this.displaySink = sink;

@@ -4,11 +4,12 @@
 import { indent, wrapWords } from '../args/help.ts';
 import { parseCommandLine } from '../args/parse-command-line.ts';
 import { defineCommand, flag, usageError, wholeNumberOption, type OperandReader, type OptionValues, type EveryCommandValues } from '../args/option-spec.ts';
-import { caFileOption, displayOption, memoryLimitOption, sharedDirOptions, timeoutOption, trustedCaFile, videoCodecsOption } from '../args/shared-options.ts';
+import { caFileOption, displayOption, memoryLimitOption, printOptions, sharedDirOptions, timeoutOption, trustedCaFile, videoCodecsOption } from '../args/shared-options.ts';
 import { stepOf, type DoStep } from './action.ts';
 import { doActionFamilies, doActions } from './action-table.ts';
 import { runScript, type DoCommandLine } from './run-script.ts';
 import { sharedDirOf } from '../../webdav/shared-dir.ts';
+import { printSettingOf } from '../../printing/print-setting.ts';
 
 const doOptions = {
   timeout: timeoutOption,
@@ -17,6 +18,7 @@ const doOptions = {
   memoryLimit: memoryLimitOption,
   videoCodecs: videoCodecsOption,
   ...sharedDirOptions,
+  ...printOptions,
   reconnect: flag({ long: 'reconnect', help: 'when the connection drops, link again and go on (see above)' }),
   reconnectTimeout: wholeNumberOption({
     long: 'reconnect-timeout',
@@ -113,6 +115,7 @@ function lineOf(values: OptionValues<typeof doOptions> & EveryCommandValues, scr
     memoryLimit: values.memoryLimit,
     videoCodecs: values.videoCodecs,
     sharedDir: sharedDirOf(values),
+    print: printSettingOf(values),
   };
 }
 
