@@ -181,9 +181,12 @@ export class PrintPort implements PortHandler {
     });
   }
 
-  /** The stream is out of step: tell the guest, and end the channel. */
+  /**
+   * The stream is out of step: tell the guest now (the channel closes as soon as this throws, so the
+   * line cannot wait behind a job still printing), and end the channel.
+   */
   private outOfStep(detail: string): never {
-    this.reply(`ERR ${detail}`);
+    this.io.write(new TextEncoder().encode(`ERR ${oneLine(detail)}\n`));
     this.reset();
     throw new ProtocolError(detail, 0, { channel: this.io.channelName });
   }
