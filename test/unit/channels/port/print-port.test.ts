@@ -31,7 +31,10 @@ function fakeHost(maxBytes = 1024, outcome: (job: PrintJobHeader, bytes: Uint8Ar
         finish: async () => {
           const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
           let o = 0;
-          for (const c of chunks) (bytes.set(c, o), (o += c.byteLength));
+          for (const c of chunks) {
+            bytes.set(c, o);
+            o += c.byteLength;
+          }
           printed.push({ job, bytes });
           return outcome(job, bytes);
         },
@@ -45,7 +48,10 @@ function fakeHost(maxBytes = 1024, outcome: (job: PrintJobHeader, bytes: Uint8Ar
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let o = 0;
-  for (const p of parts) (out.set(p, o), (o += p.byteLength));
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
   return out;
 }
 
