@@ -175,7 +175,9 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
     res.setHeader('Last-Modified', st.mtime.toUTCString());
     res.setHeader('ETag', etag(st));
     if (headOnly) return void res.end();
-    await pipeline(createReadStream(target.file), res);
+    // 256 KiB reads: each becomes one buffer of mux frames cut into full port messages (64 KiB
+    // reads gave a frame of 65535 bytes and one of 1 byte per read; bench/README.md, webdav).
+    await pipeline(createReadStream(target.file, { highWaterMark: 256 * 1024 }), res);
     void req;
   }
 
