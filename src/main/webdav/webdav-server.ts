@@ -461,25 +461,23 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
       http.emit('connection', socket);
       // The guest's bytes come in many small pieces (spice-server's port messages cut spice-webdavd's
       // frames); each pushed alone is one HTTP parser pass and one file write for a PUT. They are
-      // gathered into one buffer until this turn of the event loop ends (bench/README.md, webdav).
-      let gathered: Buffer | null = null;
-      let used = 0;
+      // gathered until this turn of the event loop ends, or GATHER_BYTES (bench/README.md, webdav).
+      let pieces: Buffer[] = [];
+      let gathered = 0;
       let scheduled = false;
       const flush = (): void => {
         scheduled = false;
-        if (gathered && used) socket.push(gathered.subarray(0, used));
-        gathered = null;
-        used = 0;
+        if (pieces.length) socket.push(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, gathered));
+        pieces = [];
+        gathered = 0;
       };
       return {
         write: (bytes) => {
-          if (!gathered || used + bytes.byteLength > gathered.byteLength) {
-            flush();
-            gathered = Buffer.allocUnsafe(Math.max(GATHER_BYTES, bytes.byteLength));
-          }
-          gathered.set(bytes, used);
-          used += bytes.byteLength;
-          if (!scheduled) {
+          // A copy: the mux's bytes may be a view into a buffer that is used again.
+          pieces.push(Buffer.from(bytes));
+          gathered += bytes.byteLength;
+          if (gathered >= GATHER_BYTES) flush();
+          else if (!scheduled) {
             scheduled = true;
             setImmediate(flush);
           }
