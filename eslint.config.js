@@ -38,7 +38,7 @@ export const folderLevels = {
   ],
   'src/main': [
     ['node', 'demo'],
-    ['transport', 'clipboard', 'display-worker', 'video', 'audio', 'webdav', 'usb'],
+    ['transport', 'clipboard', 'display-worker', 'video', 'audio', 'webdav', 'usb', 'printing'],
     ['connect'],
     ['reconnect', 'monitors'],
     ['host'],

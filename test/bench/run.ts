@@ -1,6 +1,6 @@
 // `npm run bench`: runs the benchmarks against real peers, prints their tables and writes the
 // results as JSON to bench/results/ (git-ignored). Exits non-zero if a bench fails.
-//   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video] [--runs 15]
+//   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video|webdav] [--runs 15]
 // The script bundles this file with esbuild to dist/bench.js first, because Node 20 cannot run
 // TypeScript directly.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { runDecodersBench } from './decoders-bench.ts';
 import { runGatewayBench } from './gateway-bench.ts';
 import { runVideoBench } from './video-bench.ts';
 import { runVideoDecodeBench } from './video-decode-bench.ts';
+import { runWebdavBench } from './webdav-bench.ts';
 
 interface Bench {
   name: string;
@@ -53,6 +54,12 @@ const benches: Bench[] = [
     // VP8) and remote-viewer in Xvfb: frames sent, on time, dropped and shown, and client CPU.
     name: 'video',
     run: (options) => runVideoBench(options),
+  },
+  {
+    // Folder sharing: a 64 MiB file copied by a guest's curl into the shared folder and back,
+    // through spicedesk and through spicy: MiB/s and client CPU per MiB (at most 3 rounds).
+    name: 'webdav',
+    run: (options) => runWebdavBench(options),
   },
 ];
 

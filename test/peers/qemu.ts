@@ -26,6 +26,8 @@ export interface QemuOptions {
   usbredirFilter?: string;
   /** The WebDAV port channel org.spice-space.webdav.0 (folder sharing). */
   webdav?: boolean;
+  /** The print port org.spicedesk.print.0: a virtio-serial port on a spiceport chardev (spicedesk's printing). */
+  printPort?: boolean;
   /**
    * A serial port on the port channel org.qemu.console.serial.0 (`spicedesk console`). Added after
    * the guest peer's own serial ports, so in a guest it is the third one (ttyS2).
@@ -128,7 +130,11 @@ export function qemuArgs(port: number, options: QemuOptions, qmpSocket: string |
   }
   if (options.qmpPort) args.push('-chardev', 'spiceport,name=org.qemu.monitor.qmp.0,id=qmpport', '-mon', 'chardev=qmpport,mode=control');
   (options.otherPorts ?? []).forEach((name, i) => args.push('-chardev', `spiceport,name=${name},id=otherport${i}`));
-  if (options.webdav || options.agentPort) args.push('-device', 'virtio-serial');
+  if (options.webdav || options.agentPort || options.printPort) args.push('-device', 'virtio-serial');
+  if (options.printPort) {
+    args.push('-chardev', 'spiceport,name=org.spicedesk.print.0,id=printport',
+      '-device', 'virtserialport,chardev=printport,name=org.spicedesk.print.0');
+  }
   if (options.webdav) {
     args.push('-chardev', 'spiceport,name=org.spice-space.webdav.0,id=webdav',
       '-device', 'virtserialport,chardev=webdav,name=org.spice-space.webdav.0');

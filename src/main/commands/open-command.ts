@@ -57,6 +57,7 @@ export const openCommand = defineCommand({
     if (values.spiceShareCd !== undefined || values.spiceUsbredirAutoRedirectFilter !== undefined || values.spiceUsbredirRedirectOnConnect !== undefined) {
       throw usageError('the desktop window does not take the USB options yet; use spicedesk serve --open --spice-share-cd FILE.iso TARGET');
     }
+    if (values.printTo !== undefined || values.printMaxMb !== undefined) throw usageError('the desktop window does not print yet; use spicedesk serve --open --print-to PRINTER TARGET');
     if (values.spiceCaFile !== undefined) throw usageError('the desktop window does not take --spice-ca-file yet; use spicedesk serve --open --spice-ca-file FILE TARGET');
     const kiosk = kioskFlags(values, cx.warn);
     // The switches electron-main.ts reads (launch-args.ts, app-mappings.ts), then the TARGET.

@@ -2,6 +2,7 @@
 // library) is a bundle of its own, dist/serve.cjs, loaded only by `serve` and `open`: the other
 // commands start faster without it.
 import { sharedDirOf } from '../webdav/shared-dir.ts';
+import { printSettingOf } from '../printing/print-setting.ts';
 import { join } from 'node:path';
 import { ExitCode } from '../node/exit-codes.ts';
 import { defineCommand, flag, type CommandContext } from './args/option-spec.ts';
@@ -33,6 +34,8 @@ export interface ClientValues {
   spiceShareCd: string | undefined;
   spiceUsbredirAutoRedirectFilter: string | undefined;
   spiceUsbredirRedirectOnConnect: string | undefined;
+  printTo: string | undefined;
+  printMaxMb: number | undefined;
 }
 
 /** Runs the web gateway for `serve` and for `open` without Electron. */
@@ -51,6 +54,7 @@ export async function runGateway(values: ClientValues, o: { targets: string[]; d
     videoCodecs: values.videoCodecs,
     sharedDir: sharedDirOf(values),
     usb: usbCommandLineOf(values),
+    print: printSettingOf(values),
     logger: await cx.logger(),
     warn: cx.warn,
     out: cx.out,

@@ -3,6 +3,7 @@
 // Prints the URL to open (with its access token) as the first line of standard output.
 import type { UsbCommandLine } from '../usb/usb-policy.ts';
 import type { SharedDirSetting } from '../webdav/shared-dir.ts';
+import type { PrintSetting } from '../printing/print-setting.ts';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Logger } from '../../protocol/logger.ts';
@@ -50,6 +51,8 @@ export interface ServeOptions {
   sharedDir?: SharedDirSetting;
   /** --spice-share-cd and the usbredir rules, for each page's session. */
   usb?: UsbCommandLine;
+  /** --print-to, --print-max-mb: where each page's session prints the guest's jobs (none: off). */
+  print?: PrintSetting;
 }
 
 export function parseListen(value: string | undefined): { host: string; port: number } {
@@ -116,6 +119,7 @@ async function serveTargets(o: ServeOptions, host: string, port: number, args: s
   for (const t of targets) t.memoryLimit = o.memoryLimit;
   for (const t of targets) t.sharedDir = o.sharedDir;
   for (const t of targets) t.usb = o.usb;
+  for (const t of targets) t.print = o.print;
   // The page's session sends the profile's codec order (bridge-host.ts): the option goes there.
   if (o.videoCodecs) for (const t of targets) t.profile.videoCodecs = o.videoCodecs;
   const monitors = new MonitorMappingSource(o.monitorMapping, new SettingsStore(settingsDir(), { warn: o.warn }));

@@ -7,6 +7,7 @@ import { sharedDirPorts, type SharedDirSetting } from '../webdav/shared-dir.ts';
 import type { UsbDeviceSource } from '../usb/device-source.ts';
 import type { UsbCommandLine } from '../usb/usb-policy.ts';
 import { PageUsb } from './page-usb.ts';
+import { printPorts, type PrintSetting } from '../printing/print-setting.ts';
 import { defaultDisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import type { SpiceErrorKind } from '../../protocol/wire/errors.ts';
 import type { HostMessage, SessionStatus, UiMessage } from '../../protocol/bridge/bridge-messages.ts';
@@ -63,6 +64,8 @@ export interface GatewayTarget {
   sharedDir?: SharedDirSetting;
   /** --spice-share-cd and the usbredir rules (page-usb.ts). */
   usb?: UsbCommandLine;
+  /** --print-to: where the session prints the guest's jobs (none: off). */
+  print?: PrintSetting;
 }
 
 export interface ConnectionOptions {
@@ -463,7 +466,7 @@ export class BridgeHost {
       displaySink: sink,
       // What the page's HELLO said it does with sound: the sound channels announce only that.
       audio: this.audio,
-      ports: sharedDirPorts(target.sharedDir, this.log),
+      ports: { ...sharedDirPorts(target.sharedDir, this.log), ...printPorts(target.print, this.log) },
     });
     this.session = session;
     this.displaySink = sink;

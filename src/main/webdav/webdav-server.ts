@@ -44,6 +44,9 @@ class HttpStatus extends Error {
 }
 
 /** One guest connection as a stream the HTTP server reads and writes. */
+/** How much of a guest connection's bytes are gathered before the HTTP server sees them. */
+const GATHER_BYTES = 256 * 1024;
+
 class MemorySocket extends Duplex {
   readonly remoteAddress = '127.0.0.1';
   readonly remotePort = 0;
@@ -175,7 +178,9 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
     res.setHeader('Last-Modified', st.mtime.toUTCString());
     res.setHeader('ETag', etag(st));
     if (headOnly) return void res.end();
-    await pipeline(createReadStream(target.file), res);
+    // 256 KiB reads: each becomes one buffer of mux frames cut into full port messages (64 KiB
+    // reads gave a frame of 65535 bytes and one of 1 byte per read; bench/README.md, webdav).
+    await pipeline(createReadStream(target.file, { highWaterMark: 256 * 1024 }), res);
     void req;
   }
 
@@ -454,9 +459,33 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
       sockets.add(socket);
       socket.on('error', () => {});
       http.emit('connection', socket);
+      // The guest's bytes come in many small pieces (spice-server's port messages cut spice-webdavd's
+      // frames); each pushed alone is one HTTP parser pass and one file write for a PUT. They are
+      // gathered until this turn of the event loop ends, or GATHER_BYTES (bench/README.md, webdav).
+      let pieces: Buffer[] = [];
+      let gathered = 0;
+      let scheduled = false;
+      const flush = (): void => {
+        scheduled = false;
+        if (pieces.length) socket.push(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, gathered));
+        pieces = [];
+        gathered = 0;
+      };
       return {
-        write: (bytes) => void socket.push(Buffer.from(bytes)),
-        end: () => socket.destroy(),
+        write: (bytes) => {
+          // A copy: the mux's bytes may be a view into a buffer that is used again.
+          pieces.push(Buffer.from(bytes));
+          gathered += bytes.byteLength;
+          if (gathered >= GATHER_BYTES) flush();
+          else if (!scheduled) {
+            scheduled = true;
+            setImmediate(flush);
+          }
+        },
+        end: () => {
+          flush();
+          socket.destroy();
+        },
       };
     },
     describe: () => `${o.root}${o.readOnly ? ' (read-only)' : ''}`,

@@ -3,7 +3,13 @@
 // (#15) tests add their entries here (`usb`, `webdav`) without touching the rest of the peer.
 import type { QemuOptions } from '../qemu.ts';
 import type { GuestTool } from './image.ts';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { noAvahiShim } from './noavahi.ts';
+
+/** The guest's print backend as spicedesk ships it (resources/guest/spicedesk-print). */
+export const GUEST_PRINT_BACKEND = '/usr/lib/cups/backend/spicedesk-print';
+const PRINT_BACKEND_SOURCE = fileURLToPath(new URL('../../../resources/guest/spicedesk-print', import.meta.url));
 
 /** The port the guest's spice-webdavd serves the shared folder on (its systemd unit's). */
 export const GUEST_WEBDAV_PORT = 9843;
@@ -63,6 +69,22 @@ export const GUEST_DEVICES = {
       'mkdir -p /dev/virtio-ports',
       'for port in /sys/class/virtio-ports/*; do ln -sf /dev/${port##*/} /dev/virtio-ports/$(cat $port/name); done',
       `LD_PRELOAD=/lib/noavahi.so spice-webdavd -p ${GUEST_WEBDAV_PORT} >/tmp/webdavd.log 2>&1 &`,
+      '',
+    ].join('\n'),
+  },
+  /**
+   * Printing: the virtio-serial port org.spicedesk.print.0 on a spiceport chardev (a port channel)
+   * and the shipped backend at GUEST_PRINT_BACKEND, run directly by the test (the guest has no
+   * CUPS; the backend takes a file and writes the job into /dev/virtio-ports/org.spicedesk.print.0).
+   */
+  print: {
+    qemu: { printPort: true },
+    modules: ['virtio_pci', 'virtio_console'],
+    tools: [],
+    files: () => ({ [GUEST_PRINT_BACKEND]: readFileSync(PRINT_BACKEND_SOURCE, 'utf8') }),
+    initScript: [
+      'mkdir -p /dev/virtio-ports',
+      'for port in /sys/class/virtio-ports/*; do ln -sf /dev/${port##*/} /dev/virtio-ports/$(cat $port/name); done',
       '',
     ].join('\n'),
   },

@@ -242,10 +242,33 @@ export const sharedDirOptions = {
   spiceSharedDirRo: flag({ long: 'spice-shared-dir-ro', help: 'share the folder read-only: every write is refused (403)' }),
 };
 
+/** --print-to PRINTER|save:DIR|off and --print-max-mb N: printing from the guest (port org.spicedesk.print.0); default off. */
+export const printOptions = {
+  printTo: valueOption<string | undefined>({
+    long: 'print-to',
+    valueName: 'PRINTER',
+    needs: 'a PRINTER, save:DIR or off',
+    absent: undefined,
+    help:
+      "print the guest's jobs (resources/guest/spicedesk-print) on this local printer (CUPS lp), or\n" +
+      'save:DIR to save them there as PDF/PostScript files; off (the default): jobs are refused',
+    parse: (raw) => raw,
+  }),
+  printMaxMb: wholeNumberOption({
+    long: 'print-max-mb',
+    valueName: 'N',
+    min: 1,
+    max: 65_536,
+    absent: undefined,
+    help: 'the largest print job taken, in MiB (default 512); a larger one is refused before it is sent',
+  }),
+};
+
 export const clientOptions = {
   ...connectingOptions,
   ...sharedDirOptions,
   ...usbOptions,
+  ...printOptions,
   listen: listenOption,
   clipboard: clipboardOption,
   fileTransfer: fileTransferOption,

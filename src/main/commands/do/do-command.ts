@@ -5,12 +5,13 @@ import { indent, wrapWords } from '../args/help.ts';
 import { parseCommandLine } from '../args/parse-command-line.ts';
 import { defineCommand, flag, usageError, wholeNumberOption, type OperandReader, type OptionValues, type EveryCommandValues } from '../args/option-spec.ts';
 import {
-  caFileOption, displayOption, memoryLimitOption, sharedDirOptions, timeoutOption, trustedCaFile, usbCommandLineOf, usbOptions, videoCodecsOption,
+  caFileOption, displayOption, memoryLimitOption, printOptions, sharedDirOptions, timeoutOption, trustedCaFile, usbCommandLineOf, usbOptions, videoCodecsOption,
 } from '../args/shared-options.ts';
 import { stepOf, type DoStep } from './action.ts';
 import { doActionFamilies, doActions } from './action-table.ts';
 import { runScript, type DoCommandLine } from './run-script.ts';
 import { sharedDirOf } from '../../webdav/shared-dir.ts';
+import { printSettingOf } from '../../printing/print-setting.ts';
 
 const doOptions = {
   timeout: timeoutOption,
@@ -20,6 +21,7 @@ const doOptions = {
   videoCodecs: videoCodecsOption,
   ...sharedDirOptions,
   ...usbOptions,
+  ...printOptions,
   reconnect: flag({ long: 'reconnect', help: 'when the connection drops, link again and go on (see above)' }),
   reconnectTimeout: wholeNumberOption({
     long: 'reconnect-timeout',
@@ -117,6 +119,7 @@ function lineOf(values: OptionValues<typeof doOptions> & EveryCommandValues, scr
     videoCodecs: values.videoCodecs,
     sharedDir: sharedDirOf(values),
     usb: usbCommandLineOf(values),
+    print: printSettingOf(values),
   };
 }
 

@@ -4,6 +4,7 @@
 // its definition says that is harmless.
 import type { Logger } from '../../../protocol/logger.ts';
 import { sharedDirPorts, type SharedDirSetting } from '../../webdav/shared-dir.ts';
+import { printPorts, type PrintSetting } from '../../printing/print-setting.ts';
 import { ChannelType } from '../../../protocol/link/constants.ts';
 import { openSession, type OpenedSession } from '../../connect/open-session.ts';
 import { ExitCode } from '../../node/exit-codes.ts';
@@ -38,6 +39,8 @@ export interface DoCommandLine {
   sharedDir?: SharedDirSetting;
   /** --spice-share-cd and the usbredir filters: the VM's USB slots are linked for the whole script. */
   usb?: UsbCommandLine;
+  /** --print-to: where the guest's print jobs go while the script runs (none: off). */
+  print?: PrintSetting;
 }
 
 export interface DoOptions {
@@ -81,7 +84,7 @@ export async function runScript(o: DoOptions): Promise<number> {
     caFile: o.caFile,
     memoryLimit: line.memoryLimit,
     videoCodecs: line.videoCodecs,
-    ports: sharedDirPorts(line.sharedDir, logger),
+    ports: { ...sharedDirPorts(line.sharedDir, logger), ...printPorts(line.print, logger) },
     shouldLink: (c) =>
       (needs.has('inputs') && c.type === ChannelType.INPUTS && c.id === 0) ||
       (needs.has('display') && c.type === ChannelType.DISPLAY && c.id === line.displayId) ||
@@ -91,7 +94,9 @@ export async function runScript(o: DoOptions): Promise<number> {
       (needs.has('qmp') && c.type === ChannelType.PORT) ||
       (needs.has('usb') && c.type === ChannelType.USBREDIR) ||
       // A shared folder is served for as long as the script runs.
-      (line.sharedDir !== undefined && c.type === ChannelType.WEBDAV),
+      (line.sharedDir !== undefined && c.type === ChannelType.WEBDAV) ||
+      // Printing takes jobs on its port for as long as the script runs.
+      (line.print !== undefined && c.type === ChannelType.PORT),
     // A script watches the screen change: compressed images will come.
     prestartDecoders: needs.has('display'),
   });

@@ -45,9 +45,42 @@ export interface WebdavServer {
   describe(): string;
 }
 
-/** What the host gives port handlers: the WebDAV server when a folder is shared (none: not shared). */
+/** A print job's header as the guest sent it, checked (print-port.ts). */
+export interface PrintJobHeader {
+  title: string;
+  copies: number;
+  /** A CUPS media name ("A4", "Letter"); none: the printer's default. */
+  media?: string;
+  format: 'pdf' | 'postscript';
+  /** The document's length in bytes. */
+  bytes: number;
+}
+
+/** One job's document on its way to the host's spool file; printed only when whole. */
+export interface PrintJobSpool {
+  write(bytes: Uint8Array): void;
+  /** The whole document is in: print (or save) it; resolves with what was done, rejects with why not. */
+  finish(): Promise<string>;
+  /** The job will never be whole (the channel went): drop the spool file, print nothing. */
+  abort(): void;
+}
+
+/** The host's printing (src/main/printing), when the user turned it on (--print-to). */
+export interface PrintService {
+  /** The largest document taken; a larger one is refused before any of it is sent. */
+  readonly maxBytes: number;
+  /** "printer q", "save to /home/me/Prints" for `info`. */
+  describe(): string;
+  start(job: PrintJobHeader): PrintJobSpool;
+}
+
+/**
+ * What the host gives port handlers: the WebDAV server when a folder is shared (none: not
+ * shared), the printing service when printing is on (none: off).
+ */
 export interface PortContext {
   webdav?: WebdavServer;
+  print?: PrintService;
 }
 
 export type PortHandlerFactory = (io: PortIo, ctx: PortContext) => PortHandler;

@@ -115,8 +115,8 @@ export class WebdavMux implements PortHandler {
     this.clients.set(id, entry);
     entry.connection = this.server.connect(
       (reply) => {
-        if (entry.closeSent) return;
-        for (let o = 0; o < reply.byteLength; o += MAX_MUX_FRAME) this.sendFrame(id, reply.subarray(o, Math.min(reply.byteLength, o + MAX_MUX_FRAME)));
+        if (entry.closeSent || reply.byteLength === 0) return;
+        this.sendFrames(id, reply);
       },
       () => {
         if (entry.closeSent) return;
@@ -137,6 +137,27 @@ export class WebdavMux implements PortHandler {
     frame.set(body, FRAME_HEADER);
     this.counts.bytesOut += body.byteLength;
     this.io.write(frame);
+  }
+
+  /**
+   * A server reply in as many frames as it takes, written as one buffer: the port channel cuts it
+   * into full 64 KiB messages whatever the frame boundaries (a frame per write would cost a
+   * 65545-byte frame split into a full message and a 9-byte one, and a copy each).
+   */
+  private sendFrames(id: bigint, reply: Uint8Array): void {
+    const frames = Math.ceil(reply.byteLength / MAX_MUX_FRAME);
+    const out = new Uint8Array(reply.byteLength + frames * FRAME_HEADER);
+    const view = new DataView(out.buffer);
+    let at = 0;
+    for (let o = 0; o < reply.byteLength; o += MAX_MUX_FRAME) {
+      const body = reply.subarray(o, Math.min(reply.byteLength, o + MAX_MUX_FRAME));
+      view.setBigInt64(at, id, true);
+      view.setUint16(at + 8, body.byteLength, true);
+      out.set(body, at + FRAME_HEADER);
+      at += FRAME_HEADER + body.byteLength;
+    }
+    this.counts.bytesOut += reply.byteLength;
+    this.io.write(out);
   }
 
   private dropAll(): void {

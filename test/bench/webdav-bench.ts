@@ -1,0 +1,143 @@
+// Folder sharing's throughput: a Linux guest under QEMU (the guest peer's `webdav` set:
+// spice-webdavd, curl) copies a 64 MiB file into the shared folder (PUT, guest -> client) and back
+// (GET, client -> guest) through spicedesk (`do TARGET wait --spice-shared-dir DIR`) and through
+// spice-gtk (`spicy --spice-shared-dir=DIR` in xvfb-run, as webdav-guest.test.ts runs it), the same
+// guest in the same run, the clients taking turns (A B A B) so that load changes hit both alike.
+//
+// Measured per copy: wall time on this side around the guest's curl (MiB/s), and the client's CPU
+// (utime + stime of every process under it, from /proc: for spicy that includes xvfb-run's Xvfb,
+// which draws nothing here) per MiB. Each copy is checked: the host file equals the guest's, and
+// the copy back equals it too (cmp in the guest), so a fast wrong answer cannot win.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { allProcesses, CLOCK_TICKS_PER_SECOND, processTree } from '../helpers/proc-tree.ts';
+import { startGuest, type Guest } from '../peers/guest.ts';
+import { GUEST_WEBDAV_PORT } from '../peers/guest/devices.ts';
+import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
+import { requireTool } from '../peers/require-tool.ts';
+import { formatTable, median } from './measure.ts';
+
+const FILE_MIB = 64;
+const DAV = `http://127.0.0.1:${GUEST_WEBDAV_PORT}`;
+/** A 64 MiB copy through TCG takes tens of seconds; more than a few rounds adds little. */
+const MAX_ROUNDS = 3;
+
+export interface WebdavCopy {
+  mibPerS: number;
+  cpuMsPerMib: number;
+}
+
+export interface WebdavClientSummary {
+  name: string;
+  rounds: number;
+  put: WebdavCopy;
+  get: WebdavCopy;
+}
+
+export interface WebdavBenchResult {
+  bench: 'webdav';
+  fileMib: number;
+  spicedesk: WebdavClientSummary;
+  spicy: WebdavClientSummary;
+  loadAverage: string;
+  table: string;
+  failure?: string;
+}
+
+interface Client {
+  name: string;
+  start(dir: string): GroupProcess;
+}
+
+function clientCpuTicks(root: number): number {
+  return processTree(allProcesses(), root).reduce((sum, p) => sum + p.ticks, 0);
+}
+
+async function waitForShare(guest: Guest, client: GroupProcess): Promise<void> {
+  const probe = `curl -s -m 3 -o /dev/null -w '%{http_code}' -X PROPFIND -H 'Depth: 0' ${DAV}/`;
+  const r = await guest.run(`i=0; while [ $i -lt 200 ]; do [ "$(${probe})" = 207 ] && exit 0; i=$((i+1)); usleep 300000; done; exit 1`, { timeoutMs: 400_000 });
+  if (r.status !== 0) throw new Error(`the shared folder never answered in the guest; the client's output:\n${client.outputTail()}`);
+}
+
+async function copyRound(guest: Guest, client: Client, expectedSha: string): Promise<{ put: WebdavCopy; get: WebdavCopy }> {
+  const dir = mkdtempSync(join(tmpdir(), 'spicedesk-webdav-bench-'));
+  const proc = client.start(dir);
+  try {
+    await waitForShare(guest, proc);
+    await guest.run('rm -f /tmp/back.bin');
+    const copy = async (command: string): Promise<WebdavCopy> => {
+      const ticks = clientCpuTicks(proc.pid);
+      const started = process.hrtime.bigint();
+      const r = await guest.run(command, { timeoutMs: 600_000 });
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const cpuSeconds = (clientCpuTicks(proc.pid) - ticks) / CLOCK_TICKS_PER_SECOND;
+      if (r.status !== 0 || !['200', '201', '204'].includes(r.output.trim())) {
+        throw new Error(`${client.name}: \`${command}\` gave ${r.status}: ${r.output}\n${proc.outputTail()}`);
+      }
+      return { mibPerS: FILE_MIB / seconds, cpuMsPerMib: (cpuSeconds * 1000) / FILE_MIB };
+    };
+    const put = await copy(`curl -s -m 590 -H 'Expect:' -o /dev/null -w '%{http_code}' -T /tmp/src.bin ${DAV}/bench.bin`);
+    const hostFile = join(dir, 'bench.bin');
+    const hostSha = (): string => createHash('sha256').update(readFileSync(hostFile)).digest('hex');
+    if (hostSha() !== expectedSha) {
+      const size = statSync(hostFile).size;
+      const guestSize = (await guest.run('wc -c < /tmp/src.bin')).output.trim();
+      throw new Error(`${client.name}: the host's copy (${size} bytes, sha256 ${hostSha()}) is not the guest's file (${guestSize} bytes, ${expectedSha})`);
+    }
+    const get = await copy(`curl -s -m 590 -o /tmp/back.bin -w '%{http_code}' ${DAV}/bench.bin`);
+    const same = await guest.run('cmp /tmp/src.bin /tmp/back.bin && echo same');
+    if (!/same/.test(same.output)) throw new Error(`${client.name}: the copy back differs: ${same.output}`);
+    return { put, get };
+  } finally {
+    await proc.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runWebdavBench(options: { runs: number; root: string }): Promise<WebdavBenchResult> {
+  const rounds = Math.min(options.runs, MAX_ROUNDS);
+  const spicy = requireTool('spicy', 'spice-client-gtk');
+  const xvfbRun = requireTool('xvfb-run', 'xvfb');
+  const guest = await startGuest({ devices: ['webdav'], bootTimeoutMs: 180_000 });
+  try {
+    const made = await guest.run(`dd if=/dev/urandom of=/tmp/src.bin bs=1048576 count=${FILE_MIB} 2>/dev/null && sha256sum /tmp/src.bin`, { timeoutMs: 300_000 });
+    const expectedSha = /^([0-9a-f]{64})/.exec(made.output.trim())?.[1];
+    if (!expectedSha) throw new Error(`making the guest's file failed: ${made.output}`);
+    const clients: Client[] = [
+      {
+        name: 'spicedesk',
+        start: (dir) =>
+          spawnGroup(process.execPath, [join(options.root, 'bin/spicedesk.cjs'), 'do', `spice://127.0.0.1:${guest.port}`, 'wait', '3600', '--spice-shared-dir', dir, '--timeout', '20'], {
+            name: 'spicedesk do wait',
+            env: { ...process.env, SPICE_PASSWORD: undefined },
+          }),
+      },
+      { name: 'spicy', start: (dir) => spawnGroup(xvfbRun, ['-a', spicy, '-h', '127.0.0.1', '-p', String(guest.port), `--spice-shared-dir=${dir}`], { name: 'spicy' }) },
+    ];
+    const got = new Map<string, { put: WebdavCopy; get: WebdavCopy }[]>(clients.map((c) => [c.name, []]));
+    for (let i = 0; i < rounds; i++) for (const c of clients) got.get(c.name)?.push(await copyRound(guest, c, expectedSha));
+    const summary = (name: string): WebdavClientSummary => {
+      const runs = got.get(name) ?? [];
+      const med = (pick: (r: { put: WebdavCopy; get: WebdavCopy }) => number): number => median(runs.map(pick));
+      return {
+        name,
+        rounds: runs.length,
+        put: { mibPerS: med((r) => r.put.mibPerS), cpuMsPerMib: med((r) => r.put.cpuMsPerMib) },
+        get: { mibPerS: med((r) => r.get.mibPerS), cpuMsPerMib: med((r) => r.get.cpuMsPerMib) },
+      };
+    };
+    const a = summary('spicedesk');
+    const b = summary('spicy');
+    const f = (n: number): string => n.toFixed(1);
+    const table = formatTable(
+      ['client', 'rounds', 'guest->folder MiB/s', 'CPU ms/MiB', 'folder->guest MiB/s', 'CPU ms/MiB'],
+      [a, b].map((s) => [s.name, String(s.rounds), f(s.put.mibPerS), f(s.put.cpuMsPerMib), f(s.get.mibPerS), f(s.get.cpuMsPerMib)]),
+    );
+    const loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    return { bench: 'webdav', fileMib: FILE_MIB, spicedesk: a, spicy: b, loadAverage, table: `${table}\n\nload average at the end: ${loadAverage}` };
+  } finally {
+    await guest.stop();
+  }
+}
