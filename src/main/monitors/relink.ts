@@ -14,20 +14,40 @@ import type { Session } from '../../protocol/session/session.ts';
 /** About 5 s: on a loaded machine the server can take seconds to let go of the old channel. */
 const ATTEMPTS = 50;
 const RETRY_MS = 100;
+/**
+ * A server serving a new channel speaks at once (spice-server pushes SET_ACK as it starts the
+ * channel client); on a loaded machine its worker may take a second or two.
+ */
+const SILENT_MS = 5000;
+/** Links the server accepted but never served, before giving up. */
+const MAX_SILENT_LINKS = 3;
+
+/** Whether the server says anything on `channel` within `ms`. */
+async function serverSpeaks(channel: SpiceChannel, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const silent = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([channel.whenServerSpeaks().then(() => true), silent]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Closes the session's channel `type:id` and links a new one in its place (with a few retries while
- * the server lets go of the old one). The old channel is closed before the first wait: nothing of
- * it arrives after the turn this was called in. Resolves with the new channel, or null when there
+ * the server lets go of the old one, and again when the server accepts a link but sends nothing on it
+ * within `silentMs`). The old channel is closed before the first wait: nothing of it arrives after
+ * the turn this was called in. Resolves with the new channel, or null when there
  * was none to relink or it could not be linked (logged; the session goes on without it).
  */
-export async function relinkChannel(session: Session, type: number, id: number, log: Logger): Promise<SpiceChannel | null> {
+export async function relinkChannel(session: Session, type: number, id: number, log: Logger, silentMs = SILENT_MS): Promise<SpiceChannel | null> {
   const key = `${type}:${id}`;
   const old = session.channels.get(key);
   const factory = channelFactories[type];
   if (!old || old.state !== 'ready' || !factory) return null;
   old.close();
   let lastError = '';
+  let silentLinks = 0;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const channel = factory(session, id, { displaySink: session.displaySink, displayOptions: defaultDisplayOptions, audio: session.audio, ports: session.ports });
     session.channels.set(key, channel);
@@ -38,6 +58,16 @@ export async function relinkChannel(session: Session, type: number, id: number, 
       lastError = e instanceof Error ? e.message : String(e);
       if (session.main.state !== 'ready') break;
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      continue;
+    }
+    // spice-server may answer the link with success while it still holds the old channel, and then
+    // never serve the new one (docs/protocol.md, "Linking a channel again"): a channel the server
+    // says nothing on is closed and linked once more.
+    if (!(await serverSpeaks(channel, silentMs))) {
+      lastError = `the server sent nothing on the new ${channel.name} channel within ${silentMs} ms`;
+      log.warn({ channel: channel.name, id, attempt }, `${lastError}; linking it again`);
+      await channel.close();
+      if (++silentLinks >= MAX_SILENT_LINKS || session.main.state !== 'ready') break;
       continue;
     }
     session.status.set(key, { state: 'linked' });

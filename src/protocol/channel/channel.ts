@@ -345,17 +345,24 @@ export abstract class SpiceChannel {
     return this.heldClose;
   }
 
+  /**
+   * Resolves once the server has sent something on this connection after the link result (a
+   * message, or the first bytes of one), whether or not run() has read it yet. A channel the server
+   * accepted but never serves stays silent: spice-server can answer a link of a channel it still
+   * holds for this client with success and then never start it (docs/protocol.md, "Linking a
+   * channel again").
+   */
+  async whenServerSpeaks(): Promise<void> {
+    await this.linkSettled;
+    const queue = this.queue;
+    if (!queue || this.messageSeen || queue.available > 0) return;
+    await queue.whenMoreArrives();
+  }
+
   private async closeOnceServerSpoke(transport: Transport): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_HOLD_MS)));
-    const spoke = (async () => {
-      await this.linkSettled;
-      const queue = this.queue;
-      // Bytes after the link result are the server's first message (perhaps still arriving).
-      if (!queue || this.messageSeen || queue.available > 0) return;
-      await queue.whenMoreArrives();
-    })();
-    await Promise.race([spoke, gaveUp]);
+    await Promise.race([this.whenServerSpeaks(), gaveUp]);
     clearTimeout(timer);
     transport.close();
     this.queue?.dispose();

@@ -1,0 +1,89 @@
+// Linking a channel again for a joining view, when the server accepts the new link but never serves
+// it: spice-server can do that while it still holds the old channel for the client (the heads
+// flake: head 2's window stayed at "surface 0x0" because the relinked display channel got nothing).
+// relinkChannel closes such a silent channel and links once more, and only a channel the server
+// speaks on is handed to the session.
+import { describe, expect, it } from 'vitest';
+import { CursorChannel } from '../../../../src/protocol/channels/cursor/cursor-channel.ts';
+import { CursorMsg } from '../../../../src/protocol/channels/cursor/cursor-messages.ts';
+import { MainMsg } from '../../../../src/protocol/channels/main/main-messages.ts';
+import { ChannelType } from '../../../../src/protocol/link/constants.ts';
+import { silentLogger, type Logger } from '../../../../src/protocol/logger.ts';
+import { Session } from '../../../../src/protocol/session/session.ts';
+import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
+import { LocalDisplaySink } from '../../../../src/protocol/display/local-display-sink.ts';
+import { nodeTicketCrypto } from '../../../../src/main/node/ticket-crypto.ts';
+import { relinkChannel } from '../../../../src/main/monitors/relink.ts';
+import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
+import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
+import { miniMessage } from '../../../helpers/server-messages.ts';
+import { waitUntil } from '../../../helpers/wait.ts';
+
+/** A session with one cursor channel; every cursor link's transport is kept, in order. */
+async function sessionWithCursor(): Promise<{ session: Session; cursorLinks: MemoryTransport[] }> {
+  const cursorLinks: MemoryTransport[] = [];
+  const tickets = new Map<number, { password?: string }>();
+  let main: MemoryTransport | undefined;
+  const session = new Session({
+    connector: async ({ channelType }) => {
+      const { transport, received } = fakeLinkServer();
+      if (channelType === ChannelType.MAIN) {
+        main = transport;
+        tickets.set(channelType, received);
+      } else cursorLinks.push(transport);
+      return transport;
+    },
+    crypto: nodeTicketCrypto,
+    logger: silentLogger,
+    displaySink: new LocalDisplaySink({ logger: silentLogger }),
+    where: 'memory',
+  });
+  const connecting = session.connect();
+  await waitUntil('the main channel linking', () => tickets.get(ChannelType.MAIN)?.password !== undefined, 5000);
+  main!.feed(miniMessage(MainMsg.INIT, new WireWriter().u32(0x77).u32(0).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish()));
+  main!.feed(miniMessage(MainMsg.CHANNELS_LIST, new WireWriter().u32(1).u8(ChannelType.CURSOR).u8(0).finish()));
+  await connecting;
+  await waitUntil('the cursor channel linked', () => session.status.get('4:0')?.state === 'linked', 5000);
+  return { session, cursorLinks };
+}
+
+function recordingLogger(lines: string[]): Logger {
+  const log: Logger = {
+    ...silentLogger,
+    warn: (_o: unknown, msg?: string) => void lines.push(String(msg)),
+    info: (_o: unknown, msg?: string) => void lines.push(String(msg)),
+    child: () => log,
+  } as Logger;
+  return log;
+}
+
+describe('relinkChannel', () => {
+  it('closes a new channel the server accepted but says nothing on, links again, and hands on the one it serves', async () => {
+    const { session, cursorLinks } = await sessionWithCursor();
+    const lines: string[] = [];
+    const relinking = relinkChannel(session, ChannelType.CURSOR, 0, recordingLogger(lines), 200);
+    // Link 2 is accepted (link reply and result) and then left silent; link 3 is served at once.
+    await waitUntil('a third cursor link', () => (cursorLinks.length >= 3 ? true : undefined), 5000);
+    cursorLinks[2].feed(miniMessage(CursorMsg.RESET));
+    const channel = await relinking;
+    expect(channel).toBeInstanceOf(CursorChannel);
+    expect(session.channels.get('4:0')).toBe(channel);
+    expect(cursorLinks.map((t) => t.closed)).toEqual([true, true, false]);
+    expect(lines.filter((l) => l.includes('sent nothing on the new cursor channel within 200 ms'))).toHaveLength(1);
+    expect(lines).toContain('channel linked again for a joining view');
+    await session.close();
+  });
+
+  it('gives up after three silent links, saying why, and the session goes on', async () => {
+    const { session, cursorLinks } = await sessionWithCursor();
+    const lines: string[] = [];
+    const channel = await relinkChannel(session, ChannelType.CURSOR, 0, recordingLogger(lines), 100);
+    expect(channel).toBeNull();
+    expect(cursorLinks).toHaveLength(4);
+    expect(cursorLinks.every((t) => t.closed)).toBe(true);
+    expect(session.status.get('4:0')?.state).toBe('failed');
+    expect(lines.at(-1)).toBe('the channel could not be linked again; the views go without it');
+    expect(session.main.state).toBe('ready');
+    await session.close();
+  });
+});
