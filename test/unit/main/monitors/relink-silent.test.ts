@@ -63,7 +63,7 @@ describe('relinkChannel', () => {
     const lines: string[] = [];
     const relinking = relinkChannel(session, ChannelType.CURSOR, 0, recordingLogger(lines), 200);
     // Link 2 is accepted (link reply and result) and then left silent; link 3 is served at once.
-    await waitUntil('a third cursor link', () => (cursorLinks.length >= 3 ? true : undefined), 5000);
+    await waitUntil('a third cursor link', () => cursorLinks.length >= 3, 5000);
     cursorLinks[2].feed(miniMessage(CursorMsg.RESET));
     const channel = await relinking;
     expect(channel).toBeInstanceOf(CursorChannel);
