@@ -6,7 +6,6 @@
 // old one is gone does it drop the old image cache and GLZ dictionary, so the new channel starts
 // from nothing as the views do.
 import type { SpiceChannel } from '../../protocol/channel/channel.ts';
-import { defaultDisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { channelFactories } from '../../protocol/session/channel-factories.ts';
 import type { Session } from '../../protocol/session/session.ts';
@@ -49,7 +48,8 @@ export async function relinkChannel(session: Session, type: number, id: number, 
   let lastError = '';
   let silentLinks = 0;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const channel = factory(session, id, { displaySink: session.displaySink, displayOptions: defaultDisplayOptions, audio: session.audio, ports: session.ports });
+    // The session's own context: a display channel linked again keeps the profile's codec order.
+    const channel = factory(session, id, session.channelContext());
     session.channels.set(key, channel);
     try {
       await channel.connect(session.main.info.sessionId);

@@ -3,7 +3,7 @@
 // WAIT_FOR_CHANNELS.
 import { SpiceChannel, type ChannelHost } from '../channel/channel.ts';
 import { DisplayChannel, type DisplayOptions, defaultDisplayOptions } from '../channels/display/display-channel.ts';
-import { channelFactories } from './channel-factories.ts';
+import { channelFactories, type ChannelContext } from './channel-factories.ts';
 import { GenericChannel } from '../channels/generic-channel.ts';
 import { MainChannel, type ChannelId, type MainState } from '../channels/main/main-channel.ts';
 import { Emitter } from '../emitter.ts';
@@ -213,11 +213,16 @@ export class Session implements ChannelHost {
     return n;
   }
 
+  /** What the session gives each channel it creates (a channel linked again later gets the same). */
+  channelContext(): ChannelContext {
+    return { displaySink: this.displaySink, displayOptions: this.options.display ?? defaultDisplayOptions, audio: this.audio, ports: this.ports };
+  }
+
   private async linkOne(c: ChannelId): Promise<void> {
     const k = key(c.type, c.id);
     const factory = channelFactories[c.type];
     const channel: SpiceChannel = factory
-      ? factory(this, c.id, { displaySink: this.displaySink, displayOptions: this.options.display ?? defaultDisplayOptions, audio: this.audio, ports: this.ports })
+      ? factory(this, c.id, this.channelContext())
       : new GenericChannel(this, c.type, c.id);
     this.channels.set(k, channel);
     if (channel instanceof DisplayChannel) this.events.emit('display-added', channel);
