@@ -1,0 +1,124 @@
+// Builds spicedesk's installers: `npm run dist` for this OS, `npm run dist -- --linux|--win|--mac`
+// for another (where electron-builder can cross-build). Steps, in order:
+//   1. dist/ (scripts/build.mjs), so the package never holds a stale bundle;
+//   2. the target's `usb` native package (@node-usb/usb-<platform>-<arch>[-abi]): npm installs only
+//      the host's, so another target's is unpacked from the registry with `npm pack` into
+//      node_modules/@node-usb/ (offline this fails with a message saying what to do);
+//   3. electron-builder with electron-builder.yml, plus `files` exclusions that keep only the
+//      target's node-hid prebuilds and usb package (node-hid ships all 13 platforms' binaries).
+// Options: --linux | --win | --mac (default: this OS), --arch x64|arm64|ia32 (default: this
+// machine's), --dir (only the unpacked app, no installer), --electron-dist DIR (an unpacked Electron
+// or a folder holding its zip, instead of downloading one), --output DIR (instead of out/),
+// --targets a,b (instead of the config's).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const PLATFORM_SWITCHES = { '--linux': 'linux', '--win': 'win32', '--mac': 'darwin' };
+
+/** The @node-usb package that holds `usb`'s native code for a platform and architecture. */
+export function usbNativePackage(platform, arch) {
+  const abi = { linux: arch === 'arm' ? '-gnueabihf' : '-gnu', win32: '-msvc', darwin: '' }[platform];
+  if (abi === undefined) throw new Error(`no usb native package for platform ${platform}`);
+  return `@node-usb/usb-${platform}-${arch}${abi}`;
+}
+
+/** node-hid's prebuild folders (HID-<platform>-<arch>, HID_hidraw-...) that belong to another target. */
+export function foreignHidPrebuilds(dirs, platform, arch) {
+  return dirs.filter((d) => !new RegExp(`^HID(_hidraw)?-${platform}-${arch}$`).test(d));
+}
+
+/** electron-builder `files` patterns for a target: the config's list plus the exclusions. */
+export function filesFor(baseFiles, platform, arch, hidDirs, usbPackages) {
+  const keepUsb = usbNativePackage(platform, arch);
+  return [
+    ...baseFiles,
+    ...foreignHidPrebuilds(hidDirs, platform, arch).map((d) => `!node_modules/node-hid/prebuilds/${d}/**`),
+    ...usbPackages.filter((p) => p !== keepUsb).map((p) => `!node_modules/${p}/**`),
+    // Source maps of the bundles: wanted only when debugging a packaged app (SPICEDESK_DIST_SOURCEMAPS=1).
+    ...(process.env.SPICEDESK_DIST_SOURCEMAPS === '1' ? [] : ['!dist/**/*.map']),
+  ];
+}
+
+function parseArgs(argv) {
+  const options = { platform: process.platform, arch: process.arch, dir: false, electronDist: undefined, targets: undefined, output: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg in PLATFORM_SWITCHES) options.platform = PLATFORM_SWITCHES[arg];
+    else if (arg === '--dir') options.dir = true;
+    else if (arg === '--arch') options.arch = argv[++i];
+    else if (arg === '--electron-dist') options.electronDist = argv[++i];
+    else if (arg === '--output') options.output = argv[++i];
+    else if (arg === '--targets') options.targets = argv[++i]?.split(',');
+    else throw new Error(`unknown option ${arg} (--linux, --win, --mac, --arch A, --dir, --electron-dist DIR, --output DIR, --targets a,b)`);
+    if (argv[i] === undefined) throw new Error(`${arg} needs a value`);
+  }
+  return options;
+}
+
+/** Puts the target's usb native package in node_modules/@node-usb/ unless it is there. */
+function ensureUsbNative(platform, arch) {
+  const name = usbNativePackage(platform, arch);
+  const dest = join('node_modules', name);
+  if (existsSync(join(dest, 'package.json'))) return;
+  const { version } = JSON.parse(readFileSync('node_modules/usb/package.json', 'utf8'));
+  const work = mkdtempSync(join(tmpdir(), 'spicedesk-usb-'));
+  try {
+    console.log(`dist: fetching ${name}@${version} (usb's native code for ${platform}-${arch})`);
+    const tarball = execFileSync('npm', ['pack', `${name}@${version}`, '--pack-destination', work, '--silent'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim().split('\n').pop();
+    mkdirSync(dest, { recursive: true });
+    execFileSync('tar', ['-xzf', join(work, tarball), '-C', dest, '--strip-components=1']);
+  } catch (error) {
+    rmSync(dest, { recursive: true, force: true });
+    throw new Error(
+      `cannot get ${name}@${version}, usb's native code for ${platform}-${arch}: ${String(error.stderr ?? error.message).trim()}\n` +
+        `Without the npm registry, copy node_modules/${name} from a machine of that OS (npm installs it there), or build on that OS.`,
+    );
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The `files:` list of electron-builder.yml (a flat list of quoted-or-bare patterns). */
+function configFiles() {
+  const lines = readFileSync('electron-builder.yml', 'utf8').split('\n');
+  const start = lines.indexOf('files:');
+  const files = [];
+  for (const line of lines.slice(start + 1)) {
+    const m = /^ {2}- (.+)$/.exec(line);
+    if (!m) break;
+    files.push(m[1].trim());
+  }
+  if (files.length === 0) throw new Error('electron-builder.yml has no files: list');
+  return files;
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  ensureUsbNative(options.platform, options.arch);
+
+  const { build, Platform, Arch } = await import('electron-builder');
+  const platform = { linux: Platform.LINUX, win32: Platform.WINDOWS, darwin: Platform.MAC }[options.platform];
+  const arch = Arch[options.arch];
+  if (arch === undefined) throw new Error(`unknown --arch ${options.arch}`);
+  const hidDirs = readdirSync('node_modules/node-hid/prebuilds');
+  const usbPackages = readdirSync('node_modules/@node-usb').map((p) => `@node-usb/${p}`);
+  const config = { files: filesFor(configFiles(), options.platform, options.arch, hidDirs, usbPackages) };
+  if (options.electronDist) config.electronDist = options.electronDist;
+  if (options.output) config.directories = { output: options.output };
+  const targets = options.dir ? ['dir'] : (options.targets ?? []);
+  const written = await build({ targets: platform.createTarget(targets.length ? targets : null, arch), config, publish: 'never' });
+  for (const file of written) console.log(`dist: ${file}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error) => {
+    console.error(`dist: ${error.message}`);
+    process.exit(1);
+  });
+}
