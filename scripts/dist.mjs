@@ -3,7 +3,7 @@
 //   1. dist/ (scripts/build.mjs), so the package never holds a stale bundle;
 //   2. the target's `usb` native package (@node-usb/usb-<platform>-<arch>[-abi]): npm installs only
 //      the host's, so another target's is unpacked from the registry with `npm pack` into
-//      node_modules/@node-usb/ (offline this fails with a message saying what to do);
+//      out/native/ and added to the app (offline this fails with a message saying what to do);
 //   3. electron-builder with electron-builder.yml, plus `files` exclusions that keep only the
 //      target's node-hid prebuilds and usb package (node-hid ships all 13 platforms' binaries).
 // Options: --linux | --win | --mac (default: this OS), --arch x64|arm64|ia32 (default: this
@@ -29,11 +29,13 @@ export function foreignHidPrebuilds(dirs, platform, arch) {
   return dirs.filter((d) => !new RegExp(`^HID(_hidraw)?-${platform}-${arch}$`).test(d));
 }
 
-/** electron-builder `files` patterns for a target: the config's list plus the exclusions. */
-export function filesFor(baseFiles, platform, arch, hidDirs, usbPackages) {
+/**
+ * The `files` exclusions for a target. electron-builder concatenates a list given here with the
+ * config file's, so these only add to electron-builder.yml's.
+ */
+export function targetExclusions(platform, arch, hidDirs, usbPackages) {
   const keepUsb = usbNativePackage(platform, arch);
   return [
-    ...baseFiles,
     ...foreignHidPrebuilds(hidDirs, platform, arch).map((d) => `!node_modules/node-hid/prebuilds/${d}/**`),
     ...usbPackages.filter((p) => p !== keepUsb).map((p) => `!node_modules/${p}/**`),
     // Source maps of the bundles: wanted only when debugging a packaged app (SPICEDESK_DIST_SOURCEMAPS=1).
@@ -57,12 +59,17 @@ function parseArgs(argv) {
   return options;
 }
 
-/** Puts the target's usb native package in node_modules/@node-usb/ unless it is there. */
-function ensureUsbNative(platform, arch) {
+/**
+ * Where the target's usb native package is: node_modules when npm installed it (the host's), else
+ * a copy unpacked from the registry with `npm pack` into out/native/ (node_modules stays as npm
+ * left it; the package goes into the app through a `files` entry).
+ */
+function usbNativeSource(platform, arch) {
   const name = usbNativePackage(platform, arch);
-  const dest = join('node_modules', name);
-  if (existsSync(join(dest, 'package.json'))) return;
+  if (existsSync(join('node_modules', name, 'package.json'))) return null;
   const { version } = JSON.parse(readFileSync('node_modules/usb/package.json', 'utf8'));
+  const dest = join('out', 'native', `${name.replace('/', '+')}@${version}`);
+  if (existsSync(join(dest, 'package.json'))) return { name, dir: dest };
   const work = mkdtempSync(join(tmpdir(), 'spicedesk-usb-'));
   try {
     console.log(`dist: fetching ${name}@${version} (usb's native code for ${platform}-${arch})`);
@@ -72,35 +79,22 @@ function ensureUsbNative(platform, arch) {
     }).trim().split('\n').pop();
     mkdirSync(dest, { recursive: true });
     execFileSync('tar', ['-xzf', join(work, tarball), '-C', dest, '--strip-components=1']);
+    return { name, dir: dest };
   } catch (error) {
     rmSync(dest, { recursive: true, force: true });
     throw new Error(
       `cannot get ${name}@${version}, usb's native code for ${platform}-${arch}: ${String(error.stderr ?? error.message).trim()}\n` +
-        `Without the npm registry, copy node_modules/${name} from a machine of that OS (npm installs it there), or build on that OS.`,
+        `Without the npm registry: unpack that package (npm pack ${name}@${version} on a machine that has the registry) into ${dest}, or build on that OS.`,
     );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-/** The `files:` list of electron-builder.yml (a flat list of quoted-or-bare patterns). */
-function configFiles() {
-  const lines = readFileSync('electron-builder.yml', 'utf8').split('\n');
-  const start = lines.indexOf('files:');
-  const files = [];
-  for (const line of lines.slice(start + 1)) {
-    const m = /^ {2}- (.+)$/.exec(line);
-    if (!m) break;
-    files.push(m[1].trim());
-  }
-  if (files.length === 0) throw new Error('electron-builder.yml has no files: list');
-  return files;
-}
-
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
-  ensureUsbNative(options.platform, options.arch);
+  const usbNative = usbNativeSource(options.platform, options.arch);
 
   const { build, Platform, Arch } = await import('electron-builder');
   const platform = { linux: Platform.LINUX, win32: Platform.WINDOWS, darwin: Platform.MAC }[options.platform];
@@ -108,7 +102,9 @@ async function main() {
   if (arch === undefined) throw new Error(`unknown --arch ${options.arch}`);
   const hidDirs = readdirSync('node_modules/node-hid/prebuilds');
   const usbPackages = readdirSync('node_modules/@node-usb').map((p) => `@node-usb/${p}`);
-  const config = { files: filesFor(configFiles(), options.platform, options.arch, hidDirs, usbPackages) };
+  const files = targetExclusions(options.platform, options.arch, hidDirs, usbPackages);
+  if (usbNative) files.push({ from: usbNative.dir, to: `node_modules/${usbNative.name}` });
+  const config = { files };
   if (options.electronDist) config.electronDist = options.electronDist;
   if (options.output) config.directories = { output: options.output };
   const targets = options.dir ? ['dir'] : (options.targets ?? []);
