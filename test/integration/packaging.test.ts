@@ -4,9 +4,9 @@
 // the desktop entry validates, and with the MIME XML in a fresh XDG data dir a .vv file resolves to
 // application/x-virt-viewer by name and by content, and that type and the spice schemes to spicedesk.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTool } from '../peers/require-tool.ts';
 
@@ -134,6 +134,51 @@ describe('npm run dist --dir (stand-in Electron)', () => {
       LoadBrowserProcessSpecificV8Snapshot: false,
       GrantFileProtocolExtraPrivileges: false,
     });
+  });
+  it('a .deb laid out as electron-builder.yml tells fpm installs with dpkg --root, and every path the entries name is there', () => {
+    const dpkgDeb = requireTool('dpkg-deb', 'dpkg');
+    const dpkg = requireTool('dpkg', 'dpkg');
+    // fpm is not to be had here: lay the package out by hand as FpmTarget does (the app in
+    // /opt/spicedesk, the desktop entry, the /usr/bin link its after-install script makes) plus the
+    // `src=dest` entries of deb.fpm in electron-builder.yml.
+    const tree = join(work, 'deb-tree');
+    cpSync(unpacked, join(tree, 'opt', 'spicedesk'), { recursive: true });
+    const place = (src: string, dest: string): void => {
+      mkdirSync(join(tree, dirname(dest)), { recursive: true });
+      copyFileSync(join(root, src), join(tree, dest));
+    };
+    place('resources/spicedesk.desktop', '/usr/share/applications/spicedesk.desktop');
+    mkdirSync(join(tree, 'usr', 'bin'), { recursive: true });
+    symlinkSync('/opt/spicedesk/spicedesk', join(tree, 'usr', 'bin', 'spicedesk'));
+    const yaml = readFileSync(join(root, 'electron-builder.yml'), 'utf8');
+    const mappings = [...yaml.matchAll(/^ {4}- (resources\/[^=\s]+)=(\/\S+)$/gm)].map((m) => [m[1], m[2]] as const);
+    expect(mappings.map(([, dest]) => dest)).toContain('/usr/share/mime/packages/spicedesk-virt-viewer.xml');
+    for (const [src, dest] of mappings) place(src, dest);
+    mkdirSync(join(tree, 'DEBIAN'));
+    writeFileSync(join(tree, 'DEBIAN', 'control'), 'Package: spicedesk\nVersion: 0.1.0\nArchitecture: amd64\nMaintainer: spicedesk contributors <spicedesk@users.noreply.github.com>\nDescription: SPICE client (test package)\n');
+    const deb = join(work, 'spicedesk.deb');
+    execFileSync(dpkgDeb, ['--root-owner-group', '-Znone', '--build', tree, deb], { stdio: 'pipe' });
+    const target = join(work, 'installed');
+    mkdirSync(join(target, 'var', 'lib', 'dpkg', 'updates'), { recursive: true });
+    mkdirSync(join(target, 'var', 'lib', 'dpkg', 'info'), { recursive: true });
+    writeFileSync(join(target, 'var', 'lib', 'dpkg', 'status'), '');
+    execFileSync(dpkg, [`--root=${target}`, '--log=/dev/null', '--force-not-root', '--force-script-chrootless', '-i', deb], { stdio: 'pipe' });
+    const installed = (path: string): string => join(target, path);
+    // An absolute symlink inside the package points into the installed root, not this machine's.
+    const resolved = (path: string): string => (lstatSync(installed(path)).isSymbolicLink() ? resolved(readlinkSync(installed(path))) : path);
+    const executable = (path: string): void => accessSync(installed(resolved(path)), constants.X_OK);
+    // The desktop entry's program, the kiosk session and what it starts, the unit's and X session's commands.
+    const desktopExec = /^Exec=(\S+)/m.exec(readFileSync(installed('/usr/share/applications/spicedesk.desktop'), 'utf8'))?.[1] ?? '';
+    executable(desktopExec);
+    executable('/usr/bin/spicedesk');
+    const session = readFileSync(installed('/usr/lib/spicedesk/spicedesk-kiosk-session'), 'utf8');
+    executable('/usr/lib/spicedesk/spicedesk-kiosk-session');
+    executable(/SPICEDESK:=([^}]+)\}/.exec(session)?.[1] ?? 'missing');
+    const unitExec = /^ExecStart=.* -- (\S+)$/m.exec(readFileSync(installed('/usr/lib/systemd/system/spicedesk-kiosk.service'), 'utf8'))?.[1] ?? 'missing';
+    executable(unitExec);
+    executable(/^Exec=(\S+)/m.exec(readFileSync(installed('/usr/share/xsessions/spicedesk-kiosk.desktop'), 'utf8'))?.[1] ?? 'missing');
+    expect(readFileSync(installed('/usr/share/mime/packages/spicedesk-virt-viewer.xml'), 'utf8')).toContain('value="[virt-viewer]"');
+    expect(existsSync(installed('/opt/spicedesk/resources/app.asar'))).toBe(true);
   });
 });
 
