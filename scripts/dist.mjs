@@ -13,7 +13,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const PLATFORM_SWITCHES = { '--linux': 'linux', '--win': 'win32', '--mac': 'darwin' };
 
@@ -92,6 +93,8 @@ function usbNativeSource(platform, arch) {
 }
 
 async function main() {
+  // Every path here (and fpm's `src=dest` entries in electron-builder.yml) is relative to the project.
+  process.chdir(join(dirname(fileURLToPath(import.meta.url)), '..'));
   const options = parseArgs(process.argv.slice(2));
   execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
   const usbNative = usbNativeSource(options.platform, options.arch);

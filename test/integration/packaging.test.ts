@@ -3,7 +3,7 @@
 // exactly what the app loads, with the native modules unpacked and the fuses flipped in the binary;
 // the desktop entry validates, and with the MIME XML in a fresh XDG data dir a .vv file resolves to
 // application/x-virt-viewer by name and by content, and that type and the spice schemes to spicedesk.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -180,6 +180,22 @@ describe('npm run dist --dir (stand-in Electron)', () => {
     expect(readFileSync(installed('/usr/share/mime/packages/spicedesk-virt-viewer.xml'), 'utf8')).toContain('value="[virt-viewer]"');
     expect(existsSync(installed('/opt/spicedesk/resources/app.asar'))).toBe(true);
   });
+});
+
+describe('npm run dist for another OS without the registry', () => {
+  it('stops with a message naming the usb native package it could not get and what to do', () => {
+    const r = spawnSync(process.execPath, ['scripts/dist.mjs', '--mac', '--arch', 'arm64', '--dir', '--output', join(work, 'out-mac')], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+      // A registry on a loopback port nothing listens on, an empty cache, no retries: "offline".
+      env: { ...process.env, npm_config_registry: 'http://127.0.0.1:9/', npm_config_cache: join(work, 'npm-cache'), npm_config_fetch_retries: '0', npm_config_offline: 'false' },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/dist: cannot get @node-usb\/usb-darwin-arm64@\d+\.\d+\.\d+, usb's native code for darwin-arm64/);
+    expect(r.stderr).toContain('Without the npm registry');
+    expect(existsSync(join(work, 'out-mac'))).toBe(false);
+  }, 130_000);
 });
 
 describe('Linux desktop entry and .vv MIME type', () => {
