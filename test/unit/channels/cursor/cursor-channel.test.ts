@@ -5,44 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { CursorChannel } from '../../../../src/protocol/channels/cursor/cursor-channel.ts';
 import type { CursorImage } from '../../../../src/protocol/channels/cursor/cursor-decode.ts';
 import { CursorMsg, CursorType } from '../../../../src/protocol/channels/cursor/cursor-messages.ts';
-import { MainMsg } from '../../../../src/protocol/channels/main/main-messages.ts';
-import { silentLogger } from '../../../../src/protocol/logger.ts';
-import { Session } from '../../../../src/protocol/session/session.ts';
-import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
-import { nodeTicketCrypto } from '../../../../src/main/node/ticket-crypto.ts';
-import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
-import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
+import { memorySession } from '../../../helpers/memory-session.ts';
+import { waitUntil } from '../../../helpers/wait.ts';
 import { miniMessage } from '../../../helpers/server-messages.ts';
 import { bytes, initBody, moveBody, setBody, words } from './cursor-bodies.ts';
-import { LocalDisplaySink } from '../../../../src/protocol/display/local-display-sink.ts';
-import { waitUntil } from '../../../helpers/wait.ts';
 
 async function linkedCursor() {
-  const transports = new Map<number, MemoryTransport>();
-  const tickets = new Map<number, { password?: string }>();
-  const session = new Session({
-    connector: async ({ channelType }) => {
-      const { transport, received } = fakeLinkServer();
-      transports.set(channelType, transport);
-      tickets.set(channelType, received);
-      return transport;
-    },
-    crypto: nodeTicketCrypto,
-    logger: silentLogger,
-    displaySink: new LocalDisplaySink({ logger: silentLogger }),
-    where: 'memory',
-  });
-  const connecting = session.connect();
-  // The fake server has the main channel's ticket: the link result is on its way, so INIT follows it.
-  await waitUntil('the main channel linking', () => tickets.get(1)?.password !== undefined, 5000);
-  const main = transports.get(1)!;
-  main.feed(miniMessage(MainMsg.INIT, new WireWriter().u32(0x77).u32(0).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish()));
-  main.feed(miniMessage(MainMsg.CHANNELS_LIST, new WireWriter().u32(1).u8(4).u8(0).finish()));
-  await connecting;
-  await waitUntil('the cursor channel linked', () => session.status.get('4:0')?.state === 'linked', 5000);
+  const { session, links } = await memorySession({ channels: [[4, 0]] });
   const channel = session.channels.get('4:0');
   if (!(channel instanceof CursorChannel)) throw new Error('the session did not link a CursorChannel for channel type 4');
-  return { session, channel, server: transports.get(4)! };
+  return { session, channel, server: links(4)[0] };
 }
 
 const color32 = (rgb: number) => ({ type: CursorType.COLOR32, width: 1, height: 1, hotX: 0, hotY: 0, data: bytes(words(rgb), [0]) });

@@ -7,16 +7,9 @@ import { PlaybackChannel, type PlaybackEvents } from '../../../../src/protocol/c
 import { PlaybackCap, PlaybackMsg } from '../../../../src/protocol/channels/playback/playback-messages.ts';
 import { RecordChannel } from '../../../../src/protocol/channels/record/record-channel.ts';
 import { RecordCap } from '../../../../src/protocol/channels/record/record-messages.ts';
-import { MainMsg } from '../../../../src/protocol/channels/main/main-messages.ts';
-import { silentLogger } from '../../../../src/protocol/logger.ts';
-import { Session } from '../../../../src/protocol/session/session.ts';
-import { LocalDisplaySink } from '../../../../src/protocol/display/local-display-sink.ts';
-import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
-import { nodeTicketCrypto } from '../../../../src/main/node/ticket-crypto.ts';
 import { cliAudioCapabilities } from '../../../../src/main/audio/cli-audio-capabilities.ts';
-import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
-import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
 import { miniMessage } from '../../../helpers/server-messages.ts';
+import { memorySession } from '../../../helpers/memory-session.ts';
 import { waitUntil } from '../../../helpers/wait.ts';
 import { announcedChannelCaps, linkedAudioChannel } from './audio-link.ts';
 import { dataBody, modeBody, opusPacket, qemuModeRaw, sinePcm, startBody, u32Body, u8Body, volumeBody } from './audio-bodies.ts';
@@ -114,28 +107,12 @@ describe('PlaybackChannel messages', () => {
 
 describe('the session and the sound channels', () => {
   it('links a PlaybackChannel for type 5 and a RecordChannel for type 6 with the session\'s AudioCapabilities', async () => {
-    const transports = new Map<number, MemoryTransport>();
-    const linkMess = new Map<number, { linkMess?: Uint8Array; password?: string }>();
-    const session = new Session({
-      connector: async ({ channelType }) => {
-        const { transport, received } = fakeLinkServer({ channelCaps: channelType === 6 ? [1 << RecordCap.OPUS] : [] });
-        transports.set(channelType, transport);
-        linkMess.set(channelType, received);
-        return transport;
-      },
-      crypto: nodeTicketCrypto,
-      logger: silentLogger,
-      displaySink: new LocalDisplaySink({ logger: silentLogger }),
-      where: 'memory',
+    const { session, received } = await memorySession({
+      channels: [[5, 0], [6, 0]],
+      channelCaps: (type) => (type === 6 ? [1 << RecordCap.OPUS] : []),
       audio: { opusDecode: true, opusEncode: false, volume: true, latency: false },
     });
-    const connecting = session.connect();
-    await waitUntil('the main channel linking', () => linkMess.get(1)?.password !== undefined, 5000);
-    const main = transports.get(1)!;
-    main.feed(miniMessage(MainMsg.INIT, new WireWriter().u32(0x77).u32(0).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish()));
-    main.feed(miniMessage(MainMsg.CHANNELS_LIST, new WireWriter().u32(2).u8(5).u8(0).u8(6).u8(0).finish()));
-    await connecting;
-    await waitUntil('both sound channels linked', () => session.status.get('5:0')?.state === 'linked' && session.status.get('6:0')?.state === 'linked', 5000);
+    const linkMess = new Map([5, 6].map((type) => [type, received(type)[0]]));
     expect(session.channels.get('5:0')).toBeInstanceOf(PlaybackChannel);
     expect(session.channels.get('6:0')).toBeInstanceOf(RecordChannel);
     expect(announcedChannelCaps(linkMess.get(5)!.linkMess!)).toEqual([PlaybackCap.VOLUME, PlaybackCap.OPUS]);

@@ -6,45 +6,19 @@
 import { describe, expect, it } from 'vitest';
 import { CursorChannel } from '../../../../src/protocol/channels/cursor/cursor-channel.ts';
 import { CursorMsg } from '../../../../src/protocol/channels/cursor/cursor-messages.ts';
-import { MainMsg } from '../../../../src/protocol/channels/main/main-messages.ts';
 import { ChannelType } from '../../../../src/protocol/link/constants.ts';
 import { silentLogger, type Logger } from '../../../../src/protocol/logger.ts';
-import { Session } from '../../../../src/protocol/session/session.ts';
-import { WireWriter } from '../../../../src/protocol/wire/writer.ts';
-import { LocalDisplaySink } from '../../../../src/protocol/display/local-display-sink.ts';
-import { nodeTicketCrypto } from '../../../../src/main/node/ticket-crypto.ts';
+import type { Session } from '../../../../src/protocol/session/session.ts';
 import { relinkChannel } from '../../../../src/main/monitors/relink.ts';
-import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../../helpers/memory-transport.ts';
+import { memorySession } from '../../../helpers/memory-session.ts';
 import { miniMessage } from '../../../helpers/server-messages.ts';
 import { waitUntil } from '../../../helpers/wait.ts';
 
-/** A session with one cursor channel; every cursor link's transport is kept, in order. */
+/** A session with one cursor channel; every cursor link's connection is kept, in order. */
 async function sessionWithCursor(): Promise<{ session: Session; cursorLinks: MemoryTransport[] }> {
-  const cursorLinks: MemoryTransport[] = [];
-  const tickets = new Map<number, { password?: string }>();
-  let main: MemoryTransport | undefined;
-  const session = new Session({
-    connector: async ({ channelType }) => {
-      const { transport, received } = fakeLinkServer();
-      if (channelType === ChannelType.MAIN) {
-        main = transport;
-        tickets.set(channelType, received);
-      } else cursorLinks.push(transport);
-      return transport;
-    },
-    crypto: nodeTicketCrypto,
-    logger: silentLogger,
-    displaySink: new LocalDisplaySink({ logger: silentLogger }),
-    where: 'memory',
-  });
-  const connecting = session.connect();
-  await waitUntil('the main channel linking', () => tickets.get(ChannelType.MAIN)?.password !== undefined, 5000);
-  main!.feed(miniMessage(MainMsg.INIT, new WireWriter().u32(0x77).u32(0).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish()));
-  main!.feed(miniMessage(MainMsg.CHANNELS_LIST, new WireWriter().u32(1).u8(ChannelType.CURSOR).u8(0).finish()));
-  await connecting;
-  await waitUntil('the cursor channel linked', () => session.status.get('4:0')?.state === 'linked', 5000);
-  return { session, cursorLinks };
+  const { session, links } = await memorySession({ channels: [[ChannelType.CURSOR, 0]] });
+  return { session, cursorLinks: links(ChannelType.CURSOR) };
 }
 
 function recordingLogger(lines: string[]): Logger {
