@@ -216,9 +216,18 @@ export function drawStats(page: Page): Promise<DrawStats | null> {
 export async function takeAudioTap(page: Page): Promise<{ rate: number; samples: Float32Array; heardAtMs: ((frame: number) => number) | null; taken: Omit<AudioTapTaken, 'samplesBase64'> }> {
   const { samplesBase64, ...taken } = await page.evaluate(() => window.spicedeskPage!.audioTapTake());
   const bytes = Buffer.from(samplesBase64, 'base64');
+  const heardAtMs = tapHeardAtMs(taken);
+  return { rate: taken.rate, samples: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), heardAtMs, taken };
+}
+
+/**
+ * Maps a frame of a tap taken as AudioTapTaken to the wall time (ms since the epoch) it is heard
+ * at: the context's output timestamp says which context time is at the output at which
+ * performance time (so the output latency is in it). null when the tap or the timestamp is empty.
+ */
+export function tapHeardAtMs(taken: Omit<AudioTapTaken, 'samplesBase64'>): ((frame: number) => number) | null {
   const first = taken.contextTime;
   const stamp = taken.outputTimestamp;
-  const heardAtMs =
-    first === null || stamp === null || taken.rate <= 0 ? null : (frame: number): number => taken.timeOrigin + stamp.performanceTime + (first + frame / taken.rate - stamp.contextTime) * 1000;
-  return { rate: taken.rate, samples: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), heardAtMs, taken };
+  if (first === null || stamp === null || taken.rate <= 0) return null;
+  return (frame: number): number => taken.timeOrigin + stamp.performanceTime + (first + frame / taken.rate - stamp.contextTime) * 1000;
 }
