@@ -24,7 +24,7 @@
 //      after it ("monitor, hooked"): the difference is what the hook adds.
 // 3. Drift, spicedesk in Opus: `--audio-minutes` of playback, the page's playout buffer (level,
 //    target, correction, underruns) sampled every 5 s, and the latency again at the end.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ import { chromiumPid } from '../helpers/proc-tree.ts';
 import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
 import { requireFile, requireTool } from '../peers/require-tool.ts';
 import { startXspice } from '../peers/xspice.ts';
-import { DEFAULT_ONSETS, findOnsets, matchOnsets, MonitorRecorder, OnsetWriter, percentile, startPulse, type PulseServer } from './audio-peers.ts';
+import { DEFAULT_ONSETS, findOnsets, matchOnsets, MonitorRecorder, OnsetWriter, percentile, startPulse, startSoundRelay, type PulseServer, type SoundRelay } from './audio-peers.ts';
 import { serveStaticFolder, startGateway, startWebsockify, startXvfb } from './bench-peers.ts';
 import { cpuBetween, cpuTicks, sum } from './client-cpu.ts';
 import { formatTable, median } from './measure.ts';
@@ -54,7 +54,8 @@ type Mode = 'raw' | 'opus';
 const MODES: Mode[] = ['raw', 'opus'];
 
 export interface LatencyWindow {
-  method: 'tap' | 'monitor' | 'hook' | 'monitor, hooked';
+  /** wire: the DATA carrying the onset reached the relay (the server's share). */
+  method: 'wire' | 'tap' | 'monitor' | 'hook' | 'monitor, hooked';
   /** Onsets written in the window and heard (matched to their write). */
   written: number;
   latenciesMs: number[];
@@ -70,6 +71,8 @@ export interface AudioSample {
   latency: LatencyWindow[];
   /** spicedesk: the AudioContext's outputLatency and baseLatency (ms) as the page's tap saw them. */
   contextLatencyMs?: { output: number; base: number };
+  /** The FIFO writer's latest write after its due time and longest (blocked) write, ms. */
+  writer: { maxLateMs: number; maxBlockMs: number } | null;
 }
 
 export interface DriftPoint {
@@ -101,7 +104,7 @@ interface ClientUnderTest {
 }
 
 async function openSpicedesk(gatewayUrl: string, gatewayPid: number): Promise<ClientUnderTest & { page: Page }> {
-  const browser: Browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
+  const browser: Browser = await launchChromium(['--autoplay-policy=no-user-gesture-required'], { unmuted: true });
   try {
     const page = await openSessionPage(browser, gatewayUrl, PLAYING_TIMEOUT_MS);
     const browserPid = chromiumPid();
@@ -196,7 +199,7 @@ const html5Hook = (): void => {
 };
 
 async function openSpiceHtml5(origin: string, wsPort: number, websockifyPid: number): Promise<ClientUnderTest & { page: Page }> {
-  const browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
+  const browser = await launchChromium(['--autoplay-policy=no-user-gesture-required'], { unmuted: true });
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.addInitScript(html5Hook);
@@ -248,7 +251,9 @@ async function openRemoteViewer(url: string, display: string, xvfbPid: number): 
 
 interface Peers {
   pulse: PulseServer;
-  writer: OnsetWriter;
+  sound: SoundRelay;
+  /** Xspice's FIFO directory: each client gets a writer of its own once its playback channel has its MODE. */
+  fifoDir: string;
   spiceUrl: string;
   gatewayUrl: string;
   gatewayPid: number;
@@ -279,11 +284,12 @@ function leftOf(interleaved: Float32Array): Float32Array {
  */
 async function latencyWindow(
   peers: Peers,
+  writer: OnsetWriter,
   pageTap: 'spicedesk' | 'html5' | null,
   page: Page | null,
   monitorMethod: LatencyWindow['method'],
 ): Promise<{ windows: LatencyWindow[]; contextLatencyMs?: { output: number; base: number } }> {
-  const period = peers.writer.options.periodMs;
+  const period = writer.options.periodMs;
   if (pageTap === 'spicedesk') await page!.evaluate(() => window.spicedeskPage!.audioTap(true));
   if (pageTap === 'html5') await page!.evaluate(() => (window as unknown as Html5Hook).benchHook.take());
   const recorder = new MonitorRecorder(peers.pulse);
@@ -292,8 +298,9 @@ async function latencyWindow(
   const to = wallNow();
   const recording = await recorder.stop();
   const windows: LatencyWindow[] = [];
-  const written = peers.writer.writtenBetween(from, to - period);
+  const written = writer.writtenBetween(from, to - period);
   const inWindow = (heard: number[]): number[] => heard.filter((h) => h >= from);
+  windows.push({ method: 'wire', written: written.length, latenciesMs: matchOnsets(inWindow(peers.sound.onsets), written, period) });
   if (recording.startMs !== null) {
     const start = recording.startMs;
     const heard = inWindow(heardOnsets(recording.left, recording.rate, (i) => start + (i / recording.rate) * 1000));
@@ -334,16 +341,23 @@ async function measureClient(client: ClientName, mode: Mode, round: number, peer
         ? await openSpiceHtml5(peers.html5Origin, peers.websockifyPort, peers.websockifyPid)
         : await openRemoteViewer(peers.spiceUrl, peers.xvfbDisplay, peers.xvfbPid);
   const page = 'page' in opened ? (opened as { page: Page }).page : null;
+  let writer: OnsetWriter | undefined;
   try {
+    // Sound written before the client's playback channel has its MODE would be lost: a writer (and
+    // an empty FIFO) of its own for each client, so no client inherits another's backlog.
+    await waitUntil(`${client}'s playback channel to get its MODE`, () => peers.sound.playbackReady(), PLAYING_TIMEOUT_MS);
+    writer = await OnsetWriter.start(peers.fifoDir, `onsets-${client}-${mode}-${round}`);
+    const w = writer;
     await waitUntil(`${client} to play the sound (${mode})`, async () => (await opened.playing()) && (await peers.pulse.sinkInputs()) > 0, PLAYING_TIMEOUT_MS, {
-      explain: async () => `sink inputs ${await peers.pulse.sinkInputs()}; writer ${peers.writer.error ?? 'writing'}; ${page && client === 'spicedesk' ? JSON.stringify((await pageState(page)).audio) : ''}`,
+      explain: async () => `sink inputs ${await peers.pulse.sinkInputs()}; writer ${w.error ?? 'writing'}; ${page && client === 'spicedesk' ? JSON.stringify((await pageState(page)).audio) : ''}`,
     });
     await sleep(WARM_UP_MS);
     await opened.check();
-    const before = cpuTicks([...opened.pids(), { pid: peers.pulse.process.pid, part: 'pulseaudio' }]);
+    const roots = (): { pid: number; part: string }[] => [...opened.pids(), { pid: peers.pulse.process.pid, part: 'pulseaudio' }];
+    const before = cpuTicks(roots());
     const started = performance.now();
     await sleep(CPU_WINDOW_MS);
-    const after = cpuTicks([...opened.pids(), { pid: peers.pulse.process.pid, part: 'pulseaudio' }]);
+    const after = cpuTicks(roots());
     const cpuWindowSeconds = (performance.now() - started) / 1000;
     const cpuByPart = cpuBetween(before, after);
     await opened.check();
@@ -351,18 +365,18 @@ async function measureClient(client: ClientName, mode: Mode, round: number, peer
     const latency: LatencyWindow[] = [];
     let contextLatencyMs: { output: number; base: number } | undefined;
     if (client === 'spicedesk') {
-      const r = await latencyWindow(peers, 'spicedesk', page, 'monitor');
+      const r = await latencyWindow(peers, w, 'spicedesk', page, 'monitor');
       latency.push(...r.windows);
       contextLatencyMs = r.contextLatencyMs;
     } else if (client === 'spice-html5') {
-      latency.push(...(await latencyWindow(peers, null, null, 'monitor')).windows);
+      latency.push(...(await latencyWindow(peers, w, null, null, 'monitor')).windows);
       await page!.evaluate(() => (window as unknown as Html5Hook).benchHook.start());
       await sleep(WARM_UP_MS);
-      const r = await latencyWindow(peers, 'html5', page, 'monitor, hooked');
-      latency.push(...r.windows);
+      const r = await latencyWindow(peers, w, 'html5', page, 'monitor, hooked');
+      latency.push(...r.windows.filter((x) => x.method !== 'wire'));
       contextLatencyMs = r.contextLatencyMs;
     } else {
-      latency.push(...(await latencyWindow(peers, null, null, 'monitor')).windows);
+      latency.push(...(await latencyWindow(peers, w, null, null, 'monitor')).windows);
     }
     await opened.check();
 
@@ -370,24 +384,27 @@ async function measureClient(client: ClientName, mode: Mode, round: number, peer
     if (client === 'spicedesk' && driftMinutes > 0 && page) {
       const series: DriftPoint[] = [];
       const driftStart = wallNow();
-      const start = latency;
       while (wallNow() - driftStart < driftMinutes * 60_000) {
         series.push(await playoutPoint(page, driftStart));
         await opened.check();
+        if (w.error) throw new Error(`the onset writer failed: ${w.error}`);
         await sleep(DRIFT_SAMPLE_MS);
       }
       series.push(await playoutPoint(page, driftStart));
-      const end = (await latencyWindow(peers, 'spicedesk', page, 'monitor')).windows;
-      drift = { minutes: driftMinutes, series, start, end };
+      const end = (await latencyWindow(peers, w, 'spicedesk', page, 'monitor')).windows;
+      drift = { minutes: driftMinutes, series, start: latency, end };
     }
+    if (w.error) throw new Error(`the onset writer failed: ${w.error}`);
+    await w.stop();
     return {
-      sample: { client, mode, round, cpuSeconds: sum(cpuByPart), cpuWindowSeconds, cpuByPart, latency, contextLatencyMs },
+      sample: { client, mode, round, cpuSeconds: sum(cpuByPart), cpuWindowSeconds, cpuByPart, latency, contextLatencyMs, writer: w.stats },
       drift,
     };
   } finally {
+    await writer?.stop();
     await opened.close();
-    // Xspice takes one client at a time: wait until this one's sound left the sink.
-    await waitUntil('the last client to leave the sound server', async () => (await peers.pulse.sinkInputs()) === 0, 10_000).catch(() => undefined);
+    // Xspice takes one client at a time: let the server drop this session before the next links.
+    await waitUntil('the relay to drop the last client', () => peers.sound.relay.channels.every((c) => c.closed), 10_000).catch(() => undefined);
   }
 }
 
@@ -486,24 +503,25 @@ export async function runAudioBench(options: { runs: number; root: string; audio
   try {
     outer: for (const mode of MODES) {
       const fifoDir = join(dir, `fifo-${mode}`);
+      mkdirSync(fifoDir, { recursive: true });
       const xspice = await startXspice({ audio: { fifoDir, opus: mode === 'opus' } });
-      let writer: OnsetWriter | undefined;
+      let sound: SoundRelay | undefined;
       let gateway: GroupProcess | undefined;
       let websockify: GroupProcess | undefined;
       let html5Server: Server | undefined;
       try {
-        writer = await OnsetWriter.start(fifoDir, 'onsets');
-        const spiceUrl = `spice://127.0.0.1:${xspice.port}`;
-        const started = await startGateway(options.root, spiceUrl);
+        sound = await startSoundRelay(xspice.port);
+        const started = await startGateway(options.root, sound.relay.url);
         gateway = started.process;
-        const ws = await startWebsockify(xspice.port);
+        const ws = await startWebsockify(sound.relay.port);
         websockify = ws.process;
         const html5 = await serveStaticFolder(SPICE_HTML5_DIR);
         html5Server = html5.server;
         const peers: Peers = {
           pulse,
-          writer,
-          spiceUrl,
+          sound,
+          fifoDir,
+          spiceUrl: sound.relay.url,
           gatewayUrl: started.url,
           gatewayPid: gateway.pid,
           html5Origin: html5.origin,
@@ -525,17 +543,13 @@ export async function runAudioBench(options: { runs: number; root: string; audio
               failure = `${client} (${mode}), round ${round + 1}: ${(e as Error).message}`;
               break outer;
             }
-            if (writer.error) {
-              failure = `the onset writer failed: ${writer.error}`;
-              break outer;
-            }
           }
         }
       } finally {
-        await writer?.stop();
         html5Server?.close();
         await gateway?.stop();
         await websockify?.stop();
+        await sound?.relay.close();
         await xspice.stop();
       }
     }
@@ -573,8 +587,9 @@ export async function runAudioBench(options: { runs: number; root: string; audio
       ['client', 'mode', 'measured at', 'onsets written', 'heard', 'median ms', 'p95 ms'],
       latency.map((r) => [r.client, r.mode, r.method, String(r.written), String(r.heard), fixed(r.medianMs, 1), fixed(r.p95Ms, 1)]),
     ),
-    `(latency: from the onset's write into Xspice's FIFO to the sink's monitor (monitor), the page's tap mapped with getOutputTimestamp, outputLatency included (tap), spice-html5's <audio> through an injected createMediaElementSource tap (hook); CPU over ${CPU_WINDOW_MS / 1000} s with nothing recorded, pulseaudio's share in every row)`,
+    `(latency: from the onset's write into Xspice's FIFO to the relay seeing its DATA (wire), to the sink's monitor (monitor), the page's tap mapped with getOutputTimestamp, outputLatency included (tap), spice-html5's <audio> through an injected createMediaElementSource tap (hook); CPU over ${CPU_WINDOW_MS / 1000} s with nothing recorded, pulseaudio's share in every row)`,
     contextLatencies.join('; '),
+    `FIFO writer (late write / longest write, ms): ${samples.map((s) => `${s.client} ${s.mode} ${fixed(s.writer?.maxLateMs ?? NaN, 0)}/${fixed(s.writer?.maxBlockMs ?? NaN, 0)}`).join(', ')}`,
     ...ratios.map((r) => `spicedesk/${r.peer} (${r.mode}): CPU ${fixed(r.cpuRatio, 2)}, latency (monitor, median) ${fixed(r.latencyRatio, 2)}`),
     driftSummary
       ? `drift over ${driftSummary.minutes} min (spicedesk, Opus): buffer level ${fixed(driftSummary.levelStartMs, 1)} -> ${fixed(driftSummary.levelEndMs, 1)} ms, target ${fixed(driftSummary.targetStartMs, 1)} -> ${fixed(driftSummary.targetEndMs, 1)} ms, ` +

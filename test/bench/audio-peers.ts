@@ -11,6 +11,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { createOpusDecoder } from '../../src/main/audio/opus-decode.ts';
+import { startSpiceRelay, type SpiceRelay } from '../peers/spice-relay.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { runToCompletion, spawnGroup, type GroupProcess } from '../peers/processes.ts';
 import { requireTool } from '../peers/require-tool.ts';
@@ -44,6 +46,8 @@ const chunkMs = chunkFrames * 1000 / rate;
 const start = performance.now();
 let written = 0;
 let stopped = false;
+let maxLateMs = 0;
+let maxBlockMs = 0;
 parentPort.on('message', (m) => { if (m === 'stop') stopped = true; });
 function fill(index) {
   const inPeriod = (index % periodChunks) * chunkFrames;
@@ -55,14 +59,17 @@ function fill(index) {
   }
 }
 function tick() {
-  if (stopped) { closeSync(fd); parentPort.postMessage({ type: 'closed', written }); return; }
+  if (stopped) { closeSync(fd); parentPort.postMessage({ type: 'closed', written, maxLateMs, maxBlockMs }); return; }
   const due = Math.floor((performance.now() - start) / chunkMs) + 1;
   while (written < due) {
     fill(written);
     const onset = written % periodChunks === 0;
-    const at = performance.timeOrigin + performance.now();
+    const before = performance.now();
+    const at = performance.timeOrigin + before;
+    maxLateMs = Math.max(maxLateMs, before - (start + written * chunkMs));
     try {
       writeSync(fd, chunk);
+      maxBlockMs = Math.max(maxBlockMs, performance.now() - before);
     } catch (e) {
       parentPort.postMessage({ type: 'error', message: String(e && e.message || e) });
       stopped = true;
@@ -81,13 +88,19 @@ tick();
 export class OnsetWriter {
   readonly onsets: number[] = [];
   error: string | null = null;
+  /**
+   * At the end: the latest write after its due time, and the longest write (a write blocks when
+   * the FIFO is full: the server read less than was written).
+   */
+  stats: { maxLateMs: number; maxBlockMs: number } | null = null;
   private readonly worker: Worker;
   private opened = false;
 
   private constructor(path: string, readonly options: OnsetOptions) {
     this.worker = new Worker(WRITER_SOURCE, { eval: true, workerData: { path, rate: RATE, chunkFrames: CHUNK_FRAMES, ...options } });
-    this.worker.on('message', (m: { type: string; at?: number; message?: string }) => {
+    this.worker.on('message', (m: { type: string; at?: number; message?: string; maxLateMs?: number; maxBlockMs?: number }) => {
       if (m.type === 'onset' && m.at !== undefined) this.onsets.push(m.at);
+      else if (m.type === 'closed') this.stats = { maxLateMs: m.maxLateMs ?? NaN, maxBlockMs: m.maxBlockMs ?? NaN };
       else if (m.type === 'open') this.opened = true;
       else if (m.type === 'error') this.error = m.message ?? 'write failed';
     });
@@ -112,9 +125,73 @@ export class OnsetWriter {
 
   async stop(): Promise<void> {
     this.worker.postMessage('stop');
-    await Promise.race([new Promise((done) => this.worker.once('exit', done)), new Promise((done) => setTimeout(done, 2000))]);
+    await waitUntil('the onset writer to close the FIFO', () => this.stats !== null || this.error !== null, 5000).catch(() => undefined);
     await this.worker.terminate();
   }
+}
+
+// ---- the wire ----
+
+const PLAYBACK = 5;
+const PLAYBACK_DATA = 101;
+const PLAYBACK_MODE = 102;
+const MODE_OPUS = 3;
+
+export interface SoundRelay {
+  relay: SpiceRelay;
+  /** Wall times (ms since the epoch) at which a DATA whose sound starts an onset reached the relay. */
+  onsets: number[];
+  /** Open playback channels that got their MODE (sound written before is lost). */
+  playbackReady(): boolean;
+}
+
+/**
+ * The SPICE relay (test/peers/spice-relay.ts) in front of the server, for every client: it decodes
+ * the playback DATA the server sends (RAW, or Opus with the CLI's decoder) and notes when an onset
+ * went by, which splits each latency into the server's share (FIFO to wire) and the client's.
+ */
+export async function startSoundRelay(port: number): Promise<SoundRelay> {
+  const opus = await createOpusDecoder(2, RATE);
+  const onsets: number[] = [];
+  const withMode = new Set<number>();
+  const modes = new Map<number, number>();
+  const quietFrames = Math.round(0.3 * RATE);
+  let sinceLoud = Infinity;
+  const relay = await startSpiceRelay(
+    { port },
+    {
+      fromServer(channel, m) {
+        if (channel.type !== PLAYBACK) return undefined;
+        if (m.type === PLAYBACK_MODE && m.body.byteLength >= 6) {
+          withMode.add(channel.index);
+          modes.set(channel.index, m.body[4] | (m.body[5] << 8));
+        } else if (m.type === PLAYBACK_DATA && m.body.byteLength > 4) {
+          const at = performance.timeOrigin + performance.now();
+          const payload = m.body.subarray(4);
+          let pcm: Int16Array;
+          try {
+            pcm = modes.get(channel.index) === MODE_OPUS ? opus.decode(payload) : new Int16Array(payload.slice().buffer, 0, payload.byteLength >> 1);
+          } catch {
+            return undefined; // not ours to judge: the clients see the same packet
+          }
+          for (let i = 0; i < pcm.length; i += 2) {
+            if (Math.abs(pcm[i]) < 0.125 * 32768) {
+              sinceLoud++;
+              continue;
+            }
+            if (sinceLoud > quietFrames) onsets.push(at);
+            sinceLoud = 0;
+          }
+        }
+        return undefined;
+      },
+    },
+  );
+  return {
+    relay,
+    onsets,
+    playbackReady: () => relay.channels.some((c) => c.type === PLAYBACK && !c.closed && withMode.has(c.index)),
+  };
 }
 
 // ---- the sound server ----
