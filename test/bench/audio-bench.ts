@@ -71,6 +71,8 @@ export interface AudioSample {
   latency: LatencyWindow[];
   /** spicedesk: the AudioContext's outputLatency and baseLatency (ms) as the page's tap saw them. */
   contextLatencyMs?: { output: number; base: number };
+  /** spicedesk: its playout buffer during the CPU window (medians of 5 readings), and its underruns and skips so far. */
+  playout?: { levelMs: number; targetMs: number; underruns: number; skips: number };
   /** The FIFO writer's latest write after its due time and longest (blocked) write, ms. */
   writer: { maxLateMs: number; maxBlockMs: number } | null;
 }
@@ -356,7 +358,12 @@ async function measureClient(client: ClientName, mode: Mode, round: number, peer
     const roots = (): { pid: number; part: string }[] => [...opened.pids(), { pid: peers.pulse.process.pid, part: 'pulseaudio' }];
     const before = cpuTicks(roots());
     const started = performance.now();
-    await sleep(CPU_WINDOW_MS);
+    // spicedesk: the page's playout buffer, read a few times (one reading moves with each packet).
+    const playout: DriftPoint[] = [];
+    for (let step = 0; step < 5; step++) {
+      await sleep(CPU_WINDOW_MS / 5);
+      if (client === 'spicedesk' && page) playout.push(await playoutPoint(page, wallNow()));
+    }
     const after = cpuTicks(roots());
     const cpuWindowSeconds = (performance.now() - started) / 1000;
     const cpuByPart = cpuBetween(before, after);
@@ -397,7 +404,18 @@ async function measureClient(client: ClientName, mode: Mode, round: number, peer
     if (w.error) throw new Error(`the onset writer failed: ${w.error}`);
     await w.stop();
     return {
-      sample: { client, mode, round, cpuSeconds: sum(cpuByPart), cpuWindowSeconds, cpuByPart, latency, contextLatencyMs, writer: w.stats },
+      sample: {
+        client,
+        mode,
+        round,
+        cpuSeconds: sum(cpuByPart),
+        cpuWindowSeconds,
+        cpuByPart,
+        latency,
+        contextLatencyMs,
+        writer: w.stats,
+        playout: playout.length ? { levelMs: median(playout.map((p) => p.levelMs)), targetMs: median(playout.map((p) => p.targetMs)), underruns: playout.at(-1)!.underruns, skips: playout.at(-1)!.skips } : undefined,
+      },
       drift,
     };
   } finally {
@@ -589,6 +607,7 @@ export async function runAudioBench(options: { runs: number; root: string; audio
     ),
     `(latency: from the onset's write into Xspice's FIFO to the relay seeing its DATA (wire), to the sink's monitor (monitor), the page's tap mapped with getOutputTimestamp, outputLatency included (tap), spice-html5's <audio> through an injected createMediaElementSource tap (hook); CPU over ${CPU_WINDOW_MS / 1000} s with nothing recorded, pulseaudio's share in every row)`,
     contextLatencies.join('; '),
+    ...samples.filter((s) => s.playout).map((s) => `spicedesk ${s.mode}: playout buffer ${fixed(s.playout!.levelMs, 1)} ms (target ${fixed(s.playout!.targetMs, 1)} ms), underruns ${s.playout!.underruns}, skips ${s.playout!.skips}`),
     `FIFO writer (late write / longest write, ms): ${samples.map((s) => `${s.client} ${s.mode} ${fixed(s.writer?.maxLateMs ?? NaN, 0)}/${fixed(s.writer?.maxBlockMs ?? NaN, 0)}`).join(', ')}`,
     ...ratios.map((r) => `spicedesk/${r.peer} (${r.mode}): CPU ${fixed(r.cpuRatio, 2)}, latency (monitor, median) ${fixed(r.latencyRatio, 2)}`),
     driftSummary
