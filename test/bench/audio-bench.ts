@@ -59,6 +59,8 @@ export interface LatencyWindow {
   /** Onsets written in the window and heard (matched to their write). */
   written: number;
   latenciesMs: number[];
+  /** The client's share: from the DATA carrying the onset leaving the server (the relay) to heard. */
+  clientShareMs: number[];
 }
 
 export interface AudioSample {
@@ -302,11 +304,18 @@ async function latencyWindow(
   const windows: LatencyWindow[] = [];
   const written = writer.writtenBetween(from, to - period);
   const inWindow = (heard: number[]): number[] => heard.filter((h) => h >= from);
-  windows.push({ method: 'wire', written: written.length, latenciesMs: matchOnsets(inWindow(peers.sound.onsets), written, period) });
+  const wire = inWindow(peers.sound.onsets);
+  const measured = (method: LatencyWindow['method'], heard: number[]): LatencyWindow => ({
+    method,
+    written: written.length,
+    latenciesMs: matchOnsets(heard, written, period),
+    clientShareMs: method === 'wire' ? [] : matchOnsets(heard, wire, period),
+  });
+  windows.push(measured('wire', wire));
   if (recording.startMs !== null) {
     const start = recording.startMs;
     const heard = inWindow(heardOnsets(recording.left, recording.rate, (i) => start + (i / recording.rate) * 1000));
-    windows.push({ method: monitorMethod, written: written.length, latenciesMs: matchOnsets(heard, written, period) });
+    windows.push(measured(monitorMethod, heard));
   }
   let contextLatencyMs: { output: number; base: number } | undefined;
   if (pageTap === 'spicedesk') {
@@ -315,7 +324,7 @@ async function latencyWindow(
     contextLatencyMs = { output: tap.taken.outputLatency * 1000, base: tap.taken.baseLatency * 1000 };
     if (!tap.heardAtMs) throw new Error(`spicedesk's tap gave no output timestamp: ${JSON.stringify(tap.taken)}`);
     const heard = inWindow(heardOnsets(leftOf(tap.samples), tap.rate, tap.heardAtMs));
-    windows.push({ method: 'tap', written: written.length, latenciesMs: matchOnsets(heard, written, period) });
+    windows.push(measured('tap', heard));
   }
   if (pageTap === 'html5') {
     const { samplesBase64, ...taken } = await page!.evaluate(() => (window as unknown as Html5Hook).benchHook.take());
@@ -324,7 +333,7 @@ async function latencyWindow(
     const heardAt = tapHeardAtMs(taken);
     if (!heardAt) throw new Error(`the hook in spice-html5 gave no output timestamp: ${JSON.stringify(taken)}`);
     contextLatencyMs = { output: taken.outputLatency * 1000, base: taken.baseLatency * 1000 };
-    windows.push({ method: 'hook', written: written.length, latenciesMs: matchOnsets(inWindow(heardOnsets(left, taken.rate, heardAt)), written, period) });
+    windows.push(measured('hook', inWindow(heardOnsets(left, taken.rate, heardAt))));
   }
   return { windows, contextLatencyMs };
 }
@@ -436,6 +445,9 @@ export interface LatencyRow {
   heard: number;
   medianMs: number;
   p95Ms: number;
+  /** The client's share (from the server's DATA to heard). */
+  clientMedianMs: number;
+  clientP95Ms: number;
 }
 
 export interface CpuRow {
@@ -452,8 +464,8 @@ export interface AudioBenchResult {
   samples: AudioSample[];
   cpu: CpuRow[];
   latency: LatencyRow[];
-  /** spicedesk over each peer, same mode: CPU, and the monitor latency's median. */
-  ratios: { mode: Mode; peer: ClientName; cpuRatio: number; latencyRatio: number }[];
+  /** spicedesk over each peer, same mode: CPU, the monitor latency's median, and its client share's median. */
+  ratios: { mode: Mode; peer: ClientName; cpuRatio: number; latencyRatio: number; clientShareRatio: number }[];
   drift?: DriftResult & { levelStartMs: number; levelEndMs: number; targetStartMs: number; targetEndMs: number; latencyStartMs: number; latencyEndMs: number; tapStartMs: number; tapEndMs: number };
   failure?: string;
   table: string;
@@ -467,7 +479,18 @@ function summariseLatency(samples: readonly AudioSample[]): LatencyRow[] {
     const [client, mode, method] = key.split('|') as [ClientName, Mode, LatencyWindow['method']];
     const windows = samples.filter((s) => s.client === client && s.mode === mode).flatMap((s) => s.latency.filter((l) => l.method === method));
     const all = windows.flatMap((w) => w.latenciesMs);
-    return { client, mode, method, written: windows.reduce((n, w) => n + w.written, 0), heard: all.length, medianMs: median(all), p95Ms: percentile(all, 95) };
+    const share = windows.flatMap((w) => w.clientShareMs);
+    return {
+      client,
+      mode,
+      method,
+      written: windows.reduce((n, w) => n + w.written, 0),
+      heard: all.length,
+      medianMs: median(all),
+      p95Ms: percentile(all, 95),
+      clientMedianMs: median(share),
+      clientP95Ms: percentile(share, 95),
+    };
   });
 }
 
@@ -588,7 +611,15 @@ export async function runAudioBench(options: { runs: number; root: string; audio
     for (const peer of ['spice-html5', 'remote-viewer'] as const) {
       const theirs = cpu.find((r) => r.client === peer && r.mode === mode);
       const theirLatency = latency.find((r) => r.client === peer && r.mode === mode && r.method === 'monitor');
-      if (mine && theirs) ratios.push({ mode, peer, cpuRatio: mine.cpuPerSecond / theirs.cpuPerSecond, latencyRatio: (myLatency?.medianMs ?? NaN) / (theirLatency?.medianMs ?? NaN) });
+      if (mine && theirs) {
+        ratios.push({
+          mode,
+          peer,
+          cpuRatio: mine.cpuPerSecond / theirs.cpuPerSecond,
+          latencyRatio: (myLatency?.medianMs ?? NaN) / (theirLatency?.medianMs ?? NaN),
+          clientShareRatio: (myLatency?.clientMedianMs ?? NaN) / (theirLatency?.clientMedianMs ?? NaN),
+        });
+      }
     }
   }
   const driftSummary = drift && summariseDrift(drift);
@@ -602,14 +633,14 @@ export async function runAudioBench(options: { runs: number; root: string; audio
     ),
     '',
     formatTable(
-      ['client', 'mode', 'measured at', 'onsets written', 'heard', 'median ms', 'p95 ms'],
-      latency.map((r) => [r.client, r.mode, r.method, String(r.written), String(r.heard), fixed(r.medianMs, 1), fixed(r.p95Ms, 1)]),
+      ['client', 'mode', 'measured at', 'onsets written', 'heard', 'median ms', 'p95 ms', 'client share median', 'client share p95'],
+      latency.map((r) => [r.client, r.mode, r.method, String(r.written), String(r.heard), fixed(r.medianMs, 1), fixed(r.p95Ms, 1), fixed(r.clientMedianMs, 1), fixed(r.clientP95Ms, 1)]),
     ),
     `(latency: from the onset's write into Xspice's FIFO to the relay seeing its DATA (wire), to the sink's monitor (monitor), the page's tap mapped with getOutputTimestamp, outputLatency included (tap), spice-html5's <audio> through an injected createMediaElementSource tap (hook); CPU over ${CPU_WINDOW_MS / 1000} s with nothing recorded, pulseaudio's share in every row)`,
     contextLatencies.join('; '),
     ...samples.filter((s) => s.playout).map((s) => `spicedesk ${s.mode}: playout buffer ${fixed(s.playout!.levelMs, 1)} ms (target ${fixed(s.playout!.targetMs, 1)} ms), underruns ${s.playout!.underruns}, skips ${s.playout!.skips}`),
     `FIFO writer (late write / longest write, ms): ${samples.map((s) => `${s.client} ${s.mode} ${fixed(s.writer?.maxLateMs ?? NaN, 0)}/${fixed(s.writer?.maxBlockMs ?? NaN, 0)}`).join(', ')}`,
-    ...ratios.map((r) => `spicedesk/${r.peer} (${r.mode}): CPU ${fixed(r.cpuRatio, 2)}, latency (monitor, median) ${fixed(r.latencyRatio, 2)}`),
+    ...ratios.map((r) => `spicedesk/${r.peer} (${r.mode}): CPU ${fixed(r.cpuRatio, 2)}, latency (monitor, median) ${fixed(r.latencyRatio, 2)}, client share ${fixed(r.clientShareRatio, 2)}`),
     driftSummary
       ? `drift over ${driftSummary.minutes} min (spicedesk, Opus): buffer level ${fixed(driftSummary.levelStartMs, 1)} -> ${fixed(driftSummary.levelEndMs, 1)} ms, target ${fixed(driftSummary.targetStartMs, 1)} -> ${fixed(driftSummary.targetEndMs, 1)} ms, ` +
         `latency (monitor) ${fixed(driftSummary.latencyStartMs, 1)} -> ${fixed(driftSummary.latencyEndMs, 1)} ms, (tap) ${fixed(driftSummary.tapStartMs, 1)} -> ${fixed(driftSummary.tapEndMs, 1)} ms, ` +

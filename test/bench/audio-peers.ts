@@ -27,17 +27,21 @@ export interface OnsetOptions {
   burstMs: number;
   hz: number;
   amplitude: number;
+  /** How far ahead of the wall clock the writes go. */
+  leadMs: number;
 }
 
-export const DEFAULT_ONSETS: OnsetOptions = { periodMs: 1000, burstMs: 40, hz: 1000, amplitude: 0.5 };
+export const DEFAULT_ONSETS: OnsetOptions = { periodMs: 1000, burstMs: 40, hz: 1000, amplitude: 0.5, leadMs: 30 };
 
 // The worker's code (plain JavaScript: the bench is one esbuild bundle, and a worker from a string
-// needs no file of its own). Writes are due every 10 ms from the start on the wall clock; a late
-// timer writes what is due at once. An onset's time is taken right before its write.
+// needs no file of its own). Writes are due every 10 ms from the start on the wall clock, `leadMs`
+// early, so that a late timer on a loaded machine does not starve Xspice (which reads up to 80 ms
+// ahead of its clock); a late timer writes what is due at once. An onset's time is taken right
+// before its write, so the lead counts in the latency, as the server's share.
 const WRITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { openSync, writeSync, closeSync } = require('node:fs');
-const { path, rate, chunkFrames, periodMs, burstMs, hz, amplitude } = workerData;
+const { path, rate, chunkFrames, periodMs, burstMs, hz, amplitude, leadMs } = workerData;
 const fd = openSync(path, 'w');
 const periodChunks = Math.round(periodMs * rate / 1000 / chunkFrames);
 const burstFrames = Math.round(burstMs * rate / 1000);
@@ -60,13 +64,13 @@ function fill(index) {
 }
 function tick() {
   if (stopped) { closeSync(fd); parentPort.postMessage({ type: 'closed', written, maxLateMs, maxBlockMs }); return; }
-  const due = Math.floor((performance.now() - start) / chunkMs) + 1;
+  const due = Math.floor((performance.now() + leadMs - start) / chunkMs) + 1;
   while (written < due) {
     fill(written);
     const onset = written % periodChunks === 0;
     const before = performance.now();
     const at = performance.timeOrigin + before;
-    maxLateMs = Math.max(maxLateMs, before - (start + written * chunkMs));
+    maxLateMs = Math.max(maxLateMs, before + leadMs - (start + written * chunkMs));
     try {
       writeSync(fd, chunk);
       maxBlockMs = Math.max(maxBlockMs, performance.now() - before);
