@@ -236,7 +236,9 @@ describe('the gesture gate (autoplay needs a gesture)', () => {
       await page.evaluate(() => window.spicedeskPage!.audioTap(true));
       const tone = sineS16({ hz: TONE_HZ, seconds: 6, rate: 48000, channels: 2, amplitude: AMPLITUDE });
       const playing = playFifo(fifos, tone);
-      await waitUntil('the page says sound is waiting', async () => (await pageState(page)).audio.notice.includes('click or press a key'), 15_000, {
+      // audioTap(true) opened the output already, so the gate waits (with the plain notice) before
+      // the sound's START arrives: wait for the notice that sound is waiting.
+      await waitUntil('the page says sound is waiting', async () => (await pageState(page)).audio.notice.includes('sound is waiting'), 15_000, {
         explain: async () => JSON.stringify((await pageState(page)).audio),
       });
       const waiting = (await pageState(page)).audio;

@@ -17,11 +17,6 @@ export interface PlayoutOptions {
   fadeFrames: number;
   /** Over target + this, the buffer skips back to the target. */
   overflowMarginMs: number;
-  /**
-   * When playing starts (or restarts after running dry) with more than target + this buffered,
-   * the oldest of it is dropped: nothing of it has been heard, and played it would only be latency.
-   */
-  startExcessMs: number;
   /** A packet stamped this far off the time its predecessor's end implies starts a new timeline. */
   timeResyncMs: number;
   /** Seconds of the volume's smoothing (so a slider or the guest's VOLUME never clicks). */
@@ -35,9 +30,9 @@ export const DEFAULT_PLAYOUT_OPTIONS: PlayoutOptions = {
   capacityMs: 2000,
   fadeFrames: 128,
   // A level this far over the target is not jitter (a late burst only refills what the delay
-  // drained): the audio bench saw a stalled start hold 300 ms of extra latency for minutes at 250.
+  // drained) but latency: after a jitter spike aged out and the target fell, the audio bench saw
+  // the page hold ~300 ms over it for minutes at 250 (the 0.2 % correction drains 2 ms a second).
   overflowMarginMs: 100,
-  startExcessMs: 20,
   timeResyncMs: 100,
   gainSmoothingSeconds: 0.01,
   jitter: {},
@@ -53,7 +48,7 @@ export interface PlayoutStats {
   /** The resampling correction now (0.001: reading 0.1 % fast). */
   correction: number;
   underruns: number;
-  /** Times the level ran so far over the target that audio was skipped (also when playing started with too much buffered). */
+  /** Times the level ran so far over the target that audio was skipped. */
   skips: number;
   /** Frames dropped because the buffer was full. */
   droppedFrames: number;
@@ -182,15 +177,6 @@ export class Playout {
       }
       this.state = 'playing';
       this.fade = 0;
-      // What piled up before the start (Xspice's 80 ms head start at START, packets held while the
-      // output started or the gesture gate waited) would otherwise play as latency that the drift
-      // correction takes minutes to drain at its 0.2 %; the fade-in starts after the cut, so it is silent.
-      const excess = this.head - this.pos - (this.jitter.targetMs / 1000) * this.inputRate;
-      if (!this.ending && excess > (this.options.startExcessMs / 1000) * this.inputRate) {
-        this.pos += Math.floor(excess);
-        this.counts.skips++;
-        this.prune();
-      }
     }
     const nominal = this.inputRate / this.options.outputRate;
     const step = nominal * this.drift.update(this.levelMs, this.jitter.targetMs, n / this.options.outputRate);
