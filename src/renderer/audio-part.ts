@@ -40,7 +40,8 @@ export const audioPart: PagePart = {
     let playout: PlayoutStats | null = null;
     let micWhy = '';
     let gateWhy = '';
-    let tap: Float32Array[] | null = null;
+    /** Tapped output, each part with the context time (s) its first frame is rendered at. */
+    let tap: { frames: Float32Array; contextTime: number }[] | null = null;
     let tapSamples = 0;
     let heard: HeardPosition[] = [];
     let localMuted = false;
@@ -84,11 +85,11 @@ export const audioPart: PagePart = {
           page.send({ kind: 'audio-clock', mmNow: mm });
         }
       },
-      tap: (frames) => {
+      tap: (frames, contextTime) => {
         if (!tap) return;
-        tap.push(frames);
+        tap.push({ frames, contextTime });
         tapSamples += frames.length;
-        while (tapSamples > MAX_TAP_SAMPLES && tap.length > 1) tapSamples -= tap.shift()!.length;
+        while (tapSamples > MAX_TAP_SAMPLES && tap.length > 1) tapSamples -= tap.shift()!.frames.length;
       },
     });
     const playback = new PagePlayback(output, (message) => page.status.setDetail(message));
@@ -228,23 +229,38 @@ export const audioPart: PagePart = {
           heard = [];
           return log;
         },
-        /** The output copied since the tap started (and forgets it): interleaved stereo Float32 as base64, at the context's rate. */
+        /**
+         * The output copied since the tap started (and forgets it): interleaved stereo Float32 as
+         * base64, at the context's rate; the context time (s) its first frame was rendered at (null
+         * when empty: the parts are contiguous, the worklet taps every quantum), and what maps
+         * context time to when it is heard: the context's getOutputTimestamp() (outputLatency
+         * included), performance.timeOrigin and the context's latencies (s).
+         */
         audioTapTake: async () => {
           const ctx = await output.context();
           const parts = tap ?? [];
           if (tap) tap = [];
           tapSamples = 0;
-          const total = parts.reduce((n, p) => n + p.length, 0);
+          const total = parts.reduce((n, p) => n + p.frames.length, 0);
           const all = new Float32Array(total);
           let o = 0;
           for (const p of parts) {
-            all.set(p, o);
-            o += p.length;
+            all.set(p.frames, o);
+            o += p.frames.length;
           }
           const bytes = new Uint8Array(all.buffer);
           let binary = '';
           for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-          return { rate: ctx?.sampleRate ?? 0, samplesBase64: btoa(binary) };
+          const stamp = ctx?.getOutputTimestamp();
+          return {
+            rate: ctx?.sampleRate ?? 0,
+            samplesBase64: btoa(binary),
+            contextTime: parts[0]?.contextTime ?? null,
+            outputTimestamp: stamp && stamp.contextTime !== undefined && stamp.performanceTime !== undefined ? { contextTime: stamp.contextTime, performanceTime: stamp.performanceTime } : null,
+            timeOrigin: performance.timeOrigin,
+            outputLatency: ctx?.outputLatency ?? 0,
+            baseLatency: ctx?.baseLatency ?? 0,
+          };
         },
       }),
     };

@@ -1,13 +1,13 @@
 // The peers the browser benches share: spice-html5's files over HTTP, websockify in front of a
-// SPICE server for it, `spicedesk serve` for spicedesk's page, and counters of what each page's
-// WebSockets received.
+// SPICE server for it, `spicedesk serve` for spicedesk's page, an Xvfb for remote-viewer, and
+// counters of what each page's WebSockets received.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import type { Page } from 'playwright-core';
-import { freePort } from '../peers/free-port.ts';
+import { freeDisplayNumber, freePort } from '../peers/free-port.ts';
 import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
-import { sleep } from '../helpers/wait.ts';
+import { sleep, waitUntil } from '../helpers/wait.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { tcpAccepts } from '../peers/xspice.ts';
 
@@ -56,6 +56,16 @@ export async function startWebsockify(spicePort: number): Promise<{ port: number
     await sleep(50);
   }
   return { port, process: proc };
+}
+
+/** An Xvfb for remote-viewer (the benches count its CPU with the client's: it draws the window). */
+export async function startXvfb(): Promise<{ display: string; process: GroupProcess }> {
+  const xvfb = requireTool('Xvfb', 'xvfb');
+  const n = freeDisplayNumber();
+  const proc = spawnGroup(xvfb, [`:${n}`, '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], { name: 'Xvfb' });
+  await waitUntil(`Xvfb :${n} to listen`, () => existsSync(`/tmp/.X11-unix/X${n}`) || !proc.running(), 10_000);
+  if (!proc.running()) throw new Error(`Xvfb :${n} exited: ${proc.outputTail()}`);
+  return { display: `:${n}`, process: proc };
 }
 
 export async function startGateway(root: string, target: string): Promise<{ url: string; process: GroupProcess }> {

@@ -1,11 +1,12 @@
 // `npm run bench`: runs the benchmarks against real peers, prints their tables and writes the
 // results as JSON to bench/results/ (git-ignored). Exits non-zero if a bench fails.
-//   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video|webdav] [--runs 15]
+//   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video|webdav|audio|usb] [--runs 15] [--audio-minutes 10]
 // The script bundles this file with esbuild to dist/bench.js first, because Node 20 cannot run
 // TypeScript directly.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runAudioBench } from './audio-bench.ts';
 import { runCaptureBench } from './capture-bench.ts';
 import { runDecodersBench } from './decoders-bench.ts';
 import { runGatewayBench } from './gateway-bench.ts';
@@ -15,7 +16,7 @@ import { runWebdavBench } from './webdav-bench.ts';
 
 interface Bench {
   name: string;
-  run(options: { runs: number; root: string }): Promise<{ table: string; failure?: string } & object>;
+  run(options: { runs: number; root: string; audioMinutes: number }): Promise<{ table: string; failure?: string } & object>;
 }
 
 const benches: Bench[] = [
@@ -61,6 +62,12 @@ const benches: Bench[] = [
     name: 'webdav',
     run: (options) => runWebdavBench(options),
   },
+  {
+    // Sound from Xspice (RAW, Opus) in spicedesk's page, spice-html5 (Opus) and remote-viewer, all
+    // into a PulseAudio null sink: latency from the FIFO write to the output, CPU, and the page's drift.
+    name: 'audio',
+    run: (options) => runAudioBench(options),
+  },
 ];
 
 async function main(): Promise<number> {
@@ -68,8 +75,15 @@ async function main(): Promise<number> {
     options: {
       only: { type: 'string', multiple: true },
       runs: { type: 'string', default: '15' },
+      // The audio bench's drift run: minutes of playback in spicedesk's page (0: none).
+      'audio-minutes': { type: 'string', default: '10' },
     },
   });
+  const audioMinutes = Number(values['audio-minutes']);
+  if (!Number.isFinite(audioMinutes) || audioMinutes < 0 || audioMinutes > 600) {
+    console.error(`--audio-minutes must be a number of minutes from 0 to 600, got "${values['audio-minutes']}"`);
+    return 2;
+  }
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 1000) {
     console.error(`--runs must be a whole number from 1 to 1000, got "${values.runs}"`);
@@ -87,7 +101,7 @@ async function main(): Promise<number> {
   for (const bench of selected) {
     console.log(`\n## ${bench.name} (${runs} runs each)\n`);
     try {
-      const result = await bench.run({ runs, root });
+      const result = await bench.run({ runs, root, audioMinutes });
       console.log(result.table);
       const file = join(resultsDir, `${bench.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
       writeFileSync(file, `${JSON.stringify({ ...result, node: process.version, date: new Date().toISOString() }, null, 2)}\n`);

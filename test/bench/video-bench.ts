@@ -15,14 +15,12 @@
 // - CPU seconds per second: utime + stime from /proc of every process of the client: Chromium's
 //   whole tree plus the relay into the browser (the gateway or websockify), or remote-viewer plus
 //   the Xvfb it draws into (whose compositing Chromium does in its own GPU process).
-import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openSessionPage, pageProblems } from '../e2e/browser-page.ts';
 import { pageState } from '../e2e/page-api.ts';
 import { solidBackground } from '../peers/desktop.ts';
-import { freeDisplayNumber } from '../peers/free-port.ts';
 import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
 import { startSpiceRelay, type SpiceRelay } from '../peers/spice-relay.ts';
 import { DISPLAY, isCannotDecode, readStreamReport, STREAM_CREATE, STREAM_DATA, STREAM_DATA_SIZED, STREAM_REPORT } from '../peers/stream-wire.ts';
@@ -30,8 +28,9 @@ import { requireFile, requireTool } from '../peers/require-tool.ts';
 import { startXspice } from '../peers/xspice.ts';
 import { playPattern } from '../peers/video-pattern.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
-import { allProcesses, chromiumPid, CLOCK_TICKS_PER_SECOND, processTree } from '../helpers/proc-tree.ts';
-import { serveStaticFolder, startGateway, startWebsockify } from './bench-peers.ts';
+import { chromiumPid } from '../helpers/proc-tree.ts';
+import { serveStaticFolder, startGateway, startWebsockify, startXvfb } from './bench-peers.ts';
+import { cpuBetween, cpuTicks, sum } from './client-cpu.ts';
 import { formatTable, median } from './measure.ts';
 
 const WINDOW_MS = 30_000;
@@ -115,33 +114,6 @@ async function startCountingRelay(port: number, counters: StreamCounters): Promi
   );
 }
 
-interface CpuReading {
-  ticks: number;
-  part: string;
-}
-
-/** CPU ticks of every process under the roots, each with its part (the root's name, or Chromium's process type). */
-function cpuTicks(roots: readonly { pid: number; part: string }[]): Map<number, CpuReading> {
-  const processes = allProcesses();
-  const ticks = new Map<number, CpuReading>();
-  for (const root of roots) {
-    for (const p of processTree(processes, root.pid)) {
-      const part = root.part === 'chromium' ? `chromium ${p.type === 'renderer' || p.type === 'gpu-process' ? p.type : 'other'}` : root.part;
-      ticks.set(p.pid, { ticks: p.ticks, part });
-    }
-  }
-  return ticks;
-}
-
-/** CPU seconds between two readings, by part; a process born in between counts from zero. */
-function cpuBetween(before: Map<number, CpuReading>, after: Map<number, CpuReading>): Record<string, number> {
-  const parts: Record<string, number> = {};
-  for (const [pid, r] of after) parts[r.part] = (parts[r.part] ?? 0) + (r.ticks - (before.get(pid)?.ticks ?? 0)) / CLOCK_TICKS_PER_SECOND;
-  return parts;
-}
-
-const sum = (parts: Record<string, number>): number => Object.values(parts).reduce((a, b) => a + b, 0);
-
 interface ClientUnderTest {
   /** The processes whose CPU counts, each with the part of the client it is. */
   pids(): { pid: number; part: string }[];
@@ -206,15 +178,6 @@ async function openSpiceHtml5(origin: string, wsPort: number): Promise<ClientUnd
     await browser.close();
     throw e;
   }
-}
-
-async function startXvfb(): Promise<{ display: string; process: GroupProcess }> {
-  const xvfb = requireTool('Xvfb', 'xvfb');
-  const n = freeDisplayNumber();
-  const proc = spawnGroup(xvfb, [`:${n}`, '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], { name: 'Xvfb' });
-  await waitUntil(`Xvfb :${n} to listen`, () => existsSync(`/tmp/.X11-unix/X${n}`) || !proc.running(), 10_000);
-  if (!proc.running()) throw new Error(`Xvfb :${n} exited: ${proc.outputTail()}`);
-  return { display: `:${n}`, process: proc };
 }
 
 async function openRemoteViewer(relayUrl: string, display: string, xvfbPid: number): Promise<ClientUnderTest> {

@@ -14,11 +14,13 @@ import { requireTool } from '../peers/require-tool.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+/** `unmuted`: without Playwright's default --mute-audio (the audio bench listens to Chromium's output). */
+export async function launchChromium(extraArgs: string[] = [], options: { unmuted?: boolean } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) requireTool('chromium', 'chromium');
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
+    ...(options.unmuted ? { ignoreDefaultArgs: ['--mute-audio'] } : {}),
     args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...extraArgs],
   });
 }

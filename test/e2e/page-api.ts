@@ -139,6 +139,20 @@ export interface DrawStats {
   wasm: boolean;
 }
 
+/** What `spicedeskPage.audioTapTake()` gives. */
+export interface AudioTapTaken {
+  rate: number;
+  samplesBase64: string;
+  /** The context time (s) the first sample was rendered at; null when nothing was tapped. */
+  contextTime: number | null;
+  /** The context's getOutputTimestamp() when taken: `contextTime` (s) is heard at `performanceTime` (ms). */
+  outputTimestamp: { contextTime: number; performanceTime: number } | null;
+  timeOrigin: number;
+  /** The context's outputLatency and baseLatency (s). */
+  outputLatency: number;
+  baseLatency: number;
+}
+
 /** `window.spicedeskPage` as src/renderer/page.ts defines it. */
 export interface PageTestApi {
   state(): PageState;
@@ -156,7 +170,7 @@ export interface PageTestApi {
   /** Starts (true) or stops copying the audio worklet's output (after the gain) for audioTapTake. */
   audioTap(on: boolean): void;
   /** The output copied since the tap started or was last taken: interleaved stereo Float32, base64, at `rate`. */
-  audioTapTake(): Promise<{ rate: number; samplesBase64: string }>;
+  audioTapTake(): Promise<AudioTapTaken>;
 }
 
 declare global {
@@ -196,9 +210,26 @@ export function drawStats(page: Page): Promise<DrawStats | null> {
   return page.evaluate(() => window.spicedeskPage?.drawStats() ?? null);
 }
 
-/** The page's audio output copied since the tap started (audioTap(true)), as interleaved stereo. */
-export async function takeAudioTap(page: Page): Promise<{ rate: number; samples: Float32Array }> {
-  const taken = await page.evaluate(() => window.spicedeskPage!.audioTapTake());
-  const bytes = Buffer.from(taken.samplesBase64, 'base64');
-  return { rate: taken.rate, samples: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
+/**
+ * The page's audio output copied since the tap started (audioTap(true)), as interleaved stereo,
+ * with `heardAtMs(frame)`: the wall time (ms since the epoch) at which that frame of the tap is
+ * heard, from the context's output timestamp (outputLatency included); null when it cannot say.
+ */
+export async function takeAudioTap(page: Page): Promise<{ rate: number; samples: Float32Array; heardAtMs: ((frame: number) => number) | null; taken: Omit<AudioTapTaken, 'samplesBase64'> }> {
+  const { samplesBase64, ...taken } = await page.evaluate(() => window.spicedeskPage!.audioTapTake());
+  const bytes = Buffer.from(samplesBase64, 'base64');
+  const heardAtMs = tapHeardAtMs(taken);
+  return { rate: taken.rate, samples: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), heardAtMs, taken };
+}
+
+/**
+ * Maps a frame of a tap taken as AudioTapTaken to the wall time (ms since the epoch) it is heard
+ * at: the context's output timestamp says which context time is at the output at which
+ * performance time (so the output latency is in it). null when the tap or the timestamp is empty.
+ */
+export function tapHeardAtMs(taken: Omit<AudioTapTaken, 'samplesBase64'>): ((frame: number) => number) | null {
+  const first = taken.contextTime;
+  const stamp = taken.outputTimestamp;
+  if (first === null || stamp === null || taken.rate <= 0) return null;
+  return (frame: number): number => taken.timeOrigin + stamp.performanceTime + (first + frame / taken.rate - stamp.contextTime) * 1000;
 }

@@ -10,7 +10,8 @@ export type SoundGate = 'off' | 'starting' | 'waiting' | 'on' | 'failed';
 export interface AudioOutputEvents {
   gate(state: SoundGate, why?: string): void;
   position(report: Extract<FromPlayout, { type: 'position' }>): void;
-  tap(frames: Float32Array): void;
+  /** Tapped output frames; `contextTime`: when the first of them is rendered (s). */
+  tap(frames: Float32Array, contextTime: number): void;
 }
 
 /** Messages held while the worklet module loads; older ones go first (a few seconds of a stalled load). */
@@ -120,7 +121,7 @@ export class AudioOutput {
     node.port.onmessage = (e: MessageEvent<FromPlayout>) => {
       const m = e.data;
       if (m.type === 'position') this.events.position(m);
-      else this.events.tap(m.frames);
+      else this.events.tap(m.frames, m.contextTime);
     };
     node.connect(ctx.destination);
     this.node = node;

@@ -24,6 +24,8 @@ class PlayoutProcessor extends AudioWorkletProcessor {
   private quanta = 0;
   private tap: Float32Array | null = null;
   private tapFilled = 0;
+  /** The context time (s) of the tap buffer's first frame. */
+  private tapTime = 0;
 
   constructor() {
     super();
@@ -60,7 +62,7 @@ class PlayoutProcessor extends AudioWorkletProcessor {
     const right = out[1] ?? new Float32Array(left.length);
     const position = this.playout.positionMs;
     this.playout.render(left, right);
-    if (this.tap) this.copyToTap(left, right);
+    if (this.tap) this.copyToTap(left, right, currentTime);
     if (++this.quanta % REPORT_QUANTA === 0) {
       const m: FromPlayout = { type: 'position', position, contextTime: currentTime, stats: this.playout.stats };
       this.port.postMessage(m);
@@ -68,13 +70,15 @@ class PlayoutProcessor extends AudioWorkletProcessor {
     return true;
   }
 
-  private copyToTap(left: Float32Array, right: Float32Array): void {
+  /** `quantumTime`: the context time (s) of this quantum's first frame. */
+  private copyToTap(left: Float32Array, right: Float32Array, quantumTime: number): void {
     const tap = this.tap!;
     for (let i = 0; i < left.length; i++) {
+      if (this.tapFilled === 0) this.tapTime = quantumTime + i / sampleRate;
       tap[2 * this.tapFilled] = left[i];
       tap[2 * this.tapFilled + 1] = right[i];
       if (++this.tapFilled === TAP_FRAMES) {
-        const m: FromPlayout = { type: 'tap', frames: tap.slice() };
+        const m: FromPlayout = { type: 'tap', frames: tap.slice(), contextTime: this.tapTime };
         this.port.postMessage(m);
         this.tapFilled = 0;
       }

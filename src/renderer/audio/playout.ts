@@ -31,7 +31,10 @@ export const DEFAULT_PLAYOUT_OPTIONS: PlayoutOptions = {
   outputRate: 48000,
   capacityMs: 2000,
   fadeFrames: 128,
-  overflowMarginMs: 250,
+  // A level this far over the target is not jitter (a late burst only refills what the delay
+  // drained) but latency: after a jitter spike aged out and the target fell, the audio bench saw
+  // the page hold ~300 ms over it for minutes at 250 (the 0.2 % correction drains 2 ms a second).
+  overflowMarginMs: 100,
   timeResyncMs: 100,
   gainSmoothingSeconds: 0.01,
   maxFloorMs: 1000,

@@ -28,8 +28,11 @@ export type FromPlayout =
    * plays, at the context's `contextTime` (s); and the buffer's numbers.
    */
   | { type: 'position'; position: number | null; contextTime: number; stats: PlayoutStats }
-  /** Output frames (interleaved stereo) while the tap is on. */
-  | { type: 'tap'; frames: Float32Array };
+  /**
+   * Output frames (interleaved stereo) while the tap is on, and the context time (s) at which
+   * the first of them is rendered (for a bench to map it to wall time).
+   */
+  | { type: 'tap'; frames: Float32Array; contextTime: number };
 
 /** From the capture processor: about 10 ms of the microphone, one Float32Array per channel. */
 export interface FromCapture {

@@ -177,6 +177,26 @@ describe('Playout', () => {
     expect(p.stats.droppedFrames).toBeGreaterThan(0);
   });
 
+  it('plays everything that arrived in time (no skip)', () => {
+    const p = new Playout();
+    simulate(p, 2);
+    expect(p.stats.skips).toBe(0);
+  });
+
+  it('skips back to the target when the level stays 100 ms over it (a stalled output), not for jitter', () => {
+    const p = new Playout();
+    simulate(p, 2);
+    const left = new Float32Array(QUANTUM);
+    const right = new Float32Array(QUANTUM);
+    // Packets keep coming on time for 150 ms while the output renders nothing (a stalled device).
+    const sent = 200; // packets 0-199 came in the 2 s simulated
+    for (let k = 0; k < 15; k++) p.push(sinePacket((sent + k) * PACKET, 440), 1000 + (sent + k) * 10, (sent + k) * 10);
+    expect(p.levelMs).toBeGreaterThan(p.stats.targetMs + 100);
+    p.render(left, right);
+    expect(p.stats.skips).toBe(1);
+    expect(p.levelMs).toBeLessThan(p.stats.targetMs + 10);
+  });
+
   it('keeps its memory bounded while nothing reads it (a suspended output), timeline included', () => {
     const p = new Playout({ capacityMs: 2000 });
     // Ten minutes of packets, never rendered.

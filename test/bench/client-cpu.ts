@@ -1,0 +1,31 @@
+// CPU time of a client's processes, from /proc, by part: Chromium's whole tree split into its
+// renderer, GPU and other processes, and any other root (the gateway, websockify, remote-viewer,
+// Xvfb, the sound server) as its own part. Shared by the browser benches (video, audio).
+import { allProcesses, CLOCK_TICKS_PER_SECOND, processTree } from '../helpers/proc-tree.ts';
+
+export interface CpuReading {
+  ticks: number;
+  part: string;
+}
+
+/** CPU ticks of every process under the roots, each with its part (the root's name, or Chromium's process type). */
+export function cpuTicks(roots: readonly { pid: number; part: string }[]): Map<number, CpuReading> {
+  const processes = allProcesses();
+  const ticks = new Map<number, CpuReading>();
+  for (const root of roots) {
+    for (const p of processTree(processes, root.pid)) {
+      const part = root.part === 'chromium' ? `chromium ${p.type === 'renderer' || p.type === 'gpu-process' ? p.type : 'other'}` : root.part;
+      ticks.set(p.pid, { ticks: p.ticks, part });
+    }
+  }
+  return ticks;
+}
+
+/** CPU seconds between two readings, by part; a process born in between counts from zero. */
+export function cpuBetween(before: Map<number, CpuReading>, after: Map<number, CpuReading>): Record<string, number> {
+  const parts: Record<string, number> = {};
+  for (const [pid, r] of after) parts[r.part] = (parts[r.part] ?? 0) + (r.ticks - (before.get(pid)?.ticks ?? 0)) / CLOCK_TICKS_PER_SECOND;
+  return parts;
+}
+
+export const sum = (parts: Record<string, number>): number => Object.values(parts).reduce((a, b) => a + b, 0);
