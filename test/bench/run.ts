@@ -1,6 +1,6 @@
 // `npm run bench`: runs the benchmarks against real peers, prints their tables and writes the
 // results as JSON to bench/results/ (git-ignored). Exits non-zero if a bench fails.
-//   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video] [--runs 15]
+//   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video|usb] [--runs 15]
 // The script bundles this file with esbuild to dist/bench.js first, because Node 20 cannot run
 // TypeScript directly.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { runCaptureBench } from './capture-bench.ts';
 import { runDecodersBench } from './decoders-bench.ts';
 import { runGatewayBench } from './gateway-bench.ts';
+import { runUsbBench } from './usb-bench.ts';
 import { runVideoBench } from './video-bench.ts';
 import { runVideoDecodeBench } from './video-decode-bench.ts';
 
@@ -53,6 +54,12 @@ const benches: Bench[] = [
     // VP8) and remote-viewer in Xvfb: frames sent, on time, dropped and shown, and client CPU.
     name: 'video',
     run: (options) => runVideoBench(options),
+  },
+  {
+    // The shared CD (64 MiB ISO) read with dd iflag=direct in a QEMU guest: spicedesk against
+    // spicy --spice-share-cd, MiB/s and client CPU per MiB.
+    name: 'usb',
+    run: (options) => runUsbBench(options),
   },
 ];
 

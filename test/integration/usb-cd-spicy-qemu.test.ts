@@ -34,7 +34,7 @@ describe('the shared CD: spicedesk and spicy give the guest the same CD', () => 
     for (const client of ['spicedesk', 'spicy'] as const) {
       const sharer = shareCd(client, guest.port, iso);
       try {
-        await waitForGuestCd(guest);
+        await waitForGuestCd(guest, sharer);
         views[client] = await guestCdView(guest);
       } finally {
         await sharer.stop();

@@ -21,10 +21,13 @@ export interface CdSharer {
   stop(): Promise<void>;
 }
 
-/** Starts `client` sharing `iso` with the guest behind `port`; the CD goes in once its slots link. */
-export function shareCd(client: CdClient, port: number, iso: string): CdSharer {
+/**
+ * Starts `client` sharing `iso` with the guest behind `port`; the CD goes in once its slots link.
+ * `bin` is the CLI to run (the bench, bundled elsewhere, passes its root's bin/spicedesk.cjs).
+ */
+export function shareCd(client: CdClient, port: number, iso: string, bin = BIN): CdSharer {
   if (client === 'spicedesk') {
-    const p = spawnGroup(process.execPath, [BIN, 'do', `spice://127.0.0.1:${port}`, '--spice-share-cd', iso, '--timeout', '60', 'wait', '900'],
+    const p = spawnGroup(process.execPath, [bin, 'do', `spice://127.0.0.1:${port}`, '--spice-share-cd', iso, '--timeout', '60', 'wait', '900'],
       { name: 'spicedesk do --spice-share-cd', env: { ...process.env, SPICE_PASSWORD: undefined } });
     return { client, process: p, clientPid: () => p.pid, stop: () => p.stop() };
   }
@@ -96,9 +99,9 @@ export interface GuestCdView {
   deviceMd5: string;
 }
 
-export async function waitForGuestCd(guest: Guest, timeoutMs = 90_000): Promise<void> {
-  await waitUntil('the guest\'s /dev/sr0', async () => (await guest.run('[ -b /dev/sr0 ] && cat /sys/block/sr0/size; true')).output.trim() !== '',
-    timeoutMs, { pollMs: 300, explain: () => `serial log:\n${guest.serialLog().slice(-2000)}` });
+export async function waitForGuestCd(guest: Guest, sharer: CdSharer, timeoutMs = 90_000): Promise<void> {
+  await waitUntil(`the guest's /dev/sr0 from ${sharer.client}`, async () => (await guest.run('[ -b /dev/sr0 ] && cat /sys/block/sr0/size; true')).output.trim() !== '',
+    timeoutMs, { pollMs: 300, explain: () => `${sharer.client}: ${sharer.process.outputTail().slice(-1500)}\nserial log:\n${guest.serialLog().slice(-1500)}` });
 }
 
 export async function waitForGuestCdGone(guest: Guest, timeoutMs = 30_000): Promise<void> {
