@@ -10,7 +10,17 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGuest } from '../peers/guest.ts';
+import { UsbredirChannel } from '../../src/protocol/channels/usbredir/usbredir-channel.ts';
+import { LocalDisplaySink } from '../../src/protocol/display/local-display-sink.ts';
+import { ChannelType } from '../../src/protocol/link/constants.ts';
+import { silentLogger } from '../../src/protocol/logger.ts';
+import { Session } from '../../src/protocol/session/session.ts';
+import { nodeTicketCrypto } from '../../src/main/node/ticket-crypto.ts';
+import { openSocket } from '../../src/main/transport/socket-transport.ts';
+import { UsbredirHost } from '../../src/main/usb/usbredir-host.ts';
+import { waitFor, waitUntil } from '../helpers/wait.ts';
+import { startGuest, type Guest } from '../peers/guest.ts';
+import { SimulatedDisk, SimulatedUsbSource } from '../peers/usb-simulated.ts';
 import { isoImage } from '../peers/iso9660.ts';
 import { shareCd, treeCpuMs, waitForGuestCd, waitForGuestCdGone, type CdClient } from '../peers/shared-cd.ts';
 import { formatTable, median } from './measure.ts';
@@ -24,9 +34,18 @@ export interface UsbReadSample {
   seconds: number;
 }
 
+/** The simulated disk (test-only, in this process): a 64 MiB guest write and read of /dev/sda. */
+export interface DiskSample {
+  op: 'write' | 'read';
+  mibPerS: number;
+  /** This process's CPU (it is the client here) per MiB. */
+  cpuMsPerMib: number;
+}
+
 export interface UsbBenchResult {
   table: string;
   samples: UsbReadSample[];
+  disk: DiskSample[];
   isoBytes: number;
   loadBefore: number;
   loadAfter: number;
@@ -46,6 +65,7 @@ export async function runUsbBench(options: { runs: number; root: string }): Prom
   const isoMib = isoBytes / (1024 * 1024);
   const fileMd5 = createHash('md5').update(readFileSync(iso)).digest('hex');
   const samples: UsbReadSample[] = [];
+  const disk: DiskSample[] = [];
   const failures: string[] = [];
   const loadBefore = loadavg()[0];
   const guest = await startGuest({ devices: ['usb'] });
@@ -74,6 +94,11 @@ export async function runUsbBench(options: { runs: number; root: string }): Prom
       }
       await waitForGuestCdGone(guest);
     }
+    try {
+      disk.push(...await diskRun(guest, work));
+    } catch (e) {
+      failures.push(`simulated disk: ${(e as Error).message}`);
+    }
   } finally {
     await guest.stop();
     rmSync(work, { recursive: true, force: true });
@@ -88,7 +113,69 @@ export async function runUsbBench(options: { runs: number; root: string }): Prom
   const table = [
     formatTable(['client', 'reads', 'MiB/s median', 'MiB/s min-max', 'client CPU ms/MiB'], [row('spicedesk'), row('spicy')]),
     '',
+    disk.map((d) => `simulated disk (spicedesk only, in the bench process): 64 MiB ${d.op} ${d.mibPerS.toFixed(2)} MiB/s, ${d.cpuMsPerMib.toFixed(1)} ms CPU/MiB`).join('\n'),
     `spicedesk/spicy: throughput ${ratio('mibPerS')}, CPU per MiB ${ratio('cpuMsPerMib')}; ISO ${isoBytes} bytes; load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`,
   ].join('\n');
-  return { table, samples, isoBytes, loadBefore, loadAfter, failure: failures.length ? failures.join('; ') : undefined };
+  return { table, samples, disk, isoBytes, loadBefore, loadAfter, failure: failures.length ? failures.join('; ') : undefined };
+}
+
+/** Guest-timed dd (seconds from /proc/uptime); throws with dd's output when it fails. */
+async function timedDd(guest: Guest, dd: string): Promise<number> {
+  const out = await guest.run(`a=$(cut -d" " -f1 /proc/uptime); ${dd} 2>/tmp/dd.err; s=$?; b=$(cut -d" " -f1 /proc/uptime); echo "$s $a $b"; cat /tmp/dd.err`, { timeoutMs: 600_000 });
+  const [status, start, end] = out.output.trim().split('\n')[0].split(' ').map(Number);
+  if (status !== 0) throw new Error(`${dd} failed in the guest: ${out.output}`);
+  return end - start;
+}
+
+/**
+ * The test-only simulated disk on a 64 MiB file, through a Session in this process: the guest
+ * writes 64 MiB of zeros (oflag=direct; zeros go LZ4-compressed, the cheap case) and reads the
+ * disk back (iflag=direct; the file holds noise from the host, LZ4 cannot shrink it).
+ */
+async function diskRun(guest: Guest, work: string): Promise<DiskSample[]> {
+  const MiB = 1024 * 1024;
+  const backing = join(work, 'disk.img');
+  const noise = new Uint8Array(64 * MiB);
+  for (let i = 0; i < noise.length; i += 4) new DataView(noise.buffer).setUint32(i, Math.imul(i + 5, 2654435761) ^ (i >>> 5), true);
+  writeFileSync(backing, noise);
+  const session = new Session({
+    connector: () => openSocket({ host: '127.0.0.1', port: guest.port }, 5000),
+    crypto: nodeTicketCrypto,
+    logger: silentLogger,
+    displaySink: new LocalDisplaySink({ logger: silentLogger }),
+    where: `127.0.0.1:${guest.port}`,
+    shouldLink: (c) => c.type === ChannelType.USBREDIR,
+  });
+  const slots: UsbredirChannel[] = [];
+  session.events.on('channel-linked', (ch) => {
+    if (ch instanceof UsbredirChannel) slots.push(ch);
+  });
+  const source = new SimulatedUsbSource();
+  const simulated = new SimulatedDisk({ path: backing });
+  source.plug(simulated);
+  try {
+    await session.connect();
+    const slot = await waitFor('a usbredir slot that said hello', () => slots.find((s) => s.helloDone && !s.device), 30_000);
+    const host = await UsbredirHost.attach(slot, await source.open(simulated.description.id), { logger: silentLogger });
+    try {
+      await waitUntil('the guest\'s sda', async () => (await guest.run('[ -b /dev/sda ] && echo ok; true')).output.trim() === 'ok', 60_000, { pollMs: 300 });
+      const samples: DiskSample[] = [];
+      let cpu = process.cpuUsage();
+      const readS = await timedDd(guest, 'dd if=/dev/sda of=/dev/null bs=1M count=64 iflag=direct');
+      let used = process.cpuUsage(cpu);
+      samples.push({ op: 'read', mibPerS: 64 / readS, cpuMsPerMib: (used.user + used.system) / 1000 / 64 });
+      cpu = process.cpuUsage();
+      const writeS = await timedDd(guest, 'dd if=/dev/zero of=/dev/sda bs=1M count=64 oflag=direct');
+      used = process.cpuUsage(cpu);
+      samples.push({ op: 'write', mibPerS: 64 / writeS, cpuMsPerMib: (used.user + used.system) / 1000 / 64 });
+      if (simulated.bytesWritten < 64 * MiB) throw new Error(`the disk got ${simulated.bytesWritten} bytes written, not 64 MiB`);
+      return samples;
+    } finally {
+      await host.detach();
+    }
+  } finally {
+    source.unplug(simulated.description.id);
+    simulated.close();
+    await session.close();
+  }
 }
