@@ -10,6 +10,7 @@ import { runAudioBench } from './audio-bench.ts';
 import { runCaptureBench } from './capture-bench.ts';
 import { runDecodersBench } from './decoders-bench.ts';
 import { runGatewayBench } from './gateway-bench.ts';
+import { runUsbBench } from './usb-bench.ts';
 import { runVideoBench } from './video-bench.ts';
 import { runVideoDecodeBench } from './video-decode-bench.ts';
 import { runWebdavBench } from './webdav-bench.ts';
@@ -67,6 +68,12 @@ const benches: Bench[] = [
     // into a PulseAudio null sink: latency from the FIFO write to the output, CPU, and the page's drift.
     name: 'audio',
     run: (options) => runAudioBench(options),
+  },
+  {
+    // The shared CD (64 MiB ISO) read with dd iflag=direct in a QEMU guest: spicedesk against
+    // spicy --spice-share-cd, MiB/s and client CPU per MiB.
+    name: 'usb',
+    run: (options) => runUsbBench(options),
   },
 ];
 

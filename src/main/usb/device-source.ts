@@ -1,7 +1,7 @@
 // Where redirectable USB devices come from: one small interface, so that the usbredir usb-host
 // (usbredir-host.ts) does not care whether a device is a real one (the `usb` package,
-// usb-device-source.ts), a client-made device (the shared CD/ISO, iso-cdrom.ts; a node-hid device,
-// later) or the tests' simulated devices
+// usb-device-source.ts), a client-made device (the shared CD/ISO, iso-cdrom.ts; an OS-held HID
+// device through node-hid, hid-device-source.ts) or the tests' simulated devices
 // (test/peers/usb-simulated.ts, never offered to users). WebUSB-shaped, like `usb` 3.x: no raw
 // descriptor reads beyond control transfers, no isochronous transfers.
 import type { Emitter } from '../../protocol/emitter.ts';
