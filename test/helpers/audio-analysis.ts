@@ -46,6 +46,25 @@ export function zeroCrossingFrequency(signal: ArrayLike<number>, rate: number): 
   return ((crossings - 1) * rate) / (last - first);
 }
 
+/**
+ * The frequency of a tone that may have gaps (samples lost on the way: spice-server's record ring
+ * drops its oldest when a client sends in a burst after a stall, and a skip of a playout is a jump):
+ * the median of zeroCrossingFrequency over windows of `windowMs`. A gap puts one window off; the
+ * whole-signal crossing count would count every lost part as a shorter period.
+ */
+export function windowedFrequency(signal: ArrayLike<number>, rate: number, windowMs = 50): number {
+  const size = Math.round((rate * windowMs) / 1000);
+  const estimates: number[] = [];
+  for (let at = 0; at + size <= signal.length; at += size) {
+    const hz = zeroCrossingFrequency(Array.prototype.slice.call(signal, at, at + size) as number[], rate);
+    if (Number.isFinite(hz)) estimates.push(hz);
+  }
+  if (estimates.length === 0) return NaN;
+  estimates.sort((a, b) => a - b);
+  const mid = estimates.length >> 1;
+  return estimates.length % 2 ? estimates[mid] : (estimates[mid - 1] + estimates[mid]) / 2;
+}
+
 /** The power of `signal` at `hz` (Goertzel), normalised so a full-scale sine of that frequency gives about (amplitude/2)^2. */
 export function goertzelPower(signal: ArrayLike<number>, rate: number, hz: number): number {
   const w = (2 * Math.PI * hz) / rate;
