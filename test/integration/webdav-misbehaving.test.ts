@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import { clientMessages, displayMessages as M, drawFill, startFakeSession, surfaceCreate, type DisplayConnection } from '../peers/fake-session.ts';
+import { clientMessages, displayMessages as M, drawFill, portInit, startFakeSession, surfaceCreate, type DisplayConnection } from '../peers/fake-session.ts';
 import type { MisbehavingServer } from '../peers/misbehaving-server.ts';
 
 const CHANNEL_DISPLAY = 2;
@@ -30,16 +30,6 @@ afterEach(async () => {
   await server?.stop();
   server = undefined;
 });
-
-/** PORT_INIT: u32 name size (with its NUL), u32 offset of the name in the body, u8 opened, the name. */
-function portInit(name: string, opened: boolean): Buffer {
-  const text = Buffer.from(`${name}\0`);
-  const head = Buffer.alloc(9);
-  head.writeUInt32LE(text.length, 0);
-  head.writeUInt32LE(9, 4);
-  head[8] = opened ? 1 : 0;
-  return Buffer.concat([head, text]);
-}
 
 /** A mux frame: i64 LE client id, u16 LE size, the bytes. */
 function muxFrame(id: bigint, data: Buffer): Buffer {

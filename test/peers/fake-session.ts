@@ -312,6 +312,16 @@ export const soundMessages = {
 } as const;
 
 /** MODE: u32 time, u16 mode (1 RAW, 2 CELT, 3 OPUS). */
+/** PORT_INIT: u32 name size (with its NUL), u32 offset of the name in the body, u8 opened, the name. */
+export function portInit(name: string, opened: boolean): Buffer {
+  const text = Buffer.from(`${name}\0`);
+  const head = Buffer.alloc(9);
+  head.writeUInt32LE(text.length, 0);
+  head.writeUInt32LE(9, 4);
+  head[8] = opened ? 1 : 0;
+  return Buffer.concat([head, text]);
+}
+
 export function soundMode(time: number, mode: number): Buffer {
   const b = Buffer.alloc(6);
   b.writeUInt32LE(time, 0);
