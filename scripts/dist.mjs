@@ -50,11 +50,14 @@ function parseArgs(argv) {
     const arg = argv[i];
     if (arg in PLATFORM_SWITCHES) options.platform = PLATFORM_SWITCHES[arg];
     else if (arg === '--dir') options.dir = true;
+    // Package the dist/ already built (the packaging test: rebuilding dist/ in place would pull it
+    // from under the other test files running at the same time).
+    else if (arg === '--no-build') options.build = false;
     else if (arg === '--arch') options.arch = argv[++i];
     else if (arg === '--electron-dist') options.electronDist = argv[++i];
     else if (arg === '--output') options.output = argv[++i];
     else if (arg === '--targets') options.targets = argv[++i]?.split(',');
-    else throw new Error(`unknown option ${arg} (--linux, --win, --mac, --arch A, --dir, --electron-dist DIR, --output DIR, --targets a,b)`);
+    else throw new Error(`unknown option ${arg} (--linux, --win, --mac, --arch A, --dir, --no-build, --electron-dist DIR, --output DIR, --targets a,b)`);
     if (argv[i] === undefined) throw new Error(`${arg} needs a value`);
   }
   return options;
@@ -96,7 +99,8 @@ async function main() {
   // Every path here (and fpm's `src=dest` entries in electron-builder.yml) is relative to the project.
   process.chdir(join(dirname(fileURLToPath(import.meta.url)), '..'));
   const options = parseArgs(process.argv.slice(2));
-  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  if (options.build !== false) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  else if (!existsSync('dist/cli.cjs')) throw new Error('--no-build: dist/ is not built (node scripts/build.mjs)');
   const usbNative = usbNativeSource(options.platform, options.arch);
 
   const { build, Platform, Arch } = await import('electron-builder');

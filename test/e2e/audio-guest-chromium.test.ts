@@ -121,6 +121,10 @@ describe('the page with a real guest', () => {
   it('is what arecord records in the guest, from the page\'s microphone (Opus)', { timeout: 120_000 }, async () => {
     const recorded = await guest!.run('arecord -q -D plughw:0,0 -f S16_LE -c 2 -r 48000 -d 3 /heard.wav', { timeoutMs: 60_000 });
     expect(recorded).toEqual({ output: '', status: 0 });
+    // arecord has ended in the guest; the server's RECORD STOP is still on its way to the page.
+    await waitUntil('the microphone closed after STOP', async () => (await audio()).microphone.state === 'off', 15_000, {
+      explain: async () => JSON.stringify((await audio()).microphone),
+    });
     const a = await audio();
     expect(a.microphone.mode).toBe(null);
     expect(a.microphone.state).toBe('off');

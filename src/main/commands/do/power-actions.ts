@@ -31,7 +31,8 @@ export const powerActionsFamily: readonly DoActionDefinition<unknown>[] = [
       const event = powerEvents[action];
       try {
         const qmp = await vm.qmp();
-        const before = qmp.state?.status ?? null;
+        // The monitor is ready once the handshake is done; the state it asks for then may not be in yet.
+        const before = (qmp.state ?? (await vm.bounded(qmp.queryStatus(), 'the VM state (query-status)'))).status;
         if (targetStatus[action] !== undefined && before === targetStatus[action]) {
           vm.progress(`power ${action}: the VM is already ${before}; nothing sent`);
           return null;
@@ -52,7 +53,7 @@ export const powerActionsFamily: readonly DoActionDefinition<unknown>[] = [
           return null;
         }
         const state = await vm.bounded(qmp.queryStatus(), 'the VM state (query-status)');
-        vm.progress(`power ${action}: QEMU sent ${event}; the VM is ${state.status}${before && before !== state.status ? ` (was ${before})` : ''}`);
+        vm.progress(`power ${action}: QEMU sent ${event}; the VM is ${state.status}${before !== state.status ? ` (was ${before})` : ''}`);
         return null;
       } catch (e) {
         if (!(e instanceof SpiceError)) throw e;
