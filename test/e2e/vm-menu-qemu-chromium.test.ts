@@ -103,7 +103,10 @@ describe('the VM menu in the page (QEMU with the QMP port, no guest OS)', () => 
       await vmMenuShows(page, "reset's result", (v) => v.lastResult?.action === 'reset');
       expect((await vmState(page)).lastResult).toEqual({ action: 'reset', ok: true, message: "reset: done (QEMU's RESET)" });
       expect((await vmState(page)).sent).toBe(before + 1);
-      expect(watcher.events.filter((e) => ['STOP', 'RESUME', 'RESET', 'POWERDOWN', 'SHUTDOWN'].includes(e))).toEqual(['STOP', 'RESUME', 'RESET']);
+      // One action each (the page's count above); QEMU without a guest OS has once reported RESET
+      // twice for one system_reset (the firmware restarting), so repeats of one event count once.
+      const events = watcher.events.filter((e) => ['STOP', 'RESUME', 'RESET', 'POWERDOWN', 'SHUTDOWN'].includes(e));
+      expect(events.filter((e, i) => e !== events[i - 1])).toEqual(['STOP', 'RESUME', 'RESET']);
       expect(pageProblems(page)).toEqual([]);
     });
   });
