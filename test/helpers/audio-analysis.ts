@@ -96,3 +96,89 @@ export function sineS16(o: { hz: number; seconds: number; rate: number; channels
   }
   return out;
 }
+
+/** What `tonePieces` found: the tone's runs, between jumps and silence. */
+export interface TonePieces {
+  /** Share of the samples that lie in runs of the tone. */
+  share: number;
+  /** RMS of the samples in those runs (the tone's level, whatever was lost between them). */
+  rms: number;
+  /** How many runs: 1 for an unbroken tone, one more per jump or silence. */
+  runs: number;
+  /** The frequency inside the runs (their rising zero crossings, cycles over time, summed over runs): jumps do not move it. */
+  hz: number;
+}
+
+/**
+ * A tone that may arrive in pieces (a server that drops its oldest samples when its ring is full,
+ * or inserts silence when it is empty, joins pieces of the tone at random phases): which samples
+ * obey the sine's own recurrence, x[n] = 2cos(w) x[n-1] - x[n-2], within `tolerance` (rounding to
+ * S16 leaves under 2), in runs of at least `minRun` samples and not silent. A jump breaks the
+ * recurrence for two samples; another frequency breaks it almost everywhere (at 660 Hz against
+ * 440 Hz and half of full scale the error is up to about 68), so the share says how much of the
+ * signal is this tone and nothing else, the rms its level and hz its frequency (the recurrence
+ * alone does not tell 660 Hz from 670 Hz).
+ */
+export function tonePieces(signal: ArrayLike<number>, rate: number, hz: number, o: { tolerance?: number; minRun?: number } = {}): TonePieces {
+  const tolerance = o.tolerance ?? 8;
+  const minRun = o.minRun ?? Math.round(rate / hz);
+  const coeff = 2 * Math.cos((2 * Math.PI * hz) / rate);
+  let inRuns = 0;
+  let sum = 0;
+  let runs = 0;
+  let runStart = -1;
+  let runSum = 0;
+  let runLoud = false;
+  let cycles = 0;
+  let cycleSamples = 0;
+  const close = (end: number): void => {
+    if (runStart >= 0 && end - runStart >= minRun && runLoud) {
+      inRuns += end - runStart;
+      sum += runSum;
+      runs++;
+      const run = Array.prototype.slice.call(signal, runStart, end) as number[];
+      const runHz = zeroCrossingFrequency(run, rate);
+      if (Number.isFinite(runHz)) {
+        // zeroCrossingFrequency is (crossings - 1) cycles over their span: add both parts back up.
+        const span = risingSpan(run);
+        cycles += (runHz * span) / rate;
+        cycleSamples += span;
+      }
+    }
+    runStart = -1;
+  };
+  for (let i = 2; i < signal.length; i++) {
+    const x = signal[i];
+    const fits = Math.abs(x - coeff * signal[i - 1] + signal[i - 2]) <= tolerance;
+    if (!fits) {
+      close(i);
+      continue;
+    }
+    if (runStart < 0) {
+      runStart = i;
+      runSum = 0;
+      runLoud = false;
+    }
+    runSum += x * x;
+    // A run of zeros obeys every recurrence: a run counts only if it has the tone in it.
+    if (Math.abs(x) > 4 * tolerance) runLoud = true;
+  }
+  close(signal.length);
+  return { share: signal.length ? inRuns / signal.length : 0, rms: inRuns ? Math.sqrt(sum / inRuns) : 0, runs, hz: cycleSamples ? (cycles * rate) / cycleSamples : NaN };
+}
+
+/** Samples from the first rising zero crossing to the last, each interpolated as zeroCrossingFrequency does. */
+function risingSpan(signal: ArrayLike<number>): number {
+  let first = -1;
+  let last = -1;
+  for (let i = 1; i < signal.length; i++) {
+    const a = signal[i - 1];
+    const b = signal[i];
+    if (a < 0 && b >= 0) {
+      const at = i - 1 + a / (a - b);
+      if (first < 0) first = at;
+      last = at;
+    }
+  }
+  return first < 0 ? 0 : last - first;
+}

@@ -13,7 +13,7 @@ import { startGuest, type Guest } from '../peers/guest.ts';
 import { startSpiceRelay, type SpiceRelay } from '../peers/spice-relay.ts';
 import { startCli } from '../helpers/cli.ts';
 import { waitUntil } from '../helpers/wait.ts';
-import { channelOf, middle, rms, sineS16, toneShare, zeroCrossingFrequency } from '../helpers/audio-analysis.ts';
+import { channelOf, middle, rms, sineS16, tonePieces, toneShare, zeroCrossingFrequency } from '../helpers/audio-analysis.ts';
 
 const BOOT_TIMEOUT_MS = 180_000;
 const PLAYBACK = 5;
@@ -106,17 +106,21 @@ describe('sound with a real guest', () => {
     expect(Buffer.from(sent.buffer).equals(Buffer.from(tone.buffer, tone.byteOffset, sent.byteLength))).toBe(true);
     const wav = parseWav(new Uint8Array(await guest.readFile('/heard.wav')));
     expect({ channels: wav.channels, frequency: wav.frequency, frames: wav.frames }).toEqual({ channels: 2, frequency: 48000, frames: 96000 });
-    const m = measure(wav.samples, 660, SENT_RMS);
-    console.log(`speak -> guest arecord: ${wav.frames} frames, ${micPackets.length} packets sent, ${JSON.stringify(m)}`);
-    // Measured: 662.003 Hz, level 0.9999, tone share 0.929, identical at 10 and 10.05 ms per
-    // packet: between spice-server's record ring (8192 frames) and QEMU's HDA capture, about 0.3 %
-    // of the samples are lost at fixed points (a jump every 8192 frames, another drifting by 32
-    // frames per 8192), whatever the client's pace. The bounds keep that, and fail on a wrong
-    // tone, a wrong level or a broken stream.
-    for (const c of m) {
-      expect(Math.abs(c.hz - 660)).toBeLessThan(4);
-      expect(Math.abs(c.level - 1)).toBeLessThan(0.05);
-      expect(c.share).toBeGreaterThan(0.85);
+    // What the guest recorded is the tone in pieces, not whole: spice-server keeps 8192 frames and
+    // drops its oldest when full, and QEMU's capture counts what it asked for as read even when the
+    // ring had less (it fills an empty read with silence), so the guest falls behind the client and
+    // the ring overflows. Unloaded that is a jump every 8192 frames and another drifting by 32 (about
+    // 0.3 % lost, crossing counts read 662.0 Hz); a loaded CI machine lost about 10 % in small
+    // jumps, which crossing counts read as 731 Hz. So the measure is tonePieces: the samples that
+    // are the 660 Hz sine (its recurrence, frequency and level inside each run), which fails on a
+    // wrong tone, a wrong level, noise or silence, whatever the jumps between the runs.
+    for (const c of [0, 1]) {
+      const signal = middle(channelOf(wav.samples, 2, c), 0.5);
+      const p = tonePieces(signal, 48000, 660);
+      console.log(`speak -> guest arecord, channel ${c}: ${wav.frames} frames, ${micPackets.length} packets sent, ${JSON.stringify({ ...p, level: p.rms / SENT_RMS, crossings: zeroCrossingFrequency(signal, 48000) })}`);
+      expect(p.share).toBeGreaterThan(0.8);
+      expect(Math.abs(p.hz - 660)).toBeLessThan(1);
+      expect(Math.abs(p.rms / SENT_RMS - 1)).toBeLessThan(0.05);
     }
   });
 });

@@ -10,8 +10,13 @@ import type { RecordChannel, RecordStart } from '../../protocol/channels/record/
 import type { Logger } from '../../protocol/logger.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 
-/** Packets sent ahead of the clock, against timer lateness: well inside the server's 170 ms ring. */
-const LEAD_PACKETS = 3;
+/**
+ * Packets sent ahead of the clock. A late packet is worse than the latency of a file: when the
+ * ring is empty QEMU fills the guest's read with silence and counts it as read, so the guest falls
+ * behind for good and the ring later overflows. 80 ms ahead covers a stalled event loop on a loaded
+ * machine and leaves 90 ms of the 170 ms ring for QEMU reading late.
+ */
+export const SPEAK_LEAD_PACKETS = 8;
 const PACKET_MS = 10;
 
 export interface SpeakOptions {
@@ -78,7 +83,7 @@ export function speakIntoRecord(channel: RecordChannel, o: SpeakOptions): Promis
       let sentFrames = 0;
       const tick = (): void => {
         if (done) return;
-        const due = Math.min(packets.length, Math.floor((performance.now() - t0) / PACKET_MS) + 1 + LEAD_PACKETS);
+        const due = Math.min(packets.length, Math.floor((performance.now() - t0) / PACKET_MS) + 1 + SPEAK_LEAD_PACKETS);
         for (; next < due; next++) {
           if (channel.sendAudio(packets[next], AudioDataMode.RAW, o.mediaTime())) {
             state.packets++;
@@ -88,10 +93,10 @@ export function speakIntoRecord(channel: RecordChannel, o: SpeakOptions): Promis
         state.seconds = sentFrames / start.frequency;
         if (next >= packets.length) {
           // The last packets sit in the server's ring until the guest reads them: stay until their time has passed.
-          timer = setTimeout(() => end('sent'), (LEAD_PACKETS + 5) * PACKET_MS);
+          timer = setTimeout(() => end('sent'), (SPEAK_LEAD_PACKETS + 5) * PACKET_MS);
           return;
         }
-        timer = setTimeout(tick, Math.max(1, t0 + (next - LEAD_PACKETS) * PACKET_MS - performance.now()));
+        timer = setTimeout(tick, Math.max(1, t0 + (next - SPEAK_LEAD_PACKETS) * PACKET_MS - performance.now()));
       };
       tick();
     };

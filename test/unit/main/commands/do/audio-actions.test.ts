@@ -10,6 +10,7 @@ import { parseDoArgs } from '../../../../../src/main/commands/do/do-command.ts';
 import type { ScriptContext, ScriptSound } from '../../../../../src/main/commands/do/action.ts';
 import { audioActions, readSpeakWav } from '../../../../../src/main/commands/do/audio-actions.ts';
 import { ExitCode } from '../../../../../src/main/node/exit-codes.ts';
+import { SPEAK_LEAD_PACKETS } from '../../../../../src/main/audio/wav-microphone.ts';
 import { AudioDataMode, noAudioCapabilities } from '../../../../../src/protocol/audio/audio-format.ts';
 import { s16Bytes } from '../../../../../src/protocol/audio/pcm.ts';
 import { parseWav, WAV_HEADER_SIZE, wavHeader } from '../../../../../src/protocol/audio/wav.ts';
@@ -185,11 +186,12 @@ describe('do speak', () => {
     expect(data).toHaveLength(30);
     expect(data.every((m) => m.body.byteLength === 4 + 1920)).toBe(true);
     expect(new DataView(data[0].body.buffer, data[0].body.byteOffset).getUint32(0, true)).toBe(1234);
-    // Paced: DATA packet i leaves no earlier than (i - 3) * 10 ms after START (3 ahead against timer lateness).
+    // Paced: DATA packet i leaves no earlier than (i - lead) * 10 ms after START (the lead against timer lateness).
     const dataWrites = r.times.slice(r.times.length - sent.length + 2);
     expect(dataWrites).toHaveLength(30);
-    dataWrites.forEach((t, i) => expect(t - startAt, `packet ${i}`).toBeGreaterThanOrEqual((i - 3) * 10 - 2));
-    expect(dataWrites[29] - startAt).toBeGreaterThanOrEqual(258); // 26 periods; node timers may fire a fraction of a ms early
+    dataWrites.forEach((t, i) => expect(t - startAt, `packet ${i}`).toBeGreaterThanOrEqual((i - SPEAK_LEAD_PACKETS) * 10 - 2));
+    // The last one waits 29 - lead periods; node timers may fire a fraction of a ms early.
+    expect(dataWrites[29] - startAt).toBeGreaterThanOrEqual((29 - SPEAK_LEAD_PACKETS) * 10 - 2);
     const pcm = new Int16Array(data.flatMap((m) => Array.from(new Int16Array(m.body.slice(4).buffer))));
     expect(zeroCrossingFrequency(channelOf(pcm, 2, 1), 48000)).toBeCloseTo(500, 0);
     expect(r.progress).toEqual(['speak: sent 0.30 s of 0.30 s as 30 packets of 2-channel 48000 Hz RAW (converted from 1 channels at 16000 Hz)']);
