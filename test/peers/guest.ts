@@ -19,8 +19,8 @@
 // - Commands run one at a time under /bin/sh (busybox) with stdin on /dev/null, as root; PATH has
 //   the tools. A command that times out (default 20 s) throws with the serial log's tail, and keeps
 //   the console busy until it ends in the guest.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startQemu, type QemuOptions, type QemuServer } from './qemu.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -116,6 +116,7 @@ export async function startGuest(options: StartGuestOptions = {}): Promise<Guest
   let qemu: QemuServer;
   try {
     qemu = await startQemu(qemuOptions);
+    raiseThreadPriority(qemu.pid);
   } catch (error) {
     rmSync(workDir, { recursive: true, force: true });
     throw error;
@@ -206,4 +207,27 @@ export async function startGuest(options: StartGuestOptions = {}): Promise<Guest
     },
     stop,
   };
+}
+
+/**
+ * The guest's sound is real time: a TCG vCPU that the rest of a full test run (Chromium, Xspice,
+ * other guests on 2 cores) starves misses the HDA card's deadlines, and the guest plays or records
+ * with gaps that no client causes (a CI run heard 443.6 Hz for 440). So QEMU's threads get a higher
+ * priority (nice -10) where the tests run as root, as CI does; threads QEMU starts later inherit
+ * it from the thread that starts them. Elsewhere it stays as it is, which only makes gaps likelier.
+ */
+function raiseThreadPriority(pid: number): void {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return;
+  }
+  for (const tid of tasks) {
+    try {
+      setPriority(Number(tid), -10);
+    } catch {
+      return; // not root: no thread can be raised
+    }
+  }
 }

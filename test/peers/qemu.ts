@@ -88,6 +88,8 @@ export interface QemuGuestBoot {
 
 export interface QemuServer {
   readonly port: number;
+  /** QEMU's process id (the guest peer raises the priority of its threads). */
+  readonly pid: number;
   readonly qmpSocket?: string;
   /** Runs one QMP command and returns its `return` value (throws on a QMP error). */
   qmp(execute: string, args?: Record<string, unknown>): Promise<unknown>;
@@ -264,6 +266,7 @@ async function startOnce(binary: string, options: QemuOptions): Promise<QemuServ
   }
   return {
     port,
+    pid: qemu.pid,
     qmpSocket,
     qmp(execute, args) {
       if (!qmpSocket) return Promise.reject(new Error('this QEMU has no QMP socket: start it with { qmp: true }'));
