@@ -29,9 +29,16 @@ export function rms(signal: ArrayLike<number>): number {
  * Accurate to a small fraction of a hertz over a second of a clean sine; NaN with under two crossings.
  */
 export function zeroCrossingFrequency(signal: ArrayLike<number>, rate: number): number {
+  const { first, last, count } = risingCrossings(signal);
+  if (count < 2) return NaN;
+  return ((count - 1) * rate) / (last - first);
+}
+
+/** The rising zero crossings: how many, and where the first and last lie (each placed between its two samples). */
+function risingCrossings(signal: ArrayLike<number>): { first: number; last: number; count: number } {
   let first = -1;
   let last = -1;
-  let crossings = 0;
+  let count = 0;
   for (let i = 1; i < signal.length; i++) {
     const a = signal[i - 1];
     const b = signal[i];
@@ -39,11 +46,10 @@ export function zeroCrossingFrequency(signal: ArrayLike<number>, rate: number): 
       const at = i - 1 + a / (a - b);
       if (first < 0) first = at;
       last = at;
-      crossings++;
+      count++;
     }
   }
-  if (crossings < 2) return NaN;
-  return ((crossings - 1) * rate) / (last - first);
+  return { first, last, count };
 }
 
 /**
@@ -136,13 +142,10 @@ export function tonePieces(signal: ArrayLike<number>, rate: number, hz: number, 
       inRuns += end - runStart;
       sum += runSum;
       runs++;
-      const run = Array.prototype.slice.call(signal, runStart, end) as number[];
-      const runHz = zeroCrossingFrequency(run, rate);
-      if (Number.isFinite(runHz)) {
-        // zeroCrossingFrequency is (crossings - 1) cycles over their span: add both parts back up.
-        const span = risingSpan(run);
-        cycles += (runHz * span) / rate;
-        cycleSamples += span;
+      const crossings = risingCrossings(Array.prototype.slice.call(signal, runStart, end) as number[]);
+      if (crossings.count >= 2) {
+        cycles += crossings.count - 1;
+        cycleSamples += crossings.last - crossings.first;
       }
     }
     runStart = -1;
@@ -165,20 +168,4 @@ export function tonePieces(signal: ArrayLike<number>, rate: number, hz: number, 
   }
   close(signal.length);
   return { share: signal.length ? inRuns / signal.length : 0, rms: inRuns ? Math.sqrt(sum / inRuns) : 0, runs, hz: cycleSamples ? (cycles * rate) / cycleSamples : NaN };
-}
-
-/** Samples from the first rising zero crossing to the last, each interpolated as zeroCrossingFrequency does. */
-function risingSpan(signal: ArrayLike<number>): number {
-  let first = -1;
-  let last = -1;
-  for (let i = 1; i < signal.length; i++) {
-    const a = signal[i - 1];
-    const b = signal[i];
-    if (a < 0 && b >= 0) {
-      const at = i - 1 + a / (a - b);
-      if (first < 0) first = at;
-      last = at;
-    }
-  }
-  return first < 0 ? 0 : last - first;
 }
