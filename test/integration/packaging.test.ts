@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTool } from '../peers/require-tool.ts';
+import { decodePng, type RgbaPng } from '../../src/main/node/png-decode.ts';
+import { CONVERSION_ICON_SIZE, ICON_DIR, ICON_SVG, iconFileName, LINUX_ICON_SIZES, renderIcon } from '../../scripts/icons.mjs';
+import { launchChromium } from '../e2e/browser-page.ts';
 
 const root = join(__dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'spicedesk-dist-'));
@@ -70,6 +73,23 @@ function asarIndex(archive: string): Map<string, AsarEntry> {
   return files;
 }
 
+/**
+ * The Linux icon set as electron-builder resolves electron-builder.yml's linux.icon (its own
+ * iconConverter, the one the deb, rpm and AppImage targets use; no download for a PNG set).
+ */
+async function electronBuilderLinuxIcons(): Promise<{ file: string; size: number }[]> {
+  const yaml = readFileSync(join(root, 'electron-builder.yml'), 'utf8');
+  const linuxBlock = yaml.slice(yaml.indexOf('\nlinux:\n'));
+  const source = /^ {2}icon: (\S+)$/m.exec(linuxBlock)?.[1];
+  expect(source).toBe('resources/icons');
+  const { convertIcon } = (await import(join(root, 'node_modules/app-builder-lib/out/util/iconConverter.js'))) as {
+    convertIcon(o: { sources: string[]; fallbackSources: string[]; roots: string[]; format: string; outDir: string }): Promise<{ icons: { file: string; size: number }[]; isFallback: boolean }>;
+  };
+  const r = await convertIcon({ sources: [source!], fallbackSources: [], roots: [join(root, 'resources'), root], format: 'set', outDir: join(work, 'icon-set') });
+  expect(r.isFallback).toBe(false);
+  return r.icons;
+}
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
@@ -81,7 +101,10 @@ describe('npm run dist --dir (stand-in Electron)', () => {
   const unpacked = join(out, 'linux-unpacked');
   let index: Map<string, AsarEntry>;
 
-  beforeAll(() => {
+  let linuxIcons: { file: string; size: number }[];
+
+  beforeAll(async () => {
+    linuxIcons = await electronBuilderLinuxIcons();
     const electron = join(work, 'electron');
     makeStandInElectron(electron);
     execFileSync(process.execPath, ['scripts/dist.mjs', '--linux', '--arch', 'x64', '--dir', '--no-build', '--electron-dist', electron, '--output', out], {
@@ -94,7 +117,12 @@ describe('npm run dist --dir (stand-in Electron)', () => {
 
   it('app.asar holds the built dist/ (no source maps), bin/, package.json and no tests or sources', () => {
     // Not the maps, nor the V8 code caches the CLI writes beside its bundles as other tests run it.
-    const wanted = [...filesUnder(join(root, 'dist')).filter((f) => !f.endsWith('.map') && !f.endsWith('.cache')), ...filesUnder(join(root, 'bin')), 'package.json'];
+    const wanted = [
+      ...filesUnder(join(root, 'dist')).filter((f) => !f.endsWith('.map') && !f.endsWith('.cache')),
+      ...filesUnder(join(root, 'bin')),
+      'package.json',
+      'resources/icons/256x256.png', // the Linux windows' icon (electron-main.ts)
+    ];
     expect(wanted.length).toBeGreaterThan(5);
     for (const file of wanted) expect(index.has(file), file).toBe(true);
     const own = [...index.keys()].filter((f) => !f.startsWith('node_modules/'));
@@ -149,6 +177,9 @@ describe('npm run dist --dir (stand-in Electron)', () => {
       copyFileSync(join(root, src), join(tree, dest));
     };
     place('resources/spicedesk.desktop', '/usr/share/applications/spicedesk.desktop');
+    // The icons as FpmTarget installs them: electron-builder's own resolution of linux.icon (the
+    // <n>x<n>.png set), each at /usr/share/icons/hicolor/<n>x<n>/apps/<executable>.png.
+    for (const icon of linuxIcons) place(relative(root, icon.file), `/usr/share/icons/hicolor/${icon.size}x${icon.size}/apps/spicedesk.png`);
     mkdirSync(join(tree, 'usr', 'bin'), { recursive: true });
     symlinkSync('/opt/spicedesk/spicedesk', join(tree, 'usr', 'bin', 'spicedesk'));
     const yaml = readFileSync(join(root, 'electron-builder.yml'), 'utf8');
@@ -180,6 +211,19 @@ describe('npm run dist --dir (stand-in Electron)', () => {
     executable(/^Exec=(\S+)/m.exec(readFileSync(installed('/usr/share/xsessions/spicedesk-kiosk.desktop'), 'utf8'))?.[1] ?? 'missing');
     expect(readFileSync(installed('/usr/share/mime/packages/spicedesk-virt-viewer.xml'), 'utf8')).toContain('value="[virt-viewer]"');
     expect(existsSync(installed('/opt/spicedesk/resources/app.asar'))).toBe(true);
+    // The icon every installed entry names, in the hicolor theme at each size the set has, as committed.
+    const iconNames = ['/usr/share/applications/spicedesk.desktop', '/usr/share/xsessions/spicedesk-kiosk.desktop'].map(
+      (entry) => /^Icon=(\S+)$/m.exec(readFileSync(installed(entry), 'utf8'))?.[1],
+    );
+    expect(iconNames).toEqual(['spicedesk', 'spicedesk']);
+    expect(linuxIcons.map((i) => i.size)).toEqual(LINUX_ICON_SIZES);
+    for (const size of LINUX_ICON_SIZES) {
+      const file = installed(`/usr/share/icons/hicolor/${size}x${size}/apps/spicedesk.png`);
+      expect(readFileSync(file).equals(readFileSync(join(ICON_DIR, iconFileName(size)))), file).toBe(true);
+      const png = decodePng(readFileSync(file));
+      expect([png.width, png.height]).toEqual([size, size]);
+    }
+    expect(readFileSync(installed('/usr/share/icons/hicolor/scalable/apps/spicedesk.svg'), 'utf8')).toBe(readFileSync(ICON_SVG, 'utf8'));
   });
 });
 
@@ -240,4 +284,73 @@ describe('Linux desktop entry and .vv MIME type', () => {
       expect(query('default', type), type).toBe('spicedesk.desktop');
     }
   });
+});
+
+describe('the icon (resources/icons)', () => {
+  const svg = readFileSync(ICON_SVG, 'utf8');
+  const sizes = [...LINUX_ICON_SIZES, CONVERSION_ICON_SIZE];
+  const committed = (size: number): RgbaPng => decodePng(readFileSync(join(ICON_DIR, iconFileName(size))));
+
+  it('each PNG has its size, is not blank, and is what scripts/icons.mjs renders from the SVG now', () => {
+    for (const size of sizes) {
+      const png = committed(size);
+      expect([png.width, png.height], `${size}`).toEqual([size, size]);
+      // Not blank: transparent corners, an opaque middle, and the drawing's colours.
+      const alpha = (x: number, y: number): number => png.rgba[(y * size + x) * 4 + 3];
+      expect([alpha(0, 0), alpha(size - 1, 0), alpha(0, size - 1), alpha(size - 1, size - 1)], `${size}`).toEqual([0, 0, 0, 0]);
+      expect(alpha(size >> 1, size >> 1), `${size}`).toBe(255);
+      let cover = 0;
+      const colours = new Set<number>();
+      for (let i = 0; i < size * size; i++) {
+        cover += png.rgba[i * 4 + 3] / 255;
+        if (png.rgba[i * 4 + 3] === 255) colours.add((png.rgba[i * 4] << 16) | (png.rgba[i * 4 + 1] << 8) | png.rgba[i * 4 + 2]);
+      }
+      // The monitor covers the same share of the square at every size: 0.52 (its outline's area in the 256² viewBox).
+      expect(cover / (size * size), `${size}`).toBeCloseTo(0.52, 2);
+      for (const fill of [0x263340, 0x3d8fd6, 0xeaf3fc, 0xf28c28]) expect(colours.has(fill), `${size} #${fill.toString(16)}`).toBe(true);
+      // Stale PNGs (the SVG changed, `node scripts/icons.mjs` not run) fail here.
+      expect(Buffer.from(png.rgba).equals(Buffer.from(renderIcon(svg, size).data)), `${iconFileName(size)} is stale: node scripts/icons.mjs`).toBe(true);
+    }
+  }, 60_000);
+
+  it('each PNG matches Chromium’s rendering of the SVG at that size', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ deviceScaleFactor: 1 });
+      const source = `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;
+      for (const size of sizes) {
+        await page.setViewportSize({ width: size, height: size });
+        await page.setContent(`<html><body style="margin:0;background:transparent"><img id="icon" width="${size}" height="${size}" style="display:block"></body></html>`);
+        await page.evaluate(async (src) => {
+          const img = document.getElementById('icon') as HTMLImageElement;
+          img.src = src;
+          await img.decode();
+        }, source);
+        const shot = decodePng(await page.screenshot({ omitBackground: true, clip: { x: 0, y: 0, width: size, height: size } }));
+        const ours = committed(size);
+        // Premultiplied values, so that a transparent pixel's colour does not count.
+        let sum = 0;
+        let far = 0;
+        for (let i = 0; i < size * size; i++) {
+          let worst = 0;
+          for (let c = 0; c < 4; c++) {
+            const scale = (rgba: Uint8Array): number => (c === 3 ? rgba[i * 4 + 3] : (rgba[i * 4 + c] * rgba[i * 4 + 3]) / 255);
+            const d = Math.abs(scale(ours.rgba) - scale(shot.rgba));
+            sum += d;
+            worst = Math.max(worst, d);
+          }
+          if (worst > 64) far++;
+        }
+        const mean = sum / (size * size * 4);
+        console.log(`icon ${size}: mean difference ${mean.toFixed(3)}, pixels off by more than 64: ${far}`);
+        // Measured: mean 1.7 at 16 px falling to 0.01 at 1024; a few pixels of the rounded corners
+        // (0 to 8, where Chromium's arc coverage differs by up to 80 in alpha). A shape missing or
+        // moved by a pixel makes dozens of pixels far off.
+        expect(mean, `${size}`).toBeLessThan(2);
+        expect(far, `${size}`).toBeLessThanOrEqual(size / 16);
+      }
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });

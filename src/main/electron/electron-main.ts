@@ -42,6 +42,13 @@ import { consentAnswer, consentFor, consentPrompt, ConsentQueue, FROM_LINK_SWITC
 import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
 
 const LINK_TIMEOUT_MS = 10_000;
+/**
+ * The windows' icon on Linux, where a window has none of its own (X11 and some Wayland docks show
+ * it; the installed desktop entry's Icon=spicedesk names the same picture in the icon theme).
+ * electron-builder.yml packs this PNG into app.asar, beside dist/; Windows and macOS take the
+ * executable's icon.
+ */
+const WINDOW_ICON = process.platform === 'linux' ? join(__dirname, '..', 'resources', 'icons', '256x256.png') : undefined;
 const NO_TARGET_MESSAGE =
   'no connection given: open a .vv file or a spice:// URI with File > Open, or start spicedesk with one (spicedesk FILE.vv, spicedesk spice://HOST:PORT)';
 
@@ -193,6 +200,7 @@ async function openTarget(target: string | null): Promise<void> {
     target: prepared,
     preload: join(__dirname, 'preload.cjs'),
     packaged: app.isPackaged,
+    icon: WINDOW_ICON,
     logger: log,
     linkTimeoutMs: LINK_TIMEOUT_MS,
     noTargetMessage: NO_TARGET_MESSAGE,
