@@ -290,6 +290,40 @@ describe('npm run dist for another OS without the registry', () => {
   }, 130_000);
 });
 
+describe('npm run dist for another architecture, its usb package already unpacked (--native-dir)', () => {
+  it('packs that usb package and node-hid’s prebuilds for the target, and none of this machine’s', () => {
+    const usbVersion = (JSON.parse(readFileSync(join(root, 'node_modules/usb/package.json'), 'utf8')) as { version: string }).version;
+    // What `npm pack @node-usb/usb-linux-arm64-gnu` would have unpacked (a stand-in .node file).
+    const nativeDir = join(work, 'native');
+    const usbArm64 = join(nativeDir, `@node-usb+usb-linux-arm64-gnu@${usbVersion}`);
+    mkdirSync(usbArm64, { recursive: true });
+    writeFileSync(join(usbArm64, 'package.json'), JSON.stringify({ name: '@node-usb/usb-linux-arm64-gnu', version: usbVersion, main: 'usb.linux-arm64-gnu.node' }));
+    writeFileSync(join(usbArm64, 'usb.linux-arm64-gnu.node'), 'stand-in for the arm64 binary');
+    const electron = join(work, 'electron-arm64');
+    makeStandInElectron(electron);
+    const out = join(work, 'out-arm64');
+    execFileSync(process.execPath, ['scripts/dist.mjs', '--linux', '--arch', 'arm64', '--dir', '--no-build', '--electron-dist', electron, '--output', out, '--native-dir', nativeDir], {
+      cwd: root,
+      stdio: 'pipe',
+      timeout: 170_000,
+    });
+    const unpacked = join(out, 'linux-arm64-unpacked');
+    const index = asarIndex(join(unpacked, 'resources', 'app.asar'));
+    const natives = [...index.entries()].filter(([f]) => f.endsWith('.node'));
+    expect(natives.map(([f]) => f).sort()).toEqual([
+      'node_modules/@node-usb/usb-linux-arm64-gnu/usb.linux-arm64-gnu.node',
+      'node_modules/node-hid/prebuilds/HID-linux-arm64/node-napi-v4.node',
+      'node_modules/node-hid/prebuilds/HID_hidraw-linux-arm64/node-napi-v4.node',
+    ]);
+    for (const [file, entry] of natives) {
+      expect(entry.unpacked, file).toBe(true);
+      expect(existsSync(join(unpacked, 'resources', 'app.asar.unpacked', file)), file).toBe(true);
+    }
+    expect(index.has('node_modules/@node-usb/usb-linux-arm64-gnu/package.json')).toBe(true);
+    expect([...index.keys()].filter((f) => f.startsWith('node_modules/@node-usb/usb-linux-x64'))).toEqual([]);
+  }, 180_000);
+});
+
 describe('Linux desktop entry and .vv MIME type', () => {
   const entry = join(root, 'resources', 'spicedesk.desktop');
   const mimeXml = join(root, 'resources', 'linux', 'spicedesk-virt-viewer.xml');
