@@ -271,6 +271,18 @@ describe('npm run dist -- --targets deb,rpm (stand-in Electron and fpm)', () => 
     expect([a.named, a.byContent]).toEqual(['application/x-virt-viewer', 'application/x-virt-viewer']);
     expect(a.notes).not.toBe('application/x-virt-viewer');
     expect(a.defaults).toEqual(SPICEDESK_DEFAULTS);
+
+    // Purged, it leaves none of its files (the caches the after-install scripts made aside).
+    expect(deb.scripts.afterRemove).toContain("rm -f '/usr/bin/spicedesk'");
+    rmSync(join(target, 'usr', 'bin', 'spicedesk'));
+    execFileSync(dpkg, [...installOptions, '--purge', 'spicedesk'], { stdio: 'pipe' });
+    const caches = /^usr\/share\/(mime\/(?!packages\/)|applications\/mimeinfo\.cache$)/;
+    const left = readdirSync(join(target, 'usr'), { recursive: true, withFileTypes: true })
+      .filter((e) => !e.isDirectory())
+      .map((e) => relative(target, join(e.parentPath, e.name)))
+      .filter((f) => !caches.test(f));
+    expect(left).toEqual([]);
+    expect(existsSync(installed('/opt/spicedesk'))).toBe(false);
   });
 });
 
