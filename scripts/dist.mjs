@@ -9,7 +9,8 @@
 // Options: --linux | --win | --mac (default: this OS), --arch x64|arm64|ia32 (default: this
 // machine's), --dir (only the unpacked app, no installer), --electron-dist DIR (an unpacked Electron
 // or a folder holding its zip, instead of downloading one), --output DIR (instead of out/),
-// --targets a,b (instead of the config's).
+// --targets a,b (instead of the config's), --native-dir DIR (where another target's usb package is
+// unpacked and kept between runs, instead of out/native/).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +46,7 @@ export function targetExclusions(platform, arch, hidDirs, usbPackages) {
 }
 
 function parseArgs(argv) {
-  const options = { platform: process.platform, arch: process.arch, dir: false, electronDist: undefined, targets: undefined, output: undefined };
+  const options = { platform: process.platform, arch: process.arch, dir: false, electronDist: undefined, targets: undefined, output: undefined, nativeDir: join('out', 'native') };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg in PLATFORM_SWITCHES) options.platform = PLATFORM_SWITCHES[arg];
@@ -57,7 +58,8 @@ function parseArgs(argv) {
     else if (arg === '--electron-dist') options.electronDist = argv[++i];
     else if (arg === '--output') options.output = argv[++i];
     else if (arg === '--targets') options.targets = argv[++i]?.split(',');
-    else throw new Error(`unknown option ${arg} (--linux, --win, --mac, --arch A, --dir, --no-build, --electron-dist DIR, --output DIR, --targets a,b)`);
+    else if (arg === '--native-dir') options.nativeDir = argv[++i];
+    else throw new Error(`unknown option ${arg} (--linux, --win, --mac, --arch A, --dir, --no-build, --electron-dist DIR, --output DIR, --targets a,b, --native-dir DIR)`);
     if (argv[i] === undefined) throw new Error(`${arg} needs a value`);
   }
   return options;
@@ -65,14 +67,14 @@ function parseArgs(argv) {
 
 /**
  * Where the target's usb native package is: node_modules when npm installed it (the host's), else
- * a copy unpacked from the registry with `npm pack` into out/native/ (node_modules stays as npm
- * left it; the package goes into the app through a `files` entry).
+ * a copy unpacked from the registry with `npm pack` into `nativeDir` (out/native/; node_modules
+ * stays as npm left it; the package goes into the app through a `files` entry).
  */
-function usbNativeSource(platform, arch) {
+function usbNativeSource(platform, arch, nativeDir) {
   const name = usbNativePackage(platform, arch);
   if (existsSync(join('node_modules', name, 'package.json'))) return null;
   const { version } = JSON.parse(readFileSync('node_modules/usb/package.json', 'utf8'));
-  const dest = join('out', 'native', `${name.replace('/', '+')}@${version}`);
+  const dest = join(nativeDir, `${name.replace('/', '+')}@${version}`);
   if (existsSync(join(dest, 'package.json'))) return { name, dir: dest };
   const work = mkdtempSync(join(tmpdir(), 'spicedesk-usb-'));
   try {
@@ -101,7 +103,7 @@ async function main() {
   const options = parseArgs(process.argv.slice(2));
   if (options.build !== false) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
   else if (!existsSync('dist/cli.cjs')) throw new Error('--no-build: dist/ is not built (node scripts/build.mjs)');
-  const usbNative = usbNativeSource(options.platform, options.arch);
+  const usbNative = usbNativeSource(options.platform, options.arch, options.nativeDir);
 
   const { build, Platform, Arch } = await import('electron-builder');
   const platform = { linux: Platform.LINUX, win32: Platform.WINDOWS, darwin: Platform.MAC }[options.platform];

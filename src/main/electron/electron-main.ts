@@ -8,6 +8,7 @@
 // sandboxed and context-isolated, navigate nowhere, open nothing, and get no permission but
 // pointer lock, fullscreen, keyboard lock and writing the clipboard (main reads it:
 // focus-clipboard.ts).
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type IpcMainEvent, type MenuItemConstructorOptions } from 'electron';
 import type { Logger } from '../../protocol/logger.ts';
@@ -16,7 +17,7 @@ import { INDEX_FILE, loadAssets, type Asset } from '../host/static-assets.ts';
 import { createLogger } from '../node/logging.ts';
 import { APP_SCHEME, ToMain } from './ipc-channels.ts';
 import { validateToMain, type ToMainChannel } from './ipc.ts';
-import { instanceData, kioskFlagsFromArgv, secondInstanceTargets, targetOfOpenFile, targetOfOpenUrl, targetsFromArgv } from './launch-args.ts';
+import { commandLineOf, instanceData, kioskFlagsFromArgv, secondInstanceTargets, targetOfOpenFile, targetOfOpenUrl, targetsFromArgv } from './launch-args.ts';
 import { NOT_KIOSK } from '../../protocol/policy/kiosk-policy.ts';
 import { SessionWindow } from './session-window.ts';
 import { clipboardPolicyFromArgv } from './focus-clipboard.ts';
@@ -42,11 +43,15 @@ import { consentAnswer, consentFor, consentPrompt, ConsentQueue, FROM_LINK_SWITC
 import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
 
 const LINK_TIMEOUT_MS = 10_000;
+/**
+ * The windows' icon on Linux, where a window has none of its own (X11 and some Wayland docks show
+ * it; the installed desktop entry's Icon=spicedesk names the same picture in the icon theme).
+ * electron-builder.yml packs this PNG into app.asar, beside dist/; Windows and macOS take the
+ * executable's icon.
+ */
+const WINDOW_ICON = process.platform === 'linux' ? join(__dirname, '..', 'resources', 'icons', '256x256.png') : undefined;
 const NO_TARGET_MESSAGE =
   'no connection given: open a .vv file or a spice:// URI with File > Open, or start spicedesk with one (spicedesk FILE.vv, spicedesk spice://HOST:PORT)';
-
-// Before 'ready', and once: the scheme's privileges are fixed at start-up.
-protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { ...APP_SCHEME_PRIVILEGES } }]);
 
 const defaultApp = Boolean(process.defaultApp);
 const launch = targetsFromArgv(process.argv, { defaultApp, cwd: process.cwd() });
@@ -67,53 +72,75 @@ let ready = false;
 let log: Logger;
 let stopDemo: (() => void) | undefined;
 
-if (!app.requestSingleInstanceLock(instanceData(launch.targets))) {
-  // The first instance opens our targets ('second-instance'); this one has nothing to do.
-  app.quit();
-} else {
-  app.on('second-instance', (_event, argv, workingDirectory, additionalData) => {
-    const t = secondInstanceTargets(argv, workingDirectory, additionalData, defaultApp);
-    for (const why of t.ignored) log?.warn({ why }, 'argument of a second instance ignored');
-    if (t.targets.length === 0 && ready) focusSomeWindow();
-    // Windows and Linux: a link clicked while the app runs starts a second instance with the switch.
-    const origin: TargetOrigin = launchedFromLink(argv) ? 'link' : 'command-line';
-    for (const target of t.targets) queueOrOpen(target, origin);
-  });
-  app.on('open-file', (event, path) => {
-    event.preventDefault();
-    const target = targetOfOpenFile(path);
-    if (target) queueOrOpen(target, 'file');
-  });
-  app.on('open-url', (event, url) => {
-    event.preventDefault();
-    const target = targetOfOpenUrl(url);
-    if (target) queueOrOpen(target, 'link');
-  });
-  app.on('web-contents-created', (_event, contents) => {
-    contents.on('will-navigate', (e, url) => {
-      if (!navigationAllowed(url)) e.preventDefault();
+const commandLine = commandLineOf(process.argv, { defaultApp });
+if (commandLine) runCommandLine(commandLine);
+else startApp();
+
+/**
+ * `spicedesk capture|info|do|serve|... ARGS` from the installed app: the command line runs here, in
+ * the main process (Node, without a window, the single-instance lock or the app's scheme), from the
+ * same dist/cli.cjs that bin/spicedesk.cjs runs in a checkout; its exit is the app's. The packaged
+ * binary's RunAsNode fuse is off, so this is the installed app's only way to the command line.
+ */
+function runCommandLine(args: string[]): void {
+  app.dock?.hide();
+  const cli = join(__dirname, 'cli.cjs');
+  // cli.cjs reads its arguments from process.argv[2...], as under Node.
+  process.argv = [process.argv[0], cli, ...args];
+  createRequire(__filename)(cli);
+}
+
+function startApp(): void {
+  // Before 'ready', and once: the scheme's privileges are fixed at start-up.
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { ...APP_SCHEME_PRIVILEGES } }]);
+  if (!app.requestSingleInstanceLock(instanceData(launch.targets))) {
+    // The first instance opens our targets ('second-instance'); this one has nothing to do.
+    app.quit();
+  } else {
+    app.on('second-instance', (_event, argv, workingDirectory, additionalData) => {
+      const t = secondInstanceTargets(argv, workingDirectory, additionalData, defaultApp);
+      for (const why of t.ignored) log?.warn({ why }, 'argument of a second instance ignored');
+      if (t.targets.length === 0 && ready) focusSomeWindow();
+      // Windows and Linux: a link clicked while the app runs starts a second instance with the switch.
+      const origin: TargetOrigin = launchedFromLink(argv) ? 'link' : 'command-line';
+      for (const target of t.targets) queueOrOpen(target, origin);
     });
-    contents.on('will-frame-navigate', (e) => {
-      if (!navigationAllowed(e.url)) e.preventDefault();
+    app.on('open-file', (event, path) => {
+      event.preventDefault();
+      const target = targetOfOpenFile(path);
+      if (target) queueOrOpen(target, 'file');
     });
-    contents.on('will-redirect', (e) => e.preventDefault());
-    contents.on('will-attach-webview', (e) => e.preventDefault());
-    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  });
-  app.on('window-all-closed', () => {
-    if (process.platform !== 'darwin') app.quit();
-  });
-  app.on('activate', () => {
-    if (ready && BrowserWindow.getAllWindows().length === 0) void openTarget(null);
-  });
-  app.on('will-quit', () => stopDemo?.());
-  app.on('before-quit', (e) => {
-    if (!quitGate.allowed) e.preventDefault();
-  });
-  app
-    .whenReady()
-    .then(start)
-    .catch((e: unknown) => fatal(e));
+    app.on('open-url', (event, url) => {
+      event.preventDefault();
+      const target = targetOfOpenUrl(url);
+      if (target) queueOrOpen(target, 'link');
+    });
+    app.on('web-contents-created', (_event, contents) => {
+      contents.on('will-navigate', (e, url) => {
+        if (!navigationAllowed(url)) e.preventDefault();
+      });
+      contents.on('will-frame-navigate', (e) => {
+        if (!navigationAllowed(e.url)) e.preventDefault();
+      });
+      contents.on('will-redirect', (e) => e.preventDefault());
+      contents.on('will-attach-webview', (e) => e.preventDefault());
+      contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    });
+    app.on('window-all-closed', () => {
+      if (process.platform !== 'darwin') app.quit();
+    });
+    app.on('activate', () => {
+      if (ready && BrowserWindow.getAllWindows().length === 0) void openTarget(null);
+    });
+    app.on('will-quit', () => stopDemo?.());
+    app.on('before-quit', (e) => {
+      if (!quitGate.allowed) e.preventDefault();
+    });
+    app
+      .whenReady()
+      .then(start)
+      .catch((e: unknown) => fatal(e));
+  }
 }
 
 async function start(): Promise<void> {
@@ -193,6 +220,7 @@ async function openTarget(target: string | null): Promise<void> {
     target: prepared,
     preload: join(__dirname, 'preload.cjs'),
     packaged: app.isPackaged,
+    icon: WINDOW_ICON,
     logger: log,
     linkTimeoutMs: LINK_TIMEOUT_MS,
     noTargetMessage: NO_TARGET_MESSAGE,

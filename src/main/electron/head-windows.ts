@@ -26,6 +26,8 @@ export interface HeadWindowsOptions {
   registry: HeadRegistry;
   preload: string;
   packaged: boolean;
+  /** The windows' icon (a PNG path; Linux only, see electron-main.ts), or none. */
+  icon?: string;
   logger: Logger;
   linkTimeoutMs: number;
   policy: SessionPolicy;
@@ -71,6 +73,7 @@ class HeadWindow {
       ...bounds,
       title: `${o.title()} · head ${head + 1}`,
       backgroundColor: '#202124',
+      ...(o.icon ? { icon: o.icon } : {}),
       ...policyWindowOptions(o.policy.window),
       fullscreen: fullscreen || o.policy.window.fullscreen,
       webPreferences: webPreferences(o.preload, o.packaged, o.policy.window.devTools),

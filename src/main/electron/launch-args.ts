@@ -50,7 +50,11 @@ export function targetsFromArgv(argv: readonly string[], o: { defaultApp: boolea
   let skipAppPath = o.defaultApp;
   let switchesDone = false;
   let skipNext = false;
-  for (const arg of argv.slice(1)) {
+  const firstUserArg = o.defaultApp ? 2 : 1;
+  for (const [i, arg] of argv.entries()) {
+    if (i === 0) continue;
+    // `spicedesk open [switches] TARGET` in the installed app is the window, as from the CLI.
+    if (i === firstUserArg && arg === OPEN_COMMAND) continue;
     if (!switchesDone && arg === '--') {
       switchesDone = true;
       continue;
@@ -75,6 +79,28 @@ export function targetsFromArgv(argv: readonly string[], o: { defaultApp: boolea
     add(out, arg, o.cwd);
   }
   return out;
+}
+
+/** The command that is the window itself (commands/open-command.ts): a leading `open` is dropped. */
+export const OPEN_COMMAND = 'open';
+
+/**
+ * The command-line commands (commands/table.ts, but `open`) and the help and version switches,
+ * which the installed app runs itself: its executable is the only `spicedesk` a package installs,
+ * and with the RunAsNode fuse off it cannot be made a plain Node to run bin/spicedesk.cjs.
+ */
+export const APP_COMMAND_LINE_WORDS: ReadonlySet<string> = new Set(['capture', 'info', 'demo', 'do', 'serve', 'console', 'usb', 'help', '--help', '-h', '--version']);
+
+/**
+ * The arguments for the command line (dist/cli.cjs) when the app was started as one: its first
+ * argument (after the app's folder when Electron runs one, `electron . capture ...`) is a command.
+ * Only the first: the desktop entry (`--from-link -- %U`), the kiosk session (`--kiosk ... --
+ * TARGET`) and Windows' association (an absolute path) never start with a bare word, and a file
+ * named like a command opens as `spicedesk ./capture` or `spicedesk -- capture`. Null: the window.
+ */
+export function commandLineOf(argv: readonly string[], o: { defaultApp: boolean }): string[] | null {
+  const args = argv.slice(o.defaultApp ? 2 : 1);
+  return args.length > 0 && APP_COMMAND_LINE_WORDS.has(args[0]) ? args : null;
 }
 
 function add(out: LaunchTargets, arg: string, cwd: string): void {

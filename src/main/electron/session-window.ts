@@ -27,6 +27,8 @@ export interface SessionWindowOptions {
   target: WindowTarget | null;
   preload: string;
   packaged: boolean;
+  /** The window's icon (a PNG path; Linux only, see electron-main.ts), or none. */
+  icon?: string;
   logger: Logger;
   linkTimeoutMs: number;
   /** Said in the status line of a window without a TARGET. */
@@ -73,6 +75,7 @@ export class SessionWindow {
       height: 800,
       title: this.title(),
       backgroundColor: '#202124',
+      ...(o.icon ? { icon: o.icon } : {}),
       ...policyWindowOptions(this.policy.window),
       webPreferences: webPreferences(o.preload, o.packaged, this.policy.window.devTools),
     });
@@ -104,6 +107,7 @@ export class SessionWindow {
       registry: this.heads,
       preload: o.preload,
       packaged: o.packaged,
+      icon: o.icon,
       logger: this.log,
       linkTimeoutMs: o.linkTimeoutMs,
       policy: this.policy,

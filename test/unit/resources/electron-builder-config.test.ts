@@ -53,3 +53,23 @@ describe('electron-builder.yml', () => {
     expect(args?.[1].split(',').map((a) => a.trim())).toEqual([FROM_LINK_SWITCH, '--']);
   });
 });
+
+describe('macOS signing config', () => {
+  const yaml = readFileSync('electron-builder.yml', 'utf8');
+  const mac = yaml.slice(yaml.indexOf('\nmac:\n'));
+
+  it('gives the hardened runtime the microphone (the record channel) with a usage text, besides Electron’s own exceptions', () => {
+    const file = /^ {2}entitlements: (\S+)$/m.exec(mac)?.[1];
+    expect(file).toBe('resources/mac/entitlements.mac.plist');
+    expect(mac).toMatch(new RegExp(`^ {2}entitlementsInherit: ${file}$`, 'm'));
+    const plist = readFileSync(file!, 'utf8');
+    const granted = [...plist.matchAll(/<key>([^<]+)<\/key>\s*<true\/>/g)].map((m) => m[1]).sort();
+    expect(granted).toEqual([
+      'com.apple.security.cs.allow-jit',
+      'com.apple.security.cs.allow-unsigned-executable-memory',
+      'com.apple.security.cs.disable-library-validation',
+      'com.apple.security.device.audio-input',
+    ]);
+    expect(mac).toMatch(/^ {4}NSMicrophoneUsageDescription: \S.{10,}$/m);
+  });
+});

@@ -3,6 +3,7 @@
 // lock before 'ready', serves the renderer with the CSP, applies the permission and request
 // policy, hardens every web contents, opens a window per TARGET, answers a page's bridge request
 // (from its own main frame only) with a port that carries a working bridge, and takes F11.
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
 import { BRIDGE_VERSION } from '../../../../src/protocol/bridge/kinds.ts';
@@ -39,6 +40,12 @@ describe('electron-main against a fake electron', () => {
     expect(win().title).toBe(`${UNREACHABLE} – spicedesk`);
     expect(win().options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true });
     expect(String(win().options.webPreferences.preload)).toMatch(/dist\/preload\.cjs$/);
+  });
+
+  it('gives the window spicedesk’s icon on Linux: the 256 px PNG electron-builder.yml packs beside dist/', () => {
+    const icon = String((win().options as { icon?: unknown }).icon);
+    expect(icon).toMatch(/\/resources\/icons\/256x256\.png$/);
+    expect(existsSync(icon)).toBe(true);
   });
 
   it('serves the renderer from memory with the CSP', async () => {
