@@ -46,6 +46,15 @@ export class SocketTransport implements Transport {
     if (!this.socket.destroyed) this.socket.write(data);
   }
 
+  backlog(): number {
+    return this.socket.destroyed ? 0 : this.socket.writableLength;
+  }
+
+  onDrain(listener: () => void): void {
+    // A socket that closes never drains: the listener is dropped with it (its writers go too).
+    this.socket.once('drain', listener);
+  }
+
   /** Sends what is still buffered (the last keys of a `do` script), then closes. */
   close(): void {
     if (this.socket.destroyed) return;

@@ -43,10 +43,10 @@ class HttpStatus extends Error {
   }
 }
 
-/** One guest connection as a stream the HTTP server reads and writes. */
 /** How much of a guest connection's bytes are gathered before the HTTP server sees them. */
 const GATHER_BYTES = 256 * 1024;
 
+/** One guest connection as a stream the HTTP server reads and writes. */
 class MemorySocket extends Duplex {
   readonly remoteAddress = '127.0.0.1';
   readonly remotePort = 0;
@@ -56,6 +56,7 @@ class MemorySocket extends Duplex {
   constructor(
     private readonly reply: (bytes: Uint8Array) => void,
     private readonly onEnd: () => void,
+    private readonly mustWait: ((resume: () => void) => boolean) | undefined,
   ) {
     super({ allowHalfOpen: true });
   }
@@ -63,7 +64,11 @@ class MemorySocket extends Duplex {
   override _read(): void {}
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
-    if (!this.ended) this.reply(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    if (this.ended) return done();
+    this.reply(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    // Holding `done` is the back-pressure: the response's writes then return false and a GET's
+    // file stream stops reading until the port has drained.
+    if (this.mustWait?.(() => done())) return;
     done();
   }
 
@@ -451,11 +456,15 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
   }
 
   return {
-    connect(reply, ended): WebdavConnection {
-      const socket = new MemorySocket(reply, () => {
-        sockets.delete(socket);
-        ended();
-      });
+    connect(reply, ended, mustWait): WebdavConnection {
+      const socket = new MemorySocket(
+        reply,
+        () => {
+          sockets.delete(socket);
+          ended();
+        },
+        mustWait,
+      );
       sockets.add(socket);
       socket.on('error', () => {});
       http.emit('connection', socket);

@@ -316,6 +316,22 @@ export abstract class SpiceChannel {
     }
   }
 
+  /** Bytes sent on this channel that its connection has not handed to the OS yet (0: cannot tell). */
+  protected sendBacklog(): number {
+    return this.transport?.backlog?.() ?? 0;
+  }
+
+  /**
+   * Calls `listener` once the connection's send backlog has drained; false (and no call) when
+   * there is no backlog or the transport cannot tell.
+   */
+  protected onSendDrained(listener: () => void): boolean {
+    const t = this.transport;
+    if (!t?.onDrain || !t.backlog || t.backlog() === 0 || this.state === 'closed') return false;
+    t.onDrain(listener);
+    return true;
+  }
+
   send(type: number, body: Uint8Array): void {
     if (!this.transport || this.state === 'closed') return;
     this.outSerial += 1n;

@@ -16,6 +16,13 @@ import { portHandlerFor } from './port-handler-table.ts';
 import { buildPortEvent, dataMessages, parsePortMessage, portEventNames, PortEvent, PortMsg, PortMsgc } from './port-messages.ts';
 import { SpicevmcCap } from '../spicevmc/spicevmc-messages.ts';
 
+/**
+ * Unsent bytes on a port channel's connection above which a writer that can wait (PortIo.mustWait)
+ * waits: enough to keep the socket busy between drains (the OS buffer holds more), little enough
+ * that a 64 MiB file read by the guest is read as the channel drains rather than into memory.
+ */
+export const PORT_SEND_HIGH_WATER = 1024 * 1024;
+
 export type PortEvents = {
   /** PORT_INIT: the port's name, whether the guest side has it open, and whether a handler took it. */
   init: { name: string; opened: boolean; handled: boolean };
@@ -46,6 +53,8 @@ export class PortChannel extends SpiceChannel {
   handler: PortHandler | null = null;
   readonly counts = { bytesIn: 0, bytesOut: 0, events: 0 };
   private readonly ports: PortContext;
+  /** Writers waiting for the connection's backlog to drain (PortIo.mustWait). */
+  private drainWaiters: (() => void)[] = [];
 
   constructor(host: ChannelHost, type: typeof ChannelType.PORT | typeof ChannelType.WEBDAV, id: number, ports: PortContext) {
     super(host, type, id);
@@ -111,9 +120,32 @@ export class PortChannel extends SpiceChannel {
     this.send(PortMsgc.EVENT, buildPortEvent(event));
   }
 
+  /**
+   * PortIo.mustWait: over PORT_SEND_HIGH_WATER unsent bytes, `resume` waits for the connection to
+   * drain. Everyone waiting is resumed together when it does; a channel that closes drops them
+   * (its handler's connections are ended with it).
+   */
+  private mustWait(resume: () => void): boolean {
+    if (this.sendBacklog() < PORT_SEND_HIGH_WATER) return false;
+    this.drainWaiters.push(resume);
+    if (this.drainWaiters.length === 1) {
+      const armed = this.onSendDrained(() => {
+        const waiters = this.drainWaiters;
+        this.drainWaiters = [];
+        for (const w of waiters) w();
+      });
+      if (!armed) {
+        this.drainWaiters = [];
+        return false;
+      }
+    }
+    return true;
+  }
+
   private io(): PortIo {
     return {
       write: (bytes) => this.write(bytes),
+      mustWait: (resume) => this.mustWait(resume),
       sendEvent: (event) => this.sendEvent(event),
       log: this.log,
       channelName: this.name,
@@ -142,6 +174,7 @@ export class PortChannel extends SpiceChannel {
   }
 
   private disposeHandler(): void {
+    this.drainWaiters = [];
     const handler = this.handler;
     this.handler = null;
     handler?.dispose();

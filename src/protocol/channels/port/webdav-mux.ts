@@ -124,6 +124,9 @@ export class WebdavMux implements PortHandler {
         if (this.clients.get(id) === entry) this.clients.delete(id);
         if (this.active) this.sendFrame(id, new Uint8Array(0));
       },
+      // Flow control: a reply waits while the channel's connection is backed up, so a large GET
+      // reads the file as the port drains instead of into memory.
+      (resume) => !entry.closeSent && this.active && (this.io.mustWait?.(resume) ?? false),
     );
     entry.connection.write(body);
   }
