@@ -482,8 +482,10 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
       };
       return {
         write: (bytes) => {
-          // A copy: the mux's bytes may be a view into a buffer that is used again.
-          pieces.push(Buffer.from(bytes));
+          // A view, not a copy: the port's payloads are fresh buffers (a socket chunk, an assembled
+          // message, a decompressed one, the mux's copy of a frame it had to join) that nothing writes
+          // again; the gathering joins them in one copy.
+          pieces.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
           gathered += bytes.byteLength;
           if (gathered >= GATHER_BYTES) flush();
           else if (!scheduled) {

@@ -12,6 +12,11 @@ export interface Transport {
   start(sink: TransportSink): void;
   write(data: Uint8Array): void;
   /**
+   * Writes the chunks in order as one write (writev) without joining them first. Absent: the
+   * caller joins them and uses write().
+   */
+  writev?(chunks: Uint8Array[]): void;
+  /**
    * Bytes written that the connection has not handed to the OS yet. Absent: the transport cannot
    * tell, and writers that pace themselves (the webdav channel's file reads) do not wait.
    */

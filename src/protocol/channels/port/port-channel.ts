@@ -13,7 +13,7 @@ import type { ChannelType } from '../../link/constants.ts';
 import { ProtocolError } from '../../wire/errors.ts';
 import type { PortContext, PortHandler, PortIo } from './port-handler.ts';
 import { portHandlerFor } from './port-handler-table.ts';
-import { buildPortEvent, dataMessages, parsePortMessage, portEventNames, PortEvent, PortMsg, PortMsgc } from './port-messages.ts';
+import { buildPortEvent, dataMessages, MAX_CLIENT_DATA, parsePortMessage, portEventNames, PortEvent, PortMsg, PortMsgc } from './port-messages.ts';
 import { SpicevmcCap } from '../spicevmc/spicevmc-messages.ts';
 
 /**
@@ -116,6 +116,33 @@ export class PortChannel extends SpiceChannel {
     }
   }
 
+  /**
+   * Sends the pieces' bytes in order, cut into DATA messages of at most MAX_CLIENT_DATA bytes
+   * whatever the pieces' boundaries; nothing is joined (SpiceChannel.sendPieces).
+   */
+  writePieces(pieces: readonly Uint8Array[]): void {
+    const messages: { type: number; pieces: Uint8Array[] }[] = [];
+    let current: Uint8Array[] = [];
+    let room = MAX_CLIENT_DATA;
+    for (const piece of pieces) {
+      let o = 0;
+      while (o < piece.byteLength) {
+        const n = Math.min(room, piece.byteLength - o);
+        current.push(o === 0 && n === piece.byteLength ? piece : piece.subarray(o, o + n));
+        o += n;
+        room -= n;
+        if (room === 0) {
+          messages.push({ type: PortMsgc.DATA, pieces: current });
+          current = [];
+          room = MAX_CLIENT_DATA;
+        }
+      }
+    }
+    if (current.length) messages.push({ type: PortMsgc.DATA, pieces: current });
+    this.counts.bytesOut += messages.reduce((n, m) => n + m.pieces.reduce((k, p) => k + p.byteLength, 0), 0);
+    this.sendPieces(messages);
+  }
+
   sendEvent(event: number): void {
     this.send(PortMsgc.EVENT, buildPortEvent(event));
   }
@@ -145,6 +172,7 @@ export class PortChannel extends SpiceChannel {
   private io(): PortIo {
     return {
       write: (bytes) => this.write(bytes),
+      writePieces: (pieces) => this.writePieces(pieces),
       mustWait: (resume) => this.mustWait(resume),
       sendEvent: (event) => this.sendEvent(event),
       log: this.log,

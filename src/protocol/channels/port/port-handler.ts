@@ -9,6 +9,11 @@ export interface PortIo {
   /** Sends bytes on the port (cut into SPICEVMC_DATA messages). */
   write(bytes: Uint8Array): void;
   /**
+   * The same for bytes given as pieces in order, cut into DATA messages without joining them first
+   * (the webdav mux's frame headers and file data). Absent: the handler joins them and calls write.
+   */
+  writePieces?(pieces: readonly Uint8Array[]): void;
+  /**
    * Flow control for a writer that can wait (the webdav mux, for a file the guest reads): true when
    * the channel's connection holds more unsent bytes than a port lets wait (PORT_SEND_HIGH_WATER);
    * then `resume` is called once they have drained, and the writer holds its next write until

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWebdavServer } from '../../../../src/main/webdav/webdav-server.ts';
 import { PortChannel, PORT_SEND_HIGH_WATER } from '../../../../src/protocol/channels/port/port-channel.ts';
-import { PortMsg, PortMsgc } from '../../../../src/protocol/channels/port/port-messages.ts';
+import { MAX_CLIENT_DATA, PortMsg, PortMsgc } from '../../../../src/protocol/channels/port/port-messages.ts';
 import { SpicevmcCap } from '../../../../src/protocol/channels/spicevmc/spicevmc-messages.ts';
 import { WebdavMux } from '../../../../src/protocol/channels/port/webdav-mux.ts';
 import { ChannelType } from '../../../../src/protocol/link/constants.ts';
@@ -29,8 +29,8 @@ const FILE_BYTES = 24 * 1024 * 1024;
 const BACKLOG_BOUND = PORT_SEND_HIGH_WATER + 256 * 1024 + 4096;
 const GUEST_ID = -77n;
 
-/** The mux frames' bodies for GUEST_ID in what the client wrote after the link (mini headers). */
-function guestBytes(written: Uint8Array[]): Buffer {
+/** The DATA message bodies in what the client wrote after the link (mini headers). */
+function dataBodies(written: Uint8Array[]): Buffer[] {
   const all = Buffer.concat(written);
   const data: Buffer[] = [];
   for (let o = 0; o + 6 <= all.byteLength; ) {
@@ -39,6 +39,12 @@ function guestBytes(written: Uint8Array[]): Buffer {
     if (type === PortMsgc.DATA) data.push(all.subarray(o + 6, o + 6 + size));
     o += 6 + size;
   }
+  return data;
+}
+
+/** The mux frames' bodies for GUEST_ID in what the client wrote after the link. */
+function guestBytes(written: Uint8Array[]): Buffer {
+  const data = dataBodies(written);
   const port = Buffer.concat(data);
   const bodies: Buffer[] = [];
   for (let o = 0; o + 10 <= port.byteLength; ) {
@@ -95,6 +101,11 @@ describe('webdav flow control', () => {
     const split = got.indexOf('\r\n\r\n');
     expect(got.subarray(0, split).toString('latin1')).toMatch(/^HTTP\/1.1 200 OK[\s\S]*Content-Length: 25165824/i);
     expect(got.subarray(split + 4).equals(file)).toBe(true);
+    // The frames went out in full 64 KiB DATA messages whatever their boundaries: one short message
+    // per 256 KiB read at most (its end), not two messages per 64 KiB frame.
+    const sizes = dataBodies(l.server.written.slice(afterLink)).map((b) => b.byteLength);
+    expect(Math.max(...sizes)).toBe(MAX_CLIENT_DATA);
+    expect(sizes.filter((n) => n < MAX_CLIENT_DATA).length).toBeLessThanOrEqual(FILE_BYTES / (256 * 1024) + 2);
     l.server.holdWrites = false;
     l.server.drainWrites();
     await l.close();
