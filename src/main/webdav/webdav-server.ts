@@ -7,7 +7,7 @@
 // read-only refuses every method that writes with 403; PUT writes a temporary file beside the
 // target and renames it over, so a cut connection never leaves half a file in its place.
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { cp, lstat, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { basename, dirname, join } from 'node:path';
@@ -15,6 +15,7 @@ import { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { WebdavConnection, WebdavServer } from '../../protocol/channels/port/port-handler.ts';
 import type { Logger } from '../../protocol/logger.ts';
+import { BatchedFileWriter } from './batched-file-writer.ts';
 import { child, DAV, escapeXml, parseXml, XmlError, type XmlElement } from './dav-xml.ts';
 import { IfHeaderError, lockTimeout, LockTable, parseIfHeader, type DavLock } from './dav-locks.ts';
 import { pathSegments, PathRefused, SharedFolder, type SharedPath } from './shared-path.ts';
@@ -197,7 +198,7 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
     if (!parent?.isDirectory()) throw new HttpStatus(409, 'the parent collection does not exist');
     const temp = join(dirname(target.file), `.spicedesk-${randomBytes(6).toString('hex')}.part`);
     try {
-      await pipeline(req, createWriteStream(temp, { flags: 'wx', mode: existing ? existing.mode & 0o777 : 0o644 }));
+      await pipeline(req, new BatchedFileWriter(temp, 'wx', existing ? existing.mode & 0o777 : 0o644));
       await rename(temp, target.file);
     } catch (e) {
       await unlink(temp).catch(() => {});
