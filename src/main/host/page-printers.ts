@@ -26,6 +26,8 @@ export class PagePrinters {
   private chosen = '';
   private note = '';
   private setting: PrintSetting | undefined;
+  /** The last PRINTERS sent: none while printing is off and nothing was offered. */
+  private last = JSON.stringify({ kind: 'printers', choices: [], chosen: '', note: '' });
 
   constructor(
     private readonly send: (m: HostMessage) => void,
@@ -89,6 +91,11 @@ export class PagePrinters {
   }
 
   private report(): void {
-    this.send({ kind: 'printers', choices: this.choices.map(({ id, label }) => ({ id, label })), chosen: this.chosen, note: this.note });
+    const m: HostMessage = { kind: 'printers', choices: this.choices.map(({ id, label }) => ({ id, label })), chosen: this.chosen, note: this.note };
+    const key = JSON.stringify(m);
+    // A refusal says so again even when nothing else changed.
+    if (key === this.last && !this.note) return;
+    this.last = key;
+    this.send(m);
   }
 }

@@ -15,7 +15,8 @@ export class PageSerial {
   private session: Session | null = null;
   private port: SerialConsolePort | null = null;
   private allowed = false;
-  private last = '';
+  /** The last SERIAL_STATE sent: none until there is a console to show or hide. */
+  private last = JSON.stringify({ kind: 'serial-state', available: false, open: false });
   /** Input refused while no console was there, counted for one log line each time it starts. */
   private refused = 0;
 
@@ -24,9 +25,9 @@ export class PageSerial {
     private readonly log: Logger,
   ) {}
 
+  /** Whether the page may have the console (the session policy's controls.vmMenu); applies from the next attach. */
   setAllowed(allowed: boolean): void {
     this.allowed = allowed;
-    this.report();
   }
 
   attach(session: Session | null): void {
