@@ -92,6 +92,8 @@ describe('the printer chooser in the page', () => {
     expect(three.status, three.output).toBe(0);
     expect(readdirSync(join(home, 'Documents'))).toEqual(['Saved report.pdf']);
     expect(readFileSync(join(home, 'Documents', 'Saved report.pdf')).equals(PDF)).toBe(true);
+    // Only the two printed jobs reached cupsd (it marks them completed a little after their files appear).
+    await waitUntil('cupsd to mark both jobs completed', async () => (await cups.completedJobs()).length === 2, 30_000, { explain: () => cups.log() });
     expect(await cups.completedJobs()).toHaveLength(2);
     expect(pageProblems(page)).toEqual([]);
   });
