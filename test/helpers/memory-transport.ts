@@ -34,6 +34,11 @@ export class MemoryTransport implements Transport {
     this.drainListeners.push(listener);
   }
 
+  /** Whether a writer asked to be told of the next drain (it holds its writes until then). */
+  waitingForDrain(): boolean {
+    return this.drainListeners.length > 0;
+  }
+
   /** The peer took every unsent byte: the backlog is 0 and the drain listeners are called. */
   drainWrites(): void {
     this.unsent = 0;

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createWebdavServer } from '../../../../src/main/webdav/webdav-server.ts';
+import { createWebdavServer, GET_READ_BYTES } from '../../../../src/main/webdav/webdav-server.ts';
 import { PortChannel, PORT_SEND_HIGH_WATER } from '../../../../src/protocol/channels/port/port-channel.ts';
 import { MAX_CLIENT_DATA, PortMsg, PortMsgc } from '../../../../src/protocol/channels/port/port-messages.ts';
 import { SpicevmcCap } from '../../../../src/protocol/channels/spicevmc/spicevmc-messages.ts';
@@ -25,8 +25,8 @@ const base = mkdtempSync(join(tmpdir(), 'spicedesk-webdav-flow-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 const FILE_BYTES = 24 * 1024 * 1024;
-/** What may wait unsent: the high-water mark plus one reply in flight (a 256 KiB read and its frame headers) and the HTTP head. */
-const BACKLOG_BOUND = PORT_SEND_HIGH_WATER + 256 * 1024 + 4096;
+/** What may wait unsent: the high-water mark plus one reply in flight (a read and its frame headers) and the HTTP head. */
+const BACKLOG_BOUND = PORT_SEND_HIGH_WATER + GET_READ_BYTES + 20 * 1024;
 const GUEST_ID = -77n;
 
 /** The DATA message bodies in what the client wrote after the link (mini headers). */
@@ -73,10 +73,12 @@ describe('webdav flow control', () => {
 
     // Nothing drains: the server must stop on its own, with a backlog near the high-water mark
     // (without flow control, it writes the whole file here).
-    await waitUntil('the server waits for the channel, or has sent everything', () => l.server.backlog() >= PORT_SEND_HIGH_WATER || sentSoFar() - start >= FILE_BYTES, 20_000);
-    // The server is waiting for the drain; a few more event-loop turns must not add to what waits.
-    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    await waitUntil('the server to wait for a drain, or to have sent everything', () => l.server.waitingForDrain() || sentSoFar() - start >= FILE_BYTES, 20_000);
     expect(sentSoFar() - start).toBeLessThanOrEqual(BACKLOG_BOUND);
+    // It waits: more event-loop turns (file reads completing) must not add to what waits.
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    expect(sentSoFar() - start).toBeLessThanOrEqual(BACKLOG_BOUND);
+    expect(l.server.backlog()).toBeGreaterThanOrEqual(PORT_SEND_HIGH_WATER);
 
     // Drain as the guest would read, a turn at a time: the backlog never passes the bound.
     let maxBacklog = 0;
@@ -102,10 +104,10 @@ describe('webdav flow control', () => {
     expect(got.subarray(0, split).toString('latin1')).toMatch(/^HTTP\/1.1 200 OK[\s\S]*Content-Length: 25165824/i);
     expect(got.subarray(split + 4).equals(file)).toBe(true);
     // The frames went out in full 64 KiB DATA messages whatever their boundaries: one short message
-    // per 256 KiB read at most (its end), not two messages per 64 KiB frame.
+    // per read at most (its end), not two messages per 64 KiB frame.
     const sizes = dataBodies(l.server.written.slice(afterLink)).map((b) => b.byteLength);
     expect(Math.max(...sizes)).toBe(MAX_CLIENT_DATA);
-    expect(sizes.filter((n) => n < MAX_CLIENT_DATA).length).toBeLessThanOrEqual(FILE_BYTES / (256 * 1024) + 2);
+    expect(sizes.filter((n) => n < MAX_CLIENT_DATA).length).toBeLessThanOrEqual(FILE_BYTES / GET_READ_BYTES + 2);
     l.server.holdWrites = false;
     l.server.drainWrites();
     await l.close();
