@@ -40,6 +40,8 @@ const common = {
 rmSync('dist/renderer', { recursive: true, force: true });
 mkdirSync('dist/renderer', { recursive: true });
 for (const f of ['index.html', 'style.css']) copyFileSync(`src/renderer/${f}`, `dist/renderer/${f}`);
+// xterm.js's own stylesheet, for the serial console's terminal (src/renderer/serial-console.ts).
+copyFileSync('node_modules/@xterm/xterm/css/xterm.css', 'dist/renderer/xterm.css');
 const renderer = {
   bundle: true,
   platform: 'browser',

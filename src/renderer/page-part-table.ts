@@ -8,6 +8,8 @@ import { screenshotReplyPart } from './screenshot-reply.ts';
 import { usbPart } from './usb-panel.ts';
 import { clipboardPart, filesPart, passwordPart, resizePart } from './session-parts.ts';
 import { vmMenuPart } from './vm-menu.ts';
+import { serialConsolePart } from './serial-console.ts';
+import { printerChooserPart } from './printer-chooser.ts';
 
 export const PAGE_PARTS: readonly PagePart[] = [
   passwordPart,
@@ -18,6 +20,8 @@ export const PAGE_PARTS: readonly PagePart[] = [
   screenshotReplyPart,
   audioPart,
   vmMenuPart,
+  serialConsolePart,
+  printerChooserPart,
   usbPart,
   // Last: its reconnect screen takes focus once the others have closed their dialogs.
   kioskPart,

@@ -9,7 +9,7 @@
 // which draws nothing here) per MiB. Each copy is checked: the host file equals the guest's, and
 // the copy back equals it too (cmp in the guest), so a fast wrong answer cannot win.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allProcesses, CLOCK_TICKS_PER_SECOND, processTree } from '../helpers/proc-tree.ts';
@@ -41,6 +41,8 @@ export interface WebdavBenchResult {
   fileMib: number;
   spicedesk: WebdavClientSummary;
   spicy: WebdavClientSummary;
+  /** Another build of spicedesk (--webdav-baseline) in the same rounds. */
+  baseline?: WebdavClientSummary;
   loadAverage: string;
   table: string;
   failure?: string;
@@ -96,7 +98,7 @@ async function copyRound(guest: Guest, client: Client, expectedSha: string): Pro
   }
 }
 
-export async function runWebdavBench(options: { runs: number; root: string }): Promise<WebdavBenchResult> {
+export async function runWebdavBench(options: { runs: number; root: string; webdavBaseline?: string; cpuProfDir?: string }): Promise<WebdavBenchResult> {
   const rounds = Math.min(options.runs, MAX_ROUNDS);
   const spicy = requireTool('spicy', 'spice-client-gtk');
   const xvfbRun = requireTool('xvfb-run', 'xvfb');
@@ -105,15 +107,28 @@ export async function runWebdavBench(options: { runs: number; root: string }): P
     const made = await guest.run(`dd if=/dev/urandom of=/tmp/src.bin bs=1048576 count=${FILE_MIB} 2>/dev/null && sha256sum /tmp/src.bin`, { timeoutMs: 300_000 });
     const expectedSha = /^([0-9a-f]{64})/.exec(made.output.trim())?.[1];
     if (!expectedSha) throw new Error(`making the guest's file failed: ${made.output}`);
+    // node --cpu-prof writes its profile when the process exits, which a SIGTERM (proc.stop) does
+    // not let it do: a preloaded handler turns the signal into an exit.
+    let profile = (_name: string): string[] => [];
+    if (options.cpuProfDir) {
+      const dir = options.cpuProfDir;
+      mkdirSync(dir, { recursive: true });
+      const exitOnTerm = join(dir, 'exit-on-sigterm.cjs');
+      writeFileSync(exitOnTerm, "process.on('SIGTERM', () => process.exit(0));\n");
+      profile = (name) => ['--require', exitOnTerm, '--cpu-prof', `--cpu-prof-dir=${join(dir, name)}`];
+    }
+    const spicedeskClient = (name: string, cli: string[]): Client => ({
+      name,
+      start: (dir) =>
+        spawnGroup(process.execPath, [...profile(name.replace(/\W+/g, '-')), ...cli, 'do', `spice://127.0.0.1:${guest.port}`, 'wait', '3600', '--spice-shared-dir', dir, '--timeout', '20'], {
+          name: `${name} do wait`,
+          env: { ...process.env, SPICE_PASSWORD: undefined },
+        }),
+    });
     const clients: Client[] = [
-      {
-        name: 'spicedesk',
-        start: (dir) =>
-          spawnGroup(process.execPath, [join(options.root, 'bin/spicedesk.cjs'), 'do', `spice://127.0.0.1:${guest.port}`, 'wait', '3600', '--spice-shared-dir', dir, '--timeout', '20'], {
-            name: 'spicedesk do wait',
-            env: { ...process.env, SPICE_PASSWORD: undefined },
-          }),
-      },
+      // dist/cli.cjs itself, not bin/spicedesk.cjs: the same way as the baseline's build (the code cache only shortens start-up).
+      spicedeskClient('spicedesk', [join(options.root, 'dist/cli.cjs')]),
+      ...(options.webdavBaseline ? [spicedeskClient('spicedesk baseline', [options.webdavBaseline])] : []),
       { name: 'spicy', start: (dir) => spawnGroup(xvfbRun, ['-a', spicy, '-h', '127.0.0.1', '-p', String(guest.port), `--spice-shared-dir=${dir}`], { name: 'spicy' }) },
     ];
     const got = new Map<string, { put: WebdavCopy; get: WebdavCopy }[]>(clients.map((c) => [c.name, []]));
@@ -130,13 +145,16 @@ export async function runWebdavBench(options: { runs: number; root: string }): P
     };
     const a = summary('spicedesk');
     const b = summary('spicy');
+    const baseline = options.webdavBaseline ? summary('spicedesk baseline') : undefined;
     const f = (n: number): string => n.toFixed(1);
+    const r = (x: number, y: number): string => (x / y).toFixed(2);
+    const rows = [a, ...(baseline ? [baseline] : []), b];
     const table = formatTable(
-      ['client', 'rounds', 'guest->folder MiB/s', 'CPU ms/MiB', 'folder->guest MiB/s', 'CPU ms/MiB'],
-      [a, b].map((s) => [s.name, String(s.rounds), f(s.put.mibPerS), f(s.put.cpuMsPerMib), f(s.get.mibPerS), f(s.get.cpuMsPerMib)]),
+      ['client', 'rounds', 'guest->folder MiB/s', 'CPU ms/MiB', 'folder->guest MiB/s', 'CPU ms/MiB', 'vs spicy: put MiB/s, CPU; get MiB/s, CPU'],
+      rows.map((s) => [s.name, String(s.rounds), f(s.put.mibPerS), f(s.put.cpuMsPerMib), f(s.get.mibPerS), f(s.get.cpuMsPerMib), `${r(s.put.mibPerS, b.put.mibPerS)} ${r(s.put.cpuMsPerMib, b.put.cpuMsPerMib)}; ${r(s.get.mibPerS, b.get.mibPerS)} ${r(s.get.cpuMsPerMib, b.get.cpuMsPerMib)}`]),
     );
     const loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-    return { bench: 'webdav', fileMib: FILE_MIB, spicedesk: a, spicy: b, loadAverage, table: `${table}\n\nload average at the end: ${loadAverage}` };
+    return { bench: 'webdav', fileMib: FILE_MIB, spicedesk: a, spicy: b, baseline, loadAverage, table: `${table}\n\nload average at the end: ${loadAverage}` };
   } finally {
     await guest.stop();
   }

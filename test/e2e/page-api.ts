@@ -109,6 +109,11 @@ export interface PageState {
     sent: number;
     lastResult: { action: string; ok: boolean; message: string } | null;
   };
+  // The serial console (serial-console.ts): offered, open on QEMU's side, its panel shown, bytes
+  // received and sent, and the terminal's lines (trailing blank ones dropped).
+  serial: { available: boolean; open: boolean; shown: boolean; received: number; sent: number; text: string };
+  // The printer chooser (printer-chooser.ts): where the next print job goes, as the host listed it.
+  printers: { shown: boolean; choices: { id: string; label: string }[]; chosen: string; note: string; sent: number };
   // The USB devices panel (usb-panel.ts): null until the host sent USB_STATE.
   usb: { devices: UsbPanelRow[]; slots: string; notice: string; lastResult: string } | null;
 }

@@ -7,6 +7,10 @@ export class MemoryTransport implements Transport {
   readonly written: Uint8Array[] = [];
   onWrite: ((data: Uint8Array) => void) | null = null;
   closed = false;
+  /** Set: written bytes count as unsent (backlog()) until drainWrites(), like a socket whose peer reads slowly. */
+  holdWrites = false;
+  private unsent = 0;
+  private drainListeners: (() => void)[] = [];
   private sink: TransportSink | null = null;
   private pending: Uint8Array[] = [];
 
@@ -18,7 +22,34 @@ export class MemoryTransport implements Transport {
 
   write(data: Uint8Array): void {
     this.written.push(data.slice());
+    if (this.holdWrites) this.unsent += data.byteLength;
     this.onWrite?.(data);
+  }
+
+  backlog(): number {
+    return this.unsent;
+  }
+
+  onDrain(listener: () => void): void {
+    this.drainListeners.push(listener);
+  }
+
+  /** Whether a writer asked to be told of the next drain (it holds its writes until then). */
+  waitingForDrain(): boolean {
+    return this.drainListeners.length > 0;
+  }
+
+  /** The peer took every unsent byte: the backlog is 0 and the drain listeners are called. */
+  drainWrites(): void {
+    this.unsent = 0;
+    const listeners = this.drainListeners;
+    this.drainListeners = [];
+    for (const l of listeners) l();
+  }
+
+  /** Bytes written so far. */
+  writtenCount(): number {
+    return this.written.reduce((n, c) => n + c.byteLength, 0);
   }
 
   close(): void {

@@ -32,6 +32,8 @@ import { HeldAcks } from './held-acks.ts';
 import { PageAgent } from './page-agent.ts';
 import { PageAudio } from './page-audio.ts';
 import { PageVm } from './page-vm.ts';
+import { PageSerial } from './page-serial.ts';
+import { PagePrinters } from './page-printers.ts';
 import { noAudioCapabilities, type AudioCapabilities } from '../../protocol/audio/audio-format.ts';
 import { PageBudget } from './page-budget.ts';
 import { HeadGroup, type HeadRegistry, type JoinedHead } from '../monitors/head-group.ts';
@@ -148,6 +150,8 @@ export class BridgeHost {
   private readonly pageAgent: PageAgent;
   private readonly pageAudio: PageAudio;
   private readonly pageVm: PageVm;
+  private readonly pageSerial: PageSerial;
+  private readonly pagePrinters: PagePrinters;
   private readonly pageUsb: PageUsb;
   /** What the page's HELLO said it does with sound: its sessions' sound channels announce that. */
   private audio: AudioCapabilities = noAudioCapabilities;
@@ -186,6 +190,8 @@ export class BridgeHost {
     this.pageAgent = new PageAgent((m) => this.send(m), this.log, this.budget);
     this.pageAudio = new PageAudio((m) => this.send(m), this.log, o.onRecording);
     this.pageVm = new PageVm((m) => this.send(m), this.log);
+    this.pageSerial = new PageSerial((m) => this.send(m), this.log);
+    this.pagePrinters = new PagePrinters((m) => this.send(m), this.log);
     this.pageUsb = new PageUsb((m) => this.send(m), this.log, o.usbHostSource);
     endpoint.onMessage((bytes) => this.onMessage(bytes));
     endpoint.onClose((error) => {
@@ -351,6 +357,8 @@ export class BridgeHost {
     'record-data': (m) => this.pageAudio.handle(m),
     'audio-clock': (m) => this.pageAudio.handle(m),
     'vm-action': (m) => void this.pageVm.handle(m),
+    'serial-input': (m) => this.pageSerial.handle(m),
+    'print-choose': (m) => this.pagePrinters.handle(m),
     'usb-attach': (m) => void this.pageUsb.handle(m),
     'usb-detach': (m) => void this.pageUsb.handle(m),
   };
@@ -386,6 +394,8 @@ export class BridgeHost {
     // Enforced here, whatever the page does with the policy message.
     this.pageAgent.files.setPolicy(policy.fileTransfer);
     this.pageVm.setAllowed(policy.controls.vmMenu);
+    this.pageSerial.setAllowed(policy.controls.vmMenu);
+    void this.pagePrinters.setTarget(target.print, policy.controls.bar);
     this.send(pagePolicyMessage(policy));
     this.reconnect = policy.autoReconnect ? this.pageReconnect(target) : null;
     void this.connect(target, target.password);
@@ -404,6 +414,7 @@ export class BridgeHost {
     this.pageAgent.detach();
     this.pageAudio.attach(null);
     this.pageVm.attach(null);
+    this.pageSerial.attach(null);
     this.pageUsb.attach(null);
     this.state = 'password';
     this.refusal = refusal;
@@ -466,13 +477,14 @@ export class BridgeHost {
       displaySink: sink,
       // What the page's HELLO said it does with sound: the sound channels announce only that.
       audio: this.audio,
-      ports: { ...sharedDirPorts(target.sharedDir, this.log), ...printPorts(target.print, this.log) },
+      ports: { ...sharedDirPorts(target.sharedDir, this.log), ...printPorts(target.print, this.log, () => this.pagePrinters.backend()) },
     });
     this.session = session;
     this.displaySink = sink;
     this.pageAgent.attach(session);
     this.pageAudio.attach(session);
     this.pageVm.attach(session);
+    this.pageSerial.attach(session);
     this.pageUsb.attach(session);
     let linked = false;
     session.events.on('closed', ({ error }) => {
@@ -508,6 +520,7 @@ export class BridgeHost {
       // Playback and record bodies go to the page likewise (page-audio.ts).
       if (this.session === session) this.pageAudio.channelLinked(session, ch);
       if (this.session === session) this.pageVm.channelLinked(session, ch);
+      if (this.session === session) this.pageSerial.channelLinked(session, ch);
       this.pageUsb.channelLinked(session, ch, target.profile, target.usb);
       if (!(ch instanceof CursorChannel)) return;
       ch.events.on('message', ({ type, body, serial }) => this.send({ kind: 'cursor', channelId: ch.id, type, serial, body }));
@@ -581,6 +594,7 @@ export class BridgeHost {
     this.pageAgent.detach();
     this.pageAudio.attach(null);
     this.pageVm.attach(null);
+    this.pageSerial.attach(null);
     this.pageUsb.attach(null);
     this.send({ kind: 'agent', connected: false, monitorsConfig: false, clipboard: false });
     this.heads?.sessionLost();
@@ -593,6 +607,7 @@ export class BridgeHost {
     this.pageAgent.detach();
     this.pageAudio.attach(null);
     this.pageVm.attach(null);
+    this.pageSerial.attach(null);
     this.pageUsb.attach(null);
     void session.close();
   }
@@ -646,6 +661,7 @@ export class BridgeHost {
     this.pageAgent.detach();
     this.pageAudio.attach(null);
     this.pageVm.attach(null);
+    this.pageSerial.attach(null);
     this.pageUsb.attach(null);
     if (session) {
       // Keys and buttons the page held must not stay pressed in the guest.

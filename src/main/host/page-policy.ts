@@ -9,6 +9,9 @@ export function pageContentSecurityPolicy(connectSrc: string): string {
     "script-src 'self' 'wasm-unsafe-eval'",
     "worker-src 'self'",
     "style-src 'self'",
+    // xterm.js (the serial console's terminal) sizes its cells and colours them through <style>
+    // elements it writes; style attributes and every other source stay refused.
+    "style-src-elem 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     `connect-src ${connectSrc}`,
     "object-src 'none'",

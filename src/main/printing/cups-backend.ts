@@ -2,7 +2,7 @@
 // lp reaches the CUPS server the usual way (CUPS_SERVER, ~/.cups/client.conf, the local socket).
 // Every value goes as its own argument (no shell); the title and media were checked by print-port.ts.
 import { execFile } from 'node:child_process';
-import type { PrintBackend, SpooledJob } from './print-backend.ts';
+import type { PrintBackend, PrinterInfo, SpooledJob } from './print-backend.ts';
 
 const LP_TIMEOUT_MS = 60_000;
 
@@ -35,4 +35,25 @@ export class CupsBackend implements PrintBackend {
       });
     });
   }
+}
+
+const LPSTAT_TIMEOUT_MS = 10_000;
+
+/**
+ * The CUPS destinations this machine prints to (`lpstat -e`, one name a line) and the default
+ * (`lpstat -d`), from the same CUPS server lp uses. The C locale keeps lpstat's sentences parseable.
+ */
+export async function listCupsPrinters(lpstat = 'lpstat'): Promise<PrinterInfo[]> {
+  const run = (args: string[]): Promise<string> =>
+    new Promise((resolve, reject) => {
+      execFile(lpstat, args, { timeout: LPSTAT_TIMEOUT_MS, env: { ...process.env, LC_ALL: 'C', LANG: 'C' } }, (err, stdout, stderr) => {
+        if (!err) return resolve(stdout);
+        // lpstat -d exits 0 even without a default; -e fails when no CUPS server answers.
+        const why = stderr.trim() || ((err as NodeJS.ErrnoException).code === 'ENOENT' ? `${lpstat} is not installed (CUPS)` : err.message);
+        reject(new Error(`listing the printers failed: ${why}`));
+      });
+    });
+  const names = (await run(['-e'])).split('\n').map((l) => l.trim()).filter((l) => /^[^\s/\\'"#]{1,127}$/.test(l));
+  const fallback = /system default destination: (\S+)/.exec(await run(['-d']).catch(() => ''))?.[1];
+  return [...new Set(names)].map((name) => ({ name, isDefault: name === fallback }));
 }

@@ -17,3 +17,13 @@ export interface PrintBackend {
   /** Prints or saves the job; resolves with what was done (one line), rejects with why not. */
   print(job: SpooledJob): Promise<string>;
 }
+
+/** One of the host's printers, as the platform's printing system lists it. */
+export interface PrinterInfo {
+  name: string;
+  /** The system's default destination. */
+  isDefault: boolean;
+}
+
+/** Lists the host's printers (CUPS: `lpstat`); rejects with a sentence when it cannot. */
+export type PrinterLister = () => Promise<PrinterInfo[]>;

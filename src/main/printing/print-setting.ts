@@ -47,7 +47,10 @@ export function printBackendFor(setting: PrintSetting, platform: NodeJS.Platform
   return platform === 'win32' ? new WindowsBackend(setting.printer) : new CupsBackend(setting.printer);
 }
 
-/** What a session's port handlers get for printing: the spooler, or nothing (off). */
-export function printPorts(setting: PrintSetting | undefined, logger: Logger): PortContext {
-  return setting ? { print: new PrintSpooler(printBackendFor(setting), setting.maxBytes, logger) } : {};
+/**
+ * What a session's port handlers get for printing: the spooler, or nothing (off). `chosen`, when
+ * given, says where each job goes instead of the setting (the page's printer chooser).
+ */
+export function printPorts(setting: PrintSetting | undefined, logger: Logger, chosen?: () => PrintBackend): PortContext {
+  return setting ? { print: new PrintSpooler(chosen ?? printBackendFor(setting), setting.maxBytes, logger) } : {};
 }

@@ -11,17 +11,24 @@ import type { PrintBackend } from './print-backend.ts';
 export class PrintSpooler implements PrintService {
   private jobs = 0;
 
+  /** `backend`: fixed, or asked at each job's start (the page's printer chooser, page-printers.ts). */
   constructor(
-    private readonly backend: PrintBackend,
+    private readonly backend: PrintBackend | (() => PrintBackend),
     readonly maxBytes: number,
     private readonly log: Logger,
   ) {}
 
+  private current(): PrintBackend {
+    return typeof this.backend === 'function' ? this.backend() : this.backend;
+  }
+
   describe(): string {
-    return this.backend.describe();
+    return this.current().describe();
   }
 
   start(job: PrintJobHeader): PrintJobSpool {
+    // The job goes where the choice was when it started, whatever is chosen while it arrives.
+    const backend = this.current();
     const dir = mkdtempSync(join(tmpdir(), 'spicedesk-print-'));
     const file = join(dir, `job-${++this.jobs}${job.format === 'pdf' ? '.pdf' : '.ps'}`);
     const stream = createWriteStream(file, { mode: 0o600 });
@@ -40,7 +47,7 @@ export class PrintSpooler implements PrintService {
           await closeStream(stream);
           if (failure) throw new Error(`spooling the job failed: ${(failure as Error).message}`);
           if (written !== job.bytes) throw new Error(`spooled ${written} of ${job.bytes} bytes`);
-          return await this.backend.print({ file, title: job.title, copies: job.copies, media: job.media, format: job.format, bytes: job.bytes });
+          return await backend.print({ file, title: job.title, copies: job.copies, media: job.media, format: job.format, bytes: job.bytes });
         } finally {
           remove();
         }

@@ -46,6 +46,23 @@ export class SocketTransport implements Transport {
     if (!this.socket.destroyed) this.socket.write(data);
   }
 
+  writev(chunks: Uint8Array[]): void {
+    if (this.socket.destroyed) return;
+    // Corked writes reach the socket as one writev of all the chunks: no joined copy in between.
+    this.socket.cork();
+    for (const c of chunks) this.socket.write(c);
+    this.socket.uncork();
+  }
+
+  backlog(): number {
+    return this.socket.destroyed ? 0 : this.socket.writableLength;
+  }
+
+  onDrain(listener: () => void): void {
+    // A socket that closes never drains: the listener is dropped with it (its writers go too).
+    this.socket.once('drain', listener);
+  }
+
   /** Sends what is still buffered (the last keys of a `do` script), then closes. */
   close(): void {
     if (this.socket.destroyed) return;

@@ -11,6 +11,8 @@ import type { HeadsHostMessage, HeadsUiMessage } from './heads-messages.ts';
 import type { FileHostMessage, FileUiMessage } from './file-messages.ts';
 import type { PolicyHostMessage } from './policy-messages.ts';
 import type { VmHostMessage, VmUiMessage } from './vm-messages.ts';
+import type { SerialHostMessage, SerialUiMessage } from './serial-messages.ts';
+import type { PrintChooseMessage, PrintersMessage } from './printer-messages.ts';
 import type { VideoHostMessage, VideoUiMessage } from './video-messages.ts';
 import type { UsbHostMessage, UsbUiMessage } from './usb-messages.ts';
 import type { VideoCodecSupport } from '../channels/display/display-sink.ts';
@@ -84,7 +86,11 @@ export type HostMessage =
   /** Sound: playback and record channel bodies (kinds 0x38-0x39, audio-messages.ts). */
   | AudioHostMessage
   /** The VM menu: the VM's state, the actions offered, an action's result (kinds 0x40-0x41, vm-messages.ts). */
-  | VmHostMessage;
+  | VmHostMessage
+  /** The serial console: offered, open, the guest's output (kinds 0x42-0x43, serial-messages.ts). */
+  | SerialHostMessage
+  /** The printer chooser (kind 0x44, printer-messages.ts). */
+  | PrintersMessage;
 
 export type UiMessage =
   /**
@@ -130,6 +136,10 @@ export type UiMessage =
   /** The microphone's packets and the page's audio clock (kinds 0xb8-0xb9, audio-messages.ts). */
   | AudioUiMessage
   /** A power action from the page's VM menu (kind 0xc0, vm-messages.ts). */
-  | VmUiMessage;
+  | VmUiMessage
+  /** Typed into the page's serial console (kind 0xc1, serial-messages.ts). */
+  | SerialUiMessage
+  /** The printer chooser's choice (kind 0xc2, printer-messages.ts). */
+  | PrintChooseMessage;
 
 export const errorKinds: readonly SpiceErrorKind[] = ['usage', 'unreachable', 'auth', 'tls', 'protocol', 'timeout', 'internal'];

@@ -8,6 +8,8 @@ import { decodeVideoHostMessage, encodeVideoHostMessage } from './video-messages
 import { decodeUsbHostMessage, encodeUsbHostMessage } from './usb-messages.ts';
 import { decodeAudioHostMessage, encodeAudioHostMessage } from './audio-messages.ts';
 import { decodeVmHostMessage, encodeVmHostMessage } from './vm-messages.ts';
+import { decodeSerialHostMessage, encodeSerialHostMessage } from './serial-messages.ts';
+import { decodePrinterHostMessage, encodePrinterHostMessage } from './printer-messages.ts';
 import { BridgeError } from './bridge-fields.ts';
 import { AgentFlag, errorKinds, SessionState, type ChannelRef, type HostMessage, type SessionStatus } from './bridge-messages.ts';
 import { BRIDGE_MAGIC, HostKind } from './kinds.ts';
@@ -62,6 +64,11 @@ export function encodeHostMessage(m: HostMessage): Uint8Array {
     case 'vm-state':
     case 'vm-action-result':
       return encodeVmHostMessage(m);
+    case 'serial-state':
+    case 'serial-data':
+      return encodeSerialHostMessage(m);
+    case 'printers':
+      return encodePrinterHostMessage(m);
     default:
       return encodeFileHostMessage(m);
   }
@@ -112,6 +119,9 @@ const featureHostDecoders = new Map<number, (bytes: Uint8Array) => HostMessage |
   [HostKind.RECORD, decodeAudioHostMessage],
   [HostKind.VM_STATE, decodeVmHostMessage],
   [HostKind.VM_ACTION_RESULT, decodeVmHostMessage],
+  [HostKind.SERIAL_STATE, decodeSerialHostMessage],
+  [HostKind.SERIAL_DATA, decodeSerialHostMessage],
+  [HostKind.PRINTERS, decodePrinterHostMessage],
   [HostKind.USB_STATE, decodeUsbHostMessage],
   [HostKind.USB_RESULT, decodeUsbHostMessage],
 ]);

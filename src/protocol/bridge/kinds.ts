@@ -4,7 +4,7 @@
 // decode every kind. The version and magic of HELLO live here too: the version changes with kinds.
 
 /** Bumped whenever a message layout changes or kinds are added (a page must not meet kinds it cannot read). */
-export const BRIDGE_VERSION = 8;
+export const BRIDGE_VERSION = 9;
 /** "SDBR" read as a little-endian u32: a HELLO from something that is not spicedesk fails early. */
 export const BRIDGE_MAGIC = 0x52424453;
 
@@ -12,7 +12,7 @@ export const BRIDGE_MAGIC = 0x52424453;
  * Host -> UI message kinds (0x01..0x7f). Ranges by feature, so that work on several features at
  * once never hands out one code twice: 0x10-0x17 reconnect, 0x18-0x1f kiosk and policy, 0x20-0x27
  * heads and monitors, 0x28-0x2f file transfer and clipboard images, 0x30-0x37 video streams, 0x38-0x3f
- * sound, 0x40-0x47 the VM menu, 0x48-0x4f USB redirection.
+ * sound, 0x40-0x47 the VM menu, its serial console and the printer chooser, 0x48-0x4f USB redirection.
  */
 export const HostKind = {
   HELLO: 0x01,
@@ -45,6 +45,11 @@ export const HostKind = {
   /** The VM's state and the power actions offered; how an action went (vm-messages.ts). */
   VM_STATE: 0x40,
   VM_ACTION_RESULT: 0x41,
+  /** The serial console: offered and open, and the guest's output (serial-messages.ts). */
+  SERIAL_STATE: 0x42,
+  SERIAL_DATA: 0x43,
+  /** Where the guest's next print job goes: the host's printers and saving, and the choice (printer-messages.ts). */
+  PRINTERS: 0x44,
   /** USB redirection: the host's devices and the VM's slots, and one attach's or detach's outcome (usb-messages.ts). */
   USB_STATE: 0x48,
   USB_RESULT: 0x49,
@@ -53,7 +58,8 @@ export const HostKind = {
 /**
  * UI -> host message kinds (0x81..0xff), so a message sent the wrong way round is rejected. Ranges
  * as above, plus 0x80: 0x90-0x97 reconnect, 0x98-0x9f kiosk, 0xa0-0xa7 heads, 0xa8-0xaf files,
- * 0xb0-0xb7 video streams, 0xb8-0xbf sound, 0xc0-0xc7 the VM menu, 0xc8-0xcf USB redirection.
+ * 0xb0-0xb7 video streams, 0xb8-0xbf sound, 0xc0-0xc7 the VM menu (serial console and printer
+ * chooser included), 0xc8-0xcf USB redirection.
  */
 export const UiKind = {
   HELLO: 0x81,
@@ -86,6 +92,10 @@ export const UiKind = {
   AUDIO_CLOCK: 0xb9,
   /** A power action the user chose in the page's VM menu (vm-messages.ts). */
   VM_ACTION: 0xc0,
+  /** What the user typed in the page's serial console (serial-messages.ts). */
+  SERIAL_INPUT: 0xc1,
+  /** The printer chooser's choice for the next job (printer-messages.ts). */
+  PRINT_CHOOSE: 0xc2,
   /** USB redirection: a device of USB_STATE into the VM, or out of it (usb-messages.ts). */
   USB_ATTACH: 0xc8,
   USB_DETACH: 0xc9,

@@ -12,6 +12,8 @@ import { SpiceError } from '../wire/errors.ts';
 import { decodeFileUiMessage, encodeFileUiMessage } from './file-messages.ts';
 import { decodeHeadsUiMessage, encodeHeadsUiMessage } from './heads-messages.ts';
 import { decodeVmUiMessage, encodeVmUiMessage } from './vm-messages.ts';
+import { decodeSerialUiMessage, encodeSerialUiMessage } from './serial-messages.ts';
+import { decodePrinterUiMessage, encodePrinterUiMessage } from './printer-messages.ts';
 import { decodeVideoCodecs, decodeVideoUiMessage, encodeVideoCodecs, encodeVideoUiMessage } from './video-messages.ts';
 import { decodeUsbUiMessage, encodeUsbUiMessage } from './usb-messages.ts';
 import { decodeAudioCapabilities, decodeAudioUiMessage, encodeAudioCapabilities, encodeAudioUiMessage } from './audio-messages.ts';
@@ -59,6 +61,10 @@ export function encodeUiMessage(m: UiMessage): Uint8Array {
       return encodeVideoUiMessage(m);
     case 'vm-action':
       return encodeVmUiMessage(m);
+    case 'serial-input':
+      return encodeSerialUiMessage(m);
+    case 'print-choose':
+      return encodePrinterUiMessage(m);
     case 'usb-attach':
     case 'usb-detach':
       return encodeUsbUiMessage(m);
@@ -82,6 +88,8 @@ const featureUiDecoders = new Map<number, (kind: number, r: FieldReader, expecte
   [UiKind.RECORD_DATA, decodeAudioUiMessage],
   [UiKind.AUDIO_CLOCK, decodeAudioUiMessage],
   [UiKind.VM_ACTION, decodeVmUiMessage],
+  [UiKind.SERIAL_INPUT, decodeSerialUiMessage],
+  [UiKind.PRINT_CHOOSE, decodePrinterUiMessage],
   [UiKind.USB_ATTACH, decodeUsbUiMessage],
   [UiKind.USB_DETACH, decodeUsbUiMessage],
 ]);

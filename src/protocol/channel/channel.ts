@@ -7,7 +7,7 @@ import type { Logger } from '../logger.ts';
 import { ByteQueue } from '../wire/byte-queue.ts';
 import type { MemoryBudget } from '../wire/memory-budget.ts';
 import { isSpiceError, ProtocolError, SpiceError } from '../wire/errors.ts';
-import { encodeMessage, FULL_HEADER_SIZE, MAX_MESSAGE_SIZE, MINI_HEADER_SIZE } from '../wire/headers.ts';
+import { encodeHeader, encodeMessage, FULL_HEADER_SIZE, MAX_MESSAGE_SIZE, MINI_HEADER_SIZE } from '../wire/headers.ts';
 import { WireReader } from '../wire/reader.ts';
 import type { Connector, Transport } from '../wire/transport.ts';
 import { BaseMsg, BaseMsgc, buildAckSync, buildPong, MigrateFlags, NotifySeverity } from './base-messages.ts';
@@ -316,10 +316,54 @@ export abstract class SpiceChannel {
     }
   }
 
+  /** Bytes sent on this channel that its connection has not handed to the OS yet (0: cannot tell). */
+  protected sendBacklog(): number {
+    return this.transport?.backlog?.() ?? 0;
+  }
+
+  /**
+   * Calls `listener` once the connection's send backlog has drained; false (and no call) when
+   * there is no backlog or the transport cannot tell.
+   */
+  protected onSendDrained(listener: () => void): boolean {
+    const t = this.transport;
+    if (!t?.onDrain || !t.backlog || t.backlog() === 0 || this.state === 'closed') return false;
+    t.onDrain(listener);
+    return true;
+  }
+
   send(type: number, body: Uint8Array): void {
     if (!this.transport || this.state === 'closed') return;
     this.outSerial += 1n;
     this.transport.write(encodeMessage(this.link?.miniHeader ?? false, this.outSerial, type, body));
+  }
+
+  /**
+   * Several messages in one write, each body given as pieces that are not joined: the transport
+   * gets every header and piece in one writev (a large body from a file then reaches the socket
+   * without a copy in JavaScript). Transports without writev get one joined buffer.
+   */
+  sendPieces(messages: readonly { type: number; pieces: readonly Uint8Array[] }[]): void {
+    if (!this.transport || this.state === 'closed') return;
+    const mini = this.link?.miniHeader ?? false;
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (const m of messages) {
+      let size = 0;
+      for (const p of m.pieces) size += p.byteLength;
+      this.outSerial += 1n;
+      const header = encodeHeader(mini, this.outSerial, m.type, size);
+      chunks.push(header, ...m.pieces);
+      total += header.byteLength + size;
+    }
+    if (this.transport.writev) return this.transport.writev(chunks);
+    const joined = new Uint8Array(total);
+    let o = 0;
+    for (const c of chunks) {
+      joined.set(c, o);
+      o += c.byteLength;
+    }
+    this.transport.write(joined);
   }
 
   /**

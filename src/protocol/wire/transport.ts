@@ -11,6 +11,18 @@ export interface Transport {
   /** Starts delivering bytes to the sink; called once, before any data can be lost. */
   start(sink: TransportSink): void;
   write(data: Uint8Array): void;
+  /**
+   * Writes the chunks in order as one write (writev) without joining them first. Absent: the
+   * caller joins them and uses write().
+   */
+  writev?(chunks: Uint8Array[]): void;
+  /**
+   * Bytes written that the connection has not handed to the OS yet. Absent: the transport cannot
+   * tell, and writers that pace themselves (the webdav channel's file reads) do not wait.
+   */
+  backlog?(): number;
+  /** Calls `listener` once, when the backlog has drained to 0 (only asked while backlog() > 0). */
+  onDrain?(listener: () => void): void;
   close(): void;
   /** A description for logs and errors, e.g. "127.0.0.1:5900". */
   readonly description: string;

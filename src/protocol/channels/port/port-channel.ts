@@ -13,8 +13,15 @@ import type { ChannelType } from '../../link/constants.ts';
 import { ProtocolError } from '../../wire/errors.ts';
 import type { PortContext, PortHandler, PortIo } from './port-handler.ts';
 import { portHandlerFor } from './port-handler-table.ts';
-import { buildPortEvent, dataMessages, parsePortMessage, portEventNames, PortEvent, PortMsg, PortMsgc } from './port-messages.ts';
+import { buildPortEvent, dataMessages, MAX_CLIENT_DATA, parsePortMessage, portEventNames, PortEvent, PortMsg, PortMsgc } from './port-messages.ts';
 import { SpicevmcCap } from '../spicevmc/spicevmc-messages.ts';
+
+/**
+ * Unsent bytes on a port channel's connection above which a writer that can wait (PortIo.mustWait)
+ * waits: enough to keep the socket busy between drains (the OS buffer holds more), little enough
+ * that a 64 MiB file read by the guest is read as the channel drains rather than into memory.
+ */
+export const PORT_SEND_HIGH_WATER = 1024 * 1024;
 
 export type PortEvents = {
   /** PORT_INIT: the port's name, whether the guest side has it open, and whether a handler took it. */
@@ -46,6 +53,8 @@ export class PortChannel extends SpiceChannel {
   handler: PortHandler | null = null;
   readonly counts = { bytesIn: 0, bytesOut: 0, events: 0 };
   private readonly ports: PortContext;
+  /** Writers waiting for the connection's backlog to drain (PortIo.mustWait). */
+  private drainWaiters: (() => void)[] = [];
 
   constructor(host: ChannelHost, type: typeof ChannelType.PORT | typeof ChannelType.WEBDAV, id: number, ports: PortContext) {
     super(host, type, id);
@@ -107,13 +116,64 @@ export class PortChannel extends SpiceChannel {
     }
   }
 
+  /**
+   * Sends the pieces' bytes in order, cut into DATA messages of at most MAX_CLIENT_DATA bytes
+   * whatever the pieces' boundaries; nothing is joined (SpiceChannel.sendPieces).
+   */
+  writePieces(pieces: readonly Uint8Array[]): void {
+    const messages: { type: number; pieces: Uint8Array[] }[] = [];
+    let current: Uint8Array[] = [];
+    let room = MAX_CLIENT_DATA;
+    for (const piece of pieces) {
+      let o = 0;
+      while (o < piece.byteLength) {
+        const n = Math.min(room, piece.byteLength - o);
+        current.push(o === 0 && n === piece.byteLength ? piece : piece.subarray(o, o + n));
+        o += n;
+        room -= n;
+        if (room === 0) {
+          messages.push({ type: PortMsgc.DATA, pieces: current });
+          current = [];
+          room = MAX_CLIENT_DATA;
+        }
+      }
+    }
+    if (current.length) messages.push({ type: PortMsgc.DATA, pieces: current });
+    this.counts.bytesOut += messages.reduce((n, m) => n + m.pieces.reduce((k, p) => k + p.byteLength, 0), 0);
+    this.sendPieces(messages);
+  }
+
   sendEvent(event: number): void {
     this.send(PortMsgc.EVENT, buildPortEvent(event));
+  }
+
+  /**
+   * PortIo.mustWait: over PORT_SEND_HIGH_WATER unsent bytes, `resume` waits for the connection to
+   * drain. Everyone waiting is resumed together when it does; a channel that closes drops them
+   * (its handler's connections are ended with it).
+   */
+  private mustWait(resume: () => void): boolean {
+    if (this.sendBacklog() < PORT_SEND_HIGH_WATER) return false;
+    this.drainWaiters.push(resume);
+    if (this.drainWaiters.length === 1) {
+      const armed = this.onSendDrained(() => {
+        const waiters = this.drainWaiters;
+        this.drainWaiters = [];
+        for (const w of waiters) w();
+      });
+      if (!armed) {
+        this.drainWaiters = [];
+        return false;
+      }
+    }
+    return true;
   }
 
   private io(): PortIo {
     return {
       write: (bytes) => this.write(bytes),
+      writePieces: (pieces) => this.writePieces(pieces),
+      mustWait: (resume) => this.mustWait(resume),
       sendEvent: (event) => this.sendEvent(event),
       log: this.log,
       channelName: this.name,
@@ -142,6 +202,7 @@ export class PortChannel extends SpiceChannel {
   }
 
   private disposeHandler(): void {
+    this.drainWaiters = [];
     const handler = this.handler;
     this.handler = null;
     handler?.dispose();

@@ -8,6 +8,18 @@ import type { Logger } from '../../logger.ts';
 export interface PortIo {
   /** Sends bytes on the port (cut into SPICEVMC_DATA messages). */
   write(bytes: Uint8Array): void;
+  /**
+   * The same for bytes given as pieces in order, cut into DATA messages without joining them first
+   * (the webdav mux's frame headers and file data). Absent: the handler joins them and calls write.
+   */
+  writePieces?(pieces: readonly Uint8Array[]): void;
+  /**
+   * Flow control for a writer that can wait (the webdav mux, for a file the guest reads): true when
+   * the channel's connection holds more unsent bytes than a port lets wait (PORT_SEND_HIGH_WATER);
+   * then `resume` is called once they have drained, and the writer holds its next write until
+   * then. False: write on (`resume` is not called). Absent: no flow control.
+   */
+  mustWait?(resume: () => void): boolean;
   /** Sends a PORT_EVENT (spice-server passes values above CLOSED to the chardev). */
   sendEvent(event: number): void;
   readonly log: Logger;
@@ -40,7 +52,11 @@ export interface WebdavConnection {
 
 /** The host's WebDAV server (src/main/webdav), reachable only this way: it listens on no socket. */
 export interface WebdavServer {
-  connect(reply: (bytes: Uint8Array) => void, ended: () => void): WebdavConnection;
+  /**
+   * `mustWait` paces the server's replies (PortIo.mustWait, per connection): a reply that returns
+   * true holds the connection's next bytes, and so its file reads, until `resume`.
+   */
+  connect(reply: (bytes: Uint8Array) => void, ended: () => void, mustWait?: (resume: () => void) => boolean): WebdavConnection;
   /** "/home/me/Public (read-only)" for `info`. */
   describe(): string;
 }

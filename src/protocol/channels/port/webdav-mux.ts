@@ -27,9 +27,12 @@ export class WebdavMux implements PortHandler {
   private readonly server: WebdavServer | undefined;
   private readonly clients = new Map<bigint, Client>();
   private active = false;
-  /** A frame's bytes so far (header, then body), when a message ended inside it. */
-  private partial = new Uint8Array(FRAME_HEADER + MAX_MUX_FRAME);
-  private partialBytes = 0;
+  /** A frame header's bytes so far, when a message ended inside it. */
+  private readonly header = new Uint8Array(FRAME_HEADER);
+  private headerBytes = 0;
+  /** Body bytes still to come of the frame being read (its header is whole), and its id. */
+  private bodyLeft = 0;
+  private bodyId = 0n;
   readonly counts = { connections: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
 
   constructor(io: PortIo, server: WebdavServer | undefined) {
@@ -47,12 +50,14 @@ export class WebdavMux implements PortHandler {
 
   opened(): void {
     this.active = true;
-    this.partialBytes = 0;
+    this.headerBytes = 0;
+    this.bodyLeft = 0;
   }
 
   closed(): void {
     this.active = false;
-    this.partialBytes = 0;
+    this.headerBytes = 0;
+    this.bodyLeft = 0;
     this.dropAll();
   }
 
@@ -64,56 +69,70 @@ export class WebdavMux implements PortHandler {
     if (!this.active) this.opened();
     let o = 0;
     while (o < bytes.byteLength) {
-      // Complete the header, then the body, in `partial`; whole frames in `bytes` skip the copy.
-      if (this.partialBytes === 0 && bytes.byteLength - o >= FRAME_HEADER) {
-        const size = bytes[o + 8] | (bytes[o + 9] << 8);
-        if (bytes.byteLength - o >= FRAME_HEADER + size) {
-          this.frame(readId(bytes, o), bytes.subarray(o + FRAME_HEADER, o + FRAME_HEADER + size));
-          o += FRAME_HEADER + size;
-          continue;
-        }
+      // A frame's body goes to its connection as it comes, in views of the port's bytes: the
+      // connection is a byte stream, so frame and message boundaries mean nothing to it, and a
+      // 64 KiB frame cut across spice-server's 32 KiB messages is never joined (or copied) here.
+      if (this.bodyLeft > 0) {
+        const n = Math.min(this.bodyLeft, bytes.byteLength - o);
+        this.bodyLeft -= n;
+        this.body(this.bodyId, bytes.subarray(o, o + n));
+        o += n;
+        continue;
       }
-      const need = this.partialBytes < FRAME_HEADER ? FRAME_HEADER - this.partialBytes : FRAME_HEADER + this.partialSize() - this.partialBytes;
-      const n = Math.min(need, bytes.byteLength - o);
-      this.partial.set(bytes.subarray(o, o + n), this.partialBytes);
-      this.partialBytes += n;
-      o += n;
-      if (this.partialBytes >= FRAME_HEADER && this.partialBytes === FRAME_HEADER + this.partialSize()) {
-        this.partialBytes = 0;
-        this.frame(readId(this.partial, 0), this.partial.slice(FRAME_HEADER, FRAME_HEADER + this.partialSize()));
+      let id: bigint;
+      let size: number;
+      if (this.headerBytes === 0 && bytes.byteLength - o >= FRAME_HEADER) {
+        id = readId(bytes, o);
+        size = bytes[o + 8] | (bytes[o + 9] << 8);
+        o += FRAME_HEADER;
+      } else {
+        const n = Math.min(FRAME_HEADER - this.headerBytes, bytes.byteLength - o);
+        this.header.set(bytes.subarray(o, o + n), this.headerBytes);
+        this.headerBytes += n;
+        o += n;
+        if (this.headerBytes < FRAME_HEADER) return;
+        this.headerBytes = 0;
+        id = readId(this.header, 0);
+        size = this.header[8] | (this.header[9] << 8);
       }
+      this.frameStart(id, size);
     }
   }
 
-  /** The body size in the partial frame's header (read once the header is whole). */
-  private partialSize(): number {
-    return this.partial[8] | (this.partial[9] << 8);
-  }
-
-  private frame(id: bigint, body: Uint8Array): void {
-    this.counts.bytesIn += body.byteLength;
+  /** A frame's header: size 0 closes the connection, a new id opens one; the body follows. */
+  private frameStart(id: bigint, size: number): void {
     const client = this.clients.get(id);
-    if (body.byteLength === 0) {
+    if (size === 0) {
       if (!client) return;
       this.clients.delete(id);
       // The guest closed: answer with a size-0 frame once our side ends (WebdavConnection.end does that).
       client.connection.end();
       return;
     }
-    if (client) {
-      client.connection.write(body);
-      return;
-    }
+    this.bodyId = id;
+    this.bodyLeft = size;
+    if (client) return;
     if (!this.server || this.clients.size >= MAX_MUX_CLIENTS) {
       this.counts.refused++;
       if (this.server) this.io.log.warn({ open: this.clients.size }, `the guest opened more than ${MAX_MUX_CLIENTS} WebDAV connections at once; closing the new one`);
+      // Its body is dropped (body() finds no connection), and the guest is told it is closed.
       this.sendFrame(id, new Uint8Array(0));
       return;
     }
+    this.open(this.server, id);
+  }
+
+  /** Body bytes of the current frame: to its connection (none: refused or closed meanwhile, dropped). */
+  private body(id: bigint, bytes: Uint8Array): void {
+    this.counts.bytesIn += bytes.byteLength;
+    this.clients.get(id)?.connection.write(bytes);
+  }
+
+  private open(server: WebdavServer, id: bigint): void {
     this.counts.connections++;
     const entry: Client = { connection: null as unknown as WebdavConnection, closeSent: false };
     this.clients.set(id, entry);
-    entry.connection = this.server.connect(
+    entry.connection = server.connect(
       (reply) => {
         if (entry.closeSent || reply.byteLength === 0) return;
         this.sendFrames(id, reply);
@@ -124,8 +143,10 @@ export class WebdavMux implements PortHandler {
         if (this.clients.get(id) === entry) this.clients.delete(id);
         if (this.active) this.sendFrame(id, new Uint8Array(0));
       },
+      // Flow control: a reply waits while the channel's connection is backed up, so a large GET
+      // reads the file as the port drains instead of into memory.
+      (resume) => !entry.closeSent && this.active && (this.io.mustWait?.(resume) ?? false),
     );
-    entry.connection.write(body);
   }
 
   private sendFrame(id: bigint, body: Uint8Array): void {
@@ -140,23 +161,29 @@ export class WebdavMux implements PortHandler {
   }
 
   /**
-   * A server reply in as many frames as it takes, written as one buffer: the port channel cuts it
-   * into full 64 KiB messages whatever the frame boundaries (a frame per write would cost a
-   * 65545-byte frame split into a full message and a 9-byte one, and a copy each).
+   * A server reply in as many frames as it takes, in one write: the port channel cuts it into full
+   * 64 KiB messages whatever the frame boundaries, and the reply's bytes are not copied on the way
+   * (10-byte frame headers between views of the reply; PortIo.writePieces). A frame per write
+   * would cost a 65545-byte frame split into a full message and a 9-byte one.
    */
   private sendFrames(id: bigint, reply: Uint8Array): void {
-    const frames = Math.ceil(reply.byteLength / MAX_MUX_FRAME);
-    const out = new Uint8Array(reply.byteLength + frames * FRAME_HEADER);
-    const view = new DataView(out.buffer);
-    let at = 0;
+    const pieces: Uint8Array[] = [];
     for (let o = 0; o < reply.byteLength; o += MAX_MUX_FRAME) {
       const body = reply.subarray(o, Math.min(reply.byteLength, o + MAX_MUX_FRAME));
-      view.setBigInt64(at, id, true);
-      view.setUint16(at + 8, body.byteLength, true);
-      out.set(body, at + FRAME_HEADER);
-      at += FRAME_HEADER + body.byteLength;
+      const header = new Uint8Array(FRAME_HEADER);
+      const view = new DataView(header.buffer);
+      view.setBigInt64(0, id, true);
+      view.setUint16(8, body.byteLength, true);
+      pieces.push(header, body);
     }
     this.counts.bytesOut += reply.byteLength;
+    if (this.io.writePieces) return this.io.writePieces(pieces);
+    const out = new Uint8Array(reply.byteLength + (pieces.length / 2) * FRAME_HEADER);
+    let at = 0;
+    for (const p of pieces) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
     this.io.write(out);
   }
 

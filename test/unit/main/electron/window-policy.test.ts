@@ -58,7 +58,10 @@ describe('Content-Security-Policy', () => {
   it('allows no inline or eval script and no plugin, base or form target', () => {
     const d = directives(CONTENT_SECURITY_POLICY);
     expect(d.get('script-src')).toBe("'self' 'wasm-unsafe-eval'");
-    expect(CONTENT_SECURITY_POLICY).not.toMatch(/'unsafe-(inline|eval)'/);
+    expect(CONTENT_SECURITY_POLICY).not.toMatch(/'unsafe-eval'/);
+    // Inline only for <style> elements (xterm.js, the serial console's terminal): no inline script, no style attribute.
+    expect([...d].filter(([, v]) => v.includes("'unsafe-inline'")).map(([k]) => k)).toEqual(['style-src-elem']);
+    expect(d.get('style-src')).toBe("'self'");
     expect(d.get('object-src')).toBe("'none'");
     expect(d.get('base-uri')).toBe("'none'");
     expect(d.get('form-action')).toBe("'none'");

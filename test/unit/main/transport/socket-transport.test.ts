@@ -6,6 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Transport } from '../../../../src/protocol/wire/transport.ts';
 import { openSocket } from '../../../../src/main/transport/socket-transport.ts';
+import { waitUntil } from '../../../helpers/wait.ts';
 
 const hexAddress = (port: number): string => `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
 
@@ -38,6 +39,35 @@ describe('openSocket', () => {
     expect(timerOf(clientPort, port)).toBe(2);
     // The server's end, which spicedesk did not set up, has no timer: the column tells them apart.
     expect(timerOf(port, clientPort)).toBe(0);
+    peer.destroy();
+  });
+
+  it('writev sends the chunks in order; backlog counts what the peer has not read, onDrain fires when it has', { timeout: 30_000 }, async () => {
+    const accepted = new Promise<Socket>((resolve) => {
+      server = createServer(resolve).listen(0, '127.0.0.1');
+    });
+    await new Promise((r) => server!.once('listening', r));
+    const port = (server!.address() as { port: number }).port;
+    transport = await openSocket({ host: '127.0.0.1', port }, 5000);
+    const peer = await accepted;
+    peer.pause();
+    // 32 MiB in 64 KiB chunks whose bytes say where they are: more than the kernel's buffers take.
+    const chunks = Array.from({ length: 512 }, (_, i) => new Uint8Array(65536).fill(i & 0xff));
+    for (let i = 0; i < chunks.length; i += 8) transport.writev!(chunks.slice(i, i + 8));
+    expect(transport.backlog!()).toBeGreaterThan(1024 * 1024);
+    let drained = false;
+    transport.onDrain!(() => (drained = true));
+    const got: Buffer[] = [];
+    let size = 0;
+    peer.on('data', (b: Buffer) => {
+      got.push(b);
+      size += b.byteLength;
+    });
+    peer.resume();
+    await waitUntil('the peer to read everything and the transport to drain', () => drained && size === 512 * 65536, 20_000);
+    expect(transport.backlog!()).toBe(0);
+    const all = Buffer.concat(got);
+    for (let i = 0; i < 512; i++) expect(all[i * 65536]).toBe(i & 0xff);
     peer.destroy();
   });
 });

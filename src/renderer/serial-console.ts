@@ -1,0 +1,112 @@
+// The VM's serial console in the page, where the server offers QEMU's serial console port
+// (org.qemu.console.serial.0; the host says so with SERIAL_STATE): a "Serial console" button in
+// the bar opens a terminal (xterm.js) under it. The guest's output (SERIAL_DATA) is written into
+// the terminal as it comes, whether or not the panel is open (a real serial line would scroll by
+// too); what the user types into the terminal goes to the guest's serial port (SERIAL_INPUT), not
+// to its keyboard: the terminal has the focus while it is used, the screen gets it back when the
+// panel closes. Hidden in kiosk mode (the host then offers no console) and in guest head windows.
+import { Terminal } from '@xterm/xterm';
+import { serialInputPieces } from '../protocol/bridge/serial-messages.ts';
+import type { PagePart } from './page-parts.ts';
+
+const utf8 = new TextEncoder();
+
+export const serialConsolePart: PagePart = {
+  name: 'serial-console',
+  applies: (context) => !context.headWindow,
+  mount(page) {
+    const button = document.createElement('button');
+    button.id = 'serial-button';
+    button.type = 'button';
+    button.textContent = 'Serial console';
+    button.title = "The VM's serial console (its first serial port, as QEMU offers it over SPICE)";
+    button.hidden = true;
+    button.setAttribute('aria-expanded', 'false');
+    button.setAttribute('aria-controls', 'serial-panel');
+    page.byId('cad').before(button);
+
+    const panel = document.createElement('section');
+    panel.id = 'serial-panel';
+    panel.setAttribute('aria-label', 'Serial console');
+    panel.hidden = true;
+    const heading = document.createElement('div');
+    heading.className = 'heading';
+    const title = document.createElement('span');
+    title.textContent = 'Serial console';
+    const stateText = document.createElement('span');
+    stateText.id = 'serial-state';
+    stateText.setAttribute('role', 'status');
+    heading.append(title, stateText);
+    const holder = document.createElement('div');
+    holder.id = 'serial-terminal';
+    panel.append(heading, holder);
+    page.byId('view').after(panel);
+
+    const terminal = new Terminal({ convertEol: false, scrollback: 5000, fontSize: 13, cursorBlink: true });
+    let opened = false;
+    let available = false;
+    let open = false;
+    let received = 0;
+    let sent = 0;
+
+    const send = (bytes: Uint8Array): void => {
+      if (!available || !open || bytes.byteLength === 0) return;
+      for (const piece of serialInputPieces(bytes)) {
+        sent += piece.byteLength;
+        page.send({ kind: 'serial-input', bytes: piece });
+      }
+    };
+    terminal.onData((text) => send(utf8.encode(text)));
+    // Bytes xterm reports as binary (some mouse reports) are Latin-1 code units.
+    terminal.onBinary((text) => send(Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff)));
+
+    const show = (shown: boolean): void => {
+      panel.hidden = !shown;
+      button.setAttribute('aria-expanded', String(shown));
+      if (shown) {
+        // xterm measures its cells when it opens: only in a panel that is shown.
+        if (!opened) {
+          terminal.open(holder);
+          opened = true;
+        }
+        terminal.focus();
+      } else page.canvas.focus();
+    };
+    button.addEventListener('click', () => show(panel.hidden));
+
+    const render = (): void => {
+      button.hidden = !available;
+      stateText.textContent = open ? '' : ' (closed on the VM side)';
+      if (!available && !panel.hidden) show(false);
+    };
+
+    return {
+      onHostMessage(m) {
+        switch (m.kind) {
+          case 'serial-state':
+            available = m.available;
+            open = m.open;
+            render();
+            return true;
+          case 'serial-data':
+            received += m.bytes.byteLength;
+            terminal.write(m.bytes);
+            return true;
+          default:
+            return false;
+        }
+      },
+      onBridgeClosed() {
+        available = false;
+        render();
+      },
+      state: () => {
+        const buffer = terminal.buffer.active;
+        const lines: string[] = [];
+        for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? '');
+        while (lines.length && lines[lines.length - 1] === '') lines.pop();
+        return { serial: { available, open, shown: !panel.hidden, received, sent, text: lines.join('\n') } };
+      },
+    };
+  },
+};
