@@ -98,6 +98,7 @@ export const audioPart: PagePart = {
     const microphone = new Microphone(output, {
       state: (state: MicrophoneState, why?: string) => {
         micWhy = why ?? '';
+        output.setMicrophoneOpen(state === 'open' || state === 'asking');
         micIndicator.hidden = state !== 'open' && state !== 'asking';
         micIndicator.textContent = state === 'asking' ? 'microphone: asking…' : '● microphone in use';
         if (state === 'refused') page.status.setDetail(micWhy);
@@ -213,6 +214,8 @@ export const audioPart: PagePart = {
       state: () => ({
         audio: {
           gate: output.gate,
+          sleeping: output.sleeping,
+          idleSuspensions: output.idleSuspensions,
           notice: notice.hidden ? '' : (notice.textContent ?? ''),
           playback: playback.stats,
           playout,

@@ -5,9 +5,10 @@
 // (node --cpu-prof). A tool for finding what to make cheaper, not a bench with a verdict.
 //   npx esbuild test/bench/page-profile.ts --bundle --platform=node --format=esm --packages=external \
 //     --outfile=dist/page-profile.js && node dist/page-profile.js [--hash '#renderer=2d'] [--seconds 5] [--gateway-profile DIR]
-//     [--bin OTHER/bin/spicedesk.cjs] [--video gstreamer:vp8] [--audio opus|raw]
+//     [--bin OTHER/bin/spicedesk.cjs] [--video gstreamer:vp8] [--audio opus|raw [--audio-stop]]
 // --audio plays the audio bench's onset signal through Xspice's playback FIFO (Opus or RAW) into a
-// PulseAudio null sink of its own, on an idle desktop. Every run also prints the CPU of each thread
+// PulseAudio null sink of its own, on an idle desktop; with --audio-stop the sound stops once it
+// plays, and the page is profiled after the server's STOP. Every run also prints the CPU of each thread
 // of Chromium's processes and of the gateway from /proc (native work included, which V8's samples
 // do not see: the compositor, the audio output, the GPU).
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -45,6 +46,8 @@ const { values } = parseArgs({
     hash: { type: 'string', default: '' },
     video: { type: 'string' },
     audio: { type: 'string' },
+    // With --audio: stop the sound once it plays and profile the page after the server's STOP (an idle page that played sound).
+    'audio-stop': { type: 'boolean', default: false },
     seconds: { type: 'string', default: '5' },
     'gateway-profile': { type: 'string' },
     top: { type: 'string', default: '25' },
@@ -113,6 +116,18 @@ try {
   if (values.audio) {
     writer = await OnsetWriter.start(fifoDir, 'onsets');
     await waitUntil('the page to play the sound', async () => (await pageState(page)).audio.playout?.state === 'playing', 25_000);
+    if (values['audio-stop']) {
+      await writer.stop();
+      writer = undefined;
+      await waitUntil("the server's STOP and the playout played out", async () => {
+        const a = (await pageState(page)).audio;
+        return a.playback.stream === null && a.playout?.state === 'idle';
+      }, 25_000);
+      // The page's idle suspension (audio-output.ts) comes IDLE_SUSPEND_MS later.
+      await sleep(5000);
+      const a = (await pageState(page)).audio;
+      console.log(`after STOP: gate ${a.gate}, context ${a.sleeping ? 'suspended for idleness' : 'running'}`);
+    }
   }
   await sleep(2000);
   // Threads first, over a window of their own: the sampling profiler costs every thread it samples.
