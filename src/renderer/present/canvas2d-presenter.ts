@@ -1,8 +1,8 @@
 // The presenter without a GPU: a 2D canvas that takes each damaged rectangle with putImageData,
 // after turning its 0xAARRGGBB words into the RGBA bytes ImageData holds (one reused buffer).
 // The canvas keeps what was drawn, so a video picture already drawn is drawn again only when a
-// patch of this frame covers part of it: drawImage of a VideoFrame converts and scales the whole
-// picture on the CPU.
+// patch of this frame covers part of it: drawImage of a VideoFrame converts the whole picture
+// each time.
 import { patchToRgba } from './patch-pixels.ts';
 import type { AnyCanvas, OverlaySource, PixelPatch, Presenter } from './presenter.ts';
 

@@ -89,8 +89,8 @@ export class WorkerPresentation {
   /**
    * Draws what changed: the damage, and the overlays over it when there is damage or a new
    * picture (a new picture needs no damage). A frame with neither draws nothing, and the canvas
-   * keeps showing what it shows: on the video bench a third of the frames asked for were such (a
-   * stream's frame requested again with the same picture), each drawing the picture again.
+   * keeps showing what it shows: on the video bench a third of the frames asked for had nothing
+   * new (33-36 a second for a 25 fps stream), and each drew the picture again.
    */
   private drawDamage(): boolean {
     const d = this.hooks.takeDamage();
