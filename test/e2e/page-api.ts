@@ -121,6 +121,9 @@ export interface PageState {
 /** The page's sound: the gesture gate, the playback channel, the playout buffer, the microphone. */
 export interface AudioState {
   gate: 'off' | 'starting' | 'waiting' | 'on' | 'failed';
+  /** The context is suspended because nothing has played for a while (the gate stays on). */
+  sleeping: boolean;
+  idleSuspensions: number;
   /** The bar's notice ('' when none): that sound waits for a click or key, or why it does not work. */
   notice: string;
   playback: PlaybackStats;
