@@ -1,6 +1,6 @@
 // `npm run bench`: runs the benchmarks against real peers, prints their tables and writes the
 // results as JSON to bench/results/ (git-ignored). Exits non-zero if a bench fails.
-//   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video|webdav|audio|usb] [--runs 15] [--audio-minutes 10]
+//   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video|interactive|webdav|audio|usb] [--runs 15] [--audio-minutes 10] [--record]
 // The script bundles this file with esbuild to dist/bench.js first, because Node 20 cannot run
 // TypeScript directly.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { runAudioBench } from './audio-bench.ts';
 import { runCaptureBench } from './capture-bench.ts';
 import { runDecodersBench } from './decoders-bench.ts';
 import { runGatewayBench } from './gateway-bench.ts';
+import { runInteractiveBench } from './interactive-bench.ts';
 import { runUsbBench } from './usb-bench.ts';
 import { runVideoBench } from './video-bench.ts';
 import { runVideoDecodeBench } from './video-decode-bench.ts';
@@ -17,7 +18,7 @@ import { runWebdavBench } from './webdav-bench.ts';
 
 interface Bench {
   name: string;
-  run(options: { runs: number; root: string; audioMinutes: number }): Promise<{ table: string; failure?: string } & object>;
+  run(options: { runs: number; root: string; audioMinutes: number; record: boolean }): Promise<{ table: string; failure?: string } & object>;
 }
 
 const benches: Bench[] = [
@@ -58,6 +59,13 @@ const benches: Bench[] = [
     run: (options) => runVideoBench(options),
   },
   {
+    // What a user feels, the same way for every client: spicedesk's page, spice-html5 and
+    // remote-viewer as windows on one Xvfb, keys and clicks through XTEST, the screen read back by
+    // x-probe: key-to-glyph, click-to-pixel, first frame, and a live session's CPU, frames, memory.
+    name: 'interactive',
+    run: (options) => runInteractiveBench(options),
+  },
+  {
     // Folder sharing: a 64 MiB file copied by a guest's curl into the shared folder and back,
     // through spicedesk and through spicy: MiB/s and client CPU per MiB (at most 3 rounds).
     name: 'webdav',
@@ -84,6 +92,8 @@ async function main(): Promise<number> {
       runs: { type: 'string', default: '15' },
       // The audio bench's drift run: minutes of playback in spicedesk's page (0: none).
       'audio-minutes': { type: 'string', default: '10' },
+      // The interactive bench writes its ratios as the new baseline of its regression guard.
+      record: { type: 'boolean', default: false },
     },
   });
   const audioMinutes = Number(values['audio-minutes']);
@@ -108,7 +118,7 @@ async function main(): Promise<number> {
   for (const bench of selected) {
     console.log(`\n## ${bench.name} (${runs} runs each)\n`);
     try {
-      const result = await bench.run({ runs, root, audioMinutes });
+      const result = await bench.run({ runs, root, audioMinutes, record: values.record ?? false });
       console.log(result.table);
       const file = join(resultsDir, `${bench.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
       writeFileSync(file, `${JSON.stringify({ ...result, node: process.version, date: new Date().toISOString() }, null, 2)}\n`);
