@@ -233,8 +233,10 @@ async function measureSession(env: BenchEnv, name: ClientName, round: number): P
     await probe.quiet({ x: 0, y: 0, w: env.screen.width, h: env.screen.height }, 500, 15_000);
     const { mapping, glyph } = await locate(env, client);
 
-    // The keyboard goes to the window under a click on bare background (harmless in Xspice).
+    // The keyboard goes to the client's window (X input focus: there is no window manager to give
+    // it), and inside it to the desktop, by a click on bare background (harmless in Xspice).
     const neutral = toScreen(mapping, LAYOUT.neutral.x, LAYOUT.neutral.y);
+    if ((await probe.focus(neutral.x, neutral.y)) === 0) throw new Error(`${name}: no window at ${neutral.x},${neutral.y} of the screen`);
     await xdotool(env.screen.display, ['mousemove', String(neutral.x), String(neutral.y), 'click', '1']);
     if (!(await probe.quiet(glyph, 300, 10_000))) throw new Error(`${name}: the glyph xterm kept changing before the first key`);
     const pressKey = async (): Promise<number | undefined> => reactionMs(await probe.key(glyphCounter++ % 2 ? 'o' : 'x', glyph, REACTION_TIMEOUT_MS));
@@ -255,6 +257,10 @@ async function measureSession(env: BenchEnv, name: ClientName, round: number): P
     const problem = client.problem();
     if (problem) throw new Error(problem);
     return { client: name, round, firstFrameMs, scale: mapping.scale, keyMs, clickMs, live };
+  } catch (e) {
+    const shot = join(env.setup.root, 'bench', 'results', `interactive-failure-${name}.ppm`);
+    await probe.dump(shot).catch(() => undefined);
+    throw new Error(`${(e as Error).message} (the screen then: ${shot})`, { cause: e });
   } finally {
     await client.stop();
     // Xspice takes one client at a time: the next one starts once this one's connections are gone.
@@ -398,6 +404,9 @@ export async function runInteractiveBench(options: { runs: number; root: string;
       { LC_ALL: 'C' },
     );
     await waitForWindow(xspice, 'spicedesk-glyph');
+    // Xspice has no window manager either: its keyboard focus would follow its pointer, which the
+    // clicks move; the glyph xterm keeps it instead.
+    await xspice.exec('xdotool', ['search', '--name', '^spicedesk-glyph$', 'windowfocus']);
     const sq = LAYOUT.square;
     xspice.run(programs.targets, ['square', String(sq.x), String(sq.y), String(sq.size), sq.a, sq.b]);
     await waitForWindow(xspice, 'spicedesk-click-square');

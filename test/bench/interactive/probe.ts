@@ -185,6 +185,18 @@ export class XProbe {
     return parseWatch(await this.ask(`watch ${durationMs} ${rects.map((b) => `${b.x} ${b.y} ${b.w} ${b.h}`).join(' ')}`), rects.length);
   }
 
+  /** Moves the pointer to (x, y) and gives the X input focus to the top-level window there (no window manager does). */
+  async focus(x: number, y: number): Promise<number> {
+    const [window] = answerNumbers(await this.ask(`focus ${x} ${y}`), 'focus', 1);
+    return window;
+  }
+
+  /** Writes the whole screen to `path` as a PPM. */
+  async dump(path: string): Promise<void> {
+    const line = await this.ask(`dump ${path}`);
+    if (!line.startsWith('dumped ')) answerNumbers(line, 'dumped', 0);
+  }
+
   close(): void {
     this.child.stdin.end();
     if (!this.exited) this.child.kill();

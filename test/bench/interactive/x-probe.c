@@ -13,6 +13,7 @@
  *   key KEYSYM X Y W H TIMEOUT_MS            -> key T_PRESS T_CHANGE POLLS | timeout T_PRESS POLLS
  *   click X Y RX RY RW RH TIMEOUT_MS         -> click T_PRESS T_CHANGE POLLS | timeout T_PRESS POLLS
  *   watch DURATION_MS X Y W H [X Y W H]...   -> watch T_START T_END POLLS CHANGES_1 [CHANGES_2]...
+ *   dump PATH                                -> dumped PATH        (the whole screen as a PPM, for a failure's report)
  *
  * A rectangle is read with XShmGetImage (one copy, no encoding), a few hundred microseconds for a
  * small one; between polls the probe sleeps POLL_SLEEP_US so that it does not take a core from the
@@ -156,6 +157,7 @@ static int64_t change_wait(ChangeWatch *c, int64_t deadline, long *polls) {
 }
 
 /* Waits until r has not changed for quiet_ms; the time it was reached, or -1 at the deadline. */
+/* (Grabs are swapped by pointer: an XImage made by XShmCreateImage points at its Grab's segment info.) */
 static int64_t wait_quiet(Grab *a, Grab *b, Rect r, int quiet_ms, int64_t deadline) {
     if (grab(a, r)) return -1;
     int64_t since = now_us();
@@ -164,13 +166,22 @@ static int64_t wait_quiet(Grab *a, Grab *b, Rect r, int quiet_ms, int64_t deadli
         if (grab(b, r)) return -1;
         int64_t t = now_us();
         if (memcmp(a->image->data, b->image->data, grab_bytes(a)) != 0) {
-            Grab swap = *a; *a = *b; *b = swap;
+            Grab *swap = a; a = b; b = swap;
             since = t;
         } else if (t - since >= (int64_t)quiet_ms * 1000) {
             return t;
         }
         if (t > deadline) return -1;
     }
+}
+
+/* An X error (a rectangle the server refuses) fails the command that caused it, not the probe. */
+static char last_x_error[256];
+static int on_x_error(Display *d, XErrorEvent *e) {
+    char text[160];
+    XGetErrorText(d, e->error_code, text, sizeof text);
+    snprintf(last_x_error, sizeof last_x_error, "%s (request %d.%d)", text, e->request_code, e->minor_code);
+    return 0;
 }
 
 static Grab scratch, scratch2;
@@ -181,6 +192,7 @@ static void run_command(char *line) {
     int n = 0;
     if (sscanf(line, "%31s%n", cmd, &n) != 1) { printf("error empty command\n"); return; }
     char *args = line + n;
+    last_x_error[0] = 0;
     if (!strcmp(cmd, "now")) {
         printf("now %lld\n", (long long)now_us());
     } else if (!strcmp(cmd, "size")) {
@@ -193,7 +205,7 @@ static void run_command(char *line) {
         Rect box;
         if (want == 2) {
             long count = find_colour(&scratch, rgb, tol, &box);
-            if (count < 0) { printf("error cannot read the screen\n"); return; }
+            if (count < 0) { printf("error cannot read the screen: %s in: %s", last_x_error[0] ? last_x_error : "no image", line); return; }
             printf("found %d %d %d %d %ld\n", box.x, box.y, box.w, box.h, count);
             return;
         }
@@ -201,7 +213,7 @@ static void run_command(char *line) {
         for (;;) {
             long count = find_colour(&scratch, rgb, tol, &box);
             int64_t t = now_us();
-            if (count < 0) { printf("error cannot read the screen\n"); return; }
+            if (count < 0) { printf("error cannot read the screen: %s in: %s", last_x_error[0] ? last_x_error : "no image", line); return; }
             if (count >= min) { printf("waitfound %lld %d %d %d %d %ld\n", (long long)t, box.x, box.y, box.w, box.h, count); return; }
             if (t > deadline) { printf("timeout %lld %ld\n", (long long)t, count); return; }
             pause_us(1000);
@@ -228,7 +240,7 @@ static void run_command(char *line) {
         KeySym sym = XStringToKeysym(name);
         KeyCode code = sym == NoSymbol ? 0 : XKeysymToKeycode(dpy, sym);
         if (!code) { printf("error no key for keysym %s\n", name); return; }
-        if (change_arm(&change, r)) { printf("error cannot read the screen\n"); return; }
+        if (change_arm(&change, r)) { printf("error cannot read the screen: %s in: %s", last_x_error[0] ? last_x_error : "no image", line); return; }
         int64_t pressed = now_us();
         XTestFakeKeyEvent(dpy, code, True, CurrentTime);
         XFlush(dpy);
@@ -252,7 +264,7 @@ static void run_command(char *line) {
             /* The pointer's own drawing (a client that paints the cursor) must not count as the click's. */
             if (wait_quiet(&scratch, &scratch2, r, 100, now_us() + 3000000) < 0) { printf("error the rectangle did not settle after the pointer moved\n"); return; }
         }
-        if (change_arm(&change, r)) { printf("error cannot read the screen\n"); return; }
+        if (change_arm(&change, r)) { printf("error cannot read the screen: %s in: %s", last_x_error[0] ? last_x_error : "no image", line); return; }
         int64_t pressed = now_us();
         XTestFakeButtonEvent(dpy, 1, True, CurrentTime);
         XFlush(dpy);
@@ -275,20 +287,23 @@ static void run_command(char *line) {
             args += used;
         }
         if (count == 0) { printf("error watch takes at least one rectangle\n"); return; }
-        static Grab last[MAX_RECTS], current[MAX_RECTS];
+        static Grab grabs[2 * MAX_RECTS];
+        Grab *last[MAX_RECTS], *current[MAX_RECTS];
         long changes[MAX_RECTS] = { 0 };
         for (int i = 0; i < count; i++) {
-            if (grab(&last[i], rects[i]) || grab_init(&current[i], rects[i].w, rects[i].h)) { printf("error cannot read the screen\n"); return; }
+            last[i] = &grabs[2 * i];
+            current[i] = &grabs[2 * i + 1];
+            if (grab(last[i], rects[i]) || grab_init(current[i], rects[i].w, rects[i].h)) { printf("error cannot read the screen: %s in: %s", last_x_error[0] ? last_x_error : "no image", line); return; }
         }
         int64_t start = now_us(), end = start + (int64_t)duration_ms * 1000, t = start;
         long polls = 0;
         while (t < end) {
             pause_us(POLL_SLEEP_US);
             for (int i = 0; i < count; i++) {
-                if (grab(&current[i], rects[i])) { printf("error cannot read the screen\n"); return; }
-                if (memcmp(last[i].image->data, current[i].image->data, grab_bytes(&last[i])) != 0) {
+                if (grab(current[i], rects[i])) { printf("error cannot read the screen: %s in: %s", last_x_error[0] ? last_x_error : "no image", line); return; }
+                if (memcmp(last[i]->image->data, current[i]->image->data, grab_bytes(last[i])) != 0) {
                     changes[i]++;
-                    Grab swap = last[i]; last[i] = current[i]; current[i] = swap;
+                    Grab *swap = last[i]; last[i] = current[i]; current[i] = swap;
                 }
             }
             polls++;
@@ -297,6 +312,23 @@ static void run_command(char *line) {
         printf("watch %lld %lld %ld", (long long)start, (long long)t, polls);
         for (int i = 0; i < count; i++) printf(" %ld", changes[i]);
         printf("\n");
+    } else if (!strcmp(cmd, "dump")) {
+        char path[512];
+        Rect all = { 0, 0, screen_w, screen_h };
+        if (sscanf(args, "%511s", path) != 1) { printf("error dump takes PATH\n"); return; }
+        if (grab(&scratch, all)) { printf("error cannot read the screen: %s in: %s", last_x_error[0] ? last_x_error : "no image", line); return; }
+        FILE *f = fopen(path, "wb");
+        if (!f) { printf("error cannot write %s\n", path); return; }
+        fprintf(f, "P6\n%d %d\n255\n", screen_w, screen_h);
+        for (int y = 0; y < screen_h; y++) {
+            for (int x = 0; x < screen_w; x++) {
+                uint32_t p = pixel_at(scratch.image, x, y);
+                unsigned char rgb[3] = { (unsigned char)(p >> 16), (unsigned char)(p >> 8), (unsigned char)p };
+                fwrite(rgb, 1, 3, f);
+            }
+        }
+        fclose(f);
+        printf("dumped %s\n", path);
     } else {
         printf("error unknown command %s\n", cmd);
     }
@@ -308,6 +340,7 @@ int main(void) {
     int a, b, c, d;
     if (!XTestQueryExtension(dpy, &a, &b, &c, &d)) { fprintf(stderr, "x-probe: the X server has no XTEST\n"); return 1; }
     if (!XShmQueryExtension(dpy)) { fprintf(stderr, "x-probe: the X server has no MIT-SHM\n"); return 1; }
+    XSetErrorHandler(on_x_error);
     root = DefaultRootWindow(dpy);
     screen_w = DisplayWidth(dpy, DefaultScreen(dpy));
     screen_h = DisplayHeight(dpy, DefaultScreen(dpy));
