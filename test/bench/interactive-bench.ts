@@ -30,6 +30,9 @@ import { guard, parseBaseline, ratioOf, summariseLatencies, type GuardLine, type
 /** Each round is about 1.5 minutes per client; `--runs` above this is capped. */
 export const MAX_ROUNDS = 3;
 const KEYS = 200;
+/** Presses held like a typist's (released after HELD_KEY_MS or when the glyph shows): spice-gtk sends a press only at its release or 100 ms after it. */
+const HELD_KEYS = 100;
+const HELD_KEY_MS = 120;
 const CLICKS = 200;
 const WARM_UP_PRESSES = 5;
 /** One press every PACE_MS (or right after the last one's change, when that took longer). */
@@ -74,6 +77,7 @@ export interface SessionSample {
   /** Scale of the desktop on the screen (1: pixel for pixel). */
   scale: number;
   keyMs: (number | undefined)[];
+  heldKeyMs: (number | undefined)[];
   clickMs: (number | undefined)[];
   live: LiveSample;
 }
@@ -83,6 +87,7 @@ export interface InteractiveRow {
   rounds: number;
   firstFrameMs: number;
   key: LatencySummary;
+  heldKey: LatencySummary;
   click: LatencySummary;
   cpuPerSecond: number;
   cpuByPart: Record<string, number>;
@@ -239,10 +244,11 @@ async function measureSession(env: BenchEnv, name: ClientName, round: number): P
     if ((await probe.focus(neutral.x, neutral.y)) === 0) throw new Error(`${name}: no window at ${neutral.x},${neutral.y} of the screen`);
     await xdotool(env.screen.display, ['mousemove', String(neutral.x), String(neutral.y), 'click', '1']);
     if (!(await probe.quiet(glyph, 300, 10_000))) throw new Error(`${name}: the glyph xterm kept changing before the first key`);
-    const pressKey = async (): Promise<number | undefined> => reactionMs(await probe.key(glyphCounter++ % 2 ? 'o' : 'x', glyph, REACTION_TIMEOUT_MS));
-    const warmKeys = await paced(WARM_UP_PRESSES, pressKey);
+    const pressKey = (holdMs: number) => async (): Promise<number | undefined> => reactionMs(await probe.key(glyphCounter++ % 2 ? 'o' : 'x', holdMs, glyph, REACTION_TIMEOUT_MS));
+    const warmKeys = await paced(WARM_UP_PRESSES, pressKey(0));
     if (warmKeys.every((v) => v === undefined)) throw new Error(`${name}: no key press reached the screen (${client.problem() ?? 'the client runs'})`);
-    const keyMs = await paced(KEYS, pressKey);
+    const keyMs = await paced(KEYS, pressKey(0));
+    const heldKeyMs = await paced(HELD_KEYS, pressKey(HELD_KEY_MS));
 
     const sq = LAYOUT.square;
     const centre = toScreen(mapping, sq.x + sq.size / 2, sq.y + sq.size / 2);
@@ -256,7 +262,7 @@ async function measureSession(env: BenchEnv, name: ClientName, round: number): P
     const live = await measureLive(env, client, mapping);
     const problem = client.problem();
     if (problem) throw new Error(problem);
-    return { client: name, round, firstFrameMs, scale: mapping.scale, keyMs, clickMs, live };
+    return { client: name, round, firstFrameMs, scale: mapping.scale, keyMs, heldKeyMs, clickMs, live };
   } catch (e) {
     const shot = join(env.setup.root, 'bench', 'results', `interactive-failure-${name}.ppm`);
     await probe.dump(shot).catch(() => undefined);
@@ -278,6 +284,7 @@ function summarise(samples: readonly SessionSample[]): InteractiveRow[] {
       rounds: mine.length,
       firstFrameMs: median(mine.map((s) => s.firstFrameMs)),
       key: summariseLatencies(mine.flatMap((s) => s.keyMs)),
+      heldKey: summariseLatencies(mine.flatMap((s) => s.heldKeyMs)),
       click: summariseLatencies(mine.flatMap((s) => s.clickMs)),
       cpuPerSecond: live((l) => l.cpuPerSecond),
       cpuByPart: Object.fromEntries(parts.map((p) => [p, live((l) => l.cpuByPart[p] ?? 0)])),
@@ -294,6 +301,7 @@ function summarise(samples: readonly SessionSample[]): InteractiveRow[] {
 const COMPARED: { name: string; of: (r: InteractiveRow) => number; higherIsBetter?: boolean }[] = [
   { name: 'key median', of: (r) => r.key.medianMs },
   { name: 'key p99', of: (r) => r.key.p99Ms },
+  { name: 'held key median', of: (r) => r.heldKey.medianMs },
   { name: 'click median', of: (r) => r.click.medianMs },
   { name: 'click p99', of: (r) => r.click.p99Ms },
   { name: 'first frame', of: (r) => r.firstFrameMs },
@@ -358,8 +366,11 @@ function renderTable(rows: readonly InteractiveRow[], ratios: readonly Ratio[], 
     }),
   );
   return [
-    'key to glyph (XTEST press to the glyph cell changing on the Xvfb)',
+    'key to glyph, taps (XTEST press and release at once, as `xdotool key`, to the glyph cell changing on the Xvfb)',
     latency('key', (r) => r.key),
+    '',
+    `key to glyph, held keys (released after ${HELD_KEY_MS} ms or when the glyph shows, whichever first)`,
+    latency('held key', (r) => r.heldKey),
     '',
     'click to pixel (XTEST button press to the square changing colour on the Xvfb)',
     latency('click', (r) => r.click),
@@ -451,7 +462,7 @@ export async function runInteractiveBench(options: { runs: number; root: string;
   const table = renderTable(rows, ratios, lines, baseline.note) + (regressed.length ? `\nregressed: ${regressed.map((l) => l.name).join(', ')}` : '');
   return {
     bench: 'interactive',
-    method: `Xspice 1024x768 (auto_lz), clients as windows on one Xvfb, ${KEYS} keys and ${CLICKS} clicks every ${PACE_MS} ms through XTEST, the screen read by x-probe`,
+    method: `Xspice 1024x768 (auto_lz), clients as windows on one Xvfb, ${KEYS} key taps, ${HELD_KEYS} keys held ${HELD_KEY_MS} ms and ${CLICKS} clicks, one every ${PACE_MS} ms through XTEST, the screen read by x-probe`,
     samples,
     rows,
     ratios,

@@ -173,8 +173,9 @@ export class XProbe {
     return true;
   }
 
-  async key(keysym: string, watched: Box, timeoutMs: number): Promise<Reaction> {
-    return parseReaction(await this.ask(`key ${keysym} ${watched.x} ${watched.y} ${watched.w} ${watched.h} ${timeoutMs}`), 'key');
+  /** `holdMs`: the key is released after this long or when the change shows; 0 is a tap (press and release at once, as `xdotool key`). */
+  async key(keysym: string, holdMs: number, watched: Box, timeoutMs: number): Promise<Reaction> {
+    return parseReaction(await this.ask(`key ${keysym} ${holdMs} ${watched.x} ${watched.y} ${watched.w} ${watched.h} ${timeoutMs}`), 'key');
   }
 
   async click(x: number, y: number, watched: Box, timeoutMs: number): Promise<Reaction> {

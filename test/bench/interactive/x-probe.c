@@ -10,7 +10,8 @@
  *   waitfind RRGGBB TOL MIN TIMEOUT_MS       -> waitfound T X Y W H COUNT | timeout T COUNT
  *   quiet X Y W H QUIET_MS TIMEOUT_MS        -> quiet T | timeout T
  *   focus X Y                                -> focus WINDOW      (pointer there, input focus to its top window)
- *   key KEYSYM X Y W H TIMEOUT_MS            -> key T_PRESS T_CHANGE POLLS | timeout T_PRESS POLLS
+ *   key KEYSYM HOLD_MS X Y W H TIMEOUT_MS    -> key T_PRESS T_CHANGE POLLS | timeout T_PRESS POLLS
+ *                                              (released after HOLD_MS or at the change; 0: at once, a tap)
  *   click X Y RX RY RW RH TIMEOUT_MS         -> click T_PRESS T_CHANGE POLLS | timeout T_PRESS POLLS
  *   watch DURATION_MS X Y W H [X Y W H]...   -> watch T_START T_END POLLS CHANGES_1 [CHANGES_2]...
  *   dump PATH                                -> dumped PATH        (the whole screen as a PPM, for a failure's report)
@@ -144,9 +145,21 @@ static int change_arm(ChangeWatch *c, Rect r) {
 }
 
 /* Returns the time of the first poll that saw a change, or -1 at the deadline. */
-static int64_t change_wait(ChangeWatch *c, int64_t deadline, long *polls) {
+/* A key or button to let go of while waiting (the release is what some clients wait for). */
+typedef struct { int key; unsigned code; int64_t at; int done; } Release;
+
+static void release_now(Release *rel) {
+    if (rel->done) return;
+    if (rel->key) XTestFakeKeyEvent(dpy, rel->code, False, CurrentTime);
+    else XTestFakeButtonEvent(dpy, rel->code, False, CurrentTime);
+    XFlush(dpy);
+    rel->done = 1;
+}
+
+static int64_t change_wait(ChangeWatch *c, int64_t deadline, long *polls, Release *rel) {
     *polls = 0;
     for (;;) {
+        if (rel->at >= 0 && now_us() >= rel->at) release_now(rel);
         if (grab(&c->current, c->r)) return -1;
         int64_t t = now_us();
         (*polls)++;
@@ -235,8 +248,8 @@ static void run_command(char *line) {
         XSync(dpy, False);
         printf("focus %lu\n", (unsigned long)child);
     } else if (!strcmp(cmd, "key")) {
-        char name[64]; Rect r; int timeout_ms;
-        if (sscanf(args, "%63s %d %d %d %d %d", name, &r.x, &r.y, &r.w, &r.h, &timeout_ms) != 6 || !rect_ok(r)) { printf("error key takes KEYSYM X Y W H TIMEOUT_MS inside the screen\n"); return; }
+        char name[64]; Rect r; int hold_ms, timeout_ms;
+        if (sscanf(args, "%63s %d %d %d %d %d %d", name, &hold_ms, &r.x, &r.y, &r.w, &r.h, &timeout_ms) != 7 || !rect_ok(r) || hold_ms < 0) { printf("error key takes KEYSYM HOLD_MS X Y W H TIMEOUT_MS inside the screen\n"); return; }
         KeySym sym = XStringToKeysym(name);
         KeyCode code = sym == NoSymbol ? 0 : XKeysymToKeycode(dpy, sym);
         if (!code) { printf("error no key for keysym %s\n", name); return; }
@@ -244,9 +257,12 @@ static void run_command(char *line) {
         int64_t pressed = now_us();
         XTestFakeKeyEvent(dpy, code, True, CurrentTime);
         XFlush(dpy);
+        /* Held for hold_ms, or until the glyph shows if that comes first (0: a tap, as xdotool key sends it). */
+        Release rel = { 1, code, pressed + (int64_t)hold_ms * 1000, 0 };
+        if (hold_ms == 0) release_now(&rel);
         long polls;
-        int64_t changed = change_wait(&change, pressed + (int64_t)timeout_ms * 1000, &polls);
-        XTestFakeKeyEvent(dpy, code, False, CurrentTime);
+        int64_t changed = change_wait(&change, pressed + (int64_t)timeout_ms * 1000, &polls, &rel);
+        release_now(&rel);
         XSync(dpy, False);
         if (changed < 0) printf("timeout %lld %ld\n", (long long)pressed, polls);
         else printf("key %lld %lld %ld\n", (long long)pressed, (long long)changed, polls);
@@ -269,8 +285,9 @@ static void run_command(char *line) {
         XTestFakeButtonEvent(dpy, 1, True, CurrentTime);
         XFlush(dpy);
         long polls;
-        int64_t changed = change_wait(&change, pressed + (int64_t)timeout_ms * 1000, &polls);
-        XTestFakeButtonEvent(dpy, 1, False, CurrentTime);
+        Release rel = { 0, 1, -1, 0 };
+        int64_t changed = change_wait(&change, pressed + (int64_t)timeout_ms * 1000, &polls, &rel);
+        release_now(&rel);
         XSync(dpy, False);
         if (changed < 0) printf("timeout %lld %ld\n", (long long)pressed, polls);
         else printf("click %lld %lld %ld\n", (long long)pressed, (long long)changed, polls);
