@@ -24,7 +24,8 @@ import { serveStaticFolder, startXvfb } from './bench-peers.ts';
 import { cpuBetween, cpuTicks } from './client-cpu.ts';
 import { formatTable, median } from './measure.ts';
 import { CLIENTS, clientMemory, newWorkDir, startClient, type ClientName, type ClientSetup, type RunningClient } from './interactive/clients.ts';
-import { buildPrograms, monotonicUs, reactionMs, XProbe, type Box, type BuiltPrograms } from './interactive/probe.ts';
+import { buildPrograms, monotonicUs, reactionMs, XProbe, type Box, type BuiltPrograms, type Reaction } from './interactive/probe.ts';
+import { startSpiceRelay } from '../peers/spice-relay.ts';
 import { guard, parseBaseline, ratioOf, summariseLatencies, type GuardLine, type LatencySummary, type Ratio } from './interactive/stats.ts';
 
 /** Each round is about 1.5 minutes per client; `--runs` above this is capped. */
@@ -40,6 +41,14 @@ const PACE_MS = 60;
 const REACTION_TIMEOUT_MS = 2000;
 const FIRST_FRAME_TIMEOUT_MS = 30_000;
 const LIVE_MS = 30_000;
+/** Key taps of the breakdown session (through the relay), per client. */
+const BREAKDOWN_TAPS = 100;
+// SPICE numbers the breakdown watches for (docs/protocol.md): channel types, and the inputs
+// channel's key messages from the client (spice-gtk may send KEY_SCANCODE).
+const DISPLAY_CHANNEL = 2;
+const INPUTS_CHANNEL = 3;
+const KEY_DOWN = 101;
+const KEY_SCANCODE = 105;
 const LIVE_WARM_UP_MS = 3000;
 const SPICE_HTML5_DIR = process.env.SPICE_HTML5_DIR ?? '/usr/share/spice-html5';
 const BASELINE_FILE = 'bench/interactive-baseline.json';
@@ -104,6 +113,8 @@ export interface InteractiveBenchResult {
   samples: SessionSample[];
   rows: InteractiveRow[];
   ratios: Ratio[];
+  /** Where a key tap's time goes, per client (through the relay, after the rounds). */
+  breakdown: KeyBreakdown[];
   guard: GuardLine[];
   baseline?: string;
   failure?: string;
@@ -222,9 +233,15 @@ async function measureLive(env: BenchEnv, client: RunningClient, mapping: Mappin
   }
 }
 
-let glyphCounter = 0;
+/** A client started, its first frame on the screen, the desktop located and the keyboard given to it. */
+interface OpenSession {
+  client: RunningClient;
+  firstFrameMs: number;
+  mapping: Mapping;
+  glyph: Box;
+}
 
-async function measureSession(env: BenchEnv, name: ClientName, round: number): Promise<SessionSample> {
+async function openSession(env: BenchEnv, name: ClientName): Promise<OpenSession> {
   const { probe } = env;
   const stray = await probe.find(LAYOUT.glyph.bg, 6);
   if (stray.count > 0) throw new Error(`the desktop's colours are on the screen before ${name} started (a client left over?)`);
@@ -237,24 +254,60 @@ async function measureSession(env: BenchEnv, name: ClientName, round: number): P
     // The first frame may come in pieces: the layout is read once the desktop stopped changing.
     await probe.quiet({ x: 0, y: 0, w: env.screen.width, h: env.screen.height }, 500, 15_000);
     const { mapping, glyph } = await locate(env, client);
-
     // The keyboard goes to the client's window (X input focus: there is no window manager to give
     // it), and inside it to the desktop, by a click on bare background (harmless in Xspice).
     const neutral = toScreen(mapping, LAYOUT.neutral.x, LAYOUT.neutral.y);
     if ((await probe.focus(neutral.x, neutral.y)) === 0) throw new Error(`${name}: no window at ${neutral.x},${neutral.y} of the screen`);
     await xdotool(env.screen.display, ['mousemove', String(neutral.x), String(neutral.y), 'click', '1']);
     if (!(await probe.quiet(glyph, 300, 10_000))) throw new Error(`${name}: the glyph xterm kept changing before the first key`);
-    const pressKey = (holdMs: number) => async (): Promise<number | undefined> => reactionMs(await probe.key(glyphCounter++ % 2 ? 'o' : 'x', holdMs, glyph, REACTION_TIMEOUT_MS));
-    const warmKeys = await paced(WARM_UP_PRESSES, pressKey(0));
-    if (warmKeys.every((v) => v === undefined)) throw new Error(`${name}: no key press reached the screen (${client.problem() ?? 'the client runs'})`);
-    const keyMs = await paced(KEYS, pressKey(0));
-    const heldKeyMs = await paced(HELD_KEYS, pressKey(HELD_KEY_MS));
+    return { client, firstFrameMs, mapping, glyph };
+  } catch (e) {
+    await closeSession(env, client);
+    throw e;
+  }
+}
+
+async function closeSession(env: BenchEnv, client: RunningClient): Promise<void> {
+  await client.stop();
+  // Xspice takes one client at a time: the next one starts once this one's connections are gone.
+  await waitUntil('the client to let go of Xspice', () => tcpConnectionsOn(env.xspice.port) === 0, 15_000).catch(() => undefined);
+}
+
+/** Runs `body` on an open session; on a failure the screen is kept as a PPM for the report. */
+async function withSession<T>(env: BenchEnv, name: ClientName, body: (s: OpenSession) => Promise<T>): Promise<T> {
+  let session: OpenSession | undefined;
+  try {
+    session = await openSession(env, name);
+    return await body(session);
+  } catch (e) {
+    const shot = join(env.setup.root, 'bench', 'results', `interactive-failure-${name}.ppm`);
+    await env.probe.dump(shot).catch(() => undefined);
+    throw new Error(`${(e as Error).message} (the screen then: ${shot})`, { cause: e });
+  } finally {
+    if (session) await closeSession(env, session.client);
+  }
+}
+
+let glyphCounter = 0;
+const tapKey = (env: BenchEnv, glyph: Box, holdMs = 0) => async (): Promise<Reaction> => env.probe.key(glyphCounter++ % 2 ? 'o' : 'x', holdMs, glyph, REACTION_TIMEOUT_MS);
+
+async function warmUpKeys(env: BenchEnv, s: OpenSession): Promise<void> {
+  const warm = await paced(WARM_UP_PRESSES, async () => reactionMs(await tapKey(env, s.glyph)()));
+  if (warm.every((v) => v === undefined)) throw new Error(`${s.client.name}: no key press reached the screen (${s.client.problem() ?? 'the client runs'})`);
+}
+
+async function measureSession(env: BenchEnv, name: ClientName, round: number): Promise<SessionSample> {
+  return withSession(env, name, async (session) => {
+    const { client, firstFrameMs, mapping, glyph } = session;
+    await warmUpKeys(env, session);
+    const keyMs = await paced(KEYS, async () => reactionMs(await tapKey(env, glyph)()));
+    const heldKeyMs = await paced(HELD_KEYS, async () => reactionMs(await tapKey(env, glyph, HELD_KEY_MS)()));
 
     const sq = LAYOUT.square;
     const centre = toScreen(mapping, sq.x + sq.size / 2, sq.y + sq.size / 2);
     const half = Math.max(2, Math.round(8 * mapping.scale));
     const watched = clampBox({ x: centre.x - half, y: centre.y - half, w: 2 * half, h: 2 * half }, env.screen.width, env.screen.height);
-    const click = async (): Promise<number | undefined> => reactionMs(await probe.click(centre.x, centre.y, watched, REACTION_TIMEOUT_MS));
+    const click = async (): Promise<number | undefined> => reactionMs(await env.probe.click(centre.x, centre.y, watched, REACTION_TIMEOUT_MS));
     const warmClicks = await paced(WARM_UP_PRESSES, click);
     if (warmClicks.every((v) => v === undefined)) throw new Error(`${name}: no click reached the screen (${client.problem() ?? 'the client runs'})`);
     const clickMs = await paced(CLICKS, click);
@@ -263,14 +316,63 @@ async function measureSession(env: BenchEnv, name: ClientName, round: number): P
     const problem = client.problem();
     if (problem) throw new Error(problem);
     return { client: name, round, firstFrameMs, scale: mapping.scale, keyMs, heldKeyMs, clickMs, live };
-  } catch (e) {
-    const shot = join(env.setup.root, 'bench', 'results', `interactive-failure-${name}.ppm`);
-    await probe.dump(shot).catch(() => undefined);
-    throw new Error(`${(e as Error).message} (the screen then: ${shot})`, { cause: e });
+  });
+}
+
+/** Where a key tap's time goes, medians in ms (see measureBreakdown). */
+export interface KeyBreakdown {
+  client: ClientName;
+  taps: number;
+  /** XTEST press to the key's message on the SPICE inputs channel. */
+  inputMs: number;
+  /** That message to the server's first display message after it. */
+  serverMs: number;
+  /** That display message to the glyph on the screen. */
+  displayMs: number;
+  totalMs: number;
+}
+
+/**
+ * The same key taps with the SPICE relay (test/peers/spice-relay.ts) between the client and
+ * Xspice, in this process, so that its timestamps are on x-probe's clock: each tap cut into the
+ * client's input path, the server, and the client's display path. A separate session from the
+ * measured ones: the relay's own hop (a fraction of a millisecond each way) is in it.
+ */
+async function measureBreakdown(env: BenchEnv, name: ClientName): Promise<KeyBreakdown> {
+  const keyDowns: number[] = [];
+  const displayMessages: number[] = [];
+  const relay = await startSpiceRelay(
+    { port: env.xspice.port },
+    {
+      fromClient(channel, m) {
+        if (channel.type === INPUTS_CHANNEL && (m.type === KEY_DOWN || m.type === KEY_SCANCODE)) keyDowns.push(monotonicUs());
+        return undefined;
+      },
+      fromServer(channel) {
+        if (channel.type === DISPLAY_CHANNEL) displayMessages.push(monotonicUs());
+        return undefined;
+      },
+    },
+  );
+  try {
+    const viaRelay: BenchEnv = { ...env, setup: { ...env.setup, spicePort: relay.port } };
+    const legs = await withSession(viaRelay, name, async (session) => {
+      await warmUpKeys(viaRelay, session);
+      const out: { input: number; server: number; display: number }[] = [];
+      await paced(BREAKDOWN_TAPS, async () => {
+        const r = await tapKey(viaRelay, session.glyph)();
+        if ('timedOut' in r) return undefined;
+        const key = keyDowns.find((t) => t >= r.pressedUs && t <= r.changedUs);
+        const draw = key === undefined ? undefined : displayMessages.find((t) => t >= key && t <= r.changedUs);
+        if (key !== undefined && draw !== undefined) out.push({ input: (key - r.pressedUs) / 1000, server: (draw - key) / 1000, display: (r.changedUs - draw) / 1000 });
+        return undefined;
+      });
+      return out;
+    });
+    const med = (f: (l: (typeof legs)[number]) => number): number => median(legs.map(f));
+    return { client: name, taps: legs.length, inputMs: med((l) => l.input), serverMs: med((l) => l.server), displayMs: med((l) => l.display), totalMs: med((l) => l.input + l.server + l.display) };
   } finally {
-    await client.stop();
-    // Xspice takes one client at a time: the next one starts once this one's connections are gone.
-    await waitUntil('the client to let go of Xspice', () => tcpConnectionsOn(env.xspice.port) === 0, 15_000).catch(() => undefined);
+    await relay.close();
   }
 }
 
@@ -315,7 +417,7 @@ export function interactiveRatios(samples: readonly SessionSample[]): Ratio[] {
   const rounds = [...new Set(samples.map((s) => s.round))].sort((a, b) => a - b);
   const byRound = rounds.map((round) => summarise(samples.filter((s) => s.round === round)));
   const ratios: Ratio[] = [];
-  for (const peer of ['remote-viewer', 'spice-html5'] as const) {
+  for (const peer of ['remote-viewer', 'spice-html5', 'spicedesk-frame'] as const) {
     for (const c of COMPARED) {
       const ratio = (rows: InteractiveRow[]): number => {
         const mine = rows.find((r) => r.client === 'spicedesk');
@@ -332,7 +434,7 @@ export function interactiveRatios(samples: readonly SessionSample[]): Ratio[] {
 
 const fixed = (n: number, digits: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
-function renderTable(rows: readonly InteractiveRow[], ratios: readonly Ratio[], lines: readonly GuardLine[], baselineNote: string): string {
+function renderTable(rows: readonly InteractiveRow[], ratios: readonly Ratio[], lines: readonly GuardLine[], baselineNote: string, breakdown: readonly KeyBreakdown[]): string {
   const latency = (name: string, pick: (r: InteractiveRow) => LatencySummary): string =>
     formatTable(
       ['client', `${name} presses`, 'missed', 'median ms', 'p95 ms', 'p99 ms', 'max ms'],
@@ -380,6 +482,12 @@ function renderTable(rows: readonly InteractiveRow[], ratios: readonly Ratio[], 
     '',
     verdicts,
     baselineNote,
+    '',
+    `where a key tap's time goes (medians of ${BREAKDOWN_TAPS} taps, one more session per client with the SPICE relay in between: its hop is in these)`,
+    formatTable(
+      ['client', 'taps', 'press to inputs msg ms', 'server: to display msg ms', 'display msg to screen ms', 'total ms'],
+      breakdown.map((b) => [b.client, String(b.taps), fixed(b.inputMs, 2), fixed(b.serverMs, 2), fixed(b.displayMs, 2), fixed(b.totalMs, 2)]),
+    ),
   ].join('\n');
 }
 
@@ -396,6 +504,7 @@ export async function runInteractiveBench(options: { runs: number; root: string;
   const rounds = Math.min(options.runs, MAX_ROUNDS);
   const programs = await buildPrograms(join(options.root, 'test/bench/interactive'));
   const samples: SessionSample[] = [];
+  const breakdown: KeyBreakdown[] = [];
   let failure: string | undefined;
   const xvfb = await startXvfb();
   let html5Server: Server | undefined;
@@ -443,6 +552,14 @@ export async function runInteractiveBench(options: { runs: number; root: string;
         }
       }
     }
+    for (const client of failure ? [] : CLIENTS) {
+      try {
+        breakdown.push(await measureBreakdown(env, client));
+      } catch (e) {
+        failure = `${client}, the breakdown through the relay: ${(e as Error).message}`;
+        break;
+      }
+    }
   } finally {
     probe?.close();
     html5Server?.close();
@@ -459,13 +576,14 @@ export async function runInteractiveBench(options: { runs: number; root: string;
     writeFileSync(join(options.root, BASELINE_FILE), `${JSON.stringify({ date: new Date().toISOString(), machine, ratios: Object.fromEntries(ratios.map((r) => [r.name, Number(r.value.toFixed(4))])) }, null, 2)}\n`);
   }
   const regressed = lines.filter((l) => l.verdict === 'regressed');
-  const table = renderTable(rows, ratios, lines, baseline.note) + (regressed.length ? `\nregressed: ${regressed.map((l) => l.name).join(', ')}` : '');
+  const table = renderTable(rows, ratios, lines, baseline.note, breakdown) + (regressed.length ? `\nregressed: ${regressed.map((l) => l.name).join(', ')}` : '');
   return {
     bench: 'interactive',
     method: `Xspice 1024x768 (auto_lz), clients as windows on one Xvfb, ${KEYS} key taps, ${HELD_KEYS} keys held ${HELD_KEY_MS} ms and ${CLICKS} clicks, one every ${PACE_MS} ms through XTEST, the screen read by x-probe`,
     samples,
     rows,
     ratios,
+    breakdown,
     guard: lines,
     baseline: baseline.note,
     failure,

@@ -12,8 +12,9 @@ import { spawnGroup, type GroupProcess } from '../../peers/processes.ts';
 import { requireTool } from '../../peers/require-tool.ts';
 import { startWebsockify } from '../bench-peers.ts';
 
-export type ClientName = 'spicedesk' | 'spice-html5' | 'remote-viewer';
-export const CLIENTS: readonly ClientName[] = ['spicedesk', 'spice-html5', 'remote-viewer'];
+/** 'spicedesk-frame': spicedesk's page drawing only at animation frames (#present-timing=frame), the "before" of its idle-draw timing. */
+export type ClientName = 'spicedesk' | 'spicedesk-frame' | 'spice-html5' | 'remote-viewer';
+export const CLIENTS: readonly ClientName[] = ['spicedesk', 'spicedesk-frame', 'spice-html5', 'remote-viewer'];
 
 const CHROMIUM = '/usr/bin/chromium';
 /** The window both browser clients get: app mode (no tab strip), at the screen's top-left. */
@@ -61,8 +62,11 @@ function killGroupQuietly(pgid: number): void {
 
 const windowEnv = (display: string): NodeJS.ProcessEnv => ({ ...process.env, DISPLAY: display, GDK_BACKEND: 'x11', NO_AT_BRIDGE: '1' });
 
-/** `spicedesk open`: the gateway starts, then runs $BROWSER with a one-time launch link. */
-async function startSpicedesk(s: ClientSetup): Promise<RunningClient> {
+/**
+ * `spicedesk open`: the gateway starts, then runs $BROWSER with a one-time launch link; `pageOptions`
+ * go after it as the page's # options (the launch link's redirect keeps a fragment).
+ */
+async function startSpicedesk(s: ClientSetup, name: ClientName, pageOptions: string): Promise<RunningClient> {
   const cli = resolve(s.root, 'bin/spicedesk.cjs');
   if (!existsSync(cli)) throw new Error(`${cli} is missing; run the bench from the checkout (npm run bench)`);
   const profile = mkdtempSync(join(s.workDir, 'spicedesk-profile-'));
@@ -70,9 +74,9 @@ async function startSpicedesk(s: ClientSetup): Promise<RunningClient> {
   const browser = join(s.workDir, 'browser.sh');
   // The browser spicedesk starts is detached (its own process group): its pid is written down so
   // that it can be stopped, and `exec` keeps it the script's pid, a child of spicedesk.
-  writeFileSync(browser, `#!/bin/sh\necho $$ > "$BENCH_BROWSER_PID"\nexec ${CHROMIUM} ${CHROMIUM_FLAGS.join(' ')} --user-data-dir="$BENCH_BROWSER_PROFILE" --app="$1"\n`, { mode: 0o755 });
+  writeFileSync(browser, `#!/bin/sh\necho $$ > "$BENCH_BROWSER_PID"\nexec ${CHROMIUM} ${CHROMIUM_FLAGS.join(' ')} --user-data-dir="$BENCH_BROWSER_PROFILE" --app="$1$BENCH_PAGE_OPTIONS"\n`, { mode: 0o755 });
   const proc = spawnGroup(process.execPath, [cli, 'open', `spice://127.0.0.1:${s.spicePort}`], {
-    env: { ...windowEnv(s.display), BROWSER: browser, BENCH_BROWSER_PID: pidFile, BENCH_BROWSER_PROFILE: profile, SPICE_PASSWORD: undefined, SPICE_PROXY: undefined },
+    env: { ...windowEnv(s.display), BROWSER: browser, BENCH_BROWSER_PID: pidFile, BENCH_BROWSER_PROFILE: profile, BENCH_PAGE_OPTIONS: pageOptions, SPICE_PASSWORD: undefined, SPICE_PROXY: undefined },
     name: 'spicedesk open',
   });
   let browserPid = -1;
@@ -94,7 +98,7 @@ async function startSpicedesk(s: ClientSetup): Promise<RunningClient> {
     throw e;
   }
   return {
-    name: 'spicedesk',
+    name,
     roots: () => [
       { pid: proc.pid, part: 'gateway' },
       { pid: browserPid, part: 'chromium' },
@@ -149,7 +153,8 @@ function startRemoteViewer(s: ClientSetup): RunningClient {
 }
 
 export function startClient(name: ClientName, setup: ClientSetup): Promise<RunningClient> {
-  if (name === 'spicedesk') return startSpicedesk(setup);
+  if (name === 'spicedesk') return startSpicedesk(setup, name, '');
+  if (name === 'spicedesk-frame') return startSpicedesk(setup, name, '#present-timing=frame');
   if (name === 'spice-html5') return startSpiceHtml5(setup);
   return Promise.resolve(startRemoteViewer(setup));
 }
