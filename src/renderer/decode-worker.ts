@@ -246,7 +246,7 @@ scope.onmessage = (e) => {
       showChannel(m.channelId);
       return;
     case 'present-here':
-      presentation = new WorkerPresentation(m.canvas, m.renderer, m.timing, {
+      presentation = new WorkerPresentation(m.canvas, m.renderer, {
         takeDamage: () => {
           const surface = shownSurface();
           const rects = damage.take();

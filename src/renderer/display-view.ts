@@ -9,7 +9,7 @@ import { packDisplayBatch } from './display-batch.ts';
 import { Canvas2dPresenter } from './present/canvas2d-presenter.ts';
 import type { PixelPatch, Presenter, PresenterKind } from './present/presenter.ts';
 import { WebGlPresenter } from './present/webgl-presenter.ts';
-import type { DisplayItem, FromDecodeWorker, PresentTiming, RendererChoice, ToDecodeWorker } from './worker-messages.ts';
+import type { DisplayItem, FromDecodeWorker, RendererChoice, ToDecodeWorker } from './worker-messages.ts';
 
 export interface DisplayStats {
   /** Frames presented (by the worker or the page). */
@@ -73,7 +73,7 @@ export class DisplayView {
 
   constructor(
     canvas: HTMLCanvasElement,
-    o: { renderer: RendererChoice; presentIn: 'worker' | 'page'; timing: PresentTiming },
+    o: { renderer: RendererChoice; presentIn: 'worker' | 'page' },
     private readonly events: DisplayEvents,
   ) {
     this.codecsProbed = new Promise((done) => (this.codecsKnown = done));
@@ -83,7 +83,7 @@ export class DisplayView {
     if (o.presentIn === 'worker' && typeof canvas.transferControlToOffscreen === 'function') {
       this.presentsIn = 'worker';
       const offscreen = canvas.transferControlToOffscreen();
-      this.toWorker({ kind: 'present-here', canvas: offscreen, renderer: o.renderer, timing: o.timing }, [offscreen]);
+      this.toWorker({ kind: 'present-here', canvas: offscreen, renderer: o.renderer }, [offscreen]);
     } else {
       this.presentsIn = 'page';
       this.pagePresenter =

@@ -77,11 +77,7 @@ export class SessionPage implements PageServices {
     const rendererOption = options.get('renderer');
     this.display = new DisplayView(
       canvas,
-      {
-        renderer: rendererOption === '2d' || rendererOption === 'webgl' ? rendererOption : 'auto',
-        presentIn: options.get('present') === 'page' ? 'page' : 'worker',
-        timing: options.get('present-timing') === 'frame' ? 'frame' : 'idle',
-      },
+      { renderer: rendererOption === '2d' || rendererOption === 'webgl' ? rendererOption : 'auto', presentIn: options.get('present') === 'page' ? 'page' : 'worker' },
       {
         surface: (width, height, channelId) => {
           Object.assign(this.surface, { width, height, channelId });

@@ -5,10 +5,10 @@
 // transferred, not copied) and the page draws them.
 import type { DisplayStats, VideoCodecSupport } from '../protocol/channels/display/display-sink.ts';
 import type { PresentedPicture, VideoStatus } from './present/video-overlay.ts';
-import type { PixelPatch, PresentTiming, RendererChoice } from './present/presenter.ts';
+import type { PixelPatch, RendererChoice } from './present/presenter.ts';
 import type { PresentationMessage } from './present/worker-presentation.ts';
 
-export type { PresentTiming, RendererChoice };
+export type { RendererChoice };
 
 export interface DisplayItem {
   channelId: number;
@@ -27,7 +27,7 @@ export type ToDecodeWorker =
   /** Present display channel `channelId`'s primary surface from now on (the page's head lives there). */
   | { kind: 'show-channel'; channelId: number }
   /** The worker presents, into this canvas (transferred from the page's canvas element). */
-  | { kind: 'present-here'; canvas: OffscreenCanvas; renderer: RendererChoice; timing: PresentTiming }
+  | { kind: 'present-here'; canvas: OffscreenCanvas; renderer: RendererChoice }
   /** The canvas as the worker drew it; answered with 'pixels'. */
   | { kind: 'read-pixels'; id: number }
   /** What display 0 has drawn so far, by operation and image type; answered with 'display-stats'. */

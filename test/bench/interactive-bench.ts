@@ -23,7 +23,7 @@ import { runToCompletion, type GroupProcess } from '../peers/processes.ts';
 import { serveStaticFolder, startXvfb } from './bench-peers.ts';
 import { cpuBetween, cpuTicks } from './client-cpu.ts';
 import { formatTable, median } from './measure.ts';
-import { CLIENTS, clientMemory, newWorkDir, startClient, type ClientName, type ClientSetup, type RunningClient } from './interactive/clients.ts';
+import { CLIENTS, VARIANT_OPTIONS, clientMemory, newWorkDir, startClient, type ClientName, type ClientSetup, type RunningClient } from './interactive/clients.ts';
 import { buildPrograms, monotonicUs, reactionMs, XProbe, type Box, type BuiltPrograms, type Reaction } from './interactive/probe.ts';
 import { startSpiceRelay } from '../peers/spice-relay.ts';
 import { guard, parseBaseline, ratioOf, summariseLatencies, type GuardLine, type LatencySummary, type Ratio } from './interactive/stats.ts';
@@ -44,11 +44,11 @@ const LIVE_MS = 30_000;
 /** Key taps of the breakdown session (through the relay), per client. */
 const BREAKDOWN_TAPS = 100;
 // SPICE numbers the breakdown watches for (docs/protocol.md): channel types, and the inputs
-// channel's key messages from the client (spice-gtk may send KEY_SCANCODE).
+// channel's key messages from the client (KEY_SCANCODE where the server has that capability).
 const DISPLAY_CHANNEL = 2;
 const INPUTS_CHANNEL = 3;
 const KEY_DOWN = 101;
-const KEY_SCANCODE = 105;
+const KEY_SCANCODE = 104;
 const LIVE_WARM_UP_MS = 3000;
 const SPICE_HTML5_DIR = process.env.SPICE_HTML5_DIR ?? '/usr/share/spice-html5';
 const BASELINE_FILE = 'bench/interactive-baseline.json';
@@ -417,7 +417,7 @@ export function interactiveRatios(samples: readonly SessionSample[]): Ratio[] {
   const rounds = [...new Set(samples.map((s) => s.round))].sort((a, b) => a - b);
   const byRound = rounds.map((round) => summarise(samples.filter((s) => s.round === round)));
   const ratios: Ratio[] = [];
-  for (const peer of ['remote-viewer', 'spice-html5', 'spicedesk-frame'] as const) {
+  for (const peer of ['remote-viewer', 'spice-html5', 'spicedesk-variant'] as const) {
     for (const c of COMPARED) {
       const ratio = (rows: InteractiveRow[]): number => {
         const mine = rows.find((r) => r.client === 'spicedesk');
@@ -573,13 +573,14 @@ export async function runInteractiveBench(options: { runs: number; root: string;
   const lines = guard(ratios, baseline.ratios);
   if (options.record && !failure) {
     const machine = `${process.env.BENCH_MACHINE ?? 'this machine'}, ${(await import('node:os')).cpus().length} cores, Node ${process.version}`;
-    writeFileSync(join(options.root, BASELINE_FILE), `${JSON.stringify({ date: new Date().toISOString(), machine, ratios: Object.fromEntries(ratios.map((r) => [r.name, Number(r.value.toFixed(4))])) }, null, 2)}\n`);
+    writeFileSync(join(options.root, BASELINE_FILE), `${JSON.stringify({ date: new Date().toISOString(), machine, ratios: Object.fromEntries(ratios.filter((r) => !r.name.endsWith('spicedesk-variant')).map((r) => [r.name, Number(r.value.toFixed(4))])) }, null, 2)}\n`);
   }
   const regressed = lines.filter((l) => l.verdict === 'regressed');
-  const table = renderTable(rows, ratios, lines, baseline.note, breakdown) + (regressed.length ? `\nregressed: ${regressed.map((l) => l.name).join(', ')}` : '');
+  const variantNote = VARIANT_OPTIONS ? `\n(spicedesk-variant: spicedesk's page with #${VARIANT_OPTIONS}, from BENCH_SPICEDESK_VARIANT; not recorded)` : '';
+  const table = renderTable(rows, ratios, lines, baseline.note + variantNote, breakdown) + (regressed.length ? `\nregressed: ${regressed.map((l) => l.name).join(', ')}` : '');
   return {
     bench: 'interactive',
-    method: `Xspice 1024x768 (auto_lz), clients as windows on one Xvfb, ${KEYS} key taps, ${HELD_KEYS} keys held ${HELD_KEY_MS} ms and ${CLICKS} clicks, one every ${PACE_MS} ms through XTEST, the screen read by x-probe`,
+    method: `Xspice 1024x768 (auto_lz), clients as windows on one Xvfb, ${KEYS} key taps, ${HELD_KEYS} keys held ${HELD_KEY_MS} ms and ${CLICKS} clicks, one every ${PACE_MS} ms through XTEST, the screen read by x-probe${VARIANT_OPTIONS ? `; spicedesk-variant: #${VARIANT_OPTIONS}` : ''}`,
     samples,
     rows,
     ratios,

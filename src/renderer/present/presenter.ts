@@ -23,12 +23,6 @@ export type PresenterKind = 'webgl2' | '2d';
 
 /** '2d' skips WebGL; 'webgl' uses it even when it is software-rendered; 'auto' avoids that. */
 export type RendererChoice = 'auto' | '2d' | 'webgl';
-/**
- * When damage is drawn: 'frame' waits for the next animation frame; 'idle' draws at once when no
- * frame was drawn in the last frame interval (a key's echo after a quiet moment: no wait for a
- * frame boundary) and waits for the animation frame otherwise (a busy screen: one draw per frame).
- */
-export type PresentTiming = 'frame' | 'idle';
 
 /**
  * A picture drawn over the surface (a video stream's, present/video-overlay.ts): defined there,

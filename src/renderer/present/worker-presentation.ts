@@ -5,7 +5,7 @@
 import type { Rect } from '../../protocol/pixels/geometry.ts';
 import { Canvas2dPresenter } from './canvas2d-presenter.ts';
 import { surfacePatch } from './patch-pixels.ts';
-import type { OverlaySource, Presenter, PresenterKind, PresentTiming, RendererChoice } from './presenter.ts';
+import type { OverlaySource, Presenter, PresenterKind, RendererChoice } from './presenter.ts';
 import { WebGlPresenter } from './webgl-presenter.ts';
 
 /**
@@ -39,21 +39,16 @@ function frameScheduler(): FrameScheduler {
   return typeof raf === 'function' ? (cb) => raf.call(globalThis, cb) : (cb) => setTimeout(cb, 16);
 }
 
-/** A frame interval at 60 Hz: damage this long after the last draw is drawn at once with 'idle' timing. */
-const FRAME_INTERVAL_MS = 16;
-
 export class WorkerPresentation {
   private readonly presenter: Presenter;
   private readonly schedule = frameScheduler();
   private frameRequested = false;
-  private lastDrawnAt = -Infinity;
   private width = 0;
   private height = 0;
 
   constructor(
     canvas: OffscreenCanvas,
     choice: RendererChoice,
-    private readonly timing: PresentTiming,
     private readonly hooks: PresentationHooks,
   ) {
     const onRestored = (): void => {
@@ -76,24 +71,14 @@ export class WorkerPresentation {
     this.hooks.post({ kind: 'frames', count: 1 });
   }
 
-  /**
-   * Frames are drawn only when something changed: an idle session schedules nothing. With 'idle'
-   * timing, damage after a quiet frame interval is drawn in a microtask, once the message that
-   * brought it has been handled whole (the browser shows the canvas at its next composite without
-   * waiting for this worker's animation frame); damage that follows a draw closely waits for it.
-   */
+  /** Frames are drawn only when something changed: an idle session schedules nothing. */
   requestFrame(): void {
     if (this.frameRequested) return;
     this.frameRequested = true;
-    const draw = (): void => {
+    this.schedule(() => {
       this.frameRequested = false;
-      if (this.drawDamage()) {
-        this.lastDrawnAt = performance.now();
-        this.hooks.post({ kind: 'frames', count: 1 });
-      }
-    };
-    if (this.timing === 'idle' && performance.now() - this.lastDrawnAt >= FRAME_INTERVAL_MS) queueMicrotask(draw);
-    else this.schedule(draw);
+      if (this.drawDamage()) this.hooks.post({ kind: 'frames', count: 1 });
+    });
   }
 
   /** Draws what changed, and the overlays over it whenever there are some (a new picture needs no damage). */

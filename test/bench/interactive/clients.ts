@@ -12,9 +12,14 @@ import { spawnGroup, type GroupProcess } from '../../peers/processes.ts';
 import { requireTool } from '../../peers/require-tool.ts';
 import { startWebsockify } from '../bench-peers.ts';
 
-/** 'spicedesk-frame': spicedesk's page drawing only at animation frames (#present-timing=frame), the "before" of its idle-draw timing. */
-export type ClientName = 'spicedesk' | 'spicedesk-frame' | 'spice-html5' | 'remote-viewer';
-export const CLIENTS: readonly ClientName[] = ['spicedesk', 'spicedesk-frame', 'spice-html5', 'remote-viewer'];
+/**
+ * 'spicedesk-variant': spicedesk's page with the # options in $BENCH_SPICEDESK_VARIANT (e.g.
+ * "present=page"), measured beside the others in the same run: a before/after of a page option, or
+ * of a change made behind one.
+ */
+export type ClientName = 'spicedesk' | 'spicedesk-variant' | 'spice-html5' | 'remote-viewer';
+export const VARIANT_OPTIONS = process.env.BENCH_SPICEDESK_VARIANT?.replace(/^#/, '');
+export const CLIENTS: readonly ClientName[] = ['spicedesk', ...(VARIANT_OPTIONS ? (['spicedesk-variant'] as const) : []), 'spice-html5', 'remote-viewer'];
 
 const CHROMIUM = '/usr/bin/chromium';
 /** The window both browser clients get: app mode (no tab strip), at the screen's top-left. */
@@ -154,7 +159,7 @@ function startRemoteViewer(s: ClientSetup): RunningClient {
 
 export function startClient(name: ClientName, setup: ClientSetup): Promise<RunningClient> {
   if (name === 'spicedesk') return startSpicedesk(setup, name, '');
-  if (name === 'spicedesk-frame') return startSpicedesk(setup, name, '#present-timing=frame');
+  if (name === 'spicedesk-variant') return startSpicedesk(setup, name, `#${VARIANT_OPTIONS ?? ''}`);
   if (name === 'spice-html5') return startSpiceHtml5(setup);
   return Promise.resolve(startRemoteViewer(setup));
 }
