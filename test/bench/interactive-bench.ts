@@ -77,6 +77,8 @@ export interface LiveSample {
   scrollFps: number;
   peakRssMiB: number;
   peakPssMiB: number;
+  /** PSS by part at the peak, MiB. */
+  peakPssByPartMiB: Record<string, number>;
 }
 
 export interface SessionSample {
@@ -105,6 +107,8 @@ export interface InteractiveRow {
   scrollFps: number;
   peakRssMiB: number;
   peakPssMiB: number;
+  /** PSS by part in the session with the largest peak, MiB. */
+  peakPssByPartMiB: Record<string, number>;
 }
 
 export interface InteractiveBenchResult {
@@ -197,10 +201,14 @@ async function measureLive(env: BenchEnv, client: RunningClient, mapping: Mappin
     const roots = [...client.roots(), { pid: env.screen.xvfbPid, part: 'Xvfb' }];
     let peakRss = 0;
     let peakPss = 0;
+    let peakPssByPart: Record<string, number> = {};
     const sampleMemory = (): void => {
       const mem = clientMemory(client);
       peakRss = Math.max(peakRss, mem.rssBytes);
-      peakPss = Math.max(peakPss, mem.pssBytes);
+      if (mem.pssBytes > peakPss) {
+        peakPss = mem.pssBytes;
+        peakPssByPart = mem.pssByPart;
+      }
     };
     sampleMemory();
     const sampler = setInterval(sampleMemory, 1000);
@@ -227,6 +235,7 @@ async function measureLive(env: BenchEnv, client: RunningClient, mapping: Mappin
       scrollFps: watched.changes[1]! / seconds,
       peakRssMiB: peakRss / 2 ** 20,
       peakPssMiB: peakPss / 2 ** 20,
+      peakPssByPartMiB: Object.fromEntries(Object.entries(peakPssByPart).map(([part, bytes]) => [part, bytes / 2 ** 20])),
     };
   } finally {
     for (const p of started) await p.stop();
@@ -395,6 +404,7 @@ function summarise(samples: readonly SessionSample[]): InteractiveRow[] {
       scrollFps: live((l) => l.scrollFps),
       peakRssMiB: Math.max(...mine.map((s) => s.live.peakRssMiB)),
       peakPssMiB: Math.max(...mine.map((s) => s.live.peakPssMiB)),
+      peakPssByPartMiB: mine.reduce((a, b) => (b.live.peakPssMiB > a.live.peakPssMiB ? b : a)).live.peakPssByPartMiB,
     };
   });
 }
@@ -444,7 +454,7 @@ function renderTable(rows: readonly InteractiveRow[], ratios: readonly Ratio[], 
       }),
     );
   const live = formatTable(
-    ['client', 'rounds', 'first frame ms', 'CPU s/s', 'Xvfb CPU s/s', 'box fps', 'scroll fps', 'peak RSS MiB', 'peak PSS MiB', 'CPU by part'],
+    ['client', 'rounds', 'first frame ms', 'CPU s/s', 'Xvfb CPU s/s', 'box fps', 'scroll fps', 'peak RSS MiB', 'peak PSS MiB', 'CPU by part', 'PSS MiB by part'],
     rows.map((r) => [
       r.client,
       String(r.rounds),
@@ -457,6 +467,9 @@ function renderTable(rows: readonly InteractiveRow[], ratios: readonly Ratio[], 
       fixed(r.peakPssMiB, 0),
       Object.entries(r.cpuByPart)
         .map(([part, cpu]) => `${part} ${fixed(cpu, 3)}`)
+        .join(', '),
+      Object.entries(r.peakPssByPartMiB)
+        .map(([part, mib]) => `${part} ${fixed(mib, 0)}`)
         .join(', '),
     ]),
   );

@@ -164,19 +164,26 @@ export function startClient(name: ClientName, setup: ClientSetup): Promise<Runni
   return Promise.resolve(startRemoteViewer(setup));
 }
 
-/** Resident memory of the client's processes together: RSS (shared pages counted in each) and PSS (shared pages split). */
-export function clientMemory(client: RunningClient): { rssBytes: number; pssBytes: number } {
+/**
+ * Resident memory of the client's processes together: RSS (shared pages counted in each) and PSS
+ * (shared pages split), the PSS also by part (the roots' parts; a later root's tree wins).
+ */
+export function clientMemory(client: RunningClient): { rssBytes: number; pssBytes: number; pssByPart: Record<string, number> } {
   const processes = allProcesses();
-  const pids = new Set<number>();
-  for (const root of client.roots()) for (const p of processTree(processes, root.pid)) pids.add(p.pid);
+  const partOf = new Map<number, string>();
+  for (const root of client.roots()) for (const p of processTree(processes, root.pid)) partOf.set(p.pid, root.part);
   let rssBytes = 0;
   let pssBytes = 0;
+  const pssByPart: Record<string, number> = {};
   for (const p of processes) {
-    if (!pids.has(p.pid)) continue;
+    const part = partOf.get(p.pid);
+    if (part === undefined) continue;
+    const pss = readPssBytes(p.pid);
     rssBytes += p.rssBytes;
-    pssBytes += readPssBytes(p.pid);
+    pssBytes += pss;
+    pssByPart[part] = (pssByPart[part] ?? 0) + pss;
   }
-  return { rssBytes, pssBytes };
+  return { rssBytes, pssBytes, pssByPart };
 }
 
 /** The "Pss:" line of /proc/PID/smaps_rollup; 0 for a process gone in between. */
