@@ -13,6 +13,7 @@
 // The ratios spicedesk/peer are compared with the ones last recorded (bench/interactive-baseline.json).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 import { solidBackground, waitForWindow } from '../peers/desktop.ts';
@@ -585,7 +586,7 @@ export async function runInteractiveBench(options: { runs: number; root: string;
   const baseline = readBaseline(options.root);
   const lines = guard(ratios, baseline.ratios);
   if (options.record && !failure) {
-    const machine = `${process.env.BENCH_MACHINE ?? 'this machine'}, ${(await import('node:os')).cpus().length} cores, Node ${process.version}`;
+    const machine = `${process.env.BENCH_MACHINE ?? 'this machine'}, ${cpus().length} cores, Node ${process.version}`;
     writeFileSync(join(options.root, BASELINE_FILE), `${JSON.stringify({ date: new Date().toISOString(), machine, ratios: Object.fromEntries(ratios.filter((r) => !r.name.endsWith('spicedesk-variant')).map((r) => [r.name, Number(r.value.toFixed(4))])) }, null, 2)}\n`);
   }
   const regressed = lines.filter((l) => l.verdict === 'regressed');
