@@ -57,7 +57,8 @@ export function ratioOf(name: string, value: number, perRound: readonly number[]
   return { name, value, perRound: [...perRound], noise };
 }
 
-export type Verdict = 'regressed' | 'improved' | 'steady' | 'new';
+/** 'one round': a single round measures no noise, so nothing is judged. */
+export type Verdict = 'regressed' | 'improved' | 'steady' | 'new' | 'one round';
 
 export interface GuardLine {
   name: string;
@@ -77,6 +78,7 @@ export function guard(ratios: readonly Ratio[], baseline: Readonly<Record<string
     const before = baseline[r.name];
     const noise = Math.max(r.noise, minNoise);
     if (before === undefined || !Number.isFinite(before) || !Number.isFinite(r.value)) return { name: r.name, value: r.value, noise, verdict: 'new' as const, ...(before === undefined ? {} : { baseline: before }) };
+    if (r.perRound.filter(Number.isFinite).length < 2) return { name: r.name, baseline: before, value: r.value, noise, verdict: 'one round' as const };
     const verdict: Verdict = r.value > before * (1 + noise) ? 'regressed' : r.value < before * (1 - noise) ? 'improved' : 'steady';
     return { name: r.name, baseline: before, value: r.value, noise, verdict };
   });

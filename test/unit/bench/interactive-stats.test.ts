@@ -61,6 +61,10 @@ describe('guard', () => {
     expect(lines[0]!.baseline).toBe(1.0);
   });
 
+  it('judges nothing from one round, which measures no noise', () => {
+    expect(guard([ratioOf('r', 3, [3])], { r: 1 })[0]!.verdict).toBe('one round');
+  });
+
   it('applies the noise floor when the rounds happened to agree', () => {
     expect(guard([ratioOf('r', 1.04, [1.04, 1.04])], { r: 1 }, 0.05)[0]!.verdict).toBe('steady');
     expect(guard([ratioOf('r', 1.06, [1.06, 1.06])], { r: 1 }, 0.05)[0]!.verdict).toBe('regressed');
