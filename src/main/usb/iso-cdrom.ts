@@ -7,6 +7,7 @@
 // and 1: one data track, one session), GET EVENT STATUS NOTIFICATION (media class: "new media"
 // once, then "no change"). Anything else is logged once per opcode and answered ILLEGAL REQUEST /
 // invalid opcode; writes are DATA PROTECT / write protected.
+import { Buffer } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Logger } from '../../protocol/logger.ts';
@@ -111,13 +112,15 @@ export class IsoCdromTarget implements ScsiTarget {
     if (lba + count > this.blocks) return { status: 'check', sense: SENSE.lbaOutOfRange };
     // The guest's numbers size the buffer: never more than the CBW asked for, nor than a bound.
     if (count * CD_BLOCK > Math.min(expected, MAX_READ_BYTES)) return { status: 'check', sense: SENSE.invalidFieldInCdb };
-    const data = new Uint8Array(count * CD_BLOCK);
+    // Not zero-filled first: every byte is read from the file or zeroed below.
+    const data = new Uint8Array(Buffer.allocUnsafeSlow(count * CD_BLOCK).buffer, 0, count * CD_BLOCK);
     let at = 0;
     while (at < data.length) {
       const n = readSync(this.fd, data, at, data.length - at, lba * CD_BLOCK + at);
-      if (n === 0) break; // past the end of the file: zeros
+      if (n === 0) break;
       at += n;
     }
+    data.fill(0, at); // past the end of the file: zeros
     this.bytesRead += data.length;
     return { status: 'good', data };
   }

@@ -22,7 +22,7 @@ export const SENSE = {
 } as const satisfies Record<string, ScsiSense>;
 
 export type ScsiResult =
-  /** Done; `data` goes to the host (a data-in command). */
+  /** Done; `data` goes to the host (a data-in command), handed over: the target keeps no reference to it. */
   | { status: 'good'; data?: Uint8Array }
   | { status: 'check'; sense: ScsiSense }
   /** A data-out command: the host's bytes go to `receive` in order, `length` of them at most. */
@@ -191,7 +191,8 @@ export class BulkOnlyMassStorage implements EmulatedUsbDevice {
       phase.at += chunk.length;
       // A short (or empty) transfer ends the data phase; the CSW says how much was not sent.
       if (phase.at >= phase.data.length) this.phase = { kind: 'csw', tag: phase.tag, residue: phase.expected - phase.data.length, status: phase.status };
-      return { status: 'ok', data: chunk.slice() };
+      // A view, not a copy: the data is the transport's alone (ScsiResult hands it over).
+      return { status: 'ok', data: chunk };
     }
     if (phase.kind === 'csw') {
       this.phase = { kind: 'cbw' };
