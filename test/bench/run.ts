@@ -1,6 +1,7 @@
 // `npm run bench`: runs the benchmarks against real peers, prints their tables and writes the
 // results as JSON to bench/results/ (git-ignored). Exits non-zero if a bench fails.
 //   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video|webdav|audio|usb] [--runs 15] [--audio-minutes 10]
+//     [--usb-baseline OTHER/bin/spicedesk.cjs]  (the usb bench also reads the CD through that CLI, e.g. an older build, in the same run)
 // The script bundles this file with esbuild to dist/bench.js first, because Node 20 cannot run
 // TypeScript directly.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { runWebdavBench } from './webdav-bench.ts';
 
 interface Bench {
   name: string;
-  run(options: { runs: number; root: string; audioMinutes: number }): Promise<{ table: string; failure?: string } & object>;
+  run(options: { runs: number; root: string; audioMinutes: number; usbBaseline?: string }): Promise<{ table: string; failure?: string } & object>;
 }
 
 const benches: Bench[] = [
@@ -84,6 +85,8 @@ async function main(): Promise<number> {
       runs: { type: 'string', default: '15' },
       // The audio bench's drift run: minutes of playback in spicedesk's page (0: none).
       'audio-minutes': { type: 'string', default: '10' },
+      // The usb bench: another spicedesk CLI (say main's build) measured in the same run as this one.
+      'usb-baseline': { type: 'string' },
     },
   });
   const audioMinutes = Number(values['audio-minutes']);
@@ -108,7 +111,7 @@ async function main(): Promise<number> {
   for (const bench of selected) {
     console.log(`\n## ${bench.name} (${runs} runs each)\n`);
     try {
-      const result = await bench.run({ runs, root, audioMinutes });
+      const result = await bench.run({ runs, root, audioMinutes, usbBaseline: values['usb-baseline'] });
       console.log(result.table);
       const file = join(resultsDir, `${bench.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
       writeFileSync(file, `${JSON.stringify({ ...result, node: process.version, date: new Date().toISOString() }, null, 2)}\n`);

@@ -27,8 +27,11 @@ import { formatTable, median } from './measure.ts';
 
 const ISO_MIB = 64;
 
+/** Who read: spicedesk (this build), spicedesk-baseline (`--usb-baseline`, another build) or spicy. */
+export type UsbBenchClient = 'spicedesk' | 'spicedesk-baseline' | 'spicy';
+
 export interface UsbReadSample {
-  client: CdClient;
+  client: UsbBenchClient;
   mibPerS: number;
   cpuMsPerMib: number;
   seconds: number;
@@ -52,7 +55,7 @@ export interface UsbBenchResult {
   failure?: string;
 }
 
-export async function runUsbBench(options: { runs: number; root: string }): Promise<UsbBenchResult> {
+export async function runUsbBench(options: { runs: number; root: string; usbBaseline?: string }): Promise<UsbBenchResult> {
   // Each read moves 64 MiB through a TCG guest: a few per client are enough for a median.
   const reads = Math.max(1, Math.min(options.runs, 3));
   const work = mkdtempSync(join(tmpdir(), 'spicedesk-usb-bench-'));
@@ -70,8 +73,13 @@ export async function runUsbBench(options: { runs: number; root: string }): Prom
   const loadBefore = loadavg()[0];
   const guest = await startGuest({ devices: ['usb'] });
   try {
-    for (const client of ['spicedesk', 'spicy'] as const) {
-      const sharer = shareCd(client, guest.port, iso, join(options.root, 'bin', 'spicedesk.cjs'));
+    const clients: { client: UsbBenchClient; kind: CdClient; bin: string }[] = [
+      { client: 'spicedesk', kind: 'spicedesk', bin: join(options.root, 'bin', 'spicedesk.cjs') },
+      ...(options.usbBaseline ? [{ client: 'spicedesk-baseline' as const, kind: 'spicedesk' as const, bin: options.usbBaseline }] : []),
+      { client: 'spicy', kind: 'spicy', bin: '' },
+    ];
+    for (const { client, kind, bin } of clients) {
+      const sharer = shareCd(kind, guest.port, iso, bin);
       try {
         await waitForGuestCd(guest, sharer);
         const pid = sharer.clientPid();
@@ -104,17 +112,19 @@ export async function runUsbBench(options: { runs: number; root: string }): Prom
     rmSync(work, { recursive: true, force: true });
   }
   const loadAfter = loadavg()[0];
-  const of = (client: CdClient, key: 'mibPerS' | 'cpuMsPerMib'): number[] => samples.filter((s) => s.client === client).map((s) => s[key]);
-  const row = (client: CdClient): string[] => {
+  const of = (client: UsbBenchClient, key: 'mibPerS' | 'cpuMsPerMib'): number[] => samples.filter((s) => s.client === client).map((s) => s[key]);
+  const row = (client: UsbBenchClient): string[] => {
     const speed = of(client, 'mibPerS');
     return [client, String(speed.length), median(speed).toFixed(2), `${Math.min(...speed).toFixed(2)}-${Math.max(...speed).toFixed(2)}`, median(of(client, 'cpuMsPerMib')).toFixed(1)];
   };
-  const ratio = (key: 'mibPerS' | 'cpuMsPerMib'): string => (median(of('spicedesk', key)) / median(of('spicy', key))).toFixed(2);
+  const ratio = (key: 'mibPerS' | 'cpuMsPerMib', client: UsbBenchClient = 'spicedesk'): string => (median(of(client, key)) / median(of('spicy', key))).toFixed(2);
+  const measured = (['spicedesk', 'spicedesk-baseline', 'spicy'] as const).filter((c) => samples.some((s) => s.client === c));
   const table = [
-    formatTable(['client', 'reads', 'MiB/s median', 'MiB/s min-max', 'client CPU ms/MiB'], [row('spicedesk'), row('spicy')]),
+    formatTable(['client', 'reads', 'MiB/s median', 'MiB/s min-max', 'client CPU ms/MiB'], measured.map(row)),
     '',
     disk.map((d) => `simulated disk (spicedesk only, in the bench process): 64 MiB ${d.op} ${d.mibPerS.toFixed(2)} MiB/s, ${d.cpuMsPerMib.toFixed(1)} ms CPU/MiB`).join('\n'),
     `spicedesk/spicy: throughput ${ratio('mibPerS')}, CPU per MiB ${ratio('cpuMsPerMib')}; ISO ${isoBytes} bytes; load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`,
+    ...(measured.includes('spicedesk-baseline') ? [`spicedesk-baseline/spicy (${options.usbBaseline}): throughput ${ratio('mibPerS', 'spicedesk-baseline')}, CPU per MiB ${ratio('cpuMsPerMib', 'spicedesk-baseline')}`] : []),
   ].join('\n');
   return { table, samples, disk, isoBytes, loadBefore, loadAfter, failure: failures.length ? failures.join('; ') : undefined };
 }

@@ -197,6 +197,7 @@ export class IsoCdrom extends BulkOnlyMassStorage {
     super({
       id: `cd:${path}`, vendorId: SHARED_CD_VENDOR_ID, productId: SHARED_CD_PRODUCT_ID,
       manufacturer: 'spicedesk', product: `shared CD ${basename(path)}`.slice(0, 60), serial: 'SHAREDCD0001',
+      speed: 'super',
     }, iso);
     this.iso = iso;
   }
