@@ -11,7 +11,7 @@ import { Emitter } from '../../protocol/emitter.ts';
 import type {
   UsbActiveConfiguration, UsbDeviceDescription, UsbDeviceHandle, UsbDeviceSource, UsbSetup, UsbSourceEvents, UsbTransferResult, UsbTransferStatus,
 } from './device-source.ts';
-import { EmulatedUsbSource, hex2, le16, stringDescriptor, type EmulatedUsbDevice } from './emulated-device.ts';
+import { beginControl, deviceStringDescriptor, EmulatedUsbSource, le16, type EmulatedUsbDevice } from './emulated-device.ts';
 
 /** What node-hid's `devices()` gives for one HID interface. */
 export interface NodeHidDeviceInfo {
@@ -153,27 +153,16 @@ export class HidUsbDevice implements EmulatedUsbDevice {
   }
 
   control(setup: UsbSetup, lengthOrData: number | Uint8Array): UsbTransferResult {
-    const { requestType, request, value } = setup;
-    this.requests.push(`${hex2(requestType)}/${hex2(request)}/${value.toString(16).padStart(4, '0')}`);
-    const reply = (bytes: Uint8Array | number[] | null): UsbTransferResult => {
-      if (!bytes) return { status: 'stall' };
-      const data = Uint8Array.from(bytes);
-      return { status: 'ok', data: data.subarray(0, typeof lengthOrData === 'number' ? lengthOrData : data.length) };
-    };
-    const ok: UsbTransferResult = { status: 'ok', written: typeof lengthOrData === 'number' ? 0 : lengthOrData.length };
+    const { value } = setup;
+    const { key, reply, ok } = beginControl(this.requests, setup, lengthOrData);
     const d = this.description;
     try {
-      switch (`${hex2(requestType)}/${hex2(request)}`) {
+      switch (key) {
         case '80/06': {
           const type = value >> 8;
           if (type === 1) return reply([18, 1, ...le16(0x0200), 0, 0, 0, 64, ...le16(d.vendorId), ...le16(d.productId), ...le16(d.deviceVersionBcd), 1, 2, 3, 1]);
           if (type === 2) return reply(this.configDescriptor());
-          if (type === 3) {
-            const index = value & 0xff;
-            if (index === 0) return reply([4, 3, 0x09, 0x04]);
-            const text = [undefined, d.manufacturer, d.product, d.serial][index];
-            return reply(text === undefined ? null : stringDescriptor(text));
-          }
+          if (type === 3) return reply(deviceStringDescriptor(d, value & 0xff));
           return reply(null);
         }
         case '81/06':

@@ -4,7 +4,7 @@
 // file-backed disk). The transport keeps the sense data of the last failed command and answers
 // REQUEST SENSE itself, so a target only says what failed.
 import type { UsbActiveConfiguration, UsbDeviceDescription, UsbSetup, UsbTransferResult, UsbTransferStatus } from './device-source.ts';
-import { hex2, le16, stringDescriptor, type EmulatedUsbDevice } from './emulated-device.ts';
+import { beginControl, deviceStringDescriptor, hex2, le16, type EmulatedUsbDevice } from './emulated-device.ts';
 
 export interface ScsiSense {
   key: number;
@@ -123,31 +123,19 @@ export class BulkOnlyMassStorage implements EmulatedUsbDevice {
   }
 
   control(setup: UsbSetup, lengthOrData: number | Uint8Array): UsbTransferResult {
-    const { requestType, request, value } = setup;
-    this.requests.push(`${hex2(requestType)}/${hex2(request)}/${value.toString(16).padStart(4, '0')}`);
-    if (this.requests.length > 1000) this.requests.splice(0, 500);
-    const reply = (bytes: Uint8Array | number[] | null): UsbTransferResult => {
-      if (!bytes) return { status: 'stall' };
-      const data = Uint8Array.from(bytes);
-      return { status: 'ok', data: data.subarray(0, typeof lengthOrData === 'number' ? lengthOrData : data.length) };
-    };
-    const ok: UsbTransferResult = { status: 'ok', written: typeof lengthOrData === 'number' ? 0 : lengthOrData.length };
+    const { value } = setup;
+    const { key, reply, ok } = beginControl(this.requests, setup, lengthOrData);
     const d = this.description;
-    switch (`${hex2(requestType)}/${hex2(request)}`) {
+    switch (key) {
       case '80/06': {
         const type = value >> 8;
-        const index = value & 0xff;
         // bMaxPacketSize0 is a power of two at SuperSpeed: 9 means 512.
         if (type === 1) return reply(Uint8Array.of(18, 1, ...le16(this.superSpeed ? 0x0320 : 0x0200), 0, 0, 0, this.superSpeed ? 9 : 64, ...le16(d.vendorId), ...le16(d.productId), ...le16(d.deviceVersionBcd), 1, 2, 3, 1));
         if (type === 2) return reply(this.configDescriptor());
         if (type === 15) return reply(this.superSpeed ? this.bosDescriptor() : null);
         // Device qualifier: a high-speed device has one; a device running at SuperSpeed answers with a stall.
         if (type === 6) return reply(this.superSpeed ? null : [10, 6, ...le16(0x0200), 0, 0, 0, 64, 1, 0]);
-        if (type === 3) {
-          if (index === 0) return reply([4, 3, 0x09, 0x04]);
-          const text = ({ 1: d.manufacturer, 2: d.product, 3: d.serial } as Record<number, string | undefined>)[index];
-          return reply(text === undefined ? null : stringDescriptor(text));
-        }
+        if (type === 3) return reply(deviceStringDescriptor(d, value & 0xff));
         return reply(null);
       }
       case '80/00': case '81/00': case '82/00': return reply([0, 0]);
