@@ -22,6 +22,8 @@ import { runCli, startCli } from '../helpers/cli.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { startGuest, type Guest } from '../peers/guest.ts';
 import { isoImage } from '../peers/iso9660.ts';
+import { HidDeviceSource } from '../../src/main/usb/hid-device-source.ts';
+import { fakeNodeHid, RAW_HID_REPORT_DESCRIPTOR } from '../helpers/fake-node-hid.ts';
 import { SimulatedKeyboard, SimulatedUsbSource } from '../peers/usb-simulated.ts';
 
 const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
@@ -185,4 +187,51 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
     }
     void bridge;
   }, 120_000);
+
+  it('a HID device the OS holds (node-hid, a fake of its API): do usb-attach hid:VID:PID and usb-detach hid:PATH; the page lists it as HID and attaches it', async () => {
+    const hid = fakeNodeHid();
+    const hidSource = (): HidDeviceSource => new HidDeviceSource(hid, () => RAW_HID_REPORT_DESCRIPTOR);
+    const lines: string[] = [];
+    const failures: string[] = [];
+    const code = await runScript({
+      line: parseDoArgs([uri, '--timeout', '60', 'usb-attach', 'hid:16c0:0486', 'usb-detach', 'hid:/dev/hidraw7']),
+      logger: silentLogger, warn: (l) => lines.push(`warn ${l}`), fail: (l) => failures.push(l), progress: (l) => lines.push(l),
+      usbHostSource: () => new SimulatedUsbSource(), usbHidSource: hidSource,
+    });
+    expect(code, failures.join('\n')).toBe(0);
+    // usb-attach waits for the guest's set_configuration: the guest took the device.
+    expect(lines).toEqual([
+      expect.stringMatching(/^usb-attach: spicedesk fake raw HID \(16c0:0486\) is in the VM on usbredir/),
+      'usb-detach: spicedesk fake raw HID (16c0:0486) left the VM',
+    ]);
+    expect(hid.opened).toHaveLength(1);
+    expect(hid.opened[0].closed).toBe(true);
+
+    const target: GatewayTarget = {
+      label: 'guest', profile: { secureChannels: [], disableChannels: [] } as unknown as ConnectionProfile,
+      plan: { where: `127.0.0.1:${guest.port}`, connector: () => openSocket({ host: '127.0.0.1', port: guest.port }, 5000) } as unknown as GatewayTarget['plan'],
+    };
+    const page = new FakePage();
+    const bridge = new BridgeHost(page, {
+      targets: [target], logger: silentLogger, linkTimeoutMs: 20_000, helloTimeoutMs: 5000, usbHostSource: () => new SimulatedUsbSource(), usbHidSource: hidSource,
+    }, 1);
+    page.say({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
+    const results = (): string[] => page.received.flatMap((m) => (m.kind === 'usb-result' ? [`${m.ok ? 'ok' : 'refused'}: ${m.message}`] : []));
+    try {
+      await waitUntil('the panel\'s USB_STATE with both slots', () => page.received.some((m) => m.kind === 'usb-state' && m.slots.length === 2), 30_000);
+      const state = [...page.received].reverse().find((m) => m.kind === 'usb-state');
+      expect(state?.kind === 'usb-state' && state.devices).toEqual([{ id: 'hid:/dev/hidraw7', label: 'spicedesk fake raw HID (16c0:0486), HID through node-hid', slot: '' }]);
+      page.say({ kind: 'usb-attach', id: 'hid:/dev/hidraw7' });
+      await waitUntil('USB_RESULT', () => results().length === 1, 30_000);
+      expect(results()[0]).toMatch(/^ok: spicedesk fake raw HID \(16c0:0486\) is in the VM on usbredir/);
+      await waitUntil('the HID device in the guest', async () => (await guestUsbIds(guest)).includes('16c0:0486'), 60_000, { pollMs: 300 });
+      page.say({ kind: 'usb-detach', id: 'hid:/dev/hidraw7' });
+      await waitUntil('the detach\'s USB_RESULT', () => results().length === 2, 30_000);
+      expect(results()[1]).toBe('ok: spicedesk fake raw HID (16c0:0486) left the VM');
+      await waitUntil('the HID device to leave the guest', async () => !(await guestUsbIds(guest)).includes('16c0:0486'), 30_000, { pollMs: 300 });
+    } finally {
+      page.close();
+    }
+    void bridge;
+  }, 180_000);
 });
