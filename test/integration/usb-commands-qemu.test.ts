@@ -131,7 +131,7 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
     const target: GatewayTarget = {
       label: 'guest', profile: { secureChannels: [], disableChannels: [] } as unknown as ConnectionProfile,
       plan: { where: `127.0.0.1:${guest.port}`, connector: () => openSocket({ host: '127.0.0.1', port: guest.port }, 5000) } as unknown as GatewayTarget['plan'],
-      usb: { shareCd: iso },
+      usb: { shareCds: [iso] },
     };
     const page = new FakePage();
     const bridge = new BridgeHost(page, { targets: [target], logger: silentLogger, linkTimeoutMs: 20_000, helloTimeoutMs: 5000 }, 1);

@@ -188,6 +188,16 @@ export class IsoCdromTarget implements ScsiTarget {
   }
 }
 
+/**
+ * A serial number per image file, so that several shared CDs in one VM are told apart (udev's
+ * /dev/disk/by-id names, Windows' device instances): SHAREDCD and the FNV-1a hash of the path.
+ */
+export function sharedCdSerial(path: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < path.length; i++) hash = Math.imul(hash ^ path.charCodeAt(i), 0x01000193);
+  return `SHAREDCD${(hash >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
+}
+
 /** The shared CD as a USB device: `cd:<file>` in device lists. */
 export class IsoCdrom extends BulkOnlyMassStorage {
   readonly iso: IsoCdromTarget;
@@ -196,7 +206,7 @@ export class IsoCdrom extends BulkOnlyMassStorage {
     const iso = new IsoCdromTarget(path, logger);
     super({
       id: `cd:${path}`, vendorId: SHARED_CD_VENDOR_ID, productId: SHARED_CD_PRODUCT_ID,
-      manufacturer: 'spicedesk', product: `shared CD ${basename(path)}`.slice(0, 60), serial: 'SHAREDCD0001',
+      manufacturer: 'spicedesk', product: `shared CD ${basename(path)}`.slice(0, 60), serial: sharedCdSerial(path),
       speed: 'super',
     }, iso);
     this.iso = iso;

@@ -141,6 +141,10 @@ export class UsbRedirector {
   private readonly sources: UsbDeviceSource[];
   private readonly hidSource: UsbDeviceSource | null;
   private readonly hosts = new Map<string, { host: UsbredirHost; source: UsbDeviceSource }>();
+  /** Devices on their way into a slot: two slots coming up at once must not both take the same CD. */
+  private readonly attaching = new Set<string>();
+  /** Slots a device is on its way into (taken by the device only once the guest said hello to it). */
+  private readonly claimed = new Set<UsbredirChannel>();
   private readonly log: Logger;
   private readonly policy: UsbPolicy;
   private readonly autoRules: UsbredirFilterRule[];
@@ -218,20 +222,22 @@ export class UsbRedirector {
     throw new UsbRefusal('not-found', `no USB device ${what} on this machine (spicedesk usb list shows them)`);
   }
 
-  /** Why `d` cannot go into this VM now, or null; `slot` gets the free slot when there is one. */
-  private refusal(d: UsbDeviceDescription): UsbRefusal | { slot: UsbredirChannel } {
+  /** Why `d` cannot go into this VM now, or the free slot it goes to (`preferred` when that one is free). */
+  private refusal(d: UsbDeviceDescription, preferred?: UsbredirChannel): UsbRefusal | { slot: UsbredirChannel } {
     const name = deviceName(d);
     if (!this.policy.enabled) return new UsbRefusal('disabled', `USB redirection is disabled for this connection (enable-usbredir=0 in the .vv file), so ${name} stays here`);
     const ready = this.slots.filter((s) => s.helloDone && s.state !== 'closed');
     if (ready.length === 0) return new UsbRefusal('no-slots', `the VM has no USB redirection slots (its QEMU needs -chardev spicevmc,name=usbredir with -device usb-redir; libvirt: <redirdev bus='usb' type='spicevmc'/>), so ${name} cannot go in`);
     if (this.hosts.has(d.id)) return new UsbRefusal('already-redirected', `${name} is already redirected (on ${this.hosts.get(d.id)!.host.channel.name})`);
+    if (this.attaching.has(d.id)) return new UsbRefusal('already-redirected', `${name} is already on its way into the VM`);
     for (const s of ready) {
       const rules = s.guestFilter?.rules;
       if (!rules) continue;
       const verdict = filterVerdict(rules, d);
       if (verdict !== 'allowed') return new UsbRefusal('filter', `the VM's USB filter (${s.guestFilter!.text}) blocks ${name}: ${describeFilterVerdict(verdict)}`);
     }
-    const free = ready.find((s) => s.device === null);
+    const isFree = (s: UsbredirChannel): boolean => s.device === null && !this.claimed.has(s);
+    const free = preferred && ready.includes(preferred) && isFree(preferred) ? preferred : ready.find(isFree);
     if (!free) return new UsbRefusal('no-free-slot', `all ${ready.length} USB redirection slots of the VM are in use; detach a device first (spicedesk do TARGET usb-detach ...) to redirect ${name}`);
     return { slot: free };
   }
@@ -242,9 +248,20 @@ export class UsbRedirector {
     return this.attachEntry(entry.source, entry.description);
   }
 
-  private async attachEntry(source: UsbDeviceSource, d: UsbDeviceDescription): Promise<UsbredirHost> {
-    const verdict = this.refusal(d);
+  private async attachEntry(source: UsbDeviceSource, d: UsbDeviceDescription, preferred?: UsbredirChannel): Promise<UsbredirHost> {
+    const verdict = this.refusal(d, preferred);
     if (verdict instanceof UsbRefusal) throw verdict;
+    this.attaching.add(d.id);
+    this.claimed.add(verdict.slot);
+    try {
+      return await this.attachTo(verdict.slot, source, d);
+    } finally {
+      this.attaching.delete(d.id);
+      this.claimed.delete(verdict.slot);
+    }
+  }
+
+  private async attachTo(slot: UsbredirChannel, source: UsbDeviceSource, d: UsbDeviceDescription): Promise<UsbredirHost> {
     let handle;
     try {
       handle = await source.open(d.id);
@@ -254,7 +271,7 @@ export class UsbRedirector {
     }
     let host: UsbredirHost;
     try {
-      host = await UsbredirHost.attach(verdict.slot, handle, { logger: this.log });
+      host = await UsbredirHost.attach(slot, handle, { logger: this.log });
     } catch (e) {
       if (e instanceof UsbAttachError) {
         const reason: UsbRefusalReason = e.reason === 'filter' ? 'filter' : e.reason === 'slot-busy' ? 'no-free-slot' : e.reason === 'slot-closed' ? 'no-slots' : 'busy';
@@ -263,12 +280,11 @@ export class UsbRedirector {
       throw e;
     }
     this.hosts.set(d.id, { host, source });
-    const slot = verdict.slot.name;
     host.events.on('disconnected', ({ error }) => {
       if (this.hosts.get(d.id)?.host === host) this.hosts.delete(d.id);
-      this.events.emit('detached', { device: d, slot, error });
+      this.events.emit('detached', { device: d, slot: slot.name, error });
     });
-    this.events.emit('attached', { device: d, slot });
+    this.events.emit('attached', { device: d, slot: slot.name });
     return host;
   }
 
@@ -291,12 +307,13 @@ export class UsbRedirector {
   private async redirectOnConnect(channel: UsbredirChannel): Promise<void> {
     if (!this.policy.enabled || channel.device) return;
     const entries = await this.devices();
-    const candidates = entries.filter((e) => e.slot === null && e.source !== this.hidSource && (e.source === this.cds
+    const candidates = entries.filter((e) => e.slot === null && !this.attaching.has(e.description.id) && e.source !== this.hidSource && (e.source === this.cds
       || (this.onConnectRules !== null && filterVerdict(this.onConnectRules, e.description) === 'allowed')));
     for (const e of candidates) {
-      if (channel.device || channel.state === 'closed') return;
+      if (channel.device || this.claimed.has(channel) || channel.state === 'closed') return;
       try {
-        await this.attachEntry(e.source, e.description);
+        // This slot's turn: the device goes on it (two slots that come up at once each take their own).
+        await this.attachEntry(e.source, e.description, channel);
         return;
       } catch (err) {
         if (err instanceof UsbRefusal) this.events.emit('refused', { device: e.description, refusal: err });

@@ -111,7 +111,9 @@ describe('do usb-attach and usb-detach arguments', () => {
       ['usb-attach', { kind: 'path', id: 'hid:/dev/hidraw2' }],
       ['usb-detach', { kind: 'hid-ids', vendorId: 0x1050, productId: 0x0407 }],
     ]);
-    expect(line.usb).toEqual({ shareCd: 'a.iso', redirectOnConnect: '-1,-1,-1,-1,1', autoRedirectFilter: undefined });
+    expect(line.usb).toEqual({ shareCds: ['a.iso'], redirectOnConnect: '-1,-1,-1,-1,1', autoRedirectFilter: undefined });
+    // --spice-share-cd again: one more CD (the same file twice is one).
+    expect(parseDoArgs(['spice://h:1', '--spice-share-cd', 'a.iso', '--spice-share-cd', 'b.iso', '--spice-share-cd', 'a.iso', 'wait', '1']).usb?.shareCds).toEqual(['a.iso', 'b.iso']);
     expect(() => parseDoArgs(['spice://h:1', 'usb-attach'])).toThrow(/usb-attach needs a device \(VID:PID/);
     expect(() => parseDoArgs(['spice://h:1', 'usb-detach', '0781'])).toThrow('usb-detach takes VID:PID (hex, e.g. 0781:5583), BUS-PORT (e.g. 1-2.3), cd:FILE.iso, or a HID device through node-hid: hid:PATH (as usb list shows it) or hid:VID:PID, got "0781"');
   });

@@ -140,6 +140,25 @@ describe('UsbRedirector', () => {
     await redirector.close();
   });
 
+  it('several shared CDs: two slots coming up at once each take their own CD, none refused; each has its own serial', async () => {
+    const isos = ['one.iso', 'two.iso'].map((name) => {
+      const path = join(work, name);
+      writeFileSync(path, isoImage(name.slice(0, 3).toUpperCase(), [{ name: 'X.TXT', data: new TextEncoder().encode(name) }]));
+      return path;
+    });
+    const { s, others, redirector } = await setup({ sharedCds: isos }, 2);
+    const attached: string[] = [];
+    const refused: string[] = [];
+    redirector.events.on('attached', (a) => attached.push(`${a.device.id}@${a.slot}`));
+    redirector.events.on('refused', (r) => refused.push(r.refusal.message));
+    await Promise.all([redirector.addSlot(s.channel), redirector.addSlot(others[0].channel)]);
+    expect(refused).toEqual([]);
+    expect(attached.sort()).toEqual([`cd:${isos[0]}@${s.channel.name}`, `cd:${isos[1]}@${others[0].channel.name}`].sort());
+    const serials = (await redirector.devices()).filter((e) => e.description.id.startsWith('cd:')).map((e) => e.description.serial);
+    expect(new Set(serials).size).toBe(2);
+    await redirector.close();
+  });
+
   it('a missing ISO file is refused with the file\'s problem', async () => {
     const { s, redirector } = await setup();
     redirector.addSlot(s.channel);
