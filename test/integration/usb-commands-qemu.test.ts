@@ -96,7 +96,7 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
     expect(off.stderr).toMatch(/^spicedesk: usb-attach: USB redirection is disabled for this connection \(enable-usbredir=0 in the \.vv file\), so spicedesk shared CD cd\.iso \(1209:0003\) stays here$/m);
     const bad = await runCli(['do', uri, 'usb-attach', 'keyboard']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('usb-attach takes VID:PID (hex, e.g. 0781:5583), BUS-PORT (e.g. 1-2.3) or cd:FILE.iso, got "keyboard"');
+    expect(bad.stderr).toContain('usb-attach takes VID:PID (hex, e.g. 0781:5583), BUS-PORT (e.g. 1-2.3), cd:FILE.iso, or a HID device through node-hid: hid:PATH (as usb list shows it) or hid:VID:PID, got "keyboard"');
     const missing = await runCli(['do', uri, 'usb-attach', `cd:${join(work, 'missing.iso')}`]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/usb-attach: cannot read .*missing\.iso: ENOENT/);
