@@ -50,6 +50,12 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
     uri = `spice://127.0.0.1:${guest.port}`;
   }, 180_000);
 
+  /** The guest as a `serve` target for a BridgeHost with a page in memory. */
+  const guestTarget = (): GatewayTarget => ({
+    label: 'guest', profile: { secureChannels: [], disableChannels: [] } as unknown as ConnectionProfile,
+    plan: { where: `127.0.0.1:${guest.port}`, connector: () => openSocket({ host: '127.0.0.1', port: guest.port }, 5000) } as unknown as GatewayTarget['plan'],
+  });
+
   afterAll(async () => {
     await guest?.stop();
     rmSync(work, { recursive: true, force: true });
@@ -128,11 +134,7 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
   }, 120_000);
 
   it('serve --spice-share-cd: a page\'s session puts the CD in the VM when its slots come up; the page leaving takes it out', async () => {
-    const target: GatewayTarget = {
-      label: 'guest', profile: { secureChannels: [], disableChannels: [] } as unknown as ConnectionProfile,
-      plan: { where: `127.0.0.1:${guest.port}`, connector: () => openSocket({ host: '127.0.0.1', port: guest.port }, 5000) } as unknown as GatewayTarget['plan'],
-      usb: { shareCds: [iso] },
-    };
+    const target = { ...guestTarget(), usb: { shareCds: [iso] } };
     const page = new FakePage();
     const bridge = new BridgeHost(page, { targets: [target], logger: silentLogger, linkTimeoutMs: 20_000, helloTimeoutMs: 5000 }, 1);
     page.say({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
@@ -156,10 +158,7 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
   it('the page\'s USB panel messages: USB_ATTACH puts a device of the host in the VM, USB_DETACH takes it out, each answered', async () => {
     const source = new SimulatedUsbSource();
     source.plug(new SimulatedKeyboard());
-    const target: GatewayTarget = {
-      label: 'guest', profile: { secureChannels: [], disableChannels: [] } as unknown as ConnectionProfile,
-      plan: { where: `127.0.0.1:${guest.port}`, connector: () => openSocket({ host: '127.0.0.1', port: guest.port }, 5000) } as unknown as GatewayTarget['plan'],
-    };
+    const target = guestTarget();
     const page = new FakePage();
     const bridge = new BridgeHost(page, { targets: [target], logger: silentLogger, linkTimeoutMs: 20_000, helloTimeoutMs: 5000, usbHostSource: () => source }, 1);
     page.say({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
@@ -207,10 +206,7 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
     expect(hid.opened).toHaveLength(1);
     expect(hid.opened[0].closed).toBe(true);
 
-    const target: GatewayTarget = {
-      label: 'guest', profile: { secureChannels: [], disableChannels: [] } as unknown as ConnectionProfile,
-      plan: { where: `127.0.0.1:${guest.port}`, connector: () => openSocket({ host: '127.0.0.1', port: guest.port }, 5000) } as unknown as GatewayTarget['plan'],
-    };
+    const target = guestTarget();
     const page = new FakePage();
     const bridge = new BridgeHost(page, {
       targets: [target], logger: silentLogger, linkTimeoutMs: 20_000, helloTimeoutMs: 5000, usbHostSource: () => new SimulatedUsbSource(), usbHidSource: hidSource,
