@@ -15,7 +15,7 @@ import { runScript } from '../../src/main/commands/do/run-script.ts';
 import { silentLogger } from '../../src/protocol/logger.ts';
 import { BRIDGE_VERSION } from '../../src/protocol/bridge/kinds.ts';
 import type { ConnectionProfile } from '../../src/protocol/profile/index.ts';
-import { BridgeHost, type GatewayTarget } from '../../src/main/host/bridge-host.ts';
+import { BridgeHost, type ConnectionOptions, type GatewayTarget } from '../../src/main/host/bridge-host.ts';
 import { openSocket } from '../../src/main/transport/socket-transport.ts';
 import { FakePage } from '../helpers/fake-page.ts';
 import { runCli, startCli } from '../helpers/cli.ts';
@@ -55,6 +55,24 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
     label: 'guest', profile: { secureChannels: [], disableChannels: [] } as unknown as ConnectionProfile,
     plan: { where: `127.0.0.1:${guest.port}`, connector: () => openSocket({ host: '127.0.0.1', port: guest.port }, 5000) } as unknown as GatewayTarget['plan'],
   });
+
+  /**
+   * A page in memory on the guest through a BridgeHost with these USB sources, once its panel's
+   * USB_STATE shows both slots; `results` are its USB_RESULTs as "ok: ..." / "refused: ...".
+   */
+  async function pageOnGuest(sources: Pick<ConnectionOptions, 'usbHostSource' | 'usbHidSource'>) {
+    const page = new FakePage();
+    const bridge = new BridgeHost(page, { targets: [guestTarget()], logger: silentLogger, linkTimeoutMs: 20_000, helloTimeoutMs: 5000, ...sources }, 1);
+    page.say({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
+    const results = (): string[] => page.received.flatMap((m) => (m.kind === 'usb-result' ? [`${m.ok ? 'ok' : 'refused'}: ${m.message}`] : []));
+    try {
+      await waitUntil('the panel\'s first USB_STATE with both slots', () => page.received.some((m) => m.kind === 'usb-state' && m.slots.length === 2), 30_000);
+    } catch (e) {
+      page.close();
+      throw e;
+    }
+    return { page, bridge, results };
+  }
 
   afterAll(async () => {
     await guest?.stop();
@@ -158,13 +176,8 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
   it('the page\'s USB panel messages: USB_ATTACH puts a device of the host in the VM, USB_DETACH takes it out, each answered', async () => {
     const source = new SimulatedUsbSource();
     source.plug(new SimulatedKeyboard());
-    const target = guestTarget();
-    const page = new FakePage();
-    const bridge = new BridgeHost(page, { targets: [target], logger: silentLogger, linkTimeoutMs: 20_000, helloTimeoutMs: 5000, usbHostSource: () => source }, 1);
-    page.say({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
-    const results = (): string[] => page.received.flatMap((m) => (m.kind === 'usb-result' ? [`${m.ok ? 'ok' : 'refused'}: ${m.message}`] : []));
+    const { page, results } = await pageOnGuest({ usbHostSource: () => source });
     try {
-      await waitUntil('the panel\'s first USB_STATE with both slots', () => page.received.some((m) => m.kind === 'usb-state' && m.slots.length === 2), 30_000);
       page.say({ kind: 'usb-attach', id: 'sim:keyboard' });
       await waitUntil('USB_RESULT', () => results().length === 1, 30_000);
       expect(results()[0]).toMatch(/^ok: spicedesk simulated keyboard \(1209:0001\) is in the VM on usbredir/);
@@ -184,7 +197,6 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
     } finally {
       page.close();
     }
-    void bridge;
   }, 120_000);
 
   it('a HID device the OS holds (node-hid, a fake of its API): do usb-attach hid:VID:PID and usb-detach hid:PATH; the page lists it as HID and attaches it', async () => {
@@ -206,15 +218,8 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
     expect(hid.opened).toHaveLength(1);
     expect(hid.opened[0].closed).toBe(true);
 
-    const target = guestTarget();
-    const page = new FakePage();
-    const bridge = new BridgeHost(page, {
-      targets: [target], logger: silentLogger, linkTimeoutMs: 20_000, helloTimeoutMs: 5000, usbHostSource: () => new SimulatedUsbSource(), usbHidSource: hidSource,
-    }, 1);
-    page.say({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
-    const results = (): string[] => page.received.flatMap((m) => (m.kind === 'usb-result' ? [`${m.ok ? 'ok' : 'refused'}: ${m.message}`] : []));
+    const { page, results } = await pageOnGuest({ usbHostSource: () => new SimulatedUsbSource(), usbHidSource: hidSource });
     try {
-      await waitUntil('the panel\'s USB_STATE with both slots', () => page.received.some((m) => m.kind === 'usb-state' && m.slots.length === 2), 30_000);
       const state = [...page.received].reverse().find((m) => m.kind === 'usb-state');
       expect(state?.kind === 'usb-state' && state.devices).toEqual([{ id: 'hid:/dev/hidraw7', label: 'spicedesk fake raw HID (16c0:0486), HID through node-hid', slot: '' }]);
       page.say({ kind: 'usb-attach', id: 'hid:/dev/hidraw7' });
@@ -228,6 +233,5 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
     } finally {
       page.close();
     }
-    void bridge;
   }, 180_000);
 });
