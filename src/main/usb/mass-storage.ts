@@ -73,6 +73,8 @@ export class BulkOnlyMassStorage implements EmulatedUsbDevice {
   private phase: Phase = { kind: 'cbw' };
   private sense: ScsiSense = SENSE.none;
   private readonly superSpeed: boolean;
+  /** The guest showed a USB 2 host (a 64-byte device descriptor read): ep0 is 64 bytes then. */
+  private usb2Host = false;
   private readonly maxPacket: number;
 
   constructor(identity: MassStorageIdentity, target: ScsiTarget) {
@@ -94,7 +96,7 @@ export class BulkOnlyMassStorage implements EmulatedUsbDevice {
       value: 1,
       interfaces: [{
         number: 0, alternate: 0, class: 8, subclass: 6, protocol: 0x50,
-        endpoints: [{ address: BULK_IN, type: 'bulk', maxPacketSize: this.maxPacket, interval: 0 }, { address: BULK_OUT, type: 'bulk', maxPacketSize: this.maxPacket, interval: 0 }],
+        endpoints: [{ address: BULK_IN, type: 'bulk', maxPacketSize: this.bulkPacket(), interval: 0 }, { address: BULK_OUT, type: 'bulk', maxPacketSize: this.bulkPacket(), interval: 0 }],
       }],
     };
   }
@@ -107,10 +109,38 @@ export class BulkOnlyMassStorage implements EmulatedUsbDevice {
 
   private configDescriptor(): Uint8Array {
     // At SuperSpeed every endpoint is followed by its companion (no bursts, no streams).
-    const companion = this.superSpeed ? [6, 0x30, 0, 0, 0, 0] : [];
-    const body = [9, 4, 0, 0, 2, 8, 6, 0x50, 0, 7, 5, BULK_IN, 2, ...le16(this.maxPacket), 0, ...companion, 7, 5, BULK_OUT, 2, ...le16(this.maxPacket), 0, ...companion];
+    const companion = this.atSuperSpeed() ? [6, 0x30, 0, 0, 0, 0] : [];
+    const packet = this.bulkPacket();
+    const body = [9, 4, 0, 0, 2, 8, 6, 0x50, 0, 7, 5, BULK_IN, 2, ...le16(packet), 0, ...companion, 7, 5, BULK_OUT, 2, ...le16(packet), 0, ...companion];
     // bMaxPower: 100 mA, in 2 mA units below SuperSpeed, 8 mA units at it.
-    return Uint8Array.of(9, 2, ...le16(9 + body.length), 1, 1, 0, 0x80, this.superSpeed ? 13 : 50, ...body);
+    return Uint8Array.of(9, 2, ...le16(9 + body.length), 1, 1, 0, 0x80, this.atSuperSpeed() ? 13 : 50, ...body);
+  }
+
+  /** Offered as SuperSpeed and the guest's port has not shown itself USB 2. */
+  private atSuperSpeed(): boolean {
+    return this.superSpeed && !this.usb2Host;
+  }
+
+  /** wMaxPacketSize of the bulk endpoints: 1024 at SuperSpeed, 512 at high speed (also on a USB 2 port). */
+  private bulkPacket(): number {
+    return this.atSuperSpeed() ? this.maxPacket : MAX_PACKET.high;
+  }
+
+  /**
+   * bMaxPacketSize0 for a device descriptor read of `lengthOrData` bytes. At SuperSpeed it is a
+   * power of two, 9 (512 bytes), but the guest's port may be USB 2 only (EHCI): QEMU then lets
+   * the device in at high speed, where 9 is invalid, and usbredir does not say which port it is.
+   * Linux checks the field both ways ("Invalid ep0 maxpacket: 9" on EHCI, "...: 64" on xHCI at
+   * SuperSpeed, each attempt given up; measured on this guest). What the guest asks tells: a USB 2
+   * host reads 64 bytes first (Linux's and Windows' "new scheme", before SET_ADDRESS), a
+   * SuperSpeed one does not; from such a read on, this device answers 64. On a USB 2 host the
+   * configuration then says 512-byte bulk endpoints without SuperSpeed companions (ep_info
+   * follows it after SET_CONFIGURATION), as a USB 3 device on a USB 2 port does.
+   */
+  private maxPacketSize0Field(lengthOrData: number | Uint8Array): number {
+    if (!this.superSpeed) return 64;
+    if (typeof lengthOrData === 'number' && lengthOrData > 18) this.usb2Host = true;
+    return this.usb2Host ? 64 : 9;
   }
 
   /** The BOS of a SuperSpeed device: the USB 2.0 extension (no LPM) and the SuperSpeed capability. */
@@ -129,8 +159,7 @@ export class BulkOnlyMassStorage implements EmulatedUsbDevice {
     switch (key) {
       case '80/06': {
         const type = value >> 8;
-        // bMaxPacketSize0 is a power of two at SuperSpeed: 9 means 512.
-        if (type === 1) return reply(Uint8Array.of(18, 1, ...le16(this.superSpeed ? 0x0320 : 0x0200), 0, 0, 0, this.superSpeed ? 9 : 64, ...le16(d.vendorId), ...le16(d.productId), ...le16(d.deviceVersionBcd), 1, 2, 3, 1));
+        if (type === 1) return reply(Uint8Array.of(18, 1, ...le16(this.superSpeed ? 0x0320 : 0x0200), 0, 0, 0, this.maxPacketSize0Field(lengthOrData), ...le16(d.vendorId), ...le16(d.productId), ...le16(d.deviceVersionBcd), 1, 2, 3, 1));
         if (type === 2) return reply(this.configDescriptor());
         if (type === 15) return reply(this.superSpeed ? this.bosDescriptor() : null);
         // Device qualifier: a high-speed device has one; a device running at SuperSpeed answers with a stall.

@@ -73,7 +73,7 @@ describe('the shared CD/ISO as a USB CD-ROM', () => {
     expect(cd.control({ requestType: 0xa1, request: 0xfe, value: 0, index: 0 }, 1)).toEqual({ status: 'ok', data: Uint8Array.of(0) });
     const descriptor = (type: number, length = 255): Uint8Array | undefined => cd.control({ requestType: 0x80, request: 6, value: type << 8, index: 0 }, length).data;
     // bcdUSB 3.20 and bMaxPacketSize0 9 (2^9 = 512): what a SuperSpeed device says.
-    const device = descriptor(1)!;
+    const device = descriptor(1, 18)!;
     expect([device[2], device[3], device[7]]).toEqual([0x20, 0x03, 9]);
     // Each bulk endpoint (1024 bytes) is followed by its SuperSpeed companion (type 0x30).
     const config = descriptor(2)!;
@@ -86,6 +86,24 @@ describe('the shared CD/ISO as a USB CD-ROM', () => {
     expect([bos[1], bos[2] | (bos[3] << 8), bos[4]]).toEqual([0x0f, bos.length, 2]);
     expect([bos[7], bos[14]]).toEqual([0x02, 0x03]);
     expect(cd.control({ requestType: 0x80, request: 6, value: 0x0600, index: 0 }, 10).status).toBe('stall');
+    cd.dispose();
+  });
+
+  it('on a USB 2 port (the guest reads 64 bytes of the device descriptor first): ep0 64, 512-byte bulk, no companions', () => {
+    const { cd } = makeCd();
+    const read = (type: number, length: number): Uint8Array => cd.control({ requestType: 0x80, request: 6, value: type << 8, index: 0 }, length).data!;
+    // Until a read shows a USB 2 host, SuperSpeed's 9 (Linux's 8-byte read after SET_ADDRESS checks it).
+    expect(read(1, 8)[7]).toBe(9);
+    expect(read(1, 18)[7]).toBe(9);
+    expect(read(1, 64)[7]).toBe(64);
+    expect(read(1, 8)[7]).toBe(64);
+    expect(read(1, 18)[7]).toBe(64);
+    const config = read(2, 255);
+    const types: number[] = [];
+    for (let at = 0; at < config.length; at += config[at]) types.push(config[at + 1]);
+    expect(types).toEqual([2, 4, 5, 5]);
+    expect(config[9 + 9 + 4] | (config[9 + 9 + 5] << 8)).toBe(512);
+    expect(cd.configuration().interfaces[0].endpoints.map((e) => e.maxPacketSize)).toEqual([512, 512]);
     cd.dispose();
   });
 
