@@ -2,6 +2,7 @@
 // results as JSON to bench/results/ (git-ignored). Exits non-zero if a bench fails.
 //   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video|interactive|webdav|audio|usb] [--runs 15] [--audio-minutes 10]
 //                    [--webdav-baseline OTHER/dist/cli.cjs] [--cpu-prof DIR] [--record]
+//                    [--usb-baseline OTHER/bin/spicedesk.cjs]  (the usb bench also reads the CD through that CLI, e.g. an older build, in the same run)
 // The script bundles this file with esbuild to dist/bench.js first, because Node 20 cannot run
 // TypeScript directly.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ import { runWebdavBench } from './webdav-bench.ts';
 
 interface Bench {
   name: string;
-  run(options: { runs: number; root: string; audioMinutes: number; webdavBaseline?: string; cpuProfDir?: string; record: boolean }): Promise<{ table: string; failure?: string } & object>;
+  run(options: { runs: number; root: string; audioMinutes: number; webdavBaseline?: string; cpuProfDir?: string; record: boolean; usbBaseline?: string }): Promise<{ table: string; failure?: string } & object>;
 }
 
 const benches: Bench[] = [
@@ -99,6 +100,8 @@ async function main(): Promise<number> {
       'cpu-prof': { type: 'string' },
       // The interactive bench writes its ratios as the new baseline of its regression guard.
       record: { type: 'boolean', default: false },
+      // The usb bench: another spicedesk CLI (say main's build) measured in the same run as this one.
+      'usb-baseline': { type: 'string' },
     },
   });
   const audioMinutes = Number(values['audio-minutes']);
@@ -123,7 +126,15 @@ async function main(): Promise<number> {
   for (const bench of selected) {
     console.log(`\n## ${bench.name} (${runs} runs each)\n`);
     try {
-      const result = await bench.run({ runs, root, audioMinutes, webdavBaseline: values['webdav-baseline'], cpuProfDir: values['cpu-prof'], record: values.record ?? false });
+      const result = await bench.run({
+        runs,
+        root,
+        audioMinutes,
+        webdavBaseline: values['webdav-baseline'],
+        cpuProfDir: values['cpu-prof'],
+        record: values.record ?? false,
+        usbBaseline: values['usb-baseline'],
+      });
       console.log(result.table);
       const file = join(resultsDir, `${bench.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
       writeFileSync(file, `${JSON.stringify({ ...result, node: process.version, date: new Date().toISOString() }, null, 2)}\n`);

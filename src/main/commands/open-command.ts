@@ -54,7 +54,7 @@ export const openCommand = defineCommand({
     if (values.memoryLimit !== undefined) throw usageError('the desktop window does not take --memory-limit yet; use spicedesk serve --open --memory-limit SIZE TARGET');
     if (values.videoCodecs !== undefined) throw usageError('the desktop window does not take --video-codecs yet; put video-codecs= in the TARGET (URI query or .vv file), or use spicedesk serve --open --video-codecs LIST TARGET');
     if (values.spiceSharedDir !== undefined || values.spiceSharedDirRo) throw usageError('the desktop window does not share folders yet; use spicedesk serve --open --spice-shared-dir DIR TARGET');
-    if (values.spiceShareCd !== undefined || values.spiceUsbredirAutoRedirectFilter !== undefined || values.spiceUsbredirRedirectOnConnect !== undefined) {
+    if (values.spiceShareCd.length > 0 || values.spiceUsbredirAutoRedirectFilter !== undefined || values.spiceUsbredirRedirectOnConnect !== undefined) {
       throw usageError('the desktop window does not take the USB options yet; use spicedesk serve --open --spice-share-cd FILE.iso TARGET');
     }
     if (values.printTo !== undefined || values.printMaxMb !== undefined) throw usageError('the desktop window does not print yet; use spicedesk serve --open --print-to PRINTER TARGET');

@@ -1,7 +1,8 @@
 // USB redirection for a page's session in the bridge host: one UsbRedirector per session, its
 // policy from the target's .vv keys and `serve`'s USB options; the VM's usbredir slots join it as
 // they link, so the shared CD (--spice-share-cd) and redirect-on-connect devices go in as soon as a
-// slot comes up. The page's "USB devices" panel gets USB_STATE (the host's devices, where each is,
+// slot comes up. The page's "USB devices" panel gets USB_STATE (the host's devices, HID devices the
+// OS holds through node-hid among them, labelled so; where each is,
 // the slots) whenever that changes, and attaches or detaches by id (USB_ATTACH/USB_DETACH), each
 // answered by USB_RESULT with the refusal's sentence. Auto-redirect stays off here until the page
 // can say it has focus.
@@ -13,9 +14,10 @@ import type { Logger } from '../../protocol/logger.ts';
 import type { ConnectionProfile } from '../../protocol/profile/index.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import type { UsbDeviceSource } from '../usb/device-source.ts';
+import { machineHidSource } from '../usb/hid-device-source.ts';
 import { UsbPackageSource } from '../usb/usb-device-source.ts';
 import { usbPolicyOf, type UsbCommandLine } from '../usb/usb-policy.ts';
-import { deviceName, UsbRedirector, UsbRefusal, type UsbSelector } from '../usb/usb-redirector.ts';
+import { deviceName, usbLabel, UsbRedirector, UsbRefusal, type UsbSelector } from '../usb/usb-redirector.ts';
 
 export class PageUsb {
   private session: Session | null = null;
@@ -30,6 +32,8 @@ export class PageUsb {
     private readonly log: Logger,
     /** Tests give simulated devices here; by default the `usb` package. */
     private readonly hostSource: () => UsbDeviceSource = () => new UsbPackageSource(),
+    /** The OS-held HID devices; by default node-hid (tests give a fake of its API). */
+    private readonly hidSource: () => UsbDeviceSource = machineHidSource,
   ) {}
 
   /** The page's session now (null between sessions): the last one's devices leave the VM. */
@@ -53,7 +57,7 @@ export class PageUsb {
     const policy = { ...usbPolicyOf(profile, line ?? {}), autoRedirect: false };
     let r: UsbRedirector;
     try {
-      r = new UsbRedirector({ logger: this.log, policy, hostSource: this.hostSource() });
+      r = new UsbRedirector({ logger: this.log, policy, hostSource: this.hostSource(), hidSource: this.hidSource() });
     } catch (e) {
       // The shared CD's file cannot be read: said once, the session goes on without USB.
       this.log.warn({ err: String(e) }, `USB redirection is off for this session: ${e instanceof Error ? e.message : String(e)}`);
@@ -94,7 +98,7 @@ export class PageUsb {
     this.send({
       kind: 'usb-state',
       notice: this.notice,
-      devices: entries.map((e) => ({ id: e.description.id, label: deviceName(e.description), slot: e.slot ?? '' })),
+      devices: entries.map((e) => ({ id: e.description.id, label: usbLabel(e.description), slot: e.slot ?? '' })),
       slots: r.slots.map((s) => {
         const on = entries.find((e) => e.slot === s.name);
         return { name: s.name, device: on ? deviceName(on.description) : '' };
