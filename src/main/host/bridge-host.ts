@@ -363,6 +363,7 @@ export class BridgeHost {
     'print-choose': (m) => this.pagePrinters.handle(m),
     'usb-attach': (m) => void this.pageUsb.handle(m),
     'usb-detach': (m) => void this.pageUsb.handle(m),
+    'usb-focus': (m) => this.pageUsb.focusChanged(m.focused),
   };
 
   /** Keys and the mouse from the page, for the session's inputs channel (dropped without a session). */

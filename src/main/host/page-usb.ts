@@ -4,8 +4,10 @@
 // slot comes up. The page's "USB devices" panel gets USB_STATE (the host's devices, HID devices the
 // OS holds through node-hid among them, labelled so; where each is,
 // the slots) whenever that changes, and attaches or detaches by id (USB_ATTACH/USB_DETACH), each
-// answered by USB_RESULT with the refusal's sentence. Auto-redirect stays off here until the page
-// can say it has focus.
+// answered by USB_RESULT with the refusal's sentence; USB_PROGRESS follows each device on its way
+// in (the page's own attaches and the automatic ones). Auto-redirect (enable-usb-autoshare with
+// its filter) takes a device plugged while the page says it has focus (USB_FOCUS); one plugged
+// while it has not waits in the panel, as remote-viewer does. Until the page says so, it has not.
 import type { HostMessage } from '../../protocol/bridge/bridge-messages.ts';
 import type { UsbAttachMessage } from '../../protocol/bridge/usb-messages.ts';
 import type { SpiceChannel } from '../../protocol/channel/channel.ts';
@@ -25,6 +27,8 @@ export class PageUsb {
   redirector: UsbRedirector | null = null;
   private notice = '';
   private stateQueued = false;
+  /** What the page last said (USB_FOCUS); a page that said nothing has no focus. */
+  private focused = false;
   private readonly offs: (() => void)[] = [];
 
   constructor(
@@ -54,10 +58,10 @@ export class PageUsb {
   }
 
   private start(profile: ConnectionProfile, line: UsbCommandLine | undefined): boolean {
-    const policy = { ...usbPolicyOf(profile, line ?? {}), autoRedirect: false };
+    const policy = usbPolicyOf(profile, line ?? {});
     let r: UsbRedirector;
     try {
-      r = new UsbRedirector({ logger: this.log, policy, hostSource: this.hostSource(), hidSource: this.hidSource() });
+      r = new UsbRedirector({ logger: this.log, policy, hostSource: this.hostSource(), hidSource: this.hidSource(), focused: () => this.focused });
     } catch (e) {
       // The shared CD's file cannot be read: said once, the session goes on without USB.
       this.log.warn({ err: String(e) }, `USB redirection is off for this session: ${e instanceof Error ? e.message : String(e)}`);
@@ -70,7 +74,14 @@ export class PageUsb {
         this.notice = m;
         this.queueState();
       }),
-      r.events.on('refused', ({ refusal }) => this.log.warn(refusal.message)),
+      r.events.on('refused', ({ device, refusal }) => {
+        // An automatic redirection that did not happen: the panel shows why.
+        this.log.warn(refusal.message);
+        this.send({ kind: 'usb-result', id: device.id, ok: false, message: refusal.message });
+        this.queueState();
+      }),
+      r.events.on('progress', ({ device, step }) => this.send({ kind: 'usb-progress', id: device.id, step })),
+      r.events.on('changed', () => this.queueState()),
       r.events.on('attached', ({ device, slot }) => {
         this.log.info({ device: device.id, slot }, 'USB device redirected');
         this.queueState();
@@ -78,6 +89,12 @@ export class PageUsb {
       r.events.on('detached', () => this.queueState()),
     );
     return true;
+  }
+
+  /** The page's USB_FOCUS: devices plugged from now on are auto-redirected only while focused. */
+  focusChanged(focused: boolean): void {
+    if (focused !== this.focused) this.log.debug({ focused }, 'the page\'s focus changed (USB auto-redirect)');
+    this.focused = focused;
   }
 
   /** USB_STATE once per turn, however many changes came in it. */

@@ -15,6 +15,7 @@ import { Emitter } from '../../protocol/emitter.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import type { UsbredirChannel } from '../../protocol/channels/usbredir/usbredir-channel.ts';
 import { checkUsbredirFilter, describeFilterVerdict, parseUsbredirFilter, type UsbredirFilterRule, type UsbredirFilterVerdict } from '../../protocol/usbredir/usbredir-filter.ts';
+import type { UsbAttachStep } from '../../protocol/bridge/usb-messages.ts';
 import type { UsbDeviceDescription, UsbDeviceSource } from './device-source.ts';
 import { EmulatedUsbSource } from './emulated-device.ts';
 import { HID_ID_PREFIX } from './hid-device-source.ts';
@@ -114,6 +115,10 @@ export type UsbRedirectorEvents = {
   refused: { device: UsbDeviceDescription; refusal: UsbRefusal };
   /** A one-time message for the user ("no USB on this machine"). */
   notice: string;
+  /** A device on its way into a slot reached a step (opening ... configured; usb-messages.ts). */
+  progress: { device: UsbDeviceDescription; step: UsbAttachStep };
+  /** A source's devices changed (plugged, unplugged): lists shown to the user are stale. */
+  changed: undefined;
 };
 
 export interface UsbRedirectorOptions {
@@ -162,8 +167,14 @@ export class UsbRedirector {
     this.sources = [this.cds, ...(o.hostSource ? [o.hostSource] : []), ...(o.hidSource ? [o.hidSource] : []), ...(o.extraSources ?? [])];
     for (const file of o.policy.sharedCds) this.shareCd(file);
     for (const source of this.sources) {
-      this.unsubscribe.push(source.events.on('added', (d) => void this.plugged(source, d)));
-      this.unsubscribe.push(source.events.on('removed', (d) => void this.unplugged(d)));
+      this.unsubscribe.push(source.events.on('added', (d) => {
+        this.events.emit('changed', undefined);
+        void this.plugged(source, d);
+      }));
+      this.unsubscribe.push(source.events.on('removed', (d) => {
+        this.events.emit('changed', undefined);
+        void this.unplugged(d);
+      }));
       this.unsubscribe.push(source.events.on('unavailable', (m) => this.events.emit('notice', m)));
     }
   }
@@ -262,14 +273,17 @@ export class UsbRedirector {
   }
 
   private async attachTo(slot: UsbredirChannel, source: UsbDeviceSource, d: UsbDeviceDescription): Promise<UsbredirHost> {
+    const step = (at: UsbAttachStep): void => this.events.emit('progress', { device: d, step: at });
     let handle;
+    step('opening');
     try {
-      handle = await source.open(d.id);
+      handle = await source.open(d.id, () => step('claiming'));
     } catch (e) {
       if (e instanceof UsbDeviceBusyError) throw new UsbRefusal('busy', e.message);
       throw new UsbRefusal('busy', `cannot open ${deviceName(d)}: ${e instanceof Error ? e.message : String(e)}`);
     }
     let host: UsbredirHost;
+    step('connecting');
     try {
       host = await UsbredirHost.attach(slot, handle, { logger: this.log });
     } catch (e) {
@@ -285,6 +299,8 @@ export class UsbRedirector {
       this.events.emit('detached', { device: d, slot: slot.name, error });
     });
     this.events.emit('attached', { device: d, slot: slot.name });
+    step('offered');
+    host.events.on('configured', () => step('configured'));
     return host;
   }
 

@@ -53,6 +53,8 @@ export const HostKind = {
   /** USB redirection: the host's devices and the VM's slots, and one attach's or detach's outcome (usb-messages.ts). */
   USB_STATE: 0x48,
   USB_RESULT: 0x49,
+  /** One step of a device on its way into the VM (usb-messages.ts). */
+  USB_PROGRESS: 0x4a,
 } as const;
 
 /**
@@ -99,6 +101,8 @@ export const UiKind = {
   /** USB redirection: a device of USB_STATE into the VM, or out of it (usb-messages.ts). */
   USB_ATTACH: 0xc8,
   USB_DETACH: 0xc9,
+  /** The page (or window) gained or lost focus: devices plugged are auto-redirected only while it has it. */
+  USB_FOCUS: 0xca,
 } as const;
 
 export type HostKindName = keyof typeof HostKind;

@@ -67,6 +67,7 @@ export function encodeUiMessage(m: UiMessage): Uint8Array {
       return encodePrinterUiMessage(m);
     case 'usb-attach':
     case 'usb-detach':
+    case 'usb-focus':
       return encodeUsbUiMessage(m);
     case 'record-data':
     case 'audio-clock':
@@ -92,6 +93,7 @@ const featureUiDecoders = new Map<number, (kind: number, r: FieldReader, expecte
   [UiKind.PRINT_CHOOSE, decodePrinterUiMessage],
   [UiKind.USB_ATTACH, decodeUsbUiMessage],
   [UiKind.USB_DETACH, decodeUsbUiMessage],
+  [UiKind.USB_FOCUS, decodeUsbUiMessage],
 ]);
 
 /**
