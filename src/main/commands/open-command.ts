@@ -1,15 +1,16 @@
 // `spicedesk open`: the desktop client. The Electron window where Electron is installed (the same
 // command line handed over, as the switches electron-main.ts reads), else the web gateway in the
 // system's browser; with no TARGET, on a local demo Xspice.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { clipboardPolicyName } from '../clipboard/clipboard-option.ts';
 import { monitorMappingArg } from '../monitors/mapping-option.ts';
 import { ExitCode } from '../node/exit-codes.ts';
 import { defineCommand, usageError } from './args/option-spec.ts';
-import { clientOptions, kioskFlags, optionalTarget } from './args/shared-options.ts';
+import { clientOptions, kioskFlags, optionalTarget, usbCommandLineOf } from './args/shared-options.ts';
 import { runGateway } from './serve-command.ts';
 import { FILE_TRANSFER_ARG } from '../electron/launch-args.ts';
+import { usbSwitches } from '../electron/usb-args.ts';
 
 /** The Electron binary of the electron package, when it was installed with its binary. */
 function electronBinary(): string | null {
@@ -38,6 +39,23 @@ function runElectron(binary: string, args: string[]): Promise<number> {
   });
 }
 
+/**
+ * The USB options as switches for the window (usb-args.ts reads them), ISO files made absolute
+ * and checked here, where a mistyped path can still be said on the terminal.
+ */
+export function windowUsbSwitches(values: Parameters<typeof usbCommandLineOf>[0]): string[] {
+  const usb = usbCommandLineOf(values);
+  const shareCds = (usb.shareCds ?? []).map((file) => resolve(file));
+  for (const file of shareCds) {
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (e) {
+      throw usageError(`--spice-share-cd: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  }
+  return usbSwitches({ ...usb, shareCds });
+}
+
 export const openCommand = defineCommand({
   name: 'open',
   synopsis: '[TARGET] [--listen HOST:PORT]',
@@ -54,9 +72,6 @@ export const openCommand = defineCommand({
     if (values.memoryLimit !== undefined) throw usageError('the desktop window does not take --memory-limit yet; use spicedesk serve --open --memory-limit SIZE TARGET');
     if (values.videoCodecs !== undefined) throw usageError('the desktop window does not take --video-codecs yet; put video-codecs= in the TARGET (URI query or .vv file), or use spicedesk serve --open --video-codecs LIST TARGET');
     if (values.spiceSharedDir !== undefined || values.spiceSharedDirRo) throw usageError('the desktop window does not share folders yet; use spicedesk serve --open --spice-shared-dir DIR TARGET');
-    if (values.spiceShareCd.length > 0 || values.spiceUsbredirAutoRedirectFilter !== undefined || values.spiceUsbredirRedirectOnConnect !== undefined) {
-      throw usageError('the desktop window does not take the USB options yet; use spicedesk serve --open --spice-share-cd FILE.iso TARGET');
-    }
     if (values.printTo !== undefined || values.printMaxMb !== undefined) throw usageError('the desktop window does not print yet; use spicedesk serve --open --print-to PRINTER TARGET');
     if (values.spiceCaFile !== undefined) throw usageError('the desktop window does not take --spice-ca-file yet; use spicedesk serve --open --spice-ca-file FILE TARGET');
     const kiosk = kioskFlags(values, cx.warn);
@@ -70,6 +85,8 @@ export const openCommand = defineCommand({
       ...(values.monitorMapping ? [monitorMappingArg(values.monitorMapping)] : []),
       // Read by the app's focus-clipboard.ts, enforced by each window's host and main's clipboard reads.
       ...(values.clipboard ? [`--clipboard=${clipboardPolicyName(values.clipboard)}`] : []),
+      // Read by the app's usb-args.ts; the window's page shows the USB panel when the VM has slots.
+      ...windowUsbSwitches(values),
       ...(target === undefined ? [] : [target]),
     ];
     return runElectron(electron, args);

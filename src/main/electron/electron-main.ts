@@ -21,6 +21,8 @@ import { commandLineOf, instanceData, kioskFlagsFromArgv, secondInstanceTargets,
 import { NOT_KIOSK } from '../../protocol/policy/kiosk-policy.ts';
 import { SessionWindow } from './session-window.ts';
 import { clipboardPolicyFromArgv } from './focus-clipboard.ts';
+import { usbCommandLineFromArgv } from './usb-args.ts';
+import type { UsbCommandLine } from '../usb/usb-policy.ts';
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import {
   APP_SCHEME_PRIVILEGES,
@@ -63,6 +65,9 @@ const kioskFlags = 'flags' in kioskArgs ? kioskArgs.flags : NOT_KIOSK;
 // --clipboard both|to-guest|from-guest|none: enforced by each window's host and by main's own reading (focus-clipboard.ts).
 const clipboardArgs = clipboardPolicyFromArgv(process.argv);
 const clipboardPolicy: ClipboardSharing = 'policy' in clipboardArgs ? clipboardArgs.policy : { toGuest: false, fromGuest: false };
+// --spice-share-cd and the usbredir rules from `spicedesk open` (usb-args.ts), for every window's session.
+const usbArgs = usbCommandLineFromArgv(process.argv, process.cwd());
+const usbCommandLine: UsbCommandLine = 'usb' in usbArgs ? usbArgs.usb : {};
 const quitGate = new QuitGate(kioskFlags.kiosk);
 const windows = new Map<number, SessionWindow>();
 /** Targets that arrived before 'ready' (macOS open-file/open-url at launch). */
@@ -147,6 +152,7 @@ async function start(): Promise<void> {
   log = await createLogger(process.argv.includes('--debug') ? 'debug' : process.argv.includes('--verbose') ? 'info' : 'silent');
   if ('error' in kioskArgs) throw new Error(kioskArgs.error);
   if ('error' in clipboardArgs) throw new Error(clipboardArgs.error);
+  if ('error' in usbArgs) throw new Error(usbArgs.error);
   for (const why of launch.ignored) log.warn({ why }, 'argument ignored');
   hardenSession();
   registerIpc();
@@ -227,6 +233,7 @@ async function openTarget(target: string | null): Promise<void> {
     kiosk: { flags: kioskFlags, gate: quitGate, quit: quitByPolicy },
     monitors: monitorMappings(),
     clipboard: clipboardPolicy,
+    usb: usbCommandLine,
     // The window's id is known once it exists; recording starts long after.
     onRecording: (on) => microphoneGrants.set(w.win.webContents.id, on),
   });
