@@ -5,8 +5,10 @@
 // endpoint and SET_REPORT/GET_REPORT passed to hidapi's write and feature reports.
 // node-hid 3.x cannot read a device's report descriptor, which the guest's HID driver needs: on
 // Linux it comes from sysfs (/sys/class/hidraw/hidrawN/device/report_descriptor, readable by
-// everyone); elsewhere `readReportDescriptor` returns null and the device is refused with a
-// sentence saying so. The node-hid API is taken as an interface so that tests can give a fake.
+// everyone). Where the OS does not give it (Windows, macOS), a device of a usage page whose reports
+// are fixed by its standard gets that page's descriptor (FIDO security keys: usage page 0xF1D0,
+// CTAPHID's 64-byte input and output reports without report ids); any other device is refused with
+// a sentence saying so. The node-hid API is taken as an interface so that tests can give a fake.
 import { readFileSync } from 'node:fs';
 import { Emitter } from '../../protocol/emitter.ts';
 import type {
@@ -76,6 +78,38 @@ export function linuxReportDescriptor(readFile: (path: string) => Uint8Array): (
     } catch {
       return null;
     }
+  };
+}
+
+/** FIDO Alliance's HID usage page and its CTAPHID (U2F authenticator) usage. */
+export const FIDO_USAGE_PAGE = 0xf1d0;
+const FIDO_CTAPHID_USAGE = 0x01;
+
+/**
+ * The report descriptor of a FIDO U2F/CTAP2 authenticator as the CTAP specification fixes it:
+ * usage page 0xF1D0, usage 0x01, one application collection with a 64-byte input report (usage
+ * 0x20) and a 64-byte output report (usage 0x21), bytes 0-255, no report ids.
+ */
+export const FIDO_REPORT_DESCRIPTOR = Uint8Array.of(
+  0x06, 0xd0, 0xf1, // usage page 0xF1D0
+  0x09, 0x01, // usage: CTAPHID
+  0xa1, 0x01, // collection (application)
+  0x09, 0x20, 0x15, 0x00, 0x26, 0xff, 0x00, 0x75, 0x08, 0x95, 0x40, 0x81, 0x02, // input: 64 bytes 0-255
+  0x09, 0x21, 0x15, 0x00, 0x26, 0xff, 0x00, 0x75, 0x08, 0x95, 0x40, 0x91, 0x02, // output: 64 bytes 0-255
+  0xc0, // end collection
+);
+
+/** The fixed report descriptor for a device's usage page and usage, or null when its reports are not standard. */
+export function knownUsageReportDescriptor(info: NodeHidDeviceInfo): Uint8Array | null {
+  if (info.usagePage === FIDO_USAGE_PAGE && info.usage === FIDO_CTAPHID_USAGE) return FIDO_REPORT_DESCRIPTOR;
+  return null;
+}
+
+/** The OS's descriptor where `fromOs` gives one, else the fixed one of the device's usage page. */
+export function reportDescriptorOrKnownUsage(fromOs: (info: NodeHidDeviceInfo) => Uint8Array | null): (info: NodeHidDeviceInfo) => Uint8Array | null {
+  return (info) => {
+    const given = fromOs(info);
+    return given && given.length > 0 ? given : knownUsageReportDescriptor(info);
   };
 }
 
@@ -316,7 +350,8 @@ export class HidDeviceSource implements UsbDeviceSource {
     if (!info?.path) throw new Error(`no HID device ${id} on this machine`);
     const descriptor = this.readReportDescriptor(info);
     if (!descriptor || descriptor.length === 0) {
-      throw new Error(`cannot redirect the HID device ${id}: its report descriptor cannot be read here (node-hid does not give it; only Linux's sysfs does)`);
+      const page = info.usagePage === undefined ? 'an unknown usage page' : `usage page 0x${info.usagePage.toString(16).padStart(4, '0')}`;
+      throw new Error(`cannot redirect the HID device ${id}: its report descriptor cannot be read here (node-hid does not give it; only Linux's sysfs does), and its ${page} is not one with a fixed descriptor (FIDO security keys, 0xf1d0)`);
     }
     let handle: NodeHidHandle;
     try {
@@ -331,7 +366,7 @@ export class HidDeviceSource implements UsbDeviceSource {
   }
 }
 
-/** The HID source of this machine: node-hid loaded on first use; report descriptors from sysfs on Linux. */
+/** The HID source of this machine: node-hid loaded on first use; report descriptors from sysfs on Linux, else the known usage pages'. */
 export function machineHidSource(): HidDeviceSource {
-  return new HidDeviceSource(loadNodeHid, linuxReportDescriptor((path) => readFileSync(path)));
+  return new HidDeviceSource(loadNodeHid, reportDescriptorOrKnownUsage(linuxReportDescriptor((path) => readFileSync(path))));
 }
