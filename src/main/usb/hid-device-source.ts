@@ -331,7 +331,14 @@ export class HidDeviceSource implements UsbDeviceSource {
       }
       return byId;
     }
-    for (const info of infos) if (info.path && !byId.has(`${HID_ID_PREFIX}${info.path}`)) byId.set(`${HID_ID_PREFIX}${info.path}`, info);
+    for (const info of infos) {
+      if (!info.path) continue;
+      const id = `${HID_ID_PREFIX}${info.path}`;
+      const earlier = byId.get(id);
+      // hidapi on macOS lists a device once per usage: the usage with a fixed descriptor (FIDO) is the one that counts.
+      if (!earlier) byId.set(id, info);
+      else if (!knownUsageReportDescriptor(earlier) && knownUsageReportDescriptor(info)) byId.set(id, { ...earlier, usagePage: info.usagePage, usage: info.usage });
+    }
     return byId;
   }
 

@@ -145,6 +145,15 @@ describe('HidDeviceSource (node-hid)', () => {
     await expect(source.open(`hid:${windowsVendorDevice.path}`)).rejects.toThrow(/report descriptor cannot be read here .*usage page 0xff00 is not one with a fixed descriptor/);
   });
 
+  it('a key hidapi lists once per usage (macOS) is known by its FIDO usage, whichever comes first', async () => {
+    const keyboardUsage: NodeHidDeviceInfo = { ...macKey, usagePage: 1, usage: 6 };
+    const source = new HidDeviceSource(fakeNodeHid([keyboardUsage, { ...macKey, product: undefined }]), reportDescriptorOrKnownUsage(() => null));
+    expect((await source.list()).map((d) => [d.id, d.product])).toEqual([[`hid:${macKey.path}`, 'YubiKey OTP+FIDO+CCID']]);
+    const h = await source.open(`hid:${macKey.path}`);
+    expect((await h.controlIn({ requestType: 0x81, request: 6, value: 0x2200, index: 0 }, 255)).data).toEqual(FIDO_REPORT_DESCRIPTOR);
+    await h.close();
+  });
+
   it('on Linux the sysfs descriptor wins over the fixed one', async () => {
     const linuxKey: NodeHidDeviceInfo = { ...windowsKey, path: '/dev/hidraw0' };
     const source = new HidDeviceSource(fakeNodeHid([linuxKey]), reportDescriptorOrKnownUsage(linuxReportDescriptor(readFile)));
