@@ -51,7 +51,7 @@ describe('the desktop window\'s USB options', () => {
     const send = (m: UiMessage): void => port.postMessage(encodeUiMessage(m));
     send({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
     const states = (): UsbStateMessage[] => got.filter((m): m is UsbStateMessage => m.kind === 'usb-state');
-    const cdOn = await waitFor('the CD on a slot in the panel\'s state', () => states().findLast((s) => s.devices.some((d) => d.id === `cd:${iso}` && d.slot !== '')), 30_000, {
+    const cdOn = await waitFor('the CD on a slot in the panel\'s state', () => states().filter((s) => s.devices.some((d) => d.id === `cd:${iso}` && d.slot !== '')).at(-1), 30_000, {
       explain: () => JSON.stringify(got.filter((m) => m.kind === 'status' || m.kind.startsWith('usb')).slice(-6)),
     });
     expect(cdOn.slots).toHaveLength(2);
