@@ -95,16 +95,24 @@ export const usbPart: PagePart = {
     const progress = new UsbAttachProgress();
     let lastResult = '';
     // The host auto-redirects plugged devices only while the page has focus: it is told each change.
+    // What the window's events last said; until the first one, whether the document has focus now.
+    let focused: boolean | null = null;
     let focusSent: boolean | null = null;
     const reportFocus = (): void => {
       if (!state) return;
-      const focused = document.hasFocus() && document.visibilityState === 'visible';
-      if (focused === focusSent) return;
-      focusSent = focused;
-      page.send({ kind: 'usb-focus', focused });
+      const now = (focused ?? document.hasFocus()) && document.visibilityState === 'visible';
+      if (now === focusSent) return;
+      focusSent = now;
+      page.send({ kind: 'usb-focus', focused: now });
     };
-    window.addEventListener('focus', reportFocus);
-    window.addEventListener('blur', reportFocus);
+    window.addEventListener('focus', () => {
+      focused = true;
+      reportFocus();
+    });
+    window.addEventListener('blur', () => {
+      focused = false;
+      reportFocus();
+    });
     document.addEventListener('visibilitychange', reportFocus);
 
     const toggle = (id: string, on: boolean): void => {
@@ -178,7 +186,7 @@ export const usbPart: PagePart = {
         button.hidden = true;
         panel.hidden = true;
       },
-      state: () => ({ usb: state ? { devices: usbPanelRows(state, pending, progress), slots: usbSlotsLine(state), notice: state.notice, lastResult } : null }),
+      state: () => ({ usb: state ? { devices: usbPanelRows(state, pending, progress), slots: usbSlotsLine(state), notice: state.notice, lastResult, focusSent } : null }),
       testHooks: () => ({ usbToggle: (id: string, on: boolean) => toggle(id, on) }),
     };
   },

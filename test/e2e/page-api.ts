@@ -115,7 +115,7 @@ export interface PageState {
   // The printer chooser (printer-chooser.ts): where the next print job goes, as the host listed it.
   printers: { shown: boolean; choices: { id: string; label: string }[]; chosen: string; note: string; sent: number };
   // The USB devices panel (usb-panel.ts): null until the host sent USB_STATE.
-  usb: { devices: UsbPanelRow[]; slots: string; notice: string; lastResult: string } | null;
+  usb: { devices: UsbPanelRow[]; slots: string; notice: string; lastResult: string; focusSent: boolean | null } | null;
 }
 
 /** The page's sound: the gesture gate, the playback channel, the playout buffer, the microphone. */
