@@ -2,7 +2,7 @@
 // channel, so it doubles as a check that each channel type links cleanly.
 import { mouseModeNames } from '../../protocol/channels/main/main-messages.ts';
 import { clientCommonCaps } from '../../protocol/link/link.ts';
-import { channelTypeName } from '../../protocol/link/constants.ts';
+import { ChannelType, channelTypeName } from '../../protocol/link/constants.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { describeChannelSupport } from '../../protocol/session/channel-support.ts';
 import type { Session } from '../../protocol/session/session.ts';
@@ -109,8 +109,10 @@ export interface UsbSlotReport {
   filter: string | null;
   /** Why the filter does not parse, if it does not. */
   filterError?: string;
-  /** The device on the slot ("free" in info: it attaches none). */
+  /** The device on the slot ("free" in info: it attaches none), or "failed" when the slot's channel ended with an error. */
   device: string;
+  /** Why the slot's channel ended, when it did. */
+  failure?: string;
 }
 
 export interface VideoReport {
@@ -211,14 +213,18 @@ const USB_FILTER_GRACE_MS = 200;
 
 function usbSlots(session: Session): UsbSlotReport[] {
   const slots = [...session.channels.values()].filter((ch): ch is UsbredirChannel => ch instanceof UsbredirChannel);
-  return slots.sort((a, b) => a.id - b.id).map((s) => ({
-    id: s.id,
-    guest: s.stream.peerVersion,
-    caps: s.stream.peerCaps === null ? [] : Array.from({ length: 8 }, (_, bit) => bit).filter((bit) => (s.stream.peerCaps! & (1 << bit)) !== 0),
-    filter: s.guestFilter?.text ?? null,
-    ...(s.guestFilter?.error ? { filterError: s.guestFilter.error } : {}),
-    device: s.device ? 'in use' : 'free',
-  }));
+  return slots.sort((a, b) => a.id - b.id).map((s) => {
+    const st = session.status.get(`${ChannelType.USBREDIR}:${s.id}`);
+    return {
+      id: s.id,
+      guest: s.stream.peerVersion,
+      caps: s.stream.peerCaps === null ? [] : Array.from({ length: 8 }, (_, bit) => bit).filter((bit) => (s.stream.peerCaps! & (1 << bit)) !== 0),
+      filter: s.guestFilter?.text ?? null,
+      ...(s.guestFilter?.error ? { filterError: s.guestFilter.error } : {}),
+      device: st?.state === 'failed' ? 'failed' : s.device ? 'in use' : 'free',
+      ...(st?.state === 'failed' ? { failure: st.error.message } : {}),
+    };
+  });
 }
 
 function formatUsbSlots(slots: UsbSlotReport[]): string[] {
@@ -227,7 +233,8 @@ function formatUsbSlots(slots: UsbSlotReport[]): string[] {
     const head = i === 0 ? 'usb slots:   ' : '             ';
     const guest = s.guest === null ? 'no hello from the guest' : `${s.guest} caps [${s.caps.join(',')}]`;
     const filter = s.filter === null ? 'no filter' : `filter "${printableFilter(s.filter)}"${s.filterError ? ` (does not parse: ${s.filterError})` : ''}`;
-    return `${head} usbredir:${s.id} ${s.device}; ${guest}; ${filter}`;
+    const state = s.failure ? `failed (${s.failure})` : s.device;
+    return `${head} usbredir:${s.id} ${state}; ${guest}; ${filter}`;
   });
 }
 

@@ -11,7 +11,7 @@ export const channelSupport: Record<number, string> = {
   [ChannelType.RECORD]: 'microphone: START/STOP from the server, MODE + START_MARK + DATA (RAW, Opus where the host encodes it); a WAV sent by spicedesk do speak',
   [ChannelType.TUNNEL]: 'obsolete; never linked',
   [ChannelType.SMARTCARD]: 'linked; smartcard redirection not implemented yet',
-  [ChannelType.USBREDIR]: 'usbredir stream (every packet type, LZ4 both ways), the guest\'s filter; devices attached through spicedesk\'s usb-host (only the tests\' simulated keyboard and disk so far; no real USB devices yet)',
+  [ChannelType.USBREDIR]: 'usbredir stream (every packet type, LZ4 both ways), the guest\'s filter; devices attached through spicedesk\'s usb-host: the machine\'s USB devices (the usb package), HID devices the OS holds (node-hid), shared CD/ISO files',
   [ChannelType.PORT]: 'PORT_INIT, PORT_EVENT, data (LZ4 decoded); org.qemu.monitor.qmp.0 drives the VM power actions (spicedesk do power), org.qemu.console.serial.0 is spicedesk console, org.spicedesk.print.0 prints jobs from the guest (--print-to), other ports are left alone',
   [ChannelType.WEBDAV]: 'folder sharing: the guest\'s WebDAV connections served from --spice-shared-dir (not shared by default)',
 };
