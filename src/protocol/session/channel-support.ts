@@ -4,7 +4,7 @@ import { ChannelType } from '../link/constants.ts';
 
 export const channelSupport: Record<number, string> = {
   [ChannelType.MAIN]: 'session control: channel list, mouse modes, name, UUID, agent presence',
-  [ChannelType.DISPLAY]: 'every image type decoded and drawn by the software compositor in a worker thread; video streams (MJPEG here) decoded and shown at their mm time',
+  [ChannelType.DISPLAY]: 'every image type decoded and drawn by the software compositor in a worker thread; video streams decoded (the codecs are on the video line) and shown at their mm time',
   [ChannelType.INPUTS]: 'keyboard (set-1 scan codes) and mouse in both modes, motion paced by the server\'s acks (spicedesk do)',
   [ChannelType.CURSOR]: 'cursor shapes of every type decoded, with the cache, moves and hiding; shown by the desktop client',
   [ChannelType.PLAYBACK]: 'guest sound: MODE, START, DATA (RAW S16LE, Opus where the host decodes it), STOP, VOLUME, MUTE, LATENCY; recorded to a WAV by spicedesk do listen',
