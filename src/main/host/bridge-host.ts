@@ -3,7 +3,7 @@
 // (src/main/electron). The page's HELLO picks one of the targets the host was given, by index;
 // nothing else can be connected to. Every message from the page goes through the bridge's strict
 // decoder; a malformed one ends this connection (with a reason), never the host.
-import { sharedDirPorts, type SharedDirSetting } from '../webdav/shared-dir.ts';
+import type { SharedDirSetting } from '../webdav/shared-dir.ts';
 import type { UsbDeviceSource } from '../usb/device-source.ts';
 import type { UsbCommandLine } from '../usb/usb-policy.ts';
 import { PageUsb } from './page-usb.ts';
@@ -34,6 +34,7 @@ import { PageAudio } from './page-audio.ts';
 import { PageVm } from './page-vm.ts';
 import { PageSerial } from './page-serial.ts';
 import { PagePrinters } from './page-printers.ts';
+import { PageFolders } from './page-folders.ts';
 import { noAudioCapabilities, type AudioCapabilities } from '../../protocol/audio/audio-format.ts';
 import { PageBudget } from './page-budget.ts';
 import { HeadGroup, type HeadRegistry, type JoinedHead } from '../monitors/head-group.ts';
@@ -152,6 +153,7 @@ export class BridgeHost {
   private readonly pageVm: PageVm;
   private readonly pageSerial: PageSerial;
   private readonly pagePrinters: PagePrinters;
+  private readonly pageFolders: PageFolders;
   private readonly pageUsb: PageUsb;
   /** What the page's HELLO said it does with sound: its sessions' sound channels announce that. */
   private audio: AudioCapabilities = noAudioCapabilities;
@@ -192,6 +194,7 @@ export class BridgeHost {
     this.pageVm = new PageVm((m) => this.send(m), this.log);
     this.pageSerial = new PageSerial((m) => this.send(m), this.log);
     this.pagePrinters = new PagePrinters((m) => this.send(m), this.log);
+    this.pageFolders = new PageFolders((m) => this.send(m), this.log);
     this.pageUsb = new PageUsb((m) => this.send(m), this.log, o.usbHostSource);
     endpoint.onMessage((bytes) => this.onMessage(bytes));
     endpoint.onClose((error) => {
@@ -359,6 +362,9 @@ export class BridgeHost {
     'vm-action': (m) => void this.pageVm.handle(m),
     'serial-input': (m) => this.pageSerial.handle(m),
     'print-choose': (m) => this.pagePrinters.handle(m),
+    'folder-browse': (m) => this.pageFolders.handle(m),
+    'folder-share': (m) => this.pageFolders.handle(m),
+    'folder-stop': (m) => this.pageFolders.handle(m),
     'usb-attach': (m) => void this.pageUsb.handle(m),
     'usb-detach': (m) => void this.pageUsb.handle(m),
   };
@@ -396,6 +402,8 @@ export class BridgeHost {
     this.pageVm.setAllowed(policy.controls.vmMenu);
     this.pageSerial.setAllowed(policy.controls.vmMenu);
     void this.pagePrinters.setTarget(target.print, policy.controls.bar);
+    // The folder chooser is in the bar: kiosk fixes the folder to the command line's (or none).
+    this.pageFolders.setTarget(target.sharedDir, policy.controls.bar);
     this.send(pagePolicyMessage(policy));
     this.reconnect = policy.autoReconnect ? this.pageReconnect(target) : null;
     void this.connect(target, target.password);
@@ -477,7 +485,7 @@ export class BridgeHost {
       displaySink: sink,
       // What the page's HELLO said it does with sound: the sound channels announce only that.
       audio: this.audio,
-      ports: { ...sharedDirPorts(target.sharedDir, this.log), ...printPorts(target.print, this.log, () => this.pagePrinters.backend()) },
+      ports: { webdav: this.pageFolders.folder, ...printPorts(target.print, this.log, () => this.pagePrinters.backend()) },
     });
     this.session = session;
     this.displaySink = sink;
