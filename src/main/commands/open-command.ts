@@ -10,6 +10,9 @@ import { defineCommand, usageError } from './args/option-spec.ts';
 import { clientOptions, kioskFlags, optionalTarget } from './args/shared-options.ts';
 import { runGateway } from './serve-command.ts';
 import { FILE_TRANSFER_ARG } from '../electron/launch-args.ts';
+import { windowDeviceArgs } from '../electron/window-devices.ts';
+import { printSettingOf } from '../printing/print-setting.ts';
+import { sharedDirOf } from '../webdav/shared-dir.ts';
 
 /** The Electron binary of the electron package, when it was installed with its binary. */
 function electronBinary(): string | null {
@@ -53,11 +56,12 @@ export const openCommand = defineCommand({
     // The window does not enforce these yet: refused rather than silently ignored.
     if (values.memoryLimit !== undefined) throw usageError('the desktop window does not take --memory-limit yet; use spicedesk serve --open --memory-limit SIZE TARGET');
     if (values.videoCodecs !== undefined) throw usageError('the desktop window does not take --video-codecs yet; put video-codecs= in the TARGET (URI query or .vv file), or use spicedesk serve --open --video-codecs LIST TARGET');
-    if (values.spiceSharedDir !== undefined || values.spiceSharedDirRo) throw usageError('the desktop window does not share folders yet; use spicedesk serve --open --spice-shared-dir DIR TARGET');
     if (values.spiceShareCd !== undefined || values.spiceUsbredirAutoRedirectFilter !== undefined || values.spiceUsbredirRedirectOnConnect !== undefined) {
       throw usageError('the desktop window does not take the USB options yet; use spicedesk serve --open --spice-share-cd FILE.iso TARGET');
     }
-    if (values.printTo !== undefined || values.printMaxMb !== undefined) throw usageError('the desktop window does not print yet; use spicedesk serve --open --print-to PRINTER TARGET');
+    // Checked here as serve checks them (a usage error before Electron starts), then handed over.
+    printSettingOf(values);
+    sharedDirOf(values);
     if (values.spiceCaFile !== undefined) throw usageError('the desktop window does not take --spice-ca-file yet; use spicedesk serve --open --spice-ca-file FILE TARGET');
     const kiosk = kioskFlags(values, cx.warn);
     // The switches electron-main.ts reads (launch-args.ts, app-mappings.ts), then the TARGET.
@@ -70,6 +74,8 @@ export const openCommand = defineCommand({
       ...(values.monitorMapping ? [monitorMappingArg(values.monitorMapping)] : []),
       // Read by the app's focus-clipboard.ts, enforced by each window's host and main's clipboard reads.
       ...(values.clipboard ? [`--clipboard=${clipboardPolicyName(values.clipboard)}`] : []),
+      // --print-to, --print-max-mb, --spice-shared-dir(-ro): read by the app's window-devices.ts.
+      ...windowDeviceArgs(values),
       ...(target === undefined ? [] : [target]),
     ];
     return runElectron(electron, args);

@@ -4,6 +4,7 @@
 // nothing else can be connected to. Every message from the page goes through the bridge's strict
 // decoder; a malformed one ends this connection (with a reason), never the host.
 import type { SharedDirSetting } from '../webdav/shared-dir.ts';
+import type { PowerAction } from '../../protocol/channels/port/qmp-port.ts';
 import type { UsbDeviceSource } from '../usb/device-source.ts';
 import type { UsbCommandLine } from '../usb/usb-policy.ts';
 import { PageUsb } from './page-usb.ts';
@@ -220,6 +221,19 @@ export class BridgeHost {
   }
 
   /**
+   * The Electron window's own menu (window-session-menu.ts): a power action, or a folder the user
+   * picked in the system's folder dialog (an absolute path, checked against the same root as the
+   * page's choices), or stop sharing. The same checks as the page's messages apply: the VM menu
+   * and the folder chooser are refused where the page's policy refuses them.
+   */
+  fromWindowMenu(m: { kind: 'vm-action'; action: PowerAction } | { kind: 'share-folder'; dir: string; readOnly: boolean } | { kind: 'stop-sharing' }): void {
+    if (this.state !== 'session') return;
+    if (m.kind === 'vm-action') void this.pageVm.handle(m);
+    else if (m.kind === 'share-folder') this.pageFolders.shareChosen(m.dir, m.readOnly);
+    else this.pageFolders.handle({ kind: 'folder-stop' });
+  }
+
+  /**
    * Whether the local clipboard would go to the guest now (a running session, sharing to the
    * guest allowed by `--clipboard` and the page's setting, an agent that shares the clipboard):
    * the Electron window reads it only then (electron/focus-clipboard.ts).
@@ -402,9 +416,9 @@ export class BridgeHost {
     this.pageVm.setAllowed(policy.controls.vmMenu);
     this.pageSerial.setAllowed(policy.controls.vmMenu);
     void this.pagePrinters.setTarget(target.print, policy.controls.bar);
+    this.send(pagePolicyMessage(policy));
     // The folder chooser is in the bar: kiosk fixes the folder to the command line's (or none).
     this.pageFolders.setTarget(target.sharedDir, policy.controls.bar);
-    this.send(pagePolicyMessage(policy));
     this.reconnect = policy.autoReconnect ? this.pageReconnect(target) : null;
     void this.connect(target, target.password);
   }

@@ -42,6 +42,28 @@ export class PageFolders {
     this.report();
   }
 
+  /**
+   * A folder the user picked in the desktop window's folder dialog: an absolute path, shared only
+   * when its real place is under the root, as the page's choices.
+   */
+  shareChosen(dir: string, readOnly: boolean): void {
+    this.queue = this.queue
+      .then(async () => {
+        const root = await (this.realRoot ??= realpath(this.root));
+        const real = await realpath(dir).catch(() => '');
+        const inside = real === root || real.startsWith(root + sep);
+        const path = inside ? real.slice(root.length + 1) : '';
+        if (!inside) {
+          if (!this.offered) return this.handleNow({ kind: 'folder-share', path: '', readOnly });
+          this.note = real ? `${dir} is outside ${this.root}` : `no folder ${dir}`;
+          this.log.warn({ dir }, `refusing the window's folder: ${this.note}`);
+          return this.report();
+        }
+        return this.handleNow({ kind: 'folder-share', path, readOnly });
+      })
+      .catch((e: unknown) => this.log.warn({ err: String(e) }, 'folder chooser failed'));
+  }
+
   handle(m: FolderUiMessage): void {
     this.queue = this.queue.then(() => this.handleNow(m)).catch((e: unknown) => this.log.warn({ err: String(e) }, 'folder chooser failed'));
   }
