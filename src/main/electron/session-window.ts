@@ -21,7 +21,8 @@ import { HeadRegistry } from '../monitors/head-group.ts';
 import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import { FocusClipboard, type LocalClipboard } from './focus-clipboard.ts';
-import { chooseSharedFolder, SessionMenuState, type SessionMenuActions } from './window-session-menu.ts';
+import { chooseSharedFolder, confirmVmAction, SessionMenuState, type SessionMenuActions } from './window-session-menu.ts';
+import type { PowerAction } from '../../protocol/channels/port/qmp-port.ts';
 import type { WindowDevices } from './window-devices.ts';
 import { homedir } from 'node:os';
 
@@ -220,10 +221,18 @@ export class SessionWindow {
   /** What the window's VM and Folder menu items do: the same as the page's bar, through the same host. */
   menuActions(): SessionMenuActions {
     return {
-      vm: (action) => this.host?.fromWindowMenu({ kind: 'vm-action', action }),
+      vm: (action) => void this.vmAction(action),
       chooseFolder: (readOnly) => void this.chooseFolder(readOnly),
       stopSharing: () => this.host?.fromWindowMenu({ kind: 'stop-sharing' }),
     };
+  }
+
+  private async vmAction(action: PowerAction): Promise<void> {
+    try {
+      if (await confirmVmAction(dialog, this.win.isDestroyed() ? null : this.win, action)) this.host?.fromWindowMenu({ kind: 'vm-action', action });
+    } catch (e) {
+      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'the VM action was not sent: its question could not be shown');
+    }
   }
 
   private async chooseFolder(readOnly: boolean): Promise<void> {

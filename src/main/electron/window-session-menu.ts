@@ -7,7 +7,7 @@
 import type { BaseWindow, Dialog, MenuItemConstructorOptions, OpenDialogOptions } from 'electron';
 import type { HostMessage } from '../../protocol/bridge/bridge-messages.ts';
 import type { FolderStateMessage } from '../../protocol/bridge/folder-messages.ts';
-import type { VmStateMessage } from '../../protocol/bridge/vm-messages.ts';
+import { powerActionConfirmations, type VmStateMessage } from '../../protocol/bridge/vm-messages.ts';
 import type { PowerAction } from '../../protocol/channels/port/qmp-port.ts';
 
 /** remote-viewer's names for the actions, in its order. */
@@ -75,6 +75,15 @@ export function sessionMenus(state: SessionMenuState | null, act: SessionMenuAct
     ],
   };
   return [vmMenu, folderMenu];
+}
+
+/** Asks first for the actions that lose the guest's unsaved work (reset, force off), as the page does; true: go. */
+export async function confirmVmAction(dialog: Pick<Dialog, 'showMessageBox'>, parent: BaseWindow | null, action: PowerAction): Promise<boolean> {
+  const question = powerActionConfirmations[action];
+  if (!question) return true;
+  const options = { type: 'warning' as const, message: question, buttons: [ACTION_LABELS[action], 'Cancel'], defaultId: 1, cancelId: 1 };
+  const r = parent ? await dialog.showMessageBox(parent, options) : await dialog.showMessageBox(options);
+  return r.response === 0;
 }
 
 /** The system's folder dialog, opened in the shared root: the chosen folder, or none when cancelled. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MenuItemConstructorOptions } from 'electron';
 import { afterAll, describe, expect, it } from 'vitest';
-import { chooseSharedFolder, SessionMenuState, sessionMenus, type SessionMenuActions } from '../../../../src/main/electron/window-session-menu.ts';
+import { chooseSharedFolder, confirmVmAction, SessionMenuState, sessionMenus, type SessionMenuActions } from '../../../../src/main/electron/window-session-menu.ts';
 import { windowDeviceArgs, windowDevicesFromArgv } from '../../../../src/main/electron/window-devices.ts';
 import type { PowerAction } from '../../../../src/protocol/channels/port/qmp-port.ts';
 
@@ -51,6 +51,22 @@ describe('the window VM menu', () => {
     expect(state.observe({ kind: 'printers', choices: [], chosen: '', note: '' })).toBe(false);
     state.reset();
     expect(items(sessionMenus(state, act)[0])[0].label).toBe('No VM monitor');
+  });
+});
+
+describe('the window VM menu asks first', () => {
+  it('for reset and force off (the page asks the same), not for pause, resume, power down', async () => {
+    const asked: unknown[][] = [];
+    let response = 1;
+    const dialog = { showMessageBox: (...args: unknown[]) => (asked.push(args), Promise.resolve({ response, checkboxChecked: false })) } as never;
+    expect(await confirmVmAction(dialog, null, 'pause')).toBe(true);
+    expect(await confirmVmAction(dialog, null, 'powerdown')).toBe(true);
+    expect(asked).toHaveLength(0);
+    expect(await confirmVmAction(dialog, null, 'reset')).toBe(false);
+    expect(asked[0][0]).toMatchObject({ message: 'Reset the VM? Whatever the guest has not saved is lost.', buttons: ['Reset', 'Cancel'], cancelId: 1 });
+    response = 0;
+    expect(await confirmVmAction(dialog, null, 'off')).toBe(true);
+    expect(asked[1][0]).toMatchObject({ message: expect.stringMatching(/^Force the VM off\?/), buttons: ['Force Off', 'Cancel'] });
   });
 });
 
