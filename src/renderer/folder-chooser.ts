@@ -117,6 +117,7 @@ export const folderChooserPart: PagePart = {
       state: () => ({
         folders: {
           offered: state?.offered ?? false,
+          root: state?.root ?? '',
           shared: state?.shared ?? '',
           readOnly: state?.readOnly ?? false,
           note: state?.note ?? '',
