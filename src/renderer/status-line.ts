@@ -20,7 +20,10 @@ export class StatusLine {
 
   /** The playing video stream: its codec, frame rate and whether it decodes in hardware; nothing when none plays. */
   setVideo(status: VideoStatus | null): void {
-    this.videoText = status ? videoStatusText(status) : '';
+    const text = status ? videoStatusText(status) : '';
+    // The worker reports twice a second; the same text written again costs the page a frame.
+    if (text === this.videoText) return;
+    this.videoText = text;
     if (!this.video) return;
     this.video.textContent = this.videoText;
     this.video.hidden = this.videoText === '';

@@ -5,8 +5,14 @@
 // (node --cpu-prof). A tool for finding what to make cheaper, not a bench with a verdict.
 //   npx esbuild test/bench/page-profile.ts --bundle --platform=node --format=esm --packages=external \
 //     --outfile=dist/page-profile.js && node dist/page-profile.js [--hash '#renderer=2d'] [--seconds 5] [--gateway-profile DIR]
-//     [--bin OTHER/bin/spicedesk.cjs] [--video gstreamer:vp8]
-import { readdirSync, readFileSync } from 'node:fs';
+//     [--bin OTHER/bin/spicedesk.cjs] [--video gstreamer:vp8] [--audio opus|raw [--audio-stop]]
+// --audio plays the audio bench's onset signal through Xspice's playback FIFO (Opus or RAW) into a
+// PulseAudio null sink of its own, on an idle desktop; with --audio-stop the sound stops once it
+// plays, and the page is profiled after the server's STOP. Every run also prints the CPU of each thread
+// of Chromium's processes and of the gateway from /proc (native work included, which V8's samples
+// do not see: the compositor, the audio output, the GPU).
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchChromium, openSessionPage } from '../e2e/browser-page.ts';
@@ -16,6 +22,9 @@ import { spawnGroup } from '../peers/processes.ts';
 import { sleep } from '../helpers/wait.ts';
 import { startXspice } from '../peers/xspice.ts';
 import { playPattern } from '../peers/video-pattern.ts';
+import { waitUntil } from '../helpers/wait.ts';
+import { allProcesses, chromiumPid, CLOCK_TICKS_PER_SECOND, processTree } from '../helpers/proc-tree.ts';
+import { OnsetWriter, startPulse, type PulseServer } from './audio-peers.ts';
 
 interface TraceEvent {
   name: string;
@@ -36,6 +45,9 @@ const { values } = parseArgs({
   options: {
     hash: { type: 'string', default: '' },
     video: { type: 'string' },
+    audio: { type: 'string' },
+    // With --audio: stop the sound once it plays and profile the page after the server's STOP (an idle page that played sound).
+    'audio-stop': { type: 'boolean', default: false },
     seconds: { type: 'string', default: '5' },
     'gateway-profile': { type: 'string' },
     top: { type: 'string', default: '25' },
@@ -46,11 +58,24 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const top = Number(values.top);
 
+if (values.audio !== undefined && values.audio !== 'opus' && values.audio !== 'raw') throw new Error(`--audio takes opus or raw, not ${values.audio}`);
+const scratch = mkdtempSync(join(tmpdir(), 'page-profile-'));
+const fifoDir = join(scratch, 'fifo');
+let pulse: PulseServer | undefined;
+if (values.audio) {
+  pulse = await startPulse(join(scratch, 'pulse'));
+  process.env.PULSE_SERVER = pulse.server;
+  mkdirSync(fifoDir, { recursive: true });
+}
 const xspice = values.video
   ? await startXspice({ streamingVideo: 'all', videoCodecs: values.video })
-  : await startXspice({ imageCompression: 'auto_lz', jpegWan: 'never' });
+  : values.audio
+    ? await startXspice({ audio: { fifoDir, opus: values.audio === 'opus' } })
+    : await startXspice({ imageCompression: 'auto_lz', jpegWan: 'never' });
 await solidBackground(xspice, '#336699');
-if (values.video) {
+if (values.audio) {
+  // nothing on the desktop: the sound alone
+} else if (values.video) {
   playPattern(xspice, { width: 640, height: 480 });
 } else {
   xspice.run('xterm', ['-geometry', '100x40+10+10', '-fn', 'fixed', '-fg', 'black', '-bg', 'white', '+sb', '-T', 'spicedesk-scroll', '-e', 'sh', '-c', 'while :; do seq 1 1000000; done'], { LC_ALL: 'C' });
@@ -66,7 +91,8 @@ const url = await new Promise<string>((done) => {
     if (out.includes('\n')) done(out.slice(0, out.indexOf('\n')).trim());
   });
 });
-const browser = await launchChromium();
+const browser = values.audio ? await launchChromium(['--autoplay-policy=no-user-gesture-required'], { unmuted: true }) : await launchChromium();
+let writer: OnsetWriter | undefined;
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   // How often, how long and how much the page posts to its worker.
@@ -84,9 +110,31 @@ try {
     } as typeof Worker.prototype.postMessage;
   });
   const page = await openSessionPage(browser, url + values.hash, 20_000, context);
+  if (process.env.PAGE_CONSOLE) page.on('console', (m) => console.log(`console: ${m.text()}`));
   const posts = (): Promise<{ calls: number; ms: number; bytes: number }> =>
     page.evaluate(() => ({ ...(window as unknown as { postCounters: { calls: number; ms: number; bytes: number } }).postCounters }));
+  if (values.audio) {
+    writer = await OnsetWriter.start(fifoDir, 'onsets');
+    await waitUntil('the page to play the sound', async () => (await pageState(page)).audio.playout?.state === 'playing', 25_000);
+    if (values['audio-stop']) {
+      await writer.stop();
+      writer = undefined;
+      await waitUntil("the server's STOP and the playout played out", async () => {
+        const a = (await pageState(page)).audio;
+        return a.playback.stream === null && a.playout?.state === 'idle';
+      }, 25_000);
+      // The page's idle suspension (audio-output.ts) comes IDLE_SUSPEND_MS later.
+      await sleep(5000);
+      const a = (await pageState(page)).audio;
+      console.log(`after STOP: gate ${a.gate}, context ${a.sleeping ? 'suspended for idleness' : 'running'}`);
+    }
+  }
   await sleep(2000);
+  // Threads first, over a window of their own: the sampling profiler costs every thread it samples.
+  const browserPid = chromiumPid();
+  const threads0 = threadTicks([browserPid, gateway.pid]);
+  await sleep(seconds * 1000);
+  reportThreads(threads0, threadTicks([browserPid, gateway.pid]));
   const cdp = await browser.newBrowserCDPSession();
   const events: TraceEvent[] = [];
   cdp.on('Tracing.dataCollected', (e) => {
@@ -129,12 +177,58 @@ try {
   await cdp.send('Tracing.end');
   await complete;
   report(events, frames1 - frames0);
+  if (values.audio) console.log(`\nplayout: ${JSON.stringify((await pageState(page)).audio.playout)}`);
 } finally {
+  await writer?.stop();
   await browser.close();
   await gateway.stop();
   await xspice.stop();
+  await pulse?.process.stop();
+  rmSync(scratch, { recursive: true, force: true });
 }
 if (profileDir) reportGateway(profileDir);
+
+/** utime + stime of every thread of the processes under the roots, keyed by pid:tid, with a name of process type and thread name. */
+function threadTicks(roots: number[]): Map<string, { name: string; ticks: number }> {
+  const processes = allProcesses();
+  const out = new Map<string, { name: string; ticks: number }>();
+  for (const root of roots) {
+    for (const p of processTree(processes, root)) {
+      let tids: string[];
+      try {
+        tids = readdirSync(`/proc/${p.pid}/task`);
+      } catch {
+        continue;
+      }
+      for (const tid of tids) {
+        try {
+          const stat = readFileSync(`/proc/${p.pid}/task/${tid}/stat`, 'utf8');
+          const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          const kind = root === roots[0] ? p.type : 'gateway';
+          out.set(`${p.pid}:${tid}`, { name: `${kind} ${comm}`, ticks: Number(fields[11]) + Number(fields[12]) });
+        } catch {
+          // the thread ended between the listing and the read
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** CPU s/s by process type and thread name (threads of one name summed), from /proc. */
+function reportThreads(before: Map<string, { name: string; ticks: number }>, after: Map<string, { name: string; ticks: number }>): void {
+  const byName = new Map<string, number>();
+  let total = 0;
+  for (const [key, t] of after) {
+    const d = (t.ticks - (before.get(key)?.ticks ?? 0)) / CLOCK_TICKS_PER_SECOND / seconds;
+    if (d <= 0) continue;
+    total += d;
+    byName.set(t.name, (byName.get(t.name) ?? 0) + d);
+  }
+  console.log(`\n## threads (/proc): ${total.toFixed(3)} CPU s/s in all`);
+  for (const [name, s] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${s.toFixed(3).padStart(8)} s/s  ${name}`);
+}
 
 /** Bytes and read/write system calls of a process (/proc/PID/io; sockets included). */
 function ioCounters(pid: number): { rchar: number; wchar: number; syscr: number; syscw: number } {

@@ -1,7 +1,8 @@
 // `npm run bench`: runs the benchmarks against real peers, prints their tables and writes the
 // results as JSON to bench/results/ (git-ignored). Exits non-zero if a bench fails.
-//   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video|webdav|audio|usb] [--runs 15] [--audio-minutes 10]
-//                    [--webdav-baseline OTHER/dist/cli.cjs] [--cpu-prof DIR]
+//   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video|interactive|webdav|audio|usb] [--runs 15] [--audio-minutes 10]
+//                    [--webdav-baseline OTHER/dist/cli.cjs] [--cpu-prof DIR] [--record]
+//                    [--usb-baseline OTHER/bin/spicedesk.cjs]  (the usb bench also reads the CD through that CLI, e.g. an older build, in the same run)
 // The script bundles this file with esbuild to dist/bench.js first, because Node 20 cannot run
 // TypeScript directly.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { runAudioBench } from './audio-bench.ts';
 import { runCaptureBench } from './capture-bench.ts';
 import { runDecodersBench } from './decoders-bench.ts';
 import { runGatewayBench } from './gateway-bench.ts';
+import { runInteractiveBench } from './interactive-bench.ts';
 import { runUsbBench } from './usb-bench.ts';
 import { runVideoBench } from './video-bench.ts';
 import { runVideoDecodeBench } from './video-decode-bench.ts';
@@ -18,7 +20,7 @@ import { runWebdavBench } from './webdav-bench.ts';
 
 interface Bench {
   name: string;
-  run(options: { runs: number; root: string; audioMinutes: number; webdavBaseline?: string; cpuProfDir?: string }): Promise<{ table: string; failure?: string } & object>;
+  run(options: { runs: number; root: string; audioMinutes: number; webdavBaseline?: string; cpuProfDir?: string; record: boolean; usbBaseline?: string }): Promise<{ table: string; failure?: string } & object>;
 }
 
 const benches: Bench[] = [
@@ -59,6 +61,13 @@ const benches: Bench[] = [
     run: (options) => runVideoBench(options),
   },
   {
+    // What a user feels, the same way for every client: spicedesk's page, spice-html5 and
+    // remote-viewer as windows on one Xvfb, keys and clicks through XTEST, the screen read back by
+    // x-probe: key-to-glyph, click-to-pixel, first frame, and a live session's CPU, frames, memory.
+    name: 'interactive',
+    run: (options) => runInteractiveBench(options),
+  },
+  {
     // Folder sharing: a 64 MiB file copied by a guest's curl into the shared folder and back,
     // through spicedesk and through spicy: MiB/s and client CPU per MiB (at most 3 rounds).
     name: 'webdav',
@@ -89,6 +98,10 @@ async function main(): Promise<number> {
       // (before/after in one run), and a folder for spicedesk's V8 CPU profiles (node --cpu-prof).
       'webdav-baseline': { type: 'string' },
       'cpu-prof': { type: 'string' },
+      // The interactive bench writes its ratios as the new baseline of its regression guard.
+      record: { type: 'boolean', default: false },
+      // The usb bench: another spicedesk CLI (say main's build) measured in the same run as this one.
+      'usb-baseline': { type: 'string' },
     },
   });
   const audioMinutes = Number(values['audio-minutes']);
@@ -113,7 +126,15 @@ async function main(): Promise<number> {
   for (const bench of selected) {
     console.log(`\n## ${bench.name} (${runs} runs each)\n`);
     try {
-      const result = await bench.run({ runs, root, audioMinutes, webdavBaseline: values['webdav-baseline'], cpuProfDir: values['cpu-prof'] });
+      const result = await bench.run({
+        runs,
+        root,
+        audioMinutes,
+        webdavBaseline: values['webdav-baseline'],
+        cpuProfDir: values['cpu-prof'],
+        record: values.record ?? false,
+        usbBaseline: values['usb-baseline'],
+      });
       console.log(result.table);
       const file = join(resultsDir, `${bench.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
       writeFileSync(file, `${JSON.stringify({ ...result, node: process.version, date: new Date().toISOString() }, null, 2)}\n`);

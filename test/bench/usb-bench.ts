@@ -4,8 +4,9 @@
 // `dd if=/dev/sr0 of=/dev/null bs=1M iflag=direct` of the whole image (O_DIRECT: every read goes
 // over usbredir, none from the guest's page cache), timed by the guest's /proc/uptime. On the
 // host: the CPU (user + system, /proc) of the client's process tree during each dd, per MiB
-// (spicy's tree without xvfb-run and Xvfb). Each client shares the CD once and the guest reads it
-// `reads` times; the clients alternate, spicedesk first.
+// (spicy's tree without xvfb-run and Xvfb). `reads` rounds; in each, every client in turn shares
+// the CD, the guest reads 16 MiB unmeasured, then the whole CD measured. `--usb-baseline` adds
+// another spicedesk build (e.g. main's) as a third client: before/after in the same run.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -27,8 +28,11 @@ import { formatTable, median } from './measure.ts';
 
 const ISO_MIB = 64;
 
+/** Who read: spicedesk (this build), spicedesk-baseline (`--usb-baseline`, another build) or spicy. */
+export type UsbBenchClient = 'spicedesk' | 'spicedesk-baseline' | 'spicy';
+
 export interface UsbReadSample {
-  client: CdClient;
+  client: UsbBenchClient;
   mibPerS: number;
   cpuMsPerMib: number;
   seconds: number;
@@ -52,9 +56,9 @@ export interface UsbBenchResult {
   failure?: string;
 }
 
-export async function runUsbBench(options: { runs: number; root: string }): Promise<UsbBenchResult> {
-  // Each read moves 64 MiB through a TCG guest: a few per client are enough for a median.
-  const reads = Math.max(1, Math.min(options.runs, 3));
+export async function runUsbBench(options: { runs: number; root: string; usbBaseline?: string }): Promise<UsbBenchResult> {
+  // Each read moves 64 MiB through a TCG guest: a few rounds are enough for a median.
+  const reads = Math.max(1, Math.min(options.runs, 5));
   const work = mkdtempSync(join(tmpdir(), 'spicedesk-usb-bench-'));
   const iso = join(work, 'bench.iso');
   // Noise (LZ4 cannot shrink it) filling the image to 64 MiB with its ISO 9660 structures.
@@ -70,13 +74,23 @@ export async function runUsbBench(options: { runs: number; root: string }): Prom
   const loadBefore = loadavg()[0];
   const guest = await startGuest({ devices: ['usb'] });
   try {
-    for (const client of ['spicedesk', 'spicy'] as const) {
-      const sharer = shareCd(client, guest.port, iso, join(options.root, 'bin', 'spicedesk.cjs'));
-      try {
-        await waitForGuestCd(guest, sharer);
-        const pid = sharer.clientPid();
-        if (pid === undefined) throw new Error(`${client}: no client process found`);
-        for (let r = 0; r < reads; r++) {
+    const clients: { client: UsbBenchClient; kind: CdClient; bin: string }[] = [
+      { client: 'spicedesk', kind: 'spicedesk', bin: join(options.root, 'bin', 'spicedesk.cjs') },
+      ...(options.usbBaseline ? [{ client: 'spicedesk-baseline' as const, kind: 'spicedesk' as const, bin: options.usbBaseline }] : []),
+      { client: 'spicy', kind: 'spicy', bin: '' },
+    ];
+    // Rounds: each client shares the CD, the guest reads 16 MiB unmeasured (the client's JIT and
+    // caches warm up, as they would in a long session), then the whole CD measured; the clients
+    // take turns, so that the load of this shared machine, which swings within minutes, falls on
+    // all of them alike. The last round also checks the bytes (md5 of the whole device).
+    for (let round = 0; round < reads; round++) {
+      for (const { client, kind, bin } of clients) {
+        const sharer = shareCd(kind, guest.port, iso, bin);
+        try {
+          await waitForGuestCd(guest, sharer);
+          const pid = sharer.clientPid();
+          if (pid === undefined) throw new Error(`${client}: no client process found`);
+          await guest.run('dd if=/dev/sr0 of=/dev/null bs=1M count=16 iflag=direct 2>/dev/null', { timeoutMs: 600_000 });
           const cpuBefore = treeCpuMs(pid);
           const out = await guest.run('a=$(cut -d" " -f1 /proc/uptime); dd if=/dev/sr0 of=/dev/null bs=1M iflag=direct 2>/tmp/dd.err; s=$?; b=$(cut -d" " -f1 /proc/uptime); echo "$s $a $b"; cat /tmp/dd.err', { timeoutMs: 600_000 });
           const cpuMs = treeCpuMs(pid) - cpuBefore;
@@ -84,15 +98,17 @@ export async function runUsbBench(options: { runs: number; root: string }): Prom
           if (status !== 0) throw new Error(`${client}: dd in the guest failed: ${out.output}`);
           const seconds = end - start;
           samples.push({ client, seconds, mibPerS: isoMib / seconds, cpuMsPerMib: cpuMs / isoMib });
+          if (round === reads - 1) {
+            const whole = await guest.run('dd if=/dev/sr0 bs=1M iflag=direct 2>/dev/null | md5sum', { timeoutMs: 600_000 });
+            if (whole.output.trim().split(/\s+/)[0] !== fileMd5) failures.push(`${client}: the guest read other bytes than the file's (${whole.output.trim()})`);
+          }
+        } catch (e) {
+          failures.push((e as Error).message);
+        } finally {
+          await sharer.stop();
         }
-        const whole = await guest.run('dd if=/dev/sr0 bs=1M iflag=direct 2>/dev/null | md5sum', { timeoutMs: 600_000 });
-        if (whole.output.trim().split(/\s+/)[0] !== fileMd5) failures.push(`${client}: the guest read other bytes than the file's (${whole.output.trim()})`);
-      } catch (e) {
-        failures.push((e as Error).message);
-      } finally {
-        await sharer.stop();
+        await waitForGuestCdGone(guest);
       }
-      await waitForGuestCdGone(guest);
     }
     try {
       disk.push(...await diskRun(guest, work));
@@ -104,17 +120,19 @@ export async function runUsbBench(options: { runs: number; root: string }): Prom
     rmSync(work, { recursive: true, force: true });
   }
   const loadAfter = loadavg()[0];
-  const of = (client: CdClient, key: 'mibPerS' | 'cpuMsPerMib'): number[] => samples.filter((s) => s.client === client).map((s) => s[key]);
-  const row = (client: CdClient): string[] => {
+  const of = (client: UsbBenchClient, key: 'mibPerS' | 'cpuMsPerMib'): number[] => samples.filter((s) => s.client === client).map((s) => s[key]);
+  const row = (client: UsbBenchClient): string[] => {
     const speed = of(client, 'mibPerS');
     return [client, String(speed.length), median(speed).toFixed(2), `${Math.min(...speed).toFixed(2)}-${Math.max(...speed).toFixed(2)}`, median(of(client, 'cpuMsPerMib')).toFixed(1)];
   };
-  const ratio = (key: 'mibPerS' | 'cpuMsPerMib'): string => (median(of('spicedesk', key)) / median(of('spicy', key))).toFixed(2);
+  const ratio = (key: 'mibPerS' | 'cpuMsPerMib', client: UsbBenchClient = 'spicedesk'): string => (median(of(client, key)) / median(of('spicy', key))).toFixed(2);
+  const measured = (['spicedesk', 'spicedesk-baseline', 'spicy'] as const).filter((c) => samples.some((s) => s.client === c));
   const table = [
-    formatTable(['client', 'reads', 'MiB/s median', 'MiB/s min-max', 'client CPU ms/MiB'], [row('spicedesk'), row('spicy')]),
+    formatTable(['client', 'reads', 'MiB/s median', 'MiB/s min-max', 'client CPU ms/MiB'], measured.map(row)),
     '',
     disk.map((d) => `simulated disk (spicedesk only, in the bench process): 64 MiB ${d.op} ${d.mibPerS.toFixed(2)} MiB/s, ${d.cpuMsPerMib.toFixed(1)} ms CPU/MiB`).join('\n'),
     `spicedesk/spicy: throughput ${ratio('mibPerS')}, CPU per MiB ${ratio('cpuMsPerMib')}; ISO ${isoBytes} bytes; load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`,
+    ...(measured.includes('spicedesk-baseline') ? [`spicedesk-baseline/spicy (${options.usbBaseline}): throughput ${ratio('mibPerS', 'spicedesk-baseline')}, CPU per MiB ${ratio('cpuMsPerMib', 'spicedesk-baseline')}`] : []),
   ].join('\n');
   return { table, samples, disk, isoBytes, loadBefore, loadAfter, failure: failures.length ? failures.join('; ') : undefined };
 }

@@ -1,8 +1,9 @@
 // The page's sound in Chromium against Xspice (shared/docs/multimedia.md §4.1): a 440 Hz tone
 // written into Xspice's playback FIFO after the page connected comes out of the page's audio
 // worklet (its output tapped after the gain, not its input) at 440 Hz and at the level played, in
-// RAW and in Opus (WebCodecs AudioDecoder). Under a browser's autoplay policy the page says that
-// sound waits for a click, and plays once it got one.
+// RAW and in Opus (WebCodecs AudioDecoder). An idle page suspends its output and plays the next
+// sound whole. Under a browser's autoplay policy the page says that sound waits for a click, and
+// plays once it got one.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -195,6 +196,39 @@ for (const { mode, opus } of [{ mode: 'raw', opus: false }, { mode: 'opus', opus
         await page.close();
       }
     });
+
+    if (opus) {
+      it('suspends its sound output while nothing plays, and plays the next sound whole', { timeout: 90_000 }, async () => {
+        const page = await openSessionPage(peers.browser, peers.serve.url);
+        try {
+          await playbackLinked(page);
+          await playAndMeasure(page, fifos, 1);
+          // After the STOP, once the playout has been idle for IDLE_SUSPEND_MS: the context sleeps, the gate stays on.
+          await waitUntil('the page to suspend its idle sound output', async () => (await pageState(page)).audio.sleeping, 15_000, {
+            explain: async () => JSON.stringify((await pageState(page)).audio),
+          });
+          const idle = (await pageState(page)).audio;
+          expect(idle.gate).toBe('on');
+          expect(idle.notice).toBe('');
+          const framesBefore = idle.playout!.framesIn;
+          const m = await playAndMeasure(page, fifos, 2);
+          const state = (await pageState(page)).audio;
+          console.log(`after idle: ${m.hz.toFixed(3)} Hz, level ${m.level.toFixed(4)}, ${m.seconds.toFixed(2)} s of sound; playout ${JSON.stringify(state.playout)}`);
+          expect(state.idleSuspensions).toBeGreaterThanOrEqual(1);
+          expect(state.gate).toBe('on');
+          expect(Math.abs(m.hz - TONE_HZ)).toBeLessThan(TONE_HZ * 0.0025);
+          expect(Math.abs(m.level - 1)).toBeLessThan(0.05);
+          // The second tone came and was played whole once the output woke.
+          const p = state.playout!;
+          expect(p.framesIn - framesBefore).toBeGreaterThan(2 * 48000 * 0.95);
+          expect(Math.abs(p.framesOut - p.framesIn)).toBeLessThan(48000 * 0.01);
+          expect(m.seconds).toBeGreaterThan(2 * 0.95);
+          expect(pageProblems(page)).toEqual([]);
+        } finally {
+          await page.close();
+        }
+      });
+    }
   });
 }
 

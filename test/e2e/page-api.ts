@@ -117,12 +117,15 @@ export interface PageState {
   // The folder chooser (folder-chooser.ts): offered, what is shared, the folder browsed and its subfolders.
   folders: { offered: boolean; root: string; shared: string; readOnly: boolean; note: string; path: string; listed: string[]; listNote: string; sent: number };
   // The USB devices panel (usb-panel.ts): null until the host sent USB_STATE.
-  usb: { devices: UsbPanelRow[]; slots: string; notice: string; lastResult: string } | null;
+  usb: { devices: UsbPanelRow[]; slots: string; notice: string; lastResult: string; focusSent: boolean | null } | null;
 }
 
 /** The page's sound: the gesture gate, the playback channel, the playout buffer, the microphone. */
 export interface AudioState {
   gate: 'off' | 'starting' | 'waiting' | 'on' | 'failed';
+  /** The context is suspended because nothing has played for a while (the gate stays on). */
+  sleeping: boolean;
+  idleSuspensions: number;
   /** The bar's notice ('' when none): that sound waits for a click or key, or why it does not work. */
   notice: string;
   playback: PlaybackStats;

@@ -15,13 +15,15 @@ import { runScript } from '../../src/main/commands/do/run-script.ts';
 import { silentLogger } from '../../src/protocol/logger.ts';
 import { BRIDGE_VERSION } from '../../src/protocol/bridge/kinds.ts';
 import type { ConnectionProfile } from '../../src/protocol/profile/index.ts';
-import { BridgeHost, type GatewayTarget } from '../../src/main/host/bridge-host.ts';
+import { BridgeHost, type ConnectionOptions, type GatewayTarget } from '../../src/main/host/bridge-host.ts';
 import { openSocket } from '../../src/main/transport/socket-transport.ts';
 import { FakePage } from '../helpers/fake-page.ts';
 import { runCli, startCli } from '../helpers/cli.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { startGuest, type Guest } from '../peers/guest.ts';
 import { isoImage } from '../peers/iso9660.ts';
+import { HidDeviceSource } from '../../src/main/usb/hid-device-source.ts';
+import { fakeNodeHid, RAW_HID_REPORT_DESCRIPTOR } from '../helpers/fake-node-hid.ts';
 import { SimulatedKeyboard, SimulatedUsbSource } from '../peers/usb-simulated.ts';
 
 const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
@@ -47,6 +49,30 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
     guest = await startGuest({ devices: ['usb'] });
     uri = `spice://127.0.0.1:${guest.port}`;
   }, 180_000);
+
+  /** The guest as a `serve` target for a BridgeHost with a page in memory. */
+  const guestTarget = (): GatewayTarget => ({
+    label: 'guest', profile: { secureChannels: [], disableChannels: [] } as unknown as ConnectionProfile,
+    plan: { where: `127.0.0.1:${guest.port}`, connector: () => openSocket({ host: '127.0.0.1', port: guest.port }, 5000) } as unknown as GatewayTarget['plan'],
+  });
+
+  /**
+   * A page in memory on the guest through a BridgeHost with these USB sources, once its panel's
+   * USB_STATE shows both slots; `results` are its USB_RESULTs as "ok: ..." / "refused: ...".
+   */
+  async function pageOnGuest(sources: Pick<ConnectionOptions, 'usbHostSource' | 'usbHidSource'>) {
+    const page = new FakePage();
+    const bridge = new BridgeHost(page, { targets: [guestTarget()], logger: silentLogger, linkTimeoutMs: 20_000, helloTimeoutMs: 5000, ...sources }, 1);
+    page.say({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
+    const results = (): string[] => page.received.flatMap((m) => (m.kind === 'usb-result' ? [`${m.ok ? 'ok' : 'refused'}: ${m.message}`] : []));
+    try {
+      await waitUntil('the panel\'s first USB_STATE with both slots', () => page.received.some((m) => m.kind === 'usb-state' && m.slots.length === 2), 30_000);
+    } catch (e) {
+      page.close();
+      throw e;
+    }
+    return { page, bridge, results };
+  }
 
   afterAll(async () => {
     await guest?.stop();
@@ -94,7 +120,7 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
     expect(off.stderr).toMatch(/^spicedesk: usb-attach: USB redirection is disabled for this connection \(enable-usbredir=0 in the \.vv file\), so spicedesk shared CD cd\.iso \(1209:0003\) stays here$/m);
     const bad = await runCli(['do', uri, 'usb-attach', 'keyboard']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('usb-attach takes VID:PID (hex, e.g. 0781:5583), BUS-PORT (e.g. 1-2.3) or cd:FILE.iso, got "keyboard"');
+    expect(bad.stderr).toContain('usb-attach takes VID:PID (hex, e.g. 0781:5583), BUS-PORT (e.g. 1-2.3), cd:FILE.iso, or a HID device through node-hid: hid:PATH (as usb list shows it) or hid:VID:PID, got "keyboard"');
     const missing = await runCli(['do', uri, 'usb-attach', `cd:${join(work, 'missing.iso')}`]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/usb-attach: cannot read .*missing\.iso: ENOENT/);
@@ -126,11 +152,7 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
   }, 120_000);
 
   it('serve --spice-share-cd: a page\'s session puts the CD in the VM when its slots come up; the page leaving takes it out', async () => {
-    const target: GatewayTarget = {
-      label: 'guest', profile: { secureChannels: [], disableChannels: [] } as unknown as ConnectionProfile,
-      plan: { where: `127.0.0.1:${guest.port}`, connector: () => openSocket({ host: '127.0.0.1', port: guest.port }, 5000) } as unknown as GatewayTarget['plan'],
-      usb: { shareCd: iso },
-    };
+    const target = { ...guestTarget(), usb: { shareCds: [iso] } };
     const page = new FakePage();
     const bridge = new BridgeHost(page, { targets: [target], logger: silentLogger, linkTimeoutMs: 20_000, helloTimeoutMs: 5000 }, 1);
     page.say({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
@@ -154,16 +176,8 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
   it('the page\'s USB panel messages: USB_ATTACH puts a device of the host in the VM, USB_DETACH takes it out, each answered', async () => {
     const source = new SimulatedUsbSource();
     source.plug(new SimulatedKeyboard());
-    const target: GatewayTarget = {
-      label: 'guest', profile: { secureChannels: [], disableChannels: [] } as unknown as ConnectionProfile,
-      plan: { where: `127.0.0.1:${guest.port}`, connector: () => openSocket({ host: '127.0.0.1', port: guest.port }, 5000) } as unknown as GatewayTarget['plan'],
-    };
-    const page = new FakePage();
-    const bridge = new BridgeHost(page, { targets: [target], logger: silentLogger, linkTimeoutMs: 20_000, helloTimeoutMs: 5000, usbHostSource: () => source }, 1);
-    page.say({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
-    const results = (): string[] => page.received.flatMap((m) => (m.kind === 'usb-result' ? [`${m.ok ? 'ok' : 'refused'}: ${m.message}`] : []));
+    const { page, results } = await pageOnGuest({ usbHostSource: () => source });
     try {
-      await waitUntil('the panel\'s first USB_STATE with both slots', () => page.received.some((m) => m.kind === 'usb-state' && m.slots.length === 2), 30_000);
       page.say({ kind: 'usb-attach', id: 'sim:keyboard' });
       await waitUntil('USB_RESULT', () => results().length === 1, 30_000);
       expect(results()[0]).toMatch(/^ok: spicedesk simulated keyboard \(1209:0001\) is in the VM on usbredir/);
@@ -183,6 +197,41 @@ describe('do usb-attach / usb-detach / --spice-share-cd against a Linux guest', 
     } finally {
       page.close();
     }
-    void bridge;
   }, 120_000);
+
+  it('a HID device the OS holds (node-hid, a fake of its API): do usb-attach hid:VID:PID and usb-detach hid:PATH; the page lists it as HID and attaches it', async () => {
+    const hid = fakeNodeHid();
+    const hidSource = (): HidDeviceSource => new HidDeviceSource(hid, () => RAW_HID_REPORT_DESCRIPTOR);
+    const lines: string[] = [];
+    const failures: string[] = [];
+    const code = await runScript({
+      line: parseDoArgs([uri, '--timeout', '60', 'usb-attach', 'hid:16c0:0486', 'usb-detach', 'hid:/dev/hidraw7']),
+      logger: silentLogger, warn: (l) => lines.push(`warn ${l}`), fail: (l) => failures.push(l), progress: (l) => lines.push(l),
+      usbHostSource: () => new SimulatedUsbSource(), usbHidSource: hidSource,
+    });
+    expect(code, failures.join('\n')).toBe(0);
+    // usb-attach waits for the guest's set_configuration: the guest took the device.
+    expect(lines).toEqual([
+      expect.stringMatching(/^usb-attach: spicedesk fake raw HID \(16c0:0486\) is in the VM on usbredir/),
+      'usb-detach: spicedesk fake raw HID (16c0:0486) left the VM',
+    ]);
+    expect(hid.opened).toHaveLength(1);
+    expect(hid.opened[0].closed).toBe(true);
+
+    const { page, results } = await pageOnGuest({ usbHostSource: () => new SimulatedUsbSource(), usbHidSource: hidSource });
+    try {
+      const state = [...page.received].reverse().find((m) => m.kind === 'usb-state');
+      expect(state?.kind === 'usb-state' && state.devices).toEqual([{ id: 'hid:/dev/hidraw7', label: 'spicedesk fake raw HID (16c0:0486), HID through node-hid', slot: '' }]);
+      page.say({ kind: 'usb-attach', id: 'hid:/dev/hidraw7' });
+      await waitUntil('USB_RESULT', () => results().length === 1, 30_000);
+      expect(results()[0]).toMatch(/^ok: spicedesk fake raw HID \(16c0:0486\) is in the VM on usbredir/);
+      await waitUntil('the HID device in the guest', async () => (await guestUsbIds(guest)).includes('16c0:0486'), 60_000, { pollMs: 300 });
+      page.say({ kind: 'usb-detach', id: 'hid:/dev/hidraw7' });
+      await waitUntil('the detach\'s USB_RESULT', () => results().length === 2, 30_000);
+      expect(results()[1]).toBe('ok: spicedesk fake raw HID (16c0:0486) left the VM');
+      await waitUntil('the HID device to leave the guest', async () => !(await guestUsbIds(guest)).includes('16c0:0486'), 30_000, { pollMs: 300 });
+    } finally {
+      page.close();
+    }
+  }, 180_000);
 });

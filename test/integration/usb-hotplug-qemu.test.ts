@@ -7,7 +7,6 @@
 // guest's hidraw both ways. device_del then takes the hot slot away: its channel closes and the
 // session keeps running.
 import { createHash } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +22,8 @@ import { openSocket } from '../../src/main/transport/socket-transport.ts';
 import { EmulatedUsbSource } from '../../src/main/usb/emulated-device.ts';
 import { IsoCdrom } from '../../src/main/usb/iso-cdrom.ts';
 import { UsbredirHost } from '../../src/main/usb/usbredir-host.ts';
-import { HidDeviceSource, type NodeHidHandle } from '../../src/main/usb/hid-device-source.ts';
+import { HidDeviceSource } from '../../src/main/usb/hid-device-source.ts';
+import { fakeNodeHid, RAW_HID_REPORT_DESCRIPTOR } from '../helpers/fake-node-hid.ts';
 import { waitFor, waitUntil } from '../helpers/wait.ts';
 import { startGuest, type Guest } from '../peers/guest.ts';
 import { isoImage } from '../peers/iso9660.ts';
@@ -97,31 +97,8 @@ describe('a usbredir slot hot-added to a running QEMU', () => {
   }, 150_000);
 
   it('a node-hid device (a fake of node-hid\'s API) reaches the guest as a USB HID device: hidraw gets its input report, its write reaches hidapi', async () => {
-    // A vendor-defined 8-byte input/output report without report ids.
-    const reportDescriptor = Uint8Array.of(0x06, 0x00, 0xff, 0x09, 0x01, 0xa1, 0x01, 0x15, 0x00, 0x26, 0xff, 0x00, 0x75, 0x08, 0x95, 0x08, 0x09, 0x01, 0x81, 0x02, 0x09, 0x02, 0x91, 0x02, 0xc0);
-    const writes: number[][] = [];
-    class FakeHid extends EventEmitter implements NodeHidHandle {
-      static last: FakeHid | undefined;
-      constructor() {
-        super();
-        FakeHid.last = this;
-      }
-      write(values: number[] | Buffer): number {
-        writes.push([...values]);
-        return values.length;
-      }
-      sendFeatureReport(): number {
-        return 0;
-      }
-      getFeatureReport(): number[] {
-        return [];
-      }
-      close(): void {}
-    }
-    const source = new HidDeviceSource({
-      devices: () => [{ vendorId: 0x16c0, productId: 0x0486, path: '/dev/hidraw7', manufacturer: 'spicedesk', product: 'fake raw HID', release: 0x0100, interface: 0 }],
-      HID: FakeHid,
-    }, () => reportDescriptor);
+    const hid = fakeNodeHid();
+    const source = new HidDeviceSource(hid, () => RAW_HID_REPORT_DESCRIPTOR);
     const slot = slots[0];
     const host = await UsbredirHost.attach(slot, await source.open('hid:/dev/hidraw7'), { logger: silentLogger });
     try {
@@ -132,12 +109,13 @@ describe('a usbredir slot hot-added to a running QEMU', () => {
       await waitUntil(`/dev/${hidraw}`, async () => (await guest.run(`[ -c /dev/${hidraw} ] && echo ok; true`)).output.trim() === 'ok', 20_000, { pollMs: 200 });
       const reader = await guest.spawn(`dd if=/dev/${hidraw} of=/tmp/report bs=8 count=1 2>/dev/null`);
       await waitUntil('dd to open the hidraw node', async () => Number((await guest.run(`ls -l /proc/[0-9]*/fd/ 2>/dev/null | grep -c ${hidraw}; true`)).output.trim()) > 0, 20_000, { pollMs: 200 });
-      FakeHid.last!.emit('data', Buffer.from([0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4]));
+      hid.opened.at(-1)!.emit('data', Buffer.from([0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4]));
       expect((await reader.wait()).status).toBe(0);
       expect([...await guest.readFile('/tmp/report')]).toEqual([0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4]);
       // hidraw's write: report number 0, then the report; it reaches hidapi with the 0 byte first.
       const wrote = await guest.run(`printf '\\000\\021\\042\\063\\104\\125\\146\\167\\210' > /dev/${hidraw}`);
       expect(wrote.status, wrote.output).toBe(0);
+      const writes = hid.opened.at(-1)!.writes;
       await waitUntil('the output report to reach hidapi', () => writes.length > 0, 10_000);
       expect(writes[0]).toEqual([0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88]);
     } finally {

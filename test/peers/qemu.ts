@@ -19,6 +19,8 @@ export interface QemuOptions {
   playbackCompression?: boolean;
   /** Number of usbredir channels (each a usb-redir device on an xHCI controller); true means 1. */
   usbredir?: boolean | number;
+  /** The controller the usb-redir devices sit on: qemu-xhci (default, USB 3) or usb-ehci (USB 2 only, as older VMs have). */
+  usbController?: 'xhci' | 'ehci';
   /**
    * usb-redir's `filter=` on every slot, in QEMU's property form (':' between fields, '|' between
    * rules); QEMU sends it to the client as filter_filter (with ',' between fields).
@@ -124,10 +126,11 @@ export function qemuArgs(port: number, options: QemuOptions, qmpSocket: string |
   }
   const usbChannels = options.usbredir === true ? 1 : options.usbredir || 0;
   if (usbChannels > 0) {
-    args.push('-device', 'qemu-xhci');
+    const ehci = options.usbController === 'ehci';
+    args.push('-device', ehci ? 'usb-ehci,id=ehci' : 'qemu-xhci');
     for (let i = 1; i <= usbChannels; i++) {
       const filter = options.usbredirFilter ? `,filter=${options.usbredirFilter}` : '';
-      args.push('-chardev', `spicevmc,name=usbredir,id=usbredir${i}`, '-device', `usb-redir,chardev=usbredir${i}${filter}`);
+      args.push('-chardev', `spicevmc,name=usbredir,id=usbredir${i}`, '-device', `usb-redir,chardev=usbredir${i}${filter}${ehci ? ',bus=ehci.0' : ''}`);
     }
   }
   if (options.qmpPort) args.push('-chardev', 'spiceport,name=org.qemu.monitor.qmp.0,id=qmpport', '-mon', 'chardev=qmpport,mode=control');

@@ -20,7 +20,7 @@
 // configured it) and a reset keeps it there (libusb re-applies the configuration).
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import type { UsbActiveConfiguration, UsbDeviceDescription, UsbSetup, UsbTransferResult, UsbTransferStatus } from '../../src/main/usb/device-source.ts';
-import { EmulatedUsbSource, hex2, le16, stringDescriptor, type EmulatedUsbDevice } from '../../src/main/usb/emulated-device.ts';
+import { beginControl, deviceStringDescriptor, EmulatedUsbSource, le16, type EmulatedUsbDevice } from '../../src/main/usb/emulated-device.ts';
 import {
   asciiField, be16, be32, be32Bytes, BulkOnlyMassStorage, SENSE, type ScsiResult, type ScsiTarget,
 } from '../../src/main/usb/mass-storage.ts';
@@ -85,14 +85,6 @@ export class SimulatedKeyboard implements SimulatedDevice {
     return Uint8Array.of(9, 2, ...le16(9 + body.length), 1, 1, 0, 0xa0, 50, ...body);
   }
 
-  private stringDescriptor(index: number): Uint8Array | null {
-    const d = this.description;
-    const strings: Record<number, string | undefined> = { 1: d.manufacturer, 2: d.product, 3: d.serial };
-    if (index === 0) return Uint8Array.of(4, 3, 0x09, 0x04);
-    const text = strings[index];
-    return text === undefined ? null : stringDescriptor(text);
-  }
-
   configuration(): UsbActiveConfiguration {
     if (this.configured === 0) return { value: 0, interfaces: [] };
     return {
@@ -108,21 +100,14 @@ export class SimulatedKeyboard implements SimulatedDevice {
   }
 
   control(setup: UsbSetup, lengthOrData: number | Uint8Array): UsbTransferResult {
-    const { requestType, request, value } = setup;
-    this.requests.push(`${hex2(requestType)}/${hex2(request)}/${value.toString(16).padStart(4, '0')}`);
-    const reply = (bytes: Uint8Array | number[] | null): UsbTransferResult => {
-      if (!bytes) return { status: 'stall' };
-      const data = Uint8Array.from(bytes);
-      return { status: 'ok', data: data.subarray(0, typeof lengthOrData === 'number' ? lengthOrData : data.length) };
-    };
-    const ok: UsbTransferResult = { status: 'ok', written: typeof lengthOrData === 'number' ? 0 : lengthOrData.length };
-    const key = `${hex2(requestType)}/${hex2(request)}`;
+    const { value } = setup;
+    const { key, reply, ok } = beginControl(this.requests, setup, lengthOrData);
     switch (key) {
       case '80/06': {
         const type = value >> 8;
         if (type === 1) return reply(this.deviceDescriptor());
         if (type === 2) return reply(this.configDescriptor());
-        if (type === 3) return reply(this.stringDescriptor(value & 0xff));
+        if (type === 3) return reply(deviceStringDescriptor(this.description, value & 0xff));
         return reply(null); // device qualifier (6) and others: a full-speed device has none
       }
       case '81/06': {

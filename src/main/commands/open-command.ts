@@ -1,15 +1,16 @@
 // `spicedesk open`: the desktop client. The Electron window where Electron is installed (the same
 // command line handed over, as the switches electron-main.ts reads), else the web gateway in the
 // system's browser; with no TARGET, on a local demo Xspice.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { clipboardPolicyName } from '../clipboard/clipboard-option.ts';
 import { monitorMappingArg } from '../monitors/mapping-option.ts';
 import { ExitCode } from '../node/exit-codes.ts';
 import { defineCommand, usageError } from './args/option-spec.ts';
-import { clientOptions, kioskFlags, optionalTarget } from './args/shared-options.ts';
+import { clientOptions, kioskFlags, optionalTarget, usbCommandLineOf } from './args/shared-options.ts';
 import { runGateway } from './serve-command.ts';
 import { FILE_TRANSFER_ARG } from '../electron/launch-args.ts';
+import { usbSwitches } from '../electron/usb-args.ts';
 import { windowDeviceArgs } from '../electron/window-devices.ts';
 import { printSettingOf } from '../printing/print-setting.ts';
 import { sharedDirOf } from '../webdav/shared-dir.ts';
@@ -41,6 +42,23 @@ function runElectron(binary: string, args: string[]): Promise<number> {
   });
 }
 
+/**
+ * The USB options as switches for the window (usb-args.ts reads them), ISO files made absolute
+ * and checked here, where a mistyped path can still be said on the terminal.
+ */
+export function windowUsbSwitches(values: Parameters<typeof usbCommandLineOf>[0]): string[] {
+  const usb = usbCommandLineOf(values);
+  const shareCds = (usb.shareCds ?? []).map((file) => resolve(file));
+  for (const file of shareCds) {
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (e) {
+      throw usageError(`--spice-share-cd: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  }
+  return usbSwitches({ ...usb, shareCds });
+}
+
 export const openCommand = defineCommand({
   name: 'open',
   synopsis: '[TARGET] [--listen HOST:PORT]',
@@ -56,9 +74,6 @@ export const openCommand = defineCommand({
     // The window does not enforce these yet: refused rather than silently ignored.
     if (values.memoryLimit !== undefined) throw usageError('the desktop window does not take --memory-limit yet; use spicedesk serve --open --memory-limit SIZE TARGET');
     if (values.videoCodecs !== undefined) throw usageError('the desktop window does not take --video-codecs yet; put video-codecs= in the TARGET (URI query or .vv file), or use spicedesk serve --open --video-codecs LIST TARGET');
-    if (values.spiceShareCd !== undefined || values.spiceUsbredirAutoRedirectFilter !== undefined || values.spiceUsbredirRedirectOnConnect !== undefined) {
-      throw usageError('the desktop window does not take the USB options yet; use spicedesk serve --open --spice-share-cd FILE.iso TARGET');
-    }
     // Checked here as serve checks them (a usage error before Electron starts), then handed over.
     printSettingOf(values);
     sharedDirOf(values);
@@ -74,6 +89,8 @@ export const openCommand = defineCommand({
       ...(values.monitorMapping ? [monitorMappingArg(values.monitorMapping)] : []),
       // Read by the app's focus-clipboard.ts, enforced by each window's host and main's clipboard reads.
       ...(values.clipboard ? [`--clipboard=${clipboardPolicyName(values.clipboard)}`] : []),
+      // Read by the app's usb-args.ts; the window's page shows the USB panel when the VM has slots.
+      ...windowUsbSwitches(values),
       // --print-to, --print-max-mb, --spice-shared-dir(-ro): read by the app's window-devices.ts.
       ...windowDeviceArgs(values),
       ...(target === undefined ? [] : [target]),

@@ -31,7 +31,7 @@ export interface ClientValues {
   memoryLimit: number | undefined;
   spiceSharedDir: string | undefined;
   spiceSharedDirRo: boolean;
-  spiceShareCd: string | undefined;
+  spiceShareCd: readonly string[];
   spiceUsbredirAutoRedirectFilter: string | undefined;
   spiceUsbredirRedirectOnConnect: string | undefined;
   printTo: string | undefined;

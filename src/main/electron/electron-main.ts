@@ -21,6 +21,8 @@ import { commandLineOf, instanceData, kioskFlagsFromArgv, secondInstanceTargets,
 import { NOT_KIOSK } from '../../protocol/policy/kiosk-policy.ts';
 import { SessionWindow } from './session-window.ts';
 import { clipboardPolicyFromArgv } from './focus-clipboard.ts';
+import { usbCommandLineFromArgv } from './usb-args.ts';
+import type { UsbCommandLine } from '../usb/usb-policy.ts';
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import {
   APP_SCHEME_PRIVILEGES,
@@ -65,6 +67,9 @@ const kioskFlags = 'flags' in kioskArgs ? kioskArgs.flags : NOT_KIOSK;
 // --clipboard both|to-guest|from-guest|none: enforced by each window's host and by main's own reading (focus-clipboard.ts).
 const clipboardArgs = clipboardPolicyFromArgv(process.argv);
 const clipboardPolicy: ClipboardSharing = 'policy' in clipboardArgs ? clipboardArgs.policy : { toGuest: false, fromGuest: false };
+// --spice-share-cd and the usbredir rules from `spicedesk open` (usb-args.ts), for every window's session.
+const usbArgs = usbCommandLineFromArgv(process.argv, process.cwd());
+const usbCommandLine: UsbCommandLine = 'usb' in usbArgs ? usbArgs.usb : {};
 // --print-to, --print-max-mb, --spice-shared-dir(-ro), as `spicedesk open` hands them over (window-devices.ts).
 const deviceArgs = windowDevicesFromArgv(process.argv);
 const quitGate = new QuitGate(kioskFlags.kiosk);
@@ -151,6 +156,7 @@ async function start(): Promise<void> {
   log = await createLogger(process.argv.includes('--debug') ? 'debug' : process.argv.includes('--verbose') ? 'info' : 'silent');
   if ('error' in kioskArgs) throw new Error(kioskArgs.error);
   if ('error' in clipboardArgs) throw new Error(clipboardArgs.error);
+  if ('error' in usbArgs) throw new Error(usbArgs.error);
   if ('error' in deviceArgs) throw new Error(deviceArgs.error);
   for (const why of launch.ignored) log.warn({ why }, 'argument ignored');
   hardenSession();
@@ -232,6 +238,7 @@ async function openTarget(target: string | null): Promise<void> {
     kiosk: { flags: kioskFlags, gate: quitGate, quit: quitByPolicy },
     monitors: monitorMappings(),
     clipboard: clipboardPolicy,
+    usb: usbCommandLine,
     // The window's id is known once it exists; recording starts long after.
     onRecording: (on) => microphoneGrants.set(w.win.webContents.id, on),
     devices: 'devices' in deviceArgs ? deviceArgs.devices : {},

@@ -4,6 +4,7 @@
 // parsing the URI) happens later, per window, so that a bad one shows its error in its window.
 import { isAbsolute, resolve } from 'node:path';
 import { NOT_KIOSK, parseFileTransfer, parseKioskQuit, type FileTransferPolicy, type KioskFlags } from '../../protocol/policy/kiosk-policy.ts';
+import { USB_SWITCHES } from './usb-args.ts';
 
 /** More than this many windows from one launch is a mistake (a glob gone wrong), not a wish. */
 export const MAX_TARGETS_PER_LAUNCH = 16;
@@ -21,7 +22,7 @@ const KIOSK_QUIT = '--kiosk-quit';
 /** `--file-transfer none|to-guest` (or `=`), handed over by `spicedesk open`. */
 export const FILE_TRANSFER_ARG = '--file-transfer';
 /** Switches whose value is the next argument, not a TARGET (their own modules read them). */
-const SWITCHES_WITH_VALUE: ReadonlySet<string> = new Set([KIOSK_QUIT, '--clipboard', FILE_TRANSFER_ARG]);
+const SWITCHES_WITH_VALUE: ReadonlySet<string> = new Set([KIOSK_QUIT, '--clipboard', FILE_TRANSFER_ARG, ...USB_SWITCHES]);
 const URI = /^(spice|spice\+tls|spice\+unix|file):\/\//i;
 const SPICE_URI = /^(spice|spice\+tls|spice\+unix):\/\//i;
 

@@ -7,6 +7,7 @@ import { app, BrowserWindow, clipboard, dialog, MessageChannelMain, nativeImage,
 import type { SessionStatus } from '../../protocol/bridge/bridge-messages.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { BridgeHost, type GatewayTarget } from '../host/bridge-host.ts';
+import type { UsbCommandLine } from '../usb/usb-policy.ts';
 import { writeSurfacePng } from '../node/png.ts';
 import { HotkeyFilter, policyWindowHotkeys, type WindowAction } from './hotkeys.ts';
 import { NOT_KIOSK, sessionPolicy, type KioskFlags, type SessionPolicy } from '../../protocol/policy/kiosk-policy.ts';
@@ -43,6 +44,8 @@ export interface SessionWindowOptions {
   monitors?: MonitorMappingSource;
   /** `--clipboard`: the directions the host lets through (focus-clipboard.ts); default both. */
   clipboard?: ClipboardSharing;
+  /** --spice-share-cd and the usbredir rules (usb-args.ts), for the window's session; the .vv keys come with its target. */
+  usb?: UsbCommandLine;
   /** Told when the window's server starts or stops recording: the microphone is allowed only meanwhile (window-policy.ts). */
   onRecording?: (on: boolean) => void;
   /** --print-to and --spice-shared-dir (window-devices.ts): where the printer and folder choosers start. */
@@ -156,7 +159,7 @@ export class SessionWindow {
     const { port1, port2 } = new MessageChannelMain();
     const t = this.o.target;
     const targets: GatewayTarget[] = t?.ok
-      ? [{ ...t.target, kiosk: this.o.kiosk?.flags, monitors: this.o.monitors, clipboard: this.o.clipboard, print: this.o.devices?.print, sharedDir: this.o.devices?.sharedDir }]
+      ? [{ ...t.target, kiosk: this.o.kiosk?.flags, monitors: this.o.monitors, clipboard: this.o.clipboard, usb: this.o.usb, print: this.o.devices?.print, sharedDir: this.o.devices?.sharedDir }]
       : [];
     this.menuState.reset();
     this.o.onMenuChange?.();

@@ -100,6 +100,8 @@ export interface ConnectionOptions {
   onRecording?: (on: boolean) => void;
   /** The machine's USB devices; default the `usb` package (API-level tests give simulated ones). */
   usbHostSource?: () => UsbDeviceSource;
+  /** The OS-held HID devices; default node-hid (API-level tests give a fake of its API). */
+  usbHidSource?: () => UsbDeviceSource;
 }
 
 /** Passwords a page may try on one connection before it is dropped: a dialog, not a guessing service. */
@@ -196,7 +198,7 @@ export class BridgeHost {
     this.pageSerial = new PageSerial((m) => this.send(m), this.log);
     this.pagePrinters = new PagePrinters((m) => this.send(m), this.log);
     this.pageFolders = new PageFolders((m) => this.send(m), this.log);
-    this.pageUsb = new PageUsb((m) => this.send(m), this.log, o.usbHostSource);
+    this.pageUsb = new PageUsb((m) => this.send(m), this.log, o.usbHostSource, o.usbHidSource);
     endpoint.onMessage((bytes) => this.onMessage(bytes));
     endpoint.onClose((error) => {
       if (error !== undefined) this.log.warn({ err: error }, 'page connection failed');
@@ -381,6 +383,7 @@ export class BridgeHost {
     'folder-stop': (m) => this.pageFolders.handle(m),
     'usb-attach': (m) => void this.pageUsb.handle(m),
     'usb-detach': (m) => void this.pageUsb.handle(m),
+    'usb-focus': (m) => this.pageUsb.focusChanged(m.focused),
   };
 
   /** Keys and the mouse from the page, for the session's inputs channel (dropped without a session). */

@@ -1,10 +1,13 @@
 // USB redirection for a page's session in the bridge host: one UsbRedirector per session, its
 // policy from the target's .vv keys and `serve`'s USB options; the VM's usbredir slots join it as
 // they link, so the shared CD (--spice-share-cd) and redirect-on-connect devices go in as soon as a
-// slot comes up. The page's "USB devices" panel gets USB_STATE (the host's devices, where each is,
+// slot comes up. The page's "USB devices" panel gets USB_STATE (the host's devices, HID devices the
+// OS holds through node-hid among them, labelled so; where each is,
 // the slots) whenever that changes, and attaches or detaches by id (USB_ATTACH/USB_DETACH), each
-// answered by USB_RESULT with the refusal's sentence. Auto-redirect stays off here until the page
-// can say it has focus.
+// answered by USB_RESULT with the refusal's sentence; USB_PROGRESS follows each device on its way
+// in (the page's own attaches and the automatic ones). Auto-redirect (enable-usb-autoshare with
+// its filter) takes a device plugged while the page says it has focus (USB_FOCUS); one plugged
+// while it has not waits in the panel, as remote-viewer does. Until the page says so, it has not.
 import type { HostMessage } from '../../protocol/bridge/bridge-messages.ts';
 import type { UsbAttachMessage } from '../../protocol/bridge/usb-messages.ts';
 import type { SpiceChannel } from '../../protocol/channel/channel.ts';
@@ -13,9 +16,10 @@ import type { Logger } from '../../protocol/logger.ts';
 import type { ConnectionProfile } from '../../protocol/profile/index.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import type { UsbDeviceSource } from '../usb/device-source.ts';
+import { machineHidSource } from '../usb/hid-device-source.ts';
 import { UsbPackageSource } from '../usb/usb-device-source.ts';
 import { usbPolicyOf, type UsbCommandLine } from '../usb/usb-policy.ts';
-import { deviceName, UsbRedirector, UsbRefusal, type UsbSelector } from '../usb/usb-redirector.ts';
+import { deviceName, usbLabel, UsbRedirector, UsbRefusal, type UsbSelector } from '../usb/usb-redirector.ts';
 
 export class PageUsb {
   private session: Session | null = null;
@@ -23,6 +27,8 @@ export class PageUsb {
   redirector: UsbRedirector | null = null;
   private notice = '';
   private stateQueued = false;
+  /** What the page last said (USB_FOCUS); a page that said nothing has no focus. */
+  private focused = false;
   private readonly offs: (() => void)[] = [];
 
   constructor(
@@ -30,6 +36,8 @@ export class PageUsb {
     private readonly log: Logger,
     /** Tests give simulated devices here; by default the `usb` package. */
     private readonly hostSource: () => UsbDeviceSource = () => new UsbPackageSource(),
+    /** The OS-held HID devices; by default node-hid (tests give a fake of its API). */
+    private readonly hidSource: () => UsbDeviceSource = machineHidSource,
   ) {}
 
   /** The page's session now (null between sessions): the last one's devices leave the VM. */
@@ -50,10 +58,10 @@ export class PageUsb {
   }
 
   private start(profile: ConnectionProfile, line: UsbCommandLine | undefined): boolean {
-    const policy = { ...usbPolicyOf(profile, line ?? {}), autoRedirect: false };
+    const policy = usbPolicyOf(profile, line ?? {});
     let r: UsbRedirector;
     try {
-      r = new UsbRedirector({ logger: this.log, policy, hostSource: this.hostSource() });
+      r = new UsbRedirector({ logger: this.log, policy, hostSource: this.hostSource(), hidSource: this.hidSource(), focused: () => this.focused });
     } catch (e) {
       // The shared CD's file cannot be read: said once, the session goes on without USB.
       this.log.warn({ err: String(e) }, `USB redirection is off for this session: ${e instanceof Error ? e.message : String(e)}`);
@@ -66,7 +74,14 @@ export class PageUsb {
         this.notice = m;
         this.queueState();
       }),
-      r.events.on('refused', ({ refusal }) => this.log.warn(refusal.message)),
+      r.events.on('refused', ({ device, refusal }) => {
+        // An automatic redirection that did not happen: the panel shows why.
+        this.log.warn(refusal.message);
+        this.send({ kind: 'usb-result', id: device.id, ok: false, message: refusal.message });
+        this.queueState();
+      }),
+      r.events.on('progress', ({ device, step }) => this.send({ kind: 'usb-progress', id: device.id, step })),
+      r.events.on('changed', () => this.queueState()),
       r.events.on('attached', ({ device, slot }) => {
         this.log.info({ device: device.id, slot }, 'USB device redirected');
         this.queueState();
@@ -74,6 +89,12 @@ export class PageUsb {
       r.events.on('detached', () => this.queueState()),
     );
     return true;
+  }
+
+  /** The page's USB_FOCUS: devices plugged from now on are auto-redirected only while focused. */
+  focusChanged(focused: boolean): void {
+    if (focused !== this.focused) this.log.debug({ focused }, 'the page\'s focus changed (USB auto-redirect)');
+    this.focused = focused;
   }
 
   /** USB_STATE once per turn, however many changes came in it. */
@@ -94,7 +115,7 @@ export class PageUsb {
     this.send({
       kind: 'usb-state',
       notice: this.notice,
-      devices: entries.map((e) => ({ id: e.description.id, label: deviceName(e.description), slot: e.slot ?? '' })),
+      devices: entries.map((e) => ({ id: e.description.id, label: usbLabel(e.description), slot: e.slot ?? '' })),
       slots: r.slots.map((s) => {
         const on = entries.find((e) => e.slot === s.name);
         return { name: s.name, device: on ? deviceName(on.description) : '' };

@@ -100,5 +100,6 @@ export interface UsbDeviceSource {
   /** Set once the source found it cannot work here: the sentence `unavailable` carried. */
   readonly unavailableReason?: string | null;
   list(): Promise<UsbDeviceDescription[]>;
-  open(id: string): Promise<UsbDeviceHandle>;
+  /** Opens and claims the device; `claiming` is called once it is open and its interfaces are being claimed (sources that claim nothing do not call it). */
+  open(id: string, claiming?: () => void): Promise<UsbDeviceHandle>;
 }

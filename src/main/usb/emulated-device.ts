@@ -81,6 +81,48 @@ export class EmulatedUsbSource implements UsbDeviceSource {
   }
 }
 
+/** Requests kept in an emulated device's `requests` log (the older half goes when it is full). */
+const MAX_LOGGED_REQUESTS = 1000;
+
+/** A control request as an emulated device answers it: its "bmRequestType/bRequest" key and reply builders. */
+export interface ControlRequest {
+  /** "80/06" for GET_DESCRIPTOR to the device, "21/09" for a class SET_REPORT, ... */
+  key: string;
+  /** The reply to an IN request: `bytes` cut to the length the host asked; null is a stall. */
+  reply(bytes: Uint8Array | number[] | null): UsbTransferResult;
+  /** The reply to an OUT request that was taken: every byte of it written. */
+  ok: UsbTransferResult;
+}
+
+/**
+ * The start of every emulated device's `control`: logs the request in `requests` (bounded) and
+ * gives its key and the replies, so that each device only says what it answers.
+ */
+export function beginControl(requests: string[], setup: UsbSetup, lengthOrData: number | Uint8Array): ControlRequest {
+  const { requestType, request, value } = setup;
+  requests.push(`${hex2(requestType)}/${hex2(request)}/${value.toString(16).padStart(4, '0')}`);
+  if (requests.length > MAX_LOGGED_REQUESTS) requests.splice(0, MAX_LOGGED_REQUESTS / 2);
+  return {
+    key: `${hex2(requestType)}/${hex2(request)}`,
+    reply: (bytes) => {
+      if (!bytes) return { status: 'stall' };
+      const data = Uint8Array.from(bytes);
+      return { status: 'ok', data: data.subarray(0, typeof lengthOrData === 'number' ? lengthOrData : data.length) };
+    },
+    ok: { status: 'ok', written: typeof lengthOrData === 'number' ? 0 : lengthOrData.length },
+  };
+}
+
+/**
+ * String descriptor `index` of a device whose device descriptor names strings 1, 2 and 3 as its
+ * manufacturer, product and serial: 0 is the language list (US English); null when there is none.
+ */
+export function deviceStringDescriptor(d: UsbDeviceDescription, index: number): Uint8Array | null {
+  if (index === 0) return Uint8Array.of(4, 3, 0x09, 0x04);
+  const text = ({ 1: d.manufacturer, 2: d.product, 3: d.serial } as Record<number, string | undefined>)[index];
+  return text === undefined ? null : stringDescriptor(text);
+}
+
 /** A string descriptor: bLength, 3, UTF-16LE. */
 export function stringDescriptor(text: string): Uint8Array {
   const out = new Uint8Array(2 + 2 * text.length);

@@ -5,13 +5,16 @@
 // endpoint and SET_REPORT/GET_REPORT passed to hidapi's write and feature reports.
 // node-hid 3.x cannot read a device's report descriptor, which the guest's HID driver needs: on
 // Linux it comes from sysfs (/sys/class/hidraw/hidrawN/device/report_descriptor, readable by
-// everyone); elsewhere `readReportDescriptor` returns null and the device is refused with a
-// sentence saying so. The node-hid API is taken as an interface so that tests can give a fake.
+// everyone). Where the OS does not give it (Windows, macOS), a device of a usage page whose reports
+// are fixed by its standard gets that page's descriptor (FIDO security keys: usage page 0xF1D0,
+// CTAPHID's 64-byte input and output reports without report ids); any other device is refused with
+// a sentence saying so. The node-hid API is taken as an interface so that tests can give a fake.
+import { readFileSync } from 'node:fs';
 import { Emitter } from '../../protocol/emitter.ts';
 import type {
   UsbActiveConfiguration, UsbDeviceDescription, UsbDeviceHandle, UsbDeviceSource, UsbSetup, UsbSourceEvents, UsbTransferResult, UsbTransferStatus,
 } from './device-source.ts';
-import { EmulatedUsbSource, hex2, le16, stringDescriptor, type EmulatedUsbDevice } from './emulated-device.ts';
+import { beginControl, deviceStringDescriptor, EmulatedUsbSource, le16, type EmulatedUsbDevice } from './emulated-device.ts';
 
 /** What node-hid's `devices()` gives for one HID interface. */
 export interface NodeHidDeviceInfo {
@@ -75,6 +78,38 @@ export function linuxReportDescriptor(readFile: (path: string) => Uint8Array): (
     } catch {
       return null;
     }
+  };
+}
+
+/** FIDO Alliance's HID usage page and its CTAPHID (U2F authenticator) usage. */
+export const FIDO_USAGE_PAGE = 0xf1d0;
+const FIDO_CTAPHID_USAGE = 0x01;
+
+/**
+ * The report descriptor of a FIDO U2F/CTAP2 authenticator as the CTAP specification fixes it:
+ * usage page 0xF1D0, usage 0x01, one application collection with a 64-byte input report (usage
+ * 0x20) and a 64-byte output report (usage 0x21), bytes 0-255, no report ids.
+ */
+export const FIDO_REPORT_DESCRIPTOR = Uint8Array.of(
+  0x06, 0xd0, 0xf1, // usage page 0xF1D0
+  0x09, 0x01, // usage: CTAPHID
+  0xa1, 0x01, // collection (application)
+  0x09, 0x20, 0x15, 0x00, 0x26, 0xff, 0x00, 0x75, 0x08, 0x95, 0x40, 0x81, 0x02, // input: 64 bytes 0-255
+  0x09, 0x21, 0x15, 0x00, 0x26, 0xff, 0x00, 0x75, 0x08, 0x95, 0x40, 0x91, 0x02, // output: 64 bytes 0-255
+  0xc0, // end collection
+);
+
+/** The fixed report descriptor for a device's usage page and usage, or null when its reports are not standard. */
+export function knownUsageReportDescriptor(info: NodeHidDeviceInfo): Uint8Array | null {
+  if (info.usagePage === FIDO_USAGE_PAGE && info.usage === FIDO_CTAPHID_USAGE) return FIDO_REPORT_DESCRIPTOR;
+  return null;
+}
+
+/** The OS's descriptor where `fromOs` gives one, else the fixed one of the device's usage page. */
+export function reportDescriptorOrKnownUsage(fromOs: (info: NodeHidDeviceInfo) => Uint8Array | null): (info: NodeHidDeviceInfo) => Uint8Array | null {
+  return (info) => {
+    const given = fromOs(info);
+    return given && given.length > 0 ? given : knownUsageReportDescriptor(info);
   };
 }
 
@@ -153,27 +188,16 @@ export class HidUsbDevice implements EmulatedUsbDevice {
   }
 
   control(setup: UsbSetup, lengthOrData: number | Uint8Array): UsbTransferResult {
-    const { requestType, request, value } = setup;
-    this.requests.push(`${hex2(requestType)}/${hex2(request)}/${value.toString(16).padStart(4, '0')}`);
-    const reply = (bytes: Uint8Array | number[] | null): UsbTransferResult => {
-      if (!bytes) return { status: 'stall' };
-      const data = Uint8Array.from(bytes);
-      return { status: 'ok', data: data.subarray(0, typeof lengthOrData === 'number' ? lengthOrData : data.length) };
-    };
-    const ok: UsbTransferResult = { status: 'ok', written: typeof lengthOrData === 'number' ? 0 : lengthOrData.length };
+    const { value } = setup;
+    const { key, reply, ok } = beginControl(this.requests, setup, lengthOrData);
     const d = this.description;
     try {
-      switch (`${hex2(requestType)}/${hex2(request)}`) {
+      switch (key) {
         case '80/06': {
           const type = value >> 8;
           if (type === 1) return reply([18, 1, ...le16(0x0200), 0, 0, 0, 64, ...le16(d.vendorId), ...le16(d.productId), ...le16(d.deviceVersionBcd), 1, 2, 3, 1]);
           if (type === 2) return reply(this.configDescriptor());
-          if (type === 3) {
-            const index = value & 0xff;
-            if (index === 0) return reply([4, 3, 0x09, 0x04]);
-            const text = [undefined, d.manufacturer, d.product, d.serial][index];
-            return reply(text === undefined ? null : stringDescriptor(text));
-          }
+          if (type === 3) return reply(deviceStringDescriptor(d, value & 0xff));
           return reply(null);
         }
         case '81/06':
@@ -254,26 +278,72 @@ export class HidUsbDevice implements EmulatedUsbDevice {
   }
 }
 
+/** node-hid itself, imported on first use (a native module: it may not load everywhere). */
+export async function loadNodeHid(): Promise<NodeHidApi> {
+  const mod = (await import('node-hid')) as unknown as NodeHidApi & { default?: NodeHidApi };
+  return typeof mod.devices === 'function' ? mod : mod.default!;
+}
+
+/** The id prefix of devices from this source: `hid:` and hidapi's path (`hid:/dev/hidraw3` on Linux). */
+export const HID_ID_PREFIX = 'hid:';
+
 /**
  * The OS's HID devices as a device source. `list` asks node-hid each time (hidapi has no hotplug
  * events); one entry per hidraw path. `open` opens the device with hidapi (non-exclusive: the OS
- * keeps using it, as it does on Linux for hidraw) and wraps it.
+ * keeps using it, as it does on Linux for hidraw) and wraps it. node-hid is given (tests: a fake
+ * of its API) or loaded on first use; when it does not load, the source says so once
+ * (`unavailable`) and lists nothing.
  */
 export class HidDeviceSource implements UsbDeviceSource {
-  readonly name = 'HID devices of this machine';
+  readonly name = 'HID devices of this machine (through node-hid)';
   readonly events = new Emitter<UsbSourceEvents>();
+  unavailableReason: string | null = null;
   private readonly opened = new EmulatedUsbSource(this.name);
+  private api: Promise<NodeHidApi | null> | null;
+  private readonly load: () => Promise<NodeHidApi>;
 
-  constructor(private readonly hid: NodeHidApi, private readonly readReportDescriptor: (info: NodeHidDeviceInfo) => Uint8Array | null) {}
+  constructor(hid: NodeHidApi | (() => Promise<NodeHidApi>), private readonly readReportDescriptor: (info: NodeHidDeviceInfo) => Uint8Array | null) {
+    this.load = typeof hid === 'function' ? hid : async () => hid;
+    this.api = typeof hid === 'function' ? null : Promise.resolve(hid);
+  }
 
-  private infos(): Map<string, NodeHidDeviceInfo> {
+  private usable(): Promise<NodeHidApi | null> {
+    this.api ??= this.load().catch((e: unknown) => {
+      this.unavailableReason = `node-hid does not load on this machine (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`;
+      this.events.emit('unavailable', this.unavailableReason);
+      return null;
+    });
+    return this.api;
+  }
+
+  private async infos(): Promise<Map<string, NodeHidDeviceInfo>> {
     const byId = new Map<string, NodeHidDeviceInfo>();
-    for (const info of this.hid.devices()) if (info.path && !byId.has(`hid:${info.path}`)) byId.set(`hid:${info.path}`, info);
+    const api = await this.usable();
+    if (!api) return byId;
+    let infos: NodeHidDeviceInfo[];
+    try {
+      infos = api.devices();
+    } catch (e) {
+      // hidapi could not enumerate (no hidraw on this kernel, no permission to /dev): nothing to offer.
+      if (!this.unavailableReason) {
+        this.unavailableReason = `node-hid cannot list HID devices here (${e instanceof Error ? e.message : String(e)})`;
+        this.events.emit('unavailable', this.unavailableReason);
+      }
+      return byId;
+    }
+    for (const info of infos) {
+      if (!info.path) continue;
+      const id = `${HID_ID_PREFIX}${info.path}`;
+      const earlier = byId.get(id);
+      // hidapi on macOS lists a device once per usage: the usage with a fixed descriptor (FIDO) is the one that counts.
+      if (!earlier) byId.set(id, info);
+      else if (!knownUsageReportDescriptor(earlier) && knownUsageReportDescriptor(info)) byId.set(id, { ...earlier, usagePage: info.usagePage, usage: info.usage });
+    }
     return byId;
   }
 
   async list(): Promise<UsbDeviceDescription[]> {
-    return [...this.infos()].map(([id, info]) => ({
+    return [...await this.infos()].map(([id, info]) => ({
       id, vendorId: info.vendorId, productId: info.productId, deviceClass: 0, deviceSubclass: 0, deviceProtocol: 0,
       deviceVersionBcd: info.release & 0xffff, speed: 'full' as const, maxPacketSize0: 64,
       manufacturer: info.manufacturer, product: info.product, serial: info.serialNumber, interfaces: [{ class: HID_CLASS, subclass: 0, protocol: 0 }],
@@ -281,15 +351,18 @@ export class HidDeviceSource implements UsbDeviceSource {
   }
 
   async open(id: string): Promise<UsbDeviceHandle> {
-    const info = this.infos().get(id);
+    const api = await this.usable();
+    if (!api) throw new Error(`cannot redirect the HID device ${id}: ${this.unavailableReason}`);
+    const info = (await this.infos()).get(id);
     if (!info?.path) throw new Error(`no HID device ${id} on this machine`);
     const descriptor = this.readReportDescriptor(info);
     if (!descriptor || descriptor.length === 0) {
-      throw new Error(`cannot redirect the HID device ${id}: its report descriptor cannot be read here (node-hid does not give it; only Linux's sysfs does)`);
+      const page = info.usagePage === undefined ? 'an unknown usage page' : `usage page 0x${info.usagePage.toString(16).padStart(4, '0')}`;
+      throw new Error(`cannot redirect the HID device ${id}: its report descriptor cannot be read here (node-hid does not give it; only Linux's sysfs does), and its ${page} is not one with a fixed descriptor (FIDO security keys, 0xf1d0)`);
     }
     let handle: NodeHidHandle;
     try {
-      handle = new this.hid.HID(info.path, { nonExclusive: true });
+      handle = new api.HID(info.path, { nonExclusive: true });
     } catch (e) {
       throw new Error(`cannot open the HID device ${id}: ${(e as Error).message}; on Linux give your user access to ${info.path} with a udev rule`);
     }
@@ -298,4 +371,9 @@ export class HidDeviceSource implements UsbDeviceSource {
     const inner = await this.opened.open(id);
     return { ...inner, close: async () => { this.opened.unplug(id); await inner.close(); } };
   }
+}
+
+/** The HID source of this machine: node-hid loaded on first use; report descriptors from sysfs on Linux, else the known usage pages'. */
+export function machineHidSource(): HidDeviceSource {
+  return new HidDeviceSource(loadNodeHid, reportDescriptorOrKnownUsage(linuxReportDescriptor((path) => readFileSync(path))));
 }

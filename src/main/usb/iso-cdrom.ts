@@ -7,6 +7,7 @@
 // and 1: one data track, one session), GET EVENT STATUS NOTIFICATION (media class: "new media"
 // once, then "no change"). Anything else is logged once per opcode and answered ILLEGAL REQUEST /
 // invalid opcode; writes are DATA PROTECT / write protected.
+import { Buffer } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Logger } from '../../protocol/logger.ts';
@@ -111,13 +112,15 @@ export class IsoCdromTarget implements ScsiTarget {
     if (lba + count > this.blocks) return { status: 'check', sense: SENSE.lbaOutOfRange };
     // The guest's numbers size the buffer: never more than the CBW asked for, nor than a bound.
     if (count * CD_BLOCK > Math.min(expected, MAX_READ_BYTES)) return { status: 'check', sense: SENSE.invalidFieldInCdb };
-    const data = new Uint8Array(count * CD_BLOCK);
+    // Not zero-filled first: every byte is read from the file or zeroed below.
+    const data = new Uint8Array(Buffer.allocUnsafeSlow(count * CD_BLOCK).buffer, 0, count * CD_BLOCK);
     let at = 0;
     while (at < data.length) {
       const n = readSync(this.fd, data, at, data.length - at, lba * CD_BLOCK + at);
-      if (n === 0) break; // past the end of the file: zeros
+      if (n === 0) break;
       at += n;
     }
+    data.fill(0, at); // past the end of the file: zeros
     this.bytesRead += data.length;
     return { status: 'good', data };
   }
@@ -185,6 +188,16 @@ export class IsoCdromTarget implements ScsiTarget {
   }
 }
 
+/**
+ * A serial number per image file, so that several shared CDs in one VM are told apart (udev's
+ * /dev/disk/by-id names, Windows' device instances): SHAREDCD and the FNV-1a hash of the path.
+ */
+export function sharedCdSerial(path: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < path.length; i++) hash = Math.imul(hash ^ path.charCodeAt(i), 0x01000193);
+  return `SHAREDCD${(hash >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
+}
+
 /** The shared CD as a USB device: `cd:<file>` in device lists. */
 export class IsoCdrom extends BulkOnlyMassStorage {
   readonly iso: IsoCdromTarget;
@@ -193,7 +206,8 @@ export class IsoCdrom extends BulkOnlyMassStorage {
     const iso = new IsoCdromTarget(path, logger);
     super({
       id: `cd:${path}`, vendorId: SHARED_CD_VENDOR_ID, productId: SHARED_CD_PRODUCT_ID,
-      manufacturer: 'spicedesk', product: `shared CD ${basename(path)}`.slice(0, 60), serial: 'SHAREDCD0001',
+      manufacturer: 'spicedesk', product: `shared CD ${basename(path)}`.slice(0, 60), serial: sharedCdSerial(path),
+      speed: 'super',
     }, iso);
     this.iso = iso;
   }

@@ -4,7 +4,7 @@
 // file-backed disk). The transport keeps the sense data of the last failed command and answers
 // REQUEST SENSE itself, so a target only says what failed.
 import type { UsbActiveConfiguration, UsbDeviceDescription, UsbSetup, UsbTransferResult, UsbTransferStatus } from './device-source.ts';
-import { hex2, le16, stringDescriptor, type EmulatedUsbDevice } from './emulated-device.ts';
+import { beginControl, deviceStringDescriptor, hex2, le16, type EmulatedUsbDevice } from './emulated-device.ts';
 
 export interface ScsiSense {
   key: number;
@@ -22,7 +22,7 @@ export const SENSE = {
 } as const satisfies Record<string, ScsiSense>;
 
 export type ScsiResult =
-  /** Done; `data` goes to the host (a data-in command). */
+  /** Done; `data` goes to the host (a data-in command), handed over: the target keeps no reference to it. */
   | { status: 'good'; data?: Uint8Array }
   | { status: 'check'; sense: ScsiSense }
   /** A data-out command: the host's bytes go to `receive` in order, `length` of them at most. */
@@ -40,13 +40,21 @@ export interface MassStorageIdentity {
   manufacturer: string;
   product: string;
   serial: string;
+  /**
+   * 'super' offers the device as SuperSpeed (USB 3.2 Gen 1: bcdUSB 3.20, 1024-byte bulk packets,
+   * endpoint companions, a BOS). Linux's usb-storage then lets one SCSI command move 1 MiB
+   * (2048 sectors) instead of the 120 KiB it allows a high-speed device, so a guest's large read
+   * takes an eighth of the round trips through QEMU, spice-server and the client. Default 'high'.
+   */
+  speed?: 'high' | 'super';
 }
 
 const CBW_SIGNATURE = 0x43425355; // "USBC"
 const CSW_SIGNATURE = 0x53425355; // "USBS"
 const BULK_IN = 0x81;
 const BULK_OUT = 0x02;
-const MAX_PACKET = 512;
+/** wMaxPacketSize of the bulk endpoints: 512 at high speed, 1024 at SuperSpeed. */
+const MAX_PACKET = { high: 512, super: 1024 } as const;
 
 type Phase =
   | { kind: 'cbw' }
@@ -64,12 +72,19 @@ export class BulkOnlyMassStorage implements EmulatedUsbDevice {
   private configured = 1;
   private phase: Phase = { kind: 'cbw' };
   private sense: ScsiSense = SENSE.none;
+  private readonly superSpeed: boolean;
+  /** The guest showed a USB 2 host (a 64-byte device descriptor read): ep0 is 64 bytes then. */
+  private usb2Host = false;
+  private readonly maxPacket: number;
 
   constructor(identity: MassStorageIdentity, target: ScsiTarget) {
     this.target = target;
+    this.superSpeed = identity.speed === 'super';
+    this.maxPacket = MAX_PACKET[identity.speed ?? 'high'];
     this.description = {
       id: identity.id, vendorId: identity.vendorId, productId: identity.productId,
-      deviceClass: 0, deviceSubclass: 0, deviceProtocol: 0, deviceVersionBcd: 0x0100, speed: 'high', maxPacketSize0: 64,
+      deviceClass: 0, deviceSubclass: 0, deviceProtocol: 0, deviceVersionBcd: 0x0100, speed: identity.speed ?? 'high',
+      maxPacketSize0: this.superSpeed ? 512 : 64,
       manufacturer: identity.manufacturer, product: identity.product, serial: identity.serial,
       interfaces: [{ class: 8, subclass: 6, protocol: 0x50 }],
     };
@@ -81,7 +96,7 @@ export class BulkOnlyMassStorage implements EmulatedUsbDevice {
       value: 1,
       interfaces: [{
         number: 0, alternate: 0, class: 8, subclass: 6, protocol: 0x50,
-        endpoints: [{ address: BULK_IN, type: 'bulk', maxPacketSize: MAX_PACKET, interval: 0 }, { address: BULK_OUT, type: 'bulk', maxPacketSize: MAX_PACKET, interval: 0 }],
+        endpoints: [{ address: BULK_IN, type: 'bulk', maxPacketSize: this.bulkPacket(), interval: 0 }, { address: BULK_OUT, type: 'bulk', maxPacketSize: this.bulkPacket(), interval: 0 }],
       }],
     };
   }
@@ -93,33 +108,63 @@ export class BulkOnlyMassStorage implements EmulatedUsbDevice {
   }
 
   private configDescriptor(): Uint8Array {
-    const body = [9, 4, 0, 0, 2, 8, 6, 0x50, 0, 7, 5, BULK_IN, 2, ...le16(MAX_PACKET), 0, 7, 5, BULK_OUT, 2, ...le16(MAX_PACKET), 0];
-    return Uint8Array.of(9, 2, ...le16(9 + body.length), 1, 1, 0, 0x80, 50, ...body);
+    // At SuperSpeed every endpoint is followed by its companion (no bursts, no streams).
+    const companion = this.atSuperSpeed() ? [6, 0x30, 0, 0, 0, 0] : [];
+    const packet = this.bulkPacket();
+    const body = [9, 4, 0, 0, 2, 8, 6, 0x50, 0, 7, 5, BULK_IN, 2, ...le16(packet), 0, ...companion, 7, 5, BULK_OUT, 2, ...le16(packet), 0, ...companion];
+    // bMaxPower: 100 mA, in 2 mA units below SuperSpeed, 8 mA units at it.
+    return Uint8Array.of(9, 2, ...le16(9 + body.length), 1, 1, 0, 0x80, this.atSuperSpeed() ? 13 : 50, ...body);
+  }
+
+  /** Offered as SuperSpeed and the guest's port has not shown itself USB 2. */
+  private atSuperSpeed(): boolean {
+    return this.superSpeed && !this.usb2Host;
+  }
+
+  /** wMaxPacketSize of the bulk endpoints: 1024 at SuperSpeed, 512 at high speed (also on a USB 2 port). */
+  private bulkPacket(): number {
+    return this.atSuperSpeed() ? this.maxPacket : MAX_PACKET.high;
+  }
+
+  /**
+   * bMaxPacketSize0 for a device descriptor read of `lengthOrData` bytes. At SuperSpeed it is a
+   * power of two, 9 (512 bytes), but the guest's port may be USB 2 only (EHCI): QEMU then lets
+   * the device in at high speed, where 9 is invalid, and usbredir does not say which port it is.
+   * Linux checks the field both ways ("Invalid ep0 maxpacket: 9" on EHCI, "...: 64" on xHCI at
+   * SuperSpeed, each attempt given up; measured on this guest). What the guest asks tells: a USB 2
+   * host reads 64 bytes first (Linux's and Windows' "new scheme", before SET_ADDRESS), a
+   * SuperSpeed one does not; from such a read on, this device answers 64. On a USB 2 host the
+   * configuration then says 512-byte bulk endpoints without SuperSpeed companions (ep_info
+   * follows it after SET_CONFIGURATION), as a USB 3 device on a USB 2 port does.
+   */
+  private maxPacketSize0Field(lengthOrData: number | Uint8Array): number {
+    if (!this.superSpeed) return 64;
+    if (typeof lengthOrData === 'number' && lengthOrData > 18) this.usb2Host = true;
+    return this.usb2Host ? 64 : 9;
+  }
+
+  /** The BOS of a SuperSpeed device: the USB 2.0 extension (no LPM) and the SuperSpeed capability. */
+  private bosDescriptor(): Uint8Array {
+    const usb2 = [7, 0x10, 0x02, 0, 0, 0, 0];
+    // Speeds supported: full, high, super (0x0e); lowest with full function: full; exit latencies.
+    const superSpeed = [10, 0x10, 0x03, 0, ...le16(0x000e), 1, 0x0a, ...le16(0x07ff)];
+    const total = 5 + usb2.length + superSpeed.length;
+    return Uint8Array.of(5, 0x0f, ...le16(total), 2, ...usb2, ...superSpeed);
   }
 
   control(setup: UsbSetup, lengthOrData: number | Uint8Array): UsbTransferResult {
-    const { requestType, request, value } = setup;
-    this.requests.push(`${hex2(requestType)}/${hex2(request)}/${value.toString(16).padStart(4, '0')}`);
-    if (this.requests.length > 1000) this.requests.splice(0, 500);
-    const reply = (bytes: Uint8Array | number[] | null): UsbTransferResult => {
-      if (!bytes) return { status: 'stall' };
-      const data = Uint8Array.from(bytes);
-      return { status: 'ok', data: data.subarray(0, typeof lengthOrData === 'number' ? lengthOrData : data.length) };
-    };
-    const ok: UsbTransferResult = { status: 'ok', written: typeof lengthOrData === 'number' ? 0 : lengthOrData.length };
+    const { value } = setup;
+    const { key, reply, ok } = beginControl(this.requests, setup, lengthOrData);
     const d = this.description;
-    switch (`${hex2(requestType)}/${hex2(request)}`) {
+    switch (key) {
       case '80/06': {
         const type = value >> 8;
-        const index = value & 0xff;
-        if (type === 1) return reply(Uint8Array.of(18, 1, ...le16(0x0200), 0, 0, 0, 64, ...le16(d.vendorId), ...le16(d.productId), ...le16(d.deviceVersionBcd), 1, 2, 3, 1));
+        if (type === 1) return reply(Uint8Array.of(18, 1, ...le16(this.superSpeed ? 0x0320 : 0x0200), 0, 0, 0, this.maxPacketSize0Field(lengthOrData), ...le16(d.vendorId), ...le16(d.productId), ...le16(d.deviceVersionBcd), 1, 2, 3, 1));
         if (type === 2) return reply(this.configDescriptor());
-        if (type === 6) return reply([10, 6, ...le16(0x0200), 0, 0, 0, 64, 1, 0]); // device qualifier: a high-speed device has one
-        if (type === 3) {
-          if (index === 0) return reply([4, 3, 0x09, 0x04]);
-          const text = ({ 1: d.manufacturer, 2: d.product, 3: d.serial } as Record<number, string | undefined>)[index];
-          return reply(text === undefined ? null : stringDescriptor(text));
-        }
+        if (type === 15) return reply(this.superSpeed ? this.bosDescriptor() : null);
+        // Device qualifier: a high-speed device has one; a device running at SuperSpeed answers with a stall.
+        if (type === 6) return reply(this.superSpeed ? null : [10, 6, ...le16(0x0200), 0, 0, 0, 64, 1, 0]);
+        if (type === 3) return reply(deviceStringDescriptor(d, value & 0xff));
         return reply(null);
       }
       case '80/00': case '81/00': case '82/00': return reply([0, 0]);
@@ -191,7 +236,8 @@ export class BulkOnlyMassStorage implements EmulatedUsbDevice {
       phase.at += chunk.length;
       // A short (or empty) transfer ends the data phase; the CSW says how much was not sent.
       if (phase.at >= phase.data.length) this.phase = { kind: 'csw', tag: phase.tag, residue: phase.expected - phase.data.length, status: phase.status };
-      return { status: 'ok', data: chunk.slice() };
+      // A view, not a copy: the data is the transport's alone (ScsiResult hands it over).
+      return { status: 'ok', data: chunk };
     }
     if (phase.kind === 'csw') {
       this.phase = { kind: 'cbw' };

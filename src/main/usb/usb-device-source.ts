@@ -301,7 +301,7 @@ export class UsbPackageSource implements UsbDeviceSource {
     return devices.map(describeUsbPackageDevice);
   }
 
-  async open(id: string): Promise<UsbDeviceHandle> {
+  async open(id: string, claiming?: () => void): Promise<UsbDeviceHandle> {
     const api = await this.usable();
     if (!api) throw new Error(`cannot open USB device ${id}: ${this.unavailableReason ?? 'no USB on this machine'}`);
     const device = this.known.get(id) ?? (await this.list(), this.known.get(id));
@@ -309,7 +309,7 @@ export class UsbPackageSource implements UsbDeviceSource {
     if (this.opened.has(id)) throw new UsbDeviceBusyError('busy', `USB device ${id} is already redirected`);
     this.opened.add(id);
     try {
-      return await UsbPackageHandle.open(device, this.platform, () => this.opened.delete(id));
+      return await UsbPackageHandle.open(device, this.platform, () => this.opened.delete(id), claiming);
     } catch (e) {
       this.opened.delete(id);
       throw e;
@@ -334,7 +334,7 @@ class UsbPackageHandle implements UsbDeviceHandle {
     this.onClosed = onClosed;
   }
 
-  static async open(device: UsbPackageDevice, platform: HostPlatform, onClosed: () => void): Promise<UsbPackageHandle> {
+  static async open(device: UsbPackageDevice, platform: HostPlatform, onClosed: () => void, claiming?: () => void): Promise<UsbPackageHandle> {
     const handle = new UsbPackageHandle(device, onClosed);
     const d = handle.description;
     const name = `${[d.manufacturer, d.product].filter(Boolean).join(' ') || 'USB device'} (${hex4(d.vendorId)}:${hex4(d.productId)})`;
@@ -343,6 +343,7 @@ class UsbPackageHandle implements UsbDeviceHandle {
     } catch (e) {
       throw new UsbDeviceBusyError('permission', `cannot open ${name}: ${firstLine(e)}; ${needsDriverAdvice(platform, d.vendorId, d.productId)}`);
     }
+    claiming?.();
     try {
       await handle.claimAll();
     } catch (e) {

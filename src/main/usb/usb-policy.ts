@@ -9,8 +9,8 @@ import { DEFAULT_AUTO_REDIRECT_FILTER, type UsbPolicy } from './usb-redirector.t
 
 /** The USB options of the command line, as given. */
 export interface UsbCommandLine {
-  /** --spice-share-cd FILE.iso */
-  shareCd?: string;
+  /** --spice-share-cd FILE.iso, once per CD (each goes on its own slot). */
+  shareCds?: readonly string[];
   /** --spice-usbredir-auto-redirect-filter RULES */
   autoRedirectFilter?: string;
   /** --spice-usbredir-redirect-on-connect RULES */
@@ -30,12 +30,12 @@ export function usbPolicyOf(profile: Pick<ConnectionProfile, 'enableUsbredir' | 
     autoRedirect: profile.enableUsbAutoshare ?? false,
     autoRedirectFilter: line.autoRedirectFilter ?? profile.usbFilter ?? DEFAULT_AUTO_REDIRECT_FILTER,
     redirectOnConnect: line.redirectOnConnect ?? profile.usbRedirectOnConnect,
-    sharedCds: line.shareCd !== undefined ? [line.shareCd] : [],
+    sharedCds: line.shareCds ?? [],
   };
 }
 
 /** Whether the connection must link its usbredir slots even when no action names USB. */
 export function usbWantedAtConnect(line: UsbCommandLine, profile?: Pick<ConnectionProfile, 'enableUsbAutoshare' | 'usbRedirectOnConnect'>): boolean {
-  return line.shareCd !== undefined || line.redirectOnConnect !== undefined || line.autoRedirectFilter !== undefined
+  return (line.shareCds?.length ?? 0) > 0 || line.redirectOnConnect !== undefined || line.autoRedirectFilter !== undefined
     || profile?.usbRedirectOnConnect !== undefined || profile?.enableUsbAutoshare === true;
 }

@@ -15,8 +15,10 @@ import { Emitter } from '../../protocol/emitter.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import type { UsbredirChannel } from '../../protocol/channels/usbredir/usbredir-channel.ts';
 import { checkUsbredirFilter, describeFilterVerdict, parseUsbredirFilter, type UsbredirFilterRule, type UsbredirFilterVerdict } from '../../protocol/usbredir/usbredir-filter.ts';
+import type { UsbAttachStep } from '../../protocol/bridge/usb-messages.ts';
 import type { UsbDeviceDescription, UsbDeviceSource } from './device-source.ts';
 import { EmulatedUsbSource } from './emulated-device.ts';
+import { HID_ID_PREFIX } from './hid-device-source.ts';
 import { IsoCdrom } from './iso-cdrom.ts';
 import { UsbDeviceBusyError } from './usb-device-source.ts';
 import { UsbAttachError, UsbredirHost } from './usbredir-host.ts';
@@ -51,19 +53,34 @@ export interface UsbPolicy {
 
 export const defaultUsbPolicy = (): UsbPolicy => ({ enabled: true, autoRedirect: false, autoRedirectFilter: DEFAULT_AUTO_REDIRECT_FILTER, sharedCds: [] });
 
-/** What `usb-attach` names: VID:PID, BUS-PORT, or cd:FILE. */
-export type UsbSelector = { kind: 'ids'; vendorId: number; productId: number } | { kind: 'path'; id: string } | { kind: 'cd'; file: string };
+/**
+ * What `usb-attach` names: VID:PID, BUS-PORT (an id of any source, as the page sends), cd:FILE,
+ * or a HID device through node-hid: hid:PATH (its id) or hid:VID:PID.
+ */
+export type UsbSelector =
+  | { kind: 'ids'; vendorId: number; productId: number } | { kind: 'path'; id: string } | { kind: 'cd'; file: string }
+  | { kind: 'hid-ids'; vendorId: number; productId: number };
 
-/** Reads a selector; null when it is none of the three forms. */
+const IDS = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i;
+
+/** Reads a selector; null when it is none of the forms. */
 export function parseUsbSelector(text: string): UsbSelector | null {
   if (text.startsWith('cd:') && text.length > 3) return { kind: 'cd', file: text.slice(3) };
-  const ids = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(text);
+  if (text.startsWith(HID_ID_PREFIX) && text.length > HID_ID_PREFIX.length) {
+    const hidIds = IDS.exec(text.slice(HID_ID_PREFIX.length));
+    if (hidIds) return { kind: 'hid-ids', vendorId: parseInt(hidIds[1], 16), productId: parseInt(hidIds[2], 16) };
+    return { kind: 'path', id: text };
+  }
+  const ids = IDS.exec(text);
   if (ids) return { kind: 'ids', vendorId: parseInt(ids[1], 16), productId: parseInt(ids[2], 16) };
   if (/^\d{1,3}-\d{1,3}(\.\d{1,3})*$/.test(text)) return { kind: 'path', id: text };
   return null;
 }
 
-export const USB_SELECTOR_FORMS = 'VID:PID (hex, e.g. 0781:5583), BUS-PORT (e.g. 1-2.3) or cd:FILE.iso';
+export const USB_SELECTOR_FORMS = 'VID:PID (hex, e.g. 0781:5583), BUS-PORT (e.g. 1-2.3), cd:FILE.iso, or a HID device through node-hid: hid:PATH (as usb list shows it) or hid:VID:PID';
+
+/** True for a device of the node-hid source (its ids start with `hid:`). */
+export const isNodeHidDevice = (d: UsbDeviceDescription): boolean => d.id.startsWith(HID_ID_PREFIX);
 
 const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
 
@@ -72,6 +89,11 @@ export function deviceName(d: UsbDeviceDescription): string {
   const product = d.product ?? '';
   const name = (d.manufacturer && !product.startsWith(d.manufacturer) ? [d.manufacturer, product] : [product]).filter(Boolean).join(' ') || 'USB device';
   return `${name} (${hex4(d.vendorId)}:${hex4(d.productId)})`;
+}
+
+/** deviceName, and for a device of the node-hid source that it goes in as HID through node-hid. */
+export function usbLabel(d: UsbDeviceDescription): string {
+  return isNodeHidDevice(d) ? `${deviceName(d)}, HID through node-hid` : deviceName(d);
 }
 
 /** A filter's verdict for a description (interfaces as listed; a device not yet opened may list none). */
@@ -93,6 +115,10 @@ export type UsbRedirectorEvents = {
   refused: { device: UsbDeviceDescription; refusal: UsbRefusal };
   /** A one-time message for the user ("no USB on this machine"). */
   notice: string;
+  /** A device on its way into a slot reached a step (opening ... configured; usb-messages.ts). */
+  progress: { device: UsbDeviceDescription; step: UsbAttachStep };
+  /** A source's devices changed (plugged, unplugged): lists shown to the user are stale. */
+  changed: undefined;
 };
 
 export interface UsbRedirectorOptions {
@@ -100,6 +126,12 @@ export interface UsbRedirectorOptions {
   policy: UsbPolicy;
   /** The machine's devices (UsbPackageSource); none: only shared CDs. */
   hostSource?: UsbDeviceSource;
+  /**
+   * HID devices the OS holds, through node-hid (HidDeviceSource). They go in only when asked
+   * (attach): never on connect or on plug, since a keyboard or security key the user works
+   * with on this machine must not slip into the VM by a broad rule.
+   */
+  hidSource?: UsbDeviceSource;
   /** Tests inject their simulated devices here; users never get one. */
   extraSources?: readonly UsbDeviceSource[];
   /** Whether the session has focus (auto-redirect only then); default: always. */
@@ -112,7 +144,12 @@ export class UsbRedirector {
   /** The shared CDs (and cd: devices attached later). */
   readonly cds = new EmulatedUsbSource('shared CDs');
   private readonly sources: UsbDeviceSource[];
+  private readonly hidSource: UsbDeviceSource | null;
   private readonly hosts = new Map<string, { host: UsbredirHost; source: UsbDeviceSource }>();
+  /** Devices on their way into a slot: two slots coming up at once must not both take the same CD. */
+  private readonly attaching = new Set<string>();
+  /** Slots a device is on its way into (taken by the device only once the guest said hello to it). */
+  private readonly claimed = new Set<UsbredirChannel>();
   private readonly log: Logger;
   private readonly policy: UsbPolicy;
   private readonly autoRules: UsbredirFilterRule[];
@@ -126,11 +163,18 @@ export class UsbRedirector {
     this.autoRules = parseUsbredirFilter(o.policy.autoRedirectFilter);
     this.onConnectRules = o.policy.redirectOnConnect !== undefined ? parseUsbredirFilter(o.policy.redirectOnConnect) : null;
     this.focused = o.focused ?? (() => true);
-    this.sources = [this.cds, ...(o.hostSource ? [o.hostSource] : []), ...(o.extraSources ?? [])];
+    this.hidSource = o.hidSource ?? null;
+    this.sources = [this.cds, ...(o.hostSource ? [o.hostSource] : []), ...(o.hidSource ? [o.hidSource] : []), ...(o.extraSources ?? [])];
     for (const file of o.policy.sharedCds) this.shareCd(file);
     for (const source of this.sources) {
-      this.unsubscribe.push(source.events.on('added', (d) => void this.plugged(source, d)));
-      this.unsubscribe.push(source.events.on('removed', (d) => void this.unplugged(d)));
+      this.unsubscribe.push(source.events.on('added', (d) => {
+        this.events.emit('changed', undefined);
+        void this.plugged(source, d);
+      }));
+      this.unsubscribe.push(source.events.on('removed', (d) => {
+        this.events.emit('changed', undefined);
+        void this.unplugged(d);
+      }));
       this.unsubscribe.push(source.events.on('unavailable', (m) => this.events.emit('notice', m)));
     }
   }
@@ -175,30 +219,36 @@ export class UsbRedirector {
       return { description: d, source: this.cds, slot: this.hosts.get(d.id)?.host.channel.name ?? null };
     }
     const all = await this.devices();
-    const match = all.find((e) => selector.kind === 'ids'
-      ? e.description.vendorId === selector.vendorId && e.description.productId === selector.productId
-      : e.description.id === selector.id);
+    const match = all.find((e) => selector.kind === 'path' ? e.description.id === selector.id
+      : e.description.vendorId === selector.vendorId && e.description.productId === selector.productId
+        && (selector.kind === 'hid-ids') === (e.source === this.hidSource));
     if (match) return match;
-    const what = selector.kind === 'ids' ? `${hex4(selector.vendorId)}:${hex4(selector.productId)}` : selector.id;
-    const reasons = this.sources.map((s) => s.unavailableReason).filter(Boolean);
+    const hid = selector.kind === 'hid-ids' || (selector.kind === 'path' && selector.id.startsWith(HID_ID_PREFIX));
+    const what = selector.kind === 'path' ? selector.id : `${hid ? HID_ID_PREFIX : ''}${hex4(selector.vendorId)}:${hex4(selector.productId)}`;
+    if (hid && !this.hidSource) throw new UsbRefusal('not-found', `no HID device ${what}: HID devices through node-hid are not offered here`);
+    if (hid && this.hidSource?.unavailableReason) throw new UsbRefusal('no-usb', `no HID device ${what}: ${this.hidSource.unavailableReason}`);
+    if (hid) throw new UsbRefusal('not-found', `no HID device ${what} on this machine (spicedesk usb list shows them)`);
+    const reasons = this.sources.filter((s) => s !== this.hidSource).map((s) => s.unavailableReason).filter(Boolean);
     if (reasons.length > 0) throw new UsbRefusal('no-usb', `no USB device ${what}: ${reasons.join('; ')}`);
     throw new UsbRefusal('not-found', `no USB device ${what} on this machine (spicedesk usb list shows them)`);
   }
 
-  /** Why `d` cannot go into this VM now, or null; `slot` gets the free slot when there is one. */
-  private refusal(d: UsbDeviceDescription): UsbRefusal | { slot: UsbredirChannel } {
+  /** Why `d` cannot go into this VM now, or the free slot it goes to (`preferred` when that one is free). */
+  private refusal(d: UsbDeviceDescription, preferred?: UsbredirChannel): UsbRefusal | { slot: UsbredirChannel } {
     const name = deviceName(d);
     if (!this.policy.enabled) return new UsbRefusal('disabled', `USB redirection is disabled for this connection (enable-usbredir=0 in the .vv file), so ${name} stays here`);
     const ready = this.slots.filter((s) => s.helloDone && s.state !== 'closed');
     if (ready.length === 0) return new UsbRefusal('no-slots', `the VM has no USB redirection slots (its QEMU needs -chardev spicevmc,name=usbredir with -device usb-redir; libvirt: <redirdev bus='usb' type='spicevmc'/>), so ${name} cannot go in`);
     if (this.hosts.has(d.id)) return new UsbRefusal('already-redirected', `${name} is already redirected (on ${this.hosts.get(d.id)!.host.channel.name})`);
+    if (this.attaching.has(d.id)) return new UsbRefusal('already-redirected', `${name} is already on its way into the VM`);
     for (const s of ready) {
       const rules = s.guestFilter?.rules;
       if (!rules) continue;
       const verdict = filterVerdict(rules, d);
       if (verdict !== 'allowed') return new UsbRefusal('filter', `the VM's USB filter (${s.guestFilter!.text}) blocks ${name}: ${describeFilterVerdict(verdict)}`);
     }
-    const free = ready.find((s) => s.device === null);
+    const isFree = (s: UsbredirChannel): boolean => s.device === null && !this.claimed.has(s);
+    const free = preferred && ready.includes(preferred) && isFree(preferred) ? preferred : ready.find(isFree);
     if (!free) return new UsbRefusal('no-free-slot', `all ${ready.length} USB redirection slots of the VM are in use; detach a device first (spicedesk do TARGET usb-detach ...) to redirect ${name}`);
     return { slot: free };
   }
@@ -209,19 +259,33 @@ export class UsbRedirector {
     return this.attachEntry(entry.source, entry.description);
   }
 
-  private async attachEntry(source: UsbDeviceSource, d: UsbDeviceDescription): Promise<UsbredirHost> {
-    const verdict = this.refusal(d);
+  private async attachEntry(source: UsbDeviceSource, d: UsbDeviceDescription, preferred?: UsbredirChannel): Promise<UsbredirHost> {
+    const verdict = this.refusal(d, preferred);
     if (verdict instanceof UsbRefusal) throw verdict;
-    let handle;
+    this.attaching.add(d.id);
+    this.claimed.add(verdict.slot);
     try {
-      handle = await source.open(d.id);
+      return await this.attachTo(verdict.slot, source, d);
+    } finally {
+      this.attaching.delete(d.id);
+      this.claimed.delete(verdict.slot);
+    }
+  }
+
+  private async attachTo(slot: UsbredirChannel, source: UsbDeviceSource, d: UsbDeviceDescription): Promise<UsbredirHost> {
+    const step = (at: UsbAttachStep): void => this.events.emit('progress', { device: d, step: at });
+    let handle;
+    step('opening');
+    try {
+      handle = await source.open(d.id, () => step('claiming'));
     } catch (e) {
       if (e instanceof UsbDeviceBusyError) throw new UsbRefusal('busy', e.message);
       throw new UsbRefusal('busy', `cannot open ${deviceName(d)}: ${e instanceof Error ? e.message : String(e)}`);
     }
     let host: UsbredirHost;
+    step('connecting');
     try {
-      host = await UsbredirHost.attach(verdict.slot, handle, { logger: this.log });
+      host = await UsbredirHost.attach(slot, handle, { logger: this.log });
     } catch (e) {
       if (e instanceof UsbAttachError) {
         const reason: UsbRefusalReason = e.reason === 'filter' ? 'filter' : e.reason === 'slot-busy' ? 'no-free-slot' : e.reason === 'slot-closed' ? 'no-slots' : 'busy';
@@ -230,12 +294,13 @@ export class UsbRedirector {
       throw e;
     }
     this.hosts.set(d.id, { host, source });
-    const slot = verdict.slot.name;
     host.events.on('disconnected', ({ error }) => {
       if (this.hosts.get(d.id)?.host === host) this.hosts.delete(d.id);
-      this.events.emit('detached', { device: d, slot, error });
+      this.events.emit('detached', { device: d, slot: slot.name, error });
     });
-    this.events.emit('attached', { device: d, slot });
+    this.events.emit('attached', { device: d, slot: slot.name });
+    step('offered');
+    host.events.on('configured', () => step('configured'));
     return host;
   }
 
@@ -243,9 +308,12 @@ export class UsbRedirector {
   async detach(selector: UsbSelector): Promise<UsbDeviceDescription> {
     const entry = await this.find(selector).catch(() => null);
     const id = entry?.description.id ?? (selector.kind === 'cd' ? `cd:${selector.file}` : selector.kind === 'path' ? selector.id : null);
-    const found = id ? this.hosts.get(id) : [...this.hosts.values()].find((h) => selector.kind === 'ids' && h.host.device.description.vendorId === selector.vendorId && h.host.device.description.productId === selector.productId);
+    const found = id ? this.hosts.get(id) : [...this.hosts.values()].find((h) => (selector.kind === 'ids' || selector.kind === 'hid-ids')
+      && h.host.device.description.vendorId === selector.vendorId && h.host.device.description.productId === selector.productId
+      && (selector.kind === 'hid-ids') === (h.source === this.hidSource));
     if (!found) {
-      const what = entry ? deviceName(entry.description) : (id ?? (selector.kind === 'ids' ? `${hex4(selector.vendorId)}:${hex4(selector.productId)}` : ''));
+      const what = entry ? deviceName(entry.description)
+        : (id ?? (selector.kind === 'ids' || selector.kind === 'hid-ids' ? `${selector.kind === 'hid-ids' ? HID_ID_PREFIX : ''}${hex4(selector.vendorId)}:${hex4(selector.productId)}` : ''));
       throw new UsbRefusal('not-redirected', `${what} is not redirected to this VM; nothing to detach`);
     }
     await found.host.detach();
@@ -255,12 +323,13 @@ export class UsbRedirector {
   private async redirectOnConnect(channel: UsbredirChannel): Promise<void> {
     if (!this.policy.enabled || channel.device) return;
     const entries = await this.devices();
-    const candidates = entries.filter((e) => e.slot === null && (e.source === this.cds
+    const candidates = entries.filter((e) => e.slot === null && !this.attaching.has(e.description.id) && e.source !== this.hidSource && (e.source === this.cds
       || (this.onConnectRules !== null && filterVerdict(this.onConnectRules, e.description) === 'allowed')));
     for (const e of candidates) {
-      if (channel.device || channel.state === 'closed') return;
+      if (channel.device || this.claimed.has(channel) || channel.state === 'closed') return;
       try {
-        await this.attachEntry(e.source, e.description);
+        // This slot's turn: the device goes on it (two slots that come up at once each take their own).
+        await this.attachEntry(e.source, e.description, channel);
         return;
       } catch (err) {
         if (err instanceof UsbRefusal) this.events.emit('refused', { device: e.description, refusal: err });
@@ -270,7 +339,7 @@ export class UsbRedirector {
   }
 
   private async plugged(source: UsbDeviceSource, d: UsbDeviceDescription): Promise<void> {
-    if (!this.policy.autoRedirect || source === this.cds || !this.focused()) return;
+    if (!this.policy.autoRedirect || source === this.cds || source === this.hidSource || !this.focused()) return;
     if (filterVerdict(this.autoRules, d) !== 'allowed') return;
     try {
       await this.attachEntry(source, d);

@@ -38,6 +38,8 @@ export class UsbAttachError extends Error {
 export type UsbredirHostEvents = {
   /** device_connect went out. */
   connected: undefined;
+  /** The guest's driver configured the device (a set_configuration to a configuration other than 0 went through). */
+  configured: undefined;
   /** The guest refused the device (filter_reject). */
   rejected: undefined;
   /** The device left the slot (detach, guest rejection, channel end); error when it was not asked for. */
@@ -239,6 +241,7 @@ export class UsbredirHost implements UsbredirDeviceHandler {
         const status = await safely(() => dev.selectConfiguration(p.configuration));
         this.sendDescriptors();
         this.send({ type: 'configuration_status', id: p.id, status: statusCode[status], configuration: dev.configuration().value });
+        if (status === 'ok' && p.configuration !== 0) this.events.emit('configured', undefined);
         return;
       }
       case 'get_configuration':

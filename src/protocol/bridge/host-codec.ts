@@ -58,6 +58,7 @@ export function encodeHostMessage(m: HostMessage): Uint8Array {
       return encodeVideoHostMessage(m);
     case 'usb-state':
     case 'usb-result':
+    case 'usb-progress':
       return encodeUsbHostMessage(m);
     case 'playback':
     case 'record':
@@ -128,6 +129,7 @@ const featureHostDecoders = new Map<number, (bytes: Uint8Array) => HostMessage |
   [HostKind.PRINTERS, decodePrinterHostMessage],
   [HostKind.USB_STATE, decodeUsbHostMessage],
   [HostKind.USB_RESULT, decodeUsbHostMessage],
+  [HostKind.USB_PROGRESS, decodeUsbHostMessage],
   [HostKind.FOLDER_STATE, decodeFolderHostMessage],
   [HostKind.FOLDER_LIST, decodeFolderHostMessage],
 ]);

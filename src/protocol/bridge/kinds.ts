@@ -54,6 +54,8 @@ export const HostKind = {
   /** USB redirection: the host's devices and the VM's slots, and one attach's or detach's outcome (usb-messages.ts). */
   USB_STATE: 0x48,
   USB_RESULT: 0x49,
+  /** One step of a device on its way into the VM (usb-messages.ts). */
+  USB_PROGRESS: 0x4a,
   /** The folder chooser: may the page choose, under which root, what is shared; one folder's subfolders (folder-messages.ts). */
   FOLDER_STATE: 0x50,
   FOLDER_LIST: 0x51,
@@ -103,6 +105,8 @@ export const UiKind = {
   /** USB redirection: a device of USB_STATE into the VM, or out of it (usb-messages.ts). */
   USB_ATTACH: 0xc8,
   USB_DETACH: 0xc9,
+  /** The page (or window) gained or lost focus: devices plugged are auto-redirected only while it has it. */
+  USB_FOCUS: 0xca,
   /** The folder chooser: list a folder, share one (read-only or not), stop sharing (folder-messages.ts). */
   FOLDER_BROWSE: 0xd0,
   FOLDER_SHARE: 0xd1,

@@ -72,6 +72,7 @@ export function encodeUiMessage(m: UiMessage): Uint8Array {
       return encodeFolderUiMessage(m);
     case 'usb-attach':
     case 'usb-detach':
+    case 'usb-focus':
       return encodeUsbUiMessage(m);
     case 'record-data':
     case 'audio-clock':
@@ -97,6 +98,7 @@ const featureUiDecoders = new Map<number, (kind: number, r: FieldReader, expecte
   [UiKind.PRINT_CHOOSE, decodePrinterUiMessage],
   [UiKind.USB_ATTACH, decodeUsbUiMessage],
   [UiKind.USB_DETACH, decodeUsbUiMessage],
+  [UiKind.USB_FOCUS, decodeUsbUiMessage],
   [UiKind.FOLDER_BROWSE, decodeFolderUiMessage],
   [UiKind.FOLDER_SHARE, decodeFolderUiMessage],
   [UiKind.FOLDER_STOP, decodeFolderUiMessage],

@@ -2,7 +2,10 @@
 // page's "USB devices" panel. USB_STATE lists the host's devices (id, name, where redirected) and
 // the VM's slots, sent whenever that changes; USB_RESULT answers one attach or detach with the
 // refusal's sentence when there is one. The page asks with USB_ATTACH / USB_DETACH naming a device
-// by the id USB_STATE gave it; the host checks that id against its own list.
+// by the id USB_STATE gave it; the host checks that id against its own list. USB_PROGRESS names the
+// step a device on its way into the VM has reached (the panel shows it instead of "working…").
+// USB_FOCUS tells the host the page gained or lost focus: auto-redirect of plugged devices happens
+// only while the session has it, as in remote-viewer.
 import { WireWriter } from '../wire/writer.ts';
 import { encodeString, FieldReader } from './bridge-fields.ts';
 import { HostKind, UiKind } from './kinds.ts';
@@ -41,12 +44,35 @@ export interface UsbAttachMessage {
   id: string;
 }
 
-export type UsbHostMessage = UsbStateMessage | UsbResultMessage;
-export type UsbUiMessage = UsbAttachMessage;
+/**
+ * The steps of an attach, in order: the device opened, its interfaces claimed (sources with
+ * nothing to claim skip it), connecting to the slot (the guest's hello, its filter, the reset),
+ * offered (device_connect sent; the guest's driver has not configured it yet), configured.
+ */
+export const USB_ATTACH_STEPS = ['opening', 'claiming', 'connecting', 'offered', 'configured'] as const;
+export type UsbAttachStep = typeof USB_ATTACH_STEPS[number];
+
+export interface UsbProgressMessage {
+  kind: 'usb-progress';
+  id: string;
+  step: UsbAttachStep;
+}
+
+export interface UsbFocusMessage {
+  kind: 'usb-focus';
+  focused: boolean;
+}
+
+export type UsbHostMessage = UsbStateMessage | UsbResultMessage | UsbProgressMessage;
+export type UsbUiMessage = UsbAttachMessage | UsbFocusMessage;
 
 const text = (w: WireWriter, s: string, max: number): WireWriter => w.bytes(encodeString(s, max));
 
 export function encodeUsbHostMessage(m: UsbHostMessage): Uint8Array {
+  if (m.kind === 'usb-progress') {
+    const w = new WireWriter(32).u8(HostKind.USB_PROGRESS);
+    return text(w, m.id, UsbLimits.maxIdBytes).u8(USB_ATTACH_STEPS.indexOf(m.step)).finish();
+  }
   if (m.kind === 'usb-result') {
     const w = new WireWriter(32).u8(HostKind.USB_RESULT);
     text(w, m.id, UsbLimits.maxIdBytes).u8(m.ok ? 1 : 0);
@@ -73,6 +99,13 @@ export function decodeUsbHostMessage(bytes: Uint8Array): UsbHostMessage | null {
     r.end();
     return { kind: 'usb-result', id, ok, message };
   }
+  if (bytes[0] === HostKind.USB_PROGRESS) {
+    const r = new FieldReader(bytes, 'host', 'USB_PROGRESS');
+    const id = r.string('device id', UsbLimits.maxIdBytes);
+    const step = USB_ATTACH_STEPS[r.range(r.u8('step'), 'step', 0, USB_ATTACH_STEPS.length - 1)];
+    r.end();
+    return { kind: 'usb-progress', id, step };
+  }
   if (bytes[0] !== HostKind.USB_STATE) return null;
   const r = new FieldReader(bytes, 'host', 'USB_STATE');
   const notice = r.string('notice', UsbLimits.maxTextBytes);
@@ -89,12 +122,14 @@ export function decodeUsbHostMessage(bytes: Uint8Array): UsbHostMessage | null {
 }
 
 export function encodeUsbUiMessage(m: UsbUiMessage): Uint8Array {
+  if (m.kind === 'usb-focus') return Uint8Array.of(UiKind.USB_FOCUS, m.focused ? 1 : 0);
   const w = new WireWriter(32).u8(m.kind === 'usb-attach' ? UiKind.USB_ATTACH : UiKind.USB_DETACH);
   return text(w, m.id, UsbLimits.maxIdBytes).finish();
 }
 
-/** USB_ATTACH / USB_DETACH's field; the shared UI decoder checks that nothing follows it. */
+/** USB_ATTACH / USB_DETACH's field, USB_FOCUS's flag; the shared UI decoder checks that nothing follows. */
 export function decodeUsbUiMessage(kind: number, r: FieldReader): UsbUiMessage | null {
+  if (kind === UiKind.USB_FOCUS) return { kind: 'usb-focus', focused: r.range(r.u8('focused'), 'focused', 0, 1) === 1 };
   if (kind !== UiKind.USB_ATTACH && kind !== UiKind.USB_DETACH) return null;
   const id = r.string('device id', UsbLimits.maxIdBytes);
   if (id === '') r.fail('the device id is empty');

@@ -7,7 +7,7 @@ import type { Logger } from '../logger.ts';
 import { ByteQueue } from '../wire/byte-queue.ts';
 import type { MemoryBudget } from '../wire/memory-budget.ts';
 import { isSpiceError, ProtocolError, SpiceError } from '../wire/errors.ts';
-import { encodeHeader, encodeMessage, FULL_HEADER_SIZE, MAX_MESSAGE_SIZE, MINI_HEADER_SIZE } from '../wire/headers.ts';
+import { encodeHeader, encodeMessage, FULL_HEADER_SIZE, MAX_MESSAGE_SIZE, MINI_HEADER_SIZE, writeMessageHeader } from '../wire/headers.ts';
 import { WireReader } from '../wire/reader.ts';
 import type { Connector, Transport } from '../wire/transport.ts';
 import { BaseMsg, BaseMsgc, buildAckSync, buildPong, MigrateFlags, NotifySeverity } from './base-messages.ts';
@@ -336,6 +336,26 @@ export abstract class SpiceChannel {
     if (!this.transport || this.state === 'closed') return;
     this.outSerial += 1n;
     this.transport.write(encodeMessage(this.link?.miniHeader ?? false, this.outSerial, type, body));
+  }
+
+  /** The bytes a message header takes on this channel (mini or full): the room `sendFramed` needs in front of a body. */
+  get messageHeaderSize(): number {
+    return this.link?.miniHeader ? MINI_HEADER_SIZE : FULL_HEADER_SIZE;
+  }
+
+  /**
+   * Sends a message whose body was built after `messageHeaderSize` free bytes of `message`: the
+   * header is written into them and the whole goes out as is, without copying the body again
+   * (for bulk data such as usbredir's, where the copy costs more than the rest of the send).
+   */
+  sendFramed(type: number, message: Uint8Array): void {
+    if (!this.transport || this.state === 'closed') return;
+    const mini = this.link?.miniHeader ?? false;
+    const headerSize = mini ? MINI_HEADER_SIZE : FULL_HEADER_SIZE;
+    if (message.byteLength < headerSize) throw new RangeError(`sendFramed: ${message.byteLength} bytes cannot hold a ${headerSize}-byte header`);
+    this.outSerial += 1n;
+    writeMessageHeader(message, mini, this.outSerial, type, message.byteLength - headerSize);
+    this.transport.write(message);
   }
 
   /**

@@ -283,8 +283,12 @@ export class UsbredirStream {
     return null;
   }
 
-  /** The bytes of a packet to send. Throws (a bug of the caller) when usbredirparser would refuse to send it. */
-  encode(packet: UsbredirPacket): Uint8Array {
+  /**
+   * The bytes of a packet to send, after `headroom` free bytes (room for the carrier's own header,
+   * so that bulk data is copied once). Throws (a bug of the caller) when usbredirparser would
+   * refuse to send it.
+   */
+  encode(packet: UsbredirPacket, headroom = 0): Uint8Array {
     const sender = senderOf(packet.type);
     if (sender !== 'both' && sender !== this.role) throw new Error(`usbredir: a ${this.role} does not send ${packet.type}`);
     const n = packet.type === 'hello' ? { ids64: false, deviceVersion: false, epInfoMaxPacketSize: false, bulkStreams: false, bulkLength32: false } : this.negotiated;
@@ -294,14 +298,14 @@ export class UsbredirStream {
       if (problem) throw new Error(`usbredir: cannot send ${packet.type}: ${problem}`);
     }
     const headerSize = n.ids64 ? 16 : 12;
-    const out = new Uint8Array(headerSize + header.byteLength + data.byteLength);
-    const view = new DataView(out.buffer);
+    const out = new Uint8Array(headroom + headerSize + header.byteLength + data.byteLength);
+    const view = new DataView(out.buffer, headroom);
     view.setUint32(0, UsbredirType[packet.type], true);
     view.setUint32(4, header.byteLength + data.byteLength, true);
     if (n.ids64) view.setBigUint64(8, BigInt.asUintN(64, packet.id), true);
     else view.setUint32(8, Number(BigInt.asUintN(32, packet.id)), true);
-    out.set(header, headerSize);
-    out.set(data, headerSize + header.byteLength);
+    out.set(header, headroom + headerSize);
+    out.set(data, headroom + headerSize + header.byteLength);
     return out;
   }
 }

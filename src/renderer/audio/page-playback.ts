@@ -43,6 +43,8 @@ export class PagePlayback {
   /** The server's LATENCY: the buffer's floor from its arrival (or the next START) until STOP. */
   private serverLatency: number | null = null;
   private readonly local = { volume: 1, muted: false };
+  /** Whether AudioData.copyTo converts to interleaved f32 here (until it throws once). */
+  private interleavedCopy = true;
   private readonly counts = { packets: 0, decoded: 0, dropped: 0, errors: 0, starts: 0, restamped: 0 };
 
   constructor(
@@ -199,17 +201,35 @@ export class PagePlayback {
       if (time === null) return;
       if (stamped === undefined) this.counts.restamped++;
       this.lastDecodedTime = time;
-      const planes: Float32Array[] = [];
-      for (let c = 0; c < Math.min(2, data.numberOfChannels); c++) {
-        const plane = new Float32Array(data.numberOfFrames);
-        data.copyTo(plane, { planeIndex: c, format: 'f32-planar' });
-        planes.push(plane);
-      }
       this.counts.decoded++;
-      this.play(planesToStereo(planes), time);
+      this.play(this.stereoOf(data), time);
     } finally {
       data.close();
     }
+  }
+
+  /**
+   * The decoded sound as interleaved stereo. A stereo output is copied once as interleaved f32
+   * (Chromium's Opus decoder gives f32 already, so that is a plain copy) instead of two planes
+   * and a loop that interleaves them; a browser that cannot convert in copyTo gets the planes.
+   */
+  private stereoOf(data: AudioData): Float32Array {
+    if (data.numberOfChannels === 2 && this.interleavedCopy) {
+      const stereo = new Float32Array(data.numberOfFrames * 2);
+      try {
+        data.copyTo(stereo, { planeIndex: 0, format: 'f32' });
+        return stereo;
+      } catch {
+        this.interleavedCopy = false;
+      }
+    }
+    const planes: Float32Array[] = [];
+    for (let c = 0; c < Math.min(2, data.numberOfChannels); c++) {
+      const plane = new Float32Array(data.numberOfFrames);
+      data.copyTo(plane, { planeIndex: c, format: 'f32-planar' });
+      planes.push(plane);
+    }
+    return planesToStereo(planes);
   }
 
   private decoderFailed(e: unknown): void {

@@ -1,5 +1,8 @@
 // The presenter without a GPU: a 2D canvas that takes each damaged rectangle with putImageData,
 // after turning its 0xAARRGGBB words into the RGBA bytes ImageData holds (one reused buffer).
+// The canvas keeps what was drawn, so a video picture already drawn is drawn again only when a
+// patch of this frame covers part of it: drawImage of a VideoFrame converts the whole picture
+// each time.
 import { patchToRgba } from './patch-pixels.ts';
 import type { AnyCanvas, OverlaySource, PixelPatch, Presenter } from './presenter.ts';
 
@@ -9,6 +12,8 @@ export class Canvas2dPresenter implements Presenter {
   readonly kind = '2d';
   private readonly ctx: Context2d;
   private scratch = new Uint32Array(0);
+  /** The generation of each overlay's picture now on the canvas, by overlay key. */
+  private readonly drawnOverlays = new Map<string, number>();
 
   constructor(private readonly canvas: AnyCanvas) {
     const ctx = canvas.getContext('2d', { alpha: false }) as Context2d | null;
@@ -19,6 +24,7 @@ export class Canvas2dPresenter implements Presenter {
   resize(width: number, height: number): void {
     this.canvas.width = width;
     this.canvas.height = height;
+    this.drawnOverlays.clear();
   }
 
   draw(patches: readonly PixelPatch[], overlays: readonly OverlaySource[] = []): void {
@@ -30,7 +36,14 @@ export class Canvas2dPresenter implements Presenter {
       const bytes = new Uint8ClampedArray(this.scratch.buffer, 0, size * 4);
       this.ctx.putImageData(new ImageData(bytes, p.width, p.height), p.x, p.y);
     }
-    for (const o of overlays) this.drawOverlay(o);
+    const keys = new Set<string>();
+    for (const o of overlays) {
+      keys.add(o.key);
+      if (this.drawnOverlays.get(o.key) === o.generation && !patches.some((p) => o.rects.some((r) => p.x < r.right && r.left < p.x + p.width && p.y < r.bottom && r.top < p.y + p.height))) continue;
+      this.drawOverlay(o);
+      this.drawnOverlays.set(o.key, o.generation);
+    }
+    for (const key of this.drawnOverlays.keys()) if (!keys.has(key)) this.drawnOverlays.delete(key);
   }
 
   /** drawImage of the picture scaled into its dest, inside its rects (a clip path), flipped when bottom-up. */

@@ -43,6 +43,8 @@ export class WorkerPresentation {
   private readonly presenter: Presenter;
   private readonly schedule = frameScheduler();
   private frameRequested = false;
+  /** The generation of each overlay's picture drawn by the last frame, by overlay key. */
+  private readonly drawnGenerations = new Map<string, number>();
   private width = 0;
   private height = 0;
 
@@ -52,6 +54,7 @@ export class WorkerPresentation {
     private readonly hooks: PresentationHooks,
   ) {
     const onRestored = (): void => {
+      this.drawnGenerations.clear();
       hooks.damageAll();
       this.requestFrame();
     };
@@ -63,11 +66,13 @@ export class WorkerPresentation {
     this.width = width;
     this.height = height;
     this.presenter.resize(width, height);
+    this.drawnGenerations.clear();
   }
 
   /** Blank: a new session has no picture yet (resizing a canvas clears it). */
   clear(): void {
     this.presenter.resize(this.width, this.height);
+    this.drawnGenerations.clear();
     this.hooks.post({ kind: 'frames', count: 1 });
   }
 
@@ -81,12 +86,20 @@ export class WorkerPresentation {
     });
   }
 
-  /** Draws what changed, and the overlays over it whenever there are some (a new picture needs no damage). */
+  /**
+   * Draws what changed: the damage, and the overlays over it when there is damage or a new
+   * picture (a new picture needs no damage). A frame with neither draws nothing, and the canvas
+   * keeps showing what it shows: on the video bench a third of the frames asked for had nothing
+   * new (33-36 a second for a 25 fps stream), and each drew the picture again.
+   */
   private drawDamage(): boolean {
     const d = this.hooks.takeDamage();
     const overlays = this.hooks.overlays?.() ?? [];
     const rects = d?.rects ?? [];
-    if (rects.length === 0 && overlays.length === 0) return false;
+    const newPicture = overlays.some((o) => this.drawnGenerations.get(o.key) !== o.generation) || overlays.length !== this.drawnGenerations.size;
+    if (rects.length === 0 && !newPicture) return false;
+    this.drawnGenerations.clear();
+    for (const o of overlays) this.drawnGenerations.set(o.key, o.generation);
     this.presenter.draw(d ? rects.map((r) => surfacePatch(d.surface.data, d.surface.width, r)) : [], overlays);
     return true;
   }

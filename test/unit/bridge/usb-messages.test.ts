@@ -5,7 +5,7 @@ import { BridgeError } from '../../../src/protocol/bridge/bridge-fields.ts';
 import { decodeHostMessage, encodeHostMessage } from '../../../src/protocol/bridge/host-codec.ts';
 import { BRIDGE_VERSION, HostKind, UiKind } from '../../../src/protocol/bridge/kinds.ts';
 import { decodeUiMessage, encodeUiMessage } from '../../../src/protocol/bridge/ui-codec.ts';
-import { UsbLimits, type UsbStateMessage } from '../../../src/protocol/bridge/usb-messages.ts';
+import { USB_ATTACH_STEPS, UsbLimits, type UsbStateMessage } from '../../../src/protocol/bridge/usb-messages.ts';
 
 describe('USB bridge messages', () => {
   it('USB_STATE and USB_RESULT go to the page and back unchanged', () => {
@@ -43,5 +43,29 @@ describe('USB bridge messages', () => {
     expect(bad([UiKind.USB_DETACH, 5, 0, 0x61])).toMatch(/device id/);
     expect(bad([UiKind.USB_ATTACH, 1, 0, 0x61, 0])).toMatch(/USB_ATTACH|after|trailing|left/i);
     expect(bad([UiKind.USB_ATTACH, 0xff, 0xff])).toMatch(/device id/);
+  });
+
+  it('USB_PROGRESS carries each attach step; a step out of range or a trailing byte is malformed', () => {
+    for (const step of USB_ATTACH_STEPS) {
+      const m = { kind: 'usb-progress' as const, id: '1-2', step };
+      const bytes = encodeHostMessage(m);
+      expect(bytes[0]).toBe(HostKind.USB_PROGRESS);
+      expect(decodeHostMessage(bytes)).toEqual(m);
+    }
+    const good = encodeHostMessage({ kind: 'usb-progress', id: 'x', step: 'opening' });
+    const outOfRange = good.slice();
+    outOfRange[outOfRange.length - 1] = USB_ATTACH_STEPS.length;
+    expect(() => decodeHostMessage(outOfRange)).toThrow(/USB_PROGRESS.*step/);
+    expect(() => decodeHostMessage(Uint8Array.from([...good, 0]))).toThrow(BridgeError);
+  });
+
+  it('USB_FOCUS says focused or not; any other value, a missing or a trailing byte is malformed', () => {
+    for (const focused of [true, false]) {
+      expect(decodeUiMessage(encodeUiMessage({ kind: 'usb-focus', focused }), BRIDGE_VERSION)).toEqual({ kind: 'usb-focus', focused });
+    }
+    expect(encodeUiMessage({ kind: 'usb-focus', focused: true })).toEqual(Uint8Array.of(UiKind.USB_FOCUS, 1));
+    expect(() => decodeUiMessage(Uint8Array.of(UiKind.USB_FOCUS, 2), BRIDGE_VERSION)).toThrow(/focused/);
+    expect(() => decodeUiMessage(Uint8Array.of(UiKind.USB_FOCUS), BRIDGE_VERSION)).toThrow(BridgeError);
+    expect(() => decodeUiMessage(Uint8Array.of(UiKind.USB_FOCUS, 1, 0), BRIDGE_VERSION)).toThrow(BridgeError);
   });
 });

@@ -94,6 +94,32 @@ describe('channel base', () => {
     ch.close();
     await run;
   });
+
+  it('sendFramed writes the header into the room left before the body: the same bytes as send, mini and full headers', async () => {
+    for (const commonCaps of [undefined, [0b0011]]) {
+      const { ch, t } = await linkedMain({ commonCaps });
+      const body = Uint8Array.from({ length: 3000 }, (_, i) => i & 0xff);
+      ch.send(MainMsgc.CLIENT_INFO, body);
+      const room = ch.messageHeaderSize;
+      expect(room).toBe(commonCaps ? 18 : 6);
+      const framed = new Uint8Array(room + body.byteLength);
+      framed.set(body, room);
+      ch.sendFramed(MainMsgc.CLIENT_INFO, framed);
+      expect(t.written).toHaveLength(2);
+      // The second message is the first one's bytes but for the serial (full header: 1 more).
+      const [a, b] = t.written.map((w) => w.slice());
+      if (commonCaps) {
+        expect(new DataView(b.buffer).getBigUint64(0, true)).toBe(new DataView(a.buffer).getBigUint64(0, true) + 1n);
+        expect(b.subarray(8)).toEqual(a.subarray(8));
+      } else {
+        expect(b).toEqual(a);
+      }
+      // The header went into the room of the buffer itself (the memory transport keeps a copy).
+      expect(framed).toEqual(b);
+      expect(() => ch.sendFramed(101, new Uint8Array(room - 1))).toThrow(RangeError);
+      ch.close();
+    }
+  });
 });
 
 describe('main channel', () => {

@@ -27,6 +27,8 @@ export interface ValueSpec<T> {
   readonly help: string;
   /** Given twice is a usage error (instead of the last one winning). */
   readonly once?: boolean;
+  /** Given again: how the new value joins the earlier ones (--spice-share-cd A --spice-share-cd B); else the last one wins. */
+  repeat?(earlier: T, next: T): T;
   /** Its value may start with "-" (usbredirfilter rules "-1,-1,..."): the next word is the value, whatever it looks like. */
   readonly dashValue?: boolean;
   /** The value when the option is not given. */

@@ -46,7 +46,8 @@ export function parseCommandLine<O extends OptionSpecs, P>(command: CommandDefin
       i++;
     }
     if (spec.once && values.has(key)) throw usageError(`--${spec.long} was given more than once`);
-    values.set(key, spec.parse(raw));
+    const value = spec.parse(raw);
+    values.set(key, spec.repeat && values.has(key) ? spec.repeat(values.get(key), value) : value);
   };
 
   let optionsEnded = false;

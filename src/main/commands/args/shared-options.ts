@@ -186,16 +186,16 @@ export function kioskFlags(
 
 /** remote-viewer's USB options: a shared CD, the auto-redirect and redirect-on-connect rules. */
 export const usbOptions = {
-  spiceShareCd: valueOption<string | undefined>({
+  spiceShareCd: valueOption<readonly string[]>({
     long: 'spice-share-cd',
     valueName: 'FILE.iso',
     needs: 'a FILE.iso',
-    once: true,
-    absent: undefined,
+    absent: [],
     help:
       'offer this ISO file to the VM as a USB CD-ROM drive (read-only) on its first free USB\n' +
-      'redirection slot once the connection is up',
-    parse: (raw) => raw,
+      'redirection slot once the connection is up; again for more CDs, each on its own slot',
+    parse: (raw) => [raw],
+    repeat: (earlier, next) => [...earlier, ...next.filter((file) => !earlier.includes(file))],
   }),
   spiceUsbredirAutoRedirectFilter: valueOption<string | undefined>({
     long: 'spice-usbredir-auto-redirect-filter',
@@ -222,8 +222,11 @@ export const usbOptions = {
 };
 
 /** The USB options' values as the usb policy takes them. */
-export function usbCommandLineOf(values: { spiceShareCd: string | undefined; spiceUsbredirAutoRedirectFilter: string | undefined; spiceUsbredirRedirectOnConnect: string | undefined }): UsbCommandLine {
-  return { shareCd: values.spiceShareCd, autoRedirectFilter: values.spiceUsbredirAutoRedirectFilter, redirectOnConnect: values.spiceUsbredirRedirectOnConnect };
+export function usbCommandLineOf(values: { spiceShareCd: readonly string[]; spiceUsbredirAutoRedirectFilter: string | undefined; spiceUsbredirRedirectOnConnect: string | undefined }): UsbCommandLine {
+  return {
+    shareCds: values.spiceShareCd.length > 0 ? values.spiceShareCd : undefined,
+    autoRedirectFilter: values.spiceUsbredirAutoRedirectFilter, redirectOnConnect: values.spiceUsbredirRedirectOnConnect,
+  };
 }
 
 /** The options of the commands that run the client (the web gateway or the Electron window). */

@@ -56,6 +56,8 @@ export interface DoOptions {
   caFile?: CaFile;
   /** The machine's USB devices for usb-attach; default the `usb` package (API-level tests only). */
   usbHostSource?: () => UsbDeviceSource;
+  /** The OS-held HID devices (node-hid) for usb-attach hid:...; default node-hid itself (API-level tests give a fake). */
+  usbHidSource?: () => UsbDeviceSource;
 }
 
 /** Time for the last input to leave the socket before the connection is torn down. */
@@ -75,6 +77,7 @@ export async function runScript(o: DoOptions): Promise<number> {
     progress: o.progress ?? stderrLine,
     usb: line.usb,
     usbHostSource: o.usbHostSource,
+    usbHidSource: o.usbHidSource,
   };
   const opened = await openSession({
     target: line.target,

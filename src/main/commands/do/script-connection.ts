@@ -40,6 +40,8 @@ export interface ScriptSettings {
   usb?: UsbCommandLine;
   /** The machine's USB devices; default the `usb` package (API-level tests inject simulated ones). */
   usbHostSource?: () => UsbDeviceSource;
+  /** The OS-held HID devices; default node-hid (API-level tests give a fake of its API). */
+  usbHidSource?: () => UsbDeviceSource;
 }
 
 type MouseModeName = 'client' | 'server';
@@ -70,7 +72,7 @@ export class ScriptConnection implements ScriptContext {
     this.vm = new VmAccess(session, where, deadline, settings.timeoutMs, settings.progress);
     this.usb = new UsbAccess(session, where, deadline, {
       policy: usbPolicyOf(profile ?? {}, settings.usb ?? {}), logger: settings.logger, timeoutMs: settings.timeoutMs,
-      progress: settings.progress, hostSource: settings.usbHostSource,
+      progress: settings.progress, hostSource: settings.usbHostSource, hidSource: settings.usbHidSource,
     });
   }
 

@@ -1,6 +1,7 @@
 // USB redirection for a `do` script: every usbredir slot of the VM linked and past its hello, one
 // UsbRedirector with the connection's policy (.vv keys under the command line's options), the
-// machine's devices through `usb` (loaded on first use) and the shared CDs. The devices stay in
+// machine's devices through `usb` (loaded on first use), the HID devices the OS holds through
+// node-hid (also loaded on first use; attached only when named, hid:...) and the shared CDs. The devices stay in
 // the VM while the script's connection lasts; the session's end takes them out.
 import { UsbredirChannel } from '../../../protocol/channels/usbredir/usbredir-channel.ts';
 import { ChannelType } from '../../../protocol/link/constants.ts';
@@ -10,6 +11,7 @@ import { SpiceError } from '../../../protocol/wire/errors.ts';
 import type { Deadline } from '../../node/deadline.ts';
 import { withTimeout } from '../../node/with-timeout.ts';
 import type { UsbDeviceSource } from '../../usb/device-source.ts';
+import { machineHidSource } from '../../usb/hid-device-source.ts';
 import { UsbPackageSource } from '../../usb/usb-device-source.ts';
 import { UsbRedirector, type UsbPolicy } from '../../usb/usb-redirector.ts';
 import type { ScriptUsb } from './action.ts';
@@ -26,6 +28,8 @@ export interface UsbAccessSettings {
   progress: (line: string) => void;
   /** The machine's devices; default the `usb` package. Tests give simulated ones here. */
   hostSource?: () => UsbDeviceSource;
+  /** The OS-held HID devices (usb-attach hid:...); default node-hid, loaded on first use. */
+  hidSource?: () => UsbDeviceSource;
 }
 
 export class UsbAccess implements ScriptUsb {
@@ -66,7 +70,10 @@ export class UsbAccess implements ScriptUsb {
 
   private async start(): Promise<UsbRedirector> {
     const s = this.settings;
-    const redirector = new UsbRedirector({ logger: s.logger, policy: s.policy, hostSource: (s.hostSource ?? (() => new UsbPackageSource()))() });
+    const redirector = new UsbRedirector({
+      logger: s.logger, policy: s.policy,
+      hostSource: (s.hostSource ?? (() => new UsbPackageSource()))(), hidSource: (s.hidSource ?? machineHidSource)(),
+    });
     redirector.events.on('notice', (m) => s.progress(`usb: ${m}`));
     redirector.events.on('refused', ({ refusal }) => s.progress(`usb: ${refusal.message}`));
     redirector.events.on('attached', ({ device, slot }) => s.logger.info({ device: device.id, slot }, 'USB device redirected'));

@@ -1,5 +1,6 @@
 // The `do` actions of USB redirection: usb-attach offers a device to the VM on its first free
-// usbredir slot (the machine's own by VID:PID or BUS-PORT through `usb`, or an ISO file as a CD)
+// usbredir slot (the machine's own by VID:PID or BUS-PORT through `usb`, a HID device the OS holds
+// by hid:PATH or hid:VID:PID through node-hid, or an ISO file as a CD)
 // and waits until the guest has configured it; usb-detach takes it out. Refusals print their own
 // sentence (usb-redirector.ts) and exit 1. A device stays in the VM while the script's connection
 // lasts (`wait` keeps it there).
@@ -29,11 +30,13 @@ function failureOf(action: string, e: unknown): { code: number; message: string 
 export const usbActions: readonly DoActionDefinition<unknown>[] = [
   defineAction<UsbSelector>({
     name: 'usb-attach',
-    synopsis: 'usb-attach VID:PID|BUS-PORT|cd:FILE.iso',
+    synopsis: 'usb-attach VID:PID|BUS-PORT|hid:PATH|hid:VID:PID|cd:FILE.iso',
     help:
       "redirect a USB device of this machine into the VM (its first\n" +
-      'free USB slot, after its USB filter), or share an ISO file\n' +
-      'as a USB CD-ROM; waits until the guest configured it',
+      'free USB slot, after its USB filter), a HID device the OS\n' +
+      'holds as a USB HID device (hid:..., through node-hid), or\n' +
+      'share an ISO file as a USB CD-ROM; waits until the guest\n' +
+      'configured it',
     needs: ['usb'],
     repeatable: false,
     parse: (words) => readSelector(words.take(`a device (${USB_SELECTOR_FORMS})`), 'usb-attach'),
@@ -71,7 +74,7 @@ export const usbActions: readonly DoActionDefinition<unknown>[] = [
   }),
   defineAction<UsbSelector>({
     name: 'usb-detach',
-    synopsis: 'usb-detach VID:PID|BUS-PORT|cd:FILE.iso',
+    synopsis: 'usb-detach VID:PID|BUS-PORT|hid:PATH|hid:VID:PID|cd:FILE.iso',
     help: 'take a redirected device (or shared CD) out of the VM',
     needs: ['usb'],
     repeatable: true,

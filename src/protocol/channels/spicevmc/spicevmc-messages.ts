@@ -7,7 +7,7 @@
 // (at most 64 KiB + 32 a read) when the client has the LZ4 cap; spice-gtk compresses writes over
 // 1000 bytes when the server has it, and sends them plain when LZ4 does not make them smaller.
 import { decodeLz4Block } from '../../codecs/lz4.ts';
-import { encodeLz4Block } from '../../codecs/lz4-encode.ts';
+import { encodeLz4BlockBelow } from '../../codecs/lz4-encode.ts';
 import { ProtocolError, type WireContext } from '../../wire/errors.ts';
 
 export const SpicevmcMsg = { DATA: 101, COMPRESSED_DATA: 102 } as const;
@@ -51,15 +51,22 @@ export function decodeCompressedData(body: Uint8Array, context: WireContext): Ui
 
 /** The message to send for `data`: LZ4 COMPRESSED_DATA when allowed, over the threshold and smaller; else DATA. */
 export function buildSpicevmcWrite(data: Uint8Array, lz4Allowed: boolean): { type: number; body: Uint8Array } {
-  if (lz4Allowed && data.byteLength > COMPRESS_THRESHOLD) {
-    const block = encodeLz4Block(data);
-    if (block.byteLength + 5 < data.byteLength) {
-      const body = new Uint8Array(5 + block.byteLength);
-      body[0] = DataCompression.LZ4;
-      new DataView(body.buffer).setUint32(1, data.byteLength, true);
-      body.set(block, 5);
-      return { type: SpicevmcMsgc.COMPRESSED_DATA, body };
-    }
-  }
-  return { type: SpicevmcMsgc.DATA, body: data };
+  const compressed = lz4Allowed ? compressSpicevmcWrite(data) : null;
+  return compressed ? { type: SpicevmcMsgc.COMPRESSED_DATA, body: compressed } : { type: SpicevmcMsgc.DATA, body: data };
+}
+
+/**
+ * The COMPRESSED_DATA body (LZ4) for `data` when it is over the threshold and the block saves
+ * space; else null (send `data` as DATA). The encoder gives up early on data that does not shrink
+ * (a CD's or disk's sectors are often already compressed), so trying costs little.
+ */
+export function compressSpicevmcWrite(data: Uint8Array): Uint8Array | null {
+  if (data.byteLength <= COMPRESS_THRESHOLD) return null;
+  const block = encodeLz4BlockBelow(data, data.byteLength - 5);
+  if (!block) return null;
+  const body = new Uint8Array(5 + block.byteLength);
+  body[0] = DataCompression.LZ4;
+  new DataView(body.buffer).setUint32(1, data.byteLength, true);
+  body.set(block, 5);
+  return body;
 }

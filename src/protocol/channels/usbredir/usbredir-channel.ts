@@ -14,7 +14,7 @@ import { UsbredirCap } from '../../usbredir/usbredir-constants.ts';
 import { parseUsbredirFilter, UsbredirFilterError, type UsbredirFilterRule } from '../../usbredir/usbredir-filter.ts';
 import type { UsbredirPacket } from '../../usbredir/usbredir-packets.ts';
 import { UsbredirStream } from '../../usbredir/usbredir-stream.ts';
-import { buildSpicevmcWrite, decodeCompressedData, SpicevmcCap, SpicevmcMsg } from '../spicevmc/spicevmc-messages.ts';
+import { compressSpicevmcWrite, decodeCompressedData, SpicevmcCap, SpicevmcMsg, SpicevmcMsgc } from '../spicevmc/spicevmc-messages.ts';
 
 /** The usb-host's hello: what spicedesk supports (no bulk streams, no buffered bulk receiving). */
 export const USBREDIR_HOST_CAPS =
@@ -139,17 +139,28 @@ export class UsbredirChannel extends SpiceChannel {
 
   /** Sends one usbredir packet to the guest. */
   sendPacket(packet: UsbredirPacket): void {
-    this.writeStream(this.stream.encode(packet));
+    // The packet is built behind room for the message header: bulk data is copied once, here.
+    const headroom = this.messageHeaderSize;
+    this.writeStream(this.stream.encode(packet, headroom), headroom);
   }
 
-  /** Lz4 COMPRESSED_DATA when the server has the cap and it helps, else DATA. */
-  private writeStream(bytes: Uint8Array): void {
-    const lz4 = this.link?.serverChannelCaps.has(SpicevmcCap.DATA_COMPRESS_LZ4) ?? false;
-    const { type, body } = buildSpicevmcWrite(bytes, lz4);
-    if (type === SpicevmcMsg.COMPRESSED_DATA) this.counts.compressedOut++;
-    else this.counts.dataOut++;
+  /**
+   * LZ4 COMPRESSED_DATA when the server has the cap and it helps, else DATA. `framed` holds the
+   * stream bytes after `headroom` free bytes (0: none, the bytes are copied behind a header).
+   */
+  private writeStream(framed: Uint8Array, headroom = 0): void {
+    const bytes = framed.subarray(headroom);
     this.counts.bytesOut += bytes.byteLength;
-    this.send(type, body);
+    const lz4 = this.link?.serverChannelCaps.has(SpicevmcCap.DATA_COMPRESS_LZ4) ?? false;
+    const compressed = lz4 ? compressSpicevmcWrite(bytes) : null;
+    if (compressed) {
+      this.counts.compressedOut++;
+      this.send(SpicevmcMsgc.COMPRESSED_DATA, compressed);
+      return;
+    }
+    this.counts.dataOut++;
+    if (headroom > 0 && headroom === this.messageHeaderSize) this.sendFramed(SpicevmcMsgc.DATA, framed);
+    else this.send(SpicevmcMsgc.DATA, bytes);
   }
 
   /** Stream bytes from a DATA or COMPRESSED_DATA message. */

@@ -9,6 +9,7 @@ import { memoryChannelHost } from '../../../helpers/channel-host.ts';
 import { fakeLinkServer } from '../../../helpers/fake-link-server.ts';
 import { concat, type MemoryTransport } from '../../../helpers/memory-transport.ts';
 import { miniMessage, parseClientMiniMessages } from '../../../helpers/server-messages.ts';
+import { rng } from '../../../helpers/random.ts';
 import { waitUntil } from '../../../helpers/wait.ts';
 
 // spicevmc numbers (spice.proto): DATA 101 and COMPRESSED_DATA 102 both ways; cap LZ4 = 0.
@@ -100,6 +101,14 @@ describe('usbredir channel', () => {
     const back = guest.feed(clientStream(t).bytes.subarray(80));
     expect(back.map((p) => p.type)).toEqual(['bulk_packet', 'interrupt_packet']);
     expect(back[0].type === 'bulk_packet' && back[0].data).toEqual(new Uint8Array(4096).fill(9));
+    // Data LZ4 cannot shrink (a CD's noise) goes as plain DATA, byte for byte, in one message.
+    const random = rng(3);
+    const noise = Uint8Array.from({ length: 120 * 1024 }, () => random() & 0xff);
+    ch.sendPacket({ ...request, id: 6n, length: noise.byteLength, data: noise });
+    expect(clientStream(t).types.at(-1)).toBe(DATA);
+    expect(t.written.length).toBe(written + 3);
+    const again = guest.feed(clientStream(t).bytes.subarray(80)).at(-1);
+    expect(again?.type === 'bulk_packet' && again.data).toEqual(noise);
   });
 
   it('sends plain DATA to a server without the LZ4 cap', async () => {

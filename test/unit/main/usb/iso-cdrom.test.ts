@@ -64,12 +64,46 @@ function makeCd(size = 40): { cd: IsoCdrom; image: Uint8Array; log: string[]; fi
 }
 
 describe('the shared CD/ISO as a USB CD-ROM', () => {
-  it('is a high-speed mass-storage device (SCSI transparent, bulk-only) with the file as its id', () => {
+  it('is a SuperSpeed mass-storage device (SCSI transparent, bulk-only) with the file as its id', () => {
     const { cd } = makeCd();
-    expect(cd.description).toMatchObject({ vendorId: 0x1209, productId: 0x0003, speed: 'high', manufacturer: 'spicedesk' });
+    expect(cd.description).toMatchObject({ vendorId: 0x1209, productId: 0x0003, speed: 'super', manufacturer: 'spicedesk', maxPacketSize0: 512 });
     expect(cd.description.id).toMatch(/^cd:.*\.iso$/);
     expect(cd.configuration().interfaces[0]).toMatchObject({ class: 8, subclass: 6, protocol: 0x50 });
+    expect(cd.configuration().interfaces[0].endpoints.map((e) => e.maxPacketSize)).toEqual([1024, 1024]);
     expect(cd.control({ requestType: 0xa1, request: 0xfe, value: 0, index: 0 }, 1)).toEqual({ status: 'ok', data: Uint8Array.of(0) });
+    const descriptor = (type: number, length = 255): Uint8Array | undefined => cd.control({ requestType: 0x80, request: 6, value: type << 8, index: 0 }, length).data;
+    // bcdUSB 3.20 and bMaxPacketSize0 9 (2^9 = 512): what a SuperSpeed device says.
+    const device = descriptor(1, 18)!;
+    expect([device[2], device[3], device[7]]).toEqual([0x20, 0x03, 9]);
+    // Each bulk endpoint (1024 bytes) is followed by its SuperSpeed companion (type 0x30).
+    const config = descriptor(2)!;
+    expect(config[2] | (config[3] << 8)).toBe(config.length);
+    const types: number[] = [];
+    for (let at = 0; at < config.length; at += config[at]) types.push(config[at + 1]);
+    expect(types).toEqual([2, 4, 5, 0x30, 5, 0x30]);
+    // The BOS: a USB 2.0 extension and the SuperSpeed capability; no device qualifier at SuperSpeed.
+    const bos = descriptor(15)!;
+    expect([bos[1], bos[2] | (bos[3] << 8), bos[4]]).toEqual([0x0f, bos.length, 2]);
+    expect([bos[7], bos[14]]).toEqual([0x02, 0x03]);
+    expect(cd.control({ requestType: 0x80, request: 6, value: 0x0600, index: 0 }, 10).status).toBe('stall');
+    cd.dispose();
+  });
+
+  it('on a USB 2 port (the guest reads 64 bytes of the device descriptor first): ep0 64, 512-byte bulk, no companions', () => {
+    const { cd } = makeCd();
+    const read = (type: number, length: number): Uint8Array => cd.control({ requestType: 0x80, request: 6, value: type << 8, index: 0 }, length).data!;
+    // Until a read shows a USB 2 host, SuperSpeed's 9 (Linux's 8-byte read after SET_ADDRESS checks it).
+    expect(read(1, 8)[7]).toBe(9);
+    expect(read(1, 18)[7]).toBe(9);
+    expect(read(1, 64)[7]).toBe(64);
+    expect(read(1, 8)[7]).toBe(64);
+    expect(read(1, 18)[7]).toBe(64);
+    const config = read(2, 255);
+    const types: number[] = [];
+    for (let at = 0; at < config.length; at += config[at]) types.push(config[at + 1]);
+    expect(types).toEqual([2, 4, 5, 5]);
+    expect(config[9 + 9 + 4] | (config[9 + 9 + 5] << 8)).toBe(512);
+    expect(cd.configuration().interfaces[0].endpoints.map((e) => e.maxPacketSize)).toEqual([512, 512]);
     cd.dispose();
   });
 

@@ -163,8 +163,9 @@ describe('UsbPackageSource with a fake usb package', () => {
     const device = new FakeDevice();
     fake.devices.push(device);
     const source = sourceWith(fake);
-    const handle = await source.open('3-1.4');
-    expect(device.calls.slice(0, 4)).toEqual(['open', 'detach 0', 'claim 0', 'claim 1']);
+    // The attach progress's "claiming" step: told once the device is open, before its interfaces are claimed.
+    const handle = await source.open('3-1.4', () => device.calls.push('(claiming)'));
+    expect(device.calls.slice(0, 5)).toEqual(['open', '(claiming)', 'detach 0', 'claim 0', 'claim 1']);
     expect(handle.description.maxPacketSize0).toBe(16);
     const config = handle.configuration();
     expect(config.value).toBe(1);

@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { UsbredirCap } from '../../../../src/protocol/usbredir/usbredir-constants.ts';
+import { HidDeviceSource } from '../../../../src/main/usb/hid-device-source.ts';
 import { UsbPackageSource } from '../../../../src/main/usb/usb-device-source.ts';
 import {
   defaultUsbPolicy, parseUsbSelector, UsbRedirector, UsbRefusal, type UsbPolicy, type UsbRefusalReason,
 } from '../../../../src/main/usb/usb-redirector.ts';
+import { fakeNodeHid, RAW_HID_REPORT_DESCRIPTOR } from '../../../helpers/fake-node-hid.ts';
 import { slotWithGuest } from '../../../helpers/usbredir-slot.ts';
 import { waitUntil } from '../../../helpers/wait.ts';
 import { isoImage } from '../../../peers/iso9660.ts';
@@ -43,7 +45,10 @@ describe('UsbRedirector', () => {
     expect(parseUsbSelector('0781:5583')).toEqual({ kind: 'ids', vendorId: 0x0781, productId: 0x5583 });
     expect(parseUsbSelector('1-2.3')).toEqual({ kind: 'path', id: '1-2.3' });
     expect(parseUsbSelector('cd:/tmp/a.iso')).toEqual({ kind: 'cd', file: '/tmp/a.iso' });
-    for (const bad of ['07815583', 'cd:', '1-', 'x:y', '12345:1']) expect(parseUsbSelector(bad)).toBeNull();
+    for (const bad of ['07815583', 'cd:', '1-', 'x:y', '12345:1', 'hid:']) expect(parseUsbSelector(bad)).toBeNull();
+    // HID devices through node-hid: by their id (hid: and hidapi's path) or hid:VID:PID.
+    expect(parseUsbSelector('hid:/dev/hidraw3')).toEqual({ kind: 'path', id: 'hid:/dev/hidraw3' });
+    expect(parseUsbSelector('hid:1050:0407')).toEqual({ kind: 'hid-ids', vendorId: 0x1050, productId: 0x0407 });
   });
 
   it('refuses when redirection is disabled, and when the VM has no slots', async () => {
@@ -135,6 +140,25 @@ describe('UsbRedirector', () => {
     await redirector.close();
   });
 
+  it('several shared CDs: two slots coming up at once each take their own CD, none refused; each has its own serial', async () => {
+    const isos = ['one.iso', 'two.iso'].map((name) => {
+      const path = join(work, name);
+      writeFileSync(path, isoImage(name.slice(0, 3).toUpperCase(), [{ name: 'X.TXT', data: new TextEncoder().encode(name) }]));
+      return path;
+    });
+    const { s, others, redirector } = await setup({ sharedCds: isos }, 2);
+    const attached: string[] = [];
+    const refused: string[] = [];
+    redirector.events.on('attached', (a) => attached.push(`${a.device.id}@${a.slot}`));
+    redirector.events.on('refused', (r) => refused.push(r.refusal.message));
+    await Promise.all([redirector.addSlot(s.channel), redirector.addSlot(others[0].channel)]);
+    expect(refused).toEqual([]);
+    expect(attached.sort()).toEqual([`cd:${isos[0]}@${s.channel.name}`, `cd:${isos[1]}@${others[0].channel.name}`].sort());
+    const serials = (await redirector.devices()).filter((e) => e.description.id.startsWith('cd:')).map((e) => e.description.serial);
+    expect(new Set(serials).size).toBe(2);
+    await redirector.close();
+  });
+
   it('a missing ISO file is refused with the file\'s problem', async () => {
     const { s, redirector } = await setup();
     redirector.addSlot(s.channel);
@@ -162,5 +186,47 @@ describe('UsbRedirector', () => {
     s.source.unplug('sim:disk2');
     await waitUntil('the slot freed', () => s.channel.device === null);
     disk.close();
+  });
+
+  it('HID devices through node-hid (a fake of its API): listed, attached by hid:VID:PID or hid:PATH only, never on connect', async () => {
+    const hidSource = new HidDeviceSource(async () => fakeNodeHid(), () => RAW_HID_REPORT_DESCRIPTOR);
+    const s = await slotWithGuest(NO_ACK, 0);
+    const second = await slotWithGuest(NO_ACK, 1);
+    const redirector = new UsbRedirector({
+      logger: silentLogger, policy: { ...defaultUsbPolicy(), redirectOnConnect: '-1,-1,-1,-1,1' }, extraSources: [s.source], hidSource,
+    });
+    const attached: string[] = [];
+    redirector.events.on('attached', (a) => attached.push(`${a.device.id}@${a.slot}`));
+    await redirector.addSlot(s.channel);
+    await redirector.addSlot(second.channel);
+    // A rule that allows everything took the simulated keyboard on connect, not the HID device.
+    expect(attached).toEqual([`sim:keyboard@${s.channel.name}`]);
+    expect(second.channel.device).toBeNull();
+    expect((await redirector.devices()).map((e) => e.description.id)).toContain('hid:/dev/hidraw7');
+    // Its VID:PID without hid: names a USB device, which there is not.
+    expect(await refusal(redirector.attach(parseUsbSelector('16c0:0486')!))).toMatchObject({ reason: 'not-found' });
+    const host = await redirector.attach(parseUsbSelector('hid:16c0:0486')!);
+    expect(host.channel).toBe(second.channel);
+    expect(host.device.description).toMatchObject({ id: 'hid:/dev/hidraw7', vendorId: 0x16c0, productId: 0x0486 });
+    expect(await refusal(redirector.attach(parseUsbSelector('hid:/dev/hidraw7')!))).toMatchObject({ reason: 'already-redirected' });
+    expect((await redirector.detach(parseUsbSelector('hid:/dev/hidraw7')!)).id).toBe('hid:/dev/hidraw7');
+    expect(second.channel.device).toBeNull();
+    expect(await refusal(redirector.attach(parseUsbSelector('hid:/dev/hidraw9')!))).toEqual({
+      reason: 'not-found', message: 'no HID device hid:/dev/hidraw9 on this machine (spicedesk usb list shows them)',
+    });
+    await redirector.close();
+  });
+
+  it('HID when node-hid does not load: attach says why; the other sources go on', async () => {
+    const s = await slotWithGuest(NO_ACK, 0);
+    const hidSource = new HidDeviceSource(async () => { throw new Error('No native build was found'); }, () => null);
+    const redirector = new UsbRedirector({ logger: silentLogger, policy: defaultUsbPolicy(), extraSources: [s.source], hidSource });
+    await redirector.addSlot(s.channel);
+    expect((await redirector.devices()).map((e) => e.description.id)).toEqual(['sim:keyboard']);
+    expect(await refusal(redirector.attach(parseUsbSelector('hid:1050:0407')!))).toEqual({
+      reason: 'no-usb', message: 'no HID device hid:1050:0407: node-hid does not load on this machine (No native build was found)',
+    });
+    expect((await redirector.attach(keyboard)).channel).toBe(s.channel);
+    await redirector.close();
   });
 });

@@ -25,6 +25,7 @@ const sample = defineCommand({
     count: wholeNumberOption({ long: 'count', valueName: 'N', min: 1, max: 9, absent: 3, help: 'how many', unit: 'time' }),
     only: valueOption<string | undefined>({ long: 'only', valueName: 'X', needs: 'an X', once: true, absent: undefined, help: 'once', parse: (raw) => raw }),
     json: flag({ long: 'json', short: 'j', help: 'json' }),
+    add: valueOption<readonly string[]>({ long: 'add', valueName: 'X', needs: 'an X', absent: [], help: 'again and again', parse: (raw) => [raw], repeat: (earlier, next) => [...earlier, ...next] }),
   },
   operands: wordsReader,
   run: async () => 0,
@@ -37,8 +38,14 @@ function parse(args: string[]) {
 }
 
 describe('parseCommandLine', () => {
+  it('joins a repeated option\'s values when its spec says how (--spice-share-cd A --spice-share-cd B); the last one wins otherwise', () => {
+    expect(parse(['--add', 'a', '--add=b', 'w', '--add', 'c']).values.add).toEqual(['a', 'b', 'c']);
+    expect(parse(['w']).values.add).toEqual([]);
+    expect(parse(['-o', 'x', '-o', 'y', 'w']).values.output).toBe('y');
+  });
+
   it('gives defaults when nothing is given, every command option included', () => {
-    expect(parse([]).values).toEqual({ verbose: false, debug: false, help: false, output: undefined, count: 3, only: undefined, json: false });
+    expect(parse([]).values).toEqual({ verbose: false, debug: false, help: false, output: undefined, count: 3, only: undefined, json: false, add: [] });
   });
 
   it('reads long, inline, short and grouped options anywhere between operands', () => {
