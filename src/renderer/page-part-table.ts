@@ -10,6 +10,7 @@ import { clipboardPart, filesPart, passwordPart, resizePart } from './session-pa
 import { vmMenuPart } from './vm-menu.ts';
 import { serialConsolePart } from './serial-console.ts';
 import { printerChooserPart } from './printer-chooser.ts';
+import { folderChooserPart } from './folder-chooser.ts';
 
 export const PAGE_PARTS: readonly PagePart[] = [
   passwordPart,
@@ -22,6 +23,7 @@ export const PAGE_PARTS: readonly PagePart[] = [
   vmMenuPart,
   serialConsolePart,
   printerChooserPart,
+  folderChooserPart,
   usbPart,
   // Last: its reconnect screen takes focus once the others have closed their dialogs.
   kioskPart,

@@ -4,6 +4,7 @@
 // lose the guest's unsaved work, so they ask first, in a dialog whose default button is Cancel.
 // Hidden in kiosk mode (PAGE_POLICY's controls.vmMenu; the host refuses the actions then as well)
 // and in guest head windows (head 1's page has the menu).
+import { powerActionConfirmations } from '../protocol/bridge/vm-messages.ts';
 import type { PowerAction } from '../protocol/channels/port/qmp-port.ts';
 import type { VmStateMessage } from '../protocol/bridge/vm-messages.ts';
 import type { PagePart } from './page-parts.ts';
@@ -24,11 +25,8 @@ const TITLES: Record<PowerAction, string> = {
   off: 'Force the VM off at once (QEMU quits)',
 };
 
-/** What asking first says, for the actions that lose the guest's unsaved work. */
-const CONFIRM: Partial<Record<PowerAction, string>> = {
-  reset: 'Reset the VM? Whatever the guest has not saved is lost.',
-  off: 'Force the VM off? QEMU quits at once; whatever the guest has not saved is lost.',
-};
+/** What asking first says (the desktop window's menu asks the same). */
+const CONFIRM = powerActionConfirmations;
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, id: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);

@@ -50,12 +50,14 @@ describe('spicedesk serve --kiosk in Chromium, against Xspice', () => {
     expect(s.kiosk).toBe(true);
     expect(s.hotkeys).toEqual([{ action: 'secure-attention', text: 'ctrl+alt+insert' }]);
     const shown = await page.evaluate(() =>
-      ['bar', 'cad', 'status', 'resize-label'].map((id) => {
+      ['bar', 'cad', 'status', 'resize-label', 'folder-button', 'folder-panel'].map((id) => {
         const e = document.getElementById(id);
         return e !== null && e.getClientRects().length > 0;
       }),
     );
-    expect(shown).toEqual([false, false, false, false]);
+    expect(shown).toEqual([false, false, false, false, false, false]);
+    // The host told the page it may not choose a folder (and refuses if it tries: page-folders.test.ts).
+    expect(await waitFor('the folder state', async () => ((await pageState(page)).folders.root ? (await pageState(page)).folders : undefined), 10_000)).toMatchObject({ offered: false, shared: '' });
   });
 
   it("sends Ctrl+Alt+Del for the .vv key; F11, shift+F12 and Ctrl+Alt+End go to the guest as keys", async () => {

@@ -114,6 +114,8 @@ export interface PageState {
   serial: { available: boolean; open: boolean; shown: boolean; received: number; sent: number; text: string };
   // The printer chooser (printer-chooser.ts): where the next print job goes, as the host listed it.
   printers: { shown: boolean; choices: { id: string; label: string }[]; chosen: string; note: string; sent: number };
+  // The folder chooser (folder-chooser.ts): offered, what is shared, the folder browsed and its subfolders.
+  folders: { offered: boolean; root: string; shared: string; readOnly: boolean; note: string; path: string; listed: string[]; listNote: string; sent: number };
   // The USB devices panel (usb-panel.ts): null until the host sent USB_STATE.
   usb: { devices: UsbPanelRow[]; slots: string; notice: string; lastResult: string; focusSent: boolean | null } | null;
 }

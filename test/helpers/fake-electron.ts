@@ -38,6 +38,10 @@ export class FakeElectron {
   /** Makes dialog.showMessageBox fail, as it can without a display; failedMessageBoxes counts the failures. */
   messageBoxFails = false;
   failedMessageBoxes = 0;
+  /** The application menu's template, as last set (null: no menu, as in kiosk mode). */
+  menu: unknown[] | null = null;
+  /** dialog.showOpenDialog's calls, each answered by the test (the chosen paths, or cancel). */
+  readonly openDialogs: { options: Record<string, unknown>; answer(paths: string[] | null): void }[] = [];
   /** The local clipboard, and how often the app read it. */
   readonly clipboard = { text: '', reads: 0 };
   readonly module: Record<string, unknown> = electronModule(this);
@@ -194,8 +198,15 @@ function electronModule(fake: FakeElectron): Record<string, unknown> {
       },
     },
     ipcMain: { on: (channel: string, h: Handler) => fake.ipc.set(channel, h) },
-    Menu: { setApplicationMenu: () => {}, buildFromTemplate: (t: unknown) => t },
+    Menu: { setApplicationMenu: (m: unknown[] | null) => (fake.menu = m), buildFromTemplate: (t: unknown) => t },
     dialog: {
+      showOpenDialog: (...args: unknown[]) =>
+        new Promise((resolve) =>
+          fake.openDialogs.push({
+            options: args.at(-1) as Record<string, unknown>,
+            answer: (paths) => resolve(paths ? { canceled: false, filePaths: paths } : { canceled: true, filePaths: [] }),
+          }),
+        ),
       showErrorBox: (title: string, m: string) => fake.fatal.push(`${title}: ${m}`),
       showMessageBox: (options: Record<string, unknown>) =>
         fake.messageBoxFails

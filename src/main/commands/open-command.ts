@@ -11,6 +11,9 @@ import { clientOptions, kioskFlags, optionalTarget, usbCommandLineOf } from './a
 import { runGateway } from './serve-command.ts';
 import { FILE_TRANSFER_ARG } from '../electron/launch-args.ts';
 import { usbSwitches } from '../electron/usb-args.ts';
+import { windowDeviceArgs } from '../electron/window-devices.ts';
+import { printSettingOf } from '../printing/print-setting.ts';
+import { sharedDirOf } from '../webdav/shared-dir.ts';
 
 /** The Electron binary of the electron package, when it was installed with its binary. */
 function electronBinary(): string | null {
@@ -71,8 +74,9 @@ export const openCommand = defineCommand({
     // The window does not enforce these yet: refused rather than silently ignored.
     if (values.memoryLimit !== undefined) throw usageError('the desktop window does not take --memory-limit yet; use spicedesk serve --open --memory-limit SIZE TARGET');
     if (values.videoCodecs !== undefined) throw usageError('the desktop window does not take --video-codecs yet; put video-codecs= in the TARGET (URI query or .vv file), or use spicedesk serve --open --video-codecs LIST TARGET');
-    if (values.spiceSharedDir !== undefined || values.spiceSharedDirRo) throw usageError('the desktop window does not share folders yet; use spicedesk serve --open --spice-shared-dir DIR TARGET');
-    if (values.printTo !== undefined || values.printMaxMb !== undefined) throw usageError('the desktop window does not print yet; use spicedesk serve --open --print-to PRINTER TARGET');
+    // Checked here as serve checks them (a usage error before Electron starts), then handed over.
+    printSettingOf(values);
+    sharedDirOf(values);
     if (values.spiceCaFile !== undefined) throw usageError('the desktop window does not take --spice-ca-file yet; use spicedesk serve --open --spice-ca-file FILE TARGET');
     const kiosk = kioskFlags(values, cx.warn);
     // The switches electron-main.ts reads (launch-args.ts, app-mappings.ts), then the TARGET.
@@ -87,6 +91,8 @@ export const openCommand = defineCommand({
       ...(values.clipboard ? [`--clipboard=${clipboardPolicyName(values.clipboard)}`] : []),
       // Read by the app's usb-args.ts; the window's page shows the USB panel when the VM has slots.
       ...windowUsbSwitches(values),
+      // --print-to, --print-max-mb, --spice-shared-dir(-ro): read by the app's window-devices.ts.
+      ...windowDeviceArgs(values),
       ...(target === undefined ? [] : [target]),
     ];
     return runElectron(electron, args);

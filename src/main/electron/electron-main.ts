@@ -38,6 +38,8 @@ import {
   requestAllowed,
 } from './window-policy.ts';
 import { prepareWindowTarget } from './window-target.ts';
+import { sessionMenus } from './window-session-menu.ts';
+import { windowDevicesFromArgv } from './window-devices.ts';
 import { headWindowOf } from './head-windows.ts';
 import { appSettingsStore, monitorMappingsOf } from '../monitors/app-mappings.ts';
 import type { SettingsStore } from '../monitors/settings-store.ts';
@@ -68,6 +70,8 @@ const clipboardPolicy: ClipboardSharing = 'policy' in clipboardArgs ? clipboardA
 // --spice-share-cd and the usbredir rules from `spicedesk open` (usb-args.ts), for every window's session.
 const usbArgs = usbCommandLineFromArgv(process.argv, process.cwd());
 const usbCommandLine: UsbCommandLine = 'usb' in usbArgs ? usbArgs.usb : {};
+// --print-to, --print-max-mb, --spice-shared-dir(-ro), as `spicedesk open` hands them over (window-devices.ts).
+const deviceArgs = windowDevicesFromArgv(process.argv);
 const quitGate = new QuitGate(kioskFlags.kiosk);
 const windows = new Map<number, SessionWindow>();
 /** Targets that arrived before 'ready' (macOS open-file/open-url at launch). */
@@ -153,10 +157,11 @@ async function start(): Promise<void> {
   if ('error' in kioskArgs) throw new Error(kioskArgs.error);
   if ('error' in clipboardArgs) throw new Error(clipboardArgs.error);
   if ('error' in usbArgs) throw new Error(usbArgs.error);
+  if ('error' in deviceArgs) throw new Error(deviceArgs.error);
   for (const why of launch.ignored) log.warn({ why }, 'argument ignored');
   hardenSession();
   registerIpc();
-  Menu.setApplicationMenu(kioskFlags.kiosk ? null : buildMenu());
+  refreshMenu();
   if (process.platform === 'win32' && app.isPackaged) {
     // electron-builder registers the schemes on macOS and Linux; Windows learns them here, with
     // the switch that makes a link's session ask first, and `--` so that a URI is never a switch.
@@ -236,7 +241,11 @@ async function openTarget(target: string | null): Promise<void> {
     usb: usbCommandLine,
     // The window's id is known once it exists; recording starts long after.
     onRecording: (on) => microphoneGrants.set(w.win.webContents.id, on),
+    devices: 'devices' in deviceArgs ? deviceArgs.devices : {},
+    onMenuChange: () => refreshMenu(),
   });
+  // The VM and Folder menus are the focused window's.
+  w.win.on('focus', () => refreshMenu());
   const id = w.win.webContents.id;
   windows.set(id, w);
   w.win.on('closed', () => {
@@ -328,6 +337,10 @@ function focused(): SessionWindow | undefined {
  * The menu. No item registers a keyboard accelerator (Ctrl+W, Ctrl+R, Ctrl+Plus... belong to the
  * guest); F11 is shown but taken by the window's hotkey filter, like the .vv hotkeys.
  */
+function refreshMenu(): void {
+  Menu.setApplicationMenu(kioskFlags.kiosk ? null : buildMenu());
+}
+
 function buildMenu(): Menu {
   const mac = process.platform === 'darwin';
   const template: MenuItemConstructorOptions[] = [
@@ -359,6 +372,9 @@ function buildMenu(): Menu {
       label: 'Send Key',
       submenu: [{ label: 'Ctrl+Alt+Del', click: () => focused()?.sendCtrlAltDel() }],
     },
+    // The focused window's VM menu (pause, resume, reset, power down, force off, each enabled when
+    // QEMU's state allows it) and its shared folder (the system's folder dialog).
+    ...sessionMenus(focused()?.menuState ?? null, focused()?.menuActions() ?? null),
   ];
   return Menu.buildFromTemplate(template);
 }

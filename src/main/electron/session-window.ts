@@ -22,6 +22,10 @@ import { HeadRegistry } from '../monitors/head-group.ts';
 import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import { FocusClipboard, type LocalClipboard } from './focus-clipboard.ts';
+import { chooseSharedFolder, confirmVmAction, SessionMenuState, type SessionMenuActions } from './window-session-menu.ts';
+import type { PowerAction } from '../../protocol/channels/port/qmp-port.ts';
+import type { WindowDevices } from './window-devices.ts';
+import { homedir } from 'node:os';
 
 export interface SessionWindowOptions {
   /** The prepared TARGET; null for a window opened without one. */
@@ -44,6 +48,10 @@ export interface SessionWindowOptions {
   usb?: UsbCommandLine;
   /** Told when the window's server starts or stops recording: the microphone is allowed only meanwhile (window-policy.ts). */
   onRecording?: (on: boolean) => void;
+  /** --print-to and --spice-shared-dir (window-devices.ts): where the printer and folder choosers start. */
+  devices?: WindowDevices;
+  /** The window's VM or folder state changed: its menus (window-session-menu.ts) are rebuilt. */
+  onMenuChange?: () => void;
 }
 
 const AUTH_HINT = 'give the password in the spice:// URI, the .vv file or SPICE_PASSWORD; a password dialog is not implemented yet';
@@ -65,6 +73,8 @@ export class SessionWindow {
   private readonly heads = new HeadRegistry();
   /** The local clipboard to the guest, read here on focus (the page has no clipboard-read). */
   private readonly focusClipboard: FocusClipboard;
+  /** What the window's VM and Folder menus show, from the host's messages to the page. */
+  readonly menuState = new SessionMenuState();
 
   constructor(private readonly o: SessionWindowOptions) {
     const t = o.target;
@@ -148,7 +158,11 @@ export class SessionWindow {
     this.host?.shutdown();
     const { port1, port2 } = new MessageChannelMain();
     const t = this.o.target;
-    const targets: GatewayTarget[] = t?.ok ? [{ ...t.target, kiosk: this.o.kiosk?.flags, monitors: this.o.monitors, clipboard: this.o.clipboard, usb: this.o.usb }] : [];
+    const targets: GatewayTarget[] = t?.ok
+      ? [{ ...t.target, kiosk: this.o.kiosk?.flags, monitors: this.o.monitors, clipboard: this.o.clipboard, usb: this.o.usb, print: this.o.devices?.print, sharedDir: this.o.devices?.sharedDir }]
+      : [];
+    this.menuState.reset();
+    this.o.onMenuChange?.();
     this.host = new BridgeHost(
       portEndpoint(port1),
       {
@@ -164,6 +178,7 @@ export class SessionWindow {
         onHostMessage: (m) => {
           this.headWindows.observe(m);
           this.focusClipboard.observe(m);
+          if (this.menuState.observe(m)) this.o.onMenuChange?.();
         },
       },
       nextBridgeId++,
@@ -203,6 +218,32 @@ export class SessionWindow {
       case 'zoom-reset':
         contents.setZoomLevel(0);
         return;
+    }
+  }
+
+  /** What the window's VM and Folder menu items do: the same as the page's bar, through the same host. */
+  menuActions(): SessionMenuActions {
+    return {
+      vm: (action) => void this.vmAction(action),
+      chooseFolder: (readOnly) => void this.chooseFolder(readOnly),
+      stopSharing: () => this.host?.fromWindowMenu({ kind: 'stop-sharing' }),
+    };
+  }
+
+  private async vmAction(action: PowerAction): Promise<void> {
+    try {
+      if (await confirmVmAction(dialog, this.win.isDestroyed() ? null : this.win, action)) this.host?.fromWindowMenu({ kind: 'vm-action', action });
+    } catch (e) {
+      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'the VM action was not sent: its question could not be shown');
+    }
+  }
+
+  private async chooseFolder(readOnly: boolean): Promise<void> {
+    try {
+      const dir = await chooseSharedFolder(dialog, this.win.isDestroyed() ? null : this.win, homedir(), readOnly);
+      if (dir) this.host?.fromWindowMenu({ kind: 'share-folder', dir, readOnly });
+    } catch (e) {
+      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'the folder dialog failed');
     }
   }
 

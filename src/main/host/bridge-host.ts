@@ -3,7 +3,8 @@
 // (src/main/electron). The page's HELLO picks one of the targets the host was given, by index;
 // nothing else can be connected to. Every message from the page goes through the bridge's strict
 // decoder; a malformed one ends this connection (with a reason), never the host.
-import { sharedDirPorts, type SharedDirSetting } from '../webdav/shared-dir.ts';
+import type { SharedDirSetting } from '../webdav/shared-dir.ts';
+import type { PowerAction } from '../../protocol/channels/port/qmp-port.ts';
 import type { UsbDeviceSource } from '../usb/device-source.ts';
 import type { UsbCommandLine } from '../usb/usb-policy.ts';
 import { PageUsb } from './page-usb.ts';
@@ -34,6 +35,7 @@ import { PageAudio } from './page-audio.ts';
 import { PageVm } from './page-vm.ts';
 import { PageSerial } from './page-serial.ts';
 import { PagePrinters } from './page-printers.ts';
+import { PageFolders } from './page-folders.ts';
 import { noAudioCapabilities, type AudioCapabilities } from '../../protocol/audio/audio-format.ts';
 import { PageBudget } from './page-budget.ts';
 import { HeadGroup, type HeadRegistry, type JoinedHead } from '../monitors/head-group.ts';
@@ -154,6 +156,7 @@ export class BridgeHost {
   private readonly pageVm: PageVm;
   private readonly pageSerial: PageSerial;
   private readonly pagePrinters: PagePrinters;
+  private readonly pageFolders: PageFolders;
   private readonly pageUsb: PageUsb;
   /** What the page's HELLO said it does with sound: its sessions' sound channels announce that. */
   private audio: AudioCapabilities = noAudioCapabilities;
@@ -194,6 +197,7 @@ export class BridgeHost {
     this.pageVm = new PageVm((m) => this.send(m), this.log);
     this.pageSerial = new PageSerial((m) => this.send(m), this.log);
     this.pagePrinters = new PagePrinters((m) => this.send(m), this.log);
+    this.pageFolders = new PageFolders((m) => this.send(m), this.log);
     this.pageUsb = new PageUsb((m) => this.send(m), this.log, o.usbHostSource, o.usbHidSource);
     endpoint.onMessage((bytes) => this.onMessage(bytes));
     endpoint.onClose((error) => {
@@ -216,6 +220,19 @@ export class BridgeHost {
   sendInput(m: Exclude<UiMessage, { kind: 'hello' }>): void {
     if (this.state !== 'session' || !this.session) return;
     forwardInput(this.session, m, this.log);
+  }
+
+  /**
+   * The Electron window's own menu (window-session-menu.ts): a power action, or a folder the user
+   * picked in the system's folder dialog (an absolute path, checked against the same root as the
+   * page's choices), or stop sharing. The same checks as the page's messages apply: the VM menu
+   * and the folder chooser are refused where the page's policy refuses them.
+   */
+  fromWindowMenu(m: { kind: 'vm-action'; action: PowerAction } | { kind: 'share-folder'; dir: string; readOnly: boolean } | { kind: 'stop-sharing' }): void {
+    if (this.state !== 'session') return;
+    if (m.kind === 'vm-action') void this.pageVm.handle(m);
+    else if (m.kind === 'share-folder') this.pageFolders.shareChosen(m.dir, m.readOnly);
+    else this.pageFolders.handle({ kind: 'folder-stop' });
   }
 
   /**
@@ -361,6 +378,9 @@ export class BridgeHost {
     'vm-action': (m) => void this.pageVm.handle(m),
     'serial-input': (m) => this.pageSerial.handle(m),
     'print-choose': (m) => this.pagePrinters.handle(m),
+    'folder-browse': (m) => this.pageFolders.handle(m),
+    'folder-share': (m) => this.pageFolders.handle(m),
+    'folder-stop': (m) => this.pageFolders.handle(m),
     'usb-attach': (m) => void this.pageUsb.handle(m),
     'usb-detach': (m) => void this.pageUsb.handle(m),
     'usb-focus': (m) => this.pageUsb.focusChanged(m.focused),
@@ -400,6 +420,8 @@ export class BridgeHost {
     this.pageSerial.setAllowed(policy.controls.vmMenu);
     void this.pagePrinters.setTarget(target.print, policy.controls.bar);
     this.send(pagePolicyMessage(policy));
+    // The folder chooser is in the bar: kiosk fixes the folder to the command line's (or none).
+    this.pageFolders.setTarget(target.sharedDir, policy.controls.bar);
     this.reconnect = policy.autoReconnect ? this.pageReconnect(target) : null;
     void this.connect(target, target.password);
   }
@@ -480,7 +502,7 @@ export class BridgeHost {
       displaySink: sink,
       // What the page's HELLO said it does with sound: the sound channels announce only that.
       audio: this.audio,
-      ports: { ...sharedDirPorts(target.sharedDir, this.log), ...printPorts(target.print, this.log, () => this.pagePrinters.backend()) },
+      ports: { webdav: this.pageFolders.folder, ...printPorts(target.print, this.log, () => this.pagePrinters.backend()) },
     });
     this.session = session;
     this.displaySink = sink;

@@ -11,6 +11,7 @@ import type { HostMessage } from '../../protocol/bridge/bridge-messages.ts';
 import type { PrintChoice, PrintChooseMessage } from '../../protocol/bridge/printer-messages.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { listCupsPrinters } from '../printing/cups-backend.ts';
+import { listWindowsPrinters } from '../printing/windows-backend.ts';
 import type { PrintBackend, PrinterLister } from '../printing/print-backend.ts';
 import { printBackendFor, type PrintSetting } from '../printing/print-setting.ts';
 import { SaveBackend } from '../printing/save-backend.ts';
@@ -32,7 +33,8 @@ export class PagePrinters {
   constructor(
     private readonly send: (m: HostMessage) => void,
     private readonly log: Logger,
-    private readonly listPrinters: PrinterLister = listCupsPrinters,
+    /** The platform's own by default: CUPS `lpstat`, or the Windows printers (Win32_Printer). */
+    private readonly listPrinters?: PrinterLister,
     private readonly platform: NodeJS.Platform = process.platform,
   ) {}
 
@@ -50,9 +52,8 @@ export class PagePrinters {
     const save = { id: 'save', label: `Save as a file in ${saveDir}`, backend: new SaveBackend(saveDir) };
     const printers: (PrintChoice & { backend: PrintBackend })[] = [];
     try {
-      const listed = this.platform === 'win32' ? [] : await this.listPrinters();
+      const listed = await (this.listPrinters ?? (this.platform === 'win32' ? () => listWindowsPrinters() : listCupsPrinters))();
       for (const p of listed) printers.push({ id: `printer:${p.name}`, label: p.isDefault ? `${p.name} (default)` : p.name, backend: printBackendFor({ kind: 'printer', printer: p.name, maxBytes: setting.maxBytes }, this.platform) });
-      if (this.platform === 'win32') this.note = 'listing Windows printers is not there yet';
     } catch (e) {
       this.note = e instanceof Error ? e.message : String(e);
       this.log.warn({ err: this.note }, `the page's printer chooser: ${this.note}`);

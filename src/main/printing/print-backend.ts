@@ -1,5 +1,5 @@
 // How a whole, spooled print job reaches the user: a printing backend prints (or saves) one file.
-// Backends: CUPS `lp` (Linux, macOS), a folder ("save instead"), and Windows, not there yet.
+// Backends: CUPS `lp` (Linux, macOS), a folder ("save instead"), and the Windows spooler (RAW, windows-backend.ts).
 
 export interface SpooledJob {
   /** The spool file, whole; the spooler deletes it once the backend is done. */

@@ -13,6 +13,7 @@ import type { PolicyHostMessage } from './policy-messages.ts';
 import type { VmHostMessage, VmUiMessage } from './vm-messages.ts';
 import type { SerialHostMessage, SerialUiMessage } from './serial-messages.ts';
 import type { PrintChooseMessage, PrintersMessage } from './printer-messages.ts';
+import type { FolderHostMessage, FolderUiMessage } from './folder-messages.ts';
 import type { VideoHostMessage, VideoUiMessage } from './video-messages.ts';
 import type { UsbHostMessage, UsbUiMessage } from './usb-messages.ts';
 import type { VideoCodecSupport } from '../channels/display/display-sink.ts';
@@ -90,7 +91,9 @@ export type HostMessage =
   /** The serial console: offered, open, the guest's output (kinds 0x42-0x43, serial-messages.ts). */
   | SerialHostMessage
   /** The printer chooser (kind 0x44, printer-messages.ts). */
-  | PrintersMessage;
+  | PrintersMessage
+  /** The folder chooser (kinds 0x50-0x51, folder-messages.ts). */
+  | FolderHostMessage;
 
 export type UiMessage =
   /**
@@ -140,6 +143,8 @@ export type UiMessage =
   /** Typed into the page's serial console (kind 0xc1, serial-messages.ts). */
   | SerialUiMessage
   /** The printer chooser's choice (kind 0xc2, printer-messages.ts). */
-  | PrintChooseMessage;
+  | PrintChooseMessage
+  /** The folder chooser: browse, share, stop (kinds 0xd0-0xd2, folder-messages.ts). */
+  | FolderUiMessage;
 
 export const errorKinds: readonly SpiceErrorKind[] = ['usage', 'unreachable', 'auth', 'tls', 'protocol', 'timeout', 'internal'];

@@ -10,6 +10,7 @@ import { decodeAudioHostMessage, encodeAudioHostMessage } from './audio-messages
 import { decodeVmHostMessage, encodeVmHostMessage } from './vm-messages.ts';
 import { decodeSerialHostMessage, encodeSerialHostMessage } from './serial-messages.ts';
 import { decodePrinterHostMessage, encodePrinterHostMessage } from './printer-messages.ts';
+import { decodeFolderHostMessage, encodeFolderHostMessage } from './folder-messages.ts';
 import { BridgeError } from './bridge-fields.ts';
 import { AgentFlag, errorKinds, SessionState, type ChannelRef, type HostMessage, type SessionStatus } from './bridge-messages.ts';
 import { BRIDGE_MAGIC, HostKind } from './kinds.ts';
@@ -70,6 +71,9 @@ export function encodeHostMessage(m: HostMessage): Uint8Array {
       return encodeSerialHostMessage(m);
     case 'printers':
       return encodePrinterHostMessage(m);
+    case 'folder-state':
+    case 'folder-list':
+      return encodeFolderHostMessage(m);
     default:
       return encodeFileHostMessage(m);
   }
@@ -126,6 +130,8 @@ const featureHostDecoders = new Map<number, (bytes: Uint8Array) => HostMessage |
   [HostKind.USB_STATE, decodeUsbHostMessage],
   [HostKind.USB_RESULT, decodeUsbHostMessage],
   [HostKind.USB_PROGRESS, decodeUsbHostMessage],
+  [HostKind.FOLDER_STATE, decodeFolderHostMessage],
+  [HostKind.FOLDER_LIST, decodeFolderHostMessage],
 ]);
 
 /** Decodes one message from the host; throws BridgeError on anything malformed. */

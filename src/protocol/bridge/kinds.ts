@@ -4,7 +4,7 @@
 // decode every kind. The version and magic of HELLO live here too: the version changes with kinds.
 
 /** Bumped whenever a message layout changes or kinds are added (a page must not meet kinds it cannot read). */
-export const BRIDGE_VERSION = 9;
+export const BRIDGE_VERSION = 10;
 /** "SDBR" read as a little-endian u32: a HELLO from something that is not spicedesk fails early. */
 export const BRIDGE_MAGIC = 0x52424453;
 
@@ -12,7 +12,8 @@ export const BRIDGE_MAGIC = 0x52424453;
  * Host -> UI message kinds (0x01..0x7f). Ranges by feature, so that work on several features at
  * once never hands out one code twice: 0x10-0x17 reconnect, 0x18-0x1f kiosk and policy, 0x20-0x27
  * heads and monitors, 0x28-0x2f file transfer and clipboard images, 0x30-0x37 video streams, 0x38-0x3f
- * sound, 0x40-0x47 the VM menu, its serial console and the printer chooser, 0x48-0x4f USB redirection.
+ * sound, 0x40-0x47 the VM menu, its serial console and the printer chooser, 0x48-0x4f USB redirection,
+ * 0x50-0x57 the folder chooser.
  */
 export const HostKind = {
   HELLO: 0x01,
@@ -55,13 +56,16 @@ export const HostKind = {
   USB_RESULT: 0x49,
   /** One step of a device on its way into the VM (usb-messages.ts). */
   USB_PROGRESS: 0x4a,
+  /** The folder chooser: may the page choose, under which root, what is shared; one folder's subfolders (folder-messages.ts). */
+  FOLDER_STATE: 0x50,
+  FOLDER_LIST: 0x51,
 } as const;
 
 /**
  * UI -> host message kinds (0x81..0xff), so a message sent the wrong way round is rejected. Ranges
  * as above, plus 0x80: 0x90-0x97 reconnect, 0x98-0x9f kiosk, 0xa0-0xa7 heads, 0xa8-0xaf files,
  * 0xb0-0xb7 video streams, 0xb8-0xbf sound, 0xc0-0xc7 the VM menu (serial console and printer
- * chooser included), 0xc8-0xcf USB redirection.
+ * chooser included), 0xc8-0xcf USB redirection, 0xd0-0xd7 the folder chooser.
  */
 export const UiKind = {
   HELLO: 0x81,
@@ -103,6 +107,10 @@ export const UiKind = {
   USB_DETACH: 0xc9,
   /** The page (or window) gained or lost focus: devices plugged are auto-redirected only while it has it. */
   USB_FOCUS: 0xca,
+  /** The folder chooser: list a folder, share one (read-only or not), stop sharing (folder-messages.ts). */
+  FOLDER_BROWSE: 0xd0,
+  FOLDER_SHARE: 0xd1,
+  FOLDER_STOP: 0xd2,
 } as const;
 
 export type HostKindName = keyof typeof HostKind;

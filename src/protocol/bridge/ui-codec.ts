@@ -14,6 +14,7 @@ import { decodeHeadsUiMessage, encodeHeadsUiMessage } from './heads-messages.ts'
 import { decodeVmUiMessage, encodeVmUiMessage } from './vm-messages.ts';
 import { decodeSerialUiMessage, encodeSerialUiMessage } from './serial-messages.ts';
 import { decodePrinterUiMessage, encodePrinterUiMessage } from './printer-messages.ts';
+import { decodeFolderUiMessage, encodeFolderUiMessage } from './folder-messages.ts';
 import { decodeVideoCodecs, decodeVideoUiMessage, encodeVideoCodecs, encodeVideoUiMessage } from './video-messages.ts';
 import { decodeUsbUiMessage, encodeUsbUiMessage } from './usb-messages.ts';
 import { decodeAudioCapabilities, decodeAudioUiMessage, encodeAudioCapabilities, encodeAudioUiMessage } from './audio-messages.ts';
@@ -65,6 +66,10 @@ export function encodeUiMessage(m: UiMessage): Uint8Array {
       return encodeSerialUiMessage(m);
     case 'print-choose':
       return encodePrinterUiMessage(m);
+    case 'folder-browse':
+    case 'folder-share':
+    case 'folder-stop':
+      return encodeFolderUiMessage(m);
     case 'usb-attach':
     case 'usb-detach':
     case 'usb-focus':
@@ -94,6 +99,9 @@ const featureUiDecoders = new Map<number, (kind: number, r: FieldReader, expecte
   [UiKind.USB_ATTACH, decodeUsbUiMessage],
   [UiKind.USB_DETACH, decodeUsbUiMessage],
   [UiKind.USB_FOCUS, decodeUsbUiMessage],
+  [UiKind.FOLDER_BROWSE, decodeFolderUiMessage],
+  [UiKind.FOLDER_SHARE, decodeFolderUiMessage],
+  [UiKind.FOLDER_STOP, decodeFolderUiMessage],
 ]);
 
 /**

@@ -8,6 +8,12 @@ import { WireWriter } from '../wire/writer.ts';
 import { encodeString, FieldReader } from './bridge-fields.ts';
 import { HostKind, UiKind } from './kinds.ts';
 
+/** What asking first says, for the actions that lose the guest's unsaved work (the page's and the window's VM menus). */
+export const powerActionConfirmations: Partial<Record<PowerAction, string>> = {
+  reset: 'Reset the VM? Whatever the guest has not saved is lost.',
+  off: 'Force the VM off? QEMU quits at once; whatever the guest has not saved is lost.',
+};
+
 /** QMP's RunState names are short ("running", "paused", "shutdown", "inmigrate"). */
 export const MAX_VM_STATUS_BYTES = 64;
 /** A result's sentence ("QEMU refused stop: ..."). */

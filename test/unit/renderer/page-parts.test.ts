@@ -16,18 +16,18 @@ describe('the page part table', () => {
   });
 
   it('mounts the extras and the kiosk part in a normal browser window', () => {
-    expect(namesFor('target=0')).toEqual([...EXTRAS, 'audio', 'vm-menu', 'serial-console', 'printer-chooser', 'usb-panel', 'kiosk']);
-    expect(namesFor('')).toEqual([...EXTRAS, 'audio', 'vm-menu', 'serial-console', 'printer-chooser', 'usb-panel', 'kiosk']);
+    expect(namesFor('target=0')).toEqual([...EXTRAS, 'audio', 'vm-menu', 'serial-console', 'printer-chooser', 'folder-chooser', 'usb-panel', 'kiosk']);
+    expect(namesFor('')).toEqual([...EXTRAS, 'audio', 'vm-menu', 'serial-console', 'printer-chooser', 'folder-chooser', 'usb-panel', 'kiosk']);
   });
 
   it('asks for the server mouse in head 1 with #mouse=server, not in a head window, which follows head 1', () => {
-    expect(namesFor('target=0&mouse=server')).toEqual([...EXTRAS, 'mouse-mode-request', 'audio', 'vm-menu', 'serial-console', 'printer-chooser', 'usb-panel', 'kiosk']);
+    expect(namesFor('target=0&mouse=server')).toEqual([...EXTRAS, 'mouse-mode-request', 'audio', 'vm-menu', 'serial-console', 'printer-chooser', 'folder-chooser', 'usb-panel', 'kiosk']);
     expect(namesFor('target=0&head=1&join=00ff&mouse=server')).toEqual([...EXTRAS, 'kiosk']);
     expect(namesFor('target=0&mouse=client')).not.toContain('mouse-mode-request');
   });
 
   it('answers screenshot requests only in the Electron window, head windows included', () => {
-    expect(namesFor('target=0', true)).toEqual([...EXTRAS, 'screenshot-reply', 'audio', 'vm-menu', 'serial-console', 'printer-chooser', 'usb-panel', 'kiosk']);
+    expect(namesFor('target=0', true)).toEqual([...EXTRAS, 'screenshot-reply', 'audio', 'vm-menu', 'serial-console', 'printer-chooser', 'folder-chooser', 'usb-panel', 'kiosk']);
     expect(namesFor('target=0&head=2&join=00ff', true)).toEqual([...EXTRAS, 'screenshot-reply', 'kiosk']);
     expect(namesFor('target=0&head=2&join=00ff', false)).not.toContain('screenshot-reply');
   });

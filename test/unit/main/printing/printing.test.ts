@@ -25,9 +25,9 @@ describe('printSettingOf', () => {
     expect(() => printSettingOf({ printMaxMb: 3 })).toThrow(/--print-max-mb needs --print-to/);
   });
 
-  it('the Windows backend says it is not there yet', async () => {
-    const backend = printBackendFor({ kind: 'printer', printer: 'q', maxBytes: 1 }, 'win32');
-    await expect(backend.print({} as SpooledJob)).rejects.toThrow(/Windows client is not there yet; use --print-to save:DIR/);
+  it('a printer on Windows goes to the spooler backend (windows-backend.test.ts), CUPS elsewhere', () => {
+    expect(printBackendFor({ kind: 'printer', printer: 'q', maxBytes: 1 }, 'win32').describe()).toMatch(/Windows spooler, RAW/);
+    expect(printBackendFor({ kind: 'printer', printer: 'q', maxBytes: 1 }, 'linux').describe()).toMatch(/CUPS lp/);
   });
 
   it('file names from titles keep no path', () => {
