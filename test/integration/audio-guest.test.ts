@@ -30,6 +30,8 @@ let relay: SpiceRelay;
 const modes = new Map<number, number[]>();
 /** The payloads of the client's record DATA, as they left for the server. */
 const micPackets: Uint8Array[] = [];
+/** The guest's record VOLUME (u16 per channel), the last the server sent. */
+let recordVolume: number[] | null = null;
 const noteMode = (type: number, body: Uint8Array) => modes.set(type, [...(modes.get(type) ?? []), body[4] | (body[5] << 8)]);
 
 beforeAll(async () => {
@@ -40,6 +42,7 @@ beforeAll(async () => {
     {
       fromServer(channel, m) {
         if (channel.type === PLAYBACK && m.type === 102) noteMode(PLAYBACK, m.body);
+        if (channel.type === RECORD && m.type === 103) recordVolume = Array.from({ length: m.body[0] }, (_, i) => m.body[1 + 2 * i] | (m.body[2 + 2 * i] << 8));
         return undefined;
       },
       fromClient(channel, m) {
@@ -121,6 +124,40 @@ describe('sound with a real guest', () => {
       expect(p.share).toBeGreaterThan(0.8);
       expect(Math.abs(p.hz - 660)).toBeLessThan(1);
       expect(Math.abs(p.rms / SENT_RMS - 1)).toBeLessThan(0.05);
+    }
+  });
+
+  it('speak sends at the guest\'s capture volume (amixer Capture 50 %: record VOLUME, which QEMU leaves to the client)', { timeout: 120_000 }, async () => {
+    const input = join(work, 'speak-quiet.wav');
+    const tone = sineS16({ hz: 660, seconds: 6, rate: 48000, channels: 2, amplitude: AMPLITUDE });
+    writeFileSync(input, wavOf(tone));
+    const firstPacket = micPackets.length;
+    const speak = startCli(['do', relay.url, 'speak', input, '--timeout', '60', '-v'], { killAfterMs: 100_000 });
+    try {
+      await relay.linked(RECORD, 0, 60_000);
+      // Set while the client is linked, so QEMU's change reaches it as a record VOLUME.
+      expect(await guest.run('amixer -q -c0 sset Capture 50%')).toEqual({ output: '', status: 0 });
+      await waitUntil('the record VOLUME of Capture 50 %', () => recordVolume !== null && recordVolume[0] < 65535, 30_000);
+      const recorded = await guest.run('arecord -q -D plughw:0,0 -f S16_LE -c 2 -r 48000 -d 2 /quiet.wav', { timeoutMs: 60_000 });
+      expect(recorded).toEqual({ output: '', status: 0 });
+      const result = await speak.done;
+      expect(result.code, result.stderr).toBe(0);
+      const expected = (recordVolume![0] / 65535) ** 3;
+      expect(result.stderr).toMatch(/at the guest's capture volume \(gain 0\.\d{3}\)/);
+      // What left the client: the file at the cubic gain of the guest's volume.
+      const sent = new Int16Array(Buffer.concat(micPackets.slice(firstPacket + 1)).buffer.slice(0));
+      const sentLevel = rms(sent) / SENT_RMS;
+      const wav = parseWav(new Uint8Array(await guest.readFile('/quiet.wav')));
+      const p = tonePieces(middle(channelOf(wav.samples, 2, 0), 0.5), 48000, 660);
+      const level = p.rms / SENT_RMS;
+      console.log(`speak at guest Capture 50 %: record VOLUME ${JSON.stringify(recordVolume)}, cubic gain ${expected.toFixed(4)}, sent level ${sentLevel.toFixed(4)}, arecord level ${level.toFixed(4)} (share ${p.share.toFixed(3)}, ${p.hz.toFixed(1)} Hz)`);
+      expect(recordVolume![0]).toBeGreaterThan(0);
+      expect(Math.abs(sentLevel / expected - 1)).toBeLessThan(0.02);
+      // Applied once (QEMU does not scale what it records when the client announces VOLUME).
+      expect(p.share).toBeGreaterThan(0.8);
+      expect(Math.abs(level / expected - 1)).toBeLessThan(0.1);
+    } finally {
+      await guest.run('amixer -q -c0 sset Capture 100%');
     }
   });
 });

@@ -2,9 +2,11 @@
 // (record START), the file is converted to the START's channels and rate (channels averaged or
 // repeated, linear resampling) and sent as RAW packets of 10 ms, paced by the clock: the server
 // keeps only 8192 frames (170 ms at 48 kHz) and drops the oldest on overflow, so a burst would
-// lose all but the end. It ends when the file is sent or the server says STOP.
+// lose all but the end. It ends when the file is sent or the server says STOP. The guest's capture
+// VOLUME and MUTE are applied to each packet as it leaves (QEMU leaves them to the client; the
+// page's microphone does the same, on the same cubic curve).
 import { AudioDataMode } from '../../protocol/audio/audio-format.ts';
-import { convertChannels, resampleLinear, s16Bytes } from '../../protocol/audio/pcm.ts';
+import { convertChannels, rampGainS16, recordGain, resampleLinear, s16Bytes } from '../../protocol/audio/pcm.ts';
 import type { WavAudio } from '../../protocol/audio/wav.ts';
 import type { RecordChannel, RecordStart } from '../../protocol/channels/record/record-channel.ts';
 import type { Logger } from '../../protocol/logger.ts';
@@ -38,6 +40,16 @@ export interface SpeakResult {
   ended: 'sent' | 'stop' | 'session-end';
   /** Whether the file was converted (its channels or rate differ from the START's). */
   converted: boolean;
+  /** The gain of the last packet sent: the guest's capture volume (1 when it sent none, 0 while muted). */
+  gain: number;
+}
+
+/** One packet at the guest's capture gain, ramped from the previous packet's gain (no click on a change). */
+export function packetAtGain(packet: Uint8Array, channels: number, from: number, to: number): Uint8Array {
+  if (from === 1 && to === 1) return packet;
+  const pcm = new Int16Array(packet.byteLength >> 1);
+  new Uint8Array(pcm.buffer).set(packet.subarray(0, pcm.byteLength));
+  return s16Bytes(rampGainS16(pcm, channels, from, to));
 }
 
 /** The file in the server's format, cut into 10 ms packets. */
@@ -76,7 +88,7 @@ export function speakIntoRecord(channel: RecordChannel, o: SpeakOptions): Promis
       const { packets } = microphonePackets(o.wav, start);
       const converted = o.wav.channels !== start.channels || o.wav.frequency !== start.frequency;
       o.logger.info({ ...start, packets: packets.length, converted }, 'sending the file as the microphone');
-      const state = { start, packets: 0, seconds: 0, converted };
+      const state = { start, packets: 0, seconds: 0, converted, gain: recordGain({ volume: channel.guestVolume, muted: channel.guestMuted }) };
       result = state;
       const t0 = performance.now();
       let next = 0;
@@ -85,7 +97,10 @@ export function speakIntoRecord(channel: RecordChannel, o: SpeakOptions): Promis
         if (done) return;
         const due = Math.min(packets.length, Math.floor((performance.now() - t0) / PACKET_MS) + 1 + SPEAK_LEAD_PACKETS);
         for (; next < due; next++) {
-          if (channel.sendAudio(packets[next], AudioDataMode.RAW, o.mediaTime())) {
+          const gain = recordGain({ volume: channel.guestVolume, muted: channel.guestMuted });
+          const packet = packetAtGain(packets[next], start.channels, state.gain, gain);
+          state.gain = gain;
+          if (channel.sendAudio(packet, AudioDataMode.RAW, o.mediaTime())) {
             state.packets++;
             sentFrames += packets[next].byteLength / (2 * start.channels);
           }

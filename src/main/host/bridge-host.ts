@@ -255,6 +255,14 @@ export class BridgeHost {
   private send(m: HostMessage): void {
     if (m.kind === 'status') this.o.onStatus?.(m.status);
     this.o.onHostMessage?.(m);
+    if (m.kind === 'playback') {
+      // A sound packet, like a display body, goes into the transport packet by reference: one copy
+      // and no buffer of its own, 100 times a second (head views do not take sound).
+      if (!this.canQueue()) return;
+      this.packet.addBody('playback', m.channelId, m.type, m.serial, m.body);
+      this.queuedMore();
+      return;
+    }
     const bytes = encodeHostMessage(m);
     this.sendBytes(bytes);
     this.heads?.relay(m, bytes);

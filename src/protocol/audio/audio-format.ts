@@ -36,6 +36,11 @@ export interface AudioCapabilities {
   /** Guest volume/mute is applied (playback, and record where the host records); LATENCY is acted on. */
   volume: boolean;
   latency: boolean;
+  /**
+   * The guest's record VOLUME/MUTE is applied to what is sent (QEMU leaves it to the client);
+   * when absent, `volume` says it. The CLI applies it (`do speak`) without playing anything.
+   */
+  recordVolume?: boolean;
 }
 
 /** A host that honours nothing: RAW only, no volume, no latency. */

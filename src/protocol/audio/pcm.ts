@@ -67,3 +67,33 @@ export function s16FromBytes(bytes: Uint8Array): Int16Array {
   if (bytes.byteOffset % 2 === 0) return new Int16Array(bytes.buffer, bytes.byteOffset, n);
   return new Int16Array(bytes.slice(0, n * 2).buffer);
 }
+
+/** SPICE's VOLUME (u16 per channel) as a linear gain: volume[0]/65535 on a cubic curve, as spice-gtk's sink. */
+export function guestVolumeGain(volume: readonly number[]): number {
+  if (volume.length === 0) return 1;
+  const v = Math.max(0, Math.min(65535, volume[0])) / 65535;
+  return v * v * v;
+}
+
+/** The gain of what is sent as the guest's microphone: the guest's capture VOLUME (same cubic curve), 0 while it is MUTEd. */
+export function recordGain(guest: { volume: readonly number[] | null; muted: boolean }): number {
+  if (guest.muted) return 0;
+  return guest.volume ? guestVolumeGain(guest.volume) : 1;
+}
+
+/**
+ * Interleaved S16 times a gain going linearly from `from` to `to` across its frames (a change of
+ * the guest's capture volume is a ramp over one packet, not a click), as a new array; rounded and clipped.
+ */
+export function rampGainS16(pcm: Int16Array, channels: number, from: number, to: number): Int16Array {
+  const out = new Int16Array(pcm.length);
+  const frames = Math.floor(pcm.length / channels);
+  for (let f = 0; f < frames; f++) {
+    const g = from + ((to - from) * (f + 1)) / frames;
+    for (let c = 0; c < channels; c++) {
+      const i = f * channels + c;
+      out[i] = Math.max(-32768, Math.min(32767, Math.round(pcm[i] * g)));
+    }
+  }
+  return out;
+}

@@ -285,9 +285,12 @@ export class HostPacketBuilder {
     this.size += 4 + message.byteLength;
   }
 
-  /** A DISPLAY or CURSOR message whose body is referenced, not copied, until `take`. */
-  addBody(kind: 'display' | 'cursor', channelId: number, type: number, serial: bigint, body: Uint8Array): void {
-    this.kinds.push(kind === 'display' ? HostKind.DISPLAY : HostKind.CURSOR);
+  /**
+   * A DISPLAY, CURSOR or PLAYBACK message (the same 12-byte header: kind, channel id, type, serial)
+   * whose body is referenced, not copied, until `take`.
+   */
+  addBody(kind: 'display' | 'cursor' | 'playback', channelId: number, type: number, serial: bigint, body: Uint8Array): void {
+    this.kinds.push(kind === 'display' ? HostKind.DISPLAY : kind === 'cursor' ? HostKind.CURSOR : HostKind.PLAYBACK);
     this.parts.push(body);
     this.channelIds.push(channelId);
     this.types.push(type);

@@ -1,5 +1,9 @@
 // Sample conversions of the page's sound, pure (tested in Node): SPICE's RAW mode is interleaved
-// S16LE, Web Audio and WebCodecs work in Float32.
+// S16LE, Web Audio and WebCodecs work in Float32. The guest's volume curve is shared with the
+// CLI's `do speak` (protocol/audio/pcm.ts).
+import { guestVolumeGain, recordGain } from '../../protocol/audio/pcm.ts';
+
+export { guestVolumeGain, recordGain };
 
 /** Interleaved S16LE `channels`-channel bytes as interleaved stereo Float32 (mono duplicated, channels past two dropped). */
 export function s16leToStereoFloat(bytes: Uint8Array, channels: number): Float32Array {
@@ -37,19 +41,6 @@ export function floatToS16le(samples: Float32Array): Uint8Array {
     view.setInt16(2 * i, Math.round(v < 0 ? v * 32768 : v * 32767), true);
   }
   return out;
-}
-
-/** SPICE's VOLUME (u16 per channel) as a linear gain: volume[0]/65535 on a cubic curve, as spice-gtk's sink. */
-export function guestVolumeGain(volume: readonly number[]): number {
-  if (volume.length === 0) return 1;
-  const v = Math.max(0, Math.min(65535, volume[0])) / 65535;
-  return v * v * v;
-}
-
-/** The gain of what the page sends as the guest's microphone: the guest's capture VOLUME (same cubic curve), 0 while it is MUTEd. */
-export function recordGain(guest: { volume: readonly number[] | null; muted: boolean }): number {
-  if (guest.muted) return 0;
-  return guest.volume ? guestVolumeGain(guest.volume) : 1;
 }
 
 /**

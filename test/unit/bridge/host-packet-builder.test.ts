@@ -39,6 +39,25 @@ describe('HostPacketBuilder', () => {
     expect(decodeHostPacket(packet!).map((m) => m.kind)).toEqual(['hello', 'display', 'cursor', 'status', 'display']);
   });
 
+  it('batches sound packets by reference as encodeAudioHostMessage would write them, and a cut batch is refused', () => {
+    const opus = [new Uint8Array(120).fill(0x11), new Uint8Array(97).fill(0x22), new Uint8Array(1)];
+    const builder = new HostPacketBuilder();
+    opus.forEach((body, i) => builder.addBody('playback', 0, 101, BigInt(1000 + i), body));
+    const expected = encodeHostPacket(opus.map((body, i) => encodeHostMessage({ kind: 'playback', channelId: 0, type: 101, serial: BigInt(1000 + i), body })));
+    const packet = builder.take()!;
+    expect(Buffer.from(packet).equals(Buffer.from(expected))).toBe(true);
+    const decoded = decodeHostPacket(packet);
+    expect(decoded.map((m) => (m.kind === 'playback' ? [m.serial, m.body.byteLength] : m.kind))).toEqual([
+      [1000n, 120],
+      [1001n, 97],
+      [1002n, 1],
+    ]);
+    for (let n = 1; n < packet.byteLength; n++) {
+      if (n === 4 + 12 + 120 || n === 4 + 12 + 120 + 4 + 12 + 97) continue; // whole messages: a shorter, valid batch
+      expect(() => decodeHostPacket(packet.subarray(0, n)), `cut at ${n}`).toThrow(/./);
+    }
+  });
+
   it('starts empty after take, and gives null when nothing was added', () => {
     const builder = new HostPacketBuilder();
     expect(builder.take()).toBeNull();

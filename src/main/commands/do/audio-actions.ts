@@ -79,7 +79,8 @@ export const audioActions: readonly DoActionDefinition<unknown>[] = [
       try {
         const r = await speakIntoRecord(sound.record, { wav: args.wav, waitMs: sound.timeoutMs, logger: script.logger, ended: sound.ended, mediaTime: () => sound.mediaTime() });
         const how = r.converted ? ` (converted from ${args.wav.channels} channels at ${args.wav.frequency} Hz)` : '';
-        const line = `speak: sent ${fixed(r.seconds)} s of ${fixed(args.wav.frames / args.wav.frequency)} s as ${r.packets} packets of ${r.start.channels}-channel ${r.start.frequency} Hz RAW${how}`;
+        const level = r.gain === 1 ? '' : `, at the guest's capture volume (gain ${r.gain.toFixed(3)})`;
+        const line = `speak: sent ${fixed(r.seconds)} s of ${fixed(args.wav.frames / args.wav.frequency)} s as ${r.packets} packets of ${r.start.channels}-channel ${r.start.frequency} Hz RAW${how}${level}`;
         if (r.ended === 'session-end') return { code: ExitCode.UNREACHABLE, message: `${line}; the connection ended before the file was sent` };
         sound.progress(r.ended === 'stop' ? `${line}; the guest closed its microphone first` : line);
         return null;

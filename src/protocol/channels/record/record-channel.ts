@@ -54,7 +54,7 @@ const recordHandlers: HandlerTable<RecordChannel, typeof RecordMsg> = {
 /** The record caps a host with these capabilities announces. */
 export function recordCaps(audio: AudioCapabilities): CapSet {
   const caps = new CapSet();
-  if (audio.volume) caps.add(RecordCap.VOLUME);
+  if (audio.recordVolume ?? audio.volume) caps.add(RecordCap.VOLUME);
   if (audio.opusEncode) caps.add(RecordCap.OPUS);
   return caps;
 }
@@ -79,6 +79,10 @@ export class RecordChannel extends SpiceChannel {
   readonly drops: RecordDrops = { notStarted: 0, wrongMode: 0, badSize: 0 };
   /** DATA packets sent, over all recordings. */
   sentPackets = 0;
+  /** The guest's capture volume (u16 per channel) from its last VOLUME; null before one. */
+  guestVolume: number[] | null = null;
+  /** The guest's capture mute from its last MUTE. */
+  guestMuted = false;
 
   constructor(host: ChannelHost, id: number, audio: AudioCapabilities) {
     super(host, ChannelType.RECORD, id);
@@ -131,9 +135,11 @@ export class RecordChannel extends SpiceChannel {
         this.events.emit('stop', undefined);
         return;
       case 'volume':
+        this.guestVolume = m.volume;
         this.events.emit('volume', { volume: m.volume });
         return;
       case 'mute':
+        this.guestMuted = m.muted;
         this.events.emit('mute', { muted: m.muted });
         return;
     }

@@ -83,12 +83,52 @@ describe('JitterEstimator', () => {
     expect(j.targetMs).toBe(300);
   });
 
-  it('forgets a spike once it is out of the window', () => {
-    const j = new JitterEstimator({ windowMs: 2000, warmupPackets: 0, marginMs: 15, minTargetMs: 30 });
-    for (let k = 0; k < 100; k++) j.observe(k * 10 + (k === 50 ? 100 : 0), k * 10);
-    expect(j.targetMs).toBe(115);
-    for (let k = 100; k < 500; k++) j.observe(k * 10, k * 10);
+  it('is not raised by a single packet held up once', () => {
+    const j = new JitterEstimator({ windowMs: 10_000, warmupPackets: 0, marginMs: 15, minTargetMs: 30 });
+    for (let k = 0; k < 1000; k++) j.observe(k * 10 + (k === 500 ? 200 : 0), k * 10);
+    expect(j.spreadMs).toBe(0);
     expect(j.targetMs).toBe(30);
+  });
+
+  it('rises at once with a burst of lateness (a stall), and falls slowly after it', () => {
+    const j = new JitterEstimator({ windowMs: 10_000, warmupPackets: 0, marginMs: 15, minTargetMs: 30, fallMsPerSecond: 1.5, recomputeEvery: 10 });
+    let k = 0;
+    for (; k < 500; k++) j.observe(k * 10, k * 10);
+    expect(j.targetMs).toBe(30);
+    // A 300 ms stall: the 30 packets due in it come at its end, all at once.
+    const stallEnd = k * 10 + 300;
+    for (const end = k + 30; k < end; k++) j.observe(stallEnd, k * 10);
+    for (let i = 0; i < 10; i++, k++) j.observe(k * 10 + 0, k * 10);
+    // Raised within the 10 packets of its recompute: the 1 % left out are the latest of the stall.
+    expect(j.targetMs).toBeGreaterThanOrEqual(15 + 250);
+    const raised = j.targetMs;
+    // A quiet stretch: still high after 10 s (the stall left the window, the held target did not
+    // fall faster than 1.5 ms a second)...
+    for (const end = k + 1000; k < end; k++) j.observe(k * 10, k * 10);
+    expect(j.spreadMs).toBe(0);
+    expect(j.targetMs).toBeLessThan(raised);
+    expect(j.targetMs).toBeGreaterThanOrEqual(raised - 1.5 * 10 - 0.5);
+    // ...and back at the floor once the fall had time, never under it.
+    for (const end = k + 20_000; k < end; k++) j.observe(k * 10, k * 10);
+    expect(j.targetMs).toBe(30);
+  });
+
+  it('a second stall while it falls raises it again at once', () => {
+    const j = new JitterEstimator({ warmupPackets: 0, marginMs: 15, minTargetMs: 30 });
+    let k = 0;
+    const stall = (ms: number): void => {
+      const end = k * 10 + ms;
+      const last = k + ms / 10;
+      for (; k < last; k++) j.observe(end, k * 10);
+      for (let i = 0; i < 10; i++, k++) j.observe(k * 10, k * 10);
+    };
+    for (; k < 200; k++) j.observe(k * 10, k * 10);
+    stall(150);
+    const first = j.targetMs;
+    for (const end = k + 1500; k < end; k++) j.observe(k * 10, k * 10);
+    expect(j.targetMs).toBeLessThan(first);
+    stall(250);
+    expect(j.targetMs).toBeGreaterThan(first);
   });
 });
 
