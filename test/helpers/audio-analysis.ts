@@ -65,10 +65,33 @@ export function windowedFrequency(signal: ArrayLike<number>, rate: number, windo
     const hz = zeroCrossingFrequency(Array.prototype.slice.call(signal, at, at + size) as number[], rate);
     if (Number.isFinite(hz)) estimates.push(hz);
   }
-  if (estimates.length === 0) return NaN;
-  estimates.sort((a, b) => a - b);
-  const mid = estimates.length >> 1;
-  return estimates.length % 2 ? estimates[mid] : (estimates[mid - 1] + estimates[mid]) / 2;
+  return medianOf(estimates);
+}
+
+/** The median of some numbers; NaN for none. */
+function medianOf(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * A tone's measures that a few broken stretches do not move (a guest starved of CPU plays its
+ * buffer again or leaves a gap): the medians, over windows of `windowMs`, of the frequency, the
+ * RMS level and the tone's share of the energy. Windows of 50 ms hold whole cycles of 440 and
+ * 660 Hz, so a clean tone's share is 1 in each.
+ */
+export function windowedTone(signal: ArrayLike<number>, rate: number, hz: number, windowMs = 50): { hz: number; rms: number; share: number; windows: number } {
+  const size = Math.round((rate * windowMs) / 1000);
+  const levels: number[] = [];
+  const shares: number[] = [];
+  for (let at = 0; at + size <= signal.length; at += size) {
+    const w = Array.prototype.slice.call(signal, at, at + size) as number[];
+    levels.push(rms(w));
+    shares.push(toneShare(w, rate, hz));
+  }
+  return { hz: windowedFrequency(signal, rate, windowMs), rms: medianOf(levels), share: medianOf(shares), windows: levels.length };
 }
 
 /** The power of `signal` at `hz` (Goertzel), normalised so a full-scale sine of that frequency gives about (amplitude/2)^2. */

@@ -13,7 +13,7 @@ import { startGuest, type Guest } from '../peers/guest.ts';
 import { startSpiceRelay, type SpiceRelay } from '../peers/spice-relay.ts';
 import { startCli } from '../helpers/cli.ts';
 import { waitUntil } from '../helpers/wait.ts';
-import { channelOf, middle, rms, sineS16, tonePieces, toneShare, zeroCrossingFrequency } from '../helpers/audio-analysis.ts';
+import { channelOf, middle, rms, sineS16, tonePieces, toneShare, windowedTone, zeroCrossingFrequency } from '../helpers/audio-analysis.ts';
 
 const BOOT_TIMEOUT_MS = 180_000;
 const PLAYBACK = 5;
@@ -79,12 +79,16 @@ describe('sound with a real guest', () => {
     expect(modes.get(PLAYBACK)).toEqual([3]);
     expect(result.stderr).toMatch(/listen: wrote 1\.000 s of 2-channel 48000 Hz sound \(OPUS, \d+ packets\)/);
     const wav = parseWav(new Uint8Array(readFileSync(out)));
-    const m = measure(wav.samples, 440, SENT_RMS);
-    console.log(`guest aplay -> listen: ${JSON.stringify(m)}`);
-    for (const c of m) {
-      expect(Math.abs(c.hz - 440)).toBeLessThan(1);
-      expect(Math.abs(c.level - 1)).toBeLessThan(0.1);
-      expect(c.share).toBeGreaterThan(0.95);
+    // Windowed medians: the guest's TCG vCPU, starved on a loaded machine, now and then plays a
+    // stretch of its buffer again or leaves a gap (a full run measured 64.7 % of the whole
+    // second's energy at 440 Hz, with the frequency and level right): the client writes what QEMU
+    // sent, and most 50 ms windows are the clean tone. A wrong tone, level or stream moves them all.
+    for (const c of [0, 1]) {
+      const t = windowedTone(middle(channelOf(wav.samples, 2, c), 0.5), 48000, 440);
+      console.log(`guest aplay -> listen, channel ${c}: ${JSON.stringify({ ...t, level: t.rms / SENT_RMS, ...measure(wav.samples, 440, SENT_RMS)[c] })}`);
+      expect(Math.abs(t.hz - 440)).toBeLessThan(1);
+      expect(Math.abs(t.rms / SENT_RMS - 1)).toBeLessThan(0.1);
+      expect(t.share).toBeGreaterThan(0.95);
     }
   });
 

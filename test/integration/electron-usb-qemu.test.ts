@@ -51,10 +51,11 @@ describe('the desktop window\'s USB options', () => {
     const send = (m: UiMessage): void => port.postMessage(encodeUiMessage(m));
     send({ kind: 'hello', version: BRIDGE_VERSION, target: 0 });
     const states = (): UsbStateMessage[] => got.filter((m): m is UsbStateMessage => m.kind === 'usb-state');
-    const cdOn = await waitFor('the CD on a slot in the panel\'s state', () => states().filter((s) => s.devices.some((d) => d.id === `cd:${iso}` && d.slot !== '')).at(-1), 30_000, {
+    // The slots link one by one, and the CD may go onto the first before the second is listed:
+    // wait for a state with both slots and the CD on one.
+    const cdOn = await waitFor('the CD on a slot in the panel\'s state, both slots listed', () => states().filter((s) => s.slots.length === 2 && s.devices.some((d) => d.id === `cd:${iso}` && d.slot !== '')).at(-1), 30_000, {
       explain: () => JSON.stringify(got.filter((m) => m.kind === 'status' || m.kind.startsWith('usb')).slice(-6)),
     });
-    expect(cdOn.slots).toHaveLength(2);
     expect(cdOn.slots.filter((s) => s.device === 'spicedesk shared CD window.iso (1209:0003)')).toHaveLength(1);
     // The attach was followed step by step for the panel.
     expect(got.filter((m) => m.kind === 'usb-progress').map((m) => m.kind === 'usb-progress' && m.step).slice(0, 3)).toEqual(['opening', 'connecting', 'offered']);

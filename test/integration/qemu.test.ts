@@ -62,10 +62,11 @@ describe('QEMU with every channel type', () => {
     // QEMU sends its UUID (all zeros without -uuid) because spicedesk announces NAME_AND_UUID.
     expect(report.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
     // QEMU plays Opus by default (playback-compression=on) to a client that decodes it, and takes
-    // Opus on record; the command line has no Opus encoder, so it would record in RAW.
+    // Opus on record; the command line has no Opus encoder, so it would record in RAW, and it
+    // announces record VOLUME (do speak applies the guest's capture volume, as QEMU leaves to it).
     expect(report.audio).toEqual({
       playback: { client: ['OPUS'], server: ['VOLUME', 'OPUS'], mode: 'OPUS' },
-      record: { client: [], server: ['VOLUME', 'OPUS'], mode: 'RAW' },
+      record: { client: ['VOLUME'], server: ['VOLUME', 'OPUS'], mode: 'RAW' },
     });
   });
 
