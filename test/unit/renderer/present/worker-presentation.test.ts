@@ -126,3 +126,14 @@ describe('WorkerPresentation with the 2D presenter', () => {
     expect(posted.length).toBe(before + 1);
   });
 });
+
+describe('WorkerPresentation asks for a low-latency context when told', () => {
+  for (const lowLatency of [true, false]) {
+    it(`2D context with desynchronized: ${lowLatency}`, () => {
+      const asked: unknown[] = [];
+      const canvas = { width: 0, height: 0, getContext: (kind: string, o: unknown) => (asked.push({ kind, o }), kind === '2d' ? {} : null) } as unknown as OffscreenCanvas;
+      new WorkerPresentation(canvas, '2d', lowLatency, { takeDamage: () => null, damageAll: () => {}, overlays: () => [], post: () => {} });
+      expect(asked).toEqual([{ kind: '2d', o: { alpha: false, desynchronized: lowLatency } }]);
+    });
+  }
+});
