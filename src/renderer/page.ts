@@ -30,8 +30,8 @@ export interface SessionPageOptions {
  * URL options the page itself reads: target=N picks the gateway's target; renderer=2d skips
  * WebGL, renderer=webgl uses it even when it is software-rendered (which the page otherwise
  * avoids); present=page draws on the page's thread instead of in the decode worker;
- * lowlatency=0 turns off the desynchronized canvas contexts the page asks for (measured in
- * bench/README.md, interactive: a shorter latency tail).
+ * lowlatency=1 asks for desynchronized canvas contexts (measured in bench/README.md, interactive:
+ * no gain with Chromium's software compositing, so off by default).
  */
 export class SessionPage implements PageServices {
   readonly context: PageContext;
@@ -82,7 +82,7 @@ export class SessionPage implements PageServices {
       {
         renderer: rendererOption === '2d' || rendererOption === 'webgl' ? rendererOption : 'auto',
         presentIn: options.get('present') === 'page' ? 'page' : 'worker',
-        lowLatency: options.get('lowlatency') !== '0',
+        lowLatency: options.get('lowlatency') === '1',
       },
       {
         surface: (width, height, channelId) => {
