@@ -246,7 +246,7 @@ scope.onmessage = (e) => {
       showChannel(m.channelId);
       return;
     case 'present-here':
-      presentation = new WorkerPresentation(m.canvas, m.renderer, {
+      presentation = new WorkerPresentation(m.canvas, m.renderer, m.lowLatency === true, {
         takeDamage: () => {
           const surface = shownSurface();
           const rects = damage.take();

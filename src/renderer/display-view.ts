@@ -73,7 +73,7 @@ export class DisplayView {
 
   constructor(
     canvas: HTMLCanvasElement,
-    o: { renderer: RendererChoice; presentIn: 'worker' | 'page' },
+    o: { renderer: RendererChoice; presentIn: 'worker' | 'page'; lowLatency: boolean },
     private readonly events: DisplayEvents,
   ) {
     this.codecsProbed = new Promise((done) => (this.codecsKnown = done));
@@ -83,12 +83,14 @@ export class DisplayView {
     if (o.presentIn === 'worker' && typeof canvas.transferControlToOffscreen === 'function') {
       this.presentsIn = 'worker';
       const offscreen = canvas.transferControlToOffscreen();
-      this.toWorker({ kind: 'present-here', canvas: offscreen, renderer: o.renderer }, [offscreen]);
+      this.toWorker({ kind: 'present-here', canvas: offscreen, renderer: o.renderer, lowLatency: o.lowLatency }, [offscreen]);
     } else {
       this.presentsIn = 'page';
       this.pagePresenter =
-        (o.renderer === '2d' ? null : WebGlPresenter.create(canvas, () => this.toWorker({ kind: 'resend' }), { allowSoftware: o.renderer === 'webgl' })) ??
-        new Canvas2dPresenter(canvas);
+        (o.renderer === '2d'
+          ? null
+          : WebGlPresenter.create(canvas, () => this.toWorker({ kind: 'resend' }), { allowSoftware: o.renderer === 'webgl', lowLatency: o.lowLatency })) ??
+        new Canvas2dPresenter(canvas, { lowLatency: o.lowLatency });
       this.presenterKind = this.pagePresenter.kind;
     }
   }

@@ -29,7 +29,9 @@ export interface SessionPageOptions {
 /**
  * URL options the page itself reads: target=N picks the gateway's target; renderer=2d skips
  * WebGL, renderer=webgl uses it even when it is software-rendered (which the page otherwise
- * avoids); present=page draws on the page's thread instead of in the decode worker.
+ * avoids); present=page draws on the page's thread instead of in the decode worker;
+ * lowlatency=1 asks for desynchronized canvas contexts (measured in bench/README.md, interactive:
+ * no gain with Chromium's software compositing, so off by default).
  */
 export class SessionPage implements PageServices {
   readonly context: PageContext;
@@ -77,7 +79,11 @@ export class SessionPage implements PageServices {
     const rendererOption = options.get('renderer');
     this.display = new DisplayView(
       canvas,
-      { renderer: rendererOption === '2d' || rendererOption === 'webgl' ? rendererOption : 'auto', presentIn: options.get('present') === 'page' ? 'page' : 'worker' },
+      {
+        renderer: rendererOption === '2d' || rendererOption === 'webgl' ? rendererOption : 'auto',
+        presentIn: options.get('present') === 'page' ? 'page' : 'worker',
+        lowLatency: options.get('lowlatency') === '1',
+      },
       {
         surface: (width, height, channelId) => {
           Object.assign(this.surface, { width, height, channelId });

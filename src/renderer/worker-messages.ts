@@ -26,8 +26,8 @@ export type ToDecodeWorker =
   | { kind: 'resend' }
   /** Present display channel `channelId`'s primary surface from now on (the page's head lives there). */
   | { kind: 'show-channel'; channelId: number }
-  /** The worker presents, into this canvas (transferred from the page's canvas element). */
-  | { kind: 'present-here'; canvas: OffscreenCanvas; renderer: RendererChoice }
+  /** The worker presents, into this canvas (transferred from the page's canvas element); lowLatency: a desynchronized context. */
+  | { kind: 'present-here'; canvas: OffscreenCanvas; renderer: RendererChoice; lowLatency: boolean }
   /** The canvas as the worker drew it; answered with 'pixels'. */
   | { kind: 'read-pixels'; id: number }
   /** What display 0 has drawn so far, by operation and image type; answered with 'display-stats'. */

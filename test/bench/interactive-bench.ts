@@ -24,7 +24,7 @@ import { runToCompletion, type GroupProcess } from '../peers/processes.ts';
 import { serveStaticFolder, startXvfb } from './bench-peers.ts';
 import { cpuBetween, cpuTicks } from './client-cpu.ts';
 import { formatTable, median } from './measure.ts';
-import { CLIENTS, VARIANT_OPTIONS, clientMemory, newWorkDir, startClient, type ClientName, type ClientSetup, type RunningClient } from './interactive/clients.ts';
+import { CLIENTS, VARIANT_DESCRIPTION, clientMemory, newWorkDir, startClient, type ClientName, type ClientSetup, type RunningClient } from './interactive/clients.ts';
 import { buildPrograms, monotonicUs, reactionMs, XProbe, type Box, type BuiltPrograms, type Reaction } from './interactive/probe.ts';
 import { startSpiceRelay } from '../peers/spice-relay.ts';
 import { guard, parseBaseline, ratioOf, summariseLatencies, type GuardLine, type LatencySummary, type Ratio } from './interactive/stats.ts';
@@ -590,11 +590,11 @@ export async function runInteractiveBench(options: { runs: number; root: string;
     writeFileSync(join(options.root, BASELINE_FILE), `${JSON.stringify({ date: new Date().toISOString(), machine, ratios: Object.fromEntries(ratios.filter((r) => !r.name.endsWith('spicedesk-variant')).map((r) => [r.name, Number(r.value.toFixed(4))])) }, null, 2)}\n`);
   }
   const regressed = lines.filter((l) => l.verdict === 'regressed');
-  const variantNote = VARIANT_OPTIONS ? `\n(spicedesk-variant: spicedesk's page with #${VARIANT_OPTIONS}, from BENCH_SPICEDESK_VARIANT; not recorded)` : '';
+  const variantNote = VARIANT_DESCRIPTION ? `\n(spicedesk-variant: spicedesk's page with ${VARIANT_DESCRIPTION}, from BENCH_SPICEDESK_VARIANT and BENCH_SPICEDESK_VARIANT_SWITCHES; not recorded)` : '';
   const table = renderTable(rows, ratios, lines, baseline.note + variantNote, breakdown) + (regressed.length ? `\nregressed: ${regressed.map((l) => l.name).join(', ')}` : '');
   return {
     bench: 'interactive',
-    method: `Xspice 1024x768 (auto_lz), clients as windows on one Xvfb, ${KEYS} key taps, ${HELD_KEYS} keys held ${HELD_KEY_MS} ms and ${CLICKS} clicks, one every ${PACE_MS} ms through XTEST, the screen read by x-probe${VARIANT_OPTIONS ? `; spicedesk-variant: #${VARIANT_OPTIONS}` : ''}`,
+    method: `Xspice 1024x768 (auto_lz), clients as windows on one Xvfb, ${KEYS} key taps, ${HELD_KEYS} keys held ${HELD_KEY_MS} ms and ${CLICKS} clicks, one every ${PACE_MS} ms through XTEST, the screen read by x-probe${VARIANT_DESCRIPTION ? `; spicedesk-variant: ${VARIANT_DESCRIPTION}` : ''}`,
     samples,
     rows,
     ratios,

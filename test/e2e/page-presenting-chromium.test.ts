@@ -37,6 +37,7 @@ describe('the page presents in its decode worker or on its own thread; ZLIB_GLZ 
     { name: 'the worker, WebGL2', hash: '#renderer=webgl', presenter: 'webgl2', where: 'worker' },
     { name: 'the page, 2D canvas', hash: '#present=page&renderer=2d', presenter: '2d', where: 'page' },
     { name: 'the page, WebGL2', hash: '#present=page&renderer=webgl', presenter: 'webgl2', where: 'page' },
+    { name: 'the worker, 2D canvas, desynchronized', hash: '#renderer=2d&lowlatency=1', presenter: '2d', where: 'worker' },
   ] as const;
 
   cases.forEach((c, i) => {

@@ -15,8 +15,15 @@ export class Canvas2dPresenter implements Presenter {
   /** The generation of each overlay's picture now on the canvas, by overlay key. */
   private readonly drawnOverlays = new Map<string, number>();
 
-  constructor(private readonly canvas: AnyCanvas) {
-    const ctx = canvas.getContext('2d', { alpha: false }) as Context2d | null;
+  /**
+   * `lowLatency` asks for a desynchronized context: Chromium then may put the canvas on the screen
+   * without waiting for the compositor's next frame.
+   */
+  constructor(
+    private readonly canvas: AnyCanvas,
+    o: { lowLatency?: boolean } = {},
+  ) {
+    const ctx = canvas.getContext('2d', { alpha: false, desynchronized: o.lowLatency === true }) as Context2d | null;
     if (!ctx) throw new Error('this browser has neither WebGL2 nor a 2D canvas');
     this.ctx = ctx;
   }

@@ -81,7 +81,7 @@ export class WebGlPresenter implements Presenter {
    * and composited on the CPU, which the gateway bench measured at less than half the frame rate
    * of the 2D canvas, so the 2D canvas is the better fallback.
    */
-  static create(canvas: AnyCanvas, onRestored: () => void, o: { allowSoftware?: boolean } = {}): WebGlPresenter | null {
+  static create(canvas: AnyCanvas, onRestored: () => void, o: { allowSoftware?: boolean; lowLatency?: boolean } = {}): WebGlPresenter | null {
     if (!o.allowSoftware && isSoftwareWebGl()) return null;
     const gl = canvas.getContext('webgl2', {
       alpha: false,
@@ -90,6 +90,7 @@ export class WebGlPresenter implements Presenter {
       stencil: false,
       premultipliedAlpha: false,
       preserveDrawingBuffer: false,
+      desynchronized: o.lowLatency === true,
     });
     return gl ? new WebGlPresenter(canvas, gl as WebGL2RenderingContext, onRestored) : null;
   }

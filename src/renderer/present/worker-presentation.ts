@@ -51,6 +51,7 @@ export class WorkerPresentation {
   constructor(
     canvas: OffscreenCanvas,
     choice: RendererChoice,
+    lowLatency: boolean,
     private readonly hooks: PresentationHooks,
   ) {
     const onRestored = (): void => {
@@ -58,7 +59,8 @@ export class WorkerPresentation {
       hooks.damageAll();
       this.requestFrame();
     };
-    this.presenter = (choice === '2d' ? null : WebGlPresenter.create(canvas, onRestored, { allowSoftware: choice === 'webgl' })) ?? new Canvas2dPresenter(canvas);
+    this.presenter =
+      (choice === '2d' ? null : WebGlPresenter.create(canvas, onRestored, { allowSoftware: choice === 'webgl', lowLatency })) ?? new Canvas2dPresenter(canvas, { lowLatency });
     hooks.post({ kind: 'presenter', presenter: this.presenter.kind });
   }
 

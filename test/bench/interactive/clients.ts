@@ -19,7 +19,16 @@ import { startWebsockify } from '../bench-peers.ts';
  */
 export type ClientName = 'spicedesk' | 'spicedesk-variant' | 'spice-html5' | 'remote-viewer';
 export const VARIANT_OPTIONS = process.env.BENCH_SPICEDESK_VARIANT?.replace(/^#/, '');
-export const CLIENTS: readonly ClientName[] = ['spicedesk', ...(VARIANT_OPTIONS ? (['spicedesk-variant'] as const) : []), 'spice-html5', 'remote-viewer'];
+/**
+ * Extra Chromium switches for the variant only (BENCH_SPICEDESK_VARIANT_SWITCHES, space-separated
+ * `--name` words): how the switches the desktop window sets are measured in a browser.
+ */
+export const VARIANT_SWITCHES = (process.env.BENCH_SPICEDESK_VARIANT_SWITCHES ?? '').split(/\s+/).filter((w) => w !== '');
+for (const w of VARIANT_SWITCHES) if (!/^--[a-z0-9-]+(=[A-Za-z0-9,._-]+)?$/.test(w)) throw new Error(`BENCH_SPICEDESK_VARIANT_SWITCHES: ${JSON.stringify(w)} is not a --switch`);
+const HAS_VARIANT = Boolean(VARIANT_OPTIONS) || VARIANT_SWITCHES.length > 0;
+/** What the variant is, for the report; empty without one. */
+export const VARIANT_DESCRIPTION = [VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', ...VARIANT_SWITCHES].filter((w) => w !== '').join(' ');
+export const CLIENTS: readonly ClientName[] = ['spicedesk', ...(HAS_VARIANT ? (['spicedesk-variant'] as const) : []), 'spice-html5', 'remote-viewer'];
 
 const CHROMIUM = '/usr/bin/chromium';
 /** The window both browser clients get: app mode (no tab strip), at the screen's top-left. */
@@ -71,15 +80,15 @@ const windowEnv = (display: string): NodeJS.ProcessEnv => ({ ...process.env, DIS
  * `spicedesk open`: the gateway starts, then runs $BROWSER with a one-time launch link; `pageOptions`
  * go after it as the page's # options (the launch link's redirect keeps a fragment).
  */
-async function startSpicedesk(s: ClientSetup, name: ClientName, pageOptions: string): Promise<RunningClient> {
+async function startSpicedesk(s: ClientSetup, name: ClientName, pageOptions: string, switches: readonly string[] = []): Promise<RunningClient> {
   const cli = resolve(s.root, 'bin/spicedesk.cjs');
   if (!existsSync(cli)) throw new Error(`${cli} is missing; run the bench from the checkout (npm run bench)`);
   const profile = mkdtempSync(join(s.workDir, 'spicedesk-profile-'));
   const pidFile = join(profile, 'browser.pid');
-  const browser = join(s.workDir, 'browser.sh');
+  const browser = join(s.workDir, `${name}-browser.sh`);
   // The browser spicedesk starts is detached (its own process group): its pid is written down so
   // that it can be stopped, and `exec` keeps it the script's pid, a child of spicedesk.
-  writeFileSync(browser, `#!/bin/sh\necho $$ > "$BENCH_BROWSER_PID"\nexec ${CHROMIUM} ${CHROMIUM_FLAGS.join(' ')} --user-data-dir="$BENCH_BROWSER_PROFILE" --app="$1$BENCH_PAGE_OPTIONS"\n`, { mode: 0o755 });
+  writeFileSync(browser, `#!/bin/sh\necho $$ > "$BENCH_BROWSER_PID"\nexec ${CHROMIUM} ${[...CHROMIUM_FLAGS, ...switches].join(' ')} --user-data-dir="$BENCH_BROWSER_PROFILE" --app="$1$BENCH_PAGE_OPTIONS"\n`, { mode: 0o755 });
   const proc = spawnGroup(process.execPath, [cli, 'open', `spice://127.0.0.1:${s.spicePort}`], {
     env: { ...windowEnv(s.display), BROWSER: browser, BENCH_BROWSER_PID: pidFile, BENCH_BROWSER_PROFILE: profile, BENCH_PAGE_OPTIONS: pageOptions, SPICE_PASSWORD: undefined, SPICE_PROXY: undefined },
     name: 'spicedesk open',
@@ -159,7 +168,7 @@ function startRemoteViewer(s: ClientSetup): RunningClient {
 
 export function startClient(name: ClientName, setup: ClientSetup): Promise<RunningClient> {
   if (name === 'spicedesk') return startSpicedesk(setup, name, '');
-  if (name === 'spicedesk-variant') return startSpicedesk(setup, name, `#${VARIANT_OPTIONS ?? ''}`);
+  if (name === 'spicedesk-variant') return startSpicedesk(setup, name, VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', VARIANT_SWITCHES);
   if (name === 'spice-html5') return startSpiceHtml5(setup);
   return Promise.resolve(startRemoteViewer(setup));
 }

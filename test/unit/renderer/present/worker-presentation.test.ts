@@ -55,7 +55,7 @@ describe('WorkerPresentation with the 2D presenter', () => {
     const overlays: OverlaySource[] = [];
     const posted: PresentationMessage[] = [];
     const surface = { data: new Uint32Array(WIDTH * WIDTH), width: WIDTH };
-    const presentation = new WorkerPresentation(fakeCanvas(rec), '2d', {
+    const presentation = new WorkerPresentation(fakeCanvas(rec), '2d', false, {
       takeDamage: () => ({ surface, rects: damage.splice(0) }),
       damageAll: () => damage.push({ left: 0, top: 0, right: WIDTH, bottom: WIDTH }),
       overlays: () => overlays,
@@ -125,4 +125,15 @@ describe('WorkerPresentation with the 2D presenter', () => {
     frame();
     expect(posted.length).toBe(before + 1);
   });
+});
+
+describe('WorkerPresentation asks for a low-latency context when told', () => {
+  for (const lowLatency of [true, false]) {
+    it(`2D context with desynchronized: ${lowLatency}`, () => {
+      const asked: unknown[] = [];
+      const canvas = { width: 0, height: 0, getContext: (kind: string, o: unknown) => (asked.push({ kind, o }), kind === '2d' ? {} : null) } as unknown as OffscreenCanvas;
+      new WorkerPresentation(canvas, '2d', lowLatency, { takeDamage: () => null, damageAll: () => {}, overlays: () => [], post: () => {} });
+      expect(asked).toEqual([{ kind: '2d', o: { alpha: false, desynchronized: lowLatency } }]);
+    });
+  }
 });
