@@ -16,19 +16,14 @@ import { startGuest, type Guest } from '../peers/guest.ts';
 import { shellQuote } from '../peers/guest/console.ts';
 import { GUEST_WEBDAV_PORT } from '../peers/guest/devices.ts';
 import { launchChromium, openSessionPage, pageProblems } from './browser-page.ts';
-import { pageState, type PageState } from './page-api.ts';
+import { pagePartShows, type PageState } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
 const BOOT_TIMEOUT_MS = 180_000;
 const DAV = `http://127.0.0.1:${GUEST_WEBDAV_PORT}`;
 
-async function foldersShow(page: Page, what: string, wanted: (f: PageState['folders']) => boolean): Promise<PageState['folders']> {
-  let last: PageState['folders'] | undefined;
-  return waitFor(`the folder chooser to show ${what}`, async () => {
-    last = (await pageState(page)).folders;
-    return wanted(last) ? last : undefined;
-  }, 30_000, { pollMs: 100, explain: () => JSON.stringify(last) });
-}
+const foldersShow = (page: Page, what: string, wanted: (value: PageState['folders']) => boolean): Promise<PageState['folders']> =>
+  pagePartShows(page, 'folders', `the folder chooser to show ${what}`, wanted);
 
 describe('the folder chooser in the page', () => {
   let guest: Guest;

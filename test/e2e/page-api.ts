@@ -6,6 +6,7 @@
 // not as a silent undefined in many casts.
 import type { UsbPanelRow } from '../../src/renderer/usb-panel.ts';
 import type { Page } from 'playwright-core';
+import { waitFor } from '../helpers/wait.ts';
 import type { GuestHead } from '../../src/protocol/monitors/head-layout.ts';
 import type { PlaybackStats } from '../../src/renderer/audio/page-playback.ts';
 import type { PlayoutStats } from '../../src/renderer/audio/playout.ts';
@@ -188,6 +189,18 @@ declare global {
     /** Set by the page's script once it runs; absent while the page loads. */
     spicedeskPage?: PageTestApi;
   }
+}
+
+/**
+ * Polls the page's state until its `part` satisfies `wanted` (`what` names that in the timeout's
+ * message, which also shows the part as last seen), and returns that part.
+ */
+export async function pagePartShows<K extends keyof PageState>(page: Page, part: K, what: string, wanted: (value: PageState[K]) => boolean, timeoutMs = 30_000): Promise<PageState[K]> {
+  let last: PageState[K] | undefined;
+  return waitFor(what, async () => {
+    last = (await pageState(page))[part];
+    return wanted(last) ? last : undefined;
+  }, timeoutMs, { pollMs: 100, explain: () => JSON.stringify(last) });
 }
 
 /** The page's state now (throws if the page's script has not run). */

@@ -10,26 +10,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor, waitUntil } from '../helpers/wait.ts';
+import { waitUntil } from '../helpers/wait.ts';
 import { startCups, type CupsQueue, type CupsServer } from '../peers/cups.ts';
 import { startGuest, type Guest } from '../peers/guest.ts';
 import { shellQuote } from '../peers/guest/console.ts';
 import { GUEST_PRINT_BACKEND } from '../peers/guest/devices.ts';
 import { launchChromium, openSessionPage, pageProblems } from './browser-page.ts';
-import { pageState, type PageState } from './page-api.ts';
+import { pagePartShows, pageState, type PageState } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
 const BOOT_TIMEOUT_MS = 180_000;
 /** A small PDF-looking document with every byte value in it. */
 const PDF = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 7) & 0xff)), Buffer.from('\n%%EOF\n')]);
 
-async function printersShow(page: Page, what: string, wanted: (p: PageState['printers']) => boolean): Promise<PageState['printers']> {
-  let last: PageState['printers'] | undefined;
-  return waitFor(`the printer chooser to show ${what}`, async () => {
-    last = (await pageState(page)).printers;
-    return wanted(last) ? last : undefined;
-  }, 30_000, { pollMs: 100, explain: () => JSON.stringify(last) });
-}
+const printersShow = (page: Page, what: string, wanted: (value: PageState['printers']) => boolean): Promise<PageState['printers']> =>
+  pagePartShows(page, 'printers', `the printer chooser to show ${what}`, wanted);
 
 describe('the printer chooser in the page', () => {
   let guest: Guest;

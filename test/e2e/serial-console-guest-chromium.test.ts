@@ -9,19 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait.ts';
 import { startGuest, type Guest } from '../peers/guest.ts';
 import { launchChromium, openSessionPage, pageProblems } from './browser-page.ts';
-import { pageState, type PageState } from './page-api.ts';
+import { pagePartShows, pageState, type PageState } from './page-api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
 const BOOT_TIMEOUT_MS = 180_000;
-type SerialState = PageState['serial'];
 
-async function serialShows(page: Page, what: string, wanted: (s: SerialState) => boolean): Promise<SerialState> {
-  let last: SerialState | undefined;
-  return waitFor(`the serial console to show ${what}`, async () => {
-    last = (await pageState(page)).serial;
-    return wanted(last) ? last : undefined;
-  }, 30_000, { pollMs: 100, explain: () => JSON.stringify(last) });
-}
+const serialShows = (page: Page, what: string, wanted: (value: PageState['serial']) => boolean): Promise<PageState['serial']> =>
+  pagePartShows(page, 'serial', `the serial console to show ${what}`, wanted);
 
 describe('the serial console in the page (a guest with ttyS2 on the SPICE port)', () => {
   let guest: Guest;

@@ -5,61 +5,36 @@
 // menu: a session whose policy hides the menu (kiosk) offers no console and ignores input.
 import type { HostMessage } from '../../protocol/bridge/bridge-messages.ts';
 import { MAX_SERIAL_DATA_BYTES, type SerialInputMessage } from '../../protocol/bridge/serial-messages.ts';
-import type { SpiceChannel } from '../../protocol/channel/channel.ts';
-import { PortChannel } from '../../protocol/channels/port/port-channel.ts';
+import type { PortChannel } from '../../protocol/channels/port/port-channel.ts';
 import { SerialConsolePort } from '../../protocol/channels/port/serial-console.ts';
 import type { Logger } from '../../protocol/logger.ts';
-import type { Session } from '../../protocol/session/session.ts';
+import { PagePortPart } from './page-port-part.ts';
 
-export class PageSerial {
-  private session: Session | null = null;
-  private port: SerialConsolePort | null = null;
-  private allowed = false;
-  /** The last SERIAL_STATE sent: none until there is a console to show or hide. */
-  private last = JSON.stringify({ kind: 'serial-state', available: false, open: false });
+export class PageSerial extends PagePortPart<SerialConsolePort> {
   /** Input refused while no console was there, counted for one log line each time it starts. */
   private refused = 0;
 
-  constructor(
-    private readonly send: (m: HostMessage) => void,
-    private readonly log: Logger,
-  ) {}
-
-  /** Whether the page may have the console (the session policy's controls.vmMenu); applies from the next attach. */
-  setAllowed(allowed: boolean): void {
-    this.allowed = allowed;
+  constructor(send: (m: HostMessage) => void, log: Logger) {
+    // Nothing is said until there is a console to show or hide.
+    super(send, log, SerialConsolePort, { kind: 'serial-state', available: false, open: false });
   }
 
-  attach(session: Session | null): void {
-    this.session = session;
-    this.port = null;
-    this.report();
-  }
-
-  channelLinked(session: Session, ch: SpiceChannel): void {
-    if (!(ch instanceof PortChannel)) return;
-    ch.events.on('init', () => {
-      const handler = ch.handler;
-      if (this.session !== session || !(handler instanceof SerialConsolePort)) return;
-      this.port = handler;
-      const mine = (): boolean => this.session === session && this.port === handler;
-      handler.events.on('open', () => {
-        if (!mine()) return;
-        // A handler that closes because its channel ended is no longer the channel's: it is gone.
-        if (ch.handler !== handler) this.port = null;
-        this.report();
-      });
-      handler.events.on('data', (bytes) => {
-        if (!mine() || !this.allowed) return;
-        for (let o = 0; o < bytes.byteLength; o += MAX_SERIAL_DATA_BYTES) this.send({ kind: 'serial-data', bytes: bytes.subarray(o, Math.min(bytes.byteLength, o + MAX_SERIAL_DATA_BYTES)) });
-      });
+  protected follow(ch: PortChannel, handler: SerialConsolePort, mine: () => boolean): void {
+    handler.events.on('open', () => {
+      if (!mine()) return;
+      // A handler that closes because its channel ended is no longer the channel's: it is gone.
+      if (ch.handler !== handler) this.handler = null;
       this.report();
+    });
+    handler.events.on('data', (bytes) => {
+      if (!mine() || !this.allowed) return;
+      for (let o = 0; o < bytes.byteLength; o += MAX_SERIAL_DATA_BYTES) this.send({ kind: 'serial-data', bytes: bytes.subarray(o, Math.min(bytes.byteLength, o + MAX_SERIAL_DATA_BYTES)) });
     });
   }
 
   /** SERIAL_INPUT from the page. */
   handle(m: SerialInputMessage): void {
-    const port = this.port;
+    const port = this.handler;
     if (!this.allowed || !port?.isOpen) {
       if (this.refused++ === 0) this.log.warn({ bytes: m.bytes.byteLength }, this.allowed ? 'serial console input while the port is not open: dropped' : 'refusing serial console input: the session policy hides the VM menu');
       return;
@@ -68,12 +43,8 @@ export class PageSerial {
     port.write(m.bytes);
   }
 
-  private report(): void {
-    const available = this.allowed && this.port !== null;
-    const m: HostMessage = { kind: 'serial-state', available, open: available && (this.port?.isOpen ?? false) };
-    const key = JSON.stringify(m);
-    if (key === this.last) return;
-    this.last = key;
-    this.send(m);
+  protected report(): void {
+    const available = this.allowed && this.handler !== null;
+    this.sendIfChanged({ kind: 'serial-state', available, open: available && (this.handler?.isOpen ?? false) });
   }
 }
