@@ -37,7 +37,20 @@ export const GUEST_DEVICES = {
     qemu: { audio: true },
     modules: ['snd-hda-codec-generic', 'snd-hda-intel'],
     tools: ['aplay', 'arecord', 'amixer'],
-    initScript: 'amixer -q -c0 sset Master 100% unmute\namixer -q -c0 sset Capture 100% cap\n',
+    // snd-hda-intel probes its codec in the background after modprobe returns: on a loaded machine
+    // the mixer's controls came later than the first amixer, which failed, and the guest stayed at
+    // ALSA's muted 0 % (a full run's page heard nothing). So each setting is tried until the
+    // control is there (up to 15 s), and a failure is said on the console.
+    initScript: [
+      "for setting in 'Master 100% unmute' 'Capture 100% cap'; do",
+      '  i=0',
+      '  until amixer -q -c0 sset $setting 2>/dev/null; do',
+      '    i=$((i+1)); if [ $i -ge 150 ]; then echo "spicedesk guest: amixer sset $setting failed"; break; fi',
+      '    usleep 100000',
+      '  done',
+      'done',
+      '',
+    ].join('\n'),
   },
   /**
    * USB redirection: qemu-xhci and two usb-redir slots on spicevmc chardevs (QemuOptions.usbredir;
