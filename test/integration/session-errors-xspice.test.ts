@@ -70,10 +70,12 @@ describe('a channel cut mid-session: exit 3, "the server closed the ... connecti
         },
       },
       command,
+      60,
     );
     expect(r.code, r.line).toBe(3);
     expect(r.line).toMatch(/^spicedesk: the server closed the display channel connection( \(.+\))?$/);
-    expect(r.ms).toBeLessThan(7000);
+    // The cut ends the run, not the --timeout of 60 s (a bound no loaded machine reaches).
+    expect(r.ms).toBeLessThan(30_000);
   });
 
   it.each(['capture', 'do'] as const)('%s: the main channel, cut when the channel list comes', async (command) => {
@@ -100,10 +102,10 @@ describe('the display link refused', () => {
     [LINK_ERR_CHANNEL_NOT_AVAILABLE, 6, /the display channel was refused: the server at .* has no display channel to link/],
   ])('link error %i: capture and do exit %i at once, naming the display channel', async (linkError, exit, text) => {
     for (const command of ['capture', 'do'] as const) {
-      const r = await through({ onLinkRequest: (request) => (request.type === DISPLAY ? linkError : undefined) }, command);
+      const r = await through({ onLinkRequest: (request) => (request.type === DISPLAY ? linkError : undefined) }, command, 60);
       expect(r.code, `${command}: ${r.line}`).toBe(exit);
       expect(r.line).toMatch(text);
-      expect(r.ms).toBeLessThan(6000); // not the --timeout of 8 s
+      expect(r.ms).toBeLessThan(30_000); // not the --timeout of 60 s
       await relay?.close();
       relay = undefined;
     }
