@@ -61,11 +61,19 @@ export class PageFolders {
         }
         return this.handleNow({ kind: 'folder-share', path, readOnly });
       })
-      .catch((e: unknown) => this.log.warn({ err: String(e) }, 'folder chooser failed'));
+      .catch((e: unknown) => this.failed(e));
   }
 
   handle(m: FolderUiMessage): void {
-    this.queue = this.queue.then(() => this.handleNow(m)).catch((e: unknown) => this.log.warn({ err: String(e) }, 'folder chooser failed'));
+    this.queue = this.queue.then(() => this.handleNow(m)).catch((e: unknown) => this.failed(e));
+  }
+
+  /** Something no check foresaw (a folder that cannot be listed, say): logged, and the page is told in its note. */
+  private failed(e: unknown): void {
+    const why = e instanceof Error ? e.message : String(e);
+    this.log.warn({ err: why }, `folder chooser failed: ${why}`);
+    this.note = `the folder chooser failed: ${why}`;
+    this.report();
   }
 
   private async handleNow(m: FolderUiMessage): Promise<void> {
