@@ -17,7 +17,7 @@
 // 290 ms while measured, so it is not a full pipe; the cause is not pinned down), and the page
 // adds a median 5-17 ms to that.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,9 +46,10 @@ const MEASURE_MS = 60_000;
 /** Sound played: the measured minute, with room for the start. */
 const TONE_SECONDS = MEASURE_MS / 1000 + 8;
 /**
- * The share of pictures that must be within SYNC_MS. Not all: on this 2-core machine shared with
- * other test runs, a stall of the page's worker (or of Xspice) puts a picture on the screen late
- * now and then; a clock error puts every picture out.
+ * The share of pictures that must be within SYNC_MS. Not all: on a 2-core machine a stall of the
+ * page's worker (or of Xspice) puts a picture on the screen late now and then; a clock error puts
+ * every picture out. This file runs on its own, never alongside another test file
+ * (vitest.config.ts): CI once measured 87 % here with another file's servers beside it.
  */
 const IN_SYNC_SHARE = 0.95;
 /** Two position reports this far apart (they come every ~50 ms) mean the output stalled: no audible time is interpolated across them. */
@@ -155,6 +156,8 @@ describe('A/V sync in the page (Xspice: MJPEG video and Opus sound together)', (
 
       // Each picture against the sound heard at the instant it reached the screen.
       const offsets: number[] = [];
+      /** Pictures out of sync per 5 s of the measure, with the worst offset of each: a failure shows whether it was one episode or a steady error. */
+      const outByWindow = new Map<number, { out: number; all: number; worst: number }>();
       let acrossStalls = 0;
       let from = 0;
       for (const picture of pictures) {
@@ -166,21 +169,29 @@ describe('A/V sync in the page (Xspice: MJPEG video and Opus sound together)', (
           continue;
         }
         // Positive: the picture is shown after the sound of its time was heard (the video is late).
-        offsets.push(mmDelta(Math.round(a.mm) >>> 0, picture.mm >>> 0));
+        const offset = mmDelta(Math.round(a.mm) >>> 0, picture.mm >>> 0);
+        offsets.push(offset);
+        const window = Math.floor((picture.at - heard[0].at) / 5000) * 5;
+        const w = outByWindow.get(window) ?? { out: 0, all: 0, worst: 0 };
+        w.all++;
+        if (Math.abs(offset) > SYNC_MS) w.out++;
+        if (Math.abs(offset) > Math.abs(w.worst)) w.worst = offset;
+        outByWindow.set(window, w);
       }
       const sorted = [...offsets].sort((x, y) => x - y);
       const inSync = offsets.filter((d) => Math.abs(d) <= SYNC_MS).length;
       const mean = offsets.reduce((s, d) => s + d, 0) / Math.max(1, offsets.length);
-      console.log(
+      const summary =
         `A/V sync over ${((heard[heard.length - 1].at - heard[0].at) / 1000).toFixed(1)} s: ${offsets.length} pictures measured (${pictures.length} presented, ${acrossStalls} across an output stall), ` +
           `${inSync} within ${SYNC_MS} ms (${((100 * inSync) / Math.max(1, offsets.length)).toFixed(1)} %); audio minus video: mean ${mean.toFixed(1)} ms, ` +
           `min ${sorted[0]}, p5 ${percentile(sorted, 0.05)}, median ${percentile(sorted, 0.5)}, p95 ${percentile(sorted, 0.95)}, max ${sorted[sorted.length - 1]}; ` +
-          `playout ${JSON.stringify(state.audio.playout)}; video clock sets ${state.audio.videoClock.sets}; ${JSON.stringify(await p.evaluate(() => window.spicedeskPage!.drawStats().then((d) => d?.ops)))}`,
-      );
+          `playout ${JSON.stringify(state.audio.playout)}; video clock sets ${state.audio.videoClock.sets}; ${JSON.stringify(await p.evaluate(() => window.spicedeskPage!.drawStats().then((d) => d?.ops)))}; ` +
+          `out of sync by 5 s from the start (out/all worst): ${[...outByWindow].map(([t, w]) => `${t}s ${w.out}/${w.all} ${w.worst}`).join(', ')}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+      console.log(summary);
       // About 25 pictures a second were measured (the stream plays on; a stalled machine loses some).
-      expect(offsets.length).toBeGreaterThan((MEASURE_MS / 1000) * 25 * 0.7);
-      expect(inSync / offsets.length).toBeGreaterThanOrEqual(IN_SYNC_SHARE);
-      expect(Math.abs(percentile(sorted, 0.5))).toBeLessThanOrEqual(SYNC_MS / 2);
+      expect(offsets.length, summary).toBeGreaterThan((MEASURE_MS / 1000) * 25 * 0.7);
+      expect(inSync / offsets.length, summary).toBeGreaterThanOrEqual(IN_SYNC_SHARE);
+      expect(Math.abs(percentile(sorted, 0.5)), summary).toBeLessThanOrEqual(SYNC_MS / 2);
       expect(state.audio.playback.mode).toBe('opus');
       await playing;
       expect(pageProblems(p)).toEqual([]);
