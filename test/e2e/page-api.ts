@@ -53,6 +53,8 @@ export interface PageState {
     framesPresented: number;
     /** Pictures written into the surface because a draw needed their area, or their stream ended. */
     materialised: number;
+    /** The worker's measured delay from handing an overlaid picture over to its first animation frame (ms); pictures are shown that much early. */
+    presentationDelayMs: number;
     streamErrors: number;
     lastStreamError: string;
   };
