@@ -106,6 +106,29 @@ function audibleAt(heard: readonly Timed[], at: number, from: number): { mm: num
   return { mm: a.mm + ((at - a.at) * (b.mm - a.mm)) / (b.at - a.at), index: i };
 }
 
+/** The mm time heard at `at` (ms since the epoch), by binary search; null outside the reports or across a stall. */
+function heardMmAt(heard: readonly Timed[], at: number): number | null {
+  let lo = 0;
+  let hi = heard.length - 1;
+  if (hi < 1 || at < heard[0].at || at > heard[hi].at) return null;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (heard[mid].at <= at) lo = mid;
+    else hi = mid;
+  }
+  const a = heard[lo];
+  const b = heard[hi];
+  if (b.at - a.at > REPORT_GAP_MS || b.at === a.at) return null;
+  return a.mm + ((at - a.at) * (b.mm - a.mm)) / (b.at - a.at);
+}
+
+/** "median (p5..p95)" of the values. */
+function spread(values: readonly number[]): string {
+  const v = [...values].sort((a, b) => a - b);
+  if (v.length === 0) return 'none';
+  return `${percentile(v, 0.5).toFixed(1)} (${percentile(v, 0.05).toFixed(1)}..${percentile(v, 0.95).toFixed(1)})`;
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
@@ -141,8 +164,8 @@ describe('A/V sync in the page (Xspice: MJPEG video and Opus sound together)', (
         window.spicedeskPage!.heardLog();
         await window.spicedeskPage!.presentationLog();
       });
-      const heard: Timed[] = [];
-      const pictures: Timed[] = [];
+      const heard: (Timed & { reportAt: number; audible: number; display: number })[] = [];
+      const pictures: (Timed & { handed: number })[] = [];
       const take = async (): Promise<void> => {
         const got = await p.evaluate(async () => ({ heard: window.spicedeskPage!.heardLog(), pictures: await window.spicedeskPage!.presentationLog() }));
         heard.push(...got.heard);
@@ -178,6 +201,27 @@ describe('A/V sync in the page (Xspice: MJPEG video and Opus sound together)', (
         if (Math.abs(offset) > Math.abs(w.worst)) w.worst = offset;
         outByWindow.set(window, w);
       }
+      // Where the offset comes from: the presentation delay (handed to the worker's presenter to the
+      // animation frame that drew it) less the lead the schedule took off; the hand-over against the
+      // sound (the schedule's timer and the clock); the page's audible estimate (by the output's
+      // latency) and its video clock (set from that estimate when 15 ms apart) against the output.
+      const truth = (at: number): number | null => heardMmAt(heard, at);
+      const delays = pictures.map((q) => q.at - q.handed);
+      const handedOffsets = pictures.flatMap((q) => {
+        const t = truth(q.handed);
+        return t === null ? [] : [t - q.mm];
+      });
+      const estimateErrors = heard.flatMap((h) => {
+        const t = truth(h.reportAt);
+        return t === null ? [] : [t - h.audible];
+      });
+      const clockErrors = heard.flatMap((h) => {
+        const t = truth(h.reportAt);
+        return t === null ? [] : [t - h.display];
+      });
+      const parts =
+        `presentation delay: the worker's estimate ${state.video.presentationDelayMs} ms, measured ${spread(delays)}; heard at the hand-over minus the picture's mm ${spread(handedOffsets)}; ` +
+        `heard minus the page's audible estimate ${spread(estimateErrors)}; heard minus the video clock ${spread(clockErrors)}`;
       const sorted = [...offsets].sort((x, y) => x - y);
       const inSync = offsets.filter((d) => Math.abs(d) <= SYNC_MS).length;
       const mean = offsets.reduce((s, d) => s + d, 0) / Math.max(1, offsets.length);
@@ -186,7 +230,7 @@ describe('A/V sync in the page (Xspice: MJPEG video and Opus sound together)', (
           `${inSync} within ${SYNC_MS} ms (${((100 * inSync) / Math.max(1, offsets.length)).toFixed(1)} %); audio minus video: mean ${mean.toFixed(1)} ms, ` +
           `min ${sorted[0]}, p5 ${percentile(sorted, 0.05)}, median ${percentile(sorted, 0.5)}, p95 ${percentile(sorted, 0.95)}, max ${sorted[sorted.length - 1]}; ` +
           `playout ${JSON.stringify(state.audio.playout)}; video clock sets ${state.audio.videoClock.sets}; ${JSON.stringify(await p.evaluate(() => window.spicedeskPage!.drawStats().then((d) => d?.ops)))}; ` +
-          `out of sync by 5 s from the start (out/all worst): ${[...outByWindow].map(([t, w]) => `${t}s ${w.out}/${w.all} ${w.worst}`).join(', ')}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+          `out of sync by 5 s from the start (out/all worst): ${[...outByWindow].map(([t, w]) => `${t}s ${w.out}/${w.all} ${w.worst}`).join(', ')}; ${parts}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
       console.log(summary);
       // About 25 pictures a second were measured (the stream plays on; a stalled machine loses some).
       expect(offsets.length, summary).toBeGreaterThan((MEASURE_MS / 1000) * 25 * 0.7);

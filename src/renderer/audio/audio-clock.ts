@@ -48,6 +48,11 @@ export class AudioClockFollower {
     return { setDisplay, sendHost };
   }
 
+  /** The display's clock at `nowMs` as this follower set it (unwrapped mm), or null before it was set. */
+  displayAt(nowMs: number): number | null {
+    return this.display ? this.display.mm + (nowMs - this.display.at) : null;
+  }
+
   /** The sound stopped: the next report sets the clocks afresh. */
   reset(): void {
     this.display = null;

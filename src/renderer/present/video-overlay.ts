@@ -67,6 +67,8 @@ interface Overlay {
 export interface PresentedPicture {
   mm: number;
   at: number;
+  /** When it was handed to present() (the same clock as `at`): its presentation delay is at - handed. */
+  handed: number;
 }
 
 /** Pictures kept in the presentation log (about 2.5 minutes at 25 fps); the oldest go first. */
@@ -125,7 +127,8 @@ export class VideoOverlays implements FramePresenter {
       } finally {
         frame.close();
       }
-      this.logPresented(at.mm);
+      const now = this.now();
+      this.logPresented(at.mm, now, now);
       return at.dest;
     }
     const rects = paintRects(at.surface, at.dest, at.clip);
@@ -166,8 +169,9 @@ export class VideoOverlays implements FramePresenter {
       out.push({ key, generation: o.generation, source, dest: o.at.dest, rects: o.rects, bottomUp: o.at.bottomUp });
       if (!o.drawn) {
         o.drawn = true;
-        this.delay.add(o.handedAt, this.now());
-        this.logPresented(o.at.mm);
+        const now = this.now();
+        this.delay.add(o.handedAt, now);
+        this.logPresented(o.at.mm, now, o.handedAt);
       }
     }
     return out;
@@ -222,8 +226,8 @@ export class VideoOverlays implements FramePresenter {
     return log;
   }
 
-  private logPresented(mm: number): void {
-    this.log.push({ mm, at: performance.timeOrigin + this.now() });
+  private logPresented(mm: number, now: number, handed: number): void {
+    this.log.push({ mm, at: performance.timeOrigin + now, handed: performance.timeOrigin + handed });
     if (this.log.length > PRESENTATION_LOG_SIZE) this.log.shift();
   }
 
