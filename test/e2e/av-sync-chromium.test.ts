@@ -52,6 +52,11 @@ const TONE_SECONDS = MEASURE_MS / 1000 + 8;
  * (vitest.config.ts): CI once measured 87 % here with another file's servers beside it.
  */
 const IN_SYNC_SHARE = 0.95;
+/**
+ * The median offset allowed: a systematic error (a picture drawn an animation frame after its
+ * time, a video clock trailing the sound) shows here long before pictures leave SYNC_MS.
+ */
+const MEDIAN_MS = 10;
 /** Two position reports this far apart (they come every ~50 ms) mean the output stalled: no audible time is interpolated across them. */
 const REPORT_GAP_MS = 250;
 
@@ -235,7 +240,7 @@ describe('A/V sync in the page (Xspice: MJPEG video and Opus sound together)', (
       // About 25 pictures a second were measured (the stream plays on; a stalled machine loses some).
       expect(offsets.length, summary).toBeGreaterThan((MEASURE_MS / 1000) * 25 * 0.7);
       expect(inSync / offsets.length, summary).toBeGreaterThanOrEqual(IN_SYNC_SHARE);
-      expect(Math.abs(percentile(sorted, 0.5)), summary).toBeLessThanOrEqual(SYNC_MS / 2);
+      expect(Math.abs(percentile(sorted, 0.5)), summary).toBeLessThanOrEqual(MEDIAN_MS);
       expect(state.audio.playback.mode).toBe('opus');
       await playing;
       expect(pageProblems(p)).toEqual([]);
