@@ -34,6 +34,14 @@ describe('AudioClockFollower', () => {
     expect(sets).toBeLessThanOrEqual(25);
   });
 
+  it('tells the host at once only of a drift over 15 ms; a smaller one waits for the next second', () => {
+    const f = new AudioClockFollower();
+    expect(f.update(5000, 0)).toEqual({ setDisplay: true, sendHost: true });
+    expect(f.update(5108, 100)).toEqual({ setDisplay: true, sendHost: false });
+    expect(f.update(5228, 200)).toEqual({ setDisplay: true, sendHost: true });
+    expect(f.update(6228, 1200)).toEqual({ setDisplay: false, sendHost: true });
+  });
+
   it('computes what is heard now from the rendered frame, the time since and the output latency', () => {
     expect(audibleTime(1000, 2.0, 2.05, 30)).toBeCloseTo(1020, 9);
   });
