@@ -93,7 +93,7 @@ const overlays = new VideoOverlays({
 /** What the page's status shows of the playing stream, sent when it changes (the frame rate each second). */
 let lastVideoStatus = '';
 setInterval(() => {
-  const m: FromDecodeWorker = { kind: 'video-status', status: overlays.status(), framesPresented: overlays.framesPresented, materialised: overlays.materialised };
+  const m: FromDecodeWorker = { kind: 'video-status', status: overlays.status(), framesPresented: overlays.framesPresented, materialised: overlays.materialised, presentationDelayMs: Math.round(overlays.presentationDelayMs * 10) / 10 };
   const text = JSON.stringify(m);
   if (text === lastVideoStatus) return;
   lastVideoStatus = text;

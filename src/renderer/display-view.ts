@@ -42,6 +42,8 @@ export interface VideoStats {
   status: VideoStatus | null;
   framesPresented: number;
   materialised: number;
+  /** How long an overlaid picture takes from being handed over to its first animation frame (the worker's running median, ms): shown that much early. */
+  presentationDelayMs: number;
   streamErrors: number;
   lastStreamError: string;
 }
@@ -53,7 +55,7 @@ type Pixels = { width: number; height: number; rgba: Uint8Array };
 
 export class DisplayView {
   readonly stats: DisplayStats = { frames: 0, damageMessages: 0, marks: 0, messageErrors: 0, lastError: '' };
-  readonly video: VideoStats = { codecs: [], status: null, framesPresented: 0, materialised: 0, streamErrors: 0, lastStreamError: '' };
+  readonly video: VideoStats = { codecs: [], status: null, framesPresented: 0, materialised: 0, presentationDelayMs: 0, streamErrors: 0, lastStreamError: '' };
   private readonly codecsProbed: Promise<VideoCodecSupport[]>;
   private codecsKnown: (codecs: VideoCodecSupport[]) => void = () => {};
   /** Who draws: 'worker' or 'page'. */
@@ -243,6 +245,7 @@ export class DisplayView {
         this.video.status = m.status;
         this.video.framesPresented = m.framesPresented;
         this.video.materialised = m.materialised;
+        this.video.presentationDelayMs = m.presentationDelayMs;
         this.events.videoStatus(m.status);
         return;
     }

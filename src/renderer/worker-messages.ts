@@ -61,4 +61,4 @@ export type FromDecodeWorker =
   /** A stream could not be decoded: the page tells the host (STREAM_ERROR). */
   | { kind: 'stream-error'; channelId: number; streamId: number; serial?: bigint; message: string }
   /** The playing stream (null: none), and how many pictures were presented and written into the surface in all. */
-  | { kind: 'video-status'; status: VideoStatus | null; framesPresented: number; materialised: number };
+  | { kind: 'video-status'; status: VideoStatus | null; framesPresented: number; materialised: number; presentationDelayMs: number };
