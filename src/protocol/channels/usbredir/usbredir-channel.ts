@@ -137,6 +137,16 @@ export class UsbredirChannel extends SpiceChannel {
     if (this.handler === handler) this.handler = null;
   }
 
+  /**
+   * Resolves once what was sent so far has left this machine's send queue (the connection handed
+   * it to the OS), or at once when the connection cannot tell or the channel is closed.
+   */
+  whenSent(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.onSendDrained(resolve)) resolve();
+    });
+  }
+
   /** Sends one usbredir packet to the guest. */
   sendPacket(packet: UsbredirPacket): void {
     // The packet is built behind room for the message header: bulk data is copied once, here.

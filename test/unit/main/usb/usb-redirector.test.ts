@@ -85,7 +85,7 @@ describe('UsbRedirector', () => {
     expect(await refusal(redirector.attach(parseUsbSelector('1209:0002')!))).toEqual({
       reason: 'no-free-slot', message: 'all 1 USB redirection slots of the VM are in use; detach a device first (spicedesk do TARGET usb-detach ...) to redirect spicedesk simulated disk (1209:0002)',
     });
-    expect(await redirector.detach(keyboard)).toMatchObject({ vendorId: 0x1209, productId: 1 });
+    expect(await redirector.detach(keyboard)).toMatchObject({ device: { vendorId: 0x1209, productId: 1 }, outcome: 'sent' });
     expect(s.channel.device).toBeNull();
     expect(await refusal(redirector.detach(keyboard))).toEqual({ reason: 'not-redirected', message: 'spicedesk simulated keyboard (1209:0001) is not redirected to this VM; nothing to detach' });
     await redirector.attach(parseUsbSelector('1209:0002')!);
@@ -209,7 +209,7 @@ describe('UsbRedirector', () => {
     expect(host.channel).toBe(second.channel);
     expect(host.device.description).toMatchObject({ id: 'hid:/dev/hidraw7', vendorId: 0x16c0, productId: 0x0486 });
     expect(await refusal(redirector.attach(parseUsbSelector('hid:/dev/hidraw7')!))).toMatchObject({ reason: 'already-redirected' });
-    expect((await redirector.detach(parseUsbSelector('hid:/dev/hidraw7')!)).id).toBe('hid:/dev/hidraw7');
+    expect((await redirector.detach(parseUsbSelector('hid:/dev/hidraw7')!)).device.id).toBe('hid:/dev/hidraw7');
     expect(second.channel.device).toBeNull();
     expect(await refusal(redirector.attach(parseUsbSelector('hid:/dev/hidraw9')!))).toEqual({
       reason: 'not-found', message: 'no HID device hid:/dev/hidraw9 on this machine (spicedesk usb list shows them)',
