@@ -175,6 +175,11 @@ export class UsbRedirector {
   private readonly hosts = new Map<string, { host: UsbredirHost; source: UsbDeviceSource }>();
   /** Devices on their way into a slot: two slots coming up at once must not both take the same CD. */
   private readonly attaching = new Set<string>();
+  /**
+   * Devices the user took out (detach): a slot that links later (hot-added, or one reset after a
+   * detach the VM did not confirm) must not put them back on connect. Attaching clears it.
+   */
+  private readonly detachedByUser = new Set<string>();
   /** Slots a device is on its way into (taken by the device only once the guest said hello to it). */
   private readonly claimed = new Set<UsbredirChannel>();
   private readonly log: Logger;
@@ -291,6 +296,7 @@ export class UsbRedirector {
   private async attachEntry(source: UsbDeviceSource, d: UsbDeviceDescription, preferred?: UsbredirChannel): Promise<UsbredirHost> {
     const verdict = this.refusal(d, preferred);
     if (verdict instanceof UsbRefusal) throw verdict;
+    this.detachedByUser.delete(d.id);
     this.attaching.add(d.id);
     this.claimed.add(verdict.slot);
     try {
@@ -345,6 +351,7 @@ export class UsbRedirector {
         : (id ?? (selector.kind === 'ids' || selector.kind === 'hid-ids' ? `${selector.kind === 'hid-ids' ? HID_ID_PREFIX : ''}${hex4(selector.vendorId)}:${hex4(selector.productId)}` : ''));
       throw new UsbRefusal('not-redirected', `${what} is not redirected to this VM; nothing to detach`);
     }
+    this.detachedByUser.add(found.host.device.description.id);
     const outcome = await found.host.detach();
     return { device: found.host.device.description, slot: found.host.channel.name, outcome, slotBack: found.host.slotBack };
   }
@@ -352,7 +359,8 @@ export class UsbRedirector {
   private async redirectOnConnect(channel: UsbredirChannel): Promise<void> {
     if (!this.policy.enabled || channel.device) return;
     const entries = await this.devices();
-    const candidates = entries.filter((e) => e.slot === null && !this.attaching.has(e.description.id) && e.source !== this.hidSource && (e.source === this.cds
+    const candidates = entries.filter((e) => e.slot === null && !this.attaching.has(e.description.id) && !this.detachedByUser.has(e.description.id)
+      && e.source !== this.hidSource && (e.source === this.cds
       || (this.onConnectRules !== null && filterVerdict(this.onConnectRules, e.description) === 'allowed')));
     for (const e of candidates) {
       if (channel.device || this.claimed.has(channel) || channel.state === 'closed') return;

@@ -143,7 +143,14 @@ export class UsbredirChannel extends SpiceChannel {
    */
   whenSent(): Promise<void> {
     return new Promise((resolve) => {
-      if (!this.onSendDrained(resolve)) resolve();
+      let off: (() => void) | null = null;
+      const done = (): void => {
+        off?.();
+        resolve();
+      };
+      if (!this.onSendDrained(done)) return resolve();
+      // A connection that ends with bytes still queued never drains.
+      off = this.events.on('closed', done);
     });
   }
 

@@ -140,6 +140,21 @@ describe('UsbRedirector', () => {
     await redirector.close();
   });
 
+  it('a shared CD the user took out stays out when a slot links later (one reset after an unconfirmed detach); naming it puts it back', async () => {
+    const iso = join(work, 'out.iso');
+    writeFileSync(iso, isoImage('OUT', [{ name: 'O.TXT', data: new TextEncoder().encode('o') }]));
+    const { s, others, redirector } = await setup({ sharedCds: [iso] }, 2);
+    const attached: string[] = [];
+    redirector.events.on('attached', (a) => attached.push(`${a.device.id}@${a.slot}`));
+    await redirector.addSlot(s.channel);
+    expect(attached).toEqual([`cd:${iso}@${s.channel.name}`]);
+    expect(await redirector.detach(parseUsbSelector(`cd:${iso}`)!)).toMatchObject({ outcome: 'sent', slot: s.channel.name });
+    await redirector.addSlot(others[0].channel);
+    expect(attached).toHaveLength(1);
+    expect((await redirector.attach(parseUsbSelector(`cd:${iso}`)!)).channel.name).toBe(s.channel.name);
+    await redirector.close();
+  });
+
   it('several shared CDs: two slots coming up at once each take their own CD, none refused; each has its own serial', async () => {
     const isos = ['one.iso', 'two.iso'].map((name) => {
       const path = join(work, name);
