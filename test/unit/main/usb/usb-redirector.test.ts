@@ -10,7 +10,7 @@ import { UsbredirCap } from '../../../../src/protocol/usbredir/usbredir-constant
 import { HidDeviceSource } from '../../../../src/main/usb/hid-device-source.ts';
 import { UsbPackageSource } from '../../../../src/main/usb/usb-device-source.ts';
 import {
-  defaultUsbPolicy, parseUsbSelector, UsbRedirector, UsbRefusal, type UsbPolicy, type UsbRefusalReason,
+  defaultUsbPolicy, detachSentence, parseUsbSelector, UsbRedirector, UsbRefusal, type UsbPolicy, type UsbRefusalReason,
 } from '../../../../src/main/usb/usb-redirector.ts';
 import { fakeNodeHid, RAW_HID_REPORT_DESCRIPTOR } from '../../../helpers/fake-node-hid.ts';
 import { slotWithGuest } from '../../../helpers/usbredir-slot.ts';
@@ -138,6 +138,16 @@ describe('UsbRedirector', () => {
     expect(await refusal(redirector.attach(parseUsbSelector(`cd:${iso}`)!))).toMatchObject({ reason: 'already-redirected' });
     await redirector.detach(parseUsbSelector(`cd:${iso}`)!);
     await redirector.close();
+  });
+
+  it('words each way a detach can end: "left the VM" only when the VM confirmed it or has no confirmation to give', () => {
+    const device = { id: 'sim:keyboard', vendorId: 0x1209, productId: 1, manufacturer: 'spicedesk', product: 'spicedesk simulated keyboard' } as Parameters<typeof detachSentence>[0]['device'];
+    const say = (outcome: Parameters<typeof detachSentence>[0]['outcome'], slotBack = false): string => detachSentence({ device, slot: 'usbredir:1', outcome, slotBack });
+    expect(say('acknowledged')).toBe('spicedesk simulated keyboard (1209:0001) left the VM');
+    expect(say('sent')).toBe('spicedesk simulated keyboard (1209:0001) left the VM');
+    expect(say('slot-closed')).toBe('spicedesk simulated keyboard (1209:0001) left the VM with its USB slot usbredir:1, which closed');
+    expect(say('slot-reset', true)).toBe('the VM did not confirm that spicedesk simulated keyboard (1209:0001) left; its USB slot usbredir:1 was reset (closed and linked again), which takes the device out');
+    expect(say('slot-reset', false)).toBe('the VM did not confirm that spicedesk simulated keyboard (1209:0001) left; its USB slot usbredir:1 was reset (closed), which takes the device out');
   });
 
   it('a shared CD the user took out stays out when a slot links later (one reset after an unconfirmed detach); naming it puts it back', async () => {
