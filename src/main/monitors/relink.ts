@@ -6,6 +6,8 @@
 // old one is gone does it drop the old image cache and GLZ dictionary, so the new channel starts
 // from nothing as the views do.
 import type { SpiceChannel } from '../../protocol/channel/channel.ts';
+import type { UsbredirChannel } from '../../protocol/channels/usbredir/usbredir-channel.ts';
+import { ChannelType } from '../../protocol/link/constants.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { channelFactories } from '../../protocol/session/channel-factories.ts';
 import type { Session } from '../../protocol/session/session.ts';
@@ -75,10 +77,25 @@ export async function relinkChannel(session: Session, type: number, id: number, 
     channel.run().catch((e: Error) => {
       if (session.channels.get(key) === channel && channel.state !== 'closed') log.warn({ channel: channel.name, err: e.message }, 'a relinked channel failed');
     });
-    log.info({ channel: channel.name, id, attempt }, 'channel linked again for a joining view');
+    log.info({ channel: channel.name, id, attempt }, 'channel linked again');
     return channel;
   }
   session.status.set(key, { state: 'failed', error: new Error(lastError) });
   log.warn({ channel: key, err: lastError }, 'the channel could not be linked again; the views go without it');
   return null;
+}
+
+/**
+ * A usbredir slot whose server did not confirm a detach: its channel is closed (QEMU runs the
+ * device's disconnect when the chardev closes) and linked again, so the slot comes back empty
+ * (the session's 'channel-linked' hands the new channel to the USB redirector). True when it is back.
+ */
+export async function relinkUsbSlot(session: Session, channel: UsbredirChannel, log: Logger): Promise<boolean> {
+  if (session.channels.get(`${ChannelType.USBREDIR}:${channel.id}`) !== channel) {
+    await channel.close();
+    return false;
+  }
+  const again = await relinkChannel(session, ChannelType.USBREDIR, channel.id, log);
+  if (channel.state !== 'closed') await channel.close();
+  return again !== null;
 }
