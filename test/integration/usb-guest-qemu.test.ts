@@ -23,6 +23,7 @@ import { EmulatedUsbSource } from '../../src/main/usb/emulated-device.ts';
 import { IsoCdrom } from '../../src/main/usb/iso-cdrom.ts';
 import { UsbredirHost } from '../../src/main/usb/usbredir-host.ts';
 import { relinkUsbSlot } from '../../src/main/monitors/relink.ts';
+import { recordingLogger } from '../helpers/logger.ts';
 import { waitFor, waitUntil } from '../helpers/wait.ts';
 import { startGuest, type Guest } from '../peers/guest.ts';
 import { isoImage } from '../peers/iso9660.ts';
@@ -218,7 +219,8 @@ describe('USB redirection into a Linux guest (simulated HID keyboard)', () => {
 
   it('a detach the server does not acknowledge resets the slot: closing its channel takes the device out of the guest, the slot comes back and takes it again', async () => {
     const slot = slots.find((s) => s.device === null && s.state !== 'closed')!;
-    const resetSlot = (channel: UsbredirChannel): Promise<boolean> => relinkUsbSlot(session, channel, silentLogger);
+    const relinkLines: string[] = [];
+    const resetSlot = (channel: UsbredirChannel): Promise<boolean> => relinkUsbSlot(session, channel, recordingLogger(relinkLines));
     const host = await UsbredirHost.attach(slot, await source.open(keyboard.description.id), { logger: silentLogger, resetSlot, disconnectAckTimeoutMs: 2000 });
     await waitUntil('the keyboard in the guest', async () => (await guestUsbDevices(guest)).some((l) => l.startsWith('1209:0001')), 60_000, { pollMs: 300 });
     // A server that never acks: QEMU's ack is dropped before the usb-host sees it.
@@ -231,10 +233,11 @@ describe('USB redirection into a Linux guest (simulated HID keyboard)', () => {
     expect(slot.state).toBe('closed');
     await waitUntil('the keyboard to leave the guest', async () => !(await guestUsbDevices(guest)).some((l) => l.startsWith('1209:0001')), 30_000, { pollMs: 300 });
     // The slot again, on a new channel (the session's 'channel-linked' put it in `slots`): empty and usable.
-    const again = slots.find((s) => s.id === slot.id && s !== slot && s.state !== 'closed');
-    await again?.whenHello();
-    expect(again?.helloDone).toBe(true);
-    const next = await UsbredirHost.attach(again!, await source.open(keyboard.description.id), { logger: silentLogger });
+    const again = await waitFor('the slot linked again, open and past its hello', () => slots.find((s) => s.id === slot.id && s !== slot && s.state !== 'closed' && s.helloDone), 30_000, {
+      pollMs: 100,
+      explain: () => `slots: ${slots.map((s) => `${s.id} ${s.state}${s.helloDone ? ' hello' : ''}`).join(', ')}; relink: ${relinkLines.join(' | ')}`,
+    });
+    const next = await UsbredirHost.attach(again, await source.open(keyboard.description.id), { logger: silentLogger });
     await waitUntil('the keyboard in the guest again', async () => (await guestUsbDevices(guest)).some((l) => l.startsWith('1209:0001')), 60_000, { pollMs: 300 });
     expect(await next.detach()).toBe('acknowledged');
     await waitUntil('the keyboard to leave the guest again', async () => !(await guestUsbDevices(guest)).some((l) => l.startsWith('1209:0001')), 30_000, { pollMs: 300 });
