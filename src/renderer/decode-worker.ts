@@ -16,6 +16,7 @@ import { browserInflater } from './inflater-browser.ts';
 import { browserJpegDecoder } from './jpeg-browser.ts';
 import { copyPatch } from './present/patch-pixels.ts';
 import { VideoOverlays } from './present/video-overlay.ts';
+import { forwardStartMarks, startMark } from './start-marks.ts';
 import { WorkerPresentation } from './present/worker-presentation.ts';
 import { BrowserVideoDecoders } from './video/browser-video-decoders.ts';
 import { browserProbeEnvironment, probeVideoCodecs } from './video/codec-probe.ts';
@@ -26,6 +27,8 @@ interface WorkerScope {
   onmessage: ((e: MessageEvent<ToDecodeWorker>) => void) | null;
 }
 const scope = self as unknown as WorkerScope;
+forwardStartMarks((name, epochMs) => scope.postMessage({ kind: 'start-mark', name, epochMs }));
+startMark('worker-start');
 
 /**
  * QUIC and LZ in WebAssembly: the page's Content-Security-Policy allows compiling it
@@ -33,6 +36,7 @@ const scope = self as unknown as WorkerScope;
  */
 const wasmDecoders = loadWasmDecoders();
 const wasmDecoding = wasmDecoders !== null;
+startMark('wasm-ready');
 
 /** The display channel whose primary surface is presented: the page's head's ('show-channel'). */
 let shownChannel = 0;
@@ -67,6 +71,7 @@ let presentation: WorkerPresentation | null = null;
 const videoDecoders = new BrowserVideoDecoders([]);
 void probeVideoCodecs(browserProbeEnvironment()).then(
   (codecs) => {
+    startMark('codecs-probed');
     videoDecoders.supported = codecs;
     post({ kind: 'video-codecs', codecs });
   },
@@ -154,6 +159,7 @@ function shownSurface(): { data: Uint32Array; width: number; height: number } | 
 
 function onEvent(e: PipelineEvent): void {
   if (e.type === 'applied') {
+    startMark('first-draw');
     changed();
     return;
   }
@@ -224,6 +230,7 @@ scope.onmessage = (e) => {
   const m = e.data;
   switch (m.kind) {
     case 'display-batch':
+      startMark('first-display-batch');
       forEachDisplayItem(m, (channelId, type, body, serial) => pipeline.submit(channelId, type, body, serial));
       return;
     case 'reset':
@@ -254,7 +261,11 @@ scope.onmessage = (e) => {
         },
         damageAll: () => damage.all(),
         overlays: () => (primarySurfaceId >= 0 ? overlays.pictures(shownChannel, primarySurfaceId) : []),
-        post,
+        post: (m, transfer) => {
+          // A frame drawn into the canvas: the first one is a step to the first frame.
+          if (m.kind === 'frames') startMark('first-present');
+          post(m, transfer);
+        },
       });
       if (primarySurfaceId >= 0) {
         presentation.resize(damage.width, damage.height);

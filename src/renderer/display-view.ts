@@ -10,6 +10,7 @@ import { Canvas2dPresenter } from './present/canvas2d-presenter.ts';
 import type { PixelPatch, Presenter, PresenterKind } from './present/presenter.ts';
 import { WebGlPresenter } from './present/webgl-presenter.ts';
 import type { DisplayItem, FromDecodeWorker, RendererChoice, ToDecodeWorker } from './worker-messages.ts';
+import { workerStartMark } from './start-marks.ts';
 
 export interface DisplayStats {
   /** Frames presented (by the worker or the page). */
@@ -227,6 +228,9 @@ export class DisplayView {
         return;
       case 'memory-exceeded':
         this.events.memoryExceeded(m.message);
+        return;
+      case 'start-mark':
+        workerStartMark(m.name, m.epochMs);
         return;
       case 'log':
         if (m.level === 'error' || m.level === 'warn') console.warn('spicedesk display:', m.text);

@@ -56,6 +56,8 @@ export type FromDecodeWorker =
   /** The server asked for more than the worker's memory budget: nothing more is drawn; the page ends the session. */
   | { kind: 'memory-exceeded'; message: string }
   | { kind: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; text: string }
+  /** A step to the first frame (start-marks.ts), at its wall-clock time in ms. */
+  | { kind: 'start-mark'; name: string; epochMs: number }
   /** The video codecs this worker decodes, best first (once, at its start): the page's HELLO lists them. */
   | { kind: 'video-codecs'; codecs: VideoCodecSupport[] }
   /** A stream could not be decoded: the page tells the host (STREAM_ERROR). */
