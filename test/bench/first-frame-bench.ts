@@ -5,10 +5,11 @@
 // script's start, the page's and the decode worker's marks and resource timings (start-marks.ts,
 // the worker's forwarded to the page; read over the DevTools protocol once the frame is on the screen), and x-probe's first poll that
 // finds the desktop on the Xvfb. `BENCH_SPICEDESK_VARIANT` (page # options) and
-// `BENCH_FIRST_FRAME_VARIANT_ENV` (NAME=VALUE words for the variant's gateway) make a second
-// client, alternated with the first, for a before/after in the same run.
+// `BENCH_FIRST_FRAME_VARIANT_ENV` (NAME=VALUE words for the variant's gateway) and
+// `BENCH_FIRST_FRAME_BASELINE` (another built checkout, whose `spicedesk open` the variant runs)
+// make a second client, alternated with the first, for a before/after in the same run.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { waitFor, waitUntil } from '../helpers/wait.ts';
 import { tcpConnectionsOn } from '../peers/tcp-connections.ts';
@@ -29,7 +30,9 @@ const VARIANT_ENV = Object.fromEntries(
       return [m[1]!, m[2]!];
     }),
 );
-const HAS_VARIANT = Boolean(VARIANT_OPTIONS) || Object.keys(VARIANT_ENV).length > 0;
+/** Another checkout (its bin/spicedesk.cjs and dist/, built), run as the variant: a before/after of a build. */
+const BASELINE = process.env.BENCH_FIRST_FRAME_BASELINE ? resolve(process.env.BENCH_FIRST_FRAME_BASELINE) : undefined;
+const HAS_VARIANT = Boolean(VARIANT_OPTIONS) || Object.keys(VARIANT_ENV).length > 0 || BASELINE !== undefined;
 
 export interface FirstFrameSample {
   client: 'spicedesk' | 'spicedesk-variant';
@@ -82,6 +85,7 @@ async function measureOnce(env: BenchEnv, client: FirstFrameSample['client'], ru
     log.push(...lines);
   };
   const running = await startSpicedesk(env.setup, client, client === 'spicedesk-variant' && VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', ['--remote-debugging-port=0'], {
+    ...(client === 'spicedesk-variant' && BASELINE ? { cli: join(BASELINE, 'bin', 'spicedesk.cjs') } : {}),
     cliArgs: ['--debug'],
     stderr,
     env: { BENCH_BROWSER_STARTED: browserStarted, ...(client === 'spicedesk-variant' ? VARIANT_ENV : {}) },
@@ -137,7 +141,7 @@ export async function runFirstFrameBench(options: { runs: number; root: string }
     .sort((a, b) => a.at - b.at)
     .map(({ step }) => [step, ...clients.map((c) => medianOf(c, step)), ...clients.map((c) => samples.filter((s) => s.client === c).map((s) => s.steps[step]?.toFixed(0) ?? '-').join(' '))]);
   const table = formatTable(['step (ms since the client was spawned, median)', ...clients, ...clients.map((c) => `${c} per run`)], rows);
-  const variant = HAS_VARIANT ? `; spicedesk-variant: ${[VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', ...Object.entries(VARIANT_ENV).map(([k, v]) => `${k}=${v}`)].join(' ')}` : '';
+  const variant = HAS_VARIANT ? `; spicedesk-variant: ${[VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', ...Object.entries(VARIANT_ENV).map(([k, v]) => `${k}=${v}`), BASELINE ? `the build in ${BASELINE}` : ''].filter((w) => w !== '').join(' ')}` : '';
   return {
     bench: 'first-frame',
     method: `spicedesk open on the interactive bench's desktop, ${runs} runs, Chromium with --remote-debugging-port=0, the gateway with --debug${variant}`,

@@ -86,9 +86,9 @@ export async function startSpicedesk(
   pageOptions: string,
   switches: readonly string[] = [],
   /** For the first-frame split: more `spicedesk open` switches (--debug) and environment. */
-  extra: { cliArgs?: readonly string[]; env?: NodeJS.ProcessEnv; stderr?: (chunk: Buffer) => void } = {},
+  extra: { cli?: string; cliArgs?: readonly string[]; env?: NodeJS.ProcessEnv; stderr?: (chunk: Buffer) => void } = {},
 ): Promise<RunningClient & { profileDir: string; gateway: GroupProcess }> {
-  const cli = resolve(s.root, 'bin/spicedesk.cjs');
+  const cli = extra.cli ?? resolve(s.root, 'bin/spicedesk.cjs');
   if (!existsSync(cli)) throw new Error(`${cli} is missing; run the bench from the checkout (npm run bench)`);
   const profile = mkdtempSync(join(s.workDir, 'spicedesk-profile-'));
   const pidFile = join(profile, 'browser.pid');
