@@ -19,7 +19,6 @@ import { VideoOverlays } from './present/video-overlay.ts';
 import { forwardStartMarks, startMark } from './start-marks.ts';
 import { WorkerPresentation } from './present/worker-presentation.ts';
 import { BrowserVideoDecoders } from './video/browser-video-decoders.ts';
-import { browserProbeEnvironment, probeVideoCodecs } from './video/codec-probe.ts';
 import type { FromDecodeWorker, ToDecodeWorker } from './worker-messages.ts';
 
 interface WorkerScope {
@@ -64,22 +63,11 @@ let flushTimer: ReturnType<typeof setTimeout> | undefined;
 let presentation: WorkerPresentation | null = null;
 
 /**
- * The video codecs WebCodecs (and the JPEG decoder) give this worker, asked once at its start: the
- * page waits for them before its HELLO, which announces them, so no stream can arrive before they
- * are known.
+ * The video codecs WebCodecs (and the JPEG decoder) decode here: the page asks them at its start,
+ * alongside this worker's own start, and hands the list over ('video-codecs') before its HELLO
+ * announces them, so no stream can arrive before they are known. None until then.
  */
 const videoDecoders = new BrowserVideoDecoders([]);
-void probeVideoCodecs(browserProbeEnvironment()).then(
-  (codecs) => {
-    startMark('codecs-probed');
-    videoDecoders.supported = codecs;
-    post({ kind: 'video-codecs', codecs });
-  },
-  (error: unknown) => {
-    logger.warn(`probing the video codecs failed (${error instanceof Error ? error.message : String(error)}); video comes as draws`);
-    post({ kind: 'video-codecs', codecs: [] });
-  },
-);
 
 /**
  * Stream pictures: drawn over the presented surface on the GPU when this worker presents, written
@@ -251,6 +239,10 @@ scope.onmessage = (e) => {
       return;
     case 'show-channel':
       showChannel(m.channelId);
+      return;
+    case 'video-codecs':
+      startMark('codecs-known');
+      videoDecoders.supported = m.codecs;
       return;
     case 'present-here':
       presentation = new WorkerPresentation(m.canvas, m.renderer, m.lowLatency === true, {
