@@ -54,6 +54,8 @@ const renderer = {
 
 await Promise.all([
   build({ ...renderer, entryPoints: ['src/renderer/main.ts', 'src/renderer/decode-worker.ts'] }),
+  // xterm.js on its own, imported by the serial console only when a VM has one (serial-console.ts).
+  build({ ...renderer, entryPoints: ['src/renderer/xterm-module.ts'] }),
   // The page's audio worklet module (playout and capture processors): a separate script, which
   // audioWorklet.addModule loads from the page's origin.
   build({ ...renderer, entryPoints: ['src/renderer/audio/audio-worklet.ts'] }),
