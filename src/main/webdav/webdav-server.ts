@@ -509,11 +509,7 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
         write: (bytes) => {
           // A view, not a copy: the port's payloads are fresh buffers (a socket chunk, an assembled
           // message, a decompressed one) that nothing writes again.
-          const piece = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-          // A large piece with nothing gathered before it goes to the parser at once, as flush()
-          // would: no Immediate per message for the bulk of a PUT.
-          if (piece.byteLength >= LARGE_PIECE && !pieces.length) return void socket.push(piece);
-          pieces.push(piece);
+          pieces.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
           gathered += bytes.byteLength;
           if (gathered >= GATHER_BYTES) flush();
           else if (!scheduled) {
