@@ -15,6 +15,11 @@ export class Emitter<Events extends Record<string, unknown>> {
     if (list) this.listeners[event] = list.filter((l) => l !== listener);
   }
 
+  /** Whether anyone listens: a hot path skips building a payload nobody reads. */
+  has<K extends keyof Events>(event: K): boolean {
+    return (this.listeners[event]?.length ?? 0) > 0;
+  }
+
   emit<K extends keyof Events>(event: K, payload: Events[K]): void {
     const list = this.listeners[event];
     if (list) for (const l of list.slice()) l(payload);

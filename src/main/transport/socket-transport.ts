@@ -2,6 +2,7 @@
 import { connect, type Socket } from 'node:net';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import type { Transport, TransportSink } from '../../protocol/wire/transport.ts';
+import { ReadSlabs } from './read-slabs.ts';
 import { SinkRelay } from './sink-relay.ts';
 
 export type SocketAddress = { host: string; port: number } | { path: string };
@@ -25,13 +26,18 @@ export const KEEPALIVE_IDLE_MS = 10_000;
 export class SocketTransport implements Transport {
   readonly description: string;
   private readonly socket: Socket;
-  private readonly relay = new SinkRelay();
+  private readonly relay: SinkRelay;
 
-  constructor(socket: Socket, description: string, what = 'connection') {
+  /**
+   * `userReads`: the socket was opened with `onread` (openSocket) and its bytes reach `relay` from
+   * there; otherwise they come as 'data' events.
+   */
+  constructor(socket: Socket, description: string, what = 'connection', userReads?: { relay: SinkRelay }) {
     this.socket = socket;
     this.description = description;
+    this.relay = userReads?.relay ?? new SinkRelay();
     socket.setKeepAlive(true, KEEPALIVE_IDLE_MS);
-    socket.on('data', (chunk: Buffer) => this.relay.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    if (!userReads) socket.on('data', (chunk: Buffer) => this.relay.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     socket.on('error', (err) => this.relay.end(new SpiceError('unreachable', `${what} to ${description} failed: ${err.message}`, { cause: err })));
     socket.on('close', () => this.relay.end());
     // A socket handed over paused (a proxy tunnel after its reply) must flow again.
@@ -76,7 +82,18 @@ export class SocketTransport implements Transport {
 export function openSocket(address: SocketAddress, timeoutMs: number): Promise<Transport> {
   const description = describeAddress(address);
   return new Promise((resolve, reject) => {
-    const socket = 'path' in address ? connect({ path: address.path }) : connect({ host: address.host, port: address.port });
+    // Reads go into slabs (read-slabs.ts) and straight to the relay, which keeps them until the
+    // channel starts: no per-read buffers, no stream machinery per read.
+    const relay = new SinkRelay();
+    const slabs = new ReadSlabs();
+    const onread = {
+      buffer: () => slabs.next(),
+      callback: (n: number): boolean => {
+        relay.data(slabs.take(n));
+        return true; // false would pause the socket
+      },
+    };
+    const socket = 'path' in address ? connect({ path: address.path, onread }) : connect({ host: address.host, port: address.port, onread });
     socket.setNoDelay(true);
     const timer = setTimeout(() => {
       socket.destroy();
@@ -85,7 +102,7 @@ export function openSocket(address: SocketAddress, timeoutMs: number): Promise<T
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
-      resolve(new SocketTransport(socket, description));
+      resolve(new SocketTransport(socket, description, 'connection', { relay }));
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);

@@ -37,7 +37,9 @@ type H = MessageHandler<PortChannel>;
 const receiveMessage = (name: string): H => ({ name, handle: (ch, body, _serial, type) => ch.receive(type, body) });
 
 const portHandlers: HandlerTable<PortChannel, typeof PortMsg> = {
-  [PortMsg.DATA]: receiveMessage('SPICEVMC_DATA'),
+  // The bulk of a port's traffic (2000 messages per 64 MiB of a shared folder's copy): its body is
+  // the payload as it is, so it skips the parse and the message object.
+  [PortMsg.DATA]: { name: 'SPICEVMC_DATA', handle: (ch, body) => ch.receiveData(body) },
   [PortMsg.COMPRESSED_DATA]: receiveMessage('SPICEVMC_COMPRESSED_DATA'),
   [PortMsg.INIT]: receiveMessage('PORT_INIT'),
   [PortMsg.EVENT]: receiveMessage('PORT_EVENT'),
@@ -91,14 +93,18 @@ export class PortChannel extends SpiceChannel {
         else if (m.event !== PortEvent.BREAK) this.log.warn({ event: m.event }, `ignoring unknown port event ${m.event}`);
         return;
       case 'data':
-        if (this.portName === null) throw new ProtocolError('port data before PORT_INIT named the port', 0, { channel: this.name, messageType: type });
-        this.counts.bytesIn += m.payload.byteLength;
-        // Data means the guest side has the port open, whether or not OPENED was said (spice-gtk does the same).
-        if (!this.opened) this.setOpened(true);
-        this.events.emit('data', { payload: m.payload });
-        this.handler?.data(m.payload);
-        return;
+        return this.receiveData(m.payload, type);
     }
+  }
+
+  /** The guest side's bytes (a DATA body, or a COMPRESSED_DATA body decompressed). */
+  receiveData(payload: Uint8Array, type: number = PortMsg.DATA): void {
+    if (this.portName === null) throw new ProtocolError('port data before PORT_INIT named the port', 0, { channel: this.name, messageType: type });
+    this.counts.bytesIn += payload.byteLength;
+    // Data means the guest side has the port open, whether or not OPENED was said (spice-gtk does the same).
+    if (!this.opened) this.setOpened(true);
+    if (this.events.has('data')) this.events.emit('data', { payload });
+    this.handler?.data(payload);
   }
 
   private setOpened(opened: boolean): void {
