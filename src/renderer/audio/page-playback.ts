@@ -1,12 +1,19 @@
 // The guest's sound in the page: playback channel bodies as the host forwarded them, parsed with
 // the channel's own parser (a malformed one is reported and skipped; the sound goes on), RAW
-// converted to Float32 and Opus decoded by WebCodecs' AudioDecoder (one SPICE packet is one
-// EncodedAudioChunk: 10 ms, no container, no description), then to the playout worklet with its
-// DATA.time. The guest's VOLUME and MUTE are applied on top of the page's own slider and mute.
+// converted to Float32, then to the playout worklet with its DATA.time. Opus packets go to the
+// worklet as they came and are decoded there (worklet-opus.ts: libopus in WebAssembly on the
+// audio thread), which leaves the page's main thread one post per packet; where the worklet
+// cannot decode (its WebAssembly refused), or with `#opus=page`, WebCodecs' AudioDecoder decodes
+// them here (one SPICE packet is one EncodedAudioChunk: 10 ms, no container, no description).
+// The guest's VOLUME and MUTE are applied on top of the page's own slider and mute.
 import { AudioDataMode } from '../../protocol/audio/audio-format.ts';
 import { parsePlaybackMessage } from '../../protocol/channels/playback/playback-messages.ts';
 import { planesToStereo, playbackGain, s16leToStereoFloat } from './pcm.ts';
 import type { AudioOutput } from './audio-output.ts';
+import type { WorkletOpusCounts } from './worklet-messages.ts';
+
+/** Where Opus is decoded: in the playout worklet (WebAssembly), or on the page's thread (WebCodecs). */
+export type OpusDecoding = 'worklet' | 'page';
 
 /** Opus packets waiting in the decoder beyond which new ones are dropped (a stalled decoder must not queue without end). */
 const MAX_DECODE_QUEUE = 50;
@@ -22,6 +29,8 @@ export interface PlaybackStats {
   starts: number;
   /** Decoded outputs whose timestamp matched no packet's (played with the time after the previous one). */
   restamped: number;
+  /** Where Opus is decoded now. */
+  opusDecoding: OpusDecoding;
   mode: 'raw' | 'opus' | null;
   /** The format of the stream playing (null outside START..STOP). */
   stream: { channels: number; frequency: number } | null;
@@ -46,11 +55,16 @@ export class PagePlayback {
   /** Whether AudioData.copyTo converts to interleaved f32 here (until it throws once). */
   private interleavedCopy = true;
   private readonly counts = { packets: 0, decoded: 0, dropped: 0, errors: 0, starts: 0, restamped: 0 };
+  /** The worklet's own decoding counts, as it last reported them. */
+  private worklet: WorkletOpusCounts = { decoded: 0, errors: 0, dropped: 0 };
+  /** The stream whose format the worklet was told for decoding (a new START tells it again). */
+  private announced: { channels: number; frequency: number } | null = null;
 
   constructor(
     private readonly output: Pick<AudioOutput, 'gate' | 'post'>,
     /** A sentence for the page's status (a malformed message, a decoder that failed). */
     private readonly problem: (message: string) => void,
+    private opusDecoding: OpusDecoding = 'worklet',
   ) {}
 
   /** One playback channel body, as the server sent it. */
@@ -81,8 +95,9 @@ export class PagePlayback {
           this.counts.dropped++;
           return;
         }
-        if ((this.mode ?? AudioDataMode.RAW) === AudioDataMode.OPUS) this.decodeOpus(m.payload, m.time);
-        else this.play(s16leToStereoFloat(m.payload, this.stream.channels), m.time);
+        if ((this.mode ?? AudioDataMode.RAW) !== AudioDataMode.OPUS) this.play(s16leToStereoFloat(m.payload, this.stream.channels), m.time);
+        else if (this.opusDecoding === 'worklet') this.toWorklet(m.payload, m.time, this.stream);
+        else this.decodeOpus(m.payload, m.time);
         return;
       case 'stop':
         this.stream = null;
@@ -125,13 +140,34 @@ export class PagePlayback {
     this.serverLatency = null;
   }
 
+  /** The worklet's decoding counts (its position reports carry them). */
+  workletCounts(c: WorkletOpusCounts): void {
+    this.worklet = c;
+  }
+
+  /** The worklet cannot decode Opus: this page decodes from now on (WebCodecs). */
+  workletUnavailable(why: string): void {
+    if (this.opusDecoding === 'page') return;
+    this.opusDecoding = 'page';
+    this.announced = null;
+    this.problem(`sound: Opus is decoded on the page's thread (the worklet's decoder: ${why})`);
+  }
+
+  /** libopus in the worklet refused a packet (the first of a stream; the rest are counted). */
+  workletError(why: string): void {
+    this.problem(`sound: the Opus decoder failed (${why})`);
+  }
+
   get playing(): boolean {
     return this.stream !== null;
   }
 
   get stats(): PlaybackStats {
     const mode = this.mode === null ? null : this.mode === AudioDataMode.OPUS ? 'opus' : 'raw';
-    return { ...this.counts, mode, stream: this.stream && { ...this.stream }, guest: { volume: this.guest.volume && [...this.guest.volume], muted: this.guest.muted }, serverLatencyMs: this.serverLatency };
+    const c = this.counts;
+    const w = this.worklet;
+    const counts = { ...c, decoded: c.decoded + w.decoded, dropped: c.dropped + w.dropped, errors: c.errors + w.errors };
+    return { ...counts, opusDecoding: this.opusDecoding, mode, stream: this.stream && { ...this.stream }, guest: { volume: this.guest.volume && [...this.guest.volume], muted: this.guest.muted }, serverLatencyMs: this.serverLatency };
   }
 
   private applyGain(): void {
@@ -143,6 +179,21 @@ export class PagePlayback {
     if (frames.length === 0) return;
     if (this.output.gate === 'off') this.applyGainAfterOpen();
     this.output.post({ type: 'data', frames, time }, [frames.buffer]);
+  }
+
+  /**
+   * An Opus packet to the worklet, which decodes it: copied out of the bridge message (a view of the
+   * whole transport packet, which a post would clone whole) and the copy transferred.
+   */
+  private toWorklet(payload: Uint8Array, time: number, stream: { channels: number; frequency: number }): void {
+    if (payload.byteLength === 0) return;
+    if (this.output.gate === 'off') this.applyGainAfterOpen();
+    if (this.announced !== stream) {
+      this.announced = stream;
+      this.output.post({ type: 'opus-stream', channels: stream.channels, rate: stream.frequency });
+    }
+    const packet = payload.slice();
+    this.output.post({ type: 'opus', packet, time }, [packet.buffer]);
   }
 
   /** The first sound opens the output; its gain goes with it. */

@@ -101,4 +101,31 @@ describe('PagePlayback', () => {
     expect(p.stats.errors).toBe(2);
     expect(posted.filter((m) => m.type === 'data')).toHaveLength(1);
   });
+
+  it('sends Opus packets to the worklet as they came, after the stream\'s format', () => {
+    const { output, posted } = fakeOutput();
+    const p = new PagePlayback(output, () => {});
+    p.receive(PlaybackMsg.MODE, modeBody(10, AudioDataMode.OPUS));
+    p.receive(PlaybackMsg.START, startBody({ time: 100 }));
+    p.receive(PlaybackMsg.DATA, dataBody(100, new Uint8Array([1, 2, 3])));
+    p.receive(PlaybackMsg.DATA, dataBody(110, new Uint8Array([4, 5])));
+    p.receive(PlaybackMsg.STOP, new Uint8Array(0));
+    expect(posted.map((m) => m.type)).toEqual(['start', 'gain', 'opus-stream', 'opus', 'opus', 'stop']);
+    expect(posted[2]).toEqual({ type: 'opus-stream', channels: 2, rate: 48000 });
+    const first = posted[3] as Extract<ToPlayout, { type: 'opus' }>;
+    expect([...first.packet]).toEqual([1, 2, 3]);
+    expect(first.time).toBe(100);
+    // The worklet's counts are the page's.
+    p.workletCounts({ decoded: 2, errors: 0, dropped: 0 });
+    expect(p.stats).toMatchObject({ packets: 2, decoded: 2, dropped: 0, opusDecoding: 'worklet' });
+  });
+
+  it('decodes on the page from when the worklet says it cannot, and says so', () => {
+    const { output } = fakeOutput();
+    const problems: string[] = [];
+    const p = new PagePlayback(output, (m) => problems.push(m));
+    p.workletUnavailable('WebAssembly refused');
+    expect(p.stats.opusDecoding).toBe('page');
+    expect(problems).toEqual(["sound: Opus is decoded on the page's thread (the worklet's decoder: WebAssembly refused)"]);
+  });
 });
