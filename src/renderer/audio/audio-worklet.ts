@@ -56,12 +56,18 @@ class PlayoutProcessor extends AudioWorkletProcessor {
         this.opusErrorReported = false;
         this.loadOpus(m.channels, m.rate);
         return;
-      case 'opus':
-        if (this.opus) this.decodeOpus(m.packet, m.time, currentTime * 1000);
-        else if (this.opusLoading) this.hold(m.packet, m.time);
-        // No decoder will come (it failed, and the page decodes from now on): nothing to play it with.
-        else this.opusCounts.dropped++;
+      case 'opus': {
+        let offset = 0;
+        for (let i = 0; i < m.lengths.length; i++) {
+          const packet = m.bytes.subarray(offset, offset + m.lengths[i]);
+          offset += m.lengths[i];
+          if (this.opus) this.decodeOpus(packet, m.times[i], currentTime * 1000);
+          else if (this.opusLoading) this.hold(packet, m.times[i]);
+          // No decoder will come (it failed, and the page decodes from now on): nothing to play it with.
+          else this.opusCounts.dropped++;
+        }
         return;
+      }
       case 'stop':
         this.playout.stop();
         return;

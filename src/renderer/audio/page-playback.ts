@@ -10,7 +10,7 @@ import { AudioDataMode } from '../../protocol/audio/audio-format.ts';
 import { parsePlaybackMessage } from '../../protocol/channels/playback/playback-messages.ts';
 import { planesToStereo, playbackGain, s16leToStereoFloat } from './pcm.ts';
 import type { AudioOutput } from './audio-output.ts';
-import type { WorkletOpusCounts } from './worklet-messages.ts';
+import type { ToPlayout, WorkletOpusCounts } from './worklet-messages.ts';
 
 /** Where Opus is decoded: in the playout worklet (WebAssembly), or on the page's thread (WebCodecs). */
 export type OpusDecoding = 'worklet' | 'page';
@@ -57,6 +57,8 @@ export class PagePlayback {
   private readonly counts = { packets: 0, decoded: 0, dropped: 0, errors: 0, starts: 0, restamped: 0 };
   /** The worklet's own decoding counts, as it last reported them. */
   private worklet: WorkletOpusCounts = { decoded: 0, errors: 0, dropped: 0 };
+  /** Opus packets for the worklet, posted together at the end of the bridge message that brought them. */
+  private heldOpus: { payload: Uint8Array; time: number }[] = [];
   /** The stream whose format the worklet was told for decoding (a new START tells it again). */
   private announced: { channels: number; frequency: number } | null = null;
 
@@ -84,8 +86,8 @@ export class PagePlayback {
       case 'start':
         this.counts.starts++;
         this.stream = { channels: m.channels, frequency: m.frequency };
-        this.output.post({ type: 'start', rate: m.frequency });
-        if (this.serverLatency !== null) this.output.post({ type: 'min-latency', ms: this.serverLatency });
+        this.post({ type: 'start', rate: m.frequency });
+        if (this.serverLatency !== null) this.post({ type: 'min-latency', ms: this.serverLatency });
         this.applyGain();
         return;
       case 'data':
@@ -103,7 +105,7 @@ export class PagePlayback {
         this.stream = null;
         // The server's wish ends with its stream (it resets its own latency when playback stops).
         this.serverLatency = null;
-        this.output.post({ type: 'stop' });
+        this.post({ type: 'stop' });
         return;
       case 'volume':
         this.guest.volume = m.volume;
@@ -117,7 +119,7 @@ export class PagePlayback {
         // As spice-gtk's min-latency: the buffer holds at least this (the video encoder asked the
         // server for more room); the measured jitter may ask for more still.
         this.serverLatency = m.ms;
-        if (this.stream) this.output.post({ type: 'min-latency', ms: m.ms });
+        if (this.stream) this.post({ type: 'min-latency', ms: m.ms });
         return;
     }
   }
@@ -131,7 +133,7 @@ export class PagePlayback {
 
   /** The session ended: whatever plays stops, the decoder goes. */
   reset(): void {
-    if (this.stream) this.output.post({ type: 'stop' });
+    if (this.stream) this.post({ type: 'stop' });
     this.stream = null;
     this.mode = null;
     this.closeDecoder();
@@ -172,13 +174,13 @@ export class PagePlayback {
 
   private applyGain(): void {
     if (this.output.gate === 'off') return;
-    this.output.post({ type: 'gain', gain: playbackGain(this.local, this.guest) });
+    this.post({ type: 'gain', gain: playbackGain(this.local, this.guest) });
   }
 
   private play(frames: Float32Array, time: number): void {
     if (frames.length === 0) return;
     if (this.output.gate === 'off') this.applyGainAfterOpen();
-    this.output.post({ type: 'data', frames, time }, [frames.buffer]);
+    this.post({ type: 'data', frames, time }, [frames.buffer]);
   }
 
   /**
@@ -190,15 +192,43 @@ export class PagePlayback {
     if (this.output.gate === 'off') this.applyGainAfterOpen();
     if (this.announced !== stream) {
       this.announced = stream;
-      this.output.post({ type: 'opus-stream', channels: stream.channels, rate: stream.frequency });
+      this.post({ type: 'opus-stream', channels: stream.channels, rate: stream.frequency });
     }
-    const packet = payload.slice();
-    this.output.post({ type: 'opus', packet, time }, [packet.buffer]);
+    // The packets of one bridge message (the host sends two at a time) go in one post, after the
+    // message's other handlers ran (a microtask), as one buffer of their bytes.
+    if (this.heldOpus.length === 0) queueMicrotask(() => this.postHeldOpus());
+    this.heldOpus.push({ payload, time });
+  }
+
+  /** The Opus packets held for the worklet, in one message: their bytes copied out of the bridge message (a view of its whole packet, which a post would clone whole) into one buffer, transferred. */
+  private postHeldOpus(): void {
+    const held = this.heldOpus;
+    if (held.length === 0) return;
+    this.heldOpus = [];
+    let total = 0;
+    for (const p of held) total += p.payload.byteLength;
+    const bytes = new Uint8Array(total);
+    const lengths: number[] = [];
+    const times: number[] = [];
+    let offset = 0;
+    for (const p of held) {
+      bytes.set(p.payload, offset);
+      offset += p.payload.byteLength;
+      lengths.push(p.payload.byteLength);
+      times.push(p.time);
+    }
+    this.output.post({ type: 'opus', bytes, lengths, times }, [bytes.buffer]);
+  }
+
+  /** To the worklet, after any Opus packets held for it (the order of DATA and STOP is kept). */
+  private post(m: ToPlayout, transfer: Transferable[] = []): void {
+    this.postHeldOpus();
+    this.output.post(m, transfer);
   }
 
   /** The first sound opens the output; its gain goes with it. */
   private applyGainAfterOpen(): void {
-    this.output.post({ type: 'gain', gain: playbackGain(this.local, this.guest) });
+    this.post({ type: 'gain', gain: playbackGain(this.local, this.guest) });
   }
 
   private decodeOpus(packet: Uint8Array, time: number): void {

@@ -16,8 +16,8 @@ export type ToPlayout =
   | { type: 'data'; frames: Float32Array; time: number }
   /** The Opus stream that follows is decoded in the worklet (worklet-opus.ts): its channels and rate. */
   | { type: 'opus-stream'; channels: number; rate: number }
-  /** One Opus packet of DATA, as the server sent it, stamped with its time (ms). */
-  | { type: 'opus'; packet: Uint8Array; time: number }
+  /** Opus packets of DATA, as the server sent them, one after another in `bytes`, each stamped with its time (ms). */
+  | { type: 'opus'; bytes: Uint8Array; lengths: number[]; times: number[] }
   | { type: 'stop' }
   /** The server's minimum latency (PLAYBACK LATENCY, ms): the buffer's target floor until the stream stops. */
   | { type: 'min-latency'; ms: number }
