@@ -58,7 +58,7 @@ export class PagePlayback {
   /** The worklet's own decoding counts, as it last reported them. */
   private worklet: WorkletOpusCounts = { decoded: 0, errors: 0, dropped: 0 };
   /** Opus packets for the worklet, posted together at the end of the bridge message that brought them. */
-  private heldOpus: { payload: Uint8Array; time: number }[] = [];
+  private readonly heldOpus = { bytes: new Uint8Array(2048), used: 0, lengths: [] as number[], times: [] as number[] };
   /** The stream whose format the worklet was told for decoding (a new START tells it again). */
   private announced: { channels: number; frequency: number } | null = null;
 
@@ -195,29 +195,31 @@ export class PagePlayback {
       this.post({ type: 'opus-stream', channels: stream.channels, rate: stream.frequency });
     }
     // The packets of one bridge message (the host sends two at a time) go in one post, after the
-    // message's other handlers ran (a microtask), as one buffer of their bytes.
-    if (this.heldOpus.length === 0) queueMicrotask(() => this.postHeldOpus());
-    this.heldOpus.push({ payload, time });
+    // message's other handlers ran (a microtask). Their bytes are copied now: the bridge message's
+    // buffer may be transferred to the decode worker by a display message after them.
+    if (this.heldOpus.lengths.length === 0) queueMicrotask(() => this.postHeldOpus());
+    const held = this.heldOpus;
+    if (held.used + payload.byteLength > held.bytes.byteLength) {
+      const grown = new Uint8Array(Math.max(2 * held.bytes.byteLength, held.used + payload.byteLength));
+      grown.set(held.bytes.subarray(0, held.used));
+      held.bytes = grown;
+    }
+    held.bytes.set(payload, held.used);
+    held.used += payload.byteLength;
+    held.lengths.push(payload.byteLength);
+    held.times.push(time);
   }
 
-  /** The Opus packets held for the worklet, in one message: their bytes copied out of the bridge message (a view of its whole packet, which a post would clone whole) into one buffer, transferred. */
+  /** The Opus packets held for the worklet, in one message: their bytes in one buffer of their own (a view of the bridge message would clone all of it), transferred. */
   private postHeldOpus(): void {
     const held = this.heldOpus;
-    if (held.length === 0) return;
-    this.heldOpus = [];
-    let total = 0;
-    for (const p of held) total += p.payload.byteLength;
-    const bytes = new Uint8Array(total);
-    const lengths: number[] = [];
-    const times: number[] = [];
-    let offset = 0;
-    for (const p of held) {
-      bytes.set(p.payload, offset);
-      offset += p.payload.byteLength;
-      lengths.push(p.payload.byteLength);
-      times.push(p.time);
-    }
-    this.output.post({ type: 'opus', bytes, lengths, times }, [bytes.buffer]);
+    if (held.lengths.length === 0) return;
+    const bytes = held.bytes.slice(0, held.used);
+    const m: ToPlayout = { type: 'opus', bytes, lengths: held.lengths, times: held.times };
+    held.used = 0;
+    held.lengths = [];
+    held.times = [];
+    this.output.post(m, [bytes.buffer]);
   }
 
   /** To the worklet, after any Opus packets held for it (the order of DATA and STOP is kept). */

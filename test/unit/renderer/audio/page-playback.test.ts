@@ -109,7 +109,10 @@ describe('PagePlayback', () => {
     p.receive(PlaybackMsg.START, startBody({ time: 100 }));
     // One bridge message: two DATA, then (next message) one DATA and the STOP.
     p.receive(PlaybackMsg.DATA, dataBody(100, new Uint8Array([1, 2, 3])));
-    p.receive(PlaybackMsg.DATA, dataBody(110, new Uint8Array([4, 5])));
+    const second = dataBody(110, new Uint8Array([4, 5]));
+    p.receive(PlaybackMsg.DATA, second);
+    // A display message after them in the same bridge message transfers its buffer to the decode worker.
+    structuredClone(second.buffer, { transfer: [second.buffer] });
     await Promise.resolve();
     p.receive(PlaybackMsg.DATA, dataBody(120, new Uint8Array([6])));
     p.receive(PlaybackMsg.STOP, new Uint8Array(0));
@@ -120,9 +123,9 @@ describe('PagePlayback', () => {
     expect([...first.bytes]).toEqual([1, 2, 3, 4, 5]);
     expect(first.lengths).toEqual([3, 2]);
     expect(first.times).toEqual([100, 110]);
-    const second = posted[4] as Extract<ToPlayout, { type: 'opus' }>;
-    expect([...second.bytes]).toEqual([6]);
-    expect(second.times).toEqual([120]);
+    const next = posted[4] as Extract<ToPlayout, { type: 'opus' }>;
+    expect([...next.bytes]).toEqual([6]);
+    expect(next.times).toEqual([120]);
     // The worklet's counts are the page's.
     p.workletCounts({ decoded: 3, errors: 0, dropped: 0 });
     expect(p.stats).toMatchObject({ packets: 3, decoded: 3, dropped: 0, opusDecoding: 'worklet' });
