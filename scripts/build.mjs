@@ -63,6 +63,8 @@ const opusDecoderCore = {
 
 await Promise.all([
   build({ ...renderer, entryPoints: ['src/renderer/main.ts', 'src/renderer/decode-worker.ts'] }),
+  // xterm.js on its own, imported by the serial console only when a VM has one (serial-console.ts).
+  build({ ...renderer, entryPoints: ['src/renderer/xterm-module.ts'] }),
   // The page's audio worklet module (playout and capture processors): a separate script, which
   // audioWorklet.addModule loads from the page's origin.
   // Its Opus decoder is opus-decoder's src/OpusDecoder.js alone (src/renderer/audio/worklet-opus.ts):

@@ -20,6 +20,10 @@ const MAX_HEARD_LOG = 4096;
 export interface HeardPosition {
   mm: number;
   at: number;
+  /** When the report was taken (ms since the epoch), and at that instant: the mm time the page took as audible (by the output's latency) and the video clock's (unwrapped ms). */
+  reportAt: number;
+  audible: number;
+  display: number;
 }
 
 /** Most tapped output kept for a test (about 10 s of stereo at 48 kHz). */
@@ -71,12 +75,13 @@ export const audioPart: PagePart = {
           return;
         }
         const out = output.heardAt(report.contextTime);
+        const audible = audibleTime(report.position, report.contextTime, output.currentTime, output.outputLatencyMs);
+        const now = performance.now();
+        const decision = clock.update(audible, now);
         if (out !== null) {
-          heard.push({ mm: report.position, at: out });
+          heard.push({ mm: report.position, at: out, reportAt: performance.timeOrigin + now, audible, display: clock.displayAt(now) ?? audible });
           if (heard.length > MAX_HEARD_LOG) heard.shift();
         }
-        const audible = audibleTime(report.position, report.contextTime, output.currentTime, output.outputLatencyMs);
-        const decision = clock.update(audible, performance.now());
         const mm = Math.round(audible) >>> 0;
         if (decision.setDisplay) {
           videoClock.sets++;

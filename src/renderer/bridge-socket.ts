@@ -8,6 +8,7 @@ import { BRIDGE_VERSION } from '../protocol/bridge/kinds.ts';
 import { decodeHostPacket } from '../protocol/bridge/host-codec.ts';
 import { BRIDGE_PORT_MESSAGE, PRELOAD_FUNCTIONS, PRELOAD_GLOBAL, type PreloadContract } from '../protocol/bridge/preload-contract.ts';
 import { encodeUiMessage } from '../protocol/bridge/ui-codec.ts';
+import { startMark } from './start-marks.ts';
 
 export interface BridgeHandlers {
   message(m: HostMessage): void;
@@ -129,6 +130,7 @@ export class BridgeSocket {
     const hello = first ?? { kind: 'hello', version: BRIDGE_VERSION, target };
     transport.start({
       opened: () => {
+        startMark('bridge-open');
         if (hello.kind !== 'hello' || (!videoCodecs && !audio)) return this.send(hello);
         void Promise.all([videoCodecs?.(), audio?.()]).then(([codecs, caps]) =>
           this.send({ ...hello, ...(codecs ? { videoCodecs: codecs } : {}), ...(caps ? { audio: caps } : {}) }),
@@ -149,6 +151,7 @@ export class BridgeSocket {
           if (this.closed) return;
           if (m.kind === 'hello') {
             if (m.version !== BRIDGE_VERSION) return this.fail(`${this.peer} speaks bridge version ${m.version}, this page ${BRIDGE_VERSION}; reload the page`);
+            startMark('host-hello');
             this.helloSeen = true;
             continue;
           }
@@ -167,6 +170,7 @@ export class BridgeSocket {
   }
 
   send(m: UiMessage): void {
+    if (m.kind === 'hello') startMark('hello-sent');
     if (!this.closed) this.transport.send(encodeUiMessage(m));
   }
 

@@ -16,9 +16,9 @@ import { browserInflater } from './inflater-browser.ts';
 import { browserJpegDecoder } from './jpeg-browser.ts';
 import { copyPatch } from './present/patch-pixels.ts';
 import { VideoOverlays } from './present/video-overlay.ts';
+import { forwardStartMarks, startMark } from './start-marks.ts';
 import { WorkerPresentation } from './present/worker-presentation.ts';
 import { BrowserVideoDecoders } from './video/browser-video-decoders.ts';
-import { browserProbeEnvironment, probeVideoCodecs } from './video/codec-probe.ts';
 import type { FromDecodeWorker, ToDecodeWorker } from './worker-messages.ts';
 
 interface WorkerScope {
@@ -26,6 +26,8 @@ interface WorkerScope {
   onmessage: ((e: MessageEvent<ToDecodeWorker>) => void) | null;
 }
 const scope = self as unknown as WorkerScope;
+forwardStartMarks((name, epochMs) => scope.postMessage({ kind: 'start-mark', name, epochMs }));
+startMark('worker-start');
 
 /**
  * QUIC and LZ in WebAssembly: the page's Content-Security-Policy allows compiling it
@@ -33,6 +35,7 @@ const scope = self as unknown as WorkerScope;
  */
 const wasmDecoders = loadWasmDecoders();
 const wasmDecoding = wasmDecoders !== null;
+startMark('wasm-ready');
 
 /** The display channel whose primary surface is presented: the page's head's ('show-channel'). */
 let shownChannel = 0;
@@ -60,21 +63,11 @@ let flushTimer: ReturnType<typeof setTimeout> | undefined;
 let presentation: WorkerPresentation | null = null;
 
 /**
- * The video codecs WebCodecs (and the JPEG decoder) give this worker, asked once at its start: the
- * page waits for them before its HELLO, which announces them, so no stream can arrive before they
- * are known.
+ * The video codecs WebCodecs (and the JPEG decoder) decode here: the page asks them at its start,
+ * alongside this worker's own start, and hands the list over ('video-codecs') before its HELLO
+ * announces them, so no stream can arrive before they are known. None until then.
  */
 const videoDecoders = new BrowserVideoDecoders([]);
-void probeVideoCodecs(browserProbeEnvironment()).then(
-  (codecs) => {
-    videoDecoders.supported = codecs;
-    post({ kind: 'video-codecs', codecs });
-  },
-  (error: unknown) => {
-    logger.warn(`probing the video codecs failed (${error instanceof Error ? error.message : String(error)}); video comes as draws`);
-    post({ kind: 'video-codecs', codecs: [] });
-  },
-);
 
 /**
  * Stream pictures: drawn over the presented surface on the GPU when this worker presents, written
@@ -93,7 +86,7 @@ const overlays = new VideoOverlays({
 /** What the page's status shows of the playing stream, sent when it changes (the frame rate each second). */
 let lastVideoStatus = '';
 setInterval(() => {
-  const m: FromDecodeWorker = { kind: 'video-status', status: overlays.status(), framesPresented: overlays.framesPresented, materialised: overlays.materialised };
+  const m: FromDecodeWorker = { kind: 'video-status', status: overlays.status(), framesPresented: overlays.framesPresented, materialised: overlays.materialised, presentationDelayMs: Math.round(overlays.presentationDelayMs * 10) / 10 };
   const text = JSON.stringify(m);
   if (text === lastVideoStatus) return;
   lastVideoStatus = text;
@@ -154,6 +147,7 @@ function shownSurface(): { data: Uint32Array; width: number; height: number } | 
 
 function onEvent(e: PipelineEvent): void {
   if (e.type === 'applied') {
+    startMark('first-draw');
     changed();
     return;
   }
@@ -224,6 +218,7 @@ scope.onmessage = (e) => {
   const m = e.data;
   switch (m.kind) {
     case 'display-batch':
+      startMark('first-display-batch');
       forEachDisplayItem(m, (channelId, type, body, serial) => pipeline.submit(channelId, type, body, serial));
       return;
     case 'reset':
@@ -245,6 +240,10 @@ scope.onmessage = (e) => {
     case 'show-channel':
       showChannel(m.channelId);
       return;
+    case 'video-codecs':
+      startMark('codecs-known');
+      videoDecoders.supported = m.codecs;
+      return;
     case 'present-here':
       presentation = new WorkerPresentation(m.canvas, m.renderer, m.lowLatency === true, {
         takeDamage: () => {
@@ -254,7 +253,11 @@ scope.onmessage = (e) => {
         },
         damageAll: () => damage.all(),
         overlays: () => (primarySurfaceId >= 0 ? overlays.pictures(shownChannel, primarySurfaceId) : []),
-        post,
+        post: (m, transfer) => {
+          // A frame drawn into the canvas: the first one is a step to the first frame.
+          if (m.kind === 'frames') startMark('first-present');
+          post(m, transfer);
+        },
       });
       if (primarySurfaceId >= 0) {
         presentation.resize(damage.width, damage.height);

@@ -10,6 +10,8 @@ import { Canvas2dPresenter } from './present/canvas2d-presenter.ts';
 import type { PixelPatch, Presenter, PresenterKind } from './present/presenter.ts';
 import { WebGlPresenter } from './present/webgl-presenter.ts';
 import type { DisplayItem, FromDecodeWorker, RendererChoice, ToDecodeWorker } from './worker-messages.ts';
+import { startMark, workerStartMark } from './start-marks.ts';
+import { browserProbeEnvironment, probeVideoCodecs } from './video/codec-probe.ts';
 
 export interface DisplayStats {
   /** Frames presented (by the worker or the page). */
@@ -42,20 +44,21 @@ export interface VideoStats {
   status: VideoStatus | null;
   framesPresented: number;
   materialised: number;
+  /** How long an overlaid picture takes from being handed over to its first animation frame (the worker's running median, ms): shown that much early. */
+  presentationDelayMs: number;
   streamErrors: number;
   lastStreamError: string;
 }
 
-/** How long the page waits for the worker's codecs before its HELLO goes without them (video then comes as draws). */
+/** How long the page waits for the codec probe before its HELLO goes without them (video then comes as draws). */
 const CODEC_PROBE_WAIT_MS = 5000;
 
 type Pixels = { width: number; height: number; rgba: Uint8Array };
 
 export class DisplayView {
   readonly stats: DisplayStats = { frames: 0, damageMessages: 0, marks: 0, messageErrors: 0, lastError: '' };
-  readonly video: VideoStats = { codecs: [], status: null, framesPresented: 0, materialised: 0, streamErrors: 0, lastStreamError: '' };
+  readonly video: VideoStats = { codecs: [], status: null, framesPresented: 0, materialised: 0, presentationDelayMs: 0, streamErrors: 0, lastStreamError: '' };
   private readonly codecsProbed: Promise<VideoCodecSupport[]>;
-  private codecsKnown: (codecs: VideoCodecSupport[]) => void = () => {};
   /** Who draws: 'worker' or 'page'. */
   readonly presentsIn: 'worker' | 'page';
   private presenterKind: PresenterKind | 'starting' = 'starting';
@@ -76,8 +79,22 @@ export class DisplayView {
     o: { renderer: RendererChoice; presentIn: 'worker' | 'page'; lowLatency: boolean },
     private readonly events: DisplayEvents,
   ) {
-    this.codecsProbed = new Promise((done) => (this.codecsKnown = done));
     this.worker = new Worker('decode-worker.js', { type: 'module', name: 'spicedesk decode' });
+    // Asked here, while the worker starts, not in the worker once it has: the HELLO waits for this
+    // list, and the session links only after the HELLO (bench/README.md, first frame). The worker
+    // decodes with the same browser's WebCodecs; a stream it then fails on comes as draws.
+    this.codecsProbed = probeVideoCodecs(browserProbeEnvironment()).then(
+      (codecs) => codecs,
+      (error: unknown) => {
+        console.warn(`spicedesk: probing the video codecs failed (${error instanceof Error ? error.message : String(error)}); video comes as draws`);
+        return [];
+      },
+    );
+    void this.codecsProbed.then((codecs) => {
+      startMark('codecs-probed');
+      this.video.codecs = codecs;
+      this.toWorker({ kind: 'video-codecs', codecs });
+    });
     this.worker.onmessage = (e: MessageEvent<FromDecodeWorker>) => this.onWorkerMessage(e.data);
     this.worker.onerror = (e) => events.workerFailed(e.message);
     if (o.presentIn === 'worker' && typeof canvas.transferControlToOffscreen === 'function') {
@@ -113,8 +130,8 @@ export class DisplayView {
   }
 
   /**
-   * The video codecs the decode worker decodes, best first, for the HELLO; none when the worker
-   * does not answer in time (it failed to start, say): video then comes as ordinary draws.
+   * The video codecs WebCodecs decodes here, best first, for the HELLO; none when the probe does
+   * not answer in time: video then comes as ordinary draws.
    */
   videoCodecs(): Promise<VideoCodecSupport[]> {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -226,12 +243,11 @@ export class DisplayView {
       case 'memory-exceeded':
         this.events.memoryExceeded(m.message);
         return;
+      case 'start-mark':
+        workerStartMark(m.name, m.epochMs);
+        return;
       case 'log':
         if (m.level === 'error' || m.level === 'warn') console.warn('spicedesk display:', m.text);
-        return;
-      case 'video-codecs':
-        this.video.codecs = m.codecs;
-        this.codecsKnown(m.codecs);
         return;
       case 'stream-error':
         this.video.streamErrors++;
@@ -243,6 +259,7 @@ export class DisplayView {
         this.video.status = m.status;
         this.video.framesPresented = m.framesPresented;
         this.video.materialised = m.materialised;
+        this.video.presentationDelayMs = m.presentationDelayMs;
         this.events.videoStatus(m.status);
         return;
     }

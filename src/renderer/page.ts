@@ -16,6 +16,7 @@ import { MountedParts, pageContext, type PageContext, type PagePart, type PageSe
 import { StatusLine } from './status-line.ts';
 import { browserAudioEnvironment, probeAudioCapabilities } from './audio/audio-capabilities.ts';
 import type { AudioCapabilities } from '../protocol/audio/audio-format.ts';
+import { startMark } from './start-marks.ts';
 
 export interface SessionPageOptions {
   /** The URL's # options (page-parts.ts PageContext lists them). */
@@ -173,6 +174,7 @@ export class SessionPage implements PageServices {
     if (this.parts.onHostMessage(m) || this.heads.onHostMessage(m)) return;
     switch (m.kind) {
       case 'display':
+        startMark('first-display-message');
         if (this.displayBatch.length === 0) queueMicrotask(() => this.flushDisplay());
         this.displayBatch.push({ channelId: m.channelId, type: m.type, serial: m.serial, body: m.body });
         return;
@@ -182,6 +184,7 @@ export class SessionPage implements PageServices {
         return;
       case 'status':
         this.status.fromSession(m.status);
+        startMark(`status-${m.status.state}`);
         if (m.status.state === 'connected') this.canvas.focus();
         return;
       case 'mouse-mode': {

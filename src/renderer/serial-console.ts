@@ -5,11 +5,22 @@
 // too); what the user types into the terminal goes to the guest's serial port (SERIAL_INPUT), not
 // to its keyboard: the terminal has the focus while it is used, the screen gets it back when the
 // panel closes. Hidden in kiosk mode (the host then offers no console) and in guest head windows.
-import { Terminal } from '@xterm/xterm';
+import type { Terminal } from '@xterm/xterm';
 import { serialInputPieces } from '../protocol/bridge/serial-messages.ts';
 import type { PagePart } from './page-parts.ts';
+import { PendingBytes } from './pending-bytes.ts';
 
 const utf8 = new TextEncoder();
+
+/**
+ * xterm.js is its own file beside main.js (xterm-module.ts), loaded when the host first says the VM
+ * has a serial console: most VMs have none, and in main.js it delayed every page's start.
+ */
+const XTERM_MODULE = './xterm-module.js';
+const loadXterm = (): Promise<typeof import('./xterm-module.ts')> => import(XTERM_MODULE) as Promise<typeof import('./xterm-module.ts')>;
+
+/** The guest's output kept while xterm.js loads (the terminal's scrollback is about this much text). */
+const PENDING_OUTPUT_BYTES = 1 << 20;
 
 export const serialConsolePart: PagePart = {
   name: 'serial-console',
@@ -42,7 +53,9 @@ export const serialConsolePart: PagePart = {
     panel.append(heading, holder);
     page.byId('view').after(panel);
 
-    const terminal = new Terminal({ convertEol: false, scrollback: 5000, fontSize: 13, cursorBlink: true });
+    let terminal: Terminal | null = null;
+    let loading: Promise<void> | null = null;
+    const pending = new PendingBytes(PENDING_OUTPUT_BYTES);
     let opened = false;
     let available = false;
     let open = false;
@@ -56,14 +69,32 @@ export const serialConsolePart: PagePart = {
         page.send({ kind: 'serial-input', bytes: piece });
       }
     };
-    terminal.onData((text) => send(utf8.encode(text)));
-    // Bytes xterm reports as binary (some mouse reports) are Latin-1 code units.
-    terminal.onBinary((text) => send(Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff)));
+    /** Loads xterm.js once and makes the terminal, with what the guest wrote meanwhile. */
+    const loadTerminal = (): Promise<void> =>
+      (loading ??= loadXterm().then(
+        ({ Terminal }) => {
+          const t = new Terminal({ convertEol: false, scrollback: 5000, fontSize: 13, cursorBlink: true });
+          t.onData((text) => send(utf8.encode(text)));
+          // Bytes xterm reports as binary (some mouse reports) are Latin-1 code units.
+          t.onBinary((text) => send(Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff)));
+          for (const chunk of pending.take()) t.write(chunk);
+          terminal = t;
+          if (!panel.hidden) show(true);
+        },
+        (error: unknown) => {
+          stateText.textContent = ` (the terminal did not load: ${error instanceof Error ? error.message : String(error)})`;
+        },
+      ));
 
     const show = (shown: boolean): void => {
       panel.hidden = !shown;
       button.setAttribute('aria-expanded', String(shown));
       if (shown) {
+        if (!terminal) {
+          // Shown once it has loaded (loadTerminal shows it again).
+          void loadTerminal();
+          return;
+        }
         // xterm measures its cells when it opens: only in a panel that is shown.
         if (!opened) {
           terminal.open(holder);
@@ -87,10 +118,12 @@ export const serialConsolePart: PagePart = {
             available = m.available;
             open = m.open;
             render();
+            if (available) void loadTerminal();
             return true;
           case 'serial-data':
             received += m.bytes.byteLength;
-            terminal.write(m.bytes);
+            if (terminal) terminal.write(m.bytes);
+            else pending.push(m.bytes);
             return true;
           default:
             return false;
@@ -101,8 +134,8 @@ export const serialConsolePart: PagePart = {
         render();
       },
       state: () => {
-        const buffer = terminal.buffer.active;
         const lines: string[] = [];
+        const buffer = terminal?.buffer.active ?? { length: 0, getLine: () => undefined };
         for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? '');
         while (lines.length && lines[lines.length - 1] === '') lines.pop();
         return { serial: { available, open, shown: !panel.hidden, received, sent, text: lines.join('\n') } };

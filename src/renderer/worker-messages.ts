@@ -37,7 +37,9 @@ export type ToDecodeWorker =
   /** For tests: the video pictures that reached the screen since the last ask; answered with 'presentation-log'. */
   | { kind: 'presentation-log'; id: number }
   /** The session's multimedia time (the host's MEDIA_TIME): stream pictures are shown at theirs. */
-  | { kind: 'media-time'; mmNow: number };
+  | { kind: 'media-time'; mmNow: number }
+  /** The video codecs the page found WebCodecs decodes, best first (once, at its start): its HELLO lists them. */
+  | { kind: 'video-codecs'; codecs: VideoCodecSupport[] };
 
 export type FromDecodeWorker =
   /** The shown channel's primary surface was created or replaced, or another channel is shown (0x0: it has none yet). */
@@ -56,9 +58,9 @@ export type FromDecodeWorker =
   /** The server asked for more than the worker's memory budget: nothing more is drawn; the page ends the session. */
   | { kind: 'memory-exceeded'; message: string }
   | { kind: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; text: string }
-  /** The video codecs this worker decodes, best first (once, at its start): the page's HELLO lists them. */
-  | { kind: 'video-codecs'; codecs: VideoCodecSupport[] }
+  /** A step to the first frame (start-marks.ts), at its wall-clock time in ms. */
+  | { kind: 'start-mark'; name: string; epochMs: number }
   /** A stream could not be decoded: the page tells the host (STREAM_ERROR). */
   | { kind: 'stream-error'; channelId: number; streamId: number; serial?: bigint; message: string }
   /** The playing stream (null: none), and how many pictures were presented and written into the surface in all. */
-  | { kind: 'video-status'; status: VideoStatus | null; framesPresented: number; materialised: number };
+  | { kind: 'video-status'; status: VideoStatus | null; framesPresented: number; materialised: number; presentationDelayMs: number };

@@ -40,7 +40,7 @@ const WARM_UP_PRESSES = 5;
 /** One press every PACE_MS (or right after the last one's change, when that took longer). */
 const PACE_MS = 60;
 const REACTION_TIMEOUT_MS = 2000;
-const FIRST_FRAME_TIMEOUT_MS = 30_000;
+export const FIRST_FRAME_TIMEOUT_MS = 30_000;
 const LIVE_MS = 30_000;
 /** Key taps of the breakdown session (through the relay), per client. */
 const BREAKDOWN_TAPS = 100;
@@ -55,7 +55,7 @@ const SPICE_HTML5_DIR = process.env.SPICE_HTML5_DIR ?? '/usr/share/spice-html5';
 const BASELINE_FILE = 'bench/interactive-baseline.json';
 
 /** Where things are on the Xspice screen (no window manager there: windows go where they ask). */
-const LAYOUT = {
+export const LAYOUT = {
   background: '#336699',
   /** The glyph xterm: 4x1 cells of the 10x20 font on a colour found nowhere else. */
   glyph: { x: 0, y: 0, bg: '10e060' },
@@ -141,7 +141,7 @@ function clampBox(b: Box, width: number, height: number): Box {
   return { x, y, w: Math.max(1, Math.min(b.w, width - x)), h: Math.max(1, Math.min(b.h, height - y)) };
 }
 
-interface BenchEnv {
+export interface BenchEnv {
   xspice: XspiceServer;
   programs: BuiltPrograms;
   probe: XProbe;
@@ -512,19 +512,23 @@ function readBaseline(root: string): { ratios: Record<string, number>; note: str
   return { ratios: b.ratios, note: `(recorded ratios: ${BASELINE_FILE}, ${b.date}, ${b.machine})` };
 }
 
-export async function runInteractiveBench(options: { runs: number; root: string; record?: boolean }): Promise<InteractiveBenchResult> {
-  for (const [tool, pkg] of [['xterm', 'xterm'], ['xdotool', 'xdotool'], ['gcc', 'gcc'], ['websockify', 'websockify'], ['remote-viewer', 'virt-viewer'], ['xset', 'x11-xserver-utils']] as const) requireTool(tool, pkg);
-  requireFile(join(SPICE_HTML5_DIR, 'spice_auto.html'), 'spice-html5', "spice-html5's page");
-  const rounds = Math.min(options.runs, MAX_ROUNDS);
-  const programs = await buildPrograms(join(options.root, 'test/bench/interactive'));
-  const samples: SessionSample[] = [];
-  const breakdown: KeyBreakdown[] = [];
-  let failure: string | undefined;
+/**
+ * The bench's Xvfb with x-probe on it, and the Xspice desktop of LAYOUT (the glyph xterm holding
+ * the keyboard, the square): what every session of this bench and of the first-frame split runs on.
+ */
+export async function startBenchDesktop(root: string): Promise<{ env: BenchEnv; stop(): Promise<void> }> {
+  const programs = await buildPrograms(join(root, 'test/bench/interactive'));
   const xvfb = await startXvfb();
   let html5Server: Server | undefined;
   // spice-html5 has no GLZ decoder: LZ (QUIC for photos) for every client alike, as in the gateway bench.
   const xspice = await startXspice({ imageCompression: 'auto_lz', jpegWan: 'never' });
   let probe: XProbe | undefined;
+  const stop = async (): Promise<void> => {
+    probe?.close();
+    html5Server?.close();
+    await xspice.stop();
+    await xvfb.process.stop();
+  };
   try {
     // A key held past the autorepeat delay would type more than one glyph.
     await runToCompletion('xset', ['r', 'off'], { env: { ...process.env, DISPLAY: xvfb.display } });
@@ -551,8 +555,25 @@ export async function runInteractiveBench(options: { runs: number; root: string;
       programs,
       probe,
       screen: { width: started.width, height: started.height, display: xvfb.display, xvfbPid: xvfb.process.pid },
-      setup: { root: options.root, display: xvfb.display, spicePort: xspice.port, html5Origin: html5.origin, workDir: newWorkDir() },
+      setup: { root, display: xvfb.display, spicePort: xspice.port, html5Origin: html5.origin, workDir: newWorkDir() },
     };
+    return { env, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+export async function runInteractiveBench(options: { runs: number; root: string; record?: boolean }): Promise<InteractiveBenchResult> {
+  for (const [tool, pkg] of [['xterm', 'xterm'], ['xdotool', 'xdotool'], ['gcc', 'gcc'], ['websockify', 'websockify'], ['remote-viewer', 'virt-viewer'], ['xset', 'x11-xserver-utils']] as const) requireTool(tool, pkg);
+  requireFile(join(SPICE_HTML5_DIR, 'spice_auto.html'), 'spice-html5', "spice-html5's page");
+  const rounds = Math.min(options.runs, MAX_ROUNDS);
+  const samples: SessionSample[] = [];
+  const breakdown: KeyBreakdown[] = [];
+  let failure: string | undefined;
+  const desktop = await startBenchDesktop(options.root);
+  const { env } = desktop;
+  try {
     outer: for (let round = 0; round < rounds; round++) {
       // Alternate who goes first, so that a drift in machine load does not favour one client.
       for (const client of round % 2 === 0 ? CLIENTS : [...CLIENTS].reverse()) {
@@ -575,10 +596,7 @@ export async function runInteractiveBench(options: { runs: number; root: string;
       }
     }
   } finally {
-    probe?.close();
-    html5Server?.close();
-    await xspice.stop();
-    await xvfb.process.stop();
+    await desktop.stop();
   }
 
   const rows = summarise(samples);

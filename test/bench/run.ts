@@ -1,6 +1,6 @@
 // `npm run bench`: runs the benchmarks against real peers, prints their tables and writes the
 // results as JSON to bench/results/ (git-ignored). Exits non-zero if a bench fails.
-//   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video|interactive|webdav|audio|usb] [--runs 15] [--audio-minutes 10]
+//   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video|interactive|first-frame|webdav|audio|usb] [--runs 15] [--audio-minutes 10]
 //                    [--webdav-baseline OTHER/dist/cli.cjs] [--cpu-prof DIR] [--record]
 //                    [--usb-baseline OTHER/bin/spicedesk.cjs]  (the usb bench also reads the CD through that CLI, e.g. an older build, in the same run)
 // The script bundles this file with esbuild to dist/bench.js first, because Node 20 cannot run
@@ -13,6 +13,7 @@ import { runCaptureBench } from './capture-bench.ts';
 import { runDecodersBench } from './decoders-bench.ts';
 import { runGatewayBench } from './gateway-bench.ts';
 import { runInteractiveBench } from './interactive-bench.ts';
+import { runFirstFrameBench } from './first-frame-bench.ts';
 import { runUsbBench } from './usb-bench.ts';
 import { runVideoBench } from './video-bench.ts';
 import { runVideoDecodeBench } from './video-decode-bench.ts';
@@ -66,6 +67,12 @@ const benches: Bench[] = [
     // x-probe: key-to-glyph, click-to-pixel, first frame, and a live session's CPU, frames, memory.
     name: 'interactive',
     run: (options) => runInteractiveBench(options),
+  },
+  {
+    // spicedesk's time to the first frame split into its steps on one clock (gateway log, page and
+    // worker marks over DevTools, x-probe on the Xvfb), at most 10 runs.
+    name: 'first-frame',
+    run: (options) => runFirstFrameBench(options),
   },
   {
     // Folder sharing: a 64 MiB file copied by a guest's curl into the shared folder and back,

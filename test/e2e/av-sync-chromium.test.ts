@@ -52,6 +52,14 @@ const TONE_SECONDS = MEASURE_MS / 1000 + 8;
  * (vitest.config.ts): CI once measured 87 % here with another file's servers beside it.
  */
 const IN_SYNC_SHARE = 0.95;
+/**
+ * The median offset allowed: a systematic error (a picture drawn an animation frame after its
+ * time, a video clock trailing the sound) shows here long before pictures leave SYNC_MS. Measured:
+ * 11-14 ms before pictures were handed over early by the measured presentation delay; 7 ms (twice)
+ * with it, the video clock trailing the output by a median 6 ms (re-set at 15 ms); 4 ms with the
+ * clock re-set at 5 ms, at a load average of 10 (99.2 % within SYNC_MS).
+ */
+const MEDIAN_MS = 10;
 /** Two position reports this far apart (they come every ~50 ms) mean the output stalled: no audible time is interpolated across them. */
 const REPORT_GAP_MS = 250;
 
@@ -106,6 +114,29 @@ function audibleAt(heard: readonly Timed[], at: number, from: number): { mm: num
   return { mm: a.mm + ((at - a.at) * (b.mm - a.mm)) / (b.at - a.at), index: i };
 }
 
+/** The mm time heard at `at` (ms since the epoch), by binary search; null outside the reports or across a stall. */
+function heardMmAt(heard: readonly Timed[], at: number): number | null {
+  let lo = 0;
+  let hi = heard.length - 1;
+  if (hi < 1 || at < heard[0].at || at > heard[hi].at) return null;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (heard[mid].at <= at) lo = mid;
+    else hi = mid;
+  }
+  const a = heard[lo];
+  const b = heard[hi];
+  if (b.at - a.at > REPORT_GAP_MS || b.at === a.at) return null;
+  return a.mm + ((at - a.at) * (b.mm - a.mm)) / (b.at - a.at);
+}
+
+/** "median (p5..p95)" of the values. */
+function spread(values: readonly number[]): string {
+  const v = [...values].sort((a, b) => a - b);
+  if (v.length === 0) return 'none';
+  return `${percentile(v, 0.5).toFixed(1)} (${percentile(v, 0.05).toFixed(1)}..${percentile(v, 0.95).toFixed(1)})`;
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
@@ -141,8 +172,8 @@ describe('A/V sync in the page (Xspice: MJPEG video and Opus sound together)', (
         window.spicedeskPage!.heardLog();
         await window.spicedeskPage!.presentationLog();
       });
-      const heard: Timed[] = [];
-      const pictures: Timed[] = [];
+      const heard: (Timed & { reportAt: number; audible: number; display: number })[] = [];
+      const pictures: (Timed & { handed: number })[] = [];
       const take = async (): Promise<void> => {
         const got = await p.evaluate(async () => ({ heard: window.spicedeskPage!.heardLog(), pictures: await window.spicedeskPage!.presentationLog() }));
         heard.push(...got.heard);
@@ -178,6 +209,27 @@ describe('A/V sync in the page (Xspice: MJPEG video and Opus sound together)', (
         if (Math.abs(offset) > Math.abs(w.worst)) w.worst = offset;
         outByWindow.set(window, w);
       }
+      // Where the offset comes from: the presentation delay (handed to the worker's presenter to the
+      // animation frame that drew it) less the lead the schedule took off; the hand-over against the
+      // sound (the schedule's timer and the clock); the page's audible estimate (by the output's
+      // latency) and its video clock (set from that estimate when 15 ms apart) against the output.
+      const truth = (at: number): number | null => heardMmAt(heard, at);
+      const delays = pictures.map((q) => q.at - q.handed);
+      const handedOffsets = pictures.flatMap((q) => {
+        const t = truth(q.handed);
+        return t === null ? [] : [t - q.mm];
+      });
+      const estimateErrors = heard.flatMap((h) => {
+        const t = truth(h.reportAt);
+        return t === null ? [] : [t - h.audible];
+      });
+      const clockErrors = heard.flatMap((h) => {
+        const t = truth(h.reportAt);
+        return t === null ? [] : [t - h.display];
+      });
+      const parts =
+        `presentation delay: the worker's estimate ${state.video.presentationDelayMs} ms, measured ${spread(delays)}; heard at the hand-over minus the picture's mm ${spread(handedOffsets)}; ` +
+        `heard minus the page's audible estimate ${spread(estimateErrors)}; heard minus the video clock ${spread(clockErrors)}`;
       const sorted = [...offsets].sort((x, y) => x - y);
       const inSync = offsets.filter((d) => Math.abs(d) <= SYNC_MS).length;
       const mean = offsets.reduce((s, d) => s + d, 0) / Math.max(1, offsets.length);
@@ -186,12 +238,12 @@ describe('A/V sync in the page (Xspice: MJPEG video and Opus sound together)', (
           `${inSync} within ${SYNC_MS} ms (${((100 * inSync) / Math.max(1, offsets.length)).toFixed(1)} %); audio minus video: mean ${mean.toFixed(1)} ms, ` +
           `min ${sorted[0]}, p5 ${percentile(sorted, 0.05)}, median ${percentile(sorted, 0.5)}, p95 ${percentile(sorted, 0.95)}, max ${sorted[sorted.length - 1]}; ` +
           `playout ${JSON.stringify(state.audio.playout)}; video clock sets ${state.audio.videoClock.sets}; ${JSON.stringify(await p.evaluate(() => window.spicedeskPage!.drawStats().then((d) => d?.ops)))}; ` +
-          `out of sync by 5 s from the start (out/all worst): ${[...outByWindow].map(([t, w]) => `${t}s ${w.out}/${w.all} ${w.worst}`).join(', ')}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+          `out of sync by 5 s from the start (out/all worst): ${[...outByWindow].map(([t, w]) => `${t}s ${w.out}/${w.all} ${w.worst}`).join(', ')}; ${parts}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
       console.log(summary);
       // About 25 pictures a second were measured (the stream plays on; a stalled machine loses some).
       expect(offsets.length, summary).toBeGreaterThan((MEASURE_MS / 1000) * 25 * 0.7);
       expect(inSync / offsets.length, summary).toBeGreaterThanOrEqual(IN_SYNC_SHARE);
-      expect(Math.abs(percentile(sorted, 0.5)), summary).toBeLessThanOrEqual(SYNC_MS / 2);
+      expect(Math.abs(percentile(sorted, 0.5)), summary).toBeLessThanOrEqual(MEDIAN_MS);
       expect(state.audio.playback.mode).toBe('opus');
       await playing;
       expect(pageProblems(p)).toEqual([]);
@@ -312,8 +364,9 @@ describe('A/V sync carried by the content (a flash and a flip each second, one G
       expect(rows.length).toBeGreaterThanOrEqual(CONTENT_SECONDS * 0.7);
       // The client keeps the sync the server stamped: the flash is on the screen when its flip is heard.
       // (Measured: 18 of 19 within 50 ms, median 5 ms, the one out, -113 ms, at a stall of this
-      // shared machine; another run 19 of 19, median 17 ms. A client that did not follow the sound
-      // would be hundreds of ms out on all.)
+      // shared machine; another run 19 of 19, median 17 ms. With pictures handed over early by the
+      // presentation delay and the video clock re-set at 5 ms: 20 of 20, median 1 ms, -11..13. A
+      // client that did not follow the sound would be hundreds of ms out on all.)
       const inSync = rows.filter((r) => Math.abs(r.client) <= SYNC_MS).length;
       expect(inSync / rows.length).toBeGreaterThanOrEqual(CONTENT_IN_SYNC_SHARE);
       expect(Math.abs(percentile(rows.map((r) => r.client).sort((x, y) => x - y), 0.5))).toBeLessThanOrEqual(SYNC_MS / 2);

@@ -81,10 +81,11 @@ describe('the folder chooser in the page', () => {
     const r = await curl('PROPFIND', '/', { headers: ['Depth: 1'] });
     const ms = Date.now() - started;
     console.log(`unshared PROPFIND from the guest: status ${r.status} after ${ms} ms`);
-    // Answered at once (curl would give up after 10 s): spice-webdavd passes on no close.
+    // Answered, not left hanging: curl gives up after 10 s (-m 10) with status 0, so a 503 with
+    // its body is the gateway's answer (spice-webdavd passes on no close). No bound on the time:
+    // the guest's console round trip under TCG moves with the machine's load.
     expect(r.status).toBe(503);
     expect(r.body).toBe('no folder is shared now\n');
-    expect(ms).toBeLessThan(5000);
   });
 
   it('browses from the home (no link out listed), shares the chosen folder: the guest lists and writes', { timeout: 150_000 }, async () => {

@@ -53,6 +53,8 @@ export interface PageState {
     framesPresented: number;
     /** Pictures written into the surface because a draw needed their area, or their stream ended. */
     materialised: number;
+    /** The worker's measured delay from handing an overlaid picture over to its first animation frame (ms); pictures are shown that much early. */
+    presentationDelayMs: number;
     streamErrors: number;
     lastStreamError: string;
   };
@@ -175,9 +177,9 @@ export interface PageTestApi {
   headUrl(head: number): string | null;
   drawStats(): Promise<DrawStats | null>;
   /** The video pictures that reached the screen since the last call: mm time, and when (ms since the epoch). */
-  presentationLog(): Promise<{ mm: number; at: number }[]>;
+  presentationLog(): Promise<{ mm: number; at: number; handed: number }[]>;
   /** When the sound's positions (DATA.time, unwrapped ms) reached the audio output since the last call (ms since the epoch). */
-  heardLog(): { mm: number; at: number }[];
+  heardLog(): { mm: number; at: number; reportAt: number; audible: number; display: number }[];
   /** Starts (true) or stops copying the audio worklet's output (after the gain) for audioTapTake. */
   audioTap(on: boolean): void;
   /** The output copied since the tap started or was last taken: interleaved stereo Float32, base64, at `rate`. */

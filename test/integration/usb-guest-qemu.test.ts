@@ -22,6 +22,8 @@ import { openSocket } from '../../src/main/transport/socket-transport.ts';
 import { EmulatedUsbSource } from '../../src/main/usb/emulated-device.ts';
 import { IsoCdrom } from '../../src/main/usb/iso-cdrom.ts';
 import { UsbredirHost } from '../../src/main/usb/usbredir-host.ts';
+import { relinkUsbSlot } from '../../src/main/monitors/relink.ts';
+import { recordingLogger } from '../helpers/logger.ts';
 import { waitFor, waitUntil } from '../helpers/wait.ts';
 import { startGuest, type Guest } from '../peers/guest.ts';
 import { isoImage } from '../peers/iso9660.ts';
@@ -213,5 +215,31 @@ describe('USB redirection into a Linux guest (simulated HID keyboard)', () => {
       cdSource.unplug(cd.description.id);
     }
     await waitUntil('the CD to leave the guest', async () => !(await guestUsbDevices(guest)).some((l) => l.startsWith('1209:0003')), 30_000, { pollMs: 300 });
+  }, 150_000);
+
+  it('a detach the server does not acknowledge resets the slot: closing its channel takes the device out of the guest, the slot comes back and takes it again', async () => {
+    const slot = slots.find((s) => s.device === null && s.state !== 'closed')!;
+    const relinkLines: string[] = [];
+    const resetSlot = (channel: UsbredirChannel): Promise<boolean> => relinkUsbSlot(session, channel, recordingLogger(relinkLines));
+    const host = await UsbredirHost.attach(slot, await source.open(keyboard.description.id), { logger: silentLogger, resetSlot, disconnectAckTimeoutMs: 2000 });
+    await waitUntil('the keyboard in the guest', async () => (await guestUsbDevices(guest)).some((l) => l.startsWith('1209:0001')), 60_000, { pollMs: 300 });
+    // A server that never acks: QEMU's ack is dropped before the usb-host sees it.
+    const handle = host.packet.bind(host);
+    host.packet = (p) => {
+      if (p.type !== 'device_disconnect_ack') handle(p);
+    };
+    expect(await host.detach()).toBe('slot-reset');
+    expect(host.slotBack).toBe(true);
+    expect(slot.state).toBe('closed');
+    await waitUntil('the keyboard to leave the guest', async () => !(await guestUsbDevices(guest)).some((l) => l.startsWith('1209:0001')), 30_000, { pollMs: 300 });
+    // The slot again, on a new channel (the session's 'channel-linked' put it in `slots`): empty and usable.
+    const again = await waitFor('the slot linked again, open and past its hello', () => slots.find((s) => s.id === slot.id && s !== slot && s.state !== 'closed' && s.helloDone), 30_000, {
+      pollMs: 100,
+      explain: () => `slots: ${slots.map((s) => `${s.id} ${s.state}${s.helloDone ? ' hello' : ''}`).join(', ')}; relink: ${relinkLines.join(' | ')}`,
+    });
+    const next = await UsbredirHost.attach(again, await source.open(keyboard.description.id), { logger: silentLogger });
+    await waitUntil('the keyboard in the guest again', async () => (await guestUsbDevices(guest)).some((l) => l.startsWith('1209:0001')), 60_000, { pollMs: 300 });
+    expect(await next.detach()).toBe('acknowledged');
+    await waitUntil('the keyboard to leave the guest again', async () => !(await guestUsbDevices(guest)).some((l) => l.startsWith('1209:0001')), 30_000, { pollMs: 300 });
   }, 150_000);
 });

@@ -3,6 +3,7 @@
 // commands start faster without it.
 import { sharedDirOf } from '../webdav/shared-dir.ts';
 import { printSettingOf } from '../printing/print-setting.ts';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../node/exit-codes.ts';
 import { defineCommand, flag, type CommandContext } from './args/option-spec.ts';
@@ -11,10 +12,25 @@ import type { ServeOptions } from './serve.ts';
 
 /** Runs serve.ts from dist/serve.cjs, beside the bundled CLI. */
 export function runServe(o: ServeOptions): Promise<void> {
-  // A run-time path, so esbuild leaves this require alone instead of bundling the gateway here.
+  return loadServeBundle(__dirname).runServe(o);
+}
+
+/**
+ * dist/serve.cjs, through the same V8 code cache as the CLI (bin/load-cached.cjs, its cache beside
+ * the bundle) where that loader is there: compiling the gateway's half a megabyte was about a
+ * tenth of `open`'s start before it listens (bench/README.md, first frame). A plain require otherwise.
+ */
+export function loadServeBundle(distDir: string): typeof import('./serve.ts') {
+  const bundle = join(distDir, 'serve.cjs');
+  const loader = join(distDir, '..', 'bin', 'load-cached.cjs');
+  // Run-time paths, so esbuild leaves these requires alone instead of bundling the gateway here.
+  if (existsSync(loader)) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { runCached } = require(loader) as { runCached(bundle: string, cacheFile: string): unknown };
+    return runCached(bundle, `${bundle}.cache`) as typeof import('./serve.ts');
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const serve = require(join(__dirname, 'serve.cjs')) as typeof import('./serve.ts');
-  return serve.runServe(o);
+  return require(bundle) as typeof import('./serve.ts');
 }
 
 /** The values open and serve share, as the gateway takes them. */

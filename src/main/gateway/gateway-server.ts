@@ -110,6 +110,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     server.listen(o.port, o.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  // The steps to a first frame, on the log's clock (bench/README.md, interactive): Node's start and this.
+  o.logger.debug({ processStart: Math.round(performance.timeOrigin), port }, 'gateway listening');
 
   // The Host header a browser sends for this server: anything else is a DNS-rebinding page or a
   // misdirected request. A wildcard listener cannot know its names, and takes any well-formed one.
@@ -144,6 +146,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // The file's name only: the path holds the token, a launch link its code.
+    const path = (req.url ?? '').split('?')[0];
+    o.logger.debug(path.startsWith(LAUNCH_PREFIX) ? { launch: true } : { file: path.slice(path.lastIndexOf('/') + 1) || '/' }, 'request');
     const host = req.headers.host;
     if (!hostAllowed(host)) return reply(res, 403, 'spicedesk serve: unexpected Host header');
     if (req.url?.startsWith(LAUNCH_PREFIX)) return launch(req, res);
@@ -196,6 +201,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     }
     guard.trust(socket as Socket);
     wss.handleUpgrade(req, socket, head, (ws) => {
+      o.logger.debug('page WebSocket open');
       const connection = new GatewayConnection(
         ws,
         { targets: o.targets, logger: o.logger, linkTimeoutMs: o.linkTimeoutMs, helloTimeoutMs: o.helloTimeoutMs ?? 10_000, heads, budget },

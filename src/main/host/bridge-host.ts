@@ -164,6 +164,8 @@ export class BridgeHost {
   private readonly acks = new HeldAcks(() => this.pacer.schedule());
   private readonly log: Logger;
   private readonly helloTimer: ReturnType<typeof setTimeout>;
+  /** Whether a display message went to the page yet (logged once: a step to the first frame). */
+  private displaySent = false;
   private readonly pageAgent: PageAgent;
   private readonly pageAudio: PageAudio;
   private readonly pageVm: PageVm;
@@ -299,6 +301,10 @@ export class BridgeHost {
 
   /** A display message queued with its body referenced: the packet copies it once (HostPacketBuilder). */
   private sendDisplay(channelId: number, type: number, serial: bigint, body: Uint8Array): void {
+    if (!this.displaySent) {
+      this.displaySent = true;
+      this.log.debug({ channelId, type }, 'first display message to the page');
+    }
     if (!this.canQueue()) return;
     this.packet.addBody('display', channelId, type, serial, body);
     this.otherQueued = true;
@@ -356,6 +362,7 @@ export class BridgeHost {
         return;
       }
       clearTimeout(this.helloTimer);
+      this.log.debug({ target: message.target }, 'page HELLO');
       this.videoCodecs = message.videoCodecs ?? [];
       this.audio = message.audio ?? noAudioCapabilities;
       this.start(message.target);

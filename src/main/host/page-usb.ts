@@ -17,9 +17,10 @@ import type { ConnectionProfile } from '../../protocol/profile/index.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import type { UsbDeviceSource } from '../usb/device-source.ts';
 import { machineHidSource } from '../usb/hid-device-source.ts';
+import { relinkUsbSlot } from '../monitors/relink.ts';
 import { UsbPackageSource } from '../usb/usb-device-source.ts';
 import { usbPolicyOf, type UsbCommandLine } from '../usb/usb-policy.ts';
-import { deviceName, usbLabel, UsbRedirector, UsbRefusal, type UsbSelector } from '../usb/usb-redirector.ts';
+import { detachSentence, deviceName, usbLabel, UsbRedirector, UsbRefusal, type UsbSelector } from '../usb/usb-redirector.ts';
 
 export class PageUsb {
   private session: Session | null = null;
@@ -61,7 +62,11 @@ export class PageUsb {
     const policy = usbPolicyOf(profile, line ?? {});
     let r: UsbRedirector;
     try {
-      r = new UsbRedirector({ logger: this.log, policy, hostSource: this.hostSource(), hidSource: this.hidSource(), focused: () => this.focused });
+      const session = this.session;
+      r = new UsbRedirector({
+        logger: this.log, policy, hostSource: this.hostSource(), hidSource: this.hidSource(), focused: () => this.focused,
+        resetSlot: async (channel) => (session ? relinkUsbSlot(session, channel, this.log) : channel.close().then(() => false)),
+      });
     } catch (e) {
       // The shared CD's file cannot be read: said once, the session goes on without USB.
       this.log.warn({ err: String(e) }, `USB redirection is off for this session: ${e instanceof Error ? e.message : String(e)}`);
@@ -136,8 +141,8 @@ export class PageUsb {
         const host = await r.attach(selector);
         this.send({ kind: 'usb-result', id: m.id, ok: true, message: `${deviceName(host.device.description)} is in the VM on ${host.channel.name}` });
       } else {
-        const d = await r.detach(selector);
-        this.send({ kind: 'usb-result', id: m.id, ok: true, message: `${deviceName(d)} left the VM` });
+        const result = await r.detach(selector);
+        this.send({ kind: 'usb-result', id: m.id, ok: true, message: detachSentence(result) });
       }
     } catch (e) {
       const message = e instanceof UsbRefusal ? e.message : `${m.kind === 'usb-attach' ? 'attaching' : 'detaching'} ${m.id} failed: ${e instanceof Error ? e.message : String(e)}`;

@@ -6,6 +6,8 @@
 // old one is gone does it drop the old image cache and GLZ dictionary, so the new channel starts
 // from nothing as the views do.
 import type { SpiceChannel } from '../../protocol/channel/channel.ts';
+import type { UsbredirChannel } from '../../protocol/channels/usbredir/usbredir-channel.ts';
+import { ChannelType } from '../../protocol/link/constants.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { channelFactories } from '../../protocol/session/channel-factories.ts';
 import type { Session } from '../../protocol/session/session.ts';
@@ -21,12 +23,12 @@ const SILENT_MS = 5000;
 /** Links the server accepted but never served, before giving up. */
 const MAX_SILENT_LINKS = 3;
 
-/** Whether the server says anything on `channel` within `ms`. */
-async function serverSpeaks(channel: SpiceChannel, ms: number): Promise<boolean> {
+/** Whether the server says anything on `channel` within `ms` ('spoke'), nothing ('silent'), or closed it without a byte ('closed'). */
+async function serverSpeaks(channel: SpiceChannel, ms: number): Promise<'spoke' | 'silent' | 'closed'> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const silent = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const silent = new Promise<'silent'>((resolve) => (timer = setTimeout(() => resolve('silent'), ms)));
   try {
-    return await Promise.race([channel.whenServerSpeaks().then(() => true), silent]);
+    return await Promise.race([channel.whenServerSpeaks().then((spoke) => (spoke ? 'spoke' : 'closed')), silent]);
   } finally {
     clearTimeout(timer);
   }
@@ -63,7 +65,18 @@ export async function relinkChannel(session: Session, type: number, id: number, 
     // spice-server may answer the link with success while it still holds the old channel, and then
     // never serve the new one (docs/protocol.md, "Linking a channel again"): a channel the server
     // says nothing on is closed and linked once more.
-    if (!(await serverSpeaks(channel, silentMs))) {
+    const heard = await serverSpeaks(channel, silentMs);
+    if (heard === 'closed') {
+      // A server that still holds the old channel for this client can answer the new link and then
+      // close it (spice-server's char-device channels take one client at a time): try again, as
+      // for a refused link, once it has let go.
+      lastError = `the server closed the new ${channel.name} channel at once`;
+      await channel.close();
+      if (session.main.state !== 'ready') break;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      continue;
+    }
+    if (heard === 'silent') {
       lastError = `the server sent nothing on the new ${channel.name} channel within ${silentMs} ms`;
       log.warn({ channel: channel.name, id, attempt }, `${lastError}; linking it again`);
       await channel.close();
@@ -75,10 +88,25 @@ export async function relinkChannel(session: Session, type: number, id: number, 
     channel.run().catch((e: Error) => {
       if (session.channels.get(key) === channel && channel.state !== 'closed') log.warn({ channel: channel.name, err: e.message }, 'a relinked channel failed');
     });
-    log.info({ channel: channel.name, id, attempt }, 'channel linked again for a joining view');
+    log.info({ channel: channel.name, id, attempt }, 'channel linked again');
     return channel;
   }
   session.status.set(key, { state: 'failed', error: new Error(lastError) });
   log.warn({ channel: key, err: lastError }, 'the channel could not be linked again; the views go without it');
   return null;
+}
+
+/**
+ * A usbredir slot whose server did not confirm a detach: its channel is closed (QEMU runs the
+ * device's disconnect when the chardev closes) and linked again, so the slot comes back empty
+ * (the session's 'channel-linked' hands the new channel to the USB redirector). True when it is back.
+ */
+export async function relinkUsbSlot(session: Session, channel: UsbredirChannel, log: Logger): Promise<boolean> {
+  if (session.channels.get(`${ChannelType.USBREDIR}:${channel.id}`) !== channel) {
+    await channel.close();
+    return false;
+  }
+  const again = await relinkChannel(session, ChannelType.USBREDIR, channel.id, log);
+  if (channel.state !== 'closed') await channel.close();
+  return again !== null;
 }

@@ -21,7 +21,7 @@ import { EmulatedUsbSource } from './emulated-device.ts';
 import { HID_ID_PREFIX } from './hid-device-source.ts';
 import { IsoCdrom } from './iso-cdrom.ts';
 import { UsbDeviceBusyError } from './usb-device-source.ts';
-import { UsbAttachError, UsbredirHost } from './usbredir-host.ts';
+import { UsbAttachError, UsbredirHost, type UsbDetachOutcome } from './usbredir-host.ts';
 
 export type UsbRefusalReason =
   | 'disabled' | 'no-slots' | 'filter' | 'no-free-slot' | 'already-redirected' | 'busy' | 'not-found' | 'no-usb' | 'not-redirected';
@@ -136,6 +136,33 @@ export interface UsbRedirectorOptions {
   extraSources?: readonly UsbDeviceSource[];
   /** Whether the session has focus (auto-redirect only then); default: always. */
   focused?: () => boolean;
+  /**
+   * Closes a slot whose server did not confirm a detach and links it again (the session's
+   * relinkChannel); true when it is back. Without it such a slot is only closed.
+   */
+  resetSlot?: (channel: UsbredirChannel) => Promise<boolean>;
+}
+
+/** What a detach did: the device, its slot, and how it ended (usbredir-host.ts). */
+export interface UsbDetachResult {
+  device: UsbDeviceDescription;
+  slot: string;
+  outcome: UsbDetachOutcome;
+  /** After 'slot-reset': whether the slot was linked again. */
+  slotBack: boolean;
+}
+
+/** The sentence for a detach, as `do usb-detach` and the page's USB_RESULT say it. */
+export function detachSentence(r: UsbDetachResult): string {
+  const name = deviceName(r.device);
+  switch (r.outcome) {
+    case 'acknowledged': case 'sent':
+      return `${name} left the VM`;
+    case 'slot-closed':
+      return `${name} left the VM with its USB slot ${r.slot}, which closed`;
+    case 'slot-reset':
+      return `the VM did not confirm that ${name} left; its USB slot ${r.slot} was reset (closed${r.slotBack ? ' and linked again' : ''}), which takes the device out`;
+  }
 }
 
 export class UsbRedirector {
@@ -148,6 +175,11 @@ export class UsbRedirector {
   private readonly hosts = new Map<string, { host: UsbredirHost; source: UsbDeviceSource }>();
   /** Devices on their way into a slot: two slots coming up at once must not both take the same CD. */
   private readonly attaching = new Set<string>();
+  /**
+   * Devices the user took out (detach): a slot that links later (hot-added, or one reset after a
+   * detach the VM did not confirm) must not put them back on connect. Attaching clears it.
+   */
+  private readonly detachedByUser = new Set<string>();
   /** Slots a device is on its way into (taken by the device only once the guest said hello to it). */
   private readonly claimed = new Set<UsbredirChannel>();
   private readonly log: Logger;
@@ -156,9 +188,11 @@ export class UsbRedirector {
   private readonly onConnectRules: UsbredirFilterRule[] | null;
   private readonly focused: () => boolean;
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly resetSlot: UsbRedirectorOptions['resetSlot'];
 
   constructor(o: UsbRedirectorOptions) {
     this.log = o.logger;
+    this.resetSlot = o.resetSlot;
     this.policy = o.policy;
     this.autoRules = parseUsbredirFilter(o.policy.autoRedirectFilter);
     this.onConnectRules = o.policy.redirectOnConnect !== undefined ? parseUsbredirFilter(o.policy.redirectOnConnect) : null;
@@ -262,6 +296,7 @@ export class UsbRedirector {
   private async attachEntry(source: UsbDeviceSource, d: UsbDeviceDescription, preferred?: UsbredirChannel): Promise<UsbredirHost> {
     const verdict = this.refusal(d, preferred);
     if (verdict instanceof UsbRefusal) throw verdict;
+    this.detachedByUser.delete(d.id);
     this.attaching.add(d.id);
     this.claimed.add(verdict.slot);
     try {
@@ -285,7 +320,7 @@ export class UsbRedirector {
     let host: UsbredirHost;
     step('connecting');
     try {
-      host = await UsbredirHost.attach(slot, handle, { logger: this.log });
+      host = await UsbredirHost.attach(slot, handle, { logger: this.log, resetSlot: this.resetSlot });
     } catch (e) {
       if (e instanceof UsbAttachError) {
         const reason: UsbRefusalReason = e.reason === 'filter' ? 'filter' : e.reason === 'slot-busy' ? 'no-free-slot' : e.reason === 'slot-closed' ? 'no-slots' : 'busy';
@@ -304,8 +339,8 @@ export class UsbRedirector {
     return host;
   }
 
-  /** Takes the device out of the VM (device_disconnect and the guest's ack). */
-  async detach(selector: UsbSelector): Promise<UsbDeviceDescription> {
+  /** Takes the device out of the VM (settle, device_disconnect, the server's ack); says how that ended. */
+  async detach(selector: UsbSelector): Promise<UsbDetachResult> {
     const entry = await this.find(selector).catch(() => null);
     const id = entry?.description.id ?? (selector.kind === 'cd' ? `cd:${selector.file}` : selector.kind === 'path' ? selector.id : null);
     const found = id ? this.hosts.get(id) : [...this.hosts.values()].find((h) => (selector.kind === 'ids' || selector.kind === 'hid-ids')
@@ -316,14 +351,16 @@ export class UsbRedirector {
         : (id ?? (selector.kind === 'ids' || selector.kind === 'hid-ids' ? `${selector.kind === 'hid-ids' ? HID_ID_PREFIX : ''}${hex4(selector.vendorId)}:${hex4(selector.productId)}` : ''));
       throw new UsbRefusal('not-redirected', `${what} is not redirected to this VM; nothing to detach`);
     }
-    await found.host.detach();
-    return found.host.device.description;
+    this.detachedByUser.add(found.host.device.description.id);
+    const outcome = await found.host.detach();
+    return { device: found.host.device.description, slot: found.host.channel.name, outcome, slotBack: found.host.slotBack };
   }
 
   private async redirectOnConnect(channel: UsbredirChannel): Promise<void> {
     if (!this.policy.enabled || channel.device) return;
     const entries = await this.devices();
-    const candidates = entries.filter((e) => e.slot === null && !this.attaching.has(e.description.id) && e.source !== this.hidSource && (e.source === this.cds
+    const candidates = entries.filter((e) => e.slot === null && !this.attaching.has(e.description.id) && !this.detachedByUser.has(e.description.id)
+      && e.source !== this.hidSource && (e.source === this.cds
       || (this.onConnectRules !== null && filterVerdict(this.onConnectRules, e.description) === 'allowed')));
     for (const e of candidates) {
       if (channel.device || this.claimed.has(channel) || channel.state === 'closed') return;

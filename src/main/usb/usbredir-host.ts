@@ -13,8 +13,20 @@
 //   unasked interrupt_receiving_status stall.
 // - Not supported (the `usb` package has none either): isochronous streams (refused with inval),
 //   bulk streams (inval), buffered bulk receiving (the cap is not offered).
-// - Detach: device_disconnect, then (when both sides have the cap) wait for device_disconnect_ack
-//   before the slot is free again; the guest's filter_reject detaches the same way.
+// - Detach, in three steps:
+//   1. Settle: the device is no longer used. Transfers in flight are answered cancelled at once,
+//      and every request the guest still sends is answered with an I/O error (a device being
+//      pulled out), until the guest has sent nothing for a moment (SETTLE_QUIET_MS, at most
+//      SETTLE_MAX_MS). Why: QEMU's xHCI drops the guest's requests still open when usb-redir
+//      detaches the device, without completing them, and Linux handles the disconnect in the
+//      hub thread that also runs the driver's probe: a probe whose requests were dropped waits
+//      each out (5 s, retried), and the guest kept the device 20-36 s (docs/protocol.md).
+//   2. device_disconnect. QEMU detaches the device from the guest's port and acks at once.
+//   3. The outcome, said as it is: 'acknowledged' (device_disconnect_ack), 'sent' (a server without
+//      the ack cap: the packet was written and the connection's send queue drained), or
+//      'slot-reset' (no ack within DISCONNECT_ACK_TIMEOUT_MS: the slot's channel is closed, which
+//      makes QEMU detach the device as its chardev closes, and `resetSlot` links it again).
+//   The guest's filter_reject detaches the same way.
 import { Emitter } from '../../protocol/emitter.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import type { UsbredirChannel, UsbredirDeviceHandler } from '../../protocol/channels/usbredir/usbredir-channel.ts';
@@ -55,14 +67,38 @@ const statusCode: Record<UsbTransferStatus, number> = {
   error: UsbredirStatus.ioerror,
 };
 
+type DataPacket = UsbredirPacketOf<'bulk_packet'> | UsbredirPacketOf<'interrupt_packet'>;
+
 const speedCode = { low: UsbredirSpeed.low, full: UsbredirSpeed.full, high: UsbredirSpeed.high, super: UsbredirSpeed.super } as const;
 const endpointTypeCode = { iso: UsbredirEndpointType.iso, bulk: UsbredirEndpointType.bulk, interrupt: UsbredirEndpointType.interrupt } as const;
 
-/** How long a detach waits for the guest's device_disconnect_ack before freeing the slot anyway. */
-const DISCONNECT_ACK_TIMEOUT_MS = 5000;
+/** How long a detach waits for the guest's device_disconnect_ack before it resets the slot. */
+export const DISCONNECT_ACK_TIMEOUT_MS = 5000;
+/** Settling before device_disconnect: the guest quiet this long (ms), at most SETTLE_MAX_MS in all. */
+export const SETTLE_QUIET_MS = 400;
+export const SETTLE_MAX_MS = 3000;
+const SETTLE_LOOK_MS = 50;
+
+/**
+ * How a detach ended: the server confirmed it (device_disconnect_ack), or has no ack and the
+ * disconnect was written and flushed ('sent'), or did not confirm in time and the slot's channel
+ * was closed and linked again ('slot-reset'; closing it takes the device out of the VM), or the
+ * slot had already ended ('slot-closed'; the device went with it).
+ */
+export type UsbDetachOutcome = 'acknowledged' | 'sent' | 'slot-reset' | 'slot-closed';
 
 export interface UsbredirHostOptions {
   logger: Logger;
+  /**
+   * Resets a slot whose server did not confirm a detach: closes its channel (QEMU detaches the
+   * device when the chardev closes) and links it again. Default: the channel is only closed.
+   * Resolves once that is done; true when the slot is back.
+   */
+  resetSlot?: (channel: UsbredirChannel) => Promise<boolean>;
+  /** Test hooks: the ack's wait and the settling (defaults above). */
+  disconnectAckTimeoutMs?: number;
+  settleQuietMs?: number;
+  settleMaxMs?: number;
 }
 
 export class UsbredirHost implements UsbredirDeviceHandler {
@@ -71,17 +107,26 @@ export class UsbredirHost implements UsbredirDeviceHandler {
   readonly device: UsbDeviceHandle;
   /** Packets handled, by type (for tests and `info`). */
   readonly handled = new Map<string, number>();
-  state: 'attaching' | 'connected' | 'disconnecting' | 'gone' = 'attaching';
+  /** 'settling': a detach began, the guest's requests get errors; 'disconnecting': device_disconnect sent. */
+  state: 'attaching' | 'connected' | 'settling' | 'disconnecting' | 'gone' = 'attaching';
+  /** How the detach ended (set once the host is gone after a detach). */
+  outcome: UsbDetachOutcome | null = null;
   private readonly log: Logger;
+  private readonly options: UsbredirHostOptions;
   private commands: Promise<void> = Promise.resolve();
+  private commandsRunning = 0;
   private transferSinceReset = false;
   private readonly interruptPolls = new Map<number, AbortController>();
-  private readonly pendingData = new Map<bigint, { cancelled: boolean }>();
+  /** Data packets of the guest being transferred; `replied` once answered (cancelled) before the transfer ended. */
+  private readonly pendingData = new Map<bigint, { packet: DataPacket; cancelled: boolean; replied: boolean }>();
+  private lastGuestRequestAt = 0;
   private ackWaiter: (() => void) | null = null;
+  private detaching: Promise<UsbDetachOutcome> | null = null;
 
   private constructor(channel: UsbredirChannel, device: UsbDeviceHandle, options: UsbredirHostOptions) {
     this.channel = channel;
     this.device = device;
+    this.options = options;
     this.log = options.logger.child({ usb: `${hex4(device.description.vendorId)}:${hex4(device.description.productId)}`, slot: channel.name });
   }
 
@@ -141,34 +186,103 @@ export class UsbredirHost implements UsbredirDeviceHandler {
     });
   }
 
-  /** Takes the device off the slot: device_disconnect, the guest's ack, then the device is closed. */
-  async detach(): Promise<void> {
-    if (this.state === 'gone' || this.state === 'disconnecting') return;
-    await this.disconnect(null);
+  /**
+   * Takes the device off the slot (settle, device_disconnect, the server's ack) and closes it.
+   * Resolves with how that ended; a second call gets the same answer.
+   */
+  detach(): Promise<UsbDetachOutcome> {
+    if (this.detaching) return this.detaching;
+    if (this.state === 'gone') return Promise.resolve(this.outcome ?? 'slot-closed');
+    return this.disconnect(null);
   }
 
-  private async disconnect(error: Error | null): Promise<void> {
-    this.state = 'disconnecting';
-    this.stopPolls();
-    const ch = this.channel;
-    if (ch.state !== 'closed' && ch.device === this) {
-      ch.sendPacket({ type: 'device_disconnect', id: 0n });
-      if (ch.stream.both(UsbredirCap.device_disconnect_ack)) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          new Promise<void>((resolve) => (this.ackWaiter = resolve)),
-          new Promise<void>((resolve) => (timer = setTimeout(() => {
-            this.log.warn('the guest did not acknowledge device_disconnect; freeing the slot anyway');
-            resolve();
-          }, DISCONNECT_ACK_TIMEOUT_MS))),
-        ]);
-        clearTimeout(timer);
-      }
+  private disconnect(error: Error | null): Promise<UsbDetachOutcome> {
+    this.detaching ??= this.runDisconnect(error);
+    return this.detaching;
+  }
+
+  private async runDisconnect(error: Error | null): Promise<UsbDetachOutcome> {
+    let outcome: UsbDetachOutcome = 'slot-closed';
+    if (this.onSlot()) {
+      await this.settle();
+      if (this.onSlot()) outcome = await this.sendDisconnect(error);
     }
+    this.outcome = outcome;
     this.finish(error);
     await this.commands.catch(() => {});
     await this.device.close().catch((e: unknown) => this.log.warn({ err: String(e) }, 'closing the device failed'));
+    return outcome;
   }
+
+  /** Still the device of a live slot (a detach may find the channel gone at any await). */
+  private onSlot(): boolean {
+    return this.state !== 'gone' && this.channel.state !== 'closed' && this.channel.device === this;
+  }
+
+  /**
+   * Stops using the device before it is pulled: polls stopped, transfers in flight answered
+   * cancelled, and every request from now on answered with an error (packet()), until the guest
+   * has been quiet for a moment or the time is up.
+   */
+  private async settle(): Promise<void> {
+    this.state = 'settling';
+    this.stopPolls();
+    for (const pending of this.pendingData.values()) {
+      if (pending.replied) continue;
+      pending.replied = true;
+      this.send({ ...pending.packet, status: UsbredirStatus.cancelled, length: 0, data: new Uint8Array(0) });
+    }
+    const quietMs = this.options.settleQuietMs ?? SETTLE_QUIET_MS;
+    const started = Date.now();
+    // Quiet counts from the detach on too: a guest between two requests of its driver's probe
+    // (a loaded guest takes a while) has not said anything for a moment, and is not done.
+    this.lastGuestRequestAt = Math.max(this.lastGuestRequestAt, started);
+    const deadline = started + (this.options.settleMaxMs ?? SETTLE_MAX_MS);
+    while (this.channel.state !== 'closed' && this.channel.device === this && Date.now() < deadline) {
+      const quietFor = Date.now() - this.lastGuestRequestAt;
+      if (quietFor >= quietMs && this.commandsRunning === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(SETTLE_LOOK_MS, Math.max(1, quietMs - quietFor))));
+    }
+    if (Date.now() >= deadline) this.log.info('the guest was still sending requests when the settling time ran out; disconnecting');
+  }
+
+  /** device_disconnect, then what the server says (or does not say) to it. */
+  private async sendDisconnect(error: Error | null): Promise<UsbDetachOutcome> {
+    const ch = this.channel;
+    this.state = 'disconnecting';
+    ch.sendPacket({ type: 'device_disconnect', id: 0n });
+    if (!ch.stream.both(UsbredirCap.device_disconnect_ack)) {
+      // No ack to wait for: the disconnect is out once the connection has sent it.
+      await ch.whenSent();
+      return ch.state === 'closed' ? 'slot-closed' : 'sent';
+    }
+    const timeoutMs = this.options.disconnectAckTimeoutMs ?? DISCONNECT_ACK_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const answer = await Promise.race([
+      new Promise<'ack'>((resolve) => (this.ackWaiter = () => resolve('ack'))),
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    this.ackWaiter = null;
+    if (answer === 'ack') return ch.state === 'closed' && ch.device !== this ? 'slot-closed' : 'acknowledged';
+    this.log.warn(`the server did not acknowledge device_disconnect within ${timeoutMs} ms; resetting the slot (closing its channel detaches the device)`);
+    // The slot is given up by this host first: the channel's end must not count as the device's failure.
+    this.outcome = 'slot-reset';
+    this.finish(error);
+    const reset = this.options.resetSlot ?? (async (c: UsbredirChannel) => {
+      await c.close();
+      return false;
+    });
+    const back = await reset(ch).catch((e: unknown) => {
+      this.log.warn({ err: String(e) }, 'resetting the USB slot failed');
+      return false;
+    });
+    this.slotBack = back;
+    return 'slot-reset';
+  }
+
+  /** After a 'slot-reset': whether the slot was linked again. */
+  slotBack = false;
 
   private finish(error: Error | null): void {
     if (this.state === 'gone') return;
@@ -192,6 +306,16 @@ export class UsbredirHost implements UsbredirDeviceHandler {
 
   packet(packet: UsbredirPacket): void {
     this.handled.set(packet.type, (this.handled.get(packet.type) ?? 0) + 1);
+    if (packet.type !== 'device_disconnect_ack' && packet.type !== 'cancel_data_packet') this.lastGuestRequestAt = Date.now();
+    if (this.state === 'settling' || this.state === 'disconnecting') {
+      if (packet.type === 'device_disconnect_ack') {
+        this.ackWaiter?.();
+        this.ackWaiter = null;
+      } else if (packet.type !== 'cancel_data_packet' && packet.type !== 'filter_reject') {
+        this.refuse(packet);
+      }
+      return;
+    }
     switch (packet.type) {
       case 'bulk_packet': case 'interrupt_packet':
         void this.dataTransfer(packet);
@@ -214,9 +338,43 @@ export class UsbredirHost implements UsbredirDeviceHandler {
         return;
       default: {
         // Everything else in order, one at a time (usbredirhost handles control synchronously).
-        const run = (): Promise<void> => this.command(packet).catch((e: unknown) => this.log.warn({ err: String(e), packet: packet.type }, 'usb-host command failed'));
+        const run = (): Promise<void> => this.command(packet)
+          .catch((e: unknown) => this.log.warn({ err: String(e), packet: packet.type }, 'usb-host command failed'))
+          .finally(() => this.commandsRunning--);
+        this.commandsRunning++;
         this.commands = this.commands.then(run);
       }
+    }
+  }
+
+  /**
+   * Answers a request of the guest while the device is being taken out, without the device: an I/O
+   * error, as from a device being pulled out (a reset has no answer). Without an answer QEMU would
+   * keep the request open until it detaches the device, and the guest would wait it out.
+   */
+  private refuse(p: UsbredirPacket): void {
+    const ioerror = UsbredirStatus.ioerror;
+    switch (p.type) {
+      case 'control_packet': case 'bulk_packet': case 'interrupt_packet':
+        this.send({ ...p, status: ioerror, length: 0, data: new Uint8Array(0) });
+        return;
+      case 'set_configuration': case 'get_configuration':
+        this.send({ type: 'configuration_status', id: p.id, status: ioerror, configuration: 0 });
+        return;
+      case 'set_alt_setting': case 'get_alt_setting':
+        this.send({ type: 'alt_setting_status', id: p.id, status: ioerror, interface: p.interface, alt: 0 });
+        return;
+      case 'start_interrupt_receiving': case 'stop_interrupt_receiving':
+        this.send({ type: 'interrupt_receiving_status', id: p.id, status: ioerror, endpoint: p.endpoint });
+        return;
+      case 'start_iso_stream': case 'stop_iso_stream':
+        this.send({ type: 'iso_stream_status', id: p.id, status: ioerror, endpoint: p.endpoint });
+        return;
+      case 'alloc_bulk_streams': case 'free_bulk_streams':
+        this.send({ type: 'bulk_streams_status', id: p.id, endpoints: p.endpoints, noStreams: 0, status: ioerror });
+        return;
+      default:
+        return; // reset and the rest have no answer
     }
   }
 
@@ -226,6 +384,7 @@ export class UsbredirHost implements UsbredirDeviceHandler {
   }
 
   private async command(p: UsbredirPacket): Promise<void> {
+    if (this.state === 'settling' || this.state === 'disconnecting') return this.refuse(p);
     if (this.state !== 'connected') return;
     const dev = this.device;
     switch (p.type) {
@@ -298,10 +457,10 @@ export class UsbredirHost implements UsbredirDeviceHandler {
     this.send({ ...p, status: statusCode[result.status], length: isIn ? data.byteLength : (result.written ?? 0), data });
   }
 
-  private async dataTransfer(p: UsbredirPacketOf<'bulk_packet'> | UsbredirPacketOf<'interrupt_packet'>): Promise<void> {
+  private async dataTransfer(p: DataPacket): Promise<void> {
     if (this.state !== 'connected') return;
     this.transferSinceReset = true;
-    const pending = { cancelled: false };
+    const pending = { packet: p, cancelled: false, replied: false };
     this.pendingData.set(p.id, pending);
     const isIn = (p.endpoint & 0x80) !== 0;
     let result: UsbTransferResult;
@@ -310,6 +469,7 @@ export class UsbredirHost implements UsbredirDeviceHandler {
     } finally {
       this.pendingData.delete(p.id);
     }
+    if (pending.replied) return;
     if (pending.cancelled) {
       this.send({ ...p, status: UsbredirStatus.cancelled, length: 0, data: new Uint8Array(0) });
       return;

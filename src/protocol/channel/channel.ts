@@ -414,13 +414,16 @@ export abstract class SpiceChannel {
    * message, or the first bytes of one), whether or not run() has read it yet. A channel the server
    * accepted but never serves stays silent: spice-server can answer a link of a channel it still
    * holds for this client with success and then never start it (docs/protocol.md, "Linking a
-   * channel again").
+   * channel again"). True when it spoke; false when the connection ended without a byte (a server
+   * that refuses a second client of a channel answers the link and then closes it).
    */
-  async whenServerSpeaks(): Promise<void> {
+  async whenServerSpeaks(): Promise<boolean> {
     await this.linkSettled;
     const queue = this.queue;
-    if (!queue || this.messageSeen || queue.available > 0) return;
+    if (!queue) return false;
+    if (this.messageSeen || queue.available > 0) return true;
     await queue.whenMoreArrives();
+    return this.messageSeen || queue.available > 0;
   }
 
   private async closeOnceServerSpoke(transport: Transport): Promise<void> {

@@ -5,7 +5,11 @@
 // within a frame interval (the video must not freeze on a slow host). A picture beyond MAX_WAITING
 // (the pump decoded it early because its queue of encoded frames was over its bounds) has the
 // oldest waiting one shown at once, ahead of its time, counted as 'stream-overflow'. Without an mm
-// clock, pictures are shown at once.
+// clock, pictures are shown at once. Where the presenter takes a while to put a handed-over picture
+// on the screen (the page's overlay waits for the next animation frame), the host says how long,
+// and each picture is handed over that much before its mm time (at most one frame interval), so it
+// reaches the screen at its time rather than after it. Whether a picture is late is still judged
+// against its mm time.
 import { mmDelta } from '../channels/display/stream-reports.ts';
 import type { Rect } from '../pixels/geometry.ts';
 import type { PresentationClock } from './presentation-clock.ts';
@@ -32,6 +36,12 @@ export interface FrameScheduleHost {
   dropped(reason: DropReason): void;
   /** Fewer pictures wait than a moment ago (one was shown or dropped): the pump may decode the next. */
   released?(): void;
+  /**
+   * How long (ms) a picture given to show() takes to reach the screen, as the presenter measures
+   * it: pictures are shown that much before their mm time. Bounded here by a frame interval (and
+   * 0 when absent, negative or not a number), so a wrong measure cannot run the video ahead.
+   */
+  presentationDelay?(): number;
 }
 
 /** A decoded picture shown at once, not at its time: the newest after a clock jump or for a snapshot. */
@@ -47,7 +57,7 @@ interface Waiting {
   dest: Rect;
   /** Its mm time (resolved), or 0 when it is shown without a clock. */
   mm: number;
-  /** Monotonic ms at which it is shown. */
+  /** Monotonic ms at which it is shown: its mm time's, less the presenter's delay (leadMs). */
   due: number;
   /** Late when decoded: shown only if nothing follows it in time. */
   late: boolean;
@@ -65,6 +75,15 @@ export class FrameSchedule {
 
   constructor(host: FrameScheduleHost) {
     this.host = host;
+  }
+
+  /**
+   * How much before its mm time a picture is shown (ms): the host's presentation delay, within 0
+   * and one frame interval. The pump decodes that much earlier too.
+   */
+  get leadMs(): number {
+    const delay = this.host.presentationDelay?.() ?? 0;
+    return Number.isFinite(delay) ? Math.min(Math.max(0, delay), this.interval) : 0;
   }
 
   /** Pictures decoded and waiting for their time. */
@@ -103,7 +122,7 @@ export class FrameSchedule {
     const wall = this.host.clock.timer.now();
     const at = due ?? wall + Math.min(mmDelta(mm, now), MAX_WAIT_MS);
     if (at < wall) this.waiting.push({ frame, dest, mm, due: wall + this.interval, late: true });
-    else this.waiting.push({ frame, dest, mm, due: at, late: false });
+    else this.waiting.push({ frame, dest, mm, due: at - this.leadMs, late: false });
     // Only when the pump was forced to decode ahead (its encoded queue over its bounds): the oldest
     // is shown now, early, rather than dropped, as dropping the one due first could drop every
     // picture. The video then runs ahead of its mm time by what does not fit; it keeps moving.

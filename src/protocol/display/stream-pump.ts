@@ -203,7 +203,8 @@ export class StreamPump {
       const now = clock.mmNow();
       if (!rushing && !this.overBounds() && now !== null) {
         if (schedule.waitingCount >= MAX_WAITING) break; // the schedule's released() kicks again
-        const wait = this.dueOf(head, now) - DECODE_LEAD_MS - clock.timer.now();
+        // The schedule shows it leadMs before its time (the presenter's delay): decoded as much earlier.
+        const wait = this.dueOf(head, now) - schedule.leadMs - DECODE_LEAD_MS - clock.timer.now();
         if (wait > 0) {
           this.cancelWake = clock.timer.after(wait, () => {
             this.cancelWake = null;

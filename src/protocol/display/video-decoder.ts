@@ -77,4 +77,10 @@ export interface FramePresenter {
    * that area must be in the surface's pixels first. The pipeline awaits it before every draw.
    */
   beforeDraw?(channelId: number, surfaceId: number, area: Rect): Promise<void> | void;
+  /**
+   * How long (ms) a picture of this surface handed to present() takes to reach the screen (the
+   * page's overlay: until the next animation frame draws it), as measured; the stream's schedule
+   * hands pictures over that much before their time. Absent, or 0, where present() shows it at once.
+   */
+  presentationDelay?(channelId: number, surfaceId: number): number;
 }

@@ -3,7 +3,13 @@
 // while sound plays (as spice-gtk's: mm time = the last DATA.time minus what the sink still holds),
 // and the host's session clock follows it (AUDIO_CLOCK, about once a second). The display's clock
 // runs on its own between settings: it is set again only when it has drifted from the sound by
-// more than a few ms, so that small corrections do not restart the video schedules. Pure.
+// more than a few ms (the estimate's own jitter, not every report). The sound drifts one way from
+// the page's clock (the output's clock, the playout's rate correction), so the display's error is a
+// sawtooth between 0 and the tolerance, off by half of it on average: measured with 15 ms, the
+// video clock trailed what was heard by a median 6 ms (the estimate itself: 1 ms, p5..p95 -0.4..2.4),
+// hence 5. A small step is not a jump for PresentationClock (50 ms back, 500 ahead), so setting
+// it more often restarts no video schedule. The host is told at once only of a drift over 15 ms
+// (its clock paces STREAM_REPORTs, where a few ms do not matter), else once a second. Pure.
 
 export interface ClockDecision {
   /** Set the display's clock to the audible time now. */
@@ -17,9 +23,11 @@ export interface AudioClockOptions {
   toleranceMs: number;
   /** Interval between AUDIO_CLOCKs to the host. */
   hostIntervalMs: number;
+  /** A drift this large is sent to the host at once, not at the next interval. */
+  hostToleranceMs: number;
 }
 
-export const DEFAULT_AUDIO_CLOCK_OPTIONS: AudioClockOptions = { toleranceMs: 15, hostIntervalMs: 1000 };
+export const DEFAULT_AUDIO_CLOCK_OPTIONS: AudioClockOptions = { toleranceMs: 5, hostIntervalMs: 1000, hostToleranceMs: 15 };
 
 /**
  * The mm time (ms, unwrapped) audible at the page's time `contextNowSeconds`: the worklet rendered
@@ -41,11 +49,17 @@ export class AudioClockFollower {
   /** The sound says `audibleMm` is heard at `nowMs` (the page's monotonic clock). */
   update(audibleMm: number, nowMs: number): ClockDecision {
     const predicted = this.display ? this.display.mm + (nowMs - this.display.at) : null;
-    const setDisplay = predicted === null || Math.abs(predicted - audibleMm) > this.options.toleranceMs;
+    const drift = predicted === null ? Infinity : Math.abs(predicted - audibleMm);
+    const setDisplay = drift > this.options.toleranceMs;
     if (setDisplay) this.display = { mm: audibleMm, at: nowMs };
-    const sendHost = setDisplay || nowMs - this.lastHost >= this.options.hostIntervalMs;
+    const sendHost = drift > this.options.hostToleranceMs || nowMs - this.lastHost >= this.options.hostIntervalMs;
     if (sendHost) this.lastHost = nowMs;
     return { setDisplay, sendHost };
+  }
+
+  /** The display's clock at `nowMs` as this follower set it (unwrapped mm), or null before it was set. */
+  displayAt(nowMs: number): number | null {
+    return this.display ? this.display.mm + (nowMs - this.display.at) : null;
   }
 
   /** The sound stopped: the next report sets the clocks afresh. */

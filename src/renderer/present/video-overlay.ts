@@ -10,11 +10,15 @@
 // Pictures of a surface the worker does not present (another head's channel, an off-screen
 // surface, or a page that presents itself) are written into the surface at once, as the
 // pipeline's default presenter does.
+// An overlaid picture reaches the screen at the next animation frame, not when it is handed over:
+// that delay is measured for each picture (present to first draw, presentation-delay.ts) and the
+// streams' schedules hand pictures over that much before their time (presentationDelay).
 import { paintRects } from '../../protocol/canvas/surface.ts';
 import type { VideoAcceleration } from '../../protocol/channels/display/display-sink.ts';
 import { drawFrame } from '../../protocol/display/surface-frame-presenter.ts';
 import type { DecodedFrame, FramePlacement, FramePresenter } from '../../protocol/display/video-decoder.ts';
 import type { Rect } from '../../protocol/pixels/geometry.ts';
+import { PresentationDelay } from './presentation-delay.ts';
 
 /** One picture for a presenter to draw over the surface. */
 export interface OverlayPicture {
@@ -55,12 +59,16 @@ interface Overlay {
   rects: Rect[];
   /** Handed to a presenter's animation frame (and logged) already. */
   drawn: boolean;
+  /** When present() was given it (this.now()): its presentation delay is measured from here. */
+  handedAt: number;
 }
 
 /** One picture on the screen: the mm time it was meant for, and when it was first drawn (ms since the epoch: performance.timeOrigin + now, comparable across the page and its worker). */
 export interface PresentedPicture {
   mm: number;
   at: number;
+  /** When it was handed to present() (the same clock as `at`): its presentation delay is at - handed. */
+  handed: number;
 }
 
 /** Pictures kept in the presentation log (about 2.5 minutes at 25 fps); the oldest go first. */
@@ -100,6 +108,8 @@ export class VideoOverlays implements FramePresenter {
   materialised = 0;
   /** When each picture reached the screen, with its mm time: what an A/V sync test compares with the sound. */
   private log: PresentedPicture[] = [];
+  /** From present() to the animation frame that first draws an overlaid picture. */
+  private readonly delay = new PresentationDelay();
 
   constructor(private readonly hooks: OverlayHooks) {
     this.now = hooks.now ?? (() => performance.now());
@@ -117,7 +127,8 @@ export class VideoOverlays implements FramePresenter {
       } finally {
         frame.close();
       }
-      this.logPresented(at.mm);
+      const now = this.now();
+      this.logPresented(at.mm, now, now);
       return at.dest;
     }
     const rects = paintRects(at.surface, at.dest, at.clip);
@@ -126,7 +137,7 @@ export class VideoOverlays implements FramePresenter {
       // Where the old picture was drawn and the new one is not, the surface shows again.
       if (!sameRects(old.rects, rects)) this.hooks.damaged(old.at.channelId, old.at.surfaceId, old.at.dest);
     }
-    this.overlays.set(key, { frame, at, generation: ++this.generation, rects, drawn: false });
+    this.overlays.set(key, { frame, at, generation: ++this.generation, rects, drawn: false, handedAt: this.now() });
     this.hooks.requestFrame();
     return null;
   }
@@ -158,10 +169,26 @@ export class VideoOverlays implements FramePresenter {
       out.push({ key, generation: o.generation, source, dest: o.at.dest, rects: o.rects, bottomUp: o.at.bottomUp });
       if (!o.drawn) {
         o.drawn = true;
-        this.logPresented(o.at.mm);
+        const now = this.now();
+        this.delay.add(o.handedAt, now);
+        this.logPresented(o.at.mm, now, o.handedAt);
       }
     }
     return out;
+  }
+
+  /**
+   * How long a picture of this surface takes from present() to the screen (ms): the measured
+   * estimate where it is overlaid (drawn at the next animation frame); 0 where it is written into
+   * the surface at once (what shows it then is the surface's own presentation, not this one's).
+   */
+  presentationDelay(channelId: number, surfaceId: number): number {
+    return this.hooks.overlaid(channelId, surfaceId) ? this.delay.estimate : 0;
+  }
+
+  /** The measured presentation delay of overlaid pictures (ms), for the page's status and tests. */
+  get presentationDelayMs(): number {
+    return this.delay.estimate;
   }
 
   /** The stream that presented last, with its frame rate; null when no stream plays (none live, or none presented for a second). */
@@ -179,6 +206,7 @@ export class VideoOverlays implements FramePresenter {
    */
   clear(): void {
     this.epoch++;
+    this.delay.reset();
     for (const o of this.overlays.values()) o.frame.close();
     this.overlays.clear();
     this.live.clear();
@@ -198,8 +226,8 @@ export class VideoOverlays implements FramePresenter {
     return log;
   }
 
-  private logPresented(mm: number): void {
-    this.log.push({ mm, at: performance.timeOrigin + this.now() });
+  private logPresented(mm: number, now: number, handed: number): void {
+    this.log.push({ mm, at: performance.timeOrigin + now, handed: performance.timeOrigin + handed });
     if (this.log.length > PRESENTATION_LOG_SIZE) this.log.shift();
   }
 

@@ -80,19 +80,28 @@ const windowEnv = (display: string): NodeJS.ProcessEnv => ({ ...process.env, DIS
  * `spicedesk open`: the gateway starts, then runs $BROWSER with a one-time launch link; `pageOptions`
  * go after it as the page's # options (the launch link's redirect keeps a fragment).
  */
-async function startSpicedesk(s: ClientSetup, name: ClientName, pageOptions: string, switches: readonly string[] = []): Promise<RunningClient> {
-  const cli = resolve(s.root, 'bin/spicedesk.cjs');
+export async function startSpicedesk(
+  s: ClientSetup,
+  name: ClientName,
+  pageOptions: string,
+  switches: readonly string[] = [],
+  /** For the first-frame split: more `spicedesk open` switches (--debug) and environment. */
+  extra: { cli?: string; cliArgs?: readonly string[]; env?: NodeJS.ProcessEnv; stderr?: (chunk: Buffer) => void } = {},
+): Promise<RunningClient & { profileDir: string; gateway: GroupProcess }> {
+  const cli = extra.cli ?? resolve(s.root, 'bin/spicedesk.cjs');
   if (!existsSync(cli)) throw new Error(`${cli} is missing; run the bench from the checkout (npm run bench)`);
   const profile = mkdtempSync(join(s.workDir, 'spicedesk-profile-'));
   const pidFile = join(profile, 'browser.pid');
   const browser = join(s.workDir, `${name}-browser.sh`);
   // The browser spicedesk starts is detached (its own process group): its pid is written down so
   // that it can be stopped, and `exec` keeps it the script's pid, a child of spicedesk.
-  writeFileSync(browser, `#!/bin/sh\necho $$ > "$BENCH_BROWSER_PID"\nexec ${CHROMIUM} ${[...CHROMIUM_FLAGS, ...switches].join(' ')} --user-data-dir="$BENCH_BROWSER_PROFILE" --app="$1$BENCH_PAGE_OPTIONS"\n`, { mode: 0o755 });
-  const proc = spawnGroup(process.execPath, [cli, 'open', `spice://127.0.0.1:${s.spicePort}`], {
-    env: { ...windowEnv(s.display), BROWSER: browser, BENCH_BROWSER_PID: pidFile, BENCH_BROWSER_PROFILE: profile, BENCH_PAGE_OPTIONS: pageOptions, SPICE_PASSWORD: undefined, SPICE_PROXY: undefined },
+  // BENCH_BROWSER_STARTED (the first-frame split) gets the wall clock in ns as the browser starts.
+  writeFileSync(browser, `#!/bin/sh\n[ -n "$BENCH_BROWSER_STARTED" ] && date +%s%N > "$BENCH_BROWSER_STARTED"\necho $$ > "$BENCH_BROWSER_PID"\nexec ${CHROMIUM} ${[...CHROMIUM_FLAGS, ...switches].join(' ')} --user-data-dir="$BENCH_BROWSER_PROFILE" --app="$1$BENCH_PAGE_OPTIONS"\n`, { mode: 0o755 });
+  const proc = spawnGroup(process.execPath, [cli, 'open', ...(extra.cliArgs ?? []), `spice://127.0.0.1:${s.spicePort}`], {
+    env: { ...windowEnv(s.display), ...extra.env, BROWSER: browser, BENCH_BROWSER_PID: pidFile, BENCH_BROWSER_PROFILE: profile, BENCH_PAGE_OPTIONS: pageOptions, SPICE_PASSWORD: undefined, SPICE_PROXY: undefined },
     name: 'spicedesk open',
   });
+  if (extra.stderr) proc.child.stderr?.on('data', extra.stderr);
   let browserPid = -1;
   const problem = (): string | undefined => (proc.running() ? undefined : `spicedesk open exited: ${proc.outputTail()}`);
   try {
@@ -113,6 +122,8 @@ async function startSpicedesk(s: ClientSetup, name: ClientName, pageOptions: str
   }
   return {
     name,
+    profileDir: profile,
+    gateway: proc,
     roots: () => [
       { pid: proc.pid, part: 'gateway' },
       { pid: browserPid, part: 'chromium' },

@@ -52,15 +52,20 @@ describe('LZ4 block encoder', () => {
 
   it('skips through data that does not match: noise costs far less than data that does', () => {
     // The encoder speeds up while it finds no match: on 1 MiB of noise it makes about 12,000
-    // probes instead of a million, so it must beat a bare one-hash-per-byte loop by far (4x here
-    // leaves room for a loaded machine; the real gap is tens of times).
+    // probes instead of a million, so it must beat a bare one-hash-per-byte loop by far (4x here;
+    // the real gap is tens of times). Each side is its fastest of several runs: a run the machine's
+    // load interrupted (another test file, a collection) is only ever slower, never faster.
     const random = rng(5);
     const noise = Uint8Array.from({ length: 1 << 20 }, () => random() & 0xff);
     const time = (f: () => void): number => {
       for (let i = 0; i < 3; i++) f();
-      const t = performance.now();
-      for (let i = 0; i < 5; i++) f();
-      return performance.now() - t;
+      let fastest = Infinity;
+      for (let i = 0; i < 9; i++) {
+        const t = performance.now();
+        f();
+        fastest = Math.min(fastest, performance.now() - t);
+      }
+      return fastest;
     };
     const noiseMs = time(() => encodeLz4BlockBelow(noise, noise.byteLength));
     const everyByteMs = time(() => {

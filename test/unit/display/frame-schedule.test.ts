@@ -2,7 +2,8 @@
 // when nothing follows it within a frame interval; never more than two waiting (a third, which only
 // the pump's forced path gives, has the oldest shown early); stamp 0 as now+100;
 // a step back or a jump starts over; without an mm clock, at once. And the pipeline's setMediaTime,
-// stats and snapshots on top of it.
+// stats and snapshots on top of it. A presenter that takes a known while to put a picture on the
+// screen has each handed over that much early, within 0 and a frame interval.
 import { describe, expect, it } from 'vitest';
 import { FrameSchedule, MAX_WAITING, type DropReason } from '../../../src/protocol/display/frame-schedule.ts';
 import { PresentationClock } from '../../../src/protocol/display/presentation-clock.ts';
@@ -17,7 +18,7 @@ import { box } from '../channels/display/body-builder.ts';
 import { streamCreate, streamData, streamDestroy } from '../channels/display/stream-bodies.ts';
 import { fakeTimer } from './fake-presentation-timer.ts';
 
-function schedule() {
+function schedule(o: { presentationDelay?: () => number } = {}) {
   const { timer, advance } = fakeTimer();
   const clock = new PresentationClock(timer);
   const shown: string[] = [];
@@ -31,6 +32,7 @@ function schedule() {
       return Promise.resolve();
     },
     dropped: (why) => drops.push(why),
+    presentationDelay: o.presentationDelay,
   });
   const frame = (name: string): DecodedFrame & { name: string } => ({
     name,
@@ -118,6 +120,45 @@ describe('frame schedule', () => {
     await advance(1000);
     expect(shown).toHaveLength(30);
     expect(closed).toHaveLength(30);
+  });
+
+  it('hands each picture over the presenter\'s delay before its time, so it reaches the screen at it', async () => {
+    // The presenter draws a picture 12 ms after it is given one (the next animation frame).
+    const { s, clock, shown, drops, add, advance } = schedule({ presentationDelay: () => 12 });
+    clock.set(1000);
+    add('a', 1400);
+    add('b', 1440);
+    await advance(387);
+    expect(shown).toEqual([]);
+    await advance(1);
+    expect(shown).toEqual(['a@388']);
+    expect(s.leadMs).toBe(12);
+    await advance(40);
+    expect(shown).toEqual(['a@388', 'b@428']);
+    // A picture whose time is within the delay is due now, not late: late is judged by the mm time.
+    await advance(2);
+    add('c', 1435);
+    await advance(0);
+    expect(shown.at(-1)).toBe('c@430');
+    expect(drops).toEqual([]);
+  });
+
+  it('bounds the presenter\'s delay: never over one frame interval, never below 0, 0 when not a number', async () => {
+    for (const [delay, expected] of [
+      [5000, 'a@360'],
+      [Number.POSITIVE_INFINITY, 'a@400'],
+      [-30, 'a@400'],
+      [Number.NaN, 'a@400'],
+    ] as const) {
+      const { s, clock, shown, add, advance } = schedule({ presentationDelay: () => delay });
+      clock.set(1000);
+      add('z', 1360);
+      add('a', 1400);
+      // Two frames 40 ms apart: the interval, which bounds the lead.
+      await advance(1000);
+      expect(shown.at(-1), `a delay of ${delay}`).toBe(expected);
+      expect(s.leadMs).toBe(expected === 'a@360' ? 40 : 0);
+    }
   });
 
   it('takes a picture stamped 0 as meant for now + 100 ms', async () => {

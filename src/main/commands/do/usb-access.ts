@@ -14,6 +14,7 @@ import type { UsbDeviceSource } from '../../usb/device-source.ts';
 import { machineHidSource } from '../../usb/hid-device-source.ts';
 import { UsbPackageSource } from '../../usb/usb-device-source.ts';
 import { UsbRedirector, type UsbPolicy } from '../../usb/usb-redirector.ts';
+import { relinkUsbSlot } from '../../monitors/relink.ts';
 import type { ScriptUsb } from './action.ts';
 
 /** How often the wait for the slots looks again (they link in the background). */
@@ -73,6 +74,7 @@ export class UsbAccess implements ScriptUsb {
     const redirector = new UsbRedirector({
       logger: s.logger, policy: s.policy,
       hostSource: (s.hostSource ?? (() => new UsbPackageSource()))(), hidSource: (s.hidSource ?? machineHidSource)(),
+      resetSlot: (channel) => relinkUsbSlot(this.session, channel, s.logger),
     });
     redirector.events.on('notice', (m) => s.progress(`usb: ${m}`));
     redirector.events.on('refused', ({ refusal }) => s.progress(`usb: ${refusal.message}`));

@@ -8,7 +8,7 @@ import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { SpiceError } from '../../../protocol/wire/errors.ts';
 import { ExitCode, exitCodeFor } from '../../node/exit-codes.ts';
-import { deviceName, parseUsbSelector, USB_SELECTOR_FORMS, UsbRefusal, type UsbSelector } from '../../usb/usb-redirector.ts';
+import { detachSentence, deviceName, parseUsbSelector, USB_SELECTOR_FORMS, UsbRefusal, type UsbSelector } from '../../usb/usb-redirector.ts';
 import { defineAction, usage, type DoActionDefinition } from './action.ts';
 
 /** How often usb-attach looks whether the guest configured the device. */
@@ -82,8 +82,8 @@ export const usbActions: readonly DoActionDefinition<unknown>[] = [
     async run(selector, script) {
       try {
         const redirector = await script.usb.redirector();
-        const d = await script.usb.bounded(redirector.detach(selector), 'device_disconnect_ack from the guest');
-        script.usb.progress(`usb-detach: ${deviceName(d)} left the VM`);
+        const result = await script.usb.bounded(redirector.detach(selector), 'device_disconnect_ack from the guest');
+        script.usb.progress(`usb-detach: ${detachSentence(result)}`);
         return null;
       } catch (e) {
         return failureOf('usb-detach', e);

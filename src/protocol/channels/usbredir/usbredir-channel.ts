@@ -137,6 +137,23 @@ export class UsbredirChannel extends SpiceChannel {
     if (this.handler === handler) this.handler = null;
   }
 
+  /**
+   * Resolves once what was sent so far has left this machine's send queue (the connection handed
+   * it to the OS), or at once when the connection cannot tell or the channel is closed.
+   */
+  whenSent(): Promise<void> {
+    return new Promise((resolve) => {
+      let off: (() => void) | null = null;
+      const done = (): void => {
+        off?.();
+        resolve();
+      };
+      if (!this.onSendDrained(done)) return resolve();
+      // A connection that ends with bytes still queued never drains.
+      off = this.events.on('closed', done);
+    });
+  }
+
   /** Sends one usbredir packet to the guest. */
   sendPacket(packet: UsbredirPacket): void {
     // The packet is built behind room for the message header: bulk data is copied once, here.

@@ -16,9 +16,9 @@ import { miniMessage } from '../../../helpers/server-messages.ts';
 import { waitUntil } from '../../../helpers/wait.ts';
 
 /** A session with one cursor channel; every cursor link's connection is kept, in order. */
-async function sessionWithCursor(): Promise<{ session: Session; cursorLinks: MemoryTransport[] }> {
-  const { session, links } = await memorySession({ channels: [[ChannelType.CURSOR, 0]] });
-  return { session, cursorLinks: links(ChannelType.CURSOR) };
+async function sessionWithCursor(): Promise<{ session: Session; cursorLinks: MemoryTransport[]; cursorTickets: { password?: string }[] }> {
+  const { session, links, received } = await memorySession({ channels: [[ChannelType.CURSOR, 0]] });
+  return { session, cursorLinks: links(ChannelType.CURSOR), cursorTickets: received(ChannelType.CURSOR) };
 }
 
 function recordingLogger(lines: string[]): Logger {
@@ -44,7 +44,26 @@ describe('relinkChannel', () => {
     expect(session.channels.get('4:0')).toBe(channel);
     expect(cursorLinks.map((t) => t.closed)).toEqual([true, true, false]);
     expect(lines.filter((l) => l.includes('sent nothing on the new cursor channel within 200 ms'))).toHaveLength(1);
-    expect(lines).toContain('channel linked again for a joining view');
+    expect(lines).toContain('channel linked again');
+    await session.close();
+  });
+
+  it('links again when the server answers the new link and then closes it without a byte (it still held the old one)', async () => {
+    const { session, cursorLinks, cursorTickets } = await sessionWithCursor();
+    const lines: string[] = [];
+    const relinking = relinkChannel(session, ChannelType.CURSOR, 0, recordingLogger(lines), 5000);
+    // Link 2 is accepted (its ticket taken, the link result sent) and then closed by the server; link 3 is served.
+    await waitUntil('a second cursor link accepted', () => cursorTickets[1]?.password !== undefined, 5000);
+    cursorLinks[1].end();
+    await waitUntil('a third cursor link', () => cursorLinks.length >= 3, 5000);
+    cursorLinks[2].feed(miniMessage(CursorMsg.RESET));
+    const channel = await relinking;
+    expect(channel).toBeInstanceOf(CursorChannel);
+    expect(session.channels.get('4:0')).toBe(channel);
+    expect(channel!.state).not.toBe('closed');
+    // Not taken for a channel the server spoke on, and not counted as a silent one.
+    expect(lines.filter((l) => l.includes('sent nothing'))).toEqual([]);
+    expect(lines).toContain('channel linked again');
     await session.close();
   });
 

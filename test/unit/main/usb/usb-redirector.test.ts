@@ -10,7 +10,7 @@ import { UsbredirCap } from '../../../../src/protocol/usbredir/usbredir-constant
 import { HidDeviceSource } from '../../../../src/main/usb/hid-device-source.ts';
 import { UsbPackageSource } from '../../../../src/main/usb/usb-device-source.ts';
 import {
-  defaultUsbPolicy, parseUsbSelector, UsbRedirector, UsbRefusal, type UsbPolicy, type UsbRefusalReason,
+  defaultUsbPolicy, detachSentence, parseUsbSelector, UsbRedirector, UsbRefusal, type UsbPolicy, type UsbRefusalReason,
 } from '../../../../src/main/usb/usb-redirector.ts';
 import { fakeNodeHid, RAW_HID_REPORT_DESCRIPTOR } from '../../../helpers/fake-node-hid.ts';
 import { slotWithGuest } from '../../../helpers/usbredir-slot.ts';
@@ -85,7 +85,7 @@ describe('UsbRedirector', () => {
     expect(await refusal(redirector.attach(parseUsbSelector('1209:0002')!))).toEqual({
       reason: 'no-free-slot', message: 'all 1 USB redirection slots of the VM are in use; detach a device first (spicedesk do TARGET usb-detach ...) to redirect spicedesk simulated disk (1209:0002)',
     });
-    expect(await redirector.detach(keyboard)).toMatchObject({ vendorId: 0x1209, productId: 1 });
+    expect(await redirector.detach(keyboard)).toMatchObject({ device: { vendorId: 0x1209, productId: 1 }, outcome: 'sent' });
     expect(s.channel.device).toBeNull();
     expect(await refusal(redirector.detach(keyboard))).toEqual({ reason: 'not-redirected', message: 'spicedesk simulated keyboard (1209:0001) is not redirected to this VM; nothing to detach' });
     await redirector.attach(parseUsbSelector('1209:0002')!);
@@ -137,6 +137,31 @@ describe('UsbRedirector', () => {
     expect(attached[1]).toBe(`sim:keyboard@${others[0].channel.name}`);
     expect(await refusal(redirector.attach(parseUsbSelector(`cd:${iso}`)!))).toMatchObject({ reason: 'already-redirected' });
     await redirector.detach(parseUsbSelector(`cd:${iso}`)!);
+    await redirector.close();
+  });
+
+  it('words each way a detach can end: "left the VM" only when the VM confirmed it or has no confirmation to give', () => {
+    const device = { id: 'sim:keyboard', vendorId: 0x1209, productId: 1, manufacturer: 'spicedesk', product: 'spicedesk simulated keyboard' } as Parameters<typeof detachSentence>[0]['device'];
+    const say = (outcome: Parameters<typeof detachSentence>[0]['outcome'], slotBack = false): string => detachSentence({ device, slot: 'usbredir:1', outcome, slotBack });
+    expect(say('acknowledged')).toBe('spicedesk simulated keyboard (1209:0001) left the VM');
+    expect(say('sent')).toBe('spicedesk simulated keyboard (1209:0001) left the VM');
+    expect(say('slot-closed')).toBe('spicedesk simulated keyboard (1209:0001) left the VM with its USB slot usbredir:1, which closed');
+    expect(say('slot-reset', true)).toBe('the VM did not confirm that spicedesk simulated keyboard (1209:0001) left; its USB slot usbredir:1 was reset (closed and linked again), which takes the device out');
+    expect(say('slot-reset', false)).toBe('the VM did not confirm that spicedesk simulated keyboard (1209:0001) left; its USB slot usbredir:1 was reset (closed), which takes the device out');
+  });
+
+  it('a shared CD the user took out stays out when a slot links later (one reset after an unconfirmed detach); naming it puts it back', async () => {
+    const iso = join(work, 'out.iso');
+    writeFileSync(iso, isoImage('OUT', [{ name: 'O.TXT', data: new TextEncoder().encode('o') }]));
+    const { s, others, redirector } = await setup({ sharedCds: [iso] }, 2);
+    const attached: string[] = [];
+    redirector.events.on('attached', (a) => attached.push(`${a.device.id}@${a.slot}`));
+    await redirector.addSlot(s.channel);
+    expect(attached).toEqual([`cd:${iso}@${s.channel.name}`]);
+    expect(await redirector.detach(parseUsbSelector(`cd:${iso}`)!)).toMatchObject({ outcome: 'sent', slot: s.channel.name });
+    await redirector.addSlot(others[0].channel);
+    expect(attached).toHaveLength(1);
+    expect((await redirector.attach(parseUsbSelector(`cd:${iso}`)!)).channel.name).toBe(s.channel.name);
     await redirector.close();
   });
 
@@ -209,7 +234,7 @@ describe('UsbRedirector', () => {
     expect(host.channel).toBe(second.channel);
     expect(host.device.description).toMatchObject({ id: 'hid:/dev/hidraw7', vendorId: 0x16c0, productId: 0x0486 });
     expect(await refusal(redirector.attach(parseUsbSelector('hid:/dev/hidraw7')!))).toMatchObject({ reason: 'already-redirected' });
-    expect((await redirector.detach(parseUsbSelector('hid:/dev/hidraw7')!)).id).toBe('hid:/dev/hidraw7');
+    expect((await redirector.detach(parseUsbSelector('hid:/dev/hidraw7')!)).device.id).toBe('hid:/dev/hidraw7');
     expect(second.channel.device).toBeNull();
     expect(await refusal(redirector.attach(parseUsbSelector('hid:/dev/hidraw9')!))).toEqual({
       reason: 'not-found', message: 'no HID device hid:/dev/hidraw9 on this machine (spicedesk usb list shows them)',

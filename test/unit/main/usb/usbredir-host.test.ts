@@ -123,6 +123,97 @@ describe('usbredir usb-host', () => {
     expect(again.state).toBe('gone');
   });
 
+  const fast = { settleQuietMs: 30, settleMaxMs: 1000, disconnectAckTimeoutMs: 150 };
+  const getDescriptor = (id: bigint) => ({
+    type: 'control_packet' as const, id, endpoint: 0x80, request: 6, requestType: 0x80, status: 0, value: 0x2200, index: 0, length: 64, data: new Uint8Array(0),
+  });
+
+  it('detach with the ack: requests of the guest before device_disconnect are answered with an I/O error, not dropped; "acknowledged"', async () => {
+    const s = await slotWithGuest();
+    const host = await UsbredirHost.attach(s.channel, await s.source.open('sim:keyboard'), { logger: silentLogger, ...fast });
+    const asked = s.keyboard.requests.length;
+    const n = s.poll().length;
+    const detaching = host.detach();
+    expect(host.state).toBe('settling');
+    // The guest's driver still probing: its request is answered at once, without the device.
+    s.send(getDescriptor(9n));
+    await waitUntil('the answer to the request', () => s.poll().slice(n).some((p) => p.type === 'control_packet'));
+    expect(s.poll().slice(n).find((p) => p.type === 'control_packet')).toMatchObject({ id: 9n, status: 3, length: 0 });
+    expect(s.keyboard.requests.length).toBe(asked);
+    await s.reply('device_disconnect', n);
+    // device_disconnect only after the answer: the request was never open when QEMU detached.
+    expect(s.types().slice(n)).toEqual(['control_packet', 'device_disconnect']);
+    expect(host.state).toBe('disconnecting');
+    s.send({ type: 'device_disconnect_ack', id: 0n });
+    await expect(detaching).resolves.toBe('acknowledged');
+    expect(host.state).toBe('gone');
+    expect(s.channel.device).toBeNull();
+    await expect(host.detach()).resolves.toBe('acknowledged');
+  });
+
+  it('detach without an ack in time: the slot is reset (resetSlot), "slot-reset"; an ack that comes later changes nothing', async () => {
+    const s = await slotWithGuest();
+    const resets: string[] = [];
+    const resetSlot = async (channel: typeof s.channel): Promise<boolean> => {
+      resets.push(channel.name);
+      // The channel stays open here, as if relinking took a while: a late ack must do no harm.
+      return true;
+    };
+    const host = await UsbredirHost.attach(s.channel, await s.source.open('sim:keyboard'), { logger: silentLogger, resetSlot, ...fast });
+    const events: string[] = [];
+    host.events.on('disconnected', ({ error }) => events.push(`disconnected: ${error?.message ?? 'asked'}`));
+    const n = s.poll().length;
+    const detaching = host.detach();
+    await s.reply('device_disconnect', n);
+    await expect(detaching).resolves.toBe('slot-reset');
+    expect(resets).toEqual([s.channel.name]);
+    expect(host.slotBack).toBe(true);
+    expect(events).toEqual(['disconnected: asked']);
+    expect(s.channel.device).toBeNull();
+    // The late ack: the slot has no device, so it is dropped; the slot takes a new device.
+    s.send({ type: 'device_disconnect_ack', id: 0n });
+    const again = await UsbredirHost.attach(s.channel, await s.source.open('sim:keyboard'), { logger: silentLogger, ...fast });
+    expect(again.state).toBe('connected');
+    expect(host.state).toBe('gone');
+  });
+
+  it('detach without an ack and without resetSlot closes the slot\'s channel (closing it detaches the device in QEMU)', async () => {
+    const s = await slotWithGuest();
+    const host = await UsbredirHost.attach(s.channel, await s.source.open('sim:keyboard'), { logger: silentLogger, ...fast });
+    await expect(host.detach()).resolves.toBe('slot-reset');
+    expect(host.slotBack).toBe(false);
+    expect(s.channel.state).toBe('closed');
+  });
+
+  it('detach on a server without the ack cap: "sent" once device_disconnect is written', async () => {
+    const s = await slotWithGuest(0xff & ~(1 << 3));
+    const host = await UsbredirHost.attach(s.channel, await s.source.open('sim:keyboard'), { logger: silentLogger, ...fast });
+    const n = s.poll().length;
+    await expect(host.detach()).resolves.toBe('sent');
+    expect(s.types().slice(n)).toEqual(['device_disconnect']);
+    expect(s.channel.device).toBeNull();
+  });
+
+  it('detach waits while the guest keeps asking (each answered with an error), at most settleMaxMs', async () => {
+    const s = await slotWithGuest(0xff & ~(1 << 3));
+    const host = await UsbredirHost.attach(s.channel, await s.source.open('sim:keyboard'), { logger: silentLogger, settleQuietMs: 100, settleMaxMs: 400 });
+    const n = s.poll().length;
+    const started = Date.now();
+    const detaching = host.detach();
+    let id = 20n;
+    // A guest that never stops asking: one request every 20 ms, each answered.
+    const asking = setInterval(() => s.send(getDescriptor(id++)), 20);
+    try {
+      await expect(detaching).resolves.toBe('sent');
+    } finally {
+      clearInterval(asking);
+    }
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    const out = s.types().slice(n);
+    expect(out.at(-1)).toBe('device_disconnect');
+    expect(out.filter((t) => t === 'control_packet').length).toBeGreaterThanOrEqual(5);
+  });
+
   it('releases the device when the channel fails', async () => {
     const s = await slotWithGuest();
     const host = await UsbredirHost.attach(s.channel, await s.source.open('sim:keyboard'), { logger: silentLogger });

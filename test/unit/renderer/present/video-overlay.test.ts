@@ -87,7 +87,7 @@ function setup(o: { overlaid?: boolean } = {}) {
 }
 
 describe('VideoOverlays', () => {
-  it('logs each picture once, with its mm time, when an animation frame first draws it (an A/V sync test reads this)', async () => {
+  it('logs each picture once, with its mm time, when an animation frame first draws it and when it was handed over (an A/V sync test reads this)', async () => {
     const t = setup();
     t.create(1, box(0, 0, 16, 16));
     t.frame(1, 0x10, 1000);
@@ -104,8 +104,8 @@ describe('VideoOverlays', () => {
     t.overlays.pictures(0, 0);
     const origin = performance.timeOrigin;
     expect(t.overlays.takePresentationLog()).toEqual([
-      { mm: 1000, at: origin + 5 },
-      { mm: 1080, at: origin + 90 },
+      { mm: 1000, at: origin + 5, handed: origin },
+      { mm: 1080, at: origin + 90, handed: origin + 45 },
     ]);
     expect(t.overlays.takePresentationLog()).toEqual([]);
   });
@@ -116,7 +116,7 @@ describe('VideoOverlays', () => {
     t.tick(7);
     t.frame(1, 0x10, 500);
     await t.p.settle(0);
-    expect(t.overlays.takePresentationLog()).toEqual([{ mm: 500, at: performance.timeOrigin + 7 }]);
+    expect(t.overlays.takePresentationLog()).toEqual([{ mm: 500, at: performance.timeOrigin + 7, handed: performance.timeOrigin + 7 }]);
   });
 
   it('keeps the newest picture over the surface, closing the one it replaces', async () => {
