@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -9,6 +10,11 @@ import { defineConfig } from 'vitest/config';
 const ALONE = ['test/e2e/av-sync-chromium.test.ts'];
 
 export default defineConfig({
+  resolve: {
+    // The page's worklet takes opus-decoder's decoder file alone, which the package's exports do
+    // not name (scripts/build.mjs resolves it the same way for the worklet's bundle).
+    alias: { 'opus-decoder/src/OpusDecoder.js': fileURLToPath(new URL('node_modules/opus-decoder/src/OpusDecoder.js', import.meta.url)) },
+  },
   test: {
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,

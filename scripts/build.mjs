@@ -2,6 +2,7 @@
 // with a V8 code cache (Node 20 has no compile cache for ES modules); that and skipping module
 // resolution keep `spicedesk` start-up fast.
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { build } from 'esbuild';
 
 // A cache made for the previous bundle would only be rejected; remove it so the first run rebuilds it.
@@ -52,13 +53,23 @@ const renderer = {
   outdir: 'dist/renderer',
 };
 
+/** Resolves opus-decoder's decoder file, which the package's exports do not name. */
+const opusDecoderCore = {
+  name: 'opus-decoder-core',
+  setup(b) {
+    b.onResolve({ filter: /^opus-decoder\/src\/OpusDecoder\.js$/ }, () => ({ path: resolvePath('node_modules/opus-decoder/src/OpusDecoder.js') }));
+  },
+};
+
 await Promise.all([
   build({ ...renderer, entryPoints: ['src/renderer/main.ts', 'src/renderer/decode-worker.ts'] }),
   // xterm.js on its own, imported by the serial console only when a VM has one (serial-console.ts).
   build({ ...renderer, entryPoints: ['src/renderer/xterm-module.ts'] }),
   // The page's audio worklet module (playout and capture processors): a separate script, which
   // audioWorklet.addModule loads from the page's origin.
-  build({ ...renderer, entryPoints: ['src/renderer/audio/audio-worklet.ts'] }),
+  // Its Opus decoder is opus-decoder's src/OpusDecoder.js alone (src/renderer/audio/worklet-opus.ts):
+  // the package's index also defines a Web Worker class at load, which a worklet has not.
+  build({ ...renderer, entryPoints: ['src/renderer/audio/audio-worklet.ts'], plugins: [opusDecoderCore] }),
   build({ ...common, entryPoints: ['src/main/cli.ts'], outfile: 'dist/cli.cjs' }),
   // The web gateway, loaded by `serve` and `open` only (src/main/cli.ts runServe).
   build({ ...common, entryPoints: ['src/main/commands/serve.ts'], outfile: 'dist/serve.cjs' }),

@@ -65,6 +65,7 @@ export const audioPart: PagePart = {
       },
       position: (report) => {
         playout = report.stats;
+        playback.workletCounts(report.opus);
         position = report.position;
         if (report.position === null || output.gate !== 'on') {
           if (report.stats.state === 'idle') {
@@ -98,8 +99,12 @@ export const audioPart: PagePart = {
         tapSamples += frames.length;
         while (tapSamples > MAX_TAP_SAMPLES && tap.length > 1) tapSamples -= tap.shift()!.frames.length;
       },
+      opus: (report) => (report.type === 'opus-unavailable' ? playback.workletUnavailable(report.why) : playback.workletError(report.why)),
     });
-    const playback = new PagePlayback(output, (message) => page.status.setDetail(message));
+    // Opus is decoded in the worklet (WebAssembly), or with #opus=page on this thread (WebCodecs),
+    // as it is where the page cannot compile WebAssembly (bench/README.md, audio, measures both).
+    const opusDecoding = page.context.options.get('opus') === 'page' || typeof WebAssembly !== 'object' ? 'page' : 'worklet';
+    const playback = new PagePlayback(output, (message) => page.status.setDetail(message), opusDecoding);
     const microphone = new Microphone(output, {
       state: (state: MicrophoneState, why?: string) => {
         micWhy = why ?? '';

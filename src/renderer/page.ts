@@ -32,7 +32,8 @@ export interface SessionPageOptions {
  * WebGL, renderer=webgl uses it even when it is software-rendered (which the page otherwise
  * avoids); present=page draws on the page's thread instead of in the decode worker;
  * lowlatency=1 asks for desynchronized canvas contexts (measured in bench/README.md, interactive:
- * no gain with Chromium's software compositing, so off by default).
+ * no gain with Chromium's software compositing, so off by default); opus=page decodes Opus sound
+ * with WebCodecs on the page's thread instead of in the audio worklet (audio-part.ts).
  */
 export class SessionPage implements PageServices {
   readonly context: PageContext;

@@ -4,6 +4,8 @@
 // decode worker: on the gateway bench that waking, not the drawing, was the page's largest cost.
 // So packets leave at most every few milliseconds while the display is busy; the first after a
 // quiet spell still leaves at the end of its turn, so typing and pointing wait for nothing.
+// A packet of sound alone may be held a little longer (bridge-host.ts), for the next sound packet
+// to go with it; anything else queued meanwhile brings the send back to the usual schedule.
 
 /**
  * Half a 60 Hz frame: a burst is cut into at most 125 packets a second, two per frame the page
@@ -16,6 +18,10 @@ export const MIN_PACKET_INTERVAL_MS = 8;
 export class PacketPacer {
   private lastSent = Number.NEGATIVE_INFINITY;
   private pending = false;
+  /** When the pending send is due (performance.now time). */
+  private due = Number.POSITIVE_INFINITY;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private immediate: ReturnType<typeof setImmediate> | null = null;
 
   constructor(
     private readonly flush: () => void,
@@ -23,13 +29,21 @@ export class PacketPacer {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** Something was queued: it leaves at the end of this turn, or when the interval since the last packet is over. */
-  schedule(): void {
-    if (this.pending) return;
+  /**
+   * Something was queued: it leaves at the end of this turn, or when the interval since the last
+   * packet is over, or `holdMs` from now if that is later. A send already due earlier stays; one
+   * due later (a held packet) is brought forward.
+   */
+  schedule(holdMs = 0): void {
+    const now = this.now();
+    const due = Math.max(this.lastSent + this.intervalMs, now + holdMs);
+    if (this.pending && due >= this.due) return;
+    this.cancel();
     this.pending = true;
-    const wait = this.lastSent + this.intervalMs - this.now();
-    if (wait <= 0) setImmediate(() => this.run());
-    else setTimeout(() => this.run(), wait);
+    this.due = due;
+    const wait = due - now;
+    if (wait <= 0) this.immediate = setImmediate(() => this.run());
+    else this.timer = setTimeout(() => this.run(), wait);
   }
 
   /** A packet left (scheduled or not: a full one leaves at once). */
@@ -37,8 +51,18 @@ export class PacketPacer {
     this.lastSent = this.now();
   }
 
+  private cancel(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+  }
+
   private run(): void {
     this.pending = false;
+    this.due = Number.POSITIVE_INFINITY;
+    this.timer = null;
+    this.immediate = null;
     this.flush();
   }
 }

@@ -1,11 +1,14 @@
 // What this page can do with sound, asked of the browser once: its HELLO carries it, and the
-// sound channels announce exactly that (Opus only where WebCodecs decodes or encodes it, volume
-// only where the page can play at all).
+// sound channels announce exactly that (Opus decoding where the worklet runs WebAssembly or
+// WebCodecs decodes it, Opus encoding where WebCodecs encodes it, volume only where the page can
+// play at all).
 import type { AudioCapabilities } from '../../protocol/audio/audio-format.ts';
 
 export interface AudioProbeEnvironment {
   /** An AudioWorklet can run here (Web Audio with worklets, a secure context). */
   worklet: boolean;
+  /** WebAssembly runs here: the worklet decodes Opus with it (worklet-opus.ts). */
+  wasm?: boolean;
   decoderSupport?: (config: AudioDecoderConfig) => Promise<{ supported?: boolean }>;
   encoderSupport?: (config: AudioEncoderConfig) => Promise<{ supported?: boolean }>;
 }
@@ -25,7 +28,8 @@ async function asks(check: ((c: never) => Promise<{ supported?: boolean }>) | un
 
 export async function probeAudioCapabilities(env: AudioProbeEnvironment): Promise<AudioCapabilities> {
   if (!env.worklet) return { opusDecode: false, opusEncode: false, volume: false, latency: false };
-  const [opusDecode, opusEncode] = await Promise.all([asks(env.decoderSupport, OPUS_DECODER_CONFIG), asks(env.encoderSupport, OPUS_ENCODER_CONFIG)]);
+  const [webCodecsDecode, opusEncode] = await Promise.all([asks(env.decoderSupport, OPUS_DECODER_CONFIG), asks(env.encoderSupport, OPUS_ENCODER_CONFIG)]);
+  const opusDecode = env.wasm === true || webCodecsDecode;
   // LATENCY is acted on: the server's minimum latency is the playout buffer's floor (playout.ts).
   return { opusDecode, opusEncode, volume: true, latency: true };
 }
@@ -35,6 +39,7 @@ export function browserAudioEnvironment(w: Window = window): AudioProbeEnvironme
   const g = w as unknown as { AudioWorkletNode?: unknown; AudioDecoder?: typeof AudioDecoder; AudioEncoder?: typeof AudioEncoder };
   return {
     worklet: w.isSecureContext && typeof g.AudioWorkletNode === 'function',
+    wasm: typeof (w as unknown as { WebAssembly?: unknown }).WebAssembly === 'object',
     decoderSupport: g.AudioDecoder ? (c) => g.AudioDecoder!.isConfigSupported(c) : undefined,
     encoderSupport: g.AudioEncoder ? (c) => g.AudioEncoder!.isConfigSupported(c) : undefined,
   };

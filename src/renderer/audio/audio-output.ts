@@ -19,6 +19,8 @@ export interface AudioOutputEvents {
   position(report: Extract<FromPlayout, { type: 'position' }>): void;
   /** Tapped output frames; `contextTime`: when the first of them is rendered (s). */
   tap(frames: Float32Array, contextTime: number): void;
+  /** The worklet's Opus decoder failed to load, or refused a packet. */
+  opus?(report: Extract<FromPlayout, { type: 'opus-unavailable' | 'opus-error' }>): void;
 }
 
 /** Messages held while the worklet module loads; older ones go first (a few seconds of a stalled load). */
@@ -86,12 +88,12 @@ export class AudioOutput {
   /** Posts to the playout processor (queued while it loads). */
   post(m: ToPlayout, transfer: Transferable[] = []): void {
     this.open();
-    if (m.type === 'start' || m.type === 'data') this.wake();
+    if (m.type === 'start' || m.type === 'data' || m.type === 'opus') this.wake();
     if (this.node && this.state === 'waiting') {
       // In order (a STOP after its DATA), the oldest DATA dropped beyond the bound.
       this.waiting.push({ m, transfer });
       if (this.waiting.length > MAX_WAITING_PACKETS) {
-        const oldest = this.waiting.findIndex((p) => p.m.type === 'data');
+        const oldest = this.waiting.findIndex((p) => p.m.type === 'data' || p.m.type === 'opus');
         if (oldest >= 0) {
           this.waiting.splice(oldest, 1);
           this.droppedWhileWaiting++;
@@ -158,7 +160,8 @@ export class AudioOutput {
       if (m.type === 'position') {
         this.events.position(m);
         this.followIdle(m.stats.state === 'idle');
-      } else this.events.tap(m.frames, m.contextTime);
+      } else if (m.type === 'tap') this.events.tap(m.frames, m.contextTime);
+      else this.events.opus?.(m);
     };
     node.connect(ctx.destination);
     this.node = node;

@@ -4,7 +4,8 @@
 // correction, fades and gain), and the capture, which hands the microphone's samples to the page.
 
 import { Playout } from './playout.ts';
-import { CAPTURE_PROCESSOR, PLAYOUT_PROCESSOR, type FromCapture, type FromPlayout, type ToPlayout } from './worklet-messages.ts';
+import { createWorkletOpusDecoder, type WorkletOpusDecoder } from './worklet-opus.ts';
+import { CAPTURE_PROCESSOR, PLAYOUT_PROCESSOR, type FromCapture, type FromPlayout, type ToPlayout, type WorkletOpusCounts } from './worklet-messages.ts';
 
 // The AudioWorkletGlobalScope, which TypeScript's DOM library does not describe.
 declare const sampleRate: number;
@@ -18,6 +19,8 @@ declare function registerProcessor(name: string, ctor: new (options?: unknown) =
 const REPORT_QUANTA = 19;
 /** Output frames gathered before a tap message. */
 const TAP_FRAMES = 4800;
+/** Opus packets held while the decoder loads (2 s of 10 ms packets; the oldest dropped beyond). */
+const MAX_HELD_PACKETS = 200;
 
 class PlayoutProcessor extends AudioWorkletProcessor {
   private readonly playout = new Playout({ outputRate: sampleRate });
@@ -26,6 +29,15 @@ class PlayoutProcessor extends AudioWorkletProcessor {
   private tapFilled = 0;
   /** The context time (s) of the tap buffer's first frame. */
   private tapTime = 0;
+  /** The Opus decoder, once loaded for the stream's channels and rate. */
+  private opus: WorkletOpusDecoder | null = null;
+  /** The decoder being loaded (its WebAssembly compiles asynchronously), and for what. */
+  private opusLoading: { channels: number; rate: number } | null = null;
+  /** Packets that came while the decoder loaded, with their arrival (ms of context time). */
+  private held: { packet: Uint8Array; time: number; arrivalMs: number }[] = [];
+  /** Whether libopus refused a packet of this stream already (only the first is reported). */
+  private opusErrorReported = false;
+  private readonly opusCounts: WorkletOpusCounts = { decoded: 0, errors: 0, dropped: 0 };
 
   constructor() {
     super();
@@ -40,6 +52,22 @@ class PlayoutProcessor extends AudioWorkletProcessor {
       case 'data':
         this.playout.push(m.frames, m.time, currentTime * 1000);
         return;
+      case 'opus-stream':
+        this.opusErrorReported = false;
+        this.loadOpus(m.channels, m.rate);
+        return;
+      case 'opus': {
+        let offset = 0;
+        for (let i = 0; i < m.lengths.length; i++) {
+          const packet = m.bytes.subarray(offset, offset + m.lengths[i]);
+          offset += m.lengths[i];
+          if (this.opus) this.decodeOpus(packet, m.times[i], currentTime * 1000);
+          else if (this.opusLoading) this.hold(packet, m.times[i]);
+          // No decoder will come (it failed, and the page decodes from now on): nothing to play it with.
+          else this.opusCounts.dropped++;
+        }
+        return;
+      }
       case 'stop':
         this.playout.stop();
         return;
@@ -64,10 +92,63 @@ class PlayoutProcessor extends AudioWorkletProcessor {
     this.playout.render(left, right);
     if (this.tap) this.copyToTap(left, right, currentTime);
     if (++this.quanta % REPORT_QUANTA === 0) {
-      const m: FromPlayout = { type: 'position', position, contextTime: currentTime, stats: this.playout.stats };
+      const m: FromPlayout = { type: 'position', position, contextTime: currentTime, stats: this.playout.stats, opus: { ...this.opusCounts } };
       this.port.postMessage(m);
     }
     return true;
+  }
+
+  /** Makes the decoder for a stream (kept while the next stream has the same format). */
+  private loadOpus(channels: number, rate: number): void {
+    const want = { channels, rate };
+    if (this.opus && this.opus.channels === channels && this.opus.rate === rate) return;
+    if (this.opusLoading && this.opusLoading.channels === channels && this.opusLoading.rate === rate) return;
+    this.opus?.free();
+    this.opus = null;
+    this.opusLoading = want;
+    createWorkletOpusDecoder(channels, rate).then(
+      (decoder) => {
+        if (this.opusLoading !== want) return decoder.free();
+        this.opusLoading = null;
+        this.opus = decoder;
+        const held = this.held;
+        this.held = [];
+        for (const p of held) this.decodeOpus(p.packet, p.time, p.arrivalMs);
+      },
+      (e: unknown) => {
+        if (this.opusLoading !== want) return;
+        this.opusLoading = null;
+        this.held = [];
+        const m: FromPlayout = { type: 'opus-unavailable', why: e instanceof Error ? e.message : String(e) };
+        this.port.postMessage(m);
+      },
+    );
+  }
+
+  /** A packet before its decoder is ready: held with its arrival time, so the jitter estimate sees when it came. */
+  private hold(packet: Uint8Array, time: number): void {
+    this.held.push({ packet, time, arrivalMs: currentTime * 1000 });
+    if (this.held.length > MAX_HELD_PACKETS) {
+      this.held.shift();
+      this.opusCounts.dropped++;
+    }
+  }
+
+  private decodeOpus(packet: Uint8Array, time: number, arrivalMs: number): void {
+    let frames: Float32Array;
+    try {
+      frames = this.opus!.decode(packet);
+    } catch (e) {
+      this.opusCounts.errors++;
+      if (!this.opusErrorReported) {
+        this.opusErrorReported = true;
+        const m: FromPlayout = { type: 'opus-error', why: e instanceof Error ? e.message : String(e) };
+        this.port.postMessage(m);
+      }
+      return;
+    }
+    this.opusCounts.decoded++;
+    this.playout.push(frames, time, arrivalMs);
   }
 
   /** `quantumTime`: the context time (s) of this quantum's first frame. */

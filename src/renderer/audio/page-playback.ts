@@ -1,12 +1,19 @@
 // The guest's sound in the page: playback channel bodies as the host forwarded them, parsed with
 // the channel's own parser (a malformed one is reported and skipped; the sound goes on), RAW
-// converted to Float32 and Opus decoded by WebCodecs' AudioDecoder (one SPICE packet is one
-// EncodedAudioChunk: 10 ms, no container, no description), then to the playout worklet with its
-// DATA.time. The guest's VOLUME and MUTE are applied on top of the page's own slider and mute.
+// converted to Float32, then to the playout worklet with its DATA.time. Opus packets go to the
+// worklet as they came and are decoded there (worklet-opus.ts: libopus in WebAssembly on the
+// audio thread), which leaves the page's main thread one post per packet; where the worklet
+// cannot decode (its WebAssembly refused), or with `#opus=page`, WebCodecs' AudioDecoder decodes
+// them here (one SPICE packet is one EncodedAudioChunk: 10 ms, no container, no description).
+// The guest's VOLUME and MUTE are applied on top of the page's own slider and mute.
 import { AudioDataMode } from '../../protocol/audio/audio-format.ts';
 import { parsePlaybackMessage } from '../../protocol/channels/playback/playback-messages.ts';
 import { planesToStereo, playbackGain, s16leToStereoFloat } from './pcm.ts';
 import type { AudioOutput } from './audio-output.ts';
+import type { ToPlayout, WorkletOpusCounts } from './worklet-messages.ts';
+
+/** Where Opus is decoded: in the playout worklet (WebAssembly), or on the page's thread (WebCodecs). */
+export type OpusDecoding = 'worklet' | 'page';
 
 /** Opus packets waiting in the decoder beyond which new ones are dropped (a stalled decoder must not queue without end). */
 const MAX_DECODE_QUEUE = 50;
@@ -22,6 +29,8 @@ export interface PlaybackStats {
   starts: number;
   /** Decoded outputs whose timestamp matched no packet's (played with the time after the previous one). */
   restamped: number;
+  /** Where Opus is decoded now. */
+  opusDecoding: OpusDecoding;
   mode: 'raw' | 'opus' | null;
   /** The format of the stream playing (null outside START..STOP). */
   stream: { channels: number; frequency: number } | null;
@@ -46,11 +55,18 @@ export class PagePlayback {
   /** Whether AudioData.copyTo converts to interleaved f32 here (until it throws once). */
   private interleavedCopy = true;
   private readonly counts = { packets: 0, decoded: 0, dropped: 0, errors: 0, starts: 0, restamped: 0 };
+  /** The worklet's own decoding counts, as it last reported them. */
+  private worklet: WorkletOpusCounts = { decoded: 0, errors: 0, dropped: 0 };
+  /** Opus packets for the worklet, posted together at the end of the bridge message that brought them. */
+  private readonly heldOpus = { bytes: new Uint8Array(2048), used: 0, lengths: [] as number[], times: [] as number[] };
+  /** The stream whose format the worklet was told for decoding (a new START tells it again). */
+  private announced: { channels: number; frequency: number } | null = null;
 
   constructor(
     private readonly output: Pick<AudioOutput, 'gate' | 'post'>,
     /** A sentence for the page's status (a malformed message, a decoder that failed). */
     private readonly problem: (message: string) => void,
+    private opusDecoding: OpusDecoding = 'worklet',
   ) {}
 
   /** One playback channel body, as the server sent it. */
@@ -70,8 +86,8 @@ export class PagePlayback {
       case 'start':
         this.counts.starts++;
         this.stream = { channels: m.channels, frequency: m.frequency };
-        this.output.post({ type: 'start', rate: m.frequency });
-        if (this.serverLatency !== null) this.output.post({ type: 'min-latency', ms: this.serverLatency });
+        this.post({ type: 'start', rate: m.frequency });
+        if (this.serverLatency !== null) this.post({ type: 'min-latency', ms: this.serverLatency });
         this.applyGain();
         return;
       case 'data':
@@ -81,14 +97,15 @@ export class PagePlayback {
           this.counts.dropped++;
           return;
         }
-        if ((this.mode ?? AudioDataMode.RAW) === AudioDataMode.OPUS) this.decodeOpus(m.payload, m.time);
-        else this.play(s16leToStereoFloat(m.payload, this.stream.channels), m.time);
+        if ((this.mode ?? AudioDataMode.RAW) !== AudioDataMode.OPUS) this.play(s16leToStereoFloat(m.payload, this.stream.channels), m.time);
+        else if (this.opusDecoding === 'worklet') this.toWorklet(m.payload, m.time, this.stream);
+        else this.decodeOpus(m.payload, m.time);
         return;
       case 'stop':
         this.stream = null;
         // The server's wish ends with its stream (it resets its own latency when playback stops).
         this.serverLatency = null;
-        this.output.post({ type: 'stop' });
+        this.post({ type: 'stop' });
         return;
       case 'volume':
         this.guest.volume = m.volume;
@@ -102,7 +119,7 @@ export class PagePlayback {
         // As spice-gtk's min-latency: the buffer holds at least this (the video encoder asked the
         // server for more room); the measured jitter may ask for more still.
         this.serverLatency = m.ms;
-        if (this.stream) this.output.post({ type: 'min-latency', ms: m.ms });
+        if (this.stream) this.post({ type: 'min-latency', ms: m.ms });
         return;
     }
   }
@@ -116,7 +133,7 @@ export class PagePlayback {
 
   /** The session ended: whatever plays stops, the decoder goes. */
   reset(): void {
-    if (this.stream) this.output.post({ type: 'stop' });
+    if (this.stream) this.post({ type: 'stop' });
     this.stream = null;
     this.mode = null;
     this.closeDecoder();
@@ -125,29 +142,95 @@ export class PagePlayback {
     this.serverLatency = null;
   }
 
+  /** The worklet's decoding counts (its position reports carry them). */
+  workletCounts(c: WorkletOpusCounts): void {
+    this.worklet = c;
+  }
+
+  /** The worklet cannot decode Opus: this page decodes from now on (WebCodecs). */
+  workletUnavailable(why: string): void {
+    if (this.opusDecoding === 'page') return;
+    this.opusDecoding = 'page';
+    this.announced = null;
+    this.problem(`sound: Opus is decoded on the page's thread (the worklet's decoder: ${why})`);
+  }
+
+  /** libopus in the worklet refused a packet (the first of a stream; the rest are counted). */
+  workletError(why: string): void {
+    this.problem(`sound: the Opus decoder failed (${why})`);
+  }
+
   get playing(): boolean {
     return this.stream !== null;
   }
 
   get stats(): PlaybackStats {
     const mode = this.mode === null ? null : this.mode === AudioDataMode.OPUS ? 'opus' : 'raw';
-    return { ...this.counts, mode, stream: this.stream && { ...this.stream }, guest: { volume: this.guest.volume && [...this.guest.volume], muted: this.guest.muted }, serverLatencyMs: this.serverLatency };
+    const c = this.counts;
+    const w = this.worklet;
+    const counts = { ...c, decoded: c.decoded + w.decoded, dropped: c.dropped + w.dropped, errors: c.errors + w.errors };
+    return { ...counts, opusDecoding: this.opusDecoding, mode, stream: this.stream && { ...this.stream }, guest: { volume: this.guest.volume && [...this.guest.volume], muted: this.guest.muted }, serverLatencyMs: this.serverLatency };
   }
 
   private applyGain(): void {
     if (this.output.gate === 'off') return;
-    this.output.post({ type: 'gain', gain: playbackGain(this.local, this.guest) });
+    this.post({ type: 'gain', gain: playbackGain(this.local, this.guest) });
   }
 
   private play(frames: Float32Array, time: number): void {
     if (frames.length === 0) return;
     if (this.output.gate === 'off') this.applyGainAfterOpen();
-    this.output.post({ type: 'data', frames, time }, [frames.buffer]);
+    this.post({ type: 'data', frames, time }, [frames.buffer]);
+  }
+
+  /**
+   * An Opus packet to the worklet, which decodes it: copied out of the bridge message (a view of the
+   * whole transport packet, which a post would clone whole) and the copy transferred.
+   */
+  private toWorklet(payload: Uint8Array, time: number, stream: { channels: number; frequency: number }): void {
+    if (payload.byteLength === 0) return;
+    if (this.output.gate === 'off') this.applyGainAfterOpen();
+    if (this.announced !== stream) {
+      this.announced = stream;
+      this.post({ type: 'opus-stream', channels: stream.channels, rate: stream.frequency });
+    }
+    // The packets of one bridge message (the host sends two at a time) go in one post, after the
+    // message's other handlers ran (a microtask). Their bytes are copied now: the bridge message's
+    // buffer may be transferred to the decode worker by a display message after them.
+    if (this.heldOpus.lengths.length === 0) queueMicrotask(() => this.postHeldOpus());
+    const held = this.heldOpus;
+    if (held.used + payload.byteLength > held.bytes.byteLength) {
+      const grown = new Uint8Array(Math.max(2 * held.bytes.byteLength, held.used + payload.byteLength));
+      grown.set(held.bytes.subarray(0, held.used));
+      held.bytes = grown;
+    }
+    held.bytes.set(payload, held.used);
+    held.used += payload.byteLength;
+    held.lengths.push(payload.byteLength);
+    held.times.push(time);
+  }
+
+  /** The Opus packets held for the worklet, in one message: their bytes in one buffer of their own (a view of the bridge message would clone all of it), transferred. */
+  private postHeldOpus(): void {
+    const held = this.heldOpus;
+    if (held.lengths.length === 0) return;
+    const bytes = held.bytes.slice(0, held.used);
+    const m: ToPlayout = { type: 'opus', bytes, lengths: held.lengths, times: held.times };
+    held.used = 0;
+    held.lengths = [];
+    held.times = [];
+    this.output.post(m, [bytes.buffer]);
+  }
+
+  /** To the worklet, after any Opus packets held for it (the order of DATA and STOP is kept). */
+  private post(m: ToPlayout, transfer: Transferable[] = []): void {
+    this.postHeldOpus();
+    this.output.post(m, transfer);
   }
 
   /** The first sound opens the output; its gain goes with it. */
   private applyGainAfterOpen(): void {
-    this.output.post({ type: 'gain', gain: playbackGain(this.local, this.guest) });
+    this.post({ type: 'gain', gain: playbackGain(this.local, this.guest) });
   }
 
   private decodeOpus(packet: Uint8Array, time: number): void {

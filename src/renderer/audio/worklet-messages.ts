@@ -14,6 +14,10 @@ export type ToPlayout =
   | { type: 'start'; rate: number }
   /** Decoded interleaved stereo frames of one DATA, stamped with its time (ms). */
   | { type: 'data'; frames: Float32Array; time: number }
+  /** The Opus stream that follows is decoded in the worklet (worklet-opus.ts): its channels and rate. */
+  | { type: 'opus-stream'; channels: number; rate: number }
+  /** Opus packets of DATA, as the server sent them, one after another in `bytes`, each stamped with its time (ms). */
+  | { type: 'opus'; bytes: Uint8Array; lengths: number[]; times: number[] }
   | { type: 'stop' }
   /** The server's minimum latency (PLAYBACK LATENCY, ms): the buffer's target floor until the stream stops. */
   | { type: 'min-latency'; ms: number }
@@ -27,12 +31,28 @@ export type FromPlayout =
    * Every ~50 ms: the DATA.time (ms, unwrapped) of the frame rendered now, or null while nothing
    * plays, at the context's `contextTime` (s); and the buffer's numbers.
    */
-  | { type: 'position'; position: number | null; contextTime: number; stats: PlayoutStats }
+  | { type: 'position'; position: number | null; contextTime: number; stats: PlayoutStats; opus: WorkletOpusCounts }
   /**
    * Output frames (interleaved stereo) while the tap is on, and the context time (s) at which
    * the first of them is rendered (for a bench to map it to wall time).
    */
-  | { type: 'tap'; frames: Float32Array; contextTime: number };
+  | { type: 'tap'; frames: Float32Array; contextTime: number }
+  /**
+   * The worklet cannot decode Opus (its WebAssembly decoder failed to load or to start): the page
+   * decodes the packets itself from now on. Packets the worklet held meanwhile are lost.
+   */
+  | { type: 'opus-unavailable'; why: string }
+  /** The first packet of a stream that libopus refused (later ones are only counted). */
+  | { type: 'opus-error'; why: string };
+
+/** The worklet's Opus decoding, counted since it loaded. */
+export interface WorkletOpusCounts {
+  decoded: number;
+  /** Packets libopus refused. */
+  errors: number;
+  /** Packets dropped: more than the bound held while the decoder loaded. */
+  dropped: number;
+}
 
 /** From the capture processor: about 10 ms of the microphone, one Float32Array per channel. */
 export interface FromCapture {

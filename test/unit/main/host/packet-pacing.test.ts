@@ -55,3 +55,43 @@ describe('PacketPacer', () => {
     expect(flushes).toBe(1);
   });
 });
+
+describe('PacketPacer, a held packet', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setImmediate', 'clearTimeout', 'clearImmediate', 'performance'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('waits the hold when asked (a lone sound packet waiting for the next)', () => {
+    let flushes = 0;
+    const pacer = new PacketPacer(() => {
+      flushes++;
+      pacer.sent();
+    });
+    pacer.schedule(15);
+    vi.advanceTimersByTime(14);
+    expect(flushes).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(flushes).toBe(1);
+  });
+
+  it('brings a held send forward when something else is queued, and sends once', () => {
+    let flushes = 0;
+    const pacer = new PacketPacer(() => {
+      flushes++;
+      pacer.sent();
+    });
+    pacer.schedule(15);
+    vi.advanceTimersByTime(3);
+    pacer.schedule();
+    // A later hold does not push it back.
+    pacer.schedule(15);
+    vi.advanceTimersToNextTimer();
+    expect(flushes).toBe(1);
+    expect(performance.now()).toBeLessThan(4);
+    vi.advanceTimersByTime(30);
+    expect(flushes).toBe(1);
+  });
+});

@@ -72,7 +72,7 @@ describe('AudioOutput suspends an idle context', () => {
     const ctx = FakeContext.last!;
     const node = FakeNode.last!;
     expect(output.gate).toBe('on');
-    const report = (state: PlayoutStats['state']): void => node.port.onmessage!({ data: { type: 'position', position: null, contextTime: 0, stats: stats(state) } });
+    const report = (state: PlayoutStats['state']): void => node.port.onmessage!({ data: { type: 'position', position: null, contextTime: 0, stats: stats(state), opus: { decoded: 0, errors: 0, dropped: 0 } } });
     return { output, ctx, node, report };
   }
 

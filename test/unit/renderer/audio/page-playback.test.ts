@@ -101,4 +101,42 @@ describe('PagePlayback', () => {
     expect(p.stats.errors).toBe(2);
     expect(posted.filter((m) => m.type === 'data')).toHaveLength(1);
   });
+
+  it('sends Opus packets to the worklet as they came, those of one bridge message in one post after the stream\'s format, DATA before a STOP', async () => {
+    const { output, posted } = fakeOutput();
+    const p = new PagePlayback(output, () => {});
+    p.receive(PlaybackMsg.MODE, modeBody(10, AudioDataMode.OPUS));
+    p.receive(PlaybackMsg.START, startBody({ time: 100 }));
+    // One bridge message: two DATA, then (next message) one DATA and the STOP.
+    p.receive(PlaybackMsg.DATA, dataBody(100, new Uint8Array([1, 2, 3])));
+    const second = dataBody(110, new Uint8Array([4, 5]));
+    p.receive(PlaybackMsg.DATA, second);
+    // A display message after them in the same bridge message transfers its buffer to the decode worker.
+    structuredClone(second.buffer, { transfer: [second.buffer] });
+    await Promise.resolve();
+    p.receive(PlaybackMsg.DATA, dataBody(120, new Uint8Array([6])));
+    p.receive(PlaybackMsg.STOP, new Uint8Array(0));
+    await Promise.resolve();
+    expect(posted.map((m) => m.type)).toEqual(['start', 'gain', 'opus-stream', 'opus', 'opus', 'stop']);
+    expect(posted[2]).toEqual({ type: 'opus-stream', channels: 2, rate: 48000 });
+    const first = posted[3] as Extract<ToPlayout, { type: 'opus' }>;
+    expect([...first.bytes]).toEqual([1, 2, 3, 4, 5]);
+    expect(first.lengths).toEqual([3, 2]);
+    expect(first.times).toEqual([100, 110]);
+    const next = posted[4] as Extract<ToPlayout, { type: 'opus' }>;
+    expect([...next.bytes]).toEqual([6]);
+    expect(next.times).toEqual([120]);
+    // The worklet's counts are the page's.
+    p.workletCounts({ decoded: 3, errors: 0, dropped: 0 });
+    expect(p.stats).toMatchObject({ packets: 3, decoded: 3, dropped: 0, opusDecoding: 'worklet' });
+  });
+
+  it('decodes on the page from when the worklet says it cannot, and says so', () => {
+    const { output } = fakeOutput();
+    const problems: string[] = [];
+    const p = new PagePlayback(output, (m) => problems.push(m));
+    p.workletUnavailable('WebAssembly refused');
+    expect(p.stats.opusDecoding).toBe('page');
+    expect(problems).toEqual(["sound: Opus is decoded on the page's thread (the worklet's decoder: WebAssembly refused)"]);
+  });
 });
