@@ -27,14 +27,20 @@ describe('openSocket', () => {
     server?.close();
   });
 
-  it('turns TCP keepalive on for the connection', async () => {
+  /** A local server, `transport` opened to it with openSocket, and the server's end of that connection. */
+  async function connect(): Promise<{ port: number; peer: Socket; transport: Transport }> {
     const accepted = new Promise<Socket>((resolve) => {
       server = createServer(resolve).listen(0, '127.0.0.1');
     });
     await new Promise((r) => server!.once('listening', r));
     const port = (server!.address() as { port: number }).port;
-    transport = await openSocket({ host: '127.0.0.1', port }, 5000);
-    const peer = await accepted;
+    const opened = await openSocket({ host: '127.0.0.1', port }, 5000);
+    transport = opened;
+    return { port, peer: await accepted, transport: opened };
+  }
+
+  it('turns TCP keepalive on for the connection', async () => {
+    const { port, peer } = await connect();
     const clientPort = peer.remotePort!;
     expect(timerOf(clientPort, port)).toBe(2);
     // The server's end, which spicedesk did not set up, has no timer: the column tells them apart.
@@ -43,13 +49,7 @@ describe('openSocket', () => {
   });
 
   it('writev sends the chunks in order; backlog counts what the peer has not read, onDrain fires when it has', { timeout: 30_000 }, async () => {
-    const accepted = new Promise<Socket>((resolve) => {
-      server = createServer(resolve).listen(0, '127.0.0.1');
-    });
-    await new Promise((r) => server!.once('listening', r));
-    const port = (server!.address() as { port: number }).port;
-    transport = await openSocket({ host: '127.0.0.1', port }, 5000);
-    const peer = await accepted;
+    const { peer, transport } = await connect();
     peer.pause();
     // 32 MiB in 64 KiB chunks whose bytes say where they are: more than the kernel's buffers take.
     const chunks = Array.from({ length: 512 }, (_, i) => new Uint8Array(65536).fill(i & 0xff));
@@ -72,13 +72,7 @@ describe('openSocket', () => {
   });
 
   it('reads land in slabs as views that later reads never overwrite, and the end is reported', { timeout: 30_000 }, async () => {
-    const accepted = new Promise<Socket>((resolve) => {
-      server = createServer(resolve).listen(0, '127.0.0.1');
-    });
-    await new Promise((r) => server!.once('listening', r));
-    const port = (server!.address() as { port: number }).port;
-    transport = await openSocket({ host: '127.0.0.1', port }, 5000);
-    const peer = await accepted;
+    const { peer, transport } = await connect();
     // 4 MiB whose every byte depends on its position, in writes of odd sizes: many slabs' worth.
     const total = 4 * 1024 * 1024;
     const sent = new Uint8Array(total);
