@@ -1,0 +1,60 @@
+// A regular file's bytes as a GET's response body. The reads are synchronous, on the main thread:
+// a read through libuv's thread pool (createReadStream) costs a round trip to a worker thread and
+// back (a futex wake-up one way, an eventfd and an epoll wake-up the other) per read, which for a
+// 64 MiB GET was more CPU than the read itself (bench/README.md, webdav). A 256 KiB read from the
+// page cache takes tens of microseconds; the loop yields to the event loop after every read, so
+// that is the longest the event loop is held by one (a cold read from a slow disk holds it as long
+// as the disk takes). Flow control is the response's: a write that returns false waits for
+// 'drain', which the in-memory socket holds back while the port's connection is backed up
+// (PORT_SEND_HIGH_WATER), so the file is read as the port drains, not into memory.
+import { readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
+/** How much of a file one read takes for a GET: a reply of 4 full 64 KiB port messages. */
+export const GET_READ_BYTES = 256 * 1024;
+
+/**
+ * Sends `size` bytes of the file at `path` (its size when the headers were made) and ends the
+ * response; returns early, without an error, when the connection closes meanwhile. A file that
+ * shrank under the GET throws (the response is then cut: its Content-Length cannot be met).
+ */
+export async function sendFile(res: ServerResponse, path: string, size: number): Promise<void> {
+  const file = await open(path, 'r');
+  let closed = false;
+  const onClose = (): void => {
+    closed = true;
+  };
+  res.once('close', onClose);
+  try {
+    let position = 0;
+    while (position < size && !closed) {
+      // A fresh buffer per read: the socket writes views of it after this function has moved on.
+      const chunk = Buffer.allocUnsafe(Math.min(GET_READ_BYTES, size - position));
+      const n = readSync(file.fd, chunk, 0, chunk.byteLength, position);
+      if (n === 0) throw new Error(`the file shrank to ${position} bytes while it was sent (${size} announced)`);
+      position += n;
+      if (!res.write(n === chunk.byteLength ? chunk : chunk.subarray(0, n))) await writable(res);
+      // Other connections and channels get their turn between reads ('drain' may have come at once).
+      await nextTurn();
+    }
+    if (!closed) res.end();
+  } finally {
+    res.off('close', onClose);
+    await file.close();
+  }
+}
+
+/** Resolves on the response's 'drain', or on its 'close' (the loop then sees `closed`). */
+function writable(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
