@@ -189,9 +189,8 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
     res.setHeader('Last-Modified', st.mtime.toUTCString());
     res.setHeader('ETag', etag(st));
     if (headOnly) return void res.end();
-    // GET_READ_BYTES reads: each goes out as full 64 KiB port messages in one writev (64 KiB reads
-    // gave a frame of 65535 bytes and one of 1 byte per read). 1 MiB reads, with a 2 MiB
-    // high-water mark, measured no clearly lower CPU for 3x the memory (bench/README.md, webdav).
+    // GET_READ_BYTES reads on the main thread: each goes out as full 64 KiB port messages in one
+    // writev (64 KiB reads gave a frame of 65535 bytes and one of 1 byte per read; file-sender.ts).
     await sendFile(res, target.file, st.size);
     void req;
   }
