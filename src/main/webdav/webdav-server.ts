@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import type { WebdavConnection, WebdavServer } from '../../protocol/channels/port/port-handler.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { BatchedFileWriter } from './batched-file-writer.ts';
-import { GET_READ_BYTES, sendFile } from './file-sender.ts';
+import { sendFile } from './file-sender.ts';
 import { child, DAV, escapeXml, parseXml, XmlError, type XmlElement } from './dav-xml.ts';
 import { IfHeaderError, lockTimeout, LockTable, parseIfHeader, type DavLock } from './dav-locks.ts';
 import { pathSegments, PathRefused, SharedFolder, type SharedPath } from './shared-path.ts';
@@ -104,8 +104,6 @@ class MemorySocket extends Duplex {
 }
 
 type DeadProps = Map<string, { ns: string; name: string; value: string }>;
-
-export { GET_READ_BYTES };
 
 export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { close(): void } {
   const folder = new SharedFolder(o.root);
