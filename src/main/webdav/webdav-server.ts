@@ -7,7 +7,7 @@
 // read-only refuses every method that writes with 403; PUT writes a temporary file beside the
 // target and renames it over, so a cut connection never leaves half a file in its place.
 import { randomBytes } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { cp, lstat, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { basename, dirname, join } from 'node:path';
@@ -16,6 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import type { WebdavConnection, WebdavServer } from '../../protocol/channels/port/port-handler.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { BatchedFileWriter } from './batched-file-writer.ts';
+import { sendFile } from './file-sender.ts';
 import { child, DAV, escapeXml, parseXml, XmlError, type XmlElement } from './dav-xml.ts';
 import { IfHeaderError, lockTimeout, LockTable, parseIfHeader, type DavLock } from './dav-locks.ts';
 import { pathSegments, PathRefused, SharedFolder, type SharedPath } from './shared-path.ts';
@@ -46,8 +47,6 @@ class HttpStatus extends Error {
 
 /** How much of a guest connection's bytes are gathered before the HTTP server sees them. */
 const GATHER_BYTES = 256 * 1024;
-/** How much of a file one read takes for a GET (what may wait per connection besides the port's backlog). */
-export const GET_READ_BYTES = 256 * 1024;
 /** A gathered piece this large goes to the parser alone, not joined with others. */
 const LARGE_PIECE = 16 * 1024;
 
@@ -188,10 +187,9 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
     res.setHeader('Last-Modified', st.mtime.toUTCString());
     res.setHeader('ETag', etag(st));
     if (headOnly) return void res.end();
-    // GET_READ_BYTES reads: each goes out as full 64 KiB port messages in one writev (64 KiB reads
-    // gave a frame of 65535 bytes and one of 1 byte per read). 1 MiB reads, with a 2 MiB
-    // high-water mark, measured no clearly lower CPU for 3x the memory (bench/README.md, webdav).
-    await pipeline(createReadStream(target.file, { highWaterMark: GET_READ_BYTES }), res);
+    // GET_READ_BYTES reads on the main thread: each goes out as full 64 KiB port messages in one
+    // writev (64 KiB reads gave a frame of 65535 bytes and one of 1 byte per read; file-sender.ts).
+    await sendFile(res, target.file, st.size);
     void req;
   }
 

@@ -2,7 +2,7 @@
 // every method, the read-only mode, the temporary file behind PUT, and every way out of the folder
 // (.., encoded forms, symbolic links, absolute URLs, Windows device names) refused with nothing
 // touched outside. Then the same server behind the webdav mux, as the guest's frames reach it.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -92,6 +92,29 @@ describe('the WebDAV server on the shared folder', () => {
     c.end();
     await waitUntil('the temporary file removed', () => !readdirSync(s.root).some((f) => f.endsWith('.part')));
     expect(readFileSync(join(s.root, 'keep.txt'), 'utf8')).toBe('the good version');
+  });
+
+  it('a GET whose connection is cut while it waits for the port stops reading and closes the file', async () => {
+    const size = 4 * 1024 * 1024;
+    writeFileSync(join(s.root, 'big.bin'), Buffer.alloc(size, 7));
+    const openOnBig = (): number => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === join(s.root, 'big.bin');
+      } catch {
+        return false;
+      }
+    }).length;
+    let received = 0;
+    let ended = false;
+    // A port that never drains: the first reply is taken, then the GET waits.
+    const c = s.server.connect((b) => (received += b.byteLength), () => (ended = true), () => true);
+    c.write(Buffer.from('GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n'));
+    await waitUntil('the first reply', () => received > 0);
+    expect(openOnBig()).toBe(1);
+    c.end();
+    await waitUntil('the file closed', () => openOnBig() === 0);
+    expect(ended).toBe(true);
+    expect(received).toBeLessThan(size);
   });
 
   it('COPY and MOVE with Overwrite and Depth', async () => {

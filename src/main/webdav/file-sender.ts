@@ -1,0 +1,92 @@
+// A regular file's bytes as a GET's response body. A read through libuv's thread pool costs a
+// round trip to a worker thread and back (a futex wake-up one way, an eventfd and an epoll wake-up
+// the other), which for a 64 MiB GET was more CPU than the read itself (bench/README.md, webdav);
+// a 1 MiB read from the page cache takes a few hundred microseconds on the main thread. But a read
+// the page cache cannot serve (a cold file, a slow disk, a network file system) would hold the
+// event loop, and with it every channel's display and input, as long as the disk takes. So the
+// reads go by the file's last read (ReadPace): the first through the thread pool; while reads come
+// back fast (from the page cache) the next ones are synchronous, with a turn of the event loop
+// between them; a slow one sends the rest of the file back to the thread pool. Flow control is the
+// response's: a write that returns false waits for 'drain', which the in-memory socket holds back
+// while the port's connection is backed up (PORT_SEND_HIGH_WATER), so the file is read as the port
+// drains, not into memory.
+import { readSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { open } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
+/**
+ * How much of a file one read takes for a GET: a reply of 16 full 64 KiB port messages in one
+ * writev. With the reads on the main thread, 1 MiB measured 0.8 ms of CPU per MiB against 1.3 for
+ * 256 KiB in the same rounds (bench/README.md, webdav); a read from the page cache holds the event
+ * loop for about 0.3 ms.
+ */
+export const GET_READ_BYTES = 1024 * 1024;
+
+/** A read that took longer than this did not come from the page cache (a cached 1 MiB read: about 0.3 ms, at most a few on a loaded machine). */
+export const FAST_READ_MS = 4;
+
+/** Whether a file's next read may block the event loop: only after a read that came back fast, and never again after a slow one. */
+export class ReadPace {
+  private fast = false;
+  private slowSeen = false;
+
+  /** The next read goes on the main thread. */
+  get sync(): boolean {
+    return this.fast && !this.slowSeen;
+  }
+
+  /** A read took `ms`. */
+  took(ms: number): void {
+    this.fast = ms <= FAST_READ_MS;
+    if (!this.fast) this.slowSeen = true;
+  }
+}
+
+/**
+ * Sends `size` bytes of the file at `path` (its size when the headers were made) and ends the
+ * response; returns early, without an error, when the connection closes meanwhile. A file that
+ * shrank under the GET throws (the response is then cut: its Content-Length cannot be met).
+ */
+export async function sendFile(res: ServerResponse, path: string, size: number): Promise<void> {
+  const file = await open(path, 'r');
+  let closed = false;
+  const onClose = (): void => {
+    closed = true;
+  };
+  res.once('close', onClose);
+  try {
+    let position = 0;
+    const pace = new ReadPace();
+    while (position < size && !closed) {
+      // A fresh buffer per read: the socket writes views of it after this function has moved on.
+      const chunk = Buffer.allocUnsafe(Math.min(GET_READ_BYTES, size - position));
+      const started = performance.now();
+      const n = pace.sync ? readSync(file.fd, chunk, 0, chunk.byteLength, position) : (await file.read(chunk, 0, chunk.byteLength, position)).bytesRead;
+      pace.took(performance.now() - started);
+      if (n === 0) throw new Error(`the file shrank to ${position} bytes while it was sent (${size} announced)`);
+      position += n;
+      if (!res.write(n === chunk.byteLength ? chunk : chunk.subarray(0, n))) await writable(res);
+      // Other connections and channels get their turn between reads ('drain' may have come at once).
+      await nextTurn();
+    }
+    if (!closed) res.end();
+  } finally {
+    res.off('close', onClose);
+    await file.close();
+  }
+}
+
+/** Resolves on the response's 'drain', or on its 'close' (the loop then sees `closed`). */
+function writable(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
