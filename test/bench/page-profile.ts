@@ -90,7 +90,7 @@ if (values.audio) {
 const profileDir = values['gateway-profile'];
 const nodeArgs = [...values['gateway-flags'].split(' ').filter((f) => f !== ''), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [])];
 const gateway = spawnGroup(process.execPath, [...nodeArgs, resolve(values.bin), 'serve', `spice://127.0.0.1:${xspice.port}`], { name: 'spicedesk serve' });
-// The gateway's first line is the page's address; with --gateway-flags --trace-gc, V8's lines
+// The gateway's first line is the page's address; with --gateway-flags=--trace-gc, V8's lines
 // about collections come on the same stdout and are counted.
 let gcLines = 0;
 const url = await new Promise<string>((done) => {
@@ -157,7 +157,7 @@ try {
   const gc1 = gcLines;
   reportThreads(threads0, threadTicks([browserPid, gateway.pid]));
   // Each voluntary switch of the gateway's main thread is one time it slept and was woken (a read,
-  // a timer); a preemption is another thread taking its core (Chromium's realtime audio thread).
+  // a timer); a preemption is another thread taking its core (on this VM, mostly Chromium's).
   // In this window, not the next: Chromium's sampling profiler there preempts everything.
   console.log(
     `gateway main thread: ${((wakes1.voluntary - wakes0.voluntary) / seconds).toFixed(0)} wake-ups/s (voluntary switches), ` +
