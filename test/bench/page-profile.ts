@@ -5,7 +5,7 @@
 // (node --cpu-prof). A tool for finding what to make cheaper, not a bench with a verdict.
 //   npx esbuild test/bench/page-profile.ts --bundle --platform=node --format=esm --packages=external \
 //     --outfile=dist/page-profile.js && node dist/page-profile.js [--hash '#renderer=2d'] [--seconds 5] [--gateway-profile DIR]
-//     [--bin OTHER/bin/spicedesk.cjs] [--video gstreamer:vp8] [--audio opus|raw [--audio-stop]]
+//     [--bin OTHER/bin/spicedesk.cjs] [--gateway-flags=--trace-gc] [--warm S] [--video gstreamer:vp8] [--audio opus|raw [--audio-stop]]
 // --audio plays the audio bench's onset signal through Xspice's playback FIFO (Opus or RAW) into a
 // PulseAudio null sink of its own, on an idle desktop; with --audio-stop the sound stops once it
 // plays, and the page is profiled after the server's STOP. Every run also prints the CPU of each thread
@@ -49,7 +49,13 @@ const { values } = parseArgs({
     // With --audio: stop the sound once it plays and profile the page after the server's STOP (an idle page that played sound).
     'audio-stop': { type: 'boolean', default: false },
     seconds: { type: 'string', default: '5' },
+    // Seconds between the page playing (or showing) and the first window: V8 tiers the gateway's
+    // per-packet code up over 10-30 s of sound (--gateway-flags=--trace-opt), so a short warm-up
+    // measures the warm-up too.
+    warm: { type: 'string', default: '2' },
     'gateway-profile': { type: 'string' },
+    // Node and V8 flags for the gateway, space-separated (--trace-gc, say).
+    'gateway-flags': { type: 'string', default: '' },
     top: { type: 'string', default: '25' },
     // Another build's CLI (a checkout of an older commit, say) to compare with.
     bin: { type: 'string', default: 'bin/spicedesk.cjs' },
@@ -82,13 +88,24 @@ if (values.audio) {
   await waitForWindow(xspice, 'spicedesk-scroll');
 }
 const profileDir = values['gateway-profile'];
-const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
+const nodeArgs = [...values['gateway-flags'].split(' ').filter((f) => f !== ''), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [])];
 const gateway = spawnGroup(process.execPath, [...nodeArgs, resolve(values.bin), 'serve', `spice://127.0.0.1:${xspice.port}`], { name: 'spicedesk serve' });
+// The gateway's first line is the page's address; with --gateway-flags=--trace-gc, V8's lines
+// about collections come on the same stdout and are counted.
+let gcLines = 0;
 const url = await new Promise<string>((done) => {
   let out = '';
   gateway.child.stdout?.on('data', (c: Buffer) => {
     out += c.toString();
-    if (out.includes('\n')) done(out.slice(0, out.indexOf('\n')).trim());
+    let end: number;
+    while ((end = out.indexOf('\n')) >= 0) {
+      const line = out.slice(0, end).trim();
+      out = out.slice(end + 1);
+      if (/^https?:\/\//.test(line)) done(line);
+      else if (/Scavenge|Mark-Compact|Mark-sweep/.test(line)) gcLines++;
+      // What other flags print (--trace-opt, --trace-deopt), stamped for reading against the windows.
+      else if (values['gateway-flags'] !== '') console.log(`gateway ${(performance.now() / 1000).toFixed(1)} s: ${line}`);
+    }
   });
 });
 const browser = values.audio ? await launchChromium(['--autoplay-policy=no-user-gesture-required'], { unmuted: true }) : await launchChromium();
@@ -129,12 +146,24 @@ try {
       console.log(`after STOP: gate ${a.gate}, context ${a.sleeping ? 'suspended for idleness' : 'running'}`);
     }
   }
-  await sleep(2000);
+  await sleep(Number(values.warm) * 1000);
   // Threads first, over a window of their own: the sampling profiler costs every thread it samples.
   const browserPid = chromiumPid();
   const threads0 = threadTicks([browserPid, gateway.pid]);
+  const wakes0 = contextSwitches(gateway.pid);
+  const gc0 = gcLines;
   await sleep(seconds * 1000);
+  const wakes1 = contextSwitches(gateway.pid);
+  const gc1 = gcLines;
   reportThreads(threads0, threadTicks([browserPid, gateway.pid]));
+  // Each voluntary switch of the gateway's main thread is one time it slept and was woken (a read,
+  // a timer); a preemption is another thread taking its core (on this VM, mostly Chromium's).
+  // In this window, not the next: Chromium's sampling profiler there preempts everything.
+  console.log(
+    `gateway main thread: ${((wakes1.voluntary - wakes0.voluntary) / seconds).toFixed(0)} wake-ups/s (voluntary switches), ` +
+      `${((wakes1.involuntary - wakes0.involuntary) / seconds).toFixed(0)} preemptions/s` +
+      (values['gateway-flags'].includes('--trace-gc') ? `, ${((gc1 - gc0) / seconds).toFixed(1)} collections/s` : ''),
+  );
   const cdp = await browser.newBrowserCDPSession();
   const events: TraceEvent[] = [];
   cdp.on('Tracing.dataCollected', (e) => {
@@ -240,6 +269,13 @@ function ioCounters(pid: number): { rchar: number; wchar: number; syscr: number;
   );
   const get = (name: string): number => Number(fields.get(name) ?? NaN);
   return { rchar: get('rchar'), wchar: get('wchar'), syscr: get('syscr'), syscw: get('syscw') };
+}
+
+/** Voluntary and involuntary context switches of a process's main thread (/proc/PID/task/PID/status). */
+function contextSwitches(pid: number): { voluntary: number; involuntary: number } {
+  const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
+  const get = (name: string): number => Number(new RegExp(`^${name}:\\s*(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { voluntary: get('voluntary_ctxt_switches'), involuntary: get('nonvoluntary_ctxt_switches') };
 }
 
 /** utime and stime of a process, in clock ticks (1/100 s). */
