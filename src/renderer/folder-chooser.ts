@@ -5,6 +5,7 @@
 // offer the choice (kiosk) and in guest head windows.
 import type { FolderListMessage, FolderStateMessage } from '../protocol/bridge/folder-messages.ts';
 import type { PagePart } from './page-parts.ts';
+import { element } from './dom.ts';
 
 /** The path of a folder's parent ('' for the root's children; the root has none). */
 export const parentPath = (path: string): string => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '');
@@ -19,35 +20,21 @@ export const folderChooserPart: PagePart = {
   name: 'folder-chooser',
   applies: (context) => !context.headWindow,
   mount(page) {
-    const button = document.createElement('button');
-    button.id = 'folder-button';
-    button.textContent = 'Share a folder';
+    const button = element('button', 'folder-button', 'Share a folder');
     button.hidden = true;
-    const panel = document.createElement('div');
-    panel.id = 'folder-panel';
+    const panel = element('div', 'folder-panel');
     panel.hidden = true;
-    const sharing = document.createElement('p');
-    sharing.id = 'folder-sharing';
-    const where = document.createElement('p');
-    where.id = 'folder-path';
-    const up = document.createElement('button');
-    up.id = 'folder-up';
-    up.textContent = 'Up';
-    const list = document.createElement('ul');
-    list.id = 'folder-list';
+    const sharing = element('p', 'folder-sharing');
+    const where = element('p', 'folder-path');
+    const up = element('button', 'folder-up', 'Up');
+    const list = element('ul', 'folder-list');
     const readOnlyLabel = document.createElement('label');
-    const readOnly = document.createElement('input');
+    const readOnly = element('input', 'folder-read-only');
     readOnly.type = 'checkbox';
-    readOnly.id = 'folder-read-only';
     readOnlyLabel.append(readOnly, ' read-only');
-    const share = document.createElement('button');
-    share.id = 'folder-share';
-    share.textContent = 'Share this folder';
-    const stop = document.createElement('button');
-    stop.id = 'folder-stop';
-    stop.textContent = 'Stop sharing';
-    const note = document.createElement('p');
-    note.id = 'folder-note';
+    const share = element('button', 'folder-share', 'Share this folder');
+    const stop = element('button', 'folder-stop', 'Stop sharing');
+    const note = element('p', 'folder-note');
     note.setAttribute('role', 'status');
     panel.append(sharing, where, up, list, readOnlyLabel, share, stop, note);
     page.byId('cad').before(button);

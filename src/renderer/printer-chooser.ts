@@ -5,19 +5,17 @@
 // head windows.
 import type { PrintersMessage } from '../protocol/bridge/printer-messages.ts';
 import type { PagePart } from './page-parts.ts';
+import { element } from './dom.ts';
 
 export const printerChooserPart: PagePart = {
   name: 'printer-chooser',
   applies: (context) => !context.headWindow,
   mount(page) {
-    const label = document.createElement('label');
-    label.id = 'printer-label';
+    const label = element('label', 'printer-label');
     label.title = "Where the guest's next print job goes";
     label.hidden = true;
-    const select = document.createElement('select');
-    select.id = 'printer-choice';
-    const note = document.createElement('span');
-    note.id = 'printer-note';
+    const select = element('select', 'printer-choice');
+    const note = element('span', 'printer-note');
     note.setAttribute('role', 'status');
     label.append('Print to ', select, note);
     page.byId('cad').before(label);

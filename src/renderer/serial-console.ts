@@ -8,6 +8,7 @@
 import type { Terminal } from '@xterm/xterm';
 import { serialInputPieces } from '../protocol/bridge/serial-messages.ts';
 import type { PagePart } from './page-parts.ts';
+import { element } from './dom.ts';
 import { PendingBytes } from './pending-bytes.ts';
 
 const utf8 = new TextEncoder();
@@ -26,30 +27,25 @@ export const serialConsolePart: PagePart = {
   name: 'serial-console',
   applies: (context) => !context.headWindow,
   mount(page) {
-    const button = document.createElement('button');
-    button.id = 'serial-button';
+    const button = element('button', 'serial-button', 'Serial console');
     button.type = 'button';
-    button.textContent = 'Serial console';
     button.title = "The VM's serial console (its first serial port, as QEMU offers it over SPICE)";
     button.hidden = true;
     button.setAttribute('aria-expanded', 'false');
     button.setAttribute('aria-controls', 'serial-panel');
     page.byId('cad').before(button);
 
-    const panel = document.createElement('section');
-    panel.id = 'serial-panel';
+    const panel = element('section', 'serial-panel');
     panel.setAttribute('aria-label', 'Serial console');
     panel.hidden = true;
     const heading = document.createElement('div');
     heading.className = 'heading';
     const title = document.createElement('span');
     title.textContent = 'Serial console';
-    const stateText = document.createElement('span');
-    stateText.id = 'serial-state';
+    const stateText = element('span', 'serial-state');
     stateText.setAttribute('role', 'status');
     heading.append(title, stateText);
-    const holder = document.createElement('div');
-    holder.id = 'serial-terminal';
+    const holder = element('div', 'serial-terminal');
     panel.append(heading, holder);
     page.byId('view').after(panel);
 
