@@ -29,18 +29,16 @@ export const FAST_READ_MS = 4;
 
 /** Whether a file's next read may block the event loop: only after a read that came back fast, and never again after a slow one. */
 export class ReadPace {
-  private fast = false;
-  private slowSeen = false;
+  private where: 'pool' | 'main' | 'pool-for-good' = 'pool';
 
   /** The next read goes on the main thread. */
   get sync(): boolean {
-    return this.fast && !this.slowSeen;
+    return this.where === 'main';
   }
 
   /** A read took `ms`. */
   took(ms: number): void {
-    this.fast = ms <= FAST_READ_MS;
-    if (!this.fast) this.slowSeen = true;
+    if (this.where !== 'pool-for-good') this.where = ms <= FAST_READ_MS ? 'main' : 'pool-for-good';
   }
 }
 
