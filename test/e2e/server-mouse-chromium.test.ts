@@ -4,7 +4,10 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { waitFor, watchForNothing } from '../helpers/wait.ts';
+import { ChannelType } from '../../src/protocol/link/constants.ts';
+import { MainMsgc, MouseMode } from '../../src/protocol/channels/main/main-messages.ts';
 import { solidBackground } from '../peers/desktop.ts';
+import type { RelayHooks } from '../peers/spice-relay.ts';
 import type { XspiceServer } from '../peers/xspice.ts';
 import { launchChromium, openSessionPage } from './browser-page.ts';
 import { pageState } from './page-api.ts';
@@ -28,15 +31,26 @@ const locked = (page: Page): Promise<boolean> => page.evaluate(() => document.po
 
 describe('server mouse mode (#mouse=server) in Chromium against Xspice', () => {
   // Each test launches a browser of its own.
-  const peers = useGatewayPeers({}, undefined, { prepare: (xs) => solidBackground(xs, '#336699'), chromium: false });
+  // A relay between serve and Xspice records the mouse modes the client asks for.
+  const modesAskedFor: number[] = [];
+  const relay: RelayHooks = {
+    fromClient(channel, m) {
+      if (channel.type === ChannelType.MAIN && m.type === MainMsgc.MOUSE_MODE_REQUEST) modesAskedFor.push(new DataView(m.body.buffer, m.body.byteOffset).getUint16(0, true));
+      return undefined;
+    },
+  };
+  const peers = useGatewayPeers({}, undefined, { prepare: (xs) => solidBackground(xs, '#336699'), chromium: false, relay });
 
   it('puts the server in server mode, captures the pointer with a click and gives it back with shift+F12', async () => {
     const browser = await launchChromium();
     try {
       const page = await openSessionPage(browser, `${peers.serve.url}#mouse=server`);
       await page.waitForFunction(() => window.spicedeskPage?.state().mouseMode === 'server', undefined, { timeout: 10_000 });
-      // The server reports server mode (not only the page): it answered the request.
+      // The server reports server mode (not only the page), and keeps it: the host asks for no
+      // client mode before or after the page's request (it once did, and the mode flipped).
+      await watchForNothing(1000);
       expect((await pageState(page)).mouseMode).toBe('server');
+      expect(modesAskedFor).not.toContain(MouseMode.CLIENT);
       await peers.xs.exec('xdotool', ['mousemove', '400', '300']);
       await waitForPointer(peers.xs, (p) => p.x === 400 && p.y === 300, 'xdotool did not place it');
 

@@ -17,7 +17,7 @@ import { encodeHostMessage, encodeHostPacket, HostPacketBuilder } from '../../pr
 import { decodeUiMessage } from '../../protocol/bridge/ui-codec.ts';
 import { CursorChannel } from '../../protocol/channels/cursor/cursor-channel.ts';
 import { ChannelType } from '../../protocol/link/constants.ts';
-import { buildMouseModeRequest, MainMsgc, MouseMode } from '../../protocol/channels/main/main-messages.ts';
+import { MouseMode, type MouseModeValue } from '../../protocol/channels/main/main-messages.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import type { ConnectionProfile } from '../../protocol/profile/index.ts';
 import { Session } from '../../protocol/session/session.ts';
@@ -177,8 +177,7 @@ export class BridgeHost {
   private audio: AudioCapabilities = noAudioCapabilities;
   private target: GatewayTarget | null = null;
   /** The page's MOUSE_MODE_REQUEST: kept across reconnects, applied whenever modes are announced. */
-  private mousePreference: 'client' | 'server' = 'client';
-  private lastMouseModes: { supported: number; current: number } | null = null;
+  private mousePreference: MouseModeValue = MouseMode.CLIENT;
   /** While the page is asked for a password: the refusal, for when the user cancels. */
   private refusal: SpiceError | null = null;
   private passwordAttempts = 0;
@@ -389,8 +388,8 @@ export class BridgeHost {
     'display-size': (m) => this.pageAgent.displaySize(m.width, m.height),
     'clipboard-text': (m) => this.pageAgent.pageText(m.text),
     'mouse-mode-request': (m) => {
-      this.mousePreference = m.mode;
-      if (this.lastMouseModes) this.requestMouseMode(this.lastMouseModes.supported, this.lastMouseModes.current);
+      this.mousePreference = m.mode === 'server' ? MouseMode.SERVER : MouseMode.CLIENT;
+      this.session?.main.preferMouseMode(this.mousePreference);
     },
     'clipboard-sharing': (m) => this.pageAgent.setSharing({ toGuest: m.toGuest, fromGuest: m.fromGuest }),
     'file-offer': (m) => this.pageAgent.files.handle(m),
@@ -574,7 +573,8 @@ export class BridgeHost {
       }
       this.end(statusOf(error, this.o.authHint), CloseCode.NORMAL);
     });
-    session.main.events.on('mouse-mode', (m) => this.onMouseMode(m.supported, m.current));
+    session.main.preferMouseMode(this.mousePreference);
+    session.main.events.on('mouse-mode', (m) => this.send({ kind: 'mouse-mode', supported: m.supported, current: m.current }));
     // Cursor bodies go to the page as they came; it parses and decodes them itself.
     session.events.on('channel-linked', (ch) => {
       this.acks.attach(ch);
@@ -597,7 +597,7 @@ export class BridgeHost {
       this.reconnect?.linked();
       this.log.info({ target: target.label, where: target.plan.where }, 'session linked');
       this.send({ kind: 'status', status: { state: 'connected', serverName: info.name ?? target.plan.where, channels: info.channels } });
-      this.onMouseMode(info.supportedMouseModes, info.currentMouseMode);
+      this.send({ kind: 'mouse-mode', supported: info.supportedMouseModes, current: info.currentMouseMode });
       this.heads?.linked(target.monitors?.forSession(info.uuid, info.name, this.log));
     } catch (e) {
       if (this.state !== 'session' || this.session !== session) return;
@@ -605,22 +605,6 @@ export class BridgeHost {
       else if (this.reconnect?.attemptFailed(e) === 'retry') this.dropSession(session);
       else this.end(statusOf(e, this.o.authHint), CloseCode.NORMAL);
     }
-  }
-
-  private onMouseMode(supported: number, current: number): void {
-    this.lastMouseModes = { supported, current };
-    this.send({ kind: 'mouse-mode', supported, current });
-    this.requestMouseMode(supported, current);
-  }
-
-  /**
-   * Absolute positions (client mode) whenever the server offers them, as spice-gtk does: the page
-   * can then follow the browser's own pointer without Pointer Lock. Unless the page asked for
-   * server mode, which every server offers.
-   */
-  private requestMouseMode(supported: number, current: number): void {
-    const wanted = this.mousePreference === 'server' ? MouseMode.SERVER : MouseMode.CLIENT;
-    if (supported & wanted && current !== wanted) this.session?.main.send(MainMsgc.MOUSE_MODE_REQUEST, buildMouseModeRequest(wanted));
   }
 
   /** Tells the page why, closes the connection and the session. */

@@ -9,7 +9,7 @@ import { buttonMask, MouseButton } from '../../../protocol/channels/inputs/input
 import type { Agent } from '../../../protocol/channels/main/agent/agent.ts';
 import { PlaybackChannel } from '../../../protocol/channels/playback/playback-channel.ts';
 import { RecordChannel } from '../../../protocol/channels/record/record-channel.ts';
-import { buildMouseModeRequest, MainMsgc, MouseMode } from '../../../protocol/channels/main/main-messages.ts';
+import { MouseMode } from '../../../protocol/channels/main/main-messages.ts';
 import type { KeyStep } from '../../../protocol/input/key-steps.ts';
 import { ChannelType } from '../../../protocol/link/constants.ts';
 import type { Logger } from '../../../protocol/logger.ts';
@@ -224,8 +224,8 @@ async function prepareInputs(session: Session, deadline: Deadline, where: string
 }
 
 /**
- * Client mode (absolute positions) when the server grants it, asked for when it is offered but
- * not current; otherwise server mode, where `move` can only work relative to a corner.
+ * Client mode (absolute positions) when the server grants it (the main channel asks for it
+ * whenever it is offered); otherwise server mode, where `move` can only work relative to a corner.
  */
 async function chooseMouseMode(session: Session, logger: Logger): Promise<MouseModeName> {
   const info = session.main.info;
@@ -243,7 +243,7 @@ async function chooseMouseMode(session: Session, logger: Logger): Promise<MouseM
         resolve(false);
       });
     });
-    session.main.send(MainMsgc.MOUSE_MODE_REQUEST, buildMouseModeRequest(MouseMode.CLIENT));
+    session.main.preferMouseMode(MouseMode.CLIENT);
     if (await granted) return 'client';
   }
   logger.warn('the server uses the server mouse mode: `move` homes the pointer in the top-left corner and moves from there, so guest pointer acceleration makes it inexact');

@@ -6,7 +6,7 @@ import { SpiceChannel, type ChannelHost, type HandlerTable, type MessageHandler 
 import { WireReader } from '../../wire/reader.ts';
 import { Agent } from './agent/agent.ts';
 import { MediaClock } from './media-clock.ts';
-import { AGENT_START_UNLIMITED, buildAgentStart, buildMouseModeRequest, MainCap, MainMsg, MainMsgc, MouseMode } from './main-messages.ts';
+import { AGENT_START_UNLIMITED, buildAgentStart, buildMouseModeRequest, MainCap, MainMsg, MainMsgc, MouseMode, type MouseModeValue } from './main-messages.ts';
 
 export interface ChannelId {
   type: number;
@@ -66,6 +66,7 @@ const mainHandlers: HandlerTable<MainChannel, typeof MainMsg> = {
       s.ramHint = r.u32();
       ch.agent.transport.setTokens(s.agentTokens);
       if (s.agentConnected) ch.startAgent();
+      ch.followMouseMode();
       ch.send(MainMsgc.ATTACH_CHANNELS, new Uint8Array(0));
       ch.events.emit('init', s);
     },
@@ -87,7 +88,7 @@ const mainHandlers: HandlerTable<MainChannel, typeof MainMsg> = {
       const r = reader(ch, body, MainMsg.MOUSE_MODE, 'MOUSE_MODE');
       ch.info.supportedMouseModes = r.u16();
       ch.info.currentMouseMode = r.u16();
-      ch.followAgentMouseMode();
+      ch.followMouseMode();
       ch.events.emit('mouse-mode', { supported: ch.info.supportedMouseModes, current: ch.info.currentMouseMode });
     },
   },
@@ -113,7 +114,7 @@ const mainHandlers: HandlerTable<MainChannel, typeof MainMsg> = {
       ch.info.agentConnected = false;
       ch.log.info({ error }, 'guest agent disconnected');
       ch.agent.disconnect(`the guest agent disconnected (error ${error})`);
-      ch.followAgentMouseMode();
+      ch.followMouseMode();
       ch.events.emit('agent', { connected: false });
     },
   },
@@ -186,6 +187,7 @@ export class MainChannel extends SpiceChannel {
   readonly agent: Agent;
   /** The mouse mode last asked for, so that each change is asked for once. */
   private requestedMouseMode = 0;
+  private preferredMouseMode: MouseModeValue = MouseMode.CLIENT;
 
   constructor(host: ChannelHost) {
     super(host, 1, 0);
@@ -212,21 +214,37 @@ export class MainChannel extends SpiceChannel {
   startAgent(): void {
     this.send(MainMsgc.AGENT_START, buildAgentStart(AGENT_START_UNLIMITED));
     this.agent.connect();
-    this.followAgentMouseMode();
   }
 
   /**
-   * Client mouse mode (absolute positions, no pointer grab) whenever the agent makes it possible,
-   * server mode again when it is gone. The server grants client mode only while the agent (or a
-   * tablet) is attached and falls back on its own; this asks for each change once.
+   * The mouse mode to ask for whenever the server offers it: client (absolute positions, no
+   * pointer grab, as spice-gtk takes) unless the user asked for server mode (relative motion).
+   * It is the one policy for the page, the CLI and reconnects, so that nothing else asks for a
+   * mode and undoes it (the agent attaching used to bring client mode back over a server-mode
+   * request).
    */
-  followAgentMouseMode(): void {
-    const { supportedMouseModes: supported, currentMouseMode: current, agentConnected } = this.info;
-    const wanted = agentConnected && supported & MouseMode.CLIENT ? MouseMode.CLIENT : current === MouseMode.CLIENT && !(supported & MouseMode.CLIENT) ? MouseMode.SERVER : 0;
+  preferMouseMode(mode: MouseModeValue): void {
+    if (mode === this.preferredMouseMode) return;
+    this.preferredMouseMode = mode;
+    this.requestedMouseMode = 0;
+    this.followMouseMode();
+  }
+
+  /**
+   * Asks for the preferred mode when it is offered and not current. When neither it nor the
+   * current mode is offered (the agent left while in client mode), asks for the other: the server
+   * falls back on its own too. Each change is asked for once.
+   */
+  followMouseMode(): void {
+    const { supportedMouseModes: supported, currentMouseMode: current } = this.info;
+    if (supported === 0) return;
+    const preferred = this.preferredMouseMode;
+    const other = preferred === MouseMode.CLIENT ? MouseMode.SERVER : MouseMode.CLIENT;
+    const wanted = supported & preferred ? preferred : supported & current ? 0 : supported & other ? other : 0;
     if (current === this.requestedMouseMode) this.requestedMouseMode = 0;
     if (wanted === 0 || wanted === current || wanted === this.requestedMouseMode) return;
     this.requestedMouseMode = wanted;
-    this.log.info({ mode: wanted === MouseMode.CLIENT ? 'client' : 'server' }, 'asking for the mouse mode the guest agent allows');
+    this.log.info({ mode: wanted === MouseMode.CLIENT ? 'client' : 'server' }, 'asking for a mouse mode');
     this.send(MainMsgc.MOUSE_MODE_REQUEST, buildMouseModeRequest(wanted));
   }
 

@@ -45,6 +45,7 @@ export const MainCap = {
 } as const;
 
 export const MouseMode = { SERVER: 1, CLIENT: 2 } as const;
+export type MouseModeValue = (typeof MouseMode)[keyof typeof MouseMode];
 
 export function mouseModeNames(mask: number): string[] {
   const out: string[] = [];

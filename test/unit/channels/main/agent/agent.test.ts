@@ -139,6 +139,29 @@ describe('agent on the main channel', () => {
     await run;
   });
 
+  it('keeps server mouse mode once preferred: the agent attaching does not bring client mode back', async () => {
+    const { ch, t, run } = await linkedMain([]);
+    const requests = () => parseClientMiniMessages(t.writtenBytes()).filter((m) => m.type === MainMsgc.MOUSE_MODE_REQUEST).map((m) => m.body[0]);
+    // Xspice offers client mode from the start and takes it; the user asked for server mode.
+    t.feed(init({ agent: false, tokens: 10, supported: 3, current: MouseMode.CLIENT }));
+    await drainQueuedWork();
+    ch.preferMouseMode(MouseMode.SERVER);
+    t.feed(miniMessage(MainMsg.MOUSE_MODE, new WireWriter().u16(3).u16(MouseMode.SERVER).finish()));
+    await drainQueuedWork();
+    expect(requests()).toEqual([MouseMode.SERVER]);
+    // The agent attaches afterwards and the server announces the modes again.
+    t.feed(miniMessage(MainMsg.AGENT_CONNECTED_TOKENS, new WireWriter().u32(10).finish()));
+    t.feed(miniMessage(MainMsg.MOUSE_MODE, new WireWriter().u16(3).u16(MouseMode.SERVER).finish()));
+    await drainQueuedWork();
+    expect(requests()).toEqual([MouseMode.SERVER]);
+    // Preferring client again asks for it at once.
+    ch.preferMouseMode(MouseMode.CLIENT);
+    await drainQueuedWork();
+    expect(requests()).toEqual([MouseMode.SERVER, MouseMode.CLIENT]);
+    ch.close();
+    await run;
+  });
+
   it('fails pending clipboard requests and file transfers with a clear message when the agent leaves', async () => {
     const { ch, t, run } = await linkedMain([]);
     t.feed(init({ agent: true, tokens: 10 }));
