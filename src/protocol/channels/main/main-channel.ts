@@ -187,7 +187,8 @@ export class MainChannel extends SpiceChannel {
   readonly agent: Agent;
   /** The mouse mode last asked for, so that each change is asked for once. */
   private requestedMouseMode = 0;
-  private preferredMouseMode: MouseModeValue = MouseMode.CLIENT;
+  /** What preferMouseMode set; null: client mode while the guest agent is attached (the CLI's sessions). */
+  private preferredMouseMode: MouseModeValue | null = null;
 
   constructor(host: ChannelHost) {
     super(host, 1, 0);
@@ -214,14 +215,17 @@ export class MainChannel extends SpiceChannel {
   startAgent(): void {
     this.send(MainMsgc.AGENT_START, buildAgentStart(AGENT_START_UNLIMITED));
     this.agent.connect();
+    this.followMouseMode();
   }
 
   /**
-   * The mouse mode to ask for whenever the server offers it: client (absolute positions, no
-   * pointer grab, as spice-gtk takes) unless the user asked for server mode (relative motion).
-   * It is the one policy for the page, the CLI and reconnects, so that nothing else asks for a
-   * mode and undoes it (the agent attaching used to bring client mode back over a server-mode
-   * request).
+   * The mouse mode to ask for whenever the server offers it: the page and the window prefer
+   * client mode (absolute positions, no pointer grab, as spice-gtk takes) unless the user asked
+   * for server mode (relative motion). Without a preference (the CLI's sessions) client mode is
+   * asked for only while the guest agent is attached, so a tablet-only server such as Xspice keeps
+   * sending the pointer's moves. This is the one place that asks for a mode, so that nothing
+   * undoes another's request (the agent attaching once brought client mode back over a
+   * server-mode request).
    */
   preferMouseMode(mode: MouseModeValue): void {
     if (mode === this.preferredMouseMode) return;
@@ -236,10 +240,10 @@ export class MainChannel extends SpiceChannel {
    * falls back on its own too. Each change is asked for once.
    */
   followMouseMode(): void {
-    const { supportedMouseModes: supported, currentMouseMode: current } = this.info;
+    const { supportedMouseModes: supported, currentMouseMode: current, agentConnected } = this.info;
     if (supported === 0) return;
-    const preferred = this.preferredMouseMode;
-    const other = preferred === MouseMode.CLIENT ? MouseMode.SERVER : MouseMode.CLIENT;
+    const preferred = this.preferredMouseMode ?? (agentConnected ? MouseMode.CLIENT : 0);
+    const other = current === MouseMode.CLIENT ? MouseMode.SERVER : MouseMode.CLIENT;
     const wanted = supported & preferred ? preferred : supported & current ? 0 : supported & other ? other : 0;
     if (current === this.requestedMouseMode) this.requestedMouseMode = 0;
     if (wanted === 0 || wanted === current || wanted === this.requestedMouseMode) return;

@@ -139,6 +139,16 @@ describe('agent on the main channel', () => {
     await run;
   });
 
+  it('without a preference asks for no mouse mode while no agent is attached (a tablet-only server keeps sending cursor moves)', async () => {
+    const { ch, t, run } = await linkedMain([]);
+    t.feed(init({ agent: false, tokens: 10, supported: 3, current: MouseMode.SERVER }));
+    t.feed(miniMessage(MainMsg.MOUSE_MODE, new WireWriter().u16(3).u16(MouseMode.SERVER).finish()));
+    await drainQueuedWork();
+    expect(parseClientMiniMessages(t.writtenBytes()).filter((m) => m.type === MainMsgc.MOUSE_MODE_REQUEST)).toEqual([]);
+    ch.close();
+    await run;
+  });
+
   it('keeps server mouse mode once preferred: the agent attaching does not bring client mode back', async () => {
     const { ch, t, run } = await linkedMain([]);
     const requests = () => parseClientMiniMessages(t.writtenBytes()).filter((m) => m.type === MainMsgc.MOUSE_MODE_REQUEST).map((m) => m.body[0]);
