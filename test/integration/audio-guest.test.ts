@@ -32,6 +32,10 @@ const modes = new Map<number, number[]>();
 const micPackets: Uint8Array[] = [];
 /** The guest's record VOLUME (u16 per channel), the last the server sent. */
 let recordVolume: number[] | null = null;
+/** Record channel connections linked so far: relay.linked() would answer with an earlier test's. */
+let recordLinks = 0;
+/** Waits for a record channel linked after `before` links (a new client's). */
+const newRecordLink = (before: number): Promise<void> => waitUntil('the new client\'s record channel linked', () => recordLinks > before, 60_000);
 const noteMode = (type: number, body: Uint8Array) => modes.set(type, [...(modes.get(type) ?? []), body[4] | (body[5] << 8)]);
 
 beforeAll(async () => {
@@ -40,6 +44,9 @@ beforeAll(async () => {
   relay = await startSpiceRelay(
     { port: guest.port },
     {
+      onLinked(channel) {
+        if (channel.type === RECORD) recordLinks++;
+      },
       fromServer(channel, m) {
         if (channel.type === PLAYBACK && m.type === 102) noteMode(PLAYBACK, m.body);
         if (channel.type === RECORD && m.type === 103) recordVolume = Array.from({ length: m.body[0] }, (_, i) => m.body[1 + 2 * i] | (m.body[2 + 2 * i] << 8));
@@ -96,8 +103,9 @@ describe('sound with a real guest', () => {
     const input = join(work, 'speak.wav');
     const tone = sineS16({ hz: 660, seconds: 6, rate: 48000, channels: 2, amplitude: AMPLITUDE });
     writeFileSync(input, wavOf(tone));
+    const linksBefore = recordLinks;
     const speak = startCli(['do', relay.url, 'speak', input, '--timeout', '60', '-v'], { killAfterMs: 100_000 });
-    await relay.linked(RECORD, 0, 60_000);
+    await newRecordLink(linksBefore);
     const recorded = await guest.run('arecord -q -D plughw:0,0 -f S16_LE -c 2 -r 48000 -d 2 /heard.wav', { timeoutMs: 60_000 });
     expect(recorded).toEqual({ output: '', status: 0 });
     const result = await speak.done;
@@ -136,9 +144,11 @@ describe('sound with a real guest', () => {
     const tone = sineS16({ hz: 660, seconds: 6, rate: 48000, channels: 2, amplitude: AMPLITUDE });
     writeFileSync(input, wavOf(tone));
     const firstPacket = micPackets.length;
+    const linksBefore = recordLinks;
     const speak = startCli(['do', relay.url, 'speak', input, '--timeout', '60', '-v'], { killAfterMs: 100_000 });
     try {
-      await relay.linked(RECORD, 0, 60_000);
+      // This client's record channel, not the previous test's: the VOLUME must reach this client.
+      await newRecordLink(linksBefore);
       // Set while the client is linked, so QEMU's change reaches it as a record VOLUME.
       expect(await guest.run('amixer -q -c0 sset Capture 50%')).toEqual({ output: '', status: 0 });
       await waitUntil('the record VOLUME of Capture 50 %', () => recordVolume !== null && recordVolume[0] < 65535, 30_000);

@@ -41,7 +41,12 @@ export const GUEST_DEVICES = {
     // the mixer's controls came later than the first amixer, which failed, and the guest stayed at
     // ALSA's muted 0 % (a full run's page heard nothing). So each setting is tried until the
     // control is there (up to 15 s), and a failure is said on the console.
+    // The codec's power saving goes off (1 s by default): while the codec sleeps, the driver
+    // keeps a mixer change in its register cache and writes it at the next stream, so QEMU (and
+    // the client, as record or playback VOLUME) saw an amixer change only at the next arecord or
+    // aplay (a full run timed out waiting for Capture 50 %'s VOLUME).
     initScript: [
+      'echo 0 > /sys/module/snd_hda_intel/parameters/power_save || echo "spicedesk guest: cannot turn the HDA power saving off"',
       "for setting in 'Master 100% unmute' 'Capture 100% cap'; do",
       '  i=0',
       '  until amixer -q -c0 sset $setting 2>/dev/null; do',
