@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { resolve, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { allProcesses, CLOCK_TICKS_PER_SECOND, processTree } from '../helpers/proc-tree.ts';
-import { closeSession, measureLive, openSession, startBenchDesktop, type LiveSample } from './interactive-bench.ts';
+import { closeSession, LAYOUT, measureLive, openSession, startBenchDesktop, type LiveSample } from './interactive-bench.ts';
+import { waitUntil } from '../helpers/wait.ts';
 import { readPssBytes, startSpicedesk } from './interactive/clients.ts';
 import { median } from './measure.ts';
 
@@ -108,9 +109,21 @@ function pssByProcess(roots: { pid: number; part: string }[]): Map<string, numbe
         continue;
       }
       out.set(kind, (out.get(kind) ?? 0) + readPssBytes(p.pid) / 2 ** 20);
+      out.set(`${kind} USS`, (out.get(`${kind} USS`) ?? 0) + readUssBytes(p.pid) / 2 ** 20);
     }
   }
   return out;
+}
+
+/** Private_Clean + Private_Dirty of smaps_rollup: what the process alone holds, whatever else shares its libraries (other agents' Chromium split the PSS of theirs). */
+function readUssBytes(pid: number): number {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kib = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(rollup)?.[1] ?? 0);
+    return (kib('Private_Clean') + kib('Private_Dirty')) * 1024;
+  } catch {
+    return 0;
+  }
 }
 
 interface Sample {
@@ -126,6 +139,8 @@ try {
     for (const v of round % 2 === 0 ? variants : [...variants].reverse()) {
       let dir: string | undefined;
       if (profileDir) mkdirSync((dir = join(profileDir, `${v.label}-${round}`)), { recursive: true });
+      // The last client's window may take a moment to go from the screen.
+      await waitUntil('the last client gone from the screen', async () => (await desktop.env.probe.find(LAYOUT.glyph.bg, 6)).count === 0, 15_000);
       const session = await openSession(desktop.env, 'spicedesk', () =>
         startSpicedesk(desktop.env.setup, 'spicedesk', v.hash, v.switches, dir ? { cli: PROFILED_CLI, env: { PROFILED_CLI: v.cli, PROFILE_DIR: dir } } : { cli: v.cli }),
       );
@@ -144,6 +159,21 @@ try {
             t1 = threadTicks(session.client.roots());
             seconds = (performance.now() - startedAt) / 1000;
             pss = pssByProcess(session.client.roots());
+            // LIVE_AB_SMAPS=DIR: each renderer's smaps at the end of the window, to see what holds its memory.
+            const smapsDir = process.env.LIVE_AB_SMAPS;
+            if (smapsDir) {
+              const processes = allProcesses();
+              for (const r of session.client.roots()) {
+                for (const p of processTree(processes, r.pid)) {
+                  if (p.type !== 'renderer') continue;
+                  try {
+                    writeFileSync(join(smapsDir, `${v.label}-${round}-renderer-${p.pid}.smaps`), readFileSync(`/proc/${p.pid}/smaps`, 'utf8'));
+                  } catch {
+                    // gone
+                  }
+                }
+              }
+            }
           },
         });
         const threads = new Map<string, number>();
@@ -175,6 +205,8 @@ for (const v of variants) {
   console.log(`medians of ${mine.length}: CPU ${m((l) => l.cpuPerSecond)} s/s (${parts.map((p) => `${p} ${m((l) => l.cpuByPart[p] ?? 0)}`).join(', ')}), box ${m((l) => l.moverFps)} fps, scroll ${m((l) => l.scrollFps)} fps, Xvfb ${m((l) => l.xvfbCpuPerSecond)}`);
   console.log(`peak PSS MiB median ${m((l) => l.peakPssMiB)} (${pssParts.map((p) => `${p} ${m((l) => l.peakPssByPartMiB[p] ?? 0)}`).join(', ')}), max ${Math.max(...mine.map((s) => s.live.peakPssMiB)).toFixed(0)}`);
   const kinds = [...new Set(mine.flatMap((s) => [...s.pss.keys()]))];
+  const total = (s: Sample, uss: boolean): number => [...s.pss].filter(([k]) => k.endsWith(' USS') === uss).reduce((a, [, v]) => a + v, 0);
+  console.log(`at the end, all processes: PSS ${median(mine.map((s) => total(s, false))).toFixed(0)} MiB, USS ${median(mine.map((s) => total(s, true))).toFixed(0)} MiB (per round: ${mine.map((s) => `${total(s, false).toFixed(0)}/${total(s, true).toFixed(0)}`).join(' ')})`);
   console.log(`PSS MiB at the end by process: ${kinds.map((k) => `${k} ${median(mine.map((s) => s.pss.get(k) ?? 0)).toFixed(0)}`).join(', ')}`);
   const names = [...new Set(mine.flatMap((s) => [...s.threads.keys()]))];
   const rows = names.map((n) => [n, median(mine.map((s) => s.threads.get(n) ?? 0))] as const).sort((a, b) => b[1] - a[1]);
