@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyWindowSwitches, WINDOW_FEATURES, WINDOW_SWITCHES, type CommandLineSwitches } from '../../../../src/main/electron/chromium-switches.ts';
+import { applyWindowSwitches, WINDOW_FEATURES, type CommandLineSwitches } from '../../../../src/main/electron/chromium-switches.ts';
 
 /** Chromium's CommandLine as Electron's app.commandLine shows it: a switch given again replaces its value. */
 function commandLine(given: Record<string, string> = {}): CommandLineSwitches & { switches: Map<string, string> } {
@@ -13,12 +13,10 @@ function commandLine(given: Record<string, string> = {}): CommandLineSwitches & 
 }
 
 describe('applyWindowSwitches', () => {
-  it('sets the GPU in process and the network service in process', () => {
+  it('sets the network service in process, and nothing else', () => {
     const c = commandLine();
     applyWindowSwitches(c);
-    expect(c.switches.get('in-process-gpu')).toBe('');
-    expect(c.switches.get('enable-features')).toBe('NetworkServiceInProcess2');
-    expect(WINDOW_SWITCHES.map((s) => s.name)).toEqual(['in-process-gpu']);
+    expect([...c.switches]).toEqual([['enable-features', 'NetworkServiceInProcess2']]);
     expect(WINDOW_FEATURES).toEqual(['NetworkServiceInProcess2']);
   });
 
@@ -31,9 +29,9 @@ describe('applyWindowSwitches', () => {
     expect(d.switches.get('enable-features')).toBe('UseOzonePlatform,NetworkServiceInProcess2');
   });
 
-  it('leaves a switch the app was started with as it is', () => {
-    const c = commandLine({ 'in-process-gpu': '' });
+  it('leaves the other switches the app was started with as they are', () => {
+    const c = commandLine({ 'in-process-gpu': '', 'js-flags': '--max-old-space-size=512' });
     applyWindowSwitches(c);
-    expect([...c.switches.keys()].sort()).toEqual(['enable-features', 'in-process-gpu']);
+    expect(c.switches).toEqual(new Map([['in-process-gpu', ''], ['js-flags', '--max-old-space-size=512'], ['enable-features', 'NetworkServiceInProcess2']]));
   });
 });

@@ -35,7 +35,6 @@ describe('electron-main against a fake electron', () => {
 
   it("sets the windows' Chromium switches before ready (chromium-switches.ts)", () => {
     expect(fake.switchesBeforeReady).toBe(true);
-    expect(fake.switches.get('in-process-gpu')).toBe('');
     expect(fake.switches.get('enable-features')?.split(',')).toContain('NetworkServiceInProcess2');
   });
 
