@@ -610,7 +610,7 @@ export async function runInteractiveBench(options: { runs: number; root: string;
     writeFileSync(join(options.root, BASELINE_FILE), `${JSON.stringify({ date: new Date().toISOString(), machine, ratios: Object.fromEntries(ratios.filter((r) => !r.name.endsWith('spicedesk-variant')).map((r) => [r.name, Number(r.value.toFixed(4))])) }, null, 2)}\n`);
   }
   const regressed = lines.filter((l) => l.verdict === 'regressed');
-  const variantNote = VARIANT_DESCRIPTION ? `\n(spicedesk-variant: spicedesk's page with ${VARIANT_DESCRIPTION}, from BENCH_SPICEDESK_VARIANT and BENCH_SPICEDESK_VARIANT_SWITCHES; not recorded)` : '';
+  const variantNote = VARIANT_DESCRIPTION ? `\n(spicedesk-variant: spicedesk's page with ${VARIANT_DESCRIPTION}, from BENCH_SPICEDESK_VARIANT, BENCH_SPICEDESK_VARIANT_SWITCHES and BENCH_SPICEDESK_VARIANT_CLI; not recorded)` : '';
   const table = renderTable(rows, ratios, lines, baseline.note + variantNote, breakdown) + (regressed.length ? `\nregressed: ${regressed.map((l) => l.name).join(', ')}` : '');
   return {
     bench: 'interactive',

@@ -25,9 +25,14 @@ export const VARIANT_OPTIONS = process.env.BENCH_SPICEDESK_VARIANT?.replace(/^#/
  */
 export const VARIANT_SWITCHES = (process.env.BENCH_SPICEDESK_VARIANT_SWITCHES ?? '').split(/\s+/).filter((w) => w !== '');
 for (const w of VARIANT_SWITCHES) if (!/^--[a-z0-9-]+(=[A-Za-z0-9,._=-]+)?$/.test(w)) throw new Error(`BENCH_SPICEDESK_VARIANT_SWITCHES: ${JSON.stringify(w)} is not a --switch`);
-const HAS_VARIANT = Boolean(VARIANT_OPTIONS) || VARIANT_SWITCHES.length > 0;
+/**
+ * Another build's CLI for the variant (BENCH_SPICEDESK_VARIANT_CLI, say OTHER/bin/spicedesk.cjs of
+ * a checkout before a change): a before/after of the gateway or the page's code in the same run.
+ */
+export const VARIANT_CLI = process.env.BENCH_SPICEDESK_VARIANT_CLI ? resolve(process.env.BENCH_SPICEDESK_VARIANT_CLI) : undefined;
+const HAS_VARIANT = Boolean(VARIANT_OPTIONS) || VARIANT_SWITCHES.length > 0 || VARIANT_CLI !== undefined;
 /** What the variant is, for the report; empty without one. */
-export const VARIANT_DESCRIPTION = [VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', ...VARIANT_SWITCHES].filter((w) => w !== '').join(' ');
+export const VARIANT_DESCRIPTION = [VARIANT_CLI ?? '', VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', ...VARIANT_SWITCHES].filter((w) => w !== '').join(' ');
 export const CLIENTS: readonly ClientName[] = ['spicedesk', ...(HAS_VARIANT ? (['spicedesk-variant'] as const) : []), 'spice-html5', 'remote-viewer'];
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -195,7 +200,7 @@ function startRemoteViewer(s: ClientSetup): RunningClient {
 
 export function startClient(name: ClientName, setup: ClientSetup): Promise<RunningClient> {
   if (name === 'spicedesk') return startSpicedesk(setup, name, '');
-  if (name === 'spicedesk-variant') return startSpicedesk(setup, name, VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', VARIANT_SWITCHES);
+  if (name === 'spicedesk-variant') return startSpicedesk(setup, name, VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', VARIANT_SWITCHES, VARIANT_CLI ? { cli: VARIANT_CLI } : {});
   if (name === 'spice-html5') return startSpiceHtml5(setup);
   return Promise.resolve(startRemoteViewer(setup));
 }
