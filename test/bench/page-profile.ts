@@ -159,6 +159,7 @@ try {
   await sleep(Number(values.warm) * 1000);
   // Threads first, over a window of their own: the sampling profiler costs every thread it samples.
   const browserPid = chromiumPid();
+  const untracedPosts0 = await posts();
   const threads0 = threadTicks([browserPid, gateway.pid]);
   const wakes0 = contextSwitches(gateway.pid);
   const gc0 = gcLines;
@@ -166,6 +167,11 @@ try {
   const wakes1 = contextSwitches(gateway.pid);
   const gc1 = gcLines;
   reportThreads(threads0, threadTicks([browserPid, gateway.pid]));
+  const untracedPosts1 = await posts();
+  // The same counters without the tracing below, which preempts every thread it samples.
+  console.log(
+    `page -> worker, untraced: ${((untracedPosts1.calls - untracedPosts0.calls) / seconds).toFixed(0)} postMessage/s, ${((untracedPosts1.ms - untracedPosts0.ms) / seconds).toFixed(1)} ms/s inside them`,
+  );
   // Each voluntary switch of the gateway's main thread is one time it slept and was woken (a read,
   // a timer); a preemption is another thread taking its core (on this VM, mostly Chromium's).
   // In this window, not the next: Chromium's sampling profiler there preempts everything.
