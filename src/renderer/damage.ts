@@ -1,7 +1,10 @@
 // Damage of one surface between two presentations: the rectangles drawn since the last flush.
-// Few rectangles are kept as they are; past a handful they collapse into their bounding box, since
-// uploading a little too much costs less than many small uploads.
-import { boundingRect, type Rect } from '../protocol/pixels/geometry.ts';
+// Few rectangles are kept as they are, since uploading a little too much costs less than many
+// small uploads; past a handful the two whose bounding box adds the least area are merged. Merging
+// everything into one bounding box (as before) made two busy regions apart on the screen, a
+// scrolling terminal and a moving box, upload and convert the whole band between them at every
+// frame (issue 16's live scene: a 964x394 box for two regions of 304x394 and 108x100).
+import type { Rect } from '../protocol/pixels/geometry.ts';
 
 export const MAX_DAMAGE_RECTS = 16;
 
@@ -40,7 +43,34 @@ export class DamageTracker {
       if (c.left >= e.left && c.top >= e.top && c.right <= e.right && c.bottom <= e.bottom) return;
     }
     this.rects.push(c);
-    if (this.rects.length > MAX_DAMAGE_RECTS) this.rects = [boundingRect(this.rects)];
+    if (this.rects.length > MAX_DAMAGE_RECTS) this.mergeCheapestPair();
+  }
+
+  /** Replaces the two rectangles whose bounding box is the least larger than they are by that box (and drops the ones inside it). */
+  private mergeCheapestPair(): void {
+    const rects = this.rects;
+    let bestI = 0;
+    let bestJ = 1;
+    let bestCost = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < rects.length; i++) {
+      const a = rects[i]!;
+      const areaA = (a.right - a.left) * (a.bottom - a.top);
+      for (let j = i + 1; j < rects.length; j++) {
+        const b = rects[j]!;
+        const union = (Math.max(a.right, b.right) - Math.min(a.left, b.left)) * (Math.max(a.bottom, b.bottom) - Math.min(a.top, b.top));
+        const cost = union - areaA - (b.right - b.left) * (b.bottom - b.top);
+        if (cost < bestCost) {
+          bestCost = cost;
+          bestI = i;
+          bestJ = j;
+        }
+      }
+    }
+    const a = rects[bestI]!;
+    const b = rects[bestJ]!;
+    const merged = { left: Math.min(a.left, b.left), top: Math.min(a.top, b.top), right: Math.max(a.right, b.right), bottom: Math.max(a.bottom, b.bottom) };
+    const inside = (r: Rect): boolean => r.left >= merged.left && r.top >= merged.top && r.right <= merged.right && r.bottom <= merged.bottom;
+    this.rects = [merged, ...rects.filter((r) => !inside(r))];
   }
 
   all(): void {

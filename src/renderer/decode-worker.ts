@@ -11,6 +11,7 @@ import { loadWasmDecoders } from '../protocol/codecs/wasm/wasm-decoders.ts';
 import type { Logger } from '../protocol/logger.ts';
 import { MemoryBudget } from '../protocol/wire/memory-budget.ts';
 import { DamageTracker } from './damage.ts';
+import { FrameReports } from './present/frame-reports.ts';
 import { forEachDisplayItem } from './display-batch.ts';
 import { browserInflater } from './inflater-browser.ts';
 import { browserJpegDecoder } from './jpeg-browser.ts';
@@ -47,7 +48,13 @@ let shownChannel = 0;
  */
 const FLUSH_EVERY_MS = 16;
 
-const post = (m: FromDecodeWorker, transfer: Transferable[] = []): void => scope.postMessage(m, transfer);
+/** Frames drawn here, reported to the page at most every 100 ms (frame-reports.ts). */
+const frameReports = new FrameReports((count, pixels) => scope.postMessage({ kind: 'frames', count, pixels } satisfies FromDecodeWorker));
+const post = (m: FromDecodeWorker, transfer: Transferable[] = []): void => {
+  // The frames drawn before this message reach the page before it.
+  frameReports.flush();
+  scope.postMessage(m, transfer);
+};
 
 const text = (obj: object | string, msg?: string): string => (msg ?? (typeof obj === 'string' ? obj : JSON.stringify(obj)));
 const logAt = (level: 'debug' | 'info' | 'warn' | 'error') => (obj: object | string, msg?: string) => {
@@ -255,7 +262,11 @@ scope.onmessage = (e) => {
         overlays: () => (primarySurfaceId >= 0 ? overlays.pictures(shownChannel, primarySurfaceId) : []),
         post: (m, transfer) => {
           // A frame drawn into the canvas: the first one is a step to the first frame.
-          if (m.kind === 'frames') startMark('first-present');
+          if (m.kind === 'frames') {
+            startMark('first-present');
+            frameReports.add(m.count, m.pixels);
+            return;
+          }
           post(m, transfer);
         },
       });

@@ -16,6 +16,8 @@ import { browserProbeEnvironment, probeVideoCodecs } from './video/codec-probe.t
 export interface DisplayStats {
   /** Frames presented (by the worker or the page). */
   frames: number;
+  /** Pixels of the surface put into the canvas by those frames (the damage's area, what is converted and uploaded). */
+  presentedPixels: number;
   /** Damage messages from the worker (only when the page presents). */
   damageMessages: number;
   marks: number;
@@ -56,7 +58,7 @@ const CODEC_PROBE_WAIT_MS = 5000;
 type Pixels = { width: number; height: number; rgba: Uint8Array };
 
 export class DisplayView {
-  readonly stats: DisplayStats = { frames: 0, damageMessages: 0, marks: 0, messageErrors: 0, lastError: '' };
+  readonly stats: DisplayStats = { frames: 0, presentedPixels: 0, damageMessages: 0, marks: 0, messageErrors: 0, lastError: '' };
   readonly video: VideoStats = { codecs: [], status: null, framesPresented: 0, materialised: 0, presentationDelayMs: 0, streamErrors: 0, lastStreamError: '' };
   private readonly codecsProbed: Promise<VideoCodecSupport[]>;
   /** Who draws: 'worker' or 'page'. */
@@ -224,6 +226,7 @@ export class DisplayView {
         return;
       case 'frames':
         this.stats.frames += m.count;
+        this.stats.presentedPixels += m.pixels;
         return;
       case 'pixels':
       case 'context-lost':
@@ -278,6 +281,7 @@ export class DisplayView {
   private drawQueued(): boolean {
     if (!this.pagePresenter || this.queued.length === 0) return false;
     this.pagePresenter.draw(this.queued);
+    for (const p of this.queued) this.stats.presentedPixels += p.width * p.height;
     this.queued = [];
     return true;
   }

@@ -177,7 +177,7 @@ async function locate(env: BenchEnv, client: RunningClient): Promise<{ mapping: 
   return { mapping: { scale, dx: square.x - LAYOUT.square.x * scale, dy: square.y - LAYOUT.square.y * scale }, glyph };
 }
 
-async function measureLive(env: BenchEnv, client: RunningClient, mapping: Mapping): Promise<LiveSample> {
+export async function measureLive(env: BenchEnv, client: RunningClient, mapping: Mapping, liveMs = LIVE_MS, during?: { start(): void; stop(): void }): Promise<LiveSample> {
   const { xspice, programs } = env;
   const m = LAYOUT.mover;
   const s = LAYOUT.scroll;
@@ -215,10 +215,12 @@ async function measureLive(env: BenchEnv, client: RunningClient, mapping: Mappin
     const sampler = setInterval(sampleMemory, 1000);
     const before = cpuTicks(roots);
     let watched;
+    during?.start();
     try {
-      watched = await env.probe.watch(LIVE_MS, [moverBox, scrollBox]);
+      watched = await env.probe.watch(liveMs, [moverBox, scrollBox]);
     } finally {
       clearInterval(sampler);
+      during?.stop();
     }
     const after = cpuTicks(roots);
     sampleMemory();
@@ -244,19 +246,19 @@ async function measureLive(env: BenchEnv, client: RunningClient, mapping: Mappin
 }
 
 /** A client started, its first frame on the screen, the desktop located and the keyboard given to it. */
-interface OpenSession {
+export interface OpenSession {
   client: RunningClient;
   firstFrameMs: number;
   mapping: Mapping;
   glyph: Box;
 }
 
-async function openSession(env: BenchEnv, name: ClientName): Promise<OpenSession> {
+export async function openSession(env: BenchEnv, name: ClientName, start: () => Promise<RunningClient> = () => startClient(name, env.setup)): Promise<OpenSession> {
   const { probe } = env;
   const stray = await probe.find(LAYOUT.glyph.bg, 6);
   if (stray.count > 0) throw new Error(`the desktop's colours are on the screen before ${name} started (a client left over?)`);
   const t0 = monotonicUs();
-  const client = await startClient(name, env.setup);
+  const client = await start();
   try {
     const first = await probe.waitFind(LAYOUT.glyph.bg, 6, 400, FIRST_FRAME_TIMEOUT_MS);
     if ('timedOutUs' in first) throw new Error(`${name} showed no desktop in ${FIRST_FRAME_TIMEOUT_MS} ms: ${client.problem() ?? 'still running'}`);
@@ -277,7 +279,7 @@ async function openSession(env: BenchEnv, name: ClientName): Promise<OpenSession
   }
 }
 
-async function closeSession(env: BenchEnv, client: RunningClient): Promise<void> {
+export async function closeSession(env: BenchEnv, client: RunningClient): Promise<void> {
   await client.stop();
   // Xspice takes one client at a time: the next one starts once this one's connections are gone.
   await waitUntil('the client to let go of Xspice', () => tcpConnectionsOn(env.xspice.port) === 0, 15_000).catch(() => undefined);
@@ -608,7 +610,7 @@ export async function runInteractiveBench(options: { runs: number; root: string;
     writeFileSync(join(options.root, BASELINE_FILE), `${JSON.stringify({ date: new Date().toISOString(), machine, ratios: Object.fromEntries(ratios.filter((r) => !r.name.endsWith('spicedesk-variant')).map((r) => [r.name, Number(r.value.toFixed(4))])) }, null, 2)}\n`);
   }
   const regressed = lines.filter((l) => l.verdict === 'regressed');
-  const variantNote = VARIANT_DESCRIPTION ? `\n(spicedesk-variant: spicedesk's page with ${VARIANT_DESCRIPTION}, from BENCH_SPICEDESK_VARIANT and BENCH_SPICEDESK_VARIANT_SWITCHES; not recorded)` : '';
+  const variantNote = VARIANT_DESCRIPTION ? `\n(spicedesk-variant: spicedesk's page with ${VARIANT_DESCRIPTION}, from BENCH_SPICEDESK_VARIANT, BENCH_SPICEDESK_VARIANT_SWITCHES and BENCH_SPICEDESK_VARIANT_CLI; not recorded)` : '';
   const table = renderTable(rows, ratios, lines, baseline.note + variantNote, breakdown) + (regressed.length ? `\nregressed: ${regressed.map((l) => l.name).join(', ')}` : '');
   return {
     bench: 'interactive',

@@ -5,7 +5,7 @@
 // (node --cpu-prof). A tool for finding what to make cheaper, not a bench with a verdict.
 //   npx esbuild test/bench/page-profile.ts --bundle --platform=node --format=esm --packages=external \
 //     --outfile=dist/page-profile.js && node dist/page-profile.js [--hash '#renderer=2d'] [--seconds 5] [--gateway-profile DIR]
-//     [--bin OTHER/bin/spicedesk.cjs] [--gateway-flags=--trace-gc] [--warm S] [--video gstreamer:vp8] [--audio opus|raw [--audio-stop]]
+//     [--bin OTHER/bin/spicedesk.cjs] [--gateway-flags=--trace-gc] [--warm S] [--video gstreamer:vp8] [--audio opus|raw [--audio-stop]] [--live]
 // --audio plays the audio bench's onset signal through Xspice's playback FIFO (Opus or RAW) into a
 // PulseAudio null sink of its own, on an idle desktop; with --audio-stop the sound stops once it
 // plays, and the page is profiled after the server's STOP. Every run also prints the CPU of each thread
@@ -25,6 +25,8 @@ import { playPattern } from '../peers/video-pattern.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { allProcesses, chromiumPid, CLOCK_TICKS_PER_SECOND, processTree } from '../helpers/proc-tree.ts';
 import { OnsetWriter, startPulse, type PulseServer } from './audio-peers.ts';
+import { LAYOUT } from './interactive-bench.ts';
+import { buildPrograms } from './interactive/probe.ts';
 
 interface TraceEvent {
   name: string;
@@ -48,6 +50,8 @@ const { values } = parseArgs({
     audio: { type: 'string' },
     // With --audio: stop the sound once it plays and profile the page after the server's STOP (an idle page that played sound).
     'audio-stop': { type: 'boolean', default: false },
+    // The interactive bench's live scene (issue 16): a 50x30 xterm printing seq and a box moving at 25 fps.
+    live: { type: 'boolean', default: false },
     seconds: { type: 'string', default: '5' },
     // Seconds between the page playing (or showing) and the first window: V8 tiers the gateway's
     // per-packet code up over 10-30 s of sound (--gateway-flags=--trace-opt), so a short warm-up
@@ -83,6 +87,12 @@ if (values.audio) {
   // nothing on the desktop: the sound alone
 } else if (values.video) {
   playPattern(xspice, { width: 640, height: 480 });
+} else if (values.live) {
+  const programs = await buildPrograms(resolve('test/bench/interactive'));
+  const { mover: m, scroll: sc } = LAYOUT;
+  xspice.run(programs.targets, ['mover', String(m.x), String(m.y), String(m.w), String(m.h), m.bg, m.box, String(m.fps)]);
+  xspice.run('xterm', ['-geometry', `50x30+${sc.x}+${sc.y}`, '-fn', 'fixed', '-fg', 'black', '-bg', 'white', '+sb', '-bw', '0', '-T', 'spicedesk-scroll', '-e', 'sh', '-c', 'while :; do seq 1 1000000; done'], { LC_ALL: 'C' });
+  await waitForWindow(xspice, 'spicedesk-scroll');
 } else {
   xspice.run('xterm', ['-geometry', '100x40+10+10', '-fn', 'fixed', '-fg', 'black', '-bg', 'white', '+sb', '-T', 'spicedesk-scroll', '-e', 'sh', '-c', 'while :; do seq 1 1000000; done'], { LC_ALL: 'C' });
   await waitForWindow(xspice, 'spicedesk-scroll');
@@ -149,6 +159,7 @@ try {
   await sleep(Number(values.warm) * 1000);
   // Threads first, over a window of their own: the sampling profiler costs every thread it samples.
   const browserPid = chromiumPid();
+  const untracedPosts0 = await posts();
   const threads0 = threadTicks([browserPid, gateway.pid]);
   const wakes0 = contextSwitches(gateway.pid);
   const gc0 = gcLines;
@@ -156,6 +167,11 @@ try {
   const wakes1 = contextSwitches(gateway.pid);
   const gc1 = gcLines;
   reportThreads(threads0, threadTicks([browserPid, gateway.pid]));
+  const untracedPosts1 = await posts();
+  // The same counters without the tracing below, which preempts every thread it samples.
+  console.log(
+    `page -> worker, untraced: ${((untracedPosts1.calls - untracedPosts0.calls) / seconds).toFixed(0)} postMessage/s, ${((untracedPosts1.ms - untracedPosts0.ms) / seconds).toFixed(1)} ms/s inside them`,
+  );
   // Each voluntary switch of the gateway's main thread is one time it slept and was woken (a read,
   // a timer); a preemption is another thread taking its core (on this VM, mostly Chromium's).
   // In this window, not the next: Chromium's sampling profiler there preempts everything.
@@ -180,9 +196,11 @@ try {
   const gateway0 = userAndSystemTicks(gateway.pid);
   const io0 = ioCounters(gateway.pid);
   const posts0 = await posts();
-  const frames0 = await (await pageState(page)).frames;
+  const state0 = await pageState(page);
   await sleep(seconds * 1000);
-  const frames1 = await (await pageState(page)).frames;
+  const state1 = await pageState(page);
+  const [frames0, frames1] = [state0.frames, state1.frames];
+  console.log(`page: ${((state1.presentedPixels - state0.presentedPixels) / seconds / 1e6).toFixed(2)} Mpx/s put into the canvas, ${((state1.presentedPixels - state0.presentedPixels) / Math.max(1, frames1 - frames0) / 1000).toFixed(0)} kpx a frame`);
   const posts1 = await posts();
   const gateway1 = userAndSystemTicks(gateway.pid);
   const io1 = ioCounters(gateway.pid);

@@ -39,6 +39,7 @@ export interface PageState {
   keysHeld: number;
   // The display view's statistics.
   frames: number;
+  presentedPixels: number;
   damageMessages: number;
   marks: number;
   messageErrors: number;

@@ -27,6 +27,9 @@ export class FakeElectron {
   /** protocol.registerSchemesAsPrivileged's schemes, and whether they came before whenReady. */
   readonly schemes: unknown[] = [];
   schemesBeforeReady = false;
+  /** app.commandLine's switches as the app left them (name to value, '' for none), and whether they were set before whenReady. */
+  readonly switches = new Map<string, string>();
+  switchesBeforeReady = false;
   /** requestSingleInstanceLock's additionalData. */
   lockData: unknown = undefined;
   protocolHandler: ((r: { method: string; url: string }) => Response) | null = null;
@@ -157,12 +160,19 @@ export class FakeWindow extends EventEmitter {
 function electronModule(fake: FakeElectron): Record<string, unknown> {
   const app = Object.assign(new EventEmitter(), {
     isPackaged: false,
+    // Chromium's CommandLine: a switch given again replaces its value.
+    commandLine: {
+      appendSwitch: (name: string, value?: string) => void fake.switches.set(name, value ?? ''),
+      hasSwitch: (name: string) => fake.switches.has(name),
+      getSwitchValue: (name: string) => fake.switches.get(name) ?? '',
+    },
     requestSingleInstanceLock(data: unknown): boolean {
       fake.lockData = data;
       return true;
     },
     whenReady(): Promise<void> {
       fake.schemesBeforeReady = fake.schemes.length > 0;
+      fake.switchesBeforeReady = fake.switches.size > 0;
       fake.ready = true;
       return Promise.resolve();
     },

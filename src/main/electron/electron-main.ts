@@ -38,6 +38,7 @@ import {
   requestAllowed,
 } from './window-policy.ts';
 import { prepareWindowTarget } from './window-target.ts';
+import { applyWindowSwitches } from './chromium-switches.ts';
 import { sessionMenus } from './window-session-menu.ts';
 import { windowDevicesFromArgv } from './window-devices.ts';
 import { headWindowOf } from './head-windows.ts';
@@ -100,6 +101,8 @@ function runCommandLine(args: string[]): void {
 }
 
 function startApp(): void {
+  // Before 'ready': Chromium reads its switches as it starts (chromium-switches.ts).
+  applyWindowSwitches(app.commandLine);
   // Before 'ready', and once: the scheme's privileges are fixed at start-up.
   protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { ...APP_SCHEME_PRIVILEGES } }]);
   if (!app.requestSingleInstanceLock(instanceData(launch.targets))) {

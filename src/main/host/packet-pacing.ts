@@ -8,12 +8,17 @@
 // to go with it; anything else queued meanwhile brings the send back to the usual schedule.
 
 /**
- * Half a 60 Hz frame: a burst is cut into at most 125 packets a second, two per frame the page
- * presents. Against 4 ms on the gateway bench (same run, two each): the page's main thread 30%
- * less busy (each packet is a WebSocket event and a postMessage to the worker there), the gateway
- * 15-20% less CPU per MiB relayed, the same 60 frames a second.
+ * About one 60 Hz frame: a burst is cut into at most 62 packets a second, one per frame the page
+ * presents (it draws what came at its next animation frame, so a second packet within a frame is
+ * drawn no sooner). Each packet costs a write to loopback TCP in the gateway (its largest cost in
+ * a CPU profile), a read in Chromium's network service, a WebSocket event on the page's thread
+ * and a postMessage to the decode worker. Against 8 ms on the interactive bench's live scene (a
+ * scrolling xterm and a box at 25 fps, same run, 3 rounds each, bench/README.md): the session
+ * 11% less CPU (the gateway 23% less), the same frames on the screen. Against 4 ms, 8 ms had made
+ * the page's main thread 30% less busy on the gateway bench. The first packet after a quiet spell
+ * still leaves at the end of its turn: a key's glyph on a quiet desktop waits for nothing.
  */
-export const MIN_PACKET_INTERVAL_MS = 8;
+export const MIN_PACKET_INTERVAL_MS = 16;
 
 export class PacketPacer {
   private lastSent = Number.NEGATIVE_INFINITY;

@@ -16,8 +16,8 @@ import { WebGlPresenter } from './webgl-presenter.ts';
 export type PresentationMessage =
   /** Which presenter it made for the canvas. */
   | { kind: 'presenter'; presenter: PresenterKind }
-  /** It drew `count` more frames. */
-  | { kind: 'frames'; count: number }
+  /** It drew `count` more frames, putting `pixels` pixels of the surface into the canvas (the damage's area). */
+  | { kind: 'frames'; count: number; pixels: number }
   | { kind: 'pixels'; id: number; width: number; height: number; rgba: Uint8Array }
   | { kind: 'pixels'; id: number; error: string };
 
@@ -75,7 +75,7 @@ export class WorkerPresentation {
   clear(): void {
     this.presenter.resize(this.width, this.height);
     this.drawnGenerations.clear();
-    this.hooks.post({ kind: 'frames', count: 1 });
+    this.hooks.post({ kind: 'frames', count: 1, pixels: 0 });
   }
 
   /** Frames are drawn only when something changed: an idle session schedules nothing. */
@@ -84,7 +84,8 @@ export class WorkerPresentation {
     this.frameRequested = true;
     this.schedule(() => {
       this.frameRequested = false;
-      if (this.drawDamage()) this.hooks.post({ kind: 'frames', count: 1 });
+      const pixels = this.drawDamage();
+      if (pixels !== null) this.hooks.post({ kind: 'frames', count: 1, pixels });
     });
   }
 
@@ -94,21 +95,22 @@ export class WorkerPresentation {
    * keeps showing what it shows: on the video bench a third of the frames asked for had nothing
    * new (33-36 a second for a 25 fps stream), and each drew the picture again.
    */
-  private drawDamage(): boolean {
+  private drawDamage(): number | null {
     const d = this.hooks.takeDamage();
     const overlays = this.hooks.overlays?.() ?? [];
     const rects = d?.rects ?? [];
     const newPicture = overlays.some((o) => this.drawnGenerations.get(o.key) !== o.generation) || overlays.length !== this.drawnGenerations.size;
-    if (rects.length === 0 && !newPicture) return false;
+    if (rects.length === 0 && !newPicture) return null;
     this.drawnGenerations.clear();
     for (const o of overlays) this.drawnGenerations.set(o.key, o.generation);
     this.presenter.draw(d ? rects.map((r) => surfacePatch(d.surface.data, d.surface.width, r)) : [], overlays);
-    return true;
+    return d ? rects.reduce((sum, r) => sum + (r.right - r.left) * (r.bottom - r.top), 0) : 0;
   }
 
   readPixels(id: number): void {
     // What is already damaged would be on the screen at the next frame: show it now.
-    if (this.drawDamage()) this.hooks.post({ kind: 'frames', count: 1 });
+    const pixels = this.drawDamage();
+    if (pixels !== null) this.hooks.post({ kind: 'frames', count: 1, pixels });
     const p = this.presenter.readPixels(this.hooks.overlays?.() ?? []);
     if (!p) {
       this.hooks.post({ kind: 'pixels', id, error: 'nothing is on the screen yet' });

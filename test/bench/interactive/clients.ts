@@ -24,10 +24,15 @@ export const VARIANT_OPTIONS = process.env.BENCH_SPICEDESK_VARIANT?.replace(/^#/
  * `--name` words): how the switches the desktop window sets are measured in a browser.
  */
 export const VARIANT_SWITCHES = (process.env.BENCH_SPICEDESK_VARIANT_SWITCHES ?? '').split(/\s+/).filter((w) => w !== '');
-for (const w of VARIANT_SWITCHES) if (!/^--[a-z0-9-]+(=[A-Za-z0-9,._-]+)?$/.test(w)) throw new Error(`BENCH_SPICEDESK_VARIANT_SWITCHES: ${JSON.stringify(w)} is not a --switch`);
-const HAS_VARIANT = Boolean(VARIANT_OPTIONS) || VARIANT_SWITCHES.length > 0;
+for (const w of VARIANT_SWITCHES) if (!/^--[a-z0-9-]+(=[A-Za-z0-9,._=-]+)?$/.test(w)) throw new Error(`BENCH_SPICEDESK_VARIANT_SWITCHES: ${JSON.stringify(w)} is not a --switch`);
+/**
+ * Another build's CLI for the variant (BENCH_SPICEDESK_VARIANT_CLI, say OTHER/bin/spicedesk.cjs of
+ * a checkout before a change): a before/after of the gateway or the page's code in the same run.
+ */
+export const VARIANT_CLI = process.env.BENCH_SPICEDESK_VARIANT_CLI ? resolve(process.env.BENCH_SPICEDESK_VARIANT_CLI) : undefined;
+const HAS_VARIANT = Boolean(VARIANT_OPTIONS) || VARIANT_SWITCHES.length > 0 || VARIANT_CLI !== undefined;
 /** What the variant is, for the report; empty without one. */
-export const VARIANT_DESCRIPTION = [VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', ...VARIANT_SWITCHES].filter((w) => w !== '').join(' ');
+export const VARIANT_DESCRIPTION = [VARIANT_CLI ?? '', VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', ...VARIANT_SWITCHES].filter((w) => w !== '').join(' ');
 export const CLIENTS: readonly ClientName[] = ['spicedesk', ...(HAS_VARIANT ? (['spicedesk-variant'] as const) : []), 'spice-html5', 'remote-viewer'];
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -45,6 +50,22 @@ export const CHROMIUM_FLAGS = [
   '--window-position=0,0',
   '--window-size=1280,900',
 ];
+
+/**
+ * The flags with more switches after them; a feature list (`--disable-features=`,
+ * `--enable-features=`) given again joins the one already there, where Chromium would keep only the
+ * last of the two.
+ */
+export function withSwitches(flags: readonly string[], switches: readonly string[]): string[] {
+  const out = [...flags];
+  for (const w of switches) {
+    const list = /^(--(?:disable|enable)-features=)(.+)$/.exec(w);
+    const at = list ? out.findIndex((f) => f.startsWith(list[1]!)) : -1;
+    if (list && at >= 0) out[at] = `${out[at]},${list[2]}`;
+    else out.push(w);
+  }
+  return out;
+}
 
 export interface RunningClient {
   name: ClientName;
@@ -96,7 +117,7 @@ export async function startSpicedesk(
   // The browser spicedesk starts is detached (its own process group): its pid is written down so
   // that it can be stopped, and `exec` keeps it the script's pid, a child of spicedesk.
   // BENCH_BROWSER_STARTED (the first-frame split) gets the wall clock in ns as the browser starts.
-  writeFileSync(browser, `#!/bin/sh\n[ -n "$BENCH_BROWSER_STARTED" ] && date +%s%N > "$BENCH_BROWSER_STARTED"\necho $$ > "$BENCH_BROWSER_PID"\nexec ${CHROMIUM} ${[...CHROMIUM_FLAGS, ...switches].join(' ')} --user-data-dir="$BENCH_BROWSER_PROFILE" --app="$1$BENCH_PAGE_OPTIONS"\n`, { mode: 0o755 });
+  writeFileSync(browser, `#!/bin/sh\n[ -n "$BENCH_BROWSER_STARTED" ] && date +%s%N > "$BENCH_BROWSER_STARTED"\necho $$ > "$BENCH_BROWSER_PID"\nexec ${CHROMIUM} ${withSwitches(CHROMIUM_FLAGS, switches).join(' ')} --user-data-dir="$BENCH_BROWSER_PROFILE" --app="$1$BENCH_PAGE_OPTIONS"\n`, { mode: 0o755 });
   const proc = spawnGroup(process.execPath, [cli, 'open', ...(extra.cliArgs ?? []), `spice://127.0.0.1:${s.spicePort}`], {
     env: { ...windowEnv(s.display), ...extra.env, BROWSER: browser, BENCH_BROWSER_PID: pidFile, BENCH_BROWSER_PROFILE: profile, BENCH_PAGE_OPTIONS: pageOptions, SPICE_PASSWORD: undefined, SPICE_PROXY: undefined },
     name: 'spicedesk open',
@@ -179,7 +200,7 @@ function startRemoteViewer(s: ClientSetup): RunningClient {
 
 export function startClient(name: ClientName, setup: ClientSetup): Promise<RunningClient> {
   if (name === 'spicedesk') return startSpicedesk(setup, name, '');
-  if (name === 'spicedesk-variant') return startSpicedesk(setup, name, VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', VARIANT_SWITCHES);
+  if (name === 'spicedesk-variant') return startSpicedesk(setup, name, VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', VARIANT_SWITCHES, VARIANT_CLI ? { cli: VARIANT_CLI } : {});
   if (name === 'spice-html5') return startSpiceHtml5(setup);
   return Promise.resolve(startRemoteViewer(setup));
 }

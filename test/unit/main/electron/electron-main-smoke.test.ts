@@ -33,6 +33,11 @@ describe('electron-main against a fake electron', () => {
     expect(fake.lockData).toEqual({ targets: [UNREACHABLE] });
   });
 
+  it("sets the windows' Chromium switches before ready (chromium-switches.ts)", () => {
+    expect(fake.switchesBeforeReady).toBe(true);
+    expect(fake.switches.get('enable-features')?.split(',')).toContain('NetworkServiceInProcess2');
+  });
+
   it('opens a sandboxed window for the TARGET on the app page', () => {
     expect(fake.fatal).toEqual([]);
     expect(fake.windows).toHaveLength(1);
