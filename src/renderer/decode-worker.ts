@@ -252,13 +252,19 @@ scope.onmessage = (e) => {
           return surface ? { surface, rects } : null;
         },
         damageAll: () => damage.all(),
-        overlays: () => (primarySurfaceId >= 0 ? overlays.pictures(shownChannel, primarySurfaceId) : []),
+        overlays: (withElements) => (primarySurfaceId >= 0 ? overlays.pictures(shownChannel, primarySurfaceId, withElements) : []),
         post: (m, transfer) => {
           // A frame drawn into the canvas: the first one is a step to the first frame.
           if (m.kind === 'frames') startMark('first-present');
           post(m, transfer);
         },
       });
+      if (m.videoElements === true) {
+        overlays.element = {
+          show: (key, frame, picture) => post({ kind: 'video-picture', key, frame, ...picture }, [frame]),
+          hide: (key) => post({ kind: 'video-hide', key }),
+        };
+      }
       if (primarySurfaceId >= 0) {
         presentation.resize(damage.width, damage.height);
         damage.all();

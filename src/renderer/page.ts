@@ -33,7 +33,9 @@ export interface SessionPageOptions {
  * avoids); present=page draws on the page's thread instead of in the decode worker;
  * lowlatency=1 asks for desynchronized canvas contexts (measured in bench/README.md, interactive:
  * no gain with Chromium's software compositing, so off by default); opus=page decodes Opus sound
- * with WebCodecs on the page's thread instead of in the audio worklet (audio-part.ts).
+ * with WebCodecs on the page's thread instead of in the audio worklet (audio-part.ts);
+ * videopath=element shows video stream pictures in `<video>` elements over the canvas
+ * (present/video-elements.ts, an experiment: bench/README.md, video) instead of drawing them into it.
  */
 export class SessionPage implements PageServices {
   readonly context: PageContext;
@@ -85,6 +87,7 @@ export class SessionPage implements PageServices {
         renderer: rendererOption === '2d' || rendererOption === 'webgl' ? rendererOption : 'auto',
         presentIn: options.get('present') === 'page' ? 'page' : 'worker',
         lowLatency: options.get('lowlatency') === '1',
+        videoPath: options.get('videopath') === 'element' ? 'element' : 'canvas',
       },
       {
         surface: (width, height, channelId) => {

@@ -69,9 +69,11 @@ export class Canvas2dPresenter implements Presenter {
     ctx.restore();
   }
 
-  readPixels(): { width: number; height: number; rgba: Uint8Array } | null {
+  /** The canvas, with `overlays` drawn into it first where they are not yet (the pictures of the page's `<video>` elements, which the canvas does not draw; under the element they do not show). */
+  readPixels(overlays: readonly OverlaySource[] = []): { width: number; height: number; rgba: Uint8Array } | null {
     const { width, height } = this.canvas;
     if (width === 0 || height === 0) return null;
+    if (overlays.length > 0) this.draw([], overlays);
     const data = this.ctx.getImageData(0, 0, width, height).data;
     return { width, height, rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   }

@@ -44,6 +44,24 @@ export interface OverlayHooks {
   now?(): number;
 }
 
+/** Where the page's `<video>` elements show a stream's pictures. */
+export interface ElementHooks {
+  /** Shows `frame` (now the hook's to transfer or close) for stream `key`. */
+  show(key: string, frame: VideoFrame, picture: ElementPicture): void;
+  /** The stream's picture is no longer shown by its element (it went into the surface, or the stream ended). */
+  hide(key: string): void;
+}
+
+/** Where an element shows its picture: the overlay's dest and clip rectangles in surface pixels. */
+export interface ElementPicture {
+  dest: Rect;
+  rects: Rect[];
+  bottomUp: boolean;
+  /** The picture's mm time, and when present() got it (ms since the epoch), for the presentation log. */
+  mm: number;
+  handed: number;
+}
+
 /** What the page's status shows: the stream that showed a picture last. */
 export interface VideoStatus {
   codec: number;
@@ -61,6 +79,8 @@ interface Overlay {
   drawn: boolean;
   /** When present() was given it (this.now()): its presentation delay is measured from here. */
   handedAt: number;
+  /** Shown by the page's `<video>` element (the element path), not drawn into the canvas. */
+  onElement: boolean;
 }
 
 /** One picture on the screen: the mm time it was meant for, and when it was first drawn (ms since the epoch: performance.timeOrigin + now, comparable across the page and its worker). */
@@ -91,6 +111,19 @@ function drawable(frame: DecodedFrame): VideoFrame | ImageBitmap | null {
   return typeof n === 'object' && n !== null ? (n as VideoFrame | ImageBitmap) : null;
 }
 
+/**
+ * The element path's own VideoFrame of a picture, its timestamp the picture's mm time in µs (the
+ * page logs it when its element shows it): a clone of a VideoFrame shares its buffer; an
+ * ImageBitmap (MJPEG) is wrapped. Null where the browser cannot make one.
+ */
+function elementFrame(source: VideoFrame | ImageBitmap, mm: number): VideoFrame | null {
+  try {
+    return new VideoFrame(source, { timestamp: mm * 1000 });
+  } catch {
+    return null;
+  }
+}
+
 export class VideoOverlays implements FramePresenter {
   private readonly overlays = new Map<string, Overlay>();
   private generation = 0;
@@ -102,6 +135,13 @@ export class VideoOverlays implements FramePresenter {
   private readonly presented: number[] = [];
   private last: { codec: number; acceleration: VideoAcceleration } | null = null;
   private readonly live = new Set<string>();
+  /**
+   * The element path (#videopath=element): a picture of an overlaid surface is handed to the page,
+   * which shows it in a `<video>` over the canvas (video-elements.ts), instead of being drawn into
+   * the canvas. The hook gets its own VideoFrame (a new one sharing the picture) to transfer; the
+   * overlay keeps the original for the materialisation rule. Null: the canvas path.
+   */
+  element: ElementHooks | null = null;
   /** Pictures presented in all (tests). */
   framesPresented = 0;
   /** Pictures written into the surface because a draw needed the area, or the stream ended. */
@@ -137,8 +177,18 @@ export class VideoOverlays implements FramePresenter {
       // Where the old picture was drawn and the new one is not, the surface shows again.
       if (!sameRects(old.rects, rects)) this.hooks.damaged(old.at.channelId, old.at.surfaceId, old.at.dest);
     }
-    this.overlays.set(key, { frame, at, generation: ++this.generation, rects, drawn: false, handedAt: this.now() });
-    this.hooks.requestFrame();
+    const handedAt = this.now();
+    const element = this.element;
+    const copy = element ? elementFrame(source, at.mm) : null;
+    this.overlays.set(key, { frame, at, generation: ++this.generation, rects, drawn: copy !== null, handedAt, onElement: copy !== null });
+    if (element && copy) {
+      // The canvas drew the old picture: the surface shows there again, under the element.
+      if (old && !old.onElement) this.hooks.damaged(old.at.channelId, old.at.surfaceId, old.at.dest);
+      element.show(key, copy, { dest: at.dest, rects, bottomUp: at.bottomUp, mm: at.mm, handed: performance.timeOrigin + handedAt });
+    } else {
+      if (old?.onElement) element?.hide(key);
+      this.hooks.requestFrame();
+    }
     return null;
   }
 
@@ -159,11 +209,15 @@ export class VideoOverlays implements FramePresenter {
     }
   }
 
-  /** The pictures to draw over channel `channelId`'s surface `surfaceId`, oldest stream first. */
-  pictures(channelId: number, surfaceId: number): OverlayPicture[] {
+  /**
+   * The pictures to draw over channel `channelId`'s surface `surfaceId`, oldest stream first;
+   * those the page's `<video>` elements show only when `withElements` (reading the screen back).
+   */
+  pictures(channelId: number, surfaceId: number, withElements = false): OverlayPicture[] {
     const out: OverlayPicture[] = [];
     for (const [key, o] of this.overlays) {
       if (o.at.channelId !== channelId || o.at.surfaceId !== surfaceId || o.rects.length === 0) continue;
+      if (o.onElement && !withElements) continue;
       const source = drawable(o.frame);
       if (!source) continue;
       out.push({ key, generation: o.generation, source, dest: o.at.dest, rects: o.rects, bottomUp: o.at.bottomUp });
@@ -207,7 +261,10 @@ export class VideoOverlays implements FramePresenter {
   clear(): void {
     this.epoch++;
     this.delay.reset();
-    for (const o of this.overlays.values()) o.frame.close();
+    for (const [key, o] of this.overlays) {
+      if (o.onElement) this.element?.hide(key);
+      o.frame.close();
+    }
     this.overlays.clear();
     this.live.clear();
     this.pending = Promise.resolve();
@@ -241,6 +298,7 @@ export class VideoOverlays implements FramePresenter {
   /** The picture goes into the surface's pixels; the stream is not overlaid until its next picture. */
   private async materialise(key: string, o: Overlay): Promise<void> {
     if (this.overlays.get(key) === o) this.overlays.delete(key);
+    if (o.onElement) this.element?.hide(key);
     const epoch = this.epoch;
     try {
       const pixels = await o.frame.pixels();
@@ -258,6 +316,7 @@ export class VideoOverlays implements FramePresenter {
 
   private drop(key: string, o: Overlay): void {
     this.overlays.delete(key);
+    if (o.onElement) this.element?.hide(key);
     o.frame.close();
     this.hooks.damaged(o.at.channelId, o.at.surfaceId, o.at.dest);
   }
