@@ -155,6 +155,11 @@ export class DisplayView {
     this.toWorker({ kind: 'show-channel', channelId });
   }
 
+  /** The canvas moved or was cropped (heads.ts): the video elements follow it. */
+  canvasMoved(): void {
+    this.videoElements?.placeAll();
+  }
+
   /** A new session (a reconnect): the old picture goes, decoding starts from nothing. */
   reset(): void {
     this.toWorker({ kind: 'reset' });

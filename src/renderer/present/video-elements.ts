@@ -5,6 +5,8 @@
 // composites the picture as video (its video layer) rather than as canvas contents. The worker
 // keeps the picture for the materialisation rule: when a draw needs the area it writes the picture
 // into the surface and says 'video-hide', and the element is hidden until the stream's next picture.
+// Only VideoFrames (VP8, VP9, H.264) take this path: an MJPEG ImageBitmap made into a VideoFrame cost
+// more than drawing it (bench/README.md, video).
 // Chromium offers MediaStreamTrackGenerator on the page only (not in a worker, and no
 // VideoTrackGenerator), hence the trip through the page's thread.
 import type { ElementPicture, PresentedPicture } from './video-overlay.ts';
@@ -15,8 +17,8 @@ interface ElementStream {
   /** The placement last applied (its CSS), to touch the style only when it changes. */
   placed: string;
   picture: ElementPicture | null;
-  /** mm time → when the worker handed it over (epoch ms), until the element shows it. */
-  handed: Map<number, number>;
+  /** The frame's timestamp (µs) → its mm time and when the worker handed it over (epoch ms), until the element shows it. */
+  handed: Map<number, { mm: number; handed: number }>;
   /** Logs the pictures the element shows (requestVideoFrameCallback), once the log is asked for. */
   watch: () => void;
   watching: boolean;
@@ -39,8 +41,8 @@ export class VideoElements {
   private log: PresentedPicture[] = [];
   /** Pictures the page dropped because its track had not taken the previous ones yet. */
   dropped = 0;
-  /** The canvas's box, read again only after a resize or a new surface (reading it lays the page out). */
-  private box: DOMRect | null = null;
+  /** The canvas's place in its offset parent and its CSS width, read again only after a resize, a new surface or a new crop (reading them lays the page out). */
+  private box: { left: number; top: number; width: number } | null = null;
   private logging = false;
 
   constructor(
@@ -61,7 +63,7 @@ export class VideoElements {
       frame.close();
       return;
     }
-    if (s.watching) s.handed.set(picture.mm, picture.handed);
+    if (s.watching) s.handed.set(frame.timestamp, { mm: picture.mm, handed: picture.handed });
     // The track's sink closes the frame once it has it.
     s.writer.write(frame).catch(() => frame.close());
   }
@@ -110,21 +112,23 @@ export class VideoElements {
     video.playsInline = true;
     video.disablePictureInPicture = true;
     video.dataset.stream = key;
-    Object.assign(video.style, { position: 'fixed', pointerEvents: 'none', objectFit: 'fill', margin: '0', padding: '0', border: '0' });
+    // Absolute in the canvas's offset parent: where a head's crop clips the canvas (heads.ts), it clips the element too.
+    Object.assign(video.style, { position: 'absolute', pointerEvents: 'none', objectFit: 'fill', margin: '0', padding: '0', border: '0' });
     video.srcObject = new MediaStream([generator]);
     // Before the cursor image in the document, so the cursor stays on top.
     this.canvas.after(video);
     const s: ElementStream = { video, writer: generator.writable.getWriter(), placed: '', picture: null, handed: new Map(), watching: false, watch: () => undefined };
     const onFrame = (_now: number, meta: VideoFrameCallbackMetadata): void => {
-      const mm = Math.round(meta.mediaTime * 1000);
-      const handed = s.handed.get(mm);
+      // The track keeps the decoder's timestamp (µs), which is the element's mediaTime (s).
+      const timestamp = Math.round(meta.mediaTime * 1e6);
+      const shown = s.handed.get(timestamp);
       for (const k of s.handed.keys()) {
-        if (k === mm) break;
+        if (k === timestamp) break;
         s.handed.delete(k);
       }
-      s.handed.delete(mm);
-      if (handed !== undefined) {
-        this.log.push({ mm, at: performance.timeOrigin + meta.presentationTime, handed });
+      s.handed.delete(timestamp);
+      if (shown !== undefined) {
+        this.log.push({ mm: shown.mm, at: performance.timeOrigin + meta.presentationTime, handed: shown.handed });
         if (this.log.length > 4096) this.log.shift();
       }
       if (this.streams.get(key) === s) video.requestVideoFrameCallback(onFrame);
@@ -144,7 +148,7 @@ export class VideoElements {
     const p = s.picture;
     const { width } = this.surface();
     if (!p || width === 0) return;
-    const box = (this.box ??= this.canvas.getBoundingClientRect());
+    const box = (this.box ??= { left: this.canvas.offsetLeft, top: this.canvas.offsetTop, width: this.canvas.getBoundingClientRect().width });
     const scale = box.width / width;
     const { dest } = p;
     const w = (dest.right - dest.left) * scale;

@@ -112,13 +112,15 @@ function drawable(frame: DecodedFrame): VideoFrame | ImageBitmap | null {
 }
 
 /**
- * The element path's own VideoFrame of a picture, its timestamp the picture's mm time in µs (the
- * page logs it when its element shows it): a clone of a VideoFrame shares its buffer; an
- * ImageBitmap (MJPEG) is wrapped. Null where the browser cannot make one.
+ * The element path's own VideoFrame of a picture: a clone shares its buffer (and keeps its
+ * timestamp, by which the page's log finds its mm time). Null for an ImageBitmap (MJPEG): made into
+ * a VideoFrame and shown by an element it cost more than drawn into the canvas (bench/README.md,
+ * video).
  */
-function elementFrame(source: VideoFrame | ImageBitmap, mm: number): VideoFrame | null {
+function elementFrame(source: VideoFrame | ImageBitmap): VideoFrame | null {
+  if (typeof VideoFrame !== 'function' || !(source instanceof VideoFrame)) return null;
   try {
-    return new VideoFrame(source, { timestamp: mm * 1000 });
+    return source.clone();
   } catch {
     return null;
   }
@@ -179,7 +181,7 @@ export class VideoOverlays implements FramePresenter {
     }
     const handedAt = this.now();
     const element = this.element;
-    const copy = element ? elementFrame(source, at.mm) : null;
+    const copy = element ? elementFrame(source) : null;
     this.overlays.set(key, { frame, at, generation: ++this.generation, rects, drawn: copy !== null, handedAt, onElement: copy !== null });
     if (element && copy) {
       // The canvas drew the old picture: the surface shows there again, under the element.
