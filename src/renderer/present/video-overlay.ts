@@ -91,6 +91,14 @@ export interface PresentedPicture {
   handed: number;
 }
 
+/**
+ * From present() to Chromium taking an element path picture for composition (the `<video>`'s
+ * requestVideoFrameCallback presentationTime), measured by the A/V sync test at a load average of
+ * 5-8: median 0.7 ms, p5..p95 0.2..3.9. Not measured as the stream plays: watching each frame costs
+ * the page's main thread a rendering step per picture.
+ */
+const ELEMENT_DELAY_MS = 1;
+
 /** Pictures kept in the presentation log (about 2.5 minutes at 25 fps); the oldest go first. */
 export const PRESENTATION_LOG_SIZE = 4096;
 
@@ -235,11 +243,14 @@ export class VideoOverlays implements FramePresenter {
 
   /**
    * How long a picture of this surface takes from present() to the screen (ms): the measured
-   * estimate where it is overlaid (drawn at the next animation frame); 0 where it is written into
-   * the surface at once (what shows it then is the surface's own presentation, not this one's).
+   * estimate where it is overlaid (drawn at the next animation frame); ELEMENT_DELAY_MS for a stream
+   * whose pictures the page's `<video>` element shows (a hop to the page and a write into its track,
+   * which Chromium composites as it comes); 0 where it is written into the surface at once (what
+   * shows it then is the surface's own presentation, not this one's).
    */
-  presentationDelay(channelId: number, surfaceId: number): number {
-    return this.hooks.overlaid(channelId, surfaceId) ? this.delay.estimate : 0;
+  presentationDelay(channelId: number, surfaceId: number, streamId?: number): number {
+    if (!this.hooks.overlaid(channelId, surfaceId)) return 0;
+    return streamId !== undefined && this.overlays.get(keyOf(channelId, streamId))?.onElement === true ? ELEMENT_DELAY_MS : this.delay.estimate;
   }
 
   /** The measured presentation delay of overlaid pictures (ms), for the page's status and tests. */
