@@ -315,7 +315,9 @@ export async function runVideoBench(options: { runs: number; root: string }): Pr
   let failure: string | undefined;
   const xvfb = await startXvfb();
   try {
-    outer: for (const { server: serverCodec, codec } of SERVER_CODECS) {
+    // VIDEO_BENCH_CODECS=gstreamer:vp8,gstreamer:vp9 measures those rows only (a shorter run).
+    const only = process.env.VIDEO_BENCH_CODECS?.split(',').filter((c) => c !== '');
+    outer: for (const { server: serverCodec, codec } of SERVER_CODECS.filter((c) => !only?.length || only.includes(c.server))) {
       const xspice = await startXspice({ streamingVideo: 'all', videoCodecs: serverCodec });
       const counters = new StreamCounters();
       let relay: SpiceRelay | undefined;
