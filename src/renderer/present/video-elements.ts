@@ -149,31 +149,52 @@ export class VideoElements {
     const { width } = this.surface();
     if (!p || width === 0) return;
     const box = (this.box ??= { left: this.canvas.offsetLeft, top: this.canvas.offsetTop, width: this.canvas.getBoundingClientRect().width });
-    const scale = box.width / width;
-    const { dest } = p;
-    const w = (dest.right - dest.left) * scale;
-    const h = (dest.bottom - dest.top) * scale;
-    const whole = p.rects.length === 1 && p.rects[0].left === dest.left && p.rects[0].top === dest.top && p.rects[0].right === dest.right && p.rects[0].bottom === dest.bottom;
-    // The clip path is in the element's box, before the flip.
-    const clip = whole
-      ? 'none'
+    const style = elementStyle(p, box, box.width / width);
+    const placed = Object.values(style).join(',');
+    if (placed === s.placed) return;
+    s.placed = placed;
+    Object.assign(s.video.style, style);
+  }
+}
+
+/** What an element's CSS says of its place, all strings. */
+export interface ElementStyle {
+  left: string;
+  top: string;
+  width: string;
+  height: string;
+  clipPath: string;
+  transform: string;
+}
+
+/**
+ * The CSS that puts a stream's element over the canvas: at its dest scaled as the canvas shows
+ * the surface (`scale` CSS pixels a surface pixel; `box` the canvas's place in the parent both
+ * share), cut to its rects (a clip-path in the element's own box, which the flip of a bottom-up
+ * stream turns with it), nothing shown when no rect is left.
+ */
+export function elementStyle(p: Pick<ElementPicture, 'dest' | 'rects' | 'bottomUp'>, box: { left: number; top: number }, scale: number): ElementStyle {
+  const { dest } = p;
+  const whole = p.rects.length === 1 && p.rects[0].left === dest.left && p.rects[0].top === dest.top && p.rects[0].right === dest.right && p.rects[0].bottom === dest.bottom;
+  const clipPath = whole
+    ? 'none'
+    : p.rects.length === 0
+      ? 'polygon(0 0, 0 0, 0 0)'
       : `path('${p.rects
           .map((r) => {
             const x = (r.left - dest.left) * scale;
+            // Before the flip: a rect near the dest's bottom is near the element's top.
             const y = p.bottomUp ? (dest.bottom - r.bottom) * scale : (r.top - dest.top) * scale;
-            return `M${x} ${y}h${(r.right - r.left) * scale}v${(r.bottom - r.top) * scale}h${-(r.right - r.left) * scale}Z`;
+            const w = (r.right - r.left) * scale;
+            return `M${x} ${y}h${w}v${(r.bottom - r.top) * scale}h${-w}Z`;
           })
           .join('')}')`;
-    const placed = `${box.left + dest.left * scale},${box.top + dest.top * scale},${w},${h},${clip},${p.bottomUp}`;
-    if (placed === s.placed) return;
-    s.placed = placed;
-    Object.assign(s.video.style, {
-      left: `${box.left + dest.left * scale}px`,
-      top: `${box.top + dest.top * scale}px`,
-      width: `${w}px`,
-      height: `${h}px`,
-      clipPath: clip,
-      transform: p.bottomUp ? 'scaleY(-1)' : 'none',
-    });
-  }
+  return {
+    left: `${box.left + dest.left * scale}px`,
+    top: `${box.top + dest.top * scale}px`,
+    width: `${(dest.right - dest.left) * scale}px`,
+    height: `${(dest.bottom - dest.top) * scale}px`,
+    clipPath,
+    transform: p.bottomUp ? 'scaleY(-1)' : 'none',
+  };
 }
