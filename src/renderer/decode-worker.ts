@@ -129,6 +129,7 @@ function showChannel(channelId: number): void {
   shownChannel = channelId;
   const surface = pipeline.primarySurface(channelId);
   primarySurfaceId = surface ? surface.id : -1;
+  overlays.showOnly(channelId, primarySurfaceId);
   damage.resize(surface?.width ?? 0, surface?.height ?? 0);
   damage.take();
   if (surface) {

@@ -283,6 +283,17 @@ export class VideoOverlays implements FramePresenter {
     this.pending = Promise.resolve();
   }
 
+  /**
+   * The page now shows another channel's (or surface's) screen: the elements of streams elsewhere
+   * are hidden (their pictures stay, for the surface). A canvas overlay needs nothing: pictures()
+   * gives only the shown surface's.
+   */
+  showOnly(channelId: number, surfaceId: number): void {
+    for (const [key, o] of this.overlays) {
+      if (o.onElement && (o.at.channelId !== channelId || o.at.surfaceId !== surfaceId)) this.element?.hide(key);
+    }
+  }
+
   /** Writes each overlaid picture into its surface (the worker stops presenting overlays). */
   async materialiseAll(): Promise<void> {
     await this.pending;

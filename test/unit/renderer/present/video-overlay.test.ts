@@ -309,6 +309,17 @@ describe('VideoOverlays, the element path (a <video> on the page shows VideoFram
     expect(t.hidden).toEqual(['0:1']);
   });
 
+  it('another screen shown: the elements of streams elsewhere are hidden', async () => {
+    const t = withElement({ videoFrames: true });
+    t.create(1, box(0, 0, 16, 16));
+    t.frame(1, 0x10);
+    await t.p.settle(0);
+    t.overlays.showOnly(0, 0);
+    expect(t.hidden).toEqual([]);
+    t.overlays.showOnly(1, 0);
+    expect(t.hidden).toEqual(['0:1']);
+  });
+
   it('pictures that are not VideoFrames (MJPEG ImageBitmaps) stay on the canvas', async () => {
     const t = withElement({ videoFrames: false });
     t.create(1, box(0, 0, 16, 16));
