@@ -136,6 +136,7 @@ function showChannel(channelId: number): void {
   shownChannel = channelId;
   const surface = pipeline.primarySurface(channelId);
   primarySurfaceId = surface ? surface.id : -1;
+  overlays.showOnly(channelId, primarySurfaceId);
   damage.resize(surface?.width ?? 0, surface?.height ?? 0);
   damage.take();
   if (surface) {
@@ -259,7 +260,7 @@ scope.onmessage = (e) => {
           return surface ? { surface, rects } : null;
         },
         damageAll: () => damage.all(),
-        overlays: () => (primarySurfaceId >= 0 ? overlays.pictures(shownChannel, primarySurfaceId) : []),
+        overlays: (withElements) => (primarySurfaceId >= 0 ? overlays.pictures(shownChannel, primarySurfaceId, withElements) : []),
         post: (m, transfer) => {
           // A frame drawn into the canvas: the first one is a step to the first frame.
           if (m.kind === 'frames') {
@@ -270,6 +271,12 @@ scope.onmessage = (e) => {
           post(m, transfer);
         },
       });
+      if (m.videoElements === true) {
+        overlays.element = {
+          show: (key, frame, picture) => post({ kind: 'video-picture', key, frame, ...picture }, [frame]),
+          hide: (key) => post({ kind: 'video-hide', key }),
+        };
+      }
       if (primarySurfaceId >= 0) {
         presentation.resize(damage.width, damage.height);
         damage.all();

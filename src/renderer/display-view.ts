@@ -11,6 +11,7 @@ import type { PixelPatch, Presenter, PresenterKind } from './present/presenter.t
 import { WebGlPresenter } from './present/webgl-presenter.ts';
 import type { DisplayItem, FromDecodeWorker, RendererChoice, ToDecodeWorker } from './worker-messages.ts';
 import { startMark, workerStartMark } from './start-marks.ts';
+import { VideoElements, videoElementsSupported } from './present/video-elements.ts';
 import { browserProbeEnvironment, probeVideoCodecs } from './video/codec-probe.ts';
 
 export interface DisplayStats {
@@ -75,10 +76,12 @@ export class DisplayView {
   private height = 0;
   /** The display channel asked for (showChannel); the surface events say when the worker shows it. */
   private wantedChannel = 0;
+  /** The element path's `<video>` elements (#videopath=element, where the worker presents). */
+  private readonly videoElements: VideoElements | null = null;
 
   constructor(
     canvas: HTMLCanvasElement,
-    o: { renderer: RendererChoice; presentIn: 'worker' | 'page'; lowLatency: boolean },
+    o: { renderer: RendererChoice; presentIn: 'worker' | 'page'; lowLatency: boolean; videoPath?: 'canvas' | 'element' },
     private readonly events: DisplayEvents,
   ) {
     this.worker = new Worker('decode-worker.js', { type: 'module', name: 'spicedesk decode' });
@@ -102,7 +105,8 @@ export class DisplayView {
     if (o.presentIn === 'worker' && typeof canvas.transferControlToOffscreen === 'function') {
       this.presentsIn = 'worker';
       const offscreen = canvas.transferControlToOffscreen();
-      this.toWorker({ kind: 'present-here', canvas: offscreen, renderer: o.renderer, lowLatency: o.lowLatency }, [offscreen]);
+      if (o.videoPath === 'element' && videoElementsSupported()) this.videoElements = new VideoElements(canvas, () => this.surface);
+      this.toWorker({ kind: 'present-here', canvas: offscreen, renderer: o.renderer, lowLatency: o.lowLatency, videoElements: this.videoElements !== null }, [offscreen]);
     } else {
       this.presentsIn = 'page';
       this.pagePresenter =
@@ -153,9 +157,15 @@ export class DisplayView {
     this.toWorker({ kind: 'show-channel', channelId });
   }
 
+  /** The canvas moved or was cropped (heads.ts): the video elements follow it. */
+  canvasMoved(): void {
+    this.videoElements?.placeAll();
+  }
+
   /** A new session (a reconnect): the old picture goes, decoding starts from nothing. */
   reset(): void {
     this.toWorker({ kind: 'reset' });
+    this.videoElements?.clear();
     this.queued = [];
     if (this.pagePresenter && this.width > 0) {
       this.pagePresenter.resize(this.width, this.height);
@@ -189,7 +199,9 @@ export class DisplayView {
   /** For tests: the video pictures that reached the screen since the last call, with their mm times and when (ms since the epoch). */
   async presentationLog(): Promise<PresentedPicture[]> {
     const m = await this.ask((id) => ({ kind: 'presentation-log', id }));
-    return m.kind === 'presentation-log' ? m.pictures : [];
+    const pictures = m.kind === 'presentation-log' ? m.pictures : [];
+    if (this.videoElements) pictures.push(...this.videoElements.takePresentationLog());
+    return pictures;
   }
 
   private ask(message: (id: number) => ToDecodeWorker): Promise<FromDecodeWorker> {
@@ -214,6 +226,14 @@ export class DisplayView {
           this.queued = [];
         }
         this.events.surface(m.width, m.height, m.channelId);
+        this.videoElements?.placeAll();
+        return;
+      case 'video-picture':
+        if (this.videoElements) this.videoElements.show(m.key, m.frame, m);
+        else m.frame.close();
+        return;
+      case 'video-hide':
+        this.videoElements?.hide(m.key);
         return;
       case 'damage':
         this.stats.damageMessages++;

@@ -13,7 +13,7 @@ import type { StatusLine } from './status-line.ts';
 
 /** What the page knows when it loads, before the host says anything. */
 export interface PageContext {
-  /** The URL's # options (target=, head=, join=, mouse=, resize=, clipboard=, renderer=, present=, opus=). */
+  /** The URL's # options (target=, head=, join=, mouse=, resize=, clipboard=, renderer=, present=, videopath=, opus=). */
   readonly options: URLSearchParams;
   /** A guest head's window (#head=N&join=TOKEN), which joins head 1's session instead of starting one. */
   readonly headWindow: boolean;

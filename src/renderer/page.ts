@@ -33,7 +33,9 @@ export interface SessionPageOptions {
  * avoids); present=page draws on the page's thread instead of in the decode worker;
  * lowlatency=1 asks for desynchronized canvas contexts (measured in bench/README.md, interactive:
  * no gain with Chromium's software compositing, so off by default); opus=page decodes Opus sound
- * with WebCodecs on the page's thread instead of in the audio worklet (audio-part.ts).
+ * with WebCodecs on the page's thread instead of in the audio worklet (audio-part.ts);
+ * videopath=canvas draws VP8, VP9 and H.264 stream pictures into the canvas instead of showing them
+ * in `<video>` elements over it (present/video-elements.ts; measured in bench/README.md, video).
  */
 export class SessionPage implements PageServices {
   readonly context: PageContext;
@@ -85,6 +87,7 @@ export class SessionPage implements PageServices {
         renderer: rendererOption === '2d' || rendererOption === 'webgl' ? rendererOption : 'auto',
         presentIn: options.get('present') === 'page' ? 'page' : 'worker',
         lowLatency: options.get('lowlatency') === '1',
+        videoPath: options.get('videopath') === 'canvas' ? 'canvas' : 'element',
       },
       {
         surface: (width, height, channelId) => {
@@ -122,7 +125,10 @@ export class SessionPage implements PageServices {
       send: this.send,
       surface: () => this.surface,
       showChannel: (id) => this.display.showChannel(id),
-      moved: () => this.cursor.place(),
+      moved: () => {
+        this.cursor.place();
+        this.display.canvasMoved();
+      },
     });
   }
 

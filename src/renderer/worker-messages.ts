@@ -4,7 +4,7 @@
 // the frame count does. Otherwise the worker sends the damaged rectangles' pixels ('damage',
 // transferred, not copied) and the page draws them.
 import type { DisplayStats, VideoCodecSupport } from '../protocol/channels/display/display-sink.ts';
-import type { PresentedPicture, VideoStatus } from './present/video-overlay.ts';
+import type { ElementPicture, PresentedPicture, VideoStatus } from './present/video-overlay.ts';
 import type { PixelPatch, RendererChoice } from './present/presenter.ts';
 import type { PresentationMessage } from './present/worker-presentation.ts';
 
@@ -26,8 +26,11 @@ export type ToDecodeWorker =
   | { kind: 'resend' }
   /** Present display channel `channelId`'s primary surface from now on (the page's head lives there). */
   | { kind: 'show-channel'; channelId: number }
-  /** The worker presents, into this canvas (transferred from the page's canvas element); lowLatency: a desynchronized context. */
-  | { kind: 'present-here'; canvas: OffscreenCanvas; renderer: RendererChoice; lowLatency: boolean }
+  /**
+   * The worker presents, into this canvas (transferred from the page's canvas element); lowLatency: a desynchronized context;
+   * videoElements: stream pictures go to the page's `<video>` elements ('video-picture'), not into the canvas.
+   */
+  | { kind: 'present-here'; canvas: OffscreenCanvas; renderer: RendererChoice; lowLatency: boolean; videoElements?: boolean }
   /** The canvas as the worker drew it; answered with 'pixels'. */
   | { kind: 'read-pixels'; id: number }
   /** What display 0 has drawn so far, by operation and image type; answered with 'display-stats'. */
@@ -62,5 +65,9 @@ export type FromDecodeWorker =
   | { kind: 'start-mark'; name: string; epochMs: number }
   /** A stream could not be decoded: the page tells the host (STREAM_ERROR). */
   | { kind: 'stream-error'; channelId: number; streamId: number; serial?: bigint; message: string }
+  /** The element path: stream `key`'s newest picture (transferred), for its `<video>` over the canvas. */
+  | ({ kind: 'video-picture'; key: string; frame: VideoFrame } & ElementPicture)
+  /** The element path: stream `key`'s element shows nothing any more (its picture went into the surface, or the stream ended). */
+  | { kind: 'video-hide'; key: string }
   /** The playing stream (null: none), and how many pictures were presented and written into the surface in all. */
   | { kind: 'video-status'; status: VideoStatus | null; framesPresented: number; materialised: number; presentationDelayMs: number };

@@ -4,6 +4,8 @@
 // Xspice with `--streaming-video all` and one `--video-codecs` entry per row, playing GStreamer's
 // SMPTE pattern at 640x480 and 25 fps; every client connects through the SPICE relay
 // (test/peers/spice-relay.ts), which counts what the server sent and what each client reported.
+// For VP8, VP9 and H.264 spicedesk's page is measured twice: as it is (its `<video>` elements show
+// the pictures) and with #videopath=canvas (drawn into its canvas), the row "spicedesk-canvas".
 //
 // Per client and codec, over the measurement window:
 // - frames sent: STREAM_DATA and STREAM_DATA_SIZED messages the server sent this client;
@@ -54,7 +56,8 @@ const SERVER_CODECS = [
   { server: 'gstreamer:h264', codec: 'h264' },
 ] as const;
 
-type ClientName = 'spicedesk' | 'spice-html5' | 'remote-viewer';
+/** 'spicedesk-canvas': the page with #videopath=canvas, which draws VP8, VP9 and H.264 pictures into its canvas instead of showing them in a `<video>` (the element path, the default). */
+type ClientName = 'spicedesk' | 'spicedesk-canvas' | 'spice-html5' | 'remote-viewer';
 /** spice-html5 announces MJPEG and VP8 only: for the other codecs the server would send it MJPEG. */
 const HTML5_CODECS = new Set(['mjpeg', 'vp8']);
 
@@ -127,10 +130,10 @@ async function spicedeskFramesShown(page: Page): Promise<number | undefined> {
   return (await pageState(page)).video.framesPresented;
 }
 
-async function openSpicedesk(gatewayUrl: string, gatewayPid: number): Promise<ClientUnderTest> {
+async function openSpicedesk(gatewayUrl: string, gatewayPid: number, hash = ''): Promise<ClientUnderTest> {
   const browser: Browser = await launchChromium();
   try {
-    const page = await openSessionPage(browser, gatewayUrl, STREAM_TIMEOUT_MS);
+    const page = await openSessionPage(browser, gatewayUrl + hash, STREAM_TIMEOUT_MS);
     const browserPid = chromiumPid();
     return {
       pids: () => [
@@ -213,7 +216,9 @@ async function measureClient(client: ClientName, serverCodec: string, round: num
   const opened =
     client === 'spicedesk'
       ? await openSpicedesk(peers.gatewayUrl, peers.gatewayPid)
-      : client === 'spice-html5'
+      : client === 'spicedesk-canvas'
+        ? await openSpicedesk(peers.gatewayUrl, peers.gatewayPid, '#videopath=canvas')
+        : client === 'spice-html5'
         ? await openSpiceHtml5(peers.html5Origin, peers.websockifyPort)
         : await openRemoteViewer(peers.relay.url, peers.xvfbDisplay, peers.xvfbPid);
   try {
@@ -310,7 +315,9 @@ export async function runVideoBench(options: { runs: number; root: string }): Pr
   let failure: string | undefined;
   const xvfb = await startXvfb();
   try {
-    outer: for (const { server: serverCodec, codec } of SERVER_CODECS) {
+    // VIDEO_BENCH_CODECS=gstreamer:vp8,gstreamer:vp9 measures those rows only (a shorter run).
+    const only = process.env.VIDEO_BENCH_CODECS?.split(',').filter((c) => c !== '');
+    outer: for (const { server: serverCodec, codec } of SERVER_CODECS.filter((c) => !only?.length || only.includes(c.server))) {
       const xspice = await startXspice({ streamingVideo: 'all', videoCodecs: serverCodec });
       const counters = new StreamCounters();
       let relay: SpiceRelay | undefined;
@@ -337,7 +344,13 @@ export async function runVideoBench(options: { runs: number; root: string }): Pr
           xvfbDisplay: xvfb.display,
           xvfbPid: xvfb.process.pid,
         };
-        const clients: ClientName[] = HTML5_CODECS.has(codec) ? ['spicedesk', 'spice-html5', 'remote-viewer'] : ['spicedesk', 'remote-viewer'];
+        // MJPEG takes the canvas path either way: no second spicedesk row for it.
+        const clients: ClientName[] = [
+          'spicedesk',
+          ...(codec === 'mjpeg' ? [] : (['spicedesk-canvas'] as const)),
+          ...(HTML5_CODECS.has(codec) ? (['spice-html5'] as const) : []),
+          'remote-viewer',
+        ];
         for (let round = 0; round < rounds; round++) {
           // Alternate who goes first, so that a drift in machine load does not favour one client.
           for (const client of round % 2 === 0 ? clients : [...clients].reverse()) {
@@ -366,7 +379,7 @@ export async function runVideoBench(options: { runs: number; root: string }): Pr
   const ratios: VideoBenchResult['ratios'] = [];
   for (const { server: serverCodec } of SERVER_CODECS) {
     const mine = row('spicedesk', serverCodec);
-    for (const peer of ['spice-html5', 'remote-viewer'] as const) {
+    for (const peer of ['spicedesk-canvas', 'spice-html5', 'remote-viewer'] as const) {
       const theirs = row(peer, serverCodec);
       if (mine && theirs) ratios.push({ serverCodec, peer, cpuRatio: mine.cpuPerSecond / theirs.cpuPerSecond, shownRatio: mine.onTimePerSecond / theirs.onTimePerSecond });
     }

@@ -141,11 +141,21 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-describe('A/V sync in the page (Xspice: MJPEG video and Opus sound together)', () => {
-  const fifos = join(dir, 'fifo');
+/**
+ * MJPEG pictures are drawn into the canvas by the worker's animation frames; VP8 pictures are shown
+ * by a `<video>` element over it (the element path, present/video-elements.ts), whose log times are
+ * when Chromium took each picture for composition (requestVideoFrameCallback's presentationTime).
+ */
+const SYNC_CODECS = [
+  { server: 'spice:mjpeg', name: 'MJPEG' },
+  { server: 'gstreamer:vp8', name: 'VP8' },
+] as const;
+
+for (const codec of SYNC_CODECS) describe(`A/V sync in the page (Xspice: ${codec.name} video and Opus sound together)`, () => {
+  const fifos = join(dir, `fifo-${codec.name}`);
   mkdirSync(fifos, { recursive: true });
   const peers = useGatewayPeers(
-    { streamingVideo: 'all', videoCodecs: 'spice:mjpeg', audio: { fifoDir: fifos, opus: true } },
+    { streamingVideo: 'all', videoCodecs: codec.server, audio: { fifoDir: fifos, opus: true } },
     undefined,
     { chromium: ['--autoplay-policy=no-user-gesture-required'] },
   );

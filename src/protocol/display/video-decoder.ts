@@ -81,6 +81,7 @@ export interface FramePresenter {
    * How long (ms) a picture of this surface handed to present() takes to reach the screen (the
    * page's overlay: until the next animation frame draws it), as measured; the stream's schedule
    * hands pictures over that much before their time. Absent, or 0, where present() shows it at once.
+   * `streamId`: the stream asking (a presenter may show streams of one surface by different paths).
    */
-  presentationDelay?(channelId: number, surfaceId: number): number;
+  presentationDelay?(channelId: number, surfaceId: number, streamId: number): number;
 }

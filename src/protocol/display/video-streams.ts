@@ -146,7 +146,7 @@ export class VideoStreams {
       show: (frame, dest, mm) => this.show(s, frame, dest, mm),
       dropped: (why) => this.o.count(why),
       released: () => s.pump.kick(),
-      presentationDelay: () => this.o.presenter.presentationDelay?.(this.o.channelId, c.surfaceId) ?? 0,
+      presentationDelay: () => this.o.presenter.presentationDelay?.(this.o.channelId, c.surfaceId, c.id) ?? 0,
     });
     const s: VideoStream = {
       create: c,

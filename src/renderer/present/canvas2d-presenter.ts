@@ -54,8 +54,7 @@ export class Canvas2dPresenter implements Presenter {
   }
 
   /** drawImage of the picture scaled into its dest, inside its rects (a clip path), flipped when bottom-up. */
-  private drawOverlay(o: OverlaySource): void {
-    const ctx = this.ctx;
+  private drawOverlay(o: OverlaySource, ctx: Context2d = this.ctx): void {
     const { dest } = o;
     ctx.save();
     ctx.beginPath();
@@ -69,10 +68,24 @@ export class Canvas2dPresenter implements Presenter {
     ctx.restore();
   }
 
-  readPixels(): { width: number; height: number; rgba: Uint8Array } | null {
+  /**
+   * The canvas, with the `overlays` it has not drawn (the pictures the page's `<video>` elements
+   * show) drawn over a copy of it: the canvas itself stays as it is.
+   */
+  readPixels(overlays: readonly OverlaySource[] = []): { width: number; height: number; rgba: Uint8Array } | null {
     const { width, height } = this.canvas;
     if (width === 0 || height === 0) return null;
-    const data = this.ctx.getImageData(0, 0, width, height).data;
+    const missing = overlays.filter((o) => this.drawnOverlays.get(o.key) !== o.generation);
+    let ctx: Context2d = this.ctx;
+    if (missing.length > 0) {
+      const copy = new OffscreenCanvas(width, height).getContext('2d', { alpha: false });
+      if (copy) {
+        copy.drawImage(this.canvas, 0, 0);
+        for (const o of missing) this.drawOverlay(o, copy);
+        ctx = copy;
+      }
+    }
+    const data = ctx.getImageData(0, 0, width, height).data;
     return { width, height, rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   }
 }

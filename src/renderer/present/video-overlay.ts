@@ -44,6 +44,24 @@ export interface OverlayHooks {
   now?(): number;
 }
 
+/** Where the page's `<video>` elements show a stream's pictures. */
+export interface ElementHooks {
+  /** Shows `frame` (now the hook's to transfer or close) for stream `key`. */
+  show(key: string, frame: VideoFrame, picture: ElementPicture): void;
+  /** The stream's picture is no longer shown by its element (it went into the surface, or the stream ended). */
+  hide(key: string): void;
+}
+
+/** Where an element shows its picture: the overlay's dest and clip rectangles in surface pixels. */
+export interface ElementPicture {
+  dest: Rect;
+  rects: Rect[];
+  bottomUp: boolean;
+  /** The picture's mm time, and when present() got it (ms since the epoch), for the presentation log. */
+  mm: number;
+  handed: number;
+}
+
 /** What the page's status shows: the stream that showed a picture last. */
 export interface VideoStatus {
   codec: number;
@@ -61,6 +79,8 @@ interface Overlay {
   drawn: boolean;
   /** When present() was given it (this.now()): its presentation delay is measured from here. */
   handedAt: number;
+  /** Shown by the page's `<video>` element (the element path), not drawn into the canvas. */
+  onElement: boolean;
 }
 
 /** One picture on the screen: the mm time it was meant for, and when it was first drawn (ms since the epoch: performance.timeOrigin + now, comparable across the page and its worker). */
@@ -70,6 +90,14 @@ export interface PresentedPicture {
   /** When it was handed to present() (the same clock as `at`): its presentation delay is at - handed. */
   handed: number;
 }
+
+/**
+ * From present() to Chromium taking an element path picture for composition (the `<video>`'s
+ * requestVideoFrameCallback presentationTime), measured by the A/V sync test at a load average of
+ * 5-8: median 0.7 ms, p5..p95 0.2..3.9. Not measured as the stream plays: watching each frame costs
+ * the page's main thread a rendering step per picture.
+ */
+const ELEMENT_DELAY_MS = 1;
 
 /** Pictures kept in the presentation log (about 2.5 minutes at 25 fps); the oldest go first. */
 export const PRESENTATION_LOG_SIZE = 4096;
@@ -91,6 +119,21 @@ function drawable(frame: DecodedFrame): VideoFrame | ImageBitmap | null {
   return typeof n === 'object' && n !== null ? (n as VideoFrame | ImageBitmap) : null;
 }
 
+/**
+ * The element path's own VideoFrame of a picture: a clone shares its buffer (and keeps its
+ * timestamp, by which the page's log finds its mm time). Null for an ImageBitmap (MJPEG): made into
+ * a VideoFrame and shown by an element it cost more than drawn into the canvas (bench/README.md,
+ * video).
+ */
+function elementFrame(source: VideoFrame | ImageBitmap): VideoFrame | null {
+  if (typeof VideoFrame !== 'function' || !(source instanceof VideoFrame)) return null;
+  try {
+    return source.clone();
+  } catch {
+    return null;
+  }
+}
+
 export class VideoOverlays implements FramePresenter {
   private readonly overlays = new Map<string, Overlay>();
   private generation = 0;
@@ -102,6 +145,13 @@ export class VideoOverlays implements FramePresenter {
   private readonly presented: number[] = [];
   private last: { codec: number; acceleration: VideoAcceleration } | null = null;
   private readonly live = new Set<string>();
+  /**
+   * The element path (#videopath=element): a picture of an overlaid surface is handed to the page,
+   * which shows it in a `<video>` over the canvas (video-elements.ts), instead of being drawn into
+   * the canvas. The hook gets its own VideoFrame (a new one sharing the picture) to transfer; the
+   * overlay keeps the original for the materialisation rule. Null: the canvas path.
+   */
+  element: ElementHooks | null = null;
   /** Pictures presented in all (tests). */
   framesPresented = 0;
   /** Pictures written into the surface because a draw needed the area, or the stream ended. */
@@ -137,8 +187,18 @@ export class VideoOverlays implements FramePresenter {
       // Where the old picture was drawn and the new one is not, the surface shows again.
       if (!sameRects(old.rects, rects)) this.hooks.damaged(old.at.channelId, old.at.surfaceId, old.at.dest);
     }
-    this.overlays.set(key, { frame, at, generation: ++this.generation, rects, drawn: false, handedAt: this.now() });
-    this.hooks.requestFrame();
+    const handedAt = this.now();
+    const element = this.element;
+    const copy = element ? elementFrame(source) : null;
+    this.overlays.set(key, { frame, at, generation: ++this.generation, rects, drawn: copy !== null, handedAt, onElement: copy !== null });
+    if (element && copy) {
+      // The canvas drew the old picture: the surface shows there again, under the element.
+      if (old && !old.onElement) this.hooks.damaged(old.at.channelId, old.at.surfaceId, old.at.dest);
+      element.show(key, copy, { dest: at.dest, rects, bottomUp: at.bottomUp, mm: at.mm, handed: performance.timeOrigin + handedAt });
+    } else {
+      if (old?.onElement) element?.hide(key);
+      this.hooks.requestFrame();
+    }
     return null;
   }
 
@@ -159,11 +219,15 @@ export class VideoOverlays implements FramePresenter {
     }
   }
 
-  /** The pictures to draw over channel `channelId`'s surface `surfaceId`, oldest stream first. */
-  pictures(channelId: number, surfaceId: number): OverlayPicture[] {
+  /**
+   * The pictures to draw over channel `channelId`'s surface `surfaceId`, oldest stream first;
+   * those the page's `<video>` elements show only when `withElements` (reading the screen back).
+   */
+  pictures(channelId: number, surfaceId: number, withElements = false): OverlayPicture[] {
     const out: OverlayPicture[] = [];
     for (const [key, o] of this.overlays) {
       if (o.at.channelId !== channelId || o.at.surfaceId !== surfaceId || o.rects.length === 0) continue;
+      if (o.onElement && !withElements) continue;
       const source = drawable(o.frame);
       if (!source) continue;
       out.push({ key, generation: o.generation, source, dest: o.at.dest, rects: o.rects, bottomUp: o.at.bottomUp });
@@ -179,11 +243,14 @@ export class VideoOverlays implements FramePresenter {
 
   /**
    * How long a picture of this surface takes from present() to the screen (ms): the measured
-   * estimate where it is overlaid (drawn at the next animation frame); 0 where it is written into
-   * the surface at once (what shows it then is the surface's own presentation, not this one's).
+   * estimate where it is overlaid (drawn at the next animation frame); ELEMENT_DELAY_MS for a stream
+   * whose pictures the page's `<video>` element shows (a hop to the page and a write into its track,
+   * which Chromium composites as it comes); 0 where it is written into the surface at once (what
+   * shows it then is the surface's own presentation, not this one's).
    */
-  presentationDelay(channelId: number, surfaceId: number): number {
-    return this.hooks.overlaid(channelId, surfaceId) ? this.delay.estimate : 0;
+  presentationDelay(channelId: number, surfaceId: number, streamId?: number): number {
+    if (!this.hooks.overlaid(channelId, surfaceId)) return 0;
+    return streamId !== undefined && this.overlays.get(keyOf(channelId, streamId))?.onElement === true ? ELEMENT_DELAY_MS : this.delay.estimate;
   }
 
   /** The measured presentation delay of overlaid pictures (ms), for the page's status and tests. */
@@ -207,10 +274,24 @@ export class VideoOverlays implements FramePresenter {
   clear(): void {
     this.epoch++;
     this.delay.reset();
-    for (const o of this.overlays.values()) o.frame.close();
+    for (const [key, o] of this.overlays) {
+      if (o.onElement) this.element?.hide(key);
+      o.frame.close();
+    }
     this.overlays.clear();
     this.live.clear();
     this.pending = Promise.resolve();
+  }
+
+  /**
+   * The page now shows another channel's (or surface's) screen: the elements of streams elsewhere
+   * are hidden (their pictures stay, for the surface). A canvas overlay needs nothing: pictures()
+   * gives only the shown surface's.
+   */
+  showOnly(channelId: number, surfaceId: number): void {
+    for (const [key, o] of this.overlays) {
+      if (o.onElement && (o.at.channelId !== channelId || o.at.surfaceId !== surfaceId)) this.element?.hide(key);
+    }
   }
 
   /** Writes each overlaid picture into its surface (the worker stops presenting overlays). */
@@ -241,6 +322,7 @@ export class VideoOverlays implements FramePresenter {
   /** The picture goes into the surface's pixels; the stream is not overlaid until its next picture. */
   private async materialise(key: string, o: Overlay): Promise<void> {
     if (this.overlays.get(key) === o) this.overlays.delete(key);
+    if (o.onElement) this.element?.hide(key);
     const epoch = this.epoch;
     try {
       const pixels = await o.frame.pixels();
@@ -258,6 +340,7 @@ export class VideoOverlays implements FramePresenter {
 
   private drop(key: string, o: Overlay): void {
     this.overlays.delete(key);
+    if (o.onElement) this.element?.hide(key);
     o.frame.close();
     this.hooks.damaged(o.at.channelId, o.at.surfaceId, o.at.dest);
   }

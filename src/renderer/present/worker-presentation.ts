@@ -26,8 +26,11 @@ export interface PresentationHooks {
   takeDamage(): { surface: { data: Uint32Array; width: number }; rects: Rect[] } | null;
   /** Marks the whole surface damaged (a restored WebGL context lost its texture). */
   damageAll(): void;
-  /** The video pictures to draw over the shown surface now (video-overlay.ts); none by default. */
-  overlays?(): readonly OverlaySource[];
+  /**
+   * The video pictures to draw over the shown surface now (video-overlay.ts); none by default.
+   * `withElements`: also those the page's `<video>` elements show (reading the screen back).
+   */
+  overlays?(withElements?: boolean): readonly OverlaySource[];
   post(m: PresentationMessage, transfer?: Transferable[]): void;
 }
 
@@ -111,7 +114,7 @@ export class WorkerPresentation {
     // What is already damaged would be on the screen at the next frame: show it now.
     const pixels = this.drawDamage();
     if (pixels !== null) this.hooks.post({ kind: 'frames', count: 1, pixels });
-    const p = this.presenter.readPixels(this.hooks.overlays?.() ?? []);
+    const p = this.presenter.readPixels(this.hooks.overlays?.(true) ?? []);
     if (!p) {
       this.hooks.post({ kind: 'pixels', id, error: 'nothing is on the screen yet' });
       return;

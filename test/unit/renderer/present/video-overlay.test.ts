@@ -2,7 +2,7 @@
 // decoder whose pictures are one colour: pictures stay over the surface, not in it, until a draw
 // needs the area (then the picture is written into the surface first, the draw wins where it
 // draws, and COPY_BITS copies the video's pixels), or the stream ends; frames dropped are closed.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DisplayMsg, VideoCodec } from '../../../../src/protocol/channels/display/display-messages.ts';
 import { DisplayPipeline } from '../../../../src/protocol/display/display-pipeline.ts';
 import type { DecodedFrame, StreamDecoder, VideoDecoders } from '../../../../src/protocol/display/video-decoder.ts';
@@ -21,7 +21,7 @@ interface FakeNative {
 }
 
 /** Decoders whose pictures are the colour 0x0000XX of the frame's first byte, with a fake native picture. */
-function solidDecoders(): { video: VideoDecoders; natives: FakeNative[] } {
+function solidDecoders(videoFrames = false): { video: VideoDecoders; natives: FakeNative[] } {
   const natives: FakeNative[] = [];
   const video: VideoDecoders = {
     supported: [{ codec: VideoCodec.VP9, acceleration: 'software' }],
@@ -29,7 +29,7 @@ function solidDecoders(): { video: VideoDecoders; natives: FakeNative[] } {
       const decoder: StreamDecoder = {
         acceleration: 'software',
         decode(data, width, height) {
-          const native: FakeNative = { colour: data[0], closed: false };
+          const native: FakeNative = videoFrames ? new FakeVideoFrame(data[0]) : { colour: data[0], closed: false };
           natives.push(native);
           const frame: DecodedFrame & { codec: number; acceleration: 'software' } = {
             width,
@@ -50,8 +50,23 @@ function solidDecoders(): { video: VideoDecoders; natives: FakeNative[] } {
   return { video, natives };
 }
 
-function setup(o: { overlaid?: boolean } = {}) {
-  const { video, natives } = solidDecoders();
+/** A stand-in for WebCodecs' VideoFrame (Node has none): the element path takes only VideoFrames, and clones them. */
+class FakeVideoFrame implements FakeNative {
+  closed = false;
+  clones: FakeVideoFrame[] = [];
+  constructor(readonly colour: number) {}
+  clone(): FakeVideoFrame {
+    const c = new FakeVideoFrame(this.colour);
+    this.clones.push(c);
+    return c;
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+function setup(o: { overlaid?: boolean; videoFrames?: boolean } = {}) {
+  const { video, natives } = solidDecoders(o.videoFrames === true);
   const damaged: Rect[] = [];
   let frames = 0;
   let clock = 0;
@@ -230,5 +245,88 @@ describe('VideoOverlays', () => {
     expect(t.natives.every((n) => n.closed)).toBe(true);
     expect(t.overlays.pictures(0, 0)).toEqual([]);
     expect(await t.pixel(8, 8)).toBe(0);
+  });
+});
+
+describe('VideoOverlays, the element path (a <video> on the page shows VideoFrame pictures)', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  function withElement(o: { videoFrames: boolean }) {
+    vi.stubGlobal('VideoFrame', FakeVideoFrame);
+    const t = setup({ videoFrames: o.videoFrames });
+    const shown: { key: string; frame: FakeVideoFrame; mm: number }[] = [];
+    const hidden: string[] = [];
+    t.overlays.element = {
+      show: (key, frame, picture) => void shown.push({ key, frame: frame as unknown as FakeVideoFrame, mm: picture.mm }),
+      hide: (key) => void hidden.push(key),
+    };
+    return { ...t, shown, hidden };
+  }
+
+  it('hands each picture to the element as a clone, keeps the original for the surface, and draws nothing into the canvas', async () => {
+    const t = withElement({ videoFrames: true });
+    t.create(1, box(0, 0, 16, 16));
+    t.frame(1, 0x10);
+    t.frame(1, 0x20);
+    await t.p.settle(0);
+    expect(t.shown.map((s) => [s.key, s.frame.colour])).toEqual([
+      ['0:1', 0x10],
+      ['0:1', 0x20],
+    ]);
+    expect(t.shown[1].frame).toBe((t.natives[1] as FakeVideoFrame).clones[0]);
+    expect(t.overlays.pictures(0, 0)).toEqual([]);
+    // A read-back of the screen still gets it.
+    expect(t.overlays.pictures(0, 0, true)).toHaveLength(1);
+    expect(t.frames()).toBe(0);
+    expect(t.natives.map((n) => n.closed)).toEqual([true, false]);
+    // Handed over by the element's own delay, not the canvas's animation frame.
+    expect(t.overlays.presentationDelay(0, 0, 1)).toBe(1);
+    expect(t.overlays.presentationDelay(0, 0, 2)).toBeCloseTo(16.7, 1);
+  });
+
+  it('a draw over the video: the kept picture goes into the surface and the element is hidden; the next picture shows it again', async () => {
+    const t = withElement({ videoFrames: true });
+    t.create(1, box(0, 0, 16, 16));
+    t.frame(1, 0x30);
+    await t.p.settle(0);
+    t.fill(box(0, 0, 4, 4), 0x0000ff);
+    expect(await t.pixel(10, 10)).toBe(0x30);
+    expect(t.hidden).toEqual(['0:1']);
+    expect(t.overlays.materialised).toBe(1);
+    t.frame(1, 0x40);
+    await t.p.settle(0);
+    expect(t.shown.at(-1)?.frame.colour).toBe(0x40);
+  });
+
+  it('a stream that ends: its last picture stays in the surface, the element is hidden', async () => {
+    const t = withElement({ videoFrames: true });
+    t.create(1, box(0, 0, 16, 16));
+    t.frame(1, 0x60);
+    await t.p.settle(0);
+    t.submit(DisplayMsg.STREAM_DESTROY, streamDestroy(1));
+    t.fill(box(60, 60, 64, 64), 0);
+    expect(await t.pixel(8, 8)).toBe(0x60);
+    expect(t.hidden).toEqual(['0:1']);
+  });
+
+  it('another screen shown: the elements of streams elsewhere are hidden', async () => {
+    const t = withElement({ videoFrames: true });
+    t.create(1, box(0, 0, 16, 16));
+    t.frame(1, 0x10);
+    await t.p.settle(0);
+    t.overlays.showOnly(0, 0);
+    expect(t.hidden).toEqual([]);
+    t.overlays.showOnly(1, 0);
+    expect(t.hidden).toEqual(['0:1']);
+  });
+
+  it('pictures that are not VideoFrames (MJPEG ImageBitmaps) stay on the canvas', async () => {
+    const t = withElement({ videoFrames: false });
+    t.create(1, box(0, 0, 16, 16));
+    t.frame(1, 0x70);
+    await t.p.settle(0);
+    expect(t.shown).toEqual([]);
+    expect(t.overlays.pictures(0, 0)).toHaveLength(1);
+    expect(t.frames()).toBe(1);
   });
 });
