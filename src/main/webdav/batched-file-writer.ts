@@ -145,6 +145,8 @@ export function receiveBody(req: IncomingMessage, file: BatchedFileWriter): Prom
         (err: Error) => fail(err),
       );
     };
+    // Cut while the handler was still looking at the target: 'close' has come and gone.
+    if (req.destroyed && !req.readableEnded) return fail(new Error('the connection closed before the request body was complete'));
     req.on('data', onData);
     req.once('end', () => {
       if (settled) return;

@@ -76,6 +76,16 @@ describe('BatchedFileWriter', () => {
     await expect(w.finish()).resolves.toBeUndefined(); // nothing left open or to write
   });
 
+  it('a request already cut when its body is wanted rejects at once (its close event has passed)', async () => {
+    const w = await BatchedFileWriter.open(join(dir, 'gone.bin'), 'wx', 0o644);
+    const req = fakeRequest();
+    req.write(Buffer.from('half a fi'));
+    req.destroy();
+    await new Promise((r) => setImmediate(r));
+    await expect(receiveBody(asRequest(req), w)).rejects.toThrow(/closed before the request body was complete/);
+    await w.abandon();
+  });
+
   it('a write that fails rejects the body (the file was closed under the writer)', async () => {
     const w = await BatchedFileWriter.open(join(dir, 'fails.bin'), 'wx', 0o644);
     await w.abandon(); // closes the descriptor: the first batch cannot be written
