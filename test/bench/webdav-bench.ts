@@ -102,6 +102,8 @@ async function copyRound(guest: Guest, client: Client, expectedSha: string): Pro
     const get = await copy(`curl -s -m 590 -o /tmp/back.bin -w '%{http_code}' ${DAV}/bench.bin`);
     const same = await guest.run('cmp /tmp/src.bin /tmp/back.bin && echo same');
     if (!/same/.test(same.output)) throw new Error(`${client.name}: the copy back differs: ${same.output}`);
+    // Each round's numbers, for the log: a median of 3 hides a round that the load slowed.
+    console.log(`  ${client.name}: guest->folder ${put.mibPerS.toFixed(1)} MiB/s ${put.cpuMsPerMib.toFixed(1)} ms/MiB, folder->guest ${get.mibPerS.toFixed(1)} MiB/s ${get.cpuMsPerMib.toFixed(1)} ms/MiB, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`);
     return { put, get };
   } finally {
     await proc.stop();

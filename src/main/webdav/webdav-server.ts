@@ -12,10 +12,9 @@ import { cp, lstat, mkdir, readdir, rename, rm, stat, unlink, writeFile } from '
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { basename, dirname, join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { WebdavConnection, WebdavServer } from '../../protocol/channels/port/port-handler.ts';
 import type { Logger } from '../../protocol/logger.ts';
-import { BatchedFileWriter } from './batched-file-writer.ts';
+import { BatchedFileWriter, receiveBody } from './batched-file-writer.ts';
 import { sendFile } from './file-sender.ts';
 import { child, DAV, escapeXml, parseXml, XmlError, type XmlElement } from './dav-xml.ts';
 import { IfHeaderError, lockTimeout, LockTable, parseIfHeader, type DavLock } from './dav-locks.ts';
@@ -200,10 +199,12 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
     const parent = await stat(dirname(target.file)).catch(() => null);
     if (!parent?.isDirectory()) throw new HttpStatus(409, 'the parent collection does not exist');
     const temp = join(dirname(target.file), `.spicedesk-${randomBytes(6).toString('hex')}.part`);
+    const file = await BatchedFileWriter.open(temp, 'wx', existing ? existing.mode & 0o777 : 0o644);
     try {
-      await pipeline(req, new BatchedFileWriter(temp, 'wx', existing ? existing.mode & 0o777 : 0o644));
+      await receiveBody(req, file);
       await rename(temp, target.file);
     } catch (e) {
+      await file.abandon();
       await unlink(temp).catch(() => {});
       throw e;
     }
