@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/wait.ts';
+import { waitFor, waitUntil } from '../helpers/wait.ts';
 import { startGuest, type Guest } from '../peers/guest.ts';
 import { shellQuote } from '../peers/guest/console.ts';
 import { GUEST_WEBDAV_PORT } from '../peers/guest/devices.ts';
@@ -127,7 +127,8 @@ describe('the folder chooser in the page', () => {
     await foldersShow(page, 'not shared', (s) => s.shared === '');
     expect(await page.textContent('#folder-sharing')).toBe('Not shared');
     await guestSees('nothing shared', (s) => s === 503);
-    expect(serve.process.outputTail()).toMatch(/the page stopped sharing the folder/);
+    // The log line reaches the pipe on its own time: waited for, not read once.
+    await waitUntil('serve to log it', () => /the page stopped sharing the folder/.test(serve.process.outputTail()), 10_000, { explain: () => serve.process.outputTail() });
     expect(pageProblems(page)).toEqual([]);
   });
 });

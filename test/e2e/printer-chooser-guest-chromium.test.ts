@@ -103,6 +103,7 @@ describe('the printer chooser in the page', () => {
     });
     const after = await printersShow(page, 'the refusal', (p) => p.note === 'that choice is not offered');
     expect(after.chosen).toBe(before);
-    expect(serve.process.outputTail()).toMatch(/refusing a print choice the host did not offer/);
+    // The log line reaches the pipe on its own time: waited for, not read once.
+    await waitUntil('serve to log it', () => /refusing a print choice the host did not offer/.test(serve.process.outputTail()), 10_000, { explain: () => serve.process.outputTail() });
   });
 });
