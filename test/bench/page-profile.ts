@@ -89,6 +89,8 @@ if (values.audio) {
 }
 const profileDir = values['gateway-profile'];
 const nodeArgs = [...values['gateway-flags'].split(' ').filter((f) => f !== ''), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [])];
+// When the gateway started, for taking its profile's samples in the measured windows only.
+const gatewayStart = performance.now();
 const gateway = spawnGroup(process.execPath, [...nodeArgs, resolve(values.bin), 'serve', `spice://127.0.0.1:${xspice.port}`], { name: 'spicedesk serve' });
 // The gateway's first line is the page's address; with --gateway-flags=--trace-gc, V8's lines
 // about collections come on the same stdout and are counted.
@@ -110,6 +112,8 @@ const url = await new Promise<string>((done) => {
 });
 const browser = values.audio ? await launchChromium(['--autoplay-policy=no-user-gesture-required'], { unmuted: true }) : await launchChromium();
 let writer: OnsetWriter | undefined;
+/** The measured windows, in seconds from the gateway's start. */
+const windows = { start: 0, end: Number.POSITIVE_INFINITY };
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   // How often, how long and how much the page posts to its worker.
@@ -149,6 +153,7 @@ try {
   await sleep(Number(values.warm) * 1000);
   // Threads first, over a window of their own: the sampling profiler costs every thread it samples.
   const browserPid = chromiumPid();
+  windows.start = (performance.now() - gatewayStart) / 1000;
   const threads0 = threadTicks([browserPid, gateway.pid]);
   const wakes0 = contextSwitches(gateway.pid);
   const gc0 = gcLines;
@@ -185,6 +190,7 @@ try {
   const frames1 = await (await pageState(page)).frames;
   const posts1 = await posts();
   const gateway1 = userAndSystemTicks(gateway.pid);
+  windows.end = (performance.now() - gatewayStart) / 1000;
   const io1 = ioCounters(gateway.pid);
   const cpu = (gateway1.user - gateway0.user + gateway1.system - gateway0.system) / 100;
   const readMiB = (io1.rchar - io0.rchar) / 1048576;
@@ -325,15 +331,38 @@ function reportGateway(dir: string): void {
     console.log(`no .cpuprofile in ${dir}`);
     return;
   }
-  const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: (ProfileNode & { hitCount: number })[]; startTime: number; endTime: number };
-  const wall = (prof.endTime - prof.startTime) / 1e6;
-  const interval = wall / Math.max(1, prof.nodes.reduce((s, n) => s + n.hitCount, 0));
+  const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+    nodes: (ProfileNode & { hitCount: number })[];
+    startTime: number;
+    endTime: number;
+    samples: number[];
+    timeDeltas: number[];
+  };
+  // Only the samples in the measured windows (the profile runs from the gateway's start, warm-up
+  // included; its clock starts a few ms after the spawn, close enough for windows of seconds).
+  const names = new Map<number, string>();
+  for (const n of prof.nodes) names.set(n.id, `${n.callFrame.functionName || '(anonymous)'} ${(n.callFrame.url ?? '').split('/').pop()}:${n.callFrame.lineNumber}`);
+  // Samples are counted, not weighed by the time to the next one: on a loaded machine the sampler
+  // itself is held up (gaps of 100 ms and more), and the sample before a gap would take all of it.
   const self = new Map<string, number>();
-  for (const n of prof.nodes) {
-    const name = `${n.callFrame.functionName || '(anonymous)'} ${(n.callFrame.url ?? '').split('/').pop()}:${n.callFrame.lineNumber}`;
+  let t = 0;
+  let all = 0;
+  let busy = 0;
+  for (let i = 0; i < prof.samples.length; i++) {
+    t += prof.timeDeltas[i] ?? 0;
+    const at = t / 1e6;
+    if (at < windows.start || at > windows.end) continue;
+    all++;
+    const name = names.get(prof.samples[i]) ?? '?';
     if (name.startsWith('(idle)')) continue;
-    self.set(name, (self.get(name) ?? 0) + n.hitCount * interval * 1000);
+    busy++;
+    self.set(name, (self.get(name) ?? 0) + 1);
   }
-  console.log(`\n## gateway (${file}, ${wall.toFixed(1)} s)`);
-  for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(ms / wall).toFixed(1).padStart(8)} ms/s  ${name}`);
+  const wall = Math.min(windows.end, (prof.endTime - prof.startTime) / 1e6) - windows.start;
+  const msPerSample = (wall * 1000) / Math.max(1, all);
+  console.log(
+    `\n## gateway (${file}, ${windows.start.toFixed(1)}-${(windows.start + wall).toFixed(1)} s of its run: ${busy} of ${all} samples busy, ` +
+      `${((busy * msPerSample) / wall).toFixed(1)} ms/s; by function, share of the busy samples)`,
+  );
+  for (const [name, n] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((100 * n) / Math.max(1, busy)).toFixed(1).padStart(7)} %  ${name}`);
 }
