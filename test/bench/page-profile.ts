@@ -10,7 +10,8 @@
 // PulseAudio null sink of its own, on an idle desktop; with --audio-stop the sound stops once it
 // plays, and the page is profiled after the server's STOP. Every run also prints the CPU of each thread
 // of Chromium's processes and of the gateway from /proc (native work included, which V8's samples
-// do not see: the compositor, the audio output, the GPU).
+// do not see: the compositor, the audio output, the GPU). --gateway-profile sums the gateway's
+// profile over the measured windows only (after --warm), as shares of its busy samples.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
