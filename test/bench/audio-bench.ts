@@ -12,7 +12,10 @@
 // Per client, after the sound plays and 3 s of warm-up:
 // 1. CPU: utime + stime from /proc of the client's processes over a window with nothing recorded
 //    or hooked: Chromium's whole tree plus its relay (the gateway or websockify), or remote-viewer
-//    plus its Xvfb; and the sound server (pulseaudio) for every client, as its own part.
+//    plus its Xvfb; and the sound server (pulseaudio) for every client, as its own part. Twice:
+//    in the first seconds of the sound (what a short sound costs, V8 still compiling the
+//    gateway's per-packet code) and again once the client has played for STEADY_AFTER_MS (what a
+//    session that plays for minutes costs; the gateway reaches its optimised code in 10-30 s).
 // 2. Latency: from an onset's write into the FIFO to when it is heard, for every onset of a window:
 //    - "monitor", for all three: the null sink's monitor recorded with parec (when the sound server
 //      mixed it: what a speaker would get next);
@@ -44,12 +47,15 @@ import { formatTable, median } from './measure.ts';
 const CPU_WINDOW_MS = 20_000;
 const LATENCY_WINDOW_MS = 12_000;
 const WARM_UP_MS = 3_000;
+/** The steady-state CPU window starts this long after the client started playing. */
+const STEADY_AFTER_MS = 60_000;
 const PLAYING_TIMEOUT_MS = 25_000;
 const DRIFT_SAMPLE_MS = 5_000;
 export const MAX_ROUNDS = 2;
 const SPICE_HTML5_DIR = process.env.SPICE_HTML5_DIR ?? '/usr/share/spice-html5';
 
-type ClientName = 'spicedesk' | 'spice-html5' | 'remote-viewer';
+/** 'spicedesk (baseline)': another build's gateway and page (--audio-baseline), in the same rounds. */
+type ClientName = 'spicedesk' | 'spicedesk (baseline)' | 'spice-html5' | 'remote-viewer';
 type Mode = 'raw' | 'opus';
 const MODES: Mode[] = ['raw', 'opus'];
 
@@ -70,6 +76,10 @@ export interface AudioSample {
   cpuSeconds: number;
   cpuWindowSeconds: number;
   cpuByPart: Record<string, number>;
+  /** The same once the client has played for STEADY_AFTER_MS. */
+  steadyCpuSeconds: number;
+  steadyWindowSeconds: number;
+  steadyCpuByPart: Record<string, number>;
   latency: LatencyWindow[];
   /** spicedesk: the AudioContext's outputLatency and baseLatency (ms) as the page's tap saw them. */
   contextLatencyMs?: { output: number; base: number };
@@ -261,6 +271,8 @@ interface Peers {
   spiceUrl: string;
   gatewayUrl: string;
   gatewayPid: number;
+  /** The baseline build's gateway (--audio-baseline), if one was given. */
+  baselineGateway?: { url: string; pid: number };
   html5Origin: string;
   websockifyPort: number;
   websockifyPid: number;
@@ -355,9 +367,11 @@ async function measureClient(client: ClientName, mode: Mode, round: number, peer
   const opened =
     client === 'spicedesk'
       ? await openSpicedesk(peers.gatewayUrl, peers.gatewayPid)
-      : client === 'spice-html5'
-        ? await openSpiceHtml5(peers.html5Origin, peers.websockifyPort, peers.websockifyPid)
-        : await openRemoteViewer(peers.spiceUrl, peers.xvfbDisplay, peers.xvfbPid);
+      : client === 'spicedesk (baseline)'
+        ? await openSpicedesk(peers.baselineGateway!.url, peers.baselineGateway!.pid)
+          : client === 'spice-html5'
+          ? await openSpiceHtml5(peers.html5Origin, peers.websockifyPort, peers.websockifyPid)
+          : await openRemoteViewer(peers.spiceUrl, peers.xvfbDisplay, peers.xvfbPid);
   const page = 'page' in opened ? (opened as { page: Page }).page : null;
   let writer: OnsetWriter | undefined;
   try {
@@ -367,27 +381,31 @@ async function measureClient(client: ClientName, mode: Mode, round: number, peer
     writer = await OnsetWriter.start(peers.fifoDir, `onsets-${client}-${mode}-${round}`);
     const w = writer;
     await waitUntil(`${client} to play the sound (${mode})`, async () => (await opened.playing()) && (await peers.pulse.sinkInputs()) > 0, PLAYING_TIMEOUT_MS, {
-      explain: async () => `sink inputs ${await peers.pulse.sinkInputs()}; writer ${w.error ?? 'writing'}; ${page && client === 'spicedesk' ? JSON.stringify((await pageState(page)).audio) : ''}`,
+      explain: async () => `sink inputs ${await peers.pulse.sinkInputs()}; writer ${w.error ?? 'writing'}; ${page && client.startsWith('spicedesk') ? JSON.stringify((await pageState(page)).audio) : ''}`,
     });
+    const playingSince = performance.now();
     await sleep(WARM_UP_MS);
     await opened.check();
     const roots = (): { pid: number; part: string }[] => [...opened.pids(), { pid: peers.pulse.process.pid, part: 'pulseaudio' }];
-    const before = cpuTicks(roots());
-    const started = performance.now();
+    const isSpicedesk = client === 'spicedesk' || client === 'spicedesk (baseline)';
     // spicedesk: the page's playout buffer, read a few times (one reading moves with each packet).
     const playout: DriftPoint[] = [];
-    for (let step = 0; step < 5; step++) {
-      await sleep(CPU_WINDOW_MS / 5);
-      if (client === 'spicedesk' && page) playout.push(await playoutPoint(page, wallNow()));
-    }
-    const after = cpuTicks(roots());
-    const cpuWindowSeconds = (performance.now() - started) / 1000;
-    const cpuByPart = cpuBetween(before, after);
+    const cpuWindow = async (readPlayout: boolean): Promise<{ seconds: number; byPart: Record<string, number> }> => {
+      const before = cpuTicks(roots());
+      const started = performance.now();
+      for (let step = 0; step < 5; step++) {
+        await sleep(CPU_WINDOW_MS / 5);
+        if (readPlayout && isSpicedesk && page) playout.push(await playoutPoint(page, wallNow()));
+      }
+      const after = cpuTicks(roots());
+      return { seconds: (performance.now() - started) / 1000, byPart: cpuBetween(before, after) };
+    };
+    const first = await cpuWindow(true);
     await opened.check();
 
     const latency: LatencyWindow[] = [];
     let contextLatencyMs: { output: number; base: number } | undefined;
-    if (client === 'spicedesk') {
+    if (isSpicedesk) {
       const r = await latencyWindow(peers, w, 'spicedesk', page, 'monitor');
       latency.push(...r.windows);
       contextLatencyMs = r.contextLatencyMs;
@@ -401,6 +419,11 @@ async function measureClient(client: ClientName, mode: Mode, round: number, peer
     } else {
       latency.push(...(await latencyWindow(peers, w, null, null, 'monitor')).windows);
     }
+    await opened.check();
+
+    // The steady state: the same window once the client has played for STEADY_AFTER_MS.
+    await sleep(Math.max(0, STEADY_AFTER_MS - (performance.now() - playingSince)));
+    const steady = await cpuWindow(false);
     await opened.check();
 
     let drift: DriftResult | undefined;
@@ -424,9 +447,12 @@ async function measureClient(client: ClientName, mode: Mode, round: number, peer
         client,
         mode,
         round,
-        cpuSeconds: sum(cpuByPart),
-        cpuWindowSeconds,
-        cpuByPart,
+        cpuSeconds: sum(first.byPart),
+        cpuWindowSeconds: first.seconds,
+        cpuByPart: first.byPart,
+        steadyCpuSeconds: sum(steady.byPart),
+        steadyWindowSeconds: steady.seconds,
+        steadyCpuByPart: steady.byPart,
         latency,
         contextLatencyMs,
         writer: w.stats,
@@ -463,6 +489,9 @@ export interface CpuRow {
   rounds: number;
   cpuPerSecond: number;
   cpuByPart: Record<string, number>;
+  /** After STEADY_AFTER_MS of playing. */
+  steadyCpuPerSecond: number;
+  steadyCpuByPart: Record<string, number>;
 }
 
 export interface AudioBenchResult {
@@ -471,8 +500,8 @@ export interface AudioBenchResult {
   samples: AudioSample[];
   cpu: CpuRow[];
   latency: LatencyRow[];
-  /** spicedesk over each peer, same mode: CPU, the monitor latency's median, and its client share's median. */
-  ratios: { mode: Mode; peer: ClientName; cpuRatio: number; latencyRatio: number; clientShareRatio: number }[];
+  /** spicedesk over each peer, same mode: CPU (first seconds and steady), the monitor latency's median, and its client share's median. */
+  ratios: { mode: Mode; peer: ClientName; cpuRatio: number; steadyCpuRatio: number; latencyRatio: number; clientShareRatio: number }[];
   drift?: DriftResult & { levelStartMs: number; levelEndMs: number; targetStartMs: number; targetEndMs: number; latencyStartMs: number; latencyEndMs: number; tapStartMs: number; tapEndMs: number };
   failure?: string;
   table: string;
@@ -506,12 +535,16 @@ function summariseCpu(samples: readonly AudioSample[]): CpuRow[] {
   return keys.map((key) => {
     const mine = samples.filter((s) => `${s.client}|${s.mode}` === key);
     const per = (f: (s: AudioSample) => number): number => median(mine.map((s) => f(s) / s.cpuWindowSeconds));
+    const steadyPer = (f: (s: AudioSample) => number): number => median(mine.map((s) => f(s) / s.steadyWindowSeconds));
+    const parts = [...new Set(mine.flatMap((s) => [...Object.keys(s.cpuByPart), ...Object.keys(s.steadyCpuByPart)]))];
     return {
       client: mine[0]!.client,
       mode: mine[0]!.mode,
       rounds: mine.length,
       cpuPerSecond: per((s) => s.cpuSeconds),
-      cpuByPart: Object.fromEntries([...new Set(mine.flatMap((s) => Object.keys(s.cpuByPart)))].map((part) => [part, per((s) => s.cpuByPart[part] ?? 0)])),
+      cpuByPart: Object.fromEntries(parts.map((part) => [part, per((s) => s.cpuByPart[part] ?? 0)])),
+      steadyCpuPerSecond: steadyPer((s) => s.steadyCpuSeconds),
+      steadyCpuByPart: Object.fromEntries(parts.map((part) => [part, steadyPer((s) => s.steadyCpuByPart[part] ?? 0)])),
     };
   });
 }
@@ -535,7 +568,11 @@ function summariseDrift(d: DriftResult): NonNullable<AudioBenchResult['drift']> 
   };
 }
 
-export async function runAudioBench(options: { runs: number; root: string; audioMinutes: number }): Promise<AudioBenchResult> {
+/**
+ * `baselineRoot`: another checkout's root (its bin/spicedesk.cjs and dist/, an older build, say),
+ * measured as 'spicedesk (baseline)' through a gateway of its own in the same rounds.
+ */
+export async function runAudioBench(options: { runs: number; root: string; audioMinutes: number; baselineRoot?: string }): Promise<AudioBenchResult> {
   requireFile(join(SPICE_HTML5_DIR, 'spice_auto.html'), 'spice-html5', "spice-html5's page");
   requireTool('parec', 'pulseaudio-utils');
   const rounds = Math.min(options.runs, MAX_ROUNDS);
@@ -555,12 +592,15 @@ export async function runAudioBench(options: { runs: number; root: string; audio
       const xspice = await startXspice({ audio: { fifoDir, opus: mode === 'opus' } });
       let sound: SoundRelay | undefined;
       let gateway: GroupProcess | undefined;
+      let baselineGateway: GroupProcess | undefined;
       let websockify: GroupProcess | undefined;
       let html5Server: Server | undefined;
       try {
         sound = await startSoundRelay(xspice.port);
         const started = await startGateway(options.root, sound.relay.url);
         gateway = started.process;
+        const baseline = options.baselineRoot === undefined ? undefined : await startGateway(options.baselineRoot, sound.relay.url);
+        baselineGateway = baseline?.process;
         const ws = await startWebsockify(sound.relay.port);
         websockify = ws.process;
         const html5 = await serveStaticFolder(SPICE_HTML5_DIR);
@@ -572,6 +612,7 @@ export async function runAudioBench(options: { runs: number; root: string; audio
           spiceUrl: sound.relay.url,
           gatewayUrl: started.url,
           gatewayPid: gateway.pid,
+          baselineGateway: baseline && { url: baseline.url, pid: baseline.process.pid },
           html5Origin: html5.origin,
           websockifyPort: ws.port,
           websockifyPid: websockify.pid,
@@ -579,7 +620,8 @@ export async function runAudioBench(options: { runs: number; root: string; audio
           xvfbPid: xvfb.process.pid,
         };
         // spice-html5 plays Opus only (it logs "cannot handle mode" for RAW and stays silent).
-        const clients: ClientName[] = mode === 'opus' ? ['spicedesk', 'spice-html5', 'remote-viewer'] : ['spicedesk', 'remote-viewer'];
+        const spicedesks: ClientName[] = baseline ? ['spicedesk', 'spicedesk (baseline)'] : ['spicedesk'];
+        const clients: ClientName[] = mode === 'opus' ? [...spicedesks, 'spice-html5', 'remote-viewer'] : [...spicedesks, 'remote-viewer'];
         for (let round = 0; round < rounds; round++) {
           for (const client of round % 2 === 0 ? clients : [...clients].reverse()) {
             try {
@@ -596,6 +638,7 @@ export async function runAudioBench(options: { runs: number; root: string; audio
       } finally {
         html5Server?.close();
         await gateway?.stop();
+        await baselineGateway?.stop();
         await websockify?.stop();
         await sound?.relay.close();
         await xspice.stop();
@@ -615,7 +658,7 @@ export async function runAudioBench(options: { runs: number; root: string; audio
   for (const mode of MODES) {
     const mine = cpu.find((r) => r.client === 'spicedesk' && r.mode === mode);
     const myLatency = latency.find((r) => r.client === 'spicedesk' && r.mode === mode && r.method === 'monitor');
-    for (const peer of ['spice-html5', 'remote-viewer'] as const) {
+    for (const peer of ['spicedesk (baseline)', 'spice-html5', 'remote-viewer'] as const) {
       const theirs = cpu.find((r) => r.client === peer && r.mode === mode);
       const theirLatency = latency.find((r) => r.client === peer && r.mode === mode && r.method === 'monitor');
       if (mine && theirs) {
@@ -623,6 +666,7 @@ export async function runAudioBench(options: { runs: number; root: string; audio
           mode,
           peer,
           cpuRatio: mine.cpuPerSecond / theirs.cpuPerSecond,
+          steadyCpuRatio: mine.steadyCpuPerSecond / theirs.steadyCpuPerSecond,
           latencyRatio: (myLatency?.medianMs ?? NaN) / (theirLatency?.medianMs ?? NaN),
           clientShareRatio: (myLatency?.clientMedianMs ?? NaN) / (theirLatency?.clientMedianMs ?? NaN),
         });
@@ -635,19 +679,27 @@ export async function runAudioBench(options: { runs: number; root: string; audio
     .map((s) => `${s.client} ${s.mode}: outputLatency ${fixed(s.contextLatencyMs!.output, 1)} ms, baseLatency ${fixed(s.contextLatencyMs!.base, 1)} ms`);
   const table = [
     formatTable(
-      ['client', 'mode', 'rounds', 'CPU s/s', 'CPU by part'],
-      cpu.map((r) => [r.client, r.mode, String(r.rounds), fixed(r.cpuPerSecond, 3), Object.entries(r.cpuByPart).map(([part, c]) => `${part} ${fixed(c, 3)}`).join(', ')]),
+      ['client', 'mode', 'rounds', 'CPU s/s, first seconds', 'by part', `CPU s/s, steady (after ${STEADY_AFTER_MS / 1000} s)`, 'by part'],
+      cpu.map((r) => [
+        r.client,
+        r.mode,
+        String(r.rounds),
+        fixed(r.cpuPerSecond, 3),
+        Object.entries(r.cpuByPart).map(([part, c]) => `${part} ${fixed(c, 3)}`).join(', '),
+        fixed(r.steadyCpuPerSecond, 3),
+        Object.entries(r.steadyCpuByPart).map(([part, c]) => `${part} ${fixed(c, 3)}`).join(', '),
+      ]),
     ),
     '',
     formatTable(
       ['client', 'mode', 'measured at', 'onsets written', 'heard', 'median ms', 'p95 ms', 'client share median', 'client share p95'],
       latency.map((r) => [r.client, r.mode, r.method, String(r.written), String(r.heard), fixed(r.medianMs, 1), fixed(r.p95Ms, 1), fixed(r.clientMedianMs, 1), fixed(r.clientP95Ms, 1)]),
     ),
-    `(latency: from the onset's write into Xspice's FIFO to the relay seeing its DATA (wire), to the sink's monitor (monitor), the page's tap mapped with getOutputTimestamp, outputLatency included (tap), spice-html5's <audio> through an injected createMediaElementSource tap (hook); CPU over ${CPU_WINDOW_MS / 1000} s with nothing recorded, pulseaudio's share in every row)`,
+    `(latency: from the onset's write into Xspice's FIFO to the relay seeing its DATA (wire), to the sink's monitor (monitor), the page's tap mapped with getOutputTimestamp, outputLatency included (tap), spice-html5's <audio> through an injected createMediaElementSource tap (hook); CPU over ${CPU_WINDOW_MS / 1000} s with nothing recorded, ${WARM_UP_MS / 1000} s after the client started playing (first seconds) and ${STEADY_AFTER_MS / 1000} s after (steady), pulseaudio's share in every row)`,
     contextLatencies.join('; '),
     ...samples.filter((s) => s.playout).map((s) => `spicedesk ${s.mode}: playout buffer ${fixed(s.playout!.levelMs, 1)} ms (target ${fixed(s.playout!.targetMs, 1)} ms), underruns ${s.playout!.underruns}, skips ${s.playout!.skips}`),
     `FIFO writer (late write / longest write, ms): ${samples.map((s) => `${s.client} ${s.mode} ${fixed(s.writer?.maxLateMs ?? NaN, 0)}/${fixed(s.writer?.maxBlockMs ?? NaN, 0)}`).join(', ')}`,
-    ...ratios.map((r) => `spicedesk/${r.peer} (${r.mode}): CPU ${fixed(r.cpuRatio, 2)}, latency (monitor, median) ${fixed(r.latencyRatio, 2)}, client share ${fixed(r.clientShareRatio, 2)}`),
+    ...ratios.map((r) => `spicedesk/${r.peer} (${r.mode}): CPU ${fixed(r.cpuRatio, 2)} (steady ${fixed(r.steadyCpuRatio, 2)}), latency (monitor, median) ${fixed(r.latencyRatio, 2)}, client share ${fixed(r.clientShareRatio, 2)}`),
     driftSummary
       ? `drift over ${driftSummary.minutes} min (spicedesk, Opus): buffer level ${fixed(driftSummary.levelStartMs, 1)} -> ${fixed(driftSummary.levelEndMs, 1)} ms, target ${fixed(driftSummary.targetStartMs, 1)} -> ${fixed(driftSummary.targetEndMs, 1)} ms, ` +
         `latency (monitor) ${fixed(driftSummary.latencyStartMs, 1)} -> ${fixed(driftSummary.latencyEndMs, 1)} ms, (tap) ${fixed(driftSummary.tapStartMs, 1)} -> ${fixed(driftSummary.tapEndMs, 1)} ms, ` +

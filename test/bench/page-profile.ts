@@ -10,7 +10,8 @@
 // PulseAudio null sink of its own, on an idle desktop; with --audio-stop the sound stops once it
 // plays, and the page is profiled after the server's STOP. Every run also prints the CPU of each thread
 // of Chromium's processes and of the gateway from /proc (native work included, which V8's samples
-// do not see: the compositor, the audio output, the GPU).
+// do not see: the compositor, the audio output, the GPU). --gateway-profile sums the gateway's
+// profile over the measured windows only (after --warm), as shares of its busy samples.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -99,6 +100,8 @@ if (values.audio) {
 }
 const profileDir = values['gateway-profile'];
 const nodeArgs = [...values['gateway-flags'].split(' ').filter((f) => f !== ''), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [])];
+// When the gateway started, for taking its profile's samples in the measured windows only.
+const gatewayStart = performance.now();
 const gateway = spawnGroup(process.execPath, [...nodeArgs, resolve(values.bin), 'serve', `spice://127.0.0.1:${xspice.port}`], { name: 'spicedesk serve' });
 // The gateway's first line is the page's address; with --gateway-flags=--trace-gc, V8's lines
 // about collections come on the same stdout and are counted.
@@ -120,6 +123,8 @@ const url = await new Promise<string>((done) => {
 });
 const browser = values.audio ? await launchChromium(['--autoplay-policy=no-user-gesture-required'], { unmuted: true }) : await launchChromium();
 let writer: OnsetWriter | undefined;
+/** The measured windows, in seconds from the gateway's start. */
+const windows = { start: 0, end: Number.POSITIVE_INFINITY };
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   // How often, how long and how much the page posts to its worker.
@@ -160,6 +165,7 @@ try {
   // Threads first, over a window of their own: the sampling profiler costs every thread it samples.
   const browserPid = chromiumPid();
   const untracedPosts0 = await posts();
+  windows.start = (performance.now() - gatewayStart) / 1000;
   const threads0 = threadTicks([browserPid, gateway.pid]);
   const wakes0 = contextSwitches(gateway.pid);
   const gc0 = gcLines;
@@ -203,6 +209,7 @@ try {
   console.log(`page: ${((state1.presentedPixels - state0.presentedPixels) / seconds / 1e6).toFixed(2)} Mpx/s put into the canvas, ${((state1.presentedPixels - state0.presentedPixels) / Math.max(1, frames1 - frames0) / 1000).toFixed(0)} kpx a frame`);
   const posts1 = await posts();
   const gateway1 = userAndSystemTicks(gateway.pid);
+  windows.end = (performance.now() - gatewayStart) / 1000;
   const io1 = ioCounters(gateway.pid);
   const cpu = (gateway1.user - gateway0.user + gateway1.system - gateway0.system) / 100;
   const readMiB = (io1.rchar - io0.rchar) / 1048576;
@@ -343,15 +350,38 @@ function reportGateway(dir: string): void {
     console.log(`no .cpuprofile in ${dir}`);
     return;
   }
-  const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: (ProfileNode & { hitCount: number })[]; startTime: number; endTime: number };
-  const wall = (prof.endTime - prof.startTime) / 1e6;
-  const interval = wall / Math.max(1, prof.nodes.reduce((s, n) => s + n.hitCount, 0));
+  const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+    nodes: (ProfileNode & { hitCount: number })[];
+    startTime: number;
+    endTime: number;
+    samples: number[];
+    timeDeltas: number[];
+  };
+  // Only the samples in the measured windows (the profile runs from the gateway's start, warm-up
+  // included; its clock starts a few ms after the spawn, close enough for windows of seconds).
+  const names = new Map<number, string>();
+  for (const n of prof.nodes) names.set(n.id, `${n.callFrame.functionName || '(anonymous)'} ${(n.callFrame.url ?? '').split('/').pop()}:${n.callFrame.lineNumber}`);
+  // Samples are counted, not weighed by the time to the next one: on a loaded machine the sampler
+  // itself is held up (gaps of 100 ms and more), and the sample before a gap would take all of it.
   const self = new Map<string, number>();
-  for (const n of prof.nodes) {
-    const name = `${n.callFrame.functionName || '(anonymous)'} ${(n.callFrame.url ?? '').split('/').pop()}:${n.callFrame.lineNumber}`;
+  let t = 0;
+  let all = 0;
+  let busy = 0;
+  for (let i = 0; i < prof.samples.length; i++) {
+    t += prof.timeDeltas[i] ?? 0;
+    const at = t / 1e6;
+    if (at < windows.start || at > windows.end) continue;
+    all++;
+    const name = names.get(prof.samples[i]) ?? '?';
     if (name.startsWith('(idle)')) continue;
-    self.set(name, (self.get(name) ?? 0) + n.hitCount * interval * 1000);
+    busy++;
+    self.set(name, (self.get(name) ?? 0) + 1);
   }
-  console.log(`\n## gateway (${file}, ${wall.toFixed(1)} s)`);
-  for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(ms / wall).toFixed(1).padStart(8)} ms/s  ${name}`);
+  const wall = Math.min(windows.end, (prof.endTime - prof.startTime) / 1e6) - windows.start;
+  const msPerSample = (wall * 1000) / Math.max(1, all);
+  console.log(
+    `\n## gateway (${file}, ${windows.start.toFixed(1)}-${(windows.start + wall).toFixed(1)} s of its run: ${busy} of ${all} samples busy, ` +
+      `${((busy * msPerSample) / wall).toFixed(1)} ms/s; by function, share of the busy samples)`,
+  );
+  for (const [name, n] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((100 * n) / Math.max(1, busy)).toFixed(1).padStart(7)} %  ${name}`);
 }

@@ -1,7 +1,7 @@
 // `npm run bench`: runs the benchmarks against real peers, prints their tables and writes the
 // results as JSON to bench/results/ (git-ignored). Exits non-zero if a bench fails.
 //   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video|interactive|first-frame|webdav|audio|usb] [--runs 15] [--audio-minutes 10]
-//                    [--webdav-baseline OTHER/dist/cli.cjs] [--cpu-prof DIR] [--record]
+//                    [--webdav-baseline OTHER/dist/cli.cjs] [--cpu-prof DIR] [--record] [--audio-baseline OTHER_ROOT]
 //                    [--usb-baseline OTHER/bin/spicedesk.cjs]  (the usb bench also reads the CD through that CLI, e.g. an older build, in the same run)
 // The script bundles this file with esbuild to dist/bench.js first, because Node 20 cannot run
 // TypeScript directly.
@@ -21,7 +21,7 @@ import { runWebdavBench } from './webdav-bench.ts';
 
 interface Bench {
   name: string;
-  run(options: { runs: number; root: string; audioMinutes: number; webdavBaseline?: string; cpuProfDir?: string; record: boolean; usbBaseline?: string }): Promise<{ table: string; failure?: string } & object>;
+  run(options: { runs: number; root: string; audioMinutes: number; audioBaseline?: string; webdavBaseline?: string; cpuProfDir?: string; record: boolean; usbBaseline?: string }): Promise<{ table: string; failure?: string } & object>;
 }
 
 const benches: Bench[] = [
@@ -84,7 +84,7 @@ const benches: Bench[] = [
     // Sound from Xspice (RAW, Opus) in spicedesk's page, spice-html5 (Opus) and remote-viewer, all
     // into a PulseAudio null sink: latency from the FIFO write to the output, CPU, and the page's drift.
     name: 'audio',
-    run: (options) => runAudioBench(options),
+    run: (options) => runAudioBench({ ...options, baselineRoot: options.audioBaseline }),
   },
   {
     // The shared CD (64 MiB ISO) read with dd iflag=direct in a QEMU guest: spicedesk against
@@ -101,6 +101,8 @@ async function main(): Promise<number> {
       runs: { type: 'string', default: '15' },
       // The audio bench's drift run: minutes of playback in spicedesk's page (0: none).
       'audio-minutes': { type: 'string', default: '10' },
+      // The audio bench: another checkout's root (bin/spicedesk.cjs, dist/), measured as 'spicedesk (baseline)' in the same rounds.
+      'audio-baseline': { type: 'string' },
       // The webdav bench: another build's dist/cli.cjs, run as a third client in the same rounds
       // (before/after in one run), and a folder for spicedesk's V8 CPU profiles (node --cpu-prof).
       'webdav-baseline': { type: 'string' },
@@ -137,6 +139,7 @@ async function main(): Promise<number> {
         runs,
         root,
         audioMinutes,
+        audioBaseline: values['audio-baseline'] && resolve(values['audio-baseline']),
         webdavBaseline: values['webdav-baseline'],
         cpuProfDir: values['cpu-prof'],
         record: values.record ?? false,

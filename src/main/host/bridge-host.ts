@@ -277,7 +277,9 @@ export class BridgeHost {
       // Alone in the packet, the first waits a little for the next (anything else queued sends
       // the packet as usual: queuedMore).
       this.soundQueued++;
-      if (this.otherQueued || this.soundQueued >= SOUND_PACKETS_PER_MESSAGE || this.packet.byteLength >= MAX_PACKET_BYTES) this.queuedMore();
+      // A full pair of sound packets alone leaves at once (sendNow: no end of the turn to wait for).
+      if (this.otherQueued || this.packet.byteLength >= MAX_PACKET_BYTES) this.queuedMore();
+      else if (this.soundQueued >= SOUND_PACKETS_PER_MESSAGE) this.pacer.sendNow();
       else this.pacer.schedule(SOUND_HOLD_MS);
       return;
     }

@@ -27,6 +27,14 @@ export class PacketPacer {
   private due = Number.POSITIVE_INFINITY;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private immediate: ReturnType<typeof setImmediate> | null = null;
+  /**
+   * The hold's timer, never cleared: a held sound packet is nearly always sent by the next one
+   * (bridge-host.ts), and Node's clearTimeout leaves libuv's timer armed, so the loop wakes at the
+   * old expiry all the same; clearing only added work. It finds nothing due then and stops, or
+   * re-arms for a hold that is due later.
+   */
+  private holdTimer: ReturnType<typeof setTimeout> | null = null;
+  private holdTimerAt = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly flush: () => void,
@@ -41,14 +49,32 @@ export class PacketPacer {
    */
   schedule(holdMs = 0): void {
     const now = this.now();
-    const due = Math.max(this.lastSent + this.intervalMs, now + holdMs);
+    const paced = this.lastSent + this.intervalMs;
+    const due = Math.max(paced, now + holdMs);
     if (this.pending && due >= this.due) return;
     this.cancel();
     this.pending = true;
     this.due = due;
     const wait = due - now;
-    if (wait <= 0) this.immediate = setImmediate(() => this.run());
-    else this.timer = setTimeout(() => this.run(), wait);
+    if (holdMs > 0 && now + holdMs >= paced) this.armHold(due, wait);
+    else if (wait <= 0) this.immediate = setImmediate(this.onImmediate);
+    else this.timer = setTimeout(this.onTimer, wait);
+  }
+
+  /**
+   * What is queued is complete (a pair of sound packets): it leaves now, in this turn, if the
+   * interval since the last packet is over (no turn's end to wait for: one wake-up less);
+   * otherwise as schedule() would send it.
+   */
+  sendNow(): void {
+    if (this.now() < this.lastSent + this.intervalMs) {
+      this.schedule();
+      return;
+    }
+    this.cancel();
+    this.pending = false;
+    this.due = Number.POSITIVE_INFINITY;
+    this.flush();
   }
 
   /** A packet left (scheduled or not: a full one leaves at once). */
@@ -56,6 +82,15 @@ export class PacketPacer {
     this.lastSent = this.now();
   }
 
+  private armHold(due: number, wait: number): void {
+    // One armed at or before this due time fires first and re-arms for it (onHold).
+    if (this.holdTimer !== null && this.holdTimerAt <= due) return;
+    if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+    this.holdTimerAt = due;
+    this.holdTimer = setTimeout(this.onHold, Math.max(1, wait));
+  }
+
+  /** The interval and end-of-turn sends (the hold's timer is left to run out: see holdTimer). */
   private cancel(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.immediate !== null) clearImmediate(this.immediate);
@@ -63,11 +98,31 @@ export class PacketPacer {
     this.immediate = null;
   }
 
+  private readonly onImmediate = (): void => {
+    this.immediate = null;
+    this.run();
+  };
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.run();
+  };
+
+  private readonly onHold = (): void => {
+    this.holdTimer = null;
+    this.holdTimerAt = Number.POSITIVE_INFINITY;
+    // Sent already, or brought forward onto the other timers: nothing to do.
+    if (!this.pending || this.timer !== null || this.immediate !== null) return;
+    const now = this.now();
+    // libuv's clock counts whole milliseconds: a timer may run a fraction of one early.
+    if (this.due - now > 1) this.armHold(this.due, this.due - now);
+    else this.run();
+  };
+
   private run(): void {
+    this.cancel();
     this.pending = false;
     this.due = Number.POSITIVE_INFINITY;
-    this.timer = null;
-    this.immediate = null;
     this.flush();
   }
 }

@@ -53,6 +53,12 @@ export type PlaybackMessage =
  * MAX_AUDIO_PAYLOAD, a volume list longer than its body, or an unknown message number.
  */
 export function parsePlaybackMessage(type: number, body: Uint8Array, context: WireContext = {}): PlaybackMessage {
+  // DATA comes 100 times a second: a well-formed one is read without a reader and the error
+  // context it would only need for a malformed one (which the general path below reports).
+  if (type === PlaybackMsg.DATA && body.byteLength >= 4 && body.byteLength - 4 <= MAX_AUDIO_PAYLOAD) {
+    const time = (body[0] | (body[1] << 8) | (body[2] << 16)) + body[3] * 0x1000000;
+    return { kind: 'data', time, payload: body.subarray(4) };
+  }
   const r: WireReader = new WireReader(body, 0, { ...context, messageType: type, messageName: playbackMessageNames[type] });
   switch (type) {
     case PlaybackMsg.DATA: {

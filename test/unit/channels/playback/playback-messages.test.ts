@@ -35,6 +35,13 @@ describe('parsePlaybackMessage', () => {
     expect(opus.kind === 'data' && opus.payload[0]).toBe(0xf4);
   });
 
+  it("reads DATA's time as an unsigned 32-bit number and a body of a time only as an empty packet", () => {
+    expect(parse(PlaybackMsg.DATA, dataBody(0xfffffff0, opusPacket()))).toMatchObject({ kind: 'data', time: 0xfffffff0 });
+    const m = parse(PlaybackMsg.DATA, dataBody(0x80000001, new Uint8Array(0)));
+    expect(m).toMatchObject({ kind: 'data', time: 0x80000001 });
+    expect(m.kind === 'data' && m.payload.byteLength).toBe(0);
+  });
+
   it('reads STOP, VOLUME (QEMU: [0, 65535] then [0, 0]), MUTE and LATENCY', () => {
     expect(parse(PlaybackMsg.STOP, new Uint8Array(0))).toEqual({ kind: 'stop' });
     expect(parse(PlaybackMsg.VOLUME, volumeBody(0, 65535))).toEqual({ kind: 'volume', volume: [0, 65535] });

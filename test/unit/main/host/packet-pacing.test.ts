@@ -94,4 +94,59 @@ describe('PacketPacer, a held packet', () => {
     vi.advanceTimersByTime(30);
     expect(flushes).toBe(1);
   });
+
+  it('sends a completed pair in the same call, and a lone packet after it on its own hold', () => {
+    const flushedAt: number[] = [];
+    const pacer = new PacketPacer(() => {
+      flushedAt.push(performance.now());
+      pacer.sent();
+    });
+    pacer.schedule(15);
+    vi.advanceTimersByTime(10);
+    pacer.sendNow();
+    expect(flushedAt).toEqual([10]);
+    // The first hold's timer was left armed (for 15); the next packet's hold is due at 35.
+    vi.advanceTimersByTime(10);
+    pacer.schedule(15);
+    vi.advanceTimersByTime(14);
+    expect(flushedAt).toEqual([10]);
+    vi.advanceTimersByTime(1);
+    expect(flushedAt).toEqual([10, 35]);
+    vi.advanceTimersByTime(100);
+    expect(flushedAt).toEqual([10, 35]);
+  });
+
+  it('keeps the interval between packets when a pair completes too soon after the last', () => {
+    const flushedAt: number[] = [];
+    const pacer = new PacketPacer(() => {
+      flushedAt.push(performance.now());
+      pacer.sent();
+    });
+    pacer.sendNow();
+    vi.advanceTimersByTime(2);
+    pacer.schedule(15);
+    pacer.sendNow();
+    expect(flushedAt).toEqual([0]);
+    vi.advanceTimersByTime(MIN_PACKET_INTERVAL_MS);
+    expect(flushedAt).toEqual([0, MIN_PACKET_INTERVAL_MS]);
+  });
+
+  it('arms no timer of its own for a hold while one due earlier is armed, and re-arms that one when it fires', () => {
+    const flushedAt: number[] = [];
+    const pacer = new PacketPacer(() => {
+      flushedAt.push(performance.now());
+      pacer.sent();
+    });
+    pacer.schedule(15);
+    vi.advanceTimersByTime(10);
+    pacer.sendNow();
+    vi.advanceTimersByTime(2);
+    pacer.schedule(15); // due at 27; the first hold's timer (15) is still armed
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(14);
+    expect(flushedAt).toEqual([10]);
+    vi.advanceTimersByTime(1);
+    expect(flushedAt).toEqual([10, 27]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });
