@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { resolve, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { allProcesses, CLOCK_TICKS_PER_SECOND, processTree } from '../helpers/proc-tree.ts';
+import { allProcesses, CLOCK_TICKS_PER_SECOND, processTree, threadsOf } from '../helpers/proc-tree.ts';
 import { closeSession, LAYOUT, measureLive, openSession, startBenchDesktop, type LiveSample } from './interactive-bench.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { readPssBytes, startSpicedesk } from './interactive/clients.ts';
@@ -71,22 +71,7 @@ function threadTicks(roots: { pid: number; part: string }[]): Threads {
   const out: Threads = new Map();
   for (const r of roots) {
     for (const p of processTree(processes, r.pid)) {
-      let tids: string[];
-      try {
-        tids = readdirSync(`/proc/${p.pid}/task`);
-      } catch {
-        continue;
-      }
-      for (const tid of tids) {
-        try {
-          const stat = readFileSync(`/proc/${p.pid}/task/${tid}/stat`, 'utf8');
-          const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-          const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-          out.set(`${p.pid}:${tid}`, { name: `${r.part === 'chromium' ? p.type : r.part} ${comm}`, ticks: Number(f[11]) + Number(f[12]) });
-        } catch {
-          // gone in between
-        }
-      }
+      for (const t of threadsOf(p.pid)) out.set(`${p.pid}:${t.tid}`, { name: `${r.part === 'chromium' ? p.type : r.part} ${t.comm}`, ticks: t.ticks });
     }
   }
   return out;

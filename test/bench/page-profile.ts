@@ -24,7 +24,7 @@ import { sleep } from '../helpers/wait.ts';
 import { startXspice } from '../peers/xspice.ts';
 import { playPattern } from '../peers/video-pattern.ts';
 import { waitUntil } from '../helpers/wait.ts';
-import { allProcesses, chromiumPid, CLOCK_TICKS_PER_SECOND, processTree } from '../helpers/proc-tree.ts';
+import { allProcesses, chromiumPid, CLOCK_TICKS_PER_SECOND, processTree, threadsOf } from '../helpers/proc-tree.ts';
 import { OnsetWriter, startPulse, type PulseServer } from './audio-peers.ts';
 import { LAYOUT } from './interactive-bench.ts';
 import { buildPrograms } from './interactive/probe.ts';
@@ -248,23 +248,8 @@ function threadTicks(roots: number[]): Map<string, { name: string; ticks: number
   const out = new Map<string, { name: string; ticks: number }>();
   for (const root of roots) {
     for (const p of processTree(processes, root)) {
-      let tids: string[];
-      try {
-        tids = readdirSync(`/proc/${p.pid}/task`);
-      } catch {
-        continue;
-      }
-      for (const tid of tids) {
-        try {
-          const stat = readFileSync(`/proc/${p.pid}/task/${tid}/stat`, 'utf8');
-          const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-          const kind = root === roots[0] ? p.type : 'gateway';
-          out.set(`${p.pid}:${tid}`, { name: `${kind} ${comm}`, ticks: Number(fields[11]) + Number(fields[12]) });
-        } catch {
-          // the thread ended between the listing and the read
-        }
-      }
+      const kind = root === roots[0] ? p.type : 'gateway';
+      for (const t of threadsOf(p.pid)) out.set(`${p.pid}:${t.tid}`, { name: `${kind} ${t.comm}`, ticks: t.ticks });
     }
   }
   return out;

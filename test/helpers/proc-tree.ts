@@ -67,3 +67,31 @@ export function chromiumPid(): number {
   if (browsers.length !== 1) throw new Error(`expected one Chromium started by this process, found ${browsers.length}`);
   return browsers[0]!.pid;
 }
+
+/** One thread of a process: its id, its name (comm) and utime + stime in clock ticks. */
+export interface ThreadInfo {
+  tid: string;
+  comm: string;
+  ticks: number;
+}
+
+/** The threads of a process as /proc lists them now; none when it is gone (threads ending meanwhile are left out). */
+export function threadsOf(pid: number): ThreadInfo[] {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const out: ThreadInfo[] = [];
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.push({ tid, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
