@@ -76,7 +76,7 @@ export class DisplayView {
   private height = 0;
   /** The display channel asked for (showChannel); the surface events say when the worker shows it. */
   private wantedChannel = 0;
-  /** The element path's `<video>` elements (#videopath=element, where the worker presents). */
+  /** The element path's `<video>` elements (the default where the worker presents; #videopath=canvas turns it off). */
   private readonly videoElements: VideoElements | null = null;
 
   constructor(

@@ -1,5 +1,5 @@
-// The element path of stream pictures (#videopath=element, an experiment measured in
-// bench/README.md, video): instead of drawing a stream's picture into the canvas, the decode worker
+// The element path of stream pictures (the default where the worker presents and the browser has
+// a track generator; #videopath=canvas turns it off; measured in bench/README.md, video): instead of drawing a stream's picture into the canvas, the decode worker
 // transfers it here, and the page writes it into a MediaStreamTrackGenerator whose track plays in
 // a `<video>` placed over the canvas at the stream's dest and cut to its clip (CSS). Chromium then
 // composites the picture as video (its video layer) rather than as canvas contents. The worker
