@@ -1,6 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MIN_PACKET_INTERVAL_MS, PacketPacer } from '../../../../src/main/host/packet-pacing.ts';
 
+/** A pacer whose flush records when it ran (fake performance time) and counts as a packet sent. */
+function recordingPacer(): { pacer: PacketPacer; flushedAt: number[] } {
+  const flushedAt: number[] = [];
+  const pacer = new PacketPacer(() => {
+    flushedAt.push(performance.now());
+    pacer.sent();
+  });
+  return { pacer, flushedAt };
+}
+
 describe('PacketPacer', () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'setImmediate', 'performance'] });
@@ -10,11 +20,7 @@ describe('PacketPacer', () => {
   });
 
   it('sends the first packet after a quiet spell at the end of the turn', () => {
-    const flushes: number[] = [];
-    const pacer = new PacketPacer(() => {
-      flushes.push(performance.now());
-      pacer.sent();
-    });
+    const { pacer, flushedAt: flushes } = recordingPacer();
     pacer.schedule();
     pacer.schedule(); // one flush for everything queued in the turn
     expect(flushes).toEqual([]);
@@ -23,11 +29,7 @@ describe('PacketPacer', () => {
   });
 
   it('spaces the packets of a burst at least the interval apart', () => {
-    const flushes: number[] = [];
-    const pacer = new PacketPacer(() => {
-      flushes.push(performance.now());
-      pacer.sent();
-    });
+    const { pacer, flushedAt: flushes } = recordingPacer();
     const start = performance.now();
     // Something is queued every millisecond for five intervals.
     for (let t = 0; t < 5 * MIN_PACKET_INTERVAL_MS; t++) {
@@ -96,11 +98,7 @@ describe('PacketPacer, a held packet', () => {
   });
 
   it('sends a completed pair in the same call, and a lone packet after it on its own hold', () => {
-    const flushedAt: number[] = [];
-    const pacer = new PacketPacer(() => {
-      flushedAt.push(performance.now());
-      pacer.sent();
-    });
+    const { pacer, flushedAt } = recordingPacer();
     pacer.schedule(15);
     vi.advanceTimersByTime(10);
     pacer.sendNow();
@@ -117,11 +115,7 @@ describe('PacketPacer, a held packet', () => {
   });
 
   it('keeps the interval between packets when a pair completes too soon after the last', () => {
-    const flushedAt: number[] = [];
-    const pacer = new PacketPacer(() => {
-      flushedAt.push(performance.now());
-      pacer.sent();
-    });
+    const { pacer, flushedAt } = recordingPacer();
     pacer.sendNow();
     vi.advanceTimersByTime(2);
     pacer.schedule(15);
@@ -132,11 +126,7 @@ describe('PacketPacer, a held packet', () => {
   });
 
   it('arms no timer of its own for a hold while one due earlier is armed, and re-arms that one when it fires', () => {
-    const flushedAt: number[] = [];
-    const pacer = new PacketPacer(() => {
-      flushedAt.push(performance.now());
-      pacer.sent();
-    });
+    const { pacer, flushedAt } = recordingPacer();
     pacer.schedule(15);
     vi.advanceTimersByTime(10);
     pacer.sendNow();
