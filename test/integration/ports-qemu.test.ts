@@ -29,12 +29,18 @@ describe('port channels against QEMU', () => {
     expect(report.vm).toEqual({ status: 'running', running: true, qemu: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
     expect(report.channels.filter((c) => c.type === 'port' || c.type === 'webdav').map((c) => c.status)).toEqual(['linked', 'linked', 'linked']);
     const text = await runCli(['info', `spice://127.0.0.1:${qemu.port}`, '--timeout', '20']);
+    // Once in a full run this second `info` printed nothing in 20 s and QEMU's own QMP socket then
+    // answered nothing for 90 s (QEMU's main loop held; not reproduced since): the CLI's words first.
+    expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/org\.qemu\.monitor\.qmp\.0 on port(:\d)?, open in the guest: QEMU monitor \(QMP\)/);
     expect(text.stdout).toMatch(/^vm: +running \(QEMU /m);
   });
 
   it('do power pause, resume and reset: QEMU sends each event and its state follows', { timeout: 90_000 }, async () => {
-    const watcher = await watchQmpEvents(qemu.qmpSocket!);
+    const watcher = await Promise.race([
+      watchQmpEvents(qemu.qmpSocket!),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("QEMU's own QMP socket gave no greeting and handshake within 15 s: QEMU's main loop is held")), 15_000).unref()),
+    ]);
     try {
       const status = async () => ((await watcher.execute('query-status')) as { status: string }).status;
       expect(await status()).toBe('running');
