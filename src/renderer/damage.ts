@@ -4,7 +4,7 @@
 // everything into one bounding box (as before) made two busy regions apart on the screen, a
 // scrolling terminal and a moving box, upload and convert the whole band between them at every
 // frame (issue 16's live scene: a 964x394 box for two regions of 304x394 and 108x100).
-import type { Rect } from '../protocol/pixels/geometry.ts';
+import { boundingRect, type Rect } from '../protocol/pixels/geometry.ts';
 
 export const MAX_DAMAGE_RECTS = 16;
 
@@ -39,9 +39,7 @@ export class DamageTracker {
       bottom: Math.min(this.surfaceHeight, r.bottom),
     };
     if (c.right <= c.left || c.bottom <= c.top) return;
-    for (const e of this.rects) {
-      if (c.left >= e.left && c.top >= e.top && c.right <= e.right && c.bottom <= e.bottom) return;
-    }
+    if (this.rects.some((e) => contains(e, c))) return;
     this.rects.push(c);
     if (this.rects.length > MAX_DAMAGE_RECTS) this.mergeCheapestPair();
   }
@@ -54,11 +52,10 @@ export class DamageTracker {
     let bestCost = Number.POSITIVE_INFINITY;
     for (let i = 0; i < rects.length; i++) {
       const a = rects[i]!;
-      const areaA = (a.right - a.left) * (a.bottom - a.top);
       for (let j = i + 1; j < rects.length; j++) {
         const b = rects[j]!;
-        const union = (Math.max(a.right, b.right) - Math.min(a.left, b.left)) * (Math.max(a.bottom, b.bottom) - Math.min(a.top, b.top));
-        const cost = union - areaA - (b.right - b.left) * (b.bottom - b.top);
+        // Computed in place, not through boundingRect: this runs for every pair at each add past MAX_DAMAGE_RECTS.
+        const cost = boundingArea(a, b) - area(a) - area(b);
         if (cost < bestCost) {
           bestCost = cost;
           bestI = i;
@@ -66,11 +63,8 @@ export class DamageTracker {
         }
       }
     }
-    const a = rects[bestI]!;
-    const b = rects[bestJ]!;
-    const merged = { left: Math.min(a.left, b.left), top: Math.min(a.top, b.top), right: Math.max(a.right, b.right), bottom: Math.max(a.bottom, b.bottom) };
-    const inside = (r: Rect): boolean => r.left >= merged.left && r.top >= merged.top && r.right <= merged.right && r.bottom <= merged.bottom;
-    this.rects = [merged, ...rects.filter((r) => !inside(r))];
+    const merged = boundingRect([rects[bestI]!, rects[bestJ]!]);
+    this.rects = [merged, ...rects.filter((r) => !contains(merged, r))];
   }
 
   all(): void {
@@ -88,3 +82,9 @@ export class DamageTracker {
     return out;
   }
 }
+
+const area = (r: Rect): number => (r.right - r.left) * (r.bottom - r.top);
+
+const boundingArea = (a: Rect, b: Rect): number => (Math.max(a.right, b.right) - Math.min(a.left, b.left)) * (Math.max(a.bottom, b.bottom) - Math.min(a.top, b.top));
+
+const contains = (outer: Rect, inner: Rect): boolean => inner.left >= outer.left && inner.top >= outer.top && inner.right <= outer.right && inner.bottom <= outer.bottom;
