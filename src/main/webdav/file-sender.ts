@@ -7,13 +7,14 @@
 // reads go by the file's last read (ReadPace): the first through the thread pool; while reads come
 // back fast (from the page cache) the next ones are synchronous, with a turn of the event loop
 // between them; a slow one sends the rest of the file back to the thread pool. Flow control is the
-// response's: a write that returns false waits for 'drain', which the in-memory socket holds back
+// connection's: a write that returns false waits for 'drain', which the in-memory socket holds back
 // while the port's connection is backed up (PORT_SEND_HIGH_WATER), so the file is read as the port
 // drains, not into memory.
 import { readSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { open } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /**
@@ -55,9 +56,16 @@ export async function sendFile(res: ServerResponse, path: string, size: number):
   };
   res.once('close', onClose);
   try {
+    // The body goes straight into the connection after the headers (flushHeaders queues them there
+    // first, and the connection's writes keep their order): the response's own write path per
+    // read (its cork, a tick, its callbacks) cost a GET about a tenth of its CPU (bench/README.md,
+    // webdav). The response still ends the exchange, so keep-alive and pipelining are its business.
+    res.flushHeaders();
+    const socket = res.socket;
+    if (!socket) return;
     let position = 0;
     const pace = new ReadPace();
-    while (position < size && !closed) {
+    while (position < size && !closed && !socket.destroyed) {
       // A fresh buffer per read: the socket writes views of it after this function has moved on.
       const chunk = Buffer.allocUnsafe(Math.min(GET_READ_BYTES, size - position));
       const started = performance.now();
@@ -65,26 +73,28 @@ export async function sendFile(res: ServerResponse, path: string, size: number):
       pace.took(performance.now() - started);
       if (n === 0) throw new Error(`the file shrank to ${position} bytes while it was sent (${size} announced)`);
       position += n;
-      if (!res.write(n === chunk.byteLength ? chunk : chunk.subarray(0, n))) await writable(res);
+      if (!socket.write(n === chunk.byteLength ? chunk : chunk.subarray(0, n))) await writable(socket);
       // Other connections and channels get their turn between reads ('drain' may have come at once).
-      await nextTurn();
+      else await nextTurn();
     }
-    if (!closed) res.end();
+    if (!closed && !socket.destroyed) res.end();
   } finally {
     res.off('close', onClose);
     await file.close();
   }
 }
 
-/** Resolves on the response's 'drain', or on its 'close' (the loop then sees `closed`). */
-function writable(res: ServerResponse): Promise<void> {
+/** Resolves on the connection's 'drain', or on its 'close' (the loop then sees the response's `closed`). */
+function writable(socket: Writable): Promise<void> {
   return new Promise((resolve) => {
+    // A connection destroyed meanwhile has emitted its 'close' already (or will not drain again).
+    if (socket.destroyed) return resolve();
     const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
+      socket.off('drain', done);
+      socket.off('close', done);
       resolve();
     };
-    res.once('drain', done);
-    res.once('close', done);
+    socket.once('drain', done);
+    socket.once('close', done);
   });
 }
