@@ -13,6 +13,15 @@
 // (the audio bench's drift run skipped audio 104 times in 10 minutes under load). The held target
 // rises at once with the percentile and falls slowly, no faster than the playout's resampling
 // (0.2 %: 2 ms a second) can drain the buffer after it, so a fall is followed without a skip.
+//
+// The warm-up's packets are not kept: a stream's first packets arrive in a burst whenever the
+// output was not yet taking them (the worklet's module loading, a context resumed from idle or
+// waiting for the user's gesture: its clock stands still meanwhile), and such a burst looks like a
+// stall of its whole length. Kept in the window it raised the held target to its ceiling (300 ms)
+// at every stream start, from where it took minutes to fall (the audio bench's playout target
+// stood at 292 ms). So the measurement starts again once the warm-up is over: at least
+// `warmupPackets` packets, and `warmupMs` of the receiver's time since the first one (a burst
+// spans none of it).
 
 export interface JitterOptions {
   /** The target before enough packets were measured (the brief's 60-100 ms start). */
@@ -24,8 +33,10 @@ export interface JitterOptions {
   marginMs: number;
   /** How long a packet's lateness is remembered. */
   windowMs: number;
-  /** Packets to measure before the measurement replaces the initial target. */
+  /** Packets to measure before the measurement replaces the initial target (and is started afresh). */
   warmupPackets: number;
+  /** The receiver's time the warm-up lasts at least, from the first packet's arrival. */
+  warmupMs: number;
   /** The share of the window's packets the target covers (0.99: all but the latest 1 %). */
   percentile: number;
   /** How fast the held target may fall once the jitter calmed down, in ms per second. */
@@ -41,6 +52,7 @@ export const DEFAULT_JITTER_OPTIONS: JitterOptions = {
   marginMs: 15,
   windowMs: 10_000,
   warmupPackets: 100,
+  warmupMs: 1000,
   // At 100 packets a second, the 10 latest of the window are left out: one packet held up does not
   // count, a stall (tens of packets late by a falling amount) does.
   percentile: 0.99,
@@ -56,6 +68,8 @@ export class JitterEstimator {
   private head = 0;
   private scratch = new Float64Array(0);
   private packets = 0;
+  private firstArrivalMs: number | null = null;
+  private warmedUp = false;
   private sinceRecompute = 0;
   /** The percentile's spread last measured, ms. */
   private measuredSpread = 0;
@@ -73,6 +87,8 @@ export class JitterEstimator {
    * received before it since the stream (re)started, by the sender's sample clock.
    */
   observe(arrivalMs: number, mediaMs: number): void {
+    this.firstArrivalMs ??= arrivalMs;
+    if (!this.warmedUp && this.packets >= this.options.warmupPackets && arrivalMs - this.firstArrivalMs >= this.options.warmupMs) this.endWarmup();
     this.arrivals.push(arrivalMs);
     this.latenesses.push(arrivalMs - mediaMs);
     while (this.head < this.arrivals.length && arrivalMs - this.arrivals[this.head] > this.options.windowMs) this.head++;
@@ -85,12 +101,28 @@ export class JitterEstimator {
     if (++this.sinceRecompute >= this.options.recomputeEvery || this.packets <= 2) this.recompute(arrivalMs);
   }
 
+  /**
+   * The warm-up's latenesses leave the window; the held spread starts from at most what the initial
+   * target allows, and rises at once from there if the steady packets need more.
+   */
+  private endWarmup(): void {
+    this.warmedUp = true;
+    this.arrivals = [];
+    this.latenesses = [];
+    this.head = 0;
+    this.sinceRecompute = 0;
+    this.heldSpread = Math.min(this.heldSpread, Math.max(0, this.options.initialTargetMs - this.options.marginMs));
+    this.measuredSpread = 0;
+  }
+
   /** The stream stopped (or a gap broke its timing): the next packets are measured afresh. */
   reset(): void {
     this.arrivals = [];
     this.latenesses = [];
     this.head = 0;
     this.packets = 0;
+    this.firstArrivalMs = null;
+    this.warmedUp = false;
     this.sinceRecompute = 0;
     this.measuredSpread = 0;
     this.heldSpread = 0;
@@ -112,7 +144,7 @@ export class JitterEstimator {
     const o = this.options;
     const measured = this.heldSpread + o.marginMs;
     // Before the warm-up, never below the initial target: the first packets say little yet.
-    const wanted = this.packets < o.warmupPackets ? Math.max(o.initialTargetMs, measured) : measured;
+    const wanted = this.warmedUp ? measured : Math.max(o.initialTargetMs, measured);
     return Math.min(o.maxTargetMs, Math.max(o.minTargetMs, wanted));
   }
 

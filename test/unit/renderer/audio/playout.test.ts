@@ -83,6 +83,36 @@ describe('JitterEstimator', () => {
     expect(j.targetMs).toBe(300);
   });
 
+  it("a stream's first packets delivered in one burst (the output was not taking them yet) do not raise the target after the warm-up", () => {
+    const j = new JitterEstimator({ initialTargetMs: 80, minTargetMs: 30, maxTargetMs: 300, marginMs: 15, warmupPackets: 100, warmupMs: 1000 });
+    // 40 packets of 10 ms waited for the worklet, and came at once; then the stream flows with
+    // ±10 ms of jitter.
+    let k = 0;
+    for (; k < 40; k++) j.observe(1000, k * 10);
+    expect(j.targetMs).toBe(300);
+    for (; k < 400; k++) j.observe(1000 + (k - 40) * 10 + (k % 2 ? 10 : -10), k * 10);
+    // The burst counted no more: the target starts again from the initial one at most, and falls
+    // (slowly) to the steady packets' spread (20 ms) and the margin.
+    expect(j.spreadMs).toBe(20);
+    expect(j.targetMs).toBeLessThanOrEqual(80);
+    for (; k < 4400; k++) j.observe(1000 + (k - 40) * 10 + (k % 2 ? 10 : -10), k * 10);
+    expect(j.targetMs).toBe(35);
+    // A stall after the warm-up still raises it at once.
+    for (const end = k + 20; k < end; k++) j.observe(1000 + (k - 40) * 10 + 200, k * 10);
+    for (const end = k + 20; k < end; k++) j.observe(1000 + (k - 40) * 10, k * 10);
+    expect(j.targetMs).toBeGreaterThanOrEqual(200);
+  });
+
+  it('the warm-up lasts its time on the receiver: a burst longer than its packets is not measured either', () => {
+    const j = new JitterEstimator({ initialTargetMs: 80, minTargetMs: 30, marginMs: 15, warmupPackets: 100, warmupMs: 1000 });
+    let k = 0;
+    // 200 packets (2 s of sound) at once: past the warm-up's packets, within none of its time.
+    for (; k < 200; k++) j.observe(5000, k * 10);
+    for (; k < 500; k++) j.observe(5000 + (k - 200) * 10, k * 10);
+    expect(j.spreadMs).toBe(0);
+    expect(j.targetMs).toBeLessThanOrEqual(80);
+  });
+
   it('is not raised by a single packet held up once', () => {
     const j = new JitterEstimator({ windowMs: 10_000, warmupPackets: 0, marginMs: 15, minTargetMs: 30 });
     for (let k = 0; k < 1000; k++) j.observe(k * 10 + (k === 500 ? 200 : 0), k * 10);
