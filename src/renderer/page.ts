@@ -1,5 +1,6 @@
-// The session page of the web gateway and of the Electron window: connects the bridge, feeds
-// display bodies to the decode worker in order, presents its damage once per animation frame,
+// The session page of the web gateway and of the Electron window: connects the bridge (run by
+// the decode worker, which takes the display bodies itself: worker-bridge.ts; with #bridge=page
+// on this thread, feeding them to the worker in order), presents its damage once per animation frame,
 // captures keyboard and mouse, shows the guest's cursor, the session's status and the guest head
 // this window is for. The rest (dialogs, clipboard, files, kiosk mode...) are parts that mount
 // themselves from page-part-table.ts (page-parts.ts says how).
