@@ -21,6 +21,7 @@ import { forwardStartMarks, startMark } from './start-marks.ts';
 import { WorkerPresentation } from './present/worker-presentation.ts';
 import { BrowserVideoDecoders } from './video/browser-video-decoders.ts';
 import type { FromDecodeWorker, ToDecodeWorker } from './worker-messages.ts';
+import { WorkerBridgeEnd } from './bridge-in-worker.ts';
 
 interface WorkerScope {
   postMessage(message: FromDecodeWorker, transfer?: Transferable[]): void;
@@ -222,6 +223,27 @@ function flush(): void {
   post({ kind: 'damage', patches }, patches.map((p) => p.data.buffer as ArrayBuffer));
 }
 
+/** A new session (a reconnect, or the host's DISPLAY_RESET): its surfaces, image cache and GLZ window start empty. */
+function resetDisplay(): void {
+  pipeline.close();
+  overlays.clear();
+  pipeline = createPipeline();
+  primarySurfaceId = -1;
+  damage.take();
+  presentation?.clear();
+}
+
+/** The bridge, when it runs here (bridge-in-worker.ts): display bodies go from its socket into the pipeline. */
+let bridge: WorkerBridgeEnd | null = null;
+const bridgeSinks = {
+  display: (channelId: number, type: number, body: Uint8Array, serial: bigint) => {
+    startMark('first-display-message');
+    pipeline.submit(channelId, type, body, serial);
+  },
+  resetDisplay,
+  post: (m: FromDecodeWorker) => post(m),
+};
+
 scope.onmessage = (e) => {
   const m = e.data;
   switch (m.kind) {
@@ -230,13 +252,23 @@ scope.onmessage = (e) => {
       forEachDisplayItem(m, (channelId, type, body, serial) => pipeline.submit(channelId, type, body, serial));
       return;
     case 'reset':
-      // A new session (a reconnect): its surfaces, image cache and GLZ window start empty.
-      pipeline.close();
-      overlays.clear();
-      pipeline = createPipeline();
-      primarySurfaceId = -1;
-      damage.take();
-      presentation?.clear();
+      resetDisplay();
+      return;
+    case 'bridge-open':
+      bridge?.close();
+      bridge = new WorkerBridgeEnd(m, bridgeSinks);
+      return;
+    case 'bridge-hello-extras':
+      if (bridge?.id === m.id) bridge.helloExtras(m);
+      return;
+    case 'bridge-send':
+      if (bridge?.id === m.id) bridge.send(m.message);
+      return;
+    case 'bridge-close':
+      if (bridge?.id === m.id) {
+        bridge.close();
+        bridge = null;
+      }
       return;
     case 'resend':
       // After everything already queued, so the full copy is not older than what follows it.
