@@ -156,7 +156,9 @@ function shownSurface(): { data: Uint32Array; width: number; height: number } | 
 function onEvent(e: PipelineEvent): void {
   if (e.type === 'applied') {
     startMark('first-draw');
-    changed();
+    // A message that damaged nothing shown (a stream's frame: the overlay asks for its own frames)
+    // asks for no animation frame: on VP8 that was a worker frame request, and a wake-up, per picture.
+    if (!damage.empty) changed();
     return;
   }
   if (e.type === 'stream-error') {

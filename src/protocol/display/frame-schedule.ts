@@ -67,6 +67,8 @@ export class FrameSchedule {
   private readonly host: FrameScheduleHost;
   private waiting: Waiting[] = [];
   private cancelTimer: (() => void) | null = null;
+  /** The picture the timer is set for: a picture added behind it leaves the timer as it is. */
+  private armedFor: Waiting | null = null;
   private lastMm: number | null = null;
   private interval = DEFAULT_INTERVAL_MS;
   /** Pictures are shown one after the other, in order. */
@@ -184,12 +186,15 @@ export class FrameSchedule {
   private cancel(): void {
     this.cancelTimer?.();
     this.cancelTimer = null;
+    this.armedFor = null;
   }
 
   private arm(): void {
-    this.cancel();
     const head = this.waiting[0];
+    if (head && head === this.armedFor && this.cancelTimer) return;
+    this.cancel();
     if (!head) return;
+    this.armedFor = head;
     const delay = Math.max(0, head.due - this.host.clock.timer.now());
     this.cancelTimer = this.host.clock.timer.after(delay, () => this.fire());
   }
@@ -197,6 +202,7 @@ export class FrameSchedule {
   /** The head's time came: the newest picture due is shown, older due ones are dropped as late. */
   private fire(): void {
     this.cancelTimer = null;
+    this.armedFor = null;
     if (this.closed) return;
     const wall = this.host.clock.timer.now();
     let due = 0;
