@@ -180,7 +180,7 @@ export class StreamPump {
 
   /** Monotonic ms at which the frame is meant to be shown. */
   private dueOf(f: EncodedFrame, mmNow: number): number {
-    return Math.min(this.host.clock.timer.now() + mmDelta(f.mm, mmNow), f.latest);
+    return Math.min(this.host.clock.timeOf(f.mm) ?? this.host.clock.timer.now() + mmDelta(f.mm, mmNow), f.latest);
   }
 
   private async pump(): Promise<void> {
