@@ -16,6 +16,7 @@ import { forEachDisplayItem } from './display-batch.ts';
 import { browserInflater } from './inflater-browser.ts';
 import { browserJpegDecoder } from './jpeg-browser.ts';
 import { copyPatch } from './present/patch-pixels.ts';
+import { VideoElementWriters } from './present/video-element-writers.ts';
 import { VideoOverlays } from './present/video-overlay.ts';
 import { forwardStartMarks, startMark } from './start-marks.ts';
 import { WorkerPresentation } from './present/worker-presentation.ts';
@@ -68,6 +69,8 @@ let lastFlush = 0;
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
 /** Set once the page hands over its canvas; from then on the worker presents. */
 let presentation: WorkerPresentation | null = null;
+/** The element path's writers of the streams' tracks (the page's `<video>` elements), when the page has them. */
+let elementWriters: VideoElementWriters | null = null;
 
 /**
  * The video codecs WebCodecs (and the JPEG decoder) decode here: the page asks them at its start,
@@ -235,6 +238,8 @@ scope.onmessage = (e) => {
       // A new session (a reconnect): its surfaces, image cache and GLZ window start empty.
       pipeline.close();
       overlays.clear();
+      // The page removed its video elements.
+      elementWriters?.clear();
       pipeline = createPipeline();
       primarySurfaceId = -1;
       damage.take();
@@ -274,10 +279,8 @@ scope.onmessage = (e) => {
         },
       });
       if (m.videoElements === true) {
-        overlays.element = {
-          show: (key, frame, picture) => post({ kind: 'video-picture', key, frame, ...picture }, [frame]),
-          hide: (key) => post({ kind: 'video-hide', key }),
-        };
+        elementWriters = new VideoElementWriters(post);
+        overlays.element = elementWriters;
       }
       if (primarySurfaceId >= 0) {
         presentation.resize(damage.width, damage.height);
@@ -291,6 +294,13 @@ scope.onmessage = (e) => {
       return;
     case 'display-stats':
       post({ kind: 'display-stats', id: m.id, stats: { ...pipeline.stats(shownChannel), wasm: wasmDecoding } });
+      return;
+    case 'video-writable':
+      if (elementWriters) elementWriters.adopt(m.key, m.writable);
+      else void m.writable?.abort().catch(() => undefined);
+      return;
+    case 'video-watch':
+      if (elementWriters) elementWriters.watching = true;
       return;
     case 'media-time':
       pipeline.setMediaTime(m.mmNow);

@@ -4,7 +4,8 @@
 // the frame count does. Otherwise the worker sends the damaged rectangles' pixels ('damage',
 // transferred, not copied) and the page draws them.
 import type { DisplayStats, VideoCodecSupport } from '../protocol/channels/display/display-sink.ts';
-import type { ElementPicture, PresentedPicture, VideoStatus } from './present/video-overlay.ts';
+import type { ElementMessage } from './present/video-element-writers.ts';
+import type { PresentedPicture, VideoStatus } from './present/video-overlay.ts';
 import type { PixelPatch, RendererChoice } from './present/presenter.ts';
 import type { PresentationMessage } from './present/worker-presentation.ts';
 
@@ -42,7 +43,11 @@ export type ToDecodeWorker =
   /** The session's multimedia time (the host's MEDIA_TIME): stream pictures are shown at theirs. */
   | { kind: 'media-time'; mmNow: number }
   /** The video codecs the page found WebCodecs decodes, best first (once, at its start): its HELLO lists them. */
-  | { kind: 'video-codecs'; codecs: VideoCodecSupport[] };
+  | { kind: 'video-codecs'; codecs: VideoCodecSupport[] }
+  /** The element path: stream `key`'s track writable (transferred), which the worker writes its pictures into; null: the page writes them ('video-picture'). */
+  | { kind: 'video-writable'; key: string; writable: WritableStream<VideoFrame> | null }
+  /** The element path: the page logs what its elements show (a test asked): send each picture's mm time ('video-handed'). */
+  | { kind: 'video-watch' };
 
 export type FromDecodeWorker =
   /** The shown channel's primary surface was created or replaced, or another channel is shown (0x0: it has none yet). */
@@ -65,9 +70,12 @@ export type FromDecodeWorker =
   | { kind: 'start-mark'; name: string; epochMs: number }
   /** A stream could not be decoded: the page tells the host (STREAM_ERROR). */
   | { kind: 'stream-error'; channelId: number; streamId: number; serial?: bigint; message: string }
-  /** The element path: stream `key`'s newest picture (transferred), for its `<video>` over the canvas. */
-  | ({ kind: 'video-picture'; key: string; frame: VideoFrame } & ElementPicture)
-  /** The element path: stream `key`'s element shows nothing any more (its picture went into the surface, or the stream ended). */
-  | { kind: 'video-hide'; key: string }
+  /**
+   * The element path (video-element-writers.ts): where stream `key`'s `<video>` goes ('video-place',
+   * the first one asks for its track's writable), its newest picture where the page writes them
+   * ('video-picture'), its element showing nothing any more ('video-hide': its picture went into the
+   * surface, or the stream ended), a picture's mm time for the page's log ('video-handed').
+   */
+  | ElementMessage
   /** The playing stream (null: none), and how many pictures were presented and written into the surface in all. */
   | { kind: 'video-status'; status: VideoStatus | null; framesPresented: number; materialised: number; presentationDelayMs: number };
