@@ -153,7 +153,7 @@ async function openSpicedesk(gatewayUrl: string, gatewayPid: number, hash = ''):
   }
 }
 
-async function openSpiceHtml5(origin: string, wsPort: number): Promise<ClientUnderTest> {
+async function openSpiceHtml5(origin: string, wsPort: number, websockifyPid: number): Promise<ClientUnderTest> {
   const browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -162,7 +162,11 @@ async function openSpiceHtml5(origin: string, wsPort: number): Promise<ClientUnd
     await page.goto(`${origin}/spice_auto.html?host=127.0.0.1&port=${wsPort}`);
     const browserPid = chromiumPid();
     return {
-      pids: () => [{ pid: browserPid, part: 'chromium' }],
+      // Its relay into the browser counts, as the gateway does for spicedesk (it did not until 2026-12-06 21:00).
+      pids: () => [
+        { pid: browserPid, part: 'chromium' },
+        { pid: websockifyPid, part: 'websockify' },
+      ],
       framesShown: async () => {
         if (errors.length) throw new Error(`spice-html5's page threw: ${errors.join('; ')}`);
         // VP8 plays in a <video> through Media Source; MJPEG frames are drawn as images (no count).
@@ -207,6 +211,7 @@ interface CodecPeers {
   gatewayPid: number;
   html5Origin: string;
   websockifyPort: number;
+  websockifyPid: number;
   xvfbDisplay: string;
   xvfbPid: number;
 }
@@ -219,7 +224,7 @@ async function measureClient(client: ClientName, serverCodec: string, round: num
       : client === 'spicedesk-canvas'
         ? await openSpicedesk(peers.gatewayUrl, peers.gatewayPid, '#videopath=canvas')
         : client === 'spice-html5'
-        ? await openSpiceHtml5(peers.html5Origin, peers.websockifyPort)
+        ? await openSpiceHtml5(peers.html5Origin, peers.websockifyPort, peers.websockifyPid)
         : await openRemoteViewer(peers.relay.url, peers.xvfbDisplay, peers.xvfbPid);
   try {
     await waitUntil(`${client} to get a video stream (${serverCodec})`, () => peers.counters.streamedCodec !== null && peers.counters.framesSent > FPS, STREAM_TIMEOUT_MS, {
@@ -341,6 +346,7 @@ export async function runVideoBench(options: { runs: number; root: string }): Pr
           gatewayPid: gateway.pid,
           html5Origin: html5.origin,
           websockifyPort: ws.port,
+          websockifyPid: ws.process.pid,
           xvfbDisplay: xvfb.display,
           xvfbPid: xvfb.process.pid,
         };
