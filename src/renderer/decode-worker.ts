@@ -281,6 +281,7 @@ scope.onmessage = (e) => {
       if (m.videoElements === true) {
         elementWriters = new VideoElementWriters(post);
         overlays.element = elementWriters;
+        videoDecoders.mjpegFrames = true;
       }
       if (primarySurfaceId >= 0) {
         presentation.resize(damage.width, damage.height);
