@@ -56,7 +56,7 @@ const SERVER_CODECS = [
   { server: 'gstreamer:h264', codec: 'h264' },
 ] as const;
 
-/** 'spicedesk-canvas': the page with #videopath=canvas, which draws VP8, VP9 and H.264 pictures into its canvas instead of showing them in a `<video>` (the element path, the default). */
+/** 'spicedesk-canvas': the page with #videopath=canvas, which draws the stream pictures into its canvas instead of showing them in a `<video>` (the element path, the default). */
 type ClientName = 'spicedesk' | 'spicedesk-canvas' | 'spice-html5' | 'remote-viewer';
 /** spice-html5 announces MJPEG and VP8 only: for the other codecs the server would send it MJPEG. */
 const HTML5_CODECS = new Set(['mjpeg', 'vp8']);
@@ -350,10 +350,11 @@ export async function runVideoBench(options: { runs: number; root: string }): Pr
           xvfbDisplay: xvfb.display,
           xvfbPid: xvfb.process.pid,
         };
-        // MJPEG takes the canvas path either way: no second spicedesk row for it.
+        // Every codec takes the element path by default (MJPEG since its frames are ImageDecoder's
+        // VideoFrames), so every codec has its canvas row.
         const clients: ClientName[] = [
           'spicedesk',
-          ...(codec === 'mjpeg' ? [] : (['spicedesk-canvas'] as const)),
+          'spicedesk-canvas',
           ...(HTML5_CODECS.has(codec) ? (['spice-html5'] as const) : []),
           'remote-viewer',
         ];
