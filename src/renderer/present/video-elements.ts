@@ -159,8 +159,19 @@ export class VideoElements {
     const s: ElementStream = { video, generator, writer, placed: '', picture: null, handed: new Map(), watching: false, watch: () => undefined };
     const onFrame = (_now: number, meta: VideoFrameCallbackMetadata): void => {
       // The track keeps the decoder's timestamp (µs), which is the element's mediaTime (s).
-      const timestamp = Math.round(meta.mediaTime * 1e6);
-      const shown = s.handed.get(timestamp);
+      let timestamp = Math.round(meta.mediaTime * 1e6);
+      let shown = s.handed.get(timestamp);
+      if (shown === undefined) {
+        // A frame whose track timestamp is not the worker's (ImageDecoder's MJPEG frames: re-stamped
+        // VideoFrames keep their media timestamp, 0, in the track): the newest handed over before
+        // Chromium presented it (pictures come 40 ms apart; the hand-over takes about 1 ms).
+        const at = performance.timeOrigin + meta.presentationTime;
+        for (const [k, h] of s.handed) {
+          if (h.handed > at) break;
+          timestamp = k;
+          shown = h;
+        }
+      }
       for (const k of s.handed.keys()) {
         if (k === timestamp) break;
         s.handed.delete(k);

@@ -53,7 +53,8 @@ export class MjpegStreamDecoder implements StreamDecoder {
     } finally {
       decoder.close();
     }
-    // Each its own timestamp (µs), by which the page's presentation log finds a picture's mm time.
+    // Each its own timestamp (µs): the page's presentation log keys pictures by it. (The track
+    // still sees ImageDecoder's 0: the page finds such pictures by their hand-over time.)
     const stamped = new VideoFrame(frame, { timestamp: (this.timestamp += 40_000) });
     frame.close();
     if (this.closed) {
