@@ -5,8 +5,8 @@
 // composites the picture as video (its video layer) rather than as canvas contents. The worker
 // keeps the picture for the materialisation rule: when a draw needs the area it writes the picture
 // into the surface and says 'video-hide', and the element is hidden until the stream's next picture.
-// Only VideoFrames (VP8, VP9, H.264) take this path: an MJPEG ImageBitmap made into a VideoFrame cost
-// more than drawing it (bench/README.md, video).
+// Only VideoFrames take this path (VP8, VP9, H.264, and MJPEG, which the worker then decodes with
+// ImageDecoder): an MJPEG ImageBitmap made into a VideoFrame cost more than drawing it (bench/README.md, video).
 // Chromium offers MediaStreamTrackGenerator on the page only (not in a worker, and no
 // VideoTrackGenerator), so the page makes the generator and transfers its writable stream to the
 // worker, which writes the pictures itself (video-element-writers.ts): the page's thread only
