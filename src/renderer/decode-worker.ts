@@ -16,6 +16,7 @@ import { forEachDisplayItem } from './display-batch.ts';
 import { browserInflater } from './inflater-browser.ts';
 import { browserJpegDecoder } from './jpeg-browser.ts';
 import { copyPatch } from './present/patch-pixels.ts';
+import { VideoElementWriters } from './present/video-element-writers.ts';
 import { VideoOverlays } from './present/video-overlay.ts';
 import { forwardStartMarks, startMark } from './start-marks.ts';
 import { WorkerPresentation } from './present/worker-presentation.ts';
@@ -69,6 +70,8 @@ let lastFlush = 0;
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
 /** Set once the page hands over its canvas; from then on the worker presents. */
 let presentation: WorkerPresentation | null = null;
+/** The element path's writers of the streams' tracks (the page's `<video>` elements), when the page has them. */
+let elementWriters: VideoElementWriters | null = null;
 
 /**
  * The video codecs WebCodecs (and the JPEG decoder) decode here: the page asks them at its start,
@@ -157,7 +160,9 @@ function shownSurface(): { data: Uint32Array; width: number; height: number } | 
 function onEvent(e: PipelineEvent): void {
   if (e.type === 'applied') {
     startMark('first-draw');
-    changed();
+    // A message that damaged nothing shown (a stream's frame: the overlay asks for its own frames)
+    // asks for no animation frame: on VP8 that was a worker frame request, and a wake-up, per picture.
+    if (!damage.empty) changed();
     return;
   }
   if (e.type === 'stream-error') {
@@ -227,6 +232,8 @@ function flush(): void {
 function resetDisplay(): void {
   pipeline.close();
   overlays.clear();
+  // The page removed its video elements.
+  elementWriters?.clear();
   pipeline = createPipeline();
   primarySurfaceId = -1;
   damage.take();
@@ -304,10 +311,9 @@ scope.onmessage = (e) => {
         },
       });
       if (m.videoElements === true) {
-        overlays.element = {
-          show: (key, frame, picture) => post({ kind: 'video-picture', key, frame, ...picture }, [frame]),
-          hide: (key) => post({ kind: 'video-hide', key }),
-        };
+        elementWriters = new VideoElementWriters(post);
+        overlays.element = elementWriters;
+        videoDecoders.mjpegFrames = true;
       }
       if (primarySurfaceId >= 0) {
         presentation.resize(damage.width, damage.height);
@@ -321,6 +327,13 @@ scope.onmessage = (e) => {
       return;
     case 'display-stats':
       post({ kind: 'display-stats', id: m.id, stats: { ...pipeline.stats(shownChannel), wasm: wasmDecoding } });
+      return;
+    case 'video-writable':
+      if (elementWriters) elementWriters.adopt(m.key, m.writable);
+      else void m.writable?.abort().catch(() => undefined);
+      return;
+    case 'video-watch':
+      if (elementWriters) elementWriters.watching = true;
       return;
     case 'media-time':
       pipeline.setMediaTime(m.mmNow);

@@ -92,6 +92,8 @@ export class DisplayView {
   private bridgeListener: ((m: WorkerBridgeMessage) => void) | null = null;
   /** The element path's `<video>` elements (the default where the worker presents; #videopath=canvas turns it off). */
   private readonly videoElements: VideoElements | null = null;
+  /** The presentation log was asked for: the worker sends the elements' pictures' mm times. */
+  private watchingElements = false;
 
   constructor(
     canvas: HTMLCanvasElement,
@@ -119,7 +121,13 @@ export class DisplayView {
     if (o.presentIn === 'worker' && typeof canvas.transferControlToOffscreen === 'function') {
       this.presentsIn = 'worker';
       const offscreen = canvas.transferControlToOffscreen();
-      if (o.videoPath === 'element' && videoElementsSupported()) this.videoElements = new VideoElements(canvas, () => this.surface);
+      if (o.videoPath === 'element' && videoElementsSupported()) {
+        this.videoElements = new VideoElements(
+          canvas,
+          () => this.surface,
+          (key, writable) => this.toWorker({ kind: 'video-writable', key, writable }, writable ? [writable as unknown as Transferable] : []),
+        );
+      }
       this.toWorker({ kind: 'present-here', canvas: offscreen, renderer: o.renderer, lowLatency: o.lowLatency, videoElements: this.videoElements !== null }, [offscreen]);
     } else {
       this.presentsIn = 'page';
@@ -223,7 +231,12 @@ export class DisplayView {
   async presentationLog(): Promise<PresentedPicture[]> {
     const m = await this.ask((id) => ({ kind: 'presentation-log', id }));
     const pictures = m.kind === 'presentation-log' ? m.pictures : [];
-    if (this.videoElements) pictures.push(...this.videoElements.takePresentationLog());
+    if (this.videoElements) {
+      // The first ask starts the log: the worker then says each picture's mm time.
+      if (!this.watchingElements) this.toWorker({ kind: 'video-watch' });
+      this.watchingElements = true;
+      pictures.push(...this.videoElements.takePresentationLog());
+    }
     return pictures;
   }
 
@@ -254,6 +267,12 @@ export class DisplayView {
       case 'video-picture':
         if (this.videoElements) this.videoElements.show(m.key, m.frame, m);
         else m.frame.close();
+        return;
+      case 'video-place':
+        this.videoElements?.placeStream(m.key, m);
+        return;
+      case 'video-handed':
+        this.videoElements?.handed(m.key, m.timestamp, m.mm, m.handed);
         return;
       case 'video-hide':
         this.videoElements?.hide(m.key);

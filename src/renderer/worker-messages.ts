@@ -4,7 +4,8 @@
 // the frame count does. Otherwise the worker sends the damaged rectangles' pixels ('damage',
 // transferred, not copied) and the page draws them.
 import type { DisplayStats, VideoCodecSupport } from '../protocol/channels/display/display-sink.ts';
-import type { ElementPicture, PresentedPicture, VideoStatus } from './present/video-overlay.ts';
+import type { ElementMessage } from './present/video-element-writers.ts';
+import type { PresentedPicture, VideoStatus } from './present/video-overlay.ts';
 import type { PixelPatch, RendererChoice } from './present/presenter.ts';
 import type { PresentationMessage } from './present/worker-presentation.ts';
 import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
@@ -55,7 +56,11 @@ export type ToDecodeWorker =
   | { kind: 'bridge-hello-extras'; id: number; videoCodecs: VideoCodecSupport[]; audio: AudioCapabilities }
   | { kind: 'bridge-send'; id: number; message: UiMessage }
   /** The page ends bridge `id` (a reconnect, the memory budget): no 'bridge-closed' follows. */
-  | { kind: 'bridge-close'; id: number };
+  | { kind: 'bridge-close'; id: number }
+  /** The element path: stream `key`'s track writable (transferred), which the worker writes its pictures into; null: the page writes them ('video-picture'). */
+  | { kind: 'video-writable'; key: string; writable: WritableStream<VideoFrame> | null }
+  /** The element path: the page logs what its elements show (a test asked): send each picture's mm time ('video-handed'). */
+  | { kind: 'video-watch' };
 
 export type FromDecodeWorker =
   /** The shown channel's primary surface was created or replaced, or another channel is shown (0x0: it has none yet). */
@@ -78,10 +83,13 @@ export type FromDecodeWorker =
   | { kind: 'start-mark'; name: string; epochMs: number }
   /** A stream could not be decoded: the page tells the host (STREAM_ERROR). */
   | { kind: 'stream-error'; channelId: number; streamId: number; serial?: bigint; message: string }
-  /** The element path: stream `key`'s newest picture (transferred), for its `<video>` over the canvas. */
-  | ({ kind: 'video-picture'; key: string; frame: VideoFrame } & ElementPicture)
-  /** The element path: stream `key`'s element shows nothing any more (its picture went into the surface, or the stream ended). */
-  | { kind: 'video-hide'; key: string }
+  /**
+   * The element path (video-element-writers.ts): where stream `key`'s `<video>` goes ('video-place',
+   * the first one asks for its track's writable), its newest picture where the page writes them
+   * ('video-picture'), its element showing nothing any more ('video-hide': its picture went into the
+   * surface, or the stream ended), a picture's mm time for the page's log ('video-handed').
+   */
+  | ElementMessage
   /** The playing stream (null: none), and how many pictures were presented and written into the surface in all. */
   | { kind: 'video-status'; status: VideoStatus | null; framesPresented: number; materialised: number; presentationDelayMs: number }
   /** Bridge `id`'s host messages that are not display bodies (those went into the pipeline here), checked, in order, one packet's at a time. */
