@@ -70,28 +70,31 @@ export function electronHost(w: Window = window): ElectronHost | null {
 }
 
 /**
- * The Electron window's transport: asks the preload for a bridge and takes the port that comes
- * back as a window message from the page's own origin.
+ * Asks the Electron preload for a bridge and calls `take` with the port that comes back as a window
+ * message from the page's own origin (one page, one bridge: later ports are not listened for).
  */
-export function messagePortTransport(host: ElectronHost, w: Window = window): BridgeTransport {
-  let port: MessagePort | null = null;
+export function requestBridgePort(host: ElectronHost, take: (port: MessagePort) => void, w: Window = window): void {
+  const onWindowMessage = (e: MessageEvent<unknown>): void => {
+    if (e.origin !== w.location.origin || e.data !== BRIDGE_PORT_MESSAGE || e.ports.length !== 1) return;
+    w.removeEventListener('message', onWindowMessage);
+    take(e.ports[0]);
+  };
+  w.addEventListener('message', onWindowMessage);
+  host.openBridge();
+}
+
+/** A bridge over a port already in hand: the Electron window's, on the page or handed to the decode worker. */
+export function portTransport(p: MessagePort, peer = 'spicedesk'): BridgeTransport {
+  let port: MessagePort | null = p;
   return {
-    peer: 'spicedesk',
+    peer,
     start(events) {
-      const onWindowMessage = (e: MessageEvent<unknown>): void => {
-        if (e.origin !== w.location.origin || e.data !== BRIDGE_PORT_MESSAGE || e.ports.length !== 1) return;
-        // One page, one bridge: later ports are not listened for.
-        w.removeEventListener('message', onWindowMessage);
-        port = e.ports[0];
-        port.onmessage = (m: MessageEvent<unknown>) => events.message(m.data);
-        port.onmessageerror = () => events.message(null);
-        // Chromium tells a port that its peer is gone (main closed the bridge or exited).
-        (port as EventTarget).addEventListener('close', () => events.closed(''));
-        port.start();
-        events.opened();
-      };
-      w.addEventListener('message', onWindowMessage);
-      host.openBridge();
+      p.onmessage = (m: MessageEvent<unknown>) => events.message(m.data);
+      p.onmessageerror = () => events.message(null);
+      // Chromium tells a port that its peer is gone (main closed the bridge or exited).
+      (p as EventTarget).addEventListener('close', () => events.closed(''));
+      p.start();
+      events.opened();
     },
     send(bytes) {
       port?.postMessage(bytes);
@@ -103,6 +106,34 @@ export function messagePortTransport(host: ElectronHost, w: Window = window): Br
   };
 }
 
+/**
+ * The Electron window's transport on the page's thread: asks the preload for a bridge and takes
+ * the port that comes back as a window message from the page's own origin.
+ */
+export function messagePortTransport(host: ElectronHost, w: Window = window): BridgeTransport {
+  let transport: BridgeTransport | null = null;
+  return {
+    peer: 'spicedesk',
+    start(events) {
+      requestBridgePort(
+        host,
+        (port) => {
+          transport = portTransport(port);
+          transport.start(events);
+        },
+        w,
+      );
+    },
+    send(bytes) {
+      transport?.send(bytes);
+    },
+    close(reason) {
+      transport?.close(reason);
+      transport = null;
+    },
+  };
+}
+
 /** The bytes of a transport message: an ArrayBuffer (WebSocket) or a Uint8Array (a port). */
 function bytesOf(data: unknown): Uint8Array | null {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
@@ -110,7 +141,15 @@ function bytesOf(data: unknown): Uint8Array | null {
   return null;
 }
 
-export class BridgeSocket {
+/** What the page holds of its bridge, wherever its transport runs (page.ts). */
+export interface PageBridge {
+  readonly peer: string;
+  send(m: UiMessage): void;
+  /** Ends the bridge from the page's side; `closed` is not called. */
+  close(): void;
+}
+
+export class BridgeSocket implements PageBridge {
   private helloSeen = false;
   private closed = false;
   readonly peer: string;

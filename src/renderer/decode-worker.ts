@@ -16,11 +16,13 @@ import { forEachDisplayItem } from './display-batch.ts';
 import { browserInflater } from './inflater-browser.ts';
 import { browserJpegDecoder } from './jpeg-browser.ts';
 import { copyPatch } from './present/patch-pixels.ts';
+import { VideoElementWriters } from './present/video-element-writers.ts';
 import { VideoOverlays } from './present/video-overlay.ts';
 import { forwardStartMarks, startMark } from './start-marks.ts';
 import { WorkerPresentation } from './present/worker-presentation.ts';
 import { BrowserVideoDecoders } from './video/browser-video-decoders.ts';
 import type { FromDecodeWorker, ToDecodeWorker } from './worker-messages.ts';
+import { WorkerBridgeEnd } from './bridge-in-worker.ts';
 
 interface WorkerScope {
   postMessage(message: FromDecodeWorker, transfer?: Transferable[]): void;
@@ -68,6 +70,8 @@ let lastFlush = 0;
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
 /** Set once the page hands over its canvas; from then on the worker presents. */
 let presentation: WorkerPresentation | null = null;
+/** The element path's writers of the streams' tracks (the page's `<video>` elements), when the page has them. */
+let elementWriters: VideoElementWriters | null = null;
 
 /**
  * The video codecs WebCodecs (and the JPEG decoder) decode here: the page asks them at its start,
@@ -156,7 +160,9 @@ function shownSurface(): { data: Uint32Array; width: number; height: number } | 
 function onEvent(e: PipelineEvent): void {
   if (e.type === 'applied') {
     startMark('first-draw');
-    changed();
+    // A message that damaged nothing shown (a stream's frame: the overlay asks for its own frames)
+    // asks for no animation frame: on VP8 that was a worker frame request, and a wake-up, per picture.
+    if (!damage.empty) changed();
     return;
   }
   if (e.type === 'stream-error') {
@@ -222,6 +228,29 @@ function flush(): void {
   post({ kind: 'damage', patches }, patches.map((p) => p.data.buffer as ArrayBuffer));
 }
 
+/** A new session (a reconnect, or the host's DISPLAY_RESET): its surfaces, image cache and GLZ window start empty. */
+function resetDisplay(): void {
+  pipeline.close();
+  overlays.clear();
+  // The page removed its video elements.
+  elementWriters?.clear();
+  pipeline = createPipeline();
+  primarySurfaceId = -1;
+  damage.take();
+  presentation?.clear();
+}
+
+/** The bridge, when it runs here (bridge-in-worker.ts): display bodies go from its socket into the pipeline. */
+let bridge: WorkerBridgeEnd | null = null;
+const bridgeSinks = {
+  display: (channelId: number, type: number, body: Uint8Array, serial: bigint) => {
+    startMark('first-display-message');
+    pipeline.submit(channelId, type, body, serial);
+  },
+  resetDisplay,
+  post: (m: FromDecodeWorker) => post(m),
+};
+
 scope.onmessage = (e) => {
   const m = e.data;
   switch (m.kind) {
@@ -230,13 +259,23 @@ scope.onmessage = (e) => {
       forEachDisplayItem(m, (channelId, type, body, serial) => pipeline.submit(channelId, type, body, serial));
       return;
     case 'reset':
-      // A new session (a reconnect): its surfaces, image cache and GLZ window start empty.
-      pipeline.close();
-      overlays.clear();
-      pipeline = createPipeline();
-      primarySurfaceId = -1;
-      damage.take();
-      presentation?.clear();
+      resetDisplay();
+      return;
+    case 'bridge-open':
+      bridge?.close();
+      bridge = new WorkerBridgeEnd(m, bridgeSinks);
+      return;
+    case 'bridge-hello-extras':
+      if (bridge?.id === m.id) bridge.helloExtras(m);
+      return;
+    case 'bridge-send':
+      if (bridge?.id === m.id) bridge.send(m.message);
+      return;
+    case 'bridge-close':
+      if (bridge?.id === m.id) {
+        bridge.close();
+        bridge = null;
+      }
       return;
     case 'resend':
       // After everything already queued, so the full copy is not older than what follows it.
@@ -272,10 +311,9 @@ scope.onmessage = (e) => {
         },
       });
       if (m.videoElements === true) {
-        overlays.element = {
-          show: (key, frame, picture) => post({ kind: 'video-picture', key, frame, ...picture }, [frame]),
-          hide: (key) => post({ kind: 'video-hide', key }),
-        };
+        elementWriters = new VideoElementWriters(post);
+        overlays.element = elementWriters;
+        videoDecoders.mjpegFrames = true;
       }
       if (primarySurfaceId >= 0) {
         presentation.resize(damage.width, damage.height);
@@ -289,6 +327,13 @@ scope.onmessage = (e) => {
       return;
     case 'display-stats':
       post({ kind: 'display-stats', id: m.id, stats: { ...pipeline.stats(shownChannel), wasm: wasmDecoding } });
+      return;
+    case 'video-writable':
+      if (elementWriters) elementWriters.adopt(m.key, m.writable);
+      else void m.writable?.abort().catch(() => undefined);
+      return;
+    case 'video-watch':
+      if (elementWriters) elementWriters.watching = true;
       return;
     case 'media-time':
       pipeline.setMediaTime(m.mmNow);

@@ -58,6 +58,18 @@ const CODEC_PROBE_WAIT_MS = 5000;
 
 type Pixels = { width: number; height: number; rgba: Uint8Array };
 
+/** What the worker says of a bridge that runs in it. */
+export type WorkerBridgeMessage = Extract<FromDecodeWorker, { kind: 'bridge-messages' | 'bridge-closed' }>;
+/** What the page tells the worker of such a bridge. */
+export type WorkerBridgeCommand = Extract<ToDecodeWorker, { kind: `bridge-${string}` }>;
+
+/** The decode worker as a bridge's transport sees it (worker-bridge.ts). */
+export interface WorkerBridgeLink {
+  post(m: WorkerBridgeCommand, transfer?: Transferable[]): void;
+  /** One listener, the page's current bridge's. */
+  listen(listener: (m: WorkerBridgeMessage) => void): void;
+}
+
 export class DisplayView {
   readonly stats: DisplayStats = { frames: 0, presentedPixels: 0, damageMessages: 0, marks: 0, messageErrors: 0, lastError: '' };
   readonly video: VideoStats = { codecs: [], status: null, framesPresented: 0, materialised: 0, presentationDelayMs: 0, streamErrors: 0, lastStreamError: '' };
@@ -76,8 +88,12 @@ export class DisplayView {
   private height = 0;
   /** The display channel asked for (showChannel); the surface events say when the worker shows it. */
   private wantedChannel = 0;
+  /** Where the bridge's messages go when it runs in the worker (worker-bridge.ts). */
+  private bridgeListener: ((m: WorkerBridgeMessage) => void) | null = null;
   /** The element path's `<video>` elements (the default where the worker presents; #videopath=canvas turns it off). */
   private readonly videoElements: VideoElements | null = null;
+  /** The presentation log was asked for: the worker sends the elements' pictures' mm times. */
+  private watchingElements = false;
 
   constructor(
     canvas: HTMLCanvasElement,
@@ -105,7 +121,13 @@ export class DisplayView {
     if (o.presentIn === 'worker' && typeof canvas.transferControlToOffscreen === 'function') {
       this.presentsIn = 'worker';
       const offscreen = canvas.transferControlToOffscreen();
-      if (o.videoPath === 'element' && videoElementsSupported()) this.videoElements = new VideoElements(canvas, () => this.surface);
+      if (o.videoPath === 'element' && videoElementsSupported()) {
+        this.videoElements = new VideoElements(
+          canvas,
+          () => this.surface,
+          (key, writable) => this.toWorker({ kind: 'video-writable', key, writable }, writable ? [writable as unknown as Transferable] : []),
+        );
+      }
       this.toWorker({ kind: 'present-here', canvas: offscreen, renderer: o.renderer, lowLatency: o.lowLatency, videoElements: this.videoElements !== null }, [offscreen]);
     } else {
       this.presentsIn = 'page';
@@ -162,9 +184,18 @@ export class DisplayView {
     this.videoElements?.placeAll();
   }
 
-  /** A new session (a reconnect): the old picture goes, decoding starts from nothing. */
-  reset(): void {
-    this.toWorker({ kind: 'reset' });
+  /** The decode worker, for a bridge that runs in it. */
+  readonly bridgeLink: WorkerBridgeLink = {
+    post: (m, transfer) => this.toWorker(m, transfer),
+    listen: (listener) => (this.bridgeListener = listener),
+  };
+
+  /**
+   * A new session (a reconnect): the old picture goes, decoding starts from nothing. `workerDone`:
+   * the worker reset itself already (its bridge saw DISPLAY_RESET before the next display body).
+   */
+  reset(workerDone = false): void {
+    if (!workerDone) this.toWorker({ kind: 'reset' });
     this.videoElements?.clear();
     this.queued = [];
     if (this.pagePresenter && this.width > 0) {
@@ -200,7 +231,12 @@ export class DisplayView {
   async presentationLog(): Promise<PresentedPicture[]> {
     const m = await this.ask((id) => ({ kind: 'presentation-log', id }));
     const pictures = m.kind === 'presentation-log' ? m.pictures : [];
-    if (this.videoElements) pictures.push(...this.videoElements.takePresentationLog());
+    if (this.videoElements) {
+      // The first ask starts the log: the worker then says each picture's mm time.
+      if (!this.watchingElements) this.toWorker({ kind: 'video-watch' });
+      this.watchingElements = true;
+      pictures.push(...this.videoElements.takePresentationLog());
+    }
     return pictures;
   }
 
@@ -231,6 +267,12 @@ export class DisplayView {
       case 'video-picture':
         if (this.videoElements) this.videoElements.show(m.key, m.frame, m);
         else m.frame.close();
+        return;
+      case 'video-place':
+        this.videoElements?.placeStream(m.key, m);
+        return;
+      case 'video-handed':
+        this.videoElements?.handed(m.key, m.timestamp, m.mm, m.handed);
         return;
       case 'video-hide':
         this.videoElements?.hide(m.key);
@@ -277,6 +319,10 @@ export class DisplayView {
         this.video.lastStreamError = m.message;
         console.warn('spicedesk video:', m.message);
         this.events.streamError(m);
+        return;
+      case 'bridge-messages':
+      case 'bridge-closed':
+        this.bridgeListener?.(m);
         return;
       case 'video-status':
         this.video.status = m.status;

@@ -1,12 +1,14 @@
-// The session page of the web gateway and of the Electron window: connects the bridge, feeds
-// display bodies to the decode worker in order, presents its damage once per animation frame,
+// The session page of the web gateway and of the Electron window: connects the bridge (run by
+// the decode worker, which takes the display bodies itself: worker-bridge.ts; with #bridge=page
+// on this thread, feeding them to the worker in order), presents its damage once per animation frame,
 // captures keyboard and mouse, shows the guest's cursor, the session's status and the guest head
 // this window is for. The rest (dialogs, clipboard, files, kiosk mode...) are parts that mount
 // themselves from page-part-table.ts (page-parts.ts says how).
 import { MouseMode as SpiceMouseMode } from '../protocol/channels/main/main-messages.ts';
 import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
 import type { PreloadContract } from '../protocol/bridge/preload-contract.ts';
-import { connectBridge, type BridgeHandlers, type BridgeSocket } from './bridge-socket.ts';
+import { connectBridge, type BridgeHandlers, type PageBridge } from './bridge-socket.ts';
+import { WorkerBridge } from './worker-bridge.ts';
 import { CursorView } from './cursor-view.ts';
 import { DisplayView } from './display-view.ts';
 import { HeadsView } from './heads.ts';
@@ -35,7 +37,9 @@ export interface SessionPageOptions {
  * no gain with Chromium's software compositing, so off by default); opus=page decodes Opus sound
  * with WebCodecs on the page's thread instead of in the audio worklet (audio-part.ts);
  * videopath=canvas draws VP8, VP9 and H.264 stream pictures into the canvas instead of showing them
- * in `<video>` elements over it (present/video-elements.ts; measured in bench/README.md, video).
+ * in `<video>` elements over it (present/video-elements.ts; measured in bench/README.md, video);
+ * bridge=page keeps the bridge's WebSocket (or port) on the page's thread, which then hands each
+ * packet's display bodies to the decode worker, instead of in the worker (worker-bridge.ts).
  */
 export class SessionPage implements PageServices {
   readonly context: PageContext;
@@ -53,7 +57,9 @@ export class SessionPage implements PageServices {
   /** The presented surface and the display channel it belongs to. */
   private readonly surface = { width: 0, height: 0, channelId: 0 };
   private readonly target: number;
-  private bridge: BridgeSocket | null = null;
+  private bridge: PageBridge | null = null;
+  /** Whether the bridge's transport runs in the decode worker (the default) or on this thread (#bridge=page). */
+  private readonly bridgeInWorker: boolean;
   /** While sound plays, the video is shown by what is audible (audio-part.ts), not by the host's MEDIA_TIME. */
   private audioClockActive = false;
   /** What the page can do with sound, asked once (the HELLO carries it). */
@@ -80,6 +86,7 @@ export class SessionPage implements PageServices {
     this.target = Number.isInteger(target) && target >= 0 && target <= 0xffff ? target : 0;
     const canvas = (this.canvas = o.byId<HTMLCanvasElement>('screen'));
     this.status = new StatusLine(o.byId('status'), o.byId('detail'), o.byId('video-status'));
+    this.bridgeInWorker = options.get('bridge') !== 'page';
     const rendererOption = options.get('renderer');
     this.display = new DisplayView(
       canvas,
@@ -163,8 +170,11 @@ export class SessionPage implements PageServices {
   }
 
   /** The HELLO lists the video codecs the decode worker found and what the page does with sound (head windows join with HEAD_JOIN instead). */
-  private openBridge(): BridgeSocket {
+  private openBridge(): PageBridge {
     const audio = (): Promise<AudioCapabilities> => (this.audioCapabilities ??= probeAudioCapabilities(browserAudioEnvironment()));
+    if (this.bridgeInWorker) {
+      return new WorkerBridge(this.display.bridgeLink, this.target, this.bridgeHandlers, window, this.heads.firstMessage, { videoCodecs: () => this.display.videoCodecs(), audio });
+    }
     return connectBridge(this.target, this.bridgeHandlers, window, this.heads.firstMessage, () => this.display.videoCodecs(), audio);
   }
 
@@ -201,7 +211,8 @@ export class SessionPage implements PageServices {
         return;
       }
       case 'display-reset':
-        this.resetDisplay();
+        // With the bridge in the worker, the worker reset its display before the next display body.
+        this.resetDisplay(this.bridgeInWorker);
         return;
       case 'media-time':
         // The host's clock follows the page's AUDIO_CLOCK while sound plays: its echo is older than what the page hears.
@@ -228,9 +239,9 @@ export class SessionPage implements PageServices {
   }
 
   /** The host reconnected: the old session's display must not show through, nor feed the new one's decoding. */
-  private resetDisplay(): void {
+  private resetDisplay(workerDone = false): void {
     if (this.displayBatch.length > 0) this.flushDisplay();
-    this.display.reset();
+    this.display.reset(workerDone);
     this.cursor.newSession();
   }
 

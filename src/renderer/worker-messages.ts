@@ -4,9 +4,12 @@
 // the frame count does. Otherwise the worker sends the damaged rectangles' pixels ('damage',
 // transferred, not copied) and the page draws them.
 import type { DisplayStats, VideoCodecSupport } from '../protocol/channels/display/display-sink.ts';
-import type { ElementPicture, PresentedPicture, VideoStatus } from './present/video-overlay.ts';
+import type { ElementMessage } from './present/video-element-writers.ts';
+import type { PresentedPicture, VideoStatus } from './present/video-overlay.ts';
 import type { PixelPatch, RendererChoice } from './present/presenter.ts';
 import type { PresentationMessage } from './present/worker-presentation.ts';
+import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
+import type { AudioCapabilities } from '../protocol/audio/audio-format.ts';
 
 export type { RendererChoice };
 
@@ -42,7 +45,22 @@ export type ToDecodeWorker =
   /** The session's multimedia time (the host's MEDIA_TIME): stream pictures are shown at theirs. */
   | { kind: 'media-time'; mmNow: number }
   /** The video codecs the page found WebCodecs decodes, best first (once, at its start): its HELLO lists them. */
-  | { kind: 'video-codecs'; codecs: VideoCodecSupport[] };
+  | { kind: 'video-codecs'; codecs: VideoCodecSupport[] }
+  /**
+   * The bridge runs here (worker-bridge.ts): bridge `id` over the gateway's WebSocket at `url`, or
+   * over the Electron window's `port` (transferred); `first` is a head window's HEAD_JOIN, else
+   * HELLO to `target`, which waits for 'bridge-hello-extras' when `helloExtras`.
+   */
+  | { kind: 'bridge-open'; id: number; url: string | null; port: MessagePort | null; peer: string; target: number; first?: UiMessage; helloExtras: boolean }
+  /** What the HELLO carries besides the target: the codecs the page decodes, what it does with sound. */
+  | { kind: 'bridge-hello-extras'; id: number; videoCodecs: VideoCodecSupport[]; audio: AudioCapabilities }
+  | { kind: 'bridge-send'; id: number; message: UiMessage }
+  /** The page ends bridge `id` (a reconnect, the memory budget): no 'bridge-closed' follows. */
+  | { kind: 'bridge-close'; id: number }
+  /** The element path: stream `key`'s track writable (transferred), which the worker writes its pictures into; null: the page writes them ('video-picture'). */
+  | { kind: 'video-writable'; key: string; writable: WritableStream<VideoFrame> | null }
+  /** The element path: the page logs what its elements show (a test asked): send each picture's mm time ('video-handed'). */
+  | { kind: 'video-watch' };
 
 export type FromDecodeWorker =
   /** The shown channel's primary surface was created or replaced, or another channel is shown (0x0: it has none yet). */
@@ -65,9 +83,16 @@ export type FromDecodeWorker =
   | { kind: 'start-mark'; name: string; epochMs: number }
   /** A stream could not be decoded: the page tells the host (STREAM_ERROR). */
   | { kind: 'stream-error'; channelId: number; streamId: number; serial?: bigint; message: string }
-  /** The element path: stream `key`'s newest picture (transferred), for its `<video>` over the canvas. */
-  | ({ kind: 'video-picture'; key: string; frame: VideoFrame } & ElementPicture)
-  /** The element path: stream `key`'s element shows nothing any more (its picture went into the surface, or the stream ended). */
-  | { kind: 'video-hide'; key: string }
+  /**
+   * The element path (video-element-writers.ts): where stream `key`'s `<video>` goes ('video-place',
+   * the first one asks for its track's writable), its newest picture where the page writes them
+   * ('video-picture'), its element showing nothing any more ('video-hide': its picture went into the
+   * surface, or the stream ended), a picture's mm time for the page's log ('video-handed').
+   */
+  | ElementMessage
   /** The playing stream (null: none), and how many pictures were presented and written into the surface in all. */
-  | { kind: 'video-status'; status: VideoStatus | null; framesPresented: number; materialised: number; presentationDelayMs: number };
+  | { kind: 'video-status'; status: VideoStatus | null; framesPresented: number; materialised: number; presentationDelayMs: number }
+  /** Bridge `id`'s host messages that are not display bodies (those went into the pipeline here), checked, in order, one packet's at a time. */
+  | { kind: 'bridge-messages'; id: number; messages: HostMessage[] }
+  /** Bridge `id` closed (the host closed it, or broke the protocol: `reason` says how). */
+  | { kind: 'bridge-closed'; id: number; reason: string };

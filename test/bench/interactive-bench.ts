@@ -350,7 +350,7 @@ export interface KeyBreakdown {
  * client's input path, the server, and the client's display path. A separate session from the
  * measured ones: the relay's own hop (a fraction of a millisecond each way) is in it.
  */
-async function measureBreakdown(env: BenchEnv, name: ClientName): Promise<KeyBreakdown> {
+export async function measureBreakdown(env: BenchEnv, name: ClientName): Promise<KeyBreakdown> {
   const keyDowns: number[] = [];
   const displayMessages: number[] = [];
   const relay = await startSpiceRelay(
@@ -382,6 +382,9 @@ async function measureBreakdown(env: BenchEnv, name: ClientName): Promise<KeyBre
       return out;
     });
     const med = (f: (l: (typeof legs)[number]) => number): number => median(legs.map(f));
+    // The tails of the parts, in the log: a change can move a tail without moving a median.
+    const p90 = (f: (l: (typeof legs)[number]) => number): string => (legs.map(f).sort((a, b) => a - b)[Math.max(0, Math.ceil(legs.length * 0.9) - 1)] ?? NaN).toFixed(2);
+    console.log(`  ${name} through the relay, p90 ms: in ${p90((l) => l.input)}, server ${p90((l) => l.server)}, out ${p90((l) => l.display)}, total ${p90((l) => l.input + l.server + l.display)}`);
     return { client: name, taps: legs.length, inputMs: med((l) => l.input), serverMs: med((l) => l.server), displayMs: med((l) => l.display), totalMs: med((l) => l.input + l.server + l.display) };
   } finally {
     await relay.close();

@@ -56,7 +56,7 @@ const SERVER_CODECS = [
   { server: 'gstreamer:h264', codec: 'h264' },
 ] as const;
 
-/** 'spicedesk-canvas': the page with #videopath=canvas, which draws VP8, VP9 and H.264 pictures into its canvas instead of showing them in a `<video>` (the element path, the default). */
+/** 'spicedesk-canvas': the page with #videopath=canvas, which draws the stream pictures into its canvas instead of showing them in a `<video>` (the element path, the default). */
 type ClientName = 'spicedesk' | 'spicedesk-canvas' | 'spice-html5' | 'remote-viewer';
 /** spice-html5 announces MJPEG and VP8 only: for the other codecs the server would send it MJPEG. */
 const HTML5_CODECS = new Set(['mjpeg', 'vp8']);
@@ -153,7 +153,7 @@ async function openSpicedesk(gatewayUrl: string, gatewayPid: number, hash = ''):
   }
 }
 
-async function openSpiceHtml5(origin: string, wsPort: number): Promise<ClientUnderTest> {
+async function openSpiceHtml5(origin: string, wsPort: number, websockifyPid: number): Promise<ClientUnderTest> {
   const browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -162,7 +162,11 @@ async function openSpiceHtml5(origin: string, wsPort: number): Promise<ClientUnd
     await page.goto(`${origin}/spice_auto.html?host=127.0.0.1&port=${wsPort}`);
     const browserPid = chromiumPid();
     return {
-      pids: () => [{ pid: browserPid, part: 'chromium' }],
+      // Its relay into the browser counts, as the gateway does for spicedesk (it did not until 2026-12-06 21:00).
+      pids: () => [
+        { pid: browserPid, part: 'chromium' },
+        { pid: websockifyPid, part: 'websockify' },
+      ],
       framesShown: async () => {
         if (errors.length) throw new Error(`spice-html5's page threw: ${errors.join('; ')}`);
         // VP8 plays in a <video> through Media Source; MJPEG frames are drawn as images (no count).
@@ -207,6 +211,7 @@ interface CodecPeers {
   gatewayPid: number;
   html5Origin: string;
   websockifyPort: number;
+  websockifyPid: number;
   xvfbDisplay: string;
   xvfbPid: number;
 }
@@ -219,7 +224,7 @@ async function measureClient(client: ClientName, serverCodec: string, round: num
       : client === 'spicedesk-canvas'
         ? await openSpicedesk(peers.gatewayUrl, peers.gatewayPid, '#videopath=canvas')
         : client === 'spice-html5'
-        ? await openSpiceHtml5(peers.html5Origin, peers.websockifyPort)
+        ? await openSpiceHtml5(peers.html5Origin, peers.websockifyPort, peers.websockifyPid)
         : await openRemoteViewer(peers.relay.url, peers.xvfbDisplay, peers.xvfbPid);
   try {
     await waitUntil(`${client} to get a video stream (${serverCodec})`, () => peers.counters.streamedCodec !== null && peers.counters.framesSent > FPS, STREAM_TIMEOUT_MS, {
@@ -341,13 +346,15 @@ export async function runVideoBench(options: { runs: number; root: string }): Pr
           gatewayPid: gateway.pid,
           html5Origin: html5.origin,
           websockifyPort: ws.port,
+          websockifyPid: ws.process.pid,
           xvfbDisplay: xvfb.display,
           xvfbPid: xvfb.process.pid,
         };
-        // MJPEG takes the canvas path either way: no second spicedesk row for it.
+        // Every codec takes the element path by default (MJPEG since its frames are ImageDecoder's
+        // VideoFrames), so every codec has its canvas row.
         const clients: ClientName[] = [
           'spicedesk',
-          ...(codec === 'mjpeg' ? [] : (['spicedesk-canvas'] as const)),
+          'spicedesk-canvas',
           ...(HTML5_CODECS.has(codec) ? (['spice-html5'] as const) : []),
           'remote-viewer',
         ];

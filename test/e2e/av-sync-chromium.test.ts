@@ -142,9 +142,10 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /**
- * MJPEG pictures are drawn into the canvas by the worker's animation frames. VP8 pictures are shown
- * by a `<video>` element over it (the element path, present/video-elements.ts), whose log times are
- * when Chromium took each picture for composition (requestVideoFrameCallback's presentationTime);
+ * MJPEG and VP8 pictures are shown by a `<video>` element over the canvas (the element path,
+ * present/video-elements.ts; MJPEG decoded by ImageDecoder into VideoFrames), whose log times are
+ * when Chromium took each picture for composition (requestVideoFrameCallback's presentationTime;
+ * with #videopath=canvas they are drawn into the canvas by the worker's animation frames);
  * `{ server: 'gstreamer:vp8', name: 'VP8' }` here measures that path, but it is not in the list
  * every run takes: on a 2-core machine Xspice's VP8 encoder starves Xspice itself, which then sends
  * 5 pictures a second for seconds at a time and leaves its sound FIFO unread (gaps of 450 ms at the

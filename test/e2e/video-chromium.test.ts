@@ -168,8 +168,9 @@ for (const c of CODECS) {
           return m.mean < TOLERANCE[c.server] && m.offset !== first.offset ? m : undefined;
         }, 15_000, { pollMs: 300 });
         console.log(`${c.server}: mean difference ${first.mean.toFixed(2)} then ${later.mean.toFixed(2)} (offsets ${first.offset}, ${later.offset})`);
-        if (c.codec !== 1) {
-          // VideoFrames are shown by a `<video>` over the canvas (the element path): on the screen, the pattern, moving.
+        {
+          // Every codec's pictures are shown by a `<video>` over the canvas (the element path; MJPEG
+          // decoded into VideoFrames by ImageDecoder): on the screen, the pattern, moving.
           expect(await page.evaluate(() => [...document.querySelectorAll('video')].filter((v) => v.style.visibility !== 'hidden').length)).toBe(1);
           const onScreen: Match[] = [];
           const seen = await waitFor('the pattern moving on the screen', async () => {

@@ -109,8 +109,10 @@ export class DisplayPipeline {
   readonly video: VideoDecoders;
   private readonly clock: PresentationClock;
   private readonly presenter: FramePresenter;
-  /** When drawing last gave the event loop a turn. */
+  /** When drawing last gave the event loop a turn, or started after the pipeline was idle. */
   private sliceStarted = Date.now();
+  /** Messages submitted and not yet applied, on every channel. */
+  private inFlight = 0;
 
   /**
    * `decoder` decodes the compressed images (and holds the session's GLZ window): in this thread
@@ -190,6 +192,10 @@ export class DisplayPipeline {
       this.emit({ type: 'message-error', channelId, message: error.message });
       return;
     }
+    // The first message after the pipeline was idle starts a slice: the event loop had its turns
+    // meanwhile. Counted from the last turn instead, a message every 40 ms (a 25 fps stream's
+    // frames) gave the loop a timer's turn (a wake-up) each, having drawn nothing before it.
+    if (this.inFlight++ === 0) this.sliceStarted = Date.now();
     ch.tail = ch.tail.then(async () => {
       try {
         // Closed, or over budget (the session is ending): what is still queued is not drawn.
@@ -208,6 +214,7 @@ export class DisplayPipeline {
         }
       } finally {
         this.budget.release('queued display messages', queued);
+        this.inFlight--;
       }
       ch.appliedSerial = serial;
       for (let i = ch.serialWaiters.length - 1; i >= 0; i--) {

@@ -57,7 +57,11 @@ interface Waiting {
   dest: Rect;
   /** Its mm time (resolved), or 0 when it is shown without a clock. */
   mm: number;
-  /** Monotonic ms at which it is shown: its mm time's, less the presenter's delay (leadMs). */
+  /**
+   * Monotonic ms of its mm time; it is shown the presenter's delay (leadMs) before, as measured when
+   * its timer is set (a picture decoded early must not take an older measure). A late one's is
+   * when it is shown.
+   */
   due: number;
   /** Late when decoded: shown only if nothing follows it in time. */
   late: boolean;
@@ -67,6 +71,9 @@ export class FrameSchedule {
   private readonly host: FrameScheduleHost;
   private waiting: Waiting[] = [];
   private cancelTimer: (() => void) | null = null;
+  /** The picture the timer is set for, and when: a picture added behind it leaves the timer as it is. */
+  private armedFor: Waiting | null = null;
+  private armedAt = 0;
   private lastMm: number | null = null;
   private interval = DEFAULT_INTERVAL_MS;
   /** Pictures are shown one after the other, in order. */
@@ -122,7 +129,7 @@ export class FrameSchedule {
     const wall = this.host.clock.timer.now();
     const at = due ?? wall + Math.min(mmDelta(mm, now), MAX_WAIT_MS);
     if (at < wall) this.waiting.push({ frame, dest, mm, due: wall + this.interval, late: true });
-    else this.waiting.push({ frame, dest, mm, due: at - this.leadMs, late: false });
+    else this.waiting.push({ frame, dest, mm, due: at, late: false });
     // Only when the pump was forced to decode ahead (its encoded queue over its bounds): the oldest
     // is shown now, early, rather than dropped, as dropping the one due first could drop every
     // picture. The video then runs ahead of its mm time by what does not fit; it keeps moving.
@@ -184,23 +191,34 @@ export class FrameSchedule {
   private cancel(): void {
     this.cancelTimer?.();
     this.cancelTimer = null;
+    this.armedFor = null;
+  }
+
+  /** Monotonic ms at which a waiting picture is shown. */
+  private showAt(w: Waiting): number {
+    return w.late ? w.due : w.due - this.leadMs;
   }
 
   private arm(): void {
-    this.cancel();
     const head = this.waiting[0];
+    const at = head ? this.showAt(head) : 0;
+    if (head && head === this.armedFor && at === this.armedAt && this.cancelTimer) return;
+    this.cancel();
     if (!head) return;
-    const delay = Math.max(0, head.due - this.host.clock.timer.now());
+    this.armedFor = head;
+    this.armedAt = at;
+    const delay = Math.max(0, at - this.host.clock.timer.now());
     this.cancelTimer = this.host.clock.timer.after(delay, () => this.fire());
   }
 
   /** The head's time came: the newest picture due is shown, older due ones are dropped as late. */
   private fire(): void {
     this.cancelTimer = null;
+    this.armedFor = null;
     if (this.closed) return;
     const wall = this.host.clock.timer.now();
     let due = 0;
-    while (due < this.waiting.length && this.waiting[due].due <= wall) due++;
+    while (due < this.waiting.length && this.showAt(this.waiting[due]) <= wall) due++;
     // A timer that fired a little early: at least the head is its.
     if (due === 0) due = 1;
     const shown = this.waiting.splice(0, due);

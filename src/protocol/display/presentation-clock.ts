@@ -45,6 +45,17 @@ export class PresentationClock {
     return step < -MM_CORRECTION_BACK_MS || step > MM_JUMP_MS;
   }
 
+  /**
+   * The timer's ms at which mm time `mm` comes (the nearest such, as mm times wrap), or null before
+   * the clock was set. Exact, not from the whole-ms mmNow(): a due time reckoned at a fractional
+   * moment would carry that fraction into every picture decoded from its wake-up.
+   */
+  timeOf(mm: number): number | null {
+    if (this.offset === null) return null;
+    const mmNow = Math.floor(this.timer.now() - this.offset);
+    return this.offset + mmNow + mmDelta(mm >>> 0, mmNow >>> 0);
+  }
+
   /** The mm time now (wrapping u32), or null before it was ever set. */
   mmNow(): number | null {
     if (this.offset === null) return null;

@@ -1,9 +1,11 @@
 // The presenter without a GPU: a 2D canvas that takes each damaged rectangle with putImageData,
-// after turning its 0xAARRGGBB words into the RGBA bytes ImageData holds (one reused buffer).
+// after turning its 0xAARRGGBB words into the RGBA bytes ImageData holds (in WebAssembly SIMD,
+// rgba-swizzle.ts, where it compiles; else patchToRgba into one reused buffer).
 // The canvas keeps what was drawn, so a video picture already drawn is drawn again only when a
 // patch of this frame covers part of it: drawImage of a VideoFrame converts the whole picture
 // each time.
 import { patchToRgba } from './patch-pixels.ts';
+import { createRgbaSwizzle } from './rgba-swizzle.ts';
 import type { AnyCanvas, OverlaySource, PixelPatch, Presenter } from './presenter.ts';
 
 type Context2d = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
@@ -12,6 +14,7 @@ export class Canvas2dPresenter implements Presenter {
   readonly kind = '2d';
   private readonly ctx: Context2d;
   private scratch = new Uint32Array(0);
+  private readonly swizzle = createRgbaSwizzle();
   /** The generation of each overlay's picture now on the canvas, by overlay key. */
   private readonly drawnOverlays = new Map<string, number>();
 
@@ -38,9 +41,13 @@ export class Canvas2dPresenter implements Presenter {
     for (const p of patches) {
       const size = p.width * p.height;
       if (size === 0) continue;
-      if (this.scratch.length < size) this.scratch = new Uint32Array(size);
-      patchToRgba(p, this.scratch);
-      const bytes = new Uint8ClampedArray(this.scratch.buffer, 0, size * 4);
+      let bytes: Uint8ClampedArray<ArrayBuffer>;
+      if (this.swizzle) bytes = this.swizzle.toRgba(p);
+      else {
+        if (this.scratch.length < size) this.scratch = new Uint32Array(size);
+        patchToRgba(p, this.scratch);
+        bytes = new Uint8ClampedArray(this.scratch.buffer, 0, size * 4);
+      }
       this.ctx.putImageData(new ImageData(bytes, p.width, p.height), p.x, p.y);
     }
     const keys = new Set<string>();

@@ -5,27 +5,31 @@
 // composites the picture as video (its video layer) rather than as canvas contents. The worker
 // keeps the picture for the materialisation rule: when a draw needs the area it writes the picture
 // into the surface and says 'video-hide', and the element is hidden until the stream's next picture.
-// Only VideoFrames (VP8, VP9, H.264) take this path: an MJPEG ImageBitmap made into a VideoFrame cost
-// more than drawing it (bench/README.md, video).
+// Only VideoFrames take this path (VP8, VP9, H.264, and MJPEG, which the worker then decodes with
+// ImageDecoder): an MJPEG ImageBitmap made into a VideoFrame cost more than drawing it (bench/README.md, video).
 // Chromium offers MediaStreamTrackGenerator on the page only (not in a worker, and no
-// VideoTrackGenerator), hence the trip through the page's thread.
+// VideoTrackGenerator), so the page makes the generator and transfers its writable stream to the
+// worker, which writes the pictures itself (video-element-writers.ts): the page's thread only
+// places, shows and hides the element. Where the transfer fails, the page keeps the writer and
+// the worker sends it each picture ('video-picture').
+import type { ElementPlacement } from './video-element-writers.ts';
+import { MAX_QUEUED } from './video-element-writers.ts';
 import type { ElementPicture, PresentedPicture } from './video-overlay.ts';
 
 interface ElementStream {
   video: HTMLVideoElement;
-  writer: WritableStreamDefaultWriter<VideoFrame>;
+  generator: MediaStreamTrack;
+  /** The track's writer where the page writes the pictures; null once its writable went to the worker. */
+  writer: WritableStreamDefaultWriter<VideoFrame> | null;
   /** The placement last applied (its CSS), to touch the style only when it changes. */
   placed: string;
-  picture: ElementPicture | null;
+  picture: ElementPlacement | null;
   /** The frame's timestamp (µs) → its mm time and when the worker handed it over (epoch ms), until the element shows it. */
   handed: Map<number, { mm: number; handed: number }>;
   /** Logs the pictures the element shows (requestVideoFrameCallback), once the log is asked for. */
   watch: () => void;
   watching: boolean;
 }
-
-/** Frames written but not yet taken by the track, above which a new picture replaces nothing and is dropped: the track shows the newest anyway. */
-const MAX_QUEUED = 2;
 
 /** Chromium's MediaStreamTrackGenerator (breakout box), which TypeScript's DOM types lack. */
 type TrackGenerator = new (init: { kind: 'video' }) => MediaStreamTrack & { readonly writable: WritableStream<VideoFrame> };
@@ -49,16 +53,38 @@ export class VideoElements {
     private readonly canvas: HTMLCanvasElement,
     /** The presented surface's size: the canvas's CSS box shows it scaled. */
     private readonly surface: () => { width: number; height: number },
+    /**
+     * Hands a new stream's track writable to the worker (transferred: throws where it cannot be),
+     * or says the page keeps it (null).
+     */
+    private readonly handOver: (key: string, writable: WritableStream<VideoFrame> | null) => void = (_key, writable) => {
+      if (writable) throw new Error('no worker to write the pictures');
+    },
   ) {
     window.addEventListener('resize', () => this.placeAll());
   }
 
+  /** The worker writes the stream's pictures: the element goes (or stays) over the canvas at this placement. */
+  placeStream(key: string, placement: ElementPlacement): void {
+    const s = this.streams.get(key) ?? this.create(key, true);
+    s.picture = placement;
+    this.place(s);
+    if (s.video.style.visibility !== '') s.video.style.visibility = '';
+  }
+
+  /** The worker's picture with its mm time and hand-over time, for the presentation log (only sent once the log is asked for). */
+  handed(key: string, timestamp: number, mm: number, handed: number): void {
+    const s = this.streams.get(key);
+    if (s?.watching) s.handed.set(timestamp, { mm, handed });
+  }
+
+  /** A picture the page writes itself (where the writable could not go to the worker). */
   show(key: string, frame: VideoFrame, picture: ElementPicture): void {
-    const s = this.streams.get(key) ?? this.create(key);
+    const s = this.streams.get(key) ?? this.create(key, false);
     s.picture = picture;
     this.place(s);
     if (s.video.style.visibility !== '') s.video.style.visibility = '';
-    if (s.writer.desiredSize !== null && s.writer.desiredSize <= -MAX_QUEUED) {
+    if (!s.writer || (s.writer.desiredSize !== null && s.writer.desiredSize <= -MAX_QUEUED)) {
       this.dropped++;
       frame.close();
       return;
@@ -76,7 +102,9 @@ export class VideoElements {
   /** A new surface or session: every element goes. */
   clear(): void {
     for (const s of this.streams.values()) {
-      void s.writer.close().catch(() => undefined);
+      if (s.writer) void s.writer.close().catch(() => undefined);
+      // A writable in the worker: its writes fail from now on (and close their frames).
+      else s.generator.stop();
       s.video.srcObject = null;
       s.video.remove();
     }
@@ -102,7 +130,7 @@ export class VideoElements {
     for (const s of this.streams.values()) this.place(s);
   }
 
-  private create(key: string): ElementStream {
+  private create(key: string, transfer: boolean): ElementStream {
     const Generator = trackGenerator();
     if (!Generator) throw new Error('this browser has no MediaStreamTrackGenerator');
     const generator = new Generator({ kind: 'video' });
@@ -117,11 +145,33 @@ export class VideoElements {
     video.srcObject = new MediaStream([generator]);
     // Before the cursor image in the document, so the cursor stays on top.
     this.canvas.after(video);
-    const s: ElementStream = { video, writer: generator.writable.getWriter(), placed: '', picture: null, handed: new Map(), watching: false, watch: () => undefined };
+    let writer: WritableStreamDefaultWriter<VideoFrame> | null = null;
+    if (transfer) {
+      try {
+        this.handOver(key, generator.writable);
+      } catch {
+        writer = generator.writable.getWriter();
+        this.handOver(key, null);
+      }
+    } else {
+      writer = generator.writable.getWriter();
+    }
+    const s: ElementStream = { video, generator, writer, placed: '', picture: null, handed: new Map(), watching: false, watch: () => undefined };
     const onFrame = (_now: number, meta: VideoFrameCallbackMetadata): void => {
       // The track keeps the decoder's timestamp (µs), which is the element's mediaTime (s).
-      const timestamp = Math.round(meta.mediaTime * 1e6);
-      const shown = s.handed.get(timestamp);
+      let timestamp = Math.round(meta.mediaTime * 1e6);
+      let shown = s.handed.get(timestamp);
+      if (shown === undefined) {
+        // A frame whose track timestamp is not the worker's (ImageDecoder's MJPEG frames: re-stamped
+        // VideoFrames keep their media timestamp, 0, in the track): the newest handed over before
+        // Chromium presented it (pictures come 40 ms apart; the hand-over takes about 1 ms).
+        const at = performance.timeOrigin + meta.presentationTime;
+        for (const [k, h] of s.handed) {
+          if (h.handed > at) break;
+          timestamp = k;
+          shown = h;
+        }
+      }
       for (const k of s.handed.keys()) {
         if (k === timestamp) break;
         s.handed.delete(k);
@@ -173,7 +223,7 @@ export interface ElementStyle {
  * share), cut to its rects (a clip-path in the element's own box, which the flip of a bottom-up
  * stream turns with it), nothing shown when no rect is left.
  */
-export function elementStyle(p: Pick<ElementPicture, 'dest' | 'rects' | 'bottomUp'>, box: { left: number; top: number }, scale: number): ElementStyle {
+export function elementStyle(p: ElementPlacement, box: { left: number; top: number }, scale: number): ElementStyle {
   const { dest } = p;
   const whole = p.rects.length === 1 && p.rects[0].left === dest.left && p.rects[0].top === dest.top && p.rects[0].right === dest.right && p.rects[0].bottom === dest.bottom;
   const clipPath = whole

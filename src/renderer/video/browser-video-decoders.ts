@@ -16,10 +16,18 @@ export class BrowserVideoDecoders implements VideoDecoders {
     private readonly webCodecs: () => WebCodecs = browserWebCodecs,
   ) {}
 
+  /**
+   * MJPEG frames decoded by WebCodecs' ImageDecoder into VideoFrames (YUV, as the JPEG holds them)
+   * rather than into ImageBitmaps: set where the page's `<video>` elements show the pictures (the
+   * element path), which take a VideoFrame as it is. Drawn into the canvas, such a frame cost more
+   * than the bitmap (bench/README.md, video).
+   */
+  mjpegFrames = false;
+
   create(codec: number): Promise<StreamDecoder> {
     const support = this.supported.find((s) => s.codec === codec);
     if (!support) return Promise.reject(new SpiceError('protocol', `${codecName(codec)} streams are not decoded in this browser (it decodes ${this.supported.map((s) => codecName(s.codec)).join(', ') || 'none'})`));
-    if (codec === VideoCodec.MJPEG) return Promise.resolve(new MjpegStreamDecoder());
+    if (codec === VideoCodec.MJPEG) return Promise.resolve(new MjpegStreamDecoder({ videoFrames: this.mjpegFrames && typeof ImageDecoder === 'function' }));
     return Promise.resolve(new WebCodecsStreamDecoder(codec, { hardware: support.acceleration === 'hardware' }, this.webCodecs()));
   }
 }

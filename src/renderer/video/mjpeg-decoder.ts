@@ -7,16 +7,24 @@ import { VideoCodec } from '../../protocol/channels/display/display-messages.ts'
 import { MjpegTables } from '../../protocol/codecs/mjpeg.ts';
 import type { DecodedFrame, StreamDecoder } from '../../protocol/display/video-decoder.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
-import { BitmapPicture } from './pictures.ts';
+import { BitmapPicture, VideoFramePicture } from './pictures.ts';
 
 export class MjpegStreamDecoder implements StreamDecoder {
   readonly acceleration = 'software';
   private readonly tables = new MjpegTables();
   private closed = false;
+  /** Decoded by ImageDecoder into VideoFrames (for the page's `<video>` elements), not into ImageBitmaps. */
+  private readonly videoFrames: boolean;
+  private timestamp = 0;
+
+  constructor(o: { videoFrames?: boolean } = {}) {
+    this.videoFrames = o.videoFrames === true;
+  }
 
   async decode(data: Uint8Array, width: number, height: number): Promise<DecodedFrame | null> {
     if (this.closed) return null;
     const jpeg = this.tables.complete(data);
+    if (this.videoFrames) return this.decodeFrame(jpeg, data.byteLength, width, height);
     let bitmap: ImageBitmap;
     try {
       bitmap = await createImageBitmap(new Blob([jpeg as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
@@ -33,6 +41,32 @@ export class MjpegStreamDecoder implements StreamDecoder {
       throw new SpiceError('protocol', `an MJPEG stream frame is ${got}, not the ${width}x${height} the stream said`);
     }
     return new BitmapPicture(bitmap, VideoCodec.MJPEG);
+  }
+
+  private async decodeFrame(jpeg: Uint8Array, size: number, width: number, height: number): Promise<DecodedFrame | null> {
+    let frame: VideoFrame;
+    const decoder = new ImageDecoder({ data: jpeg as Uint8Array<ArrayBuffer>, type: 'image/jpeg', colorSpaceConversion: 'none' });
+    try {
+      frame = (await decoder.decode()).image;
+    } catch (e) {
+      throw new SpiceError('protocol', `an MJPEG stream frame of ${size} bytes does not decode: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      decoder.close();
+    }
+    // Each its own timestamp (µs): the page's presentation log keys pictures by it. (The track
+    // still sees ImageDecoder's 0: the page finds such pictures by their hand-over time.)
+    const stamped = new VideoFrame(frame, { timestamp: (this.timestamp += 40_000) });
+    frame.close();
+    if (this.closed) {
+      stamped.close();
+      return null;
+    }
+    if (stamped.displayWidth !== width || stamped.displayHeight !== height) {
+      const got = `${stamped.displayWidth}x${stamped.displayHeight}`;
+      stamped.close();
+      throw new SpiceError('protocol', `an MJPEG stream frame is ${got}, not the ${width}x${height} the stream said`);
+    }
+    return new VideoFramePicture(stamped, VideoCodec.MJPEG, 'software');
   }
 
   close(): void {

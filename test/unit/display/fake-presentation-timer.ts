@@ -6,6 +6,8 @@ import type { PresentationTimer } from '../../../src/protocol/display/presentati
 export function fakeTimer() {
   let now = 0;
   let seq = 0;
+  /** Timers that ran: each one a wake-up of the thread in a browser. */
+  let fired = 0;
   const timers = new Map<number, { at: number; run: () => void }>();
   const timer: PresentationTimer = {
     now: () => now,
@@ -24,6 +26,7 @@ export function fakeTimer() {
       const next = [...timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
       if (!next) break;
       timers.delete(next[0]);
+      fired++;
       now = Math.max(now, next[1].at);
       next[1].run();
       await settle();
@@ -31,5 +34,5 @@ export function fakeTimer() {
     now = end;
     await settle();
   };
-  return { timer, advance, pending: () => timers.size };
+  return { timer, advance, pending: () => timers.size, fired: () => fired };
 }

@@ -28,7 +28,7 @@ const numbered = (n: number, size = 4): Uint8Array => {
 const FAILING = 0xeeee;
 
 function setup() {
-  const { timer, advance } = fakeTimer();
+  const { timer, advance, fired } = fakeTimer();
   const budget = new MemoryBudget();
   const decodes: number[] = [];
   /** Decoded pictures not closed yet, now and at most. */
@@ -95,6 +95,7 @@ function setup() {
     frame,
     ops,
     closedDecoders,
+    fired,
     alive: () => alive,
     mostAlive: () => mostAlive,
   };
@@ -125,6 +126,24 @@ describe('video frames decoded just in time', () => {
     expect(t.mostAlive()).toBeLessThanOrEqual(2);
     expect(t.alive()).toBe(0);
     expect(t.budget.usedFor('queued video frames')).toBe(0);
+    t.p.close();
+  });
+
+  it('at 25 fps decodes each frame when the picture before it is shown: one timer a picture, not one for the decode and one for the show', async () => {
+    const t = setup();
+    t.create();
+    t.p.setMediaTime(10_000);
+    // All queued at once, every one due within MAX_WAIT_MS of its arrival.
+    const FRAMES = 30;
+    for (let i = 0; i < FRAMES; i++) t.frame(10_400 + i * 40, i);
+    await t.p.drain(0);
+    const before = t.fired();
+    await t.advance(400 + FRAMES * 40 + 1000);
+    expect(t.shown.map((s) => s.id)).toEqual([...Array(FRAMES).keys()]);
+    expect(Math.max(...t.shown.map((s, i) => Math.abs(s.at - (400 + i * 40))))).toBeLessThanOrEqual(2);
+    // The first decode waits on a timer of its own; from then on each show's wake-up decodes the next.
+    expect(t.fired() - before).toBeLessThanOrEqual(FRAMES + 2);
+    expect(t.mostAlive()).toBeLessThanOrEqual(2);
     t.p.close();
   });
 
