@@ -31,15 +31,7 @@ export class MjpegStreamDecoder implements StreamDecoder {
     } catch (e) {
       throw new SpiceError('protocol', `an MJPEG stream frame of ${data.byteLength} bytes does not decode: ${e instanceof Error ? e.message : String(e)}`);
     }
-    if (this.closed) {
-      bitmap.close();
-      return null;
-    }
-    if (bitmap.width !== width || bitmap.height !== height) {
-      const got = `${bitmap.width}x${bitmap.height}`;
-      bitmap.close();
-      throw new SpiceError('protocol', `an MJPEG stream frame is ${got}, not the ${width}x${height} the stream said`);
-    }
+    if (!this.keep(bitmap, () => bitmap.close(), width, height)) return null;
     return new BitmapPicture(bitmap, VideoCodec.MJPEG);
   }
 
@@ -57,16 +49,25 @@ export class MjpegStreamDecoder implements StreamDecoder {
     // still sees ImageDecoder's 0: the page finds such pictures by their hand-over time.)
     const stamped = new VideoFrame(frame, { timestamp: (this.timestamp += 40_000) });
     frame.close();
+    if (!this.keep({ width: stamped.displayWidth, height: stamped.displayHeight }, () => stamped.close(), width, height)) return null;
+    return new VideoFramePicture(stamped, VideoCodec.MJPEG, 'software');
+  }
+
+  /**
+   * Whether a decoded picture is kept: not once the decoder closed meanwhile (it is released), and
+   * never at another size than the stream's (released, and refused with an error).
+   */
+  private keep(picture: { width: number; height: number }, release: () => void, width: number, height: number): boolean {
     if (this.closed) {
-      stamped.close();
-      return null;
+      release();
+      return false;
     }
-    if (stamped.displayWidth !== width || stamped.displayHeight !== height) {
-      const got = `${stamped.displayWidth}x${stamped.displayHeight}`;
-      stamped.close();
+    if (picture.width !== width || picture.height !== height) {
+      const got = `${picture.width}x${picture.height}`;
+      release();
       throw new SpiceError('protocol', `an MJPEG stream frame is ${got}, not the ${width}x${height} the stream said`);
     }
-    return new VideoFramePicture(stamped, VideoCodec.MJPEG, 'software');
+    return true;
   }
 
   close(): void {
