@@ -26,6 +26,20 @@ describe('the password dialog', () => {
   // No password in the target and none in SPICE_PASSWORD (startServe clears it): the page asks.
   const peers = useGatewayPeers({ password: 'right-pw ✓' });
 
+  /** The dialog opens; if not in time, the failure says what the page and the gateway were doing instead. */
+  async function dialogOpens(page: Page): Promise<void> {
+    try {
+      await page.waitForFunction(() => window.spicedeskPage?.state().passwordDialogOpen === true, undefined, { timeout: 15_000 });
+    } catch (error) {
+      const s = await state(page).catch(() => undefined);
+      throw new Error(
+        `the password dialog did not open within 15 s; the page's status: ${s ? `${s.status} (${s.statusText})` : 'unreadable'}; ` +
+          `page problems: ${JSON.stringify(pageProblems(page))}; the gateway's output:\n${peers.serve.process.outputTail()}`,
+        { cause: error },
+      );
+    }
+  }
+
   async function answer(page: Page, password: string): Promise<void> {
     await page.locator('#password-dialog input[type=password]').fill(password);
     await page.locator('#password-dialog button[type=submit]').click();
@@ -35,7 +49,7 @@ describe('the password dialog', () => {
     const page = await peers.browser.newPage({ viewport: { width: 1280, height: 900 } });
     try {
       await page.goto(peers.serve.url);
-      await page.waitForFunction(() => window.spicedeskPage?.state().passwordDialogOpen === true, undefined, { timeout: 15_000 });
+      await dialogOpens(page);
       expect((await state(page)).passwordDialogs).toBe(1);
       await expect.poll(() => page.locator('#password-dialog .reason').textContent()).toMatch(/password/i);
 
@@ -78,7 +92,7 @@ describe('the password dialog', () => {
     const page = await peers.browser.newPage();
     try {
       await page.goto(peers.serve.url);
-      await page.waitForFunction(() => window.spicedeskPage?.state().passwordDialogOpen === true, undefined, { timeout: 15_000 });
+      await dialogOpens(page);
       await page.locator('#password-dialog button[value=cancel]').click();
       await waitForPageStatus(page, 'error', 10_000);
       const s = await state(page);
