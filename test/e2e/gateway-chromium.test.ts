@@ -148,12 +148,18 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
     const browser = await launchChromium();
     try {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      // Keep a copy of what the page sends, to see the side buttons that Xspice drops: the page
-      // hands its messages to the decode worker, which runs the bridge (worker-bridge.ts); a
-      // button's MOUSE_PRESS/MOUSE_RELEASE is kept as its first bytes (kind, button, mask).
+      // Keep a copy of what the page sends, to see the side buttons that Xspice drops: from the
+      // page's WebSocket, or (#bridge=worker) from its messages to the decode worker, which then
+      // runs the bridge (worker-bridge.ts), a button's MOUSE_PRESS/MOUSE_RELEASE kept as its first
+      // bytes (kind, button, mask).
       await context.addInitScript(() => {
         const sent: number[][] = [];
         (window as unknown as { sentToGateway: number[][] }).sentToGateway = sent;
+        const send = WebSocket.prototype.send;
+        WebSocket.prototype.send = function (data) {
+          if (data instanceof Uint8Array) sent.push(Array.from(data));
+          return send.call(this, data);
+        };
         const post = Worker.prototype.postMessage as (this: Worker, m: unknown, t?: Transferable[]) => void;
         Worker.prototype.postMessage = function (this: Worker, m: unknown, t?: Transferable[]) {
           const ui = (m as { kind?: string; message?: { kind: string; button: number; buttons: number } }).kind === 'bridge-send' ? (m as { message: { kind: string; button: number; buttons: number } }).message : null;
