@@ -41,6 +41,11 @@ interface StreamWriter {
 const placementText = (p: ElementPlacement): string =>
   `${p.bottomUp ? 1 : 0} ${[p.dest, ...p.rects].map((r) => `${r.left},${r.top},${r.right},${r.bottom}`).join(' ')}`;
 
+/** Ends the stream's track writer where the worker holds one (an ended track's close may reject: nothing to do then). */
+function closeWriter(s: StreamWriter): void {
+  if (s.writer !== null && s.writer !== 'page') void s.writer.close().catch(() => undefined);
+}
+
 export class VideoElementWriters implements ElementHooks {
   private readonly streams = new Map<string, StreamWriter>();
   /** Whether the page logs the pictures its elements show (a test asked): each picture's mm time goes to it. */
@@ -51,8 +56,7 @@ export class VideoElementWriters implements ElementHooks {
   constructor(private readonly post: (m: ElementMessage, transfer?: Transferable[]) => void) {}
 
   show(key: string, frame: VideoFrame, picture: ElementPicture): void {
-    let s = this.streams.get(key);
-    if (!s) this.streams.set(key, (s = { writer: null, pending: null, placed: '', hidden: false }));
+    const s = this.stream(key);
     if (s.writer === 'page') {
       this.post({ kind: 'video-picture', key, frame, ...picture }, [frame]);
       return;
@@ -80,9 +84,8 @@ export class VideoElementWriters implements ElementHooks {
 
   /** The page's answer to a stream's first 'video-place': its track's writable, or null where it keeps it. */
   adopt(key: string, writable: WritableStream<VideoFrame> | null): void {
-    let s = this.streams.get(key);
-    if (!s) this.streams.set(key, (s = { writer: null, pending: null, placed: '', hidden: false }));
-    if (s.writer !== null && s.writer !== 'page') void s.writer.close().catch(() => undefined);
+    const s = this.stream(key);
+    closeWriter(s);
     s.writer = writable ? writable.getWriter() : 'page';
     const frame = s.pending;
     s.pending = null;
@@ -95,9 +98,15 @@ export class VideoElementWriters implements ElementHooks {
   clear(): void {
     for (const s of this.streams.values()) {
       s.pending?.close();
-      if (s.writer !== null && s.writer !== 'page') void s.writer.close().catch(() => undefined);
+      closeWriter(s);
     }
     this.streams.clear();
+  }
+
+  private stream(key: string): StreamWriter {
+    let s = this.streams.get(key);
+    if (!s) this.streams.set(key, (s = { writer: null, pending: null, placed: '', hidden: false }));
+    return s;
   }
 
   private write(writer: WritableStreamDefaultWriter<VideoFrame>, frame: VideoFrame): void {
