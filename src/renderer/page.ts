@@ -1,6 +1,6 @@
-// The session page of the web gateway and of the Electron window: connects the bridge (on this
-// thread, feeding display bodies to the decode worker in order; with #bridge=worker run by the
-// worker, which takes them itself: worker-bridge.ts), presents its damage once per animation frame,
+// The session page of the web gateway and of the Electron window: connects the bridge (run by the
+// decode worker, which takes the display bodies itself: worker-bridge.ts; with #bridge=page on
+// this thread, feeding them to the worker in order), presents its damage once per animation frame,
 // captures keyboard and mouse, shows the guest's cursor, the session's status and the guest head
 // this window is for. The rest (dialogs, clipboard, files, kiosk mode...) are parts that mount
 // themselves from page-part-table.ts (page-parts.ts says how).
@@ -38,9 +38,8 @@ export interface SessionPageOptions {
  * with WebCodecs on the page's thread instead of in the audio worklet (audio-part.ts);
  * videopath=canvas draws VP8, VP9 and H.264 stream pictures into the canvas instead of showing them
  * in `<video>` elements over it (present/video-elements.ts; measured in bench/README.md, video);
- * bridge=worker runs the bridge's WebSocket (or port) in the decode worker instead of on the page's
- * thread (worker-bridge.ts): less CPU, but two full test runs each lost one exchange between page
- * and host on it under load (bench/README.md, interactive), so it is not the default yet.
+ * bridge=page runs the bridge's WebSocket (or port) on the page's thread instead of in the decode
+ * worker (worker-bridge.ts; the worker's costs less CPU: bench/README.md, interactive).
  */
 export class SessionPage implements PageServices {
   readonly context: PageContext;
@@ -59,7 +58,7 @@ export class SessionPage implements PageServices {
   private readonly surface = { width: 0, height: 0, channelId: 0 };
   private readonly target: number;
   private bridge: PageBridge | null = null;
-  /** Whether the bridge's transport runs in the decode worker (#bridge=worker) or on this thread (the default). */
+  /** Whether the bridge's transport runs in the decode worker (the default) or on this thread (#bridge=page). */
   private readonly bridgeInWorker: boolean;
   /** While sound plays, the video is shown by what is audible (audio-part.ts), not by the host's MEDIA_TIME. */
   private audioClockActive = false;
@@ -87,7 +86,7 @@ export class SessionPage implements PageServices {
     this.target = Number.isInteger(target) && target >= 0 && target <= 0xffff ? target : 0;
     const canvas = (this.canvas = o.byId<HTMLCanvasElement>('screen'));
     this.status = new StatusLine(o.byId('status'), o.byId('detail'), o.byId('video-status'));
-    this.bridgeInWorker = options.get('bridge') === 'worker';
+    this.bridgeInWorker = options.get('bridge') !== 'page';
     const rendererOption = options.get('renderer');
     this.display = new DisplayView(
       canvas,
@@ -260,6 +259,7 @@ export class SessionPage implements PageServices {
         statusText: this.status.text,
         presenter: this.display.presenter,
         presentsIn: this.display.presentsIn,
+        bridgeIn: this.bridgeInWorker ? ('worker' as const) : ('page' as const),
         mouseMode: this.mouse.mode,
         surface: { ...this.surface },
         cursorCss: this.cursor.css,

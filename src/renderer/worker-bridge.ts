@@ -1,5 +1,5 @@
-// The page's bridge when its transport runs in the decode worker (bridge-in-worker.ts; opt-in with
-// #bridge=worker, the default keeps it on the page's thread, bridge-socket.ts). The worker opens the
+// The page's bridge when its transport runs in the decode worker (bridge-in-worker.ts; the default,
+// #bridge=page keeps it on the page's thread, bridge-socket.ts). The worker opens the
 // gateway's WebSocket, or gets the Electron window's port from here, and puts display bodies into
 // its pipeline itself; what the page needs (status, cursor, sound, panels) comes back checked,
 // and what the page sends goes out through the worker. Each bridge has an id, so a reconnect's

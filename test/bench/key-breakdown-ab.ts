@@ -2,7 +2,7 @@
 // spicedesk's page and its variant (BENCH_SPICEDESK_VARIANT...) only, alternating, a few sessions
 // each: a before/after of a change to the page's key path without the other clients' rounds.
 //   npx esbuild test/bench/key-breakdown-ab.ts --bundle --platform=node --format=esm --packages=external \
-//     --outfile=dist/key-breakdown-ab.js && BENCH_SPICEDESK_VARIANT='bridge=worker' node dist/key-breakdown-ab.js [--sessions 2]
+//     --outfile=dist/key-breakdown-ab.js && BENCH_SPICEDESK_VARIANT='bridge=page' node dist/key-breakdown-ab.js [--sessions 2]
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureBreakdown, startBenchDesktop } from './interactive-bench.ts';

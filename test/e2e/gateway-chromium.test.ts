@@ -48,6 +48,8 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
     { name: 'WebGL2 (SwiftShader in headless Chromium, forced with #renderer=webgl)', args: [], hash: '#renderer=webgl', kind: 'webgl2' },
     { name: 'the 2D canvas, chosen by default over software WebGL', args: [], hash: '', kind: '2d' },
     { name: 'the 2D canvas fallback (--disable-webgl)', args: ['--disable-webgl'], hash: '', kind: '2d' },
+    // The bridge's WebSocket on the page's thread, handing display bodies to the worker (not the default).
+    { name: "the 2D canvas, the bridge on the page's thread (#bridge=page)", args: [], hash: '#bridge=page', kind: '2d' },
   ] as const;
 
   for (const renderer of renderers) {
@@ -62,6 +64,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
         const page = await openSessionPage(browser, peers.serve.url + renderer.hash);
         const settled = await waitUntilSettled(page);
         expect(settled.presenter).toBe(renderer.kind);
+        expect(settled.bridgeIn).toBe(renderer.hash.includes('bridge=page') ? 'page' : 'worker');
         expect(settled.surface).toEqual({ channelId: 0, width: 1024, height: 768 });
         expect(settled.messageErrors).toBe(0);
         // No CSP violation, no failed request, no exception.
@@ -71,7 +74,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
         expect((await pageState(page)).frames).toBe(settled.frames);
         const shown = await pagePixels(page);
         const captured = await closeAndCapture(page, peers.xs, peers.serve, `page-${renderer.kind}`);
-        expectSamePixels(`gateway-${renderer.kind}${renderer.args.length ? '-nowebgl' : ''}`, captured, shown);
+        expectSamePixels(`gateway-${renderer.kind}${renderer.args.length ? '-nowebgl' : ''}${renderer.hash.includes('bridge') ? '-pagebridge' : ''}`, captured, shown);
       });
     });
   }
@@ -149,7 +152,7 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
     try {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       // Keep a copy of what the page sends, to see the side buttons that Xspice drops: from the
-      // page's WebSocket, or (#bridge=worker) from its messages to the decode worker, which then
+      // page's WebSocket (#bridge=page), or from its messages to the decode worker, which then
       // runs the bridge (worker-bridge.ts), a button's MOUSE_PRESS/MOUSE_RELEASE kept as its first
       // bytes (kind, button, mask).
       await context.addInitScript(() => {

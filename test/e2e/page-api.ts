@@ -31,6 +31,8 @@ export interface PageState {
   status: string;
   statusText: string;
   presenter: 'webgl2' | '2d' | 'starting';
+  /** Where the bridge's transport runs: the decode worker (the default) or the page's thread (#bridge=page). */
+  bridgeIn: 'worker' | 'page';
   presentsIn: 'worker' | 'page';
   mouseMode: 'client' | 'server';
   surface: { width: number; height: number; channelId: number };
