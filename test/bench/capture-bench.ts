@@ -1,7 +1,9 @@
 // Headless capture: `spicedesk capture` against spice-gtk's `spicy-screenshot`, both taking the
-// first frame of the same Xspice desktop (1024x768, an xterm with text, --image-compression off).
-// Each run is a fresh process: connect, link, receive the primary surface, write a file, exit.
-// The two alternate (A B A B ...) so that drift in machine load hits both the same way.
+// first frame of the same Xspice desktop (1024x768, an xterm with text, --image-compression off;
+// or, for capture-photo, 1920x1080 with each kind of photo-like content in test/peers/photo-content.ts
+// in turn, a fresh Xspice per kind). Each run is a fresh process: connect, link, receive the primary
+// surface, write a file, exit. The two alternate (A B A B ...) so that drift in machine load hits
+// both the same way.
 //
 // spicedesk also runs a second time per round without NODE_EXTRA_CA_CERTS: when that variable is
 // set (this sandbox sets it to the whole system CA bundle), Node parses the file before running any
@@ -9,7 +11,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { photoLikeImage, showImage, showXterm, solidBackground, waitForStableScreen } from '../peers/desktop.ts';
+import { showXterm, solidBackground, waitForStableScreen } from '../peers/desktop.ts';
+import { PHOTO_KINDS, PHOTO_KIND_TEXT, showPhotoContent, type PhotoKind } from '../peers/photo-content.ts';
 import type { RgbaImage } from '../peers/image.ts';
 import { comparePixels, readPng } from '../peers/png.ts';
 import { requireTool } from '../peers/require-tool.ts';
@@ -24,10 +27,12 @@ export interface CaptureBenchOptions {
   root: string;
   /**
    * text: 1024x768, an xterm, image compression off (the foundation issue's bench).
-   * photo: 1920x1080, a full-screen photo-like image and an xterm, the server's default image
-   * compression (auto_glz: QUIC for the photo), which both clients leave as it is.
+   * photo: 1920x1080, each kind of photo-like content (`kinds`, default all) full-screen with an
+   * xterm, the server's default image compression (auto_glz: QUIC for the pictures), which both
+   * clients leave as it is.
    */
   scenario?: 'text' | 'photo';
+  kinds?: readonly PhotoKind[];
 }
 
 export interface ClientSummary {
@@ -40,8 +45,8 @@ export interface ClientSummary {
   maxWallMs: number;
 }
 
-export interface CaptureBenchResult {
-  bench: 'capture';
+/** One desktop's measurements: both clients, the ratios, and whether their pictures agree. */
+export interface CaptureOfScreen {
   screen: string;
   spicedesk: ClientSummary;
   /** The same, with NODE_EXTRA_CA_CERTS removed from its environment. */
@@ -57,6 +62,12 @@ export interface CaptureBenchResult {
   pixelsMatch: boolean | 'not compared';
   /** The first failure of `spicedesk capture`, if any; the bench fails when set. */
   spicedeskError?: string;
+}
+
+export interface CaptureBenchResult extends CaptureOfScreen {
+  bench: 'capture';
+  /** capture-photo: one entry per kind of content (the fields above are the first kind's). */
+  kinds?: (CaptureOfScreen & { kind: PhotoKind })[];
   table: string;
 }
 
@@ -77,41 +88,22 @@ function summarise(name: string, measurements: readonly Measurement[]): ClientSu
 const show = (ms: number): string => (Number.isFinite(ms) ? ms.toFixed(0) : '-');
 const showRatio = (r: number): string => (Number.isFinite(r) ? r.toFixed(2) : '-');
 
-export async function runCaptureBench(options: CaptureBenchOptions): Promise<CaptureBenchResult> {
+/** Both clients, alternating, on the desktop Xspice shows now; `compression` is spicedesk's option. */
+async function captureScreen(options: CaptureBenchOptions, port: number, screen: string, compression: readonly string[]): Promise<CaptureOfScreen> {
   const spicyBinary = requireTool('spicy-screenshot', 'spice-client-gtk');
-  requireTool('bash', 'bash');
   const cli = resolve(options.root, 'bin/spicedesk.cjs');
-  if (!existsSync(cli)) throw new Error(`${cli} is missing; run the bench from the checkout (npm run bench)`);
-
-  const photo = options.scenario === 'photo';
-  const xspice = await startXspice({ imageCompression: photo ? 'auto_glz' : 'off', jpegWan: 'never' });
   const work = mkdtempSync(join(tmpdir(), 'spicedesk-bench-'));
   try {
-    await solidBackground(xspice, '#336699');
-    if (photo) {
-      await xspice.exec('xrandr', ['-s', '1920x1080']);
-      await showImage(xspice, photoLikeImage(1920, 1080, 5), { x: 0, y: 0 });
-    }
-    await showXterm(xspice);
-    const reference = await waitForStableScreen(xspice.port);
-    const screen = photo
-      ? `${reference.width}x${reference.height} Xspice, full-screen photo-like image and an xterm, image compression auto_glz (the server's default)`
-      : `${reference.width}x${reference.height} Xspice, xterm with text, image compression off`;
-    // The text bench keeps spicedesk's default (uncompressed, as the server is set); the photo
-    // bench leaves the server's choice, as spicy-screenshot does.
-    const compression = photo ? ['--compression', 'server'] : [];
-
     const pngPath = join(work, 'spicedesk.png');
     const ppmPath = join(work, 'spicy.ppm');
-    const target = `spice://127.0.0.1:${xspice.port}`;
+    const target = `spice://127.0.0.1:${port}`;
     const spicedeskRun = (): Promise<Measurement> =>
       measure(process.execPath, [cli, 'capture', target, '-o', pngPath, '--timeout', '20', ...compression], { timeoutMs: 30_000 });
     const cleanEnv = { ...process.env };
     delete cleanEnv.NODE_EXTRA_CA_CERTS;
     const spicedeskCleanRun = (): Promise<Measurement> =>
       measure(process.execPath, [cli, 'capture', target, '-o', pngPath, '--timeout', '20', ...compression], { timeoutMs: 30_000, env: cleanEnv });
-    const spicyRun = (): Promise<Measurement> =>
-      measure(spicyBinary, spicyScreenshotArgs(xspice.port, ppmPath), { timeoutMs: 30_000 });
+    const spicyRun = (): Promise<Measurement> => measure(spicyBinary, spicyScreenshotArgs(port, ppmPath), { timeoutMs: 30_000 });
 
     const spicedeskTimes: Measurement[] = [];
     const spicedeskCleanTimes: Measurement[] = [];
@@ -146,21 +138,97 @@ export async function runCaptureBench(options: CaptureBenchOptions): Promise<Cap
     const spicedesk = summarise('spicedesk capture', spicedeskTimes);
     const spicedeskCleanEnv = summarise('spicedesk, no NODE_EXTRA_CA_CERTS', spicedeskCleanTimes);
     const spicy = summarise('spicy-screenshot', spicyTimes);
-    const wallRatio = spicedesk.medianWallMs / spicy.medianWallMs;
-    const cpuRatio = spicedesk.medianCpuMs / spicy.medianCpuMs;
-    const cleanEnvWallRatio = spicedeskCleanEnv.medianWallMs / spicy.medianWallMs;
-    const cleanEnvCpuRatio = spicedeskCleanEnv.medianCpuMs / spicy.medianCpuMs;
-    const table = formatTable(
-      ['client', 'runs', 'median wall ms', 'median CPU ms', 'min wall', 'max wall'],
-      [spicedesk, spicedeskCleanEnv, spicy].map((c) => [c.name, `${c.runs - c.failures}/${c.runs}`, show(c.medianWallMs), show(c.medianCpuMs), show(c.minWallMs), show(c.maxWallMs)]),
-    ) +
-      `\nratio spicedesk/spicy: wall ${showRatio(wallRatio)}, CPU ${showRatio(cpuRatio)}` +
-      `\nratio spicedesk without NODE_EXTRA_CA_CERTS/spicy: wall ${showRatio(cleanEnvWallRatio)}, CPU ${showRatio(cleanEnvCpuRatio)}` +
-      `\npixels match: ${String(pixelsMatch)}`;
-
-    return { bench: 'capture', screen, spicedesk, spicedeskCleanEnv, spicy, wallRatio, cpuRatio, cleanEnvWallRatio, cleanEnvCpuRatio, pixelsMatch, spicedeskError, table };
+    return {
+      screen,
+      spicedesk,
+      spicedeskCleanEnv,
+      spicy,
+      wallRatio: spicedesk.medianWallMs / spicy.medianWallMs,
+      cpuRatio: spicedesk.medianCpuMs / spicy.medianCpuMs,
+      cleanEnvWallRatio: spicedeskCleanEnv.medianWallMs / spicy.medianWallMs,
+      cleanEnvCpuRatio: spicedeskCleanEnv.medianCpuMs / spicy.medianCpuMs,
+      pixelsMatch,
+      spicedeskError,
+    };
   } finally {
     rmSync(work, { recursive: true, force: true });
-    await xspice.stop();
   }
+}
+
+function screenTable(c: CaptureOfScreen): string {
+  return (
+    formatTable(
+      ['client', 'runs', 'median wall ms', 'median CPU ms', 'min wall', 'max wall'],
+      [c.spicedesk, c.spicedeskCleanEnv, c.spicy].map((x) => [x.name, `${x.runs - x.failures}/${x.runs}`, show(x.medianWallMs), show(x.medianCpuMs), show(x.minWallMs), show(x.maxWallMs)]),
+    ) +
+    `\nratio spicedesk/spicy: wall ${showRatio(c.wallRatio)}, CPU ${showRatio(c.cpuRatio)}` +
+    `\nratio spicedesk without NODE_EXTRA_CA_CERTS/spicy: wall ${showRatio(c.cleanEnvWallRatio)}, CPU ${showRatio(c.cleanEnvCpuRatio)}` +
+    `\npixels match: ${String(c.pixelsMatch)}`
+  );
+}
+
+/** capture-photo's summary: one row per kind, both clients' medians and the ratios. */
+function kindsTable(kinds: readonly (CaptureOfScreen & { kind: PhotoKind })[]): string {
+  return formatTable(
+    ['content', 'spicedesk wall / CPU ms', 'no NODE_EXTRA_CA_CERTS wall / CPU ms', 'spicy wall / CPU ms', 'wall ratio', 'CPU ratio', 'wall ratio, no CA file', 'pixels match'],
+    kinds.map((k) => [
+      k.kind,
+      `${show(k.spicedesk.medianWallMs)} / ${show(k.spicedesk.medianCpuMs)}`,
+      `${show(k.spicedeskCleanEnv.medianWallMs)} / ${show(k.spicedeskCleanEnv.medianCpuMs)}`,
+      `${show(k.spicy.medianWallMs)} / ${show(k.spicy.medianCpuMs)}`,
+      showRatio(k.wallRatio),
+      showRatio(k.cpuRatio),
+      showRatio(k.cleanEnvWallRatio),
+      String(k.pixelsMatch),
+    ]),
+  );
+}
+
+export async function runCaptureBench(options: CaptureBenchOptions): Promise<CaptureBenchResult> {
+  requireTool('spicy-screenshot', 'spice-client-gtk');
+  requireTool('bash', 'bash');
+  const cli = resolve(options.root, 'bin/spicedesk.cjs');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing; run the bench from the checkout (npm run bench)`);
+
+  if (options.scenario !== 'photo') {
+    const xspice = await startXspice({ imageCompression: 'off', jpegWan: 'never' });
+    try {
+      await solidBackground(xspice, '#336699');
+      await showXterm(xspice);
+      const reference = await waitForStableScreen(xspice.port);
+      // The text bench keeps spicedesk's default (uncompressed, as the server is set).
+      const c = await captureScreen(options, xspice.port, `${reference.width}x${reference.height} Xspice, xterm with text, image compression off`, []);
+      return { bench: 'capture', ...c, table: screenTable(c) };
+    } finally {
+      await xspice.stop();
+    }
+  }
+
+  const kinds: (CaptureOfScreen & { kind: PhotoKind })[] = [];
+  for (const kind of options.kinds ?? PHOTO_KINDS) {
+    const xspice = await startXspice({ imageCompression: 'auto_glz', jpegWan: 'never' });
+    try {
+      await solidBackground(xspice, '#336699');
+      await xspice.exec('xrandr', ['-s', '1920x1080']);
+      await showPhotoContent(xspice, kind, 1920, 1080);
+      if (kind !== 'mixed') await showXterm(xspice);
+      const reference = await waitForStableScreen(xspice.port);
+      const screen = `${reference.width}x${reference.height} Xspice, ${PHOTO_KIND_TEXT[kind]}${kind === 'mixed' ? '' : ', and an xterm'}, image compression auto_glz (the server's default)`;
+      // spicedesk leaves the server's choice, as spicy-screenshot does.
+      const c = await captureScreen(options, xspice.port, screen, ['--compression', 'server']);
+      kinds.push({ kind, ...c });
+      console.log(`capture-photo ${kind}: wall ratio ${showRatio(c.wallRatio)} (no CA file ${showRatio(c.cleanEnvWallRatio)}), CPU ratio ${showRatio(c.cpuRatio)}, pixels match ${String(c.pixelsMatch)}`);
+    } finally {
+      await xspice.stop();
+    }
+  }
+  const first = kinds[0];
+  const failed = kinds.find((k) => k.spicedeskError);
+  return {
+    bench: 'capture',
+    ...first,
+    spicedeskError: failed && `${failed.kind}: ${failed.spicedeskError}`,
+    kinds,
+    table: kindsTable(kinds) + '\n' + kinds.map((k) => `${k.kind}: ${k.screen}`).join('\n'),
+  };
 }

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAudioBench } from './audio-bench.ts';
 import { runCaptureBench } from './capture-bench.ts';
+import { PHOTO_KINDS, type PhotoKind } from '../peers/photo-content.ts';
 import { runDecodersBench } from './decoders-bench.ts';
 import { runGatewayBench } from './gateway-bench.ts';
 import { runInteractiveBench } from './interactive-bench.ts';
@@ -24,6 +25,17 @@ interface Bench {
   run(options: { runs: number; root: string; audioMinutes: number; audioBaseline?: string; webdavBaseline?: string; cpuProfDir?: string; record: boolean; usbBaseline?: string }): Promise<{ table: string; failure?: string } & object>;
 }
 
+/** BENCH_CAPTURE_KINDS=photograph,noise: capture-photo on those kinds of content only (default: all). */
+function photoKindsFromEnv(): PhotoKind[] | undefined {
+  const wanted = process.env.BENCH_CAPTURE_KINDS;
+  if (!wanted) return undefined;
+  return wanted.split(',').map((k) => {
+    const kind = PHOTO_KINDS.find((known) => known === k.trim());
+    if (!kind) throw new Error(`BENCH_CAPTURE_KINDS: "${k}" is not one of ${PHOTO_KINDS.join(', ')}`);
+    return kind;
+  });
+}
+
 const benches: Bench[] = [
   {
     name: 'capture',
@@ -35,7 +47,7 @@ const benches: Bench[] = [
   {
     name: 'capture-photo',
     async run(options) {
-      const result = await runCaptureBench({ ...options, scenario: 'photo' });
+      const result = await runCaptureBench({ ...options, scenario: 'photo', kinds: photoKindsFromEnv() });
       return { ...result, failure: result.spicedeskError && `spicedesk capture failed: ${result.spicedeskError}` };
     },
   },
