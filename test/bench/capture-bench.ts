@@ -33,6 +33,8 @@ export interface CaptureBenchOptions {
    */
   scenario?: 'text' | 'photo';
   kinds?: readonly PhotoKind[];
+  /** Another built checkout whose `capture` runs in the same rounds (without NODE_EXTRA_CA_CERTS), for a before/after. */
+  baselineRoot?: string;
 }
 
 export interface ClientSummary {
@@ -52,6 +54,8 @@ export interface CaptureOfScreen {
   /** The same, with NODE_EXTRA_CA_CERTS removed from its environment. */
   spicedeskCleanEnv: ClientSummary;
   spicy: ClientSummary;
+  /** The baseline build (BENCH_CAPTURE_BASELINE), without NODE_EXTRA_CA_CERTS, when given. */
+  baseline?: ClientSummary;
   /** spicedesk / spicy; NaN when spicedesk produced no measurement. */
   wallRatio: number;
   cpuRatio: number;
@@ -104,6 +108,10 @@ async function captureScreen(options: CaptureBenchOptions, port: number, screen:
     const spicedeskCleanRun = (): Promise<Measurement> =>
       measure(process.execPath, [cli, 'capture', target, '-o', pngPath, '--timeout', '20', ...compression], { timeoutMs: 30_000, env: cleanEnv });
     const spicyRun = (): Promise<Measurement> => measure(spicyBinary, spicyScreenshotArgs(port, ppmPath), { timeoutMs: 30_000 });
+    const baselineCli = options.baselineRoot ? resolve(options.baselineRoot, 'bin/spicedesk.cjs') : null;
+    const baselineRun = (): Promise<Measurement> =>
+      measure(process.execPath, [baselineCli!, 'capture', target, '-o', join(work, 'baseline.png'), '--timeout', '20', ...compression], { timeoutMs: 30_000, env: cleanEnv });
+    const baselineTimes: Measurement[] = [];
 
     const spicedeskTimes: Measurement[] = [];
     const spicedeskCleanTimes: Measurement[] = [];
@@ -114,6 +122,7 @@ async function captureScreen(options: CaptureBenchOptions, port: number, screen:
     const warmSpicedesk = await spicedeskRun();
     if (warmSpicedesk.exitCode !== 0) spicedeskError = `exit ${warmSpicedesk.exitCode}: ${warmSpicedesk.stderr.trim()}`;
     await spicyRun();
+    if (baselineCli) await baselineRun();
 
     for (let i = 0; i < options.runs; i++) {
       if (!spicedeskError) {
@@ -123,6 +132,7 @@ async function captureScreen(options: CaptureBenchOptions, port: number, screen:
         else if (!existsSync(pngPath)) spicedeskError = `exit 0 but ${pngPath} was not written`;
         spicedeskCleanTimes.push(await spicedeskCleanRun());
       }
+      if (baselineCli) baselineTimes.push(await baselineRun());
       const s = await spicyRun();
       if (s.exitCode !== 0) throw new Error(`spicy-screenshot failed (exit ${s.exitCode}): ${s.stderr.trim()}`);
       spicyTimes.push(s);
@@ -143,6 +153,7 @@ async function captureScreen(options: CaptureBenchOptions, port: number, screen:
       spicedesk,
       spicedeskCleanEnv,
       spicy,
+      ...(baselineCli ? { baseline: summarise('baseline, no NODE_EXTRA_CA_CERTS', baselineTimes) } : {}),
       wallRatio: spicedesk.medianWallMs / spicy.medianWallMs,
       cpuRatio: spicedesk.medianCpuMs / spicy.medianCpuMs,
       cleanEnvWallRatio: spicedeskCleanEnv.medianWallMs / spicy.medianWallMs,
@@ -159,7 +170,7 @@ function screenTable(c: CaptureOfScreen): string {
   return (
     formatTable(
       ['client', 'runs', 'median wall ms', 'median CPU ms', 'min wall', 'max wall'],
-      [c.spicedesk, c.spicedeskCleanEnv, c.spicy].map((x) => [x.name, `${x.runs - x.failures}/${x.runs}`, show(x.medianWallMs), show(x.medianCpuMs), show(x.minWallMs), show(x.maxWallMs)]),
+      [c.spicedesk, c.spicedeskCleanEnv, c.spicy, ...(c.baseline ? [c.baseline] : [])].map((x) => [x.name, `${x.runs - x.failures}/${x.runs}`, show(x.medianWallMs), show(x.medianCpuMs), show(x.minWallMs), show(x.maxWallMs)]),
     ) +
     `\nratio spicedesk/spicy: wall ${showRatio(c.wallRatio)}, CPU ${showRatio(c.cpuRatio)}` +
     `\nratio spicedesk without NODE_EXTRA_CA_CERTS/spicy: wall ${showRatio(c.cleanEnvWallRatio)}, CPU ${showRatio(c.cleanEnvCpuRatio)}` +
@@ -170,7 +181,7 @@ function screenTable(c: CaptureOfScreen): string {
 /** capture-photo's summary: one row per kind, both clients' medians and the ratios. */
 function kindsTable(kinds: readonly (CaptureOfScreen & { kind: PhotoKind })[]): string {
   return formatTable(
-    ['content', 'spicedesk wall / CPU ms', 'no NODE_EXTRA_CA_CERTS wall / CPU ms', 'spicy wall / CPU ms', 'wall ratio', 'CPU ratio', 'wall ratio, no CA file', 'pixels match'],
+    ['content', 'spicedesk wall / CPU ms', 'no NODE_EXTRA_CA_CERTS wall / CPU ms', 'spicy wall / CPU ms', 'wall ratio', 'CPU ratio', 'wall ratio, no CA file', 'pixels match', 'baseline wall / CPU ms', 'baseline/spicy wall'],
     kinds.map((k) => [
       k.kind,
       `${show(k.spicedesk.medianWallMs)} / ${show(k.spicedesk.medianCpuMs)}`,
@@ -180,6 +191,8 @@ function kindsTable(kinds: readonly (CaptureOfScreen & { kind: PhotoKind })[]): 
       showRatio(k.cpuRatio),
       showRatio(k.cleanEnvWallRatio),
       String(k.pixelsMatch),
+      k.baseline ? `${show(k.baseline.medianWallMs)} / ${show(k.baseline.medianCpuMs)}` : '-',
+      k.baseline ? showRatio(k.baseline.medianWallMs / k.spicy.medianWallMs) : '-',
     ]),
   );
 }

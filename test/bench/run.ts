@@ -47,7 +47,8 @@ const benches: Bench[] = [
   {
     name: 'capture-photo',
     async run(options) {
-      const result = await runCaptureBench({ ...options, scenario: 'photo', kinds: photoKindsFromEnv() });
+      // BENCH_CAPTURE_BASELINE=DIR: another built checkout's capture in the same rounds.
+      const result = await runCaptureBench({ ...options, scenario: 'photo', kinds: photoKindsFromEnv(), baselineRoot: process.env.BENCH_CAPTURE_BASELINE });
       return { ...result, failure: result.spicedeskError && `spicedesk capture failed: ${result.spicedeskError}` };
     },
   },

@@ -6,13 +6,18 @@
 // residuals, so a desktop compresses as well as with full deflate and a 1920x1080 photo three
 // times faster (40 ms instead of 129 ms for level 1, measured here).
 //
-// A screen that is mostly photo gains little even so (its residuals are noise: 6 MB become
-// 4 MB) for most of the capture's time, so by default a sample of the rows decides: content
-// that deflates to less than half is deflated, other content is stored (as large as the PPM
-// spice-gtk writes, in a fifth of the time). `compression: 'always'` deflates whatever it is.
+// Deflating costs about 35-40 ms per MB it outputs here, storing about a tenth of that for the
+// whole screen: a photograph, the sky, a fractal texture deflate to 0.3-0.5 of their size in 60-90
+// ms, which made `capture` 1.2-1.4 times spicy-screenshot's time on them (bench/README.md,
+// capture-photo). So by default a sample of the rows decides: content that deflates to less than
+// an eighth (text, flat areas, smooth gradients: fast to deflate too) is deflated, other content is
+// stored (as large as the PPM spice-gtk writes). `compression: 'always'` (--small-png) deflates
+// whatever it is. The full-size scanlines come from WebAssembly SIMD where Node has it
+// (png-scanlines-simd.ts), else from the loop below.
 import { open } from 'node:fs/promises';
 import { constants, crc32, deflateSync } from 'node:zlib';
 import type { SurfaceSnapshot } from '../../protocol/channels/display/display-sink.ts';
+import { createSimdScanlines, type PngScanlines } from './png-scanlines-simd.ts';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -30,7 +35,7 @@ function chunk(type: string, data: Buffer): Buffer[] {
  * RGB scanlines of rows 0, `step`, 2 * `step`, ...: with filter type 1 (Sub: every byte minus the
  * one 3 bytes before it) for deflating, or 0 (None) for storing, where a filter gains nothing.
  */
-function scanlines(surface: SurfaceSnapshot, filter: 'sub' | 'none', step = 1): Buffer {
+export function scanlines(surface: SurfaceSnapshot, filter: 'sub' | 'none', step = 1): Buffer {
   const { width, data } = surface;
   const rows = Math.ceil(surface.height / step);
   const rowBytes = 1 + width * 3;
@@ -65,6 +70,7 @@ function scanlines(surface: SurfaceSnapshot, filter: 'sub' | 'none', step = 1): 
  * idle moments while the server prepares the frame.
  */
 export function warmUpPngEncoder(): void {
+  simdScanlines ??= createSimdScanlines();
   const dummy = { width: 96, height: 64, data: new Uint32Array(96 * 64) };
   for (let i = 0; i < 4; i++) {
     dummy.data[i] = i * 0x010203;
@@ -79,7 +85,16 @@ export type PngCompression = 'auto' | 'always';
 /** One row in this many is deflated to judge the whole screen. */
 const SAMPLE_EVERY_ROWS = 16;
 /** Deflated sample / sample size at or above which the screen is stored instead. */
-const STORE_AT_RATIO = 0.5;
+const STORE_AT_RATIO = 0.125;
+
+/** The SIMD scanlines, made at the first full-size encode; null where WebAssembly SIMD is missing. */
+let simdScanlines: PngScanlines | null | undefined;
+
+/** Every row's scanline, through SIMD where it runs: a view the caller deflates at once. */
+function allScanlines(surface: SurfaceSnapshot, filter: 'sub' | 'none'): Buffer {
+  simdScanlines ??= createSimdScanlines();
+  return simdScanlines ? simdScanlines(surface, filter) : scanlines(surface, filter);
+}
 
 const RLE = { level: 1, strategy: constants.Z_RLE } as const;
 
@@ -99,7 +114,7 @@ export function encodeSurfacePngParts(surface: SurfaceSnapshot, compression: Png
   ihdr[9] = 2; // colour type: RGB
   // Compression 0, filter method 0, no interlace.
   const deflate = compression === 'always' || worthDeflating(surface);
-  const lines = scanlines(surface, deflate ? 'sub' : 'none');
+  const lines = allScanlines(surface, deflate ? 'sub' : 'none');
   // Stored: one output chunk that holds it all (zlib's default 16 KB chunks double the time).
   const idat = deflateSync(lines, deflate ? RLE : { level: 0, chunkSize: Math.max(16 * 1024, lines.length + (lines.length >> 10) + 1024) });
   return [SIGNATURE, ...chunk('IHDR', ihdr), ...chunk('IDAT', idat), ...chunk('IEND', Buffer.alloc(0))];

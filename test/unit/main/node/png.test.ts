@@ -49,6 +49,27 @@ describe('encodeSurfacePng', () => {
     expect(pixelsOf(auto)).toEqual(pixelsOf(always));
   });
 
+  it('stores content that deflates only to a third (a photograph, the sky): deflating it costs more than storing', () => {
+    // A smooth gradient with a little noise, an odd width (the SIMD rows end mid-group): its Sub
+    // residuals are a few bits each.
+    const w = 321;
+    const rand = noise(w, height, 7);
+    const data = Uint32Array.from({ length: w * height }, (_, i) => {
+      const x = i % w;
+      const y = Math.floor(i / w);
+      const n = rand[i] & 3;
+      return (0xff000000 | (((x >> 1) + n) << 16) | (((y >> 1) + n) << 8) | ((x + y) >> 2)) >>> 0;
+    });
+    const raw = height * (1 + w * 3);
+    const auto = encodeSurfacePng({ width: w, height, data });
+    const always = encodeSurfacePng({ width: w, height, data }, 'always');
+    expect(auto.byteLength).toBeGreaterThan(raw);
+    expect(always.byteLength).toBeLessThan(0.5 * raw);
+    expect(always.byteLength).toBeGreaterThan(0.125 * raw);
+    expect(pixelsOf(auto)).toEqual(Array.from(data, (v) => v & 0xffffff));
+    expect(pixelsOf(always)).toEqual(pixelsOf(auto));
+  });
+
   it('small screens are deflated without sampling', () => {
     const data = new Uint32Array(8 * 3).fill(0xff00ff00);
     const png = encodeSurfacePng({ width: 8, height: 3, data });
