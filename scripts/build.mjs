@@ -75,6 +75,8 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/main/commands/serve.ts'], outfile: 'dist/serve.cjs' }),
   // The CLI's decode pool workers (src/main/display-worker).
   build({ ...common, entryPoints: ['src/main/display-worker/decode-worker-entry.ts'], outfile: 'dist/decode-worker.cjs' }),
+  // The same decoders for the CLI's own thread, loaded by `capture` (src/main/display-worker/in-thread-decoder.ts).
+  build({ ...common, entryPoints: ['src/main/display-worker/in-thread-decoders-entry.ts'], outfile: 'dist/image-decoders.cjs' }),
   // The CLI's VP8/VP9 video worker (src/main/video), started with the first such stream.
   build({ ...common, entryPoints: ['src/main/video/video-worker-entry.ts'], outfile: 'dist/video-worker.cjs' }),
   // The Electron app (src/main/electron): its main process (package.json "main") and the window's

@@ -33,7 +33,7 @@ export interface CaptureBenchOptions {
    */
   scenario?: 'text' | 'photo';
   kinds?: readonly PhotoKind[];
-  /** Another built checkout whose `capture` runs in the same rounds (without NODE_EXTRA_CA_CERTS), for a before/after. */
+  /** Another built checkout whose `capture` runs in the same rounds (without NODE_EXTRA_CA_CERTS), for a before/after (BENCH_CAPTURE_BASELINE=DIR). */
   baselineRoot?: string;
 }
 

@@ -40,7 +40,7 @@ const benches: Bench[] = [
   {
     name: 'capture',
     async run(options) {
-      const result = await runCaptureBench(options);
+      const result = await runCaptureBench({ ...options, baselineRoot: process.env.BENCH_CAPTURE_BASELINE });
       return { ...result, failure: result.spicedeskError && `spicedesk capture failed: ${result.spicedeskError}` };
     },
   },

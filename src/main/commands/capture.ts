@@ -4,7 +4,6 @@ import { ChannelType } from '../../protocol/link/constants.ts';
 import { silentLogger, type Logger } from '../../protocol/logger.ts';
 import type { DisplayChannel, DisplayOptions } from '../../protocol/channels/display/display-channel.ts';
 import type { Session } from '../../protocol/session/session.ts';
-import { ImageCompression } from '../../protocol/channels/display/display-messages.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
 import { warmUpPngEncoder, writeSurfacePng, type PngCompression } from '../node/png.ts';
 import { openSession } from '../connect/open-session.ts';
@@ -46,12 +45,8 @@ export async function runCapture(o: CaptureOptions): Promise<void> {
     videoCodecs: o.videoCodecs,
     // Only the display asked for: linking the others would cost time and do nothing here.
     shouldLink: (c) => c.type === ChannelType.DISPLAY && c.id === o.displayId,
-    // A decode worker takes 30-50 ms to start, and a server that compresses (spice-server's
-    // default, auto_glz) takes about as long to encode a new client's first frame after the
-    // display links: started at the link, not at the image's first bytes, the worker is ready when
-    // the image is (a 1920x1080 photo captured 30-40 ms sooner, bench/README.md capture-photo). Not
-    // when compression was turned off: then nothing will need it.
-    prestartDecoders: o.display?.compression !== ImageCompression.OFF,
+    // One frame: its images are decoded here, without a worker's 30-50 ms start (in-thread-decoder.ts).
+    decodeInThisThread: true,
   });
   try {
     const listed = session.main.info.channels.filter((c) => c.type === ChannelType.DISPLAY).map((c) => c.id);

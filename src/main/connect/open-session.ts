@@ -16,6 +16,8 @@ import { LocalDisplaySink } from '../../protocol/display/local-display-sink.ts';
 import { mjpegVideoDecoders } from '../../protocol/display/mjpeg-video-decoders.ts';
 import { combineVideoDecoders } from '../../protocol/display/video-decoder-sets.ts';
 import { DecodePool } from '../display-worker/decode-pool.ts';
+import { InThreadDecoder } from '../display-worker/in-thread-decoder.ts';
+import type { ImageDecoder } from '../../protocol/display/image-decode-job.ts';
 import { cliVideoDecoders } from '../video/cli-video-decoders.ts';
 import { cliAudioCapabilities } from '../audio/cli-audio-capabilities.ts';
 import { nodeTicketCrypto } from '../node/ticket-crypto.ts';
@@ -37,6 +39,11 @@ export interface OpenOptions {
    * compressed images (do); by default the first compressed image starts it.
    */
   prestartDecoders?: boolean;
+  /**
+   * Decode images in this thread instead of a pool of workers (in-thread-decoder.ts): for
+   * `capture`, which takes one frame, where a worker's start would only delay it.
+   */
+  decodeInThisThread?: boolean;
   /** --memory-limit in bytes; undefined: the default (DEFAULT_MEMORY_LIMIT). */
   memoryLimit?: number;
   /** --video-codecs; undefined: the profile's video-codecs, else this client's own order. */
@@ -76,7 +83,7 @@ export async function openSession(o: OpenOptions): Promise<OpenedSession> {
 
 async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string | undefined, profile: ConnectionProfile): Promise<OpenedSession> {
   const deadline = new Deadline(o.timeoutMs);
-  const decoders = new DecodePool({ logger: o.logger });
+  const decoders: ImageDecoder = o.decodeInThisThread ? new InThreadDecoder() : new DecodePool({ logger: o.logger });
   // One budget for the session and its display pipeline: surfaces, caches and buffered bytes.
   const memoryBudget = new MemoryBudget(o.memoryLimit);
   const session = new Session({
@@ -93,7 +100,7 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     // Sound is played (recorded to a file) and the microphone sent by this process (src/main/audio).
     audio: cliAudioCapabilities,
     ports: o.ports,
-    // Drawing in this thread; compressed images decoded in worker threads (src/main/display-worker).
+    // Drawing in this thread; compressed images decoded in worker threads, or here for capture (src/main/display-worker).
     displaySink: new LocalDisplaySink({
       logger: o.logger,
       decoder: decoders,
@@ -115,7 +122,7 @@ async function linkSession(o: OpenOptions, plan: ConnectPlan, password: string |
     void session.close();
     throw e;
   }
-  if (o.prestartDecoders) decoders.prestart();
+  if (o.prestartDecoders) decoders.prestart?.();
   return { session, where: plan.where, deadline, profile, relink: () => relinkSession(o, plan, password, profile) };
 }
 
