@@ -104,6 +104,9 @@ async function measureOnce(env: BenchEnv, client: FirstFrameSample['client'], ru
     return { client, run, steps };
   } finally {
     await running.stop();
+    // A killed Chromium's window can outlive the gateway's SPICE connection by a moment under load:
+    // the next start would find the desktop on the screen already.
+    await waitUntil("the client's window to leave the screen", async () => (await env.probe.find(LAYOUT.glyph.bg, 6)).count === 0, 10_000).catch(() => undefined);
   }
 }
 
