@@ -33,6 +33,12 @@ const VARIANT_ENV = Object.fromEntries(
 /** Another checkout (its bin/spicedesk.cjs and dist/, built), run as the variant: a before/after of a build. */
 const BASELINE = process.env.BENCH_FIRST_FRAME_BASELINE ? resolve(process.env.BENCH_FIRST_FRAME_BASELINE) : undefined;
 const HAS_VARIANT = Boolean(VARIANT_OPTIONS) || Object.keys(VARIANT_ENV).length > 0 || BASELINE !== undefined;
+/**
+ * BENCH_FIRST_FRAME_NO_DEBUG=1: `spicedesk open` without --debug, as a user runs it (--debug loads
+ * pino, about 30 ms, which `open` then pays before or after it starts the browser): the gateway's
+ * steps are missing, the browser's, the page's and the first pixels are not.
+ */
+const NO_DEBUG = process.env.BENCH_FIRST_FRAME_NO_DEBUG === '1';
 
 export interface FirstFrameSample {
   client: 'spicedesk' | 'spicedesk-variant';
@@ -86,7 +92,7 @@ async function measureOnce(env: BenchEnv, client: FirstFrameSample['client'], ru
   };
   const running = await startSpicedesk(env.setup, client, client === 'spicedesk-variant' && VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', ['--remote-debugging-port=0'], {
     ...(client === 'spicedesk-variant' && BASELINE ? { cli: join(BASELINE, 'bin', 'spicedesk.cjs') } : {}),
-    cliArgs: ['--debug'],
+    cliArgs: NO_DEBUG ? [] : ['--debug'],
     stderr,
     env: { BENCH_BROWSER_STARTED: browserStarted, ...(client === 'spicedesk-variant' ? VARIANT_ENV : {}) },
   });
@@ -147,7 +153,7 @@ export async function runFirstFrameBench(options: { runs: number; root: string }
   const variant = HAS_VARIANT ? `; spicedesk-variant: ${[VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', ...Object.entries(VARIANT_ENV).map(([k, v]) => `${k}=${v}`), BASELINE ? `the build in ${BASELINE}` : ''].filter((w) => w !== '').join(' ')}` : '';
   return {
     bench: 'first-frame',
-    method: `spicedesk open on the interactive bench's desktop, ${runs} runs, Chromium with --remote-debugging-port=0, the gateway with --debug${variant}`,
+    method: `spicedesk open on the interactive bench's desktop, ${runs} runs, Chromium with --remote-debugging-port=0, the gateway ${NO_DEBUG ? 'without' : 'with'} --debug${variant}`,
     samples,
     failure,
     table,
