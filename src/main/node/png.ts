@@ -64,14 +64,19 @@ export function scanlines(surface: SurfaceSnapshot, filter: 'sub' | 'none', step
 }
 
 /**
- * Runs the scanline filter over a small dummy surface a few times, so that V8 has compiled it
- * with its optimising tier by the time a real screen comes: a capture calls the encoder exactly
- * once, and the unoptimised filter takes twice as long over a 1024x768 screen. Meant for the
- * idle moments while the server prepares the frame.
+ * Gets the encoder ready while the server prepares the frame: compiles the SIMD scanlines and runs
+ * them once over a small dummy surface (a module's first call also compiles it). Where SIMD is
+ * missing, runs the loop a few times instead, so that V8 has compiled it with its optimising tier
+ * by the time a real screen comes: a capture calls the encoder exactly once, and the unoptimised
+ * loop takes twice as long over a 1024x768 screen.
  */
 export function warmUpPngEncoder(): void {
   simdScanlines ??= createSimdScanlines();
   const dummy = { width: 96, height: 64, data: new Uint32Array(96 * 64) };
+  if (simdScanlines) {
+    simdScanlines(dummy, 'sub');
+    return;
+  }
   for (let i = 0; i < 4; i++) {
     dummy.data[i] = i * 0x010203;
     scanlines(dummy, 'sub');
