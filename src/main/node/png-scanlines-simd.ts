@@ -79,8 +79,15 @@ function leb(n: number): number[] {
   return out;
 }
 
+/** What this file uses of the WebAssembly global (src/main's types have no DOM library to declare it). */
+interface WebAssemblyApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+
 interface ScanlineExports {
-  memory: WebAssembly.Memory;
+  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   scanlines(src: number, dst: number, width: number, height: number, sub: number): void;
 }
 
@@ -97,10 +104,11 @@ export type PngScanlines = (surface: SurfacePixels, filter: 'sub' | 'none') => B
  * the module's memory, valid until its next call: png.ts deflates or copies it at once.
  */
 export function createSimdScanlines(): PngScanlines | null {
+  const wasm = (globalThis as unknown as { WebAssembly?: WebAssemblyApi }).WebAssembly;
   let exports: ScanlineExports;
   try {
-    if (typeof WebAssembly !== 'object' || !WebAssembly.validate(MODULE)) return null;
-    exports = new WebAssembly.Instance(new WebAssembly.Module(MODULE), {}).exports as unknown as ScanlineExports;
+    if (!wasm || !wasm.validate(MODULE)) return null;
+    exports = new wasm.Instance(new wasm.Module(MODULE), {}).exports as ScanlineExports;
   } catch {
     return null;
   }
