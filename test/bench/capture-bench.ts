@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { showXterm, solidBackground, waitForStableScreen } from '../peers/desktop.ts';
-import { PHOTO_KINDS, PHOTO_KIND_TEXT, showPhotoContent, type PhotoKind } from '../peers/photo-content.ts';
+import { PHOTO_KINDS, PHOTO_KIND_TEXT, showPhotoDesktop, type PhotoKind } from '../peers/photo-content.ts';
 import type { RgbaImage } from '../peers/image.ts';
 import { comparePixels, readPng } from '../peers/png.ts';
 import { requireTool } from '../peers/require-tool.ts';
@@ -221,11 +221,7 @@ export async function runCaptureBench(options: CaptureBenchOptions): Promise<Cap
   for (const kind of options.kinds ?? PHOTO_KINDS) {
     const xspice = await startXspice({ imageCompression: 'auto_glz', jpegWan: 'never' });
     try {
-      await solidBackground(xspice, '#336699');
-      await xspice.exec('xrandr', ['-s', '1920x1080']);
-      await showPhotoContent(xspice, kind, 1920, 1080);
-      if (kind !== 'mixed') await showXterm(xspice);
-      const reference = await waitForStableScreen(xspice.port);
+      const reference = await showPhotoDesktop(xspice, kind);
       const screen = `${reference.width}x${reference.height} Xspice, ${PHOTO_KIND_TEXT[kind]}${kind === 'mixed' ? '' : ', and an xterm'}, image compression auto_glz (the server's default)`;
       // spicedesk leaves the server's choice, as spicy-screenshot does.
       const c = await captureScreen(options, xspice.port, screen, ['--compression', 'server']);

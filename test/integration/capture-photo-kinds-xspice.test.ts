@@ -8,9 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { showXterm, solidBackground, waitForStableScreen } from '../peers/desktop.ts';
 import { isUniform } from '../peers/image.ts';
-import { PHOTO_KINDS, showPhotoContent } from '../peers/photo-content.ts';
+import { PHOTO_KINDS, showPhotoDesktop } from '../peers/photo-content.ts';
 import { comparePixels, explainMismatch, readPng } from '../peers/png.ts';
 import { startXspice } from '../peers/xspice.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -23,11 +22,7 @@ describe('capture of every kind of photo-like content, against spice-gtk, auto_g
     it(`${kind}: the same pixels as spicy-screenshot`, async () => {
       const xs = await startXspice({ imageCompression: 'auto_glz', jpegWan: 'never' });
       try {
-        await solidBackground(xs, '#336699');
-        await xs.exec('xrandr', ['-s', '1920x1080']);
-        await showPhotoContent(xs, kind, 1920, 1080);
-        if (kind !== 'mixed') await showXterm(xs);
-        const reference = await waitForStableScreen(xs.port);
+        const reference = await showPhotoDesktop(xs, kind);
         expect([reference.width, reference.height]).toEqual([1920, 1080]);
         expect(isUniform(reference)).toBe(false);
         const out = join(dir, `${kind}.png`);

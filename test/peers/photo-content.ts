@@ -6,7 +6,7 @@
 // (.ci/run installs it), scaled and cropped by ImageMagick, so every run shows the same pixels.
 import { execFileSync } from 'node:child_process';
 import type { RgbaImage } from './image.ts';
-import { photoLikeImage, seededRandom, showImage, showXterm, STANDARD_TEXT } from './desktop.ts';
+import { photoLikeImage, seededRandom, showImage, showXterm, solidBackground, STANDARD_TEXT, waitForStableScreen } from './desktop.ts';
 import { requireFile, requireTool } from './require-tool.ts';
 import type { XspiceServer } from './xspice.ts';
 
@@ -143,4 +143,17 @@ export async function showPhotoContent(xspice: XspiceServer, kind: PhotoKind, wi
       return;
     }
   }
+}
+
+/**
+ * The desktop the capture test and bench take of a kind: on a fresh Xspice, the blue root, the
+ * screen set to 1920x1080, the kind's content and (but for `mixed`, which has its own) an xterm.
+ * Returns spice-gtk's view of it once it is stable.
+ */
+export async function showPhotoDesktop(xspice: XspiceServer, kind: PhotoKind): Promise<RgbaImage> {
+  await solidBackground(xspice, '#336699');
+  await xspice.exec('xrandr', ['-s', '1920x1080']);
+  await showPhotoContent(xspice, kind, 1920, 1080);
+  if (kind !== 'mixed') await showXterm(xspice);
+  return waitForStableScreen(xspice.port);
 }

@@ -1,8 +1,7 @@
 // The CLI's decode pool: recorded Xspice images decoded in worker threads equal the same decoders
 // run here; GLZ images share one window across the pool; workers start only when needed; bad
 // images and dead workers end in errors, not hangs.
-import { readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Pixels } from '../../../../src/protocol/pixels/pixels.ts';
@@ -11,23 +10,11 @@ import { runDecodeJob } from '../../../../src/protocol/display/run-decode-job.ts
 import { GlzWindow } from '../../../../src/protocol/codecs/glz-window.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { DecodePool } from '../../../../src/main/display-worker/decode-pool.ts';
-import { readRecordedImage } from '../../../fixtures/images/recorded-image.ts';
+import { recordedDecodeJobs } from '../../../fixtures/images/recorded-image.ts';
 
 const workerFile = resolve('dist/decode-worker.cjs'); // built by test/global-setup.ts
-const DIR = resolve('test/fixtures/images');
 
-function jobsOf(prefix: string): DecodeJob[] {
-  return readdirSync(DIR)
-    .filter((f) => f.startsWith(prefix) && f.endsWith('.bin'))
-    .map((f) => readRecordedImage(join(DIR, f)))
-    .sort((a, b) => a.header.index - b.header.index)
-    .map((r) => {
-      const { width, height } = r.header.descriptor;
-      const kind = r.header.body.kind as 'quic' | 'lz-rgb' | 'glz-rgb' | 'lz4' | 'zlib-glz-rgb';
-      if (kind === 'zlib-glz-rgb') return { kind, width, height, data: r.data, glzDataSize: r.header.body.glzDataSize ?? 0 };
-      return { kind, width, height, data: r.data };
-    });
-}
+const jobsOf = (prefix: string): DecodeJob[] => recordedDecodeJobs(prefix);
 
 /** The same job decoded in this thread, for comparison (the pool transfers the job's buffer away). */
 async function here(job: DecodeJob, window = new GlzWindow()): Promise<Pixels> {

@@ -1,29 +1,18 @@
 // capture's decoders in its own thread: the built bundle (dist/image-decoders.cjs) loaded on the
 // first need, recorded Xspice images decoded as the TypeScript codecs decode them here, GLZ through
 // its one window, and a bundle that cannot load ends in an error that says so, not a hang.
-import { readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { DecodeJob } from '../../../../src/protocol/display/image-decode-job.ts';
 import { runDecodeJob } from '../../../../src/protocol/display/run-decode-job.ts';
 import { GlzWindow } from '../../../../src/protocol/codecs/glz-window.ts';
 import { InThreadDecoder, loadImageDecodersBundle } from '../../../../src/main/display-worker/in-thread-decoder.ts';
-import { readRecordedImage } from '../../../fixtures/images/recorded-image.ts';
+import { recordedDecodeJobs } from '../../../fixtures/images/recorded-image.ts';
 
 const DIST = resolve('dist'); // built by test/global-setup.ts
-const DIR = resolve('test/fixtures/images');
 
-function jobsOf(prefix: string): DecodeJob[] {
-  return readdirSync(DIR)
-    .filter((f) => f.startsWith(prefix) && f.endsWith('.bin'))
-    .map((f) => readRecordedImage(join(DIR, f)))
-    .sort((a, b) => a.header.index - b.header.index)
-    .map((r) => {
-      const { width, height } = r.header.descriptor;
-      return { kind: r.header.body.kind as 'quic' | 'lz-rgb' | 'glz-rgb' | 'lz4', width, height, data: r.data };
-    });
-}
+const jobsOf = (prefix: string): DecodeJob[] => recordedDecodeJobs(prefix);
 
 const inflater = { inflate: (d: Uint8Array, n: number) => new Uint8Array(inflateSync(d, { maxOutputLength: n })) };
 const bytes = (p: { data: Uint32Array | Uint8Array }) => Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength);
