@@ -73,8 +73,9 @@ class HeldInput {
   private replay(): void {
     const oldest = this.now() - HELD_INPUT_MAX_AGE_MS;
     const fresh = this.messages.filter((h) => h.at >= oldest);
-    // Stale presses are not replayed; their releases go anyway (harmless for a key never pressed).
-    const sent = fresh.length === this.messages.length ? fresh : this.messages.filter((h) => h.at >= oldest || releases.has(h.m.kind));
+    // Stale presses are not replayed; their releases go anyway (harmless for a key never pressed),
+    // and so do pointer positions: where the pointer is stays true, a fresh click lands there.
+    const sent = fresh.length === this.messages.length ? fresh : this.messages.filter((h) => h.at >= oldest || releases.has(h.m.kind) || h.m.kind === 'mouse-position');
     if (sent.length < this.messages.length) this.log.info({ dropped: this.messages.length - sent.length }, 'held input dropped: older than the link took');
     this.messages.length = 0;
     for (const { m } of sent) send(this.channel, m);

@@ -81,14 +81,15 @@ describe('input while the inputs channel links', () => {
     expect(sent(r.t)).toEqual([{ type: KEY_DOWN, scancode: 0x1e }]);
   });
 
-  it('drops presses older than the link took, but still sends their releases', async () => {
+  it('drops presses older than the link took, but still sends their releases and where the pointer is', async () => {
     const r = rig();
+    r.send({ kind: 'mouse-position', x: 40, y: 50, buttons: 0, displayId: 0 });
     r.send({ kind: 'key-down', scancode: 0x10 });
     r.clock.ms += HELD_INPUT_MAX_AGE_MS + 1;
     r.send({ kind: 'key-up', scancode: 0x10 });
     r.send({ kind: 'key-down', scancode: 0x11 });
     await r.link();
-    expect(sent(r.t)).toEqual([{ type: KEY_UP, scancode: 0x10 }, { type: KEY_DOWN, scancode: 0x11 }]);
+    expect(sent(r.t)).toEqual([{ type: MOUSE_POSITION, x: 40, y: 50 }, { type: KEY_UP, scancode: 0x10 }, { type: KEY_DOWN, scancode: 0x11 }]);
   });
 
   it('holds at most the limit of presses, and releases past it so that no key stays down', async () => {
