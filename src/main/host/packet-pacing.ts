@@ -29,6 +29,8 @@ export const MIN_PACKET_INTERVAL_MS = 16;
  */
 export type EndOfWork = 'turn' | 'task';
 
+const RESOLVED = Promise.resolve();
+
 export class PacketPacer {
   private lastSent = Number.NEGATIVE_INFINITY;
   private pending = false;
@@ -76,7 +78,8 @@ export class PacketPacer {
       this.taskWanted = true;
       if (!this.taskQueued) {
         this.taskQueued = true;
-        queueMicrotask(this.onTaskEnd);
+        // A plain promise reaction: Node's queueMicrotask wraps each callback in an AsyncResource.
+        void RESOLVED.then(this.onTaskEnd);
       }
     }
   }

@@ -6,13 +6,16 @@ import { encodeUiMessage } from '../../../../src/protocol/bridge/ui-codec.ts';
 import { silentLogger } from '../../../../src/protocol/logger.ts';
 import { FakePageSocket } from '../../../helpers/fake-page-socket.ts';
 import { DEFAULT_PAGE_BUDGET } from '../../../../src/main/host/page-budget.ts';
-import { PassThrough } from 'node:stream';
-import { Receiver } from 'ws';
+import { PassThrough, type Writable } from 'node:stream';
+import * as wsLibrary from 'ws';
 import { CLOSE_GRACE_MS, GatewayConnection, webSocketEndpoint } from '../../../../src/main/gateway/gateway-connection.ts';
 import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
 import { waitUntil } from '../../../helpers/wait.ts';
 
 const options = { targets: [], logger: silentLogger, linkTimeoutMs: 1000, helloTimeoutMs: 50 };
+
+/** ws's frame parser (the page's side of the framing), which its type definitions leave out. */
+const { Receiver } = wsLibrary as unknown as { Receiver: new (o: { isServer: boolean; maxPayload: number }) => Writable };
 
 describe('GatewayConnection', () => {
   it('says hello first, in the packet of the first turn', async () => {
