@@ -3,7 +3,8 @@
 // updates as fast as they are acknowledged), and every message wakes the page's thread and its
 // decode worker: on the gateway bench that waking, not the drawing, was the page's largest cost.
 // So packets leave at most every few milliseconds while the display is busy; the first after a
-// quiet spell still leaves at the end of its turn, so typing and pointing wait for nothing.
+// quiet spell still leaves at the end of its turn (or of its task: EndOfWork), so typing and
+// pointing wait for nothing.
 // A packet of sound alone may be held a little longer (bridge-host.ts), for the next sound packet
 // to go with it; anything else queued meanwhile brings the send back to the usual schedule.
 
