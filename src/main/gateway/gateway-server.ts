@@ -206,6 +206,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         ws,
         { targets: o.targets, logger: o.logger, linkTimeoutMs: o.linkTimeoutMs, helloTimeoutMs: o.helloTimeoutMs ?? 10_000, heads, budget },
         nextId++,
+        socket,
       );
       live.add(connection);
       ws.on('close', () => live.delete(connection));

@@ -28,7 +28,7 @@ import { nodeTicketCrypto } from '../node/ticket-crypto.ts';
 import { Deadline } from '../node/deadline.ts';
 import { BridgeDisplaySink, countJoinedView, headsNeedDisplayBytes } from './bridge-display-sink.ts';
 import { forwardInput, inputsOf } from './input-forwarding.ts';
-import { PacketPacer } from './packet-pacing.ts';
+import { MIN_PACKET_INTERVAL_MS, PacketPacer } from './packet-pacing.ts';
 import { HeldAcks } from './held-acks.ts';
 import { PageAgent } from './page-agent.ts';
 import { PageAudio } from './page-audio.ts';
@@ -133,6 +133,12 @@ export interface BridgeEndpoint {
   /** Bytes sent and not yet taken by the peer; 0 where the transport cannot tell. */
   readonly bufferedAmount: number;
   send(bytes: Uint8Array): void;
+  /**
+   * Optional: sends one message of `size` bytes that `fill` writes into the endpoint's own buffer,
+   * framing included (the gateway's WebSocket frame header goes in front of it, so the message is
+   * copied once and written in one call; bridge-host's packets use it).
+   */
+  sendFilled?(size: number, fill: (out: Uint8Array) => void): void;
   /** Idempotent. */
   close(code: number, reason: string): void;
   /** `null` for a message that is not binary, which the host refuses. */
@@ -157,7 +163,8 @@ export class BridgeHost {
   private session: Session | null = null;
   private state: 'hello' | 'session' | 'password' | 'closed' = 'hello';
   private readonly packet = new HostPacketBuilder((n) => Buffer.allocUnsafeSlow(n));
-  private readonly pacer = new PacketPacer(() => this.flush());
+  // A packet due at once leaves at the end of the socket read that queued it (packet-pacing.ts).
+  private readonly pacer = new PacketPacer(() => this.flush(), MIN_PACKET_INTERVAL_MS, undefined, 'task');
   /** Sound messages in the packet being gathered, and whether anything else is in it. */
   private soundQueued = 0;
   private otherQueued = false;
@@ -333,11 +340,17 @@ export class BridgeHost {
     this.acks.release();
     this.soundQueued = 0;
     this.otherQueued = false;
-    const packet = this.packet.take();
-    if (!packet) return;
+    if (this.packet.messageCount === 0) return;
     this.pacer.sent();
-    if (this.endpoint.open) this.endpoint.send(packet);
+    if (!this.endpoint.open) {
+      this.packet.clear();
+      return;
+    }
+    if (this.endpoint.sendFilled) this.endpoint.sendFilled(this.packet.byteLength, this.fillPacket);
+    else this.endpoint.send(this.packet.take() as Uint8Array);
   }
+
+  private readonly fillPacket = (out: Uint8Array): void => this.packet.takeInto(out);
 
   private onMessage(bytes: Uint8Array | null): void {
     if (this.state === 'closed') return;

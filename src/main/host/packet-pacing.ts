@@ -3,7 +3,8 @@
 // updates as fast as they are acknowledged), and every message wakes the page's thread and its
 // decode worker: on the gateway bench that waking, not the drawing, was the page's largest cost.
 // So packets leave at most every few milliseconds while the display is busy; the first after a
-// quiet spell still leaves at the end of its turn, so typing and pointing wait for nothing.
+// quiet spell still leaves at the end of its turn (or of its task: EndOfWork), so typing and
+// pointing wait for nothing.
 // A packet of sound alone may be held a little longer (bridge-host.ts), for the next sound packet
 // to go with it; anything else queued meanwhile brings the send back to the usual schedule.
 
@@ -20,6 +21,17 @@
  */
 export const MIN_PACKET_INTERVAL_MS = 16;
 
+/**
+ * Where a packet due at once leaves: at the end of the event loop's turn (`setImmediate`: every
+ * socket read in the turn goes in it), or at the end of the task that queued it (a microtask: the
+ * messages of one socket read go together, and no Immediate, check phase and zero-timeout poll is
+ * spent on it). The gateway's video frames come one per read at 25 a second, each first after a
+ * quiet spell, so for them the turn was one more wake-up's worth of work per frame.
+ */
+export type EndOfWork = 'turn' | 'task';
+
+const RESOLVED = Promise.resolve();
+
 export class PacketPacer {
   private lastSent = Number.NEGATIVE_INFINITY;
   private pending = false;
@@ -35,11 +47,15 @@ export class PacketPacer {
    */
   private holdTimer: ReturnType<typeof setTimeout> | null = null;
   private holdTimerAt = Number.POSITIVE_INFINITY;
+  /** With 'task': a microtask is queued (it cannot be cancelled), and whether it should still send. */
+  private taskQueued = false;
+  private taskWanted = false;
 
   constructor(
     private readonly flush: () => void,
     private readonly intervalMs = MIN_PACKET_INTERVAL_MS,
     private readonly now: () => number = () => performance.now(),
+    private readonly endOf: EndOfWork = 'turn',
   ) {}
 
   /**
@@ -57,8 +73,16 @@ export class PacketPacer {
     this.due = due;
     const wait = due - now;
     if (holdMs > 0 && now + holdMs >= paced) this.armHold(due, wait);
-    else if (wait <= 0) this.immediate = setImmediate(this.onImmediate);
-    else this.timer = setTimeout(this.onTimer, wait);
+    else if (wait > 0) this.timer = setTimeout(this.onTimer, wait);
+    else if (this.endOf === 'turn') this.immediate = setImmediate(this.onImmediate);
+    else {
+      this.taskWanted = true;
+      if (!this.taskQueued) {
+        this.taskQueued = true;
+        // A plain promise reaction: Node's queueMicrotask wraps each callback in an AsyncResource.
+        void RESOLVED.then(this.onTaskEnd);
+      }
+    }
   }
 
   /**
@@ -96,7 +120,13 @@ export class PacketPacer {
     if (this.immediate !== null) clearImmediate(this.immediate);
     this.timer = null;
     this.immediate = null;
+    this.taskWanted = false;
   }
+
+  private readonly onTaskEnd = (): void => {
+    this.taskQueued = false;
+    if (this.taskWanted) this.run();
+  };
 
   private readonly onImmediate = (): void => {
     this.immediate = null;
@@ -112,7 +142,7 @@ export class PacketPacer {
     this.holdTimer = null;
     this.holdTimerAt = Number.POSITIVE_INFINITY;
     // Sent already, or brought forward onto the other timers: nothing to do.
-    if (!this.pending || this.timer !== null || this.immediate !== null) return;
+    if (!this.pending || this.timer !== null || this.immediate !== null || this.taskWanted) return;
     const now = this.now();
     // libuv's clock counts whole milliseconds: a timer may run a fraction of one early.
     if (this.due - now > 1) this.armHold(this.due, this.due - now);

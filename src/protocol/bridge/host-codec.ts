@@ -300,9 +300,16 @@ export class HostPacketBuilder {
 
   /** The packet of everything added since the last take, or null when nothing was; drops the references. */
   take(): Uint8Array | null {
-    const n = this.kinds.length;
-    if (n === 0) return null;
+    if (this.kinds.length === 0) return null;
     const out = this.allocate(this.size);
+    this.takeInto(out);
+    return out;
+  }
+
+  /** Writes the packet (`byteLength` bytes) into `out`, as `take` would return it; drops the references. */
+  takeInto(out: Uint8Array): void {
+    const n = this.kinds.length;
+    if (out.byteLength !== this.size) throw new RangeError(`a packet of ${this.size} bytes does not fit a buffer of ${out.byteLength}`);
     const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
     let o = 0;
     for (let i = 0; i < n; i++) {
@@ -323,7 +330,6 @@ export class HostPacketBuilder {
       o += 4 + BODY_HEADER_BYTES + part.byteLength;
     }
     this.clear();
-    return out;
   }
 
   /** Forgets everything added (the references included). */

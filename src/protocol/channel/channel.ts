@@ -184,13 +184,13 @@ export abstract class SpiceChannel {
     try {
       for (;;) {
         const header = queue.tryRead(headerSize) ?? (await queue.read(headerSize));
-        const h = new WireReader(header, 0, { channel: this.name, messageName: 'data header' });
-        let serial: bigint;
-        if (mini) serial = this.lastSerial + 1n;
-        else serial = h.u64();
-        const type = h.u16();
-        const size = h.u32();
-        const subList = mini ? 0 : h.u32();
+        // The header is exactly headerSize bytes: read in place (a WireReader and its error context
+        // per message showed in the gateway's profile at 25 video frames a second).
+        const h = new DataView(header.buffer, header.byteOffset, headerSize);
+        const serial = mini ? this.lastSerial + 1n : h.getBigUint64(0, true);
+        const type = h.getUint16(mini ? 0 : 8, true);
+        const size = h.getUint32(mini ? 2 : 10, true);
+        const subList = mini ? 0 : h.getUint32(14, true);
         this.messageSeen = true;
         if (size > MAX_MESSAGE_SIZE) {
           throw new ProtocolError(`message declares ${size} bytes, more than the ${MAX_MESSAGE_SIZE} accepted`, mini ? 2 : 10, {

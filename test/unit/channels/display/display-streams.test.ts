@@ -147,6 +147,20 @@ describe('display stream gate', () => {
     expect(errors).toEqual([]);
   });
 
+  it('forwards a frame whose size field overruns its body as it came, uncounted, for the pipeline to report', () => {
+    const { g, reports, errors } = gate();
+    g.admit(DisplayMsg.STREAM_CREATE, create(6));
+    g.admit(DisplayMsg.STREAM_ACTIVATE_REPORT, activateReport(6, 1, 1, 1000));
+    const overrun = streamData(6, 5100, frame);
+    new DataView(overrun.buffer, overrun.byteOffset).setUint32(8, frame.byteLength + 1, true);
+    expect(g.admit(DisplayMsg.STREAM_DATA, overrun)).toEqual({ type: DisplayMsg.STREAM_DATA, body: overrun });
+    expect(reports).toEqual([]);
+    expect(errors).toEqual([]);
+    // A well-formed frame read in place counts (a window of one frame: one report).
+    expect(g.admit(DisplayMsg.STREAM_DATA, streamData(6, 5100, frame))?.type).toBe(DisplayMsg.STREAM_DATA);
+    expect(reports).toMatchObject([{ streamId: 6, start: 5100, end: 5100, frames: 1, drops: 0, lastDelay: 100 }]);
+  });
+
   it('tells the server a stream the pipeline could not decode, once, and leaves a newer stream of that id alone', () => {
     const { g, reports, errors } = gate();
     g.admit(DisplayMsg.STREAM_CREATE, create(49), 10n);

@@ -140,3 +140,59 @@ describe('PacketPacer, a held packet', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe("PacketPacer at the end of the task ('task')", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setImmediate', 'clearTimeout', 'clearImmediate', 'performance'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function taskPacer(): { pacer: PacketPacer; flushedAt: number[] } {
+    const flushedAt: number[] = [];
+    const pacer = new PacketPacer(
+      () => {
+        flushedAt.push(performance.now());
+        pacer.sent();
+      },
+      MIN_PACKET_INTERVAL_MS,
+      undefined,
+      'task',
+    );
+    return { pacer, flushedAt };
+  }
+
+  it('sends everything queued in the task once, when the task ends, with no timer or immediate', async () => {
+    const { pacer, flushedAt } = taskPacer();
+    pacer.schedule();
+    pacer.schedule();
+    expect(flushedAt).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+    await Promise.resolve();
+    expect(flushedAt).toEqual([0]);
+    await Promise.resolve();
+    expect(flushedAt).toEqual([0]);
+  });
+
+  it('still paces a burst: a packet within the interval waits for its timer', async () => {
+    const { pacer, flushedAt } = taskPacer();
+    pacer.schedule();
+    await Promise.resolve();
+    vi.advanceTimersByTime(3);
+    pacer.schedule();
+    await Promise.resolve();
+    expect(flushedAt).toEqual([0]);
+    vi.advanceTimersByTime(MIN_PACKET_INTERVAL_MS - 3);
+    expect(flushedAt).toEqual([0, MIN_PACKET_INTERVAL_MS]);
+  });
+
+  it('sends nothing more at the end of the task when the packet already left (sendNow)', async () => {
+    const { pacer, flushedAt } = taskPacer();
+    pacer.schedule();
+    pacer.sendNow();
+    expect(flushedAt).toEqual([0]);
+    await Promise.resolve();
+    expect(flushedAt).toEqual([0]);
+  });
+});
