@@ -346,8 +346,12 @@ export class BridgeHost {
       this.packet.clear();
       return;
     }
-    if (this.endpoint.sendFilled) this.endpoint.sendFilled(this.packet.byteLength, this.fillPacket);
-    else this.endpoint.send(this.packet.take() as Uint8Array);
+    if (this.endpoint.sendFilled) {
+      this.endpoint.sendFilled(this.packet.byteLength, this.fillPacket);
+      // A transport whose socket went before it could write did not take the packet: it goes too,
+      // rather than wait in the builder for a socket that will not come back.
+      if (this.packet.messageCount > 0) this.packet.clear();
+    } else this.endpoint.send(this.packet.take() as Uint8Array);
   }
 
   private readonly fillPacket = (out: Uint8Array): void => this.packet.takeInto(out);
