@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runToCompletion } from '../peers/processes.ts';
 import { waitFor as waitForCondition, waitUntil, watchForNothing } from '../helpers/wait.ts';
 import { tcpConnectionsOn } from '../peers/tcp-connections.ts';
+import { tcpAccepts } from '../peers/xspice.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { openSessionPage, pageProblems } from './browser-page.ts';
 import { pageState, waitForPageStatus } from './page-api.ts';
@@ -32,9 +33,11 @@ describe('the password dialog', () => {
       await page.waitForFunction(() => window.spicedeskPage?.state().passwordDialogOpen === true, undefined, { timeout: 15_000 });
     } catch (error) {
       const s = await state(page).catch(() => undefined);
+      const serverUp = await tcpAccepts(peers.xs.port);
       throw new Error(
         `the password dialog did not open within 15 s; the page's status: ${s ? `${s.status} (${s.statusText})` : 'unreadable'}; ` +
-          `page problems: ${JSON.stringify(pageProblems(page))}; the gateway's output:\n${peers.serve.process.outputTail()}`,
+          `page problems: ${JSON.stringify(pageProblems(page))}; Xspice ${serverUp ? 'accepts connections' : 'refuses connections'}; ` +
+          `the gateway's output:\n${peers.serve.process.outputTail()}\nXspice's log:\n${peers.xs.logTail(40)}`,
         { cause: error },
       );
     }
@@ -89,6 +92,9 @@ describe('the password dialog', () => {
 
   it('cancel ends with the authentication error', async () => {
     await gatewayLetGo(peers.xs.port);
+    // Twice in full runs under load the server had stopped accepting by now (the page then said
+    // "refused the connection"): say so, with the server's log, rather than a dialog that never opens.
+    if (!(await tcpAccepts(peers.xs.port))) throw new Error(`Xspice stopped accepting connections after the previous test; its log:\n${peers.xs.logTail(60)}`);
     const page = await peers.browser.newPage();
     try {
       await page.goto(peers.serve.url);
