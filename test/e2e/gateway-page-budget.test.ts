@@ -14,7 +14,7 @@ import { resolveTarget } from '../../src/main/connect/target.ts';
 import { startGateway, type Gateway } from '../../src/main/gateway/gateway-server.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { waitForWindow } from '../peers/desktop.ts';
-import { startXspice, type XspiceServer } from '../peers/xspice.ts';
+import { startXspice, tcpAccepts, type XspiceServer } from '../peers/xspice.ts';
 
 const MiB = 1024 * 1024;
 const ASSETS = join(import.meta.dirname, '../../dist/renderer');
@@ -81,7 +81,13 @@ describe('a page that stops reading, through the gateway against Xspice', () => 
 
     await waitFor('the page gone from the gateway', async () => (gateway.connections() === 0 ? true : undefined), 10_000);
     const next = rawPage();
-    await waitFor('the next page connected', async () => connected(next.received), 20_000);
+    // Once in a full run under load the next page never got 'connected': say what it got and
+    // whether the server still accepts, with its log, so that a server gone is told apart.
+    await waitFor('the next page connected', async () => connected(next.received), 20_000, {
+      explain: async () =>
+        `the page got ${JSON.stringify(next.received.filter((m) => m.kind === 'status').map((m) => (m.kind === 'status' ? m.status : null)))}; ` +
+        `Xspice ${(await tcpAccepts(xs.port)) ? 'accepts' : 'refuses'} connections; its log:\n${xs.logTail(40)}`,
+    });
     next.ws.close();
   }, 120_000);
 });
