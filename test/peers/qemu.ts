@@ -256,7 +256,10 @@ async function startOnce(binary: string, options: QemuOptions): Promise<QemuServ
     if (dir) rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
-  while (!(await tcpAccepts(port))) {
+  // Up once the SPICE port accepts and, when asked for, the QMP socket is there: a port that
+  // accepts while QEMU has already exited (another server got the free port first: QEMU's output
+  // then says so, and the start is retried) is not taken for QEMU's.
+  while (!(await tcpAccepts(port)) || (qmpSocket !== undefined && !existsSync(qmpSocket)) || !qemu.running()) {
     if (!qemu.running() || Date.now() > deadline) {
       const status = qemu.running() ? 'timed out' : `exited ${String(await qemu.exited)}`;
       await stop();
