@@ -3,8 +3,7 @@
 // commands start faster without it.
 import { sharedDirOf } from '../webdav/shared-dir.ts';
 import { printSettingOf } from '../printing/print-setting.ts';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { requireCachedBundle } from '../node/cached-bundle.ts';
 import { ExitCode } from '../node/exit-codes.ts';
 import { defineCommand, flag, type CommandContext } from './args/option-spec.ts';
 import { clientOptions, kioskFlags, targetList, trustedCaFile, usbCommandLineOf } from './args/shared-options.ts';
@@ -21,16 +20,7 @@ export function runServe(o: ServeOptions): Promise<void> {
  * tenth of `open`'s start before it listens (bench/README.md, first frame). A plain require otherwise.
  */
 export function loadServeBundle(distDir: string): typeof import('./serve.ts') {
-  const bundle = join(distDir, 'serve.cjs');
-  const loader = join(distDir, '..', 'bin', 'load-cached.cjs');
-  // Run-time paths, so esbuild leaves these requires alone instead of bundling the gateway here.
-  if (existsSync(loader)) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { runCached } = require(loader) as { runCached(bundle: string, cacheFile: string): unknown };
-    return runCached(bundle, `${bundle}.cache`) as typeof import('./serve.ts');
-  }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(bundle) as typeof import('./serve.ts');
+  return requireCachedBundle(distDir, 'serve.cjs') as typeof import('./serve.ts');
 }
 
 /** The values open and serve share, as the gateway takes them. */

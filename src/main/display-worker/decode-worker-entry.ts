@@ -2,13 +2,9 @@
 // src/protocol, in the order they come. The pool sends every GLZ image of a session to its first
 // worker, whose window is then the session's GLZ dictionary. Built as dist/decode-worker.cjs.
 import { parentPort } from 'node:worker_threads';
-import { GlzWindow } from '../../protocol/codecs/glz-window.ts';
-import { loadWasmDecoders } from '../../protocol/codecs/wasm/wasm-decoders.ts';
-import type { DecodeContext } from '../../protocol/display/image-decode-job.ts';
 import { runDecodeJob } from '../../protocol/display/run-decode-job.ts';
 import { isSpiceError } from '../../protocol/wire/errors.ts';
-import { nodeInflater } from '../node/inflater.ts';
-import { nodeJpegDecoder } from '../node/jpeg-node.ts';
+import { nodeDecodeContext } from './node-decode-context.ts';
 import type { FromDecodeWorker, ToDecodeWorker } from './protocol.ts';
 
 const port = parentPort;
@@ -19,8 +15,7 @@ const post = (m: FromDecodeWorker, transfer: ArrayBuffer[] = []): void => port.p
 /** Set by bin/load-cached.cjs when this bundle's code cache should be written. */
 const saveCodeCache = (): void => (globalThis as { spicedeskSaveCodeCache?: () => void }).spicedeskSaveCodeCache?.();
 
-// Node has no Content-Security-Policy to refuse WebAssembly: QUIC and LZ always use it where it compiles.
-const context: DecodeContext = { glzWindow: new GlzWindow(), inflater: nodeInflater, jpeg: nodeJpegDecoder, wasm: loadWasmDecoders() };
+const context = nodeDecodeContext();
 let decoded = 0;
 
 port.on('message', (m: ToDecodeWorker) => {

@@ -5,26 +5,16 @@
 // code cache) load while that image is on its way (the display channel's first bytes of a large
 // compressed draw call prestart), and the image is decoded as soon as it is whole. A screen that
 // comes uncompressed loads nothing. GLZ images are decoded here too: this context holds the window.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { DecodeJob, ImageDecoder } from '../../protocol/display/image-decode-job.ts';
 import type { Pixels } from '../../protocol/pixels/pixels.ts';
 import { SpiceError } from '../../protocol/wire/errors.ts';
+import { requireCachedBundle } from '../node/cached-bundle.ts';
 import type { ThreadDecoders } from './in-thread-decoders-entry.ts';
 
 /** dist/image-decoders.cjs, beside the bundled CLI, through bin/load-cached.cjs where it is there. */
 export function loadImageDecodersBundle(distDir: string = __dirname): () => ThreadDecoders {
-  const bundle = join(distDir, 'image-decoders.cjs');
-  const loader = join(distDir, '..', 'bin', 'load-cached.cjs');
-  return () => {
-    // Run-time paths, so that esbuild leaves the codecs out of the CLI's own bundle.
-    const mod = existsSync(loader)
-      ? // eslint-disable-next-line @typescript-eslint/no-require-imports
-        (require(loader) as { runCached(bundle: string, cacheFile: string): unknown }).runCached(bundle, `${bundle}.cache`)
-      : // eslint-disable-next-line @typescript-eslint/no-require-imports
-        require(bundle);
-    return (mod as typeof import('./in-thread-decoders-entry.ts')).createThreadDecoders();
-  };
+  // Not bundled into the CLI: the codecs load only when a capture needs them.
+  return () => (requireCachedBundle(distDir, 'image-decoders.cjs') as typeof import('./in-thread-decoders-entry.ts')).createThreadDecoders();
 }
 
 export class InThreadDecoder implements ImageDecoder {

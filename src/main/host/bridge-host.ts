@@ -348,9 +348,8 @@ export class BridgeHost {
     }
     if (this.endpoint.sendFilled) {
       this.endpoint.sendFilled(this.packet.byteLength, this.fillPacket);
-      // A transport whose socket went before it could write did not take the packet: it goes too,
-      // rather than wait in the builder for a socket that will not come back.
-      if (this.packet.messageCount > 0) this.packet.clear();
+      // Taken or not (a socket gone before it could write), the next packet starts empty.
+      this.packet.clear();
     } else this.endpoint.send(this.packet.take() as Uint8Array);
   }
 

@@ -346,6 +346,14 @@ export const displayMessageParsers: Readonly<Record<number, DisplayMessageParser
 
 /** Parses one message body; returns null for a message number the table does not know. */
 export function parseDisplayMessage(msgType: number, body: Uint8Array, channel = 'display'): DisplayMessage | null {
+  // A stream's frames come 25 or more a second: a well-formed STREAM_DATA (id, mm time, size, the
+  // frame) is read in place, without a reader and the error context only a malformed one needs
+  // (which the general path below reports).
+  if (msgType === DisplayMsg.STREAM_DATA && body.byteLength >= 12) {
+    const view = new DataView(body.buffer, body.byteOffset, 12);
+    const size = view.getUint32(8, true);
+    if (size <= body.byteLength - 12) return { type: 'stream-data', id: view.getUint32(0, true), multiMediaTime: view.getUint32(4, true), data: body.subarray(12, 12 + size) };
+  }
   const entry: DisplayMessageParser | undefined = displayMessageParsers[msgType];
   if (!entry) return null;
   return entry.parse(new WireReader(body, 0, { channel, messageType: msgType, messageName: entry.name }));

@@ -16,8 +16,6 @@ export const MAX_LIVE_STREAMS = 50;
 const SERVER_STREAM_IDS = 50;
 /** The largest encoded frame taken: a 4096×2160 JPEG at top quality is well under this. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
-/** STREAM_DATA's fields before the frame: stream id, mm time, data size (u32 each). */
-const STREAM_DATA_HEAD_BYTES = 12;
 
 export interface StreamGateOptions {
   /** The codecs announced in the display caps (with MULTI_CODEC); null: none, nor STREAM_REPORT. */
@@ -69,13 +67,6 @@ export class StreamGate {
    * body in its place (the stream is dropped now), or nothing.
    */
   admit(type: number, body: Uint8Array, serial = 0n): { type: number; body: Uint8Array } | null {
-    // The frames of a stream, 25 or more a second: read in place, without the general parse.
-    if (type === DisplayMsg.STREAM_DATA && body.byteLength >= STREAM_DATA_HEAD_BYTES) {
-      const view = new DataView(body.buffer, body.byteOffset, STREAM_DATA_HEAD_BYTES);
-      const size = view.getUint32(8, true);
-      // A frame whose size disagrees with its body takes the general path (and its errors).
-      if (size <= body.byteLength - STREAM_DATA_HEAD_BYTES) return this.frame(type, body, view.getUint32(0, true), view.getUint32(4, true), size);
-    }
     let msg: DisplayMessage | null;
     try {
       msg = parseDisplayMessage(type, body);
