@@ -10,6 +10,8 @@
 // padding after the last); their bytes land where the next row's filter byte and pixels are
 // written after them, or in the padding, and the row's end is then set back to where it belongs.
 
+import type { WebAssemblyApi } from '../../protocol/codecs/wasm/wasm-decoders.ts';
+
 /** Bytes of padding after the source and the output: what the last group of 4 reads or writes past the end. */
 const PAD = 16;
 const PAGE_BYTES = 65536;
@@ -77,13 +79,6 @@ function leb(n: number): number[] {
     out.push(byte);
   } while (n);
   return out;
-}
-
-/** What this file uses of the WebAssembly global (src/main's types have no DOM library to declare it). */
-interface WebAssemblyApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
 }
 
 interface ScanlineExports {

@@ -45,8 +45,9 @@ interface DecoderExports {
   lz_decode_rgb(src: number, size: number, start: number, dst: number, count: number, withAlpha: number): number;
 }
 
-/** What src/protocol uses of the WebAssembly global (Node, browsers and workers have it). */
-interface WebAssemblyApi {
+/** What src/protocol (and src/main, which has no DOM types) uses of the WebAssembly global (Node, browsers and workers have it). */
+export interface WebAssemblyApi {
+  validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: unknown };
 }
