@@ -11,6 +11,7 @@ import { AudioClockFollower, audibleTime } from './audio/audio-clock.ts';
 import { AudioOutput, type SoundGate } from './audio/audio-output.ts';
 import { Microphone, type MicrophoneState } from './audio/microphone.ts';
 import { PagePlayback } from './audio/page-playback.ts';
+import type { OutputStallStats } from './audio/output-stalls.ts';
 import type { PlayoutStats } from './audio/playout.ts';
 
 /** Position reports kept for a test's A/V sync log (about 3.4 minutes at one per ~50 ms). */
@@ -42,6 +43,7 @@ export const audioPart: PagePart = {
     const clock = new AudioClockFollower();
     let position: number | null = null;
     let playout: PlayoutStats | null = null;
+    let outputStalls: OutputStallStats | null = null;
     let micWhy = '';
     let gateWhy = '';
     /** The notice's text now (null before the first showNotice). */
@@ -65,6 +67,7 @@ export const audioPart: PagePart = {
       },
       position: (report) => {
         playout = report.stats;
+        outputStalls = report.output;
         playback.workletCounts(report.opus);
         position = report.position;
         if (report.position === null || output.gate !== 'on') {
@@ -229,6 +232,7 @@ export const audioPart: PagePart = {
           notice: notice.hidden ? '' : (notice.textContent ?? ''),
           playback: playback.stats,
           playout,
+          outputStalls,
           position,
           localVolume: Number(volume.value) / 100,
           localMuted,

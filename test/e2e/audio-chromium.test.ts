@@ -171,12 +171,16 @@ for (const { mode, opus } of [{ mode: 'raw', opus: false }, { mode: 'opus', opus
         expect(m.share).toBeGreaterThan(toneShareFloor(opus));
         if (opus) expect(m.channelDifference).toBeLessThan(0.02);
         else expect(m.channelDifference).toBe(0);
-        // Every frame that came was played (none dropped, none skipped), and nothing more.
+        // Every frame that came was played (none dropped), and nothing more; a skip only where the
+        // output itself stalled and never caught up (its render thread not run on a loaded
+        // machine: the level rose by the stall, and the playout skips back to its target over
+        // 100 ms; a skip without such a stall would be the playout's own fault).
         const p = state.playout!;
+        const stalls = state.outputStalls!;
         expect(p.droppedFrames).toBe(0);
-        expect(p.skips).toBe(0);
+        if (p.skips > 0) expect(stalls.lostMs, `${p.skips} skip(s) with the output losing only ${stalls.lostMs} ms`).toBeGreaterThan(50);
         expect(p.framesIn).toBeGreaterThan(3 * 48000 * 0.95);
-        expect(Math.abs(p.framesOut - p.framesIn)).toBeLessThan(48000 * 0.01);
+        expect(Math.abs(p.framesOut + p.skippedFrames - p.framesIn)).toBeLessThan(48000 * 0.01);
         // Where this loaded machine stalled the server or the page for longer than the buffer held
         // (Xspice's own DATA.time showed gaps of 60 ms, the page's arrivals of 245 ms), the sound
         // faded out and back in: no step in the output is a click (a cut tone steps by up to its

@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { waitFor } from '../helpers/wait.ts';
 import type { GuestHead } from '../../src/protocol/monitors/head-layout.ts';
 import type { PlaybackStats } from '../../src/renderer/audio/page-playback.ts';
+import type { OutputStallStats } from '../../src/renderer/audio/output-stalls.ts';
 import type { PlayoutStats } from '../../src/renderer/audio/playout.ts';
 
 export interface ClipboardSharing {
@@ -136,6 +137,8 @@ export interface AudioState {
   notice: string;
   playback: PlaybackStats;
   playout: PlayoutStats | null;
+  /** Wall-clock time the audio output lost while sound played (its render thread not run; never caught up). */
+  outputStalls: OutputStallStats | null;
   /** The DATA.time being rendered at the last report (unwrapped ms), null while nothing plays. */
   position: number | null;
   localVolume: number;

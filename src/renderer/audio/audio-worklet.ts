@@ -3,6 +3,7 @@
 // Two processors: the playout (playout.ts on the audio thread: the jitter buffer, drift
 // correction, fades and gain), and the capture, which hands the microphone's samples to the page.
 
+import { OutputStallWatch } from './output-stalls.ts';
 import { Playout } from './playout.ts';
 import { createWorkletOpusDecoder, type WorkletOpusDecoder } from './worklet-opus.ts';
 import { CAPTURE_PROCESSOR, PLAYOUT_PROCESSOR, type FromCapture, type FromPlayout, type ToPlayout, type WorkletOpusCounts } from './worklet-messages.ts';
@@ -24,6 +25,7 @@ const MAX_HELD_PACKETS = 200;
 
 class PlayoutProcessor extends AudioWorkletProcessor {
   private readonly playout = new Playout({ outputRate: sampleRate });
+  private readonly stalls = new OutputStallWatch();
   private quanta = 0;
   private tap: Float32Array | null = null;
   private tapFilled = 0;
@@ -90,9 +92,11 @@ class PlayoutProcessor extends AudioWorkletProcessor {
     const right = out[1] ?? new Float32Array(left.length);
     const position = this.playout.positionMs;
     this.playout.render(left, right);
+    // Date is the one wall clock of the AudioWorkletGlobalScope (it has no performance.now).
+    this.stalls.observe(Date.now(), currentTime * 1000, this.playout.playing);
     if (this.tap) this.copyToTap(left, right, currentTime);
     if (++this.quanta % REPORT_QUANTA === 0) {
-      const m: FromPlayout = { type: 'position', position, contextTime: currentTime, stats: this.playout.stats, opus: { ...this.opusCounts } };
+      const m: FromPlayout = { type: 'position', position, contextTime: currentTime, stats: this.playout.stats, output: this.stalls.stats, opus: { ...this.opusCounts } };
       this.port.postMessage(m);
     }
     return true;

@@ -58,6 +58,8 @@ export interface PlayoutStats {
   underruns: number;
   /** Times the level ran so far over the target that audio was skipped. */
   skips: number;
+  /** Input frames those skips jumped over (never played). */
+  skippedFrames: number;
   /** Frames dropped because the buffer was full. */
   droppedFrames: number;
   /** Input frames pushed and output frames rendered with sound (not silence). */
@@ -96,7 +98,7 @@ export class Playout {
   private floor = 0;
   /** The floor rose over the level while playing: fade out and buffer up to it (once, not a slow drift). */
   private refill = false;
-  private counts = { underruns: 0, skips: 0, droppedFrames: 0, framesIn: 0, framesOut: 0 };
+  private counts = { underruns: 0, skips: 0, skippedFrames: 0, droppedFrames: 0, framesIn: 0, framesOut: 0 };
 
   constructor(options: Partial<PlayoutOptions> = {}) {
     this.options = { ...DEFAULT_PLAYOUT_OPTIONS, ...options };
@@ -176,6 +178,11 @@ export class Playout {
   /** The buffered audio ahead of the read position, in ms of input. */
   get levelMs(): number {
     return (Math.max(0, this.head - this.pos) / this.inputRate) * 1000;
+  }
+
+  /** Whether sound is being read out (not buffering, not idle). */
+  get playing(): boolean {
+    return this.state === 'playing';
   }
 
   /** The DATA.time (ms, unwrapped) of the next frame to be played, or null when nothing plays. */
@@ -282,6 +289,7 @@ export class Playout {
       left[k] = (this.sample(p, 0) * (1 - w) + this.sample(q, 0) * w) * g;
       right[k] = (this.sample(p, 1) * (1 - w) + this.sample(q, 1) * w) * g;
     }
+    this.counts.skippedFrames += newPos - Math.floor(oldPos);
     newPos += n * step;
     this.pos = newPos;
     this.counts.skips++;

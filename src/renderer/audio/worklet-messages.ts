@@ -1,6 +1,7 @@
 // The messages between the page and its audio worklet processors (audio-worklet.ts), over the
 // AudioWorkletNode's port. The worklet trusts the page (the same document's code), not the server:
 // the page has decoded and checked what it forwards.
+import type { OutputStallStats } from './output-stalls.ts';
 import type { PlayoutStats } from './playout.ts';
 
 /** The processor names registered by the worklet module. */
@@ -29,9 +30,9 @@ export type ToPlayout =
 export type FromPlayout =
   /**
    * Every ~50 ms: the DATA.time (ms, unwrapped) of the frame rendered now, or null while nothing
-   * plays, at the context's `contextTime` (s); and the buffer's numbers.
+   * plays, at the context's `contextTime` (s); the buffer's numbers; the time the output lost.
    */
-  | { type: 'position'; position: number | null; contextTime: number; stats: PlayoutStats; opus: WorkletOpusCounts }
+  | { type: 'position'; position: number | null; contextTime: number; stats: PlayoutStats; output: OutputStallStats; opus: WorkletOpusCounts }
   /**
    * Output frames (interleaved stereo) while the tap is on, and the context time (s) at which
    * the first of them is rendered (for a bench to map it to wall time).

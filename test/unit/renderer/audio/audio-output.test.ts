@@ -42,7 +42,7 @@ class FakeNode {
   connect(): void {}
 }
 
-const stats = (state: PlayoutStats['state']): PlayoutStats => ({ state, levelMs: 0, targetMs: 80, floorMs: 0, correction: 0, underruns: 0, skips: 0, droppedFrames: 0, framesIn: 0, framesOut: 0 });
+const stats = (state: PlayoutStats['state']): PlayoutStats => ({ state, levelMs: 0, targetMs: 80, floorMs: 0, correction: 0, underruns: 0, skips: 0, skippedFrames: 0, droppedFrames: 0, framesIn: 0, framesOut: 0 });
 
 describe('AudioOutput suspends an idle context', () => {
   const g = globalThis as unknown as Record<string, unknown>;
@@ -72,7 +72,7 @@ describe('AudioOutput suspends an idle context', () => {
     const ctx = FakeContext.last!;
     const node = FakeNode.last!;
     expect(output.gate).toBe('on');
-    const report = (state: PlayoutStats['state']): void => node.port.onmessage!({ data: { type: 'position', position: null, contextTime: 0, stats: stats(state), opus: { decoded: 0, errors: 0, dropped: 0 } } });
+    const report = (state: PlayoutStats['state']): void => node.port.onmessage!({ data: { type: 'position', position: null, contextTime: 0, stats: stats(state), output: { lostMs: 0, longestMs: 0 }, opus: { decoded: 0, errors: 0, dropped: 0 } } });
     return { output, ctx, node, report };
   }
 

@@ -262,9 +262,16 @@ describe('Playout', () => {
     const sent = 200; // packets 0-199 came in the 2 s simulated
     for (let k = 0; k < 15; k++) p.push(sinePacket((sent + k) * PACKET, 440), 1000 + (sent + k) * 10, (sent + k) * 10);
     expect(p.levelMs).toBeGreaterThan(p.stats.targetMs + 100);
+    const levelBefore = (p.levelMs / 1000) * RATE;
+    const outBefore = p.stats.framesOut;
     p.render(left, right);
     expect(p.stats.skips).toBe(1);
     expect(p.levelMs).toBeLessThan(p.stats.targetMs + 10);
+    // What was jumped over is counted: the level fell by it and by the quantum played.
+    const levelAfter = (p.levelMs / 1000) * RATE;
+    expect(p.stats.skippedFrames).toBeGreaterThan((100 / 1000) * RATE);
+    expect(Math.abs(levelBefore - levelAfter - p.stats.skippedFrames - QUANTUM)).toBeLessThan(2);
+    expect(p.stats.framesOut - outBefore).toBe(QUANTUM);
   });
 
   it('keeps its memory bounded while nothing reads it (a suspended output), timeline included', () => {
