@@ -160,7 +160,7 @@ for (const { mode, opus } of [{ mode: 'raw', opus: false }, { mode: 'opus', opus
         const state = (await pageState(page)).audio;
         console.log(
           `${mode}: ${m.hz.toFixed(3)} Hz, level ${m.level.toFixed(4)}, tone share ${m.share.toFixed(4)}, L-R ${m.channelDifference.toFixed(4)}, ${m.seconds.toFixed(2)} s of sound, ` +
-            `longest run ${m.runSeconds.toFixed(2)} s, largest step ${m.stepRatio.toFixed(2)} of the tone's; playout ${JSON.stringify(state.playout)}; playback ${JSON.stringify(state.playback)}`,
+            `longest run ${m.runSeconds.toFixed(2)} s, largest step ${m.stepRatio.toFixed(2)} of the tone's; playout ${JSON.stringify(state.playout)}; output lost ${JSON.stringify(state.outputStalls)}; playback ${JSON.stringify(state.playback)}`,
         );
         expect(state.playback.mode).toBe(mode);
         expect(state.gate).toBe('on');
@@ -171,14 +171,17 @@ for (const { mode, opus } of [{ mode: 'raw', opus: false }, { mode: 'opus', opus
         expect(m.share).toBeGreaterThan(toneShareFloor(opus));
         if (opus) expect(m.channelDifference).toBeLessThan(0.02);
         else expect(m.channelDifference).toBe(0);
-        // Every frame that came was played (none dropped), and nothing more; a skip only where the
-        // output itself stalled and never caught up (its render thread not run on a loaded
-        // machine: the level rose by the stall, and the playout skips back to its target over
-        // 100 ms; a skip without such a stall would be the playout's own fault).
+        // Every frame that came was played (none dropped), and nothing more; a skip only after a
+        // stall: of the output (its render thread not run on a loaded machine, and the time never
+        // caught up) or of the delivery (the buffer ran dry, then what was held up came at once).
+        // Either leaves the level over 100 ms above the target, and the playout skips back to it
+        // rather than keep that latency; a skip on a stream that flowed would be its own fault.
         const p = state.playout!;
         const stalls = state.outputStalls!;
         expect(p.droppedFrames).toBe(0);
-        if (p.skips > 0) expect(stalls.lostMs, `${p.skips} skip(s) with the output losing only ${stalls.lostMs} ms`).toBeGreaterThan(50);
+        if (p.skips > 0) {
+          expect(p.underruns > 0 || stalls.lostMs > 50, `${p.skips} skip(s) with no underrun and the output losing only ${stalls.lostMs} ms`).toBe(true);
+        }
         expect(p.framesIn).toBeGreaterThan(3 * 48000 * 0.95);
         expect(Math.abs(p.framesOut + p.skippedFrames - p.framesIn)).toBeLessThan(48000 * 0.01);
         // Where this loaded machine stalled the server or the page for longer than the buffer held
@@ -217,7 +220,7 @@ for (const { mode, opus } of [{ mode: 'raw', opus: false }, { mode: 'opus', opus
           const framesBefore = idle.playout!.framesIn;
           const m = await playAndMeasure(page, fifos, 2);
           const state = (await pageState(page)).audio;
-          console.log(`after idle: ${m.hz.toFixed(3)} Hz, level ${m.level.toFixed(4)}, ${m.seconds.toFixed(2)} s of sound; playout ${JSON.stringify(state.playout)}`);
+          console.log(`after idle: ${m.hz.toFixed(3)} Hz, level ${m.level.toFixed(4)}, ${m.seconds.toFixed(2)} s of sound; playout ${JSON.stringify(state.playout)}; output lost ${JSON.stringify(state.outputStalls)}`);
           expect(state.idleSuspensions).toBeGreaterThanOrEqual(1);
           expect(state.gate).toBe('on');
           expect(Math.abs(m.hz - TONE_HZ)).toBeLessThan(TONE_HZ * 0.0025);

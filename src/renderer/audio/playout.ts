@@ -55,6 +55,7 @@ export interface PlayoutStats {
   floorMs: number;
   /** The resampling correction now (0.001: reading 0.1 % fast). */
   correction: number;
+  /** Times the buffer ran dry while the stream went on (not its end). */
   underruns: number;
   /** Times the level ran so far over the target that audio was skipped. */
   skips: number;
@@ -98,6 +99,8 @@ export class Playout {
   private floor = 0;
   /** The floor rose over the level while playing: fade out and buffer up to it (once, not a slow drift). */
   private refill = false;
+  /** The last underrun has had no packet after it yet. */
+  private dryUntilPush = false;
   private counts = { underruns: 0, skips: 0, skippedFrames: 0, droppedFrames: 0, framesIn: 0, framesOut: 0 };
 
   constructor(options: Partial<PlayoutOptions> = {}) {
@@ -121,6 +124,10 @@ export class Playout {
 
   /** The stream stopped (PLAYBACK STOP): what is buffered plays out; a server's latency floor ends with it. */
   stop(): void {
+    // Ran dry and nothing came after it but the STOP: that was the stream's end (its STOP comes
+    // a little after its last DATA), not an underrun.
+    if (this.dryUntilPush) this.counts.underruns--;
+    this.dryUntilPush = false;
     this.ending = true;
     this.floor = 0;
     this.refill = false;
@@ -154,6 +161,7 @@ export class Playout {
   push(frames: Float32Array, time: number, arrivalMs: number): void {
     const n = frames.length >> 1;
     if (n === 0) return;
+    this.dryUntilPush = false;
     if (this.state === 'idle') this.start(this.inputRate);
     this.jitter.observe(arrivalMs, (this.mediaFramesSinceStart / this.inputRate) * 1000);
     this.mediaFramesSinceStart += n;
@@ -241,6 +249,7 @@ export class Playout {
       } else {
         this.state = 'buffering';
         this.counts.underruns++;
+        this.dryUntilPush = true;
       }
       return;
     }

@@ -209,6 +209,25 @@ describe('Playout', () => {
     }
   });
 
+  it("counts running dry at the stream's end (its STOP comes after its last DATA) as no underrun, and one in the middle as one", () => {
+    const p = new Playout();
+    simulate(p, 1);
+    // No more packets: the buffer runs dry before the STOP comes.
+    const left = new Float32Array(QUANTUM);
+    const right = new Float32Array(QUANTUM);
+    for (let q = 0; q < 100; q++) p.render(left, right);
+    expect(p.stats.underruns).toBe(1);
+    p.stop();
+    expect(p.stats.underruns).toBe(0);
+
+    const q = new Playout();
+    // 300 ms missing in the middle, then the stream goes on, ends, and runs dry before its STOP.
+    simulate(q, 3, { gap: (k) => k >= 100 && k < 130 });
+    for (let n = 0; n < 100; n++) q.render(left, right);
+    q.stop();
+    expect(q.stats.underruns).toBe(1);
+  });
+
   it('raises its target with jitter and so plays jittery packets without underruns', () => {
     const p = new Playout();
     // Every fifth packet 35 ms late.
