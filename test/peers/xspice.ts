@@ -50,7 +50,7 @@ export interface XspiceServer {
   exec(command: string, args: readonly string[], timeoutMs?: number): Promise<string>;
   /** The guest agent, when started with `vdagent`. */
   readonly agent: RunningVdagent | null;
-  /** The end of the Xorg log, for error messages. */
+  /** Whether Xspice still runs (its exit and output if not), then the end of the Xorg log, for error messages. */
   logTail(lines?: number): string;
   stop(): Promise<void>;
 }
@@ -115,7 +115,11 @@ async function startOnce(options: XspiceOptions, xdpyinfo: string): Promise<Xspi
   );
   const clientEnv: NodeJS.ProcessEnv = { ...process.env, DISPLAY: display };
   const clients = new Set<GroupProcess>();
-  const logTail = (lines = 30): string => tailOfFile(logPath, lines);
+  // Whether the server still runs leads the log: a port that refuses is a crashed server or a closed listener.
+  let exit: number | string | null = null;
+  void xorg.exited.then((code) => (exit = code));
+  const logTail = (lines = 30): string =>
+    `(Xspice ${exit === null ? `runs, pid ${xorg.pid}` : `exited: ${String(exit)}; its output:\n${xorg.outputTail().slice(-2000)}`})\n${tailOfFile(logPath, lines)}`;
 
   let agent: RunningVdagent | null = null;
   const stop = async (): Promise<void> => {
@@ -133,7 +137,7 @@ async function startOnce(options: XspiceOptions, xdpyinfo: string): Promise<Xspi
   while (!(portUp && displayUp)) {
     if (!xorg.running()) {
       const status = await xorg.exited;
-      const log = logTail();
+      const log = tailOfFile(logPath, 30);
       await stop();
       // Another X server took the display, or another peer the port, between our check and bind.
       const retryable = /already active|Cannot establish any listening sockets|Address already in use|Failed to listen/i.test(log + xorg.outputTail());
@@ -144,7 +148,7 @@ async function startOnce(options: XspiceOptions, xdpyinfo: string): Promise<Xspi
       );
     }
     if (Date.now() > deadline) {
-      const log = logTail();
+      const log = tailOfFile(logPath, 30);
       await stop();
       throw new StartFailure(
         `Xspice on ${display} did not come up in time (port ${port} ${portUp ? 'open' : 'closed'}, ` +

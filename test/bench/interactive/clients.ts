@@ -118,8 +118,11 @@ export async function startSpicedesk(
   // that it can be stopped, and `exec` keeps it the script's pid, a child of spicedesk.
   // BENCH_BROWSER_STARTED (the first-frame split) gets the wall clock in ns as the browser starts.
   writeFileSync(browser, `#!/bin/sh\n[ -n "$BENCH_BROWSER_STARTED" ] && date +%s%N > "$BENCH_BROWSER_STARTED"\necho $$ > "$BENCH_BROWSER_PID"\nexec ${CHROMIUM} ${withSwitches(CHROMIUM_FLAGS, switches).join(' ')} --user-data-dir="$BENCH_BROWSER_PROFILE" --app="$1$BENCH_PAGE_OPTIONS"\n`, { mode: 0o755 });
+  // Without NODE_EXTRA_CA_CERTS, as a user runs it: a sandbox that sets it (this dev VM does, to
+  // the system's whole CA bundle) has Node parse every certificate before anything else, 40 ms of
+  // every start here (capture-bench.ts measures both ways).
   const proc = spawnGroup(process.execPath, [cli, 'open', ...(extra.cliArgs ?? []), `spice://127.0.0.1:${s.spicePort}`], {
-    env: { ...windowEnv(s.display), ...extra.env, BROWSER: browser, BENCH_BROWSER_PID: pidFile, BENCH_BROWSER_PROFILE: profile, BENCH_PAGE_OPTIONS: pageOptions, SPICE_PASSWORD: undefined, SPICE_PROXY: undefined },
+    env: { ...windowEnv(s.display), ...extra.env, BROWSER: browser, BENCH_BROWSER_PID: pidFile, BENCH_BROWSER_PROFILE: profile, BENCH_PAGE_OPTIONS: pageOptions, SPICE_PASSWORD: undefined, SPICE_PROXY: undefined, NODE_EXTRA_CA_CERTS: undefined },
     name: 'spicedesk open',
   });
   if (extra.stderr) proc.child.stderr?.on('data', extra.stderr);
