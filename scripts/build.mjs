@@ -63,8 +63,6 @@ const opusDecoderCore = {
 
 await Promise.all([
   build({ ...renderer, entryPoints: ['src/renderer/main.ts', 'src/renderer/decode-worker.ts'] }),
-  // The page's first script: starts the decode worker while main.js loads (src/renderer/early-worker.ts).
-  build({ ...renderer, entryPoints: ['src/renderer/boot.ts'] }),
   // xterm.js on its own, imported by the serial console only when a VM has one (serial-console.ts).
   build({ ...renderer, entryPoints: ['src/renderer/xterm-module.ts'] }),
   // The page's audio worklet module (playout and capture processors): a separate script, which

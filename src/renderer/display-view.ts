@@ -13,7 +13,6 @@ import type { DisplayItem, FromDecodeWorker, RendererChoice, ToDecodeWorker } fr
 import { startMark, workerStartMark } from './start-marks.ts';
 import { VideoElements, videoElementsSupported } from './present/video-elements.ts';
 import { browserProbeEnvironment, probeVideoCodecs } from './video/codec-probe.ts';
-import { adoptDecodeWorker } from './early-worker.ts';
 
 export interface DisplayStats {
   /** Frames presented (by the worker or the page). */
@@ -77,8 +76,6 @@ export class DisplayView {
   private readonly codecsProbed: Promise<VideoCodecSupport[]>;
   /** Who draws: 'worker' or 'page'. */
   readonly presentsIn: 'worker' | 'page';
-  /** Whether the decode worker was the one boot.js started before main.js loaded (early-worker.ts). */
-  readonly workerStartedEarly: boolean;
   private presenterKind: PresenterKind | 'starting' = 'starting';
   private readonly worker: Worker;
   /** When the page presents. */
@@ -103,10 +100,7 @@ export class DisplayView {
     o: { renderer: RendererChoice; presentIn: 'worker' | 'page'; lowLatency: boolean; videoPath?: 'canvas' | 'element' },
     private readonly events: DisplayEvents,
   ) {
-    // Started by boot.js while main.js loaded, where it ran (early-worker.ts).
-    const { worker, held, early } = adoptDecodeWorker();
-    this.worker = worker;
-    this.workerStartedEarly = early;
+    this.worker = new Worker('decode-worker.js', { type: 'module', name: 'spicedesk decode' });
     // Asked here, while the worker starts, not in the worker once it has: the HELLO waits for this
     // list, and the session links only after the HELLO (bench/README.md, first frame). The worker
     // decodes with the same browser's WebCodecs; a stream it then fails on comes as draws.
@@ -124,10 +118,6 @@ export class DisplayView {
     });
     this.worker.onmessage = (e: MessageEvent<FromDecodeWorker>) => this.onWorkerMessage(e.data);
     this.worker.onerror = (e) => events.workerFailed(e.message);
-    for (const e of held) {
-      if (e.kind === 'error') events.workerFailed(e.message);
-      else this.onWorkerMessage(e.data as FromDecodeWorker);
-    }
     if (o.presentIn === 'worker' && typeof canvas.transferControlToOffscreen === 'function') {
       this.presentsIn = 'worker';
       const offscreen = canvas.transferControlToOffscreen();

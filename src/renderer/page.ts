@@ -260,7 +260,6 @@ export class SessionPage implements PageServices {
         presenter: this.display.presenter,
         presentsIn: this.display.presentsIn,
         bridgeIn: this.bridgeInWorker ? ('worker' as const) : ('page' as const),
-        workerStartedEarly: this.display.workerStartedEarly,
         mouseMode: this.mouse.mode,
         surface: { ...this.surface },
         cursorCss: this.cursor.css,

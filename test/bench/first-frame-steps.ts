@@ -26,7 +26,7 @@ export interface PageTimeline {
   worker?: Timeline;
 }
 
-const FILES_REQUESTED: Record<string, string> = { '/': 'gateway: page HTML requested', 'boot.js': 'gateway: boot.js requested', 'main.js': 'gateway: main.js requested', 'decode-worker.js': 'gateway: decode-worker.js requested' };
+const FILES_REQUESTED: Record<string, string> = { '/': 'gateway: page HTML requested', 'main.js': 'gateway: main.js requested', 'decode-worker.js': 'gateway: decode-worker.js requested' };
 
 /**
  * The gateway's steps, each the first line of its kind: `since` turns epoch ms into the split's

@@ -34,8 +34,6 @@ export interface PageState {
   presenter: 'webgl2' | '2d' | 'starting';
   /** Where the bridge's transport runs: the decode worker (the default) or the page's thread (#bridge=page). */
   bridgeIn: 'worker' | 'page';
-  /** The decode worker is the one boot.js started before main.js loaded (src/renderer/early-worker.ts). */
-  workerStartedEarly: boolean;
   presentsIn: 'worker' | 'page';
   mouseMode: 'client' | 'server';
   surface: { width: number; height: number; channelId: number };
