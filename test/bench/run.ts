@@ -1,6 +1,6 @@
 // `npm run bench`: runs the benchmarks against real peers, prints their tables and writes the
 // results as JSON to bench/results/ (git-ignored). Exits non-zero if a bench fails.
-//   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video|interactive|first-frame|webdav|audio|usb] [--runs 15] [--audio-minutes 10]
+//   npm run bench -- [--only capture|capture-photo|decoders|video-decode|gateway|video|interactive|first-frame|webdav|webdav-wire|audio|usb] [--runs 15] [--audio-minutes 10]
 //                    [--webdav-baseline OTHER/dist/cli.cjs] [--cpu-prof DIR] [--record] [--audio-baseline OTHER_ROOT]
 //                    [--usb-baseline OTHER/bin/spicedesk.cjs]  (the usb bench also reads the CD through that CLI, e.g. an older build, in the same run)
 // The script bundles this file with esbuild to dist/bench.js first, because Node 20 cannot run
@@ -19,6 +19,7 @@ import { runUsbBench } from './usb-bench.ts';
 import { runVideoBench } from './video-bench.ts';
 import { runVideoDecodeBench } from './video-decode-bench.ts';
 import { runWebdavBench } from './webdav-bench.ts';
+import { runWebdavWireBench } from './webdav-wire-bench.ts';
 
 interface Bench {
   name: string;
@@ -92,6 +93,12 @@ const benches: Bench[] = [
     // through spicedesk and through spicy: MiB/s and client CPU per MiB (at most 3 rounds).
     name: 'webdav',
     run: (options) => runWebdavBench(options),
+  },
+  {
+    // The same copies with a script as the guest's side of the webdav channel, writing as fast as
+    // the client takes it: the clients' own MiB/s and CPU per MiB, no TCG guest setting the pace.
+    name: 'webdav-wire',
+    run: (options) => runWebdavWireBench(options),
   },
   {
     // Sound from Xspice (RAW, Opus) in spicedesk's page, spice-html5 (Opus) and remote-viewer, all

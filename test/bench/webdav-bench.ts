@@ -5,8 +5,10 @@
 // guest in the same run, the clients taking turns (A B A B) so that load changes hit both alike.
 //
 // Measured per copy: wall time on this side around the guest's curl (MiB/s), and the client's CPU
-// (utime + stime of every process under it, from /proc: for spicy that includes xvfb-run's Xvfb,
-// which draws nothing here) per MiB. Each copy is checked: the host file equals the guest's, and
+// (time on a CPU of every thread of every process under it, from /proc's schedstat, in ns: for
+// spicy that includes xvfb-run's Xvfb, which draws nothing here) per MiB. A thread that ends
+// during a copy takes its time with it (GLib's pool threads may; Node's do not), which if
+// anything counts spicy low. Each copy is checked: the host file equals the guest's, and
 // the copy back equals it too (cmp in the guest), so a fast wrong answer cannot win.
 //
 // Each client process makes LATER_COPIES + 1 copies both ways after its warm-up, and both kinds
@@ -17,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allProcesses, CLOCK_TICKS_PER_SECOND, processTree } from '../helpers/proc-tree.ts';
+import { treeCpuNs } from '../helpers/proc-tree.ts';
 import { startGuest, type Guest } from '../peers/guest.ts';
 import { GUEST_WEBDAV_PORT } from '../peers/guest/devices.ts';
 import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
@@ -73,9 +75,6 @@ interface Client {
   start(dir: string): GroupProcess;
 }
 
-function clientCpuTicks(root: number): number {
-  return processTree(allProcesses(), root).reduce((sum, p) => sum + p.ticks, 0);
-}
 
 async function waitForShare(guest: Guest, client: GroupProcess): Promise<void> {
   const probe = `curl -s -m 3 -o /dev/null -w '%{http_code}' -X PROPFIND -H 'Depth: 0' ${DAV}/`;
@@ -94,11 +93,12 @@ async function copyRound(guest: Guest, client: Client, expectedSha: string): Pro
   try {
     await waitForShare(guest, proc);
     const copy = async (command: string): Promise<WebdavCopy> => {
-      const ticks = clientCpuTicks(proc.pid);
+      // In nanoseconds from each thread's schedstat: a GET's 60-70 ms of CPU is 6-7 ticks of 10 ms.
+      const cpuNs = treeCpuNs(proc.pid);
       const started = process.hrtime.bigint();
       const r = await guest.run(command, { timeoutMs: 600_000 });
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const cpuSeconds = (clientCpuTicks(proc.pid) - ticks) / CLOCK_TICKS_PER_SECOND;
+      const cpuSeconds = (treeCpuNs(proc.pid) - cpuNs) / 1e9;
       if (r.status !== 0 || !['200', '201', '204'].includes(r.output.trim())) {
         throw new Error(`${client.name}: \`${command}\` gave ${r.status}: ${r.output}\n${proc.outputTail()}`);
       }

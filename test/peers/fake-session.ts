@@ -56,6 +56,8 @@ export interface FakeSessionOptions {
   onChannel?: (type: number, channel: DisplayConnection) => void;
   /** The CHANNELS_LIST as [type, id] pairs; default one display, [[2, 0]]. */
   channels?: readonly (readonly [number, number])[];
+  /** Keep what clients send after the link in the server's record (default true; misbehaving-server.ts). */
+  recordAfterLink?: boolean;
   /** The channel capabilities announced to a channel type; default none. */
   channelCaps?: (channelType: number) => readonly number[] | undefined;
 }
@@ -77,6 +79,7 @@ export async function startFakeSession(options: FakeSessionOptions = {}): Promis
   return startMisbehavingServer('good', {
     refuseLink: (link) => options.refuseLink?.(link.channelType),
     channelCapsFor: (link) => options.channelCaps?.(link.channelType),
+    recordAfterLink: options.recordAfterLink,
     onLinked(socket, link) {
       const send = (type: number, body: Buffer): void => void (socket.destroyed || socket.write(message(type, body)));
       const connection: DisplayConnection = {

@@ -1,0 +1,227 @@
+// The guest's side of the webdav channel, played by a script instead of spice-webdavd in a VM: on a
+// linked webdav channel of the fake session (fake-session.ts) it opens the share (PORT_INIT,
+// opened), and carries HTTP requests to the client's WebDAV server through the mux (i64 client
+// id, u16 size, the bytes; size 0 closes that client), as fast as the client's socket takes them.
+// With no TCG guest setting the pace, what is measured is the client. Like fake-session.ts it
+// shares no code with src/protocol: the layouts are spice.proto's and spice-webdavd's (docs/protocol.md).
+import type { Socket } from 'node:net';
+import { portInit, type DisplayConnection } from './fake-session.ts';
+
+export const CHANNEL_WEBDAV = 11;
+const PORT_INIT = 201;
+const VMC_DATA = 101;
+const VMC_COMPRESSED_DATA = 102;
+const MINI_HEADER_BYTES = 6;
+const MUX_HEADER_BYTES = 10;
+/** The most data one mux frame holds (its size is a u16). */
+const MUX_MAX_DATA = 65535;
+/** Data bytes per DATA message: a frame and its header fill 64 KiB, as spice-webdavd's reads do. */
+const DATA_PER_MESSAGE = 65536 - MUX_HEADER_BYTES;
+
+export interface HttpResponse {
+  status: number;
+  headers: Map<string, string>;
+  body: Buffer;
+}
+
+interface Pending {
+  id: bigint;
+  /** Bytes of the response so far (headers, then the body, in parts). */
+  parts: Buffer[];
+  size: number;
+  head: { status: number; headers: Map<string, string>; bodyStart: number; length: number | null; chunked: boolean } | null;
+  /** Where the body's bytes go as they come (a GET of megabytes is not kept). */
+  onBody?: (bytes: Buffer) => void;
+  bodyBytes: number;
+  resolve: (r: HttpResponse) => void;
+  reject: (e: Error) => void;
+}
+
+export class WebdavMuxGuest {
+  private nextId = 1n;
+  private readonly pending = new Map<bigint, Pending>();
+  private failed: Error | null = null;
+
+  constructor(private readonly channel: DisplayConnection) {
+    channel.send(PORT_INIT, portInit('org.spice-space.webdav.0', true));
+    channel.socket.on('data', (chunk: Buffer) => this.received(chunk));
+    channel.socket.on('close', () => this.fail(new Error('the client closed the webdav channel')));
+  }
+
+  /**
+   * One request on a new mux connection, closed once answered (curl's way); `body` is written as
+   * the socket takes it. The response's body is kept, or handed to `onBody` as it comes.
+   */
+  async request(head: string, body?: { size: number; write: (send: (bytes: Buffer) => Promise<void>) => Promise<void> }, onBody?: (bytes: Buffer) => void): Promise<HttpResponse> {
+    if (this.failed) throw this.failed;
+    const id = this.nextId++;
+    const answered = new Promise<HttpResponse>((resolve, reject) => {
+      this.pending.set(id, { id, parts: [], size: 0, head: null, onBody, bodyBytes: 0, resolve, reject });
+    });
+    await this.sendData(id, Buffer.from(head, 'latin1'));
+    if (body) await body.write((bytes) => this.sendData(id, bytes));
+    const response = await answered;
+    await this.sendFrame(id, Buffer.alloc(0));
+    return response;
+  }
+
+  /** The bytes of one guest connection, cut into frames and DATA messages. */
+  private async sendData(id: bigint, bytes: Buffer): Promise<void> {
+    for (let at = 0; at < bytes.length; at += DATA_PER_MESSAGE) await this.sendFrame(id, bytes.subarray(at, Math.min(bytes.length, at + DATA_PER_MESSAGE)));
+  }
+
+  private async sendFrame(id: bigint, data: Buffer): Promise<void> {
+    if (data.length > MUX_MAX_DATA) throw new Error(`a mux frame holds at most ${MUX_MAX_DATA} bytes`);
+    const message = Buffer.allocUnsafe(MINI_HEADER_BYTES + MUX_HEADER_BYTES + data.length);
+    message.writeUInt16LE(VMC_DATA, 0);
+    message.writeUInt32LE(MUX_HEADER_BYTES + data.length, 2);
+    message.writeBigInt64LE(id, MINI_HEADER_BYTES);
+    message.writeUInt16LE(data.length, MINI_HEADER_BYTES + 8);
+    data.copy(message, MINI_HEADER_BYTES + MUX_HEADER_BYTES);
+    const socket: Socket = this.channel.socket;
+    if (socket.destroyed) throw this.failed ?? new Error('the webdav channel is closed');
+    if (!socket.write(message)) await new Promise<void>((resolve) => socket.once('drain', resolve));
+  }
+
+  /** The message being read: its header so far, its type and the body bytes still to come. */
+  private readonly messageHeader = Buffer.alloc(MINI_HEADER_BYTES);
+  private messageHeaderFill = 0;
+  private messageType = 0;
+  private messageLeft = 0;
+
+  /** The client's messages, read as a stream (a DATA body goes to the demux in the pieces it came in). */
+  private received(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length && !this.failed) {
+      if (this.messageLeft === 0 && this.messageHeaderFill < MINI_HEADER_BYTES) {
+        const take = Math.min(MINI_HEADER_BYTES - this.messageHeaderFill, chunk.length - at);
+        chunk.copy(this.messageHeader, this.messageHeaderFill, at, at + take);
+        this.messageHeaderFill += take;
+        at += take;
+        if (this.messageHeaderFill < MINI_HEADER_BYTES) return;
+        this.messageType = this.messageHeader.readUInt16LE(0);
+        this.messageLeft = this.messageHeader.readUInt32LE(2);
+        if (this.messageType === VMC_COMPRESSED_DATA) return this.fail(new Error('the client compressed its data, which this server never offered'));
+        if (this.messageLeft === 0) this.messageHeaderFill = 0;
+        continue;
+      }
+      const take = Math.min(this.messageLeft, chunk.length - at);
+      if (this.messageType === VMC_DATA) this.demux(chunk.subarray(at, at + take));
+      at += take;
+      this.messageLeft -= take;
+      if (this.messageLeft === 0) this.messageHeaderFill = 0;
+    }
+  }
+
+  /**
+   * The mux is a byte stream over the DATA messages: a frame may span two of them. Read as a
+   * stream, without copying a frame's data (this script must not be what sets the pace).
+   */
+  private readonly muxHeader = Buffer.alloc(MUX_HEADER_BYTES);
+  private muxHeaderFill = 0;
+  /** The frame being read: its connection and the data bytes still to come. */
+  private frameId = 0n;
+  private frameLeft = 0;
+
+  private demux(body: Buffer): void {
+    let at = 0;
+    while (at < body.length) {
+      if (this.frameLeft === 0 && this.muxHeaderFill < MUX_HEADER_BYTES) {
+        const take = Math.min(MUX_HEADER_BYTES - this.muxHeaderFill, body.length - at);
+        body.copy(this.muxHeader, this.muxHeaderFill, at, at + take);
+        this.muxHeaderFill += take;
+        at += take;
+        if (this.muxHeaderFill < MUX_HEADER_BYTES) return;
+        this.frameId = this.muxHeader.readBigInt64LE(0);
+        this.frameLeft = this.muxHeader.readUInt16LE(8);
+        // A 0-size frame is the client closing that connection: nothing to read.
+        if (this.frameLeft === 0) this.muxHeaderFill = 0;
+        continue;
+      }
+      const take = Math.min(this.frameLeft, body.length - at);
+      const data = body.subarray(at, at + take);
+      at += take;
+      this.frameLeft -= take;
+      if (this.frameLeft === 0) this.muxHeaderFill = 0;
+      const p = this.pending.get(this.frameId);
+      // Bytes of a connection already answered are dropped.
+      if (p) this.responseBytes(p, data);
+    }
+  }
+
+  private responseBytes(p: Pending, data: Buffer): void {
+    if (!p.head) {
+      p.parts.push(Buffer.from(data));
+      p.size += data.length;
+      const all = Buffer.concat(p.parts);
+      const end = all.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const lines = all.subarray(0, end).toString('latin1').split('\r\n');
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0])?.[1] ?? NaN);
+      if (!Number.isFinite(status)) return this.finish(p, new Error(`not an HTTP response: ${JSON.stringify(lines[0])}`));
+      const headers = new Map<string, string>();
+      for (const line of lines.slice(1)) {
+        const colon = line.indexOf(':');
+        if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+      }
+      const chunked = /chunked/i.test(headers.get('transfer-encoding') ?? '');
+      const length = headers.has('content-length') ? Number(headers.get('content-length')) : chunked ? null : 0;
+      p.head = { status, headers, bodyStart: end + 4, length, chunked };
+      p.parts = [];
+      p.size = 0;
+      const rest = all.subarray(end + 4);
+      if (rest.length > 0 || length === 0) this.bodyBytes(p, rest);
+      return;
+    }
+    this.bodyBytes(p, data);
+  }
+
+  private bodyBytes(p: Pending, data: Buffer): void {
+    const head = p.head!;
+    if (head.chunked) {
+      // Kept whole and decoded at its end (the 0-size chunk): the responses read that way are small.
+      p.parts.push(Buffer.from(data));
+      const all = Buffer.concat(p.parts);
+      const decoded = decodeChunked(all);
+      if (decoded) this.done(p, decoded);
+      return;
+    }
+    if (data.length > 0) {
+      if (p.onBody) p.onBody(data);
+      else p.parts.push(Buffer.from(data));
+      p.bodyBytes += data.length;
+    }
+    if (p.bodyBytes >= (head.length ?? 0)) this.done(p, p.onBody ? Buffer.alloc(0) : Buffer.concat(p.parts));
+  }
+
+  private done(p: Pending, body: Buffer): void {
+    this.pending.delete(p.id);
+    p.resolve({ status: p.head!.status, headers: p.head!.headers, body });
+  }
+
+  private finish(p: Pending, error: Error): void {
+    this.pending.delete(p.id);
+    p.reject(error);
+  }
+
+  private fail(error: Error): void {
+    this.failed ??= error;
+    for (const p of [...this.pending.values()]) this.finish(p, error);
+  }
+}
+
+/** A chunked body decoded, or null while its last chunk has not come. */
+function decodeChunked(all: Buffer): Buffer | null {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const line = all.indexOf('\r\n', at);
+    if (line < 0) return null;
+    const size = parseInt(all.subarray(at, line).toString('latin1'), 16);
+    if (!Number.isFinite(size)) throw new Error('a chunked body with a bad chunk size');
+    if (size === 0) return Buffer.concat(parts);
+    if (all.length < line + 2 + size + 2) return null;
+    parts.push(all.subarray(line + 2, line + 2 + size));
+    at = line + 2 + size + 2;
+  }
+}
