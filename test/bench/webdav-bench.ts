@@ -26,15 +26,15 @@ import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { formatTable, median } from './measure.ts';
 
-const FILE_MIB = 64;
+export const FILE_MIB = 64;
 /**
  * Each client first copies this much both ways, unmeasured (the first request of a connection, the
  * folder's first listing). It is too little for V8 to optimize anything: the first measured copy
  * is where spicedesk's compiling happens, which is why it is reported apart from the later ones.
  */
-const WARM_UP_MIB = 8;
+export const WARM_UP_MIB = 8;
 /** Copies after the first, per client process; their median is the "later copies" figure. */
-const LATER_COPIES = 3;
+export const LATER_COPIES = 3;
 const DAV = `http://127.0.0.1:${GUEST_WEBDAV_PORT}`;
 /** A 64 MiB copy through TCG takes tens of seconds; more than a few rounds adds little. */
 const MAX_ROUNDS = 3;
@@ -140,6 +140,48 @@ async function copyRound(guest: Guest, client: Client, expectedSha: string): Pro
   }
 }
 
+/**
+ * Node switches for a V8 CPU profile of a spicedesk client named `name` in `dir` (none without a
+ * dir). node --cpu-prof writes its profile when the process exits, which a SIGTERM (proc.stop)
+ * does not let it do: a preloaded handler turns the signal into an exit.
+ */
+export function cpuProfileArgs(dir: string | undefined): (name: string) => string[] {
+  if (!dir) return () => [];
+  mkdirSync(dir, { recursive: true });
+  const exitOnTerm = join(dir, 'exit-on-sigterm.cjs');
+  writeFileSync(exitOnTerm, "process.on('SIGTERM', () => process.exit(0));\n");
+  return (name) => ['--require', exitOnTerm, '--cpu-prof', `--cpu-prof-dir=${join(dir, name)}`];
+}
+
+/** A client's rounds: the first copy of each, and the median of every later copy. */
+export function summarizeCopies(name: string, runs: readonly { first: WebdavCopies; later: readonly WebdavCopies[] }[]): WebdavClientSummary {
+  const medians = (copies: readonly WebdavCopies[]): WebdavCopies => {
+    const med = (pick: (r: WebdavCopies) => number): number => median(copies.map(pick));
+    return {
+      put: { mibPerS: med((r) => r.put.mibPerS), cpuMsPerMib: med((r) => r.put.cpuMsPerMib) },
+      get: { mibPerS: med((r) => r.get.mibPerS), cpuMsPerMib: med((r) => r.get.cpuMsPerMib) },
+    };
+  };
+  return { name, rounds: runs.length, first: medians(runs.map((r) => r.first)), later: medians(runs.flatMap((r) => r.later)) };
+}
+
+/** The table of both benches: each client's first and later copies, and their ratios to `peer`'s. */
+export function copiesTable(rows: readonly WebdavClientSummary[], peer: WebdavClientSummary, directions: readonly [put: string, get: string], cpuDigits: number): string {
+  const f = (n: number, digits = 1): string => n.toFixed(digits);
+  const r = (x: number, y: number): string => (x / y).toFixed(2);
+  return formatTable(
+    ['client', 'copies', directions[0], 'CPU ms/MiB', directions[1], 'CPU ms/MiB', 'vs spicy: put MiB/s, CPU; get MiB/s, CPU'],
+    rows.flatMap((s) =>
+      (['first', 'later'] as const).map((kind) => {
+        const c = s[kind];
+        const p = peer[kind];
+        const count = kind === 'first' ? s.rounds : s.rounds * LATER_COPIES;
+        return [s.name, `${kind} (${count})`, f(c.put.mibPerS), f(c.put.cpuMsPerMib, cpuDigits), f(c.get.mibPerS), f(c.get.cpuMsPerMib, cpuDigits), `${r(c.put.mibPerS, p.put.mibPerS)} ${r(c.put.cpuMsPerMib, p.put.cpuMsPerMib)}; ${r(c.get.mibPerS, p.get.mibPerS)} ${r(c.get.cpuMsPerMib, p.get.cpuMsPerMib)}`];
+      }),
+    ),
+  );
+}
+
 export async function runWebdavBench(options: { runs: number; root: string; webdavBaseline?: string; cpuProfDir?: string }): Promise<WebdavBenchResult> {
   const rounds = Math.min(options.runs, MAX_ROUNDS);
   const spicy = requireTool('spicy', 'spice-client-gtk');
@@ -152,16 +194,7 @@ export async function runWebdavBench(options: { runs: number; root: string; webd
     );
     const expectedSha = /^([0-9a-f]{64})/.exec(made.output.trim())?.[1];
     if (!expectedSha) throw new Error(`making the guest's file failed: ${made.output}`);
-    // node --cpu-prof writes its profile when the process exits, which a SIGTERM (proc.stop) does
-    // not let it do: a preloaded handler turns the signal into an exit.
-    let profile = (_name: string): string[] => [];
-    if (options.cpuProfDir) {
-      const dir = options.cpuProfDir;
-      mkdirSync(dir, { recursive: true });
-      const exitOnTerm = join(dir, 'exit-on-sigterm.cjs');
-      writeFileSync(exitOnTerm, "process.on('SIGTERM', () => process.exit(0));\n");
-      profile = (name) => ['--require', exitOnTerm, '--cpu-prof', `--cpu-prof-dir=${join(dir, name)}`];
-    }
+    const profile = cpuProfileArgs(options.cpuProfDir);
     const spicedeskClient = (name: string, cli: string[]): Client => ({
       name,
       start: (dir) =>
@@ -178,34 +211,10 @@ export async function runWebdavBench(options: { runs: number; root: string; webd
     ];
     const got = new Map<string, RoundCopies[]>(clients.map((c) => [c.name, []]));
     for (let i = 0; i < rounds; i++) for (const c of clients) got.get(c.name)?.push(await copyRound(guest, c, expectedSha));
-    const medians = (copies: WebdavCopies[]): WebdavCopies => {
-      const med = (pick: (r: WebdavCopies) => number): number => median(copies.map(pick));
-      return {
-        put: { mibPerS: med((r) => r.put.mibPerS), cpuMsPerMib: med((r) => r.put.cpuMsPerMib) },
-        get: { mibPerS: med((r) => r.get.mibPerS), cpuMsPerMib: med((r) => r.get.cpuMsPerMib) },
-      };
-    };
-    const summary = (name: string): WebdavClientSummary => {
-      const runs = got.get(name) ?? [];
-      return { name, rounds: runs.length, first: medians(runs.map((r) => r.first)), later: medians(runs.flatMap((r) => r.later)) };
-    };
-    const a = summary('spicedesk');
-    const b = summary('spicy');
-    const baseline = options.webdavBaseline ? summary('spicedesk baseline') : undefined;
-    const f = (n: number): string => n.toFixed(1);
-    const r = (x: number, y: number): string => (x / y).toFixed(2);
-    const rows = [a, ...(baseline ? [baseline] : []), b];
-    const table = formatTable(
-      ['client', 'copies', 'guest->folder MiB/s', 'CPU ms/MiB', 'folder->guest MiB/s', 'CPU ms/MiB', 'vs spicy: put MiB/s, CPU; get MiB/s, CPU'],
-      rows.flatMap((s) =>
-        (['first', 'later'] as const).map((kind) => {
-          const c = s[kind];
-          const p = b[kind];
-          const count = kind === 'first' ? s.rounds : s.rounds * LATER_COPIES;
-          return [`${s.name}`, `${kind} (${count})`, f(c.put.mibPerS), f(c.put.cpuMsPerMib), f(c.get.mibPerS), f(c.get.cpuMsPerMib), `${r(c.put.mibPerS, p.put.mibPerS)} ${r(c.put.cpuMsPerMib, p.put.cpuMsPerMib)}; ${r(c.get.mibPerS, p.get.mibPerS)} ${r(c.get.cpuMsPerMib, p.get.cpuMsPerMib)}`];
-        }),
-      ),
-    );
+    const a = summarizeCopies('spicedesk', got.get('spicedesk') ?? []);
+    const b = summarizeCopies('spicy', got.get('spicy') ?? []);
+    const baseline = options.webdavBaseline ? summarizeCopies('spicedesk baseline', got.get('spicedesk baseline') ?? []) : undefined;
+    const table = copiesTable([a, ...(baseline ? [baseline] : []), b], b, ['guest->folder MiB/s', 'folder->guest MiB/s'], 1);
     const loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     return { bench: 'webdav', fileMib: FILE_MIB, spicedesk: a, spicy: b, baseline, loadAverage, table: `${table}\n\nload average at the end: ${loadAverage}` };
   } finally {

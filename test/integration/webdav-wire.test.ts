@@ -11,46 +11,25 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.ts';
 import { waitUntil } from '../helpers/wait.ts';
-import { displayMessages, drawFill, startFakeSession, surfaceCreate } from '../peers/fake-session.ts';
 import type { MisbehavingServer } from '../peers/misbehaving-server.ts';
 import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
-import { CHANNEL_WEBDAV, WebdavMuxGuest } from '../peers/webdav-mux-guest.ts';
+import { bodyInPieces, startWebdavWireSession, type WebdavMuxGuest } from '../peers/webdav-mux-guest.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spicedesk-webdav-wire-'));
 let server: MisbehavingServer;
 let client: GroupProcess;
 let guest: WebdavMuxGuest | undefined;
 
-/** A body written in 1 MiB pieces as the socket takes them. */
-const bodyOf = (data: Buffer) => ({
-  size: data.length,
-  write: async (send: (bytes: Buffer) => Promise<void>) => {
-    for (let at = 0; at < data.length; at += 1 << 20) await send(data.subarray(at, Math.min(data.length, at + (1 << 20))));
-  },
-});
-const put = (name: string, data: Buffer) => guest!.request(`PUT /${name} HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${data.length}\r\n\r\n`, bodyOf(data));
+const put = (name: string, data: Buffer) => guest!.request(`PUT /${name} HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${data.length}\r\n\r\n`, bodyInPieces(data));
 
 beforeAll(async () => {
-  server = await startFakeSession({
-    channels: [
-      [2, 0],
-      [CHANNEL_WEBDAV, 0],
-    ],
-    recordAfterLink: false,
-    onDisplay(d) {
-      d.send(displayMessages.SURFACE_CREATE, surfaceCreate(0, 32, 24));
-      d.send(displayMessages.DRAW_FILL, drawFill(0, { left: 0, top: 0, right: 32, bottom: 24 }, 0x336699));
-      d.send(displayMessages.MARK, Buffer.alloc(0));
-    },
-    onChannel(type, channel) {
-      if (type === CHANNEL_WEBDAV) guest = new WebdavMuxGuest(channel);
-    },
-  });
+  const session = await startWebdavWireSession();
+  server = session.server;
   client = spawnGroup(process.execPath, [BIN, 'do', `spice://127.0.0.1:${server.port}`, 'wait', '120', '--spice-shared-dir', dir, '--timeout', '20'], {
     name: 'spicedesk do wait',
     env: { ...process.env, SPICE_PASSWORD: undefined },
   });
-  await waitUntil('the webdav channel to link', () => guest !== undefined, 20_000, { explain: () => client.outputTail() });
+  await waitUntil('the webdav channel to link', () => (guest = session.guest()) !== undefined, 20_000, { explain: () => client.outputTail() });
 });
 
 afterAll(async () => {

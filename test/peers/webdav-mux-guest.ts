@@ -5,7 +5,8 @@
 // With no TCG guest setting the pace, what is measured is the client. Like fake-session.ts it
 // shares no code with src/protocol: the layouts are spice.proto's and spice-webdavd's (docs/protocol.md).
 import type { Socket } from 'node:net';
-import { portInit, type DisplayConnection } from './fake-session.ts';
+import { CHANNEL_DISPLAY, displayMessages, drawFill, portInit, startFakeSession, surfaceCreate, type DisplayConnection } from './fake-session.ts';
+import type { MisbehavingServer } from './misbehaving-server.ts';
 
 export const CHANNEL_WEBDAV = 11;
 const PORT_INIT = 201;
@@ -224,4 +225,39 @@ function decodeChunked(all: Buffer): Buffer | null {
     parts.push(all.subarray(line + 2, line + 2 + size));
     at = line + 2 + size + 2;
   }
+}
+
+/** A request body written in 1 MiB pieces, each as the socket takes it. */
+export function bodyInPieces(data: Buffer): { size: number; write: (send: (bytes: Buffer) => Promise<void>) => Promise<void> } {
+  return {
+    size: data.length,
+    write: async (send) => {
+      for (let at = 0; at < data.length; at += 1 << 20) await send(data.subarray(at, Math.min(data.length, at + (1 << 20))));
+    },
+  };
+}
+
+/**
+ * A fake session with a display (one small frame, for a client that waits for one) and a webdav
+ * channel whose guest side is a WebdavMuxGuest, once the client has linked it. What clients send
+ * after the link is not recorded (megabytes go through).
+ */
+export async function startWebdavWireSession(): Promise<{ server: MisbehavingServer; guest: () => WebdavMuxGuest | undefined }> {
+  let guest: WebdavMuxGuest | undefined;
+  const server = await startFakeSession({
+    channels: [
+      [CHANNEL_DISPLAY, 0],
+      [CHANNEL_WEBDAV, 0],
+    ],
+    recordAfterLink: false,
+    onDisplay(d) {
+      d.send(displayMessages.SURFACE_CREATE, surfaceCreate(0, 32, 24));
+      d.send(displayMessages.DRAW_FILL, drawFill(0, { left: 0, top: 0, right: 32, bottom: 24 }, 0x336699));
+      d.send(displayMessages.MARK, Buffer.alloc(0));
+    },
+    onChannel(type, channel) {
+      if (type === CHANNEL_WEBDAV) guest = new WebdavMuxGuest(channel);
+    },
+  });
+  return { server, guest: () => guest };
 }
