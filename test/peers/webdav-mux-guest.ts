@@ -84,70 +84,35 @@ export class WebdavMuxGuest {
     if (!socket.write(message)) await new Promise<void>((resolve) => socket.once('drain', resolve));
   }
 
-  /** The message being read: its header so far, its type and the body bytes still to come. */
-  private readonly messageHeader = Buffer.alloc(MINI_HEADER_BYTES);
-  private messageHeaderFill = 0;
-  private messageType = 0;
-  private messageLeft = 0;
-
-  /** The client's messages, read as a stream (a DATA body goes to the demux in the pieces it came in). */
-  private received(chunk: Buffer): void {
-    let at = 0;
-    while (at < chunk.length && !this.failed) {
-      if (this.messageLeft === 0 && this.messageHeaderFill < MINI_HEADER_BYTES) {
-        const take = Math.min(MINI_HEADER_BYTES - this.messageHeaderFill, chunk.length - at);
-        chunk.copy(this.messageHeader, this.messageHeaderFill, at, at + take);
-        this.messageHeaderFill += take;
-        at += take;
-        if (this.messageHeaderFill < MINI_HEADER_BYTES) return;
-        this.messageType = this.messageHeader.readUInt16LE(0);
-        this.messageLeft = this.messageHeader.readUInt32LE(2);
-        if (this.messageType === VMC_COMPRESSED_DATA) return this.fail(new Error('the client compressed its data, which this server never offered'));
-        if (this.messageLeft === 0) this.messageHeaderFill = 0;
-        continue;
-      }
-      const take = Math.min(this.messageLeft, chunk.length - at);
-      if (this.messageType === VMC_DATA) this.demux(chunk.subarray(at, at + take));
-      at += take;
-      this.messageLeft -= take;
-      if (this.messageLeft === 0) this.messageHeaderFill = 0;
-    }
-  }
+  /** The client's messages, read as a stream: a DATA body goes to the demux in the pieces it came in. */
+  private readonly messages = new HeaderedStream(
+    MINI_HEADER_BYTES,
+    (header) => {
+      const type = header.readUInt16LE(0);
+      if (type === VMC_COMPRESSED_DATA) this.fail(new Error('the client compressed its data, which this server never offered'));
+      return header.readUInt32LE(2);
+    },
+    (header, piece) => {
+      if (header.readUInt16LE(0) === VMC_DATA) this.mux.push(piece);
+    },
+  );
 
   /**
    * The mux is a byte stream over the DATA messages: a frame may span two of them. Read as a
-   * stream, without copying a frame's data (this script must not be what sets the pace).
+   * stream, without copying a frame's data (this script must not be what sets the pace). A 0-size
+   * frame is the client closing that connection; bytes of a connection already answered are dropped.
    */
-  private readonly muxHeader = Buffer.alloc(MUX_HEADER_BYTES);
-  private muxHeaderFill = 0;
-  /** The frame being read: its connection and the data bytes still to come. */
-  private frameId = 0n;
-  private frameLeft = 0;
+  private readonly mux = new HeaderedStream(
+    MUX_HEADER_BYTES,
+    (header) => header.readUInt16LE(8),
+    (header, piece) => {
+      const p = this.pending.get(header.readBigInt64LE(0));
+      if (p) this.responseBytes(p, piece);
+    },
+  );
 
-  private demux(body: Buffer): void {
-    let at = 0;
-    while (at < body.length) {
-      if (this.frameLeft === 0 && this.muxHeaderFill < MUX_HEADER_BYTES) {
-        const take = Math.min(MUX_HEADER_BYTES - this.muxHeaderFill, body.length - at);
-        body.copy(this.muxHeader, this.muxHeaderFill, at, at + take);
-        this.muxHeaderFill += take;
-        at += take;
-        if (this.muxHeaderFill < MUX_HEADER_BYTES) return;
-        this.frameId = this.muxHeader.readBigInt64LE(0);
-        this.frameLeft = this.muxHeader.readUInt16LE(8);
-        // A 0-size frame is the client closing that connection: nothing to read.
-        if (this.frameLeft === 0) this.muxHeaderFill = 0;
-        continue;
-      }
-      const take = Math.min(this.frameLeft, body.length - at);
-      const data = body.subarray(at, at + take);
-      at += take;
-      this.frameLeft -= take;
-      if (this.frameLeft === 0) this.muxHeaderFill = 0;
-      const p = this.pending.get(this.frameId);
-      // Bytes of a connection already answered are dropped.
-      if (p) this.responseBytes(p, data);
-    }
+  private received(chunk: Buffer): void {
+    if (!this.failed) this.messages.push(chunk);
   }
 
   private responseBytes(p: Pending, data: Buffer): void {
@@ -208,6 +173,44 @@ export class WebdavMuxGuest {
   private fail(error: Error): void {
     this.failed ??= error;
     for (const p of [...this.pending.values()]) this.finish(p, error);
+  }
+}
+
+/**
+ * A stream of records, each a fixed-size header that gives its body's length, then the body: the
+ * body goes on in the pieces it came in (views, no copy), with its header.
+ */
+class HeaderedStream {
+  private readonly header: Buffer;
+  private headerFill = 0;
+  private bodyLeft = 0;
+
+  constructor(
+    headerBytes: number,
+    private readonly bodyLength: (header: Buffer) => number,
+    private readonly body: (header: Buffer, piece: Buffer) => void,
+  ) {
+    this.header = Buffer.alloc(headerBytes);
+  }
+
+  push(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.bodyLeft === 0) {
+        const take = Math.min(this.header.length - this.headerFill, chunk.length - at);
+        chunk.copy(this.header, this.headerFill, at, at + take);
+        this.headerFill += take;
+        at += take;
+        if (this.headerFill < this.header.length) return;
+        this.headerFill = 0;
+        this.bodyLeft = this.bodyLength(this.header);
+        continue;
+      }
+      const take = Math.min(this.bodyLeft, chunk.length - at);
+      this.bodyLeft -= take;
+      this.body(this.header, chunk.subarray(at, at + take));
+      at += take;
+    }
   }
 }
 
