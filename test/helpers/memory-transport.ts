@@ -9,7 +9,15 @@ export class MemoryTransport implements Transport {
   closed = false;
   /** Set: written bytes count as unsent (backlog()) until drainWrites(), like a socket whose peer reads slowly. */
   holdWrites = false;
+  /**
+   * Set: writev's pieces written while writes are held are kept as the caller's views until
+   * drainWrites() copies them, as a socket whose kernel buffer is full holds the caller's memory:
+   * a writer that uses that memory again too early shows up as wrong bytes in `written`.
+   */
+  viewsUntilDrained = false;
   private unsent = 0;
+  /** Indices in `written` of views still held (viewsUntilDrained). */
+  private heldViews: number[] = [];
   private drainListeners: (() => void)[] = [];
   private sink: TransportSink | null = null;
   private pending: Uint8Array[] = [];
@@ -24,6 +32,20 @@ export class MemoryTransport implements Transport {
     this.written.push(data.slice());
     if (this.holdWrites) this.unsent += data.byteLength;
     this.onWrite?.(data);
+  }
+
+  /** The pieces in order, each as write() takes it (or as a held view: viewsUntilDrained). */
+  writev(chunks: Uint8Array[]): void {
+    for (const c of chunks) {
+      if (!(this.viewsUntilDrained && this.holdWrites)) {
+        this.write(c);
+        continue;
+      }
+      this.written.push(c);
+      this.heldViews.push(this.written.length - 1);
+      this.unsent += c.byteLength;
+      this.onWrite?.(c);
+    }
   }
 
   backlog(): number {
@@ -41,6 +63,8 @@ export class MemoryTransport implements Transport {
 
   /** The peer took every unsent byte: the backlog is 0 and the drain listeners are called. */
   drainWrites(): void {
+    for (const i of this.heldViews) this.written[i] = this.written[i].slice();
+    this.heldViews = [];
     this.unsent = 0;
     const listeners = this.drainListeners;
     this.drainListeners = [];

@@ -16,6 +16,7 @@ import { open } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { READ_BUFFER_BYTES, readBuffers, type ReadBufferPool } from './read-buffers.ts';
 
 /**
  * How much of a file one read takes for a GET: a reply of 16 full 64 KiB port messages in one
@@ -23,7 +24,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
  * 256 KiB in the same rounds (bench/README.md, webdav); a read from the page cache holds the event
  * loop for about 0.3 ms.
  */
-export const GET_READ_BYTES = 1024 * 1024;
+export const GET_READ_BYTES = READ_BUFFER_BYTES;
 
 /** A read that took longer than this did not come from the page cache (a cached 1 MiB read: about 0.3 ms, at most a few on a loaded machine). */
 export const FAST_READ_MS = 4;
@@ -48,7 +49,7 @@ export class ReadPace {
  * response; returns early, without an error, when the connection closes meanwhile. A file that
  * shrank under the GET throws (the response is then cut: its Content-Length cannot be met).
  */
-export async function sendFile(res: ServerResponse, path: string, size: number): Promise<void> {
+export async function sendFile(res: ServerResponse, path: string, size: number, pool: ReadBufferPool = readBuffers): Promise<void> {
   const file = await open(path, 'r');
   let closed = false;
   const onClose = (): void => {
@@ -66,14 +67,17 @@ export async function sendFile(res: ServerResponse, path: string, size: number):
     let position = 0;
     const pace = new ReadPace();
     while (position < size && !closed && !socket.destroyed) {
-      // A fresh buffer per read: the socket writes views of it after this function has moved on.
-      const chunk = Buffer.allocUnsafe(Math.min(GET_READ_BYTES, size - position));
+      // The port writes views of the buffer after this function has moved on: it is lent, and comes
+      // back to the pool only once they are out of the process (read-buffers.ts).
+      const buffer = pool.take();
+      const want = Math.min(buffer.byteLength, size - position);
       const started = performance.now();
-      const n = pace.sync ? readSync(file.fd, chunk, 0, chunk.byteLength, position) : (await file.read(chunk, 0, chunk.byteLength, position)).bytesRead;
+      const n = pace.sync ? readSync(file.fd, buffer, 0, want, position) : (await file.read(buffer, 0, want, position)).bytesRead;
       pace.took(performance.now() - started);
       if (n === 0) throw new Error(`the file shrank to ${position} bytes while it was sent (${size} announced)`);
       position += n;
-      if (!socket.write(n === chunk.byteLength ? chunk : chunk.subarray(0, n))) await writable(socket);
+      pool.lend(buffer);
+      if (!socket.write(n === buffer.byteLength ? buffer : buffer.subarray(0, n))) await writable(socket);
       // Other connections and channels get their turn between reads ('drain' may have come at once).
       else await nextTurn();
     }

@@ -31,7 +31,7 @@ export class SharedFolderSwitch implements WebdavServer {
     old?.server.close();
   }
 
-  connect(reply: (bytes: Uint8Array) => void, ended: () => void, mustWait?: (resume: () => void) => boolean): WebdavConnection {
+  connect(reply: (bytes: Uint8Array, sent?: () => void) => void, ended: () => void, mustWait?: (resume: () => void) => boolean): WebdavConnection {
     if (this.current) return this.current.server.connect(reply, ended, mustWait);
     // Not shared: the guest's request is answered 503 with Connection: close. Closing the mux
     // connection alone would not do: spice-webdavd does not close its client's TCP connection when

@@ -16,6 +16,7 @@ import type { WebdavConnection, WebdavServer } from '../../protocol/channels/por
 import type { Logger } from '../../protocol/logger.ts';
 import { BatchedFileWriter, receiveBody } from './batched-file-writer.ts';
 import { sendFile } from './file-sender.ts';
+import { takeSentHook } from './read-buffers.ts';
 import { child, DAV, escapeXml, parseXml, XmlError, type XmlElement } from './dav-xml.ts';
 import { IfHeaderError, lockTimeout, LockTable, parseIfHeader, type DavLock } from './dav-locks.ts';
 import { pathSegments, PathRefused, SharedFolder, type SharedPath } from './shared-path.ts';
@@ -57,7 +58,7 @@ class MemorySocket extends Duplex {
   private ended = false;
 
   constructor(
-    private readonly reply: (bytes: Uint8Array) => void,
+    private readonly reply: (bytes: Uint8Array, sent?: () => void) => void,
     private readonly onEnd: () => void,
     private readonly mustWait: ((resume: () => void) => boolean) | undefined,
   ) {
@@ -68,7 +69,8 @@ class MemorySocket extends Duplex {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
     if (this.ended) return done();
-    this.reply(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    // A GET's read buffer comes back to its pool once the port has its bytes out (read-buffers.ts).
+    this.reply(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), takeSentHook(chunk));
     // Holding `done` is the back-pressure: the response's writes then return false and a GET's
     // file stream stops reading until the port has drained.
     if (this.mustWait?.(() => done())) return;

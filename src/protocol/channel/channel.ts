@@ -321,6 +321,11 @@ export abstract class SpiceChannel {
     return this.transport?.backlog?.() ?? 0;
   }
 
+  /** Whether the connection can tell its backlog (and say when it has drained). */
+  protected sendBacklogKnown(): boolean {
+    return this.transport?.backlog !== undefined && this.transport.onDrain !== undefined;
+  }
+
   /**
    * Calls `listener` once the connection's send backlog has drained; false (and no call) when
    * there is no backlog or the transport cannot tell.

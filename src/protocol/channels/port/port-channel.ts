@@ -57,6 +57,8 @@ export class PortChannel extends SpiceChannel {
   private readonly ports: PortContext;
   /** Writers waiting for the connection's backlog to drain (PortIo.mustWait). */
   private drainWaiters: (() => void)[] = [];
+  /** Writers waiting to hear that their pieces are out of the process (afterSent). */
+  private sentWaiters: (() => void)[] = [];
 
   constructor(host: ChannelHost, type: typeof ChannelType.PORT | typeof ChannelType.WEBDAV, id: number, ports: PortContext) {
     super(host, type, id);
@@ -126,7 +128,7 @@ export class PortChannel extends SpiceChannel {
    * Sends the pieces' bytes in order, cut into DATA messages of at most MAX_CLIENT_DATA bytes
    * whatever the pieces' boundaries; nothing is joined (SpiceChannel.sendPieces).
    */
-  writePieces(pieces: readonly Uint8Array[]): void {
+  writePieces(pieces: readonly Uint8Array[], sent?: () => void): void {
     const messages: { type: number; pieces: Uint8Array[] }[] = [];
     let current: Uint8Array[] = [];
     let room = MAX_CLIENT_DATA;
@@ -147,6 +149,25 @@ export class PortChannel extends SpiceChannel {
     if (current.length) messages.push({ type: PortMsgc.DATA, pieces: current });
     this.counts.bytesOut += messages.reduce((n, m) => n + m.pieces.reduce((k, p) => k + p.byteLength, 0), 0);
     this.sendPieces(messages);
+    if (sent) this.afterSent(sent);
+  }
+
+  /**
+   * `sent` once everything written so far has been handed to the OS: at once when nothing waits in
+   * the connection, else at its drain (the waiting writers together, one drain listener); never
+   * when the connection cannot tell (its pieces are then never used again) or closes first.
+   */
+  private afterSent(sent: () => void): void {
+    if (!this.sendBacklogKnown()) return;
+    if (this.sendBacklog() === 0) return sent();
+    this.sentWaiters.push(sent);
+    if (this.sentWaiters.length > 1) return;
+    const flush = (): void => {
+      const waiters = this.sentWaiters;
+      this.sentWaiters = [];
+      for (const w of waiters) w();
+    };
+    if (!this.onSendDrained(flush)) flush();
   }
 
   sendEvent(event: number): void {
@@ -178,7 +199,7 @@ export class PortChannel extends SpiceChannel {
   private io(): PortIo {
     return {
       write: (bytes) => this.write(bytes),
-      writePieces: (pieces) => this.writePieces(pieces),
+      writePieces: (pieces, sent) => this.writePieces(pieces, sent),
       mustWait: (resume) => this.mustWait(resume),
       sendEvent: (event) => this.sendEvent(event),
       log: this.log,

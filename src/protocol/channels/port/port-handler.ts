@@ -11,8 +11,11 @@ export interface PortIo {
   /**
    * The same for bytes given as pieces in order, cut into DATA messages without joining them first
    * (the webdav mux's frame headers and file data). Absent: the handler joins them and calls write.
+   * `sent` is called once the connection has handed every byte to the OS, so that the pieces'
+   * memory may be used again (a GET's read buffers); never, when the connection cannot tell or
+   * closes first.
    */
-  writePieces?(pieces: readonly Uint8Array[]): void;
+  writePieces?(pieces: readonly Uint8Array[], sent?: () => void): void;
   /**
    * Flow control for a writer that can wait (the webdav mux, for a file the guest reads): true when
    * the channel's connection holds more unsent bytes than a port lets wait (PORT_SEND_HIGH_WATER);
@@ -54,9 +57,10 @@ export interface WebdavConnection {
 export interface WebdavServer {
   /**
    * `mustWait` paces the server's replies (PortIo.mustWait, per connection): a reply that returns
-   * true holds the connection's next bytes, and so its file reads, until `resume`.
+   * true holds the connection's next bytes, and so its file reads, until `resume`. A reply given
+   * `sent` has it called once its bytes are out of the process (PortIo.writePieces), when it can tell.
    */
-  connect(reply: (bytes: Uint8Array) => void, ended: () => void, mustWait?: (resume: () => void) => boolean): WebdavConnection;
+  connect(reply: (bytes: Uint8Array, sent?: () => void) => void, ended: () => void, mustWait?: (resume: () => void) => boolean): WebdavConnection;
   /** "/home/me/Public (read-only)" for `info`. */
   describe(): string;
 }

@@ -133,9 +133,9 @@ export class WebdavMux implements PortHandler {
     const entry: Client = { connection: null as unknown as WebdavConnection, closeSent: false };
     this.clients.set(id, entry);
     entry.connection = server.connect(
-      (reply) => {
+      (reply, sent) => {
         if (entry.closeSent || reply.byteLength === 0) return;
-        this.sendFrames(id, reply);
+        this.sendFrames(id, reply, sent);
       },
       () => {
         if (entry.closeSent) return;
@@ -166,7 +166,7 @@ export class WebdavMux implements PortHandler {
    * (10-byte frame headers between views of the reply; PortIo.writePieces). A frame per write
    * would cost a 65545-byte frame split into a full message and a 9-byte one.
    */
-  private sendFrames(id: bigint, reply: Uint8Array): void {
+  private sendFrames(id: bigint, reply: Uint8Array, sent?: () => void): void {
     const pieces: Uint8Array[] = [];
     for (let o = 0; o < reply.byteLength; o += MAX_MUX_FRAME) {
       const body = reply.subarray(o, Math.min(reply.byteLength, o + MAX_MUX_FRAME));
@@ -177,7 +177,7 @@ export class WebdavMux implements PortHandler {
       pieces.push(header, body);
     }
     this.counts.bytesOut += reply.byteLength;
-    if (this.io.writePieces) return this.io.writePieces(pieces);
+    if (this.io.writePieces) return this.io.writePieces(pieces, sent);
     const out = new Uint8Array(reply.byteLength + (pieces.length / 2) * FRAME_HEADER);
     let at = 0;
     for (const p of pieces) {
@@ -185,6 +185,8 @@ export class WebdavMux implements PortHandler {
       at += p.byteLength;
     }
     this.io.write(out);
+    // Copied: the reply's memory is free again (whether `out` is out of the process or not).
+    sent?.();
   }
 
   private dropAll(): void {
