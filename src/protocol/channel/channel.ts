@@ -431,14 +431,6 @@ export abstract class SpiceChannel {
     return this.messageSeen || queue.available > 0;
   }
 
-  /**
-   * Resolves once this channel's connection has ended at the other side too (after close(): the
-   * server has let it go), or at once when it has none.
-   */
-  connectionEnded(): Promise<void> {
-    return this.queue?.transportEnded ?? Promise.resolve();
-  }
-
   private async closeOnceServerSpoke(transport: Transport): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_HOLD_MS)));

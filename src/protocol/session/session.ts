@@ -74,9 +74,6 @@ function linkFailure(channelName: string, e: unknown): Error {
   return new SpiceError(e.kind, `the ${channelName} channel ${how}: ${e.message}`, { cause: e });
 }
 
-/** How long the main channel's end waits for the other channels' connections to have ended. */
-const MAIN_CLOSE_WAIT_MS = 500;
-
 export class Session implements ChannelHost {
   readonly logger: Logger;
   readonly connector: Connector;
@@ -126,7 +123,8 @@ export class Session implements ChannelHost {
     this.logger.error({ err: error.message }, error.message);
     this.closedByUs = true;
     this.displaySink.close();
-    void this.closeChannels();
+    for (const ch of this.channels.values()) void ch.close();
+    void this.main.close();
   }
 
   /**
@@ -292,33 +290,15 @@ export class Session implements ChannelHost {
   }
 
   /**
-   * Ends the session; resolves once every connection has been asked to close. A display channel may
-   * stay open a moment longer (see SpiceChannel.close), and the main channel is closed once the
-   * others' connections have ended (at most MAIN_CLOSE_WAIT_MS), so that the server tears the
-   * session down channel by channel, as it does for spice-gtk. A host that exits the process right
-   * after must wait for this.
+   * Ends the session; resolves once every connection is closed. A display channel may stay open a
+   * moment longer (see SpiceChannel.close), and the main channel is closed after the others, so
+   * that the server tears the session down channel by channel, as it does for spice-gtk. A host
+   * that exits the process right after must wait for this.
    */
   async close(): Promise<void> {
     this.closedByUs = true;
     this.displaySink.close();
-    await this.closeChannels();
-  }
-
-  /**
-   * The other channels first, the main channel once they are closed, on every way a session ends
-   * (also when the memory budget ends it): all at once, the server gets every end in one poll
-   * round, and the main channel's end tears down the channels whose own events are still to be
-   * dispatched. Xspice's crash under a closing session looked like that (a channel's event
-   * callback on a channel client already gone; docs/testing.md, "Xspice can crash under a client").
-   */
-  private async closeChannels(): Promise<void> {
-    const others = [...this.channels.values()];
-    await Promise.all(others.map((ch) => ch.close()));
-    // Their connections' ends, not only our requests: a server that does not answer an end within
-    // MAIN_CLOSE_WAIT_MS does not hold the main channel's.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([Promise.all(others.map((ch) => ch.connectionEnded())), new Promise<void>((resolve) => (timer = setTimeout(resolve, MAIN_CLOSE_WAIT_MS)))]);
-    clearTimeout(timer);
+    await Promise.all([...this.channels.values()].map((ch) => ch.close()));
     await this.main.close();
   }
 }

@@ -46,16 +46,9 @@ export class ByteQueue {
     this.budget = budget ?? null;
     transport.start({
       data: (chunk) => this.push(chunk),
-      end: (error) => {
-        this.markTransportEnded();
-        this.end(error);
-      },
+      end: (error) => this.end(error),
     });
   }
-
-  private markTransportEnded: () => void = () => {};
-  /** Resolves once the connection itself has ended (the peer closed it, or it failed), whether or not this queue was disposed first. */
-  readonly transportEnded: Promise<void> = new Promise((resolve) => (this.markTransportEnded = resolve));
 
   get available(): number {
     return this.buffered;
