@@ -59,21 +59,30 @@ function guestBytes(written: Uint8Array[], id = GUEST_ID): Buffer {
   return Buffer.concat(bodies);
 }
 
+/**
+ * A webdav channel linked over a connection that holds what it is sent (and keeps the pieces as
+ * views) until the test drains it, serving `files` from a new folder named `name`.
+ */
+async function heldWebdavChannel(name: string, files: Record<string, Buffer>) {
+  const root = join(base, name);
+  mkdirSync(root);
+  for (const [file, bytes] of Object.entries(files)) writeFileSync(join(root, file), bytes);
+  const server = createWebdavServer({ root, readOnly: false, logger: silentLogger });
+  const l = await linkedAudioChannel((host) => new PortChannel(host, ChannelType.WEBDAV, 0, { webdav: server }), [SpicevmcCap.DATA_COMPRESS_LZ4]);
+  const afterLink = l.server.written.length;
+  l.server.feed(miniMessage(PortMsg.INIT, portInitBody('org.spice-space.webdav.0', true)));
+  await waitUntil('the mux', () => l.channel.handler instanceof WebdavMux);
+  l.server.holdWrites = true;
+  // The port's pieces stay the file reader's memory until drained: a read buffer used again before
+  // its bytes were out would show up as wrong bytes.
+  l.server.viewsUntilDrained = true;
+  return { l, server, afterLink };
+}
+
 describe('webdav flow control', () => {
   it('a 24 MiB GET is read as the channel drains: bounded backlog, the whole file arrives', async () => {
-    const root = join(base, 'share');
     const file = randomBytes(FILE_BYTES);
-    mkdirSync(root);
-    writeFileSync(join(root, 'big.bin'), file);
-    const server = createWebdavServer({ root, readOnly: false, logger: silentLogger });
-    const l = await linkedAudioChannel((host) => new PortChannel(host, ChannelType.WEBDAV, 0, { webdav: server }), [SpicevmcCap.DATA_COMPRESS_LZ4]);
-    const afterLink = l.server.written.length;
-    l.server.feed(miniMessage(PortMsg.INIT, portInitBody('org.spice-space.webdav.0', true)));
-    await waitUntil('the mux', () => l.channel.handler instanceof WebdavMux);
-    l.server.holdWrites = true;
-    // The port's pieces stay the file reader's memory until drained: a read buffer used again before
-    // its bytes were out would show up below as wrong bytes.
-    l.server.viewsUntilDrained = true;
+    const { l, server, afterLink } = await heldWebdavChannel('share', { 'big.bin': file });
     const pool = readBuffers.counts;
     const before = { ...pool };
     const sentSoFar = () => l.server.writtenCount();
@@ -127,17 +136,8 @@ describe('webdav flow control', () => {
   });
 
   it('three GETs at once on one channel each get their own file whole, sharing the read buffers', async () => {
-    const root = join(base, 'share3');
-    mkdirSync(root);
     const files = [0, 1, 2].map((k) => randomBytes(6 * 1024 * 1024 + k * 12345));
-    files.forEach((f, k) => writeFileSync(join(root, `f${k}.bin`), f));
-    const server = createWebdavServer({ root, readOnly: false, logger: silentLogger });
-    const l = await linkedAudioChannel((host) => new PortChannel(host, ChannelType.WEBDAV, 0, { webdav: server }), [SpicevmcCap.DATA_COMPRESS_LZ4]);
-    const afterLink = l.server.written.length;
-    l.server.feed(miniMessage(PortMsg.INIT, portInitBody('org.spice-space.webdav.0', true)));
-    await waitUntil('the mux', () => l.channel.handler instanceof WebdavMux);
-    l.server.holdWrites = true;
-    l.server.viewsUntilDrained = true;
+    const { l, server, afterLink } = await heldWebdavChannel('share3', Object.fromEntries(files.map((f, k) => [`f${k}.bin`, f])));
     const ids = [11n, 12n, 13n];
     // Staggered: each GET takes its buffers while the others' bytes still wait in the connection.
     for (const [k, id] of ids.entries()) {
