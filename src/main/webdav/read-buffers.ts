@@ -48,7 +48,8 @@ export class ReadBufferPool {
 
   private giveBack(b: Buffer): void {
     if (this.free.length < MAX_POOLED) this.free.push(b);
-    if (this.idleTimer) clearTimeout(this.idleTimer);
+    // One timer, pushed back by every buffer that comes back (64 a 64 MiB GET).
+    if (this.idleTimer) return void this.idleTimer.refresh();
     this.idleTimer = setTimeout(() => {
       this.free = [];
       this.idleTimer = null;

@@ -55,10 +55,8 @@ export class PortChannel extends SpiceChannel {
   handler: PortHandler | null = null;
   readonly counts = { bytesIn: 0, bytesOut: 0, events: 0 };
   private readonly ports: PortContext;
-  /** Writers waiting for the connection's backlog to drain (PortIo.mustWait). */
+  /** Writers waiting for the connection's backlog to drain (PortIo.mustWait, and afterSent's hooks). */
   private drainWaiters: (() => void)[] = [];
-  /** Writers waiting to hear that their pieces are out of the process (afterSent). */
-  private sentWaiters: (() => void)[] = [];
 
   constructor(host: ChannelHost, type: typeof ChannelType.PORT | typeof ChannelType.WEBDAV, id: number, ports: PortContext) {
     super(host, type, id);
@@ -158,16 +156,26 @@ export class PortChannel extends SpiceChannel {
    * when the connection cannot tell (its pieces are then never used again) or closes first.
    */
   private afterSent(sent: () => void): void {
-    if (!this.sendBacklogKnown()) return;
-    if (this.sendBacklog() === 0) return sent();
-    this.sentWaiters.push(sent);
-    if (this.sentWaiters.length > 1) return;
-    const flush = (): void => {
-      const waiters = this.sentWaiters;
-      this.sentWaiters = [];
+    if (this.sendBacklogKnown() && !this.whenDrained(sent)) sent();
+  }
+
+  /**
+   * `fn` at the connection's next drain, with every other writer waiting for it (one drain
+   * listener for all); false (and no call) when there is nothing to drain or the connection
+   * cannot tell.
+   */
+  private whenDrained(fn: () => void): boolean {
+    if (this.drainWaiters.length > 0) {
+      this.drainWaiters.push(fn);
+      return true;
+    }
+    const armed = this.onSendDrained(() => {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
       for (const w of waiters) w();
-    };
-    if (!this.onSendDrained(flush)) flush();
+    });
+    if (armed) this.drainWaiters.push(fn);
+    return armed;
   }
 
   sendEvent(event: number): void {
@@ -180,20 +188,7 @@ export class PortChannel extends SpiceChannel {
    * (its handler's connections are ended with it).
    */
   private mustWait(resume: () => void): boolean {
-    if (this.sendBacklog() < PORT_SEND_HIGH_WATER) return false;
-    this.drainWaiters.push(resume);
-    if (this.drainWaiters.length === 1) {
-      const armed = this.onSendDrained(() => {
-        const waiters = this.drainWaiters;
-        this.drainWaiters = [];
-        for (const w of waiters) w();
-      });
-      if (!armed) {
-        this.drainWaiters = [];
-        return false;
-      }
-    }
-    return true;
+    return this.sendBacklog() >= PORT_SEND_HIGH_WATER && this.whenDrained(resume);
   }
 
   private io(): PortIo {
