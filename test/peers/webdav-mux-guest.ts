@@ -148,7 +148,13 @@ export class WebdavMuxGuest {
       // Kept whole and decoded at its end (the 0-size chunk): the responses read that way are small.
       p.parts.push(Buffer.from(data));
       const all = Buffer.concat(p.parts);
-      const decoded = decodeChunked(all);
+      let decoded: Buffer | null;
+      try {
+        decoded = decodeChunked(all);
+      } catch (e) {
+        // That request fails with the reason, not the socket's data handler with a stack trace.
+        return this.finish(p, e as Error);
+      }
       if (decoded) this.done(p, decoded);
       return;
     }
