@@ -1,9 +1,9 @@
 // The playout buffer of the page's sound: decoded stereo frames in, one render quantum of output
 // out at a time. It waits until the jitter target is buffered, reads with a small resampling
 // correction that holds the level at the target (drift-controller.ts), fades out instead of
-// clicking when it runs dry and fades back in once refilled, skips ahead (with a crossfade) when
-// the level ever runs far over the target, and says which DATA.time it is playing, for the clock
-// video is shown by. Pure arithmetic on Float32Arrays: the AudioWorklet processor runs it, and
+// clicking when it runs dry and fades back in once refilled, drops quiet stretches or skips ahead
+// (with a crossfade) when the level runs far over the target, and says which DATA.time it is
+// playing, for the clock video is shown by. Pure arithmetic on Float32Arrays: the AudioWorklet processor runs it, and
 // Node tests it.
 import { DriftController, type DriftOptions } from './drift-controller.ts';
 import { JitterEstimator, type JitterOptions } from './jitter-estimator.ts';
@@ -17,6 +17,13 @@ export interface PlayoutOptions {
   fadeFrames: number;
   /** Over target + this, the buffer skips back to the target. */
   overflowMarginMs: number;
+  /**
+   * A stream's start over target + margin by up to this is played whole (its excess left to quiet
+   * stretches and the drift correction); further over it is skipped like any other level.
+   */
+  startToleranceMs: number;
+  /** A sample below this (both channels) is quiet: a run of them can be dropped to cut latency unheard. */
+  quietLevel: number;
   /** A packet stamped this far off the time its predecessor's end implies starts a new timeline. */
   timeResyncMs: number;
   /** Seconds of the volume's smoothing (so a slider or the guest's VOLUME never clicks). */
@@ -35,6 +42,12 @@ export const DEFAULT_PLAYOUT_OPTIONS: PlayoutOptions = {
   // drained) but latency: after a jitter spike aged out and the target fell, the audio bench saw
   // the page hold ~300 ms over it for minutes at 250 (the 0.2 % correction drains 2 ms a second).
   overflowMarginMs: 100,
+  // A stream's first packets come in one burst whenever the output was not taking them yet (the
+  // context resumed from idle, or waiting for a gesture): skipping that cut the sound's first
+  // 100 ms (a notification's whole attack). Playing it costs latency only, which the video follows.
+  startToleranceMs: 500,
+  // -60 dBFS.
+  quietLevel: 0.001,
   timeResyncMs: 100,
   gainSmoothingSeconds: 0.01,
   maxFloorMs: 1000,
@@ -57,9 +70,11 @@ export interface PlayoutStats {
   correction: number;
   /** Times the buffer ran dry while the stream went on (not its end). */
   underruns: number;
-  /** Times the level ran so far over the target that audio was skipped. */
+  /** Times the level ran so far over the target that audio was skipped (with a crossfade: audible). */
   skips: number;
-  /** Input frames those skips jumped over (never played). */
+  /** Times a quiet stretch was dropped instead to bring the level down (unheard). */
+  quietSkips: number;
+  /** Input frames both kinds of skip jumped over (never played). */
   skippedFrames: number;
   /** Frames dropped because the buffer was full. */
   droppedFrames: number;
@@ -101,7 +116,9 @@ export class Playout {
   private refill = false;
   /** The last underrun has had no packet after it yet. */
   private dryUntilPush = false;
-  private counts = { underruns: 0, skips: 0, skippedFrames: 0, droppedFrames: 0, framesIn: 0, framesOut: 0 };
+  /** The level has been within target + margin since the stream started (its start's burst drained). */
+  private settled = false;
+  private counts = { underruns: 0, skips: 0, quietSkips: 0, skippedFrames: 0, droppedFrames: 0, framesIn: 0, framesOut: 0 };
 
   constructor(options: Partial<PlayoutOptions> = {}) {
     this.options = { ...DEFAULT_PLAYOUT_OPTIONS, ...options };
@@ -116,6 +133,7 @@ export class Playout {
   start(inputRate: number): void {
     this.inputRate = inputRate;
     this.ending = false;
+    this.settled = false;
     this.mediaFramesSinceStart = 0;
     this.jitter.reset();
     this.drift.restart();
@@ -253,12 +271,36 @@ export class Playout {
       }
       return;
     }
-    const overflowMs = this.levelMs - this.targetMs - this.options.overflowMarginMs;
-    if (overflowMs > 0 && !this.ending) {
-      this.skipTo(left, right, this.head - (this.targetMs / 1000) * this.inputRate, step);
-      return;
+    const overMs = this.levelMs - this.targetMs;
+    if (overMs > this.options.overflowMarginMs && !this.ending) {
+      // Quiet ahead: drop it, nothing audible is lost. Else a stream's start is played whole
+      // within the tolerance; anything else over (a stall's backlog) is skipped with a crossfade.
+      const quiet = this.quietRun(Math.floor((overMs / 1000) * this.inputRate));
+      if (quiet >= n * step) {
+        this.pos += quiet;
+        this.counts.skippedFrames += quiet;
+        this.counts.quietSkips++;
+      } else if (this.settled || overMs > this.options.startToleranceMs) {
+        this.skipTo(left, right, this.head - (this.targetMs / 1000) * this.inputRate, step);
+        return;
+      }
+    } else if (overMs <= this.options.overflowMarginMs) {
+      this.settled = true;
     }
     this.readInto(left, right, 0, n, step, 'in');
+  }
+
+  /** Frames from the read position, up to `limit`, whose samples are all quiet. */
+  private quietRun(limit: number): number {
+    const start = Math.floor(this.pos);
+    const q = this.options.quietLevel;
+    let k = 0;
+    while (k < limit) {
+      const a = ((start + k) % this.capacity) * 2;
+      if (Math.abs(this.ring[a]) >= q || Math.abs(this.ring[a + 1]) >= q) break;
+      k++;
+    }
+    return k;
   }
 
   /** Output frames [from, to) read at `step`, with the fade going 'in' (up to 1) or 'out' (down to 0 at `to`). */

@@ -42,7 +42,7 @@ class FakeNode {
   connect(): void {}
 }
 
-const stats = (state: PlayoutStats['state']): PlayoutStats => ({ state, levelMs: 0, targetMs: 80, floorMs: 0, correction: 0, underruns: 0, skips: 0, skippedFrames: 0, droppedFrames: 0, framesIn: 0, framesOut: 0 });
+const stats = (state: PlayoutStats['state']): PlayoutStats => ({ state, levelMs: 0, targetMs: 80, floorMs: 0, correction: 0, underruns: 0, skips: 0, quietSkips: 0, skippedFrames: 0, droppedFrames: 0, framesIn: 0, framesOut: 0 });
 
 describe('AudioOutput suspends an idle context', () => {
   const g = globalThis as unknown as Record<string, unknown>;

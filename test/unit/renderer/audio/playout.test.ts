@@ -293,6 +293,74 @@ describe('Playout', () => {
     expect(p.stats.framesOut - outBefore).toBe(QUANTUM);
   });
 
+  it("plays a stream's start whole when its first packets came in one burst over the target (an output woken from idle)", () => {
+    const p = new Playout();
+    const left = new Float32Array(QUANTUM);
+    const right = new Float32Array(QUANTUM);
+    // 500 ms came before the first render (the context's resume took that long), then the rest
+    // of a 1 s sound on time, then its STOP.
+    let k = 0;
+    for (; k < 50; k++) p.push(sinePacket(k * PACKET, 440), 1000 + k * 10, 500);
+    expect(p.levelMs).toBeGreaterThan(p.stats.targetMs + p.options.overflowMarginMs);
+    const out: number[] = [];
+    for (let q = 0; k < 100 || p.stats.state !== 'idle'; q++) {
+      const nowMs = 500 + ((q * QUANTUM) / RATE) * 1000;
+      for (; k < 100 && k * 10 <= nowMs; k++) p.push(sinePacket(k * PACKET, 440), 1000 + k * 10, nowMs);
+      if (k === 100) p.stop();
+      p.render(left, right);
+      out.push(...left);
+    }
+    expect(p.stats.skips).toBe(0);
+    expect(p.stats.skippedFrames).toBe(0);
+    // Every frame played (the drift correction reads up to 0.2 % fast while it drains the excess).
+    expect(Math.abs(p.stats.framesOut - p.stats.framesIn)).toBeLessThan(p.stats.framesIn * 0.0025);
+    const sound = Float32Array.from(out.filter((v) => v !== 0));
+    expect(sound.length).toBeGreaterThan(RATE * 0.99);
+    expect(Math.abs(frequency(sound) - 440)).toBeLessThan(440 * 0.0025);
+  });
+
+  it("skips a stream's start that came further over the target than its tolerance", () => {
+    const p = new Playout();
+    for (let k = 0; k < 100; k++) p.push(sinePacket(k * PACKET, 440), 1000 + k * 10, 1000);
+    expect(p.levelMs - p.stats.targetMs).toBeGreaterThan(p.options.startToleranceMs);
+    p.render(new Float32Array(QUANTUM), new Float32Array(QUANTUM));
+    expect(p.stats.skips).toBe(1);
+    expect(p.levelMs).toBeLessThan(p.stats.targetMs + 10);
+  });
+
+  it('drops a quiet stretch instead of skipping sound when the level runs over the target, and plays the next sound whole', () => {
+    const p = new Playout();
+    // A stream of silence (the guest's sound server keeps it open between sounds).
+    simulate(p, 1, { hz: 0 });
+    const outBefore = p.stats.framesOut;
+    const inBefore = p.stats.framesIn;
+    const levelFrames = (p.levelMs / 1000) * RATE;
+    // After a stall: 200 ms more of silence, then 300 ms of a tone, at once.
+    for (let k = 0; k < 20; k++) p.push(new Float32Array(PACKET * 2), 3000 + k * 10, 1000);
+    for (let k = 0; k < 30; k++) p.push(sinePacket(k * PACKET, 880), 3200 + k * 10, 1000);
+    expect(p.levelMs).toBeGreaterThan(p.stats.targetMs + p.options.overflowMarginMs);
+    const left = new Float32Array(QUANTUM);
+    const right = new Float32Array(QUANTUM);
+    const out: number[] = [];
+    for (let q = 0; p.stats.state !== 'idle'; q++) {
+      // The stream's STOP after its last DATA.
+      if (q === 40) p.stop();
+      p.render(left, right);
+      out.push(...left);
+    }
+    expect(p.stats.skips).toBe(0);
+    expect(p.stats.quietSkips).toBe(1);
+    // Silence only was dropped: at most the silence buffered, and at least the excess over the margin.
+    expect(p.stats.skippedFrames).toBeLessThanOrEqual(20 * PACKET + levelFrames);
+    expect(p.stats.skippedFrames).toBeGreaterThan(0.1 * RATE);
+    const came = p.stats.framesIn - inBefore + levelFrames;
+    expect(Math.abs(p.stats.framesOut - outBefore + p.stats.skippedFrames - came)).toBeLessThan(came * 0.0025);
+    // The 880 Hz tone came out whole.
+    let loud = 0;
+    for (const v of out) if (Math.abs(v) > 0.001) loud++;
+    expect(loud).toBeGreaterThan(30 * PACKET * 0.99);
+  });
+
   it('keeps its memory bounded while nothing reads it (a suspended output), timeline included', () => {
     const p = new Playout({ capacityMs: 2000 });
     // Ten minutes of packets, never rendered.
