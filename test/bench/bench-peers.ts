@@ -1,9 +1,9 @@
 // The peers the browser benches share: spice-html5's files over HTTP, websockify in front of a
 // SPICE server for it, `spicedesk serve` for spicedesk's page, an Xvfb for remote-viewer, and
 // counters of what each page's WebSockets received.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { extname, resolve, sep } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import type { Page } from 'playwright-core';
 import { freeDisplayNumber, freePort } from '../peers/free-port.ts';
 import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
@@ -68,10 +68,11 @@ export async function startXvfb(): Promise<{ display: string; process: GroupProc
   return { display: `:${n}`, process: proc };
 }
 
-export async function startGateway(root: string, target: string): Promise<{ url: string; process: GroupProcess }> {
+/** `nodeArgs`: switches for the gateway's Node (a CPU profile: cpuProfileArgs). */
+export async function startGateway(root: string, target: string, nodeArgs: readonly string[] = []): Promise<{ url: string; process: GroupProcess }> {
   const cli = resolve(root, 'bin/spicedesk.cjs');
   if (!existsSync(cli)) throw new Error(`${cli} is missing; run the bench from the checkout (npm run bench)`);
-  const proc = spawnGroup(process.execPath, [cli, 'serve', target], {
+  const proc = spawnGroup(process.execPath, [...nodeArgs, cli, 'serve', target], {
     env: { ...process.env, SPICE_PASSWORD: undefined, SPICE_PROXY: undefined },
     name: 'spicedesk serve',
   });
@@ -128,3 +129,15 @@ export const socketMessages = (page: Page): Promise<{ messages: number; bytes: n
     return { messages: w.benchSocketMessages, bytes: w.benchSocketBytes };
   });
 
+/**
+ * Node switches for a V8 CPU profile of a spicedesk client named `name` in `dir` (none without a
+ * dir). node --cpu-prof writes its profile when the process exits, which a SIGTERM (proc.stop)
+ * does not let it do: a preloaded handler turns the signal into an exit.
+ */
+export function cpuProfileArgs(dir: string | undefined): (name: string) => string[] {
+  if (!dir) return () => [];
+  mkdirSync(dir, { recursive: true });
+  const exitOnTerm = join(dir, 'exit-on-sigterm.cjs');
+  writeFileSync(exitOnTerm, "process.on('SIGTERM', () => process.exit(0));\n");
+  return (name) => ['--require', exitOnTerm, '--cpu-prof', `--cpu-prof-dir=${join(dir, name)}`];
+}

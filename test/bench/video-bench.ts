@@ -31,7 +31,7 @@ import { startXspice } from '../peers/xspice.ts';
 import { playPattern } from '../peers/video-pattern.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 import { chromiumPid } from '../helpers/proc-tree.ts';
-import { serveStaticFolder, startGateway, startWebsockify, startXvfb } from './bench-peers.ts';
+import { cpuProfileArgs, serveStaticFolder, startGateway, startWebsockify, startXvfb } from './bench-peers.ts';
 import { cpuBetween, cpuTicks, sum } from './client-cpu.ts';
 import { formatTable, median } from './measure.ts';
 
@@ -312,7 +312,7 @@ function summarise(samples: readonly VideoSample[]): VideoRow[] {
   });
 }
 
-export async function runVideoBench(options: { runs: number; root: string }): Promise<VideoBenchResult> {
+export async function runVideoBench(options: { runs: number; root: string; cpuProfDir?: string }): Promise<VideoBenchResult> {
   requireTool('gst-launch-1.0', 'gstreamer1.0-tools');
   requireFile(join(SPICE_HTML5_DIR, 'spice_auto.html'), 'spice-html5', "spice-html5's page");
   const rounds = Math.min(options.runs, MAX_ROUNDS);
@@ -333,7 +333,7 @@ export async function runVideoBench(options: { runs: number; root: string }): Pr
         await solidBackground(xspice, '#336699');
         playPattern(xspice, { width: WIDTH, height: HEIGHT });
         relay = await startCountingRelay(xspice.port, counters);
-        const started = await startGateway(options.root, relay.url);
+        const started = await startGateway(options.root, relay.url, cpuProfileArgs(options.cpuProfDir)(`gateway-${codec}`));
         gateway = started.process;
         const ws = await startWebsockify(relay.port);
         websockify = ws.process;

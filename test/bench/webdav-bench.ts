@@ -16,7 +16,7 @@
 // (TurboFan on its background threads: about 100 ms of CPU for the first PUT, more than a third
 // of it), and the later ones, which are what a session that has been running pays per copy.
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { treeCpuNs } from '../helpers/proc-tree.ts';
@@ -25,6 +25,7 @@ import { GUEST_WEBDAV_PORT } from '../peers/guest/devices.ts';
 import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { formatTable, median } from './measure.ts';
+import { cpuProfileArgs } from './bench-peers.ts';
 
 export const FILE_MIB = 64;
 /**
@@ -138,19 +139,6 @@ async function copyRound(guest: Guest, client: Client, expectedSha: string): Pro
     await proc.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/**
- * Node switches for a V8 CPU profile of a spicedesk client named `name` in `dir` (none without a
- * dir). node --cpu-prof writes its profile when the process exits, which a SIGTERM (proc.stop)
- * does not let it do: a preloaded handler turns the signal into an exit.
- */
-export function cpuProfileArgs(dir: string | undefined): (name: string) => string[] {
-  if (!dir) return () => [];
-  mkdirSync(dir, { recursive: true });
-  const exitOnTerm = join(dir, 'exit-on-sigterm.cjs');
-  writeFileSync(exitOnTerm, "process.on('SIGTERM', () => process.exit(0));\n");
-  return (name) => ['--require', exitOnTerm, '--cpu-prof', `--cpu-prof-dir=${join(dir, name)}`];
 }
 
 /** A client's rounds: the first copy of each, and the median of every later copy. */

@@ -20,7 +20,8 @@ import { waitUntil } from '../helpers/wait.ts';
 import { spawnGroup, type GroupProcess } from '../peers/processes.ts';
 import { requireTool } from '../peers/require-tool.ts';
 import { bodyInPieces, startWebdavWireSession } from '../peers/webdav-mux-guest.ts';
-import { copiesTable, cpuProfileArgs, FILE_MIB, LATER_COPIES, summarizeCopies, WARM_UP_MIB, type WebdavClientSummary, type WebdavCopies, type WebdavCopy } from './webdav-bench.ts';
+import { copiesTable, FILE_MIB, LATER_COPIES, summarizeCopies, WARM_UP_MIB, type WebdavClientSummary, type WebdavCopies, type WebdavCopy } from './webdav-bench.ts';
+import { cpuProfileArgs } from './bench-peers.ts';
 
 const MAX_ROUNDS = 5;
 
