@@ -145,6 +145,17 @@ describe('folder sharing with a real guest (spice-webdavd, curl)', () => {
       expect(got.equals(hostFile)).toBe(true);
     });
 
+    it('reads part of a file (a Range, as GVFS reads when an application seeks): just those bytes', { timeout: 60_000 }, async () => {
+      const start = 1000;
+      const end = Math.min(hostFile.length - 1, 40_999);
+      const r = await curl('GET', '/random.bin', { headers: [`Range: bytes=${start}-${end}`] });
+      expect(r.status).toBe(206);
+      expect((await guest.run('cp /tmp/curl.body /tmp/part.bin')).status).toBe(0);
+      const got = await guest.readFile('/tmp/part.bin');
+      expect(got.equals(hostFile.subarray(start, end + 1))).toBe(true);
+      expect((await curl('GET', '/random.bin', { headers: [`Range: bytes=${hostFile.length}-`] })).status).toBe(416);
+    });
+
     it('writes, renames and deletes: the host folder follows byte for byte', { timeout: 90_000 }, async () => {
       expect((await guest.run('head -c 70001 /dev/urandom > /tmp/up.bin')).status).toBe(0);
       const written = await guest.readFile('/tmp/up.bin');

@@ -45,11 +45,12 @@ export class ReadPace {
 }
 
 /**
- * Sends `size` bytes of the file at `path` (its size when the headers were made) and ends the
- * response; returns early, without an error, when the connection closes meanwhile. A file that
- * shrank under the GET throws (the response is then cut: its Content-Length cannot be met).
+ * Sends `length` bytes of the file at `path` from byte `start` (the whole file or the range the
+ * headers announced) and ends the response; returns early, without an error, when the connection
+ * closes meanwhile. A file that shrank under the GET throws (the response is then cut: its
+ * Content-Length cannot be met).
  */
-export async function sendFile(res: ServerResponse, path: string, size: number, pool: ReadBufferPool = readBuffers): Promise<void> {
+export async function sendFile(res: ServerResponse, path: string, part: { start: number; length: number }, pool: ReadBufferPool = readBuffers): Promise<void> {
   const file = await open(path, 'r');
   let closed = false;
   const onClose = (): void => {
@@ -64,7 +65,8 @@ export async function sendFile(res: ServerResponse, path: string, size: number, 
     res.flushHeaders();
     const socket = res.socket;
     if (!socket) return;
-    let position = 0;
+    let position = part.start;
+    const size = part.start + part.length;
     const pace = new ReadPace();
     while (position < size && !closed && !socket.destroyed) {
       // The port writes views of the buffer after this function has moved on: it is lent, and comes
@@ -74,7 +76,7 @@ export async function sendFile(res: ServerResponse, path: string, size: number, 
       const started = performance.now();
       const n = pace.sync ? readSync(file.fd, buffer, 0, want, position) : (await file.read(buffer, 0, want, position)).bytesRead;
       pace.took(performance.now() - started);
-      if (n === 0) throw new Error(`the file shrank to ${position} bytes while it was sent (${size} announced)`);
+      if (n === 0) throw new Error(`the file shrank to ${position} bytes while it was sent (${size} needed)`);
       position += n;
       pool.lend(buffer);
       if (!socket.write(n === buffer.byteLength ? buffer : buffer.subarray(0, n))) await writable(socket);

@@ -15,6 +15,7 @@ import { Duplex } from 'node:stream';
 import type { WebdavConnection, WebdavServer } from '../../protocol/channels/port/port-handler.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { BatchedFileWriter, receiveBody } from './batched-file-writer.ts';
+import { answerRange } from './byte-range.ts';
 import { sendFile } from './file-sender.ts';
 import { takeSentHook } from './read-buffers.ts';
 import { child, DAV, escapeXml, parseXml, XmlError, type XmlElement } from './dav-xml.ts';
@@ -182,16 +183,29 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
       return send(res, 200, headOnly ? undefined : body, Buffer.byteLength(body));
     }
     if (!st.isFile()) throw new HttpStatus(403, 'not a regular file');
-    res.statusCode = 200;
+    const tag = etag(st);
+    const lastModified = st.mtime.toUTCString();
     res.setHeader('Content-Type', 'application/octet-stream');
-    res.setHeader('Content-Length', st.size);
-    res.setHeader('Last-Modified', st.mtime.toUTCString());
-    res.setHeader('ETag', etag(st));
+    res.setHeader('Last-Modified', lastModified);
+    res.setHeader('ETag', tag);
+    res.setHeader('Accept-Ranges', 'bytes');
+    // A Range applies to GET only (RFC 9110 14.2): HEAD describes the whole file.
+    // Several If-Range headers join into a value no version has: the whole file.
+    const ifRangeHeader = req.headers['if-range'];
+    const ifRange = Array.isArray(ifRangeHeader) ? ifRangeHeader.join(', ') : ifRangeHeader;
+    const answer = headOnly ? ({ kind: 'whole' } as const) : answerRange(req.headers.range, st.size, { value: ifRange, etag: tag, lastModified });
+    if (answer.kind === 'unsatisfiable') {
+      res.setHeader('Content-Range', `bytes */${st.size}`);
+      throw new HttpStatus(416, `the range ${req.headers.range ?? ''} is outside the file (${st.size} bytes)`);
+    }
+    const part = answer.kind === 'part' ? { start: answer.range.start, length: answer.range.end - answer.range.start + 1 } : { start: 0, length: st.size };
+    res.statusCode = answer.kind === 'part' ? 206 : 200;
+    if (answer.kind === 'part') res.setHeader('Content-Range', `bytes ${answer.range.start}-${answer.range.end}/${st.size}`);
+    res.setHeader('Content-Length', part.length);
     if (headOnly) return void res.end();
     // GET_READ_BYTES reads on the main thread: each goes out as full 64 KiB port messages in one
     // writev (64 KiB reads gave a frame of 65535 bytes and one of 1 byte per read; file-sender.ts).
-    await sendFile(res, target.file, st.size);
-    void req;
+    await sendFile(res, target.file, part);
   }
 
   async function put(req: IncomingMessage, res: ServerResponse, target: SharedPath): Promise<void> {

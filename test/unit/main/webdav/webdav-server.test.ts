@@ -84,6 +84,45 @@ describe('the WebDAV server on the shared folder', () => {
     expect(readdirSync(s.root).sort()).toEqual(['docs', 'hello.txt']);
   });
 
+  it('GET with a Range sends that part (206, Content-Range), 416 outside the file, the whole file when If-Range is stale', async () => {
+    // Larger than a read buffer, so a range starts and ends inside reads.
+    const big = Buffer.alloc(3 * 1024 * 1024 + 12345);
+    for (let i = 0; i < big.byteLength; i++) big[i] = (i * 7 + (i >> 11)) & 0xff;
+    writeFileSync(join(s.root, 'big.bin'), big);
+    const rawGet = async (headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> => {
+      const head = `GET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+      const raw = await new Promise<Buffer>((resolve) => {
+        const parts: Buffer[] = [];
+        const c = s.server.connect((b) => parts.push(Buffer.from(b)), () => resolve(Buffer.concat(parts)));
+        c.write(Buffer.from(head, 'latin1'));
+      });
+      const reply = parseReply(raw);
+      return { status: reply.status, headers: reply.headers, body: raw.subarray(raw.indexOf('\r\n\r\n') + 4) };
+    };
+    const whole = await rawGet({});
+    expect([whole.status, whole.headers['accept-ranges'], whole.body.equals(big)]).toEqual([200, 'bytes', true]);
+    const start = 1024 * 1024 - 100;
+    const end = 2 * 1024 * 1024 + 555;
+    const piece = await rawGet({ Range: `bytes=${start}-${end}` });
+    expect(piece.status).toBe(206);
+    expect(piece.headers['content-range']).toBe(`bytes ${start}-${end}/${big.byteLength}`);
+    expect(piece.headers['content-length']).toBe(String(end - start + 1));
+    expect(piece.body.equals(big.subarray(start, end + 1))).toBe(true);
+    const tail = await rawGet({ Range: 'bytes=-1000' });
+    expect([tail.status, tail.body.equals(big.subarray(big.byteLength - 1000))]).toEqual([206, true]);
+    const outside = await rawGet({ Range: `bytes=${big.byteLength}-` });
+    expect([outside.status, outside.headers['content-range']]).toEqual([416, `bytes */${big.byteLength}`]);
+    expect(outside.body.toString()).toContain('outside the file');
+    // The version the client read before: its ETag gets the range, another gets the whole file.
+    const tag = whole.headers.etag;
+    expect((await rawGet({ Range: 'bytes=0-9', 'If-Range': tag })).status).toBe(206);
+    const stale = await rawGet({ Range: 'bytes=0-9', 'If-Range': '"0-0-0"' });
+    expect([stale.status, stale.body.equals(big)]).toEqual([200, true]);
+    // HEAD describes the whole file whatever the Range.
+    const head = await s.req('HEAD', '/big.bin', { headers: { Range: 'bytes=0-9' } });
+    expect([head.status, head.headers['content-length']]).toEqual([200, String(big.byteLength)]);
+  });
+
   it('a PUT whose connection is cut leaves the old file whole and no temporary file', async () => {
     writeFileSync(join(s.root, 'keep.txt'), 'the good version');
     const c = s.server.connect(() => {}, () => {});
