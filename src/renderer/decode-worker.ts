@@ -271,6 +271,10 @@ scope.onmessage = (e) => {
     case 'bridge-send':
       if (bridge?.id === m.id) bridge.send(m.message);
       return;
+    case 'bridge-fence':
+      // Messages are handled in the order posted: every earlier 'bridge-send' is in the socket now.
+      if (bridge?.id === m.id) post({ kind: 'bridge-fenced', id: m.id, fence: m.fence });
+      return;
     case 'bridge-close':
       if (bridge?.id === m.id) {
         bridge.close();

@@ -59,7 +59,7 @@ const CODEC_PROBE_WAIT_MS = 5000;
 type Pixels = { width: number; height: number; rgba: Uint8Array };
 
 /** What the worker says of a bridge that runs in it. */
-export type WorkerBridgeMessage = Extract<FromDecodeWorker, { kind: 'bridge-messages' | 'bridge-closed' }>;
+export type WorkerBridgeMessage = Extract<FromDecodeWorker, { kind: 'bridge-messages' | 'bridge-closed' | 'bridge-fenced' }>;
 /** What the page tells the worker of such a bridge. */
 export type WorkerBridgeCommand = Extract<ToDecodeWorker, { kind: `bridge-${string}` }>;
 
@@ -322,6 +322,7 @@ export class DisplayView {
         return;
       case 'bridge-messages':
       case 'bridge-closed':
+      case 'bridge-fenced':
         this.bridgeListener?.(m);
         return;
       case 'video-status':

@@ -84,6 +84,11 @@ export class HeadsView {
     if (head > 0) document.title = `spicedesk · head ${head + 1}`;
   }
 
+  /** The session's join token: from the link for a head's window, from HEAD_TOKEN for head 1's page; null until then. */
+  get sessionToken(): Uint8Array | null {
+    return this.joinToken ?? this.token;
+  }
+
   /** The page's first bridge message: HELLO for head 0, HEAD_JOIN for the others. */
   get firstMessage(): UiMessage {
     return this.joinToken

@@ -7,7 +7,8 @@
 import { MouseMode as SpiceMouseMode } from '../protocol/channels/main/main-messages.ts';
 import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
 import type { PreloadContract } from '../protocol/bridge/preload-contract.ts';
-import { connectBridge, type BridgeHandlers, type PageBridge } from './bridge-socket.ts';
+import { bridgeUrl, connectBridge, type BridgeHandlers, type PageBridge } from './bridge-socket.ts';
+import { InputSocket } from './input-socket.ts';
 import { WorkerBridge } from './worker-bridge.ts';
 import { CursorView } from './cursor-view.ts';
 import { DisplayView } from './display-view.ts';
@@ -39,7 +40,9 @@ export interface SessionPageOptions {
  * videopath=canvas draws VP8, VP9 and H.264 stream pictures into the canvas instead of showing them
  * in `<video>` elements over it (present/video-elements.ts; measured in bench/README.md, video);
  * bridge=page runs the bridge's WebSocket (or port) on the page's thread instead of in the decode
- * worker (worker-bridge.ts; the worker's costs less CPU: bench/README.md, interactive).
+ * worker (worker-bridge.ts; the worker's costs less CPU: bench/README.md, interactive);
+ * input=bridge sends keys and pointer messages through the bridge only, without the page's input
+ * socket (input-socket.ts).
  */
 export class SessionPage implements PageServices {
   readonly context: PageContext;
@@ -60,6 +63,9 @@ export class SessionPage implements PageServices {
   private bridge: PageBridge | null = null;
   /** Whether the bridge's transport runs in the decode worker (the default) or on this thread (#bridge=page). */
   private readonly bridgeInWorker: boolean;
+  /** Keys and pointer messages from this thread (gateway, bridge in the worker, not #input=bridge); opened once the session's token comes. */
+  private inputSocket: InputSocket | null = null;
+  private readonly wantsInputSocket: boolean;
   /** While sound plays, the video is shown by what is audible (audio-part.ts), not by the host's MEDIA_TIME. */
   private audioClockActive = false;
   /** What the page can do with sound, asked once (the HELLO carries it). */
@@ -87,6 +93,7 @@ export class SessionPage implements PageServices {
     const canvas = (this.canvas = o.byId<HTMLCanvasElement>('screen'));
     this.status = new StatusLine(o.byId('status'), o.byId('detail'), o.byId('video-status'));
     this.bridgeInWorker = options.get('bridge') !== 'page';
+    this.wantsInputSocket = this.bridgeInWorker && o.electron === null && options.get('input') !== 'bridge';
     const rendererOption = options.get('renderer');
     this.display = new DisplayView(
       canvas,
@@ -145,7 +152,10 @@ export class SessionPage implements PageServices {
     this.showDetail();
   }
 
-  readonly send = (m: UiMessage): void => this.bridge?.send(m);
+  readonly send = (m: UiMessage): void => {
+    if (this.inputSocket?.take(m)) return;
+    this.bridge?.send(m);
+  };
 
   viewChanged(): void {
     this.cursor.place();
@@ -157,6 +167,7 @@ export class SessionPage implements PageServices {
 
   /** The reconnect screen's button: the old bridge (and its session) ends, a new one starts. */
   reconnect(): void {
+    this.closeInputSocket();
     this.bridge?.close();
     this.keyboard.releaseAll();
     this.resetDisplay();
@@ -187,6 +198,9 @@ export class SessionPage implements PageServices {
   }
 
   private onHostMessage(m: HostMessage): void {
+    // Head 1's page learns the session's token from HEAD_TOKEN; a head window has it from its link.
+    if (m.kind === 'head-token') this.openInputSocket(m.token);
+    else if (m.kind === 'status' && m.status.state === 'connected') this.openInputSocket();
     if (this.parts.onHostMessage(m) || this.heads.onHostMessage(m)) return;
     switch (m.kind) {
       case 'display':
@@ -223,7 +237,22 @@ export class SessionPage implements PageServices {
     }
   }
 
+  /** The input socket for this bridge's session, once its token is known (HEAD_TOKEN's is passed: the heads view keeps it only after this). */
+  private openInputSocket(token: Uint8Array | null = null): void {
+    const t = token ?? this.heads.sessionToken;
+    if (!this.wantsInputSocket || this.inputSocket || !t) return;
+    const bridge = this.bridge;
+    if (!(bridge instanceof WorkerBridge)) return;
+    this.inputSocket = new InputSocket(bridgeUrl(window.location), this.target, t, () => bridge.fence());
+  }
+
+  private closeInputSocket(): void {
+    this.inputSocket?.close();
+    this.inputSocket = null;
+  }
+
   private onBridgeClosed(reason: string): void {
+    this.closeInputSocket();
     this.keyboard.releaseAll();
     const status = this.status;
     if (status.state === 'connecting' || status.state === 'connected' || status.state === 'reconnecting') {
@@ -260,6 +289,8 @@ export class SessionPage implements PageServices {
         presenter: this.display.presenter,
         presentsIn: this.display.presentsIn,
         bridgeIn: this.bridgeInWorker ? ('worker' as const) : ('page' as const),
+        /** Where keys and pointer messages go now, and how many went through the input socket. */
+        input: { via: this.inputSocket?.carrying ? ('socket' as const) : ('bridge' as const), socketSent: this.inputSocket?.sent ?? 0 },
         mouseMode: this.mouse.mode,
         surface: { ...this.surface },
         cursorCss: this.cursor.css,

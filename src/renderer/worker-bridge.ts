@@ -17,6 +17,9 @@ export class WorkerBridge implements PageBridge {
   readonly peer: string;
   private readonly id = ++lastId;
   private closed = false;
+  private lastFence = 0;
+  /** Callbacks of fences asked for and not answered yet, by number. */
+  private readonly fences = new Map<number, () => void>();
 
   constructor(
     private readonly worker: WorkerBridgeLink,
@@ -31,6 +34,11 @@ export class WorkerBridge implements PageBridge {
     const id = this.id;
     worker.listen((m) => {
       if (m.id !== id || this.closed) return;
+      if (m.kind === 'bridge-fenced') {
+        this.fences.get(m.fence)?.();
+        this.fences.delete(m.fence);
+        return;
+      }
       if (m.kind === 'bridge-closed') {
         this.closed = true;
         handlers.closed(m.reason);
@@ -75,9 +83,20 @@ export class WorkerBridge implements PageBridge {
     if (!this.closed) this.worker.post({ kind: 'bridge-send', id: this.id, message: m });
   }
 
+  /** Resolves once everything sent before it has left the worker for the socket; never, if the bridge closes first. */
+  fence(): Promise<void> {
+    const fence = ++this.lastFence;
+    return new Promise((done) => {
+      if (this.closed) return;
+      this.fences.set(fence, done);
+      this.worker.post({ kind: 'bridge-fence', id: this.id, fence });
+    });
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.fences.clear();
     this.worker.post({ kind: 'bridge-close', id: this.id });
   }
 }

@@ -55,6 +55,8 @@ export type ToDecodeWorker =
   /** What the HELLO carries besides the target: the codecs the page decodes, what it does with sound. */
   | { kind: 'bridge-hello-extras'; id: number; videoCodecs: VideoCodecSupport[]; audio: AudioCapabilities }
   | { kind: 'bridge-send'; id: number; message: UiMessage }
+  /** Answered with 'bridge-fenced' once every 'bridge-send' posted before it has been handed to the socket (input-socket.ts). */
+  | { kind: 'bridge-fence'; id: number; fence: number }
   /** The page ends bridge `id` (a reconnect, the memory budget): no 'bridge-closed' follows. */
   | { kind: 'bridge-close'; id: number }
   /** The element path: stream `key`'s track writable (transferred), which the worker writes its pictures into; null: the page writes them ('video-picture'). */
@@ -95,4 +97,6 @@ export type FromDecodeWorker =
   /** Bridge `id`'s host messages that are not display bodies (those went into the pipeline here), checked, in order, one packet's at a time. */
   | { kind: 'bridge-messages'; id: number; messages: HostMessage[] }
   /** Bridge `id` closed (the host closed it, or broke the protocol: `reason` says how). */
-  | { kind: 'bridge-closed'; id: number; reason: string };
+  | { kind: 'bridge-closed'; id: number; reason: string }
+  /** The answer to 'bridge-fence' `fence`. */
+  | { kind: 'bridge-fenced'; id: number; fence: number };

@@ -114,6 +114,11 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
       const typedText = (): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
       await waitUntil('the typed line in the file', () => typedText() === 'hello\n', 10_000).catch(() => undefined);
       expect(typedText()).toBe('hello\n');
+      // The keys left from the page's thread on its input socket (the bridge runs in the worker):
+      // the click and the 12 key messages, or all but what came before the socket opened.
+      const input = (await pageState(page)).input;
+      expect(input.via).toBe('socket');
+      expect(input.socketSent).toBeGreaterThanOrEqual(12);
       expect((await pageState(page)).keysHeld).toBe(0);
       // A key still held when the screen loses focus is released, not left down in the guest.
       await page.keyboard.down('ShiftLeft');

@@ -34,6 +34,8 @@ export interface PageState {
   presenter: 'webgl2' | '2d' | 'starting';
   /** Where the bridge's transport runs: the decode worker (the default) or the page's thread (#bridge=page). */
   bridgeIn: 'worker' | 'page';
+  /** Where keys and pointer messages go now (the page's input socket or the bridge), and how many went through the socket. */
+  input: { via: 'socket' | 'bridge'; socketSent: number };
   presentsIn: 'worker' | 'page';
   mouseMode: 'client' | 'server';
   surface: { width: number; height: number; channelId: number };

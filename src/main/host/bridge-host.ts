@@ -38,7 +38,7 @@ import { PagePrinters } from './page-printers.ts';
 import { PageFolders } from './page-folders.ts';
 import { noAudioCapabilities, type AudioCapabilities } from '../../protocol/audio/audio-format.ts';
 import { PageBudget } from './page-budget.ts';
-import { HeadGroup, type HeadRegistry, type JoinedHead } from '../monitors/head-group.ts';
+import { HeadGroup, type HeadRegistry, type JoinedHead, type JoinedInput } from '../monitors/head-group.ts';
 import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
 import type { VideoCodecSupport } from '../../protocol/channels/display/display-sink.ts';
@@ -194,8 +194,8 @@ export class BridgeHost {
   private linkPassword: string | undefined;
   /** This page's session as views of the other guest heads share it (monitors/head-group.ts). */
   private heads: HeadGroup | null = null;
-  /** Set when this page is a view that joined another page's session. */
-  private joined: JoinedHead | null = null;
+  /** Set when this connection is a view that joined another page's session, or a page's input socket. */
+  private joined: JoinedHead | JoinedInput | null = null;
   private joinedGroup: HeadGroup | null = null;
   /** The video codecs the page's HELLO listed, best first: its sessions' display channels announce them. */
   private videoCodecs: readonly VideoCodecSupport[] = [];
@@ -374,6 +374,11 @@ export class BridgeHost {
         this.joinHead(message.head, message.token);
         return;
       }
+      if (message.kind === 'input-join') {
+        clearTimeout(this.helloTimer);
+        this.joinInput(message.token);
+        return;
+      }
       if (message.kind !== 'hello') {
         this.refuse(`the first message must be HELLO, not ${message.kind}`);
         return;
@@ -386,7 +391,12 @@ export class BridgeHost {
       return;
     }
     if (this.joined) {
-      const problem = this.joined.onMessage(message);
+      let problem: string | null;
+      try {
+        problem = this.joined.onMessage(message);
+      } catch (e) {
+        problem = `input the session could not take: ${e instanceof Error ? e.message : String(e)}`;
+      }
       if (problem) this.refuse(problem);
       return;
     }
@@ -400,6 +410,7 @@ export class BridgeHost {
   private readonly pageMessages: PageMessageHandlers = {
     'hello': () => this.refuse('HELLO may come only once'),
     'head-join': () => this.refuse('HEAD_JOIN may come only first'),
+    'input-join': () => this.refuse('INPUT_JOIN may come only first'),
     'head-enable': (m) => this.heads?.setEnabled(m.head, m.enabled),
     'password': (m) => this.onPasswordAnswer(m.password),
     'password-cancel': () => this.onPasswordAnswer(null),
@@ -692,6 +703,19 @@ export class BridgeHost {
     this.joined = joined;
     this.joinedGroup = group;
     countJoinedView(group, 1);
+  }
+
+  /** This connection as a page's input socket (INPUT_JOIN): its key and pointer messages go to the session whose token it gave. */
+  private joinInput(token: Uint8Array): void {
+    const group = this.o.heads?.find(token);
+    const joined = group ? group.joinInput({ sendBytes: () => {}, end: (status) => this.end(status, CloseCode.NORMAL) }) : 'unknown';
+    if (typeof joined === 'string') {
+      this.log.warn('refusing an input socket with an unknown or ended session token');
+      this.end({ state: 'error', errorKind: 'usage', message: 'this input socket names a session that is over; the page sends its input through its bridge' }, CloseCode.POLICY);
+      return;
+    }
+    this.state = 'session';
+    this.joined = joined;
   }
 
   private headGroup(registry: HeadRegistry): HeadGroup {

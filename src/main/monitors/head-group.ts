@@ -11,7 +11,7 @@ import type { HeadRequest } from '../../protocol/channels/main/agent/monitors.ts
 import { ChannelType } from '../../protocol/link/constants.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { guestHeadsOf, headLayout, type GuestHead, type HeadWish } from '../../protocol/monitors/head-layout.ts';
-import { HEAD_TOKEN_BYTES } from '../../protocol/bridge/heads-messages.ts';
+import { HEAD_TOKEN_BYTES, INPUT_LANE_KINDS } from '../../protocol/bridge/heads-messages.ts';
 import { MAX_MAPPED_HEADS } from '../../protocol/monitors/monitor-mapping.ts';
 import type { Session } from '../../protocol/session/session.ts';
 import { relinkChannel } from './relink.ts';
@@ -75,6 +75,8 @@ export class HeadRegistry {
 export class HeadGroup {
   readonly token: Uint8Array = randomBytes(HEAD_TOKEN_BYTES);
   private readonly views = new Map<number, HeadViewEnd>();
+  /** The pages' input sockets (INPUT_JOIN): ended with the session, sent nothing else. */
+  private readonly inputSockets = new Set<HeadViewEnd>();
   /** Each head's wanted size, from its view (resize-to-fit); head 0's is the PageAgent's. */
   private readonly sizes: ({ width: number; height: number } | null)[] = new Array<null>(MAX_MAPPED_HEADS).fill(null);
   /** Heads the guest's layout should have, as a bit mask; head 0 always. */
@@ -272,6 +274,17 @@ export class HeadGroup {
     this.hooks.input(m);
   }
 
+  /** A page's input socket joins (INPUT_JOIN): its key and pointer messages go to the session as the page's. */
+  joinInput(socket: HeadViewEnd): string | JoinedInput {
+    if (this.closed) return 'the session of this page is over';
+    this.inputSockets.add(socket);
+    return new JoinedInput(this, socket);
+  }
+
+  leaveInput(socket: HeadViewEnd): void {
+    this.inputSockets.delete(socket);
+  }
+
   pageText(text: string): void {
     this.hooks.pageText(text);
   }
@@ -283,6 +296,8 @@ export class HeadGroup {
     this.registry.remove(this);
     for (const v of [...this.views.values()]) v.end(status);
     this.views.clear();
+    for (const s of [...this.inputSockets]) s.end(status);
+    this.inputSockets.clear();
   }
 }
 
@@ -310,7 +325,8 @@ export class JoinedHead {
     switch (m.kind) {
       case 'hello':
       case 'head-join':
-        return `${m.kind === 'hello' ? 'HELLO' : 'HEAD_JOIN'} may come only first`;
+      case 'input-join':
+        return `${m.kind === 'hello' ? 'HELLO' : m.kind === 'head-join' ? 'HEAD_JOIN' : 'INPUT_JOIN'} may come only first`;
       case 'password':
       case 'password-cancel':
         return 'a password is answered in the window of head 1';
@@ -350,5 +366,24 @@ export class JoinedHead {
 
   leave(): void {
     this.group.leave(this.head, this.view);
+  }
+}
+
+/** A page's input socket after INPUT_JOIN: key and pointer messages only, as the page's own. */
+export class JoinedInput {
+  constructor(
+    private readonly group: HeadGroup,
+    private readonly socket: HeadViewEnd,
+  ) {}
+
+  /** A message on the input socket; a sentence when the socket must be refused. */
+  onMessage(m: UiMessage): string | null {
+    if (!INPUT_LANE_KINDS.has(m.kind)) return `an input socket carries key and pointer messages only, not ${m.kind}`;
+    this.group.input(m);
+    return null;
+  }
+
+  leave(): void {
+    this.group.leaveInput(this.socket);
   }
 }

@@ -7,6 +7,10 @@
 // receives every display and cursor message and shows its head's rectangle. HEADS tells every
 // view where the heads are on the display surfaces; HEAD_ENABLE switches a head on or off in the
 // guest's layout.
+//
+// INPUT_JOIN: a view's second connection, from the page's own thread (its bridge runs in the
+// decode worker), carrying only key and pointer messages (INPUT_LANE_KINDS) into the session whose
+// token it names, so that a key leaves without waking the worker first.
 import { WireWriter } from '../wire/writer.ts';
 import { FieldReader } from './bridge-fields.ts';
 import { BRIDGE_MAGIC, HostKind, UiKind } from './kinds.ts';
@@ -40,6 +44,8 @@ const MAX_MAPPED_MONITOR = 63;
 export type HeadsUiMessage =
   /** The first message of a view of head `head` (1..3), instead of HELLO. */
   | { kind: 'head-join'; version: number; target: number; head: number; token: Uint8Array }
+  /** The first message of a page's input socket, instead of HELLO: only INPUT_LANE_KINDS follow. */
+  | { kind: 'input-join'; version: number; target: number; token: Uint8Array }
   /** From the view of head 0: put head `head` (1..3) in the guest's layout, or take it out. */
   | { kind: 'head-enable'; head: number; enabled: boolean };
 
@@ -113,20 +119,25 @@ export function encodeHeadsUiMessage(m: HeadsUiMessage): Uint8Array {
       return new WireWriter(10 + HEAD_TOKEN_BYTES).u8(UiKind.HEAD_JOIN).u32(BRIDGE_MAGIC).u16(m.version).u16(m.target).u8(m.head).bytes(m.token).finish();
     case 'head-enable':
       return new WireWriter(3).u8(UiKind.HEAD_ENABLE).u8(m.head).u8(m.enabled ? 1 : 0).finish();
+    case 'input-join':
+      return new WireWriter(9 + HEAD_TOKEN_BYTES).u8(UiKind.INPUT_JOIN).u32(BRIDGE_MAGIC).u16(m.version).u16(m.target).bytes(m.token).finish();
   }
 }
+
+/** The messages a page's input socket carries after INPUT_JOIN; the host refuses any other on it. */
+export const INPUT_LANE_KINDS: ReadonlySet<string> = new Set(['key-down', 'key-up', 'key-modifiers', 'mouse-position', 'mouse-motion', 'mouse-press', 'mouse-release', 'ctrl-alt-del']);
 
 /** The UI message of `kind` read from `r` (the caller checks that nothing follows), or null for another kind. */
 export function decodeHeadsUiMessage(kind: number, r: FieldReader, expectedVersion: number): HeadsUiMessage | null {
   switch (kind) {
     case UiKind.HEAD_JOIN: {
-      const magic = r.u32('magic');
-      if (magic !== BRIDGE_MAGIC) r.fail(`magic is 0x${magic.toString(16)}, not spicedesk's 0x${BRIDGE_MAGIC.toString(16)}`);
-      const version = r.u16('version');
-      if (version !== expectedVersion) r.fail(`the page speaks bridge version ${version}, this host ${expectedVersion}; reload the page`);
-      const target = r.u16('target');
+      const { version, target } = joinPreamble(r, expectedVersion);
       const head = r.range(r.u8('head'), 'head', 1, MAX_MAPPED_HEADS - 1);
       return { kind: 'head-join', version, target, head, token: token32(r) };
+    }
+    case UiKind.INPUT_JOIN: {
+      const { version, target } = joinPreamble(r, expectedVersion);
+      return { kind: 'input-join', version, target, token: token32(r) };
     }
     case UiKind.HEAD_ENABLE: {
       const head = r.range(r.u8('head'), 'head', 1, MAX_MAPPED_HEADS - 1);
@@ -142,6 +153,15 @@ function mask(r: FieldReader, field: string): number {
   const m = r.u8(field);
   if (m & ~ALL_HEADS_MASK) r.fail(`${field} 0x${m.toString(16)} has bits outside 0x${ALL_HEADS_MASK.toString(16)}`);
   return m;
+}
+
+/** The magic and version a join starts with, as HELLO's; and its target. */
+function joinPreamble(r: FieldReader, expectedVersion: number): { version: number; target: number } {
+  const magic = r.u32('magic');
+  if (magic !== BRIDGE_MAGIC) r.fail(`magic is 0x${magic.toString(16)}, not spicedesk's 0x${BRIDGE_MAGIC.toString(16)}`);
+  const version = r.u16('version');
+  if (version !== expectedVersion) r.fail(`the page speaks bridge version ${version}, this host ${expectedVersion}; reload the page`);
+  return { version, target: r.u16('target') };
 }
 
 function token32(r: FieldReader): Uint8Array {

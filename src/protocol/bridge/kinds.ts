@@ -4,7 +4,7 @@
 // decode every kind. The version and magic of HELLO live here too: the version changes with kinds.
 
 /** Bumped whenever a message layout changes or kinds are added (a page must not meet kinds it cannot read). */
-export const BRIDGE_VERSION = 10;
+export const BRIDGE_VERSION = 11;
 /** "SDBR" read as a little-endian u32: a HELLO from something that is not spicedesk fails early. */
 export const BRIDGE_MAGIC = 0x52424453;
 
@@ -86,6 +86,8 @@ export const UiKind = {
   /** Guest heads (heads-messages.ts). */
   HEAD_JOIN: 0xa0,
   HEAD_ENABLE: 0xa1,
+  /** The first message of a page's input socket: its key and pointer messages join the session whose token it names. */
+  INPUT_JOIN: 0xa2,
   /** Files and clipboard images (file-messages.ts). */
   FILE_OFFER: 0xa8,
   FILE_DATA: 0xa9,

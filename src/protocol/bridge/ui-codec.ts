@@ -57,6 +57,7 @@ export function encodeUiMessage(m: UiMessage): Uint8Array {
       return new Uint8Array([UiKind.MOUSE_MODE_REQUEST, m.mode === 'server' ? 1 : 2]);
     case 'head-join':
     case 'head-enable':
+    case 'input-join':
       return encodeHeadsUiMessage(m);
     case 'stream-error':
       return encodeVideoUiMessage(m);
@@ -86,6 +87,7 @@ export function encodeUiMessage(m: UiMessage): Uint8Array {
 const featureUiDecoders = new Map<number, (kind: number, r: FieldReader, expectedVersion: number) => UiMessage | null>([
   [UiKind.HEAD_JOIN, decodeHeadsUiMessage],
   [UiKind.HEAD_ENABLE, decodeHeadsUiMessage],
+  [UiKind.INPUT_JOIN, decodeHeadsUiMessage],
   [UiKind.FILE_OFFER, decodeFileUiMessage],
   [UiKind.FILE_DATA, decodeFileUiMessage],
   [UiKind.FILE_CANCEL, decodeFileUiMessage],

@@ -23,6 +23,18 @@ describe('heads bridge messages', () => {
     expect(decodeUiMessage(encodeUiMessage({ kind: 'head-enable', head: 3, enabled: false }), BRIDGE_VERSION)).toEqual({ kind: 'head-enable', head: 3, enabled: false });
   });
 
+  it('round-trips INPUT_JOIN, and refuses one with another magic, version or token size', () => {
+    const join = { kind: 'input-join' as const, version: BRIDGE_VERSION, target: 2, token };
+    const bytes = encodeUiMessage(join);
+    expect(bytes[0]).toBe(0xa2);
+    expect(decodeUiMessage(bytes, BRIDGE_VERSION)).toEqual(join);
+    const raw = (magic = BRIDGE_MAGIC, version = BRIDGE_VERSION, tokenBytes = 32) => new WireWriter(64).u8(0xa2).u32(magic).u16(version).u16(0).bytes(new Uint8Array(tokenBytes)).finish();
+    expect(() => decodeUiMessage(raw(0x12345678), BRIDGE_VERSION)).toThrow(/magic is 0x12345678/);
+    expect(() => decodeUiMessage(raw(BRIDGE_MAGIC, BRIDGE_VERSION - 1), BRIDGE_VERSION)).toThrow(/reload the page/);
+    expect(() => decodeUiMessage(raw(BRIDGE_MAGIC, BRIDGE_VERSION, 31), BRIDGE_VERSION)).toThrow(/token needs 1 bytes/);
+    expect(() => decodeUiMessage(raw(BRIDGE_MAGIC, BRIDGE_VERSION, 33), BRIDGE_VERSION)).toThrow(/1 unexpected bytes/);
+  });
+
   it('refuses malformed ones', () => {
     const join = (head: number, tokenBytes = 32, version = BRIDGE_VERSION) =>
       new WireWriter(64).u8(0xa0).u32(BRIDGE_MAGIC).u16(version).u16(0).u8(head).bytes(new Uint8Array(tokenBytes)).finish();

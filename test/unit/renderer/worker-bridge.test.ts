@@ -104,6 +104,35 @@ describe('WorkerBridge (the page side)', () => {
     expect(k.commands).toHaveLength(3);
   });
 
+  it("resolves a fence when the worker answers it, for its own bridge and number only", async () => {
+    const k = link();
+    const bridge = new WorkerBridge(k.l, 0, { message: () => {}, closed: () => {} }, w);
+    const id = (k.commands[0] as { id: number }).id;
+    bridge.send({ kind: 'key-down', scancode: 0x1e });
+    let first = false;
+    let second = false;
+    void bridge.fence().then(() => (first = true));
+    void bridge.fence().then(() => (second = true));
+    // Posted after the send: the worker handles them in that order.
+    expect(k.commands.slice(1)).toEqual([
+      { kind: 'bridge-send', id, message: { kind: 'key-down', scancode: 0x1e } },
+      { kind: 'bridge-fence', id, fence: 1 },
+      { kind: 'bridge-fence', id, fence: 2 },
+    ]);
+    k.deliver({ kind: 'bridge-fenced', id: id + 1, fence: 1 });
+    k.deliver({ kind: 'bridge-fenced', id, fence: 2 });
+    await Promise.resolve();
+    expect([first, second]).toEqual([false, true]);
+    k.deliver({ kind: 'bridge-fenced', id, fence: 1 });
+    await Promise.resolve();
+    expect(first).toBe(true);
+    bridge.close();
+    let late = false;
+    void bridge.fence().then(() => (late = true));
+    await Promise.resolve();
+    expect(late).toBe(false);
+  });
+
   it('after close() asks the worker to end it and hands on nothing more', () => {
     const k = link();
     const got: HostMessage[] = [];
