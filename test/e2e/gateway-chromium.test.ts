@@ -138,7 +138,10 @@ describe('the page in headless Chromium, through spicedesk serve, against Xspice
         [1000, 20],
       ]) {
         const p = await screenToPage(page, x, y);
+        const before = (await pageState(page)).input.socketSent;
         await page.mouse.click(p.x, p.y);
+        // The pointer's position, press and release went through the input socket too.
+        expect((await pageState(page)).input.socketSent - before).toBeGreaterThanOrEqual(3);
         let location = '';
         await waitUntil(`the X pointer at ${x},${y}`, async () => (location = await peers.xs.exec('xdotool', ['getmouselocation'])).startsWith(`x:${x} y:${y} `), 5000).catch(() => undefined);
         expect(location).toMatch(new RegExp(`^x:${x} y:${y} `));
