@@ -3,8 +3,8 @@
 // the worker's thread, 0.3-0.45 ms a tap on the way in (bench/README.md, interactive); the page's
 // thread is awake anyway for its keydown. This socket joins the session with its token
 // (INPUT_JOIN) and carries INPUT_LANE_KINDS only; everything else, and input before it is open or
-// after it closed, goes through the bridge. In the gateway only: the Electron window's bridge is a
-// MessagePort to the main process.
+// after it closed, goes through the bridge. In the gateway it is a second WebSocket; in the
+// Electron window a second MessagePort to the main process (asked of the preload: openInputPort).
 //
 // Input moves from the bridge to this socket once, when no key or button is held and the worker has
 // answered a fence asked for after the last input sent through the bridge: a key-down sent one way
@@ -12,11 +12,12 @@
 // a message still waiting in the worker (busy decoding) could be overtaken by the next one sent
 // here. Until then input keeps going through the bridge, so none waits for the switch.
 import { INPUT_LANE_KINDS } from '../protocol/bridge/heads-messages.ts';
+import { INPUT_PORT_MESSAGE, type PreloadContract } from '../protocol/bridge/preload-contract.ts';
 import type { UiMessage } from '../protocol/bridge/bridge-messages.ts';
 import { BRIDGE_VERSION } from '../protocol/bridge/kinds.ts';
 import { encodeUiMessage } from '../protocol/bridge/ui-codec.ts';
 
-/** What the socket needs of a WebSocket (the browser's, or a test's). */
+/** What the socket needs of a WebSocket (the browser's, the window's port as one, or a test's). */
 export interface InputSocketTransport {
   readonly readyState: number;
   binaryType: BinaryType;
@@ -44,14 +45,14 @@ export class InputSocket {
   sent = 0;
 
   constructor(
-    url: string,
+    /** A new WebSocket to the gateway, or portInputTransport in the Electron window. */
+    socket: InputSocketTransport,
     target: number,
     token: Uint8Array,
     /** Resolves once everything the page sent through the bridge before it has left the worker (WorkerBridge.fence). */
     private readonly fence: () => Promise<void>,
-    connect: (url: string) => InputSocketTransport = (u) => new WebSocket(u),
   ) {
-    this.socket = connect(url);
+    this.socket = socket;
     this.socket.binaryType = 'arraybuffer';
     this.socket.onopen = () => {
       if (this.closed) return;
@@ -138,4 +139,43 @@ export class InputSocket {
         break;
     }
   }
+}
+
+/**
+ * The Electron window's input port as an InputSocketTransport: asked of the preload, it opens when
+ * the port comes (a window message from the page's own origin, with one port) and closes when main
+ * closes its end.
+ */
+export function portInputTransport(host: Pick<PreloadContract, 'openInputPort'>, w: Window = window): InputSocketTransport {
+  let port: MessagePort | null = null;
+  const t: InputSocketTransport & { readyState: number } = {
+    readyState: 0,
+    binaryType: 'arraybuffer',
+    onopen: null,
+    onclose: null,
+    send: (data) => port?.postMessage(data),
+    close: () => {
+      t.readyState = 3;
+      // A port still to come is closed when it comes (onWindowMessage), so main's end closes too.
+      port?.close();
+      port = null;
+    },
+  };
+  const onWindowMessage = (e: MessageEvent<unknown>): void => {
+    if (e.origin !== w.location.origin || e.data !== INPUT_PORT_MESSAGE || e.ports.length !== 1) return;
+    w.removeEventListener('message', onWindowMessage);
+    if (t.readyState === 3) return void e.ports[0].close();
+    port = e.ports[0];
+    // Chromium tells a port that its peer is gone (main closed it, or the session ended).
+    (port as EventTarget).addEventListener('close', () => {
+      t.readyState = 3;
+      t.onclose?.call(null as unknown as WebSocket, new Event('close') as CloseEvent);
+    });
+    port.start();
+    t.readyState = 1;
+    t.onopen?.call(null as unknown as WebSocket, new Event('open'));
+  };
+  w.addEventListener('message', onWindowMessage);
+  host.openInputPort();
+  return t;
 }

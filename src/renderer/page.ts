@@ -8,7 +8,7 @@ import { MouseMode as SpiceMouseMode } from '../protocol/channels/main/main-mess
 import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
 import type { PreloadContract } from '../protocol/bridge/preload-contract.ts';
 import { bridgeUrl, connectBridge, type BridgeHandlers, type PageBridge } from './bridge-socket.ts';
-import { InputSocket } from './input-socket.ts';
+import { InputSocket, portInputTransport } from './input-socket.ts';
 import { WorkerBridge } from './worker-bridge.ts';
 import { CursorView } from './cursor-view.ts';
 import { DisplayView } from './display-view.ts';
@@ -63,7 +63,7 @@ export class SessionPage implements PageServices {
   private bridge: PageBridge | null = null;
   /** Whether the bridge's transport runs in the decode worker (the default) or on this thread (#bridge=page). */
   private readonly bridgeInWorker: boolean;
-  /** Keys and pointer messages from this thread (gateway, bridge in the worker, not #input=bridge); opened once the session's token comes. */
+  /** Keys and pointer messages from this thread (bridge in the worker, not #input=bridge): a WebSocket, or the window's input port; opened once the session's token comes. */
   private inputSocket: InputSocket | null = null;
   private readonly wantsInputSocket: boolean;
   /** While sound plays, the video is shown by what is audible (audio-part.ts), not by the host's MEDIA_TIME. */
@@ -93,7 +93,7 @@ export class SessionPage implements PageServices {
     const canvas = (this.canvas = o.byId<HTMLCanvasElement>('screen'));
     this.status = new StatusLine(o.byId('status'), o.byId('detail'), o.byId('video-status'));
     this.bridgeInWorker = options.get('bridge') !== 'page';
-    this.wantsInputSocket = this.bridgeInWorker && o.electron === null && options.get('input') !== 'bridge';
+    this.wantsInputSocket = this.bridgeInWorker && options.get('input') !== 'bridge';
     const rendererOption = options.get('renderer');
     this.display = new DisplayView(
       canvas,
@@ -243,7 +243,8 @@ export class SessionPage implements PageServices {
     if (!this.wantsInputSocket || this.inputSocket || !t) return;
     const bridge = this.bridge;
     if (!(bridge instanceof WorkerBridge)) return;
-    this.inputSocket = new InputSocket(bridgeUrl(window.location), this.target, t, () => bridge.fence());
+    const socket = this.electron ? portInputTransport(this.electron) : new WebSocket(bridgeUrl(window.location));
+    this.inputSocket = new InputSocket(socket, this.target, t, () => bridge.fence());
   }
 
   private closeInputSocket(): void {

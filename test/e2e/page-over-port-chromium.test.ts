@@ -9,10 +9,10 @@ import { planConnection } from '../../src/main/connect/connector.ts';
 import type { GatewayTarget } from '../../src/main/host/bridge-host.ts';
 import { encodeSurfacePng } from '../../src/main/node/png.ts';
 import { resolveTarget } from '../../src/main/connect/target.ts';
-import { launchChromium, pagePixels, pageProblems, waitUntilSettled } from './browser-page.ts';
+import { launchChromium, pagePixels, pageProblems, screenToPage, waitUntilSettled } from './browser-page.ts';
 import { openWindow } from './window-stand-in.ts';
 import { pageState, waitForPageStatus } from './page-api.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { waitFor, waitUntil } from '../helpers/wait.ts';
 import { drawStandardDesktop } from '../peers/desktop.ts';
 import { startXspice, type XspiceServer } from '../peers/xspice.ts';
 
@@ -55,6 +55,19 @@ describe('the Electron page path in Chromium (MessagePort bridge, the window CSP
       for (let c = 0; c < 3; c++) if (png.data[i * 4 + c] !== shown.rgba[i * 4 + c]) differing++;
     }
     expect(differing).toBe(0);
+
+    // A click goes out on the page's input port (joined with the session's token), not through
+    // the worker's bridge, and reaches the server: the X pointer moves there.
+    await w.page.waitForFunction(() => window.spicedeskPage?.state().mouseMode === 'client');
+    const p = await screenToPage(w.page, 321, 234);
+    await w.page.mouse.click(p.x, p.y);
+    let location = '';
+    await waitUntil('the X pointer at 321,234', async () => (location = await xs.exec('xdotool', ['getmouselocation'])).startsWith('x:321 y:234 '), 5000).catch(() => undefined);
+    expect(location).toMatch(/^x:321 y:234 /);
+    const input = (await pageState(w.page)).input;
+    expect(input.via).toBe('socket');
+    expect(input.socketSent).toBeGreaterThanOrEqual(3);
+    expect(w.inputHost()).not.toBeNull();
     w.host()?.shutdown();
     await w.page.context().close();
   });

@@ -2,13 +2,15 @@
 // bundle (dist/renderer) served with the window's own responses (appResponse: its files, its CSP),
 // a stand-in for the preload that gives the page window.spicedeskHost and a MessagePort exactly as
 // preload.ts does, and the port's other end relayed to a BridgeHost in the test process (whose
-// options a test can extend, e.g. with simulated USB devices).
+// options a test can extend, e.g. with simulated USB devices); the page's input port the same way,
+// to a BridgeHost of its own sharing the session's join tokens (as input-port.ts in main).
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { silentLogger } from '../../src/protocol/logger.ts';
 import { BridgeHost, type BridgeEndpoint, type ConnectionOptions, type GatewayTarget } from '../../src/main/host/bridge-host.ts';
 import { INDEX_FILE, loadAssets } from '../../src/main/host/static-assets.ts';
-import { APP_ORIGIN, BRIDGE_PORT_MESSAGE, ToMain } from '../../src/main/electron/ipc-channels.ts';
+import { APP_ORIGIN, BRIDGE_PORT_MESSAGE, INPUT_PORT_MESSAGE, ToMain } from '../../src/main/electron/ipc-channels.ts';
+import { HeadRegistry } from '../../src/main/monitors/head-group.ts';
 import { validateToMain } from '../../src/main/electron/ipc.ts';
 import { ScreenshotRequests } from '../../src/main/electron/screenshot.ts';
 import { appResponse } from '../../src/main/electron/window-policy.ts';
@@ -17,8 +19,8 @@ import { pageProblems } from './browser-page.ts';
 /** Chromium cannot load a custom scheme without Electron: the same files and headers over http. */
 const STAND_IN_ORIGIN = 'http://spicedesk-window.test';
 
-/** The preload's part, in the page: spicedeskHost, and the port posted into the window. */
-function preloadStandIn(portMessage: string): void {
+/** The preload's part, in the page: spicedeskHost, and the ports posted into the window. */
+function preloadStandIn([portMessage, inputPortMessage]: [string, string]): void {
   const w = window as unknown as Record<string, unknown> & Window;
   const { port1, port2 } = new MessageChannel();
   const toBase64 = (b: Uint8Array): string => {
@@ -28,6 +30,12 @@ function preloadStandIn(portMessage: string): void {
   };
   port2.onmessage = (e: MessageEvent<Uint8Array>) => void (w.__toHost as (b: string) => Promise<void>)(toBase64(e.data));
   w.__fromHost = (b64: string) => port2.postMessage(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+  // The input port: one pair per request, as main makes them.
+  const openInputPort = (): void => {
+    const input = new MessageChannel();
+    input.port2.onmessage = (e: MessageEvent<Uint8Array>) => void (w.__toInputHost as (b: string) => Promise<void>)(toBase64(e.data));
+    void (w.__openInputPort as () => Promise<void>)().then(() => w.postMessage(inputPortMessage, '*', [input.port1]));
+  };
   let screenshot: ((id: number) => void) | null = null;
   w.__requestScreenshot = (id: number) => screenshot?.(id);
   w.spicedeskHost = {
@@ -35,6 +43,7 @@ function preloadStandIn(portMessage: string): void {
     openBridge: () => {
       void (w.__openBridge as () => Promise<void>)().then(() => w.postMessage(portMessage, '*', [port1]));
     },
+    openInputPort,
     onScreenshotRequest: (h: (id: number) => void) => (screenshot = h),
     screenshotReply: (id: number, width: number, height: number, rgba: Uint8Array) =>
       void (w.__screenshot as (r: unknown) => Promise<void>)({ id, width, height, rgba: toBase64(rgba) }),
@@ -45,6 +54,8 @@ function preloadStandIn(portMessage: string): void {
 export interface Window_ {
   page: Page;
   host: () => BridgeHost | null;
+  /** The input port's host, once the page asked for one. */
+  inputHost: () => BridgeHost | null;
   screenshots: ScreenshotRequests;
 }
 
@@ -63,6 +74,10 @@ export async function openWindow(browser: Browser, targets: GatewayTarget[], noT
     return route.fulfill({ status: r.status, headers: r.headers, body: r.body ? Buffer.from(r.body) : '' });
   });
   let host: BridgeHost | null = null;
+  let inputHost: BridgeHost | null = null;
+  // The session window's join tokens, which the input port's host looks its INPUT_JOIN up in.
+  const heads = new HeadRegistry();
+  let fromInputPage: (bytes: Uint8Array) => void = () => {};
   let toPage: (bytes: Uint8Array) => void = () => {};
   let fromPage: (bytes: Uint8Array) => void = () => {};
   let sending = Promise.resolve();
@@ -73,6 +88,28 @@ export async function openWindow(browser: Browser, targets: GatewayTarget[], noT
     const payload = r.rgba === undefined ? { id: r.id, error: r.error } : { ...r, rgba: new Uint8Array(Buffer.from(r.rgba, 'base64')) };
     const v = validateToMain(ToMain.screenshot, [payload]);
     if (v.ok && v.message.channel === ToMain.screenshot) screenshots.answer(v.message.payload);
+  });
+  await page.exposeFunction('__toInputHost', (b64: string) => fromInputPage(Buffer.from(b64, 'base64')));
+  await page.exposeFunction('__openInputPort', () => {
+    let open = true;
+    inputHost?.shutdown();
+    // The host sends this port nothing the page reads (its HELLO, a closing status).
+    inputHost = new BridgeHost(
+      {
+        get open() {
+          return open;
+        },
+        bufferedAmount: 0,
+        send: () => {},
+        close: () => {
+          open = false;
+        },
+        onMessage: (listener) => (fromInputPage = (b) => open && listener(b)),
+        onClose: () => {},
+      },
+      { targets: [], logger: silentLogger, linkTimeoutMs: 10_000, helloTimeoutMs: 10_000, heads },
+      2,
+    );
   });
   await page.exposeFunction('__openBridge', () => {
     let open = true;
@@ -100,13 +137,14 @@ export async function openWindow(browser: Browser, targets: GatewayTarget[], noT
         linkTimeoutMs: 10_000,
         helloTimeoutMs: 10_000,
         noTarget: noTarget === undefined ? undefined : () => ({ errorKind: 'usage', message: noTarget }),
+        heads,
         ...hostOptions,
       },
       1,
     );
   });
-  await page.addInitScript(preloadStandIn, BRIDGE_PORT_MESSAGE);
+  await page.addInitScript(preloadStandIn, [BRIDGE_PORT_MESSAGE, INPUT_PORT_MESSAGE] as [string, string]);
   await page.goto(`${STAND_IN_ORIGIN}/index.html`);
-  return { page, host: () => host, screenshots };
+  return { page, host: () => host, inputHost: () => inputHost, screenshots };
 }
 

@@ -328,6 +328,7 @@ function registerIpc(): void {
     w.receive(v.message);
   };
   ipcMain.on(ToMain.openBridge, route(ToMain.openBridge));
+  ipcMain.on(ToMain.openInputPort, route(ToMain.openInputPort));
   ipcMain.on(ToMain.screenshot, route(ToMain.screenshot));
 }
 

@@ -20,6 +20,7 @@ import type { HeadRegistry } from '../monitors/head-group.ts';
 import { FromMain } from './ipc-channels.ts';
 import type { ToMainMessage } from './ipc.ts';
 import { portEndpoint } from './port-endpoint.ts';
+import { InputPorts } from './input-port.ts';
 import { APP_ENTRY_URL, guardWindow, policyWindowOptions, type QuitGate, webPreferences } from './window-policy.ts';
 
 export interface HeadWindowsOptions {
@@ -61,6 +62,7 @@ let nextBridgeId = 1_000_000;
 class HeadWindow {
   readonly win: BrowserWindow;
   private host: BridgeHost | null = null;
+  private readonly inputPorts: InputPorts;
 
   constructor(
     readonly head: number,
@@ -84,16 +86,22 @@ class HeadWindow {
     this.win.on('blur', () => o.focusChanged?.(false));
     const id = this.win.webContents.id;
     byContents.set(id, this);
+    this.inputPorts = new InputPorts({ registry: o.registry, logger: o.logger.child({ head }), linkTimeoutMs: o.linkTimeoutMs });
     this.win.on('closed', () => {
       byContents.delete(id);
       // The view leaves the group, which takes the head out of the guest's layout.
       this.host?.shutdown();
       this.host = null;
+      this.inputPorts.shutdown();
     });
     void this.win.loadURL(`${APP_ENTRY_URL}#target=0&head=${head}&join=${headTokenToHex(token)}`);
   }
 
   receive(m: ToMainMessage): void {
+    if (m.channel === 'spicedesk:open-input-port') {
+      if (!this.win.isDestroyed()) this.inputPorts.open(this.win.webContents);
+      return;
+    }
     if (m.channel !== 'spicedesk:open-bridge') return;
     this.host?.shutdown();
     const { port1, port2 } = new MessageChannelMain();

@@ -14,6 +14,7 @@ const MAX_ERROR_CHARS = 1000;
 /** The payload of each page -> main channel, as main's handlers receive it. */
 export interface ToMainMessages {
   [ToMain.openBridge]: Record<string, never>;
+  [ToMain.openInputPort]: Record<string, never>;
   [ToMain.screenshot]:
     | { id: number; width: number; height: number; rgba: Uint8Array }
     /** The page has no pixels to give (nothing drawn yet, or reading them failed). */
@@ -66,6 +67,10 @@ function text(value: unknown, what: string, maxChars: number): string {
 
 const validators: { [C in ToMainChannel]: (args: readonly unknown[]) => ToMainMessages[C] } = {
   [ToMain.openBridge]: (args) => {
+    if (args.length !== 0) reject('takes no arguments');
+    return {};
+  },
+  [ToMain.openInputPort]: (args) => {
     if (args.length !== 0) reject('takes no arguments');
     return {};
   },

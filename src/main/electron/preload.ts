@@ -4,7 +4,7 @@
 // and hands the page the bridge's port. No Node, no ipcRenderer, no Electron object reaches the
 // page; only the functions below, which take plain values.
 import { contextBridge, ipcRenderer } from 'electron';
-import { BRIDGE_PORT_MESSAGE, PRELOAD_GLOBAL, type PreloadContract } from '../../protocol/bridge/preload-contract.ts';
+import { BRIDGE_PORT_MESSAGE, INPUT_PORT_MESSAGE, PRELOAD_GLOBAL, type PreloadContract } from '../../protocol/bridge/preload-contract.ts';
 import { APP_SCHEME, FromMain, ToMain } from './ipc-channels.ts';
 
 /** The page's window, as the preload reaches it (src/main has no DOM types). */
@@ -21,6 +21,11 @@ ipcRenderer.on(FromMain.bridgePort, (event) => {
   if (!port || page.location.protocol !== `${APP_SCHEME}:`) return;
   page.postMessage(BRIDGE_PORT_MESSAGE, '*', [port]);
 });
+ipcRenderer.on(FromMain.inputPort, (event) => {
+  const [port] = event.ports;
+  if (!port || page.location.protocol !== `${APP_SCHEME}:`) return;
+  page.postMessage(INPUT_PORT_MESSAGE, '*', [port]);
+});
 
 let screenshotHandler: ((id: number) => void) | null = null;
 ipcRenderer.on(FromMain.screenshotRequest, (_event, id: unknown) => {
@@ -32,6 +37,8 @@ contextBridge.exposeInMainWorld(PRELOAD_GLOBAL, {
   kind: 'electron',
   /** Asks main for a bridge; its port arrives as a window message BRIDGE_PORT_MESSAGE. */
   openBridge: (): void => ipcRenderer.send(ToMain.openBridge),
+  /** Asks main for an input port; it arrives as a window message INPUT_PORT_MESSAGE. */
+  openInputPort: (): void => ipcRenderer.send(ToMain.openInputPort),
   /** The page's answer to screenshot requests: set once. */
   onScreenshotRequest: (handler: unknown): void => {
     if (typeof handler === 'function' && !screenshotHandler) screenshotHandler = handler as (id: number) => void;

@@ -18,6 +18,7 @@ import { screenshotFileName, ScreenshotRequests } from './screenshot.ts';
 import { APP_ENTRY_URL, guardWindow, policyWindowOptions, QuitGate, webPreferences } from './window-policy.ts';
 import { windowTitle, type WindowTarget } from './window-target.ts';
 import { HeadWindows } from './head-windows.ts';
+import { InputPorts } from './input-port.ts';
 import { HeadRegistry } from '../monitors/head-group.ts';
 import type { MonitorMappingSource } from '../monitors/session-mapping.ts';
 import type { ClipboardSharing } from '../../protocol/channels/main/agent/clipboard.ts';
@@ -71,6 +72,8 @@ export class SessionWindow {
   /** Windows of guest heads 2-4 (head-windows.ts), joined to this window's session. */
   private readonly headWindows: HeadWindows;
   private readonly heads = new HeadRegistry();
+  /** The page's input port (input-port.ts), joined to this window's session by its token. */
+  private readonly inputPorts: InputPorts;
   /** The local clipboard to the guest, read here on focus (the page has no clipboard-read). */
   private readonly focusClipboard: FocusClipboard;
   /** What the window's VM and Folder menus show, from the host's messages to the page. */
@@ -100,9 +103,11 @@ export class SessionWindow {
       if (r.swallow) event.preventDefault();
       if (r.action) this.run(r.action);
     });
+    this.inputPorts = new InputPorts({ registry: this.heads, logger: this.log, linkTimeoutMs: o.linkTimeoutMs });
     this.win.on('closed', () => {
       this.host?.shutdown();
       this.host = null;
+      this.inputPorts.shutdown();
       this.screenshots.cancelAll('the window closed');
     });
     this.focusClipboard = new FocusClipboard(o.clipboard ?? { toGuest: true, fromGuest: true }, electronClipboard(), () => this.host, (line) =>
@@ -146,6 +151,9 @@ export class SessionWindow {
     switch (m.channel) {
       case 'spicedesk:open-bridge':
         this.openBridge();
+        return;
+      case 'spicedesk:open-input-port':
+        if (!this.win.isDestroyed()) this.inputPorts.open(this.win.webContents);
         return;
       case 'spicedesk:screenshot':
         if (!this.screenshots.answer(m.payload)) this.log.warn({ id: m.payload.id }, 'a screenshot reply nobody asked for; ignored');

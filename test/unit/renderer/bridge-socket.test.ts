@@ -88,7 +88,7 @@ function fakeWindow(host: unknown): Window {
 }
 
 function fakeHost(onOpen: () => void): ElectronHost {
-  return { kind: 'electron', openBridge: onOpen, onScreenshotRequest: () => {}, screenshotReply: () => {}, screenshotFailed: () => {} };
+  return { kind: 'electron', openBridge: onOpen, openInputPort: () => {}, onScreenshotRequest: () => {}, screenshotReply: () => {}, screenshotFailed: () => {} };
 }
 
 describe('electronHost', () => {

@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import type { UiMessage } from '../../../src/protocol/bridge/bridge-messages.ts';
 import { BRIDGE_VERSION } from '../../../src/protocol/bridge/kinds.ts';
 import { decodeUiMessage } from '../../../src/protocol/bridge/ui-codec.ts';
-import { InputSocket, type InputSocketTransport } from '../../../src/renderer/input-socket.ts';
+import { MessageChannel } from 'node:worker_threads';
+import { INPUT_PORT_MESSAGE } from '../../../src/protocol/bridge/preload-contract.ts';
+import { InputSocket, portInputTransport, type InputSocketTransport } from '../../../src/renderer/input-socket.ts';
+import { waitUntil } from '../../helpers/wait.ts';
 
 class FakeSocket implements InputSocketTransport {
   readyState = 0;
@@ -14,7 +17,6 @@ class FakeSocket implements InputSocketTransport {
   onopen: InputSocketTransport['onopen'] = null;
   onclose: InputSocketTransport['onclose'] = null;
   readonly sent: UiMessage[] = [];
-  url = '';
   send(data: Uint8Array): void {
     this.sent.push(decodeUiMessage(data, BRIDGE_VERSION));
   }
@@ -37,16 +39,7 @@ function setup() {
   const fake = new FakeSocket();
   /** Fences asked for and not answered yet (the worker's answers, in order). */
   const fences: (() => void)[] = [];
-  const socket = new InputSocket(
-    'ws://h/t/ws',
-    3,
-    token,
-    () => new Promise<void>((done) => fences.push(done)),
-    (url) => {
-      fake.url = url;
-      return fake;
-    },
-  );
+  const socket = new InputSocket(fake, 3, token, () => new Promise<void>((done) => fences.push(done)));
   /** Where each message went: 'socket' or 'bridge'. */
   const route = (m: UiMessage): 'socket' | 'bridge' => (socket.take(m) ? 'socket' : 'bridge');
   /** The worker answers every fence asked for so far. */
@@ -61,9 +54,8 @@ const down = (scancode: number): UiMessage => ({ kind: 'key-down', scancode });
 const up = (scancode: number): UiMessage => ({ kind: 'key-up', scancode });
 
 describe("the page's input socket", () => {
-  it('opens to the bridge URL, joins with INPUT_JOIN, and carries input at once when none went through the bridge', () => {
+  it('joins with INPUT_JOIN once open, and carries input at once when none went through the bridge', () => {
     const { fake, socket, route, fences } = setup();
-    expect(fake.url).toBe('ws://h/t/ws');
     expect(fake.binaryType).toBe('arraybuffer');
     fake.opened();
     expect(fake.sent).toEqual([{ kind: 'input-join', version: BRIDGE_VERSION, target: 3, token }]);
@@ -138,5 +130,49 @@ describe("the page's input socket", () => {
     fake.opened();
     expect(fake.sent).toEqual([]);
     expect(route(down(0x1e))).toBe('bridge');
+  });
+});
+
+describe("the Electron window's input port as the socket's transport", () => {
+  function fakeWindow(origin = 'spicedesk-app://renderer'): Window {
+    return Object.assign(new EventTarget(), { location: { origin } }) as unknown as Window;
+  }
+  const portMessage = (w: Window, port: unknown, origin = 'spicedesk-app://renderer', data: unknown = INPUT_PORT_MESSAGE): void =>
+    void w.dispatchEvent(Object.assign(new Event('message'), { origin, data, ports: port ? [port] : [] }));
+
+  it('asks the preload for a port, opens on the first from its own origin, and carries what the socket sends', async () => {
+    const w = fakeWindow();
+    let asked = 0;
+    const t = portInputTransport({ openInputPort: () => void asked++ }, w);
+    const socket = new InputSocket(t, 0, token, () => Promise.resolve());
+    expect(asked).toBe(1);
+    const stranger = new MessageChannel();
+    portMessage(w, stranger.port1, 'https://evil.example');
+    portMessage(w, stranger.port1, 'spicedesk-app://renderer', 'another message');
+    expect(t.readyState).toBe(0);
+    const { port1, port2 } = new MessageChannel();
+    const atMain: UiMessage[] = [];
+    port2.on('message', (b: Uint8Array) => atMain.push(decodeUiMessage(b, BRIDGE_VERSION)));
+    portMessage(w, port1);
+    expect(t.readyState).toBe(1);
+    expect(socket.take(down(0x1e))).toBe(true);
+    await waitUntil('the join and the key at main', () => atMain.length === 2);
+    expect(atMain).toEqual([{ kind: 'input-join', version: BRIDGE_VERSION, target: 0, token }, down(0x1e)]);
+    // Main ends its side (the session ended): input goes back to the bridge.
+    port2.close();
+    await waitUntil('the port closed', () => t.readyState === 3);
+    expect(socket.take(up(0x1e))).toBe(false);
+  });
+
+  it('closes a port that comes after the page closed the socket', () => {
+    const w = fakeWindow();
+    const t = portInputTransport({ openInputPort: () => {} }, w);
+    t.close();
+    const { port1, port2 } = new MessageChannel();
+    let closed = false;
+    port2.on('close', () => (closed = true));
+    portMessage(w, port1);
+    expect(t.readyState).toBe(3);
+    return waitUntil('the late port closed', () => closed);
   });
 });

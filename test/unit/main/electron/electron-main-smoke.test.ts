@@ -103,6 +103,24 @@ describe('electron-main against a fake electron', () => {
     expect(statuses[1]).toMatchObject({ kind: 'status', status: { state: 'error', errorKind: 'unreachable' } });
   });
 
+  it("answers an input port request only from the window page; the port takes INPUT_JOIN with a live session's token only", async () => {
+    const contents = win().webContents;
+    const openInputPort = fake.ipc.get(ToMain.openInputPort)!;
+    const before = fake.posted.length;
+    openInputPort({ sender: contents, senderFrame: { url: 'https://evil.example/' } });
+    openInputPort({ sender: contents, senderFrame: contents.mainFrame }, 'extra');
+    expect(fake.posted).toHaveLength(before);
+    openInputPort({ sender: contents, senderFrame: contents.mainFrame });
+    expect(fake.posted.slice(before).map((p) => p.channel)).toEqual([FromMain.inputPort]);
+    const port = fake.posted[before].ports[0];
+    const got: HostMessage[] = [];
+    port.on('message', (data: Uint8Array) => got.push(...decodeHostPacket(data)));
+    port.postMessage(encodeUiMessage({ kind: 'input-join', version: BRIDGE_VERSION, target: 0, token: new Uint8Array(32) }));
+    await waitUntil('an error status', () => got.some((m) => m.kind === 'status' && m.status.state === 'error'), 5000).catch(() => undefined);
+    expect(got[0]).toEqual({ kind: 'hello', version: BRIDGE_VERSION });
+    expect(got.find((m) => m.kind === 'status')).toMatchObject({ kind: 'status', status: { state: 'error', message: expect.stringMatching(/names a session that is over/) } });
+  });
+
   it('takes F11 for fullscreen before the page sees it', () => {
     let prevented = 0;
     const input = { type: 'keyDown', code: 'F11', control: false, shift: false, alt: false, meta: false };

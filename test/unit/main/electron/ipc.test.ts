@@ -16,6 +16,7 @@ function rejected(channel: unknown, args: unknown[]): string {
 describe('validateToMain', () => {
   it('accepts a bridge request with no arguments', () => {
     expect(validateToMain(ToMain.openBridge, [])).toEqual({ ok: true, message: { channel: 'spicedesk:open-bridge', payload: {} } });
+    expect(validateToMain(ToMain.openInputPort, [])).toEqual({ ok: true, message: { channel: 'spicedesk:open-input-port', payload: {} } });
   });
 
   it('accepts a screenshot reply with exactly width*height*4 bytes', () => {
@@ -39,6 +40,7 @@ describe('validateToMain', () => {
 
   it('rejects arguments where none are taken, and a missing or second argument', () => {
     expect(rejected(ToMain.openBridge, [{}])).toMatch(/takes no arguments/);
+    expect(rejected(ToMain.openInputPort, ['x'])).toMatch(/takes no arguments/);
     expect(rejected(ToMain.screenshot, [])).toMatch(/takes one argument/);
     expect(rejected(ToMain.screenshot, [shot(), shot()])).toMatch(/takes one argument/);
   });
