@@ -13,7 +13,7 @@ export interface SocketLimits {
   maxPendingPerAddress: number;
   /** Time a connection has to make a request with the token (headers or WebSocket upgrade done). */
   pendingTimeoutMs: number;
-  /** Open pages (WebSockets) at once; more are refused with 503. */
+  /** Open page WebSockets at once (each page has two: its bridge and its input socket); more are refused with 503. */
   maxPages: number;
   /** Every connection together, the token's included: the listener takes no more (server.maxConnections). */
   maxSockets: number;
@@ -23,7 +23,8 @@ export const DEFAULT_SOCKET_LIMITS: SocketLimits = {
   maxPending: 64,
   maxPendingPerAddress: 32,
   pendingTimeoutMs: 10_000,
-  maxPages: 64,
+  // 64 pages.
+  maxPages: 128,
   maxSockets: 512,
 };
 
