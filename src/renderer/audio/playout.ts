@@ -57,6 +57,8 @@ export const DEFAULT_PLAYOUT_OPTIONS: PlayoutOptions = {
 
 /** A floor this far over the level refills the buffer at once. */
 const REFILL_MS = 20;
+/** Over the target by more than this, quiet stretches are dropped (unheard) down to the target. */
+const QUIET_DRAIN_MS = 20;
 
 export type PlayoutState = 'idle' | 'buffering' | 'playing';
 
@@ -272,21 +274,22 @@ export class Playout {
       return;
     }
     const overMs = this.levelMs - this.targetMs;
-    if (overMs > this.options.overflowMarginMs && !this.ending) {
-      // Quiet ahead: drop it, nothing audible is lost. Else a stream's start is played whole
-      // within the tolerance; anything else over (a stall's backlog) is skipped with a crossfade.
+    if (overMs > QUIET_DRAIN_MS && !this.ending) {
+      // Quiet at the read position: drop it down to the target, nothing audible is lost (latency
+      // a silence would keep otherwise, as the drift correction drains only 2 ms a second).
       const quiet = this.quietRun(Math.floor((overMs / 1000) * this.inputRate));
       if (quiet >= n * step) {
         this.pos += quiet;
         this.counts.skippedFrames += quiet;
         this.counts.quietSkips++;
-      } else if (this.settled || overMs > this.options.startToleranceMs) {
+      } else if (overMs > this.options.overflowMarginMs && (this.settled || overMs > this.options.startToleranceMs)) {
+        // Far over with sound playing: a stall's backlog is skipped with a crossfade; a stream's
+        // start is played whole within its tolerance.
         this.skipTo(left, right, this.head - (this.targetMs / 1000) * this.inputRate, step);
         return;
       }
-    } else if (overMs <= this.options.overflowMarginMs) {
-      this.settled = true;
     }
+    if (this.levelMs - this.targetMs <= this.options.overflowMarginMs) this.settled = true;
     this.readInto(left, right, 0, n, step, 'in');
   }
 

@@ -361,6 +361,30 @@ describe('Playout', () => {
     expect(loud).toBeGreaterThan(30 * PACKET * 0.99);
   });
 
+  it('drains latency a silence would keep, even under the skip margin, and keeps sound that is as far over', () => {
+    const left = new Float32Array(QUANTUM);
+    const right = new Float32Array(QUANTUM);
+    for (const hz of [0, 440]) {
+      const p = new Playout();
+      // Past the jitter estimator's warm-up, so that the target holds still.
+      simulate(p, 2, { hz });
+      // 40 ms more at once: over the target, under target + the 100 ms margin.
+      for (let k = 0; k < 4; k++) p.push(sinePacket((200 + k) * PACKET, hz), 3000 + k * 10, 2000);
+      const target = p.stats.targetMs;
+      const before = { quiet: p.stats.quietSkips, skips: p.stats.skips };
+      expect(p.levelMs - target).toBeGreaterThan(25);
+      expect(p.levelMs - target).toBeLessThan(p.options.overflowMarginMs);
+      p.render(left, right);
+      if (hz === 0) {
+        expect(p.stats.quietSkips - before.quiet).toBe(1);
+        expect(p.levelMs - target).toBeLessThan(5);
+      } else {
+        expect([p.stats.quietSkips, p.stats.skips]).toEqual([before.quiet, before.skips]);
+        expect(p.levelMs - target).toBeGreaterThan(25);
+      }
+    }
+  });
+
   it('keeps its memory bounded while nothing reads it (a suspended output), timeline included', () => {
     const p = new Playout({ capacityMs: 2000 });
     // Ten minutes of packets, never rendered.
