@@ -98,10 +98,7 @@ class HeadWindow {
   }
 
   receive(m: ToMainMessage): void {
-    if (m.channel === 'spicedesk:open-input-port') {
-      if (!this.win.isDestroyed()) this.inputPorts.open(this.win.webContents);
-      return;
-    }
+    if (m.channel === 'spicedesk:open-input-port') return this.inputPorts.open(this.win);
     if (m.channel !== 'spicedesk:open-bridge') return;
     this.host?.shutdown();
     const { port1, port2 } = new MessageChannelMain();

@@ -3,7 +3,7 @@
 // per request, gives the page one end and serves the other with a BridgeHost that takes only
 // INPUT_JOIN (a join token of this host's sessions) and then input; the page's sessions end it.
 // One per window: a new request (the page reloaded) ends the one before.
-import { MessageChannelMain, type WebContents } from 'electron';
+import { MessageChannelMain, type BrowserWindow } from 'electron';
 import type { Logger } from '../../protocol/logger.ts';
 import { BridgeHost } from '../host/bridge-host.ts';
 import type { HeadRegistry } from '../monitors/head-group.ts';
@@ -18,13 +18,14 @@ export class InputPorts {
 
   constructor(private readonly o: { registry: HeadRegistry; logger: Logger; linkTimeoutMs: number }) {}
 
-  /** Answers the page's request (ToMain.openInputPort) with a new port on FromMain.inputPort. */
-  open(contents: WebContents): void {
+  /** Answers the page's request (ToMain.openInputPort) with a new port on FromMain.inputPort; nothing for a window already gone. */
+  open(win: BrowserWindow): void {
+    if (win.isDestroyed()) return;
     this.host?.shutdown();
     const { port1, port2 } = new MessageChannelMain();
     // No targets: a page that sends HELLO here instead of INPUT_JOIN starts nothing.
     this.host = new BridgeHost(portEndpoint(port1), { targets: [], logger: this.o.logger.child({ input: true }), linkTimeoutMs: this.o.linkTimeoutMs, helloTimeoutMs: 10_000, heads: this.o.registry }, nextInputPortId++);
-    contents.postMessage(FromMain.inputPort, null, [port2]);
+    win.webContents.postMessage(FromMain.inputPort, null, [port2]);
   }
 
   shutdown(): void {

@@ -65,15 +65,15 @@ function text(value: unknown, what: string, maxChars: number): string {
   return value;
 }
 
+/** A request that carries nothing. */
+function noArguments(args: readonly unknown[]): Record<string, never> {
+  if (args.length !== 0) reject('takes no arguments');
+  return {};
+}
+
 const validators: { [C in ToMainChannel]: (args: readonly unknown[]) => ToMainMessages[C] } = {
-  [ToMain.openBridge]: (args) => {
-    if (args.length !== 0) reject('takes no arguments');
-    return {};
-  },
-  [ToMain.openInputPort]: (args) => {
-    if (args.length !== 0) reject('takes no arguments');
-    return {};
-  },
+  [ToMain.openBridge]: noArguments,
+  [ToMain.openInputPort]: noArguments,
   [ToMain.screenshot]: (args) => {
     if (args.length !== 1) reject('takes one argument');
     const head = args[0];

@@ -16,16 +16,14 @@ const page = globalThis as unknown as PageWindow;
 
 // The port goes into the page by window.postMessage, the one way to transfer a port across the
 // context isolation boundary; only to the app's own page.
-ipcRenderer.on(FromMain.bridgePort, (event) => {
-  const [port] = event.ports;
-  if (!port || page.location.protocol !== `${APP_SCHEME}:`) return;
-  page.postMessage(BRIDGE_PORT_MESSAGE, '*', [port]);
-});
-ipcRenderer.on(FromMain.inputPort, (event) => {
-  const [port] = event.ports;
-  if (!port || page.location.protocol !== `${APP_SCHEME}:`) return;
-  page.postMessage(INPUT_PORT_MESSAGE, '*', [port]);
-});
+const passPort = (channel: string, message: string): void =>
+  void ipcRenderer.on(channel, (event) => {
+    const [port] = event.ports;
+    if (!port || page.location.protocol !== `${APP_SCHEME}:`) return;
+    page.postMessage(message, '*', [port]);
+  });
+passPort(FromMain.bridgePort, BRIDGE_PORT_MESSAGE);
+passPort(FromMain.inputPort, INPUT_PORT_MESSAGE);
 
 let screenshotHandler: ((id: number) => void) | null = null;
 ipcRenderer.on(FromMain.screenshotRequest, (_event, id: unknown) => {

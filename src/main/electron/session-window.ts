@@ -153,7 +153,7 @@ export class SessionWindow {
         this.openBridge();
         return;
       case 'spicedesk:open-input-port':
-        if (!this.win.isDestroyed()) this.inputPorts.open(this.win.webContents);
+        this.inputPorts.open(this.win);
         return;
       case 'spicedesk:screenshot':
         if (!this.screenshots.answer(m.payload)) this.log.warn({ id: m.payload.id }, 'a screenshot reply nobody asked for; ignored');

@@ -312,6 +312,8 @@ export function maxHeadsOf(maxAllowed: ReadonlyMap<number, number>): number {
   return Math.min(MAX_MAPPED_HEADS, most);
 }
 
+const FIRST_MESSAGE_NAMES = { 'hello': 'HELLO', 'head-join': 'HEAD_JOIN', 'input-join': 'INPUT_JOIN' } as const;
+
 /** A joined view's messages, handled for the group. */
 export class JoinedHead {
   constructor(
@@ -326,7 +328,7 @@ export class JoinedHead {
       case 'hello':
       case 'head-join':
       case 'input-join':
-        return `${m.kind === 'hello' ? 'HELLO' : m.kind === 'head-join' ? 'HEAD_JOIN' : 'INPUT_JOIN'} may come only first`;
+        return `${FIRST_MESSAGE_NAMES[m.kind]} may come only first`;
       case 'password':
       case 'password-cancel':
         return 'a password is answered in the window of head 1';

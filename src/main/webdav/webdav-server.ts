@@ -195,6 +195,8 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
     const ifRange = Array.isArray(ifRangeHeader) ? ifRangeHeader.join(', ') : ifRangeHeader;
     const answer = headOnly ? ({ kind: 'whole' } as const) : answerRange(req.headers.range, st.size, { value: ifRange, etag: tag, lastModified });
     if (answer.kind === 'unsatisfiable') {
+      // The reply's body is the sentence, not the file.
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
       res.setHeader('Content-Range', `bytes */${st.size}`);
       throw new HttpStatus(416, `the range ${req.headers.range ?? ''} is outside the file (${st.size} bytes)`);
     }

@@ -24,6 +24,8 @@ export interface PlayoutOptions {
   startToleranceMs: number;
   /** A sample below this (both channels) is quiet: a run of them can be dropped to cut latency unheard. */
   quietLevel: number;
+  /** Over the target by more than this, quiet stretches are dropped down to the target. */
+  quietDrainMs: number;
   /** A packet stamped this far off the time its predecessor's end implies starts a new timeline. */
   timeResyncMs: number;
   /** Seconds of the volume's smoothing (so a slider or the guest's VOLUME never clicks). */
@@ -48,6 +50,7 @@ export const DEFAULT_PLAYOUT_OPTIONS: PlayoutOptions = {
   startToleranceMs: 500,
   // -60 dBFS.
   quietLevel: 0.001,
+  quietDrainMs: 20,
   timeResyncMs: 100,
   gainSmoothingSeconds: 0.01,
   maxFloorMs: 1000,
@@ -57,8 +60,6 @@ export const DEFAULT_PLAYOUT_OPTIONS: PlayoutOptions = {
 
 /** A floor this far over the level refills the buffer at once. */
 const REFILL_MS = 20;
-/** Over the target by more than this, quiet stretches are dropped (unheard) down to the target. */
-const QUIET_DRAIN_MS = 20;
 
 export type PlayoutState = 'idle' | 'buffering' | 'playing';
 
@@ -274,7 +275,7 @@ export class Playout {
       return;
     }
     const overMs = this.levelMs - this.targetMs;
-    if (overMs > QUIET_DRAIN_MS && !this.ending) {
+    if (overMs > this.options.quietDrainMs && !this.ending) {
       // Quiet at the read position: drop it down to the target, nothing audible is lost (latency
       // a silence would keep otherwise, as the drift correction drains only 2 ms a second).
       const quiet = this.quietRun(Math.floor((overMs / 1000) * this.inputRate));
