@@ -42,6 +42,8 @@ export interface RelayedChannel {
   cut(): void;
   /** Both sides of this connection are closed. */
   readonly closed: boolean;
+  /** Which side ended this connection first: the client, the server, or nobody yet. */
+  readonly endedBy: 'client' | 'server' | null;
 }
 
 /**
@@ -178,6 +180,7 @@ export async function startSpiceRelay(target: { host?: string; port: number }, h
     let clientCaps: number[] = [];
     let serverCaps: number[] = [];
     let channel: RelayedChannel | undefined;
+    let endedBy: 'client' | 'server' | null = null;
     let framed = false;
 
     const cut = (): void => {
@@ -311,12 +314,16 @@ export async function startSpiceRelay(target: { host?: string; port: number }, h
       get closed() {
         return client.destroyed && (upstream === undefined || upstream.destroyed);
       },
+      get endedBy() {
+        return endedBy;
+      },
     });
 
     const openUpstream = (): Socket => {
       const socket = connect({ host: target.host ?? '127.0.0.1', port: target.port });
       sockets.add(socket);
       socket.on('close', () => {
+        endedBy ??= 'server';
         sockets.delete(socket);
         client.destroy();
       });
@@ -343,6 +350,7 @@ export async function startSpiceRelay(target: { host?: string; port: number }, h
       pumpGuarded(pumpClient);
     });
     client.on('close', () => {
+      endedBy ??= 'client';
       const delay = channel ? (hooks.serverCloseDelayMs?.(channel) ?? 0) : 0;
       if (delay > 0) setTimeout(() => upstream?.destroy(), delay).unref();
       else upstream?.destroy();

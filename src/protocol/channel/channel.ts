@@ -59,6 +59,8 @@ export abstract class SpiceChannel {
   private ackWindow = 0;
   private ackCountdown = 0;
   private closing = false;
+  /** Set by leaveToServer: the connection is the server's to end; nothing is handled or sent. */
+  private leftToServer = false;
   /** Set when the server said DISCONNECTING, so the close that follows is expected. */
   disconnectReason: number | null = null;
   /**
@@ -204,6 +206,8 @@ export abstract class SpiceChannel {
           body = await queue.read(size);
         }
         this.lastSerial = serial;
+        // A channel left for the server to end (leaveToServer) reads on, but answers nothing.
+        if (this.leftToServer) continue;
         // Display messages are handled synchronously: awaiting only real promises spares a microtask per message.
         const handling = subList !== 0 ? this.dispatchSubList(body, subList, serial, type) : this.dispatch(type, body, serial);
         if (handling) await handling;
@@ -429,6 +433,43 @@ export abstract class SpiceChannel {
     if (this.messageSeen || queue.available > 0) return true;
     await queue.whenMoreArrives();
     return this.messageSeen || queue.available > 0;
+  }
+
+  /**
+   * Ends this channel from the server's side: from now on it reads and drops what still comes and
+   * sends nothing; its connection is closed once the server has ended it, or `maxMs` after
+   * `mainClosed` resolves. The session does this with every channel but the display and cursor
+   * channels when it ends: it closes the main channel, and spice-server then tears the others down
+   * itself. A connection that ends at the client's side is torn down in the server's read
+   * callback instead, and Xspice's event loop still runs the same socket's write callback after
+   * that when the server had output queued there, on the channel client just freed: Xspice crashes
+   * (docs/testing.md, "Xspice can crash under a client").
+   */
+  leaveToServer(mainClosed: Promise<void>, maxMs: number): Promise<void> {
+    this.leftToServer = true;
+    this.closing = true;
+    this.state = 'closed';
+    const transport = this.transport;
+    const queue = this.queue;
+    if (!transport || !queue) {
+      queue?.dispose();
+      return Promise.resolve();
+    }
+    this.heldClose ??= this.closeOnceServerEnded(transport, queue, mainClosed, maxMs);
+    return this.heldClose;
+  }
+
+  private async closeOnceServerEnded(transport: Transport, queue: ByteQueue, mainClosed: Promise<void>, maxMs: number): Promise<void> {
+    const ended = async (): Promise<void> => {
+      while (!queue.endedWith) await queue.whenMoreArrives();
+    };
+    const serverEnded = ended();
+    await Promise.race([serverEnded, mainClosed]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([serverEnded, new Promise<void>((resolve) => (timer = setTimeout(resolve, maxMs)))]);
+    clearTimeout(timer);
+    transport.close();
+    queue.dispose();
   }
 
   private async closeOnceServerSpoke(transport: Transport): Promise<void> {

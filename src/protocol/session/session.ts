@@ -74,6 +74,11 @@ function linkFailure(channelName: string, e: unknown): Error {
   return new SpiceError(e.kind, `the ${channelName} channel ${how}: ${e.message}`, { cause: e });
 }
 
+/** The channels spice-server runs in its worker thread: the client closes these itself, before the main channel. */
+const CLOSED_BY_CLIENT: ReadonlySet<number> = new Set([ChannelType.DISPLAY, ChannelType.CURSOR]);
+/** How long the other channels wait, once the main channel is closed, for the server to end them. */
+const SERVER_END_WAIT_MS = 1000;
+
 export class Session implements ChannelHost {
   readonly logger: Logger;
   readonly connector: Connector;
@@ -123,8 +128,7 @@ export class Session implements ChannelHost {
     this.logger.error({ err: error.message }, error.message);
     this.closedByUs = true;
     this.displaySink.close();
-    for (const ch of this.channels.values()) void ch.close();
-    void this.main.close();
+    void this.closeChannels();
   }
 
   /**
@@ -164,7 +168,7 @@ export class Session implements ChannelHost {
   }
 
   private finish(error?: Error): void {
-    for (const ch of this.channels.values()) ch.close();
+    void this.closeChannels();
     this.displaySink.close();
     this.events.emit('closed', { error });
   }
@@ -298,7 +302,32 @@ export class Session implements ChannelHost {
   async close(): Promise<void> {
     this.closedByUs = true;
     this.displaySink.close();
-    await Promise.all([...this.channels.values()].map((ch) => ch.close()));
-    await this.main.close();
+    await this.closeChannels();
   }
+
+  /**
+   * Every way a session ends comes here. The display and cursor channels are closed first (a
+   * display channel may stay open a moment longer, see SpiceChannel.close); then the main channel,
+   * and the server tears down the other channels itself: they are left for it to end (at most
+   * SERVER_END_WAIT_MS, see SpiceChannel.leaveToServer). Xspice runs those channels in its own
+   * event loop, and ending one of them from the client's side can crash it; spice-server runs the
+   * display and cursor channels in its worker thread, where that is safe.
+   */
+  private closeChannels(): Promise<void> {
+    this.closingChannels ??= (async () => {
+      const channels = [...this.channels.values()];
+      const closedFirst = channels.filter((ch) => CLOSED_BY_CLIENT.has(ch.type));
+      const leftToServer = channels.filter((ch) => !CLOSED_BY_CLIENT.has(ch.type));
+      let markMainClosed = (): void => {};
+      const mainClosed = new Promise<void>((resolve) => (markMainClosed = resolve));
+      // Marked at once, so that none of them reports the server's end as a lost connection.
+      const ended = leftToServer.map((ch) => ch.leaveToServer(mainClosed, SERVER_END_WAIT_MS));
+      await Promise.all(closedFirst.map((ch) => ch.close()));
+      await this.main.close();
+      markMainClosed();
+      await Promise.all(ended);
+    })();
+    return this.closingChannels;
+  }
+  private closingChannels: Promise<void> | null = null;
 }
