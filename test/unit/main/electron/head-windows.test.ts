@@ -2,6 +2,7 @@
 // about a second head, a window opens for it, and that window's page gets its own input port
 // (as the session window's does, input-port.ts): the port joins the session named by its token and
 // carries keys into it, refuses other tokens, and ends with the window.
+import type { MessagePort } from 'node:worker_threads';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HostMessage, UiMessage } from '../../../../src/protocol/bridge/bridge-messages.ts';
 import { decodeHostPacket } from '../../../../src/protocol/bridge/host-codec.ts';
