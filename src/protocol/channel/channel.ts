@@ -460,16 +460,36 @@ export abstract class SpiceChannel {
   }
 
   private async closeOnceServerEnded(transport: Transport, queue: ByteQueue, mainClosed: Promise<void>, maxMs: number): Promise<void> {
-    const ended = async (): Promise<void> => {
-      while (!queue.endedWith) await queue.whenMoreArrives();
-    };
-    const serverEnded = ended();
+    const serverEnded = endOf(queue);
     await Promise.race([serverEnded, mainClosed]);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([serverEnded, new Promise<void>((resolve) => (timer = setTimeout(resolve, maxMs)))]);
-    clearTimeout(timer);
+    await withinMs(serverEnded, maxMs);
     transport.close();
     queue.dispose();
+  }
+
+  /**
+   * Closes the connection after what this channel sent (the transport's end follows its last byte)
+   * and resolves once the server has ended it too, or after `maxMs`; nothing is handled or sent
+   * meanwhile. The session ends its char-device channels (port, webdav, usbredir, smartcard) this
+   * way before the main channel: spice-server reads them only as the device takes the data, so
+   * their last bytes reach the guest only if their end comes behind them.
+   */
+  endAfterSent(maxMs: number): Promise<void> {
+    this.leftToServer = true;
+    this.closing = true;
+    this.state = 'closed';
+    const transport = this.transport;
+    const queue = this.queue;
+    if (!transport || !queue) {
+      queue?.dispose();
+      return Promise.resolve();
+    }
+    this.heldClose ??= (async () => {
+      transport.close();
+      await withinMs(endOf(queue), maxMs);
+      queue.dispose();
+    })();
+    return this.heldClose;
   }
 
   private async closeOnceServerSpoke(transport: Transport): Promise<void> {
@@ -495,6 +515,18 @@ export function connectionLost(channelName: string, ended: Error): SpiceError {
 /** A socket error under the stream (reset, EPIPE, keepalive timeout), as the transports report it. */
 function isTransportFailure(e: unknown): e is SpiceError {
   return isSpiceError(e) && e.kind === 'unreachable';
+}
+
+/** Resolves once `queue`'s connection has ended (the peer closed it, or it failed). */
+async function endOf(queue: ByteQueue): Promise<void> {
+  while (!queue.endedWith) await queue.whenMoreArrives();
+}
+
+/** Resolves when `p` does, or after `ms`, whichever comes first. */
+async function withinMs(p: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /**

@@ -76,6 +76,8 @@ function linkFailure(channelName: string, e: unknown): Error {
 
 /** The channels spice-server runs in its worker thread: the client closes these itself, before the main channel. */
 const CLOSED_BY_CLIENT: ReadonlySet<number> = new Set([ChannelType.DISPLAY, ChannelType.CURSOR]);
+/** Char-device channels: ended by the client behind their last byte, and waited for, before the main channel. */
+const ENDED_AFTER_SENT: ReadonlySet<number> = new Set([ChannelType.SMARTCARD, ChannelType.USBREDIR, ChannelType.PORT, ChannelType.WEBDAV]);
 /** How long the other channels wait, once the main channel is closed, for the server to end them. */
 const SERVER_END_WAIT_MS = 1000;
 
@@ -306,23 +308,25 @@ export class Session implements ChannelHost {
   }
 
   /**
-   * Every way a session ends comes here. The display and cursor channels are closed first (a
-   * display channel may stay open a moment longer, see SpiceChannel.close); then the main channel,
-   * and the server tears down the other channels itself: they are left for it to end (at most
-   * SERVER_END_WAIT_MS, see SpiceChannel.leaveToServer). Xspice runs those channels in its own
-   * event loop, and ending one of them from the client's side can crash it; spice-server runs the
-   * display and cursor channels in its worker thread, where that is safe.
+   * Every way a session ends comes here (docs/protocol.md, "Ending a session"). The display and
+   * cursor channels are closed first (a display channel may stay open a moment longer, see
+   * SpiceChannel.close); the char-device channels are ended behind their last byte, and the server's
+   * end awaited (at most SERVER_END_WAIT_MS, see SpiceChannel.endAfterSent); then the main channel
+   * is closed, and the server tears down the rest itself: they are left for it to end (at most
+   * SERVER_END_WAIT_MS after main, see SpiceChannel.leaveToServer). Xspice runs inputs and
+   * playback in its own event loop, where a connection ended by the client can crash it.
    */
   private closeChannels(): Promise<void> {
     this.closingChannels ??= (async () => {
       const channels = [...this.channels.values()];
       const closedFirst = channels.filter((ch) => CLOSED_BY_CLIENT.has(ch.type));
-      const leftToServer = channels.filter((ch) => !CLOSED_BY_CLIENT.has(ch.type));
+      const endedAfterSent = channels.filter((ch) => ENDED_AFTER_SENT.has(ch.type));
+      const leftToServer = channels.filter((ch) => !CLOSED_BY_CLIENT.has(ch.type) && !ENDED_AFTER_SENT.has(ch.type));
       let markMainClosed = (): void => {};
       const mainClosed = new Promise<void>((resolve) => (markMainClosed = resolve));
       // Marked at once, so that none of them reports the server's end as a lost connection.
       const ended = leftToServer.map((ch) => ch.leaveToServer(mainClosed, SERVER_END_WAIT_MS));
-      await Promise.all(closedFirst.map((ch) => ch.close()));
+      await Promise.all([...closedFirst.map((ch) => ch.close()), ...endedAfterSent.map((ch) => ch.endAfterSent(SERVER_END_WAIT_MS))]);
       await this.main.close();
       markMainClosed();
       await Promise.all(ended);

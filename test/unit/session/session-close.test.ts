@@ -1,5 +1,6 @@
-// How a session ends its connections: the display and cursor channels first, then the main
-// channel, and the other channels only once the server has ended them (or a second later). Xspice
+// How a session ends its connections: the display and cursor channels first, the char-device
+// channels (here a port) behind their last byte and awaited, then the main channel, and the other
+// channels only once the server has ended them (or a second later). Xspice
 // crashes when a client ends one of those itself at the wrong moment (docs/testing.md, "Xspice can
 // crash under a client"); these tests fail on the order that did.
 import { describe, expect, it } from 'vitest';
@@ -28,7 +29,11 @@ const surfaceCreate = () => miniMessage(DisplayMsg.SURFACE_CREATE, new WireWrite
 /** The base channel's PING (id, timestamp): a channel that handles it answers PONG. */
 const ping = () => miniMessage(4, new WireWriter().u32(7).u64(0n).finish());
 
-/** A session linked to main, display, inputs and cursor over in-memory connections; `closes` lists channel types in the order the client closed them. */
+/**
+ * A session linked to main, display, inputs, cursor and a port over in-memory connections;
+ * `closes` lists channel types in the order the client closed them. The port's server does not
+ * end its connection when the client does until the test calls `endPort`.
+ */
 async function linkedSession() {
   const links: { type: number; t: MemoryTransport }[] = [];
   const closes: number[] = [];
@@ -38,7 +43,8 @@ async function linkedSession() {
       const close = transport.close.bind(transport);
       transport.close = () => {
         if (!transport.closed) closes.push(channelType);
-        close();
+        if (channelType === ChannelType.PORT) transport.closed = true;
+        else close();
       };
       links.push({ type: channelType, t: transport });
       return transport;
@@ -53,22 +59,25 @@ async function linkedSession() {
   await waitUntil('the main channel linking', () => links.some((l) => l.type === ChannelType.MAIN), 5000);
   await waitUntil('the main link sent', () => transportOf(ChannelType.MAIN).written.length > 1, 5000);
   transportOf(ChannelType.MAIN).feed(init(0x1234, 1));
-  transportOf(ChannelType.MAIN).feed(channelsList([[2, 0], [3, 0], [4, 0]]));
+  transportOf(ChannelType.MAIN).feed(channelsList([[2, 0], [3, 0], [4, 0], [10, 0]]));
   await connecting;
-  await waitUntil('display, inputs and cursor linked', () => ['2:0', '3:0', '4:0'].every((k) => session.status.get(k)?.state === 'linked'), 5000);
+  await waitUntil('display, inputs, cursor and port linked', () => ['2:0', '3:0', '4:0', '10:0'].every((k) => session.status.get(k)?.state === 'linked'), 5000);
   // The display channel's close waits for the server's first message: it has spoken.
   transportOf(ChannelType.DISPLAY).feed(surfaceCreate());
-  return { session, closes, transportOf };
+  const endPort = (): void => transportOf(ChannelType.PORT).end();
+  return { session, closes, transportOf, endPort };
 }
 
 describe('how a session ends its connections', () => {
-  it('closes display and cursor, then main; inputs stays open until the server ends it, then is closed', async () => {
+  it('closes display and cursor, ends the port, then closes main; inputs stays open until the server ends it, then is closed', async () => {
     const s = await linkedSession();
     let closed = false;
     const closing = s.session.close().then(() => (closed = true));
+    await waitUntil('the port ended by the client', () => s.closes.includes(ChannelType.PORT), 5000);
+    s.endPort();
     await waitUntil('the main channel closed', () => s.closes.includes(ChannelType.MAIN), 5000);
-    expect(s.closes.slice(0, 2).sort()).toEqual([ChannelType.DISPLAY, ChannelType.CURSOR]);
-    expect(s.closes[2]).toBe(ChannelType.MAIN);
+    expect(s.closes.slice(0, 3).sort((a, b) => a - b)).toEqual([ChannelType.DISPLAY, ChannelType.CURSOR, ChannelType.PORT]);
+    expect(s.closes[3]).toBe(ChannelType.MAIN);
     // The server has not ended inputs yet: the client leaves it open.
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(s.transportOf(ChannelType.INPUTS).closed).toBe(false);
@@ -79,19 +88,36 @@ describe('how a session ends its connections', () => {
     expect(s.transportOf(ChannelType.INPUTS).closed).toBe(true);
   });
 
+  it('closes main only once the server has ended the port, and a second after the port at the latest', async () => {
+    const s = await linkedSession();
+    const closing = s.session.close();
+    await waitUntil('the port ended by the client', () => s.closes.includes(ChannelType.PORT), 5000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The port's last bytes may still be on their way to the device: main waits.
+    expect(s.closes).not.toContain(ChannelType.MAIN);
+    await waitUntil('the main channel closed', () => s.closes.includes(ChannelType.MAIN), 5000);
+    s.transportOf(ChannelType.INPUTS).end();
+    await closing;
+  });
+
   it('closes a channel the server does not end a second after main, at the latest', async () => {
     const s = await linkedSession();
-    const started = Date.now();
-    await s.session.close();
+    const closing = s.session.close();
+    await waitUntil('the port ended by the client', () => s.closes.includes(ChannelType.PORT), 5000);
+    s.endPort();
+    await waitUntil('the main channel closed', () => s.closes.includes(ChannelType.MAIN), 5000);
+    const mainClosedAt = Date.now();
+    await closing;
     expect(s.closes.at(-1)).toBe(ChannelType.INPUTS);
-    expect(s.closes.indexOf(ChannelType.MAIN)).toBeLessThan(s.closes.indexOf(ChannelType.INPUTS));
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - mainClosedAt).toBeGreaterThanOrEqual(900);
   });
 
   it('answers nothing on a channel left for the server to end', async () => {
     const s = await linkedSession();
     const inputs = s.transportOf(ChannelType.INPUTS);
     const closing = s.session.close();
+    await waitUntil('the port ended by the client', () => s.closes.includes(ChannelType.PORT), 5000);
+    s.endPort();
     await waitUntil('the main channel closed', () => s.closes.includes(ChannelType.MAIN), 5000);
     expect(inputs.closed).toBe(false);
     const writtenBefore = inputs.writtenCount();
@@ -107,7 +133,8 @@ describe('how a session ends its connections', () => {
     const closedEvent = new Promise<{ error?: Error }>((resolve) => s.session.events.on('closed', resolve));
     s.transportOf(ChannelType.MAIN).end();
     await closedEvent;
-    await waitUntil('display and cursor closed', () => s.closes.includes(ChannelType.DISPLAY) && s.closes.includes(ChannelType.CURSOR), 5000);
+    await waitUntil('display and cursor closed, the port ended', () => [ChannelType.DISPLAY, ChannelType.CURSOR, ChannelType.PORT].every((t) => s.closes.includes(t)), 5000);
+    s.endPort();
     expect(s.transportOf(ChannelType.INPUTS).closed).toBe(false);
     s.transportOf(ChannelType.INPUTS).end();
     await waitUntil('inputs closed', () => s.transportOf(ChannelType.INPUTS).closed, 5000);
