@@ -59,8 +59,8 @@ export abstract class SpiceChannel {
   private ackWindow = 0;
   private ackCountdown = 0;
   private closing = false;
-  /** Set by leaveToServer: the connection is the server's to end; nothing is handled or sent. */
-  private leftToServer = false;
+  /** Set by leaveToServer and endAfterSent: the connection is ending; nothing is handled or sent. */
+  private endingQuietly = false;
   /** Set when the server said DISCONNECTING, so the close that follows is expected. */
   disconnectReason: number | null = null;
   /**
@@ -206,8 +206,8 @@ export abstract class SpiceChannel {
           body = await queue.read(size);
         }
         this.lastSerial = serial;
-        // A channel left for the server to end (leaveToServer) reads on, but answers nothing.
-        if (this.leftToServer) continue;
+        // A channel ending quietly (leaveToServer, endAfterSent) reads on, but answers nothing.
+        if (this.endingQuietly) continue;
         // Display messages are handled synchronously: awaiting only real promises spares a microtask per message.
         const handling = subList !== 0 ? this.dispatchSubList(body, subList, serial, type) : this.dispatch(type, body, serial);
         if (handling) await handling;
@@ -438,33 +438,19 @@ export abstract class SpiceChannel {
   /**
    * Ends this channel from the server's side: from now on it reads and drops what still comes and
    * sends nothing; its connection is closed once the server has ended it, or `maxMs` after
-   * `mainClosed` resolves. The session does this with every channel but the display and cursor
-   * channels when it ends: it closes the main channel, and spice-server then tears the others down
-   * itself. A connection that ends at the client's side is torn down in the server's read
-   * callback instead, and Xspice's event loop still runs the same socket's write callback after
-   * that when the server had output queued there, on the channel client just freed: Xspice crashes
-   * (docs/testing.md, "Xspice can crash under a client").
+   * `mainClosed` resolves. The session does this with the channels spice-server tears down itself
+   * once the main channel has gone (inputs, playback, record). A connection that ends at the
+   * client's side is torn down in the server's read callback instead, and Xspice's event loop
+   * still runs the same socket's write callback after that when the server had output queued
+   * there, on the channel client just freed: Xspice crashes (docs/protocol.md, "Ending a session").
    */
   leaveToServer(mainClosed: Promise<void>, maxMs: number): Promise<void> {
-    this.leftToServer = true;
-    this.closing = true;
-    this.state = 'closed';
-    const transport = this.transport;
-    const queue = this.queue;
-    if (!transport || !queue) {
-      queue?.dispose();
-      return Promise.resolve();
-    }
-    this.heldClose ??= this.closeOnceServerEnded(transport, queue, mainClosed, maxMs);
-    return this.heldClose;
-  }
-
-  private async closeOnceServerEnded(transport: Transport, queue: ByteQueue, mainClosed: Promise<void>, maxMs: number): Promise<void> {
-    const serverEnded = endOf(queue);
-    await Promise.race([serverEnded, mainClosed]);
-    await withinMs(serverEnded, maxMs);
-    transport.close();
-    queue.dispose();
+    return this.endQuietly(async (transport, queue) => {
+      const serverEnded = endOf(queue);
+      await Promise.race([serverEnded, mainClosed]);
+      await withinMs(serverEnded, maxMs);
+      transport.close();
+    });
   }
 
   /**
@@ -475,7 +461,15 @@ export abstract class SpiceChannel {
    * their last bytes reach the guest only if their end comes behind them.
    */
   endAfterSent(maxMs: number): Promise<void> {
-    this.leftToServer = true;
+    return this.endQuietly(async (transport, queue) => {
+      transport.close();
+      await withinMs(endOf(queue), maxMs);
+    });
+  }
+
+  /** Stops handling messages and sending, then runs `ending` once (later calls get the same end); the queue is disposed after it. */
+  private endQuietly(ending: (transport: Transport, queue: ByteQueue) => Promise<void>): Promise<void> {
+    this.endingQuietly = true;
     this.closing = true;
     this.state = 'closed';
     const transport = this.transport;
@@ -484,11 +478,7 @@ export abstract class SpiceChannel {
       queue?.dispose();
       return Promise.resolve();
     }
-    this.heldClose ??= (async () => {
-      transport.close();
-      await withinMs(endOf(queue), maxMs);
-      queue.dispose();
-    })();
+    this.heldClose ??= ending(transport, queue).finally(() => queue.dispose());
     return this.heldClose;
   }
 

@@ -13,7 +13,7 @@ import { WireWriter } from '../../../src/protocol/wire/writer.ts';
 import { nodeTicketCrypto } from '../../../src/main/node/ticket-crypto.ts';
 import { fakeLinkServer } from '../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../helpers/memory-transport.ts';
-import { miniMessage } from '../../helpers/server-messages.ts';
+import { channelsList, miniMessage } from '../../helpers/server-messages.ts';
 import { waitUntil } from '../../helpers/wait.ts';
 import { body, box } from '../channels/display/body-builder.ts';
 
@@ -40,11 +40,6 @@ function setup(budget: MemoryBudget) {
 }
 
 const init = (displays: number) => miniMessage(MainMsg.INIT, new WireWriter().u32(0x77).u32(displays).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish());
-const channelsList = (list: [number, number][]) => {
-  const w = new WireWriter().u32(list.length);
-  for (const [t, i] of list) w.u8(t).u8(i);
-  return miniMessage(MainMsg.CHANNELS_LIST, w.finish());
-};
 const surfaceCreate = (id: number, w: number, h: number) => miniMessage(DisplayMsg.SURFACE_CREATE, new WireWriter().u32(id).u32(w).u32(h).u32(32).u32(id === 0 ? 1 : 0).finish());
 const fillAll = (id: number, w: number, h: number) =>
   miniMessage(DisplayMsg.DRAW_FILL, body((x) => {

@@ -5,7 +5,6 @@
 // crash under a client"); these tests fail on the order that did.
 import { describe, expect, it } from 'vitest';
 import { DisplayMsg } from '../../../src/protocol/channels/display/display-messages.ts';
-import { MainMsg } from '../../../src/protocol/channels/main/main-messages.ts';
 import { ChannelType } from '../../../src/protocol/link/constants.ts';
 import { silentLogger } from '../../../src/protocol/logger.ts';
 import { Session } from '../../../src/protocol/session/session.ts';
@@ -15,16 +14,9 @@ import { localImageDecoder } from '../../../src/protocol/display/run-decode-job.
 import { LocalDisplaySink } from '../../../src/protocol/display/local-display-sink.ts';
 import { fakeLinkServer } from '../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../helpers/memory-transport.ts';
-import { miniMessage } from '../../helpers/server-messages.ts';
+import { channelsList, mainInit, miniMessage } from '../../helpers/server-messages.ts';
 import { waitUntil } from '../../helpers/wait.ts';
 
-const init = (sessionId: number, displays: number) =>
-  miniMessage(MainMsg.INIT, new WireWriter().u32(sessionId).u32(displays).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish());
-const channelsList = (list: [number, number][]) => {
-  const w = new WireWriter().u32(list.length);
-  for (const [t, i] of list) w.u8(t).u8(i);
-  return miniMessage(MainMsg.CHANNELS_LIST, w.finish());
-};
 const surfaceCreate = () => miniMessage(DisplayMsg.SURFACE_CREATE, new WireWriter().u32(0).u32(4).u32(4).u32(32).u32(1).finish());
 /** The base channel's PING (id, timestamp): a channel that handles it answers PONG. */
 const ping = () => miniMessage(4, new WireWriter().u32(7).u64(0n).finish());
@@ -58,7 +50,7 @@ async function linkedSession() {
   const connecting = session.connect();
   await waitUntil('the main channel linking', () => links.some((l) => l.type === ChannelType.MAIN), 5000);
   await waitUntil('the main link sent', () => transportOf(ChannelType.MAIN).written.length > 1, 5000);
-  transportOf(ChannelType.MAIN).feed(init(0x1234, 1));
+  transportOf(ChannelType.MAIN).feed(mainInit(0x1234, 1));
   transportOf(ChannelType.MAIN).feed(channelsList([[2, 0], [3, 0], [4, 0], [10, 0]]));
   await connecting;
   await waitUntil('display, inputs, cursor and port linked', () => ['2:0', '3:0', '4:0', '10:0'].every((k) => session.status.get(k)?.state === 'linked'), 5000);

@@ -13,7 +13,7 @@ import { SpiceError } from '../../../src/protocol/wire/errors.ts';
 import { nodeTicketCrypto } from '../../../src/main/node/ticket-crypto.ts';
 import { fakeLinkServer } from '../../helpers/fake-link-server.ts';
 import type { MemoryTransport } from '../../helpers/memory-transport.ts';
-import { miniMessage } from '../../helpers/server-messages.ts';
+import { channelsList, mainInit, miniMessage } from '../../helpers/server-messages.ts';
 import { binaryImage, body, box } from '../channels/display/body-builder.ts';
 import { localImageDecoder } from '../../../src/protocol/display/run-decode-job.ts';
 import { LocalDisplaySink } from '../../../src/protocol/display/local-display-sink.ts';
@@ -41,13 +41,6 @@ function setup() {
   return { session, links, transportOf, connectionIdOf };
 }
 
-const init = (sessionId: number, displays: number) =>
-  miniMessage(MainMsg.INIT, new WireWriter().u32(sessionId).u32(displays).u32(1).u32(1).u32(0).u32(10).u32(0).u32(0).finish());
-const channelsList = (list: [number, number][]) => {
-  const w = new WireWriter().u32(list.length);
-  for (const [t, i] of list) w.u8(t).u8(i);
-  return miniMessage(MainMsg.CHANNELS_LIST, w.finish());
-};
 const surfaceCreate = (w: number, h: number) => miniMessage(DisplayMsg.SURFACE_CREATE, new WireWriter().u32(0).u32(w).u32(h).u32(32).u32(1).finish());
 const fill = (color: number, b = box(0, 0, 4, 4)) =>
   miniMessage(DisplayMsg.DRAW_FILL, body((x) => {
@@ -70,7 +63,7 @@ async function started() {
   const connecting = s.session.connect();
   // The fake server has the ticket: the link result is on its way, so what is fed next follows it.
   await waitUntil('the main channel linking', () => s.links.some((l) => l.type === 1 && l.received.password !== undefined), 5000);
-  s.transportOf(1).t.feed(init(0x1234, 1));
+  s.transportOf(1).t.feed(mainInit(0x1234, 1));
   s.transportOf(1).t.feed(channelsList([[2, 0], [3, 0]]));
   await connecting;
   await linked(s, '2:0', '3:0');
@@ -202,7 +195,7 @@ describe('how a session says a channel ended', () => {
           const answer = transport.onWrite!;
           transport.onWrite = (data) => {
             answer(data);
-            if (data.byteLength === 128) queueMicrotask(() => transport.feed(new Uint8Array([...init(1, 1), ...channelsList([[2, 0]])])));
+            if (data.byteLength === 128) queueMicrotask(() => transport.feed(new Uint8Array([...mainInit(1, 1), ...channelsList([[2, 0]])])));
           };
         }
         return transport;
