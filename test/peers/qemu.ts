@@ -203,8 +203,8 @@ export function qmpCommand(socketPath: string, execute: string, args?: Record<st
 }
 
 /**
- * A connection to QEMU's own QMP socket that collects the events (every monitor gets them) in
- * order from the handshake on, and runs commands on the same connection (the socket takes one
+ * A connection to QEMU's own QMP socket that collects the events (every monitor gets them; a
+ * RESET the guest made itself as 'RESET (guest)') in order from the handshake on, and runs commands on the same connection (the socket takes one
  * client at a time, so qmp() waits while this is open).
  */
 export async function watchQmpEvents(socketPath: string): Promise<{ events: string[]; execute(command: string): Promise<unknown>; close(): void }> {
@@ -222,9 +222,12 @@ export async function watchQmpEvents(socketPath: string): Promise<{ events: stri
         const line = buffered.slice(0, newline).trim();
         buffered = buffered.slice(newline + 1);
         if (!line) continue;
-        const message = JSON.parse(line) as { QMP?: unknown; return?: unknown; error?: unknown; event?: string };
+        const message = JSON.parse(line) as { QMP?: unknown; return?: unknown; error?: unknown; event?: string; data?: { guest?: boolean } };
         if (message.QMP) socket.write(`${JSON.stringify({ execute: 'qmp_capabilities' })}\n`);
-        else if (message.event) events.push(message.event);
+        // A reset the guest made itself is named apart: without an OS, the firmware resets the VM
+        // again right after a system_reset (once or twice within 60 ms, on a loaded host), which
+        // is QEMU's doing, not the client's.
+        else if (message.event) events.push(message.event === 'RESET' && message.data?.guest === true ? 'RESET (guest)' : message.event);
         else waiting.shift()?.(message.return ?? message.error);
       }
     });
