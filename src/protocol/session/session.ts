@@ -308,12 +308,12 @@ export class Session implements ChannelHost {
   }
 
   /**
-   * Every way a session ends comes here (docs/protocol.md, "Ending a session"). The display and
-   * cursor channels are closed first (a display channel may stay open a moment longer, see
-   * SpiceChannel.close); the char-device channels are ended behind their last byte, and the server's
-   * end awaited (at most SERVER_END_WAIT_MS, see SpiceChannel.endAfterSent); then the main channel
-   * is closed, and the server tears down the rest itself: they are left for it to end (at most
-   * SERVER_END_WAIT_MS after main, see SpiceChannel.leaveToServer). Xspice runs inputs and
+   * Every way a session ends comes here (docs/protocol.md, "Ending a session"). The char-device
+   * channels are ended behind their last byte, and the server's end awaited (at most
+   * SERVER_END_WAIT_MS, see SpiceChannel.endAfterSent); then the display and cursor channels are
+   * closed (a display channel may stay open a moment longer, see SpiceChannel.close) and the main
+   * channel right behind them; the server tears down the rest itself: they are left for it to end
+   * (at most SERVER_END_WAIT_MS after main, see SpiceChannel.leaveToServer). Xspice runs inputs and
    * playback in its own event loop, where a connection ended by the client can crash it.
    */
   private closeChannels(): Promise<void> {
@@ -326,7 +326,10 @@ export class Session implements ChannelHost {
       const mainClosed = new Promise<void>((resolve) => (markMainClosed = resolve));
       // Marked at once, so that none of them reports the server's end as a lost connection.
       const ended = leftToServer.map((ch) => ch.leaveToServer(mainClosed, SERVER_END_WAIT_MS));
-      await Promise.all([...closedFirst.map((ch) => ch.close()), ...endedAfterSent.map((ch) => ch.endAfterSent(SERVER_END_WAIT_MS))]);
+      await Promise.all(endedAfterSent.map((ch) => ch.endAfterSent(SERVER_END_WAIT_MS)));
+      // The main channel's end right behind the display's: a display end that reaches spice-server
+      // well before the main channel's can kill its worker thread (docs/protocol.md).
+      await Promise.all(closedFirst.map((ch) => ch.close()));
       await this.main.close();
       markMainClosed();
       await Promise.all(ended);
