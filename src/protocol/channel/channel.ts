@@ -59,7 +59,7 @@ export abstract class SpiceChannel {
   private ackWindow = 0;
   private ackCountdown = 0;
   private closing = false;
-  /** Set by leaveToServer and endAfterSent: the connection is ending; nothing is handled or sent. */
+  /** Set by leaveToServer: the connection is the server's to end; nothing is handled or sent. */
   private endingQuietly = false;
   /** Set when the server said DISCONNECTING, so the close that follows is expected. */
   disconnectReason: number | null = null;
@@ -206,7 +206,7 @@ export abstract class SpiceChannel {
           body = await queue.read(size);
         }
         this.lastSerial = serial;
-        // A channel ending quietly (leaveToServer, endAfterSent) reads on, but answers nothing.
+        // A channel left for the server to end (leaveToServer) reads on, but answers nothing.
         if (this.endingQuietly) continue;
         // Display messages are handled synchronously: awaiting only real promises spares a microtask per message.
         const handling = subList !== 0 ? this.dispatchSubList(body, subList, serial, type) : this.dispatch(type, body, serial);
@@ -450,20 +450,6 @@ export abstract class SpiceChannel {
       await Promise.race([serverEnded, mainClosed]);
       await withinMs(serverEnded, maxMs);
       transport.close();
-    });
-  }
-
-  /**
-   * Closes the connection after what this channel sent (the transport's end follows its last byte)
-   * and resolves once the server has ended it too, or after `maxMs`; nothing is handled or sent
-   * meanwhile. The session ends its char-device channels (port, webdav, usbredir, smartcard) this
-   * way before the main channel: spice-server reads them only as the device takes the data, so
-   * their last bytes reach the guest only if their end comes behind them.
-   */
-  endAfterSent(maxMs: number): Promise<void> {
-    return this.endQuietly(async (transport, queue) => {
-      transport.close();
-      await withinMs(endOf(queue), maxMs);
     });
   }
 

@@ -74,10 +74,12 @@ function linkFailure(channelName: string, e: unknown): Error {
   return new SpiceError(e.kind, `the ${channelName} channel ${how}: ${e.message}`, { cause: e });
 }
 
-/** The channels spice-server runs in its worker thread: the client closes these itself, before the main channel. */
-const CLOSED_BY_CLIENT: ReadonlySet<number> = new Set([ChannelType.DISPLAY, ChannelType.CURSOR]);
-/** Char-device channels: ended by the client behind their last byte, and waited for, before the main channel. */
-const ENDED_AFTER_SENT: ReadonlySet<number> = new Set([ChannelType.SMARTCARD, ChannelType.USBREDIR, ChannelType.PORT, ChannelType.WEBDAV]);
+/**
+ * The channels the client leaves for the server to end once the main channel has gone: Xspice runs
+ * them in its own event loop, where a connection the client ends can crash it. The client closes
+ * every other channel itself (docs/protocol.md, "Ending a session").
+ */
+const LEFT_TO_SERVER: ReadonlySet<number> = new Set([ChannelType.INPUTS, ChannelType.PLAYBACK, ChannelType.RECORD]);
 /** How long the other channels wait, once the main channel is closed, for the server to end them. */
 const SERVER_END_WAIT_MS = 1000;
 
@@ -308,28 +310,20 @@ export class Session implements ChannelHost {
   }
 
   /**
-   * Every way a session ends comes here (docs/protocol.md, "Ending a session"). The char-device
-   * channels are ended behind their last byte, and the server's end awaited (at most
-   * SERVER_END_WAIT_MS, see SpiceChannel.endAfterSent); then the display and cursor channels are
-   * closed (a display channel may stay open a moment longer, see SpiceChannel.close) and the main
-   * channel right behind them; the server tears down the rest itself: they are left for it to end
-   * (at most SERVER_END_WAIT_MS after main, see SpiceChannel.leaveToServer). Xspice runs inputs and
-   * playback in its own event loop, where a connection ended by the client can crash it.
+   * Every way a session ends comes here (docs/protocol.md, "Ending a session"). The client closes
+   * the display, cursor and char-device channels (a display channel may stay open a moment longer,
+   * see SpiceChannel.close) and then the main channel, at once as before; inputs, playback and
+   * record are left for the server to end (at most SERVER_END_WAIT_MS after main, see
+   * SpiceChannel.leaveToServer): spice-server tears them down itself once main has gone.
    */
   private closeChannels(): Promise<void> {
     this.closingChannels ??= (async () => {
       const channels = [...this.channels.values()];
-      const closedFirst = channels.filter((ch) => CLOSED_BY_CLIENT.has(ch.type));
-      const endedAfterSent = channels.filter((ch) => ENDED_AFTER_SENT.has(ch.type));
-      const leftToServer = channels.filter((ch) => !CLOSED_BY_CLIENT.has(ch.type) && !ENDED_AFTER_SENT.has(ch.type));
       let markMainClosed = (): void => {};
       const mainClosed = new Promise<void>((resolve) => (markMainClosed = resolve));
       // Marked at once, so that none of them reports the server's end as a lost connection.
-      const ended = leftToServer.map((ch) => ch.leaveToServer(mainClosed, SERVER_END_WAIT_MS));
-      await Promise.all(endedAfterSent.map((ch) => ch.endAfterSent(SERVER_END_WAIT_MS)));
-      // The main channel's end right behind the display's: a display end that reaches spice-server
-      // well before the main channel's can kill its worker thread (docs/protocol.md).
-      await Promise.all(closedFirst.map((ch) => ch.close()));
+      const ended = channels.filter((ch) => LEFT_TO_SERVER.has(ch.type)).map((ch) => ch.leaveToServer(mainClosed, SERVER_END_WAIT_MS));
+      await Promise.all(channels.filter((ch) => !LEFT_TO_SERVER.has(ch.type)).map((ch) => ch.close()));
       await this.main.close();
       markMainClosed();
       await Promise.all(ended);

@@ -1,6 +1,6 @@
-// How a session ends its connections: the char-device channels (here a port) first, behind their
-// last byte, and awaited; then the display and cursor channels with the main channel right behind;
-// the other channels only once the server has ended them (or a second later). Xspice
+// How a session ends its connections: the client closes the display, cursor and char-device
+// channels (here a port) and the main channel right behind them; inputs, playback and record only
+// once the server has ended them (or a second after main). Xspice
 // crashes when a client ends one of those itself at the wrong moment (docs/testing.md, "Xspice can
 // crash under a client"); these tests fail on the order that did.
 import { describe, expect, it } from 'vitest';
@@ -21,11 +21,7 @@ const surfaceCreate = () => miniMessage(DisplayMsg.SURFACE_CREATE, new WireWrite
 /** The base channel's PING (id, timestamp): a channel that handles it answers PONG. */
 const ping = () => miniMessage(4, new WireWriter().u32(7).u64(0n).finish());
 
-/**
- * A session linked to main, display, inputs, cursor and a port over in-memory connections;
- * `closes` lists channel types in the order the client closed them. The port's server does not
- * end its connection when the client does until the test calls `endPort`.
- */
+/** A session linked to main, display, inputs, cursor and a port over in-memory connections; `closes` lists channel types in the order the client closed them. */
 async function linkedSession() {
   const links: { type: number; t: MemoryTransport }[] = [];
   const closes: number[] = [];
@@ -35,8 +31,7 @@ async function linkedSession() {
       const close = transport.close.bind(transport);
       transport.close = () => {
         if (!transport.closed) closes.push(channelType);
-        if (channelType === ChannelType.PORT) transport.closed = true;
-        else close();
+        close();
       };
       links.push({ type: channelType, t: transport });
       return transport;
@@ -56,22 +51,16 @@ async function linkedSession() {
   await waitUntil('display, inputs, cursor and port linked', () => ['2:0', '3:0', '4:0', '10:0'].every((k) => session.status.get(k)?.state === 'linked'), 5000);
   // The display channel's close waits for the server's first message: it has spoken.
   transportOf(ChannelType.DISPLAY).feed(surfaceCreate());
-  const endPort = (): void => transportOf(ChannelType.PORT).end();
-  return { session, closes, transportOf, endPort };
+  return { session, closes, transportOf };
 }
 
 describe('how a session ends its connections', () => {
-  it('ends the port, then closes display, cursor and main; inputs stays open until the server ends it, then is closed', async () => {
+  it('closes display, cursor and the port, then main; inputs stays open until the server ends it, then is closed', async () => {
     const s = await linkedSession();
     let closed = false;
     const closing = s.session.close().then(() => (closed = true));
-    await waitUntil('the port ended by the client', () => s.closes.includes(ChannelType.PORT), 5000);
-    // The display waits with main until the port's end has come back.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(s.closes).toEqual([ChannelType.PORT]);
-    s.endPort();
     await waitUntil('the main channel closed', () => s.closes.includes(ChannelType.MAIN), 5000);
-    expect(s.closes.slice(1, 3).sort((a, b) => a - b)).toEqual([ChannelType.DISPLAY, ChannelType.CURSOR]);
+    expect(s.closes.slice(0, 3).sort((a, b) => a - b)).toEqual([ChannelType.DISPLAY, ChannelType.CURSOR, ChannelType.PORT]);
     expect(s.closes[3]).toBe(ChannelType.MAIN);
     // The server has not ended inputs yet: the client leaves it open.
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -83,23 +72,9 @@ describe('how a session ends its connections', () => {
     expect(s.transportOf(ChannelType.INPUTS).closed).toBe(true);
   });
 
-  it('closes main only once the server has ended the port, and a second after the port at the latest', async () => {
-    const s = await linkedSession();
-    const closing = s.session.close();
-    await waitUntil('the port ended by the client', () => s.closes.includes(ChannelType.PORT), 5000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    // The port's last bytes may still be on their way to the device: main waits.
-    expect(s.closes).not.toContain(ChannelType.MAIN);
-    await waitUntil('the main channel closed', () => s.closes.includes(ChannelType.MAIN), 5000);
-    s.transportOf(ChannelType.INPUTS).end();
-    await closing;
-  });
-
   it('closes a channel the server does not end a second after main, at the latest', async () => {
     const s = await linkedSession();
     const closing = s.session.close();
-    await waitUntil('the port ended by the client', () => s.closes.includes(ChannelType.PORT), 5000);
-    s.endPort();
     await waitUntil('the main channel closed', () => s.closes.includes(ChannelType.MAIN), 5000);
     const mainClosedAt = Date.now();
     await closing;
@@ -111,8 +86,6 @@ describe('how a session ends its connections', () => {
     const s = await linkedSession();
     const inputs = s.transportOf(ChannelType.INPUTS);
     const closing = s.session.close();
-    await waitUntil('the port ended by the client', () => s.closes.includes(ChannelType.PORT), 5000);
-    s.endPort();
     await waitUntil('the main channel closed', () => s.closes.includes(ChannelType.MAIN), 5000);
     expect(inputs.closed).toBe(false);
     const writtenBefore = inputs.writtenCount();
@@ -128,9 +101,7 @@ describe('how a session ends its connections', () => {
     const closedEvent = new Promise<{ error?: Error }>((resolve) => s.session.events.on('closed', resolve));
     s.transportOf(ChannelType.MAIN).end();
     await closedEvent;
-    await waitUntil('the port ended by the client', () => s.closes.includes(ChannelType.PORT), 5000);
-    s.endPort();
-    await waitUntil('display and cursor closed', () => s.closes.includes(ChannelType.DISPLAY) && s.closes.includes(ChannelType.CURSOR), 5000);
+    await waitUntil('display, cursor and the port closed', () => [ChannelType.DISPLAY, ChannelType.CURSOR, ChannelType.PORT].every((t) => s.closes.includes(t)), 5000);
     expect(s.transportOf(ChannelType.INPUTS).closed).toBe(false);
     s.transportOf(ChannelType.INPUTS).end();
     await waitUntil('inputs closed', () => s.transportOf(ChannelType.INPUTS).closed, 5000);
