@@ -23,8 +23,8 @@ export const DEFAULT_SOCKET_LIMITS: SocketLimits = {
   maxPending: 64,
   maxPendingPerAddress: 32,
   pendingTimeoutMs: 10_000,
-  // 64 pages.
-  maxPages: 128,
+  // 64 pages, each with its bridge and its input socket.
+  maxPages: 64 * 2,
   maxSockets: 512,
 };
 

@@ -60,7 +60,7 @@ export abstract class SpiceChannel {
   private ackCountdown = 0;
   private closing = false;
   /** Set by leaveToServer: the connection is the server's to end; nothing is handled or sent. */
-  private endingQuietly = false;
+  private leftToServer = false;
   /** Set when the server said DISCONNECTING, so the close that follows is expected. */
   disconnectReason: number | null = null;
   /**
@@ -207,7 +207,7 @@ export abstract class SpiceChannel {
         }
         this.lastSerial = serial;
         // A channel left for the server to end (leaveToServer) reads on, but answers nothing.
-        if (this.endingQuietly) continue;
+        if (this.leftToServer) continue;
         // Display messages are handled synchronously: awaiting only real promises spares a microtask per message.
         const handling = subList !== 0 ? this.dispatchSubList(body, subList, serial, type) : this.dispatch(type, body, serial);
         if (handling) await handling;
@@ -445,17 +445,7 @@ export abstract class SpiceChannel {
    * there, on the channel client just freed: Xspice crashes (docs/protocol.md, "Ending a session").
    */
   leaveToServer(mainClosed: Promise<void>, maxMs: number): Promise<void> {
-    return this.endQuietly(async (transport, queue) => {
-      const serverEnded = endOf(queue);
-      await Promise.race([serverEnded, mainClosed]);
-      await withinMs(serverEnded, maxMs);
-      transport.close();
-    });
-  }
-
-  /** Stops handling messages and sending, then runs `ending` once (later calls get the same end); the queue is disposed after it. */
-  private endQuietly(ending: (transport: Transport, queue: ByteQueue) => Promise<void>): Promise<void> {
-    this.endingQuietly = true;
+    this.leftToServer = true;
     this.closing = true;
     this.state = 'closed';
     const transport = this.transport;
@@ -464,15 +454,18 @@ export abstract class SpiceChannel {
       queue?.dispose();
       return Promise.resolve();
     }
-    this.heldClose ??= ending(transport, queue).finally(() => queue.dispose());
+    this.heldClose ??= (async () => {
+      const serverEnded = endOf(queue);
+      await Promise.race([serverEnded, mainClosed]);
+      await withinMs(serverEnded, maxMs);
+      transport.close();
+      queue.dispose();
+    })();
     return this.heldClose;
   }
 
   private async closeOnceServerSpoke(transport: Transport): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_HOLD_MS)));
-    await Promise.race([this.whenServerSpeaks(), gaveUp]);
-    clearTimeout(timer);
+    await withinMs(this.whenServerSpeaks(), CLOSE_HOLD_MS);
     transport.close();
     this.queue?.dispose();
   }
@@ -499,7 +492,7 @@ async function endOf(queue: ByteQueue): Promise<void> {
 }
 
 /** Resolves when `p` does, or after `ms`, whichever comes first. */
-async function withinMs(p: Promise<void>, ms: number): Promise<void> {
+async function withinMs(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
