@@ -5,6 +5,7 @@
 // reads, writes, renames and deletes; the host folder is checked byte for byte after each. Then
 // read-only mode, escape attempts from the guest, and spice-gtk as the oracle: spicy sharing the
 // same folder with the same guest lists it the same way. One guest boot for the file.
+import { parseByteranges } from '../helpers/byteranges.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -154,6 +155,19 @@ describe('folder sharing with a real guest (spice-webdavd, curl)', () => {
       const got = await guest.readFile('/tmp/part.bin');
       expect(got.equals(hostFile.subarray(start, end + 1))).toBe(true);
       expect((await curl('GET', '/random.bin', { headers: [`Range: bytes=${hostFile.length}-`] })).status).toBe(416);
+    });
+
+    it('reads several pieces of a file in one request: a multipart/byteranges reply curl takes whole', { timeout: 60_000 }, async () => {
+      const asked: [number, number][] = [[30_000, 30_999], [100, 1099]];
+      const r = await curl('GET', '/random.bin', { headers: [`Range: bytes=${asked.map(([a, b]) => `${a}-${b}`).join(',')}`] });
+      expect(r.status).toBe(206);
+      expect((await guest.run('cp /tmp/curl.body /tmp/multi.bin')).status).toBe(0);
+      const got = parseByteranges(await guest.readFile('/tmp/multi.bin'));
+      expect(got.map((p) => [p.start, p.end, p.size])).toEqual([
+        [100, 1099, hostFile.length],
+        [30_000, 30_999, hostFile.length],
+      ]);
+      for (const p of got) expect(p.bytes.equals(hostFile.subarray(p.start, p.end + 1))).toBe(true);
     });
 
     it('writes, renames and deletes: the host folder follows byte for byte', { timeout: 90_000 }, async () => {

@@ -44,13 +44,21 @@ export class ReadPace {
   }
 }
 
+/** A stretch of the file to send, after `before` (a multipart reply's part headers), if any. */
+export interface FilePart {
+  start: number;
+  length: number;
+  before?: Buffer;
+}
+
 /**
- * Sends `length` bytes of the file at `path` from byte `start` (the whole file or the range the
- * headers announced) and ends the response; returns early, without an error, when the connection
+ * Sends the `parts` of the file at `path` in order (the whole file, the range the headers
+ * announced, or a multipart reply's parts with their headers), then `after` (the multipart's
+ * closing boundary), and ends the response; returns early, without an error, when the connection
  * closes meanwhile. A file that shrank under the GET throws (the response is then cut: its
  * Content-Length cannot be met).
  */
-export async function sendFile(res: ServerResponse, path: string, part: { start: number; length: number }, pool: ReadBufferPool = readBuffers): Promise<void> {
+export async function sendFile(res: ServerResponse, path: string, parts: readonly FilePart[], after?: Buffer, pool: ReadBufferPool = readBuffers): Promise<void> {
   const file = await open(path, 'r');
   let closed = false;
   const onClose = (): void => {
@@ -65,24 +73,29 @@ export async function sendFile(res: ServerResponse, path: string, part: { start:
     res.flushHeaders();
     const socket = res.socket;
     if (!socket) return;
-    let position = part.start;
-    const size = part.start + part.length;
     const pace = new ReadPace();
-    while (position < size && !closed && !socket.destroyed) {
-      // The port writes views of the buffer after this function has moved on: it is lent, and comes
-      // back to the pool only once they are out of the process (read-buffers.ts).
-      const buffer = pool.take();
-      const want = Math.min(buffer.byteLength, size - position);
-      const started = performance.now();
-      const n = pace.sync ? readSync(file.fd, buffer, 0, want, position) : (await file.read(buffer, 0, want, position)).bytesRead;
-      pace.took(performance.now() - started);
-      if (n === 0) throw new Error(`the file shrank to ${position} bytes while it was sent (${size} needed)`);
-      position += n;
-      pool.lend(buffer);
-      if (!socket.write(n === buffer.byteLength ? buffer : buffer.subarray(0, n))) await writable(socket);
-      // Other connections and channels get their turn between reads ('drain' may have come at once).
-      else await nextTurn();
+    for (const part of parts) {
+      if (part.before && !socket.write(part.before)) await writable(socket);
+      let position = part.start;
+      const end = part.start + part.length;
+      while (position < end && !closed && !socket.destroyed) {
+        // The port writes views of the buffer after this function has moved on: it is lent, and comes
+        // back to the pool only once they are out of the process (read-buffers.ts).
+        const buffer = pool.take();
+        const want = Math.min(buffer.byteLength, end - position);
+        const started = performance.now();
+        const n = pace.sync ? readSync(file.fd, buffer, 0, want, position) : (await file.read(buffer, 0, want, position)).bytesRead;
+        pace.took(performance.now() - started);
+        if (n === 0) throw new Error(`the file shrank to ${position} bytes while it was sent (${end} needed)`);
+        position += n;
+        pool.lend(buffer);
+        if (!socket.write(n === buffer.byteLength ? buffer : buffer.subarray(0, n))) await writable(socket);
+        // Other connections and channels get their turn between reads ('drain' may have come at once).
+        else await nextTurn();
+      }
+      if (closed || socket.destroyed) return;
     }
+    if (after) socket.write(after);
     if (!closed && !socket.destroyed) res.end();
   } finally {
     res.off('close', onClose);

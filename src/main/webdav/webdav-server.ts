@@ -15,7 +15,7 @@ import { Duplex } from 'node:stream';
 import type { WebdavConnection, WebdavServer } from '../../protocol/channels/port/port-handler.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { BatchedFileWriter, receiveBody } from './batched-file-writer.ts';
-import { answerRange } from './byte-range.ts';
+import { answerRange, multipartByteranges } from './byte-range.ts';
 import { sendFile } from './file-sender.ts';
 import { takeSentHook } from './read-buffers.ts';
 import { child, DAV, escapeXml, parseXml, XmlError, type XmlElement } from './dav-xml.ts';
@@ -200,6 +200,13 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
       res.setHeader('Content-Range', `bytes */${st.size}`);
       throw new HttpStatus(416, `the range ${req.headers.range ?? ''} is outside the file (${st.size} bytes)`);
     }
+    if (answer.kind === 'parts') {
+      const reply = multipartByteranges(answer.ranges, st.size);
+      res.statusCode = 206;
+      res.setHeader('Content-Type', reply.contentType);
+      res.setHeader('Content-Length', reply.length);
+      return sendFile(res, target.file, reply.parts, reply.after);
+    }
     const part = answer.kind === 'part' ? { start: answer.range.start, length: answer.range.end - answer.range.start + 1 } : { start: 0, length: st.size };
     res.statusCode = answer.kind === 'part' ? 206 : 200;
     if (answer.kind === 'part') res.setHeader('Content-Range', `bytes ${answer.range.start}-${answer.range.end}/${st.size}`);
@@ -207,7 +214,7 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
     if (headOnly) return void res.end();
     // GET_READ_BYTES reads on the main thread: each goes out as full 64 KiB port messages in one
     // writev (64 KiB reads gave a frame of 65535 bytes and one of 1 byte per read; file-sender.ts).
-    await sendFile(res, target.file, part);
+    await sendFile(res, target.file, [part]);
   }
 
   async function put(req: IncomingMessage, res: ServerResponse, target: SharedPath): Promise<void> {

@@ -2,6 +2,7 @@
 // every method, the read-only mode, the temporary file behind PUT, and every way out of the folder
 // (.., encoded forms, symbolic links, absolute URLs, Windows device names) refused with nothing
 // touched outside. Then the same server behind the webdav mux, as the guest's frames reach it.
+import { parseByteranges } from '../../../helpers/byteranges.ts';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,7 +85,7 @@ describe('the WebDAV server on the shared folder', () => {
     expect(readdirSync(s.root).sort()).toEqual(['docs', 'hello.txt']);
   });
 
-  it('GET with a Range sends that part (206, Content-Range), 416 outside the file, the whole file when If-Range is stale', async () => {
+  it('GET with a Range sends that part (206, Content-Range), several as multipart/byteranges, 416 outside the file, the whole file when If-Range is stale', async () => {
     // Larger than a read buffer, so a range starts and ends inside reads.
     const big = Buffer.alloc(3 * 1024 * 1024 + 12345);
     for (let i = 0; i < big.byteLength; i++) big[i] = (i * 7 + (i >> 11)) & 0xff;
@@ -121,6 +122,17 @@ describe('the WebDAV server on the shared folder', () => {
     // HEAD describes the whole file whatever the Range.
     const head = await s.req('HEAD', '/big.bin', { headers: { Range: 'bytes=0-9' } });
     expect([head.status, head.headers['content-length']]).toEqual([200, String(big.byteLength)]);
+    // Several ranges: one multipart/byteranges reply, parts in file order, each across reads.
+    const asked: [number, number][] = [[2 * 1024 * 1024 - 10, 2 * 1024 * 1024 + 70_000], [5, 1_100_000], [big.byteLength - 7, big.byteLength - 1]];
+    const multi = await rawGet({ Range: `bytes=${asked.map(([a, b]) => `${a}-${b}`).join(',')}` });
+    expect(multi.status).toBe(206);
+    const boundary = /^multipart\/byteranges; boundary=([0-9a-f]{32})$/.exec(multi.headers['content-type'] ?? '')?.[1];
+    expect(boundary, multi.headers['content-type']).toBeDefined();
+    expect(multi.headers['content-range']).toBeUndefined();
+    expect(multi.headers['content-length']).toBe(String(multi.body.byteLength));
+    const got = parseByteranges(multi.body, boundary);
+    expect(got.map((p) => [p.start, p.end, p.size, p.contentType])).toEqual([...asked].sort((a, b) => a[0] - b[0]).map(([a, b]) => [a, b, big.byteLength, 'application/octet-stream']));
+    for (const p of got) expect(p.bytes.equals(big.subarray(p.start, p.end + 1)), `bytes ${p.start}-${p.end}`).toBe(true);
   });
 
   it('a PUT whose connection is cut leaves the old file whole and no temporary file', async () => {
