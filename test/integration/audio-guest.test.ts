@@ -1,6 +1,6 @@
 // The command line's sound against a real Linux guest under QEMU (test/peers/guest.ts, the HDA
 // card on QEMU's spice audio, Master and Capture at 100 %): `aplay` of a 440 Hz tone in the guest
-// is what `do listen` records (QEMU sends it in Opus, its default), and `do speak FILE.wav` is what
+// is what `do listen` records (QEMU sends it in Opus, its default; at the guest's Master volume), and `do speak FILE.wav` is what
 // `arecord` in the guest records (RAW: the command line has no Opus encoder). Frequency and level
 // are compared with what was played or sent; a SPICE relay shows the modes on the wire.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,10 @@ const modes = new Map<number, number[]>();
 const micPackets: Uint8Array[] = [];
 /** The guest's record VOLUME (u16 per channel), the last the server sent. */
 let recordVolume: number[] | null = null;
+/** The guest's playback VOLUME, the last the server sent (QEMU sends it to a client announcing VOLUME). */
+let playbackVolume: number[] | null = null;
+/** Playback channel connections linked so far. */
+let playbackLinks = 0;
 /** Record channel connections linked so far: relay.linked() would answer with an earlier test's. */
 let recordLinks = 0;
 /** Waits for a record channel linked after `before` links (a new client's). */
@@ -46,10 +50,13 @@ beforeAll(async () => {
     {
       onLinked(channel) {
         if (channel.type === RECORD) recordLinks++;
+        if (channel.type === PLAYBACK) playbackLinks++;
       },
       fromServer(channel, m) {
         if (channel.type === PLAYBACK && m.type === 102) noteMode(PLAYBACK, m.body);
-        if (channel.type === RECORD && m.type === 103) recordVolume = Array.from({ length: m.body[0] }, (_, i) => m.body[1 + 2 * i] | (m.body[2 + 2 * i] << 8));
+        const volume = () => Array.from({ length: m.body[0] }, (_, i) => m.body[1 + 2 * i] | (m.body[2 + 2 * i] << 8));
+        if (channel.type === RECORD && m.type === 103) recordVolume = volume();
+        if (channel.type === PLAYBACK && m.type === 105) playbackVolume = volume();
         return undefined;
       },
       fromClient(channel, m) {
@@ -96,6 +103,35 @@ describe('sound with a real guest', () => {
       expect(Math.abs(t.hz - 440)).toBeLessThan(1);
       expect(Math.abs(t.rms / SENT_RMS - 1)).toBeLessThan(0.1);
       expect(t.share).toBeGreaterThan(0.95);
+    }
+  });
+
+  it('listen writes at the guest\'s playback volume (amixer Master 50 %: playback VOLUME, which QEMU leaves to the client)', { timeout: 120_000 }, async () => {
+    const out = join(work, 'heard-quiet.wav');
+    const linksBefore = playbackLinks;
+    const listen = startCli(['do', relay.url, 'listen', out, '--seconds', '1', '--timeout', '60', '-v'], { killAfterMs: 100_000 });
+    try {
+      await waitUntil('the new client\'s playback channel linked', () => playbackLinks > linksBefore || listen.exited(), 60_000, { explain: () => listen.stderrSoFar().slice(-2000) });
+      // Set while the client is linked, so QEMU's change reaches it as a playback VOLUME.
+      expect(await guest.run('amixer -q -c0 sset Master 50%')).toEqual({ output: '', status: 0 });
+      await waitUntil('the playback VOLUME of Master 50 %', () => playbackVolume !== null && playbackVolume[0] < 65535, 30_000);
+      const played = await guest.run('aplay -q -D plughw:0,0 /tone.wav', { timeoutMs: 60_000 });
+      expect(played).toEqual({ output: '', status: 0 });
+      const result = await listen.done;
+      expect(result.code, result.stderr).toBe(0);
+      const expected = (playbackVolume![0] / 65535) ** 3;
+      expect(result.stderr).toMatch(new RegExp(`listen: wrote 1\\.000 s of 2-channel 48000 Hz sound \\(OPUS, \\d+ packets\\) to .*, at the guest's volume \\(gain ${expected.toFixed(3)}\\)`));
+      const wav = parseWav(new Uint8Array(readFileSync(out)));
+      for (const c of [0, 1]) {
+        const t = windowedTone(middle(channelOf(wav.samples, 2, c), 0.5), 48000, 440);
+        console.log(`guest aplay at Master 50 % -> listen, channel ${c}: playback VOLUME ${JSON.stringify(playbackVolume)}, cubic gain ${expected.toFixed(4)}, ${JSON.stringify({ ...t, level: t.rms / SENT_RMS })}`);
+        expect(Math.abs(t.hz - 440)).toBeLessThan(1);
+        // Applied once: QEMU does not scale what it plays when the client announces VOLUME.
+        expect(Math.abs(t.rms / SENT_RMS / expected - 1)).toBeLessThan(0.1);
+        expect(t.share).toBeGreaterThan(0.95);
+      }
+    } finally {
+      await guest.run('amixer -q -c0 sset Master 100%');
     }
   });
 

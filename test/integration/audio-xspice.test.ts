@@ -98,9 +98,9 @@ describe('info lists the sound channels', () => {
       const json = await runCli(['info', `spice://127.0.0.1:${xs.port}`, '--json']);
       expect(json.code, json.stderr).toBe(0);
       // Xspice has no record channel (its driver registers no record interface).
-      expect(JSON.parse(json.stdout).audio).toEqual({ playback: { client: ['OPUS'], server: ['VOLUME', 'OPUS'], mode }, record: null });
+      expect(JSON.parse(json.stdout).audio).toEqual({ playback: { client: ['VOLUME', 'OPUS'], server: ['VOLUME', 'OPUS'], mode }, record: null });
       const text = await runCli(['info', `spice://127.0.0.1:${xs.port}`]);
-      expect(text.stdout).toContain(`sound:        playback: mode ${mode}; caps announced: OPUS; server's: VOLUME, OPUS\n              record: not linked\n`);
+      expect(text.stdout).toContain(`sound:        playback: mode ${mode}; caps announced: VOLUME, OPUS; server's: VOLUME, OPUS\n              record: not linked\n`);
     } finally {
       await xs.stop();
     }

@@ -1,13 +1,15 @@
 // `do listen`: what the guest plays, from the playback channel into a WAV file. RAW packets are
 // written as they come; Opus packets are decoded first (opus-decode.ts, loaded by the first Opus
-// stream). The WAV has the first START's channels and frequency.
+// stream). The WAV has the first START's channels and frequency. The guest's playback volume and
+// mute (VOLUME, MUTE: the command line announces VOLUME) are applied as a player applies them, so
+// the file holds what a listener would have heard: a change ramps over one packet, not a click.
 //
 // Gaps: the file holds the sound that came, packet after packet; no silence is put in where the
 // server sent nothing (between a STOP and the next START, or a stall). So `--seconds S` means S
 // seconds of the guest's sound, and the result says how many seconds were recorded when that was
 // fewer (the guest stopped, the wall-clock limit below passed, or the session ended).
 import { AudioDataMode, audioDataModeNames } from '../../protocol/audio/audio-format.ts';
-import { s16FromBytes } from '../../protocol/audio/pcm.ts';
+import { guestGain, rampGainS16, s16FromBytes } from '../../protocol/audio/pcm.ts';
 import type { PlaybackChannel } from '../../protocol/channels/playback/playback-channel.ts';
 import type { Logger } from '../../protocol/logger.ts';
 import { isSpiceError, SpiceError } from '../../protocol/wire/errors.ts';
@@ -38,6 +40,8 @@ export interface ListenResult {
   packets: number;
   /** Opus packets that did not decode (skipped). */
   badPackets: number;
+  /** The lowest and highest gain of the guest's volume and mute applied (1 and 1: none). */
+  gain: { min: number; max: number };
   ended: ListenEnd;
   /** Why, in words, when it ended before the seconds asked for. */
   detail?: string;
@@ -46,6 +50,8 @@ export interface ListenResult {
 interface Packet {
   mode: AudioDataMode;
   payload: Uint8Array;
+  /** The guest's volume and mute when it came. */
+  gain: number;
 }
 
 /** Records the playback channel into `o.file`; rejects (leaving no file) when no sound came in time. */
@@ -59,6 +65,9 @@ export function listenToPlayback(channel: PlaybackChannel, o: ListenOptions): Pr
     let packets = 0;
     let badPackets = 0;
     const modes = new Set<string>();
+    const gain = { min: Infinity, max: -Infinity };
+    /** The gain the last written packet ended at (a change ramps from it); null before the first. */
+    let writtenGain: number | null = null;
     const wantFrames = (frequency: number) => (o.seconds === null ? Infinity : Math.round(o.seconds * frequency));
     const timers: ReturnType<typeof setTimeout>[] = [];
 
@@ -67,7 +76,7 @@ export function listenToPlayback(channel: PlaybackChannel, o: ListenOptions): Pr
       channel.events.on('data', ({ mode, payload }) => {
         if (!writer || done) return;
         // Copied: the body may be reused once this turn ends, and Opus waits for its decoder.
-        queue.push({ mode, payload: payload.slice() });
+        queue.push({ mode, payload: payload.slice(), gain: guestGain({ volume: channel.guestVolume, muted: channel.guestMuted }) });
         void pump();
       }),
       channel.events.on('stop', () => {
@@ -111,7 +120,12 @@ export function listenToPlayback(channel: PlaybackChannel, o: ListenOptions): Pr
           const pcm = await toPcm(packet, writer);
           if (done || !pcm) continue;
           const left = wantFrames(writer.frequency) - writer.frames;
-          writer.append(pcm.length / writer.channels > left ? pcm.subarray(0, left * writer.channels) : pcm);
+          const wanted = pcm.length / writer.channels > left ? pcm.subarray(0, left * writer.channels) : pcm;
+          const from = writtenGain ?? packet.gain;
+          writer.append(packet.gain === 1 && from === 1 ? wanted : rampGainS16(wanted, writer.channels, from, packet.gain));
+          writtenGain = packet.gain;
+          gain.min = Math.min(gain.min, packet.gain);
+          gain.max = Math.max(gain.max, packet.gain);
           if (writer.frames >= wantFrames(writer.frequency)) finish('seconds');
         }
       } catch (e) {
@@ -164,7 +178,7 @@ export function listenToPlayback(channel: PlaybackChannel, o: ListenOptions): Pr
         reject(new SpiceError('usage', `cannot write ${o.file}: ${(e as Error).message}`));
         return;
       }
-      resolve({ file: o.file, channels: w.channels, frequency: w.frequency, modes: [...modes], frames: w.frames, seconds: w.seconds, packets, badPackets, ended: end, detail });
+      resolve({ file: o.file, channels: w.channels, frequency: w.frequency, modes: [...modes], frames: w.frames, seconds: w.seconds, packets, badPackets, gain: gain.min <= gain.max ? gain : { min: 1, max: 1 }, ended: end, detail });
     }
 
     function fail(error: Error): void {

@@ -6,7 +6,7 @@
 // VOLUME and MUTE are applied to each packet as it leaves (QEMU leaves them to the client; the
 // page's microphone does the same, on the same cubic curve).
 import { AudioDataMode } from '../../protocol/audio/audio-format.ts';
-import { convertChannels, rampGainS16, recordGain, resampleLinear, s16Bytes } from '../../protocol/audio/pcm.ts';
+import { convertChannels, rampGainS16, guestGain, resampleLinear, s16Bytes } from '../../protocol/audio/pcm.ts';
 import type { WavAudio } from '../../protocol/audio/wav.ts';
 import type { RecordChannel, RecordStart } from '../../protocol/channels/record/record-channel.ts';
 import type { Logger } from '../../protocol/logger.ts';
@@ -88,7 +88,7 @@ export function speakIntoRecord(channel: RecordChannel, o: SpeakOptions): Promis
       const { packets } = microphonePackets(o.wav, start);
       const converted = o.wav.channels !== start.channels || o.wav.frequency !== start.frequency;
       o.logger.info({ ...start, packets: packets.length, converted }, 'sending the file as the microphone');
-      const state = { start, packets: 0, seconds: 0, converted, gain: recordGain({ volume: channel.guestVolume, muted: channel.guestMuted }) };
+      const state = { start, packets: 0, seconds: 0, converted, gain: guestGain({ volume: channel.guestVolume, muted: channel.guestMuted }) };
       result = state;
       const t0 = performance.now();
       let next = 0;
@@ -97,7 +97,7 @@ export function speakIntoRecord(channel: RecordChannel, o: SpeakOptions): Promis
         if (done) return;
         const due = Math.min(packets.length, Math.floor((performance.now() - t0) / PACKET_MS) + 1 + SPEAK_LEAD_PACKETS);
         for (; next < due; next++) {
-          const gain = recordGain({ volume: channel.guestVolume, muted: channel.guestMuted });
+          const gain = guestGain({ volume: channel.guestVolume, muted: channel.guestMuted });
           const packet = packetAtGain(packets[next], start.channels, state.gain, gain);
           state.gain = gain;
           if (channel.sendAudio(packet, AudioDataMode.RAW, o.mediaTime())) {

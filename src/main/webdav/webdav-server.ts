@@ -533,7 +533,11 @@ export function createWebdavServer(o: WebdavServerOptions): WebdavServer & { clo
         write: (bytes) => {
           // A view, not a copy: the port's payloads are fresh buffers (a socket chunk, an assembled
           // message, a decompressed one) that nothing writes again.
-          pieces.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+          const piece = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          // A large piece with nothing gathered before it would go to the parser alone at the turn's
+          // end anyway: it goes now, without a turn's timer (a 64 MiB PUT is about 2000 of them).
+          if (piece.byteLength >= LARGE_PIECE && !pieces.length) return void socket.push(piece);
+          pieces.push(piece);
           gathered += bytes.byteLength;
           if (gathered >= GATHER_BYTES) flush();
           else if (!scheduled) {

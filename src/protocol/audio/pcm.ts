@@ -75,8 +75,11 @@ export function guestVolumeGain(volume: readonly number[]): number {
   return v * v * v;
 }
 
-/** The gain of what is sent as the guest's microphone: the guest's capture VOLUME (same cubic curve), 0 while it is MUTEd. */
-export function recordGain(guest: { volume: readonly number[] | null; muted: boolean }): number {
+/**
+ * The guest's VOLUME and MUTE of one direction as a gain (same cubic curve, 0 while MUTEd): of what
+ * is sent as its microphone (record), and of what `do listen` writes (playback), as a player would.
+ */
+export function guestGain(guest: { volume: readonly number[] | null; muted: boolean }): number {
   if (guest.muted) return 0;
   return guest.volume ? guestVolumeGain(guest.volume) : 1;
 }

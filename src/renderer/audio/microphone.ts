@@ -6,7 +6,7 @@
 import { AudioDataMode, OPUS_RATES } from '../../protocol/audio/audio-format.ts';
 import { OPUS_ENCODER_CONFIG } from './audio-capabilities.ts';
 import type { AudioOutput } from './audio-output.ts';
-import { floatToS16le, rampGain, recordGain } from './pcm.ts';
+import { floatToS16le, rampGain, guestGain } from './pcm.ts';
 import { RECORD_FRAME_SAMPLES, RecordFramer } from './record-framer.ts';
 import { CAPTURE_PROCESSOR, type FromCapture } from './worklet-messages.ts';
 
@@ -157,7 +157,7 @@ export class Microphone {
 
   private send(captured: Float32Array, rate: number): void {
     this.counts.frames++;
-    const gain = recordGain(this.guest);
+    const gain = guestGain(this.guest);
     // The framer's view is reused: a frame kept (or scaled) is a copy.
     const frame: Float32Array<ArrayBuffer> = gain === 1 && this.sentGain === 1 ? new Float32Array(captured) : rampGain(captured, this.sentGain, gain);
     this.sentGain = gain;

@@ -34,7 +34,8 @@ export const audioActions: readonly DoActionDefinition<unknown>[] = [
       'and rate; Opus decoded): S seconds of sound, or until the\n' +
       'sound stops; waits up to --timeout for it to start (exits 7\n' +
       'if it never does); silences are left out, and it says how\n' +
-      'many seconds it got',
+      'many seconds it got; at the guest\'s playback volume and\n' +
+      'mute, as a listener would hear it',
     needs: ['playback'],
     repeatable: false,
     parse(words) {
@@ -53,7 +54,9 @@ export const audioActions: readonly DoActionDefinition<unknown>[] = [
         const r = await listenToPlayback(sound.playback, { file: args.file, seconds: args.seconds, waitMs: sound.timeoutMs, logger: script.logger, ended: sound.ended });
         const short = args.seconds !== null && r.ended !== 'seconds' ? ` (only ${fixed(r.seconds, 3)} of the ${args.seconds} s asked for: ${r.detail ?? r.ended})` : '';
         const bad = r.badPackets ? `, ${r.badPackets} undecodable packets skipped` : '';
-        sound.progress(`listen: wrote ${fixed(r.seconds, 3)} s of ${r.channels}-channel ${r.frequency} Hz sound (${r.modes.join('+') || 'no packets'}, ${r.packets} packets${bad}) to ${r.file}${short}`);
+        const { min, max } = r.gain;
+        const level = min === 1 && max === 1 ? '' : `, at the guest's volume (gain ${min === max ? fixed(min, 3) : `${fixed(min, 3)} to ${fixed(max, 3)}`}${min === 0 ? ', muted at times' : ''})`;
+        sound.progress(`listen: wrote ${fixed(r.seconds, 3)} s of ${r.channels}-channel ${r.frequency} Hz sound (${r.modes.join('+') || 'no packets'}, ${r.packets} packets${bad}) to ${r.file}${level}${short}`);
         return null;
       } catch (e) {
         if (!(e instanceof SpiceError)) throw e;

@@ -62,6 +62,10 @@ export class PlaybackChannel extends SpiceChannel {
   stream: (AudioStreamFormat & { time: number }) | null = null;
   /** Packets and messages seen, for `info` and tests. */
   readonly counts = { data: 0, starts: 0, errors: 0 };
+  /** The guest's playback volume (u16 per channel) from its last VOLUME; null before one. */
+  guestVolume: number[] | null = null;
+  /** The guest's playback mute from its last MUTE. */
+  guestMuted = false;
 
   constructor(host: ChannelHost, id: number, audio: AudioCapabilities) {
     super(host, ChannelType.PLAYBACK, id);
@@ -132,9 +136,11 @@ export class PlaybackChannel extends SpiceChannel {
         this.events.emit('stop', undefined);
         return;
       case 'volume':
+        this.guestVolume = m.volume;
         this.events.emit('volume', { volume: m.volume });
         return;
       case 'mute':
+        this.guestMuted = m.muted;
         this.events.emit('mute', { muted: m.muted });
         return;
       case 'latency':

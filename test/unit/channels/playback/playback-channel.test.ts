@@ -31,7 +31,7 @@ describe('PlaybackChannel caps', () => {
     const cases: [AudioCapabilities, number[]][] = [
       [all, [PlaybackCap.VOLUME, PlaybackCap.LATENCY, PlaybackCap.OPUS]],
       [noAudioCapabilities, []],
-      [cliAudioCapabilities, [PlaybackCap.OPUS]],
+      [cliAudioCapabilities, [PlaybackCap.VOLUME, PlaybackCap.OPUS]],
       [{ ...noAudioCapabilities, volume: true }, [PlaybackCap.VOLUME]],
       [{ ...noAudioCapabilities, latency: true, opusEncode: true }, [PlaybackCap.LATENCY]],
     ];

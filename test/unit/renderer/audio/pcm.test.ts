@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { floatToS16le, guestVolumeGain, planesToStereo, playbackGain, rampGain, recordGain, s16leToStereoFloat } from '../../../../src/renderer/audio/pcm.ts';
+import { floatToS16le, guestVolumeGain, planesToStereo, playbackGain, rampGain, guestGain, s16leToStereoFloat } from '../../../../src/renderer/audio/pcm.ts';
 import { RECORD_FRAME_SAMPLES, RecordFramer } from '../../../../src/renderer/audio/record-framer.ts';
 
 describe('pcm', () => {
@@ -53,9 +53,9 @@ describe('RecordFramer', () => {
 
 describe('the guest\'s capture mixer on what the page sends', () => {
   it('record VOLUME on the cubic curve, MUTE as silence, nothing said as full level', () => {
-    expect(recordGain({ volume: null, muted: false })).toBe(1);
-    expect(recordGain({ volume: [32768, 32768], muted: false })).toBeCloseTo(0.125, 3);
-    expect(recordGain({ volume: [65535], muted: true })).toBe(0);
+    expect(guestGain({ volume: null, muted: false })).toBe(1);
+    expect(guestGain({ volume: [32768, 32768], muted: false })).toBeCloseTo(0.125, 3);
+    expect(guestGain({ volume: [65535], muted: true })).toBe(0);
   });
 
   it('ramps a change of gain across one frame (no step), in a new array', () => {
