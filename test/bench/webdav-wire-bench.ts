@@ -30,6 +30,7 @@ export interface WebdavWireBenchResult {
   fileMib: number;
   spicedesk: WebdavClientSummary;
   spicy: WebdavClientSummary;
+  baseline?: WebdavClientSummary;
   loadAverage: string;
   table: string;
 }
@@ -122,7 +123,7 @@ async function copyRound(client: Client, source: Buffer, warm: Buffer): Promise<
   }
 }
 
-export async function runWebdavWireBench(options: { runs: number; root: string; cpuProfDir?: string }): Promise<WebdavWireBenchResult> {
+export async function runWebdavWireBench(options: { runs: number; root: string; webdavBaseline?: string; cpuProfDir?: string }): Promise<WebdavWireBenchResult> {
   const rounds = Math.min(options.runs, MAX_ROUNDS);
   // --cpu-prof DIR: a V8 CPU profile of each spicedesk client process.
   const profile = cpuProfileArgs(options.cpuProfDir)('spicedesk');
@@ -130,15 +131,18 @@ export async function runWebdavWireBench(options: { runs: number; root: string; 
   const xvfbRun = requireTool('xvfb-run', 'xvfb');
   const source = randomBytes(FILE_MIB << 20);
   const warm = randomBytes(WARM_UP_MIB << 20);
+  const spicedeskClient = (name: string, cli: string): Client => ({
+    name,
+    start: (port, dir) =>
+      spawnGroup(process.execPath, [...profile, cli, 'do', `spice://127.0.0.1:${port}`, 'wait', '3600', '--spice-shared-dir', dir, '--timeout', '20'], {
+        name: `${name} do wait`,
+        env: { ...process.env, SPICE_PASSWORD: undefined },
+      }),
+  });
   const clients: Client[] = [
-    {
-      name: 'spicedesk',
-      start: (port, dir) =>
-        spawnGroup(process.execPath, [...profile, join(options.root, 'dist/cli.cjs'), 'do', `spice://127.0.0.1:${port}`, 'wait', '3600', '--spice-shared-dir', dir, '--timeout', '20'], {
-          name: 'spicedesk do wait',
-          env: { ...process.env, SPICE_PASSWORD: undefined },
-        }),
-    },
+    spicedeskClient('spicedesk', join(options.root, 'dist/cli.cjs')),
+    // --webdav-baseline OTHER/dist/cli.cjs: another build in the same rounds, for a before/after.
+    ...(options.webdavBaseline ? [spicedeskClient('spicedesk baseline', options.webdavBaseline)] : []),
     { name: 'spicy', start: (port, dir) => spawnGroup(xvfbRun, ['-a', spicy, '-h', '127.0.0.1', '-p', String(port), `--spice-shared-dir=${dir}`], { name: 'spicy' }) },
   ];
   const got = new Map<string, { first: WebdavCopies; later: WebdavCopies[] }[]>(clients.map((c) => [c.name, []]));
@@ -146,7 +150,8 @@ export async function runWebdavWireBench(options: { runs: number; root: string; 
   for (let i = 0; i < rounds; i++) for (const c of i % 2 === 0 ? clients : [...clients].reverse()) got.get(c.name)!.push(await copyRound(c, source, warm));
   const a = summarizeCopies('spicedesk', got.get('spicedesk') ?? []);
   const b = summarizeCopies('spicy', got.get('spicy') ?? []);
-  const table = copiesTable([a, b], b, ['into the folder MiB/s', 'out of it MiB/s'], 2);
+  const baseline = options.webdavBaseline ? summarizeCopies('spicedesk baseline', got.get('spicedesk baseline') ?? []) : undefined;
+  const table = copiesTable([a, ...(baseline ? [baseline] : []), b], b, ['into the folder MiB/s', 'out of it MiB/s'], 2);
   const loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  return { bench: 'webdav-wire', fileMib: FILE_MIB, spicedesk: a, spicy: b, loadAverage, table: `${table}\n\nload average at the end: ${loadAverage}` };
+  return { bench: 'webdav-wire', fileMib: FILE_MIB, spicedesk: a, spicy: b, baseline, loadAverage, table: `${table}\n\nload average at the end: ${loadAverage}` };
 }
