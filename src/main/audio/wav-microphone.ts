@@ -6,7 +6,7 @@
 // VOLUME and MUTE are applied to each packet as it leaves (QEMU leaves them to the client; the
 // page's microphone does the same, on the same cubic curve).
 import { AudioDataMode } from '../../protocol/audio/audio-format.ts';
-import { convertChannels, rampGainS16, guestGain, resampleLinear, s16Bytes } from '../../protocol/audio/pcm.ts';
+import { convertChannels, guestGain, rampGainS16, resampleLinear, s16Bytes } from '../../protocol/audio/pcm.ts';
 import type { WavAudio } from '../../protocol/audio/wav.ts';
 import type { RecordChannel, RecordStart } from '../../protocol/channels/record/record-channel.ts';
 import type { Logger } from '../../protocol/logger.ts';

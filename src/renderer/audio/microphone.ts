@@ -6,7 +6,7 @@
 import { AudioDataMode, OPUS_RATES } from '../../protocol/audio/audio-format.ts';
 import { OPUS_ENCODER_CONFIG } from './audio-capabilities.ts';
 import type { AudioOutput } from './audio-output.ts';
-import { floatToS16le, rampGain, guestGain } from './pcm.ts';
+import { floatToS16le, guestGain, rampGain } from './pcm.ts';
 import { RECORD_FRAME_SAMPLES, RecordFramer } from './record-framer.ts';
 import { CAPTURE_PROCESSOR, type FromCapture } from './worklet-messages.ts';
 

@@ -1,9 +1,9 @@
 // Sample conversions of the page's sound, pure (tested in Node): SPICE's RAW mode is interleaved
 // S16LE, Web Audio and WebCodecs work in Float32. The guest's volume curve is shared with the
 // CLI's `do speak` (protocol/audio/pcm.ts).
-import { guestVolumeGain, guestGain } from '../../protocol/audio/pcm.ts';
+import { guestGain, guestVolumeGain } from '../../protocol/audio/pcm.ts';
 
-export { guestVolumeGain, guestGain };
+export { guestGain, guestVolumeGain };
 
 /** Interleaved S16LE `channels`-channel bytes as interleaved stereo Float32 (mono duplicated, channels past two dropped). */
 export function s16leToStereoFloat(bytes: Uint8Array, channels: number): Float32Array {

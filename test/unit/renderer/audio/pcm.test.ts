@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { floatToS16le, guestVolumeGain, planesToStereo, playbackGain, rampGain, guestGain, s16leToStereoFloat } from '../../../../src/renderer/audio/pcm.ts';
+import { floatToS16le, guestGain, guestVolumeGain, planesToStereo, playbackGain, rampGain, s16leToStereoFloat } from '../../../../src/renderer/audio/pcm.ts';
 import { RECORD_FRAME_SAMPLES, RecordFramer } from '../../../../src/renderer/audio/record-framer.ts';
 
 describe('pcm', () => {
