@@ -63,9 +63,9 @@ describe('QEMU with every channel type', () => {
     expect(report.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
     // QEMU plays Opus by default (playback-compression=on) to a client that decodes it, and takes
     // Opus on record; the command line has no Opus encoder, so it would record in RAW, and it
-    // announces record VOLUME (do speak applies the guest's capture volume, as QEMU leaves to it).
+    // announces VOLUME both ways (do listen and do speak apply the guest's volumes, as QEMU leaves to it).
     expect(report.audio).toEqual({
-      playback: { client: ['OPUS'], server: ['VOLUME', 'OPUS'], mode: 'OPUS' },
+      playback: { client: ['VOLUME', 'OPUS'], server: ['VOLUME', 'OPUS'], mode: 'OPUS' },
       record: { client: ['VOLUME'], server: ['VOLUME', 'OPUS'], mode: 'RAW' },
     });
   });
