@@ -31,10 +31,10 @@ export class InThreadDecoder implements ImageDecoder {
     this.ready();
   }
 
-  decode(job: DecodeJob): Promise<Pixels> {
+  decode(job: DecodeJob, into?: Uint32Array): Promise<Pixels> {
     if (this.closed) return Promise.reject(new SpiceError('internal', 'the image decoders are closed'));
     const decoders = this.ready();
-    return decoders ? decoders.decode(job) : Promise.reject(this.failure);
+    return decoders ? decoders.decode(job, into) : Promise.reject(this.failure);
   }
 
   close(): void {

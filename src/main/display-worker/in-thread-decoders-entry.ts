@@ -7,14 +7,14 @@ import { runDecodeJob } from '../../protocol/display/run-decode-job.ts';
 import { nodeDecodeContext } from './node-decode-context.ts';
 
 export interface ThreadDecoders {
-  decode(job: DecodeJob): Promise<Pixels>;
+  decode(job: DecodeJob, into?: Uint32Array): Promise<Pixels>;
   close(): void;
 }
 
 export function createThreadDecoders(): ThreadDecoders {
   const context = nodeDecodeContext();
   return {
-    decode: (job) => runDecodeJob(job, context),
+    decode: (job, into) => runDecodeJob(job, context, into),
     close: () => context.glzWindow.close(),
   };
 }

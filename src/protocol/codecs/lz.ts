@@ -78,6 +78,12 @@ export interface LzOptions {
   topDown?: boolean;
   /** The WebAssembly decoders for RGB images, when the host passes them (wasm-decoders.ts). */
   wasm?: WasmDecoders | null;
+  /**
+   * A buffer lent for the pixels of an RGB, A8 or paletted image (used when it has room: the
+   * result is then a view of its start). Every path writes whole pixels, so what it held before
+   * never shows through.
+   */
+  into?: Uint32Array;
 }
 
 function fail(detail: string, offset: number): never {
@@ -349,8 +355,9 @@ export function flipRows(data: Uint32Array, width: number, height: number): void
   }
 }
 
-function outputArray(out: Pixels | undefined, count: number): Uint32Array {
-  return out && out.data.length >= count ? out.data.subarray(0, count) : new Uint32Array(count);
+function outputArray(out: Pixels | undefined, count: number, into: Uint32Array | undefined): Uint32Array {
+  if (out && out.data.length >= count) return out.data.subarray(0, count);
+  return into && into.length >= count ? into.subarray(0, count) : new Uint32Array(count);
 }
 
 /** Palette lookup table for an index width, with entries as spice-common expands them (top byte 0). */
@@ -440,7 +447,7 @@ export function decodeLz(
     case LzImageType.RGB24:
     case LzImageType.RGB32:
     case LzImageType.RGBA: {
-      const pixels = outputArray(out, count);
+      const pixels = outputArray(out, count, options.into);
       const hasAlpha = type === LzImageType.RGBA;
       // The WebAssembly decoder when it can run; the passes below stay the reference, the
       // fallback, and what reports a corrupt stream.
@@ -476,7 +483,7 @@ export function decodeLz(
       const alpha = new Uint8Array(count);
       ip = decodeBytePass(data, ip, alpha, count);
       checkConsumed(ip, data);
-      const pixels = outputArray(out, count);
+      const pixels = outputArray(out, count, options.into);
       for (let y = 0; y < height; y++) {
         const s = (topDown ? y : height - 1 - y) * width;
         const o = y * width;
@@ -489,7 +496,7 @@ export function decodeLz(
       const indices = new Uint8Array(header.stride * height);
       ip = decodeBytePass(data, ip, indices, indices.length);
       checkConsumed(ip, data);
-      const pixels = outputArray(out, count);
+      const pixels = outputArray(out, count, options.into);
       expandPalette(header, indices, table, pixels);
       return { width, height, data: pixels, hasAlpha: false };
     }

@@ -23,7 +23,12 @@ export type DecodeJob = { width: number; height: number; data: Uint8Array } & (
 
 /** Decodes image jobs, here or elsewhere, in the order it receives them (GLZ's at least). */
 export interface ImageDecoder {
-  decode(job: DecodeJob): Promise<Pixels>;
+  /**
+   * `into`: a buffer the caller lends for a result it uses once and drops (drawn, not cached): a
+   * decoder in this thread may return the pixels in its start instead of a fresh buffer (LZ does);
+   * one in another thread ignores it.
+   */
+  decode(job: DecodeJob, into?: Uint32Array): Promise<Pixels>;
   /** Whether decodeJobOf must copy the bytes: true where they are transferred to another thread. */
   readonly transfersJobs: boolean;
   /** Gets ready to decode (a pool starts its first worker); idempotent. */

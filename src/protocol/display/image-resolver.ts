@@ -21,11 +21,29 @@ export interface SharedDecoding {
 /** Bitmaps this large are decoded in bands of about this many pixels (see decodeInBands). */
 const LARGE_BITMAP_PIXELS = 1 << 18;
 
+/**
+ * Images up to this size that are drawn once and not cached are decoded into a buffer this
+ * resolver keeps and lends again draw after draw (LZ only: image-decode-job.ts, ImageDecoder). A
+ * fresh buffer per image was, on the interactive bench's live scene (a scrolling terminal, about
+ * 55 LZ images of 120 kpx a second), the decode worker's largest cost: zeroed, faulted in, then
+ * collected (bench/README.md, interactive). Larger images get a buffer of their own, as before.
+ */
+export const LENT_MAX_PIXELS = 1 << 20;
+/** The image kinds a decoder in this thread writes into a lent buffer. */
+const LENDABLE = new Set<string>(['lz-rgb', 'lz-plt']);
+
 export class DisplayImageResolver implements ImageResolver {
   private readonly shared: SharedDecoding;
   private readonly palettes: PaletteCache;
   /** This draw's compressed images, decoded ahead of it. */
   private readonly preloaded = new Map<SpiceImage, Pixels>();
+  /**
+   * Buffers lent to the decoder, by the image's place among the draw's compressed images: a draw's
+   * pixels are dropped when the next draw is prepared (the channel's draws are prepared and drawn
+   * one after another, and only the cache keeps pixels past their draw), so the next draw's images
+   * may be decoded into them.
+   */
+  private readonly lent: Uint32Array[] = [];
 
   constructor(shared: SharedDecoding, palettes: PaletteCache) {
     this.shared = shared;
@@ -79,14 +97,28 @@ export class DisplayImageResolver implements ImageResolver {
     if (!decoder) return Promise.reject(new SpiceError('internal', `a ${images[0].body.kind} image came, and this display has no image decoder`));
     // Every job is handed over at once (in order: GLZ's go to one worker), so that the images of
     // one draw decode side by side; palettes resolve now, in message order.
-    const decoding = images.map((image) => {
+    const decoding = images.map((image, i) => {
       const palette = image.body.kind === 'lz-plt' ? resolvePalette(image.body.flags, image.body.paletteRef, this.palettes) : null;
       const job = decodeJobOf(image, palette, decoder.transfersJobs);
-      return decoder.decode(job).then((pixels) => ({ image, pixels, lossy: isLossy(job) }));
+      const into = decoder.transfersJobs ? undefined : this.lend(image, i);
+      return decoder.decode(job, into).then((pixels) => ({ image, pixels, lossy: isLossy(job) }));
     });
     return Promise.all(decoding).then((done) => {
       for (const d of done) this.preloaded.set(d.image, this.finish(d.image, d.pixels, d.lossy));
     });
+  }
+
+  /** The buffer lent for the draw's `place`-th compressed image, where it is drawn once and small enough. */
+  private lend(image: SpiceImage, place: number): Uint32Array | undefined {
+    const d = image.descriptor;
+    const count = d.width * d.height;
+    if (!LENDABLE.has(image.body.kind) || count > LENT_MAX_PIXELS || d.flags & (ImageFlags.CACHE_ME | ImageFlags.CACHE_REPLACE_ME)) return undefined;
+    const have = this.lent[place];
+    if (have && have.length >= count) return have;
+    // Grown in steps, so that images a little larger each time do not each bring a new buffer.
+    const grown = new Uint32Array(Math.min(LENT_MAX_PIXELS, Math.max(count, 2 * (have?.length ?? 0), 1 << 14)));
+    this.lent[place] = grown;
+    return grown;
   }
 
   image(image: SpiceImage): Pixels {

@@ -14,16 +14,16 @@ import { SpiceError } from '../wire/errors.ts';
 import type { Pixels } from '../pixels/pixels.ts';
 import type { DecodeContext, DecodeJob, ImageDecoder } from './image-decode-job.ts';
 
-/** Runs a job; errors are the decoders' (ProtocolError with the offset in the image). */
-export async function runDecodeJob(job: DecodeJob, ctx: DecodeContext): Promise<Pixels> {
+/** Runs a job; errors are the decoders' (ProtocolError with the offset in the image). `into`: see ImageDecoder.decode. */
+export async function runDecodeJob(job: DecodeJob, ctx: DecodeContext, into?: Uint32Array): Promise<Pixels> {
   const expected = { width: job.width, height: job.height };
   switch (job.kind) {
     case 'quic':
       return decodeQuic(job.data, expected, undefined, ctx.wasm ?? null);
     case 'lz-rgb':
-      return decodeLz(job.data, expected, null, undefined, { wasm: ctx.wasm });
+      return decodeLz(job.data, expected, null, undefined, { wasm: ctx.wasm, into });
     case 'lz-plt':
-      return decodeLz(job.data, expected, job.palette, undefined, { wasm: ctx.wasm });
+      return decodeLz(job.data, expected, job.palette, undefined, { wasm: ctx.wasm, into });
     case 'lz4':
       return decodeLz4(job.data, expected);
     case 'glz-rgb':
@@ -45,7 +45,7 @@ export function localImageDecoder(o: { inflater?: Inflater; jpeg?: JpegDecoder; 
   const ctx: DecodeContext = { glzWindow: new GlzWindow(), inflater: o.inflater, jpeg: o.jpeg, wasm: o.wasm };
   return {
     transfersJobs: false,
-    decode: (job) => runDecodeJob(job, ctx),
+    decode: (job, into) => runDecodeJob(job, ctx, into),
     close: () => ctx.glzWindow.close(),
   };
 }

@@ -3,6 +3,7 @@ import type { Palette } from '../../../src/protocol/pixels/formats.ts';
 import type { Pixels } from '../../../src/protocol/pixels/pixels.ts';
 import { decodeLz, MAX_DECODED_PIXELS } from '../../../src/protocol/codecs/lz.ts';
 import { ProtocolError } from '../../../src/protocol/wire/errors.ts';
+import { loadWasmDecoders } from '../../../src/protocol/codecs/wasm/wasm-decoders.ts';
 import { bgr, LzType, LzWriter, lzCompressUnits, rng } from './lz-streams.ts';
 import { expectProtocolError } from '../../helpers/expect-protocol-error.ts';
 
@@ -101,6 +102,51 @@ describe('LZ RGB types', () => {
     const p = decodeLz(s, { width: 2, height: 1 }, null, { width: 0, height: 0, data: buffer, hasAlpha: false });
     expect(p.data.buffer).toBe(buffer.buffer);
     expect(Array.from(buffer.subarray(0, 2))).toEqual([A, B]);
+  });
+});
+
+describe('LZ into a lent buffer (the display resolver lends one draw after draw)', () => {
+  it('gives the same pixels as a fresh buffer whatever the lent one held, in TypeScript and WebAssembly', () => {
+    const next = rng(11);
+    const width = 29;
+    const height = 13;
+    const units = Array.from({ length: width * height }, () => (next() % 3 === 0 ? next() & 0xffffff : [A, B, C][next() % 3]));
+    const alphas = Array.from({ length: width * height }, () => (next() % 4 === 0 ? next() & 0xff : 0));
+    const streams: [string, Uint8Array, Palette | null][] = [];
+    for (const topDown of [true, false]) {
+      const rgb24 = new LzWriter(LzType.RGB24, width, height, width * 3, topDown);
+      lzCompressUnits(rgb24, units.map(bgr), 1);
+      streams.push([`RGB24 ${topDown ? 'top-down' : 'bottom-up'}`, rgb24.build(), null]);
+      const rgba = new LzWriter(LzType.RGBA, width, height, width * 4, topDown);
+      lzCompressUnits(rgba, units.map(bgr), 1);
+      lzCompressUnits(rgba, alphas.map((a) => [a]), 3);
+      streams.push([`RGBA ${topDown ? 'top-down' : 'bottom-up'}`, rgba.build(), null]);
+    }
+    const plt = new LzWriter(LzType.PLT8, width, height, width, true);
+    lzCompressUnits(plt, units.map((u) => [u & 3]), 3);
+    streams.push(['PLT8', plt.build(), palette([A, B, C, 0xffffff])]);
+    const a8 = new LzWriter(LzType.A8, width, height, width, true);
+    lzCompressUnits(a8, alphas.map((a) => [a]), 3);
+    streams.push(['A8', a8.build(), null]);
+    const wasm = loadWasmDecoders();
+    expect(wasm).not.toBeNull();
+    for (const [name, stream, pal] of streams) {
+      for (const options of [{}, { wasm }]) {
+        const fresh = decodeLz(stream, { width, height }, pal, undefined, options);
+        const lent = new Uint32Array(width * height + 100).fill(0xdeadbeef);
+        const into = decodeLz(stream, { width, height }, pal, undefined, { ...options, into: lent });
+        expect(into.data.buffer, name).toBe(lent.buffer);
+        expect(words(into), `${name}${options.wasm ? ', WebAssembly' : ''}`).toEqual(words(fresh));
+      }
+    }
+  });
+
+  it('takes a fresh buffer when the lent one is too small', () => {
+    const s = new LzWriter(LzType.RGB32, 2, 1, 8, true).literals([bgr(A), bgr(B)]).build();
+    const lent = new Uint32Array(1);
+    const p = decodeLz(s, { width: 2, height: 1 }, null, undefined, { into: lent });
+    expect(p.data.buffer).not.toBe(lent.buffer);
+    expect(words(p)).toEqual([A, B]);
   });
 });
 
