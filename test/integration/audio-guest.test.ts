@@ -73,6 +73,16 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/**
+ * Sets the guest's mixer `control` to 50 % while the client is linked (so QEMU sends the change
+ * to it as a VOLUME), waits for that VOLUME, and gives the gain it means on the cubic curve.
+ */
+async function halfVolume(control: 'Master' | 'Capture', volume: () => number[] | null): Promise<number> {
+  expect(await guest.run(`amixer -q -c0 sset ${control} 50%`)).toEqual({ output: '', status: 0 });
+  await waitUntil(`the VOLUME of ${control} 50 %`, () => (volume()?.[0] ?? 65535) < 65535, 30_000);
+  return (volume()![0] / 65535) ** 3;
+}
+
 /** Both channels of a recording: frequency, level against `reference` RMS, and the tone's share. */
 function measure(samples: Int16Array, hz: number, reference: number) {
   return [0, 1].map((c) => {
@@ -112,14 +122,11 @@ describe('sound with a real guest', () => {
     const listen = startCli(['do', relay.url, 'listen', out, '--seconds', '1', '--timeout', '60', '-v'], { killAfterMs: 100_000 });
     try {
       await waitUntil('the new client\'s playback channel linked', () => playbackLinks > linksBefore || listen.exited(), 60_000, { explain: () => listen.stderrSoFar().slice(-2000) });
-      // Set while the client is linked, so QEMU's change reaches it as a playback VOLUME.
-      expect(await guest.run('amixer -q -c0 sset Master 50%')).toEqual({ output: '', status: 0 });
-      await waitUntil('the playback VOLUME of Master 50 %', () => playbackVolume !== null && playbackVolume[0] < 65535, 30_000);
+      const expected = await halfVolume('Master', () => playbackVolume);
       const played = await guest.run('aplay -q -D plughw:0,0 /tone.wav', { timeoutMs: 60_000 });
       expect(played).toEqual({ output: '', status: 0 });
       const result = await listen.done;
       expect(result.code, result.stderr).toBe(0);
-      const expected = (playbackVolume![0] / 65535) ** 3;
       expect(result.stderr).toMatch(new RegExp(`listen: wrote 1\\.000 s of 2-channel 48000 Hz sound \\(OPUS, \\d+ packets\\) to .*, at the guest's volume \\(gain ${expected.toFixed(3)}\\)`));
       const wav = parseWav(new Uint8Array(readFileSync(out)));
       for (const c of [0, 1]) {
@@ -185,14 +192,11 @@ describe('sound with a real guest', () => {
     try {
       // This client's record channel, not the previous test's: the VOLUME must reach this client.
       await newRecordLink(linksBefore);
-      // Set while the client is linked, so QEMU's change reaches it as a record VOLUME.
-      expect(await guest.run('amixer -q -c0 sset Capture 50%')).toEqual({ output: '', status: 0 });
-      await waitUntil('the record VOLUME of Capture 50 %', () => recordVolume !== null && recordVolume[0] < 65535, 30_000);
+      const expected = await halfVolume('Capture', () => recordVolume);
       const recorded = await guest.run('arecord -q -D plughw:0,0 -f S16_LE -c 2 -r 48000 -d 2 /quiet.wav', { timeoutMs: 60_000 });
       expect(recorded).toEqual({ output: '', status: 0 });
       const result = await speak.done;
       expect(result.code, result.stderr).toBe(0);
-      const expected = (recordVolume![0] / 65535) ** 3;
       expect(result.stderr).toMatch(/at the guest's capture volume \(gain 0\.\d{3}\)/);
       // What left the client: the file at the cubic gain of the guest's volume.
       const sent = new Int16Array(Buffer.concat(micPackets.slice(firstPacket + 1)).buffer.slice(0));
