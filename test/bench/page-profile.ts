@@ -5,7 +5,7 @@
 // (node --cpu-prof). A tool for finding what to make cheaper, not a bench with a verdict.
 //   npx esbuild test/bench/page-profile.ts --bundle --platform=node --format=esm --packages=external \
 //     --outfile=dist/page-profile.js && node dist/page-profile.js [--hash '#renderer=2d'] [--seconds 5] [--gateway-profile DIR]
-//     [--bin OTHER/bin/spicedesk.cjs] [--gateway-flags=--trace-gc] [--warm S] [--video gstreamer:vp8] [--audio opus|raw [--audio-stop]] [--live]
+//     [--image-compression auto_glz] [--bin OTHER/bin/spicedesk.cjs] [--gateway-flags=--trace-gc] [--warm S] [--video gstreamer:vp8] [--audio opus|raw [--audio-stop]] [--live]
 // --audio plays the audio bench's onset signal through Xspice's playback FIFO (Opus or RAW) into a
 // PulseAudio null sink of its own, on an idle desktop; with --audio-stop the sound stops once it
 // plays, and the page is profiled after the server's STOP. Every run also prints the CPU of each thread
@@ -21,7 +21,7 @@ import { pageState } from '../e2e/page-api.ts';
 import { solidBackground, waitForWindow } from '../peers/desktop.ts';
 import { spawnGroup } from '../peers/processes.ts';
 import { sleep } from '../helpers/wait.ts';
-import { startXspice } from '../peers/xspice.ts';
+import { startXspice, type XspiceOptions } from '../peers/xspice.ts';
 import { playPattern } from '../peers/video-pattern.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { allProcesses, chromiumPid, CLOCK_TICKS_PER_SECOND, processTree, threadsOf } from '../helpers/proc-tree.ts';
@@ -54,6 +54,8 @@ const { values } = parseArgs({
     // The interactive bench's live scene (issue 16): a 50x30 xterm printing seq and a box moving at 25 fps.
     live: { type: 'boolean', default: false },
     seconds: { type: 'string', default: '5' },
+    // Xspice's --image-compression for the live and xterm scenes (auto_lz as the interactive bench: spice-html5 has no GLZ).
+    'image-compression': { type: 'string', default: 'auto_lz' },
     // Seconds between the page playing (or showing) and the first window: V8 tiers the gateway's
     // per-packet code up over 10-30 s of sound (--gateway-flags=--trace-opt), so a short warm-up
     // measures the warm-up too.
@@ -82,7 +84,7 @@ const xspice = values.video
   ? await startXspice({ streamingVideo: 'all', videoCodecs: values.video })
   : values.audio
     ? await startXspice({ audio: { fifoDir, opus: values.audio === 'opus' } })
-    : await startXspice({ imageCompression: 'auto_lz', jpegWan: 'never' });
+    : await startXspice({ imageCompression: values['image-compression'] as XspiceOptions['imageCompression'], jpegWan: 'never' });
 await solidBackground(xspice, '#336699');
 if (values.audio) {
   // nothing on the desktop: the sound alone

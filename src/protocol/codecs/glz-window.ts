@@ -19,6 +19,14 @@ import { SpiceError } from '../wire/errors.ts';
 /** The largest window the GLZ format can address (25-bit pixel offsets, lz_common.h). */
 export const GLZ_MAX_WINDOW_PIXELS = 1 << 25;
 export const DEFAULT_GLZ_WAIT_TIMEOUT_MS = 20_000;
+/**
+ * Released images' buffers kept for the next images to decode into (at most this many): a fresh
+ * zeroed buffer per image, faulted in as it was written and collected later, was most of what a
+ * busy GLZ desktop cost the decode worker (bench/README.md, interactive).
+ */
+const SPARE_BUFFERS = 16;
+/** And at most this many pixels in all (16 MiB); a buffer of more than a quarter of it is not kept. */
+const SPARE_PIXELS = 1 << 22;
 
 /** The part of AbortSignal this needs; src/protocol compiles without the DOM lib. */
 export interface AbortSignalLike {
@@ -59,10 +67,31 @@ export class GlzWindow {
   private tail = 0n;
   private pixelCount = 0;
   private closed = false;
+  /** Buffers of released images, for spare(): only the window ever held them. */
+  private spares: Uint32Array[] = [];
+  private sparePixels = 0;
 
   constructor(options: GlzWindowOptions = {}) {
     this.maxPixels = options.maxPixels ?? GLZ_MAX_WINDOW_PIXELS;
     this.waitTimeoutMs = options.waitTimeoutMs ?? DEFAULT_GLZ_WAIT_TIMEOUT_MS;
+  }
+
+  /**
+   * A buffer of `count` pixels for an image to decode into, from a released image where one fits
+   * (at most twice the size: a small image must not hold a large buffer), else a fresh one. Its
+   * old pixels are not cleared: a GLZ decode writes every pixel before the window keeps it.
+   */
+  spare(count: number): Uint32Array {
+    let best = -1;
+    for (let i = 0; i < this.spares.length; i++) {
+      const n = this.spares[i].length;
+      if (n >= count && n <= 2 * count && (best < 0 || n < this.spares[best].length)) best = i;
+    }
+    if (best < 0) return new Uint32Array(count);
+    const buffer = this.spares[best];
+    this.spares.splice(best, 1);
+    this.sparePixels -= buffer.length;
+    return buffer.length === count ? buffer : buffer.subarray(0, count);
   }
 
   /** The stream-order pixels of image `id`, if it is in the window. Read-only. */
@@ -94,7 +123,8 @@ export class GlzWindow {
 
   /**
    * Adds a decoded image and releases what the server's window has moved past. `pixels` (stream
-   * order) is kept, not copied: the caller must not change it afterwards.
+   * order) is kept, not copied: the caller must not change it afterwards, and once the image is
+   * released its buffer (all of it, from the view's start) may take a later image (spare()).
    */
   add(id: bigint, pixels: Uint32Array, winHeadDist: number): void {
     if (this.closed) return;
@@ -196,6 +226,8 @@ export class GlzWindow {
 
   private clear(error: SpiceError): void {
     this.images.clear();
+    this.spares = [];
+    this.sparePixels = 0;
     this.failed.clear();
     this.pixelCount = 0;
     for (const id of [...this.waiters.keys()]) this.rejectWaiters(id, error);
@@ -210,16 +242,21 @@ export class GlzWindow {
 
   private releaseBelow(oldest: bigint, why: string): void {
     if (oldest <= this.floor) return;
-    // Walk what is held, not the id range: a corrupt win_head_dist must not cost a long loop.
-    for (const [id, image] of this.images) {
-      if (id < oldest) {
-        this.images.delete(id);
-        this.pixelCount -= image.pixels.length;
-      }
+    // Ids come one after another, so the window usually moves by an image or two: the ids from the
+    // floor up are walked while they are fewer than the images held (each id once in the session's
+    // life), else what is held is walked (a corrupt win_head_dist or a gap must not cost a long
+    // loop). Walking every image held for every image added was the decode worker's largest cost
+    // on a busy GLZ desktop (bench/README.md, interactive).
+    if (oldest - this.floor <= BigInt(this.images.size)) {
+      for (let id = this.floor; id < oldest; id++) this.drop(id);
+    } else {
+      for (const id of this.images.keys()) if (id < oldest) this.drop(id);
     }
-    for (const id of this.failed.keys()) if (id < oldest) this.failed.delete(id);
-    for (const id of [...this.waiters.keys()]) {
-      if (id < oldest) this.rejectWaiters(id, new SpiceError('protocol', `GLZ image ${id} was never decoded before ${why}`));
+    if (this.failed.size) for (const id of this.failed.keys()) if (id < oldest) this.failed.delete(id);
+    if (this.waiters.size) {
+      for (const id of [...this.waiters.keys()]) {
+        if (id < oldest) this.rejectWaiters(id, new SpiceError('protocol', `GLZ image ${id} was never decoded before ${why}`));
+      }
     }
     this.floor = oldest;
     if (this.tail < oldest) {
@@ -228,11 +265,30 @@ export class GlzWindow {
     }
   }
 
+  private drop(id: bigint): void {
+    const image = this.images.get(id);
+    if (!image) return;
+    this.images.delete(id);
+    this.pixelCount -= image.pixels.length;
+    // Nothing refers to a released image any more (the server moved past it), so its buffer may
+    // take a later image; a view of a larger spare goes back whole.
+    const whole = new Uint32Array(image.pixels.buffer, image.pixels.byteOffset, image.pixels.buffer.byteLength / 4 - image.pixels.byteOffset / 4);
+    if (whole.length > SPARE_PIXELS / 4) return;
+    this.spares.push(whole);
+    this.sparePixels += whole.length;
+    while (this.spares.length > SPARE_BUFFERS || this.sparePixels > SPARE_PIXELS) this.sparePixels -= this.spares.shift()!.length;
+  }
+
   private enforceLimit(): void {
-    while (this.pixelCount > this.maxPixels && this.images.size > 1) {
-      let min: bigint | undefined;
-      for (const id of this.images.keys()) if (min === undefined || id < min) min = id;
-      this.releaseBelow(min! + 1n, `the GLZ window was over its ${this.maxPixels}-pixel limit`);
-    }
+    while (this.pixelCount > this.maxPixels && this.images.size > 1) this.releaseBelow(this.oldestHeld() + 1n, `the GLZ window was over its ${this.maxPixels}-pixel limit`);
+  }
+
+  /** The smallest id held (there is one): found from the floor up while that is short, else by walking what is held. */
+  private oldestHeld(): bigint {
+    const limit = this.floor + BigInt(this.images.size);
+    for (let id = this.floor; id <= limit; id++) if (this.images.has(id)) return id;
+    let min: bigint | undefined;
+    for (const id of this.images.keys()) if (min === undefined || id < min) min = id;
+    return min!;
   }
 }

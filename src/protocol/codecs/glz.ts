@@ -141,7 +141,7 @@ class GlzJob {
     this.header = header;
     this.data = data;
     this.window = window;
-    this.pixels = new Uint32Array(header.width * header.height);
+    this.pixels = window.spare(header.width * header.height);
     const first = header.type === LzImageType.RGB16 ? PassKind.Rgb16 : PassKind.Rgb24;
     this.passes = header.type === LzImageType.RGBA ? [first, PassKind.Alpha] : [first];
   }

@@ -27,10 +27,10 @@ export async function runDecodeJob(job: DecodeJob, ctx: DecodeContext, into?: Ui
     case 'lz4':
       return decodeLz4(job.data, expected);
     case 'glz-rgb':
-      return decodeGlz(job.data, ctx.glzWindow, expected);
+      return decodeGlz(job.data, ctx.glzWindow, expected, lentOutput(job, into));
     case 'zlib-glz-rgb':
       if (!ctx.inflater) throw new SpiceError('internal', 'ZLIB_GLZ images need an inflater, and none was given to the decoder');
-      return decodeZlibGlz(job, ctx.inflater, ctx.glzWindow, expected);
+      return decodeZlibGlz(job, ctx.inflater, ctx.glzWindow, expected, lentOutput(job, into));
     case 'jpeg':
       if (!ctx.jpeg) throw new SpiceError('internal', 'JPEG images need a JPEG decoder, and none was given to the decoder');
       return decodeJpegImage(job.data, ctx.jpeg, expected);
@@ -38,6 +38,11 @@ export async function runDecodeJob(job: DecodeJob, ctx: DecodeContext, into?: Ui
       if (!ctx.jpeg) throw new SpiceError('internal', 'JPEG images need a JPEG decoder, and none was given to the decoder');
       return decodeJpegAlphaImage(job, ctx.jpeg, expected);
   }
+}
+
+/** GLZ's output copy (its window keeps an image of its own) into the lent buffer, when there is one. */
+function lentOutput(job: DecodeJob, into: Uint32Array | undefined): { out?: Pixels } {
+  return into ? { out: { width: job.width, height: job.height, data: into, hasAlpha: false } } : {};
 }
 
 /** Decodes in the calling thread, with its own GLZ window (one per session). */

@@ -152,6 +152,73 @@ describe('GLZ window', () => {
     expect([0n, 1n, 2n].map((id) => window.has(id))).toEqual([false, false, true]);
   });
 
+  it('keeps exactly the server\'s window over a long session, and releases what a corrupt or far distance leaves behind', () => {
+    const window = new GlzWindow();
+    for (let id = 0n; id < 5000n; id++) window.add(id, new Uint32Array(2), 100);
+    // Image 4999 says the window starts at 4899: ids 4899..4999 are held, nothing below.
+    expect(window.imageCount).toBe(101);
+    expect(window.totalPixels).toBe(202);
+    expect([4898n, 4899n, 4999n].map((id) => window.has(id))).toEqual([false, true, true]);
+    expect(window.isReleased(4898n)).toBe(true);
+    // An image far past a gap (a corrupt id) waits there; the next one with distance 0 releases
+    // everything older than itself.
+    window.add(1n << 60n, new Uint32Array(3), 0);
+    window.add(5000n, new Uint32Array(2), 0);
+    expect(window.imageCount).toBe(2);
+    expect(window.totalPixels).toBe(5);
+    expect(window.has(4999n)).toBe(false);
+  });
+
+  it('decodes into released images\' buffers: every image right, whatever they held (RGBA, copies from the image before)', () => {
+    const window = new GlzWindow();
+    const next = rng(21);
+    const width = 8;
+    const height = 4;
+    const count = width * height;
+    let previous: number[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let reused = 0;
+    for (let i = 0; i < 60; i++) {
+      const rgb = Array.from({ length: count }, () => next() & 0xffffff);
+      const alpha = Array.from({ length: count }, () => next() & 0xff);
+      const w = new GlzWriter(LzType.RGBA, width, height, true, BigInt(i), 1);
+      // The first half literals; the second half the image before's first half (RGB and alpha).
+      w.literals(rgb.slice(0, 16).map(bgr));
+      if (i === 0) w.literals(rgb.slice(16).map(bgr));
+      else w.match(16, 0, 1, 0);
+      w.literals(alpha.slice(0, 16).map((a) => [a]));
+      if (i === 0) w.literals(alpha.slice(16).map((a) => [a]));
+      else w.match(16, 0, 1, 2);
+      const expected = rgb.map((c, k) => (k < 16 || i === 0 ? (alpha[k] * 0x1000000 + c) >>> 0 : previous[k - 16]));
+      expect(words(sync(decodeGlz(w.build(), window, { width, height }))), `image ${i}`).toEqual(expected);
+      const kept = window.get(BigInt(i))!;
+      if (buffers.has(kept.buffer)) reused++;
+      buffers.add(kept.buffer);
+      previous = expected;
+    }
+    // win_head_dist 1: two images held, the rest released and their buffers taken again.
+    expect(window.imageCount).toBe(2);
+    expect(reused).toBeGreaterThan(50);
+  });
+
+  it('over maxPixels drops the oldest held even when it lies far above the floor (no walk over the ids between)', () => {
+    const window = new GlzWindow({ maxPixels: 10 });
+    window.add(1n << 60n, new Uint32Array(6), 100);
+    window.add(5n, new Uint32Array(6), 100);
+    expect([5n, 1n << 60n].map((id) => window.has(id))).toEqual([false, true]);
+    expect(window.isReleased(5n)).toBe(true);
+    expect(window.totalPixels).toBe(6);
+  });
+
+  it('drops its oldest images beyond maxPixels, oldest first, across gaps', () => {
+    const window = new GlzWindow({ maxPixels: 10 });
+    window.add(1n, new Uint32Array(4), 100);
+    window.add(3n, new Uint32Array(4), 100);
+    window.add(7n, new Uint32Array(4), 100);
+    expect([1n, 3n, 7n].map((id) => window.has(id))).toEqual([false, true, true]);
+    expect(window.totalPixels).toBe(8);
+  });
+
   it('waits for an image that another channel has not decoded yet, then decodes', async () => {
     const window = windowWith([0], 4);
     const s2 = new GlzWriter(LzType.RGB32, 3, 1, true, 2n, 2).literals([bgr(A)]).match(2, 1, 1, 0).build();

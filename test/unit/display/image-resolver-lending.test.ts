@@ -1,4 +1,4 @@
-// The display resolver lends a buffer of its own to the decoder for an LZ image drawn once (not
+// The display resolver lends a buffer of its own to the decoder for an LZ or GLZ image drawn once (not
 // cached), draw after draw, instead of a fresh zeroed buffer per image; a cached image keeps a
 // buffer of its own, two images of one draw get two buffers, and a decoder in another thread
 // is lent nothing.
@@ -11,7 +11,7 @@ import { DisplayImageResolver, LENT_MAX_PIXELS } from '../../../src/protocol/dis
 import { localImageDecoder } from '../../../src/protocol/display/run-decode-job.ts';
 import { ImageFlags, ImageType, Ropd, type DrawOp, type SpiceImage } from '../../../src/protocol/pixels/draw-ops.ts';
 import type { Pixels } from '../../../src/protocol/pixels/pixels.ts';
-import { bgr, LzType, LzWriter, lzCompressUnits, rng } from '../codecs/lz-streams.ts';
+import { bgr, GlzWriter, LzType, LzWriter, lzCompressUnits, rng } from '../codecs/lz-streams.ts';
 import { base, noMask, rect } from '../canvas/fake-images.ts';
 
 let nextId = 1n;
@@ -108,5 +108,23 @@ describe('buffers lent for images drawn once', () => {
     const c = lzImage(10, 10, 9);
     expect(Array.from((await drawn(other, copyOf(c.image), c.image)).data)).toEqual(c.pixels);
     expect(elsewhere.lent).toEqual([undefined]);
+  });
+
+  it('lends GLZ its output: the window keeps its own copy, so a later image copies the right pixels', async () => {
+    const decoder = recordingDecoder();
+    const resolver = new DisplayImageResolver({ cache: new ImageCache({ announcedPixels: 1_000_000 }), decoder }, new MapPaletteCache());
+    const glz = (id: bigint, w: GlzWriter): SpiceImage => ({ descriptor: { id: nextId++, type: ImageType.GLZ_RGB, flags: 0, width: 4, height: 1 }, body: { kind: 'glz-rgb', data: w.build() } });
+    const first = glz(0n, new GlzWriter(LzType.RGB32, 4, 1, true, 0n, 10).literals([bgr(0x111111), bgr(0x222222), bgr(0x333333), bgr(0x444444)]));
+    // Image 1: a literal, then three pixels of image 0 from its second on.
+    const second = glz(1n, new GlzWriter(LzType.RGB32, 4, 1, true, 1n, 10).literals([bgr(0x555555)]).match(3, 1, 1, 0));
+    const a = await drawn(resolver, copyOf(first), first);
+    expect(Array.from(a.data)).toEqual([0x111111, 0x222222, 0x333333, 0x444444]);
+    const b = await drawn(resolver, copyOf(second), second);
+    expect(b.data.buffer).toBe(a.data.buffer);
+    expect(Array.from(b.data)).toEqual([0x555555, 0x222222, 0x333333, 0x444444]);
+    // Image 2: all of image 0, after image 1's output overwrote the lent buffer.
+    const third = glz(2n, new GlzWriter(LzType.RGB32, 4, 1, true, 2n, 10).match(4, 0, 2, 0));
+    expect(Array.from((await drawn(resolver, copyOf(third), third)).data)).toEqual([0x111111, 0x222222, 0x333333, 0x444444]);
+    expect(decoder.lent.every((l) => l !== undefined)).toBe(true);
   });
 });
