@@ -23,17 +23,18 @@ const LARGE_BITMAP_PIXELS = 1 << 18;
 
 /**
  * Images up to this size that are drawn once and not cached are decoded into a buffer this
- * resolver keeps and lends again draw after draw (LZ and GLZ: image-decode-job.ts, ImageDecoder). A
+ * resolver keeps and lends again draw after draw (LZ, QUIC, GLZ: image-decode-job.ts, ImageDecoder). A
  * fresh buffer per image was, on the interactive bench's live scene (a scrolling terminal, about
  * 55 LZ images of 120 kpx a second), the decode worker's largest cost: zeroed, faulted in, then
  * collected (bench/README.md, interactive). Larger images get a buffer of their own, as before.
  */
 export const LENT_MAX_PIXELS = 1 << 20;
 /**
- * The image kinds a decoder in this thread writes into a lent buffer: LZ, and GLZ's output (the
- * window keeps a copy of its own, in stream order, for later images to refer to).
+ * The image kinds a decoder in this thread writes into a lent buffer: LZ, QUIC, and GLZ's output
+ * (the window keeps a copy of its own, in stream order, for later images to refer to). Each writes
+ * every pixel (for QUIC: wasm-parity.test.ts decodes into outputs full of other pixels).
  */
-const LENDABLE = new Set<string>(['lz-rgb', 'lz-plt', 'glz-rgb', 'zlib-glz-rgb']);
+const LENDABLE = new Set<string>(['lz-rgb', 'lz-plt', 'quic', 'glz-rgb', 'zlib-glz-rgb']);
 
 export class DisplayImageResolver implements ImageResolver {
   private readonly shared: SharedDecoding;

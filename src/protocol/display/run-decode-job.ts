@@ -19,7 +19,7 @@ export async function runDecodeJob(job: DecodeJob, ctx: DecodeContext, into?: Ui
   const expected = { width: job.width, height: job.height };
   switch (job.kind) {
     case 'quic':
-      return decodeQuic(job.data, expected, undefined, ctx.wasm ?? null);
+      return decodeQuic(job.data, expected, lentOutput(job, into).out, ctx.wasm ?? null);
     case 'lz-rgb':
       return decodeLz(job.data, expected, null, undefined, { wasm: ctx.wasm, into });
     case 'lz-plt':
@@ -40,9 +40,13 @@ export async function runDecodeJob(job: DecodeJob, ctx: DecodeContext, into?: Ui
   }
 }
 
-/** GLZ's output copy (its window keeps an image of its own) into the lent buffer, when there is one. */
+/**
+ * The lent buffer as an output of the job's size (QUIC's, and GLZ's output copy: its window keeps
+ * an image of its own), when there is one with room.
+ */
 function lentOutput(job: DecodeJob, into: Uint32Array | undefined): { out?: Pixels } {
-  return into ? { out: { width: job.width, height: job.height, data: into, hasAlpha: false } } : {};
+  const count = job.width * job.height;
+  return into && into.length >= count ? { out: { width: job.width, height: job.height, data: into.subarray(0, count), hasAlpha: false } } : {};
 }
 
 /** Decodes in the calling thread, with its own GLZ window (one per session). */

@@ -1,9 +1,12 @@
-// The display resolver lends a buffer of its own to the decoder for an LZ or GLZ image drawn once (not
+// The display resolver lends a buffer of its own to the decoder for an LZ, QUIC or GLZ image drawn once (not
 // cached), draw after draw, instead of a fresh zeroed buffer per image; a cached image keeps a
 // buffer of its own, two images of one draw get two buffers, and a decoder in another thread
 // is lent nothing.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MapPaletteCache } from '../../../src/protocol/codecs/bitmap.ts';
+import { decodeQuic } from '../../../src/protocol/codecs/quic.ts';
 import { loadWasmDecoders } from '../../../src/protocol/codecs/wasm/wasm-decoders.ts';
 import { ImageCache } from '../../../src/protocol/display/image-cache.ts';
 import type { DecodeJob, ImageDecoder } from '../../../src/protocol/display/image-decode-job.ts';
@@ -126,5 +129,18 @@ describe('buffers lent for images drawn once', () => {
     const third = glz(2n, new GlzWriter(LzType.RGB32, 4, 1, true, 2n, 10).match(4, 0, 2, 0));
     expect(Array.from((await drawn(resolver, copyOf(third), third)).data)).toEqual([0x111111, 0x222222, 0x333333, 0x444444]);
     expect(decoder.lent.every((l) => l !== undefined)).toBe(true);
+  });
+
+  it('lends QUIC its output: a photograph decodes into the buffer the text before it used', async () => {
+    const decoder = recordingDecoder();
+    const resolver = new DisplayImageResolver({ cache: new ImageCache({ announcedPixels: 1_000_000 }), decoder }, new MapPaletteCache());
+    const text = lzImage(150, 100, 12);
+    const before = await drawn(resolver, copyOf(text.image), text.image);
+    const data = new Uint8Array(readFileSync(join(import.meta.dirname, '../../fixtures/images/quic-reference/rgb24-photo-144x96.quic')));
+    const photo: SpiceImage = { descriptor: { id: nextId++, type: ImageType.QUIC, flags: 0, width: 144, height: 96 }, body: { kind: 'quic', data } };
+    const got = await drawn(resolver, copyOf(photo), photo);
+    expect(got.data.buffer).toBe(before.data.buffer);
+    expect(got.data.length).toBe(144 * 96);
+    expect(Array.from(got.data)).toEqual(Array.from(decodeQuic(data, { width: 144, height: 96 }).data));
   });
 });
