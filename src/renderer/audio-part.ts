@@ -10,7 +10,8 @@ import type { PagePart } from './page-parts.ts';
 import { AudioClockFollower, audibleTime } from './audio/audio-clock.ts';
 import { AudioOutput, type SoundGate } from './audio/audio-output.ts';
 import { Microphone, type MicrophoneState } from './audio/microphone.ts';
-import { PagePlayback } from './audio/page-playback.ts';
+import { PagePlayback, type PlaybackControl } from './audio/page-playback.ts';
+import { endsSound, WorkerPlaybackProxy } from './audio/worker-playback.ts';
 import type { OutputStallStats } from './audio/output-stalls.ts';
 import type { PlayoutStats } from './audio/playout.ts';
 
@@ -58,6 +59,9 @@ export const audioPart: PagePart = {
     /** Times the video clock was set from the sound, and the last audible time (ms, wrapping). */
     const videoClock = { sets: 0, lastMm: null as number | null };
 
+    // Where the bridge runs in the decode worker, the worker plays the guest's playback into the
+    // worklet itself (audio/worker-playback.ts): this thread keeps the output and the controls.
+    const worker = page.soundWorker;
     const output = new AudioOutput({
       gate: (state, why) => {
         gateWhy = why ?? '';
@@ -103,11 +107,26 @@ export const audioPart: PagePart = {
         while (tapSamples > MAX_TAP_SAMPLES && tap.length > 1) tapSamples -= tap.shift()!.frames.length;
       },
       opus: (report) => (report.type === 'opus-unavailable' ? playback.workletUnavailable(report.why) : playback.workletError(report.why)),
+      ...(worker && {
+        playoutPort: (port: MessagePort) => worker.post({ kind: 'playout-port', port }, [port]),
+        link: (state) => worker.post({ kind: 'playout-state', state }),
+      }),
     });
     // Opus is decoded in the worklet (WebAssembly), or with #opus=page on this thread (WebCodecs),
     // as it is where the page cannot compile WebAssembly (bench/README.md, audio, measures both).
     const opusDecoding = page.context.options.get('opus') === 'page' || typeof WebAssembly !== 'object' ? 'page' : 'worklet';
-    const playback = new PagePlayback(output, (message) => page.status.setDetail(message), opusDecoding);
+    const workerPlayback = worker ? new WorkerPlaybackProxy((m, transfer) => worker.post(m, transfer), opusDecoding) : null;
+    const playback: PlaybackControl = workerPlayback ?? new PagePlayback(output, (message) => page.status.setDetail(message), opusDecoding);
+    const pagePlayback = playback instanceof PagePlayback ? playback : null;
+    if (worker && workerPlayback) {
+      worker.listen((m) => {
+        if (m.kind === 'playback-stats') {
+          workerPlayback.update(m.stats);
+          showNotice();
+        } else if (m.kind === 'playback-problem') page.status.setDetail(m.message);
+        else output.want();
+      });
+    }
     const microphone = new Microphone(output, {
       state: (state: MicrophoneState, why?: string) => {
         micWhy = why ?? '';
@@ -191,7 +210,8 @@ export const audioPart: PagePart = {
       onHostMessage(m) {
         switch (m.kind) {
           case 'playback':
-            playback.receive(m.type, m.body);
+            // Only with #bridge=page: otherwise the worker keeps these.
+            pagePlayback?.receive(m.type, m.body);
             showNotice();
             return true;
           case 'record':
@@ -213,13 +233,8 @@ export const audioPart: PagePart = {
             else root.append(notice);
             return false;
           }
-          case 'display-reset':
-            endSession();
-            return false;
-          case 'status':
-            if (m.status.state === 'error' || m.status.state === 'closed' || m.status.state === 'reconnecting') endSession();
-            return false;
           default:
+            if (endsSound(m)) endSession();
             return false;
         }
       },

@@ -3,8 +3,9 @@
 // bodies go from the socket into the display pipeline on this thread. On the page's thread each
 // packet cost a WebSocket event, a postMessage and a wake of this thread (bench/README.md,
 // interactive). Every host packet is still decoded and checked by BridgeSocket: garbage ends the
-// bridge with the same sentence as on the page. The other host messages (status, cursor, sound,
-// panels) go on to the page, a packet's at a time, in order.
+// bridge with the same sentence as on the page. Playback bodies stay here too where the page plays
+// sound (audio/worker-playback.ts). The other host messages (status, cursor, record, panels) go on
+// to the page, a packet's at a time, in order.
 import type { HostMessage } from '../protocol/bridge/bridge-messages.ts';
 import type { AudioCapabilities } from '../protocol/audio/audio-format.ts';
 import type { VideoCodecSupport } from '../protocol/channels/display/display-sink.ts';
@@ -16,6 +17,10 @@ export interface WorkerBridgeSinks {
   display(channelId: number, type: number, body: Uint8Array, serial: bigint): void;
   /** DISPLAY_RESET: the old session's surfaces, caches and GLZ window go before the next display body is submitted. */
   resetDisplay(): void;
+  /** Any other host message, in order, before it goes on to the page: true when it was handled here and does not go on (playback bodies: audio/worker-playback.ts). */
+  host(m: HostMessage): boolean;
+  /** The bridge closed (the host closed it, or broke the protocol). */
+  ended(): void;
   post(m: FromDecodeWorker): void;
 }
 
@@ -47,6 +52,7 @@ export class WorkerBridgeEnd {
         message: (m) => this.onMessage(m),
         closed: (reason) => {
           this.flush();
+          sinks.ended();
           sinks.post({ kind: 'bridge-closed', id: this.id, reason });
         },
       },
@@ -73,6 +79,7 @@ export class WorkerBridgeEnd {
   private onMessage(m: HostMessage): void {
     if (m.kind === 'display') return this.sinks.display(m.channelId, m.type, m.body, m.serial);
     if (m.kind === 'display-reset') this.sinks.resetDisplay();
+    if (this.sinks.host(m)) return;
     // BridgeSocket hands on a packet's messages in one turn: they go to the page together after it.
     if (this.toPage.length === 0) queueMicrotask(() => this.flush());
     this.toPage.push(detached(m));

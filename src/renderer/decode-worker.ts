@@ -23,6 +23,8 @@ import { WorkerPresentation } from './present/worker-presentation.ts';
 import { BrowserVideoDecoders } from './video/browser-video-decoders.ts';
 import type { FromDecodeWorker, ToDecodeWorker } from './worker-messages.ts';
 import { WorkerBridgeEnd } from './bridge-in-worker.ts';
+import { endsSound, WorkerPlayback } from './audio/worker-playback.ts';
+import type { HostMessage } from '../protocol/bridge/bridge-messages.ts';
 
 interface WorkerScope {
   postMessage(message: FromDecodeWorker, transfer?: Transferable[]): void;
@@ -242,12 +244,24 @@ function resetDisplay(): void {
 
 /** The bridge, when it runs here (bridge-in-worker.ts): display bodies go from its socket into the pipeline. */
 let bridge: WorkerBridgeEnd | null = null;
+/** The guest's playback, once the page said it plays sound (audio/worker-playback.ts): its bodies stay here. */
+let playback: WorkerPlayback | null = null;
 const bridgeSinks = {
   display: (channelId: number, type: number, body: Uint8Array, serial: bigint) => {
     startMark('first-display-message');
     pipeline.submit(channelId, type, body, serial);
   },
   resetDisplay,
+  host: (m: HostMessage): boolean => {
+    if (!playback) return false;
+    if (m.kind === 'playback') {
+      playback.receive(m.type, m.body);
+      return true;
+    }
+    if (endsSound(m)) playback.reset();
+    return false;
+  },
+  ended: () => playback?.reset(),
   post: (m: FromDecodeWorker) => post(m),
 };
 
@@ -263,6 +277,7 @@ scope.onmessage = (e) => {
       return;
     case 'bridge-open':
       bridge?.close();
+      playback?.reset();
       bridge = new WorkerBridgeEnd(m, bridgeSinks);
       return;
     case 'bridge-hello-extras':
@@ -279,7 +294,18 @@ scope.onmessage = (e) => {
       if (bridge?.id === m.id) {
         bridge.close();
         bridge = null;
+        playback?.reset();
       }
+      return;
+    case 'playback-here':
+      playback ??= new WorkerPlayback(post, m.opusDecoding);
+      return;
+    case 'playout-port':
+    case 'playout-state':
+    case 'playback-local':
+    case 'playback-worklet':
+      if (playback) playback.command(m);
+      else if (m.kind === 'playout-port') m.port.close();
       return;
     case 'resend':
       // After everything already queued, so the full copy is not older than what follows it.

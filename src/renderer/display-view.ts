@@ -13,6 +13,7 @@ import type { DisplayItem, FromDecodeWorker, RendererChoice, ToDecodeWorker } fr
 import { startMark, workerStartMark } from './start-marks.ts';
 import { VideoElements, videoElementsSupported } from './present/video-elements.ts';
 import { browserProbeEnvironment, probeVideoCodecs } from './video/codec-probe.ts';
+import type { PlaybackFromWorker, PlaybackToWorker } from './audio/worker-playback.ts';
 
 export interface DisplayStats {
   /** Frames presented (by the worker or the page). */
@@ -63,6 +64,13 @@ export type WorkerBridgeMessage = Extract<FromDecodeWorker, { kind: 'bridge-mess
 /** What the page tells the worker of such a bridge. */
 export type WorkerBridgeCommand = Extract<ToDecodeWorker, { kind: `bridge-${string}` }>;
 
+/** The decode worker as the page's sound sees it, while the worker plays the guest's playback (audio/worker-playback.ts). */
+export interface WorkerSoundLink {
+  post(m: PlaybackToWorker, transfer?: Transferable[]): void;
+  /** One listener, the page's sound part's. */
+  listen(listener: (m: PlaybackFromWorker) => void): void;
+}
+
 /** The decode worker as a bridge's transport sees it (worker-bridge.ts). */
 export interface WorkerBridgeLink {
   post(m: WorkerBridgeCommand, transfer?: Transferable[]): void;
@@ -90,6 +98,7 @@ export class DisplayView {
   private wantedChannel = 0;
   /** Where the bridge's messages go when it runs in the worker (worker-bridge.ts). */
   private bridgeListener: ((m: WorkerBridgeMessage) => void) | null = null;
+  private soundListener: ((m: PlaybackFromWorker) => void) | null = null;
   /** The element path's `<video>` elements (the default where the worker presents; #videopath=canvas turns it off). */
   private readonly videoElements: VideoElements | null = null;
   /** The presentation log was asked for: the worker sends the elements' pictures' mm times. */
@@ -188,6 +197,11 @@ export class DisplayView {
   readonly bridgeLink: WorkerBridgeLink = {
     post: (m, transfer) => this.toWorker(m, transfer),
     listen: (listener) => (this.bridgeListener = listener),
+  };
+
+  readonly soundLink: WorkerSoundLink = {
+    post: (m, transfer) => this.toWorker(m, transfer),
+    listen: (listener) => (this.soundListener = listener),
   };
 
   /**
@@ -324,6 +338,11 @@ export class DisplayView {
       case 'bridge-closed':
       case 'bridge-fenced':
         this.bridgeListener?.(m);
+        return;
+      case 'playback-stats':
+      case 'playback-problem':
+      case 'playout-want':
+        this.soundListener?.(m);
         return;
       case 'video-status':
         this.video.status = m.status;

@@ -10,6 +10,7 @@
 import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
 import type { PreloadContract } from '../protocol/bridge/preload-contract.ts';
 import type { StatusLine } from './status-line.ts';
+import type { WorkerSoundLink } from './display-view.ts';
 
 /** What the page knows when it loads, before the host says anything. */
 export interface PageContext {
@@ -49,6 +50,8 @@ export interface PageServices {
    * while sound plays, instead of by the host's MEDIA_TIME; null when the sound stopped.
    */
   audioClock(mmNow: number | null): void;
+  /** The decode worker, where the bridge runs in it: the guest's playback is handled there (audio/worker-playback.ts); null with #bridge=page. */
+  readonly soundWorker: WorkerSoundLink | null;
 }
 
 /** A mounted part's hooks; each is optional. */

@@ -11,7 +11,7 @@ import { bridgeUrl, connectBridge, type BridgeHandlers, type PageBridge } from '
 import { InputSocket, portInputTransport } from './input-socket.ts';
 import { WorkerBridge } from './worker-bridge.ts';
 import { CursorView } from './cursor-view.ts';
-import { DisplayView } from './display-view.ts';
+import { DisplayView, type WorkerSoundLink } from './display-view.ts';
 import { HeadsView } from './heads.ts';
 import { KeyboardCapture } from './input/keyboard.ts';
 import { MouseCapture } from './input/mouse.ts';
@@ -144,6 +144,10 @@ export class SessionPage implements PageServices {
         this.display.canvasMoved();
       },
     });
+  }
+
+  get soundWorker(): WorkerSoundLink | null {
+    return this.bridgeInWorker ? this.display.soundLink : null;
   }
 
   /** Opens the bridge (HELLO, or HEAD_JOIN for a head's window). */

@@ -10,6 +10,7 @@ import type { PixelPatch, RendererChoice } from './present/presenter.ts';
 import type { PresentationMessage } from './present/worker-presentation.ts';
 import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
 import type { AudioCapabilities } from '../protocol/audio/audio-format.ts';
+import type { PlaybackFromWorker, PlaybackToWorker } from './audio/worker-playback.ts';
 
 export type { RendererChoice };
 
@@ -62,7 +63,9 @@ export type ToDecodeWorker =
   /** The element path: stream `key`'s track writable (transferred), which the worker writes its pictures into; null: the page writes them ('video-picture'). */
   | { kind: 'video-writable'; key: string; writable: WritableStream<VideoFrame> | null }
   /** The element path: the page logs what its elements show (a test asked): send each picture's mm time ('video-handed'). */
-  | { kind: 'video-watch' };
+  | { kind: 'video-watch' }
+  /** The guest's playback, handled here while the bridge runs here (audio/worker-playback.ts). */
+  | PlaybackToWorker;
 
 export type FromDecodeWorker =
   /** The shown channel's primary surface was created or replaced, or another channel is shown (0x0: it has none yet). */
@@ -99,4 +102,5 @@ export type FromDecodeWorker =
   /** Bridge `id` closed (the host closed it, or broke the protocol: `reason` says how). */
   | { kind: 'bridge-closed'; id: number; reason: string }
   /** The answer to 'bridge-fence' `fence`. */
-  | { kind: 'bridge-fenced'; id: number; fence: number };
+  | { kind: 'bridge-fenced'; id: number; fence: number }
+  | PlaybackFromWorker;

@@ -14,6 +14,13 @@ import { PLAYOUT_PROCESSOR, WORKLET_MODULE, type FromPlayout, type ToPlayout } f
 
 export type SoundGate = 'off' | 'starting' | 'waiting' | 'on' | 'failed';
 
+/** The output as the decode worker's link into the playout follows it (playout-link.ts). */
+export interface PlayoutLinkState {
+  gate: SoundGate;
+  /** The context is suspended because nothing played (it wakes at the next sound). */
+  asleep: boolean;
+}
+
 export interface AudioOutputEvents {
   gate(state: SoundGate, why?: string): void;
   position(report: Extract<FromPlayout, { type: 'position' }>): void;
@@ -21,6 +28,13 @@ export interface AudioOutputEvents {
   tap(frames: Float32Array, contextTime: number): void;
   /** The worklet's Opus decoder failed to load, or refused a packet. */
   opus?(report: Extract<FromPlayout, { type: 'opus-unavailable' | 'opus-error' }>): void;
+  /**
+   * Where the decode worker feeds the playout itself (worker-playback.ts): a second port into the
+   * worklet, made with it, for the worker to post through.
+   */
+  playoutPort?(port: MessagePort): void;
+  /** The output's gate and idle sleep, each time either changes: what the worker's link (playout-link.ts) follows. */
+  link?(state: PlayoutLinkState): void;
 }
 
 /** Messages held while the worklet module loads; older ones go first (a few seconds of a stalled load). */
@@ -83,6 +97,12 @@ export class AudioOutput {
   /** Whether the context is suspended because nothing played (tests). */
   get sleeping(): boolean {
     return this.idleSuspended;
+  }
+
+  /** Sound is on its way (here, or through the worker's port): the output opens the first time, and wakes from its idle sleep. */
+  want(): void {
+    this.open();
+    this.wake();
   }
 
   /** Posts to the playout processor (queued while it loads). */
@@ -165,6 +185,12 @@ export class AudioOutput {
     };
     node.connect(ctx.destination);
     this.node = node;
+    if (this.events.playoutPort) {
+      const channel = new MessageChannel();
+      const m: ToPlayout = { type: 'port', port: channel.port1 };
+      node.port.postMessage(m, [channel.port1]);
+      this.events.playoutPort(channel.port2);
+    }
     for (const p of this.pending) node.port.postMessage(p.m, p.transfer);
     this.pending = [];
     ctx.onstatechange = () => this.followState();
@@ -194,6 +220,7 @@ export class AudioOutput {
     this.idleSince = null;
     this.idleSuspended = true;
     this.idleSuspensions++;
+    this.reportLink();
     void this.ctx.suspend();
   }
 
@@ -204,6 +231,7 @@ export class AudioOutput {
     this.idleSuspended = false;
     this.idleSince = null;
     this.resuming = true;
+    this.reportLink();
     void ctx.resume().then(() => {
       this.resuming = false;
       this.followState();
@@ -236,5 +264,10 @@ export class AudioOutput {
     if (state === this.state) return;
     this.state = state;
     this.events.gate(state, why);
+    this.reportLink();
+  }
+
+  private reportLink(): void {
+    this.events.link?.({ gate: this.state, asleep: this.idleSuspended });
   }
 }

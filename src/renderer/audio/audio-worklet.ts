@@ -83,6 +83,9 @@ class PlayoutProcessor extends AudioWorkletProcessor {
         this.tap = m.on ? new Float32Array(TAP_FRAMES * 2) : null;
         this.tapFilled = 0;
         return;
+      case 'port':
+        m.port.onmessage = (e: MessageEvent<ToPlayout>) => this.receive(e.data);
+        return;
     }
   }
 

@@ -39,7 +39,23 @@ export interface PlaybackStats {
   serverLatencyMs: number | null;
 }
 
-export class PagePlayback {
+/** What the page's sound controls and state use of the playback, wherever it runs: here, or in the decode worker (worker-playback.ts). */
+export interface PlaybackControl {
+  /** The page's own volume (0..1) and mute. */
+  setLocal(volume: number, muted: boolean): void;
+  /** The session ended: whatever plays stops. */
+  reset(): void;
+  /** The worklet's decoding counts (its position reports carry them). */
+  workletCounts(c: WorkletOpusCounts): void;
+  /** The worklet cannot decode Opus: the playback decodes from now on (WebCodecs). */
+  workletUnavailable(why: string): void;
+  /** libopus in the worklet refused a packet. */
+  workletError(why: string): void;
+  readonly playing: boolean;
+  readonly stats: PlaybackStats;
+}
+
+export class PagePlayback implements PlaybackControl {
   private mode: number | null = null;
   private stream: { channels: number; frequency: number } | null = null;
   private decoder: AudioDecoder | null = null;
@@ -63,6 +79,7 @@ export class PagePlayback {
   private announced: { channels: number; frequency: number } | null = null;
 
   constructor(
+    /** The page's output, or in the decode worker the link to the same worklet (playout-link.ts). */
     private readonly output: Pick<AudioOutput, 'gate' | 'post'>,
     /** A sentence for the page's status (a malformed message, a decoder that failed). */
     private readonly problem: (message: string) => void,

@@ -1,6 +1,7 @@
 // The messages between the page and its audio worklet processors (audio-worklet.ts), over the
-// AudioWorkletNode's port. The worklet trusts the page (the same document's code), not the server:
-// the page has decoded and checked what it forwards.
+// AudioWorkletNode's port, or from the decode worker over a port the page handed to both. The
+// worklet trusts the page and its worker (the same document's code), not the server: they have
+// decoded and checked what they forward.
 import type { OutputStallStats } from './output-stalls.ts';
 import type { PlayoutStats } from './playout.ts';
 
@@ -25,7 +26,13 @@ export type ToPlayout =
   /** Linear gain (local volume and mute, guest volume and mute), applied smoothly. */
   | { type: 'gain'; gain: number }
   /** Copy the output (after the gain) back to the page, for tests: on or off. */
-  | { type: 'tap'; on: boolean };
+  | { type: 'tap'; on: boolean }
+  /**
+   * A second port into the playout, for the decode worker (worker-playback.ts): where the bridge
+   * runs in the worker, the playback messages come through it without the page's thread. What
+   * comes through it is handled as what comes through the node's own port.
+   */
+  | { type: 'port'; port: MessagePort };
 
 export type FromPlayout =
   /**

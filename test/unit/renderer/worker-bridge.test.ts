@@ -34,6 +34,13 @@ describe('WorkerBridgeEnd (the bridge in the decode worker)', () => {
       {
         display: (channelId, type, body, serial) => sunk.push(`display ${channelId} ${type} ${serial} ${Array.from(body).join(',')}`),
         resetDisplay: () => sunk.push('reset'),
+        // As the decode worker's playback: playback bodies stay in the worker, the rest go on.
+        host: (m) => {
+          if (m.kind !== 'playback') return false;
+          sunk.push(`playback ${m.type} ${Array.from(m.body).join(',')}`);
+          return true;
+        },
+        ended: () => sunk.push('ended'),
         post: (m) => posted.push(m),
       },
     );
@@ -53,8 +60,9 @@ describe('WorkerBridgeEnd (the bridge in the decode worker)', () => {
     const status: HostMessage = { kind: 'status', status: { state: 'connecting', where: 'h:1' } };
     b.host.postMessage(packet({ kind: 'hello', version: BRIDGE_VERSION }, status, { kind: 'display', channelId: 1, type: 302, serial: 2n, body: new Uint8Array([1, 2]) }, cursor));
     b.host.postMessage(packet({ kind: 'display-reset' }, { kind: 'display', channelId: 0, type: 303, serial: 1n, body: new Uint8Array([3]) }));
-    await waitUntil('both packets at the page', () => b.posted.length === 2);
-    expect(b.sunk).toEqual(['display 1 302 2 1,2', 'reset', 'display 0 303 1 3']);
+    b.host.postMessage(packet({ kind: 'playback', channelId: 0, type: 101, serial: 9n, body: new Uint8Array([4, 5]) }));
+    await waitUntil('both packets at the page, the playback in the worker', () => b.posted.length === 2 && b.sunk.length === 4);
+    expect(b.sunk).toEqual(['display 1 302 2 1,2', 'reset', 'display 0 303 1 3', 'playback 101 4,5']);
     expect(b.posted).toEqual([
       { kind: 'bridge-messages', id: 7, messages: [status, cursor] },
       { kind: 'bridge-messages', id: 7, messages: [{ kind: 'display-reset' }] },
@@ -69,7 +77,7 @@ describe('WorkerBridgeEnd (the bridge in the decode worker)', () => {
     b.host.postMessage(packet({ kind: 'status', status: { state: 'connecting', where: 'h:1' } }));
     await waitUntil('the close', () => b.posted.length > 0);
     expect(b.posted).toEqual([{ kind: 'bridge-closed', id: 7, reason: 'the test host did not start with HELLO' }]);
-    expect(b.sunk).toEqual([]);
+    expect(b.sunk).toEqual(['ended']);
   });
 });
 

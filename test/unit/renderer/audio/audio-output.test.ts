@@ -3,7 +3,7 @@
 // suspended with the gate still on; the next START resumes it; an open microphone keeps it
 // running; a browser that will not resume without a gesture makes the gate wait for one.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AudioOutput, IDLE_SUSPEND_MS, type SoundGate } from '../../../../src/renderer/audio/audio-output.ts';
+import { AudioOutput, IDLE_SUSPEND_MS, type PlayoutLinkState, type SoundGate } from '../../../../src/renderer/audio/audio-output.ts';
 import type { FromPlayout } from '../../../../src/renderer/audio/worklet-messages.ts';
 import type { PlayoutStats } from '../../../../src/renderer/audio/playout.ts';
 
@@ -136,5 +136,34 @@ describe('AudioOutput suspends an idle context', () => {
     output.post({ type: 'start', rate: 48000 });
     await vi.advanceTimersByTimeAsync(2000);
     expect(output.gate).toBe('waiting');
+  });
+
+  it("gives the decode worker a port into the worklet and follows its gate and sleep; the worker's sound opens and wakes it (want)", async () => {
+    const ports: MessagePort[] = [];
+    const links: PlayoutLinkState[] = [];
+    const output = new AudioOutput({ gate: () => {}, position: () => {}, tap: () => {}, playoutPort: (p) => ports.push(p), link: (l) => links.push(l) }, fakeWindow, () => now);
+    expect(links).toEqual([]);
+    output.want();
+    await vi.advanceTimersByTimeAsync(0);
+    const ctx = FakeContext.last!;
+    const node = FakeNode.last!;
+    // The worklet got the other end of the worker's port.
+    expect(ports).toHaveLength(1);
+    expect(node.posted[0]).toMatchObject({ type: 'port' });
+    expect((node.posted[0] as { port: unknown }).port).not.toBe(ports[0]);
+    // The fake context starts suspended, as a browser's does, until its resume().
+    expect(links.map((l) => l.gate)).toEqual(['starting', 'waiting', 'on']);
+    const report = (state: PlayoutStats['state']): void => node.port.onmessage!({ data: { type: 'position', position: null, contextTime: 0, stats: stats(state), output: { lostMs: 0, longestMs: 0 }, opus: { decoded: 0, errors: 0, dropped: 0 } } });
+    report('idle');
+    now += IDLE_SUSPEND_MS + 1;
+    report('idle');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(links.at(-1)).toEqual({ gate: 'on', asleep: true });
+    output.want();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ctx.state).toBe('running');
+    expect(links.at(-1)).toEqual({ gate: 'on', asleep: false });
+    for (const p of ports) p.close();
+    (node.posted[0] as { port: MessagePort }).port.close();
   });
 });

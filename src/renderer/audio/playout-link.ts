@@ -1,0 +1,102 @@
+// The decode worker's way into the playout worklet (worker-playback.ts): a port the page made
+// with the worklet (audio-output.ts, playoutPort) and the page's output state as the page last
+// told it. It stands where AudioOutput stands on the page's thread (PagePlayback posts to either):
+// messages go through the port while the output is on; before it is (the worklet loads, the
+// browser waits for a user gesture) they are held, bounded as the page's output bounds them, and
+// sent in order once it is. Sound asks the page to open the output, or to wake it from its idle
+// sleep, as a post of sound does on the page.
+import type { PlayoutLinkState, SoundGate } from './audio-output.ts';
+import type { ToPlayout } from './worklet-messages.ts';
+
+export type { PlayoutLinkState };
+
+/** The part of a MessagePort the link uses. */
+export interface PlayoutPort {
+  postMessage(m: ToPlayout, transfer: Transferable[]): void;
+  close(): void;
+}
+
+/**
+ * Messages held while the output is not on. Beyond it, the oldest sound goes (counted): about 2 s
+ * of 10 ms packets, what the page's output keeps while it waits for a gesture.
+ */
+export const MAX_HELD = 200;
+
+const isSound = (m: ToPlayout): boolean => m.type === 'start' || m.type === 'data' || m.type === 'opus';
+
+export class PlayoutLink {
+  private state: PlayoutLinkState = { gate: 'off', asleep: false };
+  private port: PlayoutPort | null = null;
+  private held: { m: ToPlayout; transfer: Transferable[] }[] = [];
+  /** Sound dropped while held (over MAX_HELD) or while the output failed. */
+  dropped = 0;
+
+  /** `want`: tells the page that sound is coming (it opens or wakes its output). */
+  constructor(private readonly want: () => void) {}
+
+  /** The output's gate as the page last said, or 'starting' once this link asked it to open. */
+  get gate(): SoundGate {
+    return this.state.gate;
+  }
+
+  /** The worklet's port (a new output's replaces an old one's). */
+  setPort(port: PlayoutPort): void {
+    this.port?.close();
+    this.port = port;
+    this.flush();
+  }
+
+  /** What the page's output says of itself now. */
+  setState(state: PlayoutLinkState): void {
+    this.state = { ...state };
+    if (state.gate === 'failed') this.dropHeld();
+    this.flush();
+  }
+
+  post(m: ToPlayout, transfer: Transferable[] = []): void {
+    if (isSound(m)) this.askForOutput();
+    if (this.state.gate === 'failed') {
+      if (isSound(m)) this.dropped++;
+      return;
+    }
+    if (this.open && this.held.length === 0) {
+      this.port!.postMessage(m, transfer);
+      return;
+    }
+    this.held.push({ m, transfer });
+    if (this.held.length > MAX_HELD) {
+      const oldest = this.held.findIndex((h) => h.m.type === 'data' || h.m.type === 'opus');
+      this.held.splice(oldest >= 0 ? oldest : 0, 1);
+      this.dropped++;
+    }
+  }
+
+  /** Messages held now (tests). */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  private get open(): boolean {
+    return this.port !== null && this.state.gate === 'on';
+  }
+
+  /** As the page's own post of sound: the output opens the first time, and wakes from its sleep. */
+  private askForOutput(): void {
+    if (this.state.gate === 'off') this.state = { ...this.state, gate: 'starting' };
+    else if (!this.state.asleep) return;
+    this.state = { ...this.state, asleep: false };
+    this.want();
+  }
+
+  private flush(): void {
+    if (!this.open) return;
+    const held = this.held;
+    this.held = [];
+    for (const h of held) this.port!.postMessage(h.m, h.transfer);
+  }
+
+  private dropHeld(): void {
+    this.dropped += this.held.filter((h) => isSound(h.m)).length;
+    this.held = [];
+  }
+}
