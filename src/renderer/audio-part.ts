@@ -106,9 +106,10 @@ export const audioPart: PagePart = {
         tapSamples += frames.length;
         while (tapSamples > MAX_TAP_SAMPLES && tap.length > 1) tapSamples -= tap.shift()!.frames.length;
       },
+      problem: (why) => page.status.setDetail(`sound: ${why}`),
       opus: (report) => (report.type === 'opus-unavailable' ? playback.workletUnavailable(report.why) : playback.workletError(report.why)),
       ...(worker && {
-        playoutPort: (port: MessagePort) => worker.post({ kind: 'playout-port', port }, [port]),
+        playoutPort: (port: MessagePort, ring: SharedArrayBuffer | null) => worker.post({ kind: 'playout-port', port, ring }, [port]),
         link: (state) => worker.post({ kind: 'playout-state', state }),
       }),
     });

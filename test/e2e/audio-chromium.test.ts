@@ -167,6 +167,8 @@ for (const { mode, opus } of [{ mode: 'raw', opus: false }, { mode: 'opus', opus
             `longest run ${m.runSeconds.toFixed(2)} s, largest step ${m.stepRatio.toFixed(2)} of the tone's; playout ${JSON.stringify(state.playout)}; output lost ${JSON.stringify(state.outputStalls)}; playback ${JSON.stringify(state.playback)}`,
         );
         expect(state.playback.mode).toBe(mode);
+        // The decode worker writes the sound into the worklet's ring: the gateway's page is cross-origin isolated.
+        expect(state.playback.route).toBe('worker-ring');
         expect(state.gate).toBe('on');
         expect(state.notice).toBe('');
         // The drift controller may read up to 0.2 % fast or slow while it settles the level.
@@ -304,6 +306,7 @@ describe('the gesture gate (autoplay needs a gesture)', () => {
       });
       const waiting = (await pageState(page)).audio;
       expect(waiting.gate).toBe('waiting');
+      expect(waiting.playback.route).toBe('worker-ring');
       expect(waiting.notice).toBe('🔇 sound is waiting: click or press a key to turn it on');
       expect(await page.locator('#sound-notice').isVisible()).toBe(true);
       // A click anywhere on the page (the screen) is the gesture.
@@ -331,7 +334,8 @@ describe('the gesture gate in kiosk mode (no bar)', () => {
   it('still says that sound waits for a click (over the screen, not in the hidden bar), and plays after one', { timeout: 90_000 }, async () => {
     const context = await peers.browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.addInitScript(AUTOPLAY_POLICY);
-    const page = await openSessionPage(peers.browser, peers.serve.url, 20_000, context);
+    // With the bridge on the page's thread, whose playback posts into the worklet itself: that path is played here.
+    const page = await openSessionPage(peers.browser, `${peers.serve.url}#bridge=page`, 20_000, context);
     try {
       await playbackLinked(page);
       expect((await pageState(page)).kiosk).toBe(true);
@@ -354,6 +358,7 @@ describe('the gesture gate in kiosk mode (no bar)', () => {
       await waitUntil('the sound turned on', async () => (await pageState(page)).audio.gate === 'on', 10_000);
       await waitUntil('sound came out after the click', async () => ((await pageState(page)).audio.playout?.framesOut ?? 0) > 48000, 10_000);
       expect(await page.locator('#sound-notice').isVisible()).toBe(false);
+      expect((await pageState(page)).audio.playback.route).toBe('page');
       await playing;
       expect(pageProblems(page)).toEqual([]);
     } finally {

@@ -136,6 +136,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     'Referrer-Policy': 'no-referrer',
     'X-Frame-Options': 'DENY',
     'Cross-Origin-Opener-Policy': 'same-origin',
+    // With COOP, makes the page cross-origin isolated (it loads nothing from elsewhere), which the
+    // sound's ring in shared memory between the decode worker and the worklet needs
+    // (src/renderer/audio/playout-ring.ts).
+    'Cross-Origin-Embedder-Policy': 'require-corp',
     'Cross-Origin-Resource-Policy': 'same-origin',
     'Cache-Control': 'no-store',
   });

@@ -10,6 +10,7 @@
 // playout has been idle (the stream stopped and played out) for a while and nothing else needs
 // the context (the microphone), the output suspends it, and resumes it with the next message for
 // the playout (a START); the gate stays 'on' meanwhile.
+import { canSharePlayoutRing, newPlayoutRing } from './playout-ring.ts';
 import { PLAYOUT_PROCESSOR, WORKLET_MODULE, type FromPlayout, type ToPlayout } from './worklet-messages.ts';
 
 export type SoundGate = 'off' | 'starting' | 'waiting' | 'on' | 'failed';
@@ -32,7 +33,9 @@ export interface AudioOutputEvents {
    * Where the decode worker feeds the playout itself (worker-playback.ts): a second port into the
    * worklet, made with it, for the worker to post through.
    */
-  playoutPort?(port: MessagePort): void;
+  playoutPort?(port: MessagePort, ring: SharedArrayBuffer | null): void;
+  /** Something went wrong between the worker and the worklet (a broken ring record): a sentence for the status. */
+  problem?(why: string): void;
   /** The output's gate and idle sleep, each time either changes: what the worker's link (playout-link.ts) follows. */
   link?(state: PlayoutLinkState): void;
 }
@@ -181,15 +184,17 @@ export class AudioOutput {
         this.events.position(m);
         this.followIdle(m.stats.state === 'idle');
       } else if (m.type === 'tap') this.events.tap(m.frames, m.contextTime);
+      else if (m.type === 'ring-error') this.events.problem?.(m.why);
       else this.events.opus?.(m);
     };
     node.connect(ctx.destination);
     this.node = node;
     if (this.events.playoutPort) {
       const channel = new MessageChannel();
-      const m: ToPlayout = { type: 'port', port: channel.port1 };
+      const ring = canSharePlayoutRing(this.w as { crossOriginIsolated?: boolean }) ? newPlayoutRing() : null;
+      const m: ToPlayout = { type: 'port', port: channel.port1, ring };
       node.port.postMessage(m, [channel.port1]);
-      this.events.playoutPort(channel.port2);
+      this.events.playoutPort(channel.port2, ring);
     }
     for (const p of this.pending) node.port.postMessage(p.m, p.transfer);
     this.pending = [];

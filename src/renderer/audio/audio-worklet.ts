@@ -5,6 +5,7 @@
 
 import { OutputStallWatch } from './output-stalls.ts';
 import { Playout } from './playout.ts';
+import { PlayoutRingReader } from './playout-ring.ts';
 import { createWorkletOpusDecoder, type WorkletOpusDecoder } from './worklet-opus.ts';
 import { CAPTURE_PROCESSOR, PLAYOUT_PROCESSOR, type FromCapture, type FromPlayout, type ToPlayout, type WorkletOpusCounts } from './worklet-messages.ts';
 
@@ -40,6 +41,9 @@ class PlayoutProcessor extends AudioWorkletProcessor {
   /** Whether libopus refused a packet of this stream already (only the first is reported). */
   private opusErrorReported = false;
   private readonly opusCounts: WorkletOpusCounts = { decoded: 0, errors: 0, dropped: 0 };
+  /** The decode worker's ring (playout-ring.ts), where the page could share memory with it. */
+  private ring: PlayoutRingReader | null = null;
+  private ringErrorReported = false;
 
   constructor() {
     super();
@@ -85,11 +89,13 @@ class PlayoutProcessor extends AudioWorkletProcessor {
         return;
       case 'port':
         m.port.onmessage = (e: MessageEvent<ToPlayout>) => this.receive(e.data);
+        this.ring = m.ring ? new PlayoutRingReader(m.ring) : null;
         return;
     }
   }
 
   process(_inputs: Float32Array[][], outputs: Float32Array[][]): boolean {
+    if (this.ring) this.drainRing();
     const out = outputs[0];
     const left = out[0];
     const right = out[1] ?? new Float32Array(left.length);
@@ -104,6 +110,20 @@ class PlayoutProcessor extends AudioWorkletProcessor {
     }
     return true;
   }
+
+  /** What the worker wrote into the ring since the last quantum, as if it had come through the port. */
+  private drainRing(): void {
+    try {
+      this.ring!.drain(this.receiveFromRing);
+    } catch (e) {
+      if (this.ringErrorReported) return;
+      this.ringErrorReported = true;
+      const m: FromPlayout = { type: 'ring-error', why: e instanceof Error ? e.message : String(e) };
+      this.port.postMessage(m);
+    }
+  }
+
+  private readonly receiveFromRing = (m: ToPlayout): void => this.receive(m);
 
   /** Makes the decoder for a stream (kept while the next stream has the same format). */
   private loadOpus(channels: number, rate: number): void {

@@ -1,8 +1,9 @@
-// The guest's sound in the page: playback channel bodies as the host forwarded them, parsed with
-// the channel's own parser (a malformed one is reported and skipped; the sound goes on), RAW
-// converted to Float32, then to the playout worklet with its DATA.time. Opus packets go to the
-// worklet as they came and are decoded there (worklet-opus.ts: libopus in WebAssembly on the
-// audio thread), which leaves the page's main thread one post per packet; where the worklet
+// The guest's sound: playback channel bodies as the host forwarded them, parsed with the
+// channel's own parser (a malformed one is reported and skipped; the sound goes on), RAW converted
+// to Float32, then to the playout worklet with its DATA.time. It runs in the decode worker where
+// the bridge does (worker-playback.ts: into the worklet through its ring or a port, without the
+// page's thread), else on the page's thread. Opus packets go to the worklet as they came and are
+// decoded there (worklet-opus.ts: libopus in WebAssembly on the audio thread); where the worklet
 // cannot decode (its WebAssembly refused), or with `#opus=page`, WebCodecs' AudioDecoder decodes
 // them here (one SPICE packet is one EncodedAudioChunk: 10 ms, no container, no description).
 // The guest's VOLUME and MUTE are applied on top of the page's own slider and mute.
@@ -19,6 +20,9 @@ export type OpusDecoding = 'worklet' | 'page';
 const MAX_DECODE_QUEUE = 50;
 /** Packet times kept for the decoder's outputs (one per packet in flight). */
 const MAX_TIMES = 200;
+
+/** How playback reaches the worklet: from this thread, or from the decode worker by a port or by shared memory (worker-playback.ts). */
+export type PlaybackRoute = 'page' | 'worker-port' | 'worker-ring';
 
 export interface PlaybackStats {
   packets: number;
@@ -37,6 +41,7 @@ export interface PlaybackStats {
   guest: { volume: number[] | null; muted: boolean };
   /** The server's minimum latency (LATENCY, ms) in force for this stream, or null. */
   serverLatencyMs: number | null;
+  route: PlaybackRoute;
 }
 
 /** What the page's sound controls and state use of the playback, wherever it runs: here, or in the decode worker (worker-playback.ts). */
@@ -186,7 +191,7 @@ export class PagePlayback implements PlaybackControl {
     const c = this.counts;
     const w = this.worklet;
     const counts = { ...c, decoded: c.decoded + w.decoded, dropped: c.dropped + w.dropped, errors: c.errors + w.errors };
-    return { ...counts, opusDecoding: this.opusDecoding, mode, stream: this.stream && { ...this.stream }, guest: { volume: this.guest.volume && [...this.guest.volume], muted: this.guest.muted }, serverLatencyMs: this.serverLatency };
+    return { ...counts, opusDecoding: this.opusDecoding, mode, stream: this.stream && { ...this.stream }, guest: { volume: this.guest.volume && [...this.guest.volume], muted: this.guest.muted }, serverLatencyMs: this.serverLatency, route: 'page' };
   }
 
   private applyGain(): void {

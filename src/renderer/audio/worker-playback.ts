@@ -18,8 +18,8 @@ import type { WorkletOpusCounts } from './worklet-messages.ts';
 export type PlaybackToWorker =
   /** The page plays sound (head 1's window): playback bodies stay in the worker from now on. */
   | { kind: 'playback-here'; opusDecoding: OpusDecoding }
-  /** The worklet's second port (transferred), made with a new output. */
-  | { kind: 'playout-port'; port: MessagePort }
+  /** The worklet's second port (transferred), made with a new output, and its ring where the page could share memory (playout-ring.ts). */
+  | { kind: 'playout-port'; port: MessagePort; ring: SharedArrayBuffer | null }
   | { kind: 'playout-state'; state: PlayoutLinkState }
   /** The page's own volume (0..1) and mute. */
   | { kind: 'playback-local'; volume: number; muted: boolean }
@@ -75,7 +75,8 @@ export class WorkerPlayback {
       case 'playback-here':
         return;
       case 'playout-port':
-        this.link.setPort(m.port as PlayoutPort);
+        this.link.setPort(m.port as PlayoutPort, m.ring);
+        this.sendStats(this.now());
         return;
       case 'playout-state':
         this.link.setState(m.state);
@@ -98,7 +99,7 @@ export class WorkerPlayback {
 
   private sendStats(now: number): void {
     this.statsAt = now;
-    this.post({ kind: 'playback-stats', stats: this.playback.stats });
+    this.post({ kind: 'playback-stats', stats: { ...this.playback.stats, route: this.link.shared ? 'worker-ring' : 'worker-port' } });
   }
 }
 
@@ -115,7 +116,7 @@ export class WorkerPlaybackProxy implements PlaybackControl {
     private readonly toWorker: (m: PlaybackToWorker, transfer?: Transferable[]) => void,
     opusDecoding: OpusDecoding,
   ) {
-    this.last = { packets: 0, decoded: 0, dropped: 0, errors: 0, starts: 0, restamped: 0, opusDecoding, mode: null, stream: null, guest: { volume: null, muted: false }, serverLatencyMs: null };
+    this.last = { packets: 0, decoded: 0, dropped: 0, errors: 0, starts: 0, restamped: 0, opusDecoding, mode: null, stream: null, guest: { volume: null, muted: false }, serverLatencyMs: null, route: 'worker-port' };
     toWorker({ kind: 'playback-here', opusDecoding });
   }
 

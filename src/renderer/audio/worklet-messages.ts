@@ -30,9 +30,10 @@ export type ToPlayout =
   /**
    * A second port into the playout, for the decode worker (worker-playback.ts): where the bridge
    * runs in the worker, the playback messages come through it without the page's thread. What
-   * comes through it is handled as what comes through the node's own port.
+   * comes through it is handled as what comes through the node's own port. `ring`: shared memory
+   * the worker writes the same messages into instead (playout-ring.ts), read every quantum.
    */
-  | { type: 'port'; port: MessagePort };
+  | { type: 'port'; port: MessagePort; ring: SharedArrayBuffer | null };
 
 export type FromPlayout =
   /**
@@ -51,7 +52,9 @@ export type FromPlayout =
    */
   | { type: 'opus-unavailable'; why: string }
   /** The first packet of a stream that libopus refused (later ones are only counted). */
-  | { type: 'opus-error'; why: string };
+  | { type: 'opus-error'; why: string }
+  /** A record of the worker's ring that cannot be right (the ring was emptied): the first of them. */
+  | { type: 'ring-error'; why: string };
 
 /** The worklet's Opus decoding, counted since it loaded. */
 export interface WorkletOpusCounts {

@@ -93,7 +93,7 @@ describe('WorkerPlayback', () => {
     t.w.receive(PlaybackMsg.START, startBody({ time: 100 }));
     expect(t.fromWorker.filter((m) => m.kind === 'playout-want')).toHaveLength(1);
     const p = fakePort();
-    t.w.command({ kind: 'playout-port', port: p.port as unknown as MessagePort });
+    t.w.command({ kind: 'playout-port', port: p.port as unknown as MessagePort, ring: null });
     t.w.command({ kind: 'playout-state', state: { gate: 'on', asleep: false } });
     const before = t.stats().length;
     for (let i = 0; i < 5; i++) t.w.receive(PlaybackMsg.DATA, dataBody(100 + 10 * i, sinePcm(480, 16384)));
@@ -114,7 +114,7 @@ describe('WorkerPlayback', () => {
   it('reports a malformed body as a problem and ends a playing stream on reset', () => {
     const t = worker();
     const p = fakePort();
-    t.w.command({ kind: 'playout-port', port: p.port as unknown as MessagePort });
+    t.w.command({ kind: 'playout-port', port: p.port as unknown as MessagePort, ring: null });
     t.w.command({ kind: 'playout-state', state: { gate: 'on', asleep: false } });
     t.w.receive(PlaybackMsg.START, new Uint8Array(3));
     expect(t.fromWorker.find((m) => m.kind === 'playback-problem')).toMatchObject({ message: expect.stringMatching(/^sound: /) });
@@ -144,7 +144,7 @@ describe('WorkerPlaybackProxy (the page side)', () => {
       { kind: 'playback-worklet', report: 'opus-unavailable', why: 'why' },
     ]);
     expect(proxy.playing).toBe(false);
-    proxy.update({ packets: 10, decoded: 1, dropped: 0, errors: 0, starts: 1, restamped: 0, opusDecoding: 'worklet', mode: 'opus', stream: { channels: 2, frequency: 48000 }, guest: { volume: null, muted: false }, serverLatencyMs: null });
+    proxy.update({ packets: 10, decoded: 1, dropped: 0, errors: 0, starts: 1, restamped: 0, opusDecoding: 'worklet', mode: 'opus', stream: { channels: 2, frequency: 48000 }, guest: { volume: null, muted: false }, serverLatencyMs: null, route: 'worker-port' });
     proxy.workletCounts({ decoded: 9, errors: 1, dropped: 2 });
     expect(proxy.playing).toBe(true);
     expect(proxy.stats).toMatchObject({ packets: 10, decoded: 10, errors: 1, dropped: 2 });
