@@ -121,7 +121,8 @@ export const audioPart: PagePart = {
     const pagePlayback = playback instanceof PagePlayback ? playback : null;
     if (worker && workerPlayback) {
       worker.listen((m) => {
-        if (m.kind === 'playback-stats') {
+        if (m.kind === 'record-stats') microphone.workerReport(m);
+        else if (m.kind === 'playback-stats') {
           workerPlayback.update(m.stats);
           showNotice();
         } else if (m.kind === 'playback-problem') page.status.setDetail(m.message);
@@ -142,7 +143,7 @@ export const audioPart: PagePart = {
         sent.recordPackets++;
         page.send({ kind: 'record-data', mode, time: 0, payload });
       },
-    });
+    }, undefined, worker);
 
     function showNotice(): void {
       const gate: SoundGate = output.gate;
@@ -253,7 +254,8 @@ export const audioPart: PagePart = {
           localVolume: Number(volume.value) / 100,
           localMuted,
           microphone: { state: microphone.state, mode: microphone.mode, why: micWhy, processing: microphone.processing, guest: microphone.guestMixer, ...microphone.counts },
-          sent: { ...sent },
+          // Sent from this thread, or by the worker (since the microphone opened).
+          sent: { clocks: sent.clocks, recordPackets: sent.recordPackets + microphone.workerSent },
           videoClock: { ...videoClock },
         },
       }),

@@ -24,6 +24,7 @@ import { BrowserVideoDecoders } from './video/browser-video-decoders.ts';
 import type { FromDecodeWorker, ToDecodeWorker } from './worker-messages.ts';
 import { WorkerBridgeEnd } from './bridge-in-worker.ts';
 import { endsSound, WorkerPlayback } from './audio/worker-playback.ts';
+import { WorkerRecord } from './audio/worker-record.ts';
 import type { HostMessage } from '../protocol/bridge/bridge-messages.ts';
 
 interface WorkerScope {
@@ -246,6 +247,15 @@ function resetDisplay(): void {
 let bridge: WorkerBridgeEnd | null = null;
 /** The guest's playback, once the page said it plays sound (audio/worker-playback.ts): its bodies stay here. */
 let playback: WorkerPlayback | null = null;
+/** The microphone's sending, while the page has it open (audio/worker-record.ts). */
+const record = new WorkerRecord(
+  (m) => {
+    if (!bridge) return false;
+    bridge.send(m);
+    return true;
+  },
+  (m) => post(m),
+);
 const bridgeSinks = {
   display: (channelId: number, type: number, body: Uint8Array, serial: bigint) => {
     startMark('first-display-message');
@@ -261,7 +271,10 @@ const bridgeSinks = {
     if (endsSound(m)) playback.reset();
     return false;
   },
-  ended: () => playback?.reset(),
+  ended: () => {
+    playback?.reset();
+    record.close();
+  },
   post: (m: FromDecodeWorker) => post(m),
 };
 
@@ -278,6 +291,7 @@ scope.onmessage = (e) => {
     case 'bridge-open':
       bridge?.close();
       playback?.reset();
+      record.close();
       bridge = new WorkerBridgeEnd(m, bridgeSinks);
       return;
     case 'bridge-hello-extras':
@@ -295,7 +309,13 @@ scope.onmessage = (e) => {
         bridge.close();
         bridge = null;
         playback?.reset();
+        record.close();
       }
+      return;
+    case 'record-open':
+    case 'record-guest':
+    case 'record-close':
+      record.command(m);
       return;
     case 'playback-here':
       playback ??= new WorkerPlayback(post, m.opusDecoding);

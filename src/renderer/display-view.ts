@@ -14,6 +14,7 @@ import { startMark, workerStartMark } from './start-marks.ts';
 import { VideoElements, videoElementsSupported } from './present/video-elements.ts';
 import { browserProbeEnvironment, probeVideoCodecs } from './video/codec-probe.ts';
 import type { PlaybackFromWorker, PlaybackToWorker } from './audio/worker-playback.ts';
+import type { RecordFromWorker, RecordToWorker } from './audio/worker-record.ts';
 
 export interface DisplayStats {
   /** Frames presented (by the worker or the page). */
@@ -66,9 +67,9 @@ export type WorkerBridgeCommand = Extract<ToDecodeWorker, { kind: `bridge-${stri
 
 /** The decode worker as the page's sound sees it, while the worker plays the guest's playback (audio/worker-playback.ts). */
 export interface WorkerSoundLink {
-  post(m: PlaybackToWorker, transfer?: Transferable[]): void;
+  post(m: PlaybackToWorker | RecordToWorker, transfer?: Transferable[]): void;
   /** One listener, the page's sound part's. */
-  listen(listener: (m: PlaybackFromWorker) => void): void;
+  listen(listener: (m: PlaybackFromWorker | RecordFromWorker) => void): void;
 }
 
 /** The decode worker as a bridge's transport sees it (worker-bridge.ts). */
@@ -98,7 +99,7 @@ export class DisplayView {
   private wantedChannel = 0;
   /** Where the bridge's messages go when it runs in the worker (worker-bridge.ts). */
   private bridgeListener: ((m: WorkerBridgeMessage) => void) | null = null;
-  private soundListener: ((m: PlaybackFromWorker) => void) | null = null;
+  private soundListener: ((m: PlaybackFromWorker | RecordFromWorker) => void) | null = null;
   /** The element path's `<video>` elements (the default where the worker presents; #videopath=canvas turns it off). */
   private readonly videoElements: VideoElements | null = null;
   /** The presentation log was asked for: the worker sends the elements' pictures' mm times. */
@@ -342,6 +343,7 @@ export class DisplayView {
       case 'playback-stats':
       case 'playback-problem':
       case 'playout-want':
+      case 'record-stats':
         this.soundListener?.(m);
         return;
       case 'video-status':

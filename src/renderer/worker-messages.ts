@@ -11,6 +11,7 @@ import type { PresentationMessage } from './present/worker-presentation.ts';
 import type { HostMessage, UiMessage } from '../protocol/bridge/bridge-messages.ts';
 import type { AudioCapabilities } from '../protocol/audio/audio-format.ts';
 import type { PlaybackFromWorker, PlaybackToWorker } from './audio/worker-playback.ts';
+import type { RecordFromWorker, RecordToWorker } from './audio/worker-record.ts';
 
 export type { RendererChoice };
 
@@ -64,8 +65,9 @@ export type ToDecodeWorker =
   | { kind: 'video-writable'; key: string; writable: WritableStream<VideoFrame> | null }
   /** The element path: the page logs what its elements show (a test asked): send each picture's mm time ('video-handed'). */
   | { kind: 'video-watch' }
-  /** The guest's playback, handled here while the bridge runs here (audio/worker-playback.ts). */
-  | PlaybackToWorker;
+  /** The guest's playback, handled here while the bridge runs here (audio/worker-playback.ts), and the microphone's sending (audio/worker-record.ts). */
+  | PlaybackToWorker
+  | RecordToWorker;
 
 export type FromDecodeWorker =
   /** The shown channel's primary surface was created or replaced, or another channel is shown (0x0: it has none yet). */
@@ -103,4 +105,5 @@ export type FromDecodeWorker =
   | { kind: 'bridge-closed'; id: number; reason: string }
   /** The answer to 'bridge-fence' `fence`. */
   | { kind: 'bridge-fenced'; id: number; fence: number }
-  | PlaybackFromWorker;
+  | PlaybackFromWorker
+  | RecordFromWorker;

@@ -7,7 +7,7 @@ import { OutputStallWatch } from './output-stalls.ts';
 import { Playout } from './playout.ts';
 import { PlayoutRingReader } from './playout-ring.ts';
 import { createWorkletOpusDecoder, type WorkletOpusDecoder } from './worklet-opus.ts';
-import { CAPTURE_PROCESSOR, PLAYOUT_PROCESSOR, type FromCapture, type FromPlayout, type ToPlayout, type WorkletOpusCounts } from './worklet-messages.ts';
+import { CAPTURE_PROCESSOR, PLAYOUT_PROCESSOR, type FromCapture, type FromPlayout, type ToCapture, type ToPlayout, type WorkletOpusCounts } from './worklet-messages.ts';
 
 // The AudioWorkletGlobalScope, which TypeScript's DOM library does not describe.
 declare const sampleRate: number;
@@ -200,6 +200,15 @@ const CAPTURE_FRAMES = 512;
 class CaptureProcessor extends AudioWorkletProcessor {
   private planes: Float32Array[] = [];
   private filled = 0;
+  /** Where the blocks go: the decode worker's port once the page gave one, else the page. */
+  private out: MessagePort = this.port;
+
+  constructor() {
+    super();
+    this.port.onmessage = (e: MessageEvent<ToCapture>) => {
+      this.out = e.data.port;
+    };
+  }
 
   process(inputs: Float32Array[][]): boolean {
     const input = inputs[0];
@@ -217,7 +226,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
       offset += take;
       if (this.filled === CAPTURE_FRAMES) {
         const m: FromCapture = { planes: this.planes.map((p) => p.slice()) };
-        this.port.postMessage(m, m.planes.map((p) => p.buffer));
+        this.out.postMessage(m, m.planes.map((p) => p.buffer));
         this.filled = 0;
       }
     }

@@ -1,14 +1,13 @@
 // The local microphone for the guest: opened when the server starts recording (RECORD START, the
-// only time the page asks for it), closed at STOP. The capture worklet hands the samples to the
-// page, the framer cuts 480-sample stereo frames at the server's rate, and each goes as one Opus
-// packet (WebCodecs AudioEncoder, 10 ms frames) when the server takes Opus, else as RAW S16LE.
+// only time the page asks for it), closed at STOP. The capture worklet hands the samples on, and
+// the record sender (record-sender.ts) frames, scales and encodes them: in the decode worker where
+// the bridge runs there (worker-record.ts: the worklet posts into the worker directly), else here.
 // Echo cancellation, noise suppression and automatic gain are on unless the user turned them off.
 import { AudioDataMode, OPUS_RATES } from '../../protocol/audio/audio-format.ts';
-import { OPUS_ENCODER_CONFIG } from './audio-capabilities.ts';
 import type { AudioOutput } from './audio-output.ts';
-import { floatToS16le, guestGain, rampGain } from './pcm.ts';
-import { RECORD_FRAME_SAMPLES, RecordFramer } from './record-framer.ts';
-import { CAPTURE_PROCESSOR, type FromCapture } from './worklet-messages.ts';
+import { RecordSender, type GuestMixer, type RecordCounts } from './record-sender.ts';
+import type { RecordFromWorker, RecordToWorker } from './worker-record.ts';
+import { CAPTURE_PROCESSOR, type FromCapture, type ToCapture } from './worklet-messages.ts';
 
 export type MicrophoneState = 'off' | 'asking' | 'open' | 'refused';
 
@@ -21,38 +20,49 @@ export interface RecordRequest {
 
 export interface MicrophoneEvents {
   state(state: MicrophoneState, why?: string): void;
-  /** One packet for the record channel. */
+  /** One packet for the record channel (sent from here: the bridge runs on the page's thread). */
   packet(payload: Uint8Array, mode: AudioDataMode): void;
 }
 
-/** Opus frames waiting in the encoder beyond which new ones are dropped. */
-const MAX_ENCODE_QUEUE = 50;
+/** The decode worker, where it sends what the microphone records (worker-record.ts). */
+export interface RecordWorkerLink {
+  post(m: RecordToWorker, transfer?: Transferable[]): void;
+}
 
 export class Microphone {
   private current: MicrophoneState = 'off';
   private stream: MediaStream | null = null;
   private nodes: AudioNode[] = [];
-  private encoder: AudioEncoder | null = null;
+  /** The sender on this thread, without a worker. */
+  private sender: RecordSender | null = null;
+  /** The worker sends for the microphone open now. */
+  private inWorker = false;
+  /** The worker's last counts, and the packets it handed to its bridge. */
+  private workerCounts: RecordCounts = { frames: 0, opusPackets: 0, rawPackets: 0, dropped: 0 };
+  /** Packets the worker handed to its bridge since the microphone opened, as it last said. */
+  workerSent = 0;
   /** Bumped at every open and close: a getUserMedia answer for an older request is let go. */
   private generation = 0;
-  private frames = 0;
-  readonly counts = { frames: 0, opusPackets: 0, rawPackets: 0, dropped: 0 };
   /** Echo cancellation, noise suppression, automatic gain (one switch for the three). */
   processing = true;
   mode: 'raw' | 'opus' | null = null;
   /** The guest's capture mixer (record VOLUME and MUTE): applied to what is sent, kept across START and STOP. */
-  private readonly guest = { volume: null as number[] | null, muted: false };
-  /** The gain the last frame was sent at (a change ramps from it over the next frame). */
-  private sentGain = 1;
+  private readonly guest: GuestMixer = { volume: null, muted: false };
 
   constructor(
     private readonly output: AudioOutput,
     private readonly events: MicrophoneEvents,
     private readonly media: MediaDevices | undefined = navigator.mediaDevices,
+    /** Where the bridge runs in the decode worker: the worker sends (null: this thread does). */
+    private readonly worker: RecordWorkerLink | null = null,
   ) {}
 
   get state(): MicrophoneState {
     return this.current;
+  }
+
+  get counts(): RecordCounts {
+    return { ...(this.sender ? this.sender.counts : this.workerCounts) };
   }
 
   /** The guest's capture VOLUME (u16 per channel) and MUTE, as the record channel says them; null resets (a new session). */
@@ -60,14 +70,23 @@ export class Microphone {
     if (change === null) {
       this.guest.volume = null;
       this.guest.muted = false;
-      return;
+    } else {
+      if (change.volume) this.guest.volume = [...change.volume];
+      if (change.muted !== undefined) this.guest.muted = change.muted;
     }
-    if (change.volume) this.guest.volume = [...change.volume];
-    if (change.muted !== undefined) this.guest.muted = change.muted;
+    this.sender?.setGuest(this.guest);
+    if (this.inWorker) this.worker?.post({ kind: 'record-guest', guest: this.guestMixer });
   }
 
-  get guestMixer(): { volume: number[] | null; muted: boolean } {
+  get guestMixer(): GuestMixer {
     return { volume: this.guest.volume && [...this.guest.volume], muted: this.guest.muted };
+  }
+
+  /** The worker's counts and mode. */
+  workerReport(m: RecordFromWorker): void {
+    this.workerCounts = { ...m.counts };
+    this.workerSent = m.sent;
+    if (this.inWorker && m.mode !== null) this.mode = m.mode;
   }
 
   /** RECORD START: asks for the microphone (the browser may prompt) and starts sending. */
@@ -94,9 +113,7 @@ export class Microphone {
       return;
     }
     this.stream = stream;
-    const useOpus = request.opus && OPUS_RATES.includes(request.frequency) && this.openEncoder(request.frequency);
-    this.mode = useOpus ? 'opus' : 'raw';
-    const framer = new RecordFramer(ctx.sampleRate, request.frequency);
+    const options = { contextRate: ctx.sampleRate, frequency: request.frequency, opus: request.opus, guest: this.guestMixer };
     const source = ctx.createMediaStreamSource(stream);
     const capture = new AudioWorkletNode(ctx, CAPTURE_PROCESSOR, { numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1] });
     // The capture runs only while the graph pulls it: into the output, silent.
@@ -106,10 +123,24 @@ export class Microphone {
     capture.connect(silence);
     silence.connect(ctx.destination);
     this.nodes = [source, capture, silence];
-    capture.port.onmessage = (e: MessageEvent<FromCapture>) => {
-      if (generation !== this.generation) return;
-      framer.push(e.data.planes, (frame) => this.send(frame, request.frequency));
-    };
+    if (this.worker) {
+      const channel = new MessageChannel();
+      const toCapture: ToCapture = { port: channel.port1 };
+      capture.port.postMessage(toCapture, [channel.port1]);
+      this.inWorker = true;
+      this.workerCounts = { frames: 0, opusPackets: 0, rawPackets: 0, dropped: 0 };
+      this.workerSent = 0;
+      // What the worker will use until it says (an encoder that fails to configure is RAW at once).
+      this.mode = request.opus && OPUS_RATES.includes(request.frequency) && typeof AudioEncoder === 'function' ? 'opus' : 'raw';
+      this.worker.post({ kind: 'record-open', port: channel.port2, options }, [channel.port2]);
+    } else {
+      const sender = new RecordSender(options, (payload, mode) => this.events.packet(payload, mode), () => (this.mode = sender.mode));
+      this.sender = sender;
+      this.mode = sender.mode;
+      capture.port.onmessage = (e: MessageEvent<FromCapture>) => {
+        if (generation === this.generation) sender.push(e.data.planes);
+      };
+    }
     this.setState('open');
   }
 
@@ -120,67 +151,13 @@ export class Microphone {
     this.stream = null;
     for (const n of this.nodes) n.disconnect();
     this.nodes = [];
-    if (this.encoder && this.encoder.state !== 'closed') this.encoder.close();
-    this.encoder = null;
+    if (this.sender) this.workerCounts = { ...this.sender.counts };
+    this.sender?.close();
+    this.sender = null;
+    if (this.inWorker) this.worker?.post({ kind: 'record-close' });
+    this.inWorker = false;
     this.mode = null;
     if (this.current !== 'off') this.setState('off');
-  }
-
-  private openEncoder(rate: number): boolean {
-    if (typeof AudioEncoder !== 'function') return false;
-    const generation = this.generation;
-    const encoder = new AudioEncoder({
-      output: (chunk) => {
-        if (generation !== this.generation) return;
-        const payload = new Uint8Array(chunk.byteLength);
-        chunk.copyTo(payload);
-        this.counts.opusPackets++;
-        this.events.packet(payload, AudioDataMode.OPUS);
-      },
-      error: () => {
-        // Sent as RAW from here on (the record channel sends MODE again).
-        if (generation === this.generation) {
-          this.encoder = null;
-          this.mode = 'raw';
-        }
-      },
-    });
-    try {
-      encoder.configure({ ...OPUS_ENCODER_CONFIG, sampleRate: rate });
-    } catch {
-      encoder.close();
-      return false;
-    }
-    this.encoder = encoder;
-    return true;
-  }
-
-  private send(captured: Float32Array, rate: number): void {
-    this.counts.frames++;
-    const gain = guestGain(this.guest);
-    // The framer's view is reused: a frame kept (or scaled) is a copy.
-    const frame: Float32Array<ArrayBuffer> = gain === 1 && this.sentGain === 1 ? new Float32Array(captured) : rampGain(captured, this.sentGain, gain);
-    this.sentGain = gain;
-    const encoder = this.encoder;
-    if (encoder && encoder.state === 'configured') {
-      if (encoder.encodeQueueSize > MAX_ENCODE_QUEUE) {
-        this.counts.dropped++;
-        return;
-      }
-      const data = new AudioData({
-        format: 'f32',
-        sampleRate: rate,
-        numberOfFrames: RECORD_FRAME_SAMPLES,
-        numberOfChannels: 2,
-        timestamp: (this.frames++ * RECORD_FRAME_SAMPLES * 1e6) / rate,
-        data: frame,
-      });
-      encoder.encode(data);
-      data.close();
-      return;
-    }
-    this.counts.rawPackets++;
-    this.events.packet(floatToS16le(frame), AudioDataMode.RAW);
   }
 
   private setState(state: MicrophoneState, why?: string): void {

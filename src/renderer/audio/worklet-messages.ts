@@ -69,3 +69,8 @@ export interface WorkletOpusCounts {
 export interface FromCapture {
   planes: Float32Array[];
 }
+
+/** To the capture processor: post the blocks into this port from now on (the decode worker's: worker-record.ts). */
+export interface ToCapture {
+  port: MessagePort;
+}
