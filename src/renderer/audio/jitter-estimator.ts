@@ -22,6 +22,13 @@
 // stood at 292 ms). So the measurement starts again once the warm-up is over: at least
 // `warmupPackets` packets, and `warmupMs` of the receiver's time since the first one (a burst
 // spans none of it).
+//
+// A stall of a few packets is below the percentile by design, so the target never covered it,
+// and the next stall of that length ran the buffer dry again: on a quiet machine the drift run saw
+// an underrun every 30-60 s at a 45 ms target (bench/README.md, audio). So when the playout runs
+// dry, the packet that ends it is covered (`coverLatest`): the held spread rises to its lateness,
+// and stays there for `underrunHoldMs` before it falls as any rise does. As a jitter buffer
+// remembers the peaks that hurt it, not the ones the percentile counts.
 
 export interface JitterOptions {
   /** The target before enough packets were measured (the brief's 60-100 ms start). */
@@ -43,6 +50,8 @@ export interface JitterOptions {
   fallMsPerSecond: number;
   /** The percentile is taken again every this many packets (a sort of the window). */
   recomputeEvery: number;
+  /** How long the spread that covers a packet which ended an underrun is held before it may fall, ms. */
+  underrunHoldMs: number;
 }
 
 export const DEFAULT_JITTER_OPTIONS: JitterOptions = {
@@ -58,6 +67,7 @@ export const DEFAULT_JITTER_OPTIONS: JitterOptions = {
   percentile: 0.99,
   fallMsPerSecond: 1.5,
   recomputeEvery: 10,
+  underrunHoldMs: 60_000,
 };
 
 export class JitterEstimator {
@@ -76,6 +86,8 @@ export class JitterEstimator {
   /** The spread the target holds (rises with the measurement, falls slowly), ms. */
   private heldSpread = 0;
   private lastRecomputeMs: number | null = null;
+  /** Until when (the receiver's clock) the held spread may not fall: an underrun's packet is covered. */
+  private holdUntilMs = -Infinity;
 
   constructor(options: Partial<JitterOptions> = {}) {
     this.options = { ...DEFAULT_JITTER_OPTIONS, ...options };
@@ -115,6 +127,21 @@ export class JitterEstimator {
     this.measuredSpread = 0;
   }
 
+  /**
+   * The playout ran dry before the latest packet came: the held spread covers that packet's
+   * lateness from now on (up to what the target can be), for `underrunHoldMs` before it may fall.
+   * During the warm-up the initial target is in force, and a burst is not a stall: nothing changes.
+   */
+  coverLatest(): void {
+    const end = this.latenesses.length;
+    if (!this.warmedUp || end - this.head < 2) return;
+    let earliest = Infinity;
+    for (let i = this.head; i < end; i++) earliest = Math.min(earliest, this.latenesses[i]);
+    const spread = Math.min(this.latenesses[end - 1] - earliest, this.options.maxTargetMs - this.options.marginMs);
+    this.heldSpread = Math.max(this.heldSpread, spread);
+    this.holdUntilMs = this.arrivals[end - 1] + this.options.underrunHoldMs;
+  }
+
   /** The stream stopped (or a gap broke its timing): the next packets are measured afresh. */
   reset(): void {
     this.arrivals = [];
@@ -127,6 +154,7 @@ export class JitterEstimator {
     this.measuredSpread = 0;
     this.heldSpread = 0;
     this.lastRecomputeMs = null;
+    this.holdUntilMs = -Infinity;
   }
 
   /** The window's spread at the percentile, last measured, in ms (0 before two packets). */
@@ -160,7 +188,8 @@ export class JitterEstimator {
     const elapsedS = this.lastRecomputeMs === null ? 0 : Math.max(0, nowMs - this.lastRecomputeMs) / 1000;
     this.lastRecomputeMs = nowMs;
     // Cap the held spread at what the target can be, so that a fall starts from there.
-    const fallen = Math.min(this.heldSpread, this.options.maxTargetMs - this.options.marginMs) - this.options.fallMsPerSecond * elapsedS;
+    const fall = nowMs < this.holdUntilMs ? 0 : this.options.fallMsPerSecond * elapsedS;
+    const fallen = Math.min(this.heldSpread, this.options.maxTargetMs - this.options.marginMs) - fall;
     this.heldSpread = Math.max(this.measuredSpread, fallen);
   }
 }

@@ -182,9 +182,12 @@ export class Playout {
   push(frames: Float32Array, time: number, arrivalMs: number): void {
     const n = frames.length >> 1;
     if (n === 0) return;
+    const endsUnderrun = this.dryUntilPush;
     this.dryUntilPush = false;
     if (this.state === 'idle') this.start(this.inputRate);
     this.jitter.observe(arrivalMs, (this.mediaFramesSinceStart / this.inputRate) * 1000);
+    // The buffer ran dry waiting for this packet: the target covers a packet as late from now on.
+    if (endsUnderrun) this.jitter.coverLatest();
     this.mediaFramesSinceStart += n;
     this.stampSegment(time);
     // Full: the oldest audio goes (the output has stalled, or a burst came far over the target).

@@ -162,6 +162,52 @@ describe('JitterEstimator', () => {
   });
 });
 
+describe('JitterEstimator after an underrun', () => {
+  it('covers the packet that ended it, holds that for underrunHoldMs, then falls as any rise', () => {
+    const j = new JitterEstimator({ windowMs: 10_000, warmupPackets: 0, warmupMs: 0, marginMs: 15, minTargetMs: 30, fallMsPerSecond: 1.5, underrunHoldMs: 60_000 });
+    let k = 0;
+    for (; k < 1000; k++) j.observe(k * 10, k * 10);
+    // Three packets held up by 60 ms: under the percentile, so the target does not move...
+    for (let i = 0; i < 3; i++, k++) j.observe(k * 10 + 60 - 10 * i, k * 10);
+    expect(j.targetMs).toBe(30);
+    // ...but the first of them ended an underrun: from now on a packet as late is covered.
+    const j2 = new JitterEstimator({ windowMs: 10_000, warmupPackets: 0, warmupMs: 0, marginMs: 15, minTargetMs: 30, fallMsPerSecond: 1.5, underrunHoldMs: 60_000 });
+    k = 0;
+    for (; k < 1000; k++) j2.observe(k * 10, k * 10);
+    j2.observe(k * 10 + 60, k * 10);
+    j2.coverLatest();
+    k++;
+    expect(j2.targetMs).toBe(60 + 15);
+    // Held for a minute of steady packets, though the stall left the window after 10 s.
+    for (const end = k + 5900; k < end; k++) j2.observe(k * 10, k * 10);
+    expect(j2.targetMs).toBe(60 + 15);
+    // Then it falls at 1.5 ms a second, to the floor.
+    for (const end = k + 1000; k < end; k++) j2.observe(k * 10, k * 10);
+    expect(j2.targetMs).toBeLessThan(60 + 15 - 10);
+    for (const end = k + 5000; k < end; k++) j2.observe(k * 10, k * 10);
+    expect(j2.targetMs).toBe(30);
+  });
+
+  it('changes nothing during the warm-up (a burst is not a stall)', () => {
+    const options = { initialTargetMs: 80, warmupPackets: 100, warmupMs: 1000 };
+    const [covered, plain] = [new JitterEstimator(options), new JitterEstimator(options)];
+    for (const j of [covered, plain]) for (let k = 0; k < 50; k++) j.observe(k * 10 + (k === 49 ? 40 : 0), k * 10);
+    covered.coverLatest();
+    expect(covered.targetMs).toBe(plain.targetMs);
+    expect(covered.heldSpreadMs).toBe(plain.heldSpreadMs);
+  });
+});
+
+describe('Playout after an underrun', () => {
+  it('raises its target to cover the packet that ended it', () => {
+    const p = new Playout();
+    // Steady for 12 s, then one packet 120 ms late: the buffer runs dry waiting for it.
+    simulate(p, 16, { jitterMs: (k) => (k === 1200 ? 120 : 0) });
+    expect(p.stats.underruns).toBe(1);
+    expect(p.stats.targetMs).toBeGreaterThanOrEqual(120);
+  });
+});
+
 describe('DriftController', () => {
   it('reads faster above the target, slower below, never past its bound', () => {
     const c = new DriftController({ maxCorrection: 0.005 });
