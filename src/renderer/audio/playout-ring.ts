@@ -87,9 +87,14 @@ export class PlayoutRingWriter extends RingView {
     const f = at + HEADER;
     switch (m.type) {
       case 'start':
-        v.setUint32(at + 4, RecordType.START, true);
-        v.setFloat64(f, m.rate, true);
+      case 'min-latency':
+      case 'gain': {
+        // One number each: START's rate, LATENCY's ms, the gain.
+        const [type, value] = m.type === 'start' ? [RecordType.START, m.rate] : m.type === 'min-latency' ? [RecordType.MIN_LATENCY, m.ms] : [RecordType.GAIN, m.gain];
+        v.setUint32(at + 4, type, true);
+        v.setFloat64(f, value, true);
         return;
+      }
       case 'data':
         v.setUint32(at + 4, RecordType.DATA, true);
         v.setFloat64(f, m.time, true);
@@ -115,14 +120,6 @@ export class PlayoutRingWriter extends RingView {
       }
       case 'stop':
         v.setUint32(at + 4, RecordType.STOP, true);
-        return;
-      case 'min-latency':
-        v.setUint32(at + 4, RecordType.MIN_LATENCY, true);
-        v.setFloat64(f, m.ms, true);
-        return;
-      case 'gain':
-        v.setUint32(at + 4, RecordType.GAIN, true);
-        v.setFloat64(f, m.gain, true);
         return;
       default:
         throw new Error(`the playout ring does not carry '${m.type}' messages`);
