@@ -31,7 +31,8 @@ export interface AudioOutputEvents {
   opus?(report: Extract<FromPlayout, { type: 'opus-unavailable' | 'opus-error' }>): void;
   /**
    * Where the decode worker feeds the playout itself (worker-playback.ts): a second port into the
-   * worklet, made with it, for the worker to post through.
+   * worklet, made with it, and where the page is cross-origin isolated a ring in shared memory
+   * the worklet reads too (playout-ring.ts), for the worker to send through.
    */
   playoutPort?(port: MessagePort, ring: SharedArrayBuffer | null): void;
   /** Something went wrong between the worker and the worklet (a broken ring record): a sentence for the status. */
