@@ -256,6 +256,11 @@ const record = new WorkerRecord(
   },
   (m) => post(m),
 );
+/** The bridge closed or is replaced: the next session's sound starts from nothing (its record channel has not started). */
+function endSound(): void {
+  playback?.reset();
+  record.close();
+}
 const bridgeSinks = {
   display: (channelId: number, type: number, body: Uint8Array, serial: bigint) => {
     startMark('first-display-message');
@@ -271,10 +276,7 @@ const bridgeSinks = {
     if (endsSound(m)) playback.reset();
     return false;
   },
-  ended: () => {
-    playback?.reset();
-    record.close();
-  },
+  ended: endSound,
   post: (m: FromDecodeWorker) => post(m),
 };
 
@@ -290,8 +292,7 @@ scope.onmessage = (e) => {
       return;
     case 'bridge-open':
       bridge?.close();
-      playback?.reset();
-      record.close();
+      endSound();
       bridge = new WorkerBridgeEnd(m, bridgeSinks);
       return;
     case 'bridge-hello-extras':
@@ -308,8 +309,7 @@ scope.onmessage = (e) => {
       if (bridge?.id === m.id) {
         bridge.close();
         bridge = null;
-        playback?.reset();
-        record.close();
+        endSound();
       }
       return;
     case 'record-open':

@@ -11,7 +11,7 @@
 // the context (the microphone), the output suspends it, and resumes it with the next message for
 // the playout (a START); the gate stays 'on' meanwhile.
 import { canSharePlayoutRing, newPlayoutRing } from './playout-ring.ts';
-import { PLAYOUT_PROCESSOR, WORKLET_MODULE, type FromPlayout, type ToPlayout } from './worklet-messages.ts';
+import { bringsSound, isSoundData, PLAYOUT_PROCESSOR, WORKLET_MODULE, type FromPlayout, type ToPlayout } from './worklet-messages.ts';
 
 export type SoundGate = 'off' | 'starting' | 'waiting' | 'on' | 'failed';
 
@@ -112,12 +112,12 @@ export class AudioOutput {
   /** Posts to the playout processor (queued while it loads). */
   post(m: ToPlayout, transfer: Transferable[] = []): void {
     this.open();
-    if (m.type === 'start' || m.type === 'data' || m.type === 'opus') this.wake();
+    if (bringsSound(m)) this.wake();
     if (this.node && this.state === 'waiting') {
       // In order (a STOP after its DATA), the oldest DATA dropped beyond the bound.
       this.waiting.push({ m, transfer });
       if (this.waiting.length > MAX_WAITING_PACKETS) {
-        const oldest = this.waiting.findIndex((p) => p.m.type === 'data' || p.m.type === 'opus');
+        const oldest = this.waiting.findIndex((p) => isSoundData(p.m));
         if (oldest >= 0) {
           this.waiting.splice(oldest, 1);
           this.droppedWhileWaiting++;

@@ -3,9 +3,9 @@
 // the record sender (record-sender.ts) frames, scales and encodes them: in the decode worker where
 // the bridge runs there (worker-record.ts: the worklet posts into the worker directly), else here.
 // Echo cancellation, noise suppression and automatic gain are on unless the user turned them off.
-import { AudioDataMode, OPUS_RATES } from '../../protocol/audio/audio-format.ts';
+import type { AudioDataMode } from '../../protocol/audio/audio-format.ts';
 import type { AudioOutput } from './audio-output.ts';
-import { RecordSender, type GuestMixer, type RecordCounts } from './record-sender.ts';
+import { RecordSender, sendsOpus, type GuestMixer, type RecordCounts } from './record-sender.ts';
 import type { RecordFromWorker, RecordToWorker } from './worker-record.ts';
 import { CAPTURE_PROCESSOR, type FromCapture, type ToCapture } from './worklet-messages.ts';
 
@@ -37,8 +37,8 @@ export class Microphone {
   private sender: RecordSender | null = null;
   /** The worker sends for the microphone open now. */
   private inWorker = false;
-  /** The worker's last counts, and the packets it handed to its bridge. */
-  private workerCounts: RecordCounts = { frames: 0, opusPackets: 0, rawPackets: 0, dropped: 0 };
+  /** The counts as the worker last reported them, or as this thread's sender left them at its close. */
+  private lastCounts: RecordCounts = { frames: 0, opusPackets: 0, rawPackets: 0, dropped: 0 };
   /** Packets the worker handed to its bridge since the microphone opened, as it last said. */
   workerSent = 0;
   /** Bumped at every open and close: a getUserMedia answer for an older request is let go. */
@@ -62,7 +62,7 @@ export class Microphone {
   }
 
   get counts(): RecordCounts {
-    return { ...(this.sender ? this.sender.counts : this.workerCounts) };
+    return { ...(this.sender ? this.sender.counts : this.lastCounts) };
   }
 
   /** The guest's capture VOLUME (u16 per channel) and MUTE, as the record channel says them; null resets (a new session). */
@@ -84,7 +84,7 @@ export class Microphone {
 
   /** The worker's counts and mode. */
   workerReport(m: RecordFromWorker): void {
-    this.workerCounts = { ...m.counts };
+    this.lastCounts = { ...m.counts };
     this.workerSent = m.sent;
     if (this.inWorker && m.mode !== null) this.mode = m.mode;
   }
@@ -128,10 +128,10 @@ export class Microphone {
       const toCapture: ToCapture = { port: channel.port1 };
       capture.port.postMessage(toCapture, [channel.port1]);
       this.inWorker = true;
-      this.workerCounts = { frames: 0, opusPackets: 0, rawPackets: 0, dropped: 0 };
+      this.lastCounts = { frames: 0, opusPackets: 0, rawPackets: 0, dropped: 0 };
       this.workerSent = 0;
       // What the worker will use until it says (an encoder that fails to configure is RAW at once).
-      this.mode = request.opus && OPUS_RATES.includes(request.frequency) && typeof AudioEncoder === 'function' ? 'opus' : 'raw';
+      this.mode = sendsOpus(options) ? 'opus' : 'raw';
       this.worker.post({ kind: 'record-open', port: channel.port2, options }, [channel.port2]);
     } else {
       const sender = new RecordSender(options, (payload, mode) => this.events.packet(payload, mode), () => (this.mode = sender.mode));
@@ -151,7 +151,7 @@ export class Microphone {
     this.stream = null;
     for (const n of this.nodes) n.disconnect();
     this.nodes = [];
-    if (this.sender) this.workerCounts = { ...this.sender.counts };
+    if (this.sender) this.lastCounts = { ...this.sender.counts };
     this.sender?.close();
     this.sender = null;
     if (this.inWorker) this.worker?.post({ kind: 'record-close' });

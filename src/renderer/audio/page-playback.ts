@@ -44,6 +44,11 @@ export interface PlaybackStats {
   route: PlaybackRoute;
 }
 
+/** The playback's numbers with the worklet's own decoding counts added, copied (the caller may keep them). */
+export function withWorkletCounts(s: PlaybackStats, w: WorkletOpusCounts): PlaybackStats {
+  return { ...s, decoded: s.decoded + w.decoded, dropped: s.dropped + w.dropped, errors: s.errors + w.errors, stream: s.stream && { ...s.stream }, guest: { volume: s.guest.volume && [...s.guest.volume], muted: s.guest.muted } };
+}
+
 /** What the page's sound controls and state use of the playback, wherever it runs: here, or in the decode worker (worker-playback.ts). */
 export interface PlaybackControl {
   /** The page's own volume (0..1) and mute. */
@@ -188,10 +193,7 @@ export class PagePlayback implements PlaybackControl {
 
   get stats(): PlaybackStats {
     const mode = this.mode === null ? null : this.mode === AudioDataMode.OPUS ? 'opus' : 'raw';
-    const c = this.counts;
-    const w = this.worklet;
-    const counts = { ...c, decoded: c.decoded + w.decoded, dropped: c.dropped + w.dropped, errors: c.errors + w.errors };
-    return { ...counts, opusDecoding: this.opusDecoding, mode, stream: this.stream && { ...this.stream }, guest: { volume: this.guest.volume && [...this.guest.volume], muted: this.guest.muted }, serverLatencyMs: this.serverLatency, route: 'page' };
+    return withWorkletCounts({ ...this.counts, opusDecoding: this.opusDecoding, mode, stream: this.stream, guest: this.guest, serverLatencyMs: this.serverLatency, route: 'page' }, this.worklet);
   }
 
   private applyGain(): void {

@@ -8,7 +8,7 @@
 // sleep, as a post of sound does on the page.
 import type { PlayoutLinkState, SoundGate } from './audio-output.ts';
 import { PlayoutRingWriter } from './playout-ring.ts';
-import type { ToPlayout } from './worklet-messages.ts';
+import { bringsSound, isSoundData, type ToPlayout } from './worklet-messages.ts';
 
 export type { PlayoutLinkState };
 
@@ -25,8 +25,6 @@ export interface PlayoutPort {
 export const MAX_HELD = 200;
 /** How soon held messages are tried again when the ring had no room (the worklet empties it every 2.7 ms while it runs). */
 export const RING_RETRY_MS = 10;
-
-const isSound = (m: ToPlayout): boolean => m.type === 'start' || m.type === 'data' || m.type === 'opus';
 
 export class PlayoutLink {
   private state: PlayoutLinkState = { gate: 'off', asleep: false };
@@ -69,15 +67,15 @@ export class PlayoutLink {
   }
 
   post(m: ToPlayout, transfer: Transferable[] = []): void {
-    if (isSound(m)) this.askForOutput();
+    if (bringsSound(m)) this.askForOutput();
     if (this.state.gate === 'failed') {
-      if (isSound(m)) this.dropped++;
+      if (bringsSound(m)) this.dropped++;
       return;
     }
     if (this.open && this.held.length === 0 && this.send(m, transfer)) return;
     this.held.push({ m, transfer });
     if (this.held.length > MAX_HELD) {
-      const oldest = this.held.findIndex((h) => h.m.type === 'data' || h.m.type === 'opus');
+      const oldest = this.held.findIndex((h) => isSoundData(h.m));
       this.held.splice(oldest >= 0 ? oldest : 0, 1);
       this.dropped++;
     }
@@ -135,7 +133,7 @@ export class PlayoutLink {
   }
 
   private dropHeld(): void {
-    this.dropped += this.held.filter((h) => isSound(h.m)).length;
+    this.dropped += this.held.filter((h) => bringsSound(h.m)).length;
     this.held = [];
   }
 }

@@ -35,6 +35,11 @@ export interface RecordSenderOptions {
   guest: GuestMixer;
 }
 
+/** Whether a sender with these options encodes Opus (the server takes it at this rate, and WebCodecs has an encoder): until the encoder fails. */
+export function sendsOpus(o: Pick<RecordSenderOptions, 'opus' | 'frequency'>): boolean {
+  return o.opus && OPUS_RATES.includes(o.frequency) && typeof AudioEncoder === 'function';
+}
+
 export class RecordSender {
   readonly counts: RecordCounts = { frames: 0, opusPackets: 0, rawPackets: 0, dropped: 0 };
   private readonly framer: RecordFramer;
@@ -54,7 +59,7 @@ export class RecordSender {
   ) {
     this.guest = { volume: o.guest.volume && [...o.guest.volume], muted: o.guest.muted };
     this.framer = new RecordFramer(o.contextRate, o.frequency);
-    if (o.opus && OPUS_RATES.includes(o.frequency)) this.openEncoder(o.frequency);
+    if (sendsOpus(o)) this.openEncoder(o.frequency);
   }
 
   get mode(): 'raw' | 'opus' {
@@ -77,7 +82,6 @@ export class RecordSender {
   }
 
   private openEncoder(rate: number): void {
-    if (typeof AudioEncoder !== 'function') return;
     const encoder = new AudioEncoder({
       output: (chunk) => {
         if (this.closed) return;

@@ -10,7 +10,7 @@
 // does all of this on its thread, as before.
 import type { HostMessage } from '../../protocol/bridge/bridge-messages.ts';
 import { PlaybackMsg } from '../../protocol/channels/playback/playback-messages.ts';
-import { PagePlayback, type OpusDecoding, type PlaybackControl, type PlaybackStats } from './page-playback.ts';
+import { PagePlayback, withWorkletCounts, type OpusDecoding, type PlaybackControl, type PlaybackStats } from './page-playback.ts';
 import { PlayoutLink, type PlayoutLinkState, type PlayoutPort } from './playout-link.ts';
 import type { WorkletOpusCounts } from './worklet-messages.ts';
 
@@ -149,8 +149,6 @@ export class WorkerPlaybackProxy implements PlaybackControl {
   }
 
   get stats(): PlaybackStats {
-    const s = this.last;
-    const w = this.worklet;
-    return { ...s, decoded: s.decoded + w.decoded, dropped: s.dropped + w.dropped, errors: s.errors + w.errors, stream: s.stream && { ...s.stream }, guest: { volume: s.guest.volume && [...s.guest.volume], muted: s.guest.muted } };
+    return withWorkletCounts(this.last, this.worklet);
   }
 }

@@ -35,6 +35,16 @@ export type ToPlayout =
    */
   | { type: 'port'; port: MessagePort; ring: SharedArrayBuffer | null };
 
+/** Messages that carry sound or start it: they open the output, or wake it from its idle sleep. */
+export function bringsSound(m: ToPlayout): boolean {
+  return m.type === 'start' || m.type === 'data' || m.type === 'opus';
+}
+
+/** Messages of sound itself: the ones a bounded queue drops, oldest first, when it must. */
+export function isSoundData(m: ToPlayout): boolean {
+  return m.type === 'data' || m.type === 'opus';
+}
+
 export type FromPlayout =
   /**
    * Every ~50 ms: the DATA.time (ms, unwrapped) of the frame rendered now, or null while nothing
