@@ -21,6 +21,9 @@ export class MemoryTransport implements Transport {
   private drainListeners: (() => void)[] = [];
   private sink: TransportSink | null = null;
   private pending: Uint8Array[] = [];
+  /** pauseReads() was called: fed bytes wait, as in a socket's OS buffer, until resumeReads(). */
+  readsPaused = false;
+  private heldReads: Uint8Array[] = [];
 
   start(sink: TransportSink): void {
     this.sink = sink;
@@ -82,8 +85,20 @@ export class MemoryTransport implements Transport {
     this.sink?.end();
   }
 
+  pauseReads(): void {
+    this.readsPaused = true;
+  }
+
+  resumeReads(): void {
+    this.readsPaused = false;
+    const held = this.heldReads;
+    this.heldReads = [];
+    for (const b of held) this.feed(b);
+  }
+
   feed(bytes: Uint8Array): void {
-    if (this.sink) this.sink.data(bytes);
+    if (this.readsPaused) this.heldReads.push(bytes);
+    else if (this.sink) this.sink.data(bytes);
     else this.pending.push(bytes);
   }
 

@@ -30,6 +30,7 @@ import { BridgeDisplaySink, countJoinedView, headsNeedDisplayBytes } from './bri
 import { forwardInput, inputsOf } from './input-forwarding.ts';
 import { MIN_PACKET_INTERVAL_MS, PacketPacer } from './packet-pacing.ts';
 import { HeldAcks } from './held-acks.ts';
+import { HeldReads } from './held-reads.ts';
 import { PageAgent } from './page-agent.ts';
 import { PageAudio } from './page-audio.ts';
 import { PageVm } from './page-vm.ts';
@@ -164,7 +165,9 @@ export class BridgeHost {
   private state: 'hello' | 'session' | 'password' | 'closed' = 'hello';
   private readonly packet = new HostPacketBuilder((n) => Buffer.allocUnsafeSlow(n));
   // A packet due at once leaves at the end of the socket read that queued it (packet-pacing.ts).
-  private readonly pacer = new PacketPacer(() => this.flush(), MIN_PACKET_INTERVAL_MS, undefined, 'task');
+  // While it waits out its interval, the display channels' reads are held (held-reads.ts).
+  private readonly reads = new HeldReads();
+  private readonly pacer = new PacketPacer(() => this.flush(), MIN_PACKET_INTERVAL_MS, undefined, 'task', this.reads);
   /** Sound messages in the packet being gathered, and whether anything else is in it. */
   private soundQueued = 0;
   private otherQueued = false;
@@ -607,6 +610,7 @@ export class BridgeHost {
     // Cursor bodies go to the page as they came; it parses and decodes them itself.
     session.events.on('channel-linked', (ch) => {
       this.acks.attach(ch);
+      this.reads.attach(ch);
       // Playback and record bodies go to the page likewise (page-audio.ts).
       if (this.session === session) this.pageAudio.channelLinked(session, ch);
       if (this.session === session) this.pageVm.channelLinked(session, ch);

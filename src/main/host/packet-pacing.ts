@@ -32,6 +32,16 @@ export type EndOfWork = 'turn' | 'task';
 
 const RESOLVED = Promise.resolve();
 
+/**
+ * Reads the pacer may hold while it waits out its interval (held-reads.ts): what arrives
+ * meanwhile would only wait for the same packet.
+ */
+export interface ReadHold {
+  hold(): void;
+  /** Lets the reads flow again; true when some were held, so that the send waits for them. */
+  release(): boolean;
+}
+
 export class PacketPacer {
   private lastSent = Number.NEGATIVE_INFINITY;
   private pending = false;
@@ -56,6 +66,7 @@ export class PacketPacer {
     private readonly intervalMs = MIN_PACKET_INTERVAL_MS,
     private readonly now: () => number = () => performance.now(),
     private readonly endOf: EndOfWork = 'turn',
+    private readonly reads?: ReadHold,
   ) {}
 
   /**
@@ -73,8 +84,10 @@ export class PacketPacer {
     this.due = due;
     const wait = due - now;
     if (holdMs > 0 && now + holdMs >= paced) this.armHold(due, wait);
-    else if (wait > 0) this.timer = setTimeout(this.onTimer, wait);
-    else if (this.endOf === 'turn') this.immediate = setImmediate(this.onImmediate);
+    else if (wait > 0) {
+      this.timer = setTimeout(this.onTimer, wait);
+      this.reads?.hold();
+    } else if (this.endOf === 'turn') this.immediate = setImmediate(this.onImmediate);
     else {
       this.taskWanted = true;
       if (!this.taskQueued) {
@@ -116,7 +129,10 @@ export class PacketPacer {
 
   /** The interval and end-of-turn sends (the hold's timer is left to run out: see holdTimer). */
   private cancel(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.reads?.release();
+    }
     if (this.immediate !== null) clearImmediate(this.immediate);
     this.timer = null;
     this.immediate = null;
@@ -135,7 +151,10 @@ export class PacketPacer {
 
   private readonly onTimer = (): void => {
     this.timer = null;
-    this.run();
+    // Held reads flow again in the loop's next poll (right after the timers): the packet leaves
+    // after it, at the end of that turn, with what they bring.
+    if (this.reads?.release()) this.immediate = setImmediate(this.onImmediate);
+    else this.run();
   };
 
   private readonly onHold = (): void => {

@@ -69,6 +69,16 @@ export class SocketTransport implements Transport {
     this.socket.once('drain', listener);
   }
 
+  // A socket opened with `onread` stops reading from the OS while paused (Node's readStop), so
+  // what the peer sends meanwhile comes in one read on resume; a TLS socket stops its 'data'.
+  pauseReads(): void {
+    if (!this.socket.destroyed) this.socket.pause();
+  }
+
+  resumeReads(): void {
+    if (!this.socket.destroyed) this.socket.resume();
+  }
+
   /** Sends what is still buffered (the last keys of a `do` script), then closes. */
   close(): void {
     if (this.socket.destroyed) return;

@@ -42,6 +42,14 @@ class WebSocketTransport implements Transport {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(data, { binary: true });
   }
 
+  pauseReads(): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.pause();
+  }
+
+  resumeReads(): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.resume();
+  }
+
   close(): void {
     if (this.socket.readyState === WebSocket.CLOSED || this.socket.readyState === WebSocket.CLOSING) return;
     this.socket.close(1000);

@@ -68,6 +68,8 @@ export abstract class SpiceChannel {
    * sends a display channel's ACKs with the packet that carries the acknowledged messages).
    */
   ackGate: ((send: () => void) => void) | null = null;
+  /** Whether holdReads(true) paused this connection's reads. */
+  private readsHeld = false;
   /**
    * Whether close() waits, once the ticket is sent, until the server has said something on this
    * connection. spice-server 0.15 frees a display channel client that ends while its worker waits
@@ -148,6 +150,7 @@ export abstract class SpiceChannel {
     this.linkRefusedPort = false;
     const transport = await this.host.connector({ channelType: this.type, channelId: this.id, ...port });
     this.transport = transport;
+    this.readsHeld = false;
     this.queue?.dispose();
     this.queue = new ByteQueue(transport, `${this.name} channel`, this.host.memoryBudget);
     this.ticketSent = false;
@@ -320,6 +323,22 @@ export abstract class SpiceChannel {
     }
   }
 
+  /**
+   * Holds this connection's reads (true) or lets them flow again (false): the gateway holds a
+   * display channel's while its next packet to the page waits out its interval, so the server's
+   * many small writes meanwhile come in one read when it is due. True when reads are held now.
+   * A closing channel reads on (its close may wait for the server's bytes).
+   */
+  holdReads(held: boolean): boolean {
+    const t = this.transport;
+    if (held && (this.state !== 'ready' || !t?.pauseReads || !t.resumeReads)) return this.readsHeld;
+    if (held === this.readsHeld) return held;
+    this.readsHeld = held;
+    if (held) t?.pauseReads?.();
+    else t?.resumeReads?.();
+    return held;
+  }
+
   /** Bytes sent on this channel that its connection has not handed to the OS yet (0: cannot tell). */
   protected sendBacklog(): number {
     return this.transport?.backlog?.() ?? 0;
@@ -401,6 +420,7 @@ export abstract class SpiceChannel {
    * arrives, the link fails, or CLOSE_HOLD_MS pass.
    */
   close(): Promise<void> {
+    this.holdReads(false);
     this.closing = true;
     this.state = 'closed';
     const transport = this.transport;
@@ -445,6 +465,7 @@ export abstract class SpiceChannel {
    * there, on the channel client just freed: Xspice crashes (docs/protocol.md, "Ending a session").
    */
   leaveToServer(mainClosed: Promise<void>, maxMs: number): Promise<void> {
+    this.holdReads(false);
     this.leftToServer = true;
     this.closing = true;
     this.state = 'closed';

@@ -23,6 +23,12 @@ export interface Transport {
   backlog?(): number;
   /** Calls `listener` once, when the backlog has drained to 0 (only asked while backlog() > 0). */
   onDrain?(listener: () => void): void;
+  /**
+   * Stops handing bytes to the sink until resumeReads(): what arrives meanwhile waits in the
+   * connection (the OS's buffer) and comes in fewer, larger reads. Absent: reads cannot be held.
+   */
+  pauseReads?(): void;
+  resumeReads?(): void;
   close(): void;
   /** A description for logs and errors, e.g. "127.0.0.1:5900". */
   readonly description: string;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MIN_PACKET_INTERVAL_MS, PacketPacer } from '../../../../src/main/host/packet-pacing.ts';
+import { MIN_PACKET_INTERVAL_MS, PacketPacer, type ReadHold } from '../../../../src/main/host/packet-pacing.ts';
 
 /** A pacer whose flush records when it ran (fake performance time) and counts as a packet sent. */
 function recordingPacer(): { pacer: PacketPacer; flushedAt: number[] } {
@@ -194,5 +194,96 @@ describe("PacketPacer at the end of the task ('task')", () => {
     expect(flushedAt).toEqual([0]);
     await Promise.resolve();
     expect(flushedAt).toEqual([0]);
+  });
+});
+
+describe('PacketPacer holding reads while it waits out its interval', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setImmediate', 'clearTimeout', 'clearImmediate', 'performance'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** `clock.skew` moves the pacer's time on without running any timer (a timer that fires late). */
+  function holdingPacer(canHold = true): { pacer: PacketPacer; flushedAt: number[]; reads: ReadHold & { log: string[] }; clock: { skew: number } } {
+    const flushedAt: number[] = [];
+    const clock = { skew: 0 };
+    let held = false;
+    const reads = {
+      log: [] as string[],
+      hold(): void {
+        reads.log.push('hold');
+        held = canHold;
+      },
+      release(): boolean {
+        reads.log.push('release');
+        const was = held;
+        held = false;
+        return was;
+      },
+    };
+    const pacer = new PacketPacer(
+      () => {
+        flushedAt.push(performance.now());
+        reads.log.push('flush');
+        pacer.sent();
+      },
+      MIN_PACKET_INTERVAL_MS,
+      () => performance.now() + clock.skew,
+      'task',
+      reads,
+    );
+    return { pacer, flushedAt, reads, clock };
+  }
+
+  it('holds no reads for the first packet after a quiet spell', async () => {
+    const { pacer, reads } = holdingPacer();
+    pacer.schedule();
+    await Promise.resolve();
+    expect(reads.log).toEqual(['flush']);
+  });
+
+  it('holds them while a packet waits, and sends it only after the turn that lets them flow again', async () => {
+    const { pacer, flushedAt, reads } = holdingPacer();
+    pacer.schedule();
+    await Promise.resolve();
+    vi.advanceTimersByTime(3);
+    pacer.schedule();
+    expect(reads.log).toEqual(['flush', 'hold']);
+    // The interval's timer lets the reads flow; the packet waits for what they bring (an immediate).
+    vi.advanceTimersByTime(MIN_PACKET_INTERVAL_MS - 3);
+    expect(reads.log).toEqual(['flush', 'hold', 'release']);
+    expect(flushedAt).toEqual([0]);
+    pacer.schedule(); // what the reads brought joins the same packet
+    vi.runOnlyPendingTimers();
+    await Promise.resolve();
+    expect(reads.log).toEqual(['flush', 'hold', 'release', 'flush']);
+    expect(flushedAt).toHaveLength(2);
+    // The immediate runs in the same turn (the fake clock counts it as a millisecond).
+    expect(flushedAt[1] - MIN_PACKET_INTERVAL_MS).toBeLessThanOrEqual(1);
+  });
+
+  it('sends at the timer as before when nothing could be held', async () => {
+    const { pacer, flushedAt } = holdingPacer(false);
+    pacer.schedule();
+    await Promise.resolve();
+    pacer.schedule();
+    vi.advanceTimersByTime(MIN_PACKET_INTERVAL_MS);
+    expect(flushedAt).toEqual([0, MIN_PACKET_INTERVAL_MS]);
+  });
+
+  it('lets the reads flow when the wait is cut short (a pair of sound packets complete as the interval ends)', async () => {
+    const { pacer, reads, clock } = holdingPacer();
+    pacer.schedule();
+    await Promise.resolve();
+    pacer.schedule();
+    expect(reads.log).toEqual(['flush', 'hold']);
+    // The interval is over but its timer has not run yet: a completed pair leaves at once.
+    clock.skew = MIN_PACKET_INTERVAL_MS;
+    pacer.sendNow();
+    expect(reads.log).toEqual(['flush', 'hold', 'release', 'flush']);
+    vi.runOnlyPendingTimers();
+    expect(reads.log).toEqual(['flush', 'hold', 'release', 'flush']);
   });
 });
