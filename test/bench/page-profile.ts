@@ -5,7 +5,7 @@
 // (node --cpu-prof). A tool for finding what to make cheaper, not a bench with a verdict.
 //   npx esbuild test/bench/page-profile.ts --bundle --platform=node --format=esm --packages=external \
 //     --outfile=dist/page-profile.js && node dist/page-profile.js [--hash '#renderer=2d'] [--seconds 5] [--gateway-profile DIR]
-//     [--image-compression auto_glz] [--bin OTHER/bin/spicedesk.cjs] [--gateway-flags=--trace-gc] [--warm S] [--video gstreamer:vp8] [--audio opus|raw [--audio-stop]] [--live]
+//     [--image-compression auto_glz] [--bin OTHER/bin/spicedesk.cjs] [--gateway-flags=--trace-gc] [--chromium-flags='--in-process-gpu'] [--warm S] [--video gstreamer:vp8] [--audio opus|raw [--audio-stop]] [--live]
 // --audio plays the audio bench's onset signal through Xspice's playback FIFO (Opus or RAW) into a
 // PulseAudio null sink of its own, on an idle desktop; with --audio-stop the sound stops once it
 // plays, and the page is profiled after the server's STOP. Every run also prints the CPU of each thread
@@ -63,6 +63,8 @@ const { values } = parseArgs({
     'gateway-profile': { type: 'string' },
     // Node and V8 flags for the gateway, space-separated (--trace-gc, say).
     'gateway-flags': { type: 'string', default: '' },
+    // Chromium switches added to the browser's, space-separated (what the Electron window could set).
+    'chromium-flags': { type: 'string', default: '' },
     top: { type: 'string', default: '25' },
     // Another build's CLI (a checkout of an older commit, say) to compare with.
     bin: { type: 'string', default: 'bin/spicedesk.cjs' },
@@ -123,7 +125,8 @@ const url = await new Promise<string>((done) => {
     }
   });
 });
-const browser = values.audio ? await launchChromium(['--autoplay-policy=no-user-gesture-required'], { unmuted: true }) : await launchChromium();
+const chromiumFlags = values['chromium-flags'].split(' ').filter((f) => f !== '');
+const browser = values.audio ? await launchChromium(['--autoplay-policy=no-user-gesture-required', ...chromiumFlags], { unmuted: true }) : await launchChromium(chromiumFlags);
 let writer: OnsetWriter | undefined;
 /** The measured windows, in seconds from the gateway's start. */
 const windows = { start: 0, end: Number.POSITIVE_INFINITY };

@@ -60,10 +60,25 @@ export interface SharedPath {
 }
 
 export class SharedFolder {
-  private realRoot: Promise<string>;
+  /** The folder's real path, looked up once it is shared and kept (null: to be looked up again). */
+  private realRoot: Promise<string> | null;
 
   constructor(readonly root: string) {
-    this.realRoot = realpath(root);
+    this.realRoot = this.lookUpRoot();
+  }
+
+  /**
+   * Kept once found, so that a folder later swapped for a link leading elsewhere does not move
+   * what counts as inside. A failed lookup (the folder removed before any request came) is handled
+   * here: unawaited, its rejection would end the process; the request that awaits it still gets
+   * the error, and the next request looks again.
+   */
+  private lookUpRoot(): Promise<string> {
+    const lookup = realpath(this.root);
+    lookup.catch(() => {
+      if (this.realRoot === lookup) this.realRoot = null;
+    });
+    return lookup;
   }
 
   /** Resolves a request path; throws PathRefused when it is malformed or leads outside. */
@@ -79,7 +94,7 @@ export class SharedFolder {
    * path: a symbolic link anywhere on the way that leads out is refused.
    */
   private async checkInside(file: string, depth: number): Promise<void> {
-    const root = await this.realRoot;
+    const root = await (this.realRoot ??= this.lookUpRoot());
     let probe = file;
     for (let up = 0; up <= depth; up++) {
       let real: string;
