@@ -42,12 +42,14 @@ class WebSocketTransport implements Transport {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(data, { binary: true });
   }
 
+  // ws ignores both before the upgrade and once closed; a closing socket must read on for the
+  // peer's close frame, so resuming is never skipped in between.
   pauseReads(): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.pause();
+    this.socket.pause();
   }
 
   resumeReads(): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.resume();
+    this.socket.resume();
   }
 
   close(): void {

@@ -105,4 +105,20 @@ describe('openSocket', () => {
     // Some reads share a slab (a view, not a buffer of its own).
     expect(chunks.some((c) => c.byteOffset > 0)).toBe(true);
   });
+
+  it('hands nothing on while its reads are held, then what came meanwhile in one read', { timeout: 30_000 }, async () => {
+    const { peer, transport } = await connect();
+    const reads: number[] = [];
+    transport.start({ data: (c) => reads.push(c.byteLength), end: () => {} });
+    await new Promise<void>((r) => peer.write(new Uint8Array(10), () => r()));
+    await waitUntil('the first write', () => reads.length === 1, 5000);
+    transport.pauseReads?.();
+    for (const size of [300, 500, 700]) await new Promise<void>((r) => peer.write(new Uint8Array(size), () => r()));
+    // Long enough for every write to reach this side's socket, were anything still reading it.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(reads).toEqual([10]);
+    transport.resumeReads?.();
+    await waitUntil('the held bytes', () => reads.reduce((n, b) => n + b, 0) === 1510, 5000);
+    expect(reads).toEqual([10, 1500]);
+  });
 });

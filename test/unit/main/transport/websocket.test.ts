@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { describeWebSocketUrl, openWebSocket } from '../../../../src/main/transport/websocket-transport.ts';
+import { waitUntil } from '../../../helpers/wait.ts';
 
 describe('describeWebSocketUrl', () => {
   it('drops the query (a gateway ticket) and keeps scheme, host, port and path', () => {
@@ -29,6 +30,23 @@ describe('openWebSocket against a ws server', () => {
     await new Promise<void>((r) => http!.listen(0, '127.0.0.1', r));
     return (http.address() as { port: number }).port;
   }
+
+  it('hands nothing on while its reads are held, and every message in order once they flow', async () => {
+    let server: WebSocket | undefined;
+    const port = await serve((ws) => (server = ws));
+    const t = await openWebSocket(`ws://127.0.0.1:${port}/spice`, 2000);
+    const got: number[] = [];
+    t.start({ data: (c) => got.push(...c), end: () => {} });
+    await waitUntil('the server side', () => server !== undefined, 5000);
+    t.pauseReads?.();
+    for (const b of [1, 2, 3]) await new Promise<void>((r) => server!.send(Buffer.from([b]), () => r()));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toEqual([]);
+    t.resumeReads?.();
+    await waitUntil('the held messages', () => got.length === 3, 5000);
+    expect(got).toEqual([1, 2, 3]);
+    t.close();
+  });
 
   it('carries bytes both ways in binary messages, asking for the binary subprotocol', async () => {
     const seen: { protocol?: string; bytes: Buffer[] } = { bytes: [] };
