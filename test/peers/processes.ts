@@ -16,8 +16,8 @@ export interface GroupProcess {
   running(): boolean;
   /** The last bytes the process wrote on stdout and stderr, for error messages. */
   outputTail(): string;
-  /** SIGTERM to the group, SIGKILL after graceMs to whatever is left of it. */
-  stop(graceMs?: number): Promise<void>;
+  /** `signal` (SIGTERM) to the group, SIGKILL after graceMs to whatever is left of it. */
+  stop(graceMs?: number, signal?: NodeJS.Signals): Promise<void>;
 }
 
 export interface SpawnGroupOptions {
@@ -131,9 +131,9 @@ export function spawnGroup(command: string, args: readonly string[], options: Sp
     exited,
     running: () => leaderRunning,
     outputTail: () => tail,
-    async stop(graceMs = 2000): Promise<void> {
+    async stop(graceMs = 2000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
       if (pid <= 0) return;
-      if (killGroup(pid, 'SIGTERM')) {
+      if (killGroup(pid, signal)) {
         const deadline = Date.now() + graceMs;
         while (groupAlive(pid) && Date.now() < deadline) {
           await sleep(25);
