@@ -166,7 +166,7 @@ export class BridgeHost {
   private readonly packet = new HostPacketBuilder((n) => Buffer.allocUnsafeSlow(n));
   // A packet due at once leaves at the end of the socket read that queued it (packet-pacing.ts).
   // While it waits out its interval, the display channels' reads are held (held-reads.ts).
-  private readonly reads = new HeldReads();
+  private readonly reads = new HeldReads(() => this.packet.byteLength);
   private readonly pacer = new PacketPacer(() => this.flush(), MIN_PACKET_INTERVAL_MS, undefined, 'task', this.reads);
   /** Sound messages in the packet being gathered, and whether anything else is in it. */
   private soundQueued = 0;
@@ -335,6 +335,7 @@ export class BridgeHost {
   }
 
   private queuedMore(): void {
+    this.reads.packetGrew();
     if (this.packet.byteLength >= MAX_PACKET_BYTES) this.flush();
     else this.pacer.schedule();
   }
