@@ -15,13 +15,14 @@ import { FolderLimits, relativePathProblem } from '../../protocol/bridge/folder-
 import type { Logger } from '../../protocol/logger.ts';
 import type { SharedDirSetting } from '../webdav/shared-dir.ts';
 import { SharedFolderSwitch } from '../webdav/shared-folder-switch.ts';
+import { realPathOnceFound } from '../webdav/shared-path.ts';
 
 export class PageFolders {
   readonly folder: SharedFolderSwitch;
   private offered = false;
   private note = '';
-  /** The root's real path (symbolic links resolved), once known. */
-  private realRoot: Promise<string> | undefined;
+  /** The root's real path (symbolic links resolved), kept once found. */
+  private readonly realRoot: () => Promise<string>;
   /** Messages are handled one after the other, so a slow listing cannot overtake a later choice. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -32,6 +33,7 @@ export class PageFolders {
     private readonly root: string = homedir(),
   ) {
     this.folder = new SharedFolderSwitch(log);
+    this.realRoot = realPathOnceFound(root);
   }
 
   /** The page's target: its command-line folder (none: not shared) and whether the page may choose. */
@@ -49,7 +51,7 @@ export class PageFolders {
   shareChosen(dir: string, readOnly: boolean): void {
     this.queue = this.queue
       .then(async () => {
-        const root = await (this.realRoot ??= realpath(this.root));
+        const root = await this.realRoot();
         const real = await realpath(dir).catch(() => '');
         const inside = real === root || real.startsWith(root + sep);
         const path = inside ? real.slice(root.length + 1) : '';
@@ -110,8 +112,7 @@ export class PageFolders {
     // The codec checked this already; a caller that skipped it is refused all the same.
     const problem = relativePathProblem(path);
     if (problem) throw new Error(`${problem}: folders are named relative to ${this.root}`);
-    this.realRoot ??= realpath(this.root);
-    const root = await this.realRoot;
+    const root = await this.realRoot();
     let real: string;
     try {
       real = await realpath(join(root, ...path.split('/').filter(Boolean)));
@@ -125,7 +126,7 @@ export class PageFolders {
 
   /** The names of the folders in dir (symbolic links to folders inside the root included), sorted. */
   private async subfolders(dir: string): Promise<string[]> {
-    const root = await (this.realRoot ??= realpath(this.root));
+    const root = await this.realRoot();
     const names: string[] = [];
     for (const e of await readdir(dir, { withFileTypes: true })) {
       if (e.isDirectory()) names.push(e.name);

@@ -59,26 +59,31 @@ export interface SharedPath {
   segments: readonly string[];
 }
 
-export class SharedFolder {
-  /** The folder's real path, looked up once it is shared and kept (null: to be looked up again). */
-  private realRoot: Promise<string> | null;
-
-  constructor(readonly root: string) {
-    this.realRoot = this.lookUpRoot();
-  }
-
-  /**
-   * Kept once found, so that a folder later swapped for a link leading elsewhere does not move
-   * what counts as inside. A failed lookup (the folder removed before any request came) is handled
-   * here: unawaited, its rejection would end the process; the request that awaits it still gets
-   * the error, and the next request looks again.
-   */
-  private lookUpRoot(): Promise<string> {
-    const lookup = realpath(this.root);
+/**
+ * The real path of `dir`, looked up now and kept once found, so that a folder later swapped for a
+ * link leading elsewhere does not move what counts as inside it. A failed lookup (the folder
+ * removed for a while) is handled here, since unawaited its rejection would end the process: the
+ * caller that awaits it gets the error, and the next call looks again.
+ */
+export function realPathOnceFound(dir: string): () => Promise<string> {
+  let kept: Promise<string> | null = null;
+  const lookUp = (): Promise<string> => {
+    const lookup = realpath(dir);
+    kept = lookup;
     lookup.catch(() => {
-      if (this.realRoot === lookup) this.realRoot = null;
+      if (kept === lookup) kept = null;
     });
     return lookup;
+  };
+  lookUp();
+  return () => kept ?? lookUp();
+}
+
+export class SharedFolder {
+  private readonly realRoot: () => Promise<string>;
+
+  constructor(readonly root: string) {
+    this.realRoot = realPathOnceFound(root);
   }
 
   /** Resolves a request path; throws PathRefused when it is malformed or leads outside. */
@@ -94,7 +99,7 @@ export class SharedFolder {
    * path: a symbolic link anywhere on the way that leads out is refused.
    */
   private async checkInside(file: string, depth: number): Promise<void> {
-    const root = await (this.realRoot ??= this.lookUpRoot());
+    const root = await this.realRoot();
     let probe = file;
     for (let up = 0; up <= depth; up++) {
       let real: string;

@@ -82,6 +82,24 @@ describe('the page folder chooser on the host', () => {
     expect((await t.nextList(from)).note).toMatch(/"\.\." in the path/);
   });
 
+  it('browses a root that was missing for a while once it is back', async () => {
+    const dir = join(base, `case-${n++}`);
+    const home = join(dir, 'home');
+    const sent: HostMessage[] = [];
+    const folders = new PageFolders((m) => sent.push(m), silentLogger, home);
+    folders.setTarget(undefined, true);
+    let from = sent.length;
+    folders.handle({ kind: 'folder-browse', path: '' });
+    const first = await waitFor('a FOLDER_LIST', () => sent.slice(from).find((m): m is FolderListMessage => m.kind === 'folder-list'));
+    expect(first.folders).toEqual([]);
+    expect(first.note).not.toBe('');
+    mkdirSync(join(home, 'Public'), { recursive: true });
+    from = sent.length;
+    folders.handle({ kind: 'folder-browse', path: '' });
+    const second = await waitFor('a FOLDER_LIST', () => sent.slice(from).find((m): m is FolderListMessage => m.kind === 'folder-list'));
+    expect(second).toEqual({ kind: 'folder-list', path: '', folders: ['Public'], note: '' });
+  });
+
   it('shares the chosen folder on the running switch, read-only refuses writes, stop closes it', async () => {
     const t = setup();
     t.folders.setTarget(undefined, true);
