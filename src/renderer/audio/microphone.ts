@@ -5,7 +5,8 @@
 // Echo cancellation, noise suppression and automatic gain are on unless the user turned them off.
 import type { AudioDataMode } from '../../protocol/audio/audio-format.ts';
 import type { AudioOutput } from './audio-output.ts';
-import { RecordSender, sendsOpus, type GuestMixer, type RecordCounts } from './record-sender.ts';
+import { copyGuestMixer } from './pcm.ts';
+import { noRecordCounts, RecordSender, sendsOpus, type GuestMixer, type RecordCounts } from './record-sender.ts';
 import type { RecordFromWorker, RecordToWorker } from './worker-record.ts';
 import { CAPTURE_PROCESSOR, type FromCapture, type ToCapture } from './worklet-messages.ts';
 
@@ -38,7 +39,7 @@ export class Microphone {
   /** The worker sends for the microphone open now. */
   private inWorker = false;
   /** The counts as the worker last reported them, or as this thread's sender left them at its close. */
-  private lastCounts: RecordCounts = { frames: 0, opusPackets: 0, rawPackets: 0, dropped: 0 };
+  private lastCounts: RecordCounts = noRecordCounts();
   /** Packets the worker handed to its bridge since the microphone opened, as it last said. */
   workerSent = 0;
   /** Bumped at every open and close: a getUserMedia answer for an older request is let go. */
@@ -79,7 +80,7 @@ export class Microphone {
   }
 
   get guestMixer(): GuestMixer {
-    return { volume: this.guest.volume && [...this.guest.volume], muted: this.guest.muted };
+    return copyGuestMixer(this.guest);
   }
 
   /** The worker's counts and mode. */
@@ -128,7 +129,7 @@ export class Microphone {
       const toCapture: ToCapture = { port: channel.port1 };
       capture.port.postMessage(toCapture, [channel.port1]);
       this.inWorker = true;
-      this.lastCounts = { frames: 0, opusPackets: 0, rawPackets: 0, dropped: 0 };
+      this.lastCounts = noRecordCounts();
       this.workerSent = 0;
       // What the worker will use until it says (an encoder that fails to configure is RAW at once).
       this.mode = sendsOpus(options) ? 'opus' : 'raw';

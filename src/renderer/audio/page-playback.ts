@@ -9,7 +9,7 @@
 // The guest's VOLUME and MUTE are applied on top of the page's own slider and mute.
 import { AudioDataMode } from '../../protocol/audio/audio-format.ts';
 import { parsePlaybackMessage } from '../../protocol/channels/playback/playback-messages.ts';
-import { planesToStereo, playbackGain, s16leToStereoFloat } from './pcm.ts';
+import { copyGuestMixer, planesToStereo, playbackGain, s16leToStereoFloat } from './pcm.ts';
 import type { AudioOutput } from './audio-output.ts';
 import type { ToPlayout, WorkletOpusCounts } from './worklet-messages.ts';
 
@@ -46,7 +46,7 @@ export interface PlaybackStats {
 
 /** The playback's numbers with the worklet's own decoding counts added, copied (the caller may keep them). */
 export function withWorkletCounts(s: PlaybackStats, w: WorkletOpusCounts): PlaybackStats {
-  return { ...s, decoded: s.decoded + w.decoded, dropped: s.dropped + w.dropped, errors: s.errors + w.errors, stream: s.stream && { ...s.stream }, guest: { volume: s.guest.volume && [...s.guest.volume], muted: s.guest.muted } };
+  return { ...s, decoded: s.decoded + w.decoded, dropped: s.dropped + w.dropped, errors: s.errors + w.errors, stream: s.stream && { ...s.stream }, guest: copyGuestMixer(s.guest) };
 }
 
 /** What the page's sound controls and state use of the playback, wherever it runs: here, or in the decode worker (worker-playback.ts). */

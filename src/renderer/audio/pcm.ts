@@ -5,6 +5,11 @@ import { guestGain, guestVolumeGain } from '../../protocol/audio/pcm.ts';
 
 export { guestGain, guestVolumeGain };
 
+/** A guest mixer (VOLUME and MUTE of one direction) as a copy the caller may keep: its volume array its own. */
+export function copyGuestMixer(g: { volume: readonly number[] | null; muted: boolean }): { volume: number[] | null; muted: boolean } {
+  return { volume: g.volume && [...g.volume], muted: g.muted };
+}
+
 /** Interleaved S16LE `channels`-channel bytes as interleaved stereo Float32 (mono duplicated, channels past two dropped). */
 export function s16leToStereoFloat(bytes: Uint8Array, channels: number): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

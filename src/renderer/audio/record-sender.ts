@@ -6,7 +6,7 @@
 // or with #bridge=page on the page's thread (microphone.ts).
 import { AudioDataMode, OPUS_RATES } from '../../protocol/audio/audio-format.ts';
 import { OPUS_ENCODER_CONFIG } from './audio-capabilities.ts';
-import { floatToS16le, guestGain, rampGain } from './pcm.ts';
+import { copyGuestMixer, floatToS16le, guestGain, rampGain } from './pcm.ts';
 import { RECORD_FRAME_SAMPLES, RecordFramer } from './record-framer.ts';
 
 /** Opus frames waiting in the encoder beyond which new ones are dropped. */
@@ -17,6 +17,11 @@ export interface RecordCounts {
   opusPackets: number;
   rawPackets: number;
   dropped: number;
+}
+
+/** The counts before anything was recorded. */
+export function noRecordCounts(): RecordCounts {
+  return { frames: 0, opusPackets: 0, rawPackets: 0, dropped: 0 };
 }
 
 /** The guest's capture mixer (record VOLUME and MUTE). */
@@ -41,7 +46,7 @@ export function sendsOpus(o: Pick<RecordSenderOptions, 'opus' | 'frequency'>): b
 }
 
 export class RecordSender {
-  readonly counts: RecordCounts = { frames: 0, opusPackets: 0, rawPackets: 0, dropped: 0 };
+  readonly counts: RecordCounts = noRecordCounts();
   private readonly framer: RecordFramer;
   private encoder: AudioEncoder | null = null;
   private encoded = 0;
@@ -57,7 +62,7 @@ export class RecordSender {
     /** The encoder failed: RAW from here on (the mode the page shows changes). */
     private readonly modeChanged: () => void = () => {},
   ) {
-    this.guest = { volume: o.guest.volume && [...o.guest.volume], muted: o.guest.muted };
+    this.guest = copyGuestMixer(o.guest);
     this.framer = new RecordFramer(o.contextRate, o.frequency);
     if (sendsOpus(o)) this.openEncoder(o.frequency);
   }
@@ -67,7 +72,7 @@ export class RecordSender {
   }
 
   setGuest(guest: GuestMixer): void {
-    this.guest = { volume: guest.volume && [...guest.volume], muted: guest.muted };
+    this.guest = copyGuestMixer(guest);
   }
 
   /** One block from the capture worklet (a plane per channel). */

@@ -6,7 +6,7 @@
 // (about 100 of each a second while the server records). The page hears back the counts and the
 // mode (the encoder may fail over to RAW).
 import type { UiMessage } from '../../protocol/bridge/bridge-messages.ts';
-import { RecordSender, type GuestMixer, type RecordCounts, type RecordSenderOptions } from './record-sender.ts';
+import { noRecordCounts, RecordSender, type GuestMixer, type RecordCounts, type RecordSenderOptions } from './record-sender.ts';
 import type { FromCapture } from './worklet-messages.ts';
 
 export type RecordToWorker =
@@ -88,6 +88,6 @@ export class WorkerRecord {
   private report(): void {
     this.statsAt = this.now();
     const s = this.sender;
-    this.post({ kind: 'record-stats', counts: s ? { ...s.counts } : { frames: 0, opusPackets: 0, rawPackets: 0, dropped: 0 }, mode: s ? s.mode : null, sent: this.sent });
+    this.post({ kind: 'record-stats', counts: s ? { ...s.counts } : noRecordCounts(), mode: s ? s.mode : null, sent: this.sent });
   }
 }
