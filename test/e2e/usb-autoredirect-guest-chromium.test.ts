@@ -66,7 +66,11 @@ describe('USB auto-redirect in the page', () => {
     await waitUntil('the page said it has focus', async () => (await pageState(p)).usb?.focusSent === true, 10_000);
     const focused = disk('focused', 0x0a02);
     source.plug(focused);
-    await waitUntil('the focused disk in the guest', async () => (await guestUsbIds(guest!)).includes('1209:0a02'), 60_000, { pollMs: 300 });
+    // Once seen to time out in a full run (and not in 5 runs alone): what the panel and the guest's kernel said, for the next time.
+    await waitUntil('the focused disk in the guest', async () => (await guestUsbIds(guest!)).includes('1209:0a02'), 60_000, {
+      pollMs: 300,
+      explain: async () => `panel: ${JSON.stringify((await pageState(p)).usb)}\nguest dmesg: ${(await guest!.run('dmesg | tail -20; true')).output}`,
+    });
     const usb = await waitFor('the panel showing it on a slot, set up', async () => {
       const s = (await pageState(p)).usb;
       return s?.devices.find((d) => d.id === 'sim:focused' && d.on && /^in the VM \(usbredir[^)]*\)$/.test(d.where)) ? s : undefined;
