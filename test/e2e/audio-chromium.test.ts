@@ -190,7 +190,7 @@ for (const { mode, opus } of [{ mode: 'raw', opus: false }, { mode: 'opus', opus
         const stalls = state.outputStalls!;
         expect(p.droppedFrames).toBe(0);
         if (p.skips > 0) {
-          expect(p.underruns > 0 || stalls.lostMs > 50, `${p.skips} skip(s) with no underrun and the output losing only ${stalls.lostMs} ms`).toBe(true);
+          expect(p.underruns > 0 || stalls.lostMs > 50, `${p.skips} skip(s) with no underrun and the output losing only ${stalls.lostMs} ms (playout ${JSON.stringify(p)})`).toBe(true);
         }
         expect(p.framesIn).toBeGreaterThan(3 * 48000 * 0.95);
         expect(Math.abs(p.framesOut + p.skippedFrames - p.framesIn)).toBeLessThan(48000 * 0.01);

@@ -79,7 +79,7 @@ export class JitterEstimator {
   private scratch = new Float64Array(0);
   private packets = 0;
   private firstArrivalMs: number | null = null;
-  private warmedUp = false;
+  private warmed = false;
   private sinceRecompute = 0;
   /** The percentile's spread last measured, ms. */
   private measuredSpread = 0;
@@ -100,7 +100,7 @@ export class JitterEstimator {
    */
   observe(arrivalMs: number, mediaMs: number): void {
     this.firstArrivalMs ??= arrivalMs;
-    if (!this.warmedUp && this.packets >= this.options.warmupPackets && arrivalMs - this.firstArrivalMs >= this.options.warmupMs) this.endWarmup();
+    if (!this.warmed && this.packets >= this.options.warmupPackets && arrivalMs - this.firstArrivalMs >= this.options.warmupMs) this.endWarmup();
     this.arrivals.push(arrivalMs);
     this.latenesses.push(arrivalMs - mediaMs);
     while (this.head < this.arrivals.length && arrivalMs - this.arrivals[this.head] > this.options.windowMs) this.head++;
@@ -118,7 +118,7 @@ export class JitterEstimator {
    * target allows, and rises at once from there if the steady packets need more.
    */
   private endWarmup(): void {
-    this.warmedUp = true;
+    this.warmed = true;
     this.arrivals = [];
     this.latenesses = [];
     this.head = 0;
@@ -134,7 +134,7 @@ export class JitterEstimator {
    */
   coverLatest(): void {
     const end = this.latenesses.length;
-    if (!this.warmedUp || end - this.head < 2) return;
+    if (!this.warmed || end - this.head < 2) return;
     let earliest = Infinity;
     for (let i = this.head; i < end; i++) earliest = Math.min(earliest, this.latenesses[i]);
     const spread = Math.min(this.latenesses[end - 1] - earliest, this.options.maxTargetMs - this.options.marginMs);
@@ -149,12 +149,17 @@ export class JitterEstimator {
     this.head = 0;
     this.packets = 0;
     this.firstArrivalMs = null;
-    this.warmedUp = false;
+    this.warmed = false;
     this.sinceRecompute = 0;
     this.measuredSpread = 0;
     this.heldSpread = 0;
     this.lastRecomputeMs = null;
     this.holdUntilMs = -Infinity;
+  }
+
+  /** Whether the warm-up is over: the target now follows the steady packets (it may fall at once as it ends). */
+  get warmedUp(): boolean {
+    return this.warmed;
   }
 
   /** The window's spread at the percentile, last measured, in ms (0 before two packets). */
@@ -172,7 +177,7 @@ export class JitterEstimator {
     const o = this.options;
     const measured = this.heldSpread + o.marginMs;
     // Before the warm-up, never below the initial target: the first packets say little yet.
-    const wanted = this.warmedUp ? measured : Math.max(o.initialTargetMs, measured);
+    const wanted = this.warmed ? measured : Math.max(o.initialTargetMs, measured);
     return Math.min(o.maxTargetMs, Math.max(o.minTargetMs, wanted));
   }
 

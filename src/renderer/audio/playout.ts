@@ -119,8 +119,10 @@ export class Playout {
   private refill = false;
   /** The last underrun has had no packet after it yet. */
   private dryUntilPush = false;
-  /** The level has been within target + margin since the stream started (its start's burst drained). */
+  /** The level has been within target + margin since the jitter's warm-up ended (its start's burst drained). */
   private settled = false;
+  /** The jitter's warm-up had ended at the last render (this stream). */
+  private warmedUp = false;
   private counts = { underruns: 0, skips: 0, quietSkips: 0, skippedFrames: 0, droppedFrames: 0, framesIn: 0, framesOut: 0 };
 
   constructor(options: Partial<PlayoutOptions> = {}) {
@@ -137,6 +139,7 @@ export class Playout {
     this.inputRate = inputRate;
     this.ending = false;
     this.settled = false;
+    this.warmedUp = false;
     this.mediaFramesSinceStart = 0;
     this.jitter.reset();
     this.drift.restart();
@@ -276,6 +279,14 @@ export class Playout {
         this.dryUntilPush = true;
       }
       return;
+    }
+    if (!this.warmedUp && this.jitter.warmedUp) {
+      // The warm-up's target covered the start's burst, and the steady packets' target is lower
+      // (it falls at once here): the level over it is still the start's burst, played whole within
+      // the start's tolerance like a burst over the initial target. Settled before, that level was
+      // skipped a second into a sound (an e2e run's skip with no stall behind it).
+      this.warmedUp = true;
+      this.settled = false;
     }
     const overMs = this.levelMs - this.targetMs;
     if (overMs > this.options.quietDrainMs && !this.ending) {
