@@ -259,6 +259,11 @@ export class BridgeHost {
     else this.pageFolders.handle({ kind: 'folder-stop' });
   }
 
+  /** Whether the page last said it has focus (USB_FOCUS), which USB auto-redirect goes by. */
+  get pageFocused(): boolean {
+    return this.pageUsb.pageFocused;
+  }
+
   /**
    * Whether the local clipboard would go to the guest now (a running session, sharing to the
    * guest allowed by `--clipboard` and the page's setting, an agent that shares the clipboard):
