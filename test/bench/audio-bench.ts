@@ -84,7 +84,7 @@ export interface AudioSample {
   /** spicedesk: the AudioContext's outputLatency and baseLatency (ms) as the page's tap saw them. */
   contextLatencyMs?: { output: number; base: number };
   /** spicedesk: its playout buffer during the CPU window (medians of 5 readings), and its underruns and skips so far. */
-  playout?: { levelMs: number; targetMs: number; underruns: number; skips: number };
+  playout?: { levelMs: number; targetMs: number; underruns: number; skips: number; outputLostMs: number };
   /** The FIFO writer's latest write after its due time and longest (blocked) write, ms. */
   writer: { maxLateMs: number; maxBlockMs: number } | null;
 }
@@ -97,6 +97,8 @@ export interface DriftPoint {
   underruns: number;
   skips: number;
   droppedFrames: number;
+  /** What the output lost to stalls so far (the worklet's wall clock against its context's), ms: a skip behind which there is none is the playout's own. */
+  outputLostMs: number;
 }
 
 export interface DriftResult {
@@ -358,9 +360,10 @@ async function latencyWindow(
 }
 
 async function playoutPoint(page: Page, startedMs: number): Promise<DriftPoint> {
-  const p = (await pageState(page)).audio.playout;
+  const audio = (await pageState(page)).audio;
+  const p = audio.playout;
   if (!p) throw new Error('spicedesk has no playout while playing');
-  return { atSeconds: (wallNow() - startedMs) / 1000, levelMs: p.levelMs, targetMs: p.targetMs, correction: p.correction, underruns: p.underruns, skips: p.skips, droppedFrames: p.droppedFrames };
+  return { atSeconds: (wallNow() - startedMs) / 1000, levelMs: p.levelMs, targetMs: p.targetMs, correction: p.correction, underruns: p.underruns, skips: p.skips, droppedFrames: p.droppedFrames, outputLostMs: audio.outputStalls?.lostMs ?? 0 };
 }
 
 async function measureClient(client: ClientName, mode: Mode, round: number, peers: Peers, driftMinutes: number): Promise<{ sample: AudioSample; drift?: DriftResult }> {
@@ -456,7 +459,7 @@ async function measureClient(client: ClientName, mode: Mode, round: number, peer
         latency,
         contextLatencyMs,
         writer: w.stats,
-        playout: playout.length ? { levelMs: median(playout.map((p) => p.levelMs)), targetMs: median(playout.map((p) => p.targetMs)), underruns: playout.at(-1)!.underruns, skips: playout.at(-1)!.skips } : undefined,
+        playout: playout.length ? { levelMs: median(playout.map((p) => p.levelMs)), targetMs: median(playout.map((p) => p.targetMs)), underruns: playout.at(-1)!.underruns, skips: playout.at(-1)!.skips, outputLostMs: playout.at(-1)!.outputLostMs } : undefined,
       },
       drift,
     };
@@ -697,7 +700,7 @@ export async function runAudioBench(options: { runs: number; root: string; audio
     ),
     `(latency: from the onset's write into Xspice's FIFO to the relay seeing its DATA (wire), to the sink's monitor (monitor), the page's tap mapped with getOutputTimestamp, outputLatency included (tap), spice-html5's <audio> through an injected createMediaElementSource tap (hook); CPU over ${CPU_WINDOW_MS / 1000} s with nothing recorded, ${WARM_UP_MS / 1000} s after the client started playing (first seconds) and ${STEADY_AFTER_MS / 1000} s after (steady), pulseaudio's share in every row)`,
     contextLatencies.join('; '),
-    ...samples.filter((s) => s.playout).map((s) => `spicedesk ${s.mode}: playout buffer ${fixed(s.playout!.levelMs, 1)} ms (target ${fixed(s.playout!.targetMs, 1)} ms), underruns ${s.playout!.underruns}, skips ${s.playout!.skips}`),
+    ...samples.filter((s) => s.playout).map((s) => `spicedesk ${s.mode}: playout buffer ${fixed(s.playout!.levelMs, 1)} ms (target ${fixed(s.playout!.targetMs, 1)} ms), underruns ${s.playout!.underruns}, skips ${s.playout!.skips}, output lost ${fixed(s.playout!.outputLostMs, 0)} ms to stalls`),
     `FIFO writer (late write / longest write, ms): ${samples.map((s) => `${s.client} ${s.mode} ${fixed(s.writer?.maxLateMs ?? NaN, 0)}/${fixed(s.writer?.maxBlockMs ?? NaN, 0)}`).join(', ')}`,
     ...ratios.map((r) => `spicedesk/${r.peer} (${r.mode}): CPU ${fixed(r.cpuRatio, 2)} (steady ${fixed(r.steadyCpuRatio, 2)}), latency (monitor, median) ${fixed(r.latencyRatio, 2)}, client share ${fixed(r.clientShareRatio, 2)}`),
     driftSummary

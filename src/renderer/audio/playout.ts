@@ -18,6 +18,12 @@ export interface PlayoutOptions {
   /** Over target + this, the buffer skips back to the target. */
   overflowMarginMs: number;
   /**
+   * A stream is settled (from then on a level over the skip margin is a stall's backlog) once its
+   * level came within target + this: below the skip margin, so that a start's excess hovering at
+   * the margin is not taken for a backlog when the packets' jitter carries it back over.
+   */
+  settleMarginMs: number;
+  /**
    * A stream's start over target + margin by up to this is played whole (its excess left to quiet
    * stretches and the drift correction); further over it is skipped like any other level.
    */
@@ -44,6 +50,10 @@ export const DEFAULT_PLAYOUT_OPTIONS: PlayoutOptions = {
   // drained) but latency: after a jitter spike aged out and the target fell, the audio bench saw
   // the page hold ~300 ms over it for minutes at 250 (the 0.2 % correction drains 2 ms a second).
   overflowMarginMs: 100,
+  // Half the skip margin: a start's burst left ~100 ms over the target once its warm-up's target
+  // fell; jitter took the level under target + 100 and back over, and the playout skipped it as a
+  // stall's backlog (a simulated start of 160 ms with 30 ms of jitter, 1 skip with none behind it).
+  settleMarginMs: 50,
   // A stream's first packets come in one burst whenever the output was not taking them yet (the
   // context resumed from idle, or waiting for a gesture): skipping that cut the sound's first
   // 100 ms (a notification's whole attack). Playing it costs latency only, which the video follows.
@@ -119,7 +129,7 @@ export class Playout {
   private refill = false;
   /** The last underrun has had no packet after it yet. */
   private dryUntilPush = false;
-  /** The level has been within target + margin since the jitter's warm-up ended (its start's burst drained). */
+  /** The level has been within target + settleMarginMs since the jitter's warm-up ended (its start's burst drained). */
   private settled = false;
   /** The jitter's warm-up had ended at the last render (this stream). */
   private warmedUp = false;
@@ -304,7 +314,7 @@ export class Playout {
         return;
       }
     }
-    if (this.levelMs - this.targetMs <= this.options.overflowMarginMs) this.settled = true;
+    if (this.levelMs - this.targetMs <= this.options.settleMarginMs) this.settled = true;
     this.readInto(left, right, 0, n, step, 'in');
   }
 
