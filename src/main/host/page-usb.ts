@@ -30,12 +30,12 @@ export class PageUsb {
   private stateQueued = false;
   /** What the page last said (USB_FOCUS); a page that said nothing has no focus. */
   private focused = false;
+  private readonly offs: (() => void)[] = [];
 
   /** Whether the page last said it has focus: what auto-redirect goes by for a device plugged now. */
   get pageFocused(): boolean {
     return this.focused;
   }
-  private readonly offs: (() => void)[] = [];
 
   constructor(
     private readonly send: (m: HostMessage) => void,
