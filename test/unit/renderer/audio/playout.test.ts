@@ -62,6 +62,26 @@ function largestStep(x: Float32Array): number {
   return m;
 }
 
+/**
+ * Plays packets `from` to `count` (a 440 Hz sine, 10 ms each) to the end: each pushed at the first
+ * render at or after its due time (default its time on the sender's 10 ms clock), the renders
+ * starting at `startMs`; STOP after the last, then renders until the playout is idle. `each` sees
+ * every rendered quantum's left channel.
+ */
+function playToEnd(p: Playout, o: { from?: number; count: number; startMs?: number; dueMs?: (k: number) => number }, each?: (left: Float32Array) => void): void {
+  const left = new Float32Array(QUANTUM);
+  const right = new Float32Array(QUANTUM);
+  const due = o.dueMs ?? ((k: number) => k * 10);
+  let k = o.from ?? 0;
+  for (let q = 0; k < o.count || p.stats.state !== 'idle'; q++) {
+    const nowMs = (o.startMs ?? 0) + ((q * QUANTUM) / RATE) * 1000;
+    for (; k < o.count && due(k) <= nowMs; k++) p.push(sinePacket(k * PACKET, 440), 1000 + k * 10, nowMs);
+    if (k === o.count) p.stop();
+    p.render(left, right);
+    each?.(left);
+  }
+}
+
 /** Frequency from the rising zero crossings of the non-silent part. */
 function frequency(x: Float32Array): number {
   const crossings: number[] = [];
@@ -341,21 +361,12 @@ describe('Playout', () => {
 
   it("plays a stream's start whole when its first packets came in one burst over the target (an output woken from idle)", () => {
     const p = new Playout();
-    const left = new Float32Array(QUANTUM);
-    const right = new Float32Array(QUANTUM);
     // 500 ms came before the first render (the context's resume took that long), then the rest
     // of a 1 s sound on time, then its STOP.
-    let k = 0;
-    for (; k < 50; k++) p.push(sinePacket(k * PACKET, 440), 1000 + k * 10, 500);
+    for (let k = 0; k < 50; k++) p.push(sinePacket(k * PACKET, 440), 1000 + k * 10, 500);
     expect(p.levelMs).toBeGreaterThan(p.stats.targetMs + p.options.overflowMarginMs);
     const out: number[] = [];
-    for (let q = 0; k < 100 || p.stats.state !== 'idle'; q++) {
-      const nowMs = 500 + ((q * QUANTUM) / RATE) * 1000;
-      for (; k < 100 && k * 10 <= nowMs; k++) p.push(sinePacket(k * PACKET, 440), 1000 + k * 10, nowMs);
-      if (k === 100) p.stop();
-      p.render(left, right);
-      out.push(...left);
-    }
+    playToEnd(p, { from: 50, count: 100, startMs: 500 }, (left) => out.push(...left));
     expect(p.stats.skips).toBe(0);
     expect(p.stats.skippedFrames).toBe(0);
     // Every frame played (the drift correction reads up to 0.2 % fast while it drains the excess).
@@ -370,23 +381,15 @@ describe('Playout', () => {
     // falls from ~225 to ~80 ms when the warm-up ends a second in, leaving the level ~150 ms over it.
     // That is still the start's burst: played whole (once seen skipped in an e2e run, no stall behind it).
     const p = new Playout();
-    const left = new Float32Array(QUANTUM);
-    const right = new Float32Array(QUANTUM);
-    let k = 0;
-    for (; k < 25; k++) p.push(sinePacket(k * PACKET, 440), 1000 + k * 10, 250);
+    for (let k = 0; k < 25; k++) p.push(sinePacket(k * PACKET, 440), 1000 + k * 10, 250);
     const startTarget = p.stats.targetMs;
     let lowestTarget = Infinity;
     let highestOver = 0;
-    for (let q = 0; k < 300 || p.stats.state !== 'idle'; q++) {
-      const nowMs = 250 + ((q * QUANTUM) / RATE) * 1000;
-      for (; k < 300 && k * 10 <= nowMs; k++) p.push(sinePacket(k * PACKET, 440), 1000 + k * 10, nowMs);
-      if (k === 300) p.stop();
-      p.render(left, right);
-      if (p.stats.state === 'playing') {
-        lowestTarget = Math.min(lowestTarget, p.stats.targetMs);
-        highestOver = Math.max(highestOver, p.levelMs - p.stats.targetMs);
-      }
-    }
+    playToEnd(p, { from: 25, count: 300, startMs: 250 }, () => {
+      if (p.stats.state !== 'playing') return;
+      lowestTarget = Math.min(lowestTarget, p.stats.targetMs);
+      highestOver = Math.max(highestOver, p.levelMs - p.stats.targetMs);
+    });
     expect(p.stats.skips).toBe(0);
     expect(startTarget).toBeGreaterThan(200);
     expect(lowestTarget).toBeLessThan(100);
@@ -405,17 +408,10 @@ describe('Playout', () => {
       const arrivals: number[] = [];
       for (let k = 0; k < 600; k++) arrivals.push(Math.max(Math.max(0, k * 10 - 160) + random() * jitterMs, arrivals[k - 1] ?? 0));
       const p = new Playout();
-      const left = new Float32Array(QUANTUM);
-      const right = new Float32Array(QUANTUM);
       let highestOver = 0;
-      let k = 0;
-      for (let q = 0; k < arrivals.length || p.stats.state !== 'idle'; q++) {
-        const nowMs = ((q * QUANTUM) / RATE) * 1000;
-        for (; k < arrivals.length && arrivals[k] <= nowMs; k++) p.push(sinePacket(k * PACKET, 440), 1000 + k * 10, arrivals[k]);
-        if (k === arrivals.length) p.stop();
-        p.render(left, right);
+      playToEnd(p, { count: arrivals.length, dueMs: (k) => arrivals[k] }, () => {
         if (p.stats.state === 'playing') highestOver = Math.max(highestOver, p.levelMs - p.stats.targetMs);
-      }
+      });
       expect(p.stats.skips, `jitter ${jitterMs} ms`).toBe(0);
       expect(p.stats.underruns).toBe(0);
       expect(highestOver).toBeGreaterThan(p.options.overflowMarginMs);
