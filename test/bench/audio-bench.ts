@@ -97,7 +97,7 @@ export interface DriftPoint {
   underruns: number;
   skips: number;
   droppedFrames: number;
-  /** What the output lost to stalls so far (the worklet's wall clock against its context's), ms: a skip behind which there is none is the playout's own. */
+  /** What the output lost to stalls so far (the worklet's wall clock against its context's), ms, NaN (printed "-") before the worklet said: a skip behind which there is none is the playout's own. */
   outputLostMs: number;
 }
 
@@ -363,7 +363,7 @@ async function playoutPoint(page: Page, startedMs: number): Promise<DriftPoint> 
   const audio = (await pageState(page)).audio;
   const p = audio.playout;
   if (!p) throw new Error('spicedesk has no playout while playing');
-  return { atSeconds: (wallNow() - startedMs) / 1000, levelMs: p.levelMs, targetMs: p.targetMs, correction: p.correction, underruns: p.underruns, skips: p.skips, droppedFrames: p.droppedFrames, outputLostMs: audio.outputStalls?.lostMs ?? 0 };
+  return { atSeconds: (wallNow() - startedMs) / 1000, levelMs: p.levelMs, targetMs: p.targetMs, correction: p.correction, underruns: p.underruns, skips: p.skips, droppedFrames: p.droppedFrames, outputLostMs: audio.outputStalls?.lostMs ?? NaN };
 }
 
 async function measureClient(client: ClientName, mode: Mode, round: number, peers: Peers, driftMinutes: number): Promise<{ sample: AudioSample; drift?: DriftResult }> {
