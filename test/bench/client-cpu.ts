@@ -1,7 +1,7 @@
 // CPU time of a client's processes, from /proc, by part: Chromium's whole tree split into its
 // renderer, GPU and other processes, and any other root (the gateway, websockify, remote-viewer,
 // Xvfb, the sound server) as its own part. Shared by the browser benches (video, audio).
-import { allProcesses, CLOCK_TICKS_PER_SECOND, processTree } from '../helpers/proc-tree.ts';
+import { allProcesses, CLOCK_TICKS_PER_SECOND, processTree, threadsOf } from '../helpers/proc-tree.ts';
 
 export interface CpuReading {
   ticks: number;
@@ -29,3 +29,27 @@ export function cpuBetween(before: Map<number, CpuReading>, after: Map<number, C
 }
 
 export const sum = (parts: Record<string, number>): number => Object.values(parts).reduce((a, b) => a + b, 0);
+
+/** utime + stime of every thread under the roots, keyed pid:tid, named by part (Chromium: its process type) and thread name. */
+export type ThreadReadings = Map<string, { name: string; ticks: number }>;
+
+export function threadTicks(roots: readonly { pid: number; part: string }[]): ThreadReadings {
+  const processes = allProcesses();
+  const out: ThreadReadings = new Map();
+  for (const r of roots) {
+    for (const p of processTree(processes, r.pid)) {
+      for (const t of threadsOf(p.pid)) out.set(`${p.pid}:${t.tid}`, { name: `${r.part === 'chromium' ? p.type : r.part} ${t.comm}`, ticks: t.ticks });
+    }
+  }
+  return out;
+}
+
+/** CPU seconds between two readings by thread name (threads of one name summed); a thread born in between counts from zero. */
+export function threadCpuBetween(before: ThreadReadings, after: ThreadReadings): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const [key, t] of after) {
+    const d = (t.ticks - (before.get(key)?.ticks ?? 0)) / CLOCK_TICKS_PER_SECOND;
+    if (d > 0) byName.set(t.name, (byName.get(t.name) ?? 0) + d);
+  }
+  return byName;
+}

@@ -13,7 +13,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { resolve, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { allProcesses, CLOCK_TICKS_PER_SECOND, processTree, threadsOf } from '../helpers/proc-tree.ts';
+import { allProcesses, processTree } from '../helpers/proc-tree.ts';
+import { threadCpuBetween, threadTicks, type ThreadReadings } from './client-cpu.ts';
 import { closeSession, LAYOUT, measureLive, openSession, startBenchDesktop, type LiveSample } from './interactive-bench.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { readPssBytes, startSpicedesk } from './interactive/clients.ts';
@@ -63,19 +64,6 @@ process.argv.splice(1, 1, process.env.PROFILED_CLI);
 require(process.env.PROFILED_CLI);
 `,
 );
-
-type Threads = Map<string, { name: string; ticks: number }>;
-/** utime + stime of every thread under the roots, keyed pid:tid, named part, process type and thread name. */
-function threadTicks(roots: { pid: number; part: string }[]): Threads {
-  const processes = allProcesses();
-  const out: Threads = new Map();
-  for (const r of roots) {
-    for (const p of processTree(processes, r.pid)) {
-      for (const t of threadsOf(p.pid)) out.set(`${p.pid}:${t.tid}`, { name: `${r.part === 'chromium' ? p.type : r.part} ${t.comm}`, ticks: t.ticks });
-    }
-  }
-  return out;
-}
 
 /** PSS in MiB by process kind (part, Chromium's --type and --utility-sub-type), summed over processes of one kind. */
 function pssByProcess(roots: { pid: number; part: string }[]): Map<string, number> {
@@ -130,8 +118,8 @@ try {
         startSpicedesk(desktop.env.setup, 'spicedesk', v.hash, v.switches, dir ? { cli: PROFILED_CLI, env: { PROFILED_CLI: v.cli, PROFILE_DIR: dir } } : { cli: v.cli }),
       );
       try {
-        let t0: Threads = new Map();
-        let t1: Threads = new Map();
+        let t0: ThreadReadings = new Map();
+        let t1: ThreadReadings = new Map();
         let startedAt = 0;
         let seconds = 0;
         let pss = new Map<string, number>();
@@ -161,11 +149,7 @@ try {
             }
           },
         });
-        const threads = new Map<string, number>();
-        for (const [k, t] of t1) {
-          const d = (t.ticks - (t0.get(k)?.ticks ?? 0)) / CLOCK_TICKS_PER_SECOND / seconds;
-          if (d > 0) threads.set(t.name, (threads.get(t.name) ?? 0) + d);
-        }
+        const threads = new Map([...threadCpuBetween(t0, t1)].map(([name, s]) => [name, s / seconds]));
         samples.push({ label: v.label, live, threads, pss });
         const parts = Object.entries(live.cpuByPart).map(([p, c]) => `${p} ${c.toFixed(3)}`).join(', ');
         const pssParts = Object.entries(live.peakPssByPartMiB).map(([p, m]) => `${p} ${m.toFixed(0)}`).join(', ');

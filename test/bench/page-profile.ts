@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Page } from 'playwright-core';
 import { launchChromium, openSessionPage } from '../e2e/browser-page.ts';
 import { pageState } from '../e2e/page-api.ts';
 import { solidBackground, waitForWindow } from '../peers/desktop.ts';
@@ -24,7 +25,8 @@ import { sleep } from '../helpers/wait.ts';
 import { startXspice, type XspiceOptions } from '../peers/xspice.ts';
 import { playPattern } from '../peers/video-pattern.ts';
 import { waitUntil } from '../helpers/wait.ts';
-import { allProcesses, chromiumPid, CLOCK_TICKS_PER_SECOND, processTree, threadsOf } from '../helpers/proc-tree.ts';
+import { chromiumPid } from '../helpers/proc-tree.ts';
+import { threadCpuBetween, threadTicks, type ThreadReadings } from './client-cpu.ts';
 import { OnsetWriter, startPulse, type PulseServer } from './audio-peers.ts';
 import { LAYOUT } from './interactive-bench.ts';
 import { buildPrograms } from './interactive/probe.ts';
@@ -66,6 +68,8 @@ const { values } = parseArgs({
     // Chromium switches added to the browser's, space-separated (what the Electron window could set).
     'chromium-flags': { type: 'string', default: '' },
     top: { type: 'string', default: '25' },
+    // Count the decode worker's timers (setTimeout, setInterval, requestAnimationFrame) by caller over the first window.
+    'worker-timers': { type: 'boolean', default: false },
     // Another build's CLI (a checkout of an older commit, say) to compare with.
     bin: { type: 'string', default: 'bin/spicedesk.cjs' },
   },
@@ -167,17 +171,19 @@ try {
     }
   }
   await sleep(Number(values.warm) * 1000);
+  if (values['worker-timers']) await countWorkerTimers(page);
   // Threads first, over a window of their own: the sampling profiler costs every thread it samples.
   const browserPid = chromiumPid();
   const untracedPosts0 = await posts();
   windows.start = (performance.now() - gatewayStart) / 1000;
-  const threads0 = threadTicks([browserPid, gateway.pid]);
+  const threads0 = threadTicks([{ pid: browserPid, part: 'chromium' }, { pid: gateway.pid, part: 'gateway' }]);
   const wakes0 = contextSwitches(gateway.pid);
   const gc0 = gcLines;
   await sleep(seconds * 1000);
   const wakes1 = contextSwitches(gateway.pid);
   const gc1 = gcLines;
-  reportThreads(threads0, threadTicks([browserPid, gateway.pid]));
+  if (values['worker-timers']) await reportWorkerTimers(page);
+  reportThreads(threads0, threadTicks([{ pid: browserPid, part: 'chromium' }, { pid: gateway.pid, part: 'gateway' }]));
   const untracedPosts1 = await posts();
   // The same counters without the tracing below, which preempts every thread it samples.
   console.log(
@@ -248,30 +254,47 @@ try {
 if (profileDir) reportGateway(profileDir);
 
 /** utime + stime of every thread of the processes under the roots, keyed by pid:tid, with a name of process type and thread name. */
-function threadTicks(roots: number[]): Map<string, { name: string; ticks: number }> {
-  const processes = allProcesses();
-  const out = new Map<string, { name: string; ticks: number }>();
-  for (const root of roots) {
-    for (const p of processTree(processes, root)) {
-      const kind = root === roots[0] ? p.type : 'gateway';
-      for (const t of threadsOf(p.pid)) out.set(`${p.pid}:${t.tid}`, { name: `${kind} ${t.comm}`, ticks: t.ticks });
-    }
-  }
-  return out;
+/** CPU s/s by process type and thread name (threads of one name summed), from /proc. */
+function reportThreads(before: ThreadReadings, after: ThreadReadings): void {
+  const byName = threadCpuBetween(before, after);
+  let total = 0;
+  for (const s of byName.values()) total += s / seconds;
+  console.log(`\n## threads (/proc): ${total.toFixed(3)} CPU s/s in all`);
+  for (const [name, s] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(s / seconds).toFixed(3).padStart(8)} s/s  ${name}`);
 }
 
-/** CPU s/s by process type and thread name (threads of one name summed), from /proc. */
-function reportThreads(before: Map<string, { name: string; ticks: number }>, after: Map<string, { name: string; ticks: number }>): void {
-  const byName = new Map<string, number>();
-  let total = 0;
-  for (const [key, t] of after) {
-    const d = (t.ticks - (before.get(key)?.ticks ?? 0)) / CLOCK_TICKS_PER_SECOND / seconds;
-    if (d <= 0) continue;
-    total += d;
-    byName.set(t.name, (byName.get(t.name) ?? 0) + d);
+/**
+ * Wraps the decode worker's timer functions to count their calls by the first caller in the
+ * worker's bundle (the wrapper's own frame skipped); a code path that sets a timer per frame shows
+ * up as 25 a second on the video scene.
+ */
+async function countWorkerTimers(page: Page): Promise<void> {
+  const workers = page.workers();
+  if (workers.length === 0) throw new Error('--worker-timers: the page has no worker');
+  for (const worker of workers) {
+    await worker.evaluate(() => {
+      const counts = new Map<string, number>();
+      (self as unknown as { timerCounts: Map<string, number> }).timerCounts = counts;
+      for (const name of ['setTimeout', 'setInterval', 'requestAnimationFrame'] as const) {
+        const g = self as unknown as Record<string, (...args: unknown[]) => unknown>;
+        const original = g[name]!.bind(self);
+        g[name] = (...args: unknown[]) => {
+          const caller = (new Error().stack ?? '').split('\n').slice(2).find((l) => /\.js:\d+/.test(l))?.trim() ?? '?';
+          const key = `${name} ${caller}`;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+          return original(...args);
+        };
+      }
+    });
   }
-  console.log(`\n## threads (/proc): ${total.toFixed(3)} CPU s/s in all`);
-  for (const [name, s] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${s.toFixed(3).padStart(8)} s/s  ${name}`);
+}
+
+async function reportWorkerTimers(page: Page): Promise<void> {
+  for (const worker of page.workers()) {
+    const counts = await worker.evaluate(() => [...(self as unknown as { timerCounts?: Map<string, number> }).timerCounts ?? []]);
+    console.log(`\n## timers of worker ${worker.url().split('/').pop()} (calls/s over the threads window)`);
+    for (const [key, n] of counts.sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(n / seconds).toFixed(1).padStart(8)}  ${key}`);
+  }
 }
 
 /** Bytes and read/write system calls of a process (/proc/PID/io; sockets included). */

@@ -32,7 +32,7 @@ import { playPattern } from '../peers/video-pattern.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 import { chromiumPid } from '../helpers/proc-tree.ts';
 import { cpuProfileArgs, serveStaticFolder, startGateway, startWebsockify, startXvfb } from './bench-peers.ts';
-import { cpuBetween, cpuTicks, sum } from './client-cpu.ts';
+import { cpuBetween, cpuTicks, sum, threadCpuBetween, threadTicks } from './client-cpu.ts';
 import { formatTable, median } from './measure.ts';
 
 const WINDOW_MS = 30_000;
@@ -76,6 +76,8 @@ export interface VideoSample {
   cpuSeconds: number;
   /** The same CPU by part: Chromium's renderer, GPU and other processes, the relay into the browser, remote-viewer, Xvfb. */
   cpuByPart: Record<string, number>;
+  /** The same CPU by process type (or part) and thread name, threads of one name summed. */
+  cpuByThread: Record<string, number>;
 }
 
 /** What the relay saw of the client connected now. */
@@ -236,9 +238,11 @@ async function measureClient(client: ClientName, serverCodec: string, round: num
     const dropsBefore = peers.counters.reportedDrops;
     const shownBefore = await opened.framesShown();
     const cpuBefore = cpuTicks(opened.pids());
+    const threadsBefore = threadTicks(opened.pids());
     const started = performance.now();
     await sleep(WINDOW_MS);
     const cpuAfter = cpuTicks(opened.pids());
+    const threadsAfter = threadTicks(opened.pids());
     const seconds = (performance.now() - started) / 1000;
     const shownAfter = await opened.framesShown();
     const cpuByPart = cpuBetween(cpuBefore, cpuAfter);
@@ -254,6 +258,7 @@ async function measureClient(client: ClientName, serverCodec: string, round: num
       framesShown: shownBefore !== undefined && shownAfter !== undefined ? shownAfter - shownBefore : undefined,
       cpuSeconds: sum(cpuByPart),
       cpuByPart,
+      cpuByThread: Object.fromEntries(threadCpuBetween(threadsBefore, threadsAfter)),
     };
   } finally {
     await opened.close();
@@ -274,6 +279,8 @@ export interface VideoRow {
   cpuPerSecond: number;
   /** CPU seconds per second by part (medians). */
   cpuByPart: Record<string, number>;
+  /** CPU seconds per second by process type and thread name (medians). */
+  cpuByThread: Record<string, number>;
 }
 
 export interface VideoBenchResult {
@@ -288,6 +295,22 @@ export interface VideoBenchResult {
   bestCpuRatio: number;
   failure?: string;
   table: string;
+}
+
+/**
+ * VIDEO_BENCH_THREADS=1: per codec, the browser clients' CPU by thread side by side (the threads that
+ * cost any of them 2 ms/s or more), to find where one page costs more than the other.
+ */
+function threadTables(rows: readonly VideoRow[]): string {
+  let out = '';
+  for (const codec of [...new Set(rows.map((r) => r.serverCodec))]) {
+    const mine = rows.filter((r) => r.serverCodec === codec && r.client !== 'remote-viewer');
+    const names = [...new Set(mine.flatMap((r) => Object.keys(r.cpuByThread)))]
+      .filter((name) => mine.some((r) => (r.cpuByThread[name] ?? 0) >= 0.002))
+      .sort((a, b) => Math.max(...mine.map((r) => r.cpuByThread[b] ?? 0)) - Math.max(...mine.map((r) => r.cpuByThread[a] ?? 0)));
+    out += `\n\nCPU s/s by thread, ${codec}:\n` + formatTable(['thread', ...mine.map((r) => r.client)], names.map((name) => [name, ...mine.map((r) => fixed(r.cpuByThread[name] ?? 0, 3))]));
+  }
+  return out;
 }
 
 const fixed = (n: number, digits: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
@@ -308,6 +331,7 @@ function summarise(samples: readonly VideoSample[]): VideoRow[] {
       shownPerSecond: per((s) => s.framesShown),
       cpuPerSecond: per((s) => s.cpuSeconds),
       cpuByPart: Object.fromEntries([...new Set(mine.flatMap((s) => Object.keys(s.cpuByPart)))].map((part) => [part, per((s) => s.cpuByPart[part] ?? 0)])),
+      cpuByThread: Object.fromEntries([...new Set(mine.flatMap((s) => Object.keys(s.cpuByThread)))].map((name) => [name, per((s) => s.cpuByThread[name] ?? 0)])),
     };
   });
 }
@@ -413,7 +437,8 @@ export async function runVideoBench(options: { runs: number; root: string; cpuPr
     ) +
     `\n(${WIDTH}x${HEIGHT} at ${FPS} fps; medians of ${WINDOW_MS / 1000} s windows after ${WARM_UP_MS / 1000} s of warm-up; "on time" and "drops" are the clients' own STREAM_REPORTs; "shown" is the client's own count where it keeps one)` +
     ratios.map((r) => `\nspicedesk/${r.peer} on ${r.serverCodec}: CPU ${fixed(r.cpuRatio, 2)}, frames on time ${fixed(r.shownRatio, 2)}`).join('') +
-    `\nspicedesk's cheapest codec / remote-viewer's cheapest: CPU ${fixed(bestCpuRatio, 2)}`;
+    `\nspicedesk's cheapest codec / remote-viewer's cheapest: CPU ${fixed(bestCpuRatio, 2)}` +
+    (process.env.VIDEO_BENCH_THREADS ? threadTables(rows) : '');
   return {
     bench: 'video',
     screen: `1024x768 Xspice, --streaming-video all, SMPTE pattern ${WIDTH}x${HEIGHT} at ${FPS} fps`,

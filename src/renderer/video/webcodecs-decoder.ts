@@ -42,7 +42,8 @@ const TIMESTAMP_STEP_US = 40_000;
 interface Waiter {
   resolve(frame: DecodedFrame | null): void;
   reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout>;
+  /** Date.now() after which it is given up on. */
+  deadline: number;
 }
 
 type Mode = 'prefer-hardware' | 'prefer-software';
@@ -53,7 +54,14 @@ export class WebCodecsStreamDecoder implements StreamDecoder {
   private config: VideoDecoderConfig | null = null;
   /** Settles once the decoder is configured (at the first frame); every decode waits for it, in order. */
   private configured: Promise<void> | null = null;
+  /** In decode order; outputs come in the same order. */
   private waiters: Waiter[] = [];
+  /**
+   * One timer for every waiter, due at the oldest one's deadline and left running when outputs come
+   * (a timer set and cleared per frame cost the decode worker a few ms a second at 25 fps): when it
+   * fires it gives up the waiters past their deadline and is set again for the oldest left.
+   */
+  private watchdog: ReturnType<typeof setTimeout> | null = null;
   /** An output nobody waited for (it came after its wait timed out): the next caller's picture. */
   private spare: VideoFrame | null = null;
   /** The chunks since the key frame, until the first output: what a software decoder is given again. */
@@ -98,15 +106,8 @@ export class WebCodecsStreamDecoder implements StreamDecoder {
         resolve(this.picture(frame));
         return;
       }
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          resolve(null);
-        }, OUTPUT_WAIT_MS),
-      };
-      this.waiters.push(waiter);
+      this.waiters.push({ resolve, reject, deadline: Date.now() + OUTPUT_WAIT_MS });
+      this.watchdog ??= setTimeout(() => this.giveUpLate(), OUTPUT_WAIT_MS);
     });
     try {
       this.decoder?.decode(chunk);
@@ -114,6 +115,19 @@ export class WebCodecsStreamDecoder implements StreamDecoder {
       this.onError(e);
     }
     return picture;
+  }
+
+  /** The watchdog: no picture for the waiters past their deadline; set again for the oldest left. */
+  private giveUpLate(): void {
+    this.watchdog = null;
+    const now = Date.now();
+    while (this.waiters.length > 0 && this.waiters[0]!.deadline <= now) this.waiters.shift()!.resolve(null);
+    if (this.waiters.length > 0) this.watchdog = setTimeout(() => this.giveUpLate(), this.waiters[0]!.deadline - now);
+  }
+
+  private stopWatchdog(): void {
+    if (this.watchdog !== null) clearTimeout(this.watchdog);
+    this.watchdog = null;
   }
 
   private async configure(first: Uint8Array, key: boolean): Promise<void> {
@@ -170,7 +184,6 @@ export class WebCodecsStreamDecoder implements StreamDecoder {
     }
     const waiter = this.waiters.shift();
     if (waiter) {
-      clearTimeout(waiter.timer);
       waiter.resolve(this.picture(frame));
       return;
     }
@@ -205,10 +218,8 @@ export class WebCodecsStreamDecoder implements StreamDecoder {
     this.broken = new SpiceError('protocol', `the ${codecName(this.codec)} stream (${this.config?.codec ?? 'not configured'}, ${this.acceleration}) cannot be decoded: ${why}`);
     this.decoder = null;
     closeQuietly(old);
-    for (const w of this.waiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.reject(this.broken);
-    }
+    this.stopWatchdog();
+    for (const w of this.waiters.splice(0)) w.reject(this.broken);
   }
 
   close(): void {
@@ -219,10 +230,8 @@ export class WebCodecsStreamDecoder implements StreamDecoder {
     this.spare?.close();
     this.spare = null;
     this.replay = null;
-    for (const w of this.waiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.resolve(null);
-    }
+    this.stopWatchdog();
+    for (const w of this.waiters.splice(0)) w.resolve(null);
   }
 }
 

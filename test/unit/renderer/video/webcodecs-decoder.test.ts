@@ -1,7 +1,7 @@
 // A stream's WebCodecs decoder against a fake VideoDecoder: configured from the first frame, key
 // and delta chunks, prefer-hardware falling back to prefer-software with the same frames, and an
 // error after the first picture ending the stream (decode rejects, so the pipeline reports it).
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VideoCodec } from '../../../../src/protocol/channels/display/display-messages.ts';
 import type { DecodedFrame } from '../../../../src/protocol/display/video-decoder.ts';
 import { WebCodecsStreamDecoder, type WebCodecs } from '../../../../src/renderer/video/webcodecs-decoder.ts';
@@ -157,5 +157,52 @@ describe('WebCodecsStreamDecoder', () => {
     wc.releaseHeld();
     await Promise.resolve();
     expect(wc.frames.every((f) => f.id === 0 || f.closed)).toBe(true);
+  });
+
+  describe('a frame whose output does not come', () => {
+    afterEach(() => void vi.useRealTimers());
+
+    it('is given up on (no picture) a second after its decode, each frame after its own second; the late output goes to the next caller', async () => {
+      vi.useFakeTimers();
+      const wc = new FakeWebCodecs();
+      const d = new WebCodecsStreamDecoder(VideoCodec.VP8, { hardware: false }, wc);
+      expect(idOf(await d.decode(VP8_KEY, 320, 240))).toBe(0);
+      wc.holdOutput = true;
+      const settled: (number | null | undefined)[] = [];
+      const first = d.decode(VP8_INTER, 320, 240).then((f) => settled.push(f === null ? null : idOf(f)));
+      await vi.advanceTimersByTimeAsync(400);
+      const second = d.decode(VP8_INTER, 320, 240).then((f) => settled.push(f === null ? null : idOf(f)));
+      await vi.advanceTimersByTimeAsync(599);
+      expect(settled).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(settled).toEqual([null]);
+      await vi.advanceTimersByTimeAsync(399);
+      expect(settled).toEqual([null]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(settled).toEqual([null, null]);
+      await Promise.all([first, second]);
+      // The held outputs come now: the newest is kept for the next caller, the older one closed.
+      wc.releaseHeld();
+      await vi.advanceTimersByTimeAsync(0);
+      wc.holdOutput = false;
+      expect(idOf(await d.decode(VP8_INTER, 320, 240))).toBe(2);
+      expect(wc.frames[1]!.closed).toBe(true);
+    });
+
+    it('a steady stream sets no timer a frame: one watchdog, not one timer per decode', async () => {
+      vi.useFakeTimers();
+      const wc = new FakeWebCodecs();
+      const d = new WebCodecsStreamDecoder(VideoCodec.VP8, { hardware: false }, wc);
+      const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+      expect(idOf(await d.decode(VP8_KEY, 320, 240))).toBe(0);
+      for (let i = 1; i <= 50; i++) {
+        await vi.advanceTimersByTimeAsync(40);
+        expect(idOf(await d.decode(VP8_INTER, 320, 240))).toBe(i);
+      }
+      // 50 frames over 2 s: the watchdog fires about every second, never once per frame.
+      expect(setTimeoutSpy.mock.calls.length).toBeLessThanOrEqual(4);
+      setTimeoutSpy.mockRestore();
+      d.close();
+    });
   });
 });
