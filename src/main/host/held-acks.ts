@@ -6,6 +6,7 @@
 // gateway received 3-3.5 MiB/s where spice-html5 (which acknowledges from the page) got 0.7, and
 // the page decoded all of it for the same 60 frames a second. Held until the packet, the
 // acknowledgement follows what the page is sent, as in a client that draws where it reads.
+// A busy display has two or three ACKs due a packet: the channel sends them in one write.
 import type { SpiceChannel } from '../../protocol/channel/channel.ts';
 import { ChannelType } from '../../protocol/link/constants.ts';
 
@@ -21,13 +22,14 @@ export class HeldAcks {
   /** Holds a display channel's ACKs from now on; other channels acknowledge at once. */
   attach(channel: SpiceChannel): void {
     if (channel.type !== ChannelType.DISPLAY) return;
-    channel.ackGate = (send) => {
-      this.held.push(send);
+    // Called at a channel's first held ACK: `sendHeld` sends that one and any due after it.
+    channel.ackGate = (sendHeld) => {
+      this.held.push(sendHeld);
       this.flushSoon();
     };
   }
 
-  /** Sends every held ACK (a channel closed meanwhile sends nothing). */
+  /** Sends every held ACK, each channel's in one write (a channel closed meanwhile sends nothing). */
   release(): void {
     if (this.held.length === 0) return;
     const sends = this.held;

@@ -64,10 +64,13 @@ export abstract class SpiceChannel {
   /** Set when the server said DISCONNECTING, so the close that follows is expected. */
   disconnectReason: number | null = null;
   /**
-   * When set, an ACK that is due goes through it and is sent when it calls `send` (the gateway
-   * sends a display channel's ACKs with the packet that carries the acknowledged messages).
+   * When set, ACKs that are due are held until it calls `sendHeld` (the gateway sends a display
+   * channel's ACKs with the packet that carries the acknowledged messages). It hears of the first
+   * one held only; the ACKs due by the time it calls leave together, in one write.
    */
-  ackGate: ((send: () => void) => void) | null = null;
+  ackGate: ((sendHeld: () => void) => void) | null = null;
+  /** ACKs due and held for the ackGate. */
+  private acksHeld = 0;
   /** Whether holdReads(true) paused this connection's reads. */
   private readsHeld = false;
   /**
@@ -318,9 +321,24 @@ export abstract class SpiceChannel {
     if (this.ackWindow === 0) return;
     if (--this.ackCountdown <= 0) {
       this.ackCountdown = this.ackWindow;
-      if (this.ackGate) this.ackGate(() => this.send(BaseMsgc.ACK, new Uint8Array(0)));
-      else this.send(BaseMsgc.ACK, new Uint8Array(0));
+      if (!this.ackGate) this.send(BaseMsgc.ACK, new Uint8Array(0));
+      else if (this.acksHeld++ === 0) this.ackGate(() => this.sendHeldAcks());
     }
+  }
+
+  /** The held ACKs in one write (two or three a packet on a busy display: one system call, not one each). */
+  private sendHeldAcks(): void {
+    const count = this.acksHeld;
+    this.acksHeld = 0;
+    if (count === 0 || !this.transport || this.state === 'closed') return;
+    const mini = this.link?.miniHeader ?? false;
+    const size = mini ? MINI_HEADER_SIZE : FULL_HEADER_SIZE;
+    const acks = new Uint8Array(count * size);
+    for (let i = 0; i < count; i++) {
+      this.outSerial += 1n;
+      writeMessageHeader(acks.subarray(i * size, (i + 1) * size), mini, this.outSerial, BaseMsgc.ACK, 0);
+    }
+    this.transport.write(acks);
   }
 
   /**

@@ -40,6 +40,57 @@ describe('channel base', () => {
     await run;
   });
 
+  it("with an ackGate, holds the due ACKs, tells the gate of the first only, and sends them all in one write when it lets them go", async () => {
+    const { ch, t, processed } = await linkedMain();
+    const gated: (() => void)[] = [];
+    ch.ackGate = (sendHeld) => gated.push(sendHeld);
+    const run = ch.run();
+    // Window 2: SET_ACK and 5 more messages -> 3 ACKs due.
+    t.feed(miniMessage(3, new WireWriter().u32(77).u32(2).finish()));
+    for (let i = 0; i < 5; i++) t.feed(miniMessage(106, new WireWriter().u32(i).finish()));
+    await processedAll(processed, 6);
+    expect(parseClientMiniMessages(t.writtenBytes()).filter((m) => m.type === 2)).toHaveLength(0);
+    expect(gated).toHaveLength(1);
+    const writes = t.written.length;
+    gated[0]!();
+    expect(t.written.length).toBe(writes + 1);
+    expect(parseClientMiniMessages(t.written.at(-1)!)).toEqual([
+      { type: 2, body: new Uint8Array(0) },
+      { type: 2, body: new Uint8Array(0) },
+      { type: 2, body: new Uint8Array(0) },
+    ]);
+    // Called again (nothing held): nothing sent. The next ACK due tells the gate again.
+    gated[0]!();
+    expect(t.written.length).toBe(writes + 1);
+    t.feed(miniMessage(106, new WireWriter().u32(9).finish()));
+    t.feed(miniMessage(106, new WireWriter().u32(10).finish()));
+    await processedAll(processed, 8);
+    expect(gated).toHaveLength(2);
+    gated[1]!();
+    expect(parseClientMiniMessages(t.written.at(-1)!)).toEqual([{ type: 2, body: new Uint8Array(0) }]);
+    ch.close();
+    await run;
+  });
+
+  it('with full headers, held ACKs leave with serials that follow the messages sent before them', async () => {
+    const { ch, t, processed } = await linkedMain({ commonCaps: [0b0011] });
+    const gated: (() => void)[] = [];
+    ch.ackGate = (sendHeld) => gated.push(sendHeld);
+    const run = ch.run();
+    t.feed(fullMessage(1n, 3, new WireWriter().u32(5).u32(1).finish()));
+    t.feed(fullMessage(2n, 106, new WireWriter().u32(0).finish()));
+    await processedAll(processed, 2);
+    gated[0]!();
+    // ACK_SYNC went out first (serial 1), then the two held ACKs in one write (serials 2 and 3).
+    const acks = t.written.at(-1)!;
+    expect(acks.byteLength).toBe(2 * 18);
+    const view = new DataView(acks.buffer, acks.byteOffset, acks.byteLength);
+    expect([view.getBigUint64(0, true), view.getUint16(8, true), view.getUint32(10, true)]).toEqual([2n, 2, 0]);
+    expect([view.getBigUint64(18, true), view.getUint16(26, true), view.getUint32(28, true)]).toEqual([3n, 2, 0]);
+    ch.close();
+    await run;
+  });
+
   it('answers PING with PONG carrying id and timestamp but not the filler', async () => {
     const { ch, t, processed } = await linkedMain();
     const run = ch.run();
