@@ -41,7 +41,7 @@ import { requireFile, requireTool } from '../peers/require-tool.ts';
 import { startXspice } from '../peers/xspice.ts';
 import { DEFAULT_ONSETS, findOnsets, matchOnsets, MonitorRecorder, OnsetWriter, percentile, startPulse, startSoundRelay, type PulseServer, type SoundRelay } from './audio-peers.ts';
 import { serveStaticFolder, startGateway, startWebsockify, startXvfb } from './bench-peers.ts';
-import { cpuBetween, cpuTicks, sum } from './client-cpu.ts';
+import { cpuBetween, cpuTicks, sum, threadCpuBetween, threadTable, threadTicks } from './client-cpu.ts';
 import { formatTable, median } from './measure.ts';
 
 const CPU_WINDOW_MS = 20_000;
@@ -76,10 +76,13 @@ export interface AudioSample {
   cpuSeconds: number;
   cpuWindowSeconds: number;
   cpuByPart: Record<string, number>;
+  /** CPU seconds by process type (or part) and thread name, threads of one name summed. */
+  cpuByThread: Record<string, number>;
   /** The same once the client has played for STEADY_AFTER_MS. */
   steadyCpuSeconds: number;
   steadyWindowSeconds: number;
   steadyCpuByPart: Record<string, number>;
+  steadyCpuByThread: Record<string, number>;
   latency: LatencyWindow[];
   /** spicedesk: the AudioContext's outputLatency and baseLatency (ms) as the page's tap saw them. */
   contextLatencyMs?: { output: number; base: number };
@@ -393,15 +396,17 @@ async function measureClient(client: ClientName, mode: Mode, round: number, peer
     const isSpicedesk = client === 'spicedesk' || client === 'spicedesk (baseline)';
     // spicedesk: the page's playout buffer, read a few times (one reading moves with each packet).
     const playout: DriftPoint[] = [];
-    const cpuWindow = async (readPlayout: boolean): Promise<{ seconds: number; byPart: Record<string, number> }> => {
+    const cpuWindow = async (readPlayout: boolean): Promise<{ seconds: number; byPart: Record<string, number>; byThread: Record<string, number> }> => {
       const before = cpuTicks(roots());
+      const threadsBefore = threadTicks(roots());
       const started = performance.now();
       for (let step = 0; step < 5; step++) {
         await sleep(CPU_WINDOW_MS / 5);
         if (readPlayout && isSpicedesk && page) playout.push(await playoutPoint(page, wallNow()));
       }
       const after = cpuTicks(roots());
-      return { seconds: (performance.now() - started) / 1000, byPart: cpuBetween(before, after) };
+      const threadsAfter = threadTicks(roots());
+      return { seconds: (performance.now() - started) / 1000, byPart: cpuBetween(before, after), byThread: Object.fromEntries(threadCpuBetween(threadsBefore, threadsAfter)) };
     };
     const first = await cpuWindow(true);
     await opened.check();
@@ -453,9 +458,11 @@ async function measureClient(client: ClientName, mode: Mode, round: number, peer
         cpuSeconds: sum(first.byPart),
         cpuWindowSeconds: first.seconds,
         cpuByPart: first.byPart,
+        cpuByThread: first.byThread,
         steadyCpuSeconds: sum(steady.byPart),
         steadyWindowSeconds: steady.seconds,
         steadyCpuByPart: steady.byPart,
+        steadyCpuByThread: steady.byThread,
         latency,
         contextLatencyMs,
         writer: w.stats,
@@ -492,9 +499,12 @@ export interface CpuRow {
   rounds: number;
   cpuPerSecond: number;
   cpuByPart: Record<string, number>;
+  /** CPU s/s by process type and thread name (medians). */
+  cpuByThread: Record<string, number>;
   /** After STEADY_AFTER_MS of playing. */
   steadyCpuPerSecond: number;
   steadyCpuByPart: Record<string, number>;
+  steadyCpuByThread: Record<string, number>;
 }
 
 export interface AudioBenchResult {
@@ -540,14 +550,17 @@ function summariseCpu(samples: readonly AudioSample[]): CpuRow[] {
     const per = (f: (s: AudioSample) => number): number => median(mine.map((s) => f(s) / s.cpuWindowSeconds));
     const steadyPer = (f: (s: AudioSample) => number): number => median(mine.map((s) => f(s) / s.steadyWindowSeconds));
     const parts = [...new Set(mine.flatMap((s) => [...Object.keys(s.cpuByPart), ...Object.keys(s.steadyCpuByPart)]))];
+    const threads = [...new Set(mine.flatMap((s) => [...Object.keys(s.cpuByThread), ...Object.keys(s.steadyCpuByThread)]))];
     return {
       client: mine[0]!.client,
       mode: mine[0]!.mode,
       rounds: mine.length,
       cpuPerSecond: per((s) => s.cpuSeconds),
       cpuByPart: Object.fromEntries(parts.map((part) => [part, per((s) => s.cpuByPart[part] ?? 0)])),
+      cpuByThread: Object.fromEntries(threads.map((name) => [name, per((s) => s.cpuByThread[name] ?? 0)])),
       steadyCpuPerSecond: steadyPer((s) => s.steadyCpuSeconds),
       steadyCpuByPart: Object.fromEntries(parts.map((part) => [part, steadyPer((s) => s.steadyCpuByPart[part] ?? 0)])),
+      steadyCpuByThread: Object.fromEntries(threads.map((name) => [name, steadyPer((s) => s.steadyCpuByThread[name] ?? 0)])),
     };
   });
 }
@@ -708,6 +721,17 @@ export async function runAudioBench(options: { runs: number; root: string; audio
         `latency (monitor) ${fixed(driftSummary.latencyStartMs, 1)} -> ${fixed(driftSummary.latencyEndMs, 1)} ms, (tap) ${fixed(driftSummary.tapStartMs, 1)} -> ${fixed(driftSummary.tapEndMs, 1)} ms, ` +
         `underruns ${driftSummary.series.at(-1)!.underruns - driftSummary.series[0]!.underruns}, skips ${driftSummary.series.at(-1)!.skips - driftSummary.series[0]!.skips}`
       : '(no drift run: --audio-minutes 0)',
+    // AUDIO_BENCH_THREADS=1: the browser clients side by side by thread, per mode, first seconds and steady.
+    ...(process.env.AUDIO_BENCH_THREADS
+      ? MODES.flatMap((mode) => {
+          const browsers = cpu.filter((r) => r.mode === mode && r.client !== 'remote-viewer');
+          if (browsers.length === 0) return [];
+          return [
+            `\nCPU s/s by thread, ${mode}, first seconds / steady:`,
+            threadTable(browsers.flatMap((r) => [{ label: `${r.client} first`, byThread: r.cpuByThread }, { label: `${r.client} steady`, byThread: r.steadyCpuByThread }])),
+          ];
+        })
+      : []),
   ].join('\n');
   return {
     bench: 'audio',

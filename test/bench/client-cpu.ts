@@ -2,6 +2,7 @@
 // renderer, GPU and other processes, and any other root (the gateway, websockify, remote-viewer,
 // Xvfb, the sound server) as its own part. Shared by the browser benches (video, audio).
 import { allProcesses, CLOCK_TICKS_PER_SECOND, processTree, threadsOf } from '../helpers/proc-tree.ts';
+import { formatTable } from './measure.ts';
 
 export interface CpuReading {
   ticks: number;
@@ -52,4 +53,15 @@ export function threadCpuBetween(before: ThreadReadings, after: ThreadReadings):
     if (d > 0) byName.set(t.name, (byName.get(t.name) ?? 0) + d);
   }
   return byName;
+}
+
+/**
+ * Clients' CPU s/s by thread side by side (the benches' `..._THREADS=1` tables): the threads that
+ * cost any column `minimum` or more, the costliest first.
+ */
+export function threadTable(columns: readonly { label: string; byThread: Record<string, number> }[], minimum = 0.002): string {
+  const names = [...new Set(columns.flatMap((c) => Object.keys(c.byThread)))]
+    .filter((name) => columns.some((c) => (c.byThread[name] ?? 0) >= minimum))
+    .sort((a, b) => Math.max(...columns.map((c) => c.byThread[b] ?? 0)) - Math.max(...columns.map((c) => c.byThread[a] ?? 0)));
+  return formatTable(['thread', ...columns.map((c) => c.label)], names.map((name) => [name, ...columns.map((c) => (c.byThread[name] ?? 0).toFixed(3))]));
 }

@@ -32,7 +32,7 @@ import { playPattern } from '../peers/video-pattern.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 import { chromiumPid } from '../helpers/proc-tree.ts';
 import { cpuProfileArgs, serveStaticFolder, startGateway, startWebsockify, startXvfb } from './bench-peers.ts';
-import { cpuBetween, cpuTicks, sum, threadCpuBetween, threadTicks } from './client-cpu.ts';
+import { cpuBetween, cpuTicks, sum, threadCpuBetween, threadTable, threadTicks } from './client-cpu.ts';
 import { formatTable, median } from './measure.ts';
 
 const WINDOW_MS = 30_000;
@@ -302,15 +302,12 @@ export interface VideoBenchResult {
  * cost any of them 2 ms/s or more), to find where one page costs more than the other.
  */
 function threadTables(rows: readonly VideoRow[]): string {
-  let out = '';
-  for (const codec of [...new Set(rows.map((r) => r.serverCodec))]) {
-    const mine = rows.filter((r) => r.serverCodec === codec && r.client !== 'remote-viewer');
-    const names = [...new Set(mine.flatMap((r) => Object.keys(r.cpuByThread)))]
-      .filter((name) => mine.some((r) => (r.cpuByThread[name] ?? 0) >= 0.002))
-      .sort((a, b) => Math.max(...mine.map((r) => r.cpuByThread[b] ?? 0)) - Math.max(...mine.map((r) => r.cpuByThread[a] ?? 0)));
-    out += `\n\nCPU s/s by thread, ${codec}:\n` + formatTable(['thread', ...mine.map((r) => r.client)], names.map((name) => [name, ...mine.map((r) => fixed(r.cpuByThread[name] ?? 0, 3))]));
-  }
-  return out;
+  return [...new Set(rows.map((r) => r.serverCodec))]
+    .map((codec) => {
+      const browsers = rows.filter((r) => r.serverCodec === codec && r.client !== 'remote-viewer');
+      return `\n\nCPU s/s by thread, ${codec}:\n` + threadTable(browsers.map((r) => ({ label: r.client, byThread: r.cpuByThread })));
+    })
+    .join('');
 }
 
 const fixed = (n: number, digits: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
