@@ -42,7 +42,7 @@ const TIMESTAMP_STEP_US = 40_000;
 interface Waiter {
   resolve(frame: DecodedFrame | null): void;
   reject(error: Error): void;
-  /** Date.now() after which it is given up on. */
+  /** performance.now() after which it is given up on (monotonic: a wall-clock jump does not move it). */
   deadline: number;
 }
 
@@ -106,7 +106,7 @@ export class WebCodecsStreamDecoder implements StreamDecoder {
         resolve(this.picture(frame));
         return;
       }
-      this.waiters.push({ resolve, reject, deadline: Date.now() + OUTPUT_WAIT_MS });
+      this.waiters.push({ resolve, reject, deadline: performance.now() + OUTPUT_WAIT_MS });
       this.watchdog ??= setTimeout(() => this.giveUpLate(), OUTPUT_WAIT_MS);
     });
     try {
@@ -120,7 +120,7 @@ export class WebCodecsStreamDecoder implements StreamDecoder {
   /** The watchdog: no picture for the waiters past their deadline; set again for the oldest left. */
   private giveUpLate(): void {
     this.watchdog = null;
-    const now = Date.now();
+    const now = performance.now();
     while (this.waiters.length > 0 && this.waiters[0]!.deadline <= now) this.waiters.shift()!.resolve(null);
     if (this.waiters.length > 0) this.watchdog = setTimeout(() => this.giveUpLate(), this.waiters[0]!.deadline - now);
   }
