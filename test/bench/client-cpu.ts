@@ -1,6 +1,8 @@
 // CPU time of a client's processes, from /proc, by part: Chromium's whole tree split into its
 // renderer, GPU and other processes, and any other root (the gateway, websockify, remote-viewer,
-// Xvfb, the sound server) as its own part. Shared by the browser benches (video, audio).
+// Xvfb, the sound server) as its own part; and by thread, for finding which thread of one client
+// costs more than the same thread of another. Shared by the browser benches (video, audio) and the
+// profiling tools (page-profile, live-ab).
 import { allProcesses, CLOCK_TICKS_PER_SECOND, processTree, threadsOf } from '../helpers/proc-tree.ts';
 import { formatTable } from './measure.ts';
 
@@ -31,9 +33,10 @@ export function cpuBetween(before: Map<number, CpuReading>, after: Map<number, C
 
 export const sum = (parts: Record<string, number>): number => Object.values(parts).reduce((a, b) => a + b, 0);
 
-/** utime + stime of every thread under the roots, keyed pid:tid, named by part (Chromium: its process type) and thread name. */
+/** Thread readings keyed pid:tid, each named by part (Chromium: its process type) and thread name, in clock ticks. */
 export type ThreadReadings = Map<string, { name: string; ticks: number }>;
 
+/** utime + stime of every thread under the roots. */
 export function threadTicks(roots: readonly { pid: number; part: string }[]): ThreadReadings {
   const processes = allProcesses();
   const out: ThreadReadings = new Map();

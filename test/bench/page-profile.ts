@@ -253,7 +253,6 @@ try {
 }
 if (profileDir) reportGateway(profileDir);
 
-/** utime + stime of every thread of the processes under the roots, keyed by pid:tid, with a name of process type and thread name. */
 /** CPU s/s by process type and thread name (threads of one name summed), from /proc. */
 function reportThreads(before: ThreadReadings, after: ThreadReadings): void {
   const byName = threadCpuBetween(before, after);
@@ -276,8 +275,9 @@ async function countWorkerTimers(page: Page): Promise<void> {
       const counts = new Map<string, number>();
       (self as unknown as { timerCounts: Map<string, number> }).timerCounts = counts;
       for (const name of ['setTimeout', 'setInterval', 'requestAnimationFrame'] as const) {
-        const g = self as unknown as Record<string, (...args: unknown[]) => unknown>;
-        const original = g[name]!.bind(self);
+        const g = self as unknown as Record<string, ((...args: unknown[]) => unknown) | undefined>;
+        if (typeof g[name] !== 'function') continue;
+        const original = g[name].bind(self);
         g[name] = (...args: unknown[]) => {
           const caller = (new Error().stack ?? '').split('\n').slice(2).find((l) => /\.js:\d+/.test(l))?.trim() ?? '?';
           const key = `${name} ${caller}`;
