@@ -41,7 +41,7 @@ import { requireFile, requireTool } from '../peers/require-tool.ts';
 import { startXspice } from '../peers/xspice.ts';
 import { DEFAULT_ONSETS, findOnsets, matchOnsets, MonitorRecorder, OnsetWriter, percentile, startPulse, startSoundRelay, type PulseServer, type SoundRelay } from './audio-peers.ts';
 import { serveStaticFolder, startGateway, startWebsockify, startXvfb } from './bench-peers.ts';
-import { cpuBetween, cpuTicks, sum, threadCpuBetween, threadTable, threadTicks } from './client-cpu.ts';
+import { clientCpuBetween, keyedMedians, readClientCpu, sum, threadTable } from './client-cpu.ts';
 import { formatTable, median } from './measure.ts';
 
 const CPU_WINDOW_MS = 20_000;
@@ -397,16 +397,14 @@ async function measureClient(client: ClientName, mode: Mode, round: number, peer
     // spicedesk: the page's playout buffer, read a few times (one reading moves with each packet).
     const playout: DriftPoint[] = [];
     const cpuWindow = async (readPlayout: boolean): Promise<{ seconds: number; byPart: Record<string, number>; byThread: Record<string, number> }> => {
-      const before = cpuTicks(roots());
-      const threadsBefore = threadTicks(roots());
+      const before = readClientCpu(roots());
       const started = performance.now();
       for (let step = 0; step < 5; step++) {
         await sleep(CPU_WINDOW_MS / 5);
         if (readPlayout && isSpicedesk && page) playout.push(await playoutPoint(page, wallNow()));
       }
-      const after = cpuTicks(roots());
-      const threadsAfter = threadTicks(roots());
-      return { seconds: (performance.now() - started) / 1000, byPart: cpuBetween(before, after), byThread: Object.fromEntries(threadCpuBetween(threadsBefore, threadsAfter)) };
+      const after = readClientCpu(roots());
+      return { seconds: (performance.now() - started) / 1000, ...clientCpuBetween(before, after) };
     };
     const first = await cpuWindow(true);
     await opened.check();
@@ -556,11 +554,11 @@ function summariseCpu(samples: readonly AudioSample[]): CpuRow[] {
       mode: mine[0]!.mode,
       rounds: mine.length,
       cpuPerSecond: per((s) => s.cpuSeconds),
-      cpuByPart: Object.fromEntries(parts.map((part) => [part, per((s) => s.cpuByPart[part] ?? 0)])),
-      cpuByThread: Object.fromEntries(threads.map((name) => [name, per((s) => s.cpuByThread[name] ?? 0)])),
+      cpuByPart: keyedMedians(mine, (s) => s.cpuByPart, per, parts),
+      cpuByThread: keyedMedians(mine, (s) => s.cpuByThread, per, threads),
       steadyCpuPerSecond: steadyPer((s) => s.steadyCpuSeconds),
-      steadyCpuByPart: Object.fromEntries(parts.map((part) => [part, steadyPer((s) => s.steadyCpuByPart[part] ?? 0)])),
-      steadyCpuByThread: Object.fromEntries(threads.map((name) => [name, steadyPer((s) => s.steadyCpuByThread[name] ?? 0)])),
+      steadyCpuByPart: keyedMedians(mine, (s) => s.steadyCpuByPart, steadyPer, parts),
+      steadyCpuByThread: keyedMedians(mine, (s) => s.steadyCpuByThread, steadyPer, threads),
     };
   });
 }

@@ -68,3 +68,28 @@ export function threadTable(columns: readonly { label: string; byThread: Record<
     .sort((a, b) => Math.max(...columns.map((c) => c.byThread[b] ?? 0)) - Math.max(...columns.map((c) => c.byThread[a] ?? 0)));
   return formatTable(['thread', ...columns.map((c) => c.label)], names.map((name) => [name, ...columns.map((c) => (c.byThread[name] ?? 0).toFixed(3))]));
 }
+
+/** One reading of a client's CPU, by process (for its parts) and by thread. */
+export interface ClientCpuReading {
+  processes: Map<number, CpuReading>;
+  threads: ThreadReadings;
+}
+
+export function readClientCpu(roots: readonly { pid: number; part: string }[]): ClientCpuReading {
+  return { processes: cpuTicks(roots), threads: threadTicks(roots) };
+}
+
+/** CPU seconds between two readings, by part and by thread name. */
+export function clientCpuBetween(before: ClientCpuReading, after: ClientCpuReading): { byPart: Record<string, number>; byThread: Record<string, number> } {
+  return { byPart: cpuBetween(before.processes, after.processes), byThread: Object.fromEntries(threadCpuBetween(before.threads, after.threads)) };
+}
+
+/** Per key (a part or a thread name, by default every key any sample has), the samples' median as `per` takes it. */
+export function keyedMedians<S>(
+  samples: readonly S[],
+  pick: (s: S) => Record<string, number>,
+  per: (f: (s: S) => number) => number,
+  keys: readonly string[] = [...new Set(samples.flatMap((s) => Object.keys(pick(s))))],
+): Record<string, number> {
+  return Object.fromEntries(keys.map((key) => [key, per((s) => pick(s)[key] ?? 0)]));
+}

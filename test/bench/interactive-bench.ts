@@ -245,6 +245,16 @@ export async function measureLive(env: BenchEnv, client: RunningClient, mapping:
   }
 }
 
+/**
+ * The keyboard goes to the client's window (X input focus: there is no window manager to give it),
+ * and inside it to the desktop, by a click on bare background (harmless in Xspice).
+ */
+async function giveKeyboard(env: BenchEnv, name: string, mapping: Mapping): Promise<void> {
+  const neutral = toScreen(mapping, LAYOUT.neutral.x, LAYOUT.neutral.y);
+  if ((await env.probe.focus(neutral.x, neutral.y)) === 0) throw new Error(`${name}: no window at ${neutral.x},${neutral.y} of the screen`);
+  await xdotool(env.screen.display, ['mousemove', String(neutral.x), String(neutral.y), 'click', '1']);
+}
+
 /** A client started, its first frame on the screen, the desktop located and the keyboard given to it. */
 export interface OpenSession {
   client: RunningClient;
@@ -266,11 +276,7 @@ export async function openSession(env: BenchEnv, name: ClientName, start: () => 
     // The first frame may come in pieces: the layout is read once the desktop stopped changing.
     await probe.quiet({ x: 0, y: 0, w: env.screen.width, h: env.screen.height }, 500, 15_000);
     const { mapping, glyph } = await locate(env, client);
-    // The keyboard goes to the client's window (X input focus: there is no window manager to give
-    // it), and inside it to the desktop, by a click on bare background (harmless in Xspice).
-    const neutral = toScreen(mapping, LAYOUT.neutral.x, LAYOUT.neutral.y);
-    if ((await probe.focus(neutral.x, neutral.y)) === 0) throw new Error(`${name}: no window at ${neutral.x},${neutral.y} of the screen`);
-    await xdotool(env.screen.display, ['mousemove', String(neutral.x), String(neutral.y), 'click', '1']);
+    await giveKeyboard(env, name, mapping);
     if (!(await probe.quiet(glyph, 300, 10_000))) throw new Error(`${name}: the glyph xterm kept changing before the first key`);
     return { client, firstFrameMs, mapping, glyph };
   } catch (e) {
@@ -310,10 +316,9 @@ async function warmUpKeys(env: BenchEnv, s: OpenSession): Promise<void> {
   for (let attempt = 1; attempt <= WARM_UP_ATTEMPTS; attempt++) {
     const warm = await paced(WARM_UP_PRESSES, async () => reactionMs(await tapKey(env, s.glyph)()));
     if (warm.some((v) => v !== undefined)) return;
-    // spice-html5 once took no key in a whole session (2026-12-07, 1 of 8 sessions), its desktop on
-    // the screen: the keyboard is given again (the same click as openSession's) before another try.
-    const neutral = toScreen(s.mapping, LAYOUT.neutral.x, LAYOUT.neutral.y);
-    await xdotool(env.screen.display, ['mousemove', String(neutral.x), String(neutral.y), 'click', '1']);
+    // spice-html5 once took no key in a whole session (2026-12-07), its desktop on the screen:
+    // the keyboard is given again, as openSession gave it, before another try.
+    await giveKeyboard(env, s.client.name, s.mapping);
     await sleep(1000);
   }
   throw new Error(`${s.client.name}: no key press reached the screen in ${WARM_UP_ATTEMPTS} rounds of ${WARM_UP_PRESSES} (${s.client.problem() ?? 'the client runs'})`);

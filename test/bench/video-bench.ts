@@ -32,7 +32,7 @@ import { playPattern } from '../peers/video-pattern.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 import { chromiumPid } from '../helpers/proc-tree.ts';
 import { cpuProfileArgs, serveStaticFolder, startGateway, startWebsockify, startXvfb } from './bench-peers.ts';
-import { cpuBetween, cpuTicks, sum, threadCpuBetween, threadTable, threadTicks } from './client-cpu.ts';
+import { clientCpuBetween, keyedMedians, readClientCpu, sum, threadTable } from './client-cpu.ts';
 import { formatTable, median } from './measure.ts';
 
 const WINDOW_MS = 30_000;
@@ -237,15 +237,13 @@ async function measureClient(client: ClientName, serverCodec: string, round: num
     const framesBefore = peers.counters.reportedFrames;
     const dropsBefore = peers.counters.reportedDrops;
     const shownBefore = await opened.framesShown();
-    const cpuBefore = cpuTicks(opened.pids());
-    const threadsBefore = threadTicks(opened.pids());
+    const cpuBefore = readClientCpu(opened.pids());
     const started = performance.now();
     await sleep(WINDOW_MS);
-    const cpuAfter = cpuTicks(opened.pids());
-    const threadsAfter = threadTicks(opened.pids());
+    const cpuAfter = readClientCpu(opened.pids());
     const seconds = (performance.now() - started) / 1000;
     const shownAfter = await opened.framesShown();
-    const cpuByPart = cpuBetween(cpuBefore, cpuAfter);
+    const { byPart: cpuByPart, byThread: cpuByThread } = clientCpuBetween(cpuBefore, cpuAfter);
     return {
       client,
       serverCodec,
@@ -258,7 +256,7 @@ async function measureClient(client: ClientName, serverCodec: string, round: num
       framesShown: shownBefore !== undefined && shownAfter !== undefined ? shownAfter - shownBefore : undefined,
       cpuSeconds: sum(cpuByPart),
       cpuByPart,
-      cpuByThread: Object.fromEntries(threadCpuBetween(threadsBefore, threadsAfter)),
+      cpuByThread,
     };
   } finally {
     await opened.close();
@@ -327,8 +325,8 @@ function summarise(samples: readonly VideoSample[]): VideoRow[] {
       dropsPerSecond: per((s) => s.reportedDrops),
       shownPerSecond: per((s) => s.framesShown),
       cpuPerSecond: per((s) => s.cpuSeconds),
-      cpuByPart: Object.fromEntries([...new Set(mine.flatMap((s) => Object.keys(s.cpuByPart)))].map((part) => [part, per((s) => s.cpuByPart[part] ?? 0)])),
-      cpuByThread: Object.fromEntries([...new Set(mine.flatMap((s) => Object.keys(s.cpuByThread)))].map((name) => [name, per((s) => s.cpuByThread[name] ?? 0)])),
+      cpuByPart: keyedMedians(mine, (s) => s.cpuByPart, per),
+      cpuByThread: keyedMedians(mine, (s) => s.cpuByThread, per),
     };
   });
 }

@@ -332,7 +332,7 @@ export abstract class SpiceChannel {
     this.acksHeld = 0;
     if (count === 0 || !this.transport || this.state === 'closed') return;
     const mini = this.link?.miniHeader ?? false;
-    const size = mini ? MINI_HEADER_SIZE : FULL_HEADER_SIZE;
+    const size = this.messageHeaderSize;
     const acks = new Uint8Array(count * size);
     for (let i = 0; i < count; i++) {
       this.outSerial += 1n;
