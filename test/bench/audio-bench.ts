@@ -41,6 +41,7 @@ import { requireFile, requireTool } from '../peers/require-tool.ts';
 import { startXspice } from '../peers/xspice.ts';
 import { DEFAULT_ONSETS, findOnsets, matchOnsets, MonitorRecorder, OnsetWriter, percentile, startPulse, startSoundRelay, type PulseServer, type SoundRelay } from './audio-peers.ts';
 import { serveStaticFolder, startGateway, startWebsockify, startXvfb } from './bench-peers.ts';
+import { measureAudioFloor, type AudioFloorSample } from './audio-floor.ts';
 import { clientCpuBetween, keyedMedians, readClientCpu, sum, threadTable } from './client-cpu.ts';
 import { formatTable, median } from './measure.ts';
 
@@ -513,6 +514,8 @@ export interface AudioBenchResult {
   latency: LatencyRow[];
   /** spicedesk over each peer, same mode: CPU (first seconds and steady), the monitor latency's median, and its client share's median. */
   ratios: { mode: Mode; peer: ClientName; cpuRatio: number; steadyCpuRatio: number; latencyRatio: number; clientShareRatio: number }[];
+  /** AUDIO_BENCH_FLOOR=1: Chromium alone playing the sound (audio-floor.ts), medians over rounds. */
+  floor?: { rounds: number; cpuPerSecond: number; cpuByPart: Record<string, number>; cpuByThread: Record<string, number> };
   drift?: DriftResult & { levelStartMs: number; levelEndMs: number; targetStartMs: number; targetEndMs: number; latencyStartMs: number; latencyEndMs: number; tapStartMs: number; tapEndMs: number };
   failure?: string;
   table: string;
@@ -592,6 +595,7 @@ export async function runAudioBench(options: { runs: number; root: string; audio
   const rounds = Math.min(options.runs, MAX_ROUNDS);
   const dir = mkdtempSync(join(tmpdir(), 'spicedesk-audio-bench-'));
   const samples: AudioSample[] = [];
+  const floors: AudioFloorSample[] = [];
   let drift: DriftResult | undefined;
   let failure: string | undefined;
   const pulse = await startPulse(join(dir, 'pulse'));
@@ -658,6 +662,14 @@ export async function runAudioBench(options: { runs: number; root: string; audio
         await xspice.stop();
       }
     }
+    // Chromium's own cost of playing the sound, once a round, into the same sound server.
+    for (let round = 0; process.env.AUDIO_BENCH_FLOOR === '1' && !failure && round < rounds; round++) {
+      try {
+        floors.push(await measureAudioFloor(options.root, pulse, { warmUpMs: WARM_UP_MS, windowMs: CPU_WINDOW_MS, timeoutMs: PLAYING_TIMEOUT_MS }));
+      } catch (e) {
+        failure = `chromium-floor, round ${round + 1}: ${(e as Error).message}`;
+      }
+    }
   } finally {
     if (previousPulseServer === undefined) delete process.env.PULSE_SERVER;
     else process.env.PULSE_SERVER = previousPulseServer;
@@ -688,6 +700,11 @@ export async function runAudioBench(options: { runs: number; root: string; audio
     }
   }
   const driftSummary = drift && summariseDrift(drift);
+  const floorPer = (g: (f: AudioFloorSample) => number): number => median(floors.map((f) => g(f) / f.seconds));
+  const floor = floors.length
+    ? { rounds: floors.length, cpuPerSecond: floorPer((f) => f.cpuSeconds), cpuByPart: keyedMedians(floors, (f) => f.cpuByPart, floorPer), cpuByThread: keyedMedians(floors, (f) => f.cpuByThread, floorPer) }
+    : undefined;
+  const viewer = (mode: Mode): CpuRow | undefined => cpu.find((r) => r.client === 'remote-viewer' && r.mode === mode);
   const contextLatencies = samples
     .filter((s) => s.contextLatencyMs)
     .map((s) => `${s.client} ${s.mode}: outputLatency ${fixed(s.contextLatencyMs!.output, 1)} ms, baseLatency ${fixed(s.contextLatencyMs!.base, 1)} ms`);
@@ -719,6 +736,12 @@ export async function runAudioBench(options: { runs: number; root: string; audio
         `latency (monitor) ${fixed(driftSummary.latencyStartMs, 1)} -> ${fixed(driftSummary.latencyEndMs, 1)} ms, (tap) ${fixed(driftSummary.tapStartMs, 1)} -> ${fixed(driftSummary.tapEndMs, 1)} ms, ` +
         `underruns ${driftSummary.series.at(-1)!.underruns - driftSummary.series[0]!.underruns}, skips ${driftSummary.series.at(-1)!.skips - driftSummary.series[0]!.skips}`
       : '(no drift run: --audio-minutes 0)',
+    ...(floor
+      ? [
+          `chromium-floor (the sound made in the page's own AudioWorklet, no server): CPU ${fixed(floor.cpuPerSecond, 3)} s/s (${Object.entries(floor.cpuByPart).map(([part, c]) => `${part} ${fixed(c, 3)}`).join(', ')}); ` +
+            MODES.map((mode) => `/ remote-viewer ${mode} ${fixed(floor.cpuPerSecond / (viewer(mode)?.cpuPerSecond ?? NaN), 2)} (steady ${fixed(floor.cpuPerSecond / (viewer(mode)?.steadyCpuPerSecond ?? NaN), 2)})`).join(', '),
+        ]
+      : []),
     // AUDIO_BENCH_THREADS=1: the browser clients side by side by thread, per mode, first seconds and steady.
     ...(process.env.AUDIO_BENCH_THREADS
       ? MODES.flatMap((mode) => {
@@ -726,7 +749,7 @@ export async function runAudioBench(options: { runs: number; root: string; audio
           if (browsers.length === 0) return [];
           return [
             `\nCPU s/s by thread, ${mode}, first seconds / steady:`,
-            threadTable(browsers.flatMap((r) => [{ label: `${r.client} first`, byThread: r.cpuByThread }, { label: `${r.client} steady`, byThread: r.steadyCpuByThread }])),
+            threadTable([...browsers.flatMap((r) => [{ label: `${r.client} first`, byThread: r.cpuByThread }, { label: `${r.client} steady`, byThread: r.steadyCpuByThread }]), ...(floor ? [{ label: 'chromium-floor', byThread: floor.cpuByThread }] : [])]),
           ];
         })
       : []),
@@ -739,6 +762,7 @@ export async function runAudioBench(options: { runs: number; root: string; audio
     latency,
     ratios,
     drift: driftSummary,
+    floor,
     failure,
     table,
   };

@@ -24,7 +24,7 @@ import { runToCompletion, type GroupProcess } from '../peers/processes.ts';
 import { serveStaticFolder, startXvfb } from './bench-peers.ts';
 import { cpuBetween, cpuTicks } from './client-cpu.ts';
 import { formatTable, median } from './measure.ts';
-import { CLIENTS, VARIANT_DESCRIPTION, clientMemory, newWorkDir, startClient, type ClientName, type ClientSetup, type RunningClient } from './interactive/clients.ts';
+import { CLIENTS, VARIANT_DESCRIPTION, clientMemory, isSpiceClient, newWorkDir, startClient, type ClientName, type ClientSetup, type RunningClient } from './interactive/clients.ts';
 import { buildPrograms, monotonicUs, reactionMs, XProbe, type Box, type BuiltPrograms, type Reaction } from './interactive/probe.ts';
 import { startSpiceRelay } from '../peers/spice-relay.ts';
 import { guard, parseBaseline, ratioOf, summariseLatencies, type GuardLine, type LatencySummary, type Ratio } from './interactive/stats.ts';
@@ -192,6 +192,7 @@ export async function measureLive(env: BenchEnv, client: RunningClient, mapping:
       ),
     );
     await waitForWindow(xspice, 'spicedesk-scroll');
+    await client.startLive?.();
     await sleep(LIVE_WARM_UP_MS);
     const problem = client.problem();
     if (problem) throw new Error(problem);
@@ -408,7 +409,8 @@ export async function measureBreakdown(env: BenchEnv, name: ClientName): Promise
 }
 
 function summarise(samples: readonly SessionSample[]): InteractiveRow[] {
-  return CLIENTS.filter((c) => samples.some((s) => s.client === c)).map((client) => {
+  // In the order they first ran (the first round runs them in CLIENTS order).
+  return [...new Set(samples.map((s) => s.client))].map((client) => {
     const mine = samples.filter((s) => s.client === client);
     const live = (f: (l: LiveSample) => number): number => median(mine.map((s) => f(s.live)));
     const parts = [...new Set(mine.flatMap((s) => Object.keys(s.live.cpuByPart)))];
@@ -431,6 +433,9 @@ function summarise(samples: readonly SessionSample[]): InteractiveRow[] {
   });
 }
 
+/** The ratios of the chromium-floor client (not spicedesk's: never recorded as the guard's baseline). */
+export const FLOOR_PREFIX = 'chromium-floor: ';
+
 /** The figures compared, each oriented so that below 1 means spicedesk is better. */
 const COMPARED: { name: string; of: (r: InteractiveRow) => number; higherIsBetter?: boolean }[] = [
   { name: 'key median', of: (r) => r.key.medianMs },
@@ -449,18 +454,21 @@ export function interactiveRatios(samples: readonly SessionSample[]): Ratio[] {
   const rounds = [...new Set(samples.map((s) => s.round))].sort((a, b) => a - b);
   const byRound = rounds.map((round) => summarise(samples.filter((s) => s.round === round)));
   const ratios: Ratio[] = [];
-  for (const peer of ['remote-viewer', 'spice-html5', 'spicedesk-variant'] as const) {
+  const compare = (subject: ClientName, peer: ClientName, prefix: string): void => {
     for (const c of COMPARED) {
       const ratio = (rows: InteractiveRow[]): number => {
-        const mine = rows.find((r) => r.client === 'spicedesk');
+        const mine = rows.find((r) => r.client === subject);
         const theirs = rows.find((r) => r.client === peer);
         if (!mine || !theirs) return NaN;
         return c.higherIsBetter ? c.of(theirs) / c.of(mine) : c.of(mine) / c.of(theirs);
       };
       const value = ratio(all);
-      if (Number.isFinite(value)) ratios.push(ratioOf(`${c.name} / ${peer}`, value, byRound.map(ratio)));
+      if (Number.isFinite(value)) ratios.push(ratioOf(`${prefix}${c.name} / ${peer}`, value, byRound.map(ratio)));
     }
-  }
+  };
+  for (const peer of ['remote-viewer', 'spice-html5', 'spicedesk-variant'] as const) compare('spicedesk', peer, '');
+  // Chromium's own floor against remote-viewer: above 1, no page in Chromium reaches remote-viewer there.
+  compare('chromium-floor', 'remote-viewer', FLOOR_PREFIX);
   return ratios;
 }
 
@@ -496,7 +504,7 @@ function renderTable(rows: readonly InteractiveRow[], ratios: readonly Ratio[], 
     ]),
   );
   const verdicts = formatTable(
-    ['spicedesk / peer (below 1: spicedesk better)', 'ratio', 'per round', 'noise', 'recorded', 'verdict'],
+    ['spicedesk / peer (below 1: spicedesk better; chromium-floor: Chromium alone / peer)', 'ratio', 'per round', 'noise', 'recorded', 'verdict'],
     ratios.map((r) => {
       const g = lines.find((l) => l.name === r.name);
       return [r.name, fixed(r.value, 2), r.perRound.map((v) => fixed(v, 2)).join(' '), `${fixed(100 * (g?.noise ?? r.noise), 0)}%`, g?.baseline === undefined ? '-' : fixed(g.baseline, 2), g?.verdict ?? '-'];
@@ -608,7 +616,7 @@ export async function runInteractiveBench(options: { runs: number; root: string;
         }
       }
     }
-    for (const client of failure ? [] : CLIENTS) {
+    for (const client of failure ? [] : CLIENTS.filter(isSpiceClient)) {
       try {
         breakdown.push(await measureBreakdown(env, client));
       } catch (e) {
@@ -626,7 +634,7 @@ export async function runInteractiveBench(options: { runs: number; root: string;
   const lines = guard(ratios, baseline.ratios);
   if (options.record && !failure) {
     const machine = `${process.env.BENCH_MACHINE ?? 'this machine'}, ${cpus().length} cores, Node ${process.version}`;
-    writeFileSync(join(options.root, BASELINE_FILE), `${JSON.stringify({ date: new Date().toISOString(), machine, ratios: Object.fromEntries(ratios.filter((r) => !r.name.endsWith('spicedesk-variant')).map((r) => [r.name, Number(r.value.toFixed(4))])) }, null, 2)}\n`);
+    writeFileSync(join(options.root, BASELINE_FILE), `${JSON.stringify({ date: new Date().toISOString(), machine, ratios: Object.fromEntries(ratios.filter((r) => !r.name.endsWith('spicedesk-variant') && !r.name.startsWith(FLOOR_PREFIX)).map((r) => [r.name, Number(r.value.toFixed(4))])) }, null, 2)}\n`);
   }
   const regressed = lines.filter((l) => l.verdict === 'regressed');
   const variantNote = VARIANT_DESCRIPTION ? `\n(spicedesk-variant: spicedesk's page with ${VARIANT_DESCRIPTION}, from BENCH_SPICEDESK_VARIANT, BENCH_SPICEDESK_VARIANT_SWITCHES and BENCH_SPICEDESK_VARIANT_CLI; not recorded)` : '';

@@ -18,7 +18,7 @@
 //   whole tree plus the relay into the browser (the gateway or websockify), or remote-viewer plus
 //   the Xvfb it draws into (whose compositing Chromium does in its own GPU process).
 import type { Server } from 'node:http';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openSessionPage, pageProblems } from '../e2e/browser-page.ts';
 import { pageState } from '../e2e/page-api.ts';
@@ -57,7 +57,14 @@ const SERVER_CODECS = [
 ] as const;
 
 /** 'spicedesk-canvas': the page with #videopath=canvas, which draws the stream pictures into its canvas instead of showing them in a `<video>` (the element path, the default). */
-type ClientName = 'spicedesk' | 'spicedesk-canvas' | 'spice-html5' | 'remote-viewer';
+/**
+ * 'chromium-floor' (VIDEO_BENCH_FLOOR=1): video-floor.html, a page that shows 25 fps of ready
+ * VideoFrames the way spicedesk's page shows a stream, with no server and no decoding; measured once
+ * per round, its row's server codec 'none'.
+ */
+type ClientName = 'spicedesk' | 'spicedesk-canvas' | 'spice-html5' | 'remote-viewer' | 'chromium-floor';
+const FLOOR = process.env.VIDEO_BENCH_FLOOR === '1';
+const FLOOR_CODEC = 'none';
 /** spice-html5 announces MJPEG and VP8 only: for the other codecs the server would send it MJPEG. */
 const HTML5_CODECS = new Set(['mjpeg', 'vp8']);
 
@@ -236,32 +243,62 @@ async function measureClient(client: ClientName, serverCodec: string, round: num
     const sentBefore = peers.counters.framesSent;
     const framesBefore = peers.counters.reportedFrames;
     const dropsBefore = peers.counters.reportedDrops;
-    const shownBefore = await opened.framesShown();
-    const cpuBefore = readClientCpu(opened.pids());
-    const started = performance.now();
-    await sleep(WINDOW_MS);
-    const cpuAfter = readClientCpu(opened.pids());
-    const seconds = (performance.now() - started) / 1000;
-    const shownAfter = await opened.framesShown();
-    const { byPart: cpuByPart, byThread: cpuByThread } = clientCpuBetween(cpuBefore, cpuAfter);
+    const window = await measureWindow(opened);
     return {
       client,
       serverCodec,
       round,
       streamedCodec: peers.counters.streamedCodec ?? 'none',
-      seconds,
       framesSent: peers.counters.framesSent - sentBefore,
       reportedFrames: peers.counters.reportedFrames - framesBefore,
       reportedDrops: peers.counters.reportedDrops - dropsBefore,
-      framesShown: shownBefore !== undefined && shownAfter !== undefined ? shownAfter - shownBefore : undefined,
-      cpuSeconds: sum(cpuByPart),
-      cpuByPart,
-      cpuByThread,
+      ...window,
     };
   } finally {
     await opened.close();
     // Xspice takes one client at a time: let the server drop this session before the next links.
     await waitUntil('the relay to drop the last client', () => peers.relay.channels.every((c) => c.closed), 10_000).catch(() => undefined);
+  }
+}
+
+/** WINDOW_MS of a client: its CPU by part and thread, and the frames it counts as shown meanwhile. */
+async function measureWindow(opened: ClientUnderTest): Promise<Pick<VideoSample, 'seconds' | 'framesShown' | 'cpuSeconds' | 'cpuByPart' | 'cpuByThread'>> {
+  const shownBefore = await opened.framesShown();
+  const cpuBefore = readClientCpu(opened.pids());
+  const started = performance.now();
+  await sleep(WINDOW_MS);
+  const cpuAfter = readClientCpu(opened.pids());
+  const seconds = (performance.now() - started) / 1000;
+  const shownAfter = await opened.framesShown();
+  const { byPart: cpuByPart, byThread: cpuByThread } = clientCpuBetween(cpuBefore, cpuAfter);
+  return { seconds, framesShown: shownBefore !== undefined && shownAfter !== undefined ? shownAfter - shownBefore : undefined, cpuSeconds: sum(cpuByPart), cpuByPart, cpuByThread };
+}
+
+/** The floor page in the bench's headless Chromium: no server, so no frames sent or reported. */
+async function measureFloor(root: string, round: number): Promise<VideoSample> {
+  const page = resolve(root, 'test/bench/video-floor.html');
+  requireFile(page, 'the checkout', "the video bench's floor page");
+  const browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
+  try {
+    const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    tab.on('pageerror', (e) => errors.push(e.message));
+    await tab.goto(`file://${page}`);
+    const browserPid = chromiumPid();
+    const opened: ClientUnderTest = {
+      pids: () => [{ pid: browserPid, part: 'chromium' }],
+      framesShown: async () => {
+        if (errors.length) throw new Error(`the floor page threw: ${errors.join('; ')}`);
+        return tab.evaluate(() => (window as unknown as { floor: { presented(): number } }).floor.presented());
+      },
+      close: () => browser.close(),
+    };
+    await waitUntil('the floor page to present frames', async () => ((await opened.framesShown()) ?? 0) > FPS, STREAM_TIMEOUT_MS);
+    await sleep(WARM_UP_MS);
+    const measured = await measureWindow(opened);
+    return { client: 'chromium-floor', serverCodec: FLOOR_CODEC, round, streamedCodec: 'ready I420 frames', framesSent: 0, reportedFrames: 0, reportedDrops: 0, ...measured };
+  } finally {
+    await browser.close();
   }
 }
 
@@ -301,8 +338,9 @@ export interface VideoBenchResult {
  */
 function threadTables(rows: readonly VideoRow[]): string {
   return [...new Set(rows.map((r) => r.serverCodec))]
+    .filter((codec) => codec !== FLOOR_CODEC)
     .map((codec) => {
-      const browsers = rows.filter((r) => r.serverCodec === codec && r.client !== 'remote-viewer');
+      const browsers = rows.filter((r) => (r.serverCodec === codec || r.serverCodec === FLOOR_CODEC) && r.client !== 'remote-viewer');
       return `\n\nCPU s/s by thread, ${codec}:\n` + threadTable(browsers.map((r) => ({ label: r.client, byThread: r.cpuByThread })));
     })
     .join('');
@@ -396,6 +434,13 @@ export async function runVideoBench(options: { runs: number; root: string; cpuPr
         await xspice.stop();
       }
     }
+    for (let round = 0; FLOOR && !failure && round < rounds; round++) {
+      try {
+        samples.push(await measureFloor(options.root, round));
+      } catch (e) {
+        failure = `chromium-floor, round ${round + 1}: ${(e as Error).message}`;
+      }
+    }
   } finally {
     await xvfb.process.stop();
   }
@@ -410,8 +455,14 @@ export async function runVideoBench(options: { runs: number; root: string; cpuPr
       if (mine && theirs) ratios.push({ serverCodec, peer, cpuRatio: mine.cpuPerSecond / theirs.cpuPerSecond, shownRatio: mine.onTimePerSecond / theirs.onTimePerSecond });
     }
   }
-  const cheapest = (client: ClientName): number => Math.min(...rows.filter((r) => r.client === client).map((r) => r.cpuPerSecond));
+  // NaN (printed "-") for a client not measured in this run.
+  const cheapest = (client: ClientName): number => {
+    const mine = rows.filter((r) => r.client === client);
+    return mine.length ? Math.min(...mine.map((r) => r.cpuPerSecond)) : NaN;
+  };
   const bestCpuRatio = cheapest('spicedesk') / cheapest('remote-viewer');
+  // Chromium's own cost of showing the video, against remote-viewer's cheapest codec: above 1, no page in Chromium gets below it.
+  const floorRatio = FLOOR ? cheapest('chromium-floor') / cheapest('remote-viewer') : NaN;
   const table =
     formatTable(
       ['client', 'server codec', 'streamed', 'rounds', 'sent/s', 'on time/s', 'drops/s', 'shown/s', 'CPU s/s', 'CPU by part'],
@@ -433,6 +484,7 @@ export async function runVideoBench(options: { runs: number; root: string; cpuPr
     `\n(${WIDTH}x${HEIGHT} at ${FPS} fps; medians of ${WINDOW_MS / 1000} s windows after ${WARM_UP_MS / 1000} s of warm-up; "on time" and "drops" are the clients' own STREAM_REPORTs; "shown" is the client's own count where it keeps one)` +
     ratios.map((r) => `\nspicedesk/${r.peer} on ${r.serverCodec}: CPU ${fixed(r.cpuRatio, 2)}, frames on time ${fixed(r.shownRatio, 2)}`).join('') +
     `\nspicedesk's cheapest codec / remote-viewer's cheapest: CPU ${fixed(bestCpuRatio, 2)}` +
+    (FLOOR ? `\nchromium-floor (ready frames, no server) / remote-viewer's cheapest: CPU ${fixed(floorRatio, 2)}` : '') +
     (process.env.VIDEO_BENCH_THREADS ? threadTables(rows) : '');
   return {
     bench: 'video',

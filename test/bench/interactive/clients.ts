@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { allProcesses, processTree } from '../../helpers/proc-tree.ts';
 import { waitFor } from '../../helpers/wait.ts';
-import { spawnGroup, type GroupProcess } from '../../peers/processes.ts';
+import { runToCompletion, spawnGroup, type GroupProcess } from '../../peers/processes.ts';
 import { requireTool } from '../../peers/require-tool.ts';
 import { startWebsockify } from '../bench-peers.ts';
 
@@ -17,7 +17,7 @@ import { startWebsockify } from '../bench-peers.ts';
  * "present=page"), measured beside the others in the same run: a before/after of a page option, or
  * of a change made behind one.
  */
-export type ClientName = 'spicedesk' | 'spicedesk-variant' | 'spice-html5' | 'remote-viewer';
+export type ClientName = 'spicedesk' | 'spicedesk-variant' | 'spice-html5' | 'remote-viewer' | 'chromium-floor';
 export const VARIANT_OPTIONS = process.env.BENCH_SPICEDESK_VARIANT?.replace(/^#/, '');
 /**
  * Extra Chromium switches for the variant only (BENCH_SPICEDESK_VARIANT_SWITCHES, space-separated
@@ -33,7 +33,21 @@ export const VARIANT_CLI = process.env.BENCH_SPICEDESK_VARIANT_CLI ? resolve(pro
 const HAS_VARIANT = Boolean(VARIANT_OPTIONS) || VARIANT_SWITCHES.length > 0 || VARIANT_CLI !== undefined;
 /** What the variant is, for the report; empty without one. */
 export const VARIANT_DESCRIPTION = [VARIANT_CLI ?? '', VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', ...VARIANT_SWITCHES].filter((w) => w !== '').join(' ');
-export const CLIENTS: readonly ClientName[] = ['spicedesk', ...(HAS_VARIANT ? (['spicedesk-variant'] as const) : []), 'spice-html5', 'remote-viewer'];
+/**
+ * BENCH_CHROMIUM_FLOOR=1 adds 'chromium-floor': the bench desktop drawn by a local page in the same
+ * Chromium (chromium-floor.html), no server and no network: what Chromium itself costs any page to
+ * show the bench's changes, measured the same way beside remote-viewer.
+ */
+export const HAS_CHROMIUM_FLOOR = process.env.BENCH_CHROMIUM_FLOOR === '1';
+export const CLIENTS: readonly ClientName[] = [
+  'spicedesk',
+  ...(HAS_VARIANT ? (['spicedesk-variant'] as const) : []),
+  'spice-html5',
+  'remote-viewer',
+  ...(HAS_CHROMIUM_FLOOR ? (['chromium-floor'] as const) : []),
+];
+/** The clients that speak SPICE (the floor does not: no breakdown through the relay for it). */
+export const isSpiceClient = (name: ClientName): boolean => name !== 'chromium-floor';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** The window both browser clients get: app mode (no tab strip), at the screen's top-left. */
@@ -74,6 +88,8 @@ export interface RunningClient {
   /** Why the client is not running, or undefined while it is. */
   problem(): string | undefined;
   stop(): Promise<void>;
+  /** Called as the live scene starts in Xspice: a client that draws the scene itself starts it then. */
+  startLive?(): Promise<void>;
 }
 
 export interface ClientSetup {
@@ -190,6 +206,28 @@ async function startSpiceHtml5(s: ClientSetup): Promise<RunningClient> {
   };
 }
 
+/** The floor: chromium-floor.html in the same Chromium and window as the browser clients. */
+function startChromiumFloor(s: ClientSetup): RunningClient {
+  const page = resolve(s.root, 'test/bench/interactive/chromium-floor.html');
+  if (!existsSync(page)) throw new Error(`${page} is missing; run the bench from the checkout`);
+  const profile = mkdtempSync(join(s.workDir, 'floor-profile-'));
+  const browser = spawnGroup(CHROMIUM, [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, `--app=file://${page}`], { env: windowEnv(s.display), name: 'chromium (floor)' });
+  return {
+    name: 'chromium-floor',
+    roots: () => [{ pid: browser.pid, part: 'chromium' }],
+    problem: () => (browser.running() ? undefined : `Chromium exited: ${browser.outputTail()}`),
+    // The page starts its live scene on F9 (it has the keyboard since the session opened).
+    startLive: async () => {
+      const r = await runToCompletion(requireTool('xdotool', 'xdotool'), ['key', 'F9'], { env: windowEnv(s.display), timeoutMs: 10_000 });
+      if (r.code !== 0) throw new Error(`xdotool key F9 failed: ${r.stderr}`);
+    },
+    async stop() {
+      await browser.stop();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
 function startRemoteViewer(s: ClientSetup): RunningClient {
   const viewer = requireTool('remote-viewer', 'virt-viewer');
   const proc = spawnGroup(viewer, [`spice://127.0.0.1:${s.spicePort}`], { env: windowEnv(s.display), name: 'remote-viewer' });
@@ -205,6 +243,7 @@ export function startClient(name: ClientName, setup: ClientSetup): Promise<Runni
   if (name === 'spicedesk') return startSpicedesk(setup, name, '');
   if (name === 'spicedesk-variant') return startSpicedesk(setup, name, VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', VARIANT_SWITCHES, VARIANT_CLI ? { cli: VARIANT_CLI } : {});
   if (name === 'spice-html5') return startSpiceHtml5(setup);
+  if (name === 'chromium-floor') return Promise.resolve(startChromiumFloor(setup));
   return Promise.resolve(startRemoteViewer(setup));
 }
 
