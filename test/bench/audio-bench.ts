@@ -604,7 +604,9 @@ export async function runAudioBench(options: { runs: number; root: string; audio
   process.env.PULSE_SERVER = pulse.server;
   const xvfb = await startXvfb();
   try {
-    outer: for (const mode of MODES) {
+    // AUDIO_BENCH_MODES=opus measures that mode only (none: the floor alone, with AUDIO_BENCH_FLOOR=1).
+    const only = process.env.AUDIO_BENCH_MODES?.split(',').filter((m) => m !== '');
+    outer: for (const mode of MODES.filter((m) => !only?.length || only.includes(m))) {
       const fifoDir = join(dir, `fifo-${mode}`);
       mkdirSync(fifoDir, { recursive: true });
       const xspice = await startXspice({ audio: { fifoDir, opus: mode === 'opus' } });

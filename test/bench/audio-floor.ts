@@ -1,5 +1,5 @@
-// The audio bench's "chromium-floor" client (AUDIO_BENCH_FLOOR=1): audio-floor.html in the bench's
-// headless Chromium, playing the bench's sound from an AudioWorklet into the bench's PulseAudio, no
+// The audio bench's "chromium-floor" client (AUDIO_BENCH_FLOOR=1): floor/audio.html in the bench's
+// headless Chromium (served over HTTP: a file: page's worklet module from a blob does not load), playing the bench's sound from an AudioWorklet into the bench's PulseAudio, no
 // server and no decoding. Its CPU (Chromium's processes and pulseaudio, as every row counts it) is
 // what Chromium itself costs any page to play sound, set against remote-viewer's whole client.
 import { resolve } from 'node:path';
@@ -8,6 +8,7 @@ import { chromiumPid } from '../helpers/proc-tree.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 import { requireFile } from '../peers/require-tool.ts';
 import type { PulseServer } from './audio-peers.ts';
+import { serveStaticFolder } from './bench-peers.ts';
 import { clientCpuBetween, readClientCpu, sum } from './client-cpu.ts';
 
 export interface AudioFloorSample {
@@ -19,14 +20,15 @@ export interface AudioFloorSample {
 
 /** Plays the floor page for `warmUpMs`, then reads its CPU over `windowMs`. */
 export async function measureAudioFloor(root: string, pulse: PulseServer, o: { warmUpMs: number; windowMs: number; timeoutMs: number }): Promise<AudioFloorSample> {
-  const page = resolve(root, 'test/bench/audio-floor.html');
-  requireFile(page, 'the checkout', "the audio bench's floor page");
+  const folder = resolve(root, 'test/bench/floor');
+  requireFile(resolve(folder, 'audio.html'), 'the checkout', "the audio bench's floor page");
+  const served = await serveStaticFolder(folder);
   const browser = await launchChromium(['--autoplay-policy=no-user-gesture-required'], { unmuted: true });
   try {
     const tab = await browser.newPage();
     const errors: string[] = [];
     tab.on('pageerror', (e) => errors.push(e.message));
-    await tab.goto(`file://${page}`);
+    await tab.goto(`${served.origin}/audio.html`);
     const state = async (): Promise<{ state: string; error: string | null }> => tab.evaluate(() => (window as unknown as { floor: { state: string; error: string | null } }).floor);
     await waitUntil('the floor page to play into the sound server', async () => {
       const s = await state();
@@ -48,5 +50,6 @@ export async function measureAudioFloor(root: string, pulse: PulseServer, o: { w
     return { seconds, cpuSeconds: sum(byPart), cpuByPart: byPart, cpuByThread: byThread };
   } finally {
     await browser.close();
+    served.server.close();
   }
 }

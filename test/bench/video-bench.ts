@@ -58,7 +58,7 @@ const SERVER_CODECS = [
 
 /** 'spicedesk-canvas': the page with #videopath=canvas, which draws the stream pictures into its canvas instead of showing them in a `<video>` (the element path, the default). */
 /**
- * 'chromium-floor' (VIDEO_BENCH_FLOOR=1): video-floor.html, a page that shows 25 fps of ready
+ * 'chromium-floor' (VIDEO_BENCH_FLOOR=1): floor/video.html, a page that shows 25 fps of ready
  * VideoFrames the way spicedesk's page shows a stream, with no server and no decoding; measured once
  * per round, its row's server codec 'none'.
  */
@@ -276,7 +276,7 @@ async function measureWindow(opened: ClientUnderTest): Promise<Pick<VideoSample,
 
 /** The floor page in the bench's headless Chromium: no server, so no frames sent or reported. */
 async function measureFloor(root: string, round: number): Promise<VideoSample> {
-  const page = resolve(root, 'test/bench/video-floor.html');
+  const page = resolve(root, 'test/bench/floor/video.html');
   requireFile(page, 'the checkout', "the video bench's floor page");
   const browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
   try {

@@ -35,7 +35,7 @@ const HAS_VARIANT = Boolean(VARIANT_OPTIONS) || VARIANT_SWITCHES.length > 0 || V
 export const VARIANT_DESCRIPTION = [VARIANT_CLI ?? '', VARIANT_OPTIONS ? `#${VARIANT_OPTIONS}` : '', ...VARIANT_SWITCHES].filter((w) => w !== '').join(' ');
 /**
  * BENCH_CHROMIUM_FLOOR=1 adds 'chromium-floor': the bench desktop drawn by a local page in the same
- * Chromium (chromium-floor.html), no server and no network: what Chromium itself costs any page to
+ * Chromium (floor/interactive.html), no server and no network: what Chromium itself costs any page to
  * show the bench's changes, measured the same way beside remote-viewer.
  */
 export const HAS_CHROMIUM_FLOOR = process.env.BENCH_CHROMIUM_FLOOR === '1';
@@ -206,9 +206,9 @@ async function startSpiceHtml5(s: ClientSetup): Promise<RunningClient> {
   };
 }
 
-/** The floor: chromium-floor.html in the same Chromium and window as the browser clients. */
+/** The floor: floor/interactive.html in the same Chromium and window as the browser clients. */
 function startChromiumFloor(s: ClientSetup): RunningClient {
-  const page = resolve(s.root, 'test/bench/interactive/chromium-floor.html');
+  const page = resolve(s.root, 'test/bench/floor/interactive.html');
   if (!existsSync(page)) throw new Error(`${page} is missing; run the bench from the checkout`);
   const profile = mkdtempSync(join(s.workDir, 'floor-profile-'));
   const browser = spawnGroup(CHROMIUM, [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, `--app=file://${page}`], { env: windowEnv(s.display), name: 'chromium (floor)' });
