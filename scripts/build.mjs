@@ -5,8 +5,9 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { build } from 'esbuild';
 
-// A cache made for the previous bundle would only be rejected; remove it so the first run rebuilds it.
-for (const f of safeList('dist')) if (/^cli\.cjs\..*cache$/.test(f)) rmSync(`dist/${f}`, { force: true });
+// A cache made for the previous bundles would only be rejected (bin/load-cached.cjs checks the
+// source it was made from); remove them all so that the first runs rebuild them.
+for (const f of safeList('dist')) if (/\.cache$/.test(f)) rmSync(`dist/${f}`, { force: true });
 
 function safeList(dir) {
   try {
