@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SOUND_HOLD_MS } from '../../../../src/main/host/bridge-host.ts';
 import { MIN_PACKET_INTERVAL_MS, PacketPacer, type ReadHold } from '../../../../src/main/host/packet-pacing.ts';
 
 /** A pacer whose flush records when it ran (fake performance time) and counts as a packet sent. */
@@ -123,6 +124,25 @@ describe('PacketPacer, a held packet', () => {
     expect(flushedAt).toEqual([0]);
     vi.advanceTimersByTime(MIN_PACKET_INTERVAL_MS);
     expect(flushedAt).toEqual([0, MIN_PACKET_INTERVAL_MS]);
+  });
+
+  it("wakes the gateway once per sound hold at most while pairs come every 20 ms, and still sends a stream's lone last packet", () => {
+    const { pacer, flushedAt } = recordingPacer();
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    for (let t = 0; t < 1000; t += 20) {
+      pacer.schedule(SOUND_HOLD_MS);
+      vi.advanceTimersByTime(10);
+      pacer.sendNow();
+      vi.advanceTimersByTime(10);
+    }
+    expect(flushedAt).toHaveLength(50);
+    // A timer a pair (15 ms holds) was 50 wake-ups a second.
+    expect(timers.mock.calls.length).toBeLessThan(50 / 2);
+    expect(timers.mock.calls.length).toBeLessThanOrEqual(Math.ceil(1000 / SOUND_HOLD_MS) + 1);
+    pacer.schedule(SOUND_HOLD_MS);
+    vi.advanceTimersByTime(SOUND_HOLD_MS);
+    expect(flushedAt).toHaveLength(51);
+    expect(flushedAt[50]! - 1000).toBeLessThanOrEqual(SOUND_HOLD_MS);
   });
 
   it('arms no timer of its own for a hold while one due earlier is armed, and re-arms that one when it fires', () => {
