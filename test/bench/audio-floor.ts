@@ -1,12 +1,13 @@
 // The audio bench's "chromium-floor" client (AUDIO_BENCH_FLOOR=1): floor/audio.html in the bench's
-// headless Chromium (served over HTTP: a file: page's worklet module from a blob does not load), playing the bench's sound from an AudioWorklet into the bench's PulseAudio, no
+// headless Chromium (served over HTTP: from a file: page, the worklet's module, a blob, does not
+// load), playing the bench's sound from an AudioWorklet into the bench's PulseAudio, with no
 // server and no decoding. Its CPU (Chromium's processes and pulseaudio, as every row counts it) is
 // what Chromium itself costs any page to play sound, set against remote-viewer's whole client.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { launchChromium } from '../e2e/browser-page.ts';
 import { chromiumPid } from '../helpers/proc-tree.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
-import { requireFile } from '../peers/require-tool.ts';
 import type { PulseServer } from './audio-peers.ts';
 import { serveStaticFolder } from './bench-peers.ts';
 import { clientCpuBetween, readClientCpu, sum } from './client-cpu.ts';
@@ -21,7 +22,7 @@ export interface AudioFloorSample {
 /** Plays the floor page for `warmUpMs`, then reads its CPU over `windowMs`. */
 export async function measureAudioFloor(root: string, pulse: PulseServer, o: { warmUpMs: number; windowMs: number; timeoutMs: number }): Promise<AudioFloorSample> {
   const folder = resolve(root, 'test/bench/floor');
-  requireFile(resolve(folder, 'audio.html'), 'the checkout', "the audio bench's floor page");
+  if (!existsSync(resolve(folder, 'audio.html'))) throw new Error(`${folder}/audio.html is missing; run the bench from the checkout`);
   const served = await serveStaticFolder(folder);
   const browser = await launchChromium(['--autoplay-policy=no-user-gesture-required'], { unmuted: true });
   try {

@@ -17,6 +17,7 @@
 // - CPU seconds per second: utime + stime from /proc of every process of the client: Chromium's
 //   whole tree plus the relay into the browser (the gateway or websockify), or remote-viewer plus
 //   the Xvfb it draws into (whose compositing Chromium does in its own GPU process).
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -56,8 +57,9 @@ const SERVER_CODECS = [
   { server: 'gstreamer:h264', codec: 'h264' },
 ] as const;
 
-/** 'spicedesk-canvas': the page with #videopath=canvas, which draws the stream pictures into its canvas instead of showing them in a `<video>` (the element path, the default). */
 /**
+ * 'spicedesk-canvas': the page with #videopath=canvas, which draws the stream pictures into its
+ * canvas instead of showing them in a `<video>` (the element path, the default).
  * 'chromium-floor' (VIDEO_BENCH_FLOOR=1): floor/video.html, a page that shows 25 fps of ready
  * VideoFrames the way spicedesk's page shows a stream, with no server and no decoding; measured once
  * per round, its row's server codec 'none'.
@@ -243,7 +245,7 @@ async function measureClient(client: ClientName, serverCodec: string, round: num
     const sentBefore = peers.counters.framesSent;
     const framesBefore = peers.counters.reportedFrames;
     const dropsBefore = peers.counters.reportedDrops;
-    const window = await measureWindow(opened);
+    const measured = await measureWindow(opened);
     return {
       client,
       serverCodec,
@@ -252,7 +254,7 @@ async function measureClient(client: ClientName, serverCodec: string, round: num
       framesSent: peers.counters.framesSent - sentBefore,
       reportedFrames: peers.counters.reportedFrames - framesBefore,
       reportedDrops: peers.counters.reportedDrops - dropsBefore,
-      ...window,
+      ...measured,
     };
   } finally {
     await opened.close();
@@ -277,7 +279,7 @@ async function measureWindow(opened: ClientUnderTest): Promise<Pick<VideoSample,
 /** The floor page in the bench's headless Chromium: no server, so no frames sent or reported. */
 async function measureFloor(root: string, round: number): Promise<VideoSample> {
   const page = resolve(root, 'test/bench/floor/video.html');
-  requireFile(page, 'the checkout', "the video bench's floor page");
+  if (!existsSync(page)) throw new Error(`${page} is missing; run the bench from the checkout`);
   const browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
   try {
     const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
