@@ -192,7 +192,7 @@ export async function measureLive(env: BenchEnv, client: RunningClient, mapping:
       ),
     );
     await waitForWindow(xspice, 'spicedesk-scroll');
-    await client.startLive?.();
+    if (client.liveKey) await xdotool(env.screen.display, ['key', client.liveKey]);
     await sleep(LIVE_WARM_UP_MS);
     const problem = client.problem();
     if (problem) throw new Error(problem);

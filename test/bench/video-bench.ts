@@ -17,9 +17,8 @@
 // - CPU seconds per second: utime + stime from /proc of every process of the client: Chromium's
 //   whole tree plus the relay into the browser (the gateway or websockify), or remote-viewer plus
 //   the Xvfb it draws into (whose compositing Chromium does in its own GPU process).
-import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openSessionPage, pageProblems } from '../e2e/browser-page.ts';
 import { pageState } from '../e2e/page-api.ts';
@@ -34,6 +33,7 @@ import { sleep, waitUntil } from '../helpers/wait.ts';
 import { chromiumPid } from '../helpers/proc-tree.ts';
 import { cpuProfileArgs, serveStaticFolder, startGateway, startWebsockify, startXvfb } from './bench-peers.ts';
 import { clientCpuBetween, keyedMedians, readClientCpu, sum, threadTable } from './client-cpu.ts';
+import { openFloorPage } from './floor-page.ts';
 import { formatTable, median } from './measure.ts';
 
 const WINDOW_MS = 30_000;
@@ -60,7 +60,7 @@ const SERVER_CODECS = [
 /**
  * 'spicedesk-canvas': the page with #videopath=canvas, which draws the stream pictures into its
  * canvas instead of showing them in a `<video>` (the element path, the default).
- * 'chromium-floor' (VIDEO_BENCH_FLOOR=1): floor/video.html, a page that shows 25 fps of ready
+ * 'chromium-floor' (VIDEO_BENCH_FLOOR=1): floor/video.html (floor-page.ts), a page that shows 25 fps of ready
  * VideoFrames the way spicedesk's page shows a stream, with no server and no decoding; measured once
  * per round, its row's server codec 'none'.
  */
@@ -276,31 +276,24 @@ async function measureWindow(opened: ClientUnderTest): Promise<Pick<VideoSample,
   return { seconds, framesShown: shownBefore !== undefined && shownAfter !== undefined ? shownAfter - shownBefore : undefined, cpuSeconds: sum(cpuByPart), cpuByPart, cpuByThread };
 }
 
-/** The floor page in the bench's headless Chromium: no server, so no frames sent or reported. */
+/** The floor page (floor-page.ts): no server, so no frames sent or reported. */
 async function measureFloor(root: string, round: number): Promise<VideoSample> {
-  const page = resolve(root, 'test/bench/floor/video.html');
-  if (!existsSync(page)) throw new Error(`${page} is missing; run the bench from the checkout`);
-  const browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
+  const page = await openFloorPage(root, 'video.html');
   try {
-    const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    tab.on('pageerror', (e) => errors.push(e.message));
-    await tab.goto(`file://${page}`);
-    const browserPid = chromiumPid();
     const opened: ClientUnderTest = {
-      pids: () => [{ pid: browserPid, part: 'chromium' }],
+      pids: () => [{ pid: page.browserPid, part: 'chromium' }],
       framesShown: async () => {
-        if (errors.length) throw new Error(`the floor page threw: ${errors.join('; ')}`);
-        return tab.evaluate(() => (window as unknown as { floor: { presented(): number } }).floor.presented());
+        page.check();
+        return page.tab.evaluate(() => (window as unknown as { floor: { presented(): number } }).floor.presented());
       },
-      close: () => browser.close(),
+      close: () => page.close(),
     };
     await waitUntil('the floor page to present frames', async () => ((await opened.framesShown()) ?? 0) > FPS, STREAM_TIMEOUT_MS);
     await sleep(WARM_UP_MS);
     const measured = await measureWindow(opened);
     return { client: 'chromium-floor', serverCodec: FLOOR_CODEC, round, streamedCodec: 'ready I420 frames', framesSent: 0, reportedFrames: 0, reportedDrops: 0, ...measured };
   } finally {
-    await browser.close();
+    await page.close();
   }
 }
 

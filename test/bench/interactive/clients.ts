@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { allProcesses, processTree } from '../../helpers/proc-tree.ts';
 import { waitFor } from '../../helpers/wait.ts';
-import { runToCompletion, spawnGroup, type GroupProcess } from '../../peers/processes.ts';
+import { spawnGroup, type GroupProcess } from '../../peers/processes.ts';
 import { requireTool } from '../../peers/require-tool.ts';
 import { startWebsockify } from '../bench-peers.ts';
 
@@ -88,8 +88,8 @@ export interface RunningClient {
   /** Why the client is not running, or undefined while it is. */
   problem(): string | undefined;
   stop(): Promise<void>;
-  /** Called as the live scene starts in Xspice: a client that draws the scene itself starts it then. */
-  startLive?(): Promise<void>;
+  /** A key the bench presses as the live scene starts in Xspice: a client that draws the scene itself starts it then. */
+  liveKey?: string;
 }
 
 export interface ClientSetup {
@@ -217,10 +217,7 @@ function startChromiumFloor(s: ClientSetup): RunningClient {
     roots: () => [{ pid: browser.pid, part: 'chromium' }],
     problem: () => (browser.running() ? undefined : `Chromium exited: ${browser.outputTail()}`),
     // The page starts its live scene on F9 (it has the keyboard since the session opened).
-    startLive: async () => {
-      const r = await runToCompletion(requireTool('xdotool', 'xdotool'), ['key', 'F9'], { env: windowEnv(s.display), timeoutMs: 10_000 });
-      if (r.code !== 0) throw new Error(`xdotool key F9 failed: ${r.stderr}`);
-    },
+    liveKey: 'F9',
     async stop() {
       await browser.stop();
       rmSync(profile, { recursive: true, force: true });
