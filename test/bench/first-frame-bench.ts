@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { waitFor, waitUntil } from '../helpers/wait.ts';
 import { tcpConnectionsOn } from '../peers/tcp-connections.ts';
-import { FIRST_FRAME_TIMEOUT_MS, LAYOUT, startBenchDesktop, type BenchEnv } from './interactive-bench.ts';
+import { FIRST_FRAME_TIMEOUT_MS, LAYOUT, startBenchDesktop, warmCodeCaches, type BenchEnv } from './interactive-bench.ts';
 import { startSpicedesk, VARIANT_OPTIONS } from './interactive/clients.ts';
 import { monotonicUs } from './interactive/probe.ts';
 import { formatTable, median } from './measure.ts';
@@ -123,7 +123,8 @@ export async function runFirstFrameBench(options: { runs: number; root: string }
   let failure: string | undefined;
   const desktop = await startBenchDesktop(options.root);
   try {
-    outer: for (let run = 0; run < runs; run++) {
+    failure = await warmCodeCaches(desktop.env);
+    outer: for (let run = 0; !failure && run < runs; run++) {
       for (const client of run % 2 === 0 ? clients : [...clients].reverse()) {
         try {
           const sample = await measureOnce(desktop.env, client, run);
